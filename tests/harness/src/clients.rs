@@ -1,0 +1,111 @@
+//! Small producer/consumer helpers for tests and benchmarks on a harness cluster.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+use crate::HarnessError;
+
+/// A name no other test of this run uses: `prefix-<pid>-<counter>-<random>`.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}-{}-{}-{:06x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>() & 0xff_ffff
+    )
+}
+
+/// An idempotent `acks=all` producer for `bootstrap`.
+pub fn reliable_producer(bootstrap: &str) -> Result<FutureProducer, HarnessError> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "120000")
+        .create()?)
+}
+
+/// Sends every `(key, value)` keeping up to `in_flight` sends outstanding, and returns the
+/// delivery result of each, in input order. The caller decides what a failed delivery means.
+pub async fn produce_all(
+    producer: &FutureProducer,
+    topic: &str,
+    records: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+    in_flight: usize,
+) -> Vec<Result<(i32, i64), KafkaError>> {
+    let sends = records.into_iter().map(|(key, value)| {
+        let producer = producer.clone();
+        let topic = topic.to_string();
+        async move {
+            let record = FutureRecord::to(&topic).key(&key).payload(&value);
+            producer
+                .send(record, Duration::from_secs(60))
+                .await
+                .map(|delivery| (delivery.partition, delivery.offset))
+                .map_err(|(error, _)| error)
+        }
+    });
+    futures::stream::iter(sends).buffered(in_flight.max(1)).collect().await
+}
+
+/// Flushes `producer` without blocking the async runtime.
+pub async fn flush(producer: &FutureProducer) -> Result<(), HarnessError> {
+    let producer = producer.clone();
+    tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(60)))
+        .await
+        .map_err(|e| HarnessError::Usage(format!("flush task failed: {e}")))??;
+    Ok(())
+}
+
+/// Reads `topic` from the beginning with a new group until `expected` records arrived or
+/// `timeout` passed, and returns what arrived. `isolation` is `read_committed` or
+/// `read_uncommitted`.
+pub async fn consume_until(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+    isolation: &str,
+) -> Result<Vec<OwnedMessage>, HarnessError> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("harness-reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation)
+        .create()?;
+    consumer.subscribe(&[topic])?;
+    let deadline = Instant::now() + timeout;
+    let mut messages = Vec::with_capacity(expected);
+    while messages.len() < expected {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => messages.push(message.detach()),
+            Ok(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopicOrPartition))) => {}
+            Ok(Err(error)) => return Err(error.into()),
+            Err(_elapsed) => break,
+        }
+    }
+    Ok(messages)
+}
+
+/// The header names of `message`, for assertions.
+pub fn header_names(message: &OwnedMessage) -> HashSet<String> {
+    message
+        .headers()
+        .map(|headers| headers.iter().map(|h| h.key.to_string()).collect())
+        .unwrap_or_default()
+}

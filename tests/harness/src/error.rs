@@ -1,0 +1,57 @@
+//! The harness's error type.
+
+use std::path::PathBuf;
+
+/// Why the harness could not provide a Kafka cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// A program the harness needs is not installed.
+    #[error("`{program}` was not found on PATH: {hint}")]
+    MissingProgram {
+        /// The program looked for.
+        program: &'static str,
+        /// How to install it.
+        hint: &'static str,
+    },
+    /// Maven could not fetch the Kafka jars.
+    #[error("fetching Apache Kafka jars with Maven failed ({status}); Maven said:\n{output}")]
+    Fetch {
+        /// Maven's exit status.
+        status: String,
+        /// The tail of Maven's output.
+        output: String,
+    },
+    /// An I/O error on a file or process of the harness.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the harness was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Kafka node exited or did not become ready in time.
+    #[error("{message}\n--- last lines of {} ---\n{log_tail}", log.display())]
+    Node {
+        /// What went wrong.
+        message: String,
+        /// The node's log file.
+        log: PathBuf,
+        /// The last lines of that log.
+        log_tail: String,
+    },
+    /// A request to the cluster failed.
+    #[error("kafka request failed: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The caller asked for something the cluster does not have.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl HarnessError {
+    /// Wraps an I/O error with what the harness was doing.
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| HarnessError::Io { context, source }
+    }
+}

@@ -1,0 +1,26 @@
+//! The real-Kafka test harness.
+//!
+//! Starts real Apache Kafka 4.3.1 clusters (KRaft, every node a combined broker and controller)
+//! on free loopback ports, for the tests of every crate, the benchmarks and `tributary dev`.
+//!
+//! - [`KafkaDistribution`] fetches the broker's jars (and the JVM peers used by benchmarks)
+//!   through Maven into a cache outside git, once per machine.
+//! - [`KafkaCluster`] formats storage, starts N nodes with a small heap, waits until metadata
+//!   shows every broker, and lets a test `kill` (SIGKILL), `stop` (SIGTERM) and `restart` one.
+//!   A cluster is stopped when dropped; node logs stay in its temporary directory and their tails
+//!   are printed when a test panics.
+//! - [`clients`] has producer/consumer helpers and unique topic and group names for tests.
+//! - [`shared_cluster`] gives all the tests of one test binary a single one-broker cluster.
+//!
+//! Every JVM the harness starts dies with the process that started it, even on a panic or
+//! `kill -9` of the test binary, so a failed run leaves no broker behind.
+
+pub mod clients;
+mod cluster;
+mod distribution;
+mod error;
+mod spawner;
+
+pub use cluster::{shared_cluster, ClusterOptions, KafkaCluster};
+pub use distribution::{JavaProcess, KafkaDistribution, KAFKA_VERSION};
+pub use error::HarnessError;
