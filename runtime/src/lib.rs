@@ -1,1 +1,4 @@
-//! placeholder
+//! The Tributary Connect engine.
+//!
+//! - [`config`]: `.properties` files, config providers, typed config definitions.
+pub mod config;

@@ -361,7 +361,25 @@ fn free_ports(count: usize) -> Result<Vec<u16>, HarnessError> {
 pub fn shared_cluster() -> &'static KafkaCluster {
     static SHARED: OnceLock<KafkaCluster> = OnceLock::new();
     SHARED.get_or_init(|| match KafkaCluster::start(1) {
-        Ok(cluster) => cluster,
+        Ok(cluster) => {
+            // A static is never dropped: remove its directory when the process exits instead.
+            SHARED_DIR.get_or_init(|| cluster.dir().to_path_buf());
+            // SAFETY: registering a plain `extern "C"` function with no arguments.
+            unsafe {
+                libc::atexit(remove_shared_dir);
+            }
+            cluster
+        }
         Err(error) => panic!("cannot start the shared Kafka cluster: {error}"),
     })
+}
+
+static SHARED_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_shared_dir() {
+    if std::env::var_os("TRIBUTARY_KEEP_KAFKA_LOGS").is_none() {
+        if let Some(dir) = SHARED_DIR.get() {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
 }

@@ -1,0 +1,332 @@
+//! Typed config definitions, the counterpart of Apache Kafka's `ConfigDef`.
+//!
+//! A connector, converter or transform declares its keys once; that declaration validates a
+//! config (one message per bad key), applies defaults, parses typed values, and is what the
+//! REST API shows under `GET /connector-plugins/{p}/config`.
+
+use serde::Serialize;
+
+use super::ConfigMap;
+
+/// The type of a config value, named as Apache Kafka names them in REST output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ConfigType {
+    /// `true` or `false` (case-insensitive).
+    Boolean,
+    /// Any text.
+    String,
+    /// A 32-bit integer.
+    Int,
+    /// A 64-bit integer.
+    Long,
+    /// A floating-point number.
+    Double,
+    /// A comma-separated list.
+    List,
+    /// A plugin class name.
+    Class,
+    /// Text never shown back (rendered as `[hidden]`).
+    Password,
+}
+
+/// How much a key matters, as in Apache Kafka.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Importance {
+    /// Most users set it.
+    High,
+    /// Some users set it.
+    Medium,
+    /// Rarely set.
+    Low,
+}
+
+/// A check on a value beyond its type; returns the reason it is wrong.
+pub type Validator = fn(&str) -> Result<(), String>;
+
+/// One config key's declaration.
+#[derive(Debug, Clone)]
+pub struct ConfigKey {
+    /// The key.
+    pub name: &'static str,
+    /// Its type.
+    pub config_type: ConfigType,
+    /// Its default; `None` makes the key required.
+    pub default: Option<&'static str>,
+    /// How much it matters.
+    pub importance: Importance,
+    /// What it does.
+    pub documentation: &'static str,
+    /// The values it takes, when it takes only some (shown as recommended values).
+    pub allowed: &'static [&'static str],
+    /// An extra check.
+    pub validator: Option<Validator>,
+}
+
+impl ConfigKey {
+    /// A key of `config_type` with no default (required), MEDIUM importance.
+    pub const fn required(name: &'static str, config_type: ConfigType, documentation: &'static str) -> Self {
+        ConfigKey {
+            name,
+            config_type,
+            default: None,
+            importance: Importance::High,
+            documentation,
+            allowed: &[],
+            validator: None,
+        }
+    }
+
+    /// A key of `config_type` with a default.
+    pub const fn optional(
+        name: &'static str,
+        config_type: ConfigType,
+        default: &'static str,
+        documentation: &'static str,
+    ) -> Self {
+        ConfigKey {
+            name,
+            config_type,
+            default: Some(default),
+            importance: Importance::Medium,
+            documentation,
+            allowed: &[],
+            validator: None,
+        }
+    }
+
+    /// Restricts the key to `allowed` values (compared case-insensitively).
+    pub const fn one_of(mut self, allowed: &'static [&'static str]) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    /// Adds a check.
+    pub const fn check(mut self, validator: Validator) -> Self {
+        self.validator = Some(validator);
+        self
+    }
+
+    /// Sets the importance.
+    pub const fn importance(mut self, importance: Importance) -> Self {
+        self.importance = importance;
+        self
+    }
+
+    /// The errors of `value` for this key.
+    fn errors(&self, value: Option<&str>) -> Vec<String> {
+        let Some(value) = value else {
+            return if self.default.is_none() {
+                vec![format!("Missing required configuration \"{}\" which has no default value.", self.name)]
+            } else {
+                Vec::new()
+            };
+        };
+        let mut errors = Vec::new();
+        let bad_type = |kind: &str| {
+            format!(
+                "Invalid value {value} for configuration {}: Not a {kind}",
+                self.name
+            )
+        };
+        let type_ok = match self.config_type {
+            ConfigType::Boolean => {
+                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+            }
+            ConfigType::Int => value.trim().parse::<i32>().is_ok(),
+            ConfigType::Long => value.trim().parse::<i64>().is_ok(),
+            ConfigType::Double => value.trim().parse::<f64>().is_ok(),
+            ConfigType::String | ConfigType::List | ConfigType::Class | ConfigType::Password => true,
+        };
+        if !type_ok {
+            let kind = match self.config_type {
+                ConfigType::Boolean => "boolean",
+                ConfigType::Int => "number of type INT",
+                ConfigType::Long => "number of type LONG",
+                _ => "number of type DOUBLE",
+            };
+            errors.push(bad_type(kind));
+            return errors;
+        }
+        if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
+            errors.push(format!(
+                "Invalid value {value} for configuration {}: String must be one of: {}",
+                self.name,
+                self.allowed.join(", ")
+            ));
+        }
+        if let Some(validator) = self.validator {
+            if let Err(reason) = validator(value) {
+                errors.push(format!("Invalid value {value} for configuration {}: {reason}", self.name));
+            }
+        }
+        errors
+    }
+}
+
+/// A config key's problem, found by validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The key.
+    pub key: String,
+    /// Why its value is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A set of config keys.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigDef {
+    keys: Vec<ConfigKey>,
+}
+
+impl ConfigDef {
+    /// An empty definition.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `key` (replacing a key of the same name).
+    pub fn define(mut self, key: ConfigKey) -> Self {
+        self.keys.retain(|k| k.name != key.name);
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds every key of `other`.
+    pub fn merge(mut self, other: &ConfigDef) -> Self {
+        for key in &other.keys {
+            self = self.define(key.clone());
+        }
+        self
+    }
+
+    /// The keys, in declaration order.
+    pub fn keys(&self) -> &[ConfigKey] {
+        &self.keys
+    }
+
+    /// Each declared key's problems with `config`, in declaration order.
+    pub fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
+        self.keys
+            .iter()
+            .flat_map(|key| {
+                key.errors(config.get(key.name).map(String::as_str))
+                    .into_iter()
+                    .map(|message| ValidationError {
+                        key: key.name.to_string(),
+                        message,
+                    })
+            })
+            .collect()
+    }
+
+    /// Validates `config` and returns it with defaults filled in, ready for typed reads.
+    pub fn parse(&self, config: &ConfigMap) -> Result<ParsedConfig, Vec<ValidationError>> {
+        let errors = self.validate(config);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut values = config.clone();
+        for key in &self.keys {
+            if let Some(default) = key.default {
+                values.entry(key.name.to_string()).or_insert_with(|| default.to_string());
+            }
+        }
+        Ok(ParsedConfig { values })
+    }
+}
+
+/// A validated config with defaults applied. Reads of declared keys cannot fail; reads of
+/// undeclared keys fall back to the given type's zero value.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedConfig {
+    values: ConfigMap,
+}
+
+impl ParsedConfig {
+    /// The raw value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// `key` as text (empty when absent).
+    pub fn string(&self, key: &str) -> String {
+        self.get(key).unwrap_or_default().to_string()
+    }
+
+    /// `key` as a boolean.
+    pub fn boolean(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// `key` as a 64-bit integer (0 when absent).
+    pub fn long(&self, key: &str) -> i64 {
+        self.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or_default()
+    }
+
+    /// `key` as a floating-point number (0 when absent).
+    pub fn double(&self, key: &str) -> f64 {
+        self.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or_default()
+    }
+
+    /// `key` as a comma-separated list, items trimmed, empty items dropped.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        split_list(self.get(key).unwrap_or_default())
+    }
+
+    /// Every value, defaults included.
+    pub fn values(&self) -> &ConfigMap {
+        &self.values
+    }
+}
+
+/// Splits a comma-separated list value the way Apache Kafka does.
+pub fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> ConfigDef {
+        ConfigDef::new()
+            .define(ConfigKey::required("topic", ConfigType::String, "the topic"))
+            .define(ConfigKey::optional("batch.size", ConfigType::Int, "2000", "lines a poll"))
+            .define(ConfigKey::optional("mode", ConfigType::String, "bulk", "mode").one_of(&["bulk", "incrementing"]))
+    }
+
+    #[test]
+    fn each_bad_key_gets_its_own_message() {
+        let config: ConfigMap = [("batch.size", "lots"), ("mode", "weird")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let errors = def().validate(&config);
+        let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["topic", "batch.size", "mode"]);
+        assert!(errors[0].message.contains("Missing required configuration \"topic\""));
+        assert!(errors[1].message.contains("Not a number of type INT"));
+        assert!(errors[2].message.contains("must be one of: bulk, incrementing"));
+    }
+
+    #[test]
+    fn parse_applies_defaults() {
+        let config: ConfigMap = [("topic".to_string(), "t".to_string())].into_iter().collect();
+        let parsed = def().parse(&config).unwrap();
+        assert_eq!(parsed.long("batch.size"), 2000);
+        assert_eq!(parsed.string("mode"), "bulk");
+    }
+}

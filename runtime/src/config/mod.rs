@@ -1,0 +1,15 @@
+//! Configuration: `.properties` files, config providers, and typed config definitions with
+//! per-key validation (the source of `GET /connector-plugins/{p}/config` and of
+//! `PUT …/config/validate`).
+
+mod def;
+mod properties;
+mod providers;
+
+pub use def::{split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidationError, Validator};
+pub use properties::{parse_properties, read_properties_file, PropertiesError};
+pub use providers::{ConfigProviders, ProviderError};
+
+/// A connector's or worker's configuration: string keys to string values, as Kafka Connect
+/// stores and serves them.
+pub type ConfigMap = std::collections::BTreeMap<String, String>;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine with Rust, Java 17 and Maven:
+# installs what is missing (apt packages for rdkafka's build, a JRE, Maven), then runs
+# rustfmt, clippy and every test. Kafka 4.3.1's jars are fetched by the test harness itself,
+# through Maven, into ~/.cache/tributary. Prints how long each phase took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$(date +%s)
+phase_started=$started
+phase() {
+    local now
+    now=$(date +%s)
+    if [ -n "${current_phase:-}" ]; then
+        printf '### phase %-10s %4ds\n' "$current_phase" $((now - phase_started))
+    fi
+    current_phase=$1
+    phase_started=$now
+    printf '### %s\n' "$1"
+}
+
+phase install
+packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl)
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust with rustup" >&2; exit 1; }
+
+phase fmt
+cargo fmt --all -- --check
+
+phase clippy
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+phase build
+cargo test --workspace --locked --no-run
+
+phase test
+cargo test --workspace --locked
+
+phase done
+printf '### total %ds\n' $(($(date +%s) - started))
