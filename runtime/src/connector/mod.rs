@@ -1,0 +1,72 @@
+//! The connector API: what a connector implements to run on Tributary.
+//!
+//! A connector is a [`Connector`] (splits the job into task configs) plus a [`SourceTask`] or
+//! [`SinkTask`] (does the work), registered once with [`crate::plugins::ConnectorPlugin`]. The
+//! worker drives them: `start`, `task_configs`, then per task `start`, `poll`/`put`, `flush`,
+//! `stop`. Everything is async; a task must not block the runtime (use `tokio::fs` or
+//! `spawn_blocking` for blocking I/O).
+
+mod context;
+mod error;
+
+use async_trait::async_trait;
+
+pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
+pub use error::ConnectError;
+
+use crate::config::{ConfigMap, ValidationError};
+use crate::data::{SinkRecord, SourceRecord};
+
+/// The connector object: validates its config and splits the work into task configs.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// Checks a config beyond what the plugin's `ConfigDef` checks (cross-key rules).
+    fn validate(&self, _config: &ConfigMap) -> Vec<ValidationError> {
+        Vec::new()
+    }
+
+    /// Starts the connector with its (provider-resolved) config.
+    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError>;
+
+    /// At most `max_tasks` task configs.
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError>;
+
+    /// Stops the connector.
+    async fn stop(&mut self) -> Result<(), ConnectError>;
+}
+
+/// A source task: reads from an outside system and returns records with their positions.
+#[async_trait]
+pub trait SourceTask: Send {
+    /// Starts the task; `context` gives the offsets committed for its partitions.
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError>;
+
+    /// The next batch. An empty batch means nothing right now; the task should wait a little
+    /// (its own poll interval) before returning one, rather than spin.
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError>;
+
+    /// Called after the offsets of everything polled so far were committed.
+    async fn commit(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+
+    /// Stops the task.
+    async fn stop(&mut self) -> Result<(), ConnectError>;
+}
+
+/// A sink task: writes records read from Kafka to an outside system.
+#[async_trait]
+pub trait SinkTask: Send {
+    /// Starts the task.
+    async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError>;
+
+    /// Writes (or buffers) a batch. A [`ConnectError::Retriable`] asks for the same batch again.
+    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectError>;
+
+    /// Makes everything `put` so far durable; the worker commits consumer offsets only after
+    /// this returns `Ok`.
+    async fn flush(&mut self) -> Result<(), ConnectError>;
+
+    /// Stops the task.
+    async fn stop(&mut self) -> Result<(), ConnectError>;
+}

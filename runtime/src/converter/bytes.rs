@@ -1,0 +1,44 @@
+//! `ByteArrayConverter`: bytes passed through untouched.
+
+use std::sync::Arc;
+
+use super::{Converter, ConverterRole, DataError};
+use crate::config::ConfigMap;
+use crate::data::{Schema, Value};
+use crate::plugins::ConverterPlugin;
+
+/// Passes bytes through; reads bytes as an optional bytes value.
+#[derive(Debug, Default)]
+pub struct ByteArrayConverter;
+
+impl Converter for ByteArrayConverter {
+    fn from_connect(&self, _topic: &str, _schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+        match value {
+            Value::Null => Ok(None),
+            Value::Bytes(bytes) => Ok(Some(bytes.clone())),
+            other => Err(DataError::new(format!(
+                "ByteArrayConverter is not compatible with objects of type {}",
+                other.kind()
+            ))),
+        }
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+        Ok((
+            Some(Schema::optional_bytes()),
+            bytes.map_or(Value::Null, |b| Value::Bytes(b.to_vec())),
+        ))
+    }
+}
+
+fn create(_settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
+    Ok(Arc::new(ByteArrayConverter))
+}
+
+inventory::submit! {
+    ConverterPlugin {
+        class: "org.apache.kafka.connect.converters.ByteArrayConverter",
+        aliases: &[],
+        create,
+    }
+}

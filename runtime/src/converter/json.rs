@@ -1,0 +1,949 @@
+//! `JsonConverter`: Apache Kafka's JSON format, byte for byte.
+//!
+//! With `schemas.enable=true` (the default) each message is `{"schema":…,"payload":…}` with the
+//! schema in Apache's layout (`type`, children, `optional`, `name`, `version`, `doc`,
+//! `parameters`, `default`; struct fields carry `field` last); without it, the bare payload.
+//! Numbers are written as Jackson writes them (`1.0E10`), control characters as Jackson escapes
+//! them, bytes and (by default) decimals as base64. Reading accepts what Apache writes, and
+//! schemaless JSON becomes int64/float64/string/boolean/array/map values.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+
+use super::{Converter, ConverterRole, DataError};
+use crate::config::ConfigMap;
+use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::plugins::ConverterPlugin;
+
+const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// How decimals are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecimalFormat {
+    /// Base64 of the unscaled two's-complement bytes (Apache's default).
+    Base64,
+    /// A JSON number.
+    Numeric,
+}
+
+/// Apache Kafka's `JsonConverter`.
+#[derive(Debug)]
+pub struct JsonConverter {
+    schemas_enabled: bool,
+    decimal_format: DecimalFormat,
+    replace_null_with_default: bool,
+    /// Parsed schemas by their JSON text, bounded by `schemas.cache.size`.
+    schema_cache: Mutex<HashMap<String, Arc<Schema>>>,
+    schema_cache_size: usize,
+}
+
+impl JsonConverter {
+    /// A converter with Apache's settings (`schemas.enable`, `decimal.format`,
+    /// `replace.null.with.default`, `schemas.cache.size`).
+    pub fn from_settings(settings: &ConfigMap) -> Result<Self, String> {
+        let flag = |key: &str, default: bool| match settings.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if v == "true" => Ok(true),
+            Some(v) if v == "false" => Ok(false),
+            Some(v) => Err(format!("Invalid value {v} for configuration {key}: Expected value to be either true or false")),
+        };
+        let decimal_format = match settings.get("decimal.format").map(|v| v.trim().to_ascii_uppercase()) {
+            None => DecimalFormat::Base64,
+            Some(v) if v == "BASE64" => DecimalFormat::Base64,
+            Some(v) if v == "NUMERIC" => DecimalFormat::Numeric,
+            Some(v) => return Err(format!("Invalid value {v} for configuration decimal.format: String must be one of: BASE64, NUMERIC")),
+        };
+        let schema_cache_size = match settings.get("schemas.cache.size") {
+            None => 1000,
+            Some(v) => v.trim().parse().map_err(|_| format!("Invalid value {v} for configuration schemas.cache.size: Not a number of type INT"))?,
+        };
+        Ok(JsonConverter {
+            schemas_enabled: flag("schemas.enable", true)?,
+            decimal_format,
+            replace_null_with_default: flag("replace.null.with.default", true)?,
+            schema_cache: Mutex::new(HashMap::new()),
+            schema_cache_size,
+        })
+    }
+
+    /// The JSON form of `schema`, as Apache writes it in envelopes.
+    pub fn schema_json(&self, schema: &Schema) -> Result<Vec<u8>, DataError> {
+        if let Some(cached) = schema.json_cache.get() {
+            return Ok(cached.clone());
+        }
+        let mut out = Vec::with_capacity(64);
+        self.write_schema(&mut out, schema, None)?;
+        let _ = schema.json_cache.set(out.clone());
+        Ok(out)
+    }
+
+    fn write_schema(&self, out: &mut Vec<u8>, schema: &Schema, field_name: Option<&str>) -> Result<(), DataError> {
+        let type_name = match schema.schema_type {
+            SchemaType::Float32 => "float",
+            SchemaType::Float64 => "double",
+            other => other.name(),
+        };
+        out.extend_from_slice(b"{\"type\":");
+        write_string(out, type_name);
+        match schema.schema_type {
+            SchemaType::Array => {
+                out.extend_from_slice(b",\"items\":");
+                self.write_child_schema(out, schema.value_schema.as_deref())?;
+            }
+            SchemaType::Map => {
+                out.extend_from_slice(b",\"keys\":");
+                self.write_child_schema(out, schema.key_schema.as_deref())?;
+                out.extend_from_slice(b",\"values\":");
+                self.write_child_schema(out, schema.value_schema.as_deref())?;
+            }
+            SchemaType::Struct => {
+                out.extend_from_slice(b",\"fields\":[");
+                for (i, field) in schema.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_schema(out, &field.schema, Some(&field.name))?;
+                }
+                out.push(b']');
+            }
+            _ => {}
+        }
+        out.extend_from_slice(if schema.optional { b",\"optional\":true" } else { b",\"optional\":false" });
+        if let Some(name) = &schema.name {
+            out.extend_from_slice(b",\"name\":");
+            write_string(out, name);
+        }
+        if let Some(version) = schema.version {
+            out.extend_from_slice(format!(",\"version\":{version}").as_bytes());
+        }
+        if let Some(doc) = &schema.doc {
+            out.extend_from_slice(b",\"doc\":");
+            write_string(out, doc);
+        }
+        if let Some(parameters) = &schema.parameters {
+            out.extend_from_slice(b",\"parameters\":{");
+            for (i, (key, value)) in parameters.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(out, key);
+                out.push(b':');
+                write_string(out, value);
+            }
+            out.push(b'}');
+        }
+        if let Some(default) = &schema.default {
+            out.extend_from_slice(b",\"default\":");
+            self.write_value(out, Some(schema), default)?;
+        }
+        if let Some(name) = field_name {
+            out.extend_from_slice(b",\"field\":");
+            write_string(out, name);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    fn write_child_schema(&self, out: &mut Vec<u8>, schema: Option<&Schema>) -> Result<(), DataError> {
+        match schema {
+            Some(schema) => self.write_schema(out, schema, None),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn write_value(&self, out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value) -> Result<(), DataError> {
+        if value.is_null() {
+            return match schema {
+                None => {
+                    out.extend_from_slice(b"null");
+                    Ok(())
+                }
+                Some(s) if s.default.is_some() && self.replace_null_with_default => {
+                    self.write_value(out, Some(s), s.default.as_ref().unwrap_or(&Value::Null))
+                }
+                Some(s) if s.optional => {
+                    out.extend_from_slice(b"null");
+                    Ok(())
+                }
+                Some(_) => Err(DataError::new(
+                    "Conversion error: null value for field that is required and has no default value",
+                )),
+            };
+        }
+        if let Some(scale) = schema.and_then(Schema::decimal_scale) {
+            let Value::Bytes(unscaled) = value else {
+                return Err(DataError::new(format!("Invalid type for Decimal: {}", value.kind())));
+            };
+            match self.decimal_format {
+                DecimalFormat::Base64 => write_base64(out, unscaled),
+                DecimalFormat::Numeric => out.extend_from_slice(decimal_text(unscaled, scale).as_bytes()),
+            }
+            return Ok(());
+        }
+        if let Some(schema) = schema {
+            if value.inferred_type() != Some(schema.schema_type) {
+                return Err(DataError::new(format!(
+                    "Invalid type for {}: {}",
+                    schema.schema_type.name().to_uppercase(),
+                    value.kind()
+                )));
+            }
+        }
+        match value {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Boolean(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+            Value::Int8(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::Int16(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::Int32(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::Int64(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::Float32(v) => write_java_number(out, java_float(*v)),
+            Value::Float64(v) => write_java_number(out, java_double(*v)),
+            Value::String(text) => write_string(out, text),
+            Value::Bytes(bytes) => write_base64(out, bytes),
+            Value::Array(items) => {
+                let item_schema = schema.and_then(|s| s.value_schema.as_deref());
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_value(out, item_schema, item)?;
+                }
+                out.push(b']');
+            }
+            Value::Map(entries) => {
+                let key_schema = schema.and_then(|s| s.key_schema.as_deref());
+                let value_schema = schema.and_then(|s| s.value_schema.as_deref());
+                let object_mode = match key_schema {
+                    Some(k) => k.schema_type == SchemaType::String,
+                    None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
+                };
+                if object_mode {
+                    out.push(b'{');
+                    for (i, (key, item)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        write_string(out, key.as_str().unwrap_or_default());
+                        out.push(b':');
+                        self.write_value(out, value_schema, item)?;
+                    }
+                    out.push(b'}');
+                } else {
+                    out.push(b'[');
+                    for (i, (key, item)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        out.push(b'[');
+                        self.write_value(out, key_schema, key)?;
+                        out.push(b',');
+                        self.write_value(out, value_schema, item)?;
+                        out.push(b']');
+                    }
+                    out.push(b']');
+                }
+            }
+            Value::Struct(structure) => {
+                if let Some(schema) = schema {
+                    if structure.schema().as_ref() != schema {
+                        return Err(DataError::new("Mismatching schema."));
+                    }
+                }
+                out.push(b'{');
+                for (i, (field, item)) in structure.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(out, &field.name);
+                    out.push(b':');
+                    self.write_value(out, Some(&field.schema), item)?;
+                }
+                out.push(b'}');
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_schema(&self, node: &serde_json::Value) -> Result<Option<Arc<Schema>>, DataError> {
+        if node.is_null() {
+            return Ok(None);
+        }
+        let key = node.to_string();
+        if let Ok(cache) = self.schema_cache.lock() {
+            if let Some(found) = cache.get(&key) {
+                return Ok(Some(found.clone()));
+            }
+        }
+        let schema = self.schema_from_json(node)?;
+        if let Ok(mut cache) = self.schema_cache.lock() {
+            if cache.len() >= self.schema_cache_size {
+                cache.clear();
+            }
+            cache.insert(key, schema.clone());
+        }
+        Ok(Some(schema))
+    }
+
+    fn schema_from_json(&self, node: &serde_json::Value) -> Result<Arc<Schema>, DataError> {
+        let type_name = node
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| DataError::new("Schema must contain 'type' field"))?;
+        let mut builder = match type_name {
+            "float" => SchemaBuilder::new(SchemaType::Float32),
+            "double" => SchemaBuilder::new(SchemaType::Float64),
+            "array" => {
+                let items = node
+                    .get("items")
+                    .filter(|n| !n.is_null())
+                    .ok_or_else(|| DataError::new("Array schema did not specify the element type"))?;
+                SchemaBuilder::array(self.schema_from_json(items)?)
+            }
+            "map" => {
+                let keys = node.get("keys").ok_or_else(|| DataError::new("Map schema did not specify the key type"))?;
+                let values = node
+                    .get("values")
+                    .ok_or_else(|| DataError::new("Map schema did not specify the value type"))?;
+                SchemaBuilder::map(self.schema_from_json(keys)?, self.schema_from_json(values)?)
+            }
+            "struct" => {
+                let fields = node
+                    .get("fields")
+                    .and_then(serde_json::Value::as_array)
+                    .ok_or_else(|| DataError::new("Struct schema's \"fields\" argument is not an array."))?;
+                let mut builder = SchemaBuilder::structure();
+                for field in fields {
+                    let name = field
+                        .get("field")
+                        .and_then(serde_json::Value::as_str)
+                        .ok_or_else(|| DataError::new("Struct schema's field name not specified properly"))?;
+                    builder = builder.field(name, self.schema_from_json(field)?);
+                }
+                builder
+            }
+            other => match SchemaType::from_name(other).filter(|t| t.is_primitive()) {
+                Some(t) => SchemaBuilder::new(t),
+                None => return Err(DataError::new(format!("Unknown schema type: {other}"))),
+            },
+        };
+        builder = if node.get("optional").and_then(serde_json::Value::as_bool) == Some(true) {
+            builder.optional()
+        } else {
+            builder.required()
+        };
+        if let Some(name) = node.get("name").and_then(serde_json::Value::as_str) {
+            builder = builder.name(name);
+        }
+        if let Some(version) = node.get("version").and_then(serde_json::Value::as_i64) {
+            builder = builder.version(version as i32);
+        }
+        if let Some(doc) = node.get("doc").and_then(serde_json::Value::as_str) {
+            builder = builder.doc(doc);
+        }
+        if let Some(parameters) = node.get("parameters").and_then(serde_json::Value::as_object) {
+            for (key, value) in parameters {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| DataError::new("Schema parameters must have string values."))?;
+                builder = builder.parameter(key, value);
+            }
+        }
+        if let Some(default) = node.get("default") {
+            let partial = builder.clone().build();
+            let value = self.value_from_json(Some(&partial), default)?;
+            builder = builder.default_value(value);
+        }
+        Ok(builder.build())
+    }
+
+    fn value_from_json(&self, schema: Option<&Arc<Schema>>, node: &serde_json::Value) -> Result<Value, DataError> {
+        use serde_json::Value as J;
+        let Some(schema) = schema else {
+            return Ok(schemaless_value(node));
+        };
+        if node.is_null() {
+            if let Some(default) = &schema.default {
+                return Ok(default.clone());
+            }
+            if schema.optional {
+                return Ok(Value::Null);
+            }
+            return Err(DataError::new(format!(
+                "Invalid null value for required {} field",
+                schema.schema_type.name().to_uppercase()
+            )));
+        }
+        if let Some(scale) = schema.decimal_scale() {
+            return match node {
+                J::String(text) => BASE64
+                    .decode(text)
+                    .map(Value::Bytes)
+                    .map_err(|e| DataError::new(format!("Invalid base64 decimal: {e}"))),
+                J::Number(number) => decimal_from_text(&number.to_string(), scale).map(Value::Bytes),
+                _ => Err(DataError::new("Invalid type for Decimal, underlying representation should be numeric or bytes")),
+            };
+        }
+        let mismatch = || {
+            DataError::new(format!(
+                "Invalid type for {}: {}",
+                schema.schema_type.name().to_uppercase(),
+                json_kind(node)
+            ))
+        };
+        Ok(match schema.schema_type {
+            SchemaType::Boolean => Value::Boolean(node.as_bool().ok_or_else(mismatch)?),
+            SchemaType::Int8 => Value::Int8(node.as_i64().ok_or_else(mismatch)? as i8),
+            SchemaType::Int16 => Value::Int16(node.as_i64().ok_or_else(mismatch)? as i16),
+            SchemaType::Int32 => Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32),
+            SchemaType::Int64 => Value::Int64(node.as_i64().ok_or_else(mismatch)?),
+            SchemaType::Float32 => Value::Float32(json_float(node).ok_or_else(mismatch)? as f32),
+            SchemaType::Float64 => Value::Float64(json_float(node).ok_or_else(mismatch)?),
+            SchemaType::String => Value::String(node.as_str().ok_or_else(mismatch)?.to_string()),
+            SchemaType::Bytes => Value::Bytes(
+                BASE64
+                    .decode(node.as_str().ok_or_else(mismatch)?)
+                    .map_err(|e| DataError::new(format!("Invalid bytes field: {e}")))?,
+            ),
+            SchemaType::Array => {
+                let items = node.as_array().ok_or_else(mismatch)?;
+                let item_schema = schema.value_schema.as_ref();
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|item| self.value_from_json(item_schema, item))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            SchemaType::Map => {
+                let key_schema = schema.key_schema.as_ref();
+                let value_schema = schema.value_schema.as_ref();
+                match node {
+                    J::Object(object) if key_schema.is_none_or(|k| k.schema_type == SchemaType::String) => Value::Map(
+                        object
+                            .iter()
+                            .map(|(k, v)| Ok((Value::String(k.clone()), self.value_from_json(value_schema, v)?)))
+                            .collect::<Result<_, DataError>>()?,
+                    ),
+                    J::Array(pairs) => Value::Map(
+                        pairs
+                            .iter()
+                            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                                Some([k, v]) => Ok((
+                                    self.value_from_json(key_schema, k)?,
+                                    self.value_from_json(value_schema, v)?,
+                                )),
+                                _ => Err(DataError::new(
+                                    "Found invalid map entry instead of array tuple: entries must be [key, value]",
+                                )),
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    _ => return Err(mismatch()),
+                }
+            }
+            SchemaType::Struct => {
+                let object = node.as_object().ok_or_else(mismatch)?;
+                let mut structure = Struct::new(schema.clone());
+                for field in &schema.fields {
+                    let item = object.get(&field.name).unwrap_or(&J::Null);
+                    structure.put(&field.name, self.value_from_json(Some(&field.schema), item)?);
+                }
+                Value::Struct(structure)
+            }
+        })
+    }
+}
+
+impl Converter for JsonConverter {
+    fn from_connect(&self, _topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+        if schema.is_none() && value.is_null() {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(128);
+        let schema = schema.map(Arc::as_ref);
+        if self.schemas_enabled {
+            out.extend_from_slice(b"{\"schema\":");
+            match schema {
+                Some(schema) => out.extend_from_slice(&self.schema_json(schema)?),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            self.write_value(&mut out, schema, value)?;
+            out.push(b'}');
+        } else {
+            self.write_value(&mut out, schema, value)?;
+        }
+        Ok(Some(out))
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+        let Some(bytes) = bytes else {
+            return Ok((None, Value::Null));
+        };
+        let node: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| DataError::new(format!("Converting byte[] to Kafka Connect data failed due to serialization error: {e}")))?;
+        if !self.schemas_enabled {
+            return Ok((None, schemaless_value(&node)));
+        }
+        let envelope = node
+            .as_object()
+            .filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"))
+            .ok_or_else(|| {
+                DataError::new(
+                    "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. \
+                     If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
+                )
+            })?;
+        let schema = self.parse_schema(&envelope["schema"])?;
+        let value = self.value_from_json(schema.as_ref(), &envelope["payload"])?;
+        Ok((schema, value))
+    }
+}
+
+fn schemaless_value(node: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match node {
+        J::Null => Value::Null,
+        J::Bool(v) => Value::Boolean(*v),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::String(s.clone()),
+        J::Array(items) => Value::Array(items.iter().map(schemaless_value).collect()),
+        J::Object(object) => Value::Map(
+            object
+                .iter()
+                .map(|(k, v)| (Value::String(k.clone()), schemaless_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn json_float(node: &serde_json::Value) -> Option<f64> {
+    match node {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) if s == "NaN" => Some(f64::NAN),
+        serde_json::Value::String(s) if s == "Infinity" => Some(f64::INFINITY),
+        serde_json::Value::String(s) if s == "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+fn json_kind(node: &serde_json::Value) -> &'static str {
+    match node {
+        serde_json::Value::Null => "NULL",
+        serde_json::Value::Bool(_) => "BOOLEAN",
+        serde_json::Value::Number(_) => "NUMBER",
+        serde_json::Value::String(_) => "STRING",
+        serde_json::Value::Array(_) => "ARRAY",
+        serde_json::Value::Object(_) => "OBJECT",
+    }
+}
+
+/// Writes `text` as a JSON string, escaped as Jackson escapes it.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0x08 => Some(b"\\b"),
+            0x0c => Some(b"\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        match escape {
+            Some(e) => out.extend_from_slice(e),
+            None => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + base64::encoded_len(bytes.len(), true).unwrap_or(0), 0);
+    let written = BASE64.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
+}
+
+/// Jackson writes NaN and infinities as strings by default.
+fn write_java_number(out: &mut Vec<u8>, text: String) {
+    if text == "NaN" || text.ends_with("Infinity") {
+        write_string(out, &text);
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// A double as Java's `Double.toString` writes it: plain between 10⁻³ and 10⁷, else
+/// `d.dddE±n`, always with a fractional digit.
+pub fn java_double(value: f64) -> String {
+    java_format(value.is_nan(), value.is_infinite(), value < 0.0, &ryu::Buffer::new().format(value.abs()).to_string())
+}
+
+/// A float as Java's `Float.toString` writes it.
+pub fn java_float(value: f32) -> String {
+    java_format(value.is_nan(), value.is_infinite(), value < 0.0, &ryu::Buffer::new().format(value.abs()).to_string())
+}
+
+fn java_format(nan: bool, infinite: bool, negative: bool, shortest: &str) -> String {
+    if nan {
+        return "NaN".into();
+    }
+    let sign = if negative { "-" } else { "" };
+    if infinite {
+        return format!("{sign}Infinity");
+    }
+    // Split ryu's shortest form into significant digits and a decimal exponent.
+    let (mantissa, exp) = match shortest.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (shortest, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = format!("{int_part}{frac_part}");
+    let mut point = int_part.len() as i32 + exp; // position of the decimal point in `digits`
+    let leading = digits.len() - digits.trim_start_matches('0').len();
+    digits.drain(..leading);
+    point -= leading as i32;
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        return format!("{sign}0.0");
+    }
+    // Value = 0.d1d2d3… × 10^point; Java's scientific exponent is point - 1.
+    let sci_exp = point - 1;
+    if (-3..7).contains(&sci_exp) {
+        let text = if point <= 0 {
+            format!("0.{}{}", "0".repeat((-point) as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        };
+        format!("{sign}{text}")
+    } else {
+        let frac = if digits.len() > 1 { &digits[1..] } else { "0" };
+        format!("{sign}{}.{}E{}", &digits[..1], frac, sci_exp)
+    }
+}
+
+/// The decimal text of an unscaled big-endian two's-complement integer with `scale`.
+fn decimal_text(unscaled: &[u8], scale: i32) -> String {
+    let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
+    // Magnitude as base-10^9 limbs, built from the bytes.
+    let mut magnitude: Vec<u8> = unscaled.to_vec();
+    if negative {
+        // Two's complement negate.
+        for b in &mut magnitude {
+            *b = !*b;
+        }
+        for b in magnitude.iter_mut().rev() {
+            let (v, overflow) = b.overflowing_add(1);
+            *b = v;
+            if !overflow {
+                break;
+            }
+        }
+    }
+    let mut limbs: Vec<u32> = vec![0];
+    for &byte in &magnitude {
+        let mut carry = byte as u64;
+        for limb in limbs.iter_mut() {
+            let v = (*limb as u64) * 256 + carry;
+            *limb = (v % 1_000_000_000) as u32;
+            carry = v / 1_000_000_000;
+        }
+        while carry > 0 {
+            limbs.push((carry % 1_000_000_000) as u32);
+            carry /= 1_000_000_000;
+        }
+    }
+    let mut digits = limbs.last().map(|l| l.to_string()).unwrap_or_default();
+    for limb in limbs.iter().rev().skip(1) {
+        digits.push_str(&format!("{limb:09}"));
+    }
+    let text = if scale > 0 {
+        let scale = scale as usize;
+        if digits.len() <= scale {
+            digits = format!("{}{}", "0".repeat(scale - digits.len() + 1), digits);
+        }
+        let split = digits.len() - scale;
+        format!("{}.{}", &digits[..split], &digits[split..])
+    } else {
+        format!("{digits}{}", "0".repeat((-scale) as usize))
+    };
+    if negative && text.trim_start_matches(['0', '.']).is_empty() {
+        text
+    } else if negative {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
+/// The unscaled two's-complement bytes of decimal `text` at `scale`.
+pub(crate) fn decimal_from_text(text: &str, scale: i32) -> Result<Vec<u8>, DataError> {
+    let bad = || DataError::new(format!("Invalid decimal value {text}"));
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exp) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| bad())?),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits = format!("{int_part}{frac_part}");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    // The number is digits × 10^(exp - frac_len); rescale to `scale`.
+    let shift = scale + exp - frac_part.len() as i32;
+    if shift >= 0 {
+        digits.push_str(&"0".repeat(shift as usize));
+    } else {
+        let drop = (-shift) as usize;
+        if digits.len() <= drop {
+            digits = "0".into();
+        } else {
+            digits.truncate(digits.len() - drop);
+        }
+    }
+    // Decimal digits to big-endian magnitude bytes.
+    let mut magnitude: Vec<u8> = vec![0];
+    for d in digits.bytes() {
+        let mut carry = (d - b'0') as u32;
+        for byte in magnitude.iter_mut().rev() {
+            let v = (*byte as u32) * 10 + carry;
+            *byte = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            magnitude.insert(0, (carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    if magnitude[0] & 0x80 != 0 {
+        magnitude.insert(0, 0);
+    }
+    if negative && magnitude.iter().any(|&b| b != 0) {
+        for b in &mut magnitude {
+            *b = !*b;
+        }
+        for b in magnitude.iter_mut().rev() {
+            let (v, overflow) = b.overflowing_add(1);
+            *b = v;
+            if !overflow {
+                break;
+            }
+        }
+    }
+    // Minimal two's complement, as Java's BigInteger.toByteArray.
+    while magnitude.len() > 1
+        && ((magnitude[0] == 0 && magnitude[1] & 0x80 == 0) || (magnitude[0] == 0xff && magnitude[1] & 0x80 != 0))
+    {
+        magnitude.remove(0);
+    }
+    Ok(magnitude)
+}
+
+fn create(settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
+    Ok(Arc::new(JsonConverter::from_settings(settings)?))
+}
+
+inventory::submit! {
+    ConverterPlugin {
+        class: "org.apache.kafka.connect.json.JsonConverter",
+        aliases: &[],
+        create,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn converter(schemas: bool) -> JsonConverter {
+        let mut settings = ConfigMap::new();
+        settings.insert("schemas.enable".into(), schemas.to_string());
+        JsonConverter::from_settings(&settings).unwrap()
+    }
+
+    fn write(schema: &Arc<Schema>, value: Value) -> String {
+        let bytes = converter(true).from_connect("t", Some(schema), &value).unwrap().unwrap();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn round_trip(schema: &Arc<Schema>, value: Value) {
+        let c = converter(true);
+        let bytes = c.from_connect("t", Some(schema), &value).unwrap();
+        let (read_schema, read_value) = c.to_connect("t", bytes.as_deref()).unwrap();
+        assert_eq!(read_schema.as_deref(), Some(schema.as_ref()));
+        assert_eq!(read_value, value);
+    }
+
+    #[test]
+    fn primitives_match_apache_envelopes() {
+        let cases: Vec<(Arc<Schema>, Value, &str)> = vec![
+            (Schema::of(SchemaType::Boolean), Value::Boolean(true), r#"{"schema":{"type":"boolean","optional":false},"payload":true}"#),
+            (Schema::of(SchemaType::Int8), Value::Int8(-8), r#"{"schema":{"type":"int8","optional":false},"payload":-8}"#),
+            (Schema::of(SchemaType::Int16), Value::Int16(300), r#"{"schema":{"type":"int16","optional":false},"payload":300}"#),
+            (Schema::of(SchemaType::Int32), Value::Int32(42), r#"{"schema":{"type":"int32","optional":false},"payload":42}"#),
+            (Schema::of(SchemaType::Int64), Value::Int64(1 << 40), r#"{"schema":{"type":"int64","optional":false},"payload":1099511627776}"#),
+            (Schema::of(SchemaType::Float32), Value::Float32(0.5), r#"{"schema":{"type":"float","optional":false},"payload":0.5}"#),
+            (Schema::of(SchemaType::Float64), Value::Float64(1e10), r#"{"schema":{"type":"double","optional":false},"payload":1.0E10}"#),
+            (Schema::optional_string(), Value::String("a\"b\n\u{1}é".into()), r#"{"schema":{"type":"string","optional":true},"payload":"a\"b\n\u0001é"}"#),
+            (Schema::optional_string(), Value::Null, r#"{"schema":{"type":"string","optional":true},"payload":null}"#),
+            (Schema::of(SchemaType::Bytes), Value::Bytes(b"hello".to_vec()), r#"{"schema":{"type":"bytes","optional":false},"payload":"aGVsbG8="}"#),
+        ];
+        for (schema, value, expected) in cases {
+            assert_eq!(write(&schema, value.clone()), expected);
+            round_trip(&schema, value);
+        }
+    }
+
+    #[test]
+    fn logical_types_match_apache() {
+        // 123.45 at scale 2: unscaled 12345 = 0x3039.
+        let decimal = SchemaBuilder::decimal(2).build();
+        assert_eq!(
+            write(&decimal, Value::Bytes(vec![0x30, 0x39])),
+            r#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"payload":"MDk="}"#
+        );
+        assert_eq!(
+            write(&SchemaBuilder::date().build(), Value::Int32(19000)),
+            r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":19000}"#
+        );
+        assert_eq!(
+            write(&SchemaBuilder::time().build(), Value::Int32(3_600_000)),
+            r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":3600000}"#
+        );
+        assert_eq!(
+            write(&SchemaBuilder::timestamp().build(), Value::Int64(1_700_000_000_000)),
+            r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1700000000000}"#
+        );
+        round_trip(&decimal, Value::Bytes(vec![0x30, 0x39]));
+    }
+
+    #[test]
+    fn numeric_decimals() {
+        let mut settings = ConfigMap::new();
+        settings.insert("decimal.format".into(), "NUMERIC".into());
+        settings.insert("schemas.enable".into(), "false".into());
+        let c = JsonConverter::from_settings(&settings).unwrap();
+        let schema = SchemaBuilder::decimal(2).build();
+        for (text, bytes) in [("123.45", vec![0x30, 0x39]), ("-1.00", vec![0x9c]), ("-1.28", vec![0x80]), ("1.28", vec![0x00, 0x80]), ("0.05", vec![0x05]), ("-0.01", vec![0xff])] {
+            assert_eq!(decimal_from_text(text, 2).unwrap(), bytes, "{text}");
+            let out = c.from_connect("t", Some(&schema), &Value::Bytes(bytes)).unwrap().unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn structs_arrays_and_maps() {
+        let address = SchemaBuilder::structure()
+            .field("city", Schema::string())
+            .optional()
+            .build();
+        let schema = SchemaBuilder::structure()
+            .name("com.example.Person")
+            .field("id", Schema::of(SchemaType::Int32))
+            .field("name", Schema::optional_string())
+            .field("tags", SchemaBuilder::array(Schema::string()).build())
+            .field("scores", SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build())
+            .field("address", address.clone())
+            .build();
+        let value = Value::Struct(
+            Struct::new(schema.clone())
+                .with("id", 7)
+                .with("name", "Ann")
+                .with("tags", Value::Array(vec!["a".into(), "b".into()]))
+                .with("scores", Value::Map(vec![(Value::Int32(1), "x".into())]))
+                .with("address", Value::Struct(Struct::new(address).with("city", "Oslo"))),
+        );
+        assert_eq!(
+            write(&schema, value.clone()),
+            concat!(
+                r#"{"schema":{"type":"struct","fields":["#,
+                r#"{"type":"int32","optional":false,"field":"id"},"#,
+                r#"{"type":"string","optional":true,"field":"name"},"#,
+                r#"{"type":"array","items":{"type":"string","optional":false},"optional":false,"field":"tags"},"#,
+                r#"{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"string","optional":false},"optional":false,"field":"scores"},"#,
+                r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"city"}],"optional":true,"field":"address"}"#,
+                r#"],"optional":false,"name":"com.example.Person"},"#,
+                r#""payload":{"id":7,"name":"Ann","tags":["a","b"],"scores":[[1,"x"]],"address":{"city":"Oslo"}}}"#
+            )
+        );
+        round_trip(&schema, value);
+    }
+
+    #[test]
+    fn defaults_and_required_nulls() {
+        let schema = SchemaBuilder::new(SchemaType::Int32).default_value(Value::Int32(5)).build();
+        assert_eq!(write(&schema, Value::Null), r#"{"schema":{"type":"int32","optional":false,"default":5},"payload":5}"#);
+        let required = Schema::of(SchemaType::Int32);
+        assert!(converter(true).from_connect("t", Some(&required), &Value::Null).is_err());
+    }
+
+    #[test]
+    fn tombstones_and_schemaless() {
+        let c = converter(false);
+        assert_eq!(c.from_connect("t", None, &Value::Null).unwrap(), None);
+        assert_eq!(c.to_connect("t", None).unwrap(), (None, Value::Null));
+        let (schema, value) = c.to_connect("t", Some(br#"{"a":1,"b":[true,1.5,"x"],"c":null}"#)).unwrap();
+        assert!(schema.is_none());
+        assert_eq!(value.map_get("a"), Some(&Value::Int64(1)));
+        assert_eq!(
+            value.map_get("b"),
+            Some(&Value::Array(vec![Value::Boolean(true), Value::Float64(1.5), "x".into()]))
+        );
+        let out = c.from_connect("t", None, &value).unwrap().unwrap();
+        assert_eq!(out, br#"{"a":1,"b":[true,1.5,"x"],"c":null}"#);
+    }
+
+    #[test]
+    fn envelope_is_required_when_schemas_are_enabled() {
+        let error = converter(true).to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
+        assert!(error.0.contains("requires \"schema\" and \"payload\" fields"));
+        assert!(converter(true).to_connect("t", Some(b"not json")).is_err());
+    }
+
+    #[test]
+    fn doubles_print_like_java() {
+        let cases = [
+            (0.0, "0.0"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (123.456, "123.456"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1234567.0, "1234567.0"),
+            (12345678.0, "1.2345678E7"),
+            (1e21, "1.0E21"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(java_double(value), expected, "{value}");
+        }
+        assert_eq!(java_float(0.1), "0.1");
+    }
+}

@@ -1,0 +1,91 @@
+//! Converters: Connect values to Kafka bytes and back.
+//!
+//! `JsonConverter` (Apache's envelope, byte for byte), `StringConverter` and
+//! `ByteArrayConverter`, registered under Apache's class names. A worker sets defaults with
+//! `key.converter` / `value.converter` / `header.converter` and their prefixed settings
+//! (`value.converter.schemas.enable=false`); a connector's own settings replace the worker's.
+
+mod bytes;
+mod json;
+mod string;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+pub use json::{java_double, JsonConverter};
+
+use crate::config::ConfigMap;
+use crate::data::{Schema, Value};
+use crate::plugins::{find_converter, PluginError};
+
+/// A value that could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DataError(pub String);
+
+impl DataError {
+    /// A conversion error with `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        DataError(message.into())
+    }
+}
+
+/// Converts between Connect values and bytes.
+pub trait Converter: Send + Sync + Debug {
+    /// Serializes `value` for `topic`; `None` is a Kafka null (tombstone).
+    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError>;
+
+    /// Deserializes the bytes read from `topic`.
+    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;
+}
+
+/// Whether a converter serializes keys or values (some converters care).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConverterRole {
+    /// `key.converter`.
+    Key,
+    /// `value.converter`.
+    Value,
+    /// `header.converter`.
+    Header,
+}
+
+impl ConverterRole {
+    /// The config key naming the converter class.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            ConverterRole::Key => "key.converter",
+            ConverterRole::Value => "value.converter",
+            ConverterRole::Header => "header.converter",
+        }
+    }
+
+    fn default_class(self) -> &'static str {
+        match self {
+            ConverterRole::Header => "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+            _ => "org.apache.kafka.connect.json.JsonConverter",
+        }
+    }
+}
+
+/// Builds the converter for `role`: the connector's class and settings when it sets
+/// `<role>.converter`, else the worker's, else Apache's default.
+pub fn converter_for(
+    role: ConverterRole,
+    connector: &ConfigMap,
+    worker: &ConfigMap,
+) -> Result<Arc<dyn Converter>, PluginError> {
+    let key = role.config_key();
+    let source = if connector.contains_key(key) { connector } else { worker };
+    let class = source.get(key).map(String::as_str).unwrap_or(role.default_class());
+    let prefix = format!("{key}.");
+    let settings: ConfigMap = source
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), v.clone())))
+        .collect();
+    let plugin = find_converter(class)?;
+    (plugin.create)(&settings, role).map_err(|message| PluginError::Config {
+        class: class.to_string(),
+        message,
+    })
+}

@@ -1,0 +1,85 @@
+//! `StringConverter`: values as UTF-8 text.
+
+use std::sync::Arc;
+
+use super::{Converter, ConverterRole, DataError};
+use crate::config::ConfigMap;
+use crate::data::{Schema, Value};
+use crate::plugins::ConverterPlugin;
+
+/// Writes a value's text form; reads bytes as an optional string.
+#[derive(Debug, Default)]
+pub struct StringConverter;
+
+impl Converter for StringConverter {
+    fn from_connect(&self, _topic: &str, _schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+        Ok(match value {
+            Value::Null => None,
+            Value::String(text) => Some(text.as_bytes().to_vec()),
+            Value::Bytes(bytes) => Some(bytes.clone()),
+            Value::Boolean(v) => Some(v.to_string().into_bytes()),
+            Value::Float32(v) => Some(super::json::java_float(*v).into_bytes()),
+            Value::Float64(v) => Some(super::json::java_double(*v).into_bytes()),
+            other => match other.as_i64() {
+                Some(number) => Some(number.to_string().into_bytes()),
+                None => Some(format!("{other:?}").into_bytes()),
+            },
+        })
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+        Ok(match bytes {
+            None => (Some(Schema::optional_string()), Value::Null),
+            Some(bytes) => (
+                Some(Schema::optional_string()),
+                Value::String(String::from_utf8_lossy(bytes).into_owned()),
+            ),
+        })
+    }
+}
+
+fn create(_settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
+    Ok(Arc::new(StringConverter))
+}
+
+inventory::submit! {
+    ConverterPlugin {
+        class: "org.apache.kafka.connect.storage.StringConverter",
+        aliases: &[],
+        create,
+    }
+}
+
+/// The default header converter (Apache's `SimpleHeaderConverter` class name): text headers
+/// read as strings, anything that is not valid UTF-8 kept as bytes, values written in their
+/// text form.
+#[derive(Debug, Default)]
+pub struct SimpleHeaderConverter;
+
+impl Converter for SimpleHeaderConverter {
+    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+        StringConverter.from_connect(topic, schema, value)
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+        Ok(match bytes {
+            None => (None, Value::Null),
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => (Some(Schema::optional_string()), Value::String(text.to_string())),
+                Err(_) => (Some(Schema::optional_bytes()), Value::Bytes(bytes.to_vec())),
+            },
+        })
+    }
+}
+
+fn create_header(_settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
+    Ok(Arc::new(SimpleHeaderConverter))
+}
+
+inventory::submit! {
+    ConverterPlugin {
+        class: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+        aliases: &[],
+        create: create_header,
+    }
+}

@@ -1,0 +1,97 @@
+//! Records: what transforms see ([`ConnectRecord`]), and what source tasks produce and sink
+//! tasks receive.
+
+use std::sync::Arc;
+
+use super::{Schema, Value};
+
+/// A source partition or offset: a JSON object whose meaning the connector defines
+/// (e.g. `{"filename": "/data/in.txt"}` and `{"position": 1234}`).
+pub type SourceMap = serde_json::Map<String, serde_json::Value>;
+
+/// A record header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The header's name.
+    pub key: String,
+    /// Its schema, when known.
+    pub schema: Option<Arc<Schema>>,
+    /// Its value.
+    pub value: Value,
+}
+
+/// The part of a record that transforms and converters work on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectRecord {
+    /// The Kafka topic.
+    pub topic: String,
+    /// The Kafka partition, when chosen (sources usually leave it to the partitioner).
+    pub partition: Option<i32>,
+    /// The key's schema.
+    pub key_schema: Option<Arc<Schema>>,
+    /// The key.
+    pub key: Value,
+    /// The value's schema.
+    pub value_schema: Option<Arc<Schema>>,
+    /// The value.
+    pub value: Value,
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    /// Headers, in order.
+    pub headers: Vec<Header>,
+}
+
+impl ConnectRecord {
+    /// A record for `topic` with a value and its schema, nothing else.
+    pub fn new(topic: impl Into<String>, value_schema: Option<Arc<Schema>>, value: Value) -> Self {
+        ConnectRecord {
+            topic: topic.into(),
+            value_schema,
+            value,
+            ..Default::default()
+        }
+    }
+
+    /// The last header named `key`.
+    pub fn header(&self, key: &str) -> Option<&Header> {
+        self.headers.iter().rev().find(|h| h.key == key)
+    }
+}
+
+/// A record produced by a source task, with the position it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRecord {
+    /// Where in the source system this record lives (e.g. which file).
+    pub source_partition: SourceMap,
+    /// The position just after this record in that partition; committed once Kafka acknowledged.
+    pub source_offset: SourceMap,
+    /// The record itself.
+    pub record: ConnectRecord,
+}
+
+/// How a sink record's timestamp was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampType {
+    /// No timestamp.
+    #[default]
+    NoTimestampType,
+    /// Set by the producer.
+    CreateTime,
+    /// Set by the broker.
+    LogAppendTime,
+}
+
+/// A record consumed from Kafka and handed to a sink task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkRecord {
+    /// The record after converters and transforms.
+    pub record: ConnectRecord,
+    /// The Kafka offset it was read at.
+    pub kafka_offset: i64,
+    /// The timestamp's kind.
+    pub timestamp_type: TimestampType,
+    /// The topic it was read from (before any transform renamed it).
+    pub original_topic: String,
+    /// The partition it was read from.
+    pub original_partition: i32,
+}

@@ -1,0 +1,347 @@
+//! Connect schemas: the same types, flags and logical types as `org.apache.kafka.connect.data`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use super::Value;
+
+/// Names and helpers of Apache Kafka Connect's logical types.
+pub mod logical {
+    /// `Decimal`: BYTES holding a big-endian two's-complement unscaled integer; parameter `scale`.
+    pub const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
+    /// The parameter of [`DECIMAL`] giving the scale.
+    pub const DECIMAL_SCALE: &str = "scale";
+    /// `Date`: INT32 days since the Unix epoch.
+    pub const DATE: &str = "org.apache.kafka.connect.data.Date";
+    /// `Time`: INT32 milliseconds since midnight.
+    pub const TIME: &str = "org.apache.kafka.connect.data.Time";
+    /// `Timestamp`: INT64 milliseconds since the Unix epoch.
+    pub const TIMESTAMP: &str = "org.apache.kafka.connect.data.Timestamp";
+}
+
+/// The physical type of a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaType {
+    /// 8-bit signed integer.
+    Int8,
+    /// 16-bit signed integer.
+    Int16,
+    /// 32-bit signed integer.
+    Int32,
+    /// 64-bit signed integer.
+    Int64,
+    /// 32-bit float.
+    Float32,
+    /// 64-bit float.
+    Float64,
+    /// Boolean.
+    Boolean,
+    /// UTF-8 text.
+    String,
+    /// Bytes.
+    Bytes,
+    /// A list of values of one schema.
+    Array,
+    /// A map from one schema to another.
+    Map,
+    /// Named fields.
+    Struct,
+}
+
+impl SchemaType {
+    /// The lower-case name Apache Kafka uses (`int32`, `struct`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaType::Int8 => "int8",
+            SchemaType::Int16 => "int16",
+            SchemaType::Int32 => "int32",
+            SchemaType::Int64 => "int64",
+            SchemaType::Float32 => "float32",
+            SchemaType::Float64 => "float64",
+            SchemaType::Boolean => "boolean",
+            SchemaType::String => "string",
+            SchemaType::Bytes => "bytes",
+            SchemaType::Array => "array",
+            SchemaType::Map => "map",
+            SchemaType::Struct => "struct",
+        }
+    }
+
+    /// The type named `name` (as [`SchemaType::name`] gives, case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let all = [
+            SchemaType::Int8,
+            SchemaType::Int16,
+            SchemaType::Int32,
+            SchemaType::Int64,
+            SchemaType::Float32,
+            SchemaType::Float64,
+            SchemaType::Boolean,
+            SchemaType::String,
+            SchemaType::Bytes,
+            SchemaType::Array,
+            SchemaType::Map,
+            SchemaType::Struct,
+        ];
+        all.into_iter().find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether this is a primitive (not array, map or struct).
+    pub fn is_primitive(self) -> bool {
+        !matches!(self, SchemaType::Array | SchemaType::Map | SchemaType::Struct)
+    }
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// Its position in the struct.
+    pub index: usize,
+    /// Its schema.
+    pub schema: Arc<Schema>,
+}
+
+/// A Connect schema. Build one with [`SchemaBuilder`] or the shortcuts on this type.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// Physical type.
+    pub schema_type: SchemaType,
+    /// Whether null is allowed.
+    pub optional: bool,
+    /// Value used for null, if any.
+    pub default: Option<Value>,
+    /// Name (logical types are named schemas).
+    pub name: Option<String>,
+    /// Version.
+    pub version: Option<i32>,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Parameters (e.g. a decimal's scale).
+    pub parameters: Option<BTreeMap<String, String>>,
+    /// Fields of a struct.
+    pub fields: Vec<Field>,
+    /// Key schema of a map.
+    pub key_schema: Option<Arc<Schema>>,
+    /// Element schema of an array, value schema of a map.
+    pub value_schema: Option<Arc<Schema>>,
+    /// The schema's JSON form, computed once by the JSON converter.
+    pub(crate) json_cache: OnceLock<Vec<u8>>,
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema_type == other.schema_type
+            && self.optional == other.optional
+            && self.default == other.default
+            && self.name == other.name
+            && self.version == other.version
+            && self.doc == other.doc
+            && self.parameters == other.parameters
+            && self.fields == other.fields
+            && self.key_schema == other.key_schema
+            && self.value_schema == other.value_schema
+    }
+}
+
+impl Schema {
+    /// The field named `name`, for a struct schema.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// A decimal's scale, when this is a `Decimal` schema.
+    pub fn decimal_scale(&self) -> Option<i32> {
+        if self.name.as_deref() != Some(logical::DECIMAL) {
+            return None;
+        }
+        self.parameters
+            .as_ref()
+            .and_then(|p| p.get(logical::DECIMAL_SCALE))
+            .and_then(|s| s.parse().ok())
+    }
+
+    /// A copy of this schema as a builder, to change a flag or a name.
+    pub fn to_builder(&self) -> SchemaBuilder {
+        let mut schema = self.clone();
+        schema.json_cache = OnceLock::new();
+        SchemaBuilder { schema }
+    }
+
+    /// Shortcut: a required schema of a primitive type.
+    pub fn of(schema_type: SchemaType) -> Arc<Schema> {
+        SchemaBuilder::new(schema_type).build()
+    }
+
+    /// Shortcut: an optional schema of a primitive type.
+    pub fn optional_of(schema_type: SchemaType) -> Arc<Schema> {
+        SchemaBuilder::new(schema_type).optional().build()
+    }
+
+    /// Shortcut: a required string schema.
+    pub fn string() -> Arc<Schema> {
+        static STRING: OnceLock<Arc<Schema>> = OnceLock::new();
+        STRING.get_or_init(|| Schema::of(SchemaType::String)).clone()
+    }
+
+    /// Shortcut: an optional string schema (what the file source gives its lines).
+    pub fn optional_string() -> Arc<Schema> {
+        static STRING: OnceLock<Arc<Schema>> = OnceLock::new();
+        STRING.get_or_init(|| Schema::optional_of(SchemaType::String)).clone()
+    }
+
+    /// Shortcut: an optional bytes schema.
+    pub fn optional_bytes() -> Arc<Schema> {
+        static BYTES: OnceLock<Arc<Schema>> = OnceLock::new();
+        BYTES.get_or_init(|| Schema::optional_of(SchemaType::Bytes)).clone()
+    }
+}
+
+/// Builds a [`Schema`].
+#[derive(Debug, Clone)]
+pub struct SchemaBuilder {
+    schema: Schema,
+}
+
+impl SchemaBuilder {
+    /// A required schema of `schema_type` with nothing else set.
+    pub fn new(schema_type: SchemaType) -> Self {
+        SchemaBuilder {
+            schema: Schema {
+                schema_type,
+                optional: false,
+                default: None,
+                name: None,
+                version: None,
+                doc: None,
+                parameters: None,
+                fields: Vec::new(),
+                key_schema: None,
+                value_schema: None,
+                json_cache: OnceLock::new(),
+            },
+        }
+    }
+
+    /// A struct schema with no fields yet.
+    pub fn structure() -> Self {
+        Self::new(SchemaType::Struct)
+    }
+
+    /// An array of `items`.
+    pub fn array(items: Arc<Schema>) -> Self {
+        let mut builder = Self::new(SchemaType::Array);
+        builder.schema.value_schema = Some(items);
+        builder
+    }
+
+    /// A map from `keys` to `values`.
+    pub fn map(keys: Arc<Schema>, values: Arc<Schema>) -> Self {
+        let mut builder = Self::new(SchemaType::Map);
+        builder.schema.key_schema = Some(keys);
+        builder.schema.value_schema = Some(values);
+        builder
+    }
+
+    /// `Decimal` with `scale`.
+    pub fn decimal(scale: i32) -> Self {
+        Self::new(SchemaType::Bytes)
+            .name(logical::DECIMAL)
+            .version(1)
+            .parameter(logical::DECIMAL_SCALE, &scale.to_string())
+    }
+
+    /// `Date`.
+    pub fn date() -> Self {
+        Self::new(SchemaType::Int32).name(logical::DATE).version(1)
+    }
+
+    /// `Time`.
+    pub fn time() -> Self {
+        Self::new(SchemaType::Int32).name(logical::TIME).version(1)
+    }
+
+    /// `Timestamp`.
+    pub fn timestamp() -> Self {
+        Self::new(SchemaType::Int64).name(logical::TIMESTAMP).version(1)
+    }
+
+    /// Allows null.
+    pub fn optional(mut self) -> Self {
+        self.schema.optional = true;
+        self
+    }
+
+    /// Forbids null.
+    pub fn required(mut self) -> Self {
+        self.schema.optional = false;
+        self
+    }
+
+    /// Sets the name.
+    pub fn name(mut self, name: &str) -> Self {
+        self.schema.name = Some(name.to_string());
+        self
+    }
+
+    /// Sets or clears the name.
+    pub fn name_opt(mut self, name: Option<String>) -> Self {
+        self.schema.name = name;
+        self
+    }
+
+    /// Sets the version.
+    pub fn version(mut self, version: i32) -> Self {
+        self.schema.version = Some(version);
+        self
+    }
+
+    /// Sets or clears the version.
+    pub fn version_opt(mut self, version: Option<i32>) -> Self {
+        self.schema.version = version;
+        self
+    }
+
+    /// Sets the documentation.
+    pub fn doc(mut self, doc: &str) -> Self {
+        self.schema.doc = Some(doc.to_string());
+        self
+    }
+
+    /// Adds a parameter.
+    pub fn parameter(mut self, key: &str, value: &str) -> Self {
+        self.schema
+            .parameters
+            .get_or_insert_with(BTreeMap::new)
+            .insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Sets the default value.
+    pub fn default_value(mut self, value: Value) -> Self {
+        self.schema.default = Some(value);
+        self
+    }
+
+    /// Appends a struct field.
+    pub fn field(mut self, name: &str, schema: Arc<Schema>) -> Self {
+        let index = self.schema.fields.len();
+        self.schema.fields.push(Field {
+            name: name.to_string(),
+            index,
+            schema,
+        });
+        self
+    }
+
+    /// The schema's type so far.
+    pub fn schema_type(&self) -> SchemaType {
+        self.schema.schema_type
+    }
+
+    /// The finished schema.
+    pub fn build(self) -> Arc<Schema> {
+        Arc::new(self.schema)
+    }
+}

@@ -1,0 +1,121 @@
+//! The ordered list of a connector's transformations, with their predicates.
+
+use super::{Predicate, Transformation};
+use crate::config::{split_list, ConfigMap, ValidationError};
+use crate::converter::DataError;
+use crate::data::ConnectRecord;
+use crate::plugins::{find_predicate, find_transform};
+
+struct Step {
+    alias: String,
+    transform: Box<dyn Transformation>,
+    predicate: Option<(std::sync::Arc<dyn Predicate>, bool)>,
+}
+
+/// A connector's transformations, applied in order.
+#[derive(Default)]
+pub struct TransformChain {
+    steps: Vec<Step>,
+}
+
+impl std::fmt::Debug for TransformChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.steps.iter().map(|s| &s.alias)).finish()
+    }
+}
+
+fn settings(config: &ConfigMap, prefix: &str) -> ConfigMap {
+    config
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+        .collect()
+}
+
+impl TransformChain {
+    /// Builds the chain a connector config describes; every problem is reported against the
+    /// key that causes it.
+    pub fn from_config(config: &ConfigMap) -> Result<Self, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let error = |key: String, message: String| ValidationError { key, message };
+        let mut predicates = std::collections::BTreeMap::new();
+        for alias in split_list(config.get("predicates").map(String::as_str).unwrap_or("")) {
+            let type_key = format!("predicates.{alias}.type");
+            let Some(class) = config.get(&type_key) else {
+                errors.push(error(type_key.clone(), format!("Missing required configuration \"{type_key}\" which has no default value.")));
+                continue;
+            };
+            let made = find_predicate(class)
+                .map_err(|e| e.to_string())
+                .and_then(|plugin| (plugin.create)(&settings(config, &format!("predicates.{alias}."))));
+            match made {
+                Ok(predicate) => {
+                    predicates.insert(alias, std::sync::Arc::<dyn Predicate>::from(predicate));
+                }
+                Err(message) => errors.push(error(type_key, format!("Invalid value {class} for configuration predicates.{alias}.type: {message}"))),
+            }
+        }
+        let mut steps = Vec::new();
+        for alias in split_list(config.get("transforms").map(String::as_str).unwrap_or("")) {
+            let prefix = format!("transforms.{alias}.");
+            let type_key = format!("{prefix}type");
+            let Some(class) = config.get(&type_key) else {
+                errors.push(error(type_key.clone(), format!("Missing required configuration \"{type_key}\" which has no default value.")));
+                continue;
+            };
+            let own = settings(config, &prefix);
+            let predicate = match own.get("predicate").filter(|p| !p.trim().is_empty()) {
+                None => None,
+                Some(name) => match predicates.get(name.trim()) {
+                    Some(p) => Some((p.clone(), own.get("negate").is_some_and(|n| n.trim().eq_ignore_ascii_case("true")))),
+                    None => {
+                        errors.push(error(
+                            format!("{prefix}predicate"),
+                            format!("Invalid value {name} for configuration {prefix}predicate: no predicate with that alias in \"predicates\""),
+                        ));
+                        None
+                    }
+                },
+            };
+            let made = find_transform(class)
+                .map_err(|e| e.to_string())
+                .and_then(|plugin| {
+                    let problems = (plugin.config_def)().validate(&own);
+                    if let Some(first) = problems.first() {
+                        return Err(first.message.clone());
+                    }
+                    (plugin.create)(&own)
+                });
+            match made {
+                Ok(transform) => steps.push(Step { alias, transform, predicate }),
+                Err(message) => errors.push(error(type_key, format!("Invalid value {class} for configuration transforms.{alias}.type: {message}"))),
+            }
+        }
+        if errors.is_empty() {
+            Ok(TransformChain { steps })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Applies every step in order; `None` once a step drops the record.
+    pub fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        for step in &self.steps {
+            if let Some((predicate, negate)) = &step.predicate {
+                if predicate.test(&record) == *negate {
+                    continue;
+                }
+            }
+            match step.transform.apply(record) {
+                Ok(Some(next)) => record = next,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(DataError::new(format!("transform '{}' failed: {e}", step.alias))),
+            }
+        }
+        Ok(Some(record))
+    }
+}
