@@ -1,1 +1,142 @@
-fn main() {}
+//! The `tributary` command line: parse arguments, build the engine, run it until Ctrl-C.
+
+mod dev;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter};
+use tributary_runtime::config::read_properties_file;
+use tributary_runtime::rest::ApplyLogFilter;
+use tributary_runtime::standalone::StandaloneRuntime;
+
+/// Kafka Connect and MirrorMaker 2, rebuilt in Rust.
+#[derive(Parser)]
+#[command(name = "tributary", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one worker with its connectors; offsets in a local file.
+    ///
+    /// Takes the same files as Apache Kafka's connect-standalone.sh: a worker config and
+    /// connector configs (.properties, or .json as `{"name", "config"}`).
+    Standalone {
+        /// Worker config, e.g. config/connect-standalone.properties.
+        worker: PathBuf,
+        /// Connector configs, e.g. config/connect-file-source.properties.
+        connectors: Vec<PathBuf>,
+    },
+    /// Run a worker of a distributed Connect cluster (not available yet).
+    Distributed {
+        /// Worker config, e.g. config/connect-distributed.properties.
+        worker: PathBuf,
+    },
+    /// Run MirrorMaker 2 flows from a connect-mirror-maker.properties file (not available yet).
+    Mirror {
+        /// Mirror config, e.g. config/connect-mirror-maker.properties.
+        config: PathBuf,
+    },
+    /// Start a local single-node Kafka, a worker with its REST API on 127.0.0.1:8083 and a
+    /// demo pipeline; Ctrl-C stops everything.
+    Dev {
+        /// REST port.
+        #[arg(long, default_value_t = 8083)]
+        port: u16,
+    },
+    /// Print the version.
+    Version,
+}
+
+/// Sets up logging (`RUST_LOG`, default `info`) with a filter the REST API can change.
+fn init_logging() -> ApplyLogFilter {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (filter, handle) = reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_target(true))
+        .init();
+    Arc::new(move |directive: &str| {
+        let filter = EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    })
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
+    let config = read_properties_file(&worker).with_context(|| format!("reading {}", worker.display()))?;
+    let runtime = StandaloneRuntime::start(config, Some(apply_log)).await?;
+    for file in &connectors {
+        if let Err(e) = runtime.add_connector_file(file).await {
+            runtime.shutdown().await;
+            return Err(e.into());
+        }
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    runtime.shutdown().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tributary_connectors::link();
+    tributary_mirror::link();
+    let result = match cli.command {
+        Command::Version => {
+            println!("tributary {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Distributed { .. } => Err(anyhow::anyhow!(
+            "distributed mode is not available in this version yet; use `tributary standalone`"
+        )),
+        Command::Mirror { .. } => Err(anyhow::anyhow!(
+            "the dedicated mirror mode is not available in this version yet"
+        )),
+        Command::Standalone { worker, connectors } => run(|apply_log| standalone(worker, connectors, apply_log)),
+        Command::Dev { port } => run(|apply_log| dev::run(port, apply_log)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run<F, Fut>(body: F) -> anyhow::Result<()>
+where
+    F: FnOnce(ApplyLogFilter) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let apply_log = init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(body(apply_log))
+}

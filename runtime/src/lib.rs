@@ -6,6 +6,12 @@
 //! - [`transforms`]: single message transformations and predicates.
 //! - [`connector`]: the API connectors implement.
 //! - [`plugins`]: the registry of connectors, converters, transforms and predicates.
+//! - [`worker`]: runs connectors and their task loops.
+//! - [`herder`]: owns connector configs and target states; standalone and distributed.
+//! - [`storage`]: offsets and statuses.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`rest`]: the Kafka-Connect-compatible REST API.
+//! - [`standalone`]: standalone mode assembled (worker + herder + REST).
 
 pub mod config;
 pub mod connector;
@@ -13,3 +19,9 @@ pub mod converter;
 pub mod data;
 pub mod plugins;
 pub mod transforms;
+pub mod metrics;
+pub mod storage;
+pub mod worker;
+pub mod herder;
+pub mod rest;
+pub mod standalone;

@@ -12,7 +12,7 @@ mod error;
 use async_trait::async_trait;
 
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
-pub use error::ConnectError;
+pub use error::{format_validation, ConnectError};
 
 use crate::config::{ConfigMap, ValidationError};
 use crate::data::{SinkRecord, SourceRecord};
@@ -37,7 +37,7 @@ pub trait Connector: Send + Sync {
 
 /// A source task: reads from an outside system and returns records with their positions.
 #[async_trait]
-pub trait SourceTask: Send {
+pub trait SourceTask: Send + Sync {
     /// Starts the task; `context` gives the offsets committed for its partitions.
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError>;
 
@@ -56,12 +56,12 @@ pub trait SourceTask: Send {
 
 /// A sink task: writes records read from Kafka to an outside system.
 #[async_trait]
-pub trait SinkTask: Send {
+pub trait SinkTask: Send + Sync {
     /// Starts the task.
     async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError>;
 
     /// Writes (or buffers) a batch. A [`ConnectError::Retriable`] asks for the same batch again.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectError>;
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError>;
 
     /// Makes everything `put` so far durable; the worker commits consumer offsets only after
     /// this returns `Ok`.

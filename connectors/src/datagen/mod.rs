@@ -1,0 +1,191 @@
+//! `Datagen`: deterministic generated records at a target rate, for demos and benchmarks.
+//!
+//! Record `n` has key `key-<n mod keys>` and a value of exactly `value.size` bytes (format
+//! `string`) or an `orders` struct (format `struct`: `id`, `customer`, `amount`, `note`). The
+//! offset `{"sequence": n}` lets a restarted connector continue where it stopped; with
+//! `max.records` it stops producing after that many.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
+use tributary_runtime::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value};
+use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+const CLASS: &str = "io.tributary.connect.datagen.DatagenConnector";
+
+/// The classes this module registers.
+pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required("topic", ConfigType::String, "Topic to write to."))
+        .define(ConfigKey::optional("rate", ConfigType::Double, "0", "Records per second; 0 for as fast as possible."))
+        .define(ConfigKey::optional("max.records", ConfigType::Long, "-1", "Stop after this many records; -1 never stops."))
+        .define(ConfigKey::optional("value.size", ConfigType::Int, "100", "Bytes per value, for format 'string'."))
+        .define(ConfigKey::optional("keys", ConfigType::Int, "1000", "Distinct keys."))
+        .define(ConfigKey::optional("format", ConfigType::String, "string", "'string' or 'struct'.").one_of(&["string", "struct"]))
+        .define(ConfigKey::optional("batch.size", ConfigType::Int, "1000", "Records per poll."))
+}
+
+/// The connector object: one task.
+#[derive(Default)]
+pub struct DatagenConnector {
+    config: ConfigMap,
+}
+
+#[async_trait]
+impl Connector for DatagenConnector {
+    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
+        self.config = config.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        Ok(vec![self.config.clone()])
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+/// Generates records.
+pub struct DatagenTask {
+    topic: String,
+    rate: f64,
+    max_records: i64,
+    value_size: usize,
+    keys: u64,
+    structs: bool,
+    batch_size: usize,
+    next: u64,
+    started_at: Instant,
+    first_of_run: u64,
+    partition: SourceMap,
+    string_schema: Arc<Schema>,
+    struct_schema: Arc<Schema>,
+}
+
+impl Default for DatagenTask {
+    fn default() -> Self {
+        DatagenTask {
+            topic: String::new(),
+            rate: 0.0,
+            max_records: -1,
+            value_size: 100,
+            keys: 1000,
+            structs: false,
+            batch_size: 1000,
+            next: 0,
+            started_at: Instant::now(),
+            first_of_run: 0,
+            partition: SourceMap::new(),
+            string_schema: Schema::string(),
+            struct_schema: SchemaBuilder::structure()
+                .name("io.tributary.datagen.Order")
+                .field("id", Schema::of(SchemaType::Int64))
+                .field("customer", Schema::string())
+                .field("amount", Schema::of(SchemaType::Float64))
+                .field("note", Schema::optional_string())
+                .build(),
+        }
+    }
+}
+
+impl DatagenTask {
+    fn value(&self, n: u64) -> (Arc<Schema>, Value) {
+        if self.structs {
+            let order = Struct::new(self.struct_schema.clone())
+                .with("id", n as i64)
+                .with("customer", format!("customer-{}", n % self.keys))
+                .with("amount", Value::Float64((n % 10_000) as f64 / 100.0))
+                .with("note", Value::Null);
+            return (self.struct_schema.clone(), Value::Struct(order));
+        }
+        let mut text = format!("{n:012} ");
+        let filler = b"abcdefghijklmnopqrstuvwxyz";
+        while text.len() < self.value_size {
+            text.push(filler[(n as usize + text.len()) % filler.len()] as char);
+        }
+        text.truncate(self.value_size);
+        (self.string_schema.clone(), Value::String(text))
+    }
+}
+
+#[async_trait]
+impl SourceTask for DatagenTask {
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        self.topic = parsed.string("topic");
+        self.rate = parsed.double("rate");
+        self.max_records = parsed.long("max.records");
+        self.value_size = parsed.long("value.size").max(13) as usize;
+        self.keys = parsed.long("keys").max(1) as u64;
+        self.structs = parsed.string("format") == "struct";
+        self.batch_size = parsed.long("batch.size").max(1) as usize;
+        self.partition.insert("datagen".into(), self.topic.clone().into());
+        self.next = context
+            .offsets
+            .offset(&self.partition)
+            .and_then(|o| o.get("sequence").and_then(|s| s.as_u64()))
+            .unwrap_or(0);
+        self.first_of_run = self.next;
+        self.started_at = Instant::now();
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        let mut count = self.batch_size as u64;
+        if self.max_records >= 0 {
+            count = count.min((self.max_records as u64).saturating_sub(self.next));
+            if count == 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return Ok(Vec::new());
+            }
+        }
+        if self.rate > 0.0 {
+            let allowed = (self.started_at.elapsed().as_secs_f64() * self.rate) as u64;
+            let produced = self.next - self.first_of_run;
+            if produced >= allowed {
+                let wait = (produced + 1) as f64 / self.rate - self.started_at.elapsed().as_secs_f64();
+                tokio::time::sleep(Duration::from_secs_f64(wait.clamp(0.001, 1.0))).await;
+                return Ok(Vec::new());
+            }
+            count = count.min(allowed - produced);
+        }
+        let mut records = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let n = self.next;
+            self.next += 1;
+            let (schema, value) = self.value(n);
+            let mut offset = SourceMap::new();
+            offset.insert("sequence".into(), self.next.into());
+            let mut record = ConnectRecord::new(self.topic.clone(), Some(schema), value);
+            record.key_schema = Some(self.string_schema.clone());
+            record.key = Value::String(format!("key-{}", n % self.keys));
+            records.push(SourceRecord {
+                source_partition: self.partition.clone(),
+                source_offset: offset,
+                record,
+            });
+        }
+        Ok(records)
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+inventory::submit! {
+    ConnectorPlugin {
+        class: CLASS,
+        aliases: &["Datagen", "io.confluent.kafka.connect.datagen.DatagenConnector"],
+        config_def,
+        create: || Box::new(DatagenConnector::default()),
+        tasks: TaskFactory::Source(|| Box::new(DatagenTask::default())),
+    }
+}

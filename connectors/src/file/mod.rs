@@ -1,0 +1,12 @@
+//! Apache Kafka's file connectors: `FileStreamSource` reads lines of a file (or stdin) into a
+//! topic and resumes from its byte position; `FileStreamSink` appends record values to a file
+//! (or stdout), one per line.
+
+mod sink;
+mod source;
+
+pub use sink::{FileStreamSinkConnector, FileStreamSinkTask};
+pub use source::{FileStreamSourceConnector, FileStreamSourceTask};
+
+/// The classes this module registers.
+pub const PLUGIN_CLASSES: [&str; 2] = [source::CLASS, sink::CLASS];

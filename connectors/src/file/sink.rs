@@ -1,0 +1,158 @@
+//! `FileStreamSink`: record values appended to a file (or stdout), one per line; written
+//! through a buffer that `flush` empties before the worker commits consumer offsets.
+
+use async_trait::async_trait;
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SinkTask, SinkTaskContext};
+use tributary_runtime::converter::java_double;
+use tributary_runtime::data::{SinkRecord, Value};
+use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+pub(super) const CLASS: &str = "io.tributary.connect.file.FileStreamSinkConnector";
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new().define(ConfigKey::optional(
+        "file",
+        ConfigType::String,
+        "",
+        "Destination filename. If not specified, the standard output will be used.",
+    ))
+}
+
+/// The connector object: every task writes to the one file.
+#[derive(Default)]
+pub struct FileStreamSinkConnector {
+    config: ConfigMap,
+}
+
+#[async_trait]
+impl Connector for FileStreamSinkConnector {
+    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
+        self.config = config.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        let mut task = ConfigMap::new();
+        if let Some(file) = self.config.get("file") {
+            task.insert("file".into(), file.clone());
+        }
+        Ok(vec![task; max_tasks.max(1)])
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+/// Appends values.
+#[derive(Default)]
+pub struct FileStreamSinkTask {
+    writer: Option<BufWriter<Box<dyn AsyncWrite + Send + Sync + Unpin>>>,
+    line: Vec<u8>,
+}
+
+/// A value's text as Apache's sink prints it (`Object.toString()` of the Connect value).
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => out.extend_from_slice(b),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Float32(f) => out.extend_from_slice(java_double(f64::from(*f)).as_bytes()),
+        Value::Float64(f) => out.extend_from_slice(java_double(*f).as_bytes()),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => {
+            out.push(b'{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                write_value(out, k);
+                out.push(b'=');
+                write_value(out, v);
+            }
+            out.push(b'}');
+        }
+        Value::Struct(s) => {
+            out.extend_from_slice(b"Struct{");
+            let mut first = true;
+            for (field, v) in s.iter().filter(|(_, v)| !v.is_null()) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(field.name.as_bytes());
+                out.push(b'=');
+                write_value(out, v);
+            }
+            out.push(b'}');
+        }
+        other => out.extend_from_slice(other.as_i64().unwrap_or_default().to_string().as_bytes()),
+    }
+}
+
+#[async_trait]
+impl SinkTask for FileStreamSinkTask {
+    async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
+        let path = config.get("file").map(|f| f.trim()).filter(|f| !f.is_empty());
+        let output: Box<dyn AsyncWrite + Send + Sync + Unpin> = match path {
+            None => Box::new(tokio::io::stdout()),
+            Some(path) => Box::new(
+                tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .await
+                    .map_err(|e| ConnectError::fatal(format!("Couldn't find or create file '{path}' for FileStreamSinkTask: {e}")))?,
+            ),
+        };
+        self.writer = Some(BufWriter::with_capacity(1 << 20, output));
+        Ok(())
+    }
+
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
+        let writer = self.writer.as_mut().ok_or_else(|| ConnectError::fatal("put before start"))?;
+        self.line.clear();
+        for record in records {
+            write_value(&mut self.line, &record.record.value);
+            self.line.push(b'\n');
+        }
+        writer.write_all(&self.line).await?;
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectError> {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        if let Some(mut writer) = self.writer.take() {
+            writer.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+inventory::submit! {
+    ConnectorPlugin {
+        class: CLASS,
+        aliases: &["org.apache.kafka.connect.file.FileStreamSinkConnector"],
+        config_def,
+        create: || Box::new(FileStreamSinkConnector::default()),
+        tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),
+    }
+}

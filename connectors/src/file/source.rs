@@ -1,0 +1,366 @@
+//! `FileStreamSource`: lines of a file into a topic.
+//!
+//! Source partition `{"filename": <file>}`, offset `{"position": <byte after the line>}`, as
+//! Apache's connector keeps them. A line ends at `\n`, `\r\n` or `\r`; a last line with no end
+//! yet waits for one. Truncation (the file shrank below our position) restarts at 0; rotation
+//! (a new file at the path) finishes the old file, then reads the new one from 0.
+
+use std::io::SeekFrom;
+use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
+use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+pub(super) const CLASS: &str = "io.tributary.connect.file.FileStreamSourceConnector";
+/// How long to wait before looking again when the file has no new complete line.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+/// Bytes read from the file per read call.
+const READ_CHUNK: usize = 256 * 1024;
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::optional("file", ConfigType::String, "", "Source filename. If not specified, the standard input will be used."))
+        .define(ConfigKey::required("topic", ConfigType::List, "The topic to publish data to.").check(single_topic))
+        .define(ConfigKey::optional("batch.size", ConfigType::Int, "2000", "The maximum number of records the source task can read from the file each time it is polled.").check(positive))
+}
+
+fn single_topic(value: &str) -> Result<(), String> {
+    match value.split(',').filter(|t| !t.trim().is_empty()).count() {
+        1 => Ok(()),
+        _ => Err("'topic' in FileStreamSourceConnector configuration requires definition of a single topic".into()),
+    }
+}
+
+fn positive(value: &str) -> Result<(), String> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(()),
+        _ => Err("Value must be at least 1".into()),
+    }
+}
+
+/// The connector object: one task reading the one file.
+#[derive(Default)]
+pub struct FileStreamSourceConnector {
+    config: ConfigMap,
+}
+
+#[async_trait]
+impl Connector for FileStreamSourceConnector {
+    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
+        self.config = config.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        let mut task = ConfigMap::new();
+        for key in ["file", "topic", "batch.size"] {
+            if let Some(value) = self.config.get(key) {
+                task.insert(key.to_string(), value.clone());
+            }
+        }
+        Ok(vec![task])
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+/// Reads lines and remembers where it is.
+pub struct FileStreamSourceTask {
+    path: Option<String>,
+    topic: String,
+    batch_size: usize,
+    reader: Option<Box<dyn AsyncRead + Send + Sync + Unpin>>,
+    inode: Option<u64>,
+    /// Byte position of the first byte of `buffer` in the file.
+    position: u64,
+    buffer: Vec<u8>,
+    /// Where the next line starts in `buffer`.
+    start: usize,
+    partition: SourceMap,
+    schema: Arc<Schema>,
+    /// A `\r` ended the last line: a `\n` right after it belongs to that line.
+    after_cr: bool,
+}
+
+impl Default for FileStreamSourceTask {
+    fn default() -> Self {
+        FileStreamSourceTask {
+            path: None,
+            topic: String::new(),
+            batch_size: 2000,
+            reader: None,
+            inode: None,
+            position: 0,
+            buffer: Vec::new(),
+            start: 0,
+            partition: SourceMap::new(),
+            schema: Schema::string(),
+            after_cr: false,
+        }
+    }
+}
+
+impl FileStreamSourceTask {
+    async fn open(&mut self, position: u64) -> Result<(), ConnectError> {
+        let Some(path) = &self.path else {
+            self.reader = Some(Box::new(tokio::io::stdin()));
+            return Ok(());
+        };
+        let mut file = match tokio::fs::File::open(path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(file = %path, "file does not exist yet; waiting for it");
+                return Ok(());
+            }
+            Err(e) => return Err(ConnectError::Retriable(format!("cannot open {path}: {e}"))),
+        };
+        let metadata = file.metadata().await?;
+        let position = if metadata.len() < position {
+            tracing::warn!(file = %path, position, length = metadata.len(), "file is shorter than the committed position (truncated); reading from the start");
+            0
+        } else {
+            position
+        };
+        file.seek(SeekFrom::Start(position)).await?;
+        self.inode = Some(metadata.ino());
+        self.position = position;
+        self.buffer.clear();
+        self.start = 0;
+        self.reader = Some(Box::new(file));
+        Ok(())
+    }
+
+    /// At end of file: reopens when the path now names another file (rotation) or the file got
+    /// shorter than our position (truncation).
+    async fn check_rotation(&mut self) -> Result<(), ConnectError> {
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        let Ok(metadata) = tokio::fs::metadata(&path).await else {
+            return Ok(());
+        };
+        let consumed = self.position + self.start as u64;
+        if Some(metadata.ino()) != self.inode {
+            tracing::info!(file = %path, "file was rotated; reading the new file from the start");
+            self.open(0).await?;
+        } else if metadata.len() < consumed {
+            tracing::warn!(file = %path, "file was truncated; reading from the start");
+            self.open(0).await?;
+        }
+        Ok(())
+    }
+
+    fn record(&self, line: &[u8], next_position: u64) -> SourceRecord {
+        let mut offset = SourceMap::new();
+        offset.insert("position".into(), next_position.into());
+        SourceRecord {
+            source_partition: self.partition.clone(),
+            source_offset: offset,
+            record: ConnectRecord::new(
+                self.topic.clone(),
+                Some(self.schema.clone()),
+                Value::String(String::from_utf8_lossy(line).into_owned()),
+            ),
+        }
+    }
+
+    /// Complete lines already in the buffer, up to the batch size.
+    fn take_lines(&mut self, records: &mut Vec<SourceRecord>) {
+        while records.len() < self.batch_size {
+            let rest = &self.buffer[self.start..];
+            if self.after_cr && rest.first() == Some(&b'\n') {
+                self.start += 1;
+                self.after_cr = false;
+                continue;
+            }
+            let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                return;
+            };
+            let is_cr = rest[end] == b'\r';
+            if is_cr && end + 1 == rest.len() {
+                // Cannot tell yet whether a `\n` follows; wait for more bytes.
+                return;
+            }
+            let mut consumed = end + 1;
+            if is_cr && rest[end + 1] == b'\n' {
+                consumed += 1;
+            }
+            let next_position = self.position + (self.start + consumed) as u64;
+            let record = self.record(&rest[..end], next_position);
+            records.push(record);
+            self.start += consumed;
+            self.after_cr = false;
+        }
+    }
+}
+
+#[async_trait]
+impl SourceTask for FileStreamSourceTask {
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
+        self.path = config.get("file").map(|f| f.trim().to_string()).filter(|f| !f.is_empty());
+        self.topic = config.get("topic").map(|t| t.trim().to_string()).unwrap_or_default();
+        self.batch_size = config.get("batch.size").and_then(|b| b.trim().parse().ok()).unwrap_or(2000);
+        if let Some(path) = &self.path {
+            self.partition.insert("filename".into(), path.clone().into());
+        }
+        let position = context
+            .offsets
+            .offset(&self.partition)
+            .and_then(|offset| offset.get("position").and_then(|p| p.as_u64()))
+            .unwrap_or(0);
+        if position > 0 {
+            tracing::info!(connector = %context.connector, file = ?self.path, position, "resuming from the committed position");
+        }
+        self.open(position).await
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        let mut records = Vec::new();
+        if self.reader.is_none() {
+            self.open(0).await?;
+            if self.reader.is_none() {
+                tokio::time::sleep(IDLE_WAIT).await;
+                return Ok(records);
+            }
+        }
+        loop {
+            self.take_lines(&mut records);
+            if records.len() >= self.batch_size {
+                return Ok(records);
+            }
+            // Drop consumed bytes, then read more.
+            if self.start > 0 {
+                self.position += self.start as u64;
+                self.buffer.drain(..self.start);
+                self.start = 0;
+            }
+            let Some(reader) = self.reader.as_mut() else { return Ok(records) };
+            let filled = self.buffer.len();
+            self.buffer.resize(filled + READ_CHUNK, 0);
+            let read = reader.read(&mut self.buffer[filled..]).await;
+            let read = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buffer.truncate(filled);
+                    return Err(ConnectError::Retriable(format!("reading {:?} failed: {e}", self.path)));
+                }
+            };
+            self.buffer.truncate(filled + read);
+            if read == 0 {
+                if records.is_empty() {
+                    self.check_rotation().await?;
+                    tokio::time::sleep(IDLE_WAIT).await;
+                }
+                return Ok(records);
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        self.reader = None;
+        Ok(())
+    }
+}
+
+inventory::submit! {
+    ConnectorPlugin {
+        class: CLASS,
+        aliases: &["org.apache.kafka.connect.file.FileStreamSourceConnector"],
+        config_def,
+        create: || Box::new(FileStreamSourceConnector::default()),
+        tasks: TaskFactory::Source(|| Box::new(FileStreamSourceTask::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tributary_runtime::connector::OffsetReader;
+
+    struct NoOffsets;
+    impl OffsetReader for NoOffsets {
+        fn offset(&self, _partition: &SourceMap) -> Option<SourceMap> {
+            None
+        }
+    }
+
+    async fn started(path: &std::path::Path) -> FileStreamSourceTask {
+        let mut task = FileStreamSourceTask::default();
+        let mut config = ConfigMap::new();
+        config.insert("file".into(), path.display().to_string());
+        config.insert("topic".into(), "t".into());
+        config.insert("batch.size".into(), "3".into());
+        let context = SourceTaskContext {
+            connector: "c".into(),
+            task: 0,
+            offsets: Arc::new(NoOffsets),
+        };
+        task.start(&config, context).await.unwrap();
+        task
+    }
+
+    fn lines(records: &[SourceRecord]) -> Vec<(String, u64)> {
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r.record.value.as_str().unwrap().to_string(),
+                    r.source_offset["position"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn reads_lines_with_every_terminator_and_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "a\nbb\r\nc\rdd\npartial").unwrap();
+        let mut task = started(&path).await;
+        let first = task.poll().await.unwrap();
+        assert_eq!(lines(&first), [("a".into(), 2), ("bb".into(), 6), ("c".into(), 8)]);
+        let second = task.poll().await.unwrap();
+        assert_eq!(lines(&second), [("dd".into(), 11)]);
+        assert!(task.poll().await.unwrap().is_empty(), "the partial line waits for its end");
+        std::fs::OpenOptions::new().append(true).open(&path).map(|mut f| std::io::Write::write_all(&mut f, b" line\n")).unwrap().unwrap();
+        assert_eq!(lines(&task.poll().await.unwrap()), [("partial line".into(), 24)]);
+    }
+
+    #[tokio::test]
+    async fn truncation_restarts_from_the_beginning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        let mut task = started(&path).await;
+        assert_eq!(task.poll().await.unwrap().len(), 2);
+        std::fs::write(&path, "x\n").unwrap();
+        assert!(task.poll().await.unwrap().is_empty());
+        assert_eq!(lines(&task.poll().await.unwrap()), [("x".into(), 2)]);
+    }
+
+    #[tokio::test]
+    async fn rotation_reads_the_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut task = started(&path).await;
+        assert_eq!(task.poll().await.unwrap().len(), 1);
+        std::fs::rename(&path, dir.path().join("in.txt.1")).unwrap();
+        std::fs::write(&path, "new\n").unwrap();
+        assert!(task.poll().await.unwrap().is_empty());
+        assert_eq!(lines(&task.poll().await.unwrap()), [("new".into(), 4)]);
+    }
+
+    #[test]
+    fn validation_requires_one_topic() {
+        let config: ConfigMap = [("topic", "a,b")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let errors = config_def().validate(&config);
+        assert!(errors[0].message.contains("single topic"));
+    }
+}

@@ -1,0 +1,242 @@
+//! The JSON bodies of the REST API, shaped as Apache Kafka Connect's `rest/entities`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigDef, ConfigMap, ConfigType, ValidationError};
+use crate::storage::{ConnectorStatus, State};
+
+/// `{"connector":"c","task":0}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskId {
+    /// Connector name.
+    pub connector: String,
+    /// Task number.
+    pub task: u32,
+}
+
+/// `GET /connectors/{c}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorInfo {
+    /// Name.
+    pub name: String,
+    /// Config as submitted.
+    pub config: ConfigMap,
+    /// Its tasks.
+    pub tasks: Vec<TaskId>,
+    /// `source`, `sink` or `unknown`.
+    #[serde(rename = "type")]
+    pub connector_type: String,
+}
+
+/// `GET /connectors/{c}/tasks` rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskInfo {
+    /// The task.
+    pub id: TaskId,
+    /// Its config.
+    pub config: ConfigMap,
+}
+
+/// A connector's state in a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StateInfo {
+    /// State.
+    pub state: State,
+    /// Worker running it.
+    pub worker_id: String,
+    /// Failure trace, only when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// A task's state in a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskStateInfo {
+    /// Task number.
+    pub id: u32,
+    /// State.
+    pub state: State,
+    /// Worker running it.
+    pub worker_id: String,
+    /// Failure trace, only when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// `GET /connectors/{c}/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorStateInfo {
+    /// Name.
+    pub name: String,
+    /// The connector object's state.
+    pub connector: StateInfo,
+    /// Task states.
+    pub tasks: Vec<TaskStateInfo>,
+    /// `source` or `sink`.
+    #[serde(rename = "type")]
+    pub connector_type: String,
+}
+
+impl ConnectorStateInfo {
+    /// The REST view of a stored status.
+    pub fn from_status(name: &str, connector_type: &str, status: &ConnectorStatus) -> Self {
+        ConnectorStateInfo {
+            name: name.to_string(),
+            connector: StateInfo {
+                state: status.state,
+                worker_id: status.worker_id.clone(),
+                trace: status.trace.clone(),
+            },
+            tasks: status
+                .tasks
+                .iter()
+                .map(|(&id, task)| TaskStateInfo {
+                    id,
+                    state: task.state,
+                    worker_id: task.worker_id.clone(),
+                    trace: task.trace.clone(),
+                })
+                .collect(),
+            connector_type: connector_type.to_string(),
+        }
+    }
+}
+
+/// One `{"partition":…,"offset":…}` of the offsets API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OffsetEntry {
+    /// The source partition, or `{"kafka_topic","kafka_partition"}` for sinks.
+    pub partition: serde_json::Map<String, serde_json::Value>,
+    /// The offset (`{"kafka_offset"}` for sinks); null resets.
+    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A config key's definition in `GET /connector-plugins/{p}/config` and in validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigKeyInfo {
+    /// Key.
+    pub name: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub config_type: ConfigType,
+    /// Whether it has no default.
+    pub required: bool,
+    /// Default, as text.
+    pub default_value: Option<String>,
+    /// Importance.
+    pub importance: crate::config::Importance,
+    /// Documentation.
+    pub documentation: String,
+    /// Group.
+    pub group: Option<String>,
+    /// Order in the group.
+    pub order_in_group: i32,
+    /// Display width.
+    pub width: String,
+    /// Display name.
+    pub display_name: String,
+    /// Keys depending on it.
+    pub dependents: Vec<String>,
+}
+
+/// The definitions of every key of `def`.
+pub fn key_infos(def: &ConfigDef) -> Vec<ConfigKeyInfo> {
+    def.keys()
+        .iter()
+        .enumerate()
+        .map(|(i, key)| ConfigKeyInfo {
+            name: key.name.to_string(),
+            config_type: key.config_type,
+            required: key.default.is_none(),
+            default_value: key.default.map(str::to_string),
+            importance: key.importance,
+            documentation: key.documentation.to_string(),
+            group: Some(if i < 2 { "Common".to_string() } else { "Config".to_string() }),
+            order_in_group: i as i32 + 1,
+            width: "NONE".into(),
+            display_name: key.name.to_string(),
+            dependents: Vec::new(),
+        })
+        .collect()
+}
+
+/// A key's value and problems in a validation result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigValueInfo {
+    /// Key.
+    pub name: String,
+    /// Value given (passwords hidden).
+    pub value: Option<String>,
+    /// Values it takes.
+    pub recommended_values: Vec<String>,
+    /// Problems.
+    pub errors: Vec<String>,
+    /// Whether it applies.
+    pub visible: bool,
+}
+
+/// One key of a validation result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigInfo {
+    /// Its definition (absent for keys only the connector's own checks know).
+    pub definition: Option<ConfigKeyInfo>,
+    /// Its value and problems.
+    pub value: ConfigValueInfo,
+}
+
+/// `PUT /connector-plugins/{p}/config/validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigInfos {
+    /// The connector class.
+    pub name: String,
+    /// Number of problems.
+    pub error_count: usize,
+    /// Groups.
+    pub groups: Vec<String>,
+    /// Per key.
+    pub configs: Vec<ConfigInfo>,
+}
+
+impl ConfigInfos {
+    /// The validation result of `config` against `def`, with `errors` placed on their keys.
+    pub fn build(class: &str, def: &ConfigDef, config: &ConfigMap, errors: &[ValidationError]) -> Self {
+        let mut configs: Vec<ConfigInfo> = key_infos(def)
+            .into_iter()
+            .zip(def.keys())
+            .map(|(info, key)| {
+                let value = config.get(key.name).cloned().or_else(|| key.default.map(str::to_string));
+                ConfigInfo {
+                    value: ConfigValueInfo {
+                        name: info.name.clone(),
+                        value: if key.config_type == ConfigType::Password { value.map(|_| "[hidden]".into()) } else { value },
+                        recommended_values: key.allowed.iter().map(|v| v.to_string()).collect(),
+                        errors: errors.iter().filter(|e| e.key == key.name).map(|e| e.message.clone()).collect(),
+                        visible: true,
+                    },
+                    definition: Some(info),
+                }
+            })
+            .collect();
+        for error in errors.iter().filter(|e| def.keys().iter().all(|k| k.name != e.key)) {
+            match configs.iter_mut().find(|c| c.value.name == error.key) {
+                Some(existing) => existing.value.errors.push(error.message.clone()),
+                None => configs.push(ConfigInfo {
+                    definition: None,
+                    value: ConfigValueInfo {
+                        name: error.key.clone(),
+                        value: config.get(&error.key).cloned(),
+                        recommended_values: Vec::new(),
+                        errors: vec![error.message.clone()],
+                        visible: true,
+                    },
+                }),
+            }
+        }
+        ConfigInfos {
+            name: class.to_string(),
+            error_count: configs.iter().map(|c| c.value.errors.len()).sum(),
+            groups: vec!["Common".into(), "Config".into()],
+            configs,
+        }
+    }
+}

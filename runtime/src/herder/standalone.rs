@@ -1,0 +1,590 @@
+//! The standalone herder: one worker owns every connector; configs live in memory (seeded
+//! from the files on the command line), offsets in the worker's offset store.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::{Mutex, OnceCell};
+
+use super::{ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId, TaskInfo};
+use crate::config::{split_list, ConfigMap};
+use crate::connector::{format_validation, Connector};
+use crate::plugins::find_connector;
+use crate::storage::State;
+use crate::worker::{TargetState, TaskHandle, Worker};
+
+struct Entry {
+    config: ConfigMap,
+    target: TargetState,
+    connector_type: &'static str,
+    connector: Option<Box<dyn Connector>>,
+    task_configs: Vec<ConfigMap>,
+    tasks: BTreeMap<u32, TaskHandle>,
+}
+
+/// Runs every connector on this one worker.
+pub struct StandaloneHerder {
+    worker: Worker,
+    connectors: Mutex<BTreeMap<String, Entry>>,
+    cluster_id: OnceCell<String>,
+}
+
+impl StandaloneHerder {
+    /// A herder driving `worker`.
+    pub fn new(worker: Worker) -> Self {
+        StandaloneHerder {
+            worker,
+            connectors: Mutex::new(BTreeMap::new()),
+            cluster_id: OnceCell::new(),
+        }
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &Worker {
+        &self.worker
+    }
+
+    /// Stops every connector and task (flushing and committing), for shutdown.
+    pub async fn stop_all(&self) {
+        let mut connectors = self.connectors.lock().await;
+        for (name, entry) in connectors.iter_mut() {
+            self.stop_tasks(entry).await;
+            self.stop_connector_object(name, entry).await;
+        }
+    }
+
+    fn validate_or_reject(&self, name: &str, config: &ConfigMap) -> HerderResult<&'static str> {
+        if name.trim().is_empty() {
+            return Err(HerderError::BadRequest("Connector name cannot be empty".into()));
+        }
+        if name.contains('/') {
+            return Err(HerderError::BadRequest("connector name should not contain '/'".into()));
+        }
+        if let Some(inner) = config.get("name") {
+            if inner != name {
+                return Err(HerderError::BadRequest(format!(
+                    "Connector name configuration ({inner}) doesn't match connector name in the URL ({name})"
+                )));
+            }
+        }
+        let mut full = config.clone();
+        full.insert("name".into(), name.to_string());
+        let (plugin, _, errors) = self.worker.validate(&full);
+        if !errors.is_empty() {
+            return Err(HerderError::BadRequest(format_validation(&errors)));
+        }
+        Ok(plugin.map(|p| p.type_name()).unwrap_or("unknown"))
+    }
+
+    async fn start_entry(&self, name: &str, entry: &mut Entry) {
+        let statuses = self.worker.statuses();
+        let worker_id = self.worker.worker_id();
+        match self.worker.start_connector(name, &entry.config).await {
+            Err(e) => {
+                tracing::error!(connector = %name, "connector failed to start: {e}");
+                statuses.put_connector(name, State::Failed, Some(e.to_string()), worker_id);
+                return;
+            }
+            Ok(connector) => entry.connector = Some(connector),
+        }
+        let state = match entry.target {
+            TargetState::Started => State::Running,
+            TargetState::Paused => State::Paused,
+            TargetState::Stopped => State::Stopped,
+        };
+        statuses.put_connector(name, state, None, worker_id);
+        if entry.target != TargetState::Stopped {
+            self.start_tasks(name, entry);
+        }
+    }
+
+    fn start_tasks(&self, name: &str, entry: &mut Entry) {
+        let statuses = self.worker.statuses();
+        let max_tasks = entry
+            .config
+            .get("tasks.max")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let Some(connector) = &entry.connector else { return };
+        let task_configs = match connector.task_configs(max_tasks) {
+            Ok(configs) if configs.len() > max_tasks => {
+                let message = format!("The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.", configs.len());
+                statuses.put_connector(name, State::Failed, Some(message), self.worker.worker_id());
+                return;
+            }
+            Ok(configs) => configs,
+            Err(e) => {
+                statuses.put_connector(name, State::Failed, Some(e.to_string()), self.worker.worker_id());
+                return;
+            }
+        };
+        statuses.remove_tasks_from(name, task_configs.len() as u32);
+        for (index, task_config) in task_configs.iter().enumerate() {
+            let task = index as u32;
+            statuses.put_task(name, task, State::Unassigned, None, self.worker.worker_id());
+            let handle = self.worker.start_task(name, task, &entry.config, task_config, entry.target);
+            entry.tasks.insert(task, handle);
+        }
+        entry.task_configs = task_configs;
+    }
+
+    async fn stop_tasks(&self, entry: &mut Entry) {
+        let timeout = self.worker.config().task_shutdown_timeout().max(Duration::from_secs(30));
+        let handles: Vec<TaskHandle> = std::mem::take(&mut entry.tasks).into_values().collect();
+        futures::future::join_all(handles.into_iter().map(|h| h.stop(timeout))).await;
+    }
+
+    async fn stop_connector_object(&self, name: &str, entry: &mut Entry) {
+        if let Some(mut connector) = entry.connector.take() {
+            if let Err(e) = connector.stop().await {
+                tracing::warn!(connector = %name, "connector stop failed: {e}");
+            }
+        }
+    }
+
+    async fn restart_one_task(&self, name: &str, entry: &mut Entry, task: u32) -> HerderResult<()> {
+        let config = entry
+            .task_configs
+            .get(task as usize)
+            .cloned()
+            .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))?;
+        if let Some(handle) = entry.tasks.remove(&task) {
+            handle.stop(self.worker.config().task_shutdown_timeout().max(Duration::from_secs(30))).await;
+        }
+        self.worker.statuses().put_task(name, task, State::Restarting, None, self.worker.worker_id());
+        let handle = self.worker.start_task(name, task, &entry.config, &config, entry.target);
+        entry.tasks.insert(task, handle);
+        Ok(())
+    }
+
+    fn info(name: &str, entry: &Entry) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_string(),
+            config: entry.config.clone(),
+            tasks: (0..entry.task_configs.len() as u32)
+                .map(|task| TaskId {
+                    connector: name.to_string(),
+                    task,
+                })
+                .collect(),
+            connector_type: entry.connector_type.to_string(),
+        }
+    }
+
+    fn require_stopped(name: &str, entry: &Entry) -> HerderResult<()> {
+        if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A consumer in the sink connector's group, for reading or changing its offsets.
+    fn sink_group_consumer(&self, name: &str) -> HerderResult<BaseConsumer> {
+        let mut client = ClientConfig::new();
+        for (key, value) in self.worker.config().client_config("consumer") {
+            if key != "max.poll.records" {
+                client.set(key, value);
+            }
+        }
+        client
+            .set("group.id", format!("connect-{name}"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(|e| HerderError::Internal(format!("cannot create a consumer for connect-{name}: {e}")))
+    }
+
+    async fn sink_partitions(&self, name: &str, config: &ConfigMap) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
+        let consumer = self.sink_group_consumer(name)?;
+        let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
+        let pattern = config.get("topics.regex").and_then(|p| regex::Regex::new(p).ok());
+        tokio::task::spawn_blocking(move || {
+            let metadata = consumer
+                .fetch_metadata(None, Duration::from_secs(10))
+                .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
+            let mut partitions = TopicPartitionList::new();
+            for topic in metadata.topics() {
+                let wanted = topics.iter().any(|t| t == topic.name()) || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
+                if wanted {
+                    for partition in topic.partitions() {
+                        partitions.add_partition(topic.name(), partition.id());
+                    }
+                }
+            }
+            Ok((consumer, partitions))
+        })
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+    }
+}
+
+fn sink_offset_entry(topic: &str, partition: i32, offset: Option<i64>) -> OffsetEntry {
+    let mut key = serde_json::Map::new();
+    key.insert("kafka_topic".into(), topic.into());
+    key.insert("kafka_partition".into(), partition.into());
+    OffsetEntry {
+        partition: key,
+        offset: offset.map(|o| {
+            let mut value = serde_json::Map::new();
+            value.insert("kafka_offset".into(), o.into());
+            value
+        }),
+    }
+}
+
+#[async_trait]
+impl Herder for StandaloneHerder {
+    async fn connectors(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        Ok(Self::info(name, entry))
+    }
+
+    async fn create_connector(&self, name: &str, mut config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo> {
+        let mut connectors = self.connectors.lock().await;
+        if connectors.contains_key(name) {
+            return Err(HerderError::AlreadyExists(format!("Connector {name} already exists")));
+        }
+        let connector_type = self.validate_or_reject(name, &config)?;
+        config.insert("name".into(), name.to_string());
+        let mut entry = Entry {
+            config,
+            target: initial,
+            connector_type,
+            connector: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        };
+        tracing::info!(connector = %name, "creating connector");
+        self.start_entry(name, &mut entry).await;
+        let info = Self::info(name, &entry);
+        connectors.insert(name.to_string(), entry);
+        Ok(info)
+    }
+
+    async fn put_connector_config(&self, name: &str, mut config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)> {
+        let existing = self.connectors.lock().await.contains_key(name);
+        if !existing {
+            return Ok((true, self.create_connector(name, config, TargetState::Started).await?));
+        }
+        let connector_type = self.validate_or_reject(name, &config)?;
+        config.insert("name".into(), name.to_string());
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        tracing::info!(connector = %name, "reconfiguring connector");
+        self.stop_tasks(entry).await;
+        self.stop_connector_object(name, entry).await;
+        entry.config = config;
+        entry.connector_type = connector_type;
+        self.start_entry(name, entry).await;
+        Ok((false, Self::info(name, entry)))
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let mut entry = connectors.remove(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        tracing::info!(connector = %name, "deleting connector");
+        self.stop_tasks(&mut entry).await;
+        self.stop_connector_object(name, &mut entry).await;
+        self.worker.statuses().remove(name);
+        Ok(())
+    }
+
+    async fn status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let connector_type = {
+            let connectors = self.connectors.lock().await;
+            connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?.connector_type
+        };
+        let status = self
+            .worker
+            .statuses()
+            .get(name)
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for connector {name}")))?;
+        Ok(ConnectorStateInfo::from_status(name, connector_type, &status))
+    }
+
+    async fn tasks(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        Ok(entry
+            .task_configs
+            .iter()
+            .enumerate()
+            .map(|(i, config)| TaskInfo {
+                id: TaskId {
+                    connector: name.to_string(),
+                    task: i as u32,
+                },
+                config: config.clone(),
+            })
+            .collect())
+    }
+
+    async fn restart_connector(&self, name: &str, include_tasks: bool, only_failed: bool) -> HerderResult<Option<ConnectorStateInfo>> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let status = self.worker.statuses().get(name);
+        let connector_failed = status.as_ref().is_some_and(|s| s.state == State::Failed);
+        let restart_connector = !only_failed || connector_failed;
+        let tasks_to_restart: Vec<u32> = if include_tasks {
+            status
+                .as_ref()
+                .map(|s| {
+                    s.tasks
+                        .iter()
+                        .filter(|(_, t)| !only_failed || t.state == State::Failed)
+                        .map(|(&id, _)| id)
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if restart_connector {
+            tracing::info!(connector = %name, "restarting connector");
+            self.stop_connector_object(name, entry).await;
+            if entry.connector.is_none() && entry.tasks.is_empty() {
+                // The connector never got to start tasks (it failed): start it whole.
+                self.start_entry(name, entry).await;
+            } else {
+                match self.worker.start_connector(name, &entry.config).await {
+                    Ok(connector) => {
+                        entry.connector = Some(connector);
+                        let state = match entry.target {
+                            TargetState::Started => State::Running,
+                            TargetState::Paused => State::Paused,
+                            TargetState::Stopped => State::Stopped,
+                        };
+                        self.worker.statuses().put_connector(name, state, None, self.worker.worker_id());
+                    }
+                    Err(e) => self.worker.statuses().put_connector(name, State::Failed, Some(e.to_string()), self.worker.worker_id()),
+                }
+            }
+        }
+        if !include_tasks && !only_failed {
+            return Ok(None);
+        }
+        for task in &tasks_to_restart {
+            self.restart_one_task(name, entry, *task).await?;
+        }
+        let status = self.worker.statuses().get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let mut info = ConnectorStateInfo::from_status(name, entry.connector_type, &status);
+        if restart_connector {
+            info.connector.state = State::Restarting;
+        }
+        for task in info.tasks.iter_mut().filter(|t| tasks_to_restart.contains(&t.id)) {
+            task.state = State::Restarting;
+            task.trace = None;
+        }
+        Ok(Some(info))
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        self.restart_one_task(name, entry, task).await
+    }
+
+    async fn set_target_state(&self, name: &str, state: TargetState) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let previous = entry.target;
+        entry.target = state;
+        let statuses = self.worker.statuses();
+        let worker_id = self.worker.worker_id();
+        match state {
+            TargetState::Stopped => {
+                tracing::info!(connector = %name, "stopping connector");
+                self.stop_tasks(entry).await;
+                self.stop_connector_object(name, entry).await;
+                entry.task_configs.clear();
+                statuses.remove_tasks_from(name, 0);
+                statuses.put_connector(name, State::Stopped, None, worker_id);
+            }
+            TargetState::Paused | TargetState::Started if previous == TargetState::Stopped => {
+                self.start_entry(name, entry).await;
+            }
+            TargetState::Paused | TargetState::Started => {
+                for task in entry.tasks.values() {
+                    task.set_target(state);
+                }
+                let connector_state = if state == TargetState::Paused { State::Paused } else { State::Running };
+                if entry.connector.is_some() {
+                    statuses.put_connector(name, connector_state, None, worker_id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn offsets(&self, name: &str) -> HerderResult<Vec<OffsetEntry>> {
+        let (connector_type, config) = {
+            let connectors = self.connectors.lock().await;
+            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            (entry.connector_type, entry.config.clone())
+        };
+        if connector_type != "sink" {
+            return Ok(self
+                .worker
+                .offsets()
+                .all(name)
+                .into_iter()
+                .map(|(partition, offset)| OffsetEntry {
+                    partition,
+                    offset: Some(offset),
+                })
+                .collect());
+        }
+        let (consumer, partitions) = self.sink_partitions(name, &config).await?;
+        let committed = tokio::task::spawn_blocking(move || consumer.committed_offsets(partitions, Duration::from_secs(10)))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(|e| HerderError::Internal(format!("cannot read committed offsets: {e}")))?;
+        Ok(committed
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some(sink_offset_entry(e.topic(), e.partition(), Some(o))),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
+        let (connector_type, _config) = {
+            let connectors = self.connectors.lock().await;
+            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            Self::require_stopped(name, entry)?;
+            (entry.connector_type, entry.config.clone())
+        };
+        if offsets.is_empty() {
+            return Err(HerderError::BadRequest("The offsets to be altered may not be null or empty".into()));
+        }
+        if connector_type == "sink" {
+            let mut list = TopicPartitionList::new();
+            for entry in &offsets {
+                let topic = entry.partition.get("kafka_topic").and_then(|v| v.as_str());
+                let partition = entry.partition.get("kafka_partition").and_then(|v| v.as_i64());
+                let (Some(topic), Some(partition)) = (topic, partition) else {
+                    return Err(HerderError::BadRequest(
+                        "Sink connector offsets need \"kafka_topic\" and \"kafka_partition\" in every partition".into(),
+                    ));
+                };
+                let offset = match &entry.offset {
+                    None => Offset::Beginning,
+                    Some(o) => match o.get("kafka_offset").and_then(|v| v.as_i64()) {
+                        Some(o) if o >= 0 => Offset::Offset(o),
+                        _ => return Err(HerderError::BadRequest("Sink connector offsets need a non-negative \"kafka_offset\"".into())),
+                    },
+                };
+                list.add_partition_offset(topic, partition as i32, offset)
+                    .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+            }
+            let consumer = self.sink_group_consumer(name)?;
+            tokio::task::spawn_blocking(move || consumer.commit(&list, rdkafka::consumer::CommitMode::Sync))
+                .await
+                .map_err(|e| HerderError::Internal(e.to_string()))?
+                .map_err(|e| HerderError::Internal(format!("cannot commit offsets for group connect-{name}: {e}")))?;
+        } else {
+            let changes = offsets.into_iter().map(|e| (e.partition, e.offset)).collect();
+            self.worker
+                .offsets()
+                .commit(name, changes)
+                .await
+                .map_err(|e| HerderError::Internal(e.to_string()))?;
+        }
+        Ok("The offsets for this connector have been altered successfully".into())
+    }
+
+    async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
+        let (connector_type, config) = {
+            let connectors = self.connectors.lock().await;
+            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            Self::require_stopped(name, entry)?;
+            (entry.connector_type, entry.config.clone())
+        };
+        if connector_type == "sink" {
+            let (consumer, partitions) = self.sink_partitions(name, &config).await?;
+            let mut reset = TopicPartitionList::new();
+            for element in partitions.elements() {
+                let _ = reset.add_partition_offset(element.topic(), element.partition(), Offset::Beginning);
+            }
+            if reset.count() > 0 {
+                tokio::task::spawn_blocking(move || consumer.commit(&reset, rdkafka::consumer::CommitMode::Sync))
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?
+                    .map_err(|e| HerderError::Internal(format!("cannot reset offsets of group connect-{name}: {e}")))?;
+            }
+        } else {
+            let all = self.worker.offsets().all(name);
+            let changes = all.into_iter().map(|(p, _)| (p, None)).collect();
+            self.worker
+                .offsets()
+                .commit(name, changes)
+                .await
+                .map_err(|e| HerderError::Internal(e.to_string()))?;
+        }
+        Ok("The offsets for this connector have been reset successfully".into())
+    }
+
+    async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        if !self.connectors.lock().await.contains_key(name) {
+            return Err(HerderError::unknown_connector(name));
+        }
+        Ok(self.worker.topics().get(name))
+    }
+
+    async fn reset_topics(&self, name: &str) -> HerderResult<()> {
+        if !self.connectors.lock().await.contains_key(name) {
+            return Err(HerderError::unknown_connector(name));
+        }
+        self.worker.topics().reset(name);
+        Ok(())
+    }
+
+    async fn validate(&self, plugin: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
+        let found = find_connector(plugin).map_err(|e| HerderError::NotFound(e.to_string()))?;
+        match config.get("connector.class") {
+            None => {
+                config.insert("connector.class".into(), plugin.to_string());
+            }
+            Some(class) if find_connector(class).map(|p| p.class) != Ok(found.class) => {
+                return Err(HerderError::BadRequest(format!(
+                    "Included connector type {class} does not match request type {plugin}"
+                )));
+            }
+            Some(_) => {}
+        }
+        let (_, def, errors) = self.worker.validate(&config);
+        let class = config.get("connector.class").cloned().unwrap_or_default();
+        Ok(ConfigInfos::build(&class, &def, &config, &errors))
+    }
+
+    async fn kafka_cluster_id(&self) -> String {
+        let bootstrap = self.worker.config().bootstrap_servers().to_string();
+        self.cluster_id
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    let consumer: Result<BaseConsumer, _> = ClientConfig::new().set("bootstrap.servers", &bootstrap).create();
+                    consumer
+                        .ok()
+                        .and_then(|c| c.client().fetch_cluster_id(Duration::from_secs(5)))
+                        .unwrap_or_default()
+                })
+                .await
+                .unwrap_or_default()
+            })
+            .await
+            .clone()
+    }
+}

@@ -1,0 +1,235 @@
+//! `/connectors/…`: create, configure, inspect, pause, resume, stop, restart, delete, offsets
+//! and topics, with Apache Kafka Connect's paths, bodies and status codes.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::body::{config_from_json, config_map, parse_json};
+use super::error::{RestError, RestResult};
+use super::AppState;
+use crate::herder::OffsetEntry;
+use crate::worker::TargetState;
+
+/// The values of query parameter `name` in a raw query string.
+fn query_values(query: &Option<String>, name: &str) -> Vec<String> {
+    query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key == name).then(|| value.to_string())
+        })
+        .collect()
+}
+
+fn query_flag(query: &Option<String>, name: &str) -> bool {
+    query_values(query, name).last().is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// `GET /connectors` (`?expand=status`, `?expand=info`).
+pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> RestResult<Response> {
+    let names = state.herder.connectors().await;
+    let expand = query_values(&query, "expand");
+    let (status, info) = (expand.iter().any(|e| e == "status"), expand.iter().any(|e| e == "info"));
+    if !status && !info {
+        return Ok(Json(names).into_response());
+    }
+    let mut out = serde_json::Map::new();
+    for name in names {
+        let mut entry = serde_json::Map::new();
+        if status {
+            if let Ok(s) = state.herder.status(&name).await {
+                entry.insert("status".into(), serde_json::to_value(s).unwrap_or_default());
+            }
+        }
+        if info {
+            if let Ok(i) = state.herder.connector_info(&name).await {
+                entry.insert("info".into(), serde_json::to_value(i).unwrap_or_default());
+            }
+        }
+        out.insert(name, serde_json::Value::Object(entry));
+    }
+    Ok(Json(out).into_response())
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    name: Option<String>,
+    config: Option<serde_json::Value>,
+    initial_state: Option<String>,
+}
+
+/// `POST /connectors`.
+pub async fn create(State(state): State<AppState>, body: Bytes) -> RestResult<Response> {
+    let request: CreateRequest = parse_json(&body)?;
+    let config = config_map(request.config.as_ref().unwrap_or(&serde_json::Value::Object(Default::default())))?;
+    let name = request
+        .name
+        .or_else(|| config.get("name").cloned())
+        .map(|n| n.trim().to_string())
+        .unwrap_or_default();
+    let initial = match request.initial_state.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("RUNNING") => TargetState::Started,
+        Some("PAUSED") => TargetState::Paused,
+        Some("STOPPED") => TargetState::Stopped,
+        Some(other) => {
+            return Err(RestError::bad_request(format!(
+                "Invalid initial state '{other}': must be one of RUNNING, PAUSED, STOPPED"
+            )))
+        }
+    };
+    let info = state.herder.create_connector(&name, config, initial).await?;
+    let location = format!("/connectors/{}", info.name);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
+}
+
+/// `GET /connectors/{c}`.
+pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    Ok(Json(state.herder.connector_info(&name).await?).into_response())
+}
+
+/// `DELETE /connectors/{c}`.
+pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    state.herder.delete_connector(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /connectors/{c}/config`.
+pub async fn get_config(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    Ok(Json(state.herder.connector_info(&name).await?.config).into_response())
+}
+
+/// `PUT /connectors/{c}/config`: 201 when created, 200 when updated.
+pub async fn put_config(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+    let value: serde_json::Value = parse_json(&body)?;
+    let config = config_map(&value)?;
+    let (created, info) = state.herder.put_connector_config(&name, config).await?;
+    if created {
+        let location = format!("/connectors/{name}");
+        Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
+    } else {
+        Ok(Json(info).into_response())
+    }
+}
+
+/// `PATCH /connectors/{c}/config`: merges the body; a null value removes the key.
+pub async fn patch_config(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+    let value: serde_json::Value = parse_json(&body)?;
+    let patch = config_from_json(&value, true)?;
+    let mut config = state.herder.connector_info(&name).await?.config;
+    for (key, value) in patch {
+        match value {
+            Some(value) => config.insert(key, value),
+            None => config.remove(&key),
+        };
+    }
+    let (_, info) = state.herder.put_connector_config(&name, config).await?;
+    Ok(Json(info).into_response())
+}
+
+/// `GET /connectors/{c}/status`.
+pub async fn status(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    Ok(Json(state.herder.status(&name).await?).into_response())
+}
+
+/// `POST /connectors/{c}/restart` (`includeTasks`, `onlyFailed`).
+pub async fn restart(State(state): State<AppState>, Path(name): Path<String>, RawQuery(query): RawQuery) -> RestResult<Response> {
+    let include_tasks = query_flag(&query, "includeTasks");
+    let only_failed = query_flag(&query, "onlyFailed");
+    match state.herder.restart_connector(&name, include_tasks, only_failed).await? {
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(status) => Ok((StatusCode::ACCEPTED, Json(status)).into_response()),
+    }
+}
+
+/// `PUT /connectors/{c}/pause`: 202.
+pub async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    state.herder.set_target_state(&name, TargetState::Paused).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `PUT /connectors/{c}/resume`: 202.
+pub async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    state.herder.set_target_state(&name, TargetState::Started).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `PUT /connectors/{c}/stop`: 204.
+pub async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    state.herder.set_target_state(&name, TargetState::Stopped).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /connectors/{c}/tasks`.
+pub async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    Ok(Json(state.herder.tasks(&name).await?).into_response())
+}
+
+fn task_number(name: &str, task: &str) -> RestResult<u32> {
+    task.parse()
+        .map_err(|_| RestError::new(StatusCode::NOT_FOUND, format!("Task {name}-{task} not found")))
+}
+
+/// `GET /connectors/{c}/tasks/{t}/status`.
+pub async fn task_status(State(state): State<AppState>, Path((name, task)): Path<(String, String)>) -> RestResult<Response> {
+    let task = task_number(&name, &task)?;
+    let status = state.herder.status(&name).await?;
+    let found = status
+        .tasks
+        .into_iter()
+        .find(|t| t.id == task)
+        .ok_or_else(|| RestError::new(StatusCode::NOT_FOUND, format!("Status for task {name}-{task} not found")))?;
+    Ok(Json(found).into_response())
+}
+
+/// `POST /connectors/{c}/tasks/{t}/restart`: 204.
+pub async fn restart_task(State(state): State<AppState>, Path((name, task)): Path<(String, String)>) -> RestResult<StatusCode> {
+    let task = task_number(&name, &task)?;
+    state.herder.restart_task(&name, task).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /connectors/{c}/topics`.
+pub async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    let topics = state.herder.topics(&name).await?;
+    let mut body = BTreeMap::new();
+    body.insert(name, serde_json::json!({ "topics": topics }));
+    Ok(Json(body).into_response())
+}
+
+/// `PUT /connectors/{c}/topics/reset`: 202.
+pub async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    state.herder.reset_topics(&name).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `GET /connectors/{c}/offsets`.
+pub async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    let offsets = state.herder.offsets(&name).await?;
+    Ok(Json(serde_json::json!({ "offsets": offsets })).into_response())
+}
+
+#[derive(Deserialize)]
+struct OffsetsRequest {
+    offsets: Option<Vec<OffsetEntry>>,
+}
+
+/// `PATCH /connectors/{c}/offsets`.
+pub async fn alter_offsets(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+    let request: OffsetsRequest = parse_json(&body)?;
+    let message = state.herder.alter_offsets(&name, request.offsets.unwrap_or_default()).await?;
+    Ok(Json(serde_json::json!({ "message": message })).into_response())
+}
+
+/// `DELETE /connectors/{c}/offsets`.
+pub async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    let message = state.herder.reset_offsets(&name).await?;
+    Ok(Json(serde_json::json!({ "message": message })).into_response())
+}

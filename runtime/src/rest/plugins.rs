@@ -1,0 +1,51 @@
+//! `/connector-plugins`: what is installed, each plugin's config keys, and config validation.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::body::{config_map, parse_json};
+use super::error::{RestError, RestResult};
+use super::AppState;
+use crate::herder::ConfigKeyInfo;
+use crate::plugins::{find_connector, find_converter, find_predicate, find_transform, list_plugins};
+
+/// `GET /connector-plugins` (`connectorsOnly`, default true).
+pub async fn list(RawQuery(query): RawQuery) -> Response {
+    let connectors_only = !query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| pair.eq_ignore_ascii_case("connectorsOnly=false"));
+    Json(list_plugins(connectors_only)).into_response()
+}
+
+/// `GET /connector-plugins/{p}/config`.
+pub async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
+    // Apache lists only the plugin's own keys here, not the framework's.
+    let def = if let Ok(connector) = find_connector(&plugin) {
+        (connector.config_def)()
+    } else if let Ok(transform) = find_transform(&plugin) {
+        (transform.config_def)()
+    } else if let Ok(predicate) = find_predicate(&plugin) {
+        (predicate.config_def)()
+    } else if find_converter(&plugin).is_ok() {
+        crate::config::ConfigDef::new()
+    } else {
+        return Err(RestError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("Unknown plugin {plugin}."),
+        ));
+    };
+    let infos: Vec<ConfigKeyInfo> = crate::herder::key_infos(&def);
+    Ok(Json(infos).into_response())
+}
+
+/// `PUT /connector-plugins/{p}/config/validate`: 200 with every problem, even when there are
+/// some.
+pub async fn validate(State(state): State<AppState>, Path(plugin): Path<String>, body: Bytes) -> RestResult<Response> {
+    let value: serde_json::Value = parse_json(&body)?;
+    let config = config_map(&value)?;
+    Ok(Json(state.herder.validate(&plugin, config).await?).into_response())
+}

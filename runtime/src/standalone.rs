@@ -1,0 +1,164 @@
+//! Standalone mode assembled: offset file, worker, standalone herder and REST API, started from
+//! a worker config and stopped cleanly (tasks flushed, offsets committed).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{read_properties_file, ConfigMap, ConfigProviders};
+use crate::herder::{Herder, HerderError, StandaloneHerder};
+use crate::rest::{AppState, ApplyLogFilter, Loggers};
+use crate::storage::{FileOffsetStore, StatusStore};
+use crate::worker::{TargetState, Worker, WorkerConfig};
+
+/// Why a standalone worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The worker config is missing something or wrong.
+    #[error("invalid worker configuration: {0}")]
+    Config(String),
+    /// Kafka could not be reached.
+    #[error("cannot reach Kafka at {bootstrap}: {message}")]
+    Kafka {
+        /// `bootstrap.servers`.
+        bootstrap: String,
+        /// What failed.
+        message: String,
+    },
+    /// The REST listener could not be opened.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A connector given at start-up was rejected.
+    #[error("connector {name}: {error}")]
+    Connector {
+        /// Its name (or file).
+        name: String,
+        /// Why.
+        error: HerderError,
+    },
+}
+
+/// A running standalone worker.
+pub struct StandaloneRuntime {
+    herder: Arc<StandaloneHerder>,
+    address: SocketAddr,
+    stop_server: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl StandaloneRuntime {
+    /// Starts a worker from its (unresolved) config: checks Kafka is reachable, opens the offset
+    /// file, and serves the REST API on `listeners`.
+    pub async fn start(raw: ConfigMap, apply_log: Option<ApplyLogFilter>) -> Result<Self, StartError> {
+        let providers = ConfigProviders::from_worker_config(&raw).map_err(|e| StartError::Config(e.to_string()))?;
+        let resolved = providers.resolve(&raw).map_err(|e| StartError::Config(e.to_string()))?;
+        let config = WorkerConfig::new(resolved);
+        let offsets_path = config
+            .raw
+            .get("offset.storage.file.filename")
+            .filter(|p| !p.trim().is_empty())
+            .ok_or_else(|| {
+                StartError::Config("Missing required configuration \"offset.storage.file.filename\" which has no default value.".into())
+            })?
+            .clone();
+        let offsets = FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
+        let listen = config.rest_listener();
+        let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        let herder = Arc::new(StandaloneHerder::new(worker));
+        let bootstrap = herder.worker().config().bootstrap_servers().to_string();
+        let cluster = tokio::time::timeout(Duration::from_secs(60), herder.kafka_cluster_id()).await;
+        match cluster {
+            Ok(id) if !id.is_empty() => tracing::info!(kafka_cluster_id = %id, "connected to Kafka"),
+            _ => {
+                return Err(StartError::Kafka {
+                    bootstrap,
+                    message: "no cluster id within the timeout (is the broker running and reachable?)".into(),
+                })
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
+            address: listen.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartError::Listen { address: listen, source })?;
+        let state = AppState {
+            herder: herder.clone(),
+            loggers: Arc::new(Loggers::new("INFO", apply_log)),
+        };
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(crate::rest::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        tracing::info!(%address, "REST API listening");
+        Ok(StandaloneRuntime {
+            herder,
+            address,
+            stop_server: Some(stop_server),
+            server,
+        })
+    }
+
+    /// Creates the connector described by a `.properties` or `.json` file (Apache's formats).
+    pub async fn add_connector_file(&self, path: &Path) -> Result<(), StartError> {
+        let failed = |error: String| StartError::Connector {
+            name: path.display().to_string(),
+            error: HerderError::BadRequest(error),
+        };
+        let config: ConfigMap = if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
+            let object = value.get("config").unwrap_or(&value).as_object().cloned().unwrap_or_default();
+            let mut config: ConfigMap = object
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .collect();
+            if let Some(name) = value.get("name").and_then(|n| n.as_str()) {
+                config.insert("name".into(), name.to_string());
+            }
+            config
+        } else {
+            read_properties_file(path).map_err(|e| failed(e.to_string()))?
+        };
+        self.add_connector(config).await
+    }
+
+    /// Creates a connector from its config (which names it).
+    pub async fn add_connector(&self, config: ConfigMap) -> Result<(), StartError> {
+        let name = config.get("name").cloned().unwrap_or_default();
+        self.herder
+            .create_connector(&name, config, TargetState::Started)
+            .await
+            .map(|_| ())
+            .map_err(|error| StartError::Connector { name, error })
+    }
+
+    /// Where the REST API listens.
+    pub fn rest_address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The herder, for in-process use.
+    pub fn herder(&self) -> &Arc<StandaloneHerder> {
+        &self.herder
+    }
+
+    /// Stops every task (flushing and committing offsets), then the REST API.
+    pub async fn shutdown(mut self) {
+        self.herder.stop_all().await;
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
+    }
+}

@@ -1,0 +1,213 @@
+//! The framework's own config keys: the worker's, and those every connector takes on top of
+//! its plugin's keys (Apache's `ConnectorConfig`, `SourceConnectorConfig`, `SinkConnectorConfig`).
+
+use std::time::Duration;
+
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
+
+/// Keys every connector takes.
+pub fn connector_config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required("name", ConfigType::String, "Globally unique name to use for this connector."))
+        .define(ConfigKey::required(
+            "connector.class",
+            ConfigType::String,
+            "Name or alias of the class for this connector.",
+        ))
+        .define(
+            ConfigKey::optional("tasks.max", ConfigType::Int, "1", "Maximum number of tasks to use for this connector.")
+                .check(at_least_one)
+                .importance(Importance::High),
+        )
+        .define(ConfigKey::optional("key.converter", ConfigType::Class, "", "Converter class for keys; the worker's when empty."))
+        .define(ConfigKey::optional("value.converter", ConfigType::Class, "", "Converter class for values; the worker's when empty."))
+        .define(ConfigKey::optional("header.converter", ConfigType::Class, "", "Converter class for headers; the worker's when empty."))
+        .define(ConfigKey::optional("transforms", ConfigType::List, "", "Aliases for the transformations to apply, in order."))
+        .define(ConfigKey::optional("predicates", ConfigType::List, "", "Aliases for the predicates used by transformations."))
+        .define(ConfigKey::optional(
+            "errors.retry.timeout",
+            ConfigType::Long,
+            "0",
+            "How long a failed operation is retried, in ms; 0 never, -1 forever.",
+        ))
+        .define(ConfigKey::optional(
+            "errors.retry.delay.max.ms",
+            ConfigType::Long,
+            "60000",
+            "Longest wait between retries, in ms.",
+        ))
+        .define(
+            ConfigKey::optional(
+                "errors.tolerance",
+                ConfigType::String,
+                "none",
+                "'none' fails the task on a bad record; 'all' skips bad records.",
+            )
+            .one_of(&["none", "all"]),
+        )
+        .define(ConfigKey::optional("errors.log.enable", ConfigType::Boolean, "false", "Log each failed operation and bad record."))
+        .define(ConfigKey::optional(
+            "errors.log.include.messages",
+            ConfigType::Boolean,
+            "false",
+            "Include the record in the error log.",
+        ))
+}
+
+/// Keys sink connectors add.
+pub fn sink_config_def() -> ConfigDef {
+    connector_config_def()
+        .define(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume."))
+        .define(ConfigKey::optional("topics.regex", ConfigType::String, "", "Regular expression of topics to consume."))
+        .define(ConfigKey::optional(
+            "errors.deadletterqueue.topic.name",
+            ConfigType::String,
+            "",
+            "Topic for records that failed (with errors.tolerance=all).",
+        ))
+        .define(ConfigKey::optional(
+            "errors.deadletterqueue.topic.replication.factor",
+            ConfigType::Int,
+            "3",
+            "Replication factor of the dead letter queue topic when it is created.",
+        ))
+        .define(ConfigKey::optional(
+            "errors.deadletterqueue.context.headers.enable",
+            ConfigType::Boolean,
+            "false",
+            "Add headers describing the failure to dead-lettered records.",
+        ))
+}
+
+fn at_least_one(value: &str) -> Result<(), String> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(()),
+        _ => Err("Value must be at least 1".into()),
+    }
+}
+
+/// The settings of one worker, with Apache's defaults.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Everything the worker's file said.
+    pub raw: ConfigMap,
+}
+
+impl WorkerConfig {
+    /// Wraps a worker's (provider-resolved) settings.
+    pub fn new(raw: ConfigMap) -> Self {
+        WorkerConfig { raw }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.raw.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn millis(&self, key: &str, default: u64) -> Duration {
+        Duration::from_millis(self.get(key).and_then(|v| v.parse().ok()).unwrap_or(default))
+    }
+
+    /// `bootstrap.servers` (Apache's default `localhost:9092`).
+    pub fn bootstrap_servers(&self) -> &str {
+        self.get("bootstrap.servers").unwrap_or("localhost:9092")
+    }
+
+    /// `offset.flush.interval.ms` (60 s).
+    pub fn offset_flush_interval(&self) -> Duration {
+        self.millis("offset.flush.interval.ms", 60_000)
+    }
+
+    /// `offset.flush.timeout.ms` (5 s).
+    pub fn offset_flush_timeout(&self) -> Duration {
+        self.millis("offset.flush.timeout.ms", 5_000)
+    }
+
+    /// `task.shutdown.graceful.timeout.ms` (5 s).
+    pub fn task_shutdown_timeout(&self) -> Duration {
+        self.millis("task.shutdown.graceful.timeout.ms", 5_000)
+    }
+
+    /// The first listener's `host:port` (`listeners`, default `127.0.0.1:8083`; a
+    /// `HTTP://` scheme and an empty host are accepted as in Apache's files).
+    pub fn rest_listener(&self) -> String {
+        let first = self
+            .get("listeners")
+            .and_then(|l| l.split(',').next())
+            .unwrap_or("http://127.0.0.1:8083")
+            .trim();
+        let address = first.split_once("://").map(|(_, rest)| rest).unwrap_or(first);
+        match address.rsplit_once(':') {
+            Some(("", port)) => format!("0.0.0.0:{port}"),
+            Some(_) => address.to_string(),
+            None => format!("{address}:8083"),
+        }
+    }
+
+    /// The worker id shown in statuses: the advertised `host:port` of its REST API.
+    pub fn worker_id(&self) -> String {
+        let listener = self.rest_listener();
+        let (host, port) = listener.rsplit_once(':').unwrap_or((&listener, "8083"));
+        let host = self.get("rest.advertised.host.name").unwrap_or(host);
+        let port = self.get("rest.advertised.port").unwrap_or(port);
+        format!("{host}:{port}")
+    }
+
+    /// Kafka client settings for `kind` (`producer`, `consumer`, `admin`): the worker's
+    /// `bootstrap.servers` and security settings, then its `<kind>.*` overrides.
+    pub fn client_config(&self, kind: &str) -> ConfigMap {
+        let mut out = ConfigMap::new();
+        out.insert("bootstrap.servers".into(), self.bootstrap_servers().to_string());
+        for (key, value) in &self.raw {
+            if key.starts_with("security.") || key.starts_with("sasl.") || key.starts_with("ssl.") {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+        let prefix = format!("{kind}.");
+        for (key, value) in &self.raw {
+            if let Some(rest) = key.strip_prefix(&prefix) {
+                out.insert(rest.to_string(), value.clone());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(pairs: &[(&str, &str)]) -> WorkerConfig {
+        WorkerConfig::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn listeners_in_apache_forms() {
+        assert_eq!(worker(&[]).rest_listener(), "127.0.0.1:8083");
+        assert_eq!(worker(&[("listeners", "HTTP://:8084")]).rest_listener(), "0.0.0.0:8084");
+        assert_eq!(worker(&[("listeners", "http://localhost:9000,https://x:1")]).rest_listener(), "localhost:9000");
+        assert_eq!(
+            worker(&[("listeners", "http://0.0.0.0:8083"), ("rest.advertised.host.name", "w1")]).worker_id(),
+            "w1:8083"
+        );
+    }
+
+    #[test]
+    fn client_overrides() {
+        let w = worker(&[("bootstrap.servers", "b:1"), ("producer.linger.ms", "20"), ("consumer.fetch.min.bytes", "1")]);
+        let producer = w.client_config("producer");
+        assert_eq!(producer["bootstrap.servers"], "b:1");
+        assert_eq!(producer["linger.ms"], "20");
+        assert!(!producer.contains_key("fetch.min.bytes"));
+    }
+
+    #[test]
+    fn tasks_max_must_be_positive() {
+        let config: ConfigMap = [("name", "x"), ("connector.class", "y"), ("tasks.max", "0")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let errors = connector_config_def().validate(&config);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("Value must be at least 1"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Which source offsets are safe to commit: those of poll batches whose every record Kafka
+//! acknowledged, in poll order.
+//!
+//! Each poll batch is one entry; the producer's delivery callback only decrements that entry's
+//! outstanding count (the batch id rides in the record's opaque), so tracking costs no
+//! allocation per record. Offsets become committable batch by batch from the oldest, so a
+//! committed offset never passes a record still in flight.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::ClientContext;
+use tokio::sync::Notify;
+
+use crate::data::SourceMap;
+use crate::storage::offset_key;
+
+struct Batch {
+    id: usize,
+    outstanding: usize,
+    sealed: bool,
+    /// The last offset of each source partition in the batch.
+    offsets: Vec<(SourceMap, SourceMap)>,
+}
+
+#[derive(Default)]
+struct State {
+    batches: VecDeque<Batch>,
+    next_id: usize,
+    failure: Option<String>,
+}
+
+/// Poll batches in flight and their acknowledgements.
+#[derive(Default)]
+pub struct DeliveryTracker {
+    state: Mutex<State>,
+    acked: Notify,
+    acked_total: std::sync::atomic::AtomicU64,
+}
+
+/// What may be committed now.
+#[derive(Debug, Default)]
+pub struct Committable {
+    /// `(partition, offset)` pairs, one per source partition.
+    pub offsets: Vec<(SourceMap, Option<SourceMap>)>,
+    /// Batches still waiting for acknowledgements.
+    pub pending_batches: usize,
+}
+
+impl DeliveryTracker {
+    /// Opens a batch; records sent for it carry the returned id.
+    pub fn open_batch(&self) -> usize {
+        let mut state = self.lock();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.batches.push_back(Batch {
+            id,
+            outstanding: 0,
+            sealed: false,
+            offsets: Vec::new(),
+        });
+        id
+    }
+
+    /// Counts one more record sent for batch `id`.
+    pub fn record_sent(&self, id: usize) {
+        let mut state = self.lock();
+        if let Some(batch) = find(&mut state.batches, id) {
+            batch.outstanding += 1;
+        }
+    }
+
+    /// Marks batch `id` complete: no more records will be sent for it, and `offsets` (the last
+    /// offset of each source partition in it, sent or skipped) become committable once every
+    /// record sent for it is acknowledged.
+    pub fn seal(&self, id: usize, offsets: Vec<(SourceMap, SourceMap)>) {
+        let mut state = self.lock();
+        if let Some(batch) = find(&mut state.batches, id) {
+            batch.sealed = true;
+            batch.offsets = offsets;
+        }
+        drop(state);
+        self.acked.notify_waiters();
+    }
+
+    /// Records a delivery report.
+    pub fn delivered(&self, id: usize, error: Option<String>) {
+        let mut state = self.lock();
+        match error {
+            Some(error) => {
+                state.failure.get_or_insert(error);
+            }
+            None => {
+                self.acked_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        if let Some(batch) = find(&mut state.batches, id) {
+            batch.outstanding = batch.outstanding.saturating_sub(1);
+        }
+        drop(state);
+        self.acked.notify_waiters();
+    }
+
+    /// The first delivery failure, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.lock().failure.clone()
+    }
+
+    /// Takes the offsets of every leading batch that is sealed and fully acknowledged.
+    pub fn take_committable(&self) -> Committable {
+        let mut state = self.lock();
+        let mut merged: BTreeMap<String, (SourceMap, SourceMap)> = BTreeMap::new();
+        while state.batches.front().is_some_and(|b| b.sealed && b.outstanding == 0) {
+            if let Some(batch) = state.batches.pop_front() {
+                for (partition, offset) in batch.offsets {
+                    merged.insert(offset_key("", &partition), (partition, offset));
+                }
+            }
+        }
+        Committable {
+            offsets: merged.into_values().map(|(p, o)| (p, Some(o))).collect(),
+            pending_batches: state.batches.len(),
+        }
+    }
+
+    /// Records acknowledged so far.
+    pub fn acked_total(&self) -> u64 {
+        self.acked_total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records sent but not yet acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.lock().batches.iter().map(|b| b.outstanding).sum()
+    }
+
+    /// Waits until some delivery report arrives (or a batch is sealed).
+    pub async fn wait_for_ack(&self) {
+        self.acked.notified().await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock can only come from a bug here; keep going with the data.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn find(batches: &mut VecDeque<Batch>, id: usize) -> Option<&mut Batch> {
+    let first = batches.front()?.id;
+    batches.get_mut(id.checked_sub(first)?)
+}
+
+/// The producer context of a source task: routes delivery reports to its tracker.
+pub struct TrackingContext {
+    /// The task's tracker.
+    pub tracker: std::sync::Arc<DeliveryTracker>,
+}
+
+impl ClientContext for TrackingContext {}
+
+impl ProducerContext for TrackingContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, batch: usize) {
+        let error = result.as_ref().err().map(|(e, m)| {
+            use rdkafka::Message;
+            format!("Failed to send record to topic {}: {e}", m.topic())
+        });
+        self.tracker.delivered(batch, error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(v: serde_json::Value) -> SourceMap {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn offsets_commit_only_through_fully_acked_batches() {
+        let tracker = DeliveryTracker::default();
+        let p = map(serde_json::json!({"file": "a"}));
+        let first = tracker.open_batch();
+        tracker.record_sent(first);
+        tracker.record_sent(first);
+        tracker.seal(first, vec![(p.clone(), map(serde_json::json!({"pos": 2})))]);
+        let second = tracker.open_batch();
+        tracker.record_sent(second);
+        tracker.seal(second, vec![(p.clone(), map(serde_json::json!({"pos": 3})))]);
+
+        tracker.delivered(second, None);
+        assert!(tracker.take_committable().offsets.is_empty(), "batch 1 still in flight");
+        tracker.delivered(first, None);
+        assert!(tracker.take_committable().offsets.is_empty(), "one record of batch 1 in flight");
+        tracker.delivered(first, None);
+        let committable = tracker.take_committable();
+        assert_eq!(committable.offsets, vec![(p.clone(), Some(map(serde_json::json!({"pos": 3}))))]);
+        assert_eq!(committable.pending_batches, 0);
+    }
+
+    #[test]
+    fn unsealed_batches_are_not_committed() {
+        let tracker = DeliveryTracker::default();
+        let p = map(serde_json::json!({"file": "a"}));
+        let id = tracker.open_batch();
+        assert!(tracker.take_committable().offsets.is_empty());
+        tracker.seal(id, vec![(p, map(serde_json::json!({"pos": 9})))]);
+        assert_eq!(tracker.take_committable().offsets.len(), 1);
+    }
+}

@@ -1,0 +1,155 @@
+//! What happens to a record that fails conversion or transformation: Apache's
+//! `errors.tolerance`, `errors.log.enable`, `errors.log.include.messages` and (sinks)
+//! `errors.deadletterqueue.*`, with the same `__connect.errors.*` context headers.
+
+use std::time::Duration;
+
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use crate::config::ParsedConfig;
+use crate::connector::ConnectError;
+use crate::converter::DataError;
+
+/// Where in the pipeline a record failed (Apache's `Stage` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The key converter.
+    KeyConverter,
+    /// The value converter.
+    ValueConverter,
+    /// The header converter.
+    HeaderConverter,
+    /// A transformation.
+    Transformation,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::KeyConverter => "KEY_CONVERTER",
+            Stage::ValueConverter => "VALUE_CONVERTER",
+            Stage::HeaderConverter => "HEADER_CONVERTER",
+            Stage::Transformation => "TRANSFORMATION",
+        }
+    }
+}
+
+/// A consumed record as it was read, for the dead letter queue.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'a> {
+    /// Topic read from.
+    pub topic: &'a str,
+    /// Partition read from.
+    pub partition: i32,
+    /// Offset read at.
+    pub offset: i64,
+    /// Key bytes.
+    pub key: Option<&'a [u8]>,
+    /// Value bytes.
+    pub value: Option<&'a [u8]>,
+    /// Headers.
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+}
+
+struct DeadLetterQueue {
+    producer: FutureProducer,
+    topic: String,
+    context_headers: bool,
+}
+
+/// A task's policy for bad records.
+pub struct ErrorHandler {
+    connector: String,
+    task: u32,
+    tolerate_all: bool,
+    log: bool,
+    log_messages: bool,
+    dlq: Option<DeadLetterQueue>,
+}
+
+impl ErrorHandler {
+    /// The policy `config` sets; `dlq_producer` is used when it names a dead letter queue.
+    pub fn new(connector: &str, task: u32, config: &ParsedConfig, dlq_producer: Option<FutureProducer>) -> Self {
+        let topic = config.string("errors.deadletterqueue.topic.name");
+        let dlq = match (topic.trim().is_empty(), dlq_producer) {
+            (false, Some(producer)) => Some(DeadLetterQueue {
+                producer,
+                topic: topic.trim().to_string(),
+                context_headers: config.boolean("errors.deadletterqueue.context.headers.enable"),
+            }),
+            _ => None,
+        };
+        ErrorHandler {
+            connector: connector.to_string(),
+            task,
+            tolerate_all: config.string("errors.tolerance").eq_ignore_ascii_case("all"),
+            log: config.boolean("errors.log.enable"),
+            log_messages: config.boolean("errors.log.include.messages"),
+            dlq,
+        }
+    }
+
+    /// Deals with a record that failed at `stage`: `Ok` to skip it, `Err` to fail the task.
+    pub async fn handle(&self, stage: Stage, error: &DataError, raw: Option<RawRecord<'_>>) -> Result<(), ConnectError> {
+        if self.log || !self.tolerate_all {
+            let position = raw.map(|r| format!("{}-{}@{}", r.topic, r.partition, r.offset)).unwrap_or_default();
+            if self.log_messages {
+                let value = raw.and_then(|r| r.value).map(String::from_utf8_lossy).unwrap_or_default();
+                tracing::error!(connector = %self.connector, task = self.task, stage = stage.name(), %position, %value, "error processing record: {error}");
+            } else {
+                tracing::error!(connector = %self.connector, task = self.task, stage = stage.name(), %position, "error processing record: {error}");
+            }
+        }
+        if !self.tolerate_all {
+            return Err(ConnectError::Fatal(format!(
+                "Tolerance exceeded in error handler: {} stage failed: {error}",
+                stage.name()
+            )));
+        }
+        if let (Some(dlq), Some(raw)) = (&self.dlq, raw) {
+            self.send_to_dlq(dlq, stage, error, raw).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_to_dlq(&self, dlq: &DeadLetterQueue, stage: Stage, error: &DataError, raw: RawRecord<'_>) -> Result<(), ConnectError> {
+        let mut headers = OwnedHeaders::new();
+        for (key, value) in raw.headers {
+            headers = headers.insert(Header { key, value: value.as_deref() });
+        }
+        if dlq.context_headers {
+            let partition = raw.partition.to_string();
+            let offset = raw.offset.to_string();
+            let task = self.task.to_string();
+            let message = error.to_string();
+            let context = [
+                ("__connect.errors.topic", raw.topic),
+                ("__connect.errors.partition", partition.as_str()),
+                ("__connect.errors.offset", offset.as_str()),
+                ("__connect.errors.connector.name", self.connector.as_str()),
+                ("__connect.errors.task.id", task.as_str()),
+                ("__connect.errors.stage", stage.name()),
+                ("__connect.errors.class.name", "io.tributary.connect.runtime"),
+                ("__connect.errors.exception.class.name", "org.apache.kafka.connect.errors.DataException"),
+                ("__connect.errors.exception.message", message.as_str()),
+                ("__connect.errors.exception.stacktrace", message.as_str()),
+            ];
+            for (key, value) in context {
+                headers = headers.insert(Header { key, value: Some(value) });
+            }
+        }
+        let mut record = FutureRecord::to(&dlq.topic).headers(headers);
+        if let Some(key) = raw.key {
+            record = record.key(key);
+        }
+        if let Some(value) = raw.value {
+            record = record.payload(value);
+        }
+        dlq.producer
+            .send(record, Duration::from_secs(30))
+            .await
+            .map(|_| ())
+            .map_err(|(e, _)| ConnectError::Fatal(format!("could not write to dead letter queue topic {}: {e}", dlq.topic)))
+    }
+}

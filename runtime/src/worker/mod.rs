@@ -1,0 +1,342 @@
+//! The worker: runs connector objects and their tasks, knowing nothing of clusters.
+//!
+//! A herder tells it to start or stop connector X and task X-n with config C; it builds the
+//! converters, transforms, Kafka clients and error handling each task needs, runs the task loop
+//! on its own tokio task, and reports states to the status store.
+
+mod config;
+mod delivery;
+mod errors;
+mod sink;
+mod source;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{connector_config_def, sink_config_def, WorkerConfig};
+pub use delivery::DeliveryTracker;
+pub use errors::{ErrorHandler, RawRecord, Stage};
+
+use crate::config::{ConfigDef, ConfigMap, ConfigProviders, ValidationError};
+use crate::connector::{ConnectError, Connector, ConnectorContext};
+use crate::metrics::Metrics;
+use crate::plugins::{find_connector, ConnectorPlugin, TaskFactory};
+use crate::storage::{OffsetStore, State, StatusStore};
+
+/// What a connector should be doing (persisted by herders; Apache's `TargetState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    /// Running.
+    Started,
+    /// Paused: tasks keep their resources but stop polling and delivering.
+    Paused,
+    /// Stopped: tasks are shut down (a task told this exits).
+    Stopped,
+}
+
+/// A running task, as its herder holds it.
+pub struct TaskHandle {
+    control: watch::Sender<TargetState>,
+    join: JoinHandle<()>,
+}
+
+impl TaskHandle {
+    /// Pauses or resumes the task.
+    pub fn set_target(&self, state: TargetState) {
+        let _ = self.control.send(state);
+    }
+
+    /// Whether the task loop has ended (finished or failed).
+    pub fn is_finished(&self) -> bool {
+        self.join.is_finished()
+    }
+
+    /// Stops the task: asks it to finish (flush, commit, `stop`), waits up to `timeout`, then
+    /// abandons it.
+    pub async fn stop(self, timeout: Duration) {
+        let _ = self.control.send(TargetState::Stopped);
+        let abort = self.join.abort_handle();
+        if tokio::time::timeout(timeout, self.join).await.is_err() {
+            tracing::warn!("task did not stop within {timeout:?}; abandoning it");
+            abort.abort();
+        }
+    }
+}
+
+/// Topics each connector has used (`GET /connectors/{c}/topics`).
+#[derive(Debug, Default)]
+pub struct ActiveTopics {
+    topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
+}
+
+impl ActiveTopics {
+    /// Notes that `connector` used `topic`.
+    pub fn record(&self, connector: &str, topic: &str) {
+        if let Ok(mut all) = self.topics.lock() {
+            all.entry(connector.to_string()).or_default().insert(topic.to_string());
+        }
+    }
+
+    /// The topics `connector` used, sorted.
+    pub fn get(&self, connector: &str) -> Vec<String> {
+        self.topics
+            .lock()
+            .map(|all| all.get(connector).map(|t| t.iter().cloned().collect()).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Forgets `connector`'s topics.
+    pub fn reset(&self, connector: &str) {
+        if let Ok(mut all) = self.topics.lock() {
+            all.remove(connector);
+        }
+    }
+}
+
+/// Runs connectors and tasks for a herder.
+pub struct Worker {
+    config: WorkerConfig,
+    providers: ConfigProviders,
+    offsets: Arc<dyn OffsetStore>,
+    statuses: Arc<StatusStore>,
+    topics: Arc<ActiveTopics>,
+    worker_id: String,
+}
+
+/// Everything a task loop needs from its worker.
+pub(crate) struct TaskSetup {
+    pub connector: String,
+    pub task: u32,
+    /// The connector's config, provider references resolved.
+    pub connector_config: ConfigMap,
+    /// The task's config from `task_configs`, provider references resolved.
+    pub task_config: ConfigMap,
+    pub worker: WorkerConfig,
+    pub offsets: Arc<dyn OffsetStore>,
+    pub statuses: Arc<StatusStore>,
+    pub topics: Arc<ActiveTopics>,
+    pub worker_id: String,
+    pub control: watch::Receiver<TargetState>,
+}
+
+impl TaskSetup {
+    /// Reports the task's state.
+    pub fn report(&self, state: State, trace: Option<String>) {
+        if let Some(trace) = &trace {
+            tracing::error!(connector = %self.connector, task = self.task, "task failed: {trace}");
+        }
+        self.statuses.put_task(&self.connector, self.task, state, trace, &self.worker_id);
+        let name = match state {
+            State::Unassigned => "UNASSIGNED",
+            State::Running => "RUNNING",
+            State::Paused => "PAUSED",
+            State::Failed => "FAILED",
+            State::Restarting => "RESTARTING",
+            State::Stopped => "STOPPED",
+        };
+        Metrics::global().set_task_state(&self.connector, self.task, name);
+    }
+
+    /// A Kafka client config for this task: the worker's `<kind>.*` settings, then the
+    /// connector's `<kind>.override.*` settings.
+    pub fn client_config(&self, kind: &str, client_id: &str) -> ClientConfig {
+        let mut settings = self.worker.client_config(kind);
+        let prefix = format!("{kind}.override.");
+        for (key, value) in &self.connector_config {
+            if let Some(rest) = key.strip_prefix(&prefix) {
+                settings.insert(rest.to_string(), value.clone());
+            }
+        }
+        let mut config = ClientConfig::new();
+        config.set("client.id", client_id);
+        for (key, value) in settings {
+            config.set(key, value);
+        }
+        config
+    }
+}
+
+impl Worker {
+    /// A worker with its stores.
+    pub fn new(config: WorkerConfig, offsets: Arc<dyn OffsetStore>, statuses: Arc<StatusStore>) -> Result<Self, ConnectError> {
+        let providers = ConfigProviders::from_worker_config(&config.raw).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let worker_id = config.worker_id();
+        Ok(Worker {
+            config,
+            providers,
+            offsets,
+            statuses,
+            topics: Arc::new(ActiveTopics::default()),
+            worker_id,
+        })
+    }
+
+    /// The worker's settings.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// The id shown in statuses.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// The status store.
+    pub fn statuses(&self) -> &Arc<StatusStore> {
+        &self.statuses
+    }
+
+    /// The offset store.
+    pub fn offsets(&self) -> &Arc<dyn OffsetStore> {
+        &self.offsets
+    }
+
+    /// Topics used per connector.
+    pub fn topics(&self) -> &Arc<ActiveTopics> {
+        &self.topics
+    }
+
+    /// Every problem with a connector config: framework keys, the plugin's keys, transforms,
+    /// converters, and the connector's own cross-key checks. Provider references are resolved
+    /// first, so a missing secret is reported too.
+    pub fn validate(&self, config: &ConfigMap) -> (Option<&'static ConnectorPlugin>, ConfigDef, Vec<ValidationError>) {
+        let class = config.get("connector.class").cloned().unwrap_or_default();
+        let plugin = find_connector(&class).ok();
+        let framework = match plugin.map(|p| p.tasks) {
+            Some(TaskFactory::Sink(_)) => sink_config_def(),
+            _ => connector_config_def(),
+        };
+        let def = match plugin {
+            Some(p) => framework.merge(&(p.config_def)()),
+            None => framework,
+        };
+        let resolved = match self.providers.resolve(config) {
+            Ok(resolved) => resolved,
+            Err(e) => {
+                let key = match &e {
+                    crate::config::ProviderError::UnknownProvider { key, .. } | crate::config::ProviderError::Unresolved { key, .. } => key.clone(),
+                    crate::config::ProviderError::UnsupportedClass { name, .. } => name.clone(),
+                };
+                return (plugin, def, vec![ValidationError { key, message: e.to_string() }]);
+            }
+        };
+        let mut errors = def.validate(&resolved);
+        if plugin.is_none() && !class.trim().is_empty() {
+            errors.push(ValidationError {
+                key: "connector.class".into(),
+                message: format!("Invalid value {class} for configuration connector.class: Class {class} could not be found."),
+            });
+        }
+        if let Some(plugin) = plugin {
+            if matches!(plugin.tasks, TaskFactory::Sink(_)) {
+                errors.extend(sink_topic_errors(&resolved));
+            }
+            errors.extend((plugin.create)().validate(&resolved));
+        }
+        if let Err(chain_errors) = crate::transforms::TransformChain::from_config(&resolved) {
+            errors.extend(chain_errors);
+        }
+        for role in [crate::converter::ConverterRole::Key, crate::converter::ConverterRole::Value, crate::converter::ConverterRole::Header] {
+            if resolved.get(role.config_key()).is_some_and(|c| !c.trim().is_empty()) {
+                if let Err(e) = crate::converter::converter_for(role, &resolved, &self.config.raw) {
+                    errors.push(ValidationError {
+                        key: role.config_key().into(),
+                        message: format!("Invalid value for configuration {}: {e}", role.config_key()),
+                    });
+                }
+            }
+        }
+        (plugin, def, errors)
+    }
+
+    /// Creates and starts connector `name`'s connector object.
+    pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<Box<dyn Connector>, ConnectError> {
+        let resolved = self.providers.resolve(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let class = resolved.get("connector.class").cloned().unwrap_or_default();
+        let plugin = find_connector(&class).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let mut connector = (plugin.create)();
+        let context = ConnectorContext {
+            name: name.to_string(),
+            offsets: Arc::new(crate::storage::ConnectorOffsetsReader::new(self.offsets.clone(), name)),
+        };
+        connector.start(&resolved, context).await?;
+        Ok(connector)
+    }
+
+    /// Starts task `task` of connector `name` in `target` state.
+    pub fn start_task(
+        &self,
+        name: &str,
+        task: u32,
+        connector_config: &ConfigMap,
+        task_config: &ConfigMap,
+        target: TargetState,
+    ) -> TaskHandle {
+        let (control, control_rx) = watch::channel(target);
+        let resolved = self
+            .providers
+            .resolve(connector_config)
+            .and_then(|c| self.providers.resolve(task_config).map(|t| (c, t)));
+        let setup = |connector_config: ConfigMap, task_config: ConfigMap| TaskSetup {
+            connector: name.to_string(),
+            task,
+            connector_config,
+            task_config,
+            worker: self.config.clone(),
+            offsets: self.offsets.clone(),
+            statuses: self.statuses.clone(),
+            topics: self.topics.clone(),
+            worker_id: self.worker_id.clone(),
+            control: control_rx,
+        };
+        let join = match resolved {
+            Err(e) => {
+                let setup = setup(connector_config.clone(), task_config.clone());
+                let message = e.to_string();
+                tokio::spawn(async move { setup.report(State::Failed, Some(message)) })
+            }
+            Ok((connector_config, task_config)) => {
+                let class = connector_config.get("connector.class").cloned().unwrap_or_default();
+                let setup = setup(connector_config, task_config);
+                match find_connector(&class).map(|p| p.tasks) {
+                    Ok(TaskFactory::Source(make)) => tokio::spawn(source::run(setup, make())),
+                    Ok(TaskFactory::Sink(make)) => tokio::spawn(sink::run(setup, make())),
+                    Err(e) => {
+                        let message = e.to_string();
+                        tokio::spawn(async move { setup.report(State::Failed, Some(message)) })
+                    }
+                }
+            }
+        };
+        TaskHandle { control, join }
+    }
+}
+
+fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
+    let topics = config.get("topics").map(|t| !t.trim().is_empty()).unwrap_or(false);
+    let regex = config.get("topics.regex").map(|t| !t.trim().is_empty()).unwrap_or(false);
+    let message = match (topics, regex) {
+        (true, true) => "Must configure only one of topics or topics.regex",
+        (false, false) => "Must configure one of topics or topics.regex",
+        _ => {
+            if let Some(pattern) = config.get("topics.regex").filter(|p| !p.trim().is_empty()) {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    return vec![ValidationError {
+                        key: "topics.regex".into(),
+                        message: format!("Invalid value {pattern} for configuration topics.regex: {e}"),
+                    }];
+                }
+            }
+            return Vec::new();
+        }
+    };
+    vec![ValidationError {
+        key: "topics".into(),
+        message: message.into(),
+    }]
+}

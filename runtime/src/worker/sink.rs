@@ -1,0 +1,396 @@
+//! The sink task loop: consumer batch → converters → transforms → `put`, then, every
+//! `offset.flush.interval.ms` and on shutdown, `flush` and only then the consumer offset commit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::producer::FutureProducer;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::errors::{ErrorHandler, RawRecord, Stage};
+use super::{sink_config_def, TargetState, TaskSetup};
+use crate::config::split_list;
+use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
+use crate::converter::{converter_for, Converter, ConverterRole, DataError};
+use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
+use crate::metrics::Metrics;
+use crate::storage::State;
+use crate::transforms::TransformChain;
+
+/// Records handed to one `put` at most, unless `consumer.max.poll.records` says otherwise.
+const DEFAULT_MAX_BATCH: usize = 2000;
+/// How long to wait for the first record of a batch before checking state and commits again.
+const POLL_WAIT: Duration = Duration::from_millis(500);
+
+/// Runs a sink task until it is stopped or fails; reports its states.
+pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
+    let mut runner = match SinkRunner::build(&setup, task) {
+        Ok(runner) => runner,
+        Err(e) => return setup.report(State::Failed, Some(e.to_string())),
+    };
+    let outcome = runner.run(&setup).await;
+    let shutdown = runner.shutdown(&setup, outcome.is_ok()).await;
+    match outcome.and(shutdown) {
+        Ok(()) => setup.report(State::Unassigned, None),
+        Err(e) => setup.report(State::Failed, Some(e.to_string())),
+    }
+}
+
+struct SinkRunner {
+    task: Box<dyn SinkTask>,
+    started: bool,
+    consumer: Arc<StreamConsumer>,
+    key_converter: Arc<dyn Converter>,
+    value_converter: Arc<dyn Converter>,
+    header_converter: Arc<dyn Converter>,
+    transforms: TransformChain,
+    errors: ErrorHandler,
+    max_batch: usize,
+    retry_timeout: Option<Duration>,
+    retry_delay_max: Duration,
+    /// Next offset to commit per partition, for records put since the last commit.
+    pending: BTreeMap<(String, i32), i64>,
+    last_commit: Instant,
+    labels: [String; 2],
+}
+
+impl SinkRunner {
+    fn build(setup: &TaskSetup, task: Box<dyn SinkTask>) -> Result<Self, ConnectError> {
+        let config = &setup.connector_config;
+        let parsed = sink_config_def().parse(config).map_err(ConnectError::Config)?;
+        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let client_id = format!("connector-consumer-{}-{}", setup.connector, setup.task);
+        let mut client = setup.client_config("consumer", &client_id);
+        let max_batch = client
+            .get("max.poll.records")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_MAX_BATCH)
+            .max(1);
+        client.remove("max.poll.records");
+        client.set("group.id", format!("connect-{}", setup.connector));
+        client.set("enable.auto.commit", "false");
+        client.set("enable.auto.offset.store", "false");
+        if client.get("auto.offset.reset").is_none() {
+            client.set("auto.offset.reset", "earliest");
+        }
+        let consumer: StreamConsumer = client
+            .create()
+            .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
+        let topics = split_list(&parsed.string("topics"));
+        let pattern = parsed.string("topics.regex");
+        let subscription: Vec<String> = if topics.is_empty() {
+            // librdkafka treats a subscription starting with ^ as a regular expression.
+            vec![if pattern.starts_with('^') { pattern } else { format!("^{pattern}") }]
+        } else {
+            topics
+        };
+        let names: Vec<&str> = subscription.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&names)
+            .map_err(|e| ConnectError::fatal(format!("cannot subscribe to {names:?}: {e}")))?;
+        let dlq_producer = if parsed.string("errors.deadletterqueue.topic.name").trim().is_empty() {
+            None
+        } else {
+            let producer: FutureProducer = setup
+                .client_config("producer", &format!("connector-dlq-producer-{}-{}", setup.connector, setup.task))
+                .create()
+                .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
+            Some(producer)
+        };
+        let retry_timeout = match parsed.long("errors.retry.timeout") {
+            t if t < 0 => None,
+            0 => None,
+            t => Some(Duration::from_millis(t as u64)),
+        };
+        Ok(SinkRunner {
+            task,
+            started: false,
+            consumer: Arc::new(consumer),
+            key_converter: converter(ConverterRole::Key)?,
+            value_converter: converter(ConverterRole::Value)?,
+            header_converter: converter(ConverterRole::Header)?,
+            transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
+            errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
+            max_batch,
+            retry_timeout,
+            retry_delay_max: Duration::from_millis(parsed.long("errors.retry.delay.max.ms").max(1) as u64),
+            pending: BTreeMap::new(),
+            last_commit: Instant::now(),
+            labels: [setup.connector.clone(), setup.task.to_string()],
+        })
+    }
+
+    async fn run(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
+        let context = SinkTaskContext {
+            connector: setup.connector.clone(),
+            task: setup.task,
+        };
+        self.task.start(&setup.task_config, context).await?;
+        self.started = true;
+        let mut control = setup.control.clone();
+        let mut reported = None;
+        let metrics = Metrics::global();
+        loop {
+            let target = *control.borrow_and_update();
+            if reported != Some(target) {
+                match target {
+                    TargetState::Started => {
+                        if let Ok(assignment) = self.consumer.assignment() {
+                            let _ = self.consumer.resume(&assignment);
+                        }
+                        setup.report(State::Running, None);
+                    }
+                    TargetState::Paused => setup.report(State::Paused, None),
+                    TargetState::Stopped => return Ok(()),
+                }
+                reported = Some(target);
+            }
+            if target == TargetState::Paused {
+                // Keep the group membership alive without delivering anything.
+                if let Ok(assignment) = self.consumer.assignment() {
+                    let _ = self.consumer.pause(&assignment);
+                }
+                tokio::select! {
+                    changed = control.changed() => if changed.is_err() { return Ok(()) },
+                    _ = self.consumer.recv() => {}
+                }
+                continue;
+            }
+            let batch = self.next_batch(setup).await?;
+            if !batch.is_empty() {
+                metrics.sink_records_put.with_label_values(&self.labels).inc_by(batch.len() as u64);
+                metrics.batch_size.with_label_values(&self.labels).observe(batch.len() as f64);
+                self.put_with_retries(setup, &batch).await?;
+            }
+            if self.last_commit.elapsed() >= setup.worker.offset_flush_interval() {
+                self.flush_and_commit(setup, CommitMode::Async).await?;
+            }
+        }
+    }
+
+    /// Reads up to `max_batch` records, converting and transforming each; waits at most
+    /// [`POLL_WAIT`] for the first.
+    async fn next_batch(&mut self, setup: &TaskSetup) -> Result<Vec<SinkRecord>, ConnectError> {
+        let consumer = self.consumer.clone();
+        let mut batch = Vec::new();
+        let first = match tokio::time::timeout(POLL_WAIT, consumer.recv()).await {
+            Err(_elapsed) => return Ok(batch),
+            Ok(Err(e)) => {
+                tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
+                return Ok(batch);
+            }
+            Ok(Ok(message)) => message,
+        };
+        let mut read = 1u64;
+        self.accept(&first, &mut batch).await?;
+        while batch.len() < self.max_batch {
+            match consumer.recv().now_or_never() {
+                Some(Ok(message)) => {
+                    read += 1;
+                    self.accept(&message, &mut batch).await?;
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
+                    break;
+                }
+                None => break,
+            }
+        }
+        Metrics::global().sink_records_read.with_label_values(&self.labels).inc_by(read);
+        Ok(batch)
+    }
+
+    /// Converts and transforms one consumed message into `batch`, or deals with its failure.
+    async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Vec<SinkRecord>) -> Result<(), ConnectError> {
+        let topic = message.topic();
+        self.pending.insert((topic.to_string(), message.partition()), message.offset() + 1);
+        let record = match self.convert(message) {
+            Ok(record) => record,
+            Err((stage, error)) => return self.reject(stage, &error, message).await,
+        };
+        let original_topic = record.topic.clone();
+        match self.transforms.apply(record) {
+            Ok(Some(record)) => {
+                let timestamp_type = match message.timestamp() {
+                    rdkafka::Timestamp::CreateTime(_) => TimestampType::CreateTime,
+                    rdkafka::Timestamp::LogAppendTime(_) => TimestampType::LogAppendTime,
+                    rdkafka::Timestamp::NotAvailable => TimestampType::NoTimestampType,
+                };
+                batch.push(SinkRecord {
+                    record,
+                    kafka_offset: message.offset(),
+                    timestamp_type,
+                    original_topic,
+                    original_partition: message.partition(),
+                });
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => self.reject(Stage::Transformation, &error, message).await,
+        }
+    }
+
+    fn convert(&self, message: &BorrowedMessage<'_>) -> Result<ConnectRecord, (Stage, DataError)> {
+        let topic = message.topic();
+        let (key_schema, key) = self
+            .key_converter
+            .to_connect(topic, message.key())
+            .map_err(|e| (Stage::KeyConverter, e))?;
+        let (value_schema, value) = self
+            .value_converter
+            .to_connect(topic, message.payload())
+            .map_err(|e| (Stage::ValueConverter, e))?;
+        let mut headers = Vec::new();
+        if let Some(raw) = message.headers() {
+            for header in raw.iter() {
+                let (schema, value) = self
+                    .header_converter
+                    .to_connect(topic, header.value)
+                    .map_err(|e| (Stage::HeaderConverter, e))?;
+                headers.push(Header {
+                    key: header.key.to_string(),
+                    schema,
+                    value,
+                });
+            }
+        }
+        Ok(ConnectRecord {
+            topic: topic.to_string(),
+            partition: Some(message.partition()),
+            key_schema,
+            key,
+            value_schema,
+            value,
+            timestamp: message.timestamp().to_millis(),
+            headers,
+        })
+    }
+
+    async fn reject(&self, stage: Stage, error: &DataError, message: &BorrowedMessage<'_>) -> Result<(), ConnectError> {
+        Metrics::global()
+            .records_failed
+            .with_label_values(&[&self.labels[0], &self.labels[1], &format!("{stage:?}")])
+            .inc();
+        let headers: Vec<(String, Option<Vec<u8>>)> = message
+            .headers()
+            .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect())
+            .unwrap_or_default();
+        let raw = RawRecord {
+            topic: message.topic(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key(),
+            value: message.payload(),
+            headers: &headers,
+        };
+        self.errors.handle(stage, error, Some(raw)).await
+    }
+
+    /// `put`, retrying a [`ConnectError::Retriable`] with growing back-off until
+    /// `errors.retry.timeout` (forever when it is 0 or -1, as Apache retries `put`).
+    async fn put_with_retries(&mut self, setup: &TaskSetup, batch: &[SinkRecord]) -> Result<(), ConnectError> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.task.put(batch).await {
+                Ok(()) => return Ok(()),
+                Err(ConnectError::Retriable(message)) => {
+                    if self.retry_timeout.is_some_and(|limit| started.elapsed() >= limit) {
+                        return Err(ConnectError::Fatal(format!(
+                            "put still failing after retrying for {:?}: {message}",
+                            started.elapsed()
+                        )));
+                    }
+                    tracing::warn!(connector = %setup.connector, task = setup.task, "put failed, retrying in {delay:?}: {message}");
+                    let mut control = setup.control.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = control.wait_for(|s| *s == TargetState::Stopped) => {
+                            return Err(ConnectError::Fatal(format!("stopped while retrying put: {message}")));
+                        }
+                    }
+                    delay = (delay * 2).min(self.retry_delay_max);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `flush`, then commit the consumer offsets of everything put before it.
+    async fn flush_and_commit(&mut self, setup: &TaskSetup, mode: CommitMode) -> Result<(), ConnectError> {
+        self.last_commit = Instant::now();
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        self.task.flush().await?;
+        let mut offsets = TopicPartitionList::new();
+        for ((topic, partition), next) in std::mem::take(&mut self.pending) {
+            offsets
+                .add_partition_offset(&topic, partition, Offset::Offset(next))
+                .map_err(|e| ConnectError::fatal(e.to_string()))?;
+        }
+        self.update_lag(&offsets);
+        let consumer = self.consumer.clone();
+        let committed = match mode {
+            CommitMode::Async => consumer.commit(&offsets, CommitMode::Async),
+            CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+                .await
+                .map_err(|e| ConnectError::fatal(e.to_string()))?,
+        };
+        if let Err(e) = committed {
+            // Not fatal: the records are durable in the sink; they will be re-delivered at worst.
+            tracing::warn!(connector = %setup.connector, task = setup.task, "consumer offset commit failed: {e}");
+        }
+        Metrics::global()
+            .offset_commit_seconds
+            .with_label_values(&self.labels)
+            .observe(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Sets the lag gauge from the high watermarks librdkafka cached from its last fetches
+    /// (no request to the broker).
+    fn update_lag(&self, offsets: &TopicPartitionList) {
+        let mut lag = 0i64;
+        for element in offsets.elements() {
+            let Offset::Offset(next) = element.offset() else { continue };
+            let Ok(topic) = std::ffi::CString::new(element.topic()) else { continue };
+            let (mut low, mut high) = (0i64, 0i64);
+            // SAFETY: the client pointer is valid while `self.consumer` lives; the topic is a
+            // NUL-terminated string; the out-pointers point at live locals.
+            let code = unsafe {
+                rdkafka_sys::rd_kafka_get_watermark_offsets(
+                    self.consumer.client().native_ptr(),
+                    topic.as_ptr(),
+                    element.partition(),
+                    &mut low,
+                    &mut high,
+                )
+            };
+            if code == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 {
+                lag += (high - next).max(0);
+            }
+        }
+        Metrics::global().sink_consumer_lag.with_label_values(&self.labels).set(lag);
+    }
+
+    async fn shutdown(&mut self, setup: &TaskSetup, healthy: bool) -> Result<(), ConnectError> {
+        let mut result = Ok(());
+        if healthy && self.started {
+            result = self.flush_and_commit(setup, CommitMode::Sync).await;
+        }
+        if self.started {
+            let stopped = self.task.stop().await;
+            result = result.and(stopped);
+        }
+        // Dropping a consumer leaves its group, which can block: do it off the runtime.
+        let consumer = self.consumer.clone();
+        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+        result
+    }
+}

@@ -1,0 +1,302 @@
+//! The source task loop: poll → transforms → converters → producer, committing the offsets of
+//! acknowledged records every `offset.flush.interval.ms` and on shutdown.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+
+use super::delivery::{DeliveryTracker, TrackingContext};
+use super::errors::{ErrorHandler, Stage};
+use super::{connector_config_def, TargetState, TaskSetup};
+use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
+use crate::converter::{converter_for, Converter, ConverterRole};
+use crate::data::{ConnectRecord, SourceRecord};
+use crate::metrics::Metrics;
+use crate::storage::{ConnectorOffsetsReader, State};
+use crate::transforms::TransformChain;
+
+/// How long shutdown waits for in-flight records to be acknowledged.
+const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs a source task until it is stopped or fails; reports its states.
+pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SourceTask>) {
+    let mut runner = match SourceRunner::build(&setup, task) {
+        Ok(runner) => runner,
+        Err(e) => return setup.report(State::Failed, Some(e.to_string())),
+    };
+    let outcome = runner.run(&setup).await;
+    let shutdown = runner.shutdown(&setup).await;
+    match outcome.and(shutdown) {
+        Ok(()) => setup.report(State::Unassigned, None),
+        Err(e) => setup.report(State::Failed, Some(e.to_string())),
+    }
+}
+
+struct SourceRunner {
+    task: Box<dyn SourceTask>,
+    started: bool,
+    key_converter: Arc<dyn Converter>,
+    value_converter: Arc<dyn Converter>,
+    header_converter: Arc<dyn Converter>,
+    transforms: TransformChain,
+    errors: ErrorHandler,
+    producer: Arc<ThreadedProducer<TrackingContext>>,
+    acked_reported: u64,
+    tracker: Arc<DeliveryTracker>,
+    last_commit: Instant,
+    known_topics: HashSet<String>,
+    labels: [String; 2],
+}
+
+impl SourceRunner {
+    fn build(setup: &TaskSetup, task: Box<dyn SourceTask>) -> Result<Self, ConnectError> {
+        let config = &setup.connector_config;
+        let parsed = connector_config_def().parse(config).map_err(ConnectError::Config)?;
+        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let tracker = Arc::new(DeliveryTracker::default());
+        let mut client = setup.client_config("producer", &format!("connector-producer-{}-{}", setup.connector, setup.task));
+        for (key, value) in [("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")] {
+            if client.get(key).is_none() {
+                client.set(key, value);
+            }
+        }
+        let producer: ThreadedProducer<TrackingContext> = client
+            .create_with_context(TrackingContext { tracker: tracker.clone() })
+            .map_err(|e| ConnectError::fatal(format!("cannot create the task's producer: {e}")))?;
+        Ok(SourceRunner {
+            task,
+            started: false,
+            key_converter: converter(ConverterRole::Key)?,
+            value_converter: converter(ConverterRole::Value)?,
+            header_converter: converter(ConverterRole::Header)?,
+            transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
+            errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, None),
+            producer: Arc::new(producer),
+            acked_reported: 0,
+            tracker,
+            last_commit: Instant::now(),
+            known_topics: HashSet::new(),
+            labels: [setup.connector.clone(), setup.task.to_string()],
+        })
+    }
+
+    async fn run(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
+        let context = SourceTaskContext {
+            connector: setup.connector.clone(),
+            task: setup.task,
+            offsets: Arc::new(ConnectorOffsetsReader::new(setup.offsets.clone(), &setup.connector)),
+        };
+        self.task.start(&setup.task_config, context).await?;
+        self.started = true;
+        let mut control = setup.control.clone();
+        let mut reported = None;
+        let flush_interval = setup.worker.offset_flush_interval();
+        let metrics = Metrics::global();
+        loop {
+            let target = *control.borrow_and_update();
+            if reported != Some(target) {
+                match target {
+                    TargetState::Started => setup.report(State::Running, None),
+                    TargetState::Paused => setup.report(State::Paused, None),
+                    TargetState::Stopped => return Ok(()),
+                }
+                reported = Some(target);
+            }
+            if target == TargetState::Paused {
+                // Keep committing what was acknowledged while waiting to be resumed or stopped.
+                tokio::select! {
+                    changed = control.changed() => if changed.is_err() { return Ok(()) },
+                    _ = tokio::time::sleep(flush_interval) => self.commit(setup, true).await?,
+                }
+                continue;
+            }
+            let records = match self.task.poll().await {
+                Ok(records) => records,
+                Err(ConnectError::Retriable(message)) => {
+                    tracing::warn!(connector = %setup.connector, task = setup.task, "poll failed, will retry: {message}");
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
+            if !records.is_empty() {
+                metrics.source_records_polled.with_label_values(&self.labels).inc_by(records.len() as u64);
+                metrics.batch_size.with_label_values(&self.labels).observe(records.len() as f64);
+                self.send_batch(setup, records).await?;
+            }
+            if let Some(failure) = self.tracker.failure() {
+                return Err(ConnectError::Fatal(failure));
+            }
+            self.commit(setup, false).await?;
+        }
+    }
+
+    async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
+        let batch = self.tracker.open_batch();
+        // The last offset of each source partition, moved (not cloned) out of the records.
+        let mut last_offsets: Vec<(crate::data::SourceMap, crate::data::SourceMap)> = Vec::new();
+        let mut note = |partition: crate::data::SourceMap, offset: crate::data::SourceMap| {
+            match last_offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
+                Some(entry) => entry.1 = offset,
+                None => last_offsets.push((partition, offset)),
+            }
+        };
+        for SourceRecord {
+            source_partition,
+            source_offset,
+            record,
+        } in records
+        {
+            let record = match self.transforms.apply(record) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    note(source_partition, source_offset);
+                    continue;
+                }
+                Err(e) => {
+                    self.failed(Stage::Transformation);
+                    self.errors.handle(Stage::Transformation, &e, None).await?;
+                    note(source_partition, source_offset);
+                    continue;
+                }
+            };
+            let Some((key, value, headers)) = self.convert(&record).await? else {
+                note(source_partition, source_offset);
+                continue;
+            };
+            if !self.known_topics.contains(&record.topic) {
+                setup.topics.record(&setup.connector, &record.topic);
+                self.known_topics.insert(record.topic.clone());
+            }
+            // Count the record before sending: its delivery report may arrive at once.
+            self.tracker.record_sent(batch);
+            note(source_partition, source_offset);
+            let mut base = BaseRecord::with_opaque_to(&record.topic, batch).headers(headers);
+            if let Some(key) = &key {
+                base = base.key(key);
+            }
+            if let Some(value) = &value {
+                base = base.payload(value);
+            }
+            if let Some(partition) = record.partition {
+                base = base.partition(partition);
+            }
+            if let Some(timestamp) = record.timestamp {
+                base = base.timestamp(timestamp);
+            }
+            loop {
+                match self.producer.send(base) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                        base = returned;
+                        // Back-pressure: wait for acknowledgements to free the queue.
+                        let _ = tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack()).await;
+                    }
+                    Err((e, _)) => {
+                        return Err(ConnectError::Fatal(format!(
+                            "Failed to send record to topic {}: {e}",
+                            record.topic
+                        )))
+                    }
+                }
+            }
+        }
+        self.tracker.seal(batch, last_offsets);
+        Ok(())
+    }
+
+    /// The key, value and headers as bytes; `None` when a tolerated error skips the record.
+    #[allow(clippy::type_complexity)]
+    async fn convert(&self, record: &ConnectRecord) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>, OwnedHeaders)>, ConnectError> {
+        let key = match self.key_converter.from_connect(&record.topic, record.key_schema.as_ref(), &record.key) {
+            Ok(key) => key,
+            Err(e) => {
+                self.failed(Stage::KeyConverter);
+                self.errors.handle(Stage::KeyConverter, &e, None).await?;
+                return Ok(None);
+            }
+        };
+        let value = match self.value_converter.from_connect(&record.topic, record.value_schema.as_ref(), &record.value) {
+            Ok(value) => value,
+            Err(e) => {
+                self.failed(Stage::ValueConverter);
+                self.errors.handle(Stage::ValueConverter, &e, None).await?;
+                return Ok(None);
+            }
+        };
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for header in &record.headers {
+            match self.header_converter.from_connect(&record.topic, header.schema.as_ref(), &header.value) {
+                Ok(bytes) => {
+                    headers = headers.insert(KafkaHeader {
+                        key: &header.key,
+                        value: bytes.as_deref(),
+                    })
+                }
+                Err(e) => {
+                    self.failed(Stage::HeaderConverter);
+                    self.errors.handle(Stage::HeaderConverter, &e, None).await?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some((key, value, headers)))
+    }
+
+    fn failed(&self, stage: Stage) {
+        Metrics::global()
+            .records_failed
+            .with_label_values(&[&self.labels[0], &self.labels[1], &format!("{stage:?}")])
+            .inc();
+    }
+
+    /// Commits the offsets of acknowledged batches, if `force` or the flush interval passed.
+    async fn commit(&mut self, setup: &TaskSetup, force: bool) -> Result<(), ConnectError> {
+        if !force && self.last_commit.elapsed() < setup.worker.offset_flush_interval() {
+            return Ok(());
+        }
+        self.last_commit = Instant::now();
+        let started = Instant::now();
+        let before = self.tracker.in_flight();
+        let committable = self.tracker.take_committable();
+        if committable.offsets.is_empty() {
+            return Ok(());
+        }
+        setup
+            .offsets
+            .commit(&setup.connector, committable.offsets)
+            .await
+            .map_err(|e| ConnectError::Fatal(format!("offset commit failed: {e}")))?;
+        let metrics = Metrics::global();
+        let acked = self.tracker.acked_total();
+        metrics
+            .source_records_written
+            .with_label_values(&self.labels)
+            .inc_by(acked - self.acked_reported);
+        self.acked_reported = acked;
+        metrics.offset_commit_seconds.with_label_values(&self.labels).observe(started.elapsed().as_secs_f64());
+        tracing::debug!(connector = %setup.connector, task = setup.task, in_flight = before, "committed source offsets");
+        self.task.commit().await
+    }
+
+    /// Flushes the producer, commits what was acknowledged, and stops the task.
+    async fn shutdown(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
+        let producer = self.producer.clone();
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(SHUTDOWN_FLUSH_TIMEOUT)).await;
+        if let Ok(Err(e)) = flushed {
+            tracing::warn!(connector = %setup.connector, task = setup.task, "producer flush on shutdown: {e}");
+        }
+        let committed = self.commit(setup, true).await;
+        let written = self.tracker.in_flight();
+        if written > 0 {
+            tracing::warn!(connector = %setup.connector, task = setup.task, unacknowledged = written, "stopping with records unacknowledged; their offsets are not committed");
+        }
+        if self.started {
+            self.task.stop().await?;
+        }
+        committed
+    }
+}
