@@ -62,7 +62,7 @@ impl StandaloneRuntime {
     pub async fn start(raw: ConfigMap, apply_log: Option<ApplyLogFilter>) -> Result<Self, StartError> {
         let providers = ConfigProviders::from_worker_config(&raw).map_err(|e| StartError::Config(e.to_string()))?;
         let resolved = providers.resolve(&raw).map_err(|e| StartError::Config(e.to_string()))?;
-        let config = WorkerConfig::new(resolved);
+        let mut config = WorkerConfig::new(resolved);
         let offsets_path = config
             .raw
             .get("offset.storage.file.filename")
@@ -73,6 +73,15 @@ impl StandaloneRuntime {
             .clone();
         let offsets = FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
         let listen = config.rest_listener();
+        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
+            address: listen.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartError::Listen { address: listen, source })?;
+        if !config.raw.contains_key("rest.advertised.port") {
+            // With port 0 the real port is known only now; statuses must show it.
+            config.raw.insert("rest.advertised.port".into(), address.port().to_string());
+        }
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
             .map_err(|e| StartError::Config(e.to_string()))?;
         let herder = Arc::new(StandaloneHerder::new(worker));
@@ -87,11 +96,6 @@ impl StandaloneRuntime {
                 })
             }
         }
-        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
-            address: listen.clone(),
-            source,
-        })?;
-        let address = listener.local_addr().map_err(|source| StartError::Listen { address: listen, source })?;
         let state = AppState {
             herder: herder.clone(),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),

@@ -1,0 +1,170 @@
+//! File source → Kafka → file sink on a real broker: a million lines arrive identical, and
+//! poison records go to the dead letter queue or fail the task, as configured.
+
+mod common;
+
+use std::io::Write;
+use std::time::Duration;
+
+use common::{eventually, start_worker};
+use rdkafka::message::{Headers, Message};
+use serde_json::json;
+use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::shared_cluster;
+
+const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_lines_round_trip_identically() {
+    tributary_connectors::link();
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        for i in 0..1_000_000u32 {
+            writeln!(file, "line {i:07} {}", "x".repeat((i % 40) as usize)).unwrap();
+        }
+    }
+    let expected_len = std::fs::metadata(&input).unwrap().len();
+    let topic = unique_name("million");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    let (runtime, api) = start_worker(
+        &cluster.bootstrap_servers(),
+        dir.path(),
+        &[("key.converter", STRING), ("value.converter", STRING)],
+    )
+    .await;
+    let source = json!({"name": unique_name("src"), "config": {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "file": input.display().to_string(), "topic": topic}});
+    let sink = json!({"name": unique_name("sink"), "config": {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "file": output.display().to_string(), "topics": topic}});
+    assert_eq!(api.post("/connectors", source).await.0, 201);
+    assert_eq!(api.post("/connectors", sink).await.0, 201);
+    eventually(Duration::from_secs(300), "the sink to write every line", || async {
+        let written = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+        (written >= expected_len).then_some(())
+    })
+    .await;
+    runtime.shutdown().await;
+    let (a, b) = (std::fs::read(&input).unwrap(), std::fs::read(&output).unwrap());
+    assert_eq!(a.len(), b.len(), "same size");
+    assert!(a == b, "output identical to input");
+}
+
+async fn send_poisoned(bootstrap: &str, topic: &str) {
+    let producer = reliable_producer(bootstrap).unwrap();
+    let records = vec![
+        (b"k1".to_vec(), br#"{"n":1}"#.to_vec()),
+        (b"k2".to_vec(), b"{this is not json".to_vec()),
+        (b"k3".to_vec(), br#"{"n":3}"#.to_vec()),
+    ];
+    assert!(produce_all(&producer, topic, records, 1).await.iter().all(Result::is_ok));
+}
+
+fn json_sink(name: &str, topic: &str, out: &std::path::Path, tolerance: &str, dlq: &str) -> serde_json::Value {
+    json!({"name": name, "config": {
+        "connector.class": "FileStreamSink", "topics": topic, "file": out.display().to_string(),
+        "key.converter": STRING,
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "errors.tolerance": tolerance,
+        "errors.log.enable": "true",
+        "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true"}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_record_goes_to_the_dead_letter_queue_with_context() {
+    tributary_connectors::link();
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_name("poisoned");
+    let dlq = unique_name("dlq");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    cluster.create_topic(&dlq, 1, 1).await.unwrap();
+    send_poisoned(&bootstrap, &topic).await;
+    let (runtime, api) = start_worker(&bootstrap, dir.path(), &[]).await;
+    let out = dir.path().join("out.txt");
+    let name = unique_name("tolerant");
+    assert_eq!(api.post("/connectors", json_sink(&name, &topic, &out, "all", &dlq)).await.0, 201);
+
+    let dead = consume_until(&bootstrap, &dlq, 1, Duration::from_secs(60), "read_committed").await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let record = &dead[0];
+    assert_eq!(record.key(), Some(&b"k2"[..]));
+    assert_eq!(record.payload(), Some(&b"{this is not json"[..]), "original bytes kept");
+    let headers: std::collections::HashMap<String, String> = record
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| (h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+        .collect();
+    assert_eq!(headers["__connect.errors.topic"], topic);
+    assert_eq!(headers["__connect.errors.partition"], "0");
+    assert_eq!(headers["__connect.errors.offset"], "1");
+    assert_eq!(headers["__connect.errors.connector.name"], name);
+    assert_eq!(headers["__connect.errors.task.id"], "0");
+    assert_eq!(headers["__connect.errors.stage"], "VALUE_CONVERTER");
+    assert!(headers["__connect.errors.exception.message"].contains("serialization error"));
+
+    eventually(Duration::from_secs(30), "the good records in the file", || async {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text.lines().count() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{n=1}\n{n=3}\n");
+    api.wait_for_state(&name, "RUNNING", Duration::from_secs(10)).await;
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_record_fails_the_task_without_tolerance_and_nothing_is_lost() {
+    tributary_connectors::link();
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_name("poisoned-strict");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    send_poisoned(&bootstrap, &topic).await;
+    let (runtime, api) = start_worker(&bootstrap, dir.path(), &[]).await;
+    let out = dir.path().join("out.txt");
+    let name = unique_name("strict");
+    assert_eq!(api.post("/connectors", json_sink(&name, &topic, &out, "none", "")).await.0, 201);
+
+    let trace = eventually(Duration::from_secs(30), "the task to fail", || async {
+        let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+        let task = status["tasks"].get(0)?.clone();
+        (task["state"] == "FAILED").then(|| task["trace"].as_str().unwrap_or_default().to_string())
+    })
+    .await;
+    assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
+    assert!(trace.contains("serialization error"), "{trace}");
+    assert_eq!(api.get(&format!("/connectors/{name}/status")).await.1["connector"]["state"], "RUNNING");
+
+    // Restarting the failed task retries the same record, and fails again the same way.
+    let (code, restarting) = api.post(&format!("/connectors/{name}/restart?includeTasks=true&onlyFailed=true"), json!({})).await;
+    assert_eq!(code, 202);
+    assert_eq!(restarting["tasks"][0]["state"], "RESTARTING");
+    eventually(Duration::from_secs(30), "the task to fail again", || async {
+        let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+        (status["tasks"][0]["state"] == "FAILED").then_some(())
+    })
+    .await;
+
+    // Tolerating errors from now on delivers everything after the poison record too.
+    let mut config = api.get(&format!("/connectors/{name}/config")).await.1;
+    config["errors.tolerance"] = json!("all");
+    assert_eq!(api.put(&format!("/connectors/{name}/config"), Some(config)).await.0, 200);
+    eventually(Duration::from_secs(30), "the good records in the file", || async {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text == "{n=1}\n{n=3}\n").then_some(())
+    })
+    .await;
+    runtime.shutdown().await;
+}
