@@ -62,7 +62,10 @@ async fn send_poisoned(bootstrap: &str, topic: &str) {
         (b"k2".to_vec(), b"{this is not json".to_vec()),
         (b"k3".to_vec(), br#"{"n":3}"#.to_vec()),
     ];
-    assert!(produce_all(&producer, topic, records, 1).await.iter().all(Result::is_ok));
+    assert!(produce_all(&producer, topic, records, 1)
+        .await
+        .iter()
+        .all(Result::is_ok));
 }
 
 fn json_sink(name: &str, topic: &str, out: &std::path::Path, tolerance: &str, dlq: &str) -> serde_json::Value {
@@ -92,9 +95,16 @@ async fn poison_record_goes_to_the_dead_letter_queue_with_context() {
     let (runtime, api) = start_worker(&bootstrap, dir.path(), &[]).await;
     let out = dir.path().join("out.txt");
     let name = unique_name("tolerant");
-    assert_eq!(api.post("/connectors", json_sink(&name, &topic, &out, "all", &dlq)).await.0, 201);
+    assert_eq!(
+        api.post("/connectors", json_sink(&name, &topic, &out, "all", &dlq))
+            .await
+            .0,
+        201
+    );
 
-    let dead = consume_until(&bootstrap, &dlq, 1, Duration::from_secs(60), "read_committed").await.unwrap();
+    let dead = consume_until(&bootstrap, &dlq, 1, Duration::from_secs(60), "read_committed")
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     let record = &dead[0];
     assert_eq!(record.key(), Some(&b"k2"[..]));
@@ -103,7 +113,12 @@ async fn poison_record_goes_to_the_dead_letter_queue_with_context() {
         .headers()
         .unwrap()
         .iter()
-        .map(|h| (h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+        .map(|h| {
+            (
+                h.key.to_string(),
+                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+            )
+        })
         .collect();
     assert_eq!(headers["__connect.errors.topic"], topic);
     assert_eq!(headers["__connect.errors.partition"], "0");
@@ -135,7 +150,12 @@ async fn poison_record_fails_the_task_without_tolerance_and_nothing_is_lost() {
     let (runtime, api) = start_worker(&bootstrap, dir.path(), &[]).await;
     let out = dir.path().join("out.txt");
     let name = unique_name("strict");
-    assert_eq!(api.post("/connectors", json_sink(&name, &topic, &out, "none", "")).await.0, 201);
+    assert_eq!(
+        api.post("/connectors", json_sink(&name, &topic, &out, "none", ""))
+            .await
+            .0,
+        201
+    );
 
     let trace = eventually(Duration::from_secs(30), "the task to fail", || async {
         let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
@@ -145,10 +165,18 @@ async fn poison_record_fails_the_task_without_tolerance_and_nothing_is_lost() {
     .await;
     assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
     assert!(trace.contains("serialization error"), "{trace}");
-    assert_eq!(api.get(&format!("/connectors/{name}/status")).await.1["connector"]["state"], "RUNNING");
+    assert_eq!(
+        api.get(&format!("/connectors/{name}/status")).await.1["connector"]["state"],
+        "RUNNING"
+    );
 
     // Restarting the failed task retries the same record, and fails again the same way.
-    let (code, restarting) = api.post(&format!("/connectors/{name}/restart?includeTasks=true&onlyFailed=true"), json!({})).await;
+    let (code, restarting) = api
+        .post(
+            &format!("/connectors/{name}/restart?includeTasks=true&onlyFailed=true"),
+            json!({}),
+        )
+        .await;
     assert_eq!(code, 202);
     assert_eq!(restarting["tasks"][0]["state"], "RESTARTING");
     eventually(Duration::from_secs(30), "the task to fail again", || async {
@@ -160,7 +188,10 @@ async fn poison_record_fails_the_task_without_tolerance_and_nothing_is_lost() {
     // Tolerating errors from now on delivers everything after the poison record too.
     let mut config = api.get(&format!("/connectors/{name}/config")).await.1;
     config["errors.tolerance"] = json!("all");
-    assert_eq!(api.put(&format!("/connectors/{name}/config"), Some(config)).await.0, 200);
+    assert_eq!(
+        api.put(&format!("/connectors/{name}/config"), Some(config)).await.0,
+        200
+    );
     eventually(Duration::from_secs(30), "the good records in the file", || async {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         (text == "{n=1}\n{n=3}\n").then_some(())

@@ -37,7 +37,11 @@ async fn one_broker_carries_100k_keyed_records_in_partition_order() {
     for message in &messages {
         let number = payload_number(message);
         if let Some(previous) = last_by_partition.insert(message.partition(), number) {
-            assert!(previous < number, "partition {} went {previous} -> {number}", message.partition());
+            assert!(
+                previous < number,
+                "partition {} went {previous} -> {number}",
+                message.partition()
+            );
         }
         let key = message.key().unwrap().to_vec();
         let partition = *partition_of_key.entry(key).or_insert(message.partition());
@@ -48,7 +52,10 @@ async fn one_broker_carries_100k_keyed_records_in_partition_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_brokers_lose_no_acknowledged_record_when_one_is_killed() {
-    let mut cluster = tokio::task::spawn_blocking(|| KafkaCluster::start(3)).await.unwrap().unwrap();
+    let mut cluster = tokio::task::spawn_blocking(|| KafkaCluster::start(3))
+        .await
+        .unwrap()
+        .unwrap();
     let bootstrap = cluster.bootstrap_servers();
     let topic = unique_name("durable");
     cluster.create_topic(&topic, 3, 3).await.unwrap();
@@ -85,11 +92,20 @@ async fn three_brokers_lose_no_acknowledged_record_when_one_is_killed() {
         }
     }
     flush(&producer).await.unwrap();
-    assert!(acknowledged.len() >= 50_000, "most sends acknowledged (failed: {failed})");
+    assert!(
+        acknowledged.len() >= 50_000,
+        "most sends acknowledged (failed: {failed})"
+    );
 
-    let messages = consume_until(&bootstrap, &topic, acknowledged.len(), Duration::from_secs(120), "read_committed")
-        .await
-        .unwrap();
+    let messages = consume_until(
+        &bootstrap,
+        &topic,
+        acknowledged.len(),
+        Duration::from_secs(120),
+        "read_committed",
+    )
+    .await
+    .unwrap();
     let received: HashSet<u64> = messages.iter().map(payload_number).collect();
     let lost: Vec<_> = acknowledged.difference(&received).take(10).collect();
     assert!(lost.is_empty(), "acknowledged records lost, e.g. {lost:?}");
@@ -127,10 +143,19 @@ async fn two_clusters_run_side_by_side_unaware_of_each_other() {
     })
     .await
     .unwrap();
-    assert!(metadata.topics().iter().all(|t| t.name() != topic), "b does not see a's topic");
+    assert!(
+        metadata.topics().iter().all(|t| t.name() != topic),
+        "b does not see a's topic"
+    );
     assert_eq!(metadata.brokers().len(), 1, "b has only its own broker");
-    let in_a = consume_until(&a.bootstrap_servers(), &topic, 1, Duration::from_secs(30), "read_committed")
-        .await
-        .unwrap();
+    let in_a = consume_until(
+        &a.bootstrap_servers(),
+        &topic,
+        1,
+        Duration::from_secs(30),
+        "read_committed",
+    )
+    .await
+    .unwrap();
     assert_eq!(in_a.len(), 1);
 }

@@ -69,19 +69,34 @@ async fn plugins_listing_config_and_validation() {
         .expect("file source listed");
     assert_eq!(source["type"], "source");
     assert!(source["version"].is_string());
-    assert!(plugins.iter().any(|p| p["class"] == "io.tributary.connect.file.FileStreamSinkConnector" && p["type"] == "sink"));
-    assert!(plugins.iter().all(|p| p["type"] == "source" || p["type"] == "sink"), "connectors only by default");
+    assert!(plugins
+        .iter()
+        .any(|p| p["class"] == "io.tributary.connect.file.FileStreamSinkConnector" && p["type"] == "sink"));
+    assert!(
+        plugins.iter().all(|p| p["type"] == "source" || p["type"] == "sink"),
+        "connectors only by default"
+    );
 
     let (_, all) = api.get("/connector-plugins?connectorsOnly=false").await;
     let all = all.as_array().unwrap();
-    assert!(all.iter().any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
+    assert!(all
+        .iter()
+        .any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
 
     let (code, keys) = api.get("/connector-plugins/FileStreamSource/config").await;
     assert_eq!(code, 200);
-    let names: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["file", "topic", "batch.size"]);
     let topic = &keys[1];
-    assert_eq!((topic["type"].as_str(), topic["required"].as_bool()), (Some("LIST"), Some(true)));
+    assert_eq!(
+        (topic["type"].as_str(), topic["required"].as_bool()),
+        (Some("LIST"), Some(true))
+    );
     let (code, body) = api.get("/connector-plugins/NoSuchThing/config").await;
     assert_eq!(code, 404);
     assert_error(&body, 404, "NoSuchThing");
@@ -94,7 +109,10 @@ async fn plugins_listing_config_and_validation() {
         )
         .await;
     assert_eq!(code, 200);
-    assert_eq!(result["name"], "org.apache.kafka.connect.file.FileStreamSourceConnector");
+    assert_eq!(
+        result["name"],
+        "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    );
     assert_eq!(result["error_count"], 3, "{result}");
     let errors_of = |key: &str| -> Vec<String> {
         result["configs"]
@@ -102,19 +120,41 @@ async fn plugins_listing_config_and_validation() {
             .unwrap()
             .iter()
             .find(|c| c["value"]["name"] == key)
-            .map(|c| c["value"]["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect())
+            .map(|c| {
+                c["value"]["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert!(errors_of("topic")[0].contains("Missing required configuration \"topic\""));
     assert!(errors_of("name")[0].contains("Missing required configuration \"name\""));
     assert!(errors_of("tasks.max")[0].contains("Not a number of type INT"));
     let definition = &result["configs"][0]["definition"];
-    for field in ["name", "type", "required", "default_value", "importance", "documentation", "group", "order_in_group", "width", "display_name", "dependents"] {
+    for field in [
+        "name",
+        "type",
+        "required",
+        "default_value",
+        "importance",
+        "documentation",
+        "group",
+        "order_in_group",
+        "width",
+        "display_name",
+        "dependents",
+    ] {
         assert!(definition.get(field).is_some(), "definition has {field}: {definition}");
     }
 
     let (code, body) = api
-        .put("/connector-plugins/FileStreamSource/config/validate", Some(json!({"connector.class": "FileStreamSink"})))
+        .put(
+            "/connector-plugins/FileStreamSource/config/validate",
+            Some(json!({"connector.class": "FileStreamSink"})),
+        )
         .await;
     assert_eq!(code, 400);
     assert_error(&body, 400, "does not match request type");
@@ -130,20 +170,33 @@ async fn create_errors_have_apache_codes() {
     assert_error(&body, code, "Invalid JSON");
 
     let (code, body) = api
-        .post("/connectors", json!({"name": "bad", "config": {"connector.class": "FileStreamSource"}}))
+        .post(
+            "/connectors",
+            json!({"name": "bad", "config": {"connector.class": "FileStreamSource"}}),
+        )
         .await;
     assert_eq!(code, 400);
-    assert_error(&body, 400, "Connector configuration is invalid and contains the following 1 error(s):");
+    assert_error(
+        &body,
+        400,
+        "Connector configuration is invalid and contains the following 1 error(s):",
+    );
     assert_error(&body, 400, "Missing required configuration \"topic\"");
 
     let (code, body) = api
-        .post("/connectors", json!({"name": "bad", "config": {"connector.class": "com.example.Nope"}}))
+        .post(
+            "/connectors",
+            json!({"name": "bad", "config": {"connector.class": "com.example.Nope"}}),
+        )
         .await;
     assert_eq!(code, 400);
     assert_error(&body, 400, "Class com.example.Nope could not be found");
 
     let (code, body) = api
-        .post("/connectors", json!({"name": "", "config": {"connector.class": "FileStreamSource", "topic": "t"}}))
+        .post(
+            "/connectors",
+            json!({"name": "", "config": {"connector.class": "FileStreamSource", "topic": "t"}}),
+        )
         .await;
     assert_eq!(code, 400);
     assert_error(&body, 400, "name");
@@ -151,18 +204,33 @@ async fn create_errors_have_apache_codes() {
     let name = unique_name("dup");
     let file = dir.path().join("in.txt");
     std::fs::write(&file, "").unwrap();
-    let (code, _) = api.post("/connectors", file_source(&name, &file, &unique_name("t"))).await;
+    let (code, _) = api
+        .post("/connectors", file_source(&name, &file, &unique_name("t")))
+        .await;
     assert_eq!(code, 201);
-    let (code, body) = api.post("/connectors", file_source(&name, &file, &unique_name("t"))).await;
+    let (code, body) = api
+        .post("/connectors", file_source(&name, &file, &unique_name("t")))
+        .await;
     assert_eq!(code, 409);
     assert_error(&body, 409, &format!("Connector {name} already exists"));
 
-    for path in ["/connectors/nope", "/connectors/nope/config", "/connectors/nope/status", "/connectors/nope/tasks", "/connectors/nope/offsets", "/connectors/nope/topics"] {
+    for path in [
+        "/connectors/nope",
+        "/connectors/nope/config",
+        "/connectors/nope/status",
+        "/connectors/nope/tasks",
+        "/connectors/nope/offsets",
+        "/connectors/nope/topics",
+    ] {
         let (code, body) = api.get(path).await;
         assert_eq!(code, 404, "{path}");
         assert_error(&body, 404, "Connector nope not found");
     }
-    for path in ["/connectors/nope/pause", "/connectors/nope/resume", "/connectors/nope/stop"] {
+    for path in [
+        "/connectors/nope/pause",
+        "/connectors/nope/resume",
+        "/connectors/nope/stop",
+    ] {
         assert_eq!(api.put(path, None).await.0, 404, "{path}");
     }
     assert_eq!(api.post("/connectors/nope/restart", json!({})).await.0, 404);
@@ -178,7 +246,13 @@ async fn connector_lifecycle_over_rest() {
     let file = dir.path().join("in.txt");
     std::fs::write(&file, "one\ntwo\nthree\n").unwrap();
 
-    let (code, info, headers) = api.raw(Method::POST, "/connectors", Some(file_source(&name, &file, &topic).to_string())).await;
+    let (code, info, headers) = api
+        .raw(
+            Method::POST,
+            "/connectors",
+            Some(file_source(&name, &file, &topic).to_string()),
+        )
+        .await;
     assert_eq!(code, 201);
     assert_eq!(headers["location"], format!("/connectors/{name}").as_str());
     assert_eq!(info["name"], name.as_str());
@@ -209,7 +283,10 @@ async fn connector_lifecycle_over_rest() {
     assert_eq!(tasks[0]["id"], json!({"connector": name, "task": 0}));
     assert_eq!(tasks[0]["config"]["topic"], topic.as_str());
     let (code, task) = api.get(&format!("/connectors/{name}/tasks/0/status")).await;
-    assert_eq!((code, task["id"].as_u64(), task["state"].as_str()), (200, Some(0), Some("RUNNING")));
+    assert_eq!(
+        (code, task["id"].as_u64(), task["state"].as_str()),
+        (200, Some(0), Some("RUNNING"))
+    );
     assert_eq!(api.get(&format!("/connectors/{name}/tasks/7/status")).await.0, 404);
 
     // Source offsets appear once the lines are acknowledged and flushed.
@@ -225,7 +302,10 @@ async fn connector_lifecycle_over_rest() {
     assert_eq!(code, 200);
     assert_eq!(topics, json!({name.clone(): {"topics": [topic.clone()]}}));
     assert_eq!(api.put(&format!("/connectors/{name}/topics/reset"), None).await.0, 202);
-    assert_eq!(api.get(&format!("/connectors/{name}/topics")).await.1[&name]["topics"], json!([]));
+    assert_eq!(
+        api.get(&format!("/connectors/{name}/topics")).await.1[&name]["topics"],
+        json!([])
+    );
 
     assert_eq!(api.put(&format!("/connectors/{name}/pause"), None).await.0, 202);
     api.wait_for_state(&name, "PAUSED", WAIT).await;
@@ -233,18 +313,33 @@ async fn connector_lifecycle_over_rest() {
     api.wait_for_state(&name, "RUNNING", WAIT).await;
 
     assert_eq!(api.post(&format!("/connectors/{name}/restart"), json!({})).await.0, 204);
-    let (code, restarted) = api.post(&format!("/connectors/{name}/restart?includeTasks=true"), json!({})).await;
+    let (code, restarted) = api
+        .post(&format!("/connectors/{name}/restart?includeTasks=true"), json!({}))
+        .await;
     assert_eq!(code, 202);
     assert_eq!(restarted["connector"]["state"], "RESTARTING");
     assert_eq!(restarted["tasks"][0]["state"], "RESTARTING");
     api.wait_for_state(&name, "RUNNING", WAIT).await;
-    assert_eq!(api.post(&format!("/connectors/{name}/tasks/0/restart"), json!({})).await.0, 204);
-    assert_eq!(api.post(&format!("/connectors/{name}/tasks/5/restart"), json!({})).await.0, 404);
+    assert_eq!(
+        api.post(&format!("/connectors/{name}/tasks/0/restart"), json!({}))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        api.post(&format!("/connectors/{name}/tasks/5/restart"), json!({}))
+            .await
+            .0,
+        404
+    );
     api.wait_for_state(&name, "RUNNING", WAIT).await;
 
     // Offsets may only change while STOPPED.
-    let new_offsets = json!({"offsets": [{"partition": {"filename": file.display().to_string()}, "offset": {"position": 4}}]});
-    let (code, body) = api.patch(&format!("/connectors/{name}/offsets"), new_offsets.clone()).await;
+    let new_offsets =
+        json!({"offsets": [{"partition": {"filename": file.display().to_string()}, "offset": {"position": 4}}]});
+    let (code, body) = api
+        .patch(&format!("/connectors/{name}/offsets"), new_offsets.clone())
+        .await;
     assert_eq!(code, 400);
     assert_error(&body, 400, "STOPPED state");
 
@@ -255,27 +350,49 @@ async fn connector_lifecycle_over_rest() {
     assert_eq!(api.get(&format!("/connectors/{name}/tasks")).await.1, json!([]));
     let (code, body) = api.patch(&format!("/connectors/{name}/offsets"), new_offsets).await;
     assert_eq!(code, 200, "{body}");
-    assert_eq!(body["message"], "The offsets for this connector have been altered successfully");
-    assert_eq!(api.get(&format!("/connectors/{name}/offsets")).await.1["offsets"][0]["offset"]["position"], 4);
+    assert_eq!(
+        body["message"],
+        "The offsets for this connector have been altered successfully"
+    );
+    assert_eq!(
+        api.get(&format!("/connectors/{name}/offsets")).await.1["offsets"][0]["offset"]["position"],
+        4
+    );
     let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
     assert_eq!(code, 200);
-    assert_eq!(body["message"], "The offsets for this connector have been reset successfully");
-    assert_eq!(api.get(&format!("/connectors/{name}/offsets")).await.1["offsets"], json!([]));
+    assert_eq!(
+        body["message"],
+        "The offsets for this connector have been reset successfully"
+    );
+    assert_eq!(
+        api.get(&format!("/connectors/{name}/offsets")).await.1["offsets"],
+        json!([])
+    );
     assert_eq!(api.put(&format!("/connectors/{name}/resume"), None).await.0, 202);
     api.wait_for_state(&name, "RUNNING", WAIT).await;
 
     // PUT config updates (200), PATCH merges and removes nulls.
     let mut config = config.as_object().unwrap().clone();
     config.insert("batch.size".into(), json!("10"));
-    let (code, updated) = api.put(&format!("/connectors/{name}/config"), Some(Value::Object(config))).await;
+    let (code, updated) = api
+        .put(&format!("/connectors/{name}/config"), Some(Value::Object(config)))
+        .await;
     assert_eq!(code, 200);
     assert_eq!(updated["config"]["batch.size"], "10");
-    let (code, patched) = api.patch(&format!("/connectors/{name}/config"), json!({"batch.size": null, "tasks.max": 1})).await;
+    let (code, patched) = api
+        .patch(
+            &format!("/connectors/{name}/config"),
+            json!({"batch.size": null, "tasks.max": 1}),
+        )
+        .await;
     assert_eq!(code, 200);
     assert!(patched["config"].get("batch.size").is_none());
     assert_eq!(patched["config"]["tasks.max"], "1");
     let (code, body) = api
-        .put(&format!("/connectors/{name}/config"), Some(json!({"name": "other", "connector.class": "FileStreamSource", "topic": "t"})))
+        .put(
+            &format!("/connectors/{name}/config"),
+            Some(json!({"name": "other", "connector.class": "FileStreamSource", "topic": "t"})),
+        )
         .await;
     assert_eq!(code, 400);
     assert_error(&body, 400, "doesn't match connector name in the URL");
@@ -327,7 +444,10 @@ async fn sink_offsets_are_kafka_positions() {
     cluster.create_topic(&topic, 2, 1).await.unwrap();
     let producer = tributary_harness::clients::reliable_producer(&cluster.bootstrap_servers()).unwrap();
     let records = (0..10).map(|i| (format!("k{i}").into_bytes(), format!("v{i}").into_bytes()));
-    assert!(tributary_harness::clients::produce_all(&producer, &topic, records, 10).await.iter().all(Result::is_ok));
+    assert!(tributary_harness::clients::produce_all(&producer, &topic, records, 10)
+        .await
+        .iter()
+        .all(Result::is_ok));
     let name = unique_name("sink");
     let out = dir.path().join("out.txt");
     let (code, _) = api
@@ -342,7 +462,10 @@ async fn sink_offsets_are_kafka_positions() {
     let offsets = eventually(WAIT, "sink offsets committed", || async {
         let (_, body) = api.get(&format!("/connectors/{name}/offsets")).await;
         let entries = body["offsets"].as_array().cloned().unwrap_or_default();
-        let total: i64 = entries.iter().map(|e| e["offset"]["kafka_offset"].as_i64().unwrap_or(0)).sum();
+        let total: i64 = entries
+            .iter()
+            .map(|e| e["offset"]["kafka_offset"].as_i64().unwrap_or(0))
+            .sum();
         (total == 10).then_some(entries)
     })
     .await;
@@ -361,13 +484,20 @@ async fn admin_loggers() {
     let (code, loggers) = api.get("/admin/loggers").await;
     assert_eq!(code, 200);
     assert_eq!(loggers["root"]["level"], "INFO");
-    let (code, body) = api.put("/admin/loggers/tributary_runtime", Some(json!({"level": "DEBUG"}))).await;
+    let (code, body) = api
+        .put("/admin/loggers/tributary_runtime", Some(json!({"level": "DEBUG"})))
+        .await;
     assert_eq!((code, body), (200, json!(["tributary_runtime"])));
     let (code, logger) = api.get("/admin/loggers/tributary_runtime").await;
     assert_eq!(code, 200);
     assert_eq!(logger["level"], "DEBUG");
     assert!(logger["last_modified"].is_i64());
-    assert_eq!(api.put("/admin/loggers/x?scope=cluster", Some(json!({"level": "WARN"}))).await.0, 204);
+    assert_eq!(
+        api.put("/admin/loggers/x?scope=cluster", Some(json!({"level": "WARN"})))
+            .await
+            .0,
+        204
+    );
     assert_eq!(api.put("/admin/loggers/x", Some(json!({"level": "LOUD"}))).await.0, 404);
     assert_eq!(api.put("/admin/loggers/x", Some(json!({}))).await.0, 400);
     assert_eq!(api.get("/admin/loggers/never-set").await.0, 404);

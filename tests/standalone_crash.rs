@@ -39,7 +39,9 @@ fn spawn_worker(dir: &Path, log: &str) -> tokio::process::Child {
 fn committed_position(dir: &Path) -> u64 {
     let text = std::fs::read_to_string(dir.join("connect.offsets")).unwrap_or_default();
     let rows: Vec<(serde_json::Value, serde_json::Value)> = serde_json::from_str(&text).unwrap_or_default();
-    rows.first().and_then(|(_, offset)| offset["position"].as_u64()).unwrap_or(0)
+    rows.first()
+        .and_then(|(_, offset)| offset["position"].as_u64())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +66,10 @@ async fn kill_9_loses_nothing_and_duplicates_stay_within_one_flush_interval() {
     .unwrap();
     std::fs::write(
         dir.path().join("source.properties"),
-        format!("name=crash-source\nconnector.class=FileStreamSource\nfile={}\ntopic={topic}\n", input.display()),
+        format!(
+            "name=crash-source\nconnector.class=FileStreamSource\nfile={}\ntopic={topic}\n",
+            input.display()
+        ),
     )
     .unwrap();
 
@@ -97,7 +102,10 @@ async fn kill_9_loses_nothing_and_duplicates_stay_within_one_flush_interval() {
     first.start_kill().unwrap();
     first.wait().await.unwrap();
     let committed_line = committed_position(dir.path()) / LINE_BYTES;
-    assert!(committed_line < LINES, "killed mid-stream (committed line {committed_line})");
+    assert!(
+        committed_line < LINES,
+        "killed mid-stream (committed line {committed_line})"
+    );
 
     let mut second = spawn_worker(dir.path(), "worker-2.log");
     writer.await.unwrap();
@@ -120,7 +128,10 @@ async fn kill_9_loses_nothing_and_duplicates_stay_within_one_flush_interval() {
             panic!("only {} of {LINES} lines arrived", first_seen.len());
         };
         let message = message.unwrap();
-        let line: u64 = std::str::from_utf8(message.payload().unwrap()).unwrap().parse().unwrap();
+        let line: u64 = std::str::from_utf8(message.payload().unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
         let timestamp = message.timestamp().to_millis().unwrap();
         if let Some(&original) = first_seen.get(&line) {
             duplicates.push((line, original));
@@ -134,7 +145,11 @@ async fn kill_9_loses_nothing_and_duplicates_stay_within_one_flush_interval() {
     let lines: Vec<u64> = duplicates.iter().map(|(l, _)| *l).collect();
     if let (Some(&low), Some(&high)) = (lines.iter().min(), lines.iter().max()) {
         assert_eq!(low, committed_line, "re-reading starts at the committed position");
-        assert_eq!(lines.len() as u64, high - low + 1, "duplicates form one contiguous block");
+        assert_eq!(
+            lines.len() as u64,
+            high - low + 1,
+            "duplicates form one contiguous block"
+        );
         let stamps: Vec<i64> = duplicates.iter().map(|(_, t)| *t).collect();
         let span = stamps.iter().max().unwrap() - stamps.iter().min().unwrap();
         assert!(

@@ -39,25 +39,47 @@ impl Metrics {
         let task = ["connector", "task"];
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
-            registry.register(Box::new(metric.clone())).expect("metric registered once");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
             metric
         };
         let histogram = |name: &str, help: &str, buckets: Vec<f64>, labels: &[&str]| {
-            let metric =
-                HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels).expect("metric definition is valid");
-            registry.register(Box::new(metric.clone())).expect("metric registered once");
+            let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+                .expect("metric definition is valid");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
             metric
         };
         let gauge = |name: &str, help: &str, labels: &[&str]| {
             let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
-            registry.register(Box::new(metric.clone())).expect("metric registered once");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
             metric
         };
         Metrics {
-            source_records_polled: counter("tributary_source_records_polled_total", "Records returned by source task polls.", &task),
-            source_records_written: counter("tributary_source_records_written_total", "Source records acknowledged by Kafka.", &task),
-            sink_records_read: counter("tributary_sink_records_read_total", "Records read from Kafka by sink tasks.", &task),
-            sink_records_put: counter("tributary_sink_records_put_total", "Records handed to sink task put.", &task),
+            source_records_polled: counter(
+                "tributary_source_records_polled_total",
+                "Records returned by source task polls.",
+                &task,
+            ),
+            source_records_written: counter(
+                "tributary_source_records_written_total",
+                "Source records acknowledged by Kafka.",
+                &task,
+            ),
+            sink_records_read: counter(
+                "tributary_sink_records_read_total",
+                "Records read from Kafka by sink tasks.",
+                &task,
+            ),
+            sink_records_put: counter(
+                "tributary_sink_records_put_total",
+                "Records handed to sink task put.",
+                &task,
+            ),
             records_failed: counter(
                 "tributary_records_failed_total",
                 "Records that failed conversion or transformation.",
@@ -75,8 +97,16 @@ impl Metrics {
                 prometheus::exponential_buckets(0.0005, 4.0, 10).expect("valid buckets"),
                 &task,
             ),
-            sink_consumer_lag: gauge("tributary_sink_consumer_lag_records", "Records behind the end of the sink's partitions.", &task),
-            task_state: gauge("tributary_task_state", "1 for the task's current state.", &["connector", "task", "state"]),
+            sink_consumer_lag: gauge(
+                "tributary_sink_consumer_lag_records",
+                "Records behind the end of the sink's partitions.",
+                &task,
+            ),
+            task_state: gauge(
+                "tributary_task_state",
+                "1 for the task's current state.",
+                &["connector", "task", "state"],
+            ),
             registry,
         }
     }

@@ -48,6 +48,9 @@ impl ConnectorPlugin {
     }
 }
 
+/// Makes a converter from its prefix-stripped settings.
+pub type ConverterFactory = fn(&ConfigMap, ConverterRole) -> Result<Arc<dyn Converter>, String>;
+
 /// A registered converter.
 pub struct ConverterPlugin {
     /// Its class name.
@@ -55,7 +58,7 @@ pub struct ConverterPlugin {
     /// Other names it answers to.
     pub aliases: &'static [&'static str],
     /// Makes it from its prefix-stripped settings.
-    pub create: fn(&ConfigMap, ConverterRole) -> Result<Arc<dyn Converter>, String>,
+    pub create: ConverterFactory,
 }
 
 /// A registered single message transformation.
@@ -202,8 +205,16 @@ pub fn list_plugins(connectors_only: bool) -> Vec<PluginInfo> {
             others.push(info(p.class, "header_converter"));
         }
     }
-    others.extend(inventory::iter::<TransformPlugin>.into_iter().map(|p| info(p.class, "transformation")));
-    others.extend(inventory::iter::<PredicatePlugin>.into_iter().map(|p| info(p.class, "predicate")));
+    others.extend(
+        inventory::iter::<TransformPlugin>
+            .into_iter()
+            .map(|p| info(p.class, "transformation")),
+    );
+    others.extend(
+        inventory::iter::<PredicatePlugin>
+            .into_iter()
+            .map(|p| info(p.class, "predicate")),
+    );
     others.sort_by(|a, b| (&a.plugin_type, &a.class).cmp(&(&b.plugin_type, &b.class)));
     connectors.extend(others);
     connectors

@@ -68,19 +68,30 @@ impl StandaloneRuntime {
             .get("offset.storage.file.filename")
             .filter(|p| !p.trim().is_empty())
             .ok_or_else(|| {
-                StartError::Config("Missing required configuration \"offset.storage.file.filename\" which has no default value.".into())
+                StartError::Config(
+                    "Missing required configuration \"offset.storage.file.filename\" which has no default value."
+                        .into(),
+                )
             })?
             .clone();
-        let offsets = FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
+        let offsets =
+            FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
         let listen = config.rest_listener();
-        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
-            address: listen.clone(),
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|source| StartError::Listen {
+                address: listen.clone(),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| StartError::Listen {
+            address: listen,
             source,
         })?;
-        let address = listener.local_addr().map_err(|source| StartError::Listen { address: listen, source })?;
         if !config.raw.contains_key("rest.advertised.port") {
             // With port 0 the real port is known only now; statuses must show it.
-            config.raw.insert("rest.advertised.port".into(), address.port().to_string());
+            config
+                .raw
+                .insert("rest.advertised.port".into(), address.port().to_string());
         }
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
             .map_err(|e| StartError::Config(e.to_string()))?;
@@ -122,7 +133,12 @@ impl StandaloneRuntime {
         let config: ConfigMap = if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
             let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
-            let object = value.get("config").unwrap_or(&value).as_object().cloned().unwrap_or_default();
+            let object = value
+                .get("config")
+                .unwrap_or(&value)
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             let mut config: ConfigMap = object
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))

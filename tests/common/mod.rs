@@ -25,7 +25,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -62,7 +65,12 @@ impl Api {
     }
 
     /// Sends `method path` with an optional raw body.
-    pub async fn raw(&self, method: reqwest::Method, path: &str, body: Option<String>) -> (u16, Value, reqwest::header::HeaderMap) {
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
         let mut request = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body);
@@ -71,7 +79,11 @@ impl Api {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, json, headers)
     }
 

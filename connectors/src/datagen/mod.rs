@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
-use tributary_runtime::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value};
+use tributary_runtime::data::{
+    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 const CLASS: &str = "io.tributary.connect.datagen.DatagenConnector";
@@ -22,12 +24,35 @@ pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
 fn config_def() -> ConfigDef {
     ConfigDef::new()
         .define(ConfigKey::required("topic", ConfigType::String, "Topic to write to."))
-        .define(ConfigKey::optional("rate", ConfigType::Double, "0", "Records per second; 0 for as fast as possible."))
-        .define(ConfigKey::optional("max.records", ConfigType::Long, "-1", "Stop after this many records; -1 never stops."))
-        .define(ConfigKey::optional("value.size", ConfigType::Int, "100", "Bytes per value, for format 'string'."))
+        .define(ConfigKey::optional(
+            "rate",
+            ConfigType::Double,
+            "0",
+            "Records per second; 0 for as fast as possible.",
+        ))
+        .define(ConfigKey::optional(
+            "max.records",
+            ConfigType::Long,
+            "-1",
+            "Stop after this many records; -1 never stops.",
+        ))
+        .define(ConfigKey::optional(
+            "value.size",
+            ConfigType::Int,
+            "100",
+            "Bytes per value, for format 'string'.",
+        ))
         .define(ConfigKey::optional("keys", ConfigType::Int, "1000", "Distinct keys."))
-        .define(ConfigKey::optional("format", ConfigType::String, "string", "'string' or 'struct'.").one_of(&["string", "struct"]))
-        .define(ConfigKey::optional("batch.size", ConfigType::Int, "1000", "Records per poll."))
+        .define(
+            ConfigKey::optional("format", ConfigType::String, "string", "'string' or 'struct'.")
+                .one_of(&["string", "struct"]),
+        )
+        .define(ConfigKey::optional(
+            "batch.size",
+            ConfigType::Int,
+            "1000",
+            "Records per poll.",
+        ))
 }
 
 /// The connector object: one task.

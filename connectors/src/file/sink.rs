@@ -114,7 +114,11 @@ impl SinkTask for FileStreamSinkTask {
                     .append(true)
                     .open(path)
                     .await
-                    .map_err(|e| ConnectError::fatal(format!("Couldn't find or create file '{path}' for FileStreamSinkTask: {e}")))?,
+                    .map_err(|e| {
+                        ConnectError::fatal(format!(
+                            "Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"
+                        ))
+                    })?,
             ),
         };
         self.writer = Some(BufWriter::with_capacity(1 << 20, output));
@@ -122,7 +126,10 @@ impl SinkTask for FileStreamSinkTask {
     }
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
-        let writer = self.writer.as_mut().ok_or_else(|| ConnectError::fatal("put before start"))?;
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| ConnectError::fatal("put before start"))?;
         self.line.clear();
         for record in records {
             write_value(&mut self.line, &record.record.value);

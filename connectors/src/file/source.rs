@@ -25,9 +25,22 @@ const READ_CHUNK: usize = 256 * 1024;
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::optional("file", ConfigType::String, "", "Source filename. If not specified, the standard input will be used."))
+        .define(ConfigKey::optional(
+            "file",
+            ConfigType::String,
+            "",
+            "Source filename. If not specified, the standard input will be used.",
+        ))
         .define(ConfigKey::required("topic", ConfigType::List, "The topic to publish data to.").check(single_topic))
-        .define(ConfigKey::optional("batch.size", ConfigType::Int, "2000", "The maximum number of records the source task can read from the file each time it is polled.").check(positive))
+        .define(
+            ConfigKey::optional(
+                "batch.size",
+                ConfigType::Int,
+                "2000",
+                "The maximum number of records the source task can read from the file each time it is polled.",
+            )
+            .check(positive),
+        )
 }
 
 fn single_topic(value: &str) -> Result<(), String> {
@@ -203,9 +216,15 @@ impl FileStreamSourceTask {
 #[async_trait]
 impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        self.path = config.get("file").map(|f| f.trim().to_string()).filter(|f| !f.is_empty());
+        self.path = config
+            .get("file")
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty());
         self.topic = config.get("topic").map(|t| t.trim().to_string()).unwrap_or_default();
-        self.batch_size = config.get("batch.size").and_then(|b| b.trim().parse().ok()).unwrap_or(2000);
+        self.batch_size = config
+            .get("batch.size")
+            .and_then(|b| b.trim().parse().ok())
+            .unwrap_or(2000);
         if let Some(path) = &self.path {
             self.partition.insert("filename".into(), path.clone().into());
         }
@@ -240,7 +259,9 @@ impl SourceTask for FileStreamSourceTask {
                 self.buffer.drain(..self.start);
                 self.start = 0;
             }
-            let Some(reader) = self.reader.as_mut() else { return Ok(records) };
+            let Some(reader) = self.reader.as_mut() else {
+                return Ok(records);
+            };
             let filled = self.buffer.len();
             self.buffer.resize(filled + READ_CHUNK, 0);
             let read = reader.read(&mut self.buffer[filled..]).await;
@@ -327,8 +348,16 @@ mod tests {
         assert_eq!(lines(&first), [("a".into(), 2), ("bb".into(), 6), ("c".into(), 8)]);
         let second = task.poll().await.unwrap();
         assert_eq!(lines(&second), [("dd".into(), 11)]);
-        assert!(task.poll().await.unwrap().is_empty(), "the partial line waits for its end");
-        std::fs::OpenOptions::new().append(true).open(&path).map(|mut f| std::io::Write::write_all(&mut f, b" line\n")).unwrap().unwrap();
+        assert!(
+            task.poll().await.unwrap().is_empty(),
+            "the partial line waits for its end"
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map(|mut f| std::io::Write::write_all(&mut f, b" line\n"))
+            .unwrap()
+            .unwrap();
         assert_eq!(lines(&task.poll().await.unwrap()), [("partial line".into(), 24)]);
     }
 
@@ -359,7 +388,10 @@ mod tests {
 
     #[test]
     fn validation_requires_one_topic() {
-        let config: ConfigMap = [("topic", "a,b")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config: ConfigMap = [("topic", "a,b")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let errors = config_def().validate(&config);
         assert!(errors[0].message.contains("single topic"));
     }

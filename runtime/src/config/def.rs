@@ -118,22 +118,18 @@ impl ConfigKey {
     fn errors(&self, value: Option<&str>) -> Vec<String> {
         let Some(value) = value else {
             return if self.default.is_none() {
-                vec![format!("Missing required configuration \"{}\" which has no default value.", self.name)]
+                vec![format!(
+                    "Missing required configuration \"{}\" which has no default value.",
+                    self.name
+                )]
             } else {
                 Vec::new()
             };
         };
         let mut errors = Vec::new();
-        let bad_type = |kind: &str| {
-            format!(
-                "Invalid value {value} for configuration {}: Not a {kind}",
-                self.name
-            )
-        };
+        let bad_type = |kind: &str| format!("Invalid value {value} for configuration {}: Not a {kind}", self.name);
         let type_ok = match self.config_type {
-            ConfigType::Boolean => {
-                value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
-            }
+            ConfigType::Boolean => value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"),
             ConfigType::Int => value.trim().parse::<i32>().is_ok(),
             ConfigType::Long => value.trim().parse::<i64>().is_ok(),
             ConfigType::Double => value.trim().parse::<f64>().is_ok(),
@@ -158,7 +154,10 @@ impl ConfigKey {
         }
         if let Some(validator) = self.validator {
             if let Err(reason) = validator(value) {
-                errors.push(format!("Invalid value {value} for configuration {}: {reason}", self.name));
+                errors.push(format!(
+                    "Invalid value {value} for configuration {}: {reason}",
+                    self.name
+                ));
             }
         }
         errors
@@ -236,7 +235,9 @@ impl ConfigDef {
         let mut values = config.clone();
         for key in &self.keys {
             if let Some(default) = key.default {
-                values.entry(key.name.to_string()).or_insert_with(|| default.to_string());
+                values
+                    .entry(key.name.to_string())
+                    .or_insert_with(|| default.to_string());
             }
         }
         Ok(ParsedConfig { values })
@@ -304,7 +305,12 @@ mod tests {
     fn def() -> ConfigDef {
         ConfigDef::new()
             .define(ConfigKey::required("topic", ConfigType::String, "the topic"))
-            .define(ConfigKey::optional("batch.size", ConfigType::Int, "2000", "lines a poll"))
+            .define(ConfigKey::optional(
+                "batch.size",
+                ConfigType::Int,
+                "2000",
+                "lines a poll",
+            ))
             .define(ConfigKey::optional("mode", ConfigType::String, "bulk", "mode").one_of(&["bulk", "incrementing"]))
     }
 

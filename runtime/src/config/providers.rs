@@ -76,10 +76,14 @@ pub struct ConfigProviders {
 
 impl Default for ConfigProviders {
     fn default() -> Self {
-        let providers = [("env", ProviderKind::Env), ("file", ProviderKind::File), ("directory", ProviderKind::Directory)]
-            .into_iter()
-            .map(|(name, kind)| (name.to_string(), kind))
-            .collect();
+        let providers = [
+            ("env", ProviderKind::Env),
+            ("file", ProviderKind::File),
+            ("directory", ProviderKind::Directory),
+        ]
+        .into_iter()
+        .map(|(name, kind)| (name.to_string(), kind))
+        .collect();
         ConfigProviders { providers }
     }
 }
@@ -134,11 +138,14 @@ impl ConfigProviders {
     }
 
     fn lookup(&self, key: &str, provider: &str, path: &str, name: &str) -> Result<String, ProviderError> {
-        let kind = self.providers.get(provider).ok_or_else(|| ProviderError::UnknownProvider {
-            key: key.to_string(),
-            provider: provider.to_string(),
-            known: self.providers.keys().cloned().collect::<Vec<_>>().join(", "),
-        })?;
+        let kind = self
+            .providers
+            .get(provider)
+            .ok_or_else(|| ProviderError::UnknownProvider {
+                key: key.to_string(),
+                provider: provider.to_string(),
+                known: self.providers.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
         let unresolved = |reason: String| ProviderError::Unresolved {
             key: key.to_string(),
             reason,
@@ -173,7 +180,10 @@ mod tests {
         std::env::set_var("TRIBUTARY_TEST_PROVIDER_USER", "alice");
         let providers = ConfigProviders::default();
         let resolved = providers
-            .resolve(&map(&[("url", "jdbc:postgresql://db/x?user=${env:TRIBUTARY_TEST_PROVIDER_USER}&ssl=1")]))
+            .resolve(&map(&[(
+                "url",
+                "jdbc:postgresql://db/x?user=${env:TRIBUTARY_TEST_PROVIDER_USER}&ssl=1",
+            )]))
             .unwrap();
         assert_eq!(resolved["url"], "jdbc:postgresql://db/x?user=alice&ssl=1");
     }
@@ -196,37 +206,56 @@ mod tests {
         std::env::set_var("TRIBUTARY_TEST_PROVIDER_DECLARED", "v");
         let worker = map(&[
             ("config.providers", "strimzienv"),
-            ("config.providers.strimzienv.class", "org.apache.kafka.common.config.provider.EnvVarConfigProvider"),
+            (
+                "config.providers.strimzienv.class",
+                "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+            ),
         ]);
         let providers = ConfigProviders::from_worker_config(&worker).unwrap();
         assert_eq!(
-            providers.resolve_value("k", "${strimzienv:TRIBUTARY_TEST_PROVIDER_DECLARED}").unwrap(),
+            providers
+                .resolve_value("k", "${strimzienv:TRIBUTARY_TEST_PROVIDER_DECLARED}")
+                .unwrap(),
             "v"
         );
     }
 
     #[test]
     fn unknown_provider_is_an_error() {
-        let error = ConfigProviders::default().resolve_value("k", "${vault:secret/x:y}").unwrap_err();
+        let error = ConfigProviders::default()
+            .resolve_value("k", "${vault:secret/x:y}")
+            .unwrap_err();
         assert!(matches!(error, ProviderError::UnknownProvider { ref provider, .. } if provider == "vault"));
         assert!(error.to_string().contains("unknown config provider 'vault'"));
     }
 
     #[test]
     fn unsupported_provider_class_is_an_error() {
-        let worker = map(&[("config.providers", "x"), ("config.providers.x.class", "com.example.Vault")]);
+        let worker = map(&[
+            ("config.providers", "x"),
+            ("config.providers.x.class", "com.example.Vault"),
+        ]);
         assert!(ConfigProviders::from_worker_config(&worker).is_err());
     }
 
     #[test]
     fn missing_values_are_errors() {
         let providers = ConfigProviders::default();
-        assert!(providers.resolve_value("k", "${env:TRIBUTARY_TEST_SURELY_UNSET_VAR}").is_err());
-        assert!(providers.resolve_value("k", "${file:/nonexistent/x.properties:a}").is_err());
+        assert!(providers
+            .resolve_value("k", "${env:TRIBUTARY_TEST_SURELY_UNSET_VAR}")
+            .is_err());
+        assert!(providers
+            .resolve_value("k", "${file:/nonexistent/x.properties:a}")
+            .is_err());
     }
 
     #[test]
     fn text_without_references_is_unchanged() {
-        assert_eq!(ConfigProviders::default().resolve_value("k", "plain $ {x} text").unwrap(), "plain $ {x} text");
+        assert_eq!(
+            ConfigProviders::default()
+                .resolve_value("k", "plain $ {x} text")
+                .unwrap(),
+            "plain $ {x} text"
+        );
     }
 }

@@ -12,7 +12,12 @@ use crate::plugins::ConverterPlugin;
 pub struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
-    fn from_connect(&self, _topic: &str, _schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+    fn to_bytes(
+        &self,
+        _topic: &str,
+        _schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
         match value {
             Value::Null => Ok(None),
             Value::Bytes(bytes) => Ok(Some(bytes.clone())),

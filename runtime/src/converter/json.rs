@@ -47,17 +47,25 @@ impl JsonConverter {
             None => Ok(default),
             Some(v) if v == "true" => Ok(true),
             Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(format!("Invalid value {v} for configuration {key}: Expected value to be either true or false")),
+            Some(v) => Err(format!(
+                "Invalid value {v} for configuration {key}: Expected value to be either true or false"
+            )),
         };
         let decimal_format = match settings.get("decimal.format").map(|v| v.trim().to_ascii_uppercase()) {
             None => DecimalFormat::Base64,
             Some(v) if v == "BASE64" => DecimalFormat::Base64,
             Some(v) if v == "NUMERIC" => DecimalFormat::Numeric,
-            Some(v) => return Err(format!("Invalid value {v} for configuration decimal.format: String must be one of: BASE64, NUMERIC")),
+            Some(v) => {
+                return Err(format!(
+                    "Invalid value {v} for configuration decimal.format: String must be one of: BASE64, NUMERIC"
+                ))
+            }
         };
         let schema_cache_size = match settings.get("schemas.cache.size") {
             None => 1000,
-            Some(v) => v.trim().parse().map_err(|_| format!("Invalid value {v} for configuration schemas.cache.size: Not a number of type INT"))?,
+            Some(v) => v.trim().parse().map_err(|_| {
+                format!("Invalid value {v} for configuration schemas.cache.size: Not a number of type INT")
+            })?,
         };
         Ok(JsonConverter {
             schemas_enabled: flag("schemas.enable", true)?,
@@ -110,7 +118,11 @@ impl JsonConverter {
             }
             _ => {}
         }
-        out.extend_from_slice(if schema.optional { b",\"optional\":true" } else { b",\"optional\":false" });
+        out.extend_from_slice(if schema.optional {
+            b",\"optional\":true"
+        } else {
+            b",\"optional\":false"
+        });
         if let Some(name) = &schema.name {
             out.extend_from_slice(b",\"name\":");
             write_string(out, name);
@@ -306,7 +318,9 @@ impl JsonConverter {
                 SchemaBuilder::array(self.schema_from_json(items)?)
             }
             "map" => {
-                let keys = node.get("keys").ok_or_else(|| DataError::new("Map schema did not specify the key type"))?;
+                let keys = node
+                    .get("keys")
+                    .ok_or_else(|| DataError::new("Map schema did not specify the key type"))?;
                 let values = node
                     .get("values")
                     .ok_or_else(|| DataError::new("Map schema did not specify the value type"))?;
@@ -386,7 +400,9 @@ impl JsonConverter {
                     .map(Value::Bytes)
                     .map_err(|e| DataError::new(format!("Invalid base64 decimal: {e}"))),
                 J::Number(number) => decimal_from_text(&number.to_string(), scale).map(Value::Bytes),
-                _ => Err(DataError::new("Invalid type for Decimal, underlying representation should be numeric or bytes")),
+                _ => Err(DataError::new(
+                    "Invalid type for Decimal, underlying representation should be numeric or bytes",
+                )),
             };
         }
         let mismatch = || {
@@ -461,7 +477,12 @@ impl JsonConverter {
 }
 
 impl Converter for JsonConverter {
-    fn from_connect(&self, _topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+    fn to_bytes(
+        &self,
+        _topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
         if schema.is_none() && value.is_null() {
             return Ok(None);
         }
@@ -486,8 +507,11 @@ impl Converter for JsonConverter {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
-        let node: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| DataError::new(format!("Converting byte[] to Kafka Connect data failed due to serialization error: {e}")))?;
+        let node: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            DataError::new(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+            ))
+        })?;
         if !self.schemas_enabled {
             return Ok((None, schemaless_value(&node)));
         }
@@ -597,12 +621,22 @@ fn write_java_number(out: &mut Vec<u8>, text: String) {
 /// A double as Java's `Double.toString` writes it: plain between 10⁻³ and 10⁷, else
 /// `d.dddE±n`, always with a fractional digit.
 pub fn java_double(value: f64) -> String {
-    java_format(value.is_nan(), value.is_infinite(), value < 0.0, &ryu::Buffer::new().format(value.abs()).to_string())
+    java_format(
+        value.is_nan(),
+        value.is_infinite(),
+        value < 0.0,
+        ryu::Buffer::new().format(value.abs()),
+    )
 }
 
 /// A float as Java's `Float.toString` writes it.
 pub fn java_float(value: f32) -> String {
-    java_format(value.is_nan(), value.is_infinite(), value < 0.0, &ryu::Buffer::new().format(value.abs()).to_string())
+    java_format(
+        value.is_nan(),
+        value.is_infinite(),
+        value < 0.0,
+        ryu::Buffer::new().format(value.abs()),
+    )
 }
 
 fn java_format(nan: bool, infinite: bool, negative: bool, shortest: &str) -> String {
@@ -788,13 +822,13 @@ mod tests {
     }
 
     fn write(schema: &Arc<Schema>, value: Value) -> String {
-        let bytes = converter(true).from_connect("t", Some(schema), &value).unwrap().unwrap();
+        let bytes = converter(true).to_bytes("t", Some(schema), &value).unwrap().unwrap();
         String::from_utf8(bytes).unwrap()
     }
 
     fn round_trip(schema: &Arc<Schema>, value: Value) {
         let c = converter(true);
-        let bytes = c.from_connect("t", Some(schema), &value).unwrap();
+        let bytes = c.to_bytes("t", Some(schema), &value).unwrap();
         let (read_schema, read_value) = c.to_connect("t", bytes.as_deref()).unwrap();
         assert_eq!(read_schema.as_deref(), Some(schema.as_ref()));
         assert_eq!(read_value, value);
@@ -803,16 +837,56 @@ mod tests {
     #[test]
     fn primitives_match_apache_envelopes() {
         let cases: Vec<(Arc<Schema>, Value, &str)> = vec![
-            (Schema::of(SchemaType::Boolean), Value::Boolean(true), r#"{"schema":{"type":"boolean","optional":false},"payload":true}"#),
-            (Schema::of(SchemaType::Int8), Value::Int8(-8), r#"{"schema":{"type":"int8","optional":false},"payload":-8}"#),
-            (Schema::of(SchemaType::Int16), Value::Int16(300), r#"{"schema":{"type":"int16","optional":false},"payload":300}"#),
-            (Schema::of(SchemaType::Int32), Value::Int32(42), r#"{"schema":{"type":"int32","optional":false},"payload":42}"#),
-            (Schema::of(SchemaType::Int64), Value::Int64(1 << 40), r#"{"schema":{"type":"int64","optional":false},"payload":1099511627776}"#),
-            (Schema::of(SchemaType::Float32), Value::Float32(0.5), r#"{"schema":{"type":"float","optional":false},"payload":0.5}"#),
-            (Schema::of(SchemaType::Float64), Value::Float64(1e10), r#"{"schema":{"type":"double","optional":false},"payload":1.0E10}"#),
-            (Schema::optional_string(), Value::String("a\"b\n\u{1}é".into()), r#"{"schema":{"type":"string","optional":true},"payload":"a\"b\n\u0001é"}"#),
-            (Schema::optional_string(), Value::Null, r#"{"schema":{"type":"string","optional":true},"payload":null}"#),
-            (Schema::of(SchemaType::Bytes), Value::Bytes(b"hello".to_vec()), r#"{"schema":{"type":"bytes","optional":false},"payload":"aGVsbG8="}"#),
+            (
+                Schema::of(SchemaType::Boolean),
+                Value::Boolean(true),
+                r#"{"schema":{"type":"boolean","optional":false},"payload":true}"#,
+            ),
+            (
+                Schema::of(SchemaType::Int8),
+                Value::Int8(-8),
+                r#"{"schema":{"type":"int8","optional":false},"payload":-8}"#,
+            ),
+            (
+                Schema::of(SchemaType::Int16),
+                Value::Int16(300),
+                r#"{"schema":{"type":"int16","optional":false},"payload":300}"#,
+            ),
+            (
+                Schema::of(SchemaType::Int32),
+                Value::Int32(42),
+                r#"{"schema":{"type":"int32","optional":false},"payload":42}"#,
+            ),
+            (
+                Schema::of(SchemaType::Int64),
+                Value::Int64(1 << 40),
+                r#"{"schema":{"type":"int64","optional":false},"payload":1099511627776}"#,
+            ),
+            (
+                Schema::of(SchemaType::Float32),
+                Value::Float32(0.5),
+                r#"{"schema":{"type":"float","optional":false},"payload":0.5}"#,
+            ),
+            (
+                Schema::of(SchemaType::Float64),
+                Value::Float64(1e10),
+                r#"{"schema":{"type":"double","optional":false},"payload":1.0E10}"#,
+            ),
+            (
+                Schema::optional_string(),
+                Value::String("a\"b\n\u{1}é".into()),
+                r#"{"schema":{"type":"string","optional":true},"payload":"a\"b\n\u0001é"}"#,
+            ),
+            (
+                Schema::optional_string(),
+                Value::Null,
+                r#"{"schema":{"type":"string","optional":true},"payload":null}"#,
+            ),
+            (
+                Schema::of(SchemaType::Bytes),
+                Value::Bytes(b"hello".to_vec()),
+                r#"{"schema":{"type":"bytes","optional":false},"payload":"aGVsbG8="}"#,
+            ),
         ];
         for (schema, value, expected) in cases {
             assert_eq!(write(&schema, value.clone()), expected);
@@ -850,9 +924,16 @@ mod tests {
         settings.insert("schemas.enable".into(), "false".into());
         let c = JsonConverter::from_settings(&settings).unwrap();
         let schema = SchemaBuilder::decimal(2).build();
-        for (text, bytes) in [("123.45", vec![0x30, 0x39]), ("-1.00", vec![0x9c]), ("-1.28", vec![0x80]), ("1.28", vec![0x00, 0x80]), ("0.05", vec![0x05]), ("-0.01", vec![0xff])] {
+        for (text, bytes) in [
+            ("123.45", vec![0x30, 0x39]),
+            ("-1.00", vec![0x9c]),
+            ("-1.28", vec![0x80]),
+            ("1.28", vec![0x00, 0x80]),
+            ("0.05", vec![0x05]),
+            ("-0.01", vec![0xff]),
+        ] {
             assert_eq!(decimal_from_text(text, 2).unwrap(), bytes, "{text}");
-            let out = c.from_connect("t", Some(&schema), &Value::Bytes(bytes)).unwrap().unwrap();
+            let out = c.to_bytes("t", Some(&schema), &Value::Bytes(bytes)).unwrap().unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), text);
         }
     }
@@ -868,7 +949,10 @@ mod tests {
             .field("id", Schema::of(SchemaType::Int32))
             .field("name", Schema::optional_string())
             .field("tags", SchemaBuilder::array(Schema::string()).build())
-            .field("scores", SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build())
+            .field(
+                "scores",
+                SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build(),
+            )
             .field("address", address.clone())
             .build();
         let value = Value::Struct(
@@ -897,25 +981,36 @@ mod tests {
 
     #[test]
     fn defaults_and_required_nulls() {
-        let schema = SchemaBuilder::new(SchemaType::Int32).default_value(Value::Int32(5)).build();
-        assert_eq!(write(&schema, Value::Null), r#"{"schema":{"type":"int32","optional":false,"default":5},"payload":5}"#);
+        let schema = SchemaBuilder::new(SchemaType::Int32)
+            .default_value(Value::Int32(5))
+            .build();
+        assert_eq!(
+            write(&schema, Value::Null),
+            r#"{"schema":{"type":"int32","optional":false,"default":5},"payload":5}"#
+        );
         let required = Schema::of(SchemaType::Int32);
-        assert!(converter(true).from_connect("t", Some(&required), &Value::Null).is_err());
+        assert!(converter(true).to_bytes("t", Some(&required), &Value::Null).is_err());
     }
 
     #[test]
     fn tombstones_and_schemaless() {
         let c = converter(false);
-        assert_eq!(c.from_connect("t", None, &Value::Null).unwrap(), None);
+        assert_eq!(c.to_bytes("t", None, &Value::Null).unwrap(), None);
         assert_eq!(c.to_connect("t", None).unwrap(), (None, Value::Null));
-        let (schema, value) = c.to_connect("t", Some(br#"{"a":1,"b":[true,1.5,"x"],"c":null}"#)).unwrap();
+        let (schema, value) = c
+            .to_connect("t", Some(br#"{"a":1,"b":[true,1.5,"x"],"c":null}"#))
+            .unwrap();
         assert!(schema.is_none());
         assert_eq!(value.map_get("a"), Some(&Value::Int64(1)));
         assert_eq!(
             value.map_get("b"),
-            Some(&Value::Array(vec![Value::Boolean(true), Value::Float64(1.5), "x".into()]))
+            Some(&Value::Array(vec![
+                Value::Boolean(true),
+                Value::Float64(1.5),
+                "x".into()
+            ]))
         );
-        let out = c.from_connect("t", None, &value).unwrap().unwrap();
+        let out = c.to_bytes("t", None, &value).unwrap().unwrap();
         assert_eq!(out, br#"{"a":1,"b":[true,1.5,"x"],"c":null}"#);
     }
 

@@ -32,8 +32,8 @@ impl DataError {
 
 /// Converts between Connect values and bytes.
 pub trait Converter: Send + Sync + Debug {
-    /// Serializes `value` for `topic`; `None` is a Kafka null (tombstone).
-    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError>;
+    /// Serializes `value` for `topic` (Apache's `fromConnectData`); `None` is a Kafka null.
+    fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError>;
 
     /// Deserializes the bytes read from `topic`.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;

@@ -12,7 +12,12 @@ use crate::plugins::ConverterPlugin;
 pub struct StringConverter;
 
 impl Converter for StringConverter {
-    fn from_connect(&self, _topic: &str, _schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+    fn to_bytes(
+        &self,
+        _topic: &str,
+        _schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
         Ok(match value {
             Value::Null => None,
             Value::String(text) => Some(text.as_bytes().to_vec()),
@@ -57,8 +62,8 @@ inventory::submit! {
 pub struct SimpleHeaderConverter;
 
 impl Converter for SimpleHeaderConverter {
-    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
-        StringConverter.from_connect(topic, schema, value)
+    fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
+        StringConverter.to_bytes(topic, schema, value)
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {

@@ -39,6 +39,9 @@ pub struct ConnectRecord {
     pub timestamp: Option<i64>,
     /// Headers, in order.
     pub headers: Vec<Header>,
+    /// The Kafka offset, for records read by sink tasks (what `InsertField`'s `offset.field`
+    /// inserts).
+    pub kafka_offset: Option<i64>,
 }
 
 impl ConnectRecord {

@@ -151,7 +151,11 @@ pub fn key_infos(def: &ConfigDef) -> Vec<ConfigKeyInfo> {
             default_value: key.default.map(str::to_string),
             importance: key.importance,
             documentation: key.documentation.to_string(),
-            group: Some(if i < 2 { "Common".to_string() } else { "Config".to_string() }),
+            group: Some(if i < 2 {
+                "Common".to_string()
+            } else {
+                "Config".to_string()
+            }),
             order_in_group: i as i32 + 1,
             width: "NONE".into(),
             display_name: key.name.to_string(),
@@ -204,13 +208,24 @@ impl ConfigInfos {
             .into_iter()
             .zip(def.keys())
             .map(|(info, key)| {
-                let value = config.get(key.name).cloned().or_else(|| key.default.map(str::to_string));
+                let value = config
+                    .get(key.name)
+                    .cloned()
+                    .or_else(|| key.default.map(str::to_string));
                 ConfigInfo {
                     value: ConfigValueInfo {
                         name: info.name.clone(),
-                        value: if key.config_type == ConfigType::Password { value.map(|_| "[hidden]".into()) } else { value },
+                        value: if key.config_type == ConfigType::Password {
+                            value.map(|_| "[hidden]".into())
+                        } else {
+                            value
+                        },
                         recommended_values: key.allowed.iter().map(|v| v.to_string()).collect(),
-                        errors: errors.iter().filter(|e| e.key == key.name).map(|e| e.message.clone()).collect(),
+                        errors: errors
+                            .iter()
+                            .filter(|e| e.key == key.name)
+                            .map(|e| e.message.clone())
+                            .collect(),
                         visible: true,
                     },
                     definition: Some(info),

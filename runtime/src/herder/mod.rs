@@ -7,7 +7,10 @@ mod standalone;
 
 use async_trait::async_trait;
 
-pub use entities::{key_infos, ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorStateInfo, OffsetEntry, StateInfo, TaskId, TaskInfo, TaskStateInfo};
+pub use entities::{
+    key_infos, ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorStateInfo, OffsetEntry, StateInfo, TaskId, TaskInfo,
+    TaskStateInfo,
+};
 pub use standalone::StandaloneHerder;
 
 use crate::config::ConfigMap;
@@ -54,7 +57,12 @@ pub trait Herder: Send + Sync {
     /// A connector's config, tasks and type.
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo>;
     /// Creates a connector; `AlreadyExists` if the name is taken.
-    async fn create_connector(&self, name: &str, config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo>;
+    async fn create_connector(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo>;
     /// Creates or replaces a connector's config; `true` when it was created.
     async fn put_connector_config(&self, name: &str, config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)>;
     /// Deletes a connector (its offsets stay).
@@ -65,7 +73,12 @@ pub trait Herder: Send + Sync {
     async fn tasks(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
     /// Restarts the connector object and, as asked, its (failed) tasks; returns the status to
     /// show, or `None` when only the connector object was restarted.
-    async fn restart_connector(&self, name: &str, include_tasks: bool, only_failed: bool) -> HerderResult<Option<ConnectorStateInfo>>;
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> HerderResult<Option<ConnectorStateInfo>>;
     /// Restarts one task.
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()>;
     /// Sets the target state (pause, resume, stop).

@@ -10,7 +10,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{Mutex, OnceCell};
 
-use super::{ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId, TaskInfo};
+use super::{
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId, TaskInfo,
+};
 use crate::config::{split_list, ConfigMap};
 use crate::connector::{format_validation, Connector};
 use crate::plugins::find_connector;
@@ -127,14 +129,20 @@ impl StandaloneHerder {
         for (index, task_config) in task_configs.iter().enumerate() {
             let task = index as u32;
             statuses.put_task(name, task, State::Unassigned, None, self.worker.worker_id());
-            let handle = self.worker.start_task(name, task, &entry.config, task_config, entry.target);
+            let handle = self
+                .worker
+                .start_task(name, task, &entry.config, task_config, entry.target);
             entry.tasks.insert(task, handle);
         }
         entry.task_configs = task_configs;
     }
 
     async fn stop_tasks(&self, entry: &mut Entry) {
-        let timeout = self.worker.config().task_shutdown_timeout().max(Duration::from_secs(30));
+        let timeout = self
+            .worker
+            .config()
+            .task_shutdown_timeout()
+            .max(Duration::from_secs(30));
         let handles: Vec<TaskHandle> = std::mem::take(&mut entry.tasks).into_values().collect();
         futures::future::join_all(handles.into_iter().map(|h| h.stop(timeout))).await;
     }
@@ -154,9 +162,18 @@ impl StandaloneHerder {
             .cloned()
             .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))?;
         if let Some(handle) = entry.tasks.remove(&task) {
-            handle.stop(self.worker.config().task_shutdown_timeout().max(Duration::from_secs(30))).await;
+            handle
+                .stop(
+                    self.worker
+                        .config()
+                        .task_shutdown_timeout()
+                        .max(Duration::from_secs(30)),
+                )
+                .await;
         }
-        self.worker.statuses().put_task(name, task, State::Restarting, None, self.worker.worker_id());
+        self.worker
+            .statuses()
+            .put_task(name, task, State::Restarting, None, self.worker.worker_id());
         let handle = self.worker.start_task(name, task, &entry.config, &config, entry.target);
         entry.tasks.insert(task, handle);
         Ok(())
@@ -200,7 +217,11 @@ impl StandaloneHerder {
             .map_err(|e| HerderError::Internal(format!("cannot create a consumer for connect-{name}: {e}")))
     }
 
-    async fn sink_partitions(&self, name: &str, config: &ConfigMap) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
+    async fn sink_partitions(
+        &self,
+        name: &str,
+        config: &ConfigMap,
+    ) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
         let consumer = self.sink_group_consumer(name)?;
         let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
         let pattern = config.get("topics.regex").and_then(|p| regex::Regex::new(p).ok());
@@ -210,7 +231,8 @@ impl StandaloneHerder {
                 .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
             let mut partitions = TopicPartitionList::new();
             for topic in metadata.topics() {
-                let wanted = topics.iter().any(|t| t == topic.name()) || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
+                let wanted = topics.iter().any(|t| t == topic.name())
+                    || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
                 if wanted {
                     for partition in topic.partitions() {
                         partitions.add_partition(topic.name(), partition.id());
@@ -246,11 +268,18 @@ impl Herder for StandaloneHerder {
 
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
         let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         Ok(Self::info(name, entry))
     }
 
-    async fn create_connector(&self, name: &str, mut config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo> {
+    async fn create_connector(
+        &self,
+        name: &str,
+        mut config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo> {
         let mut connectors = self.connectors.lock().await;
         if connectors.contains_key(name) {
             return Err(HerderError::AlreadyExists(format!("Connector {name} already exists")));
@@ -280,7 +309,9 @@ impl Herder for StandaloneHerder {
         let connector_type = self.validate_or_reject(name, &config)?;
         config.insert("name".into(), name.to_string());
         let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         tracing::info!(connector = %name, "reconfiguring connector");
         self.stop_tasks(entry).await;
         self.stop_connector_object(name, entry).await;
@@ -292,7 +323,9 @@ impl Herder for StandaloneHerder {
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         let mut connectors = self.connectors.lock().await;
-        let mut entry = connectors.remove(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let mut entry = connectors
+            .remove(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         tracing::info!(connector = %name, "deleting connector");
         self.stop_tasks(&mut entry).await;
         self.stop_connector_object(name, &mut entry).await;
@@ -303,7 +336,10 @@ impl Herder for StandaloneHerder {
     async fn status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
         let connector_type = {
             let connectors = self.connectors.lock().await;
-            connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?.connector_type
+            connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?
+                .connector_type
         };
         let status = self
             .worker
@@ -315,7 +351,9 @@ impl Herder for StandaloneHerder {
 
     async fn tasks(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
         let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         Ok(entry
             .task_configs
             .iter()
@@ -330,9 +368,16 @@ impl Herder for StandaloneHerder {
             .collect())
     }
 
-    async fn restart_connector(&self, name: &str, include_tasks: bool, only_failed: bool) -> HerderResult<Option<ConnectorStateInfo>> {
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
         let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         let status = self.worker.statuses().get(name);
         let connector_failed = status.as_ref().is_some_and(|s| s.state == State::Failed);
         let restart_connector = !only_failed || connector_failed;
@@ -365,9 +410,16 @@ impl Herder for StandaloneHerder {
                             TargetState::Paused => State::Paused,
                             TargetState::Stopped => State::Stopped,
                         };
-                        self.worker.statuses().put_connector(name, state, None, self.worker.worker_id());
+                        self.worker
+                            .statuses()
+                            .put_connector(name, state, None, self.worker.worker_id());
                     }
-                    Err(e) => self.worker.statuses().put_connector(name, State::Failed, Some(e.to_string()), self.worker.worker_id()),
+                    Err(e) => self.worker.statuses().put_connector(
+                        name,
+                        State::Failed,
+                        Some(e.to_string()),
+                        self.worker.worker_id(),
+                    ),
                 }
             }
         }
@@ -377,7 +429,11 @@ impl Herder for StandaloneHerder {
         for task in &tasks_to_restart {
             self.restart_one_task(name, entry, *task).await?;
         }
-        let status = self.worker.statuses().get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let status = self
+            .worker
+            .statuses()
+            .get(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         let mut info = ConnectorStateInfo::from_status(name, entry.connector_type, &status);
         if restart_connector {
             info.connector.state = State::Restarting;
@@ -391,13 +447,17 @@ impl Herder for StandaloneHerder {
 
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
         let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         self.restart_one_task(name, entry, task).await
     }
 
     async fn set_target_state(&self, name: &str, state: TargetState) -> HerderResult<()> {
         let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         let previous = entry.target;
         entry.target = state;
         let statuses = self.worker.statuses();
@@ -418,7 +478,11 @@ impl Herder for StandaloneHerder {
                 for task in entry.tasks.values() {
                     task.set_target(state);
                 }
-                let connector_state = if state == TargetState::Paused { State::Paused } else { State::Running };
+                let connector_state = if state == TargetState::Paused {
+                    State::Paused
+                } else {
+                    State::Running
+                };
                 if entry.connector.is_some() {
                     statuses.put_connector(name, connector_state, None, worker_id);
                 }
@@ -430,7 +494,9 @@ impl Herder for StandaloneHerder {
     async fn offsets(&self, name: &str) -> HerderResult<Vec<OffsetEntry>> {
         let (connector_type, config) = {
             let connectors = self.connectors.lock().await;
-            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            let entry = connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?;
             (entry.connector_type, entry.config.clone())
         };
         if connector_type != "sink" {
@@ -446,10 +512,11 @@ impl Herder for StandaloneHerder {
                 .collect());
         }
         let (consumer, partitions) = self.sink_partitions(name, &config).await?;
-        let committed = tokio::task::spawn_blocking(move || consumer.committed_offsets(partitions, Duration::from_secs(10)))
-            .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(|e| HerderError::Internal(format!("cannot read committed offsets: {e}")))?;
+        let committed =
+            tokio::task::spawn_blocking(move || consumer.committed_offsets(partitions, Duration::from_secs(10)))
+                .await
+                .map_err(|e| HerderError::Internal(e.to_string()))?
+                .map_err(|e| HerderError::Internal(format!("cannot read committed offsets: {e}")))?;
         Ok(committed
             .elements()
             .iter()
@@ -463,12 +530,16 @@ impl Herder for StandaloneHerder {
     async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
         let (connector_type, _config) = {
             let connectors = self.connectors.lock().await;
-            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            let entry = connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?;
             Self::require_stopped(name, entry)?;
             (entry.connector_type, entry.config.clone())
         };
         if offsets.is_empty() {
-            return Err(HerderError::BadRequest("The offsets to be altered may not be null or empty".into()));
+            return Err(HerderError::BadRequest(
+                "The offsets to be altered may not be null or empty".into(),
+            ));
         }
         if connector_type == "sink" {
             let mut list = TopicPartitionList::new();
@@ -484,7 +555,11 @@ impl Herder for StandaloneHerder {
                     None => Offset::Beginning,
                     Some(o) => match o.get("kafka_offset").and_then(|v| v.as_i64()) {
                         Some(o) if o >= 0 => Offset::Offset(o),
-                        _ => return Err(HerderError::BadRequest("Sink connector offsets need a non-negative \"kafka_offset\"".into())),
+                        _ => {
+                            return Err(HerderError::BadRequest(
+                                "Sink connector offsets need a non-negative \"kafka_offset\"".into(),
+                            ))
+                        }
                     },
                 };
                 list.add_partition_offset(topic, partition as i32, offset)
@@ -509,7 +584,9 @@ impl Herder for StandaloneHerder {
     async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
         let (connector_type, config) = {
             let connectors = self.connectors.lock().await;
-            let entry = connectors.get(name).ok_or_else(|| HerderError::unknown_connector(name))?;
+            let entry = connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?;
             Self::require_stopped(name, entry)?;
             (entry.connector_type, entry.config.clone())
         };
@@ -575,7 +652,8 @@ impl Herder for StandaloneHerder {
         self.cluster_id
             .get_or_init(|| async move {
                 tokio::task::spawn_blocking(move || {
-                    let consumer: Result<BaseConsumer, _> = ClientConfig::new().set("bootstrap.servers", &bootstrap).create();
+                    let consumer: Result<BaseConsumer, _> =
+                        ClientConfig::new().set("bootstrap.servers", &bootstrap).create();
                     consumer
                         .ok()
                         .and_then(|c| c.client().fetch_cluster_id(Duration::from_secs(5)))

@@ -47,7 +47,10 @@ impl Loggers {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or_default();
-        let mut levels = self.levels.lock().map_err(|_| "logger levels lock poisoned".to_string())?;
+        let mut levels = self
+            .levels
+            .lock()
+            .map_err(|_| "logger levels lock poisoned".to_string())?;
         levels.insert(logger.to_string(), (level.to_string(), Some(now)));
         let directive = levels
             .iter()
@@ -143,13 +146,20 @@ pub async fn set_logger(
         .ok_or_else(|| RestError::bad_request("Desired 'level' parameter was not specified in request."))?
         .to_ascii_uppercase();
     if !LEVELS.contains(&level.as_str()) {
-        return Err(RestError::new(StatusCode::NOT_FOUND, format!("invalid log level '{level}'.")));
+        return Err(RestError::new(
+            StatusCode::NOT_FOUND,
+            format!("invalid log level '{level}'."),
+        ));
     }
     state
         .loggers
         .set(&name, &level)
         .map_err(|e| RestError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    let cluster_scope = query.as_deref().unwrap_or("").split('&').any(|p| p.eq_ignore_ascii_case("scope=cluster"));
+    let cluster_scope = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .any(|p| p.eq_ignore_ascii_case("scope=cluster"));
     if cluster_scope {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

@@ -30,7 +30,9 @@ fn query_values(query: &Option<String>, name: &str) -> Vec<String> {
 }
 
 fn query_flag(query: &Option<String>, name: &str) -> bool {
-    query_values(query, name).last().is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    query_values(query, name)
+        .last()
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// `GET /connectors` (`?expand=status`, `?expand=info`).
@@ -69,7 +71,12 @@ struct CreateRequest {
 /// `POST /connectors`.
 pub async fn create(State(state): State<AppState>, body: Bytes) -> RestResult<Response> {
     let request: CreateRequest = parse_json(&body)?;
-    let config = config_map(request.config.as_ref().unwrap_or(&serde_json::Value::Object(Default::default())))?;
+    let config = config_map(
+        request
+            .config
+            .as_ref()
+            .unwrap_or(&serde_json::Value::Object(Default::default())),
+    )?;
     let name = request
         .name
         .or_else(|| config.get("name").cloned())
@@ -120,7 +127,11 @@ pub async fn put_config(State(state): State<AppState>, Path(name): Path<String>,
 }
 
 /// `PATCH /connectors/{c}/config`: merges the body; a null value removes the key.
-pub async fn patch_config(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+pub async fn patch_config(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> RestResult<Response> {
     let value: serde_json::Value = parse_json(&body)?;
     let patch = config_from_json(&value, true)?;
     let mut config = state.herder.connector_info(&name).await?.config;
@@ -140,10 +151,18 @@ pub async fn status(State(state): State<AppState>, Path(name): Path<String>) -> 
 }
 
 /// `POST /connectors/{c}/restart` (`includeTasks`, `onlyFailed`).
-pub async fn restart(State(state): State<AppState>, Path(name): Path<String>, RawQuery(query): RawQuery) -> RestResult<Response> {
+pub async fn restart(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> RestResult<Response> {
     let include_tasks = query_flag(&query, "includeTasks");
     let only_failed = query_flag(&query, "onlyFailed");
-    match state.herder.restart_connector(&name, include_tasks, only_failed).await? {
+    match state
+        .herder
+        .restart_connector(&name, include_tasks, only_failed)
+        .await?
+    {
         None => Ok(StatusCode::NO_CONTENT.into_response()),
         Some(status) => Ok((StatusCode::ACCEPTED, Json(status)).into_response()),
     }
@@ -178,19 +197,26 @@ fn task_number(name: &str, task: &str) -> RestResult<u32> {
 }
 
 /// `GET /connectors/{c}/tasks/{t}/status`.
-pub async fn task_status(State(state): State<AppState>, Path((name, task)): Path<(String, String)>) -> RestResult<Response> {
+pub async fn task_status(
+    State(state): State<AppState>,
+    Path((name, task)): Path<(String, String)>,
+) -> RestResult<Response> {
     let task = task_number(&name, &task)?;
     let status = state.herder.status(&name).await?;
-    let found = status
-        .tasks
-        .into_iter()
-        .find(|t| t.id == task)
-        .ok_or_else(|| RestError::new(StatusCode::NOT_FOUND, format!("Status for task {name}-{task} not found")))?;
+    let found = status.tasks.into_iter().find(|t| t.id == task).ok_or_else(|| {
+        RestError::new(
+            StatusCode::NOT_FOUND,
+            format!("Status for task {name}-{task} not found"),
+        )
+    })?;
     Ok(Json(found).into_response())
 }
 
 /// `POST /connectors/{c}/tasks/{t}/restart`: 204.
-pub async fn restart_task(State(state): State<AppState>, Path((name, task)): Path<(String, String)>) -> RestResult<StatusCode> {
+pub async fn restart_task(
+    State(state): State<AppState>,
+    Path((name, task)): Path<(String, String)>,
+) -> RestResult<StatusCode> {
     let task = task_number(&name, &task)?;
     state.herder.restart_task(&name, task).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -222,9 +248,16 @@ struct OffsetsRequest {
 }
 
 /// `PATCH /connectors/{c}/offsets`.
-pub async fn alter_offsets(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+pub async fn alter_offsets(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> RestResult<Response> {
     let request: OffsetsRequest = parse_json(&body)?;
-    let message = state.herder.alter_offsets(&name, request.offsets.unwrap_or_default()).await?;
+    let message = state
+        .herder
+        .alter_offsets(&name, request.offsets.unwrap_or_default())
+        .await?;
     Ok(Json(serde_json::json!({ "message": message })).into_response())
 }
 

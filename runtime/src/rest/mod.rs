@@ -39,7 +39,9 @@ pub fn router(state: AppState) -> Router {
         .route("/connectors/{name}", get(connectors::get).delete(connectors::delete))
         .route(
             "/connectors/{name}/config",
-            get(connectors::get_config).put(connectors::put_config).patch(connectors::patch_config),
+            get(connectors::get_config)
+                .put(connectors::put_config)
+                .patch(connectors::patch_config),
         )
         .route("/connectors/{name}/status", get(connectors::status))
         .route("/connectors/{name}/restart", post(connectors::restart))
@@ -48,12 +50,17 @@ pub fn router(state: AppState) -> Router {
         .route("/connectors/{name}/stop", put(connectors::stop))
         .route("/connectors/{name}/tasks", get(connectors::tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(connectors::task_status))
-        .route("/connectors/{name}/tasks/{task}/restart", post(connectors::restart_task))
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(connectors::restart_task),
+        )
         .route("/connectors/{name}/topics", get(connectors::topics))
         .route("/connectors/{name}/topics/reset", put(connectors::reset_topics))
         .route(
             "/connectors/{name}/offsets",
-            get(connectors::offsets).patch(connectors::alter_offsets).delete(connectors::reset_offsets),
+            get(connectors::offsets)
+                .patch(connectors::alter_offsets)
+                .delete(connectors::reset_offsets),
         )
         .route("/connector-plugins", get(plugins::list))
         .route("/connector-plugins/{plugin}/config", get(plugins::config))
@@ -61,11 +68,19 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/loggers", get(admin::loggers))
         .route("/admin/loggers/{logger}", get(admin::logger).put(admin::set_logger))
         .fallback(|| async { RestError::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
-        .method_not_allowed_fallback(|| async { RestError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed") })
+        .method_not_allowed_fallback(|| async {
+            RestError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+        })
         .with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -100,7 +100,9 @@ fn apply(entries: &mut Entries, connector: &str, offsets: Vec<(SourceMap, Option
 
 fn read(entries: &Mutex<Entries>, connector: &str, partition: &SourceMap) -> Option<SourceMap> {
     let entries = entries.lock().ok()?;
-    entries.get(&offset_key(connector, partition)).map(|(_, _, o)| o.clone())
+    entries
+        .get(&offset_key(connector, partition))
+        .map(|(_, _, o)| o.clone())
 }
 
 fn read_all(entries: &Mutex<Entries>, connector: &str) -> Vec<(SourceMap, SourceMap)> {
@@ -131,7 +133,10 @@ impl OffsetStore for MemoryOffsetStore {
     }
 
     async fn commit(&self, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) -> Result<(), StoreError> {
-        let mut entries = self.entries.lock().map_err(|_| StoreError::Other("offset store lock poisoned".into()))?;
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| StoreError::Other("offset store lock poisoned".into()))?;
         apply(&mut entries, connector, offsets);
         Ok(())
     }
@@ -189,7 +194,10 @@ impl FileOffsetStore {
     }
 
     fn write_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         temp.write_all(contents)?;
@@ -212,7 +220,10 @@ impl OffsetStore for FileOffsetStore {
     async fn commit(&self, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) -> Result<(), StoreError> {
         let _writer = self.write_lock.lock().await;
         let snapshot = {
-            let mut entries = self.entries.lock().map_err(|_| StoreError::Other("offset store lock poisoned".into()))?;
+            let mut entries = self
+                .entries
+                .lock()
+                .map_err(|_| StoreError::Other("offset store lock poisoned".into()))?;
             apply(&mut entries, connector, offsets);
             let rows: Vec<(serde_json::Value, &SourceMap)> = entries
                 .values()
@@ -254,7 +265,10 @@ mod tests {
         store
             .commit(
                 "c1",
-                vec![(a.clone(), Some(map(serde_json::json!({"position": 10})))), (b.clone(), Some(map(serde_json::json!({"position": 5}))))],
+                vec![
+                    (a.clone(), Some(map(serde_json::json!({"position": 10})))),
+                    (b.clone(), Some(map(serde_json::json!({"position": 5})))),
+                ],
             )
             .await
             .unwrap();

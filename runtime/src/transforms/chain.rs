@@ -41,7 +41,10 @@ impl TransformChain {
         for alias in split_list(config.get("predicates").map(String::as_str).unwrap_or("")) {
             let type_key = format!("predicates.{alias}.type");
             let Some(class) = config.get(&type_key) else {
-                errors.push(error(type_key.clone(), format!("Missing required configuration \"{type_key}\" which has no default value.")));
+                errors.push(error(
+                    type_key.clone(),
+                    format!("Missing required configuration \"{type_key}\" which has no default value."),
+                ));
                 continue;
             };
             let made = find_predicate(class)
@@ -51,7 +54,10 @@ impl TransformChain {
                 Ok(predicate) => {
                     predicates.insert(alias, std::sync::Arc::<dyn Predicate>::from(predicate));
                 }
-                Err(message) => errors.push(error(type_key, format!("Invalid value {class} for configuration predicates.{alias}.type: {message}"))),
+                Err(message) => errors.push(error(
+                    type_key,
+                    format!("Invalid value {class} for configuration predicates.{alias}.type: {message}"),
+                )),
             }
         }
         let mut steps = Vec::new();
@@ -59,14 +65,20 @@ impl TransformChain {
             let prefix = format!("transforms.{alias}.");
             let type_key = format!("{prefix}type");
             let Some(class) = config.get(&type_key) else {
-                errors.push(error(type_key.clone(), format!("Missing required configuration \"{type_key}\" which has no default value.")));
+                errors.push(error(
+                    type_key.clone(),
+                    format!("Missing required configuration \"{type_key}\" which has no default value."),
+                ));
                 continue;
             };
             let own = settings(config, &prefix);
             let predicate = match own.get("predicate").filter(|p| !p.trim().is_empty()) {
                 None => None,
                 Some(name) => match predicates.get(name.trim()) {
-                    Some(p) => Some((p.clone(), own.get("negate").is_some_and(|n| n.trim().eq_ignore_ascii_case("true")))),
+                    Some(p) => Some((
+                        p.clone(),
+                        own.get("negate").is_some_and(|n| n.trim().eq_ignore_ascii_case("true")),
+                    )),
                     None => {
                         errors.push(error(
                             format!("{prefix}predicate"),
@@ -76,18 +88,23 @@ impl TransformChain {
                     }
                 },
             };
-            let made = find_transform(class)
-                .map_err(|e| e.to_string())
-                .and_then(|plugin| {
-                    let problems = (plugin.config_def)().validate(&own);
-                    if let Some(first) = problems.first() {
-                        return Err(first.message.clone());
-                    }
-                    (plugin.create)(&own)
-                });
+            let made = find_transform(class).map_err(|e| e.to_string()).and_then(|plugin| {
+                let problems = (plugin.config_def)().validate(&own);
+                if let Some(first) = problems.first() {
+                    return Err(first.message.clone());
+                }
+                (plugin.create)(&own)
+            });
             match made {
-                Ok(transform) => steps.push(Step { alias, transform, predicate }),
-                Err(message) => errors.push(error(type_key, format!("Invalid value {class} for configuration transforms.{alias}.type: {message}"))),
+                Ok(transform) => steps.push(Step {
+                    alias,
+                    transform,
+                    predicate,
+                }),
+                Err(message) => errors.push(error(
+                    type_key,
+                    format!("Invalid value {class} for configuration transforms.{alias}.type: {message}"),
+                )),
             }
         }
         if errors.is_empty() {

@@ -2,8 +2,30 @@
 //! `transforms=a,b`, `transforms.a.type=<class>`, `transforms.a.<setting>=…`, and optionally
 //! `transforms.a.predicate=p` with `transforms.a.negate=true`, where
 //! `predicates=p`, `predicates.p.type=<class>`, `predicates.p.<setting>=…`.
+//!
+//! Every Apache built-in is here, one file each, registered under Apache's class names:
+//! Cast, DropHeaders, ExtractField, Filter, Flatten, HeaderFrom, HoistField, InsertField,
+//! InsertHeader, MaskField, RegexRouter, ReplaceField, SetSchemaMetadata, TimestampConverter,
+//! TimestampRouter and ValueToKey (with `$Key`/`$Value` variants where Apache has them), and the
+//! predicates TopicNameMatches, HasHeaderKey and RecordIsTombstone.
 
+mod cast;
 mod chain;
+mod extract_field;
+mod flatten;
+mod headers;
+mod hoist_field;
+mod insert_field;
+mod mask_field;
+mod predicates;
+mod replace_field;
+mod routers;
+mod set_schema_metadata;
+pub(crate) mod support;
+#[cfg(test)]
+mod tests;
+mod timestamp_converter;
+mod value_to_key;
 
 use crate::converter::DataError;
 use crate::data::ConnectRecord;

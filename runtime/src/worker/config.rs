@@ -8,22 +8,56 @@ use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
 /// Keys every connector takes.
 pub fn connector_config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::required("name", ConfigType::String, "Globally unique name to use for this connector."))
+        .define(ConfigKey::required(
+            "name",
+            ConfigType::String,
+            "Globally unique name to use for this connector.",
+        ))
         .define(ConfigKey::required(
             "connector.class",
             ConfigType::String,
             "Name or alias of the class for this connector.",
         ))
         .define(
-            ConfigKey::optional("tasks.max", ConfigType::Int, "1", "Maximum number of tasks to use for this connector.")
-                .check(at_least_one)
-                .importance(Importance::High),
+            ConfigKey::optional(
+                "tasks.max",
+                ConfigType::Int,
+                "1",
+                "Maximum number of tasks to use for this connector.",
+            )
+            .check(at_least_one)
+            .importance(Importance::High),
         )
-        .define(ConfigKey::optional("key.converter", ConfigType::Class, "", "Converter class for keys; the worker's when empty."))
-        .define(ConfigKey::optional("value.converter", ConfigType::Class, "", "Converter class for values; the worker's when empty."))
-        .define(ConfigKey::optional("header.converter", ConfigType::Class, "", "Converter class for headers; the worker's when empty."))
-        .define(ConfigKey::optional("transforms", ConfigType::List, "", "Aliases for the transformations to apply, in order."))
-        .define(ConfigKey::optional("predicates", ConfigType::List, "", "Aliases for the predicates used by transformations."))
+        .define(ConfigKey::optional(
+            "key.converter",
+            ConfigType::Class,
+            "",
+            "Converter class for keys; the worker's when empty.",
+        ))
+        .define(ConfigKey::optional(
+            "value.converter",
+            ConfigType::Class,
+            "",
+            "Converter class for values; the worker's when empty.",
+        ))
+        .define(ConfigKey::optional(
+            "header.converter",
+            ConfigType::Class,
+            "",
+            "Converter class for headers; the worker's when empty.",
+        ))
+        .define(ConfigKey::optional(
+            "transforms",
+            ConfigType::List,
+            "",
+            "Aliases for the transformations to apply, in order.",
+        ))
+        .define(ConfigKey::optional(
+            "predicates",
+            ConfigType::List,
+            "",
+            "Aliases for the predicates used by transformations.",
+        ))
         .define(ConfigKey::optional(
             "errors.retry.timeout",
             ConfigType::Long,
@@ -45,7 +79,12 @@ pub fn connector_config_def() -> ConfigDef {
             )
             .one_of(&["none", "all"]),
         )
-        .define(ConfigKey::optional("errors.log.enable", ConfigType::Boolean, "false", "Log each failed operation and bad record."))
+        .define(ConfigKey::optional(
+            "errors.log.enable",
+            ConfigType::Boolean,
+            "false",
+            "Log each failed operation and bad record.",
+        ))
         .define(ConfigKey::optional(
             "errors.log.include.messages",
             ConfigType::Boolean,
@@ -57,8 +96,18 @@ pub fn connector_config_def() -> ConfigDef {
 /// Keys sink connectors add.
 pub fn sink_config_def() -> ConfigDef {
     connector_config_def()
-        .define(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume."))
-        .define(ConfigKey::optional("topics.regex", ConfigType::String, "", "Regular expression of topics to consume."))
+        .define(ConfigKey::optional(
+            "topics",
+            ConfigType::List,
+            "",
+            "Topics to consume.",
+        ))
+        .define(ConfigKey::optional(
+            "topics.regex",
+            ConfigType::String,
+            "",
+            "Regular expression of topics to consume.",
+        ))
         .define(ConfigKey::optional(
             "errors.deadletterqueue.topic.name",
             ConfigType::String,
@@ -184,16 +233,27 @@ mod tests {
     fn listeners_in_apache_forms() {
         assert_eq!(worker(&[]).rest_listener(), "127.0.0.1:8083");
         assert_eq!(worker(&[("listeners", "HTTP://:8084")]).rest_listener(), "0.0.0.0:8084");
-        assert_eq!(worker(&[("listeners", "http://localhost:9000,https://x:1")]).rest_listener(), "localhost:9000");
         assert_eq!(
-            worker(&[("listeners", "http://0.0.0.0:8083"), ("rest.advertised.host.name", "w1")]).worker_id(),
+            worker(&[("listeners", "http://localhost:9000,https://x:1")]).rest_listener(),
+            "localhost:9000"
+        );
+        assert_eq!(
+            worker(&[
+                ("listeners", "http://0.0.0.0:8083"),
+                ("rest.advertised.host.name", "w1")
+            ])
+            .worker_id(),
             "w1:8083"
         );
     }
 
     #[test]
     fn client_overrides() {
-        let w = worker(&[("bootstrap.servers", "b:1"), ("producer.linger.ms", "20"), ("consumer.fetch.min.bytes", "1")]);
+        let w = worker(&[
+            ("bootstrap.servers", "b:1"),
+            ("producer.linger.ms", "20"),
+            ("consumer.fetch.min.bytes", "1"),
+        ]);
         let producer = w.client_config("producer");
         assert_eq!(producer["bootstrap.servers"], "b:1");
         assert_eq!(producer["linger.ms"], "20");

@@ -193,10 +193,16 @@ mod tests {
         tracker.delivered(second, None);
         assert!(tracker.take_committable().offsets.is_empty(), "batch 1 still in flight");
         tracker.delivered(first, None);
-        assert!(tracker.take_committable().offsets.is_empty(), "one record of batch 1 in flight");
+        assert!(
+            tracker.take_committable().offsets.is_empty(),
+            "one record of batch 1 in flight"
+        );
         tracker.delivered(first, None);
         let committable = tracker.take_committable();
-        assert_eq!(committable.offsets, vec![(p.clone(), Some(map(serde_json::json!({"pos": 3}))))]);
+        assert_eq!(
+            committable.offsets,
+            vec![(p.clone(), Some(map(serde_json::json!({"pos": 3}))))]
+        );
         assert_eq!(committable.pending_batches, 0);
     }
 

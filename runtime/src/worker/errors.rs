@@ -91,11 +91,21 @@ impl ErrorHandler {
     }
 
     /// Deals with a record that failed at `stage`: `Ok` to skip it, `Err` to fail the task.
-    pub async fn handle(&self, stage: Stage, error: &DataError, raw: Option<RawRecord<'_>>) -> Result<(), ConnectError> {
+    pub async fn handle(
+        &self,
+        stage: Stage,
+        error: &DataError,
+        raw: Option<RawRecord<'_>>,
+    ) -> Result<(), ConnectError> {
         if self.log || !self.tolerate_all {
-            let position = raw.map(|r| format!("{}-{}@{}", r.topic, r.partition, r.offset)).unwrap_or_default();
+            let position = raw
+                .map(|r| format!("{}-{}@{}", r.topic, r.partition, r.offset))
+                .unwrap_or_default();
             if self.log_messages {
-                let value = raw.and_then(|r| r.value).map(String::from_utf8_lossy).unwrap_or_default();
+                let value = raw
+                    .and_then(|r| r.value)
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
                 tracing::error!(connector = %self.connector, task = self.task, stage = stage.name(), %position, %value, "error processing record: {error}");
             } else {
                 tracing::error!(connector = %self.connector, task = self.task, stage = stage.name(), %position, "error processing record: {error}");
@@ -113,10 +123,19 @@ impl ErrorHandler {
         Ok(())
     }
 
-    async fn send_to_dlq(&self, dlq: &DeadLetterQueue, stage: Stage, error: &DataError, raw: RawRecord<'_>) -> Result<(), ConnectError> {
+    async fn send_to_dlq(
+        &self,
+        dlq: &DeadLetterQueue,
+        stage: Stage,
+        error: &DataError,
+        raw: RawRecord<'_>,
+    ) -> Result<(), ConnectError> {
         let mut headers = OwnedHeaders::new();
         for (key, value) in raw.headers {
-            headers = headers.insert(Header { key, value: value.as_deref() });
+            headers = headers.insert(Header {
+                key,
+                value: value.as_deref(),
+            });
         }
         if dlq.context_headers {
             let partition = raw.partition.to_string();
@@ -131,12 +150,18 @@ impl ErrorHandler {
                 ("__connect.errors.task.id", task.as_str()),
                 ("__connect.errors.stage", stage.name()),
                 ("__connect.errors.class.name", "io.tributary.connect.runtime"),
-                ("__connect.errors.exception.class.name", "org.apache.kafka.connect.errors.DataException"),
+                (
+                    "__connect.errors.exception.class.name",
+                    "org.apache.kafka.connect.errors.DataException",
+                ),
                 ("__connect.errors.exception.message", message.as_str()),
                 ("__connect.errors.exception.stacktrace", message.as_str()),
             ];
             for (key, value) in context {
-                headers = headers.insert(Header { key, value: Some(value) });
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value),
+                });
             }
         }
         let mut record = FutureRecord::to(&dlq.topic).headers(headers);
@@ -150,6 +175,8 @@ impl ErrorHandler {
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| ConnectError::Fatal(format!("could not write to dead letter queue topic {}: {e}", dlq.topic)))
+            .map_err(|(e, _)| {
+                ConnectError::Fatal(format!("could not write to dead letter queue topic {}: {e}", dlq.topic))
+            })
     }
 }

@@ -86,7 +86,11 @@ impl ActiveTopics {
     pub fn get(&self, connector: &str) -> Vec<String> {
         self.topics
             .lock()
-            .map(|all| all.get(connector).map(|t| t.iter().cloned().collect()).unwrap_or_default())
+            .map(|all| {
+                all.get(connector)
+                    .map(|t| t.iter().cloned().collect())
+                    .unwrap_or_default()
+            })
             .unwrap_or_default()
     }
 
@@ -130,7 +134,8 @@ impl TaskSetup {
         if let Some(trace) = &trace {
             tracing::error!(connector = %self.connector, task = self.task, "task failed: {trace}");
         }
-        self.statuses.put_task(&self.connector, self.task, state, trace, &self.worker_id);
+        self.statuses
+            .put_task(&self.connector, self.task, state, trace, &self.worker_id);
         let name = match state {
             State::Unassigned => "UNASSIGNED",
             State::Running => "RUNNING",
@@ -163,8 +168,13 @@ impl TaskSetup {
 
 impl Worker {
     /// A worker with its stores.
-    pub fn new(config: WorkerConfig, offsets: Arc<dyn OffsetStore>, statuses: Arc<StatusStore>) -> Result<Self, ConnectError> {
-        let providers = ConfigProviders::from_worker_config(&config.raw).map_err(|e| ConnectError::fatal(e.to_string()))?;
+    pub fn new(
+        config: WorkerConfig,
+        offsets: Arc<dyn OffsetStore>,
+        statuses: Arc<StatusStore>,
+    ) -> Result<Self, ConnectError> {
+        let providers =
+            ConfigProviders::from_worker_config(&config.raw).map_err(|e| ConnectError::fatal(e.to_string()))?;
         let worker_id = config.worker_id();
         Ok(Worker {
             config,
@@ -219,17 +229,27 @@ impl Worker {
             Ok(resolved) => resolved,
             Err(e) => {
                 let key = match &e {
-                    crate::config::ProviderError::UnknownProvider { key, .. } | crate::config::ProviderError::Unresolved { key, .. } => key.clone(),
+                    crate::config::ProviderError::UnknownProvider { key, .. }
+                    | crate::config::ProviderError::Unresolved { key, .. } => key.clone(),
                     crate::config::ProviderError::UnsupportedClass { name, .. } => name.clone(),
                 };
-                return (plugin, def, vec![ValidationError { key, message: e.to_string() }]);
+                return (
+                    plugin,
+                    def,
+                    vec![ValidationError {
+                        key,
+                        message: e.to_string(),
+                    }],
+                );
             }
         };
         let mut errors = def.validate(&resolved);
         if plugin.is_none() && !class.trim().is_empty() {
             errors.push(ValidationError {
                 key: "connector.class".into(),
-                message: format!("Invalid value {class} for configuration connector.class: Class {class} could not be found."),
+                message: format!(
+                    "Invalid value {class} for configuration connector.class: Class {class} could not be found."
+                ),
             });
         }
         if let Some(plugin) = plugin {
@@ -241,7 +261,11 @@ impl Worker {
         if let Err(chain_errors) = crate::transforms::TransformChain::from_config(&resolved) {
             errors.extend(chain_errors);
         }
-        for role in [crate::converter::ConverterRole::Key, crate::converter::ConverterRole::Value, crate::converter::ConverterRole::Header] {
+        for role in [
+            crate::converter::ConverterRole::Key,
+            crate::converter::ConverterRole::Value,
+            crate::converter::ConverterRole::Header,
+        ] {
             if resolved.get(role.config_key()).is_some_and(|c| !c.trim().is_empty()) {
                 if let Err(e) = crate::converter::converter_for(role, &resolved, &self.config.raw) {
                     errors.push(ValidationError {
@@ -256,7 +280,10 @@ impl Worker {
 
     /// Creates and starts connector `name`'s connector object.
     pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<Box<dyn Connector>, ConnectError> {
-        let resolved = self.providers.resolve(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let resolved = self
+            .providers
+            .resolve(config)
+            .map_err(|e| ConnectError::fatal(e.to_string()))?;
         let class = resolved.get("connector.class").cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(|e| ConnectError::fatal(e.to_string()))?;
         let mut connector = (plugin.create)();
@@ -319,7 +346,10 @@ impl Worker {
 
 fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
     let topics = config.get("topics").map(|t| !t.trim().is_empty()).unwrap_or(false);
-    let regex = config.get("topics.regex").map(|t| !t.trim().is_empty()).unwrap_or(false);
+    let regex = config
+        .get("topics.regex")
+        .map(|t| !t.trim().is_empty())
+        .unwrap_or(false);
     let message = match (topics, regex) {
         (true, true) => "Must configure only one of topics or topics.regex",
         (false, false) => "Must configure one of topics or topics.regex",

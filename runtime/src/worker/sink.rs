@@ -62,7 +62,8 @@ impl SinkRunner {
     fn build(setup: &TaskSetup, task: Box<dyn SinkTask>) -> Result<Self, ConnectError> {
         let config = &setup.connector_config;
         let parsed = sink_config_def().parse(config).map_err(ConnectError::Config)?;
-        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let converter =
+            |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
         let client_id = format!("connector-consumer-{}-{}", setup.connector, setup.task);
         let mut client = setup.client_config("consumer", &client_id);
         let max_batch = client
@@ -84,7 +85,11 @@ impl SinkRunner {
         let pattern = parsed.string("topics.regex");
         let subscription: Vec<String> = if topics.is_empty() {
             // librdkafka treats a subscription starting with ^ as a regular expression.
-            vec![if pattern.starts_with('^') { pattern } else { format!("^{pattern}") }]
+            vec![if pattern.starts_with('^') {
+                pattern
+            } else {
+                format!("^{pattern}")
+            }]
         } else {
             topics
         };
@@ -96,7 +101,10 @@ impl SinkRunner {
             None
         } else {
             let producer: FutureProducer = setup
-                .client_config("producer", &format!("connector-dlq-producer-{}-{}", setup.connector, setup.task))
+                .client_config(
+                    "producer",
+                    &format!("connector-dlq-producer-{}-{}", setup.connector, setup.task),
+                )
                 .create()
                 .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
             Some(producer)
@@ -162,8 +170,14 @@ impl SinkRunner {
             }
             let batch = self.next_batch(setup).await?;
             if !batch.is_empty() {
-                metrics.sink_records_put.with_label_values(&self.labels).inc_by(batch.len() as u64);
-                metrics.batch_size.with_label_values(&self.labels).observe(batch.len() as f64);
+                metrics
+                    .sink_records_put
+                    .with_label_values(&self.labels)
+                    .inc_by(batch.len() as u64);
+                metrics
+                    .batch_size
+                    .with_label_values(&self.labels)
+                    .observe(batch.len() as f64);
                 self.put_with_retries(setup, &batch).await?;
             }
             if self.last_commit.elapsed() >= setup.worker.offset_flush_interval() {
@@ -200,14 +214,18 @@ impl SinkRunner {
                 None => break,
             }
         }
-        Metrics::global().sink_records_read.with_label_values(&self.labels).inc_by(read);
+        Metrics::global()
+            .sink_records_read
+            .with_label_values(&self.labels)
+            .inc_by(read);
         Ok(batch)
     }
 
     /// Converts and transforms one consumed message into `batch`, or deals with its failure.
     async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Vec<SinkRecord>) -> Result<(), ConnectError> {
         let topic = message.topic();
-        self.pending.insert((topic.to_string(), message.partition()), message.offset() + 1);
+        self.pending
+            .insert((topic.to_string(), message.partition()), message.offset() + 1);
         let record = match self.convert(message) {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
@@ -267,6 +285,7 @@ impl SinkRunner {
             value,
             timestamp: message.timestamp().to_millis(),
             headers,
+            kafka_offset: Some(message.offset()),
         })
     }
 
@@ -277,7 +296,11 @@ impl SinkRunner {
             .inc();
         let headers: Vec<(String, Option<Vec<u8>>)> = message
             .headers()
-            .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect())
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
             .unwrap_or_default();
         let raw = RawRecord {
             topic: message.topic(),
@@ -358,8 +381,12 @@ impl SinkRunner {
     fn update_lag(&self, offsets: &TopicPartitionList) {
         let mut lag = 0i64;
         for element in offsets.elements() {
-            let Offset::Offset(next) = element.offset() else { continue };
-            let Ok(topic) = std::ffi::CString::new(element.topic()) else { continue };
+            let Offset::Offset(next) = element.offset() else {
+                continue;
+            };
+            let Ok(topic) = std::ffi::CString::new(element.topic()) else {
+                continue;
+            };
             let (mut low, mut high) = (0i64, 0i64);
             // SAFETY: the client pointer is valid while `self.consumer` lives; the topic is a
             // NUL-terminated string; the out-pointers point at live locals.
@@ -376,7 +403,10 @@ impl SinkRunner {
                 lag += (high - next).max(0);
             }
         }
-        Metrics::global().sink_consumer_lag.with_label_values(&self.labels).set(lag);
+        Metrics::global()
+            .sink_consumer_lag
+            .with_label_values(&self.labels)
+            .set(lag);
     }
 
     async fn shutdown(&mut self, setup: &TaskSetup, healthy: bool) -> Result<(), ConnectError> {

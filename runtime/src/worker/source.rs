@@ -56,16 +56,22 @@ impl SourceRunner {
     fn build(setup: &TaskSetup, task: Box<dyn SourceTask>) -> Result<Self, ConnectError> {
         let config = &setup.connector_config;
         let parsed = connector_config_def().parse(config).map_err(ConnectError::Config)?;
-        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let converter =
+            |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
         let tracker = Arc::new(DeliveryTracker::default());
-        let mut client = setup.client_config("producer", &format!("connector-producer-{}-{}", setup.connector, setup.task));
+        let mut client = setup.client_config(
+            "producer",
+            &format!("connector-producer-{}-{}", setup.connector, setup.task),
+        );
         for (key, value) in [("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")] {
             if client.get(key).is_none() {
                 client.set(key, value);
             }
         }
         let producer: ThreadedProducer<TrackingContext> = client
-            .create_with_context(TrackingContext { tracker: tracker.clone() })
+            .create_with_context(TrackingContext {
+                tracker: tracker.clone(),
+            })
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's producer: {e}")))?;
         Ok(SourceRunner {
             task,
@@ -123,8 +129,14 @@ impl SourceRunner {
                 Err(e) => return Err(e),
             };
             if !records.is_empty() {
-                metrics.source_records_polled.with_label_values(&self.labels).inc_by(records.len() as u64);
-                metrics.batch_size.with_label_values(&self.labels).observe(records.len() as f64);
+                metrics
+                    .source_records_polled
+                    .with_label_values(&self.labels)
+                    .inc_by(records.len() as u64);
+                metrics
+                    .batch_size
+                    .with_label_values(&self.labels)
+                    .observe(records.len() as f64);
                 self.send_batch(setup, records).await?;
             }
             if let Some(failure) = self.tracker.failure() {
@@ -138,11 +150,13 @@ impl SourceRunner {
         let batch = self.tracker.open_batch();
         // The last offset of each source partition, moved (not cloned) out of the records.
         let mut last_offsets: Vec<(crate::data::SourceMap, crate::data::SourceMap)> = Vec::new();
-        let mut note = |partition: crate::data::SourceMap, offset: crate::data::SourceMap| {
-            match last_offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
-                Some(entry) => entry.1 = offset,
-                None => last_offsets.push((partition, offset)),
-            }
+        let mut note = |partition: crate::data::SourceMap, offset: crate::data::SourceMap| match last_offsets
+            .iter_mut()
+            .rev()
+            .find(|(p, _)| *p == partition)
+        {
+            Some(entry) => entry.1 = offset,
+            None => last_offsets.push((partition, offset)),
         };
         for SourceRecord {
             source_partition,
@@ -210,8 +224,14 @@ impl SourceRunner {
 
     /// The key, value and headers as bytes; `None` when a tolerated error skips the record.
     #[allow(clippy::type_complexity)]
-    async fn convert(&self, record: &ConnectRecord) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>, OwnedHeaders)>, ConnectError> {
-        let key = match self.key_converter.from_connect(&record.topic, record.key_schema.as_ref(), &record.key) {
+    async fn convert(
+        &self,
+        record: &ConnectRecord,
+    ) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>, OwnedHeaders)>, ConnectError> {
+        let key = match self
+            .key_converter
+            .to_bytes(&record.topic, record.key_schema.as_ref(), &record.key)
+        {
             Ok(key) => key,
             Err(e) => {
                 self.failed(Stage::KeyConverter);
@@ -219,7 +239,10 @@ impl SourceRunner {
                 return Ok(None);
             }
         };
-        let value = match self.value_converter.from_connect(&record.topic, record.value_schema.as_ref(), &record.value) {
+        let value = match self
+            .value_converter
+            .to_bytes(&record.topic, record.value_schema.as_ref(), &record.value)
+        {
             Ok(value) => value,
             Err(e) => {
                 self.failed(Stage::ValueConverter);
@@ -229,7 +252,10 @@ impl SourceRunner {
         };
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for header in &record.headers {
-            match self.header_converter.from_connect(&record.topic, header.schema.as_ref(), &header.value) {
+            match self
+                .header_converter
+                .to_bytes(&record.topic, header.schema.as_ref(), &header.value)
+            {
                 Ok(bytes) => {
                     headers = headers.insert(KafkaHeader {
                         key: &header.key,
@@ -277,7 +303,10 @@ impl SourceRunner {
             .with_label_values(&self.labels)
             .inc_by(acked - self.acked_reported);
         self.acked_reported = acked;
-        metrics.offset_commit_seconds.with_label_values(&self.labels).observe(started.elapsed().as_secs_f64());
+        metrics
+            .offset_commit_seconds
+            .with_label_values(&self.labels)
+            .observe(started.elapsed().as_secs_f64());
         tracing::debug!(connector = %setup.connector, task = setup.task, in_flight = before, "committed source offsets");
         self.task.commit().await
     }

@@ -104,7 +104,10 @@ impl KafkaCluster {
                 ("advertised.listeners", format!("PLAINTEXT://127.0.0.1:{broker_port}")),
                 ("controller.listener.names", "CONTROLLER".into()),
                 ("inter.broker.listener.name", "PLAINTEXT".into()),
-                ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".into()),
+                (
+                    "listener.security.protocol.map",
+                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".into(),
+                ),
                 ("log.dirs", node_dir.join("data").display().to_string()),
                 ("num.partitions", "1".into()),
                 ("default.replication.factor", replication.to_string()),
@@ -229,7 +232,13 @@ impl KafkaCluster {
         let mut out = String::new();
         for node in &self.nodes {
             let text = fs::read_to_string(&node.log).unwrap_or_default();
-            let _ = writeln!(out, "--- node {} ({}) ---\n{}", node.id, node.log.display(), tail(&text, lines));
+            let _ = writeln!(
+                out,
+                "--- node {} ({}) ---\n{}",
+                node.id,
+                node.log.display(),
+                tail(&text, lines)
+            );
         }
         out
     }
@@ -251,7 +260,9 @@ impl KafkaCluster {
                     let mut command = self.distribution.java("kafka.tools.StorageTool", "256m");
                     command.args(["format", "-t", &cluster_id, "-c"]).arg(&node.config);
                     scope.spawn(move || -> Result<(), HarnessError> {
-                        let output = command.output().map_err(HarnessError::io("running kafka-storage format"))?;
+                        let output = command
+                            .output()
+                            .map_err(HarnessError::io("running kafka-storage format"))?;
                         if output.status.success() {
                             return Ok(());
                         }
@@ -264,10 +275,10 @@ impl KafkaCluster {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(HarnessError::Usage("format thread panicked".into()))))
-                .collect::<Result<(), _>>()
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(HarnessError::Usage("format thread panicked".into())))
+            })
         })
     }
 
@@ -294,7 +305,10 @@ impl KafkaCluster {
                 let node = &mut self.nodes[index];
                 let exited = node.process.as_mut().and_then(|p| p.exit_status());
                 if let Some(status) = exited {
-                    return Err(node_error(node, format!("kafka node {} exited during start-up ({status})", node.id)));
+                    return Err(node_error(
+                        node,
+                        format!("kafka node {} exited during start-up ({status})", node.id),
+                    ));
                 }
                 if let Ok(metadata) = probe.fetch_metadata(None, Duration::from_millis(1000)) {
                     if metadata.brokers().len() == expected {
@@ -318,7 +332,11 @@ impl Drop for KafkaCluster {
     fn drop(&mut self) {
         let failed = std::thread::panicking();
         if failed {
-            eprintln!("kafka cluster logs (kept in {}):\n{}", self.dir_path.display(), self.log_tails(40));
+            eprintln!(
+                "kafka cluster logs (kept in {}):\n{}",
+                self.dir_path.display(),
+                self.log_tails(40)
+            );
         }
         for node in &mut self.nodes {
             if let Some(mut process) = node.process.take() {

@@ -135,7 +135,10 @@ impl JavaProcess {
         let err_file = file.try_clone().map_err(HarnessError::io("cloning log handle"))?;
         command.stdout(file).stderr(err_file);
         let child = spawn_tied_to_process(command).map_err(HarnessError::io("starting java"))?;
-        Ok(JavaProcess { child, log: log.to_path_buf() })
+        Ok(JavaProcess {
+            child,
+            log: log.to_path_buf(),
+        })
     }
 
     /// The operating system's id of the process.
@@ -197,7 +200,9 @@ fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(dir).join("tributary");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("tributary")
 }
 
@@ -232,7 +237,9 @@ impl FileLock {
             .map_err(HarnessError::io(format!("opening {}", path.display())))?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(HarnessError::io("locking the jar cache")(std::io::Error::last_os_error()));
+            return Err(HarnessError::io("locking the jar cache")(
+                std::io::Error::last_os_error(),
+            ));
         }
         let _ = writeln!(file, "{}", std::process::id());
         Ok(FileLock(file))

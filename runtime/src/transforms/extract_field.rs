@@ -1,0 +1,59 @@
+//! `ExtractField$Key` / `ExtractField$Value`: replaces the key or value with one of its fields.
+
+use super::support::{register_keyed, Side};
+use super::Transformation;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, Value};
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new().define(ConfigKey::required(
+        "field",
+        ConfigType::String,
+        "Field name to extract.",
+    ))
+}
+
+struct ExtractField {
+    side: Side,
+    field: String,
+}
+
+fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+    Ok(Box::new(ExtractField {
+        side,
+        field: settings.get("field").cloned().unwrap_or_default(),
+    }))
+}
+
+impl Transformation for ExtractField {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        let (schema, value) = self.side.take(&mut record);
+        let (schema, value) = match (schema, value) {
+            (schema, Value::Null) => (
+                schema.and_then(|s| s.field(&self.field).map(|f| f.schema.clone())),
+                Value::Null,
+            ),
+            (None, map @ Value::Map(_)) => (None, map.map_get(&self.field).cloned().unwrap_or(Value::Null)),
+            (Some(schema), Value::Struct(s)) => {
+                let field = schema
+                    .field(&self.field)
+                    .ok_or_else(|| DataError::new(format!("Unknown field: {}", self.field)))?;
+                (
+                    Some(field.schema.clone()),
+                    s.get(&self.field).cloned().unwrap_or(Value::Null),
+                )
+            }
+            (_, other) => {
+                return Err(DataError::new(format!(
+                    "Only Map or Struct objects supported for [field extraction], found: {}",
+                    other.kind()
+                )))
+            }
+        };
+        self.side.set(&mut record, schema, value);
+        Ok(Some(record))
+    }
+}
+
+register_keyed!("ExtractField", config_def, create);

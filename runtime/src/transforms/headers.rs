@@ -1,0 +1,172 @@
+//! Header transformations: `InsertHeader` (a literal header), `DropHeaders` (by name) and
+//! `HeaderFrom$Key` / `HeaderFrom$Value` (copy or move fields into headers).
+
+use super::support::{register, register_keyed, SchemaCache, Side};
+use super::Transformation;
+use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, Struct, Value};
+
+fn insert_config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required(
+            "header",
+            ConfigType::String,
+            "The name of the header.",
+        ))
+        .define(ConfigKey::required(
+            "value.literal",
+            ConfigType::String,
+            "The literal value that is to be set as the header value on all records.",
+        ))
+}
+
+struct InsertHeader {
+    header: String,
+    value: String,
+}
+
+fn create_insert(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+    Ok(Box::new(InsertHeader {
+        header: settings.get("header").cloned().unwrap_or_default(),
+        value: settings.get("value.literal").cloned().unwrap_or_default(),
+    }))
+}
+
+impl Transformation for InsertHeader {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        record.headers.push(Header {
+            key: self.header.clone(),
+            schema: Some(Schema::string()),
+            value: Value::String(self.value.clone()),
+        });
+        Ok(Some(record))
+    }
+}
+
+register!("InsertHeader", insert_config_def, create_insert);
+
+fn drop_config_def() -> ConfigDef {
+    ConfigDef::new().define(ConfigKey::required(
+        "headers",
+        ConfigType::List,
+        "The name of the headers to be removed.",
+    ))
+}
+
+struct DropHeaders {
+    headers: Vec<String>,
+}
+
+fn create_drop(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+    Ok(Box::new(DropHeaders {
+        headers: split_list(settings.get("headers").map(String::as_str).unwrap_or("")),
+    }))
+}
+
+impl Transformation for DropHeaders {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        record.headers.retain(|h| !self.headers.contains(&h.key));
+        Ok(Some(record))
+    }
+}
+
+register!("DropHeaders", drop_config_def, create_drop);
+
+fn from_config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required("fields", ConfigType::List, "Field names in the record whose values are to be copied or moved to headers."))
+        .define(ConfigKey::required("headers", ConfigType::List, "Header names, in the same order as the field names listed in the fields configuration property."))
+        .define(ConfigKey::required("operation", ConfigType::String, "Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).").one_of(&["move", "copy"]))
+}
+
+struct HeaderFrom {
+    side: Side,
+    fields: Vec<String>,
+    headers: Vec<String>,
+    moving: bool,
+    schemas: SchemaCache,
+}
+
+fn create_from(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let fields = split_list(settings.get("fields").map(String::as_str).unwrap_or(""));
+    let headers = split_list(settings.get("headers").map(String::as_str).unwrap_or(""));
+    if fields.len() != headers.len() {
+        return Err("'fields' config must have the same number of elements as 'headers' config.".into());
+    }
+    Ok(Box::new(HeaderFrom {
+        side,
+        fields,
+        headers,
+        moving: settings
+            .get("operation")
+            .is_some_and(|o| o.trim().eq_ignore_ascii_case("move")),
+        schemas: SchemaCache::default(),
+    }))
+}
+
+impl Transformation for HeaderFrom {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        let (schema, value) = self.side.take(&mut record);
+        let value = match (schema.clone(), value) {
+            (_, Value::Null) => Value::Null,
+            (None, Value::Map(mut entries)) => {
+                for (field, header) in self.fields.iter().zip(&self.headers) {
+                    let found = entries
+                        .iter()
+                        .find(|(k, _)| k.as_str() == Some(field))
+                        .map(|(_, v)| v.clone());
+                    record.headers.push(Header {
+                        key: header.clone(),
+                        schema: None,
+                        value: found.unwrap_or(Value::Null),
+                    });
+                }
+                if self.moving {
+                    entries.retain(|(k, _)| !k.as_str().is_some_and(|k| self.fields.iter().any(|f| f == k)));
+                }
+                Value::Map(entries)
+            }
+            (Some(schema), Value::Struct(old)) => {
+                for (field, header) in self.fields.iter().zip(&self.headers) {
+                    let field_schema = schema
+                        .field(field)
+                        .ok_or_else(|| DataError::new(format!("Field does not exist: {field}")))?;
+                    record.headers.push(Header {
+                        key: header.clone(),
+                        schema: Some(field_schema.schema.clone()),
+                        value: old.get(field).cloned().unwrap_or(Value::Null),
+                    });
+                }
+                if self.moving {
+                    let remaining = self.schemas.get_or_build(&schema, || {
+                        let mut builder = SchemaBuilder::structure()
+                            .name_opt(schema.name.clone())
+                            .version_opt(schema.version);
+                        for f in schema.fields.iter().filter(|f| !self.fields.contains(&f.name)) {
+                            builder = builder.field(&f.name, f.schema.clone());
+                        }
+                        Ok(builder.build())
+                    })?;
+                    let mut new = Struct::new(remaining.clone());
+                    for (f, v) in old.iter() {
+                        new.put(&f.name, v.clone());
+                    }
+                    self.side.set(&mut record, Some(remaining), Value::Struct(new));
+                    return Ok(Some(record));
+                }
+                Value::Struct(old)
+            }
+            (_, other) => {
+                return Err(DataError::new(format!(
+                    "Only Map or Struct objects supported for [header from], found: {}",
+                    other.kind()
+                )))
+            }
+        };
+        self.side.set(&mut record, schema, value);
+        Ok(Some(record))
+    }
+}
+
+register_keyed!("HeaderFrom", from_config_def, create_from);

@@ -1,0 +1,208 @@
+//! `InsertField$Key` / `InsertField$Value`: adds the topic, partition, offset, timestamp and/or
+//! a static value as fields. A name ending in `!` makes the field required, `?` (the default)
+//! optional. Tombstones pass through untouched.
+
+use std::sync::Arc;
+
+use super::support::{expect_map, expect_struct_schema, register_keyed, SchemaCache, Side};
+use super::Transformation;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::optional(
+            "topic.field",
+            ConfigType::String,
+            "",
+            "Field name for Kafka topic.",
+        ))
+        .define(ConfigKey::optional(
+            "partition.field",
+            ConfigType::String,
+            "",
+            "Field name for Kafka partition.",
+        ))
+        .define(ConfigKey::optional(
+            "offset.field",
+            ConfigType::String,
+            "",
+            "Field name for Kafka offset (sink records).",
+        ))
+        .define(ConfigKey::optional(
+            "timestamp.field",
+            ConfigType::String,
+            "",
+            "Field name for record timestamp.",
+        ))
+        .define(ConfigKey::optional(
+            "static.field",
+            ConfigType::String,
+            "",
+            "Field name for static data field.",
+        ))
+        .define(ConfigKey::optional(
+            "static.value",
+            ConfigType::String,
+            "",
+            "Static field value.",
+        ))
+}
+
+#[derive(Clone)]
+struct FieldSpec {
+    name: String,
+    optional: bool,
+}
+
+fn spec(settings: &ConfigMap, key: &str) -> Option<FieldSpec> {
+    let raw = settings.get(key)?.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    Some(match raw.strip_suffix('!') {
+        Some(name) => FieldSpec {
+            name: name.to_string(),
+            optional: false,
+        },
+        None => FieldSpec {
+            name: raw.trim_end_matches('?').to_string(),
+            optional: true,
+        },
+    })
+}
+
+struct InsertField {
+    side: Side,
+    topic: Option<FieldSpec>,
+    partition: Option<FieldSpec>,
+    offset: Option<FieldSpec>,
+    timestamp: Option<FieldSpec>,
+    static_field: Option<FieldSpec>,
+    static_value: String,
+    schemas: SchemaCache,
+}
+
+fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+    Ok(Box::new(InsertField {
+        side,
+        topic: spec(settings, "topic.field"),
+        partition: spec(settings, "partition.field"),
+        offset: spec(settings, "offset.field"),
+        timestamp: spec(settings, "timestamp.field"),
+        static_field: spec(settings, "static.field"),
+        static_value: settings.get("static.value").cloned().unwrap_or_default(),
+        schemas: SchemaCache::default(),
+    }))
+}
+
+impl InsertField {
+    /// The fields to add with their schemas and values for `record`.
+    fn additions(&self, record: &ConnectRecord) -> Vec<(&FieldSpec, Arc<Schema>, Value)> {
+        let schema = |base: SchemaBuilder, spec: &FieldSpec| {
+            if spec.optional {
+                base.optional().build()
+            } else {
+                base.build()
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(f) = &self.topic {
+            out.push((
+                f,
+                schema(SchemaBuilder::new(SchemaType::String), f),
+                Value::String(record.topic.clone()),
+            ));
+        }
+        if let Some(f) = &self.partition {
+            out.push((
+                f,
+                schema(SchemaBuilder::new(SchemaType::Int32), f),
+                record.partition.map_or(Value::Null, Value::Int32),
+            ));
+        }
+        if let Some(f) = &self.offset {
+            out.push((
+                f,
+                schema(SchemaBuilder::new(SchemaType::Int64), f),
+                record.kafka_offset.map_or(Value::Null, Value::Int64),
+            ));
+        }
+        if let Some(f) = &self.timestamp {
+            out.push((
+                f,
+                schema(SchemaBuilder::timestamp(), f),
+                record.timestamp.map_or(Value::Null, Value::Int64),
+            ));
+        }
+        if let Some(f) = &self.static_field {
+            out.push((
+                f,
+                schema(SchemaBuilder::new(SchemaType::String), f),
+                Value::String(self.static_value.clone()),
+            ));
+        }
+        out
+    }
+}
+
+impl Transformation for InsertField {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        if self.side.get(&record).1.is_null() {
+            return Ok(Some(record));
+        }
+        let additions = self.additions(&record);
+        let (schema, mut value) = self.side.take(&mut record);
+        match schema {
+            None => {
+                let map = expect_map(&mut value, "field insertion")?;
+                for (field, _, v) in additions {
+                    map.push((Value::String(field.name.clone()), v));
+                }
+                self.side.set(&mut record, None, value);
+            }
+            Some(schema) => {
+                let schema = expect_struct_schema(&schema, "field insertion")?.clone();
+                let updated = self.schemas.get_or_build(&schema, || {
+                    let mut builder = SchemaBuilder::structure()
+                        .name_opt(schema.name.clone())
+                        .version_opt(schema.version);
+                    if schema.optional {
+                        builder = builder.optional();
+                    }
+                    for field in &schema.fields {
+                        builder = builder.field(&field.name, field.schema.clone());
+                    }
+                    for (field, field_schema, _) in &additions {
+                        builder = builder.field(&field.name, field_schema.clone());
+                    }
+                    Ok(builder.build())
+                })?;
+                let Value::Struct(old) = value else {
+                    return Err(DataError::new(format!(
+                        "Only Struct objects supported for [field insertion], found: {}",
+                        value.kind()
+                    )));
+                };
+                let mut new = Struct::new(updated.clone());
+                for (field, v) in old.iter() {
+                    new.put(&field.name, v.clone());
+                }
+                for (field, _, v) in additions {
+                    if v.is_null() && !field.optional {
+                        return Err(DataError::new(format!(
+                            "Required field '{}' has no value for this record",
+                            field.name
+                        )));
+                    }
+                    new.put(&field.name, v);
+                }
+                self.side.set(&mut record, Some(updated), Value::Struct(new));
+            }
+        }
+        Ok(Some(record))
+    }
+}
+
+register_keyed!("InsertField", config_def, create);

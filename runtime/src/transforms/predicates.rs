@@ -1,0 +1,95 @@
+//! Apache Kafka's predicates: `TopicNameMatches` (`pattern`, the whole topic name),
+//! `HasHeaderKey` (`name`) and `RecordIsTombstone`.
+
+use regex::Regex;
+
+use super::Predicate;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::data::ConnectRecord;
+use crate::plugins::PredicatePlugin;
+
+struct TopicNameMatches(Regex);
+
+impl Predicate for TopicNameMatches {
+    fn test(&self, record: &ConnectRecord) -> bool {
+        self.0.is_match(&record.topic)
+    }
+}
+
+fn topic_def() -> ConfigDef {
+    ConfigDef::new().define(
+        ConfigKey::required(
+            "pattern",
+            ConfigType::String,
+            "A Java regular expression for matching against the name of a record's topic.",
+        )
+        .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
+    )
+}
+
+fn create_topic(settings: &ConfigMap) -> Result<Box<dyn Predicate>, String> {
+    let pattern = settings
+        .get("pattern")
+        .ok_or("Missing required configuration \"pattern\" which has no default value.")?;
+    Ok(Box::new(TopicNameMatches(
+        Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?,
+    )))
+}
+
+struct HasHeaderKey(String);
+
+impl Predicate for HasHeaderKey {
+    fn test(&self, record: &ConnectRecord) -> bool {
+        record.headers.iter().any(|h| h.key == self.0)
+    }
+}
+
+fn header_def() -> ConfigDef {
+    ConfigDef::new().define(ConfigKey::required("name", ConfigType::String, "The header name."))
+}
+
+fn create_header(settings: &ConfigMap) -> Result<Box<dyn Predicate>, String> {
+    let name = settings
+        .get("name")
+        .ok_or("Missing required configuration \"name\" which has no default value.")?;
+    Ok(Box::new(HasHeaderKey(name.clone())))
+}
+
+struct RecordIsTombstone;
+
+impl Predicate for RecordIsTombstone {
+    fn test(&self, record: &ConnectRecord) -> bool {
+        record.value.is_null()
+    }
+}
+
+fn create_tombstone(_settings: &ConfigMap) -> Result<Box<dyn Predicate>, String> {
+    Ok(Box::new(RecordIsTombstone))
+}
+
+inventory::submit! {
+    PredicatePlugin {
+        class: "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        aliases: &[],
+        config_def: topic_def,
+        create: create_topic,
+    }
+}
+
+inventory::submit! {
+    PredicatePlugin {
+        class: "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+        aliases: &[],
+        config_def: header_def,
+        create: create_header,
+    }
+}
+
+inventory::submit! {
+    PredicatePlugin {
+        class: "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        aliases: &[],
+        config_def: ConfigDef::new,
+        create: create_tombstone,
+    }
+}

@@ -1,0 +1,128 @@
+//! `ReplaceField$Key` / `ReplaceField$Value`: keeps (`include`), drops (`exclude`) and renames
+//! (`renames=old:new,…`) fields. The older `whitelist`/`blacklist` names are accepted too.
+
+use std::collections::HashMap;
+
+use super::support::{expect_map, expect_struct_schema, register_keyed, SchemaCache, Side};
+use super::Transformation;
+use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::optional(
+            "exclude",
+            ConfigType::List,
+            "",
+            "Fields to exclude.",
+        ))
+        .define(ConfigKey::optional(
+            "include",
+            ConfigType::List,
+            "",
+            "Fields to include; all others are dropped.",
+        ))
+        .define(
+            ConfigKey::optional("renames", ConfigType::List, "", "Field rename mappings, old:new.").check(|v| {
+                match split_list(v).iter().all(|pair| {
+                    pair.split_once(':')
+                        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                }) {
+                    true => Ok(()),
+                    false => Err("Invalid rename mapping, expected old:new".into()),
+                }
+            }),
+        )
+}
+
+struct ReplaceField {
+    side: Side,
+    exclude: Vec<String>,
+    include: Vec<String>,
+    renames: HashMap<String, String>,
+    schemas: SchemaCache,
+}
+
+fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let list = |primary: &str, legacy: &str| {
+        split_list(
+            settings
+                .get(primary)
+                .or_else(|| settings.get(legacy))
+                .map(String::as_str)
+                .unwrap_or(""),
+        )
+    };
+    let renames = list("renames", "renames")
+        .into_iter()
+        .filter_map(|pair| pair.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())))
+        .collect();
+    Ok(Box::new(ReplaceField {
+        side,
+        exclude: list("exclude", "blacklist"),
+        include: list("include", "whitelist"),
+        renames,
+        schemas: SchemaCache::default(),
+    }))
+}
+
+impl ReplaceField {
+    fn keeps(&self, field: &str) -> bool {
+        !self.exclude.iter().any(|f| f == field) && (self.include.is_empty() || self.include.iter().any(|f| f == field))
+    }
+
+    fn renamed<'a>(&'a self, field: &'a str) -> &'a str {
+        self.renames.get(field).map(String::as_str).unwrap_or(field)
+    }
+}
+
+impl Transformation for ReplaceField {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        if self.side.get(&record).1.is_null() {
+            return Ok(Some(record));
+        }
+        let (schema, mut value) = self.side.take(&mut record);
+        match schema {
+            None => {
+                let map = expect_map(&mut value, "field replacement")?;
+                let entries = std::mem::take(map);
+                *map = entries
+                    .into_iter()
+                    .filter_map(|(k, v)| {
+                        let name = k.as_str()?.to_string();
+                        self.keeps(&name)
+                            .then(|| (Value::String(self.renamed(&name).to_string()), v))
+                    })
+                    .collect();
+                self.side.set(&mut record, None, value);
+            }
+            Some(schema) => {
+                let schema = expect_struct_schema(&schema, "field replacement")?.clone();
+                let updated = self.schemas.get_or_build(&schema, || {
+                    let mut builder = SchemaBuilder::structure()
+                        .name_opt(schema.name.clone())
+                        .version_opt(schema.version);
+                    if schema.optional {
+                        builder = builder.optional();
+                    }
+                    for field in schema.fields.iter().filter(|f| self.keeps(&f.name)) {
+                        builder = builder.field(self.renamed(&field.name), field.schema.clone());
+                    }
+                    Ok(builder.build())
+                })?;
+                let Value::Struct(old) = value else {
+                    return Err(DataError::new("Only Struct objects supported for [field replacement]"));
+                };
+                let mut new = Struct::new(updated.clone());
+                for (field, v) in old.iter().filter(|(f, _)| self.keeps(&f.name)) {
+                    new.put(self.renamed(&field.name), v.clone());
+                }
+                self.side.set(&mut record, Some(updated), Value::Struct(new));
+            }
+        }
+        Ok(Some(record))
+    }
+}
+
+register_keyed!("ReplaceField", config_def, create);

@@ -1,0 +1,80 @@
+//! `SetSchemaMetadata$Key` / `SetSchemaMetadata$Value`: sets the key or value schema's name
+//! and/or version.
+
+use super::support::{register_keyed, Side};
+use super::Transformation;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, Struct, Value};
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::optional(
+            "schema.name",
+            ConfigType::String,
+            "",
+            "Schema name to set.",
+        ))
+        .define(ConfigKey::optional(
+            "schema.version",
+            ConfigType::Int,
+            "",
+            "Schema version to set.",
+        ))
+}
+
+struct SetSchemaMetadata {
+    side: Side,
+    name: Option<String>,
+    version: Option<i32>,
+}
+
+fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let name = settings.get("schema.name").filter(|n| !n.trim().is_empty()).cloned();
+    let version = match settings
+        .get("schema.version")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => Some(v.parse().map_err(|_| format!("Invalid schema.version {v}"))?),
+        None => None,
+    };
+    if name.is_none() && version.is_none() {
+        return Err("Neither schema name nor version configured".into());
+    }
+    Ok(Box::new(SetSchemaMetadata { side, name, version }))
+}
+
+impl Transformation for SetSchemaMetadata {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        let (schema, value) = self.side.take(&mut record);
+        let Some(schema) = schema else {
+            return Err(DataError::new(format!(
+                "Schema required for [updating schema metadata] of the {}",
+                self.side.name()
+            )));
+        };
+        let mut builder = schema.to_builder();
+        if let Some(name) = &self.name {
+            builder = builder.name(name);
+        }
+        if let Some(version) = self.version {
+            builder = builder.version(version);
+        }
+        let updated = builder.build();
+        let value = match value {
+            Value::Struct(old) => {
+                let mut new = Struct::new(updated.clone());
+                for (field, v) in old.iter() {
+                    new.put(&field.name, v.clone());
+                }
+                Value::Struct(new)
+            }
+            other => other,
+        };
+        self.side.set(&mut record, Some(updated), value);
+        Ok(Some(record))
+    }
+}
+
+register_keyed!("SetSchemaMetadata", config_def, create);

@@ -1,0 +1,148 @@
+//! What the transformations share: which side of a record they work on, a cache of derived
+//! schemas, and registration of `$Key`/`$Value` variants under Apache's class names.
+
+use std::sync::{Arc, Mutex};
+
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, Schema, Value};
+
+/// The part of a record a `$Key` or `$Value` transformation works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The key.
+    Key,
+    /// The value.
+    Value,
+}
+
+impl Side {
+    /// The schema and value of this side.
+    pub fn get(self, record: &ConnectRecord) -> (Option<&Arc<Schema>>, &Value) {
+        match self {
+            Side::Key => (record.key_schema.as_ref(), &record.key),
+            Side::Value => (record.value_schema.as_ref(), &record.value),
+        }
+    }
+
+    /// Takes the schema and value out of this side.
+    pub fn take(self, record: &mut ConnectRecord) -> (Option<Arc<Schema>>, Value) {
+        match self {
+            Side::Key => (record.key_schema.take(), std::mem::take(&mut record.key)),
+            Side::Value => (record.value_schema.take(), std::mem::take(&mut record.value)),
+        }
+    }
+
+    /// Sets this side.
+    pub fn set(self, record: &mut ConnectRecord, schema: Option<Arc<Schema>>, value: Value) {
+        match self {
+            Side::Key => {
+                record.key_schema = schema;
+                record.key = value;
+            }
+            Side::Value => {
+                record.value_schema = schema;
+                record.value = value;
+            }
+        }
+    }
+
+    /// `key` or `value`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Key => "key",
+            Side::Value => "value",
+        }
+    }
+}
+
+/// Derived schemas by input schema, so a transformation builds each output schema once.
+#[derive(Default)]
+pub struct SchemaCache {
+    entries: Mutex<Vec<(Arc<Schema>, Arc<Schema>)>>,
+}
+
+impl SchemaCache {
+    /// The schema derived from `input`, building it with `build` the first time.
+    pub fn get_or_build(
+        &self,
+        input: &Arc<Schema>,
+        build: impl FnOnce() -> Result<Arc<Schema>, DataError>,
+    ) -> Result<Arc<Schema>, DataError> {
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((_, found)) = entries.iter().find(|(k, _)| Arc::ptr_eq(k, input) || k == input) {
+                return Ok(found.clone());
+            }
+        }
+        let built = build()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= 32 {
+                entries.remove(0);
+            }
+            entries.push((input.clone(), built.clone()));
+        }
+        Ok(built)
+    }
+}
+
+/// The error Apache gives when a schemaless transformation meets something other than a map.
+pub fn expect_map<'a>(value: &'a mut Value, purpose: &str) -> Result<&'a mut Vec<(Value, Value)>, DataError> {
+    let kind = value.kind();
+    match value {
+        Value::Map(entries) => Ok(entries),
+        _ => Err(DataError::new(format!(
+            "Only Map objects supported in absence of schema for [{purpose}], found: {kind}"
+        ))),
+    }
+}
+
+/// The error Apache gives when a transformation with a schema meets something other than a
+/// struct.
+pub fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -> Result<&'a Arc<Schema>, DataError> {
+    if schema.schema_type == crate::data::SchemaType::Struct {
+        Ok(schema)
+    } else {
+        Err(DataError::new(format!(
+            "Only Struct objects supported for [{purpose}], found: {}",
+            schema.schema_type.name()
+        )))
+    }
+}
+
+/// Registers `X$Key` and `X$Value` under Apache's class names, built by
+/// `$create(&settings, Side)`.
+macro_rules! register_keyed {
+    ($name:literal, $config_def:path, $create:path) => {
+        inventory::submit! {
+            $crate::plugins::TransformPlugin {
+                class: concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
+                aliases: &[],
+                config_def: $config_def,
+                create: |settings| $create(settings, $crate::transforms::support::Side::Key),
+            }
+        }
+        inventory::submit! {
+            $crate::plugins::TransformPlugin {
+                class: concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
+                aliases: &[],
+                config_def: $config_def,
+                create: |settings| $create(settings, $crate::transforms::support::Side::Value),
+            }
+        }
+    };
+}
+
+/// Registers a transformation with no key/value variants under Apache's class name.
+macro_rules! register {
+    ($name:literal, $config_def:path, $create:path) => {
+        inventory::submit! {
+            $crate::plugins::TransformPlugin {
+                class: concat!("org.apache.kafka.connect.transforms.", $name),
+                aliases: &[],
+                config_def: $config_def,
+                create: $create,
+            }
+        }
+    };
+}
+
+pub(crate) use {register, register_keyed};

@@ -1,0 +1,512 @@
+//! One test per transformation and predicate, each configured as a connector would configure
+//! it (`transforms.*`, `predicates.*`), through [`TransformChain`].
+
+use std::sync::Arc;
+
+use super::TransformChain;
+use crate::config::ConfigMap;
+use crate::data::{logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+fn chain(pairs: &[(&str, &str)]) -> TransformChain {
+    let config: ConfigMap = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    TransformChain::from_config(&config).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn person_schema() -> Arc<Schema> {
+    let address = SchemaBuilder::structure()
+        .field("city", Schema::string())
+        .field("zip", Schema::optional_string())
+        .optional()
+        .build();
+    SchemaBuilder::structure()
+        .name("Person")
+        .field("id", Schema::of(SchemaType::Int64))
+        .field("name", Schema::string())
+        .field("age", Schema::of(SchemaType::Int32))
+        .field("address", address)
+        .build()
+}
+
+fn person() -> ConnectRecord {
+    let schema = person_schema();
+    let address_schema = schema.field("address").unwrap().schema.clone();
+    let value = Struct::new(schema.clone())
+        .with("id", 7i64)
+        .with("name", "Ann")
+        .with("age", 42)
+        .with(
+            "address",
+            Value::Struct(Struct::new(address_schema).with("city", "Oslo")),
+        );
+    let mut record = ConnectRecord::new("people", Some(schema), Value::Struct(value));
+    record.partition = Some(3);
+    record.timestamp = Some(1_700_000_000_123);
+    record.kafka_offset = Some(99);
+    record
+}
+
+fn map(pairs: &[(&str, Value)]) -> Value {
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (Value::String(k.to_string()), v.clone()))
+            .collect(),
+    )
+}
+
+fn schemaless() -> ConnectRecord {
+    ConnectRecord::new(
+        "events",
+        None,
+        map(&[
+            ("id", Value::Int64(1)),
+            ("secret", "pw".into()),
+            ("nested", map(&[("a", Value::Int64(2))])),
+        ]),
+    )
+}
+
+fn field<'a>(record: &'a ConnectRecord, name: &str) -> &'a Value {
+    match &record.value {
+        Value::Struct(s) => s.get(name).unwrap_or(&Value::Null),
+        other => other.map_get(name).unwrap_or(&Value::Null),
+    }
+}
+
+#[test]
+fn insert_field_adds_metadata_fields() {
+    let c = chain(&[
+        ("transforms", "insert"),
+        (
+            "transforms.insert.type",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+        ),
+        ("transforms.insert.topic.field", "topic"),
+        ("transforms.insert.partition.field", "partition!"),
+        ("transforms.insert.offset.field", "offset"),
+        ("transforms.insert.timestamp.field", "ts"),
+        ("transforms.insert.static.field", "origin"),
+        ("transforms.insert.static.value", "dc1"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    assert_eq!(field(&out, "topic"), &Value::from("people"));
+    assert_eq!(field(&out, "partition"), &Value::Int32(3));
+    assert_eq!(field(&out, "offset"), &Value::Int64(99));
+    assert_eq!(field(&out, "ts"), &Value::Int64(1_700_000_000_123));
+    assert_eq!(field(&out, "origin"), &Value::from("dc1"));
+    let schema = out.value_schema.unwrap();
+    assert!(!schema.field("partition").unwrap().schema.optional);
+    assert_eq!(
+        schema.field("ts").unwrap().schema.name.as_deref(),
+        Some(logical::TIMESTAMP)
+    );
+    let out = c.apply(schemaless()).unwrap().unwrap();
+    assert_eq!(field(&out, "origin"), &Value::from("dc1"));
+}
+
+#[test]
+fn replace_field_includes_excludes_and_renames() {
+    let c = chain(&[
+        ("transforms", "r"),
+        (
+            "transforms.r.type",
+            "org.apache.kafka.connect.transforms.ReplaceField$Value",
+        ),
+        ("transforms.r.exclude", "age"),
+        ("transforms.r.renames", "name:full_name"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    let schema = out.value_schema.clone().unwrap();
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["id", "full_name", "address"]);
+    assert_eq!(field(&out, "full_name"), &Value::from("Ann"));
+    let c = chain(&[
+        ("transforms", "r"),
+        ("transforms.r.type", "ReplaceField$Value"),
+        ("transforms.r.include", "id"),
+    ]);
+    let out = c.apply(schemaless()).unwrap().unwrap();
+    assert_eq!(out.value, map(&[("id", Value::Int64(1))]));
+}
+
+#[test]
+fn mask_field_blanks_or_replaces() {
+    let c = chain(&[
+        ("transforms", "m"),
+        (
+            "transforms.m.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
+        ("transforms.m.fields", "name,age"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    assert_eq!(
+        (field(&out, "name"), field(&out, "age")),
+        (&Value::from(""), &Value::Int32(0))
+    );
+    let c = chain(&[
+        ("transforms", "m"),
+        (
+            "transforms.m.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
+        ("transforms.m.fields", "secret"),
+        ("transforms.m.replacement", "****"),
+    ]);
+    assert_eq!(
+        field(&c.apply(schemaless()).unwrap().unwrap(), "secret"),
+        &Value::from("****")
+    );
+}
+
+#[test]
+fn value_to_key_builds_the_key_from_value_fields() {
+    let c = chain(&[
+        ("transforms", "k"),
+        ("transforms.k.type", "org.apache.kafka.connect.transforms.ValueToKey"),
+        ("transforms.k.fields", "id,name"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    let Value::Struct(key) = &out.key else {
+        panic!("struct key")
+    };
+    assert_eq!(key.get("id"), Some(&Value::Int64(7)));
+    assert_eq!(out.key_schema.unwrap().fields.len(), 2);
+    let out = c.apply(schemaless()).unwrap().unwrap();
+    assert_eq!(out.key, map(&[("id", Value::Int64(1)), ("name", Value::Null)]));
+}
+
+#[test]
+fn extract_and_hoist_field_are_inverse() {
+    let extract = chain(&[
+        ("transforms", "e"),
+        (
+            "transforms.e.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+        ),
+        ("transforms.e.field", "name"),
+    ]);
+    let out = extract.apply(person()).unwrap().unwrap();
+    assert_eq!(out.value, Value::from("Ann"));
+    assert_eq!(out.value_schema.as_ref().unwrap().schema_type, SchemaType::String);
+    let hoist = chain(&[
+        ("transforms", "h"),
+        (
+            "transforms.h.type",
+            "org.apache.kafka.connect.transforms.HoistField$Value",
+        ),
+        ("transforms.h.field", "name"),
+    ]);
+    let back = hoist.apply(out).unwrap().unwrap();
+    assert_eq!(field(&back, "name"), &Value::from("Ann"));
+    let out = hoist
+        .apply(ConnectRecord::new("t", None, Value::Int64(5)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.value, map(&[("name", Value::Int64(5))]));
+}
+
+#[test]
+fn cast_fields_and_whole_values() {
+    let c = chain(&[
+        ("transforms", "c"),
+        ("transforms.c.type", "org.apache.kafka.connect.transforms.Cast$Value"),
+        ("transforms.c.spec", "age:string,id:int32"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    assert_eq!(field(&out, "age"), &Value::from("42"));
+    assert_eq!(field(&out, "id"), &Value::Int32(7));
+    assert_eq!(
+        out.value_schema.unwrap().field("age").unwrap().schema.schema_type,
+        SchemaType::String
+    );
+    let whole = chain(&[
+        ("transforms", "c"),
+        ("transforms.c.type", "org.apache.kafka.connect.transforms.Cast$Value"),
+        ("transforms.c.spec", "float64"),
+    ]);
+    let out = whole
+        .apply(ConnectRecord::new("t", Some(Schema::string()), Value::from("2.5")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.value, Value::Float64(2.5));
+    assert!(TransformChain::from_config(
+        &[
+            ("transforms".to_string(), "c".to_string()),
+            ("transforms.c.type".to_string(), "Cast$Value".to_string()),
+            ("transforms.c.spec".to_string(), "a:uuid".to_string())
+        ]
+        .into_iter()
+        .collect()
+    )
+    .is_err());
+}
+
+#[test]
+fn flatten_nested_structs_and_maps() {
+    let c = chain(&[
+        ("transforms", "f"),
+        ("transforms.f.type", "org.apache.kafka.connect.transforms.Flatten$Value"),
+        ("transforms.f.delimiter", "_"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    assert_eq!(field(&out, "address_city"), &Value::from("Oslo"));
+    let schema = out.value_schema.clone().unwrap();
+    assert!(
+        schema.field("address_city").unwrap().schema.optional,
+        "under an optional struct"
+    );
+    let out = c.apply(schemaless()).unwrap().unwrap();
+    assert_eq!(field(&out, "nested_a"), &Value::Int64(2));
+}
+
+#[test]
+fn timestamp_converter_between_representations() {
+    let c = chain(&[
+        ("transforms", "t"),
+        (
+            "transforms.t.type",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        ),
+        ("transforms.t.target.type", "string"),
+        ("transforms.t.format", "yyyy-MM-dd'T'HH:mm:ss.SSS"),
+    ]);
+    let out = c
+        .apply(ConnectRecord::new(
+            "t",
+            Some(SchemaBuilder::timestamp().build()),
+            Value::Int64(1_700_000_000_123),
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.value, Value::from("2023-11-14T22:13:20.123"));
+    let back = chain(&[
+        ("transforms", "t"),
+        (
+            "transforms.t.type",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        ),
+        ("transforms.t.target.type", "unix"),
+        ("transforms.t.unix.precision", "seconds"),
+        ("transforms.t.format", "yyyy-MM-dd'T'HH:mm:ss.SSS"),
+    ]);
+    assert_eq!(back.apply(out).unwrap().unwrap().value, Value::Int64(1_700_000_000));
+    let date = chain(&[
+        ("transforms", "t"),
+        (
+            "transforms.t.type",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        ),
+        ("transforms.t.target.type", "Date"),
+        ("transforms.t.field", "ts"),
+    ]);
+    let schema = SchemaBuilder::structure()
+        .field("ts", Schema::of(SchemaType::Int64))
+        .build();
+    let record = ConnectRecord::new(
+        "t",
+        Some(schema.clone()),
+        Value::Struct(Struct::new(schema).with("ts", Value::Int64(86_400_000 * 3 + 5))),
+    );
+    let out = date.apply(record).unwrap().unwrap();
+    assert_eq!(field(&out, "ts"), &Value::Int32(3));
+    assert_eq!(
+        out.value_schema.unwrap().field("ts").unwrap().schema.name.as_deref(),
+        Some(logical::DATE)
+    );
+}
+
+#[test]
+fn routers_rename_topics() {
+    let c = chain(&[
+        ("transforms", "r"),
+        ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"),
+        ("transforms.r.regex", "(.*)le"),
+        ("transforms.r.replacement", "$1-archive"),
+    ]);
+    assert_eq!(c.apply(person()).unwrap().unwrap().topic, "peop-archive");
+    assert_eq!(
+        c.apply(schemaless()).unwrap().unwrap().topic,
+        "events",
+        "only full matches are renamed"
+    );
+    let t = chain(&[
+        ("transforms", "t"),
+        (
+            "transforms.t.type",
+            "org.apache.kafka.connect.transforms.TimestampRouter",
+        ),
+    ]);
+    assert_eq!(t.apply(person()).unwrap().unwrap().topic, "people-20231114");
+}
+
+#[test]
+fn set_schema_metadata() {
+    let c = chain(&[
+        ("transforms", "s"),
+        (
+            "transforms.s.type",
+            "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+        ),
+        ("transforms.s.schema.name", "com.example.Person"),
+        ("transforms.s.schema.version", "3"),
+    ]);
+    let out = c.apply(person()).unwrap().unwrap();
+    let schema = out.value_schema.clone().unwrap();
+    assert_eq!(
+        (schema.name.as_deref(), schema.version),
+        (Some("com.example.Person"), Some(3))
+    );
+    let Value::Struct(s) = &out.value else { panic!() };
+    assert_eq!(s.schema(), &schema, "the struct carries the new schema");
+}
+
+#[test]
+fn header_transforms() {
+    let c = chain(&[
+        ("transforms", "ins,from,drop"),
+        (
+            "transforms.ins.type",
+            "org.apache.kafka.connect.transforms.InsertHeader",
+        ),
+        ("transforms.ins.header", "source"),
+        ("transforms.ins.value.literal", "db1"),
+        (
+            "transforms.from.type",
+            "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+        ),
+        ("transforms.from.fields", "id"),
+        ("transforms.from.headers", "person-id"),
+        ("transforms.from.operation", "move"),
+        (
+            "transforms.drop.type",
+            "org.apache.kafka.connect.transforms.DropHeaders",
+        ),
+        ("transforms.drop.headers", "obsolete"),
+    ]);
+    let mut record = person();
+    record.headers.push(Header {
+        key: "obsolete".into(),
+        schema: None,
+        value: Value::Null,
+    });
+    let out = c.apply(record).unwrap().unwrap();
+    let keys: Vec<&str> = out.headers.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(keys, ["source", "person-id"]);
+    assert_eq!(out.header("person-id").unwrap().value, Value::Int64(7));
+    assert!(
+        out.value_schema.unwrap().field("id").is_none(),
+        "moved out of the value"
+    );
+}
+
+#[test]
+fn filter_with_predicates_and_negate() {
+    let c = chain(&[
+        ("transforms", "drop"),
+        ("transforms.drop.type", "org.apache.kafka.connect.transforms.Filter"),
+        ("transforms.drop.predicate", "isPeople"),
+        ("predicates", "isPeople"),
+        (
+            "predicates.isPeople.type",
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        ),
+        ("predicates.isPeople.pattern", "peo.*"),
+    ]);
+    assert!(c.apply(person()).unwrap().is_none());
+    assert!(c.apply(schemaless()).unwrap().is_some());
+    let negated = chain(&[
+        ("transforms", "keep"),
+        ("transforms.keep.type", "Filter"),
+        ("transforms.keep.predicate", "tomb"),
+        ("transforms.keep.negate", "true"),
+        ("predicates", "tomb"),
+        ("predicates.tomb.type", "RecordIsTombstone"),
+    ]);
+    assert!(negated.apply(person()).unwrap().is_none(), "non-tombstones dropped");
+    assert!(negated
+        .apply(ConnectRecord::new("t", None, Value::Null))
+        .unwrap()
+        .is_some());
+    let header = chain(&[
+        ("transforms", "drop"),
+        ("transforms.drop.type", "Filter"),
+        ("transforms.drop.predicate", "h"),
+        ("predicates", "h"),
+        ("predicates.h.type", "HasHeaderKey"),
+        ("predicates.h.name", "skip"),
+    ]);
+    let mut record = schemaless();
+    assert!(header.apply(record.clone()).unwrap().is_some());
+    record.headers.push(Header {
+        key: "skip".into(),
+        schema: None,
+        value: Value::Null,
+    });
+    assert!(header.apply(record).unwrap().is_none());
+}
+
+#[test]
+fn bad_transform_configs_name_their_key() {
+    let config: ConfigMap = [
+        ("transforms", "a,b,c"),
+        ("transforms.a.type", "com.example.Nope"),
+        (
+            "transforms.b.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+        ),
+        ("transforms.c.type", "Filter"),
+        ("transforms.c.predicate", "missing"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let errors = TransformChain::from_config(&config).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["transforms.a.type", "transforms.b.type", "transforms.c.predicate"]
+    );
+    assert!(errors[1].message.contains("Missing required configuration \"field\""));
+}
+
+#[test]
+fn every_apache_transform_and_predicate_is_registered() {
+    let names = [
+        "Cast$Key",
+        "Cast$Value",
+        "DropHeaders",
+        "ExtractField$Key",
+        "ExtractField$Value",
+        "Filter",
+        "Flatten$Key",
+        "Flatten$Value",
+        "HeaderFrom$Key",
+        "HeaderFrom$Value",
+        "HoistField$Key",
+        "HoistField$Value",
+        "InsertField$Key",
+        "InsertField$Value",
+        "InsertHeader",
+        "MaskField$Key",
+        "MaskField$Value",
+        "RegexRouter",
+        "ReplaceField$Key",
+        "ReplaceField$Value",
+        "SetSchemaMetadata$Key",
+        "SetSchemaMetadata$Value",
+        "TimestampConverter$Key",
+        "TimestampConverter$Value",
+        "TimestampRouter",
+        "ValueToKey",
+    ];
+    for name in names {
+        let class = format!("org.apache.kafka.connect.transforms.{name}");
+        assert!(crate::plugins::find_transform(&class).is_ok(), "{class}");
+    }
+    for name in ["TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"] {
+        assert!(
+            crate::plugins::find_predicate(&format!("org.apache.kafka.connect.transforms.predicates.{name}")).is_ok()
+        );
+    }
+}

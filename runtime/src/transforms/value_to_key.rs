@@ -1,0 +1,75 @@
+//! `ValueToKey`: replaces the key with a struct (or map) of `fields` taken from the value.
+
+use super::support::{expect_struct_schema, register, SchemaCache};
+use super::Transformation;
+use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::converter::DataError;
+use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new().define(ConfigKey::required(
+        "fields",
+        ConfigType::List,
+        "Field names on the record value to extract as the record key.",
+    ))
+}
+
+struct ValueToKey {
+    fields: Vec<String>,
+    schemas: SchemaCache,
+}
+
+fn create(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+    let fields = split_list(settings.get("fields").map(String::as_str).unwrap_or(""));
+    if fields.is_empty() {
+        return Err("fields must not be empty".into());
+    }
+    Ok(Box::new(ValueToKey {
+        fields,
+        schemas: SchemaCache::default(),
+    }))
+}
+
+impl Transformation for ValueToKey {
+    fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
+        match (&record.value_schema, &record.value) {
+            (None, Value::Map(_)) => {
+                let mut key = Vec::with_capacity(self.fields.len());
+                for field in &self.fields {
+                    let value = record.value.map_get(field).cloned().unwrap_or(Value::Null);
+                    key.push((Value::String(field.clone()), value));
+                }
+                record.key_schema = None;
+                record.key = Value::Map(key);
+            }
+            (Some(schema), Value::Struct(value)) => {
+                let schema = expect_struct_schema(schema, "copying fields from value to key")?;
+                let key_schema = self.schemas.get_or_build(schema, || {
+                    let mut builder = SchemaBuilder::structure();
+                    for name in &self.fields {
+                        let field = schema
+                            .field(name)
+                            .ok_or_else(|| DataError::new(format!("Field does not exist: {name}")))?;
+                        builder = builder.field(name, field.schema.clone());
+                    }
+                    Ok(builder.build())
+                })?;
+                let mut key = Struct::new(key_schema.clone());
+                for name in &self.fields {
+                    key.put(name, value.get(name).cloned().unwrap_or(Value::Null));
+                }
+                record.key_schema = Some(key_schema);
+                record.key = Value::Struct(key);
+            }
+            (_, other) => {
+                return Err(DataError::new(format!(
+                    "Only Map or Struct objects supported for [copying fields from value to key], found: {}",
+                    other.kind()
+                )))
+            }
+        }
+        Ok(Some(record))
+    }
+}
+
+register!("ValueToKey", config_def, create);
