@@ -1,8 +1,9 @@
-//! `FileStreamSink`: record values appended to a file (or stdout), one per line; written
-//! through a buffer that `flush` empties before the worker commits consumer offsets.
+//! `FileStreamSink`: record values appended to a file (or stdout), one per line. Each `put`
+//! batch is rendered into one buffer and written with a single write, so output appears as
+//! soon as it is consumed; `flush` flushes the file before consumer offsets are committed.
 
 use async_trait::async_trait;
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SinkTask, SinkTaskContext};
 use tributary_runtime::converter::java_double;
@@ -49,7 +50,7 @@ impl Connector for FileStreamSinkConnector {
 /// Appends values.
 #[derive(Default)]
 pub struct FileStreamSinkTask {
-    writer: Option<BufWriter<Box<dyn AsyncWrite + Send + Sync + Unpin>>>,
+    writer: Option<Box<dyn AsyncWrite + Send + Sync + Unpin>>,
     line: Vec<u8>,
 }
 
@@ -121,7 +122,7 @@ impl SinkTask for FileStreamSinkTask {
                     })?,
             ),
         };
-        self.writer = Some(BufWriter::with_capacity(1 << 20, output));
+        self.writer = Some(output);
         Ok(())
     }
 

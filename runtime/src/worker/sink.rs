@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::FutureProducer;
@@ -75,8 +75,13 @@ impl SinkRunner {
         client.set("group.id", format!("connect-{}", setup.connector));
         client.set("enable.auto.commit", "false");
         client.set("enable.auto.offset.store", "false");
-        if client.get("auto.offset.reset").is_none() {
-            client.set("auto.offset.reset", "earliest");
+        // Apache's sink default, and a short fetch back-off: librdkafka pauses fetching for
+        // `fetch.queue.backoff.ms` (1 s) whenever its queue is past `queued.min.messages`,
+        // which small records reach quickly, leaving the task idle.
+        for (key, value) in [("auto.offset.reset", "earliest"), ("fetch.queue.backoff.ms", "10")] {
+            if client.get(key).is_none() {
+                client.set(key, value);
+            }
         }
         let consumer: StreamConsumer = client
             .create()
@@ -190,28 +195,31 @@ impl SinkRunner {
     /// [`POLL_WAIT`] for the first.
     async fn next_batch(&mut self, setup: &TaskSetup) -> Result<Vec<SinkRecord>, ConnectError> {
         let consumer = self.consumer.clone();
+        // One stream for the whole batch: it stays registered with librdkafka's queue, so
+        // draining what is already fetched costs no wake-up per message.
+        let mut stream = consumer.stream();
         let mut batch = Vec::new();
-        let first = match tokio::time::timeout(POLL_WAIT, consumer.recv()).await {
-            Err(_elapsed) => return Ok(batch),
-            Ok(Err(e)) => {
+        let first = match tokio::time::timeout(POLL_WAIT, stream.next()).await {
+            Err(_) | Ok(None) => return Ok(batch),
+            Ok(Some(Err(e))) => {
                 tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
                 return Ok(batch);
             }
-            Ok(Ok(message)) => message,
+            Ok(Some(Ok(message))) => message,
         };
         let mut read = 1u64;
         self.accept(&first, &mut batch).await?;
         while batch.len() < self.max_batch {
-            match consumer.recv().now_or_never() {
-                Some(Ok(message)) => {
+            match stream.next().now_or_never() {
+                Some(Some(Ok(message))) => {
                     read += 1;
                     self.accept(&message, &mut batch).await?;
                 }
-                Some(Err(e)) => {
+                Some(Some(Err(e))) => {
                     tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
                     break;
                 }
-                None => break,
+                Some(None) | None => break,
             }
         }
         Metrics::global()

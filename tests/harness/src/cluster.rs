@@ -14,7 +14,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tempfile::TempDir;
 
-use crate::distribution::{tail, JavaProcess, KafkaDistribution};
+use crate::distribution::{tail, ChildProcess, KafkaDistribution};
 use crate::HarnessError;
 
 /// How long a node may take to format, start or rejoin before the harness gives up.
@@ -50,7 +50,7 @@ struct Node {
     broker_port: u16,
     config: PathBuf,
     log: PathBuf,
-    process: Option<JavaProcess>,
+    process: Option<ChildProcess>,
 }
 
 /// A running Apache Kafka cluster, stopped when dropped.
@@ -286,7 +286,7 @@ impl KafkaCluster {
         let mut command = self.distribution.java("kafka.Kafka", &self.max_heap);
         let node = self.node_mut(index)?;
         command.arg(&node.config);
-        let process = JavaProcess::spawn(command, &node.log)?;
+        let process = ChildProcess::spawn(command, &node.log)?;
         self.nodes[index].process = Some(process);
         Ok(())
     }

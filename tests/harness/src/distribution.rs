@@ -116,14 +116,15 @@ impl KafkaDistribution {
     }
 }
 
-/// A JVM started by the harness, with its output going to a log file.
+/// A process started by the harness (a broker, a JVM peer, a worker under test), with its
+/// output going to a log file.
 #[derive(Debug)]
-pub struct JavaProcess {
+pub struct ChildProcess {
     child: Child,
     log: PathBuf,
 }
 
-impl JavaProcess {
+impl ChildProcess {
     /// Starts `command` with stdout and stderr appended to `log`; the process is killed when this
     /// process ends, whatever the way it ends.
     pub fn spawn(mut command: Command, log: &Path) -> Result<Self, HarnessError> {
@@ -134,8 +135,8 @@ impl JavaProcess {
             .map_err(HarnessError::io(format!("opening {}", log.display())))?;
         let err_file = file.try_clone().map_err(HarnessError::io("cloning log handle"))?;
         command.stdout(file).stderr(err_file);
-        let child = spawn_tied_to_process(command).map_err(HarnessError::io("starting java"))?;
-        Ok(JavaProcess {
+        let child = spawn_tied_to_process(command).map_err(HarnessError::io("starting a child process"))?;
+        Ok(ChildProcess {
             child,
             log: log.to_path_buf(),
         })
@@ -187,7 +188,7 @@ impl JavaProcess {
     }
 }
 
-impl Drop for JavaProcess {
+impl Drop for ChildProcess {
     fn drop(&mut self) {
         self.kill();
     }

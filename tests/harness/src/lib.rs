@@ -22,5 +22,5 @@ mod error;
 mod spawner;
 
 pub use cluster::{shared_cluster, ClusterOptions, KafkaCluster};
-pub use distribution::{JavaProcess, KafkaDistribution, KAFKA_VERSION};
+pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;

@@ -1,0 +1,388 @@
+//! Benchmark: file → Kafka and Kafka → file, Tributary against Apache Kafka Connect 4.3.1's
+//! FileStream connectors on the same broker in the same run, with the raw limit (an rdkafka
+//! producer or consumer alone) measured alongside.
+//!
+//! Run with `cargo bench --bench file_connect`; `TRIBUTARY_BENCH_MB` sets the data size per line
+//! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
+//! from process start to REST ready.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
+
+const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
+
+/// One measured run.
+struct Run {
+    system: &'static str,
+    direction: &'static str,
+    line_bytes: usize,
+    megabytes: f64,
+    seconds: f64,
+    cpu_seconds: f64,
+    peak_rss_mb: f64,
+    ready_seconds: Option<f64>,
+}
+
+impl Run {
+    fn mb_per_s(&self) -> f64 {
+        self.megabytes / self.seconds
+    }
+    fn mb_per_cpu_s(&self) -> f64 {
+        self.megabytes / self.cpu_seconds.max(1e-9)
+    }
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+/// User + system CPU seconds of `pid` (or of this process for "self").
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / ticks_per_second()
+}
+
+/// Peak resident set of `pid`, in MB.
+fn peak_rss_mb(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn write_input(path: &Path, line_bytes: usize, total_mb: usize) -> u64 {
+    let lines = (total_mb * 1024 * 1024 / line_bytes) as u64;
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let filler: Vec<u8> = (0..line_bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    for i in 0..lines {
+        let head = format!("{i:012} ");
+        out.write_all(head.as_bytes()).unwrap();
+        out.write_all(&filler[..line_bytes - head.len() - 1]).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
+    lines
+}
+
+fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .map(|(_, high)| high)
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "benchmark step timed out: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn http(method: &str, url: &str, body: Option<&str>) -> Option<u16> {
+    let mut command = Command::new("curl");
+    command.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, url]);
+    if let Some(body) = body {
+        command.args(["-H", "Content-Type: application/json", "-d", body]);
+    }
+    let output = command.output().ok()?;
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// The raw producer: reads the file and produces each line, no framework.
+fn raw_produce(bootstrap: &str, topic: &str, input: &Path, line_bytes: usize, megabytes: f64) -> Run {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
+    let cpu0 = cpu_seconds("self");
+    let started = Instant::now();
+    let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input).unwrap());
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line.unwrap();
+        let mut record = BaseRecord::<(), [u8]>::to(topic).payload(&line[..]);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => panic!("raw producer: {e}"),
+            }
+        }
+        if n % 1000 == 0 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer.flush(Duration::from_secs(120)).unwrap();
+    Run {
+        system: "raw rdkafka",
+        direction: "file → Kafka",
+        line_bytes,
+        megabytes,
+        seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_seconds("self") - cpu0,
+        peak_rss_mb: 0.0,
+        ready_seconds: None,
+    }
+}
+
+/// The raw consumer: reads the topic and writes each value as a line, no framework.
+fn raw_consume(bootstrap: &str, topic: &str, output: &Path, lines: u64, line_bytes: usize, megabytes: f64) -> Run {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("raw-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    consumer.assign(&assignment).unwrap();
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(output).unwrap());
+    let cpu0 = cpu_seconds("self");
+    let started = Instant::now();
+    let mut seen = 0u64;
+    while seen < lines {
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message.unwrap();
+            out.write_all(message.payload().unwrap_or_default()).unwrap();
+            out.write_all(b"\n").unwrap();
+            seen += 1;
+        }
+    }
+    out.flush().unwrap();
+    Run {
+        system: "raw rdkafka",
+        direction: "Kafka → file",
+        line_bytes,
+        megabytes,
+        seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_seconds("self") - cpu0,
+        peak_rss_mb: 0.0,
+        ready_seconds: None,
+    }
+}
+
+/// A Connect worker (Tributary or Apache) under measurement.
+struct Worker {
+    name: &'static str,
+    process: ChildProcess,
+    url: String,
+    ready_seconds: f64,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn worker_properties(dir: &Path, bootstrap: &str, port: u16, tag: &str) -> PathBuf {
+    let path = dir.join(format!("{tag}-worker.properties"));
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nkey.converter={STRING}\nvalue.converter={STRING}\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=10000\n",
+            dir.join(format!("{tag}.offsets")).display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn start_worker(name: &'static str, mut command: Command, port: u16, log: &Path) -> Worker {
+    let started = Instant::now();
+    command.stdin(std::process::Stdio::null());
+    let process = ChildProcess::spawn(command, log).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    wait_until(&format!("{name} REST ready"), Duration::from_secs(120), || {
+        http("GET", &format!("{url}/"), None) == Some(200)
+    });
+    Worker {
+        name,
+        process,
+        url,
+        ready_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+impl Worker {
+    fn measure(
+        &self,
+        direction: &'static str,
+        connector: String,
+        line_bytes: usize,
+        megabytes: f64,
+        done: impl FnMut() -> bool,
+    ) -> Run {
+        let pid = self.process.pid().to_string();
+        let cpu0 = cpu_seconds(&pid);
+        let started = Instant::now();
+        assert_eq!(
+            http("POST", &format!("{}/connectors", self.url), Some(&connector)),
+            Some(201),
+            "{} accepted the connector",
+            self.name
+        );
+        wait_until(&format!("{} {direction}", self.name), Duration::from_secs(1800), done);
+        Run {
+            system: self.name,
+            direction,
+            line_bytes,
+            megabytes,
+            seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: cpu_seconds(&pid) - cpu0,
+            peak_rss_mb: peak_rss_mb(&pid),
+            ready_seconds: Some(self.ready_seconds),
+        }
+    }
+}
+
+fn main() {
+    let total_mb: usize = std::env::var("TRIBUTARY_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let mut options = ClusterOptions::with_nodes(1);
+    options.max_heap = "2g".into();
+    let cluster = KafkaCluster::start_with(options).expect("kafka starts");
+    let bootstrap = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
+    let mut runs = Vec::new();
+
+    for line_bytes in [100usize, 1024] {
+        let input = dir.path().join(format!("in-{line_bytes}.txt"));
+        let lines = write_input(&input, line_bytes, total_mb);
+        let bytes = std::fs::metadata(&input).unwrap().len();
+        let megabytes = bytes as f64 / 1_048_576.0;
+        eprintln!("== {line_bytes}-byte lines: {lines} lines, {megabytes:.0} MB");
+
+        let topic = |tag: &str| format!("bench-{tag}-{line_bytes}");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for tag in ["raw", "tributary", "apache"] {
+            rt.block_on(cluster.create_topic(&topic(tag), 1, 1)).unwrap();
+        }
+
+        runs.push(raw_produce(&bootstrap, &topic("raw"), &input, line_bytes, megabytes));
+        let raw_out = dir.path().join("raw-out.txt");
+        runs.push(raw_consume(
+            &bootstrap,
+            &topic("raw"),
+            &raw_out,
+            lines,
+            line_bytes,
+            megabytes,
+        ));
+        std::fs::remove_file(&raw_out).ok();
+
+        let systems: [(&'static str, &'static str); 2] =
+            [("tributary", "Tributary"), ("apache", "Apache Connect 4.3.1")];
+        for (tag, name) in systems {
+            let port = free_port();
+            let properties = worker_properties(dir.path(), &bootstrap, port, &format!("{tag}-{line_bytes}"));
+            let command = if tag == "tributary" {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_tributary"));
+                c.arg("standalone").arg(&properties).env("RUST_LOG", "warn");
+                c
+            } else {
+                let mut c = cluster
+                    .distribution()
+                    .java("org.apache.kafka.connect.cli.ConnectStandalone", "2g");
+                c.arg(&properties);
+                c
+            };
+            let worker = start_worker(name, command, port, &dir.path().join(format!("{tag}-{line_bytes}.log")));
+            // Names (and so sink consumer groups) unique per system and line size.
+            let source = serde_json::json!({"name": format!("bench-source-{tag}-{line_bytes}"), "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "file": input.display().to_string(), "topic": topic(tag)}});
+            let target = topic(tag);
+            runs.push(
+                worker.measure("file → Kafka", source.to_string(), line_bytes, megabytes, || {
+                    high_watermark(&bootstrap, &target) >= lines as i64
+                }),
+            );
+            let output = dir.path().join(format!("{tag}-out.txt"));
+            let sink = serde_json::json!({"name": format!("bench-sink-{tag}-{line_bytes}"), "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "file": output.display().to_string(), "topics": topic("raw")}});
+            runs.push(
+                worker.measure("Kafka → file", sink.to_string(), line_bytes, megabytes, || {
+                    std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0) >= bytes
+                }),
+            );
+            drop(worker);
+            std::fs::remove_file(&output).ok();
+        }
+        std::fs::remove_file(&input).ok();
+    }
+
+    println!("\n| direction | line | system | MB/s | CPU s | MB per CPU s | peak RSS MB | start → REST ready s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in &runs {
+        println!(
+            "| {} | {} B | {} | {:.1} | {:.1} | {:.1} | {} | {} |",
+            run.direction,
+            run.line_bytes,
+            run.system,
+            run.mb_per_s(),
+            run.cpu_seconds,
+            run.mb_per_cpu_s(),
+            if run.peak_rss_mb > 0.0 {
+                format!("{:.0}", run.peak_rss_mb)
+            } else {
+                "–".into()
+            },
+            run.ready_seconds
+                .map(|s| format!("{s:.2}"))
+                .unwrap_or_else(|| "–".into()),
+        );
+    }
+    println!("\n| direction | line | Tributary / Apache MB/s | Tributary / Apache MB per CPU s | Tributary / raw MB/s | Apache RSS / Tributary RSS |");
+    println!("|---|---|---|---|---|---|");
+    for direction in ["file → Kafka", "Kafka → file"] {
+        for line_bytes in [100usize, 1024] {
+            let find = |system: &str| {
+                runs.iter()
+                    .find(|r| r.system == system && r.direction == direction && r.line_bytes == line_bytes)
+            };
+            if let (Some(t), Some(a), Some(r)) = (find("Tributary"), find("Apache Connect 4.3.1"), find("raw rdkafka"))
+            {
+                println!(
+                    "| {direction} | {line_bytes} B | {:.2}x | {:.2}x | {:.0}% | {:.1}x |",
+                    t.mb_per_s() / a.mb_per_s(),
+                    t.mb_per_cpu_s() / a.mb_per_cpu_s(),
+                    100.0 * t.mb_per_s() / r.mb_per_s(),
+                    a.peak_rss_mb / t.peak_rss_mb.max(1e-9),
+                );
+            }
+        }
+    }
+}
