@@ -157,6 +157,8 @@ fn raw_consume(bootstrap: &str, topic: &str, output: &Path, lines: u64, line_byt
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("raw-{topic}"))
         .set("enable.auto.commit", "false")
+        // The same fetch back-off Tributary's sinks use, so the limit is not held back by it.
+        .set("fetch.queue.backoff.ms", "10")
         .create()
         .unwrap();
     let mut assignment = TopicPartitionList::new();

@@ -36,6 +36,14 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SourceTask>) {
     }
 }
 
+/// A record's Kafka form.
+struct Converted {
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    /// `None` when the record has no headers.
+    headers: Option<OwnedHeaders>,
+}
+
 struct SourceRunner {
     task: Box<dyn SourceTask>,
     started: bool,
@@ -177,7 +185,7 @@ impl SourceRunner {
                     continue;
                 }
             };
-            let Some((key, value, headers)) = self.convert(&record).await? else {
+            let Some(Converted { key, value, headers }) = self.convert(&record).await? else {
                 note(source_partition, source_offset);
                 continue;
             };
@@ -188,7 +196,10 @@ impl SourceRunner {
             // Count the record before sending: its delivery report may arrive at once.
             self.tracker.record_sent(batch);
             note(source_partition, source_offset);
-            let mut base = BaseRecord::with_opaque_to(&record.topic, batch).headers(headers);
+            let mut base = BaseRecord::with_opaque_to(&record.topic, batch);
+            if let Some(headers) = headers {
+                base = base.headers(headers);
+            }
             if let Some(key) = &key {
                 base = base.key(key);
             }
@@ -223,11 +234,7 @@ impl SourceRunner {
     }
 
     /// The key, value and headers as bytes; `None` when a tolerated error skips the record.
-    #[allow(clippy::type_complexity)]
-    async fn convert(
-        &self,
-        record: &ConnectRecord,
-    ) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>, OwnedHeaders)>, ConnectError> {
+    async fn convert(&self, record: &ConnectRecord) -> Result<Option<Converted>, ConnectError> {
         let key = match self
             .key_converter
             .to_bytes(&record.topic, record.key_schema.as_ref(), &record.key)
@@ -250,6 +257,14 @@ impl SourceRunner {
                 return Ok(None);
             }
         };
+        if record.headers.is_empty() {
+            // No header list at all: librdkafka would allocate one per record.
+            return Ok(Some(Converted {
+                key,
+                value,
+                headers: None,
+            }));
+        }
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for header in &record.headers {
             match self
@@ -269,7 +284,11 @@ impl SourceRunner {
                 }
             }
         }
-        Ok(Some((key, value, headers)))
+        Ok(Some(Converted {
+            key,
+            value,
+            headers: Some(headers),
+        }))
     }
 
     fn failed(&self, stage: Stage) {
