@@ -193,13 +193,19 @@ impl StandaloneHerder {
         }
     }
 
-    fn require_stopped(name: &str, entry: &Entry) -> HerderResult<()> {
+    /// The type and config of connector `name`, which must be STOPPED (offsets may only change
+    /// then).
+    async fn stopped_connector(&self, name: &str) -> HerderResult<(&'static str, ConfigMap)> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::unknown_connector(name))?;
         if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
             return Err(HerderError::BadRequest(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
             )));
         }
-        Ok(())
+        Ok((entry.connector_type, entry.config.clone()))
     }
 
     /// A consumer in the sink connector's group, for reading or changing its offsets.
@@ -528,14 +534,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
-        let (connector_type, _config) = {
-            let connectors = self.connectors.lock().await;
-            let entry = connectors
-                .get(name)
-                .ok_or_else(|| HerderError::unknown_connector(name))?;
-            Self::require_stopped(name, entry)?;
-            (entry.connector_type, entry.config.clone())
-        };
+        let (connector_type, _) = self.stopped_connector(name).await?;
         if offsets.is_empty() {
             return Err(HerderError::BadRequest(
                 "The offsets to be altered may not be null or empty".into(),
@@ -582,14 +581,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
-        let (connector_type, config) = {
-            let connectors = self.connectors.lock().await;
-            let entry = connectors
-                .get(name)
-                .ok_or_else(|| HerderError::unknown_connector(name))?;
-            Self::require_stopped(name, entry)?;
-            (entry.connector_type, entry.config.clone())
-        };
+        let (connector_type, config) = self.stopped_connector(name).await?;
         if connector_type == "sink" {
             let (consumer, partitions) = self.sink_partitions(name, &config).await?;
             let mut reset = TopicPartitionList::new();

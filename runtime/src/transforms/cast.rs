@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::support::{register_keyed, SchemaCache, Side};
+use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::{java_double, DataError};
@@ -150,12 +150,7 @@ impl Transformation for Cast {
             }
             (Some(schema), Value::Struct(old)) => {
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = SchemaBuilder::structure()
-                        .name_opt(schema.name.clone())
-                        .version_opt(schema.version);
-                    if schema.optional {
-                        builder = builder.optional();
-                    }
+                    let mut builder = struct_builder_like(&schema);
                     for field in &schema.fields {
                         let field_schema = match self.fields.get(&field.name) {
                             Some(&to) => cast_schema(&field.schema, to),

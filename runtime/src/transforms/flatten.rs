@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::support::{register_keyed, SchemaCache, Side};
+use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -97,10 +97,7 @@ impl Transformation for Flatten {
             }
             (Some(schema), Value::Struct(value)) => {
                 let flat: Arc<Schema> = self.schemas.get_or_build(&schema, || {
-                    let builder = SchemaBuilder::structure()
-                        .name_opt(schema.name.clone())
-                        .version_opt(schema.version);
-                    let builder = if schema.optional { builder.optional() } else { builder };
+                    let builder = struct_builder_like(&schema);
                     Ok(self.flatten_schema("", &schema, false, builder).build())
                 })?;
                 let mut out = Struct::new(flat.clone());

@@ -1,7 +1,7 @@
 //! Header transformations: `InsertHeader` (a literal header), `DropHeaders` (by name) and
 //! `HeaderFrom$Key` / `HeaderFrom$Value` (copy or move fields into headers).
 
-use super::support::{register, register_keyed, SchemaCache, Side};
+use super::support::{copy_struct, register, register_keyed, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -148,10 +148,7 @@ impl Transformation for HeaderFrom {
                         }
                         Ok(builder.build())
                     })?;
-                    let mut new = Struct::new(remaining.clone());
-                    for (f, v) in old.iter() {
-                        new.put(&f.name, v.clone());
-                    }
+                    let new = copy_struct(&old, remaining.clone());
                     self.side.set(&mut record, Some(remaining), Value::Struct(new));
                     return Ok(Some(record));
                 }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::support::{expect_map, expect_struct_schema, register_keyed, SchemaCache, Side};
+use super::support::{
+    copy_struct, expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side,
+};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -165,12 +167,7 @@ impl Transformation for InsertField {
             Some(schema) => {
                 let schema = expect_struct_schema(&schema, "field insertion")?.clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = SchemaBuilder::structure()
-                        .name_opt(schema.name.clone())
-                        .version_opt(schema.version);
-                    if schema.optional {
-                        builder = builder.optional();
-                    }
+                    let mut builder = struct_builder_like(&schema);
                     for field in &schema.fields {
                         builder = builder.field(&field.name, field.schema.clone());
                     }
@@ -185,10 +182,7 @@ impl Transformation for InsertField {
                         value.kind()
                     )));
                 };
-                let mut new = Struct::new(updated.clone());
-                for (field, v) in old.iter() {
-                    new.put(&field.name, v.clone());
-                }
+                let mut new = copy_struct(&old, updated.clone());
                 for (field, _, v) in additions {
                     if v.is_null() && !field.optional {
                         return Err(DataError::new(format!(

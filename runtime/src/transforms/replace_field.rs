@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::support::{expect_map, expect_struct_schema, register_keyed, SchemaCache, Side};
+use super::support::{expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -100,12 +100,7 @@ impl Transformation for ReplaceField {
             Some(schema) => {
                 let schema = expect_struct_schema(&schema, "field replacement")?.clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = SchemaBuilder::structure()
-                        .name_opt(schema.name.clone())
-                        .version_opt(schema.version);
-                    if schema.optional {
-                        builder = builder.optional();
-                    }
+                    let mut builder = struct_builder_like(&schema);
                     for field in schema.fields.iter().filter(|f| self.keeps(&f.name)) {
                         builder = builder.field(self.renamed(&field.name), field.schema.clone());
                     }

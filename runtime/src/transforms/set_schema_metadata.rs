@@ -1,7 +1,7 @@
 //! `SetSchemaMetadata$Key` / `SetSchemaMetadata$Value`: sets the key or value schema's name
 //! and/or version.
 
-use super::support::{register_keyed, Side};
+use super::support::{copy_struct, register_keyed, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -64,10 +64,7 @@ impl Transformation for SetSchemaMetadata {
         let updated = builder.build();
         let value = match value {
             Value::Struct(old) => {
-                let mut new = Struct::new(updated.clone());
-                for (field, v) in old.iter() {
-                    new.put(&field.name, v.clone());
-                }
+                let new = copy_struct(&old, updated.clone());
                 Value::Struct(new)
             }
             other => other,

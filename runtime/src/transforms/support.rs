@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Schema, Value};
+use crate::data::{ConnectRecord, Schema, SchemaBuilder, Struct, Value};
 
 /// The part of a record a `$Key` or `$Value` transformation works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,27 @@ impl SchemaCache {
         }
         Ok(built)
     }
+}
+
+/// A struct schema builder with `schema`'s name, version and optionality, and no fields yet.
+pub fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
+    let builder = SchemaBuilder::structure()
+        .name_opt(schema.name.clone())
+        .version_opt(schema.version);
+    if schema.optional {
+        builder.optional()
+    } else {
+        builder
+    }
+}
+
+/// A struct of `schema` holding `old`'s values for the fields both have.
+pub fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
+    let mut new = Struct::new(schema);
+    for (field, value) in old.iter() {
+        new.put(&field.name, value.clone());
+    }
+    new
 }
 
 /// The error Apache gives when a schemaless transformation meets something other than a map.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-use super::support::{register_keyed, SchemaCache, Side};
+use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
@@ -284,12 +284,7 @@ impl Transformation for TimestampConverter {
                     .schema
                     .clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = SchemaBuilder::structure()
-                        .name_opt(schema.name.clone())
-                        .version_opt(schema.version);
-                    if schema.optional {
-                        builder = builder.optional();
-                    }
+                    let mut builder = struct_builder_like(&schema);
                     for f in &schema.fields {
                         let s = if &f.name == field {
                             self.target_schema(f.schema.optional)
