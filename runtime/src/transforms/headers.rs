@@ -5,7 +5,7 @@ use super::support::{copy_struct, register, register_keyed, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, Struct, Value};
+use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, Value};
 
 fn insert_config_def() -> ConfigDef {
     ConfigDef::new()

@@ -10,7 +10,7 @@ use super::support::{
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Value};
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()

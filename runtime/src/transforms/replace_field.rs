@@ -7,7 +7,7 @@ use super::support::{expect_map, expect_struct_schema, register_keyed, struct_bu
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
+use crate::data::{ConnectRecord, Struct, Value};
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()
