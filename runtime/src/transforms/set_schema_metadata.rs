@@ -5,7 +5,7 @@ use super::support::{copy_struct, register_keyed, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Struct, Value};
+use crate::data::{ConnectRecord, Value};
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()
