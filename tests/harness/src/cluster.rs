@@ -251,7 +251,14 @@ impl KafkaCluster {
     }
 
     fn format_storage(&self) -> Result<(), HarnessError> {
-        let cluster_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        // A base64url id may start with '-', which kafka-storage's argument parser would read as
+        // an option: draw again until it does not.
+        let cluster_id = loop {
+            let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+            if !id.starts_with('-') {
+                break id;
+            }
+        };
         std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .nodes
