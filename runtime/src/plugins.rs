@@ -111,63 +111,80 @@ pub enum PluginError {
     },
 }
 
-/// Whether `name` designates a plugin with `class` and `aliases`.
-fn answers_to(name: &str, class: &str, aliases: &[&str]) -> bool {
-    std::iter::once(class).chain(aliases.iter().copied()).any(|candidate| {
-        if candidate == name {
-            return true;
+/// A registered plugin's names.
+trait Named: Sync + 'static {
+    /// What it is, for "not found" messages (`Connector`, `Converter`, …).
+    const KIND: &'static str;
+    fn class(&self) -> &'static str;
+    fn aliases(&self) -> &'static [&'static str];
+
+    /// Whether `name` is the class, an alias, or the simple name of either (also without a
+    /// `Connector` suffix).
+    fn answers_to(&self, name: &str) -> bool {
+        std::iter::once(self.class())
+            .chain(self.aliases().iter().copied())
+            .any(|candidate| {
+                if candidate == name {
+                    return true;
+                }
+                let simple = candidate.rsplit('.').next().unwrap_or(candidate);
+                simple == name || simple.strip_suffix("Connector") == Some(name)
+            })
+    }
+}
+
+macro_rules! named {
+    ($plugin:ty, $kind:literal) => {
+        impl Named for $plugin {
+            const KIND: &'static str = $kind;
+            fn class(&self) -> &'static str {
+                self.class
+            }
+            fn aliases(&self) -> &'static [&'static str] {
+                self.aliases
+            }
         }
-        let simple = candidate.rsplit('.').next().unwrap_or(candidate);
-        simple == name || simple.strip_suffix("Connector") == Some(name)
-    })
+    };
+}
+
+named!(ConnectorPlugin, "Connector");
+named!(ConverterPlugin, "Converter");
+named!(TransformPlugin, "Transformation");
+named!(PredicatePlugin, "Predicate");
+
+/// The registered plugin of type `P` that `name` designates.
+fn find<P: Named>(name: &str) -> Result<&'static P, PluginError>
+where
+    inventory::iter<P>: IntoIterator<Item = &'static P>,
+{
+    let name = name.trim();
+    inventory::iter::<P>
+        .into_iter()
+        .find(|p| p.answers_to(name))
+        .ok_or_else(|| PluginError::NotFound {
+            kind: P::KIND,
+            name: name.to_string(),
+        })
 }
 
 /// The connector plugin `name` designates.
 pub fn find_connector(name: &str) -> Result<&'static ConnectorPlugin, PluginError> {
-    let name = name.trim();
-    inventory::iter::<ConnectorPlugin>
-        .into_iter()
-        .find(|p| answers_to(name, p.class, p.aliases))
-        .ok_or_else(|| PluginError::NotFound {
-            kind: "Connector",
-            name: name.to_string(),
-        })
+    find(name)
 }
 
 /// The converter plugin `name` designates.
 pub fn find_converter(name: &str) -> Result<&'static ConverterPlugin, PluginError> {
-    let name = name.trim();
-    inventory::iter::<ConverterPlugin>
-        .into_iter()
-        .find(|p| answers_to(name, p.class, p.aliases))
-        .ok_or_else(|| PluginError::NotFound {
-            kind: "Converter",
-            name: name.to_string(),
-        })
+    find(name)
 }
 
 /// The transformation plugin `name` designates.
 pub fn find_transform(name: &str) -> Result<&'static TransformPlugin, PluginError> {
-    let name = name.trim();
-    inventory::iter::<TransformPlugin>
-        .into_iter()
-        .find(|p| answers_to(name, p.class, p.aliases))
-        .ok_or_else(|| PluginError::NotFound {
-            kind: "Transformation",
-            name: name.to_string(),
-        })
+    find(name)
 }
 
 /// The predicate plugin `name` designates.
 pub fn find_predicate(name: &str) -> Result<&'static PredicatePlugin, PluginError> {
-    let name = name.trim();
-    inventory::iter::<PredicatePlugin>
-        .into_iter()
-        .find(|p| answers_to(name, p.class, p.aliases))
-        .ok_or_else(|| PluginError::NotFound {
-            kind: "Predicate",
-            name: name.to_string(),
-        })
+    find(name)
 }
 
 /// One row of `GET /connector-plugins`.

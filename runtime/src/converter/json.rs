@@ -76,15 +76,15 @@ impl JsonConverter {
         })
     }
 
-    /// The JSON form of `schema`, as Apache writes it in envelopes.
-    pub fn schema_json(&self, schema: &Schema) -> Result<Vec<u8>, DataError> {
+    /// The JSON form of `schema`, as Apache writes it in envelopes; computed once per schema and
+    /// borrowed from it afterwards.
+    pub fn schema_json<'a>(&self, schema: &'a Schema) -> Result<&'a [u8], DataError> {
         if let Some(cached) = schema.json_cache.get() {
-            return Ok(cached.clone());
+            return Ok(cached);
         }
         let mut out = Vec::with_capacity(64);
         self.write_schema(&mut out, schema, None)?;
-        let _ = schema.json_cache.set(out.clone());
-        Ok(out)
+        Ok(schema.json_cache.get_or_init(|| out))
     }
 
     fn write_schema(&self, out: &mut Vec<u8>, schema: &Schema, field_name: Option<&str>) -> Result<(), DataError> {
@@ -491,7 +491,7 @@ impl Converter for JsonConverter {
         if self.schemas_enabled {
             out.extend_from_slice(b"{\"schema\":");
             match schema {
-                Some(schema) => out.extend_from_slice(&self.schema_json(schema)?),
+                Some(schema) => out.extend_from_slice(self.schema_json(schema)?),
                 None => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"payload\":");
@@ -679,23 +679,27 @@ fn java_format(nan: bool, infinite: bool, negative: bool, shortest: &str) -> Str
     }
 }
 
+/// Negates a big-endian two's-complement integer in place.
+fn negate_twos_complement(bytes: &mut [u8]) {
+    for b in bytes.iter_mut() {
+        *b = !*b;
+    }
+    for b in bytes.iter_mut().rev() {
+        let (v, overflow) = b.overflowing_add(1);
+        *b = v;
+        if !overflow {
+            break;
+        }
+    }
+}
+
 /// The decimal text of an unscaled big-endian two's-complement integer with `scale`.
 fn decimal_text(unscaled: &[u8], scale: i32) -> String {
     let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
     // Magnitude as base-10^9 limbs, built from the bytes.
     let mut magnitude: Vec<u8> = unscaled.to_vec();
     if negative {
-        // Two's complement negate.
-        for b in &mut magnitude {
-            *b = !*b;
-        }
-        for b in magnitude.iter_mut().rev() {
-            let (v, overflow) = b.overflowing_add(1);
-            *b = v;
-            if !overflow {
-                break;
-            }
-        }
+        negate_twos_complement(&mut magnitude);
     }
     let mut limbs: Vec<u32> = vec![0];
     for &byte in &magnitude {
@@ -779,16 +783,7 @@ pub(crate) fn decimal_from_text(text: &str, scale: i32) -> Result<Vec<u8>, DataE
         magnitude.insert(0, 0);
     }
     if negative && magnitude.iter().any(|&b| b != 0) {
-        for b in &mut magnitude {
-            *b = !*b;
-        }
-        for b in magnitude.iter_mut().rev() {
-            let (v, overflow) = b.overflowing_add(1);
-            *b = v;
-            if !overflow {
-                break;
-            }
-        }
+        negate_twos_complement(&mut magnitude);
     }
     // Minimal two's complement, as Java's BigInteger.toByteArray.
     while magnitude.len() > 1

@@ -114,11 +114,6 @@ impl TransformChain {
         }
     }
 
-    /// Whether there is nothing to apply.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// Applies every step in order; `None` once a step drops the record.
     pub fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
         for step in &self.steps {

@@ -166,11 +166,6 @@ impl WorkerConfig {
         self.millis("offset.flush.interval.ms", 60_000)
     }
 
-    /// `offset.flush.timeout.ms` (5 s).
-    pub fn offset_flush_timeout(&self) -> Duration {
-        self.millis("offset.flush.timeout.ms", 5_000)
-    }
-
     /// `task.shutdown.graceful.timeout.ms` (5 s).
     pub fn task_shutdown_timeout(&self) -> Duration {
         self.millis("task.shutdown.graceful.timeout.ms", 5_000)

@@ -51,11 +51,6 @@ impl TaskHandle {
         let _ = self.control.send(state);
     }
 
-    /// Whether the task loop has ended (finished or failed).
-    pub fn is_finished(&self) -> bool {
-        self.join.is_finished()
-    }
-
     /// Stops the task: asks it to finish (flush, commit, `stop`), waits up to `timeout`, then
     /// abandons it.
     pub async fn stop(self, timeout: Duration) {

@@ -1,13 +1,12 @@
 //! Small producer/consumer helpers for tests and benchmarks on a harness cluster.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::message::OwnedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::HarnessError;
@@ -100,12 +99,4 @@ pub async fn consume_until(
         }
     }
     Ok(messages)
-}
-
-/// The header names of `message`, for assertions.
-pub fn header_names(message: &OwnedMessage) -> HashSet<String> {
-    message
-        .headers()
-        .map(|headers| headers.iter().map(|h| h.key.to_string()).collect())
-        .unwrap_or_default()
 }

@@ -166,16 +166,6 @@ impl KafkaCluster {
             .join(",")
     }
 
-    /// How many nodes the cluster has (running or not).
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Whether the cluster has no nodes (never true for a started cluster).
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     /// The directory holding every node's data, configuration and log.
     pub fn dir(&self) -> &Path {
         &self.dir_path
@@ -273,11 +263,14 @@ impl KafkaCluster {
                         if output.status.success() {
                             return Ok(());
                         }
+                        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+                            + &String::from_utf8_lossy(&output.stderr);
+                        let log = node.config.with_file_name("format.log");
+                        let _ = fs::write(&log, &text);
                         Err(HarnessError::Node {
                             message: format!("formatting storage of node {} failed ({})", node.id, output.status),
-                            log: node.config.clone(),
-                            log_tail: tail(&String::from_utf8_lossy(&output.stdout), 30)
-                                + &String::from_utf8_lossy(&output.stderr),
+                            log,
+                            log_tail: tail(&text, 30),
                         })
                     })
                 })
