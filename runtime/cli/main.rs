@@ -12,6 +12,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter};
 use tributary_runtime::config::read_properties_file;
+use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::standalone::StandaloneRuntime;
 
@@ -35,7 +36,10 @@ enum Command {
         /// Connector configs, e.g. config/connect-file-source.properties.
         connectors: Vec<PathBuf>,
     },
-    /// Run a worker of a distributed Connect cluster (not available yet).
+    /// Run a worker of a distributed Connect cluster.
+    ///
+    /// Takes the same file as Apache Kafka's connect-distributed.sh: workers with the same
+    /// group.id form a cluster and keep configs, offsets and statuses in Kafka topics.
     Distributed {
         /// Worker config, e.g. config/connect-distributed.properties.
         worker: PathBuf,
@@ -62,7 +66,11 @@ fn init_logging() -> ApplyLogFilter {
     let (filter, handle) = reload::Layer::new(filter);
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_target(true))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(true)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        )
         .init();
     Arc::new(move |directive: &str| {
         let filter = EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
@@ -101,6 +109,21 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, apply_log: ApplyL
     Ok(())
 }
 
+async fn distributed(worker: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
+    let config = read_properties_file(&worker).with_context(|| format!("reading {}", worker.display()))?;
+    let mut runtime = DistributedRuntime::start(config, Some(apply_log)).await?;
+    let failure = tokio::select! {
+        _ = shutdown_signal() => None,
+        result = runtime.failed() => Some(result),
+    };
+    tracing::info!("shutting down");
+    runtime.shutdown().await;
+    match failure {
+        Some(Err(reason)) => Err(anyhow::anyhow!(reason)),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tributary_connectors::link();
@@ -110,9 +133,7 @@ fn main() -> ExitCode {
             println!("tributary {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Command::Distributed { .. } => Err(anyhow::anyhow!(
-            "distributed mode is not available in this version yet; use `tributary standalone`"
-        )),
+        Command::Distributed { worker } => run(|apply_log| distributed(worker, apply_log)),
         Command::Mirror { .. } => Err(anyhow::anyhow!(
             "the dedicated mirror mode is not available in this version yet"
         )),

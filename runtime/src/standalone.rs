@@ -9,44 +9,12 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{read_properties_file, ConfigMap, ConfigProviders};
+use crate::config::{read_properties_file, ConfigMap};
 use crate::herder::{Herder, HerderError, StandaloneHerder};
 use crate::rest::{AppState, ApplyLogFilter, Loggers};
+use crate::startup::{self, StartError};
 use crate::storage::{FileOffsetStore, StatusStore};
-use crate::worker::{TargetState, Worker, WorkerConfig};
-
-/// Why a standalone worker could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The worker config is missing something or wrong.
-    #[error("invalid worker configuration: {0}")]
-    Config(String),
-    /// Kafka could not be reached.
-    #[error("cannot reach Kafka at {bootstrap}: {message}")]
-    Kafka {
-        /// `bootstrap.servers`.
-        bootstrap: String,
-        /// What failed.
-        message: String,
-    },
-    /// The REST listener could not be opened.
-    #[error("cannot listen on {address}: {source}")]
-    Listen {
-        /// The address.
-        address: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A connector given at start-up was rejected.
-    #[error("connector {name}: {error}")]
-    Connector {
-        /// Its name (or file).
-        name: String,
-        /// Why.
-        error: HerderError,
-    },
-}
+use crate::worker::{TargetState, Worker};
 
 /// A running standalone worker.
 pub struct StandaloneRuntime {
@@ -60,9 +28,7 @@ impl StandaloneRuntime {
     /// Starts a worker from its (unresolved) config: checks Kafka is reachable, opens the offset
     /// file, and serves the REST API on `listeners`.
     pub async fn start(raw: ConfigMap, apply_log: Option<ApplyLogFilter>) -> Result<Self, StartError> {
-        let providers = ConfigProviders::from_worker_config(&raw).map_err(|e| StartError::Config(e.to_string()))?;
-        let resolved = providers.resolve(&raw).map_err(|e| StartError::Config(e.to_string()))?;
-        let mut config = WorkerConfig::new(resolved);
+        let mut config = startup::resolve_worker_config(&raw)?;
         let offsets_path = config
             .raw
             .get("offset.storage.file.filename")
@@ -76,37 +42,11 @@ impl StandaloneRuntime {
             .clone();
         let offsets =
             FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
-        let listen = config.rest_listener();
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|source| StartError::Listen {
-                address: listen.clone(),
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| StartError::Listen {
-            address: listen,
-            source,
-        })?;
-        if !config.raw.contains_key("rest.advertised.port") {
-            // With port 0 the real port is known only now; statuses must show it.
-            config
-                .raw
-                .insert("rest.advertised.port".into(), address.port().to_string());
-        }
+        let (listener, address) = startup::bind_rest_listener(&mut config).await?;
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
             .map_err(|e| StartError::Config(e.to_string()))?;
         let herder = Arc::new(StandaloneHerder::new(worker));
-        let bootstrap = herder.worker().config().bootstrap_servers().to_string();
-        let cluster = tokio::time::timeout(Duration::from_secs(60), herder.kafka_cluster_id()).await;
-        match cluster {
-            Ok(id) if !id.is_empty() => tracing::info!(kafka_cluster_id = %id, "connected to Kafka"),
-            _ => {
-                return Err(StartError::Kafka {
-                    bootstrap,
-                    message: "no cluster id within the timeout (is the broker running and reachable?)".into(),
-                })
-            }
-        }
+        startup::check_kafka(herder.worker().config()).await?;
         let state = AppState {
             herder: herder.clone(),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),

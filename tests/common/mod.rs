@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod workers;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

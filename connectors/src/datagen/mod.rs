@@ -18,6 +18,9 @@ use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 const CLASS: &str = "io.tributary.connect.datagen.DatagenConnector";
 
+/// The task config key numbering the task.
+const TASK_ID: &str = "task.id";
+
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
 
@@ -55,7 +58,8 @@ fn config_def() -> ConfigDef {
         ))
 }
 
-/// The connector object: one task.
+/// The connector object: `tasks.max` tasks, each its own stream (`rate` and `max.records`
+/// apply per task).
 #[derive(Default)]
 pub struct DatagenConnector {
     config: ConfigMap,
@@ -68,8 +72,14 @@ impl Connector for DatagenConnector {
         Ok(())
     }
 
-    fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone()])
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        Ok((0..max_tasks.max(1))
+            .map(|task| {
+                let mut config = self.config.clone();
+                config.insert(TASK_ID.into(), task.to_string());
+                config
+            })
+            .collect())
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
@@ -152,6 +162,8 @@ impl SourceTask for DatagenTask {
         self.structs = parsed.string("format") == "struct";
         self.batch_size = parsed.long("batch.size").max(1) as usize;
         self.partition.insert("datagen".into(), self.topic.clone().into());
+        let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
+        self.partition.insert("task".into(), task.into());
         self.next = context
             .offsets
             .offset(&self.partition)

@@ -2,11 +2,14 @@
 //! drive a [`crate::worker::Worker`]. The REST API only talks to the [`Herder`] trait, so the
 //! standalone herder and the distributed one serve the same endpoints.
 
+mod common;
+mod distributed;
 mod entities;
 mod standalone;
 
 use async_trait::async_trait;
 
+pub use distributed::{DistributedHerder, DistributedSettings};
 pub use entities::{
     key_infos, ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorStateInfo, OffsetEntry, StateInfo, TaskId, TaskInfo,
     TaskStateInfo,
@@ -37,6 +40,13 @@ pub enum HerderError {
     /// 500.
     #[error("{0}")]
     Internal(String),
+    /// Another worker must handle the request (the leader, or the task's owner); `None` when
+    /// no such worker is known right now (409, as during a rebalance).
+    #[error("the request must be handled by {}", url.as_deref().unwrap_or("the leader, which is not known yet"))]
+    Forward {
+        /// The other worker's REST URL.
+        url: Option<String>,
+    },
 }
 
 impl HerderError {
@@ -97,4 +107,11 @@ pub trait Herder: Send + Sync {
     async fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos>;
     /// The Kafka cluster id, for `GET /`.
     async fn kafka_cluster_id(&self) -> String;
+    /// Internal (worker to leader): a connector's newly generated task configs.
+    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+        let _ = configs;
+        Err(HerderError::BadRequest(format!(
+            "Cannot submit task configs for {name}: this worker is not part of a distributed cluster"
+        )))
+    }
 }

@@ -5,17 +5,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::{
-    ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId, TaskInfo,
+    common, ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId,
+    TaskInfo,
 };
-use crate::config::{split_list, ConfigMap};
-use crate::connector::{format_validation, Connector};
-use crate::plugins::find_connector;
+use crate::config::ConfigMap;
+use crate::connector::Connector;
 use crate::storage::State;
 use crate::worker::{TargetState, TaskHandle, Worker};
 
@@ -57,29 +54,6 @@ impl StandaloneHerder {
             self.stop_tasks(entry).await;
             self.stop_connector_object(name, entry).await;
         }
-    }
-
-    fn validate_or_reject(&self, name: &str, config: &ConfigMap) -> HerderResult<&'static str> {
-        if name.trim().is_empty() {
-            return Err(HerderError::BadRequest("Connector name cannot be empty".into()));
-        }
-        if name.contains('/') {
-            return Err(HerderError::BadRequest("connector name should not contain '/'".into()));
-        }
-        if let Some(inner) = config.get("name") {
-            if inner != name {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector name configuration ({inner}) doesn't match connector name in the URL ({name})"
-                )));
-            }
-        }
-        let mut full = config.clone();
-        full.insert("name".into(), name.to_string());
-        let (plugin, _, errors) = self.worker.validate(&full);
-        if !errors.is_empty() {
-            return Err(HerderError::BadRequest(format_validation(&errors)));
-        }
-        Ok(plugin.map(|p| p.type_name()).unwrap_or("unknown"))
     }
 
     async fn start_entry(&self, name: &str, entry: &mut Entry) {
@@ -195,74 +169,15 @@ impl StandaloneHerder {
 
     /// The type and config of connector `name`, which must be STOPPED (offsets may only change
     /// then).
-    async fn stopped_connector(&self, name: &str) -> HerderResult<(&'static str, ConfigMap)> {
+    async fn stopped_connector(&self, name: &str) -> HerderResult<ConfigMap> {
         let connectors = self.connectors.lock().await;
         let entry = connectors
             .get(name)
             .ok_or_else(|| HerderError::unknown_connector(name))?;
         if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
-            return Err(HerderError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
+            return Err(common::not_stopped(name));
         }
-        Ok((entry.connector_type, entry.config.clone()))
-    }
-
-    /// A consumer in the sink connector's group, for reading or changing its offsets.
-    fn sink_group_consumer(&self, name: &str) -> HerderResult<BaseConsumer> {
-        let mut client = ClientConfig::new();
-        for (key, value) in self.worker.config().client_config("consumer") {
-            if key != "max.poll.records" {
-                client.set(key, value);
-            }
-        }
-        client
-            .set("group.id", format!("connect-{name}"))
-            .set("enable.auto.commit", "false")
-            .create()
-            .map_err(|e| HerderError::Internal(format!("cannot create a consumer for connect-{name}: {e}")))
-    }
-
-    async fn sink_partitions(
-        &self,
-        name: &str,
-        config: &ConfigMap,
-    ) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
-        let consumer = self.sink_group_consumer(name)?;
-        let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
-        let pattern = config.get("topics.regex").and_then(|p| regex::Regex::new(p).ok());
-        tokio::task::spawn_blocking(move || {
-            let metadata = consumer
-                .fetch_metadata(None, Duration::from_secs(10))
-                .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
-            let mut partitions = TopicPartitionList::new();
-            for topic in metadata.topics() {
-                let wanted = topics.iter().any(|t| t == topic.name())
-                    || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
-                if wanted {
-                    for partition in topic.partitions() {
-                        partitions.add_partition(topic.name(), partition.id());
-                    }
-                }
-            }
-            Ok((consumer, partitions))
-        })
-        .await
-        .map_err(|e| HerderError::Internal(e.to_string()))?
-    }
-}
-
-fn sink_offset_entry(topic: &str, partition: i32, offset: Option<i64>) -> OffsetEntry {
-    let mut key = serde_json::Map::new();
-    key.insert("kafka_topic".into(), topic.into());
-    key.insert("kafka_partition".into(), partition.into());
-    OffsetEntry {
-        partition: key,
-        offset: offset.map(|o| {
-            let mut value = serde_json::Map::new();
-            value.insert("kafka_offset".into(), o.into());
-            value
-        }),
+        Ok(entry.config.clone())
     }
 }
 
@@ -290,7 +205,7 @@ impl Herder for StandaloneHerder {
         if connectors.contains_key(name) {
             return Err(HerderError::AlreadyExists(format!("Connector {name} already exists")));
         }
-        let connector_type = self.validate_or_reject(name, &config)?;
+        let connector_type = common::check_submission(&self.worker, name, &config)?;
         config.insert("name".into(), name.to_string());
         let mut entry = Entry {
             config,
@@ -312,7 +227,7 @@ impl Herder for StandaloneHerder {
         if !existing {
             return Ok((true, self.create_connector(name, config, TargetState::Started).await?));
         }
-        let connector_type = self.validate_or_reject(name, &config)?;
+        let connector_type = common::check_submission(&self.worker, name, &config)?;
         config.insert("name".into(), name.to_string());
         let mut connectors = self.connectors.lock().await;
         let entry = connectors
@@ -498,112 +413,24 @@ impl Herder for StandaloneHerder {
     }
 
     async fn offsets(&self, name: &str) -> HerderResult<Vec<OffsetEntry>> {
-        let (connector_type, config) = {
+        let config = {
             let connectors = self.connectors.lock().await;
             let entry = connectors
                 .get(name)
                 .ok_or_else(|| HerderError::unknown_connector(name))?;
-            (entry.connector_type, entry.config.clone())
+            entry.config.clone()
         };
-        if connector_type != "sink" {
-            return Ok(self
-                .worker
-                .offsets()
-                .all(name)
-                .into_iter()
-                .map(|(partition, offset)| OffsetEntry {
-                    partition,
-                    offset: Some(offset),
-                })
-                .collect());
-        }
-        let (consumer, partitions) = self.sink_partitions(name, &config).await?;
-        let committed =
-            tokio::task::spawn_blocking(move || consumer.committed_offsets(partitions, Duration::from_secs(10)))
-                .await
-                .map_err(|e| HerderError::Internal(e.to_string()))?
-                .map_err(|e| HerderError::Internal(format!("cannot read committed offsets: {e}")))?;
-        Ok(committed
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some(sink_offset_entry(e.topic(), e.partition(), Some(o))),
-                _ => None,
-            })
-            .collect())
+        common::read_offsets(&self.worker, name, &config, self.worker.offsets().as_ref()).await
     }
 
     async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
-        let (connector_type, _) = self.stopped_connector(name).await?;
-        if offsets.is_empty() {
-            return Err(HerderError::BadRequest(
-                "The offsets to be altered may not be null or empty".into(),
-            ));
-        }
-        if connector_type == "sink" {
-            let mut list = TopicPartitionList::new();
-            for entry in &offsets {
-                let topic = entry.partition.get("kafka_topic").and_then(|v| v.as_str());
-                let partition = entry.partition.get("kafka_partition").and_then(|v| v.as_i64());
-                let (Some(topic), Some(partition)) = (topic, partition) else {
-                    return Err(HerderError::BadRequest(
-                        "Sink connector offsets need \"kafka_topic\" and \"kafka_partition\" in every partition".into(),
-                    ));
-                };
-                let offset = match &entry.offset {
-                    None => Offset::Beginning,
-                    Some(o) => match o.get("kafka_offset").and_then(|v| v.as_i64()) {
-                        Some(o) if o >= 0 => Offset::Offset(o),
-                        _ => {
-                            return Err(HerderError::BadRequest(
-                                "Sink connector offsets need a non-negative \"kafka_offset\"".into(),
-                            ))
-                        }
-                    },
-                };
-                list.add_partition_offset(topic, partition as i32, offset)
-                    .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-            }
-            let consumer = self.sink_group_consumer(name)?;
-            tokio::task::spawn_blocking(move || consumer.commit(&list, rdkafka::consumer::CommitMode::Sync))
-                .await
-                .map_err(|e| HerderError::Internal(e.to_string()))?
-                .map_err(|e| HerderError::Internal(format!("cannot commit offsets for group connect-{name}: {e}")))?;
-        } else {
-            let changes = offsets.into_iter().map(|e| (e.partition, e.offset)).collect();
-            self.worker
-                .offsets()
-                .commit(name, changes)
-                .await
-                .map_err(|e| HerderError::Internal(e.to_string()))?;
-        }
-        Ok("The offsets for this connector have been altered successfully".into())
+        let config = self.stopped_connector(name).await?;
+        common::alter_offsets(&self.worker, name, &config, self.worker.offsets().as_ref(), offsets).await
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
-        let (connector_type, config) = self.stopped_connector(name).await?;
-        if connector_type == "sink" {
-            let (consumer, partitions) = self.sink_partitions(name, &config).await?;
-            let mut reset = TopicPartitionList::new();
-            for element in partitions.elements() {
-                let _ = reset.add_partition_offset(element.topic(), element.partition(), Offset::Beginning);
-            }
-            if reset.count() > 0 {
-                tokio::task::spawn_blocking(move || consumer.commit(&reset, rdkafka::consumer::CommitMode::Sync))
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?
-                    .map_err(|e| HerderError::Internal(format!("cannot reset offsets of group connect-{name}: {e}")))?;
-            }
-        } else {
-            let all = self.worker.offsets().all(name);
-            let changes = all.into_iter().map(|(p, _)| (p, None)).collect();
-            self.worker
-                .offsets()
-                .commit(name, changes)
-                .await
-                .map_err(|e| HerderError::Internal(e.to_string()))?;
-        }
-        Ok("The offsets for this connector have been reset successfully".into())
+        let config = self.stopped_connector(name).await?;
+        common::reset_offsets(&self.worker, name, &config, self.worker.offsets().as_ref()).await
     }
 
     async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {
@@ -621,40 +448,11 @@ impl Herder for StandaloneHerder {
         Ok(())
     }
 
-    async fn validate(&self, plugin: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
-        let found = find_connector(plugin).map_err(|e| HerderError::NotFound(e.to_string()))?;
-        match config.get("connector.class") {
-            None => {
-                config.insert("connector.class".into(), plugin.to_string());
-            }
-            Some(class) if find_connector(class).map(|p| p.class) != Ok(found.class) => {
-                return Err(HerderError::BadRequest(format!(
-                    "Included connector type {class} does not match request type {plugin}"
-                )));
-            }
-            Some(_) => {}
-        }
-        let (_, def, errors) = self.worker.validate(&config);
-        let class = config.get("connector.class").cloned().unwrap_or_default();
-        Ok(ConfigInfos::build(&class, &def, &config, &errors))
+    async fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos> {
+        common::validate_for_plugin(&self.worker, plugin, config)
     }
 
     async fn kafka_cluster_id(&self) -> String {
-        let bootstrap = self.worker.config().bootstrap_servers().to_string();
-        self.cluster_id
-            .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || {
-                    let consumer: Result<BaseConsumer, _> =
-                        ClientConfig::new().set("bootstrap.servers", &bootstrap).create();
-                    consumer
-                        .ok()
-                        .and_then(|c| c.client().fetch_cluster_id(Duration::from_secs(5)))
-                        .unwrap_or_default()
-                })
-                .await
-                .unwrap_or_default()
-            })
-            .await
-            .clone()
+        common::kafka_cluster_id(&self.worker, &self.cluster_id).await
     }
 }

@@ -191,6 +191,19 @@ pub async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> R
     Ok(Json(state.herder.tasks(&name).await?).into_response())
 }
 
+/// `POST /connectors/{c}/tasks` (internal): a worker hands the leader the task configs its
+/// connector generated; the body is a list of config maps.
+pub async fn put_task_configs(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> RestResult<StatusCode> {
+    let configs: Vec<serde_json::Value> = parse_json(&body)?;
+    let configs = configs.iter().map(config_map).collect::<Result<Vec<_>, _>>()?;
+    state.herder.put_task_configs(&name, configs).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 fn task_number(name: &str, task: &str) -> RestResult<u32> {
     task.parse()
         .map_err(|_| RestError::new(StatusCode::NOT_FOUND, format!("Task {name}-{task} not found")))

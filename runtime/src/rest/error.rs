@@ -11,6 +11,8 @@ use crate::herder::HerderError;
 pub struct RestError {
     status: StatusCode,
     message: String,
+    /// Another worker that should handle the request instead (see `forward`).
+    forward_to: Option<String>,
 }
 
 impl RestError {
@@ -19,6 +21,7 @@ impl RestError {
         RestError {
             status,
             message: message.into(),
+            forward_to: None,
         }
     }
 
@@ -36,6 +39,14 @@ impl From<HerderError> for RestError {
             HerderError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HerderError::Forbidden(_) => StatusCode::FORBIDDEN,
             HerderError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HerderError::Forward { url } => {
+                let mut error = RestError::new(
+                    StatusCode::CONFLICT,
+                    "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.",
+                );
+                error.forward_to = url.clone();
+                return error;
+            }
         };
         RestError::new(status, error.to_string())
     }
@@ -44,7 +55,11 @@ impl From<HerderError> for RestError {
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error_code": self.status.as_u16(), "message": self.message});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(url) = self.forward_to {
+            response.extensions_mut().insert(super::forward::ForwardTo(url));
+        }
+        response
     }
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod connectors;
 mod error;
+mod forward;
 mod plugins;
 
 use std::future::Future;
@@ -48,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         .route("/connectors/{name}/pause", put(connectors::pause))
         .route("/connectors/{name}/resume", put(connectors::resume))
         .route("/connectors/{name}/stop", put(connectors::stop))
-        .route("/connectors/{name}/tasks", get(connectors::tasks))
+        .route(
+            "/connectors/{name}/tasks",
+            get(connectors::tasks).post(connectors::put_task_configs),
+        )
         .route("/connectors/{name}/tasks/{task}/status", get(connectors::task_status))
         .route(
             "/connectors/{name}/tasks/{task}/restart",
@@ -71,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             RestError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
         })
+        .layer(axum::middleware::from_fn_with_state(
+            forward::client(),
+            forward::forward,
+        ))
         .with_state(state)
 }
 

@@ -82,9 +82,25 @@ impl OffsetReader for ConnectorOffsetsReader {
     }
 }
 
-type Entries = BTreeMap<String, (String, SourceMap, SourceMap)>;
+/// The connector and source partition of an Apache offset key, `["<connector>",{partition}]`.
+pub(super) fn parse_offset_key(key: serde_json::Value) -> Option<(String, SourceMap)> {
+    let serde_json::Value::Array(mut parts) = key else {
+        return None;
+    };
+    if parts.len() != 2 {
+        return None;
+    }
+    match (parts.pop(), parts.pop()) {
+        (Some(serde_json::Value::Object(partition)), Some(serde_json::Value::String(connector))) => {
+            Some((connector, partition))
+        }
+        _ => None,
+    }
+}
 
-fn apply(entries: &mut Entries, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) {
+pub(super) type Entries = BTreeMap<String, (String, SourceMap, SourceMap)>;
+
+pub(super) fn apply(entries: &mut Entries, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) {
     for (partition, offset) in offsets {
         let key = offset_key(connector, &partition);
         match offset {
@@ -98,14 +114,14 @@ fn apply(entries: &mut Entries, connector: &str, offsets: Vec<(SourceMap, Option
     }
 }
 
-fn read(entries: &Mutex<Entries>, connector: &str, partition: &SourceMap) -> Option<SourceMap> {
+pub(super) fn read(entries: &Mutex<Entries>, connector: &str, partition: &SourceMap) -> Option<SourceMap> {
     let entries = entries.lock().ok()?;
     entries
         .get(&offset_key(connector, partition))
         .map(|(_, _, o)| o.clone())
 }
 
-fn read_all(entries: &Mutex<Entries>, connector: &str) -> Vec<(SourceMap, SourceMap)> {
+pub(super) fn read_all(entries: &Mutex<Entries>, connector: &str) -> Vec<(SourceMap, SourceMap)> {
     let Ok(entries) = entries.lock() else {
         return Vec::new();
     };
@@ -168,17 +184,8 @@ impl FileOffsetStore {
                 let rows: Vec<(serde_json::Value, SourceMap)> =
                     serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
                 for (key, offset) in rows {
-                    let (connector, partition) = match key {
-                        serde_json::Value::Array(mut parts) if parts.len() == 2 => {
-                            let partition = parts.pop();
-                            let connector = parts.pop();
-                            match (connector, partition) {
-                                (Some(serde_json::Value::String(c)), Some(serde_json::Value::Object(p))) => (c, p),
-                                _ => return Err(corrupt("a key is not [connector, {partition}]".into())),
-                            }
-                        }
-                        _ => return Err(corrupt("a key is not [connector, {partition}]".into())),
-                    };
+                    let (connector, partition) =
+                        parse_offset_key(key).ok_or_else(|| corrupt("a key is not [connector, {partition}]".into()))?;
                     apply(&mut entries, &connector, vec![(partition, Some(offset))]);
                 }
             }

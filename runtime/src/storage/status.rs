@@ -1,12 +1,19 @@
 //! Connector and task states, as the REST API reports them.
+//!
+//! In distributed mode every change is also published as an Apache status record
+//! (`status-connector-<name>` / `status-task-<name>-<n>` →
+//! `{"state","trace","worker_id","generation"}`, null when forgotten) and the records of other
+//! workers are applied back with [`StatusStore::apply_record`], so every worker shows the same
+//! statuses.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A connector's or task's observed state (Apache's `AbstractStatus.State`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     /// Not yet running anywhere.
@@ -47,15 +54,81 @@ pub struct ConnectorStatus {
     pub tasks: BTreeMap<u32, TaskStatus>,
 }
 
+impl std::fmt::Debug for StatusStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusStore")
+            .field("connectors", &self.connectors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A status record for the status topic: key and JSON value (`None` forgets the entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    /// `status-connector-<name>` or `status-task-<name>-<n>`.
+    pub key: String,
+    /// The JSON value, or `None` for a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StatusValue {
+    state: State,
+    trace: Option<String>,
+    worker_id: String,
+    #[serde(default)]
+    generation: i32,
+}
+
+/// Where a store sends its records (distributed mode).
+pub type Publisher = Box<dyn Fn(StatusRecord) + Send + Sync>;
+
 /// The statuses of every connector this worker knows.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct StatusStore {
     connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
+    publisher: Mutex<Option<Publisher>>,
+    generation: AtomicI32,
 }
 
 impl StatusStore {
+    /// Publishes every local change to `publisher` from now on (distributed mode).
+    pub fn publish_to(&self, publisher: Publisher) {
+        if let Ok(mut slot) = self.publisher.lock() {
+            *slot = Some(publisher);
+        }
+    }
+
+    /// The group generation written into published records.
+    pub fn set_generation(&self, generation: i32) {
+        self.generation.store(generation, Ordering::Relaxed);
+    }
+
+    fn publish(&self, key: String, status: Option<(State, Option<String>, &str)>) {
+        let Ok(slot) = self.publisher.lock() else { return };
+        let Some(publisher) = slot.as_ref() else { return };
+        let value = status.and_then(|(state, trace, worker_id)| {
+            serde_json::to_vec(&StatusValue {
+                state,
+                trace,
+                worker_id: worker_id.to_string(),
+                generation: self.generation.load(Ordering::Relaxed),
+            })
+            .ok()
+        });
+        publisher(StatusRecord { key, value });
+    }
+
     /// Sets the connector object's state (creating its entry).
     pub fn put_connector(&self, connector: &str, state: State, trace: Option<String>, worker_id: &str) {
+        self.publish(
+            format!("status-connector-{connector}"),
+            Some((state, trace.clone(), worker_id)),
+        );
+        self.set_connector(connector, state, trace, worker_id);
+    }
+
+    fn set_connector(&self, connector: &str, state: State, trace: Option<String>, worker_id: &str) {
         if let Ok(mut all) = self.connectors.lock() {
             let entry = all.entry(connector.to_string()).or_insert_with(|| ConnectorStatus {
                 state,
@@ -71,6 +144,10 @@ impl StatusStore {
 
     /// Sets a task's state.
     pub fn put_task(&self, connector: &str, task: u32, state: State, trace: Option<String>, worker_id: &str) {
+        self.publish(
+            format!("status-task-{connector}-{task}"),
+            Some((state, trace.clone(), worker_id)),
+        );
         if let Ok(mut all) = self.connectors.lock() {
             if let Some(entry) = all.get_mut(connector) {
                 entry.tasks.insert(
@@ -87,22 +164,138 @@ impl StatusStore {
 
     /// Forgets tasks numbered `from` and up (after a reconfiguration to fewer tasks).
     pub fn remove_tasks_from(&self, connector: &str, from: u32) {
+        let removed: Vec<u32> = match self.connectors.lock() {
+            Ok(mut all) => match all.get_mut(connector) {
+                Some(entry) => {
+                    let removed = entry.tasks.keys().copied().filter(|&t| t >= from).collect();
+                    entry.tasks.retain(|&t, _| t < from);
+                    removed
+                }
+                None => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        };
+        for task in removed {
+            self.publish(format!("status-task-{connector}-{task}"), None);
+        }
+    }
+
+    /// Forgets one task (its connector was deleted).
+    pub fn remove_task(&self, connector: &str, task: u32) {
         if let Ok(mut all) = self.connectors.lock() {
             if let Some(entry) = all.get_mut(connector) {
-                entry.tasks.retain(|&t, _| t < from);
+                entry.tasks.remove(&task);
             }
         }
+        self.publish(format!("status-task-{connector}-{task}"), None);
     }
 
     /// Forgets a connector.
     pub fn remove(&self, connector: &str) {
-        if let Ok(mut all) = self.connectors.lock() {
-            all.remove(connector);
+        let removed = self.connectors.lock().ok().and_then(|mut all| all.remove(connector));
+        if let Some(status) = removed {
+            for task in status.tasks.keys() {
+                self.publish(format!("status-task-{connector}-{task}"), None);
+            }
+            self.publish(format!("status-connector-{connector}"), None);
         }
     }
 
     /// The connector's status.
     pub fn get(&self, connector: &str) -> Option<ConnectorStatus> {
         self.connectors.lock().ok()?.get(connector).cloned()
+    }
+
+    /// Applies a record read from the status topic (any worker's, this one's included).
+    /// Records of other kinds (topic tracking) and unreadable ones are ignored.
+    pub fn apply_record(&self, key: &str, value: Option<&[u8]>) {
+        let status = match value.map(serde_json::from_slice::<StatusValue>) {
+            None => None,
+            Some(Ok(status)) => Some(status),
+            Some(Err(e)) => {
+                tracing::warn!(key, "ignoring an unreadable status record: {e}");
+                return;
+            }
+        };
+        if let Some(connector) = key.strip_prefix("status-connector-") {
+            match status {
+                Some(s) => self.set_connector(connector, s.state, s.trace, &s.worker_id),
+                None => {
+                    if let Ok(mut all) = self.connectors.lock() {
+                        all.remove(connector);
+                    }
+                }
+            }
+        } else if let Some((connector, task)) = key
+            .strip_prefix("status-task-")
+            .and_then(|rest| rest.rsplit_once('-'))
+            .and_then(|(c, t)| t.parse::<u32>().ok().map(|t| (c, t)))
+        {
+            let Ok(mut all) = self.connectors.lock() else { return };
+            match status {
+                Some(s) => {
+                    let entry = all.entry(connector.to_string()).or_insert_with(|| ConnectorStatus {
+                        state: State::Unassigned,
+                        trace: None,
+                        worker_id: String::new(),
+                        tasks: BTreeMap::new(),
+                    });
+                    entry.tasks.insert(
+                        task,
+                        TaskStatus {
+                            state: s.state,
+                            trace: s.trace,
+                            worker_id: s.worker_id,
+                        },
+                    );
+                }
+                None => {
+                    if let Some(entry) = all.get_mut(connector) {
+                        entry.tasks.remove(&task);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_in_apache_format() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let local = StatusStore::default();
+        local.publish_to(Box::new(move |r| {
+            let _ = tx.send(r);
+        }));
+        local.set_generation(7);
+        local.put_connector("my-conn", State::Running, None, "w1:8083");
+        local.put_task("my-conn", 2, State::Failed, Some("boom".into()), "w1:8083");
+        let first = rx.try_recv().unwrap();
+        assert_eq!(first.key, "status-connector-my-conn");
+        let value: serde_json::Value = serde_json::from_slice(first.value.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"state":"RUNNING","trace":null,"worker_id":"w1:8083","generation":7})
+        );
+        let second = rx.try_recv().unwrap();
+        assert_eq!(second.key, "status-task-my-conn-2");
+
+        let remote = StatusStore::default();
+        remote.apply_record(&second.key, second.value.as_deref());
+        remote.apply_record(&first.key, first.value.as_deref());
+        let status = remote.get("my-conn").unwrap();
+        assert_eq!(status.state, State::Running);
+        assert_eq!(status.tasks[&2].trace.as_deref(), Some("boom"));
+
+        local.remove("my-conn");
+        let tombstones: Vec<StatusRecord> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert!(tombstones.iter().all(|r| r.value.is_none()));
+        for record in &tombstones {
+            remote.apply_record(&record.key, None);
+        }
+        assert!(remote.get("my-conn").is_none());
     }
 }

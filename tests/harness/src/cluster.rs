@@ -378,26 +378,43 @@ fn free_ports(count: usize) -> Result<Vec<u16>, HarnessError> {
 /// topic and group names.
 pub fn shared_cluster() -> &'static KafkaCluster {
     static SHARED: OnceLock<KafkaCluster> = OnceLock::new();
-    SHARED.get_or_init(|| match KafkaCluster::start(1) {
+    shared(&SHARED, 1)
+}
+
+/// The three-broker cluster shared by the tests of the calling test binary that need
+/// replication (failure tests), started on first use like [`shared_cluster`].
+pub fn shared_three_broker_cluster() -> &'static KafkaCluster {
+    static SHARED: OnceLock<KafkaCluster> = OnceLock::new();
+    shared(&SHARED, 3)
+}
+
+fn shared(cell: &'static OnceLock<KafkaCluster>, nodes: usize) -> &'static KafkaCluster {
+    cell.get_or_init(|| match KafkaCluster::start(nodes) {
         Ok(cluster) => {
             // A static is never dropped: remove its directory when the process exits instead.
-            SHARED_DIR.get_or_init(|| cluster.dir().to_path_buf());
-            // SAFETY: registering a plain `extern "C"` function with no arguments.
-            unsafe {
-                libc::atexit(remove_shared_dir);
+            if let Ok(mut dirs) = SHARED_DIRS.lock() {
+                if dirs.is_empty() {
+                    // SAFETY: registering a plain `extern "C"` function with no arguments.
+                    unsafe {
+                        libc::atexit(remove_shared_dirs);
+                    }
+                }
+                dirs.push(cluster.dir().to_path_buf());
             }
             cluster
         }
-        Err(error) => panic!("cannot start the shared Kafka cluster: {error}"),
+        Err(error) => panic!("cannot start the shared {nodes}-broker Kafka cluster: {error}"),
     })
 }
 
-static SHARED_DIR: OnceLock<PathBuf> = OnceLock::new();
+static SHARED_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-extern "C" fn remove_shared_dir() {
+extern "C" fn remove_shared_dirs() {
     if std::env::var_os("TRIBUTARY_KEEP_KAFKA_LOGS").is_none() {
-        if let Some(dir) = SHARED_DIR.get() {
-            let _ = fs::remove_dir_all(dir);
+        if let Ok(dirs) = SHARED_DIRS.lock() {
+            for dir in dirs.iter() {
+                let _ = fs::remove_dir_all(dir);
+            }
         }
     }
 }

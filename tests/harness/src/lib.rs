@@ -10,7 +10,8 @@
 //!   A cluster is stopped when dropped; node logs stay in its temporary directory and their tails
 //!   are printed when a test panics.
 //! - [`clients`] has producer/consumer helpers and unique topic and group names for tests.
-//! - [`shared_cluster`] gives all the tests of one test binary a single one-broker cluster.
+//! - [`shared_cluster`] gives all the tests of one test binary a single one-broker cluster;
+//!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication.
 //!
 //! Every JVM the harness starts dies with the process that started it, even on a panic or
 //! `kill -9` of the test binary, so a failed run leaves no broker behind.
@@ -21,6 +22,6 @@ mod distribution;
 mod error;
 mod spawner;
 
-pub use cluster::{shared_cluster, ClusterOptions, KafkaCluster};
+pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, KafkaCluster};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;

@@ -1,0 +1,199 @@
+//! Distributed mode assembled: internal topics checked or created, the config, offset and status
+//! stores read from Kafka, the worker, the distributed herder (group membership) and the REST
+//! API with forwarding. Nothing is written to Kafka before every check has passed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::ConfigMap;
+use crate::herder::{DistributedHerder, DistributedSettings};
+use crate::rest::{AppState, ApplyLogFilter, Loggers};
+use crate::startup::{self, StartError};
+use crate::storage::{
+    ensure_internal_topics, ConfigLog, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord, StatusStore,
+};
+use crate::worker::{Worker, WorkerConfig};
+
+/// A running worker of a distributed cluster.
+pub struct DistributedRuntime {
+    herder: DistributedHerder,
+    address: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    member: JoinHandle<Result<(), String>>,
+    stop_server: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    status_writer: JoinHandle<()>,
+}
+
+enum StatusMessage {
+    Record(StatusRecord),
+    Flush(oneshot::Sender<()>),
+}
+
+fn client(config: &WorkerConfig, kind: &str) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    for (key, value) in config.client_config(kind) {
+        client.set(key, value);
+    }
+    client
+}
+
+impl DistributedRuntime {
+    /// Starts a worker from its (unresolved) config.
+    pub async fn start(raw: ConfigMap, apply_log: Option<ApplyLogFilter>) -> Result<Self, StartError> {
+        let mut config = startup::resolve_worker_config(&raw)?;
+        let settings =
+            DistributedSettings::from_worker(&config).map_err(|problems| StartError::Config(problems.join("; ")))?;
+        startup::check_kafka(&config).await?;
+        ensure_internal_topics(
+            client(&config, "admin"),
+            &[
+                settings.config_topic.clone(),
+                settings.offset_topic.clone(),
+                settings.status_topic.clone(),
+            ],
+        )
+        .await
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+        let (listener, address) = startup::bind_rest_listener(&mut config).await?;
+        let storage = |e: crate::storage::StoreError| StartError::Storage(e.to_string());
+
+        let offsets = Arc::new(
+            KafkaOffsetStore::start(
+                &settings.offset_topic.name,
+                client(&config, "consumer"),
+                client(&config, "producer"),
+            )
+            .map_err(storage)?,
+        );
+        let statuses = Arc::new(StatusStore::default());
+        let reader = statuses.clone();
+        let status_log = Arc::new(
+            KafkaLog::start(
+                &settings.status_topic.name,
+                client(&config, "consumer"),
+                client(&config, "producer"),
+                Box::new(move |record: LogRecord<'_>| {
+                    if let Some(key) = record.key.and_then(|k| std::str::from_utf8(k).ok()) {
+                        reader.apply_record(key, record.value);
+                    }
+                }),
+            )
+            .map_err(storage)?,
+        );
+        let config_log = Arc::new(
+            ConfigLog::start(
+                &settings.config_topic.name,
+                client(&config, "consumer"),
+                client(&config, "producer"),
+            )
+            .map_err(storage)?,
+        );
+        let (read_configs, read_offsets, read_statuses) = tokio::join!(
+            config_log.read_to_end(),
+            offsets.read_to_end(),
+            status_log.read_to_end()
+        );
+        read_configs.and(read_offsets).and(read_statuses).map_err(storage)?;
+
+        let (status_tx, status_rx) = mpsc::unbounded_channel();
+        let publisher = status_tx.clone();
+        statuses.publish_to(Box::new(move |record| {
+            let _ = publisher.send(StatusMessage::Record(record));
+        }));
+        let status_writer = tokio::spawn(write_statuses(status_log, status_rx));
+        let flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync> = Box::new(move || {
+            let (done, flushed) = oneshot::channel();
+            let _ = status_tx.send(StatusMessage::Flush(done));
+            flushed
+        });
+
+        let url = format!("http://{}", config.worker_id());
+        let worker = Worker::new(config, offsets.clone(), statuses).map_err(|e| StartError::Config(e.to_string()))?;
+        let herder = DistributedHerder::new(worker, config_log, offsets, settings, url, flush);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let member = {
+            let herder = herder.clone();
+            tokio::spawn(async move { herder.run(shutdown_rx).await })
+        };
+        let state = AppState {
+            herder: Arc::new(herder.clone()),
+            loggers: Arc::new(Loggers::new("INFO", apply_log)),
+        };
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(crate::rest::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        tracing::info!(%address, "REST API listening");
+        Ok(DistributedRuntime {
+            herder,
+            address,
+            shutdown,
+            member,
+            stop_server: Some(stop_server),
+            server,
+            status_writer,
+        })
+    }
+
+    /// Where the REST API listens.
+    pub fn rest_address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The herder, for in-process use.
+    pub fn herder(&self) -> &DistributedHerder {
+        &self.herder
+    }
+
+    /// Waits until the worker fails (it cannot stay in the group) and returns why; returns `Ok`
+    /// only after a shutdown.
+    pub async fn failed(&mut self) -> Result<(), String> {
+        match (&mut self.member).await {
+            Ok(result) => result,
+            Err(e) => Err(format!("the herder stopped: {e}")),
+        }
+    }
+
+    /// Stops every task (flushing and committing), leaves the group, then stops the REST API.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if !self.member.is_finished() {
+            let _ = tokio::time::timeout(Duration::from_secs(60), &mut self.member).await;
+        }
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
+        self.status_writer.abort();
+    }
+}
+
+/// Writes status records in order, batching what has queued up; answers flushes once everything
+/// before them is acknowledged.
+async fn write_statuses(log: Arc<KafkaLog>, mut incoming: mpsc::UnboundedReceiver<StatusMessage>) {
+    let mut buffer = Vec::new();
+    while incoming.recv_many(&mut buffer, 512).await > 0 {
+        let mut records = Vec::new();
+        let mut flushes = Vec::new();
+        for message in buffer.drain(..) {
+            match message {
+                StatusMessage::Record(record) => records.push((record.key.into_bytes(), record.value)),
+                StatusMessage::Flush(done) => flushes.push(done),
+            }
+        }
+        if !records.is_empty() {
+            if let Err(e) = log.send_all(&records).await {
+                tracing::warn!("cannot write statuses: {e}");
+            }
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! What both herders do the same way: checking a submitted connector config, validating
+//! against a plugin, the Kafka cluster id, and reading or changing offsets (a sink's in its
+//! consumer group, a source's in the offset store).
+
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::OnceCell;
+
+use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
+use crate::config::{split_list, ConfigMap};
+use crate::connector::format_validation;
+use crate::plugins::find_connector;
+use crate::storage::OffsetStore;
+use crate::worker::Worker;
+
+/// Apache's message when offsets are changed on a connector that is not STOPPED.
+pub(super) fn not_stopped(name: &str) -> HerderError {
+    HerderError::BadRequest(format!(
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+    ))
+}
+
+/// `source`, `sink` or `unknown`, from the config's `connector.class`.
+pub(super) fn connector_type(config: &ConfigMap) -> &'static str {
+    config
+        .get("connector.class")
+        .and_then(|class| find_connector(class).ok())
+        .map(|p| p.type_name())
+        .unwrap_or("unknown")
+}
+
+/// Rejects a connector submission with Apache's messages: a bad name, a name differing from
+/// the URL's, or a config that does not validate. Returns the connector type.
+pub(super) fn check_submission(worker: &Worker, name: &str, config: &ConfigMap) -> HerderResult<&'static str> {
+    if name.trim().is_empty() {
+        return Err(HerderError::BadRequest("Connector name cannot be empty".into()));
+    }
+    if name.contains('/') {
+        return Err(HerderError::BadRequest("connector name should not contain '/'".into()));
+    }
+    if let Some(inner) = config.get("name") {
+        if inner != name {
+            return Err(HerderError::BadRequest(format!(
+                "Connector name configuration ({inner}) doesn't match connector name in the URL ({name})"
+            )));
+        }
+    }
+    let mut full = config.clone();
+    full.insert("name".into(), name.to_string());
+    let (plugin, _, errors) = worker.validate(&full);
+    if !errors.is_empty() {
+        return Err(HerderError::BadRequest(format_validation(&errors)));
+    }
+    Ok(plugin.map(|p| p.type_name()).unwrap_or("unknown"))
+}
+
+/// `PUT /connector-plugins/{plugin}/config/validate`.
+pub(super) fn validate_for_plugin(worker: &Worker, plugin: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
+    let found = find_connector(plugin).map_err(|e| HerderError::NotFound(e.to_string()))?;
+    match config.get("connector.class") {
+        None => {
+            config.insert("connector.class".into(), plugin.to_string());
+        }
+        Some(class) if find_connector(class).map(|p| p.class) != Ok(found.class) => {
+            return Err(HerderError::BadRequest(format!(
+                "Included connector type {class} does not match request type {plugin}"
+            )));
+        }
+        Some(_) => {}
+    }
+    let (_, def, errors) = worker.validate(&config);
+    let class = config.get("connector.class").cloned().unwrap_or_default();
+    Ok(ConfigInfos::build(&class, &def, &config, &errors))
+}
+
+/// The Kafka cluster id, asked once.
+pub(super) async fn kafka_cluster_id(worker: &Worker, cell: &OnceCell<String>) -> String {
+    cell.get_or_init(|| async {
+        crate::startup::fetch_cluster_id(worker.config())
+            .await
+            .unwrap_or_default()
+    })
+    .await
+    .clone()
+}
+
+/// A consumer in the sink connector's group (`connect-<name>`), for its offsets.
+fn sink_group_consumer(worker: &Worker, name: &str) -> HerderResult<BaseConsumer> {
+    let mut client = ClientConfig::new();
+    for (key, value) in worker.config().client_config("consumer") {
+        if key != "max.poll.records" {
+            client.set(key, value);
+        }
+    }
+    client
+        .set("group.id", format!("connect-{name}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| HerderError::Internal(format!("cannot create a consumer for connect-{name}: {e}")))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> HerderResult<T> + Send + 'static) -> HerderResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+}
+
+/// The sink's group consumer and every partition of the topics it consumes.
+async fn sink_partitions(
+    worker: &Worker,
+    name: &str,
+    config: &ConfigMap,
+) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
+    let consumer = sink_group_consumer(worker, name)?;
+    let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
+    let pattern = config.get("topics.regex").and_then(|p| regex::Regex::new(p).ok());
+    blocking(move || {
+        let metadata = consumer
+            .fetch_metadata(None, Duration::from_secs(10))
+            .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
+        let mut partitions = TopicPartitionList::new();
+        for topic in metadata.topics() {
+            let wanted =
+                topics.iter().any(|t| t == topic.name()) || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
+            if wanted {
+                for partition in topic.partitions() {
+                    partitions.add_partition(topic.name(), partition.id());
+                }
+            }
+        }
+        Ok((consumer, partitions))
+    })
+    .await
+}
+
+fn sink_offset_entry(topic: &str, partition: i32, offset: Option<i64>) -> OffsetEntry {
+    let mut key = serde_json::Map::new();
+    key.insert("kafka_topic".into(), topic.into());
+    key.insert("kafka_partition".into(), partition.into());
+    OffsetEntry {
+        partition: key,
+        offset: offset.map(|o| {
+            let mut value = serde_json::Map::new();
+            value.insert("kafka_offset".into(), o.into());
+            value
+        }),
+    }
+}
+
+/// `GET /connectors/{c}/offsets`.
+pub(super) async fn read_offsets(
+    worker: &Worker,
+    name: &str,
+    config: &ConfigMap,
+    source_offsets: &dyn OffsetStore,
+) -> HerderResult<Vec<OffsetEntry>> {
+    if connector_type(config) != "sink" {
+        return Ok(source_offsets
+            .all(name)
+            .into_iter()
+            .map(|(partition, offset)| OffsetEntry {
+                partition,
+                offset: Some(offset),
+            })
+            .collect());
+    }
+    let (consumer, partitions) = sink_partitions(worker, name, config).await?;
+    let committed = blocking(move || {
+        consumer
+            .committed_offsets(partitions, Duration::from_secs(10))
+            .map_err(|e| HerderError::Internal(format!("cannot read committed offsets: {e}")))
+    })
+    .await?;
+    Ok(committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(sink_offset_entry(e.topic(), e.partition(), Some(o))),
+            _ => None,
+        })
+        .collect())
+}
+
+/// `PATCH /connectors/{c}/offsets`, for a connector already known to be STOPPED.
+pub(super) async fn alter_offsets(
+    worker: &Worker,
+    name: &str,
+    config: &ConfigMap,
+    source_offsets: &dyn OffsetStore,
+    offsets: Vec<OffsetEntry>,
+) -> HerderResult<String> {
+    if offsets.is_empty() {
+        return Err(HerderError::BadRequest(
+            "The offsets to be altered may not be null or empty".into(),
+        ));
+    }
+    if connector_type(config) == "sink" {
+        let mut list = TopicPartitionList::new();
+        for entry in &offsets {
+            let topic = entry.partition.get("kafka_topic").and_then(|v| v.as_str());
+            let partition = entry.partition.get("kafka_partition").and_then(|v| v.as_i64());
+            let (Some(topic), Some(partition)) = (topic, partition) else {
+                return Err(HerderError::BadRequest(
+                    "Sink connector offsets need \"kafka_topic\" and \"kafka_partition\" in every partition".into(),
+                ));
+            };
+            let offset = match &entry.offset {
+                None => Offset::Beginning,
+                Some(o) => match o.get("kafka_offset").and_then(|v| v.as_i64()) {
+                    Some(o) if o >= 0 => Offset::Offset(o),
+                    _ => {
+                        return Err(HerderError::BadRequest(
+                            "Sink connector offsets need a non-negative \"kafka_offset\"".into(),
+                        ))
+                    }
+                },
+            };
+            list.add_partition_offset(topic, partition as i32, offset)
+                .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        }
+        let consumer = sink_group_consumer(worker, name)?;
+        let group = format!("connect-{name}");
+        blocking(move || {
+            consumer
+                .commit(&list, CommitMode::Sync)
+                .map_err(|e| HerderError::Internal(format!("cannot commit offsets for group {group}: {e}")))
+        })
+        .await?;
+    } else {
+        let changes = offsets.into_iter().map(|e| (e.partition, e.offset)).collect();
+        source_offsets
+            .commit(name, changes)
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?;
+    }
+    Ok("The offsets for this connector have been altered successfully".into())
+}
+
+/// `DELETE /connectors/{c}/offsets`, for a connector already known to be STOPPED.
+pub(super) async fn reset_offsets(
+    worker: &Worker,
+    name: &str,
+    config: &ConfigMap,
+    source_offsets: &dyn OffsetStore,
+) -> HerderResult<String> {
+    if connector_type(config) == "sink" {
+        let (consumer, partitions) = sink_partitions(worker, name, config).await?;
+        let mut reset = TopicPartitionList::new();
+        for element in partitions.elements() {
+            let _ = reset.add_partition_offset(element.topic(), element.partition(), Offset::Beginning);
+        }
+        if reset.count() > 0 {
+            let group = format!("connect-{name}");
+            blocking(move || {
+                consumer
+                    .commit(&reset, CommitMode::Sync)
+                    .map_err(|e| HerderError::Internal(format!("cannot reset offsets of group {group}: {e}")))
+            })
+            .await?;
+        }
+    } else {
+        let changes = source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect();
+        source_offsets
+            .commit(name, changes)
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?;
+    }
+    Ok("The offsets for this connector have been reset successfully".into())
+}

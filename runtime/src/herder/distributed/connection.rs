@@ -1,0 +1,178 @@
+//! A plain-TCP connection to one broker speaking the Kafka protocol, for the group requests
+//! librdkafka does not expose (JoinGroup and friends with the `connect` protocol type).
+//! Messages are encoded by the `kafka-protocol` crate; this module frames them, negotiates
+//! versions with ApiVersions and matches correlation ids.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, BytesMut};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A protocol-level failure talking to a broker.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// Connecting, reading or writing failed.
+    #[error("broker {broker}: {source}")]
+    Io {
+        /// The broker.
+        broker: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A request did not complete in time.
+    #[error("broker {0}: request timed out")]
+    Timeout(String),
+    /// A message could not be encoded or decoded.
+    #[error("broker {broker}: {message}")]
+    Protocol {
+        /// The broker.
+        broker: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// One connection to one broker.
+pub struct Connection {
+    broker: String,
+    stream: TcpStream,
+    correlation: i32,
+    client_id: StrBytes,
+    versions: HashMap<i16, (i16, i16)>,
+    timeout: Duration,
+}
+
+impl Connection {
+    /// Connects to `broker` (`host:port`) and learns the API versions it supports.
+    pub async fn open(broker: &str, client_id: &str, timeout: Duration) -> Result<Self, ConnectionError> {
+        let io = |source| ConnectionError::Io {
+            broker: broker.to_string(),
+            source,
+        };
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(broker))
+            .await
+            .map_err(|_| ConnectionError::Timeout(broker.to_string()))?
+            .map_err(io)?;
+        stream.set_nodelay(true).map_err(io)?;
+        let mut connection = Connection {
+            broker: broker.to_string(),
+            stream,
+            correlation: 0,
+            client_id: StrBytes::from_string(client_id.to_string()),
+            versions: HashMap::new(),
+            timeout,
+        };
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("tributary"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let response: ApiVersionsResponse = connection.send_versioned(&request, 3).await?;
+        if response.error_code != 0 {
+            return Err(connection.protocol(format!("ApiVersions failed with error {}", response.error_code)));
+        }
+        connection.versions = response
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(connection)
+    }
+
+    fn protocol(&self, message: String) -> ConnectionError {
+        ConnectionError::Protocol {
+            broker: self.broker.clone(),
+            message,
+        }
+    }
+
+    /// The version to use for `R`: the highest both we (up to `ours`) and the broker support.
+    pub fn version<R: Request>(&self, ours: i16) -> Result<i16, ConnectionError> {
+        let (min, max) = self.versions.get(&R::KEY).copied().unwrap_or((0, -1));
+        let version = ours.min(max);
+        if version < min || version < 0 {
+            return Err(self.protocol(format!(
+                "the broker does not support a version of API {} we speak (it supports {min}..={max})",
+                R::KEY
+            )));
+        }
+        Ok(version)
+    }
+
+    /// Sends `request` at the negotiated version (at most `ours`) and returns it with the
+    /// response.
+    pub async fn send<R: Request>(&mut self, request: &R, ours: i16) -> Result<(i16, R::Response), ConnectionError> {
+        self.send_within(request, ours, self.timeout).await
+    }
+
+    /// [`Connection::send`] with its own timeout (JoinGroup waits for the whole rebalance).
+    pub async fn send_within<R: Request>(
+        &mut self,
+        request: &R,
+        ours: i16,
+        timeout: Duration,
+    ) -> Result<(i16, R::Response), ConnectionError> {
+        let version = self.version::<R>(ours)?;
+        let result = tokio::time::timeout(timeout, self.round_trip(request, version)).await;
+        let response = result.map_err(|_| ConnectionError::Timeout(self.broker.clone()))??;
+        Ok((version, response))
+    }
+
+    async fn send_versioned<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response, ConnectionError> {
+        let result = tokio::time::timeout(self.timeout, self.round_trip(request, version)).await;
+        result.map_err(|_| ConnectionError::Timeout(self.broker.clone()))?
+    }
+
+    async fn round_trip<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response, ConnectionError> {
+        self.correlation = self.correlation.wrapping_add(1);
+        let correlation = self.correlation;
+        let header = RequestHeader::default()
+            .with_request_api_key(R::KEY)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation)
+            .with_client_id(Some(self.client_id.clone()));
+        let mut body = BytesMut::new();
+        body.put_i32(0);
+        header
+            .encode(&mut body, R::header_version(version))
+            .map_err(|e| self.protocol(format!("cannot encode a request header: {e}")))?;
+        request
+            .encode(&mut body, version)
+            .map_err(|e| self.protocol(format!("cannot encode API {} v{version}: {e}", R::KEY)))?;
+        let length = (body.len() - 4) as i32;
+        body[..4].copy_from_slice(&length.to_be_bytes());
+        let io = |broker: &str, source| ConnectionError::Io {
+            broker: broker.to_string(),
+            source,
+        };
+        self.stream.write_all(&body).await.map_err(|e| io(&self.broker, e))?;
+        let length = self.stream.read_i32().await.map_err(|e| io(&self.broker, e))?;
+        if !(0..=64 * 1024 * 1024).contains(&length) {
+            return Err(self.protocol(format!("response of {length} bytes")));
+        }
+        let mut response = vec![0u8; length as usize];
+        self.stream
+            .read_exact(&mut response)
+            .await
+            .map_err(|e| io(&self.broker, e))?;
+        let mut response = bytes::Bytes::from(response);
+        let api_key = ApiKey::try_from(R::KEY).map_err(|_| self.protocol(format!("unknown API {}", R::KEY)))?;
+        let header = ResponseHeader::decode(&mut response, api_key.response_header_version(version))
+            .map_err(|e| self.protocol(format!("cannot decode a response header: {e}")))?;
+        if header.correlation_id != correlation {
+            return Err(self.protocol(format!(
+                "response correlation id {} for request {correlation}",
+                header.correlation_id
+            )));
+        }
+        let decoded = R::Response::decode(&mut response, version)
+            .map_err(|e| self.protocol(format!("cannot decode API {} v{version}: {e}", R::KEY)))?;
+        if response.has_remaining() {
+            tracing::debug!(broker = %self.broker, api = R::KEY, left = response.remaining(), "response had trailing bytes");
+        }
+        Ok(decoded)
+    }
+}

@@ -1,0 +1,1010 @@
+//! The distributed herder itself: serves the REST API from the config and status topics,
+//! writes what changes (as the leader for connector and task configs, as any worker for target
+//! states), and runs the work the leader assigns it.
+//!
+//! One loop reacts to group events, config-topic changes and a periodic tick by *reconciling*:
+//! comparing what runs here with what the assignment and the latest config say, stopping what
+//! must stop first, then starting what is missing. Everything that runs here is reported in the
+//! member's JoinGroup metadata, which is how the leader moves only what must move.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot, watch, OnceCell};
+
+use super::assignor;
+use super::group::{self, Coordination, GroupCommand, GroupEvent, GroupSettings};
+use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
+use super::DistributedSettings;
+use crate::config::ConfigMap;
+use crate::connector::Connector;
+use crate::herder::{
+    common, ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId,
+    TaskInfo,
+};
+use crate::storage::{ClusterConfig, ConfigLog, KafkaOffsetStore, State, StoreError};
+use crate::worker::{TargetState, TaskHandle, Worker};
+
+/// How often the herder reconciles even when nothing was announced (retries included).
+const TICK: Duration = Duration::from_secs(2);
+/// How long a submission of task configs to the leader is given before it is retried.
+const SUBMIT_RETRY: Duration = Duration::from_secs(5);
+
+/// What this worker knows of the group.
+#[derive(Debug, Default)]
+struct View {
+    generation: i32,
+    leader: bool,
+    leader_url: Option<String>,
+    rebalance_requested: bool,
+}
+
+/// What the leader remembers between rebalances.
+#[derive(Debug, Default)]
+struct LeaderMemory {
+    /// What each member was given (or still runs) at the last assignment.
+    assigned: BTreeMap<String, BTreeSet<Work>>,
+    /// Every piece of work that existed at the last assignment.
+    all: BTreeSet<Work>,
+    /// Work of departed members, and since when it has been waiting.
+    lost_since: BTreeMap<Work, Instant>,
+}
+
+struct RunningConnector {
+    /// The config it was started with.
+    config: ConfigMap,
+    target: TargetState,
+    /// `None` while STOPPED or after a failed start.
+    connector: Option<Box<dyn Connector>>,
+    /// The task configs it generated last.
+    generated: Option<Vec<ConfigMap>>,
+    /// When those were last sent to the leader.
+    submitted: Option<Instant>,
+}
+
+struct RunningTask {
+    handle: TaskHandle,
+    connector_config: ConfigMap,
+    task_config: ConfigMap,
+    target: TargetState,
+}
+
+#[derive(Default)]
+struct Local {
+    assigned: BTreeSet<Work>,
+    connectors: BTreeMap<String, RunningConnector>,
+    tasks: BTreeMap<(String, u32), RunningTask>,
+    /// Restart requests at or past this config offset are still to be acted on.
+    restarts_from: i64,
+}
+
+struct Inner {
+    worker: Worker,
+    config: Arc<ConfigLog>,
+    offsets: Arc<KafkaOffsetStore>,
+    settings: DistributedSettings,
+    url: String,
+    view: Mutex<View>,
+    owned: Mutex<BTreeSet<Work>>,
+    leader_memory: Mutex<LeaderMemory>,
+    local: tokio::sync::Mutex<Local>,
+    commands: OnceLock<mpsc::UnboundedSender<GroupCommand>>,
+    cluster_id: OnceCell<String>,
+    http: reqwest::Client,
+    /// Waits until the status writes made so far are acknowledged.
+    status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
+}
+
+/// A worker of a distributed cluster.
+#[derive(Clone)]
+pub struct DistributedHerder {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn internal(e: StoreError) -> HerderError {
+    HerderError::Internal(e.to_string())
+}
+
+/// Every connector and task the config says exists.
+fn all_work(config: &ClusterConfig) -> BTreeSet<Work> {
+    let mut all = BTreeSet::new();
+    for name in config.connectors.keys() {
+        all.insert(Work::Connector(name.clone()));
+        for task in 0..config.task_count(name) as u32 {
+            all.insert(Work::Task(name.clone(), task));
+        }
+    }
+    all
+}
+
+fn observed(target: TargetState) -> State {
+    match target {
+        TargetState::Started => State::Running,
+        TargetState::Paused => State::Paused,
+        TargetState::Stopped => State::Stopped,
+    }
+}
+
+/// The leader's write of a connector's task configs, checked against the latest config: the
+/// connector exists, is not STOPPED (a late submission must not revive its tasks), and the
+/// configs differ from the committed ones.
+async fn write_task_configs(config: &ConfigLog, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+    config.read_to_end().await.map_err(internal)?;
+    let current = config.with(|c| {
+        c.connectors
+            .contains_key(name)
+            .then(|| (c.target(name), c.tasks.get(name).is_some_and(|t| *t == configs)))
+    });
+    match current {
+        None => Err(HerderError::unknown_connector(name)),
+        Some((TargetState::Stopped, _)) | Some((_, true)) => Ok(()),
+        Some(_) => {
+            tracing::info!(connector = %name, tasks = configs.len(), "writing task configs");
+            config.put_task_configs(name, &configs).await.map_err(internal)?;
+            config.read_to_end().await.map_err(internal)
+        }
+    }
+}
+
+impl DistributedHerder {
+    /// A herder over started stores; `status_flush` resolves once pending status writes are
+    /// acknowledged. [`DistributedHerder::run`] joins the group.
+    pub fn new(
+        worker: Worker,
+        config: Arc<ConfigLog>,
+        offsets: Arc<KafkaOffsetStore>,
+        settings: DistributedSettings,
+        url: String,
+        status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
+    ) -> Self {
+        let restarts_from = config.with(|c| c.offset);
+        DistributedHerder {
+            inner: Arc::new(Inner {
+                worker,
+                config,
+                offsets,
+                settings,
+                url,
+                view: Mutex::new(View::default()),
+                owned: Mutex::new(BTreeSet::new()),
+                leader_memory: Mutex::new(LeaderMemory::default()),
+                local: tokio::sync::Mutex::new(Local {
+                    restarts_from,
+                    ..Local::default()
+                }),
+                commands: OnceLock::new(),
+                cluster_id: OnceCell::new(),
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .unwrap_or_default(),
+                status_flush,
+            }),
+        }
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &Worker {
+        &self.inner.worker
+    }
+
+    /// Joins the group and runs the assigned work until `shutdown` turns true (then stops
+    /// everything, leaves the group and returns) or the worker cannot take part (an error).
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<(), String> {
+        let inner = &self.inner;
+        let settings = GroupSettings {
+            bootstrap: inner
+                .worker
+                .config()
+                .bootstrap_servers()
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            group_id: inner.settings.group_id.clone(),
+            client_id: format!("connect-{}", inner.worker.worker_id()),
+            session_timeout: inner.settings.session_timeout,
+            rebalance_timeout: inner.settings.rebalance_timeout,
+            heartbeat_interval: inner.settings.heartbeat_interval,
+        };
+        let coordination: Arc<dyn Coordination> = inner.clone();
+        let (commands, mut events) = group::spawn(settings, coordination);
+        let _ = inner.commands.set(commands.clone());
+        let mut changes = inner.config.changes();
+        let mut tick = tokio::time::interval(TICK);
+        let mut rejoin_at: Option<tokio::time::Instant> = None;
+        let result = loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    None => break Err("the group membership stopped".to_string()),
+                    Some(GroupEvent::Assigned { generation, member_id, leader, assignment }) => {
+                        if let Some(AssignmentError::DuplicateUrl(url)) = &assignment.error {
+                            break Err(format!(
+                                "another worker of group {} already advertises the REST URL {url}; give each worker its own rest.advertised.host.name/rest.advertised.port",
+                                inner.settings.group_id
+                            ));
+                        }
+                        tracing::info!(generation, member = %member_id, leader, leader_url = %assignment.leader_url, "assignment received");
+                        rejoin_at = (leader && assignment.delay_ms > 0)
+                            .then(|| tokio::time::Instant::now() + Duration::from_millis(assignment.delay_ms));
+                        inner.on_assignment(generation, leader, assignment).await;
+                    }
+                    Some(GroupEvent::Rebalancing) => tracing::info!("the group is rebalancing"),
+                    Some(GroupEvent::Lost(reason)) => {
+                        tracing::warn!("lost group membership ({reason}); stopping all work");
+                        {
+                            let mut view = lock(&inner.view);
+                            view.leader = false;
+                            view.leader_url = None;
+                        }
+                        inner.local.lock().await.assigned.clear();
+                        inner.reconcile().await;
+                    }
+                    Some(GroupEvent::Fatal(message)) => break Err(message),
+                },
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        break Err("the config topic reader stopped".to_string());
+                    }
+                    inner.reconcile().await;
+                }
+                _ = tick.tick() => inner.reconcile().await,
+                _ = async { if let Some(at) = rejoin_at { tokio::time::sleep_until(at).await } }, if rejoin_at.is_some() => {
+                    rejoin_at = None;
+                    inner.request_rebalance("held-back work of a departed worker is due");
+                }
+                _ = shutdown.changed() => {
+                    if *shutdown.borrow() {
+                        break Ok(());
+                    }
+                }
+            }
+        };
+        inner.local.lock().await.assigned.clear();
+        inner.reconcile().await;
+        let _ = (inner.status_flush)().await;
+        let (done, left) = oneshot::channel();
+        if commands.send(GroupCommand::Leave(done)).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), left).await;
+        }
+        result
+    }
+}
+
+impl Inner {
+    fn is_leader(&self) -> bool {
+        lock(&self.view).leader
+    }
+
+    /// `Forward` to the leader unless this worker is the leader.
+    fn require_leader(&self) -> HerderResult<()> {
+        let view = lock(&self.view);
+        if view.leader {
+            Ok(())
+        } else {
+            Err(HerderError::Forward {
+                url: view.leader_url.clone(),
+            })
+        }
+    }
+
+    fn request_rebalance(&self, reason: &str) {
+        {
+            let mut view = lock(&self.view);
+            if view.rebalance_requested {
+                return;
+            }
+            view.rebalance_requested = true;
+        }
+        tracing::info!("requesting a rebalance: {reason}");
+        if let Some(commands) = self.commands.get() {
+            let _ = commands.send(GroupCommand::Rejoin(reason.to_string()));
+        }
+    }
+
+    async fn on_assignment(&self, generation: i32, leader: bool, assignment: Assignment) {
+        {
+            let mut view = lock(&self.view);
+            view.generation = generation;
+            view.leader = leader;
+            view.leader_url = Some(assignment.leader_url.clone());
+            view.rebalance_requested = false;
+        }
+        self.worker.statuses().set_generation(generation);
+        // Never start work on a config older than the leader's.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.config.with(|c| c.offset) < assignment.config_offset && Instant::now() < deadline {
+            if let Err(e) = self.config.read_to_end().await {
+                tracing::warn!("reading the config topic: {e}");
+            }
+        }
+        if let Err(e) = self.offsets.read_to_end().await {
+            tracing::warn!("reading the offsets topic: {e}");
+        }
+        self.local.lock().await.assigned = assignment.work.clone();
+        self.reconcile().await;
+        if !assignment.revoked.is_empty() {
+            // What was revoked is stopped; let the group hand it over.
+            let _ = (self.status_flush)().await;
+            lock(&self.view).rebalance_requested = false;
+            self.request_rebalance("revoked work has stopped");
+        }
+    }
+
+    /// Brings what runs here in line with the assignment and the latest config.
+    async fn reconcile(&self) {
+        let snapshot = self.config.snapshot();
+        let statuses = self.worker.statuses().clone();
+        let worker_id = self.worker.worker_id().to_string();
+        let mut local = self.local.lock().await;
+        let local = &mut *local;
+
+        // Restart requests written since the last pass.
+        let mut restart_connectors = BTreeSet::new();
+        let mut restart_tasks = BTreeSet::new();
+        for request in snapshot.restarts.iter().filter(|r| r.offset >= local.restarts_from) {
+            let status = statuses.get(&request.connector);
+            let connector_failed = status.as_ref().is_some_and(|s| s.state == State::Failed);
+            if !request.only_failed || connector_failed {
+                restart_connectors.insert(request.connector.clone());
+            }
+            if request.include_tasks {
+                for (&task, task_status) in status.as_ref().map(|s| &s.tasks).into_iter().flatten() {
+                    if !request.only_failed || task_status.state == State::Failed {
+                        restart_tasks.insert((request.connector.clone(), task));
+                    }
+                }
+            }
+        }
+        local.restarts_from = snapshot.offset;
+
+        // Stop tasks that are no longer ours, whose configs changed, or that are to restart.
+        let stale: Vec<(String, u32)> = local
+            .tasks
+            .iter()
+            .filter(|((name, task), running)| {
+                let current = snapshot.tasks.get(name).and_then(|t| t.get(*task as usize));
+                !local.assigned.contains(&Work::Task(name.clone(), *task))
+                    || snapshot.connectors.get(name) != Some(&running.connector_config)
+                    || current != Some(&running.task_config)
+                    || restart_tasks.contains(&(name.clone(), *task))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        let timeout = self
+            .worker
+            .config()
+            .task_shutdown_timeout()
+            .max(Duration::from_secs(30));
+        let mut stopping = Vec::new();
+        for key in stale {
+            if let Some(running) = local.tasks.remove(&key) {
+                tracing::info!(connector = %key.0, task = key.1, "stopping task");
+                stopping.push(async move {
+                    running.handle.stop(timeout).await;
+                    key
+                });
+            }
+        }
+        for (name, task) in futures::future::join_all(stopping).await {
+            if task as usize >= snapshot.task_count(&name) {
+                // The task no longer exists (fewer tasks, STOPPED or deleted): forget its status.
+                statuses.remove_task(&name, task);
+            } else if restart_tasks.contains(&(name.clone(), task)) {
+                statuses.put_task(&name, task, State::Restarting, None, &worker_id);
+            }
+        }
+
+        // Connector objects.
+        let names: Vec<String> = local.connectors.keys().cloned().collect();
+        for name in names {
+            let config = snapshot.connectors.get(&name);
+            let keep = local.assigned.contains(&Work::Connector(name.clone()))
+                && config.is_some_and(|c| local.connectors.get(&name).is_some_and(|r| &r.config == c))
+                && !restart_connectors.contains(&name);
+            if !keep {
+                if let Some(mut running) = local.connectors.remove(&name) {
+                    tracing::info!(connector = %name, "stopping connector");
+                    if let Some(mut connector) = running.connector.take() {
+                        if let Err(e) = connector.stop().await {
+                            tracing::warn!(connector = %name, "connector stop failed: {e}");
+                        }
+                    }
+                }
+                if config.is_none() {
+                    statuses.remove(&name);
+                }
+            }
+        }
+        for work in local.assigned.clone() {
+            let Work::Connector(name) = work else { continue };
+            let Some(config) = snapshot.connectors.get(&name) else {
+                continue;
+            };
+            let target = snapshot.target(&name);
+            match local.connectors.get_mut(&name) {
+                None => {
+                    let running = self.start_connector(&name, config, target).await;
+                    local.connectors.insert(name.clone(), running);
+                }
+                Some(running) if running.target != target => {
+                    running.target = target;
+                    match target {
+                        TargetState::Stopped => {
+                            if let Some(mut connector) = running.connector.take() {
+                                if let Err(e) = connector.stop().await {
+                                    tracing::warn!(connector = %name, "connector stop failed: {e}");
+                                }
+                            }
+                            running.generated = None;
+                            statuses.put_connector(&name, State::Stopped, None, &worker_id);
+                        }
+                        _ if running.connector.is_none() => {
+                            *running = self.start_connector(&name, config, target).await;
+                        }
+                        _ => statuses.put_connector(&name, observed(target), None, &worker_id),
+                    }
+                }
+                Some(_) => {}
+            }
+            if let Some(running) = local.connectors.get_mut(&name) {
+                self.publish_task_configs(&name, running, &snapshot);
+            }
+        }
+
+        // Tasks.
+        for work in &local.assigned {
+            let Work::Task(name, task) = work else { continue };
+            let key = (name.clone(), *task);
+            let target = snapshot.target(name);
+            if let Some(running) = local.tasks.get_mut(&key) {
+                if running.target != target {
+                    running.target = target;
+                    running.handle.set_target(target);
+                }
+                continue;
+            }
+            let (Some(connector_config), Some(task_config)) = (
+                snapshot.connectors.get(name),
+                snapshot.tasks.get(name).and_then(|t| t.get(*task as usize)),
+            ) else {
+                continue;
+            };
+            if target == TargetState::Stopped {
+                continue;
+            }
+            tracing::info!(connector = %name, task, "starting task");
+            let handle = self
+                .worker
+                .start_task(name, *task, connector_config, task_config, target);
+            local.tasks.insert(
+                key,
+                RunningTask {
+                    handle,
+                    connector_config: connector_config.clone(),
+                    task_config: task_config.clone(),
+                    target,
+                },
+            );
+        }
+
+        *lock(&self.owned) = local
+            .connectors
+            .keys()
+            .map(|name| Work::Connector(name.clone()))
+            .chain(local.tasks.keys().map(|(name, task)| Work::Task(name.clone(), *task)))
+            .collect();
+
+        if self.is_leader() && all_work(&snapshot) != lock(&self.leader_memory).all {
+            self.request_rebalance("connectors or tasks were added or removed");
+        }
+    }
+
+    async fn start_connector(&self, name: &str, config: &ConfigMap, target: TargetState) -> RunningConnector {
+        let statuses = self.worker.statuses();
+        let worker_id = self.worker.worker_id();
+        let mut running = RunningConnector {
+            config: config.clone(),
+            target,
+            connector: None,
+            generated: None,
+            submitted: None,
+        };
+        if target == TargetState::Stopped {
+            statuses.put_connector(name, State::Stopped, None, worker_id);
+            return running;
+        }
+        tracing::info!(connector = %name, "starting connector");
+        match self.worker.start_connector(name, config).await {
+            Ok(connector) => {
+                running.connector = Some(connector);
+                statuses.put_connector(name, observed(target), None, worker_id);
+            }
+            Err(e) => {
+                tracing::error!(connector = %name, "connector failed to start: {e}");
+                statuses.put_connector(name, State::Failed, Some(e.to_string()), worker_id);
+            }
+        }
+        running
+    }
+
+    /// Generates the connector's task configs (once per start) and, when they differ from the
+    /// committed ones, hands them to the leader, which alone writes them.
+    fn publish_task_configs(&self, name: &str, running: &mut RunningConnector, snapshot: &ClusterConfig) {
+        let Some(connector) = &running.connector else { return };
+        if running.generated.is_none() {
+            let max_tasks = running
+                .config
+                .get("tasks.max")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(1)
+                .max(1);
+            match connector.task_configs(max_tasks) {
+                Ok(configs) if configs.len() > max_tasks => {
+                    let message = format!("The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.", configs.len());
+                    self.worker
+                        .statuses()
+                        .put_connector(name, State::Failed, Some(message), self.worker.worker_id());
+                    running.connector = None;
+                    return;
+                }
+                Ok(configs) => running.generated = Some(configs),
+                Err(e) => {
+                    self.worker.statuses().put_connector(
+                        name,
+                        State::Failed,
+                        Some(e.to_string()),
+                        self.worker.worker_id(),
+                    );
+                    running.connector = None;
+                    return;
+                }
+            }
+        }
+        let Some(generated) = &running.generated else { return };
+        if snapshot.tasks.get(name).map(Vec::as_slice).unwrap_or(&[]) == generated.as_slice() {
+            return;
+        }
+        if running.submitted.is_some_and(|at| at.elapsed() < SUBMIT_RETRY) {
+            return;
+        }
+        running.submitted = Some(Instant::now());
+        let configs = generated.clone();
+        let name = name.to_string();
+        let (leader, leader_url) = {
+            let view = lock(&self.view);
+            (view.leader, view.leader_url.clone())
+        };
+        let config = self.config.clone();
+        let http = self.http.clone();
+        tokio::spawn(async move {
+            let result = if leader {
+                write_task_configs(&config, &name, configs.clone())
+                    .await
+                    .map_err(|e| e.to_string())
+            } else if let Some(url) = leader_url {
+                let target = format!("{}/connectors/{name}/tasks", url.trim_end_matches('/'));
+                match http.post(&target).json(&configs).send().await {
+                    Ok(answer) if answer.status().is_success() => Ok(()),
+                    Ok(answer) => Err(format!("the leader answered {}", answer.status())),
+                    Err(e) => Err(e.to_string()),
+                }
+            } else {
+                Err("no leader is known".into())
+            };
+            match result {
+                Ok(()) => tracing::info!(connector = %name, tasks = configs.len(), "task configs submitted"),
+                Err(e) => tracing::warn!(connector = %name, "cannot submit task configs yet: {e}"),
+            }
+        });
+    }
+
+    fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
+        self.config
+            .with(|c| c.connectors.get(name).cloned())
+            .ok_or_else(|| HerderError::unknown_connector(name))
+    }
+
+    fn info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        self.config.with(|c| {
+            let config = c
+                .connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?;
+            Ok(ConnectorInfo {
+                name: name.to_string(),
+                config: config.clone(),
+                tasks: (0..c.task_count(name) as u32)
+                    .map(|task| TaskId {
+                        connector: name.to_string(),
+                        task,
+                    })
+                    .collect(),
+                connector_type: common::connector_type(config).to_string(),
+            })
+        })
+    }
+
+    /// Reads the config topic to its end, so a write is checked against the latest state.
+    async fn catch_up(&self) -> HerderResult<()> {
+        self.config.read_to_end().await.map_err(internal)
+    }
+
+    /// The connector's config, when it is STOPPED with no tasks (offsets may only change then).
+    async fn stopped_connector(&self, name: &str) -> HerderResult<ConfigMap> {
+        self.catch_up().await?;
+        self.config.with(|c| {
+            let config = c
+                .connectors
+                .get(name)
+                .ok_or_else(|| HerderError::unknown_connector(name))?;
+            if c.target(name) != TargetState::Stopped || c.task_count(name) > 0 {
+                return Err(common::not_stopped(name));
+            }
+            Ok(config.clone())
+        })
+    }
+}
+
+#[async_trait]
+impl Coordination for Inner {
+    fn metadata(&self) -> MemberMetadata {
+        MemberMetadata {
+            url: self.url.clone(),
+            config_offset: self.config.with(|c| c.offset),
+            owned: lock(&self.owned).clone(),
+        }
+    }
+
+    async fn assign(
+        &self,
+        generation: i32,
+        leader_id: &str,
+        members: Vec<(String, MemberMetadata)>,
+    ) -> BTreeMap<String, Assignment> {
+        if let Err(e) = self.config.read_to_end().await {
+            tracing::warn!("the leader could not read the config topic to its end: {e}");
+        }
+        let snapshot = self.config.snapshot();
+        let all = all_work(&snapshot);
+        let mut assignments = BTreeMap::new();
+        // One member per REST URL: a later duplicate that runs nothing is refused.
+        let mut by_url: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut accepted: Vec<(String, BTreeSet<Work>)> = Vec::new();
+        let mut ordered: Vec<&(String, MemberMetadata)> = members.iter().collect();
+        {
+            // Members of the previous generation keep their URL over newcomers.
+            let memory = lock(&self.leader_memory);
+            let known = |id: &str| memory.assigned.contains_key(id);
+            ordered.sort_by(|a, b| {
+                known(&b.0)
+                    .cmp(&known(&a.0))
+                    .then(b.1.owned.len().cmp(&a.1.owned.len()))
+                    .then(a.0.cmp(&b.0))
+            });
+        }
+        for (id, metadata) in ordered {
+            if by_url.contains_key(metadata.url.as_str()) {
+                assignments.insert(
+                    id.clone(),
+                    Assignment {
+                        error: Some(AssignmentError::DuplicateUrl(metadata.url.clone())),
+                        ..Assignment::default()
+                    },
+                );
+                continue;
+            }
+            by_url.insert(&metadata.url, id);
+            accepted.push((id.clone(), metadata.owned.clone()));
+        }
+        accepted.sort_by(|a, b| a.0.cmp(&b.0));
+        let leader_url = members
+            .iter()
+            .find(|(id, _)| id == leader_id)
+            .map(|(_, m)| m.url.clone())
+            .unwrap_or_else(|| self.url.clone());
+
+        // Work whose owner vanished may be held back for a while, in case it returns.
+        let delay = self.settings.scheduled_rebalance_delay;
+        let mut memory = lock(&self.leader_memory);
+        let running_now: BTreeSet<&Work> = accepted.iter().flat_map(|(_, owned)| owned.iter()).collect();
+        let present: BTreeSet<&str> = accepted.iter().map(|(id, _)| id.as_str()).collect();
+        let now = Instant::now();
+        let mut lost_since = std::mem::take(&mut memory.lost_since);
+        for (member, work) in &memory.assigned {
+            if present.contains(member.as_str()) {
+                continue;
+            }
+            for item in work {
+                if all.contains(item) && !running_now.contains(item) {
+                    lost_since.entry(item.clone()).or_insert(now);
+                }
+            }
+        }
+        lost_since.retain(|item, _| all.contains(item) && !running_now.contains(item));
+        let mut held_back = BTreeSet::new();
+        let mut delay_ms = 0u64;
+        if !delay.is_zero() {
+            for (item, since) in &lost_since {
+                let waited = now.duration_since(*since);
+                if waited < delay {
+                    held_back.insert(item.clone());
+                    delay_ms = delay_ms.max((delay - waited).as_millis() as u64);
+                }
+            }
+        }
+        let shares = assignor::assign(&accepted, &all, &held_back);
+        lost_since.retain(|item, _| held_back.contains(item));
+        memory.lost_since = lost_since;
+        memory.assigned = shares
+            .iter()
+            .map(|(id, share)| (id.clone(), share.work.union(&share.revoked).cloned().collect()))
+            .collect();
+        memory.all = all;
+        let moving: usize = shares.values().map(|s| s.revoked.len()).sum();
+        tracing::info!(
+            generation,
+            members = accepted.len(),
+            work = memory.all.len(),
+            revoked = moving,
+            held_back = held_back.len(),
+            "computed assignments"
+        );
+        for (id, share) in shares {
+            assignments.insert(
+                id,
+                Assignment {
+                    error: None,
+                    leader: leader_id.to_string(),
+                    leader_url: leader_url.clone(),
+                    config_offset: snapshot.offset,
+                    work: share.work,
+                    revoked: share.revoked,
+                    delay_ms,
+                },
+            );
+        }
+        assignments
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    async fn connectors(&self) -> Vec<String> {
+        self.inner.config.with(|c| c.connectors.keys().cloned().collect())
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        self.inner.info(name)
+    }
+
+    async fn create_connector(
+        &self,
+        name: &str,
+        mut config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        inner.catch_up().await?;
+        if inner.config.with(|c| c.connectors.contains_key(name)) {
+            return Err(HerderError::AlreadyExists(format!("Connector {name} already exists")));
+        }
+        common::check_submission(&inner.worker, name, &config)?;
+        config.insert("name".into(), name.to_string());
+        tracing::info!(connector = %name, "creating connector");
+        inner
+            .config
+            .create_connector(name, &config, initial)
+            .await
+            .map_err(internal)?;
+        inner.catch_up().await?;
+        inner.info(name)
+    }
+
+    async fn put_connector_config(&self, name: &str, mut config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        inner.catch_up().await?;
+        let created = !inner.config.with(|c| c.connectors.contains_key(name));
+        common::check_submission(&inner.worker, name, &config)?;
+        config.insert("name".into(), name.to_string());
+        tracing::info!(connector = %name, created, "writing connector config");
+        inner.config.put_connector(name, &config).await.map_err(internal)?;
+        inner.catch_up().await?;
+        Ok((created, inner.info(name)?))
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        inner.catch_up().await?;
+        inner.connector_config(name)?;
+        tracing::info!(connector = %name, "deleting connector");
+        inner.config.remove_connector(name).await.map_err(internal)?;
+        inner.catch_up().await
+    }
+
+    async fn status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let config = self.inner.connector_config(name)?;
+        let status = self
+            .inner
+            .worker
+            .statuses()
+            .get(name)
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for connector {name}")))?;
+        Ok(ConnectorStateInfo::from_status(
+            name,
+            common::connector_type(&config),
+            &status,
+        ))
+    }
+
+    async fn tasks(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        self.inner.config.with(|c| {
+            if !c.connectors.contains_key(name) {
+                return Err(HerderError::unknown_connector(name));
+            }
+            Ok(c.tasks
+                .get(name)
+                .map(|tasks| {
+                    tasks
+                        .iter()
+                        .enumerate()
+                        .map(|(i, config)| TaskInfo {
+                            id: TaskId {
+                                connector: name.to_string(),
+                                task: i as u32,
+                            },
+                            config: config.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default())
+        })
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        inner.catch_up().await?;
+        let config = inner.connector_config(name)?;
+        let status = inner.worker.statuses().get(name);
+        inner
+            .config
+            .request_restart(name, include_tasks, only_failed)
+            .await
+            .map_err(internal)?;
+        if !include_tasks && !only_failed {
+            return Ok(None);
+        }
+        let status = status.ok_or_else(|| HerderError::NotFound(format!("No status found for connector {name}")))?;
+        let mut info = ConnectorStateInfo::from_status(name, common::connector_type(&config), &status);
+        if !only_failed || info.connector.state == State::Failed {
+            info.connector.state = State::Restarting;
+        }
+        if include_tasks {
+            for task in info.tasks.iter_mut() {
+                if !only_failed || task.state == State::Failed {
+                    task.state = State::Restarting;
+                    task.trace = None;
+                }
+            }
+        }
+        Ok(Some(info))
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
+        let inner = &self.inner;
+        inner.connector_config(name)?;
+        if inner.config.with(|c| c.task_count(name)) <= task as usize {
+            return Err(HerderError::NotFound(format!("Task {name}-{task} not found")));
+        }
+        let key = (name.to_string(), task);
+        {
+            let mut local = inner.local.lock().await;
+            if let Some(running) = local.tasks.remove(&key) {
+                tracing::info!(connector = %name, task, "restarting task");
+                let timeout = inner
+                    .worker
+                    .config()
+                    .task_shutdown_timeout()
+                    .max(Duration::from_secs(30));
+                running.handle.stop(timeout).await;
+                inner
+                    .worker
+                    .statuses()
+                    .put_task(name, task, State::Restarting, None, inner.worker.worker_id());
+                let handle = inner.worker.start_task(
+                    name,
+                    task,
+                    &running.connector_config,
+                    &running.task_config,
+                    running.target,
+                );
+                local.tasks.insert(key, RunningTask { handle, ..running });
+                return Ok(());
+            }
+        }
+        let owner = inner
+            .worker
+            .statuses()
+            .get(name)
+            .and_then(|s| s.tasks.get(&task).map(|t| t.worker_id.clone()))
+            .filter(|id| !id.is_empty() && id != inner.worker.worker_id());
+        Err(HerderError::Forward {
+            url: owner.map(|id| format!("http://{id}")),
+        })
+    }
+
+    async fn set_target_state(&self, name: &str, state: TargetState) -> HerderResult<()> {
+        let inner = &self.inner;
+        inner.connector_config(name)?;
+        tracing::info!(connector = %name, ?state, "writing target state");
+        if state == TargetState::Stopped {
+            // Only the leader writes task configs.
+            inner.require_leader()?;
+            inner.config.stop_connector(name).await.map_err(internal)?;
+        } else {
+            inner.config.put_target_state(name, state).await.map_err(internal)?;
+        }
+        inner.catch_up().await
+    }
+
+    async fn offsets(&self, name: &str) -> HerderResult<Vec<OffsetEntry>> {
+        let inner = &self.inner;
+        let config = inner.connector_config(name)?;
+        inner.offsets.read_to_end().await.map_err(internal)?;
+        common::read_offsets(&inner.worker, name, &config, inner.offsets.as_ref()).await
+    }
+
+    async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        let config = inner.stopped_connector(name).await?;
+        common::alter_offsets(&inner.worker, name, &config, inner.offsets.as_ref(), offsets).await
+    }
+
+    async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
+        let inner = &self.inner;
+        inner.require_leader()?;
+        let config = inner.stopped_connector(name).await?;
+        inner.offsets.read_to_end().await.map_err(internal)?;
+        common::reset_offsets(&inner.worker, name, &config, inner.offsets.as_ref()).await
+    }
+
+    async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        self.inner.connector_config(name)?;
+        Ok(self.inner.worker.topics().get(name))
+    }
+
+    async fn reset_topics(&self, name: &str) -> HerderResult<()> {
+        self.inner.connector_config(name)?;
+        self.inner.worker.topics().reset(name);
+        Ok(())
+    }
+
+    async fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos> {
+        common::validate_for_plugin(&self.inner.worker, plugin, config)
+    }
+
+    async fn kafka_cluster_id(&self) -> String {
+        common::kafka_cluster_id(&self.inner.worker, &self.inner.cluster_id).await
+    }
+
+    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+        self.inner.require_leader()?;
+        write_task_configs(&self.inner.config, name, configs).await
+    }
+}

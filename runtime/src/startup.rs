@@ -1,0 +1,106 @@
+//! What starting a worker involves in either mode: resolving the worker config, binding the
+//! REST listener (and advertising its real port), and checking Kafka is reachable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::{ConfigMap, ConfigProviders};
+use crate::herder::HerderError;
+use crate::worker::WorkerConfig;
+
+/// Why a worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The worker config is missing something or wrong.
+    #[error("invalid worker configuration: {0}")]
+    Config(String),
+    /// Kafka could not be reached.
+    #[error("cannot reach Kafka at {bootstrap}: {message}")]
+    Kafka {
+        /// `bootstrap.servers`.
+        bootstrap: String,
+        /// What failed.
+        message: String,
+    },
+    /// The internal topics could not be created or are unfit.
+    #[error("{0}")]
+    Storage(String),
+    /// The REST listener could not be opened.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A connector given at start-up was rejected.
+    #[error("connector {name}: {error}")]
+    Connector {
+        /// Its name (or file).
+        name: String,
+        /// Why.
+        error: HerderError,
+    },
+}
+
+/// The worker config with its provider references (`${env:…}`, `${file:…}`) resolved.
+pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError> {
+    let providers = ConfigProviders::from_worker_config(raw).map_err(|e| StartError::Config(e.to_string()))?;
+    let resolved = providers.resolve(raw).map_err(|e| StartError::Config(e.to_string()))?;
+    Ok(WorkerConfig::new(resolved))
+}
+
+/// Binds `listeners`; with port 0 the real port becomes `rest.advertised.port`, so statuses and
+/// forwarding use it.
+pub async fn bind_rest_listener(config: &mut WorkerConfig) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listen = config.rest_listener();
+    let listener = TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
+        address: listen.clone(),
+        source,
+    })?;
+    let address = listener.local_addr().map_err(|source| StartError::Listen {
+        address: listen,
+        source,
+    })?;
+    if !config.raw.contains_key("rest.advertised.port") {
+        config
+            .raw
+            .insert("rest.advertised.port".into(), address.port().to_string());
+    }
+    Ok((listener, address))
+}
+
+/// The Kafka cluster id, or `None` when the brokers do not answer within five seconds.
+pub async fn fetch_cluster_id(config: &WorkerConfig) -> Option<String> {
+    let mut client = rdkafka::ClientConfig::new();
+    for (key, value) in config.client_config("admin") {
+        client.set(key, value);
+    }
+    tokio::task::spawn_blocking(move || {
+        let consumer: rdkafka::consumer::BaseConsumer = client.create().ok()?;
+        rdkafka::consumer::Consumer::client(&consumer).fetch_cluster_id(Duration::from_secs(5))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Fails unless the brokers answer with a cluster id within a minute.
+pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(id) = fetch_cluster_id(config).await.filter(|id| !id.is_empty()) {
+            tracing::info!(kafka_cluster_id = %id, "connected to Kafka");
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StartError::Kafka {
+                bootstrap: config.bootstrap_servers().to_string(),
+                message: "no answer within 60 s (is the broker running and reachable?)".into(),
+            });
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Connector configs, task configs and target states in the config topic
+//! (`config.storage.topic`, one partition), in Apache Kafka Connect's record formats:
+//!
+//! | key | value |
+//! |---|---|
+//! | `connector-<name>` | `{"properties":{…}}`, null when deleted |
+//! | `task-<name>-<n>` | `{"properties":{…}}` |
+//! | `commit-<name>` | `{"tasks":N}`: the preceding task configs take effect together |
+//! | `target-state-<name>` | `{"state":"PAUSED","state.v2":"STOPPED"}` |
+//! | `restart-connector-<name>` | `{"include-tasks":bool,"only-failed":bool}` |
+//!
+//! Every worker reads the whole topic into a [`ClusterConfig`] snapshot; a cluster pointed at
+//! an Apache Connect cluster's config topic sees its connectors.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use rdkafka::config::ClientConfig;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::kafka_log::{KafkaLog, LogRecord};
+use super::StoreError;
+use crate::config::ConfigMap;
+use crate::worker::TargetState;
+
+/// A request, written to the config topic, to restart a connector and maybe its tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartRequest {
+    /// The config-topic offset of the request (its identity).
+    pub offset: i64,
+    /// The connector.
+    pub connector: String,
+    /// Restart tasks too.
+    pub include_tasks: bool,
+    /// Only what is FAILED.
+    pub only_failed: bool,
+}
+
+/// Everything the config topic says, as of `offset`.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterConfig {
+    /// The offset after the last record read.
+    pub offset: i64,
+    /// Connector configs by name.
+    pub connectors: BTreeMap<String, ConfigMap>,
+    /// Target states (a connector with none is STARTED).
+    pub targets: BTreeMap<String, TargetState>,
+    /// Committed task configs by connector.
+    pub tasks: BTreeMap<String, Vec<ConfigMap>>,
+    /// Task configs written but not yet committed.
+    pending: BTreeMap<String, BTreeMap<u32, ConfigMap>>,
+    /// Restart requests, oldest first (the last 1,000).
+    pub restarts: Vec<RestartRequest>,
+}
+
+impl ClusterConfig {
+    /// The connector's target state.
+    pub fn target(&self, connector: &str) -> TargetState {
+        self.targets.get(connector).copied().unwrap_or(TargetState::Started)
+    }
+
+    /// Number of committed tasks of `connector`.
+    pub fn task_count(&self, connector: &str) -> usize {
+        self.tasks.get(connector).map_or(0, Vec::len)
+    }
+
+    fn apply(&mut self, key: &str, value: Option<Value>, offset: i64) {
+        self.offset = offset + 1;
+        let properties = |value: &Value| -> Option<ConfigMap> {
+            let map = value.get("properties")?.as_object()?;
+            Some(
+                map.iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            )
+        };
+        if let Some(name) = key.strip_prefix("connector-") {
+            match value.as_ref().and_then(properties) {
+                Some(config) => {
+                    self.connectors.insert(name.to_string(), config);
+                }
+                None => {
+                    self.connectors.remove(name);
+                    self.targets.remove(name);
+                    self.tasks.remove(name);
+                    self.pending.remove(name);
+                }
+            }
+        } else if let Some(rest) = key.strip_prefix("task-") {
+            let Some((name, task)) = rest
+                .rsplit_once('-')
+                .and_then(|(n, t)| t.parse::<u32>().ok().map(|t| (n, t)))
+            else {
+                return;
+            };
+            if let Some(config) = value.as_ref().and_then(properties) {
+                self.pending.entry(name.to_string()).or_default().insert(task, config);
+            }
+        } else if let Some(name) = key.strip_prefix("commit-") {
+            let count = value.as_ref().and_then(|v| v.get("tasks")).and_then(Value::as_u64);
+            let Some(count) = count else { return };
+            let pending = self.pending.remove(name).unwrap_or_default();
+            let previous = self.tasks.remove(name).unwrap_or_default();
+            let configs: Option<Vec<ConfigMap>> = (0..count as u32)
+                .map(|t| pending.get(&t).or_else(|| previous.get(t as usize)).cloned())
+                .collect();
+            match configs {
+                Some(configs) => {
+                    self.tasks.insert(name.to_string(), configs);
+                }
+                None => {
+                    tracing::warn!(connector = %name, "task configs commit refers to task configs never written; ignoring it")
+                }
+            }
+        } else if let Some(name) = key.strip_prefix("target-state-") {
+            let state = value.as_ref().and_then(|v| {
+                v.get("state.v2")
+                    .or_else(|| v.get("state"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            match state.as_deref() {
+                Some("PAUSED") => {
+                    self.targets.insert(name.to_string(), TargetState::Paused);
+                }
+                Some("STOPPED") => {
+                    self.targets.insert(name.to_string(), TargetState::Stopped);
+                }
+                Some("STARTED") => {
+                    self.targets.insert(name.to_string(), TargetState::Started);
+                }
+                _ => {
+                    self.targets.remove(name);
+                }
+            }
+        } else if let Some(name) = key.strip_prefix("restart-connector-") {
+            let flag = |k: &str| {
+                value
+                    .as_ref()
+                    .and_then(|v| v.get(k))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            self.restarts.push(RestartRequest {
+                offset,
+                connector: name.to_string(),
+                include_tasks: flag("include-tasks"),
+                only_failed: flag("only-failed"),
+            });
+            if self.restarts.len() > 1_000 {
+                self.restarts.remove(0);
+            }
+        }
+    }
+}
+
+/// The config topic: a live [`ClusterConfig`] and the writes Apache's workers make.
+pub struct ConfigLog {
+    snapshot: Arc<RwLock<ClusterConfig>>,
+    changes: watch::Receiver<i64>,
+    log: KafkaLog,
+}
+
+impl ConfigLog {
+    /// Starts reading `topic`.
+    pub fn start(topic: &str, consumer: ClientConfig, producer: ClientConfig) -> Result<Self, StoreError> {
+        let snapshot = Arc::new(RwLock::new(ClusterConfig::default()));
+        let (notify, changes) = watch::channel(0);
+        let sink = snapshot.clone();
+        let handler = Box::new(move |record: LogRecord<'_>| {
+            let Some(key) = record.key.and_then(|k| std::str::from_utf8(k).ok()) else {
+                return;
+            };
+            let value = match record.value.map(serde_json::from_slice::<Value>) {
+                None => None,
+                Some(Ok(value)) => Some(value),
+                Some(Err(e)) => {
+                    tracing::warn!(key, "ignoring an unreadable config record: {e}");
+                    None
+                }
+            };
+            if let Ok(mut snapshot) = sink.write() {
+                snapshot.apply(key, value, record.offset);
+                let _ = notify.send(snapshot.offset);
+            }
+        });
+        let log = KafkaLog::start(topic, consumer, producer, handler)?;
+        Ok(ConfigLog { snapshot, changes, log })
+    }
+
+    /// A copy of the current snapshot.
+    pub fn snapshot(&self) -> ClusterConfig {
+        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` on the current snapshot without copying it.
+    pub fn with<R>(&self, f: impl FnOnce(&ClusterConfig) -> R) -> R {
+        match self.snapshot.read() {
+            Ok(snapshot) => f(&snapshot),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    /// Notified with the new offset after every record.
+    pub fn changes(&self) -> watch::Receiver<i64> {
+        self.changes.clone()
+    }
+
+    /// Waits until every record written so far is in the snapshot.
+    pub async fn read_to_end(&self) -> Result<(), StoreError> {
+        self.log.read_to_end().await
+    }
+
+    /// Writes a connector's config.
+    pub async fn put_connector(&self, name: &str, config: &ConfigMap) -> Result<(), StoreError> {
+        let value = json!({ "properties": config }).to_string();
+        self.log
+            .send(format!("connector-{name}").as_bytes(), Some(value.as_bytes()))
+            .await
+    }
+
+    /// Writes a new connector's config and target state together.
+    pub async fn create_connector(
+        &self,
+        name: &str,
+        config: &ConfigMap,
+        target: TargetState,
+    ) -> Result<(), StoreError> {
+        let mut records = Vec::new();
+        if target != TargetState::Started {
+            records.push(target_record(name, target));
+        }
+        records.push((
+            format!("connector-{name}").into_bytes(),
+            Some(json!({ "properties": config }).to_string().into_bytes()),
+        ));
+        self.log.send_all(&records).await
+    }
+
+    /// Deletes a connector: tombstones for its config and target state (offsets stay).
+    pub async fn remove_connector(&self, name: &str) -> Result<(), StoreError> {
+        self.log
+            .send_all(&[
+                (format!("connector-{name}").into_bytes(), None),
+                (format!("target-state-{name}").into_bytes(), None),
+            ])
+            .await
+    }
+
+    /// Writes task configs and the commit record that makes them take effect.
+    pub async fn put_task_configs(&self, name: &str, configs: &[ConfigMap]) -> Result<(), StoreError> {
+        self.log.send_all(&task_records(name, configs)).await
+    }
+
+    /// Stops a connector as Apache does: no task configs, then the STOPPED target state, in one
+    /// ordered batch so that nothing can slip in between.
+    pub async fn stop_connector(&self, name: &str) -> Result<(), StoreError> {
+        let mut records = task_records(name, &[]);
+        records.push(target_record(name, TargetState::Stopped));
+        self.log.send_all(&records).await
+    }
+
+    /// Writes a target state.
+    pub async fn put_target_state(&self, name: &str, target: TargetState) -> Result<(), StoreError> {
+        self.log.send_all(&[target_record(name, target)]).await
+    }
+
+    /// Writes a restart request.
+    pub async fn request_restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<(), StoreError> {
+        let value = json!({ "include-tasks": include_tasks, "only-failed": only_failed }).to_string();
+        self.log
+            .send(format!("restart-connector-{name}").as_bytes(), Some(value.as_bytes()))
+            .await
+    }
+}
+
+/// Task config records followed by the commit record that makes them take effect.
+fn task_records(name: &str, configs: &[ConfigMap]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut records: Vec<(Vec<u8>, Option<Vec<u8>>)> = configs
+        .iter()
+        .enumerate()
+        .map(|(i, config)| {
+            (
+                format!("task-{name}-{i}").into_bytes(),
+                Some(json!({ "properties": config }).to_string().into_bytes()),
+            )
+        })
+        .collect();
+    records.push((
+        format!("commit-{name}").into_bytes(),
+        Some(json!({ "tasks": configs.len() }).to_string().into_bytes()),
+    ));
+    records
+}
+
+/// Apache's target-state record: STOPPED is written as `state=PAUSED` plus `state.v2=STOPPED`
+/// so that older workers fall back to PAUSED.
+fn target_record(name: &str, target: TargetState) -> (Vec<u8>, Option<Vec<u8>>) {
+    let value = match target {
+        TargetState::Started => json!({ "state": "STARTED", "state.v2": "STARTED" }),
+        TargetState::Paused => json!({ "state": "PAUSED", "state.v2": "PAUSED" }),
+        TargetState::Stopped => json!({ "state": "PAUSED", "state.v2": "STOPPED" }),
+    };
+    (
+        format!("target-state-{name}").into_bytes(),
+        Some(value.to_string().into_bytes()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(config: &mut ClusterConfig, key: &str, value: Option<Value>) {
+        let offset = config.offset;
+        config.apply(key, value, offset);
+    }
+
+    #[test]
+    fn reads_apache_records() {
+        let mut config = ClusterConfig::default();
+        apply(
+            &mut config,
+            "connector-my-src",
+            Some(json!({"properties": {"connector.class": "FileStreamSource", "tasks.max": "2"}})),
+        );
+        apply(&mut config, "task-my-src-0", Some(json!({"properties": {"file": "a"}})));
+        apply(&mut config, "task-my-src-1", Some(json!({"properties": {"file": "b"}})));
+        assert_eq!(config.task_count("my-src"), 0, "tasks take effect only at their commit");
+        apply(&mut config, "commit-my-src", Some(json!({"tasks": 2})));
+        assert_eq!(config.task_count("my-src"), 2);
+        assert_eq!(config.tasks["my-src"][1]["file"], "b");
+        assert_eq!(config.target("my-src"), TargetState::Started);
+        apply(
+            &mut config,
+            "target-state-my-src",
+            Some(json!({"state": "PAUSED", "state.v2": "STOPPED"})),
+        );
+        assert_eq!(config.target("my-src"), TargetState::Stopped);
+        apply(&mut config, "target-state-my-src", Some(json!({"state": "PAUSED"})));
+        assert_eq!(config.target("my-src"), TargetState::Paused);
+        apply(
+            &mut config,
+            "restart-connector-my-src",
+            Some(json!({"include-tasks": true, "only-failed": false})),
+        );
+        assert!(config.restarts[0].include_tasks && !config.restarts[0].only_failed);
+        apply(&mut config, "connector-my-src", None);
+        assert!(config.connectors.is_empty() && config.tasks.is_empty() && config.targets.is_empty());
+        assert_eq!(config.offset, 8);
+    }
+
+    #[test]
+    fn writes_apache_target_states() {
+        let (_, value) = target_record("c", TargetState::Stopped);
+        let value: Value = serde_json::from_slice(&value.unwrap()).unwrap();
+        assert_eq!(value, json!({"state": "PAUSED", "state.v2": "STOPPED"}));
+    }
+}

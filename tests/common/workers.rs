@@ -1,0 +1,161 @@
+//! `tributary distributed` worker processes for cluster tests: each on its own REST port, with
+//! its log in the test's directory, killed when the test ends.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tributary_harness::ChildProcess;
+
+use super::{eventually, Api};
+
+/// A free loopback port (released just before the worker binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The settings shared by the workers of one test cluster: unique group and topic names.
+#[derive(Clone)]
+pub struct ClusterSpec {
+    pub bootstrap: String,
+    pub group: String,
+    pub replication: u32,
+    pub extra: Vec<(String, String)>,
+}
+
+impl ClusterSpec {
+    /// A fresh cluster (unique group and internal topics) on `bootstrap`.
+    pub fn new(bootstrap: &str, replication: u32) -> Self {
+        ClusterSpec {
+            bootstrap: bootstrap.to_string(),
+            group: tributary_harness::clients::unique_name("cluster"),
+            replication,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Adds a worker setting.
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.extra.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The worker properties for a worker on `port`.
+    pub fn properties(&self, port: u16) -> String {
+        let group = &self.group;
+        let rf = self.replication;
+        let mut text = format!(
+            "bootstrap.servers={}\ngroup.id={group}\nconfig.storage.topic={group}-configs\n\
+             offset.storage.topic={group}-offsets\nstatus.storage.topic={group}-status\n\
+             config.storage.replication.factor={rf}\noffset.storage.replication.factor={rf}\n\
+             status.storage.replication.factor={rf}\noffset.storage.partitions=5\nstatus.storage.partitions=3\n\
+             listeners=http://127.0.0.1:{port}\noffset.flush.interval.ms=1000\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.storage.StringConverter\n",
+            self.bootstrap
+        );
+        for (key, value) in &self.extra {
+            text.push_str(&format!("{key}={value}\n"));
+        }
+        text
+    }
+}
+
+/// One worker process.
+pub struct WorkerProcess {
+    pub name: String,
+    pub port: u16,
+    pub api: Api,
+    process: Option<ChildProcess>,
+    config: PathBuf,
+    log: PathBuf,
+}
+
+impl WorkerProcess {
+    /// Starts worker `name` of `spec` with its files in `dir`.
+    pub fn start(spec: &ClusterSpec, dir: &Path, name: &str) -> Self {
+        let port = free_port();
+        let config = dir.join(format!("{name}.properties"));
+        std::fs::write(&config, spec.properties(port)).expect("worker config written");
+        let log = dir.join(format!("{name}.log"));
+        let mut worker = WorkerProcess {
+            name: name.to_string(),
+            port,
+            api: Api::new(&format!("http://127.0.0.1:{port}")),
+            process: None,
+            config,
+            log,
+        };
+        worker.spawn();
+        worker
+    }
+
+    fn spawn(&mut self) {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"));
+        command.arg("distributed").arg(&self.config);
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "info");
+        }
+        self.process = Some(ChildProcess::spawn(command, &self.log).expect("worker starts"));
+    }
+
+    /// The worker id its statuses show.
+    pub fn worker_id(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until the REST API answers.
+    pub async fn wait_ready(&self) {
+        eventually(
+            Duration::from_secs(60),
+            &format!("worker {} to serve REST", self.name),
+            || async {
+                let ok = reqwest::get(format!("http://127.0.0.1:{}/", self.port)).await.is_ok();
+                ok.then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+
+    /// SIGTERM, waiting for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.terminate(Duration::from_secs(60));
+        }
+    }
+
+    /// Starts it again, same config and port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Whether the process exited, and how.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.process.as_mut().and_then(|p| p.exit_status())
+    }
+
+    /// The end of its log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- log of worker {} ----\n{}", self.name, self.log_tail(60));
+        }
+    }
+}
