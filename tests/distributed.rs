@@ -82,6 +82,7 @@ async fn tasks_spread_evenly_and_every_worker_shows_the_same_status() {
     kafka.create_topic(&topic, 3, 3).await.unwrap();
 
     // Submitted round-robin: two of three requests are forwarded to the leader.
+    let started = Instant::now();
     for c in 0..20 {
         let api = &workers[c % 3].api;
         let body = json!({"name": format!("gen-{c}"), "config": {
@@ -96,7 +97,9 @@ async fn tasks_spread_evenly_and_every_worker_shows_the_same_status() {
         assert_eq!(code, 201, "{created}");
         assert_eq!(created["name"], format!("gen-{c}"));
     }
+    println!("20 connectors created in {:?}", started.elapsed());
     let counts = wait_running(&workers[0].api, 60, 3, Duration::from_secs(90)).await;
+    println!("60 tasks running after {:?}", started.elapsed());
     for (worker, count) in &counts {
         assert!(
             (19..=21).contains(count),
@@ -253,15 +256,22 @@ async fn owner_of(api: &Api, workers: &[WorkerProcess], connector: &str) -> usiz
         .unwrap_or_else(|| panic!("no worker {id}"))
 }
 
-/// How long until `api` shows the connector's task RUNNING on a worker other than `dead`.
-async fn time_to_move(api: &Api, connector: &str, dead: &str, since: Instant) -> Duration {
+/// How long until `api` shows every connector object and task of `connectors` RUNNING, none
+/// of them on worker `dead`.
+async fn time_to_recover(api: &Api, connectors: &[&str], dead: &str, since: Instant) -> Duration {
     eventually(
         Duration::from_secs(60),
-        &format!("{connector} to move off {dead}"),
+        &format!("the work of {dead} to move"),
         || async {
-            let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
-            let task = &status["tasks"][0];
-            (task["state"] == "RUNNING" && task["worker_id"] != dead).then(|| since.elapsed())
+            for connector in connectors {
+                let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+                let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
+                let elsewhere = |s: &serde_json::Value| s["state"] == "RUNNING" && s["worker_id"] != dead;
+                if !elsewhere(&status["connector"]) || tasks.is_empty() || !tasks.iter().all(elsewhere) {
+                    return None;
+                }
+            }
+            Some(since.elapsed())
         },
     )
     .await
@@ -307,26 +317,15 @@ async fn kill_9_of_workers_and_the_leader_moves_their_tasks_within_15_s_and_lose
     let writer = tokio::task::spawn_blocking(move || write_lines(&writer_input, 0, LINES, PACE));
 
     // First the leader dies, then whichever worker runs the source task.
+    let connectors = ["file-src", "file-sink"];
     let mut kills = Vec::new();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let leader = leader_of(&workers).expect("a leader");
     let survivor = (leader + 1) % 3;
-    let moved = owner_of(&workers[survivor].api, &workers, "file-src").await;
     let dead_id = workers[leader].worker_id();
     let killed_at = Instant::now();
     workers[leader].kill();
-    if moved == leader {
-        kills.push(time_to_move(&workers[survivor].api, "file-src", &dead_id, killed_at).await);
-    } else {
-        // The source did not run there; time the recovery of everything the leader ran.
-        kills.push(
-            eventually(Duration::from_secs(60), "the leader's tasks to move", || async {
-                let counts = tasks_by_worker(&workers[survivor].api).await;
-                (counts.values().sum::<usize>() == 2 && !counts.contains_key(&dead_id)).then(|| killed_at.elapsed())
-            })
-            .await,
-        );
-    }
+    kills.push(time_to_recover(&workers[survivor].api, &connectors, &dead_id, killed_at).await);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let alive: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
     let source_owner = owner_of(&workers[alive[0]].api, &workers, "file-src").await;
@@ -334,7 +333,7 @@ async fn kill_9_of_workers_and_the_leader_moves_their_tasks_within_15_s_and_lose
     let dead_id = workers[source_owner].worker_id();
     let killed_at = Instant::now();
     workers[source_owner].kill();
-    kills.push(time_to_move(&workers[other].api, "file-src", &dead_id, killed_at).await);
+    kills.push(time_to_recover(&workers[other].api, &connectors, &dead_id, killed_at).await);
     for (i, took) in kills.iter().enumerate() {
         assert!(took < &FAILOVER_DEADLINE, "failover {i} took {took:?}");
     }
@@ -420,11 +419,14 @@ async fn bad_setups_fail_at_start_with_a_clear_error() {
     async fn fails_with(dir: &Path, name: &str, properties: &str, expected: &str) {
         let config = dir.join(format!("{name}.properties"));
         std::fs::write(&config, properties).unwrap();
-        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
             .arg("distributed")
             .arg(&config)
-            .output()
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(120), run)
             .await
+            .unwrap_or_else(|_| panic!("{name}: the worker started instead of failing"))
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{name} started");
@@ -486,4 +488,63 @@ async fn bad_setups_fail_at_start_with_a_clear_error() {
         "{}",
         second.log_tail(50)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_source_survives_kill_9_with_no_duplicate() {
+    let kafka = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let spec = ClusterSpec::new(&bootstrap, 3).with("exactly.once.source.support", "enabled");
+    let mut workers = start_workers(&spec, dir.path(), 2).await;
+    let topic = unique_name("eos");
+    kafka.create_topic(&topic, 1, 3).await.unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let api = workers[0].api.clone();
+    let config = json!({"connector.class": "FileStreamSource", "file": input.display().to_string(),
+        "topic": topic, "batch.size": "500"});
+    eventually(Duration::from_secs(60), "connector created", || async {
+        let (code, _) = api.put("/connectors/eos-src/config", Some(config.clone())).await;
+        (code == 201).then_some(())
+    })
+    .await;
+    api.wait_for_state("eos-src", "RUNNING", Duration::from_secs(60)).await;
+
+    const LINES: u64 = 30_000;
+    let writer_input = input.clone();
+    let writer = tokio::task::spawn_blocking(move || write_lines(&writer_input, 0, LINES, Duration::from_secs(8)));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let owner = owner_of(&api, &workers, "eos-src").await;
+    let survivor = 1 - owner;
+    let dead_id = workers[owner].worker_id();
+    let killed_at = Instant::now();
+    workers[owner].kill();
+    let took = time_to_recover(&workers[survivor].api, &["eos-src"], &dead_id, killed_at).await;
+    assert!(took < FAILOVER_DEADLINE, "failover took {took:?}");
+    writer.await.unwrap();
+
+    // The offsets (written in the same transactions as the records) reach the end of the file.
+    let end = LINES * 14;
+    eventually(Duration::from_secs(60), "the committed position at the end", || async {
+        let (_, body) = workers[survivor].api.get("/connectors/eos-src/offsets").await;
+        (body["offsets"][0]["offset"]["position"] == end).then_some(())
+    })
+    .await;
+    let records = tributary_harness::clients::consume_until(
+        &bootstrap,
+        &topic,
+        LINES as usize + 1,
+        Duration::from_secs(20),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for record in &records {
+        let line = rdkafka::Message::payload(record).map(|p| String::from_utf8_lossy(p).to_string());
+        assert!(seen.insert(line.clone()), "duplicate {line:?}");
+    }
+    assert_eq!(records.len() as u64, LINES, "every line once");
+    println!("exactly-once failover took {took:?}");
 }

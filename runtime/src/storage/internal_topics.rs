@@ -30,6 +30,21 @@ pub struct InternalTopic {
 /// Checks the existing topics (compacted, required partition count), then creates the missing
 /// ones compacted; nothing is created when a check fails.
 pub async fn ensure_internal_topics(client: ClientConfig, topics: &[InternalTopic]) -> Result<(), StoreError> {
+    if create_or_check(client.clone(), topics).await? {
+        // Some topic appeared meanwhile (another worker, or metadata lagging behind a creation):
+        // check it like any existing topic.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if create_or_check(client, topics).await? {
+            return Err(StoreError::Other(
+                "an internal topic exists but its metadata cannot be read; is it being created or deleted?".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One pass of [`ensure_internal_topics`]; `true` when a topic thought missing already existed.
+async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Result<bool, StoreError> {
     let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
     let metadata_client = client.clone();
     let partitions = tokio::task::spawn_blocking(move || partition_counts(&metadata_client, &names))
@@ -77,7 +92,7 @@ pub async fn ensure_internal_topics(client: ClientConfig, topics: &[InternalTopi
         }
     }
     if missing.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let new_topics: Vec<NewTopic<'_>> = missing
         .iter()
@@ -90,11 +105,11 @@ pub async fn ensure_internal_topics(client: ClientConfig, topics: &[InternalTopi
         .create_topics(&new_topics, &options)
         .await
         .map_err(|e| StoreError::Other(format!("cannot create the internal topics: {e}")))?;
+    let mut existed = false;
     for result in created {
         match result {
             Ok(topic) => tracing::info!(topic = %topic, "created internal topic"),
-            // Another worker starting at the same time created it.
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => existed = true,
             Err((topic, code)) => {
                 let setting = topics.iter().find(|t| t.name == topic).map(|t| t.setting).unwrap_or("");
                 return Err(StoreError::Other(format!(
@@ -103,26 +118,41 @@ pub async fn ensure_internal_topics(client: ClientConfig, topics: &[InternalTopi
             }
         }
     }
-    Ok(())
+    Ok(existed)
 }
 
-/// Partition counts of the named topics (0 for a topic that does not exist).
+/// Partition counts of the named topics (0 for a topic that does not exist), waiting a little
+/// for topics whose partitions have no leader yet (created a moment ago).
 fn partition_counts(client: &ClientConfig, names: &[String]) -> Result<HashMap<String, i32>, StoreError> {
     let consumer: BaseConsumer = client
         .create()
         .map_err(|e| StoreError::Other(format!("cannot create a metadata client: {e}")))?;
-    let metadata = consumer
-        .fetch_metadata(None, Duration::from_secs(30))
-        .map_err(|e| StoreError::Other(format!("cannot read topic metadata: {e}")))?;
-    Ok(names
-        .iter()
-        .map(|name| {
-            let count = metadata
-                .topics()
-                .iter()
-                .find(|t| t.name() == name && t.error().is_none())
-                .map_or(0, |t| t.partitions().len() as i32);
-            (name.clone(), count)
-        })
-        .collect())
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metadata = consumer
+            .fetch_metadata(None, Duration::from_secs(30))
+            .map_err(|e| StoreError::Other(format!("cannot read topic metadata: {e}")))?;
+        let mut counts = HashMap::new();
+        let mut settled = true;
+        for name in names {
+            let count = match metadata.topics().iter().find(|t| t.name() == name) {
+                None => 0,
+                Some(t)
+                    if t.error() == Some(rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) =>
+                {
+                    0
+                }
+                Some(t) if t.partitions().is_empty() => {
+                    settled = false;
+                    0
+                }
+                Some(t) => t.partitions().len() as i32,
+            };
+            counts.insert(name.clone(), count);
+        }
+        if settled || std::time::Instant::now() >= deadline {
+            return Ok(counts);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -71,19 +71,11 @@ impl KafkaLog {
             .set("auto.offset.reset", "earliest")
             // librdkafka needs a group to assign partitions; it is never joined nor committed to.
             .set("group.id", format!("tributary-reader-{topic}"));
+        // End offsets are asked through a client of their own: a broker answers one request per
+        // connection at a time, so behind the reader's long-polling fetches they would wait.
+        let watermarks: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
         let consumer: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(30))
-            .map_err(|e| other("cannot read metadata", e))?;
-        let partitions: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .filter(|t| t.name() == topic)
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        if partitions.is_empty() {
-            return Err(StoreError::Other(format!("topic {topic} has no partitions")));
-        }
+        let partitions = partitions_of(&watermarks, topic)?;
         let mut assignment = TopicPartitionList::new();
         for &partition in &partitions {
             assignment
@@ -100,6 +92,7 @@ impl KafkaLog {
         let reader = Reader {
             topic: topic.to_string(),
             consumer,
+            watermarks,
             partitions,
             handler,
             incoming,
@@ -185,19 +178,43 @@ impl Drop for KafkaLog {
     }
 }
 
+/// The topic's partitions, waiting a little for a topic created a moment ago to show them.
+fn partitions_of(client: &BaseConsumer, topic: &str) -> Result<Vec<i32>, StoreError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metadata = client
+            .fetch_metadata(Some(topic), Duration::from_secs(30))
+            .map_err(|e| StoreError::Other(format!("cannot read metadata for {topic}: {e}")))?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if !partitions.is_empty() {
+            return Ok(partitions);
+        }
+        if Instant::now() >= deadline {
+            return Err(StoreError::Other(format!("topic {topic} has no partitions")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 struct Reader {
     topic: String,
     consumer: BaseConsumer,
+    watermarks: BaseConsumer,
     partitions: Vec<i32>,
     handler: RecordHandler,
     incoming: mpsc::Receiver<EndRequest>,
     stop: Arc<AtomicBool>,
 }
 
-/// A read-to-end request: the end offsets it waits for.
+/// A read-to-end request: the end offsets it waits for, once known.
 struct Pending {
     reply: oneshot::Sender<Result<(), StoreError>>,
-    ends: Vec<(i32, i64)>,
+    ends: Option<Vec<(i32, i64)>>,
     deadline: Instant,
 }
 
@@ -206,18 +223,13 @@ impl Reader {
         let mut pending: Vec<Pending> = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             while let Ok(request) = self.incoming.try_recv() {
-                match self.end_offsets() {
-                    Ok(ends) => pending.push(Pending {
-                        reply: request.reply,
-                        ends,
-                        deadline: Instant::now() + READ_TO_END_TIMEOUT,
-                    }),
-                    Err(e) => {
-                        let _ = request.reply.send(Err(e));
-                    }
-                }
+                pending.push(Pending {
+                    reply: request.reply,
+                    ends: None,
+                    deadline: Instant::now() + READ_TO_END_TIMEOUT,
+                });
             }
-            let wait = if pending.is_empty() { 100 } else { 10 };
+            let wait = if pending.is_empty() { 50 } else { 10 };
             match self.consumer.poll(Duration::from_millis(wait)) {
                 Some(Ok(message)) => (self.handler)(LogRecord {
                     key: message.key(),
@@ -238,7 +250,7 @@ impl Reader {
         self.partitions
             .iter()
             .map(|&partition| {
-                self.consumer
+                self.watermarks
                     .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
                     .map(|(_, high)| (partition, high))
                     .map_err(|e| StoreError::Other(format!("cannot read the end offsets of {}: {e}", self.topic)))
@@ -247,6 +259,14 @@ impl Reader {
     }
 
     fn answer(&self, pending: &mut Vec<Pending>) {
+        let mut last_error = None;
+        for request in pending.iter_mut().filter(|r| r.ends.is_none()) {
+            // A topic created a moment ago may have no leader yet: keep asking until the deadline.
+            match self.end_offsets() {
+                Ok(ends) => request.ends = Some(ends),
+                Err(e) => last_error = Some(e.to_string()),
+            }
+        }
         let positions = match self.consumer.position() {
             Ok(positions) => positions,
             Err(_) => return,
@@ -258,15 +278,19 @@ impl Reader {
         let now = Instant::now();
         let mut index = 0;
         while index < pending.len() {
-            let done = pending[index].ends.iter().all(|&(p, end)| position(p) >= end);
+            let done = pending[index]
+                .ends
+                .as_ref()
+                .is_some_and(|ends| ends.iter().all(|&(p, end)| position(p) >= end));
             if done || now > pending[index].deadline {
                 let request = pending.swap_remove(index);
                 let result = if done {
                     Ok(())
                 } else {
                     Err(StoreError::Other(format!(
-                        "could not read {} to its end within {READ_TO_END_TIMEOUT:?}",
-                        self.topic
+                        "could not read {} to its end within {READ_TO_END_TIMEOUT:?}{}",
+                        self.topic,
+                        last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
                     )))
                 };
                 let _ = request.reply.send(result);

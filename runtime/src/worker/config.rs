@@ -93,6 +93,35 @@ pub fn connector_config_def() -> ConfigDef {
         ))
 }
 
+/// Keys source connectors add (exactly-once support, KIP-618).
+pub fn source_config_def() -> ConfigDef {
+    connector_config_def()
+        .define(
+            ConfigKey::optional(
+                "exactly.once.support",
+                ConfigType::String,
+                "requested",
+                "Whether the connector must run exactly-once ('required') or may ('requested').",
+            )
+            .one_of(&["requested", "required"]),
+        )
+        .define(
+            ConfigKey::optional(
+                "transaction.boundary",
+                ConfigType::String,
+                "poll",
+                "Where exactly-once transactions end: every 'poll', every 'interval', or where the 'connector' says.",
+            )
+            .one_of(&["poll", "interval", "connector"]),
+        )
+        .define(ConfigKey::optional(
+            "transaction.boundary.interval.ms",
+            ConfigType::Long,
+            "",
+            "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when empty.",
+        ))
+}
+
 /// Keys sink connectors add.
 pub fn sink_config_def() -> ConfigDef {
     connector_config_def()

@@ -16,6 +16,10 @@ use tokio::sync::Notify;
 use crate::data::SourceMap;
 use crate::storage::offset_key;
 
+/// The batch id of records that are not source records (offsets written in a transaction):
+/// their failures count, their acknowledgements do not.
+pub const UNTRACKED: usize = usize::MAX;
+
 struct Batch {
     id: usize,
     outstanding: usize,
@@ -91,9 +95,10 @@ impl DeliveryTracker {
             Some(error) => {
                 state.failure.get_or_insert(error);
             }
-            None => {
+            None if id != UNTRACKED => {
                 self.acked_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            None => {}
         }
         if let Some(batch) = find(&mut state.batches, id) {
             batch.outstanding = batch.outstanding.saturating_sub(1);

@@ -18,7 +18,7 @@ use rdkafka::config::ClientConfig;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{connector_config_def, sink_config_def, WorkerConfig};
+pub use config::{connector_config_def, sink_config_def, source_config_def, WorkerConfig};
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 
@@ -214,7 +214,8 @@ impl Worker {
         let plugin = find_connector(&class).ok();
         let framework = match plugin.map(|p| p.tasks) {
             Some(TaskFactory::Sink(_)) => sink_config_def(),
-            _ => connector_config_def(),
+            Some(TaskFactory::Source(_)) => source_config_def(),
+            None => connector_config_def(),
         };
         let def = match plugin {
             Some(p) => framework.merge(&(p.config_def)()),

@@ -1,5 +1,11 @@
 //! The source task loop: poll → transforms → converters → producer, committing the offsets of
 //! acknowledged records every `offset.flush.interval.ms` and on shutdown.
+//!
+//! With `exactly.once.source.support=enabled` (distributed mode, KIP-618) the task's producer is
+//! transactional (`transactional.id` = `<group.id>-<connector>-<task>`, so a new instance of the
+//! task fences any zombie): the records of a transaction and their source offsets, written to
+//! the offsets topic, are committed together at each `transaction.boundary` (every poll, or
+//! every `transaction.boundary.interval.ms`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -9,18 +15,30 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
-use super::delivery::{DeliveryTracker, TrackingContext};
+use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceRecord};
 use crate::metrics::Metrics;
-use crate::storage::{ConnectorOffsetsReader, State};
+use crate::storage::{offset_record, ConnectorOffsetsReader, State};
 use crate::transforms::TransformChain;
 
 /// How long shutdown waits for in-flight records to be acknowledged.
 const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a transaction operation (init, flush, commit, abort) may take.
+const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a blocking producer call off the async threads.
+async fn blocking<E: std::fmt::Display + Send + 'static>(
+    call: impl FnOnce() -> Result<(), E> + Send + 'static,
+) -> Result<(), ConnectError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|e| ConnectError::Fatal(e.to_string()))?
+        .map_err(|e| ConnectError::Fatal(format!("transactional producer: {e}")))
+}
 
 /// Runs a source task until it is stopped or fails; reports its states.
 pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SourceTask>) {
@@ -44,6 +62,69 @@ struct Converted {
     headers: Option<OwnedHeaders>,
 }
 
+/// Where a transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Boundary {
+    /// After every poll batch.
+    Poll,
+    /// Every `transaction.boundary.interval.ms`.
+    Interval(Duration),
+}
+
+/// The exactly-once state of a task.
+struct Transactions {
+    offsets_topic: String,
+    boundary: Boundary,
+    /// When the open transaction began, if one is open.
+    open_since: Option<Instant>,
+}
+
+impl Transactions {
+    /// The exactly-once settings of the task, when the worker enables them.
+    fn configure(setup: &TaskSetup) -> Result<Option<(Self, String)>, ConnectError> {
+        let raw = &setup.worker.raw;
+        let enabled = raw
+            .get("exactly.once.source.support")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
+        let (Some(group), Some(offsets_topic)) = (raw.get("group.id"), raw.get("offset.storage.topic")) else {
+            return Ok(None);
+        };
+        if !enabled {
+            return Ok(None);
+        }
+        let config = &setup.connector_config;
+        let boundary = match config.get("transaction.boundary").map(|b| b.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("poll") => Boundary::Poll,
+            Some("interval") => Boundary::Interval(Duration::from_millis(
+                config
+                    .get("transaction.boundary.interval.ms")
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(setup.worker.offset_flush_interval().as_millis() as u64),
+            )),
+            Some("connector") => {
+                return Err(ConnectError::fatal(format!(
+                    "The connector {} does not support connector-defined transaction boundaries; use transaction.boundary=poll or interval",
+                    setup.connector
+                )))
+            }
+            Some(other) => {
+                return Err(ConnectError::fatal(format!(
+                    "Invalid value {other} for configuration transaction.boundary: must be one of poll, interval, connector"
+                )))
+            }
+        };
+        let transactional_id = format!("{}-{}-{}", group.trim(), setup.connector, setup.task);
+        Ok(Some((
+            Transactions {
+                offsets_topic: offsets_topic.trim().to_string(),
+                boundary,
+                open_since: None,
+            },
+            transactional_id,
+        )))
+    }
+}
+
 struct SourceRunner {
     task: Box<dyn SourceTask>,
     started: bool,
@@ -58,6 +139,7 @@ struct SourceRunner {
     last_commit: Instant,
     known_topics: HashSet<String>,
     labels: [String; 2],
+    transactions: Option<Transactions>,
 }
 
 impl SourceRunner {
@@ -76,6 +158,13 @@ impl SourceRunner {
                 client.set(key, value);
             }
         }
+        let transactions = match Transactions::configure(setup)? {
+            Some((transactions, transactional_id)) => {
+                client.set("transactional.id", transactional_id);
+                Some(transactions)
+            }
+            None => None,
+        };
         let producer: ThreadedProducer<TrackingContext> = client
             .create_with_context(TrackingContext {
                 tracker: tracker.clone(),
@@ -95,6 +184,7 @@ impl SourceRunner {
             last_commit: Instant::now(),
             known_topics: HashSet::new(),
             labels: [setup.connector.clone(), setup.task.to_string()],
+            transactions,
         })
     }
 
@@ -104,6 +194,11 @@ impl SourceRunner {
             task: setup.task,
             offsets: Arc::new(ConnectorOffsetsReader::new(setup.offsets.clone(), &setup.connector)),
         };
+        if self.transactions.is_some() {
+            // Fences any earlier instance of this task still holding the transactional id.
+            let producer = self.producer.clone();
+            blocking(move || producer.init_transactions(TRANSACTION_TIMEOUT)).await?;
+        }
         self.task.start(&setup.task_config, context).await?;
         self.started = true;
         let mut control = setup.control.clone();
@@ -137,6 +232,7 @@ impl SourceRunner {
                 Err(e) => return Err(e),
             };
             if !records.is_empty() {
+                self.begin_transaction()?;
                 metrics
                     .source_records_polled
                     .with_label_values(&self.labels)
@@ -150,8 +246,84 @@ impl SourceRunner {
             if let Some(failure) = self.tracker.failure() {
                 return Err(ConnectError::Fatal(failure));
             }
-            self.commit(setup, false).await?;
+            if self.transactions.is_some() {
+                self.commit_transaction(setup, false).await?;
+            } else {
+                self.commit(setup, false).await?;
+            }
         }
+    }
+
+    fn begin_transaction(&mut self) -> Result<(), ConnectError> {
+        let Some(transactions) = &mut self.transactions else {
+            return Ok(());
+        };
+        if transactions.open_since.is_none() {
+            self.producer
+                .begin_transaction()
+                .map_err(|e| ConnectError::Fatal(format!("cannot begin a transaction: {e}")))?;
+            transactions.open_since = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Ends the open transaction at its boundary (or now, when `force`): the records' source
+    /// offsets go to the offsets topic inside it, then it commits. A fenced producer (another
+    /// instance of the task has started) fails the task.
+    async fn commit_transaction(&mut self, setup: &TaskSetup, force: bool) -> Result<(), ConnectError> {
+        let Some(transactions) = &self.transactions else {
+            return Ok(());
+        };
+        let Some(since) = transactions.open_since else {
+            return Ok(());
+        };
+        let due = match transactions.boundary {
+            Boundary::Poll => true,
+            Boundary::Interval(interval) => since.elapsed() >= interval,
+        };
+        if !due && !force {
+            return Ok(());
+        }
+        let offsets_topic = transactions.offsets_topic.clone();
+        let started = Instant::now();
+        let producer = self.producer.clone();
+        blocking(move || producer.flush(TRANSACTION_TIMEOUT)).await?;
+        if let Some(failure) = self.tracker.failure() {
+            return Err(ConnectError::Fatal(failure));
+        }
+        for (partition, offset) in self.tracker.take_committable().offsets {
+            let (key, value) = offset_record(&setup.connector, &partition, offset.as_ref());
+            let mut record: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&offsets_topic, UNTRACKED).key(&key);
+            if let Some(value) = &value {
+                record = record.payload(value);
+            }
+            self.producer
+                .send(record)
+                .map_err(|(e, _)| ConnectError::Fatal(format!("cannot write offsets to {offsets_topic}: {e}")))?;
+        }
+        let producer = self.producer.clone();
+        let committed = blocking(move || producer.commit_transaction(TRANSACTION_TIMEOUT)).await;
+        if let Some(transactions) = &mut self.transactions {
+            transactions.open_since = None;
+        }
+        if let Err(e) = committed {
+            let producer = self.producer.clone();
+            let _ = blocking(move || producer.abort_transaction(TRANSACTION_TIMEOUT)).await;
+            return Err(e);
+        }
+        let acked = self.tracker.acked_total();
+        let metrics = Metrics::global();
+        metrics
+            .source_records_written
+            .with_label_values(&self.labels)
+            .inc_by(acked - self.acked_reported);
+        self.acked_reported = acked;
+        metrics
+            .offset_commit_seconds
+            .with_label_values(&self.labels)
+            .observe(started.elapsed().as_secs_f64());
+        self.task.commit().await
     }
 
     async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
@@ -337,7 +509,11 @@ impl SourceRunner {
         if let Ok(Err(e)) = flushed {
             tracing::warn!(connector = %setup.connector, task = setup.task, "producer flush on shutdown: {e}");
         }
-        let committed = self.commit(setup, true).await;
+        let committed = if self.transactions.is_some() {
+            self.commit_transaction(setup, true).await
+        } else {
+            self.commit(setup, true).await
+        };
         let written = self.tracker.in_flight();
         if written > 0 {
             tracing::warn!(connector = %setup.connector, task = setup.task, unacknowledged = written, "stopping with records unacknowledged; their offsets are not committed");
