@@ -154,6 +154,15 @@ async fn config_changes_states_restarts_and_offsets_work_through_a_follower() {
         input.display().to_string()
     );
 
+    // The topics a connector used are known to every worker, whichever runs its task.
+    for worker in &workers {
+        eventually(Duration::from_secs(30), "the connector's topics", || async {
+            let (_, body) = worker.api.get("/connectors/src/topics").await;
+            (body == json!({"src": {"topics": [topic]}})).then_some(())
+        })
+        .await;
+    }
+
     // Reconfigure through the follower: the task restarts with the new config.
     let mut changed = config.clone();
     changed["batch.size"] = json!("10");

@@ -437,14 +437,14 @@ impl Herder for StandaloneHerder {
         if !self.connectors.lock().await.contains_key(name) {
             return Err(HerderError::unknown_connector(name));
         }
-        Ok(self.worker.topics().get(name))
+        Ok(self.worker.statuses().topics(name))
     }
 
     async fn reset_topics(&self, name: &str) -> HerderResult<()> {
         if !self.connectors.lock().await.contains_key(name) {
             return Err(HerderError::unknown_connector(name));
         }
-        self.worker.topics().reset(name);
+        self.worker.statuses().reset_topics(name);
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 //! workers are applied back with [`StatusStore::apply_record`], so every worker shows the same
 //! statuses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
@@ -87,6 +87,8 @@ pub type Publisher = Box<dyn Fn(StatusRecord) + Send + Sync>;
 #[derive(Default)]
 pub struct StatusStore {
     connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
+    /// Topics each connector has used (`GET /connectors/{c}/topics`).
+    topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
     publisher: Mutex<Option<Publisher>>,
     generation: AtomicI32,
 }
@@ -206,9 +208,69 @@ impl StatusStore {
         self.connectors.lock().ok()?.get(connector).cloned()
     }
 
+    /// Notes that `connector`'s task `task` used `topic` (published once per topic, as
+    /// Apache's `status-topic-<topic>:connector-<connector>` record).
+    pub fn record_topic(&self, connector: &str, task: u32, topic: &str) {
+        let new = match self.topics.lock() {
+            Ok(mut all) => all.entry(connector.to_string()).or_default().insert(topic.to_string()),
+            Err(_) => false,
+        };
+        if !new {
+            return;
+        }
+        let Ok(slot) = self.publisher.lock() else { return };
+        if let Some(publisher) = slot.as_ref() {
+            let value = serde_json::json!({"topic": {
+                "name": topic,
+                "connector": connector,
+                "task": task,
+                "discoverTimestamp": chrono::Utc::now().timestamp_millis(),
+            }});
+            publisher(StatusRecord {
+                key: format!("status-topic-{topic}:connector-{connector}"),
+                value: Some(value.to_string().into_bytes()),
+            });
+        }
+    }
+
+    /// The topics `connector` used, sorted.
+    pub fn topics(&self, connector: &str) -> Vec<String> {
+        self.topics
+            .lock()
+            .ok()
+            .and_then(|all| all.get(connector).map(|t| t.iter().cloned().collect()))
+            .unwrap_or_default()
+    }
+
+    /// Forgets the topics `connector` used.
+    pub fn reset_topics(&self, connector: &str) {
+        let removed = self.topics.lock().ok().and_then(|mut all| all.remove(connector));
+        for topic in removed.into_iter().flatten() {
+            self.publish(format!("status-topic-{topic}:connector-{connector}"), None);
+        }
+    }
+
     /// Applies a record read from the status topic (any worker's, this one's included).
-    /// Records of other kinds (topic tracking) and unreadable ones are ignored.
+    /// Unreadable records are ignored.
     pub fn apply_record(&self, key: &str, value: Option<&[u8]>) {
+        if let Some((topic, connector)) = key
+            .strip_prefix("status-topic-")
+            .and_then(|rest| rest.rsplit_once(":connector-"))
+        {
+            if let Ok(mut all) = self.topics.lock() {
+                match value {
+                    Some(_) => {
+                        all.entry(connector.to_string()).or_default().insert(topic.to_string());
+                    }
+                    None => {
+                        if let Some(topics) = all.get_mut(connector) {
+                            topics.remove(topic);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         let status = match value.map(serde_json::from_slice::<StatusValue>) {
             None => None,
             Some(Ok(status)) => Some(status),
@@ -297,5 +359,17 @@ mod tests {
             remote.apply_record(&record.key, None);
         }
         assert!(remote.get("my-conn").is_none());
+
+        local.record_topic("my-conn", 0, "orders");
+        local.record_topic("my-conn", 1, "orders");
+        let topic = rx.try_recv().unwrap();
+        assert_eq!(topic.key, "status-topic-orders:connector-my-conn");
+        assert!(rx.try_recv().is_err(), "a topic is published once");
+        remote.apply_record(&topic.key, topic.value.as_deref());
+        assert_eq!(remote.topics("my-conn"), vec!["orders".to_string()]);
+        local.reset_topics("my-conn");
+        let tombstone = rx.try_recv().unwrap();
+        remote.apply_record(&tombstone.key, None);
+        assert!(remote.topics("my-conn").is_empty());
     }
 }

@@ -10,8 +10,7 @@ mod errors;
 mod sink;
 mod source;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
@@ -63,47 +62,12 @@ impl TaskHandle {
     }
 }
 
-/// Topics each connector has used (`GET /connectors/{c}/topics`).
-#[derive(Debug, Default)]
-pub struct ActiveTopics {
-    topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
-}
-
-impl ActiveTopics {
-    /// Notes that `connector` used `topic`.
-    pub fn record(&self, connector: &str, topic: &str) {
-        if let Ok(mut all) = self.topics.lock() {
-            all.entry(connector.to_string()).or_default().insert(topic.to_string());
-        }
-    }
-
-    /// The topics `connector` used, sorted.
-    pub fn get(&self, connector: &str) -> Vec<String> {
-        self.topics
-            .lock()
-            .map(|all| {
-                all.get(connector)
-                    .map(|t| t.iter().cloned().collect())
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Forgets `connector`'s topics.
-    pub fn reset(&self, connector: &str) {
-        if let Ok(mut all) = self.topics.lock() {
-            all.remove(connector);
-        }
-    }
-}
-
 /// Runs connectors and tasks for a herder.
 pub struct Worker {
     config: WorkerConfig,
     providers: ConfigProviders,
     offsets: Arc<dyn OffsetStore>,
     statuses: Arc<StatusStore>,
-    topics: Arc<ActiveTopics>,
     worker_id: String,
 }
 
@@ -118,7 +82,6 @@ pub(crate) struct TaskSetup {
     pub worker: WorkerConfig,
     pub offsets: Arc<dyn OffsetStore>,
     pub statuses: Arc<StatusStore>,
-    pub topics: Arc<ActiveTopics>,
     pub worker_id: String,
     pub control: watch::Receiver<TargetState>,
 }
@@ -176,7 +139,6 @@ impl Worker {
             providers,
             offsets,
             statuses,
-            topics: Arc::new(ActiveTopics::default()),
             worker_id,
         })
     }
@@ -199,11 +161,6 @@ impl Worker {
     /// The offset store.
     pub fn offsets(&self) -> &Arc<dyn OffsetStore> {
         &self.offsets
-    }
-
-    /// Topics used per connector.
-    pub fn topics(&self) -> &Arc<ActiveTopics> {
-        &self.topics
     }
 
     /// Every problem with a connector config: framework keys, the plugin's keys, transforms,
@@ -313,7 +270,6 @@ impl Worker {
             worker: self.config.clone(),
             offsets: self.offsets.clone(),
             statuses: self.statuses.clone(),
-            topics: self.topics.clone(),
             worker_id: self.worker_id.clone(),
             control: control_rx,
         };

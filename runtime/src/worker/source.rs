@@ -362,7 +362,7 @@ impl SourceRunner {
                 continue;
             };
             if !self.known_topics.contains(&record.topic) {
-                setup.topics.record(&setup.connector, &record.topic);
+                setup.statuses.record_topic(&setup.connector, setup.task, &record.topic);
                 self.known_topics.insert(record.topic.clone());
             }
             // Count the record before sending: its delivery report may arrive at once.

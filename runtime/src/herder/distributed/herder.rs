@@ -986,12 +986,12 @@ impl Herder for DistributedHerder {
 
     async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {
         self.inner.connector_config(name)?;
-        Ok(self.inner.worker.topics().get(name))
+        Ok(self.inner.worker.statuses().topics(name))
     }
 
     async fn reset_topics(&self, name: &str) -> HerderResult<()> {
         self.inner.connector_config(name)?;
-        self.inner.worker.topics().reset(name);
+        self.inner.worker.statuses().reset_topics(name);
         Ok(())
     }
 

@@ -1,0 +1,84 @@
+//! A broker killed (SIGKILL) and restarted under load, under a two-worker cluster moving a file
+//! through Kafka into another file: the tasks recover by themselves and every line arrives.
+//! Has its own three-broker cluster, since it breaks it.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::eventually;
+use common::workers::{ClusterSpec, WorkerProcess};
+use serde_json::json;
+use tributary_harness::clients::unique_name;
+use tributary_harness::KafkaCluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
+    let mut kafka = tokio::task::spawn_blocking(|| KafkaCluster::start(3)).await.unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 3);
+    let workers = [
+        WorkerProcess::start(&spec, dir.path(), "w0"),
+        WorkerProcess::start(&spec, dir.path(), "w1"),
+    ];
+    for worker in &workers {
+        worker.wait_ready().await;
+    }
+    let topic = unique_name("broker-failure");
+    kafka.create_topic(&topic, 3, 3).await.unwrap();
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    std::fs::write(&input, "").unwrap();
+    let api = workers[0].api.clone();
+    for (name, config) in [
+        (
+            "bf-src",
+            json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}),
+        ),
+        (
+            "bf-sink",
+            json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}),
+        ),
+    ] {
+        eventually(Duration::from_secs(60), "connector created", || async {
+            let (code, _) = api.put(&format!("/connectors/{name}/config"), Some(config.clone())).await;
+            (code == 201).then_some(())
+        })
+        .await;
+    }
+    api.wait_for_state("bf-src", "RUNNING", Duration::from_secs(60)).await;
+    api.wait_for_state("bf-sink", "RUNNING", Duration::from_secs(60)).await;
+
+    const LINES: u64 = 40_000;
+    let writer_input = input.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::OpenOptions::new().append(true).open(writer_input).unwrap();
+        let started = Instant::now();
+        for chunk in 0..LINES / 500 {
+            let text: String = (chunk * 500..(chunk + 1) * 500).map(|i| format!("line-{i:08}\n")).collect();
+            file.write_all(text.as_bytes()).unwrap();
+            let due = Duration::from_millis(12_000 * (chunk + 1) / (LINES / 500));
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::task::block_in_place(|| kafka.kill(0)).unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::task::block_in_place(|| kafka.restart(0)).unwrap();
+    writer.await.unwrap();
+
+    let seen = eventually(Duration::from_secs(120), "every line in the output", || async {
+        let text = std::fs::read_to_string(&output).unwrap_or_default();
+        let seen: HashSet<&str> = text.lines().collect();
+        (seen.len() as u64 == LINES).then(|| seen.len())
+    })
+    .await;
+    assert_eq!(seen as u64, LINES);
+    for name in ["bf-src", "bf-sink"] {
+        api.wait_for_state(name, "RUNNING", Duration::from_secs(30)).await;
+    }
+}
