@@ -16,7 +16,10 @@ use tributary_harness::KafkaCluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
-    let mut kafka = tokio::task::spawn_blocking(|| KafkaCluster::start(3)).await.unwrap().unwrap();
+    let mut kafka = tokio::task::spawn_blocking(|| KafkaCluster::start(3))
+        .await
+        .unwrap()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 3);
     let workers = [
@@ -43,7 +46,9 @@ async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
         ),
     ] {
         eventually(Duration::from_secs(60), "connector created", || async {
-            let (code, _) = api.put(&format!("/connectors/{name}/config"), Some(config.clone())).await;
+            let (code, _) = api
+                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+                .await;
             (code == 201).then_some(())
         })
         .await;
@@ -57,7 +62,9 @@ async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
         let mut file = std::fs::OpenOptions::new().append(true).open(writer_input).unwrap();
         let started = Instant::now();
         for chunk in 0..LINES / 500 {
-            let text: String = (chunk * 500..(chunk + 1) * 500).map(|i| format!("line-{i:08}\n")).collect();
+            let text: String = (chunk * 500..(chunk + 1) * 500)
+                .map(|i| format!("line-{i:08}\n"))
+                .collect();
             file.write_all(text.as_bytes()).unwrap();
             let due = Duration::from_millis(12_000 * (chunk + 1) / (LINES / 500));
             if let Some(wait) = due.checked_sub(started.elapsed()) {

@@ -50,13 +50,20 @@ impl System {
     }
 
     async fn get(&self, index: usize, path: &str) -> Option<Value> {
-        let answer = self.client.get(format!("{}{path}", self.url(index))).send().await.ok()?;
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.url(index)))
+            .send()
+            .await
+            .ok()?;
         answer.json().await.ok()
     }
 
     /// Tasks RUNNING, from worker `index`'s view, on workers other than `except`.
     async fn running_tasks(&self, index: usize, except: Option<&str>) -> usize {
-        let Some(all) = self.get(index, "/connectors?expand=status").await else { return 0 };
+        let Some(all) = self.get(index, "/connectors?expand=status").await else {
+            return 0;
+        };
         all.as_object()
             .into_iter()
             .flatten()
