@@ -81,7 +81,7 @@ async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
     let seen = eventually(Duration::from_secs(120), "every line in the output", || async {
         let text = std::fs::read_to_string(&output).unwrap_or_default();
         let seen: HashSet<&str> = text.lines().collect();
-        (seen.len() as u64 == LINES).then(|| seen.len())
+        (seen.len() as u64 == LINES).then_some(seen.len())
     })
     .await;
     assert_eq!(seen as u64, LINES);
