@@ -1,7 +1,7 @@
 //! The sink task loop: consumer batch → converters → transforms → `put`, then, every
 //! `offset.flush.interval.ms` and on shutdown, `flush` and only then the consumer offset commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
 use crate::metrics::Metrics;
-use crate::storage::State;
+use crate::storage::{State, StatusStore};
 use crate::transforms::TransformChain;
 
 /// Records handed to one `put` at most, unless `consumer.max.poll.records` says otherwise.
@@ -56,6 +56,10 @@ struct SinkRunner {
     pending: BTreeMap<(String, i32), i64>,
     last_commit: Instant,
     labels: [String; 2],
+    /// Topics already reported for `GET /connectors/{c}/topics`.
+    known_topics: HashSet<String>,
+    statuses: Arc<StatusStore>,
+    task_number: u32,
 }
 
 impl SinkRunner {
@@ -134,6 +138,9 @@ impl SinkRunner {
             pending: BTreeMap::new(),
             last_commit: Instant::now(),
             labels: [setup.connector.clone(), setup.task.to_string()],
+            known_topics: HashSet::new(),
+            statuses: setup.statuses.clone(),
+            task_number: setup.task,
         })
     }
 
@@ -232,6 +239,10 @@ impl SinkRunner {
     /// Converts and transforms one consumed message into `batch`, or deals with its failure.
     async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Vec<SinkRecord>) -> Result<(), ConnectError> {
         let topic = message.topic();
+        if !self.known_topics.contains(topic) {
+            self.statuses.record_topic(&self.labels[0], self.task_number, topic);
+            self.known_topics.insert(topic.to_string());
+        }
         self.pending
             .insert((topic.to_string(), message.partition()), message.offset() + 1);
         let record = match self.convert(message) {

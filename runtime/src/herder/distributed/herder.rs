@@ -95,6 +95,7 @@ struct Inner {
     http: reqwest::Client,
     /// Waits until the status writes made so far are acknowledged.
     status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
+    fencing: Option<Fencing>,
 }
 
 /// A worker of a distributed cluster.
@@ -131,20 +132,76 @@ fn observed(target: TargetState) -> State {
     }
 }
 
+/// Fences the transactional ids of source tasks that no longer exist, so that a zombie
+/// instance of a removed task cannot commit (exactly-once; a task that still exists is fenced by
+/// its next instance's `init_transactions`).
+#[derive(Clone)]
+struct Fencing {
+    group: String,
+    client: rdkafka::ClientConfig,
+}
+
+impl Fencing {
+    fn from_worker(config: &crate::worker::WorkerConfig) -> Option<Self> {
+        let enabled = config
+            .raw
+            .get("exactly.once.source.support")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
+        let group = config.raw.get("group.id")?.trim().to_string();
+        let mut client = rdkafka::ClientConfig::new();
+        for (key, value) in config.client_config("producer") {
+            client.set(key, value);
+        }
+        enabled.then_some(Fencing { group, client })
+    }
+
+    async fn fence(&self, connector: &str, tasks: std::ops::Range<usize>) -> HerderResult<()> {
+        for task in tasks {
+            let mut client = self.client.clone();
+            client.set("transactional.id", format!("{}-{connector}-{task}", self.group));
+            tokio::task::spawn_blocking(move || {
+                let producer: rdkafka::producer::BaseProducer = client.create()?;
+                rdkafka::producer::Producer::init_transactions(&producer, Duration::from_secs(30))
+            })
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(|e| HerderError::Internal(format!("cannot fence task {connector}-{task}: {e}")))?;
+            tracing::info!(connector, task, "fenced the producer of a removed task");
+        }
+        Ok(())
+    }
+}
+
 /// The leader's write of a connector's task configs, checked against the latest config: the
 /// connector exists, is not STOPPED (a late submission must not revive its tasks), and the
-/// configs differ from the committed ones.
-async fn write_task_configs(config: &ConfigLog, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+/// configs differ from the committed ones. With exactly-once, removed source tasks are fenced
+/// first.
+async fn write_task_configs(
+    config: &ConfigLog,
+    fencing: Option<&Fencing>,
+    name: &str,
+    configs: Vec<ConfigMap>,
+) -> HerderResult<()> {
     config.read_to_end().await.map_err(internal)?;
     let current = config.with(|c| {
-        c.connectors
-            .contains_key(name)
-            .then(|| (c.target(name), c.tasks.get(name).is_some_and(|t| *t == configs)))
+        c.connectors.get(name).map(|connector| {
+            (
+                c.target(name),
+                c.tasks.get(name).is_some_and(|t| *t == configs),
+                c.task_count(name),
+                common::connector_type(connector),
+            )
+        })
     });
     match current {
         None => Err(HerderError::unknown_connector(name)),
-        Some((TargetState::Stopped, _)) | Some((_, true)) => Ok(()),
-        Some(_) => {
+        Some((TargetState::Stopped, ..)) | Some((_, true, ..)) => Ok(()),
+        Some((_, false, previous, kind)) => {
+            if let (Some(fencing), "source") = (fencing, kind) {
+                if configs.len() < previous {
+                    fencing.fence(name, configs.len()..previous).await?;
+                }
+            }
             tracing::info!(connector = %name, tasks = configs.len(), "writing task configs");
             config.put_task_configs(name, &configs).await.map_err(internal)?;
             config.read_to_end().await.map_err(internal)
@@ -164,6 +221,7 @@ impl DistributedHerder {
         status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
     ) -> Self {
         let restarts_from = config.with(|c| c.offset);
+        let fencing = Fencing::from_worker(worker.config());
         DistributedHerder {
             inner: Arc::new(Inner {
                 worker,
@@ -185,6 +243,7 @@ impl DistributedHerder {
                     .build()
                     .unwrap_or_default(),
                 status_flush,
+                fencing,
             }),
         }
     }
@@ -583,9 +642,10 @@ impl Inner {
         };
         let config = self.config.clone();
         let http = self.http.clone();
+        let fencing = self.fencing.clone();
         tokio::spawn(async move {
             let result = if leader {
-                write_task_configs(&config, &name, configs.clone())
+                write_task_configs(&config, fencing.as_ref(), &name, configs.clone())
                     .await
                     .map_err(|e| e.to_string())
             } else if let Some(url) = leader_url {
@@ -629,6 +689,21 @@ impl Inner {
                 connector_type: common::connector_type(config).to_string(),
             })
         })
+    }
+
+    /// Leader: STOPPED with no task configs; with exactly-once, the source tasks' producers are
+    /// fenced first, so none of them can commit after the stop.
+    async fn stop_tasks_cluster_wide(&self, name: &str) -> HerderResult<()> {
+        let (tasks, kind) = self.config.with(|c| {
+            (
+                c.task_count(name),
+                c.connectors.get(name).map(common::connector_type).unwrap_or("unknown"),
+            )
+        });
+        if let (Some(fencing), "source") = (&self.fencing, kind) {
+            fencing.fence(name, 0..tasks).await?;
+        }
+        self.config.stop_connector(name).await.map_err(internal)
     }
 
     /// Reads the config topic to its end, so a write is checked against the latest state.
@@ -955,7 +1030,7 @@ impl Herder for DistributedHerder {
         if state == TargetState::Stopped {
             // Only the leader writes task configs.
             inner.require_leader()?;
-            inner.config.stop_connector(name).await.map_err(internal)?;
+            inner.stop_tasks_cluster_wide(name).await?;
         } else {
             inner.config.put_target_state(name, state).await.map_err(internal)?;
         }
@@ -1005,6 +1080,6 @@ impl Herder for DistributedHerder {
 
     async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
         self.inner.require_leader()?;
-        write_task_configs(&self.inner.config, name, configs).await
+        write_task_configs(&self.inner.config, self.inner.fencing.as_ref(), name, configs).await
     }
 }
