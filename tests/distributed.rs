@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::workers::{ClusterSpec, WorkerProcess};
+use common::workers::{start_file_pipeline, ClusterSpec, WorkerProcess};
 use common::{eventually, Api};
 use serde_json::json;
 use tributary_harness::clients::unique_name;
@@ -294,31 +294,7 @@ async fn kill_9_of_workers_and_the_leader_moves_their_tasks_within_15_s_and_lose
     let mut workers = start_workers(&spec, dir.path(), 3).await;
     let topic = unique_name("failover");
     kafka.create_topic(&topic, 1, 3).await.unwrap();
-    let input = dir.path().join("in.txt");
-    let output = dir.path().join("out.txt");
-    std::fs::write(&input, "").unwrap();
-    let api = workers[0].api.clone();
-    for (name, config) in [
-        (
-            "file-src",
-            json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}),
-        ),
-        (
-            "file-sink",
-            json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}),
-        ),
-    ] {
-        eventually(Duration::from_secs(60), "connector created", || async {
-            let (code, _) = api
-                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-                .await;
-            (code == 201).then_some(())
-        })
-        .await;
-    }
-    api.wait_for_state("file-src", "RUNNING", Duration::from_secs(60)).await;
-    api.wait_for_state("file-sink", "RUNNING", Duration::from_secs(60))
-        .await;
+    let (input, output) = start_file_pipeline(&workers[0].api, dir.path(), "file", &topic).await;
 
     const LINES: u64 = 60_000;
     const PACE: Duration = Duration::from_secs(12);
@@ -370,29 +346,7 @@ async fn rolling_restart_under_load_loses_nothing() {
     let mut workers = start_workers(&spec, dir.path(), 3).await;
     let topic = unique_name("rolling");
     kafka.create_topic(&topic, 1, 3).await.unwrap();
-    let input = dir.path().join("in.txt");
-    let output = dir.path().join("out.txt");
-    std::fs::write(&input, "").unwrap();
-    let api = workers[0].api.clone();
-    for (name, config) in [
-        (
-            "roll-src",
-            json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}),
-        ),
-        (
-            "roll-sink",
-            json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}),
-        ),
-    ] {
-        eventually(Duration::from_secs(60), "connector created", || async {
-            let (code, _) = api
-                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-                .await;
-            (code == 201).then_some(())
-        })
-        .await;
-    }
-    api.wait_for_state("roll-src", "RUNNING", Duration::from_secs(60)).await;
+    let (input, output) = start_file_pipeline(&workers[0].api, dir.path(), "roll", &topic).await;
 
     const LINES: u64 = 40_000;
     let writer_input = input.clone();

@@ -9,8 +9,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::eventually;
-use common::workers::{ClusterSpec, WorkerProcess};
-use serde_json::json;
+use common::workers::{start_file_pipeline, ClusterSpec, WorkerProcess};
 use tributary_harness::clients::unique_name;
 use tributary_harness::KafkaCluster;
 
@@ -31,30 +30,8 @@ async fn a_broker_killed_and_restarted_under_load_loses_no_line() {
     }
     let topic = unique_name("broker-failure");
     kafka.create_topic(&topic, 3, 3).await.unwrap();
-    let input = dir.path().join("in.txt");
-    let output = dir.path().join("out.txt");
-    std::fs::write(&input, "").unwrap();
     let api = workers[0].api.clone();
-    for (name, config) in [
-        (
-            "bf-src",
-            json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}),
-        ),
-        (
-            "bf-sink",
-            json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}),
-        ),
-    ] {
-        eventually(Duration::from_secs(60), "connector created", || async {
-            let (code, _) = api
-                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-                .await;
-            (code == 201).then_some(())
-        })
-        .await;
-    }
-    api.wait_for_state("bf-src", "RUNNING", Duration::from_secs(60)).await;
-    api.wait_for_state("bf-sink", "RUNNING", Duration::from_secs(60)).await;
+    let (input, output) = start_file_pipeline(&api, dir.path(), "bf", &topic).await;
 
     const LINES: u64 = 40_000;
     let writer_input = input.clone();

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tributary_harness::ChildProcess;
 
+use serde_json::json;
+
 use super::{eventually, Api};
 
 /// A free loopback port (released just before the worker binds it).
@@ -158,4 +160,37 @@ impl Drop for WorkerProcess {
             eprintln!("---- log of worker {} ----\n{}", self.name, self.log_tail(60));
         }
     }
+}
+
+/// Creates, through `api`, a FileStreamSource `<prefix>-src` reading `dir/in.txt` into `topic`
+/// and a FileStreamSink `<prefix>-sink` writing `topic` to `dir/out.txt`; waits until both run.
+/// Returns the input and output files.
+pub async fn start_file_pipeline(api: &Api, dir: &Path, prefix: &str, topic: &str) -> (PathBuf, PathBuf) {
+    let input = dir.join("in.txt");
+    let output = dir.join("out.txt");
+    std::fs::write(&input, "").expect("input file created");
+    let connectors = [
+        (
+            format!("{prefix}-src"),
+            json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}),
+        ),
+        (
+            format!("{prefix}-sink"),
+            json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}),
+        ),
+    ];
+    for (name, config) in &connectors {
+        eventually(Duration::from_secs(60), "connector created", || async {
+            let (code, _) = api
+                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+                .await;
+            // 409 until the first rebalance has elected a leader.
+            (code == 201).then_some(())
+        })
+        .await;
+    }
+    for (name, _) in &connectors {
+        api.wait_for_state(name, "RUNNING", Duration::from_secs(60)).await;
+    }
+    (input, output)
 }

@@ -11,10 +11,41 @@ use tokio::sync::OnceCell;
 
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
 use crate::config::{split_list, ConfigMap};
-use crate::connector::format_validation;
+use crate::connector::{format_validation, Connector};
 use crate::plugins::find_connector;
-use crate::storage::OffsetStore;
-use crate::worker::Worker;
+use crate::storage::{OffsetStore, State};
+use crate::worker::{TargetState, Worker};
+
+/// The observed state a connector object reports for a target state.
+pub(super) fn observed(target: TargetState) -> State {
+    match target {
+        TargetState::Started => State::Running,
+        TargetState::Paused => State::Paused,
+        TargetState::Stopped => State::Stopped,
+    }
+}
+
+/// The connector's task configs for its `tasks.max`; more than that is an error, as in Apache
+/// (`tasks.max.enforce`). The error is the trace to report.
+pub(super) fn task_configs(
+    name: &str,
+    connector: &dyn Connector,
+    config: &ConfigMap,
+) -> Result<Vec<ConfigMap>, String> {
+    let max_tasks = config
+        .get("tasks.max")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    match connector.task_configs(max_tasks) {
+        Ok(configs) if configs.len() > max_tasks => Err(format!(
+            "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.",
+            configs.len()
+        )),
+        Ok(configs) => Ok(configs),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 /// Apache's message when offsets are changed on a connector that is not STOPPED.
 pub(super) fn not_stopped(name: &str) -> HerderError {

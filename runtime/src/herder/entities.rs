@@ -37,6 +37,23 @@ pub struct TaskInfo {
     pub config: ConfigMap,
 }
 
+impl TaskInfo {
+    /// The rows of `GET /connectors/{c}/tasks` for `connector`'s task configs, in order.
+    pub fn list(connector: &str, configs: &[ConfigMap]) -> Vec<TaskInfo> {
+        configs
+            .iter()
+            .enumerate()
+            .map(|(i, config)| TaskInfo {
+                id: TaskId {
+                    connector: connector.to_string(),
+                    task: i as u32,
+                },
+                config: config.clone(),
+            })
+            .collect()
+    }
+}
+
 /// A connector's state in a status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StateInfo {

@@ -67,12 +67,7 @@ impl StandaloneHerder {
             }
             Ok(connector) => entry.connector = Some(connector),
         }
-        let state = match entry.target {
-            TargetState::Started => State::Running,
-            TargetState::Paused => State::Paused,
-            TargetState::Stopped => State::Stopped,
-        };
-        statuses.put_connector(name, state, None, worker_id);
+        statuses.put_connector(name, common::observed(entry.target), None, worker_id);
         if entry.target != TargetState::Stopped {
             self.start_tasks(name, entry);
         }
@@ -80,22 +75,11 @@ impl StandaloneHerder {
 
     fn start_tasks(&self, name: &str, entry: &mut Entry) {
         let statuses = self.worker.statuses();
-        let max_tasks = entry
-            .config
-            .get("tasks.max")
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
         let Some(connector) = &entry.connector else { return };
-        let task_configs = match connector.task_configs(max_tasks) {
-            Ok(configs) if configs.len() > max_tasks => {
-                let message = format!("The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.", configs.len());
-                statuses.put_connector(name, State::Failed, Some(message), self.worker.worker_id());
-                return;
-            }
+        let task_configs = match common::task_configs(name, connector.as_ref(), &entry.config) {
             Ok(configs) => configs,
-            Err(e) => {
-                statuses.put_connector(name, State::Failed, Some(e.to_string()), self.worker.worker_id());
+            Err(trace) => {
+                statuses.put_connector(name, State::Failed, Some(trace), self.worker.worker_id());
                 return;
             }
         };
@@ -275,18 +259,7 @@ impl Herder for StandaloneHerder {
         let entry = connectors
             .get(name)
             .ok_or_else(|| HerderError::unknown_connector(name))?;
-        Ok(entry
-            .task_configs
-            .iter()
-            .enumerate()
-            .map(|(i, config)| TaskInfo {
-                id: TaskId {
-                    connector: name.to_string(),
-                    task: i as u32,
-                },
-                config: config.clone(),
-            })
-            .collect())
+        Ok(TaskInfo::list(name, &entry.task_configs))
     }
 
     async fn restart_connector(
@@ -326,14 +299,12 @@ impl Herder for StandaloneHerder {
                 match self.worker.start_connector(name, &entry.config).await {
                     Ok(connector) => {
                         entry.connector = Some(connector);
-                        let state = match entry.target {
-                            TargetState::Started => State::Running,
-                            TargetState::Paused => State::Paused,
-                            TargetState::Stopped => State::Stopped,
-                        };
-                        self.worker
-                            .statuses()
-                            .put_connector(name, state, None, self.worker.worker_id());
+                        self.worker.statuses().put_connector(
+                            name,
+                            common::observed(entry.target),
+                            None,
+                            self.worker.worker_id(),
+                        );
                     }
                     Err(e) => self.worker.statuses().put_connector(
                         name,

@@ -312,6 +312,12 @@ impl SourceRunner {
             let _ = blocking(move || producer.abort_transaction(TRANSACTION_TIMEOUT)).await;
             return Err(e);
         }
+        self.committed(started);
+        self.task.commit().await
+    }
+
+    /// Counts the records written since the last commit, and the commit's duration.
+    fn committed(&mut self, started: Instant) {
         let acked = self.tracker.acked_total();
         let metrics = Metrics::global();
         metrics
@@ -323,7 +329,6 @@ impl SourceRunner {
             .offset_commit_seconds
             .with_label_values(&self.labels)
             .observe(started.elapsed().as_secs_f64());
-        self.task.commit().await
     }
 
     async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
@@ -487,17 +492,7 @@ impl SourceRunner {
             .commit(&setup.connector, committable.offsets)
             .await
             .map_err(|e| ConnectError::Fatal(format!("offset commit failed: {e}")))?;
-        let metrics = Metrics::global();
-        let acked = self.tracker.acked_total();
-        metrics
-            .source_records_written
-            .with_label_values(&self.labels)
-            .inc_by(acked - self.acked_reported);
-        self.acked_reported = acked;
-        metrics
-            .offset_commit_seconds
-            .with_label_values(&self.labels)
-            .observe(started.elapsed().as_secs_f64());
+        self.committed(started);
         tracing::debug!(connector = %setup.connector, task = setup.task, in_flight = before, "committed source offsets");
         self.task.commit().await
     }

@@ -14,9 +14,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 
-use super::assignor;
+mod leader;
+
+use leader::{all_work, write_task_configs, Fencing, LeaderMemory};
+
 use super::group::{self, Coordination, GroupCommand, GroupEvent, GroupSettings};
-use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
+use super::protocol::{Assignment, AssignmentError, Work};
 use super::DistributedSettings;
 use crate::config::ConfigMap;
 use crate::connector::Connector;
@@ -35,21 +38,9 @@ const SUBMIT_RETRY: Duration = Duration::from_secs(5);
 /// What this worker knows of the group.
 #[derive(Debug, Default)]
 struct View {
-    generation: i32,
     leader: bool,
     leader_url: Option<String>,
     rebalance_requested: bool,
-}
-
-/// What the leader remembers between rebalances.
-#[derive(Debug, Default)]
-struct LeaderMemory {
-    /// What each member was given (or still runs) at the last assignment.
-    assigned: BTreeMap<String, BTreeSet<Work>>,
-    /// Every piece of work that existed at the last assignment.
-    all: BTreeSet<Work>,
-    /// Work of departed members, and since when it has been waiting.
-    lost_since: BTreeMap<Work, Instant>,
 }
 
 struct RunningConnector {
@@ -110,103 +101,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn internal(e: StoreError) -> HerderError {
     HerderError::Internal(e.to_string())
-}
-
-/// Every connector and task the config says exists.
-fn all_work(config: &ClusterConfig) -> BTreeSet<Work> {
-    let mut all = BTreeSet::new();
-    for name in config.connectors.keys() {
-        all.insert(Work::Connector(name.clone()));
-        for task in 0..config.task_count(name) as u32 {
-            all.insert(Work::Task(name.clone(), task));
-        }
-    }
-    all
-}
-
-fn observed(target: TargetState) -> State {
-    match target {
-        TargetState::Started => State::Running,
-        TargetState::Paused => State::Paused,
-        TargetState::Stopped => State::Stopped,
-    }
-}
-
-/// Fences the transactional ids of source tasks that no longer exist, so that a zombie
-/// instance of a removed task cannot commit (exactly-once; a task that still exists is fenced by
-/// its next instance's `init_transactions`).
-#[derive(Clone)]
-struct Fencing {
-    group: String,
-    client: rdkafka::ClientConfig,
-}
-
-impl Fencing {
-    fn from_worker(config: &crate::worker::WorkerConfig) -> Option<Self> {
-        let enabled = config
-            .raw
-            .get("exactly.once.source.support")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
-        let group = config.raw.get("group.id")?.trim().to_string();
-        let mut client = rdkafka::ClientConfig::new();
-        for (key, value) in config.client_config("producer") {
-            client.set(key, value);
-        }
-        enabled.then_some(Fencing { group, client })
-    }
-
-    async fn fence(&self, connector: &str, tasks: std::ops::Range<usize>) -> HerderResult<()> {
-        for task in tasks {
-            let mut client = self.client.clone();
-            client.set("transactional.id", format!("{}-{connector}-{task}", self.group));
-            tokio::task::spawn_blocking(move || {
-                let producer: rdkafka::producer::BaseProducer = client.create()?;
-                rdkafka::producer::Producer::init_transactions(&producer, Duration::from_secs(30))
-            })
-            .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(|e| HerderError::Internal(format!("cannot fence task {connector}-{task}: {e}")))?;
-            tracing::info!(connector, task, "fenced the producer of a removed task");
-        }
-        Ok(())
-    }
-}
-
-/// The leader's write of a connector's task configs, checked against the latest config: the
-/// connector exists, is not STOPPED (a late submission must not revive its tasks), and the
-/// configs differ from the committed ones. With exactly-once, removed source tasks are fenced
-/// first.
-async fn write_task_configs(
-    config: &ConfigLog,
-    fencing: Option<&Fencing>,
-    name: &str,
-    configs: Vec<ConfigMap>,
-) -> HerderResult<()> {
-    config.read_to_end().await.map_err(internal)?;
-    let current = config.with(|c| {
-        c.connectors.get(name).map(|connector| {
-            (
-                c.target(name),
-                c.tasks.get(name).is_some_and(|t| *t == configs),
-                c.task_count(name),
-                common::connector_type(connector),
-            )
-        })
-    });
-    match current {
-        None => Err(HerderError::unknown_connector(name)),
-        Some((TargetState::Stopped, ..)) | Some((_, true, ..)) => Ok(()),
-        Some((_, false, previous, kind)) => {
-            if let (Some(fencing), "source") = (fencing, kind) {
-                if configs.len() < previous {
-                    fencing.fence(name, configs.len()..previous).await?;
-                }
-            }
-            tracing::info!(connector = %name, tasks = configs.len(), "writing task configs");
-            config.put_task_configs(name, &configs).await.map_err(internal)?;
-            config.read_to_end().await.map_err(internal)
-        }
-    }
 }
 
 impl DistributedHerder {
@@ -370,7 +264,6 @@ impl Inner {
     async fn on_assignment(&self, generation: i32, leader: bool, assignment: Assignment) {
         {
             let mut view = lock(&self.view);
-            view.generation = generation;
             view.leader = leader;
             view.leader_url = Some(assignment.leader_url.clone());
             view.rebalance_requested = false;
@@ -507,7 +400,7 @@ impl Inner {
                         _ if running.connector.is_none() => {
                             *running = self.start_connector(&name, config, target).await;
                         }
-                        _ => statuses.put_connector(&name, observed(target), None, &worker_id),
+                        _ => statuses.put_connector(&name, common::observed(target), None, &worker_id),
                     }
                 }
                 Some(_) => {}
@@ -583,7 +476,7 @@ impl Inner {
         match self.worker.start_connector(name, config).await {
             Ok(connector) => {
                 running.connector = Some(connector);
-                statuses.put_connector(name, observed(target), None, worker_id);
+                statuses.put_connector(name, common::observed(target), None, worker_id);
             }
             Err(e) => {
                 tracing::error!(connector = %name, "connector failed to start: {e}");
@@ -598,29 +491,12 @@ impl Inner {
     fn publish_task_configs(&self, name: &str, running: &mut RunningConnector, snapshot: &ClusterConfig) {
         let Some(connector) = &running.connector else { return };
         if running.generated.is_none() {
-            let max_tasks = running
-                .config
-                .get("tasks.max")
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(1)
-                .max(1);
-            match connector.task_configs(max_tasks) {
-                Ok(configs) if configs.len() > max_tasks => {
-                    let message = format!("The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.", configs.len());
+            match common::task_configs(name, connector.as_ref(), &running.config) {
+                Ok(configs) => running.generated = Some(configs),
+                Err(trace) => {
                     self.worker
                         .statuses()
-                        .put_connector(name, State::Failed, Some(message), self.worker.worker_id());
-                    running.connector = None;
-                    return;
-                }
-                Ok(configs) => running.generated = Some(configs),
-                Err(e) => {
-                    self.worker.statuses().put_connector(
-                        name,
-                        State::Failed,
-                        Some(e.to_string()),
-                        self.worker.worker_id(),
-                    );
+                        .put_connector(name, State::Failed, Some(trace), self.worker.worker_id());
                     running.connector = None;
                     return;
                 }
@@ -728,128 +604,6 @@ impl Inner {
 }
 
 #[async_trait]
-impl Coordination for Inner {
-    fn metadata(&self) -> MemberMetadata {
-        MemberMetadata {
-            url: self.url.clone(),
-            config_offset: self.config.with(|c| c.offset),
-            owned: lock(&self.owned).clone(),
-        }
-    }
-
-    async fn assign(
-        &self,
-        generation: i32,
-        leader_id: &str,
-        members: Vec<(String, MemberMetadata)>,
-    ) -> BTreeMap<String, Assignment> {
-        if let Err(e) = self.config.read_to_end().await {
-            tracing::warn!("the leader could not read the config topic to its end: {e}");
-        }
-        let snapshot = self.config.snapshot();
-        let all = all_work(&snapshot);
-        let mut assignments = BTreeMap::new();
-        // One member per REST URL: a later duplicate that runs nothing is refused.
-        let mut by_url: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut accepted: Vec<(String, BTreeSet<Work>)> = Vec::new();
-        let mut ordered: Vec<&(String, MemberMetadata)> = members.iter().collect();
-        {
-            // Members of the previous generation keep their URL over newcomers.
-            let memory = lock(&self.leader_memory);
-            let known = |id: &str| memory.assigned.contains_key(id);
-            ordered.sort_by(|a, b| {
-                known(&b.0)
-                    .cmp(&known(&a.0))
-                    .then(b.1.owned.len().cmp(&a.1.owned.len()))
-                    .then(a.0.cmp(&b.0))
-            });
-        }
-        for (id, metadata) in ordered {
-            if by_url.contains_key(metadata.url.as_str()) {
-                assignments.insert(
-                    id.clone(),
-                    Assignment {
-                        error: Some(AssignmentError::DuplicateUrl(metadata.url.clone())),
-                        ..Assignment::default()
-                    },
-                );
-                continue;
-            }
-            by_url.insert(&metadata.url, id);
-            accepted.push((id.clone(), metadata.owned.clone()));
-        }
-        accepted.sort_by(|a, b| a.0.cmp(&b.0));
-        let leader_url = members
-            .iter()
-            .find(|(id, _)| id == leader_id)
-            .map(|(_, m)| m.url.clone())
-            .unwrap_or_else(|| self.url.clone());
-
-        // Work whose owner vanished may be held back for a while, in case it returns.
-        let delay = self.settings.scheduled_rebalance_delay;
-        let mut memory = lock(&self.leader_memory);
-        let running_now: BTreeSet<&Work> = accepted.iter().flat_map(|(_, owned)| owned.iter()).collect();
-        let present: BTreeSet<&str> = accepted.iter().map(|(id, _)| id.as_str()).collect();
-        let now = Instant::now();
-        let mut lost_since = std::mem::take(&mut memory.lost_since);
-        for (member, work) in &memory.assigned {
-            if present.contains(member.as_str()) {
-                continue;
-            }
-            for item in work {
-                if all.contains(item) && !running_now.contains(item) {
-                    lost_since.entry(item.clone()).or_insert(now);
-                }
-            }
-        }
-        lost_since.retain(|item, _| all.contains(item) && !running_now.contains(item));
-        let mut held_back = BTreeSet::new();
-        let mut delay_ms = 0u64;
-        if !delay.is_zero() {
-            for (item, since) in &lost_since {
-                let waited = now.duration_since(*since);
-                if waited < delay {
-                    held_back.insert(item.clone());
-                    delay_ms = delay_ms.max((delay - waited).as_millis() as u64);
-                }
-            }
-        }
-        let shares = assignor::assign(&accepted, &all, &held_back);
-        lost_since.retain(|item, _| held_back.contains(item));
-        memory.lost_since = lost_since;
-        memory.assigned = shares
-            .iter()
-            .map(|(id, share)| (id.clone(), share.work.union(&share.revoked).cloned().collect()))
-            .collect();
-        memory.all = all;
-        let moving: usize = shares.values().map(|s| s.revoked.len()).sum();
-        tracing::info!(
-            generation,
-            members = accepted.len(),
-            work = memory.all.len(),
-            revoked = moving,
-            held_back = held_back.len(),
-            "computed assignments"
-        );
-        for (id, share) in shares {
-            assignments.insert(
-                id,
-                Assignment {
-                    error: None,
-                    leader: leader_id.to_string(),
-                    leader_url: leader_url.clone(),
-                    config_offset: snapshot.offset,
-                    work: share.work,
-                    revoked: share.revoked,
-                    delay_ms,
-                },
-            );
-        }
-        assignments
-    }
-}
-
-#[async_trait]
 impl Herder for DistributedHerder {
     async fn connectors(&self) -> Vec<String> {
         self.inner.config.with(|c| c.connectors.keys().cloned().collect())
@@ -926,22 +680,10 @@ impl Herder for DistributedHerder {
             if !c.connectors.contains_key(name) {
                 return Err(HerderError::unknown_connector(name));
             }
-            Ok(c.tasks
-                .get(name)
-                .map(|tasks| {
-                    tasks
-                        .iter()
-                        .enumerate()
-                        .map(|(i, config)| TaskInfo {
-                            id: TaskId {
-                                connector: name.to_string(),
-                                task: i as u32,
-                            },
-                            config: config.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default())
+            Ok(TaskInfo::list(
+                name,
+                c.tasks.get(name).map(Vec::as_slice).unwrap_or(&[]),
+            ))
         })
     }
 
