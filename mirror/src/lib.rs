@@ -1,6 +1,10 @@
-//! MirrorMaker 2 equivalent: mirror source, checkpoint and heartbeat connectors, replication
-//! policies, offset syncs and the dedicated `mirror` mode. Not built yet: this crate reserves
-//! the place the design card gives it.
+//! MirrorMaker 2 equivalent. So far: the replication policies ([`policy`]), the topic and group
+//! filters ([`filter`]) and the dedicated-mode file's flows ([`flows`]), with MirrorMaker 2's
+//! names, defaults and semantics. The mirror connectors and the `mirror` mode build on them.
+
+pub mod filter;
+pub mod flows;
+pub mod policy;
 
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.
 pub fn link() -> usize {
