@@ -37,6 +37,9 @@ where
 
 /// An in-process standalone worker on a free port, against `bootstrap`, with `extra` settings.
 pub async fn start_worker(bootstrap: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> (StandaloneRuntime, Api) {
+    // Keeps the plugin crates' registrations in the test binary.
+    tributary_connectors::link();
+    tributary_mirror::link();
     let offsets = dir.join("connect.offsets").display().to_string();
     let mut worker = config(&[
         ("bootstrap.servers", bootstrap),

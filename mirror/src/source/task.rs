@@ -1,0 +1,172 @@
+//! `MirrorSourceTask`: consumes its assigned source partitions and hands each record to the
+//! worker unchanged but for the topic name: bytes in, bytes out, same partition, same timestamp,
+//! same headers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::{FutureExt, StreamExt};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
+use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
+
+use super::{cluster_client, ASSIGNED};
+use crate::policy::ReplicationPolicy;
+
+/// Records handed over per poll at most.
+const MAX_BATCH: usize = 2_000;
+/// How long a poll waits for the first record (`consumer.poll.timeout.ms`).
+const POLL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// One assigned source partition: its remote topic and the offset partition map.
+struct Assigned {
+    remote_topic: String,
+    source_partition: SourceMap,
+}
+
+/// Mirrors a set of source partitions.
+#[derive(Default)]
+pub struct MirrorSourceTask {
+    consumer: Option<StreamConsumer>,
+    /// By (source topic, partition).
+    assigned: std::collections::HashMap<(String, i32), Assigned>,
+    bytes_schema: Option<Arc<Schema>>,
+}
+
+fn parse_assignment(value: &str) -> Vec<(String, i32)> {
+    value
+        .split(',')
+        .filter_map(|tp| {
+            let (topic, partition) = tp.trim().rsplit_once('-')?;
+            Some((topic.to_string(), partition.parse().ok()?))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl SourceTask for MirrorSourceTask {
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let source = config.get("source.cluster.alias").cloned().unwrap_or_default();
+        let mut client = cluster_client(config, "source", "consumer");
+        client
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            // librdkafka needs a group to assign partitions; nothing is committed to it.
+            .set("group.id", format!("mirror-{}-{}", context.connector, context.task));
+        // librdkafka otherwise waits `fetch.queue.backoff.ms` (1 s) once its queue is full.
+        for (key, value) in [("auto.offset.reset", "earliest"), ("fetch.queue.backoff.ms", "10")] {
+            if client.get(key).is_none() {
+                client.set(key, value);
+            }
+        }
+        let consumer: StreamConsumer = client
+            .create()
+            .map_err(|e| ConnectError::fatal(format!("cannot create a consumer for cluster {source}: {e}")))?;
+        let mut assignment = TopicPartitionList::new();
+        for (topic, partition) in parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")) {
+            let mut source_partition = SourceMap::new();
+            source_partition.insert("cluster".into(), source.clone().into());
+            source_partition.insert("topic".into(), topic.clone().into());
+            source_partition.insert("partition".into(), partition.into());
+            let start = context
+                .offsets
+                .offset(&source_partition)
+                .and_then(|o| o.get("offset").and_then(|v| v.as_i64()))
+                .map_or(Offset::Beginning, |last| Offset::Offset(last + 1));
+            assignment
+                .add_partition_offset(&topic, partition, start)
+                .map_err(|e| ConnectError::fatal(e.to_string()))?;
+            self.assigned.insert(
+                (topic.clone(), partition),
+                Assigned {
+                    remote_topic: policy.format_remote_topic(&source, &topic),
+                    source_partition,
+                },
+            );
+        }
+        consumer
+            .assign(&assignment)
+            .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
+        self.consumer = Some(consumer);
+        self.bytes_schema = Some(Schema::optional_bytes());
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        let Some(consumer) = &self.consumer else {
+            return Ok(Vec::new());
+        };
+        let schema = self.bytes_schema.clone();
+        let mut records = Vec::new();
+        // One stream for the whole batch: it stays registered with librdkafka's queue, so
+        // draining what is already fetched costs no wake-up per message.
+        let mut stream = consumer.stream();
+        let first = match tokio::time::timeout(POLL_TIMEOUT, stream.next()).await {
+            Err(_) | Ok(None) => return Ok(records),
+            Ok(Some(first)) => first,
+        };
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            let message = message.map_err(|e| ConnectError::Retriable(format!("consuming the source cluster: {e}")))?;
+            let Some(assigned) = self.assigned.get(&(message.topic().to_string(), message.partition())) else {
+                continue;
+            };
+            let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
+            let headers = message
+                .headers()
+                .map(|headers| {
+                    headers
+                        .iter()
+                        .map(|h| Header {
+                            key: h.key.to_string(),
+                            schema: schema.clone(),
+                            value: bytes(h.value),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut offset = SourceMap::new();
+            offset.insert("offset".into(), message.offset().into());
+            records.push(SourceRecord {
+                source_partition: assigned.source_partition.clone(),
+                source_offset: offset,
+                record: ConnectRecord {
+                    topic: assigned.remote_topic.clone(),
+                    partition: Some(message.partition()),
+                    key_schema: schema.clone(),
+                    key: bytes(message.key()),
+                    value_schema: schema.clone(),
+                    value: bytes(message.payload()),
+                    timestamp: message.timestamp().to_millis(),
+                    headers,
+                    kafka_offset: None,
+                },
+            });
+            if records.len() < MAX_BATCH {
+                next = stream.next().now_or_never().flatten();
+            }
+        }
+        Ok(records)
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        self.consumer = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn assignments_keep_dashes_in_topic_names() {
+        assert_eq!(
+            super::parse_assignment("orders-eu-0, orders-eu-11"),
+            vec![("orders-eu".to_string(), 0), ("orders-eu".to_string(), 11)]
+        );
+    }
+}
