@@ -2,6 +2,7 @@
 //! worker unchanged but for the topic name: bytes in, bytes out, same partition, same timestamp,
 //! same headers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +33,8 @@ struct Assigned {
 #[derive(Default)]
 pub struct MirrorSourceTask {
     consumer: Option<StreamConsumer>,
-    /// By (source topic, partition).
-    assigned: std::collections::HashMap<(String, i32), Assigned>,
+    /// By source topic, then partition (looked up by `&str`, so without allocating per record).
+    assigned: HashMap<String, HashMap<i32, Assigned>>,
     bytes_schema: Option<Arc<Schema>>,
 }
 
@@ -81,10 +82,11 @@ impl SourceTask for MirrorSourceTask {
             assignment
                 .add_partition_offset(&topic, partition, start)
                 .map_err(|e| ConnectError::fatal(e.to_string()))?;
-            self.assigned.insert(
-                (topic.clone(), partition),
+            let remote_topic = policy.format_remote_topic(&source, &topic);
+            self.assigned.entry(topic).or_default().insert(
+                partition,
                 Assigned {
-                    remote_topic: policy.format_remote_topic(&source, &topic),
+                    remote_topic,
                     source_partition,
                 },
             );
@@ -113,7 +115,11 @@ impl SourceTask for MirrorSourceTask {
         let mut next = Some(first);
         while let Some(message) = next.take() {
             let message = message.map_err(|e| ConnectError::Retriable(format!("consuming the source cluster: {e}")))?;
-            let Some(assigned) = self.assigned.get(&(message.topic().to_string(), message.partition())) else {
+            let Some(assigned) = self
+                .assigned
+                .get(message.topic())
+                .and_then(|partitions| partitions.get(&message.partition()))
+            else {
                 continue;
             };
             let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
