@@ -128,6 +128,7 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         "topics": format!("{prefix}-.*"),
         "topics.exclude": skipped,
         "replication.factor": "1",
+        "offset-syncs.topic.replication.factor": "1",
         "tasks.max": "2",
     });
     let (code, body) = api

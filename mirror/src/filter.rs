@@ -10,6 +10,9 @@ pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
 /// MirrorMaker 2's default `groups.exclude`.
 pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
 
+/// MirrorMaker 2's default `config.properties.exclude`: topic configs never copied.
+pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
+
 /// A bad pattern, named by the setting it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid value {value} for configuration {key}: {message}")]
@@ -48,6 +51,16 @@ impl NameFilter {
             "groups",
             &["groups.exclude", "groups.blacklist"],
             DEFAULT_GROUPS_EXCLUDE,
+        )
+    }
+
+    /// The topic configs copied to remote topics: all but `config.properties.exclude`.
+    pub fn config_properties(config: &ConfigMap) -> Result<Self, BadPattern> {
+        Self::build(
+            config,
+            "config.properties.include",
+            &["config.properties.exclude", "config.properties.blacklist"],
+            DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
         )
     }
 

@@ -1,14 +1,27 @@
-//! MirrorMaker 2 equivalent. So far: the replication policies ([`policy`]), the topic and group
-//! filters ([`filter`]), the dedicated-mode file's flows ([`flows`]), and the
-//! `MirrorSourceConnector` ([`source`]), with MirrorMaker 2's names, defaults and semantics.
+//! MirrorMaker 2 equivalent, with its names, defaults, record formats and semantics: the three
+//! connectors ([`source`], [`checkpoint`], [`heartbeat`]) over the shared settings
+//! ([`config`]), replication policies ([`policy`]), topic and group filters ([`filter`]),
+//! admin calls ([`admin`]), internal records ([`records`]) and offset translation
+//! ([`offset_sync`]); and the dedicated-mode file's flows ([`flows`]).
 
+pub mod admin;
+pub mod checkpoint;
+pub mod config;
 pub mod filter;
 pub mod flows;
+pub mod heartbeat;
+pub mod offset_sync;
 pub mod policy;
+pub mod records;
 pub mod source;
 
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.
 /// Returns the number of connector classes it registers.
 pub fn link() -> usize {
-    std::hint::black_box([source::CLASS].len())
+    std::hint::black_box([source::CLASS, checkpoint::CLASS, heartbeat::CLASS].len())
+}
+
+/// Locks a mutex, keeping its data if a panic poisoned it (only a bug could).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -46,6 +46,15 @@ impl StandaloneRuntime {
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
             .map_err(|e| StartError::Config(e.to_string()))?;
         let herder = Arc::new(StandaloneHerder::new(worker));
+        if let Some(mut requests) = herder.worker().take_reconfiguration_requests() {
+            let herder = Arc::downgrade(&herder);
+            tokio::spawn(async move {
+                while let Some(name) = requests.recv().await {
+                    let Some(herder) = herder.upgrade() else { break };
+                    herder.reconfigure_tasks(&name).await;
+                }
+            });
+        }
         startup::check_kafka(herder.worker().config()).await?;
         let state = AppState {
             herder: herder.clone(),

@@ -1,26 +1,28 @@
 //! `MirrorSourceConnector`: copies the topics a flow selects from the source cluster to the
 //! target, as MirrorMaker 2 does: keys, values, headers (raw bytes), timestamps and partition
 //! numbers preserved, topics renamed by the replication policy, remote topics created with the
-//! source's partition count (and grown when the source grows). Source partitions are spread
-//! over the tasks round-robin; each task resumes after the last offset committed for its
-//! partitions (`{"cluster","topic","partition"}` → `{"offset"}`, Apache's format).
+//! source's partition count and topic configs. Every `refresh.topics.interval.seconds` it looks
+//! again: new topics are created remotely, grown partitions grown, and the tasks reconfigured;
+//! every `sync.topic.configs.interval.seconds` topic configs are copied again. Source
+//! partitions are spread over the tasks round-robin; each task resumes after the last offset
+//! committed for its partitions (`{"cluster","topic","partition"}` → `{"offset"}`, Apache's
+//! format) and emits offset syncs for the checkpoint connector.
 
 mod task;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
+use tokio::task::JoinHandle;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
+use crate::admin::{ClusterAdmin, TopicConfigs};
+use crate::config::{common_config_def, round_robin, MirrorConfig};
 use crate::filter::NameFilter;
-use crate::policy::ReplicationPolicy;
+use crate::lock;
 
 /// Apache's class name.
 pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
@@ -28,28 +30,7 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
 const ASSIGNED: &str = "task.assigned.partitions";
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::required(
-            "source.cluster.alias",
-            ConfigType::String,
-            "Alias of the source cluster.",
-        ))
-        .define(ConfigKey::optional(
-            "target.cluster.alias",
-            ConfigType::String,
-            "target",
-            "Alias of the target cluster.",
-        ))
-        .define(ConfigKey::required(
-            "source.cluster.bootstrap.servers",
-            ConfigType::List,
-            "Brokers of the source cluster.",
-        ))
-        .define(ConfigKey::required(
-            "target.cluster.bootstrap.servers",
-            ConfigType::List,
-            "Brokers of the target cluster (where remote topics are created).",
-        ))
+    common_config_def()
         .define(ConfigKey::optional(
             "topics",
             ConfigType::List,
@@ -63,67 +44,201 @@ fn config_def() -> ConfigDef {
             "Topics not to mirror (regexes).",
         ))
         .define(ConfigKey::optional(
+            "config.properties.exclude",
+            ConfigType::List,
+            crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
+            "Topic configs not to copy (regexes).",
+        ))
+        .define(ConfigKey::optional(
             "replication.factor",
             ConfigType::Int,
             "2",
             "Replication factor of created remote topics.",
         ))
         .define(ConfigKey::optional(
-            "replication.policy.class",
-            ConfigType::String,
-            "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
-            "How remote topics are named.",
+            "refresh.topics.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to look for new topics and partitions periodically.",
         ))
         .define(ConfigKey::optional(
-            "replication.policy.separator",
-            ConfigType::String,
-            ".",
-            "Separator of the default replication policy.",
+            "refresh.topics.interval.seconds",
+            ConfigType::Long,
+            "600",
+            "How often to look for new topics and partitions.",
+        ))
+        .define(ConfigKey::optional(
+            "sync.topic.configs.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to copy topic configs to remote topics.",
+        ))
+        .define(ConfigKey::optional(
+            "sync.topic.configs.interval.seconds",
+            ConfigType::Long,
+            "600",
+            "How often to copy topic configs.",
+        ))
+        .define(ConfigKey::optional(
+            "emit.offset-syncs.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to emit offset syncs (needed to translate consumer offsets).",
+        ))
+        .define(ConfigKey::optional(
+            "offset-syncs.topic.replication.factor",
+            ConfigType::Int,
+            "3",
+            "Replication factor of the offset-syncs topic.",
+        ))
+        .define(ConfigKey::optional(
+            "offset.lag.max",
+            ConfigType::Long,
+            "100",
+            "How far behind an offset sync may fall before one is sent at once.",
         ))
 }
 
-/// Client settings for `cluster` (`source` or `target`) and client `kind`: `<cluster>.cluster.*`
-/// (without its `alias` and other clients' sections), then `<cluster>.cluster.<kind>.*` and `<cluster>.<kind>.*`.
-pub(crate) fn cluster_client(config: &ConfigMap, cluster: &str, kind: &str) -> ClientConfig {
-    let mut client = ClientConfig::new();
-    let common = format!("{cluster}.cluster.");
-    for (key, value) in config {
-        if let Some(rest) = key.strip_prefix(&common) {
-            if rest != "alias" && !["consumer.", "producer.", "admin."].iter().any(|p| rest.starts_with(p)) {
-                client.set(rest, value);
-            }
-        }
-    }
-    for prefix in [format!("{cluster}.cluster.{kind}."), format!("{cluster}.{kind}.")] {
-        for (key, value) in config {
-            if let Some(rest) = key.strip_prefix(&prefix) {
-                client.set(rest, value);
-            }
-        }
-    }
-    client
+/// Finds the topics to mirror and keeps their remote copies in shape.
+struct TopicSync {
+    mirror: MirrorConfig,
+    topics: NameFilter,
+    config_properties: NameFilter,
+    source: ClusterAdmin,
+    target: ClusterAdmin,
 }
 
-/// The connector object: finds the topics to mirror, prepares their remote topics, and splits
-/// their partitions between tasks.
+impl TopicSync {
+    fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        Ok(TopicSync {
+            topics: NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
+            config_properties: NameFilter::config_properties(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
+            source: mirror.admin("source")?,
+            target: mirror.admin("target")?,
+            mirror,
+        })
+    }
+
+    /// The source topics to mirror and their partition counts.
+    async fn source_topics(&self) -> Result<BTreeMap<String, i32>, ConnectError> {
+        let policy = &self.mirror.policy;
+        Ok(self
+            .source
+            .topic_partitions()
+            .await?
+            .into_iter()
+            .filter(|(t, _)| (self.topics.accepts(t) || policy.is_heartbeats_topic(t)) && !policy.is_internal_topic(t))
+            .filter(|(t, _)| !policy.is_cycle(&self.mirror.target, t))
+            .collect())
+    }
+
+    fn remote(&self, topic: &str) -> String {
+        self.mirror.policy.format_remote_topic(&self.mirror.source, topic)
+    }
+
+    /// The source topics' configs to copy, by remote topic.
+    async fn remote_configs(&self, topics: &[String]) -> Result<BTreeMap<String, TopicConfigs>, ConnectError> {
+        if !self.mirror.flag("sync.topic.configs.enabled") {
+            return Ok(BTreeMap::new());
+        }
+        Ok(self
+            .source
+            .topic_configs(topics)
+            .await?
+            .into_iter()
+            .map(|(topic, configs)| {
+                let kept = configs
+                    .into_iter()
+                    .filter(|(key, _)| self.config_properties.accepts(key))
+                    .collect();
+                (self.remote(&topic), kept)
+            })
+            .collect())
+    }
+
+    /// Creates missing remote topics (with the source's configs) and grows those with fewer
+    /// partitions than their source.
+    async fn prepare_remote_topics(&self, topics: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
+        let existing = self.target.topic_partitions().await?;
+        let missing: Vec<String> = topics
+            .keys()
+            .filter(|t| !existing.contains_key(&self.remote(t)))
+            .cloned()
+            .collect();
+        let mut configs = self.remote_configs(&missing).await?;
+        let create: Vec<(String, i32, TopicConfigs)> = missing
+            .iter()
+            .map(|t| {
+                let remote = self.remote(t);
+                let topic_configs = configs.remove(&remote).unwrap_or_default();
+                (remote, topics[t], topic_configs)
+            })
+            .collect();
+        let replication = self.mirror.int("replication.factor") as i32;
+        for created in self.target.create_topics(&create, replication).await? {
+            tracing::info!(topic = %created, "created remote topic");
+        }
+        let grow: Vec<(String, i32)> = topics
+            .iter()
+            .map(|(t, count)| (self.remote(t), *count))
+            .filter(|(remote, count)| existing.get(remote).is_some_and(|have| have < count))
+            .collect();
+        for (remote, count) in &grow {
+            tracing::info!(topic = %remote, partitions = count, "growing remote topic");
+        }
+        self.target.add_partitions(&grow).await
+    }
+
+    /// Copies the source topics' configs to their remote topics.
+    async fn sync_configs(&self, topics: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
+        let names: Vec<String> = topics.keys().cloned().collect();
+        let configs = self.remote_configs(&names).await?;
+        self.target.set_topic_configs(&configs).await
+    }
+
+    /// Creates the offset-syncs topic if offset syncs are emitted.
+    async fn prepare_offset_syncs_topic(&self) -> Result<(), ConnectError> {
+        if !self.mirror.flag("emit.offset-syncs.enabled") {
+            return Ok(());
+        }
+        let admin = if self.mirror.offset_syncs_cluster() == "source" {
+            &self.source
+        } else {
+            &self.target
+        };
+        admin
+            .ensure_compacted_topic(
+                &self.mirror.offset_syncs_topic(),
+                self.mirror.int("offset-syncs.topic.replication.factor") as i32,
+            )
+            .await
+    }
+}
+
+/// The connector object: finds the topics to mirror, prepares their remote topics, splits
+/// their partitions between tasks, and watches for changes.
 #[derive(Default)]
 pub struct MirrorSourceConnector {
     config: ConfigMap,
-    /// Source partitions to mirror, by topic.
-    partitions: BTreeMap<String, i32>,
+    /// Source partition counts of the mirrored topics, by topic; updated by the refresh loop.
+    partitions: Arc<Mutex<BTreeMap<String, i32>>>,
+    refresh: Option<JoinHandle<()>>,
 }
 
 #[async_trait]
 impl Connector for MirrorSourceConnector {
     fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
         let mut errors = Vec::new();
-        if let Err(e) = NameFilter::topics(config) {
-            errors.push(ValidationError {
-                key: e.key.clone(),
-                message: e.to_string(),
-            });
+        for filter in [NameFilter::topics(config), NameFilter::config_properties(config)] {
+            if let Err(e) = filter {
+                errors.push(ValidationError {
+                    key: e.key.clone(),
+                    message: e.to_string(),
+                });
+            }
         }
-        if let Err(e) = ReplicationPolicy::from_config(config) {
+        if let Err(e) = crate::policy::ReplicationPolicy::from_config(config) {
             errors.push(ValidationError {
                 key: "replication.policy.class".into(),
                 message: e.to_string(),
@@ -134,142 +249,71 @@ impl Connector for MirrorSourceConnector {
 
     async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
         self.config = config.clone();
-        let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        let filter = NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        let source = config.get("source.cluster.alias").cloned().unwrap_or_default();
-        let target = config
-            .get("target.cluster.alias")
-            .cloned()
-            .unwrap_or_else(|| "target".into());
-        let client = cluster_client(config, "source", "admin");
-        let partitions = tokio::task::spawn_blocking(move || -> Result<BTreeMap<String, i32>, String> {
-            let consumer: BaseConsumer = client.create().map_err(|e| e.to_string())?;
-            let metadata = consumer
-                .fetch_metadata(None, Duration::from_secs(30))
-                .map_err(|e| format!("cannot list the topics of cluster {source}: {e}"))?;
-            Ok(metadata
-                .topics()
-                .iter()
-                .filter(|t| t.error().is_none())
-                .map(|t| t.name())
-                .filter(|t| (filter.accepts(t) || policy.is_heartbeats_topic(t)) && !policy.is_internal_topic(t))
-                .filter(|t| !policy.is_cycle(&target, t))
-                .filter_map(|t| {
-                    let count = metadata.topics().iter().find(|m| m.name() == t)?.partitions().len() as i32;
-                    Some((t.to_string(), count))
-                })
-                .collect())
-        })
-        .await
-        .map_err(|e| ConnectError::fatal(e.to_string()))?
-        .map_err(ConnectError::Retriable)?;
-        tracing::info!(connector = %context.name, topics = partitions.len(), "topics to mirror found");
-        self.create_remote_topics(&partitions).await?;
-        self.partitions = partitions;
+        let sync = TopicSync::new(config)?;
+        sync.prepare_offset_syncs_topic().await?;
+        let topics = sync.source_topics().await?;
+        tracing::info!(connector = %context.name, topics = topics.len(), "topics to mirror found");
+        sync.prepare_remote_topics(&topics).await?;
+        *lock(&self.partitions) = topics;
+        self.refresh = Some(tokio::spawn(refresh_loop(sync, self.partitions.clone(), context)));
         Ok(())
     }
 
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        let all: Vec<String> = self
-            .partitions
+        let all: Vec<String> = lock(&self.partitions)
             .iter()
             .flat_map(|(topic, count)| (0..*count).map(move |p| format!("{topic}-{p}")))
             .collect();
-        let tasks = max_tasks.min(all.len());
-        Ok((0..tasks)
-            .map(|task| {
-                let mine: Vec<&str> = all.iter().skip(task).step_by(tasks).map(String::as_str).collect();
-                let mut config = self.config.clone();
-                config.insert(ASSIGNED.into(), mine.join(","));
-                config
-            })
-            .collect())
+        Ok(round_robin(&self.config, ASSIGNED, &all, max_tasks))
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
+        if let Some(refresh) = self.refresh.take() {
+            refresh.abort();
+        }
         Ok(())
     }
 }
 
-impl MirrorSourceConnector {
-    /// Creates missing remote topics with the source's partition count, and grows existing ones
-    /// that have fewer partitions.
-    async fn create_remote_topics(&self, partitions: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
-        if partitions.is_empty() {
-            return Ok(());
-        }
-        let policy = ReplicationPolicy::from_config(&self.config).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        let source = self.config.get("source.cluster.alias").cloned().unwrap_or_default();
-        let replication: i32 = self
-            .config
-            .get("replication.factor")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(2);
-        let client = cluster_client(&self.config, "target", "admin");
-        let admin: AdminClient<DefaultClientContext> = client
-            .create()
-            .map_err(|e| ConnectError::fatal(format!("cannot create an admin client for the target: {e}")))?;
-        let remote: Vec<(String, i32)> = partitions
-            .iter()
-            .map(|(topic, count)| (policy.format_remote_topic(&source, topic), *count))
-            .collect();
-        let new_topics: Vec<NewTopic<'_>> = remote
-            .iter()
-            .map(|(name, count)| NewTopic::new(name, *count, TopicReplication::Fixed(replication)))
-            .collect();
-        let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(30)));
-        let created = admin
-            .create_topics(&new_topics, &options)
-            .await
-            .map_err(|e| ConnectError::Retriable(format!("cannot create remote topics: {e}")))?;
-        for result in created {
-            match result {
-                Ok(topic) => tracing::info!(topic = %topic, "created remote topic"),
-                Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((topic, code)) => {
-                    return Err(ConnectError::Retriable(format!(
-                        "cannot create remote topic {topic}: {code}"
-                    )))
+/// Looks for new topics and partitions, and copies topic configs, at their intervals; asks for
+/// new task configs when the partitions to mirror changed.
+async fn refresh_loop(sync: TopicSync, partitions: Arc<Mutex<BTreeMap<String, i32>>>, context: ConnectorContext) {
+    let mut refresh = sync
+        .mirror
+        .every("refresh.topics.enabled", "refresh.topics.interval.seconds");
+    let mut configs = sync
+        .mirror
+        .every("sync.topic.configs.enabled", "sync.topic.configs.interval.seconds");
+    loop {
+        tokio::select! {
+            _ = async { refresh.as_mut()?.tick().await; Some(()) }, if refresh.is_some() => {
+                match refresh_topics(&sync, &partitions).await {
+                    Ok(true) => context.request_task_reconfiguration(),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(connector = %context.name, "refreshing the topics to mirror: {e}"),
                 }
             }
-        }
-        let metadata_client = client.clone();
-        let names: Vec<String> = remote.iter().map(|(n, _)| n.clone()).collect();
-        let existing = tokio::task::spawn_blocking(move || -> Result<BTreeMap<String, i32>, String> {
-            let consumer: BaseConsumer = metadata_client.create().map_err(|e| e.to_string())?;
-            let metadata = consumer
-                .fetch_metadata(None, Duration::from_secs(30))
-                .map_err(|e| e.to_string())?;
-            Ok(metadata
-                .topics()
-                .iter()
-                .filter(|t| names.iter().any(|n| n == t.name()))
-                .map(|t| (t.name().to_string(), t.partitions().len() as i32))
-                .collect())
-        })
-        .await
-        .map_err(|e| ConnectError::fatal(e.to_string()))?
-        .map_err(ConnectError::Retriable)?;
-        let grow: Vec<NewPartitions<'_>> = remote
-            .iter()
-            .filter(|(name, count)| existing.get(name).is_some_and(|have| have < count))
-            .map(|(name, count)| NewPartitions::new(name, *count as usize))
-            .collect();
-        if !grow.is_empty() {
-            for result in admin
-                .create_partitions(&grow, &options)
-                .await
-                .map_err(|e| ConnectError::Retriable(format!("cannot add partitions to remote topics: {e}")))?
-            {
-                if let Err((topic, code)) = result {
-                    return Err(ConnectError::Retriable(format!(
-                        "cannot add partitions to {topic}: {code}"
-                    )));
+            _ = async { configs.as_mut()?.tick().await; Some(()) }, if configs.is_some() => {
+                let topics = lock(&partitions).clone();
+                if let Err(e) = sync.sync_configs(&topics).await {
+                    tracing::warn!(connector = %context.name, "copying topic configs: {e}");
                 }
             }
+            else => return,
         }
-        Ok(())
     }
+}
+
+/// Brings the remote topics in line with the source; whether the partitions to mirror changed.
+async fn refresh_topics(sync: &TopicSync, partitions: &Mutex<BTreeMap<String, i32>>) -> Result<bool, ConnectError> {
+    let topics = sync.source_topics().await?;
+    if topics == *lock(partitions) {
+        return Ok(false);
+    }
+    sync.prepare_remote_topics(&topics).await?;
+    tracing::info!(topics = topics.len(), "the topics or partitions to mirror changed");
+    *lock(partitions) = topics;
+    Ok(true)
 }
 
 inventory::submit! {

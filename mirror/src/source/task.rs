@@ -1,6 +1,7 @@
 //! `MirrorSourceTask`: consumes its assigned source partitions and hands each record to the
 //! worker unchanged but for the topic name: bytes in, bytes out, same partition, same timestamp,
-//! same headers.
+//! same headers. From the worker's acknowledgements it emits offset syncs (upstream offset →
+//! offset in the remote topic) to the offset-syncs topic.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,13 +11,16 @@ use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use tributary_runtime::config::ConfigMap;
-use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
+use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
 
-use super::{cluster_client, ASSIGNED};
-use crate::policy::ReplicationPolicy;
+use super::{config_def, ASSIGNED};
+use crate::config::MirrorConfig;
+use crate::offset_sync::OffsetSyncWriter;
+use crate::records::OffsetSync;
 
 /// Records handed over per poll at most.
 const MAX_BATCH: usize = 2_000;
@@ -29,6 +33,31 @@ struct Assigned {
     source_partition: SourceMap,
 }
 
+/// Emits offset syncs.
+struct OffsetSyncs {
+    topic: String,
+    producer: ThreadedProducer<DefaultProducerContext>,
+    writer: OffsetSyncWriter,
+    /// Source topic by remote topic.
+    upstream_topics: HashMap<String, String>,
+}
+
+impl OffsetSyncs {
+    fn send(&self, syncs: Vec<OffsetSync>) {
+        for sync in syncs {
+            let (key, value) = (sync.key(), sync.value());
+            let record = BaseRecord::<[u8], [u8]>::to(&self.topic)
+                .partition(0)
+                .key(&key)
+                .payload(&value);
+            if let Err((e, _)) = self.producer.send(record) {
+                // A later sync for the partition supersedes this one.
+                tracing::warn!(topic = %self.topic, "cannot send an offset sync: {e}");
+            }
+        }
+    }
+}
+
 /// Mirrors a set of source partitions.
 #[derive(Default)]
 pub struct MirrorSourceTask {
@@ -36,6 +65,8 @@ pub struct MirrorSourceTask {
     /// By source topic, then partition (looked up by `&str`, so without allocating per record).
     assigned: HashMap<String, HashMap<i32, Assigned>>,
     bytes_schema: Option<Arc<Schema>>,
+    /// `None` when `emit.offset-syncs.enabled=false`.
+    offset_syncs: Option<OffsetSyncs>,
 }
 
 fn parse_assignment(value: &str) -> Vec<(String, i32)> {
@@ -51,9 +82,9 @@ fn parse_assignment(value: &str) -> Vec<(String, i32)> {
 #[async_trait]
 impl SourceTask for MirrorSourceTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        let source = config.get("source.cluster.alias").cloned().unwrap_or_default();
-        let mut client = cluster_client(config, "source", "consumer");
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        let (policy, source) = (&mirror.policy, &mirror.source);
+        let mut client = mirror.client("source", "consumer");
         client
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -82,7 +113,7 @@ impl SourceTask for MirrorSourceTask {
             assignment
                 .add_partition_offset(&topic, partition, start)
                 .map_err(|e| ConnectError::fatal(e.to_string()))?;
-            let remote_topic = policy.format_remote_topic(&source, &topic);
+            let remote_topic = policy.format_remote_topic(source, &topic);
             self.assigned.entry(topic).or_default().insert(
                 partition,
                 Assigned {
@@ -95,6 +126,26 @@ impl SourceTask for MirrorSourceTask {
             .assign(&assignment)
             .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
         self.consumer = Some(consumer);
+        if mirror.flag("emit.offset-syncs.enabled") {
+            let mut client = mirror.client(mirror.offset_syncs_cluster(), "producer");
+            client.set("acks", "all").set("linger.ms", "100");
+            let producer = client
+                .create()
+                .map_err(|e| ConnectError::fatal(format!("cannot create the offset-syncs producer: {e}")))?;
+            self.offset_syncs = Some(OffsetSyncs {
+                topic: mirror.offset_syncs_topic(),
+                producer,
+                writer: OffsetSyncWriter::new(mirror.int("offset.lag.max")),
+                upstream_topics: self
+                    .assigned
+                    .iter()
+                    .filter_map(|(topic, partitions)| {
+                        let remote = partitions.values().next()?.remote_topic.clone();
+                        Some((remote, topic.clone()))
+                    })
+                    .collect(),
+            });
+        }
         self.bytes_schema = Some(Schema::optional_bytes());
         Ok(())
     }
@@ -150,7 +201,8 @@ impl SourceTask for MirrorSourceTask {
                     value: bytes(message.payload()),
                     timestamp: message.timestamp().to_millis(),
                     headers,
-                    kafka_offset: None,
+                    // Handed back with the acknowledgement, for the offset sync.
+                    kafka_offset: Some(message.offset()),
                 },
             });
             if records.len() < MAX_BATCH {
@@ -160,8 +212,42 @@ impl SourceTask for MirrorSourceTask {
         Ok(records)
     }
 
+    fn wants_acknowledgements(&self) -> bool {
+        self.offset_syncs.is_some()
+    }
+
+    async fn acknowledged(&mut self, acks: &[Acknowledged]) -> Result<(), ConnectError> {
+        let Some(syncs) = &mut self.offset_syncs else {
+            return Ok(());
+        };
+        for ack in acks {
+            let Some(upstream_topic) = syncs.upstream_topics.get(&ack.topic) else {
+                continue;
+            };
+            syncs.writer.record(upstream_topic, ack.partition, &ack.offsets);
+        }
+        let urgent = syncs.writer.take_urgent();
+        syncs.send(urgent);
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), ConnectError> {
+        if let Some(syncs) = &mut self.offset_syncs {
+            let all = syncs.writer.take_all();
+            syncs.send(all);
+        }
+        Ok(())
+    }
+
     async fn stop(&mut self) -> Result<(), ConnectError> {
         self.consumer = None;
+        if let Some(syncs) = self.offset_syncs.take() {
+            let _ = tokio::task::spawn_blocking(move || {
+                use rdkafka::producer::Producer;
+                syncs.producer.flush(Duration::from_secs(10))
+            })
+            .await;
+        }
         Ok(())
     }
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+
 use crate::data::SourceMap;
 
 /// A Kafka topic partition.
@@ -26,6 +28,27 @@ pub struct ConnectorContext {
     pub name: String,
     /// Committed offsets of the connector (sources only; empty for sinks).
     pub offsets: Arc<dyn OffsetReader>,
+    /// Where reconfiguration requests go (the herder, by connector name).
+    reconfigurations: mpsc::UnboundedSender<String>,
+}
+
+impl ConnectorContext {
+    /// The context of connector `name`; its reconfiguration requests go to `reconfigurations`.
+    pub fn new(name: String, offsets: Arc<dyn OffsetReader>, reconfigurations: mpsc::UnboundedSender<String>) -> Self {
+        ConnectorContext {
+            name,
+            offsets,
+            reconfigurations,
+        }
+    }
+
+    /// Asks the herder to call [`super::Connector::task_configs`] again and restart the tasks
+    /// if the configs changed (Apache's `requestTaskReconfiguration`): for a connector whose
+    /// work changed while it runs (new topics, new tables).
+    pub fn request_task_reconfiguration(&self) {
+        // The herder is gone only during shutdown, when there is nothing left to reconfigure.
+        let _ = self.reconfigurations.send(self.name.clone());
+    }
 }
 
 /// Given to a source task when it starts.

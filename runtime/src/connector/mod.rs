@@ -6,11 +6,13 @@
 //! `stop`. Everything is async; a task must not block the runtime (use `tokio::fs` or
 //! `spawn_blocking` for blocking I/O).
 
+mod acknowledged;
 mod context;
 mod error;
 
 use async_trait::async_trait;
 
+pub use acknowledged::Acknowledged;
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
 pub use error::{format_validation, ConnectError};
 
@@ -47,6 +49,21 @@ pub trait SourceTask: Send + Sync {
 
     /// Called after the offsets of everything polled so far were committed.
     async fn commit(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+
+    /// Whether the worker should call [`SourceTask::acknowledged`] (Apache's `commitRecord`
+    /// with the record's metadata); asked once, after `start`. Off by default: it costs a
+    /// little per record.
+    fn wants_acknowledgements(&self) -> bool {
+        false
+    }
+
+    /// Where Kafka wrote the records sent since the last call, by topic partition, in send
+    /// order; before each [`SourceTask::commit`] too. Only records that name their partition
+    /// and carry a [`crate::data::ConnectRecord::kafka_offset`] (the task's own position for
+    /// the record, handed back here) are reported.
+    async fn acknowledged(&mut self, _acks: &[Acknowledged]) -> Result<(), ConnectError> {
         Ok(())
     }
 

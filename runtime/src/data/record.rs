@@ -40,7 +40,8 @@ pub struct ConnectRecord {
     /// Headers, in order.
     pub headers: Vec<Header>,
     /// The Kafka offset, for records read by sink tasks (what `InsertField`'s `offset.field`
-    /// inserts).
+    /// inserts). A source task may set it to its own position for the record (a mirror task:
+    /// the upstream offset) to have it handed back in [`crate::connector::Acknowledged`].
     pub kafka_offset: Option<i64>,
 }
 

@@ -113,6 +113,30 @@ impl StandaloneHerder {
         }
     }
 
+    /// Regenerates connector `name`'s task configs, as its connector asked; restarts its tasks
+    /// when they changed.
+    pub async fn reconfigure_tasks(&self, name: &str) {
+        let mut connectors = self.connectors.lock().await;
+        let Some(entry) = connectors.get_mut(name) else { return };
+        let Some(connector) = &entry.connector else { return };
+        if entry.target == TargetState::Stopped {
+            return;
+        }
+        match common::task_configs(name, connector.as_ref(), &entry.config) {
+            Ok(configs) if configs == entry.task_configs => {}
+            Ok(_) => {
+                tracing::info!(connector = %name, "task configs changed; restarting the tasks");
+                self.stop_tasks(entry).await;
+                self.start_tasks(name, entry);
+            }
+            Err(trace) => {
+                self.worker
+                    .statuses()
+                    .put_connector(name, State::Failed, Some(trace), self.worker.worker_id());
+            }
+        }
+    }
+
     async fn restart_one_task(&self, name: &str, entry: &mut Entry, task: u32) -> HerderResult<()> {
         let config = entry
             .task_configs

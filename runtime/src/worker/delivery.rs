@@ -155,10 +155,13 @@ fn find(batches: &mut VecDeque<Batch>, id: usize) -> Option<&mut Batch> {
     batches.get_mut(id.checked_sub(first)?)
 }
 
-/// The producer context of a source task: routes delivery reports to its tracker.
+/// The producer context of a source task: routes delivery reports to its tracker (and to its
+/// acknowledgement log, when the task asked for acknowledgements).
 pub struct TrackingContext {
     /// The task's tracker.
     pub tracker: std::sync::Arc<DeliveryTracker>,
+    /// The task's acknowledgement log, set once the started task asked for acknowledgements.
+    pub acks: std::sync::Arc<std::sync::OnceLock<super::ack_log::AckLog>>,
 }
 
 impl ClientContext for TrackingContext {}
@@ -167,10 +170,17 @@ impl ProducerContext for TrackingContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, batch: usize) {
-        let error = result.as_ref().err().map(|(e, m)| {
-            use rdkafka::Message;
-            format!("Failed to send record to topic {}: {e}", m.topic())
-        });
+        use rdkafka::Message;
+        let error = result
+            .as_ref()
+            .err()
+            .map(|(e, m)| format!("Failed to send record to topic {}: {e}", m.topic()));
+        if let Some(acks) = self.acks.get().filter(|_| batch != UNTRACKED) {
+            match result {
+                Ok(m) => acks.delivered(m.topic(), m.partition(), Some(m.offset())),
+                Err((_, m)) => acks.delivered(m.topic(), m.partition(), None),
+            }
+        }
         self.tracker.delivered(batch, error);
     }
 }

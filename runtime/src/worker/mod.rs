@@ -4,6 +4,7 @@
 //! converters, transforms, Kafka clients and error handling each task needs, runs the task loop
 //! on its own tokio task, and reports states to the status store.
 
+mod ack_log;
 mod config;
 mod delivery;
 mod errors;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use config::{connector_config_def, sink_config_def, source_config_def, WorkerConfig};
@@ -69,6 +70,9 @@ pub struct Worker {
     offsets: Arc<dyn OffsetStore>,
     statuses: Arc<StatusStore>,
     worker_id: String,
+    /// Connector names whose connectors asked for new task configs.
+    reconfigurations: mpsc::UnboundedSender<String>,
+    reconfiguration_requests: std::sync::Mutex<Option<mpsc::UnboundedReceiver<String>>>,
 }
 
 /// Everything a task loop needs from its worker.
@@ -134,13 +138,25 @@ impl Worker {
         let providers =
             ConfigProviders::from_worker_config(&config.raw).map_err(|e| ConnectError::fatal(e.to_string()))?;
         let worker_id = config.worker_id();
+        let (reconfigurations, requests) = mpsc::unbounded_channel();
         Ok(Worker {
             config,
             providers,
             offsets,
             statuses,
             worker_id,
+            reconfigurations,
+            reconfiguration_requests: std::sync::Mutex::new(Some(requests)),
         })
+    }
+
+    /// The names of connectors that asked for their task configs to be regenerated
+    /// ([`ConnectorContext::request_task_reconfiguration`]); for the herder, once.
+    pub fn take_reconfiguration_requests(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+        self.reconfiguration_requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     /// The worker's settings.
@@ -240,10 +256,11 @@ impl Worker {
         let class = resolved.get("connector.class").cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(|e| ConnectError::fatal(e.to_string()))?;
         let mut connector = (plugin.create)();
-        let context = ConnectorContext {
-            name: name.to_string(),
-            offsets: Arc::new(crate::storage::ConnectorOffsetsReader::new(self.offsets.clone(), name)),
-        };
+        let context = ConnectorContext::new(
+            name.to_string(),
+            Arc::new(crate::storage::ConnectorOffsetsReader::new(self.offsets.clone(), name)),
+            self.reconfigurations.clone(),
+        );
         connector.start(&resolved, context).await?;
         Ok(connector)
     }

@@ -8,13 +8,14 @@
 //! every `transaction.boundary.interval.ms`).
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
+use super::ack_log::AckLog;
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
@@ -140,6 +141,8 @@ struct SourceRunner {
     known_topics: HashSet<String>,
     labels: [String; 2],
     transactions: Option<Transactions>,
+    /// Set when the started task wants acknowledgements (shared with the producer context).
+    acks: Arc<OnceLock<AckLog>>,
 }
 
 impl SourceRunner {
@@ -165,9 +168,11 @@ impl SourceRunner {
             }
             None => None,
         };
+        let acks = Arc::new(OnceLock::new());
         let producer: ThreadedProducer<TrackingContext> = client
             .create_with_context(TrackingContext {
                 tracker: tracker.clone(),
+                acks: acks.clone(),
             })
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's producer: {e}")))?;
         Ok(SourceRunner {
@@ -185,6 +190,7 @@ impl SourceRunner {
             known_topics: HashSet::new(),
             labels: [setup.connector.clone(), setup.task.to_string()],
             transactions,
+            acks,
         })
     }
 
@@ -201,6 +207,9 @@ impl SourceRunner {
         }
         self.task.start(&setup.task_config, context).await?;
         self.started = true;
+        if self.task.wants_acknowledgements() {
+            let _ = self.acks.set(AckLog::default());
+        }
         let mut control = setup.control.clone();
         let mut reported = None;
         let flush_interval = setup.worker.offset_flush_interval();
@@ -246,12 +255,23 @@ impl SourceRunner {
             if let Some(failure) = self.tracker.failure() {
                 return Err(ConnectError::Fatal(failure));
             }
+            self.report_acknowledged().await?;
             if self.transactions.is_some() {
                 self.commit_transaction(setup, false).await?;
             } else {
                 self.commit(setup, false).await?;
             }
         }
+    }
+
+    /// Hands the acknowledgements gathered so far to the task, if it wants them.
+    async fn report_acknowledged(&mut self) -> Result<(), ConnectError> {
+        let Some(acks) = self.acks.get() else { return Ok(()) };
+        let acknowledged = acks.take();
+        if acknowledged.is_empty() {
+            return Ok(());
+        }
+        self.task.acknowledged(&acknowledged).await
     }
 
     fn begin_transaction(&mut self) -> Result<(), ConnectError> {
@@ -313,6 +333,7 @@ impl SourceRunner {
             return Err(e);
         }
         self.committed(started);
+        self.report_acknowledged().await?;
         self.task.commit().await
     }
 
@@ -372,6 +393,11 @@ impl SourceRunner {
             }
             // Count the record before sending: its delivery report may arrive at once.
             self.tracker.record_sent(batch);
+            if let (Some(acks), Some(partition), Some(position)) =
+                (self.acks.get(), record.partition, record.kafka_offset)
+            {
+                acks.sent(&record.topic, partition, position);
+            }
             note(source_partition, source_offset);
             let mut base = BaseRecord::with_opaque_to(&record.topic, batch);
             if let Some(headers) = headers {
@@ -494,6 +520,7 @@ impl SourceRunner {
             .map_err(|e| ConnectError::Fatal(format!("offset commit failed: {e}")))?;
         self.committed(started);
         tracing::debug!(connector = %setup.connector, task = setup.task, in_flight = before, "committed source offsets");
+        self.report_acknowledged().await?;
         self.task.commit().await
     }
 

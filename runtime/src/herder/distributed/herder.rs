@@ -170,6 +170,7 @@ impl DistributedHerder {
         let (commands, mut events) = group::spawn(settings, coordination);
         let _ = inner.commands.set(commands.clone());
         let mut changes = inner.config.changes();
+        let mut reconfigurations = inner.worker.take_reconfiguration_requests();
         let mut tick = tokio::time::interval(TICK);
         let mut rejoin_at: Option<tokio::time::Instant> = None;
         let result = loop {
@@ -208,6 +209,14 @@ impl DistributedHerder {
                     inner.reconcile().await;
                 }
                 _ = tick.tick() => inner.reconcile().await,
+                Some(name) = async { match &mut reconfigurations { Some(r) => r.recv().await, None => None } }, if reconfigurations.is_some() => {
+                    if let Some(running) = inner.local.lock().await.connectors.get_mut(&name) {
+                        // Generated anew (and submitted at once if changed) by the next pass.
+                        running.generated = None;
+                        running.submitted = None;
+                    }
+                    inner.reconcile().await;
+                }
                 _ = async { if let Some(at) = rejoin_at { tokio::time::sleep_until(at).await } }, if rejoin_at.is_some() => {
                     rejoin_at = None;
                     inner.request_rebalance("held-back work of a departed worker is due");

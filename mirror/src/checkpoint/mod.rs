@@ -1,0 +1,188 @@
+//! `MirrorCheckpointConnector`: for the consumer groups a flow selects (`groups`,
+//! `groups.exclude`), translates their committed source offsets through the offset syncs and
+//! writes checkpoints to `<source>.checkpoints.internal` on the target, in Apache's record
+//! format; with `sync.group.offsets.enabled` it also commits the translated offsets to the
+//! target's groups while they are empty there, never moving them backwards. Groups are spread
+//! over the tasks round-robin, and looked for again every `refresh.groups.interval.seconds`.
+
+mod task;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::task::JoinHandle;
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
+use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+use crate::admin::ClusterAdmin;
+use crate::config::{common_config_def, round_robin, MirrorConfig};
+use crate::filter::NameFilter;
+use crate::lock;
+
+/// Apache's class name.
+pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorCheckpointConnector";
+/// The task config key listing a task's consumer groups (comma-separated).
+const ASSIGNED: &str = "task.assigned.groups";
+
+fn config_def() -> ConfigDef {
+    common_config_def()
+        .define(ConfigKey::optional(
+            "topics",
+            ConfigType::List,
+            ".*",
+            "Topics whose group offsets are translated (regexes).",
+        ))
+        .define(ConfigKey::optional(
+            "topics.exclude",
+            ConfigType::List,
+            crate::filter::DEFAULT_TOPICS_EXCLUDE,
+            "Topics whose group offsets are not translated (regexes).",
+        ))
+        .define(ConfigKey::optional(
+            "groups",
+            ConfigType::List,
+            ".*",
+            "Consumer groups to checkpoint (regexes).",
+        ))
+        .define(ConfigKey::optional(
+            "groups.exclude",
+            ConfigType::List,
+            crate::filter::DEFAULT_GROUPS_EXCLUDE,
+            "Consumer groups not to checkpoint (regexes).",
+        ))
+        .define(ConfigKey::optional(
+            "emit.checkpoints.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to write checkpoints.",
+        ))
+        .define(ConfigKey::optional(
+            "emit.checkpoints.interval.seconds",
+            ConfigType::Long,
+            "60",
+            "How often to write checkpoints.",
+        ))
+        .define(ConfigKey::optional(
+            "sync.group.offsets.enabled",
+            ConfigType::Boolean,
+            "false",
+            "Whether to commit translated offsets to the target's consumer groups.",
+        ))
+        .define(ConfigKey::optional(
+            "sync.group.offsets.interval.seconds",
+            ConfigType::Long,
+            "60",
+            "How often to commit translated offsets to the target's consumer groups.",
+        ))
+        .define(ConfigKey::optional(
+            "refresh.groups.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to look for new consumer groups periodically.",
+        ))
+        .define(ConfigKey::optional(
+            "refresh.groups.interval.seconds",
+            ConfigType::Long,
+            "600",
+            "How often to look for new consumer groups.",
+        ))
+        .define(ConfigKey::optional(
+            "checkpoints.topic.replication.factor",
+            ConfigType::Int,
+            "3",
+            "Replication factor of the checkpoints topic.",
+        ))
+}
+
+/// The connector object: finds the groups to checkpoint and splits them between tasks.
+#[derive(Default)]
+pub struct MirrorCheckpointConnector {
+    config: ConfigMap,
+    groups: Arc<Mutex<BTreeSet<String>>>,
+    refresh: Option<JoinHandle<()>>,
+}
+
+/// The source cluster's consumer groups the flow selects.
+async fn selected_groups(source: &ClusterAdmin, filter: &NameFilter) -> Result<BTreeSet<String>, ConnectError> {
+    Ok(source
+        .consumer_groups(None)
+        .await?
+        .into_keys()
+        .filter(|g| filter.accepts(g))
+        .collect())
+}
+
+#[async_trait]
+impl Connector for MirrorCheckpointConnector {
+    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
+        [NameFilter::topics(config), NameFilter::groups(config)]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|e| ValidationError {
+                key: e.key.clone(),
+                message: e.to_string(),
+            })
+            .collect()
+    }
+
+    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
+        self.config = config.clone();
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        let filter = NameFilter::groups(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let source = mirror.admin("source")?;
+        mirror
+            .admin("target")?
+            .ensure_compacted_topic(
+                &mirror.policy.checkpoints_topic(&mirror.source),
+                mirror.int("checkpoints.topic.replication.factor") as i32,
+            )
+            .await?;
+        let groups = selected_groups(&source, &filter).await?;
+        tracing::info!(connector = %context.name, groups = groups.len(), "consumer groups to checkpoint found");
+        *lock(&self.groups) = groups;
+        let known = self.groups.clone();
+        self.refresh = mirror
+            .every("refresh.groups.enabled", "refresh.groups.interval.seconds")
+            .map(|mut every| {
+                tokio::spawn(async move {
+                    loop {
+                        every.tick().await;
+                        match selected_groups(&source, &filter).await {
+                            Ok(groups) if groups != *lock(&known) => {
+                                tracing::info!(connector = %context.name, groups = groups.len(), "the consumer groups to checkpoint changed");
+                                *lock(&known) = groups;
+                                context.request_task_reconfiguration();
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(connector = %context.name, "listing consumer groups: {e}"),
+                        }
+                    }
+                })
+            });
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        let groups: Vec<String> = lock(&self.groups).iter().cloned().collect();
+        Ok(round_robin(&self.config, ASSIGNED, &groups, max_tasks))
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        if let Some(refresh) = self.refresh.take() {
+            refresh.abort();
+        }
+        Ok(())
+    }
+}
+
+inventory::submit! {
+    ConnectorPlugin {
+        class: CLASS,
+        aliases: &["MirrorCheckpointConnector", "MirrorCheckpoint"],
+        config_def,
+        create: || Box::new(MirrorCheckpointConnector::default()),
+        tasks: TaskFactory::Source(|| Box::new(task::MirrorCheckpointTask::default())),
+    }
+}

@@ -1,0 +1,373 @@
+//! `MirrorCheckpointTask`: every `emit.checkpoints.interval.seconds`, reads the offset syncs to
+//! their end, translates the committed source offsets of its groups, and returns a checkpoint
+//! for each one that moved forward (the worker writes them to the target's checkpoints topic).
+//! Every `sync.group.offsets.interval.seconds` (when enabled) it commits the latest
+//! checkpoints to the target's groups that are empty there, never moving an offset backwards.
+//! The checkpoints written before a restart are read back at start, so history survives it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::time::Instant;
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
+use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+
+use super::{config_def, ASSIGNED};
+use crate::admin::ClusterAdmin;
+use crate::config::MirrorConfig;
+use crate::filter::NameFilter;
+use crate::offset_sync::OffsetSyncStore;
+use crate::records::{Checkpoint, OffsetSync};
+
+/// How long reading a topic to its end may take.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a poll waits, so a stop is noticed quickly.
+const POLL_WAIT: Duration = Duration::from_secs(1);
+
+/// (group, remote topic, partition).
+type CheckpointKey = (String, String, i32);
+/// A record's key and value.
+type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Runs a blocking Kafka call off the async threads; its errors are retriable.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, ConnectError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|e| ConnectError::fatal(e.to_string()))?
+        .map_err(ConnectError::Retriable)
+}
+
+/// A consumer of partition 0 of `topic`, from its beginning.
+fn partition_reader(mut client: ClientConfig, topic: &str, what: &str) -> Result<BaseConsumer, ConnectError> {
+    client.set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = client
+        .create()
+        .map_err(|e| ConnectError::fatal(format!("cannot create the {what} reader: {e}")))?;
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .and_then(|()| consumer.assign(&assignment))
+        .map_err(|e| ConnectError::fatal(format!("cannot assign {topic} to the {what} reader: {e}")))?;
+    Ok(consumer)
+}
+
+/// Reads what `consumer` (from [`partition_reader`]) has not read yet of partition 0 of
+/// `topic`, up to the end as it is when called.
+fn read_to_end(consumer: &BaseConsumer, topic: &str) -> Result<Vec<KeyValue>, String> {
+    let (_, end) = consumer
+        .fetch_watermarks(topic, 0, READ_TIMEOUT)
+        .map_err(|e| format!("cannot read the end of {topic}: {e}"))?;
+    let deadline = std::time::Instant::now() + READ_TIMEOUT;
+    let mut records = Vec::new();
+    loop {
+        let position = consumer
+            .position()
+            .ok()
+            .and_then(|p| p.find_partition(topic, 0).map(|e| e.offset()));
+        if matches!(position, Some(Offset::Offset(at)) if at >= end) || end == 0 {
+            return Ok(records);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{topic} was not read to its end within {READ_TIMEOUT:?}"));
+        }
+        if let Some(message) = consumer.poll(Duration::from_millis(200)) {
+            let message = message.map_err(|e| format!("reading {topic}: {e}"))?;
+            records.push((message.key().map(<[u8]>::to_vec), message.payload().map(<[u8]>::to_vec)));
+        }
+    }
+}
+
+/// Emits the checkpoints of a set of consumer groups.
+#[derive(Default)]
+pub struct MirrorCheckpointTask {
+    state: Option<State>,
+}
+
+struct State {
+    mirror: MirrorConfig,
+    topics: NameFilter,
+    groups: Vec<String>,
+    source: ClusterAdmin,
+    target: ClusterAdmin,
+    checkpoints_topic: String,
+    /// Reads the offset syncs; it keeps its position between rounds.
+    syncs_reader: Arc<BaseConsumer>,
+    syncs: OffsetSyncStore,
+    /// The latest checkpoint of each group partition.
+    latest: BTreeMap<CheckpointKey, Checkpoint>,
+    /// A consumer per group on each cluster, to read and commit its offsets.
+    source_groups: HashMap<String, Arc<BaseConsumer>>,
+    target_groups: HashMap<String, Arc<BaseConsumer>>,
+    next_checkpoints: Option<Instant>,
+    next_group_sync: Option<Instant>,
+    bytes_schema: Arc<Schema>,
+}
+
+/// A consumer in `group` that never joins it: it only reads and commits its offsets.
+fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
+    client.set("group.id", group).set("enable.auto.commit", "false");
+    client
+        .create()
+        .map(Arc::new)
+        .map_err(|e| ConnectError::fatal(format!("cannot create a client for group {group}: {e}")))
+}
+
+impl State {
+    fn group_consumer(&mut self, cluster: &str, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
+        let client = self.mirror.client(cluster, "consumer");
+        let consumers = if cluster == "source" {
+            &mut self.source_groups
+        } else {
+            &mut self.target_groups
+        };
+        if let Some(consumer) = consumers.get(group) {
+            return Ok(consumer.clone());
+        }
+        let consumer = group_client(client, group)?;
+        consumers.insert(group.to_string(), consumer.clone());
+        Ok(consumer)
+    }
+
+    /// Adds the offset syncs written since the last round.
+    async fn read_offset_syncs(&mut self) -> Result<(), ConnectError> {
+        let reader = self.syncs_reader.clone();
+        let topic = self.mirror.offset_syncs_topic();
+        let records = blocking(move || read_to_end(&reader, &topic)).await?;
+        for (key, value) in records {
+            match OffsetSync::decode(key.as_deref(), value.as_deref()) {
+                Ok(sync) => self.syncs.add(sync),
+                Err(e) => tracing::warn!("skipping an offset sync: {e}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The checkpoints of every group that moved forward since its last one.
+    async fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, ConnectError> {
+        self.read_offset_syncs().await?;
+        let partitions: Vec<(String, i32)> = self
+            .source
+            .topic_partitions()
+            .await?
+            .into_iter()
+            .filter(|(topic, _)| self.topics.accepts(topic) && !self.mirror.policy.is_internal_topic(topic))
+            .flat_map(|(topic, count)| (0..count).map(move |p| (topic.clone(), p)))
+            .collect();
+        let mut checkpoints = Vec::new();
+        for group in self.groups.clone() {
+            let consumer = self.group_consumer("source", &group)?;
+            let mut wanted = TopicPartitionList::new();
+            for (topic, partition) in &partitions {
+                wanted.add_partition(topic, *partition);
+            }
+            let committed = blocking(move || {
+                consumer
+                    .committed_offsets(wanted, READ_TIMEOUT)
+                    .map_err(|e| format!("cannot read the offsets of group {group}: {e}"))
+                    .map(|tpl| {
+                        tpl.elements()
+                            .iter()
+                            .filter_map(|e| match (e.offset(), e.metadata()) {
+                                (Offset::Offset(at), metadata) => {
+                                    Some((e.topic().to_string(), e.partition(), at, metadata.to_string()))
+                                }
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .map(|offsets| (group, offsets))
+            })
+            .await?;
+            let (group, offsets) = committed;
+            for (topic, partition, upstream, metadata) in offsets {
+                let Some(downstream) = self.syncs.translate(&topic, partition, upstream) else {
+                    continue;
+                };
+                let remote = self.mirror.policy.format_remote_topic(&self.mirror.source, &topic);
+                let key = (group.clone(), remote.clone(), partition);
+                // As Apache: forward, or a rewind of the group on the source.
+                let moved = self
+                    .latest
+                    .get(&key)
+                    .is_none_or(|last| upstream != last.upstream || downstream > last.downstream);
+                if moved {
+                    let checkpoint = Checkpoint {
+                        group: group.clone(),
+                        topic: remote,
+                        partition,
+                        upstream,
+                        downstream,
+                        metadata,
+                    };
+                    self.latest.insert(key, checkpoint.clone());
+                    checkpoints.push(checkpoint);
+                }
+            }
+        }
+        Ok(checkpoints)
+    }
+
+    /// Commits the latest checkpoints to the target's groups that have no active member there,
+    /// only where that moves the group's offset forward.
+    async fn sync_group_offsets(&mut self) -> Result<(), ConnectError> {
+        let mut by_group: BTreeMap<String, Vec<(String, i32, i64)>> = BTreeMap::new();
+        for checkpoint in self.latest.values() {
+            by_group.entry(checkpoint.group.clone()).or_default().push((
+                checkpoint.topic.clone(),
+                checkpoint.partition,
+                checkpoint.downstream,
+            ));
+        }
+        for (group, offsets) in by_group {
+            let states = self.target.consumer_groups(Some(&group)).await?;
+            let state = states.get(&group).map(String::as_str);
+            if !matches!(state, None | Some("Empty") | Some("Dead")) {
+                tracing::debug!(%group, ?state, "not syncing the offsets of a group active on the target");
+                continue;
+            }
+            let consumer = self.group_consumer("target", &group)?;
+            blocking(move || {
+                let mut wanted = TopicPartitionList::new();
+                for (topic, partition, _) in &offsets {
+                    wanted.add_partition(topic, *partition);
+                }
+                let current = consumer
+                    .committed_offsets(wanted, READ_TIMEOUT)
+                    .map_err(|e| format!("cannot read the target offsets of group {group}: {e}"))?;
+                let mut commit = TopicPartitionList::new();
+                for (topic, partition, downstream) in &offsets {
+                    let ahead = current
+                        .find_partition(topic, *partition)
+                        .is_some_and(|e| matches!(e.offset(), Offset::Offset(at) if at >= *downstream));
+                    if !ahead {
+                        commit
+                            .add_partition_offset(topic, *partition, Offset::Offset(*downstream))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                if commit.count() > 0 {
+                    consumer
+                        .commit(&commit, CommitMode::Sync)
+                        .map_err(|e| format!("cannot commit the target offsets of group {group}: {e}"))?;
+                    tracing::info!(%group, partitions = commit.count(), "synced group offsets to the target");
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn record(&self, checkpoint: &Checkpoint) -> SourceRecord {
+        let mut partition = SourceMap::new();
+        partition.insert("group".into(), checkpoint.group.clone().into());
+        partition.insert("topic".into(), checkpoint.topic.clone().into());
+        partition.insert("partition".into(), checkpoint.partition.into());
+        let mut offset = SourceMap::new();
+        offset.insert("offset".into(), 0.into());
+        SourceRecord {
+            source_partition: partition,
+            source_offset: offset,
+            record: ConnectRecord {
+                topic: self.checkpoints_topic.clone(),
+                partition: Some(0),
+                key_schema: Some(self.bytes_schema.clone()),
+                key: Value::Bytes(checkpoint.key()),
+                value_schema: Some(self.bytes_schema.clone()),
+                value: Value::Bytes(checkpoint.value()),
+                timestamp: None,
+                headers: Vec::new(),
+                kafka_offset: None,
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl SourceTask for MirrorCheckpointTask {
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        let groups: Vec<String> = tributary_runtime::config::split_list(config.get(ASSIGNED).map_or("", |g| g));
+        // librdkafka needs a group to assign partitions; nothing is committed to it.
+        let reader_group = format!("mirror-checkpoint-{}-{}", context.connector, context.task);
+        let mut client = mirror.client(mirror.offset_syncs_cluster(), "consumer");
+        client.set("group.id", &reader_group);
+        let syncs_reader = partition_reader(client, &mirror.offset_syncs_topic(), "offset-syncs")?;
+        // Checkpoints written before this start: the history to continue from.
+        let checkpoints_topic = mirror.policy.checkpoints_topic(&mirror.source);
+        let mut client = mirror.client("target", "consumer");
+        client.set("group.id", &reader_group);
+        let history = partition_reader(client, &checkpoints_topic, "checkpoints")?;
+        let topic = checkpoints_topic.clone();
+        let records = blocking(move || read_to_end(&history, &topic)).await?;
+        let mut latest = BTreeMap::new();
+        for (key, value) in records {
+            if let Ok(checkpoint) = Checkpoint::decode(key.as_deref(), value.as_deref()) {
+                if groups.contains(&checkpoint.group) {
+                    let key = (checkpoint.group.clone(), checkpoint.topic.clone(), checkpoint.partition);
+                    latest.insert(key, checkpoint);
+                }
+            }
+        }
+        tracing::info!(connector = %context.connector, task = context.task, groups = groups.len(), restored = latest.len(), "checkpoint task started");
+        let now = Instant::now();
+        self.state = Some(State {
+            topics: NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
+            groups,
+            source: mirror.admin("source")?,
+            target: mirror.admin("target")?,
+            checkpoints_topic,
+            syncs_reader: Arc::new(syncs_reader),
+            syncs: OffsetSyncStore::default(),
+            latest,
+            source_groups: HashMap::new(),
+            target_groups: HashMap::new(),
+            next_checkpoints: mirror.flag("emit.checkpoints.enabled").then_some(now),
+            next_group_sync: mirror
+                .flag("sync.group.offsets.enabled")
+                .then(|| now + mirror.seconds("sync.group.offsets.interval.seconds")),
+            bytes_schema: Schema::optional_bytes(),
+            mirror,
+        });
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        let Some(state) = &mut self.state else {
+            return Ok(Vec::new());
+        };
+        let now = Instant::now();
+        let mut records = Vec::new();
+        if let Some(due) = state.next_checkpoints.filter(|due| *due <= now) {
+            let checkpoints = state.checkpoints().await?;
+            records = checkpoints.iter().map(|c| state.record(c)).collect();
+            state.next_checkpoints = Some(due + state.mirror.seconds("emit.checkpoints.interval.seconds"));
+        }
+        if let Some(due) = state.next_group_sync.filter(|due| *due <= now) {
+            state.sync_group_offsets().await?;
+            state.next_group_sync = Some(due + state.mirror.seconds("sync.group.offsets.interval.seconds"));
+        }
+        if records.is_empty() {
+            let next = [state.next_checkpoints, state.next_group_sync]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now + POLL_WAIT);
+            tokio::time::sleep_until(next.min(now + POLL_WAIT)).await;
+        }
+        Ok(records)
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        self.state = None;
+        Ok(())
+    }
+}

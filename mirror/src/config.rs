@@ -1,0 +1,189 @@
+//! Settings every mirror connector shares, with MirrorMaker 2's names and defaults: the two
+//! clusters (`source.cluster.alias`, `source.cluster.bootstrap.servers`, client overrides), the
+//! replication policy, and where the offset syncs live.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig};
+use tributary_runtime::connector::ConnectError;
+
+use crate::admin::ClusterAdmin;
+use crate::policy::ReplicationPolicy;
+
+/// The keys of every mirror connector.
+pub fn common_config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required(
+            "source.cluster.alias",
+            ConfigType::String,
+            "Alias of the source cluster.",
+        ))
+        .define(ConfigKey::optional(
+            "target.cluster.alias",
+            ConfigType::String,
+            "target",
+            "Alias of the target cluster.",
+        ))
+        .define(ConfigKey::required(
+            "source.cluster.bootstrap.servers",
+            ConfigType::List,
+            "Brokers of the source cluster.",
+        ))
+        .define(ConfigKey::required(
+            "target.cluster.bootstrap.servers",
+            ConfigType::List,
+            "Brokers of the target cluster.",
+        ))
+        .define(ConfigKey::optional(
+            "replication.policy.class",
+            ConfigType::String,
+            "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
+            "How remote topics are named.",
+        ))
+        .define(ConfigKey::optional(
+            "replication.policy.separator",
+            ConfigType::String,
+            ".",
+            "Separator of the default replication policy.",
+        ))
+        .define(
+            ConfigKey::optional(
+                "offset-syncs.topic.location",
+                ConfigType::String,
+                "source",
+                "The cluster holding the offset-syncs topic.",
+            )
+            .one_of(&["source", "target"]),
+        )
+}
+
+/// Client settings for `cluster` (`source` or `target`) and client `kind` (`consumer`,
+/// `producer`, `admin`): `<cluster>.cluster.*` (without its alias and other clients' sections),
+/// then `<cluster>.cluster.<kind>.*` and `<cluster>.<kind>.*`.
+pub fn cluster_client(config: &ConfigMap, cluster: &str, kind: &str) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    let common = format!("{cluster}.cluster.");
+    for (key, value) in config {
+        if let Some(rest) = key.strip_prefix(&common) {
+            if rest != "alias" && !["consumer.", "producer.", "admin."].iter().any(|p| rest.starts_with(p)) {
+                client.set(rest, value);
+            }
+        }
+    }
+    for prefix in [format!("{cluster}.cluster.{kind}."), format!("{cluster}.{kind}.")] {
+        for (key, value) in config {
+            if let Some(rest) = key.strip_prefix(&prefix) {
+                client.set(rest, value);
+            }
+        }
+    }
+    client
+}
+
+/// A mirror connector's parsed settings.
+pub struct MirrorConfig {
+    /// Every value, defaults applied.
+    pub parsed: ParsedConfig,
+    /// The source cluster's alias.
+    pub source: String,
+    /// The target cluster's alias.
+    pub target: String,
+    /// The replication policy.
+    pub policy: ReplicationPolicy,
+}
+
+impl MirrorConfig {
+    /// Parses `config` against `def` (which includes [`common_config_def`]).
+    pub fn parse(def: &ConfigDef, config: &ConfigMap) -> Result<Self, ConnectError> {
+        let parsed = def.parse(config).map_err(ConnectError::Config)?;
+        let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        Ok(MirrorConfig {
+            source: parsed.string("source.cluster.alias"),
+            target: parsed.string("target.cluster.alias"),
+            policy,
+            parsed,
+        })
+    }
+
+    /// The raw config (client overrides included).
+    pub fn raw(&self) -> &ConfigMap {
+        self.parsed.values()
+    }
+
+    /// Client settings for `cluster` (`source` or `target`) and `kind`.
+    pub fn client(&self, cluster: &str, kind: &str) -> ClientConfig {
+        cluster_client(self.raw(), cluster, kind)
+    }
+
+    /// The admin client of `cluster` (`source` or `target`).
+    pub fn admin(&self, cluster: &str) -> Result<ClusterAdmin, ConnectError> {
+        let alias = if cluster == "source" {
+            &self.source
+        } else {
+            &self.target
+        };
+        ClusterAdmin::new(alias, &self.client(cluster, "admin"))
+    }
+
+    /// `source` or `target`: where the offset syncs live.
+    pub fn offset_syncs_cluster(&self) -> &'static str {
+        if self
+            .parsed
+            .string("offset-syncs.topic.location")
+            .eq_ignore_ascii_case("target")
+        {
+            "target"
+        } else {
+            "source"
+        }
+    }
+
+    /// The offset-syncs topic: named after the other cluster than the one holding it
+    /// (`mm2-offset-syncs.<target>.internal` on the source cluster, by default), as Apache does.
+    pub fn offset_syncs_topic(&self) -> String {
+        let other = if self.offset_syncs_cluster() == "source" {
+            &self.target
+        } else {
+            &self.source
+        };
+        self.policy.offset_syncs_topic(other)
+    }
+
+    /// An integer setting.
+    pub fn int(&self, key: &str) -> i64 {
+        self.parsed.long(key)
+    }
+
+    /// A boolean setting.
+    pub fn flag(&self, key: &str) -> bool {
+        self.parsed.boolean(key)
+    }
+
+    /// A duration setting in seconds (at least one).
+    pub fn seconds(&self, key: &str) -> Duration {
+        Duration::from_secs(self.int(key).max(1) as u64)
+    }
+
+    /// A timer ticking every `seconds_key` seconds from one period on, when `enabled_key` is
+    /// true.
+    pub fn every(&self, enabled_key: &str, seconds_key: &str) -> Option<tokio::time::Interval> {
+        let period = self.seconds(seconds_key);
+        self.flag(enabled_key)
+            .then(|| tokio::time::interval_at(tokio::time::Instant::now() + period, period))
+    }
+}
+
+/// Task configs splitting `items` round-robin between at most `max_tasks` tasks (no more tasks
+/// than items): `config` plus `key` listing the task's items, comma-separated.
+pub fn round_robin(config: &ConfigMap, key: &str, items: &[String], max_tasks: usize) -> Vec<ConfigMap> {
+    let tasks = max_tasks.min(items.len());
+    (0..tasks)
+        .map(|task| {
+            let mine: Vec<&str> = items.iter().skip(task).step_by(tasks).map(String::as_str).collect();
+            let mut task_config = config.clone();
+            task_config.insert(key.into(), mine.join(","));
+            task_config
+        })
+        .collect()
+}

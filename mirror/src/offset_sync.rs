@@ -1,0 +1,226 @@
+//! Offset translation between a source topic and its remote copy, as MirrorMaker 2 does it.
+//!
+//! The writer side ([`OffsetSyncWriter`], in the source task) decides which acknowledged
+//! records become [`OffsetSync`]s: at once when the translation would otherwise fall
+//! `offset.lag.max` records behind, when upstream offsets skip (compaction, transaction
+//! markers) or the remote topic was truncated; otherwise the latest one per partition waits
+//! for the next offset commit. The reader side ([`OffsetSyncStore`], in the checkpoint task)
+//! keeps a bounded history per partition and translates a group's offset conservatively: never
+//! past a record that was not replicated.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::records::OffsetSync;
+
+/// Syncs kept per partition by the store; older ones are thinned out exponentially.
+const HISTORY: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+struct PartitionState {
+    previous_upstream: i64,
+    previous_downstream: i64,
+    last_sync_downstream: i64,
+}
+
+impl Default for PartitionState {
+    fn default() -> Self {
+        PartitionState {
+            previous_upstream: -1,
+            previous_downstream: -1,
+            last_sync_downstream: -1,
+        }
+    }
+}
+
+/// Which offset syncs a source task emits.
+#[derive(Debug)]
+pub struct OffsetSyncWriter {
+    max_lag: i64,
+    partitions: HashMap<(String, i32), PartitionState>,
+    /// Syncs to send now, in order.
+    urgent: Vec<OffsetSync>,
+    /// The latest sync per partition, sent at the next commit.
+    delayed: BTreeMap<(String, i32), OffsetSync>,
+}
+
+impl OffsetSyncWriter {
+    /// A writer for `offset.lag.max` = `max_lag`.
+    pub fn new(max_lag: i64) -> Self {
+        OffsetSyncWriter {
+            max_lag: max_lag.max(0),
+            partitions: HashMap::new(),
+            urgent: Vec::new(),
+            delayed: BTreeMap::new(),
+        }
+    }
+
+    /// Notes that the records of `topic`/`partition` at upstream offsets `pairs[i].0` were
+    /// written at `pairs[i].1`, in order.
+    pub fn record(&mut self, topic: &str, partition: i32, pairs: &[(i64, i64)]) {
+        let Some(&(last_upstream, last_downstream)) = pairs.last() else {
+            return;
+        };
+        let state = match self.partitions.get_mut(&(topic.to_string(), partition)) {
+            Some(state) => state,
+            None => self.partitions.entry((topic.to_string(), partition)).or_default(),
+        };
+        let mut last_urgent = None;
+        let sync = |(upstream, downstream): (i64, i64)| OffsetSync {
+            topic: topic.to_string(),
+            partition,
+            upstream,
+            downstream,
+        };
+        for (index, &(upstream, downstream)) in pairs.iter().enumerate() {
+            let first = state.previous_downstream == -1;
+            // Translation lands one past the last sync, hence the + 1.
+            let stale = downstream - (state.last_sync_downstream + 1) >= self.max_lag;
+            let skipped = upstream - state.previous_upstream != 1;
+            let truncated = downstream < state.previous_downstream;
+            state.previous_upstream = upstream;
+            state.previous_downstream = downstream;
+            if first || stale || skipped || truncated {
+                state.last_sync_downstream = downstream;
+                last_urgent = Some(index);
+                self.urgent.push(sync((upstream, downstream)));
+            }
+        }
+        let key = (topic.to_string(), partition);
+        if last_urgent.is_some() {
+            self.delayed.remove(&key);
+        }
+        if last_urgent != Some(pairs.len() - 1) {
+            self.delayed.insert(key, sync((last_upstream, last_downstream)));
+        }
+    }
+
+    /// The syncs to send now.
+    pub fn take_urgent(&mut self) -> Vec<OffsetSync> {
+        std::mem::take(&mut self.urgent)
+    }
+
+    /// Every sync waiting (at an offset commit), so translation reaches the end of the data.
+    pub fn take_all(&mut self) -> Vec<OffsetSync> {
+        let mut all = std::mem::take(&mut self.urgent);
+        for (key, sync) in std::mem::take(&mut self.delayed) {
+            if let Some(state) = self.partitions.get_mut(&key) {
+                state.last_sync_downstream = sync.downstream;
+            }
+            all.push(sync);
+        }
+        all
+    }
+}
+
+/// The offset syncs read so far, by source topic partition.
+#[derive(Debug, Default)]
+pub struct OffsetSyncStore {
+    /// upstream → downstream, per partition.
+    syncs: HashMap<(String, i32), BTreeMap<i64, i64>>,
+}
+
+impl OffsetSyncStore {
+    /// Adds a sync read from the offset-syncs topic.
+    pub fn add(&mut self, sync: OffsetSync) {
+        let history = self.syncs.entry((sync.topic, sync.partition)).or_default();
+        // A sync below newer ones means the source task restarted from an older point: what
+        // it replaces above it is no longer trustworthy.
+        let newer: Vec<i64> = history.range(sync.upstream..).map(|(u, _)| *u).collect();
+        for upstream in newer {
+            history.remove(&upstream);
+        }
+        history.insert(sync.upstream, sync.downstream);
+        if history.len() > HISTORY {
+            thin(history);
+        }
+    }
+
+    /// The downstream offset for consumer offset `upstream` of `topic`/`partition`: exact when
+    /// a sync names it, else one past the downstream offset of the newest earlier sync (never
+    /// beyond data not replicated). `None` when no sync is old enough.
+    pub fn translate(&self, topic: &str, partition: i32, upstream: i64) -> Option<i64> {
+        let history = self.syncs.get(&(topic.to_string(), partition))?;
+        let (&synced_upstream, &downstream) = history.range(..=upstream).next_back()?;
+        Some(if synced_upstream == upstream {
+            downstream
+        } else {
+            downstream + 1
+        })
+    }
+}
+
+/// Keeps the newest and the oldest sync and, between them, one sync per doubling of the
+/// distance from the newest.
+fn thin(history: &mut BTreeMap<i64, i64>) {
+    let (Some((&newest, _)), Some((&oldest, _))) = (history.iter().next_back(), history.iter().next()) else {
+        return;
+    };
+    let mut keep = Vec::new();
+    let mut bound = 0_i64;
+    for (&upstream, _) in history.iter().rev() {
+        let distance = newest - upstream;
+        if upstream == newest || upstream == oldest || distance >= bound {
+            keep.push(upstream);
+            bound = (distance.max(1)).saturating_mul(2);
+        }
+    }
+    history.retain(|upstream, _| keep.contains(upstream));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sync(upstream: i64, downstream: i64) -> OffsetSync {
+        OffsetSync {
+            topic: "t".into(),
+            partition: 0,
+            upstream,
+            downstream,
+        }
+    }
+
+    #[test]
+    fn writer_syncs_at_once_only_when_needed() {
+        let mut writer = OffsetSyncWriter::new(100);
+        writer.record("t", 0, &[(0, 0)]);
+        assert_eq!(writer.take_urgent(), vec![sync(0, 0)], "first sync");
+        let pairs: Vec<(i64, i64)> = (1..100).map(|o| (o, o)).collect();
+        writer.record("t", 0, &pairs);
+        assert!(writer.take_urgent().is_empty(), "within offset.lag.max");
+        writer.record("t", 0, &[(100, 100), (101, 101), (105, 102), (106, 103)]);
+        assert_eq!(
+            writer.take_urgent(),
+            vec![sync(101, 101), sync(105, 102)],
+            "lag reached, then upstream skipped"
+        );
+        assert_eq!(writer.take_all(), vec![sync(106, 103)], "delayed until commit");
+        assert!(writer.take_all().is_empty());
+    }
+
+    #[test]
+    fn translation_never_passes_unreplicated_data() {
+        let mut store = OffsetSyncStore::default();
+        store.add(sync(10, 100));
+        store.add(sync(20, 105));
+        assert_eq!(store.translate("t", 0, 5), None);
+        assert_eq!(store.translate("t", 0, 10), Some(100));
+        assert_eq!(store.translate("t", 0, 15), Some(101));
+        assert_eq!(store.translate("t", 0, 20), Some(105));
+        assert_eq!(store.translate("t", 0, 25), Some(106));
+        store.add(sync(12, 200));
+        assert_eq!(store.translate("t", 0, 25), Some(201), "a rewind drops newer syncs");
+    }
+
+    #[test]
+    fn history_stays_bounded_and_keeps_the_newest() {
+        let mut store = OffsetSyncStore::default();
+        for offset in 0..10_000 {
+            store.add(sync(offset, offset));
+        }
+        let history = &store.syncs[&("t".to_string(), 0)];
+        assert!(history.len() <= HISTORY, "{} syncs kept", history.len());
+        assert_eq!(store.translate("t", 0, 9_999), Some(9_999));
+        assert!(store.translate("t", 0, 5_000).is_some_and(|d| d <= 5_000));
+    }
+}

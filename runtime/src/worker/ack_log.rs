@@ -1,0 +1,93 @@
+//! The acknowledgements of a source task that asked for them
+//! ([`crate::connector::SourceTask::wants_acknowledgements`]).
+//!
+//! The producer acknowledges the records of one partition in the order they were sent, so a
+//! queue per partition pairs each acknowledgement with the position the task attached to the
+//! record, without anything riding in the record itself.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use crate::connector::Acknowledged;
+
+#[derive(Default)]
+struct PartitionLog {
+    /// Positions of records sent and not yet acknowledged, oldest first.
+    in_flight: VecDeque<i64>,
+    acknowledged: Vec<(i64, i64)>,
+}
+
+/// The positions of a task's records in flight, and the acknowledgements not yet handed over.
+#[derive(Default)]
+pub(crate) struct AckLog {
+    topics: Mutex<HashMap<String, HashMap<i32, PartitionLog>>>,
+}
+
+impl AckLog {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashMap<i32, PartitionLog>>> {
+        // Only a bug here could poison the lock; the data stays usable.
+        self.topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Notes a record carrying `position` about to be sent to `topic`/`partition`.
+    pub(crate) fn sent(&self, topic: &str, partition: i32, position: i64) {
+        let mut topics = self.lock();
+        let partitions = match topics.get_mut(topic) {
+            Some(partitions) => partitions,
+            None => topics.entry(topic.to_string()).or_default(),
+        };
+        partitions.entry(partition).or_default().in_flight.push_back(position);
+    }
+
+    /// Pairs the oldest record in flight to `topic`/`partition` with the offset Kafka gave it
+    /// (`None` when delivery failed: the record is dropped from the log).
+    pub(crate) fn delivered(&self, topic: &str, partition: i32, offset: Option<i64>) {
+        let mut topics = self.lock();
+        let Some(log) = topics.get_mut(topic).and_then(|p| p.get_mut(&partition)) else {
+            return;
+        };
+        if let (Some(position), Some(offset)) = (log.in_flight.pop_front(), offset) {
+            log.acknowledged.push((position, offset));
+        }
+    }
+
+    /// Takes the acknowledgements gathered since the last call.
+    pub(crate) fn take(&self) -> Vec<Acknowledged> {
+        let mut topics = self.lock();
+        let mut taken = Vec::new();
+        for (topic, partitions) in topics.iter_mut() {
+            for (partition, log) in partitions.iter_mut() {
+                if !log.acknowledged.is_empty() {
+                    taken.push(Acknowledged {
+                        topic: topic.clone(),
+                        partition: *partition,
+                        offsets: std::mem::take(&mut log.acknowledged),
+                    });
+                }
+            }
+        }
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledgements_pair_with_positions_in_send_order() {
+        let log = AckLog::default();
+        log.sent("t", 0, 10);
+        log.sent("t", 0, 11);
+        log.sent("t", 1, 50);
+        log.delivered("t", 0, Some(100));
+        log.delivered("t", 1, Some(7));
+        let mut taken = log.take();
+        taken.sort_by_key(|a| a.partition);
+        assert_eq!(taken[0].offsets, vec![(10, 100)]);
+        assert_eq!(taken[1].offsets, vec![(50, 7)]);
+        log.delivered("t", 0, Some(101));
+        assert_eq!(log.take()[0].offsets, vec![(11, 101)]);
+        assert!(log.take().is_empty());
+    }
+}

@@ -1,0 +1,318 @@
+//! The mirror connectors together between two real clusters, as Strimzi's KafkaMirrorMaker2
+//! runs them: a consumer group that committed halfway through a topic in the source resumes on
+//! the target without a gap (its offsets translated through the offset syncs, checkpointed,
+//! and committed to the target's group), heartbeats arrive, and a new topic, a partition
+//! increase and a topic config change in the source reach the target within the refresh
+//! interval.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{eventually, start_worker};
+use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewPartitions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::json;
+use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::KafkaCluster;
+use tributary_mirror::records::{Checkpoint, Heartbeat};
+
+const RECORDS: usize = 2_000;
+/// Where the source group committed, in each partition.
+const COMMITTED: i64 = 500;
+
+fn client(bootstrap: &str) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", bootstrap);
+    client
+}
+
+/// The offsets group `group` committed in `topic`'s partitions `0..partitions`.
+async fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    let consumer: BaseConsumer = client(bootstrap).set("group.id", group).create().unwrap();
+    let mut wanted = TopicPartitionList::new();
+    for p in 0..partitions {
+        wanted.add_partition(topic, p);
+    }
+    tokio::task::spawn_blocking(move || consumer.committed_offsets(wanted, Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .map(|tpl| {
+            tpl.elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(at) => Some((e.partition(), at)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn topic_config(bootstrap: &str, topic: &str, key: &str) -> Option<String> {
+    let admin: AdminClient<DefaultClientContext> = client(bootstrap).create().unwrap();
+    let described = admin
+        .describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+        .await
+        .ok()?;
+    let resource = described.into_iter().next()?.ok()?;
+    let value = resource.get(key)?.value.clone();
+    value
+}
+
+async fn partition_count(bootstrap: &str, topic: &str) -> usize {
+    let consumer: BaseConsumer = client(bootstrap).create().unwrap();
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        consumer
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .ok()
+            .and_then(|m| m.topics().first().map(|t| t.partitions().len()))
+            .unwrap_or(0)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
+    let (source, target) = tokio::join!(
+        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
+        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
+    );
+    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("failover");
+    let topic = format!("{prefix}-orders");
+    let remote = format!("A.{topic}");
+    let group = unique_name("billing");
+    source.create_topic(&topic, 2, 1).await.unwrap();
+    let producer = reliable_producer(&a).unwrap();
+    let records = (0..RECORDS).map(|i| (format!("k{i}").into_bytes(), format!("v{i}").into_bytes()));
+    assert!(produce_all(&producer, &topic, records, 500)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    // The source's records by (partition, offset).
+    let original: BTreeMap<(i32, i64), Vec<u8>> =
+        consume_until(&a, &topic, RECORDS, Duration::from_secs(30), "read_committed")
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| ((m.partition(), m.offset()), m.payload().unwrap_or_default().to_vec()))
+            .collect();
+    assert_eq!(original.len(), RECORDS);
+    // The group has processed the first half of each partition in the source.
+    let consumer: BaseConsumer = client(&a).set("group.id", &group).create().unwrap();
+    let mut position = TopicPartitionList::new();
+    for p in 0..2 {
+        position
+            .add_partition_offset(&topic, p, Offset::Offset(COMMITTED))
+            .unwrap();
+    }
+    consumer.commit(&position, CommitMode::Sync).unwrap();
+    drop(consumer);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
+    let clusters = json!({
+        "source.cluster.alias": "A",
+        "target.cluster.alias": "B",
+        "source.cluster.bootstrap.servers": a,
+        "target.cluster.bootstrap.servers": b,
+    });
+    let with = |extra: serde_json::Value| {
+        let mut config = clusters.clone();
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        config
+    };
+    let connectors = [
+        (
+            "A->B.MirrorSourceConnector",
+            with(json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+                "topics": format!("{prefix}-.*"),
+                "tasks.max": "2",
+                "replication.factor": "1",
+                "offset-syncs.topic.replication.factor": "1",
+                "refresh.topics.interval.seconds": "2",
+                "sync.topic.configs.interval.seconds": "2",
+            })),
+        ),
+        (
+            "A->B.MirrorCheckpointConnector",
+            with(json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
+                "groups": group,
+                "checkpoints.topic.replication.factor": "1",
+                "emit.checkpoints.interval.seconds": "1",
+                "sync.group.offsets.enabled": "true",
+                "sync.group.offsets.interval.seconds": "1",
+            })),
+        ),
+        (
+            "A->B.MirrorHeartbeatConnector",
+            with(json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector",
+                "heartbeats.topic.replication.factor": "1",
+            })),
+        ),
+    ];
+    for (name, config) in &connectors {
+        let (code, body) = api
+            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+            .await;
+        assert_eq!(code, 201, "{name}: {body}");
+        api.wait_for_state(name, "RUNNING", Duration::from_secs(60)).await;
+    }
+    let copied = consume_until(&b, &remote, RECORDS, Duration::from_secs(60), "read_committed")
+        .await
+        .unwrap();
+    assert_eq!(copied.len(), RECORDS);
+
+    // The group's offsets reach the target: translated conservatively, never past what the
+    // group committed, and at most offset.lag.max (100) records before it.
+    let translated = eventually(Duration::from_secs(60), "the group's offsets on the target", || {
+        let (b, group, remote) = (b.clone(), group.clone(), remote.clone());
+        async move {
+            let offsets = committed(&b, &group, &remote, 2).await;
+            (offsets.len() == 2).then_some(offsets)
+        }
+    })
+    .await;
+    for (partition, offset) in &translated {
+        assert!(
+            (COMMITTED - 100..=COMMITTED).contains(offset),
+            "partition {partition}: translated to {offset}"
+        );
+    }
+    let checkpoints = consume_until(
+        &b,
+        "A.checkpoints.internal",
+        2,
+        Duration::from_secs(30),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let checkpoints: Vec<Checkpoint> = checkpoints
+        .iter()
+        .map(|m| Checkpoint::decode(m.key(), m.payload()).unwrap())
+        .collect();
+    assert!(
+        checkpoints
+            .iter()
+            .all(|c| c.group == group && c.topic == remote && c.upstream == COMMITTED),
+        "{checkpoints:?}"
+    );
+
+    // The group resumes on the target: every record after its source position arrives.
+    let resumed: StreamConsumer = client(&b)
+        .set("group.id", &group)
+        .set("auto.offset.reset", "latest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    resumed.subscribe(&[&remote]).unwrap();
+    let expected = RECORDS - 2 * COMMITTED as usize;
+    let duplicates: usize = translated.values().map(|o| (COMMITTED - o) as usize).sum();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while seen.len() < expected + duplicates && tokio::time::Instant::now() < deadline {
+        if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(5), resumed.recv()).await {
+            seen.push(m.payload().unwrap_or_default().to_vec());
+        }
+    }
+    for ((partition, offset), value) in original
+        .range((0, COMMITTED)..(0, i64::MAX))
+        .chain(original.range((1, COMMITTED)..))
+    {
+        assert!(
+            seen.contains(value),
+            "the record at {partition}/{offset} was skipped after failover"
+        );
+    }
+    assert_eq!(
+        seen.len(),
+        expected + duplicates,
+        "no more than the translation's margin is re-read"
+    );
+
+    let heartbeats = consume_until(&b, "heartbeats", 1, Duration::from_secs(30), "read_committed")
+        .await
+        .unwrap();
+    let heartbeat = Heartbeat::decode(heartbeats[0].key(), heartbeats[0].payload()).unwrap();
+    assert_eq!((heartbeat.source.as_str(), heartbeat.target.as_str()), ("A", "B"));
+
+    // Changes in the source: a new topic, a partition increase, a config change.
+    let added = format!("{prefix}-refunds");
+    source.create_topic(&added, 1, 1).await.unwrap();
+    let more = (0..100).map(|i| (format!("k{i}").into_bytes(), format!("r{i}").into_bytes()));
+    assert!(produce_all(&producer, &added, more, 100)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let admin: AdminClient<DefaultClientContext> = client(&a).create().unwrap();
+    admin
+        .create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new())
+        .await
+        .unwrap();
+    admin
+        .alter_configs(
+            &[AlterConfig::new(ResourceSpecifier::Topic(&topic)).set("retention.ms", "123456789")],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    let new_topic = consume_until(
+        &b,
+        &format!("A.{added}"),
+        100,
+        Duration::from_secs(60),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(new_topic.len(), 100, "the new topic is mirrored");
+    eventually(
+        Duration::from_secs(30),
+        "the remote topic grown to 3 partitions",
+        || {
+            let (b, remote) = (b.clone(), remote.clone());
+            async move { (partition_count(&b, &remote).await == 3).then_some(()) }
+        },
+    )
+    .await;
+    let record = rdkafka::producer::FutureRecord::to(&topic)
+        .partition(2)
+        .key("k")
+        .payload("in the new partition");
+    // A new producer: the first one's metadata does not know the new partition yet.
+    reliable_producer(&a)
+        .unwrap()
+        .send(record, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let grown = consume_until(&b, &remote, RECORDS + 1, Duration::from_secs(60), "read_committed")
+        .await
+        .unwrap();
+    assert!(
+        grown
+            .iter()
+            .any(|m| m.partition() == 2 && m.payload() == Some(&b"in the new partition"[..])),
+        "a record in the new partition is mirrored to the same partition"
+    );
+    eventually(Duration::from_secs(30), "retention.ms copied to the remote topic", || {
+        let (b, remote) = (b.clone(), remote.clone());
+        async move { (topic_config(&b, &remote, "retention.ms").await.as_deref() == Some("123456789")).then_some(()) }
+    })
+    .await;
+}
