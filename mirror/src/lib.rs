@@ -2,11 +2,13 @@
 //! connectors ([`source`], [`checkpoint`], [`heartbeat`]) over the shared settings
 //! ([`config`]), replication policies ([`policy`]), topic and group filters ([`filter`]),
 //! admin calls ([`admin`]), internal records ([`records`]) and offset translation
-//! ([`offset_sync`]); and the dedicated-mode file's flows ([`flows`]).
+//! ([`offset_sync`]); and dedicated mode ([`dedicated`]) over the mirror file's flows
+//! ([`flows`]).
 
 pub mod admin;
 pub mod checkpoint;
 pub mod config;
+pub mod dedicated;
 pub mod filter;
 pub mod flows;
 pub mod heartbeat;

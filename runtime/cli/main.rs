@@ -44,7 +44,11 @@ enum Command {
         /// Worker config, e.g. config/connect-distributed.properties.
         worker: PathBuf,
     },
-    /// Run MirrorMaker 2 flows from a connect-mirror-maker.properties file (not available yet).
+    /// Run MirrorMaker 2 flows from a connect-mirror-maker.properties file (dedicated mode).
+    ///
+    /// Takes the same file as Apache Kafka's connect-mirror-maker.sh: every enabled A->B flow
+    /// runs its source, checkpoint and heartbeat connectors; processes on the same file share
+    /// the work.
     Mirror {
         /// Mirror config, e.g. config/connect-mirror-maker.properties.
         config: PathBuf,
@@ -124,6 +128,21 @@ async fn distributed(worker: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Resu
     }
 }
 
+async fn mirror(file: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
+    let config = read_properties_file(&file).with_context(|| format!("reading {}", file.display()))?;
+    let mut mirror = tributary_mirror::dedicated::DedicatedMirror::start(&config, Some(apply_log)).await?;
+    let failure = tokio::select! {
+        _ = shutdown_signal() => None,
+        result = mirror.failed() => Some(result),
+    };
+    tracing::info!("shutting down");
+    mirror.shutdown().await;
+    match failure {
+        Some(Err(reason)) => Err(anyhow::anyhow!(reason)),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tributary_connectors::link();
@@ -134,9 +153,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Distributed { worker } => run(|apply_log| distributed(worker, apply_log)),
-        Command::Mirror { .. } => Err(anyhow::anyhow!(
-            "the dedicated mirror mode is not available in this version yet"
-        )),
+        Command::Mirror { config } => run(|apply_log| mirror(config, apply_log)),
         Command::Standalone { worker, connectors } => run(|apply_log| standalone(worker, connectors, apply_log)),
         Command::Dev { port } => run(|apply_log| dev::run(port, apply_log)),
     };

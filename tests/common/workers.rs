@@ -71,7 +71,8 @@ pub struct WorkerProcess {
     pub port: u16,
     pub api: Api,
     process: Option<ChildProcess>,
-    config: PathBuf,
+    /// The `tributary` subcommand and its file.
+    args: [String; 2],
     log: PathBuf,
 }
 
@@ -81,14 +82,19 @@ impl WorkerProcess {
         let port = free_port();
         let config = dir.join(format!("{name}.properties"));
         std::fs::write(&config, spec.properties(port)).expect("worker config written");
-        let log = dir.join(format!("{name}.log"));
+        Self::run(dir, name, port, "distributed", &config)
+    }
+
+    /// Runs `tributary <command> <file>` as process `name`, logging to `dir`; `port` is where
+    /// its REST API listens, if the file says so.
+    pub fn run(dir: &Path, name: &str, port: u16, command: &str, file: &Path) -> Self {
         let mut worker = WorkerProcess {
             name: name.to_string(),
             port,
             api: Api::new(&format!("http://127.0.0.1:{port}")),
             process: None,
-            config,
-            log,
+            args: [command.to_string(), file.display().to_string()],
+            log: dir.join(format!("{name}.log")),
         };
         worker.spawn();
         worker
@@ -96,7 +102,7 @@ impl WorkerProcess {
 
     fn spawn(&mut self) {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"));
-        command.arg("distributed").arg(&self.config);
+        command.args(&self.args);
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }

@@ -1,0 +1,303 @@
+//! Benchmark: mirroring between two clusters, Tributary's dedicated mode against Apache
+//! MirrorMaker 2 4.3.1's dedicated mode (`org.apache.kafka.connect.mirror.MirrorMaker`, jars
+//! from Maven) and the raw limit (an rdkafka consume → produce pipe with no framework), on the
+//! same two single-broker clusters in the same run, for 100-byte and 1 KiB records.
+//!
+//! Each contender copies the same source topic (6 partitions) to its own remote topic; the
+//! clock runs from its start until every record is in the target. Reported per contender:
+//! records/s, MB/s, CPU seconds of its process (user + system), peak RSS, and throughput per
+//! CPU second. Both mirrors run with `tasks.max=2`.
+//!
+//! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
+//! (default 256).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use tributary_harness::{ChildProcess, KafkaCluster};
+
+const PARTITIONS: i32 = 6;
+
+/// Clock ticks per second for /proc CPU times.
+fn ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+/// User + system CPU seconds of process `pid` (`self` for this one).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    (field(11) + field(12)) / ticks()
+}
+
+/// Peak RSS of process `pid` in MB.
+fn peak_rss_mb(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn client(bootstrap: &str) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", bootstrap);
+    client
+}
+
+/// Sum of the end offsets of `topic`'s partitions on `bootstrap` (0 while it does not exist).
+fn end_offsets(consumer: &StreamConsumer, topic: &str) -> i64 {
+    (0..PARTITIONS)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(5))
+                .map(|(_, high)| high)
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+fn produce(bootstrap: &str, topic: &str, records: usize, size: usize) {
+    let producer: BaseProducer = client(bootstrap)
+        .set("linger.ms", "20")
+        .set("batch.size", "1000000")
+        .set("compression.type", "none")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap();
+    let value: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+    for i in 0..records {
+        let key = format!("key-{i}");
+        let mut record = BaseRecord::<String, [u8]>::to(topic).key(&key).payload(&value);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, returned)) => {
+                    record = returned;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(300)).unwrap();
+}
+
+struct Figures {
+    name: &'static str,
+    seconds: f64,
+    cpu: f64,
+    rss: f64,
+}
+
+/// The raw limit: consume the source, produce to the target, nothing else; in this process.
+async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records: i64) {
+    let consumer: StreamConsumer = client(source)
+        .set("group.id", "bench-raw")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.queue.backoff.ms", "10")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let producer: BaseProducer = client(target)
+        .set("linger.ms", "5")
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    let mut stream = consumer.stream();
+    let mut copied = 0;
+    while copied < records {
+        let Some(Ok(message)) = stream.next().await else {
+            continue;
+        };
+        let mut record = BaseRecord::<[u8], [u8]>::to(remote).partition(message.partition());
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(value) = message.payload() {
+            record = record.payload(value);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, returned)) => {
+                    record = returned;
+                    producer.poll(Duration::from_millis(1));
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+        copied += 1;
+    }
+    producer.flush(Duration::from_secs(120)).unwrap();
+}
+
+fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topic: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{alias}.properties"));
+    std::fs::write(
+        &path,
+        format!(
+            "clusters = {alias}, T\n{alias}.bootstrap.servers = {source}\nT.bootstrap.servers = {target}\n\
+             {alias}->T.enabled = true\n{alias}->T.topics = {topic}\ntasks.max = 2\nreplication.factor = 1\n\
+             checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
+             offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
+             status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
+             sync.topic.acls.enabled = false\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn measure(
+    name: &'static str,
+    clusters: (&KafkaCluster, &KafkaCluster),
+    dir: &Path,
+    topic: &str,
+    records: i64,
+) -> Figures {
+    let (source, target) = (clusters.0.bootstrap_servers(), clusters.1.bootstrap_servers());
+    let alias = match name {
+        "Tributary" => "R",
+        "MirrorMaker 2" => "J",
+        _ => "raw",
+    };
+    let remote = format!("{alias}.{topic}");
+    let watcher: StreamConsumer = client(&target).create().unwrap();
+    let started = Instant::now();
+    let (pid, mut process, cpu_before) = match name {
+        "Tributary" | "MirrorMaker 2" => {
+            let file = mirror_file(dir, alias, &source, &target, topic);
+            let command = if name == "Tributary" {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+                command.arg("mirror").arg(&file).env("RUST_LOG", "warn");
+                command
+            } else {
+                let mut command = clusters
+                    .0
+                    .distribution()
+                    .java("org.apache.kafka.connect.mirror.MirrorMaker", "2g");
+                command.arg(&file);
+                command
+            };
+            let process = ChildProcess::spawn(command, &dir.join(format!("{alias}.log"))).unwrap();
+            (process.pid().to_string(), Some(process), 0.0)
+        }
+        _ => {
+            let cpu = cpu_seconds("self");
+            let (source, target, topic, remote) = (source.clone(), target.clone(), topic.to_string(), remote.clone());
+            tokio::spawn(async move {
+                let admin = clusters_admin(&target);
+                create_remote(&admin, &remote).await;
+                raw_pipe(&source, &target, &topic, &remote, records).await
+            });
+            ("self".to_string(), None, cpu)
+        }
+    };
+    loop {
+        let copied = end_offsets(&watcher, &remote);
+        if copied >= records {
+            break;
+        }
+        if let Some(status) = process.as_mut().and_then(|p| p.exit_status()) {
+            panic!(
+                "{name} exited early ({status}):\n{}",
+                process.as_ref().map(|p| p.log_tail(40)).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(&pid) - cpu_before;
+    let rss = if pid == "self" { 0.0 } else { peak_rss_mb(&pid) };
+    if let Some(mut process) = process {
+        process.terminate(Duration::from_secs(30));
+    }
+    Figures {
+        name,
+        seconds,
+        cpu,
+        rss,
+    }
+}
+
+fn clusters_admin(bootstrap: &str) -> rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> {
+    client(bootstrap).create().unwrap()
+}
+
+async fn create_remote(admin: &rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>, topic: &str) {
+    let new = rdkafka::admin::NewTopic::new(topic, PARTITIONS, rdkafka::admin::TopicReplication::Fixed(1));
+    admin
+        .create_topics(&[new], &rdkafka::admin::AdminOptions::new())
+        .await
+        .unwrap();
+}
+
+fn main() {
+    let megabytes: usize = std::env::var("MIRROR_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let source = KafkaCluster::start(1).expect("source cluster starts");
+    let target = KafkaCluster::start(1).expect("target cluster starts");
+    let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    println!("| record size | system | records/s | MB/s | CPU s | records per CPU s | peak RSS MB |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut summary = Vec::new();
+    for size in [100, 1024] {
+        let records = megabytes * 1_000_000 / size;
+        let topic = format!("bench-{size}");
+        runtime.block_on(source.create_topic(&topic, PARTITIONS, 1)).unwrap();
+        eprintln!("== producing {records} records of {size} B");
+        produce(&source.bootstrap_servers(), &topic, records, size);
+        let mut figures = Vec::new();
+        for name in ["raw rdkafka pipe", "Tributary", "MirrorMaker 2"] {
+            eprintln!("== {name}, {size} B");
+            let f = runtime.block_on(measure(name, (&source, &target), dir.path(), &topic, records as i64));
+            let rate = records as f64 / f.seconds;
+            println!(
+                "| {size} B | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} |",
+                f.name,
+                rate,
+                rate * size as f64 / 1e6,
+                f.cpu,
+                records as f64 / f.cpu,
+                if f.rss > 0.0 {
+                    format!("{:.0}", f.rss)
+                } else {
+                    "(in the bench process)".into()
+                }
+            );
+            figures.push(f);
+        }
+        let (raw, ours, apache) = (&figures[0], &figures[1], &figures[2]);
+        summary.push(format!(
+            "{size} B: Tributary is {:.2}x MirrorMaker 2's throughput, {:.2}x its records per CPU second, {:.0}% of the raw pipe's throughput",
+            apache.seconds / ours.seconds,
+            apache.cpu / ours.cpu,
+            100.0 * raw.seconds / ours.seconds
+        ));
+    }
+    println!();
+    for line in summary {
+        println!("{line}");
+    }
+}

@@ -1,0 +1,141 @@
+//! Dedicated mode (`tributary mirror <file>`) between two real clusters, from Apache's file
+//! format: two processes on the same file share the flows A->B and B->A (active/active, with a
+//! topic filter that matches the remote topics too, so only cycle detection keeps records from
+//! going round); after one process is killed with -9, the other carries on and nothing is
+//! missing in the target. Bad files are refused before anything starts, with every problem
+//! named.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::eventually;
+use common::workers::WorkerProcess;
+use rdkafka::message::Message;
+use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::KafkaCluster;
+
+const PER_ROUND: usize = 3_000;
+
+/// The values of `topic` on cluster `bootstrap`, once at least `expected` records arrived.
+async fn values(bootstrap: &str, topic: &str, expected: usize) -> BTreeSet<Vec<u8>> {
+    consume_until(bootstrap, topic, expected, Duration::from_secs(90), "read_committed")
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.payload().unwrap_or_default().to_vec())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_a_flow_and_survive_a_kill() {
+    let (source, target) = tokio::join!(
+        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
+        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
+    );
+    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("dedicated");
+    let topics = [format!("{prefix}-clicks"), format!("{prefix}-views")];
+    for topic in &topics {
+        source.create_topic(topic, 3, 1).await.unwrap();
+    }
+    // A topic of B's own, mirrored the other way.
+    let local = format!("{prefix}-local");
+    target.create_topic(&local, 1, 1).await.unwrap();
+    let on_b = (0..100).map(|i| (format!("k{i}").into_bytes(), format!("b-{i}").into_bytes()));
+    assert!(produce_all(&reliable_producer(&b).unwrap(), &local, on_b, 100)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let producer = reliable_producer(&a).unwrap();
+    let produce = |round: usize| {
+        let (producer, topics) = (producer.clone(), topics.clone());
+        async move {
+            for topic in &topics {
+                let records = (round * PER_ROUND..(round + 1) * PER_ROUND)
+                    .map(|i| (format!("k{i}").into_bytes(), format!("{topic}-{i}").into_bytes()));
+                assert!(produce_all(&producer, topic, records, 1_000)
+                    .await
+                    .iter()
+                    .all(Result::is_ok));
+            }
+        }
+    };
+    produce(0).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mirror.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "clusters = A, B\nA.bootstrap.servers = {a}\nB.bootstrap.servers = {b}\nA->B.enabled = true\n\
+             B->A.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\nreplication.factor = 1\n\
+             checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
+             offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
+             status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
+             offset.flush.interval.ms = 1000\n"
+        ),
+    )
+    .unwrap();
+    let mut first = WorkerProcess::run(dir.path(), "mirror-1", 0, "mirror", &file);
+    let mut second = WorkerProcess::run(dir.path(), "mirror-2", 0, "mirror", &file);
+    for topic in &topics {
+        let copied = values(&b, &format!("A.{topic}"), PER_ROUND).await;
+        assert_eq!(copied.len(), PER_ROUND, "A.{topic}");
+    }
+    let heartbeats = consume_until(&b, "heartbeats", 1, Duration::from_secs(30), "read_committed")
+        .await
+        .unwrap();
+    assert!(!heartbeats.is_empty(), "heartbeats are written to the target");
+    let back = values(&a, &format!("B.{local}"), 100).await;
+    assert_eq!(back.len(), 100, "B->A mirrors B's own topic");
+
+    // Kill one process mid-run; the other takes over its tasks and nothing goes missing.
+    first.kill();
+    produce(1).await;
+    for topic in &topics {
+        let copied = values(&b, &format!("A.{topic}"), 2 * PER_ROUND).await;
+        let missing: Vec<usize> = (0..2 * PER_ROUND)
+            .filter(|i| !copied.contains(format!("{topic}-{i}").as_bytes()))
+            .collect();
+        assert!(missing.is_empty(), "A.{topic}: {} records missing", missing.len());
+    }
+    assert!(second.exit_status().is_none(), "the surviving process is still running");
+    // Nothing went round the loop: no A.B.* topic on B, no B.A.* topic on A.
+    for (bootstrap, looped) in [(&b, format!("A.B.{local}")), (&a, format!("B.A.{}", topics[0]))] {
+        let none = consume_until(bootstrap, &looped, 1, Duration::from_secs(2), "read_committed")
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "{looped} exists: records went round the loop");
+    }
+    second.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_files_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.properties");
+    std::fs::write(
+        &file,
+        "clusters = A, B\nA.bootstrap.servers = 127.0.0.1:1\nA->C.enabled = true\nA->B.enabled = true\n\
+         A->B.topics = ([\n",
+    )
+    .unwrap();
+    let mut process = WorkerProcess::run(dir.path(), "bad-mirror", 0, "mirror", &file);
+    let status = eventually(Duration::from_secs(30), "the process to exit", || {
+        let status = process.exit_status();
+        async move { status }
+    })
+    .await;
+    assert!(!status.success());
+    let log = process.log_tail(20);
+    for problem in [
+        "names cluster C",
+        "cluster B has no B.bootstrap.servers",
+        "invalid value ([ for topics",
+    ] {
+        assert!(log.contains(problem), "{problem} not reported:\n{log}");
+    }
+}
