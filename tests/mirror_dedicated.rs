@@ -2,17 +2,24 @@
 //! format: two processes on the same file share the flows A->B and B->A (active/active, with a
 //! topic filter that matches the remote topics too, so only cycle detection keeps records from
 //! going round); after one process is killed with -9, the other carries on and nothing is
-//! missing in the target. Bad files are refused before anything starts, with every problem
-//! named.
+//! missing in the target. With `exactly.once.source.support=enabled`, a kill -9 mid-run and a
+//! restart leave every record exactly once for a `read_committed` consumer. Bad files are
+//! refused before anything starts, with every problem named.
+//!
+//! The tests share one pair of clusters; each uses its own cluster aliases (and so its own
+//! worker groups and internal topics).
 
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::eventually;
 use common::workers::WorkerProcess;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
+use rdkafka::ClientConfig;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
 use tributary_harness::KafkaCluster;
 
@@ -28,13 +35,25 @@ async fn values(bootstrap: &str, topic: &str, expected: usize) -> BTreeSet<Vec<u
         .collect()
 }
 
+/// The two clusters of this test binary.
+fn clusters() -> &'static (KafkaCluster, KafkaCluster) {
+    static CLUSTERS: OnceLock<(KafkaCluster, KafkaCluster)> = OnceLock::new();
+    CLUSTERS.get_or_init(|| {
+        let source = std::thread::spawn(|| KafkaCluster::start(1).expect("source cluster starts"));
+        let target = KafkaCluster::start(1).expect("target cluster starts");
+        (source.join().expect("source cluster starts"), target)
+    })
+}
+
+/// Replication factors of 1 for every topic a flow creates (single-broker clusters).
+const SINGLE_BROKER: &str = "replication.factor = 1\ncheckpoints.topic.replication.factor = 1\n\
+     heartbeats.topic.replication.factor = 1\noffset-syncs.topic.replication.factor = 1\n\
+     offset.storage.replication.factor = 1\nstatus.storage.replication.factor = 1\n\
+     config.storage.replication.factor = 1\n";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_a_flow_and_survive_a_kill() {
-    let (source, target) = tokio::join!(
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-    );
-    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("dedicated");
     let topics = [format!("{prefix}-clicks"), format!("{prefix}-views")];
@@ -71,10 +90,7 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
         &file,
         format!(
             "clusters = A, B\nA.bootstrap.servers = {a}\nB.bootstrap.servers = {b}\nA->B.enabled = true\n\
-             B->A.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\nreplication.factor = 1\n\
-             checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
-             offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
-             status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
+             B->A.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\n{SINGLE_BROKER}\
              offset.flush.interval.ms = 1000\n"
         ),
     )
@@ -111,6 +127,69 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
         assert!(none.is_empty(), "{looped} exists: records went round the loop");
     }
     second.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_mirroring_survives_a_kill_without_duplicates() {
+    const RECORDS: usize = 200_000;
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let topic = unique_name("exactly-once");
+    let remote = format!("E.{topic}");
+    source.create_topic(&topic, 3, 1).await.unwrap();
+    let records = (0..RECORDS).map(|i| (format!("k{i}").into_bytes(), format!("v{i}").into_bytes()));
+    assert!(produce_all(&reliable_producer(&a).unwrap(), &topic, records, 5_000)
+        .await
+        .iter()
+        .all(Result::is_ok));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mirror.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "clusters = E, F\nE.bootstrap.servers = {a}\nF.bootstrap.servers = {b}\nE->F.enabled = true\n\
+             E->F.topics = {topic}\ntasks.max = 2\n{SINGLE_BROKER}exactly.once.source.support = enabled\n\
+             emit.checkpoints.enabled = false\nemit.heartbeats.enabled = false\n"
+        ),
+    )
+    .unwrap();
+    let mut mirror = WorkerProcess::run(dir.path(), "mirror-eos", 0, "mirror", &file);
+    // Kill it once part of the topic is across, while the rest is in flight.
+    let watcher: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &b).create().unwrap();
+    let remote_end = move || {
+        (0..3)
+            .map(|p| {
+                watcher
+                    .fetch_watermarks(&remote, p, Duration::from_secs(5))
+                    .map_or(0, |(_, high)| high)
+            })
+            .sum::<i64>()
+    };
+    let remote_end = std::sync::Arc::new(remote_end);
+    eventually(Duration::from_secs(90), "a quarter of the records mirrored", || {
+        let remote_end = remote_end.clone();
+        async move {
+            let end = tokio::task::spawn_blocking(move || remote_end()).await.unwrap();
+            (end >= RECORDS as i64 / 4).then_some(())
+        }
+    })
+    .await;
+    mirror.kill();
+    mirror.restart();
+    let copied = consume_until(
+        &b,
+        &format!("E.{topic}"),
+        RECORDS + 1,
+        Duration::from_secs(60),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let distinct: BTreeSet<&[u8]> = copied.iter().filter_map(|m| m.payload()).collect();
+    assert_eq!(distinct.len(), RECORDS, "every record arrived");
+    assert_eq!(copied.len(), RECORDS, "no record arrived twice");
+    mirror.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
