@@ -14,7 +14,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use tributary_harness::clients::unique_name;
+use tributary_harness::clients::{send_waiting, unique_name};
 use tributary_harness::KafkaCluster;
 
 const TOPICS: usize = 20;
@@ -64,15 +64,7 @@ fn produce(bootstrap: &str, topics: &[String]) {
             if i % 10 != 0 {
                 record = record.key(&key);
             }
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((_, returned)) => {
-                        record = returned;
-                        producer.poll(Duration::from_millis(10));
-                    }
-                }
-            }
+            send_waiting(&producer, record).unwrap();
         }
     }
     producer.flush(Duration::from_secs(120)).unwrap();

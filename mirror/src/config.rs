@@ -58,6 +58,23 @@ pub fn common_config_def() -> ConfigDef {
         )
 }
 
+/// Adds `topics` and `topics.exclude` (what the source connector mirrors; what the checkpoint
+/// connector translates).
+pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
+    def.define(ConfigKey::optional(
+        "topics",
+        ConfigType::List,
+        ".*",
+        "Topics to mirror (regexes).",
+    ))
+    .define(ConfigKey::optional(
+        "topics.exclude",
+        ConfigType::List,
+        crate::filter::DEFAULT_TOPICS_EXCLUDE,
+        "Topics not to mirror (regexes).",
+    ))
+}
+
 /// Client settings for `cluster` (`source` or `target`) and client `kind` (`consumer`,
 /// `producer`, `admin`): `<cluster>.cluster.*` (without its alias and other clients' sections),
 /// then `<cluster>.cluster.<kind>.*` and `<cluster>.<kind>.*`.
@@ -109,6 +126,23 @@ impl MirrorConfig {
     /// The raw config (client overrides included).
     pub fn raw(&self) -> &ConfigMap {
         self.parsed.values()
+    }
+
+    /// Adds `topics` and `topics.exclude` (what the source connector mirrors; what the checkpoint
+    /// connector translates).
+    pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
+        def.define(ConfigKey::optional(
+            "topics",
+            ConfigType::List,
+            ".*",
+            "Topics to mirror (regexes).",
+        ))
+        .define(ConfigKey::optional(
+            "topics.exclude",
+            ConfigType::List,
+            crate::filter::DEFAULT_TOPICS_EXCLUDE,
+            "Topics not to mirror (regexes).",
+        ))
     }
 
     /// Client settings for `cluster` (`source` or `target`) and `kind`.

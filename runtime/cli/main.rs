@@ -116,12 +116,18 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, apply_log: ApplyL
 async fn distributed(worker: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
     let config = read_properties_file(&worker).with_context(|| format!("reading {}", worker.display()))?;
     let mut runtime = DistributedRuntime::start(config, Some(apply_log)).await?;
+    let outcome = wait_for_stop(runtime.failed()).await;
+    runtime.shutdown().await;
+    outcome
+}
+
+/// Waits for Ctrl-C or SIGTERM, or for `failed` to report why the process cannot go on.
+async fn wait_for_stop(failed: impl std::future::Future<Output = Result<(), String>>) -> anyhow::Result<()> {
     let failure = tokio::select! {
         _ = shutdown_signal() => None,
-        result = runtime.failed() => Some(result),
+        result = failed => Some(result),
     };
     tracing::info!("shutting down");
-    runtime.shutdown().await;
     match failure {
         Some(Err(reason)) => Err(anyhow::anyhow!(reason)),
         _ => Ok(()),
@@ -131,16 +137,9 @@ async fn distributed(worker: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Resu
 async fn mirror(file: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
     let config = read_properties_file(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut mirror = tributary_mirror::dedicated::DedicatedMirror::start(&config, Some(apply_log)).await?;
-    let failure = tokio::select! {
-        _ = shutdown_signal() => None,
-        result = mirror.failed() => Some(result),
-    };
-    tracing::info!("shutting down");
+    let outcome = wait_for_stop(mirror.failed()).await;
     mirror.shutdown().await;
-    match failure {
-        Some(Err(reason)) => Err(anyhow::anyhow!(reason)),
-        _ => Ok(()),
-    }
+    outcome
 }
 
 fn main() -> ExitCode {

@@ -17,7 +17,7 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 use crate::admin::ClusterAdmin;
-use crate::config::{common_config_def, round_robin, MirrorConfig};
+use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
 use crate::filter::NameFilter;
 use crate::lock;
 
@@ -27,19 +27,7 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorCheckpointConnect
 const ASSIGNED: &str = "task.assigned.groups";
 
 fn config_def() -> ConfigDef {
-    common_config_def()
-        .define(ConfigKey::optional(
-            "topics",
-            ConfigType::List,
-            ".*",
-            "Topics whose group offsets are translated (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "topics.exclude",
-            ConfigType::List,
-            crate::filter::DEFAULT_TOPICS_EXCLUDE,
-            "Topics whose group offsets are not translated (regexes).",
-        ))
+    with_topic_filter(common_config_def())
         .define(ConfigKey::optional(
             "groups",
             ConfigType::List,

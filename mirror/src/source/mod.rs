@@ -20,7 +20,7 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 use crate::admin::{ClusterAdmin, TopicConfigs};
-use crate::config::{common_config_def, round_robin, MirrorConfig};
+use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
 use crate::filter::NameFilter;
 use crate::lock;
 
@@ -30,19 +30,7 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
 const ASSIGNED: &str = "task.assigned.partitions";
 
 fn config_def() -> ConfigDef {
-    common_config_def()
-        .define(ConfigKey::optional(
-            "topics",
-            ConfigType::List,
-            ".*",
-            "Topics to mirror (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "topics.exclude",
-            ConfigType::List,
-            crate::filter::DEFAULT_TOPICS_EXCLUDE,
-            "Topics not to mirror (regexes).",
-        ))
+    with_topic_filter(common_config_def())
         .define(ConfigKey::optional(
             "config.properties.exclude",
             ConfigType::List,

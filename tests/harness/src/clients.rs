@@ -7,7 +7,8 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedMessage;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::message::ToBytes;
+use rdkafka::producer::{BaseProducer, BaseRecord, FutureProducer, FutureRecord, Producer};
 
 use crate::HarnessError;
 
@@ -99,4 +100,22 @@ pub async fn consume_until(
         }
     }
     Ok(messages)
+}
+
+/// Enqueues `record` on `producer`, serving delivery reports while its queue is full.
+pub fn send_waiting<K, V>(producer: &BaseProducer, mut record: BaseRecord<'_, K, V>) -> Result<(), KafkaError>
+where
+    K: ToBytes + ?Sized,
+    V: ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                record = returned;
+                producer.poll(Duration::from_millis(10));
+            }
+            Err((error, _)) => return Err(error),
+        }
+    }
 }
