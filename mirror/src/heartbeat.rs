@@ -124,7 +124,7 @@ impl SourceTask for MirrorHeartbeatTask {
         let mut offset = SourceMap::new();
         offset.insert("offset".into(), 0.into());
         Ok(vec![SourceRecord {
-            source_partition: partition,
+            source_partition: Arc::new(partition),
             source_offset: offset,
             record: ConnectRecord {
                 topic: HEARTBEATS_TOPIC.to_string(),

@@ -166,11 +166,15 @@ async fn measure(
     records: i64,
 ) -> Figures {
     let (source, target) = (clusters.0.bootstrap_servers(), clusters.1.bootstrap_servers());
+    // An alias per contender and topic: each mirror run gets its own group and internal topics.
     let alias = match name {
         "Tributary" => "R",
         "MirrorMaker 2" => "J",
         _ => "raw",
-    };
+    }
+    .to_string()
+        + topic.trim_start_matches("bench-");
+    let alias = alias.as_str();
     let remote = format!("{alias}.{topic}");
     let watcher: StreamConsumer = client(&target).create().unwrap();
     let started = Instant::now();

@@ -99,7 +99,7 @@ pub struct DatagenTask {
     next: u64,
     started_at: Instant,
     first_of_run: u64,
-    partition: SourceMap,
+    partition: Arc<SourceMap>,
     string_schema: Arc<Schema>,
     struct_schema: Arc<Schema>,
 }
@@ -117,7 +117,7 @@ impl Default for DatagenTask {
             next: 0,
             started_at: Instant::now(),
             first_of_run: 0,
-            partition: SourceMap::new(),
+            partition: Arc::default(),
             string_schema: Schema::string(),
             struct_schema: SchemaBuilder::structure()
                 .name("io.tributary.datagen.Order")
@@ -161,9 +161,11 @@ impl SourceTask for DatagenTask {
         self.keys = parsed.long("keys").max(1) as u64;
         self.structs = parsed.string("format") == "struct";
         self.batch_size = parsed.long("batch.size").max(1) as usize;
-        self.partition.insert("datagen".into(), self.topic.clone().into());
         let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
-        self.partition.insert("task".into(), task.into());
+        let mut partition = SourceMap::new();
+        partition.insert("datagen".into(), self.topic.clone().into());
+        partition.insert("task".into(), task.into());
+        self.partition = Arc::new(partition);
         self.next = context
             .offsets
             .offset(&self.partition)

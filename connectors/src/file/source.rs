@@ -97,7 +97,7 @@ pub struct FileStreamSourceTask {
     buffer: Vec<u8>,
     /// Where the next line starts in `buffer`.
     start: usize,
-    partition: SourceMap,
+    partition: Arc<SourceMap>,
     schema: Arc<Schema>,
     /// A `\r` ended the last line: a `\n` right after it belongs to that line.
     after_cr: bool,
@@ -114,7 +114,7 @@ impl Default for FileStreamSourceTask {
             position: 0,
             buffer: Vec::new(),
             start: 0,
-            partition: SourceMap::new(),
+            partition: Arc::default(),
             schema: Schema::string(),
             after_cr: false,
         }
@@ -226,7 +226,9 @@ impl SourceTask for FileStreamSourceTask {
             .and_then(|b| b.trim().parse().ok())
             .unwrap_or(2000);
         if let Some(path) = &self.path {
-            self.partition.insert("filename".into(), path.clone().into());
+            let mut partition = SourceMap::new();
+            partition.insert("filename".into(), path.clone().into());
+            self.partition = Arc::new(partition);
         }
         let position = context
             .offsets

@@ -274,7 +274,7 @@ impl State {
         let mut offset = SourceMap::new();
         offset.insert("offset".into(), 0.into());
         SourceRecord {
-            source_partition: partition,
+            source_partition: Arc::new(partition),
             source_offset: offset,
             record: ConnectRecord {
                 topic: self.checkpoints_topic.clone(),

@@ -30,7 +30,7 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(1);
 /// One assigned source partition: its remote topic and the offset partition map.
 struct Assigned {
     remote_topic: String,
-    source_partition: SourceMap,
+    source_partition: Arc<SourceMap>,
 }
 
 /// Emits offset syncs.
@@ -118,7 +118,7 @@ impl SourceTask for MirrorSourceTask {
                 partition,
                 Assigned {
                     remote_topic,
-                    source_partition,
+                    source_partition: Arc::new(source_partition),
                 },
             );
         }

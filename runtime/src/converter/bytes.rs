@@ -28,6 +28,18 @@ impl Converter for ByteArrayConverter {
         }
     }
 
+    fn to_bytes_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        match value {
+            Value::Bytes(bytes) => Ok(Some(bytes)),
+            other => self.to_bytes(topic, schema, &other),
+        }
+    }
+
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok((
             Some(Schema::optional_bytes()),

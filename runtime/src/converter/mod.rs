@@ -35,6 +35,17 @@ pub trait Converter: Send + Sync + Debug {
     /// Serializes `value` for `topic` (Apache's `fromConnectData`); `None` is a Kafka null.
     fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError>;
 
+    /// [`Converter::to_bytes`] taking the value, for the source hot path: converters that pass
+    /// bytes or text through move them instead of copying.
+    fn to_bytes_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        self.to_bytes(topic, schema, &value)
+    }
+
     /// Deserializes the bytes read from `topic`.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;
 }

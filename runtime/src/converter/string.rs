@@ -32,6 +32,19 @@ impl Converter for StringConverter {
         })
     }
 
+    fn to_bytes_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        match value {
+            Value::Bytes(bytes) => Ok(Some(bytes)),
+            Value::String(text) => Ok(Some(text.into_bytes())),
+            other => self.to_bytes(topic, schema, &other),
+        }
+    }
+
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok(match bytes {
             None => (Some(Schema::optional_string()), Value::Null),
@@ -64,6 +77,15 @@ pub struct SimpleHeaderConverter;
 impl Converter for SimpleHeaderConverter {
     fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
         StringConverter.to_bytes(topic, schema, value)
+    }
+
+    fn to_bytes_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        StringConverter.to_bytes_owned(topic, schema, value)
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {

@@ -65,8 +65,9 @@ impl ConnectRecord {
 /// A record produced by a source task, with the position it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
-    /// Where in the source system this record lives (e.g. which file).
-    pub source_partition: SourceMap,
+    /// Where in the source system this record lives (e.g. which file); shared, so a task
+    /// hands the same partition to each of its records without copying it.
+    pub source_partition: Arc<SourceMap>,
     /// The position just after this record in that partition; committed once Kafka acknowledged.
     pub source_offset: SourceMap,
     /// The record itself.

@@ -29,14 +29,16 @@ impl AckLog {
         self.topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Notes a record carrying `position` about to be sent to `topic`/`partition`.
-    pub(crate) fn sent(&self, topic: &str, partition: i32, position: i64) {
+    /// Notes records about to be sent, as `(topic, partition, position)`, in send order.
+    pub(crate) fn sent<'a>(&self, records: impl IntoIterator<Item = (&'a str, i32, i64)>) {
         let mut topics = self.lock();
-        let partitions = match topics.get_mut(topic) {
-            Some(partitions) => partitions,
-            None => topics.entry(topic.to_string()).or_default(),
-        };
-        partitions.entry(partition).or_default().in_flight.push_back(position);
+        for (topic, partition, position) in records {
+            let partitions = match topics.get_mut(topic) {
+                Some(partitions) => partitions,
+                None => topics.entry(topic.to_string()).or_default(),
+            };
+            partitions.entry(partition).or_default().in_flight.push_back(position);
+        }
     }
 
     /// Pairs the oldest record in flight to `topic`/`partition` with the offset Kafka gave it
@@ -77,9 +79,7 @@ mod tests {
     #[test]
     fn acknowledgements_pair_with_positions_in_send_order() {
         let log = AckLog::default();
-        log.sent("t", 0, 10);
-        log.sent("t", 0, 11);
-        log.sent("t", 1, 50);
+        log.sent([("t", 0, 10), ("t", 0, 11), ("t", 1, 50)]);
         log.delivered("t", 0, Some(100));
         log.delivered("t", 1, Some(7));
         let mut taken = log.take();

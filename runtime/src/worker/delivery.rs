@@ -67,11 +67,12 @@ impl DeliveryTracker {
         id
     }
 
-    /// Counts one more record sent for batch `id`.
-    pub fn record_sent(&self, id: usize) {
+    /// Counts `count` more records sent for batch `id`; called before they are sent, since
+    /// their delivery reports may arrive at once.
+    pub fn records_sent(&self, id: usize, count: usize) {
         let mut state = self.lock();
         if let Some(batch) = find(&mut state.batches, id) {
-            batch.outstanding += 1;
+            batch.outstanding += count;
         }
     }
 
@@ -198,11 +199,10 @@ mod tests {
         let tracker = DeliveryTracker::default();
         let p = map(serde_json::json!({"file": "a"}));
         let first = tracker.open_batch();
-        tracker.record_sent(first);
-        tracker.record_sent(first);
+        tracker.records_sent(first, 2);
         tracker.seal(first, vec![(p.clone(), map(serde_json::json!({"pos": 2})))]);
         let second = tracker.open_batch();
-        tracker.record_sent(second);
+        tracker.records_sent(second, 1);
         tracker.seal(second, vec![(p.clone(), map(serde_json::json!({"pos": 3})))]);
 
         tracker.delivered(second, None);

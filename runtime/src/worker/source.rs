@@ -21,7 +21,7 @@ use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole};
-use crate::data::{ConnectRecord, SourceRecord};
+use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 use crate::metrics::Metrics;
 use crate::storage::{offset_record, ConnectorOffsetsReader, State};
 use crate::transforms::TransformChain;
@@ -61,6 +61,16 @@ struct Converted {
     value: Option<Vec<u8>>,
     /// `None` when the record has no headers.
     headers: Option<OwnedHeaders>,
+}
+
+/// A record converted and ready for the producer.
+struct Prepared {
+    topic: String,
+    partition: Option<i32>,
+    timestamp: Option<i64>,
+    /// The task's position for the record, handed back in its acknowledgement.
+    position: Option<i64>,
+    converted: Converted,
 }
 
 /// Where a transaction ends.
@@ -355,15 +365,19 @@ impl SourceRunner {
     async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
         let batch = self.tracker.open_batch();
         // The last offset of each source partition, moved (not cloned) out of the records.
-        let mut last_offsets: Vec<(crate::data::SourceMap, crate::data::SourceMap)> = Vec::new();
-        let mut note = |partition: crate::data::SourceMap, offset: crate::data::SourceMap| match last_offsets
+        let mut last_offsets: Vec<(Arc<SourceMap>, SourceMap)> = Vec::new();
+        let mut note = |partition: Arc<SourceMap>, offset: SourceMap| match last_offsets
             .iter_mut()
             .rev()
-            .find(|(p, _)| *p == partition)
+            .find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition)
         {
             Some(entry) => entry.1 = offset,
             None => last_offsets.push((partition, offset)),
         };
+        // First transform and convert the whole batch, then send it: the records are counted
+        // (and their acknowledgement positions noted) once for the batch, before any delivery
+        // report can arrive.
+        let mut prepared = Vec::with_capacity(records.len());
         for SourceRecord {
             source_partition,
             source_offset,
@@ -383,7 +397,8 @@ impl SourceRunner {
                     continue;
                 }
             };
-            let Some(Converted { key, value, headers }) = self.convert(&record).await? else {
+            let mut record = record;
+            let Some(converted) = self.convert(&mut record).await? else {
                 note(source_partition, source_offset);
                 continue;
             };
@@ -391,16 +406,33 @@ impl SourceRunner {
                 setup.statuses.record_topic(&setup.connector, setup.task, &record.topic);
                 self.known_topics.insert(record.topic.clone());
             }
-            // Count the record before sending: its delivery report may arrive at once.
-            self.tracker.record_sent(batch);
-            if let (Some(acks), Some(partition), Some(position)) =
-                (self.acks.get(), record.partition, record.kafka_offset)
-            {
-                acks.sent(&record.topic, partition, position);
-            }
             note(source_partition, source_offset);
-            let mut base = BaseRecord::with_opaque_to(&record.topic, batch);
-            if let Some(headers) = headers {
+            prepared.push(Prepared {
+                topic: record.topic,
+                partition: record.partition,
+                timestamp: record.timestamp,
+                position: record.kafka_offset,
+                converted,
+            });
+        }
+        self.tracker.records_sent(batch, prepared.len());
+        if let Some(acks) = self.acks.get() {
+            acks.sent(
+                prepared
+                    .iter()
+                    .filter_map(|p| Some((p.topic.as_str(), p.partition?, p.position?))),
+            );
+        }
+        for Prepared {
+            topic,
+            partition,
+            timestamp,
+            converted: Converted { key, value, headers },
+            ..
+        } in &mut prepared
+        {
+            let mut base = BaseRecord::with_opaque_to(topic.as_str(), batch);
+            if let Some(headers) = headers.take() {
                 base = base.headers(headers);
             }
             if let Some(key) = &key {
@@ -409,11 +441,11 @@ impl SourceRunner {
             if let Some(value) = &value {
                 base = base.payload(value);
             }
-            if let Some(partition) = record.partition {
-                base = base.partition(partition);
+            if let Some(partition) = partition {
+                base = base.partition(*partition);
             }
-            if let Some(timestamp) = record.timestamp {
-                base = base.timestamp(timestamp);
+            if let Some(timestamp) = timestamp {
+                base = base.timestamp(*timestamp);
             }
             loop {
                 match self.producer.send(base) {
@@ -425,22 +457,29 @@ impl SourceRunner {
                     }
                     Err((e, _)) => {
                         return Err(ConnectError::Fatal(format!(
-                            "Failed to send record to topic {}: {e}",
-                            record.topic
+                            "Failed to send record to topic {topic}: {e}"
                         )))
                     }
                 }
             }
         }
-        self.tracker.seal(batch, last_offsets);
+        self.tracker.seal(
+            batch,
+            last_offsets
+                .into_iter()
+                .map(|(partition, offset)| (Arc::unwrap_or_clone(partition), offset))
+                .collect(),
+        );
         Ok(())
     }
 
-    /// The key, value and headers as bytes; `None` when a tolerated error skips the record.
-    async fn convert(&self, record: &ConnectRecord) -> Result<Option<Converted>, ConnectError> {
+    /// The key, value and headers as bytes, moved out of the record; `None` when a tolerated
+    /// error skips the record.
+    async fn convert(&self, record: &mut ConnectRecord) -> Result<Option<Converted>, ConnectError> {
+        let key = std::mem::replace(&mut record.key, Value::Null);
         let key = match self
             .key_converter
-            .to_bytes(&record.topic, record.key_schema.as_ref(), &record.key)
+            .to_bytes_owned(&record.topic, record.key_schema.as_ref(), key)
         {
             Ok(key) => key,
             Err(e) => {
@@ -449,9 +488,10 @@ impl SourceRunner {
                 return Ok(None);
             }
         };
+        let value = std::mem::replace(&mut record.value, Value::Null);
         let value = match self
             .value_converter
-            .to_bytes(&record.topic, record.value_schema.as_ref(), &record.value)
+            .to_bytes_owned(&record.topic, record.value_schema.as_ref(), value)
         {
             Ok(value) => value,
             Err(e) => {
@@ -469,10 +509,11 @@ impl SourceRunner {
             }));
         }
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for header in &record.headers {
+        for header in &mut record.headers {
+            let value = std::mem::replace(&mut header.value, Value::Null);
             match self
                 .header_converter
-                .to_bytes(&record.topic, header.schema.as_ref(), &header.value)
+                .to_bytes_owned(&record.topic, header.schema.as_ref(), value)
             {
                 Ok(bytes) => {
                     headers = headers.insert(KafkaHeader {
