@@ -3,8 +3,9 @@
 //! topic filter that matches the remote topics too, so only cycle detection keeps records from
 //! going round); a topic created while they run is picked up; after one process is killed with
 //! -9, the other carries on and nothing is missing in the target. With `exactly.once.source.support=enabled`, a kill -9 mid-run and a
-//! restart leave every record exactly once for a `read_committed` consumer. Bad files are
-//! refused before anything starts, with every problem named.
+//! restart leave every record exactly once for a `read_committed` consumer. With the identity
+//! policy both ways, the provenance header keeps records from looping. Bad files are refused
+//! before anything starts, with every problem named.
 //!
 //! The tests share one pair of clusters; each uses its own cluster aliases (and so its own
 //! worker groups and internal topics).
@@ -203,6 +204,48 @@ async fn exactly_once_mirroring_survives_a_kill_without_duplicates() {
     let distinct: BTreeSet<&[u8]> = copied.iter().filter_map(|m| m.payload()).collect();
     assert_eq!(distinct.len(), RECORDS, "every record arrived");
     assert_eq!(copied.len(), RECORDS, "no record arrived twice");
+    mirror.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_active_active_with_the_provenance_header_does_not_loop() {
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (g, h) = (source.bootstrap_servers(), target.bootstrap_servers());
+    // The identity policy: the same topic name on both sides, both ways.
+    let topic = unique_name("identity");
+    for (cluster, bootstrap, prefix) in [(source, &g, "g"), (target, &h, "h")] {
+        cluster.create_topic(&topic, 1, 1).await.unwrap();
+        let records = (0..100).map(|i| (format!("k{i}").into_bytes(), format!("{prefix}-{i}").into_bytes()));
+        assert!(
+            produce_all(&reliable_producer(bootstrap).unwrap(), &topic, records, 100)
+                .await
+                .iter()
+                .all(Result::is_ok)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mirror.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "clusters = G, H\nG.bootstrap.servers = {g}\nH.bootstrap.servers = {h}\nG->H.enabled = true\n\
+             H->G.enabled = true\ntopics = {topic}\n{SINGLE_BROKER}provenance.header.enabled = true\n\
+             replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy\n\
+             emit.heartbeats.enabled = false\nemit.checkpoints.enabled = false\n"
+        ),
+    )
+    .unwrap();
+    let mut mirror = WorkerProcess::run(dir.path(), "mirror-identity", 0, "mirror", &file);
+    // Each side ends with its own 100 records and the other's 100, and no more: a loop would
+    // copy them back and forth for ever.
+    for bootstrap in [&g, &h] {
+        let both = values(bootstrap, &topic, 200).await;
+        assert_eq!(both.len(), 200, "both sides' records on {bootstrap}");
+        let settled = consume_until(bootstrap, &topic, 201, Duration::from_secs(5), "read_committed")
+            .await
+            .unwrap();
+        assert_eq!(settled.len(), 200, "records went round the loop on {bootstrap}");
+    }
     mirror.stop();
 }
 

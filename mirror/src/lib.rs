@@ -14,6 +14,7 @@ pub mod flows;
 pub mod heartbeat;
 pub mod offset_sync;
 pub mod policy;
+pub mod provenance;
 pub mod records;
 pub mod source;
 

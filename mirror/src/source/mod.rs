@@ -80,6 +80,12 @@ fn config_def() -> ConfigDef {
             "Replication factor of the offset-syncs topic.",
         ))
         .define(ConfigKey::optional(
+            "provenance.header.enabled",
+            ConfigType::Boolean,
+            "false",
+            "Tributary only: mark mirrored records with the clusters they came through, and never copy a record to a cluster it has been on (safe active/active with the identity policy).",
+        ))
+        .define(ConfigKey::optional(
             "offset.lag.max",
             ConfigType::Long,
             "100",

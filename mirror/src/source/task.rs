@@ -20,6 +20,7 @@ use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRe
 use super::{config_def, ASSIGNED};
 use crate::config::MirrorConfig;
 use crate::offset_sync::OffsetSyncWriter;
+use crate::provenance;
 use crate::records::OffsetSync;
 
 /// Records handed over per poll at most.
@@ -67,6 +68,8 @@ pub struct MirrorSourceTask {
     bytes_schema: Option<Arc<Schema>>,
     /// `None` when `emit.offset-syncs.enabled=false`.
     offset_syncs: Option<OffsetSyncs>,
+    /// (source alias, target alias) when `provenance.header.enabled=true`.
+    provenance: Option<(String, String)>,
 }
 
 fn parse_assignment(value: &str) -> Vec<(String, i32)> {
@@ -126,6 +129,9 @@ impl SourceTask for MirrorSourceTask {
             .assign(&assignment)
             .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
         self.consumer = Some(consumer);
+        self.provenance = mirror
+            .flag("provenance.header.enabled")
+            .then(|| (mirror.source.clone(), mirror.target.clone()));
         if mirror.flag("emit.offset-syncs.enabled") {
             let mut client = mirror.client(mirror.offset_syncs_cluster(), "producer");
             client.set("acks", "all").set("linger.ms", "100");
@@ -165,6 +171,10 @@ impl SourceTask for MirrorSourceTask {
         };
         let mut next = Some(first);
         while let Some(message) = next.take() {
+            // Fetched first, so skipping this message does not end the batch.
+            if records.len() + 1 < MAX_BATCH {
+                next = stream.next().now_or_never().flatten();
+            }
             let message = message.map_err(|e| ConnectError::Retriable(format!("consuming the source cluster: {e}")))?;
             let Some(assigned) = self
                 .assigned
@@ -174,11 +184,12 @@ impl SourceTask for MirrorSourceTask {
                 continue;
             };
             let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
-            let headers = message
+            let mut headers: Vec<Header> = message
                 .headers()
                 .map(|headers| {
                     headers
                         .iter()
+                        .filter(|h| self.provenance.is_none() || h.key != provenance::HEADER)
                         .map(|h| Header {
                             key: h.key.to_string(),
                             schema: schema.clone(),
@@ -187,6 +198,21 @@ impl SourceTask for MirrorSourceTask {
                         .collect()
                 })
                 .unwrap_or_default();
+            if let Some((source, target)) = &self.provenance {
+                let path = message
+                    .headers()
+                    .and_then(|headers| headers.iter().find(|h| h.key == provenance::HEADER))
+                    .and_then(|h| h.value);
+                if provenance::visited(path, target) {
+                    // It has been on the target already: copying it there again would loop.
+                    continue;
+                }
+                headers.push(Header {
+                    key: provenance::HEADER.to_string(),
+                    schema: schema.clone(),
+                    value: Value::Bytes(provenance::extended(path, source)),
+                });
+            }
             let mut offset = SourceMap::new();
             offset.insert("offset".into(), message.offset().into());
             records.push(SourceRecord {
@@ -205,9 +231,6 @@ impl SourceTask for MirrorSourceTask {
                     kafka_offset: Some(message.offset()),
                 },
             });
-            if records.len() < MAX_BATCH {
-                next = stream.next().now_or_never().flatten();
-            }
         }
         Ok(records)
     }
