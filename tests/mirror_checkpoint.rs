@@ -3,7 +3,7 @@
 //! the target without a gap (its offsets translated through the offset syncs, checkpointed,
 //! and committed to the target's group), heartbeats arrive, and a new topic, a partition
 //! increase and a topic config change in the source reach the target within the refresh
-//! interval.
+//! interval (the remote topic keeping a setting of its own).
 
 mod common;
 
@@ -260,6 +260,15 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         .await
         .iter()
         .all(Result::is_ok));
+    // A setting of the remote topic's own, which config sync must keep.
+    let target_admin: AdminClient<DefaultClientContext> = client(&b).create().unwrap();
+    target_admin
+        .alter_configs(
+            &[AlterConfig::new(ResourceSpecifier::Topic(&remote)).set("max.message.bytes", "1048000")],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
     let admin: AdminClient<DefaultClientContext> = client(&a).create().unwrap();
     admin
         .create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new())
@@ -315,4 +324,9 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         async move { (topic_config(&b, &remote, "retention.ms").await.as_deref() == Some("123456789")).then_some(()) }
     })
     .await;
+    assert_eq!(
+        topic_config(&b, &remote, "max.message.bytes").await.as_deref(),
+        Some("1048000"),
+        "the remote topic's own setting is kept"
+    );
 }

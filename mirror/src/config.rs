@@ -128,23 +128,6 @@ impl MirrorConfig {
         self.parsed.values()
     }
 
-    /// Adds `topics` and `topics.exclude` (what the source connector mirrors; what the checkpoint
-    /// connector translates).
-    pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
-        def.define(ConfigKey::optional(
-            "topics",
-            ConfigType::List,
-            ".*",
-            "Topics to mirror (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "topics.exclude",
-            ConfigType::List,
-            crate::filter::DEFAULT_TOPICS_EXCLUDE,
-            "Topics not to mirror (regexes).",
-        ))
-    }
-
     /// Client settings for `cluster` (`source` or `target`) and `kind`.
     pub fn client(&self, cluster: &str, kind: &str) -> ClientConfig {
         cluster_client(self.raw(), cluster, kind)

@@ -103,9 +103,8 @@ struct State {
     syncs: OffsetSyncStore,
     /// The latest checkpoint of each group partition.
     latest: BTreeMap<CheckpointKey, Checkpoint>,
-    /// A consumer per group on each cluster, to read and commit its offsets.
-    source_groups: HashMap<String, Arc<BaseConsumer>>,
-    target_groups: HashMap<String, Arc<BaseConsumer>>,
+    /// A client per (cluster, group), to read and commit the group's offsets.
+    group_clients: HashMap<(&'static str, String), Arc<BaseConsumer>>,
     next_checkpoints: Option<Instant>,
     next_group_sync: Option<Instant>,
     bytes_schema: Arc<Schema>,
@@ -121,18 +120,14 @@ fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<BaseConsume
 }
 
 impl State {
-    fn group_consumer(&mut self, cluster: &str, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
-        let client = self.mirror.client(cluster, "consumer");
-        let consumers = if cluster == "source" {
-            &mut self.source_groups
-        } else {
-            &mut self.target_groups
-        };
-        if let Some(consumer) = consumers.get(group) {
+    /// The (cached) client of `group` on `cluster` (`source` or `target`).
+    fn group_consumer(&mut self, cluster: &'static str, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
+        let key = (cluster, group.to_string());
+        if let Some(consumer) = self.group_clients.get(&key) {
             return Ok(consumer.clone());
         }
-        let consumer = group_client(client, group)?;
-        consumers.insert(group.to_string(), consumer.clone());
+        let consumer = group_client(self.mirror.client(cluster, "consumer"), group)?;
+        self.group_clients.insert(key, consumer.clone());
         Ok(consumer)
     }
 
@@ -328,8 +323,7 @@ impl SourceTask for MirrorCheckpointTask {
             syncs_reader: Arc::new(syncs_reader),
             syncs: OffsetSyncStore::default(),
             latest,
-            source_groups: HashMap::new(),
-            target_groups: HashMap::new(),
+            group_clients: HashMap::new(),
             next_checkpoints: mirror.flag("emit.checkpoints.enabled").then_some(now),
             next_group_sync: mirror
                 .flag("sync.group.offsets.enabled")

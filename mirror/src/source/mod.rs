@@ -184,11 +184,27 @@ impl TopicSync {
         self.target.add_partitions(&grow).await
     }
 
-    /// Copies the source topics' configs to their remote topics.
+    /// Copies the configs set on the source topics to their remote topics, keeping what is set
+    /// only on a remote topic (Apache's `use.defaults.from=target`); remote topics already in
+    /// line are left alone.
     async fn sync_configs(&self, topics: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
         let names: Vec<String> = topics.keys().cloned().collect();
-        let configs = self.remote_configs(&names).await?;
-        self.target.set_topic_configs(&configs).await
+        let wanted = self.remote_configs(&names).await?;
+        let remote: Vec<String> = wanted.keys().cloned().collect();
+        let current = self.target.topic_configs(&remote).await?;
+        let changed: BTreeMap<String, TopicConfigs> = wanted
+            .into_iter()
+            .filter_map(|(topic, configs)| {
+                let have = current.get(&topic).cloned().unwrap_or_default();
+                let mut merged = have.clone();
+                merged.extend(configs);
+                (merged != have).then_some((topic, merged))
+            })
+            .collect();
+        for topic in changed.keys() {
+            tracing::info!(topic = %topic, "copying topic configs to the remote topic");
+        }
+        self.target.set_topic_configs(&changed).await
     }
 
     /// Creates the offset-syncs topic if offset syncs are emitted.
