@@ -6,8 +6,11 @@
 //! Each contender copies the same source topic (6 partitions) to its own remote topic. Reported
 //! per contender: start-up (process start to the first record in the target), then for the
 //! copy itself (first record in the target to the last) records/s, MB/s, CPU seconds of its
-//! process (user + system) and records per CPU second; and peak RSS. Both mirrors run with
-//! `tasks.max=2`.
+//! process (user + system) and records per CPU second; and peak RSS. Then, with the mirror
+//! still running, end-to-end latency: 5,000 records produced at about 2,000 a second to a
+//! second topic, each one's latency the time from its creation (its timestamp, which mirrors
+//! keep) to its arrival in the bench's consumer of the target, p50 and p99. Both mirrors run
+//! with `tasks.max=2`.
 //!
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
 //! (default 1000).
@@ -20,7 +23,7 @@ use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, KafkaCluster};
 
@@ -103,6 +106,8 @@ struct Figures {
     seconds: f64,
     cpu: f64,
     rss: f64,
+    /// p50 and p99 end-to-end latency in ms (mirrors only).
+    latency: Option<(i64, i64)>,
 }
 
 /// The raw limit: consume the source, produce to the target, nothing else; in this process.
@@ -141,13 +146,14 @@ async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records
     producer.flush(Duration::from_secs(120)).unwrap();
 }
 
-fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topic: &str) -> std::path::PathBuf {
+/// A mirror file for flow `alias->T` copying the topics matching `topics`.
+fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: &str) -> std::path::PathBuf {
     let path = dir.join(format!("{alias}.properties"));
     std::fs::write(
         &path,
         format!(
             "clusters = {alias}, T\n{alias}.bootstrap.servers = {source}\nT.bootstrap.servers = {target}\n\
-             {alias}->T.enabled = true\n{alias}->T.topics = {topic}\ntasks.max = 2\nreplication.factor = 1\n\
+             {alias}->T.enabled = true\n{alias}->T.topics = {topics}\ntasks.max = 2\nreplication.factor = 1\n\
              checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
              offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
              status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
@@ -180,7 +186,8 @@ async fn measure(
     let started = Instant::now();
     let (pid, mut process) = match name {
         "Tributary" | "MirrorMaker 2" => {
-            let file = mirror_file(dir, alias, &source, &target, topic);
+            clusters.0.create_topic(&format!("lat-{alias}"), 1, 1).await.unwrap();
+            let file = mirror_file(dir, alias, &source, &target, &format!("{topic}|lat-{alias}"));
             let command = if name == "Tributary" {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
                 command.arg("mirror").arg(&file).env("RUST_LOG", "warn");
@@ -228,6 +235,10 @@ async fn measure(
     let seconds = first_at.elapsed().as_secs_f64();
     let cpu = cpu_seconds(&pid) - first_cpu;
     let rss = if pid == "self" { 0.0 } else { peak_rss_mb(&pid) };
+    let latency = match process {
+        Some(_) => Some(latency(&source, &target, alias).await),
+        None => None,
+    };
     if let Some(mut process) = process {
         process.terminate(Duration::from_secs(30));
     }
@@ -238,7 +249,52 @@ async fn measure(
         seconds,
         cpu,
         rss,
+        latency,
     }
+}
+
+/// p50 and p99 end-to-end latency in ms of records produced to `lat-<alias>` at about 2,000 a
+/// second, read from its remote topic.
+async fn latency(source: &str, target: &str, alias: &str) -> (i64, i64) {
+    const SAMPLES: usize = 5_000;
+    let topic = format!("lat-{alias}");
+    let consumer: StreamConsumer = client(target)
+        .set("group.id", format!("bench-latency-{alias}"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(&format!("{alias}.{topic}"), 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    let producer: BaseProducer = client(source).set("linger.ms", "0").create().unwrap();
+    let sender = std::thread::spawn(move || {
+        for i in 0..SAMPLES {
+            send_waiting(&producer, BaseRecord::<str, str>::to(&topic).payload("latency probe")).unwrap();
+            producer.poll(Duration::ZERO);
+            if i % 10 == 9 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        producer.flush(Duration::from_secs(60)).unwrap();
+    });
+    let mut latencies = Vec::with_capacity(SAMPLES);
+    while latencies.len() < SAMPLES {
+        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await else {
+            break;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        latencies.push(now - message.timestamp().to_millis().unwrap_or(now));
+    }
+    sender.join().unwrap();
+    latencies.sort_unstable();
+    let at = |q: usize| latencies.get(latencies.len() * q / 100).copied().unwrap_or(-1);
+    (at(50), at(99))
 }
 
 fn clusters_admin(bootstrap: &str) -> rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> {
@@ -262,8 +318,10 @@ fn main() {
     let target = KafkaCluster::start(1).expect("target cluster starts");
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    println!("| record size | system | start-up s | records/s | MB/s | CPU s | records per CPU s | peak RSS MB |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| record size | system | start-up s | records/s | MB/s | CPU s | records per CPU s | peak RSS MB | latency p50 / p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut summary = Vec::new();
     for size in [100, 1024] {
         let records = megabytes * 1_000_000 / size;
@@ -277,7 +335,7 @@ fn main() {
             let f = runtime.block_on(measure(name, (&source, &target), dir.path(), &topic, records as i64));
             let rate = f.copied as f64 / f.seconds;
             println!(
-                "| {size} B | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} |",
+                "| {size} B | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} |",
                 f.name,
                 f.startup,
                 rate,
@@ -288,7 +346,8 @@ fn main() {
                     format!("{:.0}", f.rss)
                 } else {
                     "(in the bench process)".into()
-                }
+                },
+                f.latency.map_or("-".to_string(), |(p50, p99)| format!("{p50} / {p99}"))
             );
             figures.push(f);
         }
