@@ -7,8 +7,8 @@
 //! per contender: start-up (process start to the first record in the target), then for the
 //! copy itself (first record in the target to the last) records/s, MB/s, CPU seconds of its
 //! process (user + system) and records per CPU second; and peak RSS. Then, with the mirror
-//! still running, end-to-end latency: 5,000 records produced at about 2,000 a second to a
-//! second topic, each one's latency the time from its creation (its timestamp, which mirrors
+//! still running, end-to-end latency: 5,000 records (after 2,000 to warm up) produced at about
+//! 2,000 a second to a second topic, each one's latency the time from its creation (its timestamp, which mirrors
 //! keep) to its arrival in the bench's consumer of the target, p50 and p99. Both mirrors run
 //! with `tasks.max=2`.
 //!
@@ -257,6 +257,8 @@ async fn measure(
 /// second, read from its remote topic.
 async fn latency(source: &str, target: &str, alias: &str) -> (i64, i64) {
     const SAMPLES: usize = 5_000;
+    // The first second's records also wait for the consumer's first fetch; not counted.
+    const WARM_UP: usize = 2_000;
     let topic = format!("lat-{alias}");
     let consumer: StreamConsumer = client(target)
         .set("group.id", format!("bench-latency-{alias}"))
@@ -271,7 +273,7 @@ async fn latency(source: &str, target: &str, alias: &str) -> (i64, i64) {
     consumer.assign(&assignment).unwrap();
     let producer: BaseProducer = client(source).set("linger.ms", "0").create().unwrap();
     let sender = std::thread::spawn(move || {
-        for i in 0..SAMPLES {
+        for i in 0..WARM_UP + SAMPLES {
             send_waiting(&producer, BaseRecord::<str, str>::to(&topic).payload("latency probe")).unwrap();
             producer.poll(Duration::ZERO);
             if i % 10 == 9 {
@@ -280,8 +282,8 @@ async fn latency(source: &str, target: &str, alias: &str) -> (i64, i64) {
         }
         producer.flush(Duration::from_secs(60)).unwrap();
     });
-    let mut latencies = Vec::with_capacity(SAMPLES);
-    while latencies.len() < SAMPLES {
+    let mut latencies = Vec::with_capacity(WARM_UP + SAMPLES);
+    while latencies.len() < WARM_UP + SAMPLES {
         let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await else {
             break;
         };
@@ -292,6 +294,7 @@ async fn latency(source: &str, target: &str, alias: &str) -> (i64, i64) {
         latencies.push(now - message.timestamp().to_millis().unwrap_or(now));
     }
     sender.join().unwrap();
+    let mut latencies = latencies.split_off(WARM_UP.min(latencies.len()));
     latencies.sort_unstable();
     let at = |q: usize| latencies.get(latencies.len() * q / 100).copied().unwrap_or(-1);
     (at(50), at(99))
