@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use thiserror::Error;
-use tributary_runtime::config::ConfigMap;
+use tributary_runtime::config::{split_list, ConfigMap};
 use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::startup::StartError;
@@ -61,13 +61,14 @@ pub enum DedicatedError {
 /// `B.producer.*` and friends as `producer.*`), the top-level worker settings of the file, and
 /// Apache's per-flow group and internal topics.
 pub fn worker_config(file: &ConfigMap, flow: &Flow) -> ConfigMap {
+    let clusters = split_list(file.get("clusters").map_or("", String::as_str));
+    let is_cluster_scoped = |key: &str| {
+        key.split_once('.')
+            .is_some_and(|(alias, _)| clusters.iter().any(|c| c == alias))
+    };
     let mut config: ConfigMap = file
         .iter()
-        .filter(|(key, _)| !key.contains("->") && key.as_str() != "clusters")
-        .filter(|(key, _)| {
-            !key.split_once('.')
-                .is_some_and(|(alias, _)| alias == flow.source || alias == flow.target)
-        })
+        .filter(|(key, _)| !key.contains("->") && key.as_str() != "clusters" && !is_cluster_scoped(key))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let target = format!("{}.", flow.target);
@@ -207,8 +208,8 @@ mod tests {
     #[test]
     fn a_flow_runs_on_the_target_with_apaches_group_and_topics() {
         let file = tributary_runtime::config::parse_properties(
-            "clusters=A,B\nA.bootstrap.servers=a:9092\nB.bootstrap.servers=b:9092\nB.producer.linger.ms=7\n\
-             A->B.enabled=true\nconfig.storage.replication.factor=1\n",
+            "clusters=A,B,C\nA.bootstrap.servers=a:9092\nB.bootstrap.servers=b:9092\nB.producer.linger.ms=7\n\
+             C.bootstrap.servers=c:9092\nA->B.enabled=true\nconfig.storage.replication.factor=1\n",
         )
         .unwrap();
         let flow = &flows(&file).unwrap()[0];
@@ -219,6 +220,10 @@ mod tests {
         assert_eq!(worker["config.storage.topic"], "mm2-configs.A.internal");
         assert_eq!(worker["config.storage.replication.factor"], "1");
         assert!(!worker.contains_key("A->B.enabled"));
+        assert!(
+            !worker.contains_key("C.bootstrap.servers"),
+            "other clusters' settings stay out"
+        );
         let connectors = connector_configs(flow);
         assert_eq!(connectors[0].0, "MirrorSourceConnector");
         assert_eq!(connectors[0].1["source.cluster.bootstrap.servers"], "a:9092");
