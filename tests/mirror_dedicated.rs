@@ -4,8 +4,8 @@
 //! going round); a topic created while they run is picked up; after one process is killed with
 //! -9, the other carries on and nothing is missing in the target. With `exactly.once.source.support=enabled`, a kill -9 mid-run and a
 //! restart leave every record exactly once for a `read_committed` consumer. With the identity
-//! policy both ways, the provenance header keeps records from looping. Bad files are refused
-//! before anything starts, with every problem named.
+//! policy both ways, the provenance header keeps records from looping. Bad files and
+//! unreachable clusters are refused before anything starts, with every problem named.
 //!
 //! The tests share one pair of clusters; each uses its own cluster aliases (and so its own
 //! worker groups and internal topics).
@@ -247,6 +247,45 @@ async fn identity_active_active_with_the_provenance_header_does_not_loop() {
         assert_eq!(settled.len(), 200, "records went round the loop on {bootstrap}");
     }
     mirror.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_cluster_stops_the_start_before_anything_is_created() {
+    let (_, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let v = target.bootstrap_servers();
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mirror.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "clusters = U, V\nU.bootstrap.servers = {nobody}\nV.bootstrap.servers = {v}\nU->V.enabled = true\n\
+             admin.timeout.ms = 3000\n{SINGLE_BROKER}"
+        ),
+    )
+    .unwrap();
+    let mut process = WorkerProcess::run(dir.path(), "unreachable-mirror", 0, "mirror", &file);
+    let status = eventually(Duration::from_secs(30), "the process to exit", || {
+        let status = process.exit_status();
+        async move { status }
+    })
+    .await;
+    assert!(!status.success());
+    let log = process.log_tail(20);
+    assert!(log.contains(&format!("cannot reach cluster U at {nobody}")), "{log}");
+    let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &v).create().unwrap();
+    let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(10)).unwrap();
+    assert!(
+        metadata
+            .topics()
+            .iter()
+            .all(|t| !t.name().contains(".U.") && !t.name().starts_with("U.")),
+        "nothing of flow U->V was created"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,18 +7,21 @@
 //! configs, so topic and partition changes found by any of them are never lost.
 //!
 //! The file is checked before anything starts (unknown aliases, missing bootstrap servers, bad
-//! patterns, unknown policies), and if any flow's worker cannot start, those already started
-//! are stopped again: there is no partial start.
+//! patterns, unknown policies), then every cluster it uses must answer; if any flow's worker
+//! cannot start, those already started are stopped again: there is no partial start.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use thiserror::Error;
 use tributary_runtime::config::{split_list, ConfigMap};
 use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::startup::StartError;
 
+use crate::config::cluster_client;
 use crate::flows::{flows, Flow, FlowErrors};
 use crate::{checkpoint, heartbeat, source};
 
@@ -36,6 +39,9 @@ pub enum DedicatedError {
     /// The file enables no flow.
     #[error("no flow is enabled: set A->B.enabled=true for at least one pair of clusters")]
     NoFlow,
+    /// Clusters the flows use do not answer.
+    #[error("{}", .0.join("; "))]
+    Unreachable(Vec<String>),
     /// A flow's worker could not start.
     #[error("flow {flow}: {source}")]
     Worker {
@@ -125,6 +131,7 @@ impl DedicatedMirror {
         if flows.is_empty() {
             return Err(DedicatedError::NoFlow);
         }
+        check_clusters(file, &flows).await?;
         let mut running = DedicatedMirror { flows: Vec::new() };
         for flow in &flows {
             let name = format!("{}->{}", flow.source, flow.target);
@@ -158,6 +165,43 @@ impl DedicatedMirror {
     /// Stops every flow's worker.
     pub async fn shutdown(self) {
         futures::future::join_all(self.flows.into_iter().map(|(_, runtime)| runtime.shutdown())).await;
+    }
+}
+
+/// Fails, naming each one, unless every cluster the flows use answers within
+/// `admin.timeout.ms` (default 60 s): a flow must not start while its other side is missing.
+async fn check_clusters(file: &ConfigMap, flows: &[Flow]) -> Result<(), DedicatedError> {
+    let timeout = Duration::from_millis(
+        file.get("admin.timeout.ms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(60_000),
+    );
+    let mut clusters = BTreeMap::new();
+    for flow in flows {
+        clusters.insert(flow.source.clone(), cluster_client(&flow.config, "source", "admin"));
+        clusters.insert(flow.target.clone(), cluster_client(&flow.config, "target", "admin"));
+    }
+    let checks = clusters.into_iter().map(|(alias, client)| async move {
+        let bootstrap = client.get("bootstrap.servers").unwrap_or_default().to_string();
+        let answered = tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer = client.create().map_err(|e| e.to_string())?;
+            consumer
+                .fetch_metadata(None, timeout)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|result| result);
+        answered
+            .err()
+            .map(|e| format!("cannot reach cluster {alias} at {bootstrap} within {timeout:?}: {e}"))
+    });
+    let problems: Vec<String> = futures::future::join_all(checks).await.into_iter().flatten().collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(DedicatedError::Unreachable(problems))
     }
 }
 
