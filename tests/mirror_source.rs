@@ -1,6 +1,6 @@
 //! MirrorSourceConnector between two real clusters: every record of the selected topics lands
 //! in `<alias>.<topic>` on the target, in the same partition and order, with the same key,
-//! value, headers and timestamp; excluded and internal topics are left alone; a restart resumes
+//! value, headers (whatever the worker's header converter) and timestamp; excluded and internal topics are left alone; a restart resumes
 //! without copying anything twice.
 
 mod common;
@@ -117,7 +117,12 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
 
     let dir = tempfile::tempdir().unwrap();
     let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
-    let worker_settings = [("key.converter", bytes), ("value.converter", bytes)];
+    // A header converter that would wrap header bytes: mirrored headers must bypass it.
+    let worker_settings = [
+        ("key.converter", bytes),
+        ("value.converter", bytes),
+        ("header.converter", "org.apache.kafka.connect.json.JsonConverter"),
+    ];
     let (worker, api) = start_worker(&target.bootstrap_servers(), dir.path(), &worker_settings).await;
     let config = json!({
         "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",

@@ -235,6 +235,11 @@ impl SourceTask for MirrorSourceTask {
         Ok(records)
     }
 
+    fn headers_are_raw(&self) -> bool {
+        // Copied byte for byte, whatever the worker's header converter.
+        true
+    }
+
     fn wants_acknowledgements(&self) -> bool {
         self.offset_syncs.is_some()
     }

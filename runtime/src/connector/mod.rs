@@ -52,6 +52,13 @@ pub trait SourceTask: Send + Sync {
         Ok(())
     }
 
+    /// Whether the task's byte-valued headers are already in their Kafka form, to be written as
+    /// they are whatever the worker's `header.converter` (a mirror copying headers); asked
+    /// once, after `start`.
+    fn headers_are_raw(&self) -> bool {
+        false
+    }
+
     /// Whether the worker should call [`SourceTask::acknowledged`] (Apache's `commitRecord`
     /// with the record's metadata); asked once, after `start`. Off by default: it costs a
     /// little per record.

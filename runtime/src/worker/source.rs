@@ -153,6 +153,8 @@ struct SourceRunner {
     transactions: Option<Transactions>,
     /// Set when the started task wants acknowledgements (shared with the producer context).
     acks: Arc<OnceLock<AckLog>>,
+    /// The started task's byte headers bypass the header converter.
+    raw_headers: bool,
 }
 
 impl SourceRunner {
@@ -201,6 +203,7 @@ impl SourceRunner {
             labels: [setup.connector.clone(), setup.task.to_string()],
             transactions,
             acks,
+            raw_headers: false,
         })
     }
 
@@ -220,6 +223,7 @@ impl SourceRunner {
         if self.task.wants_acknowledgements() {
             let _ = self.acks.set(AckLog::default());
         }
+        self.raw_headers = self.task.headers_are_raw();
         let mut control = setup.control.clone();
         let mut reported = None;
         let flush_interval = setup.worker.offset_flush_interval();
@@ -511,10 +515,14 @@ impl SourceRunner {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for header in &mut record.headers {
             let value = std::mem::replace(&mut header.value, Value::Null);
-            match self
-                .header_converter
-                .to_bytes_owned(&record.topic, header.schema.as_ref(), value)
-            {
+            let converted = match value {
+                Value::Bytes(bytes) if self.raw_headers => Ok(Some(bytes)),
+                Value::Null if self.raw_headers => Ok(None),
+                value => self
+                    .header_converter
+                    .to_bytes_owned(&record.topic, header.schema.as_ref(), value),
+            };
+            match converted {
                 Ok(bytes) => {
                     headers = headers.insert(KafkaHeader {
                         key: &header.key,
