@@ -1,7 +1,7 @@
 //! MirrorSourceConnector between two real clusters: every record of the selected topics lands
 //! in `<alias>.<topic>` on the target, in the same partition and order, with the same key,
-//! value, headers (whatever the worker's header converter) and timestamp; excluded and internal topics are left alone; a restart resumes
-//! without copying anything twice.
+//! value, headers (whatever the worker's header converter) and timestamp; excluded and
+//! internal topics are left alone; a restart resumes without copying anything twice.
 
 mod common;
 
