@@ -12,10 +12,11 @@ use rdkafka::admin::{
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::metadata::Metadata;
 use rdkafka::ClientConfig;
 use tributary_runtime::connector::ConnectError;
 
-/// How long one admin or metadata request may take (`admin.timeout.ms`).
+/// How long one admin or metadata request may take (Apache's `admin.timeout.ms` default).
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Topic configs by name.
@@ -48,13 +49,23 @@ impl ClusterAdmin {
         ConnectError::Retriable(format!("cannot {what} on cluster {}: {e}", self.alias))
     }
 
-    /// Every topic of the cluster and its partition count.
-    pub async fn topic_partitions(&self) -> Result<BTreeMap<String, i32>, ConnectError> {
+    /// The cluster's metadata, fetched within `timeout`.
+    async fn metadata(&self, timeout: Duration) -> Result<Metadata, ConnectError> {
         let admin = self.admin.clone();
-        let metadata = tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, ADMIN_TIMEOUT))
+        tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, timeout))
             .await
             .map_err(|e| ConnectError::fatal(e.to_string()))?
-            .map_err(|e| self.failed("list the topics", e))?;
+            .map_err(|e| self.failed("list the topics", e))
+    }
+
+    /// Whether the cluster answers within `timeout`.
+    pub async fn check_reachable(&self, timeout: Duration) -> Result<(), ConnectError> {
+        self.metadata(timeout).await.map(|_| ())
+    }
+
+    /// Every topic of the cluster and its partition count.
+    pub async fn topic_partitions(&self) -> Result<BTreeMap<String, i32>, ConnectError> {
+        let metadata = self.metadata(ADMIN_TIMEOUT).await?;
         Ok(metadata
             .topics()
             .iter()

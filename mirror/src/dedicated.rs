@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use thiserror::Error;
 use tributary_runtime::config::{split_list, ConfigMap};
 use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::startup::StartError;
 
+use crate::admin::ClusterAdmin;
 use crate::config::cluster_client;
 use crate::flows::{flows, Flow, FlowErrors};
 use crate::{checkpoint, heartbeat, source};
@@ -183,16 +183,10 @@ async fn check_clusters(file: &ConfigMap, flows: &[Flow]) -> Result<(), Dedicate
     }
     let checks = clusters.into_iter().map(|(alias, client)| async move {
         let bootstrap = client.get("bootstrap.servers").unwrap_or_default().to_string();
-        let answered = tokio::task::spawn_blocking(move || {
-            let consumer: BaseConsumer = client.create().map_err(|e| e.to_string())?;
-            consumer
-                .fetch_metadata(None, timeout)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|result| result);
+        let answered = match ClusterAdmin::new(&alias, &client) {
+            Ok(admin) => admin.check_reachable(timeout).await,
+            Err(e) => Err(e),
+        };
         answered
             .err()
             .map(|e| format!("cannot reach cluster {alias} at {bootstrap} within {timeout:?}: {e}"))

@@ -13,7 +13,6 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, So
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
-use crate::admin::TopicConfigs;
 use crate::config::{common_config_def, MirrorConfig};
 use crate::policy::HEARTBEATS_TOPIC;
 
@@ -57,11 +56,10 @@ impl Connector for MirrorHeartbeatConnector {
         self.enabled = mirror.flag("emit.heartbeats.enabled");
         if self.enabled {
             // Compacted, one partition, as Apache creates it.
-            let configs = TopicConfigs::from([("cleanup.policy".to_string(), "compact".to_string())]);
             mirror
                 .admin("target")?
-                .create_topics(
-                    &[(HEARTBEATS_TOPIC.to_string(), 1, configs)],
+                .ensure_compacted_topic(
+                    HEARTBEATS_TOPIC,
                     mirror.int("heartbeats.topic.replication.factor") as i32,
                 )
                 .await?;

@@ -6,34 +6,33 @@
 //! The checkpoints written before a restart are read back at start, so history survives it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::storage::{KafkaLog, LogRecord};
 
 use super::{config_def, ASSIGNED};
 use crate::admin::ClusterAdmin;
 use crate::config::MirrorConfig;
 use crate::filter::NameFilter;
+use crate::lock;
 use crate::offset_sync::OffsetSyncStore;
 use crate::records::{Checkpoint, OffsetSync};
 
-/// How long reading a topic to its end may take.
+/// How long reading a group's committed offsets may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest a poll waits, so a stop is noticed quickly.
 const POLL_WAIT: Duration = Duration::from_secs(1);
 
 /// (group, remote topic, partition).
 type CheckpointKey = (String, String, i32);
-/// A record's key and value.
-type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Runs a blocking Kafka call off the async threads; its errors are retriable.
 async fn blocking<T: Send + 'static>(
@@ -45,44 +44,39 @@ async fn blocking<T: Send + 'static>(
         .map_err(ConnectError::Retriable)
 }
 
-/// A consumer of partition 0 of `topic`, from its beginning.
-fn partition_reader(mut client: ClientConfig, topic: &str, what: &str) -> Result<BaseConsumer, ConnectError> {
-    client.set("enable.auto.commit", "false");
-    let consumer: BaseConsumer = client
-        .create()
-        .map_err(|e| ConnectError::fatal(format!("cannot create the {what} reader: {e}")))?;
-    let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .and_then(|()| consumer.assign(&assignment))
-        .map_err(|e| ConnectError::fatal(format!("cannot assign {topic} to the {what} reader: {e}")))?;
-    Ok(consumer)
+/// Starts reading `topic` on `cluster` (`source` or `target`) from its beginning with the
+/// runtime's log reader, handing each record's key and value to `handle`, and waits until it
+/// has read what the topic held.
+async fn read_topic(
+    mirror: &MirrorConfig,
+    cluster: &str,
+    topic: &str,
+    mut handle: impl FnMut(Option<&[u8]>, Option<&[u8]>) + Send + 'static,
+) -> Result<KafkaLog, ConnectError> {
+    let (consumer, producer, name) = (
+        mirror.client(cluster, "consumer"),
+        mirror.client(cluster, "producer"),
+        topic.to_string(),
+    );
+    let log = blocking(move || {
+        KafkaLog::start(
+            &name,
+            consumer,
+            producer,
+            Box::new(move |record: LogRecord<'_>| handle(record.key, record.value)),
+        )
+        .map_err(|e| e.to_string())
+    })
+    .await?;
+    log.read_to_end()
+        .await
+        .map_err(|e| ConnectError::Retriable(e.to_string()))?;
+    Ok(log)
 }
 
-/// Reads what `consumer` (from [`partition_reader`]) has not read yet of partition 0 of
-/// `topic`, up to the end as it is when called.
-fn read_to_end(consumer: &BaseConsumer, topic: &str) -> Result<Vec<KeyValue>, String> {
-    let (_, end) = consumer
-        .fetch_watermarks(topic, 0, READ_TIMEOUT)
-        .map_err(|e| format!("cannot read the end of {topic}: {e}"))?;
-    let deadline = std::time::Instant::now() + READ_TIMEOUT;
-    let mut records = Vec::new();
-    loop {
-        let position = consumer
-            .position()
-            .ok()
-            .and_then(|p| p.find_partition(topic, 0).map(|e| e.offset()));
-        if matches!(position, Some(Offset::Offset(at)) if at >= end) || end == 0 {
-            return Ok(records);
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("{topic} was not read to its end within {READ_TIMEOUT:?}"));
-        }
-        if let Some(message) = consumer.poll(Duration::from_millis(200)) {
-            let message = message.map_err(|e| format!("reading {topic}: {e}"))?;
-            records.push((message.key().map(<[u8]>::to_vec), message.payload().map(<[u8]>::to_vec)));
-        }
-    }
+/// Stops a log reader off the async threads (its reader thread is joined).
+async fn close(log: KafkaLog) {
+    let _ = tokio::task::spawn_blocking(move || drop(log)).await;
 }
 
 /// Emits the checkpoints of a set of consumer groups.
@@ -98,9 +92,9 @@ struct State {
     source: ClusterAdmin,
     target: ClusterAdmin,
     checkpoints_topic: String,
-    /// Reads the offset syncs; it keeps its position between rounds.
-    syncs_reader: Arc<BaseConsumer>,
-    syncs: OffsetSyncStore,
+    /// Reads the offset syncs into `syncs`, from where it left off each round.
+    syncs_log: KafkaLog,
+    syncs: Arc<Mutex<OffsetSyncStore>>,
     /// The latest checkpoint of each group partition.
     latest: BTreeMap<CheckpointKey, Checkpoint>,
     /// A client per (cluster, group), to read and commit the group's offsets.
@@ -131,23 +125,13 @@ impl State {
         Ok(consumer)
     }
 
-    /// Adds the offset syncs written since the last round.
-    async fn read_offset_syncs(&mut self) -> Result<(), ConnectError> {
-        let reader = self.syncs_reader.clone();
-        let topic = self.mirror.offset_syncs_topic();
-        let records = blocking(move || read_to_end(&reader, &topic)).await?;
-        for (key, value) in records {
-            match OffsetSync::decode(key.as_deref(), value.as_deref()) {
-                Ok(sync) => self.syncs.add(sync),
-                Err(e) => tracing::warn!("skipping an offset sync: {e}"),
-            }
-        }
-        Ok(())
-    }
-
     /// The checkpoints of every group that moved forward since its last one.
     async fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, ConnectError> {
-        self.read_offset_syncs().await?;
+        // The syncs written since the last round.
+        self.syncs_log
+            .read_to_end()
+            .await
+            .map_err(|e| ConnectError::Retriable(e.to_string()))?;
         let partitions: Vec<(String, i32)> = self
             .source
             .topic_partitions()
@@ -183,7 +167,7 @@ impl State {
             .await?;
             let (group, offsets) = committed;
             for (topic, partition, upstream, metadata) in offsets {
-                let Some(downstream) = self.syncs.translate(&topic, partition, upstream) else {
+                let Some(downstream) = lock(&self.syncs).translate(&topic, partition, upstream) else {
                     continue;
                 };
                 let remote = self.mirror.policy.format_remote_topic(&self.mirror.source, &topic);
@@ -291,27 +275,33 @@ impl SourceTask for MirrorCheckpointTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         let groups: Vec<String> = tributary_runtime::config::split_list(config.get(ASSIGNED).map_or("", |g| g));
-        // librdkafka needs a group to assign partitions; nothing is committed to it.
-        let reader_group = format!("mirror-checkpoint-{}-{}", context.connector, context.task);
-        let mut client = mirror.client(mirror.offset_syncs_cluster(), "consumer");
-        client.set("group.id", &reader_group);
-        let syncs_reader = partition_reader(client, &mirror.offset_syncs_topic(), "offset-syncs")?;
+        let syncs = Arc::new(Mutex::new(OffsetSyncStore::default()));
+        let store = syncs.clone();
+        let syncs_log = read_topic(
+            &mirror,
+            mirror.offset_syncs_cluster(),
+            &mirror.offset_syncs_topic(),
+            move |key, value| match OffsetSync::decode(key, value) {
+                Ok(sync) => lock(&store).add(sync),
+                Err(e) => tracing::warn!("skipping an offset sync: {e}"),
+            },
+        )
+        .await?;
         // Checkpoints written before this start: the history to continue from.
         let checkpoints_topic = mirror.policy.checkpoints_topic(&mirror.source);
-        let mut client = mirror.client("target", "consumer");
-        client.set("group.id", &reader_group);
-        let history = partition_reader(client, &checkpoints_topic, "checkpoints")?;
-        let topic = checkpoints_topic.clone();
-        let records = blocking(move || read_to_end(&history, &topic)).await?;
-        let mut latest = BTreeMap::new();
-        for (key, value) in records {
-            if let Ok(checkpoint) = Checkpoint::decode(key.as_deref(), value.as_deref()) {
-                if groups.contains(&checkpoint.group) {
+        let restored = Arc::new(Mutex::new(BTreeMap::new()));
+        let (mine, into) = (groups.clone(), restored.clone());
+        let history = read_topic(&mirror, "target", &checkpoints_topic, move |key, value| {
+            if let Ok(checkpoint) = Checkpoint::decode(key, value) {
+                if mine.contains(&checkpoint.group) {
                     let key = (checkpoint.group.clone(), checkpoint.topic.clone(), checkpoint.partition);
-                    latest.insert(key, checkpoint);
+                    lock(&into).insert(key, checkpoint);
                 }
             }
-        }
+        })
+        .await?;
+        close(history).await;
+        let latest = std::mem::take(&mut *lock(&restored));
         tracing::info!(connector = %context.connector, task = context.task, groups = groups.len(), restored = latest.len(), "checkpoint task started");
         let now = Instant::now();
         self.state = Some(State {
@@ -320,8 +310,8 @@ impl SourceTask for MirrorCheckpointTask {
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,
             checkpoints_topic,
-            syncs_reader: Arc::new(syncs_reader),
-            syncs: OffsetSyncStore::default(),
+            syncs_log,
+            syncs,
             latest,
             group_clients: HashMap::new(),
             next_checkpoints: mirror.flag("emit.checkpoints.enabled").then_some(now),
@@ -361,7 +351,9 @@ impl SourceTask for MirrorCheckpointTask {
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
-        self.state = None;
+        if let Some(state) = self.state.take() {
+            close(state.syncs_log).await;
+        }
         Ok(())
     }
 }
