@@ -13,6 +13,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -52,6 +53,24 @@ const SINGLE_BROKER: &str = "replication.factor = 1\ncheckpoints.topic.replicati
      offset.storage.replication.factor = 1\nstatus.storage.replication.factor = 1\n\
      config.storage.replication.factor = 1\n";
 
+/// Writes a mirror file holding `text` into `dir`.
+fn mirror_file(dir: &Path, text: impl AsRef<str>) -> PathBuf {
+    let file = dir.join("mirror.properties");
+    std::fs::write(&file, text.as_ref()).expect("mirror file written");
+    file
+}
+
+/// Waits for `process` to exit with a failure, as a refused start does; returns its log's end.
+async fn refused(mut process: WorkerProcess) -> String {
+    let status = eventually(Duration::from_secs(30), "the process to exit", || {
+        let status = process.exit_status();
+        async move { status }
+    })
+    .await;
+    assert!(!status.success(), "the process exited successfully");
+    process.log_tail(20)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_a_flow_and_survive_a_kill() {
     let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
@@ -86,16 +105,14 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
     produce(0).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mirror.properties");
-    std::fs::write(
-        &file,
+    let file = mirror_file(
+        dir.path(),
         format!(
             "clusters = A, B\nA.bootstrap.servers = {a}\nB.bootstrap.servers = {b}\nA->B.enabled = true\n\
              B->A.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\n{SINGLE_BROKER}\
              offset.flush.interval.ms = 1000\nrefresh.topics.interval.seconds = 2\n"
         ),
-    )
-    .unwrap();
+    );
     let mut first = WorkerProcess::run(dir.path(), "mirror-1", 0, "mirror", &file);
     let mut second = WorkerProcess::run(dir.path(), "mirror-2", 0, "mirror", &file);
     for topic in &topics {
@@ -159,16 +176,14 @@ async fn exactly_once_mirroring_survives_a_kill_without_duplicates() {
         .all(Result::is_ok));
 
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mirror.properties");
-    std::fs::write(
-        &file,
+    let file = mirror_file(
+        dir.path(),
         format!(
             "clusters = E, F\nE.bootstrap.servers = {a}\nF.bootstrap.servers = {b}\nE->F.enabled = true\n\
              E->F.topics = {topic}\ntasks.max = 2\n{SINGLE_BROKER}exactly.once.source.support = enabled\n\
              emit.checkpoints.enabled = false\nemit.heartbeats.enabled = false\n"
         ),
-    )
-    .unwrap();
+    );
     let mut mirror = WorkerProcess::run(dir.path(), "mirror-eos", 0, "mirror", &file);
     // Kill it once part of the topic is across, while the rest is in flight.
     let watcher: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &b).create().unwrap();
@@ -224,17 +239,15 @@ async fn identity_active_active_with_the_provenance_header_does_not_loop() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mirror.properties");
-    std::fs::write(
-        &file,
+    let file = mirror_file(
+        dir.path(),
         format!(
             "clusters = G, H\nG.bootstrap.servers = {g}\nH.bootstrap.servers = {h}\nG->H.enabled = true\n\
              H->G.enabled = true\ntopics = {topic}\n{SINGLE_BROKER}provenance.header.enabled = true\n\
              replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy\n\
              emit.heartbeats.enabled = false\nemit.checkpoints.enabled = false\n"
         ),
-    )
-    .unwrap();
+    );
     let mut mirror = WorkerProcess::run(dir.path(), "mirror-identity", 0, "mirror", &file);
     // Each side ends with its own 100 records and the other's 100, and no more: a loop would
     // copy them back and forth for ever.
@@ -258,23 +271,14 @@ async fn an_unreachable_cluster_stops_the_start_before_anything_is_created() {
         .local_addr()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mirror.properties");
-    std::fs::write(
-        &file,
+    let file = mirror_file(
+        dir.path(),
         format!(
             "clusters = U, V\nU.bootstrap.servers = {nobody}\nV.bootstrap.servers = {v}\nU->V.enabled = true\n\
              admin.timeout.ms = 3000\n{SINGLE_BROKER}"
         ),
-    )
-    .unwrap();
-    let mut process = WorkerProcess::run(dir.path(), "unreachable-mirror", 0, "mirror", &file);
-    let status = eventually(Duration::from_secs(30), "the process to exit", || {
-        let status = process.exit_status();
-        async move { status }
-    })
-    .await;
-    assert!(!status.success());
-    let log = process.log_tail(20);
+    );
+    let log = refused(WorkerProcess::run(dir.path(), "unreachable-mirror", 0, "mirror", &file)).await;
     assert!(log.contains(&format!("cannot reach cluster U at {nobody}")), "{log}");
     let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
         ClientConfig::new().set("bootstrap.servers", &v).create().unwrap();
@@ -291,21 +295,12 @@ async fn an_unreachable_cluster_stops_the_start_before_anything_is_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_files_are_refused_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.properties");
-    std::fs::write(
-        &file,
+    let file = mirror_file(
+        dir.path(),
         "clusters = A, B\nA.bootstrap.servers = 127.0.0.1:1\nA->C.enabled = true\nA->B.enabled = true\n\
          A->B.topics = ([\n",
-    )
-    .unwrap();
-    let mut process = WorkerProcess::run(dir.path(), "bad-mirror", 0, "mirror", &file);
-    let status = eventually(Duration::from_secs(30), "the process to exit", || {
-        let status = process.exit_status();
-        async move { status }
-    })
-    .await;
-    assert!(!status.success());
-    let log = process.log_tail(20);
+    );
+    let log = refused(WorkerProcess::run(dir.path(), "bad-mirror", 0, "mirror", &file)).await;
     for problem in [
         "names cluster C",
         "cluster B has no B.bootstrap.servers",

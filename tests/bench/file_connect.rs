@@ -6,11 +6,14 @@
 //! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
 //! from process start to REST ready.
 
+mod proc_stats;
+
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use proc_stats::{cpu_seconds, peak_rss_mb};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -38,32 +41,6 @@ impl Run {
     fn mb_per_cpu_s(&self) -> f64 {
         self.megabytes / self.cpu_seconds.max(1e-9)
     }
-}
-
-fn ticks_per_second() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
-}
-
-/// User + system CPU seconds of `pid` (or of this process for "self").
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / ticks_per_second()
-}
-
-/// Peak resident set of `pid`, in MB.
-fn peak_rss_mb(pid: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
 }
 
 fn write_input(path: &Path, line_bytes: usize, total_mb: usize) -> u64 {

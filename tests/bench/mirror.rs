@@ -15,11 +15,14 @@
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
 //! (default 1000).
 
+mod proc_stats;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use proc_stats::{cpu_seconds, peak_rss_mb};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -28,37 +31,6 @@ use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, KafkaCluster};
 
 const PARTITIONS: i32 = 6;
-
-/// Clock ticks per second for /proc CPU times.
-fn ticks() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
-}
-
-/// User + system CPU seconds of process `pid` (`self` for this one).
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    (field(11) + field(12)) / ticks()
-}
-
-/// Peak RSS of process `pid` in MB.
-fn peak_rss_mb(pid: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 fn client(bootstrap: &str) -> ClientConfig {
     let mut client = ClientConfig::new();
