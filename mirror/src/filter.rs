@@ -3,7 +3,7 @@
 //! MirrorMaker 2's defaults.
 
 use regex::Regex;
-use tributary_runtime::config::{split_list, ConfigMap};
+use tributary_runtime::config::{split_list, ConfigMap, ValidationError};
 
 /// MirrorMaker 2's default `topics.exclude`.
 pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
@@ -23,6 +23,15 @@ pub struct BadPattern {
     pub value: String,
     /// The regex error.
     pub message: String,
+}
+
+impl From<BadPattern> for ValidationError {
+    fn from(e: BadPattern) -> Self {
+        ValidationError {
+            message: e.to_string(),
+            key: e.key,
+        }
+    }
 }
 
 /// Names to include and to exclude.

@@ -108,10 +108,7 @@ impl Connector for MirrorCheckpointConnector {
         [NameFilter::topics(config), NameFilter::groups(config)]
             .into_iter()
             .filter_map(Result::err)
-            .map(|e| ValidationError {
-                key: e.key.clone(),
-                message: e.to_string(),
-            })
+            .map(ValidationError::from)
             .collect()
     }
 

@@ -239,15 +239,11 @@ pub struct MirrorSourceConnector {
 #[async_trait]
 impl Connector for MirrorSourceConnector {
     fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        let mut errors = Vec::new();
-        for filter in [NameFilter::topics(config), NameFilter::config_properties(config)] {
-            if let Err(e) = filter {
-                errors.push(ValidationError {
-                    key: e.key.clone(),
-                    message: e.to_string(),
-                });
-            }
-        }
+        let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::config_properties(config)]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(ValidationError::from)
+            .collect();
         if let Err(e) = crate::policy::ReplicationPolicy::from_config(config) {
             errors.push(ValidationError {
                 key: "replication.policy.class".into(),
