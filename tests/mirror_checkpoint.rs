@@ -2,12 +2,14 @@
 //! runs them: a consumer group that committed halfway through a topic in the source resumes on
 //! the target without a gap (its offsets translated through the offset syncs, checkpointed,
 //! and committed to the target's group), heartbeats arrive, and a new topic, a partition
-//! increase and a topic config change in the source reach the target within the refresh
-//! interval (the remote topic keeping a setting of its own).
+//! increase, a topic config change and topic ACLs in the source reach the target within the
+//! refresh interval (the remote topic keeping a setting of its own; ACLs filtered as
+//! MirrorMaker 2 filters them). Both clusters run Kafka's StandardAuthorizer; ACLs are written
+//! and read with Kafka's own `kafka-acls` tool.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::{eventually, start_worker};
@@ -18,7 +20,7 @@ use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
-use tributary_harness::KafkaCluster;
+use tributary_harness::{ClusterOptions, KafkaCluster};
 use tributary_mirror::records::{Checkpoint, Heartbeat};
 
 const RECORDS: usize = 2_000;
@@ -29,6 +31,64 @@ fn client(bootstrap: &str) -> ClientConfig {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", bootstrap);
     client
+}
+
+/// A one-node cluster with Kafka's ACL authorizer; the harness's plaintext clients are
+/// anonymous, made super users so everything else runs as without an authorizer.
+fn cluster_with_authorizer() -> KafkaCluster {
+    let mut options = ClusterOptions::with_nodes(1);
+    options.broker_properties = vec![
+        (
+            "authorizer.class.name".into(),
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
+        ),
+        ("super.users".into(), "User:ANONYMOUS".into()),
+    ];
+    KafkaCluster::start_with(options).expect("a cluster with an authorizer starts")
+}
+
+/// Runs Kafka's ACL tool against `cluster` with `args`; its standard output.
+async fn kafka_acls(cluster: &KafkaCluster, args: Vec<String>) -> String {
+    let mut command = cluster.distribution().java("org.apache.kafka.tools.AclCommand", "256m");
+    command
+        .arg("--bootstrap-server")
+        .arg(cluster.bootstrap_servers())
+        .args(args);
+    let output = tokio::process::Command::from(command).output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "kafka-acls: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every ACL of `cluster` as `topic pattern-type principal operation permission`.
+async fn acls(cluster: &KafkaCluster) -> BTreeSet<String> {
+    let listing = kafka_acls(cluster, vec!["--list".into()]).await;
+    let mut resource = String::new();
+    let mut entries = BTreeSet::new();
+    for line in listing.lines() {
+        let field = |line: &str, name: &str| {
+            let start = line.find(&format!("{name}="))? + name.len() + 1;
+            let end = line[start..].find([',', ')']).map_or(line.len(), |e| start + e);
+            Some(line[start..end].to_string())
+        };
+        if line.starts_with("Current ACLs for resource") {
+            resource = format!(
+                "{} {}",
+                field(line, "name").unwrap(),
+                field(line, "patternType").unwrap()
+            );
+        } else if let (Some(principal), Some(operation), Some(permission)) = (
+            field(line, "principal"),
+            field(line, "operation"),
+            field(line, "permissionType"),
+        ) {
+            entries.insert(format!("{resource} {principal} {operation} {permission}"));
+        }
+    }
+    entries
 }
 
 /// The offsets group `group` committed in `topic`'s partitions `0..partitions`.
@@ -81,10 +141,10 @@ async fn partition_count(bootstrap: &str, topic: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
     let (source, target) = tokio::join!(
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
+        tokio::task::spawn_blocking(cluster_with_authorizer),
+        tokio::task::spawn_blocking(cluster_with_authorizer),
     );
-    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (source, target) = (source.unwrap(), target.unwrap());
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("failover");
     let topic = format!("{prefix}-orders");
@@ -145,6 +205,7 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
                 "offset-syncs.topic.replication.factor": "1",
                 "refresh.topics.interval.seconds": "2",
                 "sync.topic.configs.interval.seconds": "2",
+                "sync.topic.acls.interval.seconds": "2",
             })),
         ),
         (
@@ -269,6 +330,47 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         )
         .await
         .unwrap();
+    // ACLs on the mirrored topic, on a topic not mirrored, and on a prefix.
+    let unmirrored = unique_name("unmirrored");
+    let add = |args: &[&str]| {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.insert(0, "--add".into());
+        kafka_acls(&source, args)
+    };
+    tokio::join!(
+        add(&[
+            "--allow-principal",
+            "User:alice",
+            "--deny-principal",
+            "User:dave",
+            "--operation",
+            "Read",
+            "--topic",
+            &topic,
+            "--topic",
+            &unmirrored,
+        ]),
+        add(&[
+            "--allow-principal",
+            "User:bob",
+            "--operation",
+            "Write",
+            "--operation",
+            "All",
+            "--topic",
+            &topic
+        ]),
+        add(&[
+            "--allow-principal",
+            "User:erin",
+            "--operation",
+            "Read",
+            "--topic",
+            &format!("{prefix}-"),
+            "--resource-pattern-type",
+            "prefixed",
+        ]),
+    );
     let admin: AdminClient<DefaultClientContext> = client(&a).create().unwrap();
     admin
         .create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new())
@@ -329,4 +431,16 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         Some("1048000"),
         "the remote topic's own setting is kept"
     );
+    // Literal ACLs of mirrored topics only; ALLOW WRITE dropped, ALLOW ALL made READ.
+    let expected: BTreeSet<String> = ["User:alice READ ALLOW", "User:dave READ DENY", "User:bob READ ALLOW"]
+        .iter()
+        .map(|entry| format!("{remote} LITERAL {entry}"))
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut copied = acls(&target).await;
+    while copied != expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        copied = acls(&target).await;
+    }
+    assert_eq!(copied, expected, "the target's ACLs");
 }

@@ -45,8 +45,14 @@ impl ClusterAdmin {
         AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT))
     }
 
-    fn failed(&self, what: &str, e: impl std::fmt::Display) -> ConnectError {
+    pub(crate) fn failed(&self, what: &str, e: impl std::fmt::Display) -> ConnectError {
         ConnectError::Retriable(format!("cannot {what} on cluster {}: {e}", self.alias))
+    }
+
+    /// librdkafka's handle of the admin client, for the calls rust-rdkafka does not wrap; valid
+    /// while `self` lives.
+    pub(crate) fn native_client(&self) -> *mut rdkafka_sys::rd_kafka_t {
+        self.admin.inner().native_ptr()
     }
 
     /// The cluster's metadata, fetched within `timeout`.

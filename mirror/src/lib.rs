@@ -1,10 +1,11 @@
 //! MirrorMaker 2 equivalent, with its names, defaults, record formats and semantics: the three
 //! connectors ([`source`], [`checkpoint`], [`heartbeat`]) over the shared settings
 //! ([`config`]), replication policies ([`policy`]), topic and group filters ([`filter`]),
-//! admin calls ([`admin`]), internal records ([`records`]) and offset translation
+//! admin calls ([`admin`], [`acls`]), internal records ([`records`]) and offset translation
 //! ([`offset_sync`]); and dedicated mode ([`dedicated`]) over the mirror file's flows
 //! ([`flows`]).
 
+pub mod acls;
 pub mod admin;
 pub mod checkpoint;
 pub mod config;

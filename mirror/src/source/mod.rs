@@ -3,7 +3,8 @@
 //! numbers preserved, topics renamed by the replication policy, remote topics created with the
 //! source's partition count and topic configs. Every `refresh.topics.interval.seconds` it looks
 //! again: new topics are created remotely, grown partitions grown, and the tasks reconfigured;
-//! every `sync.topic.configs.interval.seconds` topic configs are copied again. Source
+//! every `sync.topic.configs.interval.seconds` topic configs are copied again, and every
+//! `sync.topic.acls.interval.seconds` the source's literal topic ACLs (see [`crate::acls`]). Source
 //! partitions are spread over the tasks round-robin; each task resumes after the last offset
 //! committed for its partitions (`{"cluster","topic","partition"}` → `{"offset"}`, Apache's
 //! format) and emits offset syncs for the checkpoint connector.
@@ -19,6 +20,7 @@ use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Val
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
+use crate::acls::{AclError, TopicAcl};
 use crate::admin::{ClusterAdmin, TopicConfigs};
 use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
 use crate::filter::NameFilter;
@@ -68,6 +70,18 @@ fn config_def() -> ConfigDef {
             "How often to copy topic configs.",
         ))
         .define(ConfigKey::optional(
+            "sync.topic.acls.enabled",
+            ConfigType::Boolean,
+            "true",
+            "Whether to copy the source's literal topic ACLs to remote topics (never ALLOW WRITE; ALLOW ALL becomes ALLOW READ).",
+        ))
+        .define(ConfigKey::optional(
+            "sync.topic.acls.interval.seconds",
+            ConfigType::Long,
+            "600",
+            "How often to copy topic ACLs.",
+        ))
+        .define(ConfigKey::optional(
             "emit.offset-syncs.enabled",
             ConfigType::Boolean,
             "true",
@@ -114,16 +128,23 @@ impl TopicSync {
         })
     }
 
+    /// Whether source topic `topic` is mirrored: selected by the filter (heartbeats always),
+    /// not internal, and not a copy of a topic of the target.
+    fn mirrors(&self, topic: &str) -> bool {
+        let policy = &self.mirror.policy;
+        (self.topics.accepts(topic) || policy.is_heartbeats_topic(topic))
+            && !policy.is_internal_topic(topic)
+            && !policy.is_cycle(&self.mirror.target, topic)
+    }
+
     /// The source topics to mirror and their partition counts.
     async fn source_topics(&self) -> Result<BTreeMap<String, i32>, ConnectError> {
-        let policy = &self.mirror.policy;
         Ok(self
             .source
             .topic_partitions()
             .await?
             .into_iter()
-            .filter(|(t, _)| (self.topics.accepts(t) || policy.is_heartbeats_topic(t)) && !policy.is_internal_topic(t))
-            .filter(|(t, _)| !policy.is_cycle(&self.mirror.target, t))
+            .filter(|(t, _)| self.mirrors(t))
             .collect())
     }
 
@@ -205,6 +226,24 @@ impl TopicSync {
             tracing::info!(topic = %topic, "copying topic configs to the remote topic");
         }
         self.target.set_topic_configs(&changed).await
+    }
+
+    /// Copies the source's ACLs on mirrored topics to their remote topics, as MirrorMaker 2
+    /// does ([`TopicAcl::mirrored`]).
+    async fn sync_acls(&self) -> Result<(), AclError> {
+        let acls: Vec<TopicAcl> = self
+            .source
+            .topic_acls()
+            .await?
+            .into_iter()
+            .filter(|acl| self.mirrors(&acl.topic))
+            .filter_map(|acl| {
+                let remote = self.remote(&acl.topic);
+                acl.mirrored(remote)
+            })
+            .collect();
+        tracing::debug!(acls = acls.len(), "copying topic ACLs to the remote topics");
+        self.target.create_topic_acls(acls).await
     }
 
     /// Creates the offset-syncs topic if offset syncs are emitted.
@@ -290,6 +329,14 @@ async fn refresh_loop(sync: TopicSync, partitions: Arc<Mutex<BTreeMap<String, i3
     let mut configs = sync
         .mirror
         .every("sync.topic.configs.enabled", "sync.topic.configs.interval.seconds");
+    let mut acls = sync
+        .mirror
+        .every("sync.topic.acls.enabled", "sync.topic.acls.interval.seconds");
+    // Said once: a cluster has no authorizer (there may be one after a rolling restart).
+    let mut no_authorizer_told = false;
+    if acls.is_some() {
+        sync_acls(&sync, &context, &mut no_authorizer_told).await;
+    }
     loop {
         tokio::select! {
             _ = async { refresh.as_mut()?.tick().await; Some(()) }, if refresh.is_some() => {
@@ -305,8 +352,28 @@ async fn refresh_loop(sync: TopicSync, partitions: Arc<Mutex<BTreeMap<String, i3
                     tracing::warn!(connector = %context.name, "copying topic configs: {e}");
                 }
             }
+            _ = async { acls.as_mut()?.tick().await; Some(()) }, if acls.is_some() => {
+                sync_acls(&sync, &context, &mut no_authorizer_told).await;
+            }
             else => return,
         }
+    }
+}
+
+/// Copies topic ACLs once. A cluster without an authorizer has no ACLs to sync: said once
+/// (`told`), as MirrorMaker 2 does.
+async fn sync_acls(sync: &TopicSync, context: &ConnectorContext, told: &mut bool) {
+    match sync.sync_acls().await {
+        Ok(()) => {}
+        Err(AclError::SecurityDisabled) if !*told => {
+            *told = true;
+            tracing::info!(
+                connector = %context.name,
+                "a cluster has no ACL authorizer, so topic ACLs are not synced; set sync.topic.acls.enabled=false to stop trying"
+            );
+        }
+        Err(AclError::SecurityDisabled) => {}
+        Err(AclError::Failed(e)) => tracing::warn!(connector = %context.name, "copying topic ACLs: {e}"),
     }
 }
 

@@ -1,0 +1,349 @@
+//! Topic ACL sync (`sync.topic.acls.enabled`): which of the source's topic ACLs MirrorMaker 2
+//! copies to the remote topics, and the two admin calls it needs. rust-rdkafka has no ACL
+//! API, so the calls go to librdkafka's `DescribeAcls`/`CreateAcls` directly: they use the
+//! cluster's own client settings (TLS, SASL), which a raw protocol connection would not.
+
+use std::ffi::{c_char, CStr, CString};
+use std::ptr;
+use std::time::Duration;
+
+use rdkafka_sys as sys;
+/// An ACL operation (librdkafka's names: `RD_KAFKA_ACL_OPERATION_READ`, …).
+pub use rdkafka_sys::rd_kafka_AclOperation_t as Operation;
+/// An ACL permission: allow or deny.
+pub use rdkafka_sys::rd_kafka_AclPermissionType_t as Permission;
+use rdkafka_sys::{rd_kafka_ResourcePatternType_t as PatternType, rd_kafka_ResourceType_t as ResourceType};
+use tributary_runtime::connector::ConnectError;
+
+use crate::admin::ClusterAdmin;
+
+/// How long one ACL request may take.
+const ACL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One ACL entry on a topic named literally.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TopicAcl {
+    /// The topic's name.
+    pub topic: String,
+    /// Who the entry is for, e.g. `User:alice`.
+    pub principal: String,
+    /// The host it applies from (`*` for any).
+    pub host: String,
+    /// The operation.
+    pub operation: Operation,
+    /// Allowed or denied.
+    pub permission: Permission,
+}
+
+impl TopicAcl {
+    /// The entry to create on `remote_topic` for this source entry, as MirrorMaker 2 decides:
+    /// none for an ALLOW WRITE (only the mirror writes to remote topics), ALLOW READ for an
+    /// ALLOW ALL, the same entry otherwise. The wildcard topic `*` names no topic and is not
+    /// copied.
+    pub fn mirrored(&self, remote_topic: String) -> Option<TopicAcl> {
+        let allow = self.permission == Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW;
+        if self.topic == "*" || allow && self.operation == Operation::RD_KAFKA_ACL_OPERATION_WRITE {
+            return None;
+        }
+        let operation = if allow && self.operation == Operation::RD_KAFKA_ACL_OPERATION_ALL {
+            Operation::RD_KAFKA_ACL_OPERATION_READ
+        } else {
+            self.operation
+        };
+        Some(TopicAcl {
+            topic: remote_topic,
+            operation,
+            ..self.clone()
+        })
+    }
+}
+
+/// Why an ACL call gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AclError {
+    /// The cluster has no authorizer: there are no ACLs to read or write.
+    #[error("the cluster has no authorizer configured")]
+    SecurityDisabled,
+    /// Any other failure (retriable: the next sync tries again).
+    #[error(transparent)]
+    Failed(#[from] ConnectError),
+}
+
+/// Frees a librdkafka object when dropped.
+struct Owned<T>(*mut T, unsafe extern "C" fn(*mut T));
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the pointer came from librdkafka's matching constructor and is freed once.
+            unsafe { (self.1)(self.0) }
+        }
+    }
+}
+
+/// Reads a C string librdkafka owns (empty for null).
+///
+/// # Safety
+/// `text` is null or a valid NUL-terminated string that outlives the call.
+unsafe fn text(text: *const c_char) -> String {
+    if text.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(text).to_string_lossy().into_owned()
+    }
+}
+
+/// A C string for librdkafka; names with a NUL byte cannot exist in Kafka.
+fn c_string(value: &str) -> Result<CString, ConnectError> {
+    CString::new(value).map_err(|_| ConnectError::fatal(format!("{value:?} contains a NUL byte")))
+}
+
+impl ClusterAdmin {
+    /// Runs one admin request (`send` given the client, the options and a reply queue) and
+    /// waits for its result event.
+    fn admin_request(
+        &self,
+        what: &str,
+        operation: sys::rd_kafka_admin_op_t,
+        send: impl FnOnce(*mut sys::rd_kafka_t, *const sys::rd_kafka_AdminOptions_t, *mut sys::rd_kafka_queue_t),
+    ) -> Result<Owned<sys::rd_kafka_event_t>, AclError> {
+        let client = self.native_client();
+        let mut message = [0 as c_char; 512];
+        // SAFETY: `client` stays valid while `self` holds the admin client; every object made
+        // here is freed by its `Owned` guard after the last use.
+        unsafe {
+            let options = Owned(
+                sys::rd_kafka_AdminOptions_new(client, operation),
+                sys::rd_kafka_AdminOptions_destroy,
+            );
+            sys::rd_kafka_AdminOptions_set_request_timeout(
+                options.0,
+                ACL_TIMEOUT.as_millis() as i32,
+                message.as_mut_ptr(),
+                message.len(),
+            );
+            let queue = Owned(sys::rd_kafka_queue_new(client), sys::rd_kafka_queue_destroy);
+            send(client, options.0, queue.0);
+            let wait = (ACL_TIMEOUT + Duration::from_secs(5)).as_millis() as i32;
+            let event = Owned(sys::rd_kafka_queue_poll(queue.0, wait), sys::rd_kafka_event_destroy);
+            if event.0.is_null() {
+                return Err(self.failed(what, "no answer in time").into());
+            }
+            match sys::rd_kafka_event_error(event.0) {
+                sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(event),
+                sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_SECURITY_DISABLED => Err(AclError::SecurityDisabled),
+                _ => Err(self
+                    .failed(what, text(sys::rd_kafka_event_error_string(event.0)))
+                    .into()),
+            }
+        }
+    }
+
+    /// The ACL entries on literally named topics.
+    pub async fn topic_acls(&self) -> Result<Vec<TopicAcl>, AclError> {
+        let admin = self.clone();
+        tokio::task::spawn_blocking(move || admin.describe_topic_acls())
+            .await
+            .map_err(|e| ConnectError::fatal(e.to_string()))?
+    }
+
+    fn describe_topic_acls(&self) -> Result<Vec<TopicAcl>, AclError> {
+        let mut message = [0 as c_char; 512];
+        // SAFETY: null name, principal and host mean "any"; the filter is copied by
+        // `DescribeAcls` and freed by its guard.
+        let filter = unsafe {
+            Owned(
+                sys::rd_kafka_AclBindingFilter_new(
+                    ResourceType::RD_KAFKA_RESOURCE_TOPIC,
+                    ptr::null(),
+                    PatternType::RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                    ptr::null(),
+                    ptr::null(),
+                    Operation::RD_KAFKA_ACL_OPERATION_ANY,
+                    Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ANY,
+                    message.as_mut_ptr(),
+                    message.len(),
+                ),
+                sys::rd_kafka_AclBinding_destroy,
+            )
+        };
+        if filter.0.is_null() {
+            // SAFETY: librdkafka wrote a NUL-terminated message into the buffer.
+            let why = unsafe { text(message.as_ptr()) };
+            return Err(ConnectError::fatal(format!("cannot build an ACL filter: {why}")).into());
+        }
+        let event = self.admin_request(
+            "describe topic ACLs",
+            sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBEACLS,
+            // SAFETY: all pointers are live for the call.
+            |client, options, queue| unsafe { sys::rd_kafka_DescribeAcls(client, filter.0, options, queue) },
+        )?;
+        // SAFETY: the event is a DescribeAcls result; its bindings live as long as the event.
+        unsafe {
+            let result = sys::rd_kafka_event_DescribeAcls_result(event.0);
+            if result.is_null() {
+                return Err(self.failed("describe topic ACLs", "unexpected reply").into());
+            }
+            let mut count = 0;
+            let bindings = sys::rd_kafka_DescribeAcls_result_acls(result, &mut count);
+            Ok((0..count)
+                .map(|i| {
+                    let binding = *bindings.add(i);
+                    TopicAcl {
+                        topic: text(sys::rd_kafka_AclBinding_name(binding)),
+                        principal: text(sys::rd_kafka_AclBinding_principal(binding)),
+                        host: text(sys::rd_kafka_AclBinding_host(binding)),
+                        operation: sys::rd_kafka_AclBinding_operation(binding),
+                        permission: sys::rd_kafka_AclBinding_permission_type(binding),
+                    }
+                })
+                .collect())
+        }
+    }
+
+    /// Creates `acls` (entries that exist already are left as they are).
+    pub async fn create_topic_acls(&self, acls: Vec<TopicAcl>) -> Result<(), AclError> {
+        if acls.is_empty() {
+            return Ok(());
+        }
+        let admin = self.clone();
+        tokio::task::spawn_blocking(move || admin.create_acls(&acls))
+            .await
+            .map_err(|e| ConnectError::fatal(e.to_string()))?
+    }
+
+    fn create_acls(&self, acls: &[TopicAcl]) -> Result<(), AclError> {
+        let mut bindings = Vec::with_capacity(acls.len());
+        for acl in acls {
+            let (topic, principal, host) = (c_string(&acl.topic)?, c_string(&acl.principal)?, c_string(&acl.host)?);
+            let mut message = [0 as c_char; 512];
+            // SAFETY: the strings are copied by librdkafka; the binding is freed by its guard.
+            let binding = unsafe {
+                Owned(
+                    sys::rd_kafka_AclBinding_new(
+                        ResourceType::RD_KAFKA_RESOURCE_TOPIC,
+                        topic.as_ptr(),
+                        PatternType::RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                        principal.as_ptr(),
+                        host.as_ptr(),
+                        acl.operation,
+                        acl.permission,
+                        message.as_mut_ptr(),
+                        message.len(),
+                    ),
+                    sys::rd_kafka_AclBinding_destroy,
+                )
+            };
+            if binding.0.is_null() {
+                // SAFETY: librdkafka wrote a NUL-terminated message into the buffer.
+                let why = unsafe { text(message.as_ptr()) };
+                return Err(ConnectError::fatal(format!("cannot build the ACL {acl:?}: {why}")).into());
+            }
+            bindings.push(binding);
+        }
+        let mut pointers: Vec<*mut sys::rd_kafka_AclBinding_t> = bindings.iter().map(|b| b.0).collect();
+        let event = self.admin_request(
+            "create topic ACLs",
+            sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEACLS,
+            // SAFETY: the bindings are copied by `CreateAcls`; all pointers are live for the call.
+            |client, options, queue| unsafe {
+                sys::rd_kafka_CreateAcls(client, pointers.as_mut_ptr(), pointers.len(), options, queue)
+            },
+        )?;
+        // SAFETY: the event is a CreateAcls result; its entries live as long as the event.
+        unsafe {
+            let result = sys::rd_kafka_event_CreateAcls_result(event.0);
+            if result.is_null() {
+                return Err(self.failed("create topic ACLs", "unexpected reply").into());
+            }
+            let mut count = 0;
+            let results = sys::rd_kafka_CreateAcls_result_acls(result, &mut count);
+            for (i, acl) in acls.iter().enumerate().take(count) {
+                let error = sys::rd_kafka_acl_result_error(*results.add(i));
+                if error.is_null() {
+                    continue;
+                }
+                if sys::rd_kafka_error_code(error) == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_SECURITY_DISABLED {
+                    return Err(AclError::SecurityDisabled);
+                }
+                let why = text(sys::rd_kafka_error_string(error));
+                return Err(self.failed(&format!("create the ACL {acl:?}"), why).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acl(topic: &str, operation: Operation, permission: Permission) -> TopicAcl {
+        TopicAcl {
+            topic: topic.into(),
+            principal: "User:alice".into(),
+            host: "*".into(),
+            operation,
+            permission,
+        }
+    }
+
+    #[test]
+    fn allow_write_is_never_copied() {
+        let write = acl(
+            "orders",
+            Operation::RD_KAFKA_ACL_OPERATION_WRITE,
+            Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+        );
+        assert_eq!(write.mirrored("A.orders".into()), None);
+    }
+
+    #[test]
+    fn allow_all_becomes_allow_read() {
+        let all = acl(
+            "orders",
+            Operation::RD_KAFKA_ACL_OPERATION_ALL,
+            Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+        );
+        let read = acl(
+            "A.orders",
+            Operation::RD_KAFKA_ACL_OPERATION_READ,
+            Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+        );
+        assert_eq!(all.mirrored("A.orders".into()), Some(read));
+    }
+
+    #[test]
+    fn denials_and_other_operations_are_copied_as_they_are() {
+        for (operation, permission) in [
+            (
+                Operation::RD_KAFKA_ACL_OPERATION_WRITE,
+                Permission::RD_KAFKA_ACL_PERMISSION_TYPE_DENY,
+            ),
+            (
+                Operation::RD_KAFKA_ACL_OPERATION_ALL,
+                Permission::RD_KAFKA_ACL_PERMISSION_TYPE_DENY,
+            ),
+            (
+                Operation::RD_KAFKA_ACL_OPERATION_DESCRIBE,
+                Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+            ),
+        ] {
+            let source = acl("orders", operation, permission);
+            assert_eq!(
+                source.mirrored("A.orders".into()),
+                Some(acl("A.orders", operation, permission))
+            );
+        }
+    }
+
+    #[test]
+    fn the_wildcard_topic_is_not_copied() {
+        let any = acl(
+            "*",
+            Operation::RD_KAFKA_ACL_OPERATION_READ,
+            Permission::RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+        );
+        assert_eq!(any.mirrored("A.*".into()), None);
+    }
+}
