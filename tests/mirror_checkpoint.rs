@@ -4,28 +4,35 @@
 //! and committed to the target's group), heartbeats arrive, and a new topic, a partition
 //! increase, a topic config change and topic ACLs in the source reach the target within the
 //! refresh interval (the remote topic keeping a setting of its own; ACLs filtered as
-//! MirrorMaker 2 filters them). Both clusters run Kafka's StandardAuthorizer; ACLs are written
-//! and read with Kafka's own `kafka-acls` tool.
+//! MirrorMaker 2 filters them). Offsets also translate over the gaps transaction markers,
+//! aborted transactions and compaction leave. Both clusters (shared by the tests) run Kafka's
+//! StandardAuthorizer; ACLs are written and read with Kafka's own `kafka-acls` tool.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{eventually, start_worker};
-use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewPartitions, ResourceSpecifier};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::clients::{consume_until, produce_all, reliable_producer, send_waiting, unique_name};
 use tributary_harness::{ClusterOptions, KafkaCluster};
 use tributary_mirror::records::{Checkpoint, Heartbeat};
 
 const RECORDS: usize = 2_000;
 /// Where the source group committed, in each partition.
 const COMMITTED: i64 = 500;
+/// Where a group committed in the compacted topic: an odd offset, compacted away.
+const COMPACTED_AT: i64 = 391;
 
 fn client(bootstrap: &str) -> ClientConfig {
     let mut client = ClientConfig::new();
@@ -33,18 +40,57 @@ fn client(bootstrap: &str) -> ClientConfig {
     client
 }
 
-/// A one-node cluster with Kafka's ACL authorizer; the harness's plaintext clients are
-/// anonymous, made super users so everything else runs as without an authorizer.
-fn cluster_with_authorizer() -> KafkaCluster {
-    let mut options = ClusterOptions::with_nodes(1);
-    options.broker_properties = vec![
-        (
-            "authorizer.class.name".into(),
-            "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
-        ),
-        ("super.users".into(), "User:ANONYMOUS".into()),
-    ];
-    KafkaCluster::start_with(options).expect("a cluster with an authorizer starts")
+/// The source and target clusters the tests of this file share: one node each, with Kafka's
+/// ACL authorizer (the harness's plaintext clients are anonymous, made super users so
+/// everything else runs as without an authorizer) and a log cleaner that looks every second.
+fn clusters() -> &'static (KafkaCluster, KafkaCluster) {
+    static CLUSTERS: OnceLock<(KafkaCluster, KafkaCluster)> = OnceLock::new();
+    CLUSTERS.get_or_init(|| {
+        let start = || {
+            let mut options = ClusterOptions::with_nodes(1);
+            options.broker_properties = [
+                (
+                    "authorizer.class.name",
+                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                ),
+                ("super.users", "User:ANONYMOUS"),
+                ("log.cleaner.backoff.ms", "1000"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            KafkaCluster::start_with(options).expect("a cluster starts")
+        };
+        let source = std::thread::spawn(start);
+        let target = start();
+        (source.join().expect("the source cluster starts"), target)
+    })
+}
+
+/// A mirror connector's config between the two clusters: `extra` over the cluster settings.
+fn mirror_config(a: &str, b: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut config = json!({
+        "source.cluster.alias": "A",
+        "target.cluster.alias": "B",
+        "source.cluster.bootstrap.servers": a,
+        "target.cluster.bootstrap.servers": b,
+    });
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    config
+}
+
+/// Submits `connectors` to the worker behind `api` and waits until each runs.
+async fn submit(api: &common::Api, connectors: &[(&str, serde_json::Value)]) {
+    for (name, config) in connectors {
+        let (code, body) = api
+            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+            .await;
+        assert_eq!(code, 201, "{name}: {body}");
+        api.wait_for_state(name, "RUNNING", Duration::from_secs(60)).await;
+    }
 }
 
 /// Runs Kafka's ACL tool against `cluster` with `args`; its standard output.
@@ -140,11 +186,7 @@ async fn partition_count(bootstrap: &str, topic: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
-    let (source, target) = tokio::join!(
-        tokio::task::spawn_blocking(cluster_with_authorizer),
-        tokio::task::spawn_blocking(cluster_with_authorizer),
-    );
-    let (source, target) = (source.unwrap(), target.unwrap());
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("failover");
     let topic = format!("{prefix}-orders");
@@ -180,20 +222,7 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
     let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
-    let clusters = json!({
-        "source.cluster.alias": "A",
-        "target.cluster.alias": "B",
-        "source.cluster.bootstrap.servers": a,
-        "target.cluster.bootstrap.servers": b,
-    });
-    let with = |extra: serde_json::Value| {
-        let mut config = clusters.clone();
-        config
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        config
-    };
+    let with = |extra| mirror_config(&a, &b, extra);
     let connectors = [
         (
             "A->B.MirrorSourceConnector",
@@ -227,13 +256,7 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
             })),
         ),
     ];
-    for (name, config) in &connectors {
-        let (code, body) = api
-            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-            .await;
-        assert_eq!(code, 201, "{name}: {body}");
-        api.wait_for_state(name, "RUNNING", Duration::from_secs(60)).await;
-    }
+    submit(&api, &connectors).await;
     let copied = consume_until(&b, &remote, RECORDS, Duration::from_secs(60), "read_committed")
         .await
         .unwrap();
@@ -335,7 +358,7 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
     let add = |args: &[&str]| {
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         args.insert(0, "--add".into());
-        kafka_acls(&source, args)
+        kafka_acls(source, args)
     };
     tokio::join!(
         add(&[
@@ -437,10 +460,222 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         .map(|entry| format!("{remote} LITERAL {entry}"))
         .collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut copied = acls(&target).await;
+    let mirrored = || async {
+        let all = acls(target).await;
+        all.into_iter()
+            .filter(|acl| acl.starts_with("A."))
+            .collect::<BTreeSet<_>>()
+    };
+    let mut copied = mirrored().await;
     while copied != expected && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        copied = acls(&target).await;
+        copied = mirrored().await;
     }
     assert_eq!(copied, expected, "the target's ACLs");
+}
+
+/// Reads `topic` with `group` (from the group's committed position, else from the beginning)
+/// until the record with value `last` arrived; offsets and values, in order.
+async fn read_through(bootstrap: &str, group: &str, topic: &str, last: &[u8]) -> Vec<(i64, Vec<u8>)> {
+    let consumer: StreamConsumer = client(bootstrap)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut records = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while records.last().is_none_or(|(_, value): &(i64, Vec<u8>)| value != last) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let message = tokio::time::timeout(left, consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{topic}: {last:?} not read within 60 s; read {}", records.len()))
+            .unwrap();
+        records.push((message.offset(), message.payload().unwrap_or_default().to_vec()));
+    }
+    records
+}
+
+/// Offsets translate over the gaps that transaction markers, aborted transactions and
+/// compaction leave in a source topic: a group that committed at such a gap resumes on the
+/// target without skipping a record, re-reading at most `offset.lag.max` (10) records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("gaps");
+    let transactional = format!("{prefix}-transactional");
+    let compacted = format!("{prefix}-compacted");
+    source.create_topic(&transactional, 1, 1).await.unwrap();
+    let admin: AdminClient<DefaultClientContext> = client(&a).create().unwrap();
+    let compacted_topic = NewTopic::new(&compacted, 1, TopicReplication::Fixed(1))
+        .set("cleanup.policy", "compact")
+        .set("segment.ms", "100")
+        .set("min.cleanable.dirty.ratio", "0.001")
+        .set("min.compaction.lag.ms", "0");
+    for result in admin
+        .create_topics(&[compacted_topic], &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+
+    // 20 transactions of 25 records, every fifth aborted: markers and aborted records leave
+    // offsets no committed reader sees.
+    let producer: BaseProducer = client(&a).set("transactional.id", &prefix).create().unwrap();
+    let topic = transactional.clone();
+    tokio::task::spawn_blocking(move || {
+        producer.init_transactions(Duration::from_secs(30)).unwrap();
+        for t in 0..20 {
+            producer.begin_transaction().unwrap();
+            for i in 0..25 {
+                let value = format!("t{t}-{i}");
+                send_waiting(&producer, BaseRecord::to(&topic).key("k").payload(&value)).unwrap();
+            }
+            // Aborted records are written too (flushed first), leaving offsets behind.
+            producer.flush(Duration::from_secs(30)).unwrap();
+            if t % 5 == 2 {
+                producer.abort_transaction(Duration::from_secs(30)).unwrap();
+            } else {
+                producer.commit_transaction(Duration::from_secs(30)).unwrap();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let transactional_records = read_through(&a, &unique_name("reader"), &transactional, b"t19-24").await;
+    assert_eq!(transactional_records.len(), 16 * 25);
+
+    // 400 records, every odd one with the same key: once compacted, only even offsets (and
+    // the last duplicate) are left. Segments roll on the next write after 100 ms, so a record
+    // is written every half second until the cleaner has run.
+    let keyed = (0..400).map(|i| {
+        let key = if i % 2 == 0 { format!("u{i}") } else { "dup".to_string() };
+        (key.into_bytes(), format!("c{i}").into_bytes())
+    });
+    let producer = reliable_producer(&a).unwrap();
+    assert!(produce_all(&producer, &compacted, keyed, 400)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let mut rolls = 0;
+    let (compacted_records, last_roll) = loop {
+        let roll = format!("roll{rolls}").into_bytes();
+        rolls += 1;
+        let written = produce_all(&producer, &compacted, [(b"roll".to_vec(), roll.clone())], 1).await;
+        assert!(written.iter().all(Result::is_ok));
+        let records = read_through(&a, &unique_name("reader"), &compacted, &roll).await;
+        if records.iter().all(|(offset, _)| *offset != COMPACTED_AT) {
+            break (records, roll);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the source topic was not compacted within 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+
+    // The group committed at the last transaction marker in the first topic and at a
+    // compacted-away offset near the end of the second (where the translation's history is
+    // densest, so it is exact there).
+    let marker = transactional_records
+        .windows(2)
+        .rfind(|pair| pair[1].0 - pair[0].0 > 1)
+        .map(|pair| pair[0].0 + 1)
+        .unwrap();
+    let group = unique_name("gaps-group");
+    let consumer: BaseConsumer = client(&a).set("group.id", &group).create().unwrap();
+    let mut position = TopicPartitionList::new();
+    position
+        .add_partition_offset(&transactional, 0, Offset::Offset(marker))
+        .unwrap();
+    position
+        .add_partition_offset(&compacted, 0, Offset::Offset(COMPACTED_AT))
+        .unwrap();
+    consumer.commit(&position, CommitMode::Sync).unwrap();
+    drop(consumer);
+
+    // Aliases of this test's own, so its internal topics are apart from the other test's.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
+    let aliases = json!({"source.cluster.alias": "S", "target.cluster.alias": "T"});
+    let with = |extra: serde_json::Value| {
+        let mut config = mirror_config(&a, &b, aliases.clone());
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        config
+    };
+    let connectors = [
+        (
+            "S->T.MirrorSourceConnector",
+            with(json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+                "topics": format!("{prefix}-.*"),
+                "replication.factor": "1",
+                "offset-syncs.topic.replication.factor": "1",
+                "offset.lag.max": "10",
+            })),
+        ),
+        (
+            "S->T.MirrorCheckpointConnector",
+            with(json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
+                "groups": group,
+                "checkpoints.topic.replication.factor": "1",
+                "emit.checkpoints.interval.seconds": "1",
+                "sync.group.offsets.enabled": "true",
+                "sync.group.offsets.interval.seconds": "1",
+            })),
+        ),
+    ];
+    submit(&api, &connectors).await;
+
+    for (topic, records, committed_at, last) in [
+        (&transactional, &transactional_records, marker, b"t19-24".to_vec()),
+        (&compacted, &compacted_records, COMPACTED_AT, last_roll),
+    ] {
+        let remote = format!("S.{topic}");
+        let source_offsets: BTreeMap<&[u8], i64> = records.iter().map(|(o, v)| (v.as_slice(), *o)).collect();
+        // Where the first record at or after the group's source position landed.
+        let mirrored = read_through(&b, &unique_name("reader"), &remote, &last).await;
+        let first_after = mirrored
+            .iter()
+            .find(|(_, value)| source_offsets[value.as_slice()] >= committed_at)
+            .map(|(offset, _)| *offset)
+            .unwrap();
+        let resumed = eventually(
+            Duration::from_secs(60),
+            "the group's offset translated to within offset.lag.max",
+            || {
+                let (b, group, remote) = (b.clone(), group.clone(), remote.clone());
+                async move {
+                    let at = committed(&b, &group, &remote, 1).await.get(&0).copied()?;
+                    (at >= first_after - 10).then_some(at)
+                }
+            },
+        )
+        .await;
+        assert!(
+            resumed <= first_after,
+            "{topic}: translated to {resumed}, past {first_after}"
+        );
+        // The group resumes on the target from there, skipping nothing.
+        let read = read_through(&b, &group, &remote, &last).await;
+        assert_eq!(read.first().map(|(offset, _)| *offset), Some(resumed));
+        let read: BTreeSet<i64> = read.iter().map(|(_, value)| source_offsets[value.as_slice()]).collect();
+        // (Older roll records may be compacted away before the mirror reads them.)
+        let skipped: Vec<i64> = records
+            .iter()
+            .filter(|(offset, value)| *offset >= committed_at && (!value.starts_with(b"roll") || *value == last))
+            .map(|(offset, _)| *offset)
+            .filter(|offset| !read.contains(offset))
+            .collect();
+        assert!(skipped.is_empty(), "{topic}: skipped after failover: {skipped:?}");
+    }
 }
