@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with Rust, Java 17 and Maven:
-# installs what is missing (apt packages for rdkafka's build, a JRE, Maven), then runs
+# installs what is missing (apt packages for rdkafka's build, a JRE, Maven, the PostgreSQL and
+# MariaDB servers the database tests start), then runs
 # rustfmt, clippy and every test. Kafka 4.3.1's jars are fetched by the test harness itself,
 # through Maven, into ~/.cache/tributary. Prints how long each phase took.
 set -euo pipefail
@@ -20,7 +21,8 @@ phase() {
 }
 
 phase install
-packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl)
+packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
+    postgresql mariadb-server mariadb-client)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 missing=()
 for package in "${packages[@]}"; do

@@ -360,7 +360,7 @@ fn node_error(node: &Node, message: String) -> HarnessError {
 }
 
 /// Picks `count` distinct free loopback ports.
-fn free_ports(count: usize) -> Result<Vec<u16>, HarnessError> {
+pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>, HarnessError> {
     let listeners = (0..count)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<Vec<_>, _>>()
@@ -391,20 +391,25 @@ pub fn shared_three_broker_cluster() -> &'static KafkaCluster {
 fn shared(cell: &'static OnceLock<KafkaCluster>, nodes: usize) -> &'static KafkaCluster {
     cell.get_or_init(|| match KafkaCluster::start(nodes) {
         Ok(cluster) => {
-            // A static is never dropped: remove its directory when the process exits instead.
-            if let Ok(mut dirs) = SHARED_DIRS.lock() {
-                if dirs.is_empty() {
-                    // SAFETY: registering a plain `extern "C"` function with no arguments.
-                    unsafe {
-                        libc::atexit(remove_shared_dirs);
-                    }
-                }
-                dirs.push(cluster.dir().to_path_buf());
-            }
+            remove_at_exit(cluster.dir());
             cluster
         }
         Err(error) => panic!("cannot start the shared {nodes}-broker Kafka cluster: {error}"),
     })
+}
+
+/// Removes `dir` when the process exits (a static is never dropped), unless
+/// `TRIBUTARY_KEEP_KAFKA_LOGS` is set.
+pub(crate) fn remove_at_exit(dir: &Path) {
+    if let Ok(mut dirs) = SHARED_DIRS.lock() {
+        if dirs.is_empty() {
+            // SAFETY: registering a plain `extern "C"` function with no arguments.
+            unsafe {
+                libc::atexit(remove_shared_dirs);
+            }
+        }
+        dirs.push(dir.to_path_buf());
+    }
 }
 
 static SHARED_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
