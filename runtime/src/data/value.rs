@@ -121,6 +121,11 @@ impl Struct {
         Struct { schema, values }
     }
 
+    /// A struct of `schema` with `values` in field order; `None` when the counts differ.
+    pub fn from_values(schema: Arc<Schema>, values: Vec<Value>) -> Option<Self> {
+        (values.len() == schema.fields.len()).then_some(Struct { schema, values })
+    }
+
     /// The struct's schema.
     pub fn schema(&self) -> &Arc<Schema> {
         &self.schema

@@ -93,7 +93,8 @@ impl Database {
             DatabaseKind::MariaDb => None,
         };
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(HarnessError::io("chown of the database directory"))?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+                .map_err(HarnessError::io("chown of the database directory"))?;
         }
         Ok(Database {
             kind,
@@ -117,9 +118,7 @@ impl Database {
     }
 
     fn run_to_end(&self, mut command: Command, what: &str) -> Result<(), HarnessError> {
-        let output = command
-            .output()
-            .map_err(HarnessError::io(format!("running {what}")))?;
+        let output = command.output().map_err(HarnessError::io(format!("running {what}")))?;
         if output.status.success() {
             return Ok(());
         }
@@ -361,5 +360,11 @@ fn current_user() -> String {
         .ok()
         .filter(|user| !user.is_empty())
         // SAFETY: geteuid has no preconditions.
-        .unwrap_or_else(|| if unsafe { libc::geteuid() } == 0 { "root".into() } else { "nobody".into() })
+        .unwrap_or_else(|| {
+            if unsafe { libc::geteuid() } == 0 {
+                "root".into()
+            } else {
+                "nobody".into()
+            }
+        })
 }

@@ -1,0 +1,226 @@
+//! Connecting to the database a JDBC-style connector names: `connection.url` in Confluent's
+//! JDBC form (`jdbc:postgresql://…`, `jdbc:mysql://…`, `jdbc:mariadb://…`) or sqlx's own
+//! (`postgres://…`, `mysql://…`), `connection.user` and `connection.password` (usually through
+//! a config provider) over what the URL carries; the dialect follows from the URL. Sessions run
+//! in UTC, so timestamps without a zone read and compare as UTC (Confluent's `db.timezone`
+//! default).
+
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor};
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::ConnectError;
+use url::Url;
+
+/// How long to wait for a connection from the pool (a database that is down fails this fast).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQL dialect of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    MySql,
+}
+
+impl Dialect {
+    /// `name` quoted as an identifier.
+    pub fn quote(self, name: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+        }
+    }
+
+    /// A possibly schema-qualified table name (`schema.table`), each part quoted.
+    pub fn quote_table(self, table: &str) -> String {
+        table
+            .split('.')
+            .map(|part| self.quote(part))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The placeholder of the `index`th (1-based) bound parameter.
+    pub fn placeholder(self, index: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("${index}"),
+            Dialect::MySql => "?".to_string(),
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// PostgreSQL.
+    Postgres(PgPool),
+    /// MySQL or MariaDB.
+    MySql(MySqlPool),
+}
+
+impl Database {
+    /// The pool's dialect.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Database::Postgres(_) => Dialect::Postgres,
+            Database::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// A lazy pool for the connector's `connection.*` settings: connections are made when
+    /// first needed, so a database that is down shows up as a retriable error then.
+    pub fn from_config(config: &ConfigMap, max_connections: u32) -> Result<Self, ConnectError> {
+        let url = config.get("connection.url").map(String::as_str).unwrap_or_default();
+        let (dialect, url) = native_url(url).map_err(ConnectError::fatal)?;
+        let user = config.get("connection.user").filter(|u| !u.is_empty());
+        let password = config.get("connection.password").filter(|p| !p.is_empty());
+        let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
+        match dialect {
+            Dialect::Postgres => {
+                let mut options = PgConnectOptions::from_url(&url)
+                    .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
+                    .options([("TimeZone", "UTC")])
+                    .disable_statement_logging();
+                if let Some(user) = user {
+                    options = options.username(user);
+                }
+                if let Some(password) = password {
+                    options = options.password(password);
+                }
+                Ok(Database::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_lazy_with(options),
+                ))
+            }
+            Dialect::MySql => {
+                let mut options = MySqlConnectOptions::from_url(&url)
+                    .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
+                    .timezone(Some("+00:00".to_string()))
+                    .disable_statement_logging();
+                if let Some(user) = user {
+                    options = options.username(user);
+                }
+                if let Some(password) = password {
+                    options = options.password(password);
+                }
+                Ok(Database::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_lazy_with(options),
+                ))
+            }
+        }
+    }
+
+    /// Runs statements that return nothing (DDL).
+    pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Database::Postgres(pool) => pool.execute(sql).await.map(|_| ()),
+            Database::MySql(pool) => pool.execute(sql).await.map(|_| ()),
+        }
+    }
+
+    /// Closes the pool's connections.
+    pub async fn close(&self) {
+        match self {
+            Database::Postgres(pool) => pool.close().await,
+            Database::MySql(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The name of the database `connection.url` names (the path of the URL).
+pub fn database_name(config: &ConfigMap) -> Result<String, ConnectError> {
+    let url = config.get("connection.url").map(String::as_str).unwrap_or_default();
+    let (_, url) = native_url(url).map_err(ConnectError::fatal)?;
+    let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
+    Ok(url.path().trim_start_matches('/').to_string())
+}
+
+/// The dialect and the sqlx URL for `connection.url`, JDBC-style or native. Of a JDBC URL's
+/// parameters, `user`, `password` and `sslmode` are kept; driver-specific ones are dropped.
+pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
+    let url = url.trim();
+    let (dialect, rest) = [
+        ("jdbc:postgresql://", Dialect::Postgres),
+        ("postgresql://", Dialect::Postgres),
+        ("postgres://", Dialect::Postgres),
+        ("jdbc:mysql://", Dialect::MySql),
+        ("jdbc:mariadb://", Dialect::MySql),
+        ("mysql://", Dialect::MySql),
+        ("mariadb://", Dialect::MySql),
+    ]
+    .iter()
+    .find_map(|(prefix, dialect)| url.strip_prefix(prefix).map(|rest| (*dialect, rest)))
+    .ok_or_else(|| {
+        format!("connection.url {url:?} is not a PostgreSQL or MySQL/MariaDB URL (jdbc:postgresql://, jdbc:mysql://, jdbc:mariadb://, postgres://, mysql://)")
+    })?;
+    let scheme = match dialect {
+        Dialect::Postgres => "postgres",
+        Dialect::MySql => "mysql",
+    };
+    let mut parsed = Url::parse(&format!("{scheme}://{rest}")).map_err(|e| format!("connection.url {url:?}: {e}"))?;
+    if url.starts_with("jdbc:") {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(key, _)| matches!(key.as_ref(), "user" | "password" | "sslmode"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        parsed.set_query(None);
+        for (key, value) in kept {
+            match key.as_str() {
+                "user" => parsed
+                    .set_username(&value)
+                    .map_err(|_| format!("connection.url {url:?}: bad user"))?,
+                "password" => parsed
+                    .set_password(Some(&value))
+                    .map_err(|_| format!("connection.url {url:?}: bad password"))?,
+                _ => {
+                    parsed.query_pairs_mut().append_pair(&key, &value);
+                }
+            }
+        }
+    }
+    Ok((dialect, parsed.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jdbc_urls_become_native_ones() {
+        assert_eq!(
+            native_url("jdbc:postgresql://db:5432/shop?user=app&password=s3cret&ApplicationName=x").unwrap(),
+            (Dialect::Postgres, "postgres://app:s3cret@db:5432/shop".to_string())
+        );
+        assert_eq!(
+            native_url("jdbc:mysql://db:3306/shop?useSSL=false").unwrap(),
+            (Dialect::MySql, "mysql://db:3306/shop".to_string())
+        );
+        assert_eq!(native_url("jdbc:mariadb://db/shop").unwrap().0, Dialect::MySql);
+        assert_eq!(
+            native_url("postgres://u@db/shop?sslmode=disable").unwrap(),
+            (Dialect::Postgres, "postgres://u@db/shop?sslmode=disable".to_string())
+        );
+    }
+
+    #[test]
+    fn other_urls_are_refused_with_the_accepted_forms() {
+        let error = native_url("jdbc:oracle:thin:@db:1521/x").unwrap_err();
+        assert!(error.contains("jdbc:postgresql://"), "{error}");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_per_dialect() {
+        assert_eq!(Dialect::Postgres.quote_table("public.my\"t"), "\"public\".\"my\"\"t\"");
+        assert_eq!(Dialect::MySql.quote_table("shop.orders"), "`shop`.`orders`");
+    }
+}

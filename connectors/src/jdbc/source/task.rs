@@ -1,0 +1,382 @@
+//! The source task: queries its tables in turn, each at most every `poll.interval.ms`, and
+//! hands their rows to the worker `batch.max.rows` at a time. A query streams on its own tokio
+//! task into a channel two batches deep, so rows are decoded while the previous batch is being
+//! produced and a large table is never held in memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
+use tributary_runtime::data::{SourceMap, SourceRecord};
+
+use super::query::{Mode, Position, QuerySpec, RecordBuilder};
+use super::{column_metadata, TableRef, TABLES};
+use crate::jdbc::connection::{Database, Dialect};
+use crate::jdbc::types::{DbRow, NumericMapping};
+
+/// The longest a `poll` waits for the next query to be due (the worker commits in between).
+const IDLE_WAIT: Duration = Duration::from_millis(500);
+
+/// A batch of records and the position after its last row, or why the query failed.
+type Batch = Result<(Vec<SourceRecord>, Position), String>;
+
+/// The task's settings, from its config.
+#[derive(Debug, Clone)]
+struct Settings {
+    mode: Mode,
+    poll_interval: Duration,
+    batch_max_rows: usize,
+    timestamp_delay: Duration,
+    attempts: u32,
+    backoff: Duration,
+    numeric_mapping: NumericMapping,
+    incrementing_column: String,
+    timestamp_columns: Vec<String>,
+}
+
+impl Settings {
+    fn from_config(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let number =
+            |key: &str, default: u64| -> u64 { config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default) };
+        let mode = config.get("mode").and_then(|m| Mode::parse(m)).ok_or_else(|| {
+            ConnectError::fatal("mode must be bulk, incrementing, timestamp or timestamp+incrementing")
+        })?;
+        Ok(Settings {
+            mode,
+            poll_interval: Duration::from_millis(number("poll.interval.ms", 5000)),
+            batch_max_rows: number("batch.max.rows", 100).max(1) as usize,
+            timestamp_delay: Duration::from_millis(number("timestamp.delay.interval.ms", 0)),
+            attempts: number("connection.attempts", 3).max(1) as u32,
+            backoff: Duration::from_millis(number("connection.backoff.ms", 10_000)),
+            numeric_mapping: config
+                .get("numeric.mapping")
+                .and_then(|m| NumericMapping::parse(m))
+                .unwrap_or_default(),
+            incrementing_column: config.get("incrementing.column.name").cloned().unwrap_or_default(),
+            timestamp_columns: config
+                .get("timestamp.column.name")
+                .map(|v| {
+                    v.split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// One table (or the query) and where reading it has got to.
+struct Querier {
+    table: Option<TableRef>,
+    /// The configured query, in query mode.
+    query: Option<String>,
+    topic: String,
+    partition: Arc<SourceMap>,
+    position: Position,
+    next_due: Instant,
+}
+
+/// The query whose rows are being handed out.
+struct Running {
+    querier: usize,
+    batches: mpsc::Receiver<Batch>,
+    reader: JoinHandle<()>,
+}
+
+/// Reads its tables in turn.
+#[derive(Default)]
+pub struct JdbcSourceTask {
+    database: Option<Database>,
+    settings: Option<Settings>,
+    queriers: Vec<Querier>,
+    running: Option<Running>,
+    /// Failed attempts in a row.
+    failures: u32,
+    connector: String,
+}
+
+impl JdbcSourceTask {
+    fn settings(&self) -> Result<&Settings, ConnectError> {
+        self.settings
+            .as_ref()
+            .ok_or_else(|| ConnectError::fatal("task not started"))
+    }
+
+    /// A failed query or connection: retriable until `connection.attempts` failures in a row,
+    /// then fatal with the cause.
+    async fn failed(&mut self, message: String) -> Result<Vec<SourceRecord>, ConnectError> {
+        let settings = self.settings()?.clone();
+        self.failures += 1;
+        if self.failures >= settings.attempts {
+            return Err(ConnectError::fatal(format!(
+                "giving up after {} failed attempts: {message}",
+                self.failures
+            )));
+        }
+        tracing::warn!(connector = %self.connector, attempt = self.failures, "database query failed, retrying in {:?}: {message}", settings.backoff);
+        tokio::time::sleep(settings.backoff).await;
+        Err(ConnectError::Retriable(message))
+    }
+
+    /// Starts the query of querier `index` on a reader task.
+    async fn start_query(&mut self, index: usize) -> Result<Running, String> {
+        let settings = self.settings().map_err(|e| e.to_string())?.clone();
+        let database = self.database.clone().ok_or("task not started")?;
+        let dialect = database.dialect();
+        let querier = &self.queriers[index];
+        let metadata = match &querier.table {
+            Some(table) => column_metadata(&database, table)
+                .await
+                .map_err(|e| format!("cannot read the columns of {}.{}: {e}", table.schema, table.name))?,
+            None => Default::default(),
+        };
+        if querier.table.is_some() && metadata.is_empty() {
+            let table = querier.table.as_ref().map(|t| format!("{}.{}", t.schema, t.name));
+            return Err(format!("table {} does not exist", table.unwrap_or_default()));
+        }
+        let base = match (&querier.table, &querier.query) {
+            (_, Some(query)) => query.clone(),
+            (Some(table), None) => format!(
+                "SELECT * FROM {}",
+                dialect.quote_table(&format!("{}.{}", table.schema, table.name))
+            ),
+            (None, None) => return Err("nothing to query".into()),
+        };
+        let spec = QuerySpec {
+            dialect,
+            mode: settings.mode,
+            base,
+            incrementing_column: settings.incrementing_column.clone(),
+            timestamp_columns: settings.timestamp_columns.clone(),
+        };
+        let position = querier.position;
+        let binds = match settings.mode {
+            Mode::Bulk => Vec::new(),
+            Mode::Incrementing => vec![Bind::Int(position.incrementing)],
+            Mode::Timestamp | Mode::TimestampIncrementing => {
+                let now = database_now(&database)
+                    .await
+                    .map_err(|e| format!("cannot read the database's clock: {e}"))?;
+                let end = now - chrono::Duration::from_std(settings.timestamp_delay).unwrap_or_default();
+                if settings.mode == Mode::Timestamp {
+                    vec![Bind::Time(position.timestamp), Bind::Time(end)]
+                } else {
+                    vec![
+                        Bind::Time(end),
+                        Bind::Time(position.timestamp),
+                        Bind::Int(position.incrementing),
+                        Bind::Time(position.timestamp),
+                    ]
+                }
+            }
+        };
+        let builder = RecordBuilder {
+            topic: querier.topic.clone(),
+            partition: querier.partition.clone(),
+            mode: settings.mode,
+            position,
+            schema_name: querier.table.as_ref().map(|t| t.name.clone()),
+            layout: None,
+            metadata,
+            numeric_mapping: settings.numeric_mapping,
+            spec: spec.clone(),
+        };
+        let (sender, batches) = mpsc::channel(2);
+        let reader = tokio::spawn(read_rows(
+            database,
+            spec.sql(),
+            binds,
+            builder,
+            settings.batch_max_rows,
+            sender,
+        ));
+        Ok(Running {
+            querier: index,
+            batches,
+            reader,
+        })
+    }
+}
+
+/// A bound query parameter.
+#[derive(Debug, Clone, Copy)]
+enum Bind {
+    Int(i64),
+    Time(NaiveDateTime),
+}
+
+/// The database's current time, UTC.
+async fn database_now(database: &Database) -> Result<NaiveDateTime, sqlx::Error> {
+    match database {
+        Database::Postgres(pool) => sqlx::query_scalar("SELECT LOCALTIMESTAMP").fetch_one(pool).await,
+        Database::MySql(pool) => sqlx::query_scalar("SELECT UTC_TIMESTAMP(6)").fetch_one(pool).await,
+    }
+}
+
+/// Streams the rows of `sql` into `sender` as batches of `batch_size` records.
+async fn read_rows(
+    database: Database,
+    sql: String,
+    binds: Vec<Bind>,
+    mut builder: RecordBuilder,
+    batch_size: usize,
+    sender: mpsc::Sender<Batch>,
+) {
+    macro_rules! stream_rows {
+        ($pool:expr, $row:path) => {{
+            let mut query = sqlx::query(&sql);
+            for bind in &binds {
+                query = match *bind {
+                    Bind::Int(value) => query.bind(value),
+                    Bind::Time(value) => query.bind(value),
+                };
+            }
+            let mut rows = query.fetch($pool);
+            let mut batch = Vec::with_capacity(batch_size);
+            while let Some(row) = rows.next().await {
+                let record = row
+                    .map_err(|e| format!("query failed: {e}"))
+                    .and_then(|row| builder.record($row(&row)));
+                match record {
+                    Ok(record) => batch.push(record),
+                    Err(message) => {
+                        let _ = sender.send(Err(message)).await;
+                        return;
+                    }
+                }
+                if batch.len() >= batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    if sender.send(Ok((full, builder.position))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.send(Ok((batch, builder.position))).await;
+            }
+        }};
+    }
+    match &database {
+        Database::Postgres(pool) => stream_rows!(pool, DbRow::Postgres),
+        Database::MySql(pool) => stream_rows!(pool, DbRow::MySql),
+    }
+}
+
+#[async_trait]
+impl SourceTask for JdbcSourceTask {
+    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let settings = Settings::from_config(config)?;
+        let database = Database::from_config(config, 2)?;
+        let prefix = config.get("topic.prefix").cloned().unwrap_or_default();
+        let catalog = crate::jdbc::connection::database_name(config)?;
+        let now = Instant::now();
+        let query = config.get("query").filter(|q| !q.trim().is_empty()).cloned();
+        self.queriers = match query {
+            Some(query) => vec![Querier {
+                partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
+                table: None,
+                query: Some(query),
+                topic: prefix,
+                position: Position::default(),
+                next_due: now,
+            }],
+            None => config
+                .get(TABLES)
+                .map(String::as_str)
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(TableRef::parse)
+                .map(|table| {
+                    // Confluent's partition names the table with its catalog and schema.
+                    let name = match database.dialect() {
+                        Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
+                        Dialect::MySql => format!("{}.{}", table.schema, table.name),
+                    };
+                    let partition = SourceMap::from_iter([
+                        ("protocol".to_string(), "1".into()),
+                        ("table".to_string(), name.into()),
+                    ]);
+                    Querier {
+                        topic: format!("{prefix}{}", table.name),
+                        partition: Arc::new(partition),
+                        table: Some(table),
+                        query: None,
+                        position: Position::default(),
+                        next_due: now,
+                    }
+                })
+                .collect(),
+        };
+        for querier in &mut self.queriers {
+            querier.position = Position::from_offset(context.offsets.offset(&querier.partition).as_ref());
+        }
+        tracing::info!(connector = %context.connector, task = context.task, tables = self.queriers.len(), "JDBC source task started");
+        self.connector = context.connector;
+        self.settings = Some(settings);
+        self.database = Some(database);
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        loop {
+            if let Some(running) = &mut self.running {
+                let index = running.querier;
+                match running.batches.recv().await {
+                    Some(Ok((records, position))) => {
+                        self.queriers[index].position = position;
+                        self.failures = 0;
+                        return Ok(records);
+                    }
+                    Some(Err(message)) => {
+                        self.running = None;
+                        return self.failed(message).await;
+                    }
+                    None => {
+                        let interval = self.settings()?.poll_interval;
+                        self.queriers[index].next_due = Instant::now() + interval;
+                        self.running = None;
+                        self.failures = 0;
+                        continue;
+                    }
+                }
+            }
+            let Some((index, due)) = self
+                .queriers
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i, q.next_due))
+                .min_by_key(|(_, due)| *due)
+            else {
+                tokio::time::sleep(IDLE_WAIT).await;
+                return Ok(Vec::new());
+            };
+            let now = Instant::now();
+            if due > now {
+                tokio::time::sleep((due - now).min(IDLE_WAIT)).await;
+                return Ok(Vec::new());
+            }
+            match self.start_query(index).await {
+                Ok(running) => self.running = Some(running),
+                Err(message) => return self.failed(message).await,
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        if let Some(running) = self.running.take() {
+            running.reader.abort();
+        }
+        if let Some(database) = self.database.take() {
+            database.close().await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,398 @@
+//! Database column types and their Connect schemas, as Confluent's JDBC connectors map them:
+//! integers to INT8..INT64 (unsigned MySQL ones one size up, `BIGINT UNSIGNED` to a Decimal),
+//! `REAL`/`FLOAT` to FLOAT32, `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical
+//! type with the column's scale (or by `numeric.mapping`), text, `UUID`, `JSON` and enums to
+//! STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone) to the Date, Time
+//! and Timestamp logical types (UTC). A `NUMERIC` with no declared scale (or in `query` mode)
+//! becomes its exact text, so nothing is rounded. Columns of other types are skipped with a
+//! warning, as Confluent does.
+
+use std::sync::Arc;
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use sqlx::mysql::MySqlRow;
+use sqlx::postgres::PgRow;
+use sqlx::{Column as _, Row, TypeInfo};
+use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
+
+/// How a column's value is read and what Connect type it becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// BOOLEAN.
+    Boolean,
+    /// Signed integers by width.
+    Int8,
+    /// 16-bit.
+    Int16,
+    /// 32-bit.
+    Int32,
+    /// 64-bit.
+    Int64,
+    /// MySQL unsigned integers by width (read as such, widened).
+    UInt8,
+    /// 16-bit unsigned.
+    UInt16,
+    /// 32-bit unsigned.
+    UInt32,
+    /// 64-bit unsigned: a Decimal with scale 0.
+    UInt64,
+    /// REAL / FLOAT.
+    Float32,
+    /// DOUBLE PRECISION / DOUBLE.
+    Float64,
+    /// NUMERIC / DECIMAL with its declared precision and scale, when known.
+    Decimal {
+        /// Declared precision.
+        precision: Option<i32>,
+        /// Declared scale.
+        scale: Option<i32>,
+    },
+    /// Text of any kind.
+    Text,
+    /// PostgreSQL UUID, as text.
+    Uuid,
+    /// JSON / JSONB, as text.
+    Json,
+    /// Binary.
+    Bytes,
+    /// DATE.
+    Date,
+    /// TIME.
+    Time,
+    /// TIMESTAMP / DATETIME without a zone (read as UTC).
+    Timestamp,
+    /// TIMESTAMP WITH TIME ZONE / MySQL TIMESTAMP.
+    TimestampTz,
+}
+
+/// `numeric.mapping`: how NUMERIC/DECIMAL columns are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumericMapping {
+    /// Always the Decimal logical type.
+    #[default]
+    None,
+    /// Integers for scale 0 by precision; Decimal otherwise.
+    PrecisionOnly,
+    /// Integers for scale 0 by precision, FLOAT64 for the rest.
+    BestFit,
+}
+
+impl NumericMapping {
+    /// Parses `none`, `precision_only`, `best_fit` (and `best_fit_eager_double` as `best_fit`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "none" => Some(NumericMapping::None),
+            "precision_only" => Some(NumericMapping::PrecisionOnly),
+            "best_fit" | "best_fit_eager_double" => Some(NumericMapping::BestFit),
+            _ => None,
+        }
+    }
+}
+
+impl ColumnKind {
+    /// The kind for a PostgreSQL type name as sqlx reports it (`INT4`, `TIMESTAMPTZ`, …).
+    pub fn postgres(type_name: &str) -> Option<Self> {
+        Some(match type_name {
+            "BOOL" => ColumnKind::Boolean,
+            "INT2" => ColumnKind::Int16,
+            "INT4" => ColumnKind::Int32,
+            "INT8" => ColumnKind::Int64,
+            "FLOAT4" => ColumnKind::Float32,
+            "FLOAT8" => ColumnKind::Float64,
+            "NUMERIC" => ColumnKind::Decimal {
+                precision: None,
+                scale: None,
+            },
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => ColumnKind::Text,
+            "UUID" => ColumnKind::Uuid,
+            "JSON" | "JSONB" => ColumnKind::Json,
+            "BYTEA" => ColumnKind::Bytes,
+            "DATE" => ColumnKind::Date,
+            "TIME" => ColumnKind::Time,
+            "TIMESTAMP" => ColumnKind::Timestamp,
+            "TIMESTAMPTZ" => ColumnKind::TimestampTz,
+            _ => return None,
+        })
+    }
+
+    /// The kind for a MySQL/MariaDB type name as sqlx reports it (`INT UNSIGNED`, …).
+    pub fn mysql(type_name: &str) -> Option<Self> {
+        Some(match type_name {
+            "BOOLEAN" => ColumnKind::Boolean,
+            "TINYINT" => ColumnKind::Int8,
+            "SMALLINT" => ColumnKind::Int16,
+            "MEDIUMINT" | "INT" => ColumnKind::Int32,
+            "BIGINT" => ColumnKind::Int64,
+            "TINYINT UNSIGNED" => ColumnKind::UInt8,
+            "SMALLINT UNSIGNED" => ColumnKind::UInt16,
+            "MEDIUMINT UNSIGNED" | "INT UNSIGNED" => ColumnKind::UInt32,
+            "BIGINT UNSIGNED" => ColumnKind::UInt64,
+            "FLOAT" => ColumnKind::Float32,
+            "DOUBLE" => ColumnKind::Float64,
+            "DECIMAL" => ColumnKind::Decimal {
+                precision: None,
+                scale: None,
+            },
+            "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => ColumnKind::Text,
+            "JSON" => ColumnKind::Json,
+            "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => ColumnKind::Bytes,
+            "DATE" => ColumnKind::Date,
+            "TIME" => ColumnKind::Time,
+            "DATETIME" => ColumnKind::Timestamp,
+            "TIMESTAMP" => ColumnKind::TimestampTz,
+            _ => return None,
+        })
+    }
+
+    /// The Connect schema of a column of this kind.
+    pub fn schema(self, optional: bool, mapping: NumericMapping) -> Arc<Schema> {
+        let builder = match self {
+            ColumnKind::Boolean => SchemaBuilder::new(SchemaType::Boolean),
+            ColumnKind::Int8 => SchemaBuilder::new(SchemaType::Int8),
+            ColumnKind::Int16 | ColumnKind::UInt8 => SchemaBuilder::new(SchemaType::Int16),
+            ColumnKind::Int32 | ColumnKind::UInt16 => SchemaBuilder::new(SchemaType::Int32),
+            ColumnKind::Int64 | ColumnKind::UInt32 => SchemaBuilder::new(SchemaType::Int64),
+            ColumnKind::UInt64 => SchemaBuilder::decimal(0),
+            ColumnKind::Float32 => SchemaBuilder::new(SchemaType::Float32),
+            ColumnKind::Float64 => SchemaBuilder::new(SchemaType::Float64),
+            ColumnKind::Decimal { precision, scale } => match (mapping.fit(precision, scale), scale) {
+                (Some(fitted), _) => SchemaBuilder::new(fitted),
+                (None, Some(scale)) => SchemaBuilder::decimal(scale),
+                (None, None) => SchemaBuilder::new(SchemaType::String),
+            },
+            ColumnKind::Text | ColumnKind::Uuid | ColumnKind::Json => SchemaBuilder::new(SchemaType::String),
+            ColumnKind::Bytes => SchemaBuilder::new(SchemaType::Bytes),
+            ColumnKind::Date => SchemaBuilder::date(),
+            ColumnKind::Time => SchemaBuilder::time(),
+            ColumnKind::Timestamp | ColumnKind::TimestampTz => SchemaBuilder::timestamp(),
+        };
+        if optional {
+            builder.optional().build()
+        } else {
+            builder.build()
+        }
+    }
+}
+
+impl NumericMapping {
+    /// The plain type a NUMERIC(precision, scale) maps to under this mapping, if any.
+    fn fit(self, precision: Option<i32>, scale: Option<i32>) -> Option<SchemaType> {
+        let (precision, scale) = (precision?, scale?);
+        if self == NumericMapping::None || precision <= 0 {
+            return None;
+        }
+        if scale == 0 && precision < 19 {
+            return Some(match precision {
+                ..3 => SchemaType::Int8,
+                3..5 => SchemaType::Int16,
+                5..10 => SchemaType::Int32,
+                _ => SchemaType::Int64,
+            });
+        }
+        (self == NumericMapping::BestFit && scale > 0).then_some(SchemaType::Float64)
+    }
+}
+
+/// One column of a result: its name, kind and Connect schema.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The column's name.
+    pub name: String,
+    /// Its position in the row.
+    pub index: usize,
+    /// How it is read.
+    pub kind: ColumnKind,
+    /// Its Connect schema.
+    pub schema: Arc<Schema>,
+}
+
+/// A row of either database.
+pub enum DbRow<'a> {
+    /// A PostgreSQL row.
+    Postgres(&'a PgRow),
+    /// A MySQL/MariaDB row.
+    MySql(&'a MySqlRow),
+}
+
+impl DbRow<'_> {
+    /// Column names and sqlx type names, in order.
+    pub fn column_types(&self) -> Vec<(String, String)> {
+        match self {
+            DbRow::Postgres(row) => row
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+            DbRow::MySql(row) => row
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+        }
+    }
+
+    /// The value of `column` as Connect data for its schema.
+    pub fn value(&self, column: &Column) -> Result<Value, sqlx::Error> {
+        let i = column.index;
+        match self {
+            DbRow::Postgres(row) => postgres_value(row, i, column),
+            DbRow::MySql(row) => mysql_value(row, i, column),
+        }
+    }
+
+    /// The value of timestamp column `column`, at full precision, as UTC.
+    pub fn timestamp(&self, column: &Column) -> Result<Option<NaiveDateTime>, sqlx::Error> {
+        let i = column.index;
+        match (self, column.kind) {
+            (DbRow::Postgres(row), ColumnKind::TimestampTz) => {
+                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
+            }
+            (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
+            (DbRow::MySql(row), ColumnKind::TimestampTz) => {
+                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
+            }
+            (DbRow::MySql(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
+        }
+    }
+}
+
+fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
+    value.map(into).unwrap_or(Value::Null)
+}
+
+fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+    Ok(match column.kind {
+        ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
+        ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
+        ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
+        ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
+        ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
+        ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
+        ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
+        ColumnKind::Text => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
+        ColumnKind::Uuid => or_null(row.try_get::<Option<sqlx::types::Uuid>, _>(i)?, |u| {
+            Value::String(u.to_string())
+        }),
+        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
+            Value::String(j.to_string())
+        }),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            or_null(DbRow::Postgres(row).timestamp(column)?, timestamp_value)
+        }
+        ColumnKind::Int8 | ColumnKind::UInt8 | ColumnKind::UInt16 | ColumnKind::UInt32 | ColumnKind::UInt64 => {
+            return Err(sqlx::Error::Decode(
+                format!("column {}: no such PostgreSQL type", column.name).into(),
+            ))
+        }
+    })
+}
+
+fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+    Ok(match column.kind {
+        ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
+        ColumnKind::Int8 => or_null(row.try_get::<Option<i8>, _>(i)?, Value::Int8),
+        ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
+        ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
+        ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
+        ColumnKind::UInt8 => or_null(row.try_get::<Option<u8>, _>(i)?, |v| Value::Int16(v.into())),
+        ColumnKind::UInt16 => or_null(row.try_get::<Option<u16>, _>(i)?, |v| Value::Int32(v.into())),
+        ColumnKind::UInt32 => or_null(row.try_get::<Option<u32>, _>(i)?, |v| Value::Int64(v.into())),
+        ColumnKind::UInt64 => decimal_value(row.try_get::<Option<u64>, _>(i)?.map(BigDecimal::from), &column.schema),
+        ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
+        ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
+        ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
+        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
+        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
+            Value::String(j.to_string())
+        }),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            or_null(DbRow::MySql(row).timestamp(column)?, timestamp_value)
+        }
+    })
+}
+
+/// A NUMERIC as its schema wants it: Decimal bytes at the schema's scale, a fitted integer
+/// or double, or the exact text.
+fn decimal_value(value: Option<BigDecimal>, schema: &Schema) -> Value {
+    let Some(value) = value else { return Value::Null };
+    match schema.schema_type {
+        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => {
+            let whole: i64 = bigdecimal::ToPrimitive::to_i64(&value).unwrap_or_default();
+            match schema.schema_type {
+                SchemaType::Int8 => Value::Int8(whole as i8),
+                SchemaType::Int16 => Value::Int16(whole as i16),
+                SchemaType::Int32 => Value::Int32(whole as i32),
+                _ => Value::Int64(whole),
+            }
+        }
+        SchemaType::Float64 => Value::Float64(bigdecimal::ToPrimitive::to_f64(&value).unwrap_or(f64::NAN)),
+        SchemaType::Bytes => {
+            let scale = schema.decimal_scale().unwrap_or(0);
+            let (unscaled, _) = value.with_scale(scale.into()).into_bigint_and_exponent();
+            Value::Bytes(unscaled.to_signed_bytes_be())
+        }
+        _ => Value::String(value.normalized().to_string()),
+    }
+}
+
+fn date_value(date: NaiveDate) -> Value {
+    Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
+}
+
+fn time_value(time: NaiveTime) -> Value {
+    Value::Int32((time.num_seconds_from_midnight() * 1000 + time.nanosecond() / 1_000_000) as i32)
+}
+
+fn timestamp_value(timestamp: NaiveDateTime) -> Value {
+    Value::Int64(timestamp.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_mapping_fits_as_confluent_does() {
+        let fit = |mapping: NumericMapping, p, s| mapping.fit(Some(p), Some(s));
+        assert_eq!(fit(NumericMapping::None, 5, 0), None);
+        assert_eq!(fit(NumericMapping::BestFit, 2, 0), Some(SchemaType::Int8));
+        assert_eq!(fit(NumericMapping::BestFit, 9, 0), Some(SchemaType::Int32));
+        assert_eq!(fit(NumericMapping::BestFit, 18, 0), Some(SchemaType::Int64));
+        assert_eq!(fit(NumericMapping::BestFit, 20, 0), None);
+        assert_eq!(fit(NumericMapping::BestFit, 10, 2), Some(SchemaType::Float64));
+        assert_eq!(fit(NumericMapping::PrecisionOnly, 10, 2), None);
+    }
+
+    #[test]
+    fn decimals_become_unscaled_bytes_at_the_schema_scale() {
+        let schema = SchemaBuilder::decimal(2).build();
+        let value: BigDecimal = "-12.5".parse().unwrap();
+        // -1250 in two's complement, big-endian.
+        assert_eq!(decimal_value(Some(value), &schema), Value::Bytes(vec![0xFB, 0x1E]));
+        let text = SchemaBuilder::new(SchemaType::String).build();
+        let value: BigDecimal = "3.14159265358979323846264338327950288".parse().unwrap();
+        assert_eq!(
+            decimal_value(Some(value), &text),
+            Value::String("3.14159265358979323846264338327950288".into())
+        );
+    }
+
+    #[test]
+    fn dates_and_times_are_connect_logical_values() {
+        assert_eq!(
+            date_value(NaiveDate::from_ymd_opt(1970, 1, 11).unwrap()),
+            Value::Int32(10)
+        );
+        assert_eq!(
+            time_value(NaiveTime::from_hms_milli_opt(1, 0, 0, 5).unwrap()),
+            Value::Int32(3_600_005)
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! The JDBC source connector against real PostgreSQL and MariaDB servers (started by the
+//! harness) and a real Kafka broker: each mode copies a million rows (each mode on one of the
+//! two databases), a restart resumes where the last run stopped, timestamp modes pick up updates, column types become the Connect types
+//! Confluent's connector gives them, and a database that goes down fails the task with the
+//! cause, after which a restart continues without loss.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::start_worker;
+use rdkafka::message::Message;
+use serde_json::{json, Value};
+use tributary_harness::clients::{consume_until, unique_name};
+use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
+
+/// Rows per table in the volume tests: three tables, 1,000,000 rows in all.
+const ROWS: usize = 333_334;
+
+fn databases() -> [&'static Database; 2] {
+    [shared_postgres(), shared_mariadb()]
+}
+
+/// `postgres` or `mariadb` SQL, by the server's kind.
+fn dialect<'a>(database: &Database, postgres: &'a str, mariadb: &'a str) -> &'a str {
+    match database.kind() {
+        DatabaseKind::Postgres => postgres,
+        DatabaseKind::MariaDb => mariadb,
+    }
+}
+
+/// Creates table `name` (id, name, amount, updated) and fills it with rows `from..=to`.
+fn create_table(database: &Database, name: &str) {
+    let ddl = dialect(
+        database,
+        "CREATE TABLE {t} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(12,2), \
+         updated TIMESTAMP(6) NOT NULL DEFAULT LOCALTIMESTAMP)",
+        "CREATE TABLE {t} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount DECIMAL(12,2), \
+         updated DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6))",
+    );
+    database.sql("tributary", &ddl.replace("{t}", name)).unwrap();
+}
+
+fn insert_rows(database: &Database, table: &str, from: usize, to: usize) {
+    let insert = dialect(
+        database,
+        "INSERT INTO {t} (id, name, amount) SELECT g, 'row ' || g, g / 100.0 FROM generate_series({from}, {to}) g",
+        "INSERT INTO {t} (id, name, amount) SELECT seq, CONCAT('row ', seq), seq / 100 FROM seq_{from}_to_{to}",
+    );
+    let sql = insert
+        .replace("{t}", table)
+        .replace("{from}", &from.to_string())
+        .replace("{to}", &to.to_string());
+    database.sql("tributary", &sql).unwrap();
+}
+
+/// A JDBC source connector config for `database` (the JDBC URL form, credentials apart).
+fn source_config(database: &Database, extra: Value) -> Value {
+    let mut config = json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+        "connection.url": database.jdbc_url(),
+        "connection.user": "tributary",
+        "connection.password": dialect(database, "", "tributary"),
+        "poll.interval.ms": "200",
+        "batch.max.rows": "1000",
+        "connection.backoff.ms": "200",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    });
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    config
+}
+
+/// The JSON values of the first `count` records of `topic` (waiting up to 120 s).
+async fn values(topic: &str, count: usize) -> Vec<Value> {
+    let records = consume_until(
+        &shared_cluster().bootstrap_servers(),
+        topic,
+        count,
+        Duration::from_secs(120),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(records.len(), count, "{topic}: records");
+    records
+        .iter()
+        .map(|m| serde_json::from_slice(m.payload().unwrap_or_default()).unwrap())
+        .collect()
+}
+
+/// How many times each id arrived.
+fn id_counts(values: &[Value]) -> BTreeMap<i64, usize> {
+    let mut counts = BTreeMap::new();
+    for value in values {
+        *counts.entry(value["id"].as_i64().unwrap()).or_default() += 1;
+    }
+    counts
+}
+
+/// 1,000,000 rows in three tables copied in `mode`: every row arrives (once, except in bulk
+/// mode, which copies the whole table every poll interval); after a graceful stop, rows added
+/// meanwhile arrive on restart with nothing missing and nothing twice.
+async fn copies_three_tables_and_resumes_after_a_restart(database: &Database, mode: &str) {
+    let kafka = shared_cluster().bootstrap_servers();
+    let prefix = format!("{}_", unique_name("volume").replace('-', "_"));
+    let tables: Vec<String> = (0..3).map(|i| format!("{prefix}t{i}")).collect();
+    for table in &tables {
+        create_table(database, table);
+        insert_rows(database, table, 1, ROWS);
+    }
+    let bulk = mode == "bulk";
+    let config = source_config(
+        database,
+        json!({
+            "mode": mode,
+            "incrementing.column.name": "id",
+            "timestamp.column.name": "updated",
+            "table.whitelist": tables.join(","),
+            "topic.prefix": "jdbc-",
+            "tasks.max": "2",
+            // Bulk copies once per start here.
+            "poll.interval.ms": if bulk { "600000" } else { "200" },
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let name = format!("{prefix}source");
+    let (code, body) = api
+        .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    for table in &tables {
+        let counts = id_counts(&values(&format!("jdbc-{table}"), ROWS).await);
+        assert_eq!(counts.len(), ROWS, "{mode} {table}: every row once");
+    }
+    // The offsets of everything acknowledged are committed on a graceful stop.
+    worker.shutdown().await;
+    for table in &tables {
+        insert_rows(database, table, ROWS + 1, ROWS + 500);
+    }
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let total = if bulk { 2 * ROWS + 500 } else { ROWS + 500 };
+    for table in &tables {
+        let counts = id_counts(&values(&format!("jdbc-{table}"), total).await);
+        assert_eq!(counts.len(), ROWS + 500, "{mode} {table}: no gap after the restart");
+        if !bulk {
+            assert!(counts.values().all(|n| *n == 1), "{mode} {table}: no row twice");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_incrementing_and_timestamp_modes_copy_a_million_rows() {
+    for mode in ["incrementing", "timestamp"] {
+        copies_three_tables_and_resumes_after_a_restart(shared_postgres(), mode).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_timestamp_incrementing_and_bulk_modes_copy_a_million_rows() {
+    for mode in ["timestamp+incrementing", "bulk"] {
+        copies_three_tables_and_resumes_after_a_restart(shared_mariadb(), mode).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let prefix = format!("{}_", unique_name("ts").replace('-', "_"));
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let modes = [
+            ("timestamp", json!({"timestamp.column.name": "updated"})),
+            (
+                "timestamp+incrementing",
+                json!({"timestamp.column.name": "updated", "incrementing.column.name": "id"}),
+            ),
+            ("bulk", json!({})),
+        ];
+        for (index, (mode, extra)) in modes.iter().enumerate() {
+            let table = format!("{prefix}m{index}");
+            create_table(database, &table);
+            insert_rows(database, &table, 1, 100);
+            let mut config = source_config(
+                database,
+                json!({"mode": mode, "table.whitelist": table, "topic.prefix": "jdbc-"}),
+            );
+            config
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let name = format!("{table}-source");
+            let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{mode}: {body}");
+        }
+        for (index, (mode, _)) in modes.iter().enumerate() {
+            let table = format!("{prefix}m{index}");
+            let topic = format!("jdbc-{table}");
+            if *mode == "bulk" {
+                // Every poll interval copies the whole table again.
+                let counts = id_counts(&values(&topic, 300).await);
+                assert_eq!(counts.len(), 100, "bulk: {counts:?}");
+                assert!(counts.values().all(|n| *n >= 2), "bulk: copied more than once");
+                continue;
+            }
+            let first = values(&topic, 100).await;
+            assert_eq!(id_counts(&first).len(), 100, "{mode}");
+            let update = dialect(
+                database,
+                "UPDATE {t} SET name = 'changed', updated = LOCALTIMESTAMP WHERE id <= 10",
+                "UPDATE {t} SET name = 'changed', updated = UTC_TIMESTAMP(6) WHERE id <= 10",
+            );
+            database.sql("tributary", &update.replace("{t}", &table)).unwrap();
+            let all = values(&topic, 110).await;
+            let mut changed: Vec<i64> = all[100..]
+                .iter()
+                .filter(|v| v["name"] == "changed")
+                .map(|v| v["id"].as_i64().unwrap())
+                .collect();
+            // One UPDATE gives the rows one timestamp: only the incrementing column orders them.
+            if *mode == "timestamp" {
+                changed.sort();
+            }
+            assert_eq!(changed, (1..=10).collect::<Vec<_>>(), "{mode}: the updated rows");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn column_types_become_confluents_connect_types() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let table = unique_name("types").replace('-', "_");
+        let (ddl, insert) = match database.kind() {
+            DatabaseKind::Postgres => (
+                "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v REAL, \
+                 double_v DOUBLE PRECISION, price NUMERIC(10,3), exact NUMERIC, flag BOOLEAN, note VARCHAR(20), \
+                 data BYTEA, day DATE, at_time TIME, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB)",
+                "INSERT INTO {t} VALUES (1, -2, 9000000000, 1.5, 2.25, -12.345, 0.1000000000000000000001, true, \
+                 'hé', '\\x0102ff', '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', \
+                 '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"k\": [1]}')",
+            ),
+            DatabaseKind::MariaDb => (
+                "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v FLOAT, \
+                 double_v DOUBLE, price DECIMAL(10,3), tiny TINYINT, flag BOOLEAN, note VARCHAR(20), \
+                 data VARBINARY(8), day DATE, at_time TIME(3), at DATETIME(3), at_zone TIMESTAMP(3) NULL, \
+                 unsigned_v INT UNSIGNED)",
+                "INSERT INTO {t} VALUES (1, -2, 9000000000, 1.5, 2.25, -12.345, -7, true, 'hé', x'0102ff', \
+                 '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 11:14:15.123', 4000000000)",
+            ),
+        };
+        database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
+        database.sql("tributary", &insert.replace("{t}", &table)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let mut config = source_config(
+            database,
+            json!({"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "topic.prefix": "jdbc-"}),
+        );
+        config["value.converter.schemas.enable"] = json!("true");
+        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let record = values(&format!("jdbc-{table}"), 1).await.remove(0);
+        assert_eq!(record["schema"]["name"], table.as_str());
+        let fields: BTreeMap<String, Value> = record["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["field"].as_str().unwrap().to_string(), f.clone()))
+            .collect();
+        let payload = &record["payload"];
+        let check = |field: &str, r#type: &str, name: Option<&str>, value: Value| {
+            let schema = &fields[field];
+            assert_eq!(schema["type"], r#type, "{field}: {schema}");
+            assert_eq!(schema["name"].as_str(), name, "{field}: {schema}");
+            assert_eq!(payload[field], value, "{field}");
+        };
+        check("id", "int32", None, json!(1));
+        assert_eq!(fields["id"]["optional"], false, "a primary key is required");
+        assert_eq!(fields["big"]["optional"], false, "a NOT NULL column is required");
+        assert_eq!(fields["small"]["optional"], true);
+        check("small", "int16", None, json!(-2));
+        check("big", "int64", None, json!(9_000_000_000i64));
+        check("real_v", "float", None, json!(1.5));
+        check("double_v", "double", None, json!(2.25));
+        // -12.345 at scale 3: -12345 as big-endian two's complement, base64.
+        check(
+            "price",
+            "bytes",
+            Some("org.apache.kafka.connect.data.Decimal"),
+            json!("z8c="),
+        );
+        assert_eq!(fields["price"]["parameters"]["scale"], "3");
+        check("flag", "boolean", None, json!(true));
+        check("note", "string", None, json!("hé"));
+        check("data", "bytes", None, json!("AQL/"));
+        check("day", "int32", Some("org.apache.kafka.connect.data.Date"), json!(19782));
+        check(
+            "at_time",
+            "int32",
+            Some("org.apache.kafka.connect.data.Time"),
+            json!(47_655_500),
+        );
+        check(
+            "at",
+            "int64",
+            Some("org.apache.kafka.connect.data.Timestamp"),
+            json!(1_709_212_455_123i64),
+        );
+        check(
+            "at_zone",
+            "int64",
+            Some("org.apache.kafka.connect.data.Timestamp"),
+            json!(1_709_205_255_123i64),
+        );
+        match database.kind() {
+            DatabaseKind::Postgres => {
+                check("exact", "string", None, json!("0.1000000000000000000001"));
+                check("uid", "string", None, json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+                check("doc", "string", None, json!("{\"k\":[1]}"));
+            }
+            DatabaseKind::MariaDb => {
+                check("tiny", "int8", None, json!(-7));
+                check("unsigned_v", "int64", None, json!(4_000_000_000i64));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_continues() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let mut database = tokio::task::spawn_blocking(Database::start_postgres)
+        .await
+        .unwrap()
+        .unwrap();
+    let table = unique_name("down").replace('-', "_");
+    create_table(&database, &table);
+    insert_rows(&database, &table, 1, 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = source_config(
+        &database,
+        json!({
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": table,
+            "topic.prefix": "jdbc-",
+            "connection.attempts": "3",
+        }),
+    );
+    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("jdbc-{table}");
+    values(&topic, 1000).await;
+
+    database.kill();
+    let status = common::eventually(Duration::from_secs(60), "the task to fail", || {
+        let (api, table) = (api.clone(), table.clone());
+        async move {
+            let (_, status) = api.get(&format!("/connectors/{table}/status")).await;
+            (status["tasks"][0]["state"] == "FAILED").then_some(status)
+        }
+    })
+    .await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
+
+    // The database comes back with more rows; a restart of the task continues after row 1000.
+    let database = tokio::task::spawn_blocking(move || {
+        database.start().unwrap();
+        database
+    })
+    .await
+    .unwrap();
+    insert_rows(&database, &table, 1001, 1500);
+    let (code, body) = api
+        .post(&format!("/connectors/{table}/tasks/0/restart"), json!({}))
+        .await;
+    assert!(code == 204 || code == 202, "{code} {body}");
+    let counts = id_counts(&values(&topic, 1500).await);
+    assert_eq!(counts.len(), 1500, "no row lost");
+    assert!(counts.values().all(|n| *n == 1), "no row twice");
+}
