@@ -3,17 +3,20 @@
 //!
 //! - [`source`]: `JdbcSourceConnector`, tables or a query into topics (bulk, incrementing,
 //!   timestamp, timestamp+incrementing).
+//! - [`sink`]: `JdbcSinkConnector`, records into tables (insert, upsert, update, delete), with
+//!   an exactly-once option.
 //! - [`connection`]: `connection.url` (JDBC or native form), credentials, dialects.
 //! - [`types`]: column types and their Connect schemas.
 
 pub mod connection;
+pub mod sink;
 pub mod source;
 pub mod types;
 
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigType};
 
 /// The classes this module registers.
-pub const PLUGIN_CLASSES: [&str; 1] = [source::CLASS];
+pub const PLUGIN_CLASSES: [&str; 2] = [source::CLASS, sink::CLASS];
 
 /// The connection settings every JDBC-style connector shares.
 fn connection_config_def() -> ConfigDef {

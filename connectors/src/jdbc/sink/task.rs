@@ -1,0 +1,352 @@
+//! The sink task: each `put` becomes the runs of [`super::plan`], written in one transaction
+//! (with the exactly-once offsets when enabled); tables are created or evolved first, outside
+//! it, as DDL must be.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
+use tributary_runtime::data::SinkRecord;
+
+use super::plan::{InsertMode, PkMode, Run, RunKind, Shape};
+use super::sql;
+use crate::jdbc::connection::{Database, Dialect};
+
+/// Settings beyond the shape of rows.
+#[derive(Debug, Clone)]
+struct Settings {
+    shape: Shape,
+    auto_create: bool,
+    auto_evolve: bool,
+    batch_size: usize,
+    max_retries: u32,
+    retry_backoff: Duration,
+    /// The offsets table, when exactly-once is on.
+    offsets_table: Option<String>,
+}
+
+impl Settings {
+    fn from_config(config: &ConfigMap) -> Self {
+        let text = |key: &str, default: &str| config.get(key).cloned().unwrap_or_else(|| default.to_string());
+        let flag = |key: &str| config.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let number = |key: &str, default: u64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+        let list = |key: &str| -> Vec<String> {
+            config
+                .get(key)
+                .map(|v| {
+                    v.split(',')
+                        .map(|f| f.trim().to_string())
+                        .filter(|f| !f.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Settings {
+            shape: Shape {
+                insert_mode: InsertMode::parse(&text("insert.mode", "insert")).unwrap_or(InsertMode::Insert),
+                pk_mode: PkMode::parse(&text("pk.mode", "none")).unwrap_or(PkMode::None),
+                pk_fields: list("pk.fields"),
+                fields_whitelist: list("fields.whitelist"),
+                delete_enabled: flag("delete.enabled"),
+                table_format: text("table.name.format", "${topic}"),
+            },
+            auto_create: flag("auto.create"),
+            auto_evolve: flag("auto.evolve"),
+            batch_size: number("batch.size", 3000).max(1) as usize,
+            max_retries: number("max.retries", 10) as u32,
+            retry_backoff: Duration::from_millis(number("retry.backoff.ms", 3000)),
+            offsets_table: flag("exactly.once.enabled")
+                .then(|| text("exactly.once.offsets.table", "__tributary_sink_offsets")),
+        }
+    }
+}
+
+/// Why a `put` failed: the database (worth retrying) or the records (not).
+enum Failure {
+    Database(String),
+    Records(String),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Failure::Database(error.to_string())
+    }
+}
+
+/// Writes records to tables.
+#[derive(Default)]
+pub struct JdbcSinkTask {
+    database: Option<Database>,
+    settings: Option<Settings>,
+    connector: String,
+    /// Columns of the tables written so far, by table.
+    tables: HashMap<String, HashSet<String>>,
+    /// Exactly-once: the next offset to write, by topic partition (loaded on first sight).
+    next_offsets: HashMap<(String, i32), i64>,
+    offsets_table_ready: bool,
+    /// Failed puts in a row.
+    failures: u32,
+}
+
+impl JdbcSinkTask {
+    fn parts(&self) -> Result<(Database, Settings), ConnectError> {
+        match (&self.database, &self.settings) {
+            (Some(database), Some(settings)) => Ok((database.clone(), settings.clone())),
+            _ => Err(ConnectError::fatal("task not started")),
+        }
+    }
+
+    /// Creates `run`'s table or adds its missing columns, as the settings allow.
+    async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run) -> Result<(), Failure> {
+        let known = match self.tables.get(&run.table) {
+            Some(columns) => columns.clone(),
+            None => sql::table_columns(database, &run.table).await?,
+        };
+        let dialect = database.dialect();
+        if known.is_empty() {
+            if !settings.auto_create {
+                return Err(Failure::Database(format!(
+                    "table {} does not exist and auto.create is false",
+                    run.table
+                )));
+            }
+            if run.kind == RunKind::Delete {
+                // Nothing to delete from a table that does not exist.
+                return Ok(());
+            }
+            let create = sql::create_table(dialect, &run.table, &run.columns);
+            tracing::info!(connector = %self.connector, table = %run.table, "creating table: {create}");
+            database.execute(&create).await?;
+        } else {
+            let missing: Vec<_> = run.columns.iter().filter(|c| !known.contains(&c.name)).collect();
+            if !missing.is_empty() && !settings.auto_evolve {
+                let names: Vec<&str> = missing.iter().map(|c| c.name.as_str()).collect();
+                return Err(Failure::Database(format!(
+                    "table {} has no column {} and auto.evolve is false",
+                    run.table,
+                    names.join(", ")
+                )));
+            }
+            for column in missing {
+                if column.key || !column.schema.optional {
+                    return Err(Failure::Records(format!(
+                        "cannot add required column {} to table {}: only optional fields can be added",
+                        column.name, run.table
+                    )));
+                }
+                let alter = sql::add_column(dialect, &run.table, column);
+                tracing::info!(connector = %self.connector, table = %run.table, "evolving table: {alter}");
+                database.execute(&alter).await?;
+            }
+        }
+        let columns = sql::table_columns(database, &run.table).await?;
+        self.tables.insert(run.table.clone(), columns);
+        Ok(())
+    }
+
+    /// Exactly-once: the records not yet written (the offsets of new partitions are read
+    /// from the offsets table first).
+    async fn unwritten(
+        &mut self,
+        database: &Database,
+        table: &str,
+        records: &[SinkRecord],
+    ) -> Result<Vec<SinkRecord>, Failure> {
+        if !self.offsets_table_ready {
+            database.execute(&offsets_table_ddl(database.dialect(), table)).await?;
+            self.offsets_table_ready = true;
+        }
+        for record in records {
+            let partition = (record.original_topic.clone(), record.original_partition);
+            if !self.next_offsets.contains_key(&partition) {
+                let next = stored_offset(database, table, &self.connector, &partition).await?;
+                self.next_offsets.insert(partition, next.unwrap_or(0));
+            }
+        }
+        Ok(records
+            .iter()
+            .filter(|r| r.kafka_offset >= self.next_offsets[&(r.original_topic.clone(), r.original_partition)])
+            .cloned()
+            .collect())
+    }
+
+    async fn write(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
+        let (database, settings) = self.parts().map_err(|e| Failure::Records(e.to_string()))?;
+        let owned;
+        let records = match &settings.offsets_table {
+            Some(table) => {
+                owned = self.unwritten(&database, table, records).await?;
+                &owned[..]
+            }
+            None => records,
+        };
+        let runs = settings.shape.runs(records).map_err(Failure::Records)?;
+        for run in &runs {
+            self.prepare_table(&database, &settings, run).await?;
+        }
+        // The next offset of every partition this batch reaches.
+        let mut next: HashMap<(String, i32), i64> = HashMap::new();
+        for record in records {
+            let entry = next
+                .entry((record.original_topic.clone(), record.original_partition))
+                .or_insert(0);
+            *entry = (*entry).max(record.kafka_offset + 1);
+        }
+        let mode = settings.shape.insert_mode;
+        let offsets = settings.offsets_table.as_deref().map(|table| (table, &next));
+        match &database {
+            Database::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                for run in runs.iter().filter(|r| r.rows() > 0) {
+                    sql::write_postgres(&mut transaction, run, mode)
+                        .await
+                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", run.table)))?;
+                }
+                if let Some((table, next)) = offsets {
+                    for ((topic, partition), offset) in next {
+                        let upsert = offsets_upsert(Dialect::Postgres, table);
+                        sqlx::query(&upsert)
+                            .bind(&self.connector)
+                            .bind(topic)
+                            .bind(partition)
+                            .bind(offset)
+                            .execute(&mut *transaction)
+                            .await?;
+                    }
+                }
+                transaction.commit().await?;
+            }
+            Database::MySql(pool) => {
+                let mut transaction = pool.begin().await?;
+                for run in runs.iter().filter(|r| r.rows() > 0) {
+                    sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
+                        .await
+                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", run.table)))?;
+                }
+                if let Some((table, next)) = offsets {
+                    for ((topic, partition), offset) in next {
+                        let upsert = offsets_upsert(Dialect::MySql, table);
+                        sqlx::query(&upsert)
+                            .bind(&self.connector)
+                            .bind(topic)
+                            .bind(partition)
+                            .bind(offset)
+                            .execute(&mut *transaction)
+                            .await?;
+                    }
+                }
+                transaction.commit().await?;
+            }
+        }
+        if settings.offsets_table.is_some() {
+            self.next_offsets.extend(next);
+        }
+        Ok(())
+    }
+}
+
+/// The exactly-once offsets table.
+fn offsets_table_ddl(dialect: Dialect, table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (connector VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, \
+         kafka_partition INT NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY (connector, topic, kafka_partition))",
+        dialect.quote_table(table)
+    )
+}
+
+fn offsets_upsert(dialect: Dialect, table: &str) -> String {
+    let table = dialect.quote_table(table);
+    match dialect {
+        Dialect::Postgres => format!(
+            "INSERT INTO {table} (connector, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (connector, topic, kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset"
+        ),
+        Dialect::MySql => format!(
+            "INSERT INTO {table} (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)"
+        ),
+    }
+}
+
+async fn stored_offset(
+    database: &Database,
+    table: &str,
+    connector: &str,
+    (topic, partition): &(String, i32),
+) -> Result<Option<i64>, sqlx::Error> {
+    let table = database.dialect().quote_table(table);
+    match database {
+        Database::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT next_offset FROM {table} WHERE connector = $1 AND topic = $2 AND kafka_partition = $3"
+            ))
+            .bind(connector)
+            .bind(topic)
+            .bind(partition)
+            .fetch_optional(pool)
+            .await
+        }
+        Database::MySql(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT next_offset FROM {table} WHERE connector = ? AND topic = ? AND kafka_partition = ?"
+            ))
+            .bind(connector)
+            .bind(topic)
+            .bind(partition)
+            .fetch_optional(pool)
+            .await
+        }
+    }
+}
+
+#[async_trait]
+impl SinkTask for JdbcSinkTask {
+    async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError> {
+        self.database = Some(Database::from_config(config, 2)?);
+        self.settings = Some(Settings::from_config(config));
+        self.connector = context.connector;
+        Ok(())
+    }
+
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        match self.write(records).await {
+            Ok(()) => {
+                self.failures = 0;
+                Ok(())
+            }
+            Err(Failure::Records(message)) => Err(ConnectError::fatal(message)),
+            Err(Failure::Database(message)) => {
+                let (_, settings) = self.parts()?;
+                // A failed statement may have left a table half-known: read it again.
+                self.tables.clear();
+                self.failures += 1;
+                if self.failures > settings.max_retries {
+                    return Err(ConnectError::fatal(format!(
+                        "giving up after {} failed attempts: {message}",
+                        self.failures
+                    )));
+                }
+                tracing::warn!(connector = %self.connector, attempt = self.failures, "write failed, retrying in {:?}: {message}", settings.retry_backoff);
+                tokio::time::sleep(settings.retry_backoff).await;
+                Err(ConnectError::Retriable(message))
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectError> {
+        // Every put committed its own transaction.
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        if let Some(database) = self.database.take() {
+            database.close().await;
+        }
+        Ok(())
+    }
+}

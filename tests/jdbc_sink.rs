@@ -1,0 +1,375 @@
+//! The JDBC sink connector against real PostgreSQL and MariaDB servers and a real Kafka broker:
+//! upserts with key collisions and tombstones leave exactly the expected final table,
+//! auto-create and auto-evolve shape the table from the record schemas, a missing table is
+//! retried and then fails the task with the cause (a restart writes everything once the table
+//! exists), and after kill -9 of the worker at-least-once loses nothing while exactly-once
+//! writes no row twice.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::workers::WorkerProcess;
+use common::{eventually, start_worker};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+use tributary_harness::clients::{send_waiting, unique_name};
+use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
+
+/// Records in the upsert test on PostgreSQL (MariaDB takes a fifth: its statements are
+/// row-by-row text).
+const UPSERT_RECORDS: usize = 1_000_000;
+/// Distinct keys they fall on.
+const KEYS: usize = 50_000;
+
+fn databases() -> [&'static Database; 2] {
+    [shared_postgres(), shared_mariadb()]
+}
+
+/// The schema of the test rows: id, name, an optional amount, and optional extras.
+fn value_schema(extra_fields: &[Value]) -> Value {
+    let mut fields = vec![
+        json!({"field": "id", "type": "int64", "optional": false}),
+        json!({"field": "name", "type": "string", "optional": false}),
+        json!({"field": "amount", "type": "double", "optional": true}),
+        json!({"field": "day", "type": "int32", "optional": true, "name": "org.apache.kafka.connect.data.Date"}),
+    ];
+    fields.extend(extra_fields.iter().cloned());
+    json!({"type": "struct", "name": "row", "optional": false, "fields": fields})
+}
+
+/// A JsonConverter record (schema and payload) of `schema` and `payload`.
+fn envelope(schema: &Value, payload: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"schema": schema, "payload": payload})).unwrap()
+}
+
+fn key(id: i64) -> Vec<u8> {
+    envelope(&json!({"type": "int64", "optional": false}), json!(id))
+}
+
+/// Produces `records` (key, value or tombstone) to `topic`, in order, and waits for them.
+async fn produce(topic: &str, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+    let bootstrap = shared_cluster().bootstrap_servers();
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "20")
+            .create()
+            .unwrap();
+        for (key, value) in &records {
+            let mut record = BaseRecord::to(&topic).key(key);
+            if let Some(value) = value {
+                record = record.payload(value);
+            }
+            send_waiting(&producer, record).unwrap();
+        }
+        producer.flush(Duration::from_secs(120)).unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// A JDBC sink config for `database` reading `topic`, with JSON (schema) converters.
+fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
+    let mut config = json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "connection.url": database.jdbc_url(),
+        "connection.user": "tributary",
+        "connection.password": if database.kind() == DatabaseKind::MariaDb { "tributary" } else { "" },
+        "topics": topic,
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "retry.backoff.ms": "200",
+        "consumer.override.auto.offset.reset": "earliest",
+    });
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    config
+}
+
+/// `SELECT <columns> FROM <table> ORDER BY id` as rows of text fields (None while the table
+/// does not exist).
+fn rows(database: &Database, table: &str, columns: &str) -> Option<Vec<Vec<String>>> {
+    let output = database
+        .sql("tributary", &format!("SELECT {columns} FROM {table} ORDER BY id"))
+        .ok()?;
+    Some(
+        output
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect(),
+    )
+}
+
+/// Waits until `SELECT <columns> FROM <table>` equals `expected`.
+async fn wait_for_rows(database: &Database, table: &str, columns: &str, expected: &[Vec<String>], timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let found = rows(database, table, columns);
+        if found.as_deref() == Some(expected) {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let found = found.unwrap_or_default();
+            let first_difference = found.iter().zip(expected).position(|(a, b)| a != b);
+            panic!(
+                "{table}: {} rows, expected {}; first difference at {first_difference:?}",
+                found.len(),
+                expected.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upserts_with_key_collisions_and_tombstones_leave_the_expected_table() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let records = match database.kind() {
+            DatabaseKind::Postgres => UPSERT_RECORDS,
+            DatabaseKind::MariaDb => UPSERT_RECORDS / 5,
+        };
+        let topic = unique_name("upsert").replace('-', "_");
+        let schema = value_schema(&[]);
+        // Keys collide many times; every 50th record is a tombstone.
+        let mut expected: BTreeMap<i64, String> = BTreeMap::new();
+        let mut batch = Vec::with_capacity(records);
+        for i in 0..records {
+            let id = ((i * 7919) % KEYS) as i64;
+            if i % 50 == 49 {
+                expected.remove(&id);
+                batch.push((key(id), None));
+            } else {
+                let name = format!("v{i}");
+                let payload = json!({"id": id, "name": name, "amount": i as f64 / 4.0, "day": 19_000});
+                expected.insert(id, name);
+                batch.push((key(id), Some(envelope(&schema, payload))));
+            }
+        }
+        produce(&topic, batch).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let config = sink_config(
+            database,
+            &topic,
+            json!({
+                "insert.mode": "upsert",
+                "pk.mode": "record_key",
+                "pk.fields": "id",
+                "delete.enabled": "true",
+                "auto.create": "true",
+                "table.name.format": "sink_${topic}",
+            }),
+        );
+        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let expected: Vec<Vec<String>> = expected
+            .into_iter()
+            .map(|(id, name)| vec![id.to_string(), name])
+            .collect();
+        wait_for_rows(
+            database,
+            &format!("sink_{topic}"),
+            "id, name",
+            &expected,
+            Duration::from_secs(300),
+        )
+        .await;
+        let day = rows(database, &format!("sink_{topic}"), "day").unwrap();
+        assert_eq!(day[0], vec!["2022-01-08".to_string()], "a Date field becomes a DATE");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_create_and_auto_evolve_follow_the_record_schema() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let topic = unique_name("evolve").replace('-', "_");
+        let first = value_schema(&[]);
+        let second = value_schema(&[json!({"field": "email", "type": "string", "optional": true})]);
+        produce(
+            &topic,
+            vec![
+                (key(1), Some(envelope(&first, json!({"id": 1, "name": "one"})))),
+                (
+                    key(2),
+                    Some(envelope(
+                        &second,
+                        json!({"id": 2, "name": "two", "email": "two@example.com"}),
+                    )),
+                ),
+            ],
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let config = sink_config(
+            database,
+            &topic,
+            json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let null = match database.kind() {
+            DatabaseKind::Postgres => "",
+            DatabaseKind::MariaDb => "NULL",
+        };
+        let expected = vec![
+            vec!["1".to_string(), "one".to_string(), null.to_string()],
+            vec!["2".to_string(), "two".to_string(), "two@example.com".to_string()],
+        ];
+        wait_for_rows(database, &topic, "id, name, email", &expected, Duration::from_secs(60)).await;
+        api.wait_for_state(&topic, "RUNNING", Duration::from_secs(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_everything() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let topic = unique_name("missing").replace('-', "_");
+    let schema = value_schema(&[]);
+    let records = (0..100)
+        .map(|i| {
+            (
+                key(i),
+                Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
+            )
+        })
+        .collect();
+    produce(&topic, records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = sink_config(database, &topic, json!({"max.retries": "2"}));
+    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let status = eventually(Duration::from_secs(60), "the task to fail", || {
+        let (api, topic) = (api.clone(), topic.clone());
+        async move {
+            let (_, status) = api.get(&format!("/connectors/{topic}/status")).await;
+            (status["tasks"][0]["state"] == "FAILED").then_some(status)
+        }
+    })
+    .await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(
+        trace.contains("giving up after 3 failed attempts")
+            && trace.contains("does not exist and auto.create is false"),
+        "{trace}"
+    );
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {topic} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount DOUBLE PRECISION, day DATE)"
+            ),
+        )
+        .unwrap();
+    let (code, body) = api
+        .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
+        .await;
+    assert!(code == 204 || code == 202, "{code} {body}");
+    let expected: Vec<Vec<String>> = (0..100).map(|i| vec![i.to_string(), format!("r{i}")]).collect();
+    wait_for_rows(database, &topic, "id, name", &expected, Duration::from_secs(60)).await;
+}
+
+/// Runs a standalone worker process writing `topic` into `table` (no primary key, so a row
+/// written twice shows), kills it with SIGKILL mid-load, starts it again, and returns the
+/// number of rows and of distinct ids once every id is in.
+async fn kill_mid_load(database: &Database, exactly_once: bool) -> (usize, usize) {
+    const RECORDS: i64 = 200_000;
+    let kafka = shared_cluster().bootstrap_servers();
+    let topic = unique_name("crash").replace('-', "_");
+    let schema = value_schema(&[]);
+    let records = (0..RECORDS)
+        .map(|i| {
+            (
+                key(i),
+                Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
+            )
+        })
+        .collect();
+    produce(&topic, records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::workers::free_port();
+    let properties = dir.path().join("worker.properties");
+    std::fs::write(
+        &properties,
+        format!(
+            "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=1000\n",
+            dir.path().join("connect.offsets").display()
+        ),
+    )
+    .unwrap();
+    let config = sink_config(
+        database,
+        &topic,
+        json!({
+            "auto.create": "true",
+            "exactly.once.enabled": exactly_once.to_string(),
+            "batch.size": "500",
+            "consumer.override.max.poll.records": "500",
+            // The killed worker's group member is dropped after this, not the 45 s default.
+            "consumer.override.session.timeout.ms": "6000",
+        }),
+    );
+    let mut worker = WorkerProcess::run(dir.path(), "sink-worker", port, "standalone", &properties);
+    worker.wait_ready().await;
+    let (code, body) = worker
+        .api
+        .put(&format!("/connectors/{topic}/config"), Some(config.clone()))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let count = |sql: &str| {
+        database
+            .sql("tributary", &sql.replace("{t}", &topic))
+            .ok()
+            .and_then(|out| out.trim().parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    eventually(Duration::from_secs(120), "part of the load written", || async {
+        (count("SELECT COUNT(*) FROM {t}") >= RECORDS as usize / 4).then_some(())
+    })
+    .await;
+    worker.kill();
+    let at_kill = count("SELECT COUNT(*) FROM {t}");
+    assert!(
+        at_kill < RECORDS as usize,
+        "killed before the end of the load ({at_kill})"
+    );
+    worker.restart();
+    worker.wait_ready().await;
+    let (code, body) = worker
+        .api
+        .put(&format!("/connectors/{topic}/config"), Some(config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    eventually(Duration::from_secs(180), "every id written", || async {
+        (count("SELECT COUNT(DISTINCT id) FROM {t}") == RECORDS as usize).then_some(())
+    })
+    .await;
+    (
+        count("SELECT COUNT(*) FROM {t}"),
+        count("SELECT COUNT(DISTINCT id) FROM {t}"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_at_least_once_loses_nothing_and_exactly_once_writes_no_row_twice() {
+    let (rows, ids) = kill_mid_load(shared_postgres(), false).await;
+    assert_eq!(ids, 200_000, "at-least-once: nothing lost");
+    assert!(rows >= ids, "at-least-once: {rows} rows");
+    for database in databases() {
+        let (rows, ids) = kill_mid_load(database, true).await;
+        assert_eq!((rows, ids), (200_000, 200_000), "{:?} exactly-once", database.kind());
+    }
+}
