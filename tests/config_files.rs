@@ -32,6 +32,8 @@ fn every_config_file_parses() {
             "connect-file-source.properties",
             "connect-mirror-maker.properties",
             "connect-standalone.properties",
+            "jdbc-sink.properties",
+            "jdbc-source.properties",
         ]
     );
     let mirror = read_properties_file(&config_dir().join("connect-mirror-maker.properties")).unwrap();
@@ -42,6 +44,9 @@ fn every_config_file_parses() {
 #[test]
 fn example_connectors_validate() {
     tributary_connectors::link();
+    // The JDBC examples take their passwords from the environment.
+    std::env::set_var("PG_PASSWORD", "example");
+    std::env::set_var("MYSQL_PASSWORD", "example");
     let worker_config = read_properties_file(&config_dir().join("connect-standalone.properties")).unwrap();
     let worker = Worker::new(
         WorkerConfig::new(worker_config),
@@ -49,7 +54,12 @@ fn example_connectors_validate() {
         Arc::new(StatusStore::default()),
     )
     .unwrap();
-    for file in ["connect-file-source.properties", "connect-file-sink.properties"] {
+    for file in [
+        "connect-file-source.properties",
+        "connect-file-sink.properties",
+        "jdbc-source.properties",
+        "jdbc-sink.properties",
+    ] {
         let config = read_properties_file(&config_dir().join(file)).unwrap();
         let (plugin, _, errors) = worker.validate(&config);
         assert!(plugin.is_some(), "{file} names a known connector");
