@@ -4,15 +4,22 @@
 //! - [`file`]: `FileStreamSource` and `FileStreamSink`, Apache Kafka's file connectors.
 //! - [`datagen`]: deterministic generated records at a target rate, for demos and benchmarks.
 //! - [`jdbc`]: PostgreSQL and MySQL/MariaDB tables, Confluent JDBC-style.
+//! - [`postgres_cdc`]: PostgreSQL change data capture, Debezium-style.
 
 pub mod datagen;
 pub mod file;
 pub mod jdbc;
+pub mod postgres_cdc;
 
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.
 /// The `tributary` binary calls it once at start-up.
 pub fn link() -> usize {
-    std::hint::black_box(file::PLUGIN_CLASSES.len() + datagen::PLUGIN_CLASSES.len() + jdbc::PLUGIN_CLASSES.len())
+    std::hint::black_box(
+        file::PLUGIN_CLASSES.len()
+            + datagen::PLUGIN_CLASSES.len()
+            + jdbc::PLUGIN_CLASSES.len()
+            + postgres_cdc::PLUGIN_CLASSES.len(),
+    )
 }
 
 /// Locks a mutex, keeping its data if a panic poisoned it (only a bug could).

@@ -1,0 +1,332 @@
+//! PostgreSQL's `pgoutput` logical replication messages (protocol version 1), as
+//! `pg_logical_slot_peek_binary_changes` returns them, one message per row: transaction
+//! boundaries, table descriptions and row changes with their columns in text form.
+
+/// A column of a relation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationColumn {
+    /// Part of the replica identity (the key).
+    pub key: bool,
+    /// The column's name.
+    pub name: String,
+    /// The type's OID.
+    pub type_oid: u32,
+    /// The type modifier (-1 for none).
+    pub type_modifier: i32,
+}
+
+/// A table as the stream describes it before its first change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    /// The table's OID.
+    pub id: u32,
+    /// Its schema.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its columns.
+    pub columns: Vec<RelationColumn>,
+}
+
+/// One column value of a changed row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Datum {
+    /// NULL.
+    Null,
+    /// A TOASTed value that did not change (not sent).
+    Unchanged,
+    /// The value in PostgreSQL's text form.
+    Text(String),
+}
+
+/// A decoded message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A transaction starts; its commit will be at `final_lsn`.
+    Begin {
+        /// The commit record's LSN.
+        final_lsn: u64,
+        /// Commit time, microseconds since 2000-01-01.
+        timestamp: i64,
+        /// The transaction id.
+        xid: u32,
+    },
+    /// The transaction committed.
+    Commit {
+        /// The commit record's LSN.
+        commit_lsn: u64,
+        /// Where the commit record ends.
+        end_lsn: u64,
+        /// Commit time, microseconds since 2000-01-01.
+        timestamp: i64,
+    },
+    /// A table's description.
+    Relation(Relation),
+    /// A row inserted.
+    Insert {
+        /// The table.
+        relation: u32,
+        /// The new row.
+        new: Vec<Datum>,
+    },
+    /// A row updated.
+    Update {
+        /// The table.
+        relation: u32,
+        /// The old key (or whole row with REPLICA IDENTITY FULL), when sent.
+        old: Option<Vec<Datum>>,
+        /// The new row.
+        new: Vec<Datum>,
+    },
+    /// A row deleted.
+    Delete {
+        /// The table.
+        relation: u32,
+        /// The old key (or whole row).
+        old: Vec<Datum>,
+    },
+    /// Anything else (types, origins, truncates, messages): not turned into records.
+    Other(u8),
+}
+
+/// Why a message could not be decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("bad pgoutput message: {0}")]
+pub struct DecodeError(String);
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if self.bytes.len() < n {
+            return Err(DecodeError(format!("{n} bytes wanted, {} left", self.bytes.len())));
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn i16(&mut self) -> Result<i16, DecodeError> {
+        Ok(i16::from_be_bytes(self.take(2)?.try_into().unwrap_or_default()))
+    }
+
+    fn i32(&mut self) -> Result<i32, DecodeError> {
+        Ok(i32::from_be_bytes(self.take(4)?.try_into().unwrap_or_default()))
+    }
+
+    fn i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_be_bytes(self.take(8)?.try_into().unwrap_or_default()))
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        let end = self
+            .bytes
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or_else(|| DecodeError("unterminated string".into()))?;
+        let text = String::from_utf8_lossy(&self.bytes[..end]).into_owned();
+        self.bytes = &self.bytes[end + 1..];
+        Ok(text)
+    }
+
+    fn tuple(&mut self) -> Result<Vec<Datum>, DecodeError> {
+        let count = self.i16()?;
+        (0..count)
+            .map(|_| match self.u8()? {
+                b'n' => Ok(Datum::Null),
+                b'u' => Ok(Datum::Unchanged),
+                b't' => {
+                    let length = self.i32()?;
+                    let bytes =
+                        self.take(usize::try_from(length).map_err(|_| DecodeError("negative length".into()))?)?;
+                    Ok(Datum::Text(String::from_utf8_lossy(bytes).into_owned()))
+                }
+                other => Err(DecodeError(format!("unknown tuple column kind {other}"))),
+            })
+            .collect()
+    }
+}
+
+/// Decodes one message.
+pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+    let mut reader = Reader { bytes };
+    let kind = reader.u8()?;
+    Ok(match kind {
+        b'B' => Message::Begin {
+            final_lsn: reader.i64()? as u64,
+            timestamp: reader.i64()?,
+            xid: reader.i32()? as u32,
+        },
+        b'C' => {
+            let _flags = reader.u8()?;
+            Message::Commit {
+                commit_lsn: reader.i64()? as u64,
+                end_lsn: reader.i64()? as u64,
+                timestamp: reader.i64()?,
+            }
+        }
+        b'R' => {
+            let id = reader.i32()? as u32;
+            let namespace = reader.string()?;
+            let name = reader.string()?;
+            let _replica_identity = reader.u8()?;
+            let count = reader.i16()?;
+            let columns = (0..count)
+                .map(|_| {
+                    Ok(RelationColumn {
+                        key: reader.u8()? & 1 == 1,
+                        name: reader.string()?,
+                        type_oid: reader.i32()? as u32,
+                        type_modifier: reader.i32()?,
+                    })
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            Message::Relation(Relation {
+                id,
+                namespace,
+                name,
+                columns,
+            })
+        }
+        b'I' => {
+            let relation = reader.i32()? as u32;
+            match reader.u8()? {
+                b'N' => Message::Insert {
+                    relation,
+                    new: reader.tuple()?,
+                },
+                other => return Err(DecodeError(format!("insert without a new tuple ({other})"))),
+            }
+        }
+        b'U' => {
+            let relation = reader.i32()? as u32;
+            let mut old = None;
+            let mut marker = reader.u8()?;
+            if marker == b'K' || marker == b'O' {
+                old = Some(reader.tuple()?);
+                marker = reader.u8()?;
+            }
+            if marker != b'N' {
+                return Err(DecodeError(format!("update without a new tuple ({marker})")));
+            }
+            Message::Update {
+                relation,
+                old,
+                new: reader.tuple()?,
+            }
+        }
+        b'D' => {
+            let relation = reader.i32()? as u32;
+            match reader.u8()? {
+                b'K' | b'O' => Message::Delete {
+                    relation,
+                    old: reader.tuple()?,
+                },
+                other => return Err(DecodeError(format!("delete without an old tuple ({other})"))),
+            }
+        }
+        other => Message::Other(other),
+    })
+}
+
+/// Formats an LSN as PostgreSQL does (`16/B374D848`).
+pub fn format_lsn(lsn: u64) -> String {
+    format!("{:X}/{:X}", lsn >> 32, lsn & 0xFFFF_FFFF)
+}
+
+/// Parses PostgreSQL's LSN text form.
+pub fn parse_lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tuple(values: &[Option<&str>]) -> Vec<u8> {
+        let mut bytes = (values.len() as i16).to_be_bytes().to_vec();
+        for value in values {
+            match value {
+                None => bytes.push(b'n'),
+                Some(text) => {
+                    bytes.push(b't');
+                    bytes.extend((text.len() as i32).to_be_bytes());
+                    bytes.extend(text.as_bytes());
+                }
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn relations_and_changes_decode() {
+        let mut relation = vec![b'R'];
+        relation.extend(16_384i32.to_be_bytes());
+        relation.extend(b"public\0orders\0");
+        relation.push(b'd');
+        relation.extend(2i16.to_be_bytes());
+        relation.push(1);
+        relation.extend(b"id\0");
+        relation.extend(23i32.to_be_bytes());
+        relation.extend((-1i32).to_be_bytes());
+        relation.push(0);
+        relation.extend(b"note\0");
+        relation.extend(25i32.to_be_bytes());
+        relation.extend((-1i32).to_be_bytes());
+        let Message::Relation(decoded) = decode(&relation).unwrap() else {
+            panic!("not a relation")
+        };
+        assert_eq!(
+            (decoded.namespace.as_str(), decoded.name.as_str()),
+            ("public", "orders")
+        );
+        assert!(decoded.columns[0].key && !decoded.columns[1].key);
+        assert_eq!(decoded.columns[1].type_oid, 25);
+
+        let mut update = vec![b'U'];
+        update.extend(16_384i32.to_be_bytes());
+        update.push(b'K');
+        update.extend(tuple(&[Some("7"), None]));
+        update.push(b'N');
+        update.extend(tuple(&[Some("8"), Some("hé")]));
+        assert_eq!(
+            decode(&update).unwrap(),
+            Message::Update {
+                relation: 16_384,
+                old: Some(vec![Datum::Text("7".into()), Datum::Null]),
+                new: vec![Datum::Text("8".into()), Datum::Text("hé".into())],
+            }
+        );
+    }
+
+    #[test]
+    fn transaction_boundaries_decode() {
+        let mut begin = vec![b'B'];
+        begin.extend(0x16_0000_0010u64.to_be_bytes());
+        begin.extend(5i64.to_be_bytes());
+        begin.extend(700i32.to_be_bytes());
+        assert_eq!(
+            decode(&begin).unwrap(),
+            Message::Begin {
+                final_lsn: 0x16_0000_0010,
+                timestamp: 5,
+                xid: 700
+            }
+        );
+        assert!(decode(&[b'I', 0, 0]).is_err(), "a truncated message is an error");
+    }
+
+    #[test]
+    fn lsns_format_as_postgres_does() {
+        assert_eq!(format_lsn(0x16_B374_D848), "16/B374D848");
+        assert_eq!(parse_lsn("16/B374D848"), Some(0x16_B374_D848));
+        assert_eq!(parse_lsn("0/0"), Some(0));
+    }
+}

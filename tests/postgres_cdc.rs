@@ -1,0 +1,261 @@
+//! PostgreSQL change data capture against a real PostgreSQL (logical replication, `pgoutput`)
+//! and a real Kafka broker: the initial snapshot and a mixed workload of inserts, updates and
+//! deletes in 50 transactions arrive in commit order in Debezium's envelope, each delete followed
+//! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
+//! nothing missing.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::workers::{free_port, WorkerProcess};
+use common::{eventually, start_worker};
+use rdkafka::message::Message;
+use serde_json::{json, Value};
+use tributary_harness::clients::{consume_until, unique_name};
+use tributary_harness::{shared_cluster, shared_postgres, Database};
+
+/// A CDC connector config for `table` of `database`, its own slot and publication.
+fn cdc_config(database: &Database, name: &str, table: &str) -> Value {
+    json!({
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+        "database.hostname": "127.0.0.1",
+        "database.port": database.port().to_string(),
+        "database.user": "tributary",
+        "database.dbname": "tributary",
+        "topic.prefix": name,
+        "slot.name": name,
+        "publication.name": name,
+        "publication.autocreate.mode": "filtered",
+        "table.include.list": format!("public\\.{table}"),
+        "poll.interval.ms": "100",
+        "retriable.restart.connector.wait.ms": "500",
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    })
+}
+
+/// The records of `topic` as (key, value) JSON, waiting for `count` of them.
+async fn records(topic: &str, count: usize) -> Vec<(Value, Value)> {
+    let messages = consume_until(
+        &shared_cluster().bootstrap_servers(),
+        topic,
+        count,
+        Duration::from_secs(90),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    assert!(
+        messages.len() >= count,
+        "{topic}: {} of {count} records",
+        messages.len()
+    );
+    messages
+        .iter()
+        .map(|m| {
+            let json = |bytes: Option<&[u8]>| bytes.map_or(Value::Null, |b| serde_json::from_slice(b).unwrap());
+            (json(m.key()), json(m.payload()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_and_fifty_mixed_transactions_arrive_in_commit_order_as_debezium_events() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdc").replace('-', "_");
+    let table = format!("{name}_orders");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(10,2), at TIMESTAMP(3));
+                 INSERT INTO {table} SELECT g, 'snap ' || g, g * 1.5, '2024-01-01 00:00:00' FROM generate_series(1, 5) g;"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let (code, body) = api
+        .put(
+            &format!("/connectors/{name}/config"),
+            Some(cdc_config(database, &name, &table)),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{table}");
+    // The snapshot first.
+    let snapshot = records(&topic, 5).await;
+
+    // 50 transactions: each inserts a row; every third also updates the previous one, every
+    // fifth deletes an older one.
+    let mut expected: Vec<(String, i64)> = (1..=5).map(|id| ("r".to_string(), id)).collect();
+    let mut script = String::new();
+    for i in 0..50i64 {
+        let id = 100 + i;
+        script.push_str(&format!(
+            "BEGIN; INSERT INTO {table} VALUES ({id}, 'row {id}', {i}.25, NULL);"
+        ));
+        expected.push(("c".into(), id));
+        if i % 3 == 2 {
+            script.push_str(&format!("UPDATE {table} SET name = 'updated' WHERE id = {};", id - 1));
+            expected.push(("u".into(), id - 1));
+        }
+        if i % 5 == 4 {
+            script.push_str(&format!("DELETE FROM {table} WHERE id = {};", id - 3));
+            expected.push(("d".into(), id - 3));
+        }
+        script.push_str("COMMIT;");
+    }
+    database.sql("tributary", &script).unwrap();
+    let deletes = expected.iter().filter(|(op, _)| op == "d").count();
+    let all = records(&topic, expected.len() + deletes).await;
+
+    let mut events = Vec::new();
+    for (index, (key, value)) in all.iter().enumerate() {
+        if value.is_null() {
+            let previous = &all[index - 1].1["payload"];
+            assert_eq!(previous["op"], "d", "a tombstone follows a delete");
+            assert_eq!(key["payload"]["id"], previous["before"]["id"]);
+            continue;
+        }
+        let payload = &value["payload"];
+        let row = if payload["op"] == "d" {
+            &payload["before"]
+        } else {
+            &payload["after"]
+        };
+        assert_eq!(key["payload"]["id"], row["id"], "the key is the primary key");
+        events.push((payload["op"].as_str().unwrap().to_string(), row["id"].as_i64().unwrap()));
+    }
+    assert_eq!(events, expected, "snapshot, then every change in commit order");
+
+    // Debezium's envelope.
+    let (key, first) = &snapshot[0];
+    assert_eq!(key["schema"]["name"], format!("{topic}.Key"));
+    assert_eq!(first["schema"]["name"], format!("{topic}.Envelope"));
+    let source = &first["payload"]["source"];
+    assert_eq!(source["connector"], "postgresql");
+    assert_eq!(source["name"], name.as_str());
+    assert_eq!(
+        (source["db"].as_str(), source["schema"].as_str()),
+        (Some("tributary"), Some("public"))
+    );
+    assert_eq!(source["table"], table.as_str());
+    assert_eq!(source["snapshot"], "true");
+    assert_eq!(snapshot[4].1["payload"]["source"]["snapshot"], "last");
+    let after = &first["payload"]["after"];
+    assert_eq!(after["amount"], "AJY=", "NUMERIC(10,2) 1.50 as Decimal bytes");
+    assert_eq!(
+        after["at"], 1_704_067_200_000i64,
+        "TIMESTAMP(3) as io.debezium.time.Timestamp"
+    );
+    let change = &all[5].1["payload"];
+    assert_eq!(change["source"]["snapshot"], "false");
+    assert!(change["source"]["lsn"].as_i64().unwrap() > 0);
+    assert!(change["source"]["txId"].as_i64().unwrap() > 0);
+    api.wait_for_state(&name, "RUNNING", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_missing() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdckill").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let properties = dir.path().join("worker.properties");
+    std::fs::write(
+        &properties,
+        format!(
+            "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=500\n",
+            dir.path().join("connect.offsets").display()
+        ),
+    )
+    .unwrap();
+    let config = cdc_config(database, &name, &table);
+    let mut worker = WorkerProcess::run(dir.path(), "cdc-worker", port, "standalone", &properties);
+    worker.wait_ready().await;
+    let (code, body) = worker
+        .api
+        .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    worker
+        .api
+        .wait_for_state(&name, "RUNNING", Duration::from_secs(30))
+        .await;
+    let insert = |from: i64, to: i64| {
+        let script: String = (from..to)
+            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
+            .collect();
+        database.sql("tributary", &script).unwrap();
+    };
+    insert(0, 500);
+    let topic = format!("{name}.public.{table}");
+    records(&topic, 250).await;
+    let confirmed = || {
+        database
+            .sql(
+                "tributary",
+                &format!("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '{name}'"),
+            )
+            .unwrap()
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(0)
+    };
+    let before_kill = eventually(Duration::from_secs(30), "the slot to be advanced", || async {
+        let lsn = confirmed();
+        (lsn > 0).then_some(lsn)
+    })
+    .await;
+    worker.kill();
+    insert(500, 1000);
+    worker.restart();
+    worker.wait_ready().await;
+    let (code, body) = worker
+        .api
+        .put(&format!("/connectors/{name}/config"), Some(config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    insert(1000, 1200);
+    let ids = eventually(Duration::from_secs(90), "every insert in the topic", || {
+        let topic = topic.clone();
+        async move {
+            let all = consume_until(
+                &shared_cluster().bootstrap_servers(),
+                &topic,
+                1200,
+                Duration::from_secs(5),
+                "read_committed",
+            )
+            .await
+            .ok()?;
+            let ids: BTreeSet<i64> = all
+                .iter()
+                .filter_map(|m| serde_json::from_slice::<Value>(m.payload()?).ok())
+                .filter_map(|v| v["payload"]["after"]["id"].as_i64())
+                .collect();
+            (ids.len() == 1200).then_some(ids)
+        }
+    })
+    .await;
+    assert_eq!(ids, (0..1200).collect::<BTreeSet<i64>>());
+    eventually(
+        Duration::from_secs(30),
+        "the slot to move on after the restart",
+        || async { (confirmed() > before_kill).then_some(()) },
+    )
+    .await;
+}
