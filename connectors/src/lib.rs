@@ -5,10 +5,12 @@
 //! - [`datagen`]: deterministic generated records at a target rate, for demos and benchmarks.
 //! - [`jdbc`]: PostgreSQL and MySQL/MariaDB tables, Confluent JDBC-style.
 //! - [`postgres_cdc`]: PostgreSQL change data capture, Debezium-style.
+//! - [`parquet`]: topic data as Parquet files (Arrow).
 
 pub mod datagen;
 pub mod file;
 pub mod jdbc;
+pub mod parquet;
 pub mod postgres_cdc;
 
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.

@@ -1,0 +1,98 @@
+//! `ParquetSink`: topic data as Parquet files in a directory, in the layout of Confluent's
+//! storage sinks: `<parquet.dir>/<topic>/partition=<p>/[<field>=<value>/]<topic>+<p>+<first
+//! offset>+<last offset>.parquet`.
+//!
+//! Records (struct values, or any value with a schema as one `value` column) are buffered per
+//! Kafka partition (and per value of `partition.field`) and written as one file when
+//! `flush.size` records, about `file.max.bytes` bytes or `rotate.interval.ms` are reached, when
+//! the value schema changes, and at every offset commit (the worker commits Kafka offsets only
+//! for what is in files). A file is written to a hidden temporary name, synced and renamed, so
+//! it appears whole or not at all; on start a task reads the offsets in the names of the files
+//! already there and skips what they hold, so a crash between a rename and the offset commit
+//! never writes a record twice.
+
+mod columns;
+mod task;
+
+use async_trait::async_trait;
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
+use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+pub(crate) const CLASS: &str = "io.tributary.connect.parquet.ParquetSinkConnector";
+
+/// The classes this module registers.
+pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::required(
+            "parquet.dir",
+            ConfigType::String,
+            "The directory the files go under.",
+        ))
+        .define(ConfigKey::optional(
+            "flush.size",
+            ConfigType::Int,
+            "10000",
+            "Records per file at most.",
+        ))
+        .define(ConfigKey::optional(
+            "file.max.bytes",
+            ConfigType::Long,
+            "134217728",
+            "About how many bytes of record data make a file.",
+        ))
+        .define(ConfigKey::optional(
+            "rotate.interval.ms",
+            ConfigType::Long,
+            "600000",
+            "How long a file may stay open (from its first record).",
+        ))
+        .define(ConfigKey::optional(
+            "partition.field",
+            ConfigType::String,
+            "",
+            "A value field whose value names a sub-directory (field=value).",
+        ))
+        .define(
+            ConfigKey::optional("parquet.codec", ConfigType::String, "snappy", "snappy or none.").check(|v| {
+                ["snappy", "none", "uncompressed"]
+                    .contains(&v.trim())
+                    .then_some(())
+                    .ok_or_else(|| "must be snappy or none".into())
+            }),
+        )
+}
+
+/// The connector object: every task gets the whole config.
+#[derive(Default)]
+pub struct ParquetSinkConnector {
+    config: ConfigMap,
+}
+
+#[async_trait]
+impl Connector for ParquetSinkConnector {
+    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
+        self.config = config.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        Ok(vec![self.config.clone(); max_tasks.max(1)])
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+inventory::submit! {
+    ConnectorPlugin {
+        class: CLASS,
+        aliases: &["ParquetSinkConnector", "ParquetSink"],
+        config_def,
+        create: || Box::new(ParquetSinkConnector::default()),
+        tasks: TaskFactory::Sink(|| Box::new(task::ParquetSinkTask::default())),
+    }
+}

@@ -1,0 +1,275 @@
+//! The Parquet sink task: buffers per file-to-be, writes whole files atomically, and skips
+//! records the files already written hold.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
+use tributary_runtime::data::{Schema, SinkRecord, Value};
+
+use super::columns::{arrow_schema, record_batch};
+
+/// The task's settings.
+#[derive(Debug, Clone)]
+struct Settings {
+    dir: PathBuf,
+    flush_size: usize,
+    max_bytes: usize,
+    rotate: Option<Duration>,
+    partition_field: Option<String>,
+    compression: Compression,
+}
+
+/// Records waiting to become one file.
+struct Buffer {
+    topic: String,
+    partition: i32,
+    /// `field=value` sub-directory, with `partition.field`.
+    sub_dir: Option<String>,
+    schema: Arc<Schema>,
+    values: Vec<Value>,
+    first_offset: i64,
+    last_offset: i64,
+    bytes: usize,
+    opened: Instant,
+}
+
+/// Writes Parquet files.
+#[derive(Default)]
+pub struct ParquetSinkTask {
+    settings: Option<Settings>,
+    /// Open buffers by (topic, partition, sub-directory).
+    buffers: HashMap<(String, i32, Option<String>), Buffer>,
+    /// The last offset already in a file, by topic partition (read from the names on first
+    /// sight).
+    written: HashMap<(String, i32), i64>,
+}
+
+/// The directory of a Kafka partition's files.
+fn partition_dir(root: &Path, topic: &str, partition: i32) -> PathBuf {
+    root.join(topic).join(format!("partition={partition}"))
+}
+
+/// The last offset held by the files under `dir` (and its sub-directories), removing leftover
+/// temporary files; -1 when there are none.
+fn last_written_offset(dir: &Path) -> std::io::Result<i64> {
+    let mut last = -1;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(last);
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() {
+            last = last.max(last_written_offset(&path)?);
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            std::fs::remove_file(&path)?;
+        } else if let Some(stem) = name.strip_suffix(".parquet") {
+            if let Some(end) = stem.rsplit('+').next().and_then(|e| e.parse::<i64>().ok()) {
+                last = last.max(end);
+            }
+        }
+    }
+    Ok(last)
+}
+
+/// About how many bytes a value takes.
+fn size_of(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len() + 4,
+        Value::Bytes(b) => b.len() + 4,
+        Value::Struct(s) => s.values().iter().map(size_of).sum(),
+        Value::Array(items) => items.iter().map(size_of).sum(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| size_of(k) + size_of(v)).sum(),
+        _ => 8,
+    }
+}
+
+/// Writes `buffer` as its file: a temporary file synced, renamed, and the directory synced.
+fn write_file(settings: &Settings, buffer: &Buffer) -> Result<PathBuf, String> {
+    let mut dir = partition_dir(&settings.dir, &buffer.topic, buffer.partition);
+    if let Some(sub_dir) = &buffer.sub_dir {
+        dir = dir.join(sub_dir);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = format!(
+        "{}+{}+{}+{}.parquet",
+        buffer.topic, buffer.partition, buffer.first_offset, buffer.last_offset
+    );
+    let path = dir.join(&name);
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let arrow = arrow_schema(&buffer.schema)?;
+    let batch = record_batch(&arrow, &buffer.values)?;
+    let io = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", temporary.display());
+    let file = std::fs::File::create(&temporary).map_err(|e| io(&e))?;
+    let properties = WriterProperties::builder()
+        .set_compression(settings.compression)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, arrow, Some(properties)).map_err(|e| io(&e))?;
+    writer.write(&batch).map_err(|e| io(&e))?;
+    let file = writer.into_inner().map_err(|e| io(&e))?;
+    file.sync_all().map_err(|e| io(&e))?;
+    std::fs::rename(&temporary, &path).map_err(|e| io(&e))?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
+    Ok(path)
+}
+
+impl ParquetSinkTask {
+    fn settings(&self) -> Result<Settings, ConnectError> {
+        self.settings
+            .clone()
+            .ok_or_else(|| ConnectError::fatal("task not started"))
+    }
+
+    /// Writes out the buffer at `key`.
+    async fn close(&mut self, key: &(String, i32, Option<String>)) -> Result<(), ConnectError> {
+        let Some(buffer) = self.buffers.remove(key) else {
+            return Ok(());
+        };
+        let settings = self.settings()?;
+        let (topic, partition, last) = (buffer.topic.clone(), buffer.partition, buffer.last_offset);
+        let path = tokio::task::spawn_blocking(move || write_file(&settings, &buffer))
+            .await
+            .map_err(|e| ConnectError::fatal(e.to_string()))?
+            .map_err(ConnectError::Retriable)?;
+        tracing::debug!(file = %path.display(), "wrote a Parquet file");
+        self.written.insert((topic, partition), last);
+        Ok(())
+    }
+
+    /// The last offset already in files for a partition (read once).
+    async fn written(&mut self, topic: &str, partition: i32) -> Result<i64, ConnectError> {
+        if let Some(last) = self.written.get(&(topic.to_string(), partition)) {
+            return Ok(*last);
+        }
+        let dir = partition_dir(&self.settings()?.dir, topic, partition);
+        let last = tokio::task::spawn_blocking(move || last_written_offset(&dir))
+            .await
+            .map_err(|e| ConnectError::fatal(e.to_string()))??;
+        self.written.insert((topic.to_string(), partition), last);
+        Ok(last)
+    }
+}
+
+#[async_trait]
+impl SinkTask for ParquetSinkTask {
+    async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
+        let number = |key: &str, default: i64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+        let dir = config
+            .get("parquet.dir")
+            .filter(|d| !d.trim().is_empty())
+            .ok_or_else(|| ConnectError::fatal("parquet.dir is required"))?;
+        let rotate = number("rotate.interval.ms", 600_000);
+        self.settings = Some(Settings {
+            dir: PathBuf::from(dir),
+            flush_size: number("flush.size", 10_000).max(1) as usize,
+            max_bytes: number("file.max.bytes", 128 << 20).max(1) as usize,
+            rotate: (rotate > 0).then(|| Duration::from_millis(rotate as u64)),
+            partition_field: config.get("partition.field").filter(|f| !f.trim().is_empty()).cloned(),
+            compression: match config.get("parquet.codec").map(|c| c.trim()) {
+                Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
+                _ => Compression::SNAPPY,
+            },
+        });
+        Ok(())
+    }
+
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
+        let settings = self.settings()?;
+        for record in records {
+            let (topic, partition) = (record.original_topic.clone(), record.original_partition);
+            if record.kafka_offset <= self.written(&topic, partition).await? || record.record.value.is_null() {
+                continue;
+            }
+            let schema = record.record.value_schema.clone().ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "record {topic}/{partition}@{}: the Parquet sink needs values with a schema",
+                    record.kafka_offset
+                ))
+            })?;
+            let sub_dir = match (&settings.partition_field, &record.record.value) {
+                (Some(field), Value::Struct(value)) => {
+                    let text = match value.get(field) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Null) | None => "null".to_string(),
+                        Some(other) => format!("{other:?}"),
+                    };
+                    Some(format!("{field}={}", text.replace(['/', '\0'], "_")))
+                }
+                _ => None,
+            };
+            let key = (topic.clone(), partition, sub_dir.clone());
+            if self.buffers.get(&key).is_some_and(|b| b.schema != schema) {
+                self.close(&key).await?;
+            }
+            let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
+                topic,
+                partition,
+                sub_dir,
+                schema,
+                values: Vec::new(),
+                first_offset: record.kafka_offset,
+                last_offset: record.kafka_offset,
+                bytes: 0,
+                opened: Instant::now(),
+            });
+            buffer.bytes += size_of(&record.record.value);
+            buffer.values.push(record.record.value.clone());
+            buffer.last_offset = record.kafka_offset;
+            if buffer.values.len() >= settings.flush_size || buffer.bytes >= settings.max_bytes {
+                self.close(&key).await?;
+            }
+        }
+        let expired: Vec<_> = self
+            .buffers
+            .iter()
+            .filter(|(_, b)| settings.rotate.is_some_and(|r| b.opened.elapsed() >= r))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            self.close(&key).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectError> {
+        // Offsets are committed after this: everything put must be in files.
+        let keys: Vec<_> = self.buffers.keys().cloned().collect();
+        for key in keys {
+            self.close(&key).await?;
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_offset_comes_from_the_file_names_and_temporary_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = partition_dir(dir.path(), "orders", 0);
+        std::fs::create_dir_all(partition.join("country=FR")).unwrap();
+        std::fs::write(partition.join("orders+0+0+99.parquet"), b"").unwrap();
+        std::fs::write(partition.join("country=FR").join("orders+0+100+149.parquet"), b"").unwrap();
+        std::fs::write(partition.join(".orders+0+150+199.parquet.tmp"), b"").unwrap();
+        assert_eq!(last_written_offset(&partition).unwrap(), 149);
+        assert!(!partition.join(".orders+0+150+199.parquet.tmp").exists());
+        assert_eq!(last_written_offset(&dir.path().join("missing")).unwrap(), -1);
+    }
+}
