@@ -11,22 +11,18 @@
 //! `scheduled.rebalance.max.delay.ms=0` (its best case; its default of 300 s would add up to
 //! five minutes to its failover).
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::free_port;
 use tributary_harness::{ChildProcess, KafkaCluster};
 
 const WORKERS: usize = 3;
 const IDLE_CONNECTORS: usize = 100;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -6,18 +6,18 @@
 //! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
 //! from process start to REST ready.
 
-mod proc_stats;
+mod support;
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use proc_stats::{cpu_seconds, peak_rss_mb};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use support::{cpu_seconds, free_port, http, peak_rss_mb, wait_until};
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -66,24 +66,6 @@ fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
         .map(|(_, high)| high)
         .unwrap_or(0)
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "benchmark step timed out: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn http(method: &str, url: &str, body: Option<&str>) -> Option<u16> {
-    let mut command = Command::new("curl");
-    command.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, url]);
-    if let Some(body) = body {
-        command.args(["-H", "Content-Type: application/json", "-d", body]);
-    }
-    let output = command.output().ok()?;
-    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
 }
 
 /// The raw producer: reads the file and produces each line, no framework.
@@ -172,14 +154,6 @@ struct Worker {
     process: ChildProcess,
     url: String,
     ready_seconds: f64,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn worker_properties(dir: &Path, bootstrap: &str, port: u16, tag: &str) -> PathBuf {

@@ -15,18 +15,18 @@
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
 //! (default 1000).
 
-mod proc_stats;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use proc_stats::{cpu_seconds, peak_rss_mb};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use support::{cpu_seconds, peak_rss_mb};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, KafkaCluster};
 

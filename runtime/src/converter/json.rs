@@ -282,22 +282,25 @@ impl JsonConverter {
         Ok(())
     }
 
-    fn parse_schema(&self, node: &serde_json::Value) -> Result<Option<Arc<Schema>>, DataError> {
-        if node.is_null() {
+    /// The schema of an envelope, from its JSON text: parsed once per distinct text (bounded
+    /// by `schemas.cache.size`), so records sharing a schema cost a hash lookup.
+    fn parse_schema(&self, text: &str) -> Result<Option<Arc<Schema>>, DataError> {
+        if text == "null" {
             return Ok(None);
         }
-        let key = node.to_string();
         if let Ok(cache) = self.schema_cache.lock() {
-            if let Some(found) = cache.get(&key) {
+            if let Some(found) = cache.get(text) {
                 return Ok(Some(found.clone()));
             }
         }
-        let schema = self.schema_from_json(node)?;
+        let node: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| DataError::new(format!("Invalid schema: {e}")))?;
+        let schema = self.schema_from_json(&node)?;
         if let Ok(mut cache) = self.schema_cache.lock() {
             if cache.len() >= self.schema_cache_size {
                 cache.clear();
             }
-            cache.insert(key, schema.clone());
+            cache.insert(text.to_string(), schema.clone());
         }
         Ok(Some(schema))
     }
@@ -507,27 +510,40 @@ impl Converter for JsonConverter {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
-        let node: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let parse_error = |e: serde_json::Error| {
             DataError::new(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
             ))
-        })?;
+        };
         if !self.schemas_enabled {
+            let node: serde_json::Value = serde_json::from_slice(bytes).map_err(parse_error)?;
             return Ok((None, schemaless_value(&node)));
         }
-        let envelope = node
-            .as_object()
-            .filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"))
-            .ok_or_else(|| {
-                DataError::new(
+        let envelope: Envelope<'_> = match serde_json::from_slice(bytes) {
+            Ok(envelope) => envelope,
+            // Well-formed JSON of another shape gets Apache's explanation.
+            Err(e) if e.is_data() => {
+                return Err(DataError::new(
                     "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. \
                      If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
-                )
-            })?;
-        let schema = self.parse_schema(&envelope["schema"])?;
-        let value = self.value_from_json(schema.as_ref(), &envelope["payload"])?;
+                ))
+            }
+            Err(e) => return Err(parse_error(e)),
+        };
+        let schema = self.parse_schema(envelope.schema.get())?;
+        let value = self.value_from_json(schema.as_ref(), &envelope.payload)?;
         Ok((schema, value))
     }
+}
+
+/// A record as JsonConverter writes it with `schemas.enable`; the schema is kept as text, to be
+/// looked up in the schema cache rather than parsed again.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    schema: &'a serde_json::value::RawValue,
+    payload: serde_json::Value,
 }
 
 fn schemaless_value(node: &serde_json::Value) -> Value {

@@ -1,0 +1,283 @@
+//! Benchmark: the JDBC source and sink against the database's own bulk tools, in the same run,
+//! on PostgreSQL and MariaDB servers started by the harness (with one Kafka broker).
+//!
+//! For each database a table of `DB_BENCH_ROWS` rows (default 2,000,000; id, name, amount
+//! NUMERIC(12,2), timestamp) is
+//! - dumped by the raw limit (`COPY … TO STDOUT` through psql, `mariadb --quick` for MariaDB),
+//!   and copied into Kafka by Tributary's JDBC source (bulk mode, JsonConverter with schemas);
+//! - loaded into an empty table by the raw limit (`COPY … FROM` / `LOAD DATA LOCAL INFILE` of
+//!   that dump), and by Tributary's JDBC sink from the topic the source wrote (insert mode,
+//!   `auto.create`).
+//!
+//! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
+//! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+use serde_json::json;
+use support::{cpu_seconds, free_port, http, peak_rss_mb, wait_until};
+use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
+
+/// One measured step.
+struct Run {
+    database: &'static str,
+    step: &'static str,
+    system: &'static str,
+    rows: usize,
+    megabytes: f64,
+    seconds: f64,
+    cpu_seconds: Option<f64>,
+}
+
+/// The high watermark of partition 0 of `topic`.
+fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("a consumer");
+    consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .map(|(_, high)| high)
+        .unwrap_or(0)
+}
+
+/// Runs a shell command line, panicking with its output if it fails.
+fn shell(line: &str) {
+    let output = Command::new("sh").arg("-c").arg(line).output().expect("sh runs");
+    assert!(
+        output.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The client command line reaching `database` (database `tributary`).
+fn client(database: &Database) -> String {
+    match database.kind() {
+        DatabaseKind::Postgres => format!(
+            "psql -X -q -h 127.0.0.1 -p {} -U tributary -d tributary -v ON_ERROR_STOP=1",
+            database.port()
+        ),
+        DatabaseKind::MariaDb => format!(
+            "mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P {} -u root --local-infile=1 tributary",
+            database.port()
+        ),
+    }
+}
+
+fn count(database: &Database, table: &str) -> usize {
+    database
+        .sql("tributary", &format!("SELECT COUNT(*) FROM {table}"))
+        .ok()
+        .and_then(|out| out.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let rows: usize = std::env::var("DB_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
+    let mut options = ClusterOptions::with_nodes(1);
+    options.max_heap = "2g".into();
+    let cluster = KafkaCluster::start_with(options).expect("kafka starts");
+    let bootstrap = cluster.bootstrap_servers();
+    let postgres = Database::start_postgres().expect("postgres starts");
+    let mariadb = Database::start_mariadb().expect("mariadb starts");
+    let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
+
+    let port = free_port();
+    let properties = dir.path().join("worker.properties");
+    std::fs::write(
+        &properties,
+        format!(
+            "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=10000\n",
+            dir.path().join("worker.offsets").display()
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command.arg("standalone").arg(&properties).stdin(Stdio::null());
+    let worker = ChildProcess::spawn(command, &dir.path().join("worker.log")).expect("worker starts");
+    let url = format!("http://127.0.0.1:{port}");
+    wait_until("worker REST", Duration::from_secs(60), || {
+        http("GET", &format!("{url}/"), None) == Some(200)
+    });
+    let pid = worker.pid().to_string();
+
+    let mut runs = Vec::new();
+    for (name, database) in [("PostgreSQL", &postgres), ("MariaDB", &mariadb)] {
+        let (password, timestamp_type) = match database.kind() {
+            DatabaseKind::Postgres => ("", "TIMESTAMP(3)"),
+            DatabaseKind::MariaDb => ("tributary", "DATETIME(3)"),
+        };
+        let create = |table: &str| {
+            format!(
+                "CREATE TABLE {table} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount NUMERIC(12,2), updated {timestamp_type})"
+            )
+        };
+        database.sql("tributary", &create("bench_source")).unwrap();
+        let fill = match database.kind() {
+            DatabaseKind::Postgres => format!(
+                "INSERT INTO bench_source SELECT g, 'customer ' || g, g / 100.0, TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' \
+                 FROM generate_series(1, {rows}) g"
+            ),
+            DatabaseKind::MariaDb => format!(
+                "INSERT INTO bench_source SELECT seq, CONCAT('customer ', seq), seq / 100, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND \
+                 FROM seq_1_to_{rows}"
+            ),
+        };
+        database.sql("tributary", &fill).unwrap();
+        let dump = dir.path().join(format!("{name}.tsv"));
+
+        // Source: the raw dump, then the JDBC source into Kafka.
+        let started = Instant::now();
+        match database.kind() {
+            DatabaseKind::Postgres => shell(&format!(
+                "{} -c 'COPY bench_source TO STDOUT' > {}",
+                client(database),
+                dump.display()
+            )),
+            DatabaseKind::MariaDb => shell(&format!(
+                "{} --quick -B -N -e 'SELECT * FROM bench_source' > {}",
+                client(database),
+                dump.display()
+            )),
+        }
+        let megabytes = std::fs::metadata(&dump).unwrap().len() as f64 / 1_048_576.0;
+        runs.push(Run {
+            database: name,
+            step: "table → out",
+            system: "raw dump",
+            rows,
+            megabytes,
+            seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: None,
+        });
+        let topic = format!("bench-{}", name.to_lowercase());
+        let source = json!({
+            "name": format!("{topic}-source"),
+            "config": {
+                "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+                "connection.url": database.jdbc_url(),
+                "connection.user": "tributary",
+                "connection.password": password,
+                "mode": "bulk",
+                "table.whitelist": "bench_source",
+                "topic.prefix": format!("{topic}-"),
+                "poll.interval.ms": "86400000",
+                "batch.max.rows": "5000",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            }
+        });
+        let cpu0 = cpu_seconds(&pid);
+        let started = Instant::now();
+        assert_eq!(
+            http("POST", &format!("{url}/connectors"), Some(&source.to_string())),
+            Some(201)
+        );
+        let source_topic = format!("{topic}-bench_source");
+        wait_until("the source run", Duration::from_secs(1800), || {
+            high_watermark(&bootstrap, &source_topic) >= rows as i64
+        });
+        runs.push(Run {
+            database: name,
+            step: "table → out",
+            system: "Tributary JDBC source",
+            rows,
+            megabytes,
+            seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: Some(cpu_seconds(&pid) - cpu0),
+        });
+
+        // Sink: the raw load of the dump, then the JDBC sink from the topic.
+        database.sql("tributary", &create("bench_raw")).unwrap();
+        let started = Instant::now();
+        match database.kind() {
+            DatabaseKind::Postgres => shell(&format!(
+                "{} -c 'COPY bench_raw FROM STDIN' < {}",
+                client(database),
+                dump.display()
+            )),
+            DatabaseKind::MariaDb => shell(&format!(
+                "{} -e \"LOAD DATA LOCAL INFILE '{}' INTO TABLE bench_raw\"",
+                client(database),
+                dump.display()
+            )),
+        }
+        assert_eq!(count(database, "bench_raw"), rows);
+        runs.push(Run {
+            database: name,
+            step: "in → table",
+            system: "raw load",
+            rows,
+            megabytes,
+            seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: None,
+        });
+        let sink = json!({
+            "name": format!("{topic}-sink"),
+            "config": {
+                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+                "connection.url": database.jdbc_url(),
+                "connection.user": "tributary",
+                "connection.password": password,
+                "topics": source_topic,
+                "table.name.format": "bench_sink",
+                "auto.create": "true",
+                "batch.size": "5000",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "consumer.override.auto.offset.reset": "earliest",
+                "consumer.override.max.poll.records": "5000",
+            }
+        });
+        let cpu0 = cpu_seconds(&pid);
+        let started = Instant::now();
+        assert_eq!(
+            http("POST", &format!("{url}/connectors"), Some(&sink.to_string())),
+            Some(201)
+        );
+        wait_until("the sink run", Duration::from_secs(1800), || {
+            count(database, "bench_sink") >= rows
+        });
+        runs.push(Run {
+            database: name,
+            step: "in → table",
+            system: "Tributary JDBC sink",
+            rows,
+            megabytes,
+            seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: Some(cpu_seconds(&pid) - cpu0),
+        });
+        std::fs::remove_file(&dump).ok();
+    }
+
+    println!(
+        "\n| database | step | system | rows | rows/s | MB/s | worker CPU s | share of raw |\n|---|---|---|---|---|---|---|---|"
+    );
+    for run in &runs {
+        let raw = runs
+            .iter()
+            .find(|r| r.database == run.database && r.step == run.step && r.cpu_seconds.is_none())
+            .map(|r| r.seconds)
+            .unwrap_or(run.seconds);
+        println!(
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {} | {:.0}% |",
+            run.database,
+            run.step,
+            run.system,
+            run.rows,
+            run.rows as f64 / run.seconds,
+            run.megabytes / run.seconds,
+            run.cpu_seconds.map_or("—".into(), |c| format!("{c:.1}")),
+            100.0 * raw / run.seconds,
+        );
+    }
+    println!("\nTributary worker peak RSS: {:.0} MB", peak_rss_mb(&pid));
+}
