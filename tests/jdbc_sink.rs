@@ -93,11 +93,12 @@ fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
     config
 }
 
-/// `SELECT <columns> FROM <table> ORDER BY id` as rows of text fields (None while the table
-/// does not exist).
+/// `SELECT <columns> FROM <table>` as rows of text fields, ordered by the first column (None
+/// while the table does not exist).
 fn rows(database: &Database, table: &str, columns: &str) -> Option<Vec<Vec<String>>> {
+    let first = columns.split(',').next().unwrap_or(columns);
     let output = database
-        .sql("tributary", &format!("SELECT {columns} FROM {table} ORDER BY id"))
+        .sql("tributary", &format!("SELECT {columns} FROM {table} ORDER BY {first}"))
         .ok()?;
     Some(
         output
@@ -185,6 +186,70 @@ async fn upserts_with_key_collisions_and_tombstones_leave_the_expected_table() {
         .await;
         let day = rows(database, &format!("sink_{topic}"), "day").unwrap();
         assert_eq!(day[0], vec!["2022-01-08".to_string()], "a Date field becomes a DATE");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_mode_changes_existing_rows_only_and_kafka_keys_record_coordinates() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let topic = unique_name("update").replace('-', "_");
+        let schema = value_schema(&[]);
+        let records = [(1, "first"), (3, "third"), (1, "again")]
+            .iter()
+            .map(|(id, name)| (key(*id), Some(envelope(&schema, json!({"id": id, "name": name})))))
+            .collect();
+        produce(&topic, records).await;
+        database
+            .sql(
+                "tributary",
+                &format!("CREATE TABLE {topic} (id BIGINT PRIMARY KEY, name VARCHAR(32) NOT NULL, amount DOUBLE PRECISION, day DATE); \
+                          INSERT INTO {topic} (id, name) VALUES (1, 'old'), (2, 'untouched');"),
+            )
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let update = sink_config(
+            database,
+            &topic,
+            json!({"insert.mode": "update", "pk.mode": "record_key", "pk.fields": "id"}),
+        );
+        let (code, body) = api
+            .put(&format!("/connectors/{topic}-update/config"), Some(update))
+            .await;
+        assert_eq!(code, 201, "{body}");
+        let row = |id: &str, name: &str| vec![id.to_string(), name.to_string()];
+        wait_for_rows(
+            database,
+            &topic,
+            "id, name",
+            &[row("1", "again"), row("2", "untouched")],
+            Duration::from_secs(60),
+        )
+        .await;
+        // pk.mode=kafka: one row per record, keyed by its topic, partition and offset.
+        let kafka_table = format!("{topic}_log");
+        let log = sink_config(
+            database,
+            &topic,
+            json!({"pk.mode": "kafka", "auto.create": "true", "table.name.format": kafka_table}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{topic}-log/config"), Some(log)).await;
+        assert_eq!(code, 201, "{body}");
+        let columns = "__connect_offset, __connect_topic, __connect_partition, id, name";
+        let expected: Vec<Vec<String>> = [(0, "1", "first"), (1, "3", "third"), (2, "1", "again")]
+            .iter()
+            .map(|(offset, id, name)| {
+                vec![
+                    offset.to_string(),
+                    topic.clone(),
+                    "0".into(),
+                    id.to_string(),
+                    name.to_string(),
+                ]
+            })
+            .collect();
+        wait_for_rows(database, &kafka_table, columns, &expected, Duration::from_secs(60)).await;
     }
 }
 

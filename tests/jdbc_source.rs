@@ -235,6 +235,44 @@ async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let prefix = unique_name("query").replace('-', "_");
+        let (orders, customers) = (format!("{prefix}_orders"), format!("{prefix}_customers"));
+        create_table(database, &orders);
+        insert_rows(database, &orders, 1, 50);
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "CREATE TABLE {customers} (id BIGINT PRIMARY KEY, country VARCHAR(8) NOT NULL); \
+                     INSERT INTO {customers} VALUES (1, 'FR'), (2, 'JP');"
+                ),
+            )
+            .unwrap();
+        // Confluent appends the mode's WHERE clause to the query, so it is wrapped.
+        let query = format!(
+            "SELECT * FROM (SELECT o.id, o.name, c.country FROM {orders} o JOIN {customers} c ON c.id = o.id % 2 + 1) joined"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let topic = format!("jdbc-{prefix}");
+        let config = source_config(
+            database,
+            json!({"mode": "incrementing", "incrementing.column.name": "id", "query": query, "topic.prefix": topic}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{prefix}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let first = values(&topic, 50).await;
+        assert_eq!(first[0]["country"], "JP", "{first:?}");
+        insert_rows(database, &orders, 51, 60);
+        let all = values(&topic, 60).await;
+        assert_eq!(id_counts(&all).len(), 60, "the new rows arrive once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn column_types_become_confluents_connect_types() {
     let kafka = shared_cluster().bootstrap_servers();
     for database in databases() {
