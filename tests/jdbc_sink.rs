@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::workers::WorkerProcess;
-use common::{eventually, start_worker};
+use common::{eventually, merged, start_worker};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
@@ -75,22 +75,20 @@ async fn produce(topic: &str, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
 
 /// A JDBC sink config for `database` reading `topic`, with JSON (schema) converters.
 fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
-    let mut config = json!({
-        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-        "connection.url": database.jdbc_url(),
-        "connection.user": "tributary",
-        "connection.password": if database.kind() == DatabaseKind::MariaDb { "tributary" } else { "" },
-        "topics": topic,
-        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "retry.backoff.ms": "200",
-        "consumer.override.auto.offset.reset": "earliest",
-    });
-    config
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    config
+    merged(
+        json!({
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "connection.url": database.jdbc_url(),
+            "connection.user": "tributary",
+            "connection.password": if database.kind() == DatabaseKind::MariaDb { "tributary" } else { "" },
+            "topics": topic,
+            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "retry.backoff.ms": "200",
+            "consumer.override.auto.offset.reset": "earliest",
+        }),
+        extra,
+    )
 }
 
 /// `SELECT <columns> FROM <table>` as rows of text fields, ordered by the first column (None
@@ -364,17 +362,6 @@ async fn kill_mid_load(database: &Database, exactly_once: bool) -> (usize, usize
         .collect();
     produce(&topic, records).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = common::workers::free_port();
-    let properties = dir.path().join("worker.properties");
-    std::fs::write(
-        &properties,
-        format!(
-            "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
-             offset.storage.file.filename={}\noffset.flush.interval.ms=1000\n",
-            dir.path().join("connect.offsets").display()
-        ),
-    )
-    .unwrap();
     let config = sink_config(
         database,
         &topic,
@@ -387,13 +374,8 @@ async fn kill_mid_load(database: &Database, exactly_once: bool) -> (usize, usize
             "consumer.override.session.timeout.ms": "6000",
         }),
     );
-    let mut worker = WorkerProcess::run(dir.path(), "sink-worker", port, "standalone", &properties);
-    worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{topic}/config"), Some(config.clone()))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    let mut worker = WorkerProcess::standalone(&kafka, dir.path(), "sink-worker", 1000).await;
+    worker.put_connector(&topic, &config).await;
     let count = |sql: &str| {
         database
             .sql("tributary", &sql.replace("{t}", &topic))
@@ -413,11 +395,7 @@ async fn kill_mid_load(database: &Database, exactly_once: bool) -> (usize, usize
     );
     worker.restart();
     worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{topic}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    worker.put_connector(&topic, &config).await;
     eventually(Duration::from_secs(180), "every id written", || async {
         (count("SELECT COUNT(DISTINCT id) FROM {t}") == RECORDS as usize).then_some(())
     })

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::start_worker;
+use common::{merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
@@ -57,22 +57,20 @@ fn insert_rows(database: &Database, table: &str, from: usize, to: usize) {
 
 /// A JDBC source connector config for `database` (the JDBC URL form, credentials apart).
 fn source_config(database: &Database, extra: Value) -> Value {
-    let mut config = json!({
-        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        "connection.url": database.jdbc_url(),
-        "connection.user": "tributary",
-        "connection.password": dialect(database, "", "tributary"),
-        "poll.interval.ms": "200",
-        "batch.max.rows": "1000",
-        "connection.backoff.ms": "200",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "false",
-    });
-    config
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    config
+    merged(
+        json!({
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": database.jdbc_url(),
+            "connection.user": "tributary",
+            "connection.password": dialect(database, "", "tributary"),
+            "poll.interval.ms": "200",
+            "batch.max.rows": "1000",
+            "connection.backoff.ms": "200",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+        }),
+        extra,
+    )
 }
 
 /// The JSON values of the first `count` records of `topic` (waiting up to 120 s).
@@ -189,14 +187,13 @@ async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
             let table = format!("{prefix}m{index}");
             create_table(database, &table);
             insert_rows(database, &table, 1, 100);
-            let mut config = source_config(
-                database,
-                json!({"mode": mode, "table.whitelist": table, "topic.prefix": "jdbc-"}),
+            let config = merged(
+                source_config(
+                    database,
+                    json!({"mode": mode, "table.whitelist": table, "topic.prefix": "jdbc-"}),
+                ),
+                extra.clone(),
             );
-            config
-                .as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
             let name = format!("{table}-source");
             let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
             assert_eq!(code, 201, "{mode}: {body}");

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{eventually, start_worker};
+use common::{eventually, merged, start_worker};
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
@@ -69,17 +69,15 @@ fn clusters() -> &'static (KafkaCluster, KafkaCluster) {
 
 /// A mirror connector's config between the two clusters: `extra` over the cluster settings.
 fn mirror_config(a: &str, b: &str, extra: serde_json::Value) -> serde_json::Value {
-    let mut config = json!({
-        "source.cluster.alias": "A",
-        "target.cluster.alias": "B",
-        "source.cluster.bootstrap.servers": a,
-        "target.cluster.bootstrap.servers": b,
-    });
-    config
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    config
+    merged(
+        json!({
+            "source.cluster.alias": "A",
+            "target.cluster.alias": "B",
+            "source.cluster.bootstrap.servers": a,
+            "target.cluster.bootstrap.servers": b,
+        }),
+        extra,
+    )
 }
 
 /// Submits `connectors` to the worker behind `api` and waits until each runs.
@@ -603,14 +601,7 @@ async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
     let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
     let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
     let aliases = json!({"source.cluster.alias": "S", "target.cluster.alias": "T"});
-    let with = |extra: serde_json::Value| {
-        let mut config = mirror_config(&a, &b, aliases.clone());
-        config
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        config
-    };
+    let with = |extra| merged(mirror_config(&a, &b, aliases.clone()), extra);
     let connectors = [
         (
             "S->T.MirrorSourceConnector",

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arrow::array::{Array, Int64Array, StringArray};
-use common::workers::{free_port, WorkerProcess};
-use common::{eventually, start_worker};
+use common::workers::WorkerProcess;
+use common::{eventually, merged, start_worker};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
@@ -60,18 +60,16 @@ async fn produce(topic: &str, partitions: i32, count: i64) {
 }
 
 fn sink_config(topic: &str, dir: &Path, extra: Value) -> Value {
-    let mut config = json!({
-        "connector.class": "ParquetSink",
-        "topics": topic,
-        "parquet.dir": dir.display().to_string(),
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "consumer.override.auto.offset.reset": "earliest",
-    });
-    config
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    config
+    merged(
+        json!({
+            "connector.class": "ParquetSink",
+            "topics": topic,
+            "parquet.dir": dir.display().to_string(),
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "consumer.override.auto.offset.reset": "earliest",
+        }),
+        extra,
+    )
 }
 
 /// Every file under `dir`, recursively (with the hidden temporary files of writes in
@@ -207,17 +205,6 @@ async fn after_kill_9_the_files_hold_every_offset_exactly_once() {
     produce(&topic, 2, RECORDS).await;
     let out = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let properties = dir.path().join("worker.properties");
-    std::fs::write(
-        &properties,
-        format!(
-            "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
-             offset.storage.file.filename={}\noffset.flush.interval.ms=5000\n",
-            dir.path().join("connect.offsets").display()
-        ),
-    )
-    .unwrap();
     let config = sink_config(
         &topic,
         out.path(),
@@ -227,13 +214,8 @@ async fn after_kill_9_the_files_hold_every_offset_exactly_once() {
             "consumer.override.session.timeout.ms": "6000",
         }),
     );
-    let mut worker = WorkerProcess::run(dir.path(), "parquet-worker", port, "standalone", &properties);
-    worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{topic}/config"), Some(config.clone()))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    let mut worker = WorkerProcess::standalone(&kafka, dir.path(), "parquet-worker", 5000).await;
+    worker.put_connector(&topic, &config).await;
     eventually(Duration::from_secs(60), "some files written", || async {
         (row_count(out.path()) >= 20_000).then_some(())
     })
@@ -242,11 +224,7 @@ async fn after_kill_9_the_files_hold_every_offset_exactly_once() {
     assert!(row_count(out.path()) < RECORDS as usize, "killed before the end");
     worker.restart();
     worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{topic}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    worker.put_connector(&topic, &config).await;
     eventually(Duration::from_secs(120), "every record in files", || async {
         (row_count(out.path()) >= RECORDS as usize).then_some(())
     })

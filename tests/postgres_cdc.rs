@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::workers::{free_port, WorkerProcess};
+use common::workers::WorkerProcess;
 use common::{eventually, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
@@ -172,25 +172,9 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
         )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let properties = dir.path().join("worker.properties");
-    std::fs::write(
-        &properties,
-        format!(
-            "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
-             offset.storage.file.filename={}\noffset.flush.interval.ms=500\n",
-            dir.path().join("connect.offsets").display()
-        ),
-    )
-    .unwrap();
     let config = cdc_config(database, &name, &table);
-    let mut worker = WorkerProcess::run(dir.path(), "cdc-worker", port, "standalone", &properties);
-    worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    let mut worker = WorkerProcess::standalone(&kafka, dir.path(), "cdc-worker", 500).await;
+    worker.put_connector(&name, &config).await;
     worker
         .api
         .wait_for_state(&name, "RUNNING", Duration::from_secs(30))
@@ -224,11 +208,7 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
     insert(500, 1000);
     worker.restart();
     worker.wait_ready().await;
-    let (code, body) = worker
-        .api
-        .put(&format!("/connectors/{name}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    worker.put_connector(&name, &config).await;
     insert(1000, 1200);
     let ids = eventually(Duration::from_secs(90), "every insert in the topic", || {
         let topic = topic.clone();

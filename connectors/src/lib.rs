@@ -7,6 +7,7 @@
 //! - [`postgres_cdc`]: PostgreSQL change data capture, Debezium-style.
 //! - [`parquet`]: topic data as Parquet files (Arrow).
 
+mod config_per_task;
 pub mod datagen;
 pub mod file;
 pub mod jdbc;

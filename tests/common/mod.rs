@@ -35,6 +35,14 @@ where
     }
 }
 
+/// `base` with the keys of `extra` added or replaced (both JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
+}
+
 /// An in-process standalone worker on a free port, against `bootstrap`, with `extra` settings.
 pub async fn start_worker(bootstrap: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> (StandaloneRuntime, Api) {
     // Keeps the plugin crates' registrations in the test binary.

@@ -1,5 +1,6 @@
-//! `tributary distributed` worker processes for cluster tests: each on its own REST port, with
-//! its log in the test's directory, killed when the test ends.
+//! `tributary` worker processes for tests that kill or restart them (distributed clusters,
+//! standalone crash tests, dedicated mirrors): each on its own REST port, with its log in the
+//! test's directory, killed when the test ends.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -107,6 +108,35 @@ impl WorkerProcess {
             command.env("RUST_LOG", "info");
         }
         self.process = Some(ChildProcess::spawn(command, &self.log).expect("worker starts"));
+    }
+
+    /// A `tributary standalone` process named `name` on `kafka`, its offsets in `dir`
+    /// committed every `flush_ms`, serving REST on a free port; returned once it serves.
+    pub async fn standalone(kafka: &str, dir: &Path, name: &str, flush_ms: u64) -> Self {
+        let port = free_port();
+        let properties = dir.join(format!("{name}.properties"));
+        std::fs::write(
+            &properties,
+            format!(
+                "bootstrap.servers={kafka}\nlisteners=http://127.0.0.1:{port}\n\
+                 offset.storage.file.filename={}\noffset.flush.interval.ms={flush_ms}\n",
+                dir.join(format!("{name}.offsets")).display()
+            ),
+        )
+        .expect("worker properties written");
+        let worker = Self::run(dir, name, port, "standalone", &properties);
+        worker.wait_ready().await;
+        worker
+    }
+
+    /// Creates connector `name` with `config` over REST (a standalone worker forgets its
+    /// connectors when it stops, so a restarted one is given them again).
+    pub async fn put_connector(&self, name: &str, config: &serde_json::Value) {
+        let (code, body) = self
+            .api
+            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+            .await;
+        assert_eq!(code, 201, "{name}: {body}");
     }
 
     /// The worker id its statuses show.

@@ -14,10 +14,10 @@
 mod columns;
 mod task;
 
-use async_trait::async_trait;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigType};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+
+use crate::config_per_task::ConfigPerTask;
 
 pub(crate) const CLASS: &str = "io.tributary.connect.parquet.ParquetSinkConnector";
 
@@ -65,34 +65,12 @@ fn config_def() -> ConfigDef {
         )
 }
 
-/// The connector object: every task gets the whole config.
-#[derive(Default)]
-pub struct ParquetSinkConnector {
-    config: ConfigMap,
-}
-
-#[async_trait]
-impl Connector for ParquetSinkConnector {
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone(); max_tasks.max(1)])
-    }
-
-    async fn stop(&mut self) -> Result<(), ConnectError> {
-        Ok(())
-    }
-}
-
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
         aliases: &["ParquetSinkConnector", "ParquetSink"],
         config_def,
-        create: || Box::new(ParquetSinkConnector::default()),
+        create: || Box::new(ConfigPerTask::default()),
         tasks: TaskFactory::Sink(|| Box::new(task::ParquetSinkTask::default())),
     }
 }

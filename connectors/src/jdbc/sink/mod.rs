@@ -18,12 +18,11 @@ mod plan;
 mod sql;
 mod task;
 
-use async_trait::async_trait;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 use self::plan::{InsertMode, PkMode};
+use crate::config_per_task::ConfigPerTask;
 use crate::jdbc::connection::native_url;
 
 pub(crate) const CLASS: &str = "io.tributary.connect.jdbc.JdbcSinkConnector";
@@ -119,55 +118,34 @@ fn config_def() -> ConfigDef {
         ))
 }
 
-/// The connector object: every task gets the whole config.
-#[derive(Default)]
-pub struct JdbcSinkConnector {
-    config: ConfigMap,
-}
-
-#[async_trait]
-impl Connector for JdbcSinkConnector {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        let mut errors = Vec::new();
-        let error = |key: &str, message: &str| ValidationError {
-            key: key.into(),
-            message: message.into(),
-        };
-        if let Err(message) = native_url(config.get("connection.url").map(String::as_str).unwrap_or_default()) {
-            errors.push(error("connection.url", &message));
-        }
-        let pk_mode = config
-            .get("pk.mode")
-            .and_then(|m| PkMode::parse(m))
-            .unwrap_or(PkMode::None);
-        let insert_mode = config
-            .get("insert.mode")
-            .and_then(|m| InsertMode::parse(m))
-            .unwrap_or(InsertMode::Insert);
-        if config.get("delete.enabled").is_some_and(|v| v.trim() == "true") && pk_mode != PkMode::RecordKey {
-            errors.push(error("delete.enabled", "delete.enabled=true needs pk.mode=record_key"));
-        }
-        if insert_mode != InsertMode::Insert && pk_mode == PkMode::None {
-            errors.push(error(
-                "pk.mode",
-                "insert.mode upsert and update need a primary key (pk.mode other than none)",
-            ));
-        }
-        errors
+/// The rules across keys: a usable URL, and a key for deletes, upserts and updates.
+fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    let error = |key: &str, message: &str| ValidationError {
+        key: key.into(),
+        message: message.into(),
+    };
+    if let Err(message) = native_url(config.get("connection.url").map(String::as_str).unwrap_or_default()) {
+        errors.push(error("connection.url", &message));
     }
-
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
-        Ok(())
+    let pk_mode = config
+        .get("pk.mode")
+        .and_then(|m| PkMode::parse(m))
+        .unwrap_or(PkMode::None);
+    let insert_mode = config
+        .get("insert.mode")
+        .and_then(|m| InsertMode::parse(m))
+        .unwrap_or(InsertMode::Insert);
+    if config.get("delete.enabled").is_some_and(|v| v.trim() == "true") && pk_mode != PkMode::RecordKey {
+        errors.push(error("delete.enabled", "delete.enabled=true needs pk.mode=record_key"));
     }
-
-    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone(); max_tasks.max(1)])
+    if insert_mode != InsertMode::Insert && pk_mode == PkMode::None {
+        errors.push(error(
+            "pk.mode",
+            "insert.mode upsert and update need a primary key (pk.mode other than none)",
+        ));
     }
-
-    async fn stop(&mut self) -> Result<(), ConnectError> {
-        Ok(())
-    }
+    errors
 }
 
 inventory::submit! {
@@ -175,7 +153,7 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.confluent.connect.jdbc.JdbcSinkConnector", "JdbcSinkConnector", "JdbcSink"],
         config_def,
-        create: || Box::new(JdbcSinkConnector::default()),
+        create: || Box::new(ConfigPerTask::validated_by(validate)),
         tasks: TaskFactory::Sink(|| Box::new(task::JdbcSinkTask::default())),
     }
 }

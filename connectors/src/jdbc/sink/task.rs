@@ -195,50 +195,38 @@ impl JdbcSinkTask {
             *entry = (*entry).max(record.kafka_offset + 1);
         }
         let mode = settings.shape.insert_mode;
-        let offsets = settings.offsets_table.as_deref().map(|table| (table, &next));
+        let connector = &self.connector;
+        // One transaction: the runs, then the exactly-once offsets.
+        macro_rules! write_in_transaction {
+            ($pool:expr, $dialect:expr, |$transaction:ident, $run:ident| $write:expr) => {{
+                let mut $transaction = $pool.begin().await?;
+                for $run in runs.iter().filter(|r| r.rows() > 0) {
+                    $write
+                        .await
+                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", $run.table)))?;
+                }
+                if let Some(table) = settings.offsets_table.as_deref() {
+                    let upsert = offsets_upsert($dialect, table);
+                    for ((topic, partition), offset) in &next {
+                        sqlx::query(&upsert)
+                            .bind(connector)
+                            .bind(topic)
+                            .bind(partition)
+                            .bind(offset)
+                            .execute(&mut *$transaction)
+                            .await?;
+                    }
+                }
+                $transaction.commit().await?;
+            }};
+        }
         match &database {
-            Database::Postgres(pool) => {
-                let mut transaction = pool.begin().await?;
-                for run in runs.iter().filter(|r| r.rows() > 0) {
-                    sql::write_postgres(&mut transaction, run, mode)
-                        .await
-                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", run.table)))?;
-                }
-                if let Some((table, next)) = offsets {
-                    for ((topic, partition), offset) in next {
-                        let upsert = offsets_upsert(Dialect::Postgres, table);
-                        sqlx::query(&upsert)
-                            .bind(&self.connector)
-                            .bind(topic)
-                            .bind(partition)
-                            .bind(offset)
-                            .execute(&mut *transaction)
-                            .await?;
-                    }
-                }
-                transaction.commit().await?;
-            }
-            Database::MySql(pool) => {
-                let mut transaction = pool.begin().await?;
-                for run in runs.iter().filter(|r| r.rows() > 0) {
-                    sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
-                        .await
-                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", run.table)))?;
-                }
-                if let Some((table, next)) = offsets {
-                    for ((topic, partition), offset) in next {
-                        let upsert = offsets_upsert(Dialect::MySql, table);
-                        sqlx::query(&upsert)
-                            .bind(&self.connector)
-                            .bind(topic)
-                            .bind(partition)
-                            .bind(offset)
-                            .execute(&mut *transaction)
-                            .await?;
-                    }
-                }
-                transaction.commit().await?;
-            }
+            Database::Postgres(pool) => write_in_transaction!(pool, Dialect::Postgres, |transaction, run| {
+                sql::write_postgres(&mut transaction, run, mode)
+            }),
+            Database::MySql(pool) => write_in_transaction!(pool, Dialect::MySql, |transaction, run| {
+                sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
+            }),
         }
         if settings.offsets_table.is_some() {
             self.next_offsets.extend(next);
