@@ -103,8 +103,11 @@ pub struct PostgresCdcTask {
     pool: Option<PgPool>,
     partition: Arc<SourceMap>,
     phase: Phase,
-    /// The commit LSN of the last transaction delivered completely.
+    /// The commit LSN of the last transaction read completely (with records or with nothing
+    /// captured).
     delivered: u64,
+    /// The commit LSN the last record handed out carries.
+    handed_out: u64,
     /// Whether the committed offset says the snapshot was finished.
     snapshot_done: bool,
     /// The snapshot's records, read ahead.
@@ -126,6 +129,7 @@ impl Default for PostgresCdcTask {
             partition: Arc::default(),
             phase: Phase::Setup,
             delivered: 0,
+            handed_out: 0,
             snapshot_done: false,
             snapshot: None,
             offsets: None,
@@ -331,6 +335,12 @@ impl PostgresCdcTask {
     /// `max.batch.size` records.
     async fn read_changes(&mut self) -> Result<Vec<SourceRecord>, String> {
         let (pool, settings) = self.parts()?;
+        // Every transaction committed before this point is decoded by the peek below; pgoutput
+        // sends nothing for those that touch no published table.
+        let flushed: String = sqlx::query_scalar("SELECT pg_current_wal_flush_lsn()::text")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| format!("cannot read the WAL position: {e}"))?;
         let mut rows = sqlx::query(
             "SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
              'proto_version', '1', 'publication_names', $2)",
@@ -369,6 +379,7 @@ impl PostgresCdcTask {
                             record.source_offset = previous.clone();
                         }
                         if let (Some(last), Some((_, timestamp, xid))) = (transaction.last_mut(), current) {
+                            self.handed_out = commit_lsn;
                             last.source_offset = SourceMap::from_iter([
                                 ("lsn".to_string(), commit_lsn.into()),
                                 ("lsn_commit".to_string(), commit_lsn.into()),
@@ -381,7 +392,7 @@ impl PostgresCdcTask {
                     }
                     current = None;
                     if records.len() >= settings.max_batch {
-                        break;
+                        return Ok(records);
                     }
                 }
                 Message::Insert { relation, new } if !skipping => {
@@ -419,6 +430,10 @@ impl PostgresCdcTask {
                 }
                 _ => {}
             }
+        }
+        // Read to the end: nothing before `flushed` is left to deliver.
+        if current.is_none() {
+            self.delivered = self.delivered.max(parse_lsn(&flushed).unwrap_or(0));
         }
         Ok(records)
     }
@@ -478,6 +493,39 @@ impl PostgresCdcTask {
         Ok(())
     }
 
+    /// Confirms to the slot what need not be read again: up to the committed offset, or, once
+    /// every record handed out is committed, up to the last transaction read (the ones after
+    /// the last record captured nothing).
+    async fn advance_slot(&mut self) {
+        let (Some(pool), Some(settings), Some(offsets)) = (&self.pool, &self.settings, &self.offsets) else {
+            return;
+        };
+        let Some(offset) = offsets.offset(&self.partition) else {
+            return;
+        };
+        if self.phase != Phase::Streaming || offset.get("snapshot").is_some() {
+            return;
+        }
+        let committed = offset.get("lsn").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let target = if committed == self.handed_out {
+            self.delivered
+        } else {
+            committed
+        };
+        if target <= self.confirmed {
+            return;
+        }
+        match sqlx::query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)")
+            .bind(&settings.slot)
+            .bind(format_lsn(target))
+            .execute(pool)
+            .await
+        {
+            Ok(_) => self.confirmed = target,
+            Err(e) => tracing::warn!(connector = %self.connector, "cannot advance the replication slot: {e}"),
+        }
+    }
+
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, String> {
         let (_, settings) = self.parts()?;
         if self.phase == Phase::Setup {
@@ -505,6 +553,8 @@ impl PostgresCdcTask {
         }
         let records = self.read_changes().await?;
         if records.is_empty() {
+            // Transactions that touched no captured table must not be decoded again and again.
+            self.advance_slot().await;
             tokio::time::sleep(settings.poll_interval).await;
         }
         Ok(records)
@@ -553,6 +603,7 @@ impl SourceTask for PostgresCdcTask {
             self.snapshot_done = !in_snapshot || last;
             if !in_snapshot {
                 self.delivered = offset.get("lsn").and_then(serde_json::Value::as_u64).unwrap_or(0);
+                self.handed_out = self.delivered;
             }
         }
         self.offsets = Some(context.offsets);
@@ -584,27 +635,7 @@ impl SourceTask for PostgresCdcTask {
     }
 
     async fn commit(&mut self) -> Result<(), ConnectError> {
-        // The changes up to the committed offset need not be read again.
-        let (Some(pool), Some(settings), Some(offsets)) = (&self.pool, &self.settings, &self.offsets) else {
-            return Ok(());
-        };
-        let Some(offset) = offsets.offset(&self.partition) else {
-            return Ok(());
-        };
-        let streaming = offset.get("snapshot").is_none();
-        let target = offset.get("lsn").and_then(serde_json::Value::as_u64).unwrap_or(0);
-        if !streaming || target <= self.confirmed {
-            return Ok(());
-        }
-        match sqlx::query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)")
-            .bind(&settings.slot)
-            .bind(format_lsn(target))
-            .execute(pool)
-            .await
-        {
-            Ok(_) => self.confirmed = target,
-            Err(e) => tracing::warn!(connector = %self.connector, "cannot advance the replication slot: {e}"),
-        }
+        self.advance_slot().await;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! writes in upsert or update mode only the last record of each key is kept (one statement
 //! cannot touch a row twice, and the last write wins anyway).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -193,7 +194,7 @@ impl ColumnData {
 }
 
 /// What a run does to its rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunKind {
     /// Insert, upsert or update them (by `insert.mode`).
     Write,
@@ -221,31 +222,84 @@ impl Run {
     }
 }
 
-/// One record's columns and values before they are gathered into runs.
-struct Row {
+/// Where a column's value comes from in a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The topic it was read from.
+    Topic,
+    /// Its partition.
+    Partition,
+    /// Its offset.
+    Offset,
+    /// The whole (primitive) key.
+    Key,
+    /// A field of the key struct.
+    KeyField(usize),
+    /// A field of the value struct.
+    ValueField(usize),
+}
+
+/// The row shape shared by the records of one topic, kind and pair of schemas: the table, the
+/// columns and where each takes its value. Worked out once per batch, not per record.
+#[derive(Debug)]
+struct Layout {
     table: String,
     kind: RunKind,
     columns: Vec<ColumnSpec>,
-    values: Vec<Value>,
+    sources: Vec<Source>,
+}
+
+/// Identifies a [`Layout`]: topic, kind, and the key and value schemas by address (records
+/// from one converter share their schema objects).
+type LayoutKey = (String, RunKind, usize, usize);
+
+/// One record: its layout (an index into the batch's layouts) and its column values, borrowed
+/// from the record where they can be.
+struct Row<'r> {
+    layout: usize,
+    values: Vec<Cow<'r, Value>>,
+}
+
+fn address(schema: &Option<Arc<Schema>>) -> usize {
+    schema.as_ref().map_or(0, |s| Arc::as_ptr(s) as usize)
 }
 
 impl Shape {
-    /// The table a record goes to.
-    fn table(&self, record: &SinkRecord) -> String {
-        self.table_format.replace("${topic}", &record.record.topic)
+    /// The fields of struct schema `schema` named by `names` (all when empty), as columns.
+    fn fields(
+        schema: &Schema,
+        names: &[String],
+        key: bool,
+        source: fn(usize) -> Source,
+    ) -> Result<Vec<(ColumnSpec, Source)>, String> {
+        let columns: Vec<(ColumnSpec, Source)> = schema
+            .fields
+            .iter()
+            .filter(|f| names.is_empty() || names.contains(&f.name))
+            .map(|f| {
+                let spec = ColumnSpec {
+                    name: f.name.clone(),
+                    schema: f.schema.clone(),
+                    key,
+                };
+                (spec, source(f.index))
+            })
+            .collect();
+        if let Some(missing) = names.iter().find(|n| !columns.iter().any(|(c, _)| &c.name == *n)) {
+            return Err(format!("field {missing:?} is not in the record"));
+        }
+        Ok(columns)
     }
 
-    /// The key columns and values of `record`.
-    fn key(&self, record: &SinkRecord) -> Result<Vec<(ColumnSpec, Value)>, String> {
-        let column = |name: &str, schema: Arc<Schema>, value: Value| {
-            (
-                ColumnSpec {
-                    name: name.to_string(),
-                    schema,
-                    key: true,
-                },
-                value,
-            )
+    /// The key columns of records like `record`.
+    fn key_columns(&self, record: &SinkRecord) -> Result<Vec<(ColumnSpec, Source)>, String> {
+        let column = |name: &str, schema: Arc<Schema>, source| {
+            let spec = ColumnSpec {
+                name: name.to_string(),
+                schema,
+                key: true,
+            };
+            (spec, source)
         };
         match self.pk_mode {
             PkMode::None => Ok(Vec::new()),
@@ -259,17 +313,9 @@ impl Shape {
                     return Err("pk.mode=kafka takes three pk.fields (topic, partition, offset columns)".into());
                 }
                 Ok(vec![
-                    column(names[0], Schema::string(), Value::String(record.original_topic.clone())),
-                    column(
-                        names[1],
-                        Schema::of(SchemaType::Int32),
-                        Value::Int32(record.original_partition),
-                    ),
-                    column(
-                        names[2],
-                        Schema::of(SchemaType::Int64),
-                        Value::Int64(record.kafka_offset),
-                    ),
+                    column(names[0], Schema::string(), Source::Topic),
+                    column(names[1], Schema::of(SchemaType::Int32), Source::Partition),
+                    column(names[2], Schema::of(SchemaType::Int64), Source::Offset),
                 ])
             }
             PkMode::RecordKey => {
@@ -278,106 +324,127 @@ impl Shape {
                     .key_schema
                     .clone()
                     .ok_or("pk.mode=record_key needs records with a key schema")?;
-                match (&record.record.key, schema.schema_type) {
-                    (Value::Struct(key), SchemaType::Struct) => self.struct_fields(key, &self.pk_fields, true),
-                    (Value::Null, _) => Err("pk.mode=record_key: the record has no key".into()),
-                    (value, _) => match self.pk_fields.as_slice() {
-                        [name] => Ok(vec![column(name, schema.clone(), value.clone())]),
-                        _ => Err("pk.mode=record_key with a primitive key needs exactly one pk.fields name".into()),
-                    },
+                if schema.schema_type == SchemaType::Struct {
+                    return Self::fields(&schema, &self.pk_fields, true, Source::KeyField);
+                }
+                match self.pk_fields.as_slice() {
+                    [name] => Ok(vec![column(name, schema, Source::Key)]),
+                    _ => Err("pk.mode=record_key with a primitive key needs exactly one pk.fields name".into()),
                 }
             }
-            PkMode::RecordValue => match &record.record.value {
-                Value::Struct(value) => self.struct_fields(value, &self.pk_fields, true),
+            PkMode::RecordValue => match &record.record.value_schema {
+                Some(schema) if schema.schema_type == SchemaType::Struct => {
+                    Self::fields(schema, &self.pk_fields, true, Source::ValueField)
+                }
                 _ => Err("pk.mode=record_value needs a struct value".into()),
             },
         }
     }
 
-    /// The fields of `value` named by `names` (all when empty), as columns.
-    fn struct_fields(
-        &self,
-        value: &tributary_runtime::data::Struct,
-        names: &[String],
-        key: bool,
-    ) -> Result<Vec<(ColumnSpec, Value)>, String> {
-        let mut columns = Vec::new();
-        for (field, field_value) in value.iter() {
-            if names.is_empty() || names.contains(&field.name) {
-                let spec = ColumnSpec {
-                    name: field.name.clone(),
-                    schema: field.schema.clone(),
-                    key,
-                };
-                columns.push((spec, field_value.clone()));
+    /// The layout of records like `record` doing `kind`.
+    fn layout(&self, record: &SinkRecord, kind: RunKind) -> Result<Layout, String> {
+        let mut columns = self.key_columns(record)?;
+        if kind == RunKind::Write {
+            let schema = record
+                .record
+                .value_schema
+                .as_ref()
+                .filter(|s| s.schema_type == SchemaType::Struct)
+                .ok_or(
+                    "the JDBC sink writes struct values with a schema (e.g. JsonConverter with schemas.enable=true)",
+                )?;
+            for (spec, source) in Self::fields(schema, &[], false, Source::ValueField)? {
+                let wanted = self.fields_whitelist.is_empty() || self.fields_whitelist.contains(&spec.name);
+                if wanted && !columns.iter().any(|(c, _)| c.name == spec.name) {
+                    columns.push((spec, source));
+                }
             }
         }
-        if let Some(missing) = names.iter().find(|n| !columns.iter().any(|(c, _)| &c.name == *n)) {
-            return Err(format!("field {missing:?} is not in the record"));
-        }
-        Ok(columns)
+        let (columns, sources) = columns.into_iter().unzip();
+        Ok(Layout {
+            table: self.table_format.replace("${topic}", &record.record.topic),
+            kind,
+            columns,
+            sources,
+        })
     }
 
-    /// What `record` does: `None` for a tombstone that is not a delete.
-    fn row(&self, record: &SinkRecord) -> Result<Option<Row>, String> {
-        let table = self.table(record);
-        let key = self.key(record)?;
-        let value = match &record.record.value {
-            Value::Null if self.delete_enabled => {
-                let (columns, values) = key.into_iter().unzip();
-                return Ok(Some(Row {
-                    table,
-                    kind: RunKind::Delete,
-                    columns,
-                    values,
-                }));
-            }
-            Value::Null => return Ok(None),
-            Value::Struct(value) => value,
-            other => {
-                return Err(format!(
-                    "the JDBC sink writes struct values with a schema (e.g. JsonConverter with schemas.enable=true), not {other:?}"
-                ))
-            }
+    /// The value `source` names in `record`.
+    fn value<'r>(record: &'r SinkRecord, source: Source) -> Result<Cow<'r, Value>, String> {
+        let field = |value: &'r Value, index: usize| match value {
+            Value::Struct(s) => s
+                .values()
+                .get(index)
+                .map(Cow::Borrowed)
+                .ok_or("missing field".to_string()),
+            Value::Null => Err("the record has no key".to_string()),
+            other => Err(format!("{other:?} is not a struct")),
         };
-        let mut columns = key;
-        let key_names: Vec<String> = columns.iter().map(|(c, _)| c.name.clone()).collect();
-        for (spec, field_value) in self.struct_fields(value, &[], false)? {
-            let wanted = self.fields_whitelist.is_empty() || self.fields_whitelist.contains(&spec.name);
-            if wanted && !key_names.contains(&spec.name) {
-                columns.push((spec, field_value));
-            }
+        match source {
+            Source::Topic => Ok(Cow::Owned(Value::String(record.original_topic.clone()))),
+            Source::Partition => Ok(Cow::Owned(Value::Int32(record.original_partition))),
+            Source::Offset => Ok(Cow::Owned(Value::Int64(record.kafka_offset))),
+            Source::Key if record.record.key.is_null() => Err("the record has no key".into()),
+            Source::Key => Ok(Cow::Borrowed(&record.record.key)),
+            Source::KeyField(index) => field(&record.record.key, index),
+            Source::ValueField(index) => field(&record.record.value, index),
         }
-        let (columns, values) = columns.into_iter().unzip();
-        Ok(Some(Row {
-            table,
-            kind: RunKind::Write,
-            columns,
-            values,
-        }))
     }
 
     /// The runs `records` make, in order.
     pub fn runs(&self, records: &[SinkRecord]) -> Result<Vec<Run>, String> {
-        let mut rows: Vec<Row> = Vec::with_capacity(records.len());
+        let mut layouts: Vec<Layout> = Vec::new();
+        let mut known: HashMap<LayoutKey, usize> = HashMap::new();
+        let mut rows: Vec<Row<'_>> = Vec::with_capacity(records.len());
         for record in records {
-            let row = self.row(record).map_err(|e| {
+            let located = |e: String| {
                 format!(
                     "record {}/{}@{}: {e}",
                     record.original_topic, record.original_partition, record.kafka_offset
                 )
-            })?;
-            rows.extend(row);
+            };
+            let kind = match &record.record.value {
+                Value::Null if self.delete_enabled => RunKind::Delete,
+                Value::Null => continue,
+                Value::Struct(_) => RunKind::Write,
+                other => return Err(located(format!(
+                    "the JDBC sink writes struct values with a schema (e.g. JsonConverter with schemas.enable=true), not {other:?}"
+                ))),
+            };
+            let key = (
+                record.record.topic.clone(),
+                kind,
+                address(&record.record.key_schema),
+                address(&record.record.value_schema),
+            );
+            let layout = match known.get(&key) {
+                Some(index) => *index,
+                None => {
+                    layouts.push(self.layout(record, kind).map_err(located)?);
+                    known.insert(key, layouts.len() - 1);
+                    layouts.len() - 1
+                }
+            };
+            let values = layouts[layout]
+                .sources
+                .iter()
+                .map(|source| Self::value(record, *source))
+                .collect::<Result<_, _>>()
+                .map_err(located)?;
+            rows.push(Row { layout, values });
         }
         let mut runs = Vec::new();
         let mut start = 0;
         while start < rows.len() {
-            let first = &rows[start];
+            let layout = &layouts[rows[start].layout];
             let end = rows[start..]
                 .iter()
-                .position(|r| r.table != first.table || r.kind != first.kind || r.columns != first.columns)
+                .position(|r| {
+                    let other = &layouts[r.layout];
+                    other.table != layout.table || other.kind != layout.kind || other.columns != layout.columns
+                })
                 .map_or(rows.len(), |n| start + n);
-            runs.push(self.gather(&rows[start..end])?);
+            runs.push(self.gather(layout, &rows[start..end])?);
             start = end;
         }
         Ok(runs)
@@ -385,9 +452,8 @@ impl Shape {
 
     /// One run from rows of one table, kind and columns; the last row per key only, where a
     /// key repeats and the mode allows it.
-    fn gather(&self, rows: &[Row]) -> Result<Run, String> {
-        let first = &rows[0];
-        let key_columns: Vec<usize> = first
+    fn gather(&self, layout: &Layout, rows: &[Row<'_>]) -> Result<Run, String> {
+        let key_columns: Vec<usize> = layout
             .columns
             .iter()
             .enumerate()
@@ -395,11 +461,11 @@ impl Shape {
             .map(|(i, _)| i)
             .collect();
         let collapse =
-            !key_columns.is_empty() && (first.kind == RunKind::Delete || self.insert_mode != InsertMode::Insert);
-        let kept: Vec<&Row> = if collapse {
+            !key_columns.is_empty() && (layout.kind == RunKind::Delete || self.insert_mode != InsertMode::Insert);
+        let kept: Vec<&Row<'_>> = if collapse {
             let mut last: HashMap<String, usize> = HashMap::new();
             for (index, row) in rows.iter().enumerate() {
-                let key: Vec<&Value> = key_columns.iter().map(|&i| &row.values[i]).collect();
+                let key: Vec<&Value> = key_columns.iter().map(|&i| &*row.values[i]).collect();
                 last.insert(format!("{key:?}"), index);
             }
             let mut indexes: Vec<usize> = last.into_values().collect();
@@ -408,22 +474,22 @@ impl Shape {
         } else {
             rows.iter().collect()
         };
-        let mut data = first
+        let mut data = layout
             .columns
             .iter()
             .map(|c| ColumnData::for_schema(&c.schema).map_err(|e| format!("column {}: {e}", c.name)))
             .collect::<Result<Vec<_>, _>>()?;
         for row in kept {
-            for ((column, spec), value) in data.iter_mut().zip(&first.columns).zip(&row.values) {
+            for ((column, spec), value) in data.iter_mut().zip(&layout.columns).zip(&row.values) {
                 column
                     .push(value, spec.schema.decimal_scale().unwrap_or(0))
                     .map_err(|e| format!("column {}: {e}", spec.name))?;
             }
         }
         Ok(Run {
-            table: first.table.clone(),
-            kind: first.kind,
-            columns: first.columns.clone(),
+            table: layout.table.clone(),
+            kind: layout.kind,
+            columns: layout.columns.clone(),
             data,
         })
     }
