@@ -11,8 +11,9 @@
 //!
 //! Beyond Confluent, `exactly.once.enabled=true` stores the next Kafka offset of every
 //! partition written in a table of the target database (`exactly.once.offsets.table`), in
-//! the same transaction as the rows, and skips records below it: after a crash the worker
-//! re-delivers what Kafka's committed offsets do not cover, and no row is written twice.
+//! the same transaction as the rows. Each transaction first reads and locks those offsets and
+//! drops the records below them: after a crash the worker re-delivers what Kafka's committed
+//! offsets do not cover, and no row is written twice, whichever task held the partition before.
 
 mod plan;
 mod sql;

@@ -392,10 +392,10 @@ impl Shape {
     }
 
     /// The runs `records` make, in order.
-    pub fn runs(&self, records: &[SinkRecord]) -> Result<Vec<Run>, String> {
+    pub fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run>, String> {
         let mut layouts: Vec<Layout> = Vec::new();
         let mut known: HashMap<LayoutKey, usize> = HashMap::new();
-        let mut rows: Vec<Row<'_>> = Vec::with_capacity(records.len());
+        let mut rows: Vec<Row<'r>> = Vec::new();
         for record in records {
             let located = |e: String| {
                 format!(

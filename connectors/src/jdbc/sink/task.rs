@@ -83,8 +83,6 @@ pub struct JdbcSinkTask {
     connector: String,
     /// Columns of the tables written so far, by table.
     tables: HashMap<String, HashSet<String>>,
-    /// Exactly-once: the next offset to write, by topic partition (loaded on first sight).
-    next_offsets: HashMap<(String, i32), i64>,
     offsets_table_ready: bool,
     /// Failed puts in a row.
     failures: u32,
@@ -146,45 +144,16 @@ impl JdbcSinkTask {
         Ok(())
     }
 
-    /// Exactly-once: the records not yet written (the offsets of new partitions are read
-    /// from the offsets table first).
-    async fn unwritten(
-        &mut self,
-        database: &Database,
-        table: &str,
-        records: &[SinkRecord],
-    ) -> Result<Vec<SinkRecord>, Failure> {
-        if !self.offsets_table_ready {
-            database.execute(&offsets_table_ddl(database.dialect(), table)).await?;
-            self.offsets_table_ready = true;
-        }
-        for record in records {
-            let partition = (record.original_topic.clone(), record.original_partition);
-            if !self.next_offsets.contains_key(&partition) {
-                let next = stored_offset(database, table, &self.connector, &partition).await?;
-                self.next_offsets.insert(partition, next.unwrap_or(0));
-            }
-        }
-        Ok(records
-            .iter()
-            .filter(|r| r.kafka_offset >= self.next_offsets[&(r.original_topic.clone(), r.original_partition)])
-            .cloned()
-            .collect())
-    }
-
     async fn write(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
         let (database, settings) = self.parts().map_err(|e| Failure::Records(e.to_string()))?;
-        let owned;
-        let records = match &settings.offsets_table {
-            Some(table) => {
-                owned = self.unwritten(&database, table, records).await?;
-                &owned[..]
-            }
-            None => records,
-        };
-        let runs = settings.shape.runs(records).map_err(Failure::Records)?;
-        for run in &runs {
+        // Tables first, outside the transaction: MySQL commits at any DDL.
+        let all_runs = settings.shape.runs(records).map_err(Failure::Records)?;
+        for run in &all_runs {
             self.prepare_table(&database, &settings, run).await?;
+        }
+        if let (Some(table), false) = (&settings.offsets_table, self.offsets_table_ready) {
+            database.execute(&offsets_table_ddl(database.dialect(), table)).await?;
+            self.offsets_table_ready = true;
         }
         // The next offset of every partition this batch reaches.
         let mut next: HashMap<(String, i32), i64> = HashMap::new();
@@ -196,10 +165,35 @@ impl JdbcSinkTask {
         }
         let mode = settings.shape.insert_mode;
         let connector = &self.connector;
-        // One transaction: the runs, then the exactly-once offsets.
+        // One transaction: with exactly-once, the stored offsets read and locked first and the
+        // records below them dropped (whichever task wrote them); then the runs; then the
+        // offsets, never moved backwards.
         macro_rules! write_in_transaction {
             ($pool:expr, $dialect:expr, |$transaction:ident, $run:ident| $write:expr) => {{
                 let mut $transaction = $pool.begin().await?;
+                let unwritten_runs;
+                let runs = match settings.offsets_table.as_deref() {
+                    None => &all_runs,
+                    Some(table) => {
+                        let select = offsets_select($dialect, table);
+                        let mut stored: HashMap<&(String, i32), i64> = HashMap::new();
+                        for partition in next.keys() {
+                            let offset: Option<i64> = sqlx::query_scalar(&select)
+                                .bind(connector)
+                                .bind(&partition.0)
+                                .bind(partition.1)
+                                .fetch_optional(&mut *$transaction)
+                                .await?;
+                            stored.insert(partition, offset.unwrap_or(0));
+                        }
+                        let unwritten = records.iter().filter(|r| {
+                            let partition = (r.original_topic.clone(), r.original_partition);
+                            r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
+                        });
+                        unwritten_runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
+                        &unwritten_runs
+                    }
+                };
                 for $run in runs.iter().filter(|r| r.rows() > 0) {
                     $write
                         .await
@@ -228,9 +222,6 @@ impl JdbcSinkTask {
                 sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
             }),
         }
-        if settings.offsets_table.is_some() {
-            self.next_offsets.extend(next);
-        }
         Ok(())
     }
 }
@@ -248,45 +239,24 @@ fn offsets_upsert(dialect: Dialect, table: &str) -> String {
     let table = dialect.quote_table(table);
     match dialect {
         Dialect::Postgres => format!(
-            "INSERT INTO {table} (connector, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (connector, topic, kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset"
+            "INSERT INTO {table} AS stored (connector, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (connector, topic, kafka_partition) DO UPDATE SET next_offset = GREATEST(stored.next_offset, EXCLUDED.next_offset)"
         ),
         Dialect::MySql => format!(
             "INSERT INTO {table} (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?) \
-             ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)"
+             ON DUPLICATE KEY UPDATE next_offset = GREATEST(next_offset, VALUES(next_offset))"
         ),
     }
 }
 
-async fn stored_offset(
-    database: &Database,
-    table: &str,
-    connector: &str,
-    (topic, partition): &(String, i32),
-) -> Result<Option<i64>, sqlx::Error> {
-    let table = database.dialect().quote_table(table);
-    match database {
-        Database::Postgres(pool) => {
-            sqlx::query_scalar(&format!(
-                "SELECT next_offset FROM {table} WHERE connector = $1 AND topic = $2 AND kafka_partition = $3"
-            ))
-            .bind(connector)
-            .bind(topic)
-            .bind(partition)
-            .fetch_optional(pool)
-            .await
-        }
-        Database::MySql(pool) => {
-            sqlx::query_scalar(&format!(
-                "SELECT next_offset FROM {table} WHERE connector = ? AND topic = ? AND kafka_partition = ?"
-            ))
-            .bind(connector)
-            .bind(topic)
-            .bind(partition)
-            .fetch_optional(pool)
-            .await
-        }
-    }
+/// Reads (and locks, until the transaction ends) a partition's stored next offset.
+fn offsets_select(dialect: Dialect, table: &str) -> String {
+    let table = dialect.quote_table(table);
+    let (connector, topic, partition) = (dialect.placeholder(1), dialect.placeholder(2), dialect.placeholder(3));
+    format!(
+        "SELECT next_offset FROM {table} WHERE connector = {connector} AND topic = {topic} \
+         AND kafka_partition = {partition} FOR UPDATE"
+    )
 }
 
 #[async_trait]
