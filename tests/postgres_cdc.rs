@@ -30,8 +30,6 @@ fn cdc_config(database: &Database, name: &str, table: &str) -> Value {
         "publication.autocreate.mode": "filtered",
         "table.include.list": format!("public\\.{table}"),
         "poll.interval.ms": "100",
-        // Small batches, so the snapshot and the changes span several polls.
-        "max.batch.size": "2",
         "retriable.restart.connector.wait.ms": "500",
         "key.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",

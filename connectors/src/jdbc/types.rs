@@ -219,85 +219,70 @@ impl DbRow<'_> {
     /// Column names and sqlx type names, in order.
     pub fn column_types(&self) -> Vec<(String, String)> {
         match self {
-            DbRow::Postgres(row) => column_types(*row),
-            DbRow::MySql(row) => column_types(*row),
+            DbRow::Postgres(row) => row
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+            DbRow::MySql(row) => row
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
         }
     }
 
     /// The value of `column` as Connect data for its schema.
     pub fn value(&self, column: &Column) -> Result<Value, sqlx::Error> {
+        let i = column.index;
         match self {
-            DbRow::Postgres(row) => postgres_value(row, column),
-            DbRow::MySql(row) => mysql_value(row, column),
+            DbRow::Postgres(row) => postgres_value(row, i, column),
+            DbRow::MySql(row) => mysql_value(row, i, column),
         }
     }
 
     /// The value of timestamp column `column`, at full precision, as UTC.
     pub fn timestamp(&self, column: &Column) -> Result<Option<NaiveDateTime>, sqlx::Error> {
-        match self {
-            DbRow::Postgres(row) => read_value!(*row, column.index, timestamp, column.kind),
-            DbRow::MySql(row) => read_value!(*row, column.index, timestamp, column.kind),
+        let i = column.index;
+        match (self, column.kind) {
+            (DbRow::Postgres(row), ColumnKind::TimestampTz) => {
+                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
+            }
+            (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
+            (DbRow::MySql(row), ColumnKind::TimestampTz) => {
+                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
+            }
+            (DbRow::MySql(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
         }
     }
-}
-
-fn column_types<R: Row>(row: &R) -> Vec<(String, String)> {
-    row.columns()
-        .iter()
-        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
-        .collect()
 }
 
 fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
     value.map(into).unwrap_or(Value::Null)
 }
 
-/// Reads from a PostgreSQL or MySQL row (sqlx decodes each type per database, so the same
-/// code is expanded for each): `timestamp` reads a timestamp column as UTC; otherwise the value
-/// of `column` for the kinds both databases read alike, then `$kind => $value` arms of the
-/// database's own.
-macro_rules! read_value {
-    ($row:expr, $i:expr, timestamp, $kind:expr) => {
-        match $kind {
-            ColumnKind::TimestampTz => Ok($row
-                .try_get::<Option<DateTime<Utc>>, _>($i)?
-                .map(|t| t.naive_utc())),
-            _ => $row.try_get::<Option<NaiveDateTime>, _>($i),
-        }
-    };
-    ($row:expr, $column:expr, { $($kind:pat => $value:expr),* $(,)? }) => {{
-        let (row, column) = ($row, $column);
-        let i = column.index;
-        Ok(match column.kind {
-            ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
-            ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
-            ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
-            ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
-            ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
-            ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
-            ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
-            ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
-                Value::String(j.to_string())
-            }),
-            ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
-            ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
-            ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
-            ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-                or_null(read_value!(row, i, timestamp, column.kind)?, timestamp_value)
-            }
-            $($kind => $value,)*
-        })
-    }};
-}
-use read_value;
-
-fn postgres_value(row: &PgRow, column: &Column) -> Result<Value, sqlx::Error> {
-    let i = column.index;
-    read_value!(row, column, {
+fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+    Ok(match column.kind {
+        ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
+        ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
+        ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
+        ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
+        ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
+        ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
+        ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
         ColumnKind::Text => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
         ColumnKind::Uuid => or_null(row.try_get::<Option<sqlx::types::Uuid>, _>(i)?, |u| {
             Value::String(u.to_string())
         }),
+        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
+            Value::String(j.to_string())
+        }),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            or_null(DbRow::Postgres(row).timestamp(column)?, timestamp_value)
+        }
         ColumnKind::Int8 | ColumnKind::UInt8 | ColumnKind::UInt16 | ColumnKind::UInt32 | ColumnKind::UInt64 => {
             return Err(sqlx::Error::Decode(
                 format!("column {}: no such PostgreSQL type", column.name).into(),
@@ -306,15 +291,30 @@ fn postgres_value(row: &PgRow, column: &Column) -> Result<Value, sqlx::Error> {
     })
 }
 
-fn mysql_value(row: &MySqlRow, column: &Column) -> Result<Value, sqlx::Error> {
-    let i = column.index;
-    read_value!(row, column, {
-        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
+fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+    Ok(match column.kind {
+        ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int8 => or_null(row.try_get::<Option<i8>, _>(i)?, Value::Int8),
+        ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
+        ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
+        ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
         ColumnKind::UInt8 => or_null(row.try_get::<Option<u8>, _>(i)?, |v| Value::Int16(v.into())),
         ColumnKind::UInt16 => or_null(row.try_get::<Option<u16>, _>(i)?, |v| Value::Int32(v.into())),
         ColumnKind::UInt32 => or_null(row.try_get::<Option<u32>, _>(i)?, |v| Value::Int64(v.into())),
         ColumnKind::UInt64 => decimal_value(row.try_get::<Option<u64>, _>(i)?.map(BigDecimal::from), &column.schema),
+        ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
+        ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
+        ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
+        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
+        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
+            Value::String(j.to_string())
+        }),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            or_null(DbRow::MySql(row).timestamp(column)?, timestamp_value)
+        }
     })
 }
 

@@ -16,7 +16,6 @@ use futures::StreamExt;
 use regex::Regex;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
-use tokio::sync::mpsc;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -111,8 +110,8 @@ pub struct PostgresCdcTask {
     handed_out: u64,
     /// Whether the committed offset says the snapshot was finished.
     snapshot_done: bool,
-    /// The snapshot's batches, read ahead by a reader task.
-    snapshot: Option<mpsc::Receiver<Result<Vec<SourceRecord>, String>>>,
+    /// The snapshot's records, read ahead.
+    snapshot: Option<std::vec::IntoIter<SourceRecord>>,
     /// The committed offsets, read back to know how far the slot may be advanced.
     offsets: Option<Arc<dyn OffsetReader>>,
     /// The slot's confirmed position as we last set it.
@@ -214,6 +213,122 @@ impl PostgresCdcTask {
             }
         };
         Ok(position)
+    }
+
+    /// Reads every captured table of the publication as `r` events.
+    async fn read_snapshot(&mut self, slot_lsn: u64) -> Result<Vec<SourceRecord>, String> {
+        let (pool, settings) = self.parts()?;
+        let tables: Vec<(String, String)> = sqlx::query_as(
+            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
+        )
+        .bind(&settings.publication)
+        .fetch_all(&pool)
+        .await
+        .map_err(|e| format!("cannot list the published tables: {e}"))?;
+        let mut records = Vec::new();
+        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *transaction)
+            .await
+            .map_err(|e| e.to_string())?;
+        let offset = SourceMap::from_iter([
+            ("snapshot".to_string(), true.into()),
+            ("lsn".to_string(), slot_lsn.into()),
+        ]);
+        for (schema, table) in tables.into_iter().filter(|(s, t)| settings.captures(s, t)) {
+            let qualified = format!("{}.{}", quote(&schema), quote(&table));
+            let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
+                "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
+                 COALESCE(a.attnum = ANY(i.indkey), false) \
+                 FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
+                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            )
+            .bind(&qualified)
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(|e| format!("cannot read the columns of {qualified}: {e}"))?;
+            let relation = Relation {
+                id: 0,
+                namespace: schema.clone(),
+                name: table.clone(),
+                columns: columns
+                    .iter()
+                    .map(|(name, oid, modifier, key)| RelationColumn {
+                        key: *key,
+                        name: name.clone(),
+                        type_oid: *oid as u32,
+                        type_modifier: *modifier,
+                    })
+                    .collect(),
+            };
+            let events = TableEvents::new(&settings.prefix, relation);
+            let select: Vec<String> = columns
+                .iter()
+                .map(|(name, ..)| format!("{}::text", quote(name)))
+                .collect();
+            let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
+            let source = SourceInfo {
+                name: settings.prefix.clone(),
+                db: settings.database.clone(),
+                ts_ms: now_ms(),
+                snapshot: "true",
+                tx_id: None,
+                lsn: Some(slot_lsn as i64),
+                sequence: None,
+            };
+            let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
+            while let Some(row) = rows.next().await {
+                let row = row.map_err(|e| format!("cannot read {qualified}: {e}"))?;
+                let datums: Vec<Datum> = (0..columns.len())
+                    .map(|i| {
+                        row.try_get::<Option<String>, _>(i)
+                            .map(|v| v.map_or(Datum::Null, Datum::Text))
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?;
+                records.push(self.record(&events, Op::Read, None, Some(&datums), &datums, &source, &offset)?);
+            }
+        }
+        transaction.commit().await.map_err(|e| e.to_string())?;
+        if let Some(last) = records.last_mut() {
+            last.source_offset.insert("last_snapshot_record".into(), true.into());
+            if let Value::Struct(envelope) = &mut last.record.value {
+                if let Some(Value::Struct(source)) = envelope.get("source").cloned() {
+                    let mut source = source;
+                    source.put("snapshot", Value::String("last".into()));
+                    envelope.put("source", Value::Struct(source));
+                }
+            }
+        }
+        tracing::info!(connector = %self.connector, records = records.len(), "snapshot read");
+        Ok(records)
+    }
+
+    /// One change record.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        events: &TableEvents,
+        op: Op,
+        before: Option<&[Datum]>,
+        after: Option<&[Datum]>,
+        key_row: &[Datum],
+        source: &SourceInfo,
+        offset: &SourceMap,
+    ) -> Result<SourceRecord, String> {
+        let envelope = events.envelope(op, before, after, source, now_ms())?;
+        Ok(SourceRecord {
+            source_partition: self.partition.clone(),
+            source_offset: offset.clone(),
+            record: ConnectRecord {
+                topic: events.topic.clone(),
+                key_schema: events.key_schema(),
+                key: events.key(key_row)?,
+                value_schema: Some(events.envelope_schema()),
+                value: envelope,
+                ..Default::default()
+            },
+        })
     }
 
     /// Reads the slot's changes after `delivered`, whole transactions, until at least
@@ -350,15 +465,14 @@ impl PostgresCdcTask {
             lsn: Some(commit_lsn as i64),
             sequence: Some(format!("[\"{}\",\"{}\"]", self.delivered, commit_lsn)),
         };
-        let key_row = after.as_deref().or(before.as_deref()).unwrap_or_default();
+        let key_row = after.as_deref().or(before.as_deref()).unwrap_or_default().to_vec();
         let offset = SourceMap::new();
-        let record = change_record(
-            &self.partition,
+        let record = self.record(
             events,
             op,
             before.as_deref(),
             after.as_deref(),
-            key_row,
+            &key_row,
             &source,
             &offset,
         )?;
@@ -419,34 +533,20 @@ impl PostgresCdcTask {
             self.confirmed = slot_lsn;
             if settings.snapshot && !self.snapshot_done {
                 self.phase = Phase::Snapshot;
-                let (pool, _) = self.parts()?;
-                let (sender, batches) = mpsc::channel(2);
-                tokio::spawn(read_snapshot(
-                    pool,
-                    settings.clone(),
-                    self.partition.clone(),
-                    slot_lsn,
-                    sender,
-                ));
-                self.snapshot = Some(batches);
+                let records = self.read_snapshot(slot_lsn).await?;
+                self.snapshot = Some(records.into_iter());
             } else {
                 self.phase = Phase::Streaming;
             }
         }
         if self.phase == Phase::Snapshot {
-            let next = match self.snapshot.as_mut() {
-                Some(batches) => batches.recv().await,
-                None => None,
-            };
-            match next {
-                Some(Ok(batch)) => return Ok(batch),
-                Some(Err(message)) => {
-                    // Read the snapshot again from the start.
-                    self.snapshot = None;
-                    self.phase = Phase::Setup;
-                    return Err(message);
-                }
-                None => {}
+            let batch: Vec<SourceRecord> = self
+                .snapshot
+                .as_mut()
+                .map(|rest| rest.by_ref().take(settings.max_batch).collect())
+                .unwrap_or_default();
+            if !batch.is_empty() {
+                return Ok(batch);
             }
             self.snapshot = None;
             self.phase = Phase::Streaming;
@@ -459,154 +559,6 @@ impl PostgresCdcTask {
         }
         Ok(records)
     }
-}
-
-/// Reads every captured table of the publication as `r` events, in one REPEATABLE READ
-/// transaction, into `sender` as batches of `max.batch.size` records; the last record of all is
-/// marked as such (one record is held back until the next row or the end shows which it is).
-async fn read_snapshot(
-    pool: PgPool,
-    settings: Settings,
-    partition: Arc<SourceMap>,
-    slot_lsn: u64,
-    sender: mpsc::Sender<Result<Vec<SourceRecord>, String>>,
-) {
-    let result = async {
-        let tables: Vec<(String, String)> = sqlx::query_as(
-            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
-        )
-        .bind(&settings.publication)
-        .fetch_all(&pool)
-        .await
-        .map_err(|e| format!("cannot list the published tables: {e}"))?;
-        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *transaction)
-            .await
-            .map_err(|e| e.to_string())?;
-        let offset = SourceMap::from_iter([
-            ("snapshot".to_string(), true.into()),
-            ("lsn".to_string(), slot_lsn.into()),
-        ]);
-        let mut batch: Vec<SourceRecord> = Vec::with_capacity(settings.max_batch + 1);
-        let mut count = 0usize;
-        for (schema, table) in tables.into_iter().filter(|(s, t)| settings.captures(s, t)) {
-            let qualified = format!("{}.{}", quote(&schema), quote(&table));
-            let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
-                "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
-                 COALESCE(a.attnum = ANY(i.indkey), false) \
-                 FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
-                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            )
-            .bind(&qualified)
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(|e| format!("cannot read the columns of {qualified}: {e}"))?;
-            let relation = Relation {
-                id: 0,
-                namespace: schema.clone(),
-                name: table.clone(),
-                columns: columns
-                    .iter()
-                    .map(|(name, oid, modifier, key)| RelationColumn {
-                        key: *key,
-                        name: name.clone(),
-                        type_oid: *oid as u32,
-                        type_modifier: *modifier,
-                    })
-                    .collect(),
-            };
-            let events = TableEvents::new(&settings.prefix, relation);
-            let select: Vec<String> = columns
-                .iter()
-                .map(|(name, ..)| format!("{}::text", quote(name)))
-                .collect();
-            let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
-            let source = SourceInfo {
-                name: settings.prefix.clone(),
-                db: settings.database.clone(),
-                ts_ms: now_ms(),
-                snapshot: "true",
-                tx_id: None,
-                lsn: Some(slot_lsn as i64),
-                sequence: None,
-            };
-            let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
-            while let Some(row) = rows.next().await {
-                let row = row.map_err(|e| format!("cannot read {qualified}: {e}"))?;
-                let datums: Vec<Datum> = (0..columns.len())
-                    .map(|i| {
-                        row.try_get::<Option<String>, _>(i)
-                            .map(|v| v.map_or(Datum::Null, Datum::Text))
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| e.to_string())?;
-                batch.push(change_record(
-                    &partition,
-                    &events,
-                    Op::Read,
-                    None,
-                    Some(&datums),
-                    &datums,
-                    &source,
-                    &offset,
-                )?);
-                count += 1;
-                if batch.len() > settings.max_batch {
-                    let held_back = batch.split_off(settings.max_batch);
-                    if sender.send(Ok(std::mem::replace(&mut batch, held_back))).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        transaction.commit().await.map_err(|e| e.to_string())?;
-        if let Some(last) = batch.last_mut() {
-            last.source_offset.insert("last_snapshot_record".into(), true.into());
-            if let Value::Struct(envelope) = &mut last.record.value {
-                if let Some(Value::Struct(mut source)) = envelope.get("source").cloned() {
-                    source.put("snapshot", Value::String("last".into()));
-                    envelope.put("source", Value::Struct(source));
-                }
-            }
-        }
-        tracing::info!(records = count, "snapshot read");
-        if !batch.is_empty() {
-            let _ = sender.send(Ok(batch)).await;
-        }
-        Ok::<(), String>(())
-    }
-    .await;
-    if let Err(message) = result {
-        let _ = sender.send(Err(message)).await;
-    }
-}
-
-/// One change record of `events`' table.
-#[allow(clippy::too_many_arguments)]
-fn change_record(
-    partition: &Arc<SourceMap>,
-    events: &TableEvents,
-    op: Op,
-    before: Option<&[Datum]>,
-    after: Option<&[Datum]>,
-    key_row: &[Datum],
-    source: &SourceInfo,
-    offset: &SourceMap,
-) -> Result<SourceRecord, String> {
-    let envelope = events.envelope(op, before, after, source, now_ms())?;
-    Ok(SourceRecord {
-        source_partition: partition.clone(),
-        source_offset: offset.clone(),
-        record: ConnectRecord {
-            topic: events.topic.clone(),
-            key_schema: events.key_schema(),
-            key: events.key(key_row)?,
-            value_schema: Some(events.envelope_schema()),
-            value: envelope,
-            ..Default::default()
-        },
-    })
 }
 
 /// `name` quoted as a PostgreSQL identifier.

@@ -157,6 +157,8 @@ pub struct RecordBuilder {
     pub topic: String,
     /// The source partition of every record.
     pub partition: Arc<SourceMap>,
+    /// The mode.
+    pub mode: Mode,
     /// Where the query started.
     pub position: Position,
     /// The value schema's name (the table's).
@@ -167,7 +169,7 @@ pub struct RecordBuilder {
     pub metadata: std::collections::HashMap<String, super::ColumnMetadata>,
     /// `numeric.mapping`.
     pub numeric_mapping: crate::jdbc::types::NumericMapping,
-    /// The query: its mode and the incrementing and timestamp columns.
+    /// Column names of the incrementing and timestamp columns.
     pub spec: QuerySpec,
 }
 
@@ -208,7 +210,7 @@ impl RecordBuilder {
                 });
             }
             let find = |name: &str| columns.iter().position(|c| c.name == name);
-            let incrementing = if self.spec.mode.uses_incrementing() {
+            let incrementing = if self.mode.uses_incrementing() {
                 Some(find(&self.spec.incrementing_column).ok_or_else(|| {
                     format!(
                         "incrementing column {:?} is not in the result",
@@ -218,7 +220,7 @@ impl RecordBuilder {
             } else {
                 None
             };
-            let timestamps = if self.spec.mode.uses_timestamp() {
+            let timestamps = if self.mode.uses_timestamp() {
                 self.spec
                     .timestamp_columns
                     .iter()
@@ -246,7 +248,7 @@ impl RecordBuilder {
 
     /// The record for `row`, and the position after it.
     pub fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
-        let mode = self.spec.mode;
+        let mode = self.mode;
         let mut position = self.position;
         let layout = self.layout(&row)?;
         let mut values = Vec::with_capacity(layout.columns.len());

@@ -181,6 +181,7 @@ impl JdbcSourceTask {
         let builder = RecordBuilder {
             topic: querier.topic.clone(),
             partition: querier.partition.clone(),
+            mode: settings.mode,
             position,
             schema_name: querier.table.as_ref().map(|t| t.name.clone()),
             layout: None,
