@@ -30,6 +30,9 @@ fn cdc_config(database: &Database, name: &str, table: &str) -> Value {
         "publication.autocreate.mode": "filtered",
         "table.include.list": format!("public\\.{table}"),
         "poll.interval.ms": "100",
+        // Small batches, so the snapshot and the changes span several polls.
+        "max.batch.size": "2",
+        "status.update.interval.ms": "500",
         "retriable.restart.connector.wait.ms": "500",
         "key.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
@@ -171,6 +174,14 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
             &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
         )
         .unwrap();
+    let insert = |from: i64, to: i64| {
+        let script: String = (from..to)
+            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
+            .collect();
+        database.sql("tributary", &script).unwrap();
+    };
+    // The first 300 rows arrive through the snapshot (two records a poll), the rest as changes.
+    insert(0, 300);
     let dir = tempfile::tempdir().unwrap();
     let config = cdc_config(database, &name, &table);
     let mut worker = WorkerProcess::standalone(&kafka, dir.path(), "cdc-worker", 500).await;
@@ -179,13 +190,7 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
         .api
         .wait_for_state(&name, "RUNNING", Duration::from_secs(30))
         .await;
-    let insert = |from: i64, to: i64| {
-        let script: String = (from..to)
-            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
-            .collect();
-        database.sql("tributary", &script).unwrap();
-    };
-    insert(0, 500);
+    insert(300, 500);
     let topic = format!("{name}.public.{table}");
     records(&topic, 250).await;
     let confirmed = || {
@@ -216,7 +221,8 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
             let all = consume_until(
                 &shared_cluster().bootstrap_servers(),
                 &topic,
-                1200,
+                // Snapshot rows and changes read again after the kill come twice: read all.
+                4 * 1200,
                 Duration::from_secs(5),
                 "read_committed",
             )

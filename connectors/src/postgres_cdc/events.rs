@@ -13,7 +13,9 @@ use std::sync::{Arc, OnceLock};
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
-use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+use tributary_runtime::data::{
+    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+};
 
 use super::pgoutput::{Datum, Relation, RelationColumn};
 
@@ -352,6 +354,33 @@ impl TableEvents {
         )
         .map(Value::Struct)
         .ok_or_else(|| "envelope mismatch".to_string())
+    }
+
+    /// One change as a source record of `partition` at `offset`, keyed by the row's replica
+    /// identity (taken from `after`, or from `before` for a delete).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        partition: &Arc<SourceMap>,
+        op: Op,
+        before: Option<&[Datum]>,
+        after: Option<&[Datum]>,
+        source: &SourceInfo,
+        offset: SourceMap,
+        now_ms: i64,
+    ) -> Result<SourceRecord, String> {
+        Ok(SourceRecord {
+            source_partition: partition.clone(),
+            source_offset: offset,
+            record: ConnectRecord {
+                topic: self.topic.clone(),
+                key_schema: self.key_schema(),
+                key: self.key(after.or(before).unwrap_or_default())?,
+                value_schema: Some(self.envelope_schema()),
+                value: self.envelope(op, before, after, source, now_ms)?,
+                ..Default::default()
+            },
+        })
     }
 }
 

@@ -6,17 +6,14 @@
 //! `slot.name`. With `snapshot.mode=initial` (the default) a first start reads every published
 //! table (`op` `r`) before streaming; then inserts, updates and deletes arrive in commit order
 //! (`c`, `u`, `d`, each delete followed by a tombstone unless `tombstones.on.delete=false`), one
-//! topic per table, `<topic.prefix>.<schema>.<table>`. Changes are read with
-//! `pg_logical_slot_peek_binary_changes`, which leaves them in the slot; the slot is advanced
-//! only after the worker committed the offsets of what was read, i.e. after Kafka acknowledged
-//! it, so a crash re-reads from the last confirmed position (at-least-once).
-//!
-//! Each poll decodes the slot's changes from its confirmed position, so the work per poll
-//! grows with what was read since the last offset commit: keep `offset.flush.interval.ms` short
-//! (a few seconds) for busy databases.
+//! topic per table, `<topic.prefix>.<schema>.<table>`. Changes are streamed over a replication
+//! connection (the user needs the REPLICATION attribute); the slot's confirmed position is
+//! moved, every `status.update.interval.ms`, only up to what the worker committed the offsets
+//! of, i.e. what Kafka acknowledged, so a crash re-reads from there (at-least-once).
 
 mod events;
 mod pgoutput;
+mod snapshot;
 mod task;
 
 use async_trait::async_trait;
@@ -121,13 +118,19 @@ fn config_def() -> ConfigDef {
             "max.batch.size",
             ConfigType::Int,
             "2048",
-            "Events per batch (whole transactions are kept together).",
+            "Records per batch at most.",
         ))
         .define(ConfigKey::optional(
             "poll.interval.ms",
             ConfigType::Long,
             "500",
             "How long to wait when there are no new changes.",
+        ))
+        .define(ConfigKey::optional(
+            "status.update.interval.ms",
+            ConfigType::Long,
+            "10000",
+            "How often the server is told the position it may confirm for the slot.",
         ))
         .define(ConfigKey::optional(
             "errors.max.retries",

@@ -1,6 +1,6 @@
-//! PostgreSQL's `pgoutput` logical replication messages (protocol version 1), as
-//! `pg_logical_slot_peek_binary_changes` returns them, one message per row: transaction
-//! boundaries, table descriptions and row changes with their columns in text form.
+//! PostgreSQL's `pgoutput` logical replication messages (protocol version 1) inside the
+//! replication stream: table descriptions and row changes with their columns in text form.
+//! (The stream's client already turns transaction boundaries into events of their own.)
 
 /// A column of a relation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,24 +42,6 @@ pub enum Datum {
 /// A decoded message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    /// A transaction starts; its commit will be at `final_lsn`.
-    Begin {
-        /// The commit record's LSN.
-        final_lsn: u64,
-        /// Commit time, microseconds since 2000-01-01.
-        timestamp: i64,
-        /// The transaction id.
-        xid: u32,
-    },
-    /// The transaction committed.
-    Commit {
-        /// The commit record's LSN.
-        commit_lsn: u64,
-        /// Where the commit record ends.
-        end_lsn: u64,
-        /// Commit time, microseconds since 2000-01-01.
-        timestamp: i64,
-    },
     /// A table's description.
     Relation(Relation),
     /// A row inserted.
@@ -85,7 +67,7 @@ pub enum Message {
         /// The old key (or whole row).
         old: Vec<Datum>,
     },
-    /// Anything else (types, origins, truncates, messages): not turned into records.
+    /// Anything else (types, origins, truncates): not turned into records.
     Other(u8),
 }
 
@@ -118,10 +100,6 @@ impl<'a> Reader<'a> {
 
     fn i32(&mut self) -> Result<i32, DecodeError> {
         Ok(i32::from_be_bytes(self.take(4)?.try_into().unwrap_or_default()))
-    }
-
-    fn i64(&mut self) -> Result<i64, DecodeError> {
-        Ok(i64::from_be_bytes(self.take(8)?.try_into().unwrap_or_default()))
     }
 
     fn string(&mut self) -> Result<String, DecodeError> {
@@ -158,19 +136,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
     let mut reader = Reader { bytes };
     let kind = reader.u8()?;
     Ok(match kind {
-        b'B' => Message::Begin {
-            final_lsn: reader.i64()? as u64,
-            timestamp: reader.i64()?,
-            xid: reader.i32()? as u32,
-        },
-        b'C' => {
-            let _flags = reader.u8()?;
-            Message::Commit {
-                commit_lsn: reader.i64()? as u64,
-                end_lsn: reader.i64()? as u64,
-                timestamp: reader.i64()?,
-            }
-        }
         b'R' => {
             let id = reader.i32()? as u32;
             let namespace = reader.string()?;
@@ -233,11 +198,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         }
         other => Message::Other(other),
     })
-}
-
-/// Formats an LSN as PostgreSQL does (`16/B374D848`).
-pub fn format_lsn(lsn: u64) -> String {
-    format!("{:X}/{:X}", lsn >> 32, lsn & 0xFFFF_FFFF)
 }
 
 /// Parses PostgreSQL's LSN text form.
@@ -307,25 +267,12 @@ mod tests {
     }
 
     #[test]
-    fn transaction_boundaries_decode() {
-        let mut begin = vec![b'B'];
-        begin.extend(0x16_0000_0010u64.to_be_bytes());
-        begin.extend(5i64.to_be_bytes());
-        begin.extend(700i32.to_be_bytes());
-        assert_eq!(
-            decode(&begin).unwrap(),
-            Message::Begin {
-                final_lsn: 0x16_0000_0010,
-                timestamp: 5,
-                xid: 700
-            }
-        );
-        assert!(decode(&[b'I', 0, 0]).is_err(), "a truncated message is an error");
+    fn truncated_messages_are_errors() {
+        assert!(decode(&[b'I', 0, 0]).is_err());
     }
 
     #[test]
-    fn lsns_format_as_postgres_does() {
-        assert_eq!(format_lsn(0x16_B374_D848), "16/B374D848");
+    fn lsns_parse_as_postgres_writes_them() {
         assert_eq!(parse_lsn("16/B374D848"), Some(0x16_B374_D848));
         assert_eq!(parse_lsn("0/0"), Some(0));
     }

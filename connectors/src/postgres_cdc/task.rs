@@ -1,5 +1,6 @@
-//! The capture task: sets up the publication and slot, takes the initial snapshot, then reads
-//! the slot's changes in commit order and advances the slot once their offsets are committed.
+//! The capture task: sets up the publication and slot, takes the initial snapshot, then
+//! streams the slot's changes over a replication connection (`START_REPLICATION`, the
+//! `pgoutput` plugin) and confirms to the slot only what the worker committed.
 //!
 //! Offsets (partition `{"server": <topic.prefix>}`): snapshot records carry
 //! `{"snapshot": true, "lsn": <slot start>}` (the last one also `"last_snapshot_record": true`);
@@ -12,19 +13,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::StreamExt;
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent};
 use regex::Regex;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Row};
+use sqlx::ConnectOptions;
+use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 
 use super::events::{Op, SourceInfo, TableEvents};
-use super::pgoutput::{decode, format_lsn, parse_lsn, Datum, Message, Relation, RelationColumn};
+use super::pgoutput::{decode, parse_lsn, Datum, Message};
+use super::snapshot::Snapshot;
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// How long the replication connection may take to start streaming.
+const STREAM_START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The compiled regexes of a table list (`Err` with the bad pattern's message).
 pub(super) fn patterns(config: &ConfigMap, key: &str) -> Result<Vec<Regex>, String> {
@@ -41,18 +47,23 @@ pub(super) fn patterns(config: &ConfigMap, key: &str) -> Result<Vec<Regex>, Stri
 
 /// The task's settings.
 #[derive(Debug, Clone)]
-struct Settings {
-    prefix: String,
-    database: String,
+pub(super) struct Settings {
+    host: String,
+    port: u16,
+    user: String,
+    password: String,
+    pub(super) prefix: String,
+    pub(super) database: String,
     slot: String,
-    publication: String,
+    pub(super) publication: String,
     autocreate: String,
     include: Vec<Regex>,
     exclude: Vec<Regex>,
     snapshot: bool,
     tombstones: bool,
-    max_batch: usize,
+    pub(super) max_batch: usize,
     poll_interval: Duration,
+    status_interval: Duration,
     max_retries: u32,
     retry_wait: Duration,
 }
@@ -62,6 +73,10 @@ impl Settings {
         let text = |key: &str, default: &str| config.get(key).cloned().unwrap_or_else(|| default.to_string());
         let number = |key: &str, default: u64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
         Ok(Settings {
+            host: text("database.hostname", "localhost"),
+            port: number("database.port", 5432) as u16,
+            user: text("database.user", ""),
+            password: text("database.password", ""),
             prefix: text("topic.prefix", ""),
             database: text("database.dbname", ""),
             slot: text("slot.name", "debezium"),
@@ -73,28 +88,58 @@ impl Settings {
             tombstones: text("tombstones.on.delete", "true") != "false",
             max_batch: number("max.batch.size", 2048).max(1) as usize,
             poll_interval: Duration::from_millis(number("poll.interval.ms", 500)),
+            status_interval: Duration::from_millis(number("status.update.interval.ms", 10_000).max(1)),
             max_retries: number("errors.max.retries", 5) as u32,
             retry_wait: Duration::from_millis(number("retriable.restart.connector.wait.ms", 10_000)),
         })
     }
 
     /// Whether `schema.table` is captured.
-    fn captures(&self, schema: &str, table: &str) -> bool {
+    pub(super) fn captures(&self, schema: &str, table: &str) -> bool {
         let name = format!("{schema}.{table}");
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&name)))
             && !self.exclude.iter().any(|r| r.is_match(&name))
     }
+
+    /// The replication connection's settings, streaming from `start` (the slot's confirmed
+    /// position when it is further on).
+    fn replication(&self, start: u64) -> ReplicationConfig {
+        ReplicationConfig::new(
+            self.host.as_str(),
+            self.user.as_str(),
+            self.password.as_str(),
+            self.database.as_str(),
+            self.slot.as_str(),
+            self.publication.as_str(),
+        )
+        .with_port(self.port)
+        .with_start_lsn(Lsn::from_u64(start))
+        .with_status_interval(self.status_interval)
+        .with_wakeup_interval(self.status_interval)
+        .with_options("-c TimeZone=UTC")
+        .with_application_name("tributary")
+    }
 }
 
 /// Where the task is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Publication and slot not checked yet.
     Setup,
-    /// Reading the tables.
-    Snapshot,
-    /// Reading changes.
+    /// Handing out the snapshot.
+    Snapshot(Snapshot),
+    /// Streaming changes.
     Streaming,
+}
+
+/// The transaction being read from the stream.
+#[derive(Debug, Clone, Copy)]
+struct OpenTransaction {
+    commit_lsn: u64,
+    /// Microseconds since 2000-01-01.
+    timestamp: i64,
+    xid: u32,
+    /// Delivered before (after a restart): its records are dropped.
+    skipped: bool,
 }
 
 /// Captures changes.
@@ -103,20 +148,22 @@ pub struct PostgresCdcTask {
     pool: Option<PgPool>,
     partition: Arc<SourceMap>,
     phase: Phase,
+    stream: Option<ReplicationClient>,
     /// The commit LSN of the last transaction read completely (with records or with nothing
-    /// captured).
+    /// captured), or the stream's position between transactions.
     delivered: u64,
     /// The commit LSN the last record handed out carries.
     handed_out: u64,
     /// Whether the committed offset says the snapshot was finished.
     snapshot_done: bool,
-    /// The snapshot's records, read ahead.
-    snapshot: Option<std::vec::IntoIter<SourceRecord>>,
-    /// The committed offsets, read back to know how far the slot may be advanced.
+    /// The committed offsets, read back to know what the slot may confirm.
     offsets: Option<Arc<dyn OffsetReader>>,
-    /// The slot's confirmed position as we last set it.
-    confirmed: u64,
+    /// The tables the stream described, by relation id (`None`: not captured).
     tables: HashMap<u32, Option<TableEvents>>,
+    transaction: Option<OpenTransaction>,
+    /// The latest record of the open transaction, held back until it is known whether it is
+    /// the transaction's last (which carries the commit's offset).
+    held: Option<SourceRecord>,
     failures: u32,
     connector: String,
 }
@@ -128,20 +175,22 @@ impl Default for PostgresCdcTask {
             pool: None,
             partition: Arc::default(),
             phase: Phase::Setup,
+            stream: None,
             delivered: 0,
             handed_out: 0,
             snapshot_done: false,
-            snapshot: None,
             offsets: None,
-            confirmed: 0,
             tables: HashMap::new(),
+            transaction: None,
+            held: None,
             failures: 0,
             connector: String::new(),
         }
     }
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch.
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -215,270 +264,157 @@ impl PostgresCdcTask {
         Ok(position)
     }
 
-    /// Reads every captured table of the publication as `r` events.
-    async fn read_snapshot(&mut self, slot_lsn: u64) -> Result<Vec<SourceRecord>, String> {
-        let (pool, settings) = self.parts()?;
-        let tables: Vec<(String, String)> = sqlx::query_as(
-            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
-        )
-        .bind(&settings.publication)
-        .fetch_all(&pool)
-        .await
-        .map_err(|e| format!("cannot list the published tables: {e}"))?;
+    /// Opens the replication stream after what was delivered.
+    async fn open_stream(&mut self, settings: &Settings) -> Result<ReplicationClient, String> {
+        let mut stream = ReplicationClient::connect(settings.replication(self.delivered))
+            .await
+            .map_err(|e| format!("cannot open the replication connection: {e}"))?;
+        match tokio::time::timeout(STREAM_START_TIMEOUT, stream.wait_started()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("cannot start streaming from slot {}: {e}", settings.slot)),
+            Err(_) => return Err(format!("streaming did not start within {STREAM_START_TIMEOUT:?}")),
+        }
+        tracing::info!(connector = %self.connector, slot = %settings.slot, from = %Lsn::from_u64(self.delivered), "streaming changes");
+        // A new session describes its tables again and resends any transaction cut short.
+        self.tables.clear();
+        self.transaction = None;
+        self.held = None;
+        Ok(stream)
+    }
+
+    /// Reads what the stream has: waits up to `poll.interval.ms` for the first record, then
+    /// takes only what already arrived, up to `max.batch.size` records.
+    async fn read_changes(&mut self, settings: &Settings) -> Result<Vec<SourceRecord>, String> {
+        let mut stream = match self.stream.take() {
+            Some(stream) => stream,
+            None => self.open_stream(settings).await?,
+        };
+        let deadline = Instant::now() + settings.poll_interval;
         let mut records = Vec::new();
-        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *transaction)
-            .await
-            .map_err(|e| e.to_string())?;
-        let offset = SourceMap::from_iter([
-            ("snapshot".to_string(), true.into()),
-            ("lsn".to_string(), slot_lsn.into()),
-        ]);
-        for (schema, table) in tables.into_iter().filter(|(s, t)| settings.captures(s, t)) {
-            let qualified = format!("{}.{}", quote(&schema), quote(&table));
-            let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
-                "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
-                 COALESCE(a.attnum = ANY(i.indkey), false) \
-                 FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
-                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            )
-            .bind(&qualified)
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(|e| format!("cannot read the columns of {qualified}: {e}"))?;
-            let relation = Relation {
-                id: 0,
-                namespace: schema.clone(),
-                name: table.clone(),
-                columns: columns
-                    .iter()
-                    .map(|(name, oid, modifier, key)| RelationColumn {
-                        key: *key,
-                        name: name.clone(),
-                        type_oid: *oid as u32,
-                        type_modifier: *modifier,
-                    })
-                    .collect(),
+        while records.len() < settings.max_batch {
+            let wait = if records.is_empty() {
+                deadline.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
             };
-            let events = TableEvents::new(&settings.prefix, relation);
-            let select: Vec<String> = columns
-                .iter()
-                .map(|(name, ..)| format!("{}::text", quote(name)))
-                .collect();
-            let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
-            let source = SourceInfo {
-                name: settings.prefix.clone(),
-                db: settings.database.clone(),
-                ts_ms: now_ms(),
-                snapshot: "true",
-                tx_id: None,
-                lsn: Some(slot_lsn as i64),
-                sequence: None,
+            let event = match tokio::time::timeout(wait, stream.recv()).await {
+                Err(_) => break,
+                Ok(Ok(Some(event))) => event,
+                Ok(Ok(None)) => return Err("the replication stream ended".into()),
+                Ok(Err(e)) => return Err(format!("the replication stream failed: {e}")),
             };
-            let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
-            while let Some(row) = rows.next().await {
-                let row = row.map_err(|e| format!("cannot read {qualified}: {e}"))?;
-                let datums: Vec<Datum> = (0..columns.len())
-                    .map(|i| {
-                        row.try_get::<Option<String>, _>(i)
-                            .map(|v| v.map_or(Datum::Null, Datum::Text))
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| e.to_string())?;
-                records.push(self.record(&events, Op::Read, None, Some(&datums), &datums, &source, &offset)?);
-            }
+            self.apply(event, settings, &mut records)?;
         }
-        transaction.commit().await.map_err(|e| e.to_string())?;
-        if let Some(last) = records.last_mut() {
-            last.source_offset.insert("last_snapshot_record".into(), true.into());
-            if let Value::Struct(envelope) = &mut last.record.value {
-                if let Some(Value::Struct(source)) = envelope.get("source").cloned() {
-                    let mut source = source;
-                    source.put("snapshot", Value::String("last".into()));
-                    envelope.put("source", Value::Struct(source));
-                }
-            }
-        }
-        tracing::info!(connector = %self.connector, records = records.len(), "snapshot read");
+        self.stream = Some(stream);
         Ok(records)
     }
 
-    /// One change record.
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        events: &TableEvents,
-        op: Op,
-        before: Option<&[Datum]>,
-        after: Option<&[Datum]>,
-        key_row: &[Datum],
-        source: &SourceInfo,
-        offset: &SourceMap,
-    ) -> Result<SourceRecord, String> {
-        let envelope = events.envelope(op, before, after, source, now_ms())?;
-        Ok(SourceRecord {
-            source_partition: self.partition.clone(),
-            source_offset: offset.clone(),
-            record: ConnectRecord {
-                topic: events.topic.clone(),
-                key_schema: events.key_schema(),
-                key: events.key(key_row)?,
-                value_schema: Some(events.envelope_schema()),
-                value: envelope,
-                ..Default::default()
-            },
-        })
-    }
-
-    /// Reads the slot's changes after `delivered`, whole transactions, until at least
-    /// `max.batch.size` records.
-    async fn read_changes(&mut self) -> Result<Vec<SourceRecord>, String> {
-        let (pool, settings) = self.parts()?;
-        // Every transaction committed before this point is decoded by the peek below; pgoutput
-        // sends nothing for those that touch no published table.
-        let flushed: String = sqlx::query_scalar("SELECT pg_current_wal_flush_lsn()::text")
-            .fetch_one(&pool)
-            .await
-            .map_err(|e| format!("cannot read the WAL position: {e}"))?;
-        let mut rows = sqlx::query(
-            "SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
-             'proto_version', '1', 'publication_names', $2)",
-        )
-        .bind(&settings.slot)
-        .bind(&settings.publication)
-        .fetch(&pool);
-        let mut records = Vec::new();
-        let mut transaction: Vec<SourceRecord> = Vec::new();
-        let mut current: Option<(u64, i64, u32)> = None;
-        let mut skipping = false;
-        while let Some(row) = rows.next().await {
-            let row = row.map_err(|e| format!("cannot read the replication slot: {e}"))?;
-            let data: Vec<u8> = row.try_get(0).map_err(|e| e.to_string())?;
-            let message = decode(&data).map_err(|e| e.to_string())?;
-            match message {
-                Message::Relation(relation) => {
-                    let captured = settings.captures(&relation.namespace, &relation.name);
-                    let id = relation.id;
-                    self.tables
-                        .insert(id, captured.then(|| TableEvents::new(&settings.prefix, relation)));
-                }
-                Message::Begin {
-                    final_lsn,
-                    timestamp,
+    /// Takes one event of the stream; completed records go to `records`.
+    fn apply(
+        &mut self,
+        event: ReplicationEvent,
+        settings: &Settings,
+        records: &mut Vec<SourceRecord>,
+    ) -> Result<(), String> {
+        match event {
+            ReplicationEvent::Begin {
+                final_lsn,
+                xid,
+                commit_time_micros,
+            } => {
+                self.transaction = Some(OpenTransaction {
+                    commit_lsn: final_lsn.as_u64(),
+                    timestamp: commit_time_micros,
                     xid,
-                } => {
-                    skipping = final_lsn <= self.delivered;
-                    current = Some((final_lsn, timestamp, xid));
-                    transaction.clear();
-                }
-                Message::Commit { commit_lsn, .. } => {
-                    if !skipping {
-                        let previous = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
-                        for record in &mut transaction {
-                            record.source_offset = previous.clone();
-                        }
-                        if let (Some(last), Some((_, timestamp, xid))) = (transaction.last_mut(), current) {
-                            self.handed_out = commit_lsn;
-                            last.source_offset = SourceMap::from_iter([
-                                ("lsn".to_string(), commit_lsn.into()),
-                                ("lsn_commit".to_string(), commit_lsn.into()),
-                                ("txId".to_string(), xid.into()),
-                                ("ts_usec".to_string(), (timestamp + POSTGRES_EPOCH_MICROS).into()),
-                            ]);
-                        }
-                        records.append(&mut transaction);
-                        self.delivered = commit_lsn;
-                    }
-                    current = None;
-                    if records.len() >= settings.max_batch {
-                        return Ok(records);
-                    }
-                }
-                Message::Insert { relation, new } if !skipping => {
-                    self.change(
-                        &mut transaction,
-                        relation,
-                        Op::Create,
-                        None,
-                        Some(new),
-                        current,
-                        &settings,
-                    )?;
-                }
-                Message::Update { relation, old, new } if !skipping => {
-                    self.change(
-                        &mut transaction,
-                        relation,
-                        Op::Update,
-                        old,
-                        Some(new),
-                        current,
-                        &settings,
-                    )?;
-                }
-                Message::Delete { relation, old } if !skipping => {
-                    self.change(
-                        &mut transaction,
-                        relation,
-                        Op::Delete,
-                        Some(old),
-                        None,
-                        current,
-                        &settings,
-                    )?;
-                }
-                _ => {}
+                    skipped: final_lsn.as_u64() <= self.delivered,
+                });
             }
+            ReplicationEvent::Commit { lsn, .. } => {
+                let commit_lsn = lsn.as_u64();
+                if let Some(open) = self.transaction.take().filter(|t| !t.skipped) {
+                    if let Some(mut last) = self.held.take() {
+                        last.source_offset = SourceMap::from_iter([
+                            ("lsn".to_string(), commit_lsn.into()),
+                            ("lsn_commit".to_string(), commit_lsn.into()),
+                            ("txId".to_string(), open.xid.into()),
+                            ("ts_usec".to_string(), (open.timestamp + POSTGRES_EPOCH_MICROS).into()),
+                        ]);
+                        records.push(last);
+                        self.handed_out = commit_lsn;
+                    }
+                    self.delivered = commit_lsn;
+                }
+            }
+            // Between transactions, everything before the server's position was sent.
+            ReplicationEvent::KeepAlive { wal_end, .. } if self.transaction.is_none() => {
+                self.delivered = self.delivered.max(wal_end.as_u64());
+            }
+            ReplicationEvent::XLogData { data, .. } => {
+                let change = match decode(&data).map_err(|e| e.to_string())? {
+                    Message::Relation(relation) => {
+                        let captured = settings.captures(&relation.namespace, &relation.name);
+                        let id = relation.id;
+                        self.tables
+                            .insert(id, captured.then(|| TableEvents::new(&settings.prefix, relation)));
+                        None
+                    }
+                    Message::Insert { relation, new } => Some((relation, Op::Create, None, Some(new))),
+                    Message::Update { relation, old, new } => Some((relation, Op::Update, old, Some(new))),
+                    Message::Delete { relation, old } => Some((relation, Op::Delete, Some(old), None)),
+                    _ => None,
+                };
+                if let Some((relation, op, before, after)) = change {
+                    self.change(relation, op, before, after, settings, records)?;
+                }
+            }
+            _ => {}
         }
-        // Read to the end: nothing before `flushed` is left to deliver.
-        if current.is_none() {
-            self.delivered = self.delivered.max(parse_lsn(&flushed).unwrap_or(0));
-        }
-        Ok(records)
+        Ok(())
     }
 
-    /// Adds the records of one row change to `transaction`.
-    #[allow(clippy::too_many_arguments)]
+    /// Turns one row change of the open transaction into its records (a delete also into a
+    /// tombstone).
     fn change(
-        &self,
-        transaction: &mut Vec<SourceRecord>,
+        &mut self,
         relation: u32,
         op: Op,
         before: Option<Vec<Datum>>,
         after: Option<Vec<Datum>>,
-        current: Option<(u64, i64, u32)>,
         settings: &Settings,
+        records: &mut Vec<SourceRecord>,
     ) -> Result<(), String> {
+        let open = self.transaction.ok_or("a change outside a transaction")?;
+        if open.skipped {
+            return Ok(());
+        }
         let events = match self.tables.get(&relation) {
             Some(Some(events)) => events,
             Some(None) => return Ok(()),
             None => return Err(format!("a change for relation {relation} before its description")),
         };
-        let (commit_lsn, timestamp, xid) = current.ok_or("a change outside a transaction")?;
         let source = SourceInfo {
             name: settings.prefix.clone(),
             db: settings.database.clone(),
-            ts_ms: (timestamp + POSTGRES_EPOCH_MICROS) / 1000,
+            ts_ms: (open.timestamp + POSTGRES_EPOCH_MICROS) / 1000,
             snapshot: "false",
-            tx_id: Some(i64::from(xid)),
-            lsn: Some(commit_lsn as i64),
-            sequence: Some(format!("[\"{}\",\"{}\"]", self.delivered, commit_lsn)),
+            tx_id: Some(i64::from(open.xid)),
+            lsn: Some(open.commit_lsn as i64),
+            sequence: Some(format!("[\"{}\",\"{}\"]", self.delivered, open.commit_lsn)),
         };
-        let key_row = after.as_deref().or(before.as_deref()).unwrap_or_default().to_vec();
-        let offset = SourceMap::new();
-        let record = self.record(
-            events,
+        // Until the commit, a record resumes from the transaction before.
+        let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+        let record = events.record(
+            &self.partition,
             op,
             before.as_deref(),
             after.as_deref(),
-            &key_row,
             &source,
-            &offset,
+            offset,
+            now_ms(),
         )?;
         let tombstone = (op == Op::Delete && settings.tombstones).then(|| SourceRecord {
             source_partition: record.source_partition.clone(),
-            source_offset: offset.clone(),
+            source_offset: record.source_offset.clone(),
             record: ConnectRecord {
                 topic: record.record.topic.clone(),
                 key_schema: record.record.key_schema.clone(),
@@ -488,22 +424,23 @@ impl PostgresCdcTask {
                 ..Default::default()
             },
         });
-        transaction.push(record);
-        transaction.extend(tombstone);
+        for record in std::iter::once(record).chain(tombstone) {
+            records.extend(self.held.replace(record));
+        }
         Ok(())
     }
 
-    /// Confirms to the slot what need not be read again: up to the committed offset, or, once
-    /// every record handed out is committed, up to the last transaction read (the ones after
-    /// the last record captured nothing).
-    async fn advance_slot(&mut self) {
-        let (Some(pool), Some(settings), Some(offsets)) = (&self.pool, &self.settings, &self.offsets) else {
+    /// Tells the slot what need not be sent again: up to the committed offset, or, once every
+    /// record handed out is committed, up to what was delivered (transactions after the last
+    /// record captured nothing).
+    fn acknowledge(&self) {
+        let (Some(stream), Some(offsets)) = (&self.stream, &self.offsets) else {
             return;
         };
         let Some(offset) = offsets.offset(&self.partition) else {
             return;
         };
-        if self.phase != Phase::Streaming || offset.get("snapshot").is_some() {
+        if offset.get("snapshot").is_some() {
             return;
         }
         let committed = offset.get("lsn").and_then(serde_json::Value::as_u64).unwrap_or(0);
@@ -512,57 +449,44 @@ impl PostgresCdcTask {
         } else {
             committed
         };
-        if target <= self.confirmed {
-            return;
-        }
-        match sqlx::query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)")
-            .bind(&settings.slot)
-            .bind(format_lsn(target))
-            .execute(pool)
-            .await
-        {
-            Ok(_) => self.confirmed = target,
-            Err(e) => tracing::warn!(connector = %self.connector, "cannot advance the replication slot: {e}"),
-        }
+        stream.update_applied_lsn(Lsn::from_u64(target));
     }
 
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, String> {
-        let (_, settings) = self.parts()?;
-        if self.phase == Phase::Setup {
+        let (pool, settings) = self.parts()?;
+        if matches!(self.phase, Phase::Setup) {
             let slot_lsn = self.setup().await?;
-            self.confirmed = slot_lsn;
-            if settings.snapshot && !self.snapshot_done {
-                self.phase = Phase::Snapshot;
-                let records = self.read_snapshot(slot_lsn).await?;
-                self.snapshot = Some(records.into_iter());
+            self.phase = if settings.snapshot && !self.snapshot_done {
+                Phase::Snapshot(Snapshot::start(
+                    pool,
+                    settings.clone(),
+                    self.partition.clone(),
+                    slot_lsn,
+                ))
             } else {
-                self.phase = Phase::Streaming;
+                Phase::Streaming
+            };
+        }
+        if let Phase::Snapshot(snapshot) = &mut self.phase {
+            match snapshot.next().await {
+                Some(Ok(batch)) => return Ok(batch),
+                Some(Err(message)) => {
+                    self.phase = Phase::Setup;
+                    return Err(message);
+                }
+                None => self.phase = Phase::Streaming,
             }
         }
-        if self.phase == Phase::Snapshot {
-            let batch: Vec<SourceRecord> = self
-                .snapshot
-                .as_mut()
-                .map(|rest| rest.by_ref().take(settings.max_batch).collect())
-                .unwrap_or_default();
-            if !batch.is_empty() {
-                return Ok(batch);
-            }
-            self.snapshot = None;
-            self.phase = Phase::Streaming;
-        }
-        let records = self.read_changes().await?;
+        let records = self.read_changes(&settings).await?;
         if records.is_empty() {
-            // Transactions that touched no captured table must not be decoded again and again.
-            self.advance_slot().await;
-            tokio::time::sleep(settings.poll_interval).await;
+            self.acknowledge();
         }
         Ok(records)
     }
 }
 
 /// `name` quoted as a PostgreSQL identifier.
-fn quote(name: &str) -> String {
+pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -570,20 +494,11 @@ fn quote(name: &str) -> String {
 impl SourceTask for PostgresCdcTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
         let settings = Settings::from_config(config)?;
-        let port = config
-            .get("database.port")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or(5432u16);
         let options = PgConnectOptions::new()
-            .host(
-                config
-                    .get("database.hostname")
-                    .map(String::as_str)
-                    .unwrap_or("localhost"),
-            )
-            .port(port)
-            .username(config.get("database.user").map(String::as_str).unwrap_or_default())
-            .password(config.get("database.password").map(String::as_str).unwrap_or_default())
+            .host(&settings.host)
+            .port(settings.port)
+            .username(&settings.user)
+            .password(&settings.password)
             .database(&settings.database)
             .options([("TimeZone", "UTC")])
             .disable_statement_logging();
@@ -635,11 +550,17 @@ impl SourceTask for PostgresCdcTask {
     }
 
     async fn commit(&mut self) -> Result<(), ConnectError> {
-        self.advance_slot().await;
+        self.acknowledge();
         Ok(())
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
+        self.phase = Phase::Setup;
+        if let Some(mut stream) = self.stream.take() {
+            if let Err(e) = stream.shutdown().await {
+                tracing::debug!(connector = %self.connector, "replication connection closed: {e}");
+            }
+        }
         if let Some(pool) = self.pool.take() {
             pool.close().await;
         }

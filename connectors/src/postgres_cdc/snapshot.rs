@@ -1,0 +1,194 @@
+//! The initial snapshot: every captured table of the publication, read in one repeatable-read
+//! transaction and handed out as `r` events. A background reader streams the rows and passes
+//! them on a batch at a time through a two-batch channel, so a table of any size costs only a
+//! few batches of memory. The reader holds one record back until it knows whether another
+//! follows, so the very last record can be marked (`last_snapshot_record`, `snapshot: last`).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use sqlx::postgres::PgPool;
+use sqlx::Row;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tributary_runtime::data::{SourceMap, SourceRecord, Value};
+
+use super::events::{Op, SourceInfo, TableEvents};
+use super::pgoutput::{Datum, Relation, RelationColumn};
+use super::task::{now_ms, quote, Settings};
+
+/// A snapshot being read.
+pub(super) struct Snapshot {
+    batches: mpsc::Receiver<Result<Vec<SourceRecord>, String>>,
+    reader: JoinHandle<()>,
+}
+
+impl Snapshot {
+    /// Starts reading the captured tables as of now; `slot_lsn` is the slot's position, which
+    /// the records carry as their offset.
+    pub(super) fn start(pool: PgPool, settings: Settings, partition: Arc<SourceMap>, slot_lsn: u64) -> Self {
+        let (sender, batches) = mpsc::channel(2);
+        let reader = tokio::spawn(async move {
+            let mut reader = Reader {
+                settings,
+                partition,
+                slot_lsn,
+                sender: sender.clone(),
+                batch: Vec::new(),
+                count: 0,
+            };
+            if let Err(message) = reader.read(&pool).await {
+                let _ = sender.send(Err(message)).await;
+            }
+        });
+        Snapshot { batches, reader }
+    }
+
+    /// The next batch; `None` once the whole snapshot was handed out.
+    pub(super) async fn next(&mut self) -> Option<Result<Vec<SourceRecord>, String>> {
+        self.batches.recv().await
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// The background side of a [`Snapshot`].
+struct Reader {
+    settings: Settings,
+    partition: Arc<SourceMap>,
+    slot_lsn: u64,
+    sender: mpsc::Sender<Result<Vec<SourceRecord>, String>>,
+    /// Records not sent yet: at most `max.batch.size` plus the one held back.
+    batch: Vec<SourceRecord>,
+    count: u64,
+}
+
+impl Reader {
+    async fn read(&mut self, pool: &PgPool) -> Result<(), String> {
+        let tables: Vec<(String, String)> = sqlx::query_as(
+            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
+        )
+        .bind(&self.settings.publication)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| format!("cannot list the published tables: {e}"))?;
+        let captured: Vec<(String, String)> = tables
+            .into_iter()
+            .filter(|(s, t)| self.settings.captures(s, t))
+            .collect();
+        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *transaction)
+            .await
+            .map_err(|e| e.to_string())?;
+        let offset = SourceMap::from_iter([
+            ("snapshot".to_string(), true.into()),
+            ("lsn".to_string(), self.slot_lsn.into()),
+        ]);
+        for (schema, table) in captured {
+            let qualified = format!("{}.{}", quote(&schema), quote(&table));
+            let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
+                "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
+                 COALESCE(a.attnum = ANY(i.indkey), false) \
+                 FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
+                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            )
+            .bind(&qualified)
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(|e| format!("cannot read the columns of {qualified}: {e}"))?;
+            let select: Vec<String> = columns
+                .iter()
+                .map(|(name, ..)| format!("{}::text", quote(name)))
+                .collect();
+            let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
+            let events = TableEvents::new(
+                &self.settings.prefix,
+                Relation {
+                    id: 0,
+                    namespace: schema,
+                    name: table,
+                    columns: columns
+                        .into_iter()
+                        .map(|(name, oid, modifier, key)| RelationColumn {
+                            key,
+                            name,
+                            type_oid: oid as u32,
+                            type_modifier: modifier,
+                        })
+                        .collect(),
+                },
+            );
+            let source = SourceInfo {
+                name: self.settings.prefix.clone(),
+                db: self.settings.database.clone(),
+                ts_ms: now_ms(),
+                snapshot: "true",
+                tx_id: None,
+                lsn: Some(self.slot_lsn as i64),
+                sequence: None,
+            };
+            let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
+            while let Some(row) = rows.next().await {
+                let row = row.map_err(|e| format!("cannot read {qualified}: {e}"))?;
+                let datums: Vec<Datum> = (0..row.len())
+                    .map(|i| {
+                        row.try_get::<Option<String>, _>(i)
+                            .map(|v| v.map_or(Datum::Null, Datum::Text))
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?;
+                let record = events.record(
+                    &self.partition,
+                    Op::Read,
+                    None,
+                    Some(&datums),
+                    &source,
+                    offset.clone(),
+                    now_ms(),
+                )?;
+                if !self.push(record).await {
+                    return Ok(());
+                }
+            }
+        }
+        transaction.commit().await.map_err(|e| e.to_string())?;
+        let mut last = std::mem::take(&mut self.batch);
+        if let Some(record) = last.last_mut() {
+            mark_last(record);
+        }
+        tracing::info!(records = self.count, "snapshot read");
+        if !last.is_empty() {
+            let _ = self.sender.send(Ok(last)).await;
+        }
+        Ok(())
+    }
+
+    /// Adds a record; sends a full batch once a record after it exists. False when the task
+    /// no longer wants the snapshot.
+    async fn push(&mut self, record: SourceRecord) -> bool {
+        self.count += 1;
+        self.batch.push(record);
+        if self.batch.len() <= self.settings.max_batch {
+            return true;
+        }
+        let held = self.batch.split_off(self.settings.max_batch);
+        let full = std::mem::replace(&mut self.batch, held);
+        self.sender.send(Ok(full)).await.is_ok()
+    }
+}
+
+/// Marks the snapshot's last record in its offset and its `source` block, as Debezium does.
+fn mark_last(record: &mut SourceRecord) {
+    record.source_offset.insert("last_snapshot_record".into(), true.into());
+    if let Value::Struct(envelope) = &mut record.record.value {
+        if let Some(Value::Struct(mut source)) = envelope.get("source").cloned() {
+            source.put("snapshot", Value::String("last".into()));
+            envelope.put("source", Value::Struct(source));
+        }
+    }
+}
