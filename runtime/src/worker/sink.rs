@@ -1,5 +1,7 @@
 //! The sink task loop: consumer batch → converters → transforms → `put`, then, every
 //! `offset.flush.interval.ms` and on shutdown, `flush` and only then the consumer offset commit.
+//! The next batch is consumed and converted while the task puts the one before, so the
+//! converters and the task's writes overlap; offsets count only for records put.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -41,8 +43,24 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
 }
 
 struct SinkRunner {
-    task: Box<dyn SinkTask>,
+    delivery: Delivery,
     started: bool,
+    reader: BatchReader,
+    /// Next offset to commit per partition, for records put since the last commit.
+    pending: BTreeMap<(String, i32), i64>,
+    last_commit: Instant,
+    labels: [String; 2],
+}
+
+/// The task and how its `put` is retried.
+struct Delivery {
+    task: Box<dyn SinkTask>,
+    retry_timeout: Option<Duration>,
+    retry_delay_max: Duration,
+}
+
+/// Reads batches: the consumer, converters, transforms and error handling.
+struct BatchReader {
     consumer: Arc<StreamConsumer>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
@@ -50,16 +68,19 @@ struct SinkRunner {
     transforms: TransformChain,
     errors: ErrorHandler,
     max_batch: usize,
-    retry_timeout: Option<Duration>,
-    retry_delay_max: Duration,
-    /// Next offset to commit per partition, for records put since the last commit.
-    pending: BTreeMap<(String, i32), i64>,
-    last_commit: Instant,
     labels: [String; 2],
     /// Topics already reported for `GET /connectors/{c}/topics`.
     known_topics: HashSet<String>,
     statuses: Arc<StatusStore>,
     task_number: u32,
+}
+
+/// Records read for one `put`, and the next offset of every partition they were read from
+/// (also of records dropped by a transform or the error tolerance).
+#[derive(Default)]
+struct Batch {
+    records: Vec<SinkRecord>,
+    offsets: BTreeMap<(String, i32), i64>,
 }
 
 impl SinkRunner {
@@ -123,24 +144,30 @@ impl SinkRunner {
             0 => None,
             t => Some(Duration::from_millis(t as u64)),
         };
+        let labels = [setup.connector.clone(), setup.task.to_string()];
         Ok(SinkRunner {
-            task,
+            delivery: Delivery {
+                task,
+                retry_timeout,
+                retry_delay_max: Duration::from_millis(parsed.long("errors.retry.delay.max.ms").max(1) as u64),
+            },
             started: false,
-            consumer: Arc::new(consumer),
-            key_converter: converter(ConverterRole::Key)?,
-            value_converter: converter(ConverterRole::Value)?,
-            header_converter: converter(ConverterRole::Header)?,
-            transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
-            errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
-            max_batch,
-            retry_timeout,
-            retry_delay_max: Duration::from_millis(parsed.long("errors.retry.delay.max.ms").max(1) as u64),
+            reader: BatchReader {
+                consumer: Arc::new(consumer),
+                key_converter: converter(ConverterRole::Key)?,
+                value_converter: converter(ConverterRole::Value)?,
+                header_converter: converter(ConverterRole::Header)?,
+                transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
+                errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
+                max_batch,
+                labels: labels.clone(),
+                known_topics: HashSet::new(),
+                statuses: setup.statuses.clone(),
+                task_number: setup.task,
+            },
             pending: BTreeMap::new(),
             last_commit: Instant::now(),
-            labels: [setup.connector.clone(), setup.task.to_string()],
-            known_topics: HashSet::new(),
-            statuses: setup.statuses.clone(),
-            task_number: setup.task,
+            labels,
         })
     }
 
@@ -149,18 +176,20 @@ impl SinkRunner {
             connector: setup.connector.clone(),
             task: setup.task,
         };
-        self.task.start(&setup.task_config, context).await?;
+        self.delivery.task.start(&setup.task_config, context).await?;
         self.started = true;
         let mut control = setup.control.clone();
         let mut reported = None;
         let metrics = Metrics::global();
+        // A batch read while the one before was being put.
+        let mut ahead: Option<Batch> = None;
         loop {
             let target = *control.borrow_and_update();
             if reported != Some(target) {
                 match target {
                     TargetState::Started => {
-                        if let Ok(assignment) = self.consumer.assignment() {
-                            let _ = self.consumer.resume(&assignment);
+                        if let Ok(assignment) = self.reader.consumer.assignment() {
+                            let _ = self.reader.consumer.resume(&assignment);
                         }
                         setup.report(State::Running, None);
                     }
@@ -171,41 +200,167 @@ impl SinkRunner {
             }
             if target == TargetState::Paused {
                 // Keep the group membership alive without delivering anything.
-                if let Ok(assignment) = self.consumer.assignment() {
-                    let _ = self.consumer.pause(&assignment);
+                if let Ok(assignment) = self.reader.consumer.assignment() {
+                    let _ = self.reader.consumer.pause(&assignment);
                 }
                 tokio::select! {
                     changed = control.changed() => if changed.is_err() { return Ok(()) },
-                    _ = self.consumer.recv() => {}
+                    _ = self.reader.consumer.recv() => {}
                 }
                 continue;
             }
-            let batch = self.next_batch(setup).await?;
-            if !batch.is_empty() {
+            let batch = match ahead.take() {
+                Some(batch) => batch,
+                None => self.reader.next_batch(setup).await?,
+            };
+            if !batch.records.is_empty() {
                 metrics
                     .sink_records_put
                     .with_label_values(&self.labels)
-                    .inc_by(batch.len() as u64);
+                    .inc_by(batch.records.len() as u64);
                 metrics
                     .batch_size
                     .with_label_values(&self.labels)
-                    .observe(batch.len() as f64);
-                self.put_with_retries(setup, &batch).await?;
+                    .observe(batch.records.len() as f64);
+                // The next batch is consumed and converted while this one is put; its offsets
+                // count only once it is put in turn.
+                let (put, next) = tokio::join!(
+                    self.delivery.put_with_retries(setup, &batch.records),
+                    self.reader.next_batch(setup)
+                );
+                put?;
+                ahead = Some(next?);
             }
+            self.pending.extend(batch.offsets);
             if self.last_commit.elapsed() >= setup.worker.offset_flush_interval() {
                 self.flush_and_commit(setup, CommitMode::Async).await?;
             }
         }
     }
 
+    /// `flush`, then commit the consumer offsets of everything put before it.
+    async fn flush_and_commit(&mut self, setup: &TaskSetup, mode: CommitMode) -> Result<(), ConnectError> {
+        self.last_commit = Instant::now();
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        self.delivery.task.flush().await?;
+        let mut offsets = TopicPartitionList::new();
+        for ((topic, partition), next) in std::mem::take(&mut self.pending) {
+            offsets
+                .add_partition_offset(&topic, partition, Offset::Offset(next))
+                .map_err(|e| ConnectError::fatal(e.to_string()))?;
+        }
+        self.update_lag(&offsets);
+        let consumer = self.reader.consumer.clone();
+        let committed = match mode {
+            CommitMode::Async => consumer.commit(&offsets, CommitMode::Async),
+            CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+                .await
+                .map_err(|e| ConnectError::fatal(e.to_string()))?,
+        };
+        if let Err(e) = committed {
+            // Not fatal: the records are durable in the sink; they will be re-delivered at worst.
+            tracing::warn!(connector = %setup.connector, task = setup.task, "consumer offset commit failed: {e}");
+        }
+        Metrics::global()
+            .offset_commit_seconds
+            .with_label_values(&self.labels)
+            .observe(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Sets the lag gauge from the high watermarks librdkafka cached from its last fetches
+    /// (no request to the broker).
+    fn update_lag(&self, offsets: &TopicPartitionList) {
+        let mut lag = 0i64;
+        for element in offsets.elements() {
+            let Offset::Offset(next) = element.offset() else {
+                continue;
+            };
+            let Ok(topic) = std::ffi::CString::new(element.topic()) else {
+                continue;
+            };
+            let (mut low, mut high) = (0i64, 0i64);
+            // SAFETY: the client pointer is valid while `self.consumer` lives; the topic is a
+            // NUL-terminated string; the out-pointers point at live locals.
+            let code = unsafe {
+                rdkafka_sys::rd_kafka_get_watermark_offsets(
+                    self.reader.consumer.client().native_ptr(),
+                    topic.as_ptr(),
+                    element.partition(),
+                    &mut low,
+                    &mut high,
+                )
+            };
+            if code == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 {
+                lag += (high - next).max(0);
+            }
+        }
+        Metrics::global()
+            .sink_consumer_lag
+            .with_label_values(&self.labels)
+            .set(lag);
+    }
+
+    async fn shutdown(&mut self, setup: &TaskSetup, healthy: bool) -> Result<(), ConnectError> {
+        let mut result = Ok(());
+        if healthy && self.started {
+            result = self.flush_and_commit(setup, CommitMode::Sync).await;
+        }
+        if self.started {
+            let stopped = self.delivery.task.stop().await;
+            result = result.and(stopped);
+        }
+        // Dropping a consumer leaves its group, which can block: do it off the runtime.
+        let consumer = self.reader.consumer.clone();
+        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+        result
+    }
+}
+
+impl Delivery {
+    /// `put`, retrying a [`ConnectError::Retriable`] with growing back-off until
+    /// `errors.retry.timeout` (forever when it is 0 or -1, as Apache retries `put`).
+    async fn put_with_retries(&mut self, setup: &TaskSetup, batch: &[SinkRecord]) -> Result<(), ConnectError> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.task.put(batch).await {
+                Ok(()) => return Ok(()),
+                Err(ConnectError::Retriable(message)) => {
+                    if self.retry_timeout.is_some_and(|limit| started.elapsed() >= limit) {
+                        return Err(ConnectError::Fatal(format!(
+                            "put still failing after retrying for {:?}: {message}",
+                            started.elapsed()
+                        )));
+                    }
+                    tracing::warn!(connector = %setup.connector, task = setup.task, "put failed, retrying in {delay:?}: {message}");
+                    let mut control = setup.control.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = control.wait_for(|s| *s == TargetState::Stopped) => {
+                            return Err(ConnectError::Fatal(format!("stopped while retrying put: {message}")));
+                        }
+                    }
+                    delay = (delay * 2).min(self.retry_delay_max);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl BatchReader {
     /// Reads up to `max_batch` records, converting and transforming each; waits at most
     /// [`POLL_WAIT`] for the first.
-    async fn next_batch(&mut self, setup: &TaskSetup) -> Result<Vec<SinkRecord>, ConnectError> {
+    async fn next_batch(&mut self, setup: &TaskSetup) -> Result<Batch, ConnectError> {
         let consumer = self.consumer.clone();
         // One stream for the whole batch: it stays registered with librdkafka's queue, so
         // draining what is already fetched costs no wake-up per message.
         let mut stream = consumer.stream();
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         let first = match tokio::time::timeout(POLL_WAIT, stream.next()).await {
             Err(_) | Ok(None) => return Ok(batch),
             Ok(Some(Err(e))) => {
@@ -216,7 +371,7 @@ impl SinkRunner {
         };
         let mut read = 1u64;
         self.accept(&first, &mut batch).await?;
-        while batch.len() < self.max_batch {
+        while batch.records.len() < self.max_batch {
             match stream.next().now_or_never() {
                 Some(Some(Ok(message))) => {
                     read += 1;
@@ -237,13 +392,14 @@ impl SinkRunner {
     }
 
     /// Converts and transforms one consumed message into `batch`, or deals with its failure.
-    async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Vec<SinkRecord>) -> Result<(), ConnectError> {
+    async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Batch) -> Result<(), ConnectError> {
         let topic = message.topic();
         if !self.known_topics.contains(topic) {
             self.statuses.record_topic(&self.labels[0], self.task_number, topic);
             self.known_topics.insert(topic.to_string());
         }
-        self.pending
+        batch
+            .offsets
             .insert((topic.to_string(), message.partition()), message.offset() + 1);
         let record = match self.convert(message) {
             Ok(record) => record,
@@ -257,7 +413,7 @@ impl SinkRunner {
                     rdkafka::Timestamp::LogAppendTime(_) => TimestampType::LogAppendTime,
                     rdkafka::Timestamp::NotAvailable => TimestampType::NoTimestampType,
                 };
-                batch.push(SinkRecord {
+                batch.records.push(SinkRecord {
                     record,
                     kafka_offset: message.offset(),
                     timestamp_type,
@@ -330,116 +486,5 @@ impl SinkRunner {
             headers: &headers,
         };
         self.errors.handle(stage, error, Some(raw)).await
-    }
-
-    /// `put`, retrying a [`ConnectError::Retriable`] with growing back-off until
-    /// `errors.retry.timeout` (forever when it is 0 or -1, as Apache retries `put`).
-    async fn put_with_retries(&mut self, setup: &TaskSetup, batch: &[SinkRecord]) -> Result<(), ConnectError> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match self.task.put(batch).await {
-                Ok(()) => return Ok(()),
-                Err(ConnectError::Retriable(message)) => {
-                    if self.retry_timeout.is_some_and(|limit| started.elapsed() >= limit) {
-                        return Err(ConnectError::Fatal(format!(
-                            "put still failing after retrying for {:?}: {message}",
-                            started.elapsed()
-                        )));
-                    }
-                    tracing::warn!(connector = %setup.connector, task = setup.task, "put failed, retrying in {delay:?}: {message}");
-                    let mut control = setup.control.clone();
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = control.wait_for(|s| *s == TargetState::Stopped) => {
-                            return Err(ConnectError::Fatal(format!("stopped while retrying put: {message}")));
-                        }
-                    }
-                    delay = (delay * 2).min(self.retry_delay_max);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// `flush`, then commit the consumer offsets of everything put before it.
-    async fn flush_and_commit(&mut self, setup: &TaskSetup, mode: CommitMode) -> Result<(), ConnectError> {
-        self.last_commit = Instant::now();
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let started = Instant::now();
-        self.task.flush().await?;
-        let mut offsets = TopicPartitionList::new();
-        for ((topic, partition), next) in std::mem::take(&mut self.pending) {
-            offsets
-                .add_partition_offset(&topic, partition, Offset::Offset(next))
-                .map_err(|e| ConnectError::fatal(e.to_string()))?;
-        }
-        self.update_lag(&offsets);
-        let consumer = self.consumer.clone();
-        let committed = match mode {
-            CommitMode::Async => consumer.commit(&offsets, CommitMode::Async),
-            CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
-                .await
-                .map_err(|e| ConnectError::fatal(e.to_string()))?,
-        };
-        if let Err(e) = committed {
-            // Not fatal: the records are durable in the sink; they will be re-delivered at worst.
-            tracing::warn!(connector = %setup.connector, task = setup.task, "consumer offset commit failed: {e}");
-        }
-        Metrics::global()
-            .offset_commit_seconds
-            .with_label_values(&self.labels)
-            .observe(started.elapsed().as_secs_f64());
-        Ok(())
-    }
-
-    /// Sets the lag gauge from the high watermarks librdkafka cached from its last fetches
-    /// (no request to the broker).
-    fn update_lag(&self, offsets: &TopicPartitionList) {
-        let mut lag = 0i64;
-        for element in offsets.elements() {
-            let Offset::Offset(next) = element.offset() else {
-                continue;
-            };
-            let Ok(topic) = std::ffi::CString::new(element.topic()) else {
-                continue;
-            };
-            let (mut low, mut high) = (0i64, 0i64);
-            // SAFETY: the client pointer is valid while `self.consumer` lives; the topic is a
-            // NUL-terminated string; the out-pointers point at live locals.
-            let code = unsafe {
-                rdkafka_sys::rd_kafka_get_watermark_offsets(
-                    self.consumer.client().native_ptr(),
-                    topic.as_ptr(),
-                    element.partition(),
-                    &mut low,
-                    &mut high,
-                )
-            };
-            if code == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 {
-                lag += (high - next).max(0);
-            }
-        }
-        Metrics::global()
-            .sink_consumer_lag
-            .with_label_values(&self.labels)
-            .set(lag);
-    }
-
-    async fn shutdown(&mut self, setup: &TaskSetup, healthy: bool) -> Result<(), ConnectError> {
-        let mut result = Ok(());
-        if healthy && self.started {
-            result = self.flush_and_commit(setup, CommitMode::Sync).await;
-        }
-        if self.started {
-            let stopped = self.task.stop().await;
-            result = result.and(stopped);
-        }
-        // Dropping a consumer leaves its group, which can block: do it off the runtime.
-        let consumer = self.consumer.clone();
-        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
-        result
     }
 }
