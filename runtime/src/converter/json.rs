@@ -7,6 +7,8 @@
 //! them, bytes and (by default) decimals as base64. Reading accepts what Apache writes, and
 //! schemaless JSON becomes int64/float64/string/boolean/array/map values.
 
+mod payload;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +37,7 @@ pub struct JsonConverter {
     decimal_format: DecimalFormat,
     replace_null_with_default: bool,
     /// Parsed schemas by their JSON text, bounded by `schemas.cache.size`.
-    schema_cache: Mutex<HashMap<String, Arc<Schema>>>,
+    schema_cache: Mutex<SchemaCache>,
     schema_cache_size: usize,
 }
 
@@ -71,7 +73,7 @@ impl JsonConverter {
             schemas_enabled: flag("schemas.enable", true)?,
             decimal_format,
             replace_null_with_default: flag("replace.null.with.default", true)?,
-            schema_cache: Mutex::new(HashMap::new()),
+            schema_cache: Mutex::new(SchemaCache::default()),
             schema_cache_size,
         })
     }
@@ -283,24 +285,22 @@ impl JsonConverter {
     }
 
     /// The schema of an envelope, from its JSON text: parsed once per distinct text (bounded
-    /// by `schemas.cache.size`), so records sharing a schema cost a hash lookup.
+    /// by `schemas.cache.size`), so records sharing a schema cost a comparison with the last
+    /// one's text, or a hash lookup.
     fn parse_schema(&self, text: &str) -> Result<Option<Arc<Schema>>, DataError> {
         if text == "null" {
             return Ok(None);
         }
-        if let Ok(cache) = self.schema_cache.lock() {
-            if let Some(found) = cache.get(text) {
-                return Ok(Some(found.clone()));
+        if let Ok(mut cache) = self.schema_cache.lock() {
+            if let Some(found) = cache.find(text) {
+                return Ok(Some(found));
             }
         }
         let node: serde_json::Value =
             serde_json::from_str(text).map_err(|e| DataError::new(format!("Invalid schema: {e}")))?;
         let schema = self.schema_from_json(&node)?;
         if let Ok(mut cache) = self.schema_cache.lock() {
-            if cache.len() >= self.schema_cache_size {
-                cache.clear();
-            }
-            cache.insert(text.to_string(), schema.clone());
+            cache.insert(text, schema.clone(), self.schema_cache_size);
         }
         Ok(Some(schema))
     }
@@ -385,16 +385,7 @@ impl JsonConverter {
             return Ok(schemaless_value(node));
         };
         if node.is_null() {
-            if let Some(default) = &schema.default {
-                return Ok(default.clone());
-            }
-            if schema.optional {
-                return Ok(Value::Null);
-            }
-            return Err(DataError::new(format!(
-                "Invalid null value for required {} field",
-                schema.schema_type.name().to_uppercase()
-            )));
+            return payload::null_value(schema);
         }
         if let Some(scale) = schema.decimal_scale() {
             return match node {
@@ -531,19 +522,53 @@ impl Converter for JsonConverter {
             Err(e) => return Err(parse_error(e)),
         };
         let schema = self.parse_schema(envelope.schema.get())?;
-        let value = self.value_from_json(schema.as_ref(), &envelope.payload)?;
+        let value = match &schema {
+            Some(schema) => payload::read(self, schema, envelope.payload.get())?,
+            None => schemaless_value(&serde_json::from_str(envelope.payload.get()).map_err(parse_error)?),
+        };
         Ok((schema, value))
     }
 }
 
-/// A record as JsonConverter writes it with `schemas.enable`; the schema is kept as text, to be
-/// looked up in the schema cache rather than parsed again.
+/// A record as JsonConverter writes it with `schemas.enable`, both parts kept as text: the
+/// schema to be looked up in the schema cache rather than parsed again, the payload to be read
+/// along that schema.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Envelope<'a> {
     #[serde(borrow)]
     schema: &'a serde_json::value::RawValue,
-    payload: serde_json::Value,
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
+}
+
+/// Parsed envelope schemas by their text.
+#[derive(Debug, Default)]
+struct SchemaCache {
+    /// The last schema found or added: consecutive records mostly share one.
+    last: Option<(String, Arc<Schema>)>,
+    by_text: HashMap<String, Arc<Schema>>,
+}
+
+impl SchemaCache {
+    fn find(&mut self, text: &str) -> Option<Arc<Schema>> {
+        if let Some((last_text, schema)) = &self.last {
+            if last_text == text {
+                return Some(schema.clone());
+            }
+        }
+        let found = self.by_text.get(text)?.clone();
+        self.last = Some((text.to_string(), found.clone()));
+        Some(found)
+    }
+
+    fn insert(&mut self, text: &str, schema: Arc<Schema>, capacity: usize) {
+        if self.by_text.len() >= capacity {
+            self.by_text.clear();
+        }
+        self.by_text.insert(text.to_string(), schema.clone());
+        self.last = Some((text.to_string(), schema));
+    }
 }
 
 fn schemaless_value(node: &serde_json::Value) -> Value {
@@ -988,6 +1013,44 @@ mod tests {
             )
         );
         round_trip(&schema, value);
+    }
+
+    #[test]
+    fn payloads_are_read_along_their_schema() {
+        let converter = converter(true);
+        let read = |text: &str| converter.to_connect("t", Some(text.as_bytes()));
+        let schema = r#"{"type":"struct","optional":false,"fields":[
+            {"type":"int32","optional":false,"field":"id"},
+            {"type":"string","optional":true,"default":"none","field":"note"},
+            {"type":"array","items":{"type":"int64","optional":false},"optional":true,"field":"tags"},
+            {"type":"bytes","optional":true,"field":"raw"}]}"#;
+        let (parsed, value) = read(&format!(
+            r#"{{"schema":{schema},"payload":{{"extra":{{"a":[1]}},"tags":[1,2],"id":7,"raw":"AQI="}}}}"#
+        ))
+        .unwrap();
+        let Value::Struct(row) = value else {
+            panic!("not a struct")
+        };
+        assert_eq!(row.schema(), &parsed.unwrap());
+        assert_eq!(row.get("id"), Some(&Value::Int32(7)));
+        assert_eq!(
+            row.get("note"),
+            Some(&Value::String("none".into())),
+            "a missing field takes its default"
+        );
+        assert_eq!(
+            row.get("tags"),
+            Some(&Value::Array(vec![Value::Int64(1), Value::Int64(2)]))
+        );
+        assert_eq!(row.get("raw"), Some(&Value::Bytes(vec![1, 2])));
+        let error = |payload: &str| {
+            read(&format!(r#"{{"schema":{schema},"payload":{payload}}}"#))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(error(r#"{"note":"x"}"#), "Invalid null value for required INT32 field");
+        assert_eq!(error(r#"{"id":"7"}"#), "Invalid type for INT32: STRING");
+        assert_eq!(error(r#"{"id":1,"tags":[1,"2"]}"#), "Invalid type for INT64: STRING");
     }
 
     #[test]
