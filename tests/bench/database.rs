@@ -9,6 +9,13 @@
 //!   that dump), and by Tributary's JDBC sink from the topic the source wrote (insert mode,
 //!   `auto.create`).
 //!
+//! A third line per database measures Kafka alone: the source's records (one of them, repeated)
+//! produced by a bare rdkafka producer with the worker's producer settings, no database — the
+//! most any source could reach on this machine with this converter.
+//!
+//! Before anything is measured the broker's group coordinator is warmed up (a fresh cluster
+//! creates `__consumer_offsets` on the first group, which would count against the sink).
+//!
 //! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
 //! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit.
 
@@ -17,10 +24,13 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use support::{cpu_seconds, free_port, http, peak_rss_mb, wait_until};
+use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
 /// One measured step.
@@ -44,6 +54,72 @@ fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
         .map(|(_, high)| high)
         .unwrap_or(0)
+}
+
+/// Has the broker create its group coordinator state (`__consumer_offsets`) by committing an
+/// offset for a throwaway group.
+fn warm_up_group_coordinator(bootstrap: &str) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-warm-up")
+        .create()
+        .expect("a consumer");
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("a producer");
+    producer
+        .send(BaseRecord::<(), _>::to("bench-warm-up").payload("x"))
+        .expect("enqueued");
+    producer
+        .flush(Duration::from_secs(60))
+        .expect("the warm-up record is written");
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset("bench-warm-up", 0, Offset::Offset(1))
+        .expect("an offset");
+    wait_until("the group coordinator", Duration::from_secs(120), || {
+        consumer.commit(&offsets, CommitMode::Sync).is_ok()
+    });
+}
+
+/// The first record of partition 0 of `topic`.
+fn first_record(bootstrap: &str, topic: &str) -> Vec<u8> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-sample")
+        .create()
+        .expect("a consumer");
+    let mut partitions = TopicPartitionList::new();
+    partitions
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .expect("a partition");
+    consumer.assign(&partitions).expect("assigned");
+    loop {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_secs(10)) {
+            return message.payload().unwrap_or_default().to_vec();
+        }
+    }
+}
+
+/// Seconds a bare rdkafka producer, set as the worker's source producer is, takes to write
+/// `payload` `count` times to `topic` and have every copy acknowledged.
+fn kafka_ingest(bootstrap: &str, topic: &str, payload: &[u8], count: usize) -> f64 {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()
+        .expect("a producer");
+    let started = Instant::now();
+    for _ in 0..count {
+        send_waiting(&producer, BaseRecord::<(), [u8]>::to(topic).payload(payload)).expect("enqueued");
+    }
+    producer
+        .flush(Duration::from_secs(600))
+        .expect("every record acknowledged");
+    started.elapsed().as_secs_f64()
 }
 
 /// Runs a shell command line, panicking with its output if it fails.
@@ -89,6 +165,7 @@ fn main() {
     let bootstrap = cluster.bootstrap_servers();
     let postgres = Database::start_postgres().expect("postgres starts");
     let mariadb = Database::start_mariadb().expect("mariadb starts");
+    warm_up_group_coordinator(&bootstrap);
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
 
     let port = free_port();
@@ -195,6 +272,16 @@ fn main() {
             seconds: started.elapsed().as_secs_f64(),
             cpu_seconds: Some(cpu_seconds(&pid) - cpu0),
         });
+        let sample = first_record(&bootstrap, &source_topic);
+        runs.push(Run {
+            database: name,
+            step: "table → out",
+            system: "Kafka alone (same records, bare producer)",
+            rows,
+            megabytes,
+            seconds: kafka_ingest(&bootstrap, &format!("{topic}-ingest"), &sample, rows),
+            cpu_seconds: None,
+        });
 
         // Sink: the raw load of the dump, then the JDBC sink from the topic.
         database.sql("tributary", &create("bench_raw")).unwrap();
@@ -278,6 +365,22 @@ fn main() {
             run.cpu_seconds.map_or("—".into(), |c| format!("{c:.1}")),
             100.0 * raw / run.seconds,
         );
+    }
+    for database in ["PostgreSQL", "MariaDB"] {
+        let seconds = |system: &str| {
+            runs.iter()
+                .find(|r| r.database == database && r.system == system)
+                .map(|r| r.seconds)
+        };
+        if let (Some(source), Some(kafka)) = (
+            seconds("Tributary JDBC source"),
+            seconds("Kafka alone (same records, bare producer)"),
+        ) {
+            println!(
+                "{database}: the JDBC source reaches {:.0}% of Kafka alone",
+                100.0 * kafka / source
+            );
+        }
     }
     println!("\nTributary worker peak RSS: {:.0} MB", peak_rss_mb(&pid));
 }
