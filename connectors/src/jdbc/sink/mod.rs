@@ -15,6 +15,7 @@
 //! drops the records below them: after a crash the worker re-delivers what Kafka's committed
 //! offsets do not cover, and no row is written twice, whichever task held the partition before.
 
+mod copy;
 mod plan;
 mod sql;
 mod task;

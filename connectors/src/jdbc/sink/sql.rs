@@ -1,7 +1,7 @@
 //! The SQL the sink runs: column types for `auto.create`/`auto.evolve` (Confluent's choices per
 //! dialect), the table's current columns, and the statements that write a run. PostgreSQL gets
-//! one statement per run with every column bound as an array (`UNNEST`), so a batch of any size
-//! is a single round trip; MySQL/MariaDB gets multi-row `INSERT`s of up to `batch.size` rows
+//! `COPY` for plain inserts and otherwise one statement per run with every column bound as an
+//! array (`UNNEST`), so a batch of any size is a single round trip; MySQL/MariaDB gets multi-row `INSERT`s of up to `batch.size` rows
 //! (and one `UPDATE` per row in update mode, as Confluent does).
 
 use std::collections::HashSet;
@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use sqlx::{MySql, Postgres, Transaction};
 use tributary_runtime::data::{logical, Schema, SchemaType};
 
+use super::copy;
 use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
 use crate::jdbc::connection::{Database, Dialect};
 
@@ -195,12 +196,20 @@ pub fn postgres_statement(run: &Run, mode: InsertMode) -> String {
     }
 }
 
-/// PostgreSQL: runs `run` in `transaction`.
+/// PostgreSQL: runs `run` in `transaction`; plain inserts through `COPY` where they can.
 pub async fn write_postgres(
     transaction: &mut Transaction<'static, Postgres>,
     run: &Run,
     mode: InsertMode,
 ) -> Result<(), sqlx::Error> {
+    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) {
+        if let Some(rows) = copy::text(run) {
+            let mut copy_in = transaction.copy_in_raw(&copy::statement(run)).await?;
+            copy_in.send(rows).await?;
+            copy_in.finish().await?;
+            return Ok(());
+        }
+    }
     let sql = postgres_statement(run, mode);
     let mut query = sqlx::query(&sql);
     for data in &run.data {
