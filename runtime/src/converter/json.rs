@@ -305,6 +305,19 @@ impl JsonConverter {
         Ok(Some(schema))
     }
 
+    /// The schema and payload of `bytes` if it is `{"schema":<the last schema's text>,
+    /// "payload":…}` as Apache writes it, found without parsing the schema again.
+    fn envelope_of_last_schema<'b>(&self, bytes: &'b [u8]) -> Option<(Arc<Schema>, &'b [u8])> {
+        let rest = bytes.strip_prefix(b"{\"schema\":")?;
+        let cache = self.schema_cache.lock().ok()?;
+        let (text, schema) = cache.last.as_ref()?;
+        let payload = rest
+            .strip_prefix(text.as_bytes())?
+            .strip_prefix(b",\"payload\":")?
+            .strip_suffix(b"}")?;
+        Some((schema.clone(), payload))
+    }
+
     fn schema_from_json(&self, node: &serde_json::Value) -> Result<Arc<Schema>, DataError> {
         let type_name = node
             .get("type")
@@ -510,6 +523,12 @@ impl Converter for JsonConverter {
             let node: serde_json::Value = serde_json::from_slice(bytes).map_err(parse_error)?;
             return Ok((None, schemaless_value(&node)));
         }
+        // Records mostly repeat the last schema: compare its text, skip to the payload.
+        if let Some((schema, payload)) = self.envelope_of_last_schema(bytes) {
+            if let Ok(value) = payload::read(self, &schema, payload) {
+                return Ok((Some(schema), value));
+            }
+        }
         let envelope: Envelope<'_> = match serde_json::from_slice(bytes) {
             Ok(envelope) => envelope,
             // Well-formed JSON of another shape gets Apache's explanation.
@@ -523,7 +542,7 @@ impl Converter for JsonConverter {
         };
         let schema = self.parse_schema(envelope.schema.get())?;
         let value = match &schema {
-            Some(schema) => payload::read(self, schema, envelope.payload.get())?,
+            Some(schema) => payload::read(self, schema, envelope.payload.get().as_bytes())?,
             None => schemaless_value(&serde_json::from_str(envelope.payload.get()).map_err(parse_error)?),
         };
         Ok((schema, value))
@@ -1051,6 +1070,8 @@ mod tests {
         assert_eq!(error(r#"{"note":"x"}"#), "Invalid null value for required INT32 field");
         assert_eq!(error(r#"{"id":"7"}"#), "Invalid type for INT32: STRING");
         assert_eq!(error(r#"{"id":1,"tags":[1,"2"]}"#), "Invalid type for INT64: STRING");
+        // The schema is known by now; a field after the payload is still refused.
+        assert!(error(r#"{"id":1},"extra":1"#).contains("may not contain additional fields"));
     }
 
     #[test]

@@ -16,16 +16,20 @@ use crate::converter::DataError;
 use crate::data::{Schema, SchemaType, Struct, Value};
 use base64::Engine as _;
 
-/// Reads `payload` (the raw JSON text of an envelope's payload) as a value of `schema`.
-pub(super) fn read(converter: &JsonConverter, schema: &Arc<Schema>, payload: &str) -> Result<Value, DataError> {
+/// Reads `payload` (the JSON text of an envelope's payload, nothing after it but whitespace)
+/// as a value of `schema`.
+pub(super) fn read(converter: &JsonConverter, schema: &Arc<Schema>, payload: &[u8]) -> Result<Value, DataError> {
     let failure = RefCell::new(None);
     let seed = PayloadSeed {
         converter,
         schema,
         failure: &failure,
     };
-    let mut deserializer = serde_json::Deserializer::from_str(payload);
-    match seed.deserialize(&mut deserializer) {
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    match seed
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value))
+    {
         Ok(value) => Ok(value),
         // A conversion error keeps its own message; a JSON error says where it is.
         Err(e) => Err(failure.into_inner().unwrap_or_else(|| {
