@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::workers::WorkerProcess;
-use common::{eventually, start_worker};
+use common::{eventually, merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
@@ -215,28 +215,7 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
     worker.wait_ready().await;
     worker.put_connector(&name, &config).await;
     insert(1000, 1200);
-    let ids = eventually(Duration::from_secs(90), "every insert in the topic", || {
-        let topic = topic.clone();
-        async move {
-            let all = consume_until(
-                &shared_cluster().bootstrap_servers(),
-                &topic,
-                // Snapshot rows and changes read again after the kill come twice: read all.
-                4 * 1200,
-                Duration::from_secs(5),
-                "read_committed",
-            )
-            .await
-            .ok()?;
-            let ids: BTreeSet<i64> = all
-                .iter()
-                .filter_map(|m| serde_json::from_slice::<Value>(m.payload()?).ok())
-                .filter_map(|v| v["payload"]["after"]["id"].as_i64())
-                .collect();
-            (ids.len() == 1200).then_some(ids)
-        }
-    })
-    .await;
+    let ids = ids_within(&topic, 1200, Duration::from_secs(90)).await;
     assert_eq!(ids, (0..1200).collect::<BTreeSet<i64>>());
     eventually(
         Duration::from_secs(30),
@@ -263,4 +242,89 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
         (confirmed() > before).then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_continues() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let mut database = tokio::task::spawn_blocking(Database::start_postgres)
+        .await
+        .unwrap()
+        .unwrap();
+    let name = unique_name("cdcdown").replace('-', "_");
+    let table = format!("{name}_events");
+    let insert = |database: &Database, from: i64, to: i64| {
+        let script: String = (from..to)
+            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
+            .collect();
+        database.sql("tributary", &script).unwrap();
+    };
+    database
+        .sql(
+            "tributary",
+            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
+        )
+        .unwrap();
+    insert(&database, 0, 100);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = merged(cdc_config(&database, &name, &table), json!({"errors.max.retries": "2"}));
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    insert(&database, 100, 200);
+    let topic = format!("{name}.public.{table}");
+    records(&topic, 200).await;
+
+    // The server goes away under the replication stream: retries, then FAILED with the cause.
+    database.kill();
+    let status = eventually(Duration::from_secs(60), "the task to fail", || {
+        let (api, name) = (api.clone(), name.clone());
+        async move {
+            let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+            (status["tasks"][0]["state"] == "FAILED").then_some(status)
+        }
+    })
+    .await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
+
+    // Back, with more rows: a restart of the task streams on with nothing missing.
+    let database = tokio::task::spawn_blocking(move || {
+        database.start().unwrap();
+        database
+    })
+    .await
+    .unwrap();
+    insert(&database, 200, 300);
+    let (code, body) = api
+        .post(&format!("/connectors/{name}/tasks/0/restart"), json!({}))
+        .await;
+    assert!(code == 204 || code == 202, "{code} {body}");
+    assert_eq!(
+        ids_within(&topic, 300, Duration::from_secs(60)).await,
+        (0..300).collect::<BTreeSet<i64>>()
+    );
+}
+
+/// The row ids (`after.id`) of `topic`, waiting until `count` distinct ones arrived. Rows read
+/// again after a failure come twice, so the whole topic is read each time.
+async fn ids_within(topic: &str, count: usize, timeout: Duration) -> BTreeSet<i64> {
+    eventually(timeout, "every row in the topic", || async move {
+        let all = consume_until(
+            &shared_cluster().bootstrap_servers(),
+            topic,
+            4 * count,
+            Duration::from_secs(5),
+            "read_committed",
+        )
+        .await
+        .ok()?;
+        let ids: BTreeSet<i64> = all
+            .iter()
+            .filter_map(|m| serde_json::from_slice::<Value>(m.payload()?).ok())
+            .filter_map(|v| v["payload"]["after"]["id"].as_i64())
+            .collect();
+        (ids.len() == count).then_some(ids)
+    })
+    .await
 }

@@ -29,7 +29,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use support::{cpu_seconds, free_port, http, peak_rss_mb, wait_until};
+use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -105,13 +105,7 @@ fn first_record(bootstrap: &str, topic: &str) -> Vec<u8> {
 /// Seconds a bare rdkafka producer, set as the worker's source producer is, takes to write
 /// `payload` `count` times to `topic` and have every copy acknowledged.
 fn kafka_ingest(bootstrap: &str, topic: &str, payload: &[u8], count: usize) -> f64 {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .create()
-        .expect("a producer");
+    let producer = source_like_producer(bootstrap);
     let started = Instant::now();
     for _ in 0..count {
         send_waiting(&producer, BaseRecord::<(), [u8]>::to(topic).payload(payload)).expect("enqueued");

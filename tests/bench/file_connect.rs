@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use support::{cpu_seconds, free_port, http, peak_rss_mb, wait_until};
+use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until};
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -70,13 +70,7 @@ fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
 
 /// The raw producer: reads the file and produces each line, no framework.
 fn raw_produce(bootstrap: &str, topic: &str, input: &Path, line_bytes: usize, megabytes: f64) -> Run {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .create()
-        .unwrap();
+    let producer = source_like_producer(bootstrap);
     let cpu0 = cpu_seconds("self");
     let started = Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input).unwrap());

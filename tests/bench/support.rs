@@ -1,10 +1,14 @@
 //! What the benchmarks share: CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, and plain HTTP calls through curl.
+//! condition, a free port, plain HTTP calls through curl, and a producer set as the worker's
+//! source producers are.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
+
+use rdkafka::producer::BaseProducer;
+use rdkafka::ClientConfig;
 
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
@@ -59,4 +63,16 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// A bare producer with the settings of the worker's source producers (acks=all, idempotence,
+/// linger 5 ms): the raw limit the benchmarks measure connectors against.
+pub fn source_like_producer(bootstrap: &str) -> BaseProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()
+        .expect("a producer")
 }
