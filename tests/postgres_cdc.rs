@@ -328,3 +328,61 @@ async fn ids_within(topic: &str, count: usize, timeout: Duration) -> BTreeSet<i6
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcstart").replace('-', "_");
+    let table = format!("{name}_events");
+    let insert = move |table: &str, from: i64, to: i64| {
+        let script: String = (from..to)
+            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
+            .collect();
+        database.sql("tributary", &script).unwrap();
+    };
+    database
+        .sql(
+            "tributary",
+            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
+        )
+        .unwrap();
+    insert(&table, 0, 500);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    // One row a transaction, all through the slot's creation and the snapshot's start: a row
+    // committed in between must come either from the snapshot or from the stream, not both.
+    let writer = {
+        let table = table.clone();
+        std::thread::spawn(move || {
+            for from in (500..3000).step_by(50) {
+                insert(&table, from, from + 50);
+            }
+        })
+    };
+    let (code, body) = api
+        .put(
+            &format!("/connectors/{name}/config"),
+            Some(cdc_config(database, &name, &table)),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    writer.join().unwrap();
+    let topic = format!("{name}.public.{table}");
+    assert_eq!(
+        ids_within(&topic, 3000, Duration::from_secs(60)).await,
+        (0..3000).collect::<BTreeSet<i64>>()
+    );
+    // Everything there is (every id has arrived): one record more would be a row twice.
+    let all = consume_until(&kafka, &topic, 3001, Duration::from_secs(10), "read_committed")
+        .await
+        .unwrap();
+    let ops: Vec<Value> = all
+        .iter()
+        .filter_map(|m| serde_json::from_slice::<Value>(m.payload()?).ok())
+        .map(|v| v["payload"]["op"].clone())
+        .collect();
+    let snapshot = ops.iter().filter(|op| *op == "r").count();
+    assert!(snapshot >= 500, "{snapshot} rows in the snapshot");
+    assert_eq!(ops.len(), 3000, "each row once ({snapshot} from the snapshot)");
+}

@@ -1,5 +1,7 @@
 //! The initial snapshot: every captured table of the publication, read in one repeatable-read
-//! transaction and handed out as `r` events. A background reader streams the rows and passes
+//! transaction and handed out as `r` events. When the task created the slot, the transaction
+//! imports the snapshot the slot's creation exported, so every row is either in the snapshot or
+//! in the stream after it, never both and never neither. A background reader streams the rows and passes
 //! them on a batch at a time through a two-batch channel, so a table of any size costs only a
 //! few batches of memory. The reader holds one record back until it knows whether another
 //! follows, so the very last record can be marked (`last_snapshot_record`, `snapshot: last`).
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use sqlx::postgres::PgPool;
-use sqlx::Row;
+use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tributary_runtime::data::{SourceMap, SourceRecord, Value};
@@ -24,9 +26,28 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Starts reading the captured tables as of now; `slot_lsn` is the slot's position, which
-    /// the records carry as their offset.
-    pub(super) fn start(pool: PgPool, settings: Settings, partition: Arc<SourceMap>, slot_lsn: u64) -> Self {
+    /// Starts reading the captured tables, as of `exported` (a snapshot the slot's creation
+    /// exported, so the snapshot and the stream neither overlap nor leave a gap) or else as of
+    /// now; `slot_lsn` is the slot's position, which the records carry as their offset.
+    /// Returns once the transaction has its snapshot.
+    pub(super) async fn start(
+        pool: PgPool,
+        settings: Settings,
+        partition: Arc<SourceMap>,
+        slot_lsn: u64,
+        exported: Option<&str>,
+    ) -> Result<Self, String> {
+        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *transaction)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(name) = exported {
+            sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''")))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|e| format!("cannot import the slot's snapshot: {e}"))?;
+        }
         let (sender, batches) = mpsc::channel(2);
         let reader = tokio::spawn(async move {
             let mut reader = Reader {
@@ -37,11 +58,11 @@ impl Snapshot {
                 batch: Vec::new(),
                 count: 0,
             };
-            if let Err(message) = reader.read(&pool).await {
+            if let Err(message) = reader.read(transaction).await {
                 let _ = sender.send(Err(message)).await;
             }
         });
-        Snapshot { batches, reader }
+        Ok(Snapshot { batches, reader })
     }
 
     /// The next batch; `None` once the whole snapshot was handed out.
@@ -68,23 +89,18 @@ struct Reader {
 }
 
 impl Reader {
-    async fn read(&mut self, pool: &PgPool) -> Result<(), String> {
+    async fn read(&mut self, mut transaction: Transaction<'static, Postgres>) -> Result<(), String> {
         let tables: Vec<(String, String)> = sqlx::query_as(
             "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
         )
         .bind(&self.settings.publication)
-        .fetch_all(pool)
+        .fetch_all(&mut *transaction)
         .await
         .map_err(|e| format!("cannot list the published tables: {e}"))?;
         let captured: Vec<(String, String)> = tables
             .into_iter()
             .filter(|(s, t)| self.settings.captures(s, t))
             .collect();
-        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *transaction)
-            .await
-            .map_err(|e| e.to_string())?;
         let offset = SourceMap::from_iter([
             ("snapshot".to_string(), true.into()),
             ("lsn".to_string(), self.slot_lsn.into()),

@@ -131,6 +131,13 @@ enum Phase {
     Streaming,
 }
 
+/// A replication session that created the slot, holding the snapshot it exported until the
+/// snapshot is imported.
+struct ExportedSnapshot {
+    session: ReplicationClient,
+    snapshot: String,
+}
+
 /// The transaction being read from the stream.
 #[derive(Debug, Clone, Copy)]
 struct OpenTransaction {
@@ -204,8 +211,10 @@ impl PostgresCdcTask {
         }
     }
 
-    /// Creates the publication and slot if missing; returns the slot's confirmed position.
-    async fn setup(&mut self) -> Result<u64, String> {
+    /// Creates the publication and slot if missing; returns the slot's confirmed position and,
+    /// when the slot was created for a snapshot, the replication session that created it with
+    /// the name of the snapshot it exported (the database as of the slot's start).
+    async fn setup(&mut self, for_snapshot: bool) -> Result<(u64, Option<ExportedSnapshot>), String> {
         let (pool, settings) = self.parts()?;
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_publication WHERE pubname = $1")
             .bind(&settings.publication)
@@ -248,38 +257,64 @@ impl PostgresCdcTask {
                 .fetch_optional(&pool)
                 .await
                 .map_err(|e| format!("cannot read the replication slots: {e}"))?;
-        let position = match slot {
-            Some(position) => position.as_deref().and_then(parse_lsn).unwrap_or(0),
-            None => {
-                tracing::info!(connector = %self.connector, slot = %settings.slot, "creating the replication slot");
-                let created: String =
-                    sqlx::query_scalar("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')")
-                        .bind(&settings.slot)
-                        .fetch_one(&pool)
-                        .await
-                        .map_err(|e| format!("cannot create the replication slot: {e}"))?;
-                parse_lsn(&created).unwrap_or(0)
-            }
-        };
-        Ok(position)
-    }
-
-    /// Opens the replication stream after what was delivered.
-    async fn open_stream(&mut self, settings: &Settings) -> Result<ReplicationClient, String> {
-        let mut stream = ReplicationClient::connect(settings.replication(self.delivered))
+        if let Some(position) = slot {
+            return Ok((position.as_deref().and_then(parse_lsn).unwrap_or(0), None));
+        }
+        tracing::info!(connector = %self.connector, slot = %settings.slot, "creating the replication slot");
+        if !for_snapshot {
+            let created: String =
+                sqlx::query_scalar("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')")
+                    .bind(&settings.slot)
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| format!("cannot create the replication slot: {e}"))?;
+            return Ok((parse_lsn(&created).unwrap_or(0), None));
+        }
+        let mut session = ReplicationClient::connect_gated(settings.replication(0))
             .await
             .map_err(|e| format!("cannot open the replication connection: {e}"))?;
+        let rows = session
+            .simple_query(&format!(
+                "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput EXPORT_SNAPSHOT",
+                quote(&settings.slot)
+            ))
+            .await
+            .map_err(|e| format!("cannot create the replication slot: {e}"))?;
+        // slot_name, consistent_point, snapshot_name, output_plugin
+        let column = |index: usize| {
+            rows.first()
+                .and_then(|row| row.get(index))
+                .and_then(|value| value.as_ref())
+                .map(|value| String::from_utf8_lossy(value).into_owned())
+        };
+        let (Some(position), Some(snapshot)) = (column(1).as_deref().and_then(parse_lsn), column(2)) else {
+            return Err("CREATE_REPLICATION_SLOT answered without a position and snapshot".into());
+        };
+        Ok((position, Some(ExportedSnapshot { session, snapshot })))
+    }
+
+    /// Waits for `stream` to stream (from what was delivered), and forgets what an earlier
+    /// session described.
+    async fn streaming(&mut self, mut stream: ReplicationClient, slot: &str) -> Result<ReplicationClient, String> {
         match tokio::time::timeout(STREAM_START_TIMEOUT, stream.wait_started()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("cannot start streaming from slot {}: {e}", settings.slot)),
+            Ok(Err(e)) => return Err(format!("cannot start streaming from slot {slot}: {e}")),
             Err(_) => return Err(format!("streaming did not start within {STREAM_START_TIMEOUT:?}")),
         }
-        tracing::info!(connector = %self.connector, slot = %settings.slot, from = %Lsn::from_u64(self.delivered), "streaming changes");
+        tracing::info!(connector = %self.connector, slot = %slot, from = %Lsn::from_u64(self.delivered), "streaming changes");
         // A new session describes its tables again and resends any transaction cut short.
         self.tables.clear();
         self.transaction = None;
         self.held = None;
         Ok(stream)
+    }
+
+    /// Opens the replication stream after what was delivered.
+    async fn open_stream(&mut self, settings: &Settings) -> Result<ReplicationClient, String> {
+        let stream = ReplicationClient::connect(settings.replication(self.delivered))
+            .await
+            .map_err(|e| format!("cannot open the replication connection: {e}"))?;
+        self.streaming(stream, &settings.slot).await
     }
 
     /// Reads what the stream has: waits up to `poll.interval.ms` for the first record, then
@@ -299,11 +334,19 @@ impl PostgresCdcTask {
             };
             let event = match tokio::time::timeout(wait, stream.recv()).await {
                 Err(_) => break,
-                Ok(Ok(Some(event))) => event,
-                Ok(Ok(None)) => return Err("the replication stream ended".into()),
-                Ok(Err(e)) => return Err(format!("the replication stream failed: {e}")),
+                Ok(Ok(Some(event))) => Ok(event),
+                Ok(Ok(None)) => Err("the replication stream ended".to_string()),
+                Ok(Err(e)) => Err(format!("the replication stream failed: {e}")),
             };
-            self.apply(event, settings, &mut records)?;
+            if let Err(message) = event.and_then(|event| self.apply(event, settings, &mut records)) {
+                // What was read is handed out all the same (`delivered` already counts it); the
+                // next poll opens a new session, or fails.
+                if records.is_empty() {
+                    return Err(message);
+                }
+                tracing::warn!(connector = %self.connector, "{message}; handing out the {} records read before", records.len());
+                return Ok(records);
+            }
         }
         self.stream = Some(stream);
         Ok(records)
@@ -345,9 +388,10 @@ impl PostgresCdcTask {
                     self.delivered = commit_lsn;
                 }
             }
-            // Between transactions, everything before the server's position was sent.
+            // Between transactions, every commit before the server's position was sent; one
+            // whose commit record starts right there was not (yet).
             ReplicationEvent::KeepAlive { wal_end, .. } if self.transaction.is_none() => {
-                self.delivered = self.delivered.max(wal_end.as_u64());
+                self.delivered = self.delivered.max(wal_end.as_u64().saturating_sub(1));
             }
             ReplicationEvent::XLogData { data, .. } => {
                 let change = match decode(&data).map_err(|e| e.to_string())? {
@@ -455,14 +499,27 @@ impl PostgresCdcTask {
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, String> {
         let (pool, settings) = self.parts()?;
         if matches!(self.phase, Phase::Setup) {
-            let slot_lsn = self.setup().await?;
-            self.phase = if settings.snapshot && !self.snapshot_done {
-                Phase::Snapshot(Snapshot::start(
+            let wants_snapshot = settings.snapshot && !self.snapshot_done;
+            let (slot_lsn, exported) = self.setup(wants_snapshot).await?;
+            self.phase = if wants_snapshot {
+                let snapshot = Snapshot::start(
                     pool,
                     settings.clone(),
                     self.partition.clone(),
                     slot_lsn,
-                ))
+                    exported.as_ref().map(|e| e.snapshot.as_str()),
+                )
+                .await?;
+                // The snapshot is imported: the session that exported it may stream now, the
+                // changes after the snapshot waiting until the snapshot is handed out.
+                if let Some(ExportedSnapshot { mut session, .. }) = exported {
+                    session
+                        .start()
+                        .await
+                        .map_err(|e| format!("cannot start streaming: {e}"))?;
+                    self.stream = Some(self.streaming(session, &settings.slot).await?);
+                }
+                Phase::Snapshot(snapshot)
             } else {
                 Phase::Streaming
             };
