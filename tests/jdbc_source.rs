@@ -425,3 +425,68 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     assert_eq!(counts.len(), 1500, "no row lost");
     assert!(counts.values().all(|n| *n == 1), "no row twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_requires_tls_is_read_over_verified_tls() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = tokio::task::spawn_blocking(|| {
+        let database = Database::start_postgres()?;
+        let ca = database.require_tls()?;
+        Ok::<_, tributary_harness::HarnessError>((database, ca))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let (database, ca) = database;
+    let table = unique_name("tls").replace('-', "_");
+    create_table(&database, &table);
+    insert_rows(&database, &table, 1, 100);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let url = |parameters: &str| format!("{}?{parameters}", database.jdbc_url());
+    let config = |name: &str, parameters: &str| {
+        source_config(
+            &database,
+            json!({
+                "connection.url": url(parameters),
+                "mode": "incrementing",
+                "incrementing.column.name": "id",
+                "table.whitelist": table,
+                "topic.prefix": format!("{name}-"),
+                "connection.attempts": "1",
+            }),
+        )
+    };
+    // Verified against the server's certificate, in Confluent's URL form.
+    let verified = format!("{table}_verified");
+    let parameters = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+    let (code, body) = api
+        .put(
+            &format!("/connectors/{verified}/config"),
+            Some(config(&verified, &parameters)),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(id_counts(&values(&format!("{verified}-{table}"), 100).await).len(), 100);
+
+    // Without TLS the server refuses the connection (the connector lists the tables first),
+    // and the connector says why.
+    let plain = format!("{table}_plain");
+    let (code, body) = api
+        .put(
+            &format!("/connectors/{plain}/config"),
+            Some(config(&plain, "sslmode=disable")),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let status = common::eventually(Duration::from_secs(60), "the plain connector to fail", || {
+        let (api, plain) = (api.clone(), plain.clone());
+        async move {
+            let (_, status) = api.get(&format!("/connectors/{plain}/status")).await;
+            (status["connector"]["state"] == "FAILED").then_some(status)
+        }
+    })
+    .await;
+    let trace = status["connector"]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("no encryption"), "{trace}");
+}

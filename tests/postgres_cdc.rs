@@ -386,3 +386,43 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
     assert!(snapshot >= 500, "{snapshot} rows in the snapshot");
     assert_eq!(ops.len(), 3000, "each row once ({snapshot} from the snapshot)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let (database, ca) = tokio::task::spawn_blocking(|| {
+        let database = Database::start_postgres()?;
+        let ca = database.require_tls()?;
+        Ok::<_, tributary_harness::HarnessError>((database, ca))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let name = unique_name("cdctls").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); INSERT INTO {table} VALUES (1, 'snapshot');"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = merged(
+        cdc_config(&database, &name, &table),
+        json!({"database.sslmode": "verify-full", "database.sslrootcert": ca.display().to_string()}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{table}");
+    records(&topic, 1).await;
+    // A change arrives over the replication connection, which is TLS too.
+    database
+        .sql("tributary", &format!("INSERT INTO {table} VALUES (2, 'change')"))
+        .unwrap();
+    let events = records(&topic, 2).await;
+    assert_eq!(events[1].1["payload"]["op"], "c");
+    assert_eq!(events[1].1["payload"]["after"]["id"], 2);
+}

@@ -22,7 +22,7 @@ phase() {
 
 phase install
 packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
-    postgresql mariadb-server mariadb-client)
+    postgresql mariadb-server mariadb-client openssl)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 missing=()
 for package in "${packages[@]}"; do

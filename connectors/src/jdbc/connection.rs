@@ -145,7 +145,9 @@ pub fn database_name(config: &ConfigMap) -> Result<String, ConnectError> {
 }
 
 /// The dialect and the sqlx URL for `connection.url`, JDBC-style or native. Of a JDBC URL's
-/// parameters, `user`, `password` and `sslmode` are kept; driver-specific ones are dropped.
+/// parameters, `user`, `password` and the TLS ones are kept (PostgreSQL's `sslmode` and
+/// `sslrootcert`; MySQL's `sslMode` or `useSSL`, MariaDB's `sslMode` and `serverSslCert`, as
+/// sqlx's `ssl-mode` and `ssl-ca`); other driver-specific ones are dropped.
 pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     let url = url.trim();
     let (dialect, rest) = [
@@ -170,8 +172,7 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     if url.starts_with("jdbc:") {
         let kept: Vec<(String, String)> = parsed
             .query_pairs()
-            .filter(|(key, _)| matches!(key.as_ref(), "user" | "password" | "sslmode"))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter_map(|(key, value)| native_parameter(dialect, &key, &value))
             .collect();
         parsed.set_query(None);
         for (key, value) in kept {
@@ -191,6 +192,38 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     Ok((dialect, parsed.to_string()))
 }
 
+/// A JDBC URL parameter as sqlx's (`None` for one Tributary does not use).
+fn native_parameter(dialect: Dialect, key: &str, value: &str) -> Option<(String, String)> {
+    let kept = |key: &str, value: &str| Some((key.to_string(), value.to_string()));
+    match (dialect, key) {
+        (_, "user" | "password") => kept(key, value),
+        (Dialect::Postgres, "sslmode" | "sslrootcert") => kept(key, value),
+        // MySQL Connector/J (DISABLED … VERIFY_IDENTITY) and MariaDB Connector/J (disable,
+        // trust, verify-ca, verify-full).
+        (Dialect::MySql, "sslMode") => {
+            let mode = match value.to_ascii_lowercase().replace('-', "_").as_str() {
+                "disabled" | "disable" => "disabled",
+                "preferred" => "preferred",
+                "required" | "trust" => "required",
+                "verify_ca" => "verify_ca",
+                "verify_identity" | "verify_full" => "verify_identity",
+                _ => return None,
+            };
+            kept("ssl-mode", mode)
+        }
+        (Dialect::MySql, "useSSL") => kept(
+            "ssl-mode",
+            if value.eq_ignore_ascii_case("true") {
+                "required"
+            } else {
+                "disabled"
+            },
+        ),
+        (Dialect::MySql, "serverSslCert") => kept("ssl-ca", value),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,10 +235,27 @@ mod tests {
             (Dialect::Postgres, "postgres://app:s3cret@db:5432/shop".to_string())
         );
         assert_eq!(
-            native_url("jdbc:mysql://db:3306/shop?useSSL=false").unwrap(),
-            (Dialect::MySql, "mysql://db:3306/shop".to_string())
+            native_url("jdbc:mysql://db:3306/shop?useSSL=false&allowPublicKeyRetrieval=true").unwrap(),
+            (Dialect::MySql, "mysql://db:3306/shop?ssl-mode=disabled".to_string())
         );
         assert_eq!(native_url("jdbc:mariadb://db/shop").unwrap().0, Dialect::MySql);
+        assert_eq!(
+            native_url("jdbc:postgresql://db/shop?sslmode=verify-full&sslrootcert=/ca.pem&sslfactory=x").unwrap(),
+            (
+                Dialect::Postgres,
+                "postgres://db/shop?sslmode=verify-full&sslrootcert=%2Fca.pem".to_string()
+            )
+        );
+        assert_eq!(
+            native_url("jdbc:mysql://db/shop?sslMode=VERIFY_IDENTITY").unwrap().1,
+            "mysql://db/shop?ssl-mode=verify_identity"
+        );
+        assert_eq!(
+            native_url("jdbc:mariadb://db/shop?sslMode=verify-ca&serverSslCert=/ca.pem")
+                .unwrap()
+                .1,
+            "mysql://db/shop?ssl-mode=verify_ca&ssl-ca=%2Fca.pem"
+        );
         assert_eq!(
             native_url("postgres://u@db/shop?sslmode=disable").unwrap(),
             (Dialect::Postgres, "postgres://u@db/shop?sslmode=disable".to_string())

@@ -126,6 +126,24 @@ fn config_def() -> ConfigDef {
             "500",
             "How long to wait when there are no new changes.",
         ))
+        .define(
+            key(
+                "database.sslmode",
+                "prefer",
+                "TLS to the server: disable, prefer, require, verify-ca or verify-full.",
+            )
+            .check(|v| {
+                ["disable", "prefer", "require", "verify-ca", "verify-full"]
+                    .contains(&v.trim())
+                    .then_some(())
+                    .ok_or_else(|| "must be disable, prefer, require, verify-ca or verify-full".into())
+            }),
+        )
+        .define(key(
+            "database.sslrootcert",
+            "",
+            "A PEM file of the CA certificates to trust (verify-ca, verify-full); the public roots when empty.",
+        ))
         .define(ConfigKey::optional(
             "status.update.interval.ms",
             ConfigType::Long,

@@ -9,13 +9,14 @@
 //! reads the whole transaction again rather than skipping its rest.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent};
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, SslMode, TlsConfig};
 use regex::Regex;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::ConnectOptions;
 use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
@@ -52,6 +53,10 @@ pub(super) struct Settings {
     port: u16,
     user: String,
     password: String,
+    /// `database.sslmode`: disable, prefer, require, verify-ca or verify-full.
+    ssl_mode: String,
+    /// `database.sslrootcert`: the CA certificates (PEM) verify-ca and verify-full trust.
+    ssl_root_cert: Option<String>,
     pub(super) prefix: String,
     pub(super) database: String,
     slot: String,
@@ -77,6 +82,11 @@ impl Settings {
             port: number("database.port", 5432) as u16,
             user: text("database.user", ""),
             password: text("database.password", ""),
+            ssl_mode: text("database.sslmode", "prefer"),
+            ssl_root_cert: config
+                .get("database.sslrootcert")
+                .filter(|p| !p.trim().is_empty())
+                .cloned(),
             prefix: text("topic.prefix", ""),
             database: text("database.dbname", ""),
             slot: text("slot.name", "debezium"),
@@ -101,6 +111,52 @@ impl Settings {
             && !self.exclude.iter().any(|r| r.is_match(&name))
     }
 
+    /// TLS for the replication connection, by `database.sslmode`.
+    fn tls(&self) -> TlsConfig {
+        let ca = self.ssl_root_cert.as_ref().map(PathBuf::from);
+        match self.ssl_mode.as_str() {
+            "disable" => TlsConfig::disabled(),
+            "require" => TlsConfig {
+                ca_pem_path: ca,
+                ..TlsConfig::require()
+            },
+            "verify-ca" => TlsConfig::verify_ca(ca),
+            // The host as the name to verify, also when it is an IP address (as libpq does).
+            "verify-full" => TlsConfig {
+                sni_hostname: Some(self.host.clone()),
+                ..TlsConfig::verify_full(ca)
+            },
+            _ => TlsConfig {
+                mode: SslMode::Prefer,
+                ca_pem_path: ca,
+                ..TlsConfig::default()
+            },
+        }
+    }
+
+    /// The SQL connections' settings: the server, the user, TLS by `database.sslmode`, UTC.
+    fn connect_options(&self) -> PgConnectOptions {
+        let mut options = PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .password(&self.password)
+            .database(&self.database)
+            .ssl_mode(match self.ssl_mode.as_str() {
+                "disable" => PgSslMode::Disable,
+                "require" => PgSslMode::Require,
+                "verify-ca" => PgSslMode::VerifyCa,
+                "verify-full" => PgSslMode::VerifyFull,
+                _ => PgSslMode::Prefer,
+            })
+            .options([("TimeZone", "UTC")])
+            .disable_statement_logging();
+        if let Some(ca) = &self.ssl_root_cert {
+            options = options.ssl_root_cert(ca);
+        }
+        options
+    }
+
     /// The replication connection's settings, streaming from `start` (the slot's confirmed
     /// position when it is further on).
     fn replication(&self, start: u64) -> ReplicationConfig {
@@ -113,6 +169,7 @@ impl Settings {
             self.publication.as_str(),
         )
         .with_port(self.port)
+        .with_tls(self.tls())
         .with_start_lsn(Lsn::from_u64(start))
         .with_status_interval(self.status_interval)
         .with_wakeup_interval(self.status_interval)
@@ -551,14 +608,7 @@ pub(super) fn quote(name: &str) -> String {
 impl SourceTask for PostgresCdcTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
         let settings = Settings::from_config(config)?;
-        let options = PgConnectOptions::new()
-            .host(&settings.host)
-            .port(settings.port)
-            .username(&settings.user)
-            .password(&settings.password)
-            .database(&settings.database)
-            .options([("TimeZone", "UTC")])
-            .disable_statement_logging();
+        let options = settings.connect_options();
         self.pool = Some(
             PgPoolOptions::new()
                 .max_connections(2)

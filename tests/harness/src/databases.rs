@@ -237,6 +237,42 @@ impl Database {
         }
     }
 
+    /// PostgreSQL: from now on accepts TCP connections only over TLS, with a certificate for
+    /// 127.0.0.1 signed by a CA made for the purpose (by `openssl`); returns the CA
+    /// certificate's path, which a verifying client trusts.
+    pub fn require_tls(&self) -> Result<PathBuf, HarnessError> {
+        let data = self.dir.join("data");
+        fs::write(
+            data.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(HarnessError::io("writing the certificate extensions"))?;
+        for arguments in [
+            "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=tributary-test-ca -keyout ca.key -out ca.crt",
+            "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr",
+            "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.crt",
+        ] {
+            let mut openssl = self.command("openssl");
+            openssl.current_dir(&data).args(arguments.split(' '));
+            self.run_to_end(openssl, "openssl")?;
+        }
+        fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n",
+        )
+        .map_err(HarnessError::io("writing pg_hba.conf"))?;
+        self.sql("postgres", "ALTER SYSTEM SET ssl = on")?;
+        self.sql("postgres", "SELECT pg_reload_conf()")?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while self.sql("postgres", "SHOW ssl")?.trim() != "on" {
+            if Instant::now() > deadline {
+                return Err(HarnessError::Usage("the server did not turn TLS on".into()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(data.join("ca.crt"))
+    }
+
     /// Runs `statements` in `database` with the server's command-line client and returns what
     /// it printed (tab-separated rows, no headers).
     pub fn sql(&self, database: &str, statements: &str) -> Result<String, HarnessError> {
