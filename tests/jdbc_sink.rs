@@ -316,15 +316,7 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
     let config = sink_config(database, &topic, json!({"max.retries": "2"}));
     let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
-    let status = eventually(Duration::from_secs(60), "the task to fail", || {
-        let (api, topic) = (api.clone(), topic.clone());
-        async move {
-            let (_, status) = api.get(&format!("/connectors/{topic}/status")).await;
-            (status["tasks"][0]["state"] == "FAILED").then_some(status)
-        }
-    })
-    .await;
-    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    let trace = api.failed_trace(&topic, Duration::from_secs(60)).await;
     assert!(
         trace.contains("giving up after 3 failed attempts")
             && trace.contains("does not exist and auto.create is false"),

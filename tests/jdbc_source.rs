@@ -398,15 +398,7 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     values(&topic, 1000).await;
 
     database.kill();
-    let status = common::eventually(Duration::from_secs(60), "the task to fail", || {
-        let (api, table) = (api.clone(), table.clone());
-        async move {
-            let (_, status) = api.get(&format!("/connectors/{table}/status")).await;
-            (status["tasks"][0]["state"] == "FAILED").then_some(status)
-        }
-    })
-    .await;
-    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    let trace = api.failed_trace(&table, Duration::from_secs(60)).await;
     assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
 
     // The database comes back with more rows; a restart of the task continues after row 1000.
@@ -429,15 +421,10 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_requires_tls_is_read_over_verified_tls() {
     let kafka = shared_cluster().bootstrap_servers();
-    let database = tokio::task::spawn_blocking(|| {
-        let database = Database::start_postgres()?;
-        let ca = database.require_tls()?;
-        Ok::<_, tributary_harness::HarnessError>((database, ca))
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let (database, ca) = database;
+    let (database, ca) = tokio::task::spawn_blocking(Database::start_postgres_requiring_tls)
+        .await
+        .unwrap()
+        .unwrap();
     let table = unique_name("tls").replace('-', "_");
     create_table(&database, &table);
     insert_rows(&database, &table, 1, 100);
@@ -479,14 +466,6 @@ async fn a_server_that_requires_tls_is_read_over_verified_tls() {
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    let status = common::eventually(Duration::from_secs(60), "the plain connector to fail", || {
-        let (api, plain) = (api.clone(), plain.clone());
-        async move {
-            let (_, status) = api.get(&format!("/connectors/{plain}/status")).await;
-            (status["connector"]["state"] == "FAILED").then_some(status)
-        }
-    })
-    .await;
-    let trace = status["connector"]["trace"].as_str().unwrap_or_default();
+    let trace = api.failed_trace(&plain, Duration::from_secs(60)).await;
     assert!(trace.contains("no encryption"), "{trace}");
 }

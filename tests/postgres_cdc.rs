@@ -39,6 +39,26 @@ fn cdc_config(database: &Database, name: &str, table: &str) -> Value {
     })
 }
 
+/// Creates table `<name>_events (id INT PRIMARY KEY, note TEXT)` and returns its name.
+fn events_table(database: &Database, name: &str) -> String {
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
+        )
+        .unwrap();
+    table
+}
+
+/// Inserts rows `from..to` into an events table, one transaction each.
+fn insert_events(database: &Database, table: &str, from: i64, to: i64) {
+    let script: String = (from..to)
+        .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
+        .collect();
+    database.sql("tributary", &script).unwrap();
+}
+
 /// The records of `topic` as (key, value) JSON, waiting for `count` of them.
 async fn records(topic: &str, count: usize) -> Vec<(Value, Value)> {
     let messages = consume_until(
@@ -167,19 +187,8 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let name = unique_name("cdckill").replace('-', "_");
-    let table = format!("{name}_events");
-    database
-        .sql(
-            "tributary",
-            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
-        )
-        .unwrap();
-    let insert = |from: i64, to: i64| {
-        let script: String = (from..to)
-            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
-            .collect();
-        database.sql("tributary", &script).unwrap();
-    };
+    let table = events_table(database, &name);
+    let insert = |from: i64, to: i64| insert_events(database, &table, from, to);
     // The first 300 rows arrive through the snapshot (two records a poll), the rest as changes.
     insert(0, 300);
     let dir = tempfile::tempdir().unwrap();
@@ -252,40 +261,20 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
         .unwrap()
         .unwrap();
     let name = unique_name("cdcdown").replace('-', "_");
-    let table = format!("{name}_events");
-    let insert = |database: &Database, from: i64, to: i64| {
-        let script: String = (from..to)
-            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
-            .collect();
-        database.sql("tributary", &script).unwrap();
-    };
-    database
-        .sql(
-            "tributary",
-            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
-        )
-        .unwrap();
-    insert(&database, 0, 100);
+    let table = events_table(&database, &name);
+    insert_events(&database, &table, 0, 100);
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let config = merged(cdc_config(&database, &name, &table), json!({"errors.max.retries": "2"}));
     let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
-    insert(&database, 100, 200);
+    insert_events(&database, &table, 100, 200);
     let topic = format!("{name}.public.{table}");
     records(&topic, 200).await;
 
     // The server goes away under the replication stream: retries, then FAILED with the cause.
     database.kill();
-    let status = eventually(Duration::from_secs(60), "the task to fail", || {
-        let (api, name) = (api.clone(), name.clone());
-        async move {
-            let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
-            (status["tasks"][0]["state"] == "FAILED").then_some(status)
-        }
-    })
-    .await;
-    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
     assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
 
     // Back, with more rows: a restart of the task streams on with nothing missing.
@@ -295,7 +284,7 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     })
     .await
     .unwrap();
-    insert(&database, 200, 300);
+    insert_events(&database, &table, 200, 300);
     let (code, body) = api
         .post(&format!("/connectors/{name}/tasks/0/restart"), json!({}))
         .await;
@@ -334,20 +323,8 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let name = unique_name("cdcstart").replace('-', "_");
-    let table = format!("{name}_events");
-    let insert = move |table: &str, from: i64, to: i64| {
-        let script: String = (from..to)
-            .map(|id| format!("INSERT INTO {table} VALUES ({id}, 'n{id}');"))
-            .collect();
-        database.sql("tributary", &script).unwrap();
-    };
-    database
-        .sql(
-            "tributary",
-            &format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"),
-        )
-        .unwrap();
-    insert(&table, 0, 500);
+    let table = events_table(database, &name);
+    insert_events(database, &table, 0, 500);
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     // One row a transaction, all through the slot's creation and the snapshot's start: a row
@@ -356,7 +333,7 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
         let table = table.clone();
         std::thread::spawn(move || {
             for from in (500..3000).step_by(50) {
-                insert(&table, from, from + 50);
+                insert_events(database, &table, from, from + 50);
             }
         })
     };
@@ -390,14 +367,10 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
     let kafka = shared_cluster().bootstrap_servers();
-    let (database, ca) = tokio::task::spawn_blocking(|| {
-        let database = Database::start_postgres()?;
-        let ca = database.require_tls()?;
-        Ok::<_, tributary_harness::HarnessError>((database, ca))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (database, ca) = tokio::task::spawn_blocking(Database::start_postgres_requiring_tls)
+        .await
+        .unwrap()
+        .unwrap();
     let name = unique_name("cdctls").replace('-', "_");
     let table = format!("{name}_events");
     database

@@ -131,6 +131,19 @@ impl Api {
     }
 
     /// Waits until the connector and all its tasks (at least one) are in `state`.
+    /// Waits until connector `name` or its first task is FAILED; returns that trace.
+    pub async fn failed_trace(&self, name: &str, timeout: Duration) -> String {
+        eventually(timeout, &format!("{name} to fail"), || async {
+            let (_, status) = self.get(&format!("/connectors/{name}/status")).await;
+            let trace = [&status["connector"], &status["tasks"][0]]
+                .into_iter()
+                .find(|s| s["state"] == "FAILED")
+                .map(|s| s["trace"].as_str().unwrap_or_default().to_string());
+            trace
+        })
+        .await
+    }
+
     pub async fn wait_for_state(&self, name: &str, state: &str, timeout: Duration) -> Value {
         eventually(timeout, &format!("{name} to be {state}"), || async {
             let (code, status) = self.get(&format!("/connectors/{name}/status")).await;

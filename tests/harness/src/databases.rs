@@ -237,10 +237,18 @@ impl Database {
         }
     }
 
+    /// Initialises and starts a PostgreSQL server that accepts TCP connections only over TLS;
+    /// returns it and the path of the CA certificate a verifying client trusts.
+    pub fn start_postgres_requiring_tls() -> Result<(Self, PathBuf), HarnessError> {
+        let database = Database::start_postgres()?;
+        let ca = database.require_tls()?;
+        Ok((database, ca))
+    }
+
     /// PostgreSQL: from now on accepts TCP connections only over TLS, with a certificate for
     /// 127.0.0.1 signed by a CA made for the purpose (by `openssl`); returns the CA
     /// certificate's path, which a verifying client trusts.
-    pub fn require_tls(&self) -> Result<PathBuf, HarnessError> {
+    fn require_tls(&self) -> Result<PathBuf, HarnessError> {
         let data = self.dir.join("data");
         fs::write(
             data.join("server.ext"),
