@@ -34,26 +34,15 @@ pub fn text(run: &Run) -> Option<Vec<u8>> {
 }
 
 fn write_value(out: &mut Vec<u8>, data: &ColumnData, row: usize) -> Option<()> {
-    // Writing to a Vec cannot fail.
     match data {
-        ColumnData::Int(v) => match v[row] {
-            Some(x) => {
-                let _ = write!(out, "{x}");
-            }
-            None => null(out),
-        },
+        ColumnData::Int(v) => display(out, v[row]),
         ColumnData::Float(v) => match v[row] {
             Some(x) if x.is_nan() => out.extend_from_slice(b"NaN"),
             Some(x) if x.is_infinite() => out.extend_from_slice(if x > 0.0 { b"Infinity" } else { b"-Infinity" }),
-            Some(x) => {
-                let _ = write!(out, "{x:?}");
-            }
+            Some(x) => display(out, Some(format_args!("{x:?}"))),
             None => null(out),
         },
-        ColumnData::Bool(v) => match v[row] {
-            Some(x) => out.push(if x { b't' } else { b'f' }),
-            None => null(out),
-        },
+        ColumnData::Bool(v) => display(out, v[row].map(|x| if x { 't' } else { 'f' })),
         ColumnData::Text(v) => match &v[row] {
             Some(x) => escape(out, x.as_bytes()),
             None => null(out),
@@ -63,39 +52,43 @@ fn write_value(out: &mut Vec<u8>, data: &ColumnData, row: usize) -> Option<()> {
             Some(x) => {
                 out.extend_from_slice(b"\\\\x");
                 for byte in x {
-                    let _ = write!(out, "{byte:02x}");
+                    display(out, Some(format_args!("{byte:02x}")));
                 }
             }
             None => null(out),
         },
-        ColumnData::Decimal(v) => match &v[row] {
-            Some(x) => {
-                let _ = write!(out, "{x}");
+        ColumnData::Decimal(v) => display(out, v[row].as_ref()),
+        ColumnData::Date(v) => {
+            if v[row].is_some_and(|x| !copyable_year(x.year())) {
+                return None;
             }
-            None => null(out),
-        },
-        ColumnData::Date(v) => match v[row] {
-            Some(x) if (1..=9999).contains(&x.year()) => {
-                let _ = write!(out, "{}", x.format("%Y-%m-%d"));
+            display(out, v[row].map(|x| x.format("%Y-%m-%d")))
+        }
+        ColumnData::Time(v) => display(out, v[row].map(|x| x.format("%H:%M:%S%.f"))),
+        ColumnData::Timestamp(v) => {
+            if v[row].is_some_and(|x| !copyable_year(x.year())) {
+                return None;
             }
-            Some(_) => return None,
-            None => null(out),
-        },
-        ColumnData::Time(v) => match v[row] {
-            Some(x) => {
-                let _ = write!(out, "{}", x.format("%H:%M:%S%.f"));
-            }
-            None => null(out),
-        },
-        ColumnData::Timestamp(v) => match v[row] {
-            Some(x) if (1..=9999).contains(&x.year()) => {
-                let _ = write!(out, "{}", x.format("%Y-%m-%d %H:%M:%S%.f"));
-            }
-            Some(_) => return None,
-            None => null(out),
-        },
+            display(out, v[row].map(|x| x.format("%Y-%m-%d %H:%M:%S%.f")))
+        }
     }
     Some(())
+}
+
+/// Whether COPY's text form writes dates of `year` as they are (no era, four digits).
+fn copyable_year(year: i32) -> bool {
+    (1..=9999).contains(&year)
+}
+
+/// `value` as text, or COPY's null.
+fn display(out: &mut Vec<u8>, value: Option<impl std::fmt::Display>) {
+    match value {
+        // Writing to a Vec cannot fail.
+        Some(value) => {
+            let _ = write!(out, "{value}");
+        }
+        None => null(out),
+    }
 }
 
 fn null(out: &mut Vec<u8>) {
