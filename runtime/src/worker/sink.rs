@@ -49,7 +49,6 @@ struct SinkRunner {
     /// Next offset to commit per partition, for records put since the last commit.
     pending: BTreeMap<(String, i32), i64>,
     last_commit: Instant,
-    labels: [String; 2],
 }
 
 /// The task and how its `put` is retried.
@@ -68,6 +67,7 @@ struct BatchReader {
     transforms: TransformChain,
     errors: ErrorHandler,
     max_batch: usize,
+    /// Metric labels: the connector and the task number.
     labels: [String; 2],
     /// Topics already reported for `GET /connectors/{c}/topics`.
     known_topics: HashSet<String>,
@@ -144,7 +144,6 @@ impl SinkRunner {
             0 => None,
             t => Some(Duration::from_millis(t as u64)),
         };
-        let labels = [setup.connector.clone(), setup.task.to_string()];
         Ok(SinkRunner {
             delivery: Delivery {
                 task,
@@ -160,14 +159,13 @@ impl SinkRunner {
                 transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
                 errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
                 max_batch,
-                labels: labels.clone(),
+                labels: [setup.connector.clone(), setup.task.to_string()],
                 known_topics: HashSet::new(),
                 statuses: setup.statuses.clone(),
                 task_number: setup.task,
             },
             pending: BTreeMap::new(),
             last_commit: Instant::now(),
-            labels,
         })
     }
 
@@ -216,11 +214,11 @@ impl SinkRunner {
             if !batch.records.is_empty() {
                 metrics
                     .sink_records_put
-                    .with_label_values(&self.labels)
+                    .with_label_values(&self.reader.labels)
                     .inc_by(batch.records.len() as u64);
                 metrics
                     .batch_size
-                    .with_label_values(&self.labels)
+                    .with_label_values(&self.reader.labels)
                     .observe(batch.records.len() as f64);
                 // The next batch is consumed and converted while this one is put; its offsets
                 // count only once it is put in turn.
@@ -266,7 +264,7 @@ impl SinkRunner {
         }
         Metrics::global()
             .offset_commit_seconds
-            .with_label_values(&self.labels)
+            .with_label_values(&self.reader.labels)
             .observe(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -300,7 +298,7 @@ impl SinkRunner {
         }
         Metrics::global()
             .sink_consumer_lag
-            .with_label_values(&self.labels)
+            .with_label_values(&self.reader.labels)
             .set(lag);
     }
 
