@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig};
+use tributary_runtime::client::{ClientKind, ClientSettings};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig, ValidationError};
 use tributary_runtime::connector::ConnectError;
 
 use crate::admin::ClusterAdmin;
@@ -75,27 +76,76 @@ pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
     ))
 }
 
-/// Client settings for `cluster` (`source` or `target`) and client `kind` (`consumer`,
-/// `producer`, `admin`): `<cluster>.cluster.*` (without its alias and other clients' sections),
-/// then `<cluster>.cluster.<kind>.*` and `<cluster>.<kind>.*`.
-pub fn cluster_client(config: &ConfigMap, cluster: &str, kind: &str) -> ClientConfig {
-    let mut client = ClientConfig::new();
+/// Client settings for `cluster` (`source` or `target`) and client `kind` as the user wrote
+/// them (the Java clients' names): `<cluster>.cluster.*` (without its alias and other clients'
+/// sections), then `<cluster>.cluster.<kind>.*` and `<cluster>.<kind>.*`.
+fn java_cluster_settings(config: &ConfigMap, cluster: &str, kind: ClientKind) -> ConfigMap {
+    let mut java = ConfigMap::new();
     let common = format!("{cluster}.cluster.");
     for (key, value) in config {
         if let Some(rest) = key.strip_prefix(&common) {
             if rest != "alias" && !["consumer.", "producer.", "admin."].iter().any(|p| rest.starts_with(p)) {
-                client.set(rest, value);
+                java.insert(rest.to_string(), value.clone());
             }
         }
     }
-    for prefix in [format!("{cluster}.cluster.{kind}."), format!("{cluster}.{kind}.")] {
-        for (key, value) in config {
-            if let Some(rest) = key.strip_prefix(&prefix) {
-                client.set(rest, value);
+    for (key, value) in config {
+        if let Some(rest) = client_key(key, cluster, kind) {
+            java.insert(rest.to_string(), value.clone());
+        }
+    }
+    java
+}
+
+/// The client key under `<cluster>.cluster.<kind>.` or `<cluster>.<kind>.`.
+fn client_key<'a>(key: &'a str, cluster: &str, kind: ClientKind) -> Option<&'a str> {
+    let rest = key.strip_prefix(cluster)?.strip_prefix('.')?;
+    let rest = rest.strip_prefix("cluster.").unwrap_or(rest);
+    rest.strip_prefix(kind.prefix())?.strip_prefix('.')
+}
+
+/// The librdkafka settings of a client of `kind` on `cluster` (`source` or `target`); each
+/// problem under the key the config used.
+pub fn cluster_client(
+    config: &ConfigMap,
+    cluster: &str,
+    kind: ClientKind,
+) -> Result<ClientSettings, Vec<ValidationError>> {
+    ClientSettings::translate(&java_cluster_settings(config, cluster, kind), kind).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|error| {
+                let key = config
+                    .keys()
+                    .find(|k| {
+                        client_key(k, cluster, kind) == Some(error.key.as_str())
+                            || k.strip_prefix(cluster).and_then(|r| r.strip_prefix(".cluster."))
+                                == Some(error.key.as_str())
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| format!("{cluster}.cluster.{}", error.key));
+                ValidationError {
+                    message: format!("Invalid value for configuration {key}: {}", error.message),
+                    key,
+                }
+            })
+            .collect()
+    })
+}
+
+/// Every client setting of either cluster that a client cannot honour, once each.
+pub fn client_problems(config: &ConfigMap) -> Vec<ValidationError> {
+    let mut problems: Vec<ValidationError> = Vec::new();
+    for cluster in ["source", "target"] {
+        for kind in [ClientKind::Producer, ClientKind::Consumer, ClientKind::Admin] {
+            for problem in cluster_client(config, cluster, kind).err().unwrap_or_default() {
+                if !problems.iter().any(|p| p.key == problem.key) {
+                    problems.push(problem);
+                }
             }
         }
     }
-    client
+    problems
 }
 
 /// A mirror connector's parsed settings.
@@ -128,9 +178,19 @@ impl MirrorConfig {
         self.parsed.values()
     }
 
-    /// Client settings for `cluster` (`source` or `target`) and `kind`.
-    pub fn client(&self, cluster: &str, kind: &str) -> ClientConfig {
-        cluster_client(self.raw(), cluster, kind)
+    /// The librdkafka config of a client of `kind` on `cluster` (`source` or `target`).
+    pub fn client(&self, cluster: &str, kind: ClientKind) -> Result<ClientConfig, ConnectError> {
+        let alias = if cluster == "source" {
+            &self.source
+        } else {
+            &self.target
+        };
+        let settings = cluster_client(self.raw(), cluster, kind).map_err(|problems| {
+            let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            ConnectError::fatal(format!("cluster {alias}: {}", problems.join("; ")))
+        })?;
+        settings.warn_unused(&format!("{alias} {}", kind.prefix()));
+        Ok(settings.client_config())
     }
 
     /// The admin client of `cluster` (`source` or `target`).
@@ -140,7 +200,7 @@ impl MirrorConfig {
         } else {
             &self.target
         };
-        ClusterAdmin::new(alias, &self.client(cluster, "admin"))
+        ClusterAdmin::new(alias, &self.client(cluster, ClientKind::Admin)?)
     }
 
     /// `source` or `target`: where the offset syncs live.

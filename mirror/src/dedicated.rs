@@ -15,13 +15,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use thiserror::Error;
+use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::{split_list, ConfigMap};
 use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::startup::StartError;
 
 use crate::admin::ClusterAdmin;
-use crate::config::cluster_client;
+use crate::config::{client_problems, cluster_client};
 use crate::flows::{flows, Flow, FlowErrors};
 use crate::{checkpoint, heartbeat, source};
 
@@ -39,6 +40,9 @@ pub enum DedicatedError {
     /// The file enables no flow.
     #[error("no flow is enabled: set A->B.enabled=true for at least one pair of clusters")]
     NoFlow,
+    /// Client settings of the flows' clusters that cannot be honoured.
+    #[error("invalid client settings: {}", .0.join("; "))]
+    Clients(Vec<String>),
     /// Clusters the flows use do not answer.
     #[error("{}", .0.join("; "))]
     Unreachable(Vec<String>),
@@ -168,8 +172,9 @@ impl DedicatedMirror {
     }
 }
 
-/// Fails, naming each one, unless every cluster the flows use answers within
-/// `admin.timeout.ms` (default 60 s): a flow must not start while its other side is missing.
+/// Fails, naming each one, on client settings of the flows' clusters that cannot be honoured,
+/// and unless every cluster the flows use answers within `admin.timeout.ms` (default 60 s): a
+/// flow must not start while its other side is missing.
 async fn check_clusters(file: &ConfigMap, flows: &[Flow]) -> Result<(), DedicatedError> {
     let timeout = Duration::from_millis(
         file.get("admin.timeout.ms")
@@ -177,9 +182,19 @@ async fn check_clusters(file: &ConfigMap, flows: &[Flow]) -> Result<(), Dedicate
             .unwrap_or(60_000),
     );
     let mut clusters = BTreeMap::new();
+    let mut problems = Vec::new();
     for flow in flows {
-        clusters.insert(flow.source.clone(), cluster_client(&flow.config, "source", "admin"));
-        clusters.insert(flow.target.clone(), cluster_client(&flow.config, "target", "admin"));
+        for problem in client_problems(&flow.config) {
+            problems.push(format!("flow {}->{}: {problem}", flow.source, flow.target));
+        }
+        for (alias, cluster) in [(&flow.source, "source"), (&flow.target, "target")] {
+            if let Ok(settings) = cluster_client(&flow.config, cluster, ClientKind::Admin) {
+                clusters.insert(alias.clone(), settings.client_config());
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(DedicatedError::Clients(problems));
     }
     let checks = clusters.into_iter().map(|(alias, client)| async move {
         let bootstrap = client.get("bootstrap.servers").unwrap_or_default().to_string();

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
@@ -50,6 +50,10 @@ pub struct MirrorHeartbeatConnector {
 
 #[async_trait]
 impl Connector for MirrorHeartbeatConnector {
+    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
+        crate::config::client_problems(config)
+    }
+
     async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         self.config = config.clone();

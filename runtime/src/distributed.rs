@@ -10,6 +10,7 @@ use rdkafka::config::ClientConfig;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::client::ClientKind;
 use crate::config::ConfigMap;
 use crate::herder::{DistributedHerder, DistributedSettings};
 use crate::rest::{AppState, ApplyLogFilter, Loggers};
@@ -35,12 +36,11 @@ enum StatusMessage {
     Flush(oneshot::Sender<()>),
 }
 
-fn client(config: &WorkerConfig, kind: &str) -> ClientConfig {
-    let mut client = ClientConfig::new();
-    for (key, value) in config.client_config(kind) {
-        client.set(key, value);
-    }
-    client
+fn client(config: &WorkerConfig, kind: ClientKind) -> Result<ClientConfig, StartError> {
+    config
+        .client(kind)
+        .map(|settings| settings.client_config())
+        .map_err(|errors| StartError::Config(crate::client::describe(&errors)))
 }
 
 impl DistributedRuntime {
@@ -51,7 +51,7 @@ impl DistributedRuntime {
             DistributedSettings::from_worker(&config).map_err(|problems| StartError::Config(problems.join("; ")))?;
         startup::check_kafka(&config).await?;
         ensure_internal_topics(
-            client(&config, "admin"),
+            client(&config, ClientKind::Admin)?,
             &[
                 settings.config_topic.clone(),
                 settings.offset_topic.clone(),
@@ -66,8 +66,8 @@ impl DistributedRuntime {
         let offsets = Arc::new(
             KafkaOffsetStore::start(
                 &settings.offset_topic.name,
-                client(&config, "consumer"),
-                client(&config, "producer"),
+                client(&config, ClientKind::Consumer)?,
+                client(&config, ClientKind::Producer)?,
             )
             .map_err(storage)?,
         );
@@ -76,8 +76,8 @@ impl DistributedRuntime {
         let status_log = Arc::new(
             KafkaLog::start(
                 &settings.status_topic.name,
-                client(&config, "consumer"),
-                client(&config, "producer"),
+                client(&config, ClientKind::Consumer)?,
+                client(&config, ClientKind::Producer)?,
                 Box::new(move |record: LogRecord<'_>| {
                     if let Some(key) = record.key.and_then(|k| std::str::from_utf8(k).ok()) {
                         reader.apply_record(key, record.value);
@@ -89,8 +89,8 @@ impl DistributedRuntime {
         let config_log = Arc::new(
             ConfigLog::start(
                 &settings.config_topic.name,
-                client(&config, "consumer"),
-                client(&config, "producer"),
+                client(&config, ClientKind::Consumer)?,
+                client(&config, ClientKind::Producer)?,
             )
             .map_err(storage)?,
         );

@@ -1,6 +1,7 @@
 //! The Tributary Connect engine.
 //!
 //! - [`config`]: `.properties` files, config providers, typed config definitions.
+//! - [`client`]: Kafka client settings in the Java clients' names, translated to librdkafka's.
 //! - [`data`]: schemas, values and records (the Connect data model).
 //! - [`converter`]: Connect values to Kafka bytes and back.
 //! - [`transforms`]: single message transformations and predicates.
@@ -15,6 +16,7 @@
 //! - [`distributed`]: distributed mode assembled (Kafka-backed stores + group + REST).
 //! - [`startup`]: what starting a worker involves in either mode.
 
+pub mod client;
 pub mod config;
 pub mod connector;
 pub mod converter;

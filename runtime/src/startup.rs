@@ -2,10 +2,13 @@
 //! REST listener (and advertising its real port), and checking Kafka is reachable.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::net::TcpListener;
 
+use crate::client::{ClientKind, ErrorCapture};
 use crate::config::{ConfigMap, ConfigProviders};
 use crate::herder::HerderError;
 use crate::worker::WorkerConfig;
@@ -46,11 +49,17 @@ pub enum StartError {
     },
 }
 
-/// The worker config with its provider references (`${env:…}`, `${file:…}`) resolved.
+/// The worker config with its provider references (`${env:…}`, `${file:…}`) resolved and its
+/// Kafka client settings checked (every problem listed).
 pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError> {
     let providers = ConfigProviders::from_worker_config(raw).map_err(|e| StartError::Config(e.to_string()))?;
     let resolved = providers.resolve(raw).map_err(|e| StartError::Config(e.to_string()))?;
-    Ok(WorkerConfig::new(resolved))
+    let config = WorkerConfig::new(resolved);
+    let problems = config.check_clients();
+    if !problems.is_empty() {
+        return Err(StartError::Config(problems.join("; ")));
+    }
+    Ok(config)
 }
 
 /// Binds `listeners`; with port 0 the real port becomes `rest.advertised.port`, so statuses and
@@ -73,34 +82,52 @@ pub async fn bind_rest_listener(config: &mut WorkerConfig) -> Result<(TcpListene
     Ok((listener, address))
 }
 
-/// The Kafka cluster id, or `None` when the brokers do not answer within five seconds.
-pub async fn fetch_cluster_id(config: &WorkerConfig) -> Option<String> {
-    let mut client = rdkafka::ClientConfig::new();
-    for (key, value) in config.client_config("admin") {
-        client.set(key, value);
-    }
-    tokio::task::spawn_blocking(move || {
-        let consumer: rdkafka::consumer::BaseConsumer = client.create().ok()?;
-        rdkafka::consumer::Consumer::client(&consumer).fetch_cluster_id(Duration::from_secs(5))
-    })
-    .await
-    .ok()
-    .flatten()
+/// An admin-side consumer of the worker's cluster, which keeps the fatal errors it meets.
+fn probe(config: &WorkerConfig) -> Result<BaseConsumer<ErrorCapture>, String> {
+    let settings = config
+        .client(ClientKind::Admin)
+        .map_err(|errors| crate::client::describe(&errors))?;
+    settings
+        .client_config()
+        .create_with_context(ErrorCapture::default())
+        .map_err(|e| format!("cannot create a Kafka client: {e}"))
 }
 
-/// Fails unless the brokers answer with a cluster id within a minute.
+/// The Kafka cluster id, or `None` when the brokers do not answer within five seconds.
+pub async fn fetch_cluster_id(config: &WorkerConfig) -> Option<String> {
+    let consumer = probe(config).ok()?;
+    tokio::task::spawn_blocking(move || consumer.client().fetch_cluster_id(Duration::from_secs(5)))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Fails unless the brokers answer with a cluster id within a minute; fails at once when the
+/// client cannot be made or the cluster refuses it (credentials, TLS).
 pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
+    let failed = |message: String| StartError::Kafka {
+        bootstrap: config.bootstrap_servers().to_string(),
+        message,
+    };
+    let consumer = Arc::new(probe(config).map_err(failed)?);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(id) = fetch_cluster_id(config).await.filter(|id| !id.is_empty()) {
+        let asking = consumer.clone();
+        let id = tokio::task::spawn_blocking(move || asking.client().fetch_cluster_id(Duration::from_secs(2)))
+            .await
+            .ok()
+            .flatten();
+        if let Some(id) = id.filter(|id| !id.is_empty()) {
             tracing::info!(kafka_cluster_id = %id, "connected to Kafka");
             return Ok(());
         }
+        if let Some(error) = consumer.context().fatal_error() {
+            return Err(failed(error));
+        }
         if tokio::time::Instant::now() >= deadline {
-            return Err(StartError::Kafka {
-                bootstrap: config.bootstrap_servers().to_string(),
-                message: "no answer within 60 s (is the broker running and reachable?)".into(),
-            });
+            return Err(failed(
+                "no answer within 60 s (is the broker running and reachable?)".into(),
+            ));
         }
     }
 }

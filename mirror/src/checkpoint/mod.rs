@@ -105,11 +105,13 @@ async fn selected_groups(source: &ClusterAdmin, filter: &NameFilter) -> Result<B
 #[async_trait]
 impl Connector for MirrorCheckpointConnector {
     fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        [NameFilter::topics(config), NameFilter::groups(config)]
+        let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::groups(config)]
             .into_iter()
             .filter_map(Result::err)
             .map(ValidationError::from)
-            .collect()
+            .collect();
+        errors.extend(crate::config::client_problems(config));
+        errors
     }
 
     async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::time::Instant;
+use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
@@ -54,8 +55,8 @@ async fn read_topic(
     mut handle: impl FnMut(Option<&[u8]>, Option<&[u8]>) + Send + 'static,
 ) -> Result<KafkaLog, ConnectError> {
     let (consumer, producer, name) = (
-        mirror.client(cluster, "consumer"),
-        mirror.client(cluster, "producer"),
+        mirror.client(cluster, ClientKind::Consumer)?,
+        mirror.client(cluster, ClientKind::Producer)?,
         topic.to_string(),
     );
     let log = blocking(move || {
@@ -120,7 +121,7 @@ impl State {
         if let Some(consumer) = self.group_clients.get(&key) {
             return Ok(consumer.clone());
         }
-        let consumer = group_client(self.mirror.client(cluster, "consumer"), group)?;
+        let consumer = group_client(self.mirror.client(cluster, ClientKind::Consumer)?, group)?;
         self.group_clients.insert(key, consumer.clone());
         Ok(consumer)
     }

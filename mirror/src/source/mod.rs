@@ -289,6 +289,7 @@ impl Connector for MirrorSourceConnector {
                 message: e.to_string(),
             });
         }
+        errors.extend(crate::config::client_problems(config));
         errors
     }
 

@@ -13,6 +13,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
+use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
@@ -87,7 +88,7 @@ impl SourceTask for MirrorSourceTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         let (policy, source) = (&mirror.policy, &mirror.source);
-        let mut client = mirror.client("source", "consumer");
+        let mut client = mirror.client("source", ClientKind::Consumer)?;
         client
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -133,7 +134,7 @@ impl SourceTask for MirrorSourceTask {
             .flag("provenance.header.enabled")
             .then(|| (mirror.source.clone(), mirror.target.clone()));
         if mirror.flag("emit.offset-syncs.enabled") {
-            let mut client = mirror.client(mirror.offset_syncs_cluster(), "producer");
+            let mut client = mirror.client(mirror.offset_syncs_cluster(), ClientKind::Producer)?;
             client.set("acks", "all").set("linger.ms", "100");
             let producer = client
                 .create()

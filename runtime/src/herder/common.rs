@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::OnceCell;
 
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
+use crate::client::ClientKind;
 use crate::config::{split_list, ConfigMap};
 use crate::connector::{format_validation, Connector};
 use crate::plugins::find_connector;
@@ -120,12 +120,11 @@ pub(super) async fn kafka_cluster_id(worker: &Worker, cell: &OnceCell<String>) -
 
 /// A consumer in the sink connector's group (`connect-<name>`), for its offsets.
 fn sink_group_consumer(worker: &Worker, name: &str) -> HerderResult<BaseConsumer> {
-    let mut client = ClientConfig::new();
-    for (key, value) in worker.config().client_config("consumer") {
-        if key != "max.poll.records" {
-            client.set(key, value);
-        }
-    }
+    let mut client = worker
+        .config()
+        .client(ClientKind::Consumer)
+        .map_err(|errors| HerderError::Internal(crate::client::describe(&errors)))?
+        .client_config();
     client
         .set("group.id", format!("connect-{name}"))
         .set("enable.auto.commit", "false")

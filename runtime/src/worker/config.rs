@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::client::{ClientConfigError, ClientKind, ClientSettings, KafkaSecurity};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
 
 /// Keys every connector takes.
@@ -225,9 +226,22 @@ impl WorkerConfig {
         format!("{host}:{port}")
     }
 
-    /// Kafka client settings for `kind` (`producer`, `consumer`, `admin`): the worker's
-    /// `bootstrap.servers` and security settings, then its `<kind>.*` overrides.
-    pub fn client_config(&self, kind: &str) -> ConfigMap {
+    /// Kafka client settings for `kind` as the user wrote them (the Java clients' names): the
+    /// worker's `bootstrap.servers` and security settings, then its `<kind>.*` overrides.
+    pub fn java_client_settings(&self, kind: ClientKind) -> ConfigMap {
+        let mut out = self.group_client_settings();
+        let prefix = format!("{}.", kind.prefix());
+        for (key, value) in &self.raw {
+            if let Some(rest) = key.strip_prefix(&prefix) {
+                out.insert(rest.to_string(), value.clone());
+            }
+        }
+        out
+    }
+
+    /// The settings every client of the worker shares: `bootstrap.servers` and the security
+    /// keys (the group membership's connection uses these alone).
+    pub fn group_client_settings(&self) -> ConfigMap {
         let mut out = ConfigMap::new();
         out.insert("bootstrap.servers".into(), self.bootstrap_servers().to_string());
         for (key, value) in &self.raw {
@@ -235,13 +249,44 @@ impl WorkerConfig {
                 out.insert(key.clone(), value.clone());
             }
         }
-        let prefix = format!("{kind}.");
-        for (key, value) in &self.raw {
-            if let Some(rest) = key.strip_prefix(&prefix) {
-                out.insert(rest.to_string(), value.clone());
+        out
+    }
+
+    /// How the group membership's own connections reach the brokers.
+    pub fn group_security(&self) -> Result<KafkaSecurity, Vec<ClientConfigError>> {
+        ClientSettings::translate(&self.group_client_settings(), ClientKind::Consumer).map(|s| s.security().clone())
+    }
+
+    /// The librdkafka settings of a client of `kind` (see [`WorkerConfig::java_client_settings`]).
+    pub fn client(&self, kind: ClientKind) -> Result<ClientSettings, Vec<ClientConfigError>> {
+        ClientSettings::translate(&self.java_client_settings(kind), kind)
+    }
+
+    /// Every problem with the worker's client settings, each under the key the worker file
+    /// used (`producer.fetch.max.wait.ms`, `ssl.truststore.location`…); the unused settings are
+    /// logged once.
+    pub fn check_clients(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for kind in [ClientKind::Producer, ClientKind::Consumer, ClientKind::Admin] {
+            match self.client(kind) {
+                Ok(settings) => settings.warn_unused(kind.prefix()),
+                Err(errors) => {
+                    for error in errors {
+                        let prefixed = format!("{}.{}", kind.prefix(), error.key);
+                        let key = if self.raw.contains_key(&prefixed) {
+                            prefixed
+                        } else {
+                            error.key.clone()
+                        };
+                        let line = format!("Invalid value for configuration {key}: {}", error.message);
+                        if !problems.contains(&line) {
+                            problems.push(line);
+                        }
+                    }
+                }
             }
         }
-        out
+        problems
     }
 }
 
@@ -278,10 +323,16 @@ mod tests {
             ("producer.linger.ms", "20"),
             ("consumer.fetch.min.bytes", "1"),
         ]);
-        let producer = w.client_config("producer");
+        let producer = w.java_client_settings(ClientKind::Producer);
         assert_eq!(producer["bootstrap.servers"], "b:1");
         assert_eq!(producer["linger.ms"], "20");
         assert!(!producer.contains_key("fetch.min.bytes"));
+        assert!(w.check_clients().is_empty());
+        let bad = worker(&[("consumer.fetch.max.wait.ms", "soon"), ("security.protocol", "TLS")]);
+        let problems = bad.check_clients();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("consumer.fetch.max.wait.ms")));
+        assert!(problems.iter().any(|p| p.contains("configuration security.protocol")));
     }
 
     #[test]

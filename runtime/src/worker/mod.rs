@@ -14,7 +14,6 @@ mod source;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -22,6 +21,7 @@ pub use config::{connector_config_def, sink_config_def, source_config_def, Worke
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 
+use crate::client::{ClientKind, ClientSettings};
 use crate::config::{ConfigDef, ConfigMap, ConfigProviders, ValidationError};
 use crate::connector::{ConnectError, Connector, ConnectorContext};
 use crate::metrics::Metrics;
@@ -109,23 +109,51 @@ impl TaskSetup {
         Metrics::global().set_task_state(&self.connector, self.task, name);
     }
 
-    /// A Kafka client config for this task: the worker's `<kind>.*` settings, then the
-    /// connector's `<kind>.override.*` settings.
-    pub fn client_config(&self, kind: &str, client_id: &str) -> ClientConfig {
-        let mut settings = self.worker.client_config(kind);
-        let prefix = format!("{kind}.override.");
-        for (key, value) in &self.connector_config {
-            if let Some(rest) = key.strip_prefix(&prefix) {
-                settings.insert(rest.to_string(), value.clone());
+    /// The Kafka client settings of this task's client of `kind`: the worker's `<kind>.*`
+    /// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
+    /// settings it cannot honour fail the task with their keys.
+    pub fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
+        let java = with_overrides(self.worker.java_client_settings(kind), &self.connector_config, kind);
+        let mut settings = ClientSettings::translate(&java, kind).map_err(|errors| {
+            ConnectError::fatal(format!(
+                "the task's {} settings are invalid: {}",
+                kind.prefix(),
+                crate::client::describe(&errors)
+            ))
+        })?;
+        settings.warn_unused(&format!("{}-{} {}", self.connector, self.task, kind.prefix()));
+        settings.set("client.id", client_id);
+        Ok(settings)
+    }
+}
+
+/// `java` with a connector's `<kind>.override.*` settings on top.
+fn with_overrides(mut java: ConfigMap, connector_config: &ConfigMap, kind: ClientKind) -> ConfigMap {
+    let prefix = format!("{}.override.", kind.prefix());
+    for (key, value) in connector_config {
+        if let Some(rest) = key.strip_prefix(&prefix) {
+            java.insert(rest.to_string(), value.clone());
+        }
+    }
+    java
+}
+
+/// A validation error for each `<kind>.override.*` setting a client cannot honour.
+fn override_errors(worker: &WorkerConfig, connector_config: &ConfigMap) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    for kind in [ClientKind::Producer, ClientKind::Consumer, ClientKind::Admin] {
+        let java = with_overrides(worker.java_client_settings(kind), connector_config, kind);
+        for error in ClientSettings::translate(&java, kind).err().unwrap_or_default() {
+            let key = format!("{}.override.{}", kind.prefix(), error.key);
+            if connector_config.contains_key(&key) {
+                errors.push(ValidationError {
+                    message: format!("Invalid value for configuration {key}: {}", error.message),
+                    key,
+                });
             }
         }
-        let mut config = ClientConfig::new();
-        config.set("client.id", client_id);
-        for (key, value) in settings {
-            config.set(key, value);
-        }
-        config
     }
+    errors
 }
 
 impl Worker {
@@ -227,6 +255,7 @@ impl Worker {
             }
             errors.extend((plugin.create)().validate(&resolved));
         }
+        errors.extend(override_errors(&self.config, &resolved));
         if let Err(chain_errors) = crate::transforms::TransformChain::from_config(&resolved) {
             errors.extend(chain_errors);
         }

@@ -15,6 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::{sink_config_def, TargetState, TaskSetup};
+use crate::client::ClientKind;
 use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole, DataError};
@@ -90,25 +91,18 @@ impl SinkRunner {
         let converter =
             |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
         let client_id = format!("connector-consumer-{}-{}", setup.connector, setup.task);
-        let mut client = setup.client_config("consumer", &client_id);
-        let max_batch = client
-            .get("max.poll.records")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(DEFAULT_MAX_BATCH)
-            .max(1);
-        client.remove("max.poll.records");
+        let mut client = setup.client_settings(ClientKind::Consumer, &client_id)?;
+        let max_batch = client.max_poll_records().unwrap_or(DEFAULT_MAX_BATCH);
         client.set("group.id", format!("connect-{}", setup.connector));
         client.set("enable.auto.commit", "false");
         client.set("enable.auto.offset.store", "false");
         // Apache's sink default, and a short fetch back-off: librdkafka pauses fetching for
         // `fetch.queue.backoff.ms` (1 s) whenever its queue is past `queued.min.messages`,
         // which small records reach quickly, leaving the task idle.
-        for (key, value) in [("auto.offset.reset", "earliest"), ("fetch.queue.backoff.ms", "10")] {
-            if client.get(key).is_none() {
-                client.set(key, value);
-            }
-        }
+        client.set_default("auto.offset.reset", "earliest");
+        client.set_default("fetch.queue.backoff.ms", "10");
         let consumer: StreamConsumer = client
+            .client_config()
             .create()
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
         let topics = split_list(&parsed.string("topics"));
@@ -131,10 +125,11 @@ impl SinkRunner {
             None
         } else {
             let producer: FutureProducer = setup
-                .client_config(
-                    "producer",
+                .client_settings(
+                    ClientKind::Producer,
                     &format!("connector-dlq-producer-{}-{}", setup.connector, setup.task),
-                )
+                )?
+                .client_config()
                 .create()
                 .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
             Some(producer)

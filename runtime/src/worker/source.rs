@@ -19,6 +19,7 @@ use super::ack_log::AckLog;
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
+use crate::client::ClientKind;
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -164,15 +165,14 @@ impl SourceRunner {
         let converter =
             |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
         let tracker = Arc::new(DeliveryTracker::default());
-        let mut client = setup.client_config(
-            "producer",
+        let mut settings = setup.client_settings(
+            ClientKind::Producer,
             &format!("connector-producer-{}-{}", setup.connector, setup.task),
-        );
+        )?;
         for (key, value) in [("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")] {
-            if client.get(key).is_none() {
-                client.set(key, value);
-            }
+            settings.set_default(key, value);
         }
+        let mut client = settings.client_config();
         let transactions = match Transactions::configure(setup)? {
             Some((transactions, transactional_id)) => {
                 client.set("transactional.id", transactional_id);

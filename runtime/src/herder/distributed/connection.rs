@@ -1,16 +1,23 @@
-//! A plain-TCP connection to one broker speaking the Kafka protocol, for the group requests
-//! librdkafka does not expose (JoinGroup and friends with the `connect` protocol type).
-//! Messages are encoded by the `kafka-protocol` crate; this module frames them, negotiates
-//! versions with ApiVersions and matches correlation ids.
+//! A connection to one broker speaking the Kafka protocol, for the group requests librdkafka
+//! does not expose (JoinGroup and friends with the `connect` protocol type). Messages are
+//! encoded by the `kafka-protocol` crate; this module frames them, negotiates versions with
+//! ApiVersions, matches correlation ids and, on `SASL_*` listeners, authenticates with
+//! SaslHandshake and SaslAuthenticate (the mechanisms themselves are the `rsasl` crate's).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, BytesMut};
-use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslHandshakeRequest,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
+use rsasl::prelude::{Mechname, SASLClient, SASLConfig, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use super::transport::{self, BrokerStream};
+use crate::client::{KafkaSecurity, SaslSettings};
 
 /// A protocol-level failure talking to a broker.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +34,14 @@ pub enum ConnectionError {
     /// A request did not complete in time.
     #[error("broker {0}: request timed out")]
     Timeout(String),
+    /// The broker refused the client's credentials.
+    #[error("broker {broker}: SASL authentication failed: {message}")]
+    Authentication {
+        /// The broker.
+        broker: String,
+        /// What the broker or the mechanism said.
+        message: String,
+    },
     /// A message could not be encoded or decoded.
     #[error("broker {broker}: {message}")]
     Protocol {
@@ -40,7 +55,7 @@ pub enum ConnectionError {
 /// One connection to one broker.
 pub struct Connection {
     broker: String,
-    stream: TcpStream,
+    stream: Box<dyn BrokerStream>,
     correlation: i32,
     client_id: StrBytes,
     versions: HashMap<i16, (i16, i16)>,
@@ -48,17 +63,22 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `broker` (`host:port`) and learns the API versions it supports.
-    pub async fn open(broker: &str, client_id: &str, timeout: Duration) -> Result<Self, ConnectionError> {
+    /// Connects to `broker` (`host:port`) as `security` says (TLS, SASL), and learns the API
+    /// versions it supports.
+    pub async fn open(
+        broker: &str,
+        client_id: &str,
+        timeout: Duration,
+        security: &KafkaSecurity,
+    ) -> Result<Self, ConnectionError> {
         let io = |source| ConnectionError::Io {
             broker: broker.to_string(),
             source,
         };
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(broker))
+        let stream = tokio::time::timeout(timeout, transport::connect(broker, security))
             .await
             .map_err(|_| ConnectionError::Timeout(broker.to_string()))?
             .map_err(io)?;
-        stream.set_nodelay(true).map_err(io)?;
         let mut connection = Connection {
             broker: broker.to_string(),
             stream,
@@ -79,7 +99,67 @@ impl Connection {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
+        if security.protocol.sasl() {
+            connection.authenticate(security.sasl.as_ref()).await?;
+        }
         Ok(connection)
+    }
+
+    /// SaslHandshake, then SaslAuthenticate round trips until the mechanism is done.
+    async fn authenticate(&mut self, sasl: Option<&SaslSettings>) -> Result<(), ConnectionError> {
+        let failed = |broker: &str, message: String| ConnectionError::Authentication {
+            broker: broker.to_string(),
+            message,
+        };
+        let Some(SaslSettings::Password {
+            mechanism,
+            username,
+            password,
+        }) = sasl
+        else {
+            return Err(failed(
+                &self.broker,
+                "the group membership authenticates with PLAIN or SCRAM only".into(),
+            ));
+        };
+        let handshake = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.clone()));
+        let (_, response) = self.send(&handshake, 1).await?;
+        if response.error_code != 0 {
+            let offered: Vec<&str> = response.mechanisms.iter().map(|m| m.as_str()).collect();
+            return Err(failed(
+                &self.broker,
+                format!("the broker does not offer {mechanism} (it offers {offered:?})"),
+            ));
+        }
+        let config = SASLConfig::with_credentials(None, username.clone(), password.clone())
+            .map_err(|e| failed(&self.broker, e.to_string()))?;
+        let name = Mechname::parse(mechanism.as_bytes()).map_err(|e| failed(&self.broker, e.to_string()))?;
+        let mut session = SASLClient::new(config)
+            .start_suggested(&[name])
+            .map_err(|e| failed(&self.broker, e.to_string()))?;
+        let mut input: Option<bytes::Bytes> = None;
+        loop {
+            let mut output = Vec::new();
+            let state = session
+                .step(input.as_deref(), &mut output)
+                .map_err(|e| failed(&self.broker, e.to_string()))?;
+            if matches!(state, State::Finished(_)) && output.is_empty() && input.is_some() {
+                return Ok(());
+            }
+            let request = SaslAuthenticateRequest::default().with_auth_bytes(output.into());
+            let (_, response) = self.send(&request, 2).await?;
+            if response.error_code != 0 {
+                let message = response.error_message.map(|m| m.to_string()).unwrap_or_default();
+                return Err(failed(
+                    &self.broker,
+                    format!("error {}: {message}", response.error_code),
+                ));
+            }
+            if matches!(state, State::Finished(_)) {
+                return Ok(());
+            }
+            input = Some(response.auth_bytes);
+        }
     }
 
     fn protocol(&self, message: String) -> ConnectionError {

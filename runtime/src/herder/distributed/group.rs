@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{Connection, ConnectionError};
 use super::protocol::{Assignment, MemberMetadata, PROTOCOL_NAME, PROTOCOL_TYPE};
+use crate::client::KafkaSecurity;
 
 /// Kafka error codes the membership reacts to.
 mod codes {
@@ -52,6 +53,8 @@ pub struct GroupSettings {
     pub rebalance_timeout: Duration,
     /// `heartbeat.interval.ms`.
     pub heartbeat_interval: Duration,
+    /// How connections reach the brokers (the worker's `security.protocol`, `ssl.*`, `sasl.*`).
+    pub security: KafkaSecurity,
 }
 
 /// What the membership tells the herder.
@@ -287,13 +290,14 @@ impl Member {
         let timeout = Duration::from_secs(10);
         let mut last_error = String::from("no bootstrap servers");
         for broker in &self.settings.bootstrap {
-            let mut connection = match Connection::open(broker, &self.settings.client_id, timeout).await {
-                Ok(c) => c,
-                Err(e) => {
-                    last_error = e.to_string();
-                    continue;
-                }
-            };
+            let mut connection =
+                match Connection::open(broker, &self.settings.client_id, timeout, &self.settings.security).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        last_error = e.to_string();
+                        continue;
+                    }
+                };
             let group = StrBytes::from_string(self.settings.group_id.clone());
             // v4 batches keys; older versions take one key.
             let request = match connection.version::<FindCoordinatorRequest>(4) {
@@ -322,7 +326,7 @@ impl Member {
                 });
             }
             let address = format!("{host}:{port}");
-            return Connection::open(&address, &self.settings.client_id, timeout)
+            return Connection::open(&address, &self.settings.client_id, timeout, &self.settings.security)
                 .await
                 .map_err(Failure::from);
         }
@@ -484,14 +488,22 @@ impl Member {
 
     async fn leave(mut self, done: oneshot::Sender<()>) {
         if !self.member_id.is_empty() {
-            let request = LeaveGroupRequest::default()
-                .with_group_id(GroupId(StrBytes::from_string(self.settings.group_id.clone())))
-                .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                .with_members(vec![MemberIdentity::default()
-                    .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                    .with_reason(Some(StrBytes::from_static_str("the worker is shutting down")))]);
+            let group_id = GroupId(StrBytes::from_string(self.settings.group_id.clone()));
+            let member_id = StrBytes::from_string(self.member_id.clone());
             match self.coordinator().await {
                 Ok(connection) => {
+                    // v3 and later name the leaving members in a list; earlier versions take one
+                    // member id, which later versions refuse to encode.
+                    let request = match connection.version::<LeaveGroupRequest>(5) {
+                        Ok(version) if version >= 3 => LeaveGroupRequest::default()
+                            .with_group_id(group_id)
+                            .with_members(vec![MemberIdentity::default()
+                                .with_member_id(member_id)
+                                .with_reason(Some(StrBytes::from_static_str("the worker is shutting down")))]),
+                        _ => LeaveGroupRequest::default()
+                            .with_group_id(group_id)
+                            .with_member_id(member_id),
+                    };
                     if let Err(e) = connection.send(&request, 5).await {
                         tracing::warn!("LeaveGroup failed: {e}");
                     }

@@ -21,6 +21,7 @@ use leader::{all_work, write_task_configs, Fencing, LeaderMemory};
 use super::group::{self, Coordination, GroupCommand, GroupEvent, GroupSettings};
 use super::protocol::{Assignment, AssignmentError, Work};
 use super::DistributedSettings;
+use crate::client::describe;
 use crate::config::ConfigMap;
 use crate::connector::Connector;
 use crate::herder::{
@@ -165,6 +166,11 @@ impl DistributedHerder {
             session_timeout: inner.settings.session_timeout,
             rebalance_timeout: inner.settings.rebalance_timeout,
             heartbeat_interval: inner.settings.heartbeat_interval,
+            security: inner
+                .worker
+                .config()
+                .group_security()
+                .map_err(|errors| describe(&errors))?,
         };
         let coordination: Arc<dyn Coordination> = inner.clone();
         let (commands, mut events) = group::spawn(settings, coordination);

@@ -8,6 +8,7 @@ mod connection;
 mod group;
 mod herder;
 mod protocol;
+mod transport;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::{internal, lock, Inner};
+use crate::client::ClientKind;
 use crate::config::ConfigMap;
 use crate::herder::distributed::assignor;
 use crate::herder::distributed::group::Coordination;
@@ -55,10 +56,7 @@ impl Fencing {
             .get("exactly.once.source.support")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
         let group = config.raw.get("group.id")?.trim().to_string();
-        let mut client = rdkafka::ClientConfig::new();
-        for (key, value) in config.client_config("producer") {
-            client.set(key, value);
-        }
+        let client = config.client(ClientKind::Producer).ok()?.client_config();
         enabled.then_some(Fencing { group, client })
     }
 

@@ -1,0 +1,55 @@
+//! A librdkafka client context that keeps the errors which make a client useless (failed
+//! authentication, a TLS handshake that cannot succeed), so that start-up and tasks can report
+//! them at once instead of waiting for a timeout.
+
+use std::sync::Mutex;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+/// Remembers the last fatal error librdkafka reported; logs every error.
+#[derive(Debug, Default)]
+pub struct ErrorCapture {
+    fatal: Mutex<Option<String>>,
+}
+
+impl ErrorCapture {
+    /// The last authentication or TLS error, if any.
+    pub fn fatal_error(&self) -> Option<String> {
+        self.fatal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Looks at an error a client reported; keeps it when it is fatal.
+    pub fn record(&self, error: &KafkaError, reason: &str) {
+        if is_fatal(error) {
+            *self.fatal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason.to_string());
+        }
+    }
+}
+
+/// Whether `error` means the client cannot reach the cluster however long it retries: wrong
+/// credentials, an untrusted certificate, TLS against a plain listener.
+pub fn is_fatal(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::Authentication
+                | RDKafkaErrorCode::SaslAuthenticationFailed
+                | RDKafkaErrorCode::SSL
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+        )
+    )
+}
+
+impl ClientContext for ErrorCapture {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!("librdkafka: {error}: {reason}");
+        self.record(&error, reason);
+    }
+}
+
+impl ConsumerContext for ErrorCapture {}
