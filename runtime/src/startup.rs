@@ -113,10 +113,15 @@ pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let asking = consumer.clone();
-        let id = tokio::task::spawn_blocking(move || asking.client().fetch_cluster_id(Duration::from_secs(2)))
-            .await
-            .ok()
-            .flatten();
+        let id = tokio::task::spawn_blocking(move || {
+            let id = asking.client().fetch_cluster_id(Duration::from_secs(2));
+            // Serves the client's events, so that its errors reach the context.
+            let _ = asking.poll(Duration::ZERO);
+            id
+        })
+        .await
+        .ok()
+        .flatten();
         if let Some(id) = id.filter(|id| !id.is_empty()) {
             tracing::info!(kafka_cluster_id = %id, "connected to Kafka");
             return Ok(());

@@ -25,24 +25,26 @@ impl ErrorCapture {
 
     /// Looks at an error a client reported; keeps it when it is fatal.
     pub fn record(&self, error: &KafkaError, reason: &str) {
-        if is_fatal(error) {
+        if is_fatal(error, reason) {
             *self.fatal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason.to_string());
         }
     }
 }
 
-/// Whether `error` means the client cannot reach the cluster however long it retries: wrong
-/// credentials, an untrusted certificate, TLS against a plain listener.
-pub fn is_fatal(error: &KafkaError) -> bool {
-    matches!(
-        error.rdkafka_error_code(),
+/// Whether `error` (with librdkafka's `reason`) means the client cannot reach the cluster
+/// however long it retries: wrong credentials, an untrusted certificate, a client certificate
+/// the broker refuses (a transport failure with a TLS alert).
+pub fn is_fatal(error: &KafkaError, reason: &str) -> bool {
+    match error.rdkafka_error_code() {
         Some(
             RDKafkaErrorCode::Authentication
-                | RDKafkaErrorCode::SaslAuthenticationFailed
-                | RDKafkaErrorCode::SSL
-                | RDKafkaErrorCode::ClusterAuthorizationFailed
-        )
-    )
+            | RDKafkaErrorCode::SaslAuthenticationFailed
+            | RDKafkaErrorCode::SSL
+            | RDKafkaErrorCode::ClusterAuthorizationFailed,
+        ) => true,
+        Some(RDKafkaErrorCode::BrokerTransportFailure) => reason.contains("SSL routines"),
+        _ => false,
+    }
 }
 
 impl ClientContext for ErrorCapture {

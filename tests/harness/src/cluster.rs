@@ -29,6 +29,11 @@ pub struct ClusterOptions {
     pub max_heap: String,
     /// Extra broker properties, applied after the harness's own.
     pub broker_properties: Vec<(String, String)>,
+    /// Extra listeners, as (name, security protocol), each on a free port of every node (see
+    /// [`KafkaCluster::listener_servers`]); the PLAINTEXT listener stays for the harness.
+    pub extra_listeners: Vec<(String, String)>,
+    /// Extra arguments to `kafka-storage format` (e.g. `--add-scram` for SCRAM users).
+    pub format_args: Vec<String>,
 }
 
 impl ClusterOptions {
@@ -39,6 +44,8 @@ impl ClusterOptions {
             nodes,
             max_heap: "512m".to_string(),
             broker_properties: Vec::new(),
+            extra_listeners: Vec::new(),
+            format_args: Vec::new(),
         }
     }
 }
@@ -48,6 +55,8 @@ impl ClusterOptions {
 struct Node {
     id: usize,
     broker_port: u16,
+    /// The ports of the extra listeners, by name.
+    listener_ports: Vec<(String, u16)>,
     config: PathBuf,
     log: PathBuf,
     process: Option<ChildProcess>,
@@ -62,6 +71,7 @@ pub struct KafkaCluster {
     dir: Option<TempDir>,
     dir_path: PathBuf,
     max_heap: String,
+    format_args: Vec<String>,
 }
 
 impl KafkaCluster {
@@ -80,9 +90,10 @@ impl KafkaCluster {
             .prefix("tributary-kafka-")
             .tempdir()
             .map_err(HarnessError::io("creating the cluster directory"))?;
-        let ports = free_ports(options.nodes * 2)?;
+        let per_node = 2 + options.extra_listeners.len();
+        let ports = free_ports(options.nodes * per_node)?;
         let voters = (0..options.nodes)
-            .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[2 * i + 1]))
+            .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[per_node * i + 1]))
             .collect::<Vec<_>>()
             .join(",");
         let replication = options.nodes.min(3);
@@ -90,7 +101,22 @@ impl KafkaCluster {
         let mut nodes = Vec::with_capacity(options.nodes);
         for i in 0..options.nodes {
             let id = i + 1;
-            let (broker_port, controller_port) = (ports[2 * i], ports[2 * i + 1]);
+            let (broker_port, controller_port) = (ports[per_node * i], ports[per_node * i + 1]);
+            let listener_ports: Vec<(String, u16)> = options
+                .extra_listeners
+                .iter()
+                .zip(&ports[per_node * i + 2..per_node * (i + 1)])
+                .map(|((name, _), port)| (name.clone(), *port))
+                .collect();
+            let extra_addresses: String = listener_ports
+                .iter()
+                .map(|(name, port)| format!(",{name}://127.0.0.1:{port}"))
+                .collect();
+            let protocols: String = options
+                .extra_listeners
+                .iter()
+                .map(|(name, protocol)| format!(",{name}:{protocol}"))
+                .collect();
             let node_dir = dir.path().join(format!("node-{id}"));
             fs::create_dir_all(&node_dir).map_err(HarnessError::io("creating a node directory"))?;
             let mut properties = vec![
@@ -99,14 +125,19 @@ impl KafkaCluster {
                 ("controller.quorum.voters", voters.clone()),
                 (
                     "listeners",
-                    format!("PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}"),
+                    format!(
+                        "PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}{extra_addresses}"
+                    ),
                 ),
-                ("advertised.listeners", format!("PLAINTEXT://127.0.0.1:{broker_port}")),
+                (
+                    "advertised.listeners",
+                    format!("PLAINTEXT://127.0.0.1:{broker_port}{extra_addresses}"),
+                ),
                 ("controller.listener.names", "CONTROLLER".into()),
                 ("inter.broker.listener.name", "PLAINTEXT".into()),
                 (
                     "listener.security.protocol.map",
-                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".into(),
+                    format!("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT{protocols}"),
                 ),
                 ("log.dirs", node_dir.join("data").display().to_string()),
                 ("num.partitions", "1".into()),
@@ -136,6 +167,7 @@ impl KafkaCluster {
             nodes.push(Node {
                 id,
                 broker_port,
+                listener_ports,
                 config,
                 log: node_dir.join("kafka.log"),
                 process: None,
@@ -147,6 +179,7 @@ impl KafkaCluster {
             dir_path: dir.path().to_path_buf(),
             dir: Some(dir),
             max_heap: options.max_heap,
+            format_args: options.format_args,
         };
         cluster.format_storage()?;
         for index in 0..cluster.nodes.len() {
@@ -162,6 +195,16 @@ impl KafkaCluster {
         self.nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.broker_port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `host:port,…` of every node's extra listener `name` ([`ClusterOptions::extra_listeners`]).
+    pub fn listener_servers(&self, name: &str) -> String {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.listener_ports.iter().find(|(l, _)| l == name))
+            .map(|(_, port)| format!("127.0.0.1:{port}"))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -255,7 +298,10 @@ impl KafkaCluster {
                 .iter()
                 .map(|node| {
                     let mut command = self.distribution.java("kafka.tools.StorageTool", "256m");
-                    command.args(["format", "-t", &cluster_id, "-c"]).arg(&node.config);
+                    command
+                        .args(["format", "-t", &cluster_id, "-c"])
+                        .arg(&node.config)
+                        .args(&self.format_args);
                     scope.spawn(move || -> Result<(), HarnessError> {
                         let output = command
                             .output()

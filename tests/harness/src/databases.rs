@@ -250,20 +250,7 @@ impl Database {
     /// certificate's path, which a verifying client trusts.
     fn require_tls(&self) -> Result<PathBuf, HarnessError> {
         let data = self.dir.join("data");
-        fs::write(
-            data.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-        )
-        .map_err(HarnessError::io("writing the certificate extensions"))?;
-        for arguments in [
-            "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=tributary-test-ca -keyout ca.key -out ca.crt",
-            "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr",
-            "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.crt",
-        ] {
-            let mut openssl = self.command("openssl");
-            openssl.current_dir(&data).args(arguments.split(' '));
-            self.run_to_end(openssl, "openssl")?;
-        }
+        crate::certificates::signed_certificate(&data, "server", "127.0.0.1", &|| self.command("openssl"))?;
         fs::write(
             data.join("pg_hba.conf"),
             "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n",

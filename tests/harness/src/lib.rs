@@ -13,20 +13,26 @@
 //! - [`shared_cluster`] gives all the tests of one test binary a single one-broker cluster;
 //!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication.
 //!
+//! - [`SecureKafka`] is a cluster with Strimzi's secured listeners (`SSL` with client
+//!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN), certificates made by `openssl`.
+//!
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
 //!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary.
 //!
 //! Every JVM and database server the harness starts dies with the process that started it,
 //! even on a panic or `kill -9` of the test binary, so a failed run leaves no server behind.
 
+mod certificates;
 pub mod clients;
 mod cluster;
 mod databases;
 mod distribution;
 mod error;
+mod secure;
 mod spawner;
 
 pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, KafkaCluster};
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;
+pub use secure::{shared_secure_cluster, with_client_prefixes, SecureKafka, SASL_PASSWORD, SASL_USER, STORE_PASSWORD};

@@ -1,0 +1,225 @@
+//! Secured Kafka as Strimzi configures it: workers and `tributary mirror` reach a broker over
+//! `SSL` with client certificates and over `SASL_SSL` with SCRAM-SHA-512 and PLAIN, configured
+//! with the Java clients' keys exactly as Strimzi's generated worker files write them (PKCS12
+//! stores, a JAAS line, each key again under `producer.`, `consumer.`, `admin.`). Records move
+//! end to end through a file source and sink; the test's own clients check the topics over the
+//! broker's PLAINTEXT listener. A wrong password fails at start-up within seconds, with the
+//! cause. Distributed workers join their group over TLS and SASL (the group membership has its
+//! own connection), and a mirror copies between two listeners of the cluster, one over mutual
+//! TLS and one over SCRAM, with Java tuning keys on its clients.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::workers::{start_file_pipeline, ClusterSpec, WorkerProcess};
+use common::{config, eventually, start_worker};
+use rdkafka::message::Message;
+use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::{shared_secure_cluster, with_client_prefixes, SecureKafka, SASL_PASSWORD};
+use tributary_runtime::standalone::StandaloneRuntime;
+
+async fn secure() -> &'static SecureKafka {
+    tokio::task::spawn_blocking(shared_secure_cluster).await.unwrap()
+}
+
+fn as_pairs(settings: &[(String, String)]) -> Vec<(&str, &str)> {
+    settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Appends `lines` to `input` and waits until the sink wrote them all to `output`.
+async fn round_trip(input: &Path, output: &Path, lines: &[String]) {
+    let mut file = std::fs::OpenOptions::new().append(true).open(input).unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+    drop(file);
+    let expected: Vec<String> = lines.to_vec();
+    eventually(Duration::from_secs(60), "the sink to write every line", || {
+        let written = std::fs::read_to_string(output).unwrap_or_default();
+        let expected = expected.clone();
+        async move {
+            let got: Vec<String> = written.lines().map(str::to_string).collect();
+            (got == expected).then_some(())
+        }
+    })
+    .await;
+}
+
+/// A standalone worker on `bootstrap` with `settings` runs a file source and sink whose records
+/// arrive, also as the broker itself holds them.
+async fn pipeline_moves_records(kafka: &SecureKafka, bootstrap: &str, settings: &[(String, String)], name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = with_client_prefixes(settings);
+    let (runtime, api) = start_worker(bootstrap, dir.path(), &as_pairs(&settings)).await;
+    let topic = unique_name(name);
+    let (input, output) = start_file_pipeline(&api, dir.path(), name, &topic).await;
+    let lines: Vec<String> = (0..200).map(|i| format!("{name} line {i}")).collect();
+    round_trip(&input, &output, &lines).await;
+    let stored = consume_until(
+        &kafka.cluster().bootstrap_servers(),
+        &topic,
+        lines.len(),
+        Duration::from_secs(30),
+        "read_uncommitted",
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), lines.len());
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strimzi_tls_user_moves_records_over_mutual_tls() {
+    let kafka = secure().await;
+    pipeline_moves_records(kafka, &kafka.ssl_servers(), &kafka.mtls_settings(), "mtls").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_sha_512_and_plain_over_tls_move_records() {
+    let kafka = secure().await;
+    let scram = kafka.scram_settings(SASL_PASSWORD);
+    pipeline_moves_records(kafka, &kafka.sasl_ssl_servers(), &scram, "scram").await;
+    pipeline_moves_records(kafka, &kafka.sasl_ssl_servers(), &kafka.plain_settings(), "plain").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_or_missing_client_certificate_fails_start_up_at_once() {
+    tributary_connectors::link();
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let offsets = dir.path().join("offsets").display().to_string();
+    let base = [
+        ("listeners", "http://127.0.0.1:0"),
+        ("offset.storage.file.filename", offsets.as_str()),
+    ];
+
+    let wrong = kafka.scram_settings("not-the-password");
+    let mut worker = config(&as_pairs(&with_client_prefixes(&wrong)));
+    worker.extend(config(&base));
+    worker.insert("bootstrap.servers".into(), kafka.sasl_ssl_servers());
+    let started = Instant::now();
+    let error = StandaloneRuntime::start(worker, None)
+        .await
+        .err()
+        .expect("the worker refuses to start");
+    let message = error.to_string();
+    assert!(message.contains("Authentication failed"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    // Mutual TLS without a client certificate: the broker refuses the handshake.
+    let no_certificate: Vec<(String, String)> = kafka
+        .mtls_settings()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("ssl.keystore."))
+        .collect();
+    let mut worker = config(&as_pairs(&no_certificate));
+    worker.extend(config(&base));
+    worker.insert("bootstrap.servers".into(), kafka.ssl_servers());
+    let started = Instant::now();
+    let error = StandaloneRuntime::start(worker, None)
+        .await
+        .err()
+        .expect("the worker refuses to start");
+    assert!(error.to_string().contains("SSL"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distributed_workers_join_their_group_over_sasl_ssl() {
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = ClusterSpec::new(&kafka.sasl_ssl_servers(), 1);
+    for (key, value) in with_client_prefixes(&kafka.scram_settings(SASL_PASSWORD)) {
+        spec = spec.with(&key, &value);
+    }
+    let workers = [
+        WorkerProcess::start(&spec, dir.path(), "w1"),
+        WorkerProcess::start(&spec, dir.path(), "w2"),
+    ];
+    for worker in &workers {
+        worker.wait_ready().await;
+    }
+    let topic = unique_name("dist-scram");
+    // Created through the second worker: forwarded to the leader over REST.
+    let (input, output) = start_file_pipeline(&workers[1].api, dir.path(), "dist", &topic).await;
+    let lines: Vec<String> = (0..100).map(|i| format!("distributed line {i}")).collect();
+    round_trip(&input, &output, &lines).await;
+    let status = workers[0].api.get("/connectors/dist-src/status").await.1;
+    assert_eq!(status["connector"]["state"], "RUNNING", "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_copies_from_a_tls_listener_to_a_scram_listener_with_java_tuning_keys() {
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let alias = unique_name("tls").replace('-', "");
+    let topic = format!("{alias}-orders");
+    kafka.cluster().create_topic(&topic, 2, 1).await.unwrap();
+    let mut file = format!(
+        "clusters = {alias}, scram\n{alias}.bootstrap.servers = {}\nscram.bootstrap.servers = {}\n\
+         {alias}->scram.enabled = true\n{alias}->scram.topics = {topic}\n\
+         replication.factor = 1\ncheckpoints.topic.replication.factor = 1\n\
+         heartbeats.topic.replication.factor = 1\noffset-syncs.topic.replication.factor = 1\n\
+         offset.storage.replication.factor = 1\nstatus.storage.replication.factor = 1\n\
+         config.storage.replication.factor = 1\n\
+         {alias}.consumer.receive.buffer.bytes = -1\n{alias}.consumer.fetch.max.wait.ms = 100\n\
+         {alias}.consumer.max.partition.fetch.bytes = 2097152\n{alias}.consumer.no.such.setting = 1\n\
+         scram.producer.send.buffer.bytes = -1\nscram.producer.buffer.memory = 67108864\n\
+         scram.producer.max.request.size = 2097152\nscram.producer.delivery.timeout.ms = 120000\n",
+        kafka.ssl_servers(),
+        kafka.sasl_ssl_servers(),
+    );
+    for (key, value) in kafka.mtls_settings() {
+        file.push_str(&format!("{alias}.{key} = {value}\n"));
+    }
+    for (key, value) in with_client_prefixes(&kafka.scram_settings(SASL_PASSWORD)) {
+        file.push_str(&format!("scram.{key} = {value}\n"));
+    }
+    let path = dir.path().join("mirror.properties");
+    std::fs::write(&path, file).unwrap();
+    let mut mirror = WorkerProcess::run(dir.path(), "mirror", common::workers::free_port(), "mirror", &path);
+
+    let producer = reliable_producer(&kafka.cluster().bootstrap_servers()).unwrap();
+    let records: Vec<(Vec<u8>, Vec<u8>)> = (0..2_000u32)
+        .map(|i| (format!("k{i}").into_bytes(), format!("order {i}").into_bytes()))
+        .collect();
+    assert!(produce_all(&producer, &topic, records, 50)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let remote = format!("{alias}.{topic}");
+    let copied = consume_until(
+        &kafka.cluster().bootstrap_servers(),
+        &remote,
+        2_000,
+        Duration::from_secs(120),
+        "read_uncommitted",
+    )
+    .await
+    .unwrap();
+    let mut values: Vec<String> = copied
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+        .collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), 2_000, "every record mirrored");
+    assert!(mirror.exit_status().is_none(), "the mirror keeps running");
+    let log = std::fs::read_to_string(dir.path().join("mirror.log")).unwrap_or_default();
+    assert!(
+        log.contains("The configuration 'no.such.setting' was supplied but isn't a known config."),
+        "the unknown key is reported: {}",
+        mirror.log_tail(40)
+    );
+}
