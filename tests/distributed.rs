@@ -539,3 +539,35 @@ async fn exactly_once_source_survives_kill_9_with_no_duplicate() {
         "every line once after stop and resume"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_hands_its_tasks_over_within_3_s() {
+    let kafka = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 3);
+    let mut workers = start_workers(&spec, dir.path(), 3).await;
+    let topic = unique_name("leave");
+    kafka.create_topic(&topic, 1, 3).await.unwrap();
+    start_file_pipeline(&workers[0].api, dir.path(), "leave", &topic).await;
+    let owner = owner_of(&workers[0].api, &workers, "leave-src").await;
+    let survivor = (owner + 1) % 3;
+    let stopped_id = workers[owner].worker_id();
+    let stopped_at = Instant::now();
+    // SIGTERM: the worker stops its tasks and leaves the group (LeaveGroup), so the others
+    // rebalance at once instead of after the session timeout (10 s).
+    workers[owner].stop();
+    let took = time_to_recover(
+        &workers[survivor].api,
+        &["leave-src", "leave-sink"],
+        &stopped_id,
+        stopped_at,
+    )
+    .await;
+    assert!(
+        !workers[owner].log_tail(200).contains("LeaveGroup failed"),
+        "{}",
+        workers[owner].log_tail(40)
+    );
+    println!("tasks moved {took:?} after the SIGTERM");
+    assert!(took < Duration::from_secs(3), "the tasks moved after {took:?}");
+}
