@@ -309,3 +309,22 @@ async fn bad_files_are_refused_before_anything_starts() {
         assert!(log.contains(problem), "{problem} not reported:\n{log}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_values_no_client_can_take_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = mirror_file(
+        dir.path(),
+        "clusters = A, B\nA.bootstrap.servers = 127.0.0.1:1\nB.bootstrap.servers = 127.0.0.1:1\n\
+         A->B.enabled = true\nA.consumer.fetch.max.wait.ms = soon\nB.producer.partitioner.class = com.example.Mine\n\
+         A.consumer.receive.buffer.bytes = -1\n",
+    );
+    let log = refused(WorkerProcess::run(dir.path(), "bad-clients", 0, "mirror", &file)).await;
+    for problem in ["fetch.max.wait.ms", "partitioner.class", "com.example.Mine"] {
+        assert!(log.contains(problem), "{problem} not reported:\n{log}");
+    }
+    assert!(
+        !log.contains("receive.buffer.bytes"),
+        "a good value is not reported:\n{log}"
+    );
+}
