@@ -34,7 +34,7 @@ impl ErrorCapture {
 /// Whether `error` (with librdkafka's `reason`) means the client cannot reach the cluster
 /// however long it retries: wrong credentials, an untrusted certificate, a client certificate
 /// the broker refuses (a transport failure with a TLS alert).
-pub fn is_fatal(error: &KafkaError, reason: &str) -> bool {
+fn is_fatal(error: &KafkaError, reason: &str) -> bool {
     match error.rdkafka_error_code() {
         Some(
             RDKafkaErrorCode::Authentication

@@ -21,7 +21,7 @@ use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
-pub use context::{is_fatal, ErrorCapture};
+pub use context::ErrorCapture;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
 
 use crate::config::ConfigMap;

@@ -5,7 +5,7 @@
 //! brokers over their PLAINTEXT listener.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -110,11 +110,6 @@ impl SecureKafka {
 
     fn store(&self, name: &str) -> String {
         self.certificates.path().join(name).display().to_string()
-    }
-
-    /// The trust store (PKCS12, the CA only), as Strimzi mounts `ca.p12`.
-    pub fn truststore(&self) -> PathBuf {
-        self.certificates.path().join("ca.p12")
     }
 
     /// The Java client settings Strimzi writes for a `tls` KafkaUser (mutual TLS with PKCS12
