@@ -24,7 +24,7 @@ impl ErrorCapture {
     }
 
     /// Looks at an error a client reported; keeps it when it is fatal.
-    pub fn record(&self, error: &KafkaError, reason: &str) {
+    fn record(&self, error: &KafkaError, reason: &str) {
         if is_fatal(error, reason) {
             *self.fatal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason.to_string());
         }

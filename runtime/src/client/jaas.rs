@@ -22,9 +22,9 @@ impl JaasEntry {
 /// Parses a `sasl.jaas.config` value (exactly one entry, as Kafka requires).
 pub fn parse(text: &str) -> Result<JaasEntry, String> {
     let mut tokens = Tokens { rest: text.trim() };
-    let class = tokens.word().ok_or("a login module class is missing")?;
+    let class = tokens.word(';').ok_or("a login module class is missing")?;
     let flag = tokens
-        .word()
+        .word(';')
         .ok_or("the control flag (required, requisite, sufficient or optional) is missing")?;
     if !["required", "requisite", "sufficient", "optional"].contains(&flag.to_ascii_lowercase().as_str()) {
         return Err(format!(
@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Result<JaasEntry, String> {
             return Err("the entry must end with ';'".into());
         }
         let key = tokens
-            .word_until('=')
+            .word('=')
             .ok_or_else(|| format!("an option name is missing before '{}'", tokens.rest))?;
         if !tokens.rest.starts_with('=') {
             return Err(format!("option {key} has no value"));
@@ -66,18 +66,9 @@ impl Tokens<'_> {
         self.rest = self.rest.trim_start();
     }
 
-    fn word(&mut self) -> Option<String> {
-        self.skip_space();
-        let end = self
-            .rest
-            .find(|c: char| c.is_whitespace() || c == ';')
-            .unwrap_or(self.rest.len());
-        let (word, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        (!word.is_empty()).then(|| word.to_string())
-    }
-
-    fn word_until(&mut self, stop: char) -> Option<String> {
+    /// The next run of characters up to white space, `;` or `stop`; the white space after it
+    /// is skipped.
+    fn word(&mut self, stop: char) -> Option<String> {
         self.skip_space();
         let end = self
             .rest
@@ -108,7 +99,7 @@ impl Tokens<'_> {
             }
             Err("a quoted value is not closed".into())
         } else {
-            self.word().ok_or_else(|| "the value is missing".into())
+            self.word(';').ok_or_else(|| "the value is missing".into())
         }
     }
 }

@@ -162,7 +162,7 @@ pub fn describe(errors: &[ClientConfigError]) -> String {
 
 /// What a translation has produced so far.
 #[derive(Default)]
-pub(crate) struct Translation {
+struct Translation {
     /// librdkafka name → (value, the Java key it came from).
     rdkafka: BTreeMap<String, (String, String)>,
     errors: Vec<ClientConfigError>,

@@ -229,7 +229,7 @@ impl WorkerConfig {
     /// Kafka client settings for `kind` as the user wrote them (the Java clients' names): the
     /// worker's `bootstrap.servers` and security settings, then its `<kind>.*` overrides.
     pub fn java_client_settings(&self, kind: ClientKind) -> ConfigMap {
-        let mut out = self.group_client_settings();
+        let mut out = self.shared_client_settings();
         let prefix = format!("{}.", kind.prefix());
         for (key, value) in &self.raw {
             if let Some(rest) = key.strip_prefix(&prefix) {
@@ -241,7 +241,7 @@ impl WorkerConfig {
 
     /// The settings every client of the worker shares: `bootstrap.servers` and the security
     /// keys (the group membership's connection uses these alone).
-    pub fn group_client_settings(&self) -> ConfigMap {
+    pub fn shared_client_settings(&self) -> ConfigMap {
         let mut out = ConfigMap::new();
         out.insert("bootstrap.servers".into(), self.bootstrap_servers().to_string());
         for (key, value) in &self.raw {
@@ -254,7 +254,7 @@ impl WorkerConfig {
 
     /// How the group membership's own connections reach the brokers.
     pub fn group_security(&self) -> Result<KafkaSecurity, Vec<ClientConfigError>> {
-        ClientSettings::translate(&self.group_client_settings(), ClientKind::Consumer).map(|s| s.security().clone())
+        ClientSettings::translate(&self.shared_client_settings(), ClientKind::Consumer).map(|s| s.security().clone())
     }
 
     /// The librdkafka settings of a client of `kind` (see [`WorkerConfig::java_client_settings`]).
