@@ -221,6 +221,7 @@ pub(super) fn handles(key: &str) -> bool {
         || key.starts_with("ssl.truststore.")
         || key.starts_with("ssl.keystore.")
         || [
+            "ssl.ca.location",
             "ssl.key.password",
             "ssl.endpoint.identification.algorithm",
             "sasl.mechanism",

@@ -569,6 +569,15 @@ mod security_keys {
         .unwrap();
         assert_eq!(settings.get("ssl.ca.pem"), Some(ca_pem.as_str()));
         assert_eq!(settings.get("ssl.endpoint.identification.algorithm"), Some("https"));
+        // librdkafka's own name for a PEM CA file is read the same way, not passed on beside it
+        // (librdkafka refuses ssl.ca.location together with ssl.ca.pem).
+        let settings = translate(Admin, &[("security.protocol", "SSL"), ("ssl.ca.location", &ca_file)]).unwrap();
+        assert_eq!(settings.get("ssl.ca.pem"), Some(ca_pem.as_str()));
+        assert_eq!(settings.get("ssl.ca.location"), None);
+        assert!(settings
+            .client_config()
+            .create::<rdkafka::consumer::BaseConsumer>()
+            .is_ok());
 
         let key_pem = ca_key
             .private_key_to_pem_pkcs8_passphrase(openssl::symm::Cipher::aes_256_cbc(), b"kp")
