@@ -217,3 +217,87 @@ async fn mirror_copies_from_a_tls_listener_to_a_scram_listener_with_java_tuning_
         mirror.log_tail(40)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_worker_file_connects_apache_connect_and_tributary_over_mutual_tls() {
+    tributary_connectors::link();
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut worker_file = format!(
+        "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
+         value.converter=org.apache.kafka.connect.storage.StringConverter\noffset.flush.interval.ms=500\n",
+        kafka.ssl_servers()
+    );
+    for (key, value) in with_client_prefixes(&kafka.mtls_settings()) {
+        worker_file.push_str(&format!("{key}={value}\n"));
+    }
+    let lines: String = (0..100).map(|i| format!("side by side {i}\n")).collect();
+    let run = |name: &str| {
+        let input = dir.path().join(format!("{name}.txt"));
+        std::fs::write(&input, &lines).unwrap();
+        (unique_name(name), input)
+    };
+
+    // Apache Connect 4.3.1 standalone with the worker file and a FileStreamSource.
+    let (apache_topic, apache_input) = run("apache");
+    let apache_worker = dir.path().join("apache-worker.properties");
+    std::fs::write(
+        &apache_worker,
+        format!(
+            "{worker_file}listeners=http://127.0.0.1:{}\noffset.storage.file.filename={}\n",
+            common::workers::free_port(),
+            dir.path().join("apache.offsets").display()
+        ),
+    )
+    .unwrap();
+    let apache_connector = dir.path().join("apache-source.properties");
+    std::fs::write(
+        &apache_connector,
+        format!(
+            "name=apache-src\nconnector.class=FileStreamSource\nfile={}\ntopic={apache_topic}\n",
+            apache_input.display()
+        ),
+    )
+    .unwrap();
+    let mut command = kafka
+        .cluster()
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectStandalone", "512m");
+    command.arg(&apache_worker).arg(&apache_connector);
+    let _apache = tributary_harness::ChildProcess::spawn(command, &dir.path().join("apache.log")).unwrap();
+
+    // Tributary with the same worker file.
+    let (tributary_topic, tributary_input) = run("tributary");
+    let mut worker = tributary_runtime::config::parse_properties(&worker_file).unwrap();
+    worker.extend(config(&[
+        ("listeners", "http://127.0.0.1:0"),
+        (
+            "offset.storage.file.filename",
+            &dir.path().join("tributary.offsets").display().to_string(),
+        ),
+    ]));
+    let runtime = StandaloneRuntime::start(worker, None).await.expect("Tributary starts");
+    let api = common::Api::new(&format!("http://{}", runtime.rest_address()));
+    let source = serde_json::json!({"connector.class": "FileStreamSource",
+        "file": tributary_input.display().to_string(), "topic": tributary_topic});
+    assert_eq!(api.put("/connectors/tributary-src/config", Some(source)).await.0, 201);
+
+    for topic in [&apache_topic, &tributary_topic] {
+        let stored = consume_until(
+            &kafka.cluster().bootstrap_servers(),
+            topic,
+            100,
+            Duration::from_secs(120),
+            "read_uncommitted",
+        )
+        .await
+        .unwrap();
+        let values: Vec<String> = stored
+            .iter()
+            .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+            .collect();
+        let expected: Vec<String> = lines.lines().map(str::to_string).collect();
+        assert_eq!(values, expected, "topic {topic}");
+    }
+    runtime.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! A Kafka cluster with the listeners Strimzi gives its users: `SSL` with client certificates
 //! required (the `tls` KafkaUser), and `SASL_SSL` with SCRAM-SHA-512 (the `scram-sha-512`
-//! KafkaUser) and PLAIN. Certificates are made at start-up with `openssl`; the SCRAM user is
+//! KafkaUser) and PLAIN. Certificates are made at start-up with `openssl` (the trust store with
+//! Java's `keytool`, as Strimzi's `ca.p12` is); the SCRAM user is
 //! created when the storage is formatted, as KRaft allows. The harness itself still reaches the
 //! brokers over their PLAINTEXT listener.
 
@@ -51,11 +52,29 @@ impl SecureKafka {
             &openssl,
             &format!("pkcs12 -export -in user.crt -inkey user.key -name {SASL_USER} -out user.p12 -passout pass:{STORE_PASSWORD}"),
         )?;
-        certificates::run(
-            dir,
-            &openssl,
-            &format!("pkcs12 -export -nokeys -in ca.crt -out ca.p12 -passout pass:{STORE_PASSWORD}"),
-        )?;
+        // The trust store as Strimzi makes its `ca.p12`, with Java's keytool (a trusted
+        // certificate entry, which the JVM peers need too).
+        let keytool = Command::new("keytool")
+            .current_dir(dir)
+            .args([
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                "ca.crt",
+                "-keystore",
+                "ca.p12",
+            ])
+            .args(["-storetype", "PKCS12", "-storepass", STORE_PASSWORD])
+            .output()
+            .map_err(HarnessError::io("running keytool"))?;
+        if !keytool.status.success() {
+            return Err(HarnessError::Usage(format!(
+                "keytool -importcert failed: {}",
+                String::from_utf8_lossy(&keytool.stderr)
+            )));
+        }
         let path = |name: &str| dir.join(name).display().to_string();
         let mut options = ClusterOptions::with_nodes(1);
         options.extra_listeners = vec![("SSL".into(), "SSL".into()), ("SASL_SSL".into(), "SASL_SSL".into())];
