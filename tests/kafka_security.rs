@@ -301,3 +301,30 @@ async fn one_worker_file_connects_apache_connect_and_tributary_over_mutual_tls()
     }
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_client_cannot_authenticate_fails_with_the_cause() {
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = with_client_prefixes(&kafka.scram_settings(SASL_PASSWORD));
+    let (runtime, api) = start_worker(&kafka.sasl_ssl_servers(), dir.path(), &as_pairs(&settings)).await;
+    let wrong_jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required \
+                      username=\"my-connect\" password=\"wrong\";";
+    let topic = unique_name("wrong-override");
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "one\n").unwrap();
+    let source = serde_json::json!({"connector.class": "FileStreamSource", "topic": topic,
+        "file": input.display().to_string(), "producer.override.sasl.jaas.config": wrong_jaas});
+    let sink = serde_json::json!({"connector.class": "FileStreamSink", "topics": topic,
+        "file": dir.path().join("out.txt").display().to_string(),
+        "consumer.override.sasl.jaas.config": wrong_jaas});
+    for (name, config) in [("wrong-producer", source), ("wrong-consumer", sink)] {
+        assert_eq!(
+            api.put(&format!("/connectors/{name}/config"), Some(config)).await.0,
+            201
+        );
+        let trace = api.failed_trace(name, Duration::from_secs(30)).await;
+        assert!(trace.contains("Authentication failed"), "{name}: {trace}");
+    }
+    runtime.shutdown().await;
+}

@@ -13,6 +13,7 @@ use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 use tokio::sync::Notify;
 
+use crate::client::ErrorCapture;
 use crate::data::SourceMap;
 use crate::storage::offset_key;
 
@@ -157,15 +158,22 @@ fn find(batches: &mut VecDeque<Batch>, id: usize) -> Option<&mut Batch> {
 }
 
 /// The producer context of a source task: routes delivery reports to its tracker (and to its
-/// acknowledgement log, when the task asked for acknowledgements).
+/// acknowledgement log, when the task asked for acknowledgements), and keeps the errors that
+/// leave the producer unable to reach Kafka.
 pub struct TrackingContext {
     /// The task's tracker.
     pub tracker: std::sync::Arc<DeliveryTracker>,
     /// The task's acknowledgement log, set once the started task asked for acknowledgements.
     pub acks: std::sync::Arc<std::sync::OnceLock<super::ack_log::AckLog>>,
+    /// Authentication and TLS failures.
+    pub errors: ErrorCapture,
 }
 
-impl ClientContext for TrackingContext {}
+impl ClientContext for TrackingContext {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.errors.error(error, reason);
+    }
+}
 
 impl ProducerContext for TrackingContext {
     type DeliveryOpaque = usize;

@@ -121,7 +121,7 @@ impl TaskSetup {
                 crate::client::describe(&errors)
             ))
         })?;
-        settings.warn_unused(&format!("{}-{} {}", self.connector, self.task, kind.prefix()));
+        settings.warn_unused(&format!("{} {}", self.connector, kind.prefix()));
         settings.set("client.id", client_id);
         Ok(settings)
     }

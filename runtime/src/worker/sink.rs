@@ -15,7 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::{sink_config_def, TargetState, TaskSetup};
-use crate::client::ClientKind;
+use crate::client::{ClientKind, ErrorCapture};
 use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole, DataError};
@@ -61,7 +61,7 @@ struct Delivery {
 
 /// Reads batches: the consumer, converters, transforms and error handling.
 struct BatchReader {
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<StreamConsumer<ErrorCapture>>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     header_converter: Arc<dyn Converter>,
@@ -101,9 +101,9 @@ impl SinkRunner {
         // which small records reach quickly, leaving the task idle.
         client.set_default("auto.offset.reset", "earliest");
         client.set_default("fetch.queue.backoff.ms", "10");
-        let consumer: StreamConsumer = client
+        let consumer: StreamConsumer<ErrorCapture> = client
             .client_config()
-            .create()
+            .create_with_context(ErrorCapture::default())
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
         let topics = split_list(&parsed.string("topics"));
         let pattern = parsed.string("topics.regex");
@@ -177,6 +177,11 @@ impl SinkRunner {
         // A batch read while the one before was being put.
         let mut ahead: Option<Batch> = None;
         loop {
+            if let Some(error) = self.reader.consumer.context().fatal_error() {
+                return Err(ConnectError::fatal(format!(
+                    "the task's consumer cannot reach Kafka: {error}"
+                )));
+            }
             let target = *control.borrow_and_update();
             if reported != Some(target) {
                 match target {

@@ -19,7 +19,7 @@ use super::ack_log::AckLog;
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
-use crate::client::ClientKind;
+use crate::client::{ClientKind, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -185,6 +185,7 @@ impl SourceRunner {
             .create_with_context(TrackingContext {
                 tracker: tracker.clone(),
                 acks: acks.clone(),
+                errors: ErrorCapture::default(),
             })
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's producer: {e}")))?;
         Ok(SourceRunner {
@@ -229,6 +230,11 @@ impl SourceRunner {
         let flush_interval = setup.worker.offset_flush_interval();
         let metrics = Metrics::global();
         loop {
+            if let Some(error) = self.producer.context().errors.fatal_error() {
+                return Err(ConnectError::fatal(format!(
+                    "the task's producer cannot reach Kafka: {error}"
+                )));
+            }
             let target = *control.borrow_and_update();
             if reported != Some(target) {
                 match target {
@@ -575,10 +581,13 @@ impl SourceRunner {
 
     /// Flushes the producer, commits what was acknowledged, and stops the task.
     async fn shutdown(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
-        let producer = self.producer.clone();
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(SHUTDOWN_FLUSH_TIMEOUT)).await;
-        if let Ok(Err(e)) = flushed {
-            tracing::warn!(connector = %setup.connector, task = setup.task, "producer flush on shutdown: {e}");
+        // A producer that cannot reach Kafka (credentials, TLS) delivers nothing more: no wait.
+        if self.producer.context().errors.fatal_error().is_none() {
+            let producer = self.producer.clone();
+            let flushed = tokio::task::spawn_blocking(move || producer.flush(SHUTDOWN_FLUSH_TIMEOUT)).await;
+            if let Ok(Err(e)) = flushed {
+                tracing::warn!(connector = %setup.connector, task = setup.task, "producer flush on shutdown: {e}");
+            }
         }
         let committed = if self.transactions.is_some() {
             self.commit_transaction(setup, true).await
