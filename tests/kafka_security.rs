@@ -328,3 +328,58 @@ async fn a_task_whose_client_cannot_authenticate_fails_with_the_cause() {
     }
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_references_stay_references_in_task_configs_and_the_config_topic() {
+    let kafka = secure().await;
+    let bootstrap = kafka.cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_topic = unique_name("secret-topic");
+    let secrets = dir.path().join("secrets.properties");
+    std::fs::write(&secrets, format!("topic={secret_topic}\n")).unwrap();
+    let reference = format!("${{file:{}:topic}}", secrets.display());
+    let spec = ClusterSpec::new(&bootstrap, 1);
+    let worker = WorkerProcess::start(&spec, dir.path(), "w1");
+    worker.wait_ready().await;
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "kept secret\n").unwrap();
+    let config = serde_json::json!({"connector.class": "FileStreamSource",
+        "file": input.display().to_string(), "topic": reference});
+    eventually(Duration::from_secs(60), "the connector to be created", || async {
+        let (code, _) = worker
+            .api
+            .put("/connectors/secret-src/config", Some(config.clone()))
+            .await;
+        (code == 201).then_some(())
+    })
+    .await;
+    // The task writes to the resolved topic...
+    let written = consume_until(
+        &bootstrap,
+        &secret_topic,
+        1,
+        Duration::from_secs(60),
+        "read_uncommitted",
+    )
+    .await
+    .unwrap();
+    assert_eq!(written[0].payload(), Some(&b"kept secret"[..]));
+    // ...while its config, over REST and in the config topic, holds only the reference.
+    let (_, tasks) = worker.api.get("/connectors/secret-src/tasks").await;
+    assert_eq!(tasks[0]["config"]["topic"], reference.as_str(), "{tasks}");
+    let stored = consume_until(
+        &bootstrap,
+        &format!("{}-configs", spec.group),
+        3,
+        Duration::from_secs(30),
+        "read_uncommitted",
+    )
+    .await
+    .unwrap();
+    let text: String = stored
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+        .collect();
+    assert!(text.contains("secrets.properties:topic"), "{text}");
+    assert!(!text.contains(&secret_topic), "a resolved value was stored: {text}");
+}

@@ -8,7 +8,7 @@ mod providers;
 
 pub use def::{split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidationError, Validator};
 pub use properties::{parse_properties, read_properties_file, PropertiesError};
-pub use providers::{ConfigProviders, ProviderError};
+pub use providers::{restore_references, ConfigProviders, ProviderError};
 
 /// A connector's or worker's configuration: string keys to string values, as Kafka Connect
 /// stores and serves them.

@@ -88,6 +88,31 @@ impl Default for ConfigProviders {
     }
 }
 
+/// Apache Kafka's ConfigTransformer pattern: `${provider:[path:]key}`.
+fn reference_pattern() -> &'static Regex {
+    static REFERENCE: OnceLock<Regex> = OnceLock::new();
+    REFERENCE
+        .get_or_init(|| Regex::new(r"\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}").expect("the provider pattern is valid"))
+}
+
+/// Whether `value` holds a provider reference.
+fn has_reference(value: &str) -> bool {
+    reference_pattern().is_match(value)
+}
+
+/// Puts the connector's references back into task configs, as Apache's herder does before
+/// storing them: a task key that the raw connector config sets to a value with a reference
+/// gets that raw value, so that no resolved secret is stored or shown.
+pub fn restore_references(raw_connector_config: &ConfigMap, task_configs: &mut [ConfigMap]) {
+    for (key, raw) in raw_connector_config.iter().filter(|(_, v)| has_reference(v)) {
+        for task in task_configs.iter_mut() {
+            if let Some(value) = task.get_mut(key) {
+                value.clone_from(raw);
+            }
+        }
+    }
+}
+
 impl ConfigProviders {
     /// The built-in providers plus those a worker config declares under `config.providers`.
     pub fn from_worker_config(worker: &ConfigMap) -> Result<Self, ProviderError> {
@@ -117,11 +142,7 @@ impl ConfigProviders {
 
     /// Resolves the references in one value; `key` names it in errors.
     pub fn resolve_value(&self, key: &str, value: &str) -> Result<String, ProviderError> {
-        static REFERENCE: OnceLock<Regex> = OnceLock::new();
-        // Apache Kafka's ConfigTransformer pattern: provider, optional path, key.
-        let pattern = REFERENCE.get_or_init(|| {
-            Regex::new(r"\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}").expect("the provider pattern is valid")
-        });
+        let pattern = reference_pattern();
         let mut out = String::with_capacity(value.len());
         let mut last = 0;
         for captures in pattern.captures_iter(value) {
@@ -257,5 +278,33 @@ mod tests {
                 .unwrap(),
             "plain $ {x} text"
         );
+    }
+
+    #[test]
+    fn task_configs_get_the_connector_references_back() {
+        let raw: ConfigMap = [
+            ("topic", "${file:/s.properties:topic}"),
+            ("file", "/plain/path"),
+            ("password", "x-${env:PW}"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut tasks: Vec<ConfigMap> = vec![
+            [("topic", "orders"), ("file", "/plain/path"), ("task.id", "0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            [("password", "x-secret")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ];
+        restore_references(&raw, &mut tasks);
+        assert_eq!(tasks[0]["topic"], "${file:/s.properties:topic}");
+        assert_eq!(tasks[0]["file"], "/plain/path");
+        assert_eq!(tasks[0]["task.id"], "0");
+        assert_eq!(tasks[1]["password"], "x-${env:PW}");
+        assert!(!tasks[1].contains_key("topic"), "keys are not added");
     }
 }

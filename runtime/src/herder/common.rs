@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
 use crate::client::ClientKind;
-use crate::config::{split_list, ConfigMap};
+use crate::config::{restore_references, split_list, ConfigMap};
 use crate::connector::{format_validation, Connector};
 use crate::plugins::find_connector;
 use crate::storage::{OffsetStore, State};
@@ -26,7 +26,9 @@ pub(super) fn observed(target: TargetState) -> State {
 }
 
 /// The connector's task configs for its `tasks.max`; more than that is an error, as in Apache
-/// (`tasks.max.enforce`). The error is the trace to report.
+/// (`tasks.max.enforce`). The error is the trace to report. Values the raw `config` takes from
+/// config providers go back into the task configs as references (Apache's reverse transform),
+/// so that resolved secrets are never stored or shown.
 pub(super) fn task_configs(
     name: &str,
     connector: &dyn Connector,
@@ -42,7 +44,10 @@ pub(super) fn task_configs(
             "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.",
             configs.len()
         )),
-        Ok(configs) => Ok(configs),
+        Ok(mut configs) => {
+            restore_references(config, &mut configs);
+            Ok(configs)
+        }
         Err(e) => Err(e.to_string()),
     }
 }
