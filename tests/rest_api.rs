@@ -503,3 +503,53 @@ async fn admin_loggers() {
     assert_eq!(api.get("/admin/loggers/never-set").await.0, 404);
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_must_be_json_and_names_printable() {
+    let (runtime, api, dir) = setup().await;
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let body = file_source("typed", &input, &unique_name("typed")).to_string();
+    let client = reqwest::Client::new();
+    // A body as text, as a form, or without a content type: 415, as Apache's resources answer,
+    // and nothing is created (a web page can send these without the browser asking first).
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut request = client.post(format!("{}/connectors", api.base())).body(body.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 415, "{content_type:?}");
+        let error: Value = answer.json().await.unwrap();
+        assert_error(&error, 415, "Unsupported Media Type");
+    }
+    assert_eq!(api.get("/connectors/typed").await.0, 404);
+    let answer = client
+        .post(format!("{}/connectors", api.base()))
+        .header("content-type", "application/json; charset=UTF-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 201);
+    // Requests without a body need no content type.
+    let answer = client
+        .put(format!("{}/connectors/typed/pause", api.base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+
+    // Control characters (Apache's name validator) and names no URL can address: 400, nothing
+    // created.
+    for name in ["forged\nINFO all is well", "tab\there", ".", ".."] {
+        let (code, body) = api
+            .post("/connectors", file_source(name, &input, &unique_name("named")))
+            .await;
+        assert_eq!(code, 400, "{name:?}: {body}");
+        assert_eq!(body["error_code"], 400, "{body}");
+    }
+    let (_, names) = api.get("/connectors").await;
+    assert_eq!(names, json!(["typed"]));
+    runtime.shutdown().await;
+}

@@ -77,6 +77,11 @@ impl Api {
         }
     }
 
+    /// The API's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// Sends `method path` with an optional raw body.
     pub async fn raw(
         &self,

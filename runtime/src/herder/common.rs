@@ -77,6 +77,25 @@ pub(super) fn check_submission(worker: &Worker, name: &str, config: &ConfigMap) 
     if name.contains('/') {
         return Err(HerderError::BadRequest("connector name should not contain '/'".into()));
     }
+    // Apache's `name` validator (NonEmptyStringWithoutControlChars); a newline in a name would
+    // forge log lines.
+    let controls: Vec<String> = name
+        .chars()
+        .filter(|c| c.is_control())
+        .map(|c| (c as u32).to_string())
+        .collect();
+    if !controls.is_empty() {
+        return Err(HerderError::BadRequest(format!(
+            "Invalid value {name} for configuration name: String may not contain control sequences but had the following ASCII chars: {}",
+            controls.join(", ")
+        )));
+    }
+    // Beyond Apache: these names cannot be addressed in a URL path.
+    if name == "." || name == ".." {
+        return Err(HerderError::BadRequest(format!(
+            "connector name should not be '{name}'"
+        )));
+    }
     if let Some(inner) = config.get("name") {
         if inner != name {
             return Err(HerderError::BadRequest(format!(

@@ -6,6 +6,7 @@ mod body;
 mod connectors;
 mod error;
 mod forward;
+mod media_type;
 mod plugins;
 
 use std::future::Future;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             forward::client(),
             forward::forward,
         ))
+        .layer(axum::middleware::from_fn(media_type::require_json_bodies))
         .with_state(state)
 }
 
