@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
 use crate::herder::{DistributedHerder, DistributedSettings};
-use crate::rest::{AppState, ApplyLogFilter, Loggers};
+use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
 use crate::startup::{self, StartError};
 use crate::storage::{
     ensure_internal_topics, ConfigLog, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord, StatusStore,
@@ -26,8 +26,7 @@ pub struct DistributedRuntime {
     address: SocketAddr,
     shutdown: watch::Sender<bool>,
     member: JoinHandle<Result<(), String>>,
-    stop_server: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: RestServer,
     status_writer: JoinHandle<()>,
 }
 
@@ -60,7 +59,8 @@ impl DistributedRuntime {
         )
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
-        let (listener, address) = startup::bind_rest_listener(&mut config).await?;
+        let rest = crate::rest::bind(&mut config).await?;
+        let address = rest.address();
         let storage = |e: crate::storage::StoreError| StartError::Storage(e.to_string());
 
         let offsets = Arc::new(
@@ -113,9 +113,9 @@ impl DistributedRuntime {
             flushed
         });
 
-        let url = format!("http://{}", config.worker_id());
+        let url = config.rest_advertised_url();
         let worker = Worker::new(config, offsets.clone(), statuses).map_err(|e| StartError::Config(e.to_string()))?;
-        let herder = DistributedHerder::new(worker, config_log, offsets, settings, url, flush);
+        let herder = DistributedHerder::new(worker, config_log, offsets, settings, url, rest.client(), flush);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let member = {
             let herder = herder.clone();
@@ -125,25 +125,26 @@ impl DistributedRuntime {
             herder: Arc::new(herder.clone()),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),
         };
-        let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(crate::rest::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let server = rest.serve(state);
         tracing::info!(%address, "REST API listening");
         Ok(DistributedRuntime {
             herder,
             address,
             shutdown,
             member,
-            stop_server: Some(stop_server),
             server,
             status_writer,
         })
     }
 
-    /// Where the REST API listens.
+    /// Where the REST API listens (its advertised listener).
     pub fn rest_address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Every REST listener, public and admin.
+    pub fn rest_listeners(&self) -> &[BoundListener] {
+        self.server.listeners()
     }
 
     /// The herder, for in-process use.
@@ -166,10 +167,7 @@ impl DistributedRuntime {
         if !self.member.is_finished() {
             let _ = tokio::time::timeout(Duration::from_secs(60), &mut self.member).await;
         }
-        if let Some(stop) = self.stop_server.take() {
-            let _ = stop.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
+        self.server.shutdown().await;
         self.status_writer.abort();
     }
 }

@@ -4,14 +4,10 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::config::{read_properties_file, ConfigMap};
 use crate::herder::{Herder, HerderError, StandaloneHerder};
-use crate::rest::{AppState, ApplyLogFilter, Loggers};
+use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
 use crate::startup::{self, StartError};
 use crate::storage::{FileOffsetStore, StatusStore};
 use crate::worker::{TargetState, Worker};
@@ -20,8 +16,7 @@ use crate::worker::{TargetState, Worker};
 pub struct StandaloneRuntime {
     herder: Arc<StandaloneHerder>,
     address: SocketAddr,
-    stop_server: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: RestServer,
 }
 
 impl StandaloneRuntime {
@@ -42,7 +37,8 @@ impl StandaloneRuntime {
             .clone();
         let offsets =
             FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
-        let (listener, address) = startup::bind_rest_listener(&mut config).await?;
+        let rest = crate::rest::bind(&mut config).await?;
+        let address = rest.address();
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))
             .map_err(|e| StartError::Config(e.to_string()))?;
         let herder = Arc::new(StandaloneHerder::new(worker));
@@ -60,15 +56,11 @@ impl StandaloneRuntime {
             herder: herder.clone(),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),
         };
-        let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(crate::rest::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let server = rest.serve(state);
         tracing::info!(%address, "REST API listening");
         Ok(StandaloneRuntime {
             herder,
             address,
-            stop_server: Some(stop_server),
             server,
         })
     }
@@ -112,9 +104,14 @@ impl StandaloneRuntime {
             .map_err(|error| StartError::Connector { name, error })
     }
 
-    /// Where the REST API listens.
+    /// Where the REST API listens (its advertised listener).
     pub fn rest_address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Every REST listener, public and admin.
+    pub fn rest_listeners(&self) -> &[BoundListener] {
+        self.server.listeners()
     }
 
     /// The herder, for in-process use.
@@ -123,11 +120,8 @@ impl StandaloneRuntime {
     }
 
     /// Stops every task (flushing and committing offsets), then the REST API.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
         self.herder.stop_all().await;
-        if let Some(stop) = self.stop_server.take() {
-            let _ = stop.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
+        self.server.shutdown().await;
     }
 }

@@ -1,12 +1,10 @@
-//! What starting a worker involves in either mode: resolving the worker config, binding the
-//! REST listener (and advertising its real port), and checking Kafka is reachable.
+//! What starting a worker involves in either mode: resolving the worker config and checking
+//! Kafka is reachable.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use tokio::net::TcpListener;
 
 use crate::client::{ClientKind, ErrorCapture};
 use crate::config::{ConfigMap, ConfigProviders};
@@ -60,26 +58,6 @@ pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError
         return Err(StartError::Config(problems.join("; ")));
     }
     Ok(config)
-}
-
-/// Binds `listeners`; with port 0 the real port becomes `rest.advertised.port`, so statuses and
-/// forwarding use it.
-pub async fn bind_rest_listener(config: &mut WorkerConfig) -> Result<(TcpListener, SocketAddr), StartError> {
-    let listen = config.rest_listener();
-    let listener = TcpListener::bind(&listen).await.map_err(|source| StartError::Listen {
-        address: listen.clone(),
-        source,
-    })?;
-    let address = listener.local_addr().map_err(|source| StartError::Listen {
-        address: listen,
-        source,
-    })?;
-    if !config.raw.contains_key("rest.advertised.port") {
-        config
-            .raw
-            .insert("rest.advertised.port".into(), address.port().to_string());
-    }
-    Ok((listener, address))
 }
 
 /// An admin-side consumer of the worker's cluster, which keeps the fatal errors it meets.

@@ -77,6 +77,15 @@ impl Api {
         }
     }
 
+    /// A client of the API at `base` that sends its requests with `client` (TLS material,
+    /// credentials).
+    pub fn with_client(base: &str, client: reqwest::Client) -> Self {
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            client,
+        }
+    }
+
     /// The API's base URL.
     pub fn base(&self) -> &str {
         &self.base

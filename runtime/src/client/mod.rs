@@ -10,7 +10,7 @@
 //! or the table refuses is a [`ClientConfigError`] naming the key the user wrote.
 
 mod context;
-mod jaas;
+pub(crate) mod jaas;
 mod security;
 mod table;
 
@@ -22,6 +22,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
 pub use context::ErrorCapture;
+pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
 
 use crate::config::ConfigMap;

@@ -329,6 +329,18 @@ pub(super) fn translate(java: &ConfigMap, out: &mut Translation) -> KafkaSecurit
 }
 
 fn tls(java: &ConfigMap, out: &mut Translation) -> TlsSettings {
+    let (settings, errors) = read_tls_settings(java);
+    for (key, message) in errors {
+        out.error(key, message);
+    }
+    settings
+}
+
+/// The TLS material and host name check that `java`'s `ssl.*` keys describe, stores read and
+/// keys decrypted; each problem comes under the key at fault. The Kafka clients and the REST
+/// API's HTTPS share it.
+pub(crate) fn read_tls_settings(java: &ConfigMap) -> (TlsSettings, Vec<StoreError>) {
+    let mut errors = Vec::new();
     // Java's default is `https`; an empty value (as Strimzi writes it to turn host name checks
     // off) or librdkafka's `none` turns them off.
     let verify_hostname = match java.get("ssl.endpoint.identification.algorithm").map(|v| v.trim()) {
@@ -336,10 +348,10 @@ fn tls(java: &ConfigMap, out: &mut Translation) -> TlsSettings {
         Some(value) if value.eq_ignore_ascii_case("https") => true,
         Some(value) if value.is_empty() || value.eq_ignore_ascii_case("none") => false,
         Some(value) => {
-            out.error(
+            errors.push((
                 "ssl.endpoint.identification.algorithm",
                 format!("'{value}' is not 'https' or empty"),
-            );
+            ));
             true
         }
     };
@@ -349,7 +361,7 @@ fn tls(java: &ConfigMap, out: &mut Translation) -> TlsSettings {
     };
     match trust_store(java) {
         Ok(pem) => settings.ca_pem = pem,
-        Err((key, message)) => out.error(key, message),
+        Err(e) => errors.push(e),
     }
     match key_store(java) {
         Ok(Some((certificate, key))) => {
@@ -357,12 +369,13 @@ fn tls(java: &ConfigMap, out: &mut Translation) -> TlsSettings {
             settings.key_pem = Some(key);
         }
         Ok(None) => {}
-        Err((key, message)) => out.error(key, message),
+        Err(e) => errors.push(e),
     }
-    settings
+    (settings, errors)
 }
 
-type StoreError = (&'static str, String);
+/// A problem with a store: the key at fault and what is wrong.
+pub(crate) type StoreError = (&'static str, String);
 
 /// The trusted certificates as PEM: `ssl.truststore.certificates`, or the store at
 /// `ssl.truststore.location` (PKCS12 or PEM).

@@ -16,6 +16,8 @@ pub use entities::{
 };
 pub use standalone::StandaloneHerder;
 
+use crate::rest::signature::RequestSignature;
+
 use crate::config::ConfigMap;
 use crate::worker::TargetState;
 
@@ -107,9 +109,15 @@ pub trait Herder: Send + Sync {
     async fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos>;
     /// The Kafka cluster id, for `GET /`.
     async fn kafka_cluster_id(&self) -> String;
-    /// Internal (worker to leader): a connector's newly generated task configs.
-    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
-        let _ = configs;
+    /// Internal (worker to leader): a connector's newly generated task configs, signed with
+    /// the cluster's session key.
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<ConfigMap>,
+        signature: Option<RequestSignature>,
+    ) -> HerderResult<()> {
+        let _ = (configs, signature);
         Err(HerderError::BadRequest(format!(
             "Cannot submit task configs for {name}: this worker is not part of a distributed cluster"
         )))

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use super::body::{config_from_json, config_map, parse_json};
 use super::error::{RestError, RestResult};
+use super::signature::RequestSignature;
 use super::AppState;
 use crate::herder::OffsetEntry;
 use crate::worker::TargetState;
@@ -196,11 +197,13 @@ pub async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> R
 pub async fn put_task_configs(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> RestResult<StatusCode> {
     let configs: Vec<serde_json::Value> = parse_json(&body)?;
     let configs = configs.iter().map(config_map).collect::<Result<Vec<_>, _>>()?;
-    state.herder.put_task_configs(&name, configs).await?;
+    let signature = RequestSignature::from_request(&headers, body);
+    state.herder.put_task_configs(&name, configs, signature).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

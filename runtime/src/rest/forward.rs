@@ -17,29 +17,50 @@ use super::RestError;
 #[derive(Debug, Clone)]
 pub struct ForwardTo(pub String);
 
-/// Largest request body forwarded.
+/// Largest request body read.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// Apache's 90 s request timeout.
-const FORWARD_TIMEOUT: Duration = Duration::from_secs(90);
+/// Headers a forwarded request keeps: its body's type, the caller's credentials (Apache
+/// forwards them too) and a worker's signature.
+const FORWARDED_HEADERS: [&str; 4] = [
+    "content-type",
+    "authorization",
+    super::signature::SIGNATURE_HEADER,
+    super::signature::ALGORITHM_HEADER,
+];
 
-/// The HTTP client used to forward.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(FORWARD_TIMEOUT)
-        .build()
-        .unwrap_or_default()
+/// What the middleware needs.
+#[derive(Clone)]
+pub struct Forwarding {
+    /// Reaches the other workers.
+    pub client: reqwest::Client,
+    /// How long a client may take to send the request body.
+    pub read_timeout: Duration,
 }
 
-/// The middleware: runs the handler, and forwards when its response asks for it.
-pub async fn forward(State(client): State<reqwest::Client>, request: Request, next: Next) -> Response {
+/// The middleware: reads the body (within the read timeout), runs the handler, and forwards
+/// when its response asks for it.
+pub async fn forward(State(forwarding): State<Forwarding>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return RestError::bad_request("Request body too large or unreadable").into_response();
+    let bytes = match tokio::time::timeout(forwarding.read_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return RestError::bad_request("Request body too large or unreadable").into_response(),
+        Err(_) => {
+            return RestError::new(StatusCode::REQUEST_TIMEOUT, "The request body was not received in time")
+                .into_response()
+        }
     };
     let method = parts.method.clone();
     let uri = parts.uri.clone();
-    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+    let kept: Vec<(String, Vec<u8>)> = FORWARDED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            parts
+                .headers
+                .get(*name)
+                .map(|v| (name.to_string(), v.as_bytes().to_vec()))
+        })
+        .collect();
     let response = next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await;
     let Some(ForwardTo(url)) = response.extensions().get::<ForwardTo>().cloned() else {
         return response;
@@ -72,9 +93,9 @@ pub async fn forward(State(client): State<reqwest::Client>, request: Request, ne
     let Ok(method) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
         return RestError::bad_request("Unsupported method").into_response();
     };
-    let mut outgoing = client.request(method, &target).body(bytes.to_vec());
-    if let Some(content_type) = content_type.as_ref().and_then(|c| c.to_str().ok()) {
-        outgoing = outgoing.header(reqwest::header::CONTENT_TYPE, content_type);
+    let mut outgoing = forwarding.client.request(method, &target).body(bytes.to_vec());
+    for (name, value) in kept {
+        outgoing = outgoing.header(name, value);
     }
     let answer = match outgoing.send().await {
         Ok(answer) => answer,

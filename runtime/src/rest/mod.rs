@@ -2,23 +2,27 @@
 //! and `{"error_code","message"}` errors. Handlers only translate HTTP to [`Herder`] calls.
 
 mod admin;
+mod auth;
 mod body;
 mod connectors;
 mod error;
 mod forward;
+pub mod listeners;
 mod media_type;
 mod plugins;
+mod server;
+pub mod signature;
+mod tls;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::Router;
-use tokio::net::TcpListener;
 
 pub use admin::{ApplyLogFilter, Loggers};
 pub use error::RestError;
+pub use server::{bind, BoundListener, BoundRest, RestServer, RestSettings};
 
 use crate::herder::Herder;
 
@@ -31,9 +35,56 @@ pub struct AppState {
     pub loggers: Arc<Loggers>,
 }
 
-/// The API's routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Which endpoints a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoints {
+    /// Everything (no separate `admin.listeners`).
+    All,
+    /// Everything but `/admin` (which is served elsewhere, or not at all).
+    Public,
+    /// `/admin` alone (an `admin.listeners` listener).
+    Admin,
+}
+
+fn not_found() -> RestError {
+    RestError::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
+}
+
+/// The API's routes for `endpoints`, layered as `settings` say: authentication first, then
+/// JSON bodies required, then forwarding to the worker that must answer.
+pub fn router(state: AppState, endpoints: Endpoints, settings: &RestSettings) -> Router {
+    let mut routes = Router::new();
+    if endpoints != Endpoints::Admin {
+        routes = public_routes(routes);
+    }
+    if endpoints != Endpoints::Public {
+        routes = routes
+            .route("/admin/loggers", get(admin::loggers))
+            .route("/admin/loggers/{logger}", get(admin::logger).put(admin::set_logger));
+    }
+    let forwarding = forward::Forwarding {
+        client: settings.client.clone(),
+        read_timeout: settings.read_timeout,
+    };
+    let routes = routes
+        .fallback(|| async { not_found() })
+        .method_not_allowed_fallback(|| async {
+            RestError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+        })
+        .layer(axum::middleware::from_fn_with_state(forwarding, forward::forward))
+        .layer(axum::middleware::from_fn(media_type::require_json_bodies));
+    let routes = match &settings.auth {
+        Some(auth) => routes.layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            auth::require_credentials,
+        )),
+        None => routes,
+    };
+    routes.with_state(state)
+}
+
+fn public_routes(routes: Router<AppState>) -> Router<AppState> {
+    routes
         .route("/", get(admin::root))
         .route("/health", get(admin::health))
         .route("/metrics", get(admin::metrics))
@@ -70,27 +121,4 @@ pub fn router(state: AppState) -> Router {
         .route("/connector-plugins", get(plugins::list))
         .route("/connector-plugins/{plugin}/config", get(plugins::config))
         .route("/connector-plugins/{plugin}/config/validate", put(plugins::validate))
-        .route("/admin/loggers", get(admin::loggers))
-        .route("/admin/loggers/{logger}", get(admin::logger).put(admin::set_logger))
-        .fallback(|| async { RestError::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
-        .method_not_allowed_fallback(|| async {
-            RestError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
-        })
-        .layer(axum::middleware::from_fn_with_state(
-            forward::client(),
-            forward::forward,
-        ))
-        .layer(axum::middleware::from_fn(media_type::require_json_bodies))
-        .with_state(state)
-}
-
-/// Serves the API on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -8,6 +8,7 @@
 //! | `commit-<name>` | `{"tasks":N}`: the preceding task configs take effect together |
 //! | `target-state-<name>` | `{"state":"PAUSED","state.v2":"STOPPED"}` |
 //! | `restart-connector-<name>` | `{"include-tasks":bool,"only-failed":bool}` |
+//! | `session-key` | `{"key":"<base64>","algorithm":"HmacSHA256","creation-timestamp":ms}` |
 //!
 //! Every worker reads the whole topic into a [`ClusterConfig`] snapshot; a cluster pointed at
 //! an Apache Connect cluster's config topic sees its connectors.
@@ -37,6 +38,40 @@ pub struct RestartRequest {
     pub only_failed: bool,
 }
 
+/// The key that signs requests between the workers of a cluster, written by the leader.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKey {
+    /// The secret.
+    pub key: Vec<u8>,
+    /// Its Java algorithm name (`HmacSHA256`).
+    pub algorithm: String,
+    /// When the leader made it, in ms since the epoch.
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionKey")
+            .field("algorithm", &self.algorithm)
+            .field("created_ms", &self.created_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionKey {
+    fn parse(value: &Value) -> Option<Self> {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(value.get("key")?.as_str()?)
+            .ok()?;
+        Some(SessionKey {
+            key,
+            algorithm: value.get("algorithm")?.as_str()?.to_string(),
+            created_ms: value.get("creation-timestamp")?.as_i64()?,
+        })
+    }
+}
+
 /// Everything the config topic says, as of `offset`.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterConfig {
@@ -52,6 +87,8 @@ pub struct ClusterConfig {
     pending: BTreeMap<String, BTreeMap<u32, ConfigMap>>,
     /// Restart requests, oldest first (the last 1,000).
     pub restarts: Vec<RestartRequest>,
+    /// The latest session key.
+    pub session_key: Option<SessionKey>,
 }
 
 impl ClusterConfig {
@@ -139,6 +176,11 @@ impl ClusterConfig {
                 _ => {
                     self.targets.remove(name);
                 }
+            }
+        } else if key == "session-key" {
+            match value.as_ref().and_then(SessionKey::parse) {
+                Some(session_key) => self.session_key = Some(session_key),
+                None => tracing::warn!("ignoring an unreadable session key record"),
             }
         } else if let Some(name) = key.strip_prefix("restart-connector-") {
             let flag = |k: &str| {
@@ -272,6 +314,18 @@ impl ConfigLog {
         self.log.send_all(&[target_record(name, target)]).await
     }
 
+    /// Writes a new session key.
+    pub async fn put_session_key(&self, session_key: &SessionKey) -> Result<(), StoreError> {
+        use base64::Engine;
+        let value = json!({
+            "key": base64::engine::general_purpose::STANDARD.encode(&session_key.key),
+            "algorithm": session_key.algorithm,
+            "creation-timestamp": session_key.created_ms,
+        })
+        .to_string();
+        self.log.send(b"session-key", Some(value.as_bytes())).await
+    }
+
     /// Writes a restart request.
     pub async fn request_restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<(), StoreError> {
         let value = json!({ "include-tasks": include_tasks, "only-failed": only_failed }).to_string();
@@ -362,5 +416,21 @@ mod tests {
         let (_, value) = target_record("c", TargetState::Stopped);
         let value: Value = serde_json::from_slice(&value.unwrap()).unwrap();
         assert_eq!(value, json!({"state": "PAUSED", "state.v2": "STOPPED"}));
+    }
+
+    #[test]
+    fn reads_apache_session_keys() {
+        let mut config = ClusterConfig::default();
+        apply(
+            &mut config,
+            "session-key",
+            Some(json!({"key": "c2VjcmV0", "algorithm": "HmacSHA256", "creation-timestamp": 1_700_000_000_000i64})),
+        );
+        let key = config.session_key.clone().unwrap();
+        assert_eq!((key.key.as_slice(), key.algorithm.as_str()), (b"secret".as_slice(), "HmacSHA256"));
+        assert_eq!(key.created_ms, 1_700_000_000_000);
+        assert!(!format!("{key:?}").contains("secret"), "the key stays out of logs");
+        apply(&mut config, "session-key", Some(json!({"key": 1})));
+        assert_eq!(config.session_key, Some(key), "an unreadable record changes nothing");
     }
 }

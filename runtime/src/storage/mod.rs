@@ -10,7 +10,7 @@ mod kafka_offsets;
 mod offsets;
 mod status;
 
-pub use config_log::{ClusterConfig, ConfigLog, RestartRequest};
+pub use config_log::{ClusterConfig, ConfigLog, RestartRequest, SessionKey};
 pub use internal_topics::{ensure_internal_topics, InternalTopic};
 pub use kafka_log::{KafkaLog, LogRecord, RecordHandler};
 pub use kafka_offsets::{offset_record, KafkaOffsetStore};

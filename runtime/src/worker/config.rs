@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::client::{ClientConfigError, ClientKind, ClientSettings, KafkaSecurity};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
+use crate::rest::listeners::{ListenerLayout, Scheme};
 
 /// Keys every connector takes.
 pub fn connector_config_def() -> ConfigDef {
@@ -201,29 +202,24 @@ impl WorkerConfig {
         self.millis("task.shutdown.graceful.timeout.ms", 5_000)
     }
 
-    /// The first listener's `host:port` (`listeners`, default `127.0.0.1:8083`; a
-    /// `HTTP://` scheme and an empty host are accepted as in Apache's files).
-    pub fn rest_listener(&self) -> String {
-        let first = self
-            .get("listeners")
-            .and_then(|l| l.split(',').next())
-            .unwrap_or("http://127.0.0.1:8083")
-            .trim();
-        let address = first.split_once("://").map(|(_, rest)| rest).unwrap_or(first);
-        match address.rsplit_once(':') {
-            Some(("", port)) => format!("0.0.0.0:{port}"),
-            Some(_) => address.to_string(),
-            None => format!("{address}:8083"),
-        }
+    /// The worker id shown in statuses: the advertised `host:port` of its REST API
+    /// (`rest.advertised.host.name` and `rest.advertised.port`, else the advertised listener's).
+    pub fn worker_id(&self) -> String {
+        let listener = ListenerLayout::from_worker(&self.raw)
+            .ok()
+            .and_then(|layout| layout.advertised().cloned());
+        let (host, port) = listener.map_or(("127.0.0.1".to_string(), 8083), |l| (l.host, l.port));
+        let host = self.get("rest.advertised.host.name").unwrap_or(&host);
+        let port = self
+            .get("rest.advertised.port")
+            .map_or(port.to_string(), str::to_string);
+        format!("{host}:{port}")
     }
 
-    /// The worker id shown in statuses: the advertised `host:port` of its REST API.
-    pub fn worker_id(&self) -> String {
-        let listener = self.rest_listener();
-        let (host, port) = listener.rsplit_once(':').unwrap_or((&listener, "8083"));
-        let host = self.get("rest.advertised.host.name").unwrap_or(host);
-        let port = self.get("rest.advertised.port").unwrap_or(port);
-        format!("{host}:{port}")
+    /// The URL other workers reach this one's REST API at (`http://host:port`).
+    pub fn rest_advertised_url(&self) -> String {
+        let scheme = ListenerLayout::from_worker(&self.raw).map_or(Scheme::Http, |l| l.advertised_scheme);
+        format!("{scheme}://{}", self.worker_id())
     }
 
     /// Kafka client settings for `kind` as the user wrote them (the Java clients' names): the
@@ -299,13 +295,8 @@ mod tests {
     }
 
     #[test]
-    fn listeners_in_apache_forms() {
-        assert_eq!(worker(&[]).rest_listener(), "127.0.0.1:8083");
-        assert_eq!(worker(&[("listeners", "HTTP://:8084")]).rest_listener(), "0.0.0.0:8084");
-        assert_eq!(
-            worker(&[("listeners", "http://localhost:9000,https://x:1")]).rest_listener(),
-            "localhost:9000"
-        );
+    fn advertised_urls() {
+        assert_eq!(worker(&[]).rest_advertised_url(), "http://127.0.0.1:8083");
         assert_eq!(
             worker(&[
                 ("listeners", "http://0.0.0.0:8083"),
@@ -313,6 +304,10 @@ mod tests {
             ])
             .worker_id(),
             "w1:8083"
+        );
+        assert_eq!(
+            worker(&[("listeners", "https://localhost:0"), ("rest.advertised.port", "8443")]).rest_advertised_url(),
+            "https://localhost:8443"
         );
     }
 

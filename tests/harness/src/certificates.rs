@@ -55,3 +55,43 @@ pub fn run(dir: &Path, command: &dyn Fn() -> Command, arguments: &str) -> Result
         String::from_utf8_lossy(&output.stderr)
     )))
 }
+
+/// A test CA and certificates it signed, in a temporary directory: `ca.crt`, and for each name
+/// `<name>.crt`/`<name>.key` (PEM) and `<name>.p12` (PKCS12 with [`crate::STORE_PASSWORD`]),
+/// valid for 127.0.0.1 and localhost.
+pub struct TlsFiles {
+    dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    /// Makes the CA and one certificate per name.
+    pub fn make(names: &[&str]) -> Result<Self, HarnessError> {
+        let dir = tempfile::Builder::new()
+            .prefix("tributary-tls-")
+            .tempdir()
+            .map_err(HarnessError::io("creating the certificates directory"))?;
+        let openssl = || Command::new("openssl");
+        for name in names {
+            signed_certificate(dir.path(), name, name, &openssl)?;
+            run(
+                dir.path(),
+                &openssl,
+                &format!(
+                    "pkcs12 -export -in {name}.crt -inkey {name}.key -name {name} -out {name}.p12 -passout pass:{}",
+                    crate::STORE_PASSWORD
+                ),
+            )?;
+        }
+        Ok(TlsFiles { dir })
+    }
+
+    /// The path of `file` (`ca.crt`, `server.p12`…).
+    pub fn path(&self, file: &str) -> String {
+        self.dir.path().join(file).display().to_string()
+    }
+
+    /// The contents of `file`.
+    pub fn read(&self, file: &str) -> Vec<u8> {
+        fs::read(self.dir.path().join(file)).unwrap_or_default()
+    }
+}

@@ -14,7 +14,8 @@
 //!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication.
 //!
 //! - [`SecureKafka`] is a cluster with Strimzi's secured listeners (`SSL` with client
-//!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN), certificates made by `openssl`.
+//!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN), certificates made by `openssl`;
+//!   [`TlsFiles`] makes such certificates for other TLS servers (the REST API's HTTPS).
 //!
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
 //!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary.
@@ -31,6 +32,7 @@ mod error;
 mod secure;
 mod spawner;
 
+pub use certificates::TlsFiles;
 pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, KafkaCluster};
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};

@@ -28,7 +28,8 @@ use crate::herder::{
     common, ConfigInfos, ConnectorInfo, ConnectorStateInfo, Herder, HerderError, HerderResult, OffsetEntry, TaskId,
     TaskInfo,
 };
-use crate::storage::{ClusterConfig, ConfigLog, KafkaOffsetStore, State, StoreError};
+use crate::rest::signature::{sign, RequestSignature};
+use crate::storage::{ClusterConfig, ConfigLog, KafkaOffsetStore, SessionKey, State, StoreError};
 use crate::worker::{TargetState, TaskHandle, Worker};
 
 /// How often the herder reconciles even when nothing was announced (retries included).
@@ -84,6 +85,7 @@ struct Inner {
     local: tokio::sync::Mutex<Local>,
     commands: OnceLock<mpsc::UnboundedSender<GroupCommand>>,
     cluster_id: OnceCell<String>,
+    /// Reaches other workers' REST APIs.
     http: reqwest::Client,
     /// Waits until the status writes made so far are acknowledged.
     status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
@@ -94,6 +96,13 @@ struct Inner {
 #[derive(Clone)]
 pub struct DistributedHerder {
     inner: Arc<Inner>,
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -113,6 +122,7 @@ impl DistributedHerder {
         offsets: Arc<KafkaOffsetStore>,
         settings: DistributedSettings,
         url: String,
+        http: reqwest::Client,
         status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
     ) -> Self {
         let restarts_from = config.with(|c| c.offset);
@@ -133,10 +143,7 @@ impl DistributedHerder {
                 }),
                 commands: OnceLock::new(),
                 cluster_id: OnceCell::new(),
-                http: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .unwrap_or_default(),
+                http,
                 status_flush,
                 fencing,
             }),
@@ -146,6 +153,11 @@ impl DistributedHerder {
     /// The worker.
     pub fn worker(&self) -> &Worker {
         &self.inner.worker
+    }
+
+    /// Whether this worker leads the group now.
+    pub fn is_leader(&self) -> bool {
+        self.inner.is_leader()
     }
 
     /// Joins the group and runs the assigned work until `shutdown` turns true (then stops
@@ -306,6 +318,9 @@ impl Inner {
 
     /// Brings what runs here in line with the assignment and the latest config.
     async fn reconcile(&self) {
+        if self.is_leader() {
+            self.renew_session_key().await;
+        }
         let snapshot = self.config.snapshot();
         let statuses = self.worker.statuses().clone();
         let worker_id = self.worker.worker_id().to_string();
@@ -534,6 +549,8 @@ impl Inner {
         let config = self.config.clone();
         let http = self.http.clone();
         let fencing = self.fencing.clone();
+        let signing_key = snapshot.session_key.as_ref().map(|k| k.key.clone());
+        let algorithm = self.settings.signing.signature_algorithm.clone();
         tokio::spawn(async move {
             let result = if leader {
                 write_task_configs(&config, fencing.as_ref(), &name, configs.clone())
@@ -541,7 +558,21 @@ impl Inner {
                     .map_err(|e| e.to_string())
             } else if let Some(url) = leader_url {
                 let target = format!("{}/connectors/{name}/tasks", url.trim_end_matches('/'));
-                match http.post(&target).json(&configs).send().await {
+                let body = serde_json::to_vec(&configs).unwrap_or_default();
+                let mut request = http
+                    .post(&target)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some(key) = &signing_key {
+                    match sign(&algorithm, key, &body) {
+                        Ok(headers) => {
+                            for (name, value) in headers {
+                                request = request.header(name, value);
+                            }
+                        }
+                        Err(e) => tracing::warn!(connector = %name, "cannot sign the task configs: {e}"),
+                    }
+                }
+                match request.body(body).send().await {
                     Ok(answer) if answer.status().is_success() => Ok(()),
                     Ok(answer) => Err(format!("the leader answered {}", answer.status())),
                     Err(e) => Err(e.to_string()),
@@ -554,6 +585,60 @@ impl Inner {
                 Err(e) => tracing::warn!(connector = %name, "cannot submit task configs yet: {e}"),
             }
         });
+    }
+
+    /// As the leader: writes a session key when there is none, or when it is older than
+    /// `inter.worker.key.ttl.ms`.
+    async fn renew_session_key(&self) {
+        let signing = &self.settings.signing;
+        let now_ms = now_millis();
+        let ttl_ms = i64::try_from(signing.key_ttl.as_millis()).unwrap_or(i64::MAX);
+        let fresh = self.config.with(|c| {
+            c.session_key
+                .as_ref()
+                .is_some_and(|k| k.algorithm == signing.key_algorithm && now_ms.saturating_sub(k.created_ms) < ttl_ms)
+        });
+        if fresh {
+            return;
+        }
+        let mut key = vec![0u8; signing.key_size_bits.div_ceil(8)];
+        if let Err(e) = openssl::rand::rand_bytes(&mut key) {
+            tracing::warn!("cannot make a session key: {e}");
+            return;
+        }
+        let session_key = SessionKey {
+            key,
+            algorithm: signing.key_algorithm.clone(),
+            created_ms: now_ms,
+        };
+        let written = self.config.put_session_key(&session_key).await;
+        match written.and(self.config.read_to_end().await) {
+            Ok(()) => tracing::info!(algorithm = %session_key.algorithm, "wrote a new session key"),
+            Err(e) => tracing::warn!("cannot write a new session key: {e}"),
+        }
+    }
+
+    /// Checks that an internal request was signed with the cluster's session key.
+    fn verify(&self, signature: Option<RequestSignature>) -> HerderResult<()> {
+        let signing = &self.settings.signing;
+        let signature =
+            signature.ok_or_else(|| HerderError::BadRequest("Internal request missing required signature".into()))?;
+        if !signing.verification_algorithms.contains(&signature.algorithm) {
+            return Err(HerderError::BadRequest(format!(
+                "This worker does not support the '{}' key signing algorithm used by other workers. This worker is currently configured to use: {:?}. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
+                signature.algorithm, signing.verification_algorithms
+            )));
+        }
+        let key = self.config.with(|c| c.session_key.clone());
+        match key {
+            Some(key) if signature.is_valid(&key.key) => Ok(()),
+            Some(_) => Err(HerderError::Forbidden(
+                "Internal request contained invalid signature.".into(),
+            )),
+            None => Err(HerderError::Conflict(
+                "The leader has not written a session key yet; try again shortly".into(),
+            )),
+        }
     }
 
     fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
@@ -835,8 +920,14 @@ impl Herder for DistributedHerder {
         common::kafka_cluster_id(&self.inner.worker, &self.inner.cluster_id).await
     }
 
-    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<ConfigMap>,
+        signature: Option<RequestSignature>,
+    ) -> HerderResult<()> {
         self.inner.require_leader()?;
+        self.inner.verify(signature)?;
         write_task_configs(&self.inner.config, self.inner.fencing.as_ref(), name, configs).await
     }
 }

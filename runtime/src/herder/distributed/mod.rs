@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub use herder::DistributedHerder;
 
+use crate::rest::signature::ALGORITHMS;
 use crate::storage::InternalTopic;
 use crate::worker::WorkerConfig;
 
@@ -38,6 +39,77 @@ pub struct DistributedSettings {
     /// for it to come back. 0 by default (reassigned at once); Apache's 300 s default is what
     /// makes its failover take minutes.
     pub scheduled_rebalance_delay: Duration,
+    /// How internal requests are signed (`inter.worker.*`).
+    pub signing: SigningSettings,
+}
+
+/// How the workers of a cluster sign the requests they send each other (Apache's
+/// `inter.worker.*` keys).
+#[derive(Debug, Clone)]
+pub struct SigningSettings {
+    /// `inter.worker.signature.algorithm` (`HmacSHA256`): how this worker signs.
+    pub signature_algorithm: String,
+    /// `inter.worker.verification.algorithms` (`HmacSHA256`): the signatures it accepts.
+    pub verification_algorithms: Vec<String>,
+    /// `inter.worker.key.generation.algorithm` (`HmacSHA256`): the session keys it makes.
+    pub key_algorithm: String,
+    /// `inter.worker.key.size`, in bits (32 bytes when unset).
+    pub key_size_bits: usize,
+    /// `inter.worker.key.ttl.ms` (1 hour): when the leader replaces the session key.
+    pub key_ttl: Duration,
+}
+
+impl SigningSettings {
+    fn from_worker(raw: &crate::config::ConfigMap, problems: &mut Vec<String>) -> Self {
+        let get = |key: &str| raw.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let mut algorithm = |key: &str| {
+            let value = get(key).unwrap_or("HmacSHA256");
+            if !ALGORITHMS.contains(&value) {
+                problems.push(format!(
+                    "Invalid value {value} for configuration {key}: must be one of {}",
+                    ALGORITHMS.join(", ")
+                ));
+            }
+            value.to_string()
+        };
+        let signature_algorithm = algorithm("inter.worker.signature.algorithm");
+        let key_algorithm = algorithm("inter.worker.key.generation.algorithm");
+        let verification_algorithms =
+            crate::config::split_list(get("inter.worker.verification.algorithms").unwrap_or("HmacSHA256"));
+        for value in &verification_algorithms {
+            if !ALGORITHMS.contains(&value.as_str()) {
+                problems.push(format!(
+                    "Invalid value {value} for configuration inter.worker.verification.algorithms: must be one of {}",
+                    ALGORITHMS.join(", ")
+                ));
+            }
+        }
+        if !verification_algorithms.contains(&signature_algorithm) {
+            problems.push(format!(
+                "Signature algorithm '{signature_algorithm}' must be present in inter.worker.verification.algorithms list"
+            ));
+        }
+        let mut number = |key: &str, default: i64| match get(key).map(str::parse::<i64>) {
+            None => default,
+            Some(Ok(n)) if n > 0 => n,
+            Some(_) => {
+                problems.push(format!(
+                    "Invalid value {} for configuration {key}: must be a positive number",
+                    get(key).unwrap_or_default()
+                ));
+                default
+            }
+        };
+        let key_size_bits = number("inter.worker.key.size", 256) as usize;
+        let key_ttl = Duration::from_millis(number("inter.worker.key.ttl.ms", 3_600_000) as u64);
+        SigningSettings {
+            signature_algorithm,
+            verification_algorithms,
+            key_algorithm,
+            key_size_bits,
+            key_ttl,
+        }
+    }
 }
 
 impl DistributedSettings {
@@ -98,6 +170,7 @@ impl DistributedSettings {
         let heartbeat_interval = millis(number("heartbeat.interval.ms", 1_000));
         let rebalance_timeout = millis(number("rebalance.timeout.ms", 60_000));
         let scheduled_rebalance_delay = millis(number("scheduled.rebalance.max.delay.ms", 0));
+        let signing = SigningSettings::from_worker(raw, &mut problems);
         let names = [&config_topic.name, &offset_topic.name, &status_topic.name];
         if names.iter().all(|n| !n.is_empty()) && (names[0] == names[1] || names[0] == names[2] || names[1] == names[2])
         {
@@ -121,6 +194,7 @@ impl DistributedSettings {
             heartbeat_interval,
             rebalance_timeout,
             scheduled_rebalance_delay,
+            signing,
         })
     }
 }
@@ -154,5 +228,22 @@ mod tests {
         assert_eq!(settings.offset_topic.partitions, 25);
         assert_eq!(settings.status_topic.partitions, 5);
         assert_eq!(settings.scheduled_rebalance_delay, Duration::ZERO);
+        assert_eq!(settings.signing.signature_algorithm, "HmacSHA256");
+        assert_eq!(settings.signing.key_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn signing_algorithms_are_checked() {
+        let problems = DistributedSettings::from_worker(&worker(&[
+            ("group.id", "g"),
+            ("config.storage.topic", "c"),
+            ("offset.storage.topic", "o"),
+            ("status.storage.topic", "s"),
+            ("inter.worker.signature.algorithm", "HmacSHA512"),
+            ("inter.worker.key.ttl.ms", "soon"),
+        ]))
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("must be present in inter.worker.verification.algorithms"));
     }
 }
