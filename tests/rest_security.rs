@@ -179,7 +179,7 @@ async fn https_with_client_certificates_basic_auth_and_a_separate_admin_listener
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rest_settings_that_cannot_be_honoured_stop_the_start_with_every_reason() {
+async fn settings_that_cannot_be_honoured_stop_the_start_with_every_reason() {
     let kafka = cluster().await;
     let dir = tempfile::tempdir().unwrap();
     let offsets = dir.path().join("offsets").display().to_string();
@@ -220,6 +220,25 @@ async fn rest_settings_that_cannot_be_honoured_stop_the_start_with_every_reason(
     .await;
     let message = missing_jaas.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("java.security.auth.login.config"), "{message:?}");
+
+    // The worker's own values and converters are checked too, as Apache checks them.
+    let bad_values = tributary_runtime::standalone::StandaloneRuntime::start(
+        config(&[
+            ("bootstrap.servers", &kafka.bootstrap_servers()),
+            ("offset.storage.file.filename", &offsets),
+            ("listeners", "http://127.0.0.1:0"),
+            ("offset.flush.interval.ms", "abc"),
+            ("value.converter", "com.example.NoSuchConverter"),
+        ]),
+        None,
+    )
+    .await;
+    let message = bad_values.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("Invalid value abc for configuration offset.flush.interval.ms"),
+        "{message:?}"
+    );
+    assert!(message.contains("com.example.NoSuchConverter"), "{message:?}");
 }
 
 /// Reads from `stream` until the peer closes it or `limit` passes; returns what was read and

@@ -47,13 +47,14 @@ pub enum StartError {
     },
 }
 
-/// The worker config with its provider references (`${env:…}`, `${file:…}`) resolved and its
-/// Kafka client settings checked (every problem listed).
+/// The worker config with its provider references (`${env:…}`, `${file:…}`) resolved, and its
+/// own values, converters and Kafka client settings checked (every problem listed).
 pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError> {
     let providers = ConfigProviders::from_worker_config(raw).map_err(|e| StartError::Config(e.to_string()))?;
     let resolved = providers.resolve(raw).map_err(|e| StartError::Config(e.to_string()))?;
     let config = WorkerConfig::new(resolved);
-    let problems = config.check_clients();
+    let mut problems = config.check();
+    problems.extend(config.check_clients());
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }

@@ -150,6 +150,7 @@ pub fn database_name(config: &ConfigMap) -> Result<String, ConnectError> {
 /// sqlx's `ssl-mode` and `ssl-ca`); other driver-specific ones are dropped.
 pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     let url = url.trim();
+    let shown = without_password(url);
     let (dialect, rest) = [
         ("jdbc:postgresql://", Dialect::Postgres),
         ("postgresql://", Dialect::Postgres),
@@ -162,13 +163,13 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     .iter()
     .find_map(|(prefix, dialect)| url.strip_prefix(prefix).map(|rest| (*dialect, rest)))
     .ok_or_else(|| {
-        format!("connection.url {url:?} is not a PostgreSQL or MySQL/MariaDB URL (jdbc:postgresql://, jdbc:mysql://, jdbc:mariadb://, postgres://, mysql://)")
+        format!("connection.url {shown:?} is not a PostgreSQL or MySQL/MariaDB URL (jdbc:postgresql://, jdbc:mysql://, jdbc:mariadb://, postgres://, mysql://)")
     })?;
     let scheme = match dialect {
         Dialect::Postgres => "postgres",
         Dialect::MySql => "mysql",
     };
-    let mut parsed = Url::parse(&format!("{scheme}://{rest}")).map_err(|e| format!("connection.url {url:?}: {e}"))?;
+    let mut parsed = Url::parse(&format!("{scheme}://{rest}")).map_err(|e| format!("connection.url {shown:?}: {e}"))?;
     if url.starts_with("jdbc:") {
         let kept: Vec<(String, String)> = parsed
             .query_pairs()
@@ -179,10 +180,10 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
             match key.as_str() {
                 "user" => parsed
                     .set_username(&value)
-                    .map_err(|_| format!("connection.url {url:?}: bad user"))?,
+                    .map_err(|_| format!("connection.url {shown:?}: bad user"))?,
                 "password" => parsed
                     .set_password(Some(&value))
-                    .map_err(|_| format!("connection.url {url:?}: bad password"))?,
+                    .map_err(|_| format!("connection.url {shown:?}: bad password"))?,
                 _ => {
                     parsed.query_pairs_mut().append_pair(&key, &value);
                 }
@@ -190,6 +191,36 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
         }
     }
     Ok((dialect, parsed.to_string()))
+}
+
+/// `url` with its password (`user:password@` or a `password=` parameter) replaced by
+/// `[hidden]`, for messages that reach logs, statuses and validation answers.
+pub fn without_password(url: &str) -> String {
+    const HIDDEN: &str = "[hidden]";
+    let mut out = url.to_string();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let end = out[start..].find(['/', '?']).map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..end].rfind('@').map(|i| start + i) {
+            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
+                out.replace_range(colon + 1..at, HIDDEN);
+            }
+        }
+    }
+    let mut search = 0;
+    while let Some(found) = out[search..].to_ascii_lowercase().find("password=").map(|i| search + i) {
+        let preceded = found == 0 || matches!(out.as_bytes()[found - 1], b'?' | b'&' | b';');
+        let value_start = found + "password=".len();
+        let value_end = out[value_start..]
+            .find(['&', ';'])
+            .map_or(out.len(), |i| value_start + i);
+        if preceded {
+            out.replace_range(value_start..value_end, HIDDEN);
+            search = value_start + HIDDEN.len();
+        } else {
+            search = value_start;
+        }
+    }
+    out
 }
 
 /// A JDBC URL parameter as sqlx's (`None` for one Tributary does not use).
@@ -265,6 +296,20 @@ mod tests {
     #[test]
     fn other_urls_are_refused_with_the_accepted_forms() {
         let error = native_url("jdbc:oracle:thin:@db:1521/x").unwrap_err();
+        assert_eq!(
+            without_password("jdbc:postgresql://db/x?user=u&password=p4ss&ssl=true"),
+            "jdbc:postgresql://db/x?user=u&password=[hidden]&ssl=true"
+        );
+        assert_eq!(
+            without_password("postgres://u:p4ss@db:5432/x"),
+            "postgres://u:[hidden]@db:5432/x"
+        );
+        assert_eq!(
+            without_password("mysql://db/x;password=p;x=1"),
+            "mysql://db/x;password=[hidden];x=1"
+        );
+        let error_with_secret = native_url("jdbc:sqlserver://db;password=p4ss").unwrap_err();
+        assert!(!error_with_secret.contains("p4ss"), "{error_with_secret}");
         assert!(error.contains("jdbc:postgresql://"), "{error}");
     }
 

@@ -127,7 +127,13 @@ impl ConfigKey {
             };
         };
         let mut errors = Vec::new();
-        let bad_type = |kind: &str| format!("Invalid value {value} for configuration {}: Not a {kind}", self.name);
+        // A password is never repeated back, as in Apache's messages.
+        let shown = if self.config_type == ConfigType::Password {
+            "[hidden]"
+        } else {
+            value
+        };
+        let bad_type = |kind: &str| format!("Invalid value {shown} for configuration {}: Not a {kind}", self.name);
         let type_ok = match self.config_type {
             ConfigType::Boolean => value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"),
             ConfigType::Int => value.trim().parse::<i32>().is_ok(),
@@ -147,7 +153,7 @@ impl ConfigKey {
         }
         if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
             errors.push(format!(
-                "Invalid value {value} for configuration {}: String must be one of: {}",
+                "Invalid value {shown} for configuration {}: String must be one of: {}",
                 self.name,
                 self.allowed.join(", ")
             ));
@@ -155,7 +161,7 @@ impl ConfigKey {
         if let Some(validator) = self.validator {
             if let Err(reason) = validator(value) {
                 errors.push(format!(
-                    "Invalid value {value} for configuration {}: {reason}",
+                    "Invalid value {shown} for configuration {}: {reason}",
                     self.name
                 ));
             }
@@ -334,5 +340,19 @@ mod tests {
         let parsed = def().parse(&config).unwrap();
         assert_eq!(parsed.long("batch.size"), 2000);
         assert_eq!(parsed.string("mode"), "bulk");
+    }
+
+    #[test]
+    fn passwords_are_not_repeated_in_messages() {
+        fn never(_: &str) -> Result<(), String> {
+            Err("too short".into())
+        }
+        let def = ConfigDef::new().define(ConfigKey::optional("secret", ConfigType::Password, "", "s").check(never));
+        let config: ConfigMap = [("secret".to_string(), "hunter2".to_string())].into_iter().collect();
+        let errors = def.validate(&config);
+        assert_eq!(
+            errors[0].message,
+            "Invalid value [hidden] for configuration secret: too short"
+        );
     }
 }

@@ -71,7 +71,7 @@ impl ConverterRole {
         }
     }
 
-    fn default_class(self) -> &'static str {
+    pub(crate) fn default_class(self) -> &'static str {
         match self {
             ConverterRole::Header => "org.apache.kafka.connect.storage.SimpleHeaderConverter",
             _ => "org.apache.kafka.connect.json.JsonConverter",

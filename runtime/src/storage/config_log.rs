@@ -427,7 +427,10 @@ mod tests {
             Some(json!({"key": "c2VjcmV0", "algorithm": "HmacSHA256", "creation-timestamp": 1_700_000_000_000i64})),
         );
         let key = config.session_key.clone().unwrap();
-        assert_eq!((key.key.as_slice(), key.algorithm.as_str()), (b"secret".as_slice(), "HmacSHA256"));
+        assert_eq!(
+            (key.key.as_slice(), key.algorithm.as_str()),
+            (b"secret".as_slice(), "HmacSHA256")
+        );
         assert_eq!(key.created_ms, 1_700_000_000_000);
         assert!(!format!("{key:?}").contains("secret"), "the key stays out of logs");
         apply(&mut config, "session-key", Some(json!({"key": 1})));

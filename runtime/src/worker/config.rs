@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::client::{ClientConfigError, ClientKind, ClientSettings, KafkaSecurity};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
+use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
 
 /// Keys every connector takes.
@@ -159,6 +160,51 @@ pub fn sink_config_def() -> ConfigDef {
         ))
 }
 
+/// The worker keys whose values the worker reads itself (the listeners, the REST API's
+/// security and the distributed-mode keys are checked where they are read).
+pub fn worker_config_def() -> ConfigDef {
+    let long = |name: &'static str, default: &'static str, doc: &'static str| {
+        ConfigKey::optional(name, ConfigType::Long, default, doc)
+    };
+    ConfigDef::new()
+        .define(long(
+            "offset.flush.interval.ms",
+            "60000",
+            "How often tasks' offsets are committed, in ms.",
+        ))
+        .define(long(
+            "offset.flush.timeout.ms",
+            "5000",
+            "How long an offset commit may take, in ms.",
+        ))
+        .define(long(
+            "task.shutdown.graceful.timeout.ms",
+            "5000",
+            "How long a task may take to stop, in ms.",
+        ))
+        .define(ConfigKey::optional(
+            "rest.advertised.port",
+            ConfigType::Int,
+            "",
+            "The port other workers reach this one's REST API at.",
+        ))
+        .define(ConfigKey::optional(
+            "topic.creation.enable",
+            ConfigType::Boolean,
+            "true",
+            "Whether source connectors may create their topics with topic.creation.* settings.",
+        ))
+        .define(
+            ConfigKey::optional(
+                "exactly.once.source.support",
+                ConfigType::String,
+                "disabled",
+                "Exactly-once source tasks (distributed mode): disabled, preparing or enabled.",
+            )
+            .one_of(&["disabled", "preparing", "enabled"]),
+        )
+}
+
 fn at_least_one(value: &str) -> Result<(), String> {
     match value.trim().parse::<i64>() {
         Ok(n) if n >= 1 => Ok(()),
@@ -258,6 +304,30 @@ impl WorkerConfig {
         ClientSettings::translate(&self.java_client_settings(kind), kind)
     }
 
+    /// Every problem with the worker's own keys and its converters (each converter is made
+    /// once, so an unknown class or a bad `value.converter.*` setting is found at start, as
+    /// Apache finds it), one line each.
+    pub fn check(&self) -> Vec<String> {
+        let mut problems: Vec<String> = worker_config_def()
+            .validate(&self.raw)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        for role in [ConverterRole::Key, ConverterRole::Value, ConverterRole::Header] {
+            if let Err(e) = converter_for(role, &ConfigMap::new(), &self.raw) {
+                let class = self
+                    .raw
+                    .get(role.config_key())
+                    .map_or(role.default_class(), String::as_str);
+                problems.push(format!(
+                    "Invalid value {class} for configuration {}: {e}",
+                    role.config_key()
+                ));
+            }
+        }
+        problems
+    }
+
     /// Every problem with the worker's client settings, each under the key the worker file
     /// used (`producer.fetch.max.wait.ms`, `ssl.truststore.location`…); the unused settings are
     /// logged once.
@@ -309,6 +379,24 @@ mod tests {
             worker(&[("listeners", "https://localhost:0"), ("rest.advertised.port", "8443")]).rest_advertised_url(),
             "https://localhost:8443"
         );
+    }
+
+    #[test]
+    fn worker_values_are_checked_at_start() {
+        let problems = worker(&[
+            ("offset.flush.interval.ms", "abc"),
+            ("exactly.once.source.support", "maybe"),
+            ("value.converter", "com.example.NoSuchConverter"),
+            ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        ])
+        .check();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(
+            problems[0],
+            "Invalid value abc for configuration offset.flush.interval.ms: Not a number of type LONG"
+        );
+        assert!(problems[2].contains("value.converter") && problems[2].contains("com.example.NoSuchConverter"));
+        assert!(worker(&[]).check().is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use config::{connector_config_def, sink_config_def, source_config_def, WorkerConfig};
+pub use config::{connector_config_def, sink_config_def, source_config_def, worker_config_def, WorkerConfig};
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 
