@@ -266,6 +266,12 @@ async fn connector_lifecycle_over_rest() {
     let port = runtime.rest_address().port();
     assert_eq!(status["connector"]["worker_id"], format!("127.0.0.1:{port}").as_str());
     assert!(status["connector"].get("trace").is_none(), "no trace when healthy");
+    // Apache 4.x reports the plugin's version with each state.
+    let (_, plugins) = api.get("/connector-plugins").await;
+    let version = plugins[0]["version"].clone();
+    assert!(version.is_string(), "{plugins}");
+    assert_eq!(status["connector"]["version"], version);
+    assert_eq!(status["tasks"][0]["version"], version);
 
     let (code, list) = api.get("/connectors").await;
     assert_eq!(code, 200);
@@ -348,6 +354,32 @@ async fn connector_lifecycle_over_rest() {
     assert_eq!(stopped["connector"]["state"], "STOPPED");
     assert_eq!(stopped["tasks"], json!([]));
     assert_eq!(api.get(&format!("/connectors/{name}/tasks")).await.1, json!([]));
+    // The connector refuses offsets it could never use, as Apache's alterOffsets does.
+    let filename = file.display().to_string();
+    for (offsets, reason) in [
+        (
+            json!([{"partition": {"file": filename}, "offset": {"position": 4}}]),
+            "should contain the key 'filename'",
+        ),
+        (
+            json!([{"partition": {"filename": filename}, "offset": {"position": "seven"}}]),
+            "expected to be a Long value",
+        ),
+        (
+            json!([{"partition": {"filename": filename}, "offset": {"position": -1}}]),
+            "non-negative",
+        ),
+        (
+            json!([{"partition": {"filename": filename}, "offset": {"line": 4}}]),
+            "contain the key 'position'",
+        ),
+    ] {
+        let (code, body) = api
+            .patch(&format!("/connectors/{name}/offsets"), json!({"offsets": offsets}))
+            .await;
+        assert_eq!(code, 400, "{offsets}: {body}");
+        assert_error(&body, 400, reason);
+    }
     let (code, body) = api.patch(&format!("/connectors/{name}/offsets"), new_offsets).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(
@@ -475,6 +507,31 @@ async fn sink_offsets_are_kafka_positions() {
     }
     let written = std::fs::read_to_string(&out).unwrap();
     assert_eq!(written.lines().count(), 10);
+
+    // Reset as Strimzi's `strimzi.io/connector-offsets: reset` does it: stop, delete, resume;
+    // the group's offsets are gone and the sink reads the topic again from the start.
+    assert_eq!(api.put(&format!("/connectors/{name}/stop"), None).await.0, 204);
+    eventually(WAIT, "the sink to be STOPPED", || async {
+        let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+        (status["connector"]["state"] == "STOPPED").then_some(())
+    })
+    .await;
+    for _ in 0..2 {
+        let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
+        assert_eq!(code, 200, "a reset (and a second one) succeeds: {body}");
+        assert_eq!(
+            body["message"],
+            "The offsets for this connector have been reset successfully"
+        );
+    }
+    let (_, body) = api.get(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(body, json!({"offsets": []}));
+    assert_eq!(api.put(&format!("/connectors/{name}/resume"), None).await.0, 202);
+    eventually(WAIT, "the sink to write every record again", || async {
+        let lines = std::fs::read_to_string(&out).unwrap_or_default().lines().count();
+        (lines == 20).then_some(())
+    })
+    .await;
     runtime.shutdown().await;
 }
 
@@ -551,5 +608,37 @@ async fn bodies_must_be_json_and_names_printable() {
     }
     let (_, names) = api.get("/connectors").await;
     assert_eq!(names, json!(["typed"]));
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_with_a_trailing_slash_are_served_as_apache_serves_them() {
+    // Strimzi's operator lists `/admin/loggers/` and kcctl creates through `/connectors/`.
+    let (runtime, api, dir) = setup().await;
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "").unwrap();
+    let name = unique_name("slash");
+    let (code, body) = api
+        .post("/connectors/", file_source(&name, &input, &unique_name("t")))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = api.get("/connectors/").await;
+    assert_eq!((code, body), (200, json!([name])));
+    api.wait_for_state(&name, "RUNNING", WAIT).await;
+    for path in [
+        "/connector-plugins/".to_string(),
+        "/admin/loggers/".to_string(),
+        format!("/connectors/{name}/"),
+        format!("/connectors/{name}/status/"),
+        format!("/connectors/{name}/tasks/"),
+        format!("/connectors/{name}/tasks/0/status/"),
+    ] {
+        let (code, body) = api.get(&path).await;
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+    let (code, _) = api.put(&format!("/connectors/{name}/pause/"), None).await;
+    assert_eq!(code, 202);
+    let (code, body) = api.get("/").await;
+    assert_eq!(code, 200, "{body}");
     runtime.shutdown().await;
 }

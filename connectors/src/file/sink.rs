@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SinkTask, SinkTaskContext};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, OffsetMap, SinkTask, SinkTaskContext};
 use tributary_runtime::converter::java_double;
 use tributary_runtime::data::{SinkRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
@@ -44,6 +44,11 @@ impl Connector for FileStreamSinkConnector {
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
         Ok(())
+    }
+
+    /// The file keeps no offsets of its own: the consumer group's are the whole truth.
+    fn alter_offsets(&self, _config: &ConfigMap, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
+        Ok(true)
     }
 }
 

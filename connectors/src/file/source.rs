@@ -13,7 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
+use tributary_runtime::connector::{
+    ConnectError, Connector, ConnectorContext, OffsetMap, SourceTask, SourceTaskContext,
+};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
@@ -82,6 +84,30 @@ impl Connector for FileStreamSourceConnector {
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
         Ok(())
+    }
+
+    /// Apache's checks: a `filename` partition and a non-negative whole `position`; removals
+    /// are always allowed, so that stale offsets can be cleaned up.
+    fn alter_offsets(&self, config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
+        if config.get("file").is_none_or(|f| f.trim().is_empty()) {
+            return Err("Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.".into());
+        }
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let position = offset
+                .get("position")
+                .ok_or("Offset objects should either be null or contain the key 'position'")?;
+            if !(position.is_i64() || position.is_u64()) {
+                return Err("The value for the 'position' key in the offset is expected to be a Long value".into());
+            }
+            if position.as_i64().is_some_and(|p| p < 0) {
+                return Err("The value for the 'position' key in the offset should be a non-negative value".into());
+            }
+            if !partition.contains_key("filename") {
+                return Err("Partition objects should contain the key 'filename'".into());
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -19,6 +19,10 @@ pub use error::{format_validation, ConnectError};
 use crate::config::{ConfigMap, ValidationError};
 use crate::data::{SinkRecord, SourceRecord};
 
+/// A JSON object of the offsets API: a source partition or offset, or a sink's
+/// `{"kafka_topic","kafka_partition"}` / `{"kafka_offset"}`.
+pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
+
 /// The connector object: validates its config and splits the work into task configs.
 #[async_trait]
 pub trait Connector: Send + Sync {
@@ -35,6 +39,15 @@ pub trait Connector: Send + Sync {
 
     /// Stops the connector.
     async fn stop(&mut self) -> Result<(), ConnectError>;
+
+    /// Checks offsets a user asks to write (`PATCH`, or `DELETE` with every offset `None`)
+    /// before anything is written, as Apache's `alterOffsets`: `Ok(true)` when the connector
+    /// vouches for them (it keeps no offsets of its own elsewhere), `Ok(false)` when it cannot
+    /// tell (the default: only the framework's offsets change), and the reason for offsets it
+    /// could never use, which refuses the request.
+    fn alter_offsets(&self, _config: &ConfigMap, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
+        Ok(false)
+    }
 }
 
 /// A source task: reads from an outside system and returns records with their positions.

@@ -4,14 +4,17 @@
 
 use std::time::Duration;
 
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::OnceCell;
 
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
 use crate::client::ClientKind;
 use crate::config::{restore_references, split_list, ConfigMap};
-use crate::connector::{format_validation, Connector};
+use crate::connector::{format_validation, Connector, OffsetMap};
 use crate::plugins::find_connector;
 use crate::storage::{OffsetStore, State};
 use crate::worker::{TargetState, Worker};
@@ -238,6 +241,29 @@ pub(super) async fn read_offsets(
         .collect())
 }
 
+/// Asks the connector whether it can use `changes` (Apache's `alterOffsets`); a refusal is a 400
+/// with its reason. Returns whether it vouched for them.
+fn connector_accepts(config: &ConfigMap, changes: &[(OffsetMap, Option<OffsetMap>)]) -> HerderResult<bool> {
+    let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+    let plugin = find_connector(class).map_err(|e| HerderError::BadRequest(e.to_string()))?;
+    (plugin.create)()
+        .alter_offsets(config, changes)
+        .map_err(HerderError::BadRequest)
+}
+
+/// Apache's answer to a successful alter or reset: the connector vouched for the offsets, or
+/// only the framework's changed.
+fn modified(vouched: bool, reset: bool) -> String {
+    let done = if reset { "reset" } else { "altered" };
+    if vouched {
+        format!("The offsets for this connector have been {done} successfully")
+    } else {
+        format!(
+            "The Connect framework-managed offsets for this connector have been {done} successfully. However, if this connector manages offsets externally, they will need to be manually {done} in the system that the connector uses."
+        )
+    }
+}
+
 /// `PATCH /connectors/{c}/offsets`, for a connector already known to be STOPPED.
 pub(super) async fn alter_offsets(
     worker: &Worker,
@@ -251,6 +277,11 @@ pub(super) async fn alter_offsets(
             "The offsets to be altered may not be null or empty".into(),
         ));
     }
+    let changes: Vec<(OffsetMap, Option<OffsetMap>)> = offsets
+        .iter()
+        .map(|e| (e.partition.clone(), e.offset.clone()))
+        .collect();
+    let vouched = connector_accepts(config, &changes)?;
     if connector_type(config) == "sink" {
         let mut list = TopicPartitionList::new();
         for entry in &offsets {
@@ -290,7 +321,42 @@ pub(super) async fn alter_offsets(
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
     }
-    Ok("The offsets for this connector have been altered successfully".into())
+    Ok(modified(vouched, false))
+}
+
+/// Deletes the sink connector's consumer group, as Apache resets a sink's offsets; a group
+/// that does not exist (already reset) is no error.
+async fn delete_sink_group(worker: &Worker, name: &str) -> HerderResult<()> {
+    let admin: AdminClient<DefaultClientContext> = worker
+        .config()
+        .client(ClientKind::Admin)
+        .map_err(|errors| HerderError::Internal(crate::client::describe(&errors)))?
+        .client_config()
+        .create()
+        .map_err(|e| HerderError::Internal(format!("cannot create an admin client: {e}")))?;
+    let group = format!("connect-{name}");
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let failed = |e: &dyn std::fmt::Display| {
+        HerderError::Internal(format!(
+            "Failed to reset consumer group offsets for sink connector {name}: {e}"
+        ))
+    };
+    let results = admin
+        .delete_groups(&[group.as_str()], &options)
+        .await
+        .map_err(|e| failed(&e))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
+            Err((_, RDKafkaErrorCode::NonEmptyGroup)) => {
+                return Err(HerderError::Internal(format!(
+                    "Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks."
+                )))
+            }
+            Err((_, code)) => return Err(failed(&code)),
+        }
+    }
+    Ok(())
 }
 
 /// `DELETE /connectors/{c}/offsets`, for a connector already known to be STOPPED.
@@ -301,26 +367,17 @@ pub(super) async fn reset_offsets(
     source_offsets: &dyn OffsetStore,
 ) -> HerderResult<String> {
     if connector_type(config) == "sink" {
-        let (consumer, partitions) = sink_partitions(worker, name, config).await?;
-        let mut reset = TopicPartitionList::new();
-        for element in partitions.elements() {
-            let _ = reset.add_partition_offset(element.topic(), element.partition(), Offset::Beginning);
-        }
-        if reset.count() > 0 {
-            let group = format!("connect-{name}");
-            blocking(move || {
-                consumer
-                    .commit(&reset, CommitMode::Sync)
-                    .map_err(|e| HerderError::Internal(format!("cannot reset offsets of group {group}: {e}")))
-            })
-            .await?;
-        }
+        let vouched = connector_accepts(config, &[])?;
+        delete_sink_group(worker, name).await?;
+        Ok(modified(vouched, true))
     } else {
-        let changes = source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect();
+        let changes: Vec<(OffsetMap, Option<OffsetMap>)> =
+            source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect();
+        let vouched = connector_accepts(config, &changes)?;
         source_offsets
             .commit(name, changes)
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
+        Ok(modified(vouched, true))
     }
-    Ok("The offsets for this connector have been reset successfully".into())
 }

@@ -64,6 +64,9 @@ pub struct StateInfo {
     /// Failure trace, only when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// The plugin's version (Apache 4.x), absent when the class is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// A task's state in a status.
@@ -78,6 +81,9 @@ pub struct TaskStateInfo {
     /// Failure trace, only when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// The plugin's version (Apache 4.x), absent when the class is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// `GET /connectors/{c}/status`.
@@ -97,12 +103,15 @@ pub struct ConnectorStateInfo {
 impl ConnectorStateInfo {
     /// The REST view of a stored status.
     pub fn from_status(name: &str, connector_type: &str, status: &ConnectorStatus) -> Self {
+        // Every built-in plugin has Tributary's version; an unknown class has none.
+        let version = (connector_type != "unknown").then(|| crate::plugins::PLUGIN_VERSION.to_string());
         ConnectorStateInfo {
             name: name.to_string(),
             connector: StateInfo {
                 state: status.state,
                 worker_id: status.worker_id.clone(),
                 trace: status.trace.clone(),
+                version: version.clone(),
             },
             tasks: status
                 .tasks
@@ -112,6 +121,7 @@ impl ConnectorStateInfo {
                     state: task.state,
                     worker_id: task.worker_id.clone(),
                     trace: task.trace.clone(),
+                    version: version.clone(),
                 })
                 .collect(),
             connector_type: connector_type.to_string(),

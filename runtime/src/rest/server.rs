@@ -13,6 +13,8 @@ use axum_server::Handle;
 use openssl::ssl::SslAcceptor;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
 use super::auth::BasicAuth;
 use super::listeners::{AdminListeners, Listener, ListenerLayout, Scheme};
@@ -236,7 +238,10 @@ fn spawn(
         .http_builder()
         .http1()
         .header_read_timeout(Some(settings.read_timeout));
-    let service = router.into_make_service();
+    // `/connectors/` is `/connectors`, as in Apache's (Jersey's) routing.
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(
+        NormalizePathLayer::trim_trailing_slash().layer(router),
+    );
     match (scheme, tls) {
         (Scheme::Https, Some(acceptor)) => {
             let acceptor =
