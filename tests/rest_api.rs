@@ -65,13 +65,13 @@ async fn plugins_listing_config_and_validation() {
     let plugins = body.as_array().unwrap();
     let source = plugins
         .iter()
-        .find(|p| p["class"] == "io.tributary.connect.file.FileStreamSourceConnector")
+        .find(|p| p["class"] == "org.apache.kafka.connect.file.FileStreamSourceConnector")
         .expect("file source listed");
     assert_eq!(source["type"], "source");
     assert!(source["version"].is_string());
     assert!(plugins
         .iter()
-        .any(|p| p["class"] == "io.tributary.connect.file.FileStreamSinkConnector" && p["type"] == "sink"));
+        .any(|p| p["class"] == "org.apache.kafka.connect.file.FileStreamSinkConnector" && p["type"] == "sink"));
     assert!(
         plugins.iter().all(|p| p["type"] == "source" || p["type"] == "sink"),
         "connectors only by default"
@@ -79,9 +79,39 @@ async fn plugins_listing_config_and_validation() {
 
     let (_, all) = api.get("/connector-plugins?connectorsOnly=false").await;
     let all = all.as_array().unwrap();
-    assert!(all
-        .iter()
-        .any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
+    let listed = |class: &str, kind: &str| all.iter().any(|p| p["class"] == class && p["type"] == kind);
+    // Stand-ins are listed under the names users and tools look for.
+    for (class, kind) in [
+        ("io.confluent.connect.jdbc.JdbcSourceConnector", "source"),
+        ("io.confluent.connect.jdbc.JdbcSinkConnector", "sink"),
+        ("io.debezium.connector.postgresql.PostgresConnector", "source"),
+    ] {
+        assert!(listed(class, kind), "{class} {kind}");
+    }
+    for simple in [
+        "JsonConverter",
+        "ByteArrayConverter",
+        "StringConverter",
+        "LongConverter",
+        "IntegerConverter",
+        "ShortConverter",
+        "FloatConverter",
+        "DoubleConverter",
+        "BooleanConverter",
+    ] {
+        let package = match simple {
+            "JsonConverter" => "org.apache.kafka.connect.json",
+            "StringConverter" => "org.apache.kafka.connect.storage",
+            _ => "org.apache.kafka.connect.converters",
+        };
+        let class = format!("{package}.{simple}");
+        assert!(
+            listed(&class, "converter") && listed(&class, "header_converter"),
+            "{class}"
+        );
+    }
+    let simple_header = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+    assert!(listed(simple_header, "header_converter") && !listed(simple_header, "converter"));
 
     let (code, keys) = api.get("/connector-plugins/FileStreamSource/config").await;
     assert_eq!(code, 200);

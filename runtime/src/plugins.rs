@@ -217,10 +217,12 @@ pub fn list_plugins(connectors_only: bool) -> Vec<PluginInfo> {
     }
     let mut others: Vec<PluginInfo> = Vec::new();
     for p in inventory::iter::<ConverterPlugin> {
-        others.push(info(p.class, "converter"));
-        if p.class.ends_with("HeaderConverter") || p.class.ends_with("StringConverter") {
-            others.push(info(p.class, "header_converter"));
+        // As Apache's: every converter is a header converter too, and SimpleHeaderConverter
+        // only a header converter.
+        if !p.class.ends_with("HeaderConverter") {
+            others.push(info(p.class, "converter"));
         }
+        others.push(info(p.class, "header_converter"));
     }
     others.extend(
         inventory::iter::<TransformPlugin>

@@ -10,7 +10,7 @@ use tributary_runtime::converter::java_double;
 use tributary_runtime::data::{SinkRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
-pub(super) const CLASS: &str = "io.tributary.connect.file.FileStreamSinkConnector";
+pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
 fn config_def() -> ConfigDef {
     ConfigDef::new().define(ConfigKey::optional(
@@ -163,7 +163,7 @@ impl SinkTask for FileStreamSinkTask {
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
-        aliases: &["org.apache.kafka.connect.file.FileStreamSinkConnector"],
+        aliases: &["io.tributary.connect.file.FileStreamSinkConnector"],
         config_def,
         create: || Box::new(FileStreamSinkConnector::default()),
         tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),

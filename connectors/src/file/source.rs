@@ -19,7 +19,7 @@ use tributary_runtime::connector::{
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
-pub(super) const CLASS: &str = "io.tributary.connect.file.FileStreamSourceConnector";
+pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 /// How long to wait before looking again when the file has no new complete line.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// Bytes read from the file per read call.
@@ -320,7 +320,7 @@ impl SourceTask for FileStreamSourceTask {
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
-        aliases: &["org.apache.kafka.connect.file.FileStreamSourceConnector"],
+        aliases: &["io.tributary.connect.file.FileStreamSourceConnector"],
         config_def,
         create: || Box::new(FileStreamSourceConnector::default()),
         tasks: TaskFactory::Source(|| Box::new(FileStreamSourceTask::default())),

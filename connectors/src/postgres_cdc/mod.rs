@@ -21,7 +21,7 @@ use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Val
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
-pub(crate) const CLASS: &str = "io.tributary.connect.postgres.PostgresConnector";
+pub(crate) const CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
 
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
@@ -202,7 +202,7 @@ impl Connector for PostgresConnector {
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
-        aliases: &["io.debezium.connector.postgresql.PostgresConnector", "PostgresConnector"],
+        aliases: &["io.tributary.connect.postgres.PostgresConnector"],
         config_def,
         create: || Box::new(PostgresConnector::default()),
         tasks: TaskFactory::Source(|| Box::new(task::PostgresCdcTask::default())),

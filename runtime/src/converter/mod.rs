@@ -1,12 +1,14 @@
 //! Converters: Connect values to Kafka bytes and back.
 //!
-//! `JsonConverter` (Apache's envelope, byte for byte), `StringConverter` and
-//! `ByteArrayConverter`, registered under Apache's class names. A worker sets defaults with
+//! `JsonConverter` (Apache's envelope, byte for byte), `StringConverter`,
+//! `ByteArrayConverter` and the primitive converters (`LongConverter`, `BooleanConverter`…),
+//! registered under Apache's class names; every one also serves as a header converter. A worker sets defaults with
 //! `key.converter` / `value.converter` / `header.converter` and their prefixed settings
 //! (`value.converter.schemas.enable=false`); a connector's own settings replace the worker's.
 
 mod bytes;
 mod json;
+mod number;
 mod string;
 
 use std::fmt::Debug;

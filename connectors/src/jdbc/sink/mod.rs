@@ -27,7 +27,7 @@ use self::plan::{InsertMode, PkMode};
 use crate::config_per_task::ConfigPerTask;
 use crate::jdbc::connection::native_url;
 
-pub(crate) const CLASS: &str = "io.tributary.connect.jdbc.JdbcSinkConnector";
+pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSinkConnector";
 
 fn config_def() -> ConfigDef {
     crate::jdbc::connection_config_def()
@@ -153,7 +153,7 @@ fn validate(config: &ConfigMap) -> Vec<ValidationError> {
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
-        aliases: &["io.confluent.connect.jdbc.JdbcSinkConnector", "JdbcSinkConnector", "JdbcSink"],
+        aliases: &["io.tributary.connect.jdbc.JdbcSinkConnector", "JdbcSink"],
         config_def,
         create: || Box::new(ConfigPerTask::validated_by(validate)),
         tasks: TaskFactory::Sink(|| Box::new(task::JdbcSinkTask::default())),

@@ -28,7 +28,7 @@ use self::query::Mode;
 use crate::jdbc::connection::{native_url, Database};
 use crate::jdbc::types::NumericMapping;
 
-pub(crate) const CLASS: &str = "io.tributary.connect.jdbc.JdbcSourceConnector";
+pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
 /// The task config key listing a task's tables (`schema.table`, comma-separated).
 const TABLES: &str = "tables";
 
@@ -395,7 +395,7 @@ async fn watch_tables(
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
-        aliases: &["io.confluent.connect.jdbc.JdbcSourceConnector", "JdbcSourceConnector", "JdbcSource"],
+        aliases: &["io.tributary.connect.jdbc.JdbcSourceConnector", "JdbcSource"],
         config_def,
         create: || Box::new(JdbcSourceConnector::default()),
         tasks: TaskFactory::Source(|| Box::new(task::JdbcSourceTask::default())),
