@@ -672,3 +672,69 @@ async fn paths_with_a_trailing_slash_are_served_as_apache_serves_them() {
     assert_eq!(code, 200, "{body}");
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_topics_regex_matches_whole_topic_names() {
+    let (runtime, api, dir) = setup().await;
+    let cluster = shared_cluster();
+    let topic = unique_name("orders");
+    let dlq = format!("{topic}-dlq");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    cluster.create_topic(&dlq, 1, 1).await.unwrap();
+    let producer = tributary_harness::clients::reliable_producer(&cluster.bootstrap_servers()).unwrap();
+    let send = |topic: String, prefix: &'static str| {
+        let producer = producer.clone();
+        async move {
+            let records = (0..3).map(move |i| (b"k".to_vec(), format!("{prefix}{i}").into_bytes()));
+            let sent = tributary_harness::clients::produce_all(&producer, &topic, records, 3).await;
+            assert!(sent.iter().all(Result::is_ok));
+        }
+    };
+    send(dlq.clone(), "dlq-").await;
+    send(topic.clone(), "first-").await;
+    let name = unique_name("regex-sink");
+    let out = dir.path().join("out.txt");
+    let (code, body) = api
+        .post(
+            "/connectors",
+            json!({"name": name, "config": {"connector.class": "FileStreamSink", "topics.regex": topic,
+                "file": out.display().to_string(),
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let lines = |wanted: usize| {
+        let out = out.clone();
+        async move {
+            eventually(WAIT, "the sink's lines", || async {
+                let text = std::fs::read_to_string(&out).unwrap_or_default();
+                (text.lines().filter(|l| !l.starts_with("dlq-")).count() == wanted).then_some(text)
+            })
+            .await
+        }
+    };
+    lines(3).await;
+    // More records on the matching topic: the other topic's older ones would be read by now.
+    send(topic.clone(), "second-").await;
+    let text = lines(6).await;
+    assert!(!text.contains("dlq-"), "{dlq} matched topics.regex={topic}: {text}");
+    let offsets = eventually(WAIT, "the sink's offsets committed", || async {
+        let (_, offsets) = api.get(&format!("/connectors/{name}/offsets")).await;
+        let committed: i64 = offsets["offsets"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["offset"]["kafka_offset"].as_i64())
+            .sum();
+        (committed == 6).then_some(offsets)
+    })
+    .await;
+    let topics: Vec<&str> = offsets["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["partition"]["kafka_topic"].as_str())
+        .collect();
+    assert_eq!(topics, [topic.as_str()], "{offsets}");
+    runtime.shutdown().await;
+}

@@ -159,7 +159,7 @@ impl SourceTask for DatagenTask {
         self.max_records = parsed.long("max.records");
         self.value_size = parsed.long("value.size").max(13) as usize;
         self.keys = parsed.long("keys").max(1) as u64;
-        self.structs = parsed.string("format") == "struct";
+        self.structs = parsed.choice("format") == "struct";
         self.batch_size = parsed.long("batch.size").max(1) as usize;
         let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
         let mut partition = SourceMap::new();
@@ -226,5 +226,40 @@ inventory::submit! {
         config_def,
         create: || Box::new(DatagenConnector::default()),
         tasks: TaskFactory::Source(|| Box::new(DatagenTask::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoOffsets;
+
+    impl tributary_runtime::connector::OffsetReader for NoOffsets {
+        fn offset(&self, _partition: &SourceMap) -> Option<SourceMap> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn format_is_read_as_it_is_validated() {
+        let config: ConfigMap = [("topic", "t"), ("format", " STRUCT"), ("max.records", "1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(config_def().validate(&config).is_empty());
+        let mut task = DatagenTask::default();
+        let context = SourceTaskContext {
+            connector: "d".into(),
+            task: 0,
+            offsets: Arc::new(NoOffsets),
+        };
+        task.start(&config, context).await.unwrap();
+        let records = task.poll().await.unwrap();
+        assert!(
+            matches!(records[0].record.value, Value::Struct(_)),
+            "{:?}",
+            records[0].record.value
+        );
     }
 }

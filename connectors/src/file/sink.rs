@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, OffsetMap, SinkTask, SinkTaskContext};
-use tributary_runtime::converter::java_double;
+use tributary_runtime::converter::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
@@ -66,7 +66,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::String(s) => out.extend_from_slice(s.as_bytes()),
         Value::Bytes(b) => out.extend_from_slice(b),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Float32(f) => out.extend_from_slice(java_double(f64::from(*f)).as_bytes()),
+        Value::Float32(f) => out.extend_from_slice(java_float(*f).as_bytes()),
         Value::Float64(f) => out.extend_from_slice(java_double(*f).as_bytes()),
         Value::Array(items) => {
             out.push(b'[');
@@ -167,5 +167,20 @@ inventory::submit! {
         config_def,
         create: || Box::new(FileStreamSinkConnector::default()),
         tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_java_prints_them() {
+        let mut out = Vec::new();
+        write_value(
+            &mut out,
+            &Value::Array(vec![Value::Float32(0.1), Value::Float64(0.1), Value::Float32(1e10)]),
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), "[0.1, 0.1, 1.0E10]");
     }
 }

@@ -94,8 +94,11 @@ impl Settings {
             autocreate: text("publication.autocreate.mode", "all_tables"),
             include: patterns(config, "table.include.list").map_err(ConnectError::fatal)?,
             exclude: patterns(config, "table.exclude.list").map_err(ConnectError::fatal)?,
-            snapshot: text("snapshot.mode", "initial") == "initial",
-            tombstones: text("tombstones.on.delete", "true") != "false",
+            // Validation trims the mode; so does the reading.
+            snapshot: text("snapshot.mode", "initial").trim() == "initial",
+            tombstones: !text("tombstones.on.delete", "true")
+                .trim()
+                .eq_ignore_ascii_case("false"),
             max_batch: number("max.batch.size", 2048).max(1) as usize,
             poll_interval: Duration::from_millis(number("poll.interval.ms", 500)),
             status_interval: Duration::from_millis(number("status.update.interval.ms", 10_000).max(1)),
@@ -672,5 +675,21 @@ impl SourceTask for PostgresCdcTask {
             pool.close().await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_are_read_as_they_are_validated() {
+        let config: ConfigMap = [("snapshot.mode", "initial "), ("tombstones.on.delete", " FALSE")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let settings = Settings::from_config(&config).unwrap();
+        assert!(settings.snapshot, "a trimmed 'initial' still snapshots");
+        assert!(!settings.tombstones);
     }
 }

@@ -268,6 +268,12 @@ impl ParsedConfig {
         self.get(key).unwrap_or_default().to_string()
     }
 
+    /// `key` as one of its allowed values ([`ConfigKey::one_of`] compares them ignoring case
+    /// and surrounding spaces, so this reads them the same way): trimmed, lowercase.
+    pub fn choice(&self, key: &str) -> String {
+        self.get(key).unwrap_or_default().trim().to_ascii_lowercase()
+    }
+
     /// `key` as a boolean.
     pub fn boolean(&self, key: &str) -> bool {
         self.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))

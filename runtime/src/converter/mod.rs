@@ -14,7 +14,7 @@ mod string;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-pub use json::{java_double, JsonConverter};
+pub use json::{java_double, java_float, JsonConverter};
 
 use crate::config::ConfigMap;
 use crate::data::{Schema, Value};

@@ -17,7 +17,7 @@ use crate::config::{restore_references, split_list, ConfigMap};
 use crate::connector::{format_validation, Connector, OffsetMap};
 use crate::plugins::find_connector;
 use crate::storage::{OffsetStore, State};
-use crate::worker::{TargetState, Worker};
+use crate::worker::{anchored_topics_regex, TargetState, Worker};
 
 /// The observed state a connector object reports for a target state.
 pub(super) fn observed(target: TargetState) -> State {
@@ -173,7 +173,13 @@ async fn sink_partitions(
 ) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
     let consumer = sink_group_consumer(worker, name)?;
     let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
-    let pattern = config.get("topics.regex").and_then(|p| regex::Regex::new(p).ok());
+    let pattern =
+        match config.get("topics.regex").filter(|p| !p.trim().is_empty()) {
+            None => None,
+            Some(p) => Some(regex::Regex::new(&anchored_topics_regex(p)).map_err(|e| {
+                HerderError::BadRequest(format!("Invalid value {p} for configuration topics.regex: {e}"))
+            })?),
+        };
     blocking(move || {
         let metadata = consumer
             .fetch_metadata(None, Duration::from_secs(10))

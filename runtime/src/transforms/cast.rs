@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
-use crate::converter::{java_double, DataError};
+use crate::converter::{java_double, java_float, DataError};
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn config_def() -> ConfigDef {
@@ -110,7 +110,7 @@ pub(crate) fn cast_value(value: &Value, to: SchemaType) -> Result<Value, DataErr
         SchemaType::String => Value::String(match value {
             Value::String(s) => s.clone(),
             Value::Boolean(b) => b.to_string(),
-            Value::Float32(f) => crate::converter::java_double(f64::from(*f)),
+            Value::Float32(f) => java_float(*f),
             Value::Float64(f) => java_double(*f),
             other => other.as_i64().map(|i| i.to_string()).ok_or_else(fail)?,
         }),

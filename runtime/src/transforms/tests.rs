@@ -230,6 +230,24 @@ fn cast_fields_and_whole_values() {
         .unwrap()
         .unwrap();
     assert_eq!(out.value, Value::Float64(2.5));
+    let to_string = chain(&[
+        ("transforms", "c"),
+        ("transforms.c.type", "org.apache.kafka.connect.transforms.Cast$Value"),
+        ("transforms.c.spec", "string"),
+    ]);
+    let out = to_string
+        .apply(ConnectRecord::new(
+            "t",
+            Some(Schema::of(SchemaType::Float32)),
+            Value::Float32(0.1),
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.value,
+        Value::from("0.1"),
+        "Java's Float.toString, not the double's digits"
+    );
     assert!(TransformChain::from_config(
         &[
             ("transforms".to_string(), "c".to_string()),

@@ -342,6 +342,16 @@ impl Worker {
     }
 }
 
+/// A sink's `topics.regex` anchored at both ends: Apache matches whole topic names
+/// (`orders` is not `orders-dlq`), while librdkafka's subscriptions and the `regex` crate
+/// search. The form (`^(…)$`) suits both.
+pub fn anchored_topics_regex(pattern: &str) -> String {
+    let pattern = pattern.trim();
+    let inner = pattern.strip_prefix('^').unwrap_or(pattern);
+    let inner = inner.strip_suffix('$').unwrap_or(inner);
+    format!("^({inner})$")
+}
+
 fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
     let topics = config.get("topics").map(|t| !t.trim().is_empty()).unwrap_or(false);
     let regex = config
@@ -367,4 +377,23 @@ fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
         key: "topics".into(),
         message: message.into(),
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anchored_topics_regex;
+
+    #[test]
+    fn topics_regex_matches_whole_names() {
+        let matches = |pattern: &str, topic: &str| {
+            regex::Regex::new(&anchored_topics_regex(pattern))
+                .unwrap()
+                .is_match(topic)
+        };
+        assert!(matches("orders", "orders"));
+        assert!(!matches("orders", "orders-dlq"));
+        assert!(!matches("orders", "old-orders"));
+        assert!(matches("^orders.*$", "orders-dlq"));
+        assert!(matches("a|b", "b") && !matches("a|b", "ab"));
+    }
 }

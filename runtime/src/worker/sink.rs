@@ -14,7 +14,7 @@ use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::errors::{ErrorHandler, RawRecord, Stage};
-use super::{sink_config_def, TargetState, TaskSetup};
+use super::{anchored_topics_regex, sink_config_def, TargetState, TaskSetup};
 use crate::client::{ClientKind, ErrorCapture};
 use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
@@ -109,11 +109,7 @@ impl SinkRunner {
         let pattern = parsed.string("topics.regex");
         let subscription: Vec<String> = if topics.is_empty() {
             // librdkafka treats a subscription starting with ^ as a regular expression.
-            vec![if pattern.starts_with('^') {
-                pattern
-            } else {
-                format!("^{pattern}")
-            }]
+            vec![anchored_topics_regex(&pattern)]
         } else {
             topics
         };
