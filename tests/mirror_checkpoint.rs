@@ -670,3 +670,97 @@ async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
         assert!(skipped.is_empty(), "{topic}: skipped after failover: {skipped:?}");
     }
 }
+
+/// Commits `offset` for `group` on `topic`'s partition 0 in the cluster at `bootstrap`.
+fn commit_at(bootstrap: &str, group: &str, topic: &str, offset: i64) {
+    let consumer: BaseConsumer = client(bootstrap).set("group.id", group).create().unwrap();
+    let mut position = TopicPartitionList::new();
+    position.add_partition_offset(topic, 0, Offset::Offset(offset)).unwrap();
+    consumer.commit(&position, CommitMode::Sync).unwrap();
+}
+
+/// Groups far behind the head translate to within `offset.lag.max` (100) of their committed
+/// position, where MirrorMaker 2's exponentially thinned syncs leave them thousands of records
+/// back: one committed before the mirror started, 28,000 records behind, and one that moves
+/// while the mirror runs. No translation passes the committed position (the remote topic has
+/// the source's offsets, so that would skip records on failover).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
+    const TOTAL: usize = 40_000;
+    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("laggards");
+    let topic = format!("{prefix}-events");
+    let remote = format!("A.{topic}");
+    source.create_topic(&topic, 1, 1).await.unwrap();
+    let producer = reliable_producer(&a).unwrap();
+    let records = (0..TOTAL).map(|i| (Vec::new(), format!("{i}").into_bytes()));
+    assert!(produce_all(&producer, &topic, records, 2_000)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let (laggard, mover) = (unique_name("laggard"), unique_name("mover"));
+    commit_at(&a, &laggard, &topic, 11_875);
+    commit_at(&a, &mover, &topic, 2_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
+    let with = |extra| mirror_config(&a, &b, extra);
+    submit(
+        &api,
+        &[
+            (
+                "A->B.MirrorSourceConnector",
+                with(json!({
+                    "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+                    "topics": topic,
+                    "replication.factor": "1",
+                    "offset-syncs.topic.replication.factor": "1",
+                    "sync.topic.acls.enabled": "false",
+                })),
+            ),
+            (
+                "A->B.MirrorCheckpointConnector",
+                with(json!({
+                    "connector.class": "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
+                    "groups": format!("{laggard},{mover}"),
+                    "checkpoints.topic.replication.factor": "1",
+                    "emit.checkpoints.interval.seconds": "1",
+                    "sync.group.offsets.enabled": "true",
+                    "sync.group.offsets.interval.seconds": "1",
+                })),
+            ),
+        ],
+    )
+    .await;
+    let copied = consume_until(&b, &remote, TOTAL, Duration::from_secs(120), "read_committed")
+        .await
+        .unwrap();
+    assert_eq!(copied.len(), TOTAL);
+
+    let translated = |group: String, position: i64| {
+        let (b, remote) = (b.clone(), remote.clone());
+        async move {
+            eventually(
+                Duration::from_secs(60),
+                &format!("{group} within 100 of {position}"),
+                || {
+                    let (b, group, remote) = (b.clone(), group.clone(), remote.clone());
+                    async move {
+                        let offset = *committed(&b, &group, &remote, 1).await.get(&0)?;
+                        assert!(offset <= position, "{group}: translated past its position to {offset}");
+                        (position - offset < 100).then_some(offset)
+                    }
+                },
+            )
+            .await
+        }
+    };
+    translated(laggard.clone(), 11_875).await;
+    translated(mover.clone(), 2_000).await;
+    // The moving group goes on in the source; its translation follows.
+    tokio::task::block_in_place(|| commit_at(&a, &mover, &topic, 30_123));
+    translated(mover, 30_123).await;
+    translated(laggard, 11_875).await;
+}

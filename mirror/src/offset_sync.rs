@@ -5,15 +5,25 @@
 //! `offset.lag.max` records behind, when upstream offsets skip (compaction, transaction
 //! markers) or the remote topic was truncated; otherwise the latest one per partition waits
 //! for the next offset commit. The reader side ([`OffsetSyncStore`], in the checkpoint task)
-//! keeps a bounded history per partition and translates a group's offset conservatively: never
-//! past a record that was not replicated.
+//! translates a group's offset conservatively: never past a record that was not replicated.
+//!
+//! Unlike MirrorMaker 2, whose store keeps exponentially spaced syncs (so a group far behind
+//! the head translates to a much older offset and re-reads thousands of records after a
+//! failover), the store keeps every sync from the oldest position a group has committed up to
+//! the head, which are at most `offset.lag.max` records apart: every group translates to
+//! within `offset.lag.max` of its committed position, however far it lags. Only the syncs
+//! older than every group's position are thinned out, and a partition keeps at most
+//! [`MAX_SYNCS`] of them.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::records::OffsetSync;
 
-/// Syncs kept per partition by the store; older ones are thinned out exponentially.
+/// Syncs kept per partition below the oldest position a group needs, exponentially spaced.
 const HISTORY: usize = 64;
+/// Syncs kept per partition at most: a group more than this many syncs (times
+/// `offset.lag.max` records) behind the head translates coarsely.
+pub const MAX_SYNCS: usize = 200_000;
 
 #[derive(Debug, Clone, Copy)]
 struct PartitionState {
@@ -130,8 +140,21 @@ impl OffsetSyncStore {
             history.remove(&upstream);
         }
         history.insert(sync.upstream, sync.downstream);
-        if history.len() > HISTORY {
-            thin(history);
+        if history.len() > MAX_SYNCS {
+            let keep_from = history.keys().nth(MAX_SYNCS / 2).copied();
+            thin_below(history, keep_from);
+        }
+    }
+
+    /// Forgets what no group needs: per partition, every sync from the one at or below the
+    /// lowest offset a group has committed (`needed`) up to the head stays; the older ones, and
+    /// those of partitions no group reads, are thinned out exponentially.
+    pub fn compact(&mut self, needed: &HashMap<(String, i32), i64>) {
+        for (key, history) in &mut self.syncs {
+            let keep_from = needed
+                .get(key)
+                .and_then(|&upstream| history.range(..=upstream).next_back().map(|(u, _)| *u));
+            thin_below(history, keep_from);
         }
     }
 
@@ -149,22 +172,27 @@ impl OffsetSyncStore {
     }
 }
 
-/// Keeps the newest and the oldest sync and, between them, one sync per doubling of the
-/// distance from the newest.
-fn thin(history: &mut BTreeMap<i64, i64>) {
-    let (Some((&newest, _)), Some((&oldest, _))) = (history.iter().next_back(), history.iter().next()) else {
-        return;
+/// Keeps every sync at or above `keep_from` (all of them but the newest when `None`) and, below
+/// it, the oldest sync and one per doubling of the distance, at most about [`HISTORY`].
+fn thin_below(history: &mut BTreeMap<i64, i64>, keep_from: Option<i64>) {
+    let anchor = match keep_from.or_else(|| history.keys().next_back().copied()) {
+        Some(anchor) => anchor,
+        None => return,
     };
-    let mut keep = Vec::new();
+    if history.range(..anchor).count() <= HISTORY {
+        return;
+    }
+    let Some(&oldest) = history.keys().next() else { return };
+    let mut keep = std::collections::BTreeSet::new();
     let mut bound = 0_i64;
-    for (&upstream, _) in history.iter().rev() {
-        let distance = newest - upstream;
-        if upstream == newest || upstream == oldest || distance >= bound {
-            keep.push(upstream);
-            bound = (distance.max(1)).saturating_mul(2);
+    for &upstream in history.range(..anchor).map(|(u, _)| u).rev() {
+        let distance = anchor - upstream;
+        if upstream == oldest || distance >= bound {
+            keep.insert(upstream);
+            bound = distance.max(1).saturating_mul(2);
         }
     }
-    history.retain(|upstream, _| keep.contains(upstream));
+    history.retain(|upstream, _| *upstream >= anchor || keep.contains(upstream));
 }
 
 #[cfg(test)]
@@ -213,14 +241,41 @@ mod tests {
     }
 
     #[test]
-    fn history_stays_bounded_and_keeps_the_newest() {
+    fn groups_far_behind_translate_within_offset_lag_max() {
+        // Syncs every 100 records (offset.lag.max = 100), the downstream copy shifted by 7.
+        let mut store = OffsetSyncStore::default();
+        for upstream in (0..40_000).step_by(100) {
+            store.add(sync(upstream, upstream + 7));
+        }
+        // A group committed at 11,875 long ago; another at the head.
+        let needed: HashMap<(String, i32), i64> = [(("t".to_string(), 0), 11_875)].into_iter().collect();
+        store.compact(&needed);
+        for committed in [11_875, 12_000, 25_555, 39_950] {
+            let translated = store.translate("t", 0, committed).unwrap();
+            assert!(translated <= committed + 7, "{committed} went past replicated data");
+            assert!(committed + 7 - translated < 100, "{committed} → {translated}");
+        }
+        // Below every group's position the history is thinned, still never past the data.
+        let history = &store.syncs[&("t".to_string(), 0)];
+        assert!(history.range(..11_800).count() <= HISTORY + 1, "{} kept", history.len());
+        assert!(store.translate("t", 0, 5_050).is_some_and(|d| d <= 5_057));
+    }
+
+    #[test]
+    fn partitions_no_group_reads_stay_small_and_every_partition_bounded() {
         let mut store = OffsetSyncStore::default();
         for offset in 0..10_000 {
             store.add(sync(offset, offset));
         }
+        store.compact(&HashMap::new());
         let history = &store.syncs[&("t".to_string(), 0)];
-        assert!(history.len() <= HISTORY, "{} syncs kept", history.len());
+        assert!(history.len() <= HISTORY + 2, "{} syncs kept", history.len());
         assert_eq!(store.translate("t", 0, 9_999), Some(9_999));
         assert!(store.translate("t", 0, 5_000).is_some_and(|d| d <= 5_000));
+        let mut big = OffsetSyncStore::default();
+        for offset in 0..(MAX_SYNCS as i64 + 10) {
+            big.add(sync(offset, offset));
+        }
+        assert!(big.syncs[&("t".to_string(), 0)].len() <= MAX_SYNCS);
     }
 }

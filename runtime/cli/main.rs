@@ -5,16 +5,18 @@ mod dev;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter};
-use tributary_runtime::config::read_properties_file;
+use tributary_runtime::config::{read_properties_file, ConfigMap};
 use tributary_runtime::distributed::DistributedRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::standalone::StandaloneRuntime;
+use tributary_runtime::worker::WorkerConfig;
 
 /// Kafka Connect and MirrorMaker 2, rebuilt in Rust.
 #[derive(Parser)]
@@ -98,9 +100,24 @@ async fn shutdown_signal() {
     }
 }
 
+/// What a shutdown may take beyond `task.shutdown.graceful.timeout.ms` (leaving the group, the
+/// last status and offset writes, closing clients, the REST API) before the process exits
+/// anyway: a worker whose Kafka is gone must still stop.
+const SHUTDOWN_MARGIN: Duration = Duration::from_secs(20);
+
+/// Runs `shutdown`, but exits the process if it has not finished within the worker's
+/// `task.shutdown.graceful.timeout.ms` plus [`SHUTDOWN_MARGIN`].
+async fn bounded(config: &ConfigMap, shutdown: impl std::future::Future<Output = ()>) {
+    let bound = WorkerConfig::new(config.clone()).task_shutdown_timeout() + SHUTDOWN_MARGIN;
+    if tokio::time::timeout(bound, shutdown).await.is_err() {
+        tracing::error!("the shutdown did not finish within {bound:?}; exiting without it");
+        std::process::exit(1);
+    }
+}
+
 async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
     let config = read_properties_file(&worker).with_context(|| format!("reading {}", worker.display()))?;
-    let runtime = StandaloneRuntime::start(config, Some(apply_log)).await?;
+    let runtime = StandaloneRuntime::start(config.clone(), Some(apply_log)).await?;
     for file in &connectors {
         if let Err(e) = runtime.add_connector_file(file).await {
             runtime.shutdown().await;
@@ -109,15 +126,15 @@ async fn standalone(worker: PathBuf, connectors: Vec<PathBuf>, apply_log: ApplyL
     }
     shutdown_signal().await;
     tracing::info!("shutting down");
-    runtime.shutdown().await;
+    bounded(&config, runtime.shutdown()).await;
     Ok(())
 }
 
 async fn distributed(worker: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
     let config = read_properties_file(&worker).with_context(|| format!("reading {}", worker.display()))?;
-    let mut runtime = DistributedRuntime::start(config, Some(apply_log)).await?;
+    let mut runtime = DistributedRuntime::start(config.clone(), Some(apply_log)).await?;
     let outcome = wait_for_stop(runtime.failed()).await;
-    runtime.shutdown().await;
+    bounded(&config, runtime.shutdown()).await;
     outcome
 }
 
@@ -138,7 +155,7 @@ async fn mirror(file: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> 
     let config = read_properties_file(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut mirror = tributary_mirror::dedicated::DedicatedMirror::start(&config, Some(apply_log)).await?;
     let outcome = wait_for_stop(mirror.failed()).await;
-    mirror.shutdown().await;
+    bounded(&config, mirror.shutdown()).await;
     outcome
 }
 
@@ -175,5 +192,8 @@ where
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(body(apply_log))
+    let outcome = runtime.block_on(body(apply_log));
+    // A client call abandoned at shutdown (its broker gone) must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    outcome
 }

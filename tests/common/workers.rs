@@ -131,11 +131,16 @@ impl WorkerProcess {
 
     /// Creates connector `name` with `config` over REST (a standalone worker forgets its
     /// connectors when it stops, so a restarted one is given them again).
+    /// A 409 (no leader known yet, as right after start) is retried.
     pub async fn put_connector(&self, name: &str, config: &serde_json::Value) {
-        let (code, body) = self
-            .api
-            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-            .await;
+        let (code, body) = eventually(Duration::from_secs(60), "a leader to take the connector", || async {
+            let (code, body) = self
+                .api
+                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+                .await;
+            (code != 409).then_some((code, body))
+        })
+        .await;
         assert_eq!(code, 201, "{name}: {body}");
     }
 

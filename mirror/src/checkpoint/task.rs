@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::time::Instant;
-use tributary_runtime::client::ClientKind;
+use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
@@ -99,24 +99,28 @@ struct State {
     /// The latest checkpoint of each group partition.
     latest: BTreeMap<CheckpointKey, Checkpoint>,
     /// A client per (cluster, group), to read and commit the group's offsets.
-    group_clients: HashMap<(&'static str, String), Arc<BaseConsumer>>,
+    group_clients: HashMap<(&'static str, String), Arc<DropOffRuntime<BaseConsumer>>>,
     next_checkpoints: Option<Instant>,
     next_group_sync: Option<Instant>,
     bytes_schema: Arc<Schema>,
 }
 
 /// A consumer in `group` that never joins it: it only reads and commits its offsets.
-fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
+fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<DropOffRuntime<BaseConsumer>>, ConnectError> {
     client.set("group.id", group).set("enable.auto.commit", "false");
     client
         .create()
-        .map(Arc::new)
+        .map(|consumer| Arc::new(DropOffRuntime::new(consumer)))
         .map_err(|e| ConnectError::fatal(format!("cannot create a client for group {group}: {e}")))
 }
 
 impl State {
     /// The (cached) client of `group` on `cluster` (`source` or `target`).
-    fn group_consumer(&mut self, cluster: &'static str, group: &str) -> Result<Arc<BaseConsumer>, ConnectError> {
+    fn group_consumer(
+        &mut self,
+        cluster: &'static str,
+        group: &str,
+    ) -> Result<Arc<DropOffRuntime<BaseConsumer>>, ConnectError> {
         let key = (cluster, group.to_string());
         if let Some(consumer) = self.group_clients.get(&key) {
             return Ok(consumer.clone());
@@ -142,6 +146,8 @@ impl State {
             .flat_map(|(topic, count)| (0..count).map(move |p| (topic.clone(), p)))
             .collect();
         let mut checkpoints = Vec::new();
+        // The lowest offset any group committed, per partition: the syncs from there up stay.
+        let mut needed: HashMap<(String, i32), i64> = HashMap::new();
         for group in self.groups.clone() {
             let consumer = self.group_consumer("source", &group)?;
             let mut wanted = TopicPartitionList::new();
@@ -168,6 +174,10 @@ impl State {
             .await?;
             let (group, offsets) = committed;
             for (topic, partition, upstream, metadata) in offsets {
+                needed
+                    .entry((topic.clone(), partition))
+                    .and_modify(|lowest| *lowest = (*lowest).min(upstream))
+                    .or_insert(upstream);
                 let Some(downstream) = lock(&self.syncs).translate(&topic, partition, upstream) else {
                     continue;
                 };
@@ -192,6 +202,7 @@ impl State {
                 }
             }
         }
+        lock(&self.syncs).compact(&needed);
         Ok(checkpoints)
     }
 

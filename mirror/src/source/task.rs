@@ -13,7 +13,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use tributary_runtime::client::ClientKind;
+use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
@@ -63,7 +63,7 @@ impl OffsetSyncs {
 /// Mirrors a set of source partitions.
 #[derive(Default)]
 pub struct MirrorSourceTask {
-    consumer: Option<StreamConsumer>,
+    consumer: Option<DropOffRuntime<StreamConsumer>>,
     /// By source topic, then partition (looked up by `&str`, so without allocating per record).
     assigned: HashMap<String, HashMap<i32, Assigned>>,
     bytes_schema: Option<Arc<Schema>>,
@@ -129,7 +129,7 @@ impl SourceTask for MirrorSourceTask {
         consumer
             .assign(&assignment)
             .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
-        self.consumer = Some(consumer);
+        self.consumer = Some(DropOffRuntime::new(consumer));
         self.provenance = mirror
             .flag("provenance.header.enabled")
             .then(|| (mirror.source.clone(), mirror.target.clone()));

@@ -3,15 +3,22 @@
 //! them at once instead of waiting for a timeout.
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
-/// Remembers the last fatal error librdkafka reported; logs every error.
+/// How long an error that keeps coming back (`AllBrokersDown` while the brokers are gone) is
+/// logged once.
+const REPEAT_QUIET: Duration = Duration::from_secs(30);
+
+/// Remembers the last fatal error librdkafka reported; logs each error, an error that keeps
+/// repeating once every [`REPEAT_QUIET`].
 #[derive(Debug, Default)]
 pub struct ErrorCapture {
     fatal: Mutex<Option<String>>,
+    last_logged: Mutex<Option<(String, Instant)>>,
 }
 
 impl ErrorCapture {
@@ -47,11 +54,50 @@ fn is_fatal(error: &KafkaError, reason: &str) -> bool {
     }
 }
 
+impl ErrorCapture {
+    /// Whether `error` should be logged now: not when the same error was logged a moment ago.
+    fn worth_logging(&self, error: &KafkaError) -> bool {
+        let key = error.to_string();
+        let mut last = self.last_logged.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if last
+            .as_ref()
+            .is_some_and(|(previous, at)| *previous == key && at.elapsed() < REPEAT_QUIET)
+        {
+            return false;
+        }
+        *last = Some((key, Instant::now()));
+        true
+    }
+}
+
 impl ClientContext for ErrorCapture {
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::error!("librdkafka: {error}: {reason}");
+        if self.worth_logging(&error) {
+            tracing::error!("librdkafka: {error}: {reason}");
+        } else {
+            tracing::debug!("librdkafka: {error}: {reason}");
+        }
         self.record(&error, reason);
     }
 }
 
 impl ConsumerContext for ErrorCapture {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeating_error_is_logged_once_a_while() {
+        let context = ErrorCapture::default();
+        let down = KafkaError::Global(RDKafkaErrorCode::AllBrokersDown);
+        assert!(context.worth_logging(&down));
+        assert!(!context.worth_logging(&down));
+        let other = KafkaError::Global(RDKafkaErrorCode::BrokerTransportFailure);
+        assert!(context.worth_logging(&other));
+        assert!(
+            context.worth_logging(&down),
+            "a different error in between is news again"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 
 mod context;
 pub(crate) mod jaas;
+mod off_runtime;
 mod security;
 mod table;
 
@@ -22,6 +23,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
 pub use context::ErrorCapture;
+pub use off_runtime::DropOffRuntime;
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
 

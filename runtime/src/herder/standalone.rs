@@ -50,8 +50,15 @@ impl StandaloneHerder {
     /// Stops every connector and task (flushing and committing), for shutdown.
     pub async fn stop_all(&self) {
         let mut connectors = self.connectors.lock().await;
+        // Every task at once, `task.shutdown.graceful.timeout.ms` in all, as Apache bounds the
+        // shutdown: a task still busy then (its Kafka gone, say) is abandoned.
+        let timeout = self.worker.config().task_shutdown_timeout();
+        let handles: Vec<TaskHandle> = connectors
+            .values_mut()
+            .flat_map(|entry| std::mem::take(&mut entry.tasks).into_values())
+            .collect();
+        futures::future::join_all(handles.into_iter().map(|h| h.stop(timeout))).await;
         for (name, entry) in connectors.iter_mut() {
-            self.stop_tasks(entry).await;
             self.stop_connector_object(name, entry).await;
         }
     }

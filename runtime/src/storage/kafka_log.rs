@@ -10,7 +10,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -21,6 +20,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 
 use super::StoreError;
+use crate::client::DropOffRuntime;
 
 /// How long a read-to-end may take before it is reported as a failure.
 const READ_TO_END_TIMEOUT: Duration = Duration::from_secs(60);
@@ -47,10 +47,9 @@ struct EndRequest {
 /// A compacted internal topic, read fully into a store and written through it.
 pub struct KafkaLog {
     topic: String,
-    producer: FutureProducer,
+    producer: DropOffRuntime<FutureProducer>,
     requests: mpsc::Sender<EndRequest>,
     stop: Arc<AtomicBool>,
-    reader: Option<JoinHandle<()>>,
 }
 
 impl KafkaLog {
@@ -98,16 +97,17 @@ impl KafkaLog {
             incoming,
             stop: stop.clone(),
         };
-        let reader = std::thread::Builder::new()
+        // The reader thread is not joined: it stops on its own, and its consumer's close (slow
+        // when the brokers are gone) happens there, never on the async runtime.
+        std::thread::Builder::new()
             .name(format!("log-{topic}"))
             .spawn(move || reader.run())
             .map_err(|e| StoreError::Other(format!("cannot start the reader of {topic}: {e}")))?;
         Ok(KafkaLog {
             topic: topic.to_string(),
-            producer,
+            producer: DropOffRuntime::new(producer),
             requests,
             stop,
-            reader: Some(reader),
         })
     }
 
@@ -172,9 +172,6 @@ impl KafkaLog {
 impl Drop for KafkaLog {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use crate::client::DropOffRuntime;
 use crate::config::ParsedConfig;
 use crate::connector::ConnectError;
 use crate::converter::DataError;
@@ -53,7 +54,7 @@ pub struct RawRecord<'a> {
 }
 
 struct DeadLetterQueue {
-    producer: FutureProducer,
+    producer: DropOffRuntime<FutureProducer>,
     topic: String,
     context_headers: bool,
 }
@@ -74,7 +75,7 @@ impl ErrorHandler {
         let topic = config.string("errors.deadletterqueue.topic.name");
         let dlq = match (topic.trim().is_empty(), dlq_producer) {
             (false, Some(producer)) => Some(DeadLetterQueue {
-                producer,
+                producer: DropOffRuntime::new(producer),
                 topic: topic.trim().to_string(),
                 context_headers: config.boolean("errors.deadletterqueue.context.headers.enable"),
             }),

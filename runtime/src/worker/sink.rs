@@ -15,7 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::{anchored_topics_regex, sink_config_def, TargetState, TaskSetup};
-use crate::client::{ClientKind, ErrorCapture};
+use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole, DataError};
@@ -37,6 +37,13 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
     };
     let outcome = runner.run(&setup).await;
     let shutdown = runner.shutdown(&setup, outcome.is_ok()).await;
+    // The consumer leaves its group before the task counts as stopped, so that whoever takes
+    // its partitions over gets them at once; off the runtime, and within the shutdown bound.
+    let consumer = runner.reader.consumer.clone();
+    drop(runner);
+    if let Ok(consumer) = Arc::try_unwrap(consumer) {
+        let _ = tokio::time::timeout(setup.worker.task_shutdown_timeout(), consumer.close()).await;
+    }
     match outcome.and(shutdown) {
         Ok(()) => setup.report(State::Unassigned, None),
         Err(e) => setup.report(State::Failed, Some(e.to_string())),
@@ -61,7 +68,7 @@ struct Delivery {
 
 /// Reads batches: the consumer, converters, transforms and error handling.
 struct BatchReader {
-    consumer: Arc<StreamConsumer<ErrorCapture>>,
+    consumer: Arc<DropOffRuntime<StreamConsumer<ErrorCapture>>>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     header_converter: Arc<dyn Converter>,
@@ -143,7 +150,7 @@ impl SinkRunner {
             },
             started: false,
             reader: BatchReader {
-                consumer: Arc::new(consumer),
+                consumer: Arc::new(DropOffRuntime::new(consumer)),
                 key_converter: converter(ConverterRole::Key)?,
                 value_converter: converter(ConverterRole::Value)?,
                 header_converter: converter(ConverterRole::Header)?,
@@ -307,9 +314,6 @@ impl SinkRunner {
             let stopped = self.delivery.task.stop().await;
             result = result.and(stopped);
         }
-        // Dropping a consumer leaves its group, which can block: do it off the runtime.
-        let consumer = self.reader.consumer.clone();
-        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
         result
     }
 }

@@ -19,7 +19,7 @@ use super::ack_log::AckLog;
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
-use crate::client::{ClientKind, ErrorCapture};
+use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -145,7 +145,7 @@ struct SourceRunner {
     header_converter: Arc<dyn Converter>,
     transforms: TransformChain,
     errors: ErrorHandler,
-    producer: Arc<ThreadedProducer<TrackingContext>>,
+    producer: Arc<DropOffRuntime<ThreadedProducer<TrackingContext>>>,
     acked_reported: u64,
     tracker: Arc<DeliveryTracker>,
     last_commit: Instant,
@@ -196,7 +196,7 @@ impl SourceRunner {
             header_converter: converter(ConverterRole::Header)?,
             transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
             errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, None),
-            producer: Arc::new(producer),
+            producer: Arc::new(DropOffRuntime::new(producer)),
             acked_reported: 0,
             tracker,
             last_commit: Instant::now(),

@@ -34,6 +34,8 @@ use crate::worker::{TargetState, TaskHandle, Worker};
 
 /// How often the herder reconciles even when nothing was announced (retries included).
 const TICK: Duration = Duration::from_secs(2);
+/// How long the last status writes may take when the worker stops.
+const STATUS_FLUSH_ON_EXIT: Duration = Duration::from_secs(5);
 /// How long a submission of task configs to the leader is given before it is retried.
 const SUBMIT_RETRY: Duration = Duration::from_secs(5);
 
@@ -87,6 +89,8 @@ struct Inner {
     cluster_id: OnceCell<String>,
     /// Reaches other workers' REST APIs.
     http: reqwest::Client,
+    /// Set once the worker is stopping for good.
+    stopping: std::sync::atomic::AtomicBool,
     /// Waits until the status writes made so far are acknowledged.
     status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
     fencing: Option<Fencing>,
@@ -144,6 +148,7 @@ impl DistributedHerder {
                 commands: OnceLock::new(),
                 cluster_id: OnceCell::new(),
                 http,
+                stopping: std::sync::atomic::AtomicBool::new(false),
                 status_flush,
                 fencing,
             }),
@@ -246,9 +251,12 @@ impl DistributedHerder {
                 }
             }
         };
+        // Stopping for good: tasks get `task.shutdown.graceful.timeout.ms`, as in Apache, and
+        // each further step its own bound, so that a worker whose Kafka is gone still exits.
+        inner.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         inner.local.lock().await.assigned.clear();
         inner.reconcile().await;
-        let _ = (inner.status_flush)().await;
+        let _ = tokio::time::timeout(STATUS_FLUSH_ON_EXIT, (inner.status_flush)()).await;
         let (done, left) = oneshot::channel();
         if commands.send(GroupCommand::Leave(done)).is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(10), left).await;
@@ -316,6 +324,18 @@ impl Inner {
         }
     }
 
+    /// How long a task may take to stop: `task.shutdown.graceful.timeout.ms` when the worker
+    /// stops, at least 30 s when work moves within the cluster (so that the task can commit
+    /// before another worker takes it over).
+    fn task_stop_timeout(&self) -> Duration {
+        let configured = self.worker.config().task_shutdown_timeout();
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            configured
+        } else {
+            configured.max(Duration::from_secs(30))
+        }
+    }
+
     /// Brings what runs here in line with the assignment and the latest config.
     async fn reconcile(&self) {
         if self.is_leader() {
@@ -359,11 +379,7 @@ impl Inner {
             })
             .map(|(key, _)| key.clone())
             .collect();
-        let timeout = self
-            .worker
-            .config()
-            .task_shutdown_timeout()
-            .max(Duration::from_secs(30));
+        let timeout = self.task_stop_timeout();
         let mut stopping = Vec::new();
         for key in stale {
             if let Some(running) = local.tasks.remove(&key) {
@@ -833,12 +849,7 @@ impl Herder for DistributedHerder {
             let mut local = inner.local.lock().await;
             if let Some(running) = local.tasks.remove(&key) {
                 tracing::info!(connector = %name, task, "restarting task");
-                let timeout = inner
-                    .worker
-                    .config()
-                    .task_shutdown_timeout()
-                    .max(Duration::from_secs(30));
-                running.handle.stop(timeout).await;
+                running.handle.stop(inner.task_stop_timeout()).await;
                 inner
                     .worker
                     .statuses()
