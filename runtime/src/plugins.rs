@@ -39,6 +39,19 @@ pub struct ConnectorPlugin {
 }
 
 impl ConnectorPlugin {
+    /// The class its tasks have in the plugin it stands in for, as task configs name it
+    /// (`task.class`): `…FileStreamSourceConnector` runs `…FileStreamSourceTask`.
+    pub fn task_class(&self) -> String {
+        match self.class {
+            "io.confluent.connect.jdbc.JdbcSourceConnector" => "io.confluent.connect.jdbc.source.JdbcSourceTask".into(),
+            "io.confluent.connect.jdbc.JdbcSinkConnector" => "io.confluent.connect.jdbc.sink.JdbcSinkTask".into(),
+            "io.debezium.connector.postgresql.PostgresConnector" => {
+                "io.debezium.connector.postgresql.PostgresConnectorTask".into()
+            }
+            class => format!("{}Task", class.strip_suffix("Connector").unwrap_or(class)),
+        }
+    }
+
     /// `"source"` or `"sink"`, as the REST API says.
     pub fn type_name(&self) -> &'static str {
         match self.tasks {

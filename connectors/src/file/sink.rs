@@ -13,10 +13,9 @@ use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::optional(
+    ConfigDef::new().define(ConfigKey::unset(
         "file",
         ConfigType::String,
-        "",
         "Destination filename. If not specified, the standard output will be used.",
     ))
 }

@@ -27,10 +27,9 @@ const READ_CHUNK: usize = 256 * 1024;
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::optional(
+        .define(ConfigKey::unset(
             "file",
             ConfigType::String,
-            "",
             "Source filename. If not specified, the standard input will be used.",
         ))
         .define(ConfigKey::required("topic", ConfigType::List, "The topic to publish data to.").check(single_topic))

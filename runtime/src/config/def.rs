@@ -52,7 +52,9 @@ pub struct ConfigKey {
     pub name: &'static str,
     /// Its type.
     pub config_type: ConfigType,
-    /// Its default; `None` makes the key required.
+    /// Whether a value must be given.
+    pub required: bool,
+    /// Its default, `None` when it has none (a required key, or Apache's `null` default).
     pub default: Option<&'static str>,
     /// How much it matters.
     pub importance: Importance,
@@ -62,6 +64,8 @@ pub struct ConfigKey {
     pub allowed: &'static [&'static str],
     /// An extra check.
     pub validator: Option<Validator>,
+    /// The group it is shown in (`Common`, `Transforms`…); the plugin's own keys have none.
+    pub group: Option<&'static str>,
 }
 
 impl ConfigKey {
@@ -70,12 +74,29 @@ impl ConfigKey {
         ConfigKey {
             name,
             config_type,
+            required: true,
             default: None,
             importance: Importance::High,
             documentation,
             allowed: &[],
             validator: None,
+            group: None,
         }
+    }
+
+    /// An optional key of `config_type` whose default is unset (Apache's `null` default).
+    pub const fn unset(name: &'static str, config_type: ConfigType, documentation: &'static str) -> Self {
+        ConfigKey {
+            required: false,
+            importance: Importance::Medium,
+            ..ConfigKey::required(name, config_type, documentation)
+        }
+    }
+
+    /// Shows the key in `group`.
+    pub const fn in_group(mut self, group: &'static str) -> Self {
+        self.group = Some(group);
+        self
     }
 
     /// A key of `config_type` with a default.
@@ -88,11 +109,13 @@ impl ConfigKey {
         ConfigKey {
             name,
             config_type,
+            required: false,
             default: Some(default),
             importance: Importance::Medium,
             documentation,
             allowed: &[],
             validator: None,
+            group: None,
         }
     }
 
@@ -117,7 +140,7 @@ impl ConfigKey {
     /// The errors of `value` for this key.
     fn errors(&self, value: Option<&str>) -> Vec<String> {
         let Some(value) = value else {
-            return if self.default.is_none() {
+            return if self.required {
                 vec![format!(
                     "Missing required configuration \"{}\" which has no default value.",
                     self.name

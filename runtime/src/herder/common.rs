@@ -49,9 +49,36 @@ pub(super) fn task_configs(
         )),
         Ok(mut configs) => {
             restore_references(config, &mut configs);
+            add_framework_keys(config, &mut configs);
             Ok(configs)
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// What Apache's worker adds to every task config: the connector's name and class, the task's
+/// class, and a sink's topics.
+fn add_framework_keys(config: &ConfigMap, configs: &mut [ConfigMap]) {
+    let class = config.get("connector.class").cloned().unwrap_or_default();
+    let plugin = find_connector(&class).ok();
+    let mut keys: Vec<(&str, String)> = vec![("connector.class", class.clone())];
+    if let Some(name) = config.get("name") {
+        keys.push(("name", name.clone()));
+    }
+    if let Some(plugin) = plugin {
+        keys.push(("task.class", plugin.task_class()));
+        if plugin.type_name() == "sink" {
+            for key in ["topics", "topics.regex"] {
+                if let Some(value) = config.get(key) {
+                    keys.push((key, value.clone()));
+                }
+            }
+        }
+    }
+    for task in configs {
+        for (key, value) in &keys {
+            task.entry((*key).to_string()).or_insert_with(|| value.clone());
+        }
     }
 }
 

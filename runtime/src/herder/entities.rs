@@ -168,22 +168,32 @@ pub struct ConfigKeyInfo {
 
 /// The definitions of every key of `def`.
 pub fn key_infos(def: &ConfigDef) -> Vec<ConfigKeyInfo> {
+    // Apache numbers keys within their group from 1; a key with no group has -1.
+    let mut counters: std::collections::HashMap<&str, i32> = std::collections::HashMap::new();
+    let order: Vec<i32> = def
+        .keys()
+        .iter()
+        .map(|key| match key.group {
+            Some(group) => {
+                let counter = counters.entry(group).or_insert(0);
+                *counter += 1;
+                *counter
+            }
+            None => -1,
+        })
+        .collect();
     def.keys()
         .iter()
         .enumerate()
         .map(|(i, key)| ConfigKeyInfo {
             name: key.name.to_string(),
             config_type: key.config_type,
-            required: key.default.is_none(),
+            required: key.required,
             default_value: key.default.map(str::to_string),
             importance: key.importance,
             documentation: key.documentation.to_string(),
-            group: Some(if i < 2 {
-                "Common".to_string()
-            } else {
-                "Config".to_string()
-            }),
-            order_in_group: i as i32 + 1,
+            group: key.group.map(str::to_string),
+            order_in_group: order[i],
             width: "NONE".into(),
             display_name: key.name.to_string(),
             dependents: Vec::new(),

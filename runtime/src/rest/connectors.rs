@@ -7,15 +7,41 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
 use super::body::{config_from_json, config_map, parse_json};
 use super::error::{RestError, RestResult};
+use super::listeners::Scheme;
 use super::signature::RequestSignature;
 use super::AppState;
 use crate::herder::OffsetEntry;
 use crate::worker::TargetState;
+
+/// The absolute `Location` of connector `name`, as Apache's `UriBuilder` writes it: the
+/// request's scheme and host, and the name percent-encoded as a path segment
+/// (`http://host:8083/connectors/my%20connector`).
+fn location(scheme: Scheme, headers: &HeaderMap, name: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}{}", path_of(name))
+}
+
+/// `/connectors/<name>`, the name percent-encoded.
+fn path_of(name: &str) -> String {
+    let mut out = String::from("/connectors/");
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
 
 /// The values of query parameter `name` in a raw query string.
 fn query_values(query: &Option<String>, name: &str) -> Vec<String> {
@@ -70,7 +96,12 @@ struct CreateRequest {
 }
 
 /// `POST /connectors`.
-pub async fn create(State(state): State<AppState>, body: Bytes) -> RestResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(scheme): Extension<Scheme>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> RestResult<Response> {
     let request: CreateRequest = parse_json(&body)?;
     let config = config_map(
         request
@@ -94,7 +125,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> RestResult<Re
         }
     };
     let info = state.herder.create_connector(&name, config, initial).await?;
-    let location = format!("/connectors/{}", info.name);
+    let location = location(scheme, &headers, &info.name);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
 }
 
@@ -115,12 +146,18 @@ pub async fn get_config(State(state): State<AppState>, Path(name): Path<String>)
 }
 
 /// `PUT /connectors/{c}/config`: 201 when created, 200 when updated.
-pub async fn put_config(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> RestResult<Response> {
+pub async fn put_config(
+    State(state): State<AppState>,
+    Extension(scheme): Extension<Scheme>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> RestResult<Response> {
     let value: serde_json::Value = parse_json(&body)?;
     let config = config_map(&value)?;
     let (created, info) = state.herder.put_connector_config(&name, config).await?;
     if created {
-        let location = format!("/connectors/{name}");
+        let location = location(scheme, &headers, &name);
         Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
     } else {
         Ok(Json(info).into_response())
@@ -281,4 +318,23 @@ pub async fn alter_offsets(
 pub async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     let message = state.herder.reset_offsets(&name).await?;
     Ok(Json(serde_json::json!({ "message": message })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_absolute_and_percent_encoded() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "w1:8083".parse().unwrap());
+        assert_eq!(
+            location(Scheme::Http, &headers, "orders-sink_1.v2"),
+            "http://w1:8083/connectors/orders-sink_1.v2"
+        );
+        assert_eq!(
+            location(Scheme::Https, &headers, "my connector/é"),
+            "https://w1:8083/connectors/my%20connector%2F%C3%A9"
+        );
+    }
 }

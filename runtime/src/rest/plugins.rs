@@ -23,9 +23,13 @@ pub async fn list(RawQuery(query): RawQuery) -> Response {
 
 /// `GET /connector-plugins/{p}/config`.
 pub async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
-    // Apache lists only the plugin's own keys here, not the framework's.
+    // For a connector, Apache lists the framework's keys for its type, then the plugin's own.
     let def = if let Ok(connector) = find_connector(&plugin) {
-        (connector.config_def)()
+        let base = match connector.type_name() {
+            "source" => crate::worker::source_config_def(),
+            _ => crate::worker::sink_config_def(),
+        };
+        base.merge(&(connector.config_def)())
     } else if let Ok(transform) = find_transform(&plugin) {
         (transform.config_def)()
     } else if let Ok(predicate) = find_predicate(&plugin) {

@@ -238,7 +238,9 @@ fn spawn(
         .http_builder()
         .http1()
         .header_read_timeout(Some(settings.read_timeout));
-    // `/connectors/` is `/connectors`, as in Apache's (Jersey's) routing.
+    // `/connectors/` is `/connectors`, as in Apache's (Jersey's) routing; handlers learn the
+    // listener's scheme for the URLs they give back.
+    let router = router.layer(axum::Extension(scheme));
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(
         NormalizePathLayer::trim_trailing_slash().layer(router),
     );

@@ -8,20 +8,27 @@ use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
 use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
 
-/// Keys every connector takes.
+/// Keys every connector takes, in Apache's groups and order (`ConnectorConfig`).
 pub fn connector_config_def() -> ConfigDef {
+    let common = |key: ConfigKey| key.in_group("Common");
+    let errors = |key: ConfigKey| key.in_group("Error Handling");
     ConfigDef::new()
-        .define(ConfigKey::required(
+        .define(common(ConfigKey::required(
             "name",
             ConfigType::String,
             "Globally unique name to use for this connector.",
-        ))
-        .define(ConfigKey::required(
+        )))
+        .define(common(ConfigKey::required(
             "connector.class",
             ConfigType::String,
             "Name or alias of the class for this connector.",
-        ))
-        .define(
+        )))
+        .define(common(ConfigKey::unset(
+            "connector.plugin.version",
+            ConfigType::String,
+            "Version of the connector; every built-in plugin has Tributary's version.",
+        )))
+        .define(common(
             ConfigKey::optional(
                 "tasks.max",
                 ConfigType::Int,
@@ -30,50 +37,83 @@ pub fn connector_config_def() -> ConfigDef {
             )
             .check(at_least_one)
             .importance(Importance::High),
-        )
-        .define(ConfigKey::optional(
+        ))
+        .define(common(ConfigKey::optional(
+            "tasks.max.enforce",
+            ConfigType::Boolean,
+            "true",
+            "Whether more task configs than tasks.max fail the connector (always, here).",
+        )))
+        .define(common(ConfigKey::unset(
             "key.converter",
             ConfigType::Class,
-            "",
-            "Converter class for keys; the worker's when empty.",
-        ))
-        .define(ConfigKey::optional(
+            "Converter class for keys; the worker's when unset.",
+        )))
+        .define(common(ConfigKey::unset(
+            "key.converter.plugin.version",
+            ConfigType::String,
+            "Version of the key converter.",
+        )))
+        .define(common(ConfigKey::unset(
             "value.converter",
             ConfigType::Class,
-            "",
-            "Converter class for values; the worker's when empty.",
-        ))
-        .define(ConfigKey::optional(
+            "Converter class for values; the worker's when unset.",
+        )))
+        .define(common(ConfigKey::unset(
+            "value.converter.plugin.version",
+            ConfigType::String,
+            "Version of the value converter.",
+        )))
+        .define(common(ConfigKey::unset(
             "header.converter",
             ConfigType::Class,
-            "",
-            "Converter class for headers; the worker's when empty.",
+            "Converter class for headers; the worker's when unset.",
+        )))
+        .define(common(ConfigKey::unset(
+            "header.converter.plugin.version",
+            ConfigType::String,
+            "Version of the header converter.",
+        )))
+        .define(common(
+            ConfigKey::optional(
+                "config.action.reload",
+                ConfigType::String,
+                "restart",
+                "What to do when a config provider says a value changed: 'restart' or 'none'.",
+            )
+            .one_of(&["none", "restart"]),
         ))
-        .define(ConfigKey::optional(
-            "transforms",
-            ConfigType::List,
-            "",
-            "Aliases for the transformations to apply, in order.",
-        ))
-        .define(ConfigKey::optional(
-            "predicates",
-            ConfigType::List,
-            "",
-            "Aliases for the predicates used by transformations.",
-        ))
-        .define(ConfigKey::optional(
+        .define(
+            ConfigKey::optional(
+                "transforms",
+                ConfigType::List,
+                "",
+                "Aliases for the transformations to apply, in order.",
+            )
+            .in_group("Transforms"),
+        )
+        .define(
+            ConfigKey::optional(
+                "predicates",
+                ConfigType::List,
+                "",
+                "Aliases for the predicates used by transformations.",
+            )
+            .in_group("Predicates"),
+        )
+        .define(errors(ConfigKey::optional(
             "errors.retry.timeout",
             ConfigType::Long,
             "0",
             "How long a failed operation is retried, in ms; 0 never, -1 forever.",
-        ))
-        .define(ConfigKey::optional(
+        )))
+        .define(errors(ConfigKey::optional(
             "errors.retry.delay.max.ms",
             ConfigType::Long,
             "60000",
             "Longest wait between retries, in ms.",
-        ))
-        .define(
+        )))
+        .define(errors(
             ConfigKey::optional(
                 "errors.tolerance",
                 ConfigType::String,
@@ -81,25 +121,35 @@ pub fn connector_config_def() -> ConfigDef {
                 "'none' fails the task on a bad record; 'all' skips bad records.",
             )
             .one_of(&["none", "all"]),
-        )
-        .define(ConfigKey::optional(
+        ))
+        .define(errors(ConfigKey::optional(
             "errors.log.enable",
             ConfigType::Boolean,
             "false",
             "Log each failed operation and bad record.",
-        ))
-        .define(ConfigKey::optional(
+        )))
+        .define(errors(ConfigKey::optional(
             "errors.log.include.messages",
             ConfigType::Boolean,
             "false",
             "Include the record in the error log.",
-        ))
+        )))
 }
 
-/// Keys source connectors add (exactly-once support, KIP-618).
+/// Keys source connectors add (topic creation, exactly-once support, KIP-618).
 pub fn source_config_def() -> ConfigDef {
+    let exactly_once = |key: ConfigKey| key.in_group("Exactly Once Support");
     connector_config_def()
         .define(
+            ConfigKey::optional(
+                "topic.creation.groups",
+                ConfigType::List,
+                "",
+                "Groups of topic.creation.<group>.* settings for the topics the connector creates.",
+            )
+            .in_group("Topic Creation"),
+        )
+        .define(exactly_once(
             ConfigKey::optional(
                 "exactly.once.support",
                 ConfigType::String,
@@ -107,8 +157,8 @@ pub fn source_config_def() -> ConfigDef {
                 "Whether the connector must run exactly-once ('required') or may ('requested').",
             )
             .one_of(&["requested", "required"]),
-        )
-        .define(
+        ))
+        .define(exactly_once(
             ConfigKey::optional(
                 "transaction.boundary",
                 ConfigType::String,
@@ -116,48 +166,54 @@ pub fn source_config_def() -> ConfigDef {
                 "Where exactly-once transactions end: every 'poll', every 'interval', or where the 'connector' says.",
             )
             .one_of(&["poll", "interval", "connector"]),
-        )
-        .define(ConfigKey::optional(
+        ))
+        .define(exactly_once(ConfigKey::unset(
             "transaction.boundary.interval.ms",
             ConfigType::Long,
-            "",
-            "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when empty.",
-        ))
+            "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when unset.",
+        )))
+        .define(
+            ConfigKey::unset(
+                "offsets.storage.topic",
+                ConfigType::String,
+                "A topic of the connector's own for its offsets (exactly-once); the worker's when unset.",
+            )
+            .in_group("Offsets"),
+        )
 }
 
 /// Keys sink connectors add.
 pub fn sink_config_def() -> ConfigDef {
+    let errors = |key: ConfigKey| key.in_group("Error Handling");
     connector_config_def()
-        .define(ConfigKey::optional(
-            "topics",
-            ConfigType::List,
-            "",
-            "Topics to consume.",
-        ))
-        .define(ConfigKey::optional(
-            "topics.regex",
-            ConfigType::String,
-            "",
-            "Regular expression of topics to consume.",
-        ))
-        .define(ConfigKey::optional(
+        .define(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.").in_group("Common"))
+        .define(
+            ConfigKey::optional(
+                "topics.regex",
+                ConfigType::String,
+                "",
+                "Regular expression of topics to consume.",
+            )
+            .in_group("Common"),
+        )
+        .define(errors(ConfigKey::optional(
             "errors.deadletterqueue.topic.name",
             ConfigType::String,
             "",
             "Topic for records that failed (with errors.tolerance=all).",
-        ))
-        .define(ConfigKey::optional(
+        )))
+        .define(errors(ConfigKey::optional(
             "errors.deadletterqueue.topic.replication.factor",
             ConfigType::Int,
             "3",
             "Replication factor of the dead letter queue topic when it is created.",
-        ))
-        .define(ConfigKey::optional(
+        )))
+        .define(errors(ConfigKey::optional(
             "errors.deadletterqueue.context.headers.enable",
             ConfigType::Boolean,
             "false",
             "Add headers describing the failure to dead-lettered records.",
-        ))
+        )))
 }
 
 /// The worker keys whose values the worker reads itself (the listeners, the REST API's

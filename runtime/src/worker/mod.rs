@@ -373,10 +373,14 @@ fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
             return Vec::new();
         }
     };
-    vec![ValidationError {
-        key: "topics".into(),
-        message: message.into(),
-    }]
+    // As Apache: the message on both keys.
+    ["topics", "topics.regex"]
+        .into_iter()
+        .map(|key| ValidationError {
+            key: key.into(),
+            message: message.into(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
