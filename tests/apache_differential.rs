@@ -353,6 +353,7 @@ async fn rest_answers_match_apache_connect() {
         let names: BTreeMap<&'static str, String> = [
             ("{src}", unique_name(&format!("{label} src"))),
             ("{sink}", unique_name(&format!("{label}-sink"))),
+            ("{paused}", unique_name(&format!("{label}-paused"))),
             ("{topic}", unique_name(&format!("{label}-topic"))),
             ("{in}", input.display().to_string()),
             (
@@ -558,6 +559,33 @@ async fn rest_answers_match_apache_connect() {
             step("reset sink offsets", Method::DELETE, "/connectors/{sink}/offsets", None),
             step("delete", Method::DELETE, "/connectors/{src}", None),
             step("deleted", Method::GET, "/connectors/{src}", None),
+            step(
+                "create paused",
+                Method::POST,
+                "/connectors",
+                Some(json!({"name": "{paused}", "initial_state": "PAUSED",
+                    "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}"}})),
+            ),
+        ])
+        .await,
+    );
+    for side in &sides {
+        let path = side.fill("/connectors/{paused}/status");
+        eventually(WAIT, "the paused connector", || async {
+            let (_, status) = side.api.get(&path).await;
+            (status["connector"]["state"] == "PAUSED").then_some(())
+        })
+        .await;
+    }
+    report.extend(
+        run(vec![
+            step(
+                "created paused status",
+                Method::GET,
+                "/connectors/{paused}/status",
+                None,
+            ),
+            step("created paused tasks", Method::GET, "/connectors/{paused}/tasks", None),
         ])
         .await,
     );

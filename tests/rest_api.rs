@@ -507,7 +507,16 @@ async fn put_creates_and_initial_state_is_honoured() {
     let mut body = file_source(&paused, &file, &unique_name("t"));
     body["initial_state"] = json!("PAUSED");
     assert_eq!(api.post("/connectors", body).await.0, 201);
-    api.wait_for_state(&paused, "PAUSED", WAIT).await;
+    // As Apache: created PAUSED, the connector makes no tasks until it is resumed.
+    let status = eventually(WAIT, "the connector PAUSED", || async {
+        let (_, status) = api.get(&format!("/connectors/{paused}/status")).await;
+        (status["connector"]["state"] == "PAUSED").then_some(status)
+    })
+    .await;
+    assert_eq!(status["tasks"], json!([]));
+    assert_eq!(api.get(&format!("/connectors/{paused}/tasks")).await.1, json!([]));
+    assert_eq!(api.put(&format!("/connectors/{paused}/resume"), None).await.0, 202);
+    api.wait_for_state(&paused, "RUNNING", WAIT).await;
 
     let stopped = unique_name("stopped");
     let mut body = file_source(&stopped, &file, &unique_name("t"));

@@ -75,7 +75,9 @@ impl StandaloneHerder {
             Ok(connector) => entry.connector = Some(connector),
         }
         statuses.put_connector(name, common::observed(entry.target), None, worker_id);
-        if entry.target != TargetState::Stopped {
+        // As Apache: a connector started PAUSED (created so, or paused while STOPPED) makes no
+        // tasks until it is resumed.
+        if entry.target == TargetState::Started {
             self.start_tasks(name, entry);
         }
     }
@@ -396,6 +398,11 @@ impl Herder for StandaloneHerder {
             }
             TargetState::Paused | TargetState::Started if previous == TargetState::Stopped => {
                 self.start_entry(name, entry).await;
+            }
+            TargetState::Started if entry.tasks.is_empty() && entry.connector.is_some() => {
+                // Paused since it started: its tasks are made now.
+                statuses.put_connector(name, State::Running, None, worker_id);
+                self.start_tasks(name, entry);
             }
             TargetState::Paused | TargetState::Started => {
                 for task in entry.tasks.values() {

@@ -536,6 +536,10 @@ impl Inner {
     /// committed ones, hands them to the leader, which alone writes them.
     fn publish_task_configs(&self, name: &str, running: &mut RunningConnector, snapshot: &ClusterConfig) {
         let Some(connector) = &running.connector else { return };
+        // As Apache: a connector PAUSED before it ever had tasks makes none until resumed.
+        if running.target == TargetState::Paused && snapshot.task_count(name) == 0 {
+            return;
+        }
         if running.generated.is_none() {
             match common::task_configs(name, connector.as_ref(), &running.config) {
                 Ok(configs) => running.generated = Some(configs),
