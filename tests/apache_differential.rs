@@ -54,10 +54,10 @@ const ACCEPTED: &[Accepted] = &[
     },
 ];
 
-/// One side of the comparison: a worker's API and the names its connectors have.
+/// One side of the comparison: its workers' APIs and the names its connectors have.
 struct Side {
     label: &'static str,
-    api: Api,
+    apis: Vec<Api>,
     names: BTreeMap<&'static str, String>,
 }
 
@@ -80,8 +80,15 @@ impl Side {
         out
     }
 
-    async fn call(&self, method: &Method, path: &str, body: Option<&Value>, raw: Option<(&str, &str)>) -> Answer {
-        let url = format!("{}{}", self.api.base(), self.fill(path));
+    /// The first worker's API.
+    fn api(&self) -> &Api {
+        &self.apis[0]
+    }
+
+    async fn call(&self, step: &Step) -> Answer {
+        let (method, path, body, raw) = (&step.method, step.path, step.body.as_ref(), step.raw);
+        let api = &self.apis[step.worker % self.apis.len()];
+        let url = format!("{}{}", api.base(), self.fill(path));
         let client = reqwest::Client::new();
         let mut request = client.request(method.clone(), url);
         if let Some(body) = body {
@@ -92,7 +99,18 @@ impl Side {
         if let Some((content_type, text)) = raw {
             request = request.header("content-type", content_type).body(text.to_string());
         }
-        let response = request.send().await.expect("the worker answers");
+        // A worker not listening yet (or any more) answers with status 0.
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(_) => {
+                return Answer {
+                    status: 0,
+                    content_type: String::new(),
+                    location: None,
+                    body: Value::Null,
+                }
+            }
+        };
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -105,7 +123,7 @@ impl Side {
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
-            .map(|v| self.unfill(&v.replace(self.api.base(), "{base}").replace("%20", " ")));
+            .map(|v| self.unfill(&v.replace(api.base(), "{base}").replace("%20", " ")));
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&self.unfill(&text)).unwrap_or(Value::Null);
         Answer {
@@ -265,6 +283,15 @@ struct Step {
     /// The answer is an object keyed by names that differ by nature (loggers): compare the
     /// shape of its entries, not the keys.
     any_keys: bool,
+    /// Which worker of a cluster is asked (distributed mode).
+    worker: usize,
+}
+
+impl Step {
+    /// The step, asked of worker `worker`.
+    fn on(self, worker: usize) -> Step {
+        Step { worker, ..self }
+    }
 }
 
 fn step(id: &'static str, method: Method, path: &'static str, body: Option<Value>) -> Step {
@@ -275,6 +302,7 @@ fn step(id: &'static str, method: Method, path: &'static str, body: Option<Value
         body,
         raw: None,
         any_keys: false,
+        worker: 0,
     }
 }
 
@@ -286,10 +314,50 @@ fn raw_step(id: &'static str, path: &'static str, content_type: &'static str, te
     }
 }
 
+/// A side named `label` with its input file in `dir` and unique connector and topic names.
+fn side(label: &'static str, apis: Vec<Api>, dir: &Path) -> Side {
+    let input = dir.join(format!("{label}-in.txt"));
+    std::fs::write(&input, "one\ntwo\nthree\n").unwrap();
+    let names: BTreeMap<&'static str, String> = [
+        ("{src}", unique_name(&format!("{label} src"))),
+        ("{sink}", unique_name(&format!("{label}-sink"))),
+        ("{paused}", unique_name(&format!("{label}-paused"))),
+        ("{topic}", unique_name(&format!("{label}-topic"))),
+        ("{in}", input.display().to_string()),
+        ("{out}", dir.join(format!("{label}-out.txt")).display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    Side { label, apis, names }
+}
+
+/// Runs `steps` against both sides; the differences found, one line each.
+async fn compare(sides: &[Side; 2], steps: Vec<Step>) -> Vec<String> {
+    let mut found = Vec::new();
+    for step in steps {
+        let mut apache = sides[0].call(&step).await;
+        let mut tributary = sides[1].call(&step).await;
+        if step.any_keys {
+            for answer in [&mut apache, &mut tributary] {
+                if let Value::Object(map) = &answer.body {
+                    answer.body = Value::Array(map.values().cloned().collect());
+                }
+            }
+        }
+        for (path, what) in differences(step.id, &apache, &tributary) {
+            found.push(format!(
+                "{} {} (worker {}): {path}: {what}",
+                step.method, step.id, step.worker
+            ));
+        }
+    }
+    found
+}
+
 async fn wait_for(side: &Side, name: &str, state: &str) {
     let path = side.fill(&format!("/connectors/{name}/status"));
     eventually(WAIT, &format!("{} {name} {state}", side.label), || async {
-        let (_, status) = side.api.get(&path).await;
+        let (_, status) = side.api().get(&path).await;
         let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
         let ready = status["connector"]["state"] == state
             && (state == "STOPPED" || (!tasks.is_empty() && tasks.iter().all(|t| t["state"] == state)));
@@ -347,25 +415,10 @@ async fn rest_answers_match_apache_connect() {
     })
     .await;
 
-    let side = |label: &'static str, api: Api| {
-        let input = dir.path().join(format!("{label}-in.txt"));
-        std::fs::write(&input, "one\ntwo\nthree\n").unwrap();
-        let names: BTreeMap<&'static str, String> = [
-            ("{src}", unique_name(&format!("{label} src"))),
-            ("{sink}", unique_name(&format!("{label}-sink"))),
-            ("{paused}", unique_name(&format!("{label}-paused"))),
-            ("{topic}", unique_name(&format!("{label}-topic"))),
-            ("{in}", input.display().to_string()),
-            (
-                "{out}",
-                dir.path().join(format!("{label}-out.txt")).display().to_string(),
-            ),
-        ]
-        .into_iter()
-        .collect();
-        Side { label, api, names }
-    };
-    let sides = [side("apache", apache_api), side("tributary", tributary_api)];
+    let sides = [
+        side("apache", vec![apache_api], dir.path()),
+        side("tributary", vec![tributary_api], dir.path()),
+    ];
 
     let source =
         json!({"name": "{src}", "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}"}});
@@ -451,31 +504,7 @@ async fn rest_answers_match_apache_connect() {
     ];
 
     let mut report = Vec::new();
-    let run = |steps: Vec<Step>| {
-        let sides = &sides;
-        async move {
-            let mut found = Vec::new();
-            for step in steps {
-                let mut apache = sides[0]
-                    .call(&step.method, step.path, step.body.as_ref(), step.raw)
-                    .await;
-                let mut tributary = sides[1]
-                    .call(&step.method, step.path, step.body.as_ref(), step.raw)
-                    .await;
-                if step.any_keys {
-                    for answer in [&mut apache, &mut tributary] {
-                        if let Value::Object(map) = &answer.body {
-                            answer.body = Value::Array(map.values().cloned().collect());
-                        }
-                    }
-                }
-                for (path, what) in differences(step.id, &apache, &tributary) {
-                    found.push(format!("{} {}: {path}: {what}", step.method, step.id));
-                }
-            }
-            found
-        }
-    };
+    let run = |steps: Vec<Step>| compare(&sides, steps);
     report.extend(run(steps_before_running).await);
     for side in &sides {
         wait_for(side, "{src}", "RUNNING").await;
@@ -572,7 +601,7 @@ async fn rest_answers_match_apache_connect() {
     for side in &sides {
         let path = side.fill("/connectors/{paused}/status");
         eventually(WAIT, "the paused connector", || async {
-            let (_, status) = side.api.get(&path).await;
+            let (_, status) = side.api().get(&path).await;
             (status["connector"]["state"] == "PAUSED").then_some(())
         })
         .await;
@@ -593,6 +622,132 @@ async fn rest_answers_match_apache_connect() {
     assert!(
         report.is_empty(),
         "{} differences from Apache Connect 4.3.1:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+/// Three Apache Connect 4.3.1 workers and three Tributary workers, each a distributed cluster
+/// on the same broker, asked the same things through different workers: requests a follower
+/// must forward to the leader, statuses and task configs as every worker sees them, the
+/// internal task-configs endpoint without a signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distributed_answers_match_apache_connect() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let apache_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
+    let mut apache_processes = Vec::new();
+    let mut apache_apis = Vec::new();
+    for worker in 0..3 {
+        let port = common::workers::free_port();
+        let file = dir.path().join(format!("apache-{worker}.properties"));
+        std::fs::write(&file, apache_spec.properties(port)).unwrap();
+        let mut command = kafka
+            .distribution()
+            .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+        command.arg(&file);
+        let log = dir.path().join(format!("apache-{worker}.log"));
+        apache_processes.push(ChildProcess::spawn(command, &log).unwrap());
+        apache_apis.push(Api::new(&format!("http://127.0.0.1:{port}")));
+    }
+    let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
+    let tributary_workers: Vec<common::workers::WorkerProcess> = (0..3)
+        .map(|worker| {
+            common::workers::WorkerProcess::start(&tributary_spec, dir.path(), &format!("tributary-{worker}"))
+        })
+        .collect();
+    let tributary_apis = tributary_workers.iter().map(|w| w.api.clone()).collect();
+    let sides = [
+        side("apache", apache_apis, dir.path()),
+        side("tributary", tributary_apis, dir.path()),
+    ];
+    let source = json!({"name": "{src}", "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1"}});
+    // Created through a follower once each cluster has a leader (409 until then, on both).
+    for side in &sides {
+        let create = step("create", Method::POST, "/connectors", Some(source.clone())).on(1);
+        eventually(WAIT, &format!("{} to create a connector", side.label), || async {
+            let answer = side.call(&create).await;
+            (answer.status == 201).then_some(())
+        })
+        .await;
+        wait_for(side, "{src}", "RUNNING").await;
+    }
+    let valid_offsets = json!({"offsets": [{"partition": {"filename": "{in}"}, "offset": {"position": 4}}]});
+    let mut report = compare(
+        &sides,
+        vec![
+            step("create again", Method::POST, "/connectors", Some(source.clone())).on(2),
+            step("list", Method::GET, "/connectors", None).on(2),
+            step("info", Method::GET, "/connectors/{src}", None).on(0),
+            step("status", Method::GET, "/connectors/{src}/status", None).on(1),
+            step("status", Method::GET, "/connectors/{src}/status", None).on(2),
+            step("tasks", Method::GET, "/connectors/{src}/tasks", None).on(0),
+            step("tasks", Method::GET, "/connectors/{src}/tasks", None).on(2),
+            step("task status", Method::GET, "/connectors/{src}/tasks/0/status", None).on(1),
+            step("config", Method::GET, "/connectors/{src}/config", None).on(2),
+            step("topics", Method::GET, "/connectors/{src}/topics", None).on(1),
+            step(
+                "unsigned task configs",
+                Method::POST,
+                "/connectors/{src}/tasks",
+                Some(json!([{"file": "{in}", "topic": "{topic}"}])),
+            )
+            .on(0),
+            step("pause", Method::PUT, "/connectors/{src}/pause", None).on(2),
+        ],
+    )
+    .await;
+    for side in &sides {
+        wait_for(side, "{src}", "PAUSED").await;
+    }
+    report.extend(
+        compare(
+            &sides,
+            vec![
+                step("paused status", Method::GET, "/connectors/{src}/status", None).on(0),
+                step("resume", Method::PUT, "/connectors/{src}/resume", None).on(1),
+                step("restart", Method::POST, "/connectors/{src}/restart", None).on(2),
+                step(
+                    "restart with tasks",
+                    Method::POST,
+                    "/connectors/{src}/restart?includeTasks=true&onlyFailed=false",
+                    None,
+                )
+                .on(0),
+                step("restart task", Method::POST, "/connectors/{src}/tasks/0/restart", None).on(1),
+                step("stop", Method::PUT, "/connectors/{src}/stop", None).on(2),
+            ],
+        )
+        .await,
+    );
+    for side in &sides {
+        wait_for(side, "{src}", "STOPPED").await;
+    }
+    report.extend(
+        compare(
+            &sides,
+            vec![
+                step("stopped tasks", Method::GET, "/connectors/{src}/tasks", None).on(1),
+                step("offsets", Method::GET, "/connectors/{src}/offsets", None).on(0),
+                step(
+                    "alter offsets",
+                    Method::PATCH,
+                    "/connectors/{src}/offsets",
+                    Some(valid_offsets),
+                )
+                .on(1),
+                step("reset offsets", Method::DELETE, "/connectors/{src}/offsets", None).on(2),
+                step("delete", Method::DELETE, "/connectors/{src}", None).on(0),
+                step("deleted", Method::GET, "/connectors/{src}", None).on(1),
+            ],
+        )
+        .await,
+    );
+    drop(tributary_workers);
+    drop(apache_processes);
+    assert!(
+        report.is_empty(),
+        "{} differences from an Apache Connect 4.3.1 cluster:\n{}",
         report.len(),
         report.join("\n")
     );

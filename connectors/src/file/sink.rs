@@ -33,12 +33,9 @@ impl Connector for FileStreamSinkConnector {
         Ok(())
     }
 
+    /// `max_tasks` tasks, each with the connector's whole config, as Apache's.
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        let mut task = ConfigMap::new();
-        if let Some(file) = self.config.get("file") {
-            task.insert("file".into(), file.clone());
-        }
-        Ok(vec![task; max_tasks.max(1)])
+        Ok(vec![self.config.clone(); max_tasks.max(1)])
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {

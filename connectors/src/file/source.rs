@@ -71,14 +71,9 @@ impl Connector for FileStreamSourceConnector {
         Ok(())
     }
 
+    /// One task with the connector's whole config, as Apache's.
     fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        let mut task = ConfigMap::new();
-        for key in ["file", "topic", "batch.size"] {
-            if let Some(value) = self.config.get(key) {
-                task.insert(key.to_string(), value.clone());
-            }
-        }
-        Ok(vec![task])
+        Ok(vec![self.config.clone()])
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {

@@ -56,16 +56,11 @@ pub(super) fn task_configs(
     }
 }
 
-/// What Apache's worker adds to every task config: the connector's name and class, the task's
-/// class, and a sink's topics.
+/// What Apache's worker adds to every task config: the task's class, and a sink's topics.
 fn add_framework_keys(config: &ConfigMap, configs: &mut [ConfigMap]) {
-    let class = config.get("connector.class").cloned().unwrap_or_default();
-    let plugin = find_connector(&class).ok();
-    let mut keys: Vec<(&str, String)> = vec![("connector.class", class.clone())];
-    if let Some(name) = config.get("name") {
-        keys.push(("name", name.clone()));
-    }
-    if let Some(plugin) = plugin {
+    let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+    let mut keys: Vec<(&str, String)> = Vec::new();
+    if let Ok(plugin) = find_connector(class) {
         keys.push(("task.class", plugin.task_class()));
         if plugin.type_name() == "sink" {
             for key in ["topics", "topics.regex"] {
