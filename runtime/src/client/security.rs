@@ -7,8 +7,10 @@
 
 use std::fs;
 
+use openssl::error::ErrorStack;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::PKey;
+use openssl::ssl::SslContextBuilder;
 use openssl::x509::{X509Ref, X509};
 
 use super::jaas;
@@ -72,6 +74,35 @@ pub struct TlsSettings {
     /// Whether the broker's certificate must name the host connected to
     /// (`ssl.endpoint.identification.algorithm=https`, the default).
     pub verify_hostname: bool,
+}
+
+impl TlsSettings {
+    /// Presents this certificate chain and key (when there are some) on `builder`'s
+    /// connections: the group membership's TLS client and the REST API's HTTPS server share it.
+    pub(crate) fn add_identity(&self, builder: &mut SslContextBuilder) -> Result<(), ErrorStack> {
+        let (Some(chain), Some(key)) = (&self.certificate_pem, &self.key_pem) else {
+            return Ok(());
+        };
+        let mut certificates = X509::stack_from_pem(chain.as_bytes())?.into_iter();
+        if let Some(leaf) = certificates.next() {
+            builder.set_certificate(&leaf)?;
+        }
+        for intermediate in certificates {
+            builder.add_extra_chain_cert(intermediate)?;
+        }
+        let key = PKey::private_key_from_pem(key.as_bytes())?;
+        builder.set_private_key(&key)?;
+        builder.check_private_key()
+    }
+
+    /// Trusts these CA certificates on `builder`; returns whether there were some.
+    pub(crate) fn add_trusted(&self, builder: &mut SslContextBuilder) -> Result<bool, ErrorStack> {
+        let Some(ca) = &self.ca_pem else { return Ok(false) };
+        for certificate in X509::stack_from_pem(ca.as_bytes())? {
+            builder.cert_store_mut().add_cert(certificate)?;
+        }
+        Ok(true)
+    }
 }
 
 impl std::fmt::Debug for TlsSettings {

@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use openssl::pkey::PKey;
 use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode, SslVersion};
-use openssl::x509::X509;
 
 use crate::client::{read_tls_settings, TlsSettings};
 use crate::config::ConfigMap;
@@ -89,7 +87,7 @@ pub fn acceptor(keys: &ConfigMap, prefix: &str, listener_prefix: &str) -> Result
             }
         },
     };
-    let (Some(chain), Some(key)) = (&settings.certificate_pem, &settings.key_pem) else {
+    if settings.certificate_pem.is_none() || settings.key_pem.is_none() {
         if errors.is_empty() {
             let alternative = if prefix.is_empty() {
                 format!(" (or {listener_prefix}ssl.keystore.location)")
@@ -101,38 +99,23 @@ pub fn acceptor(keys: &ConfigMap, prefix: &str, listener_prefix: &str) -> Result
             ));
         }
         return Err(errors);
-    };
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
-    build_acceptor(chain, key, settings.ca_pem.as_deref(), verify, versions)
+    build_acceptor(&settings, verify, versions)
         .map(Arc::new)
         .map_err(|e| vec![format!("cannot set up HTTPS with the {prefix}ssl.* settings: {e}")])
 }
 
 fn build_acceptor(
-    chain: &str,
-    key: &str,
-    ca: Option<&str>,
+    settings: &TlsSettings,
     verify: SslVerifyMode,
     versions: Option<(SslVersion, SslVersion)>,
 ) -> Result<SslAcceptor, openssl::error::ErrorStack> {
     let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-    let mut certificates = X509::stack_from_pem(chain.as_bytes())?.into_iter();
-    if let Some(leaf) = certificates.next() {
-        builder.set_certificate(&leaf)?;
-    }
-    for intermediate in certificates {
-        builder.add_extra_chain_cert(intermediate)?;
-    }
-    let key = PKey::private_key_from_pem(key.as_bytes())?;
-    builder.set_private_key(&key)?;
-    builder.check_private_key()?;
-    if let Some(ca) = ca {
-        for certificate in X509::stack_from_pem(ca.as_bytes())? {
-            builder.cert_store_mut().add_cert(certificate)?;
-        }
-    }
+    settings.add_identity(&mut builder)?;
+    settings.add_trusted(&mut builder)?;
     builder.set_verify(verify);
     if let Some((min, max)) = versions {
         builder.set_min_proto_version(Some(min))?;

@@ -3,9 +3,7 @@
 
 use std::pin::Pin;
 
-use openssl::pkey::PKey;
 use openssl::ssl::{SslConnector, SslMethod};
-use openssl::x509::X509;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
@@ -43,25 +41,9 @@ pub async fn connect(broker: &str, security: &KafkaSecurity) -> Result<Box<dyn B
 
 fn connector(tls: &TlsSettings) -> Result<SslConnector, openssl::error::ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-    match &tls.ca_pem {
-        Some(pem) => {
-            for cert in X509::stack_from_pem(pem.as_bytes())? {
-                builder.cert_store_mut().add_cert(cert)?;
-            }
-        }
-        None => builder.set_default_verify_paths()?,
+    if !tls.add_trusted(&mut builder)? {
+        builder.set_default_verify_paths()?;
     }
-    if let (Some(chain), Some(key)) = (&tls.certificate_pem, &tls.key_pem) {
-        let mut certs = X509::stack_from_pem(chain.as_bytes())?.into_iter();
-        if let Some(leaf) = certs.next() {
-            builder.set_certificate(&leaf)?;
-        }
-        for extra in certs {
-            builder.add_extra_chain_cert(extra)?;
-        }
-        let key = PKey::private_key_from_pem(key.as_bytes())?;
-        builder.set_private_key(&key)?;
-        builder.check_private_key()?;
-    }
+    tls.add_identity(&mut builder)?;
     Ok(builder.build())
 }
