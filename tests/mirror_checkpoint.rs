@@ -691,7 +691,9 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("laggards");
     let topic = format!("{prefix}-events");
-    let remote = format!("A.{topic}");
+    // An alias of its own, so that its checkpoints do not mix with the other tests' in
+    // `A.checkpoints.internal`.
+    let remote = format!("L.{topic}");
     source.create_topic(&topic, 1, 1).await.unwrap();
     let producer = reliable_producer(&a).unwrap();
     let records = (0..TOTAL).map(|i| (Vec::new(), format!("{i}").into_bytes()));
@@ -706,12 +708,12 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
     let (_worker, api) = start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
-    let with = |extra| mirror_config(&a, &b, extra);
+    let with = |extra| merged(mirror_config(&a, &b, extra), json!({"source.cluster.alias": "L"}));
     submit(
         &api,
         &[
             (
-                "A->B.MirrorSourceConnector",
+                "L->B.MirrorSourceConnector",
                 with(json!({
                     "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
                     "topics": topic,
@@ -721,7 +723,7 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
                 })),
             ),
             (
-                "A->B.MirrorCheckpointConnector",
+                "L->B.MirrorCheckpointConnector",
                 with(json!({
                     "connector.class": "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
                     "groups": format!("{laggard},{mover}"),
