@@ -2,7 +2,6 @@
 //! from the files on the command line), offsets in the worker's offset store.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, OnceCell};
@@ -105,11 +104,7 @@ impl StandaloneHerder {
     }
 
     async fn stop_tasks(&self, entry: &mut Entry) {
-        let timeout = self
-            .worker
-            .config()
-            .task_shutdown_timeout()
-            .max(Duration::from_secs(30));
+        let timeout = self.worker.config().task_handover_timeout();
         let handles: Vec<TaskHandle> = std::mem::take(&mut entry.tasks).into_values().collect();
         futures::future::join_all(handles.into_iter().map(|h| h.stop(timeout))).await;
     }
@@ -153,14 +148,7 @@ impl StandaloneHerder {
             .cloned()
             .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{task} not found")))?;
         if let Some(handle) = entry.tasks.remove(&task) {
-            handle
-                .stop(
-                    self.worker
-                        .config()
-                        .task_shutdown_timeout()
-                        .max(Duration::from_secs(30)),
-                )
-                .await;
+            handle.stop(self.worker.config().task_handover_timeout()).await;
         }
         self.worker
             .statuses()

@@ -19,16 +19,31 @@ use tower_http::normalize_path::NormalizePathLayer;
 use super::auth::BasicAuth;
 use super::listeners::{AdminListeners, Listener, ListenerLayout, Scheme};
 use super::{router, tls, AppState, Endpoints};
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::startup::StartError;
 use crate::worker::WorkerConfig;
 
-/// Tributary's bound on reading a request (Jetty's 30 s idle timeout in Apache's worker).
-const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the TLS handshake of a new connection may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Apache's 90 s bound on a request forwarded to another worker.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The REST keys Tributary adds to Apache's: `rest.read.timeout.ms`, its bound on reading a
+/// request (30 s, Jetty's idle timeout in Apache's worker).
+fn rest_config_def() -> ConfigDef {
+    ConfigDef::new().define(
+        ConfigKey::optional(
+            "rest.read.timeout.ms",
+            ConfigType::Long,
+            "30000",
+            "How long a client may take to send a request's headers, then its body, in ms.",
+        )
+        .check(|value| match value.trim().parse::<i64>() {
+            Ok(ms) if ms >= 1 => Ok(()),
+            _ => Err("Value must be at least 1".into()),
+        }),
+    )
+}
 
 /// The REST API's settings from the worker config, checked.
 pub struct RestSettings {
@@ -48,16 +63,11 @@ impl RestSettings {
     /// problem is listed.
     pub fn from_worker(raw: &ConfigMap) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let layout = ListenerLayout::from_worker(raw).map_err(|e| errors.extend(e)).ok();
-        let mut acceptor_for = |prefix: &str, needed: bool| {
-            if !needed {
-                return None;
-            }
-            let (keys, found_under) = tls::ssl_keys(raw, prefix);
-            tls::acceptor(&keys, &found_under, prefix)
-                .map_err(|e| errors.extend(e))
-                .ok()
-        };
+        let layout = kept(ListenerLayout::from_worker(raw), &mut errors);
+        // The public listeners' stores, read once: their HTTPS and the client that reaches the
+        // other workers' listeners both use them.
+        let (public_keys, public_prefix) = tls::ssl_keys(raw, "listeners.https.");
+        let public_material = kept(tls::material(&public_keys, &public_prefix), &mut errors);
         let public_https = layout
             .as_ref()
             .is_some_and(|l| l.public.iter().any(|l| l.scheme == Scheme::Https));
@@ -65,25 +75,34 @@ impl RestSettings {
             AdminListeners::Separate(listeners) => listeners.iter().any(|l| l.scheme == Scheme::Https),
             _ => false,
         });
-        let public_tls = acceptor_for("listeners.https.", public_https);
-        let admin_tls = acceptor_for("admin.listeners.https.", admin_https);
-        let auth = BasicAuth::from_worker(raw).map_err(|e| errors.extend(e)).ok().flatten();
-        let read_timeout = match raw.get("rest.read.timeout.ms").map(|v| v.trim()) {
-            None | Some("") => DEFAULT_READ_TIMEOUT,
-            Some(value) => match value.parse::<u64>() {
-                Ok(ms) if ms > 0 => Duration::from_millis(ms),
-                _ => {
-                    errors.push(format!(
-                        "Invalid value {value} for configuration rest.read.timeout.ms: must be a positive number of milliseconds"
-                    ));
-                    DEFAULT_READ_TIMEOUT
-                }
-            },
+        let public_tls = match (&public_material, public_https) {
+            (Some(material), true) => kept(
+                tls::acceptor(&public_keys, material, &public_prefix, "listeners.https."),
+                &mut errors,
+            ),
+            _ => None,
         };
-        let (client_keys, client_prefix) = tls::ssl_keys(raw, "listeners.https.");
-        let client = tls::client(&client_keys, &client_prefix, FORWARD_TIMEOUT)
-            .map_err(|e| errors.extend(e))
-            .ok();
+        let admin_tls = if admin_https {
+            let (keys, found_under) = tls::ssl_keys(raw, "admin.listeners.https.");
+            kept(tls::material(&keys, &found_under), &mut errors).and_then(|material| {
+                kept(
+                    tls::acceptor(&keys, &material, &found_under, "admin.listeners.https."),
+                    &mut errors,
+                )
+            })
+        } else {
+            None
+        };
+        let auth = kept(BasicAuth::from_worker(raw), &mut errors).flatten();
+        let own = rest_config_def()
+            .parse(raw)
+            .map_err(|invalid| invalid.into_iter().map(|e| e.message).collect());
+        let read_timeout = kept(own, &mut errors).map_or(Duration::ZERO, |own| {
+            Duration::from_millis(own.long("rest.read.timeout.ms").max(0) as u64)
+        });
+        let client = public_material
+            .as_ref()
+            .and_then(|material| kept(tls::client(material, &public_prefix, FORWARD_TIMEOUT), &mut errors));
         match (layout, client) {
             (Some(layout), Some(client)) if errors.is_empty() => Ok(RestSettings {
                 layout,
@@ -96,6 +115,11 @@ impl RestSettings {
             _ => Err(errors),
         }
     }
+}
+
+/// The value of `result`, its problems added to `errors` otherwise.
+fn kept<T>(result: Result<T, Vec<String>>, errors: &mut Vec<String>) -> Option<T> {
+    result.map_err(|e| errors.extend(e)).ok()
 }
 
 /// The listeners, bound but not serving yet.

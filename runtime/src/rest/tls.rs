@@ -40,19 +40,29 @@ pub fn ssl_keys(raw: &ConfigMap, prefix: &str) -> (ConfigMap, String) {
     (unprefixed, String::new())
 }
 
-fn material(keys: &ConfigMap, prefix: &str, errors: &mut Vec<String>) -> TlsSettings {
+/// The stores `keys` (from [`ssl_keys`], found under `prefix`) name, read once for the
+/// listeners and for the client that reaches other workers.
+pub fn material(keys: &ConfigMap, prefix: &str) -> Result<TlsSettings, Vec<String>> {
     let (settings, problems) = read_tls_settings(keys);
-    for (key, message) in problems {
-        errors.push(format!("Invalid value for configuration {prefix}{key}: {message}"));
+    if problems.is_empty() {
+        return Ok(settings);
     }
-    settings
+    Err(problems
+        .into_iter()
+        .map(|(key, message)| format!("Invalid value for configuration {prefix}{key}: {message}"))
+        .collect())
 }
 
-/// The TLS acceptor of HTTPS listeners configured by `keys` (from [`ssl_keys`], found under
-/// `prefix`); `listener_prefix` is where the listeners' own keys would be.
-pub fn acceptor(keys: &ConfigMap, prefix: &str, listener_prefix: &str) -> Result<Arc<SslAcceptor>, Vec<String>> {
+/// The TLS acceptor of HTTPS listeners with `settings` and the other `keys` (from
+/// [`ssl_keys`], found under `prefix`); `listener_prefix` is where the listeners' own keys
+/// would be.
+pub fn acceptor(
+    keys: &ConfigMap,
+    settings: &TlsSettings,
+    prefix: &str,
+    listener_prefix: &str,
+) -> Result<Arc<SslAcceptor>, Vec<String>> {
     let mut errors = Vec::new();
-    let settings = material(keys, prefix, &mut errors);
     let get = |key: &str| keys.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(suites) = get("ssl.cipher.suites") {
         errors.push(format!(
@@ -103,7 +113,7 @@ pub fn acceptor(keys: &ConfigMap, prefix: &str, listener_prefix: &str) -> Result
     if !errors.is_empty() {
         return Err(errors);
     }
-    build_acceptor(&settings, verify, versions)
+    build_acceptor(settings, verify, versions)
         .map(Arc::new)
         .map_err(|e| vec![format!("cannot set up HTTPS with the {prefix}ssl.* settings: {e}")])
 }
@@ -146,12 +156,11 @@ fn protocol_range(list: &str) -> Result<(SslVersion, SslVersion), String> {
 /// sent to the leader): it trusts the listeners' trust store, presents their certificate when
 /// the peers ask for one, and checks host names unless
 /// `ssl.endpoint.identification.algorithm` is empty.
-pub fn client(keys: &ConfigMap, prefix: &str, timeout: std::time::Duration) -> Result<reqwest::Client, Vec<String>> {
-    let mut errors = Vec::new();
-    let settings = material(keys, prefix, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+pub fn client(
+    settings: &TlsSettings,
+    prefix: &str,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, Vec<String>> {
     let mut builder = reqwest::Client::builder().timeout(timeout);
     if let Some(ca) = &settings.ca_pem {
         let roots = reqwest::Certificate::from_pem_bundle(ca.as_bytes())
@@ -210,10 +219,15 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let errors = acceptor(&raw, "", "listeners.https.").err().unwrap_or_default();
+        let no_stores = TlsSettings::default();
+        let errors = acceptor(&raw, &no_stores, "", "listeners.https.")
+            .err()
+            .unwrap_or_default();
         assert_eq!(errors.len(), 3, "{errors:?}");
         let none: ConfigMap = ConfigMap::new();
-        let errors = acceptor(&none, "", "listeners.https.").err().unwrap_or_default();
+        let errors = acceptor(&none, &no_stores, "", "listeners.https.")
+            .err()
+            .unwrap_or_default();
         assert!(
             errors[0].contains("listeners.https.ssl.keystore.location"),
             "{errors:?}"

@@ -285,8 +285,22 @@ impl WorkerConfig {
         self.raw.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
-    fn millis(&self, key: &str, default: u64) -> Duration {
-        Duration::from_millis(self.get(key).and_then(|v| v.parse().ok()).unwrap_or(default))
+    /// A duration key of [`worker_config_def`], its default taken from there (the start-up
+    /// check has refused a value that is not a number).
+    fn millis(&self, key: &str) -> Duration {
+        static DECLARED: std::sync::OnceLock<ConfigDef> = std::sync::OnceLock::new();
+        let declared = DECLARED
+            .get_or_init(worker_config_def)
+            .keys()
+            .iter()
+            .find(|k| k.name == key)
+            .and_then(|k| k.default);
+        let millis = self
+            .get(key)
+            .or(declared)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or_default();
+        Duration::from_millis(millis)
     }
 
     /// `bootstrap.servers` (Apache's default `localhost:9092`).
@@ -296,12 +310,19 @@ impl WorkerConfig {
 
     /// `offset.flush.interval.ms` (60 s).
     pub fn offset_flush_interval(&self) -> Duration {
-        self.millis("offset.flush.interval.ms", 60_000)
+        self.millis("offset.flush.interval.ms")
     }
 
     /// `task.shutdown.graceful.timeout.ms` (5 s).
     pub fn task_shutdown_timeout(&self) -> Duration {
-        self.millis("task.shutdown.graceful.timeout.ms", 5_000)
+        self.millis("task.shutdown.graceful.timeout.ms")
+    }
+
+    /// How long a task may take to stop when its work moves within the running worker or
+    /// cluster (a restart, new task configs, a rebalance): `task.shutdown.graceful.timeout.ms`,
+    /// but at least 30 s, so that it can commit before its successor starts.
+    pub fn task_handover_timeout(&self) -> Duration {
+        self.task_shutdown_timeout().max(Duration::from_secs(30))
     }
 
     /// The worker id shown in statuses: the advertised `host:port` of its REST API

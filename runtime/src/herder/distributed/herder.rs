@@ -325,14 +325,13 @@ impl Inner {
     }
 
     /// How long a task may take to stop: `task.shutdown.graceful.timeout.ms` when the worker
-    /// stops, at least 30 s when work moves within the cluster (so that the task can commit
-    /// before another worker takes it over).
+    /// stops, the hand-over bound when work moves within the cluster.
     fn task_stop_timeout(&self) -> Duration {
-        let configured = self.worker.config().task_shutdown_timeout();
+        let config = self.worker.config();
         if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-            configured
+            config.task_shutdown_timeout()
         } else {
-            configured.max(Duration::from_secs(30))
+            config.task_handover_timeout()
         }
     }
 
