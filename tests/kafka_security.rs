@@ -6,7 +6,9 @@
 //! broker's PLAINTEXT listener. A wrong password fails at start-up within seconds, with the
 //! cause. Distributed workers join their group over TLS and SASL (the group membership has its
 //! own connection), and a mirror copies between two listeners of the cluster, one over mutual
-//! TLS and one over SCRAM, with Java tuning keys on its clients.
+//! TLS and one over SCRAM, with Java tuning keys on its clients. OAuth client credentials
+//! (`OAUTHBEARER`, tokens from a test authorization server the broker checks against its JWKS)
+//! move records for a standalone worker and admit a distributed one to its group.
 
 mod common;
 
@@ -18,7 +20,7 @@ use common::workers::{start_file_pipeline, ClusterSpec, WorkerProcess};
 use common::{config, eventually, start_worker};
 use rdkafka::message::Message;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
-use tributary_harness::{shared_secure_cluster, with_client_prefixes, SecureKafka, SASL_PASSWORD};
+use tributary_harness::{shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_SECRET, SASL_PASSWORD};
 use tributary_runtime::standalone::StandaloneRuntime;
 
 async fn secure() -> &'static SecureKafka {
@@ -103,6 +105,39 @@ async fn a_wrong_password_or_missing_client_certificate_fails_start_up_at_once()
         .collect();
     let refused = refused_start(kafka.ssl_servers(), &no_certificate).await;
     assert!(refused.contains("SSL"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_client_credentials_move_records_and_a_wrong_secret_fails_at_once() {
+    tributary_connectors::link();
+    let kafka = secure().await;
+    let oauth = kafka.oauth_settings(OAUTH_CLIENT_SECRET);
+    pipeline_moves_records(kafka, &kafka.oauth_servers(), &oauth, "oauth").await;
+    let refused = refused_start(
+        kafka.oauth_servers(),
+        &with_client_prefixes(&kafka.oauth_settings("wrong-secret")),
+    )
+    .await;
+    assert!(
+        refused.contains("OAUTHBEARER token") && refused.contains("invalid_client"),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distributed_worker_joins_its_group_with_an_oauth_token() {
+    let kafka = secure().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = ClusterSpec::new(&kafka.oauth_servers(), 1);
+    for (key, value) in with_client_prefixes(&kafka.oauth_settings(OAUTH_CLIENT_SECRET)) {
+        spec = spec.with(&key, &value);
+    }
+    let worker = WorkerProcess::start(&spec, dir.path(), "w1");
+    worker.wait_ready().await;
+    let topic = unique_name("dist-oauth");
+    let (input, output) = start_file_pipeline(&worker.api, dir.path(), "oauth", &topic).await;
+    let lines: Vec<String> = (0..100).map(|i| format!("oauth line {i}")).collect();
+    round_trip(&input, &output, &lines).await;
 }
 
 /// Starts a standalone worker on `bootstrap` with `settings`, which must fail within 20 s (the

@@ -11,6 +11,7 @@
 
 mod context;
 pub(crate) mod jaas;
+pub(crate) mod oauth;
 mod off_runtime;
 mod security;
 mod table;

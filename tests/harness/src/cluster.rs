@@ -34,6 +34,9 @@ pub struct ClusterOptions {
     pub extra_listeners: Vec<(String, String)>,
     /// Extra arguments to `kafka-storage format` (e.g. `--add-scram` for SCRAM users).
     pub format_args: Vec<String>,
+    /// Extra JVM options of every node (system properties such as Kafka's
+    /// `org.apache.kafka.sasl.oauthbearer.allowed.urls`).
+    pub jvm_options: Vec<String>,
 }
 
 impl ClusterOptions {
@@ -46,6 +49,7 @@ impl ClusterOptions {
             broker_properties: Vec::new(),
             extra_listeners: Vec::new(),
             format_args: Vec::new(),
+            jvm_options: Vec::new(),
         }
     }
 }
@@ -72,6 +76,7 @@ pub struct KafkaCluster {
     dir_path: PathBuf,
     max_heap: String,
     format_args: Vec<String>,
+    jvm_options: Vec<String>,
 }
 
 impl KafkaCluster {
@@ -180,6 +185,7 @@ impl KafkaCluster {
             dir: Some(dir),
             max_heap: options.max_heap,
             format_args: options.format_args,
+            jvm_options: options.jvm_options,
         };
         cluster.format_storage()?;
         for index in 0..cluster.nodes.len() {
@@ -330,6 +336,10 @@ impl KafkaCluster {
 
     fn launch(&mut self, index: usize) -> Result<(), HarnessError> {
         let mut command = self.distribution.java("kafka.Kafka", &self.max_heap);
+        if !self.jvm_options.is_empty() {
+            // Read by the `java` launcher before its own arguments.
+            command.env("JDK_JAVA_OPTIONS", self.jvm_options.join(" "));
+        }
         let node = self.node_mut(index)?;
         command.arg(&node.config);
         let process = ChildProcess::spawn(command, &node.log)?;

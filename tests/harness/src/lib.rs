@@ -14,7 +14,8 @@
 //!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication.
 //!
 //! - [`SecureKafka`] is a cluster with Strimzi's secured listeners (`SSL` with client
-//!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN), certificates made by `openssl`;
+//!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN, OAUTHBEARER with tokens from an
+//!   [`OAuthServer`]), certificates made by `openssl`;
 //!   [`TlsFiles`] makes such certificates for other TLS servers (the REST API's HTTPS).
 //!
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
@@ -29,6 +30,7 @@ mod cluster;
 mod databases;
 mod distribution;
 mod error;
+mod oauth;
 mod secure;
 mod spawner;
 
@@ -37,4 +39,8 @@ pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, K
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;
-pub use secure::{shared_secure_cluster, with_client_prefixes, SecureKafka, SASL_PASSWORD, SASL_USER, STORE_PASSWORD};
+pub use oauth::{OAuthClient, OAuthServer};
+pub use secure::{
+    shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SASL_PASSWORD,
+    SASL_USER, STORE_PASSWORD,
+};

@@ -2,8 +2,10 @@
 //! required (the `tls` KafkaUser), and `SASL_SSL` with SCRAM-SHA-512 (the `scram-sha-512`
 //! KafkaUser) and PLAIN. Certificates are made at start-up with `openssl` (the trust store with
 //! Java's `keytool`, as Strimzi's `ca.p12` is); the SCRAM user is
-//! created when the storage is formatted, as KRaft allows. The harness itself still reaches the
-//! brokers over their PLAINTEXT listener.
+//! created when the storage is formatted, as KRaft allows. An `OAUTH` listener takes
+//! OAUTHBEARER tokens from a test authorization server ([`OAuthServer`]) and checks them
+//! against its JWKS, as a Strimzi `oauth` listener does with Keycloak. The harness itself still
+//! reaches the brokers over their PLAINTEXT listener.
 
 use std::fs;
 use std::path::Path;
@@ -14,6 +16,7 @@ use tempfile::TempDir;
 
 use crate::certificates;
 use crate::cluster::remove_at_exit;
+use crate::oauth::{OAuthClient, OAuthServer};
 use crate::{ClusterOptions, HarnessError, KafkaCluster};
 
 /// The SCRAM-SHA-512 and PLAIN user.
@@ -22,12 +25,18 @@ pub const SASL_USER: &str = "my-connect";
 pub const SASL_PASSWORD: &str = "connect-s3cret";
 /// The password of the client key store and of the trust store (PKCS12).
 pub const STORE_PASSWORD: &str = "store-s3cret";
+/// The OAuth client the `OAUTH` listener's tokens are granted to (and its principal).
+pub const OAUTH_CLIENT_ID: &str = "my-connect-client";
+/// Its secret.
+pub const OAUTH_CLIENT_SECRET: &str = "oauth-s3cret";
 
-/// A one-broker cluster with `SSL` (mutual TLS) and `SASL_SSL` listeners.
+/// A one-broker cluster with `SSL` (mutual TLS), `SASL_SSL` and `OAUTH` listeners, and the
+/// authorization server whose tokens the last accepts.
 #[derive(Debug)]
 pub struct SecureKafka {
     cluster: KafkaCluster,
     certificates: TempDir,
+    oauth: OAuthServer,
 }
 
 impl SecureKafka {
@@ -75,9 +84,22 @@ impl SecureKafka {
                 String::from_utf8_lossy(&keytool.stderr)
             )));
         }
+        let oauth = OAuthServer::start(OAuthClient {
+            id: OAUTH_CLIENT_ID.into(),
+            secret: OAUTH_CLIENT_SECRET.into(),
+        })?;
         let path = |name: &str| dir.join(name).display().to_string();
         let mut options = ClusterOptions::with_nodes(1);
-        options.extra_listeners = vec![("SSL".into(), "SSL".into()), ("SASL_SSL".into(), "SASL_SSL".into())];
+        options.extra_listeners = vec![
+            ("SSL".into(), "SSL".into()),
+            ("SASL_SSL".into(), "SASL_SSL".into()),
+            ("OAUTH".into(), "SASL_PLAINTEXT".into()),
+        ];
+        // Kafka 4 fetches only the OAuth URLs it is told it may.
+        options.jvm_options = vec![format!(
+            "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={}",
+            oauth.jwks_endpoint()
+        )];
         options.format_args = vec![
             "--add-scram".into(),
             format!("SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]"),
@@ -99,12 +121,26 @@ impl SecureKafka {
                     "org.apache.kafka.common.security.plain.PlainLoginModule required user_{SASL_USER}=\"{SASL_PASSWORD}\";"
                 ),
             ),
+            ("listener.name.oauth.sasl.enabled.mechanisms", "OAUTHBEARER".to_string()),
+            (
+                "listener.name.oauth.oauthbearer.sasl.jaas.config",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;".to_string(),
+            ),
+            (
+                "listener.name.oauth.oauthbearer.sasl.server.callback.handler.class",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler".to_string(),
+            ),
+            ("sasl.oauthbearer.jwks.endpoint.url", oauth.jwks_endpoint()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         let cluster = KafkaCluster::start_with(options)?;
-        Ok(SecureKafka { cluster, certificates })
+        Ok(SecureKafka {
+            cluster,
+            certificates,
+            oauth,
+        })
     }
 
     /// The cluster (its PLAINTEXT `bootstrap_servers` for the test's own clients).
@@ -120,6 +156,34 @@ impl SecureKafka {
     /// The `SASL_SSL` listener (SCRAM-SHA-512 and PLAIN).
     pub fn sasl_ssl_servers(&self) -> String {
         self.cluster.listener_servers("SASL_SSL")
+    }
+
+    /// The `OAUTH` listener (SASL_PLAINTEXT with OAUTHBEARER tokens from [`OAuthServer`]).
+    pub fn oauth_servers(&self) -> String {
+        self.cluster.listener_servers("OAUTH")
+    }
+
+    /// The Java client settings for OAuth client credentials as Strimzi writes them for
+    /// `authentication: type: oauth` (Kafka's own login callback handler), with `secret`.
+    pub fn oauth_settings(&self, secret: &str) -> Vec<(String, String)> {
+        [
+            ("security.protocol", "SASL_PLAINTEXT".to_string()),
+            ("sasl.mechanism", "OAUTHBEARER".to_string()),
+            ("sasl.oauthbearer.token.endpoint.url", self.oauth.token_endpoint()),
+            (
+                "sasl.login.callback.handler.class",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler".to_string(),
+            ),
+            (
+                "sasl.jaas.config",
+                format!(
+                    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"{OAUTH_CLIENT_ID}\" clientSecret=\"{secret}\" scope=\"kafka\";"
+                ),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     /// Where the certificates, keys and stores are.

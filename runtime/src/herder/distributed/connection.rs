@@ -2,7 +2,8 @@
 //! does not expose (JoinGroup and friends with the `connect` protocol type). Messages are
 //! encoded by the `kafka-protocol` crate; this module frames them, negotiates versions with
 //! ApiVersions, matches correlation ids and, on `SASL_*` listeners, authenticates with
-//! SaslHandshake and SaslAuthenticate (the mechanisms themselves are the `rsasl` crate's).
+//! SaslHandshake and SaslAuthenticate (the mechanisms themselves are the `rsasl` crate's; OAUTHBEARER tokens come from
+//! [`oauth`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,11 +14,13 @@ use kafka_protocol::messages::{
     SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
-use rsasl::prelude::{Mechname, SASLClient, SASLConfig, State};
+use rsasl::callback::{Context, Request as SaslRequest, SessionCallback, SessionData};
+use rsasl::prelude::{Mechname, SASLClient, SASLConfig, SessionError, State};
+use rsasl::property::OAuthBearerToken;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::transport::{self, BrokerStream};
-use crate::client::{KafkaSecurity, SaslSettings};
+use crate::client::{oauth, KafkaSecurity, SaslSettings};
 
 /// A protocol-level failure talking to a broker.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,21 @@ pub enum ConnectionError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// Hands an OAUTHBEARER token to the `rsasl` mechanism.
+struct BearerToken(String);
+
+impl SessionCallback for BearerToken {
+    fn callback(
+        &self,
+        _session: &SessionData,
+        _context: &Context,
+        request: &mut SaslRequest<'_>,
+    ) -> Result<(), SessionError> {
+        request.satisfy::<OAuthBearerToken>(self.0.as_str())?;
+        Ok(())
+    }
 }
 
 /// One connection to one broker.
@@ -111,18 +129,36 @@ impl Connection {
             broker: broker.to_string(),
             message,
         };
-        let Some(SaslSettings::Password {
-            mechanism,
-            username,
-            password,
-        }) = sasl
-        else {
-            return Err(failed(
-                &self.broker,
-                "the group membership authenticates with PLAIN or SCRAM only".into(),
-            ));
+        let Some(sasl) = sasl else {
+            return Err(failed(&self.broker, "no SASL mechanism is configured".into()));
         };
-        let handshake = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.clone()));
+        let (mechanism, config) = match sasl {
+            SaslSettings::Password {
+                mechanism,
+                username,
+                password,
+            } => (
+                mechanism.as_str(),
+                SASLConfig::with_credentials(None, username.clone(), password.clone())
+                    .map_err(|e| failed(&self.broker, e.to_string()))?,
+            ),
+            SaslSettings::OAuthBearer {
+                token_endpoint,
+                client_id,
+                client_secret,
+                scope,
+            } => {
+                let token = oauth::bearer_token(token_endpoint.as_deref(), client_id, client_secret, scope.as_deref())
+                    .await
+                    .map_err(|e| failed(&self.broker, e.to_string()))?;
+                let config = SASLConfig::builder()
+                    .with_default_mechanisms()
+                    .with_callback(BearerToken(token))
+                    .map_err(|e| failed(&self.broker, e.to_string()))?;
+                ("OAUTHBEARER", config)
+            }
+        };
+        let handshake = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.to_string()));
         let (_, response) = self.send(&handshake, 1).await?;
         if response.error_code != 0 {
             let offered: Vec<&str> = response.mechanisms.iter().map(|m| m.as_str()).collect();
@@ -131,8 +167,6 @@ impl Connection {
                 format!("the broker does not offer {mechanism} (it offers {offered:?})"),
             ));
         }
-        let config = SASLConfig::with_credentials(None, username.clone(), password.clone())
-            .map_err(|e| failed(&self.broker, e.to_string()))?;
         let name = Mechname::parse(mechanism.as_bytes()).map_err(|e| failed(&self.broker, e.to_string()))?;
         let mut session = SASLClient::new(config)
             .start_suggested(&[name])
