@@ -3,7 +3,8 @@
 # installs what is missing (apt packages for rdkafka's build, a JRE, Maven, the PostgreSQL and
 # MariaDB servers the database tests start), then runs
 # rustfmt, clippy and every test. Kafka 4.3.1's jars are fetched by the test harness itself,
-# through Maven, into ~/.cache/tributary. Prints how long each phase took.
+# through Maven, into ~/.cache/tributary; kube-apiserver and etcd for the operator's tests are
+# built there from the Go module proxy (tests/kubernetes). Prints how long each phase took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ phase() {
 
 phase install
 packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
-    postgresql mariadb-server mariadb-client openssl)
+    postgresql mariadb-server mariadb-client openssl unzip)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 missing=()
 for package in "${packages[@]}"; do
@@ -36,6 +37,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust with rustup" >&2; exit 1; }
+# The Kubernetes API server and etcd for the operator's tests (built once per machine, Go
+# fetched from the module proxy if missing); in the background, beside the Rust build.
+kubernetes_log=$(mktemp)
+bash tests/kubernetes/build.sh >"$kubernetes_log" 2>&1 &
+kubernetes_build=$!
 
 phase fmt
 cargo fmt --all -- --check
@@ -45,6 +51,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 phase build
 cargo test --workspace --locked --no-run
+
+phase kubernetes
+if ! wait "$kubernetes_build"; then
+    cat "$kubernetes_log" >&2
+    echo "building the Kubernetes API server failed" >&2
+    exit 1
+fi
 
 phase test
 cargo test --workspace --locked

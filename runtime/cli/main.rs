@@ -62,6 +62,36 @@ enum Command {
         #[arg(long, default_value_t = 8083)]
         port: u16,
     },
+    /// Manage connectors from Strimzi's KafkaConnector resources on Kubernetes.
+    ///
+    /// Watches `kafka.strimzi.io` KafkaConnectors (v1 or v1beta2) and keeps each connector on
+    /// the worker cluster its `strimzi.io/cluster` label names as the resource says, through
+    /// the cluster's REST API. Reaches the API server from KUBECONFIG or, in a pod, its
+    /// service account.
+    Operator {
+        /// The namespace to watch (every namespace when absent).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Only resources matching this label selector, e.g. `strimzi.io/cluster in (a,b)`
+        /// (to share a namespace with Strimzi's own operator).
+        #[arg(long)]
+        selector: Option<String>,
+        /// A worker cluster's REST URL, `NAME=URL` or `NAMESPACE/NAME=URL` (repeatable);
+        /// others are reached at the URL template.
+        #[arg(long = "connect-cluster", value_name = "NAME=URL")]
+        connect_clusters: Vec<String>,
+        /// The URL of a worker cluster's REST API, `{cluster}` and `{namespace}` filled in.
+        #[arg(long, default_value = tributary_operator::clusters::DEFAULT_URL_TEMPLATE)]
+        connect_url_template: String,
+        /// Every resource is reconciled at least this often (Strimzi's full reconciliation
+        /// interval).
+        #[arg(long, default_value_t = 120_000)]
+        full_reconciliation_interval_ms: u64,
+        /// The auto-restart back-off unit: restarts follow after n²+n units (a minute, as
+        /// Strimzi's).
+        #[arg(long, default_value_t = 60_000)]
+        auto_restart_backoff_unit_ms: u64,
+    },
     /// Print the version.
     Version,
 }
@@ -159,6 +189,38 @@ async fn mirror(file: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> 
     outcome
 }
 
+/// The settings of `tributary operator`.
+struct OperatorArgs {
+    namespace: Option<String>,
+    selector: Option<String>,
+    connect_clusters: Vec<String>,
+    connect_url_template: String,
+    full_reconciliation_interval_ms: u64,
+    auto_restart_backoff_unit_ms: u64,
+}
+
+async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
+    let mut clusters = tributary_operator::ClusterUrls::with_template(&args.connect_url_template);
+    for entry in &args.connect_clusters {
+        clusters
+            .parse_entry(entry)
+            .map_err(|e| anyhow::anyhow!("--connect-cluster: {e}"))?;
+    }
+    let settings = tributary_operator::OperatorSettings {
+        namespace: args.namespace,
+        selector: args.selector,
+        clusters,
+        resync: Duration::from_millis(args.full_reconciliation_interval_ms),
+        auto_restart_unit: Duration::from_millis(args.auto_restart_backoff_unit_ms),
+    };
+    let client = tributary_operator::kube_client()
+        .await
+        .context("reaching the Kubernetes API server")?;
+    tributary_operator::run(client, settings, shutdown_signal()).await?;
+    tracing::info!("operator stopped");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tributary_connectors::link();
@@ -172,6 +234,23 @@ fn main() -> ExitCode {
         Command::Mirror { config } => run(|apply_log| mirror(config, apply_log)),
         Command::Standalone { worker, connectors } => run(|apply_log| standalone(worker, connectors, apply_log)),
         Command::Dev { port } => run(|apply_log| dev::run(port, apply_log)),
+        Command::Operator {
+            namespace,
+            selector,
+            connect_clusters,
+            connect_url_template,
+            full_reconciliation_interval_ms,
+            auto_restart_backoff_unit_ms,
+        } => run(|_| {
+            operator(OperatorArgs {
+                namespace,
+                selector,
+                connect_clusters,
+                connect_url_template,
+                full_reconciliation_interval_ms,
+                auto_restart_backoff_unit_ms,
+            })
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

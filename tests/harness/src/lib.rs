@@ -21,6 +21,10 @@
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
 //!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary.
 //!
+//! - [`KubeApiServer`] is a real kube-apiserver and etcd (built from the Go module proxy by
+//!   `tests/kubernetes/build.sh`, cached) for the operator's tests; [`shared_kube_api_server`]
+//!   shares one per test binary.
+//!
 //! Every JVM and database server the harness starts dies with the process that started it,
 //! even on a panic or `kill -9` of the test binary, so a failed run leaves no server behind.
 
@@ -30,6 +34,7 @@ mod cluster;
 mod databases;
 mod distribution;
 mod error;
+mod kubernetes;
 mod oauth;
 mod secure;
 mod spawner;
@@ -39,6 +44,7 @@ pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, K
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;
+pub use kubernetes::{shared_kube_api_server, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
 pub use secure::{
     shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SASL_PASSWORD,

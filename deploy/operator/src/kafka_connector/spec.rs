@@ -1,0 +1,205 @@
+//! `KafkaConnector` as Strimzi defines it (`kafka.strimzi.io`, `v1` and `v1beta2`): the spec
+//! the operator reads and the status it writes, with Strimzi's field names.
+
+use std::collections::BTreeMap;
+
+use kube::api::{DynamicObject, ObjectMeta};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The label naming the worker cluster a connector belongs to.
+pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
+
+/// `spec` of a KafkaConnector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectorSpec {
+    /// The connector class (`connector.class`).
+    #[serde(rename = "class", default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// `tasks.max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_max: Option<i64>,
+    /// Restarting a FAILED connector and its tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_restart: Option<AutoRestart>,
+    /// `connector.plugin.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The connector's config (values of any JSON type, sent as strings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<BTreeMap<String, serde_json::Value>>,
+    /// `running` (the default), `paused` or `stopped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ConnectorState>,
+    /// Deprecated (v1beta2): `true` means `state: paused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<bool>,
+    /// Where `strimzi.io/connector-offsets: list` writes the offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_offsets: Option<ListOffsets>,
+    /// Where `strimzi.io/connector-offsets: alter` reads the offsets from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alter_offsets: Option<AlterOffsets>,
+}
+
+/// The state a connector should be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorState {
+    /// Running (the default).
+    Running,
+    /// Paused: tasks exist but do not process.
+    Paused,
+    /// Stopped: no tasks.
+    Stopped,
+}
+
+impl ConnectorState {
+    /// The `initial_state` of `POST /connectors`.
+    pub fn rest_name(self) -> &'static str {
+        match self {
+            ConnectorState::Running => "RUNNING",
+            ConnectorState::Paused => "PAUSED",
+            ConnectorState::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// `spec.autoRestart`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRestart {
+    /// On unless `false` (the block being there turns it on, as in Strimzi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// At most this many restarts (unlimited when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_restarts: Option<i64>,
+}
+
+/// A ConfigMap reference.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConfigMapReference {
+    /// The ConfigMap's name.
+    pub name: String,
+}
+
+/// `spec.listOffsets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListOffsets {
+    /// The ConfigMap written.
+    pub to_config_map: ConfigMapReference,
+}
+
+/// `spec.alterOffsets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlterOffsets {
+    /// The ConfigMap read.
+    pub from_config_map: ConfigMapReference,
+}
+
+/// `status` of a KafkaConnector, as Strimzi writes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectorStatus {
+    /// `Ready` or `NotReady`, and warnings.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Restarts done by `autoRestart`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_restart: Option<AutoRestartStatus>,
+    /// `GET /connectors/<name>/status`, as the worker answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_status: Option<serde_json::Value>,
+    /// `spec.tasksMax`, or the number of tasks running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_max: Option<i64>,
+    /// `GET /connectors/<name>/topics`, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
+}
+
+/// One status condition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `Ready`, `NotReady` or `Warning`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// When it last changed (`yyyy-MM-ddTHH:mm:ssZ`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+    /// A CamelCase word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `status.autoRestart`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRestartStatus {
+    /// Restarts so far.
+    pub count: i64,
+    /// The connector restarted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_name: Option<String>,
+    /// When the last restart was done (`yyyy-MM-ddTHH:mm:ssZ`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_timestamp: Option<String>,
+}
+
+/// A KafkaConnector read from the API server, whichever version served it.
+#[derive(Debug, Clone)]
+pub struct KafkaConnector {
+    /// Its metadata.
+    pub metadata: ObjectMeta,
+    /// Its spec; `Err` with serde's reason when it does not parse.
+    pub spec: Result<KafkaConnectorSpec, String>,
+    /// Its status, when one was written.
+    pub status: Option<KafkaConnectorStatus>,
+}
+
+impl KafkaConnector {
+    /// Reads the typed parts of a dynamic object.
+    pub fn from_dynamic(object: &DynamicObject) -> Self {
+        let spec = match object.data.get("spec") {
+            Some(spec) => serde_json::from_value(spec.clone()).map_err(|e| e.to_string()),
+            None => Err("the resource has no spec".to_string()),
+        };
+        let status = object
+            .data
+            .get("status")
+            .and_then(|status| serde_json::from_value(status.clone()).ok());
+        KafkaConnector {
+            metadata: object.metadata.clone(),
+            spec,
+            status,
+        }
+    }
+
+    /// The connector's name: the resource's.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    /// An annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+
+    /// The worker cluster it names.
+    pub fn cluster(&self) -> Option<&str> {
+        self.metadata.labels.as_ref()?.get(CLUSTER_LABEL).map(String::as_str)
+    }
+}

@@ -1,0 +1,541 @@
+//! `tributary operator` against a real Kubernetes API server (kube-apiserver and etcd from the
+//! test harness) with Strimzi's own CRDs and example manifests, managing connectors on a real
+//! Tributary worker cluster (a distributed worker process on real Kafka). Each test has its
+//! own namespace and its own operator process watching only that namespace; they share the API
+//! server, the Kafka cluster and the worker.
+//!
+//! No kubelet runs, so the worker is a local process the operator reaches at the URL given for
+//! the `strimzi.io/cluster` label (`--connect-cluster my-connect-cluster=http://…`). The
+//! operator reconciles every second here (Strimzi: two minutes) and its auto-restart back-off
+//! unit is a second (Strimzi: a minute), so that the tests take seconds.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{
+    ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use common::workers::{ClusterSpec, WorkerProcess};
+use tributary_harness::clients::unique_name;
+use tributary_harness::{shared_cluster, shared_kube_api_server, ChildProcess, KubeApiServer};
+
+/// Strimzi's files, as released.
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/strimzi")
+        .join(path)
+}
+
+/// The label value in Strimzi's examples.
+const CLUSTER: &str = "my-connect-cluster";
+
+/// How long a change may take to show (the operator reconciles every second; connectors start
+/// in about one).
+const DEADLINE: Duration = Duration::from_secs(45);
+
+/// The worker every test's connectors run on.
+fn shared_worker() -> &'static (WorkerProcess, TempDir) {
+    static WORKER: OnceLock<(WorkerProcess, TempDir)> = OnceLock::new();
+    WORKER.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a directory");
+        let spec = ClusterSpec::new(&shared_cluster().bootstrap_servers(), 1);
+        (WorkerProcess::start(&spec, dir.path(), "worker"), dir)
+    })
+}
+
+/// The API server shared by the tests (with Strimzi 1.2's CRD, v1 only), started off the
+/// runtime.
+async fn shared_server() -> &'static KubeApiServer {
+    tokio::task::spawn_blocking(shared_kube_api_server).await.unwrap()
+}
+
+/// One test's view: a client of the API server, its namespace, its operator and the worker.
+struct Setup {
+    client: kube::Client,
+    namespace: String,
+    rest: common::Api,
+    operator: ChildProcess,
+    dir: TempDir,
+}
+
+impl Setup {
+    /// A namespace on `server` (which serves `crd`), the shared worker, and an operator.
+    async fn new(server: &KubeApiServer, crd: &str) -> Setup {
+        let (worker, _) = tokio::task::spawn_blocking(shared_worker).await.unwrap();
+        let rest = common::Api::new(worker.api.base());
+        let connectors = format!("{}/connectors", worker.api.base());
+        common::eventually(Duration::from_secs(60), "the worker to serve", || async {
+            let answer = reqwest::get(&connectors).await.ok()?;
+            answer.status().is_success().then_some(())
+        })
+        .await;
+        let client = client(server).await;
+        install_crd(&client, &fixture(crd)).await;
+        let namespace = unique_name("ns");
+        let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
+        let object: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap();
+        namespaces.create(&PostParams::default(), &object).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        command
+            .args(["operator", "--namespace", &namespace])
+            .args(["--connect-cluster", &format!("{CLUSTER}={}", worker.api.base())])
+            .args(["--full-reconciliation-interval-ms", "1000"])
+            .args(["--auto-restart-backoff-unit-ms", "1000"])
+            .env("KUBECONFIG", server.kubeconfig())
+            .env("RUST_LOG", "info");
+        let operator = ChildProcess::spawn(command, &dir.path().join("operator.log")).unwrap();
+        Setup {
+            client,
+            namespace,
+            rest,
+            operator,
+            dir,
+        }
+    }
+
+    /// KafkaConnectors at `version`.
+    fn connectors(&self, version: &str) -> kube::Api<DynamicObject> {
+        let kind = GroupVersionKind::gvk("kafka.strimzi.io", version, "KafkaConnector");
+        let resource = ApiResource::from_gvk_with_plural(&kind, "kafkaconnectors");
+        kube::Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
+    }
+
+    /// Creates the manifest at `path` (a Strimzi example) with `edit` applied, and returns its name.
+    async fn apply(&self, path: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let mut manifest: Value = serde_yaml::from_str(&std::fs::read_to_string(fixture(path)).unwrap()).unwrap();
+        edit(&mut manifest);
+        let version = manifest["apiVersion"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let object: DynamicObject = serde_json::from_value(manifest).unwrap();
+        let created = self
+            .connectors(&version)
+            .create(&PostParams::default(), &object)
+            .await
+            .unwrap();
+        created.metadata.name.unwrap()
+    }
+
+    /// Merge-patches resource `name` (through v1).
+    async fn patch(&self, name: &str, patch: Value) {
+        self.connectors("v1")
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    }
+
+    /// Polls `check` until it gives `Some`; panics with the operator's log after [`DEADLINE`].
+    async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; operator log:\n{}",
+                self.operator.log_tail(40)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The resource, read through v1.
+    async fn resource(&self, name: &str) -> Option<DynamicObject> {
+        self.connectors("v1").get_opt(name).await.unwrap()
+    }
+
+    /// Waits until the resource's status satisfies `check`; returns it.
+    async fn status_until(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        self.until(what, || async {
+            let object = self.resource(name).await?;
+            let status = object.data.get("status")?.clone();
+            check(&status).then_some(status)
+        })
+        .await
+    }
+
+    /// Waits until the worker reports connector `name` in `state`.
+    async fn rest_state(&self, name: &str, state: &str) -> Value {
+        self.until(&format!("{name} to be {state} over REST"), || async {
+            let (code, status) = self.rest.get(&format!("/connectors/{name}/status")).await;
+            (code == 200 && status["connector"]["state"] == state).then_some(status)
+        })
+        .await
+    }
+}
+
+/// A client of `server` from its kubeconfig.
+async fn client(server: &KubeApiServer) -> kube::Client {
+    let kubeconfig = Kubeconfig::read_from(server.kubeconfig()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
+    tributary_operator::kube_client_for(config).unwrap()
+}
+
+/// Applies a CRD file and waits until every version it serves lists (a new CRD answers 429
+/// for a moment after it is Established).
+async fn install_crd(client: &kube::Client, path: &Path) {
+    let crd: CustomResourceDefinition = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let name = crd.metadata.name.clone().unwrap();
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    crds.patch(
+        &name,
+        &PatchParams::apply("tributary-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .unwrap();
+    for version in crd.spec.versions.iter().filter(|v| v.served) {
+        let kind = GroupVersionKind::gvk(&crd.spec.group, &version.name, &crd.spec.names.kind);
+        let resource = ApiResource::from_gvk_with_plural(&kind, &crd.spec.names.plural);
+        let api: kube::Api<DynamicObject> = kube::Api::all_with(client.clone(), &resource);
+        common::eventually(Duration::from_secs(30), "the CRD to be served", || async {
+            api.list(&ListParams::default()).await.ok().map(drop)
+        })
+        .await;
+    }
+}
+
+/// Strimzi's example source connector, reading `file` into `topic`.
+fn example_source(manifest: &mut Value, name: &str, file: &Path, topic: &str) {
+    manifest["metadata"]["name"] = json!(name);
+    manifest["spec"]["config"]["file"] = json!(file.display().to_string());
+    manifest["spec"]["config"]["topic"] = json!(topic);
+}
+
+fn ready(status: &Value) -> bool {
+    status["conditions"][0]["type"] == "Ready" && status["conditions"][0]["status"] == "True"
+}
+
+fn annotation<'a>(object: &'a DynamicObject, key: &str) -> Option<&'a String> {
+    object.metadata.annotations.as_ref()?.get(key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strimzis_example_connector_follows_its_resource() {
+    let setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    let input = setup.dir.path().join("license.txt");
+    std::fs::write(&input, "Apache License\nVersion 2.0\n").unwrap();
+    let topic = unique_name("license");
+    let name = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("my-source-connector"), &input, &topic)
+        })
+        .await;
+
+    // Created on the worker with the resource's config; the resource Ready with the
+    // connector's status, its tasks, its topic.
+    let status = setup
+        .status_until(&name, "the resource to be Ready with its topic", |s| {
+            ready(s) && s["connectorStatus"]["connector"]["state"] == "RUNNING" && s["topics"] == json!([topic])
+        })
+        .await;
+    assert_eq!(status["tasksMax"], 2, "{status}");
+    assert_eq!(status["connectorStatus"]["name"], name.as_str());
+    let generation = setup.resource(&name).await.unwrap().metadata.generation;
+    assert_eq!(status["observedGeneration"].as_i64(), generation);
+    let (_, config) = setup.rest.get(&format!("/connectors/{name}/config")).await;
+    assert_eq!(
+        config["connector.class"],
+        "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    );
+    assert_eq!(config["tasks.max"], "2");
+    assert_eq!(config["name"], name.as_str());
+
+    // A config edit is applied.
+    setup
+        .patch(&name, json!({"spec": {"config": {"batch.size": 500}}}))
+        .await;
+    setup
+        .until("the edited config on the worker", || async {
+            let (_, config) = setup.rest.get(&format!("/connectors/{name}/config")).await;
+            (config["batch.size"] == "500").then_some(())
+        })
+        .await;
+
+    // state: paused, stopped, running.
+    for (state, rest) in [("paused", "PAUSED"), ("stopped", "STOPPED"), ("running", "RUNNING")] {
+        setup.patch(&name, json!({"spec": {"state": state}})).await;
+        setup.rest_state(&name, rest).await;
+    }
+
+    // Changed over REST behind the operator's back: put back.
+    let mut changed = config.clone();
+    changed["topic"] = json!("somewhere-else");
+    assert_eq!(
+        setup
+            .rest
+            .put(&format!("/connectors/{name}/config"), Some(changed))
+            .await
+            .0,
+        200
+    );
+    setup
+        .until("the resource's config to be put back", || async {
+            let (_, config) = setup.rest.get(&format!("/connectors/{name}/config")).await;
+            (config["topic"] == topic.as_str()).then_some(())
+        })
+        .await;
+    // Deleted over REST: created again.
+    assert_eq!(setup.rest.delete(&format!("/connectors/{name}")).await.0, 204);
+    setup.rest_state(&name, "RUNNING").await;
+
+    // Restart annotations: acted on and removed.
+    setup
+        .patch(
+            &name,
+            json!({"metadata": {"annotations": {"strimzi.io/restart": "includeTasks", "strimzi.io/restart-task": "0"}}}),
+        )
+        .await;
+    setup
+        .until("the restart annotations to be removed", || async {
+            let object = setup.resource(&name).await?;
+            (annotation(&object, "strimzi.io/restart").is_none()
+                && annotation(&object, "strimzi.io/restart-task").is_none())
+            .then_some(())
+        })
+        .await;
+    setup.rest_state(&name, "RUNNING").await;
+
+    // The resource deleted: the connector goes, then the resource (the finalizer).
+    setup
+        .connectors("v1")
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    setup
+        .until("the connector and its resource to be gone", || async {
+            let gone = setup.rest.get(&format!("/connectors/{name}")).await.0 == 404;
+            (gone && setup.resource(&name).await.is_none()).then_some(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_resource_is_not_ready_with_the_reason() {
+    let setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    let input = setup.dir.path().join("in.txt");
+    let bad_class = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("bad-class"), &input, "t");
+            m["spec"]["class"] = json!("com.example.NoSuchConnector");
+        })
+        .await;
+    let status = setup
+        .status_until(&bad_class, "NotReady for the unknown class", |s| {
+            s["conditions"][0]["type"] == "NotReady"
+        })
+        .await;
+    assert_eq!(status["conditions"][0]["reason"], "ConnectRestException", "{status}");
+    let message = status["conditions"][0]["message"].as_str().unwrap();
+    assert!(message.contains("com.example.NoSuchConnector"), "{message}");
+
+    let no_cluster = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("no-cluster"), &input, "t");
+            m["metadata"]["labels"] = json!({});
+        })
+        .await;
+    let status = setup
+        .status_until(&no_cluster, "NotReady for the missing label", |s| {
+            s["conditions"][0]["type"] == "NotReady"
+        })
+        .await;
+    assert!(
+        status["conditions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("strimzi.io/cluster"),
+        "{status}"
+    );
+
+    // A bad restart annotation is a Warning; the connector is otherwise fine.
+    let good = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("good"), &input, &unique_name("good"));
+            m["metadata"]["annotations"] = json!({"strimzi.io/restart": "everything"});
+        })
+        .await;
+    let status = setup
+        .status_until(&good, "Ready with a Warning", |s| {
+            ready(s) && s["conditions"][1]["type"] == "Warning"
+        })
+        .await;
+    assert_eq!(status["conditions"][1]["reason"], "RestartConnector", "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_tasks_are_restarted_up_to_max_restarts() {
+    let setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    // A sink whose file cannot be created: its task fails on every start.
+    let manifest = json!({
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaConnector",
+        "metadata": {"name": unique_name("failing-sink"), "labels": {"strimzi.io/cluster": CLUSTER}},
+        "spec": {
+            "class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasksMax": 1,
+            "autoRestart": {"enabled": true, "maxRestarts": 2},
+            "config": {"file": "/nonexistent-dir/out.txt", "topics": unique_name("failing")}
+        }
+    });
+    let object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    let name = setup
+        .connectors("v1")
+        .create(&PostParams::default(), &object)
+        .await
+        .unwrap()
+        .metadata
+        .name
+        .unwrap();
+    // Restarted once at once, again after 1²+1 = 2 units, then no more (maxRestarts: 2).
+    let status = setup
+        .status_until(&name, "two automatic restarts", |s| s["autoRestart"]["count"] == 2)
+        .await;
+    assert_eq!(status["autoRestart"]["connectorName"], name.as_str());
+    let status = setup
+        .status_until(&name, "NotReady for the failed task", |s| {
+            s["conditions"][0]["type"] == "NotReady"
+        })
+        .await;
+    assert!(
+        status["conditions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("The following tasks have failed: 0"),
+        "{status}"
+    );
+    // The third restart would come 2²+2 = 6 units after the second: watch well past it.
+    let watch_until = Instant::now() + Duration::from_secs(9);
+    while Instant::now() < watch_until {
+        let object = setup.resource(&name).await.unwrap();
+        assert_eq!(
+            object.data["status"]["autoRestart"]["count"], 2,
+            "maxRestarts is respected"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_listed_altered_and_reset_through_config_maps() {
+    let setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    let input = setup.dir.path().join("lines.txt");
+    std::fs::write(&input, "one\ntwo\nthree\n").unwrap();
+    let topic = unique_name("offsets");
+    let name = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("offsets-source"), &input, &topic);
+            m["spec"]["tasksMax"] = json!(1);
+            m["spec"]["listOffsets"] = json!({"toConfigMap": {"name": "listed"}});
+            m["spec"]["alterOffsets"] = json!({"fromConfigMap": {"name": "wanted"}});
+        })
+        .await;
+    setup
+        .until("the file to be read", || async {
+            let (_, offsets) = setup.rest.get(&format!("/connectors/{name}/offsets")).await;
+            (offsets["offsets"][0]["offset"]["position"] == 14).then_some(())
+        })
+        .await;
+    setup.patch(&name, json!({"spec": {"state": "stopped"}})).await;
+    setup.rest_state(&name, "STOPPED").await;
+
+    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let annotate = |value: &'static str| json!({"metadata": {"annotations": {"strimzi.io/connector-offsets": value}}});
+    let annotation_removed = || async {
+        let object = setup.resource(&name).await?;
+        annotation(&object, "strimzi.io/connector-offsets")
+            .is_none()
+            .then_some(())
+    };
+
+    // list: the offsets in ConfigMap "listed", owned by the resource.
+    setup.patch(&name, annotate("list")).await;
+    setup
+        .until("the list annotation to be removed", annotation_removed)
+        .await;
+    let listed = config_maps.get("listed").await.unwrap();
+    let offsets: Value = serde_json::from_str(&listed.data.unwrap()["offsets.json"]).unwrap();
+    assert_eq!(offsets["offsets"][0]["offset"]["position"], 14, "{offsets}");
+    let owner = &listed.metadata.owner_references.unwrap()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str()),
+        ("KafkaConnector", name.as_str())
+    );
+
+    // alter: from ConfigMap "wanted".
+    let mut wanted = offsets.clone();
+    wanted["offsets"][0]["offset"]["position"] = json!(4);
+    let config_map: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "wanted"},
+        "data": {"offsets.json": wanted.to_string()}
+    }))
+    .unwrap();
+    config_maps.create(&PostParams::default(), &config_map).await.unwrap();
+    setup.patch(&name, annotate("alter")).await;
+    setup
+        .until("the alter annotation to be removed", annotation_removed)
+        .await;
+    let (_, offsets) = setup.rest.get(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(offsets["offsets"][0]["offset"]["position"], 4, "{offsets}");
+
+    // reset.
+    setup.patch(&name, annotate("reset")).await;
+    setup
+        .until("the reset annotation to be removed", annotation_removed)
+        .await;
+    let (_, offsets) = setup.rest.get(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(offsets["offsets"], json!([]), "{offsets}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v1beta2_manifest_as_written_for_strimzi_0_38_is_served() {
+    // A server of its own with Strimzi 0.51's CRD, which serves v1beta2 (with `pause`) and v1.
+    let server = tokio::task::spawn_blocking(KubeApiServer::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let setup = Setup::new(&server, "0.51.0/047-Crd-kafkaconnector.yaml").await;
+    let input = setup.dir.path().join("in.txt");
+    std::fs::write(&input, "old manifest\n").unwrap();
+    let name = setup
+        .apply("0.38.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("v1beta2-source"), &input, &unique_name("v1beta2"));
+            m["spec"]["pause"] = json!(true);
+        })
+        .await;
+    setup.rest_state(&name, "PAUSED").await;
+    setup
+        .status_until(&name, "the v1beta2 resource to be Ready", ready)
+        .await;
+    let beta = setup.connectors("v1beta2");
+    beta.patch(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"spec": {"pause": false}})),
+    )
+    .await
+    .unwrap();
+    setup.rest_state(&name, "RUNNING").await;
+}
