@@ -1,6 +1,7 @@
 //! `tributary operator` against a real Kubernetes API server (kube-apiserver and etcd from the
 //! test harness) with Strimzi's own CRDs and example manifests, managing connectors on a real
-//! Tributary worker cluster (a distributed worker process on real Kafka). Each test has its
+//! Tributary worker cluster (a distributed worker process on real Kafka); deploy/'s CRD,
+//! operator install manifests and examples pass the API server's validation. Each test has its
 //! own namespace and its own operator process watching only that namespace; they share the API
 //! server, the Kafka cluster and the worker.
 //!
@@ -22,6 +23,7 @@ use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -510,13 +512,14 @@ async fn offsets_are_listed_altered_and_reset_through_config_maps() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_v1beta2_manifest_as_written_for_strimzi_0_38_is_served() {
-    // A server of its own with Strimzi 0.51's CRD, which serves v1beta2 (with `pause`) and v1.
+async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest_is_valid() {
+    // A server of its own with deploy/'s CRD, which serves v1beta2 (with `pause`) and v1.
     let server = tokio::task::spawn_blocking(KubeApiServer::start)
         .await
         .unwrap()
         .unwrap();
-    let setup = Setup::new(&server, "0.51.0/047-Crd-kafkaconnector.yaml").await;
+    let crd = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/crds/kafkaconnector.yaml");
+    let setup = Setup::new(&server, crd.to_str().unwrap()).await;
     let input = setup.dir.path().join("in.txt");
     std::fs::write(&input, "old manifest\n").unwrap();
     let name = setup
@@ -538,4 +541,51 @@ async fn a_v1beta2_manifest_as_written_for_strimzi_0_38_is_served() {
     .await
     .unwrap();
     setup.rest_state(&name, "RUNNING").await;
+
+    // Everything in deploy/install and deploy/examples passes the API server's validation.
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let mut checked = Vec::new();
+    for folder in ["install", "examples"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(deploy.join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            for document in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(&file).unwrap()) {
+                let manifest = Value::deserialize(document).unwrap();
+                let kind = manifest["kind"].as_str().unwrap().to_string();
+                dry_run_create(&setup, manifest)
+                    .await
+                    .unwrap_or_else(|e| panic!("{} ({kind}) is refused: {e}", file.display()));
+                checked.push(kind);
+            }
+        }
+    }
+    assert!(
+        checked.contains(&"Deployment".to_string()) && checked.contains(&"KafkaConnector".to_string()),
+        "{checked:?}"
+    );
+}
+
+/// Creates `manifest` in the test's namespace (when namespaced) with `dryRun=All`: the API
+/// server validates it (schema, CEL, RBAC references) without storing it.
+async fn dry_run_create(setup: &Setup, manifest: Value) -> Result<(), kube::Error> {
+    let (group, version) = match manifest["apiVersion"].as_str().unwrap().split_once('/') {
+        Some((group, version)) => (group.to_string(), version.to_string()),
+        None => (String::new(), manifest["apiVersion"].as_str().unwrap().to_string()),
+    };
+    let kind = GroupVersionKind::gvk(&group, &version, manifest["kind"].as_str().unwrap());
+    let (resource, capabilities) = kube::discovery::pinned_kind(&setup.client, &kind).await?;
+    let api: kube::Api<DynamicObject> = if capabilities.scope == kube::discovery::Scope::Namespaced {
+        kube::Api::namespaced_with(setup.client.clone(), &setup.namespace, &resource)
+    } else {
+        kube::Api::all_with(setup.client.clone(), &resource)
+    };
+    let object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    let params = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    api.create(&params, &object).await.map(drop)
 }

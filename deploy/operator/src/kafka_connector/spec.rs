@@ -203,3 +203,82 @@ impl KafkaConnector {
         self.metadata.labels.as_ref()?.get(CLUSTER_LABEL).map(String::as_str)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The property names of a JSON schema, nested ones as `parent.child`.
+    fn properties(schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+        let Some(fields) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, property) in fields {
+            let path = format!("{prefix}{name}");
+            out.insert(path.clone());
+            let inner = property.get("items").unwrap_or(property);
+            properties(inner, &format!("{path}."), out);
+        }
+    }
+
+    /// Resolves `$ref`s of a schemars schema so that nested properties are visible.
+    fn inline(schema: &Value, definitions: &Value) -> Value {
+        match schema {
+            Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                    let name = reference.rsplit('/').next().unwrap_or_default();
+                    return inline(&definitions[name], definitions);
+                }
+                if let Some(any_of) = map.get("anyOf").and_then(Value::as_array) {
+                    if let Some(object) = any_of.iter().find(|s| s.get("type") != Some(&Value::from("null"))) {
+                        return inline(object, definitions);
+                    }
+                }
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), inline(v, definitions))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn rust_fields<T: JsonSchema>() -> BTreeSet<String> {
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+        let resolved = inline(&schema, &schema["$defs"]);
+        let mut out = BTreeSet::new();
+        properties(&resolved, "", &mut out);
+        out
+    }
+
+    /// The operator reads every field the shipped CRD declares, at each version, and nothing
+    /// the CRD would prune.
+    #[test]
+    fn the_types_match_the_shipped_crd() {
+        let crd: Value =
+            serde_yaml::from_str(include_str!("../../../crds/kafkaconnector.yaml")).expect("the CRD parses");
+        let spec_fields = rust_fields::<KafkaConnectorSpec>();
+        let status_fields = rust_fields::<KafkaConnectorStatus>();
+        // Nested fields are compared too.
+        assert!(spec_fields.contains("listOffsets.toConfigMap.name"), "{spec_fields:?}");
+        assert!(
+            status_fields.contains("conditions.lastTransitionTime"),
+            "{status_fields:?}"
+        );
+        for version in crd["spec"]["versions"].as_array().unwrap() {
+            let name = version["name"].as_str().unwrap();
+            let schema = &version["schema"]["openAPIV3Schema"]["properties"];
+            let mut crd_spec = BTreeSet::new();
+            properties(&schema["spec"], "", &mut crd_spec);
+            let mut crd_status = BTreeSet::new();
+            properties(&schema["status"], "", &mut crd_status);
+            let mut expected_spec = spec_fields.clone();
+            if name == "v1" {
+                expected_spec.remove("pause");
+            }
+            assert_eq!(crd_spec, expected_spec, "spec fields of {name}");
+            assert_eq!(crd_status, status_fields, "status fields of {name}");
+        }
+    }
+}
