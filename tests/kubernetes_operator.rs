@@ -3,7 +3,8 @@
 //! Tributary worker cluster (a distributed worker process on real Kafka); deploy/'s CRD,
 //! operator install manifests and examples pass the API server's validation. Each test has its
 //! own namespace and its own operator process watching only that namespace; they share the API
-//! server, the Kafka cluster and the worker.
+//! server, the Kafka cluster and the worker. The operator runs as the ServiceAccount
+//! deploy/install/operator.yaml defines, with exactly the permissions it grants.
 //!
 //! No kubelet runs, so the worker is a local process the operator reaches at the URL given for
 //! the `strimzi.io/cluster` label (`--connect-cluster my-connect-cluster=http://…`). The
@@ -17,7 +18,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::authentication::v1::TokenRequest;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
@@ -75,9 +78,10 @@ impl Setup {
     async fn new(server: &KubeApiServer, crd: &str) -> Setup {
         let (worker, _) = tokio::task::spawn_blocking(shared_worker).await.unwrap();
         let rest = common::Api::new(worker.api.base());
-        let connectors = format!("{}/connectors", worker.api.base());
-        common::eventually(Duration::from_secs(60), "the worker to serve", || async {
-            let answer = reqwest::get(&connectors).await.ok()?;
+        // Healthy once it has joined its cluster (503 before, as Apache's).
+        let health = format!("{}/health", worker.api.base());
+        common::eventually(Duration::from_secs(60), "the worker to be healthy", || async {
+            let answer = reqwest::get(&health).await.ok()?;
             answer.status().is_success().then_some(())
         })
         .await;
@@ -88,13 +92,14 @@ impl Setup {
         let object: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap();
         namespaces.create(&PostParams::default(), &object).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = operator_credentials(server, &client, &namespace, dir.path()).await;
         let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
         command
-            .args(["operator", "--namespace", &namespace])
+            .args(["--log-format", "json", "operator", "--namespace", &namespace])
             .args(["--connect-cluster", &format!("{CLUSTER}={}", worker.api.base())])
             .args(["--full-reconciliation-interval-ms", "1000"])
             .args(["--auto-restart-backoff-unit-ms", "1000"])
-            .env("KUBECONFIG", server.kubeconfig())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info");
         let operator = ChildProcess::spawn(command, &dir.path().join("operator.log")).unwrap();
         Setup {
@@ -176,6 +181,19 @@ impl Setup {
         .await
     }
 
+    /// Waits until the resource is NotReady; returns the condition's message.
+    async fn not_ready_message(&self, name: &str) -> String {
+        let status = self
+            .status_until(name, &format!("{name} to be NotReady"), |s| {
+                s["conditions"][0]["type"] == "NotReady"
+            })
+            .await;
+        status["conditions"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Waits until the worker reports connector `name` in `state`.
     async fn rest_state(&self, name: &str, state: &str) -> Value {
         self.until(&format!("{name} to be {state} over REST"), || async {
@@ -184,6 +202,67 @@ impl Setup {
         })
         .await
     }
+}
+
+/// The operator's own identity, with exactly the permissions deploy/install/operator.yaml
+/// gives it: its ServiceAccount, ClusterRole and a binding (named for `namespace`, whose
+/// ServiceAccount it binds) are created, and a kubeconfig with a token of that ServiceAccount
+/// is written to `dir`.
+async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, namespace: &str, dir: &Path) -> PathBuf {
+    let install = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/install/operator.yaml");
+    for document in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(install).unwrap()) {
+        let mut manifest = Value::deserialize(document).unwrap();
+        match manifest["kind"].as_str().unwrap() {
+            "ServiceAccount" => {
+                let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), namespace);
+                let account: ServiceAccount = serde_json::from_value(manifest).unwrap();
+                accounts.create(&PostParams::default(), &account).await.unwrap();
+            }
+            "ClusterRole" => {
+                let roles: kube::Api<ClusterRole> = kube::Api::all(client.clone());
+                let role: ClusterRole = serde_json::from_value(manifest).unwrap();
+                let name = role.metadata.name.clone().unwrap();
+                roles
+                    .patch(
+                        &name,
+                        &PatchParams::apply("tributary-tests").force(),
+                        &Patch::Apply(&role),
+                    )
+                    .await
+                    .unwrap();
+            }
+            "ClusterRoleBinding" => {
+                manifest["metadata"]["name"] = json!(format!("tributary-operator-{namespace}"));
+                manifest["subjects"][0]["namespace"] = json!(namespace);
+                let bindings: kube::Api<ClusterRoleBinding> = kube::Api::all(client.clone());
+                let binding: ClusterRoleBinding = serde_json::from_value(manifest).unwrap();
+                bindings.create(&PostParams::default(), &binding).await.unwrap();
+            }
+            _ => {}
+        }
+    }
+    let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), namespace);
+    let request: TokenRequest =
+        serde_json::from_value(json!({"spec": {"audiences": [], "expirationSeconds": 7200}})).unwrap();
+    let granted: TokenRequest = accounts
+        .create_subresource("token", "tributary-operator", &PostParams::default(), &request)
+        .await
+        .unwrap();
+    let token = granted.status.unwrap().token.unwrap();
+    let path = dir.join("operator.kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    \
+             certificate-authority: {}\nusers:\n- name: operator\n  user:\n    token: {token}\ncontexts:\n\
+             - name: test\n  context: {{cluster: test, user: operator, namespace: {namespace}}}\n\
+             current-context: test\n",
+            server.url(),
+            server.ca_certificate().display(),
+        ),
+    )
+    .unwrap();
+    path
 }
 
 /// A client of `server` from its kubeconfig.
@@ -320,6 +399,14 @@ async fn strimzis_example_connector_follows_its_resource() {
         .await;
     setup.rest_state(&name, "RUNNING").await;
 
+    // The operator logs JSON lines, as asked.
+    let log = std::fs::read_to_string(setup.operator.log()).unwrap();
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(entry["level"].is_string() && entry["message"].is_string(), "{line}");
+    }
+    assert!(log.contains("creating the connector"), "{log}");
+
     // The resource deleted: the connector goes, then the resource (the finalizer).
     setup
         .connectors("v1")
@@ -359,18 +446,8 @@ async fn a_bad_resource_is_not_ready_with_the_reason() {
             m["metadata"]["labels"] = json!({});
         })
         .await;
-    let status = setup
-        .status_until(&no_cluster, "NotReady for the missing label", |s| {
-            s["conditions"][0]["type"] == "NotReady"
-        })
-        .await;
-    assert!(
-        status["conditions"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("strimzi.io/cluster"),
-        "{status}"
-    );
+    let message = setup.not_ready_message(&no_cluster).await;
+    assert!(message.contains("strimzi.io/cluster"), "{message}");
 
     // A bad restart annotation is a Warning; the connector is otherwise fine.
     let good = setup
@@ -416,18 +493,8 @@ async fn failed_tasks_are_restarted_up_to_max_restarts() {
         .status_until(&name, "two automatic restarts", |s| s["autoRestart"]["count"] == 2)
         .await;
     assert_eq!(status["autoRestart"]["connectorName"], name.as_str());
-    let status = setup
-        .status_until(&name, "NotReady for the failed task", |s| {
-            s["conditions"][0]["type"] == "NotReady"
-        })
-        .await;
-    assert!(
-        status["conditions"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("The following tasks have failed: 0"),
-        "{status}"
-    );
+    let message = setup.not_ready_message(&name).await;
+    assert!(message.contains("The following tasks have failed: 0"), "{message}");
     // The third restart would come 2²+2 = 6 units after the second: watch well past it.
     let watch_until = Instant::now() + Duration::from_secs(9);
     while Instant::now() < watch_until {
@@ -555,7 +622,7 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
             for document in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(&file).unwrap()) {
                 let manifest = Value::deserialize(document).unwrap();
                 let kind = manifest["kind"].as_str().unwrap().to_string();
-                dry_run_create(&setup, manifest)
+                dry_run_apply(&setup, manifest)
                     .await
                     .unwrap_or_else(|e| panic!("{} ({kind}) is refused: {e}", file.display()));
                 checked.push(kind);
@@ -568,9 +635,9 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
     );
 }
 
-/// Creates `manifest` in the test's namespace (when namespaced) with `dryRun=All`: the API
+/// Applies `manifest` in the test's namespace (when namespaced) with `dryRun=All`: the API
 /// server validates it (schema, CEL, RBAC references) without storing it.
-async fn dry_run_create(setup: &Setup, manifest: Value) -> Result<(), kube::Error> {
+async fn dry_run_apply(setup: &Setup, manifest: Value) -> Result<(), kube::Error> {
     let (group, version) = match manifest["apiVersion"].as_str().unwrap().split_once('/') {
         Some((group, version)) => (group.to_string(), version.to_string()),
         None => (String::new(), manifest["apiVersion"].as_str().unwrap().to_string()),
@@ -583,9 +650,7 @@ async fn dry_run_create(setup: &Setup, manifest: Value) -> Result<(), kube::Erro
         kube::Api::all_with(setup.client.clone(), &resource)
     };
     let object: DynamicObject = serde_json::from_value(manifest).unwrap();
-    let params = PostParams {
-        dry_run: true,
-        ..Default::default()
-    };
-    api.create(&params, &object).await.map(drop)
+    let name = object.metadata.name.clone().unwrap();
+    let params = PatchParams::apply("tributary-tests").dry_run();
+    api.patch(&name, &params, &Patch::Apply(&object)).await.map(drop)
 }

@@ -22,8 +22,21 @@ use tributary_runtime::worker::WorkerConfig;
 #[derive(Parser)]
 #[command(name = "tributary", version, about, long_about = None)]
 struct Cli {
+    /// How log lines are written: `text` for people, `json` (one object per line) for log
+    /// collectors. Levels come from RUST_LOG (default `info`).
+    #[arg(long, global = true, env = "TRIBUTARY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The format of log lines.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// A JSON object per line (timestamp, level, target, fields, message).
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -68,46 +81,24 @@ enum Command {
     /// the worker cluster its `strimzi.io/cluster` label names as the resource says, through
     /// the cluster's REST API. Reaches the API server from KUBECONFIG or, in a pod, its
     /// service account.
-    Operator {
-        /// The namespace to watch (every namespace when absent).
-        #[arg(long)]
-        namespace: Option<String>,
-        /// Only resources matching this label selector, e.g. `strimzi.io/cluster in (a,b)`
-        /// (to share a namespace with Strimzi's own operator).
-        #[arg(long)]
-        selector: Option<String>,
-        /// A worker cluster's REST URL, `NAME=URL` or `NAMESPACE/NAME=URL` (repeatable);
-        /// others are reached at the URL template.
-        #[arg(long = "connect-cluster", value_name = "NAME=URL")]
-        connect_clusters: Vec<String>,
-        /// The URL of a worker cluster's REST API, `{cluster}` and `{namespace}` filled in.
-        #[arg(long, default_value = tributary_operator::clusters::DEFAULT_URL_TEMPLATE)]
-        connect_url_template: String,
-        /// Every resource is reconciled at least this often (Strimzi's full reconciliation
-        /// interval).
-        #[arg(long, default_value_t = 120_000)]
-        full_reconciliation_interval_ms: u64,
-        /// The auto-restart back-off unit: restarts follow after n²+n units (a minute, as
-        /// Strimzi's).
-        #[arg(long, default_value_t = 60_000)]
-        auto_restart_backoff_unit_ms: u64,
-    },
+    Operator(OperatorArgs),
     /// Print the version.
     Version,
 }
 
-/// Sets up logging (`RUST_LOG`, default `info`) with a filter the REST API can change.
-fn init_logging() -> ApplyLogFilter {
+/// Sets up logging (`RUST_LOG`, default `info`) in `format`, with a filter the REST API can
+/// change.
+fn init_logging(format: LogFormat) -> ApplyLogFilter {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (filter, handle) = reload::Layer::new(filter);
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(true)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
-        )
-        .init();
+    let lines = tracing_subscriber::fmt::layer().with_target(true);
+    let registry = tracing_subscriber::registry().with(filter);
+    match format {
+        LogFormat::Text => registry
+            .with(lines.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+            .init(),
+        LogFormat::Json => registry.with(lines.json().flatten_event(true)).init(),
+    }
     Arc::new(move |directive: &str| {
         let filter = EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
         handle.reload(filter).map_err(|e| e.to_string())
@@ -190,12 +181,29 @@ async fn mirror(file: PathBuf, apply_log: ApplyLogFilter) -> anyhow::Result<()> 
 }
 
 /// The settings of `tributary operator`.
+#[derive(clap::Args)]
 struct OperatorArgs {
+    /// The namespace to watch (every namespace when absent).
+    #[arg(long)]
     namespace: Option<String>,
+    /// Only resources matching this label selector, e.g. `strimzi.io/cluster in (a,b)`
+    /// (to leave the others to another operator).
+    #[arg(long)]
     selector: Option<String>,
+    /// A worker cluster's REST URL, `NAME=URL` or `NAMESPACE/NAME=URL` (repeatable);
+    /// others are reached at the URL template.
+    #[arg(long = "connect-cluster", value_name = "NAME=URL")]
     connect_clusters: Vec<String>,
+    /// The URL of a worker cluster's REST API, `{cluster}` and `{namespace}` filled in.
+    #[arg(long, default_value = tributary_operator::clusters::DEFAULT_URL_TEMPLATE)]
     connect_url_template: String,
+    /// Every resource is reconciled at least this often (Strimzi's full reconciliation
+    /// interval).
+    #[arg(long, default_value_t = 120_000)]
     full_reconciliation_interval_ms: u64,
+    /// The auto-restart back-off unit: restarts follow after n²+n units (a minute, as
+    /// Strimzi's).
+    #[arg(long, default_value_t = 60_000)]
     auto_restart_backoff_unit_ms: u64,
 }
 
@@ -230,27 +238,13 @@ fn main() -> ExitCode {
             println!("tributary {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Command::Distributed { worker } => run(|apply_log| distributed(worker, apply_log)),
-        Command::Mirror { config } => run(|apply_log| mirror(config, apply_log)),
-        Command::Standalone { worker, connectors } => run(|apply_log| standalone(worker, connectors, apply_log)),
-        Command::Dev { port } => run(|apply_log| dev::run(port, apply_log)),
-        Command::Operator {
-            namespace,
-            selector,
-            connect_clusters,
-            connect_url_template,
-            full_reconciliation_interval_ms,
-            auto_restart_backoff_unit_ms,
-        } => run(|_| {
-            operator(OperatorArgs {
-                namespace,
-                selector,
-                connect_clusters,
-                connect_url_template,
-                full_reconciliation_interval_ms,
-                auto_restart_backoff_unit_ms,
-            })
-        }),
+        Command::Distributed { worker } => run(cli.log_format, |apply_log| distributed(worker, apply_log)),
+        Command::Mirror { config } => run(cli.log_format, |apply_log| mirror(config, apply_log)),
+        Command::Standalone { worker, connectors } => {
+            run(cli.log_format, |apply_log| standalone(worker, connectors, apply_log))
+        }
+        Command::Dev { port } => run(cli.log_format, |apply_log| dev::run(port, apply_log)),
+        Command::Operator(args) => run(cli.log_format, |_| operator(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -261,12 +255,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run<F, Fut>(body: F) -> anyhow::Result<()>
+fn run<F, Fut>(log_format: LogFormat, body: F) -> anyhow::Result<()>
 where
     F: FnOnce(ApplyLogFilter) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let apply_log = init_logging();
+    let apply_log = init_logging(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,7 +1,6 @@
 //! The operator's main loop: finds which version of `kafka.strimzi.io` KafkaConnector the API
 //! server serves, watches those resources (in one namespace or all, optionally only those a
-//! label selector picks, so that it can share a namespace with Strimzi's own operator) and
-//! reconciles each on every change and every resync interval.
+//! label selector picks) and reconciles each on every change and every resync interval.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -64,6 +64,11 @@ pub type HerderResult<T> = Result<T, HerderError>;
 /// What the REST API asks of a herder.
 #[async_trait]
 pub trait Herder: Send + Sync {
+    /// Whether the worker has finished starting (a distributed one: joined its cluster, with
+    /// the config topic read); `GET /health` answers 503 until then.
+    fn started(&self) -> bool {
+        true
+    }
     /// Names of every connector, sorted.
     async fn connectors(&self) -> Vec<String>;
     /// A connector's config, tasks and type.

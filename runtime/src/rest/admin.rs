@@ -87,12 +87,22 @@ pub async fn root(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /health`.
-pub async fn health() -> Response {
-    Json(serde_json::json!({
-        "status": "healthy",
-        "message": "Worker has completed startup and is ready to handle requests."
-    }))
-    .into_response()
+pub async fn health(State(state): State<AppState>) -> Response {
+    if state.herder.started() {
+        return Json(serde_json::json!({
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests."
+        }))
+        .into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({
+            "status": "starting",
+            "message": "Worker is still starting up."
+        })),
+    )
+        .into_response()
 }
 
 /// `GET /metrics`, Prometheus text format.

@@ -109,6 +109,11 @@ impl KubeApiServer {
         self.dir.path().join("kubeconfig")
     }
 
+    /// The CA certificate the API server's serving certificate is signed by (PEM).
+    pub fn ca_certificate(&self) -> PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
     /// The last lines of the API server's and etcd's logs.
     pub fn log_tails(&self, lines: usize) -> String {
         format!(

@@ -45,6 +45,8 @@ struct View {
     leader: bool,
     leader_url: Option<String>,
     rebalance_requested: bool,
+    /// An assignment has been received: the worker is a member of its cluster.
+    joined: bool,
 }
 
 struct RunningConnector {
@@ -302,6 +304,7 @@ impl Inner {
             view.leader = leader;
             view.leader_url = Some(assignment.leader_url.clone());
             view.rebalance_requested = false;
+            view.joined = true;
         }
         self.worker.statuses().set_generation(generation);
         // Never start work on a config older than the leader's.
@@ -724,6 +727,10 @@ impl Inner {
 
 #[async_trait]
 impl Herder for DistributedHerder {
+    fn started(&self) -> bool {
+        lock(&self.inner.view).joined
+    }
+
     async fn connectors(&self) -> Vec<String> {
         self.inner.config.with(|c| c.connectors.keys().cloned().collect())
     }
