@@ -74,11 +74,6 @@ impl ConnectApi {
             .unwrap_or_default()
     }
 
-    /// The cluster's URL.
-    pub fn url(&self) -> &str {
-        &self.base
-    }
-
     /// One call; `Ok(None)` for a 404, a 409 retried.
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Option<Value>, ConnectApiError> {
         let mut wait = CONFLICT_BACKOFF;
@@ -129,12 +124,6 @@ impl ConnectApi {
                 status: 404,
                 message: "not found".into(),
             })
-    }
-
-    /// `GET /connectors`.
-    pub async fn connectors(&self) -> Result<Vec<String>, ConnectApiError> {
-        let names = self.call_found(Method::GET, "/connectors", None).await?;
-        Ok(serde_json::from_value(names).unwrap_or_default())
     }
 
     /// `GET /connectors/<name>/config`; `None` when there is no such connector.

@@ -2,8 +2,8 @@
 //! does not expose (JoinGroup and friends with the `connect` protocol type). Messages are
 //! encoded by the `kafka-protocol` crate; this module frames them, negotiates versions with
 //! ApiVersions, matches correlation ids and, on `SASL_*` listeners, authenticates with
-//! SaslHandshake and SaslAuthenticate (the mechanisms themselves are the `rsasl` crate's; OAUTHBEARER tokens come from
-//! [`oauth`]).
+//! SaslHandshake and SaslAuthenticate (the mechanisms themselves are the `rsasl` crate's;
+//! OAUTHBEARER tokens come from [`oauth`]).
 
 use std::collections::HashMap;
 use std::time::Duration;

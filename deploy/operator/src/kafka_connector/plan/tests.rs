@@ -177,15 +177,12 @@ fn auto_restart_backs_off_n_squared_plus_n_minutes_up_to_max_restarts() {
         max_restarts: Some(2),
     };
     // Off without the block, or with enabled: false.
-    assert_eq!(auto_restart("c", None, None, true, at(0, 0), minute).restart, false);
+    assert!(!auto_restart("c", None, None, true, at(0, 0), minute).restart);
     let off = AutoRestart {
         enabled: Some(false),
         max_restarts: None,
     };
-    assert_eq!(
-        auto_restart("c", Some(&off), None, true, at(0, 0), minute).restart,
-        false
-    );
+    assert!(!auto_restart("c", Some(&off), None, true, at(0, 0), minute).restart);
     // The first restart at once.
     let first = auto_restart("c", Some(&on), None, true, at(0, 0), minute);
     assert!(first.restart);
