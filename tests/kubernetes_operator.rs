@@ -449,6 +449,19 @@ async fn a_bad_resource_is_not_ready_with_the_reason() {
     let message = setup.not_ready_message(&no_cluster).await;
     assert!(message.contains("strimzi.io/cluster"), "{message}");
 
+    // A cluster whose REST API cannot be reached (its Service name does not resolve here).
+    let unreachable = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("unreachable"), &input, "t");
+            m["metadata"]["labels"] = json!({"strimzi.io/cluster": "no-such-cluster"});
+        })
+        .await;
+    let message = setup.not_ready_message(&unreachable).await;
+    assert!(
+        message.contains("cannot reach the Connect REST API at http://no-such-cluster-connect-api."),
+        "{message}"
+    );
+
     // A bad restart annotation is a Warning; the connector is otherwise fine.
     let good = setup
         .apply("1.2.0/source-connector.yaml", |m| {
