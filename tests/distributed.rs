@@ -571,3 +571,38 @@ async fn a_graceful_stop_hands_its_tasks_over_within_3_s() {
     println!("tasks moved {took:?} after the SIGTERM");
     assert!(took < Duration::from_secs(3), "the tasks moved after {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_answers_health_503_until_it_has_joined_its_cluster() {
+    let kafka = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 3);
+    let first = WorkerProcess::start(&spec, dir.path(), "w1");
+    first.wait_ready().await;
+    let health = |port: u16| async move {
+        let answer = reqwest::get(format!("http://127.0.0.1:{port}/health")).await.ok()?;
+        let code = answer.status().as_u16();
+        Some((code, answer.json::<serde_json::Value>().await.unwrap_or_default()))
+    };
+    eventually(Duration::from_secs(60), "w1 to be healthy", || async {
+        health(first.port).await.filter(|(code, _)| *code == 200)
+    })
+    .await;
+    // Frozen, w1 keeps its membership until its session times out (10 s): a second worker's
+    // join waits that long, while its REST API already answers.
+    first.signal(libc::SIGSTOP);
+    let second = WorkerProcess::start(&spec, dir.path(), "w2");
+    let (code, body) = eventually(Duration::from_secs(30), "w2's REST API to answer", || {
+        health(second.port)
+    })
+    .await;
+    first.signal(libc::SIGCONT);
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["status"], "starting");
+    assert_eq!(body["message"], "Worker is still starting up.");
+    let (_, body) = eventually(Duration::from_secs(60), "w2 to be healthy", || async {
+        health(second.port).await.filter(|(code, _)| *code == 200)
+    })
+    .await;
+    assert_eq!(body["status"], "healthy");
+}

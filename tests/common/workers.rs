@@ -176,6 +176,17 @@ impl WorkerProcess {
         }
     }
 
+    /// Sends `signal` (e.g. `libc::SIGSTOP` to freeze it without closing its connections,
+    /// `libc::SIGCONT` to thaw it).
+    pub fn signal(&self, signal: i32) {
+        if let Some(process) = &self.process {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(process.pid() as libc::pid_t, signal);
+            }
+        }
+    }
+
     /// Starts it again, same config and port.
     pub fn restart(&mut self) {
         self.stop();
