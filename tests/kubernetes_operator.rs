@@ -667,3 +667,46 @@ async fn dry_run_apply(setup: &Setup, manifest: Value) -> Result<(), kube::Error
     let params = PatchParams::apply("tributary-tests").dry_run();
     api.patch(&name, &params, &Patch::Apply(&object)).await.map(drop)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_no_resource_backs_are_deleted_where_asked() {
+    let mut setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    // This test's operator manages a worker cluster of its own.
+    setup.operator.kill();
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 1);
+    let worker = WorkerProcess::start(&spec, setup.dir.path(), "lonely-worker");
+    let rest = common::Api::new(worker.api.base());
+    let health = format!("{}/health", worker.api.base());
+    common::eventually(Duration::from_secs(60), "the worker to be healthy", || async {
+        let answer = reqwest::get(&health).await.ok()?;
+        answer.status().is_success().then_some(())
+    })
+    .await;
+    let input = setup.dir.path().join("in.txt");
+    std::fs::write(&input, "one\n").unwrap();
+    let topic = unique_name("lonely");
+    let stray = json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic});
+    assert_eq!(rest.put("/connectors/stray/config", Some(stray)).await.0, 201);
+    let kept = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("kept"), &input, &topic);
+            m["metadata"]["labels"] = json!({"strimzi.io/cluster": "lonely"});
+        })
+        .await;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
+        .args(["--log-format", "json", "operator", "--namespace", &setup.namespace])
+        .args(["--connect-cluster", &format!("lonely={}", worker.api.base())])
+        .args(["--delete-unmanaged-connectors", &format!("{}/lonely", setup.namespace)])
+        .args(["--full-reconciliation-interval-ms", "1000"])
+        .env("KUBECONFIG", setup.dir.path().join("operator.kubeconfig"))
+        .env("RUST_LOG", "info");
+    setup.operator = ChildProcess::spawn(command, &setup.dir.path().join("lonely-operator.log")).unwrap();
+    setup
+        .until("only the resource's connector to be left", || async {
+            let (_, names) = rest.get("/connectors").await;
+            (names == json!([kept])).then_some(())
+        })
+        .await;
+}

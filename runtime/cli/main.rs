@@ -205,6 +205,11 @@ struct OperatorArgs {
     /// Strimzi's).
     #[arg(long, default_value_t = 60_000)]
     auto_restart_backoff_unit_ms: u64,
+    /// A cluster whose connectors are managed only through KafkaConnectors,
+    /// `NAMESPACE/CLUSTER` (repeatable): connectors no resource backs are deleted, as
+    /// Strimzi does for a KafkaConnect with `strimzi.io/use-connector-resources: "true"`.
+    #[arg(long = "delete-unmanaged-connectors", value_name = "NAMESPACE/CLUSTER")]
+    resources_only: Vec<String>,
 }
 
 async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
@@ -220,6 +225,16 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
         clusters,
         resync: Duration::from_millis(args.full_reconciliation_interval_ms),
         auto_restart_unit: Duration::from_millis(args.auto_restart_backoff_unit_ms),
+        resources_only: args
+            .resources_only
+            .iter()
+            .map(|entry| {
+                entry
+                    .split_once('/')
+                    .map(|(namespace, cluster)| (namespace.to_string(), cluster.to_string()))
+                    .ok_or_else(|| anyhow::anyhow!("--delete-unmanaged-connectors: '{entry}' is not NAMESPACE/CLUSTER"))
+            })
+            .collect::<anyhow::Result<_>>()?,
     };
     let client = tributary_operator::kube_client()
         .await

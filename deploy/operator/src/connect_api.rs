@@ -126,6 +126,12 @@ impl ConnectApi {
             })
     }
 
+    /// `GET /connectors`.
+    pub async fn connectors(&self) -> Result<Vec<String>, ConnectApiError> {
+        let names = self.call_found(Method::GET, "/connectors", None).await?;
+        Ok(serde_json::from_value(names).unwrap_or_default())
+    }
+
     /// `GET /connectors/<name>/config`; `None` when there is no such connector.
     pub async fn config(&self, name: &str) -> Result<Option<BTreeMap<String, String>>, ConnectApiError> {
         let config = self.call(Method::GET, &connector_path(name, "/config"), None).await?;

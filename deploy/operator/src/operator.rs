@@ -5,14 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
 use futures::StreamExt;
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::runtime::{watcher, Controller};
 use kube::{Api, Client};
 
 use crate::clusters::ClusterUrls;
 use crate::connect_api::ConnectApi;
+use crate::kafka_connector::plan;
 use crate::kafka_connector::reconcile::{self, Context};
+use crate::kafka_connector::CLUSTER_LABEL;
 
 /// Strimzi's API group.
 pub const STRIMZI_GROUP: &str = "kafka.strimzi.io";
@@ -31,6 +35,10 @@ pub struct OperatorSettings {
     pub resync: Duration,
     /// The auto-restart back-off unit (a minute, as Strimzi's).
     pub auto_restart_unit: Duration,
+    /// Clusters (namespace, name) whose connectors are managed only through resources: a
+    /// connector no KafkaConnector backs is deleted, as Strimzi does for a KafkaConnect with
+    /// `strimzi.io/use-connector-resources: "true"`.
+    pub resources_only: Vec<(String, String)>,
 }
 
 impl Default for OperatorSettings {
@@ -41,6 +49,7 @@ impl Default for OperatorSettings {
             clusters: ClusterUrls::default(),
             resync: Duration::from_secs(120),
             auto_restart_unit: Duration::from_secs(60),
+            resources_only: Vec::new(),
         }
     }
 }
@@ -117,6 +126,13 @@ pub async fn run(
     if let Some(selector) = &settings.selector {
         watch = watch.labels(selector);
     }
+    let sweeper = tokio::spawn(delete_unmanaged(
+        client.clone(),
+        resource.clone(),
+        settings.resources_only.clone(),
+        settings.clusters.clone(),
+        settings.resync,
+    ));
     let context = Arc::new(Context {
         client,
         resource: resource.clone(),
@@ -134,5 +150,53 @@ pub async fn run(
             }
         })
         .await;
+    sweeper.abort();
     Ok(())
+}
+
+/// Every `interval`, deletes from each of `clusters` the connectors no KafkaConnector backs.
+async fn delete_unmanaged(
+    client: Client,
+    resource: ApiResource,
+    clusters: Vec<(String, String)>,
+    urls: ClusterUrls,
+    interval: Duration,
+) {
+    if clusters.is_empty() {
+        return;
+    }
+    let http = ConnectApi::http_client();
+    loop {
+        for (namespace, cluster) in &clusters {
+            let resources: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
+            let selector = format!("{CLUSTER_LABEL}={cluster}");
+            let backed: BTreeSet<String> = match resources.list(&ListParams::default().labels(&selector)).await {
+                Ok(list) => list.items.into_iter().filter_map(|o| o.metadata.name).collect(),
+                Err(error) => {
+                    tracing::warn!(namespace, cluster, "cannot list KafkaConnectors: {error}");
+                    continue;
+                }
+            };
+            let api = ConnectApi::new(&urls.url(cluster, namespace), http.clone());
+            let on_cluster = match api.connectors().await {
+                Ok(names) => names,
+                Err(error) => {
+                    tracing::warn!(namespace, cluster, "cannot list connectors: {error}");
+                    continue;
+                }
+            };
+            for name in plan::unmanaged(&on_cluster, &backed) {
+                tracing::info!(
+                    namespace,
+                    cluster,
+                    connector = name,
+                    "deleting a connector no KafkaConnector backs"
+                );
+                if let Err(error) = api.delete(name).await {
+                    tracing::warn!(namespace, cluster, connector = name, "cannot delete: {error}");
+                }
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
 }

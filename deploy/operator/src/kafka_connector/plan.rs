@@ -2,7 +2,7 @@
 //! worker cluster reports: pure functions, so every rule Strimzi follows is tested without a
 //! cluster. [`super::reconcile`] carries the decisions out in Strimzi's order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -383,6 +383,16 @@ fn condition(type_: &str, failure: Option<&Failure>) -> Condition {
         reason: failure.map(|f| f.reason.clone()),
         message: failure.map(|f| f.message.clone()),
     }
+}
+
+/// The connectors on a cluster that no resource backs (deleted on clusters whose connectors are
+/// managed only through resources, as Strimzi does with `use-connector-resources`).
+pub fn unmanaged<'a>(on_cluster: &'a [String], resources: &BTreeSet<String>) -> Vec<&'a str> {
+    on_cluster
+        .iter()
+        .filter(|name| !resources.contains(*name))
+        .map(String::as_str)
+        .collect()
 }
 
 /// Whether two statuses differ in more than their timestamps (to write only real changes, and

@@ -1,6 +1,6 @@
 //! Every rule of [`super`], without a cluster.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
@@ -307,4 +307,12 @@ fn status_is_written_as_strimzi_writes_it() {
         .as_deref()
         .unwrap()
         .contains("tasks have failed: 0"));
+}
+
+#[test]
+fn connectors_no_resource_backs_are_found() {
+    let on_cluster = vec!["kept".to_string(), "stray".to_string(), "other".to_string()];
+    let resources: BTreeSet<String> = ["kept".to_string(), "not-yet-created".to_string()].into();
+    assert_eq!(unmanaged(&on_cluster, &resources), vec!["stray", "other"]);
+    assert!(unmanaged(&[], &resources).is_empty());
 }
