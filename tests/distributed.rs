@@ -584,10 +584,7 @@ async fn a_worker_answers_health_503_until_it_has_joined_its_cluster() {
         let code = answer.status().as_u16();
         Some((code, answer.json::<serde_json::Value>().await.unwrap_or_default()))
     };
-    eventually(Duration::from_secs(60), "w1 to be healthy", || async {
-        health(first.port).await.filter(|(code, _)| *code == 200)
-    })
-    .await;
+    first.wait_healthy().await;
     // Frozen, w1 keeps its membership until its session times out (10 s): a second worker's
     // join waits that long, while its REST API already answers.
     first.signal(libc::SIGSTOP);

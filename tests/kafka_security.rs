@@ -31,6 +31,16 @@ fn as_pairs(settings: &[(String, String)]) -> Vec<(&str, &str)> {
     settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// A distributed cluster on `bootstrap` whose workers use `settings` as Strimzi writes them
+/// (each key again under `producer.`, `consumer.`, `admin.`).
+fn secured_cluster(bootstrap: &str, settings: &[(String, String)]) -> ClusterSpec {
+    with_client_prefixes(settings)
+        .iter()
+        .fold(ClusterSpec::new(bootstrap, 1), |spec, (key, value)| {
+            spec.with(key, value)
+        })
+}
+
 /// Appends `lines` to `input` and waits until the sink wrote them all to `output`.
 async fn round_trip(input: &Path, output: &Path, lines: &[String]) {
     let mut file = std::fs::OpenOptions::new().append(true).open(input).unwrap();
@@ -128,10 +138,7 @@ async fn oauth_client_credentials_move_records_and_a_wrong_secret_fails_at_once(
 async fn a_distributed_worker_joins_its_group_with_an_oauth_token() {
     let kafka = secure().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut spec = ClusterSpec::new(&kafka.oauth_servers(), 1);
-    for (key, value) in with_client_prefixes(&kafka.oauth_settings(OAUTH_CLIENT_SECRET)) {
-        spec = spec.with(&key, &value);
-    }
+    let spec = secured_cluster(&kafka.oauth_servers(), &kafka.oauth_settings(OAUTH_CLIENT_SECRET));
     let worker = WorkerProcess::start(&spec, dir.path(), "w1");
     worker.wait_ready().await;
     let topic = unique_name("dist-oauth");
@@ -168,10 +175,7 @@ async fn refused_start(bootstrap: String, settings: &[(String, String)]) -> Stri
 async fn distributed_workers_join_their_group_over_sasl_ssl() {
     let kafka = secure().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut spec = ClusterSpec::new(&kafka.sasl_ssl_servers(), 1);
-    for (key, value) in with_client_prefixes(&kafka.scram_settings(SASL_PASSWORD)) {
-        spec = spec.with(&key, &value);
-    }
+    let spec = secured_cluster(&kafka.sasl_ssl_servers(), &kafka.scram_settings(SASL_PASSWORD));
     let workers = [
         WorkerProcess::start(&spec, dir.path(), "w1"),
         WorkerProcess::start(&spec, dir.path(), "w2"),

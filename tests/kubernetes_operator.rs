@@ -78,13 +78,7 @@ impl Setup {
     async fn new(server: &KubeApiServer, crd: &str) -> Setup {
         let (worker, _) = tokio::task::spawn_blocking(shared_worker).await.unwrap();
         let rest = common::Api::new(worker.api.base());
-        // Healthy once it has joined its cluster (503 before, as Apache's).
-        let health = format!("{}/health", worker.api.base());
-        common::eventually(Duration::from_secs(60), "the worker to be healthy", || async {
-            let answer = reqwest::get(&health).await.ok()?;
-            answer.status().is_success().then_some(())
-        })
-        .await;
+        worker.wait_healthy().await;
         let client = client(server).await;
         install_crd(&client, &fixture(crd)).await;
         let namespace = unique_name("ns");
@@ -92,16 +86,8 @@ impl Setup {
         let object: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap();
         namespaces.create(&PostParams::default(), &object).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = operator_credentials(server, &client, &namespace, dir.path()).await;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-        command
-            .args(["--log-format", "json", "operator", "--namespace", &namespace])
-            .args(["--connect-cluster", &format!("{CLUSTER}={}", worker.api.base())])
-            .args(["--full-reconciliation-interval-ms", "1000"])
-            .args(["--auto-restart-backoff-unit-ms", "1000"])
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info");
-        let operator = ChildProcess::spawn(command, &dir.path().join("operator.log")).unwrap();
+        operator_credentials(server, &client, &namespace, dir.path()).await;
+        let operator = spawn_operator(dir.path(), &namespace, CLUSTER, worker.api.base(), &[], "operator");
         Setup {
             client,
             namespace,
@@ -207,8 +193,8 @@ impl Setup {
 /// The operator's own identity, with exactly the permissions deploy/install/operator.yaml
 /// gives it: its ServiceAccount, ClusterRole and a binding (named for `namespace`, whose
 /// ServiceAccount it binds) are created, and a kubeconfig with a token of that ServiceAccount
-/// is written to `dir`.
-async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, namespace: &str, dir: &Path) -> PathBuf {
+/// is written to `dir` ([`OPERATOR_KUBECONFIG`]).
+async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, namespace: &str, dir: &Path) {
     let install = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/install/operator.yaml");
     for document in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(install).unwrap()) {
         let mut manifest = Value::deserialize(document).unwrap();
@@ -249,9 +235,8 @@ async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, nam
         .await
         .unwrap();
     let token = granted.status.unwrap().token.unwrap();
-    let path = dir.join("operator.kubeconfig");
     std::fs::write(
-        &path,
+        dir.join(OPERATOR_KUBECONFIG),
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    \
              certificate-authority: {}\nusers:\n- name: operator\n  user:\n    token: {token}\ncontexts:\n\
@@ -262,7 +247,25 @@ async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, nam
         ),
     )
     .unwrap();
-    path
+}
+
+/// Where [`operator_credentials`] writes the operator's kubeconfig, in a test's directory.
+const OPERATOR_KUBECONFIG: &str = "operator.kubeconfig";
+
+/// Starts `tributary operator` on `namespace` with the credentials in `dir`, reaching worker
+/// cluster `cluster` at `url`, reconciling every second with a one-second auto-restart unit,
+/// logging JSON to `dir/<log>.log`.
+fn spawn_operator(dir: &Path, namespace: &str, cluster: &str, url: &str, extra: &[&str], log: &str) -> ChildProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
+        .args(["--log-format", "json", "operator", "--namespace", namespace])
+        .args(["--connect-cluster", &format!("{cluster}={url}")])
+        .args(["--full-reconciliation-interval-ms", "1000"])
+        .args(["--auto-restart-backoff-unit-ms", "1000"])
+        .args(extra)
+        .env("KUBECONFIG", dir.join(OPERATOR_KUBECONFIG))
+        .env("RUST_LOG", "info");
+    ChildProcess::spawn(command, &dir.join(format!("{log}.log"))).unwrap()
 }
 
 /// A client of `server` from its kubeconfig.
@@ -677,12 +680,7 @@ async fn connectors_no_resource_backs_are_deleted_where_asked() {
     let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 1);
     let worker = WorkerProcess::start(&spec, setup.dir.path(), "lonely-worker");
     let rest = common::Api::new(worker.api.base());
-    let health = format!("{}/health", worker.api.base());
-    common::eventually(Duration::from_secs(60), "the worker to be healthy", || async {
-        let answer = reqwest::get(&health).await.ok()?;
-        answer.status().is_success().then_some(())
-    })
-    .await;
+    worker.wait_healthy().await;
     let input = setup.dir.path().join("in.txt");
     std::fs::write(&input, "one\n").unwrap();
     let topic = unique_name("lonely");
@@ -694,15 +692,15 @@ async fn connectors_no_resource_backs_are_deleted_where_asked() {
             m["metadata"]["labels"] = json!({"strimzi.io/cluster": "lonely"});
         })
         .await;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    command
-        .args(["--log-format", "json", "operator", "--namespace", &setup.namespace])
-        .args(["--connect-cluster", &format!("lonely={}", worker.api.base())])
-        .args(["--delete-unmanaged-connectors", &format!("{}/lonely", setup.namespace)])
-        .args(["--full-reconciliation-interval-ms", "1000"])
-        .env("KUBECONFIG", setup.dir.path().join("operator.kubeconfig"))
-        .env("RUST_LOG", "info");
-    setup.operator = ChildProcess::spawn(command, &setup.dir.path().join("lonely-operator.log")).unwrap();
+    let unmanaged = format!("{}/lonely", setup.namespace);
+    setup.operator = spawn_operator(
+        setup.dir.path(),
+        &setup.namespace,
+        "lonely",
+        worker.api.base(),
+        &["--delete-unmanaged-connectors", &unmanaged],
+        "lonely-operator",
+    );
     setup
         .until("only the resource's connector to be left", || async {
             let (_, names) = rest.get("/connectors").await;

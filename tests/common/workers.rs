@@ -162,6 +162,20 @@ impl WorkerProcess {
         .await;
     }
 
+    /// Waits until `GET /health` answers 200: the worker has joined its cluster.
+    pub async fn wait_healthy(&self) {
+        let health = format!("{}/health", self.api.base());
+        eventually(
+            Duration::from_secs(60),
+            &format!("worker {} to be healthy", self.name),
+            || async {
+                let answer = reqwest::get(&health).await.ok()?;
+                answer.status().is_success().then_some(())
+            },
+        )
+        .await;
+    }
+
     /// SIGKILL.
     pub fn kill(&mut self) {
         if let Some(mut process) = self.process.take() {

@@ -126,18 +126,20 @@ pub async fn run(
     if let Some(selector) = &settings.selector {
         watch = watch.labels(selector);
     }
+    let http = ConnectApi::http_client();
     let sweeper = tokio::spawn(delete_unmanaged(
         client.clone(),
         resource.clone(),
         settings.resources_only.clone(),
         settings.clusters.clone(),
+        http.clone(),
         settings.resync,
     ));
     let context = Arc::new(Context {
         client,
         resource: resource.clone(),
         clusters: settings.clusters,
-        http: ConnectApi::http_client(),
+        http,
         resync: settings.resync,
         auto_restart_unit: settings.auto_restart_unit,
     });
@@ -160,12 +162,12 @@ async fn delete_unmanaged(
     resource: ApiResource,
     clusters: Vec<(String, String)>,
     urls: ClusterUrls,
+    http: reqwest::Client,
     interval: Duration,
 ) {
     if clusters.is_empty() {
         return;
     }
-    let http = ConnectApi::http_client();
     loop {
         for (namespace, cluster) in &clusters {
             let resources: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use tempfile::TempDir;
 
+use crate::certificates;
 use crate::cluster::{free_ports, remove_at_exit};
 use crate::{ChildProcess, HarnessError};
 
@@ -192,80 +193,24 @@ fn binaries() -> Result<PathBuf, HarnessError> {
 /// against one), an admin client certificate in `system:masters`, a service-account key pair
 /// and a bearer token, as EC P-256 keys.
 fn certificates(dir: &Path) -> Result<(), HarnessError> {
-    let openssl = |arguments: &[&str]| -> Result<(), HarnessError> {
-        let output = Command::new("openssl")
-            .current_dir(dir)
-            .args(arguments)
-            .output()
-            .map_err(HarnessError::io("running openssl"))?;
-        if output.status.success() {
-            return Ok(());
-        }
-        Err(HarnessError::Usage(format!(
-            "openssl {} failed: {}",
-            arguments.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        )))
-    };
+    let openssl = |arguments: &str| certificates::run(dir, &|| Command::new("openssl"), arguments);
     let key = |name: &str| {
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            name,
-        ])
+        openssl(&format!(
+            "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out {name}"
+        ))
     };
     key("ca.key")?;
-    openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/CN=tributary-test-kubernetes-ca",
-        "-days",
-        "2",
-        "-out",
-        "ca.crt",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ])?;
+    openssl(
+        "req -x509 -new -key ca.key -subj /CN=tributary-test-kubernetes-ca -days 2 -out ca.crt \
+         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+    )?;
     let leaf = |name: &str, subject: &str, extensions: &str| -> Result<(), HarnessError> {
         key(&format!("{name}.key"))?;
-        openssl(&[
-            "req",
-            "-new",
-            "-key",
-            &format!("{name}.key"),
-            "-subj",
-            subject,
-            "-out",
-            &format!("{name}.csr"),
-        ])?;
+        openssl(&format!("req -new -key {name}.key -subj {subject} -out {name}.csr"))?;
         fs::write(dir.join(format!("{name}.ext")), extensions).map_err(HarnessError::io("writing extensions"))?;
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &format!("{name}.ext"),
-            "-out",
-            &format!("{name}.crt"),
-        ])
+        openssl(&format!(
+            "x509 -req -in {name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile {name}.ext -out {name}.crt"
+        ))
     };
     leaf(
         "apiserver",
@@ -281,7 +226,7 @@ fn certificates(dir: &Path) -> Result<(), HarnessError> {
          extendedKeyUsage=clientAuth\n",
     )?;
     key("sa.key")?;
-    openssl(&["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"])?;
+    openssl("pkey -in sa.key -pubout -out sa.pub")?;
     let token: String = (0..24).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
     fs::write(dir.join("token"), &token).map_err(HarnessError::io("writing the token"))?;
     fs::write(dir.join("tokens.csv"), format!("{token},admin,admin,system:masters\n"))

@@ -214,6 +214,7 @@ impl Run<'_> {
             ConfigStep::Keep => {}
         }
         let status = self.status(&api).await?;
+        let mut acted = step != ConfigStep::Keep;
         if step != ConfigStep::Create {
             let state = status
                 .pointer("/connector/state")
@@ -226,13 +227,16 @@ impl Run<'_> {
             if let Some(change) = change {
                 tracing::info!(connector = name, cluster, "{change:?} the connector");
                 api.change_state(name, change).await.map_err(from_rest)?;
+                acted = true;
             }
         }
         if step == ConfigStep::Keep {
             self.offsets(&api, spec).await;
             self.restarts(&api).await;
+            acted |= !self.done_annotations.is_empty();
         }
-        let status = self.status(&api).await?;
+        // Read again only when something was done since.
+        let status = if acted { self.status(&api).await? } else { status };
         let failing = plan::connector_failed(&status) || !plan::failed_tasks(&status).is_empty();
         let decision = plan::auto_restart(
             name,
