@@ -27,18 +27,26 @@ pub struct InternalTopic {
     pub required_partitions: Option<i32>,
 }
 
+/// How long a topic another worker is creating may take to show in the metadata; brokers of a
+/// loaded cluster can lag several seconds behind a creation.
+const CREATION_SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Checks the existing topics (compacted, required partition count), then creates the missing
 /// ones compacted; nothing is created when a check fails.
 pub async fn ensure_internal_topics(client: ClientConfig, topics: &[InternalTopic]) -> Result<(), StoreError> {
-    if create_or_check(client.clone(), topics).await? {
-        // Some topic appeared meanwhile (another worker, or metadata lagging behind a creation):
-        // check it like any existing topic.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        if create_or_check(client, topics).await? {
-            return Err(StoreError::Other(
-                "an internal topic exists but its metadata cannot be read; is it being created or deleted?".into(),
-            ));
+    let deadline = tokio::time::Instant::now() + CREATION_SETTLE_TIMEOUT;
+    let mut pause = Duration::from_millis(100);
+    // `true` means some topic appeared meanwhile (another worker, or metadata lagging behind a
+    // creation): check it again like any existing topic once the metadata shows it.
+    while create_or_check(client.clone(), topics).await? {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::Other(format!(
+                "an internal topic exists but its metadata could not be read within {} s; is it being created or deleted?",
+                CREATION_SETTLE_TIMEOUT.as_secs()
+            )));
         }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
     Ok(())
 }
