@@ -7,7 +7,9 @@
 //! deploy/install/operator.yaml defines, with exactly the permissions it grants.
 //!
 //! No kubelet runs, so the worker is a local process the operator reaches at the URL given for
-//! the `strimzi.io/cluster` label (`--connect-cluster my-connect-cluster=http://…`). The
+//! the `strimzi.io/cluster` label (`--connect-cluster my-connect-cluster=http://…`); for a
+//! TributaryConnect, the test starts the worker from the ConfigMap the operator wrote and writes
+//! the Deployment's status itself. The
 //! operator reconciles every second here (Strimzi: two minutes) and its auto-restart back-off
 //! unit is a second (Strimzi: a minute), so that the tests take seconds.
 
@@ -18,10 +20,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::TokenRequest;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
@@ -33,6 +38,7 @@ use tempfile::TempDir;
 use common::workers::{ClusterSpec, WorkerProcess};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_cluster, shared_kube_api_server, ChildProcess, KubeApiServer};
+use tributary_operator::tributary_connect::TributaryConnect;
 
 /// Strimzi's files, as released.
 fn fixture(path: &str) -> PathBuf {
@@ -626,6 +632,7 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
     setup.rest_state(&name, "RUNNING").await;
 
     // Everything in deploy/install and deploy/examples passes the API server's validation.
+    install_crd(&setup.client, &deploy_file("crds/tributaryconnect.yaml")).await;
     let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
     let mut checked = Vec::new();
     for folder in ["install", "examples"] {
@@ -645,10 +652,9 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
             }
         }
     }
-    assert!(
-        checked.contains(&"Deployment".to_string()) && checked.contains(&"KafkaConnector".to_string()),
-        "{checked:?}"
-    );
+    for kind in ["Deployment", "KafkaConnector", "TributaryConnect"] {
+        assert!(checked.contains(&kind.to_string()), "{checked:?}");
+    }
 }
 
 /// Applies `manifest` in the test's namespace (when namespaced) with `dryRun=All`: the API
@@ -707,4 +713,313 @@ async fn connectors_no_resource_backs_are_deleted_where_asked() {
             (names == json!([kept])).then_some(())
         })
         .await;
+}
+
+/// deploy/`path`.
+fn deploy_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(path)
+}
+
+/// A TributaryConnect named `name` on the shared Kafka cluster, as a Strimzi user writes a
+/// KafkaConnect (Strimzi 1.2's example, with `-1` replication factors).
+fn tributary_connect(name: &str, edit: impl FnOnce(&mut Value)) -> TributaryConnect {
+    let mut manifest = json!({
+        "apiVersion": "connect.tributary.io/v1alpha1",
+        "kind": "TributaryConnect",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "bootstrapServers": shared_cluster().bootstrap_servers(),
+            "groupId": unique_name("group"),
+            "configStorageTopic": unique_name("configs"),
+            "statusStorageTopic": unique_name("status"),
+            "offsetStorageTopic": unique_name("offsets"),
+            "config": {
+                "config.storage.replication.factor": -1,
+                "offset.storage.replication.factor": -1,
+                "status.storage.replication.factor": -1,
+                "offset.flush.interval.ms": 1000,
+            },
+        },
+    });
+    edit(&mut manifest);
+    serde_json::from_value(manifest).unwrap()
+}
+
+/// A TributaryConnect becomes its workers' ConfigMap, Deployment, Service, PodDisruptionBudget
+/// and ServiceAccount; a worker started from the rendered properties joins Kafka, and once the
+/// Deployment reports its pod ready the resource is Ready with the worker's plugins. Its
+/// KafkaConnectors run there; connectors no resource backs go (`use-connector-resources`);
+/// KafkaConnectors of other clusters are left alone (`--tributary-clusters-only`). `/scale`,
+/// config edits (the pods roll: the hash changes) and hand edits of the Deployment (put back)
+/// follow, and a spec naming a missing Secret is NotReady until the Secret exists.
+///
+/// No kubelet or Deployment controller runs: the test plays them, starting the worker process
+/// from the ConfigMap and writing the Deployment's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
+    let mut setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    setup.operator.kill();
+    install_crd(&setup.client, &deploy_file("crds/tributaryconnect.yaml")).await;
+    let name = unique_name("tc");
+    let port = common::workers::free_port();
+    setup.operator = spawn_operator(
+        setup.dir.path(),
+        &setup.namespace,
+        &name,
+        &format!("http://127.0.0.1:{port}"),
+        &["--tributary-clusters-only", "--worker-image", "tributary:test"],
+        "tc-operator",
+    );
+    let connects: kube::Api<TributaryConnect> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let deployments: kube::Api<Deployment> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let connect = tributary_connect(&name, |m| {
+        m["metadata"]["annotations"] = json!({"strimzi.io/use-connector-resources": "true"});
+        m["spec"]["config"]["listeners"] = json!("http://:9999");
+    });
+    let created = connects.create(&PostParams::default(), &connect).await.unwrap();
+    let uid = created.metadata.uid.unwrap();
+
+    // Its objects, named as Strimzi names a KafkaConnect's, owned by it.
+    let component = format!("{name}-connect");
+    let config_map = setup
+        .until("the ConfigMap", || async {
+            config_maps.get_opt(&format!("{name}-connect-config")).await.unwrap()
+        })
+        .await;
+    let owned_by_it = |meta: &ObjectMeta| {
+        let owner = &meta.owner_references.as_ref().unwrap()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.uid.as_str()),
+            ("TributaryConnect", uid.as_str())
+        );
+    };
+    owned_by_it(&config_map.metadata);
+    let deployment = deployments.get(&component).await.unwrap();
+    owned_by_it(&deployment.metadata);
+    let pod = deployment.spec.template.spec.as_ref().unwrap();
+    assert_eq!(pod.containers[0].image.as_deref(), Some("tributary:test"));
+    assert_eq!(pod.service_account_name.as_deref(), Some(component.as_str()));
+    let services: kube::Api<Service> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    owned_by_it(&services.get(&format!("{name}-connect-api")).await.unwrap().metadata);
+    let budgets: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    owned_by_it(&budgets.get(&component).await.unwrap().metadata);
+    let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    owned_by_it(&accounts.get(&component).await.unwrap().metadata);
+    let status = setup
+        .until("the rolling-out status", || async {
+            let status = connects.get(&name).await.unwrap().status?;
+            (status.conditions.first()?.reason.as_deref() == Some("RollingOut")).then_some(status)
+        })
+        .await;
+    assert_eq!(
+        status.url.as_deref(),
+        Some(format!("http://{name}-connect-api.{}.svc:8083", setup.namespace).as_str())
+    );
+    assert_eq!(
+        status.conditions[1].message.as_deref(),
+        Some("Configuration option \"listeners\" is forbidden and will be ignored")
+    );
+
+    // Play the kubelet: a worker from the rendered properties (on a free port instead of
+    // 8083), its advertised address from POD_IP as in a pod.
+    let properties = config_map.data.unwrap()["tributary.properties"]
+        .replace("listeners=http://:8083", &format!("listeners=http://127.0.0.1:{port}"))
+        .replace("rest.advertised.port=8083", &format!("rest.advertised.port={port}"));
+    assert!(properties.contains(&format!("127.0.0.1:{port}")), "{properties}");
+    let file = setup.dir.path().join("tributary.properties");
+    std::fs::write(&file, properties).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
+        .args(["distributed", file.to_str().unwrap()])
+        .env("POD_IP", "127.0.0.1");
+    let worker = ChildProcess::spawn(command, &setup.dir.path().join("tc-worker.log")).unwrap();
+    let rest = common::Api::new(&format!("http://127.0.0.1:{port}"));
+    setup
+        .until("the worker to join its group", || async {
+            let answer = reqwest::get(format!("http://127.0.0.1:{port}/health")).await.ok()?;
+            answer.status().is_success().then_some(())
+        })
+        .await;
+    let (_, root) = rest.get("/connectors").await;
+    assert_eq!(root, json!([]), "worker log:\n{}", worker.log_tail(20));
+
+    // Play the Deployment controller: its one pod is ready.
+    let generation = deployments.get(&component).await.unwrap().metadata.generation;
+    let pod_ready = json!({"status": {"observedGeneration": generation, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}});
+    deployments
+        .patch_status(&component, &PatchParams::default(), &Patch::Merge(&pod_ready))
+        .await
+        .unwrap();
+    let status = setup
+        .until("the TributaryConnect to be Ready", || async {
+            let status = connects.get(&name).await.unwrap().status?;
+            (status.conditions.first()?.type_ == "Ready").then_some(status)
+        })
+        .await;
+    assert_eq!(status.replicas, Some(1));
+    assert!(
+        status
+            .connector_plugins
+            .iter()
+            .any(|p| p.class == "org.apache.kafka.connect.file.FileStreamSourceConnector" && p.type_ == "source"),
+        "{:?}",
+        status.connector_plugins
+    );
+
+    // Its KafkaConnectors run on it; a connector made over REST goes; a KafkaConnector of a
+    // cluster that is not a TributaryConnect is not touched.
+    let input = setup.dir.path().join("tc-in.txt");
+    std::fs::write(&input, "one\n").unwrap();
+    let stray = json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": unique_name("stray")});
+    assert_eq!(rest.put("/connectors/stray/config", Some(stray)).await.0, 201);
+    let on_it = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("on-tc"), &input, &unique_name("tc-topic"));
+            m["metadata"]["labels"] = json!({"strimzi.io/cluster": name});
+        })
+        .await;
+    let elsewhere = setup
+        .apply("1.2.0/source-connector.yaml", |m| {
+            example_source(m, &unique_name("elsewhere"), &input, &unique_name("tc-topic"));
+            m["metadata"]["labels"] = json!({"strimzi.io/cluster": "strimzis-own"});
+        })
+        .await;
+    setup.status_until(&on_it, "the connector to be Ready", ready).await;
+    setup
+        .until("only the resource's connector to be left", || async {
+            let (_, names) = rest.get("/connectors").await;
+            (names == json!([on_it])).then_some(())
+        })
+        .await;
+    let untouched = setup.resource(&elsewhere).await.unwrap();
+    assert!(untouched.data.get("status").is_none(), "{untouched:?}");
+    assert!(untouched.metadata.finalizers.is_none(), "{untouched:?}");
+
+    // `kubectl scale`: the scale subresource sets spec.replicas; the Deployment follows and
+    // the resource waits for the new pods.
+    connects
+        .patch_scale(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    setup
+        .until("the Deployment to have 3 replicas", || async {
+            (deployments.get(&component).await.unwrap().spec.replicas == Some(3)).then_some(())
+        })
+        .await;
+    let message = setup
+        .until("the TributaryConnect to wait for 3 pods", || async {
+            let status = connects.get(&name).await.unwrap().status?;
+            status
+                .conditions
+                .first()?
+                .message
+                .clone()
+                .filter(|m| m.starts_with("1 of 3"))
+        })
+        .await;
+    assert_eq!(
+        message,
+        "1 of 3 worker pods are ready with the current configuration (1 exist)"
+    );
+    let scale = connects.get_scale(&name).await.unwrap();
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(3));
+    let scale_status = scale.status.unwrap();
+    assert_eq!(scale_status.replicas, 1);
+    assert_eq!(
+        scale_status.selector.as_deref(),
+        Some(format!("app.kubernetes.io/instance={name},app.kubernetes.io/name=tributary-connect").as_str())
+    );
+
+    // A config edit rolls the pods: new properties, a new hash on the pod template.
+    let hash = |deployment: &Deployment| {
+        deployment
+            .spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .annotations
+            .as_ref()
+            .unwrap()["connect.tributary.io/configuration-hash"]
+            .clone()
+    };
+    let old_hash = hash(&deployments.get(&component).await.unwrap());
+    connects
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"config": {"offset.flush.interval.ms": 2000}}})),
+        )
+        .await
+        .unwrap();
+    setup
+        .until("the pod template to get a new hash", || async {
+            (hash(&deployments.get(&component).await.unwrap()) != old_hash).then_some(())
+        })
+        .await;
+    let properties = config_maps
+        .get(&format!("{name}-connect-config"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert!(properties["tributary.properties"].contains("offset.flush.interval.ms=2000"));
+
+    // A hand edit of the Deployment is put back.
+    deployments
+        .patch(
+            &component,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": 7}})),
+        )
+        .await
+        .unwrap();
+    setup
+        .until("the Deployment to be put back to 3 replicas", || async {
+            (deployments.get(&component).await.unwrap().spec.replicas == Some(3)).then_some(())
+        })
+        .await;
+
+    // A spec naming a Secret that does not exist is NotReady until it does; the operator
+    // reads it (its ClusterRole allows that) and mounts it.
+    let secured = unique_name("tc-secured");
+    let secured_connect = tributary_connect(&secured, |m| {
+        m["spec"]["authentication"] = json!({"type": "scram-sha-512", "username": "u",
+            "passwordSecret": {"secretName": "scram-user", "password": "password"}});
+    });
+    connects.create(&PostParams::default(), &secured_connect).await.unwrap();
+    let message = setup
+        .until("the secured cluster to be NotReady", || async {
+            let status = connects.get(&secured).await.unwrap().status?;
+            status.conditions.first()?.message.clone()
+        })
+        .await;
+    assert_eq!(
+        message,
+        format!("Secret scram-user not found in namespace {}", setup.namespace)
+    );
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let secret: Secret =
+        serde_json::from_value(json!({"metadata": {"name": "scram-user"}, "stringData": {"password": "p"}})).unwrap();
+    secrets.create(&PostParams::default(), &secret).await.unwrap();
+    let deployment = setup
+        .until("the secured cluster's Deployment", || async {
+            deployments.get_opt(&format!("{secured}-connect")).await.unwrap()
+        })
+        .await;
+    let volumes = deployment.spec.template.spec.unwrap().volumes.unwrap();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some("scram-user")),
+        "{volumes:?}"
+    );
+    drop(worker);
 }

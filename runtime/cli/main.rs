@@ -75,10 +75,11 @@ enum Command {
         #[arg(long, default_value_t = 8083)]
         port: u16,
     },
-    /// Manage connectors from Strimzi's KafkaConnector resources on Kubernetes.
+    /// Run worker clusters and manage connectors from Kubernetes resources.
     ///
-    /// Watches `kafka.strimzi.io` KafkaConnectors (v1 or v1beta2) and keeps each connector on
-    /// the worker cluster its `strimzi.io/cluster` label names as the resource says, through
+    /// Keeps each TributaryConnect's workers (Deployment, Service, ConfigMap, …) as it says,
+    /// and watches `kafka.strimzi.io` KafkaConnectors (v1 or v1beta2), keeping each connector
+    /// on the worker cluster its `strimzi.io/cluster` label names as the resource says, through
     /// the cluster's REST API. Reaches the API server from KUBECONFIG or, in a pod, its
     /// service account.
     Operator(OperatorArgs),
@@ -210,6 +211,16 @@ struct OperatorArgs {
     /// Strimzi does for a KafkaConnect with `strimzi.io/use-connector-resources: "true"`.
     #[arg(long = "delete-unmanaged-connectors", value_name = "NAMESPACE/CLUSTER")]
     resources_only: Vec<String>,
+    /// The worker image of a TributaryConnect whose spec names none.
+    #[arg(long, default_value = concat!("tributary:", env!("CARGO_PKG_VERSION")))]
+    worker_image: String,
+    /// Reconcile only KafkaConnectors whose `strimzi.io/cluster` names a TributaryConnect,
+    /// leaving the others to Strimzi's operator where both watch a namespace.
+    #[arg(long)]
+    tributary_clusters_only: bool,
+    /// Print the TributaryConnect CRD (YAML) and exit.
+    #[arg(long)]
+    print_crd: bool,
 }
 
 async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
@@ -235,6 +246,8 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("--delete-unmanaged-connectors: '{entry}' is not NAMESPACE/CLUSTER"))
             })
             .collect::<anyhow::Result<_>>()?,
+        default_image: args.worker_image,
+        tributary_clusters_only: args.tributary_clusters_only,
     };
     let client = tributary_operator::kube_client()
         .await
@@ -259,6 +272,10 @@ fn main() -> ExitCode {
             run(cli.log_format, |apply_log| standalone(worker, connectors, apply_log))
         }
         Command::Dev { port } => run(cli.log_format, |apply_log| dev::run(port, apply_log)),
+        Command::Operator(args) if args.print_crd => {
+            print!("{}", tributary_operator::tributary_connect::crd_yaml());
+            return ExitCode::SUCCESS;
+        }
         Command::Operator(args) => run(cli.log_format, |_| operator(args)),
     };
     match result {

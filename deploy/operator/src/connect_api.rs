@@ -132,6 +132,12 @@ impl ConnectApi {
         Ok(serde_json::from_value(names).unwrap_or_default())
     }
 
+    /// `GET /connector-plugins`: the connector plugins, as the worker lists them.
+    pub async fn connector_plugins(&self) -> Result<Vec<Value>, ConnectApiError> {
+        let plugins = self.call_found(Method::GET, "/connector-plugins", None).await?;
+        Ok(serde_json::from_value(plugins).unwrap_or_default())
+    }
+
     /// `GET /connectors/<name>/config`; `None` when there is no such connector.
     pub async fn config(&self, name: &str) -> Result<Option<BTreeMap<String, String>>, ConnectApiError> {
         let config = self.call(Method::GET, &connector_path(name, "/config"), None).await?;

@@ -1,25 +1,30 @@
 //! The operator's main loop: finds which version of `kafka.strimzi.io` KafkaConnector the API
 //! server serves, watches those resources (in one namespace or all, optionally only those a
-//! label selector picks) and reconciles each on every change and every resync interval.
+//! label selector picks) and TributaryConnects (when their CRD is installed) with what they
+//! own, and reconciles each on every change and every resync interval.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::collections::BTreeSet;
-
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::runtime::{watcher, Controller};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::clusters::ClusterUrls;
 use crate::connect_api::ConnectApi;
 use crate::kafka_connector::plan;
 use crate::kafka_connector::reconcile::{self, Context};
 use crate::kafka_connector::CLUSTER_LABEL;
+use crate::tributary_connect::{self, TributaryConnect};
 
 /// Strimzi's API group.
 pub const STRIMZI_GROUP: &str = "kafka.strimzi.io";
+/// The annotation of a worker cluster whose connectors are managed only through KafkaConnectors.
+pub const USE_CONNECTOR_RESOURCES_ANNOTATION: &str = "strimzi.io/use-connector-resources";
 
 /// How the operator runs.
 #[derive(Debug, Clone)]
@@ -37,8 +42,13 @@ pub struct OperatorSettings {
     pub auto_restart_unit: Duration,
     /// Clusters (namespace, name) whose connectors are managed only through resources: a
     /// connector no KafkaConnector backs is deleted, as Strimzi does for a KafkaConnect with
-    /// `strimzi.io/use-connector-resources: "true"`.
+    /// `strimzi.io/use-connector-resources: "true"` (which a TributaryConnect may carry too).
     pub resources_only: Vec<(String, String)>,
+    /// The worker image of a TributaryConnect that names none.
+    pub default_image: String,
+    /// Reconcile only the KafkaConnectors whose cluster is a TributaryConnect (to leave the
+    /// others to Strimzi's operator in a namespace both watch).
+    pub tributary_clusters_only: bool,
 }
 
 impl Default for OperatorSettings {
@@ -50,6 +60,8 @@ impl Default for OperatorSettings {
             resync: Duration::from_secs(120),
             auto_restart_unit: Duration::from_secs(60),
             resources_only: Vec::new(),
+            default_image: format!("tributary:{}", env!("CARGO_PKG_VERSION")),
+            tributary_clusters_only: false,
         }
     }
 }
@@ -106,6 +118,31 @@ pub async fn kafka_connector_resource(client: &Client) -> Result<ApiResource, Op
     Err(OperatorError::NoCrd)
 }
 
+/// Whether the API server serves TributaryConnect (its CRD is installed).
+pub async fn tributary_connect_served(client: &Client) -> Result<bool, OperatorError> {
+    let group = TributaryConnect::group(&());
+    match kube::discovery::group(client, &group).await {
+        Ok(group) => Ok(group
+            .recommended_resources()
+            .iter()
+            .any(|(resource, _)| resource.kind == TributaryConnect::kind(&()))),
+        Err(kube::Error::Discovery(_)) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// An API of `K` in the watched namespace, or in all.
+fn scoped<K>(client: &Client, namespace: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
 /// Runs until `shutdown` completes.
 pub async fn run(
     client: Client,
@@ -113,11 +150,31 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), OperatorError> {
     let resource = kafka_connector_resource(&client).await?;
+    let with_clusters = tributary_connect_served(&client).await?;
     tracing::info!(
         version = %resource.api_version,
         namespace = settings.namespace.as_deref().unwrap_or("(all)"),
+        tributary_connect = with_clusters,
         "watching KafkaConnectors"
     );
+    if !with_clusters {
+        tracing::info!("no TributaryConnect CRD installed: worker clusters are not managed");
+    }
+    let shutdown = shutdown.shared();
+    let http = ConnectApi::http_client();
+    let sweeper = tokio::spawn(delete_unmanaged(
+        client.clone(),
+        resource.clone(),
+        settings.clone(),
+        with_clusters,
+        http.clone(),
+    ));
+    let clusters_shutdown = shutdown.clone();
+    let clusters = async {
+        if with_clusters {
+            run_tributary_connects(&client, &settings, http.clone(), clusters_shutdown).await;
+        }
+    };
     let api: Api<DynamicObject> = match &settings.namespace {
         Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
         None => Api::all_with(client.clone(), &resource),
@@ -126,50 +183,110 @@ pub async fn run(
     if let Some(selector) = &settings.selector {
         watch = watch.labels(selector);
     }
-    let http = ConnectApi::http_client();
-    let sweeper = tokio::spawn(delete_unmanaged(
-        client.clone(),
-        resource.clone(),
-        settings.resources_only.clone(),
-        settings.clusters.clone(),
-        http.clone(),
-        settings.resync,
-    ));
     let context = Arc::new(Context {
-        client,
+        client: client.clone(),
         resource: resource.clone(),
-        clusters: settings.clusters,
-        http,
+        clusters: settings.clusters.clone(),
+        http: http.clone(),
         resync: settings.resync,
         auto_restart_unit: settings.auto_restart_unit,
+        tributary_clusters_only: settings.tributary_clusters_only && with_clusters,
     });
-    Controller::new_with(api, watch, resource)
+    let connectors = Controller::new_with(api, watch, resource)
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::retry_after, context)
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!("reconcile: {error}");
             }
-        })
-        .await;
+        });
+    futures::join!(connectors, clusters);
     sweeper.abort();
     Ok(())
 }
 
-/// Every `interval`, deletes from each of `clusters` the connectors no KafkaConnector backs.
+/// Reconciles TributaryConnects, and again whenever what they own changes.
+async fn run_tributary_connects(
+    client: &Client,
+    settings: &OperatorSettings,
+    http: reqwest::Client,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=tributary-operator");
+    let context = Arc::new(tributary_connect::reconcile::Context {
+        client: client.clone(),
+        clusters: settings.clusters.clone(),
+        http,
+        default_image: settings.default_image.clone(),
+        resync: settings.resync,
+    });
+    Controller::new(
+        scoped::<TributaryConnect>(client, &settings.namespace),
+        watcher::Config::default(),
+    )
+    .owns(scoped::<Deployment>(client, &settings.namespace), managed.clone())
+    .owns(scoped::<ConfigMap>(client, &settings.namespace), managed.clone())
+    .owns(scoped::<Service>(client, &settings.namespace), managed)
+    .graceful_shutdown_on(shutdown)
+    .run(
+        tributary_connect::reconcile::reconcile,
+        tributary_connect::reconcile::retry_after,
+        context,
+    )
+    .for_each(|result| async move {
+        if let Err(error) = result {
+            tracing::debug!("reconcile: {error}");
+        }
+    })
+    .await;
+}
+
+/// The clusters whose connectors are managed only through KafkaConnectors: those named on the
+/// command line, and the TributaryConnects annotated `strimzi.io/use-connector-resources: "true"`.
+async fn resources_only_clusters(
+    client: &Client,
+    settings: &OperatorSettings,
+    with_clusters: bool,
+) -> Vec<(String, String)> {
+    let mut clusters = settings.resources_only.clone();
+    if with_clusters {
+        match scoped::<TributaryConnect>(client, &settings.namespace)
+            .list(&ListParams::default())
+            .await
+        {
+            Ok(list) => clusters.extend(
+                list.items
+                    .iter()
+                    .filter(|connect| {
+                        connect
+                            .annotations()
+                            .get(USE_CONNECTOR_RESOURCES_ANNOTATION)
+                            .map(String::as_str)
+                            == Some("true")
+                    })
+                    .map(|connect| (connect.namespace().unwrap_or_default(), connect.name_any())),
+            ),
+            Err(error) => tracing::warn!("cannot list TributaryConnects: {error}"),
+        }
+    }
+    clusters
+}
+
+/// Every resync interval, deletes from each [`resources_only_clusters`] cluster the connectors no
+/// KafkaConnector backs.
 async fn delete_unmanaged(
     client: Client,
     resource: ApiResource,
-    clusters: Vec<(String, String)>,
-    urls: ClusterUrls,
+    settings: OperatorSettings,
+    with_clusters: bool,
     http: reqwest::Client,
-    interval: Duration,
 ) {
-    if clusters.is_empty() {
+    if settings.resources_only.is_empty() && !with_clusters {
         return;
     }
+    let urls = &settings.clusters;
     loop {
-        for (namespace, cluster) in &clusters {
+        for (namespace, cluster) in &resources_only_clusters(&client, &settings, with_clusters).await {
             let resources: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
             let selector = format!("{CLUSTER_LABEL}={cluster}");
             let backed: BTreeSet<String> = match resources.list(&ListParams::default().labels(&selector)).await {
@@ -199,6 +316,6 @@ async fn delete_unmanaged(
                 }
             }
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(settings.resync).await;
     }
 }

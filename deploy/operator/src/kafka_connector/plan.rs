@@ -5,12 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::spec::{
-    AutoRestart, AutoRestartStatus, Condition, ConnectorState, KafkaConnectorSpec, KafkaConnectorStatus,
-};
+use super::spec::{AutoRestart, AutoRestartStatus, ConnectorState, KafkaConnectorSpec, KafkaConnectorStatus};
+use crate::conditions::{self, timestamp, Failure};
 use crate::connect_api::StateChange;
 
 /// Restarts the connector: `true`, or `includeTasks`, `onlyFailed` or both, comma-separated.
@@ -53,7 +52,7 @@ pub fn desired_config(name: &str, spec: &KafkaConnectorSpec) -> Result<BTreeMap<
 }
 
 /// A config value as Connect takes it: strings as they are, anything else as its JSON text.
-fn config_value(value: &Value) -> String {
+pub(crate) fn config_value(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
@@ -277,11 +276,6 @@ pub fn auto_restart(
     }
 }
 
-/// Strimzi's timestamp format.
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// Why a connector is not ready, from its REST status.
 pub fn not_ready_because(status: &Value) -> Option<String> {
     if connector_failed(status) {
@@ -308,15 +302,6 @@ pub struct Observed {
     pub auto_restart: Option<AutoRestartStatus>,
 }
 
-/// A failure that makes the resource NotReady.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// CamelCase.
-    pub reason: String,
-    /// For people.
-    pub message: String,
-}
-
 /// The status to write: `Ready` or `NotReady` (with the failure, or a FAILED connector or
 /// task), warnings, and what was observed. A condition that did not change keeps its
 /// `lastTransitionTime`.
@@ -339,23 +324,8 @@ pub fn status(
                 message,
             }),
     };
-    let mut conditions = vec![match &failure {
-        None => condition("Ready", None),
-        Some(failure) => condition("NotReady", Some(failure)),
-    }];
-    conditions.extend(warnings.iter().map(|w| condition("Warning", Some(w))));
-    for condition in &mut conditions {
-        let same = previous.into_iter().flat_map(|p| &p.conditions).find(|old| {
-            old.type_ == condition.type_
-                && old.status == condition.status
-                && old.reason == condition.reason
-                && old.message == condition.message
-        });
-        condition.last_transition_time = Some(
-            same.and_then(|old| old.last_transition_time.clone())
-                .unwrap_or_else(|| timestamp(now)),
-        );
-    }
+    let previous_conditions = previous.map(|p| p.conditions.as_slice()).unwrap_or_default();
+    let conditions = conditions::conditions(failure.as_ref(), warnings, previous_conditions, now);
     let observed = outcome.ok();
     let connector_status = observed.and_then(|o| o.connector_status.clone());
     let running_tasks = connector_status
@@ -375,16 +345,6 @@ pub fn status(
     }
 }
 
-fn condition(type_: &str, failure: Option<&Failure>) -> Condition {
-    Condition {
-        type_: type_.to_string(),
-        status: "True".into(),
-        last_transition_time: None,
-        reason: failure.map(|f| f.reason.clone()),
-        message: failure.map(|f| f.message.clone()),
-    }
-}
-
 /// The connectors on a cluster that no resource backs (deleted on clusters whose connectors are
 /// managed only through resources, as Strimzi does with `use-connector-resources`).
 pub fn unmanaged<'a>(on_cluster: &'a [String], resources: &BTreeSet<String>) -> Vec<&'a str> {
@@ -393,19 +353,6 @@ pub fn unmanaged<'a>(on_cluster: &'a [String], resources: &BTreeSet<String>) -> 
         .filter(|name| !resources.contains(*name))
         .map(String::as_str)
         .collect()
-}
-
-/// Whether two statuses differ in more than their timestamps (to write only real changes, and
-/// not wake the watch for nothing).
-pub fn status_changed(old: Option<&KafkaConnectorStatus>, new: &KafkaConnectorStatus) -> bool {
-    let strip = |status: &KafkaConnectorStatus| {
-        let mut status = status.clone();
-        for condition in &mut status.conditions {
-            condition.last_transition_time = None;
-        }
-        status
-    };
-    old.map(strip) != Some(strip(new))
 }
 
 #[cfg(test)]

@@ -17,12 +17,14 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::{json, Value};
 
 use super::plan::{
-    self, ConfigStep, Failure, Observed, OffsetsRequest, OFFSETS_ANNOTATION, OFFSETS_KEY, RESTART_ANNOTATION,
+    self, ConfigStep, Observed, OffsetsRequest, OFFSETS_ANNOTATION, OFFSETS_KEY, RESTART_ANNOTATION,
     RESTART_TASK_ANNOTATION,
 };
 use super::spec::{KafkaConnector, KafkaConnectorSpec};
 use crate::clusters::ClusterUrls;
+use crate::conditions::{self, Failure};
 use crate::connect_api::{ConnectApi, ConnectApiError};
+use crate::tributary_connect::TributaryConnect;
 
 /// The finalizer that deletes the connector before its resource goes.
 pub const FINALIZER: &str = "connect.tributary.io/delete-connector";
@@ -45,6 +47,8 @@ pub struct Context {
     pub resync: Duration,
     /// Strimzi's auto-restart back-off unit (a minute).
     pub auto_restart_unit: Duration,
+    /// Leave alone the KafkaConnectors whose cluster is not a TributaryConnect.
+    pub tributary_clusters_only: bool,
 }
 
 /// A reconciliation that could not finish; it is retried.
@@ -65,6 +69,18 @@ pub enum ReconcileError {
 pub async fn reconcile(object: Arc<DynamicObject>, context: Arc<Context>) -> Result<Action, ReconcileError> {
     let namespace = object.namespace().unwrap_or_default();
     let api: Api<DynamicObject> = Api::namespaced_with(context.client.clone(), &namespace, &context.resource);
+    if context.tributary_clusters_only && !object.finalizers().iter().any(|f| f == FINALIZER) {
+        let cluster = KafkaConnector::from_dynamic(&object).cluster().map(str::to_string);
+        let clusters: Api<TributaryConnect> = Api::namespaced(context.client.clone(), &namespace);
+        let ours = match cluster {
+            Some(cluster) => clusters.get_opt(&cluster).await?.is_some(),
+            None => false,
+        };
+        if !ours {
+            // Another operator's; looked at again in case its TributaryConnect appears.
+            return Ok(Action::requeue(context.resync));
+        }
+    }
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Event::Apply(object) => apply(&api, &object, &context).await,
@@ -121,7 +137,7 @@ async fn apply(api: &Api<DynamicObject>, object: &DynamicObject, context: &Conte
         connector.status.as_ref(),
         Utc::now(),
     );
-    if plan::status_changed(connector.status.as_ref(), &status) {
+    if conditions::status_changed(connector.status.as_ref(), &status) {
         let mut updated = object.clone();
         updated.data["status"] = serde_json::to_value(&status).unwrap_or_default();
         match api

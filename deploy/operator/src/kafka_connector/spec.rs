@@ -7,6 +7,8 @@ use kube::api::{DynamicObject, ObjectMeta};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::conditions::{self, Condition};
+
 /// The label naming the worker cluster a connector belongs to.
 pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
 
@@ -125,26 +127,6 @@ pub struct KafkaConnectorStatus {
     pub topics: Option<Vec<String>>,
 }
 
-/// One status condition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Condition {
-    /// `Ready`, `NotReady` or `Warning`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// `True`, `False` or `Unknown`.
-    pub status: String,
-    /// When it last changed (`yyyy-MM-ddTHH:mm:ssZ`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<String>,
-    /// A CamelCase word.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// For people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
 /// `status.autoRestart`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -157,6 +139,12 @@ pub struct AutoRestartStatus {
     /// When the last restart was done (`yyyy-MM-ddTHH:mm:ssZ`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart_timestamp: Option<String>,
+}
+
+impl conditions::Status for KafkaConnectorStatus {
+    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
+    }
 }
 
 /// A KafkaConnector read from the API server, whichever version served it.

@@ -7,6 +7,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::json;
 
 use super::*;
+use crate::conditions::status_changed;
 use crate::kafka_connector::spec::{AlterOffsets, ConfigMapReference, ListOffsets};
 
 fn spec(value: serde_json::Value) -> KafkaConnectorSpec {
