@@ -1,6 +1,7 @@
 //! `tributary operator` against a real Kubernetes API server (kube-apiserver and etcd from the
 //! test harness) with Strimzi's own CRDs and example manifests, managing connectors on a real
-//! Tributary worker cluster (a distributed worker process on real Kafka); deploy/'s CRD,
+//! Tributary worker cluster (a distributed worker process on real Kafka), TributaryConnect worker
+//! clusters, and a KafkaMirrorMaker2 between two real Kafka clusters; deploy/'s CRD,
 //! operator install manifests and examples pass the API server's validation. Each test has its
 //! own namespace and its own operator process watching only that namespace; they share the API
 //! server, the Kafka cluster and the worker. The operator runs as the ServiceAccount
@@ -31,13 +32,17 @@ use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::Message;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use common::workers::{ClusterSpec, WorkerProcess};
 use tributary_harness::clients::unique_name;
-use tributary_harness::{shared_cluster, shared_kube_api_server, ChildProcess, KubeApiServer};
+use tributary_harness::{
+    shared_cluster, shared_kube_api_server, ChildProcess, ClusterOptions, KafkaCluster, KubeApiServer,
+};
 use tributary_operator::tributary_connect::TributaryConnect;
 
 /// Strimzi's files, as released.
@@ -184,6 +189,38 @@ impl Setup {
             .as_str()
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// Plays the kubelet and the Deployment controller for the worker Deployment `deployment`:
+    /// starts a worker from the properties in `config_map` (the operator's; on `port` instead
+    /// of 8083, its advertised address from POD_IP as in a pod), waits until it has joined its
+    /// group, then writes the Deployment's status: its one pod is ready.
+    async fn run_rendered_workers(&self, deployment: &str, config_map: &ConfigMap, port: u16) -> ChildProcess {
+        let properties = config_map.data.as_ref().unwrap()["tributary.properties"]
+            .replace("listeners=http://:8083", &format!("listeners=http://127.0.0.1:{port}"))
+            .replace("rest.advertised.port=8083", &format!("rest.advertised.port={port}"));
+        assert!(properties.contains(&format!("127.0.0.1:{port}")), "{properties}");
+        let file = self.dir.path().join(format!("{deployment}.properties"));
+        std::fs::write(&file, properties).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        command
+            .args(["distributed", file.to_str().unwrap()])
+            .env("POD_IP", "127.0.0.1");
+        let worker = ChildProcess::spawn(command, &self.dir.path().join(format!("{deployment}.log"))).unwrap();
+        self.until("the worker to join its group", || async {
+            let answer = reqwest::get(format!("http://127.0.0.1:{port}/health")).await.ok()?;
+            answer.status().is_success().then_some(())
+        })
+        .await;
+        let deployments: kube::Api<Deployment> = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        let generation = deployments.get(deployment).await.unwrap().metadata.generation;
+        let pod_ready = json!({"status": {"observedGeneration": generation, "replicas": 1,
+            "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}});
+        deployments
+            .patch_status(deployment, &PatchParams::default(), &Patch::Merge(&pod_ready))
+            .await
+            .unwrap();
+        worker
     }
 
     /// Waits until the worker reports connector `name` in `state`.
@@ -633,6 +670,7 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
 
     // Everything in deploy/install and deploy/examples passes the API server's validation.
     install_crd(&setup.client, &deploy_file("crds/tributaryconnect.yaml")).await;
+    install_crd(&setup.client, &deploy_file("crds/kafkamirrormaker2.yaml")).await;
     let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
     let mut checked = Vec::new();
     for folder in ["install", "examples"] {
@@ -652,7 +690,7 @@ async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest
             }
         }
     }
-    for kind in ["Deployment", "KafkaConnector", "TributaryConnect"] {
+    for kind in ["Deployment", "KafkaConnector", "TributaryConnect", "KafkaMirrorMaker2"] {
         assert!(checked.contains(&kind.to_string()), "{checked:?}");
     }
 }
@@ -822,37 +860,10 @@ async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
         Some("Configuration option \"listeners\" is forbidden and will be ignored")
     );
 
-    // Play the kubelet: a worker from the rendered properties (on a free port instead of
-    // 8083), its advertised address from POD_IP as in a pod.
-    let properties = config_map.data.unwrap()["tributary.properties"]
-        .replace("listeners=http://:8083", &format!("listeners=http://127.0.0.1:{port}"))
-        .replace("rest.advertised.port=8083", &format!("rest.advertised.port={port}"));
-    assert!(properties.contains(&format!("127.0.0.1:{port}")), "{properties}");
-    let file = setup.dir.path().join("tributary.properties");
-    std::fs::write(&file, properties).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    command
-        .args(["distributed", file.to_str().unwrap()])
-        .env("POD_IP", "127.0.0.1");
-    let worker = ChildProcess::spawn(command, &setup.dir.path().join("tc-worker.log")).unwrap();
+    let worker = setup.run_rendered_workers(&component, &config_map, port).await;
     let rest = common::Api::new(&format!("http://127.0.0.1:{port}"));
-    setup
-        .until("the worker to join its group", || async {
-            let answer = reqwest::get(format!("http://127.0.0.1:{port}/health")).await.ok()?;
-            answer.status().is_success().then_some(())
-        })
-        .await;
     let (_, root) = rest.get("/connectors").await;
     assert_eq!(root, json!([]), "worker log:\n{}", worker.log_tail(20));
-
-    // Play the Deployment controller: its one pod is ready.
-    let generation = deployments.get(&component).await.unwrap().metadata.generation;
-    let pod_ready = json!({"status": {"observedGeneration": generation, "replicas": 1,
-        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}});
-    deployments
-        .patch_status(&component, &PatchParams::default(), &Patch::Merge(&pod_ready))
-        .await
-        .unwrap();
     let status = setup
         .until("the TributaryConnect to be Ready", || async {
             let status = connects.get(&name).await.unwrap().status?;
@@ -1022,4 +1033,173 @@ async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
         "{volumes:?}"
     );
     drop(worker);
+}
+
+/// Strimzi 1.2's own KafkaMirrorMaker2 example between two real Kafka clusters: the operator
+/// writes the workers' objects on the target (`<name>-mirrormaker2…`), and once the worker
+/// started from its ConfigMap is ready, it runs Strimzi's two connectors
+/// (`cluster-a->cluster-b.MirrorSourceConnector`, `….MirrorCheckpointConnector`): the records
+/// reach `cluster-a.<topic>` on the target and the group's checkpoints
+/// `cluster-a.checkpoints.internal`; the status lists both connectors RUNNING. Dropping the
+/// checkpoint connector from the spec deletes it from the workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strimzis_kafka_mirror_maker_2_example_mirrors_records_and_checkpoints() {
+    let mut setup = Setup::new(shared_server().await, "1.2.0/047-Crd-kafkaconnector.yaml").await;
+    setup.operator.kill();
+    install_crd(&setup.client, &fixture("1.2.0/048-Crd-kafkamirrormaker2.yaml")).await;
+    let source = tokio::task::spawn_blocking(|| KafkaCluster::start_with(ClusterOptions::with_nodes(1)))
+        .await
+        .unwrap()
+        .unwrap();
+    let target = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+
+    // Records on the source, read by a group that committed its position.
+    let topic = unique_name("orders");
+    let group = unique_name("billing");
+    let producer = tributary_harness::clients::reliable_producer(&source.bootstrap_servers()).unwrap();
+    let records = (0..100).map(|i| (format!("k{i}").into_bytes(), format!("v{i}").into_bytes()));
+    let sent = tributary_harness::clients::produce_all(&producer, &topic, records, 100).await;
+    assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    commit_offset(&source.bootstrap_servers(), &group, &topic, 100);
+
+    let name = unique_name("mm2");
+    let port = common::workers::free_port();
+    setup.operator = spawn_operator(
+        setup.dir.path(),
+        &setup.namespace,
+        &name,
+        &format!("http://127.0.0.1:{port}"),
+        &[],
+        "mm2-operator",
+    );
+    let kind = GroupVersionKind::gvk("kafka.strimzi.io", "v1", "KafkaMirrorMaker2");
+    let mirror_makers: kube::Api<DynamicObject> = kube::Api::namespaced_with(
+        setup.client.clone(),
+        &setup.namespace,
+        &ApiResource::from_gvk_with_plural(&kind, "kafkamirrormaker2s"),
+    );
+    let mut manifest: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(fixture("1.2.0/kafka-mirror-maker-2.yaml")).unwrap()).unwrap();
+    manifest["metadata"]["name"] = json!(name);
+    let spec = &mut manifest["spec"];
+    spec["target"]["bootstrapServers"] = json!(target.bootstrap_servers());
+    spec["target"]["groupId"] = json!(unique_name("mm2-group"));
+    for key in ["configStorageTopic", "offsetStorageTopic", "statusStorageTopic"] {
+        spec["target"][key] = json!(unique_name("__mm2"));
+    }
+    let mirror = &mut spec["mirrors"][0];
+    mirror["source"]["bootstrapServers"] = json!(source.bootstrap_servers());
+    mirror["topicsPattern"] = json!(topic);
+    mirror["groupsPattern"] = json!(group);
+    mirror["checkpointConnector"]["config"]["refresh.groups.interval.seconds"] = json!(1);
+    mirror["checkpointConnector"]["config"]["emit.checkpoints.interval.seconds"] = json!(1);
+    let object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    mirror_makers.create(&PostParams::default(), &object).await.unwrap();
+
+    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(setup.client.clone(), &setup.namespace);
+    let config_map = setup
+        .until("the workers' ConfigMap", || async {
+            config_maps
+                .get_opt(&format!("{name}-mirrormaker2-config"))
+                .await
+                .unwrap()
+        })
+        .await;
+    let properties = &config_map.data.as_ref().unwrap()["tributary.properties"];
+    assert!(
+        properties.contains("value.converter=org.apache.kafka.connect.converters.ByteArrayConverter"),
+        "{properties}"
+    );
+    let worker = setup
+        .run_rendered_workers(&format!("{name}-mirrormaker2"), &config_map, port)
+        .await;
+
+    let copied = tributary_harness::clients::consume_until(
+        &target.bootstrap_servers(),
+        &format!("cluster-a.{topic}"),
+        100,
+        Duration::from_secs(60),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(copied.len(), 100, "worker log:\n{}", worker.log_tail(30));
+    let checkpoints = tributary_harness::clients::consume_until(
+        &target.bootstrap_servers(),
+        "cluster-a.checkpoints.internal",
+        1,
+        Duration::from_secs(60),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let group_bytes = group.as_bytes();
+    assert!(
+        checkpoints.iter().any(|m| m
+            .key()
+            .is_some_and(|k| k.windows(group_bytes.len()).any(|w| w == group_bytes))),
+        "no checkpoint for {group}; worker log:\n{}",
+        worker.log_tail(30)
+    );
+    let status = setup
+        .until("the KafkaMirrorMaker2 to be Ready with both connectors", || async {
+            let object = mirror_makers.get(&name).await.unwrap();
+            let status = object.data.get("status")?.clone();
+            let running = status["connectors"]
+                .as_array()?
+                .iter()
+                .filter(|c| c["connector"]["state"] == "RUNNING")
+                .count();
+            (ready(&status) && running == 2).then_some(status)
+        })
+        .await;
+    let names: Vec<&str> = status["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cluster-a->cluster-b.MirrorSourceConnector",
+            "cluster-a->cluster-b.MirrorCheckpointConnector"
+        ]
+    );
+    assert_eq!(
+        status["url"],
+        json!(format!("http://{name}-mirrormaker2-api.{}.svc:8083", setup.namespace))
+    );
+
+    // The checkpoint connector leaves the spec: it leaves the workers.
+    let patch = json!([{"op": "remove", "path": "/spec/mirrors/0/checkpointConnector"}]);
+    mirror_makers
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::<()>::Json(serde_json::from_value(patch).unwrap()),
+        )
+        .await
+        .unwrap();
+    let rest = common::Api::new(&format!("http://127.0.0.1:{port}"));
+    setup
+        .until("only the source connector to be left", || async {
+            let (_, names) = rest.get("/connectors").await;
+            (names == json!(["cluster-a->cluster-b.MirrorSourceConnector"])).then_some(())
+        })
+        .await;
+}
+
+/// Commits `offset` for `group` on partition 0 of `topic`.
+fn commit_offset(bootstrap: &str, group: &str, topic: &str, offset: i64) {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut positions = rdkafka::TopicPartitionList::new();
+    positions
+        .add_partition_offset(topic, 0, rdkafka::Offset::Offset(offset))
+        .unwrap();
+    consumer.commit(&positions, CommitMode::Sync).unwrap();
 }

@@ -49,17 +49,21 @@ impl ClusterUrls {
         Ok(())
     }
 
-    /// The REST URL of `cluster` in `namespace`.
-    pub fn url(&self, cluster: &str, namespace: &str) -> String {
+    /// The URL given for `cluster` in `namespace` (`NAMESPACE/NAME` first, then `NAME`).
+    pub fn explicit_url(&self, cluster: &str, namespace: &str) -> Option<String> {
         self.explicit
             .get(&format!("{namespace}/{cluster}"))
             .or_else(|| self.explicit.get(cluster))
             .cloned()
-            .unwrap_or_else(|| {
-                self.template
-                    .replace("{cluster}", cluster)
-                    .replace("{namespace}", namespace)
-            })
+    }
+
+    /// The REST URL of `cluster` in `namespace`.
+    pub fn url(&self, cluster: &str, namespace: &str) -> String {
+        self.explicit_url(cluster, namespace).unwrap_or_else(|| {
+            self.template
+                .replace("{cluster}", cluster)
+                .replace("{namespace}", namespace)
+        })
     }
 }
 

@@ -19,6 +19,7 @@ use crate::connect_api::ConnectApi;
 use crate::kafka_connector::plan;
 use crate::kafka_connector::reconcile::{self, Context};
 use crate::kafka_connector::CLUSTER_LABEL;
+use crate::mirror_maker2;
 use crate::tributary_connect::{self, TributaryConnect};
 
 /// Strimzi's API group.
@@ -98,24 +99,25 @@ pub fn kube_client_for(config: kube::Config) -> Result<Client, OperatorError> {
     Ok(Client::try_from(config)?)
 }
 
-/// KafkaConnector as the API server serves it: `v1beta2` when served (it carries the
-/// deprecated `pause` that `v1` drops; Strimzi 0.49–0.51's CRDs serve both), else `v1`.
-pub async fn kafka_connector_resource(client: &Client) -> Result<ApiResource, OperatorError> {
+/// A `kafka.strimzi.io` kind as the API server serves it: `v1beta2` when served (it keeps the
+/// older fields: KafkaConnector's `pause`, KafkaMirrorMaker2's `clusters`; Strimzi 0.49–0.51's
+/// CRDs serve both), else `v1`; `None` when its CRD is not installed.
+pub async fn strimzi_resource(client: &Client, kind: &str) -> Result<Option<ApiResource>, OperatorError> {
     let group = match kube::discovery::group(client, STRIMZI_GROUP).await {
         Ok(group) => group,
-        Err(kube::Error::Discovery(_)) => return Err(OperatorError::NoCrd),
+        Err(kube::Error::Discovery(_)) => return Ok(None),
         Err(error) => return Err(error.into()),
     };
     for version in ["v1beta2", "v1"] {
         if let Some((resource, _)) = group
             .versioned_resources(version)
             .into_iter()
-            .find(|(resource, _)| resource.kind == "KafkaConnector")
+            .find(|(resource, _)| resource.kind == kind)
         {
-            return Ok(resource);
+            return Ok(Some(resource));
         }
     }
-    Err(OperatorError::NoCrd)
+    Ok(None)
 }
 
 /// Whether the API server serves TributaryConnect (its CRD is installed).
@@ -149,12 +151,16 @@ pub async fn run(
     settings: OperatorSettings,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), OperatorError> {
-    let resource = kafka_connector_resource(&client).await?;
+    let resource = strimzi_resource(&client, "KafkaConnector")
+        .await?
+        .ok_or(OperatorError::NoCrd)?;
+    let mirror_makers = strimzi_resource(&client, "KafkaMirrorMaker2").await?;
     let with_clusters = tributary_connect_served(&client).await?;
     tracing::info!(
         version = %resource.api_version,
         namespace = settings.namespace.as_deref().unwrap_or("(all)"),
         tributary_connect = with_clusters,
+        kafka_mirror_maker2 = mirror_makers.as_ref().map(|r| r.api_version.as_str()).unwrap_or("(not installed)"),
         "watching KafkaConnectors"
     );
     if !with_clusters {
@@ -169,10 +175,18 @@ pub async fn run(
         with_clusters,
         http.clone(),
     ));
+    let workers = tributary_connect::reconcile::Context {
+        client: client.clone(),
+        clusters: settings.clusters.clone(),
+        http: http.clone(),
+        default_image: settings.default_image.clone(),
+        resync: settings.resync,
+    };
     let clusters_shutdown = shutdown.clone();
+    let clusters_context = workers.clone();
     let clusters = async {
         if with_clusters {
-            run_tributary_connects(&client, &settings, http.clone(), clusters_shutdown).await;
+            run_tributary_connects(&client, &settings, clusters_context, clusters_shutdown).await;
         }
     };
     let api: Api<DynamicObject> = match &settings.namespace {
@@ -192,7 +206,19 @@ pub async fn run(
         auto_restart_unit: settings.auto_restart_unit,
         tributary_clusters_only: settings.tributary_clusters_only && with_clusters,
     });
-    let connectors = Controller::new_with(api, watch, resource)
+    let mirror_makers_shutdown = shutdown.clone();
+    let connectors_context = context.clone();
+    let mirror_makers = async {
+        if let Some(resource) = mirror_makers {
+            let context = mirror_maker2::reconcile::Context {
+                resource,
+                workers,
+                connectors: connectors_context,
+            };
+            run_mirror_makers(&client, &settings, context, mirror_makers_shutdown).await;
+        }
+    };
+    let connectors = Controller::new_with(api, watch.clone(), resource)
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::retry_after, context)
         .for_each(|result| async move {
@@ -200,7 +226,7 @@ pub async fn run(
                 tracing::debug!("reconcile: {error}");
             }
         });
-    futures::join!(connectors, clusters);
+    futures::join!(connectors, clusters, mirror_makers);
     sweeper.abort();
     Ok(())
 }
@@ -209,29 +235,21 @@ pub async fn run(
 async fn run_tributary_connects(
     client: &Client,
     settings: &OperatorSettings,
-    http: reqwest::Client,
+    context: tributary_connect::reconcile::Context,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=tributary-operator");
-    let context = Arc::new(tributary_connect::reconcile::Context {
-        client: client.clone(),
-        clusters: settings.clusters.clone(),
-        http,
-        default_image: settings.default_image.clone(),
-        resync: settings.resync,
-    });
     Controller::new(
         scoped::<TributaryConnect>(client, &settings.namespace),
         watcher::Config::default(),
     )
-    .owns(scoped::<Deployment>(client, &settings.namespace), managed.clone())
-    .owns(scoped::<ConfigMap>(client, &settings.namespace), managed.clone())
-    .owns(scoped::<Service>(client, &settings.namespace), managed)
+    .owns(scoped::<Deployment>(client, &settings.namespace), managed())
+    .owns(scoped::<ConfigMap>(client, &settings.namespace), managed())
+    .owns(scoped::<Service>(client, &settings.namespace), managed())
     .graceful_shutdown_on(shutdown)
     .run(
         tributary_connect::reconcile::reconcile,
         tributary_connect::reconcile::retry_after,
-        context,
+        Arc::new(context),
     )
     .for_each(|result| async move {
         if let Err(error) = result {
@@ -239,6 +257,45 @@ async fn run_tributary_connects(
         }
     })
     .await;
+}
+
+/// Reconciles KafkaMirrorMaker2s (those `--selector` picks), and again whenever what they own
+/// changes.
+async fn run_mirror_makers(
+    client: &Client,
+    settings: &OperatorSettings,
+    context: mirror_maker2::reconcile::Context,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<DynamicObject> = match &settings.namespace {
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &context.resource),
+        None => Api::all_with(client.clone(), &context.resource),
+    };
+    let mut watch = watcher::Config::default();
+    if let Some(selector) = &settings.selector {
+        watch = watch.labels(selector);
+    }
+    Controller::new_with(api, watch, context.resource.clone())
+        .owns(scoped::<Deployment>(client, &settings.namespace), managed())
+        .owns(scoped::<ConfigMap>(client, &settings.namespace), managed())
+        .owns(scoped::<Service>(client, &settings.namespace), managed())
+        .graceful_shutdown_on(shutdown)
+        .run(
+            mirror_maker2::reconcile::reconcile,
+            mirror_maker2::reconcile::retry_after,
+            Arc::new(context),
+        )
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!("reconcile: {error}");
+            }
+        })
+        .await;
+}
+
+/// Watches only the objects the operator made.
+fn managed() -> watcher::Config {
+    watcher::Config::default().labels("app.kubernetes.io/managed-by=tributary-operator")
 }
 
 /// The clusters whose connectors are managed only through KafkaConnectors: those named on the

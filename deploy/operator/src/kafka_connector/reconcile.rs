@@ -103,14 +103,15 @@ pub fn retry_after(_object: Arc<DynamicObject>, error: &ReconcileError, _context
 async fn apply(api: &Api<DynamicObject>, object: &DynamicObject, context: &Context) -> Result<Action, ReconcileError> {
     let connector = KafkaConnector::from_dynamic(object);
     let namespace = object.namespace().unwrap_or_default();
-    let mut run = Run {
-        connector: &connector,
-        namespace: &namespace,
-        context,
-        warnings: Vec::new(),
-        done_annotations: Vec::new(),
+    let cluster = connector.cluster().unwrap_or_default();
+    let rest = ConnectApi::new(&context.clusters.url(cluster, &namespace), context.http.clone());
+    let mut run = Run::new(&connector, &namespace, context, rest);
+    let outcome = match (&connector.spec, connector.cluster()) {
+        (Ok(_), None) => Err(invalid(
+            "Resource lacks label 'strimzi.io/cluster': No connect cluster in which to create this connector.",
+        )),
+        _ => run.reconcile().await,
     };
-    let outcome = run.reconcile().await;
     if let Err(failure) = &outcome {
         tracing::warn!(
             connector = connector.name(),
@@ -177,13 +178,18 @@ async fn cleanup(object: &DynamicObject, context: &Context) -> Result<Action, Re
     Ok(Action::await_change())
 }
 
-/// One reconciliation's progress.
-struct Run<'a> {
+/// One reconciliation of one connector on its worker cluster: of a KafkaConnector, or of a
+/// connector a KafkaMirrorMaker2 asks for (given as a KafkaConnector, as Strimzi does).
+pub(crate) struct Run<'a> {
     connector: &'a KafkaConnector,
     namespace: &'a str,
     context: &'a Context,
-    warnings: Vec<Failure>,
-    done_annotations: Vec<&'static str>,
+    /// The worker cluster's REST API.
+    api: ConnectApi,
+    /// Problems that do not stop the connector.
+    pub(crate) warnings: Vec<Failure>,
+    /// Annotations acted on, to remove.
+    pub(crate) done_annotations: Vec<&'static str>,
 }
 
 fn invalid(message: impl Into<String>) -> Failure {
@@ -200,19 +206,33 @@ fn from_rest(error: ConnectApiError) -> Failure {
     }
 }
 
-impl Run<'_> {
-    async fn reconcile(&mut self) -> Result<Observed, Failure> {
+impl<'a> Run<'a> {
+    /// A reconciliation of `connector` in `namespace` on the cluster behind `api`.
+    pub(crate) fn new(
+        connector: &'a KafkaConnector,
+        namespace: &'a str,
+        context: &'a Context,
+        api: ConnectApi,
+    ) -> Self {
+        Run {
+            connector,
+            namespace,
+            context,
+            api,
+            warnings: Vec::new(),
+            done_annotations: Vec::new(),
+        }
+    }
+
+    /// Creates or updates the connector, moves its state, acts on annotations and
+    /// auto-restarts; what the worker cluster then reports.
+    pub(crate) async fn reconcile(&mut self) -> Result<Observed, Failure> {
         let connector = self.connector;
         let name = connector.name();
         let spec = connector.spec.as_ref().map_err(|e| invalid(format!("spec: {e}")))?;
-        let cluster = connector.cluster().ok_or_else(|| {
-            invalid("Resource lacks label 'strimzi.io/cluster': No connect cluster in which to create this connector.")
-        })?;
+        let cluster = connector.cluster().unwrap_or_default();
         let desired = plan::desired_config(name, spec).map_err(invalid)?;
-        let api = ConnectApi::new(
-            &self.context.clusters.url(cluster, self.namespace),
-            self.context.http.clone(),
-        );
+        let api = self.api.clone();
         let target = plan::target_state(spec);
         let actual = api.config(name).await.map_err(from_rest)?;
         let step = plan::config_step(&desired, actual.as_ref());

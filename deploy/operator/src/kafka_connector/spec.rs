@@ -193,7 +193,7 @@ impl KafkaConnector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeSet;
 
     use serde_json::Value;
@@ -201,7 +201,7 @@ mod tests {
     use super::*;
 
     /// The property names of a JSON schema, nested ones as `parent.child`.
-    fn properties(schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    pub(crate) fn properties(schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
         let Some(fields) = schema.get("properties").and_then(Value::as_object) else {
             return;
         };
@@ -232,7 +232,8 @@ mod tests {
         }
     }
 
-    fn rust_fields<T: JsonSchema>() -> BTreeSet<String> {
+    /// The fields of `T`'s JSON schema, nested ones as `parent.child`.
+    pub(crate) fn rust_fields<T: JsonSchema>() -> BTreeSet<String> {
         let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
         let resolved = inline(&schema, &schema["$defs"]);
         let mut out = BTreeSet::new();

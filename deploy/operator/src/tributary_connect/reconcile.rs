@@ -13,12 +13,12 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::resources::{self, Names, Rendered};
+use super::resources::{self, Rendered, WorkerCluster};
 use super::spec::{ConnectorPlugin, TributaryConnect, TributaryConnectStatus};
 use crate::clusters::ClusterUrls;
 use crate::conditions::{self, Failure};
@@ -31,6 +31,7 @@ const FIELD_MANAGER: &str = "tributary-operator";
 const NOT_READY_RECHECK: Duration = Duration::from_secs(10);
 
 /// What the reconciler needs, shared by every reconciliation.
+#[derive(Clone)]
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
@@ -52,6 +53,17 @@ pub enum ReconcileError {
     Kube(#[from] kube::Error),
 }
 
+impl Context {
+    /// The REST API of `cluster`: the URL given for its name, else its Service's.
+    pub fn rest_api(&self, cluster: &WorkerCluster) -> ConnectApi {
+        let url = self
+            .clusters
+            .explicit_url(&cluster.name, &cluster.namespace)
+            .unwrap_or_else(|| cluster.url());
+        ConnectApi::new(&url, self.http.clone())
+    }
+}
+
 /// After a failed reconciliation: again in a few seconds.
 pub fn retry_after(_connect: Arc<TributaryConnect>, error: &ReconcileError, _context: Arc<Context>) -> Action {
     tracing::warn!("TributaryConnect reconciliation failed, retrying: {error}");
@@ -60,22 +72,10 @@ pub fn retry_after(_connect: Arc<TributaryConnect>, error: &ReconcileError, _con
 
 /// Reconciles one TributaryConnect.
 pub async fn reconcile(connect: Arc<TributaryConnect>, context: Arc<Context>) -> Result<Action, ReconcileError> {
-    let namespace = connect.namespace().unwrap_or_default();
-    let name = connect.name_any();
-    let mut secrets = BTreeMap::new();
-    let secret_api: Api<Secret> = Api::namespaced(context.client.clone(), &namespace);
-    for secret in resources::referenced_secrets(&connect.spec) {
-        if let Some(found) = secret_api.get_opt(&secret).await? {
-            secrets.insert(secret, found);
-        }
-    }
-    let (outcome, warnings) = match resources::render(&connect, &secrets, &context.default_image) {
-        Ok(rendered) => {
-            let warnings = rendered.warnings.clone();
-            (observe(&connect, &context, &namespace, rendered).await?, warnings)
-        }
-        Err(failure) => (Observed::failed(failure), Vec::new()),
-    };
+    let cluster = WorkerCluster::of_connect(&connect);
+    let secrets = read_secrets(&context.client, &cluster).await?;
+    let (outcome, warnings) = run_workers(&cluster, &secrets, &context).await?;
+    let (name, namespace) = (&cluster.name, &cluster.namespace);
     if let Some(failure) = &outcome.failure {
         tracing::info!(connect = name, namespace, "not ready: {}", failure.message);
     }
@@ -88,16 +88,16 @@ pub async fn reconcile(connect: Arc<TributaryConnect>, context: Arc<Context>) ->
             Utc::now(),
         ),
         observed_generation: connect.metadata.generation,
-        url: Some(Names::url(&name, &namespace)),
+        url: Some(cluster.url()),
         replicas: Some(outcome.replicas),
-        label_selector: Some(resources::selector_string(&name)),
+        label_selector: Some(cluster.component.selector_string(name)),
         connector_plugins: outcome.plugins,
     };
     if conditions::status_changed(previous, &status) {
         let mut updated = (*connect).clone();
         updated.status = Some(status);
-        let api: Api<TributaryConnect> = Api::namespaced(context.client.clone(), &namespace);
-        match api.replace_status(&name, &PostParams::default(), &updated).await {
+        let api: Api<TributaryConnect> = Api::namespaced(context.client.clone(), namespace);
+        match api.replace_status(name, &PostParams::default(), &updated).await {
             Ok(_) => {}
             // Changed meanwhile: the watch brings the newer one.
             Err(kube::Error::Api(status)) if status.code == 409 => {}
@@ -111,54 +111,79 @@ pub async fn reconcile(connect: Arc<TributaryConnect>, context: Arc<Context>) ->
     })
 }
 
-/// What a reconciliation found.
-struct Observed {
+/// How far a worker cluster is.
+pub struct Observed {
     /// Why the cluster is not ready.
-    failure: Option<Failure>,
+    pub failure: Option<Failure>,
     /// Worker pods that exist.
-    replicas: i32,
+    pub replicas: i32,
     /// The plugins the REST API lists.
-    plugins: Vec<ConnectorPlugin>,
+    pub plugins: Vec<ConnectorPlugin>,
 }
 
 impl Observed {
-    fn failed(failure: Failure) -> Self {
+    /// Not ready because of `failure`.
+    pub fn failed(failure: Failure, replicas: i32) -> Self {
         Observed {
             failure: Some(failure),
-            replicas: 0,
+            replicas,
             plugins: Vec::new(),
         }
     }
 }
 
-/// Applies the rendered objects and reads how far the Deployment has rolled out.
-async fn observe(
-    connect: &TributaryConnect,
+/// The Secrets `cluster` names that exist.
+pub async fn read_secrets(client: &Client, cluster: &WorkerCluster) -> Result<BTreeMap<String, Secret>, kube::Error> {
+    let mut secrets = BTreeMap::new();
+    let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    for secret in cluster.secrets() {
+        if let Some(found) = api.get_opt(&secret).await? {
+            secrets.insert(secret, found);
+        }
+    }
+    Ok(secrets)
+}
+
+/// Renders `cluster`'s objects (with its `secrets`) and applies them, and reads how far its
+/// Deployment has rolled out and, once it has, the REST API's plugins; with the warnings
+/// rendering gave.
+pub async fn run_workers(
+    cluster: &WorkerCluster,
+    secrets: &BTreeMap<String, Secret>,
     context: &Context,
-    namespace: &str,
-    rendered: Rendered,
-) -> Result<Observed, ReconcileError> {
+) -> Result<(Observed, Vec<Failure>), ReconcileError> {
+    match resources::render(cluster, secrets, &context.default_image) {
+        Ok(rendered) => {
+            let warnings = rendered.warnings.clone();
+            Ok((observe(cluster, context, rendered).await?, warnings))
+        }
+        Err(failure) => Ok((Observed::failed(failure, 0), Vec::new())),
+    }
+}
+
+/// Applies the rendered objects and reads how far the Deployment has rolled out.
+async fn observe(cluster: &WorkerCluster, context: &Context, rendered: Rendered) -> Result<Observed, ReconcileError> {
     let client = &context.client;
+    let namespace = &cluster.namespace;
     apply::<ServiceAccount>(client, namespace, &rendered.service_account).await?;
     apply::<ConfigMap>(client, namespace, &rendered.config_map).await?;
     apply::<Service>(client, namespace, &rendered.service).await?;
     apply::<PodDisruptionBudget>(client, namespace, &rendered.pod_disruption_budget).await?;
     let deployment = apply::<Deployment>(client, namespace, &rendered.deployment).await?;
-    let wanted = connect.spec.replicas;
+    let wanted = cluster.spec.replicas;
     let status = deployment.status.unwrap_or_default();
     let replicas = status.replicas.unwrap_or(0);
     let ready = status.ready_replicas.unwrap_or(0);
     let updated = status.updated_replicas.unwrap_or(0);
     let current = status.observed_generation >= deployment.metadata.generation;
     if !current || updated < wanted || ready < wanted || replicas > wanted {
-        return Ok(Observed {
-            failure: Some(Failure::new(
+        return Ok(Observed::failed(
+            Failure::new(
                 "RollingOut",
                 format!("{ready} of {wanted} worker pods are ready with the current configuration ({replicas} exist)"),
-            )),
+            ),
             replicas,
-            plugins: Vec::new(),
-        });
+        ));
     }
     if wanted == 0 {
         return Ok(Observed {
@@ -167,22 +192,19 @@ async fn observe(
             plugins: Vec::new(),
         });
     }
-    let name = connect.name_any();
-    let url = context.clusters.url(&name, namespace);
-    match ConnectApi::new(&url, context.http.clone()).connector_plugins().await {
+    match context.rest_api(cluster).connector_plugins().await {
         Ok(plugins) => Ok(Observed {
             failure: None,
             replicas,
             plugins: plugins.iter().filter_map(connector_plugin).collect(),
         }),
-        Err(error) => Ok(Observed {
-            failure: Some(Failure::new(
+        Err(error) => Ok(Observed::failed(
+            Failure::new(
                 "ConnectRestException",
                 format!("cannot list the connector plugins: {error}"),
-            )),
+            ),
             replicas,
-            plugins: Vec::new(),
-        }),
+        )),
     }
 }
 

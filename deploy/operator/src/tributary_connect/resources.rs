@@ -22,7 +22,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 
-use super::spec::{AuthenticationType, MetadataTemplate, TributaryConnect, TributaryConnectSpec};
+use super::spec::{
+    AuthenticationType, ClientAuthentication, ClientTls, MetadataTemplate, TributaryConnect, TributaryConnectSpec,
+};
 use crate::conditions::Failure;
 use crate::kafka_connector::plan::config_value;
 
@@ -38,8 +40,6 @@ pub const PROPERTIES_FILE: &str = "tributary.properties";
 const CONFIG_DIR: &str = "/opt/tributary/config";
 /// Where Secrets are mounted: `<root>/<secret name>/<key>`.
 const SECRETS_DIR: &str = "/opt/tributary/secrets";
-/// The `app.kubernetes.io/name` of worker pods.
-const APP_NAME: &str = "tributary-connect";
 
 /// Keys the spec sets or the operator owns: a `spec.config` key starting with one is ignored,
 /// with a warning (Strimzi's `KafkaConnectSpec.FORBIDDEN_PREFIXES`).
@@ -66,10 +66,25 @@ const FORBIDDEN_EXCEPTIONS: [&str; 4] = [
     "ssl.protocol",
     "ssl.enabled.protocols",
 ];
-/// Worker defaults Strimzi sets unless `spec.config` does.
-const DEFAULTS: [(&str, &str); 2] = [
+/// Worker defaults Strimzi sets for a KafkaConnect unless `spec.config` does.
+const CONNECT_DEFAULTS: &[(&str, &str)] = &[
     ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
     ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+];
+/// Worker defaults Strimzi sets for a KafkaMirrorMaker2: records are copied as bytes.
+const MIRROR_MAKER2_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "key.converter",
+        "org.apache.kafka.connect.converters.ByteArrayConverter",
+    ),
+    (
+        "value.converter",
+        "org.apache.kafka.connect.converters.ByteArrayConverter",
+    ),
+    (
+        "header.converter",
+        "org.apache.kafka.connect.converters.ByteArrayConverter",
+    ),
 ];
 /// The client prefixes the security settings are written under, as Strimzi writes them: the
 /// worker's own clients, and connectors' producers, consumers and admin clients.
@@ -78,55 +93,128 @@ const CLIENT_PREFIXES: [&str; 4] = ["", "producer.", "consumer.", "admin."];
 /// shutdown margin (20 s) plus slack.
 const GRACE_MARGIN_SECONDS: i64 = 25;
 
-/// The names of what a TributaryConnect called `name` owns.
-pub struct Names;
+/// The kind of worker cluster, which names what the operator creates for it as Strimzi names a
+/// KafkaConnect's (`<name>-connect…`) or a KafkaMirrorMaker2's (`<name>-mirrormaker2…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// A TributaryConnect.
+    Connect,
+    /// A KafkaMirrorMaker2's workers.
+    MirrorMaker2,
+}
 
-impl Names {
-    /// The Deployment, ServiceAccount and PodDisruptionBudget.
-    pub fn component(name: &str) -> String {
-        format!("{name}-connect")
+impl Component {
+    fn suffix(self) -> &'static str {
+        match self {
+            Component::Connect => "connect",
+            Component::MirrorMaker2 => "mirrormaker2",
+        }
+    }
+
+    /// The pods' `app.kubernetes.io/name`.
+    fn app_name(self) -> &'static str {
+        match self {
+            Component::Connect => "tributary-connect",
+            Component::MirrorMaker2 => "tributary-mirrormaker2",
+        }
+    }
+
+    /// Worker properties set unless the spec's config sets them.
+    fn defaults(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Component::Connect => CONNECT_DEFAULTS,
+            Component::MirrorMaker2 => MIRROR_MAKER2_DEFAULTS,
+        }
+    }
+
+    /// The Deployment, ServiceAccount and PodDisruptionBudget of cluster `name`.
+    pub fn deployment(self, name: &str) -> String {
+        format!("{name}-{}", self.suffix())
     }
 
     /// The REST API's Service (the name Strimzi gives it, so KafkaConnectors find it).
-    pub fn service(name: &str) -> String {
-        format!("{name}-connect-api")
+    pub fn service(self, name: &str) -> String {
+        format!("{name}-{}-api", self.suffix())
     }
 
     /// The ConfigMap holding the worker properties.
-    pub fn config_map(name: &str) -> String {
-        format!("{name}-connect-config")
+    pub fn config_map(self, name: &str) -> String {
+        format!("{name}-{}-config", self.suffix())
     }
 
     /// The REST API's URL inside the Kubernetes cluster.
-    pub fn url(name: &str, namespace: &str) -> String {
-        format!("http://{}.{namespace}.svc:{REST_PORT}", Names::service(name))
+    pub fn url(self, name: &str, namespace: &str) -> String {
+        format!("http://{}.{namespace}.svc:{REST_PORT}", self.service(name))
+    }
+
+    /// The labels selecting the worker pods of cluster `name`.
+    pub fn selector_labels(self, name: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("app.kubernetes.io/name".to_string(), self.app_name().to_string()),
+            ("app.kubernetes.io/instance".to_string(), name.to_string()),
+        ])
+    }
+
+    /// [`Component::selector_labels`] as a label selector string (`status.labelSelector`).
+    pub fn selector_string(self, name: &str) -> String {
+        self.selector_labels(name)
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
-/// The labels selecting a cluster's worker pods.
-pub fn selector_labels(name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), APP_NAME.to_string()),
-        ("app.kubernetes.io/instance".to_string(), name.to_string()),
-    ])
+/// A worker cluster to run: a TributaryConnect, or a KafkaMirrorMaker2's workers on its target.
+#[derive(Debug, Clone)]
+pub struct WorkerCluster {
+    /// Which kind it is.
+    pub component: Component,
+    /// The resource's name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The reference to the resource that every created object carries.
+    pub owner: OwnerReference,
+    /// The workers' settings.
+    pub spec: TributaryConnectSpec,
+    /// Secrets the connectors read (a mirror's source cluster's), mounted beside the workers'.
+    pub connector_secrets: BTreeSet<String>,
 }
 
-/// [`selector_labels`] as a label selector string (`status.labelSelector`).
-pub fn selector_string(name: &str) -> String {
-    selector_labels(name)
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join(",")
+impl WorkerCluster {
+    /// The cluster a TributaryConnect describes.
+    pub fn of_connect(connect: &TributaryConnect) -> Self {
+        WorkerCluster {
+            component: Component::Connect,
+            name: connect.name_any(),
+            namespace: connect.namespace().unwrap_or_default(),
+            owner: owner_reference(connect),
+            spec: connect.spec.clone(),
+            connector_secrets: BTreeSet::new(),
+        }
+    }
+
+    /// Every Secret the workers and their connectors read, by name.
+    pub fn secrets(&self) -> BTreeSet<String> {
+        let mut names = security_secrets(self.spec.tls.as_ref(), self.spec.authentication.as_ref());
+        names.extend(self.connector_secrets.iter().cloned());
+        names
+    }
+
+    /// The REST API's URL inside the Kubernetes cluster.
+    pub fn url(&self) -> String {
+        self.component.url(&self.name, &self.namespace)
+    }
 }
 
-/// The Secrets a spec reads, by name.
-pub fn referenced_secrets(spec: &TributaryConnectSpec) -> BTreeSet<String> {
+/// The Secrets TLS and authentication settings read, by name.
+pub fn security_secrets(tls: Option<&ClientTls>, authentication: Option<&ClientAuthentication>) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for source in spec.tls.iter().flat_map(|tls| &tls.trusted_certificates) {
+    for source in tls.iter().flat_map(|tls| &tls.trusted_certificates) {
         names.insert(source.secret_name.clone());
     }
-    if let Some(authentication) = &spec.authentication {
+    if let Some(authentication) = authentication {
         if let Some(pair) = &authentication.certificate_and_key {
             names.insert(pair.secret_name.clone());
         }
@@ -158,59 +246,56 @@ pub struct Rendered {
     pub pod_disruption_budget: PodDisruptionBudget,
 }
 
-/// Renders `connect`; `secrets` holds the Secrets [`referenced_secrets`] names (a missing one is
-/// a failure), `default_image` is used when the spec names none.
+/// Renders `cluster`; `secrets` holds the Secrets [`WorkerCluster::secrets`] names (a missing
+/// one is a failure), `default_image` is used when the spec names none.
 pub fn render(
-    connect: &TributaryConnect,
+    cluster: &WorkerCluster,
     secrets: &BTreeMap<String, Secret>,
     default_image: &str,
 ) -> Result<Rendered, Failure> {
-    let name = connect.name_any();
-    let spec = &connect.spec;
-    for secret in referenced_secrets(spec) {
+    let name = &cluster.name;
+    let component = cluster.component;
+    let spec = &cluster.spec;
+    for secret in cluster.secrets() {
         if !secrets.contains_key(&secret) {
             return Err(Failure::new(
                 "InvalidResourceException",
-                format!(
-                    "Secret {secret} not found in namespace {}",
-                    connect.namespace().unwrap_or_default()
-                ),
+                format!("Secret {secret} not found in namespace {}", cluster.namespace),
             ));
         }
     }
-    let (properties, warnings) = worker_properties(connect, secrets)?;
+    let (properties, warnings) = worker_properties(cluster, secrets)?;
     let configuration_hash = configuration_hash(&properties, secrets);
-    let owner = owner_reference(connect);
     let metadata = |object_name: String, template: Option<&MetadataTemplate>| ObjectMeta {
         name: Some(object_name),
-        namespace: connect.namespace(),
-        labels: Some(merged(common_labels(&name), template.map(|t| &t.labels))),
+        namespace: Some(cluster.namespace.clone()),
+        labels: Some(merged(common_labels(component, name), template.map(|t| &t.labels))),
         annotations: template.map(|t| t.annotations.clone()).filter(|a| !a.is_empty()),
-        owner_references: Some(vec![owner.clone()]),
+        owner_references: Some(vec![cluster.owner.clone()]),
         ..ObjectMeta::default()
     };
     let template = spec.template.clone().unwrap_or_default();
     let template_metadata = |t: &Option<super::spec::ResourceTemplate>| t.as_ref().and_then(|t| t.metadata.clone());
 
     let service_account = ServiceAccount {
-        metadata: metadata(Names::component(&name), None),
+        metadata: metadata(component.deployment(name), None),
         automount_service_account_token: Some(false),
         ..ServiceAccount::default()
     };
     let config_map = ConfigMap {
-        metadata: metadata(Names::config_map(&name), None),
+        metadata: metadata(component.config_map(name), None),
         data: Some(BTreeMap::from([(PROPERTIES_FILE.to_string(), properties.clone())])),
         ..ConfigMap::default()
     };
     let deployment = Deployment {
         metadata: metadata(
-            Names::component(&name),
+            component.deployment(name),
             template_metadata(&template.deployment).as_ref(),
         ),
         spec: DeploymentSpec {
             replicas: Some(spec.replicas),
             selector: LabelSelector {
-                match_labels: Some(selector_labels(&name)),
+                match_labels: Some(component.selector_labels(name)),
                 ..LabelSelector::default()
             },
             // A new worker joins (and is ready) before an old one leaves.
@@ -222,7 +307,7 @@ pub fn render(
                 }),
             }),
             template: pod_template(
-                connect,
+                cluster,
                 &configuration_hash,
                 default_image,
                 template_metadata(&template.pod),
@@ -232,9 +317,12 @@ pub fn render(
         ..Deployment::default()
     };
     let service = Service {
-        metadata: metadata(Names::service(&name), template_metadata(&template.api_service).as_ref()),
+        metadata: metadata(
+            component.service(name),
+            template_metadata(&template.api_service).as_ref(),
+        ),
         spec: Some(ServiceSpec {
-            selector: Some(selector_labels(&name)),
+            selector: Some(component.selector_labels(name)),
             ports: Some(vec![ServicePort {
                 name: Some(REST_PORT_NAME.into()),
                 port: REST_PORT,
@@ -248,11 +336,11 @@ pub fn render(
     };
     let budget = template.pod_disruption_budget.unwrap_or_default();
     let pod_disruption_budget = PodDisruptionBudget {
-        metadata: metadata(Names::component(&name), budget.metadata.as_ref()),
+        metadata: metadata(component.deployment(name), budget.metadata.as_ref()),
         spec: Some(PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(budget.max_unavailable.unwrap_or(1))),
             selector: Some(LabelSelector {
-                match_labels: Some(selector_labels(&name)),
+                match_labels: Some(component.selector_labels(name)),
                 ..LabelSelector::default()
             }),
             ..PodDisruptionBudgetSpec::default()
@@ -285,8 +373,8 @@ fn owner_reference(connect: &TributaryConnect) -> OwnerReference {
 }
 
 /// Labels on everything the operator creates for the cluster `name`.
-fn common_labels(name: &str) -> BTreeMap<String, String> {
-    let mut labels = selector_labels(name);
+fn common_labels(component: Component, name: &str) -> BTreeMap<String, String> {
+    let mut labels = component.selector_labels(name);
     labels.insert("app.kubernetes.io/managed-by".into(), "tributary-operator".into());
     labels.insert("app.kubernetes.io/part-of".into(), "tributary".into());
     labels
@@ -301,13 +389,14 @@ fn merged(base: BTreeMap<String, String>, extra: Option<&BTreeMap<String, String
 
 /// The worker pod.
 fn pod_template(
-    connect: &TributaryConnect,
+    cluster: &WorkerCluster,
     configuration_hash: &str,
     default_image: &str,
     template: Option<MetadataTemplate>,
 ) -> PodTemplateSpec {
-    let name = connect.name_any();
-    let spec = &connect.spec;
+    let name = &cluster.name;
+    let component = cluster.component;
+    let spec = &cluster.spec;
     let template = template.unwrap_or_default();
     let mut annotations = template.annotations.clone();
     annotations.insert(CONFIGURATION_HASH_ANNOTATION.into(), configuration_hash.into());
@@ -319,7 +408,7 @@ fn pod_template(
     let mut volumes = vec![Volume {
         name: "config".into(),
         config_map: Some(ConfigMapVolumeSource {
-            name: Names::config_map(&name),
+            name: component.config_map(name),
             ..ConfigMapVolumeSource::default()
         }),
         ..Volume::default()
@@ -330,7 +419,7 @@ fn pod_template(
         read_only: Some(true),
         ..VolumeMount::default()
     }];
-    for (index, secret) in referenced_secrets(spec).into_iter().enumerate() {
+    for (index, secret) in cluster.secrets().into_iter().enumerate() {
         let volume = format!("secret-{index}");
         mounts.push(VolumeMount {
             name: volume.clone(),
@@ -398,14 +487,14 @@ fn pod_template(
     };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(merged(common_labels(&name), Some(&template.labels))),
+            labels: Some(merged(common_labels(component, name), Some(&template.labels))),
             annotations: Some(annotations),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
             containers: vec![container],
             volumes: Some(volumes),
-            service_account_name: Some(Names::component(&name)),
+            service_account_name: Some(component.deployment(name)),
             automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(grace_period_seconds(spec)),
             security_context: Some(PodSecurityContext {
@@ -436,16 +525,14 @@ fn secret_file(secret: &str, key: &str) -> String {
 
 /// The worker properties, and a warning per ignored `spec.config` key.
 fn worker_properties(
-    connect: &TributaryConnect,
+    cluster: &WorkerCluster,
     secrets: &BTreeMap<String, Secret>,
 ) -> Result<(String, Vec<Failure>), Failure> {
-    let spec = &connect.spec;
-    let invalid = |message: String| Failure::new("InvalidResourceException", message);
+    let spec = &cluster.spec;
     let mut out = Properties::default();
     out.comment(&format!(
-        "Written by tributary-operator for TributaryConnect {}/{}; edits are overwritten.",
-        connect.namespace().unwrap_or_default(),
-        connect.name_any()
+        "Written by tributary-operator for {}/{}; edits are overwritten.",
+        cluster.namespace, cluster.name
     ));
     out.set("bootstrap.servers", &spec.bootstrap_servers);
     out.set("group.id", &spec.group_id);
@@ -455,11 +542,52 @@ fn worker_properties(
     out.set("listeners", &format!("http://:{REST_PORT}"));
     out.set("rest.advertised.host.name", "${env:POD_IP}");
     out.set("rest.advertised.port", &REST_PORT.to_string());
+    let security = client_security(spec.tls.as_ref(), spec.authentication.as_ref(), secrets)?;
+    out.blank();
+    for prefix in CLIENT_PREFIXES {
+        for (key, value) in &security {
+            out.set(&format!("{prefix}{key}"), value);
+        }
+    }
 
+    let mut warnings = Vec::new();
+    let mut config: BTreeMap<String, String> = cluster
+        .component
+        .defaults()
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+    for (key, value) in &spec.config {
+        let forbidden = FORBIDDEN_PREFIXES.iter().any(|prefix| key.starts_with(prefix))
+            && !FORBIDDEN_EXCEPTIONS.contains(&key.as_str());
+        if forbidden {
+            warnings.push(Failure::new(
+                "ForbiddenConfigOption",
+                format!("Configuration option \"{key}\" is forbidden and will be ignored"),
+            ));
+        } else if !value.is_null() {
+            config.insert(key.clone(), config_value(value));
+        }
+    }
+    out.blank();
+    for (key, value) in &config {
+        out.set(key, value);
+    }
+    Ok((out.text, warnings))
+}
+
+/// The Java client settings (`security.protocol` first, then `ssl.*` and `sasl.*`) for `tls`
+/// and `authentication`, as Strimzi writes them: PEM certificates and keys, JAAS for SASL, every
+/// secret value a `${directory:…}` reference to its mounted Secret.
+pub fn client_security(
+    tls_settings: Option<&ClientTls>,
+    authentication: Option<&ClientAuthentication>,
+    secrets: &BTreeMap<String, Secret>,
+) -> Result<Vec<(&'static str, String)>, Failure> {
+    let invalid = |message: String| Failure::new("InvalidResourceException", message);
     let mut security: Vec<(&str, String)> = Vec::new();
-    let mut tls = false;
-    if let Some(client_tls) = &spec.tls {
-        tls = true;
+    let tls = tls_settings.is_some();
+    if let Some(client_tls) = tls_settings {
         let mut certificates = Vec::new();
         for source in &client_tls.trusted_certificates {
             match (&source.certificate, &source.pattern) {
@@ -490,7 +618,7 @@ fn worker_properties(
             security.push(("ssl.truststore.certificates", certificates.join("\n")));
         }
     }
-    if let Some(authentication) = &spec.authentication {
+    if let Some(authentication) = authentication {
         match authentication.type_ {
             AuthenticationType::Tls => {
                 if !tls {
@@ -539,36 +667,8 @@ fn worker_properties(
         (false, true) => "SASL_PLAINTEXT",
         (true, true) => "SASL_SSL",
     };
-    out.blank();
-    for prefix in CLIENT_PREFIXES {
-        out.set(&format!("{prefix}security.protocol"), protocol);
-        for (key, value) in &security {
-            out.set(&format!("{prefix}{key}"), value);
-        }
-    }
-
-    let mut warnings = Vec::new();
-    let mut config: BTreeMap<String, String> = DEFAULTS
-        .iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-    for (key, value) in &spec.config {
-        let forbidden = FORBIDDEN_PREFIXES.iter().any(|prefix| key.starts_with(prefix))
-            && !FORBIDDEN_EXCEPTIONS.contains(&key.as_str());
-        if forbidden {
-            warnings.push(Failure::new(
-                "ForbiddenConfigOption",
-                format!("Configuration option \"{key}\" is forbidden and will be ignored"),
-            ));
-        } else if !value.is_null() {
-            config.insert(key.clone(), config_value(value));
-        }
-    }
-    out.blank();
-    for (key, value) in &config {
-        out.set(key, value);
-    }
-    Ok((out.text, warnings))
+    security.insert(0, ("security.protocol", protocol.to_string()));
+    Ok(security)
 }
 
 /// The data keys of a Secret (`data` and `stringData`).

@@ -8,16 +8,16 @@ use serde_json::json;
 
 use super::*;
 
-fn connect(spec: serde_json::Value) -> TributaryConnect {
-    let mut connect: TributaryConnect = serde_json::from_value(json!({
+/// The worker cluster of a TributaryConnect `my-connect` in `kafka` with `spec`.
+fn connect(spec: serde_json::Value) -> WorkerCluster {
+    let connect: TributaryConnect = serde_json::from_value(json!({
         "apiVersion": "connect.tributary.io/v1alpha1",
         "kind": "TributaryConnect",
         "metadata": {"name": "my-connect", "namespace": "kafka", "uid": "u-1"},
         "spec": spec,
     }))
     .unwrap();
-    connect.metadata.generation = Some(1);
-    connect
+    WorkerCluster::of_connect(&connect)
 }
 
 fn plain_spec() -> serde_json::Value {
@@ -79,6 +79,19 @@ fn a_plain_cluster_has_strimzis_names_and_the_spec_keys() {
 
     assert_eq!(rendered.deployment.metadata.name.as_deref(), Some("my-connect-connect"));
     assert_eq!(
+        rendered
+            .deployment
+            .spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap()["app.kubernetes.io/name"],
+        "tributary-connect"
+    );
+    assert_eq!(
         rendered.service.metadata.name.as_deref(),
         Some("my-connect-connect-api")
     );
@@ -87,7 +100,7 @@ fn a_plain_cluster_has_strimzis_names_and_the_spec_keys() {
         Some("my-connect-connect-config")
     );
     assert_eq!(
-        Names::url("my-connect", "kafka"),
+        Component::Connect.url("my-connect", "kafka"),
         "http://my-connect-connect-api.kafka.svc:8083"
     );
     let deployment = &rendered.deployment.spec;
