@@ -163,8 +163,12 @@ fn example(yaml: &str) -> KafkaMirrorMaker2Spec {
 /// `target`, `source`) describe the same mirror: the same connectors, with the same clusters.
 #[test]
 fn strimzis_examples_of_both_schemas_give_the_same_connectors() {
-    let old = example(include_str!("../../../../../tests/fixtures/strimzi/0.38.0/kafka-mirror-maker-2.yaml"));
-    let new = example(include_str!("../../../../../tests/fixtures/strimzi/1.2.0/kafka-mirror-maker-2.yaml"));
+    let old = example(include_str!(
+        "../../../../../tests/fixtures/strimzi/0.38.0/kafka-mirror-maker-2.yaml"
+    ));
+    let new = example(include_str!(
+        "../../../../../tests/fixtures/strimzi/1.2.0/kafka-mirror-maker-2.yaml"
+    ));
     let secrets = BTreeMap::new();
     let (old, new) = (connectors(&old, &secrets).unwrap(), connectors(&new, &secrets).unwrap());
     let summary = |connectors: &[MirrorConnector]| -> Vec<(String, Option<String>, Vec<(String, Value)>)> {
@@ -177,7 +181,9 @@ fn strimzis_examples_of_both_schemas_give_the_same_connectors() {
                     .iter()
                     .flatten()
                     .filter(|(key, _)| {
-                        key.ends_with(".alias") || key.ends_with(".bootstrap.servers") || key.ends_with(".security.protocol")
+                        key.ends_with(".alias")
+                            || key.ends_with(".bootstrap.servers")
+                            || key.ends_with(".security.protocol")
                     })
                     .map(|(key, value)| (key.clone(), value.clone()))
                     .collect();
