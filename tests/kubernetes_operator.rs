@@ -243,6 +243,7 @@ async fn operator_credentials(server: &KubeApiServer, client: &kube::Client, nam
         let mut manifest = Value::deserialize(document).unwrap();
         match manifest["kind"].as_str().unwrap() {
             "ServiceAccount" => {
+                manifest["metadata"]["namespace"] = json!(namespace);
                 let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), namespace);
                 let account: ServiceAccount = serde_json::from_value(manifest).unwrap();
                 accounts.create(&PostParams::default(), &account).await.unwrap();
@@ -709,7 +710,10 @@ async fn dry_run_apply(setup: &Setup, manifest: Value) -> Result<(), kube::Error
     } else {
         kube::Api::all_with(setup.client.clone(), &resource)
     };
-    let object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    let mut object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    if capabilities.scope == kube::discovery::Scope::Namespaced {
+        object.metadata.namespace = Some(setup.namespace.clone());
+    }
     let name = object.metadata.name.clone().unwrap();
     let params = PatchParams::apply("tributary-tests").dry_run();
     api.patch(&name, &params, &Patch::Apply(&object)).await.map(drop)

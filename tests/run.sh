@@ -3,8 +3,9 @@
 # installs what is missing (apt packages for rdkafka's build, a JRE, Maven, the PostgreSQL and
 # MariaDB servers the database tests start), then runs
 # rustfmt, clippy and every test. Kafka 4.3.1's jars are fetched by the test harness itself,
-# through Maven, into ~/.cache/tributary; kube-apiserver and etcd for the operator's tests are
-# built there from the Go module proxy (tests/kubernetes). Prints how long each phase took.
+# through Maven, into ~/.cache/tributary; kube-apiserver and etcd for the operator's tests and
+# helm for the chart's are built there from the Go module proxy (tests/kubernetes, tests/helm).
+# Prints how long each phase took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,10 +38,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust with rustup" >&2; exit 1; }
-# The Kubernetes API server and etcd for the operator's tests (built once per machine, Go
-# fetched from the module proxy if missing); in the background, beside the Rust build.
+# The Kubernetes API server and etcd for the operator's tests, then helm for the chart's
+# (built once per machine, Go fetched from the module proxy if missing); in the background,
+# beside the Rust build.
 kubernetes_log=$(mktemp)
-bash tests/kubernetes/build.sh >"$kubernetes_log" 2>&1 &
+(bash tests/kubernetes/build.sh && bash tests/helm/build.sh) >"$kubernetes_log" 2>&1 &
 kubernetes_build=$!
 
 phase fmt
@@ -55,7 +57,7 @@ cargo test --workspace --locked --no-run
 phase kubernetes
 if ! wait "$kubernetes_build"; then
     cat "$kubernetes_log" >&2
-    echo "building the Kubernetes API server failed" >&2
+    echo "building the Kubernetes API server or helm failed" >&2
     exit 1
 fi
 

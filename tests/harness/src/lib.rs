@@ -23,7 +23,8 @@
 //!
 //! - [`KubeApiServer`] is a real kube-apiserver and etcd (built from the Go module proxy by
 //!   `tests/kubernetes/build.sh`, cached) for the operator's tests; [`shared_kube_api_server`]
-//!   shares one per test binary.
+//!   shares one per test binary; [`Helm`] is helm v4 with the KEDA and Prometheus Operator
+//!   CRDs the chart's optional parts need (`tests/helm/build.sh`).
 //!
 //! Every JVM and database server the harness starts dies with the process that started it,
 //! even on a panic or `kill -9` of the test binary, so a failed run leaves no server behind.
@@ -34,6 +35,7 @@ mod cluster;
 mod databases;
 mod distribution;
 mod error;
+mod helm;
 mod kubernetes;
 mod oauth;
 mod secure;
@@ -44,6 +46,7 @@ pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, K
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
 pub use error::HarnessError;
+pub use helm::Helm;
 pub use kubernetes::{shared_kube_api_server, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
 pub use secure::{

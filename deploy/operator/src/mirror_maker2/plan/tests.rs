@@ -171,7 +171,9 @@ fn strimzis_examples_of_both_schemas_give_the_same_connectors() {
     ));
     let secrets = BTreeMap::new();
     let (old, new) = (connectors(&old, &secrets).unwrap(), connectors(&new, &secrets).unwrap());
-    let summary = |connectors: &[MirrorConnector]| -> Vec<(String, Option<String>, Vec<(String, Value)>)> {
+    /// A connector's name, class and cluster settings.
+    type Summary = (String, Option<String>, Vec<(String, Value)>);
+    let summary = |connectors: &[MirrorConnector]| -> Vec<Summary> {
         connectors
             .iter()
             .map(|c| {

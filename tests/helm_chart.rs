@@ -1,0 +1,261 @@
+//! The Helm chart in deploy/helm/tributary-operator, rendered by a real helm (v4, built from the
+//! Go module proxy by tests/helm/build.sh): its default rendering is deploy/install/operator.yaml;
+//! every manifest it renders, with the default values and with every optional part on
+//! (ci/full-values.yaml), passes a real Kubernetes API server's validation, KEDA's ScaledObject
+//! and the Prometheus Operator's PodMonitor included (their CRDs from their Go modules); and
+//! the Grafana dashboard queries only series a real worker exports.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use common::workers::WorkerProcess;
+use tributary_harness::clients::unique_name;
+use tributary_harness::{shared_cluster, shared_kube_api_server, Helm, KubeApiServer};
+
+/// The chart.
+fn chart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/helm/tributary-operator")
+}
+
+/// helm, built once per machine (off the async runtime).
+async fn helm() -> Helm {
+    tokio::task::spawn_blocking(Helm::get).await.unwrap().unwrap()
+}
+
+/// The YAML documents of a rendering.
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).unwrap())
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_install_manifest_is_the_charts_default_rendering() {
+    let rendered = helm()
+        .await
+        .template(&chart(), "tributary-operator", "tributary", &[])
+        .unwrap();
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/install/operator.yaml")).unwrap();
+    // The file is its header comment, then exactly what helm renders.
+    let body = &shipped[shipped.find("\n---\n").map(|i| i + 1).unwrap_or(0)..];
+    assert!(
+        body == rendered,
+        "deploy/install/operator.yaml differs from the chart's rendering; regenerate it with \
+         `helm template tributary-operator deploy/helm/tributary-operator --namespace tributary` \
+         (below its header). Rendered:\n{rendered}"
+    );
+}
+
+/// A client of `server`.
+async fn client(server: &KubeApiServer) -> kube::Client {
+    let kubeconfig = Kubeconfig::read_from(server.kubeconfig()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
+    tributary_operator::kube_client_for(config).unwrap()
+}
+
+/// Applies a CRD file and waits until its kind lists.
+async fn install_crd(client: &kube::Client, path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let crd: CustomResourceDefinition = serde_yaml::from_str(&text).unwrap();
+    let name = crd.metadata.name.clone().unwrap();
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    crds.patch(
+        &name,
+        &PatchParams::apply("tributary-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for version in crd.spec.versions.iter().filter(|v| v.served) {
+        let kind = GroupVersionKind::gvk(&crd.spec.group, &version.name, &crd.spec.names.kind);
+        let api: kube::Api<DynamicObject> = kube::Api::all_with(
+            client.clone(),
+            &ApiResource::from_gvk_with_plural(&kind, &crd.spec.names.plural),
+        );
+        common::eventually(Duration::from_secs(30), "the CRD to be served", || async {
+            api.list(&ListParams::default()).await.ok().map(drop)
+        })
+        .await;
+    }
+}
+
+/// Applies `manifest` with `dryRun=All` (in its namespace, else `namespace`): the API server
+/// validates it against its schema without storing it.
+async fn dry_run_apply(client: &kube::Client, namespace: &str, manifest: Value) -> Result<(), kube::Error> {
+    let (group, version) = match manifest["apiVersion"].as_str().unwrap().split_once('/') {
+        Some((group, version)) => (group.to_string(), version.to_string()),
+        None => (String::new(), manifest["apiVersion"].as_str().unwrap().to_string()),
+    };
+    let kind = GroupVersionKind::gvk(&group, &version, manifest["kind"].as_str().unwrap());
+    let (resource, capabilities) = kube::discovery::pinned_kind(client, &kind).await?;
+    let mut object: DynamicObject = serde_json::from_value(manifest).unwrap();
+    let api: kube::Api<DynamicObject> = if capabilities.scope == kube::discovery::Scope::Namespaced {
+        let namespace = object
+            .metadata
+            .namespace
+            .get_or_insert_with(|| namespace.to_string())
+            .clone();
+        kube::Api::namespaced_with(client.clone(), &namespace, &resource)
+    } else {
+        kube::Api::all_with(client.clone(), &resource)
+    };
+    let name = object.metadata.name.clone().unwrap();
+    api.patch(
+        &name,
+        &PatchParams::apply("tributary-tests").dry_run(),
+        &Patch::Apply(&object),
+    )
+    .await
+    .map(drop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rendering_passes_the_api_servers_validation() {
+    let helm = helm().await;
+    let server = tokio::task::spawn_blocking(shared_kube_api_server).await.unwrap();
+    let client = client(server).await;
+    let deploy_crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/crds");
+    let mut crds: Vec<PathBuf> = std::fs::read_dir(&deploy_crds)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    crds.extend(helm.extra_crds().unwrap());
+    for crd in &crds {
+        install_crd(&client, crd).await;
+    }
+    let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
+    for name in ["tributary", "kafka"] {
+        let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+        namespaces.create(&PostParams::default(), &namespace).await.unwrap();
+    }
+    helm.run(&["lint", chart().to_str().unwrap()]).unwrap();
+
+    let full = chart().join("ci/full-values.yaml");
+    for values in [vec![], vec![full.as_path()]] {
+        let rendered = helm
+            .template(&chart(), "tributary-operator", "tributary", &values)
+            .unwrap();
+        let mut kinds = BTreeSet::new();
+        for manifest in documents(&rendered) {
+            let kind = manifest["kind"].as_str().unwrap().to_string();
+            dry_run_apply(&client, "tributary", manifest)
+                .await
+                .unwrap_or_else(|e| panic!("{kind} rendered with {values:?} is refused: {e}"));
+            kinds.insert(kind);
+        }
+        let expected: &[&str] = if values.is_empty() {
+            &["ClusterRole", "ClusterRoleBinding", "Deployment", "ServiceAccount"]
+        } else {
+            &[
+                "ConfigMap",
+                "Deployment",
+                "PodMonitor",
+                "Role",
+                "RoleBinding",
+                "ScaledObject",
+                "ServiceAccount",
+                "TributaryConnect",
+            ]
+        };
+        assert_eq!(kinds, expected.iter().map(|k| k.to_string()).collect(), "{values:?}");
+    }
+
+    // The full values reach the operator's arguments.
+    let rendered = helm
+        .template(&chart(), "tributary-operator", "tributary", &[&full])
+        .unwrap();
+    let deployment = documents(&rendered)
+        .into_iter()
+        .find(|m| m["kind"] == "Deployment")
+        .unwrap();
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "registry.example.com/tributary:0.1.0");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for expected in [
+        "--namespace=kafka",
+        "--selector=tributary.io/managed=true",
+        "--tributary-clusters-only",
+        "--worker-image=registry.example.com/tributary:0.1.0",
+    ] {
+        assert!(args.contains(&expected), "{args:?}");
+    }
+}
+
+/// Every `tributary_…` series a dashboard query names.
+fn dashboard_series() -> BTreeSet<String> {
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(chart().join("dashboards/tributary.json")).unwrap()).unwrap();
+    let series = regex::Regex::new(r"tributary_[a-z_]+").unwrap();
+    let mut names = BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            names.extend(series.find_iter(expr).map(|m| m.as_str().to_string()));
+        }
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_queries_series_a_worker_exports() {
+    // A worker moving lines file → Kafka → file, one of them poison for the sink's
+    // JsonConverter (tolerated), so that every kind of series has a value.
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let worker = WorkerProcess::standalone(&kafka.bootstrap_servers(), dir.path(), "dashboard", 500).await;
+    let (input, output) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
+    std::fs::write(&input, "{\"n\":1}\nnot json\n{\"n\":2}\n").unwrap();
+    let topic = unique_name("dashboard");
+    worker
+        .put_connector(
+            "lines-in",
+            &json!({"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic,
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}),
+        )
+        .await;
+    worker
+        .put_connector(
+            "lines-out",
+            &json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic,
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "value.converter.schemas.enable": "false", "errors.tolerance": "all"}),
+        )
+        .await;
+    let exported = common::eventually(Duration::from_secs(60), "every dashboard series", || async {
+        let text = reqwest::get(format!("{}/metrics", worker.api.base()))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let exported: BTreeSet<String> = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split(['{', ' ']).next())
+            .map(str::to_string)
+            .collect();
+        dashboard_series().is_subset(&exported).then_some(exported)
+    })
+    .await;
+    assert!(exported.contains("tributary_records_failed_total"), "{exported:?}");
+    assert!(!dashboard_series().is_empty());
+}
