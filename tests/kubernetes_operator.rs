@@ -1175,6 +1175,48 @@ async fn strimzis_kafka_mirror_maker_2_example_mirrors_records_and_checkpoints()
         json!(format!("http://{name}-mirrormaker2-api.{}.svc:8083", setup.namespace))
     );
 
+    // Strimzi's restart annotations on the KafkaMirrorMaker2 reach the connector they name and
+    // are removed once acted on; a task id that is not a number is a Warning.
+    let source_connector = "cluster-a->cluster-b.MirrorSourceConnector";
+    let annotate = |annotations: Value| {
+        let mirror_makers = mirror_makers.clone();
+        let name = name.clone();
+        async move {
+            let patch = json!({"metadata": {"annotations": annotations}});
+            mirror_makers
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .unwrap();
+        }
+    };
+    annotate(json!({
+        "strimzi.io/restart-connector": format!("{source_connector}:includeTasks"),
+        "strimzi.io/restart-connector-task": format!("{source_connector}:first"),
+    }))
+    .await;
+    let warning = setup
+        .until("the restart to be done and the bad task id warned about", || async {
+            let object = mirror_makers.get(&name).await.unwrap();
+            let annotations = object.metadata.annotations.clone().unwrap_or_default();
+            let status = object.data.get("status")?;
+            let warning = status["conditions"]
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Warning")?
+                .clone();
+            (!annotations.contains_key("strimzi.io/restart-connector")).then_some(warning)
+        })
+        .await;
+    assert!(warning["message"].as_str().unwrap().contains("first"), "{warning}");
+    annotate(json!({"strimzi.io/restart-connector-task": format!("{source_connector}:0")})).await;
+    setup
+        .until("the task restart to be done", || async {
+            let object = mirror_makers.get(&name).await.unwrap();
+            let annotations = object.metadata.annotations.unwrap_or_default();
+            (!annotations.contains_key("strimzi.io/restart-connector-task")).then_some(())
+        })
+        .await;
+
     // The checkpoint connector leaves the spec: it leaves the workers.
     let patch = json!([{"op": "remove", "path": "/spec/mirrors/0/checkpointConnector"}]);
     mirror_makers
@@ -1194,7 +1236,8 @@ async fn strimzis_kafka_mirror_maker_2_example_mirrors_records_and_checkpoints()
         .await;
 }
 
-/// Commits `offset` for `group` on partition 0 of `topic`.
+/// Commits `offset` for `group` on partition 0 of `topic`, retrying while the group
+/// coordinator is still loading (a fresh cluster creates `__consumer_offsets` on first use).
 fn commit_offset(bootstrap: &str, group: &str, topic: &str, offset: i64) {
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -1205,5 +1248,25 @@ fn commit_offset(bootstrap: &str, group: &str, topic: &str, offset: i64) {
     positions
         .add_partition_offset(topic, 0, rdkafka::Offset::Offset(offset))
         .unwrap();
-    consumer.commit(&positions, CommitMode::Sync).unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match consumer.commit(&positions, CommitMode::Sync) {
+            Ok(()) => return,
+            Err(error) if Instant::now() < deadline => {
+                assert!(
+                    matches!(
+                        error.rdkafka_error_code(),
+                        Some(
+                            rdkafka::types::RDKafkaErrorCode::CoordinatorLoadInProgress
+                                | rdkafka::types::RDKafkaErrorCode::CoordinatorNotAvailable
+                                | rdkafka::types::RDKafkaErrorCode::NotCoordinator
+                        )
+                    ),
+                    "{error}"
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(error) => panic!("no commit within {DEADLINE:?}: {error}"),
+        }
+    }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::spec::{KafkaMirrorMaker2Spec, Mirror, MirrorCluster, TargetCluster};
 use crate::conditions::Failure;
+use crate::kafka_connector::plan::{OFFSETS_ANNOTATION, RESTART_ANNOTATION, RESTART_TASK_ANNOTATION};
 use crate::kafka_connector::spec::KafkaConnectorSpec;
 use crate::tributary_connect::resources::{client_security, security_secrets, Component, WorkerCluster};
 use crate::tributary_connect::TributaryConnectSpec;
@@ -212,6 +213,53 @@ fn cluster_settings(
         config.insert(format!("{prefix}{key}"), value.clone());
     }
     Ok(())
+}
+
+/// Restarts one connector: `<connector>` or `<connector>:includeTasks,onlyFailed`.
+pub const RESTART_CONNECTOR_ANNOTATION: &str = "strimzi.io/restart-connector";
+/// Restarts one task: `<connector>:<task>`.
+pub const RESTART_CONNECTOR_TASK_ANNOTATION: &str = "strimzi.io/restart-connector-task";
+/// Which connector `strimzi.io/connector-offsets` is for.
+pub const MIRRORMAKER_CONNECTOR_ANNOTATION: &str = "strimzi.io/mirrormaker-connector";
+
+/// The KafkaConnector annotations that connector `name` is reconciled with: the
+/// KafkaMirrorMaker2's annotations that target it, in a KafkaConnector's terms
+/// (`strimzi.io/restart-connector: <name>[:<args>]` is `strimzi.io/restart: <args>|true`,
+/// `strimzi.io/restart-connector-task: <name>:<task>` is `strimzi.io/restart-task: <task>`,
+/// `strimzi.io/connector-offsets` with `strimzi.io/mirrormaker-connector: <name>` is itself).
+pub fn connector_annotations(annotations: &BTreeMap<String, String>, name: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(value) = annotations.get(RESTART_CONNECTOR_ANNOTATION) {
+        let (connector, arguments) = value.split_once(':').unwrap_or((value, "true"));
+        if connector == name {
+            out.insert(RESTART_ANNOTATION.to_string(), arguments.to_string());
+        }
+    }
+    if let Some((connector, task)) = annotations
+        .get(RESTART_CONNECTOR_TASK_ANNOTATION)
+        .and_then(|value| value.rsplit_once(':'))
+    {
+        if connector == name {
+            out.insert(RESTART_TASK_ANNOTATION.to_string(), task.to_string());
+        }
+    }
+    if annotations.get(MIRRORMAKER_CONNECTOR_ANNOTATION).map(String::as_str) == Some(name) {
+        if let Some(operation) = annotations.get(OFFSETS_ANNOTATION) {
+            out.insert(OFFSETS_ANNOTATION.to_string(), operation.clone());
+        }
+    }
+    out
+}
+
+/// The KafkaMirrorMaker2 annotations to remove once a connector's reconciliation acted on the
+/// KafkaConnector annotation `done`.
+pub fn mirror_maker_annotations(done: &str) -> &'static [&'static str] {
+    match done {
+        RESTART_ANNOTATION => &[RESTART_CONNECTOR_ANNOTATION],
+        RESTART_TASK_ANNOTATION => &[RESTART_CONNECTOR_TASK_ANNOTATION],
+        OFFSETS_ANNOTATION => &[OFFSETS_ANNOTATION, MIRRORMAKER_CONNECTOR_ANNOTATION],
+        _ => &[],
+    }
 }
 
 /// Connectors on the cluster that the spec no longer asks for (deleted, as Strimzi does).

@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use crate::kafka_connector::plan::{OFFSETS_ANNOTATION, RESTART_ANNOTATION, RESTART_TASK_ANNOTATION};
+
 use super::*;
 
 fn spec(value: Value) -> KafkaMirrorMaker2Spec {
@@ -195,4 +197,44 @@ fn strimzis_examples_of_both_schemas_give_the_same_connectors() {
     };
     assert_eq!(summary(&old), summary(&new));
     assert_eq!(old.len(), 2);
+}
+
+#[test]
+fn restart_and_offsets_annotations_reach_the_connector_they_name() {
+    let source = "cluster-a->cluster-b.MirrorSourceConnector";
+    let checkpoint = "cluster-a->cluster-b.MirrorCheckpointConnector";
+    let annotations = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let on_mm2 = annotations(&[
+        (
+            RESTART_CONNECTOR_ANNOTATION,
+            &format!("{source}:includeTasks,onlyFailed"),
+        ),
+        (RESTART_CONNECTOR_TASK_ANNOTATION, &format!("{checkpoint}:0")),
+        (OFFSETS_ANNOTATION, "list"),
+        (MIRRORMAKER_CONNECTOR_ANNOTATION, checkpoint),
+    ]);
+    assert_eq!(
+        connector_annotations(&on_mm2, source),
+        annotations(&[(RESTART_ANNOTATION, "includeTasks,onlyFailed")])
+    );
+    assert_eq!(
+        connector_annotations(&on_mm2, checkpoint),
+        annotations(&[(RESTART_TASK_ANNOTATION, "0"), (OFFSETS_ANNOTATION, "list")])
+    );
+    let plain = annotations(&[(RESTART_CONNECTOR_ANNOTATION, source)]);
+    assert_eq!(
+        connector_annotations(&plain, source),
+        annotations(&[(RESTART_ANNOTATION, "true")])
+    );
+    assert!(connector_annotations(&plain, checkpoint).is_empty());
+    assert_eq!(
+        mirror_maker_annotations(OFFSETS_ANNOTATION),
+        [OFFSETS_ANNOTATION, MIRRORMAKER_CONNECTOR_ANNOTATION]
+    );
+    assert_eq!(
+        mirror_maker_annotations(RESTART_ANNOTATION),
+        [RESTART_CONNECTOR_ANNOTATION]
+    );
 }
