@@ -218,10 +218,12 @@ fn dashboard_series() -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_queries_series_a_worker_exports() {
     // A worker moving lines file → Kafka → file, one of them poison for the sink's
-    // JsonConverter (tolerated), so that every kind of series has a value.
+    // JsonConverter (tolerated, sent to a dead letter queue), and mirroring the topic within
+    // the same cluster, so that every kind of series has a value.
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let worker = WorkerProcess::standalone(&kafka.bootstrap_servers(), dir.path(), "dashboard", 500).await;
+    let worker = WorkerProcess::standalone(&bootstrap, dir.path(), "dashboard", 500).await;
     let (input, output) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
     std::fs::write(&input, "{\"n\":1}\nnot json\n{\"n\":2}\n").unwrap();
     let topic = unique_name("dashboard");
@@ -237,25 +239,51 @@ async fn the_dashboard_queries_series_a_worker_exports() {
             "lines-out",
             &json!({"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic,
                 "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "value.converter.schemas.enable": "false", "errors.tolerance": "all"}),
+                "value.converter.schemas.enable": "false", "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": unique_name("dlq"),
+                "errors.deadletterqueue.topic.replication.factor": "1"}),
         )
         .await;
-    let exported = common::eventually(Duration::from_secs(60), "every dashboard series", || async {
-        let text = reqwest::get(format!("{}/metrics", worker.api.base()))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+    worker
+        .put_connector(
+            "mirror",
+            &json!({"connector.class": "MirrorSourceConnector", "source.cluster.alias": "here",
+                "target.cluster.alias": "there", "source.cluster.bootstrap.servers": bootstrap,
+                "target.cluster.bootstrap.servers": bootstrap, "topics": topic,
+                "replication.factor": "1", "offset-syncs.topic.replication.factor": "1",
+                "sync.topic.acls.enabled": "false", "sync.topic.configs.enabled": "false",
+                "refresh.topics.interval.seconds": "1"}),
+        )
+        .await;
+    let metrics = format!("{}/metrics", worker.api.base());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let exported = loop {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
         let exported: BTreeSet<String> = text
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| line.split(['{', ' ']).next())
             .map(str::to_string)
             .collect();
-        dashboard_series().is_subset(&exported).then_some(exported)
-    })
-    .await;
-    assert!(exported.contains("tributary_records_failed_total"), "{exported:?}");
-    assert!(!dashboard_series().is_empty());
+        let missing: BTreeSet<String> = dashboard_series().difference(&exported).cloned().collect();
+        if missing.is_empty() {
+            break exported;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dashboard queries series no worker exported within 60 s: {missing:?}; worker log:\n{}",
+            worker.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for series in [
+        "tributary_dlq_records_total",
+        "tributary_source_record_age_seconds_bucket",
+    ] {
+        assert!(
+            dashboard_series().contains(series),
+            "the dashboard has no panel for {series}"
+        );
+        assert!(exported.contains(series), "{exported:?}");
+    }
 }

@@ -25,6 +25,11 @@ pub struct Metrics {
     pub sink_consumer_lag: IntGaugeVec,
     /// 1 for each task's current state.
     pub task_state: IntGaugeVec,
+    /// Records written to a dead letter queue.
+    pub dlq_records: IntCounterVec,
+    /// Age of the oldest record of each source batch as it is sent (for the mirror source,
+    /// the replication latency).
+    pub source_record_age_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -106,6 +111,17 @@ impl Metrics {
                 "tributary_task_state",
                 "1 for the task's current state.",
                 &["connector", "task", "state"],
+            ),
+            dlq_records: counter(
+                "tributary_dlq_records_total",
+                "Records written to the dead letter queue.",
+                &task,
+            ),
+            source_record_age_seconds: histogram(
+                "tributary_source_record_age_seconds",
+                "Age of the oldest record of each source batch when sent (the mirror source's replication latency).",
+                prometheus::exponential_buckets(0.001, 4.0, 12).expect("valid buckets"),
+                &task,
             ),
             registry,
         }

@@ -11,6 +11,7 @@ use crate::client::DropOffRuntime;
 use crate::config::ParsedConfig;
 use crate::connector::ConnectError;
 use crate::converter::DataError;
+use crate::metrics::Metrics;
 
 /// Where in the pipeline a record failed (Apache's `Stage` names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,9 +176,13 @@ impl ErrorHandler {
         dlq.producer
             .send(record, Duration::from_secs(30))
             .await
-            .map(|_| ())
             .map_err(|(e, _)| {
                 ConnectError::Fatal(format!("could not write to dead letter queue topic {}: {e}", dlq.topic))
-            })
+            })?;
+        Metrics::global()
+            .dlq_records
+            .with_label_values(&[self.connector.as_str(), self.task.to_string().as_str()])
+            .inc();
+        Ok(())
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
@@ -372,6 +372,20 @@ impl SourceRunner {
             .observe(started.elapsed().as_secs_f64());
     }
 
+    /// Observes how old the oldest record of a batch is as it is sent (`now` minus its
+    /// timestamp, in milliseconds since the epoch): for the mirror source, the replication
+    /// latency.
+    fn record_age(&self, oldest: Option<i64>) {
+        let (Some(oldest), Ok(now)) = (oldest, SystemTime::now().duration_since(UNIX_EPOCH)) else {
+            return;
+        };
+        let age_ms = (now.as_millis() as i64).saturating_sub(oldest).max(0);
+        Metrics::global()
+            .source_record_age_seconds
+            .with_label_values(&self.labels)
+            .observe(age_ms as f64 / 1000.0);
+    }
+
     async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
         let batch = self.tracker.open_batch();
         // The last offset of each source partition, moved (not cloned) out of the records.
@@ -426,6 +440,7 @@ impl SourceRunner {
             });
         }
         self.tracker.records_sent(batch, prepared.len());
+        self.record_age(prepared.iter().filter_map(|p| p.timestamp).min());
         if let Some(acks) = self.acks.get() {
             acks.sent(
                 prepared
