@@ -1,6 +1,7 @@
 //! Status conditions as Strimzi writes them on every resource it manages: one `Ready` (or
 //! `NotReady` with a reason and message) and a `Warning` per problem that does not stop the
-//! resource, each keeping its `lastTransitionTime` while it stays the same.
+//! resource, each keeping its `lastTransitionTime` while it stays the same; and writing a
+//! status only when it changed.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use schemars::JsonSchema;
@@ -95,6 +96,23 @@ pub fn status_changed<S: Status>(old: Option<&S>, new: &S) -> bool {
         status
     };
     old.map(strip) != Some(strip(new))
+}
+
+/// Writes `object`'s status subresource (`object` carries the new status). A conflict means
+/// the resource changed meanwhile: the watch brings the newer one, whose reconciliation writes
+/// the status again.
+pub async fn replace_status<K>(api: &kube::Api<K>, name: &str, object: &K) -> Result<(), kube::Error>
+where
+    K: Clone + serde::de::DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    match api
+        .replace_status(name, &kube::api::PostParams::default(), object)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 fn condition(type_: &str, failure: Option<&Failure>) -> Condition {

@@ -145,6 +145,35 @@ where
     }
 }
 
+/// An API of the Strimzi kind `resource` in the watched namespace, or in all.
+fn scoped_dynamic(client: &Client, namespace: &Option<String>, resource: &ApiResource) -> Api<DynamicObject> {
+    match namespace {
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
+/// What `--selector` picks.
+fn selected(settings: &OperatorSettings) -> watcher::Config {
+    let watch = watcher::Config::default();
+    match &settings.selector {
+        Some(selector) => watch.labels(selector),
+        None => watch,
+    }
+}
+
+/// Drives a controller until it stops; a failed reconciliation was logged by its
+/// `retry_after`.
+async fn drive<T, E: std::fmt::Display>(results: impl futures::Stream<Item = Result<T, E>>) {
+    results
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!("reconcile: {error}");
+            }
+        })
+        .await;
+}
+
 /// Runs until `shutdown` completes.
 pub async fn run(
     client: Client,
@@ -189,14 +218,8 @@ pub async fn run(
             run_tributary_connects(&client, &settings, clusters_context, clusters_shutdown).await;
         }
     };
-    let api: Api<DynamicObject> = match &settings.namespace {
-        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
-        None => Api::all_with(client.clone(), &resource),
-    };
-    let mut watch = watcher::Config::default();
-    if let Some(selector) = &settings.selector {
-        watch = watch.labels(selector);
-    }
+    let api = scoped_dynamic(&client, &settings.namespace, &resource);
+    let watch = selected(&settings);
     let context = Arc::new(Context {
         client: client.clone(),
         resource: resource.clone(),
@@ -218,14 +241,11 @@ pub async fn run(
             run_mirror_makers(&client, &settings, context, mirror_makers_shutdown).await;
         }
     };
-    let connectors = Controller::new_with(api, watch.clone(), resource)
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile::reconcile, reconcile::retry_after, context)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!("reconcile: {error}");
-            }
-        });
+    let connectors = drive(
+        Controller::new_with(api, watch, resource)
+            .graceful_shutdown_on(shutdown)
+            .run(reconcile::reconcile, reconcile::retry_after, context),
+    );
     futures::join!(connectors, clusters, mirror_makers);
     sweeper.abort();
     Ok(())
@@ -238,24 +258,19 @@ async fn run_tributary_connects(
     context: tributary_connect::reconcile::Context,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    Controller::new(
+    let controller = Controller::new(
         scoped::<TributaryConnect>(client, &settings.namespace),
         watcher::Config::default(),
+    );
+    drive(
+        owning_workers(controller, client, settings)
+            .graceful_shutdown_on(shutdown)
+            .run(
+                tributary_connect::reconcile::reconcile,
+                tributary_connect::reconcile::retry_after,
+                Arc::new(context),
+            ),
     )
-    .owns(scoped::<Deployment>(client, &settings.namespace), managed())
-    .owns(scoped::<ConfigMap>(client, &settings.namespace), managed())
-    .owns(scoped::<Service>(client, &settings.namespace), managed())
-    .graceful_shutdown_on(shutdown)
-    .run(
-        tributary_connect::reconcile::reconcile,
-        tributary_connect::reconcile::retry_after,
-        Arc::new(context),
-    )
-    .for_each(|result| async move {
-        if let Err(error) = result {
-            tracing::debug!("reconcile: {error}");
-        }
-    })
     .await;
 }
 
@@ -267,35 +282,32 @@ async fn run_mirror_makers(
     context: mirror_maker2::reconcile::Context,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<DynamicObject> = match &settings.namespace {
-        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &context.resource),
-        None => Api::all_with(client.clone(), &context.resource),
-    };
-    let mut watch = watcher::Config::default();
-    if let Some(selector) = &settings.selector {
-        watch = watch.labels(selector);
-    }
-    Controller::new_with(api, watch, context.resource.clone())
+    let api = scoped_dynamic(client, &settings.namespace, &context.resource);
+    let controller = Controller::new_with(api, selected(settings), context.resource.clone());
+    drive(
+        owning_workers(controller, client, settings)
+            .graceful_shutdown_on(shutdown)
+            .run(
+                mirror_maker2::reconcile::reconcile,
+                mirror_maker2::reconcile::retry_after,
+                Arc::new(context),
+            ),
+    )
+    .await;
+}
+
+/// `controller`, also woken when a worker cluster's Deployment, ConfigMap or Service (those the
+/// operator made) changes.
+fn owning_workers<K>(controller: Controller<K>, client: &Client, settings: &OperatorSettings) -> Controller<K>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let managed = || watcher::Config::default().labels("app.kubernetes.io/managed-by=tributary-operator");
+    controller
         .owns(scoped::<Deployment>(client, &settings.namespace), managed())
         .owns(scoped::<ConfigMap>(client, &settings.namespace), managed())
         .owns(scoped::<Service>(client, &settings.namespace), managed())
-        .graceful_shutdown_on(shutdown)
-        .run(
-            mirror_maker2::reconcile::reconcile,
-            mirror_maker2::reconcile::retry_after,
-            Arc::new(context),
-        )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!("reconcile: {error}");
-            }
-        })
-        .await;
-}
-
-/// Watches only the objects the operator made.
-fn managed() -> watcher::Config {
-    watcher::Config::default().labels("app.kubernetes.io/managed-by=tributary-operator")
 }
 
 /// The clusters whose connectors are managed only through KafkaConnectors: those named on the

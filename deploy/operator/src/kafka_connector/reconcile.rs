@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{finalizer, Event};
 use kube::{Api, Client, ResourceExt};
@@ -141,15 +141,7 @@ async fn apply(api: &Api<DynamicObject>, object: &DynamicObject, context: &Conte
     if conditions::status_changed(connector.status.as_ref(), &status) {
         let mut updated = object.clone();
         updated.data["status"] = serde_json::to_value(&status).unwrap_or_default();
-        match api
-            .replace_status(connector.name(), &PostParams::default(), &updated)
-            .await
-        {
-            Ok(_) => {}
-            // Changed meanwhile: the watch brings the newer one.
-            Err(kube::Error::Api(status)) if status.code == 409 => {}
-            Err(error) => return Err(error.into()),
-        }
+        conditions::replace_status(api, connector.name(), &updated).await?;
     }
     Ok(Action::requeue(context.resync))
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{ApiResource, DynamicObject, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, ObjectMeta, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 use serde_json::{json, Value};
@@ -120,12 +120,7 @@ pub async fn reconcile(object: Arc<DynamicObject>, context: Arc<Context>) -> Res
     if conditions::status_changed(mirror_maker.status.as_ref(), &status) {
         let mut updated = (*object).clone();
         updated.data["status"] = serde_json::to_value(&status).unwrap_or_default();
-        match api.replace_status(&name, &PostParams::default(), &updated).await {
-            Ok(_) => {}
-            // Changed meanwhile: the watch brings the newer one.
-            Err(kube::Error::Api(status)) if status.code == 409 => {}
-            Err(error) => return Err(error.into()),
-        }
+        conditions::replace_status(&api, &name, &updated).await?;
     }
     Ok(Action::requeue(if failure.is_some() {
         NOT_READY_RECHECK.min(context.workers.resync)

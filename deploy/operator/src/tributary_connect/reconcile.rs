@@ -11,7 +11,7 @@ use chrono::Utc;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
@@ -97,12 +97,7 @@ pub async fn reconcile(connect: Arc<TributaryConnect>, context: Arc<Context>) ->
         let mut updated = (*connect).clone();
         updated.status = Some(status);
         let api: Api<TributaryConnect> = Api::namespaced(context.client.clone(), namespace);
-        match api.replace_status(name, &PostParams::default(), &updated).await {
-            Ok(_) => {}
-            // Changed meanwhile: the watch brings the newer one.
-            Err(kube::Error::Api(status)) if status.code == 409 => {}
-            Err(error) => return Err(error.into()),
-        }
+        conditions::replace_status(&api, name, &updated).await?;
     }
     Ok(if outcome.failure.is_some() {
         Action::requeue(NOT_READY_RECHECK.min(context.resync))
