@@ -12,15 +12,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::api::PostParams;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use common::kubernetes::{client, dry_run_apply, install_crd};
 use common::workers::WorkerProcess;
 use tributary_harness::clients::unique_name;
-use tributary_harness::{shared_cluster, shared_kube_api_server, Helm, KubeApiServer};
+use tributary_harness::{shared_cluster, shared_kube_api_server, Helm};
 
 /// The chart.
 fn chart() -> PathBuf {
@@ -56,71 +55,6 @@ async fn the_install_manifest_is_the_charts_default_rendering() {
          `helm template tributary-operator deploy/helm/tributary-operator --namespace tributary` \
          (below its header). Rendered:\n{rendered}"
     );
-}
-
-/// A client of `server`.
-async fn client(server: &KubeApiServer) -> kube::Client {
-    let kubeconfig = Kubeconfig::read_from(server.kubeconfig()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .unwrap();
-    tributary_operator::kube_client_for(config).unwrap()
-}
-
-/// Applies a CRD file and waits until its kind lists.
-async fn install_crd(client: &kube::Client, path: &Path) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let crd: CustomResourceDefinition = serde_yaml::from_str(&text).unwrap();
-    let name = crd.metadata.name.clone().unwrap();
-    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
-    crds.patch(
-        &name,
-        &PatchParams::apply("tributary-tests").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    for version in crd.spec.versions.iter().filter(|v| v.served) {
-        let kind = GroupVersionKind::gvk(&crd.spec.group, &version.name, &crd.spec.names.kind);
-        let api: kube::Api<DynamicObject> = kube::Api::all_with(
-            client.clone(),
-            &ApiResource::from_gvk_with_plural(&kind, &crd.spec.names.plural),
-        );
-        common::eventually(Duration::from_secs(30), "the CRD to be served", || async {
-            api.list(&ListParams::default()).await.ok().map(drop)
-        })
-        .await;
-    }
-}
-
-/// Applies `manifest` with `dryRun=All` (in its namespace, else `namespace`): the API server
-/// validates it against its schema without storing it.
-async fn dry_run_apply(client: &kube::Client, namespace: &str, manifest: Value) -> Result<(), kube::Error> {
-    let (group, version) = match manifest["apiVersion"].as_str().unwrap().split_once('/') {
-        Some((group, version)) => (group.to_string(), version.to_string()),
-        None => (String::new(), manifest["apiVersion"].as_str().unwrap().to_string()),
-    };
-    let kind = GroupVersionKind::gvk(&group, &version, manifest["kind"].as_str().unwrap());
-    let (resource, capabilities) = kube::discovery::pinned_kind(client, &kind).await?;
-    let mut object: DynamicObject = serde_json::from_value(manifest).unwrap();
-    let api: kube::Api<DynamicObject> = if capabilities.scope == kube::discovery::Scope::Namespaced {
-        let namespace = object
-            .metadata
-            .namespace
-            .get_or_insert_with(|| namespace.to_string())
-            .clone();
-        kube::Api::namespaced_with(client.clone(), &namespace, &resource)
-    } else {
-        kube::Api::all_with(client.clone(), &resource)
-    };
-    let name = object.metadata.name.clone().unwrap();
-    api.patch(
-        &name,
-        &PatchParams::apply("tributary-tests").dry_run(),
-        &Patch::Apply(&object),
-    )
-    .await
-    .map(drop)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod kubernetes;
 pub mod workers;
 
 use std::future::Future;

@@ -16,6 +16,7 @@ pub mod connect_api;
 pub mod kafka_connector;
 pub mod mirror_maker2;
 pub mod operator;
+pub mod strimzi_resource;
 pub mod tributary_connect;
 
 pub use clusters::ClusterUrls;

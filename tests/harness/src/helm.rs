@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::go_build::go_build;
 use crate::HarnessError;
 
 /// The helm binary and the extra CRDs.
@@ -16,20 +17,8 @@ pub struct Helm {
 impl Helm {
     /// Builds helm when this machine has not yet.
     pub fn get() -> Result<Helm, HarnessError> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../helm/build.sh");
-        let output = Command::new("bash")
-            .arg(&script)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(HarnessError::io("running tests/helm/build.sh"))?;
-        if !output.status.success() {
-            return Err(HarnessError::Usage(format!(
-                "tests/helm/build.sh failed ({})",
-                output.status
-            )));
-        }
         Ok(Helm {
-            home: PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()),
+            home: go_build("helm/build.sh")?,
         })
     }
 

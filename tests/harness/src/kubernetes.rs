@@ -17,6 +17,7 @@ use tempfile::TempDir;
 
 use crate::certificates;
 use crate::cluster::{free_ports, remove_at_exit};
+use crate::go_build::go_build;
 use crate::{ChildProcess, HarnessError};
 
 /// How long the API server may take to answer `/readyz` (2–3 s measured).
@@ -36,7 +37,7 @@ impl KubeApiServer {
     /// Builds the binaries if this machine has not yet, then starts etcd and the API server
     /// and waits until `/readyz` answers `ok`.
     pub fn start() -> Result<Self, HarnessError> {
-        let bin = binaries()?;
+        let bin = go_build("kubernetes/build.sh")?;
         let dir = tempfile::Builder::new()
             .prefix("tributary-kube-")
             .tempdir()
@@ -169,24 +170,6 @@ impl KubeApiServer {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-}
-
-/// The folder with `kube-apiserver` and `etcd`, built by `tests/kubernetes/build.sh` when
-/// missing.
-fn binaries() -> Result<PathBuf, HarnessError> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kubernetes/build.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(HarnessError::io("running tests/kubernetes/build.sh"))?;
-    if !output.status.success() {
-        return Err(HarnessError::Usage(format!(
-            "tests/kubernetes/build.sh failed ({})",
-            output.status
-        )));
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
 }
 
 /// A CA, the API server's serving certificate (with an IP SAN: rustls matches 127.0.0.1 only

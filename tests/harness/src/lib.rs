@@ -35,6 +35,7 @@ mod cluster;
 mod databases;
 mod distribution;
 mod error;
+mod go_build;
 mod helm;
 mod kubernetes;
 mod oauth;

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use kube::api::{DynamicObject, ObjectMeta};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::conditions::{self, Condition};
+use crate::strimzi_resource::StrimziResource;
 
 /// The label naming the worker cluster a connector belongs to.
 pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
@@ -148,34 +148,9 @@ impl conditions::Status for KafkaConnectorStatus {
 }
 
 /// A KafkaConnector read from the API server, whichever version served it.
-#[derive(Debug, Clone)]
-pub struct KafkaConnector {
-    /// Its metadata.
-    pub metadata: ObjectMeta,
-    /// Its spec; `Err` with serde's reason when it does not parse.
-    pub spec: Result<KafkaConnectorSpec, String>,
-    /// Its status, when one was written.
-    pub status: Option<KafkaConnectorStatus>,
-}
+pub type KafkaConnector = StrimziResource<KafkaConnectorSpec, KafkaConnectorStatus>;
 
 impl KafkaConnector {
-    /// Reads the typed parts of a dynamic object.
-    pub fn from_dynamic(object: &DynamicObject) -> Self {
-        let spec = match object.data.get("spec") {
-            Some(spec) => serde_json::from_value(spec.clone()).map_err(|e| e.to_string()),
-            None => Err("the resource has no spec".to_string()),
-        };
-        let status = object
-            .data
-            .get("status")
-            .and_then(|status| serde_json::from_value(status.clone()).ok());
-        KafkaConnector {
-            metadata: object.metadata.clone(),
-            spec,
-            status,
-        }
-    }
-
     /// The connector's name: the resource's.
     pub fn name(&self) -> &str {
         self.metadata.name.as_deref().unwrap_or_default()

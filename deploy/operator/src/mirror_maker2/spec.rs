@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ResourceRequirements;
-use kube::api::{DynamicObject, ObjectMeta};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::conditions::{self, Condition};
 use crate::kafka_connector::spec::{AutoRestartStatus, KafkaConnectorSpec};
+use crate::strimzi_resource::StrimziResource;
 use crate::tributary_connect::spec::{ClientAuthentication, ClientTls, ConnectorPlugin, Template};
 
 /// `spec` of a KafkaMirrorMaker2, in both of Strimzi's schemas.
@@ -170,34 +170,7 @@ impl conditions::Status for KafkaMirrorMaker2Status {
 }
 
 /// A KafkaMirrorMaker2 read from the API server, whichever version served it.
-#[derive(Debug, Clone)]
-pub struct KafkaMirrorMaker2 {
-    /// Its metadata.
-    pub metadata: ObjectMeta,
-    /// Its spec; `Err` with serde's reason when it does not parse.
-    pub spec: Result<KafkaMirrorMaker2Spec, String>,
-    /// Its status, when one was written.
-    pub status: Option<KafkaMirrorMaker2Status>,
-}
-
-impl KafkaMirrorMaker2 {
-    /// Reads the typed parts of a dynamic object.
-    pub fn from_dynamic(object: &DynamicObject) -> Self {
-        let spec = match object.data.get("spec") {
-            Some(spec) => serde_json::from_value(spec.clone()).map_err(|e| e.to_string()),
-            None => Err("the resource has no spec".to_string()),
-        };
-        let status = object
-            .data
-            .get("status")
-            .and_then(|status| serde_json::from_value(status.clone()).ok());
-        KafkaMirrorMaker2 {
-            metadata: object.metadata.clone(),
-            spec,
-            status,
-        }
-    }
-}
+pub type KafkaMirrorMaker2 = StrimziResource<KafkaMirrorMaker2Spec, KafkaMirrorMaker2Status>;
 
 #[cfg(test)]
 mod tests {
