@@ -1,7 +1,9 @@
-//! Prometheus metrics of the worker, served by `GET /metrics`.
+//! Prometheus metrics of the worker, served by `GET /metrics`; each series is described in
+//! `docs/metrics.md`.
 
 use std::sync::OnceLock;
 
+use prometheus::core::Collector;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// The worker's metrics.
@@ -43,28 +45,16 @@ impl Metrics {
         let registry = Registry::new();
         let task = ["connector", "task"];
         let counter = |name: &str, help: &str, labels: &[&str]| {
-            let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
-            registry
-                .register(Box::new(metric.clone()))
-                .expect("metric registered once");
-            metric
+            IntCounterVec::new(Opts::new(name, help), labels).expect("metric definition is valid")
         };
         let histogram = |name: &str, help: &str, buckets: Vec<f64>, labels: &[&str]| {
-            let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
-                .expect("metric definition is valid");
-            registry
-                .register(Box::new(metric.clone()))
-                .expect("metric registered once");
-            metric
+            HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+                .expect("metric definition is valid")
         };
         let gauge = |name: &str, help: &str, labels: &[&str]| {
-            let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
-            registry
-                .register(Box::new(metric.clone()))
-                .expect("metric registered once");
-            metric
+            IntGaugeVec::new(Opts::new(name, help), labels).expect("metric definition is valid")
         };
-        Metrics {
+        let metrics = Metrics {
             source_records_polled: counter(
                 "tributary_source_records_polled_total",
                 "Records returned by source task polls.",
@@ -124,7 +114,28 @@ impl Metrics {
                 &task,
             ),
             registry,
+        };
+        for collector in metrics.collectors() {
+            metrics.registry.register(collector).expect("metric registered once");
         }
+        metrics
+    }
+
+    /// Every series, to register (and to check against the documentation).
+    fn collectors(&self) -> Vec<Box<dyn Collector>> {
+        vec![
+            Box::new(self.source_records_polled.clone()),
+            Box::new(self.source_records_written.clone()),
+            Box::new(self.sink_records_read.clone()),
+            Box::new(self.sink_records_put.clone()),
+            Box::new(self.records_failed.clone()),
+            Box::new(self.batch_size.clone()),
+            Box::new(self.offset_commit_seconds.clone()),
+            Box::new(self.sink_consumer_lag.clone()),
+            Box::new(self.task_state.clone()),
+            Box::new(self.dlq_records.clone()),
+            Box::new(self.source_record_age_seconds.clone()),
+        ]
     }
 
     /// Sets a task's state gauge (1 for `state`, 0 for the others).
@@ -142,5 +153,25 @@ impl Metrics {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/metrics.md describes every series the worker serves.
+    #[test]
+    fn every_series_is_documented() {
+        let documentation = include_str!("../../docs/metrics.md");
+        for collector in Metrics::global().collectors() {
+            for description in collector.desc() {
+                let name = format!("`{}`", description.fq_name);
+                assert!(
+                    documentation.contains(&name),
+                    "docs/metrics.md does not describe {name}"
+                );
+            }
+        }
     }
 }
