@@ -221,6 +221,15 @@ impl Setup {
         worker
     }
 
+    /// Waits until Deployment `deployment` asks for `replicas` pods.
+    async fn until_replicas(&self, deployment: &str, replicas: i32, what: &str) {
+        let deployments: kube::Api<Deployment> = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        self.until(what, || async {
+            (deployments.get(deployment).await.unwrap().spec.replicas == Some(replicas)).then_some(())
+        })
+        .await
+    }
+
     /// Waits until the worker reports connector `name` in `state`.
     async fn rest_state(&self, name: &str, state: &str) -> Value {
         self.until(&format!("{name} to be {state} over REST"), || async {
@@ -866,9 +875,7 @@ async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
         .await
         .unwrap();
     setup
-        .until("the Deployment to have 3 replicas", || async {
-            (deployments.get(&component).await.unwrap().spec.replicas == Some(3)).then_some(())
-        })
+        .until_replicas(&component, 3, "the Deployment to have 3 replicas")
         .await;
     let message = setup
         .until("the TributaryConnect to wait for 3 pods", || async {
@@ -939,9 +946,7 @@ async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
         .await
         .unwrap();
     setup
-        .until("the Deployment to be put back to 3 replicas", || async {
-            (deployments.get(&component).await.unwrap().spec.replicas == Some(3)).then_some(())
-        })
+        .until_replicas(&component, 3, "the Deployment to be put back to 3 replicas")
         .await;
 
     // A spec naming a Secret that does not exist is NotReady until it does; the operator
