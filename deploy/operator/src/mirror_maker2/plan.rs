@@ -51,15 +51,14 @@ pub fn target(spec: &KafkaMirrorMaker2Spec) -> Result<TargetCluster, Failure> {
     };
     let [group, configs, offsets, statuses] = V1BETA2_WORKER_KEYS.map(|(key, default)| worker(key, default));
     Ok(TargetCluster {
-        alias: cluster.alias.clone(),
-        bootstrap_servers: cluster.bootstrap_servers.clone(),
+        cluster: MirrorCluster {
+            config,
+            ..cluster.clone()
+        },
         group_id: group,
         config_storage_topic: configs,
         offset_storage_topic: offsets,
         status_storage_topic: statuses,
-        tls: cluster.tls.clone(),
-        authentication: cluster.authentication.clone(),
-        config,
     })
 }
 
@@ -106,14 +105,14 @@ pub fn workers(
         spec: TributaryConnectSpec {
             replicas: spec.replicas.unwrap_or(1),
             image: spec.image.clone(),
-            bootstrap_servers: target.bootstrap_servers,
+            bootstrap_servers: target.cluster.bootstrap_servers,
             group_id: target.group_id,
             config_storage_topic: target.config_storage_topic,
             status_storage_topic: target.status_storage_topic,
             offset_storage_topic: target.offset_storage_topic,
-            tls: target.tls,
-            authentication: target.authentication,
-            config: target.config,
+            tls: target.cluster.tls,
+            authentication: target.cluster.authentication,
+            config: target.cluster.config,
             resources: spec.resources.clone(),
             metrics: None,
             template: spec.template.clone(),
@@ -137,13 +136,6 @@ pub fn connectors(
     secrets: &BTreeMap<String, Secret>,
 ) -> Result<Vec<MirrorConnector>, Failure> {
     let target = target(spec)?;
-    let target_cluster = MirrorCluster {
-        alias: target.alias.clone(),
-        bootstrap_servers: target.bootstrap_servers.clone(),
-        tls: target.tls.clone(),
-        authentication: target.authentication.clone(),
-        config: target.config.clone(),
-    };
     let mut out = Vec::new();
     for mirror in &spec.mirrors {
         let source = source(spec, mirror)?;
@@ -155,7 +147,7 @@ pub fn connectors(
         for (class, connector) in kinds {
             let Some(connector) = connector else { continue };
             let mut config = BTreeMap::new();
-            cluster_settings(&mut config, &target_cluster, "target.cluster.", secrets)?;
+            cluster_settings(&mut config, &target.cluster, "target.cluster.", secrets)?;
             cluster_settings(&mut config, source, "source.cluster.", secrets)?;
             config.extend(connector.config.clone().unwrap_or_default());
             let patterns = [
@@ -181,7 +173,7 @@ pub fn connectors(
                 }
             }
             out.push(MirrorConnector {
-                name: format!("{}->{}.{class}", source.alias, target.alias),
+                name: format!("{}->{}.{class}", source.alias, target.cluster.alias),
                 spec: KafkaConnectorSpec {
                     class: Some(format!("{CONNECTOR_PACKAGE}.{class}")),
                     config: Some(config),

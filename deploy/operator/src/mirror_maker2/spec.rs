@@ -68,10 +68,9 @@ pub struct MirrorCluster {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetCluster {
-    /// Its alias.
-    pub alias: String,
-    /// Its bootstrap servers.
-    pub bootstrap_servers: String,
+    /// Its alias, address, TLS, authentication and client settings (the workers' properties).
+    #[serde(flatten)]
+    pub cluster: MirrorCluster,
     /// The workers' group.
     pub group_id: String,
     /// The workers' config topic.
@@ -80,15 +79,6 @@ pub struct TargetCluster {
     pub status_storage_topic: String,
     /// The workers' offsets topic.
     pub offset_storage_topic: String,
-    /// TLS to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<ClientTls>,
-    /// Authentication to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ClientAuthentication>,
-    /// The workers' properties.
-    #[serde(default)]
-    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 /// One mirror: a source cluster and the connectors that copy from it.

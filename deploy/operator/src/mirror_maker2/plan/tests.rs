@@ -111,7 +111,7 @@ fn a_v1beta2_spec_is_read_through_its_clusters() {
     let target = target(&old).unwrap();
     assert_eq!(target.group_id, "mm2-group");
     assert_eq!(target.config_storage_topic, "mirrormaker2-cluster-configs");
-    assert_eq!(target.config.len(), 1, "the worker keys left the client config");
+    assert_eq!(target.cluster.config.len(), 1, "the worker keys left the client config");
     let workers = workers("old", "kafka", OwnerReference::default(), &old).unwrap();
     assert_eq!(workers.spec.replicas, 2);
     assert_eq!(workers.secrets(), BTreeSet::from(["a-ca".to_string()]));
