@@ -6,9 +6,11 @@
 //! `key.converter` / `value.converter` / `header.converter` and their prefixed settings
 //! (`value.converter.schemas.enable=false`); a connector's own settings replace the worker's.
 
+mod avro;
 mod bytes;
 mod json;
 mod number;
+pub mod registry;
 mod string;
 
 use std::fmt::Debug;
@@ -50,6 +52,32 @@ pub trait Converter: Send + Sync + Debug {
 
     /// Deserializes the bytes read from `topic`.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;
+
+    /// What [`Converter::to_bytes`] must fetch first for a value of `schema` (a schema
+    /// registry's id for it), or `None` when it has all it needs. Callers await the lookup
+    /// before converting, so conversions never wait on the network; a converter asks only on
+    /// a cache miss.
+    fn lookup_for_bytes(&self, _topic: &str, _schema: Option<&Arc<Schema>>) -> Option<Lookup> {
+        None
+    }
+
+    /// What [`Converter::to_connect`] must fetch first to read `bytes` (the writer's schema
+    /// a registry holds under the id they carry), or `None` when it has all it needs.
+    fn lookup_for_connect(&self, _topic: &str, _bytes: Option<&[u8]>) -> Option<Lookup> {
+        None
+    }
+}
+
+/// A converter's fetch from outside the process (a schema registry), awaited before the
+/// conversion that needs it.
+pub type Lookup = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DataError>> + Send>>;
+
+/// Awaits `lookup` when there is one.
+pub async fn finish_lookup(lookup: Option<Lookup>) -> Result<(), DataError> {
+    match lookup {
+        Some(lookup) => lookup.await,
+        None => Ok(()),
+    }
 }
 
 /// Whether a converter serializes keys or values (some converters care).

@@ -162,6 +162,31 @@ impl Schema {
             .and_then(|s| s.parse().ok())
     }
 
+    /// A hash of the schema's shape (types, flags, names, versions, parameters and fields,
+    /// recursively; defaults and docs left out): equal schemas have equal fingerprints, so
+    /// caches keyed by schema can find a record's schema without comparing it to every other.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        fn feed(schema: &Schema, hasher: &mut std::collections::hash_map::DefaultHasher) {
+            schema.schema_type.hash(hasher);
+            schema.optional.hash(hasher);
+            schema.name.hash(hasher);
+            schema.version.hash(hasher);
+            schema.parameters.hash(hasher);
+            schema.fields.len().hash(hasher);
+            for field in &schema.fields {
+                field.name.hash(hasher);
+                feed(&field.schema, hasher);
+            }
+            for inner in [&schema.key_schema, &schema.value_schema].into_iter().flatten() {
+                feed(inner, hasher);
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        feed(self, &mut hasher);
+        hasher.finish()
+    }
+
     /// A copy of this schema as a builder, to change a flag or a name.
     pub fn to_builder(&self) -> SchemaBuilder {
         let mut schema = self.clone();

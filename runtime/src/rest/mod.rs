@@ -12,7 +12,7 @@ mod media_type;
 mod plugins;
 mod server;
 pub mod signature;
-mod tls;
+pub(crate) mod tls;
 
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ use super::{anchored_topics_regex, sink_config_def, TargetState, TaskSetup};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
-use crate::converter::{converter_for, Converter, ConverterRole, DataError};
+use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
 use crate::metrics::Metrics;
 use crate::storage::{State, StatusStore};
@@ -399,6 +399,9 @@ impl BatchReader {
         batch
             .offsets
             .insert((topic.to_string(), message.partition()), message.offset() + 1);
+        if let Err((stage, error)) = self.lookup(message).await {
+            return self.reject(stage, &error, message).await;
+        }
         let record = match self.convert(message) {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
@@ -423,6 +426,26 @@ impl BatchReader {
             Ok(None) => Ok(()),
             Err(error) => self.reject(Stage::Transformation, &error, message).await,
         }
+    }
+
+    /// Fetches what the converters need to read `message` (the schemas a registry holds under
+    /// the ids it carries); nothing on a cache hit.
+    async fn lookup(&self, message: &BorrowedMessage<'_>) -> Result<(), (Stage, DataError)> {
+        let topic = message.topic();
+        finish_lookup(self.key_converter.lookup_for_connect(topic, message.key()))
+            .await
+            .map_err(|e| (Stage::KeyConverter, e))?;
+        finish_lookup(self.value_converter.lookup_for_connect(topic, message.payload()))
+            .await
+            .map_err(|e| (Stage::ValueConverter, e))?;
+        if let Some(raw) = message.headers() {
+            for header in raw.iter() {
+                finish_lookup(self.header_converter.lookup_for_connect(topic, header.value))
+                    .await
+                    .map_err(|e| (Stage::HeaderConverter, e))?;
+            }
+        }
+        Ok(())
     }
 
     fn convert(&self, message: &BorrowedMessage<'_>) -> Result<ConnectRecord, (Stage, DataError)> {

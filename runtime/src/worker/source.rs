@@ -21,7 +21,7 @@ use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, TargetState, TaskSetup};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
-use crate::converter::{converter_for, Converter, ConverterRole};
+use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 use crate::metrics::Metrics;
 use crate::storage::{offset_record, ConnectorOffsetsReader, State};
@@ -502,10 +502,13 @@ impl SourceRunner {
     /// error skips the record.
     async fn convert(&self, record: &mut ConnectRecord) -> Result<Option<Converted>, ConnectError> {
         let key = std::mem::replace(&mut record.key, Value::Null);
-        let key = match self
+        let key_lookup = self
             .key_converter
-            .to_bytes_owned(&record.topic, record.key_schema.as_ref(), key)
-        {
+            .lookup_for_bytes(&record.topic, record.key_schema.as_ref());
+        let key = match finish_lookup(key_lookup).await.and_then(|()| {
+            self.key_converter
+                .to_bytes_owned(&record.topic, record.key_schema.as_ref(), key)
+        }) {
             Ok(key) => key,
             Err(e) => {
                 self.failed(Stage::KeyConverter);
@@ -514,10 +517,13 @@ impl SourceRunner {
             }
         };
         let value = std::mem::replace(&mut record.value, Value::Null);
-        let value = match self
+        let value_lookup = self
             .value_converter
-            .to_bytes_owned(&record.topic, record.value_schema.as_ref(), value)
-        {
+            .lookup_for_bytes(&record.topic, record.value_schema.as_ref());
+        let value = match finish_lookup(value_lookup).await.and_then(|()| {
+            self.value_converter
+                .to_bytes_owned(&record.topic, record.value_schema.as_ref(), value)
+        }) {
             Ok(value) => value,
             Err(e) => {
                 self.failed(Stage::ValueConverter);
@@ -539,9 +545,15 @@ impl SourceRunner {
             let converted = match value {
                 Value::Bytes(bytes) if self.raw_headers => Ok(Some(bytes)),
                 Value::Null if self.raw_headers => Ok(None),
-                value => self
-                    .header_converter
-                    .to_bytes_owned(&record.topic, header.schema.as_ref(), value),
+                value => {
+                    let lookup = self
+                        .header_converter
+                        .lookup_for_bytes(&record.topic, header.schema.as_ref());
+                    finish_lookup(lookup).await.and_then(|()| {
+                        self.header_converter
+                            .to_bytes_owned(&record.topic, header.schema.as_ref(), value)
+                    })
+                }
             };
             match converted {
                 Ok(bytes) => {

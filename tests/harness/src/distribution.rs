@@ -194,7 +194,7 @@ impl Drop for ChildProcess {
     }
 }
 
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("TRIBUTARY_CACHE_DIR") {
         return PathBuf::from(dir);
     }
@@ -225,10 +225,10 @@ pub(crate) fn tail(text: &str, lines: usize) -> String {
 }
 
 /// An exclusive `flock` held until dropped.
-struct FileLock(fs::File);
+pub(crate) struct FileLock(fs::File);
 
 impl FileLock {
-    fn acquire(path: &Path) -> Result<Self, HarnessError> {
+    pub(crate) fn acquire(path: &Path) -> Result<Self, HarnessError> {
         use std::os::unix::io::AsRawFd;
         let mut file = fs::OpenOptions::new()
             .create(true)

@@ -26,6 +26,10 @@
 //!   shares one per test binary; [`Helm`] is helm v4 with the KEDA and Prometheus Operator
 //!   CRDs the chart's optional parts need (`tests/helm/build.sh`).
 //!
+//! - [`SchemaRegistry`] is a real Schema Registry with Confluent's API (Apicurio's, from Maven
+//!   Central); [`PythonEnv`] a cached Python environment with Confluent's own serializers
+//!   (`confluent-kafka`) to compare Tributary's converters with.
+//!
 //! Every JVM and database server the harness starts dies with the process that started it,
 //! even on a panic or `kill -9` of the test binary, so a failed run leaves no server behind.
 
@@ -39,6 +43,8 @@ mod go_build;
 mod helm;
 mod kubernetes;
 mod oauth;
+mod python;
+mod schema_registry;
 mod secure;
 mod spawner;
 
@@ -50,6 +56,8 @@ pub use error::HarnessError;
 pub use helm::Helm;
 pub use kubernetes::{shared_kube_api_server, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
+pub use python::PythonEnv;
+pub use schema_registry::{shared_schema_registry, SchemaRegistry, APICURIO_VERSION};
 pub use secure::{
     shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SASL_PASSWORD,
     SASL_USER, STORE_PASSWORD,

@@ -232,7 +232,10 @@ async fn read_rows(
 ) {
     macro_rules! stream_rows {
         ($pool:expr, $row:path) => {{
-            let mut query = sqlx::query(&sql);
+            // Not a cached prepared statement: PostgreSQL refuses a cached plan once the table
+            // gains a column ("cached plan must not change result type"), and a poll's parse is
+            // nothing beside its rows.
+            let mut query = sqlx::query(&sql).persistent(false);
             for bind in &binds {
                 query = match *bind {
                     Bind::Int(value) => query.bind(value),

@@ -1,0 +1,129 @@
+//! `io.confluent.connect.avro.AvroConverter`: Connect records as Avro in Confluent's wire
+//! format, their schemas kept in a Schema Registry.
+//!
+//! The record's Connect schema is mapped to Avro as Confluent's `AvroData` maps it
+//! ([`schema`]); values are encoded and decoded by `apache-avro`, guided by the writer's Avro
+//! schema ([`value`]). Registering, caching and framing are the registry converter's.
+
+mod schema;
+mod value;
+
+use std::sync::Arc;
+
+use apache_avro::schema_compatibility::SchemaCompatibility;
+use apache_avro::Schema as AvroSchema;
+
+use self::schema::AvroOptions;
+use self::value::Names;
+use super::registry::{RegistryConverter, SchemaFormat, SchemaType};
+use super::DataError;
+use crate::config::ConfigMap;
+use crate::data::{Schema, Value};
+use crate::plugins::ConverterPlugin;
+
+/// Confluent's Avro converter.
+pub type AvroConverter = RegistryConverter<Avro>;
+
+/// The Avro format of the registry converter.
+#[derive(Debug)]
+pub struct Avro {
+    options: AvroOptions,
+}
+
+/// An Avro schema with its named types.
+#[derive(Debug)]
+pub struct ParsedAvro {
+    schema: AvroSchema,
+    names: Names,
+}
+
+/// An Avro schema for reading, with the Connect schema it maps to.
+#[derive(Debug)]
+pub struct AvroReader {
+    avro: ParsedAvro,
+    connect: Arc<Schema>,
+}
+
+fn parse(json: &serde_json::Value) -> Result<ParsedAvro, DataError> {
+    let schema =
+        AvroSchema::parse(json).map_err(|e| DataError::new(format!("the Avro schema {json} is invalid: {e}")))?;
+    Ok(ParsedAvro {
+        names: value::names(&schema),
+        schema,
+    })
+}
+
+fn parse_text(text: &str) -> Result<(serde_json::Value, ParsedAvro), DataError> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| DataError::new(format!("the Avro schema is not JSON: {e}")))?;
+    let parsed = parse(&json)?;
+    Ok((json, parsed))
+}
+
+impl SchemaFormat for Avro {
+    type Writer = ParsedAvro;
+    type Reader = AvroReader;
+    const SCHEMA_TYPE: SchemaType = SchemaType::Avro;
+    const NAME: &'static str = "Avro";
+
+    fn new(settings: &ConfigMap) -> Result<Self, String> {
+        let connect_meta_data = match settings.get("connect.meta.data").map(|v| v.trim()) {
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => return Err(format!("connect.meta.data: '{v}' is not true or false")),
+        };
+        Ok(Avro {
+            options: AvroOptions { connect_meta_data },
+        })
+    }
+
+    fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError> {
+        let json = schema::from_connect(schema, self.options)?;
+        let name = value::schema_name(&parse(&json)?.schema);
+        Ok((json.to_string(), name))
+    }
+
+    fn writer(&self, text: &str, _connect: &Arc<Schema>) -> Result<ParsedAvro, DataError> {
+        Ok(parse_text(text)?.1)
+    }
+
+    fn can_read(&self, derived: &ParsedAvro, latest: &ParsedAvro) -> Result<(), String> {
+        SchemaCompatibility::can_read(&derived.schema, &latest.schema).map_err(|e| e.to_string())
+    }
+
+    fn reader(&self, text: &str) -> Result<AvroReader, DataError> {
+        let (json, avro) = parse_text(text)?;
+        Ok(AvroReader {
+            connect: schema::to_connect(&json)?,
+            avro,
+        })
+    }
+
+    fn encode(&self, writer: &ParsedAvro, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
+        let avro_value = value::to_avro(value, &writer.schema, &writer.names)?;
+        let payload =
+            apache_avro::to_avro_datum(&writer.schema, avro_value).map_err(|e| DataError::new(e.to_string()))?;
+        out.extend_from_slice(&payload);
+        Ok(())
+    }
+
+    fn decode(&self, reader: &AvroReader, mut payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
+        let avro = &reader.avro;
+        let avro_value = apache_avro::from_avro_datum(&avro.schema, &mut payload, None)
+            .map_err(|e| DataError::new(e.to_string()))?;
+        let value = value::to_connect(avro_value, &avro.schema, &reader.connect, &avro.names)?;
+        Ok((reader.connect.clone(), value))
+    }
+}
+
+inventory::submit! {
+    ConverterPlugin {
+        class: "io.confluent.connect.avro.AvroConverter",
+        aliases: &[],
+        create: AvroConverter::create,
+    }
+}
+
+#[cfg(test)]
+mod tests;

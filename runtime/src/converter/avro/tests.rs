@@ -1,0 +1,255 @@
+use std::sync::Arc;
+
+use apache_avro::Schema as Avro;
+use serde_json::json;
+
+use super::schema::{from_connect, to_connect, AvroOptions};
+use super::value;
+use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+const META: AvroOptions = AvroOptions {
+    connect_meta_data: true,
+};
+
+fn every_type() -> Arc<Schema> {
+    let address = SchemaBuilder::structure()
+        .name("com.example.Address")
+        .field("street", Schema::string())
+        .field("zip", Schema::optional_of(SchemaType::Int32))
+        .build();
+    SchemaBuilder::structure()
+        .name("com.example.Customer")
+        .version(2)
+        .doc("a customer")
+        .field("tiny", Schema::of(SchemaType::Int8))
+        .field("small", Schema::of(SchemaType::Int16))
+        .field("id", Schema::of(SchemaType::Int32))
+        .field("big", Schema::of(SchemaType::Int64))
+        .field("ratio", Schema::of(SchemaType::Float32))
+        .field("score", Schema::of(SchemaType::Float64))
+        .field("active", Schema::of(SchemaType::Boolean))
+        .field("name", Schema::string())
+        .field("nickname", Schema::optional_string())
+        .field("photo", Schema::of(SchemaType::Bytes))
+        .field("balance", SchemaBuilder::decimal(2).build())
+        .field("born", SchemaBuilder::date().build())
+        .field("wakes", SchemaBuilder::time().build())
+        .field("seen", SchemaBuilder::timestamp().optional().build())
+        .field("tags", SchemaBuilder::array(Schema::string()).build())
+        .field(
+            "counts",
+            SchemaBuilder::map(Schema::string(), Schema::of(SchemaType::Int64)).build(),
+        )
+        .field(
+            "by_id",
+            SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build(),
+        )
+        .field("home", address.clone())
+        .field("work", address.to_builder().optional().build())
+        .field(
+            "level",
+            SchemaBuilder::new(SchemaType::Int32)
+                .default_value(Value::Int32(3))
+                .build(),
+        )
+        .build()
+}
+
+fn customer(schema: &Arc<Schema>) -> Value {
+    let home_schema = schema.field("home").unwrap().schema.clone();
+    let home = Struct::new(home_schema)
+        .with("street", "Main St")
+        .with("zip", Value::Int32(12345));
+    Value::Struct(
+        Struct::new(schema.clone())
+            .with("tiny", Value::Int8(-8))
+            .with("small", Value::Int16(300))
+            .with("id", Value::Int32(42))
+            .with("big", Value::Int64(1 << 40))
+            .with("ratio", Value::Float32(0.5))
+            .with("score", Value::Float64(-1.25))
+            .with("active", Value::Boolean(true))
+            .with("name", "Ada")
+            .with("nickname", Value::Null)
+            .with("photo", Value::Bytes(vec![0, 1, 255]))
+            .with("balance", Value::Bytes(vec![0x30, 0x39]))
+            .with("born", Value::Int32(19_000))
+            .with("wakes", Value::Int32(25_200_000))
+            .with("seen", Value::Int64(1_700_000_000_000))
+            .with("tags", Value::Array(vec!["a".into(), "b".into()]))
+            .with("counts", Value::Map(vec![("x".into(), Value::Int64(1))]))
+            .with("by_id", Value::Map(vec![(Value::Int32(7), "seven".into())]))
+            .with("home", Value::Struct(home))
+            .with("work", Value::Null)
+            .with("level", Value::Int32(4)),
+    )
+}
+
+fn round_trip(schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Value) {
+    let json = from_connect(schema, META).unwrap();
+    let avro = Avro::parse(&json).unwrap();
+    let names = value::names(&avro);
+    let encoded = apache_avro::to_avro_datum(&avro, value::to_avro(value, &avro, &names).unwrap()).unwrap();
+    let read_schema = to_connect(&json).unwrap();
+    let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
+    let read = value::to_connect(decoded, &avro, &read_schema, &names).unwrap();
+    (read_schema, read)
+}
+
+#[test]
+fn every_connect_type_survives_a_round_trip() {
+    let schema = every_type();
+    let value = customer(&schema);
+    let (read_schema, read_value) = round_trip(&schema, &value);
+    // Decimal gains the precision it was written with; the rest is the same.
+    let balance = &read_schema.field("balance").unwrap().schema;
+    assert_eq!(balance.decimal_scale(), Some(2));
+    for field in &schema.fields {
+        let read = &read_schema.field(&field.name).unwrap().schema;
+        assert_eq!(read.schema_type, field.schema.schema_type, "{}", field.name);
+        assert_eq!(read.optional, field.schema.optional, "{}", field.name);
+        assert_eq!(read.name, field.schema.name, "{}", field.name);
+    }
+    assert_eq!(read_schema.name.as_deref(), Some("com.example.Customer"));
+    assert_eq!(read_schema.version, Some(2));
+    assert_eq!(read_schema.doc.as_deref(), Some("a customer"));
+    let (Value::Struct(written), Value::Struct(read)) = (&value, &read_value) else {
+        panic!("not structs")
+    };
+    for (field, expected) in written.iter() {
+        assert_eq!(read.get(&field.name), Some(expected), "{}", field.name);
+    }
+}
+
+#[test]
+fn schemas_carry_confluents_connect_properties() {
+    let json = from_connect(&every_type(), META).unwrap();
+    let field = |name: &str| {
+        json["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(json["name"], "Customer");
+    assert_eq!(json["namespace"], "com.example");
+    assert_eq!(json["connect.version"], 2);
+    assert_eq!(json["connect.name"], "com.example.Customer");
+    assert_eq!(field("tiny")["type"], json!({"type": "int", "connect.type": "int8"}));
+    assert_eq!(field("nickname")["type"], json!(["null", {"type": "string"}]));
+    assert_eq!(field("nickname")["default"], json!(null));
+    let balance = &field("balance")["type"];
+    assert_eq!(balance["logicalType"], "decimal");
+    assert_eq!(balance["precision"], 64);
+    assert_eq!(balance["scale"], 2);
+    assert_eq!(balance["connect.name"], "org.apache.kafka.connect.data.Decimal");
+    assert_eq!(balance["connect.parameters"], json!({"scale": "2"}));
+    assert_eq!(field("born")["type"]["logicalType"], "date");
+    assert_eq!(field("wakes")["type"]["logicalType"], "time-millis");
+    assert_eq!(field("seen")["type"][1]["logicalType"], "timestamp-millis");
+    assert_eq!(field("by_id")["type"]["items"]["name"], "MapEntry");
+    assert_eq!(
+        field("by_id")["type"]["items"]["namespace"],
+        "io.confluent.connect.avro"
+    );
+    // The second use of a record refers to it by name.
+    assert_eq!(field("work")["type"], json!(["null", "com.example.Address"]));
+    assert_eq!(field("level")["default"], 3);
+    assert_eq!(field("level")["type"]["connect.default"], 3);
+}
+
+#[test]
+fn unnamed_structs_get_confluents_default_names() {
+    let inner = SchemaBuilder::structure().field("a", Schema::string()).build();
+    let outer = SchemaBuilder::structure().field("inner", inner).build();
+    let json = from_connect(&outer, META).unwrap();
+    assert_eq!(json["name"], "ConnectDefault");
+    assert_eq!(json["namespace"], "io.confluent.connect.avro");
+    assert_eq!(json["fields"][0]["type"]["name"], "ConnectDefault2");
+    let read = to_connect(&json).unwrap();
+    assert_eq!(read.name, None);
+    assert_eq!(read.fields[0].schema.name, None);
+}
+
+#[test]
+fn plain_avro_from_other_producers_reads_as_connect() {
+    // What a non-Connect producer registers: an enum, a fixed, a general union, a field
+    // default, and a timestamp in microseconds.
+    let json = json!({
+        "type": "record", "name": "Event", "namespace": "com.example",
+        "fields": [
+            {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}},
+            {"name": "hash", "type": {"type": "fixed", "name": "Hash", "size": 2}},
+            {"name": "either", "type": ["null", "int", "string"], "default": null},
+            {"name": "weight", "type": "double", "default": 1.5},
+            {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}}
+        ]
+    });
+    let schema = to_connect(&json).unwrap();
+    let kind = &schema.field("kind").unwrap().schema;
+    assert_eq!(kind.schema_type, SchemaType::String);
+    assert_eq!(
+        kind.parameters
+            .as_ref()
+            .unwrap()
+            .get("io.confluent.connect.avro.Enum")
+            .map(String::as_str),
+        Some("com.example.Kind")
+    );
+    assert_eq!(schema.field("hash").unwrap().schema.schema_type, SchemaType::Bytes);
+    let either = &schema.field("either").unwrap().schema;
+    assert_eq!(either.name.as_deref(), Some("io.confluent.connect.avro.Union"));
+    assert!(either.optional);
+    assert_eq!(
+        either.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["int", "string"]
+    );
+    assert_eq!(
+        schema.field("weight").unwrap().schema.default,
+        Some(Value::Float64(1.5))
+    );
+    assert_eq!(schema.field("at").unwrap().schema.schema_type, SchemaType::Int64);
+
+    let avro = Avro::parse(&json).unwrap();
+    let names = value::names(&avro);
+    let written = apache_avro::types::Value::Record(vec![
+        ("kind".into(), apache_avro::types::Value::Enum(1, "B".into())),
+        ("hash".into(), apache_avro::types::Value::Fixed(2, vec![1, 2])),
+        (
+            "either".into(),
+            apache_avro::types::Value::Union(2, Box::new(apache_avro::types::Value::String("x".into()))),
+        ),
+        ("weight".into(), apache_avro::types::Value::Double(2.0)),
+        ("at".into(), apache_avro::types::Value::TimestampMicros(5)),
+    ]);
+    let Value::Struct(read) = value::to_connect(written, &avro, &schema, &names).unwrap() else {
+        panic!("not a struct")
+    };
+    assert_eq!(read.get("kind"), Some(&Value::String("B".into())));
+    assert_eq!(read.get("hash"), Some(&Value::Bytes(vec![1, 2])));
+    let Some(Value::Struct(either)) = read.get("either") else {
+        panic!("not a union struct")
+    };
+    assert_eq!(either.get("string"), Some(&Value::String("x".into())));
+    assert_eq!(either.get("int"), Some(&Value::Null));
+    // And back: the union struct picks its branch.
+    let back = value::to_avro(&Value::Struct(read.clone()), &avro, &names).unwrap();
+    apache_avro::to_avro_datum(&avro, back).unwrap();
+}
+
+#[test]
+fn values_that_do_not_fit_are_refused_with_the_field() {
+    let schema = SchemaBuilder::structure()
+        .field("n", Schema::of(SchemaType::Int32))
+        .build();
+    let json = from_connect(&schema, META).unwrap();
+    let avro = Avro::parse(&json).unwrap();
+    let names = value::names(&avro);
+    let bad = Value::Struct(Struct::new(schema.clone()).with("n", "text"));
+    let error = value::to_avro(&bad, &avro, &names).unwrap_err();
+    assert!(error.0.contains("field n"), "{error}");
+    let missing = Value::Struct(Struct::new(schema));
+    assert!(value::to_avro(&missing, &avro, &names).unwrap_err().0.contains("null"));
+}

@@ -1,0 +1,254 @@
+//! An async client of Confluent's Schema Registry REST API: the four calls converters make.
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::RegistrySettings;
+
+/// The media type of the registry's API.
+const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// The kind of a registered schema (`schemaType`; absent means Avro).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaType {
+    /// Avro.
+    Avro,
+    /// JSON Schema.
+    Json,
+    /// Protocol Buffers.
+    Protobuf,
+}
+
+impl SchemaType {
+    fn name(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Json => "JSON",
+            SchemaType::Protobuf => "PROTOBUF",
+        }
+    }
+}
+
+/// A call to the registry that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered with an error.
+    #[error("{message}; error code: {error_code} (the Schema Registry at {url} refused to {action})")]
+    Refused {
+        /// What was asked.
+        action: String,
+        /// The registry that answered.
+        url: String,
+        /// Its `error_code` (e.g. 409 for an incompatible schema, 40401 for an unknown subject).
+        error_code: i64,
+        /// Its `message`.
+        message: String,
+    },
+    /// No registry answered.
+    #[error("cannot {action}: no Schema Registry answered ({cause})")]
+    Unreachable {
+        /// What was asked.
+        action: String,
+        /// The last failure.
+        cause: String,
+    },
+    /// The answer could not be read.
+    #[error("cannot {action}: the Schema Registry's answer is not understood ({cause})")]
+    Invalid {
+        /// What was asked.
+        action: String,
+        /// Why.
+        cause: String,
+    },
+}
+
+impl RegistryError {
+    /// Whether the registry said the subject or schema does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RegistryError::Refused { error_code, .. } if matches!(error_code, 404 | 40401 | 40402 | 40403))
+    }
+}
+
+/// A schema as the registry holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredSchema {
+    /// Its id, as written in records.
+    pub id: u32,
+    /// Its text.
+    pub schema: String,
+}
+
+/// A client of one registry (several URLs, tried in turn when one cannot be reached).
+#[derive(Debug, Clone)]
+pub struct SchemaRegistry {
+    http: reqwest::Client,
+    urls: Vec<String>,
+    basic_auth: Option<(String, String)>,
+    normalize: bool,
+}
+
+#[derive(Deserialize)]
+struct IdAnswer {
+    id: u32,
+}
+
+#[derive(Deserialize)]
+struct SchemaAnswer {
+    #[serde(default)]
+    id: Option<u32>,
+    schema: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error_code: i64,
+    message: String,
+}
+
+impl SchemaRegistry {
+    /// A client for the registry `settings` describe.
+    pub fn new(settings: &RegistrySettings) -> Result<Self, String> {
+        let http = crate::rest::tls::client(&settings.tls, "schema.registry.", settings.timeout)
+            .map_err(|errors| errors.join("\n"))?;
+        Ok(SchemaRegistry {
+            http,
+            urls: settings.urls.clone(),
+            basic_auth: settings.basic_auth.clone(),
+            normalize: settings.normalize,
+        })
+    }
+
+    /// Registers `schema` under `subject` (or finds it there) and returns its id.
+    pub async fn register(&self, subject: &str, kind: SchemaType, schema: &str) -> Result<u32, RegistryError> {
+        let action = format!("register a schema under subject {subject}");
+        let answer: IdAnswer = self
+            .call(
+                Method::POST,
+                &["subjects", subject, "versions"],
+                Some(body(kind, schema)),
+                &action,
+            )
+            .await?;
+        Ok(answer.id)
+    }
+
+    /// The id of `schema` when `subject` already holds it (`auto.register.schemas=false`).
+    pub async fn lookup(&self, subject: &str, kind: SchemaType, schema: &str) -> Result<u32, RegistryError> {
+        let action = format!("look up a schema under subject {subject}");
+        let answer: IdAnswer = self
+            .call(Method::POST, &["subjects", subject], Some(body(kind, schema)), &action)
+            .await?;
+        Ok(answer.id)
+    }
+
+    /// The latest schema registered under `subject` (`use.latest.version`).
+    pub async fn latest(&self, subject: &str) -> Result<RegisteredSchema, RegistryError> {
+        let action = format!("read the latest schema of subject {subject}");
+        let answer: SchemaAnswer = self
+            .call(Method::GET, &["subjects", subject, "versions", "latest"], None, &action)
+            .await?;
+        let id = answer.id.ok_or_else(|| RegistryError::Invalid {
+            action,
+            cause: "no id".to_string(),
+        })?;
+        Ok(RegisteredSchema {
+            id,
+            schema: answer.schema,
+        })
+    }
+
+    /// The schema with id `id` (the writer's schema of a record).
+    pub async fn schema_by_id(&self, id: u32) -> Result<String, RegistryError> {
+        let action = format!("read the schema with id {id}");
+        let id = id.to_string();
+        let answer: SchemaAnswer = self.call(Method::GET, &["schemas", "ids", &id], None, &action).await?;
+        Ok(answer.schema)
+    }
+
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: Method,
+        path: &[&str],
+        body: Option<serde_json::Value>,
+        action: &str,
+    ) -> Result<T, RegistryError> {
+        let mut last_failure = String::from("no URL is configured");
+        for base in &self.urls {
+            let mut url = reqwest::Url::parse(base).map_err(|e| RegistryError::Invalid {
+                action: action.to_string(),
+                cause: e.to_string(),
+            })?;
+            // Credentials come from the settings, never from the URL sent.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments.pop_if_empty().extend(path);
+            }
+            if self.normalize && method == Method::POST {
+                url.query_pairs_mut().append_pair("normalize", "true");
+            }
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .header(reqwest::header::ACCEPT, MEDIA_TYPE);
+            if let Some((user, password)) = &self.basic_auth {
+                request = request.basic_auth(user, Some(password));
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, MEDIA_TYPE)
+                    .body(body.to_string());
+            }
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) if e.is_connect() || e.is_timeout() => {
+                    last_failure = format!("{base}: {e}");
+                    continue;
+                }
+                Err(e) => {
+                    return Err(RegistryError::Unreachable {
+                        action: action.to_string(),
+                        cause: format!("{base}: {e}"),
+                    })
+                }
+            };
+            let status = response.status();
+            let text = response.text().await.map_err(|e| RegistryError::Unreachable {
+                action: action.to_string(),
+                cause: format!("{base}: {e}"),
+            })?;
+            if status.is_success() {
+                return serde_json::from_str(&text).map_err(|e| RegistryError::Invalid {
+                    action: action.to_string(),
+                    cause: format!("{e}: {text}"),
+                });
+            }
+            let (error_code, message) = match serde_json::from_str::<ErrorAnswer>(&text) {
+                Ok(error) => (error.error_code, error.message),
+                Err(_) => (i64::from(status.as_u16()), text),
+            };
+            if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
+                last_failure = format!("{base}: {message}");
+                continue;
+            }
+            return Err(RegistryError::Refused {
+                action: action.to_string(),
+                url: base.clone(),
+                error_code,
+                message,
+            });
+        }
+        Err(RegistryError::Unreachable {
+            action: action.to_string(),
+            cause: last_failure,
+        })
+    }
+}
+
+fn body(kind: SchemaType, schema: &str) -> serde_json::Value {
+    match kind {
+        SchemaType::Avro => json!({ "schema": schema }),
+        other => json!({ "schema": schema, "schemaType": other.name() }),
+    }
+}

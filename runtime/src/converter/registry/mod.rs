@@ -1,0 +1,63 @@
+//! A Schema Registry as Confluent's converters use it: their settings
+//! (`schema.registry.url`, `basic.auth.*`, `schema.registry.ssl.*`, `auto.register.schemas`,
+//! `use.latest.version`, the subject name strategies…), an async client of Confluent's REST
+//! API (Confluent's own registry, or Apicurio's `/apis/ccompat/v7`), and the wire format: a
+//! zero magic byte, the schema id as 4 big-endian bytes, then the payload.
+//!
+//! Converters built on it cache every schema and id they learn, so the registry is asked once
+//! per schema, never per record.
+
+mod client;
+mod converter;
+mod settings;
+mod subject;
+
+pub use client::{RegisteredSchema, RegistryError, SchemaRegistry, SchemaType};
+pub use converter::{RegistryConverter, SchemaFormat};
+pub use settings::RegistrySettings;
+pub use subject::SubjectNameStrategy;
+
+use super::DataError;
+
+/// The first byte of every record in Confluent's wire format.
+const MAGIC_BYTE: u8 = 0;
+
+/// `bytes` framed as Confluent's serializers frame them: magic byte, schema id, payload.
+pub fn frame(schema_id: u32, payload_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + payload_len);
+    out.push(MAGIC_BYTE);
+    out.extend_from_slice(&schema_id.to_be_bytes());
+    out
+}
+
+/// The schema id and the payload of a framed record.
+pub fn unframe(bytes: &[u8]) -> Result<(u32, &[u8]), DataError> {
+    match bytes {
+        [MAGIC_BYTE, a, b, c, d, payload @ ..] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), payload)),
+        [] | [MAGIC_BYTE, ..] => Err(DataError::new(format!(
+            "Error deserializing: {} bytes are too short for the magic byte and a schema id",
+            bytes.len()
+        ))),
+        [other, ..] => Err(DataError::new(format!(
+            "Error deserializing: Unknown magic byte {other}!"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_as_confluent_does() {
+        let mut framed = frame(258, 2);
+        framed.extend_from_slice(b"hi");
+        assert_eq!(framed, [0, 0, 0, 1, 2, b'h', b'i']);
+        assert_eq!(unframe(&framed).unwrap(), (258, &b"hi"[..]));
+        assert!(unframe(&[0, 0, 1]).unwrap_err().0.contains("too short"));
+        assert!(unframe(&[1, 0, 0, 0, 1])
+            .unwrap_err()
+            .0
+            .contains("Unknown magic byte 1"));
+    }
+}

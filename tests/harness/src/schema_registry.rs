@@ -1,0 +1,159 @@
+//! A real Schema Registry with Confluent's REST API: Apicurio Registry 3.3.3 (its ready-made
+//! application from Maven Central, cached once per machine), in-memory storage, on free loopback
+//! ports, run by the Python environment's Java 25. Its Confluent API lives under
+//! `/apis/ccompat/v7`; global compatibility is BACKWARD, Confluent's default.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::cluster::free_ports;
+use crate::distribution::{cache_dir, tail, ChildProcess, FileLock};
+use crate::python::PythonEnv;
+use crate::HarnessError;
+
+/// The Apicurio Registry version run.
+pub const APICURIO_VERSION: &str = "3.3.3";
+
+/// A running registry; stopped when dropped (and when the process ends).
+#[derive(Debug)]
+pub struct SchemaRegistry {
+    process: Mutex<ChildProcess>,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl SchemaRegistry {
+    /// Fetches (the first time) and starts a registry, waiting until it answers.
+    pub fn start() -> Result<Self, HarnessError> {
+        let app = fetch_application(&cache_dir().join(format!("apicurio-registry-{APICURIO_VERSION}")))?;
+        let java = PythonEnv::get()?.java()?;
+        let dir = tempfile::Builder::new()
+            .prefix("schema-registry-")
+            .tempdir()
+            .map_err(HarnessError::io("making the registry's directory"))?;
+        let ports = free_ports(2)?;
+        let (port, management_port) = (ports[0], ports[1]);
+        let mut command = Command::new(java);
+        command
+            .current_dir(dir.path())
+            .args(["-Xmx384m", "-XX:+ExitOnOutOfMemoryError"])
+            .arg("-Dquarkus.http.host=127.0.0.1")
+            .arg(format!("-Dquarkus.http.port={port}"))
+            .arg("-Dquarkus.management.host=127.0.0.1")
+            .arg(format!("-Dquarkus.management.port={management_port}"))
+            .arg("-Dapicurio.rules.global.compatibility=BACKWARD")
+            .arg("-jar")
+            .arg(app.join("quarkus-run.jar"))
+            .stdin(Stdio::null());
+        let process = ChildProcess::spawn(command, &dir.path().join("registry.log"))?;
+        let registry = SchemaRegistry {
+            process: Mutex::new(process),
+            port,
+            _dir: dir,
+        };
+        registry.wait_ready(Duration::from_secs(120))?;
+        Ok(registry)
+    }
+
+    /// The URL converters and serializers are given (`schema.registry.url`).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/apis/ccompat/v7", self.port)
+    }
+
+    fn wait_ready(&self, timeout: Duration) -> Result<(), HarnessError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if get_status(self.port, "/apis/ccompat/v7/subjects") == Some(200) {
+                return Ok(());
+            }
+            let mut process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+            let exited = process.exit_status();
+            if exited.is_some() || Instant::now() > deadline {
+                return Err(HarnessError::Node {
+                    message: match exited {
+                        Some(status) => format!("the Schema Registry exited ({status})"),
+                        None => format!("the Schema Registry did not answer within {timeout:?}"),
+                    },
+                    log: process.log().to_path_buf(),
+                    log_tail: process.log_tail(30),
+                });
+            }
+            drop(process);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// The status of a plain HTTP GET on loopback, or `None` when nothing answers.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// The unpacked application (`quarkus-run.jar` and its libraries), fetched with Maven once.
+fn fetch_application(home: &Path) -> Result<PathBuf, HarnessError> {
+    fs::create_dir_all(home).map_err(HarnessError::io(format!("creating {}", home.display())))?;
+    let _lock = FileLock::acquire(&home.join(".lock"))?;
+    let app = home.join("app");
+    if app.join("quarkus-run.jar").is_file() {
+        return Ok(app);
+    }
+    let staging = home.join("download");
+    let _ = fs::remove_dir_all(&staging);
+    let output = Command::new("mvn")
+        .args(["-q", "-B", "dependency:copy"])
+        .arg(format!(
+            "-Dartifact=io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
+        ))
+        .arg(format!("-DoutputDirectory={}", staging.display()))
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(HarnessError::io("running mvn"))?;
+    if !output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        return Err(HarnessError::Fetch {
+            status: output.status.to_string(),
+            output: tail(&text, 40),
+        });
+    }
+    let archive = staging.join(format!("apicurio-registry-app-{APICURIO_VERSION}-all.tar.gz"));
+    let unpacking = home.join("app.partial");
+    let _ = fs::remove_dir_all(&unpacking);
+    fs::create_dir_all(&unpacking).map_err(HarnessError::io("making the unpacking directory"))?;
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&unpacking)
+        .status()
+        .map_err(HarnessError::io("running tar"))?;
+    if !status.success() {
+        return Err(HarnessError::Usage(format!(
+            "unpacking {} failed ({status})",
+            archive.display()
+        )));
+    }
+    fs::rename(&unpacking, &app).map_err(HarnessError::io("installing the registry"))?;
+    let _ = fs::remove_dir_all(&staging);
+    Ok(app)
+}
+
+/// The registry shared by every test of the calling test binary, started on first use.
+pub fn shared_schema_registry() -> &'static SchemaRegistry {
+    static SHARED: OnceLock<SchemaRegistry> = OnceLock::new();
+    SHARED.get_or_init(|| match SchemaRegistry::start() {
+        Ok(registry) => registry,
+        Err(e) => panic!("cannot start the Schema Registry: {e}"),
+    })
+}

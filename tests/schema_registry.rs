@@ -1,0 +1,441 @@
+//! The Schema Registry converters against a real registry (Apicurio's, with Confluent's API)
+//! and Confluent's own serializers (the `confluent-kafka` Python package) on a real broker:
+//! records Confluent writes read as the right Connect values, records Tributary writes decode
+//! in Confluent's deserializer, and a worker moves rows PostgreSQL → Avro → PostgreSQL while
+//! the table gains a column (a compatible new version) and then a required one (refused by the
+//! registry, the task failing with its message).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use common::{config, eventually, merged, start_worker};
+use rdkafka::message::Message;
+use serde_json::{json, Value as Json};
+use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
+use tributary_harness::{shared_cluster, shared_postgres, shared_schema_registry, PythonEnv};
+use tributary_runtime::config::ConfigMap;
+use tributary_runtime::converter::{converter_for, finish_lookup, Converter, ConverterRole};
+use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schema_registry")
+        .join(name)
+}
+
+/// Runs Confluent's side (`confluent_serde.py`) and returns its output lines.
+async fn confluent(args: &[&str]) -> Vec<Json> {
+    let mut command = PythonEnv::get().expect("the Python environment").python();
+    command.arg(fixture("confluent_serde.py")).args(args);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("python runs")
+        .expect("python starts");
+    assert!(
+        output.status.success(),
+        "confluent_serde.py {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+fn avro_converter(extra: &[(&str, &str)]) -> Arc<dyn Converter> {
+    let url = shared_schema_registry().url();
+    let mut settings = config(&[
+        ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+        ("value.converter.schema.registry.url", &url),
+    ]);
+    settings.extend(config(extra));
+    converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the Avro converter")
+}
+
+/// A Connect value in the tests' JSON encoding (the one `confluent_serde.py` prints): bytes as
+/// base64, decimals as text, logical dates and times as numbers, a general union as its branch.
+fn connect_json(schema: &Schema, value: &Value) -> Json {
+    let b64 = |b: &[u8]| json!(base64::engine::general_purpose::STANDARD.encode(b));
+    match value {
+        Value::Null => Json::Null,
+        Value::Bytes(b) if schema.name.as_deref() == Some(logical::DECIMAL) => {
+            let scale = schema.decimal_scale().unwrap_or(0) as usize;
+            let negative = b.first().is_some_and(|first| first & 0x80 != 0);
+            let unscaled = b.iter().fold(if negative { -1i128 } else { 0 }, |n, &byte| {
+                (n << 8) | i128::from(byte)
+            });
+            let digits = format!("{:0>width$}", unscaled.unsigned_abs(), width = scale + 1);
+            let (whole, fraction) = digits.split_at(digits.len() - scale);
+            let sign = if unscaled < 0 { "-" } else { "" };
+            json!(if scale == 0 {
+                format!("{sign}{whole}")
+            } else {
+                format!("{sign}{whole}.{fraction}")
+            })
+        }
+        Value::Bytes(b) => b64(b),
+        Value::Boolean(b) => json!(b),
+        Value::Int8(n) => json!(n),
+        Value::Int16(n) => json!(n),
+        Value::Int32(n) => json!(n),
+        Value::Int64(n) => json!(n),
+        Value::Float32(n) => json!(n),
+        Value::Float64(n) => json!(n),
+        Value::String(s) => json!(s),
+        Value::Array(items) => {
+            let element = schema.value_schema.as_deref().expect("element schema");
+            Json::Array(items.iter().map(|i| connect_json(element, i)).collect())
+        }
+        Value::Map(entries) => {
+            let keys = schema.key_schema.as_deref().expect("key schema");
+            let values = schema.value_schema.as_deref().expect("value schema");
+            if keys.schema_type == SchemaType::String {
+                Json::Object(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.as_str().expect("string key").to_string(), connect_json(values, v)))
+                        .collect(),
+                )
+            } else {
+                Json::Array(
+                    entries
+                        .iter()
+                        .map(|(k, v)| json!({"key": connect_json(keys, k), "value": connect_json(values, v)}))
+                        .collect(),
+                )
+            }
+        }
+        Value::Struct(s) if schema.name.as_deref() == Some("io.confluent.connect.avro.Union") => s
+            .iter()
+            .find(|(_, v)| !v.is_null())
+            .map(|(field, v)| connect_json(&field.schema, v))
+            .unwrap_or(Json::Null),
+        Value::Struct(s) => Json::Object(
+            s.iter()
+                .map(|(field, v)| (field.name.clone(), connect_json(&field.schema, v)))
+                .collect(),
+        ),
+    }
+}
+
+async fn registry_get(path: &str) -> Json {
+    let url = format!("{}{path}", shared_schema_registry().url());
+    let response = reqwest::get(&url).await.expect("the registry answers");
+    assert!(response.status().is_success(), "GET {url}: {}", response.status());
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_confluents_avro_serializer_read_as_connect_values() {
+    let kafka = shared_cluster();
+    let registry = shared_schema_registry().url();
+    let topic = unique_name("confluent-avro");
+    let vectors_path = fixture("avro_vectors.json");
+    let vectors: Json = serde_json::from_str(&std::fs::read_to_string(&vectors_path).unwrap()).unwrap();
+    let records = vectors["records"].as_array().unwrap();
+    confluent(&[
+        "produce",
+        "avro",
+        &kafka.bootstrap_servers(),
+        &registry,
+        &topic,
+        vectors_path.to_str().unwrap(),
+    ])
+    .await;
+
+    let messages = consume_until(
+        &kafka.bootstrap_servers(),
+        &topic,
+        records.len(),
+        DEADLINE,
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(messages.len(), records.len());
+    let converter = avro_converter(&[]);
+    for (message, expected) in messages.iter().zip(records) {
+        finish_lookup(converter.lookup_for_connect(&topic, message.payload()))
+            .await
+            .expect("the writer's schema is fetched");
+        let (schema, value) = converter.to_connect(&topic, message.payload()).expect("readable");
+        let schema = schema.expect("a schema");
+        assert_eq!(connect_json(&schema, &value), *expected);
+        // The Connect types Confluent's AvroData gives these Avro types.
+        let field = |name: &str| schema.field(name).unwrap().schema.clone();
+        assert_eq!(schema.name.as_deref(), Some("com.example.shop.Order"));
+        assert_eq!(field("price").name.as_deref(), Some(logical::DECIMAL));
+        assert_eq!(field("price").decimal_scale(), Some(2));
+        assert_eq!(field("ordered_on").name.as_deref(), Some(logical::DATE));
+        assert_eq!(field("ordered_at").name.as_deref(), Some(logical::TIME));
+        assert_eq!(field("updated").name.as_deref(), Some(logical::TIMESTAMP));
+        assert!(field("note").optional && field("billing").optional);
+        assert_eq!(field("billing").name.as_deref(), Some("com.example.shop.Address"));
+        assert_eq!(field("status").schema_type, SchemaType::String);
+        assert_eq!(field("priority").default, Some(Value::Int32(5)));
+    }
+}
+
+/// A Connect schema with every type and logical type, as a Connect source makes it.
+fn every_connect_type() -> Arc<Schema> {
+    let point = SchemaBuilder::structure()
+        .name("com.example.Point")
+        .field("x", Schema::of(SchemaType::Float64))
+        .field("label", Schema::optional_string())
+        .build();
+    SchemaBuilder::structure()
+        .name("com.example.Everything")
+        .field("int8", Schema::of(SchemaType::Int8))
+        .field("int16", Schema::of(SchemaType::Int16))
+        .field("int32", Schema::of(SchemaType::Int32))
+        .field("int64", Schema::of(SchemaType::Int64))
+        .field("float32", Schema::of(SchemaType::Float32))
+        .field("float64", Schema::of(SchemaType::Float64))
+        .field("boolean", Schema::of(SchemaType::Boolean))
+        .field("string", Schema::string())
+        .field("optional", Schema::optional_string())
+        .field("bytes", Schema::of(SchemaType::Bytes))
+        .field("decimal", SchemaBuilder::decimal(3).build())
+        .field("date", SchemaBuilder::date().build())
+        .field("time", SchemaBuilder::time().build())
+        .field("timestamp", SchemaBuilder::timestamp().optional().build())
+        .field("array", SchemaBuilder::array(Schema::of(SchemaType::Int32)).build())
+        .field("map", SchemaBuilder::map(Schema::string(), Schema::string()).build())
+        .field(
+            "int_map",
+            SchemaBuilder::map(Schema::of(SchemaType::Int64), Schema::of(SchemaType::Boolean)).build(),
+        )
+        .field("point", point.clone())
+        .field("maybe_point", point.to_builder().optional().build())
+        .build()
+}
+
+fn everything(schema: &Arc<Schema>, n: i32) -> Value {
+    let point_schema = schema.field("point").unwrap().schema.clone();
+    let point = Struct::new(point_schema)
+        .with("x", Value::Float64(f64::from(n) / 4.0))
+        .with(
+            "label",
+            if n % 2 == 0 {
+                Value::String(format!("p{n}"))
+            } else {
+                Value::Null
+            },
+        );
+    Value::Struct(
+        Struct::new(schema.clone())
+            .with("int8", Value::Int8(-(n as i8)))
+            .with("int16", Value::Int16(300 * n as i16))
+            .with("int32", Value::Int32(n))
+            .with("int64", Value::Int64(i64::from(n) << 40))
+            .with("float32", Value::Float32(n as f32 + 0.5))
+            .with("float64", Value::Float64(-f64::from(n) / 8.0))
+            .with("boolean", Value::Boolean(n % 2 == 0))
+            .with("string", Value::String(format!("row {n} ✓")))
+            .with(
+                "optional",
+                if n % 2 == 0 {
+                    Value::Null
+                } else {
+                    Value::String("set".into())
+                },
+            )
+            .with("bytes", Value::Bytes(vec![0, n as u8, 255]))
+            // -1.234 * n at scale 3.
+            .with("decimal", Value::Bytes((-1234i32 * n).to_be_bytes().to_vec()))
+            .with("date", Value::Int32(19_000 + n))
+            .with("time", Value::Int32(1000 * n))
+            .with(
+                "timestamp",
+                if n == 0 {
+                    Value::Null
+                } else {
+                    Value::Int64(1_700_000_000_000 + i64::from(n))
+                },
+            )
+            .with("array", Value::Array(vec![Value::Int32(n), Value::Int32(-n)]))
+            .with("map", Value::Map(vec![("k".into(), Value::String(format!("v{n}")))]))
+            .with(
+                "int_map",
+                Value::Map(vec![(Value::Int64(i64::from(n)), Value::Boolean(true))]),
+            )
+            .with("point", Value::Struct(point))
+            .with("maybe_point", Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_tributary_read_by_confluents_avro_deserializer() {
+    let kafka = shared_cluster();
+    let registry = shared_schema_registry().url();
+    let topic = unique_name("tributary-avro");
+    let schema = every_connect_type();
+    let converter = avro_converter(&[]);
+    let values: Vec<Value> = (0..4).map(|n| everything(&schema, n)).collect();
+    let mut payloads = Vec::new();
+    for value in &values {
+        finish_lookup(converter.lookup_for_bytes(&topic, Some(&schema)))
+            .await
+            .expect("the schema registers");
+        let bytes = converter.to_bytes(&topic, Some(&schema), value).unwrap().unwrap();
+        assert_eq!(bytes[0], 0, "Confluent's magic byte");
+        payloads.push((Vec::new(), bytes));
+    }
+    // One schema id for every record: registered once.
+    let ids: Vec<&[u8]> = payloads.iter().map(|(_, p)| &p[1..5]).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]));
+    let producer = reliable_producer(&kafka.bootstrap_servers()).unwrap();
+    for delivery in produce_all(&producer, &topic, payloads, 16).await {
+        delivery.expect("delivered");
+    }
+    flush(&producer).await.unwrap();
+
+    let read = confluent(&["consume", "avro", &kafka.bootstrap_servers(), &registry, &topic, "4"]).await;
+    let expected: Vec<Json> = values.iter().map(|v| connect_json(&schema, v)).collect();
+    assert_eq!(read, expected);
+
+    // The registered schema is Confluent's mapping of the Connect schema.
+    let latest = registry_get(&format!("/subjects/{topic}-value/versions/latest")).await;
+    let avro: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(avro["name"], "Everything");
+    assert_eq!(avro["connect.name"], "com.example.Everything");
+    let field = |name: &str| {
+        avro["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["type"]
+            .clone()
+    };
+    assert_eq!(field("int8"), json!({"type": "int", "connect.type": "int8"}));
+    assert_eq!(field("decimal")["logicalType"], "decimal");
+    assert_eq!(field("int_map")["items"]["name"], "MapEntry");
+}
+
+/// The rows of `table` as text, ordered by id.
+fn rows(table: &str, columns: &str) -> Vec<String> {
+    shared_postgres()
+        .sql("tributary", &format!("SELECT {columns} FROM {table} ORDER BY id"))
+        .map(|out| out.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_moves_rows_through_avro_as_the_table_evolves() {
+    let kafka = shared_cluster();
+    let registry = shared_schema_registry().url();
+    let database = shared_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, api) = start_worker(&kafka.bootstrap_servers(), dir.path(), &[]).await;
+    let name = unique_name("avro_rows").replace('-', "_");
+    let (source_table, sink_table) = (format!("{name}_in"), format!("{name}_out"));
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {source_table} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(12,2), \
+                 born DATE); INSERT INTO {source_table} SELECT g, 'row ' || g, g / 4.0, DATE '2024-01-01' + g \
+                 FROM generate_series(1, 20) g"
+            ),
+        )
+        .unwrap();
+    let avro = json!({
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": registry,
+    });
+    let prefix = format!("{name}-");
+    let topic = format!("{prefix}{source_table}");
+    let (code, body) = api
+        .post(
+            "/connectors",
+            json!({"name": format!("{name}-source"), "config": merged(json!({
+                "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+                "connection.url": database.jdbc_url(),
+                "connection.user": "tributary",
+                "table.whitelist": source_table,
+                "mode": "incrementing",
+                "incrementing.column.name": "id",
+                "topic.prefix": prefix,
+                "poll.interval.ms": "200",
+            }), avro.clone())}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = api
+        .post(
+            "/connectors",
+            json!({"name": format!("{name}-sink"), "config": merged(json!({
+                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+                "connection.url": database.jdbc_url(),
+                "connection.user": "tributary",
+                "topics": topic,
+                "table.name.format": sink_table,
+                "auto.create": "true",
+                "auto.evolve": "true",
+                "insert.mode": "upsert",
+                "pk.mode": "record_value",
+                "pk.fields": "id",
+                "consumer.override.auto.offset.reset": "earliest",
+            }), avro)}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let columns = "id, name, amount, born";
+    let expected = rows(&source_table, columns);
+    eventually(DEADLINE, "the first 20 rows in the sink table", || async {
+        (rows(&sink_table, columns) == expected).then_some(())
+    })
+    .await;
+
+    // A nullable column: a compatible second version, which the sink follows.
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "ALTER TABLE {source_table} ADD COLUMN email TEXT; INSERT INTO {source_table} \
+                 SELECT g, 'row ' || g, g / 4.0, DATE '2024-01-01' + g, 'r' || g || '@example.com' \
+                 FROM generate_series(21, 30) g"
+            ),
+        )
+        .unwrap();
+    let columns = "id, name, amount, born, email";
+    let expected = rows(&source_table, columns);
+    eventually(DEADLINE, "30 rows with the new column in the sink table", || async {
+        (rows(&sink_table, columns) == expected).then_some(())
+    })
+    .await;
+    let versions = registry_get(&format!("/subjects/{topic}-value/versions")).await;
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+
+    // A required column without a default cannot read the earlier records: the registry
+    // refuses it (BACKWARD) and the source task fails with the registry's message.
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "ALTER TABLE {source_table} ADD COLUMN level INT NOT NULL DEFAULT 1; INSERT INTO {source_table} \
+                 (id, name, level) VALUES (31, 'row 31', 2)"
+            ),
+        )
+        .unwrap();
+    let trace = api.failed_trace(&format!("{name}-source"), DEADLINE).await;
+    assert!(trace.contains(&format!("{topic}-value")), "{trace}");
+    assert!(
+        trace.contains("409"),
+        "the registry's error code is in the trace: {trace}"
+    );
+    let versions = registry_get(&format!("/subjects/{topic}-value/versions")).await;
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+    assert_eq!(
+        rows(&sink_table, "id").len(),
+        30,
+        "nothing of the refused version arrived"
+    );
+}
