@@ -48,19 +48,42 @@ async fn confluent(args: &[&str]) -> Vec<Json> {
         .collect()
 }
 
-fn avro_converter(extra: &[(&str, &str)]) -> Arc<dyn Converter> {
+/// A registry format: Confluent's converter class, and its name for `confluent_serde.py`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Avro,
+    JsonSchema,
+}
+
+impl Format {
+    fn class(self) -> &'static str {
+        match self {
+            Format::Avro => "io.confluent.connect.avro.AvroConverter",
+            Format::JsonSchema => "io.confluent.connect.json.JsonSchemaConverter",
+        }
+    }
+
+    fn script_name(self) -> &'static str {
+        match self {
+            Format::Avro => "avro",
+            Format::JsonSchema => "json",
+        }
+    }
+}
+
+fn value_converter(format: Format) -> Arc<dyn Converter> {
     let url = shared_schema_registry().url();
-    let mut settings = config(&[
-        ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+    let settings = config(&[
+        ("value.converter", format.class()),
         ("value.converter.schema.registry.url", &url),
     ]);
-    settings.extend(config(extra));
-    converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the Avro converter")
+    converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the converter")
 }
 
 /// A Connect value in the tests' JSON encoding (the one `confluent_serde.py` prints): bytes as
-/// base64, decimals as text, logical dates and times as numbers, a general union as its branch.
-fn connect_json(schema: &Schema, value: &Value) -> Json {
+/// base64, decimals as text (Avro) or numbers (JSON Schema), logical dates and times as numbers,
+/// a general union as its branch.
+fn connect_json(format: Format, schema: &Schema, value: &Value) -> Json {
     let b64 = |b: &[u8]| json!(base64::engine::general_purpose::STANDARD.encode(b));
     match value {
         Value::Null => Json::Null,
@@ -73,11 +96,15 @@ fn connect_json(schema: &Schema, value: &Value) -> Json {
             let digits = format!("{:0>width$}", unscaled.unsigned_abs(), width = scale + 1);
             let (whole, fraction) = digits.split_at(digits.len() - scale);
             let sign = if unscaled < 0 { "-" } else { "" };
-            json!(if scale == 0 {
+            let text = if scale == 0 {
                 format!("{sign}{whole}")
             } else {
                 format!("{sign}{whole}.{fraction}")
-            })
+            };
+            match format {
+                Format::Avro => json!(text),
+                Format::JsonSchema => serde_json::from_str(&text).expect("a number"),
+            }
         }
         Value::Bytes(b) => b64(b),
         Value::Boolean(b) => json!(b),
@@ -90,7 +117,7 @@ fn connect_json(schema: &Schema, value: &Value) -> Json {
         Value::String(s) => json!(s),
         Value::Array(items) => {
             let element = schema.value_schema.as_deref().expect("element schema");
-            Json::Array(items.iter().map(|i| connect_json(element, i)).collect())
+            Json::Array(items.iter().map(|i| connect_json(format, element, i)).collect())
         }
         Value::Map(entries) => {
             let keys = schema.key_schema.as_deref().expect("key schema");
@@ -99,26 +126,37 @@ fn connect_json(schema: &Schema, value: &Value) -> Json {
                 Json::Object(
                     entries
                         .iter()
-                        .map(|(k, v)| (k.as_str().expect("string key").to_string(), connect_json(values, v)))
+                        .map(|(k, v)| {
+                            (
+                                k.as_str().expect("string key").to_string(),
+                                connect_json(format, values, v),
+                            )
+                        })
                         .collect(),
                 )
             } else {
                 Json::Array(
                     entries
                         .iter()
-                        .map(|(k, v)| json!({"key": connect_json(keys, k), "value": connect_json(values, v)}))
+                        .map(|(k, v)| json!({"key": connect_json(format, keys, k), "value": connect_json(format, values, v)}))
                         .collect(),
                 )
             }
         }
-        Value::Struct(s) if schema.name.as_deref() == Some("io.confluent.connect.avro.Union") => s
-            .iter()
-            .find(|(_, v)| !v.is_null())
-            .map(|(field, v)| connect_json(&field.schema, v))
-            .unwrap_or(Json::Null),
+        Value::Struct(s)
+            if matches!(
+                schema.name.as_deref(),
+                Some("io.confluent.connect.avro.Union" | "io.confluent.connect.json.OneOf")
+            ) =>
+        {
+            s.iter()
+                .find(|(_, v)| !v.is_null())
+                .map(|(field, v)| connect_json(format, &field.schema, v))
+                .unwrap_or(Json::Null)
+        }
         Value::Struct(s) => Json::Object(
             s.iter()
-                .map(|(field, v)| (field.name.clone(), connect_json(&field.schema, v)))
+                .map(|(field, v)| (field.name.clone(), connect_json(format, &field.schema, v)))
                 .collect(),
         ),
     }
@@ -131,17 +169,19 @@ async fn registry_get(path: &str) -> Json {
     response.json().await.expect("JSON")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_written_by_confluents_avro_serializer_read_as_connect_values() {
+/// Has Confluent's serializer write the records of `vectors` and reads them with Tributary's
+/// converter; each must read as the vector it was written from. Returns the Connect schema read.
+async fn confluent_writes_tributary_reads(format: Format, vectors: &str) -> Arc<Schema> {
     let kafka = shared_cluster();
     let registry = shared_schema_registry().url();
-    let topic = unique_name("confluent-avro");
-    let vectors_path = fixture("avro_vectors.json");
+    let topic = unique_name(&format!("confluent-{}", format.script_name()));
+    let vectors_path = fixture(vectors);
     let vectors: Json = serde_json::from_str(&std::fs::read_to_string(&vectors_path).unwrap()).unwrap();
     let records = vectors["records"].as_array().unwrap();
+    let script_format = format.script_name();
     confluent(&[
         "produce",
-        "avro",
+        script_format,
         &kafka.bootstrap_servers(),
         &registry,
         &topic,
@@ -159,27 +199,49 @@ async fn records_written_by_confluents_avro_serializer_read_as_connect_values() 
     .await
     .unwrap();
     assert_eq!(messages.len(), records.len());
-    let converter = avro_converter(&[]);
+    let converter = value_converter(format);
+    let mut schemas = Vec::new();
     for (message, expected) in messages.iter().zip(records) {
         finish_lookup(converter.lookup_for_connect(&topic, message.payload()))
             .await
             .expect("the writer's schema is fetched");
         let (schema, value) = converter.to_connect(&topic, message.payload()).expect("readable");
         let schema = schema.expect("a schema");
-        assert_eq!(connect_json(&schema, &value), *expected);
-        // The Connect types Confluent's AvroData gives these Avro types.
-        let field = |name: &str| schema.field(name).unwrap().schema.clone();
-        assert_eq!(schema.name.as_deref(), Some("com.example.shop.Order"));
-        assert_eq!(field("price").name.as_deref(), Some(logical::DECIMAL));
-        assert_eq!(field("price").decimal_scale(), Some(2));
-        assert_eq!(field("ordered_on").name.as_deref(), Some(logical::DATE));
-        assert_eq!(field("ordered_at").name.as_deref(), Some(logical::TIME));
-        assert_eq!(field("updated").name.as_deref(), Some(logical::TIMESTAMP));
-        assert!(field("note").optional && field("billing").optional);
-        assert_eq!(field("billing").name.as_deref(), Some("com.example.shop.Address"));
-        assert_eq!(field("status").schema_type, SchemaType::String);
-        assert_eq!(field("priority").default, Some(Value::Int32(5)));
+        assert_eq!(connect_json(format, &schema, &value), *expected);
+        schemas.push(schema);
     }
+    schemas.swap_remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_confluents_avro_serializer_read_as_connect_values() {
+    let schema = confluent_writes_tributary_reads(Format::Avro, "avro_vectors.json").await;
+    // The Connect types Confluent's AvroData gives these Avro types.
+    let field = |name: &str| schema.field(name).unwrap().schema.clone();
+    assert_eq!(schema.name.as_deref(), Some("com.example.shop.Order"));
+    assert_eq!(field("price").name.as_deref(), Some(logical::DECIMAL));
+    assert_eq!(field("price").decimal_scale(), Some(2));
+    assert_eq!(field("ordered_on").name.as_deref(), Some(logical::DATE));
+    assert_eq!(field("ordered_at").name.as_deref(), Some(logical::TIME));
+    assert_eq!(field("updated").name.as_deref(), Some(logical::TIMESTAMP));
+    assert!(field("note").optional && field("billing").optional);
+    assert_eq!(field("billing").name.as_deref(), Some("com.example.shop.Address"));
+    assert_eq!(field("status").schema_type, SchemaType::String);
+    assert_eq!(field("priority").default, Some(Value::Int32(5)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_confluents_json_schema_serializer_read_as_connect_values() {
+    let schema = confluent_writes_tributary_reads(Format::JsonSchema, "json_schema_vectors.json").await;
+    // The Connect types Confluent's JsonSchemaData gives these JSON Schema types.
+    let field = |name: &str| schema.field(name).unwrap().schema.clone();
+    assert_eq!(schema.name.as_deref(), Some("com.example.Reading"));
+    assert_eq!(field("count").schema_type, SchemaType::Int64);
+    assert_eq!(field("value").schema_type, SchemaType::Float64);
+    assert!(field("note").optional);
+    assert_eq!(field("position").schema_type, SchemaType::Struct);
+    assert_eq!(field("either").name.as_deref(), Some("io.confluent.connect.json.OneOf"));
+    assert_eq!(field("attributes").schema_type, SchemaType::Map);
 }
 
 /// A Connect schema with every type and logical type, as a Connect source makes it.
@@ -270,13 +332,14 @@ fn everything(schema: &Arc<Schema>, n: i32) -> Value {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_written_by_tributary_read_by_confluents_avro_deserializer() {
+/// Writes records of every Connect type with Tributary's converter and has Confluent's
+/// deserializer read them; returns the topic (its subject holds the registered schema).
+async fn tributary_writes_confluent_reads(format: Format) -> String {
     let kafka = shared_cluster();
     let registry = shared_schema_registry().url();
-    let topic = unique_name("tributary-avro");
+    let topic = unique_name(&format!("tributary-{}", format.script_name()));
     let schema = every_connect_type();
-    let converter = avro_converter(&[]);
+    let converter = value_converter(format);
     let values: Vec<Value> = (0..4).map(|n| everything(&schema, n)).collect();
     let mut payloads = Vec::new();
     for value in &values {
@@ -296,13 +359,30 @@ async fn records_written_by_tributary_read_by_confluents_avro_deserializer() {
     }
     flush(&producer).await.unwrap();
 
-    let read = confluent(&["consume", "avro", &kafka.bootstrap_servers(), &registry, &topic, "4"]).await;
-    let expected: Vec<Json> = values.iter().map(|v| connect_json(&schema, v)).collect();
+    let read = confluent(&[
+        "consume",
+        format.script_name(),
+        &kafka.bootstrap_servers(),
+        &registry,
+        &topic,
+        "4",
+    ])
+    .await;
+    let expected: Vec<Json> = values.iter().map(|v| connect_json(format, &schema, v)).collect();
     assert_eq!(read, expected);
+    topic
+}
 
-    // The registered schema is Confluent's mapping of the Connect schema.
+async fn latest_schema(topic: &str) -> Json {
     let latest = registry_get(&format!("/subjects/{topic}-value/versions/latest")).await;
-    let avro: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
+    serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_tributary_read_by_confluents_avro_deserializer() {
+    let topic = tributary_writes_confluent_reads(Format::Avro).await;
+    // The registered schema is Confluent's mapping of the Connect schema.
+    let avro = latest_schema(&topic).await;
     assert_eq!(avro["name"], "Everything");
     assert_eq!(avro["connect.name"], "com.example.Everything");
     let field = |name: &str| {
@@ -317,6 +397,15 @@ async fn records_written_by_tributary_read_by_confluents_avro_deserializer() {
     assert_eq!(field("int8"), json!({"type": "int", "connect.type": "int8"}));
     assert_eq!(field("decimal")["logicalType"], "decimal");
     assert_eq!(field("int_map")["items"]["name"], "MapEntry");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_by_tributary_read_by_confluents_json_schema_deserializer() {
+    let topic = tributary_writes_confluent_reads(Format::JsonSchema).await;
+    let schema = latest_schema(&topic).await;
+    assert_eq!(schema["title"], "com.example.Everything");
+    assert_eq!(schema["properties"]["int8"]["connect.type"], "int8");
+    assert_eq!(schema["properties"]["optional"]["oneOf"][0]["type"], "null");
 }
 
 /// The rows of `table` as text, ordered by id.

@@ -754,7 +754,7 @@ fn negate_twos_complement(bytes: &mut [u8]) {
 }
 
 /// The decimal text of an unscaled big-endian two's-complement integer with `scale`.
-fn decimal_text(unscaled: &[u8], scale: i32) -> String {
+pub(crate) fn decimal_text(unscaled: &[u8], scale: i32) -> String {
     let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
     // Magnitude as base-10^9 limbs, built from the bytes.
     let mut magnitude: Vec<u8> = unscaled.to_vec();

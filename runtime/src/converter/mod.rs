@@ -9,6 +9,7 @@
 mod avro;
 mod bytes;
 mod json;
+mod json_schema;
 mod number;
 pub mod registry;
 mod string;

@@ -1,0 +1,164 @@
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::schema::{from_connect, to_connect, ONE_OF};
+use super::value::{from_json, to_json};
+use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+fn every_type() -> Arc<Schema> {
+    SchemaBuilder::structure()
+        .name("com.example.Row")
+        .version(3)
+        .field("tiny", Schema::of(SchemaType::Int8))
+        .field("count", Schema::of(SchemaType::Int64))
+        .field("ratio", Schema::of(SchemaType::Float32))
+        .field("name", Schema::optional_string())
+        .field("photo", Schema::of(SchemaType::Bytes))
+        .field("price", SchemaBuilder::decimal(2).build())
+        .field("born", SchemaBuilder::date().build())
+        .field("tags", SchemaBuilder::array(Schema::string()).build())
+        .field(
+            "by_name",
+            SchemaBuilder::map(Schema::string(), Schema::of(SchemaType::Int32)).build(),
+        )
+        .field(
+            "by_id",
+            SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build(),
+        )
+        .field(
+            "level",
+            SchemaBuilder::new(SchemaType::Int32)
+                .default_value(Value::Int32(3))
+                .build(),
+        )
+        .build()
+}
+
+fn row(schema: &Arc<Schema>) -> Value {
+    Value::Struct(
+        Struct::new(schema.clone())
+            .with("tiny", Value::Int8(-1))
+            .with("count", Value::Int64(1 << 40))
+            .with("ratio", Value::Float32(0.5))
+            .with("name", Value::Null)
+            .with("photo", Value::Bytes(vec![0, 255]))
+            .with("price", Value::Bytes(vec![0x30, 0x39]))
+            .with("born", Value::Int32(19_000))
+            .with("tags", Value::Array(vec!["a".into()]))
+            .with("by_name", Value::Map(vec![("x".into(), Value::Int32(1))]))
+            .with("by_id", Value::Map(vec![(Value::Int32(7), "seven".into())]))
+            .with("level", Value::Int32(4)),
+    )
+}
+
+#[test]
+fn schemas_as_confluent_writes_them() {
+    let json = from_connect(&every_type()).unwrap();
+    assert_eq!(json["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(json["type"], "object");
+    assert_eq!(json["title"], "com.example.Row");
+    assert_eq!(json["connect.version"], 3);
+    let property = |name: &str| json["properties"][name].clone();
+    assert_eq!(
+        property("tiny"),
+        json!({"type": "integer", "connect.type": "int8", "connect.index": 0})
+    );
+    assert_eq!(
+        property("name"),
+        json!({"oneOf": [{"type": "null"}, {"type": "string"}], "connect.index": 3})
+    );
+    assert_eq!(
+        property("photo"),
+        json!({"type": "string", "connect.type": "bytes", "connect.index": 4})
+    );
+    let price = property("price");
+    assert_eq!(price["type"], "number");
+    assert_eq!(price["connect.type"], "bytes");
+    assert_eq!(price["title"], "org.apache.kafka.connect.data.Decimal");
+    assert_eq!(price["connect.parameters"], json!({"scale": "2"}));
+    assert_eq!(property("by_name")["additionalProperties"]["connect.type"], "int32");
+    assert_eq!(property("by_id")["items"]["properties"]["key"]["connect.index"], 0);
+    assert_eq!(property("level")["default"], 3);
+}
+
+#[test]
+fn every_type_survives_a_round_trip() {
+    let schema = every_type();
+    let value = row(&schema);
+    let document = to_json(&schema, &value).unwrap();
+    assert_eq!(document["price"], json!(123.45));
+    assert_eq!(document["photo"], "AP8=");
+    assert_eq!(document["by_id"], json!([{"key": 7, "value": "seven"}]));
+    let read_schema = to_connect(&from_connect(&schema).unwrap()).unwrap();
+    for field in &schema.fields {
+        let read = &read_schema.field(&field.name).unwrap().schema;
+        assert_eq!(
+            (read.schema_type, read.optional, &read.name),
+            (field.schema.schema_type, field.schema.optional, &field.schema.name),
+            "{}",
+            field.name
+        );
+    }
+    let Value::Struct(read) = from_json(&read_schema, &document).unwrap() else {
+        panic!("not a struct")
+    };
+    let Value::Struct(written) = value else {
+        panic!("not a struct")
+    };
+    for (field, expected) in written.iter() {
+        assert_eq!(read.get(&field.name), Some(expected), "{}", field.name);
+    }
+}
+
+#[test]
+fn hand_written_schemas_read_as_connect() {
+    // What a non-Connect producer registers: type lists, an enum, a general oneOf, references.
+    let json = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Event",
+        "type": "object",
+        "definitions": {"Point": {"type": "object", "properties": {"x": {"type": "number"}}}},
+        "properties": {
+            "id": {"type": "integer"},
+            "note": {"type": ["null", "string"]},
+            "kind": {"type": "string", "enum": ["A", "B"]},
+            "either": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+            "at": {"$ref": "#/definitions/Point"}
+        }
+    });
+    let schema = to_connect(&json).unwrap();
+    assert_eq!(schema.name.as_deref(), Some("Event"));
+    assert_eq!(schema.field("id").unwrap().schema.schema_type, SchemaType::Int64);
+    assert!(schema.field("note").unwrap().schema.optional);
+    assert_eq!(schema.field("kind").unwrap().schema.schema_type, SchemaType::String);
+    let either = &schema.field("either").unwrap().schema;
+    assert_eq!(either.name.as_deref(), Some(ONE_OF));
+    assert_eq!(schema.field("at").unwrap().schema.schema_type, SchemaType::Struct);
+    let document = json!({"id": 1, "note": null, "kind": "B", "either": "text", "at": {"x": 1.5}});
+    let Value::Struct(read) = from_json(&schema, &document).unwrap() else {
+        panic!("not a struct")
+    };
+    let Some(Value::Struct(branch)) = read.get("either") else {
+        panic!("not a oneOf struct")
+    };
+    assert_eq!(
+        branch.get(&format!("{ONE_OF}.field.1")),
+        Some(&Value::String("text".into()))
+    );
+    assert_eq!(to_json(&schema, &Value::Struct(read.clone())).unwrap(), document);
+}
+
+#[test]
+fn required_nulls_and_wrong_types_are_refused() {
+    let schema = SchemaBuilder::structure()
+        .field("n", Schema::of(SchemaType::Int32))
+        .build();
+    assert!(from_json(&schema, &json!({"n": null}))
+        .unwrap_err()
+        .0
+        .contains("required"));
+    assert!(from_json(&schema, &json!({"n": "x"})).is_err());
+    let missing = Value::Struct(Struct::new(schema.clone()));
+    assert!(to_json(&schema, &missing).unwrap_err().0.contains("field n"));
+}

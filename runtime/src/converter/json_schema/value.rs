@@ -1,0 +1,208 @@
+//! Connect values as the JSON documents Confluent's JSON Schema converter writes, and back:
+//! bytes as base64 text, decimals as numbers, dates and times as numbers, maps as objects (string
+//! keys) or arrays of `{key, value}` objects, a `oneOf` struct as its one set branch.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::{json, Map, Value as Json};
+
+use super::schema::ONE_OF;
+use crate::converter::json::{decimal_from_text, decimal_text};
+use crate::converter::DataError;
+use crate::data::{Schema, SchemaType, Struct, Value};
+
+const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// `value` of `schema` as JSON.
+pub fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
+    if value.is_null() {
+        return match &schema.default {
+            Some(default) if !default.is_null() => to_json(schema, default),
+            _ if schema.optional => Ok(Json::Null),
+            _ => Err(DataError::new(
+                "Conversion error: null value for field that is required and has no default value",
+            )),
+        };
+    }
+    if let (Some(scale), Value::Bytes(unscaled)) = (schema.decimal_scale(), value) {
+        let text = decimal_text(unscaled, scale);
+        return serde_json::from_str(&text).map_err(|e| DataError::new(format!("the decimal {text}: {e}")));
+    }
+    let mismatch = || {
+        DataError::new(format!(
+            "Invalid type for {}: {}",
+            schema.schema_type.name().to_uppercase(),
+            value.kind()
+        ))
+    };
+    Ok(match (schema.schema_type, value) {
+        (SchemaType::Boolean, Value::Boolean(b)) => json!(b),
+        (SchemaType::Int8, Value::Int8(n)) => json!(n),
+        (SchemaType::Int16, Value::Int16(n)) => json!(n),
+        (SchemaType::Int32, Value::Int32(n)) => json!(n),
+        (SchemaType::Int64, Value::Int64(n)) => json!(n),
+        (SchemaType::Float32, Value::Float32(n)) => json!(n),
+        (SchemaType::Float64, Value::Float64(n)) => json!(n),
+        (SchemaType::String, Value::String(s)) => json!(s),
+        (SchemaType::Bytes, Value::Bytes(b)) => json!(BASE64.encode(b)),
+        (SchemaType::Array, Value::Array(items)) => {
+            let element = schema.value_schema.as_deref().ok_or_else(mismatch)?;
+            Json::Array(items.iter().map(|i| to_json(element, i)).collect::<Result<_, _>>()?)
+        }
+        (SchemaType::Map, Value::Map(entries)) => {
+            let (Some(keys), Some(values)) = (schema.key_schema.as_deref(), schema.value_schema.as_deref()) else {
+                return Err(mismatch());
+            };
+            if keys.schema_type == SchemaType::String && !keys.optional {
+                let mut object = Map::new();
+                for (k, v) in entries {
+                    let Value::String(k) = k else { return Err(mismatch()) };
+                    object.insert(k.clone(), to_json(values, v)?);
+                }
+                Json::Object(object)
+            } else {
+                Json::Array(
+                    entries
+                        .iter()
+                        .map(|(k, v)| Ok(json!({"key": to_json(keys, k)?, "value": to_json(values, v)?})))
+                        .collect::<Result<_, DataError>>()?,
+                )
+            }
+        }
+        (SchemaType::Struct, Value::Struct(s)) if schema.name.as_deref() == Some(ONE_OF) => {
+            match s.iter().find(|(_, v)| !v.is_null()) {
+                Some((field, v)) => to_json(&field.schema, v)?,
+                None => Json::Null,
+            }
+        }
+        (SchemaType::Struct, Value::Struct(s)) => {
+            let mut object = Map::new();
+            for field in &schema.fields {
+                let v = s.get(&field.name).unwrap_or(&Value::Null);
+                let converted =
+                    to_json(&field.schema, v).map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
+                object.insert(field.name.clone(), converted);
+            }
+            Json::Object(object)
+        }
+        _ => return Err(mismatch()),
+    })
+}
+
+/// The Connect value of `node` for `schema`.
+pub fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, DataError> {
+    if node.is_null() {
+        return match &schema.default {
+            Some(default) => Ok(default.clone()),
+            None if schema.optional => Ok(Value::Null),
+            None => Err(DataError::new(format!(
+                "Invalid null value for required {} field",
+                schema.schema_type.name().to_uppercase()
+            ))),
+        };
+    }
+    let mismatch = || {
+        DataError::new(format!(
+            "Invalid type for {}: {node}",
+            schema.schema_type.name().to_uppercase()
+        ))
+    };
+    if let Some(scale) = schema.decimal_scale() {
+        return match node {
+            Json::Number(n) => decimal_from_text(&n.to_string(), scale).map(Value::Bytes),
+            Json::String(text) => BASE64
+                .decode(text)
+                .map(Value::Bytes)
+                .map_err(|e| DataError::new(format!("Invalid bytes for Decimal field: {e}"))),
+            _ => Err(mismatch()),
+        };
+    }
+    Ok(match schema.schema_type {
+        SchemaType::Boolean => Value::Boolean(node.as_bool().ok_or_else(mismatch)?),
+        SchemaType::Int8 => Value::Int8(node.as_i64().ok_or_else(mismatch)? as i8),
+        SchemaType::Int16 => Value::Int16(node.as_i64().ok_or_else(mismatch)? as i16),
+        SchemaType::Int32 => Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32),
+        SchemaType::Int64 => Value::Int64(node.as_i64().ok_or_else(mismatch)?),
+        SchemaType::Float32 => Value::Float32(node.as_f64().ok_or_else(mismatch)? as f32),
+        SchemaType::Float64 => Value::Float64(node.as_f64().ok_or_else(mismatch)?),
+        SchemaType::String => Value::String(node.as_str().ok_or_else(mismatch)?.to_string()),
+        SchemaType::Bytes => Value::Bytes(
+            BASE64
+                .decode(node.as_str().ok_or_else(mismatch)?)
+                .map_err(|e| DataError::new(format!("Invalid bytes field: {e}")))?,
+        ),
+        SchemaType::Array => {
+            let element = schema.value_schema.as_ref().ok_or_else(mismatch)?;
+            Value::Array(
+                node.as_array()
+                    .ok_or_else(mismatch)?
+                    .iter()
+                    .map(|i| from_json(element, i))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        SchemaType::Map => {
+            let (Some(keys), Some(values)) = (&schema.key_schema, &schema.value_schema) else {
+                return Err(mismatch());
+            };
+            match node {
+                Json::Object(object) => Value::Map(
+                    object
+                        .iter()
+                        .map(|(k, v)| Ok((Value::String(k.clone()), from_json(values, v)?)))
+                        .collect::<Result<_, DataError>>()?,
+                ),
+                Json::Array(entries) => Value::Map(
+                    entries
+                        .iter()
+                        .map(|entry| {
+                            let (Some(k), Some(v)) = (entry.get("key"), entry.get("value")) else {
+                                return Err(DataError::new(format!("Found invalid map entry: {entry}")));
+                            };
+                            Ok((from_json(keys, k)?, from_json(values, v)?))
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => return Err(mismatch()),
+            }
+        }
+        SchemaType::Struct if schema.name.as_deref() == Some(ONE_OF) => {
+            let field = schema
+                .fields
+                .iter()
+                .find(|f| fits(&f.schema, node))
+                .ok_or_else(|| DataError::new(format!("Did not find matching oneof field for data: {node}")))?;
+            let mut out = Struct::new(schema.clone());
+            out.put(&field.name, from_json(&field.schema, node)?);
+            Value::Struct(out)
+        }
+        SchemaType::Struct => {
+            let object = node.as_object().ok_or_else(mismatch)?;
+            let mut out = Struct::new(schema.clone());
+            for field in &schema.fields {
+                let v = object.get(&field.name).unwrap_or(&Json::Null);
+                let converted = from_json(&field.schema, v)
+                    .map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
+                out.put(&field.name, converted);
+            }
+            Value::Struct(out)
+        }
+    })
+}
+
+/// Whether `node` is of the kind `schema` takes (which branch of a `oneOf` it is).
+fn fits(schema: &Schema, node: &Json) -> bool {
+    match schema.schema_type {
+        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => node.is_i64() || node.is_u64(),
+        SchemaType::Float32 | SchemaType::Float64 => node.is_number(),
+        SchemaType::Boolean => node.is_boolean(),
+        SchemaType::String => node.is_string(),
+        SchemaType::Bytes => node.is_string() || (schema.decimal_scale().is_some() && node.is_number()),
+        SchemaType::Array => node.is_array(),
+        SchemaType::Map => node.is_object() || node.is_array(),
+        SchemaType::Struct => node
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| schema.field(k).is_some())),
+    }
+}
