@@ -88,6 +88,15 @@ async fn plugins_listing_config_and_validation() {
     ] {
         assert!(listed(class, kind), "{class} {kind}");
     }
+    for class in [
+        "io.confluent.connect.avro.AvroConverter",
+        "io.confluent.connect.json.JsonSchemaConverter",
+    ] {
+        assert!(
+            listed(class, "converter") && listed(class, "header_converter"),
+            "{class}"
+        );
+    }
     for simple in [
         "JsonConverter",
         "ByteArrayConverter",

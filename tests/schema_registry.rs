@@ -528,3 +528,93 @@ async fn a_worker_moves_rows_through_avro_as_the_table_evolves() {
         "nothing of the refused version arrived"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_data_capture_writes_avro_that_confluent_reads_as_the_table_evolves() {
+    let kafka = shared_cluster();
+    let registry = shared_schema_registry().url();
+    let database = shared_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, api) = start_worker(&kafka.bootstrap_servers(), dir.path(), &[]).await;
+    let name = unique_name("avro_cdc").replace('-', "_");
+    let table = format!("{name}_orders");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, amount NUMERIC(10,2) NOT NULL); \
+                 INSERT INTO {table} SELECT g, g * 1.5 FROM generate_series(1, 5) g"
+            ),
+        )
+        .unwrap();
+    let config = json!({
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+        "database.hostname": "127.0.0.1",
+        "database.port": database.port().to_string(),
+        "database.user": "tributary",
+        "database.dbname": "tributary",
+        "topic.prefix": name,
+        "slot.name": name,
+        "publication.name": name,
+        "publication.autocreate.mode": "filtered",
+        "table.include.list": format!("public\\.{table}"),
+        "key.converter": "io.confluent.connect.avro.AvroConverter",
+        "key.converter.schema.registry.url": registry,
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": registry,
+    });
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{table}");
+    // The snapshot's rows are in before the table changes.
+    eventually(DEADLINE, "the snapshot registered", || async {
+        reqwest::get(format!("{registry}/subjects/{topic}-value/versions"))
+            .await
+            .ok()?
+            .status()
+            .is_success()
+            .then_some(())
+    })
+    .await;
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "ALTER TABLE {table} ADD COLUMN note TEXT; \
+                 INSERT INTO {table} VALUES (6, 9.25, 'gift'); UPDATE {table} SET amount = 0.5 WHERE id = 1"
+            ),
+        )
+        .unwrap();
+    let events = confluent(&["consume", "avro", &kafka.bootstrap_servers(), &registry, &topic, "7"]).await;
+    let summary: Vec<(String, i64, Json, Json)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["op"].as_str().unwrap_or_default().to_string(),
+                e["after"]["id"].as_i64().unwrap_or_default(),
+                e["after"]["amount"].clone(),
+                e["after"].get("note").cloned().unwrap_or(Json::Null),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, i64, Json, Json)> = (1..=5)
+        .map(|id| {
+            (
+                "r".to_string(),
+                id,
+                json!(format!("{:.2}", id as f64 * 1.5)),
+                Json::Null,
+            )
+        })
+        .chain([
+            ("c".to_string(), 6, json!("9.25"), json!("gift")),
+            ("u".to_string(), 1, json!("0.50"), Json::Null),
+        ])
+        .collect();
+    assert_eq!(summary, expected, "{events:?}");
+    // The added column is a compatible second version of the value's schema.
+    let versions = registry_get(&format!("/subjects/{topic}-value/versions")).await;
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+    let value_schema = latest_schema(&topic).await;
+    assert_eq!(value_schema["connect.name"], format!("{topic}.Envelope"));
+}

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use super::{frame, unframe, RegistrySettings, SchemaRegistry, SchemaType};
 use crate::config::ConfigMap;
@@ -57,11 +57,14 @@ pub struct RegistryConverter<F: SchemaFormat> {
 struct Written<W> {
     connect: Arc<Schema>,
     id: u32,
-    writer: W,
+    writer: Arc<W>,
 }
 
 /// The writers of each topic, by the fingerprint of their Connect schema.
 type WritersByTopic<W> = HashMap<String, HashMap<u64, Vec<Arc<Written<W>>>>>;
+
+/// A writer with the topic it was found for.
+type TopicWriter<W> = (String, Arc<Written<W>>);
 
 #[derive(Debug)]
 struct Shared<F: SchemaFormat> {
@@ -69,6 +72,9 @@ struct Shared<F: SchemaFormat> {
     registry: SchemaRegistry,
     settings: RegistrySettings,
     writers: RwLock<WritersByTopic<F::Writer>>,
+    /// The writer found last: the next record mostly has the same topic and the same schema
+    /// (the same `Arc`), and is then written without hashing its schema.
+    last_written: Mutex<Option<TopicWriter<F::Writer>>>,
     readers: RwLock<HashMap<u32, Arc<F::Reader>>>,
 }
 
@@ -82,6 +88,7 @@ impl<F: SchemaFormat> RegistryConverter<F> {
                 registry: SchemaRegistry::new(&registry_settings)?,
                 settings: registry_settings,
                 writers: RwLock::default(),
+                last_written: Mutex::default(),
                 readers: RwLock::default(),
             }),
         })
@@ -95,13 +102,31 @@ impl<F: SchemaFormat> RegistryConverter<F> {
 
 impl<F: SchemaFormat> Shared<F> {
     fn written(&self, topic: &str, schema: &Arc<Schema>) -> Option<Arc<Written<F::Writer>>> {
+        let mut last = self.last_written.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((last_topic, written)) = &*last {
+            if last_topic == topic && Arc::ptr_eq(&written.connect, schema) {
+                return Some(written.clone());
+            }
+        }
         let writers = self.writers.read().unwrap_or_else(|e| e.into_inner());
-        writers
+        let found = writers
             .get(topic)?
             .get(&schema.fingerprint())?
             .iter()
             .find(|w| Arc::ptr_eq(&w.connect, schema) || *w.connect == **schema)
-            .cloned()
+            .cloned()?;
+        // Keyed by the record's own `Arc` from now on, so its next records take the fast path.
+        let keyed = if Arc::ptr_eq(&found.connect, schema) {
+            found
+        } else {
+            Arc::new(Written {
+                connect: schema.clone(),
+                id: found.id,
+                writer: found.writer.clone(),
+            })
+        };
+        *last = Some((topic.to_string(), keyed.clone()));
+        Some(keyed)
     }
 
     fn reader(&self, id: u32) -> Option<Arc<F::Reader>> {
@@ -155,7 +180,7 @@ impl<F: SchemaFormat> Shared<F> {
         let written = Arc::new(Written {
             connect: schema.clone(),
             id,
-            writer,
+            writer: Arc::new(writer),
         });
         let mut writers = self.writers.write().unwrap_or_else(|e| e.into_inner());
         if writers.values().flat_map(HashMap::values).map(Vec::len).sum::<usize>() >= settings.cache_size {
