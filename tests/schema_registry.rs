@@ -3,7 +3,8 @@
 //! records Confluent writes read as the right Connect values, records Tributary writes decode
 //! in Confluent's deserializer, and a worker moves rows PostgreSQL → Avro → PostgreSQL while
 //! the table gains a column (a compatible new version) and then a required one (refused by the
-//! registry, the task failing with its message).
+//! registry, the task failing with its message), the same for change data capture, and a
+//! registry over HTTPS is reached through the converter's `schema.registry.ssl.*` settings.
 
 mod common;
 
@@ -16,7 +17,9 @@ use common::{config, eventually, merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value as Json};
 use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
-use tributary_harness::{shared_cluster, shared_postgres, shared_schema_registry, PythonEnv};
+use tributary_harness::{
+    shared_cluster, shared_postgres, shared_schema_registry, PythonEnv, SchemaRegistry, ServerCertificate, TlsFiles,
+};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
@@ -617,4 +620,55 @@ async fn change_data_capture_writes_avro_that_confluent_reads_as_the_table_evolv
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
     let value_schema = latest_schema(&topic).await;
     assert_eq!(value_schema["connect.name"], format!("{topic}.Envelope"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_over_https_is_trusted_through_the_converters_ssl_settings() {
+    let tls = TlsFiles::make(&["registry"]).unwrap();
+    let (certificate, key) = (tls.path("registry.crt"), tls.path("registry.key"));
+    let registry = tokio::task::spawn_blocking(move || {
+        SchemaRegistry::start_with_tls(ServerCertificate {
+            certificate: &certificate,
+            key: &key,
+        })
+    })
+    .await
+    .unwrap()
+    .expect("an HTTPS registry");
+    let url = registry.url();
+    assert!(url.starts_with("https://"));
+    let schema = every_connect_type();
+    let value = everything(&schema, 1);
+    let converter = |extra: &[(&str, &str)]| {
+        let mut settings = config(&[
+            ("value.converter", Format::Avro.class()),
+            ("value.converter.schema.registry.url", &url),
+        ]);
+        settings.extend(config(extra));
+        converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the converter")
+    };
+
+    // Without the registry's CA: refused, with the reason.
+    let untrusting = converter(&[]);
+    let error = finish_lookup(untrusting.lookup_for_bytes("tls-topic", Some(&schema)))
+        .await
+        .expect_err("an unknown CA is refused");
+    assert!(error.0.contains("no Schema Registry answered"), "{error}");
+
+    // With it, as a PEM trust store: written, and read back through the same registry.
+    let ca = tls.path("ca.crt");
+    let trusting = converter(&[
+        ("value.converter.schema.registry.ssl.truststore.location", &ca),
+        ("value.converter.schema.registry.ssl.truststore.type", "PEM"),
+    ]);
+    finish_lookup(trusting.lookup_for_bytes("tls-topic", Some(&schema)))
+        .await
+        .expect("registered over HTTPS");
+    let bytes = trusting.to_bytes("tls-topic", Some(&schema), &value).unwrap();
+    let reader = converter(&[("value.converter.schema.registry.ssl.truststore.location", &ca)]);
+    finish_lookup(reader.lookup_for_connect("tls-topic", bytes.as_deref()))
+        .await
+        .expect("fetched over HTTPS");
+    let (_, read) = reader.to_connect("tls-topic", bytes.as_deref()).unwrap();
+    assert_eq!(read, value);
 }

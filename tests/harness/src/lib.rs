@@ -57,7 +57,7 @@ pub use helm::Helm;
 pub use kubernetes::{shared_kube_api_server, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
 pub use python::PythonEnv;
-pub use schema_registry::{shared_schema_registry, SchemaRegistry, APICURIO_VERSION};
+pub use schema_registry::{shared_schema_registry, SchemaRegistry, ServerCertificate, APICURIO_VERSION};
 pub use secure::{
     shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SASL_PASSWORD,
     SASL_USER, STORE_PASSWORD,

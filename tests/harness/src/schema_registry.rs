@@ -1,7 +1,8 @@
 //! A real Schema Registry with Confluent's REST API: Apicurio Registry 3.3.3 (its ready-made
 //! application from Maven Central, cached once per machine), in-memory storage, on free loopback
 //! ports, run by the Python environment's Java 25. Its Confluent API lives under
-//! `/apis/ccompat/v7`; global compatibility is BACKWARD, Confluent's default.
+//! `/apis/ccompat/v7`; global compatibility is BACKWARD, Confluent's default. It can also
+//! serve HTTPS with a certificate the test made.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -24,20 +25,41 @@ pub const APICURIO_VERSION: &str = "3.3.3";
 pub struct SchemaRegistry {
     process: Mutex<ChildProcess>,
     port: u16,
+    tls_port: Option<u16>,
     _dir: tempfile::TempDir,
+}
+
+/// A certificate and its key (PEM files) to serve HTTPS with.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerCertificate<'a> {
+    /// The certificate.
+    pub certificate: &'a str,
+    /// Its private key.
+    pub key: &'a str,
 }
 
 impl SchemaRegistry {
     /// Fetches (the first time) and starts a registry, waiting until it answers.
     pub fn start() -> Result<Self, HarnessError> {
+        Self::start_serving(None)
+    }
+
+    /// A registry that serves its API over HTTPS with `certificate` ([`SchemaRegistry::url`]
+    /// is then the HTTPS one).
+    pub fn start_with_tls(certificate: ServerCertificate<'_>) -> Result<Self, HarnessError> {
+        Self::start_serving(Some(certificate))
+    }
+
+    fn start_serving(tls: Option<ServerCertificate<'_>>) -> Result<Self, HarnessError> {
         let app = fetch_application(&cache_dir().join(format!("apicurio-registry-{APICURIO_VERSION}")))?;
         let java = PythonEnv::get()?.java()?;
         let dir = tempfile::Builder::new()
             .prefix("schema-registry-")
             .tempdir()
             .map_err(HarnessError::io("making the registry's directory"))?;
-        let ports = free_ports(2)?;
+        let ports = free_ports(3)?;
         let (port, management_port) = (ports[0], ports[1]);
+        let tls_port = tls.map(|_| ports[2]);
         let mut command = Command::new(java);
         command
             .current_dir(dir.path())
@@ -46,7 +68,14 @@ impl SchemaRegistry {
             .arg(format!("-Dquarkus.http.port={port}"))
             .arg("-Dquarkus.management.host=127.0.0.1")
             .arg(format!("-Dquarkus.management.port={management_port}"))
-            .arg("-Dapicurio.rules.global.compatibility=BACKWARD")
+            .arg("-Dapicurio.rules.global.compatibility=BACKWARD");
+        if let (Some(tls), Some(tls_port)) = (tls, tls_port) {
+            command
+                .arg(format!("-Dquarkus.http.ssl-port={tls_port}"))
+                .arg(format!("-Dquarkus.http.ssl.certificate.files={}", tls.certificate))
+                .arg(format!("-Dquarkus.http.ssl.certificate.key-files={}", tls.key));
+        }
+        command
             .arg("-jar")
             .arg(app.join("quarkus-run.jar"))
             .stdin(Stdio::null());
@@ -54,15 +83,20 @@ impl SchemaRegistry {
         let registry = SchemaRegistry {
             process: Mutex::new(process),
             port,
+            tls_port,
             _dir: dir,
         };
         registry.wait_ready(Duration::from_secs(120))?;
         Ok(registry)
     }
 
-    /// The URL converters and serializers are given (`schema.registry.url`).
+    /// The URL converters and serializers are given (`schema.registry.url`): HTTPS when the
+    /// registry serves it.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/apis/ccompat/v7", self.port)
+        match self.tls_port {
+            Some(port) => format!("https://127.0.0.1:{port}/apis/ccompat/v7"),
+            None => format!("http://127.0.0.1:{}/apis/ccompat/v7", self.port),
+        }
     }
 
     fn wait_ready(&self, timeout: Duration) -> Result<(), HarnessError> {

@@ -319,7 +319,11 @@ impl ToConnect {
                     Some("decimal") => {
                         let scale = prop("scale").and_then(Json::as_i64).unwrap_or(0);
                         let mut builder = SchemaBuilder::decimal(scale as i32);
-                        if let Some(precision) = prop("precision").and_then(Json::as_i64) {
+                        // Kept as a parameter only when it is not the default, as Confluent's.
+                        if let Some(precision) = prop("precision")
+                            .and_then(Json::as_i64)
+                            .filter(|p| *p != i64::from(DEFAULT_PRECISION))
+                        {
                             builder = builder.parameter(PRECISION_PARAMETER, &precision.to_string());
                         }
                         builder
