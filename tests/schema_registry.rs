@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::{config, eventually, merged, start_worker};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use serde_json::{json, Value as Json};
 use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
 use tributary_harness::{
@@ -34,11 +34,11 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 /// Runs Confluent's side (`confluent_serde.py`) and returns its output lines.
 async fn confluent(args: &[&str]) -> Vec<Json> {
-    let mut command = PythonEnv::get().expect("the Python environment").python();
-    command.arg(fixture("confluent_serde.py")).args(args);
-    let output = tokio::task::spawn_blocking(move || command.output())
+    let mut command = tokio::process::Command::from(PythonEnv::get().expect("the Python environment").python());
+    command.arg(fixture("confluent_serde.py")).args(args).kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
         .await
-        .expect("python runs")
+        .unwrap_or_else(|_| panic!("confluent_serde.py {args:?} did not finish within 180 s"))
         .expect("python starts");
     assert!(
         output.status.success(),
@@ -671,4 +671,168 @@ async fn a_registry_over_https_is_trusted_through_the_converters_ssl_settings() 
         .expect("fetched over HTTPS");
     let (_, read) = reader.to_connect("tls-topic", bytes.as_deref()).unwrap();
     assert_eq!(read, value);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_the_registry_cannot_explain_go_to_the_dead_letter_queue() {
+    let kafka = shared_cluster();
+    let registry = shared_schema_registry().url();
+    let topic = unique_name("avro-poisoned");
+    let dlq = unique_name("avro-dlq");
+    let schema = every_connect_type();
+    let converter = value_converter(Format::Avro);
+    finish_lookup(converter.lookup_for_bytes(&topic, Some(&schema)))
+        .await
+        .unwrap();
+    let good = |n| {
+        converter
+            .to_bytes(&topic, Some(&schema), &everything(&schema, n))
+            .unwrap()
+            .unwrap()
+    };
+    let mut unknown_id = good(2);
+    unknown_id[1..5].copy_from_slice(&987_654u32.to_be_bytes());
+    let records = vec![
+        (b"1".to_vec(), good(1)),
+        (b"2".to_vec(), unknown_id),
+        (b"3".to_vec(), b"{\"not\": \"avro\"}".to_vec()),
+        (b"4".to_vec(), good(4)),
+    ];
+    let producer = reliable_producer(&kafka.bootstrap_servers()).unwrap();
+    for delivery in produce_all(&producer, &topic, records, 1).await {
+        delivery.expect("delivered");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, api) = start_worker(&kafka.bootstrap_servers(), dir.path(), &[]).await;
+    let out = dir.path().join("out.txt");
+    let sink_name = unique_name("avro-sink");
+    let (code, body) = api
+        .post(
+            "/connectors",
+            json!({"name": sink_name, "config": {
+                "connector.class": "FileStreamSink", "topics": topic, "file": out.display().to_string(),
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": Format::Avro.class(),
+                "value.converter.schema.registry.url": registry,
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+                "consumer.override.auto.offset.reset": "earliest"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let dead = consume_until(&kafka.bootstrap_servers(), &dlq, 2, DEADLINE, "read_committed")
+        .await
+        .unwrap();
+    let reasons: Vec<(String, String)> = dead
+        .iter()
+        .map(|record| {
+            let header = |name: &str| {
+                record
+                    .headers()
+                    .and_then(|h| h.iter().find(|h| h.key == name))
+                    .and_then(|h| h.value)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (
+                String::from_utf8_lossy(record.key().unwrap_or_default()).into_owned(),
+                header("__connect.errors.exception.message"),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, "2");
+    assert!(
+        reasons[0].1.contains("schema with id 987654"),
+        "the registry's answer: {reasons:?}"
+    );
+    assert_eq!(reasons[1].0, "3");
+    assert!(reasons[1].1.contains("Unknown magic byte"), "{reasons:?}");
+    eventually(DEADLINE, "the two good records in the file", || async {
+        // Bytes fields are written raw, so the file is not text.
+        let written = std::fs::read(&out).unwrap_or_default();
+        (written.iter().filter(|b| **b == b'\n').count() == 2).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_latest_version_writes_with_the_registered_schema() {
+    let topic = unique_name("avro-latest");
+    let full = every_connect_type();
+    // The subject's latest version: the full schema, registered by another writer.
+    let writer = value_converter(Format::Avro);
+    finish_lookup(writer.lookup_for_bytes(&topic, Some(&full)))
+        .await
+        .unwrap();
+    let registry = shared_schema_registry().url();
+    let latest_only = |strict: &str| {
+        let settings = config(&[
+            ("value.converter", Format::Avro.class()),
+            ("value.converter.schema.registry.url", &registry),
+            ("value.converter.auto.register.schemas", "false"),
+            ("value.converter.use.latest.version", "true"),
+            ("value.converter.latest.compatibility.strict", strict),
+        ]);
+        converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap()
+    };
+
+    // A record of the same schema is written with the latest version's id.
+    let converter = latest_only("true");
+    finish_lookup(converter.lookup_for_bytes(&topic, Some(&full)))
+        .await
+        .unwrap();
+    let bytes = converter
+        .to_bytes(&topic, Some(&full), &everything(&full, 1))
+        .unwrap()
+        .unwrap();
+    let registered = writer
+        .to_bytes(&topic, Some(&full), &everything(&full, 1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes, registered);
+
+    // A record with a field the latest version lacks: the latest can read it, so it is written
+    // with the latest version, the extra field left out.
+    let extra = full.to_builder().field("added", Schema::of(SchemaType::Int32)).build();
+    finish_lookup(converter.lookup_for_bytes(&topic, Some(&extra)))
+        .await
+        .unwrap();
+    let mut value = Struct::new(extra.clone());
+    if let Value::Struct(base) = everything(&full, 1) {
+        for (field, v) in base.iter() {
+            value.put(&field.name, v.clone());
+        }
+    }
+    value.put("added", Value::Int32(5));
+    let bytes = converter
+        .to_bytes(&topic, Some(&extra), &Value::Struct(value))
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes, registered);
+
+    // A record without a field the latest version requires: refused when strict, with the
+    // reason; not strict, its schema is taken and the value fails on the missing field.
+    let mut fewer = SchemaBuilder::structure().name("com.example.Everything");
+    for field in full.fields.iter().filter(|f| f.name != "int8") {
+        fewer = fewer.field(&field.name, field.schema.clone());
+    }
+    let fewer = fewer.build();
+    let error = finish_lookup(converter.lookup_for_bytes(&topic, Some(&fewer)))
+        .await
+        .expect_err("not compatible with the latest version");
+    assert!(
+        error.0.contains("Schema not compatible with the latest version"),
+        "{error}"
+    );
+    let lenient = latest_only("false");
+    finish_lookup(lenient.lookup_for_bytes(&topic, Some(&fewer)))
+        .await
+        .unwrap();
+    let error = lenient
+        .to_bytes(&topic, Some(&fewer), &Value::Struct(Struct::new(fewer.clone())))
+        .unwrap_err();
+    assert!(error.0.contains("field int8"), "{error}");
 }
