@@ -57,22 +57,14 @@ impl KafkaDistribution {
             fs::write(&pom_path, POM).map_err(HarnessError::io("writing pom.xml"))?;
             let staging = home.join("libs.partial");
             let _ = fs::remove_dir_all(&staging);
-            let output = Command::new("mvn")
-                .args(["-q", "-B", "-f"])
-                .arg(&pom_path)
-                .arg("dependency:copy-dependencies")
-                .arg(format!("-DoutputDirectory={}", staging.display()))
-                .stdin(Stdio::null())
-                .output()
-                .map_err(HarnessError::io("running mvn"))?;
-            if !output.status.success() {
-                let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&output.stderr));
-                return Err(HarnessError::Fetch {
-                    status: output.status.to_string(),
-                    output: tail(&text, 40),
-                });
-            }
+            run_quietly(
+                Command::new("mvn")
+                    .args(["-q", "-B", "-f"])
+                    .arg(&pom_path)
+                    .arg("dependency:copy-dependencies")
+                    .arg(format!("-DoutputDirectory={}", staging.display())),
+                "fetching Apache Kafka's jars with Maven",
+            )?;
             let _ = fs::remove_dir_all(&libs);
             fs::rename(&staging, &libs).map_err(HarnessError::io("installing the fetched jars"))?;
             fs::write(&done, KAFKA_VERSION).map_err(HarnessError::io("marking the cache complete"))?;
@@ -207,7 +199,7 @@ pub(crate) fn cache_dir() -> PathBuf {
     home.join(".cache").join("tributary")
 }
 
-fn require_program(program: &'static str, hint: &'static str) -> Result<(), HarnessError> {
+pub(crate) fn require_program(program: &'static str, hint: &'static str) -> Result<(), HarnessError> {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false);
@@ -216,6 +208,24 @@ fn require_program(program: &'static str, hint: &'static str) -> Result<(), Harn
     } else {
         Err(HarnessError::MissingProgram { program, hint })
     }
+}
+
+/// Runs `command` to fetch or install something, its output kept for the error it fails with.
+pub(crate) fn run_quietly(command: &mut Command, what: &str) -> Result<(), HarnessError> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(HarnessError::io(format!("{what}: starting the command")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    Err(HarnessError::Fetch {
+        what: what.to_string(),
+        status: output.status.to_string(),
+        output: tail(&text, 40),
+    })
 }
 
 /// The last `lines` lines of `text`.

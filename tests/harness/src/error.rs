@@ -13,12 +13,14 @@ pub enum HarnessError {
         /// How to install it.
         hint: &'static str,
     },
-    /// Maven could not fetch the Kafka jars.
-    #[error("fetching Apache Kafka jars with Maven failed ({status}); Maven said:\n{output}")]
+    /// A command the harness runs to fetch or install something (Maven, pip, tar) failed.
+    #[error("{what} failed ({status}); it said:\n{output}")]
     Fetch {
-        /// Maven's exit status.
+        /// What the command was doing.
+        what: String,
+        /// Its exit status.
         status: String,
-        /// The tail of Maven's output.
+        /// The tail of its output.
         output: String,
     },
     /// An I/O error on a file or process of the harness.

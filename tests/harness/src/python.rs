@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::distribution::{cache_dir, tail, FileLock};
+use crate::distribution::{cache_dir, run_quietly, FileLock};
 use crate::HarnessError;
 
 /// What the environment holds.
@@ -40,12 +40,12 @@ impl PythonEnv {
         if !up_to_date {
             let venv = home.join("venv");
             let _ = fs::remove_dir_all(&venv);
-            run(
+            run_quietly(
                 Command::new("python3").args(["-m", "venv"]).arg(&venv),
                 "making a Python venv (is python3-venv installed?)",
             )?;
             fs::write(&requirements, REQUIREMENTS).map_err(HarnessError::io("writing requirements.txt"))?;
-            run(
+            run_quietly(
                 Command::new(venv.join("bin/pip"))
                     .args(["install", "-q", "--disable-pip-version-check", "-r"])
                     .arg(&requirements),
@@ -81,21 +81,4 @@ impl PythonEnv {
         }
         Ok(PathBuf::from(path))
     }
-}
-
-fn run(command: &mut Command, what: &str) -> Result<(), HarnessError> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(HarnessError::io(what.to_string()))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    Err(HarnessError::Usage(format!(
-        "{what} failed ({}):\n{}",
-        output.status,
-        tail(&text, 30)
-    )))
 }

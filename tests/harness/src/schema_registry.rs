@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::cluster::free_ports;
-use crate::distribution::{cache_dir, tail, ChildProcess, FileLock};
+use crate::distribution::{cache_dir, require_program, run_quietly, ChildProcess, FileLock};
 use crate::python::PythonEnv;
 use crate::HarnessError;
 
@@ -143,41 +143,25 @@ fn fetch_application(home: &Path) -> Result<PathBuf, HarnessError> {
     }
     let staging = home.join("download");
     let _ = fs::remove_dir_all(&staging);
-    let output = Command::new("mvn")
-        .args(["-q", "-B", "dependency:copy"])
-        .arg(format!(
-            "-Dartifact=io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
-        ))
-        .arg(format!("-DoutputDirectory={}", staging.display()))
-        .current_dir(home)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(HarnessError::io("running mvn"))?;
-    if !output.status.success() {
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&output.stderr));
-        return Err(HarnessError::Fetch {
-            status: output.status.to_string(),
-            output: tail(&text, 40),
-        });
-    }
+    require_program("mvn", "install Maven, e.g. `apt-get install maven`")?;
+    run_quietly(
+        Command::new("mvn")
+            .args(["-q", "-B", "dependency:copy"])
+            .arg(format!(
+                "-Dartifact=io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
+            ))
+            .arg(format!("-DoutputDirectory={}", staging.display()))
+            .current_dir(home),
+        "fetching Apicurio Registry with Maven",
+    )?;
     let archive = staging.join(format!("apicurio-registry-app-{APICURIO_VERSION}-all.tar.gz"));
     let unpacking = home.join("app.partial");
     let _ = fs::remove_dir_all(&unpacking);
     fs::create_dir_all(&unpacking).map_err(HarnessError::io("making the unpacking directory"))?;
-    let status = Command::new("tar")
-        .arg("xzf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(&unpacking)
-        .status()
-        .map_err(HarnessError::io("running tar"))?;
-    if !status.success() {
-        return Err(HarnessError::Usage(format!(
-            "unpacking {} failed ({status})",
-            archive.display()
-        )));
-    }
+    run_quietly(
+        Command::new("tar").arg("xzf").arg(&archive).arg("-C").arg(&unpacking),
+        "unpacking Apicurio Registry",
+    )?;
     fs::rename(&unpacking, &app).map_err(HarnessError::io("installing the registry"))?;
     let _ = fs::remove_dir_all(&staging);
     Ok(app)

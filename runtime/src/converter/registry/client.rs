@@ -63,13 +63,6 @@ pub enum RegistryError {
     },
 }
 
-impl RegistryError {
-    /// Whether the registry said the subject or schema does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, RegistryError::Refused { error_code, .. } if matches!(error_code, 404 | 40401 | 40402 | 40403))
-    }
-}
-
 /// A schema as the registry holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredSchema {

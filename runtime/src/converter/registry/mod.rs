@@ -22,7 +22,8 @@ use super::DataError;
 /// The first byte of every record in Confluent's wire format.
 const MAGIC_BYTE: u8 = 0;
 
-/// `bytes` framed as Confluent's serializers frame them: magic byte, schema id, payload.
+/// The start of a record as Confluent's serializers frame it (magic byte, schema id), with room
+/// for a payload of `payload_len` bytes to be appended.
 pub fn frame(schema_id: u32, payload_len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + payload_len);
     out.push(MAGIC_BYTE);
