@@ -539,7 +539,9 @@ async fn change_data_capture_writes_avro_that_confluent_reads_as_the_table_evolv
     let database = shared_postgres();
     let dir = tempfile::tempdir().unwrap();
     let (_runtime, api) = start_worker(&kafka.bootstrap_servers(), dir.path(), &[]).await;
-    let name = unique_name("avro_cdc").replace('-', "_");
+    // A topic prefix with `-`, as most have: not a valid Avro name until scrubbed.
+    let prefix = unique_name("avro-cdc");
+    let name = prefix.replace('-', "_");
     let table = format!("{name}_orders");
     database
         .sql(
@@ -556,19 +558,21 @@ async fn change_data_capture_writes_avro_that_confluent_reads_as_the_table_evolv
         "database.port": database.port().to_string(),
         "database.user": "tributary",
         "database.dbname": "tributary",
-        "topic.prefix": name,
+        "topic.prefix": prefix,
         "slot.name": name,
         "publication.name": name,
         "publication.autocreate.mode": "filtered",
         "table.include.list": format!("public\\.{table}"),
         "key.converter": "io.confluent.connect.avro.AvroConverter",
         "key.converter.schema.registry.url": registry,
+        "key.converter.scrub.invalid.names": "true",
         "value.converter": "io.confluent.connect.avro.AvroConverter",
         "value.converter.schema.registry.url": registry,
+        "value.converter.scrub.invalid.names": "true",
     });
     let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
-    let topic = format!("{name}.public.{table}");
+    let topic = format!("{prefix}.public.{table}");
     // The snapshot's rows are in before the table changes.
     eventually(DEADLINE, "the snapshot registered", || async {
         reqwest::get(format!("{registry}/subjects/{topic}-value/versions"))
@@ -620,6 +624,7 @@ async fn change_data_capture_writes_avro_that_confluent_reads_as_the_table_evolv
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
     let value_schema = latest_schema(&topic).await;
     assert_eq!(value_schema["connect.name"], format!("{topic}.Envelope"));
+    assert_eq!(value_schema["namespace"], format!("{name}.public.{table}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,14 +81,17 @@ impl SchemaFormat for Avro {
     const NAME: &'static str = "Avro";
 
     fn new(settings: &ConfigMap) -> Result<Self, String> {
-        let connect_meta_data = match settings.get("connect.meta.data").map(|v| v.trim()) {
-            None => true,
-            Some(v) if v.eq_ignore_ascii_case("true") => true,
-            Some(v) if v.eq_ignore_ascii_case("false") => false,
-            Some(v) => return Err(format!("connect.meta.data: '{v}' is not true or false")),
+        let flag = |key: &str, default: bool| match settings.get(key).map(|v| v.trim()) {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(format!("{key}: '{v}' is not true or false")),
         };
         Ok(Avro {
-            options: AvroOptions { connect_meta_data },
+            options: AvroOptions {
+                connect_meta_data: flag("connect.meta.data", true)?,
+                scrub_invalid_names: flag("scrub.invalid.names", false)?,
+            },
         })
     }
 

@@ -4,6 +4,7 @@
 //! (`decimal`, `date`, `time-millis`, `timestamp-millis`), and the Connect name, version, doc,
 //! parameters and default kept in `connect.*` properties.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -30,11 +31,37 @@ const PRECISION_PARAMETER: &str = "connect.decimal.precision";
 /// The Connect parameter holding a fixed's size.
 const FIXED_SIZE_PARAMETER: &str = "connect.fixed.size";
 
-/// What the Connect → Avro mapping adds: `connect.meta.data`.
+/// How the Connect → Avro mapping is done: `connect.meta.data`, `scrub.invalid.names`.
 #[derive(Debug, Clone, Copy)]
 pub struct AvroOptions {
     /// Whether to write the `connect.*` properties (true by default, as Confluent's).
     pub connect_meta_data: bool,
+    /// Whether names Avro does not allow (a topic prefix with `-` in a record name) are made
+    /// valid, as Confluent's `scrub.invalid.names` makes them; false by default.
+    pub scrub_invalid_names: bool,
+}
+
+/// `name` made a valid Avro name as Confluent's `AvroData` makes it: unchanged when it is one;
+/// else URL-encoded, prefixed with `x` when it starts with a digit, and every character other
+/// than a letter, digit or `_` replaced by `_`.
+pub fn scrub(name: &str) -> Cow<'_, str> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if name.is_empty() || (name.chars().all(valid_char) && !name.starts_with(|c: char| c.is_ascii_digit())) {
+        return Cow::Borrowed(name);
+    }
+    // Java's URLEncoder: letters, digits and `.-*_` stay, a space is `+`, the rest `%XX`.
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for byte in name.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => encoded.push(char::from(byte)),
+            b' ' => encoded.push('+'),
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    if encoded.starts_with(|c: char| c.is_ascii_digit()) {
+        encoded.insert(0, 'x');
+    }
+    Cow::Owned(encoded.chars().map(|c| if valid_char(c) { c } else { '_' }).collect())
 }
 
 /// The Avro schema (as JSON) for a Connect schema.
@@ -96,7 +123,7 @@ impl ToAvro {
                     json!({"type": "map", "values": self.schema(values, false)?})
                 } else {
                     let (namespace, name) = match &schema.name {
-                        Some(full) => split_name(full),
+                        Some(full) => split_name(&self.avro_name(full)),
                         None => (NAMESPACE.to_string(), MAP_ENTRY.to_string()),
                     };
                     let mut entry = json!({
@@ -122,6 +149,7 @@ impl ToAvro {
                         }
                     }
                 };
+                let full_name = self.avro_name(&full_name);
                 if let Some(earlier) = self.defined.get(&full_name) {
                     // The same record, perhaps optional where it was required: a reference.
                     if earlier.fields == schema.fields
@@ -138,7 +166,8 @@ impl ToAvro {
                 let (namespace, name) = split_name(&full_name);
                 let mut fields = Vec::with_capacity(schema.fields.len());
                 for field in &schema.fields {
-                    fields.push(self.field(&field.name, &field.schema)?);
+                    let name = self.avro_name(&field.name);
+                    fields.push(self.field(&name, &field.schema)?);
                 }
                 let mut record = json!({"type": "record", "name": name, "namespace": namespace, "fields": fields});
                 if let Some(doc) = schema.doc.as_deref().filter(|_| !self.options.connect_meta_data) {
@@ -197,6 +226,14 @@ impl ToAvro {
             _ => {}
         }
         Ok(base)
+    }
+
+    /// A (full) name as the Avro schema carries it: each part scrubbed when asked.
+    fn avro_name(&self, full: &str) -> String {
+        if !self.options.scrub_invalid_names {
+            return full.to_string();
+        }
+        full.split('.').map(scrub).collect::<Vec<_>>().join(".")
     }
 
     fn field(&mut self, name: &str, schema: &Schema) -> Result<Json, DataError> {

@@ -9,6 +9,7 @@ use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 const META: AvroOptions = AvroOptions {
     connect_meta_data: true,
+    scrub_invalid_names: false,
 };
 
 fn every_type() -> Arc<Schema> {
@@ -238,4 +239,39 @@ fn values_that_do_not_fit_are_refused_with_the_field() {
     assert!(error.0.contains("field n"), "{error}");
     let missing = Value::Struct(Struct::new(schema));
     assert!(value::to_avro(&missing, &avro, &names).unwrap_err().0.contains("null"));
+}
+
+#[test]
+fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
+    assert_eq!(super::schema::scrub("valid_Name1"), "valid_Name1");
+    assert_eq!(super::schema::scrub("shop-cdc"), "shop_cdc");
+    assert_eq!(super::schema::scrub("1st"), "x1st");
+    assert_eq!(super::schema::scrub("a b"), "a_b");
+    assert_eq!(super::schema::scrub("café"), "caf_C3_A9");
+    let schema = SchemaBuilder::structure()
+        .name("shop-cdc.public.orders.Value")
+        .field("order-id", Schema::of(SchemaType::Int32))
+        .build();
+    // Without scrubbing the name is not Avro's; with it, the record and its field are renamed
+    // and the value written by position of name.
+    assert!(Avro::parse(&from_connect(&schema, META).unwrap()).is_err());
+    let scrubbing = AvroOptions {
+        scrub_invalid_names: true,
+        ..META
+    };
+    let json = from_connect(&schema, scrubbing).unwrap();
+    assert_eq!(json["namespace"], "shop_cdc.public.orders");
+    assert_eq!(json["fields"][0]["name"], "order_id");
+    assert_eq!(json["connect.name"], "shop-cdc.public.orders.Value");
+    let avro = Avro::parse(&json).unwrap();
+    let names = value::names(&avro);
+    let written = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
+    let encoded = apache_avro::to_avro_datum(&avro, value::to_avro(&written, &avro, &names).unwrap()).unwrap();
+    let read_schema = to_connect(&json).unwrap();
+    let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
+    let Value::Struct(read) = value::to_connect(decoded, &avro, &read_schema, &names).unwrap() else {
+        panic!("not a struct")
+    };
+    assert_eq!(read.get("order_id"), Some(&Value::Int32(7)));
+    assert_eq!(read_schema.name.as_deref(), Some("shop-cdc.public.orders.Value"));
 }
