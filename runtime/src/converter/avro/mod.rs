@@ -15,11 +15,33 @@ use apache_avro::Schema as AvroSchema;
 
 use self::schema::AvroOptions;
 use self::value::Names;
-use super::registry::{RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{parse_settings, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
 use crate::data::{Schema, Value};
 use crate::plugins::ConverterPlugin;
+
+/// `connect.meta.data`.
+const CONNECT_META_DATA: &str = "connect.meta.data";
+/// `scrub.invalid.names`.
+const SCRUB_INVALID_NAMES: &str = "scrub.invalid.names";
+
+/// The Avro converter's own keys (besides the registry's).
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::optional(
+            CONNECT_META_DATA,
+            ConfigType::Boolean,
+            "true",
+            "Write the Connect name, version, doc, parameters and default as connect.* properties.",
+        ))
+        .define(ConfigKey::optional(
+            SCRUB_INVALID_NAMES,
+            ConfigType::Boolean,
+            "false",
+            "Make names Avro does not allow valid, as Confluent's AvroData does.",
+        ))
+}
 
 /// Confluent's Avro converter.
 pub type AvroConverter = RegistryConverter<Avro>;
@@ -81,16 +103,11 @@ impl SchemaFormat for Avro {
     const NAME: &'static str = "Avro";
 
     fn new(settings: &ConfigMap) -> Result<Self, String> {
-        let flag = |key: &str, default: bool| match settings.get(key).map(|v| v.trim()) {
-            None => Ok(default),
-            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-            Some(v) => Err(format!("{key}: '{v}' is not true or false")),
-        };
+        let parsed = parse_settings(&config_def(), settings)?;
         Ok(Avro {
             options: AvroOptions {
-                connect_meta_data: flag("connect.meta.data", true)?,
-                scrub_invalid_names: flag("scrub.invalid.names", false)?,
+                connect_meta_data: parsed.boolean(CONNECT_META_DATA),
+                scrub_invalid_names: parsed.boolean(SCRUB_INVALID_NAMES),
             },
         })
     }

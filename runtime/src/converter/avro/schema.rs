@@ -11,6 +11,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
+use crate::converter::registry::with_connect_parameters;
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType, Value};
 
@@ -546,12 +547,7 @@ fn connect_properties(mut builder: SchemaBuilder, object: &Map<String, Json>) ->
     if let Some(doc) = object.get("connect.doc").and_then(Json::as_str) {
         builder = builder.doc(doc);
     }
-    if let Some(parameters) = object.get("connect.parameters").and_then(Json::as_object) {
-        for (key, value) in parameters {
-            let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-            builder = builder.parameter(key, &text);
-        }
-    }
+    builder = with_connect_parameters(builder, object);
     if let Some(default) = object.get("connect.default").filter(|d| !d.is_null()) {
         let schema = builder.clone().build();
         builder = builder.default_value(value_from_default(&schema, default)?);

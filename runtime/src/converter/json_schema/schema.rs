@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value as Json};
 
 use super::value::{from_json, to_json};
+use crate::converter::registry::with_connect_parameters;
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType};
 
@@ -326,12 +327,7 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
     if let Some(description) = text("description") {
         builder = builder.doc(description);
     }
-    if let Some(parameters) = object.get("connect.parameters").and_then(Json::as_object) {
-        for (key, value) in parameters {
-            let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-            builder = builder.parameter(key, &text);
-        }
-    }
+    builder = with_connect_parameters(builder, object);
     if let Some(default) = object.get("default").filter(|d| !d.is_null()) {
         let schema = builder.clone().build();
         builder = builder.default_value(from_json(&schema, default)?);

@@ -14,10 +14,26 @@ mod subject;
 
 pub use client::{RegisteredSchema, RegistryError, SchemaRegistry, SchemaType};
 pub use converter::{RegistryConverter, SchemaFormat};
+pub(crate) use settings::parse_settings;
 pub use settings::RegistrySettings;
 pub use subject::SubjectNameStrategy;
 
 use super::DataError;
+use crate::data::SchemaBuilder;
+
+/// `builder` with the parameters a registered schema keeps in its `connect.parameters`
+/// property (Avro and JSON Schema alike; a value that is not text is kept as its JSON).
+pub(crate) fn with_connect_parameters(
+    mut builder: SchemaBuilder,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> SchemaBuilder {
+    let parameters = object.get("connect.parameters").and_then(serde_json::Value::as_object);
+    for (key, value) in parameters.into_iter().flatten() {
+        let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+        builder = builder.parameter(key, &text);
+    }
+    builder
+}
 
 /// The first byte of every record in Confluent's wire format.
 const MAGIC_BYTE: u8 = 0;

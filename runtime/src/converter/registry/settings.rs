@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::subject::SubjectNameStrategy;
 use crate::client::{read_tls_settings, TlsSettings};
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig};
 use crate::converter::ConverterRole;
 
 /// The prefix of the TLS keys for the registry (`schema.registry.ssl.truststore.location`…).
@@ -39,35 +39,125 @@ pub struct RegistrySettings {
     pub timeout: Duration,
 }
 
+/// Confluent's serializer keys, declared once with their types and defaults.
+fn config_def() -> ConfigDef {
+    let strategies = |value: &str| SubjectNameStrategy::from_class(value).map(|_| ());
+    let positive = |value: &str| match value.trim().parse::<i32>() {
+        Ok(n) if n > 0 => Ok(()),
+        _ => Err("must be a positive number".to_string()),
+    };
+    ConfigDef::new()
+        .define(ConfigKey::required(
+            "schema.registry.url",
+            ConfigType::List,
+            "The registry's URLs, tried in turn.",
+        ))
+        .define(
+            ConfigKey::optional(
+                "basic.auth.credentials.source",
+                ConfigType::String,
+                "URL",
+                "Where the Basic credentials come from: URL (the first URL's user info) or USER_INFO.",
+            )
+            .one_of(&["URL", "USER_INFO"]),
+        )
+        .define(ConfigKey::unset(
+            "basic.auth.user.info",
+            ConfigType::Password,
+            "user:password, with USER_INFO credentials.",
+        ))
+        .define(ConfigKey::unset(
+            LEGACY_USER_INFO,
+            ConfigType::Password,
+            "The former name of basic.auth.user.info.",
+        ))
+        .define(ConfigKey::optional(
+            "auto.register.schemas",
+            ConfigType::Boolean,
+            "true",
+            "Register a schema the subject lacks (else only look it up).",
+        ))
+        .define(ConfigKey::optional(
+            "use.latest.version",
+            ConfigType::Boolean,
+            "false",
+            "Write with the subject's latest schema rather than the record's.",
+        ))
+        .define(ConfigKey::optional(
+            "latest.compatibility.strict",
+            ConfigType::Boolean,
+            "true",
+            "With use.latest.version, refuse a record whose schema the latest cannot read.",
+        ))
+        .define(ConfigKey::optional(
+            "normalize.schemas",
+            ConfigType::Boolean,
+            "false",
+            "Ask the registry to normalize schemas before registering them.",
+        ))
+        .define(
+            ConfigKey::optional(
+                KEY_STRATEGY,
+                ConfigType::Class,
+                "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+                "The subject of a key's schema.",
+            )
+            .check(strategies),
+        )
+        .define(
+            ConfigKey::optional(
+                VALUE_STRATEGY,
+                ConfigType::Class,
+                "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+                "The subject of a value's schema.",
+            )
+            .check(strategies),
+        )
+        .define(
+            ConfigKey::optional(
+                "schemas.cache.config",
+                ConfigType::Int,
+                "1000",
+                "How many schemas each cache holds.",
+            )
+            .check(positive),
+        )
+}
+
+/// `key.subject.name.strategy`.
+const KEY_STRATEGY: &str = "key.subject.name.strategy";
+/// `value.subject.name.strategy`.
+const VALUE_STRATEGY: &str = "value.subject.name.strategy";
+/// The former name of `basic.auth.user.info`, still read.
+const LEGACY_USER_INFO: &str = "schema.registry.basic.auth.user.info";
+
+/// Validates `settings` against `def`: every problem, one per line, after its key.
+pub(crate) fn parse_settings(def: &ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
+    def.parse(settings).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("{}: {}", e.key, e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 impl RegistrySettings {
     /// Reads the settings; every problem is reported, one per line.
     pub fn parse(settings: &ConfigMap, role: ConverterRole) -> Result<Self, String> {
+        let parsed = parse_settings(&config_def(), settings)?;
         let mut errors = Vec::new();
-        let get = |key: &str| settings.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let flag = |key: &str, default: bool, errors: &mut Vec<String>| match get(key) {
-            None => default,
-            Some(v) if v.eq_ignore_ascii_case("true") => true,
-            Some(v) if v.eq_ignore_ascii_case("false") => false,
-            Some(v) => {
-                errors.push(format!("{key}: '{v}' is not true or false"));
-                default
-            }
-        };
-        let urls: Vec<String> = get("schema.registry.url")
-            .unwrap_or_default()
-            .split(',')
-            .map(|u| u.trim().trim_end_matches('/').to_string())
-            .filter(|u| !u.is_empty())
+        let urls: Vec<String> = parsed
+            .list("schema.registry.url")
+            .into_iter()
+            .map(|u| u.trim_end_matches('/').to_string())
             .collect();
-        if urls.is_empty() {
-            errors.push("schema.registry.url: Missing required configuration \"schema.registry.url\" which has no default value.".to_string());
-        }
         for url in &urls {
             if let Err(e) = reqwest::Url::parse(url) {
                 errors.push(format!("schema.registry.url: '{url}' is not a URL: {e}"));
             }
         }
-        let basic_auth = match basic_auth(settings, &urls) {
+        let basic_auth = match basic_auth(&parsed, &urls) {
             Ok(auth) => auth,
             Err(e) => {
                 errors.push(e);
@@ -75,27 +165,8 @@ impl RegistrySettings {
             }
         };
         let is_key = role == ConverterRole::Key;
-        let strategy_key = if is_key {
-            "key.subject.name.strategy"
-        } else {
-            "value.subject.name.strategy"
-        };
-        let subject_strategy = match get(strategy_key).map(SubjectNameStrategy::from_class) {
-            None => SubjectNameStrategy::TopicName,
-            Some(Ok(strategy)) => strategy,
-            Some(Err(e)) => {
-                errors.push(format!("{strategy_key}: {e}"));
-                SubjectNameStrategy::TopicName
-            }
-        };
-        let cache_size = match get("schemas.cache.config").map(str::parse::<usize>) {
-            None => 1000,
-            Some(Ok(size)) if size > 0 => size,
-            Some(_) => {
-                errors.push("schemas.cache.config: must be a positive number".to_string());
-                1000
-            }
-        };
+        let strategy = parsed.string(if is_key { KEY_STRATEGY } else { VALUE_STRATEGY });
+        let subject_strategy = SubjectNameStrategy::from_class(&strategy).unwrap_or(SubjectNameStrategy::TopicName);
         let tls_keys: ConfigMap = settings
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(TLS_PREFIX).map(|k| (k.to_string(), v.clone())))
@@ -107,63 +178,50 @@ impl RegistrySettings {
                 .into_iter()
                 .map(|(key, message)| format!("{TLS_PREFIX}{key}: {message}")),
         );
-        let parsed = RegistrySettings {
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+        Ok(RegistrySettings {
             urls,
             basic_auth,
             tls,
-            auto_register: flag("auto.register.schemas", true, &mut errors),
-            use_latest_version: flag("use.latest.version", false, &mut errors),
-            latest_compatibility_strict: flag("latest.compatibility.strict", true, &mut errors),
-            normalize: flag("normalize.schemas", false, &mut errors),
+            auto_register: parsed.boolean("auto.register.schemas"),
+            use_latest_version: parsed.boolean("use.latest.version"),
+            latest_compatibility_strict: parsed.boolean("latest.compatibility.strict"),
+            normalize: parsed.boolean("normalize.schemas"),
             subject_strategy,
             is_key,
-            cache_size,
+            cache_size: parsed.long("schemas.cache.config") as usize,
             timeout: Duration::from_secs(30),
-        };
-        if errors.is_empty() {
-            Ok(parsed)
-        } else {
-            Err(errors.join("\n"))
-        }
+        })
     }
 }
 
 /// The credentials `basic.auth.credentials.source` names: `USER_INFO` reads
 /// `basic.auth.user.info` (`user:password`), `URL` the user info of the first URL.
-fn basic_auth(settings: &ConfigMap, urls: &[String]) -> Result<Option<(String, String)>, String> {
-    let source = settings
-        .get("basic.auth.credentials.source")
-        .map(|s| s.trim().to_ascii_uppercase())
-        .unwrap_or_else(|| "URL".to_string());
-    let split = |info: &str| match info.split_once(':') {
-        Some((user, password)) => Ok(Some((user.to_string(), password.to_string()))),
-        None => Err("basic.auth.user.info: expected user:password".to_string()),
-    };
-    match source.as_str() {
-        "USER_INFO" => {
-            let info = settings
-                .get("basic.auth.user.info")
-                .or_else(|| settings.get("schema.registry.basic.auth.user.info"))
-                .ok_or("basic.auth.user.info: USER_INFO credentials need user:password here")?;
-            split(info)
-        }
-        "URL" => {
-            let Some(url) = urls.first().and_then(|u| reqwest::Url::parse(u).ok()) else {
-                return Ok(None);
-            };
-            if url.username().is_empty() {
-                return Ok(None);
-            }
-            let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-            Ok(Some((
-                decode(url.username()),
-                url.password().map(decode).unwrap_or_default(),
-            )))
-        }
-        other => Err(format!(
-            "basic.auth.credentials.source: '{other}' is not supported (USER_INFO or URL)"
-        )),
+fn basic_auth(settings: &ParsedConfig, urls: &[String]) -> Result<Option<(String, String)>, String> {
+    if settings.choice("basic.auth.credentials.source") == "user_info" {
+        let info = settings
+            .get("basic.auth.user.info")
+            .or_else(|| settings.get(LEGACY_USER_INFO))
+            .ok_or("basic.auth.user.info: USER_INFO credentials need user:password here")?;
+        return match info.split_once(':') {
+            Some((user, password)) => Ok(Some((user.to_string(), password.to_string()))),
+            None => Err("basic.auth.user.info: expected user:password".to_string()),
+        };
     }
+    // URL (the only other value the key takes): the first URL's user info, if any.
+    let Some(url) = urls.first().and_then(|u| reqwest::Url::parse(u).ok()) else {
+        return Ok(None);
+    };
+    if url.username().is_empty() {
+        return Ok(None);
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    Ok(Some((
+        decode(url.username()),
+        url.password().map(decode).unwrap_or_default(),
+    )))
 }
 
 #[cfg(test)]
@@ -222,9 +280,9 @@ mod tests {
         .unwrap_err();
         for expected in [
             "schema.registry.url: Missing required configuration",
-            "auto.register.schemas: 'yes'",
+            "auto.register.schemas: Invalid value yes",
             "value.subject.name.strategy: ",
-            "basic.auth.credentials.source: 'SASL_INHERIT'",
+            "basic.auth.credentials.source: Invalid value SASL_INHERIT",
         ] {
             assert!(error.contains(expected), "{expected} not in {error}");
         }
