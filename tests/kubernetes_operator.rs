@@ -789,7 +789,12 @@ async fn a_tributary_connect_runs_its_workers_and_reports_them_ready() {
         );
     };
     owned_by_it(&config_map.metadata);
-    let deployment = deployments.get(&component).await.unwrap();
+    // The Deployment is applied last (after the ConfigMap, Service, budget and account).
+    let deployment = setup
+        .until("the Deployment", || async {
+            deployments.get_opt(&component).await.unwrap()
+        })
+        .await;
     owned_by_it(&deployment.metadata);
     let pod = deployment.spec.template.spec.as_ref().unwrap();
     assert_eq!(pod.containers[0].image.as_deref(), Some("tributary:test"));

@@ -91,6 +91,7 @@ async fn plugins_listing_config_and_validation() {
     for class in [
         "io.confluent.connect.avro.AvroConverter",
         "io.confluent.connect.json.JsonSchemaConverter",
+        "io.confluent.connect.protobuf.ProtobufConverter",
     ] {
         assert!(
             listed(class, "converter") && listed(class, "header_converter"),

@@ -6,74 +6,104 @@ use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use tributary_runtime::client::{ClientKind, ClientSettings};
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig, ValidationError};
+use tributary_runtime::config::{
+    ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, KeyValue, ParsedConfig, ValidationError,
+};
 use tributary_runtime::connector::ConnectError;
 
 use crate::admin::ClusterAdmin;
 use crate::policy::ReplicationPolicy;
 
+/// `source.cluster.alias`.
+pub(crate) const SOURCE_CLUSTER_ALIAS: Key<String> = Key::new(ConfigKey::required(
+    "source.cluster.alias",
+    ConfigType::String,
+    "Alias of the source cluster.",
+));
+/// `target.cluster.alias`.
+pub(crate) const TARGET_CLUSTER_ALIAS: Key<String> = Key::new(ConfigKey::optional(
+    "target.cluster.alias",
+    ConfigType::String,
+    "target",
+    "Alias of the target cluster.",
+));
+/// `source.cluster.bootstrap.servers`.
+pub(crate) const SOURCE_CLUSTER_BOOTSTRAP_SERVERS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "source.cluster.bootstrap.servers",
+    ConfigType::List,
+    "Brokers of the source cluster.",
+));
+/// `target.cluster.bootstrap.servers`.
+pub(crate) const TARGET_CLUSTER_BOOTSTRAP_SERVERS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "target.cluster.bootstrap.servers",
+    ConfigType::List,
+    "Brokers of the target cluster.",
+));
+/// `replication.policy.class`.
+pub(crate) const REPLICATION_POLICY_CLASS: Key<String> = Key::new(ConfigKey::optional(
+    "replication.policy.class",
+    ConfigType::String,
+    "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
+    "How remote topics are named.",
+));
+/// `replication.policy.separator`.
+pub(crate) const REPLICATION_POLICY_SEPARATOR: Key<String> = Key::new(ConfigKey::optional(
+    "replication.policy.separator",
+    ConfigType::String,
+    ".",
+    "Separator of the default replication policy.",
+));
+
+/// `replication.policy.internal.topic.separator.enabled`.
+pub(crate) const INTERNAL_TOPIC_SEPARATOR_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "replication.policy.internal.topic.separator.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether internal topic names use replication.policy.separator too.",
+));
+/// `offset-syncs.topic.location`.
+pub(crate) const OFFSET_SYNCS_TOPIC_LOCATION: Key<String> = Key::new(
+    ConfigKey::optional(
+        "offset-syncs.topic.location",
+        ConfigType::String,
+        "source",
+        "The cluster holding the offset-syncs topic.",
+    )
+    .one_of(&["source", "target"]),
+);
+
 /// The keys of every mirror connector.
 pub fn common_config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::required(
-            "source.cluster.alias",
-            ConfigType::String,
-            "Alias of the source cluster.",
-        ))
-        .define(ConfigKey::optional(
-            "target.cluster.alias",
-            ConfigType::String,
-            "target",
-            "Alias of the target cluster.",
-        ))
-        .define(ConfigKey::required(
-            "source.cluster.bootstrap.servers",
-            ConfigType::List,
-            "Brokers of the source cluster.",
-        ))
-        .define(ConfigKey::required(
-            "target.cluster.bootstrap.servers",
-            ConfigType::List,
-            "Brokers of the target cluster.",
-        ))
-        .define(ConfigKey::optional(
-            "replication.policy.class",
-            ConfigType::String,
-            "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
-            "How remote topics are named.",
-        ))
-        .define(ConfigKey::optional(
-            "replication.policy.separator",
-            ConfigType::String,
-            ".",
-            "Separator of the default replication policy.",
-        ))
-        .define(
-            ConfigKey::optional(
-                "offset-syncs.topic.location",
-                ConfigType::String,
-                "source",
-                "The cluster holding the offset-syncs topic.",
-            )
-            .one_of(&["source", "target"]),
-        )
+        .key(&SOURCE_CLUSTER_ALIAS)
+        .key(&TARGET_CLUSTER_ALIAS)
+        .key(&SOURCE_CLUSTER_BOOTSTRAP_SERVERS)
+        .key(&TARGET_CLUSTER_BOOTSTRAP_SERVERS)
+        .key(&REPLICATION_POLICY_CLASS)
+        .key(&REPLICATION_POLICY_SEPARATOR)
+        .key(&INTERNAL_TOPIC_SEPARATOR_ENABLED)
+        .key(&OFFSET_SYNCS_TOPIC_LOCATION)
 }
+
+/// `topics`.
+pub(crate) const TOPICS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "topics",
+    ConfigType::List,
+    ".*",
+    "Topics to mirror (regexes).",
+));
+/// `topics.exclude`.
+pub(crate) const TOPICS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "topics.exclude",
+    ConfigType::List,
+    crate::filter::DEFAULT_TOPICS_EXCLUDE,
+    "Topics not to mirror (regexes).",
+));
 
 /// Adds `topics` and `topics.exclude` (what the source connector mirrors; what the checkpoint
 /// connector translates).
 pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
-    def.define(ConfigKey::optional(
-        "topics",
-        ConfigType::List,
-        ".*",
-        "Topics to mirror (regexes).",
-    ))
-    .define(ConfigKey::optional(
-        "topics.exclude",
-        ConfigType::List,
-        crate::filter::DEFAULT_TOPICS_EXCLUDE,
-        "Topics not to mirror (regexes).",
-    ))
+    def.key(&TOPICS).key(&TOPICS_EXCLUDE)
 }
 
 /// Client settings for `cluster` (`source` or `target`) and client `kind` as the user wrote
@@ -166,8 +196,8 @@ impl MirrorConfig {
         let parsed = def.parse(config).map_err(ConnectError::Config)?;
         let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
         Ok(MirrorConfig {
-            source: parsed.string("source.cluster.alias"),
-            target: parsed.string("target.cluster.alias"),
+            source: parsed.value(&SOURCE_CLUSTER_ALIAS),
+            target: parsed.value(&TARGET_CLUSTER_ALIAS),
             policy,
             parsed,
         })
@@ -207,7 +237,8 @@ impl MirrorConfig {
     pub fn offset_syncs_cluster(&self) -> &'static str {
         if self
             .parsed
-            .string("offset-syncs.topic.location")
+            .value(&OFFSET_SYNCS_TOPIC_LOCATION)
+            .trim()
             .eq_ignore_ascii_case("target")
         {
             "target"
@@ -227,26 +258,20 @@ impl MirrorConfig {
         self.policy.offset_syncs_topic(other)
     }
 
-    /// An integer setting.
-    pub fn int(&self, key: &str) -> i64 {
-        self.parsed.long(key)
-    }
-
-    /// A boolean setting.
-    pub fn flag(&self, key: &str) -> bool {
-        self.parsed.boolean(key)
+    /// The value of `key`.
+    pub fn value<T: KeyValue>(&self, key: &Key<T>) -> T {
+        self.parsed.value(key)
     }
 
     /// A duration setting in seconds (at least one).
-    pub fn seconds(&self, key: &str) -> Duration {
-        Duration::from_secs(self.int(key).max(1) as u64)
+    pub fn seconds(&self, key: &Key<i64>) -> Duration {
+        Duration::from_secs(self.value(key).max(1) as u64)
     }
 
-    /// A timer ticking every `seconds_key` seconds from one period on, when `enabled_key` is
-    /// true.
-    pub fn every(&self, enabled_key: &str, seconds_key: &str) -> Option<tokio::time::Interval> {
-        let period = self.seconds(seconds_key);
-        self.flag(enabled_key)
+    /// A timer ticking every `seconds` from one period on, when `enabled` is true.
+    pub fn every(&self, enabled: &Key<bool>, seconds: &Key<i64>) -> Option<tokio::time::Interval> {
+        let period = self.seconds(seconds);
+        self.value(enabled)
             .then(|| tokio::time::interval_at(tokio::time::Instant::now() + period, period))
     }
 }

@@ -5,6 +5,10 @@
 use regex::Regex;
 use tributary_runtime::config::{split_list, ConfigMap, ValidationError};
 
+use crate::checkpoint::{GROUPS, GROUPS_EXCLUDE};
+use crate::config::{TOPICS, TOPICS_EXCLUDE};
+use crate::source::CONFIG_PROPERTIES_EXCLUDE;
+
 /// MirrorMaker 2's default `topics.exclude`.
 pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
 /// MirrorMaker 2's default `groups.exclude`.
@@ -47,8 +51,8 @@ impl NameFilter {
     pub fn topics(config: &ConfigMap) -> Result<Self, BadPattern> {
         Self::build(
             config,
-            "topics",
-            &["topics.exclude", "topics.blacklist"],
+            TOPICS.name(),
+            &[TOPICS_EXCLUDE.name(), "topics.blacklist"],
             DEFAULT_TOPICS_EXCLUDE,
         )
     }
@@ -57,8 +61,8 @@ impl NameFilter {
     pub fn groups(config: &ConfigMap) -> Result<Self, BadPattern> {
         Self::build(
             config,
-            "groups",
-            &["groups.exclude", "groups.blacklist"],
+            GROUPS.name(),
+            &[GROUPS_EXCLUDE.name(), "groups.blacklist"],
             DEFAULT_GROUPS_EXCLUDE,
         )
     }
@@ -68,7 +72,7 @@ impl NameFilter {
         Self::build(
             config,
             "config.properties.include",
-            &["config.properties.exclude", "config.properties.blacklist"],
+            &[CONFIG_PROPERTIES_EXCLUDE.name(), "config.properties.blacklist"],
             DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
         )
     }

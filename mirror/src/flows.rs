@@ -8,6 +8,7 @@
 
 use tributary_runtime::config::{split_list, ConfigMap};
 
+use crate::config::{SOURCE_CLUSTER_ALIAS, TARGET_CLUSTER_ALIAS};
 use crate::filter::{BadPattern, NameFilter};
 use crate::policy::{ReplicationPolicy, UnknownPolicy};
 
@@ -107,8 +108,8 @@ fn flow_config(file: &ConfigMap, clusters: &[String], source: &str, target: &str
         }
     }
     config.remove("enabled");
-    config.insert("source.cluster.alias".into(), source.to_string());
-    config.insert("target.cluster.alias".into(), target.to_string());
+    config.insert(SOURCE_CLUSTER_ALIAS.name().into(), source.to_string());
+    config.insert(TARGET_CLUSTER_ALIAS.name().into(), target.to_string());
     config
 }
 

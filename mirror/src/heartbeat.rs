@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
@@ -19,26 +19,33 @@ use crate::policy::HEARTBEATS_TOPIC;
 /// Apache's class name.
 pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector";
 
+/// `emit.heartbeats.enabled`.
+pub(crate) const EMIT_HEARTBEATS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "emit.heartbeats.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to write heartbeats.",
+));
+/// `emit.heartbeats.interval.seconds`.
+pub(crate) const EMIT_HEARTBEATS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "emit.heartbeats.interval.seconds",
+    ConfigType::Long,
+    "1",
+    "How often to write a heartbeat.",
+));
+/// `heartbeats.topic.replication.factor`.
+pub(crate) const HEARTBEATS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
+    "heartbeats.topic.replication.factor",
+    ConfigType::Int,
+    "3",
+    "Replication factor of the heartbeats topic.",
+));
+
 fn config_def() -> ConfigDef {
     common_config_def()
-        .define(ConfigKey::optional(
-            "emit.heartbeats.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to write heartbeats.",
-        ))
-        .define(ConfigKey::optional(
-            "emit.heartbeats.interval.seconds",
-            ConfigType::Long,
-            "1",
-            "How often to write a heartbeat.",
-        ))
-        .define(ConfigKey::optional(
-            "heartbeats.topic.replication.factor",
-            ConfigType::Int,
-            "3",
-            "Replication factor of the heartbeats topic.",
-        ))
+        .key(&EMIT_HEARTBEATS_ENABLED)
+        .key(&EMIT_HEARTBEATS_INTERVAL_SECONDS)
+        .key(&HEARTBEATS_TOPIC_REPLICATION_FACTOR)
 }
 
 /// Creates the heartbeats topic and runs one task (none when heartbeats are disabled).
@@ -57,14 +64,14 @@ impl Connector for MirrorHeartbeatConnector {
     async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         self.config = config.clone();
-        self.enabled = mirror.flag("emit.heartbeats.enabled");
+        self.enabled = mirror.value(&EMIT_HEARTBEATS_ENABLED);
         if self.enabled {
             // Compacted, one partition, as Apache creates it.
             mirror
                 .admin("target")?
                 .ensure_compacted_topic(
                     HEARTBEATS_TOPIC,
-                    mirror.int("heartbeats.topic.replication.factor") as i32,
+                    mirror.value(&HEARTBEATS_TOPIC_REPLICATION_FACTOR) as i32,
                 )
                 .await?;
         }
@@ -100,7 +107,7 @@ impl SourceTask for MirrorHeartbeatTask {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         self.source = mirror.source.clone();
         self.target = mirror.target.clone();
-        self.interval = mirror.seconds("emit.heartbeats.interval.seconds");
+        self.interval = mirror.seconds(&EMIT_HEARTBEATS_INTERVAL_SECONDS);
         self.next = Some(Instant::now());
         self.bytes_schema = Some(Schema::optional_bytes());
         Ok(())

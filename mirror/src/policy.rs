@@ -5,6 +5,11 @@
 
 use tributary_runtime::config::ConfigMap;
 
+use crate::config::{
+    common_config_def, INTERNAL_TOPIC_SEPARATOR_ENABLED, REPLICATION_POLICY_CLASS, REPLICATION_POLICY_SEPARATOR,
+    SOURCE_CLUSTER_ALIAS,
+};
+
 /// The heartbeats topic's name.
 pub const HEARTBEATS_TOPIC: &str = "heartbeats";
 
@@ -38,23 +43,16 @@ impl ReplicationPolicy {
     /// The policy a mirror config asks for (`replication.policy.class`, Apache class names
     /// accepted).
     pub fn from_config(config: &ConfigMap) -> Result<Self, UnknownPolicy> {
-        let separator = config
-            .get("replication.policy.separator")
-            .cloned()
-            .unwrap_or_else(|| ".".to_string());
-        let class = config
-            .get("replication.policy.class")
-            .map(|c| c.trim().to_string())
-            .unwrap_or_default();
+        let config = common_config_def().with_defaults(config);
+        let separator = config.value(&REPLICATION_POLICY_SEPARATOR);
+        let class = config.value(&REPLICATION_POLICY_CLASS).trim().to_string();
         match class.rsplit('.').next().unwrap_or("") {
             "" | "DefaultReplicationPolicy" => Ok(ReplicationPolicy::Default {
                 separator,
-                internal_separator: config
-                    .get("replication.policy.internal.topic.separator.enabled")
-                    .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false")),
+                internal_separator: config.value(&INTERNAL_TOPIC_SEPARATOR_ENABLED),
             }),
             "IdentityReplicationPolicy" => Ok(ReplicationPolicy::Identity {
-                source_alias: config.get("source.cluster.alias").cloned(),
+                source_alias: config.get(SOURCE_CLUSTER_ALIAS.name()).map(str::to_string),
                 separator,
             }),
             _ => Err(UnknownPolicy(class)),

@@ -1,7 +1,7 @@
 //! Benchmark: the converters a JDBC pipeline chooses between, on the same rows in the same run:
 //! `JsonConverter` with schemas (Apache's envelope), `JsonConverter` without, Confluent's
-//! `AvroConverter` and `JsonSchemaConverter` (schemas in a real Schema Registry, Apicurio's,
-//! started by the harness; registered once, then cached).
+//! `AvroConverter`, `ProtobufConverter` and `JsonSchemaConverter` (schemas in a real Schema
+//! Registry, Apicurio's, started by the harness; registered once, then cached).
 //!
 //! Each converter writes `CONVERTER_BENCH_RECORDS` rows (default 500,000) of a table-like
 //! schema (id, name, amount NUMERIC(12,2), an optional note, a timestamp, a flag) to bytes, as a
@@ -116,6 +116,16 @@ async fn main() {
             "AvroConverter",
             &[
                 ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+                ("value.converter.schema.registry.url", &registry),
+            ],
+            &values,
+            &schema,
+        )
+        .await,
+        measure(
+            "ProtobufConverter",
+            &[
+                ("value.converter", "io.confluent.connect.protobuf.ProtobufConverter"),
                 ("value.converter.schema.registry.url", &registry),
             ],
             &values,

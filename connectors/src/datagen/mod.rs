@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{
     ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
@@ -24,38 +24,48 @@ const TASK_ID: &str = "task.id";
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
 
+/// `topic`.
+const TOPIC: Key<String> = Key::new(ConfigKey::required("topic", ConfigType::String, "Topic to write to."));
+/// `rate`.
+const RATE: Key<f64> = Key::new(ConfigKey::optional(
+    "rate",
+    ConfigType::Double,
+    "0",
+    "Records per second; 0 for as fast as possible.",
+));
+/// `max.records`.
+const MAX_RECORDS: Key<i64> = Key::new(ConfigKey::optional(
+    "max.records",
+    ConfigType::Long,
+    "-1",
+    "Stop after this many records; -1 never stops.",
+));
+/// `value.size`.
+const VALUE_SIZE: Key<usize> = Key::new(ConfigKey::optional(
+    "value.size",
+    ConfigType::Int,
+    "100",
+    "Bytes per value, for format 'string'.",
+));
+/// `keys`.
+const KEYS: Key<u64> = Key::new(ConfigKey::optional("keys", ConfigType::Int, "1000", "Distinct keys.").check(positive));
+/// `format`.
+const FORMAT: Key<String> = Key::new(
+    ConfigKey::optional("format", ConfigType::String, "string", "'string' or 'struct'.").one_of(&["string", "struct"]),
+);
+/// `batch.size`.
+const BATCH_SIZE: Key<usize> =
+    Key::new(ConfigKey::optional("batch.size", ConfigType::Int, "1000", "Records per poll.").check(positive));
+
 fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::required("topic", ConfigType::String, "Topic to write to."))
-        .define(ConfigKey::optional(
-            "rate",
-            ConfigType::Double,
-            "0",
-            "Records per second; 0 for as fast as possible.",
-        ))
-        .define(ConfigKey::optional(
-            "max.records",
-            ConfigType::Long,
-            "-1",
-            "Stop after this many records; -1 never stops.",
-        ))
-        .define(ConfigKey::optional(
-            "value.size",
-            ConfigType::Int,
-            "100",
-            "Bytes per value, for format 'string'.",
-        ))
-        .define(ConfigKey::optional("keys", ConfigType::Int, "1000", "Distinct keys."))
-        .define(
-            ConfigKey::optional("format", ConfigType::String, "string", "'string' or 'struct'.")
-                .one_of(&["string", "struct"]),
-        )
-        .define(ConfigKey::optional(
-            "batch.size",
-            ConfigType::Int,
-            "1000",
-            "Records per poll.",
-        ))
+        .key(&TOPIC)
+        .key(&RATE)
+        .key(&MAX_RECORDS)
+        .key(&VALUE_SIZE)
+        .key(&KEYS)
+        .key(&FORMAT)
+        .key(&BATCH_SIZE)
 }
 
 /// The connector object: `tasks.max` tasks, each its own stream (`rate` and `max.records`
@@ -154,13 +164,13 @@ impl DatagenTask {
 impl SourceTask for DatagenTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
         let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.topic = parsed.string("topic");
-        self.rate = parsed.double("rate");
-        self.max_records = parsed.long("max.records");
-        self.value_size = parsed.long("value.size").max(13) as usize;
-        self.keys = parsed.long("keys").max(1) as u64;
-        self.structs = parsed.choice("format") == "struct";
-        self.batch_size = parsed.long("batch.size").max(1) as usize;
+        self.topic = parsed.value(&TOPIC);
+        self.rate = parsed.value(&RATE);
+        self.max_records = parsed.value(&MAX_RECORDS);
+        self.value_size = parsed.value(&VALUE_SIZE).max(13);
+        self.keys = parsed.value(&KEYS);
+        self.structs = parsed.value(&FORMAT).trim().eq_ignore_ascii_case("struct");
+        self.batch_size = parsed.value(&BATCH_SIZE);
         let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
         let mut partition = SourceMap::new();
         partition.insert("datagen".into(), self.topic.clone().into());

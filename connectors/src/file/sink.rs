@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, OffsetMap, SinkTask, SinkTaskContext};
 use tributary_runtime::converter::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
@@ -12,12 +12,15 @@ use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
+/// `file`.
+const FILE: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "file",
+    ConfigType::String,
+    "Destination filename. If not specified, the standard output will be used.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::unset(
-        "file",
-        ConfigType::String,
-        "Destination filename. If not specified, the standard output will be used.",
-    ))
+    ConfigDef::new().key(&FILE)
 }
 
 /// The connector object: every task writes to the one file.
@@ -107,7 +110,9 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
 #[async_trait]
 impl SinkTask for FileStreamSinkTask {
     async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
-        let path = config.get("file").map(|f| f.trim()).filter(|f| !f.is_empty());
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        let path = config.value(&FILE);
+        let path = path.as_deref().map(str::trim).filter(|f| !f.is_empty());
         let output: Box<dyn AsyncWrite + Send + Sync + Unpin> = match path {
             None => Box::new(tokio::io::stdout()),
             Some(path) => Box::new(

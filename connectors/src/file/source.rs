@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{
     ConnectError, Connector, ConnectorContext, OffsetMap, SourceTask, SourceTaskContext,
 };
@@ -25,36 +25,42 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// Bytes read from the file per read call.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// `file`.
+const FILE: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "file",
+    ConfigType::String,
+    "Source filename. If not specified, the standard input will be used.",
+));
+/// `topic`.
+const TOPIC: Key<String> =
+    Key::new(ConfigKey::required("topic", ConfigType::List, "The topic to publish data to.").check(single_topic));
+/// `batch.size`.
+const BATCH_SIZE: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "batch.size",
+        ConfigType::Int,
+        "2000",
+        "The maximum number of records the source task can read from the file each time it is polled.",
+    )
+    .check(positive),
+);
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::unset(
-            "file",
-            ConfigType::String,
-            "Source filename. If not specified, the standard input will be used.",
-        ))
-        .define(ConfigKey::required("topic", ConfigType::List, "The topic to publish data to.").check(single_topic))
-        .define(
-            ConfigKey::optional(
-                "batch.size",
-                ConfigType::Int,
-                "2000",
-                "The maximum number of records the source task can read from the file each time it is polled.",
-            )
-            .check(positive),
-        )
+    ConfigDef::new().key(&FILE).key(&TOPIC).key(&BATCH_SIZE)
+}
+
+/// The file to read, `None` for the standard input.
+fn file(config: &ParsedConfig) -> Option<String> {
+    config
+        .value(&FILE)
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
 }
 
 fn single_topic(value: &str) -> Result<(), String> {
     match value.split(',').filter(|t| !t.trim().is_empty()).count() {
         1 => Ok(()),
         _ => Err("'topic' in FileStreamSourceConnector configuration requires definition of a single topic".into()),
-    }
-}
-
-fn positive(value: &str) -> Result<(), String> {
-    match value.trim().parse::<i64>() {
-        Ok(n) if n >= 1 => Ok(()),
-        _ => Err("Value must be at least 1".into()),
     }
 }
 
@@ -83,7 +89,7 @@ impl Connector for FileStreamSourceConnector {
     /// Apache's checks: a `filename` partition and a non-negative whole `position`; removals
     /// are always allowed, so that stale offsets can be cleaned up.
     fn alter_offsets(&self, config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
-        if config.get("file").is_none_or(|f| f.trim().is_empty()) {
+        if config.get(FILE.name()).is_none_or(|f| f.trim().is_empty()) {
             return Err("Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.".into());
         }
         for (partition, offset) in offsets {
@@ -236,15 +242,10 @@ impl FileStreamSourceTask {
 #[async_trait]
 impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        self.path = config
-            .get("file")
-            .map(|f| f.trim().to_string())
-            .filter(|f| !f.is_empty());
-        self.topic = config.get("topic").map(|t| t.trim().to_string()).unwrap_or_default();
-        self.batch_size = config
-            .get("batch.size")
-            .and_then(|b| b.trim().parse().ok())
-            .unwrap_or(2000);
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        self.path = file(&config);
+        self.topic = config.value(&TOPIC).trim().to_string();
+        self.batch_size = config.value(&BATCH_SIZE);
         if let Some(path) = &self.path {
             let mut partition = SourceMap::new();
             partition.insert("filename".into(), path.clone().into());

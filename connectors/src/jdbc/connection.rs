@@ -10,12 +10,67 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
-use tributary_runtime::config::ConfigMap;
+use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::ConnectError;
 use url::Url;
 
 /// How long to wait for a connection from the pool (a database that is down fails this fast).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `connection.url`.
+pub const CONNECTION_URL: Key<String> = Key::new(
+    ConfigKey::required(
+        "connection.url",
+        ConfigType::String,
+        "jdbc:postgresql://host:port/db, jdbc:mysql://host:port/db (or postgres://, mysql://).",
+    )
+    .check(valid_url),
+);
+/// `connection.user`.
+pub const CONNECTION_USER: Key<String> = Key::new(ConfigKey::optional(
+    "connection.user",
+    ConfigType::String,
+    "",
+    "The database user (over the URL's).",
+));
+/// `connection.password`.
+pub const CONNECTION_PASSWORD: Key<String> = Key::new(ConfigKey::optional(
+    "connection.password",
+    ConfigType::Password,
+    "",
+    "The user's password (use a config provider).",
+));
+/// `connection.attempts`.
+pub const CONNECTION_ATTEMPTS: Key<u32> = Key::new(
+    ConfigKey::optional(
+        "connection.attempts",
+        ConfigType::Int,
+        "3",
+        "Failed attempts in a row before the task fails.",
+    )
+    .check(positive),
+);
+/// `connection.backoff.ms`.
+pub const CONNECTION_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
+    "connection.backoff.ms",
+    ConfigType::Long,
+    "10000",
+    "Wait between attempts.",
+));
+
+/// The connection settings every JDBC-style connector shares.
+pub fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .key(&CONNECTION_URL)
+        .key(&CONNECTION_USER)
+        .key(&CONNECTION_PASSWORD)
+        .key(&CONNECTION_ATTEMPTS)
+        .key(&CONNECTION_BACKOFF)
+}
+
+fn valid_url(url: &str) -> Result<(), String> {
+    native_url(url).map(|_| ())
+}
 
 /// The SQL dialect of the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +128,10 @@ impl Database {
 
     /// A lazy pool for the connector's `connection.*` settings: connections are made when
     /// first needed, so a database that is down shows up as a retriable error then.
-    pub fn from_config(config: &ConfigMap, max_connections: u32) -> Result<Self, ConnectError> {
-        let url = config.get("connection.url").map(String::as_str).unwrap_or_default();
-        let (dialect, url) = native_url(url).map_err(ConnectError::fatal)?;
-        let user = config.get("connection.user").filter(|u| !u.is_empty());
-        let password = config.get("connection.password").filter(|p| !p.is_empty());
+    pub fn from_config(config: &ParsedConfig, max_connections: u32) -> Result<Self, ConnectError> {
+        let (dialect, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
+        let user = Some(config.value(&CONNECTION_USER)).filter(|u| !u.is_empty());
+        let password = Some(config.value(&CONNECTION_PASSWORD)).filter(|p| !p.is_empty());
         let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
         match dialect {
             Dialect::Postgres => {
@@ -85,10 +139,10 @@ impl Database {
                     .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
                     .options([("TimeZone", "UTC")])
                     .disable_statement_logging();
-                if let Some(user) = user {
+                if let Some(user) = &user {
                     options = options.username(user);
                 }
-                if let Some(password) = password {
+                if let Some(password) = &password {
                     options = options.password(password);
                 }
                 Ok(Database::Postgres(
@@ -103,10 +157,10 @@ impl Database {
                     .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
                     .timezone(Some("+00:00".to_string()))
                     .disable_statement_logging();
-                if let Some(user) = user {
+                if let Some(user) = &user {
                     options = options.username(user);
                 }
-                if let Some(password) = password {
+                if let Some(password) = &password {
                     options = options.password(password);
                 }
                 Ok(Database::MySql(
@@ -137,9 +191,8 @@ impl Database {
 }
 
 /// The name of the database `connection.url` names (the path of the URL).
-pub fn database_name(config: &ConfigMap) -> Result<String, ConnectError> {
-    let url = config.get("connection.url").map(String::as_str).unwrap_or_default();
-    let (_, url) = native_url(url).map_err(ConnectError::fatal)?;
+pub fn database_name(config: &ParsedConfig) -> Result<String, ConnectError> {
+    let (_, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
     let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
     Ok(url.path().trim_start_matches('/').to_string())
 }

@@ -12,58 +12,18 @@
 //! never writes a record twice.
 
 mod columns;
+mod config;
 mod task;
 
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigType};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
+use self::config::config_def;
 use crate::config_per_task::ConfigPerTask;
 
 pub(crate) const CLASS: &str = "io.tributary.connect.parquet.ParquetSinkConnector";
 
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
-
-fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::required(
-            "parquet.dir",
-            ConfigType::String,
-            "The directory the files go under.",
-        ))
-        .define(ConfigKey::optional(
-            "flush.size",
-            ConfigType::Int,
-            "10000",
-            "Records per file at most.",
-        ))
-        .define(ConfigKey::optional(
-            "file.max.bytes",
-            ConfigType::Long,
-            "134217728",
-            "About how many bytes of record data make a file.",
-        ))
-        .define(ConfigKey::optional(
-            "rotate.interval.ms",
-            ConfigType::Long,
-            "600000",
-            "How long a file may stay open (from its first record).",
-        ))
-        .define(ConfigKey::optional(
-            "partition.field",
-            ConfigType::String,
-            "",
-            "A value field whose value names a sub-directory (field=value).",
-        ))
-        .define(
-            ConfigKey::optional("parquet.codec", ConfigType::String, "snappy", "snappy or none.").check(|v| {
-                ["snappy", "none", "uncompressed"]
-                    .contains(&v.trim())
-                    .then_some(())
-                    .ok_or_else(|| "must be snappy or none".into())
-            }),
-        )
-}
 
 inventory::submit! {
     ConnectorPlugin {

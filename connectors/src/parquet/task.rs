@@ -4,28 +4,17 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::data::{Schema, SinkRecord, Value};
 
 use super::columns::{arrow_schema, record_batch};
-
-/// The task's settings.
-#[derive(Debug, Clone)]
-struct Settings {
-    dir: PathBuf,
-    flush_size: usize,
-    max_bytes: usize,
-    rotate: Option<Duration>,
-    partition_field: Option<String>,
-    compression: Compression,
-}
+use super::config::{config_def, Settings};
 
 /// Records waiting to become one file.
 struct Buffer {
@@ -164,23 +153,8 @@ impl ParquetSinkTask {
 #[async_trait]
 impl SinkTask for ParquetSinkTask {
     async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
-        let number = |key: &str, default: i64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
-        let dir = config
-            .get("parquet.dir")
-            .filter(|d| !d.trim().is_empty())
-            .ok_or_else(|| ConnectError::fatal("parquet.dir is required"))?;
-        let rotate = number("rotate.interval.ms", 600_000);
-        self.settings = Some(Settings {
-            dir: PathBuf::from(dir),
-            flush_size: number("flush.size", 10_000).max(1) as usize,
-            max_bytes: number("file.max.bytes", 128 << 20).max(1) as usize,
-            rotate: (rotate > 0).then(|| Duration::from_millis(rotate as u64)),
-            partition_field: config.get("partition.field").filter(|f| !f.trim().is_empty()).cloned(),
-            compression: match config.get("parquet.codec").map(|c| c.trim()) {
-                Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
-                _ => Compression::SNAPPY,
-            },
-        });
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        self.settings = Some(Settings::new(&config));
         Ok(())
     }
 

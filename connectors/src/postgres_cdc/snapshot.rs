@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tributary_runtime::data::{SourceMap, SourceRecord, Value};
 
+use super::config::Settings;
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{Datum, Relation, RelationColumn};
-use super::task::{now_ms, quote, Settings};
+use super::task::{now_ms, quote};
 
 /// A snapshot being read.
 pub(super) struct Snapshot {

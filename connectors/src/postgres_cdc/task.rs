@@ -9,20 +9,18 @@
 //! reads the whole transaction again rather than skipping its rest.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, SslMode, TlsConfig};
-use regex::Regex;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sqlx::ConnectOptions;
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 
+use super::config::{config_def, Settings};
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
@@ -32,154 +30,6 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// How long the replication connection may take to start streaming.
 const STREAM_START_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The compiled regexes of a table list (`Err` with the bad pattern's message).
-pub(super) fn patterns(config: &ConfigMap, key: &str) -> Result<Vec<Regex>, String> {
-    config
-        .get(key)
-        .map(String::as_str)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("bad pattern {p:?}: {e}")))
-        .collect()
-}
-
-/// The task's settings.
-#[derive(Debug, Clone)]
-pub(super) struct Settings {
-    host: String,
-    port: u16,
-    user: String,
-    password: String,
-    /// `database.sslmode`: disable, prefer, require, verify-ca or verify-full.
-    ssl_mode: String,
-    /// `database.sslrootcert`: the CA certificates (PEM) verify-ca and verify-full trust.
-    ssl_root_cert: Option<String>,
-    pub(super) prefix: String,
-    pub(super) database: String,
-    slot: String,
-    pub(super) publication: String,
-    autocreate: String,
-    include: Vec<Regex>,
-    exclude: Vec<Regex>,
-    snapshot: bool,
-    tombstones: bool,
-    pub(super) max_batch: usize,
-    poll_interval: Duration,
-    status_interval: Duration,
-    max_retries: u32,
-    retry_wait: Duration,
-}
-
-impl Settings {
-    fn from_config(config: &ConfigMap) -> Result<Self, ConnectError> {
-        let text = |key: &str, default: &str| config.get(key).cloned().unwrap_or_else(|| default.to_string());
-        let number = |key: &str, default: u64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
-        Ok(Settings {
-            host: text("database.hostname", "localhost"),
-            port: number("database.port", 5432) as u16,
-            user: text("database.user", ""),
-            password: text("database.password", ""),
-            ssl_mode: text("database.sslmode", "prefer"),
-            ssl_root_cert: config
-                .get("database.sslrootcert")
-                .filter(|p| !p.trim().is_empty())
-                .cloned(),
-            prefix: text("topic.prefix", ""),
-            database: text("database.dbname", ""),
-            slot: text("slot.name", "debezium"),
-            publication: text("publication.name", "dbz_publication"),
-            autocreate: text("publication.autocreate.mode", "all_tables"),
-            include: patterns(config, "table.include.list").map_err(ConnectError::fatal)?,
-            exclude: patterns(config, "table.exclude.list").map_err(ConnectError::fatal)?,
-            // Validation trims the mode; so does the reading.
-            snapshot: text("snapshot.mode", "initial").trim() == "initial",
-            tombstones: !text("tombstones.on.delete", "true")
-                .trim()
-                .eq_ignore_ascii_case("false"),
-            max_batch: number("max.batch.size", 2048).max(1) as usize,
-            poll_interval: Duration::from_millis(number("poll.interval.ms", 500)),
-            status_interval: Duration::from_millis(number("status.update.interval.ms", 10_000).max(1)),
-            max_retries: number("errors.max.retries", 5) as u32,
-            retry_wait: Duration::from_millis(number("retriable.restart.connector.wait.ms", 10_000)),
-        })
-    }
-
-    /// Whether `schema.table` is captured.
-    pub(super) fn captures(&self, schema: &str, table: &str) -> bool {
-        let name = format!("{schema}.{table}");
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&name)))
-            && !self.exclude.iter().any(|r| r.is_match(&name))
-    }
-
-    /// TLS for the replication connection, by `database.sslmode`.
-    fn tls(&self) -> TlsConfig {
-        let ca = self.ssl_root_cert.as_ref().map(PathBuf::from);
-        match self.ssl_mode.as_str() {
-            "disable" => TlsConfig::disabled(),
-            "require" => TlsConfig {
-                ca_pem_path: ca,
-                ..TlsConfig::require()
-            },
-            "verify-ca" => TlsConfig::verify_ca(ca),
-            // The host as the name to verify, also when it is an IP address (as libpq does).
-            "verify-full" => TlsConfig {
-                sni_hostname: Some(self.host.clone()),
-                ..TlsConfig::verify_full(ca)
-            },
-            _ => TlsConfig {
-                mode: SslMode::Prefer,
-                ca_pem_path: ca,
-                ..TlsConfig::default()
-            },
-        }
-    }
-
-    /// The SQL connections' settings: the server, the user, TLS by `database.sslmode`, UTC.
-    fn connect_options(&self) -> PgConnectOptions {
-        let mut options = PgConnectOptions::new()
-            .host(&self.host)
-            .port(self.port)
-            .username(&self.user)
-            .password(&self.password)
-            .database(&self.database)
-            .ssl_mode(match self.ssl_mode.as_str() {
-                "disable" => PgSslMode::Disable,
-                "require" => PgSslMode::Require,
-                "verify-ca" => PgSslMode::VerifyCa,
-                "verify-full" => PgSslMode::VerifyFull,
-                _ => PgSslMode::Prefer,
-            })
-            .options([("TimeZone", "UTC")])
-            .disable_statement_logging();
-        if let Some(ca) = &self.ssl_root_cert {
-            options = options.ssl_root_cert(ca);
-        }
-        options
-    }
-
-    /// The replication connection's settings, streaming from `start` (the slot's confirmed
-    /// position when it is further on).
-    fn replication(&self, start: u64) -> ReplicationConfig {
-        ReplicationConfig::new(
-            self.host.as_str(),
-            self.user.as_str(),
-            self.password.as_str(),
-            self.database.as_str(),
-            self.slot.as_str(),
-            self.publication.as_str(),
-        )
-        .with_port(self.port)
-        .with_tls(self.tls())
-        .with_start_lsn(Lsn::from_u64(start))
-        .with_status_interval(self.status_interval)
-        .with_wakeup_interval(self.status_interval)
-        .with_options("-c TimeZone=UTC")
-        .with_application_name("tributary")
-    }
-}
 
 /// Where the task is.
 enum Phase {
@@ -610,7 +460,7 @@ pub(super) fn quote(name: &str) -> String {
 #[async_trait]
 impl SourceTask for PostgresCdcTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let settings = Settings::from_config(config)?;
+        let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
         let options = settings.connect_options();
         self.pool = Some(
             PgPoolOptions::new()
@@ -675,21 +525,5 @@ impl SourceTask for PostgresCdcTask {
             pool.close().await;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes_are_read_as_they_are_validated() {
-        let config: ConfigMap = [("snapshot.mode", "initial "), ("tombstones.on.delete", " FALSE")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let settings = Settings::from_config(&config).unwrap();
-        assert!(settings.snapshot, "a trimmed 'initial' still snapshots");
-        assert!(!settings.tombstones);
     }
 }

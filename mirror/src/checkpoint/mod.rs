@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
@@ -26,62 +26,81 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorCheckpointConnect
 /// The task config key listing a task's consumer groups (comma-separated).
 const ASSIGNED: &str = "task.assigned.groups";
 
+/// `groups`.
+pub(crate) const GROUPS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "groups",
+    ConfigType::List,
+    ".*",
+    "Consumer groups to checkpoint (regexes).",
+));
+/// `groups.exclude`.
+pub(crate) const GROUPS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "groups.exclude",
+    ConfigType::List,
+    crate::filter::DEFAULT_GROUPS_EXCLUDE,
+    "Consumer groups not to checkpoint (regexes).",
+));
+/// `emit.checkpoints.enabled`.
+pub(crate) const EMIT_CHECKPOINTS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "emit.checkpoints.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to write checkpoints.",
+));
+/// `emit.checkpoints.interval.seconds`.
+pub(crate) const EMIT_CHECKPOINTS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "emit.checkpoints.interval.seconds",
+    ConfigType::Long,
+    "60",
+    "How often to write checkpoints.",
+));
+/// `sync.group.offsets.enabled`.
+pub(crate) const SYNC_GROUP_OFFSETS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "sync.group.offsets.enabled",
+    ConfigType::Boolean,
+    "false",
+    "Whether to commit translated offsets to the target's consumer groups.",
+));
+/// `sync.group.offsets.interval.seconds`.
+pub(crate) const SYNC_GROUP_OFFSETS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "sync.group.offsets.interval.seconds",
+    ConfigType::Long,
+    "60",
+    "How often to commit translated offsets to the target's consumer groups.",
+));
+/// `refresh.groups.enabled`.
+pub(crate) const REFRESH_GROUPS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "refresh.groups.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to look for new consumer groups periodically.",
+));
+/// `refresh.groups.interval.seconds`.
+pub(crate) const REFRESH_GROUPS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "refresh.groups.interval.seconds",
+    ConfigType::Long,
+    "600",
+    "How often to look for new consumer groups.",
+));
+/// `checkpoints.topic.replication.factor`.
+pub(crate) const CHECKPOINTS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
+    "checkpoints.topic.replication.factor",
+    ConfigType::Int,
+    "3",
+    "Replication factor of the checkpoints topic.",
+));
+
 fn config_def() -> ConfigDef {
     with_topic_filter(common_config_def())
-        .define(ConfigKey::optional(
-            "groups",
-            ConfigType::List,
-            ".*",
-            "Consumer groups to checkpoint (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "groups.exclude",
-            ConfigType::List,
-            crate::filter::DEFAULT_GROUPS_EXCLUDE,
-            "Consumer groups not to checkpoint (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "emit.checkpoints.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to write checkpoints.",
-        ))
-        .define(ConfigKey::optional(
-            "emit.checkpoints.interval.seconds",
-            ConfigType::Long,
-            "60",
-            "How often to write checkpoints.",
-        ))
-        .define(ConfigKey::optional(
-            "sync.group.offsets.enabled",
-            ConfigType::Boolean,
-            "false",
-            "Whether to commit translated offsets to the target's consumer groups.",
-        ))
-        .define(ConfigKey::optional(
-            "sync.group.offsets.interval.seconds",
-            ConfigType::Long,
-            "60",
-            "How often to commit translated offsets to the target's consumer groups.",
-        ))
-        .define(ConfigKey::optional(
-            "refresh.groups.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to look for new consumer groups periodically.",
-        ))
-        .define(ConfigKey::optional(
-            "refresh.groups.interval.seconds",
-            ConfigType::Long,
-            "600",
-            "How often to look for new consumer groups.",
-        ))
-        .define(ConfigKey::optional(
-            "checkpoints.topic.replication.factor",
-            ConfigType::Int,
-            "3",
-            "Replication factor of the checkpoints topic.",
-        ))
+        .key(&GROUPS)
+        .key(&GROUPS_EXCLUDE)
+        .key(&EMIT_CHECKPOINTS_ENABLED)
+        .key(&EMIT_CHECKPOINTS_INTERVAL_SECONDS)
+        .key(&SYNC_GROUP_OFFSETS_ENABLED)
+        .key(&SYNC_GROUP_OFFSETS_INTERVAL_SECONDS)
+        .key(&REFRESH_GROUPS_ENABLED)
+        .key(&REFRESH_GROUPS_INTERVAL_SECONDS)
+        .key(&CHECKPOINTS_TOPIC_REPLICATION_FACTOR)
 }
 
 /// The connector object: finds the groups to checkpoint and splits them between tasks.
@@ -123,7 +142,7 @@ impl Connector for MirrorCheckpointConnector {
             .admin("target")?
             .ensure_compacted_topic(
                 &mirror.policy.checkpoints_topic(&mirror.source),
-                mirror.int("checkpoints.topic.replication.factor") as i32,
+                mirror.value(&CHECKPOINTS_TOPIC_REPLICATION_FACTOR) as i32,
             )
             .await?;
         let groups = selected_groups(&source, &filter).await?;
@@ -131,7 +150,7 @@ impl Connector for MirrorCheckpointConnector {
         *lock(&self.groups) = groups;
         let known = self.groups.clone();
         self.refresh = mirror
-            .every("refresh.groups.enabled", "refresh.groups.interval.seconds")
+            .every(&REFRESH_GROUPS_ENABLED, &REFRESH_GROUPS_INTERVAL_SECONDS)
             .map(|mut every| {
                 tokio::spawn(async move {
                     loop {

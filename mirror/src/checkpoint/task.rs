@@ -19,7 +19,10 @@ use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 use tributary_runtime::storage::{KafkaLog, LogRecord};
 
-use super::{config_def, ASSIGNED};
+use super::{
+    config_def, ASSIGNED, EMIT_CHECKPOINTS_ENABLED, EMIT_CHECKPOINTS_INTERVAL_SECONDS, SYNC_GROUP_OFFSETS_ENABLED,
+    SYNC_GROUP_OFFSETS_INTERVAL_SECONDS,
+};
 use crate::admin::ClusterAdmin;
 use crate::config::MirrorConfig;
 use crate::filter::NameFilter;
@@ -326,10 +329,10 @@ impl SourceTask for MirrorCheckpointTask {
             syncs,
             latest,
             group_clients: HashMap::new(),
-            next_checkpoints: mirror.flag("emit.checkpoints.enabled").then_some(now),
+            next_checkpoints: mirror.value(&EMIT_CHECKPOINTS_ENABLED).then_some(now),
             next_group_sync: mirror
-                .flag("sync.group.offsets.enabled")
-                .then(|| now + mirror.seconds("sync.group.offsets.interval.seconds")),
+                .value(&SYNC_GROUP_OFFSETS_ENABLED)
+                .then(|| now + mirror.seconds(&SYNC_GROUP_OFFSETS_INTERVAL_SECONDS)),
             bytes_schema: Schema::optional_bytes(),
             mirror,
         });
@@ -345,11 +348,11 @@ impl SourceTask for MirrorCheckpointTask {
         if let Some(due) = state.next_checkpoints.filter(|due| *due <= now) {
             let checkpoints = state.checkpoints().await?;
             records = checkpoints.iter().map(|c| state.record(c)).collect();
-            state.next_checkpoints = Some(due + state.mirror.seconds("emit.checkpoints.interval.seconds"));
+            state.next_checkpoints = Some(due + state.mirror.seconds(&EMIT_CHECKPOINTS_INTERVAL_SECONDS));
         }
         if let Some(due) = state.next_group_sync.filter(|due| *due <= now) {
             state.sync_group_offsets().await?;
-            state.next_group_sync = Some(due + state.mirror.seconds("sync.group.offsets.interval.seconds"));
+            state.next_group_sync = Some(due + state.mirror.seconds(&SYNC_GROUP_OFFSETS_INTERVAL_SECONDS));
         }
         if records.is_empty() {
             let next = [state.next_checkpoints, state.next_group_sync]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
@@ -31,80 +31,95 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
 /// The task config key listing a task's source partitions (`topic-partition`, comma-separated).
 const ASSIGNED: &str = "task.assigned.partitions";
 
+/// `config.properties.exclude`.
+pub(crate) const CONFIG_PROPERTIES_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "config.properties.exclude",
+    ConfigType::List,
+    crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
+    "Topic configs not to copy (regexes).",
+));
+/// `replication.factor`.
+pub(crate) const REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
+    "replication.factor",
+    ConfigType::Int,
+    "2",
+    "Replication factor of created remote topics.",
+));
+/// `refresh.topics.enabled`.
+pub(crate) const REFRESH_TOPICS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "refresh.topics.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to look for new topics and partitions periodically.",
+));
+/// `refresh.topics.interval.seconds`.
+pub(crate) const REFRESH_TOPICS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "refresh.topics.interval.seconds",
+    ConfigType::Long,
+    "600",
+    "How often to look for new topics and partitions.",
+));
+/// `sync.topic.configs.enabled`.
+pub(crate) const SYNC_TOPIC_CONFIGS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "sync.topic.configs.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to copy topic configs to remote topics.",
+));
+/// `sync.topic.configs.interval.seconds`.
+pub(crate) const SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "sync.topic.configs.interval.seconds",
+    ConfigType::Long,
+    "600",
+    "How often to copy topic configs.",
+));
+/// `sync.topic.acls.enabled`.
+pub(crate) const SYNC_TOPIC_ACLS_ENABLED: Key<bool> = Key::new(ConfigKey::optional("sync.topic.acls.enabled", ConfigType::Boolean, "true", "Whether to copy the source's literal topic ACLs to remote topics (never ALLOW WRITE; ALLOW ALL becomes ALLOW READ)."));
+/// `sync.topic.acls.interval.seconds`.
+pub(crate) const SYNC_TOPIC_ACLS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
+    "sync.topic.acls.interval.seconds",
+    ConfigType::Long,
+    "600",
+    "How often to copy topic ACLs.",
+));
+/// `emit.offset-syncs.enabled`.
+pub(crate) const EMIT_OFFSET_SYNCS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "emit.offset-syncs.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether to emit offset syncs (needed to translate consumer offsets).",
+));
+/// `offset-syncs.topic.replication.factor`.
+pub(crate) const OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
+    "offset-syncs.topic.replication.factor",
+    ConfigType::Int,
+    "3",
+    "Replication factor of the offset-syncs topic.",
+));
+/// `provenance.header.enabled`.
+pub(crate) const PROVENANCE_HEADER_ENABLED: Key<bool> = Key::new(ConfigKey::optional("provenance.header.enabled", ConfigType::Boolean, "false", "Tributary only: mark mirrored records with the clusters they came through, and never copy a record to a cluster it has been on (safe active/active with the identity policy)."));
+/// `offset.lag.max`.
+pub(crate) const OFFSET_LAG_MAX: Key<i64> = Key::new(ConfigKey::optional(
+    "offset.lag.max",
+    ConfigType::Long,
+    "100",
+    "How far behind an offset sync may fall before one is sent at once.",
+));
+
 fn config_def() -> ConfigDef {
     with_topic_filter(common_config_def())
-        .define(ConfigKey::optional(
-            "config.properties.exclude",
-            ConfigType::List,
-            crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
-            "Topic configs not to copy (regexes).",
-        ))
-        .define(ConfigKey::optional(
-            "replication.factor",
-            ConfigType::Int,
-            "2",
-            "Replication factor of created remote topics.",
-        ))
-        .define(ConfigKey::optional(
-            "refresh.topics.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to look for new topics and partitions periodically.",
-        ))
-        .define(ConfigKey::optional(
-            "refresh.topics.interval.seconds",
-            ConfigType::Long,
-            "600",
-            "How often to look for new topics and partitions.",
-        ))
-        .define(ConfigKey::optional(
-            "sync.topic.configs.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to copy topic configs to remote topics.",
-        ))
-        .define(ConfigKey::optional(
-            "sync.topic.configs.interval.seconds",
-            ConfigType::Long,
-            "600",
-            "How often to copy topic configs.",
-        ))
-        .define(ConfigKey::optional(
-            "sync.topic.acls.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to copy the source's literal topic ACLs to remote topics (never ALLOW WRITE; ALLOW ALL becomes ALLOW READ).",
-        ))
-        .define(ConfigKey::optional(
-            "sync.topic.acls.interval.seconds",
-            ConfigType::Long,
-            "600",
-            "How often to copy topic ACLs.",
-        ))
-        .define(ConfigKey::optional(
-            "emit.offset-syncs.enabled",
-            ConfigType::Boolean,
-            "true",
-            "Whether to emit offset syncs (needed to translate consumer offsets).",
-        ))
-        .define(ConfigKey::optional(
-            "offset-syncs.topic.replication.factor",
-            ConfigType::Int,
-            "3",
-            "Replication factor of the offset-syncs topic.",
-        ))
-        .define(ConfigKey::optional(
-            "provenance.header.enabled",
-            ConfigType::Boolean,
-            "false",
-            "Tributary only: mark mirrored records with the clusters they came through, and never copy a record to a cluster it has been on (safe active/active with the identity policy).",
-        ))
-        .define(ConfigKey::optional(
-            "offset.lag.max",
-            ConfigType::Long,
-            "100",
-            "How far behind an offset sync may fall before one is sent at once.",
-        ))
+        .key(&CONFIG_PROPERTIES_EXCLUDE)
+        .key(&REPLICATION_FACTOR)
+        .key(&REFRESH_TOPICS_ENABLED)
+        .key(&REFRESH_TOPICS_INTERVAL_SECONDS)
+        .key(&SYNC_TOPIC_CONFIGS_ENABLED)
+        .key(&SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS)
+        .key(&SYNC_TOPIC_ACLS_ENABLED)
+        .key(&SYNC_TOPIC_ACLS_INTERVAL_SECONDS)
+        .key(&EMIT_OFFSET_SYNCS_ENABLED)
+        .key(&OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR)
+        .key(&PROVENANCE_HEADER_ENABLED)
+        .key(&OFFSET_LAG_MAX)
 }
 
 /// Finds the topics to mirror and keeps their remote copies in shape.
@@ -154,7 +169,7 @@ impl TopicSync {
 
     /// The source topics' configs to copy, by remote topic.
     async fn remote_configs(&self, topics: &[String]) -> Result<BTreeMap<String, TopicConfigs>, ConnectError> {
-        if !self.mirror.flag("sync.topic.configs.enabled") {
+        if !self.mirror.value(&SYNC_TOPIC_CONFIGS_ENABLED) {
             return Ok(BTreeMap::new());
         }
         Ok(self
@@ -190,7 +205,7 @@ impl TopicSync {
                 (remote, topics[t], topic_configs)
             })
             .collect();
-        let replication = self.mirror.int("replication.factor") as i32;
+        let replication = self.mirror.value(&REPLICATION_FACTOR) as i32;
         for created in self.target.create_topics(&create, replication).await? {
             tracing::info!(topic = %created, "created remote topic");
         }
@@ -248,7 +263,7 @@ impl TopicSync {
 
     /// Creates the offset-syncs topic if offset syncs are emitted.
     async fn prepare_offset_syncs_topic(&self) -> Result<(), ConnectError> {
-        if !self.mirror.flag("emit.offset-syncs.enabled") {
+        if !self.mirror.value(&EMIT_OFFSET_SYNCS_ENABLED) {
             return Ok(());
         }
         let admin = if self.mirror.offset_syncs_cluster() == "source" {
@@ -259,7 +274,7 @@ impl TopicSync {
         admin
             .ensure_compacted_topic(
                 &self.mirror.offset_syncs_topic(),
-                self.mirror.int("offset-syncs.topic.replication.factor") as i32,
+                self.mirror.value(&OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR) as i32,
             )
             .await
     }
@@ -326,13 +341,13 @@ impl Connector for MirrorSourceConnector {
 async fn refresh_loop(sync: TopicSync, partitions: Arc<Mutex<BTreeMap<String, i32>>>, context: ConnectorContext) {
     let mut refresh = sync
         .mirror
-        .every("refresh.topics.enabled", "refresh.topics.interval.seconds");
+        .every(&REFRESH_TOPICS_ENABLED, &REFRESH_TOPICS_INTERVAL_SECONDS);
     let mut configs = sync
         .mirror
-        .every("sync.topic.configs.enabled", "sync.topic.configs.interval.seconds");
+        .every(&SYNC_TOPIC_CONFIGS_ENABLED, &SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS);
     let mut acls = sync
         .mirror
-        .every("sync.topic.acls.enabled", "sync.topic.acls.interval.seconds");
+        .every(&SYNC_TOPIC_ACLS_ENABLED, &SYNC_TOPIC_ACLS_INTERVAL_SECONDS);
     // Said once: a cluster has no authorizer (there may be one after a rolling restart).
     let mut no_authorizer_told = false;
     if acls.is_some() {

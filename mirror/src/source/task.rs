@@ -18,7 +18,7 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
 
-use super::{config_def, ASSIGNED};
+use super::{config_def, ASSIGNED, EMIT_OFFSET_SYNCS_ENABLED, OFFSET_LAG_MAX, PROVENANCE_HEADER_ENABLED};
 use crate::config::MirrorConfig;
 use crate::offset_sync::OffsetSyncWriter;
 use crate::provenance;
@@ -131,9 +131,9 @@ impl SourceTask for MirrorSourceTask {
             .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
         self.consumer = Some(DropOffRuntime::new(consumer));
         self.provenance = mirror
-            .flag("provenance.header.enabled")
+            .value(&PROVENANCE_HEADER_ENABLED)
             .then(|| (mirror.source.clone(), mirror.target.clone()));
-        if mirror.flag("emit.offset-syncs.enabled") {
+        if mirror.value(&EMIT_OFFSET_SYNCS_ENABLED) {
             let mut client = mirror.client(mirror.offset_syncs_cluster(), ClientKind::Producer)?;
             client.set("acks", "all").set("linger.ms", "100");
             let producer = client
@@ -142,7 +142,7 @@ impl SourceTask for MirrorSourceTask {
             self.offset_syncs = Some(OffsetSyncs {
                 topic: mirror.offset_syncs_topic(),
                 producer,
-                writer: OffsetSyncWriter::new(mirror.int("offset.lag.max")),
+                writer: OffsetSyncWriter::new(mirror.value(&OFFSET_LAG_MAX)),
                 upstream_topics: self
                     .assigned
                     .iter()

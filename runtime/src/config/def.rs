@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::ConfigMap;
+use super::{ConfigMap, Key, KeyValue};
 
 /// The type of a config value, named as Apache Kafka names them in REST output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,20 +158,25 @@ impl ConfigKey {
         };
         let bad_type = |kind: &str| format!("Invalid value {shown} for configuration {}: Not a {kind}", self.name);
         let type_ok = match self.config_type {
-            ConfigType::Boolean => value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"),
+            ConfigType::Boolean => {
+                value.trim().eq_ignore_ascii_case("true") || value.trim().eq_ignore_ascii_case("false")
+            }
             ConfigType::Int => value.trim().parse::<i32>().is_ok(),
             ConfigType::Long => value.trim().parse::<i64>().is_ok(),
             ConfigType::Double => value.trim().parse::<f64>().is_ok(),
             ConfigType::String | ConfigType::List | ConfigType::Class | ConfigType::Password => true,
         };
         if !type_ok {
-            let kind = match self.config_type {
-                ConfigType::Boolean => "boolean",
-                ConfigType::Int => "number of type INT",
-                ConfigType::Long => "number of type LONG",
-                _ => "number of type DOUBLE",
-            };
-            errors.push(bad_type(kind));
+            // Apache's messages (`ConfigDef.parseType`).
+            errors.push(match self.config_type {
+                ConfigType::Boolean => format!(
+                    "Invalid value {shown} for configuration {}: Expected value to be either true or false",
+                    self.name
+                ),
+                ConfigType::Int => bad_type("number of type INT"),
+                ConfigType::Long => bad_type("number of type LONG"),
+                _ => bad_type("number of type DOUBLE"),
+            });
             return errors;
         }
         if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
@@ -227,6 +232,11 @@ impl ConfigDef {
         self
     }
 
+    /// Adds the typed `key` (replacing a key of the same name).
+    pub fn key<T: KeyValue>(self, key: &Key<T>) -> Self {
+        self.define(key.def().clone())
+    }
+
     /// Adds every key of `other`.
     pub fn merge(mut self, other: &ConfigDef) -> Self {
         for key in &other.keys {
@@ -255,12 +265,10 @@ impl ConfigDef {
             .collect()
     }
 
-    /// Validates `config` and returns it with defaults filled in, ready for typed reads.
-    pub fn parse(&self, config: &ConfigMap) -> Result<ParsedConfig, Vec<ValidationError>> {
-        let errors = self.validate(config);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+    /// `config` with defaults filled in, not validated: for settings whose validation is
+    /// reported on its own (a worker's, at start-up), a value of the wrong type reading as its
+    /// type's empty value meanwhile.
+    pub fn with_defaults(&self, config: &ConfigMap) -> ParsedConfig {
         let mut values = config.clone();
         for key in &self.keys {
             if let Some(default) = key.default {
@@ -269,57 +277,58 @@ impl ConfigDef {
                     .or_insert_with(|| default.to_string());
             }
         }
-        Ok(ParsedConfig { values })
+        ParsedConfig { values }
+    }
+
+    /// Validates `config` and returns it with defaults filled in, ready for typed reads.
+    pub fn parse(&self, config: &ConfigMap) -> Result<ParsedConfig, Vec<ValidationError>> {
+        let errors = self.validate(config);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(self.with_defaults(config))
     }
 }
 
-/// A validated config with defaults applied. Reads of declared keys cannot fail; reads of
-/// undeclared keys fall back to the given type's zero value.
+/// A validated config with defaults applied, read through typed keys
+/// ([`ParsedConfig::value`]); reads cannot fail.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedConfig {
     values: ConfigMap,
 }
 
 impl ParsedConfig {
+    /// The value of the typed `key`.
+    pub fn value<T: KeyValue>(&self, key: &Key<T>) -> T {
+        T::read(self.get(key.name()))
+    }
+
     /// The raw value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
 
-    /// `key` as text (empty when absent).
-    pub fn string(&self, key: &str) -> String {
-        self.get(key).unwrap_or_default().to_string()
-    }
-
-    /// `key` as one of its allowed values ([`ConfigKey::one_of`] compares them ignoring case
-    /// and surrounding spaces, so this reads them the same way): trimmed, lowercase.
-    pub fn choice(&self, key: &str) -> String {
-        self.get(key).unwrap_or_default().trim().to_ascii_lowercase()
-    }
-
-    /// `key` as a boolean.
-    pub fn boolean(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-    }
-
-    /// `key` as a 64-bit integer (0 when absent).
-    pub fn long(&self, key: &str) -> i64 {
-        self.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or_default()
-    }
-
-    /// `key` as a floating-point number (0 when absent).
-    pub fn double(&self, key: &str) -> f64 {
-        self.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or_default()
-    }
-
-    /// `key` as a comma-separated list, items trimmed, empty items dropped.
-    pub fn list(&self, key: &str) -> Vec<String> {
-        split_list(self.get(key).unwrap_or_default())
-    }
-
     /// Every value, defaults included.
     pub fn values(&self) -> &ConfigMap {
         &self.values
+    }
+}
+
+/// A [`Validator`] of counts, sizes and times that must be at least 1 (Apache's
+/// `Range.atLeast(1)`, and its message).
+pub fn positive(value: &str) -> Result<(), String> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(()),
+        _ => Err("Value must be at least 1".to_string()),
+    }
+}
+
+/// A [`Validator`] of text that must not be empty or blank.
+pub fn not_blank(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(())
     }
 }
 
@@ -367,8 +376,8 @@ mod tests {
     fn parse_applies_defaults() {
         let config: ConfigMap = [("topic".to_string(), "t".to_string())].into_iter().collect();
         let parsed = def().parse(&config).unwrap();
-        assert_eq!(parsed.long("batch.size"), 2000);
-        assert_eq!(parsed.string("mode"), "bulk");
+        assert_eq!(parsed.get("batch.size"), Some("2000"));
+        assert_eq!(parsed.get("mode"), Some("bulk"));
     }
 
     #[test]

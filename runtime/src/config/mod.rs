@@ -3,10 +3,15 @@
 //! `PUT …/config/validate`).
 
 mod def;
+mod key;
 mod properties;
 mod providers;
 
-pub use def::{split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidationError, Validator};
+pub use def::{
+    not_blank, positive, split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidationError,
+    Validator,
+};
+pub use key::{Key, KeyValue};
 pub use properties::{parse_properties, read_properties_file, PropertiesError};
 pub use providers::{restore_references, ConfigProviders, ProviderError};
 

@@ -15,19 +15,74 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 
 use super::{Converter, ConverterRole, DataError};
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 use crate::plugins::ConverterPlugin;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// How decimals are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum DecimalFormat {
     /// Base64 of the unscaled two's-complement bytes (Apache's default).
+    #[default]
     Base64,
     /// A JSON number.
     Numeric,
+}
+
+impl DecimalFormat {
+    /// Apache's names, in any case.
+    fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_uppercase().as_str() {
+            "BASE64" => Some(DecimalFormat::Base64),
+            "NUMERIC" => Some(DecimalFormat::Numeric),
+            _ => None,
+        }
+    }
+}
+
+crate::choice_key_value!(DecimalFormat);
+
+/// `schemas.enable`.
+const SCHEMAS_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
+    "schemas.enable",
+    ConfigType::Boolean,
+    "true",
+    "Include schemas within each of the serialized values and keys.",
+));
+/// `decimal.format`.
+const DECIMAL_FORMAT: Key<DecimalFormat> = Key::new(
+    ConfigKey::optional(
+        "decimal.format",
+        ConfigType::String,
+        "BASE64",
+        "How decimals are written: BASE64 (the unscaled bytes) or NUMERIC (a JSON number).",
+    )
+    .one_of(&["BASE64", "NUMERIC"]),
+);
+/// `replace.null.with.default`.
+const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(ConfigKey::optional(
+    "replace.null.with.default",
+    ConfigType::Boolean,
+    "true",
+    "Whether a null field with a default is written as its default.",
+));
+/// `schemas.cache.size`.
+const SCHEMAS_CACHE_SIZE: Key<usize> = Key::new(ConfigKey::optional(
+    "schemas.cache.size",
+    ConfigType::Int,
+    "1000",
+    "The maximum number of schemas kept parsed.",
+));
+
+/// The converter's keys.
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .key(&SCHEMAS_ENABLE)
+        .key(&DECIMAL_FORMAT)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
+        .key(&SCHEMAS_CACHE_SIZE)
 }
 
 /// Apache Kafka's `JsonConverter`.
@@ -45,36 +100,15 @@ impl JsonConverter {
     /// A converter with Apache's settings (`schemas.enable`, `decimal.format`,
     /// `replace.null.with.default`, `schemas.cache.size`).
     pub fn from_settings(settings: &ConfigMap) -> Result<Self, String> {
-        let flag = |key: &str, default: bool| match settings.get(key).map(|v| v.trim().to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if v == "true" => Ok(true),
-            Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(format!(
-                "Invalid value {v} for configuration {key}: Expected value to be either true or false"
-            )),
-        };
-        let decimal_format = match settings.get("decimal.format").map(|v| v.trim().to_ascii_uppercase()) {
-            None => DecimalFormat::Base64,
-            Some(v) if v == "BASE64" => DecimalFormat::Base64,
-            Some(v) if v == "NUMERIC" => DecimalFormat::Numeric,
-            Some(v) => {
-                return Err(format!(
-                    "Invalid value {v} for configuration decimal.format: String must be one of: BASE64, NUMERIC"
-                ))
-            }
-        };
-        let schema_cache_size = match settings.get("schemas.cache.size") {
-            None => 1000,
-            Some(v) => v.trim().parse().map_err(|_| {
-                format!("Invalid value {v} for configuration schemas.cache.size: Not a number of type INT")
-            })?,
-        };
+        let parsed = config_def()
+            .parse(settings)
+            .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
         Ok(JsonConverter {
-            schemas_enabled: flag("schemas.enable", true)?,
-            decimal_format,
-            replace_null_with_default: flag("replace.null.with.default", true)?,
+            schemas_enabled: parsed.value(&SCHEMAS_ENABLE),
+            decimal_format: parsed.value(&DECIMAL_FORMAT),
+            replace_null_with_default: parsed.value(&REPLACE_NULL_WITH_DEFAULT),
+            schema_cache_size: parsed.value(&SCHEMAS_CACHE_SIZE),
             schema_cache: Mutex::new(SchemaCache::default()),
-            schema_cache_size,
         })
     }
 

@@ -11,6 +11,7 @@ mod bytes;
 mod json;
 mod json_schema;
 mod number;
+mod protobuf;
 pub mod registry;
 mod string;
 
@@ -18,6 +19,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use json::{java_double, java_float, JsonConverter};
+pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
 use crate::config::ConfigMap;
 use crate::data::{Schema, Value};

@@ -13,11 +13,13 @@ use tokio::sync::OnceCell;
 
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
 use crate::client::ClientKind;
-use crate::config::{restore_references, split_list, ConfigMap};
+use crate::config::{restore_references, ConfigMap};
 use crate::connector::{format_validation, Connector, OffsetMap};
 use crate::plugins::find_connector;
 use crate::storage::{OffsetStore, State};
-use crate::worker::{anchored_topics_regex, TargetState, Worker};
+use crate::worker::{
+    connector_config_def, SinkTopics, TargetState, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
+};
 
 /// The observed state a connector object reports for a target state.
 pub(super) fn observed(target: TargetState) -> State {
@@ -37,11 +39,7 @@ pub(super) fn task_configs(
     connector: &dyn Connector,
     config: &ConfigMap,
 ) -> Result<Vec<ConfigMap>, String> {
-    let max_tasks = config
-        .get("tasks.max")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let max_tasks = connector_config_def().with_defaults(config).value(&TASKS_MAX).max(1);
     match connector.task_configs(max_tasks) {
         Ok(configs) if configs.len() > max_tasks => Err(format!(
             "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.",
@@ -58,12 +56,15 @@ pub(super) fn task_configs(
 
 /// What Apache's worker adds to every task config: the task's class, and a sink's topics.
 fn add_framework_keys(config: &ConfigMap, configs: &mut [ConfigMap]) {
-    let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+    let class = config
+        .get(CONNECTOR_CLASS.name())
+        .map(String::as_str)
+        .unwrap_or_default();
     let mut keys: Vec<(&str, String)> = Vec::new();
     if let Ok(plugin) = find_connector(class) {
         keys.push(("task.class", plugin.task_class()));
         if plugin.type_name() == "sink" {
-            for key in ["topics", "topics.regex"] {
+            for key in [TOPICS.name(), TOPICS_REGEX.name()] {
                 if let Some(value) = config.get(key) {
                     keys.push((key, value.clone()));
                 }
@@ -87,7 +88,7 @@ pub(super) fn not_stopped(name: &str) -> HerderError {
 /// `source`, `sink` or `unknown`, from the config's `connector.class`.
 pub(super) fn connector_type(config: &ConfigMap) -> &'static str {
     config
-        .get("connector.class")
+        .get(CONNECTOR_CLASS.name())
         .and_then(|class| find_connector(class).ok())
         .map(|p| p.type_name())
         .unwrap_or("unknown")
@@ -121,7 +122,7 @@ pub(super) fn check_submission(worker: &Worker, name: &str, config: &ConfigMap) 
             "connector name should not be '{name}'"
         )));
     }
-    if let Some(inner) = config.get("name") {
+    if let Some(inner) = config.get(NAME.name()) {
         if inner != name {
             return Err(HerderError::BadRequest(format!(
                 "Connector name configuration ({inner}) doesn't match connector name in the URL ({name})"
@@ -129,7 +130,7 @@ pub(super) fn check_submission(worker: &Worker, name: &str, config: &ConfigMap) 
         }
     }
     let mut full = config.clone();
-    full.insert("name".into(), name.to_string());
+    full.insert(NAME.name().into(), name.to_string());
     let (plugin, _, errors) = worker.validate(&full);
     if !errors.is_empty() {
         return Err(HerderError::BadRequest(format_validation(&errors)));
@@ -140,9 +141,9 @@ pub(super) fn check_submission(worker: &Worker, name: &str, config: &ConfigMap) 
 /// `PUT /connector-plugins/{plugin}/config/validate`.
 pub(super) fn validate_for_plugin(worker: &Worker, plugin: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
     let found = find_connector(plugin).map_err(|e| HerderError::NotFound(e.to_string()))?;
-    match config.get("connector.class") {
+    match config.get(CONNECTOR_CLASS.name()) {
         None => {
-            config.insert("connector.class".into(), plugin.to_string());
+            config.insert(CONNECTOR_CLASS.name().into(), plugin.to_string());
         }
         Some(class) if find_connector(class).map(|p| p.class) != Ok(found.class) => {
             return Err(HerderError::BadRequest(format!(
@@ -152,7 +153,7 @@ pub(super) fn validate_for_plugin(worker: &Worker, plugin: &str, mut config: Con
         Some(_) => {}
     }
     let (_, def, errors) = worker.validate(&config);
-    let class = config.get("connector.class").cloned().unwrap_or_default();
+    let class = config.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
     Ok(ConfigInfos::build(&class, &def, &config, &errors))
 }
 
@@ -194,23 +195,17 @@ async fn sink_partitions(
     config: &ConfigMap,
 ) -> HerderResult<(BaseConsumer, TopicPartitionList)> {
     let consumer = sink_group_consumer(worker, name)?;
-    let topics = split_list(config.get("topics").map(String::as_str).unwrap_or(""));
-    let pattern =
-        match config.get("topics.regex").filter(|p| !p.trim().is_empty()) {
-            None => None,
-            Some(p) => Some(regex::Regex::new(&anchored_topics_regex(p)).map_err(|e| {
-                HerderError::BadRequest(format!("Invalid value {p} for configuration topics.regex: {e}"))
-            })?),
-        };
+    let topics = SinkTopics::new(config).map_err(|errors| {
+        let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        HerderError::BadRequest(messages.join("; "))
+    })?;
     blocking(move || {
         let metadata = consumer
             .fetch_metadata(None, Duration::from_secs(10))
             .map_err(|e| HerderError::Internal(format!("cannot read topic metadata: {e}")))?;
         let mut partitions = TopicPartitionList::new();
         for topic in metadata.topics() {
-            let wanted =
-                topics.iter().any(|t| t == topic.name()) || pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
-            if wanted {
+            if topics.matches(topic.name()) {
                 for partition in topic.partitions() {
                     partitions.add_partition(topic.name(), partition.id());
                 }
@@ -272,7 +267,10 @@ pub(super) async fn read_offsets(
 /// Asks the connector whether it can use `changes` (Apache's `alterOffsets`); a refusal is a 400
 /// with its reason. Returns whether it vouched for them.
 fn connector_accepts(config: &ConfigMap, changes: &[(OffsetMap, Option<OffsetMap>)]) -> HerderResult<bool> {
-    let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+    let class = config
+        .get(CONNECTOR_CLASS.name())
+        .map(String::as_str)
+        .unwrap_or_default();
     let plugin = find_connector(class).map_err(|e| HerderError::BadRequest(e.to_string()))?;
     (plugin.create)()
         .alter_offsets(config, changes)

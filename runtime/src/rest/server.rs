@@ -19,7 +19,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use super::auth::BasicAuth;
 use super::listeners::{AdminListeners, Listener, ListenerLayout, Scheme};
 use super::{router, tls, AppState, Endpoints};
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::startup::StartError;
 use crate::worker::WorkerConfig;
 
@@ -31,19 +31,19 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(90);
 /// The REST keys Tributary adds to Apache's: `rest.read.timeout.ms`, its bound on reading a
 /// request (30 s, Jetty's idle timeout in Apache's worker).
 fn rest_config_def() -> ConfigDef {
-    ConfigDef::new().define(
-        ConfigKey::optional(
-            "rest.read.timeout.ms",
-            ConfigType::Long,
-            "30000",
-            "How long a client may take to send a request's headers, then its body, in ms.",
-        )
-        .check(|value| match value.trim().parse::<i64>() {
-            Ok(ms) if ms >= 1 => Ok(()),
-            _ => Err("Value must be at least 1".into()),
-        }),
-    )
+    ConfigDef::new().key(&READ_TIMEOUT)
 }
+
+/// `rest.read.timeout.ms`.
+const READ_TIMEOUT: Key<Duration> = Key::new(
+    ConfigKey::optional(
+        "rest.read.timeout.ms",
+        ConfigType::Long,
+        "30000",
+        "How long a client may take to send a request's headers, then its body, in ms.",
+    )
+    .check(positive),
+);
 
 /// The REST API's settings from the worker config, checked.
 pub struct RestSettings {
@@ -97,9 +97,7 @@ impl RestSettings {
         let own = rest_config_def()
             .parse(raw)
             .map_err(|invalid| invalid.into_iter().map(|e| e.message).collect());
-        let read_timeout = kept(own, &mut errors).map_or(Duration::ZERO, |own| {
-            Duration::from_millis(own.long("rest.read.timeout.ms").max(0) as u64)
-        });
+        let read_timeout = kept(own, &mut errors).map_or(Duration::ZERO, |own| own.value(&READ_TIMEOUT));
         let client = public_material
             .as_ref()
             .and_then(|material| kept(tls::client(material, &public_prefix, FORWARD_TIMEOUT), &mut errors));

@@ -5,16 +5,19 @@ use std::collections::HashMap;
 
 use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::{java_double, java_float, DataError};
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
+/// `spec`.
+const SPEC: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "spec",
+    ConfigType::List,
+    "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required(
-        "spec",
-        ConfigType::List,
-        "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value.",
-    ))
+    ConfigDef::new().key(&SPEC)
 }
 
 const TARGETS: [SchemaType; 8] = [
@@ -41,8 +44,8 @@ struct Cast {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let spec = split_list(settings.get("spec").map(String::as_str).unwrap_or(""));
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let spec = config.value(&SPEC);
     if spec.is_empty() {
         return Err("Must specify at least one field to cast.".into());
     }

@@ -2,16 +2,19 @@
 
 use super::support::{register_keyed, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 
+/// `field`.
+const FIELD: Key<String> = Key::new(ConfigKey::required(
+    "field",
+    ConfigType::String,
+    "Field name to extract.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required(
-        "field",
-        ConfigType::String,
-        "Field name to extract.",
-    ))
+    ConfigDef::new().key(&FIELD)
 }
 
 struct ExtractField {
@@ -19,10 +22,10 @@ struct ExtractField {
     field: String,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(ExtractField {
         side,
-        field: settings.get("field").cloned().unwrap_or_default(),
+        field: config.value(&FIELD),
     }))
 }
 

@@ -6,17 +6,20 @@ use std::sync::Arc;
 
 use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
+/// `delimiter`.
+const DELIMITER: Key<String> = Key::new(ConfigKey::optional(
+    "delimiter",
+    ConfigType::String,
+    ".",
+    "Delimiter to insert between field names.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::optional(
-        "delimiter",
-        ConfigType::String,
-        ".",
-        "Delimiter to insert between field names.",
-    ))
+    ConfigDef::new().key(&DELIMITER)
 }
 
 struct Flatten {
@@ -25,10 +28,10 @@ struct Flatten {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(Flatten {
         side,
-        delimiter: settings.get("delimiter").cloned().unwrap_or_else(|| ".".into()),
+        delimiter: config.value(&DELIMITER),
         schemas: SchemaCache::default(),
     }))
 }

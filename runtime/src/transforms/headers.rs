@@ -3,22 +3,25 @@
 
 use super::support::{copy_struct, register, register_keyed, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, Value};
 
+/// `header` (InsertHeader).
+const HEADER: Key<String> = Key::new(ConfigKey::required(
+    "header",
+    ConfigType::String,
+    "The name of the header.",
+));
+/// `value.literal` (InsertHeader).
+const VALUE_LITERAL: Key<String> = Key::new(ConfigKey::required(
+    "value.literal",
+    ConfigType::String,
+    "The literal value that is to be set as the header value on all records.",
+));
+
 fn insert_config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::required(
-            "header",
-            ConfigType::String,
-            "The name of the header.",
-        ))
-        .define(ConfigKey::required(
-            "value.literal",
-            ConfigType::String,
-            "The literal value that is to be set as the header value on all records.",
-        ))
+    ConfigDef::new().key(&HEADER).key(&VALUE_LITERAL)
 }
 
 struct InsertHeader {
@@ -26,10 +29,10 @@ struct InsertHeader {
     value: String,
 }
 
-fn create_insert(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+fn create_insert(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(InsertHeader {
-        header: settings.get("header").cloned().unwrap_or_default(),
-        value: settings.get("value.literal").cloned().unwrap_or_default(),
+        header: config.value(&HEADER),
+        value: config.value(&VALUE_LITERAL),
     }))
 }
 
@@ -46,21 +49,24 @@ impl Transformation for InsertHeader {
 
 register!("InsertHeader", insert_config_def, create_insert);
 
+/// `headers` (DropHeaders).
+const DROPPED_HEADERS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "headers",
+    ConfigType::List,
+    "The name of the headers to be removed.",
+));
+
 fn drop_config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required(
-        "headers",
-        ConfigType::List,
-        "The name of the headers to be removed.",
-    ))
+    ConfigDef::new().key(&DROPPED_HEADERS)
 }
 
 struct DropHeaders {
     headers: Vec<String>,
 }
 
-fn create_drop(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+fn create_drop(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(DropHeaders {
-        headers: split_list(settings.get("headers").map(String::as_str).unwrap_or("")),
+        headers: config.value(&DROPPED_HEADERS),
     }))
 }
 
@@ -73,11 +79,30 @@ impl Transformation for DropHeaders {
 
 register!("DropHeaders", drop_config_def, create_drop);
 
+/// `fields` (HeaderFrom).
+const FROM_FIELDS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "fields",
+    ConfigType::List,
+    "Field names in the record whose values are to be copied or moved to headers.",
+));
+/// `headers` (HeaderFrom).
+const TO_HEADERS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "headers",
+    ConfigType::List,
+    "Header names, in the same order as the field names listed in the fields configuration property.",
+));
+/// `operation` (HeaderFrom).
+const OPERATION: Key<String> = Key::new(
+    ConfigKey::required(
+        "operation",
+        ConfigType::String,
+        "Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).",
+    )
+    .one_of(&["move", "copy"]),
+);
+
 fn from_config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::required("fields", ConfigType::List, "Field names in the record whose values are to be copied or moved to headers."))
-        .define(ConfigKey::required("headers", ConfigType::List, "Header names, in the same order as the field names listed in the fields configuration property."))
-        .define(ConfigKey::required("operation", ConfigType::String, "Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).").one_of(&["move", "copy"]))
+    ConfigDef::new().key(&FROM_FIELDS).key(&TO_HEADERS).key(&OPERATION)
 }
 
 struct HeaderFrom {
@@ -88,9 +113,9 @@ struct HeaderFrom {
     schemas: SchemaCache,
 }
 
-fn create_from(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let fields = split_list(settings.get("fields").map(String::as_str).unwrap_or(""));
-    let headers = split_list(settings.get("headers").map(String::as_str).unwrap_or(""));
+fn create_from(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let fields = config.value(&FROM_FIELDS);
+    let headers = config.value(&TO_HEADERS);
     if fields.len() != headers.len() {
         return Err("'fields' config must have the same number of elements as 'headers' config.".into());
     }
@@ -98,9 +123,7 @@ fn create_from(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformatio
         side,
         fields,
         headers,
-        moving: settings
-            .get("operation")
-            .is_some_and(|o| o.trim().eq_ignore_ascii_case("move")),
+        moving: config.value(&OPERATION).trim().eq_ignore_ascii_case("move"),
         schemas: SchemaCache::default(),
     }))
 }

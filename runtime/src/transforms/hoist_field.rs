@@ -3,16 +3,19 @@
 
 use super::support::{register_keyed, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
 
+/// `field`.
+const FIELD: Key<String> = Key::new(ConfigKey::required(
+    "field",
+    ConfigType::String,
+    "Field name for the single field that will be created.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required(
-        "field",
-        ConfigType::String,
-        "Field name for the single field that will be created.",
-    ))
+    ConfigDef::new().key(&FIELD)
 }
 
 struct HoistField {
@@ -21,10 +24,10 @@ struct HoistField {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(HoistField {
         side,
-        field: settings.get("field").cloned().unwrap_or_default(),
+        field: config.value(&FIELD),
         schemas: SchemaCache::default(),
     }))
 }

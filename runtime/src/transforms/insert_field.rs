@@ -8,48 +8,61 @@ use super::support::{
     copy_struct, expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side,
 };
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Value};
 
+/// `topic.field`.
+const TOPIC_FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "topic.field",
+    ConfigType::String,
+    "",
+    "Field name for Kafka topic.",
+));
+/// `partition.field`.
+const PARTITION_FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "partition.field",
+    ConfigType::String,
+    "",
+    "Field name for Kafka partition.",
+));
+/// `offset.field`.
+const OFFSET_FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "offset.field",
+    ConfigType::String,
+    "",
+    "Field name for Kafka offset (sink records).",
+));
+/// `timestamp.field`.
+const TIMESTAMP_FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "timestamp.field",
+    ConfigType::String,
+    "",
+    "Field name for record timestamp.",
+));
+/// `static.field`.
+const STATIC_FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "static.field",
+    ConfigType::String,
+    "",
+    "Field name for static data field.",
+));
+/// `static.value`.
+const STATIC_VALUE: Key<String> = Key::new(ConfigKey::optional(
+    "static.value",
+    ConfigType::String,
+    "",
+    "Static field value.",
+));
+
 fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::optional(
-            "topic.field",
-            ConfigType::String,
-            "",
-            "Field name for Kafka topic.",
-        ))
-        .define(ConfigKey::optional(
-            "partition.field",
-            ConfigType::String,
-            "",
-            "Field name for Kafka partition.",
-        ))
-        .define(ConfigKey::optional(
-            "offset.field",
-            ConfigType::String,
-            "",
-            "Field name for Kafka offset (sink records).",
-        ))
-        .define(ConfigKey::optional(
-            "timestamp.field",
-            ConfigType::String,
-            "",
-            "Field name for record timestamp.",
-        ))
-        .define(ConfigKey::optional(
-            "static.field",
-            ConfigType::String,
-            "",
-            "Field name for static data field.",
-        ))
-        .define(ConfigKey::optional(
-            "static.value",
-            ConfigType::String,
-            "",
-            "Static field value.",
-        ))
+        .key(&TOPIC_FIELD)
+        .key(&PARTITION_FIELD)
+        .key(&OFFSET_FIELD)
+        .key(&TIMESTAMP_FIELD)
+        .key(&STATIC_FIELD)
+        .key(&STATIC_VALUE)
 }
 
 #[derive(Clone)]
@@ -58,8 +71,9 @@ struct FieldSpec {
     optional: bool,
 }
 
-fn spec(settings: &ConfigMap, key: &str) -> Option<FieldSpec> {
-    let raw = settings.get(key)?.trim();
+fn spec(config: &ParsedConfig, key: &Key<String>) -> Option<FieldSpec> {
+    let raw = config.value(key);
+    let raw = raw.trim();
     if raw.is_empty() {
         return None;
     }
@@ -86,15 +100,15 @@ struct InsertField {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(InsertField {
         side,
-        topic: spec(settings, "topic.field"),
-        partition: spec(settings, "partition.field"),
-        offset: spec(settings, "offset.field"),
-        timestamp: spec(settings, "timestamp.field"),
-        static_field: spec(settings, "static.field"),
-        static_value: settings.get("static.value").cloned().unwrap_or_default(),
+        topic: spec(config, &TOPIC_FIELD),
+        partition: spec(config, &PARTITION_FIELD),
+        offset: spec(config, &OFFSET_FIELD),
+        timestamp: spec(config, &TIMESTAMP_FIELD),
+        static_field: spec(config, &STATIC_FIELD),
+        static_value: config.value(&STATIC_VALUE),
         schemas: SchemaCache::default(),
     }))
 }

@@ -3,23 +3,26 @@
 
 use super::support::{expect_map, register_keyed, Side};
 use super::Transformation;
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 
+/// `fields`.
+const FIELDS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "fields",
+    ConfigType::List,
+    "Names of fields to mask.",
+));
+/// `replacement`.
+const REPLACEMENT: Key<String> = Key::new(ConfigKey::optional(
+    "replacement",
+    ConfigType::String,
+    "",
+    "Custom value replacement.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::required(
-            "fields",
-            ConfigType::List,
-            "Names of fields to mask.",
-        ))
-        .define(ConfigKey::optional(
-            "replacement",
-            ConfigType::String,
-            "",
-            "Custom value replacement.",
-        ))
+    ConfigDef::new().key(&FIELDS).key(&REPLACEMENT)
 }
 
 struct MaskField {
@@ -28,15 +31,15 @@ struct MaskField {
     replacement: Option<String>,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let fields = split_list(settings.get("fields").map(String::as_str).unwrap_or(""));
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let fields = config.value(&FIELDS);
     if fields.is_empty() {
         return Err("fields must not be empty".into());
     }
     Ok(Box::new(MaskField {
         side,
         fields,
-        replacement: settings.get("replacement").filter(|r| !r.is_empty()).cloned(),
+        replacement: Some(config.value(&REPLACEMENT)).filter(|r| !r.is_empty()),
     }))
 }
 

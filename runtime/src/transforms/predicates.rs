@@ -3,8 +3,9 @@
 
 use regex::Regex;
 
+use super::support::parsed;
 use super::Predicate;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::data::ConnectRecord;
 use crate::plugins::PredicatePlugin;
 
@@ -16,21 +17,22 @@ impl Predicate for TopicNameMatches {
     }
 }
 
-fn topic_def() -> ConfigDef {
-    ConfigDef::new().define(
-        ConfigKey::required(
-            "pattern",
-            ConfigType::String,
-            "A Java regular expression for matching against the name of a record's topic.",
-        )
-        .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
+/// `pattern` (TopicNameMatches).
+const PATTERN: Key<String> = Key::new(
+    ConfigKey::required(
+        "pattern",
+        ConfigType::String,
+        "A Java regular expression for matching against the name of a record's topic.",
     )
+    .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
+);
+
+fn topic_def() -> ConfigDef {
+    ConfigDef::new().key(&PATTERN)
 }
 
 fn create_topic(settings: &ConfigMap) -> Result<Box<dyn Predicate>, String> {
-    let pattern = settings
-        .get("pattern")
-        .ok_or("Missing required configuration \"pattern\" which has no default value.")?;
+    let pattern = parsed(topic_def, settings)?.value(&PATTERN);
     Ok(Box::new(TopicNameMatches(
         Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?,
     )))
@@ -44,15 +46,15 @@ impl Predicate for HasHeaderKey {
     }
 }
 
+/// `name` (HasHeaderKey).
+const NAME: Key<String> = Key::new(ConfigKey::required("name", ConfigType::String, "The header name."));
+
 fn header_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required("name", ConfigType::String, "The header name."))
+    ConfigDef::new().key(&NAME)
 }
 
 fn create_header(settings: &ConfigMap) -> Result<Box<dyn Predicate>, String> {
-    let name = settings
-        .get("name")
-        .ok_or("Missing required configuration \"name\" which has no default value.")?;
-    Ok(Box::new(HasHeaderKey(name.clone())))
+    Ok(Box::new(HasHeaderKey(parsed(header_def, settings)?.value(&NAME))))
 }
 
 struct RecordIsTombstone;

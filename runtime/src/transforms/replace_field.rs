@@ -5,35 +5,56 @@ use std::collections::HashMap;
 
 use super::support::{expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Struct, Value};
 
+/// `exclude` (`blacklist` before Kafka 3).
+const EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "exclude",
+    ConfigType::List,
+    "",
+    "Fields to exclude.",
+));
+/// `blacklist`, the older name of `exclude`.
+const BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "blacklist",
+    ConfigType::List,
+    "",
+    "Deprecated. Use exclude instead.",
+));
+/// `include` (`whitelist` before Kafka 3).
+const INCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "include",
+    ConfigType::List,
+    "",
+    "Fields to include; all others are dropped.",
+));
+/// `whitelist`, the older name of `include`.
+const WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "whitelist",
+    ConfigType::List,
+    "",
+    "Deprecated. Use include instead.",
+));
+/// `renames`.
+const RENAMES: Key<Vec<String>> = Key::new(
+    ConfigKey::optional("renames", ConfigType::List, "", "Field rename mappings, old:new.").check(valid_renames),
+);
+
+fn valid_renames(value: &str) -> Result<(), String> {
+    let valid = split_list(value).iter().all(|pair| {
+        pair.split_once(':')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+    });
+    valid
+        .then_some(())
+        .ok_or_else(|| "Invalid rename mapping, expected old:new".into())
+}
+
+/// The keys Apache lists; the older names are read but not listed, as in Apache.
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::optional(
-            "exclude",
-            ConfigType::List,
-            "",
-            "Fields to exclude.",
-        ))
-        .define(ConfigKey::optional(
-            "include",
-            ConfigType::List,
-            "",
-            "Fields to include; all others are dropped.",
-        ))
-        .define(
-            ConfigKey::optional("renames", ConfigType::List, "", "Field rename mappings, old:new.").check(|v| {
-                match split_list(v).iter().all(|pair| {
-                    pair.split_once(':')
-                        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-                }) {
-                    true => Ok(()),
-                    false => Err("Invalid rename mapping, expected old:new".into()),
-                }
-            }),
-        )
+    ConfigDef::new().key(&EXCLUDE).key(&INCLUDE).key(&RENAMES)
 }
 
 struct ReplaceField {
@@ -44,24 +65,22 @@ struct ReplaceField {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let list = |primary: &str, legacy: &str| {
-        split_list(
-            settings
-                .get(primary)
-                .or_else(|| settings.get(legacy))
-                .map(String::as_str)
-                .unwrap_or(""),
-        )
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    // The current name, else the older one.
+    let list = |current: &Key<Vec<String>>, older: &Key<Vec<String>>| {
+        Some(config.value(current))
+            .filter(|items| !items.is_empty())
+            .unwrap_or_else(|| config.value(older))
     };
-    let renames = list("renames", "renames")
+    let renames = config
+        .value(&RENAMES)
         .into_iter()
         .filter_map(|pair| pair.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())))
         .collect();
     Ok(Box::new(ReplaceField {
         side,
-        exclude: list("exclude", "blacklist"),
-        include: list("include", "whitelist"),
+        exclude: list(&EXCLUDE, &BLACKLIST),
+        include: list(&INCLUDE, &WHITELIST),
         renames,
         schemas: SchemaCache::default(),
     }))

@@ -6,21 +6,24 @@ use regex::Regex;
 
 use super::support::register;
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
 
+/// `regex` (RegexRouter).
+const REGEX: Key<String> = Key::new(
+    ConfigKey::required("regex", ConfigType::String, "Regular expression to use for matching.")
+        .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
+);
+/// `replacement` (RegexRouter).
+const REPLACEMENT: Key<String> = Key::new(ConfigKey::required(
+    "replacement",
+    ConfigType::String,
+    "Replacement string.",
+));
+
 fn regex_config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(
-            ConfigKey::required("regex", ConfigType::String, "Regular expression to use for matching.")
-                .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
-        )
-        .define(ConfigKey::required(
-            "replacement",
-            ConfigType::String,
-            "Replacement string.",
-        ))
+    ConfigDef::new().key(&REGEX).key(&REPLACEMENT)
 }
 
 struct RegexRouter {
@@ -57,13 +60,13 @@ fn java_replacement(replacement: &str) -> String {
     out
 }
 
-fn create_regex(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
-    let pattern = settings.get("regex").cloned().unwrap_or_default();
+fn create_regex(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
+    let pattern = config.value(&REGEX);
     // Apache matches the whole topic name.
     let regex = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?;
     Ok(Box::new(RegexRouter {
         regex,
-        replacement: java_replacement(settings.get("replacement").map(String::as_str).unwrap_or("")),
+        replacement: java_replacement(&config.value(&REPLACEMENT)),
     }))
 }
 
@@ -81,20 +84,23 @@ impl Transformation for RegexRouter {
 
 register!("RegexRouter", regex_config_def, create_regex);
 
+/// `topic.format` (TimestampRouter).
+const TOPIC_FORMAT: Key<String> = Key::new(ConfigKey::optional(
+    "topic.format",
+    ConfigType::String,
+    "${topic}-${timestamp}",
+    "Format string which can contain ${topic} and ${timestamp} as placeholders.",
+));
+/// `timestamp.format` (TimestampRouter).
+const TIMESTAMP_FORMAT: Key<String> = Key::new(ConfigKey::optional(
+    "timestamp.format",
+    ConfigType::String,
+    "yyyyMMdd",
+    "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.",
+));
+
 fn timestamp_config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::optional(
-            "topic.format",
-            ConfigType::String,
-            "${topic}-${timestamp}",
-            "Format string which can contain ${topic} and ${timestamp} as placeholders.",
-        ))
-        .define(ConfigKey::optional(
-            "timestamp.format",
-            ConfigType::String,
-            "yyyyMMdd",
-            "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.",
-        ))
+    ConfigDef::new().key(&TOPIC_FORMAT).key(&TIMESTAMP_FORMAT)
 }
 
 struct TimestampRouter {
@@ -102,17 +108,10 @@ struct TimestampRouter {
     timestamp_format: String,
 }
 
-fn create_timestamp(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
-    let format = settings
-        .get("timestamp.format")
-        .cloned()
-        .unwrap_or_else(|| "yyyyMMdd".into());
+fn create_timestamp(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(TimestampRouter {
-        topic_format: settings
-            .get("topic.format")
-            .cloned()
-            .unwrap_or_else(|| "${topic}-${timestamp}".into()),
-        timestamp_format: super::timestamp_converter::chrono_format(&format),
+        topic_format: config.value(&TOPIC_FORMAT),
+        timestamp_format: super::timestamp_converter::chrono_format(&config.value(&TIMESTAMP_FORMAT)),
     }))
 }
 
@@ -142,7 +141,7 @@ impl Transformation for Filter {
     }
 }
 
-fn create_filter(_settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
+fn create_filter(_config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(Filter))
 }
 

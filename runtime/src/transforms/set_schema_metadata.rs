@@ -3,24 +3,25 @@
 
 use super::support::{copy_struct, register_keyed, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 
+/// `schema.name`.
+const SCHEMA_NAME: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "schema.name",
+    ConfigType::String,
+    "Schema name to set.",
+));
+/// `schema.version`.
+const SCHEMA_VERSION: Key<Option<i32>> = Key::new(ConfigKey::unset(
+    "schema.version",
+    ConfigType::Int,
+    "Schema version to set.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::optional(
-            "schema.name",
-            ConfigType::String,
-            "",
-            "Schema name to set.",
-        ))
-        .define(ConfigKey::optional(
-            "schema.version",
-            ConfigType::Int,
-            "",
-            "Schema version to set.",
-        ))
+    ConfigDef::new().key(&SCHEMA_NAME).key(&SCHEMA_VERSION)
 }
 
 struct SetSchemaMetadata {
@@ -29,16 +30,9 @@ struct SetSchemaMetadata {
     version: Option<i32>,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let name = settings.get("schema.name").filter(|n| !n.trim().is_empty()).cloned();
-    let version = match settings
-        .get("schema.version")
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-    {
-        Some(v) => Some(v.parse().map_err(|_| format!("Invalid schema.version {v}"))?),
-        None => None,
-    };
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let name = config.value(&SCHEMA_NAME).filter(|n| !n.trim().is_empty());
+    let version = config.value(&SCHEMA_VERSION);
     if name.is_none() && version.is_none() {
         return Err("Neither schema name nor version configured".into());
     }

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::config::{ConfigDef, ConfigMap, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, Struct, Value};
 
@@ -129,8 +130,16 @@ pub fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -> Resul
     }
 }
 
+/// A transformation's settings parsed through its `ConfigDef` (defaults applied, each bad key
+/// one message).
+pub fn parsed(config_def: fn() -> ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
+    config_def()
+        .parse(settings)
+        .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+}
+
 /// Registers `X$Key` and `X$Value` under Apache's class names, built by
-/// `$create(&settings, Side)`.
+/// `$create(&parsed, Side)` from the settings parsed through `$config_def`.
 macro_rules! register_keyed {
     ($name:literal, $config_def:path, $create:path) => {
         inventory::submit! {
@@ -138,7 +147,10 @@ macro_rules! register_keyed {
                 class: concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
                 aliases: &[],
                 config_def: $config_def,
-                create: |settings| $create(settings, $crate::transforms::support::Side::Key),
+                create: |settings| {
+                    let parsed = $crate::transforms::support::parsed($config_def, settings)?;
+                    $create(&parsed, $crate::transforms::support::Side::Key)
+                },
             }
         }
         inventory::submit! {
@@ -146,7 +158,10 @@ macro_rules! register_keyed {
                 class: concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
                 aliases: &[],
                 config_def: $config_def,
-                create: |settings| $create(settings, $crate::transforms::support::Side::Value),
+                create: |settings| {
+                    let parsed = $crate::transforms::support::parsed($config_def, settings)?;
+                    $create(&parsed, $crate::transforms::support::Side::Value)
+                },
             }
         }
     };
@@ -160,7 +175,7 @@ macro_rules! register {
                 class: concat!("org.apache.kafka.connect.transforms.", $name),
                 aliases: &[],
                 config_def: $config_def,
-                create: $create,
+                create: |settings| $create(&$crate::transforms::support::parsed($config_def, settings)?),
             }
         }
     };

@@ -8,41 +8,50 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
 use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{logical, ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
+/// `field`.
+const FIELD: Key<String> = Key::new(ConfigKey::optional(
+    "field",
+    ConfigType::String,
+    "",
+    "The field containing the timestamp, or empty if the entire value is a timestamp.",
+));
+/// `target.type`.
+const TARGET_TYPE: Key<String> = Key::new(
+    ConfigKey::required(
+        "target.type",
+        ConfigType::String,
+        "The desired timestamp representation: string, unix, Date, Time, or Timestamp.",
+    )
+    .one_of(&["string", "unix", "Date", "Time", "Timestamp"]),
+);
+/// `format`.
+const FORMAT: Key<String> = Key::new(ConfigKey::optional(
+    "format",
+    ConfigType::String,
+    "",
+    "A SimpleDateFormat-compatible format for the timestamp.",
+));
+/// `unix.precision`.
+const UNIX_PRECISION: Key<String> = Key::new(
+    ConfigKey::optional(
+        "unix.precision",
+        ConfigType::String,
+        "milliseconds",
+        "The desired Unix precision for the timestamp.",
+    )
+    .one_of(&["nanoseconds", "microseconds", "milliseconds", "seconds"]),
+);
+
 fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define(ConfigKey::optional(
-            "field",
-            ConfigType::String,
-            "",
-            "The field containing the timestamp, or empty if the entire value is a timestamp.",
-        ))
-        .define(
-            ConfigKey::required(
-                "target.type",
-                ConfigType::String,
-                "The desired timestamp representation: string, unix, Date, Time, or Timestamp.",
-            )
-            .one_of(&["string", "unix", "Date", "Time", "Timestamp"]),
-        )
-        .define(ConfigKey::optional(
-            "format",
-            ConfigType::String,
-            "",
-            "A SimpleDateFormat-compatible format for the timestamp.",
-        ))
-        .define(
-            ConfigKey::optional(
-                "unix.precision",
-                ConfigType::String,
-                "milliseconds",
-                "The desired Unix precision for the timestamp.",
-            )
-            .one_of(&["nanoseconds", "microseconds", "milliseconds", "seconds"]),
-        )
+        .key(&FIELD)
+        .key(&TARGET_TYPE)
+        .key(&FORMAT)
+        .key(&UNIX_PRECISION)
 }
 
 /// A `java.text.SimpleDateFormat` pattern as a chrono format string (the common letters:
@@ -117,31 +126,27 @@ struct TimestampConverter {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap, side: Side) -> Result<Box<dyn Transformation>, String> {
-    let target = match settings.get("target.type").map(|t| t.trim()) {
-        Some("string") => Kind::Text,
-        Some("unix") => Kind::Unix,
-        Some("Date") => Kind::Date,
-        Some("Time") => Kind::Time,
-        Some("Timestamp") => Kind::Timestamp,
-        other => return Err(format!("Unknown timestamp type in TimestampConverter: {other:?}")),
+fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
+    let target = match config.value(&TARGET_TYPE).trim() {
+        "string" => Kind::Text,
+        "unix" => Kind::Unix,
+        "Date" => Kind::Date,
+        "Time" => Kind::Time,
+        "Timestamp" => Kind::Timestamp,
+        other => return Err(format!("Unknown timestamp type in TimestampConverter: {other}")),
     };
-    let format = settings
-        .get("format")
+    let format = Some(config.value(&FORMAT))
         .filter(|f| !f.trim().is_empty())
-        .map(|f| chrono_format(f));
+        .map(|f| chrono_format(&f));
     if target == Kind::Text && format.is_none() {
         return Err("TimestampConverter requires format option to be specified when using string timestamps".into());
     }
     Ok(Box::new(TimestampConverter {
         side,
-        field: settings.get("field").filter(|f| !f.trim().is_empty()).cloned(),
+        field: Some(config.value(&FIELD)).filter(|f| !f.trim().is_empty()),
         target,
         format,
-        precision: settings
-            .get("unix.precision")
-            .cloned()
-            .unwrap_or_else(|| "milliseconds".into()),
+        precision: config.value(&UNIX_PRECISION),
         schemas: SchemaCache::default(),
     }))
 }

@@ -2,16 +2,19 @@
 
 use super::support::{expect_struct_schema, register, SchemaCache};
 use super::Transformation;
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
 
+/// `fields`.
+const FIELDS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "fields",
+    ConfigType::List,
+    "Field names on the record value to extract as the record key.",
+));
+
 fn config_def() -> ConfigDef {
-    ConfigDef::new().define(ConfigKey::required(
-        "fields",
-        ConfigType::List,
-        "Field names on the record value to extract as the record key.",
-    ))
+    ConfigDef::new().key(&FIELDS)
 }
 
 struct ValueToKey {
@@ -19,8 +22,8 @@ struct ValueToKey {
     schemas: SchemaCache,
 }
 
-fn create(settings: &ConfigMap) -> Result<Box<dyn Transformation>, String> {
-    let fields = split_list(settings.get("fields").map(String::as_str).unwrap_or(""));
+fn create(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
+    let fields = config.value(&FIELDS);
     if fields.is_empty() {
         return Err("fields must not be empty".into());
     }

@@ -4,40 +4,195 @@
 use std::time::Duration;
 
 use crate::client::{ClientConfigError, ClientKind, ClientSettings, KafkaSecurity};
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
+use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
+
+/// `name`.
+pub const NAME: Key<String> = Key::new(
+    ConfigKey::required(
+        "name",
+        ConfigType::String,
+        "Globally unique name to use for this connector.",
+    )
+    .in_group("Common"),
+);
+/// `connector.class`.
+pub const CONNECTOR_CLASS: Key<String> = Key::new(
+    ConfigKey::required(
+        "connector.class",
+        ConfigType::String,
+        "Name or alias of the class for this connector.",
+    )
+    .in_group("Common"),
+);
+/// `errors.retry.timeout`: how long a failed `put` is retried (0 never, -1 forever).
+pub const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "errors.retry.timeout",
+        ConfigType::Long,
+        "0",
+        "How long a failed operation is retried, in ms; 0 never, -1 forever.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `errors.retry.delay.max.ms`.
+pub const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
+    ConfigKey::optional(
+        "errors.retry.delay.max.ms",
+        ConfigType::Long,
+        "60000",
+        "Longest wait between retries, in ms.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `errors.tolerance`.
+pub const ERRORS_TOLERANCE: Key<String> = Key::new(
+    ConfigKey::optional(
+        "errors.tolerance",
+        ConfigType::String,
+        "none",
+        "'none' fails the task on a bad record; 'all' skips bad records.",
+    )
+    .one_of(&["none", "all"])
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `errors.log.enable`.
+pub const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "errors.log.enable",
+        ConfigType::Boolean,
+        "false",
+        "Log each failed operation and bad record.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `errors.log.include.messages`.
+pub const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "errors.log.include.messages",
+        ConfigType::Boolean,
+        "false",
+        "Include the record in the error log.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `errors.deadletterqueue.context.headers.enable`.
+pub const DEAD_LETTER_QUEUE_CONTEXT_HEADERS: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "errors.deadletterqueue.context.headers.enable",
+        ConfigType::Boolean,
+        "false",
+        "Add headers describing the failure to dead-lettered records.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+
+/// The group of the error-handling keys.
+const ERROR_HANDLING_GROUP: &str = "Error Handling";
+
+/// `tasks.max`.
+pub const TASKS_MAX: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "tasks.max",
+        ConfigType::Int,
+        "1",
+        "Maximum number of tasks to use for this connector.",
+    )
+    .check(positive)
+    .importance(Importance::High)
+    .in_group("Common"),
+);
+/// `transaction.boundary`.
+pub const TRANSACTION_BOUNDARY: Key<String> = Key::new(
+    ConfigKey::optional(
+        "transaction.boundary",
+        ConfigType::String,
+        "poll",
+        "Where exactly-once transactions end: every 'poll', every 'interval', or where the 'connector' says.",
+    )
+    .one_of(&["poll", "interval", "connector"])
+    .in_group(EXACTLY_ONCE_GROUP),
+);
+/// `transaction.boundary.interval.ms`.
+pub const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new(
+    ConfigKey::unset(
+        "transaction.boundary.interval.ms",
+        ConfigType::Long,
+        "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when unset.",
+    )
+    .in_group(EXACTLY_ONCE_GROUP),
+);
+/// `topics`.
+pub const TOPICS: Key<Vec<String>> =
+    Key::new(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.").in_group("Common"));
+/// `topics.regex`.
+pub const TOPICS_REGEX: Key<String> = Key::new(
+    ConfigKey::optional(
+        "topics.regex",
+        ConfigType::String,
+        "",
+        "Regular expression of topics to consume.",
+    )
+    .in_group("Common"),
+);
+/// `errors.deadletterqueue.topic.name`.
+pub const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
+    ConfigKey::optional(
+        "errors.deadletterqueue.topic.name",
+        ConfigType::String,
+        "",
+        "Topic for records that failed (with errors.tolerance=all).",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
+/// `offset.flush.interval.ms`.
+pub const OFFSET_FLUSH_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "offset.flush.interval.ms",
+    ConfigType::Long,
+    "60000",
+    "How often tasks' offsets are committed, in ms.",
+));
+/// `offset.flush.timeout.ms`.
+pub const OFFSET_FLUSH_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
+    "offset.flush.timeout.ms",
+    ConfigType::Long,
+    "5000",
+    "How long an offset commit may take, in ms.",
+));
+/// `task.shutdown.graceful.timeout.ms`.
+pub const TASK_SHUTDOWN_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
+    "task.shutdown.graceful.timeout.ms",
+    ConfigType::Long,
+    "5000",
+    "How long a task may take to stop, in ms.",
+));
+/// `exactly.once.source.support`.
+pub const EXACTLY_ONCE_SOURCE_SUPPORT: Key<String> = Key::new(
+    ConfigKey::optional(
+        "exactly.once.source.support",
+        ConfigType::String,
+        "disabled",
+        "Exactly-once source tasks (distributed mode): disabled, preparing or enabled.",
+    )
+    .one_of(&["disabled", "preparing", "enabled"]),
+);
+
+/// The group of the exactly-once keys.
+const EXACTLY_ONCE_GROUP: &str = "Exactly Once Support";
 
 /// Keys every connector takes, in Apache's groups and order (`ConnectorConfig`).
 pub fn connector_config_def() -> ConfigDef {
     let common = |key: ConfigKey| key.in_group("Common");
-    let errors = |key: ConfigKey| key.in_group("Error Handling");
     ConfigDef::new()
-        .define(common(ConfigKey::required(
-            "name",
-            ConfigType::String,
-            "Globally unique name to use for this connector.",
-        )))
-        .define(common(ConfigKey::required(
-            "connector.class",
-            ConfigType::String,
-            "Name or alias of the class for this connector.",
-        )))
+        .key(&NAME)
+        .key(&CONNECTOR_CLASS)
         .define(common(ConfigKey::unset(
             "connector.plugin.version",
             ConfigType::String,
             "Version of the connector; every built-in plugin has Tributary's version.",
         )))
-        .define(common(
-            ConfigKey::optional(
-                "tasks.max",
-                ConfigType::Int,
-                "1",
-                "Maximum number of tasks to use for this connector.",
-            )
-            .check(at_least_one)
-            .importance(Importance::High),
-        ))
+        .key(&TASKS_MAX)
         .define(common(ConfigKey::optional(
             "tasks.max.enforce",
             ConfigType::Boolean,
@@ -101,44 +256,16 @@ pub fn connector_config_def() -> ConfigDef {
             )
             .in_group("Predicates"),
         )
-        .define(errors(ConfigKey::optional(
-            "errors.retry.timeout",
-            ConfigType::Long,
-            "0",
-            "How long a failed operation is retried, in ms; 0 never, -1 forever.",
-        )))
-        .define(errors(ConfigKey::optional(
-            "errors.retry.delay.max.ms",
-            ConfigType::Long,
-            "60000",
-            "Longest wait between retries, in ms.",
-        )))
-        .define(errors(
-            ConfigKey::optional(
-                "errors.tolerance",
-                ConfigType::String,
-                "none",
-                "'none' fails the task on a bad record; 'all' skips bad records.",
-            )
-            .one_of(&["none", "all"]),
-        ))
-        .define(errors(ConfigKey::optional(
-            "errors.log.enable",
-            ConfigType::Boolean,
-            "false",
-            "Log each failed operation and bad record.",
-        )))
-        .define(errors(ConfigKey::optional(
-            "errors.log.include.messages",
-            ConfigType::Boolean,
-            "false",
-            "Include the record in the error log.",
-        )))
+        .key(&ERRORS_RETRY_TIMEOUT)
+        .key(&ERRORS_RETRY_DELAY_MAX)
+        .key(&ERRORS_TOLERANCE)
+        .key(&ERRORS_LOG_ENABLE)
+        .key(&ERRORS_LOG_INCLUDE_MESSAGES)
 }
 
 /// Keys source connectors add (topic creation, exactly-once support, KIP-618).
 pub fn source_config_def() -> ConfigDef {
-    let exactly_once = |key: ConfigKey| key.in_group("Exactly Once Support");
+    let exactly_once = |key: ConfigKey| key.in_group(EXACTLY_ONCE_GROUP);
     connector_config_def()
         .define(
             ConfigKey::optional(
@@ -158,20 +285,8 @@ pub fn source_config_def() -> ConfigDef {
             )
             .one_of(&["requested", "required"]),
         ))
-        .define(exactly_once(
-            ConfigKey::optional(
-                "transaction.boundary",
-                ConfigType::String,
-                "poll",
-                "Where exactly-once transactions end: every 'poll', every 'interval', or where the 'connector' says.",
-            )
-            .one_of(&["poll", "interval", "connector"]),
-        ))
-        .define(exactly_once(ConfigKey::unset(
-            "transaction.boundary.interval.ms",
-            ConfigType::Long,
-            "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when unset.",
-        )))
+        .key(&TRANSACTION_BOUNDARY)
+        .key(&TRANSACTION_BOUNDARY_INTERVAL)
         .define(
             ConfigKey::unset(
                 "offsets.storage.topic",
@@ -184,60 +299,27 @@ pub fn source_config_def() -> ConfigDef {
 
 /// Keys sink connectors add.
 pub fn sink_config_def() -> ConfigDef {
-    let errors = |key: ConfigKey| key.in_group("Error Handling");
+    let errors = |key: ConfigKey| key.in_group(ERROR_HANDLING_GROUP);
     connector_config_def()
-        .define(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.").in_group("Common"))
-        .define(
-            ConfigKey::optional(
-                "topics.regex",
-                ConfigType::String,
-                "",
-                "Regular expression of topics to consume.",
-            )
-            .in_group("Common"),
-        )
-        .define(errors(ConfigKey::optional(
-            "errors.deadletterqueue.topic.name",
-            ConfigType::String,
-            "",
-            "Topic for records that failed (with errors.tolerance=all).",
-        )))
+        .key(&TOPICS)
+        .key(&TOPICS_REGEX)
+        .key(&DEAD_LETTER_QUEUE_TOPIC)
         .define(errors(ConfigKey::optional(
             "errors.deadletterqueue.topic.replication.factor",
             ConfigType::Int,
             "3",
             "Replication factor of the dead letter queue topic when it is created.",
         )))
-        .define(errors(ConfigKey::optional(
-            "errors.deadletterqueue.context.headers.enable",
-            ConfigType::Boolean,
-            "false",
-            "Add headers describing the failure to dead-lettered records.",
-        )))
+        .key(&DEAD_LETTER_QUEUE_CONTEXT_HEADERS)
 }
 
 /// The worker keys whose values the worker reads itself (the listeners, the REST API's
 /// security and the distributed-mode keys are checked where they are read).
 pub fn worker_config_def() -> ConfigDef {
-    let long = |name: &'static str, default: &'static str, doc: &'static str| {
-        ConfigKey::optional(name, ConfigType::Long, default, doc)
-    };
     ConfigDef::new()
-        .define(long(
-            "offset.flush.interval.ms",
-            "60000",
-            "How often tasks' offsets are committed, in ms.",
-        ))
-        .define(long(
-            "offset.flush.timeout.ms",
-            "5000",
-            "How long an offset commit may take, in ms.",
-        ))
-        .define(long(
-            "task.shutdown.graceful.timeout.ms",
-            "5000",
-            "How long a task may take to stop, in ms.",
-        ))
+        .key(&OFFSET_FLUSH_INTERVAL)
+        .key(&OFFSET_FLUSH_TIMEOUT)
+        .key(&TASK_SHUTDOWN_TIMEOUT)
         .define(ConfigKey::optional(
             "rest.advertised.port",
             ConfigType::Int,
@@ -250,22 +332,7 @@ pub fn worker_config_def() -> ConfigDef {
             "true",
             "Whether source connectors may create their topics with topic.creation.* settings.",
         ))
-        .define(
-            ConfigKey::optional(
-                "exactly.once.source.support",
-                ConfigType::String,
-                "disabled",
-                "Exactly-once source tasks (distributed mode): disabled, preparing or enabled.",
-            )
-            .one_of(&["disabled", "preparing", "enabled"]),
-        )
-}
-
-fn at_least_one(value: &str) -> Result<(), String> {
-    match value.trim().parse::<i64>() {
-        Ok(n) if n >= 1 => Ok(()),
-        _ => Err("Value must be at least 1".into()),
-    }
+        .key(&EXACTLY_ONCE_SOURCE_SUPPORT)
 }
 
 /// The settings of one worker, with Apache's defaults.
@@ -273,34 +340,32 @@ fn at_least_one(value: &str) -> Result<(), String> {
 pub struct WorkerConfig {
     /// Everything the worker's file said.
     pub raw: ConfigMap,
+    /// `offset.flush.interval.ms`.
+    offset_flush_interval: Duration,
+    /// `task.shutdown.graceful.timeout.ms`.
+    task_shutdown_timeout: Duration,
+    /// Whether `exactly.once.source.support` is `enabled`.
+    exactly_once_source: bool,
 }
 
 impl WorkerConfig {
-    /// Wraps a worker's (provider-resolved) settings.
+    /// Wraps a worker's (provider-resolved) settings, reading the typed ones once (the
+    /// start-up check refuses values of the wrong type).
     pub fn new(raw: ConfigMap) -> Self {
-        WorkerConfig { raw }
+        let parsed = worker_config_def().with_defaults(&raw);
+        WorkerConfig {
+            offset_flush_interval: parsed.value(&OFFSET_FLUSH_INTERVAL),
+            task_shutdown_timeout: parsed.value(&TASK_SHUTDOWN_TIMEOUT),
+            exactly_once_source: parsed
+                .value(&EXACTLY_ONCE_SOURCE_SUPPORT)
+                .trim()
+                .eq_ignore_ascii_case("enabled"),
+            raw,
+        }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
         self.raw.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
-    }
-
-    /// A duration key of [`worker_config_def`], its default taken from there (the start-up
-    /// check has refused a value that is not a number).
-    fn millis(&self, key: &str) -> Duration {
-        static DECLARED: std::sync::OnceLock<ConfigDef> = std::sync::OnceLock::new();
-        let declared = DECLARED
-            .get_or_init(worker_config_def)
-            .keys()
-            .iter()
-            .find(|k| k.name == key)
-            .and_then(|k| k.default);
-        let millis = self
-            .get(key)
-            .or(declared)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or_default();
-        Duration::from_millis(millis)
     }
 
     /// `bootstrap.servers` (Apache's default `localhost:9092`).
@@ -310,12 +375,17 @@ impl WorkerConfig {
 
     /// `offset.flush.interval.ms` (60 s).
     pub fn offset_flush_interval(&self) -> Duration {
-        self.millis("offset.flush.interval.ms")
+        self.offset_flush_interval
     }
 
     /// `task.shutdown.graceful.timeout.ms` (5 s).
     pub fn task_shutdown_timeout(&self) -> Duration {
-        self.millis("task.shutdown.graceful.timeout.ms")
+        self.task_shutdown_timeout
+    }
+
+    /// Whether exactly-once source tasks are on (`exactly.once.source.support=enabled`).
+    pub fn exactly_once_source(&self) -> bool {
+        self.exactly_once_source
     }
 
     /// How long a task may take to stop when its work moves within the running worker or

@@ -7,6 +7,10 @@ use std::time::Duration;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use super::config::{
+    DEAD_LETTER_QUEUE_CONTEXT_HEADERS, DEAD_LETTER_QUEUE_TOPIC, ERRORS_LOG_ENABLE, ERRORS_LOG_INCLUDE_MESSAGES,
+    ERRORS_TOLERANCE,
+};
 use crate::client::DropOffRuntime;
 use crate::config::ParsedConfig;
 use crate::connector::ConnectError;
@@ -73,21 +77,21 @@ pub struct ErrorHandler {
 impl ErrorHandler {
     /// The policy `config` sets; `dlq_producer` is used when it names a dead letter queue.
     pub fn new(connector: &str, task: u32, config: &ParsedConfig, dlq_producer: Option<FutureProducer>) -> Self {
-        let topic = config.string("errors.deadletterqueue.topic.name");
+        let topic = config.value(&DEAD_LETTER_QUEUE_TOPIC);
         let dlq = match (topic.trim().is_empty(), dlq_producer) {
             (false, Some(producer)) => Some(DeadLetterQueue {
                 producer: DropOffRuntime::new(producer),
                 topic: topic.trim().to_string(),
-                context_headers: config.boolean("errors.deadletterqueue.context.headers.enable"),
+                context_headers: config.value(&DEAD_LETTER_QUEUE_CONTEXT_HEADERS),
             }),
             _ => None,
         };
         ErrorHandler {
             connector: connector.to_string(),
             task,
-            tolerate_all: config.string("errors.tolerance").eq_ignore_ascii_case("all"),
-            log: config.boolean("errors.log.enable"),
-            log_messages: config.boolean("errors.log.include.messages"),
+            tolerate_all: config.value(&ERRORS_TOLERANCE).trim().eq_ignore_ascii_case("all"),
+            log: config.value(&ERRORS_LOG_ENABLE),
+            log_messages: config.value(&ERRORS_LOG_INCLUDE_MESSAGES),
             dlq,
         }
     }

@@ -9,6 +9,7 @@ mod config;
 mod delivery;
 mod errors;
 mod sink;
+mod sink_topics;
 mod source;
 
 use std::sync::Arc;
@@ -17,9 +18,13 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use config::{connector_config_def, sink_config_def, source_config_def, worker_config_def, WorkerConfig};
+pub use config::{
+    connector_config_def, sink_config_def, source_config_def, worker_config_def, WorkerConfig, CONNECTOR_CLASS, NAME,
+    TASKS_MAX, TOPICS, TOPICS_REGEX,
+};
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
+pub use sink_topics::SinkTopics;
 
 use crate::client::{ClientKind, ClientSettings};
 use crate::config::{ConfigDef, ConfigMap, ConfigProviders, ValidationError};
@@ -211,7 +216,7 @@ impl Worker {
     /// converters, and the connector's own cross-key checks. Provider references are resolved
     /// first, so a missing secret is reported too.
     pub fn validate(&self, config: &ConfigMap) -> (Option<&'static ConnectorPlugin>, ConfigDef, Vec<ValidationError>) {
-        let class = config.get("connector.class").cloned().unwrap_or_default();
+        let class = config.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
         let plugin = find_connector(&class).ok();
         let framework = match plugin.map(|p| p.tasks) {
             Some(TaskFactory::Sink(_)) => sink_config_def(),
@@ -243,7 +248,7 @@ impl Worker {
         let mut errors = def.validate(&resolved);
         if plugin.is_none() && !class.trim().is_empty() {
             errors.push(ValidationError {
-                key: "connector.class".into(),
+                key: CONNECTOR_CLASS.name().into(),
                 message: format!(
                     "Invalid value {class} for configuration connector.class: Class {class} could not be found."
                 ),
@@ -251,7 +256,7 @@ impl Worker {
         }
         if let Some(plugin) = plugin {
             if matches!(plugin.tasks, TaskFactory::Sink(_)) {
-                errors.extend(sink_topic_errors(&resolved));
+                errors.extend(SinkTopics::new(&resolved).err().unwrap_or_default());
             }
             errors.extend((plugin.create)().validate(&resolved));
         }
@@ -282,7 +287,7 @@ impl Worker {
             .providers
             .resolve(config)
             .map_err(|e| ConnectError::fatal(e.to_string()))?;
-        let class = resolved.get("connector.class").cloned().unwrap_or_default();
+        let class = resolved.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(|e| ConnectError::fatal(e.to_string()))?;
         let mut connector = (plugin.create)();
         let context = ConnectorContext::new(
@@ -326,7 +331,10 @@ impl Worker {
                 tokio::spawn(async move { setup.report(State::Failed, Some(message)) })
             }
             Ok((connector_config, task_config)) => {
-                let class = connector_config.get("connector.class").cloned().unwrap_or_default();
+                let class = connector_config
+                    .get(CONNECTOR_CLASS.name())
+                    .cloned()
+                    .unwrap_or_default();
                 let setup = setup(connector_config, task_config);
                 match find_connector(&class).map(|p| p.tasks) {
                     Ok(TaskFactory::Source(make)) => tokio::spawn(source::run(setup, make())),
@@ -339,65 +347,5 @@ impl Worker {
             }
         };
         TaskHandle { control, join }
-    }
-}
-
-/// A sink's `topics.regex` anchored at both ends: Apache matches whole topic names
-/// (`orders` is not `orders-dlq`), while librdkafka's subscriptions and the `regex` crate
-/// search. The form (`^(…)$`) suits both.
-pub fn anchored_topics_regex(pattern: &str) -> String {
-    let pattern = pattern.trim();
-    let inner = pattern.strip_prefix('^').unwrap_or(pattern);
-    let inner = inner.strip_suffix('$').unwrap_or(inner);
-    format!("^({inner})$")
-}
-
-fn sink_topic_errors(config: &ConfigMap) -> Vec<ValidationError> {
-    let topics = config.get("topics").map(|t| !t.trim().is_empty()).unwrap_or(false);
-    let regex = config
-        .get("topics.regex")
-        .map(|t| !t.trim().is_empty())
-        .unwrap_or(false);
-    let message = match (topics, regex) {
-        (true, true) => "Must configure only one of topics or topics.regex",
-        (false, false) => "Must configure one of topics or topics.regex",
-        _ => {
-            if let Some(pattern) = config.get("topics.regex").filter(|p| !p.trim().is_empty()) {
-                if let Err(e) = regex::Regex::new(pattern) {
-                    return vec![ValidationError {
-                        key: "topics.regex".into(),
-                        message: format!("Invalid value {pattern} for configuration topics.regex: {e}"),
-                    }];
-                }
-            }
-            return Vec::new();
-        }
-    };
-    // As Apache: the message on both keys.
-    ["topics", "topics.regex"]
-        .into_iter()
-        .map(|key| ValidationError {
-            key: key.into(),
-            message: message.into(),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::anchored_topics_regex;
-
-    #[test]
-    fn topics_regex_matches_whole_names() {
-        let matches = |pattern: &str, topic: &str| {
-            regex::Regex::new(&anchored_topics_regex(pattern))
-                .unwrap()
-                .is_match(topic)
-        };
-        assert!(matches("orders", "orders"));
-        assert!(!matches("orders", "orders-dlq"));
-        assert!(!matches("orders", "old-orders"));
-        assert!(matches("^orders.*$", "orders-dlq"));
-        assert!(matches("a|b", "b") && !matches("a|b", "ab"));
     }
 }

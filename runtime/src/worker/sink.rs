@@ -13,10 +13,10 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETRY_TIMEOUT};
 use super::errors::{ErrorHandler, RawRecord, Stage};
-use super::{anchored_topics_regex, sink_config_def, TargetState, TaskSetup};
+use super::{sink_config_def, SinkTopics, TargetState, TaskSetup};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
-use crate::config::split_list;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -112,19 +112,12 @@ impl SinkRunner {
             .client_config()
             .create_with_context(ErrorCapture::default())
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
-        let topics = split_list(&parsed.string("topics"));
-        let pattern = parsed.string("topics.regex");
-        let subscription: Vec<String> = if topics.is_empty() {
-            // librdkafka treats a subscription starting with ^ as a regular expression.
-            vec![anchored_topics_regex(&pattern)]
-        } else {
-            topics
-        };
+        let subscription = SinkTopics::new(config).map_err(ConnectError::Config)?.subscription();
         let names: Vec<&str> = subscription.iter().map(String::as_str).collect();
         consumer
             .subscribe(&names)
             .map_err(|e| ConnectError::fatal(format!("cannot subscribe to {names:?}: {e}")))?;
-        let dlq_producer = if parsed.string("errors.deadletterqueue.topic.name").trim().is_empty() {
+        let dlq_producer = if parsed.value(&DEAD_LETTER_QUEUE_TOPIC).trim().is_empty() {
             None
         } else {
             let producer: FutureProducer = setup
@@ -137,7 +130,7 @@ impl SinkRunner {
                 .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
             Some(producer)
         };
-        let retry_timeout = match parsed.long("errors.retry.timeout") {
+        let retry_timeout = match parsed.value(&ERRORS_RETRY_TIMEOUT) {
             t if t < 0 => None,
             0 => None,
             t => Some(Duration::from_millis(t as u64)),
@@ -146,7 +139,7 @@ impl SinkRunner {
             delivery: Delivery {
                 task,
                 retry_timeout,
-                retry_delay_max: Duration::from_millis(parsed.long("errors.retry.delay.max.ms").max(1) as u64),
+                retry_delay_max: parsed.value(&ERRORS_RETRY_DELAY_MAX).max(Duration::from_millis(1)),
             },
             started: false,
             reader: BatchReader {

@@ -16,9 +16,10 @@ use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 use super::ack_log::AckLog;
+use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
-use super::{connector_config_def, TargetState, TaskSetup};
+use super::{connector_config_def, source_config_def, TargetState, TaskSetup};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
@@ -95,31 +96,30 @@ impl Transactions {
     /// The exactly-once settings of the task, when the worker enables them.
     fn configure(setup: &TaskSetup) -> Result<Option<(Self, String)>, ConnectError> {
         let raw = &setup.worker.raw;
-        let enabled = raw
-            .get("exactly.once.source.support")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
+        let enabled = setup.worker.exactly_once_source();
         let (Some(group), Some(offsets_topic)) = (raw.get("group.id"), raw.get("offset.storage.topic")) else {
             return Ok(None);
         };
         if !enabled {
             return Ok(None);
         }
-        let config = &setup.connector_config;
-        let boundary = match config.get("transaction.boundary").map(|b| b.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("") | Some("poll") => Boundary::Poll,
-            Some("interval") => Boundary::Interval(Duration::from_millis(
+        let config = source_config_def()
+            .parse(&setup.connector_config)
+            .map_err(ConnectError::Config)?;
+        let boundary = match config.value(&TRANSACTION_BOUNDARY).trim().to_ascii_lowercase().as_str() {
+            "" | "poll" => Boundary::Poll,
+            "interval" => Boundary::Interval(
                 config
-                    .get("transaction.boundary.interval.ms")
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(setup.worker.offset_flush_interval().as_millis() as u64),
-            )),
-            Some("connector") => {
+                    .value(&TRANSACTION_BOUNDARY_INTERVAL)
+                    .unwrap_or(setup.worker.offset_flush_interval()),
+            ),
+            "connector" => {
                 return Err(ConnectError::fatal(format!(
                     "The connector {} does not support connector-defined transaction boundaries; use transaction.boundary=poll or interval",
                     setup.connector
                 )))
             }
-            Some(other) => {
+            other => {
                 return Err(ConnectError::fatal(format!(
                     "Invalid value {other} for configuration transaction.boundary: must be one of poll, interval, connector"
                 )))

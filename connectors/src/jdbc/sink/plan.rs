@@ -13,9 +13,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use tributary_runtime::data::{logical, Schema, SchemaType, SinkRecord, Value};
 
 /// `insert.mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InsertMode {
     /// Plain INSERT.
+    #[default]
     Insert,
     /// INSERT, or UPDATE when the key exists.
     Upsert,
@@ -36,9 +37,10 @@ impl InsertMode {
 }
 
 /// `pk.mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PkMode {
     /// No primary key.
+    #[default]
     None,
     /// The Kafka coordinates: `__connect_topic`, `__connect_partition`, `__connect_offset`.
     Kafka,

@@ -3,65 +3,16 @@
 //! it, as DDL must be.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::data::SinkRecord;
 
-use super::plan::{InsertMode, PkMode, Run, RunKind, Shape};
+use super::config::{config_def, Settings};
+use super::plan::{Run, RunKind};
 use super::sql;
 use crate::jdbc::connection::{Database, Dialect};
-
-/// Settings beyond the shape of rows.
-#[derive(Debug, Clone)]
-struct Settings {
-    shape: Shape,
-    auto_create: bool,
-    auto_evolve: bool,
-    batch_size: usize,
-    max_retries: u32,
-    retry_backoff: Duration,
-    /// The offsets table, when exactly-once is on.
-    offsets_table: Option<String>,
-}
-
-impl Settings {
-    fn from_config(config: &ConfigMap) -> Self {
-        let text = |key: &str, default: &str| config.get(key).cloned().unwrap_or_else(|| default.to_string());
-        let flag = |key: &str| config.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let number = |key: &str, default: u64| config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
-        let list = |key: &str| -> Vec<String> {
-            config
-                .get(key)
-                .map(|v| {
-                    v.split(',')
-                        .map(|f| f.trim().to_string())
-                        .filter(|f| !f.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Settings {
-            shape: Shape {
-                insert_mode: InsertMode::parse(&text("insert.mode", "insert")).unwrap_or(InsertMode::Insert),
-                pk_mode: PkMode::parse(&text("pk.mode", "none")).unwrap_or(PkMode::None),
-                pk_fields: list("pk.fields"),
-                fields_whitelist: list("fields.whitelist"),
-                delete_enabled: flag("delete.enabled"),
-                table_format: text("table.name.format", "${topic}"),
-            },
-            auto_create: flag("auto.create"),
-            auto_evolve: flag("auto.evolve"),
-            batch_size: number("batch.size", 3000).max(1) as usize,
-            max_retries: number("max.retries", 10) as u32,
-            retry_backoff: Duration::from_millis(number("retry.backoff.ms", 3000)),
-            offsets_table: flag("exactly.once.enabled")
-                .then(|| text("exactly.once.offsets.table", "__tributary_sink_offsets")),
-        }
-    }
-}
 
 /// Why a `put` failed: the database (worth retrying) or the records (not).
 enum Failure {
@@ -262,8 +213,9 @@ fn offsets_select(dialect: Dialect, table: &str) -> String {
 #[async_trait]
 impl SinkTask for JdbcSinkTask {
     async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError> {
-        self.database = Some(Database::from_config(config, 2)?);
-        self.settings = Some(Settings::from_config(config));
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        self.database = Some(Database::from_config(&config, 2)?);
+        self.settings = Some(Settings::new(&config));
         self.connector = context.connector;
         Ok(())
     }

@@ -12,6 +12,7 @@
 //! A database that does not answer is tried `connection.attempts` times, `connection.backoff.ms`
 //! apart, before the task fails with the cause.
 
+mod config;
 mod query;
 mod task;
 
@@ -20,105 +21,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ValidationError};
+use tributary_runtime::config::{ConfigMap, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
-use self::query::Mode;
-use crate::jdbc::connection::{native_url, Database};
-use crate::jdbc::types::NumericMapping;
+use self::config::{config_def, TABLE_BLACKLIST, TABLE_POLL_INTERVAL, TABLE_WHITELIST};
+use crate::jdbc::connection::Database;
 
 pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
 /// The task config key listing a task's tables (`schema.table`, comma-separated).
 const TABLES: &str = "tables";
-
-fn config_def() -> ConfigDef {
-    crate::jdbc::connection_config_def()
-        .define(ConfigKey::optional(
-            "table.whitelist",
-            ConfigType::List,
-            "",
-            "Tables to copy (names or schema.table); all when empty.",
-        ))
-        .define(ConfigKey::optional(
-            "table.blacklist",
-            ConfigType::List,
-            "",
-            "Tables not to copy.",
-        ))
-        .define(ConfigKey::optional(
-            "query",
-            ConfigType::String,
-            "",
-            "A query to run instead of copying tables; its rows go to topic.prefix.",
-        ))
-        .define(
-            ConfigKey::required(
-                "mode",
-                ConfigType::String,
-                "bulk, incrementing, timestamp or timestamp+incrementing.",
-            )
-            .check(|v| {
-                Mode::parse(v)
-                    .map(|_| ())
-                    .ok_or_else(|| "must be one of bulk, incrementing, timestamp, timestamp+incrementing".into())
-            }),
-        )
-        .define(ConfigKey::optional(
-            "incrementing.column.name",
-            ConfigType::String,
-            "",
-            "The strictly increasing integer column (incrementing modes).",
-        ))
-        .define(ConfigKey::optional(
-            "timestamp.column.name",
-            ConfigType::List,
-            "",
-            "The modification timestamp column(s); the first non-null counts (timestamp modes).",
-        ))
-        .define(ConfigKey::optional(
-            "timestamp.delay.interval.ms",
-            ConfigType::Long,
-            "0",
-            "How long after a timestamp a row is read, so transactions in flight can commit.",
-        ))
-        .define(ConfigKey::optional(
-            "poll.interval.ms",
-            ConfigType::Int,
-            "5000",
-            "How often each table is queried.",
-        ))
-        .define(ConfigKey::optional(
-            "batch.max.rows",
-            ConfigType::Int,
-            "100",
-            "Rows per batch handed to the worker.",
-        ))
-        .define(ConfigKey::required(
-            "topic.prefix",
-            ConfigType::String,
-            "Prefix of the topics (the table name follows; in query mode, the whole topic).",
-        ))
-        .define(ConfigKey::optional(
-            "table.poll.interval.ms",
-            ConfigType::Long,
-            "60000",
-            "How often to look for new or dropped tables.",
-        ))
-        .define(
-            ConfigKey::optional(
-                "numeric.mapping",
-                ConfigType::String,
-                "none",
-                "none, precision_only or best_fit: how NUMERIC columns are typed.",
-            )
-            .check(|v| {
-                NumericMapping::parse(v)
-                    .map(|_| ())
-                    .ok_or_else(|| "must be none, precision_only or best_fit".into())
-            }),
-        )
-}
+/// The shortest wait between two listings of the tables.
+const MIN_TABLE_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A table: its schema (PostgreSQL schema, or MySQL database) and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -229,25 +143,22 @@ async fn column_metadata(
         .collect())
 }
 
-/// The tables the config selects, from those of the database.
-fn selected(config: &ConfigMap, tables: Vec<TableRef>) -> Vec<TableRef> {
-    let list = |key: &str| -> Vec<String> {
-        config
-            .get(key)
-            .map(|v| {
-                v.split(',')
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (whitelist, blacklist) = (list("table.whitelist"), list("table.blacklist"));
-    tables
-        .into_iter()
-        .filter(|t| whitelist.is_empty() || whitelist.iter().any(|w| t.matches(w)))
-        .filter(|t| !blacklist.iter().any(|b| t.matches(b)))
-        .collect()
+/// The tables `table.whitelist` and `table.blacklist` select.
+#[derive(Debug, Clone, Default)]
+struct Selection {
+    whitelist: Vec<String>,
+    blacklist: Vec<String>,
+}
+
+impl Selection {
+    /// The selected tables of those of the database (all when neither list is set).
+    fn of(&self, tables: Vec<TableRef>) -> Vec<TableRef> {
+        tables
+            .into_iter()
+            .filter(|t| self.whitelist.is_empty() || self.whitelist.iter().any(|w| t.matches(w)))
+            .filter(|t| !self.blacklist.iter().any(|b| t.matches(b)))
+            .collect()
+    }
 }
 
 /// The connector object: finds the tables, splits them between tasks, and watches for tables
@@ -255,6 +166,8 @@ fn selected(config: &ConfigMap, tables: Vec<TableRef>) -> Vec<TableRef> {
 #[derive(Default)]
 pub struct JdbcSourceConnector {
     config: ConfigMap,
+    /// Whether one `query` is run instead of copying tables.
+    query_mode: bool,
     tables: std::sync::Arc<std::sync::Mutex<Vec<TableRef>>>,
     monitor: Option<JoinHandle<()>>,
     database: Option<Database>,
@@ -263,66 +176,31 @@ pub struct JdbcSourceConnector {
 #[async_trait]
 impl Connector for JdbcSourceConnector {
     fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        let mut errors = Vec::new();
-        let error = |key: &str, message: String| ValidationError {
-            key: key.into(),
-            message,
-        };
-        if let Err(message) = native_url(config.get("connection.url").map(String::as_str).unwrap_or_default()) {
-            errors.push(error("connection.url", message));
-        }
-        let set = |key: &str| config.get(key).is_some_and(|v| !v.trim().is_empty());
-        if set("query") && (set("table.whitelist") || set("table.blacklist")) {
-            errors.push(error(
-                "query",
-                "query cannot be combined with table.whitelist or table.blacklist".into(),
-            ));
-        }
-        if set("table.whitelist") && set("table.blacklist") {
-            errors.push(error(
-                "table.blacklist",
-                "table.whitelist and table.blacklist cannot both be set".into(),
-            ));
-        }
-        if let Some(mode) = config.get("mode").and_then(|m| Mode::parse(m)) {
-            if mode.uses_incrementing() && !set("incrementing.column.name") {
-                errors.push(error(
-                    "incrementing.column.name",
-                    format!("is required in mode {}", config["mode"]),
-                ));
-            }
-            if mode.uses_timestamp() && !set("timestamp.column.name") {
-                errors.push(error(
-                    "timestamp.column.name",
-                    format!("is required in mode {}", config["mode"]),
-                ));
-            }
-        }
-        errors
+        config::validate(config)
     }
 
     async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
         self.config = config.clone();
-        if config.get("query").is_some_and(|q| !q.trim().is_empty()) {
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        self.query_mode = config::query(&parsed).is_some();
+        if self.query_mode {
             return Ok(());
         }
-        let database = Database::from_config(config, 1)?;
+        let database = Database::from_config(&parsed, 1)?;
         let tables = list_tables(&database)
             .await
             .map_err(|e| ConnectError::fatal(format!("cannot list the database's tables: {e}")))?;
-        let tables = selected(config, tables);
+        let selection = Selection {
+            whitelist: parsed.value(&TABLE_WHITELIST),
+            blacklist: parsed.value(&TABLE_BLACKLIST),
+        };
+        let tables = selection.of(tables);
         tracing::info!(connector = %context.name, tables = tables.len(), "tables to copy found");
         *crate::lock(&self.tables) = tables;
-        let interval = Duration::from_millis(
-            config
-                .get("table.poll.interval.ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(60_000u64)
-                .max(100),
-        );
+        let interval = parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL);
         self.monitor = Some(tokio::spawn(watch_tables(
             database.clone(),
-            config.clone(),
+            selection,
             self.tables.clone(),
             interval,
             context,
@@ -332,7 +210,7 @@ impl Connector for JdbcSourceConnector {
     }
 
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        if self.config.get("query").is_some_and(|q| !q.trim().is_empty()) {
+        if self.query_mode {
             return Ok(vec![self.config.clone()]);
         }
         let tables = crate::lock(&self.tables).clone();
@@ -369,7 +247,7 @@ impl Connector for JdbcSourceConnector {
 /// Lists the tables every `interval`; asks for new task configs when the selection changed.
 async fn watch_tables(
     database: Database,
-    config: ConfigMap,
+    selection: Selection,
     tables: std::sync::Arc<std::sync::Mutex<Vec<TableRef>>>,
     interval: Duration,
     context: ConnectorContext,
@@ -379,7 +257,7 @@ async fn watch_tables(
         ticks.tick().await;
         match list_tables(&database).await {
             Ok(found) => {
-                let found = selected(&config, found);
+                let found = selection.of(found);
                 let changed = *crate::lock(&tables) != found;
                 if changed {
                     tracing::info!(connector = %context.name, tables = found.len(), "the tables to copy changed");
@@ -413,23 +291,24 @@ mod tests {
     #[test]
     fn whitelists_and_blacklists_match_names_or_qualified_names() {
         let all = tables(&["public.a", "public.b", "sales.c"]);
-        let config = |key: &str, value: &str| ConfigMap::from([(key.to_string(), value.to_string())]);
-        assert_eq!(
-            selected(&config("table.whitelist", "a, sales.c"), all.clone()),
-            tables(&["public.a", "sales.c"])
-        );
-        assert_eq!(
-            selected(&config("table.blacklist", "public.b"), all.clone()),
-            tables(&["public.a", "sales.c"])
-        );
-        assert_eq!(selected(&ConfigMap::new(), all.clone()), all);
+        let list = |items: &[&str]| items.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        let whitelist = Selection {
+            whitelist: list(&["a", "sales.c"]),
+            ..Selection::default()
+        };
+        assert_eq!(whitelist.of(all.clone()), tables(&["public.a", "sales.c"]));
+        let blacklist = Selection {
+            blacklist: list(&["public.b"]),
+            ..Selection::default()
+        };
+        assert_eq!(blacklist.of(all.clone()), tables(&["public.a", "sales.c"]));
+        assert_eq!(Selection::default().of(all.clone()), all);
     }
 
     #[test]
     fn tables_are_split_into_contiguous_groups() {
-        let mut connector = JdbcSourceConnector::default();
+        let connector = JdbcSourceConnector::default();
         *crate::lock(&connector.tables) = tables(&["s.a", "s.b", "s.c", "s.d", "s.e"]);
-        connector.config.insert("mode".into(), "bulk".into());
         let groups: Vec<String> = connector
             .task_configs(2)
             .unwrap()

@@ -11,9 +11,11 @@ use crate::jdbc::connection::Dialect;
 use crate::jdbc::types::{Column, DbRow};
 
 /// `mode`: how new rows are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// The whole table every poll interval.
+    /// The whole table every poll interval (also what an absent `mode` reads as, though the key
+    /// is required).
+    #[default]
     Bulk,
     /// Rows with a larger value in `incrementing.column.name`.
     Incrementing,

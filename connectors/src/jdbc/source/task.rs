@@ -16,62 +16,17 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{SourceMap, SourceRecord};
 
+use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
 use super::{column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
-use crate::jdbc::types::{DbRow, NumericMapping};
+use crate::jdbc::types::DbRow;
 
 /// The longest a `poll` waits for the next query to be due (the worker commits in between).
 const IDLE_WAIT: Duration = Duration::from_millis(500);
 
 /// A batch of records and the position after its last row, or why the query failed.
 type Batch = Result<(Vec<SourceRecord>, Position), String>;
-
-/// The task's settings, from its config.
-#[derive(Debug, Clone)]
-struct Settings {
-    mode: Mode,
-    poll_interval: Duration,
-    batch_max_rows: usize,
-    timestamp_delay: Duration,
-    attempts: u32,
-    backoff: Duration,
-    numeric_mapping: NumericMapping,
-    incrementing_column: String,
-    timestamp_columns: Vec<String>,
-}
-
-impl Settings {
-    fn from_config(config: &ConfigMap) -> Result<Self, ConnectError> {
-        let number =
-            |key: &str, default: u64| -> u64 { config.get(key).and_then(|v| v.trim().parse().ok()).unwrap_or(default) };
-        let mode = config.get("mode").and_then(|m| Mode::parse(m)).ok_or_else(|| {
-            ConnectError::fatal("mode must be bulk, incrementing, timestamp or timestamp+incrementing")
-        })?;
-        Ok(Settings {
-            mode,
-            poll_interval: Duration::from_millis(number("poll.interval.ms", 5000)),
-            batch_max_rows: number("batch.max.rows", 100).max(1) as usize,
-            timestamp_delay: Duration::from_millis(number("timestamp.delay.interval.ms", 0)),
-            attempts: number("connection.attempts", 3).max(1) as u32,
-            backoff: Duration::from_millis(number("connection.backoff.ms", 10_000)),
-            numeric_mapping: config
-                .get("numeric.mapping")
-                .and_then(|m| NumericMapping::parse(m))
-                .unwrap_or_default(),
-            incrementing_column: config.get("incrementing.column.name").cloned().unwrap_or_default(),
-            timestamp_columns: config
-                .get("timestamp.column.name")
-                .map(|v| {
-                    v.split(',')
-                        .map(|c| c.trim().to_string())
-                        .filter(|c| !c.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-    }
-}
 
 /// One table (or the query) and where reading it has got to.
 struct Querier {
@@ -276,13 +231,13 @@ async fn read_rows(
 #[async_trait]
 impl SourceTask for JdbcSourceTask {
     async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let settings = Settings::from_config(config)?;
-        let database = Database::from_config(config, 2)?;
-        let prefix = config.get("topic.prefix").cloned().unwrap_or_default();
-        let catalog = crate::jdbc::connection::database_name(config)?;
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        let settings = Settings::new(&parsed);
+        let database = Database::from_config(&parsed, 2)?;
+        let prefix = parsed.value(&TOPIC_PREFIX);
+        let catalog = crate::jdbc::connection::database_name(&parsed)?;
         let now = Instant::now();
-        let query = config.get("query").filter(|q| !q.trim().is_empty()).cloned();
-        self.queriers = match query {
+        self.queriers = match query(&parsed) {
             Some(query) => vec![Querier {
                 partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
                 table: None,

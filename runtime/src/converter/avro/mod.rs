@@ -15,32 +15,32 @@ use apache_avro::Schema as AvroSchema;
 
 use self::schema::AvroOptions;
 use self::value::Names;
-use super::registry::{parse_settings, RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{
+    parse_settings, without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType,
+};
 use super::DataError;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::data::{Schema, Value};
 use crate::plugins::ConverterPlugin;
 
 /// `connect.meta.data`.
-const CONNECT_META_DATA: &str = "connect.meta.data";
+const CONNECT_META_DATA: Key<bool> = Key::new(ConfigKey::optional(
+    "connect.meta.data",
+    ConfigType::Boolean,
+    "true",
+    "Write the Connect name, version, doc, parameters and default as connect.* properties.",
+));
 /// `scrub.invalid.names`.
-const SCRUB_INVALID_NAMES: &str = "scrub.invalid.names";
+const SCRUB_INVALID_NAMES: Key<bool> = Key::new(ConfigKey::optional(
+    "scrub.invalid.names",
+    ConfigType::Boolean,
+    "false",
+    "Make names Avro does not allow valid, as Confluent's AvroData does.",
+));
 
 /// The Avro converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(ConfigKey::optional(
-            CONNECT_META_DATA,
-            ConfigType::Boolean,
-            "true",
-            "Write the Connect name, version, doc, parameters and default as connect.* properties.",
-        ))
-        .define(ConfigKey::optional(
-            SCRUB_INVALID_NAMES,
-            ConfigType::Boolean,
-            "false",
-            "Make names Avro does not allow valid, as Confluent's AvroData does.",
-        ))
+    ConfigDef::new().key(&CONNECT_META_DATA).key(&SCRUB_INVALID_NAMES)
 }
 
 /// Confluent's Avro converter.
@@ -106,8 +106,8 @@ impl SchemaFormat for Avro {
         let parsed = parse_settings(&config_def(), settings)?;
         Ok(Avro {
             options: AvroOptions {
-                connect_meta_data: parsed.boolean(CONNECT_META_DATA),
-                scrub_invalid_names: parsed.boolean(SCRUB_INVALID_NAMES),
+                connect_meta_data: parsed.value(&CONNECT_META_DATA),
+                scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
             },
         })
     }
@@ -118,7 +118,13 @@ impl SchemaFormat for Avro {
         Ok((json.to_string(), name))
     }
 
-    fn writer(&self, text: &str, _connect: &Arc<Schema>) -> Result<ParsedAvro, DataError> {
+    fn writer(
+        &self,
+        text: &str,
+        references: &[ReferencedSchema],
+        _connect: &Arc<Schema>,
+    ) -> Result<ParsedAvro, DataError> {
+        without_references(Self::NAME, references)?;
         Ok(parse_text(text)?.1)
     }
 
@@ -133,7 +139,8 @@ impl SchemaFormat for Avro {
         SchemaCompatibility::can_read(&physical(derived)?, &physical(latest)?).map_err(|e| e.to_string())
     }
 
-    fn reader(&self, text: &str) -> Result<AvroReader, DataError> {
+    fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<AvroReader, DataError> {
+        without_references(Self::NAME, references)?;
         let (json, avro) = parse_text(text)?;
         Ok(AvroReader {
             connect: schema::to_connect(&json)?,

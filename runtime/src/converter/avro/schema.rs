@@ -4,14 +4,13 @@
 //! (`decimal`, `date`, `time-millis`, `timestamp-millis`), and the Connect name, version, doc,
 //! parameters and default kept in `connect.*` properties.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
-use crate::converter::registry::with_connect_parameters;
+use crate::converter::registry::{scrub_name, with_connect_parameters};
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType, Value};
 
@@ -40,29 +39,6 @@ pub struct AvroOptions {
     /// Whether names Avro does not allow (a topic prefix with `-` in a record name) are made
     /// valid, as Confluent's `scrub.invalid.names` makes them; false by default.
     pub scrub_invalid_names: bool,
-}
-
-/// `name` made a valid Avro name as Confluent's `AvroData` makes it: unchanged when it is one;
-/// else URL-encoded, prefixed with `x` when it starts with a digit, and every character other
-/// than a letter, digit or `_` replaced by `_`.
-pub fn scrub(name: &str) -> Cow<'_, str> {
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    if name.is_empty() || (name.chars().all(valid_char) && !name.starts_with(|c: char| c.is_ascii_digit())) {
-        return Cow::Borrowed(name);
-    }
-    // Java's URLEncoder: letters, digits and `.-*_` stay, a space is `+`, the rest `%XX`.
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for byte in name.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => encoded.push(char::from(byte)),
-            b' ' => encoded.push('+'),
-            other => encoded.push_str(&format!("%{other:02X}")),
-        }
-    }
-    if encoded.starts_with(|c: char| c.is_ascii_digit()) {
-        encoded.insert(0, 'x');
-    }
-    Cow::Owned(encoded.chars().map(|c| if valid_char(c) { c } else { '_' }).collect())
 }
 
 /// The Avro schema (as JSON) for a Connect schema.
@@ -234,7 +210,10 @@ impl ToAvro {
         if !self.options.scrub_invalid_names {
             return full.to_string();
         }
-        full.split('.').map(scrub).collect::<Vec<_>>().join(".")
+        full.split('.')
+            .map(|part| scrub_name(part, true))
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     fn field(&mut self, name: &str, schema: &Schema) -> Result<Json, DataError> {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use apache_avro::schema::{Name, RecordSchema, Schema as Avro, UnionSchema};
 use apache_avro::types::Value as AvroValue;
 
-use super::schema::{scrub, NAMESPACE, UNION};
+use super::schema::{NAMESPACE, UNION};
+use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
 use crate::data::{Schema, SchemaType, Struct, Value};
 
@@ -155,9 +156,12 @@ fn record_value(record: &RecordSchema, value: &Struct, names: &Names) -> Result<
     let mut fields = Vec::with_capacity(record.fields.len());
     for field in &record.fields {
         // By name; a name scrubbed for Avro (`scrub.invalid.names`) matches its scrubbed form.
-        let found = value
-            .get(&field.name)
-            .or_else(|| value.iter().find(|(f, _)| scrub(&f.name) == field.name).map(|(_, v)| v));
+        let found = value.get(&field.name).or_else(|| {
+            value
+                .iter()
+                .find(|(f, _)| scrub_name(&f.name, true) == field.name)
+                .map(|(_, v)| v)
+        });
         let converted = match found {
             Some(v) => to_avro(v, &field.schema, names),
             // A field the record's schema lacks (the latest registered version has more): its

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::registry::{RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
 use crate::config::ConfigMap;
 use crate::data::{Schema, Value};
@@ -50,7 +50,13 @@ impl SchemaFormat for JsonSchema {
         Ok((json.to_string(), name))
     }
 
-    fn writer(&self, text: &str, connect: &Arc<Schema>) -> Result<Described, DataError> {
+    fn writer(
+        &self,
+        text: &str,
+        references: &[ReferencedSchema],
+        connect: &Arc<Schema>,
+    ) -> Result<Described, DataError> {
+        without_references(Self::NAME, references)?;
         // The values are written from the record's own Connect schema; the text only needs to
         // be a JSON Schema (the registry's latest may differ, and is checked by the registry).
         let _: Json =
@@ -65,7 +71,8 @@ impl SchemaFormat for JsonSchema {
         Ok(())
     }
 
-    fn reader(&self, text: &str) -> Result<Described, DataError> {
+    fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<Described, DataError> {
+        without_references(Self::NAME, references)?;
         let json: Json =
             serde_json::from_str(text).map_err(|e| DataError::new(format!("the JSON Schema is not JSON: {e}")))?;
         Ok(Described {

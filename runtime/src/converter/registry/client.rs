@@ -70,6 +70,28 @@ pub struct RegisteredSchema {
     pub id: u32,
     /// Its text.
     pub schema: String,
+    /// The other registered schemas it imports (a Protobuf file's imports, by file name).
+    pub references: Vec<SchemaReference>,
+}
+
+/// A schema's import of another registered schema.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SchemaReference {
+    /// The name it is imported by (for Protobuf, the imported file's name).
+    pub name: String,
+    /// The subject holding it.
+    pub subject: String,
+    /// Its version in that subject.
+    pub version: i64,
+}
+
+/// An imported schema's text, by the name it is imported by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferencedSchema {
+    /// The name it is imported by.
+    pub name: String,
+    /// Its text.
+    pub schema: String,
 }
 
 /// A client of one registry (several URLs, tried in turn when one cannot be reached).
@@ -91,6 +113,8 @@ struct SchemaAnswer {
     #[serde(default)]
     id: Option<u32>,
     schema: String,
+    #[serde(default)]
+    references: Vec<SchemaReference>,
 }
 
 #[derive(Deserialize)]
@@ -137,9 +161,14 @@ impl SchemaRegistry {
 
     /// The latest schema registered under `subject` (`use.latest.version`).
     pub async fn latest(&self, subject: &str) -> Result<RegisteredSchema, RegistryError> {
-        let action = format!("read the latest schema of subject {subject}");
+        self.version(subject, "latest").await
+    }
+
+    /// Version `version` (a number, or `latest`) of `subject`.
+    async fn version(&self, subject: &str, version: &str) -> Result<RegisteredSchema, RegistryError> {
+        let action = format!("read version {version} of subject {subject}");
         let answer: SchemaAnswer = self
-            .call(Method::GET, &["subjects", subject, "versions", "latest"], None, &action)
+            .call(Method::GET, &["subjects", subject, "versions", version], None, &action)
             .await?;
         let id = answer.id.ok_or_else(|| RegistryError::Invalid {
             action,
@@ -148,15 +177,40 @@ impl SchemaRegistry {
         Ok(RegisteredSchema {
             id,
             schema: answer.schema,
+            references: answer.references,
         })
     }
 
     /// The schema with id `id` (the writer's schema of a record).
-    pub async fn schema_by_id(&self, id: u32) -> Result<String, RegistryError> {
+    pub async fn schema_by_id(&self, id: u32) -> Result<RegisteredSchema, RegistryError> {
         let action = format!("read the schema with id {id}");
-        let id = id.to_string();
-        let answer: SchemaAnswer = self.call(Method::GET, &["schemas", "ids", &id], None, &action).await?;
-        Ok(answer.schema)
+        let path_id = id.to_string();
+        let answer: SchemaAnswer = self
+            .call(Method::GET, &["schemas", "ids", &path_id], None, &action)
+            .await?;
+        Ok(RegisteredSchema {
+            id,
+            schema: answer.schema,
+            references: answer.references,
+        })
+    }
+
+    /// Every schema `schema` imports, directly or through another, each once.
+    pub async fn referenced(&self, schema: &RegisteredSchema) -> Result<Vec<ReferencedSchema>, RegistryError> {
+        let mut pending: Vec<SchemaReference> = schema.references.clone();
+        let mut found: Vec<ReferencedSchema> = Vec::new();
+        while let Some(reference) = pending.pop() {
+            if found.iter().any(|f| f.name == reference.name) {
+                continue;
+            }
+            let imported = self.version(&reference.subject, &reference.version.to_string()).await?;
+            pending.extend(imported.references);
+            found.push(ReferencedSchema {
+                name: reference.name,
+                schema: imported.schema,
+            });
+        }
+        Ok(found)
     }
 
     async fn call<T: for<'de> Deserialize<'de>>(

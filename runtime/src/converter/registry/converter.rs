@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::{frame, unframe, RegistrySettings, SchemaRegistry, SchemaType};
+use super::{frame, unframe, ReferencedSchema, RegistrySettings, SchemaRegistry, SchemaType};
 use crate::config::ConfigMap;
 use crate::converter::{Converter, ConverterRole, DataError, Lookup};
 use crate::data::{Schema, Value};
@@ -29,15 +29,20 @@ pub trait SchemaFormat: Debug + Send + Sync + Sized + 'static {
     /// The schema text for a Connect schema, and the name RecordNameStrategy registers it under.
     fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError>;
 
-    /// Parses a schema text for writing values of `connect`.
-    fn writer(&self, text: &str, connect: &Arc<Schema>) -> Result<Self::Writer, DataError>;
+    /// Parses a schema text (importing `references`) for writing values of `connect`.
+    fn writer(
+        &self,
+        text: &str,
+        references: &[ReferencedSchema],
+        connect: &Arc<Schema>,
+    ) -> Result<Self::Writer, DataError>;
 
     /// Whether values written with `derived` can be read with `latest`
     /// (`latest.compatibility.strict`); the reason when they cannot.
     fn can_read(&self, derived: &Self::Writer, latest: &Self::Writer) -> Result<(), String>;
 
-    /// Parses a registered schema for reading.
-    fn reader(&self, text: &str) -> Result<Self::Reader, DataError>;
+    /// Parses a registered schema (importing `references`) for reading.
+    fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<Self::Reader, DataError>;
 
     /// Appends `value` as the payload after the schema id.
     fn encode(&self, writer: &Self::Writer, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError>;
@@ -151,7 +156,7 @@ impl<F: SchemaFormat> Shared<F> {
     async fn learn_writer(&self, topic: String, schema: Arc<Schema>) -> Result<(), DataError> {
         let failed = |e: String| Self::serialize_error(&topic, e);
         let (text, record_name) = self.format.schema_text(&schema).map_err(|e| failed(e.0))?;
-        let derived = self.format.writer(&text, &schema).map_err(|e| failed(e.0))?;
+        let derived = self.format.writer(&text, &[], &schema).map_err(|e| failed(e.0))?;
         let settings = &self.settings;
         let subject = settings.subject_strategy.subject(&topic, settings.is_key, &record_name);
         let (id, writer) = if settings.use_latest_version {
@@ -160,7 +165,15 @@ impl<F: SchemaFormat> Shared<F> {
                 .latest(&subject)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
-            let writer = self.format.writer(&latest.schema, &schema).map_err(|e| failed(e.0))?;
+            let references = self
+                .registry
+                .referenced(&latest)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let writer = self
+                .format
+                .writer(&latest.schema, &references, &schema)
+                .map_err(|e| failed(e.0))?;
             if settings.latest_compatibility_strict {
                 self.format.can_read(&derived, &writer).map_err(|e| {
                     failed(format!(
@@ -198,14 +211,19 @@ impl<F: SchemaFormat> Shared<F> {
     /// Fetches the schema with `id` for reading.
     async fn learn_reader(&self, topic: String, id: u32) -> Result<(), DataError> {
         let failed = |e: String| Self::deserialize_error(&topic, e);
-        let text = self
+        let registered = self
             .registry
             .schema_by_id(id)
             .await
             .map_err(|e| failed(e.to_string()))?;
+        let references = self
+            .registry
+            .referenced(&registered)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let reader = self
             .format
-            .reader(&text)
+            .reader(&registered.schema, &references)
             .map_err(|e| failed(format!("schema {id}: {}", e.0)))?;
         let mut readers = self.readers.write().unwrap_or_else(|e| e.into_inner());
         if readers.len() >= self.settings.cache_size {

@@ -12,11 +12,13 @@ mod converter;
 mod settings;
 mod subject;
 
-pub use client::{RegisteredSchema, RegistryError, SchemaRegistry, SchemaType};
+pub use client::{ReferencedSchema, RegisteredSchema, RegistryError, SchemaReference, SchemaRegistry, SchemaType};
 pub use converter::{RegistryConverter, SchemaFormat};
 pub(crate) use settings::parse_settings;
 pub use settings::RegistrySettings;
 pub use subject::SubjectNameStrategy;
+
+use std::borrow::Cow;
 
 use super::DataError;
 use crate::data::SchemaBuilder;
@@ -33,6 +35,43 @@ pub(crate) fn with_connect_parameters(
         builder = builder.parameter(key, &text);
     }
     builder
+}
+
+/// `name` made a valid Avro or Protobuf name as Confluent's converters make it
+/// (`scrub.invalid.names`): unchanged when it is one; else URL-encoded (as Java's `URLEncoder`),
+/// prefixed with `x` when it starts with a digit (or with `_`, where `_` may not start a name,
+/// as in Protobuf), and every character other than a letter, digit or `_` replaced by `_`.
+pub(crate) fn scrub_name(name: &str, underscore_starts: bool) -> Cow<'_, str> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let invalid_start = |c: char| c.is_ascii_digit() || (!underscore_starts && c == '_');
+    if name.is_empty() || (name.chars().all(valid_char) && !name.starts_with(invalid_start)) {
+        return Cow::Borrowed(name);
+    }
+    // Java's URLEncoder: letters, digits and `.-*_` stay, a space is `+`, the rest `%XX`.
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for byte in name.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => encoded.push(char::from(byte)),
+            b' ' => encoded.push('+'),
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    if encoded.starts_with(invalid_start) {
+        encoded.insert(0, 'x');
+    }
+    Cow::Owned(encoded.chars().map(|c| if valid_char(c) { c } else { '_' }).collect())
+}
+
+/// Refuses `references` for a format that does not resolve them yet.
+pub(crate) fn without_references(format: &str, references: &[ReferencedSchema]) -> Result<(), DataError> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
+    Err(DataError::new(format!(
+        "the {format} schema refers to other registered schemas ({}), which this converter does not resolve",
+        names.join(", ")
+    )))
 }
 
 /// The first byte of every record in Confluent's wire format.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::subject::SubjectNameStrategy;
 use crate::client::{read_tls_settings, TlsSettings};
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, ParsedConfig};
+use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use crate::converter::ConverterRole;
 
 /// The prefix of the TLS keys for the registry (`schema.registry.ssl.truststore.location`…).
@@ -39,97 +39,112 @@ pub struct RegistrySettings {
     pub timeout: Duration,
 }
 
-/// Confluent's serializer keys, declared once with their types and defaults.
-fn config_def() -> ConfigDef {
-    let strategies = |value: &str| SubjectNameStrategy::from_class(value).map(|_| ());
-    let positive = |value: &str| match value.trim().parse::<i32>() {
-        Ok(n) if n > 0 => Ok(()),
-        _ => Err("must be a positive number".to_string()),
-    };
-    ConfigDef::new()
-        .define(ConfigKey::required(
-            "schema.registry.url",
-            ConfigType::List,
-            "The registry's URLs, tried in turn.",
-        ))
-        .define(
-            ConfigKey::optional(
-                "basic.auth.credentials.source",
-                ConfigType::String,
-                "URL",
-                "Where the Basic credentials come from: URL (the first URL's user info) or USER_INFO.",
-            )
-            .one_of(&["URL", "USER_INFO"]),
-        )
-        .define(ConfigKey::unset(
-            "basic.auth.user.info",
-            ConfigType::Password,
-            "user:password, with USER_INFO credentials.",
-        ))
-        .define(ConfigKey::unset(
-            LEGACY_USER_INFO,
-            ConfigType::Password,
-            "The former name of basic.auth.user.info.",
-        ))
-        .define(ConfigKey::optional(
-            "auto.register.schemas",
-            ConfigType::Boolean,
-            "true",
-            "Register a schema the subject lacks (else only look it up).",
-        ))
-        .define(ConfigKey::optional(
-            "use.latest.version",
-            ConfigType::Boolean,
-            "false",
-            "Write with the subject's latest schema rather than the record's.",
-        ))
-        .define(ConfigKey::optional(
-            "latest.compatibility.strict",
-            ConfigType::Boolean,
-            "true",
-            "With use.latest.version, refuse a record whose schema the latest cannot read.",
-        ))
-        .define(ConfigKey::optional(
-            "normalize.schemas",
-            ConfigType::Boolean,
-            "false",
-            "Ask the registry to normalize schemas before registering them.",
-        ))
-        .define(
-            ConfigKey::optional(
-                KEY_STRATEGY,
-                ConfigType::Class,
-                "io.confluent.kafka.serializers.subject.TopicNameStrategy",
-                "The subject of a key's schema.",
-            )
-            .check(strategies),
-        )
-        .define(
-            ConfigKey::optional(
-                VALUE_STRATEGY,
-                ConfigType::Class,
-                "io.confluent.kafka.serializers.subject.TopicNameStrategy",
-                "The subject of a value's schema.",
-            )
-            .check(strategies),
-        )
-        .define(
-            ConfigKey::optional(
-                "schemas.cache.config",
-                ConfigType::Int,
-                "1000",
-                "How many schemas each cache holds.",
-            )
-            .check(positive),
-        )
+/// `schema.registry.url`.
+const URLS: Key<Vec<String>> = Key::new(ConfigKey::required(
+    "schema.registry.url",
+    ConfigType::List,
+    "The registry's URLs, tried in turn.",
+));
+/// `basic.auth.credentials.source`.
+const CREDENTIALS_SOURCE: Key<String> = Key::new(
+    ConfigKey::optional(
+        "basic.auth.credentials.source",
+        ConfigType::String,
+        "URL",
+        "Where the Basic credentials come from: URL (the first URL's user info) or USER_INFO.",
+    )
+    .one_of(&["URL", "USER_INFO"]),
+);
+/// `basic.auth.user.info`.
+const USER_INFO: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "basic.auth.user.info",
+    ConfigType::Password,
+    "user:password, with USER_INFO credentials.",
+));
+/// `schema.registry.basic.auth.user.info`, the former name of `basic.auth.user.info`, still read.
+const LEGACY_USER_INFO: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "schema.registry.basic.auth.user.info",
+    ConfigType::Password,
+    "The former name of basic.auth.user.info.",
+));
+/// `auto.register.schemas`.
+const AUTO_REGISTER: Key<bool> = Key::new(ConfigKey::optional(
+    "auto.register.schemas",
+    ConfigType::Boolean,
+    "true",
+    "Register a schema the subject lacks (else only look it up).",
+));
+/// `use.latest.version`.
+const USE_LATEST_VERSION: Key<bool> = Key::new(ConfigKey::optional(
+    "use.latest.version",
+    ConfigType::Boolean,
+    "false",
+    "Write with the subject's latest schema rather than the record's.",
+));
+/// `latest.compatibility.strict`.
+const LATEST_COMPATIBILITY_STRICT: Key<bool> = Key::new(ConfigKey::optional(
+    "latest.compatibility.strict",
+    ConfigType::Boolean,
+    "true",
+    "With use.latest.version, refuse a record whose schema the latest cannot read.",
+));
+/// `normalize.schemas`.
+const NORMALIZE: Key<bool> = Key::new(ConfigKey::optional(
+    "normalize.schemas",
+    ConfigType::Boolean,
+    "false",
+    "Ask the registry to normalize schemas before registering them.",
+));
+/// `key.subject.name.strategy`.
+const KEY_STRATEGY: Key<String> = Key::new(
+    ConfigKey::optional(
+        "key.subject.name.strategy",
+        ConfigType::Class,
+        "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+        "The subject of a key's schema.",
+    )
+    .check(strategy),
+);
+/// `value.subject.name.strategy`.
+const VALUE_STRATEGY: Key<String> = Key::new(
+    ConfigKey::optional(
+        "value.subject.name.strategy",
+        ConfigType::Class,
+        "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+        "The subject of a value's schema.",
+    )
+    .check(strategy),
+);
+/// `schemas.cache.config`.
+const CACHE_SIZE: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "schemas.cache.config",
+        ConfigType::Int,
+        "1000",
+        "How many schemas each cache holds.",
+    )
+    .check(positive),
+);
+
+fn strategy(value: &str) -> Result<(), String> {
+    SubjectNameStrategy::from_class(value).map(|_| ())
 }
 
-/// `key.subject.name.strategy`.
-const KEY_STRATEGY: &str = "key.subject.name.strategy";
-/// `value.subject.name.strategy`.
-const VALUE_STRATEGY: &str = "value.subject.name.strategy";
-/// The former name of `basic.auth.user.info`, still read.
-const LEGACY_USER_INFO: &str = "schema.registry.basic.auth.user.info";
+/// Confluent's serializer keys, declared once with their types and defaults.
+fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .key(&URLS)
+        .key(&CREDENTIALS_SOURCE)
+        .key(&USER_INFO)
+        .key(&LEGACY_USER_INFO)
+        .key(&AUTO_REGISTER)
+        .key(&USE_LATEST_VERSION)
+        .key(&LATEST_COMPATIBILITY_STRICT)
+        .key(&NORMALIZE)
+        .key(&KEY_STRATEGY)
+        .key(&VALUE_STRATEGY)
+        .key(&CACHE_SIZE)
+}
 
 /// Validates `settings` against `def`: every problem, one per line, after its key.
 pub(crate) fn parse_settings(def: &ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
@@ -148,7 +163,7 @@ impl RegistrySettings {
         let parsed = parse_settings(&config_def(), settings)?;
         let mut errors = Vec::new();
         let urls: Vec<String> = parsed
-            .list("schema.registry.url")
+            .value(&URLS)
             .into_iter()
             .map(|u| u.trim_end_matches('/').to_string())
             .collect();
@@ -165,7 +180,7 @@ impl RegistrySettings {
             }
         };
         let is_key = role == ConverterRole::Key;
-        let strategy = parsed.string(if is_key { KEY_STRATEGY } else { VALUE_STRATEGY });
+        let strategy = parsed.value(if is_key { &KEY_STRATEGY } else { &VALUE_STRATEGY });
         let subject_strategy = SubjectNameStrategy::from_class(&strategy).unwrap_or(SubjectNameStrategy::TopicName);
         let tls_keys: ConfigMap = settings
             .iter()
@@ -185,13 +200,13 @@ impl RegistrySettings {
             urls,
             basic_auth,
             tls,
-            auto_register: parsed.boolean("auto.register.schemas"),
-            use_latest_version: parsed.boolean("use.latest.version"),
-            latest_compatibility_strict: parsed.boolean("latest.compatibility.strict"),
-            normalize: parsed.boolean("normalize.schemas"),
+            auto_register: parsed.value(&AUTO_REGISTER),
+            use_latest_version: parsed.value(&USE_LATEST_VERSION),
+            latest_compatibility_strict: parsed.value(&LATEST_COMPATIBILITY_STRICT),
+            normalize: parsed.value(&NORMALIZE),
             subject_strategy,
             is_key,
-            cache_size: parsed.long("schemas.cache.config") as usize,
+            cache_size: parsed.value(&CACHE_SIZE),
             timeout: Duration::from_secs(30),
         })
     }
@@ -200,10 +215,14 @@ impl RegistrySettings {
 /// The credentials `basic.auth.credentials.source` names: `USER_INFO` reads
 /// `basic.auth.user.info` (`user:password`), `URL` the user info of the first URL.
 fn basic_auth(settings: &ParsedConfig, urls: &[String]) -> Result<Option<(String, String)>, String> {
-    if settings.choice("basic.auth.credentials.source") == "user_info" {
+    if settings
+        .value(&CREDENTIALS_SOURCE)
+        .trim()
+        .eq_ignore_ascii_case("user_info")
+    {
         let info = settings
-            .get("basic.auth.user.info")
-            .or_else(|| settings.get(LEGACY_USER_INFO))
+            .value(&USER_INFO)
+            .or_else(|| settings.value(&LEGACY_USER_INFO))
             .ok_or("basic.auth.user.info: USER_INFO credentials need user:password here")?;
         return match info.split_once(':') {
             Some((user, password)) => Ok(Some((user.to_string(), password.to_string()))),

@@ -13,6 +13,7 @@ use crate::config::ConfigMap;
 use crate::herder::distributed::assignor;
 use crate::herder::distributed::group::Coordination;
 use crate::herder::distributed::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
+use crate::herder::distributed::settings::GROUP_ID;
 use crate::herder::{common, HerderError, HerderResult};
 use crate::storage::{ClusterConfig, ConfigLog};
 use crate::worker::TargetState;
@@ -51,11 +52,8 @@ pub(super) struct Fencing {
 
 impl Fencing {
     pub(super) fn from_worker(config: &crate::worker::WorkerConfig) -> Option<Self> {
-        let enabled = config
-            .raw
-            .get("exactly.once.source.support")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("enabled"));
-        let group = config.raw.get("group.id")?.trim().to_string();
+        let enabled = config.exactly_once_source();
+        let group = config.raw.get(GROUP_ID.name())?.trim().to_string();
         let client = config.client(ClientKind::Producer).ok()?.client_config();
         enabled.then_some(Fencing { group, client })
     }

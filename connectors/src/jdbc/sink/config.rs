@@ -1,0 +1,249 @@
+//! The sink's config keys (Confluent's JDBC sink's names and defaults, and Tributary's
+//! exactly-once pair), the rules across them, and the settings a task is built from.
+
+use std::time::Duration;
+
+use tributary_runtime::choice_key_value;
+use tributary_runtime::config::{
+    positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
+};
+
+use super::plan::{InsertMode, PkMode, Shape};
+use crate::jdbc::connection;
+
+choice_key_value!(InsertMode, PkMode);
+
+/// `insert.mode`.
+pub const INSERT_MODE: Key<InsertMode> = Key::new(
+    ConfigKey::optional("insert.mode", ConfigType::String, "insert", "insert, upsert or update.").check(|v| {
+        InsertMode::parse(v)
+            .map(|_| ())
+            .ok_or_else(|| "must be one of insert, upsert, update".into())
+    }),
+);
+/// `pk.mode`.
+pub const PK_MODE: Key<PkMode> = Key::new(
+    ConfigKey::optional(
+        "pk.mode",
+        ConfigType::String,
+        "none",
+        "none, kafka, record_key or record_value: where the primary key comes from.",
+    )
+    .check(|v| {
+        PkMode::parse(v)
+            .map(|_| ())
+            .ok_or_else(|| "must be one of none, kafka, record_key, record_value".into())
+    }),
+);
+/// `pk.fields`.
+pub const PK_FIELDS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "pk.fields",
+    ConfigType::List,
+    "",
+    "The primary key's columns (their meaning depends on pk.mode).",
+));
+/// `fields.whitelist`.
+pub const FIELDS_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "fields.whitelist",
+    ConfigType::List,
+    "",
+    "The value fields to write; all when empty.",
+));
+/// `table.name.format`.
+pub const TABLE_NAME_FORMAT: Key<String> = Key::new(ConfigKey::optional(
+    "table.name.format",
+    ConfigType::String,
+    "${topic}",
+    "The destination table; ${topic} is the record's topic.",
+));
+/// `delete.enabled`.
+pub const DELETE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "delete.enabled",
+    ConfigType::Boolean,
+    "false",
+    "Whether a tombstone deletes the row of its key (needs pk.mode=record_key).",
+));
+/// `auto.create`.
+pub const AUTO_CREATE: Key<bool> = Key::new(ConfigKey::optional(
+    "auto.create",
+    ConfigType::Boolean,
+    "false",
+    "Whether to create a missing table from the record schema.",
+));
+/// `auto.evolve`.
+pub const AUTO_EVOLVE: Key<bool> = Key::new(ConfigKey::optional(
+    "auto.evolve",
+    ConfigType::Boolean,
+    "false",
+    "Whether to add columns for new optional fields.",
+));
+/// `batch.size`.
+pub const BATCH_SIZE: Key<usize> =
+    Key::new(ConfigKey::optional("batch.size", ConfigType::Int, "3000", "Rows per statement.").check(positive));
+/// `max.retries`.
+pub const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
+    "max.retries",
+    ConfigType::Int,
+    "10",
+    "Failed writes in a row before the task fails.",
+));
+/// `retry.backoff.ms`.
+pub const RETRY_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
+    "retry.backoff.ms",
+    ConfigType::Int,
+    "3000",
+    "Wait between retries.",
+));
+/// `exactly.once.enabled`.
+pub const EXACTLY_ONCE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "exactly.once.enabled",
+    ConfigType::Boolean,
+    "false",
+    "Tributary only: store written Kafka offsets in the target database with the rows and skip what was written, so no row is written twice.",
+));
+/// `exactly.once.offsets.table`.
+pub const EXACTLY_ONCE_OFFSETS_TABLE: Key<String> = Key::new(ConfigKey::optional(
+    "exactly.once.offsets.table",
+    ConfigType::String,
+    "__tributary_sink_offsets",
+    "Tributary only: the table holding the offsets for exactly.once.enabled.",
+));
+
+/// Every key of the sink.
+pub fn config_def() -> ConfigDef {
+    connection::config_def()
+        .key(&INSERT_MODE)
+        .key(&PK_MODE)
+        .key(&PK_FIELDS)
+        .key(&FIELDS_WHITELIST)
+        .key(&TABLE_NAME_FORMAT)
+        .key(&DELETE_ENABLED)
+        .key(&AUTO_CREATE)
+        .key(&AUTO_EVOLVE)
+        .key(&BATCH_SIZE)
+        .key(&MAX_RETRIES)
+        .key(&RETRY_BACKOFF)
+        .key(&EXACTLY_ONCE_ENABLED)
+        .key(&EXACTLY_ONCE_OFFSETS_TABLE)
+}
+
+/// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
+/// has that key's own error; these rules are checked on a config whose keys are each valid.)
+pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let Ok(config) = config_def().parse(config) else {
+        return Vec::new();
+    };
+    let error = |key: &str, message: &str| ValidationError {
+        key: key.into(),
+        message: message.into(),
+    };
+    let mut errors = Vec::new();
+    let pk_mode = config.value(&PK_MODE);
+    if config.value(&DELETE_ENABLED) && pk_mode != PkMode::RecordKey {
+        errors.push(error(
+            DELETE_ENABLED.name(),
+            "delete.enabled=true needs pk.mode=record_key",
+        ));
+    }
+    if config.value(&INSERT_MODE) != InsertMode::Insert && pk_mode == PkMode::None {
+        errors.push(error(
+            PK_MODE.name(),
+            "insert.mode upsert and update need a primary key (pk.mode other than none)",
+        ));
+    }
+    errors
+}
+
+/// What a task does with its records, from its validated config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Tables and columns.
+    pub shape: Shape,
+    /// Whether a missing table is created.
+    pub auto_create: bool,
+    /// Whether missing columns are added.
+    pub auto_evolve: bool,
+    /// Rows per statement.
+    pub batch_size: usize,
+    /// Failed puts in a row before the task fails.
+    pub max_retries: u32,
+    /// The wait between them.
+    pub retry_backoff: Duration,
+    /// The offsets table, when exactly-once is on.
+    pub offsets_table: Option<String>,
+}
+
+impl Settings {
+    /// The settings of `config`.
+    pub fn new(config: &ParsedConfig) -> Self {
+        Settings {
+            shape: Shape {
+                insert_mode: config.value(&INSERT_MODE),
+                pk_mode: config.value(&PK_MODE),
+                pk_fields: config.value(&PK_FIELDS),
+                fields_whitelist: config.value(&FIELDS_WHITELIST),
+                delete_enabled: config.value(&DELETE_ENABLED),
+                table_format: config.value(&TABLE_NAME_FORMAT),
+            },
+            auto_create: config.value(&AUTO_CREATE),
+            auto_evolve: config.value(&AUTO_EVOLVE),
+            batch_size: config.value(&BATCH_SIZE),
+            max_retries: config.value(&MAX_RETRIES),
+            retry_backoff: config.value(&RETRY_BACKOFF),
+            offsets_table: config
+                .value(&EXACTLY_ONCE_ENABLED)
+                .then(|| config.value(&EXACTLY_ONCE_OFFSETS_TABLE)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_come_from_the_declarations_alone() {
+        let parsed = config_def()
+            .parse(&config(&[("connection.url", "jdbc:postgresql://db:5432/shop")]))
+            .unwrap();
+        let settings = Settings::new(&parsed);
+        assert_eq!(settings.shape.insert_mode, InsertMode::Insert);
+        assert_eq!(settings.shape.pk_mode, PkMode::None);
+        assert_eq!(settings.shape.table_format, "${topic}");
+        assert_eq!(settings.batch_size, 3000);
+        assert_eq!(settings.max_retries, 10);
+        assert_eq!(settings.retry_backoff, Duration::from_secs(3));
+        assert_eq!(settings.offsets_table, None);
+        let exactly_once = config_def()
+            .parse(&config(&[
+                ("connection.url", "jdbc:postgresql://db:5432/shop"),
+                ("exactly.once.enabled", "true"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            Settings::new(&exactly_once).offsets_table.as_deref(),
+            Some("__tributary_sink_offsets")
+        );
+    }
+
+    #[test]
+    fn keys_are_checked_alone_and_together() {
+        let errors = config_def().validate(&config(&[
+            ("connection.url", "jdbc:oracle:thin:@x"),
+            ("batch.size", "0"),
+        ]));
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["connection.url", "batch.size"]);
+        let errors = validate(&config(&[
+            ("connection.url", "jdbc:postgresql://db/shop"),
+            ("insert.mode", "upsert"),
+            ("delete.enabled", "true"),
+        ]));
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["delete.enabled", "pk.mode"]);
+    }
+}

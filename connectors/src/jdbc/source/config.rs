@@ -1,0 +1,259 @@
+//! The source's config keys (Confluent's JDBC source's names and defaults), the rules across
+//! them, and the settings its tasks are built from.
+
+use std::time::Duration;
+
+use tributary_runtime::choice_key_value;
+use tributary_runtime::config::{
+    positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
+};
+
+use super::query::Mode;
+use crate::jdbc::connection::{self, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF};
+use crate::jdbc::types::NumericMapping;
+
+choice_key_value!(Mode, NumericMapping);
+
+/// `table.whitelist`.
+pub const TABLE_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "table.whitelist",
+    ConfigType::List,
+    "",
+    "Tables to copy (names or schema.table); all when empty.",
+));
+/// `table.blacklist`.
+pub const TABLE_BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "table.blacklist",
+    ConfigType::List,
+    "",
+    "Tables not to copy.",
+));
+/// `query`.
+pub const QUERY: Key<String> = Key::new(ConfigKey::optional(
+    "query",
+    ConfigType::String,
+    "",
+    "A query to run instead of copying tables; its rows go to topic.prefix.",
+));
+/// `mode`.
+pub const MODE: Key<Mode> = Key::new(
+    ConfigKey::required(
+        "mode",
+        ConfigType::String,
+        "bulk, incrementing, timestamp or timestamp+incrementing.",
+    )
+    .check(|v| {
+        Mode::parse(v)
+            .map(|_| ())
+            .ok_or_else(|| "must be one of bulk, incrementing, timestamp, timestamp+incrementing".into())
+    }),
+);
+/// `incrementing.column.name`.
+pub const INCREMENTING_COLUMN: Key<String> = Key::new(ConfigKey::optional(
+    "incrementing.column.name",
+    ConfigType::String,
+    "",
+    "The strictly increasing integer column (incrementing modes).",
+));
+/// `timestamp.column.name`.
+pub const TIMESTAMP_COLUMNS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "timestamp.column.name",
+    ConfigType::List,
+    "",
+    "The modification timestamp column(s); the first non-null counts (timestamp modes).",
+));
+/// `timestamp.delay.interval.ms`.
+pub const TIMESTAMP_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
+    "timestamp.delay.interval.ms",
+    ConfigType::Long,
+    "0",
+    "How long after a timestamp a row is read, so transactions in flight can commit.",
+));
+/// `poll.interval.ms`.
+pub const POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "poll.interval.ms",
+    ConfigType::Int,
+    "5000",
+    "How often each table is queried.",
+));
+/// `batch.max.rows`.
+pub const BATCH_MAX_ROWS: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "batch.max.rows",
+        ConfigType::Int,
+        "100",
+        "Rows per batch handed to the worker.",
+    )
+    .check(positive),
+);
+/// `topic.prefix`.
+pub const TOPIC_PREFIX: Key<String> = Key::new(ConfigKey::required(
+    "topic.prefix",
+    ConfigType::String,
+    "Prefix of the topics (the table name follows; in query mode, the whole topic).",
+));
+/// `table.poll.interval.ms`.
+pub const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "table.poll.interval.ms",
+    ConfigType::Long,
+    "60000",
+    "How often to look for new or dropped tables.",
+));
+/// `numeric.mapping`.
+pub const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
+    ConfigKey::optional(
+        "numeric.mapping",
+        ConfigType::String,
+        "none",
+        "none, precision_only or best_fit: how NUMERIC columns are typed.",
+    )
+    .check(|v| {
+        NumericMapping::parse(v)
+            .map(|_| ())
+            .ok_or_else(|| "must be none, precision_only or best_fit".into())
+    }),
+);
+
+/// Every key of the source.
+pub fn config_def() -> ConfigDef {
+    connection::config_def()
+        .key(&TABLE_WHITELIST)
+        .key(&TABLE_BLACKLIST)
+        .key(&QUERY)
+        .key(&MODE)
+        .key(&INCREMENTING_COLUMN)
+        .key(&TIMESTAMP_COLUMNS)
+        .key(&TIMESTAMP_DELAY)
+        .key(&POLL_INTERVAL)
+        .key(&BATCH_MAX_ROWS)
+        .key(&TOPIC_PREFIX)
+        .key(&TABLE_POLL_INTERVAL)
+        .key(&NUMERIC_MAPPING)
+}
+
+/// The query in query mode, `None` when tables are copied.
+pub fn query(config: &ParsedConfig) -> Option<String> {
+    Some(config.value(&QUERY)).filter(|q| !q.trim().is_empty())
+}
+
+/// The rules across keys: `query` or tables, and the columns the mode needs. (A config with a
+/// bad key has that key's own error; these rules are checked on a config whose keys are each
+/// valid.)
+pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let Ok(config) = config_def().parse(config) else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    let mut error = |key: &str, message: String| {
+        errors.push(ValidationError {
+            key: key.into(),
+            message,
+        })
+    };
+    let (whitelist, blacklist) = (config.value(&TABLE_WHITELIST), config.value(&TABLE_BLACKLIST));
+    if query(&config).is_some() && (!whitelist.is_empty() || !blacklist.is_empty()) {
+        error(
+            QUERY.name(),
+            "query cannot be combined with table.whitelist or table.blacklist".into(),
+        );
+    }
+    if !whitelist.is_empty() && !blacklist.is_empty() {
+        error(
+            TABLE_BLACKLIST.name(),
+            "table.whitelist and table.blacklist cannot both be set".into(),
+        );
+    }
+    let mode = config.value(&MODE);
+    let mode_name = config.get(MODE.name()).unwrap_or_default();
+    if mode.uses_incrementing() && config.value(&INCREMENTING_COLUMN).trim().is_empty() {
+        error(INCREMENTING_COLUMN.name(), format!("is required in mode {mode_name}"));
+    }
+    if mode.uses_timestamp() && config.value(&TIMESTAMP_COLUMNS).is_empty() {
+        error(TIMESTAMP_COLUMNS.name(), format!("is required in mode {mode_name}"));
+    }
+    errors
+}
+
+/// A task's settings, from its validated config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which rows are new.
+    pub mode: Mode,
+    /// How often each table is queried.
+    pub poll_interval: Duration,
+    /// Rows per batch.
+    pub batch_max_rows: usize,
+    /// How long after its timestamp a row is read.
+    pub timestamp_delay: Duration,
+    /// Failed attempts in a row before the task fails.
+    pub attempts: u32,
+    /// The wait between them.
+    pub backoff: Duration,
+    /// How NUMERIC columns are typed.
+    pub numeric_mapping: NumericMapping,
+    /// The incrementing column.
+    pub incrementing_column: String,
+    /// The timestamp columns.
+    pub timestamp_columns: Vec<String>,
+}
+
+impl Settings {
+    /// The settings of `config`.
+    pub fn new(config: &ParsedConfig) -> Self {
+        Settings {
+            mode: config.value(&MODE),
+            poll_interval: config.value(&POLL_INTERVAL),
+            batch_max_rows: config.value(&BATCH_MAX_ROWS),
+            timestamp_delay: config.value(&TIMESTAMP_DELAY),
+            attempts: config.value(&CONNECTION_ATTEMPTS),
+            backoff: config.value(&CONNECTION_BACKOFF),
+            numeric_mapping: config.value(&NUMERIC_MAPPING),
+            incrementing_column: config.value(&INCREMENTING_COLUMN),
+            timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_come_from_the_declarations_alone() {
+        let required = [
+            ("connection.url", "jdbc:mysql://db:3306/shop"),
+            ("mode", "bulk"),
+            ("topic.prefix", "shop-"),
+        ];
+        let parsed = config_def().parse(&config(&required)).unwrap();
+        let settings = Settings::new(&parsed);
+        assert_eq!(settings.poll_interval, Duration::from_secs(5));
+        assert_eq!(settings.batch_max_rows, 100);
+        assert_eq!(settings.timestamp_delay, Duration::ZERO);
+        assert_eq!(settings.attempts, 3);
+        assert_eq!(settings.backoff, Duration::from_secs(10));
+        assert_eq!(settings.numeric_mapping, NumericMapping::None);
+        assert_eq!(parsed.value(&TABLE_POLL_INTERVAL), Duration::from_secs(60));
+        assert_eq!(query(&parsed), None);
+    }
+
+    #[test]
+    fn keys_are_checked_alone_and_together() {
+        let errors = config_def().validate(&config(&[("mode", "sometimes"), ("batch.max.rows", "0")]));
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["connection.url", "mode", "batch.max.rows", "topic.prefix"]);
+        let errors = validate(&config(&[
+            ("connection.url", "jdbc:mysql://db:3306/shop"),
+            ("topic.prefix", "shop-"),
+            ("mode", "timestamp+incrementing"),
+            ("query", "SELECT 1"),
+            ("table.whitelist", "a"),
+        ]));
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["query", "incrementing.column.name", "timestamp.column.name"]);
+    }
+}

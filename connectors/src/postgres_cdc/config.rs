@@ -1,0 +1,386 @@
+//! The connector's config keys (Debezium's names and defaults) and the settings its task is
+//! built from: the server and TLS, the slot and publication, the tables captured.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pgwire_replication::{Lsn, ReplicationConfig, SslMode, TlsConfig};
+use regex::Regex;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::ConnectOptions;
+use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+
+/// The shortest interval between two status updates to the server.
+const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
+
+/// A text key with a default.
+const fn text(name: &'static str, default: &'static str, documentation: &'static str) -> ConfigKey {
+    ConfigKey::optional(name, ConfigType::String, default, documentation)
+}
+
+/// `database.hostname`.
+pub(super) const HOSTNAME: Key<String> = Key::new(ConfigKey::required(
+    "database.hostname",
+    ConfigType::String,
+    "The server's host.",
+));
+/// `database.port`.
+pub(super) const PORT: Key<u16> = Key::new(ConfigKey::optional(
+    "database.port",
+    ConfigType::Int,
+    "5432",
+    "The server's port.",
+));
+/// `database.user`.
+pub(super) const USER: Key<String> = Key::new(ConfigKey::required(
+    "database.user",
+    ConfigType::String,
+    "A user with the REPLICATION attribute.",
+));
+/// `database.password`.
+pub(super) const PASSWORD: Key<String> = Key::new(ConfigKey::optional(
+    "database.password",
+    ConfigType::Password,
+    "",
+    "Its password.",
+));
+/// `database.dbname`.
+pub(super) const DBNAME: Key<String> = Key::new(ConfigKey::required(
+    "database.dbname",
+    ConfigType::String,
+    "The database to capture.",
+));
+/// `topic.prefix`.
+pub(super) const TOPIC_PREFIX: Key<String> = Key::new(ConfigKey::required(
+    "topic.prefix",
+    ConfigType::String,
+    "Topic prefix and logical server name: topics are <prefix>.<schema>.<table>.",
+));
+/// `plugin.name`.
+pub(super) const PLUGIN_NAME: Key<String> = Key::new(
+    text("plugin.name", "pgoutput", "The logical decoding plugin: only pgoutput.").check(|v| {
+        (v.trim() == "pgoutput")
+            .then_some(())
+            .ok_or_else(|| "only pgoutput is supported".into())
+    }),
+);
+/// `slot.name`.
+pub(super) const SLOT_NAME: Key<String> = Key::new(text("slot.name", "debezium", "The replication slot."));
+/// `publication.name`.
+pub(super) const PUBLICATION_NAME: Key<String> =
+    Key::new(text("publication.name", "dbz_publication", "The publication."));
+/// `publication.autocreate.mode`.
+pub(super) const PUBLICATION_AUTOCREATE: Key<String> = Key::new(
+    text(
+        "publication.autocreate.mode",
+        "all_tables",
+        "all_tables, filtered or disabled: how a missing publication is created.",
+    )
+    .check(|v| {
+        ["all_tables", "filtered", "disabled"]
+            .contains(&v.trim())
+            .then_some(())
+            .ok_or_else(|| "must be all_tables, filtered or disabled".into())
+    }),
+);
+/// `table.include.list`.
+pub(super) const TABLE_INCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "table.include.list",
+        ConfigType::List,
+        "",
+        "Tables to capture (regexes over schema.table); all when empty.",
+    )
+    .check(valid_patterns),
+);
+/// `table.exclude.list`.
+pub(super) const TABLE_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "table.exclude.list",
+        ConfigType::List,
+        "",
+        "Tables not to capture (regexes over schema.table).",
+    )
+    .check(valid_patterns),
+);
+/// `snapshot.mode`.
+pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
+    text(
+        "snapshot.mode",
+        "initial",
+        "initial (read the tables first) or never/no_data.",
+    )
+    .check(|v| {
+        ["initial", "never", "no_data"]
+            .contains(&v.trim())
+            .then_some(())
+            .ok_or_else(|| "must be initial, never or no_data".into())
+    }),
+);
+/// `tombstones.on.delete`.
+pub(super) const TOMBSTONES_ON_DELETE: Key<bool> = Key::new(ConfigKey::optional(
+    "tombstones.on.delete",
+    ConfigType::Boolean,
+    "true",
+    "Whether a delete is followed by a tombstone.",
+));
+/// `max.batch.size`.
+pub(super) const MAX_BATCH_SIZE: Key<usize> = Key::new(
+    ConfigKey::optional("max.batch.size", ConfigType::Int, "2048", "Records per batch at most.").check(positive),
+);
+/// `poll.interval.ms`.
+pub(super) const POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "poll.interval.ms",
+    ConfigType::Long,
+    "500",
+    "How long to wait when there are no new changes.",
+));
+/// `database.sslmode`.
+pub(super) const SSL_MODE: Key<String> = Key::new(
+    text(
+        "database.sslmode",
+        "prefer",
+        "TLS to the server: disable, prefer, require, verify-ca or verify-full.",
+    )
+    .check(|v| {
+        ["disable", "prefer", "require", "verify-ca", "verify-full"]
+            .contains(&v.trim())
+            .then_some(())
+            .ok_or_else(|| "must be disable, prefer, require, verify-ca or verify-full".into())
+    }),
+);
+/// `database.sslrootcert`.
+pub(super) const SSL_ROOT_CERT: Key<String> = Key::new(text(
+    "database.sslrootcert",
+    "",
+    "A PEM file of the CA certificates to trust (verify-ca, verify-full); the public roots when empty.",
+));
+/// `status.update.interval.ms`.
+pub(super) const STATUS_UPDATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "status.update.interval.ms",
+    ConfigType::Long,
+    "10000",
+    "How often the server is told the position it may confirm for the slot.",
+));
+/// `errors.max.retries`.
+pub(super) const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
+    "errors.max.retries",
+    ConfigType::Int,
+    "5",
+    "Failed attempts in a row (database down) before the task fails.",
+));
+/// `retriable.restart.connector.wait.ms`.
+pub(super) const RETRY_WAIT: Key<Duration> = Key::new(ConfigKey::optional(
+    "retriable.restart.connector.wait.ms",
+    ConfigType::Long,
+    "10000",
+    "Wait between attempts.",
+));
+
+/// Every key of the connector.
+pub(super) fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .key(&HOSTNAME)
+        .key(&PORT)
+        .key(&USER)
+        .key(&PASSWORD)
+        .key(&DBNAME)
+        .key(&TOPIC_PREFIX)
+        .key(&PLUGIN_NAME)
+        .key(&SLOT_NAME)
+        .key(&PUBLICATION_NAME)
+        .key(&PUBLICATION_AUTOCREATE)
+        .key(&TABLE_INCLUDE)
+        .key(&TABLE_EXCLUDE)
+        .key(&SNAPSHOT_MODE)
+        .key(&TOMBSTONES_ON_DELETE)
+        .key(&MAX_BATCH_SIZE)
+        .key(&POLL_INTERVAL)
+        .key(&SSL_MODE)
+        .key(&SSL_ROOT_CERT)
+        .key(&STATUS_UPDATE_INTERVAL)
+        .key(&MAX_RETRIES)
+        .key(&RETRY_WAIT)
+}
+
+/// The compiled regexes of a table list (`Err` with the bad pattern's message).
+fn patterns(list: &[String]) -> Result<Vec<Regex>, String> {
+    list.iter()
+        .map(|p| Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("bad pattern {p:?}: {e}")))
+        .collect()
+}
+
+/// A [`Validator`](tributary_runtime::config::Validator) of a list of table regexes.
+fn valid_patterns(value: &str) -> Result<(), String> {
+    patterns(&split_list(value)).map(|_| ())
+}
+
+/// The task's settings.
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    pub(super) host: String,
+    pub(super) port: u16,
+    pub(super) user: String,
+    pub(super) password: String,
+    /// `database.sslmode`: disable, prefer, require, verify-ca or verify-full.
+    pub(super) ssl_mode: String,
+    /// `database.sslrootcert`: the CA certificates (PEM) verify-ca and verify-full trust.
+    pub(super) ssl_root_cert: Option<String>,
+    pub(super) prefix: String,
+    pub(super) database: String,
+    pub(super) slot: String,
+    pub(super) publication: String,
+    pub(super) autocreate: String,
+    pub(super) include: Vec<Regex>,
+    pub(super) exclude: Vec<Regex>,
+    pub(super) snapshot: bool,
+    pub(super) tombstones: bool,
+    pub(super) max_batch: usize,
+    pub(super) poll_interval: Duration,
+    pub(super) status_interval: Duration,
+    pub(super) max_retries: u32,
+    pub(super) retry_wait: Duration,
+}
+
+impl Settings {
+    /// The settings of `config`.
+    pub(super) fn new(config: &ParsedConfig) -> Self {
+        Settings {
+            host: config.value(&HOSTNAME),
+            port: config.value(&PORT),
+            user: config.value(&USER),
+            password: config.value(&PASSWORD),
+            ssl_mode: config.value(&SSL_MODE).trim().to_string(),
+            ssl_root_cert: Some(config.value(&SSL_ROOT_CERT)).filter(|p| !p.trim().is_empty()),
+            prefix: config.value(&TOPIC_PREFIX),
+            database: config.value(&DBNAME),
+            slot: config.value(&SLOT_NAME),
+            publication: config.value(&PUBLICATION_NAME),
+            autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
+            include: patterns(&config.value(&TABLE_INCLUDE)).unwrap_or_default(),
+            exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
+            snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
+            tombstones: config.value(&TOMBSTONES_ON_DELETE),
+            max_batch: config.value(&MAX_BATCH_SIZE),
+            poll_interval: config.value(&POLL_INTERVAL),
+            status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
+            max_retries: config.value(&MAX_RETRIES),
+            retry_wait: config.value(&RETRY_WAIT),
+        }
+    }
+
+    /// Whether `schema.table` is captured.
+    pub(super) fn captures(&self, schema: &str, table: &str) -> bool {
+        let name = format!("{schema}.{table}");
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&name)))
+            && !self.exclude.iter().any(|r| r.is_match(&name))
+    }
+
+    /// TLS for the replication connection, by `database.sslmode`.
+    pub(super) fn tls(&self) -> TlsConfig {
+        let ca = self.ssl_root_cert.as_ref().map(PathBuf::from);
+        match self.ssl_mode.as_str() {
+            "disable" => TlsConfig::disabled(),
+            "require" => TlsConfig {
+                ca_pem_path: ca,
+                ..TlsConfig::require()
+            },
+            "verify-ca" => TlsConfig::verify_ca(ca),
+            // The host as the name to verify, also when it is an IP address (as libpq does).
+            "verify-full" => TlsConfig {
+                sni_hostname: Some(self.host.clone()),
+                ..TlsConfig::verify_full(ca)
+            },
+            _ => TlsConfig {
+                mode: SslMode::Prefer,
+                ca_pem_path: ca,
+                ..TlsConfig::default()
+            },
+        }
+    }
+
+    /// The SQL connections' settings: the server, the user, TLS by `database.sslmode`, UTC.
+    pub(super) fn connect_options(&self) -> PgConnectOptions {
+        let mut options = PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .password(&self.password)
+            .database(&self.database)
+            .ssl_mode(match self.ssl_mode.as_str() {
+                "disable" => PgSslMode::Disable,
+                "require" => PgSslMode::Require,
+                "verify-ca" => PgSslMode::VerifyCa,
+                "verify-full" => PgSslMode::VerifyFull,
+                _ => PgSslMode::Prefer,
+            })
+            .options([("TimeZone", "UTC")])
+            .disable_statement_logging();
+        if let Some(ca) = &self.ssl_root_cert {
+            options = options.ssl_root_cert(ca);
+        }
+        options
+    }
+
+    /// The replication connection's settings, streaming from `start` (the slot's confirmed
+    /// position when it is further on).
+    pub(super) fn replication(&self, start: u64) -> ReplicationConfig {
+        ReplicationConfig::new(
+            self.host.as_str(),
+            self.user.as_str(),
+            self.password.as_str(),
+            self.database.as_str(),
+            self.slot.as_str(),
+            self.publication.as_str(),
+        )
+        .with_port(self.port)
+        .with_tls(self.tls())
+        .with_start_lsn(Lsn::from_u64(start))
+        .with_status_interval(self.status_interval)
+        .with_wakeup_interval(self.status_interval)
+        .with_options("-c TimeZone=UTC")
+        .with_application_name("tributary")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tributary_runtime::config::ConfigMap;
+
+    #[test]
+    fn defaults_come_from_the_declarations_alone() {
+        let config: ConfigMap = [
+            ("database.hostname", "db"),
+            ("database.user", "replicator"),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "shop"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::new(&config_def().parse(&config).unwrap());
+        assert_eq!(settings.port, 5432);
+        assert_eq!(settings.slot, "debezium");
+        assert_eq!(settings.publication, "dbz_publication");
+        assert!(settings.snapshot && settings.tombstones);
+        assert_eq!(settings.max_batch, 2048);
+        assert_eq!(settings.poll_interval, Duration::from_millis(500));
+        assert_eq!(settings.status_interval, Duration::from_secs(10));
+        assert_eq!(
+            (settings.max_retries, settings.retry_wait),
+            (5, Duration::from_secs(10))
+        );
+        assert!(settings.captures("public", "orders"));
+        // Modes are read as they are validated: trimmed, booleans in any case.
+        let mut spaced = config.clone();
+        spaced.insert("snapshot.mode".into(), "initial ".into());
+        spaced.insert("tombstones.on.delete".into(), " FALSE".into());
+        let settings = Settings::new(&config_def().parse(&spaced).unwrap());
+        assert!(settings.snapshot, "a trimmed 'initial' still snapshots");
+        assert!(!settings.tombstones);
+        let mut bad = config.clone();
+        bad.insert("table.include.list".into(), "public.(".into());
+        assert_eq!(config_def().validate(&bad)[0].key, "table.include.list");
+    }
+}

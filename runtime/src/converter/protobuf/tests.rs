@@ -1,0 +1,395 @@
+use std::sync::Arc;
+
+use super::schema::ProtobufOptions;
+use super::{schema, value, Protobuf};
+use crate::converter::registry::{scrub_name, ReferencedSchema, SchemaFormat};
+use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+fn every_type() -> Arc<Schema> {
+    let address = SchemaBuilder::structure()
+        .name("com.example.Address")
+        .field("street", Schema::optional_string())
+        .field("zip", Schema::optional_of(SchemaType::Int32))
+        .build();
+    let kind = SchemaBuilder::new(SchemaType::String)
+        .name("Kind")
+        .parameter("io.confluent.connect.protobuf.Enum", "Kind")
+        .parameter("io.confluent.connect.protobuf.Enum.PERSON", "0")
+        .parameter("io.confluent.connect.protobuf.Enum.COMPANY", "1")
+        .optional()
+        .build();
+    let contact = SchemaBuilder::structure()
+        .name("io.confluent.connect.protobuf.Union.contact")
+        .field("email", Schema::optional_string())
+        .field("phone", Schema::optional_of(SchemaType::Int64))
+        .optional()
+        .build();
+    SchemaBuilder::structure()
+        .name("com.example.Customer")
+        .field("tiny", Schema::optional_of(SchemaType::Int8))
+        .field("small", Schema::optional_of(SchemaType::Int16))
+        .field("id", Schema::of(SchemaType::Int32))
+        .field("big", Schema::of(SchemaType::Int64))
+        .field("ratio", Schema::optional_of(SchemaType::Float32))
+        .field("score", Schema::optional_of(SchemaType::Float64))
+        .field("active", Schema::optional_of(SchemaType::Boolean))
+        .field("name", Schema::optional_string())
+        .field("photo", Schema::optional_bytes())
+        .field(
+            "balance",
+            SchemaBuilder::decimal(2)
+                .parameter("connect.decimal.precision", "10")
+                .optional()
+                .build(),
+        )
+        .field("born", SchemaBuilder::date().optional().build())
+        .field("wakes", SchemaBuilder::time().optional().build())
+        .field("seen", SchemaBuilder::timestamp().optional().build())
+        .field(
+            "tags",
+            SchemaBuilder::array(Schema::optional_string()).optional().build(),
+        )
+        .field(
+            "counts",
+            SchemaBuilder::map(Schema::optional_string(), Schema::optional_of(SchemaType::Int64))
+                .optional()
+                .build(),
+        )
+        .field("home", address.to_builder().optional().build())
+        .field("kind", kind)
+        .field("contact", contact)
+        .build()
+}
+
+fn customer(schema: &Arc<Schema>) -> Value {
+    let home = schema.field("home").map(|f| f.schema.clone()).unwrap();
+    let contact = schema.field("contact").map(|f| f.schema.clone()).unwrap();
+    Value::Struct(
+        Struct::new(schema.clone())
+            .with("tiny", Value::Int8(-7))
+            .with("small", Value::Int16(300))
+            .with("id", Value::Int32(42))
+            .with("big", Value::Int64(-9_000_000_000))
+            .with("ratio", Value::Float32(0.5))
+            .with("score", Value::Float64(-2.25))
+            .with("active", Value::Boolean(true))
+            .with("name", Value::String("Ada".into()))
+            .with("photo", Value::Bytes(vec![0, 1, 255]))
+            .with("balance", Value::Bytes(vec![0xfe, 0x0c])) // -5.00
+            .with("born", Value::Int32(-365))
+            .with("wakes", Value::Int32(25_200_123))
+            .with("seen", Value::Int64(-1_500))
+            .with(
+                "tags",
+                Value::Array(vec![Value::String("a".into()), Value::String("b".into())]),
+            )
+            .with("counts", Value::Map(vec![(Value::String("x".into()), Value::Int64(3))]))
+            .with(
+                "home",
+                Value::Struct(
+                    Struct::new(home)
+                        .with("street", Value::String("Main".into()))
+                        .with("zip", Value::Int32(1000)),
+                ),
+            )
+            .with("kind", Value::String("COMPANY".into()))
+            .with(
+                "contact",
+                Value::Struct(Struct::new(contact).with("phone", Value::Int64(5551234))),
+            ),
+    )
+}
+
+/// A struct of `schema` with only `id` (0, proto3's default) and `big` set.
+fn sparse(schema: &Arc<Schema>) -> Value {
+    Value::Struct(
+        Struct::new(schema.clone())
+            .with("id", Value::Int32(0))
+            .with("big", Value::Int64(1)),
+    )
+}
+
+/// `value` written by `format` and read back: the schema and the struct read.
+fn round_trip(format: &Protobuf, schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Struct) {
+    let (text, _) = format.schema_text(schema).unwrap();
+    let writer = format.writer(&text, &[], schema).unwrap();
+    let mut bytes = Vec::new();
+    format.encode(&writer, value, &mut bytes).unwrap();
+    match format.decode(&format.reader(&text, &[]).unwrap(), &bytes).unwrap() {
+        (schema, Value::Struct(read)) => (schema, read),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn protobuf() -> Protobuf {
+    Protobuf {
+        options: ProtobufOptions::default(),
+    }
+}
+
+#[test]
+fn connect_schemas_are_written_as_confluent_writes_them() {
+    let (text, name) = protobuf().schema_text(&every_type()).unwrap();
+    assert_eq!(name, "com.example.Customer");
+    for expected in [
+        "syntax = \"proto3\";",
+        "package com.example;",
+        "import \"confluent/meta.proto\";",
+        "import \"confluent/type/decimal.proto\";",
+        "import \"google/protobuf/timestamp.proto\";",
+        "import \"google/type/date.proto\";",
+        "import \"google/type/timeofday.proto\";",
+        "message Customer {",
+        "int32 tiny = 1 [(confluent.field_meta) = { params: [{ key: \"connect.type\", value: \"int8\" }] }];",
+        "int32 id = 3;",
+        "confluent.type.Decimal balance = 10 [(confluent.field_meta) = { params: [{ key: \"precision\", value: \"10\" }, { key: \"scale\", value: \"2\" }] }];",
+        "google.type.Date born = 11;",
+        "repeated string tags = 14;",
+        "repeated ConnectDefault1Entry counts = 15;",
+        "message ConnectDefault1Entry {",
+        "Address home = 16;",
+        "enum Kind {",
+        "COMPANY = 1;",
+        "Kind kind = 17;",
+        "oneof contact {",
+        "int64 phone = 19;",
+    ] {
+        assert!(text.contains(expected), "{expected} is not in\n{text}");
+    }
+}
+
+#[test]
+fn values_round_trip_through_the_wire_format() {
+    let format = protobuf();
+    let schema = every_type();
+    let (text, _) = format.schema_text(&schema).unwrap();
+    let writer = format.writer(&text, &[], &schema).unwrap();
+    let mut bytes = Vec::new();
+    format.encode(&writer, &customer(&schema), &mut bytes).unwrap();
+    assert_eq!(bytes[0], 0, "the first message's index is a single zero byte");
+    let reader = format.reader(&text, &[]).unwrap();
+    let (read_schema, value) = format.decode(&reader, &bytes).unwrap();
+    let Value::Struct(read) = value else {
+        panic!("{value:?}")
+    };
+    assert_eq!(read_schema.name.as_deref(), Some("Customer"));
+    let field = |name: &str| read.get(name).cloned().unwrap();
+    assert_eq!(field("tiny"), Value::Int8(-7));
+    assert_eq!(field("small"), Value::Int16(300));
+    assert_eq!(field("big"), Value::Int64(-9_000_000_000));
+    assert_eq!(field("photo"), Value::Bytes(vec![0, 1, 255]));
+    assert_eq!(field("balance"), Value::Bytes(vec![0xfe, 0x0c]));
+    assert_eq!(field("born"), Value::Int32(-365));
+    assert_eq!(field("wakes"), Value::Int32(25_200_123));
+    assert_eq!(field("seen"), Value::Int64(-1_500));
+    assert_eq!(
+        field("counts"),
+        Value::Map(vec![(Value::String("x".into()), Value::Int64(3))])
+    );
+    assert_eq!(field("kind"), Value::String("COMPANY".into()));
+    let Value::Struct(contact) = field("contact_0") else {
+        panic!("{read:?}")
+    };
+    assert_eq!(contact.get("phone"), Some(&Value::Int64(5551234)));
+    assert_eq!(contact.get("email"), Some(&Value::Null));
+    // Read back, every field is optional and keeps its tag; the decimal its precision and scale.
+    let balance = read_schema.field("balance").unwrap();
+    assert!(balance.schema.optional);
+    assert_eq!(balance.schema.decimal_scale(), Some(2));
+    let parameters = balance.schema.parameters.clone().unwrap();
+    assert_eq!(
+        parameters.get("connect.decimal.precision").map(String::as_str),
+        Some("10")
+    );
+    assert_eq!(parameters.get(schema::TAG).map(String::as_str), Some("10"));
+    // Written again from the schema read back, the text is the same.
+    let (again, _) = format.schema_text(&read_schema).unwrap();
+    assert!(again.contains("int32 tiny = 1 [(confluent.field_meta)"), "{again}");
+    assert!(again.contains("oneof contact {"), "{again}");
+}
+
+#[test]
+fn unset_fields_read_as_proto3_reads_them() {
+    let schema = every_type();
+    let (_, read) = round_trip(&protobuf(), &schema, &sparse(&schema));
+    // Scalars read as their defaults, messages and oneofs as null, repeated fields as empty.
+    assert_eq!(read.get("name"), Some(&Value::String(String::new())));
+    assert_eq!(read.get("tiny"), Some(&Value::Int8(0)));
+    assert_eq!(read.get("kind"), Some(&Value::String("PERSON".into())));
+    assert_eq!(read.get("home"), Some(&Value::Null));
+    assert_eq!(read.get("balance"), Some(&Value::Null));
+    assert_eq!(read.get("contact_0"), Some(&Value::Null));
+    assert_eq!(read.get("tags"), Some(&Value::Array(vec![])));
+}
+
+#[test]
+fn message_indexes_are_zigzag_varints() {
+    let mut out = Vec::new();
+    value::write_indexes(&[0], &mut out);
+    assert_eq!(out, [0]);
+    out.clear();
+    value::write_indexes(&[1, 2], &mut out);
+    assert_eq!(out, [4, 2, 4]);
+    let mut input = &[4u8, 2, 4, 99][..];
+    assert_eq!(value::read_indexes(&mut input).unwrap(), [1, 2]);
+    assert_eq!(input, [99]);
+    let mut zero = &[0u8, 8][..];
+    assert_eq!(value::read_indexes(&mut zero).unwrap(), [0]);
+}
+
+#[test]
+fn a_base64_file_descriptor_is_read_like_text() {
+    use base64::Engine;
+    let format = protobuf();
+    let (text, _) = format.schema_text(&every_type()).unwrap();
+    let file = super::files::compile(&text, &[]).unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(file.encode_to_vec());
+    let reader = format.reader(&encoded, &[]).unwrap();
+    let (_, (_, connect)) = reader.messages.iter().find(|(indexes, _)| **indexes == [0]).unwrap();
+    let connect = connect.as_ref().unwrap();
+    let tiny = connect.field("tiny").unwrap();
+    assert_eq!(
+        tiny.schema.schema_type,
+        SchemaType::Int8,
+        "the field meta survives the descriptor"
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let format = protobuf();
+    assert!(format
+        .reader("message {", &[])
+        .unwrap_err()
+        .0
+        .contains("neither .proto text"));
+    let array = SchemaBuilder::array(Schema::of(SchemaType::Int32)).build();
+    let error = format.schema_text(&array).unwrap_err();
+    assert!(error.0.contains("Unsupported root schema of type array"), "{error}");
+    let schema = every_type();
+    let (text, _) = format.schema_text(&schema).unwrap();
+    let writer = format.writer(&text, &[], &schema).unwrap();
+    let bad = Value::Struct(Struct::new(schema.clone()).with("id", Value::String("x".into())));
+    assert!(format
+        .encode(&writer, &bad, &mut Vec::new())
+        .unwrap_err()
+        .0
+        .contains("does not fit"));
+    let reader = format.reader(&text, &[]).unwrap();
+    assert!(format
+        .decode(&reader, &[2, 6])
+        .unwrap_err()
+        .0
+        .contains("no message at the indexes [3]"));
+}
+
+#[test]
+fn invalid_names_are_scrubbed_as_confluent_scrubs_them_for_protobuf() {
+    assert_eq!(scrub_name("_private", false), "x_private");
+    assert_eq!(scrub_name("order-id", false), "order_id");
+    let schema = SchemaBuilder::structure()
+        .name("shop-cdc.public.orders.Value")
+        .field("order-id", Schema::of(SchemaType::Int32))
+        .build();
+    let format = Protobuf {
+        options: ProtobufOptions {
+            scrub_invalid_names: true,
+            ..ProtobufOptions::default()
+        },
+    };
+    let (text, name) = format.schema_text(&schema).unwrap();
+    assert_eq!(name, "shop_cdc.public.orders.Value");
+    assert!(text.contains("int32 order_id = 1;"), "{text}");
+    let value = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
+    let (_, read) = round_trip(&format, &schema, &value);
+    assert_eq!(read.get("order_id"), Some(&Value::Int32(7)));
+}
+
+#[test]
+fn a_primitive_record_is_written_as_googles_wrapper() {
+    let format = protobuf();
+    for (schema, value, index) in [
+        (Schema::of(SchemaType::Int64), Value::Int64(-5), 2),
+        (Schema::of(SchemaType::Int16), Value::Int16(7), 4),
+        (Schema::string(), Value::String("key-1".into()), 7),
+        (Schema::of(SchemaType::Bytes), Value::Bytes(vec![1, 2]), 8),
+    ] {
+        let (text, name) = format.schema_text(&schema).unwrap();
+        assert!(
+            name.starts_with("google.protobuf.") && name.ends_with("Value"),
+            "{name}"
+        );
+        let writer = format.writer(&text, &[], &schema).unwrap();
+        let mut bytes = Vec::new();
+        format.encode(&writer, &value, &mut bytes).unwrap();
+        // The message index of the wrapper in wrappers.proto, as Confluent's.
+        assert_eq!(bytes[..2], [2, index * 2], "{name}");
+        let (read_schema, read) = format.decode(&format.reader(&text, &[]).unwrap(), &bytes).unwrap();
+        let widened = match value {
+            Value::Int16(n) => Value::Int32(i32::from(n)),
+            other => other,
+        };
+        assert_eq!(read, widened, "{name}");
+        assert_eq!(read_schema.schema_type, widened.inferred_type().unwrap());
+    }
+}
+
+#[test]
+fn imports_of_other_registered_schemas_are_resolved_by_reference() {
+    use base64::Engine;
+    let format = protobuf();
+    // An import registered as text, and one registered as a base64 descriptor (as Confluent's
+    // Python serializer registers its dependencies).
+    let money = "syntax = \"proto3\";\npackage shop;\nmessage Money { int64 cents = 1; string currency = 2; }\n";
+    let money_file = super::files::compile(money, &[]).unwrap();
+    let address = "syntax = \"proto3\";\npackage shop;\nmessage Address { string street = 1; }\n";
+    let references = [
+        ReferencedSchema {
+            name: "shop/money.proto".into(),
+            schema: base64::engine::general_purpose::STANDARD.encode(money_file.encode_to_vec()),
+        },
+        ReferencedSchema {
+            name: "shop/address.proto".into(),
+            schema: address.into(),
+        },
+    ];
+    let order = "syntax = \"proto3\";\npackage shop;\nimport \"shop/money.proto\";\nimport \"shop/address.proto\";\n\
+                 message Order { int64 id = 1; Money total = 2; Address ship_to = 3; }\n";
+    let reader = format.reader(order, &references).unwrap();
+    let (_, (_, connect)) = reader.messages.iter().find(|(indexes, _)| **indexes == [0]).unwrap();
+    let connect = connect.as_ref().unwrap();
+    assert_eq!(connect.field("total").unwrap().schema.name.as_deref(), Some("Money"));
+    let error = format.reader(order, &references[1..]).unwrap_err();
+    assert!(error.0.contains("shop/money.proto"), "{error}");
+}
+
+#[test]
+fn optional_for_nullables_keeps_nulls_and_enhanced_support_full_names() {
+    let format = Protobuf {
+        options: ProtobufOptions {
+            optional_for_nullables: true,
+            enhanced_schema_support: true,
+            ..ProtobufOptions::default()
+        },
+    };
+    let schema = every_type();
+    let (text, _) = format.schema_text(&schema).unwrap();
+    assert!(text.contains("optional string name = 8;"), "{text}");
+    assert!(
+        text.contains("int32 id = 3;") && !text.contains("optional int32 id"),
+        "{text}"
+    );
+    let (read_schema, read) = round_trip(&format, &schema, &sparse(&schema));
+    assert_eq!(read.get("name"), Some(&Value::Null), "a null stays null");
+    assert_eq!(read.get("id"), Some(&Value::Int32(0)));
+    assert!(
+        !read_schema.field("id").unwrap().schema.optional,
+        "a scalar without optional is required"
+    );
+    assert!(read_schema.field("name").unwrap().schema.optional);
+    assert_eq!(read_schema.name.as_deref(), Some("com.example.Customer"));
+    assert_eq!(
+        read_schema.field("home").unwrap().schema.name.as_deref(),
+        Some("com.example.Customer.Address")
+    );
+}
