@@ -15,8 +15,10 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 
 mod leader;
+mod plan;
 
 use leader::{all_work, write_task_configs, Fencing, LeaderMemory};
+use plan::{AfterStop, ConnectorStep, Plan};
 
 use super::group::{self, Coordination, GroupCommand, GroupEvent, GroupSettings};
 use super::protocol::{Assignment, AssignmentError, Work};
@@ -49,30 +51,32 @@ struct View {
     joined: bool,
 }
 
-struct RunningConnector {
+/// A connector object that runs here (`C` is the object; the planner's tests use `()`).
+struct RunningConnector<C = Box<dyn Connector>> {
     /// The config it was started with.
     config: ConfigMap,
     target: TargetState,
     /// `None` while STOPPED or after a failed start.
-    connector: Option<Box<dyn Connector>>,
+    connector: Option<C>,
     /// The task configs it generated last.
     generated: Option<Vec<ConfigMap>>,
     /// When those were last sent to the leader.
     submitted: Option<Instant>,
 }
 
-struct RunningTask {
-    handle: TaskHandle,
+/// A task that runs here (`T` is its handle; the planner's tests use `()`).
+struct RunningTask<T = TaskHandle> {
+    handle: T,
     connector_config: ConfigMap,
     task_config: ConfigMap,
     target: TargetState,
 }
 
-#[derive(Default)]
-struct Local {
+/// What runs here, and what should.
+struct Local<C = Box<dyn Connector>, T = TaskHandle> {
     assigned: BTreeSet<Work>,
-    connectors: BTreeMap<String, RunningConnector>,
-    tasks: BTreeMap<(String, u32), RunningTask>,
+    connectors: BTreeMap<String, RunningConnector<C>>,
+    tasks: BTreeMap<(String, u32), RunningTask<T>>,
     /// Restart requests at or past this config offset are still to be acted on.
     restarts_from: i64,
 }
@@ -115,6 +119,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Stops the connector object, if one runs; a failed stop is logged.
+async fn stop_connector_object(name: &str, running: &mut RunningConnector) {
+    if let Some(mut connector) = running.connector.take() {
+        if let Err(e) = connector.stop().await {
+            tracing::warn!(connector = %name, "connector stop failed: {e}");
+        }
+    }
+}
+
 fn internal(e: StoreError) -> HerderError {
     HerderError::Internal(e.to_string())
 }
@@ -144,8 +157,10 @@ impl DistributedHerder {
                 owned: Mutex::new(BTreeSet::new()),
                 leader_memory: Mutex::new(LeaderMemory::default()),
                 local: tokio::sync::Mutex::new(Local {
+                    assigned: BTreeSet::new(),
+                    connectors: BTreeMap::new(),
+                    tasks: BTreeMap::new(),
                     restarts_from,
-                    ..Local::default()
                 }),
                 commands: OnceLock::new(),
                 cluster_id: OnceCell::new(),
@@ -338,161 +353,18 @@ impl Inner {
         }
     }
 
-    /// Brings what runs here in line with the assignment and the latest config.
+    /// Brings what runs here in line with the assignment and the latest config: [`plan::plan`]
+    /// decides, [`Inner::apply`] acts.
     async fn reconcile(&self) {
         if self.is_leader() {
             self.renew_session_key().await;
         }
         let snapshot = self.config.snapshot();
-        let statuses = self.worker.statuses().clone();
-        let worker_id = self.worker.worker_id().to_string();
         let mut local = self.local.lock().await;
         let local = &mut *local;
-
-        // Restart requests written since the last pass.
-        let mut restart_connectors = BTreeSet::new();
-        let mut restart_tasks = BTreeSet::new();
-        for request in snapshot.restarts.iter().filter(|r| r.offset >= local.restarts_from) {
-            let status = statuses.get(&request.connector);
-            let connector_failed = status.as_ref().is_some_and(|s| s.state == State::Failed);
-            if !request.only_failed || connector_failed {
-                restart_connectors.insert(request.connector.clone());
-            }
-            if request.include_tasks {
-                for (&task, task_status) in status.as_ref().map(|s| &s.tasks).into_iter().flatten() {
-                    if !request.only_failed || task_status.state == State::Failed {
-                        restart_tasks.insert((request.connector.clone(), task));
-                    }
-                }
-            }
-        }
-        local.restarts_from = snapshot.offset;
-
-        // Stop tasks that are no longer ours, whose configs changed, or that are to restart.
-        let stale: Vec<(String, u32)> = local
-            .tasks
-            .iter()
-            .filter(|((name, task), running)| {
-                let current = snapshot.tasks.get(name).and_then(|t| t.get(*task as usize));
-                !local.assigned.contains(&Work::Task(name.clone(), *task))
-                    || snapshot.connectors.get(name) != Some(&running.connector_config)
-                    || current != Some(&running.task_config)
-                    || restart_tasks.contains(&(name.clone(), *task))
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        let timeout = self.task_stop_timeout();
-        let mut stopping = Vec::new();
-        for key in stale {
-            if let Some(running) = local.tasks.remove(&key) {
-                tracing::info!(connector = %key.0, task = key.1, "stopping task");
-                stopping.push(async move {
-                    running.handle.stop(timeout).await;
-                    key
-                });
-            }
-        }
-        for (name, task) in futures::future::join_all(stopping).await {
-            if task as usize >= snapshot.task_count(&name) {
-                // The task no longer exists (fewer tasks, STOPPED or deleted): forget its status.
-                statuses.remove_task(&name, task);
-            } else if restart_tasks.contains(&(name.clone(), task)) {
-                statuses.put_task(&name, task, State::Restarting, None, &worker_id);
-            }
-        }
-
-        // Connector objects.
-        let names: Vec<String> = local.connectors.keys().cloned().collect();
-        for name in names {
-            let config = snapshot.connectors.get(&name);
-            let keep = local.assigned.contains(&Work::Connector(name.clone()))
-                && config.is_some_and(|c| local.connectors.get(&name).is_some_and(|r| &r.config == c))
-                && !restart_connectors.contains(&name);
-            if !keep {
-                if let Some(mut running) = local.connectors.remove(&name) {
-                    tracing::info!(connector = %name, "stopping connector");
-                    if let Some(mut connector) = running.connector.take() {
-                        if let Err(e) = connector.stop().await {
-                            tracing::warn!(connector = %name, "connector stop failed: {e}");
-                        }
-                    }
-                }
-                if config.is_none() {
-                    statuses.remove(&name);
-                }
-            }
-        }
-        for work in local.assigned.clone() {
-            let Work::Connector(name) = work else { continue };
-            let Some(config) = snapshot.connectors.get(&name) else {
-                continue;
-            };
-            let target = snapshot.target(&name);
-            match local.connectors.get_mut(&name) {
-                None => {
-                    let running = self.start_connector(&name, config, target).await;
-                    local.connectors.insert(name.clone(), running);
-                }
-                Some(running) if running.target != target => {
-                    running.target = target;
-                    match target {
-                        TargetState::Stopped => {
-                            if let Some(mut connector) = running.connector.take() {
-                                if let Err(e) = connector.stop().await {
-                                    tracing::warn!(connector = %name, "connector stop failed: {e}");
-                                }
-                            }
-                            running.generated = None;
-                            statuses.put_connector(&name, State::Stopped, None, &worker_id);
-                        }
-                        _ if running.connector.is_none() => {
-                            *running = self.start_connector(&name, config, target).await;
-                        }
-                        _ => statuses.put_connector(&name, common::observed(target), None, &worker_id),
-                    }
-                }
-                Some(_) => {}
-            }
-            if let Some(running) = local.connectors.get_mut(&name) {
-                self.publish_task_configs(&name, running, &snapshot);
-            }
-        }
-
-        // Tasks.
-        for work in &local.assigned {
-            let Work::Task(name, task) = work else { continue };
-            let key = (name.clone(), *task);
-            let target = snapshot.target(name);
-            if let Some(running) = local.tasks.get_mut(&key) {
-                if running.target != target {
-                    running.target = target;
-                    running.handle.set_target(target);
-                }
-                continue;
-            }
-            let (Some(connector_config), Some(task_config)) = (
-                snapshot.connectors.get(name),
-                snapshot.tasks.get(name).and_then(|t| t.get(*task as usize)),
-            ) else {
-                continue;
-            };
-            if target == TargetState::Stopped {
-                continue;
-            }
-            tracing::info!(connector = %name, task, "starting task");
-            let handle = self
-                .worker
-                .start_task(name, *task, connector_config, task_config, target);
-            local.tasks.insert(
-                key,
-                RunningTask {
-                    handle,
-                    connector_config: connector_config.clone(),
-                    task_config: task_config.clone(),
-                    target,
-                },
-            );
-        }
+        let statuses = self.worker.statuses();
+        let plan = plan::plan(&snapshot, local, |name| statuses.get(name));
+        self.apply(plan, &snapshot, local).await;
 
         *lock(&self.owned) = local
             .connectors
@@ -503,6 +375,100 @@ impl Inner {
 
         if self.is_leader() && all_work(&snapshot) != lock(&self.leader_memory).all {
             self.request_rebalance("connectors or tasks were added or removed");
+        }
+    }
+
+    /// Carries out `plan`: stops first (tasks in parallel, each within its stop timeout), then
+    /// connector objects, then what starts.
+    async fn apply(&self, plan: Plan, snapshot: &ClusterConfig, local: &mut Local) {
+        let statuses = self.worker.statuses();
+        let worker_id = self.worker.worker_id();
+        local.restarts_from = plan.restarts_from;
+
+        let timeout = self.task_stop_timeout();
+        let mut stopping = Vec::new();
+        for (key, after) in plan.stop_tasks {
+            if let Some(running) = local.tasks.remove(&key) {
+                tracing::info!(connector = %key.0, task = key.1, "stopping task");
+                stopping.push(async move {
+                    running.handle.stop(timeout).await;
+                    (key, after)
+                });
+            }
+        }
+        for ((name, task), after) in futures::future::join_all(stopping).await {
+            match after {
+                AfterStop::Nothing => {}
+                AfterStop::Forget => statuses.remove_task(&name, task),
+                AfterStop::Restarting => statuses.put_task(&name, task, State::Restarting, None, worker_id),
+            }
+        }
+
+        for stop in plan.stop_connectors {
+            if let Some(mut running) = local.connectors.remove(&stop.name) {
+                tracing::info!(connector = %stop.name, "stopping connector");
+                stop_connector_object(&stop.name, &mut running).await;
+            }
+            if stop.forget_status {
+                statuses.remove(&stop.name);
+            }
+        }
+        for (name, step) in plan.connectors {
+            let Some(config) = snapshot.connectors.get(&name) else {
+                continue;
+            };
+            match step {
+                ConnectorStep::Keep => {}
+                ConnectorStep::Start(target) => {
+                    let running = self.start_connector(&name, config, target).await;
+                    local.connectors.insert(name.clone(), running);
+                }
+                ConnectorStep::Stop => {
+                    if let Some(running) = local.connectors.get_mut(&name) {
+                        running.target = TargetState::Stopped;
+                        stop_connector_object(&name, running).await;
+                        running.generated = None;
+                    }
+                    statuses.put_connector(&name, State::Stopped, None, worker_id);
+                }
+                ConnectorStep::Retarget(target) => {
+                    if let Some(running) = local.connectors.get_mut(&name) {
+                        running.target = target;
+                    }
+                    statuses.put_connector(&name, common::observed(target), None, worker_id);
+                }
+            }
+            if let Some(running) = local.connectors.get_mut(&name) {
+                self.publish_task_configs(&name, running, snapshot);
+            }
+        }
+
+        for (key, target) in plan.retarget_tasks {
+            if let Some(running) = local.tasks.get_mut(&key) {
+                running.target = target;
+                running.handle.set_target(target);
+            }
+        }
+        for ((name, task), target) in plan.start_tasks {
+            let (Some(connector_config), Some(task_config)) = (
+                snapshot.connectors.get(&name),
+                snapshot.tasks.get(&name).and_then(|t| t.get(task as usize)),
+            ) else {
+                continue;
+            };
+            tracing::info!(connector = %name, task, "starting task");
+            let handle = self
+                .worker
+                .start_task(&name, task, connector_config, task_config, target);
+            local.tasks.insert(
+                (name, task),
+                RunningTask {
+                    handle,
+                    connector_config: connector_config.clone(),
+                    task_config: task_config.clone(),
+                    target,
+                },
+            );
         }
     }
 
