@@ -19,7 +19,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_cluster, ChildProcess, KafkaCluster};
-use tributary_runtime::standalone::StandaloneRuntime;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const WAIT: Duration = Duration::from_secs(90);
 

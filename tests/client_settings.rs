@@ -14,7 +14,7 @@ use common::{config, eventually, start_worker, Api};
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::shared_cluster;
-use tributary_runtime::standalone::StandaloneRuntime;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 /// Java names for the worker's clients, with values users copy from tuning guides.
 const WORKER_SETTINGS: &[(&str, &str)] = &[

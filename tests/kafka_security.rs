@@ -21,7 +21,7 @@ use common::{config, eventually, start_worker};
 use rdkafka::message::Message;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
 use tributary_harness::{shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_SECRET, SASL_PASSWORD};
-use tributary_runtime::standalone::StandaloneRuntime;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 async fn secure() -> &'static SecureKafka {
     tokio::task::spawn_blocking(shared_secure_cluster).await.unwrap()

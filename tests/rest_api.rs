@@ -13,7 +13,11 @@ use tributary_harness::shared_cluster;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-async fn setup() -> (tributary_runtime::standalone::StandaloneRuntime, Api, tempfile::TempDir) {
+async fn setup() -> (
+    tributary_runtime::mode::standalone::StandaloneRuntime,
+    Api,
+    tempfile::TempDir,
+) {
     tributary_connectors::link();
     let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -21,7 +21,7 @@ use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_cluster, KafkaCluster, TlsFiles, STORE_PASSWORD};
-use tributary_runtime::distributed::DistributedRuntime;
+use tributary_runtime::mode::distributed::DistributedRuntime;
 use tributary_runtime::rest::listeners::Scheme;
 use tributary_runtime::rest::BoundListener;
 
@@ -184,7 +184,7 @@ async fn settings_that_cannot_be_honoured_stop_the_start_with_every_reason() {
     let dir = tempfile::tempdir().unwrap();
     let offsets = dir.path().join("offsets").display().to_string();
     let started = Instant::now();
-    let refused = tributary_runtime::standalone::StandaloneRuntime::start(
+    let refused = tributary_runtime::mode::standalone::StandaloneRuntime::start(
         config(&[
             ("bootstrap.servers", &kafka.bootstrap_servers()),
             ("offset.storage.file.filename", &offsets),
@@ -208,7 +208,7 @@ async fn settings_that_cannot_be_honoured_stop_the_start_with_every_reason() {
     }
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    let missing_jaas = tributary_runtime::standalone::StandaloneRuntime::start(
+    let missing_jaas = tributary_runtime::mode::standalone::StandaloneRuntime::start(
         config(&[
             ("bootstrap.servers", &kafka.bootstrap_servers()),
             ("offset.storage.file.filename", &offsets),
@@ -222,7 +222,7 @@ async fn settings_that_cannot_be_honoured_stop_the_start_with_every_reason() {
     assert!(message.contains("java.security.auth.login.config"), "{message:?}");
 
     // The worker's own values and converters are checked too, as Apache checks them.
-    let bad_values = tributary_runtime::standalone::StandaloneRuntime::start(
+    let bad_values = tributary_runtime::mode::standalone::StandaloneRuntime::start(
         config(&[
             ("bootstrap.servers", &kafka.bootstrap_servers()),
             ("offset.storage.file.filename", &offsets),

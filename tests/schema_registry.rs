@@ -615,7 +615,7 @@ fn rows(table: &str, columns: &str) -> Vec<String> {
 /// another through a JDBC source and a JDBC sink (upsert, `auto.evolve`) whose values go through
 /// the value converter `converter` (its class and settings) and the shared registry.
 struct JdbcPipeline {
-    _runtime: tributary_runtime::standalone::StandaloneRuntime,
+    _runtime: tributary_runtime::mode::standalone::StandaloneRuntime,
     api: common::Api,
     name: String,
     source_table: String,

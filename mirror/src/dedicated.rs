@@ -17,9 +17,9 @@ use std::time::Duration;
 use thiserror::Error;
 use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::{split_list, ConfigMap};
-use tributary_runtime::distributed::DistributedRuntime;
+use tributary_runtime::mode::distributed::DistributedRuntime;
+use tributary_runtime::mode::startup::StartError;
 use tributary_runtime::rest::ApplyLogFilter;
-use tributary_runtime::startup::StartError;
 
 use crate::admin::ClusterAdmin;
 use crate::config::{client_problems, cluster_client};

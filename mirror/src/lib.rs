@@ -19,13 +19,31 @@ pub mod provenance;
 pub mod records;
 pub mod source;
 
+/// The connector classes this crate registers.
+pub const CONNECTOR_CLASSES: [&str; 3] = [source::CLASS, checkpoint::CLASS, heartbeat::CLASS];
+
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.
 /// Returns the number of connector classes it registers.
 pub fn link() -> usize {
-    std::hint::black_box([source::CLASS, checkpoint::CLASS, heartbeat::CLASS].len())
+    std::hint::black_box(CONNECTOR_CLASSES.len())
 }
 
 /// Locks a mutex, keeping its data if a panic poisoned it (only a bug could).
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tributary_runtime::plugins::list_plugins;
+
+    /// The registry holds exactly the classes [`super::CONNECTOR_CLASSES`] names.
+    #[test]
+    fn every_registered_connector_is_named() {
+        let named: BTreeSet<String> = super::CONNECTOR_CLASSES.iter().map(|c| c.to_string()).collect();
+        let registered: BTreeSet<String> = list_plugins(true).into_iter().map(|p| p.class).collect();
+        assert_eq!(registered, named);
+    }
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 use tributary_harness::KafkaCluster;
 use tributary_runtime::config::ConfigMap;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
-use tributary_runtime::standalone::StandaloneRuntime;
 
 fn map(pairs: &[(&str, &str)]) -> ConfigMap {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -13,9 +13,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter};
 use tributary_runtime::config::{read_properties_file, ConfigMap};
-use tributary_runtime::distributed::DistributedRuntime;
+use tributary_runtime::mode::distributed::DistributedRuntime;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
-use tributary_runtime::standalone::StandaloneRuntime;
 use tributary_runtime::worker::WorkerConfig;
 
 /// Kafka Connect and MirrorMaker 2, rebuilt in Rust.

@@ -12,22 +12,19 @@
 //! - [`storage`]: offsets and statuses.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`rest`]: the Kafka-Connect-compatible REST API.
-//! - [`standalone`]: standalone mode assembled (worker + herder + REST).
-//! - [`distributed`]: distributed mode assembled (Kafka-backed stores + group + REST).
-//! - [`startup`]: what starting a worker involves in either mode.
+//! - [`mode`]: standalone and distributed mode assembled (stores + worker + herder + REST), and
+//!   what starting either involves.
 
 pub mod client;
 pub mod config;
 pub mod connector;
 pub mod converter;
 pub mod data;
-pub mod distributed;
 pub mod herder;
 pub mod metrics;
+pub mod mode;
 pub mod plugins;
 pub mod rest;
-pub mod standalone;
-pub mod startup;
 pub mod storage;
 pub mod transforms;
 pub mod worker;

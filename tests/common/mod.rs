@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tributary_runtime::config::ConfigMap;
-use tributary_runtime::standalone::StandaloneRuntime;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 /// A config map from pairs.
 pub fn config(pairs: &[(&str, &str)]) -> ConfigMap {

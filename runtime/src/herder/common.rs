@@ -159,13 +159,9 @@ pub(super) fn validate_for_plugin(worker: &Worker, plugin: &str, mut config: Con
 
 /// The Kafka cluster id, asked once.
 pub(super) async fn kafka_cluster_id(worker: &Worker, cell: &OnceCell<String>) -> String {
-    cell.get_or_init(|| async {
-        crate::startup::fetch_cluster_id(worker.config())
-            .await
-            .unwrap_or_default()
-    })
-    .await
-    .clone()
+    cell.get_or_init(|| async { worker.config().fetch_cluster_id().await.unwrap_or_default() })
+        .await
+        .clone()
 }
 
 /// A consumer in the sink connector's group (`connect-<name>`), for its offsets.

@@ -20,7 +20,7 @@ use super::auth::BasicAuth;
 use super::listeners::{AdminListeners, Listener, ListenerLayout, Scheme};
 use super::{router, tls, AppState, Endpoints};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
-use crate::startup::StartError;
+use crate::mode::startup::StartError;
 use crate::worker::WorkerConfig;
 
 /// How long the TLS handshake of a new connection may take.

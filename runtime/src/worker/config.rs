@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::client::{ClientConfigError, ClientKind, ClientSettings, KafkaSecurity};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture, KafkaSecurity};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
@@ -444,6 +446,27 @@ impl WorkerConfig {
     /// How the group membership's own connections reach the brokers.
     pub fn group_security(&self) -> Result<KafkaSecurity, Vec<ClientConfigError>> {
         ClientSettings::translate(&self.shared_client_settings(), ClientKind::Consumer).map(|s| s.security().clone())
+    }
+
+    /// An admin-side consumer of the worker's cluster, which keeps the fatal errors it meets
+    /// (to ask for the cluster id).
+    pub(crate) fn probe_client(&self) -> Result<BaseConsumer<ErrorCapture>, String> {
+        let settings = self
+            .client(ClientKind::Admin)
+            .map_err(|errors| crate::client::describe(&errors))?;
+        settings
+            .client_config()
+            .create_with_context(ErrorCapture::default())
+            .map_err(|e| format!("cannot create a Kafka client: {e}"))
+    }
+
+    /// The Kafka cluster id, or `None` when the brokers do not answer within five seconds.
+    pub async fn fetch_cluster_id(&self) -> Option<String> {
+        let consumer = self.probe_client().ok()?;
+        tokio::task::spawn_blocking(move || consumer.client().fetch_cluster_id(Duration::from_secs(5)))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// The librdkafka settings of a client of `kind` (see [`WorkerConfig::java_client_settings`]).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::config::{read_properties_file, ConfigMap};
 use crate::herder::{Herder, HerderError, StandaloneHerder};
+use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
-use crate::startup::{self, StartError};
 use crate::storage::{FileOffsetStore, StatusStore};
 use crate::worker::{TargetState, Worker};
 

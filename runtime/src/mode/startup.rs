@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 
-use crate::client::{ClientKind, ErrorCapture};
 use crate::config::{ConfigMap, ConfigProviders};
 use crate::herder::HerderError;
 use crate::worker::WorkerConfig;
@@ -61,26 +60,6 @@ pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError
     Ok(config)
 }
 
-/// An admin-side consumer of the worker's cluster, which keeps the fatal errors it meets.
-fn probe(config: &WorkerConfig) -> Result<BaseConsumer<ErrorCapture>, String> {
-    let settings = config
-        .client(ClientKind::Admin)
-        .map_err(|errors| crate::client::describe(&errors))?;
-    settings
-        .client_config()
-        .create_with_context(ErrorCapture::default())
-        .map_err(|e| format!("cannot create a Kafka client: {e}"))
-}
-
-/// The Kafka cluster id, or `None` when the brokers do not answer within five seconds.
-pub async fn fetch_cluster_id(config: &WorkerConfig) -> Option<String> {
-    let consumer = probe(config).ok()?;
-    tokio::task::spawn_blocking(move || consumer.client().fetch_cluster_id(Duration::from_secs(5)))
-        .await
-        .ok()
-        .flatten()
-}
-
 /// Fails unless the brokers answer with a cluster id within a minute; fails at once when the
 /// client cannot be made or the cluster refuses it (credentials, TLS).
 pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
@@ -88,7 +67,7 @@ pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
         bootstrap: config.bootstrap_servers().to_string(),
         message,
     };
-    let consumer = Arc::new(probe(config).map_err(failed)?);
+    let consumer = Arc::new(config.probe_client().map_err(failed)?);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let asking = consumer.clone();

@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
 use crate::herder::{DistributedHerder, DistributedSettings};
+use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
-use crate::startup::{self, StartError};
 use crate::storage::{
     ensure_internal_topics, ConfigLog, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord, StatusStore,
 };
