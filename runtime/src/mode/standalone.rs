@@ -10,7 +10,7 @@ use crate::herder::{Herder, HerderError, StandaloneHerder};
 use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
 use crate::storage::{FileOffsetStore, StatusStore};
-use crate::worker::{TargetState, Worker};
+use crate::worker::{TargetState, Worker, NAME};
 
 /// A running standalone worker.
 pub struct StandaloneRuntime {
@@ -96,7 +96,7 @@ impl StandaloneRuntime {
 
     /// Creates a connector from its config (which names it).
     pub async fn add_connector(&self, config: ConfigMap) -> Result<(), StartError> {
-        let name = config.get("name").cloned().unwrap_or_default();
+        let name = config.get(NAME.name()).cloned().unwrap_or_default();
         self.herder
             .create_connector(&name, config, TargetState::Started)
             .await

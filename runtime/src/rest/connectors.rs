@@ -17,7 +17,7 @@ use super::listeners::Scheme;
 use super::signature::RequestSignature;
 use super::AppState;
 use crate::herder::OffsetEntry;
-use crate::worker::TargetState;
+use crate::worker::{TargetState, NAME};
 
 /// The absolute `Location` of connector `name`, as Apache's `UriBuilder` writes it: the
 /// request's scheme and host, and the name percent-encoded as a path segment
@@ -111,7 +111,7 @@ pub async fn create(
     )?;
     let name = request
         .name
-        .or_else(|| config.get("name").cloned())
+        .or_else(|| config.get(NAME.name()).cloned())
         .map(|n| n.trim().to_string())
         .unwrap_or_default();
     let initial = match request.initial_state.as_deref().map(str::to_ascii_uppercase).as_deref() {

@@ -1,10 +1,31 @@
 //! The ordered list of a connector's transformations, with their predicates.
 
 use super::{Predicate, Transformation};
-use crate::config::{split_list, ConfigMap, ValidationError};
+use crate::config::{split_list, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
 use crate::plugins::{find_predicate, find_transform};
+
+/// `transforms`: the aliases of a connector's transformations, in order.
+pub const TRANSFORMS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "transforms",
+        ConfigType::List,
+        "",
+        "Aliases for the transformations to apply, in order.",
+    )
+    .in_group("Transforms"),
+);
+/// `predicates`: the aliases of the predicates transformations name.
+pub const PREDICATES: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "predicates",
+        ConfigType::List,
+        "",
+        "Aliases for the predicates used by transformations.",
+    )
+    .in_group("Predicates"),
+);
 
 struct Step {
     alias: String,
@@ -38,7 +59,7 @@ impl TransformChain {
         let mut errors = Vec::new();
         let error = |key: String, message: String| ValidationError { key, message };
         let mut predicates = std::collections::BTreeMap::new();
-        for alias in split_list(config.get("predicates").map(String::as_str).unwrap_or("")) {
+        for alias in split_list(config.get(PREDICATES.name()).map(String::as_str).unwrap_or("")) {
             let type_key = format!("predicates.{alias}.type");
             let Some(class) = config.get(&type_key) else {
                 errors.push(error(
@@ -61,7 +82,7 @@ impl TransformChain {
             }
         }
         let mut steps = Vec::new();
-        for alias in split_list(config.get("transforms").map(String::as_str).unwrap_or("")) {
+        for alias in split_list(config.get(TRANSFORMS.name()).map(String::as_str).unwrap_or("")) {
             let prefix = format!("transforms.{alias}.");
             let type_key = format!("{prefix}type");
             let Some(class) = config.get(&type_key) else {

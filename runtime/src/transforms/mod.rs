@@ -30,7 +30,7 @@ mod value_to_key;
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
 
-pub use chain::TransformChain;
+pub use chain::{TransformChain, PREDICATES, TRANSFORMS};
 
 /// Changes, or drops, one record.
 pub trait Transformation: Send + Sync {

@@ -9,6 +9,7 @@ use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture,
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
+use crate::transforms::{PREDICATES, TRANSFORMS};
 
 /// `name`.
 pub const NAME: Key<String> = Key::new(
@@ -240,24 +241,8 @@ pub fn connector_config_def() -> ConfigDef {
             )
             .one_of(&["none", "restart"]),
         ))
-        .define(
-            ConfigKey::optional(
-                "transforms",
-                ConfigType::List,
-                "",
-                "Aliases for the transformations to apply, in order.",
-            )
-            .in_group("Transforms"),
-        )
-        .define(
-            ConfigKey::optional(
-                "predicates",
-                ConfigType::List,
-                "",
-                "Aliases for the predicates used by transformations.",
-            )
-            .in_group("Predicates"),
-        )
+        .key(&TRANSFORMS)
+        .key(&PREDICATES)
         .key(&ERRORS_RETRY_TIMEOUT)
         .key(&ERRORS_RETRY_DELAY_MAX)
         .key(&ERRORS_TOLERANCE)
