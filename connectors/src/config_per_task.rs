@@ -7,14 +7,14 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 
 /// Hands its config to each task; `validate` checks rules across keys.
 #[derive(Default)]
-pub struct ConfigPerTask {
+pub(crate) struct ConfigPerTask {
     config: ConfigMap,
     validate: Option<fn(&ConfigMap) -> Vec<ValidationError>>,
 }
 
 impl ConfigPerTask {
     /// A connector whose configs are also checked by `validate`.
-    pub fn validated_by(validate: fn(&ConfigMap) -> Vec<ValidationError>) -> Self {
+    pub(crate) fn validated_by(validate: fn(&ConfigMap) -> Vec<ValidationError>) -> Self {
         ConfigPerTask {
             config: ConfigMap::new(),
             validate: Some(validate),

@@ -35,7 +35,7 @@ fn arrow_type(schema: &Schema) -> Result<DataType, String> {
 }
 
 /// The columns of records with value schema `schema`: a struct's fields, or one `value`.
-pub fn columns_of(schema: &Arc<Schema>) -> Vec<(String, Arc<Schema>)> {
+pub(super) fn columns_of(schema: &Arc<Schema>) -> Vec<(String, Arc<Schema>)> {
     if schema.schema_type == SchemaType::Struct {
         schema
             .fields
@@ -48,7 +48,7 @@ pub fn columns_of(schema: &Arc<Schema>) -> Vec<(String, Arc<Schema>)> {
 }
 
 /// The Arrow schema for records with value schema `schema`.
-pub fn arrow_schema(schema: &Arc<Schema>) -> Result<Arc<ArrowSchema>, String> {
+pub(super) fn arrow_schema(schema: &Arc<Schema>) -> Result<Arc<ArrowSchema>, String> {
     let fields = columns_of(schema)
         .into_iter()
         .map(|(name, schema)| {
@@ -83,7 +83,7 @@ fn unscaled(bytes: &[u8]) -> Result<i128, String> {
 }
 
 /// One record batch of `values` (all of the schema `arrow` was made from).
-pub fn record_batch(arrow: &Arc<ArrowSchema>, values: &[Value]) -> Result<RecordBatch, String> {
+pub(super) fn record_batch(arrow: &Arc<ArrowSchema>, values: &[Value]) -> Result<RecordBatch, String> {
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(arrow.fields().len());
     for (index, field) in arrow.fields().iter().enumerate() {
         let cells = values.iter().map(|v| column_value(v, index));

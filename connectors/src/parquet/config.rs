@@ -7,14 +7,14 @@ use parquet::basic::Compression;
 use tributary_runtime::config::{not_blank, positive, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
 /// `parquet.dir`.
-pub const DIR: Key<String> = Key::new(
+pub(super) const DIR: Key<String> = Key::new(
     ConfigKey::required("parquet.dir", ConfigType::String, "The directory the files go under.").check(not_blank),
 );
 /// `flush.size`.
-pub const FLUSH_SIZE: Key<usize> =
+pub(super) const FLUSH_SIZE: Key<usize> =
     Key::new(ConfigKey::optional("flush.size", ConfigType::Int, "10000", "Records per file at most.").check(positive));
 /// `file.max.bytes`.
-pub const FILE_MAX_BYTES: Key<usize> = Key::new(
+pub(super) const FILE_MAX_BYTES: Key<usize> = Key::new(
     ConfigKey::optional(
         "file.max.bytes",
         ConfigType::Long,
@@ -24,21 +24,21 @@ pub const FILE_MAX_BYTES: Key<usize> = Key::new(
     .check(positive),
 );
 /// `rotate.interval.ms`.
-pub const ROTATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const ROTATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "rotate.interval.ms",
     ConfigType::Long,
     "600000",
     "How long a file may stay open (from its first record); 0 or less for no limit.",
 ));
 /// `partition.field`.
-pub const PARTITION_FIELD: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const PARTITION_FIELD: Key<String> = Key::new(ConfigKey::optional(
     "partition.field",
     ConfigType::String,
     "",
     "A value field whose value names a sub-directory (field=value).",
 ));
 /// `parquet.codec`.
-pub const CODEC: Key<String> = Key::new(
+pub(super) const CODEC: Key<String> = Key::new(
     ConfigKey::optional("parquet.codec", ConfigType::String, "snappy", "snappy or none.").check(|v| {
         ["snappy", "none", "uncompressed"]
             .contains(&v.trim())
@@ -48,7 +48,7 @@ pub const CODEC: Key<String> = Key::new(
 );
 
 /// Every key of the sink.
-pub fn config_def() -> ConfigDef {
+pub(super) fn config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&DIR)
         .key(&FLUSH_SIZE)
@@ -60,7 +60,7 @@ pub fn config_def() -> ConfigDef {
 
 /// The task's settings.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(super) struct Settings {
     /// The directory the files go under.
     pub dir: PathBuf,
     /// Records per file at most.
@@ -77,7 +77,7 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of `config`.
-    pub fn new(config: &ParsedConfig) -> Self {
+    pub(super) fn new(config: &ParsedConfig) -> Self {
         let rotate = config.value(&ROTATE_INTERVAL);
         Settings {
             dir: PathBuf::from(config.value(&DIR)),

@@ -32,7 +32,7 @@ struct Buffer {
 
 /// Writes Parquet files.
 #[derive(Default)]
-pub struct ParquetSinkTask {
+pub(super) struct ParquetSinkTask {
     settings: Option<Settings>,
     /// Open buffers by (topic, partition, sub-directory).
     buffers: HashMap<(String, i32, Option<String>), Buffer>,

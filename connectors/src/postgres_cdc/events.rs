@@ -20,11 +20,11 @@ use tributary_runtime::data::{
 use super::pgoutput::{Datum, Relation, RelationColumn};
 
 /// Debezium's connector version the `source` block reports.
-pub const VERSION: &str = "2.7.0.Final-tributary";
+pub(super) const VERSION: &str = "2.7.0.Final-tributary";
 
 /// What a change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(super) enum Op {
     /// Read by the snapshot.
     Read,
     /// Inserted.
@@ -48,7 +48,7 @@ impl Op {
 
 /// Where a change came from, for the `source` block.
 #[derive(Debug, Clone)]
-pub struct SourceInfo {
+pub(super) struct SourceInfo {
     /// `topic.prefix`.
     pub name: String,
     /// The database's name.
@@ -214,7 +214,7 @@ fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value
 
 /// The schemas and topic of one table's events.
 #[derive(Debug)]
-pub struct TableEvents {
+pub(super) struct TableEvents {
     /// The topic.
     pub topic: String,
     relation: Relation,
@@ -226,7 +226,7 @@ pub struct TableEvents {
 
 impl TableEvents {
     /// The events of `relation` under `prefix`.
-    pub fn new(prefix: &str, relation: Relation) -> Self {
+    pub(super) fn new(prefix: &str, relation: Relation) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
         let columns: Vec<Arc<Schema>> = relation.columns.iter().map(column_schema).collect();
         let keyed: Vec<usize> = (0..relation.columns.len())
@@ -270,12 +270,12 @@ impl TableEvents {
     }
 
     /// The key's schema (none for a table without a key).
-    pub fn key_schema(&self) -> Option<Arc<Schema>> {
+    pub(super) fn key_schema(&self) -> Option<Arc<Schema>> {
         self.key_schema.clone()
     }
 
     /// The envelope's schema.
-    pub fn envelope_schema(&self) -> Arc<Schema> {
+    pub(super) fn envelope_schema(&self) -> Arc<Schema> {
         self.envelope_schema.clone()
     }
 
@@ -295,7 +295,7 @@ impl TableEvents {
     }
 
     /// The key of a row (null for a table without a key).
-    pub fn key(&self, datums: &[Datum]) -> Result<Value, String> {
+    pub(super) fn key(&self, datums: &[Datum]) -> Result<Value, String> {
         let Some(schema) = &self.key_schema else {
             return Ok(Value::Null);
         };
@@ -314,7 +314,7 @@ impl TableEvents {
     }
 
     /// The envelope of a change.
-    pub fn envelope(
+    pub(super) fn envelope(
         &self,
         op: Op,
         before: Option<&[Datum]>,
@@ -359,7 +359,7 @@ impl TableEvents {
     /// One change as a source record of `partition` at `offset`, keyed by the row's replica
     /// identity (taken from `after`, or from `before` for a delete).
     #[allow(clippy::too_many_arguments)]
-    pub fn record(
+    pub(super) fn record(
         &self,
         partition: &Arc<SourceMap>,
         op: Op,

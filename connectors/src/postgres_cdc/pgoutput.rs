@@ -4,7 +4,7 @@
 
 /// A column of a relation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RelationColumn {
+pub(super) struct RelationColumn {
     /// Part of the replica identity (the key).
     pub key: bool,
     /// The column's name.
@@ -17,7 +17,7 @@ pub struct RelationColumn {
 
 /// A table as the stream describes it before its first change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Relation {
+pub(super) struct Relation {
     /// The table's OID.
     pub id: u32,
     /// Its schema.
@@ -30,7 +30,7 @@ pub struct Relation {
 
 /// One column value of a changed row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Datum {
+pub(super) enum Datum {
     /// NULL.
     Null,
     /// A TOASTed value that did not change (not sent).
@@ -41,7 +41,7 @@ pub enum Datum {
 
 /// A decoded message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
+pub(super) enum Message {
     /// A table's description.
     Relation(Relation),
     /// A row inserted.
@@ -74,7 +74,7 @@ pub enum Message {
 /// Why a message could not be decoded.
 #[derive(Debug, thiserror::Error)]
 #[error("bad pgoutput message: {0}")]
-pub struct DecodeError(String);
+pub(super) struct DecodeError(String);
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -132,7 +132,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Decodes one message.
-pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
     let mut reader = Reader { bytes };
     let kind = reader.u8()?;
     Ok(match kind {
@@ -201,7 +201,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
 }
 
 /// Parses PostgreSQL's LSN text form.
-pub fn parse_lsn(text: &str) -> Option<u64> {
+pub(super) fn parse_lsn(text: &str) -> Option<u64> {
     let (high, low) = text.split_once('/')?;
     Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }

@@ -60,7 +60,7 @@ struct OpenTransaction {
 }
 
 /// Captures changes.
-pub struct PostgresCdcTask {
+pub(super) struct PostgresCdcTask {
     settings: Option<Settings>,
     pool: Option<PgPool>,
     partition: Arc<SourceMap>,

@@ -85,7 +85,7 @@ async fn close(log: KafkaLog) {
 
 /// Emits the checkpoints of a set of consumer groups.
 #[derive(Default)]
-pub struct MirrorCheckpointTask {
+pub(super) struct MirrorCheckpointTask {
     state: Option<State>,
 }
 

@@ -62,7 +62,7 @@ impl OffsetSyncs {
 
 /// Mirrors a set of source partitions.
 #[derive(Default)]
-pub struct MirrorSourceTask {
+pub(super) struct MirrorSourceTask {
     consumer: Option<DropOffRuntime<StreamConsumer>>,
     /// By source topic, then partition (looked up by `&str`, so without allocating per record).
     assigned: HashMap<String, HashMap<i32, Assigned>>,

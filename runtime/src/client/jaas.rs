@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 /// One parsed JAAS login module entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JaasEntry {
+pub(crate) struct JaasEntry {
     /// The login module's class, e.g. `org.apache.kafka.common.security.scram.ScramLoginModule`.
     pub class: String,
     /// Its options, quotes and escapes removed.
@@ -14,13 +14,13 @@ pub struct JaasEntry {
 
 impl JaasEntry {
     /// The class's simple name (`ScramLoginModule`).
-    pub fn simple_class(&self) -> &str {
+    pub(crate) fn simple_class(&self) -> &str {
         self.class.rsplit('.').next().unwrap_or(&self.class)
     }
 }
 
 /// Parses a `sasl.jaas.config` value (exactly one entry, as Kafka requires).
-pub fn parse(text: &str) -> Result<JaasEntry, String> {
+pub(crate) fn parse(text: &str) -> Result<JaasEntry, String> {
     let mut tokens = Tokens { rest: text.trim() };
     let class = tokens.word(';').ok_or("a login module class is missing")?;
     let flag = tokens

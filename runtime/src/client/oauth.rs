@@ -20,7 +20,7 @@ const UNSECURED_LIFETIME_SECS: u64 = 3600;
 
 /// Why no token could be had.
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// The endpoint could not be reached or answered too late.
     #[error("cannot reach the OAuth token endpoint {endpoint}: {source}")]
     Unreachable {
@@ -50,7 +50,7 @@ pub enum TokenError {
 
 /// A bearer token for `client_id`: from `token_endpoint` with the client credentials, or an
 /// unsecured one naming `client_id` as the principal when there is no endpoint.
-pub async fn bearer_token(
+pub(crate) async fn bearer_token(
     token_endpoint: Option<&str>,
     client_id: &str,
     client_secret: &str,

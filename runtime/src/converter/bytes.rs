@@ -9,7 +9,7 @@ use crate::plugins::ConverterPlugin;
 
 /// Passes bytes through; reads bytes as an optional bytes value.
 #[derive(Debug, Default)]
-pub struct ByteArrayConverter;
+pub(super) struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
     fn to_bytes(

@@ -13,7 +13,7 @@ use crate::plugins::ConverterPlugin;
 
 /// Which primitive a converter carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Primitive {
+pub(super) enum Primitive {
     /// `ShortConverter`: INT16, 2 bytes.
     Short,
     /// `IntegerConverter`: INT32, 4 bytes.
@@ -64,7 +64,7 @@ impl Primitive {
 
 /// Converts one primitive type.
 #[derive(Debug)]
-pub struct PrimitiveConverter {
+pub(super) struct PrimitiveConverter {
     primitive: Primitive,
 }
 

@@ -9,7 +9,7 @@ use crate::plugins::ConverterPlugin;
 
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
-pub struct StringConverter;
+pub(super) struct StringConverter;
 
 impl Converter for StringConverter {
     fn to_bytes(
@@ -72,7 +72,7 @@ inventory::submit! {
 /// read as strings, anything that is not valid UTF-8 kept as bytes, values written in their
 /// text form.
 #[derive(Debug, Default)]
-pub struct SimpleHeaderConverter;
+pub(super) struct SimpleHeaderConverter;
 
 impl Converter for SimpleHeaderConverter {
     fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {

@@ -76,7 +76,7 @@ impl Loggers {
 }
 
 /// `GET /`.
-pub async fn root(State(state): State<AppState>) -> Response {
+pub(super) async fn root(State(state): State<AppState>) -> Response {
     let cluster = state.herder.kafka_cluster_id().await;
     Json(serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -87,7 +87,7 @@ pub async fn root(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /health`.
-pub async fn health(State(state): State<AppState>) -> Response {
+pub(super) async fn health(State(state): State<AppState>) -> Response {
     if state.herder.started() {
         return Json(serde_json::json!({
             "status": "healthy",
@@ -106,7 +106,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`, Prometheus text format.
-pub async fn metrics() -> Response {
+pub(super) async fn metrics() -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         Metrics::global().render(),
@@ -119,7 +119,7 @@ fn logger_json(level: &str, modified: Option<i64>) -> serde_json::Value {
 }
 
 /// `GET /admin/loggers`.
-pub async fn loggers(State(state): State<AppState>) -> Response {
+pub(super) async fn loggers(State(state): State<AppState>) -> Response {
     let body: BTreeMap<String, serde_json::Value> = state
         .loggers
         .snapshot()
@@ -130,7 +130,7 @@ pub async fn loggers(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /admin/loggers/{l}`.
-pub async fn logger(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn logger(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     let levels = state.loggers.snapshot();
     let (level, modified) = levels
         .get(&name)
@@ -144,7 +144,7 @@ struct LevelRequest {
 }
 
 /// `PUT /admin/loggers/{l}` (`scope=worker|cluster`).
-pub async fn set_logger(
+pub(super) async fn set_logger(
     State(state): State<AppState>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,

@@ -21,14 +21,14 @@ use crate::client::jaas;
 use crate::config::{read_properties_file, split_list, ConfigMap};
 
 /// Apache's extension class, the only one Tributary has.
-pub const BASIC_AUTH_EXTENSION: &str =
+pub(super) const BASIC_AUTH_EXTENSION: &str =
     "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension";
 const LOGIN_MODULE: &str = "org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule";
 const JAAS_KEY: &str = "java.security.auth.login.config";
 
 /// The users allowed in.
 #[derive(Clone)]
-pub struct BasicAuth {
+pub(super) struct BasicAuth {
     credentials: Arc<HashMap<String, String>>,
 }
 
@@ -43,7 +43,7 @@ impl std::fmt::Debug for BasicAuth {
 impl BasicAuth {
     /// `None` when `rest.extension.classes` asks for no authentication; an error for an
     /// extension Tributary does not have or a JAAS setup it cannot read.
-    pub fn from_worker(raw: &ConfigMap) -> Result<Option<Self>, Vec<String>> {
+    pub(super) fn from_worker(raw: &ConfigMap) -> Result<Option<Self>, Vec<String>> {
         let extensions = split_list(raw.get("rest.extension.classes").map(String::as_str).unwrap_or(""));
         let mut basic = false;
         let mut errors = Vec::new();
@@ -178,7 +178,7 @@ fn is_internal(method: &Method, path: &str) -> bool {
 }
 
 /// The middleware: 401 unless the request carries valid credentials or is internal.
-pub async fn require_credentials(State(auth): State<BasicAuth>, request: Request, next: Next) -> Response {
+pub(super) async fn require_credentials(State(auth): State<BasicAuth>, request: Request, next: Next) -> Response {
     if is_internal(request.method(), request.uri().path()) || auth.allows(request.headers().get(header::AUTHORIZATION))
     {
         return next.run(request).await;

@@ -9,7 +9,7 @@ use super::error::{RestError, RestResult};
 use crate::config::ConfigMap;
 
 /// Parses `body` as `T`, or explains why it cannot.
-pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> RestResult<T> {
+pub(super) fn parse_json<T: DeserializeOwned>(body: &Bytes) -> RestResult<T> {
     if body.is_empty() {
         return Err(RestError::bad_request("Request body is empty; a JSON body is required"));
     }
@@ -17,7 +17,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> RestResult<T> {
 }
 
 /// A config map from a JSON object; `allow_null` keeps nulls as `None` (for PATCH).
-pub fn config_from_json(value: &serde_json::Value, allow_null: bool) -> RestResult<Vec<(String, Option<String>)>> {
+pub(super) fn config_from_json(
+    value: &serde_json::Value,
+    allow_null: bool,
+) -> RestResult<Vec<(String, Option<String>)>> {
     let object = value
         .as_object()
         .ok_or_else(|| RestError::bad_request("Connector configuration must be a JSON object"))?;
@@ -41,7 +44,7 @@ pub fn config_from_json(value: &serde_json::Value, allow_null: bool) -> RestResu
 }
 
 /// A full config map (no nulls).
-pub fn config_map(value: &serde_json::Value) -> RestResult<ConfigMap> {
+pub(super) fn config_map(value: &serde_json::Value) -> RestResult<ConfigMap> {
     Ok(config_from_json(value, false)?
         .into_iter()
         .map(|(k, v)| (k, v.unwrap_or_default()))

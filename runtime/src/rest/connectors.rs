@@ -63,7 +63,7 @@ fn query_flag(query: &Option<String>, name: &str) -> bool {
 }
 
 /// `GET /connectors` (`?expand=status`, `?expand=info`).
-pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> RestResult<Response> {
+pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> RestResult<Response> {
     let names = state.herder.connectors().await;
     let expand = query_values(&query, "expand");
     let (status, info) = (expand.iter().any(|e| e == "status"), expand.iter().any(|e| e == "info"));
@@ -96,7 +96,7 @@ struct CreateRequest {
 }
 
 /// `POST /connectors`.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     Extension(scheme): Extension<Scheme>,
     headers: HeaderMap,
@@ -130,23 +130,23 @@ pub async fn create(
 }
 
 /// `GET /connectors/{c}`.
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn get(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     Ok(Json(state.herder.connector_info(&name).await?).into_response())
 }
 
 /// `DELETE /connectors/{c}`.
-pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+pub(super) async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
     state.herder.delete_connector(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /connectors/{c}/config`.
-pub async fn get_config(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn get_config(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     Ok(Json(state.herder.connector_info(&name).await?.config).into_response())
 }
 
 /// `PUT /connectors/{c}/config`: 201 when created, 200 when updated.
-pub async fn put_config(
+pub(super) async fn put_config(
     State(state): State<AppState>,
     Extension(scheme): Extension<Scheme>,
     Path(name): Path<String>,
@@ -165,7 +165,7 @@ pub async fn put_config(
 }
 
 /// `PATCH /connectors/{c}/config`: merges the body; a null value removes the key.
-pub async fn patch_config(
+pub(super) async fn patch_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,
@@ -184,12 +184,12 @@ pub async fn patch_config(
 }
 
 /// `GET /connectors/{c}/status`.
-pub async fn status(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn status(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     Ok(Json(state.herder.status(&name).await?).into_response())
 }
 
 /// `POST /connectors/{c}/restart` (`includeTasks`, `onlyFailed`).
-pub async fn restart(
+pub(super) async fn restart(
     State(state): State<AppState>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
@@ -207,31 +207,31 @@ pub async fn restart(
 }
 
 /// `PUT /connectors/{c}/pause`: 202.
-pub async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+pub(super) async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
     state.herder.set_target_state(&name, TargetState::Paused).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `PUT /connectors/{c}/resume`: 202.
-pub async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+pub(super) async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
     state.herder.set_target_state(&name, TargetState::Started).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `PUT /connectors/{c}/stop`: 204.
-pub async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+pub(super) async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
     state.herder.set_target_state(&name, TargetState::Stopped).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /connectors/{c}/tasks`.
-pub async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     Ok(Json(state.herder.tasks(&name).await?).into_response())
 }
 
 /// `POST /connectors/{c}/tasks` (internal): a worker hands the leader the task configs its
 /// connector generated; the body is a list of config maps.
-pub async fn put_task_configs(
+pub(super) async fn put_task_configs(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -250,7 +250,7 @@ fn task_number(name: &str, task: &str) -> RestResult<u32> {
 }
 
 /// `GET /connectors/{c}/tasks/{t}/status`.
-pub async fn task_status(
+pub(super) async fn task_status(
     State(state): State<AppState>,
     Path((name, task)): Path<(String, String)>,
 ) -> RestResult<Response> {
@@ -266,7 +266,7 @@ pub async fn task_status(
 }
 
 /// `POST /connectors/{c}/tasks/{t}/restart`: 204.
-pub async fn restart_task(
+pub(super) async fn restart_task(
     State(state): State<AppState>,
     Path((name, task)): Path<(String, String)>,
 ) -> RestResult<StatusCode> {
@@ -276,7 +276,7 @@ pub async fn restart_task(
 }
 
 /// `GET /connectors/{c}/topics`.
-pub async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     let topics = state.herder.topics(&name).await?;
     let mut body = BTreeMap::new();
     body.insert(name, serde_json::json!({ "topics": topics }));
@@ -284,13 +284,13 @@ pub async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> 
 }
 
 /// `PUT /connectors/{c}/topics/reset`: 202.
-pub async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+pub(super) async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
     state.herder.reset_topics(&name).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `GET /connectors/{c}/offsets`.
-pub async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     let offsets = state.herder.offsets(&name).await?;
     Ok(Json(serde_json::json!({ "offsets": offsets })).into_response())
 }
@@ -301,7 +301,7 @@ struct OffsetsRequest {
 }
 
 /// `PATCH /connectors/{c}/offsets`.
-pub async fn alter_offsets(
+pub(super) async fn alter_offsets(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,
@@ -315,7 +315,7 @@ pub async fn alter_offsets(
 }
 
 /// `DELETE /connectors/{c}/offsets`.
-pub async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+pub(super) async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
     let message = state.herder.reset_offsets(&name).await?;
     Ok(Json(serde_json::json!({ "message": message })).into_response())
 }

@@ -64,4 +64,4 @@ impl IntoResponse for RestError {
 }
 
 /// What every handler returns.
-pub type RestResult<T> = Result<T, RestError>;
+pub(super) type RestResult<T> = Result<T, RestError>;

@@ -15,7 +15,7 @@ use super::RestError;
 
 /// Set on a response whose request must be replayed on the worker at this URL.
 #[derive(Debug, Clone)]
-pub struct ForwardTo(pub String);
+pub(super) struct ForwardTo(pub String);
 
 /// Largest request body read.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -31,7 +31,7 @@ const FORWARDED_HEADERS: [&str; 4] = [
 
 /// What the middleware needs.
 #[derive(Clone)]
-pub struct Forwarding {
+pub(super) struct Forwarding {
     /// Reaches the other workers.
     pub client: reqwest::Client,
     /// How long a client may take to send the request body.
@@ -40,7 +40,7 @@ pub struct Forwarding {
 
 /// The middleware: reads the body (within the read timeout), runs the handler, and forwards
 /// when its response asks for it.
-pub async fn forward(State(forwarding): State<Forwarding>, request: Request, next: Next) -> Response {
+pub(super) async fn forward(State(forwarding): State<Forwarding>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(forwarding.read_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
         Ok(Ok(bytes)) => bytes,

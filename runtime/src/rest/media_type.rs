@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::RestError;
 
 /// Refuses a request whose body is not declared `application/json` (charset parameters allowed).
-pub async fn require_json_bodies(request: Request, next: Next) -> Response {
+pub(super) async fn require_json_bodies(request: Request, next: Next) -> Response {
     if has_body(request.headers()) && !is_json(request.headers()) {
         return RestError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type").into_response();
     }

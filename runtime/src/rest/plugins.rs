@@ -12,7 +12,7 @@ use crate::herder::ConfigKeyInfo;
 use crate::plugins::{find_connector, find_converter, find_predicate, find_transform, list_plugins};
 
 /// `GET /connector-plugins` (`connectorsOnly`, default true).
-pub async fn list(RawQuery(query): RawQuery) -> Response {
+pub(super) async fn list(RawQuery(query): RawQuery) -> Response {
     let connectors_only = !query
         .as_deref()
         .unwrap_or("")
@@ -22,7 +22,7 @@ pub async fn list(RawQuery(query): RawQuery) -> Response {
 }
 
 /// `GET /connector-plugins/{p}/config`.
-pub async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
+pub(super) async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
     // For a connector, Apache lists the framework's keys for its type, then the plugin's own.
     let def = if let Ok(connector) = find_connector(&plugin) {
         let base = match connector.type_name() {
@@ -48,7 +48,11 @@ pub async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
 
 /// `PUT /connector-plugins/{p}/config/validate`: 200 with every problem, even when there are
 /// some.
-pub async fn validate(State(state): State<AppState>, Path(plugin): Path<String>, body: Bytes) -> RestResult<Response> {
+pub(super) async fn validate(
+    State(state): State<AppState>,
+    Path(plugin): Path<String>,
+    body: Bytes,
+) -> RestResult<Response> {
     let value: serde_json::Value = parse_json(&body)?;
     let config = config_map(&value)?;
     Ok(Json(state.herder.validate(&plugin, config).await?).into_response())

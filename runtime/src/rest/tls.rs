@@ -23,7 +23,7 @@ const JVM_ONLY: [&str; 6] = [
 
 /// The `ssl.*` keys for listeners configured under `prefix` (`listeners.https.`), with the
 /// prefix removed, and the prefix the user wrote them under (for messages).
-pub fn ssl_keys(raw: &ConfigMap, prefix: &str) -> (ConfigMap, String) {
+pub(crate) fn ssl_keys(raw: &ConfigMap, prefix: &str) -> (ConfigMap, String) {
     let prefixed: ConfigMap = raw
         .iter()
         .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
@@ -42,7 +42,7 @@ pub fn ssl_keys(raw: &ConfigMap, prefix: &str) -> (ConfigMap, String) {
 
 /// The stores `keys` (from [`ssl_keys`], found under `prefix`) name, read once for the
 /// listeners and for the client that reaches other workers.
-pub fn material(keys: &ConfigMap, prefix: &str) -> Result<TlsSettings, Vec<String>> {
+pub(crate) fn material(keys: &ConfigMap, prefix: &str) -> Result<TlsSettings, Vec<String>> {
     let (settings, problems) = read_tls_settings(keys);
     if problems.is_empty() {
         return Ok(settings);
@@ -56,7 +56,7 @@ pub fn material(keys: &ConfigMap, prefix: &str) -> Result<TlsSettings, Vec<Strin
 /// The TLS acceptor of HTTPS listeners with `settings` and the other `keys` (from
 /// [`ssl_keys`], found under `prefix`); `listener_prefix` is where the listeners' own keys
 /// would be.
-pub fn acceptor(
+pub(crate) fn acceptor(
     keys: &ConfigMap,
     settings: &TlsSettings,
     prefix: &str,
@@ -156,7 +156,7 @@ fn protocol_range(list: &str) -> Result<(SslVersion, SslVersion), String> {
 /// sent to the leader): it trusts the listeners' trust store, presents their certificate when
 /// the peers ask for one, and checks host names unless
 /// `ssl.endpoint.identification.algorithm` is empty.
-pub fn client(
+pub(crate) fn client(
     settings: &TlsSettings,
     prefix: &str,
     timeout: std::time::Duration,

@@ -9,7 +9,7 @@ use crate::data::{ConnectRecord, Schema, SchemaBuilder, Struct, Value};
 
 /// The part of a record a `$Key` or `$Value` transformation works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
+pub(crate) enum Side {
     /// The key.
     Key,
     /// The value.
@@ -18,7 +18,7 @@ pub enum Side {
 
 impl Side {
     /// The schema and value of this side.
-    pub fn get(self, record: &ConnectRecord) -> (Option<&Arc<Schema>>, &Value) {
+    pub(crate) fn get(self, record: &ConnectRecord) -> (Option<&Arc<Schema>>, &Value) {
         match self {
             Side::Key => (record.key_schema.as_ref(), &record.key),
             Side::Value => (record.value_schema.as_ref(), &record.value),
@@ -26,7 +26,7 @@ impl Side {
     }
 
     /// Takes the schema and value out of this side.
-    pub fn take(self, record: &mut ConnectRecord) -> (Option<Arc<Schema>>, Value) {
+    pub(crate) fn take(self, record: &mut ConnectRecord) -> (Option<Arc<Schema>>, Value) {
         match self {
             Side::Key => (record.key_schema.take(), std::mem::take(&mut record.key)),
             Side::Value => (record.value_schema.take(), std::mem::take(&mut record.value)),
@@ -34,7 +34,7 @@ impl Side {
     }
 
     /// Sets this side.
-    pub fn set(self, record: &mut ConnectRecord, schema: Option<Arc<Schema>>, value: Value) {
+    pub(crate) fn set(self, record: &mut ConnectRecord, schema: Option<Arc<Schema>>, value: Value) {
         match self {
             Side::Key => {
                 record.key_schema = schema;
@@ -48,7 +48,7 @@ impl Side {
     }
 
     /// `key` or `value`, for messages.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Side::Key => "key",
             Side::Value => "value",
@@ -58,13 +58,13 @@ impl Side {
 
 /// Derived schemas by input schema, so a transformation builds each output schema once.
 #[derive(Default)]
-pub struct SchemaCache {
+pub(crate) struct SchemaCache {
     entries: Mutex<Vec<(Arc<Schema>, Arc<Schema>)>>,
 }
 
 impl SchemaCache {
     /// The schema derived from `input`, building it with `build` the first time.
-    pub fn get_or_build(
+    pub(crate) fn get_or_build(
         &self,
         input: &Arc<Schema>,
         build: impl FnOnce() -> Result<Arc<Schema>, DataError>,
@@ -86,7 +86,7 @@ impl SchemaCache {
 }
 
 /// A struct schema builder with `schema`'s name, version and optionality, and no fields yet.
-pub fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
+pub(crate) fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
     let builder = SchemaBuilder::structure()
         .name_opt(schema.name.clone())
         .version_opt(schema.version);
@@ -98,7 +98,7 @@ pub fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
 }
 
 /// A struct of `schema` holding `old`'s values for the fields both have.
-pub fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
+pub(crate) fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
     let mut new = Struct::new(schema);
     for (field, value) in old.iter() {
         new.put(&field.name, value.clone());
@@ -107,7 +107,7 @@ pub fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
 }
 
 /// The error Apache gives when a schemaless transformation meets something other than a map.
-pub fn expect_map<'a>(value: &'a mut Value, purpose: &str) -> Result<&'a mut Vec<(Value, Value)>, DataError> {
+pub(crate) fn expect_map<'a>(value: &'a mut Value, purpose: &str) -> Result<&'a mut Vec<(Value, Value)>, DataError> {
     let kind = value.kind();
     match value {
         Value::Map(entries) => Ok(entries),
@@ -119,7 +119,7 @@ pub fn expect_map<'a>(value: &'a mut Value, purpose: &str) -> Result<&'a mut Vec
 
 /// The error Apache gives when a transformation with a schema meets something other than a
 /// struct.
-pub fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -> Result<&'a Arc<Schema>, DataError> {
+pub(crate) fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -> Result<&'a Arc<Schema>, DataError> {
     if schema.schema_type == crate::data::SchemaType::Struct {
         Ok(schema)
     } else {
@@ -132,7 +132,7 @@ pub fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -> Resul
 
 /// A transformation's settings parsed through its `ConfigDef` (defaults applied, each bad key
 /// one message).
-pub fn parsed(config_def: fn() -> ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
+pub(crate) fn parsed(config_def: fn() -> ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
     config_def()
         .parse(settings)
         .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))

@@ -30,7 +30,7 @@ pub const CONNECTOR_CLASS: Key<String> = Key::new(
     .in_group("Common"),
 );
 /// `errors.retry.timeout`: how long a failed `put` is retried (0 never, -1 forever).
-pub const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
+pub(super) const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
     ConfigKey::optional(
         "errors.retry.timeout",
         ConfigType::Long,
@@ -40,7 +40,7 @@ pub const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `errors.retry.delay.max.ms`.
-pub const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
+pub(super) const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
     ConfigKey::optional(
         "errors.retry.delay.max.ms",
         ConfigType::Long,
@@ -50,7 +50,7 @@ pub const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `errors.tolerance`.
-pub const ERRORS_TOLERANCE: Key<String> = Key::new(
+pub(super) const ERRORS_TOLERANCE: Key<String> = Key::new(
     ConfigKey::optional(
         "errors.tolerance",
         ConfigType::String,
@@ -61,7 +61,7 @@ pub const ERRORS_TOLERANCE: Key<String> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `errors.log.enable`.
-pub const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
+pub(super) const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
     ConfigKey::optional(
         "errors.log.enable",
         ConfigType::Boolean,
@@ -71,7 +71,7 @@ pub const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `errors.log.include.messages`.
-pub const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
+pub(super) const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
     ConfigKey::optional(
         "errors.log.include.messages",
         ConfigType::Boolean,
@@ -81,7 +81,7 @@ pub const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `errors.deadletterqueue.context.headers.enable`.
-pub const DEAD_LETTER_QUEUE_CONTEXT_HEADERS: Key<bool> = Key::new(
+pub(super) const DEAD_LETTER_QUEUE_CONTEXT_HEADERS: Key<bool> = Key::new(
     ConfigKey::optional(
         "errors.deadletterqueue.context.headers.enable",
         ConfigType::Boolean,
@@ -107,7 +107,7 @@ pub const TASKS_MAX: Key<usize> = Key::new(
     .in_group("Common"),
 );
 /// `transaction.boundary`.
-pub const TRANSACTION_BOUNDARY: Key<String> = Key::new(
+pub(super) const TRANSACTION_BOUNDARY: Key<String> = Key::new(
     ConfigKey::optional(
         "transaction.boundary",
         ConfigType::String,
@@ -118,7 +118,7 @@ pub const TRANSACTION_BOUNDARY: Key<String> = Key::new(
     .in_group(EXACTLY_ONCE_GROUP),
 );
 /// `transaction.boundary.interval.ms`.
-pub const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new(
+pub(super) const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new(
     ConfigKey::unset(
         "transaction.boundary.interval.ms",
         ConfigType::Long,
@@ -140,7 +140,7 @@ pub const TOPICS_REGEX: Key<String> = Key::new(
     .in_group("Common"),
 );
 /// `errors.deadletterqueue.topic.name`.
-pub const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
+pub(super) const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
     ConfigKey::optional(
         "errors.deadletterqueue.topic.name",
         ConfigType::String,
@@ -150,28 +150,28 @@ pub const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
     .in_group(ERROR_HANDLING_GROUP),
 );
 /// `offset.flush.interval.ms`.
-pub const OFFSET_FLUSH_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const OFFSET_FLUSH_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "offset.flush.interval.ms",
     ConfigType::Long,
     "60000",
     "How often tasks' offsets are committed, in ms.",
 ));
 /// `offset.flush.timeout.ms`.
-pub const OFFSET_FLUSH_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const OFFSET_FLUSH_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
     "offset.flush.timeout.ms",
     ConfigType::Long,
     "5000",
     "How long an offset commit may take, in ms.",
 ));
 /// `task.shutdown.graceful.timeout.ms`.
-pub const TASK_SHUTDOWN_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const TASK_SHUTDOWN_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
     "task.shutdown.graceful.timeout.ms",
     ConfigType::Long,
     "5000",
     "How long a task may take to stop, in ms.",
 ));
 /// `exactly.once.source.support`.
-pub const EXACTLY_ONCE_SOURCE_SUPPORT: Key<String> = Key::new(
+pub(super) const EXACTLY_ONCE_SOURCE_SUPPORT: Key<String> = Key::new(
     ConfigKey::optional(
         "exactly.once.source.support",
         ConfigType::String,

@@ -19,7 +19,7 @@ use crate::storage::offset_key;
 
 /// The batch id of records that are not source records (offsets written in a transaction):
 /// their failures count, their acknowledgements do not.
-pub const UNTRACKED: usize = usize::MAX;
+pub(super) const UNTRACKED: usize = usize::MAX;
 
 struct Batch {
     id: usize,
@@ -160,7 +160,7 @@ fn find(batches: &mut VecDeque<Batch>, id: usize) -> Option<&mut Batch> {
 /// The producer context of a source task: routes delivery reports to its tracker (and to its
 /// acknowledgement log, when the task asked for acknowledgements), and keeps the errors that
 /// leave the producer unable to reach Kafka.
-pub struct TrackingContext {
+pub(super) struct TrackingContext {
     /// The task's tracker.
     pub tracker: std::sync::Arc<DeliveryTracker>,
     /// The task's acknowledgement log, set once the started task asked for acknowledgements.

@@ -97,7 +97,7 @@ pub(crate) struct TaskSetup {
 
 impl TaskSetup {
     /// Reports the task's state.
-    pub fn report(&self, state: State, trace: Option<String>) {
+    pub(crate) fn report(&self, state: State, trace: Option<String>) {
         if let Some(trace) = &trace {
             tracing::error!(connector = %self.connector, task = self.task, "task failed: {trace}");
         }
@@ -117,7 +117,7 @@ impl TaskSetup {
     /// The Kafka client settings of this task's client of `kind`: the worker's `<kind>.*`
     /// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
     /// settings it cannot honour fail the task with their keys.
-    pub fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
+    pub(crate) fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
         let java = with_overrides(self.worker.java_client_settings(kind), &self.connector_config, kind);
         let mut settings = ClientSettings::translate(&java, kind).map_err(|errors| {
             ConnectError::fatal(format!(

@@ -14,7 +14,7 @@ use crate::jdbc::connection;
 choice_key_value!(InsertMode, PkMode);
 
 /// `insert.mode`.
-pub const INSERT_MODE: Key<InsertMode> = Key::new(
+pub(super) const INSERT_MODE: Key<InsertMode> = Key::new(
     ConfigKey::optional("insert.mode", ConfigType::String, "insert", "insert, upsert or update.").check(|v| {
         InsertMode::parse(v)
             .map(|_| ())
@@ -22,7 +22,7 @@ pub const INSERT_MODE: Key<InsertMode> = Key::new(
     }),
 );
 /// `pk.mode`.
-pub const PK_MODE: Key<PkMode> = Key::new(
+pub(super) const PK_MODE: Key<PkMode> = Key::new(
     ConfigKey::optional(
         "pk.mode",
         ConfigType::String,
@@ -36,73 +36,73 @@ pub const PK_MODE: Key<PkMode> = Key::new(
     }),
 );
 /// `pk.fields`.
-pub const PK_FIELDS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const PK_FIELDS: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "pk.fields",
     ConfigType::List,
     "",
     "The primary key's columns (their meaning depends on pk.mode).",
 ));
 /// `fields.whitelist`.
-pub const FIELDS_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const FIELDS_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "fields.whitelist",
     ConfigType::List,
     "",
     "The value fields to write; all when empty.",
 ));
 /// `table.name.format`.
-pub const TABLE_NAME_FORMAT: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const TABLE_NAME_FORMAT: Key<String> = Key::new(ConfigKey::optional(
     "table.name.format",
     ConfigType::String,
     "${topic}",
     "The destination table; ${topic} is the record's topic.",
 ));
 /// `delete.enabled`.
-pub const DELETE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+pub(super) const DELETE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
     "delete.enabled",
     ConfigType::Boolean,
     "false",
     "Whether a tombstone deletes the row of its key (needs pk.mode=record_key).",
 ));
 /// `auto.create`.
-pub const AUTO_CREATE: Key<bool> = Key::new(ConfigKey::optional(
+pub(super) const AUTO_CREATE: Key<bool> = Key::new(ConfigKey::optional(
     "auto.create",
     ConfigType::Boolean,
     "false",
     "Whether to create a missing table from the record schema.",
 ));
 /// `auto.evolve`.
-pub const AUTO_EVOLVE: Key<bool> = Key::new(ConfigKey::optional(
+pub(super) const AUTO_EVOLVE: Key<bool> = Key::new(ConfigKey::optional(
     "auto.evolve",
     ConfigType::Boolean,
     "false",
     "Whether to add columns for new optional fields.",
 ));
 /// `batch.size`.
-pub const BATCH_SIZE: Key<usize> =
+pub(super) const BATCH_SIZE: Key<usize> =
     Key::new(ConfigKey::optional("batch.size", ConfigType::Int, "3000", "Rows per statement.").check(positive));
 /// `max.retries`.
-pub const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
+pub(super) const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
     "max.retries",
     ConfigType::Int,
     "10",
     "Failed writes in a row before the task fails.",
 ));
 /// `retry.backoff.ms`.
-pub const RETRY_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const RETRY_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
     "retry.backoff.ms",
     ConfigType::Int,
     "3000",
     "Wait between retries.",
 ));
 /// `exactly.once.enabled`.
-pub const EXACTLY_ONCE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+pub(super) const EXACTLY_ONCE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
     "exactly.once.enabled",
     ConfigType::Boolean,
     "false",
     "Tributary only: store written Kafka offsets in the target database with the rows and skip what was written, so no row is written twice.",
 ));
 /// `exactly.once.offsets.table`.
-pub const EXACTLY_ONCE_OFFSETS_TABLE: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const EXACTLY_ONCE_OFFSETS_TABLE: Key<String> = Key::new(ConfigKey::optional(
     "exactly.once.offsets.table",
     ConfigType::String,
     "__tributary_sink_offsets",
@@ -110,7 +110,7 @@ pub const EXACTLY_ONCE_OFFSETS_TABLE: Key<String> = Key::new(ConfigKey::optional
 ));
 
 /// Every key of the sink.
-pub fn config_def() -> ConfigDef {
+pub(super) fn config_def() -> ConfigDef {
     connection::config_def()
         .key(&INSERT_MODE)
         .key(&PK_MODE)
@@ -129,7 +129,7 @@ pub fn config_def() -> ConfigDef {
 
 /// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
 /// has that key's own error; these rules are checked on a config whose keys are each valid.)
-pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
     let Ok(config) = config_def().parse(config) else {
         return Vec::new();
     };
@@ -156,7 +156,7 @@ pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
 
 /// What a task does with its records, from its validated config.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(super) struct Settings {
     /// Tables and columns.
     pub shape: Shape,
     /// Whether a missing table is created.
@@ -175,7 +175,7 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of `config`.
-    pub fn new(config: &ParsedConfig) -> Self {
+    pub(super) fn new(config: &ParsedConfig) -> Self {
         Settings {
             shape: Shape {
                 insert_mode: config.value(&INSERT_MODE),

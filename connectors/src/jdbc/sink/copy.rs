@@ -11,14 +11,14 @@ use super::plan::{ColumnData, Run};
 use crate::jdbc::connection::Dialect;
 
 /// The `COPY` statement loading `run`'s columns.
-pub fn statement(run: &Run) -> String {
+pub(super) fn statement(run: &Run) -> String {
     let d = Dialect::Postgres;
     let columns: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
     format!("COPY {} ({}) FROM STDIN", d.quote_table(&run.table), columns.join(", "))
 }
 
 /// `run`'s rows in COPY's text format; `None` if a value cannot be written in it.
-pub fn text(run: &Run) -> Option<Vec<u8>> {
+pub(super) fn text(run: &Run) -> Option<Vec<u8>> {
     let rows = run.rows();
     let mut out = Vec::with_capacity(rows * 16 * run.data.len().max(1));
     for row in 0..rows {

@@ -14,7 +14,7 @@ use tributary_runtime::data::{logical, Schema, SchemaType, SinkRecord, Value};
 
 /// `insert.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InsertMode {
+pub(super) enum InsertMode {
     /// Plain INSERT.
     #[default]
     Insert,
@@ -26,7 +26,7 @@ pub enum InsertMode {
 
 impl InsertMode {
     /// Parses Confluent's names.
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(super) fn parse(value: &str) -> Option<Self> {
         match value.trim().to_ascii_lowercase().as_str() {
             "insert" => Some(InsertMode::Insert),
             "upsert" => Some(InsertMode::Upsert),
@@ -38,7 +38,7 @@ impl InsertMode {
 
 /// `pk.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PkMode {
+pub(super) enum PkMode {
     /// No primary key.
     #[default]
     None,
@@ -52,7 +52,7 @@ pub enum PkMode {
 
 impl PkMode {
     /// Parses Confluent's names.
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(super) fn parse(value: &str) -> Option<Self> {
         match value.trim().to_ascii_lowercase().as_str() {
             "none" => Some(PkMode::None),
             "kafka" => Some(PkMode::Kafka),
@@ -65,7 +65,7 @@ impl PkMode {
 
 /// The sink settings that shape what is written.
 #[derive(Debug, Clone)]
-pub struct Shape {
+pub(super) struct Shape {
     /// `insert.mode`.
     pub insert_mode: InsertMode,
     /// `pk.mode`.
@@ -82,7 +82,7 @@ pub struct Shape {
 
 /// A column written, with the Connect schema its values have.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ColumnSpec {
+pub(super) struct ColumnSpec {
     /// The column's name.
     pub name: String,
     /// The schema of its values.
@@ -93,7 +93,7 @@ pub struct ColumnSpec {
 
 /// The values of one column over a run of rows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ColumnData {
+pub(super) enum ColumnData {
     /// Integers of any width.
     Int(Vec<Option<i64>>),
     /// Floats of any width.
@@ -116,7 +116,7 @@ pub enum ColumnData {
 
 impl ColumnData {
     /// An empty column for values of `schema`.
-    pub fn for_schema(schema: &Schema) -> Result<Self, String> {
+    pub(super) fn for_schema(schema: &Schema) -> Result<Self, String> {
         Ok(match (schema.name.as_deref(), schema.schema_type) {
             (Some(logical::DECIMAL), _) => ColumnData::Decimal(Vec::new()),
             (Some(logical::DATE), _) => ColumnData::Date(Vec::new()),
@@ -197,7 +197,7 @@ impl ColumnData {
 
 /// What a run does to its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RunKind {
+pub(super) enum RunKind {
     /// Insert, upsert or update them (by `insert.mode`).
     Write,
     /// Delete them by key (tombstones).
@@ -206,7 +206,7 @@ pub enum RunKind {
 
 /// Consecutive records of one table with one kind, column by column.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Run {
+pub(super) struct Run {
     /// The table.
     pub table: String,
     /// Write or delete.
@@ -219,7 +219,7 @@ pub struct Run {
 
 impl Run {
     /// Rows in the run.
-    pub fn rows(&self) -> usize {
+    pub(super) fn rows(&self) -> usize {
         self.data.first().map_or(0, ColumnData::len)
     }
 }
@@ -394,7 +394,7 @@ impl Shape {
     }
 
     /// The runs `records` make, in order.
-    pub fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run>, String> {
+    pub(super) fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run>, String> {
         let mut layouts: Vec<Layout> = Vec::new();
         let mut known: HashMap<LayoutKey, usize> = HashMap::new();
         let mut rows: Vec<Row<'r>> = Vec::new();

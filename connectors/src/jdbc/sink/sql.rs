@@ -17,7 +17,7 @@ use crate::jdbc::connection::{Database, Dialect};
 const MYSQL_MAX_PARAMETERS: usize = 65_535;
 
 /// The column type `auto.create` and `auto.evolve` give values of `schema`.
-pub fn sql_type(dialect: Dialect, schema: &Schema, key: bool) -> String {
+pub(super) fn sql_type(dialect: Dialect, schema: &Schema, key: bool) -> String {
     let scale = schema.decimal_scale().unwrap_or(0);
     let name = schema.name.as_deref();
     match dialect {
@@ -70,7 +70,7 @@ fn column_definition(dialect: Dialect, column: &ColumnSpec) -> String {
 }
 
 /// `CREATE TABLE` for `columns`, with their key columns as the primary key.
-pub fn create_table(dialect: Dialect, table: &str, columns: &[ColumnSpec]) -> String {
+pub(super) fn create_table(dialect: Dialect, table: &str, columns: &[ColumnSpec]) -> String {
     let mut parts: Vec<String> = columns.iter().map(|c| column_definition(dialect, c)).collect();
     let keys: Vec<String> = columns
         .iter()
@@ -84,7 +84,7 @@ pub fn create_table(dialect: Dialect, table: &str, columns: &[ColumnSpec]) -> St
 }
 
 /// `ALTER TABLE … ADD` for one new column.
-pub fn add_column(dialect: Dialect, table: &str, column: &ColumnSpec) -> String {
+pub(super) fn add_column(dialect: Dialect, table: &str, column: &ColumnSpec) -> String {
     format!(
         "ALTER TABLE {} ADD {}",
         dialect.quote_table(table),
@@ -93,7 +93,7 @@ pub fn add_column(dialect: Dialect, table: &str, column: &ColumnSpec) -> String 
 }
 
 /// The columns `table` has now (empty when it does not exist).
-pub async fn table_columns(database: &Database, table: &str) -> Result<HashSet<String>, sqlx::Error> {
+pub(super) async fn table_columns(database: &Database, table: &str) -> Result<HashSet<String>, sqlx::Error> {
     let (schema, name) = match table.split_once('.') {
         Some((schema, name)) => (Some(schema), name),
         None => (None, table),
@@ -147,7 +147,7 @@ fn array_type(data: &ColumnData) -> &'static str {
 }
 
 /// PostgreSQL: the statement writing `run` in `mode`, its columns bound as arrays `$1..$n`.
-pub fn postgres_statement(run: &Run, mode: InsertMode) -> String {
+pub(super) fn postgres_statement(run: &Run, mode: InsertMode) -> String {
     let d = Dialect::Postgres;
     let table = d.quote_table(&run.table);
     let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
@@ -197,7 +197,7 @@ pub fn postgres_statement(run: &Run, mode: InsertMode) -> String {
 }
 
 /// PostgreSQL: runs `run` in `transaction`; plain inserts through `COPY` where they can.
-pub async fn write_postgres(
+pub(super) async fn write_postgres(
     transaction: &mut Transaction<'static, Postgres>,
     run: &Run,
     mode: InsertMode,
@@ -278,7 +278,7 @@ fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData, row: usize)
 }
 
 /// MySQL: runs `run` in `transaction`, at most `batch_size` rows per statement.
-pub async fn write_mysql(
+pub(super) async fn write_mysql(
     transaction: &mut Transaction<'static, MySql>,
     run: &Run,
     mode: InsertMode,

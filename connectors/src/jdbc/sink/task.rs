@@ -28,7 +28,7 @@ impl From<sqlx::Error> for Failure {
 
 /// Writes records to tables.
 #[derive(Default)]
-pub struct JdbcSinkTask {
+pub(super) struct JdbcSinkTask {
     database: Option<Database>,
     settings: Option<Settings>,
     connector: String,

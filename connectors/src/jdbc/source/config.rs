@@ -15,28 +15,28 @@ use crate::jdbc::types::NumericMapping;
 choice_key_value!(Mode, NumericMapping);
 
 /// `table.whitelist`.
-pub const TABLE_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const TABLE_WHITELIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "table.whitelist",
     ConfigType::List,
     "",
     "Tables to copy (names or schema.table); all when empty.",
 ));
 /// `table.blacklist`.
-pub const TABLE_BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const TABLE_BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "table.blacklist",
     ConfigType::List,
     "",
     "Tables not to copy.",
 ));
 /// `query`.
-pub const QUERY: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const QUERY: Key<String> = Key::new(ConfigKey::optional(
     "query",
     ConfigType::String,
     "",
     "A query to run instead of copying tables; its rows go to topic.prefix.",
 ));
 /// `mode`.
-pub const MODE: Key<Mode> = Key::new(
+pub(super) const MODE: Key<Mode> = Key::new(
     ConfigKey::required(
         "mode",
         ConfigType::String,
@@ -49,35 +49,35 @@ pub const MODE: Key<Mode> = Key::new(
     }),
 );
 /// `incrementing.column.name`.
-pub const INCREMENTING_COLUMN: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const INCREMENTING_COLUMN: Key<String> = Key::new(ConfigKey::optional(
     "incrementing.column.name",
     ConfigType::String,
     "",
     "The strictly increasing integer column (incrementing modes).",
 ));
 /// `timestamp.column.name`.
-pub const TIMESTAMP_COLUMNS: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const TIMESTAMP_COLUMNS: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "timestamp.column.name",
     ConfigType::List,
     "",
     "The modification timestamp column(s); the first non-null counts (timestamp modes).",
 ));
 /// `timestamp.delay.interval.ms`.
-pub const TIMESTAMP_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const TIMESTAMP_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
     "timestamp.delay.interval.ms",
     ConfigType::Long,
     "0",
     "How long after a timestamp a row is read, so transactions in flight can commit.",
 ));
 /// `poll.interval.ms`.
-pub const POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "poll.interval.ms",
     ConfigType::Int,
     "5000",
     "How often each table is queried.",
 ));
 /// `batch.max.rows`.
-pub const BATCH_MAX_ROWS: Key<usize> = Key::new(
+pub(super) const BATCH_MAX_ROWS: Key<usize> = Key::new(
     ConfigKey::optional(
         "batch.max.rows",
         ConfigType::Int,
@@ -87,20 +87,20 @@ pub const BATCH_MAX_ROWS: Key<usize> = Key::new(
     .check(positive),
 );
 /// `topic.prefix`.
-pub const TOPIC_PREFIX: Key<String> = Key::new(ConfigKey::required(
+pub(super) const TOPIC_PREFIX: Key<String> = Key::new(ConfigKey::required(
     "topic.prefix",
     ConfigType::String,
     "Prefix of the topics (the table name follows; in query mode, the whole topic).",
 ));
 /// `table.poll.interval.ms`.
-pub const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+pub(super) const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "table.poll.interval.ms",
     ConfigType::Long,
     "60000",
     "How often to look for new or dropped tables.",
 ));
 /// `numeric.mapping`.
-pub const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
+pub(super) const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
     ConfigKey::optional(
         "numeric.mapping",
         ConfigType::String,
@@ -115,7 +115,7 @@ pub const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
 );
 
 /// Every key of the source.
-pub fn config_def() -> ConfigDef {
+pub(super) fn config_def() -> ConfigDef {
     connection::config_def()
         .key(&TABLE_WHITELIST)
         .key(&TABLE_BLACKLIST)
@@ -132,14 +132,14 @@ pub fn config_def() -> ConfigDef {
 }
 
 /// The query in query mode, `None` when tables are copied.
-pub fn query(config: &ParsedConfig) -> Option<String> {
+pub(super) fn query(config: &ParsedConfig) -> Option<String> {
     Some(config.value(&QUERY)).filter(|q| !q.trim().is_empty())
 }
 
 /// The rules across keys: `query` or tables, and the columns the mode needs. (A config with a
 /// bad key has that key's own error; these rules are checked on a config whose keys are each
 /// valid.)
-pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
     let Ok(config) = config_def().parse(config) else {
         return Vec::new();
     };
@@ -176,7 +176,7 @@ pub fn validate(config: &ConfigMap) -> Vec<ValidationError> {
 
 /// A task's settings, from its validated config.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(super) struct Settings {
     /// Which rows are new.
     pub mode: Mode,
     /// How often each table is queried.
@@ -199,7 +199,7 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of `config`.
-    pub fn new(config: &ParsedConfig) -> Self {
+    pub(super) fn new(config: &ParsedConfig) -> Self {
         Settings {
             mode: config.value(&MODE),
             poll_interval: config.value(&POLL_INTERVAL),

@@ -12,7 +12,7 @@ use crate::jdbc::types::{Column, DbRow};
 
 /// `mode`: how new rows are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
+pub(super) enum Mode {
     /// The whole table every poll interval (also what an absent `mode` reads as, though the key
     /// is required).
     #[default]
@@ -27,7 +27,7 @@ pub enum Mode {
 
 impl Mode {
     /// Parses Confluent's mode names.
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(super) fn parse(value: &str) -> Option<Self> {
         match value.trim() {
             "bulk" => Some(Mode::Bulk),
             "incrementing" => Some(Mode::Incrementing),
@@ -38,19 +38,19 @@ impl Mode {
     }
 
     /// Whether the mode follows a timestamp column.
-    pub fn uses_timestamp(self) -> bool {
+    pub(super) fn uses_timestamp(self) -> bool {
         matches!(self, Mode::Timestamp | Mode::TimestampIncrementing)
     }
 
     /// Whether the mode follows an incrementing column.
-    pub fn uses_incrementing(self) -> bool {
+    pub(super) fn uses_incrementing(self) -> bool {
         matches!(self, Mode::Incrementing | Mode::TimestampIncrementing)
     }
 }
 
 /// Where reading a table has got to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
+pub(super) struct Position {
     /// The largest incrementing value read.
     pub incrementing: i64,
     /// The latest timestamp read (UTC).
@@ -68,7 +68,7 @@ impl Default for Position {
 
 impl Position {
     /// The position stored in `offset` (Confluent's keys), missing parts at their start.
-    pub fn from_offset(offset: Option<&SourceMap>) -> Self {
+    pub(super) fn from_offset(offset: Option<&SourceMap>) -> Self {
         let mut position = Position::default();
         let Some(offset) = offset else { return position };
         if let Some(incrementing) = offset.get("incrementing").and_then(serde_json::Value::as_i64) {
@@ -87,7 +87,7 @@ impl Position {
     }
 
     /// This position as the offset of a record read in `mode` (empty in bulk mode).
-    pub fn to_offset(self, mode: Mode) -> SourceMap {
+    pub(super) fn to_offset(self, mode: Mode) -> SourceMap {
         let mut offset = SourceMap::new();
         if mode.uses_incrementing() {
             offset.insert("incrementing".into(), self.incrementing.into());
@@ -103,7 +103,7 @@ impl Position {
 
 /// The settings a query is built from.
 #[derive(Debug, Clone)]
-pub struct QuerySpec {
+pub(super) struct QuerySpec {
     /// The dialect.
     pub dialect: Dialect,
     /// The mode.
@@ -128,7 +128,7 @@ impl QuerySpec {
     /// The SQL for this mode. Parameters, in order: bulk none; incrementing the last id;
     /// timestamp the last timestamp and the end timestamp; timestamp+incrementing the end
     /// timestamp, the last timestamp, the last id and the last timestamp again.
-    pub fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         let p = |i| self.dialect.placeholder(i);
         let inc = self.dialect.quote(&self.incrementing_column);
         let ts = self.timestamp_expression();
@@ -154,7 +154,7 @@ impl QuerySpec {
 }
 
 /// Turns the rows of one query into records, following the position row by row.
-pub struct RecordBuilder {
+pub(super) struct RecordBuilder {
     /// The topic of every record.
     pub topic: String,
     /// The source partition of every record.
@@ -176,7 +176,7 @@ pub struct RecordBuilder {
 }
 
 /// The columns of a result and the struct schema they make.
-pub struct Layout {
+pub(super) struct Layout {
     columns: Vec<Column>,
     schema: Arc<tributary_runtime::data::Schema>,
     incrementing: Option<usize>,
@@ -249,7 +249,7 @@ impl RecordBuilder {
     }
 
     /// The record for `row`, and the position after it.
-    pub fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
+    pub(super) fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
         let mode = self.mode;
         let mut position = self.position;
         let layout = self.layout(&row)?;

@@ -48,7 +48,7 @@ struct Running {
 
 /// Reads its tables in turn.
 #[derive(Default)]
-pub struct JdbcSourceTask {
+pub(super) struct JdbcSourceTask {
     database: Option<Database>,
     settings: Option<Settings>,
     queriers: Vec<Querier>,

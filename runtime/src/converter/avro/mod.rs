@@ -44,17 +44,17 @@ fn config_def() -> ConfigDef {
 }
 
 /// Confluent's Avro converter.
-pub type AvroConverter = RegistryConverter<Avro>;
+pub(super) type AvroConverter = RegistryConverter<Avro>;
 
 /// The Avro format of the registry converter.
 #[derive(Debug)]
-pub struct Avro {
+pub(super) struct Avro {
     options: AvroOptions,
 }
 
 /// An Avro schema with its named types.
 #[derive(Debug)]
-pub struct ParsedAvro {
+pub(super) struct ParsedAvro {
     json: serde_json::Value,
     schema: AvroSchema,
     names: Names,
@@ -62,7 +62,7 @@ pub struct ParsedAvro {
 
 /// An Avro schema for reading, with the Connect schema it maps to.
 #[derive(Debug)]
-pub struct AvroReader {
+pub(super) struct AvroReader {
     avro: ParsedAvro,
     connect: Arc<Schema>,
 }

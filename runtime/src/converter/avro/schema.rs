@@ -15,13 +15,13 @@ use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType, Value};
 
 /// The namespace of the names Confluent's converters make up.
-pub const NAMESPACE: &str = "io.confluent.connect.avro";
+pub(super) const NAMESPACE: &str = "io.confluent.connect.avro";
 /// The name of a struct that has none (then `ConnectDefault2`, `ConnectDefault3`…).
 const DEFAULT_NAME: &str = "ConnectDefault";
 /// The record holding one entry of a map whose keys are not strings.
 const MAP_ENTRY: &str = "MapEntry";
 /// The Connect struct standing for a general union.
-pub const UNION: &str = "io.confluent.connect.avro.Union";
+pub(super) const UNION: &str = "io.confluent.connect.avro.Union";
 /// Connect's parameters naming an enum and its symbols.
 const ENUM: &str = "io.confluent.connect.avro.Enum";
 /// The precision of a decimal when its Connect schema gives none.
@@ -33,7 +33,7 @@ const FIXED_SIZE_PARAMETER: &str = "connect.fixed.size";
 
 /// How the Connect → Avro mapping is done: `connect.meta.data`, `scrub.invalid.names`.
 #[derive(Debug, Clone, Copy)]
-pub struct AvroOptions {
+pub(super) struct AvroOptions {
     /// Whether to write the `connect.*` properties (true by default, as Confluent's).
     pub connect_meta_data: bool,
     /// Whether names Avro does not allow (a topic prefix with `-` in a record name) are made
@@ -42,7 +42,7 @@ pub struct AvroOptions {
 }
 
 /// The Avro schema (as JSON) for a Connect schema.
-pub fn from_connect(schema: &Schema, options: AvroOptions) -> Result<Json, DataError> {
+pub(super) fn from_connect(schema: &Schema, options: AvroOptions) -> Result<Json, DataError> {
     let mut writer = ToAvro {
         options,
         defined: HashMap::new(),
@@ -286,7 +286,7 @@ fn default_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
 }
 
 /// The Connect schema for an Avro schema (as JSON), reading back the `connect.*` properties.
-pub fn to_connect(avro: &Json) -> Result<Arc<Schema>, DataError> {
+pub(super) fn to_connect(avro: &Json) -> Result<Arc<Schema>, DataError> {
     ToConnect::default().schema(avro, None)
 }
 

@@ -13,10 +13,10 @@ use crate::converter::DataError;
 use crate::data::{Schema, SchemaType, Struct, Value};
 
 /// The named types of an Avro schema, by full name, for its references.
-pub type Names = HashMap<String, Avro>;
+pub(super) type Names = HashMap<String, Avro>;
 
 /// Every named type `schema` defines.
-pub fn names(schema: &Avro) -> Names {
+pub(super) fn names(schema: &Avro) -> Names {
     fn collect(schema: &Avro, out: &mut Names) {
         match schema {
             Avro::Record(record) => {
@@ -61,7 +61,7 @@ fn mismatch(value: &Value, avro: &Avro) -> DataError {
 }
 
 /// `value` as the Avro value `avro` describes.
-pub fn to_avro(value: &Value, avro: &Avro, names: &Names) -> Result<AvroValue, DataError> {
+pub(super) fn to_avro(value: &Value, avro: &Avro, names: &Names) -> Result<AvroValue, DataError> {
     let avro = resolve(avro, names)?;
     Ok(match (avro, value) {
         (Avro::Union(union), value) => union_branch(union, value, names)?,
@@ -243,7 +243,12 @@ fn short(name: &str) -> &str {
 }
 
 /// The Connect value of `value`, read with `avro`, for the Connect schema `schema`.
-pub fn to_connect(value: AvroValue, avro: &Avro, schema: &Arc<Schema>, names: &Names) -> Result<Value, DataError> {
+pub(super) fn to_connect(
+    value: AvroValue,
+    avro: &Avro,
+    schema: &Arc<Schema>,
+    names: &Names,
+) -> Result<Value, DataError> {
     let avro = resolve(avro, names)?;
     let wrong = |v: &AvroValue| {
         DataError::new(format!(
@@ -379,7 +384,7 @@ pub fn to_connect(value: AvroValue, avro: &Avro, schema: &Arc<Schema>, names: &N
 }
 
 /// The full name of a named Avro schema (a record's, for RecordNameStrategy), else its type.
-pub fn schema_name(schema: &Avro) -> String {
+pub(super) fn schema_name(schema: &Avro) -> String {
     match schema.name() {
         Some(Name { name, namespace }) => match namespace {
             Some(ns) if !ns.is_empty() => format!("{ns}.{name}"),

@@ -19,15 +19,15 @@ use crate::data::{Schema, Value};
 use crate::plugins::ConverterPlugin;
 
 /// Confluent's JSON Schema converter.
-pub type JsonSchemaConverter = RegistryConverter<JsonSchema>;
+pub(super) type JsonSchemaConverter = RegistryConverter<JsonSchema>;
 
 /// The JSON Schema format of the registry converter.
 #[derive(Debug)]
-pub struct JsonSchema;
+pub(super) struct JsonSchema;
 
 /// A registered JSON Schema, as the Connect schema its documents are read and written with.
 #[derive(Debug)]
-pub struct Described {
+pub(super) struct Described {
     connect: Arc<Schema>,
 }
 

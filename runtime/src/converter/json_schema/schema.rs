@@ -17,12 +17,12 @@ use crate::data::{logical, Schema, SchemaBuilder, SchemaType};
 /// The namespace of the names Confluent's JSON Schema converter makes up.
 const NAMESPACE: &str = "io.confluent.connect.json";
 /// The Connect struct standing for a `oneOf` of more than a type and `null`.
-pub const ONE_OF: &str = "io.confluent.connect.json.OneOf";
+pub(super) const ONE_OF: &str = "io.confluent.connect.json.OneOf";
 /// Connect's parameter naming an enum.
 const ENUM: &str = "io.confluent.connect.json.Enum";
 
 /// The JSON Schema for a Connect schema.
-pub fn from_connect(schema: &Schema) -> Result<Json, DataError> {
+pub(super) fn from_connect(schema: &Schema) -> Result<Json, DataError> {
     let mut out = from_connect_at(schema, None, false)?;
     if let Some(object) = out.as_object_mut() {
         let mut with_draft = Map::new();
@@ -172,7 +172,7 @@ fn element(schema: &Schema) -> Result<&Schema, DataError> {
 
 /// The Connect schema for a JSON Schema, reading back the `connect.*` properties; local
 /// references (`#/definitions/…`, `#/$defs/…`) are followed.
-pub fn to_connect(root: &Json) -> Result<Arc<Schema>, DataError> {
+pub(super) fn to_connect(root: &Json) -> Result<Arc<Schema>, DataError> {
     to_connect_at(root, root, false, 0)
 }
 

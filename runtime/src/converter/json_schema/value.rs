@@ -15,7 +15,7 @@ use crate::data::{Schema, SchemaType, Struct, Value};
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// `value` of `schema` as JSON.
-pub fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
+pub(super) fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
     if value.is_null() {
         return match &schema.default {
             Some(default) if !default.is_null() => to_json(schema, default),
@@ -91,7 +91,7 @@ pub fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
 }
 
 /// The Connect value of `node` for `schema`.
-pub fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, DataError> {
+pub(super) fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, DataError> {
     if node.is_null() {
         return match &schema.default {
             Some(default) => Ok(default.clone()),

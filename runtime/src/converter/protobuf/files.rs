@@ -68,7 +68,7 @@ extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
 
 /// The schema a primitive record is written with: Google's wrapper messages, in the order of
 /// `google/protobuf/wrappers.proto`, so that their message indexes are Confluent's.
-pub const WRAPPERS_PROTO: &str = r#"syntax = "proto3";
+pub(super) const WRAPPERS_PROTO: &str = r#"syntax = "proto3";
 package google.protobuf;
 message DoubleValue { double value = 1; }
 message FloatValue { float value = 1; }
@@ -143,7 +143,7 @@ fn compile_files(registered: HashMap<String, File>, names: &[String]) -> Result<
 
 /// The registered schema `text` compiled, with its imports (`references`, the well-known
 /// ones) in the pool.
-pub fn compile(text: &str, references: &[ReferencedSchema]) -> Result<FileDescriptor, DataError> {
+pub(super) fn compile(text: &str, references: &[ReferencedSchema]) -> Result<FileDescriptor, DataError> {
     let mut registered = HashMap::new();
     for reference in references {
         let file = match parse(&reference.name, &reference.schema)? {

@@ -58,17 +58,17 @@ fn config_def() -> ConfigDef {
 }
 
 /// Confluent's Protobuf converter.
-pub type ProtobufConverter = RegistryConverter<Protobuf>;
+pub(super) type ProtobufConverter = RegistryConverter<Protobuf>;
 
 /// The Protobuf format of the registry converter.
 #[derive(Debug)]
-pub struct Protobuf {
+pub(super) struct Protobuf {
     options: ProtobufOptions,
 }
 
 /// The message a record is written as, and its indexes in its schema.
 #[derive(Debug)]
-pub struct ProtobufWriter {
+pub(super) struct ProtobufWriter {
     message: MessageDescriptor,
     indexes: Vec<i32>,
     /// The Connect schema the writer was made for (a primitive's type, a decimal's scale).
@@ -80,7 +80,7 @@ type ReadableMessage = (MessageDescriptor, Result<Arc<Schema>, String>);
 
 /// A registered schema for reading: each message of it, by its indexes.
 #[derive(Debug)]
-pub struct ProtobufReader {
+pub(super) struct ProtobufReader {
     messages: HashMap<Vec<i32>, ReadableMessage>,
 }
 

@@ -19,7 +19,7 @@ use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType};
 
 /// The Connect parameter holding a field's tag number.
-pub const TAG: &str = "io.confluent.connect.protobuf.Tag";
+pub(super) const TAG: &str = "io.confluent.connect.protobuf.Tag";
 /// The Connect parameter holding a Protobuf integer type other than `int32`/`int64`.
 const PROTOBUF_TYPE: &str = "io.confluent.connect.protobuf.Type";
 /// The Connect parameter naming an enum (and, suffixed with `.SYMBOL`, each symbol's number).
@@ -36,17 +36,17 @@ const PRECISION_PARAMETER: &str = "connect.decimal.precision";
 const MAP_ENTRY_SUFFIX: &str = "Entry";
 
 /// `confluent.type.Decimal`.
-pub const DECIMAL_TYPE: &str = "confluent.type.Decimal";
+pub(super) const DECIMAL_TYPE: &str = "confluent.type.Decimal";
 /// `google.type.Date`.
-pub const DATE_TYPE: &str = "google.type.Date";
+pub(super) const DATE_TYPE: &str = "google.type.Date";
 /// `google.type.TimeOfDay`.
-pub const TIME_TYPE: &str = "google.type.TimeOfDay";
+pub(super) const TIME_TYPE: &str = "google.type.TimeOfDay";
 /// `google.protobuf.Timestamp`.
-pub const TIMESTAMP_TYPE: &str = "google.protobuf.Timestamp";
+pub(super) const TIMESTAMP_TYPE: &str = "google.protobuf.Timestamp";
 
 /// How Connect schemas map to Protobuf (Confluent's `ProtobufData` settings of the same names).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ProtobufOptions {
+pub(super) struct ProtobufOptions {
     /// `scrub.invalid.names`: names Protobuf does not allow made valid.
     pub scrub_invalid_names: bool,
     /// `optional.for.nullables`: an optional Connect field is a proto3 `optional` field, so
@@ -58,7 +58,7 @@ pub struct ProtobufOptions {
 
 /// The `.proto` text of a Connect struct schema, and its message's full name.
 #[derive(Debug)]
-pub struct ProtoText {
+pub(super) struct ProtoText {
     /// The schema as `.proto` text.
     pub text: String,
     /// The full name of the record's message (`package.Name`).
@@ -67,7 +67,7 @@ pub struct ProtoText {
 
 /// The wrapper message a primitive record is written as (Confluent's default: a Connect
 /// `int8`…`int32` or a logical type on them as an `Int32Value`…), `None` for a struct, array or map.
-pub fn wrapper_for(schema_type: SchemaType) -> Option<&'static str> {
+pub(super) fn wrapper_for(schema_type: SchemaType) -> Option<&'static str> {
     Some(match schema_type {
         SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 => "google.protobuf.Int32Value",
         SchemaType::Int64 => "google.protobuf.Int64Value",
@@ -98,7 +98,7 @@ fn unwrapped(message: &MessageDescriptor) -> Option<SchemaType> {
 }
 
 /// The `.proto` text for `schema`: a struct's own, or Google's wrappers for a primitive.
-pub fn from_connect(schema: &Schema, options: ProtobufOptions) -> Result<ProtoText, DataError> {
+pub(super) fn from_connect(schema: &Schema, options: ProtobufOptions) -> Result<ProtoText, DataError> {
     if let Some(wrapper) = wrapper_for(schema.schema_type) {
         return Ok(ProtoText {
             text: WRAPPERS_PROTO.to_string(),
@@ -396,7 +396,7 @@ fn parameter<'a>(schema: &'a Schema, key: &str) -> Option<&'a str> {
 }
 
 /// Whether `schema` is the struct standing for a `oneof`.
-pub fn is_union(schema: &Schema) -> bool {
+pub(super) fn is_union(schema: &Schema) -> bool {
     schema.schema_type == SchemaType::Struct && schema.name.as_deref().is_some_and(|n| n.starts_with(UNION_PREFIX))
 }
 
@@ -439,7 +439,7 @@ fn to_map_name(entry: &str) -> String {
 }
 
 /// Whether `message` is a map's entry: protoc's `map<…>` or Confluent's `…Entry` message.
-pub fn is_map_entry(message: &MessageDescriptor) -> bool {
+pub(super) fn is_map_entry(message: &MessageDescriptor) -> bool {
     message.is_map_entry()
         || (message.name().ends_with(MAP_ENTRY_SUFFIX)
             && message.fields().len() == 2
@@ -448,7 +448,7 @@ pub fn is_map_entry(message: &MessageDescriptor) -> bool {
 }
 
 /// The name of the Connect field standing for a `oneof`: its name and its index.
-pub fn union_field_name(oneof: &OneofDescriptor) -> String {
+pub(super) fn union_field_name(oneof: &OneofDescriptor) -> String {
     let index = oneof
         .parent_message()
         .oneofs()
@@ -458,7 +458,7 @@ pub fn union_field_name(oneof: &OneofDescriptor) -> String {
 }
 
 /// The Connect schema of records written as `message`: a primitive's for Google's wrappers.
-pub fn to_connect(message: &MessageDescriptor, options: ProtobufOptions) -> Result<Arc<Schema>, DataError> {
+pub(super) fn to_connect(message: &MessageDescriptor, options: ProtobufOptions) -> Result<Arc<Schema>, DataError> {
     if let Some(primitive) = unwrapped(message) {
         return Ok(Schema::of(primitive));
     }
@@ -611,7 +611,7 @@ impl ToConnect {
 }
 
 /// The parameters of a field's `(confluent.field_meta)` option.
-pub fn field_meta(field: &FieldDescriptor) -> BTreeMap<String, String> {
+pub(super) fn field_meta(field: &FieldDescriptor) -> BTreeMap<String, String> {
     let mut params = BTreeMap::new();
     let Some(extension) = field.parent_pool().get_extension_by_name("confluent.field_meta") else {
         return params;

@@ -24,14 +24,14 @@ const NANOS_PER_MILLI: i64 = 1_000_000;
 
 /// The indexes Confluent's wire format addresses `message` by: its place among its file's
 /// messages, then among its parent's nested ones.
-pub fn message_indexes(message: &MessageDescriptor) -> Vec<i32> {
+pub(super) fn message_indexes(message: &MessageDescriptor) -> Vec<i32> {
     // A message's descriptor path is (4 or 3, index) pairs: the message indexes are every second.
     message.path().iter().skip(1).step_by(2).copied().collect()
 }
 
 /// Appends `indexes` as Confluent's serializers write them: `[0]` as a single zero byte, else
 /// the count and each index as zigzag varints.
-pub fn write_indexes(indexes: &[i32], out: &mut Vec<u8>) {
+pub(super) fn write_indexes(indexes: &[i32], out: &mut Vec<u8>) {
     if indexes == [0] {
         out.push(0);
         return;
@@ -44,7 +44,7 @@ pub fn write_indexes(indexes: &[i32], out: &mut Vec<u8>) {
 }
 
 /// Reads the message indexes at the start of `payload`, leaving the message.
-pub fn read_indexes(payload: &mut &[u8]) -> Result<Vec<i32>, DataError> {
+pub(super) fn read_indexes(payload: &mut &[u8]) -> Result<Vec<i32>, DataError> {
     let mut next = || -> Result<i32, DataError> {
         let raw = prost::encoding::decode_varint(payload)
             .map_err(|e| DataError::new(format!("the message indexes are invalid: {e}")))?;
@@ -72,7 +72,7 @@ fn mismatch(value: &Value, field: &FieldDescriptor) -> DataError {
 
 /// The record `value` of `schema` as a message of `descriptor`: a struct's, or a primitive
 /// in a wrapper's `value`.
-pub fn to_record_message(
+pub(super) fn to_record_message(
     descriptor: &MessageDescriptor,
     schema: &Schema,
     value: &Value,
@@ -93,7 +93,7 @@ pub fn to_record_message(
 }
 
 /// The record `message` as Connect's: a struct, or a primitive from a wrapper's `value`.
-pub fn to_record_value(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, DataError> {
+pub(super) fn to_record_value(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, DataError> {
     if schema.schema_type == SchemaType::Struct {
         return to_connect(message, schema);
     }

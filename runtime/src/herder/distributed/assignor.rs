@@ -12,7 +12,7 @@ use super::protocol::Work;
 
 /// One member's share: what to run, and what to stop for others.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Share {
+pub(super) struct Share {
     /// Everything the member should run.
     pub work: BTreeSet<Work>,
     /// What it runs now but must stop.
@@ -21,7 +21,7 @@ pub struct Share {
 
 /// Assigns `all` (every existing connector and task) to `members` (id, what it runs now),
 /// leaving `held_back` work unassigned.
-pub fn assign(
+pub(super) fn assign(
     members: &[(String, BTreeSet<Work>)],
     all: &BTreeSet<Work>,
     held_back: &BTreeSet<Work>,

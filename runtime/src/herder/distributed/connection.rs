@@ -24,7 +24,7 @@ use crate::client::{oauth, KafkaSecurity, SaslSettings};
 
 /// A protocol-level failure talking to a broker.
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectionError {
+pub(super) enum ConnectionError {
     /// Connecting, reading or writing failed.
     #[error("broker {broker}: {source}")]
     Io {
@@ -71,7 +71,7 @@ impl SessionCallback for BearerToken {
 }
 
 /// One connection to one broker.
-pub struct Connection {
+pub(super) struct Connection {
     broker: String,
     stream: Box<dyn BrokerStream>,
     correlation: i32,
@@ -83,7 +83,7 @@ pub struct Connection {
 impl Connection {
     /// Connects to `broker` (`host:port`) as `security` says (TLS, SASL), and learns the API
     /// versions it supports.
-    pub async fn open(
+    pub(super) async fn open(
         broker: &str,
         client_id: &str,
         timeout: Duration,
@@ -204,7 +204,7 @@ impl Connection {
     }
 
     /// The version to use for `R`: the highest both we (up to `ours`) and the broker support.
-    pub fn version<R: Request>(&self, ours: i16) -> Result<i16, ConnectionError> {
+    pub(super) fn version<R: Request>(&self, ours: i16) -> Result<i16, ConnectionError> {
         let (min, max) = self.versions.get(&R::KEY).copied().unwrap_or((0, -1));
         let version = ours.min(max);
         if version < min || version < 0 {
@@ -218,12 +218,16 @@ impl Connection {
 
     /// Sends `request` at the negotiated version (at most `ours`) and returns it with the
     /// response.
-    pub async fn send<R: Request>(&mut self, request: &R, ours: i16) -> Result<(i16, R::Response), ConnectionError> {
+    pub(super) async fn send<R: Request>(
+        &mut self,
+        request: &R,
+        ours: i16,
+    ) -> Result<(i16, R::Response), ConnectionError> {
         self.send_within(request, ours, self.timeout).await
     }
 
     /// [`Connection::send`] with its own timeout (JoinGroup waits for the whole rebalance).
-    pub async fn send_within<R: Request>(
+    pub(super) async fn send_within<R: Request>(
         &mut self,
         request: &R,
         ours: i16,

@@ -28,19 +28,19 @@ use crate::client::KafkaSecurity;
 
 /// Kafka error codes the membership reacts to.
 mod codes {
-    pub const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
-    pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
-    pub const NOT_COORDINATOR: i16 = 16;
-    pub const ILLEGAL_GENERATION: i16 = 22;
-    pub const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
-    pub const UNKNOWN_MEMBER_ID: i16 = 25;
-    pub const REBALANCE_IN_PROGRESS: i16 = 27;
-    pub const MEMBER_ID_REQUIRED: i16 = 79;
+    pub(super) const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
+    pub(super) const COORDINATOR_NOT_AVAILABLE: i16 = 15;
+    pub(super) const NOT_COORDINATOR: i16 = 16;
+    pub(super) const ILLEGAL_GENERATION: i16 = 22;
+    pub(super) const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
+    pub(super) const UNKNOWN_MEMBER_ID: i16 = 25;
+    pub(super) const REBALANCE_IN_PROGRESS: i16 = 27;
+    pub(super) const MEMBER_ID_REQUIRED: i16 = 79;
 }
 
 /// How the member reaches the group.
 #[derive(Debug, Clone)]
-pub struct GroupSettings {
+pub(super) struct GroupSettings {
     /// Bootstrap brokers (`host:port`).
     pub bootstrap: Vec<String>,
     /// `group.id`.
@@ -59,7 +59,7 @@ pub struct GroupSettings {
 
 /// What the membership tells the herder.
 #[derive(Debug)]
-pub enum GroupEvent {
+pub(super) enum GroupEvent {
     /// The assignment of a new generation.
     Assigned {
         /// The generation.
@@ -81,7 +81,7 @@ pub enum GroupEvent {
 
 /// What the herder asks of the membership.
 #[derive(Debug)]
-pub enum GroupCommand {
+pub(super) enum GroupCommand {
     /// Start a rebalance (the leader after a config change; a member after revoking work).
     Rejoin(String),
     /// Leave the group (clean shutdown); answered once the LeaveGroup is sent.
@@ -90,7 +90,7 @@ pub enum GroupCommand {
 
 /// The herder's side of a rebalance.
 #[async_trait]
-pub trait Coordination: Send + Sync {
+pub(super) trait Coordination: Send + Sync {
     /// The metadata this member joins with (what it runs now).
     fn metadata(&self) -> MemberMetadata;
     /// Leader only: every member's assignment.
@@ -103,7 +103,7 @@ pub trait Coordination: Send + Sync {
 }
 
 /// Starts the membership; returns its command sender and event receiver.
-pub fn spawn(
+pub(super) fn spawn(
     settings: GroupSettings,
     coordination: Arc<dyn Coordination>,
 ) -> (mpsc::UnboundedSender<GroupCommand>, mpsc::UnboundedReceiver<GroupEvent>) {

@@ -10,14 +10,14 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 /// The group protocol type (Apache's).
-pub const PROTOCOL_TYPE: &str = "connect";
+pub(super) const PROTOCOL_TYPE: &str = "connect";
 /// The subprotocol name.
-pub const PROTOCOL_NAME: &str = "tributary-v1";
+pub(super) const PROTOCOL_NAME: &str = "tributary-v1";
 
 /// A unit of work: a connector object or one of its tasks.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Work {
+pub(super) enum Work {
     /// The connector object.
     Connector(String),
     /// Task `n` of a connector.
@@ -35,7 +35,7 @@ impl std::fmt::Display for Work {
 
 /// JoinGroup metadata of one member.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberMetadata {
+pub(super) struct MemberMetadata {
     /// The member's REST URL (`http://host:port`), for forwarding.
     pub url: String,
     /// The config-topic offset the member has read to.
@@ -46,14 +46,14 @@ pub struct MemberMetadata {
 
 /// Why the leader refused a member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AssignmentError {
+pub(super) enum AssignmentError {
     /// Another member advertises the same REST URL.
     DuplicateUrl(String),
 }
 
 /// The leader's answer to one member.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assignment {
+pub(super) struct Assignment {
     /// Set when the member must not run anything (and should stop).
     pub error: Option<AssignmentError>,
     /// The leader's member id.

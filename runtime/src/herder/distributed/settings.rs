@@ -25,53 +25,54 @@ const fn long(name: &'static str, default: &'static str, documentation: &'static
 }
 
 /// `group.id`.
-pub const GROUP_ID: Key<String> = Key::new(required("group.id", "The Connect cluster's group."));
+pub(super) const GROUP_ID: Key<String> = Key::new(required("group.id", "The Connect cluster's group."));
 /// `config.storage.topic`.
-pub const CONFIG_STORAGE_TOPIC: Key<String> =
+pub(super) const CONFIG_STORAGE_TOPIC: Key<String> =
     Key::new(required("config.storage.topic", "The topic of connector configs."));
 /// `offset.storage.topic`.
-pub const OFFSET_STORAGE_TOPIC: Key<String> =
+pub(super) const OFFSET_STORAGE_TOPIC: Key<String> =
     Key::new(required("offset.storage.topic", "The topic of source offsets."));
 /// `status.storage.topic`.
-pub const STATUS_STORAGE_TOPIC: Key<String> = Key::new(required("status.storage.topic", "The topic of statuses."));
+pub(super) const STATUS_STORAGE_TOPIC: Key<String> =
+    Key::new(required("status.storage.topic", "The topic of statuses."));
 /// `config.storage.replication.factor`.
-pub const CONFIG_REPLICATION: Key<i32> =
+pub(super) const CONFIG_REPLICATION: Key<i32> =
     Key::new(int("config.storage.replication.factor", "3", "Its replication factor."));
 /// `offset.storage.partitions`.
-pub const OFFSET_PARTITIONS: Key<i32> =
+pub(super) const OFFSET_PARTITIONS: Key<i32> =
     Key::new(int("offset.storage.partitions", "25", "Its partitions.").check(positive));
 /// `offset.storage.replication.factor`.
-pub const OFFSET_REPLICATION: Key<i32> =
+pub(super) const OFFSET_REPLICATION: Key<i32> =
     Key::new(int("offset.storage.replication.factor", "3", "Its replication factor."));
 /// `status.storage.partitions`.
-pub const STATUS_PARTITIONS: Key<i32> =
+pub(super) const STATUS_PARTITIONS: Key<i32> =
     Key::new(int("status.storage.partitions", "5", "Its partitions.").check(positive));
 /// `status.storage.replication.factor`.
-pub const STATUS_REPLICATION: Key<i32> =
+pub(super) const STATUS_REPLICATION: Key<i32> =
     Key::new(int("status.storage.replication.factor", "3", "Its replication factor."));
 /// `session.timeout.ms`.
-pub const SESSION_TIMEOUT: Key<Duration> = Key::new(int(
+pub(super) const SESSION_TIMEOUT: Key<Duration> = Key::new(int(
     "session.timeout.ms",
     "10000",
     "How long a silent worker stays in the group.",
 ));
 /// `heartbeat.interval.ms`.
-pub const HEARTBEAT_INTERVAL: Key<Duration> = Key::new(int(
+pub(super) const HEARTBEAT_INTERVAL: Key<Duration> = Key::new(int(
     "heartbeat.interval.ms",
     "1000",
     "How often a worker tells the group it is alive (Apache's 3 s makes failover slower for no gain).",
 ));
 /// `rebalance.timeout.ms`.
-pub const REBALANCE_TIMEOUT: Key<Duration> =
+pub(super) const REBALANCE_TIMEOUT: Key<Duration> =
     Key::new(int("rebalance.timeout.ms", "60000", "How long a rebalance may take."));
 /// `scheduled.rebalance.max.delay.ms`.
-pub const SCHEDULED_REBALANCE_DELAY: Key<Duration> = Key::new(int(
+pub(super) const SCHEDULED_REBALANCE_DELAY: Key<Duration> = Key::new(int(
     "scheduled.rebalance.max.delay.ms",
     "0",
     "How long the work of a worker that vanished waits for it to come back (Apache's 300 s makes failover take minutes).",
 ));
 /// `inter.worker.signature.algorithm`.
-pub const SIGNATURE_ALGORITHM: Key<String> = Key::new(
+pub(super) const SIGNATURE_ALGORITHM: Key<String> = Key::new(
     ConfigKey::optional(
         "inter.worker.signature.algorithm",
         ConfigType::String,
@@ -81,7 +82,7 @@ pub const SIGNATURE_ALGORITHM: Key<String> = Key::new(
     .one_of(&ALGORITHMS),
 );
 /// `inter.worker.verification.algorithms`.
-pub const VERIFICATION_ALGORITHMS: Key<Vec<String>> = Key::new(
+pub(super) const VERIFICATION_ALGORITHMS: Key<Vec<String>> = Key::new(
     ConfigKey::optional(
         "inter.worker.verification.algorithms",
         ConfigType::List,
@@ -91,7 +92,7 @@ pub const VERIFICATION_ALGORITHMS: Key<Vec<String>> = Key::new(
     .check(known_algorithms),
 );
 /// `inter.worker.key.generation.algorithm`.
-pub const KEY_ALGORITHM: Key<String> = Key::new(
+pub(super) const KEY_ALGORITHM: Key<String> = Key::new(
     ConfigKey::optional(
         "inter.worker.key.generation.algorithm",
         ConfigType::String,
@@ -101,10 +102,10 @@ pub const KEY_ALGORITHM: Key<String> = Key::new(
     .one_of(&ALGORITHMS),
 );
 /// `inter.worker.key.size`.
-pub const KEY_SIZE: Key<usize> =
+pub(super) const KEY_SIZE: Key<usize> =
     Key::new(int("inter.worker.key.size", "256", "The session keys' size, in bits.").check(positive));
 /// `inter.worker.key.ttl.ms`.
-pub const KEY_TTL: Key<Duration> = Key::new(
+pub(super) const KEY_TTL: Key<Duration> = Key::new(
     long(
         "inter.worker.key.ttl.ms",
         "3600000",
@@ -124,7 +125,7 @@ fn known_algorithms(value: &str) -> Result<(), String> {
 }
 
 /// The distributed-mode keys of a worker.
-pub fn distributed_config_def() -> ConfigDef {
+pub(super) fn distributed_config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&GROUP_ID)
         .key(&CONFIG_STORAGE_TOPIC)

@@ -11,12 +11,12 @@ use tokio_openssl::SslStream;
 use crate::client::{KafkaSecurity, TlsSettings};
 
 /// A byte stream to a broker, plain or TLS.
-pub trait BrokerStream: AsyncRead + AsyncWrite + Send + Sync + Unpin {}
+pub(super) trait BrokerStream: AsyncRead + AsyncWrite + Send + Sync + Unpin {}
 
 impl<S: AsyncRead + AsyncWrite + Send + Sync + Unpin> BrokerStream for S {}
 
 /// Opens the stream to `broker` (`host:port`) as `security` says.
-pub async fn connect(broker: &str, security: &KafkaSecurity) -> Result<Box<dyn BrokerStream>, std::io::Error> {
+pub(super) async fn connect(broker: &str, security: &KafkaSecurity) -> Result<Box<dyn BrokerStream>, std::io::Error> {
     let tcp = TcpStream::connect(broker).await?;
     tcp.set_nodelay(true)?;
     if !security.protocol.tls() {
