@@ -16,7 +16,9 @@ use base64::Engine as _;
 
 use super::{Converter, ConverterRole, DataError};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
-use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{
+    decimal_from_text, decimal_text, java_double, java_float, Schema, SchemaBuilder, SchemaType, Struct, Value,
+};
 use crate::plugins::ConverterPlugin;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -712,182 +714,6 @@ fn write_java_number(out: &mut Vec<u8>, text: String) {
     }
 }
 
-/// A double as Java's `Double.toString` writes it: plain between 10⁻³ and 10⁷, else
-/// `d.dddE±n`, always with a fractional digit.
-pub fn java_double(value: f64) -> String {
-    java_format(
-        value.is_nan(),
-        value.is_infinite(),
-        value < 0.0,
-        ryu::Buffer::new().format(value.abs()),
-    )
-}
-
-/// A float as Java's `Float.toString` writes it.
-pub fn java_float(value: f32) -> String {
-    java_format(
-        value.is_nan(),
-        value.is_infinite(),
-        value < 0.0,
-        ryu::Buffer::new().format(value.abs()),
-    )
-}
-
-fn java_format(nan: bool, infinite: bool, negative: bool, shortest: &str) -> String {
-    if nan {
-        return "NaN".into();
-    }
-    let sign = if negative { "-" } else { "" };
-    if infinite {
-        return format!("{sign}Infinity");
-    }
-    // Split ryu's shortest form into significant digits and a decimal exponent.
-    let (mantissa, exp) = match shortest.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (shortest, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let mut digits: String = format!("{int_part}{frac_part}");
-    let mut point = int_part.len() as i32 + exp; // position of the decimal point in `digits`
-    let leading = digits.len() - digits.trim_start_matches('0').len();
-    digits.drain(..leading);
-    point -= leading as i32;
-    let digits = digits.trim_end_matches('0');
-    if digits.is_empty() {
-        return format!("{sign}0.0");
-    }
-    // Value = 0.d1d2d3… × 10^point; Java's scientific exponent is point - 1.
-    let sci_exp = point - 1;
-    if (-3..7).contains(&sci_exp) {
-        let text = if point <= 0 {
-            format!("0.{}{}", "0".repeat((-point) as usize), digits)
-        } else if point as usize >= digits.len() {
-            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
-        } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
-        };
-        format!("{sign}{text}")
-    } else {
-        let frac = if digits.len() > 1 { &digits[1..] } else { "0" };
-        format!("{sign}{}.{}E{}", &digits[..1], frac, sci_exp)
-    }
-}
-
-/// Negates a big-endian two's-complement integer in place.
-fn negate_twos_complement(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
-        *b = !*b;
-    }
-    for b in bytes.iter_mut().rev() {
-        let (v, overflow) = b.overflowing_add(1);
-        *b = v;
-        if !overflow {
-            break;
-        }
-    }
-}
-
-/// The decimal text of an unscaled big-endian two's-complement integer with `scale`.
-pub(crate) fn decimal_text(unscaled: &[u8], scale: i32) -> String {
-    let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
-    // Magnitude as base-10^9 limbs, built from the bytes.
-    let mut magnitude: Vec<u8> = unscaled.to_vec();
-    if negative {
-        negate_twos_complement(&mut magnitude);
-    }
-    let mut limbs: Vec<u32> = vec![0];
-    for &byte in &magnitude {
-        let mut carry = byte as u64;
-        for limb in limbs.iter_mut() {
-            let v = (*limb as u64) * 256 + carry;
-            *limb = (v % 1_000_000_000) as u32;
-            carry = v / 1_000_000_000;
-        }
-        while carry > 0 {
-            limbs.push((carry % 1_000_000_000) as u32);
-            carry /= 1_000_000_000;
-        }
-    }
-    let mut digits = limbs.last().map(|l| l.to_string()).unwrap_or_default();
-    for limb in limbs.iter().rev().skip(1) {
-        digits.push_str(&format!("{limb:09}"));
-    }
-    let text = if scale > 0 {
-        let scale = scale as usize;
-        if digits.len() <= scale {
-            digits = format!("{}{}", "0".repeat(scale - digits.len() + 1), digits);
-        }
-        let split = digits.len() - scale;
-        format!("{}.{}", &digits[..split], &digits[split..])
-    } else {
-        format!("{digits}{}", "0".repeat((-scale) as usize))
-    };
-    if negative && text.trim_start_matches(['0', '.']).is_empty() {
-        text
-    } else if negative {
-        format!("-{text}")
-    } else {
-        text
-    }
-}
-
-/// The unscaled two's-complement bytes of decimal `text` at `scale`.
-pub(crate) fn decimal_from_text(text: &str, scale: i32) -> Result<Vec<u8>, DataError> {
-    let bad = || DataError::new(format!("Invalid decimal value {text}"));
-    let (negative, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (mantissa, exp) = match body.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| bad())?),
-        None => (body, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let mut digits = format!("{int_part}{frac_part}");
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    // The number is digits × 10^(exp - frac_len); rescale to `scale`.
-    let shift = scale + exp - frac_part.len() as i32;
-    if shift >= 0 {
-        digits.push_str(&"0".repeat(shift as usize));
-    } else {
-        let drop = (-shift) as usize;
-        if digits.len() <= drop {
-            digits = "0".into();
-        } else {
-            digits.truncate(digits.len() - drop);
-        }
-    }
-    // Decimal digits to big-endian magnitude bytes.
-    let mut magnitude: Vec<u8> = vec![0];
-    for d in digits.bytes() {
-        let mut carry = (d - b'0') as u32;
-        for byte in magnitude.iter_mut().rev() {
-            let v = (*byte as u32) * 10 + carry;
-            *byte = (v & 0xff) as u8;
-            carry = v >> 8;
-        }
-        while carry > 0 {
-            magnitude.insert(0, (carry & 0xff) as u8);
-            carry >>= 8;
-        }
-    }
-    if magnitude[0] & 0x80 != 0 {
-        magnitude.insert(0, 0);
-    }
-    if negative && magnitude.iter().any(|&b| b != 0) {
-        negate_twos_complement(&mut magnitude);
-    }
-    // Minimal two's complement, as Java's BigInteger.toByteArray.
-    while magnitude.len() > 1
-        && ((magnitude[0] == 0 && magnitude[1] & 0x80 == 0) || (magnitude[0] == 0xff && magnitude[1] & 0x80 != 0))
-    {
-        magnitude.remove(0);
-    }
-    Ok(magnitude)
-}
-
 fn create(settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
     Ok(Arc::new(JsonConverter::from_settings(settings)?))
 }
@@ -1148,26 +974,5 @@ mod tests {
         let error = converter(true).to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
         assert!(error.0.contains("requires \"schema\" and \"payload\" fields"));
         assert!(converter(true).to_connect("t", Some(b"not json")).is_err());
-    }
-
-    #[test]
-    fn doubles_print_like_java() {
-        let cases = [
-            (0.0, "0.0"),
-            (1.0, "1.0"),
-            (-2.5, "-2.5"),
-            (123.456, "123.456"),
-            (0.001, "0.001"),
-            (0.0001, "1.0E-4"),
-            (1234567.0, "1234567.0"),
-            (12345678.0, "1.2345678E7"),
-            (1e21, "1.0E21"),
-            (f64::NAN, "NaN"),
-            (f64::NEG_INFINITY, "-Infinity"),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(java_double(value), expected, "{value}");
-        }
-        assert_eq!(java_float(0.1), "0.1");
     }
 }

@@ -18,24 +18,13 @@ mod string;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-pub use json::{java_double, java_float, JsonConverter};
+pub use json::JsonConverter;
 pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
 use crate::config::ConfigMap;
+pub use crate::data::DataError;
 use crate::data::{Schema, Value};
 use crate::plugins::{find_converter, PluginError};
-
-/// A value that could not be converted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DataError(pub String);
-
-impl DataError {
-    /// A conversion error with `message`.
-    pub fn new(message: impl Into<String>) -> Self {
-        DataError(message.into())
-    }
-}
 
 /// Converts between Connect values and bytes.
 pub trait Converter: Send + Sync + Debug {

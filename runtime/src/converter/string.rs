@@ -23,8 +23,8 @@ impl Converter for StringConverter {
             Value::String(text) => Some(text.as_bytes().to_vec()),
             Value::Bytes(bytes) => Some(bytes.clone()),
             Value::Boolean(v) => Some(v.to_string().into_bytes()),
-            Value::Float32(v) => Some(super::json::java_float(*v).into_bytes()),
-            Value::Float64(v) => Some(super::json::java_double(*v).into_bytes()),
+            Value::Float32(v) => Some(crate::data::java_float(*v).into_bytes()),
+            Value::Float64(v) => Some(crate::data::java_double(*v).into_bytes()),
             other => match other.as_i64() {
                 Some(number) => Some(number.to_string().into_bytes()),
                 None => Some(format!("{other:?}").into_bytes()),

@@ -1,10 +1,17 @@
 //! The Connect data model: schemas (with Apache's logical types), values, structs, headers and
-//! the source and sink records that move through converters, transforms and tasks.
+//! the source and sink records that move through converters, transforms and tasks; with
+//! [`DataError`] for a value that does not fit, and numbers and decimals as Java prints them.
 
+mod decimal;
+mod error;
+mod java_text;
 mod record;
 mod schema;
 mod value;
 
+pub use decimal::{decimal_from_text, decimal_text};
+pub use error::DataError;
+pub use java_text::{java_double, java_float};
 pub use record::{ConnectRecord, Header, SinkRecord, SourceMap, SourceRecord, TimestampType};
 pub use schema::{logical, Field, Schema, SchemaBuilder, SchemaType};
 pub use value::{Struct, Value};

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
-use crate::converter::{java_double, java_float, DataError};
-use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{
+    java_double, java_float, ConnectRecord, DataError, Schema, SchemaBuilder, SchemaType, Struct, Value,
+};
 
 /// `spec`.
 const SPEC: Key<Vec<String>> = Key::new(ConfigKey::required(

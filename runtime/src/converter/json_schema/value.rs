@@ -8,8 +8,8 @@ use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
 use super::schema::ONE_OF;
-use crate::converter::json::{decimal_from_text, decimal_text};
 use crate::converter::DataError;
+use crate::data::{decimal_from_text, decimal_text};
 use crate::data::{Schema, SchemaType, Struct, Value};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
