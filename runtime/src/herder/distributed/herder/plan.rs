@@ -108,6 +108,7 @@ pub(super) fn plan<C, T>(
         })
         .collect();
 
+    let stopped_connectors: BTreeSet<&str> = stop_connectors.iter().map(|stop| stop.name.as_str()).collect();
     let mut connectors = Vec::new();
     for work in &local.assigned {
         let Work::Connector(name) = work else { continue };
@@ -115,9 +116,8 @@ pub(super) fn plan<C, T>(
             continue;
         }
         let target = snapshot.target(name);
-        let stopped = stop_connectors.iter().any(|stop| &stop.name == name);
         let step = match local.connectors.get(name) {
-            Some(running) if !stopped => {
+            Some(running) if !stopped_connectors.contains(name.as_str()) => {
                 if running.target == target {
                     ConnectorStep::Keep
                 } else if target == TargetState::Stopped {
@@ -133,15 +133,15 @@ pub(super) fn plan<C, T>(
         connectors.push((name.clone(), step));
     }
 
+    let stopped_tasks: BTreeSet<&TaskKey> = stop_tasks.iter().map(|(key, _)| key).collect();
     let mut retarget_tasks = Vec::new();
     let mut start_tasks = Vec::new();
     for work in &local.assigned {
         let Work::Task(name, task) = work else { continue };
         let key = (name.clone(), *task);
         let target = snapshot.target(name);
-        let stopped = stop_tasks.iter().any(|(stop, _)| stop == &key);
         match local.tasks.get(&key) {
-            Some(running) if !stopped => {
+            Some(running) if !stopped_tasks.contains(&key) => {
                 if running.target != target {
                     retarget_tasks.push((key, target));
                 }
