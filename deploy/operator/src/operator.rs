@@ -103,10 +103,8 @@ pub fn kube_client_for(config: kube::Config) -> Result<Client, OperatorError> {
 /// older fields: KafkaConnector's `pause`, KafkaMirrorMaker2's `clusters`; Strimzi 0.49–0.51's
 /// CRDs serve both), else `v1`; `None` when its CRD is not installed.
 pub async fn strimzi_resource(client: &Client, kind: &str) -> Result<Option<ApiResource>, OperatorError> {
-    let group = match kube::discovery::group(client, STRIMZI_GROUP).await {
-        Ok(group) => group,
-        Err(kube::Error::Discovery(_)) => return Ok(None),
-        Err(error) => return Err(error.into()),
+    let Some(group) = discover_group(client, STRIMZI_GROUP).await? else {
+        return Ok(None);
     };
     for version in ["v1beta2", "v1"] {
         if let Some((resource, _)) = group
@@ -123,13 +121,32 @@ pub async fn strimzi_resource(client: &Client, kind: &str) -> Result<Option<ApiR
 /// Whether the API server serves TributaryConnect (its CRD is installed).
 pub async fn tributary_connect_served(client: &Client) -> Result<bool, OperatorError> {
     let group = TributaryConnect::group(&());
-    match kube::discovery::group(client, &group).await {
-        Ok(group) => Ok(group
+    Ok(discover_group(client, &group).await?.is_some_and(|group| {
+        group
             .recommended_resources()
             .iter()
-            .any(|(resource, _)| resource.kind == TributaryConnect::kind(&()))),
-        Err(kube::Error::Discovery(_)) => Ok(false),
-        Err(error) => Err(error.into()),
+            .any(|(resource, _)| resource.kind == TributaryConnect::kind(&()))
+    }))
+}
+
+/// How long discovery retries a 404 from a group the API server lists.
+const DISCOVERY_SETTLE: Duration = Duration::from_secs(10);
+
+/// The API group `name` as the API server serves it, `None` when it serves no such group. While
+/// a CRD of the group is being installed, the group is listed before its versions answer (a
+/// 404 for a moment): that is retried for up to [`DISCOVERY_SETTLE`], so an operator starting
+/// beside a CRD installation neither fails nor misses the kind.
+async fn discover_group(client: &Client, name: &str) -> Result<Option<kube::discovery::ApiGroup>, OperatorError> {
+    let deadline = tokio::time::Instant::now() + DISCOVERY_SETTLE;
+    loop {
+        match kube::discovery::group(client, name).await {
+            Ok(group) => return Ok(Some(group)),
+            Err(kube::Error::Discovery(_)) => return Ok(None),
+            Err(kube::Error::Api(status)) if status.code == 404 && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 
