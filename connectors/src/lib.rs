@@ -40,7 +40,7 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
 mod tests {
     use std::collections::BTreeSet;
 
-    use tributary_runtime::plugins::list_plugins;
+    use tributary_runtime::connector::connector_plugins;
 
     /// The registry holds exactly the classes [`super::connector_classes`] names: a module
     /// added without its classes in that list (or a registration lost) fails here.
@@ -49,7 +49,7 @@ mod tests {
         let named: Vec<&str> = super::connector_classes().collect();
         let unique: BTreeSet<String> = named.iter().map(|c| c.to_string()).collect();
         assert_eq!(unique.len(), named.len(), "a class is named twice: {named:?}");
-        let registered: BTreeSet<String> = list_plugins(true).into_iter().map(|p| p.class).collect();
+        let registered: BTreeSet<String> = connector_plugins().map(|p| p.class.to_string()).collect();
         assert_eq!(registered, unique);
     }
 }

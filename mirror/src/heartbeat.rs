@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 use crate::config::{common_config_def, MirrorConfig};
 use crate::policy::HEARTBEATS_TOPIC;

@@ -37,13 +37,13 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
 mod tests {
     use std::collections::BTreeSet;
 
-    use tributary_runtime::plugins::list_plugins;
+    use tributary_runtime::connector::connector_plugins;
 
     /// The registry holds exactly the classes [`super::CONNECTOR_CLASSES`] names.
     #[test]
     fn every_registered_connector_is_named() {
         let named: BTreeSet<String> = super::CONNECTOR_CLASSES.iter().map(|c| c.to_string()).collect();
-        let registered: BTreeSet<String> = list_plugins(true).into_iter().map(|p| p.class).collect();
+        let registered: BTreeSet<String> = connector_plugins().map(|p| p.class.to_string()).collect();
         assert_eq!(registered, named);
     }
 }

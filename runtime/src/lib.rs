@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod mode;
 pub mod plugins;
 pub mod rest;
+pub mod state;
 pub mod storage;
 pub mod transforms;
 pub mod worker;

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{
     ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 const CLASS: &str = "io.tributary.connect.datagen.DatagenConnector";
 

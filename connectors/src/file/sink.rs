@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, OffsetMap, SinkTask, SinkTaskContext};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 

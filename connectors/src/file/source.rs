@@ -16,8 +16,8 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, Confi
 use tributary_runtime::connector::{
     ConnectError, Connector, ConnectorContext, OffsetMap, SourceTask, SourceTaskContext,
 };
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 /// How long to wait before looking again when the file has no new complete line.

@@ -15,7 +15,7 @@ mod columns;
 mod config;
 mod task;
 
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::config::config_def;
 use crate::config_per_task::ConfigPerTask;

@@ -20,7 +20,7 @@ mod task;
 use async_trait::async_trait;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::config::config_def;
 

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use crate::admin::ClusterAdmin;
 use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use crate::acls::{AclError, TopicAcl};
 use crate::admin::{ClusterAdmin, TopicConfigs};

@@ -1,7 +1,7 @@
 //! The connector API: what a connector implements to run on Tributary.
 //!
 //! A connector is a [`Connector`] (splits the job into task configs) plus a [`SourceTask`] or
-//! [`SinkTask`] (does the work), registered once with [`crate::plugins::ConnectorPlugin`]. The
+//! [`SinkTask`] (does the work), registered once with [`ConnectorPlugin`]. The
 //! worker drives them: `start`, `task_configs`, then per task `start`, `poll`/`put`, `flush`,
 //! `stop`. Everything is async; a task must not block the runtime (use `tokio::fs` or
 //! `spawn_blocking` for blocking I/O).
@@ -9,12 +9,14 @@
 mod acknowledged;
 mod context;
 mod error;
+mod plugin;
 
 use async_trait::async_trait;
 
 pub use acknowledged::Acknowledged;
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
 pub use error::{format_validation, ConnectError};
+pub use plugin::{connector_plugins, find_connector, ConnectorPlugin, TaskFactory};
 
 use crate::config::{ConfigMap, ValidationError};
 use crate::data::{SinkRecord, SourceRecord};

@@ -16,10 +16,10 @@ use base64::Engine as _;
 
 use super::{Converter, ConverterRole, DataError};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use crate::converter::ConverterPlugin;
 use crate::data::{
     decimal_from_text, decimal_text, java_double, java_float, Schema, SchemaBuilder, SchemaType, Struct, Value,
 };
-use crate::plugins::ConverterPlugin;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

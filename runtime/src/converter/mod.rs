@@ -11,6 +11,7 @@ mod bytes;
 mod json;
 mod json_schema;
 mod number;
+mod plugin;
 mod protobuf;
 pub mod registry;
 mod string;
@@ -19,12 +20,13 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use json::JsonConverter;
+pub use plugin::{converter_plugins, find_converter, ConverterFactory, ConverterPlugin};
 pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
 use crate::config::ConfigMap;
 pub use crate::data::DataError;
 use crate::data::{Schema, Value};
-use crate::plugins::{find_converter, PluginError};
+use crate::plugins::PluginError;
 
 /// Converts between Connect values and bytes.
 pub trait Converter: Send + Sync + Debug {

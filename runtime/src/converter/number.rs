@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
+use crate::converter::ConverterPlugin;
 use crate::data::{Schema, SchemaType, Value};
-use crate::plugins::ConverterPlugin;
 
 /// Which primitive a converter carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
+use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
-use crate::plugins::ConverterPlugin;
 
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]

@@ -14,21 +14,10 @@ use tokio::sync::OnceCell;
 use super::{ConfigInfos, HerderError, HerderResult, OffsetEntry};
 use crate::client::ClientKind;
 use crate::config::{restore_references, ConfigMap};
+use crate::connector::find_connector;
 use crate::connector::{format_validation, Connector, OffsetMap};
-use crate::plugins::find_connector;
-use crate::storage::{OffsetStore, State};
-use crate::worker::{
-    connector_config_def, SinkTopics, TargetState, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
-};
-
-/// The observed state a connector object reports for a target state.
-pub(super) fn observed(target: TargetState) -> State {
-    match target {
-        TargetState::Started => State::Running,
-        TargetState::Paused => State::Paused,
-        TargetState::Stopped => State::Stopped,
-    }
-}
+use crate::storage::OffsetStore;
+use crate::worker::{connector_config_def, SinkTopics, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX};
 
 /// The connector's task configs for its `tasks.max`; more than that is an error, as in Apache
 /// (`tasks.max.enforce`). The error is the trace to report. Values the raw `config` takes from

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigDef, ConfigMap, ConfigType, ValidationError};
-use crate::storage::{ConnectorStatus, State};
+use crate::state::State;
+use crate::storage::ConnectorStatus;
 
 /// `{"connector":"c","task":0}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

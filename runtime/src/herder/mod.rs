@@ -19,7 +19,7 @@ pub use standalone::StandaloneHerder;
 use crate::rest::signature::RequestSignature;
 
 use crate::config::ConfigMap;
-use crate::worker::TargetState;
+use crate::state::TargetState;
 
 /// A herder failure, carrying the HTTP status Apache Kafka Connect gives it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

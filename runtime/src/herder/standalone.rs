@@ -12,8 +12,8 @@ use super::{
 };
 use crate::config::ConfigMap;
 use crate::connector::Connector;
-use crate::storage::State;
-use crate::worker::{TargetState, TaskHandle, Worker};
+use crate::state::{State, TargetState};
+use crate::worker::{TaskHandle, Worker};
 
 struct Entry {
     config: ConfigMap,
@@ -73,7 +73,7 @@ impl StandaloneHerder {
             }
             Ok(connector) => entry.connector = Some(connector),
         }
-        statuses.put_connector(name, common::observed(entry.target), None, worker_id);
+        statuses.put_connector(name, entry.target.observed(), None, worker_id);
         // As Apache: a connector started PAUSED (created so, or paused while STOPPED) makes no
         // tasks until it is resumed.
         if entry.target == TargetState::Started {
@@ -322,7 +322,7 @@ impl Herder for StandaloneHerder {
                         entry.connector = Some(connector);
                         self.worker.statuses().put_connector(
                             name,
-                            common::observed(entry.target),
+                            entry.target.observed(),
                             None,
                             self.worker.worker_id(),
                         );

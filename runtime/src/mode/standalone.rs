@@ -9,8 +9,9 @@ use crate::config::{read_properties_file, ConfigMap};
 use crate::herder::{Herder, HerderError, StandaloneHerder};
 use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
+use crate::state::TargetState;
 use crate::storage::{FileOffsetStore, StatusStore};
-use crate::worker::{TargetState, Worker, NAME};
+use crate::worker::{Worker, NAME};
 
 /// A running standalone worker.
 pub struct StandaloneRuntime {

@@ -17,7 +17,8 @@ use super::listeners::Scheme;
 use super::signature::RequestSignature;
 use super::AppState;
 use crate::herder::OffsetEntry;
-use crate::worker::{TargetState, NAME};
+use crate::state::TargetState;
+use crate::worker::NAME;
 
 /// The absolute `Location` of connector `name`, as Apache's `UriBuilder` writes it: the
 /// request's scheme and host, and the name percent-encoded as a path segment

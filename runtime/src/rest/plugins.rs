@@ -8,8 +8,11 @@ use axum::Json;
 use super::body::{config_map, parse_json};
 use super::error::{RestError, RestResult};
 use super::AppState;
+use crate::connector::{connector_plugins, find_connector};
+use crate::converter::{converter_plugins, find_converter};
 use crate::herder::ConfigKeyInfo;
-use crate::plugins::{find_connector, find_converter, find_predicate, find_transform, list_plugins};
+use crate::plugins::PLUGIN_VERSION;
+use crate::transforms::{find_predicate, find_transform, predicate_plugins, transform_plugins};
 
 /// `GET /connector-plugins` (`connectorsOnly`, default true).
 pub(super) async fn list(RawQuery(query): RawQuery) -> Response {
@@ -56,4 +59,45 @@ pub(super) async fn validate(
     let value: serde_json::Value = parse_json(&body)?;
     let config = config_map(&value)?;
     Ok(Json(state.herder.validate(&plugin, config).await?).into_response())
+}
+
+/// One row of `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+struct PluginInfo {
+    /// Class name.
+    class: String,
+    /// `source`, `sink`, `converter`, `header_converter`, `transformation` or `predicate`.
+    #[serde(rename = "type")]
+    plugin_type: String,
+    /// Version.
+    version: String,
+}
+
+/// Every registered plugin, connectors first, each group sorted by class, as
+/// `GET /connector-plugins?connectorsOnly=false` lists them.
+fn list_plugins(connectors_only: bool) -> Vec<PluginInfo> {
+    let info = |class: &str, plugin_type: &str| PluginInfo {
+        class: class.to_string(),
+        plugin_type: plugin_type.to_string(),
+        version: PLUGIN_VERSION.to_string(),
+    };
+    let mut connectors: Vec<_> = connector_plugins().map(|p| info(p.class, p.type_name())).collect();
+    connectors.sort_by(|a, b| a.class.cmp(&b.class));
+    if connectors_only {
+        return connectors;
+    }
+    let mut others: Vec<PluginInfo> = Vec::new();
+    for p in converter_plugins() {
+        // As Apache's: every converter is a header converter too, and SimpleHeaderConverter
+        // only a header converter.
+        if !p.class.ends_with("HeaderConverter") {
+            others.push(info(p.class, "converter"));
+        }
+        others.push(info(p.class, "header_converter"));
+    }
+    others.extend(transform_plugins().map(|p| info(p.class, "transformation")));
+    others.extend(predicate_plugins().map(|p| info(p.class, "predicate")));
+    others.sort_by(|a, b| (&a.plugin_type, &a.class).cmp(&(&b.plugin_type, &b.class)));
+    connectors.extend(others);
+    connectors
 }

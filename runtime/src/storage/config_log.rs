@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use super::kafka_log::{KafkaLog, LogRecord};
 use super::StoreError;
 use crate::config::ConfigMap;
-use crate::worker::TargetState;
+use crate::state::TargetState;
 
 /// A request, written to the config topic, to restart a connector and maybe its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,4 +15,4 @@ pub use internal_topics::{ensure_internal_topics, InternalTopic};
 pub use kafka_log::{KafkaLog, LogRecord, RecordHandler};
 pub use kafka_offsets::{offset_record, KafkaOffsetStore};
 pub use offsets::{offset_key, ConnectorOffsetsReader, FileOffsetStore, MemoryOffsetStore, OffsetStore, StoreError};
-pub use status::{ConnectorStatus, Publisher, State, StatusRecord, StatusStore, TaskStatus};
+pub use status::{ConnectorStatus, Publisher, StatusRecord, StatusStore, TaskStatus};

@@ -12,23 +12,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-/// A connector's or task's observed state (Apache's `AbstractStatus.State`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum State {
-    /// Not yet running anywhere.
-    Unassigned,
-    /// Running.
-    Running,
-    /// Paused.
-    Paused,
-    /// Failed; the status has a trace.
-    Failed,
-    /// Being restarted.
-    Restarting,
-    /// Stopped (connectors only).
-    Stopped,
-}
+use crate::state::State;
 
 /// A task's status.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,13 +10,13 @@
 //! predicates TopicNameMatches, HasHeaderKey and RecordIsTombstone.
 
 mod cast;
-mod chain;
 mod extract_field;
 mod flatten;
 mod headers;
 mod hoist_field;
 mod insert_field;
 mod mask_field;
+mod plugin;
 mod predicates;
 mod replace_field;
 mod routers;
@@ -30,7 +30,9 @@ mod value_to_key;
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
 
-pub use chain::{TransformChain, PREDICATES, TRANSFORMS};
+pub use plugin::{
+    find_predicate, find_transform, predicate_plugins, transform_plugins, PredicatePlugin, TransformPlugin,
+};
 
 /// Changes, or drops, one record.
 pub trait Transformation: Send + Sync {

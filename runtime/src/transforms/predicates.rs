@@ -5,9 +5,9 @@ use regex::Regex;
 
 use super::support::parsed;
 use super::Predicate;
+use super::PredicatePlugin;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::data::ConnectRecord;
-use crate::plugins::PredicatePlugin;
 
 struct TopicNameMatches(Regex);
 

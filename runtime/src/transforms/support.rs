@@ -143,7 +143,7 @@ pub(crate) fn parsed(config_def: fn() -> ConfigDef, settings: &ConfigMap) -> Res
 macro_rules! register_keyed {
     ($name:literal, $config_def:path, $create:path) => {
         inventory::submit! {
-            $crate::plugins::TransformPlugin {
+            $crate::transforms::TransformPlugin {
                 class: concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
                 aliases: &[],
                 config_def: $config_def,
@@ -154,7 +154,7 @@ macro_rules! register_keyed {
             }
         }
         inventory::submit! {
-            $crate::plugins::TransformPlugin {
+            $crate::transforms::TransformPlugin {
                 class: concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
                 aliases: &[],
                 config_def: $config_def,
@@ -171,7 +171,7 @@ macro_rules! register_keyed {
 macro_rules! register {
     ($name:literal, $config_def:path, $create:path) => {
         inventory::submit! {
-            $crate::plugins::TransformPlugin {
+            $crate::transforms::TransformPlugin {
                 class: concat!("org.apache.kafka.connect.transforms.", $name),
                 aliases: &[],
                 config_def: $config_def,

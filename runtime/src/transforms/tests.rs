@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::TransformChain;
 use crate::config::ConfigMap;
 use crate::data::{logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::worker::TransformChain;
 
 fn chain(pairs: &[(&str, &str)]) -> TransformChain {
     let config: ConfigMap = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -520,11 +520,12 @@ fn every_apache_transform_and_predicate_is_registered() {
     ];
     for name in names {
         let class = format!("org.apache.kafka.connect.transforms.{name}");
-        assert!(crate::plugins::find_transform(&class).is_ok(), "{class}");
+        assert!(crate::transforms::find_transform(&class).is_ok(), "{class}");
     }
     for name in ["TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"] {
         assert!(
-            crate::plugins::find_predicate(&format!("org.apache.kafka.connect.transforms.predicates.{name}")).is_ok()
+            crate::transforms::find_predicate(&format!("org.apache.kafka.connect.transforms.predicates.{name}"))
+                .is_ok()
         );
     }
 }

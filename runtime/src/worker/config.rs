@@ -9,7 +9,8 @@ use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture,
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
 use crate::rest::listeners::{ListenerLayout, Scheme};
-use crate::transforms::{PREDICATES, TRANSFORMS};
+
+use super::transform_chain::{PREDICATES, TRANSFORMS};
 
 /// `name`.
 pub const NAME: Key<String> = Key::new(

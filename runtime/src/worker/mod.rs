@@ -11,6 +11,7 @@ mod errors;
 mod sink;
 mod sink_topics;
 mod source;
+mod transform_chain;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,24 +26,14 @@ pub use config::{
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 pub use sink_topics::SinkTopics;
+pub use transform_chain::{TransformChain, PREDICATES, TRANSFORMS};
 
 use crate::client::{ClientKind, ClientSettings};
 use crate::config::{ConfigDef, ConfigMap, ConfigProviders, ValidationError};
-use crate::connector::{ConnectError, Connector, ConnectorContext};
+use crate::connector::{find_connector, ConnectError, Connector, ConnectorContext, ConnectorPlugin, TaskFactory};
 use crate::metrics::Metrics;
-use crate::plugins::{find_connector, ConnectorPlugin, TaskFactory};
-use crate::storage::{OffsetStore, State, StatusStore};
-
-/// What a connector should be doing (persisted by herders; Apache's `TargetState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetState {
-    /// Running.
-    Started,
-    /// Paused: tasks keep their resources but stop polling and delivering.
-    Paused,
-    /// Stopped: tasks are shut down (a task told this exits).
-    Stopped,
-}
+use crate::state::{State, TargetState};
+use crate::storage::{OffsetStore, StatusStore};
 
 /// A running task, as its herder holds it.
 pub struct TaskHandle {
@@ -261,7 +252,7 @@ impl Worker {
             errors.extend((plugin.create)().validate(&resolved));
         }
         errors.extend(override_errors(&self.config, &resolved));
-        if let Err(chain_errors) = crate::transforms::TransformChain::from_config(&resolved) {
+        if let Err(chain_errors) = TransformChain::from_config(&resolved) {
             errors.extend(chain_errors);
         }
         for role in [

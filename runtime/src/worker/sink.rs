@@ -15,14 +15,14 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETRY_TIMEOUT};
 use super::errors::{ErrorHandler, RawRecord, Stage};
-use super::{sink_config_def, SinkTopics, TargetState, TaskSetup};
+use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
 use crate::metrics::Metrics;
-use crate::storage::{State, StatusStore};
-use crate::transforms::TransformChain;
+use crate::state::{State, TargetState};
+use crate::storage::StatusStore;
 
 /// Records handed to one `put` at most, unless `consumer.max.poll.records` says otherwise.
 const DEFAULT_MAX_BATCH: usize = 2000;

@@ -19,14 +19,14 @@ use super::ack_log::AckLog;
 use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
-use super::{connector_config_def, source_config_def, TargetState, TaskSetup};
+use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 use crate::metrics::Metrics;
-use crate::storage::{offset_record, ConnectorOffsetsReader, State};
-use crate::transforms::TransformChain;
+use crate::state::{State, TargetState};
+use crate::storage::{offset_record, ConnectorOffsetsReader};
 
 /// How long shutdown waits for in-flight records to be acknowledged.
 const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,10 +1,10 @@
-//! The ordered list of a connector's transformations, with their predicates.
+//! The ordered list of a connector's transformations, with their predicates, built from its
+//! `transforms` and `predicates` settings and the transformation and predicate plugins they name.
 
-use super::{Predicate, Transformation};
 use crate::config::{split_list, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
-use crate::plugins::{find_predicate, find_transform};
+use crate::transforms::{find_predicate, find_transform, Predicate, Transformation};
 
 /// `transforms`: the aliases of a connector's transformations, in order.
 pub const TRANSFORMS: Key<Vec<String>> = Key::new(

@@ -21,7 +21,7 @@ mod plan;
 mod sql;
 mod task;
 
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::config::{config_def, validate};
 use crate::config_per_task::ConfigPerTask;

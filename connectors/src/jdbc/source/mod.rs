@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tributary_runtime::config::{ConfigMap, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
-use tributary_runtime::plugins::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::config::{config_def, TABLE_BLACKLIST, TABLE_POLL_INTERVAL, TABLE_WHITELIST};
 use crate::jdbc::connection::Database;

@@ -20,8 +20,8 @@ use super::registry::{
 };
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
-use crate::plugins::ConverterPlugin;
 
 /// `connect.meta.data`.
 const CONNECT_META_DATA: Key<bool> = Key::new(ConfigKey::optional(

@@ -15,8 +15,8 @@ use serde_json::Value as Json;
 use super::registry::{without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
 use crate::config::ConfigMap;
+use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
-use crate::plugins::ConverterPlugin;
 
 /// Confluent's JSON Schema converter.
 pub(super) type JsonSchemaConverter = RegistryConverter<JsonSchema>;

@@ -24,8 +24,8 @@ use self::schema::ProtobufOptions;
 use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
-use crate::plugins::ConverterPlugin;
 
 /// `scrub.invalid.names`.
 const SCRUB_INVALID_NAMES: Key<bool> = Key::new(ConfigKey::optional(

@@ -1,22 +1,21 @@
 //! The leader's part: the assignment computed in each rebalance (with what the leader
-//! remembers between rebalances), and the checked writes of task configs, with the zombie
-//! fencing of exactly-once sources.
+//! remembers between rebalances), the checked writes of task configs, with the zombie fencing
+//! of exactly-once sources, and the session key that signs internal requests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{internal, lock, Inner};
+use super::group::Coordination;
+use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
+use super::settings::GROUP_ID;
+use super::{assignor, internal, lock, now_millis, Inner};
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
-use crate::herder::distributed::assignor;
-use crate::herder::distributed::group::Coordination;
-use crate::herder::distributed::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
-use crate::herder::distributed::settings::GROUP_ID;
 use crate::herder::{common, HerderError, HerderResult};
-use crate::storage::{ClusterConfig, ConfigLog};
-use crate::worker::TargetState;
+use crate::state::TargetState;
+use crate::storage::{ClusterConfig, ConfigLog, SessionKey};
 
 /// What the leader remembers between rebalances.
 #[derive(Debug, Default)]
@@ -118,7 +117,7 @@ impl Coordination for Inner {
         MemberMetadata {
             url: self.url.clone(),
             config_offset: self.config.with(|c| c.offset),
-            owned: lock(&self.owned).clone(),
+            owned: lock(&self.view).owned.clone(),
         }
     }
 
@@ -140,8 +139,8 @@ impl Coordination for Inner {
         let mut ordered: Vec<&(String, MemberMetadata)> = members.iter().collect();
         {
             // Members of the previous generation keep their URL over newcomers.
-            let memory = lock(&self.leader_memory);
-            let known = |id: &str| memory.assigned.contains_key(id);
+            let view = lock(&self.view);
+            let known = |id: &str| view.leader_memory.assigned.contains_key(id);
             ordered.sort_by(|a, b| {
                 known(&b.0)
                     .cmp(&known(&a.0))
@@ -172,7 +171,8 @@ impl Coordination for Inner {
 
         // Work whose owner vanished may be held back for a while, in case it returns.
         let delay = self.settings.scheduled_rebalance_delay;
-        let mut memory = lock(&self.leader_memory);
+        let mut view = lock(&self.view);
+        let memory = &mut view.leader_memory;
         let running_now: BTreeSet<&Work> = accepted.iter().flat_map(|(_, owned)| owned.iter()).collect();
         let present: BTreeSet<&str> = accepted.iter().map(|(id, _)| id.as_str()).collect();
         let now = Instant::now();
@@ -231,5 +231,38 @@ impl Coordination for Inner {
             );
         }
         assignments
+    }
+}
+
+impl Inner {
+    /// As the leader: writes a session key when there is none, or when it is older than
+    /// `inter.worker.key.ttl.ms`.
+    pub(super) async fn renew_session_key(&self) {
+        let signing = &self.settings.signing;
+        let now_ms = now_millis();
+        let ttl_ms = i64::try_from(signing.key_ttl.as_millis()).unwrap_or(i64::MAX);
+        let fresh = self.config.with(|c| {
+            c.session_key
+                .as_ref()
+                .is_some_and(|k| k.algorithm == signing.key_algorithm && now_ms.saturating_sub(k.created_ms) < ttl_ms)
+        });
+        if fresh {
+            return;
+        }
+        let mut key = vec![0u8; signing.key_size_bits.div_ceil(8)];
+        if let Err(e) = openssl::rand::rand_bytes(&mut key) {
+            tracing::warn!("cannot make a session key: {e}");
+            return;
+        }
+        let session_key = SessionKey {
+            key,
+            algorithm: signing.key_algorithm.clone(),
+            created_ms: now_ms,
+        };
+        let written = self.config.put_session_key(&session_key).await;
+        match written.and(self.config.read_to_end().await) {
+            Ok(()) => tracing::info!(algorithm = %session_key.algorithm, "wrote a new session key"),
+            Err(e) => tracing::warn!("cannot write a new session key: {e}"),
+        }
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use super::Local;
 use crate::herder::distributed::protocol::Work;
-use crate::storage::{ClusterConfig, ConnectorStatus, State};
-use crate::worker::TargetState;
+use crate::state::{State, TargetState};
+use crate::storage::{ClusterConfig, ConnectorStatus};
 
 /// A task: its connector's name and its number.
 pub(super) type TaskKey = (String, u32);
@@ -197,7 +197,7 @@ mod tests {
 
     use super::*;
     use crate::config::ConfigMap;
-    use crate::herder::distributed::herder::{RunningConnector, RunningTask};
+    use crate::herder::distributed::{RunningConnector, RunningTask};
     use crate::storage::{RestartRequest, TaskStatus};
 
     fn config(pairs: &[(&str, &str)]) -> ConfigMap {
