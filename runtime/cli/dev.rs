@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use tributary_harness::KafkaCluster;
+use tributary_local_kafka::KafkaCluster;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 use tributary_runtime::rest::ApplyLogFilter;

@@ -8,7 +8,7 @@
 //! Every difference Tributary keeps on purpose is in [`ACCEPTED`] with its reason; any other
 //! difference fails the test with the whole list.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! one. Records move end to end; an unknown key is only reported; a value no client can take is
 //! refused up front with its key, at connector creation, at validation and at worker start.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! connectors and tasks evenly, answer the same from every worker, forward writes to the
 //! leader, move a dead worker's tasks within 15 s, and survive rolling restarts without loss.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

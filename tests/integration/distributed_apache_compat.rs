@@ -3,7 +3,7 @@
 //! a Tributary worker started on the same group and topics runs that connector and resumes from
 //! the committed position, so nothing is read twice.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

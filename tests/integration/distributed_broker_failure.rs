@@ -2,7 +2,7 @@
 //! through Kafka into another file: the tasks recover by themselves and every line arrives.
 //! Has its own three-broker cluster, since it breaks it.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::io::Write;

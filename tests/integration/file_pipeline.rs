@@ -1,7 +1,7 @@
 //! File source → Kafka → file sink on a real broker: a million lines arrive identical, and
 //! poison records go to the dead letter queue or fail the task, as configured.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

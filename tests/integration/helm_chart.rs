@@ -5,7 +5,7 @@
 //! and the Prometheus Operator's PodMonitor included (their CRDs from their Go modules); and
 //! the Grafana dashboard queries only series a real worker exports.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use common::kubernetes::{client, dry_run_apply, install_crd};
 use common::workers::WorkerProcess;
 use tributary_harness::clients::unique_name;
-use tributary_harness::{shared_cluster, shared_kube_api_server, Helm};
+use tributary_harness::{shared_cluster, shared_kube_api_server_for_shipped_crds, Helm};
 
 /// The chart.
 fn chart() -> PathBuf {
@@ -60,7 +60,9 @@ async fn the_install_manifest_is_the_charts_default_rendering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rendering_passes_the_api_servers_validation() {
     let helm = helm().await;
-    let server = tokio::task::spawn_blocking(shared_kube_api_server).await.unwrap();
+    let server = tokio::task::spawn_blocking(shared_kube_api_server_for_shipped_crds)
+        .await
+        .unwrap();
     let client = client(server).await;
     let deploy_crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/crds");
     let mut crds: Vec<PathBuf> = std::fs::read_dir(&deploy_crds)

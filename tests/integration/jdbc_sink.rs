@@ -5,7 +5,7 @@
 //! exists), and after kill -9 of the worker at-least-once loses nothing while exactly-once
 //! writes no row twice.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! Confluent's connector gives them, and a database that goes down fails the task with the
 //! cause, after which a restart continues without loss.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rdkafka::message::Message;
 use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
-use tributary_harness::{shared_cluster, KafkaCluster};
+use tributary_harness::{shared_cluster, shared_cluster_pair, KafkaCluster};
 
 fn payload_number(message: &rdkafka::message::OwnedMessage) -> u64 {
     let text = std::str::from_utf8(message.payload().unwrap_or_default()).expect("utf-8 payload");
@@ -117,15 +117,7 @@ async fn three_brokers_lose_no_acknowledged_record_when_one_is_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clusters_run_side_by_side_unaware_of_each_other() {
-    let (a, b) = tokio::task::spawn_blocking(|| {
-        std::thread::scope(|scope| {
-            let a = scope.spawn(|| KafkaCluster::start(1));
-            let b = scope.spawn(|| KafkaCluster::start(1));
-            (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
-        })
-    })
-    .await
-    .unwrap();
+    let (a, b) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     assert_ne!(a.bootstrap_servers(), b.bootstrap_servers());
     let topic = unique_name("only-in-a");
     a.create_topic(&topic, 1, 1).await.unwrap();

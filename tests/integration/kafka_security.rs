@@ -10,7 +10,7 @@
 //! (`OAUTHBEARER`, tokens from a test authorization server the broker checks against its JWKS)
 //! move records for a standalone worker and admit a distributed one to its group.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

@@ -14,7 +14,7 @@
 //! operator reconciles every second here (Strimzi: two minutes) and its auto-restart back-off
 //! unit is a second (Strimzi: a minute), so that the tests take seconds.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +38,8 @@ use common::kubernetes::{client, dry_run_apply, install_crd};
 use common::workers::{ClusterSpec, WorkerProcess};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{
-    shared_cluster, shared_kube_api_server, ChildProcess, ClusterOptions, KafkaCluster, KubeApiServer,
+    shared_cluster, shared_kube_api_server, shared_kube_api_server_for_shipped_crds, ChildProcess, ClusterOptions,
+    KafkaCluster, KubeApiServer,
 };
 use tributary_operator::tributary_connect::TributaryConnect;
 
@@ -614,13 +615,12 @@ async fn offsets_are_listed_altered_and_reset_through_config_maps() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shipped_crd_serves_strimzi_0_38_manifests_and_every_deploy_manifest_is_valid() {
-    // A server of its own with deploy/'s CRD, which serves v1beta2 (with `pause`) and v1.
-    let server = tokio::task::spawn_blocking(KubeApiServer::start)
+    // The server with deploy/'s CRD, which serves v1beta2 (with `pause`) and v1.
+    let server = tokio::task::spawn_blocking(shared_kube_api_server_for_shipped_crds)
         .await
-        .unwrap()
         .unwrap();
     let crd = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/crds/kafkaconnector.yaml");
-    let setup = Setup::new(&server, crd.to_str().unwrap()).await;
+    let setup = Setup::new(server, crd.to_str().unwrap()).await;
     let input = setup.dir.path().join("in.txt");
     std::fs::write(&input, "old manifest\n").unwrap();
     let name = setup

@@ -8,10 +8,10 @@
 //! aborted transactions and compaction leave. Both clusters (shared by the tests) run Kafka's
 //! StandardAuthorizer; ACLs are written and read with Kafka's own `kafka-acls` tool.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+
 use std::time::Duration;
 
 use common::{eventually, merged, start_worker};
@@ -25,7 +25,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, send_waiting, unique_name};
-use tributary_harness::{ClusterOptions, KafkaCluster};
+use tributary_harness::{shared_cluster_pair, KafkaCluster};
 use tributary_mirror::records::{Checkpoint, Heartbeat};
 
 const RECORDS: usize = 2_000;
@@ -38,33 +38,6 @@ fn client(bootstrap: &str) -> ClientConfig {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", bootstrap);
     client
-}
-
-/// The source and target clusters the tests of this file share: one node each, with Kafka's
-/// ACL authorizer (the harness's plaintext clients are anonymous, made super users so
-/// everything else runs as without an authorizer) and a log cleaner that looks every second.
-fn clusters() -> &'static (KafkaCluster, KafkaCluster) {
-    static CLUSTERS: OnceLock<(KafkaCluster, KafkaCluster)> = OnceLock::new();
-    CLUSTERS.get_or_init(|| {
-        let start = || {
-            let mut options = ClusterOptions::with_nodes(1);
-            options.broker_properties = [
-                (
-                    "authorizer.class.name",
-                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                ),
-                ("super.users", "User:ANONYMOUS"),
-                ("log.cleaner.backoff.ms", "1000"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-            KafkaCluster::start_with(options).expect("a cluster starts")
-        };
-        let source = std::thread::spawn(start);
-        let target = start();
-        (source.join().expect("the source cluster starts"), target)
-    })
 }
 
 /// A mirror connector's config between the two clusters: `extra` over the cluster settings.
@@ -184,7 +157,7 @@ async fn partition_count(bootstrap: &str, topic: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("failover");
     let topic = format!("{prefix}-orders");
@@ -500,7 +473,7 @@ async fn read_through(bootstrap: &str, group: &str, topic: &str, last: &[u8]) ->
 /// target without skipping a record, re-reading at most `offset.lag.max` (10) records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("gaps");
     let transactional = format!("{prefix}-transactional");
@@ -687,7 +660,7 @@ fn commit_at(bootstrap: &str, group: &str, topic: &str, offset: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
     const TOTAL: usize = 40_000;
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("laggards");
     let topic = format!("{prefix}-events");

@@ -1,5 +1,5 @@
 //! Dedicated mode (`tributary mirror <file>`) between two real clusters, from Apache's file
-//! format: two processes on the same file share the flows A->B and B->A (active/active, with a
+//! format: two processes on the same file share the flows C->D and D->C (active/active, with a
 //! topic filter that matches the remote topics too, so only cycle detection keeps records from
 //! going round); a topic created while they run is picked up; after one process is killed with
 //! -9, the other carries on and nothing is missing in the target. With `exactly.once.source.support=enabled`, a kill -9 mid-run and a
@@ -10,11 +10,11 @@
 //! The tests share one pair of clusters; each uses its own cluster aliases (and so its own
 //! worker groups and internal topics).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+
 use std::time::Duration;
 
 use common::eventually;
@@ -23,7 +23,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::ClientConfig;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
-use tributary_harness::KafkaCluster;
+use tributary_harness::shared_cluster_pair;
 
 const PER_ROUND: usize = 3_000;
 
@@ -35,16 +35,6 @@ async fn values(bootstrap: &str, topic: &str, expected: usize) -> BTreeSet<Vec<u
         .iter()
         .map(|m| m.payload().unwrap_or_default().to_vec())
         .collect()
-}
-
-/// The two clusters of this test binary.
-fn clusters() -> &'static (KafkaCluster, KafkaCluster) {
-    static CLUSTERS: OnceLock<(KafkaCluster, KafkaCluster)> = OnceLock::new();
-    CLUSTERS.get_or_init(|| {
-        let source = std::thread::spawn(|| KafkaCluster::start(1).expect("source cluster starts"));
-        let target = KafkaCluster::start(1).expect("target cluster starts");
-        (source.join().expect("source cluster starts"), target)
-    })
 }
 
 /// Replication factors of 1 for every topic a flow creates (single-broker clusters).
@@ -73,14 +63,14 @@ async fn refused(mut process: WorkerProcess) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_a_flow_and_survive_a_kill() {
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("dedicated");
     let topics = [format!("{prefix}-clicks"), format!("{prefix}-views")];
     for topic in &topics {
         source.create_topic(topic, 3, 1).await.unwrap();
     }
-    // A topic of B's own, mirrored the other way.
+    // A topic of the target's own, mirrored the other way.
     let local = format!("{prefix}-local");
     target.create_topic(&local, 1, 1).await.unwrap();
     let on_b = (0..100).map(|i| (format!("k{i}").into_bytes(), format!("b-{i}").into_bytes()));
@@ -108,23 +98,23 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
     let file = mirror_file(
         dir.path(),
         format!(
-            "clusters = A, B\nA.bootstrap.servers = {a}\nB.bootstrap.servers = {b}\nA->B.enabled = true\n\
-             B->A.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\n{SINGLE_BROKER}\
+            "clusters = C, D\nC.bootstrap.servers = {a}\nD.bootstrap.servers = {b}\nC->D.enabled = true\n\
+             D->C.enabled = true\ntopics = .*{prefix}.*\ntasks.max = 2\n{SINGLE_BROKER}\
              offset.flush.interval.ms = 1000\nrefresh.topics.interval.seconds = 2\n"
         ),
     );
     let mut first = WorkerProcess::run(dir.path(), "mirror-1", 0, "mirror", &file);
     let mut second = WorkerProcess::run(dir.path(), "mirror-2", 0, "mirror", &file);
     for topic in &topics {
-        let copied = values(&b, &format!("A.{topic}"), PER_ROUND).await;
-        assert_eq!(copied.len(), PER_ROUND, "A.{topic}");
+        let copied = values(&b, &format!("C.{topic}"), PER_ROUND).await;
+        assert_eq!(copied.len(), PER_ROUND, "C.{topic}");
     }
     let heartbeats = consume_until(&b, "heartbeats", 1, Duration::from_secs(30), "read_committed")
         .await
         .unwrap();
     assert!(!heartbeats.is_empty(), "heartbeats are written to the target");
-    let back = values(&a, &format!("B.{local}"), 100).await;
-    assert_eq!(back.len(), 100, "B->A mirrors B's own topic");
+    let back = values(&a, &format!("D.{local}"), 100).await;
+    assert_eq!(back.len(), 100, "D->C mirrors D's own topic");
     // A topic created while both run: whichever process finds it, the leader writes the new
     // task configs (MirrorMaker 2's KAFKA-9981 lost such changes in dedicated mode).
     let added = format!("{prefix}-added");
@@ -135,7 +125,7 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
         .iter()
         .all(Result::is_ok));
     assert_eq!(
-        values(&b, &format!("A.{added}"), 100).await.len(),
+        values(&b, &format!("C.{added}"), 100).await.len(),
         100,
         "the new topic is mirrored"
     );
@@ -144,15 +134,15 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
     first.kill();
     produce(1).await;
     for topic in &topics {
-        let copied = values(&b, &format!("A.{topic}"), 2 * PER_ROUND).await;
+        let copied = values(&b, &format!("C.{topic}"), 2 * PER_ROUND).await;
         let missing: Vec<usize> = (0..2 * PER_ROUND)
             .filter(|i| !copied.contains(format!("{topic}-{i}").as_bytes()))
             .collect();
-        assert!(missing.is_empty(), "A.{topic}: {} records missing", missing.len());
+        assert!(missing.is_empty(), "C.{topic}: {} records missing", missing.len());
     }
     assert!(second.exit_status().is_none(), "the surviving process is still running");
-    // Nothing went round the loop: no A.B.* topic on B, no B.A.* topic on A.
-    for (bootstrap, looped) in [(&b, format!("A.B.{local}")), (&a, format!("B.A.{}", topics[0]))] {
+    // Nothing went round the loop: no C.D.* topic on D, no D.C.* topic on C.
+    for (bootstrap, looped) in [(&b, format!("C.D.{local}")), (&a, format!("D.C.{}", topics[0]))] {
         let none = consume_until(bootstrap, &looped, 1, Duration::from_secs(2), "read_committed")
             .await
             .unwrap();
@@ -164,7 +154,7 @@ async fn two_processes_share_a_flow_and_survive_a_kill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_mirroring_survives_a_kill_without_duplicates() {
     const RECORDS: usize = 200_000;
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let topic = unique_name("exactly-once");
     let remote = format!("E.{topic}");
@@ -224,7 +214,7 @@ async fn exactly_once_mirroring_survives_a_kill_without_duplicates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_active_active_with_the_provenance_header_does_not_loop() {
-    let (source, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (g, h) = (source.bootstrap_servers(), target.bootstrap_servers());
     // The identity policy: the same topic name on both sides, both ways.
     let topic = unique_name("identity");
@@ -264,7 +254,7 @@ async fn identity_active_active_with_the_provenance_header_does_not_loop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_cluster_stops_the_start_before_anything_is_created() {
-    let (_, target) = tokio::task::spawn_blocking(clusters).await.unwrap();
+    let (_, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let v = target.bootstrap_servers();
     let nobody = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -3,7 +3,7 @@
 //! value, headers (whatever the worker's header converter) and timestamp; excluded and
 //! internal topics are left alone; a restart resumes without copying anything twice.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
 use tributary_harness::clients::{consume_until, reliable_producer, unique_name};
-use tributary_harness::KafkaCluster;
+use tributary_harness::shared_cluster_pair;
 
 const PER_TOPIC: usize = 3_000;
 
@@ -54,11 +54,7 @@ fn shape(records: &[OwnedMessage]) -> Vec<Shape> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
-    let (source, target) = tokio::join!(
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-    );
-    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let prefix = unique_name("mirrored");
     let topics = [format!("{prefix}-orders"), format!("{prefix}-payments")];
     let skipped = format!("{prefix}-skipped");

@@ -2,7 +2,7 @@
 //! null), headers and timestamps. The target must hold every record exactly once, in source
 //! order per partition, in the same partition, with the same bytes.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -15,7 +15,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use tributary_harness::clients::{send_waiting, unique_name};
-use tributary_harness::KafkaCluster;
+use tributary_harness::shared_cluster_pair;
 
 const TOPICS: usize = 20;
 const PARTITIONS: i32 = 6;
@@ -113,11 +113,7 @@ fn digest(bootstrap: &str, topics: &[String], rename: impl Fn(&str) -> String, d
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_million_records_arrive_exactly_in_order_with_the_same_bytes() {
-    let (source, target) = tokio::join!(
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-        tokio::task::spawn_blocking(|| KafkaCluster::start(1)),
-    );
-    let (source, target) = (source.unwrap().unwrap(), target.unwrap().unwrap());
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
     let prefix = unique_name("volume");
     let topics: Vec<String> = (0..TOPICS).map(|t| format!("{prefix}-{t}")).collect();

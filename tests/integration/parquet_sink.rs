@@ -3,7 +3,7 @@
 //! records, in order, split by `partition.field`; and after kill -9 of the worker and a restart,
 //! the files hold every offset exactly once, with no partial file left.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

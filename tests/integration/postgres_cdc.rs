@@ -4,7 +4,7 @@
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
 //! nothing missing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

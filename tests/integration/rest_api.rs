@@ -1,7 +1,7 @@
 //! The REST contract, endpoint by endpoint, against a real worker on a real broker: status
 //! codes, JSON shapes and error bodies as Apache Kafka Connect gives them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! task configs reach the leader signed with the session key the leader keeps in the config
 //! topic.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

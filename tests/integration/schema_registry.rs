@@ -6,7 +6,7 @@
 //! registry, the task failing with its message), the same for change data capture, and a
 //! registry over HTTPS is reached through the converter's `schema.registry.ssl.*` settings.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

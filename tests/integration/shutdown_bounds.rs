@@ -3,7 +3,7 @@
 //! SIGTERM within `task.shutdown.graceful.timeout.ms` plus the fixed bounds of their other
 //! shutdown steps.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

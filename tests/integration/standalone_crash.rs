@@ -1,7 +1,7 @@
 //! kill -9 of a standalone worker mid-stream: after a restart every line arrives, and the only
 //! duplicates are the lines after the last committed offset, produced within one flush interval.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Write;

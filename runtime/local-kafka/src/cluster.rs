@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -15,9 +14,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use tempfile::TempDir;
 
 use crate::distribution::{tail, ChildProcess, KafkaDistribution};
-use crate::HarnessError;
+use crate::LocalKafkaError;
 
-/// How long a node may take to format, start or rejoin before the harness gives up.
+/// How long a node may take to format, start or rejoin before the start is given up.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// How a cluster is laid out.
@@ -27,10 +26,10 @@ pub struct ClusterOptions {
     pub nodes: usize,
     /// Maximum JVM heap of each node, e.g. `"512m"`.
     pub max_heap: String,
-    /// Extra broker properties, applied after the harness's own.
+    /// Extra broker properties, applied after the defaults.
     pub broker_properties: Vec<(String, String)>,
     /// Extra listeners, as (name, security protocol), each on a free port of every node (see
-    /// [`KafkaCluster::listener_servers`]); the PLAINTEXT listener stays for the harness.
+    /// [`KafkaCluster::listener_servers`]); the PLAINTEXT listener stays for plain clients.
     pub extra_listeners: Vec<(String, String)>,
     /// Extra arguments to `kafka-storage format` (e.g. `--add-scram` for SCRAM users).
     pub format_args: Vec<String>,
@@ -40,7 +39,7 @@ pub struct ClusterOptions {
 }
 
 impl ClusterOptions {
-    /// `nodes` nodes with the harness's defaults: replication factor `min(nodes, 3)` for
+    /// `nodes` nodes with the defaults: replication factor `min(nodes, 3)` for
     /// internal and new topics, and `min.insync.replicas=2` from three nodes up.
     pub fn with_nodes(nodes: usize) -> Self {
         ClusterOptions {
@@ -81,20 +80,20 @@ pub struct KafkaCluster {
 
 impl KafkaCluster {
     /// Starts `nodes` nodes with the default options and waits until all are in the metadata.
-    pub fn start(nodes: usize) -> Result<Self, HarnessError> {
+    pub fn start(nodes: usize) -> Result<Self, LocalKafkaError> {
         Self::start_with(ClusterOptions::with_nodes(nodes))
     }
 
     /// Starts a cluster laid out as `options` says and waits until every broker is ready.
-    pub fn start_with(options: ClusterOptions) -> Result<Self, HarnessError> {
+    pub fn start_with(options: ClusterOptions) -> Result<Self, LocalKafkaError> {
         if options.nodes == 0 {
-            return Err(HarnessError::Usage("a cluster needs at least one node".into()));
+            return Err(LocalKafkaError::Usage("a cluster needs at least one node".into()));
         }
         let distribution = KafkaDistribution::get()?;
         let dir = tempfile::Builder::new()
             .prefix("tributary-kafka-")
             .tempdir()
-            .map_err(HarnessError::io("creating the cluster directory"))?;
+            .map_err(LocalKafkaError::io("creating the cluster directory"))?;
         let per_node = 2 + options.extra_listeners.len();
         let ports = free_ports(options.nodes * per_node)?;
         let voters = (0..options.nodes)
@@ -123,7 +122,7 @@ impl KafkaCluster {
                 .map(|(name, protocol)| format!(",{name}:{protocol}"))
                 .collect();
             let node_dir = dir.path().join(format!("node-{id}"));
-            fs::create_dir_all(&node_dir).map_err(HarnessError::io("creating a node directory"))?;
+            fs::create_dir_all(&node_dir).map_err(LocalKafkaError::io("creating a node directory"))?;
             let mut properties = vec![
                 ("process.roles", "broker,controller".to_string()),
                 ("node.id", id.to_string()),
@@ -168,7 +167,7 @@ impl KafkaCluster {
                 let _ = writeln!(text, "{key}={value}");
             }
             let config = node_dir.join("server.properties");
-            fs::write(&config, text).map_err(HarnessError::io("writing server.properties"))?;
+            fs::write(&config, text).map_err(LocalKafkaError::io("writing server.properties"))?;
             nodes.push(Node {
                 id,
                 broker_port,
@@ -226,7 +225,7 @@ impl KafkaCluster {
     }
 
     /// Kills node `index` (0-based) with SIGKILL, as a crash would.
-    pub fn kill(&mut self, index: usize) -> Result<(), HarnessError> {
+    pub fn kill(&mut self, index: usize) -> Result<(), LocalKafkaError> {
         let node = self.node_mut(index)?;
         if let Some(mut process) = node.process.take() {
             process.kill();
@@ -235,7 +234,7 @@ impl KafkaCluster {
     }
 
     /// Stops node `index` cleanly (SIGTERM, then SIGKILL after 30 s).
-    pub fn stop(&mut self, index: usize) -> Result<(), HarnessError> {
+    pub fn stop(&mut self, index: usize) -> Result<(), LocalKafkaError> {
         let node = self.node_mut(index)?;
         if let Some(mut process) = node.process.take() {
             process.terminate(Duration::from_secs(30));
@@ -245,14 +244,14 @@ impl KafkaCluster {
 
     /// Starts node `index` again on its old ports and data, and waits until it serves metadata
     /// that lists every broker.
-    pub fn restart(&mut self, index: usize) -> Result<(), HarnessError> {
+    pub fn restart(&mut self, index: usize) -> Result<(), LocalKafkaError> {
         self.stop(index)?;
         self.launch(index)?;
         self.wait_until_ready(&[index])
     }
 
     /// Creates a topic and waits until its metadata is visible.
-    pub async fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<(), HarnessError> {
+    pub async fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<(), LocalKafkaError> {
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
             .set("bootstrap.servers", self.bootstrap_servers())
             .create()?;
@@ -260,7 +259,7 @@ impl KafkaCluster {
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
         for result in admin.create_topics([&topic], &options).await? {
             if let Err((topic, code)) = result {
-                return Err(HarnessError::Usage(format!("creating topic {topic} failed: {code}")));
+                return Err(LocalKafkaError::Usage(format!("creating topic {topic} failed: {code}")));
             }
         }
         Ok(())
@@ -282,14 +281,14 @@ impl KafkaCluster {
         out
     }
 
-    fn node_mut(&mut self, index: usize) -> Result<&mut Node, HarnessError> {
+    fn node_mut(&mut self, index: usize) -> Result<&mut Node, LocalKafkaError> {
         let count = self.nodes.len();
         self.nodes
             .get_mut(index)
-            .ok_or_else(|| HarnessError::Usage(format!("node {index} does not exist; the cluster has {count}")))
+            .ok_or_else(|| LocalKafkaError::Usage(format!("node {index} does not exist; the cluster has {count}")))
     }
 
-    fn format_storage(&self) -> Result<(), HarnessError> {
+    fn format_storage(&self) -> Result<(), LocalKafkaError> {
         // A base64url id may start with '-', which kafka-storage's argument parser would read as
         // an option: draw again until it does not.
         let cluster_id = loop {
@@ -308,10 +307,10 @@ impl KafkaCluster {
                         .args(["format", "-t", &cluster_id, "-c"])
                         .arg(&node.config)
                         .args(&self.format_args);
-                    scope.spawn(move || -> Result<(), HarnessError> {
+                    scope.spawn(move || -> Result<(), LocalKafkaError> {
                         let output = command
                             .output()
-                            .map_err(HarnessError::io("running kafka-storage format"))?;
+                            .map_err(LocalKafkaError::io("running kafka-storage format"))?;
                         if output.status.success() {
                             return Ok(());
                         }
@@ -319,7 +318,7 @@ impl KafkaCluster {
                             + &String::from_utf8_lossy(&output.stderr);
                         let log = node.config.with_file_name("format.log");
                         let _ = fs::write(&log, &text);
-                        Err(HarnessError::Node {
+                        Err(LocalKafkaError::Node {
                             message: format!("formatting storage of node {} failed ({})", node.id, output.status),
                             log,
                             log_tail: tail(&text, 30),
@@ -329,12 +328,12 @@ impl KafkaCluster {
                 .collect();
             handles.into_iter().try_for_each(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(HarnessError::Usage("format thread panicked".into())))
+                    .unwrap_or_else(|_| Err(LocalKafkaError::Usage("format thread panicked".into())))
             })
         })
     }
 
-    fn launch(&mut self, index: usize) -> Result<(), HarnessError> {
+    fn launch(&mut self, index: usize) -> Result<(), LocalKafkaError> {
         let mut command = self.distribution.java("kafka.Kafka", &self.max_heap);
         if !self.jvm_options.is_empty() {
             // Read by the `java` launcher before its own arguments.
@@ -348,7 +347,7 @@ impl KafkaCluster {
     }
 
     /// Polls each of `indices` directly until it answers metadata listing every node.
-    fn wait_until_ready(&mut self, indices: &[usize]) -> Result<(), HarnessError> {
+    fn wait_until_ready(&mut self, indices: &[usize]) -> Result<(), LocalKafkaError> {
         let expected = self.nodes.len();
         let deadline = Instant::now() + NODE_READY_TIMEOUT;
         for &index in indices {
@@ -407,8 +406,8 @@ impl Drop for KafkaCluster {
     }
 }
 
-fn node_error(node: &Node, message: String) -> HarnessError {
-    HarnessError::Node {
+fn node_error(node: &Node, message: String) -> LocalKafkaError {
+    LocalKafkaError::Node {
         message,
         log: node.log.clone(),
         log_tail: tail(&fs::read_to_string(&node.log).unwrap_or_default(), 40),
@@ -416,66 +415,14 @@ fn node_error(node: &Node, message: String) -> HarnessError {
 }
 
 /// Picks `count` distinct free loopback ports.
-pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>, HarnessError> {
+pub fn free_ports(count: usize) -> Result<Vec<u16>, LocalKafkaError> {
     let listeners = (0..count)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(HarnessError::io("finding free ports"))?;
+        .map_err(LocalKafkaError::io("finding free ports"))?;
     listeners
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(HarnessError::io("reading a free port"))
-}
-
-/// The one-broker cluster shared by every test of the calling test binary.
-///
-/// Started on first use and stopped when the test binary exits. Tests sharing it use unique
-/// topic and group names.
-pub fn shared_cluster() -> &'static KafkaCluster {
-    static SHARED: OnceLock<KafkaCluster> = OnceLock::new();
-    shared(&SHARED, 1)
-}
-
-/// The three-broker cluster shared by the tests of the calling test binary that need
-/// replication (failure tests), started on first use like [`shared_cluster`].
-pub fn shared_three_broker_cluster() -> &'static KafkaCluster {
-    static SHARED: OnceLock<KafkaCluster> = OnceLock::new();
-    shared(&SHARED, 3)
-}
-
-fn shared(cell: &'static OnceLock<KafkaCluster>, nodes: usize) -> &'static KafkaCluster {
-    cell.get_or_init(|| match KafkaCluster::start(nodes) {
-        Ok(cluster) => {
-            remove_at_exit(cluster.dir());
-            cluster
-        }
-        Err(error) => panic!("cannot start the shared {nodes}-broker Kafka cluster: {error}"),
-    })
-}
-
-/// Removes `dir` when the process exits (a static is never dropped), unless
-/// `TRIBUTARY_KEEP_KAFKA_LOGS` is set.
-pub(crate) fn remove_at_exit(dir: &Path) {
-    if let Ok(mut dirs) = SHARED_DIRS.lock() {
-        if dirs.is_empty() {
-            // SAFETY: registering a plain `extern "C"` function with no arguments.
-            unsafe {
-                libc::atexit(remove_shared_dirs);
-            }
-        }
-        dirs.push(dir.to_path_buf());
-    }
-}
-
-static SHARED_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-extern "C" fn remove_shared_dirs() {
-    if std::env::var_os("TRIBUTARY_KEEP_KAFKA_LOGS").is_none() {
-        if let Ok(dirs) = SHARED_DIRS.lock() {
-            for dir in dirs.iter() {
-                let _ = fs::remove_dir_all(dir);
-            }
-        }
-    }
+        .map_err(LocalKafkaError::io("reading a free port"))
 }

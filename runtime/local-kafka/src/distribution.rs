@@ -7,14 +7,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::spawner::spawn_tied_to_process;
-use crate::HarnessError;
+use crate::LocalKafkaError;
 
 /// The Apache Kafka version every test, benchmark and `tributary dev` runs.
 pub const KAFKA_VERSION: &str = "4.3.1";
 
 /// The Maven project whose dependencies are the jars we run.
 const POM: &str = include_str!("../kafka/pom.xml");
-/// Console logging for every JVM the harness starts.
+/// Console logging for every JVM started here.
 const LOG4J2: &str = include_str!("../kafka/log4j2.properties");
 
 /// A local copy of Apache Kafka's jars: the broker, its tools, Connect and MirrorMaker 2.
@@ -30,7 +30,7 @@ impl KafkaDistribution {
     /// The cache is `$TRIBUTARY_CACHE_DIR`, else `$XDG_CACHE_HOME/tributary`, else
     /// `~/.cache/tributary`. Concurrent callers (parallel test binaries) wait on a file lock
     /// instead of fetching twice.
-    pub fn get() -> Result<Self, HarnessError> {
+    pub fn get() -> Result<Self, LocalKafkaError> {
         static CACHED: OnceLock<KafkaDistribution> = OnceLock::new();
         if let Some(found) = CACHED.get() {
             return Ok(found.clone());
@@ -39,7 +39,7 @@ impl KafkaDistribution {
         Ok(CACHED.get_or_init(|| fetched).clone())
     }
 
-    fn fetch_into(cache: &Path) -> Result<Self, HarnessError> {
+    fn fetch_into(cache: &Path) -> Result<Self, LocalKafkaError> {
         require_program(
             "java",
             "install a Java 17+ runtime, e.g. `apt-get install openjdk-17-jre-headless`",
@@ -48,13 +48,13 @@ impl KafkaDistribution {
         let libs = home.join("libs");
         let done = home.join(".complete");
         let log4j_config = home.join("log4j2.properties");
-        fs::create_dir_all(&home).map_err(HarnessError::io(format!("creating {}", home.display())))?;
+        fs::create_dir_all(&home).map_err(LocalKafkaError::io(format!("creating {}", home.display())))?;
         let _lock = FileLock::acquire(&home.join(".lock"))?;
         let pom_path = home.join("pom.xml");
         let up_to_date = done.exists() && fs::read_to_string(&pom_path).ok().as_deref() == Some(POM);
         if !up_to_date {
             require_program("mvn", "install Maven, e.g. `apt-get install maven`")?;
-            fs::write(&pom_path, POM).map_err(HarnessError::io("writing pom.xml"))?;
+            fs::write(&pom_path, POM).map_err(LocalKafkaError::io("writing pom.xml"))?;
             let staging = home.join("libs.partial");
             let _ = fs::remove_dir_all(&staging);
             run_quietly(
@@ -66,10 +66,10 @@ impl KafkaDistribution {
                 "fetching Apache Kafka's jars with Maven",
             )?;
             let _ = fs::remove_dir_all(&libs);
-            fs::rename(&staging, &libs).map_err(HarnessError::io("installing the fetched jars"))?;
-            fs::write(&done, KAFKA_VERSION).map_err(HarnessError::io("marking the cache complete"))?;
+            fs::rename(&staging, &libs).map_err(LocalKafkaError::io("installing the fetched jars"))?;
+            fs::write(&done, KAFKA_VERSION).map_err(LocalKafkaError::io("marking the cache complete"))?;
         }
-        fs::write(&log4j_config, LOG4J2).map_err(HarnessError::io("writing log4j2.properties"))?;
+        fs::write(&log4j_config, LOG4J2).map_err(LocalKafkaError::io("writing log4j2.properties"))?;
         Ok(KafkaDistribution { libs, log4j_config })
     }
 
@@ -108,7 +108,7 @@ impl KafkaDistribution {
     }
 }
 
-/// A process started by the harness (a broker, a JVM peer, a worker under test), with its
+/// A process started here or by the test harness (a broker, a JVM peer, a worker under test), with its
 /// output going to a log file.
 #[derive(Debug)]
 pub struct ChildProcess {
@@ -119,15 +119,15 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Starts `command` with stdout and stderr appended to `log`; the process is killed when this
     /// process ends, whatever the way it ends.
-    pub fn spawn(mut command: Command, log: &Path) -> Result<Self, HarnessError> {
+    pub fn spawn(mut command: Command, log: &Path) -> Result<Self, LocalKafkaError> {
         let file = fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
-            .map_err(HarnessError::io(format!("opening {}", log.display())))?;
-        let err_file = file.try_clone().map_err(HarnessError::io("cloning log handle"))?;
+            .map_err(LocalKafkaError::io(format!("opening {}", log.display())))?;
+        let err_file = file.try_clone().map_err(LocalKafkaError::io("cloning log handle"))?;
         command.stdout(file).stderr(err_file);
-        let child = spawn_tied_to_process(command).map_err(HarnessError::io("starting a child process"))?;
+        let child = spawn_tied_to_process(command).map_err(LocalKafkaError::io("starting a child process"))?;
         Ok(ChildProcess {
             child,
             log: log.to_path_buf(),
@@ -186,7 +186,9 @@ impl Drop for ChildProcess {
     }
 }
 
-pub(crate) fn cache_dir() -> PathBuf {
+/// Where fetched jars and builds are cached: `TRIBUTARY_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/tributary`, else `~/.cache/tributary`.
+pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("TRIBUTARY_CACHE_DIR") {
         return PathBuf::from(dir);
     }
@@ -199,29 +201,30 @@ pub(crate) fn cache_dir() -> PathBuf {
     home.join(".cache").join("tributary")
 }
 
-pub(crate) fn require_program(program: &'static str, hint: &'static str) -> Result<(), HarnessError> {
+/// `Ok` when `program` is on `PATH`, else an error saying how to install it (`hint`).
+pub fn require_program(program: &'static str, hint: &'static str) -> Result<(), LocalKafkaError> {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false);
     if found {
         Ok(())
     } else {
-        Err(HarnessError::MissingProgram { program, hint })
+        Err(LocalKafkaError::MissingProgram { program, hint })
     }
 }
 
 /// Runs `command` to fetch or install something, its output kept for the error it fails with.
-pub(crate) fn run_quietly(command: &mut Command, what: &str) -> Result<(), HarnessError> {
+pub fn run_quietly(command: &mut Command, what: &str) -> Result<(), LocalKafkaError> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(HarnessError::io(format!("{what}: starting the command")))?;
+        .map_err(LocalKafkaError::io(format!("{what}: starting the command")))?;
     if output.status.success() {
         return Ok(());
     }
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
-    Err(HarnessError::Fetch {
+    Err(LocalKafkaError::Fetch {
         what: what.to_string(),
         status: output.status.to_string(),
         output: tail(&text, 40),
@@ -229,26 +232,27 @@ pub(crate) fn run_quietly(command: &mut Command, what: &str) -> Result<(), Harne
 }
 
 /// The last `lines` lines of `text`.
-pub(crate) fn tail(text: &str, lines: usize) -> String {
+pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// An exclusive `flock` held until dropped.
-pub(crate) struct FileLock(fs::File);
+pub struct FileLock(fs::File);
 
 impl FileLock {
-    pub(crate) fn acquire(path: &Path) -> Result<Self, HarnessError> {
+    /// Waits until the lock on `path` (created if missing) is this process's.
+    pub fn acquire(path: &Path) -> Result<Self, LocalKafkaError> {
         use std::os::unix::io::AsRawFd;
         let mut file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(HarnessError::io(format!("opening {}", path.display())))?;
+            .map_err(LocalKafkaError::io(format!("opening {}", path.display())))?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(HarnessError::io("locking the jar cache")(
+            return Err(LocalKafkaError::io("locking the jar cache")(
                 std::io::Error::last_os_error(),
             ));
         }

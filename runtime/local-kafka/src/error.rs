@@ -1,11 +1,11 @@
-//! The harness's error type.
+//! Why a local Kafka, or another local server started the same way, could not be provided.
 
 use std::path::PathBuf;
 
-/// Why the harness could not provide a Kafka cluster.
+/// Why a local Kafka (or another local server) could not be provided.
 #[derive(Debug, thiserror::Error)]
-pub enum HarnessError {
-    /// A program the harness needs is not installed.
+pub enum LocalKafkaError {
+    /// A program that is needed is not installed.
     #[error("`{program}` was not found on PATH: {hint}")]
     MissingProgram {
         /// The program looked for.
@@ -13,7 +13,7 @@ pub enum HarnessError {
         /// How to install it.
         hint: &'static str,
     },
-    /// A command the harness runs to fetch or install something (Maven, pip, tar) failed.
+    /// A command run to fetch or install something (Maven, pip, tar) failed.
     #[error("{what} failed ({status}); it said:\n{output}")]
     Fetch {
         /// What the command was doing.
@@ -23,10 +23,10 @@ pub enum HarnessError {
         /// The tail of its output.
         output: String,
     },
-    /// An I/O error on a file or process of the harness.
+    /// An I/O error on a file or process.
     #[error("{context}: {source}")]
     Io {
-        /// What the harness was doing.
+        /// What was being done.
         context: String,
         /// The underlying error.
         #[source]
@@ -50,10 +50,10 @@ pub enum HarnessError {
     Usage(String),
 }
 
-impl HarnessError {
-    /// Wraps an I/O error with what the harness was doing.
-    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+impl LocalKafkaError {
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let context = context.into();
-        move |source| HarnessError::Io { context, source }
+        move |source| LocalKafkaError::Io { context, source }
     }
 }

@@ -18,24 +18,24 @@ pub(crate) fn spawn_tied_to_process(command: Command) -> io::Result<Child> {
     let sender = SPAWNER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Request>();
         std::thread::Builder::new()
-            .name("harness-spawner".into())
+            .name("local-kafka-spawner".into())
             .spawn(move || {
                 for (mut command, reply) in rx {
                     let _ = reply.send(spawn_with_death_signal(&mut command));
                 }
             })
-            .expect("the harness cannot start its spawner thread");
+            .expect("the process spawner thread cannot start");
         Mutex::new(tx)
     });
     let (reply_tx, reply_rx) = mpsc::channel();
     sender
         .lock()
-        .map_err(|_| io::Error::other("harness spawner lock poisoned"))?
+        .map_err(|_| io::Error::other("process spawner lock poisoned"))?
         .send((command, reply_tx))
-        .map_err(|_| io::Error::other("harness spawner thread is gone"))?;
+        .map_err(|_| io::Error::other("process spawner thread is gone"))?;
     reply_rx
         .recv()
-        .map_err(|_| io::Error::other("harness spawner thread is gone"))?
+        .map_err(|_| io::Error::other("process spawner thread is gone"))?
 }
 
 #[cfg(target_os = "linux")]

@@ -14,9 +14,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{free_ports, remove_at_exit};
-use crate::distribution::{tail, ChildProcess};
-use crate::error::HarnessError;
+use crate::shared::remove_at_exit;
+use crate::HarnessError;
+use tributary_local_kafka::free_ports;
+use tributary_local_kafka::{tail, ChildProcess};
 
 /// How long a server may take to initialise or start.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);

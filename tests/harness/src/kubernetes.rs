@@ -16,9 +16,10 @@ use base64::Engine;
 use tempfile::TempDir;
 
 use crate::certificates;
-use crate::cluster::{free_ports, remove_at_exit};
 use crate::go_build::go_build;
+use crate::shared::remove_at_exit;
 use crate::{ChildProcess, HarnessError};
+use tributary_local_kafka::free_ports;
 
 /// How long the API server may take to answer `/readyz` (2–3 s measured).
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -219,7 +220,20 @@ fn certificates(dir: &Path) -> Result<(), HarnessError> {
 /// The API server shared by every test of the calling test binary, started on first use.
 pub fn shared_kube_api_server() -> &'static KubeApiServer {
     static SHARED: OnceLock<KubeApiServer> = OnceLock::new();
-    SHARED.get_or_init(|| match KubeApiServer::start() {
+    shared(&SHARED)
+}
+
+/// A second API server shared by the calling test binary, for the tests that install
+/// Tributary's own KafkaConnector CRD (serving v1beta2 and v1): it cannot replace Strimzi 1.2's
+/// (v1 only) on a server where v1beta2 objects were never stored, nor the other way round once
+/// they were, so the two live on different servers.
+pub fn shared_kube_api_server_for_shipped_crds() -> &'static KubeApiServer {
+    static SHARED: OnceLock<KubeApiServer> = OnceLock::new();
+    shared(&SHARED)
+}
+
+fn shared(cell: &'static OnceLock<KubeApiServer>) -> &'static KubeApiServer {
+    cell.get_or_init(|| match KubeApiServer::start() {
         Ok(server) => {
             remove_at_exit(server.dir.path());
             server

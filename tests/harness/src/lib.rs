@@ -1,17 +1,13 @@
-//! The real-Kafka test harness.
+//! The real-parts test harness, for the tests of every crate and the benchmarks.
 //!
-//! Starts real Apache Kafka 4.3.1 clusters (KRaft, every node a combined broker and controller)
-//! on free loopback ports, for the tests of every crate, the benchmarks and `tributary dev`.
-//!
-//! - [`KafkaDistribution`] fetches the broker's jars (and the JVM peers used by benchmarks)
-//!   through Maven into a cache outside git, once per machine.
-//! - [`KafkaCluster`] formats storage, starts N nodes with a small heap, waits until metadata
-//!   shows every broker, and lets a test `kill` (SIGKILL), `stop` (SIGTERM) and `restart` one.
-//!   A cluster is stopped when dropped; node logs stay in its temporary directory and their tails
-//!   are printed when a test panics.
+//! - [`KafkaCluster`] and [`KafkaDistribution`] come from `tributary-local-kafka` (the crate
+//!   `tributary dev` starts its Kafka with): real Apache Kafka 4.3.1 on loopback, that a test
+//!   can `kill` (SIGKILL), `stop` (SIGTERM) and `restart` a node of; node logs stay in the
+//!   cluster's temporary directory and their tails are printed when a start fails.
 //! - [`clients`] has producer/consumer helpers and unique topic and group names for tests.
 //! - [`shared_cluster`] gives all the tests of one test binary a single one-broker cluster;
-//!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication.
+//!   [`shared_three_broker_cluster`] a three-broker one for tests that need replication;
+//!   [`shared_cluster_pair`] a source and a target cluster for the mirroring tests.
 //!
 //! - [`SecureKafka`] is a cluster with Strimzi's secured listeners (`SSL` with client
 //!   certificates, `SASL_SSL` with SCRAM-SHA-512 and PLAIN, OAUTHBEARER with tokens from an
@@ -35,10 +31,7 @@
 
 mod certificates;
 pub mod clients;
-mod cluster;
 mod databases;
-mod distribution;
-mod error;
 mod go_build;
 mod helm;
 mod kubernetes;
@@ -46,15 +39,12 @@ mod oauth;
 mod python;
 mod schema_registry;
 mod secure;
-mod spawner;
+mod shared;
 
 pub use certificates::TlsFiles;
-pub use cluster::{shared_cluster, shared_three_broker_cluster, ClusterOptions, KafkaCluster};
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
-pub use distribution::{ChildProcess, KafkaDistribution, KAFKA_VERSION};
-pub use error::HarnessError;
 pub use helm::Helm;
-pub use kubernetes::{shared_kube_api_server, KubeApiServer};
+pub use kubernetes::{shared_kube_api_server, shared_kube_api_server_for_shipped_crds, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
 pub use python::PythonEnv;
 pub use schema_registry::{shared_schema_registry, SchemaRegistry, ServerCertificate, APICURIO_VERSION};
@@ -62,3 +52,8 @@ pub use secure::{
     shared_secure_cluster, with_client_prefixes, SecureKafka, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SASL_PASSWORD,
     SASL_USER, STORE_PASSWORD,
 };
+pub use shared::{shared_cluster, shared_cluster_pair, shared_three_broker_cluster};
+/// Why the harness could not provide a cluster or a server: the local Kafka's error, which the
+/// harness's other servers share.
+pub use tributary_local_kafka::LocalKafkaError as HarnessError;
+pub use tributary_local_kafka::{ChildProcess, ClusterOptions, KafkaCluster, KafkaDistribution, KAFKA_VERSION};

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::distribution::{cache_dir, run_quietly, FileLock};
 use crate::HarnessError;
+use tributary_local_kafka::{cache_dir, run_quietly, FileLock};
 
 /// What the environment holds.
 const REQUIREMENTS: &str = include_str!("../python/requirements.txt");

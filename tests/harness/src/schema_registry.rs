@@ -12,10 +12,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::cluster::free_ports;
-use crate::distribution::{cache_dir, require_program, run_quietly, ChildProcess, FileLock};
 use crate::python::PythonEnv;
 use crate::HarnessError;
+use tributary_local_kafka::free_ports;
+use tributary_local_kafka::{cache_dir, require_program, run_quietly, ChildProcess, FileLock};
 
 /// The Apicurio Registry version run.
 pub const APICURIO_VERSION: &str = "3.3.3";

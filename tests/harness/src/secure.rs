@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 
 use crate::certificates;
-use crate::cluster::remove_at_exit;
 use crate::oauth::{OAuthClient, OAuthServer};
+use crate::shared::remove_at_exit;
 use crate::{ClusterOptions, HarnessError, KafkaCluster};
 
 /// The SCRAM-SHA-512 and PLAIN user.

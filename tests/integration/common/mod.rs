@@ -1,7 +1,5 @@
 //! Helpers shared by the integration tests of the `tributary` package.
 
-#![allow(dead_code)]
-
 pub mod kubernetes;
 pub mod workers;
 
