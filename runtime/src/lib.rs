@@ -20,6 +20,7 @@ pub mod config;
 pub mod connector;
 pub mod converter;
 pub mod data;
+pub mod error_chain;
 pub mod herder;
 pub mod metrics;
 pub mod mode;

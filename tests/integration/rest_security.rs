@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_cluster, KafkaCluster, TlsFiles, STORE_PASSWORD};
 use tributary_runtime::mode::distributed::DistributedRuntime;
-use tributary_runtime::rest::listeners::Scheme;
 use tributary_runtime::rest::BoundListener;
+use tributary_runtime::worker::listeners::Scheme;
 
 const WAIT: Duration = Duration::from_secs(60);
 const BASIC_AUTH: &str = "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension";

@@ -35,6 +35,13 @@ impl<T: KeyValue> Key<T> {
     pub const fn name(&self) -> &'static str {
         self.def.name
     }
+
+    /// Its value in `config`, or its default when absent, without copying the config (for
+    /// settings read where a whole [`ParsedConfig`](super::ParsedConfig) is not at hand; the
+    /// value is read as `T` unchecked, so `config` must have been validated).
+    pub fn read(&self, config: &super::ConfigMap) -> T {
+        T::read(config.get(self.def.name).map(String::as_str).or(self.def.default))
+    }
 }
 
 /// A Rust type a key's text is read as. Reading a validated value cannot fail; an absent value

@@ -18,8 +18,16 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use crate::client::jaas;
-use crate::config::{read_properties_file, split_list, ConfigMap};
+use crate::config::{read_properties_file, ConfigKey, ConfigMap, ConfigType, Key};
 
+/// `rest.extension.classes`: the REST extensions to load; Tributary has Apache's
+/// `BasicAuthSecurityRestExtension` alone.
+pub(super) const REST_EXTENSION_CLASSES: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "rest.extension.classes",
+    ConfigType::List,
+    "",
+    "Comma-separated names of ConnectRestExtension classes, loaded and called in the order specified.",
+));
 /// Apache's extension class, the only one Tributary has.
 pub(super) const BASIC_AUTH_EXTENSION: &str =
     "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension";
@@ -44,7 +52,7 @@ impl BasicAuth {
     /// `None` when `rest.extension.classes` asks for no authentication; an error for an
     /// extension Tributary does not have or a JAAS setup it cannot read.
     pub(super) fn from_worker(raw: &ConfigMap) -> Result<Option<Self>, Vec<String>> {
-        let extensions = split_list(raw.get("rest.extension.classes").map(String::as_str).unwrap_or(""));
+        let extensions = REST_EXTENSION_CLASSES.read(raw);
         let mut basic = false;
         let mut errors = Vec::new();
         for class in &extensions {
@@ -52,7 +60,8 @@ impl BasicAuth {
                 basic = true;
             } else {
                 errors.push(format!(
-                    "Invalid value {class} for configuration rest.extension.classes: Tributary has one REST extension, {BASIC_AUTH_EXTENSION}"
+                    "Invalid value {class} for configuration {}: Tributary has one REST extension, {BASIC_AUTH_EXTENSION}",
+                    REST_EXTENSION_CLASSES.name()
                 ));
             }
         }

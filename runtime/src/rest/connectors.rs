@@ -13,11 +13,11 @@ use serde::Deserialize;
 
 use super::body::{config_from_json, config_map, parse_json};
 use super::error::{RestError, RestResult};
-use super::listeners::Scheme;
 use super::signature::RequestSignature;
 use super::AppState;
 use crate::herder::OffsetEntry;
 use crate::state::TargetState;
+use crate::worker::listeners::Scheme;
 use crate::worker::NAME;
 
 /// The absolute `Location` of connector `name`, as Apache's `UriBuilder` writes it: the

@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::RestError;
+use crate::error_chain::with_causes;
 
 /// Set on a response whose request must be replayed on the worker at this URL.
 #[derive(Debug, Clone)]
@@ -102,7 +103,7 @@ pub(super) async fn forward(State(forwarding): State<Forwarding>, request: Reque
         Err(e) => {
             return RestError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("IO Error trying to forward REST request: {e}"),
+                format!("IO Error trying to forward REST request: {}", with_causes(&e)),
             )
             .into_response()
         }
@@ -123,7 +124,7 @@ pub(super) async fn forward(State(forwarding): State<Forwarding>, request: Reque
         Err(e) => {
             return RestError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("IO Error trying to forward REST request: {e}"),
+                format!("IO Error trying to forward REST request: {}", with_causes(&e)),
             )
             .into_response()
         }

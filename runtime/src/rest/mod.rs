@@ -7,7 +7,6 @@ mod body;
 mod connectors;
 mod error;
 mod forward;
-pub mod listeners;
 mod media_type;
 mod plugins;
 mod server;

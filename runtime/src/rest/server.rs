@@ -17,10 +17,12 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use super::auth::BasicAuth;
-use super::listeners::{AdminListeners, Listener, ListenerLayout, Scheme};
 use super::{router, tls, AppState, Endpoints};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::mode::startup::StartError;
+use crate::worker::listeners::{
+    AdminListeners, Listener, ListenerLayout, Scheme, REST_ADVERTISED_LISTENER, REST_ADVERTISED_PORT,
+};
 use crate::worker::WorkerConfig;
 
 /// How long the TLS handshake of a new connection may take.
@@ -166,11 +168,11 @@ pub async fn bind(config: &mut WorkerConfig) -> Result<BoundRest, StartError> {
     let address = local(advertised_socket)?;
     config
         .raw
-        .entry("rest.advertised.port".into())
+        .entry(REST_ADVERTISED_PORT.name().into())
         .or_insert_with(|| address.port().to_string());
     config
         .raw
-        .entry("rest.advertised.listener".into())
+        .entry(REST_ADVERTISED_LISTENER.name().into())
         .or_insert_with(|| advertised.as_str().to_string());
     Ok(BoundRest {
         settings,

@@ -8,8 +8,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture, KafkaSecurity};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
-use crate::rest::listeners::{ListenerLayout, Scheme};
 
+use super::listeners::{ListenerLayout, Scheme, REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_PORT};
 use super::transform_chain::{PREDICATES, TRANSFORMS};
 
 /// `name`.
@@ -308,12 +308,8 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&OFFSET_FLUSH_INTERVAL)
         .key(&OFFSET_FLUSH_TIMEOUT)
         .key(&TASK_SHUTDOWN_TIMEOUT)
-        .define(ConfigKey::optional(
-            "rest.advertised.port",
-            ConfigType::Int,
-            "",
-            "The port other workers reach this one's REST API at.",
-        ))
+        .key(&REST_ADVERTISED_HOST_NAME)
+        .key(&REST_ADVERTISED_PORT)
         .define(ConfigKey::optional(
             "topic.creation.enable",
             ConfigType::Boolean,
@@ -390,10 +386,11 @@ impl WorkerConfig {
             .ok()
             .and_then(|layout| layout.advertised().cloned());
         let (host, port) = listener.map_or(("127.0.0.1".to_string(), 8083), |l| (l.host, l.port));
-        let host = self.get("rest.advertised.host.name").unwrap_or(&host);
-        let port = self
-            .get("rest.advertised.port")
-            .map_or(port.to_string(), str::to_string);
+        let host = REST_ADVERTISED_HOST_NAME
+            .read(&self.raw)
+            .filter(|h| !h.trim().is_empty())
+            .unwrap_or(host);
+        let port = REST_ADVERTISED_PORT.read(&self.raw).filter(|p| *p != 0).unwrap_or(port);
         format!("{host}:{port}")
     }
 

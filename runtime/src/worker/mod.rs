@@ -8,6 +8,7 @@ mod ack_log;
 mod config;
 mod delivery;
 mod errors;
+pub mod listeners;
 mod sink;
 mod sink_topics;
 mod source;

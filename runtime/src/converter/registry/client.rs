@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::RegistrySettings;
+use crate::error_chain::with_causes;
 
 /// The media type of the registry's API.
 const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -250,20 +251,20 @@ impl SchemaRegistry {
             let response = match request.send().await {
                 Ok(response) => response,
                 Err(e) if e.is_connect() || e.is_timeout() => {
-                    last_failure = format!("{base}: {e}");
+                    last_failure = format!("{base}: {}", with_causes(&e));
                     continue;
                 }
                 Err(e) => {
                     return Err(RegistryError::Unreachable {
                         action: action.to_string(),
-                        cause: format!("{base}: {e}"),
+                        cause: format!("{base}: {}", with_causes(&e)),
                     })
                 }
             };
             let status = response.status();
             let text = response.text().await.map_err(|e| RegistryError::Unreachable {
                 action: action.to_string(),
-                cause: format!("{base}: {e}"),
+                cause: format!("{base}: {}", with_causes(&e)),
             })?;
             if status.is_success() {
                 return serde_json::from_str(&text).map_err(|e| RegistryError::Invalid {

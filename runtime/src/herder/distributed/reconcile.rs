@@ -10,6 +10,7 @@ use super::plan::{self, AfterStop, ConnectorStep, Plan};
 use super::protocol::Work;
 use super::{lock, Inner, Local, RunningConnector, RunningTask};
 use crate::config::ConfigMap;
+use crate::error_chain::with_causes;
 use crate::herder::common;
 use crate::rest::signature::sign;
 use crate::state::{State, TargetState};
@@ -253,7 +254,7 @@ impl Inner {
                 match request.body(body).send().await {
                     Ok(answer) if answer.status().is_success() => Ok(()),
                     Ok(answer) => Err(format!("the leader answered {}", answer.status())),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(with_causes(&e)),
                 }
             } else {
                 Err("no leader is known".into())

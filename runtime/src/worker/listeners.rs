@@ -6,10 +6,46 @@
 
 use std::fmt;
 
-use crate::config::ConfigMap;
+use crate::config::{ConfigKey, ConfigMap, ConfigType, Key};
 
 /// Tributary's default listener (Apache's is every interface; loopback is the safe default).
 pub const DEFAULT_LISTENER: &str = "http://127.0.0.1:8083";
+
+/// `listeners`: where the REST API listens (empty: [`DEFAULT_LISTENER`]).
+pub const LISTENERS: Key<String> = Key::new(ConfigKey::optional(
+    "listeners",
+    ConfigType::List,
+    DEFAULT_LISTENER,
+    "List of comma-separated URIs the REST API will listen on. The supported protocols are HTTP and HTTPS.",
+));
+/// `admin.listeners`: where the `/admin` endpoints are served (unset: on `listeners`; empty:
+/// nowhere).
+pub const ADMIN_LISTENERS: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "admin.listeners",
+    ConfigType::List,
+    "List of comma-separated URIs the Admin REST API will listen on. An empty list turns the Admin REST API off; unset, it is served on listeners.",
+));
+/// `rest.advertised.listener`: the scheme other workers use to reach this one.
+pub const REST_ADVERTISED_LISTENER: Key<String> = Key::new(ConfigKey::optional(
+    "rest.advertised.listener",
+    ConfigType::String,
+    "",
+    "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use.",
+));
+/// `rest.advertised.host.name`: the host other workers reach this one's REST API at (unset:
+/// the advertised listener's).
+pub const REST_ADVERTISED_HOST_NAME: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "rest.advertised.host.name",
+    ConfigType::String,
+    "The host other workers reach this one's REST API at.",
+));
+/// `rest.advertised.port`: the port other workers reach this one's REST API at (unset: the
+/// advertised listener's, the bound one for port 0).
+pub const REST_ADVERTISED_PORT: Key<Option<u16>> = Key::new(ConfigKey::unset(
+    "rest.advertised.port",
+    ConfigType::Int,
+    "The port other workers reach this one's REST API at.",
+));
 
 /// HTTP or HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,37 +160,38 @@ fn list(key: &str, value: &str) -> Result<Vec<Listener>, Vec<String>> {
 }
 
 impl ListenerLayout {
-    /// Reads `listeners`, `admin.listeners` and `rest.advertised.listener`; every problem is
-    /// listed.
+    /// Reads [`LISTENERS`], [`ADMIN_LISTENERS`] and [`REST_ADVERTISED_LISTENER`]; every problem
+    /// is listed.
     pub fn from_worker(raw: &ConfigMap) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let listeners = raw
-            .get("listeners")
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .unwrap_or(DEFAULT_LISTENER);
-        let public = list("listeners", listeners).unwrap_or_else(|e| {
+        let listeners = LISTENERS.read(raw);
+        let listeners = match listeners.trim() {
+            "" => DEFAULT_LISTENER,
+            listeners => listeners,
+        };
+        let public = list(LISTENERS.name(), listeners).unwrap_or_else(|e| {
             errors.extend(e);
             Vec::new()
         });
-        let admin = match raw.get("admin.listeners").map(|v| v.trim()) {
+        let admin = match ADMIN_LISTENERS.read(raw) {
             None => AdminListeners::Public,
-            Some("") => AdminListeners::Disabled,
-            Some(value) => AdminListeners::Separate(list("admin.listeners", value).unwrap_or_else(|e| {
+            Some(value) if value.trim().is_empty() => AdminListeners::Disabled,
+            Some(value) => AdminListeners::Separate(list(ADMIN_LISTENERS.name(), &value).unwrap_or_else(|e| {
                 errors.extend(e);
                 Vec::new()
             })),
         };
         // Apache's choice when `rest.advertised.listener` is absent: HTTP if any listener is.
-        let advertised_scheme = match raw.get("rest.advertised.listener").map(|v| v.trim()) {
-            None | Some("") => {
+        let advertised = REST_ADVERTISED_LISTENER.read(raw);
+        let advertised_scheme = match advertised.trim() {
+            "" => {
                 if public.iter().any(|l| l.scheme == Scheme::Http) || public.is_empty() {
                     Scheme::Http
                 } else {
                     Scheme::Https
                 }
             }
-            Some(value) => match Scheme::parse(value) {
+            value => match Scheme::parse(value) {
                 Some(scheme) if public.iter().any(|l| l.scheme == scheme) => scheme,
                 Some(scheme) => {
                     errors.push(format!(
