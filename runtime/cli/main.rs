@@ -1,5 +1,6 @@
 //! The `tributary` command line: parse arguments, build the engine, run it until Ctrl-C.
 
+mod ctl;
 mod dev;
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter};
@@ -44,7 +45,8 @@ enum Command {
     /// Run one worker with its connectors; offsets in a local file.
     ///
     /// Takes the same files as Apache Kafka's connect-standalone.sh: a worker config and
-    /// connector configs (.properties, or .json as `{"name", "config"}`).
+    /// connector configs (.properties, .json as `{"name", "config"}`, or YAML: the same or a
+    /// Strimzi KafkaConnector).
     Standalone {
         /// Worker config, e.g. config/connect-standalone.properties.
         worker: PathBuf,
@@ -83,6 +85,13 @@ enum Command {
     /// the cluster's REST API. Reaches the API server from KUBECONFIG or, in a pod, its
     /// service account.
     Operator(OperatorArgs),
+    /// Manage connectors on a running worker (Tributary's or Apache's) through its REST API.
+    Ctl(ctl::CtlArgs),
+    /// Print a shell completion script, e.g. `source <(tributary completion bash)`.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Print the version.
     Version,
 }
@@ -262,6 +271,19 @@ fn main() -> ExitCode {
     tributary_connectors::link();
     tributary_mirror::link();
     let result = match cli.command {
+        Command::Ctl(args) => return ctl::run(args),
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tributary", &mut script);
+            // A reader that stops early (`| head`) is not an error.
+            return match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::SUCCESS,
+            };
+        }
         Command::Version => {
             println!("tributary {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;

@@ -18,7 +18,7 @@ use common::{eventually, Api};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
-use tributary_harness::{shared_cluster, ChildProcess, KafkaCluster};
+use tributary_harness::{shared_cluster, ChildProcess};
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -366,25 +366,6 @@ async fn wait_for(side: &Side, name: &str, state: &str) {
     .await;
 }
 
-fn start_apache(kafka: &KafkaCluster, dir: &Path, worker_file: &str) -> (ChildProcess, Api) {
-    let port = common::workers::free_port();
-    let file = dir.join("apache-worker.properties");
-    std::fs::write(
-        &file,
-        format!(
-            "{worker_file}listeners=http://127.0.0.1:{port}\noffset.storage.file.filename={}\n",
-            dir.join("apache.offsets").display()
-        ),
-    )
-    .unwrap();
-    let mut command = kafka
-        .distribution()
-        .java("org.apache.kafka.connect.cli.ConnectStandalone", "512m");
-    command.arg(&file);
-    let process = ChildProcess::spawn(command, &dir.join("apache.log")).unwrap();
-    (process, Api::new(&format!("http://127.0.0.1:{port}")))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_answers_match_apache_connect() {
     tributary_connectors::link();
@@ -395,7 +376,7 @@ async fn rest_answers_match_apache_connect() {
          value.converter=org.apache.kafka.connect.storage.StringConverter\noffset.flush.interval.ms=500\n",
         kafka.bootstrap_servers()
     );
-    let (_apache_process, apache_api) = start_apache(kafka, dir.path(), &worker_file);
+    let (_apache_process, apache_api) = common::workers::start_apache_standalone(kafka, dir.path(), &worker_file);
     let mut worker = tributary_runtime::config::parse_properties(&worker_file).unwrap();
     worker.extend(common::config(&[
         ("listeners", "http://127.0.0.1:0"),

@@ -2,11 +2,13 @@
 //! per-key validation (the source of `GET /connector-plugins/{p}/config` and of
 //! `PUT …/config/validate`).
 
+mod connector_file;
 mod def;
 mod key;
 mod properties;
 mod providers;
 
+pub use connector_file::{connector_from_value, read_connector_file, ConnectorFileError};
 pub use def::{
     not_blank, positive, split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidationError,
     Validator,

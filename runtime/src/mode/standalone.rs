@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::{read_properties_file, ConfigMap};
+use crate::config::{read_connector_file, ConfigMap};
 use crate::herder::{Herder, HerderError, StandaloneHerder};
 use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
@@ -66,32 +66,13 @@ impl StandaloneRuntime {
         })
     }
 
-    /// Creates the connector described by a `.properties` or `.json` file (Apache's formats).
+    /// Creates the connector described by a file: `.properties` or `.json` (Apache's formats),
+    /// or YAML (see [`read_connector_file`]).
     pub async fn add_connector_file(&self, path: &Path) -> Result<(), StartError> {
-        let failed = |error: String| StartError::Connector {
+        let config = read_connector_file(path).map_err(|e| StartError::Connector {
             name: path.display().to_string(),
-            error: HerderError::BadRequest(error),
-        };
-        let config: ConfigMap = if path.extension().is_some_and(|e| e == "json") {
-            let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
-            let object = value
-                .get("config")
-                .unwrap_or(&value)
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            let mut config: ConfigMap = object
-                .into_iter()
-                .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                .collect();
-            if let Some(name) = value.get("name").and_then(|n| n.as_str()) {
-                config.insert("name".into(), name.to_string());
-            }
-            config
-        } else {
-            read_properties_file(path).map_err(|e| failed(e.to_string()))?
-        };
+            error: HerderError::BadRequest(e.to_string()),
+        })?;
         self.add_connector(config).await
     }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tributary_harness::ChildProcess;
+use tributary_harness::{ChildProcess, KafkaCluster};
 
 use serde_json::json;
 
@@ -259,4 +259,25 @@ pub async fn start_file_pipeline(api: &Api, dir: &Path, prefix: &str, topic: &st
         api.wait_for_state(name, "RUNNING", Duration::from_secs(60)).await;
     }
     (input, output)
+}
+
+/// Apache Kafka Connect 4.3.1 standalone (from the harness's jars) on a free port, with
+/// `worker_file`'s settings, its offsets and log in `dir`.
+pub fn start_apache_standalone(kafka: &KafkaCluster, dir: &Path, worker_file: &str) -> (ChildProcess, Api) {
+    let port = free_port();
+    let file = dir.join("apache-worker.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "{worker_file}listeners=http://127.0.0.1:{port}\noffset.storage.file.filename={}\n",
+            dir.join("apache.offsets").display()
+        ),
+    )
+    .unwrap();
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectStandalone", "512m");
+    command.arg(&file);
+    let process = ChildProcess::spawn(command, &dir.join("apache.log")).unwrap();
+    (process, Api::new(&format!("http://127.0.0.1:{port}")))
 }
