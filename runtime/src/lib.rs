@@ -11,6 +11,7 @@
 //! - [`herder`]: owns connector configs and target states; standalone and distributed.
 //! - [`storage`]: offsets and statuses.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`progress`]: progress of long work (snapshots, bulk loads), logged and exported.
 //! - [`rest`]: the Kafka-Connect-compatible REST API.
 //! - [`mode`]: standalone and distributed mode assembled (stores + worker + herder + REST), and
 //!   what starting either involves.
@@ -25,6 +26,7 @@ pub mod herder;
 pub mod metrics;
 pub mod mode;
 pub mod plugins;
+pub mod progress;
 pub mod rest;
 pub mod state;
 pub mod storage;

@@ -1,10 +1,13 @@
 //! Prometheus metrics of the worker, served by `GET /metrics`; each series is described in
-//! `docs/metrics.md`.
+//! `docs/metrics.md`. Connectors add series of their own with [`Metrics::register_counter`]
+//! and [`Metrics::register_gauge`].
+
+pub use prometheus::{IntCounterVec, IntGaugeVec};
 
 use std::sync::OnceLock;
 
 use prometheus::core::Collector;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntGauge, Opts, Registry, TextEncoder};
 
 /// The worker's metrics.
 pub struct Metrics {
@@ -32,6 +35,32 @@ pub struct Metrics {
     /// Age of the oldest record of each source batch as it is sent (for the mirror source,
     /// the replication latency).
     pub source_record_age_seconds: HistogramVec,
+    /// Records a source task sent to each topic.
+    pub source_topic_records: IntCounterVec,
+    /// Key and value bytes a source task sent to each topic.
+    pub source_topic_bytes: IntCounterVec,
+    /// Records a sink task read from each topic.
+    pub sink_topic_records: IntCounterVec,
+    /// Key and value bytes a sink task read from each topic.
+    pub sink_topic_bytes: IntCounterVec,
+    /// Failed records that `errors.tolerance=all` let the task skip, by stage.
+    pub records_skipped: IntCounterVec,
+    /// Retriable errors of a task's `poll` or `put` (the call is retried).
+    pub task_retries: IntCounterVec,
+    /// Source transactions, by outcome (`committed`, `aborted`).
+    pub source_transactions: IntCounterVec,
+    /// Connectors running on this worker.
+    pub worker_connectors: IntGauge,
+    /// Tasks running on this worker.
+    pub worker_tasks: IntGauge,
+    /// Rebalances this worker went through (distributed mode).
+    pub rebalances: IntCounter,
+    /// Time from (re)joining the group to receiving the new assignment (distributed mode).
+    pub rebalance_seconds: Histogram,
+    /// Units done of long work (see [`crate::progress`]).
+    pub progress_done: IntGaugeVec,
+    /// Units expected of long work (-1 when unknown).
+    pub progress_total: IntGaugeVec,
 }
 
 impl Metrics {
@@ -44,6 +73,7 @@ impl Metrics {
     fn new() -> Self {
         let registry = Registry::new();
         let task = ["connector", "task"];
+        let task_topic = ["connector", "task", "topic"];
         let counter = |name: &str, help: &str, labels: &[&str]| {
             IntCounterVec::new(Opts::new(name, help), labels).expect("metric definition is valid")
         };
@@ -113,6 +143,65 @@ impl Metrics {
                 prometheus::exponential_buckets(0.001, 4.0, 12).expect("valid buckets"),
                 &task,
             ),
+            source_topic_records: counter(
+                "tributary_source_topic_records_total",
+                "Records sent by source tasks, per topic.",
+                &task_topic,
+            ),
+            source_topic_bytes: counter(
+                "tributary_source_topic_bytes_total",
+                "Key and value bytes sent by source tasks, per topic.",
+                &task_topic,
+            ),
+            sink_topic_records: counter(
+                "tributary_sink_topic_records_total",
+                "Records read by sink tasks, per topic.",
+                &task_topic,
+            ),
+            sink_topic_bytes: counter(
+                "tributary_sink_topic_bytes_total",
+                "Key and value bytes read by sink tasks, per topic.",
+                &task_topic,
+            ),
+            records_skipped: counter(
+                "tributary_records_skipped_total",
+                "Failed records skipped under errors.tolerance=all.",
+                &["connector", "task", "stage"],
+            ),
+            task_retries: counter(
+                "tributary_task_retries_total",
+                "Retriable errors of task poll or put calls.",
+                &task,
+            ),
+            source_transactions: counter(
+                "tributary_source_transactions_total",
+                "Source transactions, by outcome.",
+                &["connector", "task", "outcome"],
+            ),
+            worker_connectors: IntGauge::new("tributary_worker_connectors", "Connectors running on this worker.")
+                .expect("metric definition is valid"),
+            worker_tasks: IntGauge::new("tributary_worker_tasks", "Tasks running on this worker.")
+                .expect("metric definition is valid"),
+            rebalances: IntCounter::new("tributary_rebalances_total", "Rebalances of this worker's group.")
+                .expect("metric definition is valid"),
+            rebalance_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "tributary_rebalance_seconds",
+                    "Time from (re)joining the group to receiving the new assignment.",
+                )
+                .buckets(prometheus::exponential_buckets(0.01, 3.0, 10).expect("valid buckets")),
+            )
+            .expect("metric definition is valid"),
+            progress_done: gauge(
+                "tributary_progress_done",
+                "Units done of long work (snapshot, bulk load, first copy).",
+                &["connector", "task", "work"],
+            ),
+            progress_total: gauge(
+                "tributary_progress_total",
+                "Units expected of long work (-1 when unknown).",
+                &["connector", "task", "work"],
+            ),
             registry,
         };
         for collector in metrics.collectors() {
@@ -135,7 +224,41 @@ impl Metrics {
             Box::new(self.task_state.clone()),
             Box::new(self.dlq_records.clone()),
             Box::new(self.source_record_age_seconds.clone()),
+            Box::new(self.source_topic_records.clone()),
+            Box::new(self.source_topic_bytes.clone()),
+            Box::new(self.sink_topic_records.clone()),
+            Box::new(self.sink_topic_bytes.clone()),
+            Box::new(self.records_skipped.clone()),
+            Box::new(self.task_retries.clone()),
+            Box::new(self.source_transactions.clone()),
+            Box::new(self.worker_connectors.clone()),
+            Box::new(self.worker_tasks.clone()),
+            Box::new(self.rebalances.clone()),
+            Box::new(self.rebalance_seconds.clone()),
+            Box::new(self.progress_done.clone()),
+            Box::new(self.progress_total.clone()),
         ]
+    }
+
+    /// A counter of a connector's own (rows written per table, say), served with the worker's
+    /// series; its name starts with `tributary_` and docs/metrics.md describes it. Call once
+    /// per name (from a `LazyLock`): a second registration is logged and left out of
+    /// `/metrics`.
+    pub fn register_counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        let counter = IntCounterVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
+        if let Err(e) = self.registry.register(Box::new(counter.clone())) {
+            tracing::warn!("metric {name} is not served: {e}");
+        }
+        counter
+    }
+
+    /// A gauge of a connector's own; see [`Metrics::register_counter`].
+    pub fn register_gauge(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+        let gauge = IntGaugeVec::new(Opts::new(name, help), labels).expect("metric definition is valid");
+        if let Err(e) = self.registry.register(Box::new(gauge.clone())) {
+            tracing::warn!("metric {name} is not served: {e}");
+        }
+        gauge
     }
 
     /// Sets a task's state gauge (1 for `state`, 0 for the others).
@@ -153,6 +276,35 @@ impl Metrics {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Records and bytes per topic over one batch, added to the per-topic series once per topic
+/// rather than once per record.
+#[derive(Default)]
+pub struct TopicTally {
+    topics: Vec<(String, u64, u64)>,
+}
+
+impl TopicTally {
+    /// Counts one record of `bytes` key and value bytes for `topic`.
+    pub fn add(&mut self, topic: &str, bytes: usize) {
+        match self.topics.iter_mut().find(|(name, _, _)| name == topic) {
+            Some((_, records, total)) => {
+                *records += 1;
+                *total += bytes as u64;
+            }
+            None => self.topics.push((topic.to_string(), 1, bytes as u64)),
+        }
+    }
+
+    /// Adds the tally to `records` and `bytes` (series labelled connector, task, topic).
+    pub fn report(&self, records: &IntCounterVec, bytes: &IntCounterVec, labels: &[String; 2]) {
+        for (topic, count, total) in &self.topics {
+            let labels = [labels[0].as_str(), labels[1].as_str(), topic.as_str()];
+            records.with_label_values(&labels).inc_by(*count);
+            bytes.with_label_values(&labels).inc_by(*total);
+        }
     }
 }
 

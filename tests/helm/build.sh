@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds helm (v4, from this folder's go.mod and go.sum, Go module proxy only) and gathers the
 # CRDs the chart's optional parts need, from the Go modules that ship them (KEDA's
-# ScaledObject, the Prometheus Operator's PodMonitor), into the cache outside the clone:
+# ScaledObject, the Prometheus Operator's PodMonitor and PrometheusRule), into the cache outside the clone:
 #   ${TRIBUTARY_CACHE_DIR:-~/.cache/tributary}/helm-<go.sum hash>/{bin/helm,crds/*.yaml}
 # and prints that folder. Built once per machine (concurrent callers wait on a lock); about
 # two minutes on two cores.
@@ -24,7 +24,7 @@ go build -trimpath -ldflags "-s -w" -o "$home/partial/bin/helm" helm.sh/helm/v4/
 # module@version and the CRD files in its zip.
 crds=(
   "github.com/kedacore/keda/v2@v2.21.0 config/crd/bases/keda.sh_scaledobjects.yaml"
-  "github.com/prometheus-operator/prometheus-operator@v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml"
+  "github.com/prometheus-operator/prometheus-operator@v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
 )
 for entry in "${crds[@]}"; do
   read -r module files <<<"$entry"

@@ -119,6 +119,29 @@ async fn tasks_spread_evenly_and_every_worker_shows_the_same_status() {
         assert_eq!(code, 200);
         assert_eq!(tasks.as_array().map(Vec::len), Some(3));
     }
+    // Each worker's metrics count what it runs, and the rebalances it went through.
+    let mut tasks = 0;
+    let mut connectors = 0;
+    for worker in &workers {
+        let text = reqwest::get(format!("{}/metrics", worker.api.base()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |series: &str| -> i64 {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+        };
+        let here = value("tributary_worker_tasks");
+        assert_eq!(Some(&(here as usize)), counts.get(&worker.worker_id()), "{counts:?}");
+        tasks += here;
+        connectors += value("tributary_worker_connectors");
+        assert!(value("tributary_rebalances_total") >= 1);
+        assert!(value("tributary_rebalance_seconds_count") >= 1);
+    }
+    assert_eq!((tasks, connectors), (60, 20));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -538,6 +561,18 @@ async fn exactly_once_source_survives_kill_9_with_no_duplicate() {
         LINES + 1_000,
         "every line once after stop and resume"
     );
+    let text = reqwest::get(format!("{}/metrics", api.base()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let committed = "tributary_source_transactions_total{connector=\"eos-src\",outcome=\"committed\",task=\"0\"} ";
+    let count: u64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix(committed)?.parse().ok())
+        .unwrap_or_else(|| panic!("no committed transactions counted in\n{text}"));
+    assert!(count >= 1, "{count}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

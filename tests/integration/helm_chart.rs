@@ -3,7 +3,7 @@
 //! every manifest it renders, with the default values and with every optional part on
 //! (ci/full-values.yaml), passes a real Kubernetes API server's validation, KEDA's ScaledObject
 //! and the Prometheus Operator's PodMonitor included (their CRDs from their Go modules); and
-//! the Grafana dashboard queries only series a real worker exports.
+//! the Grafana dashboard and the alerting rules query only series a real worker exports.
 
 use crate::common;
 
@@ -16,6 +16,7 @@ use kube::api::PostParams;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use common::eventually;
 use common::kubernetes::{client, dry_run_apply, install_crd};
 use common::workers::WorkerProcess;
 use tributary_harness::clients::unique_name;
@@ -100,6 +101,7 @@ async fn every_rendering_passes_the_api_servers_validation() {
                 "ConfigMap",
                 "Deployment",
                 "PodMonitor",
+                "PrometheusRule",
                 "Role",
                 "RoleBinding",
                 "ScaledObject",
@@ -136,17 +138,36 @@ async fn every_rendering_passes_the_api_servers_validation() {
     }
 }
 
+/// The `tributary_…` series named in `expr`.
+fn series_in(expr: &str) -> BTreeSet<String> {
+    let series = regex::Regex::new(r"tributary_[a-z_]+").unwrap();
+    series.find_iter(expr).map(|m| m.as_str().to_string()).collect()
+}
+
 /// Every `tributary_…` series a dashboard query names.
 fn dashboard_series() -> BTreeSet<String> {
     let dashboard: Value =
         serde_json::from_str(&std::fs::read_to_string(chart().join("dashboards/tributary.json")).unwrap()).unwrap();
-    let series = regex::Regex::new(r"tributary_[a-z_]+").unwrap();
     let mut names = BTreeSet::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
-            let expr = target["expr"].as_str().unwrap();
-            names.extend(series.find_iter(expr).map(|m| m.as_str().to_string()));
+            names.extend(series_in(target["expr"].as_str().unwrap()));
         }
+    }
+    names
+}
+
+/// Every `tributary_…` series an alerting rule queries; each rule has a severity and a
+/// summary.
+fn alert_series() -> BTreeSet<String> {
+    let rules: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(chart().join("alerts/tributary.rules.yaml")).unwrap()).unwrap();
+    let mut names = BTreeSet::new();
+    for rule in rules["groups"][0]["rules"].as_array().unwrap() {
+        let alert = rule["alert"].as_str().unwrap();
+        assert!(rule["labels"]["severity"].is_string(), "{alert} has no severity");
+        assert!(rule["annotations"]["summary"].is_string(), "{alert} has no summary");
+        names.extend(series_in(rule["expr"].as_str().unwrap()));
     }
     names
 }
@@ -201,13 +222,14 @@ async fn the_dashboard_queries_series_a_worker_exports() {
             .filter_map(|line| line.split(['{', ' ']).next())
             .map(str::to_string)
             .collect();
-        let missing: BTreeSet<String> = dashboard_series().difference(&exported).cloned().collect();
+        let queried: BTreeSet<String> = dashboard_series().union(&alert_series()).cloned().collect();
+        let missing: BTreeSet<String> = queried.difference(&exported).cloned().collect();
         if missing.is_empty() {
             break exported;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the dashboard queries series no worker exported within 60 s: {missing:?}; worker log:\n{}",
+            "the dashboard or the alerts query series no worker exported within 60 s: {missing:?}; worker log:\n{}",
             worker.log_tail(30)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -215,6 +237,10 @@ async fn the_dashboard_queries_series_a_worker_exports() {
     for series in [
         "tributary_dlq_records_total",
         "tributary_source_record_age_seconds_bucket",
+        "tributary_source_topic_bytes_total",
+        "tributary_sink_topic_bytes_total",
+        "tributary_records_skipped_total",
+        "tributary_worker_tasks",
     ] {
         assert!(
             dashboard_series().contains(series),
@@ -222,4 +248,22 @@ async fn the_dashboard_queries_series_a_worker_exports() {
         );
         assert!(exported.contains(series), "{exported:?}");
     }
+
+    // The values count what happened: the three lines' 22 bytes sent to and read from the
+    // topic, the poison line skipped, three tasks here.
+    let expected = [
+        format!("tributary_source_topic_bytes_total{{connector=\"lines-in\",task=\"0\",topic=\"{topic}\"}} 22"),
+        format!("tributary_sink_topic_bytes_total{{connector=\"lines-out\",task=\"0\",topic=\"{topic}\"}} 22"),
+        "tributary_records_skipped_total{connector=\"lines-out\",stage=\"VALUE_CONVERTER\",task=\"0\"} 1".to_string(),
+        "tributary_worker_tasks 3".to_string(),
+        "tributary_worker_connectors 3".to_string(),
+    ];
+    eventually(Duration::from_secs(60), "the metrics to count every line", || async {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        expected
+            .iter()
+            .all(|line| text.lines().any(|l| l == line))
+            .then_some(())
+    })
+    .await;
 }

@@ -180,6 +180,30 @@ async fn snapshot_and_fifty_mixed_transactions_arrive_in_commit_order_as_debeziu
     assert!(change["source"]["lsn"].as_i64().unwrap() > 0);
     assert!(change["source"]["txId"].as_i64().unwrap() > 0);
     api.wait_for_state(&name, "RUNNING", Duration::from_secs(5)).await;
+
+    // The snapshot's progress ends at its five rows; the slot's lag is measured at commits.
+    let series = [
+        format!("tributary_progress_done{{connector=\"{name}\",task=\"0\",work=\"snapshot\"}} 5"),
+        format!("tributary_progress_total{{connector=\"{name}\",task=\"0\",work=\"snapshot\"}} 5"),
+        format!("tributary_cdc_slot_lag_bytes{{connector=\"{name}\",slot=\"{name}\",task=\"0\"}} "),
+    ];
+    eventually(
+        Duration::from_secs(30),
+        "the snapshot's and the slot's series",
+        || async {
+            let metrics = reqwest::get(format!("{}/metrics", api.base()))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            series
+                .iter()
+                .all(|expected| metrics.lines().any(|line| line.starts_with(expected.as_str())))
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 //! them on a batch at a time through a two-batch channel, so a table of any size costs only a
 //! few batches of memory. The reader holds one record back until it knows whether another
 //! follows, so the very last record can be marked (`last_snapshot_record`, `snapshot: last`).
+//! Its progress (rows read of the tables' estimated rows) is logged and exported as it goes.
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tributary_runtime::data::{SourceMap, SourceRecord, Value};
+use tributary_runtime::progress::Progress;
 
 use super::config::Settings;
 use super::events::{Op, SourceInfo, TableEvents};
@@ -29,11 +31,13 @@ pub(super) struct Snapshot {
 impl Snapshot {
     /// Starts reading the captured tables, as of `exported` (a snapshot the slot's creation
     /// exported, so the snapshot and the stream neither overlap nor leave a gap) or else as of
-    /// now; `slot_lsn` is the slot's position, which the records carry as their offset.
-    /// Returns once the transaction has its snapshot.
+    /// now; `slot_lsn` is the slot's position, which the records carry as their offset;
+    /// `task` (connector and task number) labels the progress. Returns once the transaction
+    /// has its snapshot.
     pub(super) async fn start(
         pool: PgPool,
         settings: Settings,
+        task: (&str, u32),
         partition: Arc<SourceMap>,
         slot_lsn: u64,
         exported: Option<&str>,
@@ -50,6 +54,7 @@ impl Snapshot {
                 .map_err(|e| format!("cannot import the slot's snapshot: {e}"))?;
         }
         let (sender, batches) = mpsc::channel(2);
+        let (connector, task) = (task.0.to_string(), task.1);
         let reader = tokio::spawn(async move {
             let mut reader = Reader {
                 settings,
@@ -57,9 +62,9 @@ impl Snapshot {
                 slot_lsn,
                 sender: sender.clone(),
                 batch: Vec::new(),
-                count: 0,
+                progress: None,
             };
-            if let Err(message) = reader.read(transaction).await {
+            if let Err(message) = reader.read(transaction, &connector, task).await {
                 let _ = sender.send(Err(message)).await;
             }
         });
@@ -86,11 +91,17 @@ struct Reader {
     sender: mpsc::Sender<Result<Vec<SourceRecord>, String>>,
     /// Records not sent yet: at most `max.batch.size` plus the one held back.
     batch: Vec<SourceRecord>,
-    count: u64,
+    /// Rows sent so far, once the tables are known.
+    progress: Option<Progress>,
 }
 
 impl Reader {
-    async fn read(&mut self, mut transaction: Transaction<'static, Postgres>) -> Result<(), String> {
+    async fn read(
+        &mut self,
+        mut transaction: Transaction<'static, Postgres>,
+        connector: &str,
+        task: u32,
+    ) -> Result<(), String> {
         let tables: Vec<(String, String)> = sqlx::query_as(
             "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
         )
@@ -102,6 +113,8 @@ impl Reader {
             .into_iter()
             .filter(|(s, t)| self.settings.captures(s, t))
             .collect();
+        let estimate = estimated_rows(&mut transaction, &captured).await?;
+        self.progress = Some(Progress::start(connector, task, "snapshot", "rows", estimate));
         let offset = SourceMap::from_iter([
             ("snapshot".to_string(), true.into()),
             ("lsn".to_string(), self.slot_lsn.into()),
@@ -178,9 +191,13 @@ impl Reader {
         if let Some(record) = last.last_mut() {
             mark_last(record);
         }
-        tracing::info!(records = self.count, "snapshot read");
+        let count = last.len() as u64;
         if !last.is_empty() {
             let _ = self.sender.send(Ok(last)).await;
+        }
+        if let Some(mut progress) = self.progress.take() {
+            progress.add(count);
+            progress.finish();
         }
         Ok(())
     }
@@ -188,15 +205,38 @@ impl Reader {
     /// Adds a record; sends a full batch once a record after it exists. False when the task
     /// no longer wants the snapshot.
     async fn push(&mut self, record: SourceRecord) -> bool {
-        self.count += 1;
         self.batch.push(record);
         if self.batch.len() <= self.settings.max_batch {
             return true;
         }
         let held = self.batch.split_off(self.settings.max_batch);
         let full = std::mem::replace(&mut self.batch, held);
+        if let Some(progress) = &mut self.progress {
+            progress.add(full.len() as u64);
+        }
         self.sender.send(Ok(full)).await.is_ok()
     }
+}
+
+/// The rows of `tables` as PostgreSQL estimates them (`pg_class.reltuples`, kept by VACUUM and
+/// ANALYZE); `None` when a table has never been analyzed.
+async fn estimated_rows(
+    transaction: &mut Transaction<'static, Postgres>,
+    tables: &[(String, String)],
+) -> Result<Option<u64>, String> {
+    let names: Vec<String> = tables
+        .iter()
+        .map(|(schema, table)| format!("{}.{}", quote(schema), quote(table)))
+        .collect();
+    let (rows, unknown): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0)::int8, COUNT(*) FILTER (WHERE reltuples < 0) \
+         FROM pg_class WHERE oid = ANY($1::text[]::regclass[])",
+    )
+    .bind(&names)
+    .fetch_one(&mut **transaction)
+    .await
+    .map_err(|e| format!("cannot estimate the tables' rows: {e}"))?;
+    Ok((unknown == 0).then(|| rows.max(0) as u64))
 }
 
 /// Marks the snapshot's last record in its offset and its `source` block, as Debezium does.

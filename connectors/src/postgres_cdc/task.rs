@@ -9,7 +9,7 @@
 //! reads the whole transaction again rather than skipping its rest.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
+use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::config::{config_def, Settings};
 use super::events::{Op, SourceInfo, TableEvents};
@@ -30,6 +31,18 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// How long the replication connection may take to start streaming.
 const STREAM_START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The series' name (docs/metrics.md describes it).
+const SLOT_LAG_SERIES: &str = "tributary_cdc_slot_lag_bytes";
+/// The WAL the server keeps for a task's replication slot beyond what the task confirmed,
+/// measured at each offset commit.
+static SLOT_LAG_BYTES: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    Metrics::global().register_gauge(
+        SLOT_LAG_SERIES,
+        "WAL bytes the server keeps for the replication slot beyond what the task confirmed.",
+        &["connector", "task", "slot"],
+    )
+});
 
 /// Where the task is.
 enum Phase {
@@ -83,6 +96,7 @@ pub(super) struct PostgresCdcTask {
     held: Option<SourceRecord>,
     failures: u32,
     connector: String,
+    task: u32,
 }
 
 impl Default for PostgresCdcTask {
@@ -102,6 +116,7 @@ impl Default for PostgresCdcTask {
             held: None,
             failures: 0,
             connector: String::new(),
+            task: 0,
         }
     }
 }
@@ -387,6 +402,31 @@ impl PostgresCdcTask {
     /// Tells the slot what need not be sent again: up to the committed offset, or, once every
     /// record handed out is committed, up to what was delivered (transactions after the last
     /// record captured nothing).
+    /// Sets [`SLOT_LAG_BYTES`] from the server's view of the slot (a failure to ask only
+    /// leaves the gauge as it was: the capture itself reports a database that is gone).
+    async fn measure_slot_lag(&self) {
+        let (Some(pool), Some(settings)) = (&self.pool, &self.settings) else {
+            return;
+        };
+        let lag = sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+        )
+        .bind(&settings.slot)
+        .fetch_optional(pool)
+        .await;
+        match lag {
+            Ok(Some(Some(bytes))) => SLOT_LAG_BYTES
+                .with_label_values(&[
+                    self.connector.as_str(),
+                    self.task.to_string().as_str(),
+                    settings.slot.as_str(),
+                ])
+                .set(bytes),
+            Ok(_) => {}
+            Err(e) => tracing::debug!(connector = %self.connector, "cannot measure the slot's lag: {e}"),
+        }
+    }
+
     fn acknowledge(&self) {
         let (Some(stream), Some(offsets)) = (&self.stream, &self.offsets) else {
             return;
@@ -415,6 +455,7 @@ impl PostgresCdcTask {
                 let snapshot = Snapshot::start(
                     pool,
                     settings.clone(),
+                    (&self.connector, self.task),
                     self.partition.clone(),
                     slot_lsn,
                     exported.as_ref().map(|e| e.snapshot.as_str()),
@@ -483,6 +524,7 @@ impl SourceTask for PostgresCdcTask {
         }
         self.offsets = Some(context.offsets);
         self.connector = context.connector;
+        self.task = context.task;
         self.settings = Some(settings);
         Ok(())
     }
@@ -511,6 +553,7 @@ impl SourceTask for PostgresCdcTask {
 
     async fn commit(&mut self) -> Result<(), ConnectError> {
         self.acknowledge();
+        self.measure_slot_lag().await;
         Ok(())
     }
 
@@ -525,5 +568,24 @@ impl SourceTask for PostgresCdcTask {
             pool.close().await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use tributary_runtime::metrics::Metrics;
+
+    /// docs/metrics.md describes the series, and the worker serves it.
+    #[test]
+    fn the_series_is_documented_and_served() {
+        let name = super::SLOT_LAG_SERIES;
+        assert!(
+            include_str!("../../../docs/metrics.md").contains(&format!("`{name}`")),
+            "{name}"
+        );
+        super::SLOT_LAG_BYTES
+            .with_label_values(&["metric-test", "0", "x"])
+            .inc();
+        assert!(Metrics::global().render().contains(name), "{name}");
     }
 }

@@ -69,6 +69,8 @@ pub trait Herder: Send + Sync {
     fn started(&self) -> bool {
         true
     }
+    /// How many connectors and tasks this worker runs (for `/metrics`).
+    fn assigned_here(&self) -> (usize, usize);
     /// Names of every connector, sorted.
     async fn connectors(&self) -> Vec<String>;
     /// A connector's config, tasks and type.

@@ -188,6 +188,10 @@ impl StandaloneHerder {
 
 #[async_trait]
 impl Herder for StandaloneHerder {
+    fn assigned_here(&self) -> (usize, usize) {
+        self.worker.statuses().assigned_to(self.worker.worker_id())
+    }
+
     async fn connectors(&self) -> Vec<String> {
         self.connectors.lock().await.keys().cloned().collect()
     }

@@ -106,10 +106,14 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`, Prometheus text format.
-pub(super) async fn metrics() -> Response {
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let metrics = Metrics::global();
+    let (connectors, tasks) = state.herder.assigned_here();
+    metrics.worker_connectors.set(connectors as i64);
+    metrics.worker_tasks.set(tasks as i64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        Metrics::global().render(),
+        metrics.render(),
     )
         .into_response()
 }

@@ -187,6 +187,23 @@ impl StatusStore {
         }
     }
 
+    /// How many connectors and tasks `worker_id` runs, by their statuses (any state but
+    /// UNASSIGNED and STOPPED).
+    pub fn assigned_to(&self, worker_id: &str) -> (usize, usize) {
+        let Ok(connectors) = self.connectors.lock() else {
+            return (0, 0);
+        };
+        let here =
+            |state: State, worker: &str| worker == worker_id && !matches!(state, State::Unassigned | State::Stopped);
+        let tasks = connectors
+            .values()
+            .flat_map(|c| c.tasks.values())
+            .filter(|t| here(t.state, &t.worker_id))
+            .count();
+        let connectors = connectors.values().filter(|c| here(c.state, &c.worker_id)).count();
+        (connectors, tasks)
+    }
+
     /// The connector's status.
     pub fn get(&self, connector: &str) -> Option<ConnectorStatus> {
         self.connectors.lock().ok()?.get(connector).cloned()

@@ -68,6 +68,8 @@ struct DeadLetterQueue {
 pub struct ErrorHandler {
     connector: String,
     task: u32,
+    /// `task` as a metric label.
+    task_label: String,
     tolerate_all: bool,
     log: bool,
     log_messages: bool,
@@ -89,6 +91,7 @@ impl ErrorHandler {
         ErrorHandler {
             connector: connector.to_string(),
             task,
+            task_label: task.to_string(),
             tolerate_all: config.value(&ERRORS_TOLERANCE).trim().eq_ignore_ascii_case("all"),
             log: config.value(&ERRORS_LOG_ENABLE),
             log_messages: config.value(&ERRORS_LOG_INCLUDE_MESSAGES),
@@ -117,12 +120,16 @@ impl ErrorHandler {
                 tracing::error!(connector = %self.connector, task = self.task, stage = stage.name(), %position, "error processing record: {error}");
             }
         }
+        let metrics = Metrics::global();
+        let labels = [self.connector.as_str(), self.task_label.as_str(), stage.name()];
+        metrics.records_failed.with_label_values(&labels).inc();
         if !self.tolerate_all {
             return Err(ConnectError::Fatal(format!(
                 "Tolerance exceeded in error handler: {} stage failed: {error}",
                 stage.name()
             )));
         }
+        metrics.records_skipped.with_label_values(&labels).inc();
         if let (Some(dlq), Some(raw)) = (&self.dlq, raw) {
             self.send_to_dlq(dlq, stage, error, raw).await?;
         }
@@ -185,7 +192,7 @@ impl ErrorHandler {
             })?;
         Metrics::global()
             .dlq_records
-            .with_label_values(&[self.connector.as_str(), self.task.to_string().as_str()])
+            .with_label_values(&[self.connector.as_str(), self.task_label.as_str()])
             .inc();
         Ok(())
     }

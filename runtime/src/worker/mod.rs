@@ -301,6 +301,12 @@ impl Worker {
         target: TargetState,
     ) -> TaskHandle {
         let (control, control_rx) = watch::channel(target);
+        // The task's retry count exists (at 0) from its start, so that alerts and dashboards
+        // see a series rather than none.
+        Metrics::global()
+            .task_retries
+            .with_label_values(&[name, task.to_string().as_str()])
+            .inc_by(0);
         let resolved = self
             .providers
             .resolve(connector_config)

@@ -20,7 +20,7 @@ use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, TopicTally};
 use crate::state::{State, TargetState};
 use crate::storage::StatusStore;
 
@@ -321,6 +321,10 @@ impl Delivery {
             match self.task.put(batch).await {
                 Ok(()) => return Ok(()),
                 Err(ConnectError::Retriable(message)) => {
+                    Metrics::global()
+                        .task_retries
+                        .with_label_values(&[setup.connector.as_str(), setup.task.to_string().as_str()])
+                        .inc();
                     if self.retry_timeout.is_some_and(|limit| started.elapsed() >= limit) {
                         return Err(ConnectError::Fatal(format!(
                             "put still failing after retrying for {:?}: {message}",
@@ -361,11 +365,14 @@ impl BatchReader {
             Ok(Some(Ok(message))) => message,
         };
         let mut read = 1u64;
+        let mut tally = TopicTally::default();
+        tally.add(first.topic(), message_bytes(&first));
         self.accept(&first, &mut batch).await?;
         while batch.records.len() < self.max_batch {
             match stream.next().now_or_never() {
                 Some(Some(Ok(message))) => {
                     read += 1;
+                    tally.add(message.topic(), message_bytes(&message));
                     self.accept(&message, &mut batch).await?;
                 }
                 Some(Some(Err(e))) => {
@@ -375,10 +382,9 @@ impl BatchReader {
                 Some(None) | None => break,
             }
         }
-        Metrics::global()
-            .sink_records_read
-            .with_label_values(&self.labels)
-            .inc_by(read);
+        let metrics = Metrics::global();
+        metrics.sink_records_read.with_label_values(&self.labels).inc_by(read);
+        tally.report(&metrics.sink_topic_records, &metrics.sink_topic_bytes, &self.labels);
         Ok(batch)
     }
 
@@ -479,10 +485,6 @@ impl BatchReader {
     }
 
     async fn reject(&self, stage: Stage, error: &DataError, message: &BorrowedMessage<'_>) -> Result<(), ConnectError> {
-        Metrics::global()
-            .records_failed
-            .with_label_values(&[&self.labels[0], &self.labels[1], &format!("{stage:?}")])
-            .inc();
         let headers: Vec<(String, Option<Vec<u8>>)> = message
             .headers()
             .map(|h| {
@@ -501,4 +503,9 @@ impl BatchReader {
         };
         self.errors.handle(stage, error, Some(raw)).await
     }
+}
+
+/// A consumed message's key and value bytes.
+fn message_bytes(message: &BorrowedMessage<'_>) -> usize {
+    message.key().map_or(0, <[u8]>::len) + message.payload().map_or(0, <[u8]>::len)
 }

@@ -24,7 +24,7 @@ use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, TopicTally};
 use crate::state::{State, TargetState};
 use crate::storage::{offset_record, ConnectorOffsetsReader};
 
@@ -255,6 +255,7 @@ impl SourceRunner {
             let records = match self.task.poll().await {
                 Ok(records) => records,
                 Err(ConnectError::Retriable(message)) => {
+                    metrics.task_retries.with_label_values(&self.labels).inc();
                     tracing::warn!(connector = %setup.connector, task = setup.task, "poll failed, will retry: {message}");
                     Vec::new()
                 }
@@ -347,6 +348,11 @@ impl SourceRunner {
         if let Some(transactions) = &mut self.transactions {
             transactions.open_since = None;
         }
+        let outcome = if committed.is_ok() { "committed" } else { "aborted" };
+        Metrics::global()
+            .source_transactions
+            .with_label_values(&[&self.labels[0], &self.labels[1], outcome])
+            .inc();
         if let Err(e) = committed {
             let producer = self.producer.clone();
             let _ = blocking(move || producer.abort_transaction(TRANSACTION_TIMEOUT)).await;
@@ -415,7 +421,6 @@ impl SourceRunner {
                     continue;
                 }
                 Err(e) => {
-                    self.failed(Stage::Transformation);
                     self.errors.handle(Stage::Transformation, &e, None).await?;
                     note(source_partition, source_offset);
                     continue;
@@ -440,6 +445,16 @@ impl SourceRunner {
             });
         }
         self.tracker.records_sent(batch, prepared.len());
+        let mut tally = TopicTally::default();
+        for record in &prepared {
+            let Converted { key, value, .. } = &record.converted;
+            tally.add(
+                &record.topic,
+                key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len),
+            );
+        }
+        let metrics = Metrics::global();
+        tally.report(&metrics.source_topic_records, &metrics.source_topic_bytes, &self.labels);
         self.record_age(prepared.iter().filter_map(|p| p.timestamp).min());
         if let Some(acks) = self.acks.get() {
             acks.sent(
@@ -511,7 +526,6 @@ impl SourceRunner {
         }) {
             Ok(key) => key,
             Err(e) => {
-                self.failed(Stage::KeyConverter);
                 self.errors.handle(Stage::KeyConverter, &e, None).await?;
                 return Ok(None);
             }
@@ -526,7 +540,6 @@ impl SourceRunner {
         }) {
             Ok(value) => value,
             Err(e) => {
-                self.failed(Stage::ValueConverter);
                 self.errors.handle(Stage::ValueConverter, &e, None).await?;
                 return Ok(None);
             }
@@ -563,7 +576,6 @@ impl SourceRunner {
                     })
                 }
                 Err(e) => {
-                    self.failed(Stage::HeaderConverter);
                     self.errors.handle(Stage::HeaderConverter, &e, None).await?;
                     return Ok(None);
                 }
@@ -574,13 +586,6 @@ impl SourceRunner {
             value,
             headers: Some(headers),
         }))
-    }
-
-    fn failed(&self, stage: Stage) {
-        Metrics::global()
-            .records_failed
-            .with_label_values(&[&self.labels[0], &self.labels[1], &format!("{stage:?}")])
-            .inc();
     }
 
     /// Commits the offsets of acknowledged batches, if `force` or the flush interval passed.

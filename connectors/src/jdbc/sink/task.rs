@@ -3,16 +3,30 @@
 //! it, as DDL must be.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::data::SinkRecord;
+use tributary_runtime::metrics::{IntCounterVec, Metrics};
 
 use super::config::{config_def, Settings};
 use super::plan::{Run, RunKind};
 use super::sql;
 use crate::jdbc::connection::{Database, Dialect};
+
+/// The series' name (docs/metrics.md describes it).
+const ROWS_WRITTEN_SERIES: &str = "tributary_jdbc_sink_rows_total";
+/// Rows written (inserted, upserted or deleted), per table, counted once their transaction
+/// committed.
+static ROWS_WRITTEN: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    Metrics::global().register_counter(
+        ROWS_WRITTEN_SERIES,
+        "Rows the JDBC sink wrote (inserted, upserted or deleted), per table.",
+        &["connector", "task", "table"],
+    )
+});
 
 /// Why a `put` failed: the database (worth retrying) or the records (not).
 enum Failure {
@@ -32,6 +46,8 @@ pub(super) struct JdbcSinkTask {
     database: Option<Database>,
     settings: Option<Settings>,
     connector: String,
+    /// The task's number, as a metric label.
+    task: String,
     /// Columns of the tables written so far, by table.
     tables: HashMap<String, HashSet<String>>,
     offsets_table_ready: bool,
@@ -115,7 +131,7 @@ impl JdbcSinkTask {
             *entry = (*entry).max(record.kafka_offset + 1);
         }
         let mode = settings.shape.insert_mode;
-        let connector = &self.connector;
+        let (connector, task) = (&self.connector, &self.task);
         // One transaction: with exactly-once, the stored offsets read and locked first and the
         // records below them dropped (whichever task wrote them); then the runs; then the
         // offsets, never moved backwards.
@@ -163,6 +179,11 @@ impl JdbcSinkTask {
                     }
                 }
                 $transaction.commit().await?;
+                for run in runs.iter() {
+                    ROWS_WRITTEN
+                        .with_label_values(&[connector.as_str(), task.as_str(), run.table.as_str()])
+                        .inc_by(run.rows() as u64);
+                }
             }};
         }
         match &database {
@@ -217,6 +238,7 @@ impl SinkTask for JdbcSinkTask {
         self.database = Some(Database::from_config(&config, 2)?);
         self.settings = Some(Settings::new(&config));
         self.connector = context.connector;
+        self.task = context.task.to_string();
         Ok(())
     }
 
@@ -258,5 +280,22 @@ impl SinkTask for JdbcSinkTask {
             database.close().await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use tributary_runtime::metrics::Metrics;
+
+    /// docs/metrics.md describes the series, and the worker serves it.
+    #[test]
+    fn the_series_is_documented_and_served() {
+        let name = super::ROWS_WRITTEN_SERIES;
+        assert!(
+            include_str!("../../../../docs/metrics.md").contains(&format!("`{name}`")),
+            "{name}"
+        );
+        super::ROWS_WRITTEN.with_label_values(&["metric-test", "0", "x"]).inc();
+        assert!(Metrics::global().render().contains(name), "{name}");
     }
 }

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::connection::{Connection, ConnectionError};
 use super::protocol::{Assignment, MemberMetadata, PROTOCOL_NAME, PROTOCOL_TYPE};
 use crate::client::KafkaSecurity;
+use crate::metrics::Metrics;
 
 /// Kafka error codes the membership reacts to.
 mod codes {
@@ -159,6 +160,7 @@ impl Member {
         let mut reason = "joining".to_string();
         'join: loop {
             let mut leaving = None;
+            let started = Instant::now();
             let joined = {
                 let join = self.join_and_sync(&reason);
                 tokio::pin!(join);
@@ -183,7 +185,11 @@ impl Member {
                 return self.leave(done).await;
             }
             match joined {
-                Ok(()) => {}
+                Ok(()) => {
+                    let metrics = Metrics::global();
+                    metrics.rebalances.inc();
+                    metrics.rebalance_seconds.observe(started.elapsed().as_secs_f64());
+                }
                 Err(failure) => {
                     if !self.handle(failure) {
                         return;

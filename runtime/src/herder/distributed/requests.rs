@@ -102,6 +102,11 @@ impl Inner {
 
 #[async_trait]
 impl Herder for DistributedHerder {
+    fn assigned_here(&self) -> (usize, usize) {
+        let worker = &self.inner.worker;
+        worker.statuses().assigned_to(worker.worker_id())
+    }
+
     fn started(&self) -> bool {
         lock(&self.inner.view).joined
     }
