@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with Rust, Java 17 and Maven:
 # installs what is missing (apt packages for rdkafka's build, a JRE, Maven, Python's venv, the
-# PostgreSQL and MariaDB servers the database tests start), then runs
+# PostgreSQL and MariaDB servers the database tests start, Chromium and chromedriver for the
+# web console's tests), then runs
 # rustfmt, clippy and every test. Kafka 4.3.1's jars are fetched by the test harness itself,
 # through Maven, into ~/.cache/tributary; kube-apiserver and etcd for the operator's tests and
 # helm for the chart's are built there from the Go module proxy (tests/kubernetes, tests/helm).
@@ -24,7 +25,7 @@ phase() {
 
 phase install
 packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
-    postgresql mariadb-server mariadb-client openssl unzip)
+    postgresql mariadb-server mariadb-client openssl unzip chromium chromium-driver)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 # The schema tests make a Python venv (Confluent's serializers, and a Java 25 runtime for the
 # Schema Registry) with pip.

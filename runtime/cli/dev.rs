@@ -67,6 +67,7 @@ fn print_guide(bootstrap: &str, port: u16, sink_file: &Path) {
         "\nTributary is running.\n\
          \n  Kafka:     {bootstrap}\
          \n  REST API:  {api}\
+         \n  Console:   {api}/ui\
          \n  Pipeline:  demo-datagen -> topic demo-orders -> demo-file-sink -> {sink}\n\
          \nTry:\
          \n  curl -s {api}/connectors?expand=status\
@@ -74,6 +75,7 @@ fn print_guide(bootstrap: &str, port: u16, sink_file: &Path) {
          \n  curl -s -X PUT {api}/connectors/demo-datagen/pause\
          \n  curl -s -X PUT {api}/connectors/demo-datagen/resume\
          \n  curl -s {api}/connector-plugins\
+         \n  tributary ctl --url {api} get connectors\
          \n  tail -f {sink}\n\
          \nCtrl-C stops the worker and Kafka.",
         sink = sink_file.display()

@@ -142,6 +142,16 @@ async fn tasks_spread_evenly_and_every_worker_shows_the_same_status() {
         assert!(value("tributary_rebalance_seconds_count") >= 1);
     }
     assert_eq!((tasks, connectors), (60, 20));
+
+    // The console of any worker reads every worker's metrics through it, and no other address.
+    for worker in &workers[1..] {
+        let url = format!("{}/ui/metrics?worker={}", workers[0].api.base(), worker.worker_id());
+        let response = reqwest::get(&url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.text().await.unwrap().contains("tributary_worker_tasks"));
+    }
+    let elsewhere = format!("{}/ui/metrics?worker=example.com:80", workers[0].api.base());
+    assert_eq!(reqwest::get(&elsewhere).await.unwrap().status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

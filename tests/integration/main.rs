@@ -11,6 +11,7 @@ mod common;
 mod apache_differential;
 mod client_settings;
 mod config_files;
+mod console;
 mod ctl;
 mod distributed;
 mod distributed_apache_compat;

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod body;
 mod connectors;
+mod console;
 mod error;
 mod forward;
 mod media_type;
@@ -55,6 +56,9 @@ pub fn router(state: AppState, endpoints: Endpoints, settings: &RestSettings) ->
     let mut routes = Router::new();
     if endpoints != Endpoints::Admin {
         routes = public_routes(routes);
+        if let Some(console) = &settings.console {
+            routes = routes.merge(console::routes(console.clone()));
+        }
     }
     if endpoints != Endpoints::Public {
         routes = routes

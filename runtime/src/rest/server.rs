@@ -21,7 +21,8 @@ use super::{router, tls, AppState, Endpoints};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::mode::startup::StartError;
 use crate::worker::listeners::{
-    AdminListeners, Listener, ListenerLayout, Scheme, REST_ADVERTISED_LISTENER, REST_ADVERTISED_PORT,
+    AdminListeners, Listener, ListenerLayout, Scheme, REST_ADVERTISED_LISTENER, REST_ADVERTISED_PORT, UI_ENABLED,
+    UI_READ_ONLY,
 };
 use crate::worker::WorkerConfig;
 
@@ -58,6 +59,8 @@ pub struct RestSettings {
     pub(super) read_timeout: Duration,
     /// Reaches other workers (forwarding, task configs to the leader).
     pub(super) client: reqwest::Client,
+    /// The web console, unless `ui.enabled=false`.
+    pub(super) console: Option<super::console::Console>,
 }
 
 impl RestSettings {
@@ -105,6 +108,11 @@ impl RestSettings {
             .and_then(|material| kept(tls::client(material, &public_prefix, FORWARD_TIMEOUT), &mut errors));
         match (layout, client) {
             (Some(layout), Some(client)) if errors.is_empty() => Ok(RestSettings {
+                console: UI_ENABLED.read(raw).then(|| super::console::Console {
+                    read_only: UI_READ_ONLY.read(raw),
+                    scheme: layout.advertised_scheme,
+                    client: client.clone(),
+                }),
                 layout,
                 public_tls,
                 admin_tls,

@@ -9,7 +9,9 @@ use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture,
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::converter::{converter_for, ConverterRole};
 
-use super::listeners::{ListenerLayout, Scheme, REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_PORT};
+use super::listeners::{
+    ListenerLayout, Scheme, REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_PORT, UI_ENABLED, UI_READ_ONLY,
+};
 use super::transform_chain::{PREDICATES, TRANSFORMS};
 
 /// `name`.
@@ -310,6 +312,8 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&TASK_SHUTDOWN_TIMEOUT)
         .key(&REST_ADVERTISED_HOST_NAME)
         .key(&REST_ADVERTISED_PORT)
+        .key(&UI_ENABLED)
+        .key(&UI_READ_ONLY)
         .define(ConfigKey::optional(
             "topic.creation.enable",
             ConfigType::Boolean,

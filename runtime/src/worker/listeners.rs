@@ -47,6 +47,22 @@ pub const REST_ADVERTISED_PORT: Key<Option<u16>> = Key::new(ConfigKey::unset(
     "The port other workers reach this one's REST API at.",
 ));
 
+/// `ui.enabled`: whether the REST listener serves the web console at `/ui`.
+pub const UI_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "ui.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether the REST listener serves the web console at /ui.",
+));
+
+/// `ui.read.only`: a console that shows everything and offers no action.
+pub const UI_READ_ONLY: Key<bool> = Key::new(ConfigKey::optional(
+    "ui.read.only",
+    ConfigType::Boolean,
+    "false",
+    "Whether the web console only shows (no create, pause, restart, delete...).",
+));
+
 /// HTTP or HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {

@@ -26,9 +26,13 @@
 //!   Central); [`PythonEnv`] a cached Python environment with Confluent's own serializers
 //!   (`confluent-kafka`) to compare Tributary's converters with.
 //!
+//! - [`Browser`] is a headless Chromium driven over WebDriver (Debian's `chromium` and
+//!   `chromium-driver`), for the web console's tests; [`fantoccini`] is its client.
+//!
 //! Every JVM and database server the harness starts dies with the process that started it,
 //! even on a panic or `kill -9` of the test binary, so a failed run leaves no server behind.
 
+mod browser;
 mod certificates;
 pub mod clients;
 mod databases;
@@ -41,8 +45,10 @@ mod schema_registry;
 mod secure;
 mod shared;
 
+pub use browser::Browser;
 pub use certificates::TlsFiles;
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
+pub use fantoccini;
 pub use helm::Helm;
 pub use kubernetes::{shared_kube_api_server, shared_kube_api_server_for_shipped_crds, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
