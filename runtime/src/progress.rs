@@ -1,7 +1,10 @@
-//! Progress of long work that a connector does once (a CDC snapshot, a bulk load, a mirror's
-//! first copy): logged at a steady interval with what is done, the rate and, when the total is
-//! known, the share done and the time left; and exported as the `tributary_progress_done` and
+//! Progress of long work a connector does (a CDC snapshot, a table load, a mirror's first
+//! copy): logged at a steady interval with what is done, the rate and, when the total is known,
+//! the share done and the time left; and exported as the `tributary_progress_done` and
 //! `tributary_progress_total` gauges, labelled by connector, task and the work's name.
+//!
+//! Work shorter than [`LOG_INTERVAL`] (a table query that returns a few rows every poll) logs
+//! its start and end at debug level only; long work logs at info.
 
 use std::time::{Duration, Instant};
 
@@ -49,7 +52,7 @@ impl Progress {
         progress.done_gauge.set(0);
         progress.total_gauge.set(total.map_or(-1, saturating_i64));
         let expected = total.map(|t| format!(" of about {t} {unit}")).unwrap_or_default();
-        tracing::info!(connector = %progress.connector, task, work = %progress.work, "started{expected}");
+        tracing::debug!(connector = %progress.connector, task, work = %progress.work, "started{expected}");
         progress
     }
 
@@ -64,26 +67,24 @@ impl Progress {
         }
     }
 
-    /// What is done so far.
-    pub fn done(&self) -> u64 {
-        self.done
-    }
-
     /// Logs the last line; the gauges keep the final count (the total becomes what was done,
     /// the estimate having served its purpose).
     pub fn finish(self) {
         self.total_gauge.set(saturating_i64(self.done));
-        let seconds = self.started.elapsed().as_secs_f64();
-        tracing::info!(
-            connector = %self.connector,
-            task = self.task,
-            work = %self.work,
+        let elapsed = self.started.elapsed();
+        let seconds = elapsed.as_secs_f64();
+        let line = format!(
             "done: {} {} in {seconds:.1} s ({:.0} {}/s)",
             self.done,
             self.unit,
             rate(self.done, seconds),
             self.unit
         );
+        if elapsed >= LOG_INTERVAL {
+            tracing::info!(connector = %self.connector, task = self.task, work = %self.work, "{line}");
+        } else {
+            tracing::debug!(connector = %self.connector, task = self.task, work = %self.work, "{line}");
+        }
     }
 
     /// `12000 of about 50000 rows (24%), 4000 rows/s, about 10 s left`.

@@ -177,6 +177,32 @@ async fn the_console_lists_creates_pauses_and_explains_connectors_in_a_real_brow
     text_when(client, "tr[data-task=\"0\"] .state", |t| t == "FAILED").await;
     screenshot(client, "console-failed-task").await;
 
+    // A mirror's first copy shows as progress on its task.
+    let mirror = unique_name("console-mirror");
+    let config = json!({"connector.class": "MirrorSourceConnector", "source.cluster.alias": "here",
+        "target.cluster.alias": "there", "source.cluster.bootstrap.servers": bootstrap,
+        "target.cluster.bootstrap.servers": bootstrap, "topics": topic, "replication.factor": "1",
+        "offset-syncs.topic.replication.factor": "1", "sync.topic.acls.enabled": "false",
+        "refresh.topics.interval.seconds": "1"});
+    assert_eq!(
+        api.put(&format!("/connectors/{mirror}/config"), Some(config)).await.0,
+        201
+    );
+    client
+        .goto(&format!("{}/ui#/connectors/{mirror}", api.base()))
+        .await
+        .unwrap();
+    let progress = text_when(client, "tr[data-task=\"0\"] td.progress", |t| {
+        t.starts_with("catch-up: done (")
+    })
+    .await;
+    let copied: u64 = progress
+        .trim_start_matches("catch-up: done (")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(copied >= 2000, "{progress}");
+
     let severe: Vec<_> = browser
         .console_messages()
         .await

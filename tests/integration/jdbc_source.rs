@@ -9,7 +9,7 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{merged, start_worker};
+use common::{eventually, merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
@@ -136,6 +136,29 @@ async fn copies_three_tables_and_resumes_after_a_restart(database: &Database, mo
         let counts = id_counts(&values(&format!("jdbc-{table}"), ROWS).await);
         assert_eq!(counts.len(), ROWS, "{mode} {table}: every row once");
     }
+    // Each table's first read is followed as long work, and ends at its rows.
+    eventually(
+        Duration::from_secs(30),
+        "every table's read to end at its rows",
+        || async {
+            let metrics = reqwest::get(format!("{}/metrics", api.base()))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            tables
+                .iter()
+                .all(|table| {
+                    metrics.lines().any(|line| {
+                        line.starts_with(&format!("tributary_progress_done{{connector=\"{name}\","))
+                            && line.ends_with(&format!(".{table}\"}} {ROWS}"))
+                    })
+                })
+                .then_some(())
+        },
+    )
+    .await;
     // The offsets of everything acknowledged are committed on a graceful stop.
     worker.shutdown().await;
     for table in &tables {

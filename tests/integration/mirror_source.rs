@@ -7,7 +7,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::start_worker;
+use common::{eventually, start_worker};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
@@ -56,6 +56,8 @@ fn shape(records: &[OwnedMessage]) -> Vec<Shape> {
 async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
     let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
     let prefix = unique_name("mirrored");
+    // Unique, so that its metrics are its own among the tests sharing this process.
+    let name = format!("A->B.MirrorSourceConnector-{prefix}");
     let topics = [format!("{prefix}-orders"), format!("{prefix}-payments")];
     let skipped = format!("{prefix}-skipped");
     for topic in topics.iter().chain([&skipped]) {
@@ -133,12 +135,11 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         "tasks.max": "2",
     });
     let (code, body) = api
-        .put("/connectors/A->B.MirrorSourceConnector/config", Some(config.clone()))
+        .put(&format!("/connectors/{name}/config"), Some(config.clone()))
         .await;
     assert_eq!(code, 201, "{body}");
-    api.wait_for_state("A->B.MirrorSourceConnector", "RUNNING", Duration::from_secs(60))
-        .await;
-    let (_, tasks) = api.get("/connectors/A->B.MirrorSourceConnector/tasks").await;
+    api.wait_for_state(&name, "RUNNING", Duration::from_secs(60)).await;
+    let (_, tasks) = api.get(&format!("/connectors/{name}/tasks")).await;
     assert_eq!(tasks.as_array().map(Vec::len), Some(2), "six partitions over two tasks");
 
     for topic in &topics {
@@ -174,14 +175,44 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
     .await
     .unwrap();
     assert!(none.is_empty(), "an excluded topic was mirrored");
+    // The first copy was followed as long work: both topics' records, over the two tasks.
+    let summed = |series: &'static str| {
+        let api = api.clone();
+        let name = name.clone();
+        async move {
+            let text = reqwest::get(format!("{}/metrics", api.base()))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            let lines: Vec<u64> = text
+                .lines()
+                .filter(|l| {
+                    l.starts_with(&format!("{series}{{connector=\"{name}\",")) && l.contains("work=\"catch-up\"")
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+                .collect();
+            (lines.len() == 2).then(|| lines.iter().sum::<u64>())
+        }
+    };
+    let expected = 2 * PER_TOPIC as u64;
+    eventually(
+        Duration::from_secs(30),
+        "the catch-up to end at every record",
+        || async {
+            (summed("tributary_progress_done").await == Some(expected)
+                && summed("tributary_progress_total").await == Some(expected))
+            .then_some(())
+        },
+    )
+    .await;
 
     // Stop the worker, produce more, start again: only the new records are copied.
     worker.shutdown().await;
     produce(PER_TOPIC, 500).await;
     let (_worker, api) = start_worker(&target.bootstrap_servers(), dir.path(), &worker_settings).await;
-    let (code, _) = api
-        .put("/connectors/A->B.MirrorSourceConnector/config", Some(config))
-        .await;
+    let (code, _) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
     assert_eq!(code, 201);
     for topic in &topics {
         let remote = format!("A.{topic}");

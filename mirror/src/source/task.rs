@@ -1,7 +1,8 @@
 //! `MirrorSourceTask`: consumes its assigned source partitions and hands each record to the
 //! worker unchanged but for the topic name: bytes in, bytes out, same partition, same timestamp,
 //! same headers. From the worker's acknowledgements it emits offset syncs (upstream offset →
-//! offset in the remote topic) to the offset-syncs topic.
+//! offset in the remote topic) to the offset-syncs topic. Copying what the partitions held when
+//! it started (everything, on a first start) is followed as long work (`catch-up`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::progress::Progress;
 
 use super::{config_def, ASSIGNED, EMIT_OFFSET_SYNCS_ENABLED, OFFSET_LAG_MAX, PROVENANCE_HEADER_ENABLED};
 use crate::config::MirrorConfig;
@@ -28,11 +30,24 @@ use crate::records::OffsetSync;
 const MAX_BATCH: usize = 2_000;
 /// How long a poll waits for the first record (`consumer.poll.timeout.ms`).
 const POLL_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the start waits for a partition's offsets, to measure the first copy.
+const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One assigned source partition: its remote topic and the offset partition map.
 struct Assigned {
     remote_topic: String,
     source_partition: Arc<SourceMap>,
+    /// While catching up with what the partition held when the task started: the end offset
+    /// then.
+    catch_up_end: Option<i64>,
+}
+
+/// The copy of what the source partitions held when the task started (the whole topics, on a
+/// mirror's first start), followed as long work.
+struct CatchUp {
+    progress: Progress,
+    /// Partitions not caught up yet.
+    partitions: usize,
 }
 
 /// Emits offset syncs.
@@ -71,6 +86,7 @@ pub(super) struct MirrorSourceTask {
     offset_syncs: Option<OffsetSyncs>,
     /// (source alias, target alias) when `provenance.header.enabled=true`.
     provenance: Option<(String, String)>,
+    catch_up: Option<CatchUp>,
 }
 
 fn parse_assignment(value: &str) -> Vec<(String, i32)> {
@@ -104,16 +120,19 @@ impl SourceTask for MirrorSourceTask {
             .create()
             .map_err(|e| ConnectError::fatal(format!("cannot create a consumer for cluster {source}: {e}")))?;
         let mut assignment = TopicPartitionList::new();
+        let mut starts = Vec::new();
         for (topic, partition) in parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")) {
             let mut source_partition = SourceMap::new();
             source_partition.insert("cluster".into(), source.clone().into());
             source_partition.insert("topic".into(), topic.clone().into());
             source_partition.insert("partition".into(), partition.into());
-            let start = context
+            let next = context
                 .offsets
                 .offset(&source_partition)
                 .and_then(|o| o.get("offset").and_then(|v| v.as_i64()))
-                .map_or(Offset::Beginning, |last| Offset::Offset(last + 1));
+                .map(|last| last + 1);
+            starts.push((topic.clone(), partition, next));
+            let start = next.map_or(Offset::Beginning, Offset::Offset);
             assignment
                 .add_partition_offset(&topic, partition, start)
                 .map_err(|e| ConnectError::fatal(e.to_string()))?;
@@ -123,12 +142,39 @@ impl SourceTask for MirrorSourceTask {
                 Assigned {
                     remote_topic,
                     source_partition: Arc::new(source_partition),
+                    catch_up_end: None,
                 },
             );
         }
         consumer
             .assign(&assignment)
             .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
+        let (consumer, ends) = tokio::task::spawn_blocking(move || {
+            let ends: Vec<_> = starts
+                .into_iter()
+                .filter_map(|(topic, partition, next)| {
+                    let (low, high) = consumer.fetch_watermarks(&topic, partition, WATERMARKS_TIMEOUT).ok()?;
+                    let start = next.unwrap_or(low).max(low);
+                    (high > start).then_some((topic, partition, start, high))
+                })
+                .collect();
+            (consumer, ends)
+        })
+        .await
+        .map_err(|e| ConnectError::fatal(format!("measuring the source partitions failed: {e}")))?;
+        let mut records = 0;
+        for (topic, partition, start, end) in &ends {
+            if let Some(assigned) = self.assigned.get_mut(topic).and_then(|p| p.get_mut(partition)) {
+                assigned.catch_up_end = Some(*end);
+                records += (end - start) as u64;
+            }
+        }
+        if !ends.is_empty() {
+            self.catch_up = Some(CatchUp {
+                progress: Progress::start(&context.connector, context.task, "catch-up", "records", Some(records)),
+                partitions: ends.len(),
+            });
+        }
         self.consumer = Some(DropOffRuntime::new(consumer));
         self.provenance = mirror
             .value(&PROVENANCE_HEADER_ENABLED)
@@ -171,6 +217,7 @@ impl SourceTask for MirrorSourceTask {
             Ok(Some(first)) => first,
         };
         let mut next = Some(first);
+        let mut caught_up = 0;
         while let Some(message) = next.take() {
             // Fetched first, so skipping this message does not end the batch.
             if records.len() + 1 < MAX_BATCH {
@@ -179,11 +226,20 @@ impl SourceTask for MirrorSourceTask {
             let message = message.map_err(|e| ConnectError::Retriable(format!("consuming the source cluster: {e}")))?;
             let Some(assigned) = self
                 .assigned
-                .get(message.topic())
-                .and_then(|partitions| partitions.get(&message.partition()))
+                .get_mut(message.topic())
+                .and_then(|partitions| partitions.get_mut(&message.partition()))
             else {
                 continue;
             };
+            if let Some(end) = assigned.catch_up_end {
+                caught_up += u64::from(message.offset() < end);
+                if message.offset() + 1 >= end {
+                    assigned.catch_up_end = None;
+                    if let Some(catch_up) = &mut self.catch_up {
+                        catch_up.partitions -= 1;
+                    }
+                }
+            }
             let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
             let mut headers: Vec<Header> = message
                 .headers()
@@ -232,6 +288,32 @@ impl SourceTask for MirrorSourceTask {
                     kafka_offset: Some(message.offset()),
                 },
             });
+        }
+        if let Some(catch_up) = &mut self.catch_up {
+            catch_up.progress.add(caught_up);
+            // A partition whose last offsets are transaction markers or compacted away is
+            // caught up once the consumer's position passes its end.
+            if let Ok(positions) = consumer.position() {
+                for element in positions.elements() {
+                    let (Offset::Offset(position), Some(assigned)) = (
+                        element.offset(),
+                        self.assigned
+                            .get_mut(element.topic())
+                            .and_then(|p| p.get_mut(&element.partition())),
+                    ) else {
+                        continue;
+                    };
+                    if assigned.catch_up_end.is_some_and(|end| position >= end) {
+                        assigned.catch_up_end = None;
+                        catch_up.partitions -= 1;
+                    }
+                }
+            }
+            if catch_up.partitions == 0 {
+                if let Some(done) = self.catch_up.take() {
+                    done.progress.finish();
+                }
+            }
         }
         Ok(records)
     }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{SourceMap, SourceRecord};
+use tributary_runtime::progress::Progress;
 
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
@@ -44,6 +45,8 @@ struct Running {
     querier: usize,
     batches: mpsc::Receiver<Batch>,
     reader: JoinHandle<()>,
+    /// Rows handed out so far, when a whole table is read (its first read can take hours).
+    progress: Option<Progress>,
 }
 
 /// Reads its tables in turn.
@@ -56,6 +59,7 @@ pub(super) struct JdbcSourceTask {
     /// Failed attempts in a row.
     failures: u32,
     connector: String,
+    task: u32,
 }
 
 impl JdbcSourceTask {
@@ -144,6 +148,17 @@ impl JdbcSourceTask {
             numeric_mapping: settings.numeric_mapping,
             spec: spec.clone(),
         };
+        // A whole table is read (bulk mode, or the first read of an incrementing or timestamp
+        // one): the database's estimate of its rows is the total.
+        let whole_table = settings.mode == Mode::Bulk || position == Position::default();
+        let progress = match &querier.table {
+            Some(table) if whole_table => {
+                let work = format!("read of {}.{}", table.schema, table.name);
+                let total = estimated_rows(&database, table).await;
+                Some(Progress::start(&self.connector, self.task, &work, "rows", total))
+            }
+            _ => None,
+        };
         let (sender, batches) = mpsc::channel(2);
         let reader = tokio::spawn(read_rows(
             database,
@@ -157,8 +172,37 @@ impl JdbcSourceTask {
             querier: index,
             batches,
             reader,
+            progress,
         })
     }
+}
+
+/// The rows of `table` as the database estimates them (PostgreSQL's `pg_class.reltuples`,
+/// MySQL's `information_schema.tables.table_rows`); `None` when it has no estimate.
+async fn estimated_rows(database: &Database, table: &TableRef) -> Option<u64> {
+    let estimate: Result<Option<i64>, sqlx::Error> = match database {
+        Database::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT c.reltuples::int8 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2",
+            )
+            .bind(&table.schema)
+            .bind(&table.name)
+            .fetch_optional(pool)
+            .await
+        }
+        Database::MySql(pool) => {
+            sqlx::query_scalar(
+                "SELECT CAST(table_rows AS SIGNED) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            )
+            .bind(&table.schema)
+            .bind(&table.name)
+            .fetch_optional(pool)
+            .await
+            .map(Option::flatten)
+        }
+    };
+    estimate.ok().flatten().and_then(|rows| u64::try_from(rows).ok())
 }
 
 /// A bound query parameter.
@@ -278,6 +322,7 @@ impl SourceTask for JdbcSourceTask {
         }
         tracing::info!(connector = %context.connector, task = context.task, tables = self.queriers.len(), "JDBC source task started");
         self.connector = context.connector;
+        self.task = context.task;
         self.settings = Some(settings);
         self.database = Some(database);
         Ok(())
@@ -291,6 +336,9 @@ impl SourceTask for JdbcSourceTask {
                     Some(Ok((records, position))) => {
                         self.queriers[index].position = position;
                         self.failures = 0;
+                        if let Some(progress) = &mut running.progress {
+                            progress.add(records.len() as u64);
+                        }
                         return Ok(records);
                     }
                     Some(Err(message)) => {
@@ -300,7 +348,9 @@ impl SourceTask for JdbcSourceTask {
                     None => {
                         let interval = self.settings()?.poll_interval;
                         self.queriers[index].next_due = Instant::now() + interval;
-                        self.running = None;
+                        if let Some(progress) = self.running.take().and_then(|r| r.progress) {
+                            progress.finish();
+                        }
                         self.failures = 0;
                         continue;
                     }

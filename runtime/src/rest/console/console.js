@@ -101,6 +101,7 @@ function parseMetrics(text) {
 async function sampleMetrics(workers) {
   const lag = new Map();
   const deadLetters = new Map();
+  const progress = new Map();
   const counters = new Map();
   const now = Date.now();
   await Promise.all([...workers].filter(Boolean).map(async (worker) => {
@@ -120,6 +121,10 @@ async function sampleMetrics(workers) {
         lag.set(key, value);
       } else if (name === 'tributary_dlq_records_total') {
         deadLetters.set(labels.connector, (deadLetters.get(labels.connector) || 0) + value);
+      } else if (name === 'tributary_progress_done' || name === 'tributary_progress_total') {
+        const entry = progress.get(key) || { work: labels.work };
+        entry[name === 'tributary_progress_done' ? 'done' : 'total'] = value;
+        progress.set(key, entry);
       }
     }
   }));
@@ -133,7 +138,16 @@ async function sampleMetrics(workers) {
     entry.last = { time: now, value };
     throughput.set(key, entry);
   }
-  return { lag, deadLetters };
+  return { lag, deadLetters, progress };
+}
+
+// `snapshot: 1200 of 5000 (24%)`, or `catch-up: done (6000)` once finished.
+function progressText(entry) {
+  if (!entry) return '';
+  const { work, done = 0, total = -1 } = entry;
+  if (total >= 0 && done >= total) return `${work}: done (${done})`;
+  if (total > 0) return `${work}: ${done} of ${total} (${Math.floor((done / total) * 100)}%)`;
+  return `${work}: ${done}`;
 }
 
 function rateOf(keys) {
@@ -265,7 +279,7 @@ function showConnector(name) {
       api('GET', connectorPath(name, '/topics')).catch(() => null),
       api('GET', connectorPath(name, '/offsets')).catch(() => null),
     ]);
-    const { lag } = await sampleMetrics(workersOf([status]));
+    const { lag, progress } = await sampleMetrics(workersOf([status]));
     if (!current()) return;
     const tasks = status.tasks || [];
     const parts = [
@@ -277,13 +291,14 @@ function showConnector(name) {
     if (status.connector.trace) parts.push(el('pre', { class: 'trace', id: 'connector-trace' }, status.connector.trace));
     parts.push(el('section', { class: 'panel' }, el('h2', {}, 'Tasks'),
       el('table', { id: 'tasks-table' },
-        el('thead', {}, el('tr', {}, ['Task', 'State', 'Worker', 'Records/s', 'Lag'].map((t) => el('th', {}, t)))),
+        el('thead', {}, el('tr', {}, ['Task', 'State', 'Worker', 'Records/s', 'Lag', 'Progress'].map((t) => el('th', {}, t)))),
         el('tbody', {}, tasks.map((task) => el('tr', { 'data-task': task.id },
           el('td', {}, String(task.id)),
           el('td', {}, stateBadge(task.state)),
           el('td', { class: 'muted' }, task.worker_id),
           throughputCell([`${name}/${task.id}`]),
-          el('td', { class: 'num' }, info.type === 'sink' ? String(lag.get(`${name}/${task.id}`) || 0) : ''))))),
+          el('td', { class: 'num' }, info.type === 'sink' ? String(lag.get(`${name}/${task.id}`) || 0) : ''),
+          el('td', { class: 'progress' }, progressText(progress.get(`${name}/${task.id}`))))))),
       tasks.filter((t) => t.trace).map((task) => [el('h2', {}, `Trace of task ${task.id}`), el('pre', { class: 'trace', 'data-task': task.id }, task.trace)])));
     const keys = Object.keys(info.config).sort();
     parts.push(el('section', { class: 'panel' }, el('h2', {}, 'Config'),
