@@ -162,13 +162,29 @@ impl OffsetSyncStore {
     /// a sync names it, else one past the downstream offset of the newest earlier sync (never
     /// beyond data not replicated). `None` when no sync is old enough.
     pub fn translate(&self, topic: &str, partition: i32, upstream: i64) -> Option<i64> {
-        let history = self.syncs.get(&(topic.to_string(), partition))?;
-        let (&synced_upstream, &downstream) = history.range(..=upstream).next_back()?;
+        let (synced_upstream, downstream) = self.sync_for(topic, partition, upstream)?;
         Some(if synced_upstream == upstream {
             downstream
         } else {
             downstream + 1
         })
+    }
+
+    /// How many records a group that commits `upstream` on the source would read again on the
+    /// target after failing over to its translated offset: those between the sync the
+    /// translation uses and `upstream`. `None` when no sync is old enough.
+    pub fn translation_gap(&self, topic: &str, partition: i32, upstream: i64) -> Option<i64> {
+        let (synced_upstream, _) = self.sync_for(topic, partition, upstream)?;
+        Some((upstream - synced_upstream - 1).max(0))
+    }
+
+    /// The newest sync at or before `upstream`: (upstream, downstream) offsets.
+    fn sync_for(&self, topic: &str, partition: i32, upstream: i64) -> Option<(i64, i64)> {
+        let history = self.syncs.get(&(topic.to_string(), partition))?;
+        history
+            .range(..=upstream)
+            .next_back()
+            .map(|(&synced, &downstream)| (synced, downstream))
     }
 }
 
@@ -238,6 +254,15 @@ mod tests {
         assert_eq!(store.translate("t", 0, 25), Some(106));
         store.add(sync(12, 200));
         assert_eq!(store.translate("t", 0, 25), Some(201), "a rewind drops newer syncs");
+        // From 25, translated to 201 (= upstream 13): 13..=24 would be read again.
+        assert_eq!(store.translation_gap("t", 0, 25), Some(12));
+        assert_eq!(store.translation_gap("t", 0, 12), Some(0), "exact");
+        assert_eq!(
+            store.translation_gap("t", 0, 13),
+            Some(0),
+            "one past a sync is exact too"
+        );
+        assert_eq!(store.translation_gap("t", 0, 5), None);
     }
 
     #[test]

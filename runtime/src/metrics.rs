@@ -35,6 +35,9 @@ pub struct Metrics {
     /// Age of the oldest record of each source batch as it is sent (for the mirror source,
     /// the replication latency).
     pub source_record_age_seconds: HistogramVec,
+    /// Time from the oldest record's timestamp of each source batch to Kafka's
+    /// acknowledgement of its last record (the mirror source's replication latency).
+    pub source_replication_latency_seconds: HistogramVec,
     /// Records a source task sent to each topic.
     pub source_topic_records: IntCounterVec,
     /// Key and value bytes a source task sent to each topic.
@@ -143,6 +146,12 @@ impl Metrics {
                 prometheus::exponential_buckets(0.001, 4.0, 12).expect("valid buckets"),
                 &task,
             ),
+            source_replication_latency_seconds: histogram(
+                "tributary_source_replication_latency_seconds",
+                "Time from the oldest record's timestamp of each source batch to the acknowledgement of its last record.",
+                prometheus::exponential_buckets(0.001, 4.0, 12).expect("valid buckets"),
+                &task,
+            ),
             source_topic_records: counter(
                 "tributary_source_topic_records_total",
                 "Records sent by source tasks, per topic.",
@@ -224,6 +233,7 @@ impl Metrics {
             Box::new(self.task_state.clone()),
             Box::new(self.dlq_records.clone()),
             Box::new(self.source_record_age_seconds.clone()),
+            Box::new(self.source_replication_latency_seconds.clone()),
             Box::new(self.source_topic_records.clone()),
             Box::new(self.source_topic_bytes.clone()),
             Box::new(self.sink_topic_records.clone()),

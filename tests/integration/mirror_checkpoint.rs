@@ -737,5 +737,20 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
     // The moving group goes on in the source; its translation follows.
     tokio::task::block_in_place(|| commit_at(&a, &mover, &topic, 30_123));
     translated(mover, 30_123).await;
-    translated(laggard, 11_875).await;
+    let offset = translated(laggard.clone(), 11_875).await;
+    // The records the laggard would read again on the target, as its checkpoint lag says.
+    let expected = format!(
+        "tributary_mirror_checkpoint_lag_records{{connector=\"L->B.MirrorCheckpointConnector\",group=\"{laggard}\"}} {}",
+        11_875 - offset
+    );
+    eventually(Duration::from_secs(30), &expected, || async {
+        let text = reqwest::get(format!("{}/metrics", api.base()))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.lines().any(|line| line == expected).then_some(())
+    })
+    .await;
 }

@@ -197,6 +197,28 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         }
     };
     let expected = 2 * PER_TOPIC as u64;
+    // Each batch's replication latency (its oldest record's timestamp, an hour ago here, to
+    // the target's acknowledgement) is observed.
+    eventually(
+        Duration::from_secs(30),
+        "replication latencies of an hour or more",
+        || async {
+            let text = reqwest::get(format!("{}/metrics", api.base()))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            let prefix = format!("tributary_source_replication_latency_seconds_sum{{connector=\"{name}\",");
+            let sums: Vec<f64> = text
+                .lines()
+                .filter(|l| l.starts_with(&prefix))
+                .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+                .collect();
+            (sums.len() == 2 && sums.iter().all(|sum| *sum >= 3_600.0)).then_some(())
+        },
+    )
+    .await;
     eventually(
         Duration::from_secs(30),
         "the catch-up to end at every record",

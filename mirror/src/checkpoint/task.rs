@@ -6,7 +6,7 @@
 //! The checkpoints written before a restart are read back at start, so history survives it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 use tributary_runtime::storage::{KafkaLog, LogRecord};
 
 use super::{
@@ -83,6 +84,18 @@ async fn close(log: KafkaLog) {
     let _ = tokio::task::spawn_blocking(move || drop(log)).await;
 }
 
+/// The series' name (docs/metrics.md describes it).
+const CHECKPOINT_LAG_SERIES: &str = "tributary_mirror_checkpoint_lag_records";
+/// Per group, the records its translated offsets trail its source offsets by, over every
+/// partition: what the group would read again after failing over to the target.
+static CHECKPOINT_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    Metrics::global().register_gauge(
+        CHECKPOINT_LAG_SERIES,
+        "Records a group would read again on the target after failing over to its checkpoints.",
+        &["connector", "group"],
+    )
+});
+
 /// Emits the checkpoints of a set of consumer groups.
 #[derive(Default)]
 pub(super) struct MirrorCheckpointTask {
@@ -90,6 +103,8 @@ pub(super) struct MirrorCheckpointTask {
 }
 
 struct State {
+    /// The connector's name, as a metric label.
+    connector: String,
     mirror: MirrorConfig,
     topics: NameFilter,
     groups: Vec<String>,
@@ -176,14 +191,22 @@ impl State {
             })
             .await?;
             let (group, offsets) = committed;
+            let mut lag = 0;
             for (topic, partition, upstream, metadata) in offsets {
                 needed
                     .entry((topic.clone(), partition))
                     .and_modify(|lowest| *lowest = (*lowest).min(upstream))
                     .or_insert(upstream);
-                let Some(downstream) = lock(&self.syncs).translate(&topic, partition, upstream) else {
+                let translated = {
+                    let syncs = lock(&self.syncs);
+                    syncs
+                        .translate(&topic, partition, upstream)
+                        .zip(syncs.translation_gap(&topic, partition, upstream))
+                };
+                let Some((downstream, gap)) = translated else {
                     continue;
                 };
+                lag += gap;
                 let remote = self.mirror.policy.format_remote_topic(&self.mirror.source, &topic);
                 let key = (group.clone(), remote.clone(), partition);
                 // As Apache: forward, or a rewind of the group on the source.
@@ -204,6 +227,9 @@ impl State {
                     checkpoints.push(checkpoint);
                 }
             }
+            CHECKPOINT_LAG
+                .with_label_values(&[self.connector.as_str(), group.as_str()])
+                .set(lag);
         }
         lock(&self.syncs).compact(&needed);
         Ok(checkpoints)
@@ -320,6 +346,7 @@ impl SourceTask for MirrorCheckpointTask {
         tracing::info!(connector = %context.connector, task = context.task, groups = groups.len(), restored = latest.len(), "checkpoint task started");
         let now = Instant::now();
         self.state = Some(State {
+            connector: context.connector.clone(),
             topics: NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
             groups,
             source: mirror.admin("source")?,
@@ -370,5 +397,22 @@ impl SourceTask for MirrorCheckpointTask {
             close(state.syncs_log).await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use tributary_runtime::metrics::Metrics;
+
+    /// docs/metrics.md describes the series, and the worker serves it.
+    #[test]
+    fn the_series_is_documented_and_served() {
+        let name = super::CHECKPOINT_LAG_SERIES;
+        assert!(
+            include_str!("../../../docs/metrics.md").contains(&format!("`{name}`")),
+            "{name}"
+        );
+        super::CHECKPOINT_LAG.with_label_values(&["metric-test", "g"]).set(1);
+        assert!(Metrics::global().render().contains(name), "{name}");
     }
 }

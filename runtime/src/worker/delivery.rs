@@ -4,11 +4,14 @@
 //! Each poll batch is one entry; the producer's delivery callback only decrements that entry's
 //! outstanding count (the batch id rides in the record's opaque), so tracking costs no
 //! allocation per record. Offsets become committable batch by batch from the oldest, so a
-//! committed offset never passes a record still in flight.
+//! committed offset never passes a record still in flight. When a batch's last record is
+//! acknowledged, the time since its oldest record's timestamp is observed (for a mirror, the
+//! replication latency).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
+use prometheus::Histogram;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 use tokio::sync::Notify;
@@ -27,6 +30,15 @@ struct Batch {
     sealed: bool,
     /// The last offset of each source partition in the batch.
     offsets: Vec<(SourceMap, SourceMap)>,
+    /// The timestamp of its oldest record (milliseconds since the epoch), until the latency
+    /// of the whole batch has been observed.
+    oldest_timestamp: Option<i64>,
+}
+
+impl Batch {
+    fn acknowledged(&self) -> bool {
+        self.sealed && self.outstanding == 0
+    }
 }
 
 #[derive(Default)]
@@ -42,6 +54,9 @@ pub struct DeliveryTracker {
     state: Mutex<State>,
     acked: Notify,
     acked_total: std::sync::atomic::AtomicU64,
+    /// Observes, per batch, the time from its oldest record's timestamp to its last
+    /// acknowledgement.
+    latency: Option<Histogram>,
 }
 
 /// What may be committed now.
@@ -54,6 +69,15 @@ pub struct Committable {
 }
 
 impl DeliveryTracker {
+    /// A tracker that observes each batch's latency (its oldest record's timestamp to its last
+    /// acknowledgement) in `latency`.
+    pub fn with_latency(latency: Histogram) -> Self {
+        DeliveryTracker {
+            latency: Some(latency),
+            ..DeliveryTracker::default()
+        }
+    }
+
     /// Opens a batch; records sent for it carry the returned id.
     pub fn open_batch(&self) -> usize {
         let mut state = self.lock();
@@ -64,17 +88,37 @@ impl DeliveryTracker {
             outstanding: 0,
             sealed: false,
             offsets: Vec::new(),
+            oldest_timestamp: None,
         });
         id
     }
 
-    /// Counts `count` more records sent for batch `id`; called before they are sent, since
-    /// their delivery reports may arrive at once.
-    pub fn records_sent(&self, id: usize, count: usize) {
+    /// Counts `count` more records sent for batch `id`, the oldest with timestamp
+    /// `oldest_timestamp`; called before they are sent, since their delivery reports may
+    /// arrive at once.
+    pub fn records_sent(&self, id: usize, count: usize, oldest_timestamp: Option<i64>) {
         let mut state = self.lock();
         if let Some(batch) = find(&mut state.batches, id) {
             batch.outstanding += count;
+            batch.oldest_timestamp = match (batch.oldest_timestamp, oldest_timestamp) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
+    }
+
+    /// Observes the latency of `batch` if its last record has just been acknowledged.
+    fn observe_if_acknowledged(&self, batch: &mut Batch) {
+        if !batch.acknowledged() {
+            return;
+        }
+        let (Some(latency), Some(oldest)) = (&self.latency, batch.oldest_timestamp.take()) else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        latency.observe(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
     }
 
     /// Marks batch `id` complete: no more records will be sent for it, and `offsets` (the last
@@ -85,6 +129,7 @@ impl DeliveryTracker {
         if let Some(batch) = find(&mut state.batches, id) {
             batch.sealed = true;
             batch.offsets = offsets;
+            self.observe_if_acknowledged(batch);
         }
         drop(state);
         self.acked.notify_waiters();
@@ -104,6 +149,7 @@ impl DeliveryTracker {
         }
         if let Some(batch) = find(&mut state.batches, id) {
             batch.outstanding = batch.outstanding.saturating_sub(1);
+            self.observe_if_acknowledged(batch);
         }
         drop(state);
         self.acked.notify_waiters();
@@ -118,7 +164,7 @@ impl DeliveryTracker {
     pub fn take_committable(&self) -> Committable {
         let mut state = self.lock();
         let mut merged: BTreeMap<String, (SourceMap, SourceMap)> = BTreeMap::new();
-        while state.batches.front().is_some_and(|b| b.sealed && b.outstanding == 0) {
+        while state.batches.front().is_some_and(Batch::acknowledged) {
             if let Some(batch) = state.batches.pop_front() {
                 for (partition, offset) in batch.offsets {
                     merged.insert(offset_key("", &partition), (partition, offset));
@@ -203,14 +249,41 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_latency_is_observed_once_at_its_last_acknowledgement() {
+        let histogram =
+            Histogram::with_opts(prometheus::HistogramOpts::new("latency_test", "test")).expect("valid histogram");
+        let tracker = DeliveryTracker::with_latency(histogram.clone());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let batch = tracker.open_batch();
+        tracker.records_sent(batch, 2, Some(now - 2_000));
+        tracker.records_sent(batch, 1, Some(now - 1_000));
+        tracker.delivered(batch, None);
+        tracker.delivered(batch, None);
+        tracker.delivered(batch, None);
+        assert_eq!(histogram.get_sample_count(), 0, "not sealed yet");
+        tracker.seal(batch, Vec::new());
+        assert_eq!(histogram.get_sample_count(), 1);
+        assert!(
+            (2.0..60.0).contains(&histogram.get_sample_sum()),
+            "{}",
+            histogram.get_sample_sum()
+        );
+        tracker.seal(batch, Vec::new());
+        assert_eq!(histogram.get_sample_count(), 1, "observed once");
+    }
+
+    #[test]
     fn offsets_commit_only_through_fully_acked_batches() {
         let tracker = DeliveryTracker::default();
         let p = map(serde_json::json!({"file": "a"}));
         let first = tracker.open_batch();
-        tracker.records_sent(first, 2);
+        tracker.records_sent(first, 2, None);
         tracker.seal(first, vec![(p.clone(), map(serde_json::json!({"pos": 2})))]);
         let second = tracker.open_batch();
-        tracker.records_sent(second, 1);
+        tracker.records_sent(second, 1, None);
         tracker.seal(second, vec![(p.clone(), map(serde_json::json!({"pos": 3})))]);
 
         tracker.delivered(second, None);

@@ -164,7 +164,10 @@ impl SourceRunner {
         let parsed = connector_config_def().parse(config).map_err(ConnectError::Config)?;
         let converter =
             |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
-        let tracker = Arc::new(DeliveryTracker::default());
+        let latency = Metrics::global()
+            .source_replication_latency_seconds
+            .with_label_values(&[setup.connector.as_str(), setup.task.to_string().as_str()]);
+        let tracker = Arc::new(DeliveryTracker::with_latency(latency));
         let mut settings = setup.client_settings(
             ClientKind::Producer,
             &format!("connector-producer-{}-{}", setup.connector, setup.task),
@@ -444,7 +447,8 @@ impl SourceRunner {
                 converted,
             });
         }
-        self.tracker.records_sent(batch, prepared.len());
+        let oldest = prepared.iter().filter_map(|p| p.timestamp).min();
+        self.tracker.records_sent(batch, prepared.len(), oldest);
         let mut tally = TopicTally::default();
         for record in &prepared {
             let Converted { key, value, .. } = &record.converted;
@@ -455,7 +459,7 @@ impl SourceRunner {
         }
         let metrics = Metrics::global();
         tally.report(&metrics.source_topic_records, &metrics.source_topic_bytes, &self.labels);
-        self.record_age(prepared.iter().filter_map(|p| p.timestamp).min());
+        self.record_age(oldest);
         if let Some(acks) = self.acks.get() {
             acks.sent(
                 prepared
