@@ -223,7 +223,15 @@ impl SourceTask for MirrorSourceTask {
             if records.len() + 1 < MAX_BATCH {
                 next = stream.next().now_or_never().flatten();
             }
-            let message = message.map_err(|e| ConnectError::Retriable(format!("consuming the source cluster: {e}")))?;
+            let message = match message {
+                Ok(message) => message,
+                // Logged and passed: returning it would drop the records read so far in this
+                // batch and the message fetched after it, which the consumer has moved past.
+                Err(e) => {
+                    tracing::warn!("consuming the source cluster: {e}");
+                    continue;
+                }
+            };
             let Some(assigned) = self
                 .assigned
                 .get_mut(message.topic())
