@@ -251,6 +251,12 @@ enum Config {
 
 /// Runs a `tributary ctl` command to its end.
 pub fn run(args: CtlArgs) -> ExitCode {
+    // As other Unix tools, end quietly when the reader of the output goes away (`| head`):
+    // Rust ignores SIGPIPE, which would make the next print panic instead.
+    // SAFETY: called before any other thread exists; restores the signal's default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
