@@ -123,12 +123,7 @@ async fn tasks_spread_evenly_and_every_worker_shows_the_same_status() {
     let mut tasks = 0;
     let mut connectors = 0;
     for worker in &workers {
-        let text = reqwest::get(format!("{}/metrics", worker.api.base()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = worker.api.metrics().await.expect("the worker\'s metrics");
         let value = |series: &str| -> i64 {
             text.lines()
                 .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
@@ -571,12 +566,7 @@ async fn exactly_once_source_survives_kill_9_with_no_duplicate() {
         LINES + 1_000,
         "every line once after stop and resume"
     );
-    let text = reqwest::get(format!("{}/metrics", api.base()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = api.metrics().await.expect("the worker\'s metrics");
     let committed = "tributary_source_transactions_total{connector=\"eos-src\",outcome=\"committed\",task=\"0\"} ";
     let count: u64 = text
         .lines()

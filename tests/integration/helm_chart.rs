@@ -212,10 +212,9 @@ async fn the_dashboard_queries_series_a_worker_exports() {
                 "refresh.topics.interval.seconds": "1"}),
         )
         .await;
-    let metrics = format!("{}/metrics", worker.api.base());
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let exported = loop {
-        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        let text = worker.api.metrics().await.expect("the worker's metrics");
         let exported: BTreeSet<String> = text
             .lines()
             .filter(|line| !line.starts_with('#'))
@@ -259,7 +258,7 @@ async fn the_dashboard_queries_series_a_worker_exports() {
         "tributary_worker_connectors 3".to_string(),
     ];
     eventually(Duration::from_secs(60), "the metrics to count every line", || async {
-        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        let text = worker.api.metrics().await.expect("the worker's metrics");
         expected
             .iter()
             .all(|line| text.lines().any(|l| l == line))

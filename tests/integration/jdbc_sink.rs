@@ -294,12 +294,7 @@ async fn auto_create_and_auto_evolve_follow_the_record_schema() {
         wait_for_rows(database, &topic, "id, name, email", &expected, Duration::from_secs(60)).await;
         api.wait_for_state(&topic, "RUNNING", Duration::from_secs(5)).await;
         // Both rows counted against their table, once committed.
-        let metrics = reqwest::get(format!("{}/metrics", api.base()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = api.metrics().await.expect("the worker\'s metrics");
         let counted = format!("tributary_jdbc_sink_rows_total{{connector=\"{topic}\",table=\"{topic}\",task=\"0\"}} 2");
         assert!(
             metrics.lines().any(|line| line == counted),

@@ -141,12 +141,7 @@ async fn copies_three_tables_and_resumes_after_a_restart(database: &Database, mo
         Duration::from_secs(30),
         "every table's read to end at its rows",
         || async {
-            let metrics = reqwest::get(format!("{}/metrics", api.base()))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let metrics = api.metrics().await?;
             tables
                 .iter()
                 .all(|table| {

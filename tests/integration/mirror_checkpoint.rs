@@ -744,12 +744,7 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
         11_875 - offset
     );
     eventually(Duration::from_secs(30), &expected, || async {
-        let text = reqwest::get(format!("{}/metrics", api.base()))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let text = api.metrics().await?;
         text.lines().any(|line| line == expected).then_some(())
     })
     .await;

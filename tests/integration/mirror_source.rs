@@ -181,12 +181,7 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         let api = api.clone();
         let name = name.clone();
         async move {
-            let text = reqwest::get(format!("{}/metrics", api.base()))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let text = api.metrics().await?;
             let values: Vec<i64> = text
                 .lines()
                 .filter(|l| {
@@ -203,12 +198,7 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         Duration::from_secs(60),
         "replication latencies of an hour or more",
         || async {
-            let text = reqwest::get(format!("{}/metrics", api.base()))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let text = api.metrics().await?;
             let prefix = format!("tributary_source_replication_latency_seconds_sum{{connector=\"{name}\",");
             let sums: Vec<f64> = text
                 .lines()

@@ -191,12 +191,7 @@ async fn snapshot_and_fifty_mixed_transactions_arrive_in_commit_order_as_debeziu
         Duration::from_secs(30),
         "the snapshot's and the slot's series",
         || async {
-            let metrics = reqwest::get(format!("{}/metrics", api.base()))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let metrics = api.metrics().await?;
             series
                 .iter()
                 .all(|expected| metrics.lines().any(|line| line.starts_with(expected.as_str())))

@@ -143,7 +143,12 @@ impl Api {
         (s, b)
     }
 
-    /// Waits until the connector and all its tasks (at least one) are in `state`.
+    /// The worker's `/metrics` text; `None` when it does not answer.
+    pub async fn metrics(&self) -> Option<String> {
+        let response = self.client.get(format!("{}/metrics", self.base)).send().await.ok()?;
+        response.text().await.ok()
+    }
+
     /// Waits until connector `name` or its first task is FAILED; returns that trace.
     pub async fn failed_trace(&self, name: &str, timeout: Duration) -> String {
         eventually(timeout, &format!("{name} to fail"), || async {
@@ -157,6 +162,7 @@ impl Api {
         .await
     }
 
+    /// Waits until the connector and all its tasks (at least one) are in `state`.
     pub async fn wait_for_state(&self, name: &str, state: &str, timeout: Duration) -> Value {
         eventually(timeout, &format!("{name} to be {state}"), || async {
             let (code, status) = self.get(&format!("/connectors/{name}/status")).await;
