@@ -15,9 +15,11 @@ use serde_json::json;
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_three_broker_cluster, KafkaCluster};
 
-/// The failover deadline: a dead worker's tasks RUNNING elsewhere within 15 s. The
-/// defaults give 10 s (session timeout) + 1 s (heartbeat) + the rebalance itself.
-const FAILOVER_DEADLINE: Duration = Duration::from_secs(15);
+/// The failover deadline: a kill -9'd worker's tasks RUNNING elsewhere within 6 s. The survivors
+/// find its REST port refusing connections within about a second and remove it from the group
+/// (about 2 s end to end on an idle machine); the margin is for the shared 2-core CI machine.
+/// Without that the coordinator's session timeout (10 s) would decide.
+const FAILOVER_DEADLINE: Duration = Duration::from_secs(6);
 
 async fn cluster() -> &'static KafkaCluster {
     tokio::task::spawn_blocking(shared_three_broker_cluster).await.unwrap()
@@ -315,7 +317,7 @@ async fn time_to_recover(api: &Api, connectors: &[&str], dead: &str, since: Inst
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_of_workers_and_the_leader_moves_their_tasks_within_15_s_and_loses_no_line() {
+async fn kill_9_of_workers_and_the_leader_moves_their_tasks_within_6_s_and_loses_no_line() {
     let kafka = cluster().await;
     let dir = tempfile::tempdir().unwrap();
     let spec = ClusterSpec::new(&kafka.bootstrap_servers(), 3);

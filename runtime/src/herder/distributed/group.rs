@@ -23,6 +23,7 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{Connection, ConnectionError};
+use super::liveness;
 use super::protocol::{Assignment, MemberMetadata, PROTOCOL_NAME, PROTOCOL_TYPE};
 use crate::client::KafkaSecurity;
 use crate::metrics::Metrics;
@@ -110,6 +111,7 @@ pub(super) fn spawn(
 ) -> (mpsc::UnboundedSender<GroupCommand>, mpsc::UnboundedReceiver<GroupEvent>) {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (events, event_rx) = mpsc::unbounded_channel();
+    let (dead, dead_rx) = mpsc::unbounded_channel();
     let member = Member {
         settings,
         coordination,
@@ -119,8 +121,11 @@ pub(super) fn spawn(
         coordinator: None,
         last_contact: Instant::now(),
         holding_work: false,
+        peers: BTreeMap::new(),
+        watcher: None,
+        dead,
     };
-    tokio::spawn(member.run(command_rx));
+    tokio::spawn(member.run(command_rx, dead_rx));
     (commands, event_rx)
 }
 
@@ -153,10 +158,27 @@ struct Member {
     coordinator: Option<Connection>,
     last_contact: Instant,
     holding_work: bool,
+    /// The other members of the current generation: member id → REST URL.
+    peers: BTreeMap<String, String>,
+    /// Watches `peers`' REST listeners, reporting the dead ones to `dead`.
+    watcher: Option<tokio::task::JoinHandle<()>>,
+    dead: mpsc::UnboundedSender<String>,
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if let Some(watcher) = self.watcher.take() {
+            watcher.abort();
+        }
+    }
 }
 
 impl Member {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<GroupCommand>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<GroupCommand>,
+        mut dead: mpsc::UnboundedReceiver<String>,
+    ) {
         let mut reason = "joining".to_string();
         'join: loop {
             let mut leaving = None;
@@ -208,6 +230,12 @@ impl Member {
                         Some(GroupCommand::Rejoin(r)) => { reason = r; continue 'join }
                         None => return,
                     },
+                    Some(member) = dead.recv() => {
+                        if self.remove_dead(&member).await {
+                            reason = format!("member {member} is gone");
+                            continue 'join;
+                        }
+                    }
                     _ = tokio::time::sleep(self.settings.heartbeat_interval) => {
                         match self.heartbeat().await {
                             Ok(()) => self.last_contact = Instant::now(),
@@ -259,6 +287,7 @@ impl Member {
     }
 
     fn drop_work(&mut self, reason: String) {
+        self.watch(BTreeMap::new());
         if self.holding_work {
             self.holding_work = false;
             let _ = self.events.send(GroupEvent::Lost(reason));
@@ -449,6 +478,9 @@ impl Member {
                 .map_err(|e| Failure::Fatal(format!("unreadable assignment from the leader: {e}")))?;
             self.last_contact = Instant::now();
             self.holding_work = true;
+            let mut peers = assignment.members.clone();
+            peers.remove(&self.member_id);
+            self.watch(peers);
             tracing::info!(
                 generation = self.generation,
                 member = %self.member_id,
@@ -492,29 +524,76 @@ impl Member {
         }
     }
 
+    /// Watches `peers` from now on (none: stops watching).
+    fn watch(&mut self, peers: BTreeMap<String, String>) {
+        if let Some(watcher) = self.watcher.take() {
+            watcher.abort();
+        }
+        if !peers.is_empty() {
+            self.watcher = Some(liveness::watch(peers.clone(), self.dead.clone()));
+        }
+        self.peers = peers;
+    }
+
+    /// LeaveGroup for `member` (this member, or a dead one) on the coordinator's connection.
+    async fn leave_group(&mut self, member: &str, reason: &'static str) -> Result<(), String> {
+        let group_id = GroupId(StrBytes::from_string(self.settings.group_id.clone()));
+        let member_id = StrBytes::from_string(member.to_string());
+        let own = member == self.member_id;
+        let connection = self.coordinator().await.map_err(|_| "no coordinator".to_string())?;
+        // v3 and later name the leaving members in a list; earlier versions take one member id
+        // (only a member's own), which later versions refuse to encode.
+        let request = match connection.version::<LeaveGroupRequest>(5) {
+            Ok(version) if version >= 3 => {
+                LeaveGroupRequest::default()
+                    .with_group_id(group_id)
+                    .with_members(vec![MemberIdentity::default()
+                        .with_member_id(member_id)
+                        .with_reason(Some(StrBytes::from_static_str(reason)))])
+            }
+            _ if !own => return Err("the coordinator is too old to remove another member".into()),
+            _ => LeaveGroupRequest::default()
+                .with_group_id(group_id)
+                .with_member_id(member_id),
+        };
+        let (_, response) = connection.send(&request, 5).await.map_err(|e| e.to_string())?;
+        let code = response.members.first().map_or(response.error_code, |m| {
+            if response.error_code != 0 {
+                response.error_code
+            } else {
+                m.error_code
+            }
+        });
+        match code {
+            0 => Ok(()),
+            code => Err(format!("LeaveGroup returned error {code}")),
+        }
+    }
+
+    /// Removes a member found dead from the group; `true` when this member should rejoin (the
+    /// group rebalances without it, whether this removal or another member's did it).
+    async fn remove_dead(&mut self, member: &str) -> bool {
+        if !self.peers.contains_key(member) {
+            return false;
+        }
+        match self
+            .leave_group(member, "its worker's REST listener refuses connections")
+            .await
+        {
+            Ok(()) => tracing::warn!(%member, "removed a dead worker from the group"),
+            // Another member removed it first (UNKNOWN_MEMBER_ID), or the coordinator cannot
+            // (unreachable, too old): rejoining is right either way, and costs one rebalance.
+            Err(e) => tracing::info!(%member, "could not remove a dead worker from the group: {e}"),
+        }
+        true
+    }
+
     async fn leave(mut self, done: oneshot::Sender<()>) {
+        self.watch(BTreeMap::new());
         if !self.member_id.is_empty() {
-            let group_id = GroupId(StrBytes::from_string(self.settings.group_id.clone()));
-            let member_id = StrBytes::from_string(self.member_id.clone());
-            match self.coordinator().await {
-                Ok(connection) => {
-                    // v3 and later name the leaving members in a list; earlier versions take one
-                    // member id, which later versions refuse to encode.
-                    let request = match connection.version::<LeaveGroupRequest>(5) {
-                        Ok(version) if version >= 3 => LeaveGroupRequest::default()
-                            .with_group_id(group_id)
-                            .with_members(vec![MemberIdentity::default()
-                                .with_member_id(member_id)
-                                .with_reason(Some(StrBytes::from_static_str("the worker is shutting down")))]),
-                        _ => LeaveGroupRequest::default()
-                            .with_group_id(group_id)
-                            .with_member_id(member_id),
-                    };
-                    if let Err(e) = connection.send(&request, 5).await {
-                        tracing::warn!("LeaveGroup failed: {e}");
-                    }
-                }
-                Err(_) => tracing::warn!("LeaveGroup skipped: no coordinator"),
+            let member = self.member_id.clone();
+            if let Err(e) = self.leave_group(&member, "the worker is shutting down").await {
+                tracing::warn!("LeaveGroup failed: {e}");
             }
         }
         let _ = done.send(());

@@ -216,6 +216,10 @@ impl Coordination for Inner {
             held_back = held_back.len(),
             "computed assignments"
         );
+        let urls: BTreeMap<String, String> = by_url
+            .iter()
+            .map(|(url, id)| (id.to_string(), url.to_string()))
+            .collect();
         for (id, share) in shares {
             assignments.insert(
                 id,
@@ -227,6 +231,7 @@ impl Coordination for Inner {
                     work: share.work,
                     revoked: share.revoked,
                     delay_ms,
+                    members: urls.clone(),
                 },
             );
         }

@@ -16,6 +16,7 @@ mod assignor;
 mod connection;
 mod group;
 mod leader;
+mod liveness;
 mod plan;
 mod protocol;
 mod reconcile;

@@ -5,7 +5,7 @@
 //! Tributary's own (`tributary-v1`, JSON): a mixed group of Apache and Tributary workers is
 //! refused by the coordinator (INCONSISTENT_GROUP_PROTOCOL) instead of misreading each other.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -71,4 +71,8 @@ pub(super) struct Assignment {
     /// When non-zero, lost work is held back this long (`scheduled.rebalance.max.delay.ms`); the
     /// leader rebalances again then.
     pub delay_ms: u64,
+    /// Every member running work in this generation, by member id: its REST URL. Members
+    /// watch each other's listeners through it ([`super::liveness`]).
+    #[serde(default)]
+    pub members: BTreeMap<String, String>,
 }
