@@ -308,6 +308,11 @@ impl TopicTally {
         }
     }
 
+    /// The topics counted, each once.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        self.topics.iter().map(|(topic, _, _)| topic.as_str())
+    }
+
     /// Adds the tally to `records` and `bytes` (series labelled connector, task, topic).
     pub fn report(&self, records: &IntCounterVec, bytes: &IntCounterVec, labels: &[String; 2]) {
         for (topic, count, total) in &self.topics {

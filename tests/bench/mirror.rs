@@ -12,8 +12,12 @@
 //! keep) to its arrival in the bench's consumer of the target, p50 and p99. Both mirrors run
 //! with `tasks.max=2`.
 //!
+//! Before any figure is printed, each copy is read back whole and compared with the source:
+//! per partition, the record count and an order-independent checksum of keys and values.
+//!
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
-//! (default 1000).
+//! (default 1000); `MIRROR_BENCH_SETTINGS` adds lines to both mirrors' files (`\n`-separated,
+//! `{alias}` standing for the flow's source alias), e.g. to compare client settings.
 
 mod support;
 
@@ -70,8 +74,51 @@ fn produce(bootstrap: &str, topic: &str, records: usize, size: usize) {
     producer.flush(Duration::from_secs(300)).unwrap();
 }
 
+/// Per partition: (records, wrapping sum of a hash of each record's key and value), reading
+/// `topic` from the beginning to its end offsets.
+async fn contents(bootstrap: &str, topic: &str) -> Vec<(i64, u64)> {
+    use std::hash::{Hash, Hasher};
+    let consumer: StreamConsumer = client(bootstrap)
+        .set("group.id", format!("bench-check-{topic}"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.queue.backoff.ms", "10")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    let mut remaining = 0;
+    for partition in 0..PARTITIONS {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition, Duration::from_secs(10))
+            .unwrap();
+        remaining += high;
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut sums = vec![(0i64, 0u64); PARTITIONS as usize];
+    let mut stream = consumer.stream();
+    while remaining > 0 {
+        let message = tokio::time::timeout(Duration::from_secs(60), stream.next())
+            .await
+            .expect("the copy can be read back")
+            .unwrap()
+            .unwrap();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        message.key().hash(&mut hasher);
+        message.payload().hash(&mut hasher);
+        let entry = &mut sums[message.partition() as usize];
+        entry.0 += 1;
+        entry.1 = entry.1.wrapping_add(hasher.finish());
+        remaining -= 1;
+    }
+    sums
+}
+
 struct Figures {
     name: &'static str,
+    /// The flow alias; the copy is `<alias>.<topic>`.
+    alias: String,
     startup: f64,
     /// Records copied after the first one was seen in the target.
     copied: i64,
@@ -129,7 +176,11 @@ fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: &str
              checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
              offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
              status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
-             sync.topic.acls.enabled = false\n"
+             sync.topic.acls.enabled = false\n{}\n",
+            std::env::var("MIRROR_BENCH_SETTINGS")
+                .unwrap_or_default()
+                .replace("\\n", "\n")
+                .replace("{alias}", alias)
         ),
     )
     .unwrap();
@@ -216,6 +267,7 @@ async fn measure(
     }
     Figures {
         name,
+        alias: alias.to_string(),
         startup: (first_at - started).as_secs_f64(),
         copied: records - first_copied,
         seconds,
@@ -298,16 +350,24 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut summary = Vec::new();
+    let (source_servers, target_servers) = (source.bootstrap_servers(), target.bootstrap_servers());
     for size in [100, 1024] {
         let records = megabytes * 1_000_000 / size;
         let topic = format!("bench-{size}");
         runtime.block_on(source.create_topic(&topic, PARTITIONS, 1)).unwrap();
         eprintln!("== producing {records} records of {size} B");
-        produce(&source.bootstrap_servers(), &topic, records, size);
+        produce(&source_servers, &topic, records, size);
+        let expected = runtime.block_on(contents(&source_servers, &topic));
         let mut figures = Vec::new();
         for name in ["raw rdkafka pipe", "Tributary", "MirrorMaker 2"] {
             eprintln!("== {name}, {size} B");
             let f = runtime.block_on(measure(name, (&source, &target), dir.path(), &topic, records as i64));
+            let copy = format!("{}.{topic}", f.alias);
+            let copied = runtime.block_on(contents(&target_servers, &copy));
+            assert_eq!(
+                copied, expected,
+                "{name}'s copy {copy} differs from the source (records, checksum per partition)"
+            );
             let rate = f.copied as f64 / f.seconds;
             println!(
                 "| {size} B | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} |",

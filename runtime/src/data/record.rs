@@ -69,6 +69,9 @@ pub struct SourceRecord {
     /// hands the same partition to each of its records without copying it.
     pub source_partition: Arc<SourceMap>,
     /// The position just after this record in that partition; committed once Kafka acknowledged.
+    /// Empty when the record does not move the position by itself: a task that polls many
+    /// records of one partition at once may give its offset to the last of them only (the
+    /// worker commits the last position of each partition in a poll batch).
     pub source_offset: SourceMap,
     /// The record itself.
     pub record: ConnectRecord,

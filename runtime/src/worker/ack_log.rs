@@ -5,8 +5,11 @@
 //! queue per partition pairs each acknowledgement with the position the task attached to the
 //! record, without anything riding in the record itself.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
+
+/// Looked up once or twice per record: a fast hash rather than SipHash.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 use crate::connector::Acknowledged;
 
@@ -32,12 +35,18 @@ impl AckLog {
     /// Notes records about to be sent, as `(topic, partition, position)`, in send order.
     pub(crate) fn sent<'a>(&self, records: impl IntoIterator<Item = (&'a str, i32, i64)>) {
         let mut topics = self.lock();
-        for (topic, partition, position) in records {
+        let mut records = records.into_iter().peekable();
+        while let Some((topic, partition, position)) = records.next() {
             let partitions = match topics.get_mut(topic) {
                 Some(partitions) => partitions,
                 None => topics.entry(topic.to_string()).or_default(),
             };
-            partitions.entry(partition).or_default().in_flight.push_back(position);
+            let log = partitions.entry(partition).or_default();
+            log.in_flight.push_back(position);
+            // The rest of the run of records to the same partition, without looking it up again.
+            while let Some((_, _, position)) = records.next_if(|(t, p, _)| *t == topic && *p == partition) {
+                log.in_flight.push_back(position);
+            }
         }
     }
 

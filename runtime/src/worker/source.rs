@@ -172,7 +172,14 @@ impl SourceRunner {
             ClientKind::Producer,
             &format!("connector-producer-{}-{}", setup.connector, setup.task),
         )?;
-        for (key, value) in [("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")] {
+        // The queue bound is Java's `buffer.memory` default (32 MB); librdkafka's own (1 GB, or
+        // 100,000 records) lets a fast source hold hundreds of MB waiting for the broker.
+        for (key, value) in [
+            ("acks", "all"),
+            ("enable.idempotence", "true"),
+            ("linger.ms", "5"),
+            ("queue.buffering.max.kbytes", "32768"),
+        ] {
             settings.set_default(key, value);
         }
         let mut client = settings.client_config();
@@ -397,15 +404,21 @@ impl SourceRunner {
 
     async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
         let batch = self.tracker.open_batch();
-        // The last offset of each source partition, moved (not cloned) out of the records.
+        // The last offset of each source partition, moved (not cloned) out of the records; an
+        // empty offset leaves the partition's position as it is.
         let mut last_offsets: Vec<(Arc<SourceMap>, SourceMap)> = Vec::new();
-        let mut note = |partition: Arc<SourceMap>, offset: SourceMap| match last_offsets
-            .iter_mut()
-            .rev()
-            .find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition)
-        {
-            Some(entry) => entry.1 = offset,
-            None => last_offsets.push((partition, offset)),
+        let mut note = |partition: Arc<SourceMap>, offset: SourceMap| {
+            if offset.is_empty() {
+                return;
+            }
+            match last_offsets
+                .iter_mut()
+                .rev()
+                .find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition)
+            {
+                Some(entry) => entry.1 = offset,
+                None => last_offsets.push((partition, offset)),
+            }
         };
         // First transform and convert the whole batch, then send it: the records are counted
         // (and their acknowledgement positions noted) once for the batch, before any delivery
@@ -434,10 +447,6 @@ impl SourceRunner {
                 note(source_partition, source_offset);
                 continue;
             };
-            if !self.known_topics.contains(&record.topic) {
-                setup.statuses.record_topic(&setup.connector, setup.task, &record.topic);
-                self.known_topics.insert(record.topic.clone());
-            }
             note(source_partition, source_offset);
             prepared.push(Prepared {
                 topic: record.topic,
@@ -456,6 +465,12 @@ impl SourceRunner {
                 &record.topic,
                 key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len),
             );
+        }
+        for topic in tally.topics() {
+            if !self.known_topics.contains(topic) {
+                setup.statuses.record_topic(&setup.connector, setup.task, topic);
+                self.known_topics.insert(topic.to_string());
+            }
         }
         let metrics = Metrics::global();
         tally.report(&metrics.source_topic_records, &metrics.source_topic_bytes, &self.labels);
