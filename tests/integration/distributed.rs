@@ -17,7 +17,7 @@ use tributary_harness::{shared_three_broker_cluster, KafkaCluster};
 
 /// The failover deadline: a kill -9'd worker's tasks RUNNING elsewhere within 6 s. The survivors
 /// find its REST port refusing connections within about a second and remove it from the group
-/// (about 2 s end to end on an idle machine); the margin is for the shared 2-core CI machine.
+/// (under a second end to end measured here); the margin is for the shared 2-core CI machine.
 /// Without that the coordinator's session timeout (10 s) would decide.
 const FAILOVER_DEADLINE: Duration = Duration::from_secs(6);
 

@@ -8,10 +8,10 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use crate::connector::Acknowledged;
+
 /// Looked up once or twice per record: a fast hash rather than SipHash.
 type HashMap<K, V> = foldhash::HashMap<K, V>;
-
-use crate::connector::Acknowledged;
 
 #[derive(Default)]
 struct PartitionLog {

@@ -557,13 +557,10 @@ impl Member {
                 .with_member_id(member_id),
         };
         let (_, response) = connection.send(&request, 5).await.map_err(|e| e.to_string())?;
-        let code = response.members.first().map_or(response.error_code, |m| {
-            if response.error_code != 0 {
-                response.error_code
-            } else {
-                m.error_code
-            }
-        });
+        let code = match response.error_code {
+            0 => response.members.first().map_or(0, |m| m.error_code),
+            group_error => group_error,
+        };
         match code {
             0 => Ok(()),
             code => Err(format!("LeaveGroup returned error {code}")),
@@ -589,7 +586,6 @@ impl Member {
     }
 
     async fn leave(mut self, done: oneshot::Sender<()>) {
-        self.watch(BTreeMap::new());
         if !self.member_id.is_empty() {
             let member = self.member_id.clone();
             if let Err(e) = self.leave_group(&member, "the worker is shutting down").await {

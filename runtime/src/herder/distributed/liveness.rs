@@ -38,16 +38,16 @@ enum Probe {
     Unknown,
 }
 
-/// What is known of one peer.
+/// What the probes of one peer have shown.
 #[derive(Debug, Default)]
-struct Peer {
+struct Evidence {
     /// It has accepted a connection at least once.
     seen: bool,
     /// Refusals since it last accepted one.
     refusals: u32,
 }
 
-impl Peer {
+impl Evidence {
     /// Takes a probe's result into account; `true` when the peer is now dead.
     fn observe(&mut self, probe: Probe) -> bool {
         match probe {
@@ -68,11 +68,21 @@ fn address(url: &str) -> Option<(String, u16)> {
     Some((url.host_str()?.to_string(), url.port_or_known_default()?))
 }
 
-async fn probe(host: &str, port: u16) -> Probe {
-    match tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((host, port))).await {
-        Ok(Ok(_)) => Probe::Listening,
-        Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => Probe::Refused,
-        Ok(Err(_)) | Err(_) => Probe::Unknown,
+/// A watched member.
+struct Peer {
+    member: String,
+    host: String,
+    port: u16,
+    evidence: Evidence,
+}
+
+impl Peer {
+    async fn probe(&self) -> Probe {
+        match tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((self.host.as_str(), self.port))).await {
+            Ok(Ok(_)) => Probe::Listening,
+            Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => Probe::Refused,
+            Ok(Err(_)) | Err(_) => Probe::Unknown,
+        }
     }
 }
 
@@ -80,27 +90,35 @@ async fn probe(host: &str, port: u16) -> Probe {
 /// found dead to `dead`, once. Ends when every peer is dead or `dead` is closed.
 pub(super) fn watch(peers: BTreeMap<String, String>, dead: mpsc::UnboundedSender<String>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut watched: Vec<(String, String, u16, Peer)> = peers
+        let mut watched: Vec<Peer> = peers
             .into_iter()
             .filter_map(|(member, url)| {
                 let (host, port) = address(&url)?;
-                Some((member, host, port, Peer::default()))
+                Some(Peer {
+                    member,
+                    host,
+                    port,
+                    evidence: Evidence::default(),
+                })
             })
             .collect();
         let mut interval = tokio::time::interval(PROBE_INTERVAL);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !watched.is_empty() {
             interval.tick().await;
-            let probes = futures::future::join_all(watched.iter().map(|(_, host, port, _)| probe(host, *port))).await;
+            let mut probes = futures::future::join_all(watched.iter().map(Peer::probe))
+                .await
+                .into_iter();
             let mut found_dead = Vec::new();
-            for (index, result) in probes.into_iter().enumerate() {
-                if watched[index].3.observe(result) {
-                    found_dead.push(index);
+            watched.retain_mut(|peer| {
+                let alive = !probes.next().is_some_and(|probe| peer.evidence.observe(probe));
+                if !alive {
+                    tracing::warn!(member = %peer.member, host = %peer.host, port = peer.port, "a worker of the group refuses connections: its process is gone");
+                    found_dead.push(std::mem::take(&mut peer.member));
                 }
-            }
-            for index in found_dead.into_iter().rev() {
-                let (member, host, port, _) = watched.remove(index);
-                tracing::warn!(%member, %host, port, "a worker of the group refuses connections: its process is gone");
+                alive
+            });
+            for member in found_dead {
                 if dead.send(member).is_err() {
                     return;
                 }
@@ -115,14 +133,14 @@ mod tests {
 
     #[test]
     fn only_a_peer_seen_listening_then_refusing_twice_is_dead() {
-        let mut never_seen = Peer::default();
+        let mut never_seen = Evidence::default();
         for _ in 0..5 {
             assert!(
                 !never_seen.observe(Probe::Refused),
                 "a URL never reached is not evidence"
             );
         }
-        let mut peer = Peer::default();
+        let mut peer = Evidence::default();
         assert!(!peer.observe(Probe::Listening));
         assert!(!peer.observe(Probe::Refused));
         assert!(!peer.observe(Probe::Listening), "an answer resets the count");
