@@ -1,7 +1,8 @@
 //! The Parquet sink against a real Kafka broker: records of a two-partition topic land in
 //! Parquet files named by their offsets that read back (with the parquet crate) equal to the
 //! records, in order, split by `partition.field`; and after kill -9 of the worker and a restart,
-//! the files hold every offset exactly once, with no partial file left.
+//! the files hold every offset exactly once, with no partial file left, also when
+//! `partition.field` spreads a partition over sub-directories that rotate at different offsets.
 
 use crate::common;
 
@@ -27,7 +28,9 @@ struct Row {
 }
 
 /// Produces `count` records with ids `0..count` to `partitions` partitions of `topic` (id mod
-/// partitions), values with a schema as JsonConverter writes them.
+/// partitions), values with a schema as JsonConverter writes them. The producer is idempotent:
+/// a send retried on a busy machine would otherwise put an id twice or out of order in the
+/// topic, and the tests compare the files with the ids in order.
 async fn produce(topic: &str, partitions: i32, count: i64) {
     shared_cluster().create_topic(topic, partitions, 1).await.unwrap();
     let bootstrap = shared_cluster().bootstrap_servers();
@@ -36,6 +39,8 @@ async fn produce(topic: &str, partitions: i32, count: i64) {
         let producer: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", &bootstrap)
             .set("linger.ms", "20")
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
             .create()
             .unwrap();
         let schema = json!({"type": "struct", "optional": false, "name": "event", "fields": [
@@ -44,7 +49,13 @@ async fn produce(topic: &str, partitions: i32, count: i64) {
             {"field": "at", "type": "int64", "optional": true, "name": "org.apache.kafka.connect.data.Timestamp"},
         ]});
         for id in 0..count {
-            let country = ["FR", "DE", "JP"][(id % 3) as usize];
+            // Uneven on purpose: with `partition.field`, the FR files rotate ten times as
+            // often as the others, so their directories are far apart when a worker dies.
+            let country = match id % 10 {
+                0 => "DE",
+                1 => "JP",
+                _ => "FR",
+            };
             let value =
                 json!({"schema": schema, "payload": {"id": id, "country": country, "at": 1_700_000_000_000i64 + id}});
             let payload = serde_json::to_vec(&value).unwrap();
@@ -177,7 +188,15 @@ async fn records_read_back_equal_from_files_named_by_offsets() {
             ids.extend(rows.iter().map(|r| r.id));
         }
         let expected: Vec<i64> = (0..10_000).filter(|id| id % 2 == i64::from(partition)).collect();
-        assert_eq!(ids, expected, "partition {partition}: the records, in order");
+        let first_difference = ids.iter().zip(&expected).position(|(got, want)| got != want);
+        assert!(
+            ids.len() == expected.len() && first_difference.is_none(),
+            "partition {partition}: {} records where {} were expected, first difference at index {first_difference:?} ({:?} where {:?} was expected)",
+            ids.len(),
+            expected.len(),
+            first_difference.map(|i| &ids[i.saturating_sub(2)..(i + 3).min(ids.len())]),
+            first_difference.map(|i| expected[i]),
+        );
     }
     // With partition.field, each country's rows are in its own directory.
     for path in files(by_country.path()) {
@@ -204,31 +223,42 @@ async fn after_kill_9_the_files_hold_every_offset_exactly_once() {
     let topic = unique_name("parquet-crash");
     produce(&topic, 2, RECORDS).await;
     let out = tempfile::tempdir().unwrap();
+    let by_country = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = sink_config(
+    let settings = json!({
+        "flush.size": "777",
+        "consumer.override.max.poll.records": "500",
+        "consumer.override.session.timeout.ms": "6000",
+    });
+    let plain = sink_config(&topic, out.path(), settings.clone());
+    let split = sink_config(
         &topic,
-        out.path(),
-        json!({
-            "flush.size": "777",
-            "consumer.override.max.poll.records": "500",
-            "consumer.override.session.timeout.ms": "6000",
-        }),
+        by_country.path(),
+        merged(settings, json!({"partition.field": "country"})),
     );
+    let connectors = [(topic.clone(), plain), (format!("{topic}-by-country"), split)];
     let mut worker = WorkerProcess::standalone(&kafka, dir.path(), "parquet-worker", 5000).await;
-    worker.put_connector(&topic, &config).await;
+    for (name, config) in &connectors {
+        worker.put_connector(name, config).await;
+    }
     eventually(Duration::from_secs(60), "some files written", || async {
-        (row_count(out.path()) >= 20_000).then_some(())
+        (row_count(out.path()) >= 20_000 && row_count(by_country.path()) >= 20_000).then_some(())
     })
     .await;
     worker.kill();
     assert!(row_count(out.path()) < RECORDS as usize, "killed before the end");
+    assert!(row_count(by_country.path()) < RECORDS as usize, "killed before the end");
     worker.restart();
     worker.wait_ready().await;
-    worker.put_connector(&topic, &config).await;
-    eventually(Duration::from_secs(120), "every record in files", || async {
-        (row_count(out.path()) >= RECORDS as usize).then_some(())
-    })
-    .await;
+    for (name, config) in &connectors {
+        worker.put_connector(name, config).await;
+    }
+    for target in [out.path(), by_country.path()] {
+        eventually(Duration::from_secs(120), "every record in files", || async {
+            (row_count(target) >= RECORDS as usize).then_some(())
+        })
+        .await;
+    }
     let files = read_files(out.path());
     assert_eq!(
         files.values().map(Vec::len).sum::<usize>(),
@@ -244,4 +274,16 @@ async fn after_kill_9_the_files_hold_every_offset_exactly_once() {
         }
         assert_eq!(next, RECORDS / 2, "partition {partition}: every offset");
     }
+    // Split by country, the files still hold every id once.
+    let mut ids: Vec<i64> = read_files(by_country.path())
+        .values()
+        .flat_map(|rows| rows.iter().map(|r| r.id))
+        .collect();
+    ids.sort_unstable();
+    let missing = (0..RECORDS).filter(|id| ids.binary_search(id).is_err()).count();
+    assert_eq!(
+        (ids.len(), missing),
+        (RECORDS as usize, 0),
+        "split by country: (ids in files, ids missing)"
+    );
 }

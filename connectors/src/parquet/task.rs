@@ -1,5 +1,10 @@
 //! The Parquet sink task: buffers per file-to-be, writes whole files atomically, and skips
 //! records the files already written hold.
+//!
+//! What is written is tracked per directory (a Kafka partition's, or one of its `field=value`
+//! sub-directories): with `partition.field`, the files of one sub-directory can be ahead of
+//! another's when the worker dies, and the records the lagging one misses are re-delivered
+//! from the last committed offset and must not be skipped.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,8 +25,6 @@ use super::config::{config_def, Settings};
 struct Buffer {
     topic: String,
     partition: i32,
-    /// `field=value` sub-directory, with `partition.field`.
-    sub_dir: Option<String>,
     schema: Arc<Schema>,
     values: Vec<Value>,
     first_offset: i64,
@@ -30,23 +33,29 @@ struct Buffer {
     opened: Instant,
 }
 
+/// Where a file goes: (topic, partition, `field=value` sub-directory).
+type FileKey = (String, i32, Option<String>);
+
 /// Writes Parquet files.
 #[derive(Default)]
 pub(super) struct ParquetSinkTask {
     settings: Option<Settings>,
-    /// Open buffers by (topic, partition, sub-directory).
-    buffers: HashMap<(String, i32, Option<String>), Buffer>,
-    /// The last offset already in a file, by topic partition (read from the names on first
-    /// sight).
-    written: HashMap<(String, i32), i64>,
+    /// Open buffers by the directory their file goes to.
+    buffers: HashMap<FileKey, Buffer>,
+    /// The last offset already in a file, by directory (read from the names on first sight).
+    written: HashMap<FileKey, i64>,
 }
 
-/// The directory of a Kafka partition's files.
-fn partition_dir(root: &Path, topic: &str, partition: i32) -> PathBuf {
-    root.join(topic).join(format!("partition={partition}"))
+/// The directory of a Kafka partition's files, or of one of its sub-directories.
+fn file_dir(root: &Path, (topic, partition, sub_dir): &FileKey) -> PathBuf {
+    let dir = root.join(topic).join(format!("partition={partition}"));
+    match sub_dir {
+        Some(sub_dir) => dir.join(sub_dir),
+        None => dir,
+    }
 }
 
-/// The last offset held by the files under `dir` (and its sub-directories), removing leftover
+/// The last offset held by the files in `dir` (not its sub-directories), removing leftover
 /// temporary files; -1 when there are none.
 fn last_written_offset(dir: &Path) -> std::io::Result<i64> {
     let mut last = -1;
@@ -58,7 +67,7 @@ fn last_written_offset(dir: &Path) -> std::io::Result<i64> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type()?.is_dir() {
-            last = last.max(last_written_offset(&path)?);
+            continue;
         } else if name.starts_with('.') && name.ends_with(".tmp") {
             std::fs::remove_file(&path)?;
         } else if let Some(stem) = name.strip_suffix(".parquet") {
@@ -82,13 +91,10 @@ fn size_of(value: &Value) -> usize {
     }
 }
 
-/// Writes `buffer` as its file: a temporary file synced, renamed, and the directory synced.
-fn write_file(settings: &Settings, buffer: &Buffer) -> Result<PathBuf, String> {
-    let mut dir = partition_dir(&settings.dir, &buffer.topic, buffer.partition);
-    if let Some(sub_dir) = &buffer.sub_dir {
-        dir = dir.join(sub_dir);
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+/// Writes `buffer` as its file in `dir`: a temporary file synced, renamed, and the directory
+/// synced.
+fn write_file(settings: &Settings, dir: &Path, buffer: &Buffer) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let name = format!(
         "{}+{}+{}+{}.parquet",
         buffer.topic, buffer.partition, buffer.first_offset, buffer.last_offset
@@ -107,7 +113,7 @@ fn write_file(settings: &Settings, buffer: &Buffer) -> Result<PathBuf, String> {
     let file = writer.into_inner().map_err(|e| io(&e))?;
     file.sync_all().map_err(|e| io(&e))?;
     std::fs::rename(&temporary, &path).map_err(|e| io(&e))?;
-    std::fs::File::open(&dir)
+    std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
     Ok(path)
@@ -120,32 +126,46 @@ impl ParquetSinkTask {
             .ok_or_else(|| ConnectError::fatal("task not started"))
     }
 
-    /// Writes out the buffer at `key`.
-    async fn close(&mut self, key: &(String, i32, Option<String>)) -> Result<(), ConnectError> {
+    /// Writes out the buffer at `key`. When the write fails the buffer stays, so that a
+    /// retried `put` of the same records adds nothing twice.
+    async fn close(&mut self, key: &FileKey) -> Result<(), ConnectError> {
         let Some(buffer) = self.buffers.remove(key) else {
             return Ok(());
         };
         let settings = self.settings()?;
-        let (topic, partition, last) = (buffer.topic.clone(), buffer.partition, buffer.last_offset);
-        let path = tokio::task::spawn_blocking(move || write_file(&settings, &buffer))
-            .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))?
-            .map_err(ConnectError::Retriable)?;
-        tracing::debug!(file = %path.display(), "wrote a Parquet file");
-        self.written.insert((topic, partition), last);
-        Ok(())
+        let dir = file_dir(&settings.dir, key);
+        let (buffer, written) = tokio::task::spawn_blocking(move || {
+            let written = write_file(&settings, &dir, &buffer);
+            (buffer, written)
+        })
+        .await
+        .map_err(|e| ConnectError::fatal(e.to_string()))?;
+        match written {
+            Ok(path) => {
+                tracing::debug!(file = %path.display(), "wrote a Parquet file");
+                self.written.insert(key.clone(), buffer.last_offset);
+                Ok(())
+            }
+            Err(message) => {
+                self.buffers.insert(key.clone(), buffer);
+                Err(ConnectError::Retriable(message))
+            }
+        }
     }
 
-    /// The last offset already in files for a partition (read once).
-    async fn written(&mut self, topic: &str, partition: i32) -> Result<i64, ConnectError> {
-        if let Some(last) = self.written.get(&(topic.to_string(), partition)) {
+    /// The last offset already in files or in the open buffer of `key` (files read once).
+    async fn taken(&mut self, key: &FileKey) -> Result<i64, ConnectError> {
+        if let Some(buffer) = self.buffers.get(key) {
+            return Ok(buffer.last_offset);
+        }
+        if let Some(last) = self.written.get(key) {
             return Ok(*last);
         }
-        let dir = partition_dir(&self.settings()?.dir, topic, partition);
+        let dir = file_dir(&self.settings()?.dir, key);
         let last = tokio::task::spawn_blocking(move || last_written_offset(&dir))
             .await
             .map_err(|e| ConnectError::fatal(e.to_string()))??;
-        self.written.insert((topic.to_string(), partition), last);
+        self.written.insert(key.clone(), last);
         Ok(last)
     }
 }
@@ -161,16 +181,10 @@ impl SinkTask for ParquetSinkTask {
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
         let settings = self.settings()?;
         for record in records {
-            let (topic, partition) = (record.original_topic.clone(), record.original_partition);
-            if record.kafka_offset <= self.written(&topic, partition).await? || record.record.value.is_null() {
+            if record.record.value.is_null() {
                 continue;
             }
-            let schema = record.record.value_schema.clone().ok_or_else(|| {
-                ConnectError::fatal(format!(
-                    "record {topic}/{partition}@{}: the Parquet sink needs values with a schema",
-                    record.kafka_offset
-                ))
-            })?;
+            let (topic, partition) = (record.original_topic.clone(), record.original_partition);
             let sub_dir = match (&settings.partition_field, &record.record.value) {
                 (Some(field), Value::Struct(value)) => {
                     let text = match value.get(field) {
@@ -182,14 +196,22 @@ impl SinkTask for ParquetSinkTask {
                 }
                 _ => None,
             };
-            let key = (topic.clone(), partition, sub_dir.clone());
+            let key = (topic.clone(), partition, sub_dir);
+            if record.kafka_offset <= self.taken(&key).await? {
+                continue;
+            }
+            let schema = record.record.value_schema.clone().ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "record {topic}/{partition}@{}: the Parquet sink needs values with a schema",
+                    record.kafka_offset
+                ))
+            })?;
             if self.buffers.get(&key).is_some_and(|b| b.schema != schema) {
                 self.close(&key).await?;
             }
             let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
                 topic,
                 partition,
-                sub_dir,
                 schema,
                 values: Vec::new(),
                 first_offset: record.kafka_offset,
@@ -237,12 +259,17 @@ mod tests {
     #[test]
     fn the_last_offset_comes_from_the_file_names_and_temporary_files_go() {
         let dir = tempfile::tempdir().unwrap();
-        let partition = partition_dir(dir.path(), "orders", 0);
-        std::fs::create_dir_all(partition.join("country=FR")).unwrap();
+        let partition = file_dir(dir.path(), &("orders".to_string(), 0, None));
+        let france = file_dir(dir.path(), &("orders".to_string(), 0, Some("country=FR".to_string())));
+        assert_eq!(france, partition.join("country=FR"));
+        std::fs::create_dir_all(&france).unwrap();
         std::fs::write(partition.join("orders+0+0+99.parquet"), b"").unwrap();
-        std::fs::write(partition.join("country=FR").join("orders+0+100+149.parquet"), b"").unwrap();
+        std::fs::write(france.join("orders+0+100+149.parquet"), b"").unwrap();
         std::fs::write(partition.join(".orders+0+150+199.parquet.tmp"), b"").unwrap();
-        assert_eq!(last_written_offset(&partition).unwrap(), 149);
+        // Each directory answers for itself: a sub-directory ahead does not hide records another
+        // still lacks.
+        assert_eq!(last_written_offset(&partition).unwrap(), 99);
+        assert_eq!(last_written_offset(&france).unwrap(), 149);
         assert!(!partition.join(".orders+0+150+199.parquet.tmp").exists());
         assert_eq!(last_written_offset(&dir.path().join("missing")).unwrap(), -1);
     }
