@@ -60,6 +60,11 @@ struct View {
     joined: bool,
     /// What runs here, as told to the group in this member's JoinGroup metadata.
     owned: BTreeSet<Work>,
+    /// Every connector and task the config held when this member took its last assignment:
+    /// when the config topic adds or removes work beyond it, every member rejoins at once (as
+    /// Apache's workers do), instead of the followers learning of the leader's rebalance at
+    /// their next heartbeat.
+    work_at_assignment: BTreeSet<Work>,
     /// As the leader: what it remembers between rebalances.
     leader_memory: LeaderMemory,
 }
@@ -334,6 +339,7 @@ impl Inner {
         if let Err(e) = self.offsets.read_to_end().await {
             tracing::warn!("reading the offsets topic: {e}");
         }
+        lock(&self.view).work_at_assignment = self.config.with(leader::all_work);
         self.local.lock().await.assigned = assignment.work.clone();
         self.reconcile().await;
         if !assignment.revoked.is_empty() {

@@ -62,7 +62,14 @@ impl Inner {
         let work_changed = {
             let mut view = lock(&self.view);
             view.owned = owned;
-            view.leader && all_work(&snapshot) != view.leader_memory.all
+            // The leader compares with what its last assignment placed; a follower with the
+            // config it had then.
+            let known = if view.leader {
+                &view.leader_memory.all
+            } else {
+                &view.work_at_assignment
+            };
+            view.joined && all_work(&snapshot) != *known
         };
         if work_changed {
             self.request_rebalance("connectors or tasks were added or removed");
