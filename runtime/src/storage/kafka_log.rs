@@ -1,14 +1,14 @@
 //! A Kafka topic read from its start into memory and appended to: the backing of the config,
 //! offset and status stores in distributed mode (Apache's `KafkaBasedLog`).
 //!
-//! One thread per log polls an assigned (group-less) consumer over every partition and hands
-//! each record to the store's callback, in partition order. [`KafkaLog::read_to_end`] waits
-//! until everything written before the call has been handed over, which is how a worker makes
-//! sure it has seen the latest config, offsets or statuses. Writes go through an idempotent
-//! `acks=all` producer and can be awaited.
+//! One thread per log polls an assigned (group-less) consumer over every partition, hands
+//! each record to the store's callback, in partition order, and publishes how far it has read.
+//! [`KafkaLog::read_to_end`] asks the brokers for the end offsets and waits until the reader is
+//! past them, which is how a worker makes sure it has seen the latest config, offsets or
+//! statuses; it costs a metadata round trip, not a turn of the reader's poll loop. Writes go
+//! through an idempotent `acks=all` producer and can be awaited.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,13 +17,15 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use super::StoreError;
 use crate::client::DropOffRuntime;
 
 /// How long a read-to-end may take before it is reported as a failure.
 const READ_TO_END_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the reader waits for records before it looks at its position again.
+const POLL_WAIT: Duration = Duration::from_millis(50);
 
 /// One record of the log, as handed to the store's callback.
 pub struct LogRecord<'a> {
@@ -40,15 +42,19 @@ pub struct LogRecord<'a> {
 /// What the store does with each record.
 pub type RecordHandler = Box<dyn FnMut(LogRecord<'_>) + Send>;
 
-struct EndRequest {
-    reply: oneshot::Sender<Result<(), StoreError>>,
-}
+/// The offset of the next record to hand over, by partition: what the reader publishes.
+type Positions = Vec<(i32, i64)>;
 
 /// A compacted internal topic, read fully into a store and written through it.
 pub struct KafkaLog {
     topic: String,
     producer: DropOffRuntime<FutureProducer>,
-    requests: mpsc::Sender<EndRequest>,
+    /// Asks for end offsets: a broker answers one request per connection at a time, so behind
+    /// the reader's long-polling fetches they would wait.
+    watermarks: DropOffRuntime<Arc<BaseConsumer>>,
+    partitions: Vec<i32>,
+    /// How far the reader has handed records over.
+    positions: watch::Receiver<Positions>,
     stop: Arc<AtomicBool>,
 }
 
@@ -70,8 +76,6 @@ impl KafkaLog {
             .set("auto.offset.reset", "earliest")
             // librdkafka needs a group to assign partitions; it is never joined nor committed to.
             .set("group.id", format!("tributary-reader-{topic}"));
-        // End offsets are asked through a client of their own: a broker answers one request per
-        // connection at a time, so behind the reader's long-polling fetches they would wait.
         let watermarks: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
         let consumer: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
         let partitions = partitions_of(&watermarks, topic)?;
@@ -86,15 +90,13 @@ impl KafkaLog {
             producer.set(key, value);
         }
         let producer: FutureProducer = producer.create().map_err(|e| other("cannot create the producer", e))?;
-        let (requests, incoming) = mpsc::channel();
+        let (published, positions) = watch::channel(partitions.iter().map(|&p| (p, 0)).collect());
         let stop = Arc::new(AtomicBool::new(false));
         let reader = Reader {
             topic: topic.to_string(),
             consumer,
-            watermarks,
-            partitions,
             handler,
-            incoming,
+            published,
             stop: stop.clone(),
         };
         // The reader thread is not joined: it stops on its own, and its consumer's close (slow
@@ -106,7 +108,9 @@ impl KafkaLog {
         Ok(KafkaLog {
             topic: topic.to_string(),
             producer: DropOffRuntime::new(producer),
-            requests,
+            watermarks: DropOffRuntime::new(Arc::new(watermarks)),
+            partitions,
+            positions,
             stop,
         })
     }
@@ -119,12 +123,40 @@ impl KafkaLog {
     /// Waits until every record written to the topic before this call has been handed to the
     /// store.
     pub async fn read_to_end(&self) -> Result<(), StoreError> {
-        let (reply, done) = oneshot::channel();
-        self.requests
-            .send(EndRequest { reply })
-            .map_err(|_| StoreError::Other(format!("the reader of {} has stopped", self.topic)))?;
-        done.await
-            .map_err(|_| StoreError::Other(format!("the reader of {} has stopped", self.topic)))?
+        let deadline = tokio::time::Instant::now() + READ_TO_END_TIMEOUT;
+        let late = |detail: String| {
+            StoreError::Other(format!(
+                "could not read {} to its end within {READ_TO_END_TIMEOUT:?}{detail}",
+                self.topic
+            ))
+        };
+        // A topic created a moment ago may have no leader yet: keep asking until the deadline.
+        let ends = loop {
+            let (watermarks, topic, partitions) = (
+                Arc::clone(&self.watermarks),
+                self.topic.clone(),
+                self.partitions.clone(),
+            );
+            let asked = tokio::task::spawn_blocking(move || end_offsets(&watermarks, &topic, &partitions))
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            match asked {
+                Ok(ends) => break ends,
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(late(format!(": {e}"))),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        let mut positions = self.positions.clone();
+        let reached = positions.wait_for(|positions| {
+            ends.iter()
+                .all(|(partition, end)| positions.iter().any(|(p, at)| p == partition && at >= end))
+        });
+        let outcome = tokio::time::timeout_at(deadline, reached).await.map(|r| r.map(|_| ()));
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(StoreError::Other(format!("the reader of {} has stopped", self.topic))),
+            Err(_) => Err(late(String::new())),
+        }
     }
 
     /// Writes one record and waits for the brokers to acknowledge it.
@@ -198,102 +230,76 @@ fn partitions_of(client: &BaseConsumer, topic: &str) -> Result<Vec<i32>, StoreEr
     }
 }
 
+/// The end offset of each of `partitions` of `topic`.
+fn end_offsets(watermarks: &BaseConsumer, topic: &str, partitions: &[i32]) -> Result<Positions, StoreError> {
+    partitions
+        .iter()
+        .map(|&partition| {
+            watermarks
+                .fetch_watermarks(topic, partition, Duration::from_secs(10))
+                .map(|(_, high)| (partition, high))
+                .map_err(|e| StoreError::Other(format!("cannot read the end offsets of {topic}: {e}")))
+        })
+        .collect()
+}
+
 struct Reader {
     topic: String,
     consumer: BaseConsumer,
-    watermarks: BaseConsumer,
-    partitions: Vec<i32>,
     handler: RecordHandler,
-    incoming: mpsc::Receiver<EndRequest>,
+    published: watch::Sender<Positions>,
     stop: Arc<AtomicBool>,
 }
 
-/// A read-to-end request: the end offsets it waits for, once known.
-struct Pending {
-    reply: oneshot::Sender<Result<(), StoreError>>,
-    ends: Option<Vec<(i32, i64)>>,
-    deadline: Instant,
-}
-
 impl Reader {
+    /// Hands records over until the log is dropped, publishing the position after each record
+    /// and, when no record came, the consumer's own (past transaction markers and compacted
+    /// gaps, which no record reports).
     fn run(mut self) {
-        let mut pending: Vec<Pending> = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
-            while let Ok(request) = self.incoming.try_recv() {
-                pending.push(Pending {
-                    reply: request.reply,
-                    ends: None,
-                    deadline: Instant::now() + READ_TO_END_TIMEOUT,
-                });
-            }
-            let wait = if pending.is_empty() { 50 } else { 10 };
-            match self.consumer.poll(Duration::from_millis(wait)) {
-                Some(Ok(message)) => (self.handler)(LogRecord {
-                    key: message.key(),
-                    value: message.payload(),
-                    partition: message.partition(),
-                    offset: message.offset(),
-                }),
+            match self.consumer.poll(POLL_WAIT) {
+                Some(Ok(message)) => {
+                    let (partition, next) = (message.partition(), message.offset() + 1);
+                    (self.handler)(LogRecord {
+                        key: message.key(),
+                        value: message.payload(),
+                        partition,
+                        offset: message.offset(),
+                    });
+                    self.advance(&[(partition, next)]);
+                }
                 Some(Err(e)) => tracing::warn!(topic = %self.topic, "reading internal topic: {e}"),
-                None => {}
-            }
-            if !pending.is_empty() {
-                self.answer(&mut pending);
+                None => {
+                    if let Ok(list) = self.consumer.position() {
+                        let positions: Positions = list
+                            .elements_for_topic(&self.topic)
+                            .iter()
+                            .filter_map(|e| match e.offset() {
+                                Offset::Offset(at) => Some((e.partition(), at)),
+                                _ => None,
+                            })
+                            .collect();
+                        self.advance(&positions);
+                    }
+                }
             }
         }
     }
 
-    fn end_offsets(&self) -> Result<Vec<(i32, i64)>, StoreError> {
-        self.partitions
-            .iter()
-            .map(|&partition| {
-                self.watermarks
-                    .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
-                    .map(|(_, high)| (partition, high))
-                    .map_err(|e| StoreError::Other(format!("cannot read the end offsets of {}: {e}", self.topic)))
-            })
-            .collect()
-    }
-
-    fn answer(&self, pending: &mut Vec<Pending>) {
-        let mut last_error = None;
-        for request in pending.iter_mut().filter(|r| r.ends.is_none()) {
-            // A topic created a moment ago may have no leader yet: keep asking until the deadline.
-            match self.end_offsets() {
-                Ok(ends) => request.ends = Some(ends),
-                Err(e) => last_error = Some(e.to_string()),
+    /// Moves the published positions forward (never back), waking the readers-to-end only
+    /// when one moved.
+    fn advance(&self, reached: &[(i32, i64)]) {
+        self.published.send_if_modified(|positions| {
+            let mut moved = false;
+            for (partition, at) in positions.iter_mut() {
+                if let Some(&(_, new)) = reached.iter().find(|(p, _)| p == partition) {
+                    if new > *at {
+                        *at = new;
+                        moved = true;
+                    }
+                }
             }
-        }
-        let positions = match self.consumer.position() {
-            Ok(positions) => positions,
-            Err(_) => return,
-        };
-        let position = |partition: i32| match positions.find_partition(&self.topic, partition).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o,
-            _ => 0,
-        };
-        let now = Instant::now();
-        let mut index = 0;
-        while index < pending.len() {
-            let done = pending[index]
-                .ends
-                .as_ref()
-                .is_some_and(|ends| ends.iter().all(|&(p, end)| position(p) >= end));
-            if done || now > pending[index].deadline {
-                let request = pending.swap_remove(index);
-                let result = if done {
-                    Ok(())
-                } else {
-                    Err(StoreError::Other(format!(
-                        "could not read {} to its end within {READ_TO_END_TIMEOUT:?}{}",
-                        self.topic,
-                        last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-                    )))
-                };
-                let _ = request.reply.send(result);
-            } else {
-                index += 1;
-            }
-        }
+            moved
+        });
     }
 }
