@@ -199,3 +199,46 @@ async fn poison_record_fails_the_task_without_tolerance_and_nothing_is_lost() {
     .await;
     runtime.shutdown().await;
 }
+
+/// The file sink does not read headers, so the worker skips them for it, but a transform
+/// still gets them: a Filter with a HasHeaderKey predicate drops the record that has the header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transforms_still_see_headers_the_file_sink_does_not_read() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::FutureRecord;
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_name("headers");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    let producer = reliable_producer(&bootstrap).unwrap();
+    for (value, skip) in [("a", false), ("b", true), ("c", false)] {
+        let mut record = FutureRecord::<(), _>::to(&topic).payload(value);
+        if skip {
+            record = record.headers(OwnedHeaders::new().insert(Header {
+                key: "skip",
+                value: Some("yes"),
+            }));
+        }
+        producer.send(record, Duration::from_secs(30)).await.unwrap();
+    }
+    let (runtime, api) = start_worker(&bootstrap, dir.path(), &[]).await;
+    let out = dir.path().join("out.txt");
+    let name = unique_name("filtered");
+    let config = json!({"name": name, "config": {
+        "connector.class": "FileStreamSink", "topics": topic, "file": out.display().to_string(),
+        "value.converter": STRING,
+        "transforms": "drop", "transforms.drop.type": "org.apache.kafka.connect.transforms.Filter",
+        "transforms.drop.predicate": "hasSkip",
+        "predicates": "hasSkip",
+        "predicates.hasSkip.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+        "predicates.hasSkip.name": "skip"}});
+    assert_eq!(api.post("/connectors", config).await.0, 201);
+    eventually(Duration::from_secs(30), "the last record in the file", || async {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        text.ends_with("c\n").then_some(())
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "a\nc\n");
+    runtime.shutdown().await;
+}

@@ -146,6 +146,10 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
+    fn reads_headers(&self) -> bool {
+        false
+    }
+
     async fn flush(&mut self) -> Result<(), ConnectError> {
         if let Some(writer) = self.writer.as_mut() {
             writer.flush().await?;

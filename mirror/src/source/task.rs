@@ -273,8 +273,9 @@ impl SourceTask for MirrorSourceTask {
                 }
             }
             let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
-            let mut headers: Vec<Header> = message
-                .headers()
+            // Parsed once: librdkafka parses a message's headers anew on every call.
+            let raw_headers = message.headers();
+            let mut headers: Vec<Header> = raw_headers
                 .map(|headers| {
                     headers
                         .iter()
@@ -288,8 +289,7 @@ impl SourceTask for MirrorSourceTask {
                 })
                 .unwrap_or_default();
             if let Some((source, target)) = &self.provenance {
-                let path = message
-                    .headers()
+                let path = raw_headers
                     .and_then(|headers| headers.iter().find(|h| h.key == provenance::HEADER))
                     .and_then(|h| h.value);
                 if provenance::visited(path, target) {

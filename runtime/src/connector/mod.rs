@@ -108,4 +108,11 @@ pub trait SinkTask: Send + Sync {
 
     /// Stops the task.
     async fn stop(&mut self) -> Result<(), ConnectError>;
+
+    /// Whether `put` looks at record headers. A task that never does (the file sink writes
+    /// values only) spares the worker reading and converting each record's headers, unless the
+    /// connector has transforms, which always get them.
+    fn reads_headers(&self) -> bool {
+        true
+    }
 }

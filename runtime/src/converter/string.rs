@@ -48,10 +48,15 @@ impl Converter for StringConverter {
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok(match bytes {
             None => (Some(Schema::optional_string()), Value::Null),
-            Some(bytes) => (
-                Some(Schema::optional_string()),
-                Value::String(String::from_utf8_lossy(bytes).into_owned()),
-            ),
+            Some(bytes) => {
+                // Valid UTF-8 (nearly always) is checked a word at a time; only invalid bytes
+                // take the slower lossy decoding, which replaces them as Java's decoder does.
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                };
+                (Some(Schema::optional_string()), Value::String(text))
+            }
         })
     }
 }
@@ -108,5 +113,21 @@ inventory::submit! {
         class: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
         aliases: &[],
         create: create_header,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_valid_text_kept() {
+        let converter = StringConverter;
+        let (_, valid) = converter.to_connect("t", Some("héllo".as_bytes())).unwrap();
+        assert_eq!(valid, Value::String("héllo".into()));
+        let (_, invalid) = converter.to_connect("t", Some(b"a\xffb")).unwrap();
+        assert_eq!(invalid, Value::String("a\u{fffd}b".into()));
+        let (_, null) = converter.to_connect("t", None).unwrap();
+        assert_eq!(null, Value::Null);
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Headers, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -72,6 +72,10 @@ struct BatchReader {
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     header_converter: Arc<dyn Converter>,
+    /// Whether records get their headers: not when neither the task nor a transform reads
+    /// them (librdkafka parses a message's headers anew on each request, a large part of the
+    /// cost of a small record).
+    with_headers: bool,
     transforms: TransformChain,
     errors: ErrorHandler,
     max_batch: usize,
@@ -88,7 +92,25 @@ struct BatchReader {
 #[derive(Default)]
 struct Batch {
     records: Vec<SinkRecord>,
-    offsets: BTreeMap<(String, i32), i64>,
+    /// The next offset of each partition read, in the order first read.
+    offsets: Vec<((String, i32), i64)>,
+}
+
+impl Batch {
+    /// Notes that `partition` of `topic` is read up to `next`, allocating only for a partition
+    /// new to the batch (records of one partition come in runs: the last entry is nearly always
+    /// the one).
+    fn note_offset(&mut self, topic: &str, partition: i32, next: i64) {
+        match self
+            .offsets
+            .iter_mut()
+            .rev()
+            .find(|((t, p), _)| *p == partition && t == topic)
+        {
+            Some((_, at)) => *at = next,
+            None => self.offsets.push(((topic.to_string(), partition), next)),
+        }
+    }
 }
 
 impl SinkRunner {
@@ -130,6 +152,8 @@ impl SinkRunner {
                 .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
             Some(producer)
         };
+        let transforms = TransformChain::from_config(config).map_err(ConnectError::Config)?;
+        let with_headers = task.reads_headers() || !transforms.is_empty();
         let retry_timeout = match parsed.value(&ERRORS_RETRY_TIMEOUT) {
             t if t < 0 => None,
             0 => None,
@@ -147,7 +171,8 @@ impl SinkRunner {
                 key_converter: converter(ConverterRole::Key)?,
                 value_converter: converter(ConverterRole::Value)?,
                 header_converter: converter(ConverterRole::Header)?,
-                transforms: TransformChain::from_config(config).map_err(ConnectError::Config)?,
+                with_headers,
+                transforms,
                 errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
                 max_batch,
                 labels: [setup.connector.clone(), setup.task.to_string()],
@@ -366,14 +391,12 @@ impl BatchReader {
         };
         let mut read = 1u64;
         let mut tally = TopicTally::default();
-        tally.add(first.topic(), message_bytes(&first));
-        self.accept(&first, &mut batch).await?;
+        self.accept(&first, &mut batch, &mut tally).await?;
         while batch.records.len() < self.max_batch {
             match stream.next().now_or_never() {
                 Some(Some(Ok(message))) => {
                     read += 1;
-                    tally.add(message.topic(), message_bytes(&message));
-                    self.accept(&message, &mut batch).await?;
+                    self.accept(&message, &mut batch, &mut tally).await?;
                 }
                 Some(Some(Err(e))) => {
                     tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
@@ -388,20 +411,28 @@ impl BatchReader {
         Ok(batch)
     }
 
-    /// Converts and transforms one consumed message into `batch`, or deals with its failure.
-    async fn accept(&mut self, message: &BorrowedMessage<'_>, batch: &mut Batch) -> Result<(), ConnectError> {
+    /// Counts one consumed message in `tally` and converts and transforms it into `batch`, or
+    /// deals with its failure.
+    async fn accept(
+        &mut self,
+        message: &BorrowedMessage<'_>,
+        batch: &mut Batch,
+        tally: &mut TopicTally,
+    ) -> Result<(), ConnectError> {
+        // Asked once: librdkafka's topic name is measured and checked as UTF-8 on every call.
         let topic = message.topic();
+        tally.add(topic, message_bytes(message));
         if !self.known_topics.contains(topic) {
             self.statuses.record_topic(&self.labels[0], self.task_number, topic);
             self.known_topics.insert(topic.to_string());
         }
-        batch
-            .offsets
-            .insert((topic.to_string(), message.partition()), message.offset() + 1);
-        if let Err((stage, error)) = self.lookup(message).await {
+        batch.note_offset(topic, message.partition(), message.offset() + 1);
+        // Parsed once: librdkafka parses a message's headers anew on every call.
+        let headers = if self.with_headers { message.headers() } else { None };
+        if let Err((stage, error)) = self.lookup(topic, message, headers).await {
             return self.reject(stage, &error, message).await;
         }
-        let record = match self.convert(message) {
+        let record = match self.convert(topic, message, headers) {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
         };
@@ -429,15 +460,19 @@ impl BatchReader {
 
     /// Fetches what the converters need to read `message` (the schemas a registry holds under
     /// the ids it carries); nothing on a cache hit.
-    async fn lookup(&self, message: &BorrowedMessage<'_>) -> Result<(), (Stage, DataError)> {
-        let topic = message.topic();
+    async fn lookup(
+        &self,
+        topic: &str,
+        message: &BorrowedMessage<'_>,
+        headers: Option<&BorrowedHeaders>,
+    ) -> Result<(), (Stage, DataError)> {
         finish_lookup(self.key_converter.lookup_for_connect(topic, message.key()))
             .await
             .map_err(|e| (Stage::KeyConverter, e))?;
         finish_lookup(self.value_converter.lookup_for_connect(topic, message.payload()))
             .await
             .map_err(|e| (Stage::ValueConverter, e))?;
-        if let Some(raw) = message.headers() {
+        if let Some(raw) = headers {
             for header in raw.iter() {
                 finish_lookup(self.header_converter.lookup_for_connect(topic, header.value))
                     .await
@@ -447,8 +482,12 @@ impl BatchReader {
         Ok(())
     }
 
-    fn convert(&self, message: &BorrowedMessage<'_>) -> Result<ConnectRecord, (Stage, DataError)> {
-        let topic = message.topic();
+    fn convert(
+        &self,
+        topic: &str,
+        message: &BorrowedMessage<'_>,
+        headers: Option<&BorrowedHeaders>,
+    ) -> Result<ConnectRecord, (Stage, DataError)> {
         let (key_schema, key) = self
             .key_converter
             .to_connect(topic, message.key())
@@ -457,14 +496,14 @@ impl BatchReader {
             .value_converter
             .to_connect(topic, message.payload())
             .map_err(|e| (Stage::ValueConverter, e))?;
-        let mut headers = Vec::new();
-        if let Some(raw) = message.headers() {
+        let mut converted = Vec::new();
+        if let Some(raw) = headers {
             for header in raw.iter() {
                 let (schema, value) = self
                     .header_converter
                     .to_connect(topic, header.value)
                     .map_err(|e| (Stage::HeaderConverter, e))?;
-                headers.push(Header {
+                converted.push(Header {
                     key: header.key.to_string(),
                     schema,
                     value,
@@ -479,7 +518,7 @@ impl BatchReader {
             value_schema,
             value,
             timestamp: message.timestamp().to_millis(),
-            headers,
+            headers: converted,
             kafka_offset: Some(message.offset()),
         })
     }

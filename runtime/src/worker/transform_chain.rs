@@ -53,6 +53,11 @@ fn settings(config: &ConfigMap, prefix: &str) -> ConfigMap {
 }
 
 impl TransformChain {
+    /// Whether the chain has no transformation.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
     /// Builds the chain a connector config describes; every problem is reported against the
     /// key that causes it.
     pub fn from_config(config: &ConfigMap) -> Result<Self, Vec<ValidationError>> {
