@@ -952,6 +952,10 @@ async fn a_registry_over_https_is_trusted_through_the_converters_ssl_settings() 
         .await
         .expect_err("an unknown CA is refused");
     assert!(error.0.contains("no Schema Registry answered"), "{error}");
+    assert!(
+        !error.0.contains("Connection refused"),
+        "refused for its certificate, not for want of a listener: {error}"
+    );
 
     // With it, as a PEM trust store: written, and read back through the same registry.
     let ca = tls.path("ca.crt");

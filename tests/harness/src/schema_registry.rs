@@ -102,7 +102,12 @@ impl SchemaRegistry {
     fn wait_ready(&self, timeout: Duration) -> Result<(), HarnessError> {
         let deadline = Instant::now() + timeout;
         loop {
-            if get_status(self.port, "/apis/ccompat/v7/subjects") == Some(200) {
+            // With TLS, the HTTPS listener must accept connections too: it may open after the
+            // plain one answers.
+            let tls_listening = self
+                .tls_port
+                .is_none_or(|port| TcpStream::connect(("127.0.0.1", port)).is_ok());
+            if tls_listening && get_status(self.port, "/apis/ccompat/v7/subjects") == Some(200) {
                 return Ok(());
             }
             let mut process = self.process.lock().unwrap_or_else(|e| e.into_inner());
