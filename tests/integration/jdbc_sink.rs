@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use common::workers::WorkerProcess;
 use common::{eventually, merged, start_worker};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
-use tributary_harness::clients::{send_waiting, unique_name};
+use tributary_harness::clients::{reliable_base_producer, send_waiting, unique_name};
 use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
 
 /// Records in the upsert test on PostgreSQL (MariaDB takes a fifth: its statements are
@@ -54,12 +53,7 @@ async fn produce(topic: &str, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
     let bootstrap = shared_cluster().bootstrap_servers();
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "20")
-            .create()
-            .unwrap();
+        let producer = reliable_base_producer(&bootstrap).unwrap();
         for (key, value) in &records {
             let mut record = BaseRecord::to(&topic).key(key);
             if let Some(value) = value {

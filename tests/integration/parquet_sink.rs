@@ -14,10 +14,9 @@ use arrow::array::{Array, Int64Array, StringArray};
 use common::workers::WorkerProcess;
 use common::{eventually, merged, start_worker};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
-use tributary_harness::clients::{send_waiting, unique_name};
+use tributary_harness::clients::{reliable_base_producer, send_waiting, unique_name};
 use tributary_harness::shared_cluster;
 
 /// A row read back.
@@ -29,20 +28,13 @@ struct Row {
 
 /// Produces `count` records with ids `0..count` to `partitions` partitions of `topic` (id mod
 /// partitions), values with a schema as JsonConverter writes them. The producer is idempotent:
-/// a send retried on a busy machine would otherwise put an id twice or out of order in the
-/// topic, and the tests compare the files with the ids in order.
+/// the tests compare the files with the ids in order.
 async fn produce(topic: &str, partitions: i32, count: i64) {
     shared_cluster().create_topic(topic, partitions, 1).await.unwrap();
     let bootstrap = shared_cluster().bootstrap_servers();
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("linger.ms", "20")
-            .set("acks", "all")
-            .set("enable.idempotence", "true")
-            .create()
-            .unwrap();
+        let producer = reliable_base_producer(&bootstrap).unwrap();
         let schema = json!({"type": "struct", "optional": false, "name": "event", "fields": [
             {"field": "id", "type": "int64", "optional": false},
             {"field": "country", "type": "string", "optional": true},

@@ -24,15 +24,28 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// An idempotent `acks=all` producer for `bootstrap`.
-pub fn reliable_producer(bootstrap: &str) -> Result<FutureProducer, HarnessError> {
-    Ok(ClientConfig::new()
+/// The settings of an idempotent `acks=all` producer for `bootstrap`: a send retried on a busy
+/// machine neither duplicates nor reorders records.
+fn reliable_settings(bootstrap: &str) -> ClientConfig {
+    let mut settings = ClientConfig::new();
+    settings
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
-        .set("message.timeout.ms", "120000")
-        .create()?)
+        .set("message.timeout.ms", "120000");
+    settings
+}
+
+/// An idempotent `acks=all` producer for `bootstrap`.
+pub fn reliable_producer(bootstrap: &str) -> Result<FutureProducer, HarnessError> {
+    Ok(reliable_settings(bootstrap).create()?)
+}
+
+/// The blocking twin of [`reliable_producer`], for sending many records from a blocking thread
+/// with [`send_waiting`] (each to the partition the test chooses).
+pub fn reliable_base_producer(bootstrap: &str) -> Result<BaseProducer, HarnessError> {
+    Ok(reliable_settings(bootstrap).create()?)
 }
 
 /// Sends every `(key, value)` keeping up to `in_flight` sends outstanding, and returns the
