@@ -214,16 +214,6 @@ impl FileStreamSourceTask {
     /// the position after it.
     fn take_lines(&mut self, records: &mut Vec<SourceRecord>) {
         let taken_before = records.len();
-        self.take_complete_lines(records);
-        if records.len() > taken_before {
-            if let Some(last) = records.last_mut() {
-                let next_position = self.position + self.start as u64;
-                last.source_offset.insert("position".into(), next_position.into());
-            }
-        }
-    }
-
-    fn take_complete_lines(&mut self, records: &mut Vec<SourceRecord>) {
         while records.len() < self.batch_size {
             let rest = &self.buffer[self.start..];
             if self.after_cr && rest.first() == Some(&b'\n') {
@@ -232,12 +222,12 @@ impl FileStreamSourceTask {
                 continue;
             }
             let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
-                return;
+                break;
             };
             let is_cr = rest[end] == b'\r';
             if is_cr && end + 1 == rest.len() {
                 // Cannot tell yet whether a `\n` follows; wait for more bytes.
-                return;
+                break;
             }
             let mut consumed = end + 1;
             if is_cr && rest[end + 1] == b'\n' {
@@ -247,6 +237,12 @@ impl FileStreamSourceTask {
             records.push(record);
             self.start += consumed;
             self.after_cr = false;
+        }
+        if records.len() > taken_before {
+            if let Some(last) = records.last_mut() {
+                let next_position = self.position + self.start as u64;
+                last.source_offset.insert("position".into(), next_position.into());
+            }
         }
     }
 }
