@@ -266,7 +266,20 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keeps freed large buffers (librdkafka's fetched and produced batches, a megabyte and more
+/// each) from staying in the process. glibc otherwise raises its mmap threshold to the size of
+/// the largest buffer freed, up to 32 MB, and serves later ones from heap arenas that hold on
+/// to their pages: a mirror of 100-byte records peaked about 20 MB higher that way.
+fn release_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 fn main() -> ExitCode {
+    release_large_buffers();
     let cli = Cli::parse();
     tributary_connectors::link();
     tributary_mirror::link();

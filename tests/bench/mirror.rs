@@ -17,9 +17,17 @@
 //!
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
 //! (default 1000); `MIRROR_BENCH_SETTINGS` adds lines to both mirrors' files (`\n`-separated,
-//! `{alias}` standing for the flow's source alias), e.g. to compare client settings.
+//! `{alias}` standing for the flow's source alias), e.g. to compare client settings;
+//! `MIRROR_BENCH_ONLY` (e.g. `Tributary`) runs only the contenders it names.
+//!
+//! Then the long link: both mirrors copy 1 KiB records (`MIRROR_BENCH_WAN_MB`, default 300;
+//! `0` skips it, as `MIRROR_BENCH_MB=0` skips the loopback copies) from the source through a
+//! user-space proxy ([`wan_link`]) that adds 50, then 100 ms of round trip and caps the link at
+//! 40 MB/s each way, to a target on loopback. Reported: MB/s of record values and their share
+//! of the link, beside what one plain TCP connection moves through the same proxy.
 
 mod support;
+mod wan_link;
 
 use std::path::Path;
 use std::process::Command;
@@ -32,7 +40,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use support::{cpu_seconds, peak_rss_mb};
 use tributary_harness::clients::send_waiting;
-use tributary_harness::{ChildProcess, KafkaCluster};
+use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const PARTITIONS: i32 = 6;
 
@@ -187,37 +195,57 @@ fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: &str
     path
 }
 
+/// Where a contender copies from and to.
+struct Clusters<'a> {
+    source: &'a KafkaCluster,
+    /// The source's bootstrap servers as the contenders reach them (directly, or through a
+    /// [`wan_link`]).
+    source_servers: String,
+    target: &'a KafkaCluster,
+}
+
+/// Runs contender `name` copying `topic` (`records` records) to `<alias>.<topic>`, its alias
+/// a letter per contender followed by `run`; with `with_latency`, measures latency after it.
 async fn measure(
     name: &'static str,
-    clusters: (&KafkaCluster, &KafkaCluster),
+    clusters: &Clusters<'_>,
     dir: &Path,
-    topic: &str,
+    (topic, run): (&str, &str),
     records: i64,
+    with_latency: bool,
 ) -> Figures {
-    let (source, target) = (clusters.0.bootstrap_servers(), clusters.1.bootstrap_servers());
-    // An alias per contender and topic: each mirror run gets its own group and internal topics.
+    let (source, target) = (clusters.source_servers.clone(), clusters.target.bootstrap_servers());
+    // An alias per contender and run: each mirror run gets its own group and internal topics.
     let alias = match name {
         "Tributary" => "R",
         "MirrorMaker 2" => "J",
         _ => "raw",
     }
     .to_string()
-        + topic.trim_start_matches("bench-");
+        + run;
     let alias = alias.as_str();
     let remote = format!("{alias}.{topic}");
     let watcher: StreamConsumer = client(&target).create().unwrap();
     let started = Instant::now();
     let (pid, mut process) = match name {
         "Tributary" | "MirrorMaker 2" => {
-            clusters.0.create_topic(&format!("lat-{alias}"), 1, 1).await.unwrap();
-            let file = mirror_file(dir, alias, &source, &target, &format!("{topic}|lat-{alias}"));
+            let mut topics = topic.to_string();
+            if with_latency {
+                clusters
+                    .source
+                    .create_topic(&format!("lat-{alias}"), 1, 1)
+                    .await
+                    .unwrap();
+                topics += &format!("|lat-{alias}");
+            }
+            let file = mirror_file(dir, alias, &source, &target, &topics);
             let command = if name == "Tributary" {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
                 command.arg("mirror").arg(&file).env("RUST_LOG", "warn");
                 command
             } else {
                 let mut command = clusters
-                    .0
+                    .source
                     .distribution()
                     .java("org.apache.kafka.connect.mirror.MirrorMaker", "2g");
                 command.arg(&file);
@@ -259,8 +287,8 @@ async fn measure(
     let cpu = cpu_seconds(&pid) - first_cpu;
     let rss = if pid == "self" { 0.0 } else { peak_rss_mb(&pid) };
     let latency = match process {
-        Some(_) => Some(latency(&source, &target, alias).await),
-        None => None,
+        Some(_) if with_latency => Some(latency(&source, &target, alias).await),
+        _ => None,
     };
     if let Some(mut process) = process {
         process.terminate(Duration::from_secs(30));
@@ -336,38 +364,58 @@ async fn create_remote(admin: &rdkafka::admin::AdminClient<rdkafka::client::Defa
         .unwrap();
 }
 
-fn main() {
-    let megabytes: usize = std::env::var("MIRROR_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    let source = KafkaCluster::start(1).expect("source cluster starts");
-    let target = KafkaCluster::start(1).expect("target cluster starts");
-    let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+/// Those of `all` named in `MIRROR_BENCH_ONLY` (comma-separated), or all of them; the ratios
+/// are printed only when all run.
+fn contenders(all: &[&'static str]) -> Vec<&'static str> {
+    match std::env::var("MIRROR_BENCH_ONLY") {
+        Ok(only) => all
+            .iter()
+            .copied()
+            .filter(|name| only.split(',').any(|o| o.trim() == *name))
+            .collect(),
+        Err(_) => all.to_vec(),
+    }
+}
+
+/// Reads `figures`' copy of `topic` back and panics unless it equals `expected`.
+fn verify(
+    runtime: &tokio::runtime::Runtime,
+    target: &KafkaCluster,
+    figures: &Figures,
+    topic: &str,
+    expected: &[(i64, u64)],
+) {
+    let copy = format!("{}.{topic}", figures.alias);
+    let copied = runtime.block_on(contents(&target.bootstrap_servers(), &copy));
+    assert_eq!(
+        copied, expected,
+        "{}'s copy {copy} differs from the source (records, checksum per partition)",
+        figures.name
+    );
+}
+
+/// The raw pipe, Tributary and MirrorMaker 2 on loopback, for 100-byte and 1 KiB records.
+fn local_copies(runtime: &tokio::runtime::Runtime, clusters: &Clusters<'_>, dir: &Path, megabytes: usize) {
     println!(
         "| record size | system | start-up s | records/s | MB/s | CPU s | records per CPU s | peak RSS MB | latency p50 / p99 ms |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut summary = Vec::new();
-    let (source_servers, target_servers) = (source.bootstrap_servers(), target.bootstrap_servers());
     for size in [100, 1024] {
         let records = megabytes * 1_000_000 / size;
         let topic = format!("bench-{size}");
-        runtime.block_on(source.create_topic(&topic, PARTITIONS, 1)).unwrap();
+        runtime
+            .block_on(clusters.source.create_topic(&topic, PARTITIONS, 1))
+            .unwrap();
         eprintln!("== producing {records} records of {size} B");
-        produce(&source_servers, &topic, records, size);
-        let expected = runtime.block_on(contents(&source_servers, &topic));
+        produce(&clusters.source.bootstrap_servers(), &topic, records, size);
+        let expected = runtime.block_on(contents(&clusters.source.bootstrap_servers(), &topic));
         let mut figures = Vec::new();
-        for name in ["raw rdkafka pipe", "Tributary", "MirrorMaker 2"] {
+        for name in contenders(&["raw rdkafka pipe", "Tributary", "MirrorMaker 2"]) {
             eprintln!("== {name}, {size} B");
-            let f = runtime.block_on(measure(name, (&source, &target), dir.path(), &topic, records as i64));
-            let copy = format!("{}.{topic}", f.alias);
-            let copied = runtime.block_on(contents(&target_servers, &copy));
-            assert_eq!(
-                copied, expected,
-                "{name}'s copy {copy} differs from the source (records, checksum per partition)"
-            );
+            let run = topic.trim_start_matches("bench-");
+            let f = runtime.block_on(measure(name, clusters, dir, (&topic, run), records as i64, true));
+            verify(runtime, clusters.target, &f, &topic, &expected);
             let rate = f.copied as f64 / f.seconds;
             println!(
                 "| {size} B | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} |",
@@ -386,7 +434,9 @@ fn main() {
             );
             figures.push(f);
         }
-        let (raw, ours, apache) = (&figures[0], &figures[1], &figures[2]);
+        let [raw, ours, apache] = &figures[..] else {
+            continue;
+        };
         let rate = |f: &Figures| f.copied as f64 / f.seconds;
         let per_cpu = |f: &Figures| f.copied as f64 / f.cpu;
         summary.push(format!(
@@ -399,5 +449,128 @@ fn main() {
     println!();
     for line in summary {
         println!("{line}");
+    }
+}
+
+/// The loopback host the source's `WAN` listener is advertised on: the link's proxy listens
+/// there, on the listener's port.
+const WAN_HOST: &str = "127.0.0.2";
+
+/// The link's bandwidth in each direction.
+const WAN_BYTES_PER_SECOND: f64 = 40e6;
+
+/// Tributary and MirrorMaker 2 copying 1 KiB records from the source through a [`wan_link`]
+/// of 50 and 100 ms round trip capped at 40 MB/s; the target stays on loopback, as when a
+/// mirror runs beside its target cluster.
+fn wan_copies(
+    runtime: &tokio::runtime::Runtime,
+    source: &KafkaCluster,
+    target: &KafkaCluster,
+    dir: &Path,
+    megabytes: usize,
+) {
+    const SIZE: usize = 1024;
+    let records = megabytes * 1_000_000 / SIZE;
+    let topic = "bench-wan";
+    runtime.block_on(source.create_topic(topic, PARTITIONS, 1)).unwrap();
+    eprintln!("== producing {records} records of {SIZE} B for the long link");
+    produce(&source.bootstrap_servers(), topic, records, SIZE);
+    let expected = runtime.block_on(contents(&source.bootstrap_servers(), topic));
+    let broker: std::net::SocketAddr = source.listener_servers("WAN").parse().unwrap();
+    let through = std::net::SocketAddr::new(WAN_HOST.parse().unwrap(), broker.port());
+    // Half of the largest receive buffer Linux's autotuning may grow a socket to here: the
+    // window a well-tuned TCP connection gets, the rest of the buffer being its overhead.
+    let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_rmem")
+        .ok()
+        .and_then(|v| v.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(6 << 20);
+    println!();
+    println!("| round trip | system | MB/s | share of the link | CPU s | records per CPU s | peak RSS MB |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut summary = Vec::new();
+    for round_trip in [50, 100] {
+        let link = wan_link::WanLink {
+            round_trip: Duration::from_millis(round_trip),
+            bytes_per_second: WAN_BYTES_PER_SECOND,
+            window: rmem_max / 2,
+        };
+        let raw = runtime.block_on(async {
+            let sink = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let probe: std::net::SocketAddr = format!("127.0.0.1:{}", support::free_port()).parse().unwrap();
+            let proxy = wan_link::serve(probe, sink.local_addr().unwrap(), link).await.unwrap();
+            let rate = wan_link::measure_raw(probe, sink, 200).await;
+            proxy.abort();
+            rate
+        });
+        let share = |bytes_per_second: f64| 100.0 * bytes_per_second / WAN_BYTES_PER_SECOND;
+        println!(
+            "| {round_trip} ms | one TCP connection | {:.1} | {:.0}% | - | - | - |",
+            raw / 1e6,
+            share(raw)
+        );
+        let proxy = runtime.block_on(wan_link::serve(through, broker, link)).unwrap();
+        let clusters = Clusters {
+            source,
+            source_servers: through.to_string(),
+            target,
+        };
+        let mut rates = Vec::new();
+        for name in contenders(&["Tributary", "MirrorMaker 2"]) {
+            eprintln!("== {name} over {round_trip} ms");
+            let run = format!("wan{round_trip}");
+            let f = runtime.block_on(measure(name, &clusters, dir, (topic, &run), records as i64, false));
+            verify(runtime, target, &f, topic, &expected);
+            let rate = f.copied as f64 * SIZE as f64 / f.seconds;
+            println!(
+                "| {round_trip} ms | {} | {:.1} | {:.0}% | {:.1} | {:.0} | {:.0} |",
+                f.name,
+                rate / 1e6,
+                share(rate),
+                f.cpu,
+                f.copied as f64 / f.cpu,
+                f.rss
+            );
+            rates.push(rate);
+        }
+        proxy.abort();
+        if let [ours, apache] = rates[..] {
+            summary.push(format!(
+                "{round_trip} ms: Tributary moves {:.0}% of the link's 40 MB/s, MirrorMaker 2 {:.0}% ({:.2}x)",
+                share(ours),
+                share(apache),
+                ours / apache
+            ));
+        }
+    }
+    println!();
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+fn main() {
+    let megabytes_of =
+        |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (megabytes, wan_megabytes) = (
+        megabytes_of("MIRROR_BENCH_MB", 1000),
+        megabytes_of("MIRROR_BENCH_WAN_MB", 300),
+    );
+    let mut options = ClusterOptions::with_nodes(1);
+    options.extra_listeners = vec![("WAN".into(), "PLAINTEXT".into())];
+    options.advertised_hosts = vec![("WAN".into(), WAN_HOST.into())];
+    let source = KafkaCluster::start_with(options).expect("source cluster starts");
+    let target = KafkaCluster::start(1).expect("target cluster starts");
+    let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    if megabytes > 0 {
+        let clusters = Clusters {
+            source: &source,
+            source_servers: source.bootstrap_servers(),
+            target: &target,
+        };
+        local_copies(&runtime, &clusters, dir.path(), megabytes);
+    }
+    if wan_megabytes > 0 {
+        wan_copies(&runtime, &source, &target, dir.path(), wan_megabytes);
     }
 }

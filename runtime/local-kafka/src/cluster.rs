@@ -31,6 +31,10 @@ pub struct ClusterOptions {
     /// Extra listeners, as (name, security protocol), each on a free port of every node (see
     /// [`KafkaCluster::listener_servers`]); the PLAINTEXT listener stays for plain clients.
     pub extra_listeners: Vec<(String, String)>,
+    /// Extra listeners advertised under another loopback host than the `127.0.0.1` they listen
+    /// on, as (name, host): clients then reach the broker through whatever listens on that
+    /// host and the same port, such as a proxy that imitates a long network link.
+    pub advertised_hosts: Vec<(String, String)>,
     /// Extra arguments to `kafka-storage format` (e.g. `--add-scram` for SCRAM users).
     pub format_args: Vec<String>,
     /// Extra JVM options of every node (system properties such as Kafka's
@@ -47,6 +51,7 @@ impl ClusterOptions {
             max_heap: "512m".to_string(),
             broker_properties: Vec::new(),
             extra_listeners: Vec::new(),
+            advertised_hosts: Vec::new(),
             format_args: Vec::new(),
             jvm_options: Vec::new(),
         }
@@ -116,6 +121,17 @@ impl KafkaCluster {
                 .iter()
                 .map(|(name, port)| format!(",{name}://127.0.0.1:{port}"))
                 .collect();
+            let extra_advertised: String = listener_ports
+                .iter()
+                .map(|(name, port)| {
+                    let host = options
+                        .advertised_hosts
+                        .iter()
+                        .find(|(listener, _)| listener == name)
+                        .map_or("127.0.0.1", |(_, host)| host.as_str());
+                    format!(",{name}://{host}:{port}")
+                })
+                .collect();
             let protocols: String = options
                 .extra_listeners
                 .iter()
@@ -135,7 +151,7 @@ impl KafkaCluster {
                 ),
                 (
                     "advertised.listeners",
-                    format!("PLAINTEXT://127.0.0.1:{broker_port}{extra_addresses}"),
+                    format!("PLAINTEXT://127.0.0.1:{broker_port}{extra_advertised}"),
                 ),
                 ("controller.listener.names", "CONTROLLER".into()),
                 ("inter.broker.listener.name", "PLAINTEXT".into()),
