@@ -269,7 +269,9 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
 /// Keeps freed large buffers (librdkafka's fetched and produced batches, a megabyte and more
 /// each) from staying in the process. glibc otherwise raises its mmap threshold to the size of
 /// the largest buffer freed, up to 32 MB, and serves later ones from heap arenas that hold on
-/// to their pages: a mirror of 100-byte records peaked about 20 MB higher that way.
+/// to their pages: a two-task mirror copying at full speed peaked at 168-172 MB that way,
+/// 108-119 MB with the threshold fixed, at the same CPU per record (`cargo bench --bench
+/// mirror`).
 fn release_large_buffers() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator parameters; called before any thread starts.

@@ -129,13 +129,13 @@ impl SourceTask for MirrorSourceTask {
             // librdkafka needs a group to assign partitions; nothing is committed to it.
             .set("group.id", format!("mirror-{}-{}", context.connector, context.task));
         // librdkafka otherwise waits `fetch.queue.backoff.ms` (1 s) once its queue is full. Its
-        // default queue (64 MB fetched ahead per consumer) is bounded to 4 MB: still about
-        // 30 ms of a full-speed copy, and the worker's producer queue holds the rest (16 MB
-        // took a mirror of 100-byte records from about 120 to 140-190 MB at the same speed).
-        // A consumer has one fetch in flight per broker, so on a long link each round trip
-        // brings one fetch: 2 MB per partition instead of 1 MB keeps a 100 ms, 40 MB/s link
-        // over 90% busy with three partitions per task (78% with 1 MB). Both measured with
-        // `cargo bench --bench mirror` (BENCHMARKS.md).
+        // default queue (64 MB fetched ahead per consumer) is bounded to 4 MB, about 30 ms of
+        // a full-speed copy; the worker's producer queue holds the rest. With 16 MB a two-task
+        // copy peaked at 162-199 MB instead of 108-119, no faster. librdkafka also caps a
+        // fetch at that bound. A consumer has one fetch in flight per broker, so on a long
+        // link each round trip brings one fetch: 2 MB per partition instead of 1 MB keeps a
+        // 100 ms, 40 MB/s link 85-93% busy with three partitions per task (78% with 1 MB).
+        // Measured with `cargo bench --bench mirror` (BENCHMARKS.md).
         for (key, value) in [
             ("auto.offset.reset", "earliest"),
             ("fetch.queue.backoff.ms", "10"),
