@@ -7,9 +7,10 @@
 //! slot ends; chunks in flight overlap, as on a real link. Each connection's direction may have
 //! at most `window` bytes sent and not yet acknowledged (an acknowledgement takes another half
 //! round trip), which stands for TCP's window: the proxy cannot see the window a client's
-//! socket advertises, so every connection gets the same one, the most Linux's receive-buffer
-//! autotuning grants here by default. A client that pins a smaller receive buffer (Java's
-//! consumers default to 64 KiB) would be slower on a real link than through this proxy.
+//! socket advertises, so every connection gets the same one, set by the caller (the mirror
+//! bench gives what Linux's receive-buffer autotuning grants at most). A client that pins a
+//! smaller receive buffer (Java's consumers default to 64 KiB) would be slower on a real link
+//! than through this proxy.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
