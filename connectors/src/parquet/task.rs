@@ -184,7 +184,7 @@ impl SinkTask for ParquetSinkTask {
             if record.record.value.is_null() {
                 continue;
             }
-            let (topic, partition) = (record.original_topic.clone(), record.original_partition);
+            let (topic, partition) = (record.original_topic.to_string(), record.original_partition);
             let sub_dir = match (&settings.partition_field, &record.record.value) {
                 (Some(field), Value::Struct(value)) => {
                     let text = match value.get(field) {

@@ -10,6 +10,7 @@
 mod payload;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -96,6 +97,8 @@ pub struct JsonConverter {
     /// Parsed schemas by their JSON text, bounded by `schemas.cache.size`.
     schema_cache: Mutex<SchemaCache>,
     schema_cache_size: usize,
+    /// The size of the last record written, to size the next one's buffer.
+    last_size: AtomicUsize,
 }
 
 impl JsonConverter {
@@ -111,6 +114,7 @@ impl JsonConverter {
             replace_null_with_default: parsed.value(&REPLACE_NULL_WITH_DEFAULT),
             schema_cache_size: parsed.value(&SCHEMAS_CACHE_SIZE),
             schema_cache: Mutex::new(SchemaCache::default()),
+            last_size: AtomicUsize::new(0),
         })
     }
 
@@ -301,7 +305,9 @@ impl JsonConverter {
             }
             Value::Struct(structure) => {
                 if let Some(schema) = schema {
-                    if structure.schema().as_ref() != schema {
+                    // Records nearly always carry the very schema they are written with.
+                    let same = std::ptr::eq(structure.schema().as_ref(), schema);
+                    if !same && structure.schema().as_ref() != schema {
                         return Err(DataError::new("Mismatching schema."));
                     }
                 }
@@ -529,7 +535,10 @@ impl Converter for JsonConverter {
         if schema.is_none() && value.is_null() {
             return Ok(None);
         }
-        let mut out = Vec::with_capacity(128);
+        // Sized as the last record was (with room to spare): growing it step by step copies it
+        // over and over.
+        let last = self.last_size.load(Ordering::Relaxed);
+        let mut out = Vec::with_capacity((last + last / 4).max(128));
         let schema = schema.map(Arc::as_ref);
         if self.schemas_enabled {
             out.extend_from_slice(b"{\"schema\":");
@@ -543,6 +552,7 @@ impl Converter for JsonConverter {
         } else {
             self.write_value(&mut out, schema, value)?;
         }
+        self.last_size.store(out.len(), Ordering::Relaxed);
         Ok(Some(out))
     }
 

@@ -98,8 +98,9 @@ pub struct SinkRecord {
     pub kafka_offset: i64,
     /// The timestamp's kind.
     pub timestamp_type: TimestampType,
-    /// The topic it was read from (before any transform renamed it).
-    pub original_topic: String,
+    /// The topic it was read from (before any transform renamed it), shared by the records of
+    /// the topic.
+    pub original_topic: Arc<str>,
     /// The partition it was read from.
     pub original_partition: i32,
 }

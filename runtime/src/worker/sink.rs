@@ -1,9 +1,10 @@
 //! The sink task loop: consumer batch → converters → transforms → `put`, then, every
 //! `offset.flush.interval.ms` and on shutdown, `flush` and only then the consumer offset commit.
-//! The next batch is consumed and converted while the task puts the one before, so the
-//! converters and the task's writes overlap; offsets count only for records put.
+//! The next batch is consumed and converted on another thread while the task puts the one
+//! before, so the converters and the task's writes run in parallel; offsets count only for
+//! records put.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,7 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
     let shutdown = runner.shutdown(&setup, outcome.is_ok()).await;
     // The consumer leaves its group before the task counts as stopped, so that whoever takes
     // its partitions over gets them at once; off the runtime, and within the shutdown bound.
-    let consumer = runner.reader.consumer.clone();
+    let consumer = runner.consumer.clone();
     drop(runner);
     if let Ok(consumer) = Arc::try_unwrap(consumer) {
         let _ = tokio::time::timeout(setup.worker.task_shutdown_timeout(), consumer.close()).await;
@@ -53,7 +54,12 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
 struct SinkRunner {
     delivery: Delivery,
     started: bool,
-    reader: BatchReader,
+    /// The reader's consumer, for pausing, commits and the lag gauge.
+    consumer: Arc<DropOffRuntime<StreamConsumer<ErrorCapture>>>,
+    /// Metric labels: the connector and the task number.
+    labels: [String; 2],
+    /// Behind a lock so that a batch can be read on another thread while the last is put.
+    reader: Arc<tokio::sync::Mutex<BatchReader>>,
     /// Next offset to commit per partition, for records put since the last commit.
     pending: BTreeMap<(String, i32), i64>,
     last_commit: Instant,
@@ -81,8 +87,9 @@ struct BatchReader {
     max_batch: usize,
     /// Metric labels: the connector and the task number.
     labels: [String; 2],
-    /// Topics already reported for `GET /connectors/{c}/topics`.
-    known_topics: HashSet<String>,
+    /// Topics read so far (each reported once for `GET /connectors/{c}/topics`), with the name
+    /// their records share.
+    known_topics: HashMap<String, Arc<str>>,
     statuses: Arc<StatusStore>,
     task_number: u32,
 }
@@ -159,6 +166,8 @@ impl SinkRunner {
             0 => None,
             t => Some(Duration::from_millis(t as u64)),
         };
+        let consumer = Arc::new(DropOffRuntime::new(consumer));
+        let labels = [setup.connector.clone(), setup.task.to_string()];
         Ok(SinkRunner {
             delivery: Delivery {
                 task,
@@ -166,8 +175,10 @@ impl SinkRunner {
                 retry_delay_max: parsed.value(&ERRORS_RETRY_DELAY_MAX).max(Duration::from_millis(1)),
             },
             started: false,
-            reader: BatchReader {
-                consumer: Arc::new(DropOffRuntime::new(consumer)),
+            consumer: consumer.clone(),
+            labels: labels.clone(),
+            reader: Arc::new(tokio::sync::Mutex::new(BatchReader {
+                consumer,
                 key_converter: converter(ConverterRole::Key)?,
                 value_converter: converter(ConverterRole::Value)?,
                 header_converter: converter(ConverterRole::Header)?,
@@ -175,11 +186,11 @@ impl SinkRunner {
                 transforms,
                 errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
                 max_batch,
-                labels: [setup.connector.clone(), setup.task.to_string()],
-                known_topics: HashSet::new(),
+                labels,
+                known_topics: HashMap::new(),
                 statuses: setup.statuses.clone(),
                 task_number: setup.task,
-            },
+            })),
             pending: BTreeMap::new(),
             last_commit: Instant::now(),
         })
@@ -198,7 +209,7 @@ impl SinkRunner {
         // A batch read while the one before was being put.
         let mut ahead: Option<Batch> = None;
         loop {
-            if let Some(error) = self.reader.consumer.context().fatal_error() {
+            if let Some(error) = self.consumer.context().fatal_error() {
                 return Err(ConnectError::fatal(format!(
                     "the task's consumer cannot reach Kafka: {error}"
                 )));
@@ -207,8 +218,8 @@ impl SinkRunner {
             if reported != Some(target) {
                 match target {
                     TargetState::Started => {
-                        if let Ok(assignment) = self.reader.consumer.assignment() {
-                            let _ = self.reader.consumer.resume(&assignment);
+                        if let Ok(assignment) = self.consumer.assignment() {
+                            let _ = self.consumer.resume(&assignment);
                         }
                         setup.report(State::Running, None);
                     }
@@ -219,34 +230,37 @@ impl SinkRunner {
             }
             if target == TargetState::Paused {
                 // Keep the group membership alive without delivering anything.
-                if let Ok(assignment) = self.reader.consumer.assignment() {
-                    let _ = self.reader.consumer.pause(&assignment);
+                if let Ok(assignment) = self.consumer.assignment() {
+                    let _ = self.consumer.pause(&assignment);
                 }
                 tokio::select! {
                     changed = control.changed() => if changed.is_err() { return Ok(()) },
-                    _ = self.reader.consumer.recv() => {}
+                    _ = self.consumer.recv() => {}
                 }
                 continue;
             }
             let batch = match ahead.take() {
                 Some(batch) => batch,
-                None => self.reader.next_batch(setup).await?,
+                None => self.reader.lock().await.next_batch().await?,
             };
             if !batch.records.is_empty() {
                 metrics
                     .sink_records_put
-                    .with_label_values(&self.reader.labels)
+                    .with_label_values(&self.labels)
                     .inc_by(batch.records.len() as u64);
                 metrics
                     .batch_size
-                    .with_label_values(&self.reader.labels)
+                    .with_label_values(&self.labels)
                     .observe(batch.records.len() as f64);
-                // The next batch is consumed and converted while this one is put; its offsets
-                // count only once it is put in turn.
-                let (put, next) = tokio::join!(
-                    self.delivery.put_with_retries(setup, &batch.records),
-                    self.reader.next_batch(setup)
-                );
+                // The next batch is consumed and converted on another thread while this one is
+                // put; its offsets count only once it is put in turn. The read is awaited
+                // whatever the put's outcome, so that no read outlives the task.
+                let reader = self.reader.clone();
+                let reading = tokio::spawn(async move { reader.lock().await.next_batch().await });
+                let put = self.delivery.put_with_retries(setup, &batch.records).await;
+                let next = reading
+                    .await
+                    .map_err(|e| ConnectError::fatal(format!("reading the next batch failed: {e}")))?;
                 put?;
                 ahead = Some(next?);
             }
@@ -272,7 +286,7 @@ impl SinkRunner {
                 .map_err(|e| ConnectError::fatal(e.to_string()))?;
         }
         self.update_lag(&offsets);
-        let consumer = self.reader.consumer.clone();
+        let consumer = self.consumer.clone();
         let committed = match mode {
             CommitMode::Async => consumer.commit(&offsets, CommitMode::Async),
             CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
@@ -285,7 +299,7 @@ impl SinkRunner {
         }
         Metrics::global()
             .offset_commit_seconds
-            .with_label_values(&self.reader.labels)
+            .with_label_values(&self.labels)
             .observe(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -306,7 +320,7 @@ impl SinkRunner {
             // NUL-terminated string; the out-pointers point at live locals.
             let code = unsafe {
                 rdkafka_sys::rd_kafka_get_watermark_offsets(
-                    self.reader.consumer.client().native_ptr(),
+                    self.consumer.client().native_ptr(),
                     topic.as_ptr(),
                     element.partition(),
                     &mut low,
@@ -319,7 +333,7 @@ impl SinkRunner {
         }
         Metrics::global()
             .sink_consumer_lag
-            .with_label_values(&self.reader.labels)
+            .with_label_values(&self.labels)
             .set(lag);
     }
 
@@ -375,7 +389,7 @@ impl Delivery {
 impl BatchReader {
     /// Reads up to `max_batch` records, converting and transforming each; waits at most
     /// [`POLL_WAIT`] for the first.
-    async fn next_batch(&mut self, setup: &TaskSetup) -> Result<Batch, ConnectError> {
+    async fn next_batch(&mut self) -> Result<Batch, ConnectError> {
         let consumer = self.consumer.clone();
         // One stream for the whole batch: it stays registered with librdkafka's queue, so
         // draining what is already fetched costs no wake-up per message.
@@ -384,13 +398,16 @@ impl BatchReader {
         let first = match tokio::time::timeout(POLL_WAIT, stream.next()).await {
             Err(_) | Ok(None) => return Ok(batch),
             Ok(Some(Err(e))) => {
-                tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
+                tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
                 return Ok(batch);
             }
             Ok(Some(Ok(message))) => message,
         };
         let mut read = 1u64;
         let mut tally = TopicTally::default();
+        // Room for a full batch once there is a record: growing a vector of records step by
+        // step copies them over and over.
+        batch.records.reserve(self.max_batch);
         self.accept(&first, &mut batch, &mut tally).await?;
         while batch.records.len() < self.max_batch {
             match stream.next().now_or_never() {
@@ -399,7 +416,7 @@ impl BatchReader {
                     self.accept(&message, &mut batch, &mut tally).await?;
                 }
                 Some(Some(Err(e))) => {
-                    tracing::warn!(connector = %setup.connector, task = setup.task, "consumer error: {e}");
+                    tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
                     break;
                 }
                 Some(None) | None => break,
@@ -422,10 +439,15 @@ impl BatchReader {
         // Asked once: librdkafka's topic name is measured and checked as UTF-8 on every call.
         let topic = message.topic();
         tally.add(topic, message_bytes(message));
-        if !self.known_topics.contains(topic) {
-            self.statuses.record_topic(&self.labels[0], self.task_number, topic);
-            self.known_topics.insert(topic.to_string());
-        }
+        let original_topic = match self.known_topics.get(topic) {
+            Some(name) => name.clone(),
+            None => {
+                self.statuses.record_topic(&self.labels[0], self.task_number, topic);
+                let name: Arc<str> = Arc::from(topic);
+                self.known_topics.insert(topic.to_string(), name.clone());
+                name
+            }
+        };
         batch.note_offset(topic, message.partition(), message.offset() + 1);
         // Parsed once: librdkafka parses a message's headers anew on every call.
         let headers = if self.with_headers { message.headers() } else { None };
@@ -436,7 +458,6 @@ impl BatchReader {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
         };
-        let original_topic = record.topic.clone();
         match self.transforms.apply(record) {
             Ok(Some(record)) => {
                 let timestamp_type = match message.timestamp() {

@@ -1,48 +1,91 @@
 //! PostgreSQL `COPY … FROM STDIN` for plain inserts: a run as COPY's text format (a line per
 //! row, tab-separated, `\N` for null, backslash escapes), which the server loads faster than
-//! any statement. Values COPY's text cannot carry as they are (dates outside years 1–9999) make
-//! the run fall back to the `UNNEST` statement.
+//! any statement. The text is sent in pieces as it is written, so that the server parses one
+//! piece while the next is written. Values COPY's text cannot carry as they are (dates outside
+//! years 1–9999) make the run fall back to the `UNNEST` statement.
 
 use std::io::Write;
+use std::ops::Range;
 
-use chrono::Datelike;
+use bigdecimal::BigDecimal;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+
+use sqlx::{Postgres, Transaction};
 
 use super::plan::{ColumnData, Run};
 use crate::jdbc::connection::Dialect;
 
+/// The size of the pieces the text is sent in.
+const PIECE_BYTES: usize = 64 * 1024;
+
 /// The `COPY` statement loading `run`'s columns.
-pub(super) fn statement(run: &Run) -> String {
+fn statement(run: &Run<'_>) -> String {
     let d = Dialect::Postgres;
     let columns: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
     format!("COPY {} ({}) FROM STDIN", d.quote_table(&run.table), columns.join(", "))
 }
 
-/// `run`'s rows in COPY's text format; `None` if a value cannot be written in it.
-pub(super) fn text(run: &Run) -> Option<Vec<u8>> {
-    let rows = run.rows();
-    let mut out = Vec::with_capacity(rows * 16 * run.data.len().max(1));
-    for row in 0..rows {
+/// Loads `run` with `COPY` in `transaction`; `false`, with nothing done, when a value cannot be
+/// written in COPY's text format.
+pub(super) async fn load(transaction: &mut Transaction<'static, Postgres>, run: &Run<'_>) -> Result<bool, sqlx::Error> {
+    if !copyable(run) {
+        return Ok(false);
+    }
+    let mut copy_in = transaction.copy_in_raw(&statement(run)).await?;
+    let mut piece = Vec::with_capacity(PIECE_BYTES + PIECE_BYTES / 4);
+    let mut row = 0;
+    while row < run.rows() {
+        piece.clear();
+        while row < run.rows() && piece.len() < PIECE_BYTES {
+            write_rows(&mut piece, run, row..row + 1);
+            row += 1;
+        }
+        copy_in.send(piece.as_slice()).await?;
+    }
+    copy_in.finish().await?;
+    Ok(true)
+}
+
+/// Whether COPY's text form carries every value of `run` as it is: dates and timestamps in
+/// years 1–9999 (no era, four digits).
+fn copyable(run: &Run<'_>) -> bool {
+    let in_range = |year: i32| (1..=9999).contains(&year);
+    run.data.iter().all(|data| match data {
+        ColumnData::Date(v) => v.iter().flatten().all(|x| in_range(x.year())),
+        ColumnData::Timestamp(v) => v.iter().flatten().all(|x| in_range(x.year())),
+        _ => true,
+    })
+}
+
+/// `rows` of `run` in COPY's text format.
+fn write_rows(out: &mut Vec<u8>, run: &Run<'_>, rows: Range<usize>) {
+    for row in rows {
         for (index, data) in run.data.iter().enumerate() {
             if index > 0 {
                 out.push(b'\t');
             }
-            write_value(&mut out, data, row)?;
+            write_value(out, data, row);
         }
         out.push(b'\n');
     }
-    Some(out)
 }
 
-fn write_value(out: &mut Vec<u8>, data: &ColumnData, row: usize) -> Option<()> {
+fn write_value(out: &mut Vec<u8>, data: &ColumnData<'_>, row: usize) {
     match data {
-        ColumnData::Int(v) => display(out, v[row]),
+        ColumnData::Int(v) => match v[row] {
+            Some(x) => integer(out, x),
+            None => null(out),
+        },
         ColumnData::Float(v) => match v[row] {
             Some(x) if x.is_nan() => out.extend_from_slice(b"NaN"),
             Some(x) if x.is_infinite() => out.extend_from_slice(if x > 0.0 { b"Infinity" } else { b"-Infinity" }),
-            Some(x) => display(out, Some(format_args!("{x:?}"))),
+            Some(x) => display(out, format_args!("{x:?}")),
             None => null(out),
         },
-        ColumnData::Bool(v) => display(out, v[row].map(|x| if x { 't' } else { 'f' })),
+        ColumnData::Bool(v) => match v[row] {
+            Some(x) => out.push(if x { b't' } else { b'f' }),
+            None => null(out),
+        },
         ColumnData::Text(v) => match &v[row] {
             Some(x) => escape(out, x.as_bytes()),
             None => null(out),
@@ -52,43 +95,111 @@ fn write_value(out: &mut Vec<u8>, data: &ColumnData, row: usize) -> Option<()> {
             Some(x) => {
                 out.extend_from_slice(b"\\\\x");
                 for byte in x {
-                    display(out, Some(format_args!("{byte:02x}")));
+                    out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
                 }
             }
             None => null(out),
         },
-        ColumnData::Decimal(v) => display(out, v[row].as_ref()),
-        ColumnData::Date(v) => {
-            if v[row].is_some_and(|x| !copyable_year(x.year())) {
-                return None;
+        ColumnData::Decimal(v) => match &v[row] {
+            Some(x) => decimal(out, x),
+            None => null(out),
+        },
+        ColumnData::Date(v) => match v[row] {
+            Some(x) => date(out, x),
+            None => null(out),
+        },
+        ColumnData::Time(v) => match v[row] {
+            Some(x) => time(out, x),
+            None => null(out),
+        },
+        ColumnData::Timestamp(v) => match v[row] {
+            Some(x) => {
+                date(out, x.date());
+                out.push(b' ');
+                time(out, x.time());
             }
-            display(out, v[row].map(|x| x.format("%Y-%m-%d")))
-        }
-        ColumnData::Time(v) => display(out, v[row].map(|x| x.format("%H:%M:%S%.f"))),
-        ColumnData::Timestamp(v) => {
-            if v[row].is_some_and(|x| !copyable_year(x.year())) {
-                return None;
-            }
-            display(out, v[row].map(|x| x.format("%Y-%m-%d %H:%M:%S%.f")))
-        }
+            None => null(out),
+        },
     }
-    Some(())
 }
 
-/// Whether COPY's text form writes dates of `year` as they are (no era, four digits).
-fn copyable_year(year: i32) -> bool {
-    (1..=9999).contains(&year)
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// `value` as text, or COPY's null.
-fn display(out: &mut Vec<u8>, value: Option<impl std::fmt::Display>) {
-    match value {
-        // Writing to a Vec cannot fail.
-        Some(value) => {
-            let _ = write!(out, "{value}");
-        }
-        None => null(out),
+/// `value` in at least two digits.
+fn two_digits(out: &mut Vec<u8>, value: u32) {
+    if value < 10 {
+        out.push(b'0');
     }
+    integer(out, value);
+}
+
+/// `YYYY-MM-DD`, for years 1–9999.
+fn date(out: &mut Vec<u8>, date: NaiveDate) {
+    let year = date.year();
+    out.extend_from_slice(&[b'0'; 3][..4usize.saturating_sub(itoa::Buffer::new().format(year).len())]);
+    integer(out, year);
+    out.push(b'-');
+    two_digits(out, date.month());
+    out.push(b'-');
+    two_digits(out, date.day());
+}
+
+/// `HH:MM:SS`, then the fraction of the second in 3, 6 or 9 digits, as needed.
+fn time(out: &mut Vec<u8>, time: NaiveTime) {
+    two_digits(out, time.hour());
+    out.push(b':');
+    two_digits(out, time.minute());
+    out.push(b':');
+    two_digits(out, time.second());
+    let nanos = time.nanosecond();
+    if nanos == 0 {
+        return;
+    }
+    let (fraction, digits) = match nanos {
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    out.push(b'.');
+    let mut text = itoa::Buffer::new();
+    let text = text.format(fraction);
+    out.extend(std::iter::repeat_n(b'0', digits - text.len()));
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A decimal in plain notation; those whose digits do not fit 128 bits, or with a negative
+/// scale, as `BigDecimal` writes them.
+fn decimal(out: &mut Vec<u8>, value: &BigDecimal) {
+    let (digits, scale) = value.as_bigint_and_scale();
+    let (Ok(unscaled), Ok(scale)) = (i128::try_from(digits.as_ref()), usize::try_from(scale)) else {
+        return display(out, value);
+    };
+    if unscaled < 0 {
+        out.push(b'-');
+    }
+    let mut text = itoa::Buffer::new();
+    let text = text.format(unscaled.unsigned_abs()).as_bytes();
+    if text.len() > scale {
+        let (whole, fraction) = text.split_at(text.len() - scale);
+        out.extend_from_slice(whole);
+        if scale > 0 {
+            out.push(b'.');
+            out.extend_from_slice(fraction);
+        }
+    } else {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - text.len()));
+        out.extend_from_slice(text);
+    }
+}
+
+fn display(out: &mut Vec<u8>, value: impl std::fmt::Display) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{value}");
 }
 
 fn null(out: &mut Vec<u8>) {
@@ -116,7 +227,14 @@ mod tests {
     use super::*;
     use crate::jdbc::sink::plan::{ColumnSpec, RunKind};
 
-    fn run(data: Vec<ColumnData>) -> Run {
+    /// Every row of `run` in COPY's text format.
+    fn text(run: &Run<'_>) -> String {
+        let mut out = Vec::new();
+        write_rows(&mut out, run, 0..run.rows());
+        String::from_utf8(out).unwrap()
+    }
+
+    fn run(data: Vec<ColumnData<'static>>) -> Run<'static> {
         Run {
             table: "public.t".into(),
             kind: RunKind::Write,
@@ -136,13 +254,13 @@ mod tests {
         let at = NaiveDate::from_ymd_opt(2024, 2, 29).and_then(|d| d.and_hms_milli_opt(13, 14, 15, 120));
         let run = run(vec![
             ColumnData::Int(vec![Some(-7), None]),
-            ColumnData::Text(vec![Some("a\tb\\c\nd".into()), Some(String::new())]),
+            ColumnData::Text(vec![Some("a\tb\\c\nd".into()), Some("".into())]),
             ColumnData::Float(vec![Some(0.1), Some(f64::NEG_INFINITY)]),
             ColumnData::Bytes(vec![Some(vec![0, 255]), None]),
             ColumnData::Timestamp(vec![at, None]),
         ]);
         assert_eq!(
-            String::from_utf8(text(&run).unwrap()).unwrap(),
+            text(&run),
             "-7\ta\\tb\\\\c\\nd\t0.1\t\\\\x00ff\t2024-02-29 13:14:15.120\n\\N\t\t-Infinity\t\\N\t\\N\n"
         );
         assert_eq!(
@@ -151,9 +269,56 @@ mod tests {
         );
     }
 
+    /// Dates and times as chrono's `%Y-%m-%d %H:%M:%S%.f` writes them, decimals as the same
+    /// number.
+    #[test]
+    fn values_are_written_as_the_libraries_would() {
+        let starts = [
+            -62_135_596_800_000_i64,
+            -86_399_999,
+            0,
+            1,
+            999,
+            1_709_212_455_120,
+            253_402_300_799_999,
+        ];
+        for millis in starts.into_iter().flat_map(|m| [m, m + 7_654_321_987]) {
+            for nanos in [0, 120_000_000, 120_500_000, 120_500_007] {
+                let Some(at) = chrono::DateTime::from_timestamp(millis.div_euclid(1000), nanos) else {
+                    continue;
+                };
+                let at = at.naive_utc();
+                let run = run(vec![ColumnData::Timestamp(vec![Some(at)])]);
+                if copyable(&run) {
+                    assert_eq!(text(&run), at.format("%Y-%m-%d %H:%M:%S%.f\n").to_string());
+                }
+            }
+        }
+        for (unscaled, scale) in [
+            (12345_i64, 2_i64),
+            (-5, 2),
+            (5, 0),
+            (0, 3),
+            (-1234567, 3),
+            (7, -2),
+            (i64::MAX, 30),
+        ] {
+            let value = BigDecimal::new(unscaled.into(), scale);
+            let mut out = Vec::new();
+            decimal(&mut out, &value);
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.parse::<BigDecimal>().unwrap(), value, "{text}");
+        }
+        let mut out = Vec::new();
+        decimal(&mut out, &BigDecimal::new(12345.into(), 2));
+        decimal(&mut out, &BigDecimal::new((-5).into(), 3));
+        assert_eq!(out, b"123.45-0.005");
+    }
+
     #[test]
     fn dates_copy_cannot_carry_fall_back() {
         let ancient = NaiveDate::from_ymd_opt(-44, 3, 15).map(|d| NaiveDateTime::new(d, Default::default()));
-        assert_eq!(text(&run(vec![ColumnData::Timestamp(vec![ancient])])), None);
+        assert!(!copyable(&run(vec![ColumnData::Timestamp(vec![ancient])])));
+        assert!(copyable(&run(vec![ColumnData::Timestamp(vec![None])])));
     }
 }

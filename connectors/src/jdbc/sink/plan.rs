@@ -91,9 +91,9 @@ pub(super) struct ColumnSpec {
     pub key: bool,
 }
 
-/// The values of one column over a run of rows.
+/// The values of one column over a run of rows; text borrowed from the records where it can be.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum ColumnData {
+pub(super) enum ColumnData<'r> {
     /// Integers of any width.
     Int(Vec<Option<i64>>),
     /// Floats of any width.
@@ -101,7 +101,7 @@ pub(super) enum ColumnData {
     /// Booleans.
     Bool(Vec<Option<bool>>),
     /// Text.
-    Text(Vec<Option<String>>),
+    Text(Vec<Option<Cow<'r, str>>>),
     /// Binary.
     Bytes(Vec<Option<Vec<u8>>>),
     /// Decimal logical values.
@@ -114,7 +114,7 @@ pub(super) enum ColumnData {
     Timestamp(Vec<Option<NaiveDateTime>>),
 }
 
-impl ColumnData {
+impl<'r> ColumnData<'r> {
     /// An empty column for values of `schema`.
     pub(super) fn for_schema(schema: &Schema) -> Result<Self, String> {
         Ok(match (schema.name.as_deref(), schema.schema_type) {
@@ -134,13 +134,22 @@ impl ColumnData {
     }
 
     /// Appends `value` (of the column's schema, `scale` for decimals).
-    fn push(&mut self, value: &Value, scale: i32) -> Result<(), String> {
+    fn push(&mut self, value: Cow<'r, Value>, scale: i32) -> Result<(), String> {
+        if let ColumnData::Text(v) = self {
+            let text = match value {
+                Cow::Borrowed(Value::String(x)) => Some(Cow::Borrowed(x.as_str())),
+                Cow::Owned(Value::String(x)) => Some(Cow::Owned(x)),
+                Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => None,
+                other => return Err(format!("value {other:?} does not fit its column")),
+            };
+            v.push(text);
+            return Ok(());
+        }
         let mismatch = || format!("value {value:?} does not fit its column");
-        match (self, value) {
+        match (self, value.as_ref()) {
             (ColumnData::Int(v), Value::Null) => v.push(None),
             (ColumnData::Float(v), Value::Null) => v.push(None),
             (ColumnData::Bool(v), Value::Null) => v.push(None),
-            (ColumnData::Text(v), Value::Null) => v.push(None),
             (ColumnData::Bytes(v), Value::Null) => v.push(None),
             (ColumnData::Decimal(v), Value::Null) => v.push(None),
             (ColumnData::Date(v), Value::Null) => v.push(None),
@@ -153,7 +162,6 @@ impl ColumnData {
             (ColumnData::Float(v), Value::Float32(x)) => v.push(Some(f64::from(*x))),
             (ColumnData::Float(v), Value::Float64(x)) => v.push(Some(*x)),
             (ColumnData::Bool(v), Value::Boolean(x)) => v.push(Some(*x)),
-            (ColumnData::Text(v), Value::String(x)) => v.push(Some(x.clone())),
             (ColumnData::Bytes(v), Value::Bytes(x)) => v.push(Some(x.clone())),
             (ColumnData::Decimal(v), Value::Bytes(x)) => v.push(Some(BigDecimal::new(
                 bigdecimal::num_bigint::BigInt::from_signed_bytes_be(x),
@@ -206,7 +214,7 @@ pub(super) enum RunKind {
 
 /// Consecutive records of one table with one kind, column by column.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Run {
+pub(super) struct Run<'r> {
     /// The table.
     pub table: String,
     /// Write or delete.
@@ -214,10 +222,10 @@ pub(super) struct Run {
     /// The columns (key columns only for a delete).
     pub columns: Vec<ColumnSpec>,
     /// Their values, one entry per column.
-    pub data: Vec<ColumnData>,
+    pub data: Vec<ColumnData<'r>>,
 }
 
-impl Run {
+impl Run<'_> {
     /// Rows in the run.
     pub(super) fn rows(&self) -> usize {
         self.data.first().map_or(0, ColumnData::len)
@@ -253,7 +261,7 @@ struct Layout {
 
 /// Identifies a [`Layout`]: topic, kind, and the key and value schemas by address (records
 /// from one converter share their schema objects).
-type LayoutKey = (String, RunKind, usize, usize);
+type LayoutKey<'r> = (&'r str, RunKind, usize, usize);
 
 /// One record: its layout (an index into the batch's layouts) and its column values, borrowed
 /// from the record where they can be.
@@ -383,7 +391,7 @@ impl Shape {
             other => Err(format!("{other:?} is not a struct")),
         };
         match source {
-            Source::Topic => Ok(Cow::Owned(Value::String(record.original_topic.clone()))),
+            Source::Topic => Ok(Cow::Owned(Value::String(record.original_topic.to_string()))),
             Source::Partition => Ok(Cow::Owned(Value::Int32(record.original_partition))),
             Source::Offset => Ok(Cow::Owned(Value::Int64(record.kafka_offset))),
             Source::Key if record.record.key.is_null() => Err("the record has no key".into()),
@@ -394,9 +402,9 @@ impl Shape {
     }
 
     /// The runs `records` make, in order.
-    pub(super) fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run>, String> {
+    pub(super) fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run<'r>>, String> {
         let mut layouts: Vec<Layout> = Vec::new();
-        let mut known: HashMap<LayoutKey, usize> = HashMap::new();
+        let mut known: HashMap<LayoutKey<'r>, usize> = HashMap::new();
         let mut rows: Vec<Row<'r>> = Vec::new();
         for record in records {
             let located = |e: String| {
@@ -414,7 +422,7 @@ impl Shape {
                 ))),
             };
             let key = (
-                record.record.topic.clone(),
+                record.record.topic.as_str(),
                 kind,
                 address(&record.record.key_schema),
                 address(&record.record.value_schema),
@@ -454,7 +462,7 @@ impl Shape {
 
     /// One run from rows of one table, kind and columns; the last row per key only, where a
     /// key repeats and the mode allows it.
-    fn gather(&self, layout: &Layout, rows: &[Row<'_>]) -> Result<Run, String> {
+    fn gather<'r>(&self, layout: &Layout, rows: &[Row<'r>]) -> Result<Run<'r>, String> {
         let key_columns: Vec<usize> = layout
             .columns
             .iter()
@@ -464,7 +472,7 @@ impl Shape {
             .collect();
         let collapse =
             !key_columns.is_empty() && (layout.kind == RunKind::Delete || self.insert_mode != InsertMode::Insert);
-        let kept: Vec<&Row<'_>> = if collapse {
+        let kept: Vec<&Row<'r>> = if collapse {
             let mut last: HashMap<String, usize> = HashMap::new();
             for (index, row) in rows.iter().enumerate() {
                 let key: Vec<&Value> = key_columns.iter().map(|&i| &*row.values[i]).collect();
@@ -481,11 +489,16 @@ impl Shape {
             .iter()
             .map(|c| ColumnData::for_schema(&c.schema).map_err(|e| format!("column {}: {e}", c.name)))
             .collect::<Result<Vec<_>, _>>()?;
+        let scales: Vec<i32> = layout
+            .columns
+            .iter()
+            .map(|c| c.schema.decimal_scale().unwrap_or(0))
+            .collect();
         for row in kept {
-            for ((column, spec), value) in data.iter_mut().zip(&layout.columns).zip(&row.values) {
+            for (index, (column, value)) in data.iter_mut().zip(&row.values).enumerate() {
                 column
-                    .push(value, spec.schema.decimal_scale().unwrap_or(0))
-                    .map_err(|e| format!("column {}: {e}", spec.name))?;
+                    .push(value.clone(), scales[index])
+                    .map_err(|e| format!("column {}: {e}", layout.columns[index].name))?;
             }
         }
         Ok(Run {
@@ -564,7 +577,8 @@ mod tests {
     #[test]
     fn kafka_coordinates_make_the_key_in_kafka_mode() {
         let shape = shape(InsertMode::Insert, PkMode::Kafka, &[]);
-        let runs = shape.runs(&[record(7, 1, Some("a"))]).unwrap();
+        let records = [record(7, 1, Some("a"))];
+        let runs = shape.runs(&records).unwrap();
         let names: Vec<&str> = runs[0].columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,

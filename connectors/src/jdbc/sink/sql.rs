@@ -132,7 +132,7 @@ fn quoted_list(dialect: Dialect, columns: &[ColumnSpec], keys: bool) -> Vec<Stri
 }
 
 /// PostgreSQL: the array type each column's values are bound as.
-fn array_type(data: &ColumnData) -> &'static str {
+fn array_type(data: &ColumnData<'_>) -> &'static str {
     match data {
         ColumnData::Int(_) => "int8[]",
         ColumnData::Float(_) => "float8[]",
@@ -147,7 +147,7 @@ fn array_type(data: &ColumnData) -> &'static str {
 }
 
 /// PostgreSQL: the statement writing `run` in `mode`, its columns bound as arrays `$1..$n`.
-pub(super) fn postgres_statement(run: &Run, mode: InsertMode) -> String {
+pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
     let d = Dialect::Postgres;
     let table = d.quote_table(&run.table);
     let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
@@ -199,16 +199,11 @@ pub(super) fn postgres_statement(run: &Run, mode: InsertMode) -> String {
 /// PostgreSQL: runs `run` in `transaction`; plain inserts through `COPY` where they can.
 pub(super) async fn write_postgres(
     transaction: &mut Transaction<'static, Postgres>,
-    run: &Run,
+    run: &Run<'_>,
     mode: InsertMode,
 ) -> Result<(), sqlx::Error> {
-    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) {
-        if let Some(rows) = copy::text(run) {
-            let mut copy_in = transaction.copy_in_raw(&copy::statement(run)).await?;
-            copy_in.send(rows).await?;
-            copy_in.finish().await?;
-            return Ok(());
-        }
+    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) && copy::load(transaction, run).await? {
+        return Ok(());
     }
     let sql = postgres_statement(run, mode);
     let mut query = sqlx::query(&sql);
@@ -229,7 +224,7 @@ pub(super) async fn write_postgres(
 }
 
 /// MySQL: a statement for `rows` rows of `run` in `mode` (update mode: one row).
-fn mysql_statement(run: &Run, mode: InsertMode, rows: usize) -> String {
+fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
     let d = Dialect::MySql;
     let table = d.quote_table(&run.table);
     let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
@@ -263,7 +258,7 @@ fn mysql_statement(run: &Run, mode: InsertMode, rows: usize) -> String {
 
 type MySqlQuery<'q> = sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>;
 
-fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData, row: usize) -> MySqlQuery<'q> {
+fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData<'_>, row: usize) -> MySqlQuery<'q> {
     match data {
         ColumnData::Int(v) => query.bind(v[row]),
         ColumnData::Float(v) => query.bind(v[row]),
@@ -280,7 +275,7 @@ fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData, row: usize)
 /// MySQL: runs `run` in `transaction`, at most `batch_size` rows per statement.
 pub(super) async fn write_mysql(
     transaction: &mut Transaction<'static, MySql>,
-    run: &Run,
+    run: &Run<'_>,
     mode: InsertMode,
     batch_size: usize,
 ) -> Result<(), sqlx::Error> {
@@ -322,7 +317,7 @@ mod tests {
 
     use super::*;
 
-    fn run(kind: RunKind) -> Run {
+    fn run(kind: RunKind) -> Run<'static> {
         let column = |name: &str, schema: Arc<Schema>, key: bool| ColumnSpec {
             name: name.into(),
             schema,

@@ -64,11 +64,14 @@ impl JdbcSinkTask {
     }
 
     /// Creates `run`'s table or adds its missing columns, as the settings allow.
-    async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run) -> Result<(), Failure> {
-        let known = match self.tables.get(&run.table) {
-            Some(columns) => columns.clone(),
-            None => sql::table_columns(database, &run.table).await?,
-        };
+    async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run<'_>) -> Result<(), Failure> {
+        if let Some(known) = self.tables.get(&run.table) {
+            if run.columns.iter().all(|c| known.contains(&c.name)) {
+                return Ok(());
+            }
+        }
+        // Read afresh: another task may have added the columns this one misses.
+        let known = sql::table_columns(database, &run.table).await?;
         let dialect = database.dialect();
         if known.is_empty() {
             if !settings.auto_create {
@@ -86,7 +89,11 @@ impl JdbcSinkTask {
             database.execute(&create).await?;
         } else {
             let missing: Vec<_> = run.columns.iter().filter(|c| !known.contains(&c.name)).collect();
-            if !missing.is_empty() && !settings.auto_evolve {
+            if missing.is_empty() {
+                self.tables.insert(run.table.clone(), known);
+                return Ok(());
+            }
+            if !settings.auto_evolve {
                 let names: Vec<&str> = missing.iter().map(|c| c.name.as_str()).collect();
                 return Err(Failure::Database(format!(
                     "table {} has no column {} and auto.evolve is false",
@@ -123,10 +130,10 @@ impl JdbcSinkTask {
             self.offsets_table_ready = true;
         }
         // The next offset of every partition this batch reaches.
-        let mut next: HashMap<(String, i32), i64> = HashMap::new();
+        let mut next: HashMap<(&str, i32), i64> = HashMap::new();
         for record in records {
             let entry = next
-                .entry((record.original_topic.clone(), record.original_partition))
+                .entry((&record.original_topic, record.original_partition))
                 .or_insert(0);
             *entry = (*entry).max(record.kafka_offset + 1);
         }
@@ -143,18 +150,18 @@ impl JdbcSinkTask {
                     None => &all_runs,
                     Some(table) => {
                         let select = offsets_select($dialect, table);
-                        let mut stored: HashMap<&(String, i32), i64> = HashMap::new();
+                        let mut stored: HashMap<(&str, i32), i64> = HashMap::new();
                         for partition in next.keys() {
                             let offset: Option<i64> = sqlx::query_scalar(&select)
                                 .bind(connector)
-                                .bind(&partition.0)
+                                .bind(partition.0)
                                 .bind(partition.1)
                                 .fetch_optional(&mut *$transaction)
                                 .await?;
-                            stored.insert(partition, offset.unwrap_or(0));
+                            stored.insert(*partition, offset.unwrap_or(0));
                         }
                         let unwritten = records.iter().filter(|r| {
-                            let partition = (r.original_topic.clone(), r.original_partition);
+                            let partition = (&*r.original_topic, r.original_partition);
                             r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
                         });
                         unwritten_runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
@@ -273,6 +280,11 @@ impl SinkTask for JdbcSinkTask {
     async fn flush(&mut self) -> Result<(), ConnectError> {
         // Every put committed its own transaction.
         Ok(())
+    }
+
+    fn reads_headers(&self) -> bool {
+        // Rows are made of the key, the value and the Kafka coordinates, as Confluent's.
+        false
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
