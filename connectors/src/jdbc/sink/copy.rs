@@ -5,11 +5,9 @@
 //! years 1–9999) make the run fall back to the `UNNEST` statement.
 
 use std::io::Write;
-use std::ops::Range;
 
 use bigdecimal::BigDecimal;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
-
 use sqlx::{Postgres, Transaction};
 
 use super::plan::{ColumnData, Run};
@@ -37,7 +35,7 @@ pub(super) async fn load(transaction: &mut Transaction<'static, Postgres>, run: 
     while row < run.rows() {
         piece.clear();
         while row < run.rows() && piece.len() < PIECE_BYTES {
-            write_rows(&mut piece, run, row..row + 1);
+            write_row(&mut piece, run, row);
             row += 1;
         }
         copy_in.send(piece.as_slice()).await?;
@@ -57,17 +55,15 @@ fn copyable(run: &Run<'_>) -> bool {
     })
 }
 
-/// `rows` of `run` in COPY's text format.
-fn write_rows(out: &mut Vec<u8>, run: &Run<'_>, rows: Range<usize>) {
-    for row in rows {
-        for (index, data) in run.data.iter().enumerate() {
-            if index > 0 {
-                out.push(b'\t');
-            }
-            write_value(out, data, row);
+/// Row `row` of `run` as a line of COPY's text format.
+fn write_row(out: &mut Vec<u8>, run: &Run<'_>, row: usize) {
+    for (index, data) in run.data.iter().enumerate() {
+        if index > 0 {
+            out.push(b'\t');
         }
-        out.push(b'\n');
+        write_value(out, data, row);
     }
+    out.push(b'\n');
 }
 
 fn write_value(out: &mut Vec<u8>, data: &ColumnData<'_>, row: usize) {
@@ -230,7 +226,9 @@ mod tests {
     /// Every row of `run` in COPY's text format.
     fn text(run: &Run<'_>) -> String {
         let mut out = Vec::new();
-        write_rows(&mut out, run, 0..run.rows());
+        for row in 0..run.rows() {
+            write_row(&mut out, run, row);
+        }
         String::from_utf8(out).unwrap()
     }
 
