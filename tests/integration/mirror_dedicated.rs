@@ -19,11 +19,10 @@ use std::time::Duration;
 
 use common::eventually;
 use common::workers::WorkerProcess;
-use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::ClientConfig;
-use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
+use tributary_harness::clients::{consume_until, distinct_values_until, produce_all, reliable_producer, unique_name};
 use tributary_harness::shared_cluster_pair;
 
 const PER_ROUND: usize = 3_000;
@@ -32,27 +31,9 @@ const PER_ROUND: usize = 3_000;
 /// after 90 s). Distinct: a mirror is at least once, and a task that moves to the other process
 /// may copy again what it copied since its last offset commit.
 async fn values(bootstrap: &str, topic: &str, expected: usize) -> BTreeSet<Vec<u8>> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("dedicated-reader"))
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .create()
-        .expect("a consumer");
-    consumer.subscribe(&[topic]).expect("subscribed");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    let mut values = BTreeSet::new();
-    while values.len() < expected {
-        match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(Ok(message)) => {
-                values.insert(message.payload().unwrap_or_default().to_vec());
-            }
-            Ok(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopicOrPartition))) => {}
-            Ok(Err(error)) => panic!("reading {topic}: {error}"),
-            Err(_elapsed) => break,
-        }
-    }
-    values
+    distinct_values_until(bootstrap, topic, expected, Duration::from_secs(90), "read_committed")
+        .await
+        .unwrap()
 }
 
 /// Replication factors of 1 for every topic a flow creates (single-broker clusters).

@@ -1,13 +1,14 @@
 //! Small producer/consumer helpers for tests and benchmarks on a harness cluster.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::OwnedMessage;
 use rdkafka::message::ToBytes;
+use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
 use rdkafka::producer::{BaseProducer, BaseRecord, FutureProducer, FutureRecord, Producer};
 
 use crate::HarnessError;
@@ -90,6 +91,48 @@ pub async fn consume_until(
     timeout: Duration,
     isolation: &str,
 ) -> Result<Vec<OwnedMessage>, HarnessError> {
+    let mut messages = Vec::with_capacity(expected);
+    if expected == 0 {
+        return Ok(messages);
+    }
+    read_until(bootstrap, topic, timeout, isolation, |message| {
+        messages.push(message.detach());
+        messages.len() >= expected
+    })
+    .await?;
+    Ok(messages)
+}
+
+/// The distinct values of `topic`, read as [`consume_until`] does until `expected` of them
+/// arrived or `timeout` passed: what an at-least-once copy delivered, its duplicates aside.
+pub async fn distinct_values_until(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+    isolation: &str,
+) -> Result<BTreeSet<Vec<u8>>, HarnessError> {
+    let mut values = BTreeSet::new();
+    if expected == 0 {
+        return Ok(values);
+    }
+    read_until(bootstrap, topic, timeout, isolation, |message| {
+        values.insert(message.payload().unwrap_or_default().to_vec());
+        values.len() >= expected
+    })
+    .await?;
+    Ok(values)
+}
+
+/// Reads `topic` from the beginning with a new group, handing each record to `take` until it
+/// says it has enough or `timeout` passes.
+async fn read_until(
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+    isolation: &str,
+    mut take: impl FnMut(BorrowedMessage<'_>) -> bool,
+) -> Result<(), HarnessError> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", unique_name("harness-reader"))
@@ -99,20 +142,22 @@ pub async fn consume_until(
         .create()?;
     consumer.subscribe(&[topic])?;
     let deadline = Instant::now() + timeout;
-    let mut messages = Vec::with_capacity(expected);
-    while messages.len() < expected {
+    loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            break;
+            return Ok(());
         }
         match tokio::time::timeout(left, consumer.recv()).await {
-            Ok(Ok(message)) => messages.push(message.detach()),
+            Ok(Ok(message)) => {
+                if take(message) {
+                    return Ok(());
+                }
+            }
             Ok(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopicOrPartition))) => {}
             Ok(Err(error)) => return Err(error.into()),
-            Err(_elapsed) => break,
+            Err(_elapsed) => return Ok(()),
         }
     }
-    Ok(messages)
 }
 
 /// Enqueues `record` on `producer`, serving delivery reports while its queue is full.
