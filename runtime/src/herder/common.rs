@@ -17,7 +17,10 @@ use crate::config::{restore_references, ConfigMap};
 use crate::connector::find_connector;
 use crate::connector::{format_validation, Connector, OffsetMap};
 use crate::storage::OffsetStore;
-use crate::worker::{connector_config_def, SinkTopics, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX};
+use crate::worker::{
+    connector_config_def, sink_consumer_group, SinkTopics, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS,
+    TOPICS_REGEX,
+};
 
 /// The connector's task configs for its `tasks.max`; more than that is an error, as in Apache
 /// (`tasks.max.enforce`). The error is the trace to report. Values the raw `config` takes from
@@ -153,18 +156,19 @@ pub(super) async fn kafka_cluster_id(worker: &Worker, cell: &OnceCell<String>) -
         .clone()
 }
 
-/// A consumer in the sink connector's group (`connect-<name>`), for its offsets.
+/// A consumer in the sink connector's group, for its offsets.
 fn sink_group_consumer(worker: &Worker, name: &str) -> HerderResult<BaseConsumer> {
     let mut client = worker
         .config()
         .client(ClientKind::Consumer)
         .map_err(|errors| HerderError::Internal(crate::client::describe(&errors)))?
         .client_config();
+    let group = sink_consumer_group(name);
     client
-        .set("group.id", format!("connect-{name}"))
+        .set("group.id", &group)
         .set("enable.auto.commit", "false")
         .create()
-        .map_err(|e| HerderError::Internal(format!("cannot create a consumer for connect-{name}: {e}")))
+        .map_err(|e| HerderError::Internal(format!("cannot create a consumer for {group}: {e}")))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> HerderResult<T> + Send + 'static) -> HerderResult<T> {
@@ -318,7 +322,7 @@ pub(super) async fn alter_offsets(
                 .map_err(|e| HerderError::BadRequest(e.to_string()))?;
         }
         let consumer = sink_group_consumer(worker, name)?;
-        let group = format!("connect-{name}");
+        let group = sink_consumer_group(name);
         blocking(move || {
             consumer
                 .commit(&list, CommitMode::Sync)
@@ -345,7 +349,7 @@ async fn delete_sink_group(worker: &Worker, name: &str) -> HerderResult<()> {
         .client_config()
         .create()
         .map_err(|e| HerderError::Internal(format!("cannot create an admin client: {e}")))?;
-    let group = format!("connect-{name}");
+    let group = sink_consumer_group(name);
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let failed = |e: &dyn std::fmt::Display| {
         HerderError::Internal(format!(

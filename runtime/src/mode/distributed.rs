@@ -18,7 +18,7 @@ use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
 use crate::storage::{
     ensure_internal_topics, ConfigLog, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord, StatusStore,
 };
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{ExactlyOnceSource, Worker, WorkerConfig};
 
 /// A running worker of a distributed cluster.
 pub struct DistributedRuntime {
@@ -114,7 +114,14 @@ impl DistributedRuntime {
         });
 
         let url = config.rest_advertised_url();
-        let worker = Worker::new(config, offsets.clone(), statuses).map_err(|e| StartError::Config(e.to_string()))?;
+        let mut worker =
+            Worker::new(config, offsets.clone(), statuses).map_err(|e| StartError::Config(e.to_string()))?;
+        if worker.config().exactly_once_source() {
+            worker = worker.with_exactly_once_source(ExactlyOnceSource {
+                group: settings.group_id.clone(),
+                offsets_topic: settings.offset_topic.name.clone(),
+            });
+        }
         let herder = DistributedHerder::new(worker, config_log, offsets, settings, url, rest.client(), flush);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let member = {

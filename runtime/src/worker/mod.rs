@@ -8,6 +8,7 @@ mod ack_log;
 mod config;
 mod delivery;
 mod errors;
+mod exactly_once;
 pub mod listeners;
 mod sink;
 mod sink_topics;
@@ -26,7 +27,8 @@ pub use config::{
 };
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
-pub use sink_topics::SinkTopics;
+pub use exactly_once::ExactlyOnceSource;
+pub use sink_topics::{sink_consumer_group, SinkTopics};
 pub use transform_chain::{TransformChain, PREDICATES, TRANSFORMS};
 
 use crate::client::{ClientKind, ClientSettings};
@@ -67,6 +69,9 @@ pub struct Worker {
     offsets: Arc<dyn OffsetStore>,
     statuses: Arc<StatusStore>,
     worker_id: String,
+    /// Set when source tasks run exactly once (a distributed worker with
+    /// `exactly.once.source.support=enabled`).
+    exactly_once: Option<ExactlyOnceSource>,
     /// Connector names whose connectors asked for new task configs.
     reconfigurations: mpsc::UnboundedSender<String>,
     reconfiguration_requests: std::sync::Mutex<Option<mpsc::UnboundedReceiver<String>>>,
@@ -84,6 +89,7 @@ pub(crate) struct TaskSetup {
     pub offsets: Arc<dyn OffsetStore>,
     pub statuses: Arc<StatusStore>,
     pub worker_id: String,
+    pub exactly_once: Option<ExactlyOnceSource>,
     pub control: watch::Receiver<TargetState>,
 }
 
@@ -170,9 +176,22 @@ impl Worker {
             offsets,
             statuses,
             worker_id,
+            exactly_once: None,
             reconfigurations,
             reconfiguration_requests: std::sync::Mutex::new(Some(requests)),
         })
+    }
+
+    /// Runs source tasks exactly once, as `identity` (a distributed worker whose config enables
+    /// `exactly.once.source.support`).
+    pub fn with_exactly_once_source(mut self, identity: ExactlyOnceSource) -> Self {
+        self.exactly_once = Some(identity);
+        self
+    }
+
+    /// How source tasks run exactly once, if they do.
+    pub fn exactly_once_source(&self) -> Option<&ExactlyOnceSource> {
+        self.exactly_once.as_ref()
     }
 
     /// The names of connectors that asked for their task configs to be regenerated
@@ -320,6 +339,7 @@ impl Worker {
             offsets: self.offsets.clone(),
             statuses: self.statuses.clone(),
             worker_id: self.worker_id.clone(),
+            exactly_once: self.exactly_once.clone(),
             control: control_rx,
         };
         let join = match resolved {

@@ -129,7 +129,7 @@ impl SinkRunner {
         let client_id = format!("connector-consumer-{}-{}", setup.connector, setup.task);
         let mut client = setup.client_settings(ClientKind::Consumer, &client_id)?;
         let max_batch = client.max_poll_records().unwrap_or(DEFAULT_MAX_BATCH);
-        client.set("group.id", format!("connect-{}", setup.connector));
+        client.set("group.id", super::sink_consumer_group(&setup.connector));
         client.set("enable.auto.commit", "false");
         client.set("enable.auto.offset.store", "false");
         // Apache's sink default, and a short fetch back-off: librdkafka pauses fetching for

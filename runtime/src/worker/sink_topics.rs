@@ -7,6 +7,12 @@ use regex::Regex;
 use super::config::{TOPICS, TOPICS_REGEX};
 use crate::config::{ConfigMap, KeyValue, ValidationError};
 
+/// The consumer group of sink connector `connector`'s tasks (`connect-<name>`, as Apache's):
+/// it holds the sink's offsets, which the offsets REST endpoints read, alter and reset.
+pub fn sink_consumer_group(connector: &str) -> String {
+    format!("connect-{connector}")
+}
+
 /// A sink's topics.
 #[derive(Debug, Clone)]
 pub enum SinkTopics {

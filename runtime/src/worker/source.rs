@@ -95,14 +95,9 @@ struct Transactions {
 impl Transactions {
     /// The exactly-once settings of the task, when the worker enables them.
     fn configure(setup: &TaskSetup) -> Result<Option<(Self, String)>, ConnectError> {
-        let raw = &setup.worker.raw;
-        let enabled = setup.worker.exactly_once_source();
-        let (Some(group), Some(offsets_topic)) = (raw.get("group.id"), raw.get("offset.storage.topic")) else {
+        let Some(identity) = &setup.exactly_once else {
             return Ok(None);
         };
-        if !enabled {
-            return Ok(None);
-        }
         let config = source_config_def()
             .parse(&setup.connector_config)
             .map_err(ConnectError::Config)?;
@@ -125,10 +120,10 @@ impl Transactions {
                 )))
             }
         };
-        let transactional_id = format!("{}-{}-{}", group.trim(), setup.connector, setup.task);
+        let transactional_id = identity.transactional_id(&setup.connector, setup.task);
         Ok(Some((
             Transactions {
-                offsets_topic: offsets_topic.trim().to_string(),
+                offsets_topic: identity.offsets_topic.clone(),
                 boundary,
                 open_since: None,
             },

@@ -9,13 +9,13 @@ use async_trait::async_trait;
 
 use super::group::Coordination;
 use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
-use super::settings::GROUP_ID;
 use super::{assignor, internal, lock, now_millis, Inner};
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
 use crate::herder::{common, HerderError, HerderResult};
 use crate::state::TargetState;
 use crate::storage::{ClusterConfig, ConfigLog, SessionKey};
+use crate::worker::{ExactlyOnceSource, Worker};
 
 /// What the leader remembers between rebalances.
 #[derive(Debug, Default)]
@@ -45,22 +45,22 @@ pub(super) fn all_work(config: &ClusterConfig) -> BTreeSet<Work> {
 /// its next instance's `init_transactions`).
 #[derive(Clone)]
 pub(super) struct Fencing {
-    group: String,
+    identity: ExactlyOnceSource,
     client: rdkafka::ClientConfig,
 }
 
 impl Fencing {
-    pub(super) fn from_worker(config: &crate::worker::WorkerConfig) -> Option<Self> {
-        let enabled = config.exactly_once_source();
-        let group = config.raw.get(GROUP_ID.name())?.trim().to_string();
-        let client = config.client(ClientKind::Producer).ok()?.client_config();
-        enabled.then_some(Fencing { group, client })
+    /// Fencing for `worker`, when its source tasks run exactly once.
+    pub(super) fn from_worker(worker: &Worker) -> Option<Self> {
+        let identity = worker.exactly_once_source()?.clone();
+        let client = worker.config().client(ClientKind::Producer).ok()?.client_config();
+        Some(Fencing { identity, client })
     }
 
     pub(super) async fn fence(&self, connector: &str, tasks: std::ops::Range<usize>) -> HerderResult<()> {
         for task in tasks {
             let mut client = self.client.clone();
-            client.set("transactional.id", format!("{}-{connector}-{task}", self.group));
+            client.set("transactional.id", self.identity.transactional_id(connector, task));
             tokio::task::spawn_blocking(move || {
                 let producer: rdkafka::producer::BaseProducer = client.create()?;
                 rdkafka::producer::Producer::init_transactions(&producer, Duration::from_secs(30))

@@ -153,7 +153,7 @@ impl DistributedHerder {
         status_flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync>,
     ) -> Self {
         let restarts_from = config.with(|c| c.offset);
-        let fencing = Fencing::from_worker(worker.config());
+        let fencing = Fencing::from_worker(&worker);
         DistributedHerder {
             inner: Arc::new(Inner {
                 worker,
