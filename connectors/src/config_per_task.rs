@@ -14,6 +14,7 @@ pub(crate) struct ConfigPerTask {
 
 impl ConfigPerTask {
     /// A connector whose configs are also checked by `validate`.
+    #[cfg(feature = "jdbc")]
     pub(crate) fn validated_by(validate: fn(&ConfigMap) -> Vec<ValidationError>) -> Self {
         ConfigPerTask {
             config: ConfigMap::new(),

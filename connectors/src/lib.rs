@@ -3,25 +3,34 @@
 //!
 //! - [`file`]: `FileStreamSource` and `FileStreamSink`, Apache Kafka's file connectors.
 //! - [`datagen`]: deterministic generated records at a target rate, for demos and benchmarks.
-//! - [`jdbc`]: PostgreSQL and MySQL/MariaDB tables, Confluent JDBC-style.
-//! - [`postgres_cdc`]: PostgreSQL change data capture, Debezium-style.
-//! - [`parquet`]: topic data as Parquet files (Arrow).
+//! - `jdbc` (feature `jdbc`): PostgreSQL and MySQL/MariaDB tables, Confluent JDBC-style.
+//! - `postgres_cdc` (feature `postgres-cdc`): PostgreSQL change data capture, Debezium-style.
+//! - `parquet` (feature `parquet`): topic data as Parquet files (Arrow).
+//!
+//! All three features are on by default.
 
+#[cfg(any(feature = "jdbc", feature = "parquet"))]
 mod config_per_task;
 pub mod datagen;
 pub mod file;
+#[cfg(feature = "jdbc")]
 pub mod jdbc;
+#[cfg(feature = "parquet")]
 pub mod parquet;
+#[cfg(feature = "postgres-cdc")]
 pub mod postgres_cdc;
 
-/// Every connector class this crate registers, module by module.
+/// Every connector class this crate registers, module by module (the modules of the
+/// features built).
 pub fn connector_classes() -> impl Iterator<Item = &'static str> {
-    file::PLUGIN_CLASSES
-        .into_iter()
-        .chain(datagen::PLUGIN_CLASSES)
-        .chain(jdbc::PLUGIN_CLASSES)
-        .chain(parquet::PLUGIN_CLASSES)
-        .chain(postgres_cdc::PLUGIN_CLASSES)
+    let classes = file::PLUGIN_CLASSES.iter().chain(&datagen::PLUGIN_CLASSES);
+    #[cfg(feature = "jdbc")]
+    let classes = classes.chain(&jdbc::PLUGIN_CLASSES);
+    #[cfg(feature = "parquet")]
+    let classes = classes.chain(&parquet::PLUGIN_CLASSES);
+    #[cfg(feature = "postgres-cdc")]
+    let classes = classes.chain(&postgres_cdc::PLUGIN_CLASSES);
+    classes.copied()
 }
 
 /// Makes sure this crate is linked into a binary, so its plugin registrations are present.
@@ -32,6 +41,7 @@ pub fn link() -> usize {
 }
 
 /// Locks a mutex, keeping its data if a panic poisoned it (only a bug could).
+#[cfg(feature = "jdbc")]
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
