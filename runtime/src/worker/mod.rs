@@ -11,6 +11,7 @@ mod errors;
 mod exactly_once;
 pub mod listeners;
 mod sink;
+mod sink_context;
 mod sink_topics;
 mod source;
 mod transform_chain;

@@ -16,8 +16,9 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETRY_TIMEOUT};
 use super::errors::{ErrorHandler, RawRecord, Stage};
+use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
-use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
+use crate::client::{ClientKind, DropOffRuntime};
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -55,7 +56,7 @@ struct SinkRunner {
     delivery: Delivery,
     started: bool,
     /// The reader's consumer, for pausing, commits and the lag gauge.
-    consumer: Arc<DropOffRuntime<StreamConsumer<ErrorCapture>>>,
+    consumer: Arc<DropOffRuntime<StreamConsumer<SinkConsumerContext>>>,
     /// Metric labels: the connector and the task number.
     labels: [String; 2],
     /// Behind a lock so that a batch can be read on another thread while the last is put.
@@ -74,7 +75,7 @@ struct Delivery {
 
 /// Reads batches: the consumer, converters, transforms and error handling.
 struct BatchReader {
-    consumer: Arc<DropOffRuntime<StreamConsumer<ErrorCapture>>>,
+    consumer: Arc<DropOffRuntime<StreamConsumer<SinkConsumerContext>>>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     header_converter: Arc<dyn Converter>,
@@ -137,9 +138,9 @@ impl SinkRunner {
         // which small records reach quickly, leaving the task idle.
         client.set_default("auto.offset.reset", "earliest");
         client.set_default("fetch.queue.backoff.ms", "10");
-        let consumer: StreamConsumer<ErrorCapture> = client
+        let consumer: StreamConsumer<SinkConsumerContext> = client
             .client_config()
-            .create_with_context(ErrorCapture::default())
+            .create_with_context(SinkConsumerContext::default())
             .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
         let subscription = SinkTopics::new(config).map_err(ConnectError::Config)?.subscription();
         let names: Vec<&str> = subscription.iter().map(String::as_str).collect();
@@ -218,24 +219,25 @@ impl SinkRunner {
             if reported != Some(target) {
                 match target {
                     TargetState::Started => {
-                        if let Ok(assignment) = self.consumer.assignment() {
-                            let _ = self.consumer.resume(&assignment);
-                        }
+                        self.set_paused(setup, false);
                         setup.report(State::Running, None);
                     }
-                    TargetState::Paused => setup.report(State::Paused, None),
+                    TargetState::Paused => {
+                        self.set_paused(setup, true);
+                        setup.report(State::Paused, None);
+                    }
                     TargetState::Stopped => return Ok(()),
                 }
                 reported = Some(target);
             }
             if target == TargetState::Paused {
-                // Keep the group membership alive without delivering anything.
-                if let Ok(assignment) = self.consumer.assignment() {
-                    let _ = self.consumer.pause(&assignment);
-                }
+                // Polls only to stay in the group and to take part in rebalances (the context
+                // pauses what they assign); paused partitions deliver nothing.
                 tokio::select! {
                     changed = control.changed() => if changed.is_err() { return Ok(()) },
-                    _ = self.consumer.recv() => {}
+                    received = self.consumer.recv() => if let Ok(message) = received {
+                        self.rewind(setup, &message)?;
+                    }
                 }
                 continue;
             }
@@ -269,6 +271,44 @@ impl SinkRunner {
                 self.flush_and_commit(setup, CommitMode::Async).await?;
             }
         }
+    }
+
+    /// Pauses or resumes fetching: the partitions assigned now, and (through the consumer's
+    /// context) those a rebalance assigns later.
+    fn set_paused(&self, setup: &TaskSetup, paused: bool) {
+        self.consumer.context().set_paused(paused);
+        let assignment = match self.consumer.assignment() {
+            Ok(assignment) => assignment,
+            Err(e) => {
+                tracing::warn!(connector = %setup.connector, task = setup.task, "cannot read the task's assignment: {e}");
+                return;
+            }
+        };
+        let done = if paused {
+            self.consumer.pause(&assignment)
+        } else {
+            self.consumer.resume(&assignment)
+        };
+        if let Err(e) = done {
+            tracing::warn!(connector = %setup.connector, task = setup.task, paused, "cannot pause or resume fetching: {e}");
+        }
+    }
+
+    /// Puts back a record that arrived while the task is paused (fetched before its partition
+    /// was paused): its partition is read again from that record on, so that it is not lost.
+    fn rewind(&self, setup: &TaskSetup, message: &BorrowedMessage<'_>) -> Result<(), ConnectError> {
+        let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
+        tracing::debug!(connector = %setup.connector, task = setup.task, topic, partition, offset, "rewinding a record fetched while paused");
+        let mut position = TopicPartitionList::new();
+        position
+            .add_partition_offset(topic, partition, Offset::Offset(offset))
+            .and_then(|()| self.consumer.seek_partitions(position, Duration::ZERO).map(drop))
+            .and_then(|()| self.consumer.pause(&self.consumer.assignment()?))
+            .map_err(|e| {
+                ConnectError::fatal(format!(
+                    "a record of {topic}-{partition} arrived while the task is paused and could not be put back: {e}"
+                ))
+            })
     }
 
     /// `flush`, then commit the consumer offsets of everything put before it.
