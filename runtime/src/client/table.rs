@@ -57,7 +57,14 @@ pub(super) const TABLE: &[(&str, Clients, Rule)] = &[
     ("client.dns.lookup", Clients::All, Rule::Same),
     ("client.rack", Clients::All, Rule::Same),
     ("connections.max.idle.ms", Clients::All, Rule::Same),
-    ("metadata.max.age.ms", Clients::All, Rule::Same),
+    // Java's periodic refresh (which finds new topics for `topics.regex`) is librdkafka's
+    // `topic.metadata.refresh.interval.ms`; librdkafka's own `metadata.max.age.ms` is how long
+    // its cache holds an entry (three refresh intervals).
+    (
+        "metadata.max.age.ms",
+        Clients::All,
+        Rule::Rename("topic.metadata.refresh.interval.ms"),
+    ),
     ("metadata.recovery.strategy", Clients::All, Rule::Same),
     (
         "receive.buffer.bytes",

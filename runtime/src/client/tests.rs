@@ -54,7 +54,7 @@ const CASES: &[(ClientKind, &str, &str, Expect)] = &[
         Producer,
         "metadata.max.age.ms",
         "30000",
-        Set("metadata.max.age.ms", "30000"),
+        Set("topic.metadata.refresh.interval.ms", "30000"),
     ),
     (
         Admin,
