@@ -360,7 +360,10 @@ impl SourceRunner {
             .inc();
         if let Err(e) = committed {
             let producer = self.producer.clone();
-            let _ = blocking(move || producer.abort_transaction(TRANSACTION_TIMEOUT)).await;
+            if let Err(abort) = blocking(move || producer.abort_transaction(TRANSACTION_TIMEOUT)).await {
+                // The next instance of the task fences this producer, aborting the transaction.
+                tracing::warn!(connector = %self.labels[0], task = %self.labels[1], "cannot abort the transaction: {abort}");
+            }
             return Err(e);
         }
         self.committed(started);
