@@ -144,7 +144,7 @@ impl ClusterAdmin {
         let admin = self.clone();
         tokio::task::spawn_blocking(move || admin.describe_topic_acls())
             .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))?
+            .map_err(ConnectError::failed)?
     }
 
     fn describe_topic_acls(&self) -> Result<Vec<TopicAcl>, AclError> {
@@ -209,7 +209,7 @@ impl ClusterAdmin {
         let admin = self.clone();
         tokio::task::spawn_blocking(move || admin.create_acls(&acls))
             .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))?
+            .map_err(ConnectError::failed)?
     }
 
     fn create_acls(&self, acls: &[TopicAcl]) -> Result<(), AclError> {

@@ -34,7 +34,7 @@ impl ClusterAdmin {
     pub fn new(alias: &str, client: &ClientConfig) -> Result<Self, ConnectError> {
         let admin = client
             .create()
-            .map_err(|e| ConnectError::fatal(format!("cannot create an admin client for cluster {alias}: {e}")))?;
+            .map_err(|e| ConnectError::caused(format!("cannot create an admin client for cluster {alias}"), e))?;
         Ok(ClusterAdmin {
             alias: alias.to_string(),
             admin: Arc::new(admin),
@@ -60,7 +60,7 @@ impl ClusterAdmin {
         let admin = self.admin.clone();
         tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, timeout))
             .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))?
+            .map_err(ConnectError::failed)?
             .map_err(|e| self.failed("list the topics", e))
     }
 
@@ -95,7 +95,7 @@ impl ClusterAdmin {
                 .collect())
         })
         .await
-        .map_err(|e| ConnectError::fatal(e.to_string()))?
+        .map_err(ConnectError::failed)?
         .map_err(|e: rdkafka::error::KafkaError| self.failed("list the consumer groups", e))
     }
 

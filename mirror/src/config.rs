@@ -194,7 +194,7 @@ impl MirrorConfig {
     /// Parses `config` against `def` (which includes [`common_config_def`]).
     pub fn parse(def: &ConfigDef, config: &ConfigMap) -> Result<Self, ConnectError> {
         let parsed = def.parse(config).map_err(ConnectError::Config)?;
-        let policy = ReplicationPolicy::from_config(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let policy = ReplicationPolicy::from_config(config).map_err(ConnectError::failed)?;
         Ok(MirrorConfig {
             source: parsed.value(&SOURCE_CLUSTER_ALIAS),
             target: parsed.value(&TARGET_CLUSTER_ALIAS),

@@ -122,9 +122,10 @@ impl SinkTask for FileStreamSinkTask {
                     .open(path)
                     .await
                     .map_err(|e| {
-                        ConnectError::fatal(format!(
-                            "Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"
-                        ))
+                        ConnectError::caused(
+                            format!("Couldn't find or create file '{path}' for FileStreamSinkTask"),
+                            e,
+                        )
                     })?,
             ),
         };

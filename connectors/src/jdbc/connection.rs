@@ -132,11 +132,11 @@ impl Database {
         let (dialect, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
         let user = Some(config.value(&CONNECTION_USER)).filter(|u| !u.is_empty());
         let password = Some(config.value(&CONNECTION_PASSWORD)).filter(|p| !p.is_empty());
-        let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
+        let url = Url::parse(&url).map_err(|e| ConnectError::caused("connection.url", e))?;
         match dialect {
             Dialect::Postgres => {
                 let mut options = PgConnectOptions::from_url(&url)
-                    .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
+                    .map_err(|e| ConnectError::caused("connection.url", e))?
                     .options([("TimeZone", "UTC")])
                     .disable_statement_logging();
                 if let Some(user) = &user {
@@ -154,7 +154,7 @@ impl Database {
             }
             Dialect::MySql => {
                 let mut options = MySqlConnectOptions::from_url(&url)
-                    .map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?
+                    .map_err(|e| ConnectError::caused("connection.url", e))?
                     .timezone(Some("+00:00".to_string()))
                     .disable_statement_logging();
                 if let Some(user) = &user {
@@ -193,7 +193,7 @@ impl Database {
 /// The name of the database `connection.url` names (the path of the URL).
 pub fn database_name(config: &ParsedConfig) -> Result<String, ConnectError> {
     let (_, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
-    let url = Url::parse(&url).map_err(|e| ConnectError::fatal(format!("connection.url: {e}")))?;
+    let url = Url::parse(&url).map_err(|e| ConnectError::caused("connection.url", e))?;
     Ok(url.path().trim_start_matches('/').to_string())
 }
 

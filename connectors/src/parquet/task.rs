@@ -139,7 +139,7 @@ impl ParquetSinkTask {
             (buffer, written)
         })
         .await
-        .map_err(|e| ConnectError::fatal(e.to_string()))?;
+        .map_err(ConnectError::failed)?;
         match written {
             Ok(path) => {
                 tracing::debug!(file = %path.display(), "wrote a Parquet file");
@@ -164,7 +164,7 @@ impl ParquetSinkTask {
         let dir = file_dir(&self.settings()?.dir, key);
         let last = tokio::task::spawn_blocking(move || last_written_offset(&dir))
             .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))??;
+            .map_err(ConnectError::failed)??;
         self.written.insert(key.clone(), last);
         Ok(last)
     }

@@ -136,7 +136,7 @@ impl Connector for MirrorCheckpointConnector {
     async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
         self.config = config.clone();
         let mirror = MirrorConfig::parse(&config_def(), config)?;
-        let filter = NameFilter::groups(config).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let filter = NameFilter::groups(config).map_err(ConnectError::failed)?;
         let source = mirror.admin("source")?;
         mirror
             .admin("target")?

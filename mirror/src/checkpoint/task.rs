@@ -45,7 +45,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ConnectError> {
     tokio::task::spawn_blocking(call)
         .await
-        .map_err(|e| ConnectError::fatal(e.to_string()))?
+        .map_err(ConnectError::failed)?
         .map_err(ConnectError::Retriable)
 }
 
@@ -129,7 +129,7 @@ fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<DropOffRunt
     client
         .create()
         .map(|consumer| Arc::new(DropOffRuntime::new(consumer)))
-        .map_err(|e| ConnectError::fatal(format!("cannot create a client for group {group}: {e}")))
+        .map_err(|e| ConnectError::caused(format!("cannot create a client for group {group}"), e))
 }
 
 impl State {
@@ -347,7 +347,7 @@ impl SourceTask for MirrorCheckpointTask {
         let now = Instant::now();
         self.state = Some(State {
             connector: context.connector.clone(),
-            topics: NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
+            topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
             groups,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,

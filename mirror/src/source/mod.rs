@@ -135,8 +135,8 @@ impl TopicSync {
     fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         Ok(TopicSync {
-            topics: NameFilter::topics(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
-            config_properties: NameFilter::config_properties(config).map_err(|e| ConnectError::fatal(e.to_string()))?,
+            topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
+            config_properties: NameFilter::config_properties(config).map_err(ConnectError::failed)?,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,
             mirror,

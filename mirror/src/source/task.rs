@@ -148,7 +148,7 @@ impl SourceTask for MirrorSourceTask {
         }
         let consumer: StreamConsumer = client
             .create()
-            .map_err(|e| ConnectError::fatal(format!("cannot create a consumer for cluster {source}: {e}")))?;
+            .map_err(|e| ConnectError::caused(format!("cannot create a consumer for cluster {source}"), e))?;
         let mut assignment = TopicPartitionList::new();
         let mut starts = Vec::new();
         for (topic, partition) in parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")) {
@@ -165,7 +165,7 @@ impl SourceTask for MirrorSourceTask {
             let start = next.map_or(Offset::Beginning, Offset::Offset);
             assignment
                 .add_partition_offset(&topic, partition, start)
-                .map_err(|e| ConnectError::fatal(e.to_string()))?;
+                .map_err(ConnectError::failed)?;
             let remote_topic = policy.format_remote_topic(source, &topic);
             self.assigned.entry(topic).or_default().insert(
                 partition,
@@ -178,7 +178,7 @@ impl SourceTask for MirrorSourceTask {
         }
         consumer
             .assign(&assignment)
-            .map_err(|e| ConnectError::fatal(format!("cannot assign source partitions: {e}")))?;
+            .map_err(|e| ConnectError::caused("cannot assign source partitions", e))?;
         let (consumer, ends) = tokio::task::spawn_blocking(move || {
             let ends: Vec<_> = starts
                 .into_iter()
@@ -191,7 +191,7 @@ impl SourceTask for MirrorSourceTask {
             (consumer, ends)
         })
         .await
-        .map_err(|e| ConnectError::fatal(format!("measuring the source partitions failed: {e}")))?;
+        .map_err(|e| ConnectError::caused("measuring the source partitions failed", e))?;
         let mut records = 0;
         for (topic, partition, start, end) in &ends {
             if let Some(assigned) = self.assigned.get_mut(topic).and_then(|p| p.get_mut(partition)) {
@@ -214,7 +214,7 @@ impl SourceTask for MirrorSourceTask {
             client.set("acks", "all").set("linger.ms", "100");
             let producer = client
                 .create()
-                .map_err(|e| ConnectError::fatal(format!("cannot create the offset-syncs producer: {e}")))?;
+                .map_err(|e| ConnectError::caused("cannot create the offset-syncs producer", e))?;
             self.offset_syncs = Some(OffsetSyncs {
                 topic: mirror.offset_syncs_topic(),
                 producer,

@@ -42,7 +42,7 @@ pub(super) fn task_configs(
             add_framework_keys(config, &mut configs);
             Ok(configs)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.trace()),
     }
 }
 

@@ -68,7 +68,7 @@ impl StandaloneHerder {
         match self.worker.start_connector(name, &entry.config).await {
             Err(e) => {
                 tracing::error!(connector = %name, "connector failed to start: {e}");
-                statuses.put_connector(name, State::Failed, Some(e.to_string()), worker_id);
+                statuses.put_connector(name, State::Failed, Some(e.trace()), worker_id);
                 return;
             }
             Ok(connector) => entry.connector = Some(connector),

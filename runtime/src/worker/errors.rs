@@ -188,7 +188,7 @@ impl ErrorHandler {
             .send(record, Duration::from_secs(30))
             .await
             .map_err(|(e, _)| {
-                ConnectError::Fatal(format!("could not write to dead letter queue topic {}: {e}", dlq.topic))
+                ConnectError::caused(format!("could not write to dead letter queue topic {}", dlq.topic), e)
             })?;
         Metrics::global()
             .dlq_records

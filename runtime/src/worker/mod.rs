@@ -167,8 +167,7 @@ impl Worker {
         offsets: Arc<dyn OffsetStore>,
         statuses: Arc<StatusStore>,
     ) -> Result<Self, ConnectError> {
-        let providers =
-            ConfigProviders::from_worker_config(&config.raw).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let providers = ConfigProviders::from_worker_config(&config.raw).map_err(ConnectError::failed)?;
         let worker_id = config.worker_id();
         let (reconfigurations, requests) = mpsc::unbounded_channel();
         Ok(Worker {
@@ -295,12 +294,9 @@ impl Worker {
 
     /// Creates and starts connector `name`'s connector object.
     pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<Box<dyn Connector>, ConnectError> {
-        let resolved = self
-            .providers
-            .resolve(config)
-            .map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let resolved = self.providers.resolve(config).map_err(ConnectError::failed)?;
         let class = resolved.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
-        let plugin = find_connector(&class).map_err(|e| ConnectError::fatal(e.to_string()))?;
+        let plugin = find_connector(&class).map_err(ConnectError::failed)?;
         let mut connector = (plugin.create)();
         let context = ConnectorContext::new(
             name.to_string(),

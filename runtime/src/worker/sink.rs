@@ -35,7 +35,7 @@ const POLL_WAIT: Duration = Duration::from_millis(500);
 pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
     let mut runner = match SinkRunner::build(&setup, task) {
         Ok(runner) => runner,
-        Err(e) => return setup.report(State::Failed, Some(e.to_string())),
+        Err(e) => return setup.report(State::Failed, Some(e.trace())),
     };
     let outcome = runner.run(&setup).await;
     let shutdown = runner.shutdown(&setup, outcome.is_ok()).await;
@@ -48,7 +48,7 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
     }
     match outcome.and(shutdown) {
         Ok(()) => setup.report(State::Unassigned, None),
-        Err(e) => setup.report(State::Failed, Some(e.to_string())),
+        Err(e) => setup.report(State::Failed, Some(e.trace())),
     }
 }
 
@@ -125,8 +125,7 @@ impl SinkRunner {
     fn build(setup: &TaskSetup, task: Box<dyn SinkTask>) -> Result<Self, ConnectError> {
         let config = &setup.connector_config;
         let parsed = sink_config_def().parse(config).map_err(ConnectError::Config)?;
-        let converter =
-            |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(ConnectError::failed);
         let client_id = format!("connector-consumer-{}-{}", setup.connector, setup.task);
         let mut client = setup.client_settings(ClientKind::Consumer, &client_id)?;
         let max_batch = client.max_poll_records().unwrap_or(DEFAULT_MAX_BATCH);
@@ -141,12 +140,12 @@ impl SinkRunner {
         let consumer: StreamConsumer<SinkConsumerContext> = client
             .client_config()
             .create_with_context(SinkConsumerContext::default())
-            .map_err(|e| ConnectError::fatal(format!("cannot create the task's consumer: {e}")))?;
+            .map_err(|e| ConnectError::caused("cannot create the task's consumer", e))?;
         let subscription = SinkTopics::new(config).map_err(ConnectError::Config)?.subscription();
         let names: Vec<&str> = subscription.iter().map(String::as_str).collect();
         consumer
             .subscribe(&names)
-            .map_err(|e| ConnectError::fatal(format!("cannot subscribe to {names:?}: {e}")))?;
+            .map_err(|e| ConnectError::caused(format!("cannot subscribe to {names:?}"), e))?;
         let dlq_producer = if parsed.value(&DEAD_LETTER_QUEUE_TOPIC).trim().is_empty() {
             None
         } else {
@@ -157,7 +156,7 @@ impl SinkRunner {
                 )?
                 .client_config()
                 .create()
-                .map_err(|e| ConnectError::fatal(format!("cannot create the dead letter queue producer: {e}")))?;
+                .map_err(|e| ConnectError::caused("cannot create the dead letter queue producer", e))?;
             Some(producer)
         };
         let transforms = TransformChain::from_config(config).map_err(ConnectError::Config)?;
@@ -211,9 +210,7 @@ impl SinkRunner {
         let mut ahead: Option<Batch> = None;
         loop {
             if let Some(error) = self.consumer.context().fatal_error() {
-                return Err(ConnectError::fatal(format!(
-                    "the task's consumer cannot reach Kafka: {error}"
-                )));
+                return Err(ConnectError::caused("the task's consumer cannot reach Kafka", error));
             }
             let target = *control.borrow_and_update();
             if reported != Some(target) {
@@ -262,7 +259,7 @@ impl SinkRunner {
                 let put = self.delivery.put_with_retries(setup, &batch.records).await;
                 let next = reading
                     .await
-                    .map_err(|e| ConnectError::fatal(format!("reading the next batch failed: {e}")))?;
+                    .map_err(|e| ConnectError::caused("reading the next batch failed", e))?;
                 put?;
                 ahead = Some(next?);
             }
@@ -305,9 +302,12 @@ impl SinkRunner {
             .and_then(|()| self.consumer.seek_partitions(position, Duration::ZERO).map(drop))
             .and_then(|()| self.consumer.pause(&self.consumer.assignment()?))
             .map_err(|e| {
-                ConnectError::fatal(format!(
-                    "a record of {topic}-{partition} arrived while the task is paused and could not be put back: {e}"
-                ))
+                ConnectError::caused(
+                    format!(
+                        "a record of {topic}-{partition} arrived while the task is paused and could not be put back"
+                    ),
+                    e,
+                )
             })
     }
 
@@ -323,7 +323,7 @@ impl SinkRunner {
         for ((topic, partition), next) in std::mem::take(&mut self.pending) {
             offsets
                 .add_partition_offset(&topic, partition, Offset::Offset(next))
-                .map_err(|e| ConnectError::fatal(e.to_string()))?;
+                .map_err(ConnectError::failed)?;
         }
         self.update_lag(&offsets);
         let consumer = self.consumer.clone();
@@ -331,7 +331,7 @@ impl SinkRunner {
             CommitMode::Async => consumer.commit(&offsets, CommitMode::Async),
             CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
                 .await
-                .map_err(|e| ConnectError::fatal(e.to_string()))?,
+                .map_err(ConnectError::failed)?,
         };
         if let Err(e) = committed {
             // Not fatal: the records are durable in the sink; they will be re-delivered at worst.

@@ -34,26 +34,26 @@ const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs a blocking producer call off the async threads.
-async fn blocking<E: std::fmt::Display + Send + 'static>(
+async fn blocking<E: std::error::Error + Send + Sync + 'static>(
     call: impl FnOnce() -> Result<(), E> + Send + 'static,
 ) -> Result<(), ConnectError> {
     tokio::task::spawn_blocking(call)
         .await
-        .map_err(|e| ConnectError::Fatal(e.to_string()))?
-        .map_err(|e| ConnectError::Fatal(format!("transactional producer: {e}")))
+        .map_err(|e| ConnectError::caused("a transactional producer call panicked", e))?
+        .map_err(|e| ConnectError::caused("transactional producer", e))
 }
 
 /// Runs a source task until it is stopped or fails; reports its states.
 pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SourceTask>) {
     let mut runner = match SourceRunner::build(&setup, task) {
         Ok(runner) => runner,
-        Err(e) => return setup.report(State::Failed, Some(e.to_string())),
+        Err(e) => return setup.report(State::Failed, Some(e.trace())),
     };
     let outcome = runner.run(&setup).await;
     let shutdown = runner.shutdown(&setup).await;
     match outcome.and(shutdown) {
         Ok(()) => setup.report(State::Unassigned, None),
-        Err(e) => setup.report(State::Failed, Some(e.to_string())),
+        Err(e) => setup.report(State::Failed, Some(e.trace())),
     }
 }
 
@@ -157,8 +157,7 @@ impl SourceRunner {
     fn build(setup: &TaskSetup, task: Box<dyn SourceTask>) -> Result<Self, ConnectError> {
         let config = &setup.connector_config;
         let parsed = connector_config_def().parse(config).map_err(ConnectError::Config)?;
-        let converter =
-            |role| converter_for(role, config, &setup.worker.raw).map_err(|e| ConnectError::fatal(e.to_string()));
+        let converter = |role| converter_for(role, config, &setup.worker.raw).map_err(ConnectError::failed);
         let latency = Metrics::global()
             .source_replication_latency_seconds
             .with_label_values(&[setup.connector.as_str(), setup.task.to_string().as_str()]);
@@ -192,7 +191,7 @@ impl SourceRunner {
                 acks: acks.clone(),
                 errors: ErrorCapture::default(),
             })
-            .map_err(|e| ConnectError::fatal(format!("cannot create the task's producer: {e}")))?;
+            .map_err(|e| ConnectError::caused("cannot create the task's producer", e))?;
         Ok(SourceRunner {
             task,
             started: false,
@@ -236,9 +235,7 @@ impl SourceRunner {
         let metrics = Metrics::global();
         loop {
             if let Some(error) = self.producer.context().errors.fatal_error() {
-                return Err(ConnectError::fatal(format!(
-                    "the task's producer cannot reach Kafka: {error}"
-                )));
+                return Err(ConnectError::caused("the task's producer cannot reach Kafka", error));
             }
             let target = *control.borrow_and_update();
             if reported != Some(target) {
@@ -307,7 +304,7 @@ impl SourceRunner {
         if transactions.open_since.is_none() {
             self.producer
                 .begin_transaction()
-                .map_err(|e| ConnectError::Fatal(format!("cannot begin a transaction: {e}")))?;
+                .map_err(|e| ConnectError::caused("cannot begin a transaction", e))?;
             transactions.open_since = Some(Instant::now());
         }
         Ok(())
@@ -346,7 +343,7 @@ impl SourceRunner {
             }
             self.producer
                 .send(record)
-                .map_err(|(e, _)| ConnectError::Fatal(format!("cannot write offsets to {offsets_topic}: {e}")))?;
+                .map_err(|(e, _)| ConnectError::caused(format!("cannot write offsets to {offsets_topic}"), e))?;
         }
         let producer = self.producer.clone();
         let committed = blocking(move || producer.commit_transaction(TRANSACTION_TIMEOUT)).await;
@@ -513,9 +510,10 @@ impl SourceRunner {
                         let _ = tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack()).await;
                     }
                     Err((e, _)) => {
-                        return Err(ConnectError::Fatal(format!(
-                            "Failed to send record to topic {topic}: {e}"
-                        )))
+                        return Err(ConnectError::caused(
+                            format!("Failed to send record to topic {topic}"),
+                            e,
+                        ))
                     }
                 }
             }
@@ -621,7 +619,7 @@ impl SourceRunner {
             .offsets
             .commit(&setup.connector, committable.offsets)
             .await
-            .map_err(|e| ConnectError::Fatal(format!("offset commit failed: {e}")))?;
+            .map_err(|e| ConnectError::caused("offset commit failed", e))?;
         self.committed(started);
         tracing::debug!(connector = %setup.connector, task = setup.task, in_flight = before, "committed source offsets");
         self.report_acknowledged().await?;

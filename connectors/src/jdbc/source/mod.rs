@@ -189,7 +189,7 @@ impl Connector for JdbcSourceConnector {
         let database = Database::from_config(&parsed, 1)?;
         let tables = list_tables(&database)
             .await
-            .map_err(|e| ConnectError::fatal(format!("cannot list the database's tables: {e}")))?;
+            .map_err(|e| ConnectError::caused("cannot list the database's tables", e))?;
         let selection = Selection {
             whitelist: parsed.value(&TABLE_WHITELIST),
             blacklist: parsed.value(&TABLE_BLACKLIST),

@@ -192,7 +192,7 @@ impl Inner {
             }
             Err(e) => {
                 tracing::error!(connector = %name, "connector failed to start: {e}");
-                statuses.put_connector(name, State::Failed, Some(e.to_string()), worker_id);
+                statuses.put_connector(name, State::Failed, Some(e.trace()), worker_id);
             }
         }
         running
