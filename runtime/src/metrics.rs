@@ -284,7 +284,9 @@ impl Metrics {
     /// Everything in Prometheus's text format.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::warn!("cannot render the metrics: {e}");
+        }
         String::from_utf8_lossy(&out).into_owned()
     }
 }

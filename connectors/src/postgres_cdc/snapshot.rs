@@ -65,7 +65,7 @@ impl Snapshot {
                 progress: None,
             };
             if let Err(message) = reader.read(transaction, &connector, task).await {
-                let _ = sender.send(Err(message)).await;
+                sender.send(Err(message)).await.ok();
             }
         });
         Ok(Snapshot { batches, reader })
@@ -193,7 +193,7 @@ impl Reader {
         }
         let count = last.len() as u64;
         if !last.is_empty() {
-            let _ = self.sender.send(Ok(last)).await;
+            self.sender.send(Ok(last)).await.ok();
         }
         if let Some(mut progress) = self.progress.take() {
             progress.add(count);

@@ -95,7 +95,7 @@ pub async fn kube_client() -> Result<Client, OperatorError> {
 pub fn kube_client_for(config: kube::Config) -> Result<Client, OperatorError> {
     // rustls is built with both ring and aws-lc-rs (other crates ask for each), so it cannot
     // pick one itself; kube's TLS uses ring. A second call finds it installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    rustls::crypto::ring::default_provider().install_default().ok();
     Ok(Client::try_from(config)?)
 }
 

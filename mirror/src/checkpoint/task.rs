@@ -81,7 +81,7 @@ async fn read_topic(
 
 /// Stops a log reader off the async threads (its reader thread is joined).
 async fn close(log: KafkaLog) {
-    let _ = tokio::task::spawn_blocking(move || drop(log)).await;
+    tokio::task::spawn_blocking(move || drop(log)).await.ok();
 }
 
 /// The series' name (docs/metrics.md describes it).

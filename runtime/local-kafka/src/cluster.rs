@@ -180,7 +180,7 @@ impl KafkaCluster {
             properties.extend(extra);
             let mut text = String::new();
             for (key, value) in &properties {
-                let _ = writeln!(text, "{key}={value}");
+                writeln!(text, "{key}={value}").ok();
             }
             let config = node_dir.join("server.properties");
             fs::write(&config, text).map_err(LocalKafkaError::io("writing server.properties"))?;
@@ -286,13 +286,14 @@ impl KafkaCluster {
         let mut out = String::new();
         for node in &self.nodes {
             let text = fs::read_to_string(&node.log).unwrap_or_default();
-            let _ = writeln!(
+            writeln!(
                 out,
                 "--- node {} ({}) ---\n{}",
                 node.id,
                 node.log.display(),
                 tail(&text, lines)
-            );
+            )
+            .ok();
         }
         out
     }
@@ -333,7 +334,7 @@ impl KafkaCluster {
                         let text = String::from_utf8_lossy(&output.stdout).into_owned()
                             + &String::from_utf8_lossy(&output.stderr);
                         let log = node.config.with_file_name("format.log");
-                        let _ = fs::write(&log, &text);
+                        fs::write(&log, &text).ok();
                         Err(LocalKafkaError::Node {
                             message: format!("formatting storage of node {} failed ({})", node.id, output.status),
                             log,
@@ -416,7 +417,8 @@ impl Drop for KafkaCluster {
         }
         if failed || std::env::var_os("TRIBUTARY_KEEP_KAFKA_LOGS").is_some() {
             if let Some(dir) = self.dir.take() {
-                let _ = dir.keep();
+                // The directory outlives the cluster; its path is already in `dir_path`.
+                let _kept = dir.keep();
             }
         }
     }

@@ -56,7 +56,7 @@ impl KafkaDistribution {
             require_program("mvn", "install Maven, e.g. `apt-get install maven`")?;
             fs::write(&pom_path, POM).map_err(LocalKafkaError::io("writing pom.xml"))?;
             let staging = home.join("libs.partial");
-            let _ = fs::remove_dir_all(&staging);
+            fs::remove_dir_all(&staging).ok();
             run_quietly(
                 Command::new("mvn")
                     .args(["-q", "-B", "-f"])
@@ -65,7 +65,7 @@ impl KafkaDistribution {
                     .arg(format!("-DoutputDirectory={}", staging.display())),
                 "fetching Apache Kafka's jars with Maven",
             )?;
-            let _ = fs::remove_dir_all(&libs);
+            fs::remove_dir_all(&libs).ok();
             fs::rename(&staging, &libs).map_err(LocalKafkaError::io("installing the fetched jars"))?;
             fs::write(&done, KAFKA_VERSION).map_err(LocalKafkaError::io("marking the cache complete"))?;
         }
@@ -151,8 +151,8 @@ impl ChildProcess {
 
     /// Sends SIGKILL and reaps it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill().ok();
+        self.child.wait().ok();
     }
 
     /// Sends SIGTERM and waits up to `grace` for it to exit, then SIGKILL.
@@ -256,7 +256,7 @@ impl FileLock {
                 std::io::Error::last_os_error(),
             ));
         }
-        let _ = writeln!(file, "{}", std::process::id());
+        writeln!(file, "{}", std::process::id()).ok();
         Ok(FileLock(file))
     }
 }

@@ -21,7 +21,7 @@ pub(crate) fn spawn_tied_to_process(command: Command) -> io::Result<Child> {
             .name("local-kafka-spawner".into())
             .spawn(move || {
                 for (mut command, reply) in rx {
-                    let _ = reply.send(spawn_with_death_signal(&mut command));
+                    reply.send(spawn_with_death_signal(&mut command)).ok();
                 }
             })
             .expect("the process spawner thread cannot start");

@@ -18,7 +18,7 @@ impl<T: Send + 'static> DropOffRuntime<T> {
     /// its group). Abandoning the wait leaves the drop running there.
     pub async fn close(mut self) {
         if let Some(client) = self.0.take() {
-            let _ = tokio::task::spawn_blocking(move || drop(client)).await;
+            tokio::task::spawn_blocking(move || drop(client)).await.ok();
         }
     }
 }
@@ -55,7 +55,7 @@ mod tests {
 
     impl Drop for Slow {
         fn drop(&mut self) {
-            let _ = self.0.send(std::thread::current().id());
+            self.0.send(std::thread::current().id()).ok();
         }
     }
 

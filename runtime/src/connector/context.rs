@@ -47,7 +47,7 @@ impl ConnectorContext {
     /// work changed while it runs (new topics, new tables).
     pub fn request_task_reconfiguration(&self) {
         // The herder is gone only during shutdown, when there is nothing left to reconfigure.
-        let _ = self.reconfigurations.send(self.name.clone());
+        self.reconfigurations.send(self.name.clone()).ok();
     }
 }
 

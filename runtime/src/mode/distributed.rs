@@ -104,12 +104,12 @@ impl DistributedRuntime {
         let (status_tx, status_rx) = mpsc::unbounded_channel();
         let publisher = status_tx.clone();
         statuses.publish_to(Box::new(move |record| {
-            let _ = publisher.send(StatusMessage::Record(record));
+            publisher.send(StatusMessage::Record(record)).ok();
         }));
         let status_writer = tokio::spawn(write_statuses(status_log, status_rx));
         let flush: Box<dyn Fn() -> oneshot::Receiver<()> + Send + Sync> = Box::new(move || {
             let (done, flushed) = oneshot::channel();
-            let _ = status_tx.send(StatusMessage::Flush(done));
+            status_tx.send(StatusMessage::Flush(done)).ok();
             flushed
         });
 
@@ -170,9 +170,13 @@ impl DistributedRuntime {
 
     /// Stops every task (flushing and committing), leaves the group, then stops the REST API.
     pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        if !self.member.is_finished() {
-            let _ = tokio::time::timeout(Duration::from_secs(60), &mut self.member).await;
+        self.shutdown.send_replace(true);
+        if !self.member.is_finished()
+            && tokio::time::timeout(Duration::from_secs(60), &mut self.member)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the group member did not stop within 60 s; stopping the REST API anyway");
         }
         self.server.shutdown().await;
         self.status_writer.abort();
@@ -198,7 +202,7 @@ async fn write_statuses(log: Arc<KafkaLog>, mut incoming: mpsc::UnboundedReceive
             }
         }
         for done in flushes {
-            let _ = done.send(());
+            done.send(()).ok();
         }
     }
 }

@@ -314,7 +314,9 @@ impl RestServer {
     pub async fn shutdown(self) {
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         for server in self.servers {
-            let _ = tokio::time::timeout(Duration::from_secs(6), server).await;
+            if tokio::time::timeout(Duration::from_secs(6), server).await.is_err() {
+                tracing::warn!("the REST server did not stop within 6 s");
+            }
         }
     }
 }

@@ -230,7 +230,7 @@ impl ConfigLog {
             };
             if let Ok(mut snapshot) = sink.write() {
                 snapshot.apply(key, value, record.offset);
-                let _ = notify.send(snapshot.offset);
+                notify.send(snapshot.offset).ok();
             }
         });
         let log = KafkaLog::start(topic, consumer, producer, handler)?;

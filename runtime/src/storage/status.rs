@@ -331,7 +331,7 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let local = StatusStore::default();
         local.publish_to(Box::new(move |r| {
-            let _ = tx.send(r);
+            tx.send(r).ok();
         }));
         local.set_generation(7);
         local.put_connector("my-conn", State::Running, None, "w1:8083");

@@ -48,13 +48,13 @@ pub struct TaskHandle {
 impl TaskHandle {
     /// Pauses or resumes the task.
     pub fn set_target(&self, state: TargetState) {
-        let _ = self.control.send(state);
+        self.control.send_replace(state);
     }
 
     /// Stops the task: asks it to finish (flush, commit, `stop`), waits up to `timeout`, then
     /// abandons it.
     pub async fn stop(self, timeout: Duration) {
-        let _ = self.control.send(TargetState::Stopped);
+        self.control.send_replace(TargetState::Stopped);
         let abort = self.join.abort_handle();
         if tokio::time::timeout(timeout, self.join).await.is_err() {
             tracing::warn!("task did not stop within {timeout:?}; abandoning it");

@@ -44,7 +44,10 @@ pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
     let consumer = runner.consumer.clone();
     drop(runner);
     if let Ok(consumer) = Arc::try_unwrap(consumer) {
-        let _ = tokio::time::timeout(setup.worker.task_shutdown_timeout(), consumer.close()).await;
+        let bound = setup.worker.task_shutdown_timeout();
+        if tokio::time::timeout(bound, consumer.close()).await.is_err() {
+            tracing::warn!(connector = %setup.connector, task = setup.task, "the consumer did not leave its group within {bound:?}");
+        }
     }
     match outcome.and(shutdown) {
         Ok(()) => setup.report(State::Unassigned, None),

@@ -226,7 +226,7 @@ impl SourceRunner {
         self.task.start(&setup.task_config, context).await?;
         self.started = true;
         if self.task.wants_acknowledgements() {
-            let _ = self.acks.set(AckLog::default());
+            self.acks.set(AckLog::default()).ok();
         }
         self.raw_headers = self.task.headers_are_raw();
         let mut control = setup.control.clone();
@@ -507,7 +507,9 @@ impl SourceRunner {
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                         base = returned;
                         // Back-pressure: wait for acknowledgements to free the queue.
-                        let _ = tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack()).await;
+                        tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack())
+                            .await
+                            .ok();
                     }
                     Err((e, _)) => {
                         return Err(ConnectError::caused(

@@ -195,7 +195,7 @@ fn decimal(out: &mut Vec<u8>, value: &BigDecimal) {
 
 fn display(out: &mut Vec<u8>, value: impl std::fmt::Display) {
     // Writing to a Vec cannot fail.
-    let _ = write!(out, "{value}");
+    write!(out, "{value}").ok();
 }
 
 fn null(out: &mut Vec<u8>) {

@@ -250,7 +250,7 @@ async fn read_rows(
                 match record {
                     Ok(record) => batch.push(record),
                     Err(message) => {
-                        let _ = sender.send(Err(message)).await;
+                        sender.send(Err(message)).await.ok();
                         return;
                     }
                 }
@@ -262,7 +262,7 @@ async fn read_rows(
                 }
             }
             if !batch.is_empty() {
-                let _ = sender.send(Ok((batch, builder.position))).await;
+                sender.send(Ok((batch, builder.position))).await.ok();
             }
         }};
     }

@@ -699,7 +699,7 @@ fn configuration_hash(properties: &str, secrets: &BTreeMap<String, Secret>) -> S
     }
     let digest = hasher.finalize();
     digest[..8].iter().fold(String::new(), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
+        write!(hex, "{byte:02x}").ok();
         hex
     })
 }
@@ -712,7 +712,7 @@ struct Properties {
 
 impl Properties {
     fn comment(&mut self, line: &str) {
-        let _ = writeln!(self.text, "# {line}");
+        writeln!(self.text, "# {line}").ok();
     }
 
     fn blank(&mut self) {
@@ -720,7 +720,7 @@ impl Properties {
     }
 
     fn set(&mut self, key: &str, value: &str) {
-        let _ = writeln!(self.text, "{}={}", escape(key, true), escape(value, false));
+        writeln!(self.text, "{}={}", escape(key, true), escape(value, false)).ok();
     }
 }
 

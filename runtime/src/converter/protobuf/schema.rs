@@ -124,11 +124,11 @@ pub(super) fn from_connect(schema: &Schema, options: ProtobufOptions) -> Result<
     writer.message(&mut body, &name, schema, 0)?;
     let mut text = String::from("syntax = \"proto3\";\n");
     if !package.is_empty() {
-        let _ = writeln!(text, "package {package};");
+        writeln!(text, "package {package};").ok();
     }
     text.push('\n');
     for import in &writer.imports {
-        let _ = writeln!(text, "import \"{import}\";");
+        writeln!(text, "import \"{import}\";").ok();
     }
     if !writer.imports.is_empty() {
         text.push('\n');
@@ -201,15 +201,15 @@ impl ToProto {
             if is_union(field_schema) {
                 let union_name = field_schema.name.as_deref().unwrap_or_default();
                 let oneof = self.unqualified(Some(&union_name[UNION_PREFIX.len()..]));
-                let _ = writeln!(fields, "{pad}  oneof {oneof} {{");
+                writeln!(fields, "{pad}  oneof {oneof} {{").ok();
                 for member in &field_schema.fields {
                     let member_name = self.scrub(&member.name);
                     let tag = tag_of(&member.schema)?;
                     let line =
                         self.field_line(&mut nested, &mut defined, "", &member.schema, &member_name, tag, depth)?;
-                    let _ = writeln!(fields, "{pad}    {line}");
+                    writeln!(fields, "{pad}    {line}").ok();
                 }
-                let _ = writeln!(fields, "{pad}  }}");
+                writeln!(fields, "{pad}  }}").ok();
                 continue;
             }
             let tag = tag_of(field_schema)?;
@@ -232,12 +232,12 @@ impl ToProto {
                 _ => ("", &**field_schema),
             };
             let line = self.field_line(&mut nested, &mut defined, label, element, &name, tag, depth)?;
-            let _ = writeln!(fields, "{pad}  {line}");
+            writeln!(fields, "{pad}  {line}").ok();
         }
-        let _ = writeln!(out, "{pad}message {name} {{");
+        writeln!(out, "{pad}message {name} {{").ok();
         out.push_str(&nested);
         out.push_str(&fields);
-        let _ = writeln!(out, "{pad}}}");
+        writeln!(out, "{pad}}}").ok();
         Ok(())
     }
 
@@ -261,11 +261,12 @@ impl ToProto {
                 .iter()
                 .map(|(key, value)| format!("{{ key: {}, value: {} }}", quoted(key), quoted(value)))
                 .collect();
-            let _ = write!(
+            write!(
                 line,
                 " [(confluent.field_meta) = {{ params: [{}] }}]",
                 params.join(", ")
-            );
+            )
+            .ok();
         }
         line.push(';');
         Ok(line)
@@ -376,11 +377,11 @@ impl ToProto {
             }
             symbols.sort();
             let pad = "  ".repeat(depth + 1);
-            let _ = writeln!(nested, "{pad}enum {name} {{");
+            writeln!(nested, "{pad}enum {name} {{").ok();
             for (number, symbol) in symbols {
-                let _ = writeln!(nested, "{pad}  {symbol} = {number};");
+                writeln!(nested, "{pad}  {symbol} = {number};").ok();
             }
-            let _ = writeln!(nested, "{pad}}}");
+            writeln!(nested, "{pad}}}").ok();
         }
         Ok(name)
     }

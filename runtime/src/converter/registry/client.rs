@@ -228,8 +228,8 @@ impl SchemaRegistry {
                 cause: e.to_string(),
             })?;
             // Credentials come from the settings, never from the URL sent.
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
+            url.set_username("").ok();
+            url.set_password(None).ok();
             if let Ok(mut segments) = url.path_segments_mut() {
                 segments.pop_if_empty().extend(path);
             }

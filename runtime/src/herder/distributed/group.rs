@@ -240,7 +240,7 @@ impl Member {
                         match self.heartbeat().await {
                             Ok(()) => self.last_contact = Instant::now(),
                             Err(Failure::Rejoin) => {
-                                let _ = self.events.send(GroupEvent::Rebalancing);
+                                self.events.send(GroupEvent::Rebalancing).ok();
                                 reason = "the group is rebalancing".into();
                                 continue 'join;
                             }
@@ -262,7 +262,7 @@ impl Member {
     fn handle(&mut self, failure: Failure) -> bool {
         match failure {
             Failure::Fatal(message) => {
-                let _ = self.events.send(GroupEvent::Fatal(message));
+                self.events.send(GroupEvent::Fatal(message)).ok();
                 return false;
             }
             Failure::Fenced(message) => {
@@ -290,7 +290,7 @@ impl Member {
         self.watch(BTreeMap::new());
         if self.holding_work {
             self.holding_work = false;
-            let _ = self.events.send(GroupEvent::Lost(reason));
+            self.events.send(GroupEvent::Lost(reason)).ok();
         }
     }
 
@@ -488,12 +488,14 @@ impl Member {
                 work = assignment.work.len(),
                 "joined the group"
             );
-            let _ = self.events.send(GroupEvent::Assigned {
-                generation: self.generation,
-                member_id: self.member_id.clone(),
-                leader,
-                assignment,
-            });
+            self.events
+                .send(GroupEvent::Assigned {
+                    generation: self.generation,
+                    member_id: self.member_id.clone(),
+                    leader,
+                    assignment,
+                })
+                .ok();
             return Ok(());
         }
     }
@@ -592,6 +594,6 @@ impl Member {
                 tracing::warn!("LeaveGroup failed: {e}");
             }
         }
-        let _ = done.send(());
+        done.send(()).ok();
     }
 }

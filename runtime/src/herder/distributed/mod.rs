@@ -214,7 +214,7 @@ impl DistributedHerder {
         };
         let coordination: Arc<dyn Coordination> = inner.clone();
         let (commands, mut events) = group::spawn(settings, coordination);
-        let _ = inner.commands.set(commands.clone());
+        inner.commands.set(commands.clone()).ok();
         let mut changes = inner.config.changes();
         let mut reconfigurations = inner.worker.take_reconfiguration_requests();
         let mut tick = tokio::time::interval(TICK);
@@ -279,10 +279,17 @@ impl DistributedHerder {
         inner.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         inner.local.lock().await.assigned.clear();
         inner.reconcile().await;
-        let _ = tokio::time::timeout(STATUS_FLUSH_ON_EXIT, (inner.status_flush)()).await;
+        if tokio::time::timeout(STATUS_FLUSH_ON_EXIT, (inner.status_flush)())
+            .await
+            .is_err()
+        {
+            tracing::warn!("statuses not all written within {STATUS_FLUSH_ON_EXIT:?} of stopping");
+        }
         let (done, left) = oneshot::channel();
-        if commands.send(GroupCommand::Leave(done)).is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), left).await;
+        if commands.send(GroupCommand::Leave(done)).is_ok()
+            && tokio::time::timeout(Duration::from_secs(10), left).await.is_err()
+        {
+            tracing::warn!("did not leave the group within 10 s; stopping anyway");
         }
         result
     }
@@ -316,7 +323,7 @@ impl Inner {
         }
         tracing::info!("requesting a rebalance: {reason}");
         if let Some(commands) = self.commands.get() {
-            let _ = commands.send(GroupCommand::Rejoin(reason.to_string()));
+            commands.send(GroupCommand::Rejoin(reason.to_string())).ok();
         }
     }
 
@@ -344,7 +351,7 @@ impl Inner {
         self.reconcile().await;
         if !assignment.revoked.is_empty() {
             // What was revoked is stopped; let the group hand it over.
-            let _ = (self.status_flush)().await;
+            (self.status_flush)().await.ok();
             lock(&self.view).rebalance_requested = false;
             self.request_rebalance("revoked work has stopped");
         }
