@@ -83,21 +83,19 @@ pub fn format_validation(errors: &[ValidationError]) -> String {
 mod tests {
     use super::ConnectError;
 
-    #[derive(Debug, thiserror::Error)]
-    #[error("error sending request")]
-    struct Outer(#[source] std::io::Error);
-
-    /// A status trace names what failed and every cause below it.
+    /// A status trace names what failed and every cause below it (written by
+    /// `error_chain::with_causes`, tested there).
     #[test]
     fn the_trace_keeps_every_cause() {
         let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
-        let caused = ConnectError::caused("cannot reach the registry", Outer(refused()));
+        let sending = || ConnectError::caused("error sending request", refused());
+        let caused = ConnectError::caused("cannot reach the registry", sending());
         assert_eq!(caused.to_string(), "cannot reach the registry");
         assert_eq!(
             caused.trace(),
             "cannot reach the registry: error sending request: connection refused"
         );
-        let failed = ConnectError::failed(Outer(refused()));
+        let failed = ConnectError::failed(sending());
         assert_eq!(failed.trace(), "error sending request: connection refused");
         assert_eq!(ConnectError::fatal("plain").trace(), "plain");
     }
