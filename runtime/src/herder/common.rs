@@ -16,6 +16,7 @@ use crate::client::ClientKind;
 use crate::config::{restore_references, ConfigMap};
 use crate::connector::find_connector;
 use crate::connector::{format_validation, Connector, OffsetMap};
+use crate::error_chain::with_causes;
 use crate::storage::OffsetStore;
 use crate::worker::{
     connector_config_def, sink_consumer_group, SinkTopics, Worker, CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS,
@@ -334,7 +335,7 @@ pub(super) async fn alter_offsets(
         source_offsets
             .commit(name, changes)
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?;
+            .map_err(|e| HerderError::Internal(with_causes(&e)))?;
     }
     Ok(modified(vouched, false))
 }
@@ -392,7 +393,7 @@ pub(super) async fn reset_offsets(
         source_offsets
             .commit(name, changes)
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?;
+            .map_err(|e| HerderError::Internal(with_causes(&e)))?;
         Ok(modified(vouched, true))
     }
 }

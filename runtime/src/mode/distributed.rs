@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
+use crate::error_chain::with_causes;
 use crate::herder::{DistributedHerder, DistributedSettings};
 use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
@@ -57,49 +58,38 @@ impl DistributedRuntime {
                 settings.status_topic.clone(),
             ],
         )
-        .await
-        .map_err(|e| StartError::Storage(e.to_string()))?;
+        .await?;
         let rest = crate::rest::bind(&mut config).await?;
         let address = rest.address();
-        let storage = |e: crate::storage::StoreError| StartError::Storage(e.to_string());
 
-        let offsets = Arc::new(
-            KafkaOffsetStore::start(
-                &settings.offset_topic.name,
-                client(&config, ClientKind::Consumer)?,
-                client(&config, ClientKind::Producer)?,
-            )
-            .map_err(storage)?,
-        );
+        let offsets = Arc::new(KafkaOffsetStore::start(
+            &settings.offset_topic.name,
+            client(&config, ClientKind::Consumer)?,
+            client(&config, ClientKind::Producer)?,
+        )?);
         let statuses = Arc::new(StatusStore::default());
         let reader = statuses.clone();
-        let status_log = Arc::new(
-            KafkaLog::start(
-                &settings.status_topic.name,
-                client(&config, ClientKind::Consumer)?,
-                client(&config, ClientKind::Producer)?,
-                Box::new(move |record: LogRecord<'_>| {
-                    if let Some(key) = record.key.and_then(|k| std::str::from_utf8(k).ok()) {
-                        reader.apply_record(key, record.value);
-                    }
-                }),
-            )
-            .map_err(storage)?,
-        );
-        let config_log = Arc::new(
-            ConfigLog::start(
-                &settings.config_topic.name,
-                client(&config, ClientKind::Consumer)?,
-                client(&config, ClientKind::Producer)?,
-            )
-            .map_err(storage)?,
-        );
+        let status_log = Arc::new(KafkaLog::start(
+            &settings.status_topic.name,
+            client(&config, ClientKind::Consumer)?,
+            client(&config, ClientKind::Producer)?,
+            Box::new(move |record: LogRecord<'_>| {
+                if let Some(key) = record.key.and_then(|k| std::str::from_utf8(k).ok()) {
+                    reader.apply_record(key, record.value);
+                }
+            }),
+        )?);
+        let config_log = Arc::new(ConfigLog::start(
+            &settings.config_topic.name,
+            client(&config, ClientKind::Consumer)?,
+            client(&config, ClientKind::Producer)?,
+        )?);
         let (read_configs, read_offsets, read_statuses) = tokio::join!(
             config_log.read_to_end(),
             offsets.read_to_end(),
             status_log.read_to_end()
         );
-        read_configs.and(read_offsets).and(read_statuses).map_err(storage)?;
+        read_configs.and(read_offsets).and(read_statuses)?;
 
         let (status_tx, status_rx) = mpsc::unbounded_channel();
         let publisher = status_tx.clone();
@@ -198,7 +188,7 @@ async fn write_statuses(log: Arc<KafkaLog>, mut incoming: mpsc::UnboundedReceive
         }
         if !records.is_empty() {
             if let Err(e) = log.send_all(&records).await {
-                tracing::warn!("cannot write statuses: {e}");
+                tracing::warn!("cannot write statuses: {}", with_causes(&e));
             }
         }
         for done in flushes {

@@ -36,8 +36,7 @@ impl StandaloneRuntime {
                 )
             })?
             .clone();
-        let offsets =
-            FileOffsetStore::open(Path::new(offsets_path.trim())).map_err(|e| StartError::Config(e.to_string()))?;
+        let offsets = FileOffsetStore::open(Path::new(offsets_path.trim()))?;
         let rest = crate::rest::bind(&mut config).await?;
         let address = rest.address();
         let worker = Worker::new(config, Arc::new(offsets), Arc::new(StatusStore::default()))

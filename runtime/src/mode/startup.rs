@@ -8,6 +8,7 @@ use rdkafka::consumer::Consumer;
 
 use crate::config::{ConfigMap, ConfigProviders};
 use crate::herder::HerderError;
+use crate::storage::StoreError;
 use crate::worker::WorkerConfig;
 
 /// Why a worker could not start.
@@ -24,9 +25,10 @@ pub enum StartError {
         /// What failed.
         message: String,
     },
-    /// The internal topics could not be created or are unfit.
-    #[error("{0}")]
-    Storage(String),
+    /// The offsets, configs or statuses could not be opened: an internal topic could not be
+    /// created, read or is unfit, or the offset file could not be read.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
     /// The REST listener could not be opened.
     #[error("cannot listen on {address}: {source}")]
     Listen {

@@ -57,10 +57,10 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
     let metadata_client = client.clone();
     let partitions = tokio::task::spawn_blocking(move || partition_counts(&metadata_client, &names))
         .await
-        .map_err(|e| StoreError::Other(e.to_string()))??;
+        .map_err(|e| StoreError::caused("cannot read topic metadata", e))??;
     let admin: AdminClient<DefaultClientContext> = client
         .create()
-        .map_err(|e| StoreError::Other(format!("cannot create an admin client: {e}")))?;
+        .map_err(|e| StoreError::caused("cannot create an admin client", e))?;
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(30)));
     let (existing, missing): (Vec<&InternalTopic>, Vec<&InternalTopic>) = topics
         .iter()
@@ -82,10 +82,10 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
         let described = admin
             .describe_configs(&specifiers, &options)
             .await
-            .map_err(|e| StoreError::Other(format!("cannot describe the internal topics: {e}")))?;
+            .map_err(|e| StoreError::caused("cannot describe the internal topics", e))?;
         for (topic, described) in existing.iter().zip(described) {
             let resource = described.map_err(|e| {
-                StoreError::Other(format!("cannot describe topic {} ({}): {e}", topic.name, topic.setting))
+                StoreError::caused(format!("cannot describe topic {} ({})", topic.name, topic.setting), e)
             })?;
             let policy = resource
                 .get("cleanup.policy")
@@ -112,7 +112,7 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
     let created = admin
         .create_topics(&new_topics, &options)
         .await
-        .map_err(|e| StoreError::Other(format!("cannot create the internal topics: {e}")))?;
+        .map_err(|e| StoreError::caused("cannot create the internal topics", e))?;
     let mut existed = false;
     for result in created {
         match result {
@@ -120,9 +120,10 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => existed = true,
             Err((topic, code)) => {
                 let setting = topics.iter().find(|t| t.name == topic).map(|t| t.setting).unwrap_or("");
-                return Err(StoreError::Other(format!(
-                    "cannot create topic {topic} ({setting}): {code}"
-                )));
+                return Err(StoreError::caused(
+                    format!("cannot create topic {topic} ({setting})"),
+                    code,
+                ));
             }
         }
     }
@@ -134,12 +135,12 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
 fn partition_counts(client: &ClientConfig, names: &[String]) -> Result<HashMap<String, i32>, StoreError> {
     let consumer: BaseConsumer = client
         .create()
-        .map_err(|e| StoreError::Other(format!("cannot create a metadata client: {e}")))?;
+        .map_err(|e| StoreError::caused("cannot create a metadata client", e))?;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let metadata = consumer
             .fetch_metadata(None, Duration::from_secs(30))
-            .map_err(|e| StoreError::Other(format!("cannot read topic metadata: {e}")))?;
+            .map_err(|e| StoreError::caused("cannot read topic metadata", e))?;
         let mut counts = HashMap::new();
         let mut settled = true;
         for name in names {

@@ -68,7 +68,7 @@ impl KafkaLog {
         mut producer: ClientConfig,
         handler: RecordHandler,
     ) -> Result<Self, StoreError> {
-        let other = |what: &str, e: rdkafka::error::KafkaError| StoreError::Other(format!("{what} for {topic}: {e}"));
+        let other = |what: &str, e: rdkafka::error::KafkaError| StoreError::caused(format!("{what} for {topic}"), e);
         consumer
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -104,7 +104,7 @@ impl KafkaLog {
         std::thread::Builder::new()
             .name(format!("log-{topic}"))
             .spawn(move || reader.run())
-            .map_err(|e| StoreError::Other(format!("cannot start the reader of {topic}: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("cannot start the reader of {topic}"), e))?;
         Ok(KafkaLog {
             topic: topic.to_string(),
             producer: DropOffRuntime::new(producer),
@@ -139,10 +139,12 @@ impl KafkaLog {
             );
             let asked = tokio::task::spawn_blocking(move || end_offsets(&watermarks, &topic, &partitions))
                 .await
-                .map_err(|e| StoreError::Other(e.to_string()))?;
+                .map_err(|e| StoreError::caused(format!("cannot ask for the end offsets of {}", self.topic), e))?;
             match asked {
                 Ok(ends) => break ends,
-                Err(e) if tokio::time::Instant::now() >= deadline => return Err(late(format!(": {e}"))),
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    return Err(late(format!(": {}", crate::error_chain::with_causes(&e))))
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
@@ -169,7 +171,7 @@ impl KafkaLog {
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| StoreError::Other(format!("cannot write to {}: {e}", self.topic)))
+            .map_err(|(e, _)| StoreError::caused(format!("cannot write to {}", self.topic), e))
     }
 
     /// Writes records in order and waits until all are acknowledged (one round trip for the
@@ -186,7 +188,7 @@ impl KafkaLog {
             })
             .collect();
         for delivery in futures::future::join_all(deliveries).await {
-            delivery.map_err(|(e, _)| StoreError::Other(format!("cannot write to {}: {e}", self.topic)))?;
+            delivery.map_err(|(e, _)| StoreError::caused(format!("cannot write to {}", self.topic), e))?;
         }
         Ok(())
     }
@@ -196,8 +198,8 @@ impl KafkaLog {
         let producer = self.producer.clone();
         tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(30)))
             .await
-            .map_err(|e| StoreError::Other(e.to_string()))?
-            .map_err(|e| StoreError::Other(format!("cannot flush writes to {}: {e}", self.topic)))
+            .map_err(|e| StoreError::caused(format!("the flush of {} did not finish", self.topic), e))?
+            .map_err(|e| StoreError::caused(format!("cannot flush writes to {}", self.topic), e))
     }
 }
 
@@ -213,7 +215,7 @@ fn partitions_of(client: &BaseConsumer, topic: &str) -> Result<Vec<i32>, StoreEr
     loop {
         let metadata = client
             .fetch_metadata(Some(topic), Duration::from_secs(30))
-            .map_err(|e| StoreError::Other(format!("cannot read metadata for {topic}: {e}")))?;
+            .map_err(|e| StoreError::caused(format!("cannot read metadata for {topic}"), e))?;
         let partitions: Vec<i32> = metadata
             .topics()
             .iter()
@@ -238,7 +240,7 @@ fn end_offsets(watermarks: &BaseConsumer, topic: &str, partitions: &[i32]) -> Re
             watermarks
                 .fetch_watermarks(topic, partition, Duration::from_secs(10))
                 .map(|(_, high)| (partition, high))
-                .map_err(|e| StoreError::Other(format!("cannot read the end offsets of {topic}: {e}")))
+                .map_err(|e| StoreError::caused(format!("cannot read the end offsets of {topic}"), e))
         })
         .collect()
 }

@@ -17,7 +17,7 @@ use crate::data::SourceMap;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backing file could not be read or written.
-    #[error("offset file {path}: {source}")]
+    #[error("offset file {path}")]
     Io {
         /// The file.
         path: String,
@@ -33,9 +33,30 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
-    /// Anything else (e.g. a Kafka-backed store's producer failed).
+    /// A request to Kafka (or another step) failed: what failed, and the error that caused it
+    /// (kept as the source, so that a message or status trace built with
+    /// [`crate::error_chain::with_causes`] shows every cause).
+    #[error("{context}")]
+    Caused {
+        /// What failed.
+        context: String,
+        /// Why.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Anything else, with no error behind it (a timeout, a topic unfit for its role).
     #[error("{0}")]
     Other(String),
+}
+
+impl StoreError {
+    /// `context` failed because of `cause`.
+    pub fn caused(context: impl Into<String>, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Caused {
+            context: context.into(),
+            cause: cause.into(),
+        }
+    }
 }
 
 /// The key Apache Kafka Connect uses for a source partition's offset.
@@ -241,12 +262,12 @@ impl OffsetStore for FileOffsetStore {
                     )
                 })
                 .collect();
-            serde_json::to_vec(&rows).map_err(|e| StoreError::Other(e.to_string()))?
+            serde_json::to_vec(&rows).map_err(|e| StoreError::caused("cannot encode the offsets", e))?
         };
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || Self::write_file(&path, &snapshot))
             .await
-            .map_err(|e| StoreError::Other(format!("offset writer failed: {e}")))?
+            .map_err(|e| StoreError::caused("the offset writer failed", e))?
             .map_err(|source| StoreError::Io {
                 path: self.path.display().to_string(),
                 source,
@@ -299,5 +320,19 @@ mod tests {
         let path = dir.path().join("offsets.json");
         std::fs::write(&path, "{not json").unwrap();
         assert!(matches!(FileOffsetStore::open(&path), Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn an_unreadable_file_names_the_file_and_keeps_the_reason_as_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(error) = FileOffsetStore::open(dir.path()) else {
+            panic!("a directory opened as an offset file");
+        };
+        let file = format!("offset file {}", dir.path().display());
+        assert_eq!(error.to_string(), file);
+        let reason = std::error::Error::source(&error)
+            .expect("the I/O error is kept")
+            .to_string();
+        assert_eq!(crate::error_chain::with_causes(&error), format!("{file}: {reason}"));
     }
 }

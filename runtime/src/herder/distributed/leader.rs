@@ -12,6 +12,7 @@ use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
 use super::{assignor, internal, lock, now_millis, Inner};
 use crate::client::ClientKind;
 use crate::config::ConfigMap;
+use crate::error_chain::with_causes;
 use crate::herder::{common, HerderError, HerderResult};
 use crate::state::TargetState;
 use crate::storage::{ClusterConfig, ConfigLog, SessionKey};
@@ -128,7 +129,10 @@ impl Coordination for Inner {
         members: Vec<(String, MemberMetadata)>,
     ) -> BTreeMap<String, Assignment> {
         if let Err(e) = self.config.read_to_end().await {
-            tracing::warn!("the leader could not read the config topic to its end: {e}");
+            tracing::warn!(
+                "the leader could not read the config topic to its end: {}",
+                with_causes(&e)
+            );
         }
         let snapshot = self.config.snapshot();
         let all = all_work(&snapshot);
@@ -267,7 +271,7 @@ impl Inner {
         let written = self.config.put_session_key(&session_key).await;
         match written.and(self.config.read_to_end().await) {
             Ok(()) => tracing::info!(algorithm = %session_key.algorithm, "wrote a new session key"),
-            Err(e) => tracing::warn!("cannot write a new session key: {e}"),
+            Err(e) => tracing::warn!("cannot write a new session key: {}", with_causes(&e)),
         }
     }
 }

@@ -33,6 +33,7 @@ use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 use crate::client::describe;
 use crate::config::ConfigMap;
 use crate::connector::Connector;
+use crate::error_chain::with_causes;
 use crate::herder::{HerderError, HerderResult};
 use crate::state::TargetState;
 use crate::storage::{ConfigLog, KafkaOffsetStore, StoreError};
@@ -137,7 +138,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn internal(e: StoreError) -> HerderError {
-    HerderError::Internal(e.to_string())
+    HerderError::Internal(with_causes(&e))
 }
 
 impl DistributedHerder {
@@ -340,11 +341,11 @@ impl Inner {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.config.with(|c| c.offset) < assignment.config_offset && Instant::now() < deadline {
             if let Err(e) = self.config.read_to_end().await {
-                tracing::warn!("reading the config topic: {e}");
+                tracing::warn!("reading the config topic: {}", with_causes(&e));
             }
         }
         if let Err(e) = self.offsets.read_to_end().await {
-            tracing::warn!("reading the offsets topic: {e}");
+            tracing::warn!("reading the offsets topic: {}", with_causes(&e));
         }
         lock(&self.view).work_at_assignment = self.config.with(leader::all_work);
         self.local.lock().await.assigned = assignment.work.clone();
