@@ -2,35 +2,24 @@
 //! assigned: every task runs the connector's own config.
 
 use async_trait::async_trait;
-use tributary_runtime::config::{ConfigMap, ValidationError};
+use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 
-/// Hands its config to each task; `validate` checks rules across keys.
-#[derive(Default)]
+/// Hands its config to each task (which parse it).
 pub(crate) struct ConfigPerTask {
     config: ConfigMap,
-    validate: Option<fn(&ConfigMap) -> Vec<ValidationError>>,
 }
 
 impl ConfigPerTask {
-    /// A connector whose configs are also checked by `validate`.
-    #[cfg(feature = "jdbc")]
-    pub(crate) fn validated_by(validate: fn(&ConfigMap) -> Vec<ValidationError>) -> Self {
-        ConfigPerTask {
-            config: ConfigMap::new(),
-            validate: Some(validate),
-        }
+    /// The connector of `config`.
+    pub(crate) fn new(config: &ConfigMap) -> Self {
+        ConfigPerTask { config: config.clone() }
     }
 }
 
 #[async_trait]
 impl Connector for ConfigPerTask {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        self.validate.map(|validate| validate(config)).unwrap_or_default()
-    }
-
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
@@ -49,22 +49,28 @@ fn config_def() -> ConfigDef {
 }
 
 /// Creates the heartbeats topic and runs one task (none when heartbeats are disabled).
-#[derive(Default)]
 pub struct MirrorHeartbeatConnector {
     config: ConfigMap,
+    mirror: MirrorConfig,
     enabled: bool,
+}
+
+impl MirrorHeartbeatConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        Ok(MirrorHeartbeatConnector {
+            config: config.clone(),
+            enabled: mirror.value(&EMIT_HEARTBEATS_ENABLED),
+            mirror,
+        })
+    }
 }
 
 #[async_trait]
 impl Connector for MirrorHeartbeatConnector {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        crate::config::client_problems(config)
-    }
-
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        let mirror = MirrorConfig::parse(&config_def(), config)?;
-        self.config = config.clone();
-        self.enabled = mirror.value(&EMIT_HEARTBEATS_ENABLED);
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
+        let mirror = &self.mirror;
         if self.enabled {
             // Compacted, one partition, as Apache creates it.
             mirror
@@ -92,24 +98,33 @@ impl Connector for MirrorHeartbeatConnector {
 }
 
 /// Writes the heartbeats.
-#[derive(Default)]
 pub struct MirrorHeartbeatTask {
     source: String,
     target: String,
     interval: Duration,
+    /// When the next heartbeat is due; `None` before `start` and after `stop`.
     next: Option<Instant>,
-    bytes_schema: Option<Arc<Schema>>,
+    bytes_schema: Arc<Schema>,
+}
+
+impl MirrorHeartbeatTask {
+    /// A task writing heartbeats between the clusters its config names.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        Ok(MirrorHeartbeatTask {
+            source: mirror.source.clone(),
+            target: mirror.target.clone(),
+            interval: mirror.seconds(&EMIT_HEARTBEATS_INTERVAL_SECONDS),
+            next: None,
+            bytes_schema: Schema::optional_bytes(),
+        })
+    }
 }
 
 #[async_trait]
 impl SourceTask for MirrorHeartbeatTask {
-    async fn start(&mut self, config: &ConfigMap, _context: SourceTaskContext) -> Result<(), ConnectError> {
-        let mirror = MirrorConfig::parse(&config_def(), config)?;
-        self.source = mirror.source.clone();
-        self.target = mirror.target.clone();
-        self.interval = mirror.seconds(&EMIT_HEARTBEATS_INTERVAL_SECONDS);
+    async fn start(&mut self, _context: SourceTaskContext) -> Result<(), ConnectError> {
         self.next = Some(Instant::now());
-        self.bytes_schema = Some(Schema::optional_bytes());
         Ok(())
     }
 
@@ -138,9 +153,9 @@ impl SourceTask for MirrorHeartbeatTask {
             record: ConnectRecord {
                 topic: HEARTBEATS_TOPIC.to_string(),
                 partition: Some(0),
-                key_schema: self.bytes_schema.clone(),
+                key_schema: Some(self.bytes_schema.clone()),
                 key: Value::Bytes(heartbeat.key()),
-                value_schema: self.bytes_schema.clone(),
+                value_schema: Some(self.bytes_schema.clone()),
                 value: Value::Bytes(heartbeat.value()),
                 timestamp: Some(timestamp),
                 headers: Vec::new(),
@@ -160,7 +175,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["MirrorHeartbeatConnector", "MirrorHeartbeat"],
         config_def,
-        create: || Box::new(MirrorHeartbeatConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(MirrorHeartbeatTask::default())),
+        validate: Some(crate::config::client_problems),
+        alter_offsets: None,
+        create: |config| Ok(Box::new(MirrorHeartbeatConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(MirrorHeartbeatTask::new(config)?))),
     }
 }

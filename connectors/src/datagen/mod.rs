@@ -70,15 +70,21 @@ fn config_def() -> ConfigDef {
 
 /// The connector object: `tasks.max` tasks, each its own stream (`rate` and `max.records`
 /// apply per task).
-#[derive(Default)]
 pub struct DatagenConnector {
     config: ConfigMap,
 }
 
+impl DatagenConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(DatagenConnector { config: config.clone() })
+    }
+}
+
 #[async_trait]
 impl Connector for DatagenConnector {
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
         Ok(())
     }
 
@@ -114,20 +120,28 @@ pub struct DatagenTask {
     struct_schema: Arc<Schema>,
 }
 
-impl Default for DatagenTask {
-    fn default() -> Self {
-        DatagenTask {
-            topic: String::new(),
-            rate: 0.0,
-            max_records: -1,
-            value_size: 100,
-            keys: 1000,
-            structs: false,
-            batch_size: 1000,
+impl DatagenTask {
+    /// A task generating what its config asks for, from sequence 0 until `start` reads where
+    /// the last run stopped.
+    fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        let topic = parsed.value(&TOPIC);
+        let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
+        let mut partition = SourceMap::new();
+        partition.insert("datagen".into(), topic.clone().into());
+        partition.insert("task".into(), task.into());
+        Ok(DatagenTask {
+            topic,
+            rate: parsed.value(&RATE),
+            max_records: parsed.value(&MAX_RECORDS),
+            value_size: parsed.value(&VALUE_SIZE).max(13),
+            keys: parsed.value(&KEYS),
+            structs: parsed.value(&FORMAT).trim().eq_ignore_ascii_case("struct"),
+            batch_size: parsed.value(&BATCH_SIZE),
             next: 0,
             started_at: Instant::now(),
             first_of_run: 0,
-            partition: Arc::default(),
+            partition: Arc::new(partition),
             string_schema: Schema::string(),
             struct_schema: SchemaBuilder::structure()
                 .name("io.tributary.datagen.Order")
@@ -136,11 +150,9 @@ impl Default for DatagenTask {
                 .field("amount", Schema::of(SchemaType::Float64))
                 .field("note", Schema::optional_string())
                 .build(),
-        }
+        })
     }
-}
 
-impl DatagenTask {
     fn value(&self, n: u64) -> (Arc<Schema>, Value) {
         if self.structs {
             let order = Struct::new(self.struct_schema.clone())
@@ -162,20 +174,7 @@ impl DatagenTask {
 
 #[async_trait]
 impl SourceTask for DatagenTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.topic = parsed.value(&TOPIC);
-        self.rate = parsed.value(&RATE);
-        self.max_records = parsed.value(&MAX_RECORDS);
-        self.value_size = parsed.value(&VALUE_SIZE).max(13);
-        self.keys = parsed.value(&KEYS);
-        self.structs = parsed.value(&FORMAT).trim().eq_ignore_ascii_case("struct");
-        self.batch_size = parsed.value(&BATCH_SIZE);
-        let task: u64 = config.get(TASK_ID).and_then(|t| t.parse().ok()).unwrap_or(0);
-        let mut partition = SourceMap::new();
-        partition.insert("datagen".into(), self.topic.clone().into());
-        partition.insert("task".into(), task.into());
-        self.partition = Arc::new(partition);
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
         self.next = context
             .offsets
             .offset(&self.partition)
@@ -234,8 +233,10 @@ inventory::submit! {
         class: CLASS,
         aliases: &["Datagen", "io.confluent.kafka.connect.datagen.DatagenConnector"],
         config_def,
-        create: || Box::new(DatagenConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(DatagenTask::default())),
+        validate: None,
+        alter_offsets: None,
+        create: |config| Ok(Box::new(DatagenConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(DatagenTask::new(config)?))),
     }
 }
 
@@ -258,13 +259,13 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         assert!(config_def().validate(&config).is_empty());
-        let mut task = DatagenTask::default();
+        let mut task = DatagenTask::new(&config).unwrap();
         let context = SourceTaskContext {
             connector: "d".into(),
             task: 0,
             offsets: Arc::new(NoOffsets),
         };
-        task.start(&config, context).await.unwrap();
+        task.start(context).await.unwrap();
         let records = task.poll().await.unwrap();
         assert!(
             matches!(records[0].record.value, Value::Struct(_)),

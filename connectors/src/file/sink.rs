@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, OffsetMap, SinkTask, SinkTaskContext};
+use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SinkTask, SinkTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
@@ -24,15 +24,21 @@ fn config_def() -> ConfigDef {
 }
 
 /// The connector object: every task writes to the one file.
-#[derive(Default)]
 pub struct FileStreamSinkConnector {
     config: ConfigMap,
 }
 
+impl FileStreamSinkConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(FileStreamSinkConnector { config: config.clone() })
+    }
+}
+
 #[async_trait]
 impl Connector for FileStreamSinkConnector {
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
         Ok(())
     }
 
@@ -44,18 +50,31 @@ impl Connector for FileStreamSinkConnector {
     async fn stop(&mut self) -> Result<(), ConnectError> {
         Ok(())
     }
-
-    /// The file keeps no offsets of its own: the consumer group's are the whole truth.
-    fn alter_offsets(&self, _config: &ConfigMap, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
-        Ok(true)
-    }
 }
 
 /// Appends values.
-#[derive(Default)]
 pub struct FileStreamSinkTask {
+    /// The file to append to; `None` for the standard output.
+    path: Option<String>,
+    /// Opened by `start`.
     writer: Option<Box<dyn AsyncWrite + Send + Sync + Unpin>>,
     line: Vec<u8>,
+}
+
+impl FileStreamSinkTask {
+    /// A task appending to the file its config names (or the standard output).
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        let path = config
+            .value(&FILE)
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty());
+        Ok(FileStreamSinkTask {
+            path,
+            writer: None,
+            line: Vec::new(),
+        })
+    }
 }
 
 /// A value's text as Apache's sink prints it (`Object.toString()` of the Connect value).
@@ -109,11 +128,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
 
 #[async_trait]
 impl SinkTask for FileStreamSinkTask {
-    async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
-        let config = config_def().parse(config).map_err(ConnectError::Config)?;
-        let path = config.value(&FILE);
-        let path = path.as_deref().map(str::trim).filter(|f| !f.is_empty());
-        let output: Box<dyn AsyncWrite + Send + Sync + Unpin> = match path {
+    async fn start(&mut self, _context: SinkTaskContext) -> Result<(), ConnectError> {
+        let output: Box<dyn AsyncWrite + Send + Sync + Unpin> = match &self.path {
             None => Box::new(tokio::io::stdout()),
             Some(path) => Box::new(
                 tokio::fs::OpenOptions::new()
@@ -171,8 +187,11 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.file.FileStreamSinkConnector"],
         config_def,
-        create: || Box::new(FileStreamSinkConnector::default()),
-        tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),
+        validate: None,
+        // The file keeps no offsets of its own: the consumer group's are the whole truth.
+        alter_offsets: Some(|_config, _offsets| Ok(true)),
+        create: |config| Ok(Box::new(FileStreamSinkConnector::new(config)?)),
+        tasks: TaskFactory::Sink(|config| Ok(Box::new(FileStreamSinkTask::new(config)?))),
     }
 }
 

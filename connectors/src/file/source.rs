@@ -65,15 +65,21 @@ fn single_topic(value: &str) -> Result<(), String> {
 }
 
 /// The connector object: one task reading the one file.
-#[derive(Default)]
 pub struct FileStreamSourceConnector {
     config: ConfigMap,
 }
 
+impl FileStreamSourceConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(FileStreamSourceConnector { config: config.clone() })
+    }
+}
+
 #[async_trait]
 impl Connector for FileStreamSourceConnector {
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
         Ok(())
     }
 
@@ -85,30 +91,30 @@ impl Connector for FileStreamSourceConnector {
     async fn stop(&mut self) -> Result<(), ConnectError> {
         Ok(())
     }
+}
 
-    /// Apache's checks: a `filename` partition and a non-negative whole `position`; removals
-    /// are always allowed, so that stale offsets can be cleaned up.
-    fn alter_offsets(&self, config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
-        if config.get(FILE.name()).is_none_or(|f| f.trim().is_empty()) {
-            return Err("Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.".into());
-        }
-        for (partition, offset) in offsets {
-            let Some(offset) = offset else { continue };
-            let position = offset
-                .get("position")
-                .ok_or("Offset objects should either be null or contain the key 'position'")?;
-            if !(position.is_i64() || position.is_u64()) {
-                return Err("The value for the 'position' key in the offset is expected to be a Long value".into());
-            }
-            if position.as_i64().is_some_and(|p| p < 0) {
-                return Err("The value for the 'position' key in the offset should be a non-negative value".into());
-            }
-            if !partition.contains_key("filename") {
-                return Err("Partition objects should contain the key 'filename'".into());
-            }
-        }
-        Ok(true)
+/// Apache's checks of offsets to write: a `filename` partition and a non-negative whole
+/// `position`; removals are always allowed, so that stale offsets can be cleaned up.
+fn alter_offsets(config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
+    if config.get(FILE.name()).is_none_or(|f| f.trim().is_empty()) {
+        return Err("Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.".into());
     }
+    for (partition, offset) in offsets {
+        let Some(offset) = offset else { continue };
+        let position = offset
+            .get("position")
+            .ok_or("Offset objects should either be null or contain the key 'position'")?;
+        if !(position.is_i64() || position.is_u64()) {
+            return Err("The value for the 'position' key in the offset is expected to be a Long value".into());
+        }
+        if position.as_i64().is_some_and(|p| p < 0) {
+            return Err("The value for the 'position' key in the offset should be a non-negative value".into());
+        }
+        if !partition.contains_key("filename") {
+            return Err("Partition objects should contain the key 'filename'".into());
+        }
+    }
+    Ok(true)
 }
 
 /// Reads lines and remembers where it is.
@@ -129,25 +135,30 @@ pub struct FileStreamSourceTask {
     after_cr: bool,
 }
 
-impl Default for FileStreamSourceTask {
-    fn default() -> Self {
-        FileStreamSourceTask {
-            path: None,
-            topic: String::new(),
-            batch_size: 2000,
+impl FileStreamSourceTask {
+    /// A task reading the file its config names (or the standard input).
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        let path = file(&config);
+        let mut partition = SourceMap::new();
+        if let Some(path) = &path {
+            partition.insert("filename".into(), path.clone().into());
+        }
+        Ok(FileStreamSourceTask {
+            path,
+            topic: config.value(&TOPIC).trim().to_string(),
+            batch_size: config.value(&BATCH_SIZE),
             reader: None,
             inode: None,
             position: 0,
             buffer: Vec::new(),
             start: 0,
-            partition: Arc::default(),
+            partition: Arc::new(partition),
             schema: Schema::string(),
             after_cr: false,
-        }
+        })
     }
-}
 
-impl FileStreamSourceTask {
     async fn open(&mut self, position: u64) -> Result<(), ConnectError> {
         let Some(path) = &self.path else {
             self.reader = Some(Box::new(tokio::io::stdin()));
@@ -249,16 +260,7 @@ impl FileStreamSourceTask {
 
 #[async_trait]
 impl SourceTask for FileStreamSourceTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let config = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.path = file(&config);
-        self.topic = config.value(&TOPIC).trim().to_string();
-        self.batch_size = config.value(&BATCH_SIZE);
-        if let Some(path) = &self.path {
-            let mut partition = SourceMap::new();
-            partition.insert("filename".into(), path.clone().into());
-            self.partition = Arc::new(partition);
-        }
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
         let position = context
             .offsets
             .offset(&self.partition)
@@ -325,8 +327,10 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.file.FileStreamSourceConnector"],
         config_def,
-        create: || Box::new(FileStreamSourceConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(FileStreamSourceTask::default())),
+        validate: None,
+        alter_offsets: Some(alter_offsets),
+        create: |config| Ok(Box::new(FileStreamSourceConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(FileStreamSourceTask::new(config)?))),
     }
 }
 
@@ -343,7 +347,6 @@ mod tests {
     }
 
     async fn started(path: &std::path::Path) -> FileStreamSourceTask {
-        let mut task = FileStreamSourceTask::default();
         let mut config = ConfigMap::new();
         config.insert("file".into(), path.display().to_string());
         config.insert("topic".into(), "t".into());
@@ -353,7 +356,8 @@ mod tests {
             task: 0,
             offsets: Arc::new(NoOffsets),
         };
-        task.start(&config, context).await.unwrap();
+        let mut task = FileStreamSourceTask::new(&config).unwrap();
+        task.start(context).await.unwrap();
         task
     }
 

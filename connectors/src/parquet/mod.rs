@@ -30,7 +30,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["ParquetSinkConnector", "ParquetSink"],
         config_def,
-        create: || Box::new(ConfigPerTask::default()),
-        tasks: TaskFactory::Sink(|| Box::new(task::ParquetSinkTask::default())),
+        validate: None,
+        alter_offsets: None,
+        create: |config| Ok(Box::new(ConfigPerTask::new(config))),
+        tasks: TaskFactory::Sink(|config| Ok(Box::new(task::ParquetSinkTask::new(config)?))),
     }
 }

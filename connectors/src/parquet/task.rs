@@ -37,9 +37,9 @@ struct Buffer {
 type FileKey = (String, i32, Option<String>);
 
 /// Writes Parquet files.
-#[derive(Default)]
 pub(super) struct ParquetSinkTask {
-    settings: Option<Settings>,
+    /// Shared with the blocking writes.
+    settings: Arc<Settings>,
     /// Open buffers by the directory their file goes to.
     buffers: HashMap<FileKey, Buffer>,
     /// The last offset already in a file, by directory (read from the names on first sight).
@@ -120,10 +120,14 @@ fn write_file(settings: &Settings, dir: &Path, buffer: &Buffer) -> Result<PathBu
 }
 
 impl ParquetSinkTask {
-    fn settings(&self) -> Result<Settings, ConnectError> {
-        self.settings
-            .clone()
-            .ok_or_else(|| ConnectError::fatal("task not started"))
+    /// A task writing files under the directory its config names, as its settings say.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(ParquetSinkTask {
+            settings: Arc::new(Settings::new(&config)),
+            buffers: HashMap::new(),
+            written: HashMap::new(),
+        })
     }
 
     /// Writes out the buffer at `key`. When the write fails the buffer stays, so that a
@@ -132,7 +136,7 @@ impl ParquetSinkTask {
         let Some(buffer) = self.buffers.remove(key) else {
             return Ok(());
         };
-        let settings = self.settings()?;
+        let settings = Arc::clone(&self.settings);
         let dir = file_dir(&settings.dir, key);
         let (buffer, written) = tokio::task::spawn_blocking(move || {
             let written = write_file(&settings, &dir, &buffer);
@@ -161,7 +165,7 @@ impl ParquetSinkTask {
         if let Some(last) = self.written.get(key) {
             return Ok(*last);
         }
-        let dir = file_dir(&self.settings()?.dir, key);
+        let dir = file_dir(&self.settings.dir, key);
         let last = tokio::task::spawn_blocking(move || last_written_offset(&dir))
             .await
             .map_err(ConnectError::failed)??;
@@ -172,14 +176,12 @@ impl ParquetSinkTask {
 
 #[async_trait]
 impl SinkTask for ParquetSinkTask {
-    async fn start(&mut self, config: &ConfigMap, _context: SinkTaskContext) -> Result<(), ConnectError> {
-        let config = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.settings = Some(Settings::new(&config));
+    async fn start(&mut self, _context: SinkTaskContext) -> Result<(), ConnectError> {
         Ok(())
     }
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
-        let settings = self.settings()?;
+        let settings = Arc::clone(&self.settings);
         for record in records {
             if record.record.value.is_null() {
                 continue;

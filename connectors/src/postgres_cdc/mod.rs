@@ -30,15 +30,21 @@ pub(crate) const CLASS: &str = "io.debezium.connector.postgresql.PostgresConnect
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
 
 /// The connector object: one task (a replication slot has one reader).
-#[derive(Default)]
 pub struct PostgresConnector {
     config: ConfigMap,
 }
 
+impl PostgresConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(PostgresConnector { config: config.clone() })
+    }
+}
+
 #[async_trait]
 impl Connector for PostgresConnector {
-    async fn start(&mut self, config: &ConfigMap, _context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
+    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
         Ok(())
     }
 
@@ -56,7 +62,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.postgres.PostgresConnector"],
         config_def,
-        create: || Box::new(PostgresConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(task::PostgresCdcTask::default())),
+        validate: None,
+        alter_offsets: None,
+        create: |config| Ok(Box::new(PostgresConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(task::PostgresCdcTask::new(config)?))),
     }
 }

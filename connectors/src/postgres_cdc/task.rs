@@ -74,8 +74,8 @@ struct OpenTransaction {
 
 /// Captures changes.
 pub(super) struct PostgresCdcTask {
-    settings: Option<Settings>,
-    pool: Option<PgPool>,
+    settings: Settings,
+    pool: PgPool,
     partition: Arc<SourceMap>,
     phase: Phase,
     stream: Option<ReplicationClient>,
@@ -99,12 +99,29 @@ pub(super) struct PostgresCdcTask {
     task: u32,
 }
 
-impl Default for PostgresCdcTask {
-    fn default() -> Self {
-        PostgresCdcTask {
-            settings: None,
-            pool: None,
-            partition: Arc::default(),
+/// Milliseconds since the Unix epoch.
+pub(super) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl PostgresCdcTask {
+    /// A task capturing the database its config names; `start` reads where it got to.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(settings.connect_options());
+        let partition = Arc::new(SourceMap::from_iter([(
+            "server".to_string(),
+            settings.prefix.clone().into(),
+        )]));
+        Ok(PostgresCdcTask {
+            settings,
+            pool,
+            partition,
             phase: Phase::Setup,
             stream: None,
             delivered: 0,
@@ -117,30 +134,19 @@ impl Default for PostgresCdcTask {
             failures: 0,
             connector: String::new(),
             task: 0,
-        }
+        })
     }
-}
 
-/// Milliseconds since the Unix epoch.
-pub(super) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-impl PostgresCdcTask {
-    fn parts(&self) -> Result<(PgPool, Settings), String> {
-        match (&self.pool, &self.settings) {
-            (Some(pool), Some(settings)) => Ok((pool.clone(), settings.clone())),
-            _ => Err("task not started".into()),
-        }
+    /// The pool and settings, for work that also changes the task.
+    fn parts(&self) -> (PgPool, Settings) {
+        (self.pool.clone(), self.settings.clone())
     }
 
     /// Creates the publication and slot if missing; returns the slot's confirmed position and,
     /// when the slot was created for a snapshot, the replication session that created it with
     /// the name of the snapshot it exported (the database as of the slot's start).
     async fn setup(&mut self, for_snapshot: bool) -> Result<(u64, Option<ExportedSnapshot>), String> {
-        let (pool, settings) = self.parts()?;
+        let (pool, settings) = self.parts();
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_publication WHERE pubname = $1")
             .bind(&settings.publication)
             .fetch_optional(&pool)
@@ -405,9 +411,7 @@ impl PostgresCdcTask {
     /// Sets [`SLOT_LAG_BYTES`] from the server's view of the slot (a failure to ask only
     /// leaves the gauge as it was: the capture itself reports a database that is gone).
     async fn measure_slot_lag(&self) {
-        let (Some(pool), Some(settings)) = (&self.pool, &self.settings) else {
-            return;
-        };
+        let (pool, settings) = (&self.pool, &self.settings);
         let lag = sqlx::query_scalar::<_, Option<i64>>(
             "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
         )
@@ -447,7 +451,7 @@ impl PostgresCdcTask {
     }
 
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, String> {
-        let (pool, settings) = self.parts()?;
+        let (pool, settings) = self.parts();
         if matches!(self.phase, Phase::Setup) {
             let wants_snapshot = settings.snapshot && !self.snapshot_done;
             let (slot_lsn, exported) = self.setup(wants_snapshot).await?;
@@ -500,19 +504,7 @@ pub(super) fn quote(name: &str) -> String {
 
 #[async_trait]
 impl SourceTask for PostgresCdcTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
-        let options = settings.connect_options();
-        self.pool = Some(
-            PgPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_lazy_with(options),
-        );
-        self.partition = Arc::new(SourceMap::from_iter([(
-            "server".to_string(),
-            settings.prefix.clone().into(),
-        )]));
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
         if let Some(offset) = context.offsets.offset(&self.partition) {
             let in_snapshot = offset.get("snapshot").and_then(serde_json::Value::as_bool) == Some(true);
             let last = offset.get("last_snapshot_record").and_then(serde_json::Value::as_bool) == Some(true);
@@ -525,7 +517,6 @@ impl SourceTask for PostgresCdcTask {
         self.offsets = Some(context.offsets);
         self.connector = context.connector;
         self.task = context.task;
-        self.settings = Some(settings);
         Ok(())
     }
 
@@ -536,7 +527,7 @@ impl SourceTask for PostgresCdcTask {
                 Ok(records)
             }
             Err(message) => {
-                let (_, settings) = self.parts().map_err(ConnectError::fatal)?;
+                let settings = &self.settings;
                 self.failures += 1;
                 if self.failures > settings.max_retries {
                     return Err(ConnectError::fatal(format!(
@@ -564,9 +555,7 @@ impl SourceTask for PostgresCdcTask {
                 tracing::debug!(connector = %self.connector, "replication connection closed: {e}");
             }
         }
-        if let Some(pool) = self.pool.take() {
-            pool.close().await;
-        }
+        self.pool.close().await;
         Ok(())
     }
 }

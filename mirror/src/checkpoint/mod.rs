@@ -104,11 +104,41 @@ fn config_def() -> ConfigDef {
 }
 
 /// The connector object: finds the groups to checkpoint and splits them between tasks.
-#[derive(Default)]
 pub struct MirrorCheckpointConnector {
     config: ConfigMap,
+    mirror: MirrorConfig,
+    /// The groups the flow selects.
+    filter: NameFilter,
+    source: ClusterAdmin,
     groups: Arc<Mutex<BTreeSet<String>>>,
     refresh: Option<JoinHandle<()>>,
+}
+
+impl MirrorCheckpointConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        Ok(MirrorCheckpointConnector {
+            config: config.clone(),
+            filter: NameFilter::groups(config).map_err(ConnectError::failed)?,
+            source: mirror.admin("source")?,
+            mirror,
+            groups: Arc::default(),
+            refresh: None,
+        })
+    }
+}
+
+/// Apache's checks of a checkpoint connector's config: its topic and group filters, and its
+/// clusters' client settings.
+fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::groups(config)]
+        .into_iter()
+        .filter_map(Result::err)
+        .map(ValidationError::from)
+        .collect();
+    errors.extend(crate::config::client_problems(config));
+    errors
 }
 
 /// The source cluster's consumer groups the flow selects.
@@ -123,21 +153,9 @@ async fn selected_groups(source: &ClusterAdmin, filter: &NameFilter) -> Result<B
 
 #[async_trait]
 impl Connector for MirrorCheckpointConnector {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::groups(config)]
-            .into_iter()
-            .filter_map(Result::err)
-            .map(ValidationError::from)
-            .collect();
-        errors.extend(crate::config::client_problems(config));
-        errors
-    }
-
-    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
-        let mirror = MirrorConfig::parse(&config_def(), config)?;
-        let filter = NameFilter::groups(config).map_err(ConnectError::failed)?;
-        let source = mirror.admin("source")?;
+    async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
+        let mirror = &self.mirror;
+        let (source, filter) = (self.source.clone(), self.filter.clone());
         mirror
             .admin("target")?
             .ensure_compacted_topic(
@@ -188,7 +206,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["MirrorCheckpointConnector", "MirrorCheckpoint"],
         config_def,
-        create: || Box::new(MirrorCheckpointConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(task::MirrorCheckpointTask::default())),
+        validate: Some(validate),
+        alter_offsets: None,
+        create: |config| Ok(Box::new(MirrorCheckpointConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(task::MirrorCheckpointTask::new(config)?))),
     }
 }

@@ -97,9 +97,33 @@ static CHECKPOINT_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 });
 
 /// Emits the checkpoints of a set of consumer groups.
-#[derive(Default)]
 pub(super) struct MirrorCheckpointTask {
+    /// Parsed from the task config; `start` takes it into `state`.
+    settings: Option<Settings>,
+    /// Set by `start`, from the settings and what it read of the clusters.
     state: Option<State>,
+}
+
+/// What the task config says.
+struct Settings {
+    mirror: MirrorConfig,
+    topics: NameFilter,
+    groups: Vec<String>,
+}
+
+impl MirrorCheckpointTask {
+    /// A task checkpointing the groups its config assigns it.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let settings = Settings {
+            mirror: MirrorConfig::parse(&config_def(), config)?,
+            topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
+            groups: tributary_runtime::config::split_list(config.get(ASSIGNED).map_or("", |g| g)),
+        };
+        Ok(MirrorCheckpointTask {
+            settings: Some(settings),
+            state: None,
+        })
+    }
 }
 
 struct State {
@@ -313,9 +337,11 @@ impl State {
 
 #[async_trait]
 impl SourceTask for MirrorCheckpointTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let mirror = MirrorConfig::parse(&config_def(), config)?;
-        let groups: Vec<String> = tributary_runtime::config::split_list(config.get(ASSIGNED).map_or("", |g| g));
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let Settings { mirror, topics, groups } = self
+            .settings
+            .take()
+            .ok_or_else(|| ConnectError::fatal("the checkpoint task was started twice"))?;
         let syncs = Arc::new(Mutex::new(OffsetSyncStore::default()));
         let store = syncs.clone();
         let syncs_log = read_topic(
@@ -347,7 +373,7 @@ impl SourceTask for MirrorCheckpointTask {
         let now = Instant::now();
         self.state = Some(State {
             connector: context.connector.clone(),
-            topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
+            topics,
             groups,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,

@@ -282,41 +282,59 @@ impl TopicSync {
 
 /// The connector object: finds the topics to mirror, prepares their remote topics, splits
 /// their partitions between tasks, and watches for changes.
-#[derive(Default)]
 pub struct MirrorSourceConnector {
     config: ConfigMap,
+    /// Shared with the refresh loop.
+    sync: Arc<TopicSync>,
     /// Source partition counts of the mirrored topics, by topic; updated by the refresh loop.
     partitions: Arc<Mutex<BTreeMap<String, i32>>>,
     refresh: Option<JoinHandle<()>>,
 }
 
+impl MirrorSourceConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        Ok(MirrorSourceConnector {
+            config: config.clone(),
+            sync: Arc::new(TopicSync::new(config)?),
+            partitions: Arc::default(),
+            refresh: None,
+        })
+    }
+}
+
+/// Apache's checks of a source connector's config: its topic and topic-config filters, its
+/// replication policy, and its clusters' client settings.
+fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::config_properties(config)]
+        .into_iter()
+        .filter_map(Result::err)
+        .map(ValidationError::from)
+        .collect();
+    if let Err(e) = crate::policy::ReplicationPolicy::from_config(config) {
+        errors.push(ValidationError {
+            key: "replication.policy.class".into(),
+            message: e.to_string(),
+        });
+    }
+    errors.extend(crate::config::client_problems(config));
+    errors
+}
+
 #[async_trait]
 impl Connector for MirrorSourceConnector {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        let mut errors: Vec<ValidationError> = [NameFilter::topics(config), NameFilter::config_properties(config)]
-            .into_iter()
-            .filter_map(Result::err)
-            .map(ValidationError::from)
-            .collect();
-        if let Err(e) = crate::policy::ReplicationPolicy::from_config(config) {
-            errors.push(ValidationError {
-                key: "replication.policy.class".into(),
-                message: e.to_string(),
-            });
-        }
-        errors.extend(crate::config::client_problems(config));
-        errors
-    }
-
-    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
-        let sync = TopicSync::new(config)?;
+    async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
+        let sync = &self.sync;
         sync.prepare_offset_syncs_topic().await?;
         let topics = sync.source_topics().await?;
         tracing::info!(connector = %context.name, topics = topics.len(), "topics to mirror found");
         sync.prepare_remote_topics(&topics).await?;
         *lock(&self.partitions) = topics;
-        self.refresh = Some(tokio::spawn(refresh_loop(sync, self.partitions.clone(), context)));
+        self.refresh = Some(tokio::spawn(refresh_loop(
+            Arc::clone(sync),
+            self.partitions.clone(),
+            context,
+        )));
         Ok(())
     }
 
@@ -338,7 +356,7 @@ impl Connector for MirrorSourceConnector {
 
 /// Looks for new topics and partitions, and copies topic configs, at their intervals; asks for
 /// new task configs when the partitions to mirror changed.
-async fn refresh_loop(sync: TopicSync, partitions: Arc<Mutex<BTreeMap<String, i32>>>, context: ConnectorContext) {
+async fn refresh_loop(sync: Arc<TopicSync>, partitions: Arc<Mutex<BTreeMap<String, i32>>>, context: ConnectorContext) {
     let mut refresh = sync
         .mirror
         .every(&REFRESH_TOPICS_ENABLED, &REFRESH_TOPICS_INTERVAL_SECONDS);
@@ -410,7 +428,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["MirrorSourceConnector", "MirrorSource"],
         config_def,
-        create: || Box::new(MirrorSourceConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(task::MirrorSourceTask::default())),
+        validate: Some(validate),
+        alter_offsets: None,
+        create: |config| Ok(Box::new(MirrorSourceConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(task::MirrorSourceTask::new(config)?))),
     }
 }

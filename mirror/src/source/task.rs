@@ -76,13 +76,16 @@ impl OffsetSyncs {
 }
 
 /// Mirrors a set of source partitions.
-#[derive(Default)]
 pub(super) struct MirrorSourceTask {
+    mirror: MirrorConfig,
+    /// The source partitions the connector gave this task.
+    assignment: Vec<(String, i32)>,
+    /// Opened by `start` (its group is named after the task).
     consumer: Option<DropOffRuntime<StreamConsumer>>,
     /// By source topic, then partition (looked up per record by `&str`, so without allocating,
-    /// and with a fast hash).
+    /// and with a fast hash); filled by `start` with where each partition resumes.
     assigned: foldhash::HashMap<String, foldhash::HashMap<i32, Assigned>>,
-    bytes_schema: Option<Arc<Schema>>,
+    bytes_schema: Arc<Schema>,
     /// `None` when `emit.offset-syncs.enabled=false`.
     offset_syncs: Option<OffsetSyncs>,
     /// (source alias, target alias) when `provenance.header.enabled=true`.
@@ -117,10 +120,30 @@ fn parse_assignment(value: &str) -> Vec<(String, i32)> {
         .collect()
 }
 
+impl MirrorSourceTask {
+    /// A task mirroring the source partitions its config assigns it.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let mirror = MirrorConfig::parse(&config_def(), config)?;
+        let provenance = mirror
+            .value(&PROVENANCE_HEADER_ENABLED)
+            .then(|| (mirror.source.clone(), mirror.target.clone()));
+        Ok(MirrorSourceTask {
+            mirror,
+            assignment: parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")),
+            consumer: None,
+            assigned: foldhash::HashMap::default(),
+            bytes_schema: Schema::optional_bytes(),
+            offset_syncs: None,
+            provenance,
+            catch_up: None,
+        })
+    }
+}
+
 #[async_trait]
 impl SourceTask for MirrorSourceTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let mirror = MirrorConfig::parse(&config_def(), config)?;
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
+        let mirror = &self.mirror;
         let (policy, source) = (&mirror.policy, &mirror.source);
         let mut client = mirror.client("source", ClientKind::Consumer)?;
         client
@@ -151,7 +174,8 @@ impl SourceTask for MirrorSourceTask {
             .map_err(|e| ConnectError::caused(format!("cannot create a consumer for cluster {source}"), e))?;
         let mut assignment = TopicPartitionList::new();
         let mut starts = Vec::new();
-        for (topic, partition) in parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")) {
+        for (topic, partition) in &self.assignment {
+            let (topic, partition) = (topic.clone(), *partition);
             let mut source_partition = SourceMap::new();
             source_partition.insert("cluster".into(), source.clone().into());
             source_partition.insert("topic".into(), topic.clone().into());
@@ -206,9 +230,6 @@ impl SourceTask for MirrorSourceTask {
             });
         }
         self.consumer = Some(DropOffRuntime::new(consumer));
-        self.provenance = mirror
-            .value(&PROVENANCE_HEADER_ENABLED)
-            .then(|| (mirror.source.clone(), mirror.target.clone()));
         if mirror.value(&EMIT_OFFSET_SYNCS_ENABLED) {
             let mut client = mirror.client(mirror.offset_syncs_cluster(), ClientKind::Producer)?;
             client.set("acks", "all").set("linger.ms", "100");
@@ -229,7 +250,6 @@ impl SourceTask for MirrorSourceTask {
                     .collect(),
             });
         }
-        self.bytes_schema = Some(Schema::optional_bytes());
         Ok(())
     }
 
@@ -237,7 +257,7 @@ impl SourceTask for MirrorSourceTask {
         let Some(consumer) = &self.consumer else {
             return Ok(Vec::new());
         };
-        let schema = self.bytes_schema.clone();
+        let schema = Some(self.bytes_schema.clone());
         let mut records = Vec::new();
         // One stream for the whole batch: it stays registered with librdkafka's queue, so
         // draining what is already fetched costs no wake-up per message.

@@ -2,8 +2,9 @@
 //!
 //! A connector is a [`Connector`] (splits the job into task configs) plus a [`SourceTask`] or
 //! [`SinkTask`] (does the work), registered once with [`ConnectorPlugin`]. The
-//! worker drives them: `start`, `task_configs`, then per task `start`, `poll`/`put`, `flush`,
-//! `stop`. Everything is async; a task must not block the runtime (use `tokio::fs` or
+//! worker drives them: the connector made from its config by the plugin's `create`, `start`,
+//! `task_configs`, then per task: made from its task config by the plugin's [`TaskFactory`],
+//! `start`, `poll`/`put`, `flush`, `stop`. Everything is async; a task must not block the runtime (use `tokio::fs` or
 //! `spawn_blocking` for blocking I/O).
 
 mod acknowledged;
@@ -16,47 +17,35 @@ use async_trait::async_trait;
 pub use acknowledged::Acknowledged;
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
 pub use error::{format_validation, ConnectError};
-pub use plugin::{connector_plugins, find_connector, ConnectorPlugin, TaskFactory};
+pub use plugin::{connector_plugins, find_connector, AlterOffsets, ConnectorPlugin, TaskFactory};
 
-use crate::config::{ConfigMap, ValidationError};
+use crate::config::ConfigMap;
 use crate::data::{SinkRecord, SourceRecord};
 
 /// A JSON object of the offsets API: a source partition or offset, or a sink's
 /// `{"kafka_topic","kafka_partition"}` / `{"kafka_offset"}`.
 pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
 
-/// The connector object: validates its config and splits the work into task configs.
+/// The connector object: splits the work into task configs. It is made from its config by the
+/// plugin's `create` ([`ConnectorPlugin`], which also holds its checks of configs and offsets).
 #[async_trait]
 pub trait Connector: Send + Sync {
-    /// Checks a config beyond what the plugin's `ConfigDef` checks (cross-key rules).
-    fn validate(&self, _config: &ConfigMap) -> Vec<ValidationError> {
-        Vec::new()
-    }
-
-    /// Starts the connector with its (provider-resolved) config.
-    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError>;
+    /// Starts the connector (whatever it needs from outside: listing tables or topics).
+    async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError>;
 
     /// At most `max_tasks` task configs.
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError>;
 
     /// Stops the connector.
     async fn stop(&mut self) -> Result<(), ConnectError>;
-
-    /// Checks offsets a user asks to write (`PATCH`, or `DELETE` with every offset `None`)
-    /// before anything is written, as Apache's `alterOffsets`: `Ok(true)` when the connector
-    /// vouches for them (it keeps no offsets of its own elsewhere), `Ok(false)` when it cannot
-    /// tell (the default: only the framework's offsets change), and the reason for offsets it
-    /// could never use, which refuses the request.
-    fn alter_offsets(&self, _config: &ConfigMap, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String> {
-        Ok(false)
-    }
 }
 
 /// A source task: reads from an outside system and returns records with their positions.
 #[async_trait]
 pub trait SourceTask: Send + Sync {
-    /// Starts the task; `context` gives the offsets committed for its partitions.
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError>;
+    /// Starts the task (made from its config by the plugin's [`TaskFactory`]); `context` gives
+    /// the offsets committed for its partitions.
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError>;
 
     /// The next batch. An empty batch means nothing right now; the task should wait a little
     /// (its own poll interval) before returning one, rather than spin.
@@ -96,8 +85,8 @@ pub trait SourceTask: Send + Sync {
 /// A sink task: writes records read from Kafka to an outside system.
 #[async_trait]
 pub trait SinkTask: Send + Sync {
-    /// Starts the task.
-    async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError>;
+    /// Starts the task (made from its config by the plugin's [`TaskFactory`]).
+    async fn start(&mut self, context: SinkTaskContext) -> Result<(), ConnectError>;
 
     /// Writes (or buffers) a batch. A [`ConnectError::Retriable`] asks for the same batch again.
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError>;

@@ -1,19 +1,25 @@
 //! How a connector registers itself: a [`ConnectorPlugin`] submitted with `inventory::submit!`
 //! names its classes, its config keys and how its connector object and tasks are made.
 
-use crate::config::ConfigDef;
+use crate::config::{ConfigDef, ConfigMap, ValidationError};
 use crate::plugins::{find, named, PluginError};
 
-use super::{Connector, SinkTask, SourceTask};
+use super::{ConnectError, Connector, OffsetMap, SinkTask, SourceTask};
 
-/// Makes a connector's tasks.
+/// Makes a connector's tasks from their task config (provider references resolved): each task
+/// parses its settings once, here, and a config it cannot run with is a
+/// [`ConnectError::Config`] that fails the task before it starts.
 #[derive(Clone, Copy)]
 pub enum TaskFactory {
     /// A source connector's task.
-    Source(fn() -> Box<dyn SourceTask>),
+    Source(fn(&ConfigMap) -> Result<Box<dyn SourceTask>, ConnectError>),
     /// A sink connector's task.
-    Sink(fn() -> Box<dyn SinkTask>),
+    Sink(fn(&ConfigMap) -> Result<Box<dyn SinkTask>, ConnectError>),
 }
+
+/// A connector's check of the offsets a user asks to write: its config, then each source
+/// partition with its new offset (`None` removes it).
+pub type AlterOffsets = fn(&ConfigMap, &[(OffsetMap, Option<OffsetMap>)]) -> Result<bool, String>;
 
 /// A registered connector.
 pub struct ConnectorPlugin {
@@ -23,8 +29,18 @@ pub struct ConnectorPlugin {
     pub aliases: &'static [&'static str],
     /// Its own config keys (the framework's keys are added by the worker).
     pub config_def: fn() -> ConfigDef,
-    /// Makes the connector object.
-    pub create: fn() -> Box<dyn Connector>,
+    /// Its checks across keys, beyond what `config_def` checks of each key (Apache's
+    /// `Connector.validate`); `None` when it has none.
+    pub validate: Option<fn(&ConfigMap) -> Vec<ValidationError>>,
+    /// Checks offsets a user asks to write (`PATCH`, or `DELETE` with every offset `None`)
+    /// before anything is written, as Apache's `alterOffsets`: `Ok(true)` when the connector
+    /// vouches for them (it keeps no offsets of its own elsewhere), and the reason for offsets
+    /// it could never use, which refuses the request. `None`: it cannot tell, and only the
+    /// framework's offsets change.
+    pub alter_offsets: Option<AlterOffsets>,
+    /// Makes the connector object from its config (provider references resolved), parsing
+    /// its settings once; a config it cannot run with is a [`ConnectError::Config`].
+    pub create: fn(&ConfigMap) -> Result<Box<dyn Connector>, ConnectError>,
     /// Makes its tasks; also says whether it is a source or a sink.
     pub tasks: TaskFactory,
 }

@@ -262,8 +262,9 @@ fn connector_accepts(config: &ConfigMap, changes: &[(OffsetMap, Option<OffsetMap
         .map(String::as_str)
         .unwrap_or_default();
     let plugin = find_connector(class).map_err(|e| HerderError::BadRequest(e.to_string()))?;
-    (plugin.create)()
-        .alter_offsets(config, changes)
+    plugin
+        .alter_offsets
+        .map_or(Ok(false), |check| check(config, changes))
         .map_err(HerderError::BadRequest)
 }
 

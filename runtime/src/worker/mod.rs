@@ -269,7 +269,9 @@ impl Worker {
             if matches!(plugin.tasks, TaskFactory::Sink(_)) {
                 errors.extend(SinkTopics::new(&resolved).err().unwrap_or_default());
             }
-            errors.extend((plugin.create)().validate(&resolved));
+            if let Some(validate) = plugin.validate {
+                errors.extend(validate(&resolved));
+            }
         }
         errors.extend(override_errors(&self.config, &resolved));
         if let Err(chain_errors) = TransformChain::from_config(&resolved) {
@@ -297,13 +299,13 @@ impl Worker {
         let resolved = self.providers.resolve(config).map_err(ConnectError::failed)?;
         let class = resolved.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(ConnectError::failed)?;
-        let mut connector = (plugin.create)();
+        let mut connector = (plugin.create)(&resolved)?;
         let context = ConnectorContext::new(
             name.to_string(),
             Arc::new(crate::storage::ConnectorOffsetsReader::new(self.offsets.clone(), name)),
             self.reconfigurations.clone(),
         );
-        connector.start(&resolved, context).await?;
+        connector.start(context).await?;
         Ok(connector)
     }
 
@@ -352,8 +354,8 @@ impl Worker {
                     .unwrap_or_default();
                 let setup = setup(connector_config, task_config);
                 match find_connector(&class).map(|p| p.tasks) {
-                    Ok(TaskFactory::Source(make)) => tokio::spawn(source::run(setup, make())),
-                    Ok(TaskFactory::Sink(make)) => tokio::spawn(sink::run(setup, make())),
+                    Ok(TaskFactory::Source(make)) => tokio::spawn(source::run(setup, make)),
+                    Ok(TaskFactory::Sink(make)) => tokio::spawn(sink::run(setup, make)),
                     Err(e) => {
                         let message = e.to_string();
                         tokio::spawn(async move { setup.report(State::Failed, Some(message)) })

@@ -19,6 +19,7 @@ use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime};
+use crate::config::ConfigMap;
 use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -32,8 +33,9 @@ const DEFAULT_MAX_BATCH: usize = 2000;
 const POLL_WAIT: Duration = Duration::from_millis(500);
 
 /// Runs a sink task until it is stopped or fails; reports its states.
-pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SinkTask>) {
-    let mut runner = match SinkRunner::build(&setup, task) {
+pub(crate) async fn run(setup: TaskSetup, make: fn(&ConfigMap) -> Result<Box<dyn SinkTask>, ConnectError>) {
+    let built = make(&setup.task_config).and_then(|task| SinkRunner::build(&setup, task));
+    let mut runner = match built {
         Ok(runner) => runner,
         Err(e) => return setup.report(State::Failed, Some(e.trace())),
     };
@@ -204,7 +206,7 @@ impl SinkRunner {
             connector: setup.connector.clone(),
             task: setup.task,
         };
-        self.delivery.task.start(&setup.task_config, context).await?;
+        self.delivery.task.start(context).await?;
         self.started = true;
         let mut control = setup.control.clone();
         let mut reported = None;

@@ -21,6 +21,7 @@ use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
+use crate::config::ConfigMap;
 use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -44,8 +45,9 @@ async fn blocking<E: std::error::Error + Send + Sync + 'static>(
 }
 
 /// Runs a source task until it is stopped or fails; reports its states.
-pub(crate) async fn run(setup: TaskSetup, task: Box<dyn SourceTask>) {
-    let mut runner = match SourceRunner::build(&setup, task) {
+pub(crate) async fn run(setup: TaskSetup, make: fn(&ConfigMap) -> Result<Box<dyn SourceTask>, ConnectError>) {
+    let built = make(&setup.task_config).and_then(|task| SourceRunner::build(&setup, task));
+    let mut runner = match built {
         Ok(runner) => runner,
         Err(e) => return setup.report(State::Failed, Some(e.trace())),
     };
@@ -223,7 +225,7 @@ impl SourceRunner {
             let producer = self.producer.clone();
             blocking(move || producer.init_transactions(TRANSACTION_TIMEOUT)).await?;
         }
-        self.task.start(&setup.task_config, context).await?;
+        self.task.start(context).await?;
         self.started = true;
         if self.task.wants_acknowledgements() {
             self.acks.set(AckLog::default()).ok();

@@ -33,7 +33,9 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.jdbc.JdbcSinkConnector", "JdbcSink"],
         config_def,
-        create: || Box::new(ConfigPerTask::validated_by(validate)),
-        tasks: TaskFactory::Sink(|| Box::new(task::JdbcSinkTask::default())),
+        validate: Some(validate),
+        alter_offsets: None,
+        create: |config| Ok(Box::new(ConfigPerTask::new(config))),
+        tasks: TaskFactory::Sink(|config| Ok(Box::new(task::JdbcSinkTask::new(config)?))),
     }
 }

@@ -41,10 +41,10 @@ impl From<sqlx::Error> for Failure {
 }
 
 /// Writes records to tables.
-#[derive(Default)]
 pub(super) struct JdbcSinkTask {
-    database: Option<Database>,
-    settings: Option<Settings>,
+    database: Database,
+    settings: Settings,
+    /// The connector's name, from `start`, for logs and metrics.
     connector: String,
     /// The task's number, as a metric label.
     task: String,
@@ -56,11 +56,18 @@ pub(super) struct JdbcSinkTask {
 }
 
 impl JdbcSinkTask {
-    fn parts(&self) -> Result<(Database, Settings), ConnectError> {
-        match (&self.database, &self.settings) {
-            (Some(database), Some(settings)) => Ok((database.clone(), settings.clone())),
-            _ => Err(ConnectError::fatal("task not started")),
-        }
+    /// A task writing to the database its config names, as its settings say.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        Ok(JdbcSinkTask {
+            database: Database::from_config(&config, 2)?,
+            settings: Settings::new(&config),
+            connector: String::new(),
+            task: String::new(),
+            tables: HashMap::new(),
+            offsets_table_ready: false,
+            failures: 0,
+        })
     }
 
     /// Creates `run`'s table or adds its missing columns, as the settings allow.
@@ -119,7 +126,7 @@ impl JdbcSinkTask {
     }
 
     async fn write(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
-        let (database, settings) = self.parts().map_err(|e| Failure::Records(e.to_string()))?;
+        let (database, settings) = (self.database.clone(), self.settings.clone());
         // Tables first, outside the transaction: MySQL commits at any DDL.
         let all_runs = settings.shape.runs(records).map_err(Failure::Records)?;
         for run in &all_runs {
@@ -240,10 +247,7 @@ fn offsets_select(dialect: Dialect, table: &str) -> String {
 
 #[async_trait]
 impl SinkTask for JdbcSinkTask {
-    async fn start(&mut self, config: &ConfigMap, context: SinkTaskContext) -> Result<(), ConnectError> {
-        let config = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.database = Some(Database::from_config(&config, 2)?);
-        self.settings = Some(Settings::new(&config));
+    async fn start(&mut self, context: SinkTaskContext) -> Result<(), ConnectError> {
         self.connector = context.connector;
         self.task = context.task.to_string();
         Ok(())
@@ -260,7 +264,7 @@ impl SinkTask for JdbcSinkTask {
             }
             Err(Failure::Records(message)) => Err(ConnectError::fatal(message)),
             Err(Failure::Database(message)) => {
-                let (_, settings) = self.parts()?;
+                let settings = &self.settings;
                 // A failed statement may have left a table half-known: read it again.
                 self.tables.clear();
                 self.failures += 1;
@@ -288,9 +292,7 @@ impl SinkTask for JdbcSinkTask {
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
-        if let Some(database) = self.database.take() {
-            database.close().await;
-        }
+        self.database.close().await;
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigMap, ValidationError};
+use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
@@ -163,54 +163,69 @@ impl Selection {
 
 /// The connector object: finds the tables, splits them between tasks, and watches for tables
 /// created or dropped.
-#[derive(Default)]
 pub struct JdbcSourceConnector {
     config: ConfigMap,
-    /// Whether one `query` is run instead of copying tables.
-    query_mode: bool,
+    /// `None` when one `query` is run instead of copying tables.
+    tables_mode: Option<TablesMode>,
     tables: std::sync::Arc<std::sync::Mutex<Vec<TableRef>>>,
     monitor: Option<JoinHandle<()>>,
-    database: Option<Database>,
+}
+
+/// What copying tables needs: where they are, which to copy, how often to look again.
+struct TablesMode {
+    database: Database,
+    selection: Selection,
+    interval: Duration,
+}
+
+impl JdbcSourceConnector {
+    /// The connector of `config`.
+    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        let tables_mode = match config::query(&parsed) {
+            Some(_) => None,
+            None => Some(TablesMode {
+                database: Database::from_config(&parsed, 1)?,
+                selection: Selection {
+                    whitelist: parsed.value(&TABLE_WHITELIST),
+                    blacklist: parsed.value(&TABLE_BLACKLIST),
+                },
+                interval: parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL),
+            }),
+        };
+        Ok(JdbcSourceConnector {
+            config: config.clone(),
+            tables_mode,
+            tables: Default::default(),
+            monitor: None,
+        })
+    }
 }
 
 #[async_trait]
 impl Connector for JdbcSourceConnector {
-    fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
-        config::validate(config)
-    }
-
-    async fn start(&mut self, config: &ConfigMap, context: ConnectorContext) -> Result<(), ConnectError> {
-        self.config = config.clone();
-        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        self.query_mode = config::query(&parsed).is_some();
-        if self.query_mode {
+    async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
+        let Some(mode) = &self.tables_mode else {
             return Ok(());
-        }
-        let database = Database::from_config(&parsed, 1)?;
-        let tables = list_tables(&database)
+        };
+        let tables = list_tables(&mode.database)
             .await
             .map_err(|e| ConnectError::caused("cannot list the database's tables", e))?;
-        let selection = Selection {
-            whitelist: parsed.value(&TABLE_WHITELIST),
-            blacklist: parsed.value(&TABLE_BLACKLIST),
-        };
-        let tables = selection.of(tables);
+        let tables = mode.selection.of(tables);
         tracing::info!(connector = %context.name, tables = tables.len(), "tables to copy found");
         *crate::lock(&self.tables) = tables;
-        let interval = parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL);
         self.monitor = Some(tokio::spawn(watch_tables(
-            database.clone(),
-            selection,
+            mode.database.clone(),
+            mode.selection.clone(),
             self.tables.clone(),
-            interval,
+            mode.interval,
             context,
         )));
-        self.database = Some(database);
         Ok(())
     }
 
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        if self.query_mode {
+        if self.tables_mode.is_none() {
             return Ok(vec![self.config.clone()]);
         }
         let tables = crate::lock(&self.tables).clone();
@@ -237,8 +252,8 @@ impl Connector for JdbcSourceConnector {
         if let Some(monitor) = self.monitor.take() {
             monitor.abort();
         }
-        if let Some(database) = self.database.take() {
-            database.close().await;
+        if let Some(mode) = &self.tables_mode {
+            mode.database.close().await;
         }
         Ok(())
     }
@@ -275,8 +290,10 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.jdbc.JdbcSourceConnector", "JdbcSource"],
         config_def,
-        create: || Box::new(JdbcSourceConnector::default()),
-        tasks: TaskFactory::Source(|| Box::new(task::JdbcSourceTask::default())),
+        validate: Some(config::validate),
+        alter_offsets: None,
+        create: |config| Ok(Box::new(JdbcSourceConnector::new(config)?)),
+        tasks: TaskFactory::Source(|config| Ok(Box::new(task::JdbcSourceTask::new(config)?))),
     }
 }
 
@@ -305,9 +322,17 @@ mod tests {
         assert_eq!(Selection::default().of(all.clone()), all);
     }
 
-    #[test]
-    fn tables_are_split_into_contiguous_groups() {
-        let connector = JdbcSourceConnector::default();
+    #[tokio::test]
+    async fn tables_are_split_into_contiguous_groups() {
+        let config: ConfigMap = [
+            ("connection.url", "jdbc:postgresql://127.0.0.1:1/db"),
+            ("mode", "bulk"),
+            ("topic.prefix", "db-"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let connector = JdbcSourceConnector::new(&config).unwrap();
         *crate::lock(&connector.tables) = tables(&["s.a", "s.b", "s.c", "s.d", "s.e"]);
         let groups: Vec<String> = connector
             .task_configs(2)

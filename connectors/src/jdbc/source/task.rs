@@ -50,29 +50,78 @@ struct Running {
 }
 
 /// Reads its tables in turn.
-#[derive(Default)]
 pub(super) struct JdbcSourceTask {
-    database: Option<Database>,
-    settings: Option<Settings>,
+    database: Database,
+    settings: Settings,
     queriers: Vec<Querier>,
     running: Option<Running>,
     /// Failed attempts in a row.
     failures: u32,
+    /// The connector and task number, from `start`, for logs.
     connector: String,
     task: u32,
 }
 
 impl JdbcSourceTask {
-    fn settings(&self) -> Result<&Settings, ConnectError> {
-        self.settings
-            .as_ref()
-            .ok_or_else(|| ConnectError::fatal("task not started"))
+    /// A task querying the tables (or the query) its config names, each from its beginning
+    /// until `start` reads the committed positions.
+    pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        let database = Database::from_config(&parsed, 2)?;
+        let prefix = parsed.value(&TOPIC_PREFIX);
+        let catalog = crate::jdbc::connection::database_name(&parsed)?;
+        let now = Instant::now();
+        let queriers = match query(&parsed) {
+            Some(query) => vec![Querier {
+                partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
+                table: None,
+                query: Some(query),
+                topic: prefix,
+                position: Position::default(),
+                next_due: now,
+            }],
+            None => config
+                .get(TABLES)
+                .map(String::as_str)
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(TableRef::parse)
+                .map(|table| {
+                    // Confluent's partition names the table with its catalog and schema.
+                    let name = match database.dialect() {
+                        Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
+                        Dialect::MySql => format!("{}.{}", table.schema, table.name),
+                    };
+                    let partition = SourceMap::from_iter([
+                        ("protocol".to_string(), "1".into()),
+                        ("table".to_string(), name.into()),
+                    ]);
+                    Querier {
+                        topic: format!("{prefix}{}", table.name),
+                        partition: Arc::new(partition),
+                        table: Some(table),
+                        query: None,
+                        position: Position::default(),
+                        next_due: now,
+                    }
+                })
+                .collect(),
+        };
+        Ok(JdbcSourceTask {
+            database,
+            settings: Settings::new(&parsed),
+            queriers,
+            running: None,
+            failures: 0,
+            connector: String::new(),
+            task: 0,
+        })
     }
 
     /// A failed query or connection: retriable until `connection.attempts` failures in a row,
     /// then fatal with the cause.
     async fn failed(&mut self, message: String) -> Result<Vec<SourceRecord>, ConnectError> {
-        let settings = self.settings()?.clone();
+        let settings = self.settings.clone();
         self.failures += 1;
         if self.failures >= settings.attempts {
             return Err(ConnectError::fatal(format!(
@@ -87,8 +136,8 @@ impl JdbcSourceTask {
 
     /// Starts the query of querier `index` on a reader task.
     async fn start_query(&mut self, index: usize) -> Result<Running, String> {
-        let settings = self.settings().map_err(|e| e.to_string())?.clone();
-        let database = self.database.clone().ok_or("task not started")?;
+        let settings = self.settings.clone();
+        let database = self.database.clone();
         let dialect = database.dialect();
         let querier = &self.queriers[index];
         let metadata = match &querier.table {
@@ -274,57 +323,13 @@ async fn read_rows(
 
 #[async_trait]
 impl SourceTask for JdbcSourceTask {
-    async fn start(&mut self, config: &ConfigMap, context: SourceTaskContext) -> Result<(), ConnectError> {
-        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        let settings = Settings::new(&parsed);
-        let database = Database::from_config(&parsed, 2)?;
-        let prefix = parsed.value(&TOPIC_PREFIX);
-        let catalog = crate::jdbc::connection::database_name(&parsed)?;
-        let now = Instant::now();
-        self.queriers = match query(&parsed) {
-            Some(query) => vec![Querier {
-                partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
-                table: None,
-                query: Some(query),
-                topic: prefix,
-                position: Position::default(),
-                next_due: now,
-            }],
-            None => config
-                .get(TABLES)
-                .map(String::as_str)
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(TableRef::parse)
-                .map(|table| {
-                    // Confluent's partition names the table with its catalog and schema.
-                    let name = match database.dialect() {
-                        Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
-                        Dialect::MySql => format!("{}.{}", table.schema, table.name),
-                    };
-                    let partition = SourceMap::from_iter([
-                        ("protocol".to_string(), "1".into()),
-                        ("table".to_string(), name.into()),
-                    ]);
-                    Querier {
-                        topic: format!("{prefix}{}", table.name),
-                        partition: Arc::new(partition),
-                        table: Some(table),
-                        query: None,
-                        position: Position::default(),
-                        next_due: now,
-                    }
-                })
-                .collect(),
-        };
+    async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
         for querier in &mut self.queriers {
             querier.position = Position::from_offset(context.offsets.offset(&querier.partition).as_ref());
         }
         tracing::info!(connector = %context.connector, task = context.task, tables = self.queriers.len(), "JDBC source task started");
         self.connector = context.connector;
         self.task = context.task;
-        self.settings = Some(settings);
-        self.database = Some(database);
         Ok(())
     }
 
@@ -346,7 +351,7 @@ impl SourceTask for JdbcSourceTask {
                         return self.failed(message).await;
                     }
                     None => {
-                        let interval = self.settings()?.poll_interval;
+                        let interval = self.settings.poll_interval;
                         self.queriers[index].next_due = Instant::now() + interval;
                         if let Some(progress) = self.running.take().and_then(|r| r.progress) {
                             progress.finish();
@@ -382,9 +387,7 @@ impl SourceTask for JdbcSourceTask {
         if let Some(running) = self.running.take() {
             running.reader.abort();
         }
-        if let Some(database) = self.database.take() {
-            database.close().await;
-        }
+        self.database.close().await;
         Ok(())
     }
 }
