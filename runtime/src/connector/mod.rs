@@ -17,7 +17,9 @@ use async_trait::async_trait;
 pub use acknowledged::Acknowledged;
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
 pub use error::{format_validation, ConnectError};
-pub use plugin::{connector_plugins, find_connector, AlterOffsets, ConnectorPlugin, TaskFactory};
+pub use plugin::{
+    connector_plugins, find_connector, AlterOffsets, ConnectorPlugin, MakeSinkTask, MakeSourceTask, TaskFactory,
+};
 
 use crate::config::ConfigMap;
 use crate::data::{SinkRecord, SourceRecord};

@@ -12,10 +12,16 @@ use super::{ConnectError, Connector, OffsetMap, SinkTask, SourceTask};
 #[derive(Clone, Copy)]
 pub enum TaskFactory {
     /// A source connector's task.
-    Source(fn(&ConfigMap) -> Result<Box<dyn SourceTask>, ConnectError>),
+    Source(MakeSourceTask),
     /// A sink connector's task.
-    Sink(fn(&ConfigMap) -> Result<Box<dyn SinkTask>, ConnectError>),
+    Sink(MakeSinkTask),
 }
+
+/// Makes a source task from its task config.
+pub type MakeSourceTask = fn(&ConfigMap) -> Result<Box<dyn SourceTask>, ConnectError>;
+
+/// Makes a sink task from its task config.
+pub type MakeSinkTask = fn(&ConfigMap) -> Result<Box<dyn SinkTask>, ConnectError>;
 
 /// A connector's check of the offsets a user asks to write: its config, then each source
 /// partition with its new offset (`None` removes it).

@@ -19,8 +19,7 @@ use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime};
-use crate::config::ConfigMap;
-use crate::connector::{ConnectError, SinkTask, SinkTaskContext};
+use crate::connector::{ConnectError, MakeSinkTask, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
 use crate::metrics::{Metrics, TopicTally};
@@ -33,7 +32,7 @@ const DEFAULT_MAX_BATCH: usize = 2000;
 const POLL_WAIT: Duration = Duration::from_millis(500);
 
 /// Runs a sink task until it is stopped or fails; reports its states.
-pub(crate) async fn run(setup: TaskSetup, make: fn(&ConfigMap) -> Result<Box<dyn SinkTask>, ConnectError>) {
+pub(crate) async fn run(setup: TaskSetup, make: MakeSinkTask) {
     let built = make(&setup.task_config).and_then(|task| SinkRunner::build(&setup, task));
     let mut runner = match built {
         Ok(runner) => runner,

@@ -21,8 +21,7 @@ use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
-use crate::config::ConfigMap;
-use crate::connector::{ConnectError, SourceTask, SourceTaskContext};
+use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
 use crate::metrics::{Metrics, TopicTally};
@@ -45,7 +44,7 @@ async fn blocking<E: std::error::Error + Send + Sync + 'static>(
 }
 
 /// Runs a source task until it is stopped or fails; reports its states.
-pub(crate) async fn run(setup: TaskSetup, make: fn(&ConfigMap) -> Result<Box<dyn SourceTask>, ConnectError>) {
+pub(crate) async fn run(setup: TaskSetup, make: MakeSourceTask) {
     let built = make(&setup.task_config).and_then(|task| SourceRunner::build(&setup, task));
     let mut runner = match built {
         Ok(runner) => runner,

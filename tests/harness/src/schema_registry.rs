@@ -50,7 +50,25 @@ impl SchemaRegistry {
         Self::start_serving(Some(certificate))
     }
 
+    /// Starts a registry; a start that lost one of its ports is tried again on others. The
+    /// ports are free when chosen, but the JVM binds them seconds later, and a client's
+    /// ephemeral port can take one meanwhile.
     fn start_serving(tls: Option<ServerCertificate<'_>>) -> Result<Self, HarnessError> {
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(tls) {
+                Err(HarnessError::Node { log_tail, .. })
+                    if attempt < ATTEMPTS && log_tail.contains("java.net.BindException") =>
+                {
+                    attempt += 1;
+                }
+                started => return started,
+            }
+        }
+    }
+
+    fn start_once(tls: Option<ServerCertificate<'_>>) -> Result<Self, HarnessError> {
         let app = fetch_application(&cache_dir().join(format!("apicurio-registry-{APICURIO_VERSION}")))?;
         let java = PythonEnv::get()?.java()?;
         let dir = tempfile::Builder::new()
