@@ -5,8 +5,8 @@
 mod sink;
 mod source;
 
-pub use sink::{FileStreamSinkConnector, FileStreamSinkTask};
-pub use source::{FileStreamSourceConnector, FileStreamSourceTask};
+pub use sink::FileStreamSinkTask;
+pub use source::FileStreamSourceTask;
 
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 2] = [source::CLASS, sink::CLASS];

@@ -5,8 +5,10 @@
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SinkTask, SinkTaskContext};
+use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
+
+use crate::config_per_task::ConfigPerTask;
 use tributary_runtime::data::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
 
@@ -21,35 +23,6 @@ const FILE: Key<Option<String>> = Key::new(ConfigKey::unset(
 
 fn config_def() -> ConfigDef {
     ConfigDef::new().key(&FILE)
-}
-
-/// The connector object: every task writes to the one file.
-pub struct FileStreamSinkConnector {
-    config: ConfigMap,
-}
-
-impl FileStreamSinkConnector {
-    /// The connector of `config`.
-    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
-        config_def().parse(config).map_err(ConnectError::Config)?;
-        Ok(FileStreamSinkConnector { config: config.clone() })
-    }
-}
-
-#[async_trait]
-impl Connector for FileStreamSinkConnector {
-    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
-        Ok(())
-    }
-
-    /// `max_tasks` tasks, each with the connector's whole config, as Apache's.
-    fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone(); max_tasks.max(1)])
-    }
-
-    async fn stop(&mut self) -> Result<(), ConnectError> {
-        Ok(())
-    }
 }
 
 /// Appends values.
@@ -190,7 +163,7 @@ inventory::submit! {
         validate: None,
         // The file keeps no offsets of its own: the consumer group's are the whole truth.
         alter_offsets: Some(|_config, _offsets| Ok(true)),
-        create: |config| Ok(Box::new(FileStreamSinkConnector::new(config)?)),
+        create: |config| Ok(Box::new(ConfigPerTask::new(config))),
         tasks: TaskFactory::Sink(|config| Ok(Box::new(FileStreamSinkTask::new(config)?))),
     }
 }

@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
-use tributary_runtime::connector::{
-    ConnectError, Connector, ConnectorContext, OffsetMap, SourceTask, SourceTaskContext,
-};
+use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
+
+use crate::config_per_task::ConfigPerTask;
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
@@ -61,35 +61,6 @@ fn single_topic(value: &str) -> Result<(), String> {
     match value.split(',').filter(|t| !t.trim().is_empty()).count() {
         1 => Ok(()),
         _ => Err("'topic' in FileStreamSourceConnector configuration requires definition of a single topic".into()),
-    }
-}
-
-/// The connector object: one task reading the one file.
-pub struct FileStreamSourceConnector {
-    config: ConfigMap,
-}
-
-impl FileStreamSourceConnector {
-    /// The connector of `config`.
-    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
-        config_def().parse(config).map_err(ConnectError::Config)?;
-        Ok(FileStreamSourceConnector { config: config.clone() })
-    }
-}
-
-#[async_trait]
-impl Connector for FileStreamSourceConnector {
-    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
-        Ok(())
-    }
-
-    /// One task with the connector's whole config, as Apache's.
-    fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone()])
-    }
-
-    async fn stop(&mut self) -> Result<(), ConnectError> {
-        Ok(())
     }
 }
 
@@ -329,7 +300,7 @@ inventory::submit! {
         config_def,
         validate: None,
         alter_offsets: Some(alter_offsets),
-        create: |config| Ok(Box::new(FileStreamSourceConnector::new(config)?)),
+        create: |config| Ok(Box::new(ConfigPerTask::single(config))),
         tasks: TaskFactory::Source(|config| Ok(Box::new(FileStreamSourceTask::new(config)?))),
     }
 }

@@ -17,10 +17,9 @@ mod pgoutput;
 mod snapshot;
 mod task;
 
-use async_trait::async_trait;
-use tributary_runtime::config::ConfigMap;
-use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
+
+use crate::config_per_task::ConfigPerTask;
 
 use self::config::config_def;
 
@@ -29,34 +28,6 @@ pub(crate) const CLASS: &str = "io.debezium.connector.postgresql.PostgresConnect
 /// The classes this module registers.
 pub const PLUGIN_CLASSES: [&str; 1] = [CLASS];
 
-/// The connector object: one task (a replication slot has one reader).
-pub struct PostgresConnector {
-    config: ConfigMap,
-}
-
-impl PostgresConnector {
-    /// The connector of `config`.
-    pub fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
-        config_def().parse(config).map_err(ConnectError::Config)?;
-        Ok(PostgresConnector { config: config.clone() })
-    }
-}
-
-#[async_trait]
-impl Connector for PostgresConnector {
-    async fn start(&mut self, _context: ConnectorContext) -> Result<(), ConnectError> {
-        Ok(())
-    }
-
-    fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(vec![self.config.clone()])
-    }
-
-    async fn stop(&mut self) -> Result<(), ConnectError> {
-        Ok(())
-    }
-}
-
 inventory::submit! {
     ConnectorPlugin {
         class: CLASS,
@@ -64,7 +35,8 @@ inventory::submit! {
         config_def,
         validate: None,
         alter_offsets: None,
-        create: |config| Ok(Box::new(PostgresConnector::new(config)?)),
+        // One task: a replication slot has one reader.
+        create: |config| Ok(Box::new(ConfigPerTask::single(config))),
         tasks: TaskFactory::Source(|config| Ok(Box::new(task::PostgresCdcTask::new(config)?))),
     }
 }

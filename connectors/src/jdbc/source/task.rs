@@ -121,7 +121,7 @@ impl JdbcSourceTask {
     /// A failed query or connection: retriable until `connection.attempts` failures in a row,
     /// then fatal with the cause.
     async fn failed(&mut self, message: String) -> Result<Vec<SourceRecord>, ConnectError> {
-        let settings = self.settings.clone();
+        let settings = &self.settings;
         self.failures += 1;
         if self.failures >= settings.attempts {
             return Err(ConnectError::fatal(format!(
