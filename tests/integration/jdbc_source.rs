@@ -201,6 +201,73 @@ async fn mariadb_timestamp_incrementing_and_bulk_modes_copy_a_million_rows() {
     }
 }
 
+/// A graceful stop does not wait for a poll blocked in its query (here on a table lock): the
+/// task stops at once and commits what was delivered, so a restart reads only the new rows.
+/// Offsets are committed only on stopping (the flush interval is longer than the test), so a
+/// task abandoned in its poll would make the restart read every row again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_interrupts_a_blocked_query_and_commits_what_was_delivered() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let table = unique_name("blocked").replace('-', "_");
+    create_table(database, &table);
+    insert_rows(database, &table, 1, 100);
+    let config = source_config(
+        database,
+        json!({"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "topic.prefix": "jdbc-"}),
+    );
+    let topic = format!("jdbc-{table}");
+    let dir = tempfile::tempdir().unwrap();
+    let settings = [
+        ("offset.flush.interval.ms", "600000"),
+        ("task.shutdown.graceful.timeout.ms", "2000"),
+    ];
+    let (worker, api) = start_worker(&kafka, dir.path(), &settings).await;
+    let name = format!("{table}-source");
+    let (code, body) = api
+        .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(id_counts(&ids(&topic, 100).await).len(), 100);
+    // Another session holds the table locked until it is ended below.
+    let locker = {
+        let table = table.clone();
+        std::thread::spawn(move || {
+            let lock = format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;");
+            database.sql("tributary", &lock)
+        })
+    };
+    let waiting = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT%{table}%'"
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the task's query to wait for the lock",
+        || async { (database.sql("tributary", &waiting).ok()?.trim() == "1").then_some(()) },
+    )
+    .await;
+    let stopping = std::time::Instant::now();
+    worker.shutdown().await;
+    let stopped_in = stopping.elapsed();
+    database
+        .sql(
+            "tributary",
+            &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE {table}%' AND pid <> pg_backend_pid()"),
+        )
+        .unwrap();
+    assert!(locker.join().unwrap().is_err(), "the lock's session was ended");
+    assert!(
+        stopped_in < Duration::from_secs(2),
+        "stopped in {stopped_in:?}, not abandoned"
+    );
+    insert_rows(database, &table, 101, 110);
+    let (_worker, api) = start_worker(&kafka, dir.path(), &settings).await;
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let counts = id_counts(&ids(&topic, 110).await);
+    assert_eq!(counts.len(), 110, "every row once after the restart: {counts:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
     let kafka = shared_cluster().bootstrap_servers();

@@ -50,7 +50,9 @@ pub trait SourceTask: Send + Sync {
     async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError>;
 
     /// The next batch. An empty batch means nothing right now; the task should wait a little
-    /// (its own poll interval) before returning one, rather than spin.
+    /// (its own poll interval) before returning one, rather than spin. A stop cancels a poll
+    /// that is still waiting (the future is dropped, then `stop` is called): what it had read
+    /// was not handed out, so its offsets are not committed and the next start reads it again.
     async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError>;
 
     /// Called after the offsets of everything polled so far were committed.

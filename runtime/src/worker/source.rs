@@ -255,7 +255,15 @@ impl SourceRunner {
                 }
                 continue;
             }
-            let records = match self.task.poll().await {
+            // A stop does not wait for a poll that blocks (a slow query, an idle source), as
+            // Apache's `SourceTask.stop` wakes one: what the poll had read was not sent, so its
+            // offsets are not committed and the next start reads it again. A pause lets the
+            // poll finish, since the task polls again on resuming.
+            let polled = tokio::select! {
+                polled = self.task.poll() => polled,
+                _ = control.wait_for(|target| *target == TargetState::Stopped) => return Ok(()),
+            };
+            let records = match polled {
                 Ok(records) => records,
                 Err(ConnectError::Retriable(message)) => {
                     metrics.task_retries.with_label_values(&self.labels).inc();
