@@ -498,6 +498,10 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     database.kill();
     let trace = api.failed_trace(&table, Duration::from_secs(60)).await;
     assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
+    // The step that failed, then the driver's own reason, kept as the cause ("cannot read
+    // the columns of …: pool timed out while waiting for an open connection").
+    let (_, after) = trace.split_once("giving up after 3 failed attempts: ").unwrap();
+    assert!(after.contains(": "), "{trace}");
 
     // The database comes back with more rows; a restart of the task continues after row 1000.
     let database = tokio::task::spawn_blocking(move || {

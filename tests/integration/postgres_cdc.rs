@@ -295,6 +295,11 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     database.kill();
     let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
     assert!(trace.contains("giving up after 3 failed attempts"), "{trace}");
+    // What failed, then the system's own reason, kept as the cause.
+    assert!(
+        trace.contains("cannot ") && trace.contains("Connection refused"),
+        "{trace}"
+    );
 
     // Back, with more rows: a restart of the task streams on with nothing missing.
     let database = tokio::task::spawn_blocking(move || {

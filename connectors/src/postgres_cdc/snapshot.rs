@@ -18,13 +18,14 @@ use tributary_runtime::data::{SourceMap, SourceRecord, Value};
 use tributary_runtime::progress::Progress;
 
 use super::config::Settings;
+use super::error::CaptureError;
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{Datum, Relation, RelationColumn};
 use super::task::{now_ms, quote};
 
 /// A snapshot being read.
 pub(super) struct Snapshot {
-    batches: mpsc::Receiver<Result<Vec<SourceRecord>, String>>,
+    batches: mpsc::Receiver<Result<Vec<SourceRecord>, CaptureError>>,
     reader: JoinHandle<()>,
 }
 
@@ -41,17 +42,22 @@ impl Snapshot {
         partition: Arc<SourceMap>,
         slot_lsn: u64,
         exported: Option<&str>,
-    ) -> Result<Self, String> {
-        let mut transaction = pool.begin().await.map_err(|e| e.to_string())?;
+    ) -> Result<Self, CaptureError> {
+        let mut transaction = pool
+            .begin()
+            .await
+            .map_err(CaptureError::query("cannot begin the snapshot's transaction"))?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *transaction)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(CaptureError::query(
+                "cannot make the snapshot's transaction repeatable read",
+            ))?;
         if let Some(name) = exported {
             sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''")))
                 .execute(&mut *transaction)
                 .await
-                .map_err(|e| format!("cannot import the slot's snapshot: {e}"))?;
+                .map_err(CaptureError::query("cannot import the slot's snapshot"))?;
         }
         let (sender, batches) = mpsc::channel(2);
         let (connector, task) = (task.0.to_string(), task.1);
@@ -72,7 +78,7 @@ impl Snapshot {
     }
 
     /// The next batch; `None` once the whole snapshot was handed out.
-    pub(super) async fn next(&mut self) -> Option<Result<Vec<SourceRecord>, String>> {
+    pub(super) async fn next(&mut self) -> Option<Result<Vec<SourceRecord>, CaptureError>> {
         self.batches.recv().await
     }
 }
@@ -88,7 +94,7 @@ struct Reader {
     settings: Settings,
     partition: Arc<SourceMap>,
     slot_lsn: u64,
-    sender: mpsc::Sender<Result<Vec<SourceRecord>, String>>,
+    sender: mpsc::Sender<Result<Vec<SourceRecord>, CaptureError>>,
     /// Records not sent yet: at most `max.batch.size` plus the one held back.
     batch: Vec<SourceRecord>,
     /// Rows sent so far, once the tables are known.
@@ -101,14 +107,14 @@ impl Reader {
         mut transaction: Transaction<'static, Postgres>,
         connector: &str,
         task: u32,
-    ) -> Result<(), String> {
+    ) -> Result<(), CaptureError> {
         let tables: Vec<(String, String)> = sqlx::query_as(
             "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
         )
         .bind(&self.settings.publication)
         .fetch_all(&mut *transaction)
         .await
-        .map_err(|e| format!("cannot list the published tables: {e}"))?;
+        .map_err(CaptureError::query("cannot list the published tables"))?;
         let captured: Vec<(String, String)> = tables
             .into_iter()
             .filter(|(s, t)| self.settings.captures(s, t))
@@ -130,7 +136,7 @@ impl Reader {
             .bind(&qualified)
             .fetch_all(&mut *transaction)
             .await
-            .map_err(|e| format!("cannot read the columns of {qualified}: {e}"))?;
+            .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
             let select: Vec<String> = columns
                 .iter()
                 .map(|(name, ..)| format!("{}::text", quote(name)))
@@ -164,14 +170,14 @@ impl Reader {
             };
             let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
             while let Some(row) = rows.next().await {
-                let row = row.map_err(|e| format!("cannot read {qualified}: {e}"))?;
+                let row = row.map_err(CaptureError::query(format!("cannot read {qualified}")))?;
                 let datums: Vec<Datum> = (0..row.len())
                     .map(|i| {
                         row.try_get::<Option<String>, _>(i)
                             .map(|v| v.map_or(Datum::Null, Datum::Text))
                     })
                     .collect::<Result<_, _>>()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(CaptureError::query(format!("cannot read {qualified}")))?;
                 let record = events.record(
                     &self.partition,
                     Op::Read,
@@ -186,7 +192,10 @@ impl Reader {
                 }
             }
         }
-        transaction.commit().await.map_err(|e| e.to_string())?;
+        transaction
+            .commit()
+            .await
+            .map_err(CaptureError::query("cannot end the snapshot's transaction"))?;
         let mut last = std::mem::take(&mut self.batch);
         if let Some(record) = last.last_mut() {
             mark_last(record);
@@ -223,7 +232,7 @@ impl Reader {
 async fn estimated_rows(
     transaction: &mut Transaction<'static, Postgres>,
     tables: &[(String, String)],
-) -> Result<Option<u64>, String> {
+) -> Result<Option<u64>, CaptureError> {
     let names: Vec<String> = tables
         .iter()
         .map(|(schema, table)| format!("{}.{}", quote(schema), quote(table)))
@@ -235,7 +244,7 @@ async fn estimated_rows(
     .bind(&names)
     .fetch_one(&mut **transaction)
     .await
-    .map_err(|e| format!("cannot estimate the tables' rows: {e}"))?;
+    .map_err(CaptureError::query("cannot estimate the tables' rows"))?;
     Ok((unknown == 0).then(|| rows.max(0) as u64))
 }
 

@@ -19,9 +19,11 @@ use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
+use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::config::{config_def, Settings};
+use super::error::CaptureError;
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
@@ -145,13 +147,13 @@ impl PostgresCdcTask {
     /// Creates the publication and slot if missing; returns the slot's confirmed position and,
     /// when the slot was created for a snapshot, the replication session that created it with
     /// the name of the snapshot it exported (the database as of the slot's start).
-    async fn setup(&mut self, for_snapshot: bool) -> Result<(u64, Option<ExportedSnapshot>), String> {
+    async fn setup(&mut self, for_snapshot: bool) -> Result<(u64, Option<ExportedSnapshot>), CaptureError> {
         let (pool, settings) = self.parts();
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_publication WHERE pubname = $1")
             .bind(&settings.publication)
             .fetch_optional(&pool)
             .await
-            .map_err(|e| format!("cannot read the publications: {e}"))?;
+            .map_err(CaptureError::query("cannot read the publications"))?;
         if exists.is_none() {
             let quoted = quote(&settings.publication);
             let create = match settings.autocreate.as_str() {
@@ -163,7 +165,7 @@ impl PostgresCdcTask {
                     )
                     .fetch_all(&pool)
                     .await
-                    .map_err(|e| format!("cannot list the tables: {e}"))?;
+                    .map_err(CaptureError::query("cannot list the tables"))?;
                     let names: Vec<String> = tables
                         .iter()
                         .filter(|(s, t)| settings.captures(s, t))
@@ -174,20 +176,20 @@ impl PostgresCdcTask {
                     }
                     format!("CREATE PUBLICATION {quoted} FOR TABLE {}", names.join(", "))
                 }
-                _ => return Err(format!("publication {} does not exist", settings.publication)),
+                _ => return Err(format!("publication {} does not exist", settings.publication).into()),
             };
             tracing::info!(connector = %self.connector, "creating the publication: {create}");
             sqlx::query(&create)
                 .execute(&pool)
                 .await
-                .map_err(|e| format!("cannot create the publication: {e}"))?;
+                .map_err(CaptureError::query("cannot create the publication"))?;
         }
         let slot: Option<Option<String>> =
             sqlx::query_scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1")
                 .bind(&settings.slot)
                 .fetch_optional(&pool)
                 .await
-                .map_err(|e| format!("cannot read the replication slots: {e}"))?;
+                .map_err(CaptureError::query("cannot read the replication slots"))?;
         if let Some(position) = slot {
             return Ok((position.as_deref().and_then(parse_lsn).unwrap_or(0), None));
         }
@@ -198,19 +200,19 @@ impl PostgresCdcTask {
                     .bind(&settings.slot)
                     .fetch_one(&pool)
                     .await
-                    .map_err(|e| format!("cannot create the replication slot: {e}"))?;
+                    .map_err(CaptureError::query("cannot create the replication slot"))?;
             return Ok((parse_lsn(&created).unwrap_or(0), None));
         }
         let mut session = ReplicationClient::connect_gated(settings.replication(0))
             .await
-            .map_err(|e| format!("cannot open the replication connection: {e}"))?;
+            .map_err(CaptureError::replication("cannot open the replication connection"))?;
         let rows = session
             .simple_query(&format!(
                 "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput EXPORT_SNAPSHOT",
                 quote(&settings.slot)
             ))
             .await
-            .map_err(|e| format!("cannot create the replication slot: {e}"))?;
+            .map_err(CaptureError::replication("cannot create the replication slot"))?;
         // slot_name, consistent_point, snapshot_name, output_plugin
         let column = |index: usize| {
             rows.first()
@@ -226,11 +228,20 @@ impl PostgresCdcTask {
 
     /// Waits for `stream` to stream (from what was delivered), and forgets what an earlier
     /// session described.
-    async fn streaming(&mut self, mut stream: ReplicationClient, slot: &str) -> Result<ReplicationClient, String> {
+    async fn streaming(
+        &mut self,
+        mut stream: ReplicationClient,
+        slot: &str,
+    ) -> Result<ReplicationClient, CaptureError> {
         match tokio::time::timeout(STREAM_START_TIMEOUT, stream.wait_started()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("cannot start streaming from slot {slot}: {e}")),
-            Err(_) => return Err(format!("streaming did not start within {STREAM_START_TIMEOUT:?}")),
+            Ok(Err(e)) => {
+                return Err(CaptureError::Replication(
+                    format!("cannot start streaming from slot {slot}"),
+                    e,
+                ))
+            }
+            Err(_) => return Err(format!("streaming did not start within {STREAM_START_TIMEOUT:?}").into()),
         }
         tracing::info!(connector = %self.connector, slot = %slot, from = %Lsn::from_u64(self.delivered), "streaming changes");
         // A new session describes its tables again and resends any transaction cut short.
@@ -241,16 +252,16 @@ impl PostgresCdcTask {
     }
 
     /// Opens the replication stream after what was delivered.
-    async fn open_stream(&mut self, settings: &Settings) -> Result<ReplicationClient, String> {
+    async fn open_stream(&mut self, settings: &Settings) -> Result<ReplicationClient, CaptureError> {
         let stream = ReplicationClient::connect(settings.replication(self.delivered))
             .await
-            .map_err(|e| format!("cannot open the replication connection: {e}"))?;
+            .map_err(CaptureError::replication("cannot open the replication connection"))?;
         self.streaming(stream, &settings.slot).await
     }
 
     /// Reads what the stream has: waits up to `poll.interval.ms` for the first record, then
     /// takes only what already arrived, up to `max.batch.size` records.
-    async fn read_changes(&mut self, settings: &Settings) -> Result<Vec<SourceRecord>, String> {
+    async fn read_changes(&mut self, settings: &Settings) -> Result<Vec<SourceRecord>, CaptureError> {
         let mut stream = match self.stream.take() {
             Some(stream) => stream,
             None => self.open_stream(settings).await?,
@@ -266,16 +277,17 @@ impl PostgresCdcTask {
             let event = match tokio::time::timeout(wait, stream.recv()).await {
                 Err(_) => break,
                 Ok(Ok(Some(event))) => Ok(event),
-                Ok(Ok(None)) => Err("the replication stream ended".to_string()),
-                Ok(Err(e)) => Err(format!("the replication stream failed: {e}")),
+                Ok(Ok(None)) => Err(CaptureError::from("the replication stream ended")),
+                Ok(Err(e)) => Err(CaptureError::Replication("the replication stream failed".into(), e)),
             };
-            if let Err(message) = event.and_then(|event| self.apply(event, settings, &mut records)) {
+            if let Err(error) = event.and_then(|event| self.apply(event, settings, &mut records)) {
                 // What was read is handed out all the same (`delivered` already counts it); the
                 // next poll opens a new session, or fails.
                 if records.is_empty() {
-                    return Err(message);
+                    return Err(error);
                 }
-                tracing::warn!(connector = %self.connector, "{message}; handing out the {} records read before", records.len());
+                let error = with_causes(&error);
+                tracing::warn!(connector = %self.connector, "{error}; handing out the {} records read before", records.len());
                 return Ok(records);
             }
         }
@@ -289,7 +301,7 @@ impl PostgresCdcTask {
         event: ReplicationEvent,
         settings: &Settings,
         records: &mut Vec<SourceRecord>,
-    ) -> Result<(), String> {
+    ) -> Result<(), CaptureError> {
         match event {
             ReplicationEvent::Begin {
                 final_lsn,
@@ -325,7 +337,7 @@ impl PostgresCdcTask {
                 self.delivered = self.delivered.max(wal_end.as_u64().saturating_sub(1));
             }
             ReplicationEvent::XLogData { data, .. } => {
-                let change = match decode(&data).map_err(|e| e.to_string())? {
+                let change = match decode(&data)? {
                     Message::Relation(relation) => {
                         let captured = settings.captures(&relation.namespace, &relation.name);
                         let id = relation.id;
@@ -357,7 +369,7 @@ impl PostgresCdcTask {
         after: Option<Vec<Datum>>,
         settings: &Settings,
         records: &mut Vec<SourceRecord>,
-    ) -> Result<(), String> {
+    ) -> Result<(), CaptureError> {
         let open = self.transaction.ok_or("a change outside a transaction")?;
         if open.skipped {
             return Ok(());
@@ -365,7 +377,7 @@ impl PostgresCdcTask {
         let events = match self.tables.get(&relation) {
             Some(Some(events)) => events,
             Some(None) => return Ok(()),
-            None => return Err(format!("a change for relation {relation} before its description")),
+            None => return Err(format!("a change for relation {relation} before its description").into()),
         };
         let source = SourceInfo {
             name: settings.prefix.clone(),
@@ -450,7 +462,7 @@ impl PostgresCdcTask {
         stream.update_applied_lsn(Lsn::from_u64(target));
     }
 
-    async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, String> {
+    async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, CaptureError> {
         let (pool, settings) = self.parts();
         if matches!(self.phase, Phase::Setup) {
             let wants_snapshot = settings.snapshot && !self.snapshot_done;
@@ -471,7 +483,7 @@ impl PostgresCdcTask {
                     session
                         .start()
                         .await
-                        .map_err(|e| format!("cannot start streaming: {e}"))?;
+                        .map_err(CaptureError::replication("cannot start streaming"))?;
                     self.stream = Some(self.streaming(session, &settings.slot).await?);
                 }
                 Phase::Snapshot(snapshot)
@@ -526,15 +538,16 @@ impl SourceTask for PostgresCdcTask {
                 self.failures = 0;
                 Ok(records)
             }
-            Err(message) => {
+            Err(error) => {
                 let settings = &self.settings;
                 self.failures += 1;
                 if self.failures > settings.max_retries {
-                    return Err(ConnectError::fatal(format!(
-                        "giving up after {} failed attempts: {message}",
-                        self.failures
-                    )));
+                    return Err(ConnectError::caused(
+                        format!("giving up after {} failed attempts", self.failures),
+                        error,
+                    ));
                 }
+                let message = with_causes(&error);
                 tracing::warn!(connector = %self.connector, attempt = self.failures, "capture failed, retrying in {:?}: {message}", settings.retry_wait);
                 tokio::time::sleep(settings.retry_wait).await;
                 Err(ConnectError::Retriable(message))

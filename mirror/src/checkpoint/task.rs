@@ -17,6 +17,7 @@ use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 use tributary_runtime::storage::{KafkaLog, LogRecord};
 
@@ -70,12 +71,12 @@ async fn read_topic(
             producer,
             Box::new(move |record: LogRecord<'_>| handle(record.key, record.value)),
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| with_causes(&e))
     })
     .await?;
     log.read_to_end()
         .await
-        .map_err(|e| ConnectError::Retriable(e.to_string()))?;
+        .map_err(|e| ConnectError::Retriable(with_causes(&e)))?;
     Ok(log)
 }
 
@@ -178,7 +179,7 @@ impl State {
         self.syncs_log
             .read_to_end()
             .await
-            .map_err(|e| ConnectError::Retriable(e.to_string()))?;
+            .map_err(|e| ConnectError::Retriable(with_causes(&e)))?;
         let partitions: Vec<(String, i32)> = self
             .source
             .topic_partitions()

@@ -13,6 +13,7 @@
 //! apart, before the task fails with the cause.
 
 mod config;
+mod error;
 mod query;
 mod task;
 

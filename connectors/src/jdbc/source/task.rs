@@ -15,9 +15,11 @@ use tokio::time::Instant;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{SourceMap, SourceRecord};
+use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::progress::Progress;
 
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
+use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
 use super::{column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
@@ -27,7 +29,7 @@ use crate::jdbc::types::DbRow;
 const IDLE_WAIT: Duration = Duration::from_millis(500);
 
 /// A batch of records and the position after its last row, or why the query failed.
-type Batch = Result<(Vec<SourceRecord>, Position), String>;
+type Batch = Result<(Vec<SourceRecord>, Position), ReadError>;
 
 /// One table (or the query) and where reading it has got to.
 struct Querier {
@@ -120,22 +122,23 @@ impl JdbcSourceTask {
 
     /// A failed query or connection: retriable until `connection.attempts` failures in a row,
     /// then fatal with the cause.
-    async fn failed(&mut self, message: String) -> Result<Vec<SourceRecord>, ConnectError> {
+    async fn failed(&mut self, error: ReadError) -> Result<Vec<SourceRecord>, ConnectError> {
         let settings = &self.settings;
         self.failures += 1;
         if self.failures >= settings.attempts {
-            return Err(ConnectError::fatal(format!(
-                "giving up after {} failed attempts: {message}",
-                self.failures
-            )));
+            return Err(ConnectError::caused(
+                format!("giving up after {} failed attempts", self.failures),
+                error,
+            ));
         }
+        let message = with_causes(&error);
         tracing::warn!(connector = %self.connector, attempt = self.failures, "database query failed, retrying in {:?}: {message}", settings.backoff);
         tokio::time::sleep(settings.backoff).await;
         Err(ConnectError::Retriable(message))
     }
 
     /// Starts the query of querier `index` on a reader task.
-    async fn start_query(&mut self, index: usize) -> Result<Running, String> {
+    async fn start_query(&mut self, index: usize) -> Result<Running, ReadError> {
         let settings = self.settings.clone();
         let database = self.database.clone();
         let dialect = database.dialect();
@@ -143,12 +146,15 @@ impl JdbcSourceTask {
         let metadata = match &querier.table {
             Some(table) => column_metadata(&database, table)
                 .await
-                .map_err(|e| format!("cannot read the columns of {}.{}: {e}", table.schema, table.name))?,
+                .map_err(ReadError::query(format!(
+                    "cannot read the columns of {}.{}",
+                    table.schema, table.name
+                )))?,
             None => Default::default(),
         };
         if querier.table.is_some() && metadata.is_empty() {
             let table = querier.table.as_ref().map(|t| format!("{}.{}", t.schema, t.name));
-            return Err(format!("table {} does not exist", table.unwrap_or_default()));
+            return Err(format!("table {} does not exist", table.unwrap_or_default()).into());
         }
         let base = match (&querier.table, &querier.query) {
             (_, Some(query)) => query.clone(),
@@ -156,7 +162,7 @@ impl JdbcSourceTask {
                 "SELECT * FROM {}",
                 dialect.quote_table(&format!("{}.{}", table.schema, table.name))
             ),
-            (None, None) => return Err("nothing to query".into()),
+            (None, None) => return Err(ReadError::Failed("nothing to query".into())),
         };
         let spec = QuerySpec {
             dialect,
@@ -172,7 +178,7 @@ impl JdbcSourceTask {
             Mode::Timestamp | Mode::TimestampIncrementing => {
                 let now = database_now(&database)
                     .await
-                    .map_err(|e| format!("cannot read the database's clock: {e}"))?;
+                    .map_err(ReadError::query("cannot read the database's clock"))?;
                 let end = now - chrono::Duration::from_std(settings.timestamp_delay).unwrap_or_default();
                 if settings.mode == Mode::Timestamp {
                     vec![Bind::Time(position.timestamp), Bind::Time(end)]
@@ -294,12 +300,12 @@ async fn read_rows(
             let mut batch = Vec::with_capacity(batch_size);
             while let Some(row) = rows.next().await {
                 let record = row
-                    .map_err(|e| format!("query failed: {e}"))
-                    .and_then(|row| builder.record($row(&row)));
+                    .map_err(ReadError::query("query failed"))
+                    .and_then(|row| builder.record($row(&row)).map_err(ReadError::Failed));
                 match record {
                     Ok(record) => batch.push(record),
-                    Err(message) => {
-                        sender.send(Err(message)).await.ok();
+                    Err(error) => {
+                        sender.send(Err(error)).await.ok();
                         return;
                     }
                 }
@@ -346,9 +352,9 @@ impl SourceTask for JdbcSourceTask {
                         }
                         return Ok(records);
                     }
-                    Some(Err(message)) => {
+                    Some(Err(error)) => {
                         self.running = None;
-                        return self.failed(message).await;
+                        return self.failed(error).await;
                     }
                     None => {
                         let interval = self.settings.poll_interval;
@@ -378,7 +384,7 @@ impl SourceTask for JdbcSourceTask {
             }
             match self.start_query(index).await {
                 Ok(running) => self.running = Some(running),
-                Err(message) => return self.failed(message).await,
+                Err(error) => return self.failed(error).await,
             }
         }
     }
