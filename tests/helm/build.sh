@@ -8,7 +8,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TRIBUTARY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tributary}
-home=$cache/helm-$(sha256sum "$here/go.sum" "$0" | sha256sum | cut -c1-16)
+# Keyed by the contents of go.sum and this script only: however the script is called (run.sh
+# with a relative path, the test harness with an absolute one) and wherever the clone is, one
+# build serves them all.
+home=$cache/helm-$(cat "$here/go.sum" "$here/build.sh" | sha256sum | cut -c1-16)
 built() { [ -x "$home/bin/helm" ] && [ -d "$home/crds" ]; }
 if built; then echo "$home"; exit 0; fi
 mkdir -p "$home"
