@@ -7,10 +7,10 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
-
-use crate::config_per_task::ConfigPerTask;
 use tributary_runtime::data::{java_double, java_float};
 use tributary_runtime::data::{SinkRecord, Value};
+
+use crate::config_per_task::ConfigPerTask;
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 

@@ -15,9 +15,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
+use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 
 use crate::config_per_task::ConfigPerTask;
-use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 /// How long to wait before looking again when the file has no new complete line.

@@ -269,7 +269,7 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
         ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
         ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
-        ColumnKind::Decimal { .. } => match postgres_decimal_bytes(row, i, &column.schema)? {
+        ColumnKind::Decimal { .. } => match postgres_decimal_bytes(row, i, column)? {
             Some(value) => value,
             None => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
         },
@@ -325,12 +325,14 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
 /// going through `BigDecimal` (a big integer built per row was the costliest part of reading a
 /// row with a NUMERIC column); `None` when the value needs that general path (text format,
 /// NaN or infinities, more fractional digits than the scale, beyond 128 bits).
-fn postgres_decimal_bytes(row: &PgRow, i: usize, schema: &Schema) -> Result<Option<Value>, sqlx::Error> {
+fn postgres_decimal_bytes(row: &PgRow, i: usize, column: &Column) -> Result<Option<Value>, sqlx::Error> {
     use sqlx::postgres::PgValueFormat;
     use sqlx::ValueRef;
-    if schema.schema_type != SchemaType::Bytes {
+    // A Decimal schema is made from the declared scale (a fitted integer or double is not).
+    let (SchemaType::Bytes, ColumnKind::Decimal { scale: Some(scale), .. }) = (column.schema.schema_type, column.kind)
+    else {
         return Ok(None);
-    }
+    };
     let raw = row.try_get_raw(i)?;
     if raw.is_null() {
         return Ok(Some(Value::Null));
@@ -339,7 +341,6 @@ fn postgres_decimal_bytes(row: &PgRow, i: usize, schema: &Schema) -> Result<Opti
         return Ok(None);
     }
     let Ok(bytes) = raw.as_bytes() else { return Ok(None) };
-    let scale = schema.decimal_scale().unwrap_or(0);
     Ok(numeric_unscaled(bytes, scale).map(|unscaled| Value::Bytes(signed_bytes_be(unscaled))))
 }
 
