@@ -457,9 +457,23 @@ async fn bad_setups_fail_at_start_with_a_clear_error() {
         .unwrap();
     fails_with(dir.path(), "partitioned", &spec.properties(port), "single partition").await;
 
-    // Brokers that do not answer.
-    let spec = ClusterSpec::new(&format!("127.0.0.1:{}", common::workers::free_port()), 1);
-    fails_with(dir.path(), "unreachable", &spec.properties(port), "cannot reach Kafka").await;
+    // Brokers that do not answer, waited for as long as `default.api.timeout.ms` says.
+    let spec = ClusterSpec::new(&format!("127.0.0.1:{}", common::workers::free_port()), 1)
+        .with("default.api.timeout.ms", "3000");
+    let started = Instant::now();
+    fails_with(
+        dir.path(),
+        "unreachable",
+        &spec.properties(port),
+        "no answer within 3000 ms",
+    )
+    .await;
+    // 3 s of waiting, with the process start and one last 2 s question as margin.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "waited {:?}",
+        started.elapsed()
+    );
 
     // Two workers advertising the same REST URL: the second one is refused.
     let spec = ClusterSpec::new(&bootstrap, 3).with("rest.advertised.port", "18099");

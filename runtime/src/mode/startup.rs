@@ -62,19 +62,21 @@ pub fn resolve_worker_config(raw: &ConfigMap) -> Result<WorkerConfig, StartError
     Ok(config)
 }
 
-/// Fails unless the brokers answer with a cluster id within a minute; fails at once when the
-/// client cannot be made or the cluster refuses it (credentials, TLS).
+/// Fails unless the brokers answer with a cluster id within the worker's
+/// `default.api.timeout.ms` (a minute unless set, as Apache's admin client waits); fails at once
+/// when the client cannot be made or the cluster refuses it (credentials, TLS).
 pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
     let failed = |message: String| StartError::Kafka {
         bootstrap: config.bootstrap_servers().to_string(),
         message,
     };
     let consumer = Arc::new(config.probe_client().map_err(failed)?);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let timeout = config.startup_timeout();
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let asking = consumer.clone();
         let id = tokio::task::spawn_blocking(move || {
-            let id = asking.client().fetch_cluster_id(Duration::from_secs(2));
+            let id = asking.client().fetch_cluster_id(timeout.min(Duration::from_secs(2)));
             // Serves the client's events, so that its errors reach the context.
             let _ = asking.poll(Duration::ZERO);
             id
@@ -90,9 +92,10 @@ pub async fn check_kafka(config: &WorkerConfig) -> Result<(), StartError> {
             return Err(failed(error));
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(failed(
-                "no answer within 60 s (is the broker running and reachable?)".into(),
-            ));
+            return Err(failed(format!(
+                "no answer within {} ms, default.api.timeout.ms (is the broker running and reachable?)",
+                timeout.as_millis()
+            )));
         }
     }
 }

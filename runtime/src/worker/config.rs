@@ -173,6 +173,14 @@ pub(super) const TASK_SHUTDOWN_TIMEOUT: Key<Duration> = Key::new(ConfigKey::opti
     "5000",
     "How long a task may take to stop, in ms.",
 ));
+/// `default.api.timeout.ms`: Apache's worker gives it to the admin client that asks for the
+/// cluster id at start-up, so it bounds how long a worker waits for unreachable brokers.
+pub(super) const DEFAULT_API_TIMEOUT: Key<Duration> = Key::new(ConfigKey::optional(
+    "default.api.timeout.ms",
+    ConfigType::Long,
+    "60000",
+    "How long the worker waits at start-up for the brokers to name their cluster, in ms.",
+));
 /// `exactly.once.source.support`.
 pub(super) const EXACTLY_ONCE_SOURCE_SUPPORT: Key<String> = Key::new(
     ConfigKey::optional(
@@ -310,6 +318,7 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&OFFSET_FLUSH_INTERVAL)
         .key(&OFFSET_FLUSH_TIMEOUT)
         .key(&TASK_SHUTDOWN_TIMEOUT)
+        .key(&DEFAULT_API_TIMEOUT)
         .key(&REST_ADVERTISED_HOST_NAME)
         .key(&REST_ADVERTISED_PORT)
         .key(&UI_ENABLED)
@@ -332,6 +341,8 @@ pub struct WorkerConfig {
     offset_flush_interval: Duration,
     /// `task.shutdown.graceful.timeout.ms`.
     task_shutdown_timeout: Duration,
+    /// `default.api.timeout.ms`.
+    startup_timeout: Duration,
     /// Whether `exactly.once.source.support` is `enabled`.
     exactly_once_source: bool,
 }
@@ -344,6 +355,7 @@ impl WorkerConfig {
         WorkerConfig {
             offset_flush_interval: parsed.value(&OFFSET_FLUSH_INTERVAL),
             task_shutdown_timeout: parsed.value(&TASK_SHUTDOWN_TIMEOUT),
+            startup_timeout: parsed.value(&DEFAULT_API_TIMEOUT),
             exactly_once_source: parsed
                 .value(&EXACTLY_ONCE_SOURCE_SUPPORT)
                 .trim()
@@ -369,6 +381,11 @@ impl WorkerConfig {
     /// `task.shutdown.graceful.timeout.ms` (5 s).
     pub fn task_shutdown_timeout(&self) -> Duration {
         self.task_shutdown_timeout
+    }
+
+    /// How long the start-up check waits for the brokers (`default.api.timeout.ms`).
+    pub fn startup_timeout(&self) -> Duration {
+        self.startup_timeout
     }
 
     /// Whether exactly-once source tasks are on (`exactly.once.source.support=enabled`).
