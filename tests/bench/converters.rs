@@ -42,7 +42,7 @@ fn row(schema: &Arc<Schema>, n: i64) -> Value {
         Struct::new(schema.clone())
             .with("id", Value::Int64(n))
             .with("name", Value::String(format!("customer {n}")))
-            .with("amount", Value::Bytes((n * 37 % 100_000).to_be_bytes().to_vec()))
+            .with("amount", Value::bytes((n * 37 % 100_000).to_be_bytes().to_vec()))
             .with(
                 "note",
                 if n % 3 == 0 {

@@ -371,9 +371,9 @@ fn everything(schema: &Arc<Schema>, n: i32) -> Value {
                     Value::String("set".into())
                 },
             )
-            .with("bytes", Value::Bytes(vec![0, n as u8, 255]))
+            .with("bytes", Value::bytes(vec![0, n as u8, 255]))
             // -1.234 * n at scale 3.
-            .with("decimal", Value::Bytes((-1234i32 * n).to_be_bytes().to_vec()))
+            .with("decimal", Value::bytes((-1234i32 * n).to_be_bytes().to_vec()))
             .with("date", Value::Int32(19_000 + n))
             .with("time", Value::Int32(1000 * n))
             .with(
@@ -403,7 +403,7 @@ fn proto3_read(value: &Value) -> Value {
     for (field, v) in s.iter() {
         let default = match (v, field.schema.schema_type, &field.schema.name) {
             (Value::Null, SchemaType::String, None) => Value::String(String::new()),
-            (Value::Null, SchemaType::Bytes, None) => Value::Bytes(Vec::new()),
+            (Value::Null, SchemaType::Bytes, None) => Value::bytes(Vec::new()),
             (Value::Null, SchemaType::Boolean, None) => Value::Boolean(false),
             (Value::Null, SchemaType::Int32, None) => Value::Int32(0),
             (Value::Null, SchemaType::Int64, None) => Value::Int64(0),

@@ -280,7 +280,7 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
             Value::String(j.to_string())
         }),
-        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
         ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
@@ -312,7 +312,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
             Value::String(j.to_string())
         }),
-        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
+        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
         ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
@@ -341,7 +341,7 @@ fn postgres_decimal_bytes(row: &PgRow, i: usize, column: &Column) -> Result<Opti
         return Ok(None);
     }
     let Ok(bytes) = raw.as_bytes() else { return Ok(None) };
-    Ok(numeric_unscaled(bytes, scale).map(|unscaled| Value::Bytes(signed_bytes_be(unscaled))))
+    Ok(numeric_unscaled(bytes, scale).map(|unscaled| Value::bytes(signed_bytes_be(unscaled))))
 }
 
 /// The value of a binary NUMERIC (ndigits, weight, sign, dscale, then base-10000 digits, most
@@ -411,7 +411,7 @@ fn decimal_value(value: Option<BigDecimal>, schema: &Schema) -> Value {
         SchemaType::Bytes => {
             let scale = schema.decimal_scale().unwrap_or(0);
             let (unscaled, _) = value.with_scale(scale.into()).into_bigint_and_exponent();
-            Value::Bytes(unscaled.to_signed_bytes_be())
+            Value::bytes(unscaled.to_signed_bytes_be())
         }
         _ => Value::String(value.normalized().to_string()),
     }
@@ -450,7 +450,7 @@ mod tests {
         let schema = SchemaBuilder::decimal(2).build();
         let value: BigDecimal = "-12.5".parse().unwrap();
         // -1250 in two's complement, big-endian.
-        assert_eq!(decimal_value(Some(value), &schema), Value::Bytes(vec![0xFB, 0x1E]));
+        assert_eq!(decimal_value(Some(value), &schema), Value::bytes(vec![0xFB, 0x1E]));
         let text = SchemaBuilder::new(SchemaType::String).build();
         let value: BigDecimal = "3.14159265358979323846264338327950288".parse().unwrap();
         assert_eq!(
@@ -496,7 +496,7 @@ mod tests {
         for text in texts.split(' ') {
             let bigdecimal = decimal_value(Some(text.parse().unwrap()), &schema);
             let unscaled = numeric_unscaled(&binary_numeric(text), 2).unwrap();
-            assert_eq!(Value::Bytes(signed_bytes_be(unscaled)), bigdecimal, "{text}");
+            assert_eq!(Value::bytes(signed_bytes_be(unscaled)), bigdecimal, "{text}");
         }
         // More fractional digits than the scale, NaN: the general path.
         assert_eq!(numeric_unscaled(&binary_numeric("1.005"), 2), None);

@@ -164,12 +164,12 @@ mod tests {
                 Struct::new(schema.clone())
                     .with("id", 1i64)
                     .with("name", "a")
-                    .with("price", Value::Bytes(vec![0xFB, 0x1E])),
+                    .with("price", Value::bytes(vec![0xFB, 0x1E])),
             ),
             Value::Struct(
                 Struct::new(schema.clone())
                     .with("id", 2i64)
-                    .with("price", Value::Bytes(vec![1])),
+                    .with("price", Value::bytes(vec![1])),
             ),
         ];
         let batch = record_batch(&arrow, &rows).unwrap();

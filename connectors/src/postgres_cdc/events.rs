@@ -164,13 +164,13 @@ fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value
             match numeric_scale(column.type_modifier) {
                 Some(scale) => {
                     let (unscaled, _) = decimal.with_scale(scale.into()).into_bigint_and_exponent();
-                    Value::Bytes(unscaled.to_signed_bytes_be())
+                    Value::bytes(unscaled.to_signed_bytes_be())
                 }
                 None => {
                     let (unscaled, scale) = decimal.into_bigint_and_exponent();
                     let mut value = Struct::new(Arc::new(schema.clone()));
                     value.put("scale", Value::Int32(scale as i32));
-                    value.put("value", Value::Bytes(unscaled.to_signed_bytes_be()));
+                    value.put("value", Value::bytes(unscaled.to_signed_bytes_be()));
                     Value::Struct(value)
                 }
             }
@@ -181,7 +181,7 @@ fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value
                 .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
                 .collect::<Result<Vec<u8>, _>>()
                 .map_err(|e| bad(&e))?;
-            Value::Bytes(bytes)
+            Value::bytes(bytes)
         }
         1082 => {
             let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
@@ -405,14 +405,14 @@ mod tests {
     fn values_follow_debeziums_default_mappings() {
         // NUMERIC(10,2): modifier (10 << 16 | 2) + 4.
         let price = column("price", 1700, (10 << 16 | 2) + 4, false);
-        assert_eq!(value(&price, "-12.5"), Value::Bytes(vec![0xFB, 0x1E]));
+        assert_eq!(value(&price, "-12.5"), Value::bytes(vec![0xFB, 0x1E]));
         assert_eq!(column_schema(&price).decimal_scale(), Some(2));
         let any = column("any", 1700, -1, false);
         let Value::Struct(variable) = value(&any, "1.25") else {
             panic!()
         };
         assert_eq!(variable.get("scale"), Some(&Value::Int32(2)));
-        assert_eq!(variable.get("value"), Some(&Value::Bytes(vec![125])));
+        assert_eq!(variable.get("value"), Some(&Value::bytes(vec![125])));
         let at = column("at", 1114, -1, false);
         assert_eq!(value(&at, "1970-01-01 00:00:01.5"), Value::Int64(1_500_000));
         let at_millis = column("at", 1114, 3, false);
@@ -424,7 +424,7 @@ mod tests {
         );
         assert_eq!(
             value(&column("b", 17, -1, false), "\\x01ff"),
-            Value::Bytes(vec![1, 255])
+            Value::bytes(vec![1, 255])
         );
         assert_eq!(value(&column("d", 1082, -1, false), "1970-01-11"), Value::Int32(10));
         assert_eq!(value(&column("f", 16, -1, false), "t"), Value::Boolean(true));

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
@@ -32,6 +33,20 @@ const MAX_BATCH: usize = 2_000;
 const POLL_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the start waits for a partition's offsets, to measure the first copy.
 const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
+/// The size of the blocks fetched bytes are copied into (a larger value gets a block of its
+/// own).
+const COPY_BLOCK: usize = 64 * 1024;
+
+/// `bytes` copied into the current block of `copies`, as a slice sharing that block: one
+/// allocation per block instead of one per key and value. A block is freed (or reused) when
+/// the last record in it is dropped, after the producer has copied it.
+fn copied(copies: &mut BytesMut, bytes: &[u8]) -> Bytes {
+    if copies.capacity() < bytes.len() {
+        copies.reserve(COPY_BLOCK.max(bytes.len()));
+    }
+    copies.extend_from_slice(bytes);
+    copies.split().freeze()
+}
 
 /// One assigned source partition: its remote topic and the offset partition map.
 struct Assigned {
@@ -91,6 +106,8 @@ pub(super) struct MirrorSourceTask {
     /// (source alias, target alias) when `provenance.header.enabled=true`.
     provenance: Option<(String, String)>,
     catch_up: Option<CatchUp>,
+    /// The block the fetched keys, values and header values are copied into ([`copied`]).
+    copies: BytesMut,
 }
 
 /// Gives the last record of each source partition in `records` its source offset (the upstream
@@ -136,6 +153,7 @@ impl MirrorSourceTask {
             offset_syncs: None,
             provenance,
             catch_up: None,
+            copies: BytesMut::new(),
         })
     }
 }
@@ -257,6 +275,7 @@ impl SourceTask for MirrorSourceTask {
         let Some(consumer) = &self.consumer else {
             return Ok(Vec::new());
         };
+        let copies = &mut self.copies;
         let schema = Some(self.bytes_schema.clone());
         let mut records = Vec::new();
         // One stream for the whole batch: it stays registered with librdkafka's queue, so
@@ -298,7 +317,7 @@ impl SourceTask for MirrorSourceTask {
                     }
                 }
             }
-            let bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
+            let mut bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(copied(copies, b)));
             // Parsed once: librdkafka parses a message's headers anew on every call.
             let raw_headers = message.headers();
             let mut headers: Vec<Header> = raw_headers
@@ -325,7 +344,7 @@ impl SourceTask for MirrorSourceTask {
                 headers.push(Header {
                     key: provenance::HEADER.to_string(),
                     schema: schema.clone(),
-                    value: Value::Bytes(provenance::extended(path, source)),
+                    value: Value::bytes(provenance::extended(path, source)),
                 });
             }
             records.push(SourceRecord {
@@ -427,6 +446,24 @@ impl SourceTask for MirrorSourceTask {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
+    use super::{copied, COPY_BLOCK};
+
+    #[test]
+    fn copies_share_a_block_until_it_is_full() {
+        let mut copies = BytesMut::new();
+        let key = copied(&mut copies, b"key");
+        let value = copied(&mut copies, b"value");
+        assert_eq!((&key[..], &value[..]), (&b"key"[..], &b"value"[..]));
+        assert_eq!(value.as_ptr(), key.as_ptr().wrapping_add(key.len()), "one block");
+        let large = vec![7; COPY_BLOCK * 2];
+        assert_eq!(copied(&mut copies, &large), large);
+        let after = copied(&mut copies, b"next");
+        assert_eq!(&after[..], b"next");
+        assert_eq!(&key[..], b"key", "earlier copies are left as they were");
+    }
+
     #[test]
     fn assignments_keep_dashes_in_topic_names() {
         assert_eq!(

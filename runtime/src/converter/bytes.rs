@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
@@ -20,7 +22,7 @@ impl Converter for ByteArrayConverter {
     ) -> Result<Option<Vec<u8>>, DataError> {
         match value {
             Value::Null => Ok(None),
-            Value::Bytes(bytes) => Ok(Some(bytes.clone())),
+            Value::Bytes(bytes) => Ok(Some(bytes.to_vec())),
             other => Err(DataError::new(format!(
                 "ByteArrayConverter is not compatible with objects of type {}",
                 other.kind()
@@ -28,22 +30,14 @@ impl Converter for ByteArrayConverter {
         }
     }
 
-    fn to_bytes_owned(
-        &self,
-        topic: &str,
-        schema: Option<&Arc<Schema>>,
-        value: Value,
-    ) -> Result<Option<Vec<u8>>, DataError> {
-        match value {
-            Value::Bytes(bytes) => Ok(Some(bytes)),
-            other => self.to_bytes(topic, schema, &other),
-        }
+    fn passes_bytes_through(&self) -> bool {
+        true
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok((
             Some(Schema::optional_bytes()),
-            bytes.map_or(Value::Null, |b| Value::Bytes(b.to_vec())),
+            bytes.map_or(Value::Null, |b| Value::Bytes(Bytes::copy_from_slice(b))),
         ))
     }
 }

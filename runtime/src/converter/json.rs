@@ -446,9 +446,9 @@ impl JsonConverter {
             return match node {
                 J::String(text) => BASE64
                     .decode(text)
-                    .map(Value::Bytes)
+                    .map(Value::bytes)
                     .map_err(|e| DataError::new(format!("Invalid base64 decimal: {e}"))),
-                J::Number(number) => decimal_from_text(&number.to_string(), scale).map(Value::Bytes),
+                J::Number(number) => decimal_from_text(&number.to_string(), scale).map(Value::bytes),
                 _ => Err(DataError::new(
                     "Invalid type for Decimal, underlying representation should be numeric or bytes",
                 )),
@@ -470,7 +470,7 @@ impl JsonConverter {
             SchemaType::Float32 => Value::Float32(json_float(node).ok_or_else(mismatch)? as f32),
             SchemaType::Float64 => Value::Float64(json_float(node).ok_or_else(mismatch)?),
             SchemaType::String => Value::String(node.as_str().ok_or_else(mismatch)?.to_string()),
-            SchemaType::Bytes => Value::Bytes(
+            SchemaType::Bytes => Value::bytes(
                 BASE64
                     .decode(node.as_str().ok_or_else(mismatch)?)
                     .map_err(|e| DataError::new(format!("Invalid bytes field: {e}")))?,
@@ -809,7 +809,7 @@ mod tests {
             ),
             (
                 Schema::of(SchemaType::Bytes),
-                Value::Bytes(b"hello".to_vec()),
+                Value::bytes(b"hello".to_vec()),
                 r#"{"schema":{"type":"bytes","optional":false},"payload":"aGVsbG8="}"#,
             ),
         ];
@@ -824,7 +824,7 @@ mod tests {
         // 123.45 at scale 2: unscaled 12345 = 0x3039.
         let decimal = SchemaBuilder::decimal(2).build();
         assert_eq!(
-            write(&decimal, Value::Bytes(vec![0x30, 0x39])),
+            write(&decimal, Value::bytes(vec![0x30, 0x39])),
             r#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"payload":"MDk="}"#
         );
         assert_eq!(
@@ -839,7 +839,7 @@ mod tests {
             write(&SchemaBuilder::timestamp().build(), Value::Int64(1_700_000_000_000)),
             r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1700000000000}"#
         );
-        round_trip(&decimal, Value::Bytes(vec![0x30, 0x39]));
+        round_trip(&decimal, Value::bytes(vec![0x30, 0x39]));
     }
 
     #[test]
@@ -858,7 +858,7 @@ mod tests {
             ("-0.01", vec![0xff]),
         ] {
             assert_eq!(decimal_from_text(text, 2).unwrap(), bytes, "{text}");
-            let out = c.to_bytes("t", Some(&schema), &Value::Bytes(bytes)).unwrap().unwrap();
+            let out = c.to_bytes("t", Some(&schema), &Value::bytes(bytes)).unwrap().unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), text);
         }
     }
@@ -931,7 +931,7 @@ mod tests {
             row.get("tags"),
             Some(&Value::Array(vec![Value::Int64(1), Value::Int64(2)]))
         );
-        assert_eq!(row.get("raw"), Some(&Value::Bytes(vec![1, 2])));
+        assert_eq!(row.get("raw"), Some(&Value::bytes(vec![1, 2])));
         let error = |payload: &str| {
             read(&format!(r#"{{"schema":{schema},"payload":{payload}}}"#))
                 .unwrap_err()

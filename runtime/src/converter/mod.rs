@@ -44,6 +44,12 @@ pub trait Converter: Send + Sync + Debug {
         self.to_bytes(topic, schema, &value)
     }
 
+    /// Whether a [`Value::Bytes`] serializes to exactly its bytes (the byte-array and string
+    /// converters), so that the source loop sends the bytes the record shares instead of a copy.
+    fn passes_bytes_through(&self) -> bool {
+        false
+    }
+
     /// Deserializes the bytes read from `topic`.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
@@ -21,7 +23,7 @@ impl Converter for StringConverter {
         Ok(match value {
             Value::Null => None,
             Value::String(text) => Some(text.as_bytes().to_vec()),
-            Value::Bytes(bytes) => Some(bytes.clone()),
+            Value::Bytes(bytes) => Some(bytes.to_vec()),
             Value::Boolean(v) => Some(v.to_string().into_bytes()),
             Value::Float32(v) => Some(crate::data::java_float(*v).into_bytes()),
             Value::Float64(v) => Some(crate::data::java_double(*v).into_bytes()),
@@ -39,10 +41,13 @@ impl Converter for StringConverter {
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
         match value {
-            Value::Bytes(bytes) => Ok(Some(bytes)),
             Value::String(text) => Ok(Some(text.into_bytes())),
             other => self.to_bytes(topic, schema, &other),
         }
+    }
+
+    fn passes_bytes_through(&self) -> bool {
+        true
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
@@ -93,12 +98,19 @@ impl Converter for SimpleHeaderConverter {
         StringConverter.to_bytes_owned(topic, schema, value)
     }
 
+    fn passes_bytes_through(&self) -> bool {
+        true
+    }
+
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok(match bytes {
             None => (None, Value::Null),
             Some(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => (Some(Schema::optional_string()), Value::String(text.to_string())),
-                Err(_) => (Some(Schema::optional_bytes()), Value::Bytes(bytes.to_vec())),
+                Err(_) => (
+                    Some(Schema::optional_bytes()),
+                    Value::bytes(Bytes::copy_from_slice(bytes)),
+                ),
             },
         })
     }

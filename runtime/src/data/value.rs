@@ -27,8 +27,8 @@ pub enum Value {
     Float64(f64),
     /// Text.
     String(String),
-    /// Bytes.
-    Bytes(Vec<u8>),
+    /// Bytes, shared: clones and slices of them copy nothing.
+    Bytes(bytes::Bytes),
     /// A list.
     Array(Vec<Value>),
     /// A map, as ordered entries (keys need not be strings).
@@ -38,6 +38,11 @@ pub enum Value {
 }
 
 impl Value {
+    /// A bytes value from what becomes [`bytes::Bytes`] without copying (a `Vec<u8>`).
+    pub fn bytes(bytes: impl Into<bytes::Bytes>) -> Value {
+        Value::Bytes(bytes.into())
+    }
+
     /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

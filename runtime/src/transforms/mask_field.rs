@@ -61,7 +61,7 @@ impl MaskField {
             (None, Value::Float32(_)) => Value::Float32(0.0),
             (None, Value::Float64(_)) => Value::Float64(0.0),
             (None, Value::String(_)) => Value::String(String::new()),
-            (None, Value::Bytes(_)) => Value::Bytes(Vec::new()),
+            (None, Value::Bytes(_)) => Value::bytes(Vec::new()),
             (None, Value::Array(_)) => Value::Array(Vec::new()),
             (None, Value::Map(_)) => Value::Map(Vec::new()),
             (None, Value::Struct(_)) => return Err(DataError::new("Cannot mask a struct field")),
@@ -73,7 +73,7 @@ impl MaskField {
             (Some(r), Value::Float32(_)) => Value::Float32(r.parse().map_err(|_| bad("float32"))?),
             (Some(r), Value::Float64(_)) => Value::Float64(r.parse().map_err(|_| bad("float64"))?),
             (Some(r), Value::Boolean(_)) => Value::Boolean(r.parse().map_err(|_| bad("boolean"))?),
-            (Some(r), Value::Bytes(_)) => Value::Bytes(r.as_bytes().to_vec()),
+            (Some(r), Value::Bytes(_)) => Value::bytes(r.as_bytes().to_vec()),
             (Some(_), other) => {
                 return Err(DataError::new(format!(
                     "Cannot mask a {} field with a replacement",

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
@@ -23,7 +24,7 @@ use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
 use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
-use crate::data::{ConnectRecord, SourceMap, SourceRecord, Value};
+use crate::data::{ConnectRecord, DataError, Schema, SourceMap, SourceRecord, Value};
 use crate::metrics::{Metrics, TopicTally};
 use crate::state::{State, TargetState};
 use crate::storage::{offset_record, ConnectorOffsetsReader};
@@ -58,10 +59,40 @@ pub(crate) async fn run(setup: TaskSetup, make: MakeSourceTask) {
     }
 }
 
+/// A converted key, value or header value.
+enum Payload {
+    /// The converter's output.
+    Written(Vec<u8>),
+    /// The record's own bytes, which the converter passes through: shared, not copied.
+    Shared(Bytes),
+}
+
+impl Payload {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Written(bytes) => bytes,
+            Payload::Shared(bytes) => bytes,
+        }
+    }
+}
+
+/// `value` serialized by `converter` (its lookup done).
+fn serialize(
+    converter: &dyn Converter,
+    topic: &str,
+    schema: Option<&Arc<Schema>>,
+    value: Value,
+) -> Result<Option<Payload>, DataError> {
+    match value {
+        Value::Bytes(bytes) if converter.passes_bytes_through() => Ok(Some(Payload::Shared(bytes))),
+        value => Ok(converter.to_bytes_owned(topic, schema, value)?.map(Payload::Written)),
+    }
+}
+
 /// A record's Kafka form.
 struct Converted {
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
+    key: Option<Payload>,
+    value: Option<Payload>,
     /// `None` when the record has no headers.
     headers: Option<OwnedHeaders>,
 }
@@ -467,7 +498,7 @@ impl SourceRunner {
             let Converted { key, value, .. } = &record.converted;
             tally.add(
                 &record.topic,
-                key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len),
+                key.as_ref().map_or(0, |k| k.as_slice().len()) + value.as_ref().map_or(0, |v| v.as_slice().len()),
             );
         }
         for topic in tally.topics() {
@@ -499,10 +530,10 @@ impl SourceRunner {
                 base = base.headers(headers);
             }
             if let Some(key) = &key {
-                base = base.key(key);
+                base = base.key(key.as_slice());
             }
             if let Some(value) = &value {
-                base = base.payload(value);
+                base = base.payload(value.as_slice());
             }
             if let Some(partition) = partition {
                 base = base.partition(*partition);
@@ -546,10 +577,10 @@ impl SourceRunner {
         let key_lookup = self
             .key_converter
             .lookup_for_bytes(&record.topic, record.key_schema.as_ref());
-        let key = match finish_lookup(key_lookup).await.and_then(|()| {
-            self.key_converter
-                .to_bytes_owned(&record.topic, record.key_schema.as_ref(), key)
-        }) {
+        let key = match finish_lookup(key_lookup)
+            .await
+            .and_then(|()| serialize(&*self.key_converter, &record.topic, record.key_schema.as_ref(), key))
+        {
             Ok(key) => key,
             Err(e) => {
                 self.errors.handle(Stage::KeyConverter, &e, None).await?;
@@ -561,8 +592,12 @@ impl SourceRunner {
             .value_converter
             .lookup_for_bytes(&record.topic, record.value_schema.as_ref());
         let value = match finish_lookup(value_lookup).await.and_then(|()| {
-            self.value_converter
-                .to_bytes_owned(&record.topic, record.value_schema.as_ref(), value)
+            serialize(
+                &*self.value_converter,
+                &record.topic,
+                record.value_schema.as_ref(),
+                value,
+            )
         }) {
             Ok(value) => value,
             Err(e) => {
@@ -582,23 +617,22 @@ impl SourceRunner {
         for header in &mut record.headers {
             let value = std::mem::replace(&mut header.value, Value::Null);
             let converted = match value {
-                Value::Bytes(bytes) if self.raw_headers => Ok(Some(bytes)),
+                Value::Bytes(bytes) if self.raw_headers => Ok(Some(Payload::Shared(bytes))),
                 Value::Null if self.raw_headers => Ok(None),
                 value => {
                     let lookup = self
                         .header_converter
                         .lookup_for_bytes(&record.topic, header.schema.as_ref());
-                    finish_lookup(lookup).await.and_then(|()| {
-                        self.header_converter
-                            .to_bytes_owned(&record.topic, header.schema.as_ref(), value)
-                    })
+                    finish_lookup(lookup)
+                        .await
+                        .and_then(|()| serialize(&*self.header_converter, &record.topic, header.schema.as_ref(), value))
                 }
             };
             match converted {
                 Ok(bytes) => {
                     headers = headers.insert(KafkaHeader {
                         key: &header.key,
-                        value: bytes.as_deref(),
+                        value: bytes.as_ref().map(Payload::as_slice),
                     })
                 }
                 Err(e) => {

@@ -162,7 +162,7 @@ impl<'r> ColumnData<'r> {
             (ColumnData::Float(v), Value::Float32(x)) => v.push(Some(f64::from(*x))),
             (ColumnData::Float(v), Value::Float64(x)) => v.push(Some(*x)),
             (ColumnData::Bool(v), Value::Boolean(x)) => v.push(Some(*x)),
-            (ColumnData::Bytes(v), Value::Bytes(x)) => v.push(Some(x.clone())),
+            (ColumnData::Bytes(v), Value::Bytes(x)) => v.push(Some(x.to_vec())),
             (ColumnData::Decimal(v), Value::Bytes(x)) => v.push(Some(BigDecimal::new(
                 bigdecimal::num_bigint::BigInt::from_signed_bytes_be(x),
                 scale.into(),

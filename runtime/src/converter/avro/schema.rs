@@ -552,10 +552,14 @@ fn value_from_default(schema: &Schema, json: &Json) -> Result<Value, DataError> 
         (SchemaType::Float32, Json::Number(n)) => Value::Float32(n.as_f64().ok_or_else(wrong)? as f32),
         (SchemaType::Float64, Json::Number(n)) => Value::Float64(n.as_f64().ok_or_else(wrong)?),
         (SchemaType::String, Json::String(s)) => Value::String(s.clone()),
-        (SchemaType::Bytes, Json::String(s)) => match s.chars().map(|c| u8::try_from(u32::from(c))).collect() {
-            Ok(bytes) => Value::Bytes(bytes),
+        (SchemaType::Bytes, Json::String(s)) => match s
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)))
+            .collect::<Result<Vec<u8>, _>>()
+        {
+            Ok(bytes) => Value::bytes(bytes),
             // Not ISO-8859-1: Connect's JSON form of bytes (base64).
-            Err(_) => Value::Bytes(
+            Err(_) => Value::bytes(
                 base64::engine::general_purpose::STANDARD
                     .decode(s)
                     .map_err(|_| wrong())?,

@@ -73,8 +73,8 @@ fn customer(schema: &Arc<Schema>) -> Value {
             .with("active", Value::Boolean(true))
             .with("name", "Ada")
             .with("nickname", Value::Null)
-            .with("photo", Value::Bytes(vec![0, 1, 255]))
-            .with("balance", Value::Bytes(vec![0x30, 0x39]))
+            .with("photo", Value::bytes(vec![0, 1, 255]))
+            .with("balance", Value::bytes(vec![0x30, 0x39]))
             .with("born", Value::Int32(19_000))
             .with("wakes", Value::Int32(25_200_000))
             .with("seen", Value::Int64(1_700_000_000_000))
@@ -216,7 +216,7 @@ fn plain_avro_from_other_producers_reads_as_connect() {
         panic!("not a struct")
     };
     assert_eq!(read.get("kind"), Some(&Value::String("B".into())));
-    assert_eq!(read.get("hash"), Some(&Value::Bytes(vec![1, 2])));
+    assert_eq!(read.get("hash"), Some(&Value::bytes(vec![1, 2])));
     let Some(Value::Struct(either)) = read.get("either") else {
         panic!("not a union struct")
     };

@@ -97,8 +97,8 @@ pub(super) fn to_avro(value: &Value, avro: &Avro, names: &Names) -> Result<AvroV
             })?;
             AvroValue::Enum(index as u32, s.clone())
         }
-        (Avro::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.clone()),
-        (Avro::Fixed(f), Value::Bytes(b)) if b.len() == f.size => AvroValue::Fixed(f.size, b.clone()),
+        (Avro::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.to_vec()),
+        (Avro::Fixed(f), Value::Bytes(b)) if b.len() == f.size => AvroValue::Fixed(f.size, b.to_vec()),
         (Avro::Decimal(_), Value::Bytes(b)) => AvroValue::Decimal(apache_avro::Decimal::from(b)),
         (Avro::Array(array), Value::Map(entries)) => {
             let entry = resolve(&array.items, names)?;
@@ -304,8 +304,8 @@ pub(super) fn to_connect(
         AvroValue::Double(f) => Value::Float64(f),
         AvroValue::String(s) | AvroValue::Enum(_, s) => Value::String(s),
         AvroValue::Uuid(u) => Value::String(u.to_string()),
-        AvroValue::Bytes(b) | AvroValue::Fixed(_, b) => Value::Bytes(b),
-        AvroValue::Decimal(d) => Value::Bytes(Vec::<u8>::try_from(d).map_err(|e| DataError::new(e.to_string()))?),
+        AvroValue::Bytes(b) | AvroValue::Fixed(_, b) => Value::bytes(b),
+        AvroValue::Decimal(d) => Value::bytes(Vec::<u8>::try_from(d).map_err(|e| DataError::new(e.to_string()))?),
         AvroValue::Array(items) => {
             let item_avro = match avro {
                 Avro::Array(a) => a.items.as_ref(),

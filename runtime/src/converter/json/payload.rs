@@ -165,7 +165,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
             SchemaType::String => Ok(Value::String(value.to_string())),
             SchemaType::Bytes => BASE64
                 .decode(value)
-                .map(Value::Bytes)
+                .map(Value::bytes)
                 .map_err(|e| self.fail(DataError::new(format!("Invalid bytes field: {e}")))),
             _ => Err(self.mismatch("STRING")),
         }

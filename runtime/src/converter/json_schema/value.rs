@@ -110,10 +110,10 @@ pub(super) fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, Data
     };
     if let Some(scale) = schema.decimal_scale() {
         return match node {
-            Json::Number(n) => decimal_from_text(&n.to_string(), scale).map(Value::Bytes),
+            Json::Number(n) => decimal_from_text(&n.to_string(), scale).map(Value::bytes),
             Json::String(text) => BASE64
                 .decode(text)
-                .map(Value::Bytes)
+                .map(Value::bytes)
                 .map_err(|e| DataError::new(format!("Invalid bytes for Decimal field: {e}"))),
             _ => Err(mismatch()),
         };
@@ -127,7 +127,7 @@ pub(super) fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, Data
         SchemaType::Float32 => Value::Float32(node.as_f64().ok_or_else(mismatch)? as f32),
         SchemaType::Float64 => Value::Float64(node.as_f64().ok_or_else(mismatch)?),
         SchemaType::String => Value::String(node.as_str().ok_or_else(mismatch)?.to_string()),
-        SchemaType::Bytes => Value::Bytes(
+        SchemaType::Bytes => Value::bytes(
             BASE64
                 .decode(node.as_str().ok_or_else(mismatch)?)
                 .map_err(|e| DataError::new(format!("Invalid bytes field: {e}")))?,

@@ -74,8 +74,8 @@ fn customer(schema: &Arc<Schema>) -> Value {
             .with("score", Value::Float64(-2.25))
             .with("active", Value::Boolean(true))
             .with("name", Value::String("Ada".into()))
-            .with("photo", Value::Bytes(vec![0, 1, 255]))
-            .with("balance", Value::Bytes(vec![0xfe, 0x0c])) // -5.00
+            .with("photo", Value::bytes(vec![0, 1, 255]))
+            .with("balance", Value::bytes(vec![0xfe, 0x0c])) // -5.00
             .with("born", Value::Int32(-365))
             .with("wakes", Value::Int32(25_200_123))
             .with("seen", Value::Int64(-1_500))
@@ -177,8 +177,8 @@ fn values_round_trip_through_the_wire_format() {
     assert_eq!(field("tiny"), Value::Int8(-7));
     assert_eq!(field("small"), Value::Int16(300));
     assert_eq!(field("big"), Value::Int64(-9_000_000_000));
-    assert_eq!(field("photo"), Value::Bytes(vec![0, 1, 255]));
-    assert_eq!(field("balance"), Value::Bytes(vec![0xfe, 0x0c]));
+    assert_eq!(field("photo"), Value::bytes(vec![0, 1, 255]));
+    assert_eq!(field("balance"), Value::bytes(vec![0xfe, 0x0c]));
     assert_eq!(field("born"), Value::Int32(-365));
     assert_eq!(field("wakes"), Value::Int32(25_200_123));
     assert_eq!(field("seen"), Value::Int64(-1_500));
@@ -312,7 +312,7 @@ fn a_primitive_record_is_written_as_googles_wrapper() {
         (Schema::of(SchemaType::Int64), Value::Int64(-5), 2),
         (Schema::of(SchemaType::Int16), Value::Int16(7), 4),
         (Schema::string(), Value::String("key-1".into()), 7),
-        (Schema::of(SchemaType::Bytes), Value::Bytes(vec![1, 2]), 8),
+        (Schema::of(SchemaType::Bytes), Value::bytes(vec![1, 2]), 8),
     ] {
         let (text, name) = format.schema_text(&schema).unwrap();
         assert!(

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
 use num_bigint::BigInt;
 use prost_reflect::{
@@ -261,7 +260,7 @@ fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<P
         },
         Kind::String => ProtoValue::String(value.as_str().ok_or_else(wrong)?.to_string()),
         Kind::Bytes => match value {
-            Value::Bytes(b) => ProtoValue::Bytes(Bytes::copy_from_slice(b)),
+            Value::Bytes(b) => ProtoValue::Bytes(b.clone()),
             _ => return Err(wrong()),
         },
         Kind::Enum(enumeration) => match value {
@@ -354,7 +353,7 @@ fn decimal_message(
         .ok_or_else(|| DataError::new("a confluent.type.Decimal field whose Connect schema is not a Decimal"))?;
     let digits = BigInt::from_signed_bytes_be(unscaled).magnitude().to_string().len();
     let mut message = DynamicMessage::new(descriptor.clone());
-    message.set_field_by_name("value", ProtoValue::Bytes(Bytes::copy_from_slice(unscaled)));
+    message.set_field_by_name("value", ProtoValue::Bytes(unscaled.clone()));
     message.set_field_by_name("precision", ProtoValue::U32(digits as u32));
     message.set_field_by_name("scale", ProtoValue::I32(scale));
     Ok(message)
@@ -517,7 +516,7 @@ fn scalar_to_connect(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<S
         (ProtoValue::F64(x), SchemaType::Float64) => Value::Float64(*x),
         (ProtoValue::Bool(b), SchemaType::Boolean) => Value::Boolean(*b),
         (ProtoValue::String(s), SchemaType::String) => Value::String(s.clone()),
-        (ProtoValue::Bytes(b), SchemaType::Bytes) => Value::Bytes(b.to_vec()),
+        (ProtoValue::Bytes(b), SchemaType::Bytes) => Value::Bytes(b.clone()),
         (ProtoValue::EnumNumber(n), SchemaType::String) => {
             let Kind::Enum(enumeration) = field.kind() else {
                 return Err(wrong());
@@ -546,7 +545,7 @@ fn message_to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<
                 .unwrap_or_default();
             let scale = int("scale");
             let target = schema.decimal_scale().unwrap_or(0);
-            Ok(Value::Bytes(rescale(&unscaled, scale, target)?))
+            Ok(Value::bytes(rescale(&unscaled, scale, target)?))
         }
         Some(logical::DATE) => {
             let (year, month, day) = (int("year"), int("month"), int("day"));
