@@ -1,7 +1,7 @@
 //! Distributed mode's internal topics: created compacted when missing, and checked when they
 //! exist, so a worker pointed at the wrong topics fails at start-up instead of losing data.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -91,11 +91,16 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
                 .get("cleanup.policy")
                 .and_then(|entry| entry.value.clone())
                 .unwrap_or_default();
-            if !policy.split(',').any(|p| p.trim() == "compact") {
-                return Err(StoreError::Other(format!(
+            match compact_only(&policy) {
+                Some(true) => {}
+                None => tracing::info!(
+                    topic = %topic.name,
+                    "unable to verify that the cleanup policy of the topic is 'compact': the brokers report none"
+                ),
+                Some(false) => return Err(StoreError::Other(format!(
                     "Topic '{}' supplied via the '{}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of connector configurations, but found the topic currently has 'cleanup.policy={policy}'. Continuing would likely result in eventually losing connector configurations and problems restarting this Connect cluster in the future. Change the '{}' property in the Connect worker configurations to use a topic with 'cleanup.policy=compact'.",
                     topic.name, topic.setting, topic.setting
-                )));
+                ))),
             }
         }
     }
@@ -132,6 +137,18 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
 
 /// Partition counts of the named topics (0 for a topic that does not exist), waiting a little
 /// for topics whose partitions have no leader yet (created a moment ago).
+/// Whether a topic's `cleanup.policy` keeps an internal topic whole, as Apache's
+/// `TopicAdmin.verifyTopicCleanupPolicyOnlyCompact` judges it: only exactly `compact` does;
+/// `None` (cannot tell, and the worker goes on) when the brokers report no policy, as for a topic
+/// another worker created a moment ago or a principal not allowed to describe configs.
+fn compact_only(policy: &str) -> Option<bool> {
+    let policies: BTreeSet<&str> = policy.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if policies.is_empty() {
+        return None;
+    }
+    Some(policies.len() == 1 && policies.contains("compact"))
+}
+
 fn partition_counts(client: &ClientConfig, names: &[String]) -> Result<HashMap<String, i32>, StoreError> {
     let consumer: BaseConsumer = client
         .create()
@@ -163,5 +180,19 @@ fn partition_counts(client: &ClientConfig, names: &[String]) -> Result<HashMap<S
             return Ok(counts);
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_only;
+
+    #[test]
+    fn only_a_compact_policy_is_fit_and_none_reported_is_unknown() {
+        assert_eq!(compact_only("compact"), Some(true));
+        assert_eq!(compact_only(" compact "), Some(true));
+        assert_eq!(compact_only("delete"), Some(false));
+        assert_eq!(compact_only("compact,delete"), Some(false));
+        assert_eq!(compact_only(""), None);
     }
 }
