@@ -1,7 +1,7 @@
 //! Distributed mode's internal topics: created compacted when missing, and checked when they
 //! exist, so a worker pointed at the wrong topics fails at start-up instead of losing data.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -135,20 +135,18 @@ async fn create_or_check(client: ClientConfig, topics: &[InternalTopic]) -> Resu
     Ok(existed)
 }
 
-/// Partition counts of the named topics (0 for a topic that does not exist), waiting a little
-/// for topics whose partitions have no leader yet (created a moment ago).
 /// Whether a topic's `cleanup.policy` keeps an internal topic whole, as Apache's
 /// `TopicAdmin.verifyTopicCleanupPolicyOnlyCompact` judges it: only exactly `compact` does;
 /// `None` (cannot tell, and the worker goes on) when the brokers report no policy, as for a topic
 /// another worker created a moment ago or a principal not allowed to describe configs.
 fn compact_only(policy: &str) -> Option<bool> {
-    let policies: BTreeSet<&str> = policy.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
-    if policies.is_empty() {
-        return None;
-    }
-    Some(policies.len() == 1 && policies.contains("compact"))
+    let mut policies = policy.split(',').map(str::trim).filter(|p| !p.is_empty()).peekable();
+    policies.peek()?;
+    Some(policies.all(|p| p == "compact"))
 }
 
+/// Partition counts of the named topics (0 for a topic that does not exist), waiting a little
+/// for topics whose partitions have no leader yet (created a moment ago).
 fn partition_counts(client: &ClientConfig, names: &[String]) -> Result<HashMap<String, i32>, StoreError> {
     let consumer: BaseConsumer = client
         .create()
