@@ -739,3 +739,61 @@ async fn distributed_answers_match_apache_connect() {
         report.join("\n")
     );
 }
+
+/// An Apache Connect 4.3.1 worker and a Tributary worker, each given a config topic whose
+/// `cleanup.policy` is `compact,delete`: both refuse it at start-up (Apache's
+/// `verifyTopicCleanupPolicyOnlyCompact` wants exactly `compact`) and say why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_refuse_a_config_topic_that_is_not_compact_only() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::ClientConfig;
+
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", kafka.bootstrap_servers())
+        .create()
+        .unwrap();
+    let specs = [
+        common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1),
+        common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1),
+    ];
+    for spec in &specs {
+        let topic = format!("{}-configs", spec.group);
+        let new = NewTopic::new(&topic, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "compact,delete");
+        for result in admin.create_topics([&new], &AdminOptions::new()).await.unwrap() {
+            result.unwrap();
+        }
+    }
+    let expected = "'cleanup.policy=compact'";
+
+    let file = dir.path().join("apache.properties");
+    std::fs::write(&file, specs[0].properties(common::workers::free_port())).unwrap();
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+    command.arg(&file);
+    let apache_log = dir.path().join("apache.log");
+    let _apache = ChildProcess::spawn(command, &apache_log).unwrap();
+    eventually(
+        Duration::from_secs(90),
+        "Apache Connect to refuse the config topic",
+        || async {
+            let log = std::fs::read_to_string(&apache_log).unwrap_or_default();
+            log.contains(expected).then_some(())
+        },
+    )
+    .await;
+
+    let mut tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
+    let status = eventually(Duration::from_secs(60), "Tributary to refuse the config topic", || {
+        let status = tributary.exit_status();
+        async move { status }
+    })
+    .await;
+    assert!(!status.success());
+    let log = tributary.log_tail(20);
+    assert!(log.contains(expected), "{log}");
+    assert!(log.contains("cleanup.policy=compact,delete"), "{log}");
+}
