@@ -20,6 +20,7 @@ use tributary_runtime::config::{split_list, ConfigMap};
 use tributary_runtime::mode::distributed::DistributedRuntime;
 use tributary_runtime::mode::startup::StartError;
 use tributary_runtime::rest::ApplyLogFilter;
+use tributary_runtime::worker::{CONNECTOR_CLASS, NAME};
 
 use crate::admin::ClusterAdmin;
 use crate::config::{client_problems, cluster_client};
@@ -116,8 +117,8 @@ pub fn connector_configs(flow: &Flow) -> Vec<(&'static str, ConfigMap)> {
     .into_iter()
     .map(|(name, class)| {
         let mut config = flow.config.clone();
-        config.insert("connector.class".into(), class.into());
-        config.insert("name".into(), name.into());
+        config.insert(CONNECTOR_CLASS.name().into(), class.into());
+        config.insert(NAME.name().into(), name.into());
         (name, config)
     })
     .collect()

@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 
 use rdkafka::config::ClientConfig;
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex, MutexGuard};
 
 use super::kafka_log::{KafkaLog, LogRecord};
 use super::StoreError;
@@ -208,6 +208,8 @@ pub struct ConfigLog {
     snapshot: Arc<RwLock<ClusterConfig>>,
     changes: watch::Receiver<i64>,
     log: KafkaLog,
+    /// See [`ConfigLog::checked_writes`].
+    checked_writes: Mutex<()>,
 }
 
 impl ConfigLog {
@@ -234,7 +236,21 @@ impl ConfigLog {
             }
         });
         let log = KafkaLog::start(topic, consumer, producer, handler)?;
-        Ok(ConfigLog { snapshot, changes, log })
+        Ok(ConfigLog {
+            snapshot,
+            changes,
+            log,
+            checked_writes: Mutex::new(()),
+        })
+    }
+
+    /// Held by the leader from the read a write is decided on to the write itself (task
+    /// configs for a connector found running), and across the writes that would change that
+    /// decision (a stop, a delete), so that they do not interleave: a connector stopped between
+    /// a task config write's check and its write would otherwise get its tasks back. Apache's
+    /// herder gets the same from running every such request on its one thread.
+    pub async fn checked_writes(&self) -> MutexGuard<'_, ()> {
+        self.checked_writes.lock().await
     }
 
     /// A copy of the current snapshot.

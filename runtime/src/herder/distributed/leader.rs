@@ -85,6 +85,7 @@ pub(super) async fn write_task_configs(
     name: &str,
     configs: Vec<ConfigMap>,
 ) -> HerderResult<()> {
+    let _checked = config.checked_writes().await;
     config.read_to_end().await.map_err(internal)?;
     let current = config.with(|c| {
         c.connectors.get(name).map(|connector| {

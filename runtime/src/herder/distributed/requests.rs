@@ -67,6 +67,8 @@ impl Inner {
     /// Leader: STOPPED with no task configs; with exactly-once, the source tasks' producers are
     /// fenced first, so none of them can commit after the stop.
     async fn stop_tasks_cluster_wide(&self, name: &str) -> HerderResult<()> {
+        let _checked = self.config.checked_writes().await;
+        self.catch_up().await?;
         let (tasks, kind) = self.config.with(|c| {
             (
                 c.task_count(name),
@@ -159,10 +161,12 @@ impl Herder for DistributedHerder {
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         let inner = &self.inner;
         inner.require_leader()?;
+        let checked = inner.config.checked_writes().await;
         inner.catch_up().await?;
         inner.connector_config(name)?;
         tracing::info!(connector = %name, "deleting connector");
         inner.config.remove_connector(name).await.map_err(internal)?;
+        drop(checked);
         inner.catch_up().await
     }
 
