@@ -161,12 +161,11 @@ impl Herder for DistributedHerder {
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         let inner = &self.inner;
         inner.require_leader()?;
-        let checked = inner.config.checked_writes().await;
+        let _checked = inner.config.checked_writes().await;
         inner.catch_up().await?;
         inner.connector_config(name)?;
         tracing::info!(connector = %name, "deleting connector");
         inner.config.remove_connector(name).await.map_err(internal)?;
-        drop(checked);
         inner.catch_up().await
     }
 
