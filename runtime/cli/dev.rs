@@ -11,6 +11,9 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 use tributary_runtime::rest::ApplyLogFilter;
 
+/// The topic the demo pipeline flows through.
+const DEMO_TOPIC: &str = "demo-orders";
+
 fn map(pairs: &[(&str, &str)]) -> ConfigMap {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
@@ -25,7 +28,13 @@ pub async fn run(port: u16, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
     let bootstrap = kafka.bootstrap_servers();
     let dir = kafka.dir().to_path_buf();
     let offsets = dir.join("connect.offsets");
-    let sink_file = dir.join("demo-orders.txt");
+    let sink_file = dir.join(format!("{DEMO_TOPIC}.txt"));
+    // Created before the sink subscribes to it, so that its consumer does not start by
+    // reporting the topic missing.
+    kafka
+        .create_topic(DEMO_TOPIC, 1, 1)
+        .await
+        .with_context(|| format!("creating topic {DEMO_TOPIC}"))?;
     let worker = map(&[
         ("bootstrap.servers", &bootstrap),
         ("offset.storage.file.filename", &offsets.display().to_string()),
@@ -40,7 +49,7 @@ pub async fn run(port: u16, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
         .add_connector(map(&[
             ("name", "demo-datagen"),
             ("connector.class", "Datagen"),
-            ("topic", "demo-orders"),
+            ("topic", DEMO_TOPIC),
             ("format", "struct"),
             ("rate", "10"),
         ]))
@@ -49,7 +58,7 @@ pub async fn run(port: u16, apply_log: ApplyLogFilter) -> anyhow::Result<()> {
         .add_connector(map(&[
             ("name", "demo-file-sink"),
             ("connector.class", "FileStreamSink"),
-            ("topics", "demo-orders"),
+            ("topics", DEMO_TOPIC),
             ("file", &sink_file.display().to_string()),
         ]))
         .await?;
@@ -68,7 +77,7 @@ fn print_guide(bootstrap: &str, port: u16, sink_file: &Path) {
          \n  Kafka:     {bootstrap}\
          \n  REST API:  {api}\
          \n  Console:   {api}/ui\
-         \n  Pipeline:  demo-datagen -> topic demo-orders -> demo-file-sink -> {sink}\n\
+         \n  Pipeline:  demo-datagen -> topic {DEMO_TOPIC} -> demo-file-sink -> {sink}\n\
          \nTry:\
          \n  curl -s {api}/connectors?expand=status\
          \n  curl -s {api}/connectors/demo-datagen/status\
