@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::eventually;
 use serde_json::Value;
@@ -15,10 +15,7 @@ use tributary_harness::ChildProcess;
 async fn dev_runs_the_demo_pipeline_without_an_error_and_stops_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("dev.log");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .unwrap()
-        .port();
+    let port = common::workers::free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
     command
         .args(["dev", "--port", &port.to_string()])
@@ -66,18 +63,11 @@ async fn dev_runs_the_demo_pipeline_without_an_error_and_stops_on_ctrl_c() {
     unsafe {
         libc::kill(dev.pid() as libc::pid_t, libc::SIGINT);
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = dev.exit_status() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 60 s after Ctrl-C:\n{}",
-            printed()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = eventually(Duration::from_secs(60), "dev to exit after Ctrl-C", || {
+        let status = dev.exit_status();
+        async move { status }
+    })
+    .await;
     assert!(status.success(), "{status}:\n{}", printed());
     assert!(printed().contains("Stopping..."));
 }
