@@ -151,7 +151,7 @@ impl SourceTask for MirrorHeartbeatTask {
             source_partition: Arc::new(partition),
             source_offset: offset,
             record: ConnectRecord {
-                topic: HEARTBEATS_TOPIC.to_string(),
+                topic: HEARTBEATS_TOPIC.into(),
                 partition: Some(0),
                 key_schema: Some(self.bytes_schema.clone()),
                 key: Value::bytes(heartbeat.key()),

@@ -105,7 +105,7 @@ impl Connector for DatagenConnector {
 
 /// Generates records.
 pub struct DatagenTask {
-    topic: String,
+    topic: Arc<str>,
     rate: f64,
     max_records: i64,
     value_size: usize,
@@ -131,7 +131,7 @@ impl DatagenTask {
         partition.insert("datagen".into(), topic.clone().into());
         partition.insert("task".into(), task.into());
         Ok(DatagenTask {
-            topic,
+            topic: topic.into(),
             rate: parsed.value(&RATE),
             max_records: parsed.value(&MAX_RECORDS),
             value_size: parsed.value(&VALUE_SIZE).max(13),

@@ -91,7 +91,7 @@ fn alter_offsets(config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)])
 /// Reads lines and remembers where it is.
 pub struct FileStreamSourceTask {
     path: Option<String>,
-    topic: String,
+    topic: Arc<str>,
     batch_size: usize,
     reader: Option<Box<dyn AsyncRead + Send + Sync + Unpin>>,
     inode: Option<u64>,
@@ -117,7 +117,7 @@ impl FileStreamSourceTask {
         }
         Ok(FileStreamSourceTask {
             path,
-            topic: config.value(&TOPIC).trim().to_string(),
+            topic: config.value(&TOPIC).trim().into(),
             batch_size: config.value(&BATCH_SIZE),
             reader: None,
             inode: None,

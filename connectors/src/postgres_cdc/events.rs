@@ -216,7 +216,7 @@ fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value
 #[derive(Debug)]
 pub(super) struct TableEvents {
     /// The topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     relation: Relation,
     columns: Vec<Arc<Schema>>,
     key_schema: Option<Arc<Schema>>,
@@ -260,7 +260,7 @@ impl TableEvents {
             .field("ts_ms", Schema::optional_of(SchemaType::Int64))
             .build();
         TableEvents {
-            topic,
+            topic: topic.into(),
             relation,
             columns,
             key_schema,
@@ -439,7 +439,7 @@ mod tests {
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
         let events = TableEvents::new("shop", relation);
-        assert_eq!(events.topic, "shop.public.orders");
+        assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),
             Some("shop.public.orders.Key")

@@ -135,7 +135,7 @@ struct State {
     groups: Vec<String>,
     source: ClusterAdmin,
     target: ClusterAdmin,
-    checkpoints_topic: String,
+    checkpoints_topic: Arc<str>,
     /// Reads the offset syncs into `syncs`, from where it left off each round.
     syncs_log: KafkaLog,
     syncs: Arc<Mutex<OffsetSyncStore>>,
@@ -378,7 +378,7 @@ impl SourceTask for MirrorCheckpointTask {
             groups,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,
-            checkpoints_topic,
+            checkpoints_topic: checkpoints_topic.into(),
             syncs_log,
             syncs,
             latest,

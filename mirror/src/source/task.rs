@@ -50,7 +50,7 @@ fn copied(copies: &mut BytesMut, bytes: &[u8]) -> Bytes {
 
 /// One assigned source partition: its remote topic and the offset partition map.
 struct Assigned {
-    remote_topic: String,
+    remote_topic: Arc<str>,
     source_partition: Arc<SourceMap>,
     /// While catching up with what the partition held when the task started: the end offset
     /// then.
@@ -208,7 +208,7 @@ impl SourceTask for MirrorSourceTask {
             assignment
                 .add_partition_offset(&topic, partition, start)
                 .map_err(ConnectError::failed)?;
-            let remote_topic = policy.format_remote_topic(source, &topic);
+            let remote_topic = policy.format_remote_topic(source, &topic).into();
             self.assigned.entry(topic).or_default().insert(
                 partition,
                 Assigned {
@@ -262,7 +262,7 @@ impl SourceTask for MirrorSourceTask {
                     .assigned
                     .iter()
                     .filter_map(|(topic, partitions)| {
-                        let remote = partitions.values().next()?.remote_topic.clone();
+                        let remote = partitions.values().next()?.remote_topic.to_string();
                         Some((remote, topic.clone()))
                     })
                     .collect(),
@@ -285,6 +285,9 @@ impl SourceTask for MirrorSourceTask {
             Err(_) | Ok(None) => return Ok(records),
             Ok(Some(first)) => first,
         };
+        // Room for a full batch once there is a record: growing the vector step by step copies
+        // the records over and over.
+        records.reserve(MAX_BATCH);
         let mut next = Some(first);
         let mut caught_up = 0;
         while let Some(message) = next.take() {

@@ -23,8 +23,9 @@ pub struct Header {
 /// The part of a record that transforms and converters work on.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConnectRecord {
-    /// The Kafka topic.
-    pub topic: String,
+    /// The Kafka topic; shared, so the records of one topic do not each carry a copy of its
+    /// name.
+    pub topic: Arc<str>,
     /// The Kafka partition, when chosen (sources usually leave it to the partitioner).
     pub partition: Option<i32>,
     /// The key's schema.
@@ -47,7 +48,7 @@ pub struct ConnectRecord {
 
 impl ConnectRecord {
     /// A record for `topic` with a value and its schema, nothing else.
-    pub fn new(topic: impl Into<String>, value_schema: Option<Arc<Schema>>, value: Value) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value_schema: Option<Arc<Schema>>, value: Value) -> Self {
         ConnectRecord {
             topic: topic.into(),
             value_schema,

@@ -128,7 +128,7 @@ impl InsertField {
             out.push((
                 f,
                 schema(SchemaBuilder::new(SchemaType::String), f),
-                Value::String(record.topic.clone()),
+                Value::String(record.topic.to_string()),
             ));
         }
         if let Some(f) = &self.partition {

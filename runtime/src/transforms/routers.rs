@@ -73,10 +73,7 @@ fn create_regex(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String
 impl Transformation for RegexRouter {
     fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
         if self.regex.is_match(&record.topic) {
-            record.topic = self
-                .regex
-                .replace(&record.topic, self.replacement.as_str())
-                .into_owned();
+            record.topic = self.regex.replace(&record.topic, self.replacement.as_str()).into();
         }
         Ok(Some(record))
     }
@@ -126,7 +123,8 @@ impl Transformation for TimestampRouter {
         record.topic = self
             .topic_format
             .replace("${topic}", &record.topic)
-            .replace("${timestamp}", &stamp);
+            .replace("${timestamp}", &stamp)
+            .into();
         Ok(Some(record))
     }
 }

@@ -342,9 +342,9 @@ fn routers_rename_topics() {
         ("transforms.r.regex", "(.*)le"),
         ("transforms.r.replacement", "$1-archive"),
     ]);
-    assert_eq!(c.apply(person()).unwrap().unwrap().topic, "peop-archive");
+    assert_eq!(&*c.apply(person()).unwrap().unwrap().topic, "peop-archive");
     assert_eq!(
-        c.apply(schemaless()).unwrap().unwrap().topic,
+        &*c.apply(schemaless()).unwrap().unwrap().topic,
         "events",
         "only full matches are renamed"
     );
@@ -355,7 +355,7 @@ fn routers_rename_topics() {
             "org.apache.kafka.connect.transforms.TimestampRouter",
         ),
     ]);
-    assert_eq!(t.apply(person()).unwrap().unwrap().topic, "people-20231114");
+    assert_eq!(&*t.apply(person()).unwrap().unwrap().topic, "people-20231114");
 }
 
 #[test]

@@ -24,6 +24,10 @@ use crate::storage::offset_key;
 /// their failures count, their acknowledgements do not.
 pub(super) const UNTRACKED: usize = usize::MAX;
 
+/// How many acknowledgements wake a waiting sender even when no batch has completed (a
+/// sender waits for room in a full producer queue, which a batch still being sent fills).
+const WAKE_EVERY: u64 = 256;
+
 struct Batch {
     id: usize,
     outstanding: usize,
@@ -135,24 +139,31 @@ impl DeliveryTracker {
         self.acked.notify_waiters();
     }
 
-    /// Records a delivery report.
+    /// Records a delivery report. Waiters are woken by a failure, by the last report of a
+    /// batch and by every [`WAKE_EVERY`]th report, not by each: waking is a lock of its own,
+    /// taken on the producer's polling thread for every record.
     pub fn delivered(&self, id: usize, error: Option<String>) {
         let mut state = self.lock();
-        match error {
+        let mut wake = match error {
             Some(error) => {
                 state.failure.get_or_insert(error);
+                true
             }
             None if id != UNTRACKED => {
-                self.acked_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let before = self.acked_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (before + 1) % WAKE_EVERY == 0
             }
-            None => {}
-        }
+            None => false,
+        };
         if let Some(batch) = find(&mut state.batches, id) {
             batch.outstanding = batch.outstanding.saturating_sub(1);
+            wake |= batch.outstanding == 0;
             self.observe_if_acknowledged(batch);
         }
         drop(state);
-        self.acked.notify_waiters();
+        if wake {
+            self.acked.notify_waiters();
+        }
     }
 
     /// The first delivery failure, if any.
@@ -187,7 +198,8 @@ impl DeliveryTracker {
         self.lock().batches.iter().map(|b| b.outstanding).sum()
     }
 
-    /// Waits until some delivery report arrives (or a batch is sealed).
+    /// Waits until deliveries may have made room: a batch acknowledged or sealed, a failure, or
+    /// [`WAKE_EVERY`] more acknowledgements.
     pub async fn wait_for_ack(&self) {
         self.acked.notified().await;
     }

@@ -101,7 +101,6 @@ struct BatchReader {
 
 /// Records read for one `put`, and the next offset of every partition they were read from
 /// (also of records dropped by a transform or the error tolerance).
-#[derive(Default)]
 struct Batch {
     records: Vec<SinkRecord>,
     /// The next offset of each partition read, in the order first read.
@@ -212,6 +211,10 @@ impl SinkRunner {
         let metrics = Metrics::global();
         // A batch read while the one before was being put.
         let mut ahead: Option<Batch> = None;
+        // The vector of the last batch put, emptied, for the next read to fill: a new one per
+        // batch (a full batch is some hundred KB) came from fresh pages each time, and faulting
+        // them in was several percent of a small-record sink's CPU.
+        let mut spare: Vec<SinkRecord> = Vec::new();
         loop {
             if let Some(error) = self.consumer.context().fatal_error() {
                 return Err(ConnectError::caused("the task's consumer cannot reach Kafka", error));
@@ -244,7 +247,7 @@ impl SinkRunner {
             }
             let batch = match ahead.take() {
                 Some(batch) => batch,
-                None => self.reader.lock().await.next_batch().await?,
+                None => self.reader.lock().await.next_batch(std::mem::take(&mut spare)).await?,
             };
             if !batch.records.is_empty() {
                 metrics
@@ -259,7 +262,8 @@ impl SinkRunner {
                 // put; its offsets count only once it is put in turn. The read is awaited
                 // whatever the put's outcome, so that no read outlives the task.
                 let reader = self.reader.clone();
-                let reading = tokio::spawn(async move { reader.lock().await.next_batch().await });
+                let records = std::mem::take(&mut spare);
+                let reading = tokio::spawn(async move { reader.lock().await.next_batch(records).await });
                 let put = self.delivery.put_with_retries(setup, &batch.records).await;
                 let next = reading
                     .await
@@ -268,6 +272,8 @@ impl SinkRunner {
                 ahead = Some(next?);
             }
             self.pending.extend(batch.offsets);
+            spare = batch.records;
+            spare.clear();
             if self.last_commit.elapsed() >= setup.worker.offset_flush_interval() {
                 self.flush_and_commit(setup, CommitMode::Async).await?;
             }
@@ -431,14 +437,17 @@ impl Delivery {
 }
 
 impl BatchReader {
-    /// Reads up to `max_batch` records, converting and transforming each; waits at most
-    /// [`POLL_WAIT`] for the first.
-    async fn next_batch(&mut self) -> Result<Batch, ConnectError> {
+    /// Reads up to `max_batch` records into `records` (empty; its room is reused), converting
+    /// and transforming each; waits at most [`POLL_WAIT`] for the first.
+    async fn next_batch(&mut self, records: Vec<SinkRecord>) -> Result<Batch, ConnectError> {
         let consumer = self.consumer.clone();
         // One stream for the whole batch: it stays registered with librdkafka's queue, so
         // draining what is already fetched costs no wake-up per message.
         let mut stream = consumer.stream();
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            records,
+            offsets: Vec::new(),
+        };
         let first = match tokio::time::timeout(POLL_WAIT, stream.next()).await {
             Err(_) | Ok(None) => return Ok(batch),
             Ok(Some(Err(e))) => {
@@ -498,7 +507,7 @@ impl BatchReader {
         if let Err((stage, error)) = self.lookup(topic, message, headers).await {
             return self.reject(stage, &error, message).await;
         }
-        let record = match self.convert(topic, message, headers) {
+        let record = match self.convert(&original_topic, message, headers) {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
         };
@@ -549,7 +558,7 @@ impl BatchReader {
 
     fn convert(
         &self,
-        topic: &str,
+        topic: &Arc<str>,
         message: &BorrowedMessage<'_>,
         headers: Option<&BorrowedHeaders>,
     ) -> Result<ConnectRecord, (Stage, DataError)> {
@@ -576,7 +585,7 @@ impl BatchReader {
             }
         }
         Ok(ConnectRecord {
-            topic: topic.to_string(),
+            topic: topic.clone(),
             partition: Some(message.partition()),
             key_schema,
             key,

@@ -99,7 +99,7 @@ struct Converted {
 
 /// A record converted and ready for the producer.
 struct Prepared {
-    topic: String,
+    topic: Arc<str>,
     partition: Option<i32>,
     timestamp: Option<i64>,
     /// The task's position for the record, handed back in its acknowledgement.
@@ -183,6 +183,9 @@ struct SourceRunner {
     acks: Arc<OnceLock<AckLog>>,
     /// The started task's byte headers bypass the header converter.
     raw_headers: bool,
+    /// The vector of the last batch sent, emptied, for the next: a new one per batch came
+    /// from fresh pages each time.
+    prepared: Vec<Prepared>,
 }
 
 impl SourceRunner {
@@ -241,6 +244,7 @@ impl SourceRunner {
             transactions,
             acks,
             raw_headers: false,
+            prepared: Vec::new(),
         })
     }
 
@@ -458,7 +462,8 @@ impl SourceRunner {
         // First transform and convert the whole batch, then send it: the records are counted
         // (and their acknowledgement positions noted) once for the batch, before any delivery
         // report can arrive.
-        let mut prepared = Vec::with_capacity(records.len());
+        let mut prepared = std::mem::take(&mut self.prepared);
+        prepared.reserve(records.len());
         for SourceRecord {
             source_partition,
             source_offset,
@@ -514,7 +519,7 @@ impl SourceRunner {
             acks.sent(
                 prepared
                     .iter()
-                    .filter_map(|p| Some((p.topic.as_str(), p.partition?, p.position?))),
+                    .filter_map(|p| Some((&*p.topic, p.partition?, p.position?))),
             );
         }
         for Prepared {
@@ -525,7 +530,7 @@ impl SourceRunner {
             ..
         } in &mut prepared
         {
-            let mut base = BaseRecord::with_opaque_to(topic.as_str(), batch);
+            let mut base = BaseRecord::with_opaque_to(topic, batch);
             if let Some(headers) = headers.take() {
                 base = base.headers(headers);
             }
@@ -567,6 +572,8 @@ impl SourceRunner {
                 .map(|(partition, offset)| (Arc::unwrap_or_clone(partition), offset))
                 .collect(),
         );
+        prepared.clear();
+        self.prepared = prepared;
         Ok(())
     }
 

@@ -422,7 +422,7 @@ impl Shape {
                 ))),
             };
             let key = (
-                record.record.topic.as_str(),
+                &*record.record.topic,
                 kind,
                 address(&record.record.key_schema),
                 address(&record.record.value_schema),

@@ -156,7 +156,7 @@ impl QuerySpec {
 /// Turns the rows of one query into records, following the position row by row.
 pub(super) struct RecordBuilder {
     /// The topic of every record.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// The source partition of every record.
     pub partition: Arc<SourceMap>,
     /// The mode.

@@ -36,7 +36,7 @@ struct Querier {
     table: Option<TableRef>,
     /// The configured query, in query mode.
     query: Option<String>,
-    topic: String,
+    topic: Arc<str>,
     partition: Arc<SourceMap>,
     position: Position,
     next_due: Instant,
@@ -78,7 +78,7 @@ impl JdbcSourceTask {
                 partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
                 table: None,
                 query: Some(query),
-                topic: prefix,
+                topic: prefix.into(),
                 position: Position::default(),
                 next_due: now,
             }],
@@ -99,7 +99,7 @@ impl JdbcSourceTask {
                         ("table".to_string(), name.into()),
                     ]);
                     Querier {
-                        topic: format!("{prefix}{}", table.name),
+                        topic: format!("{prefix}{}", table.name).into(),
                         partition: Arc::new(partition),
                         table: Some(table),
                         query: None,
