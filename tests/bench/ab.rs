@@ -1,0 +1,242 @@
+//! Benchmark: two builds of Tributary doing the same work in turn on one broker, for judging a
+//! change smaller than the other benchmarks' spread from run to run.
+//!
+//! `AB_BINARIES=before,after cargo bench --bench ab`, where `before` and `after` are paths to two
+//! `tributary` binaries (for instance copies of `target/release/tributary` built before and after
+//! a change). One topic of `AB_RECORDS` records (default 5,000,000) of `AB_RECORD_BYTES` bytes
+//! (default 100) is written once; then, `AB_ROUNDS` times (default 5), each binary in turn:
+//! - `AB_CASE=sink` (the default): a standalone worker with a `FileStreamSink` (its own group)
+//!   writes the topic to a file; measured until the file holds every record;
+//! - `AB_CASE=mirror`: `tributary mirror` with `tasks.max = 1` copies the topic to another topic
+//!   of the same broker; measured until that topic holds every record.
+//!
+//! Prints the CPU seconds (user + system, from start to done), wall seconds and peak RSS of each
+//! run (after one uncounted warm-up run of the first binary), then each binary's sorted CPU
+//! seconds and median. Nothing else shares the broker, and the
+//! runs alternate, so a slow spell of the machine falls on both binaries.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use support::{cpu_seconds, free_port, peak_rss_mb, source_like_producer, wait_until};
+use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
+
+const INPUT: &str = "ab-input";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Writes `records` records of `bytes` ASCII bytes (valid UTF-8, for the StringConverter).
+fn fill(bootstrap: &str, records: u64, bytes: usize) {
+    let producer = source_like_producer(bootstrap);
+    let payload: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    for n in 0..records {
+        let mut record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => panic!("filling the input topic: {e}"),
+            }
+        }
+        if n % 1000 == 0 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer
+        .flush(Duration::from_secs(300))
+        .expect("the input topic is written");
+}
+
+/// Sum of the high watermarks of `topic` (0 while it does not exist).
+fn records_in(consumer: &BaseConsumer, topic: &str) -> i64 {
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
+        return 0;
+    };
+    let partitions = metadata
+        .topics()
+        .first()
+        .filter(|t| t.error().is_none())
+        .map_or(0, |t| t.partitions().len() as i32);
+    (0..partitions)
+        .filter_map(|p| consumer.fetch_watermarks(topic, p, Duration::from_secs(5)).ok())
+        .map(|(_, high)| high)
+        .sum()
+}
+
+/// Deletes every topic a mirror run created (its copy, heartbeats and internal topics), so that
+/// the next run's mirror does not copy the heartbeats topics of the runs before it.
+fn delete_run_topics(
+    runtime: &tokio::runtime::Runtime,
+    admin: &AdminClient<DefaultClientContext>,
+    consumer: &BaseConsumer,
+) {
+    let metadata = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .expect("the broker's topics");
+    let topics: Vec<&str> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name())
+        .filter(|name| *name != INPUT && !name.starts_with("__"))
+        .collect();
+    if topics.is_empty() {
+        return;
+    }
+    runtime
+        .block_on(admin.delete_topics(&topics, &AdminOptions::new()))
+        .expect("the run's topics are deleted");
+}
+
+/// One measured run.
+struct Run {
+    binary: usize,
+    cpu: f64,
+    wall: f64,
+    peak_rss_mb: f64,
+}
+
+/// Starts `binary` on the work of `case` in `dir` and measures it until `done`.
+fn measure(binary: &Path, case: &str, dir: &Path, bootstrap: &str, label: &str, done: impl FnMut() -> bool) -> Run {
+    let mut command = Command::new(binary);
+    command.env("RUST_LOG", "warn");
+    match case {
+        "sink" => {
+            let worker = dir.join("worker.properties");
+            std::fs::write(
+                &worker,
+                format!(
+                    "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{}\n\
+                     offset.storage.file.filename={}\n\
+                     key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+                     value.converter=org.apache.kafka.connect.storage.StringConverter\n",
+                    free_port(),
+                    dir.join("offsets").display()
+                ),
+            )
+            .unwrap();
+            let sink = dir.join("sink.properties");
+            std::fs::write(
+                &sink,
+                format!(
+                    "name=ab-sink-{label}\nconnector.class=FileStreamSink\ntopics={INPUT}\nfile={}\n",
+                    dir.join("out.txt").display()
+                ),
+            )
+            .unwrap();
+            command.arg("standalone").arg(worker).arg(sink);
+        }
+        _ => {
+            let file = dir.join("mirror.properties");
+            std::fs::write(
+                &file,
+                format!(
+                    "clusters = {label}, T\n{label}.bootstrap.servers = {bootstrap}\nT.bootstrap.servers = {bootstrap}\n\
+                     {label}->T.enabled = true\n{label}->T.topics = {INPUT}\ntasks.max = 1\nreplication.factor = 1\n\
+                     checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
+                     offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
+                     status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
+                     sync.topic.acls.enabled = false\nemit.checkpoints.enabled = false\n"
+                ),
+            )
+            .unwrap();
+            command.arg("mirror").arg(file);
+        }
+    }
+    let started = Instant::now();
+    let process = ChildProcess::spawn(command, &dir.join("log")).expect("the binary starts");
+    let pid = process.pid().to_string();
+    wait_until(&format!("{case} run {label}"), Duration::from_secs(600), done);
+    Run {
+        binary: 0,
+        cpu: cpu_seconds(&pid),
+        wall: started.elapsed().as_secs_f64(),
+        peak_rss_mb: peak_rss_mb(&pid),
+    }
+}
+
+fn main() {
+    let binaries: Vec<String> = std::env::var("AB_BINARIES")
+        .expect("AB_BINARIES: two tributary binaries, comma-separated")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let case = std::env::var("AB_CASE").unwrap_or_else(|_| "sink".into());
+    assert!(
+        case == "sink" || case == "mirror",
+        "AB_CASE is sink or mirror, not {case}"
+    );
+    let records: u64 = env_or("AB_RECORDS", 5_000_000);
+    let bytes: usize = env_or("AB_RECORD_BYTES", 100);
+    let rounds: usize = env_or("AB_ROUNDS", 5);
+
+    let mut options = ClusterOptions::with_nodes(1);
+    options.max_heap = "2g".into();
+    let cluster = KafkaCluster::start_with(options).expect("kafka starts");
+    let bootstrap = cluster.bootstrap_servers();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime
+        .block_on(cluster.create_topic(INPUT, 1, 1))
+        .expect("the input topic");
+    fill(&bootstrap, records, bytes);
+    eprintln!("== {records} records of {bytes} B in {INPUT}; case {case}, {rounds} rounds");
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("a consumer");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("an admin client");
+    let run_once = |binary: &str, label: &str| {
+        let dir = tempfile::tempdir_in("target").expect("a run directory");
+        let output = dir.path().join("out.txt");
+        let copy = format!("{label}.{INPUT}");
+        let done = || match case.as_str() {
+            "sink" => std::fs::metadata(&output).map_or(0, |m| m.len()) >= records * (bytes as u64 + 1),
+            _ => records_in(&consumer, &copy) >= records as i64,
+        };
+        let run = measure(Path::new(binary), &case, dir.path(), &bootstrap, label, done);
+        println!(
+            "{label} {binary}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MB",
+            run.cpu, run.wall, run.peak_rss_mb
+        );
+        if case == "mirror" {
+            delete_run_topics(&runtime, &admin, &consumer);
+        }
+        run
+    };
+    // Not counted: the broker's first consumer group and first transactions cost the first run
+    // seconds more than the others.
+    run_once(&binaries[0], "warmup");
+    let mut runs = Vec::new();
+    for round in 0..rounds {
+        for (index, binary) in binaries.iter().enumerate() {
+            let mut run = run_once(binary, &format!("R{round}B{index}"));
+            run.binary = index;
+            runs.push(run);
+        }
+    }
+    println!();
+    for (index, binary) in binaries.iter().enumerate() {
+        let mut cpu: Vec<f64> = runs.iter().filter(|r| r.binary == index).map(|r| r.cpu).collect();
+        cpu.sort_by(f64::total_cmp);
+        let median = cpu.get(cpu.len() / 2).copied().unwrap_or(0.0);
+        let listed: Vec<String> = cpu.iter().map(|c| format!("{c:.2}")).collect();
+        println!("{binary}: CPU s {} (median {median:.2})", listed.join(" "));
+    }
+}
