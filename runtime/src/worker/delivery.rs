@@ -323,4 +323,39 @@ mod tests {
         tracker.seal(id, vec![(p, map(serde_json::json!({"pos": 9})))]);
         assert_eq!(tracker.take_committable().offsets.len(), 1);
     }
+
+    #[test]
+    fn a_waiting_sender_wakes_when_its_batch_is_acknowledged_or_every_so_many_reports() {
+        use futures::FutureExt;
+        let tracker = DeliveryTracker::default();
+        let batch = tracker.open_batch();
+        tracker.records_sent(batch, 3, None);
+        let mut waiting = Box::pin(tracker.wait_for_ack());
+        assert!((&mut waiting).now_or_never().is_none(), "nothing delivered yet");
+        tracker.delivered(batch, None);
+        tracker.delivered(batch, None);
+        assert!((&mut waiting).now_or_never().is_none(), "the batch is still in flight");
+        tracker.delivered(batch, None);
+        assert!((&mut waiting).now_or_never().is_some(), "the batch is acknowledged");
+
+        let big = tracker.open_batch();
+        tracker.records_sent(big, 2 * WAKE_EVERY as usize, None);
+        let mut waiting = Box::pin(tracker.wait_for_ack());
+        assert!((&mut waiting).now_or_never().is_none());
+        // Three acknowledged above: the next wake-up comes at the WAKE_EVERYth in all.
+        for _ in 3..WAKE_EVERY - 1 {
+            tracker.delivered(big, None);
+        }
+        assert!((&mut waiting).now_or_never().is_none(), "one report short");
+        tracker.delivered(big, None);
+        assert!(
+            (&mut waiting).now_or_never().is_some(),
+            "woken within a batch still in flight"
+        );
+
+        let mut waiting = Box::pin(tracker.wait_for_ack());
+        assert!((&mut waiting).now_or_never().is_none());
+        tracker.delivered(big, Some("broker down".into()));
+        assert!((&mut waiting).now_or_never().is_some(), "a failure wakes at once");
+    }
 }
