@@ -103,7 +103,6 @@ fn delete_run_topics(
 
 /// One measured run.
 struct Run {
-    binary: usize,
     cpu: f64,
     wall: f64,
     peak_rss_mb: f64,
@@ -161,7 +160,6 @@ fn measure(binary: &Path, case: &str, dir: &Path, bootstrap: &str, label: &str, 
     let pid = process.pid().to_string();
     wait_until(&format!("{case} run {label}"), Duration::from_secs(600), done);
     Run {
-        binary: 0,
         cpu: cpu_seconds(&pid),
         wall: started.elapsed().as_secs_f64(),
         peak_rss_mb: peak_rss_mb(&pid),
@@ -220,20 +218,18 @@ fn main() {
         }
         run
     };
-    // Not counted: the broker's first consumer group and first transactions cost the first run
-    // seconds more than the others.
+    // Not counted: the first run on a fresh broker (its first consumer group, whose offsets
+    // topic is created then) takes seconds more than the others.
     run_once(&binaries[0], "warmup");
-    let mut runs = Vec::new();
+    let mut cpu_seconds_of: Vec<Vec<f64>> = vec![Vec::new(); binaries.len()];
     for round in 0..rounds {
         for (index, binary) in binaries.iter().enumerate() {
-            let mut run = run_once(binary, &format!("R{round}B{index}"));
-            run.binary = index;
-            runs.push(run);
+            let run = run_once(binary, &format!("R{round}B{index}"));
+            cpu_seconds_of[index].push(run.cpu);
         }
     }
     println!();
-    for (index, binary) in binaries.iter().enumerate() {
-        let mut cpu: Vec<f64> = runs.iter().filter(|r| r.binary == index).map(|r| r.cpu).collect();
+    for (binary, cpu) in binaries.iter().zip(&mut cpu_seconds_of) {
         cpu.sort_by(f64::total_cmp);
         let median = cpu.get(cpu.len() / 2).copied().unwrap_or(0.0);
         let listed: Vec<String> = cpu.iter().map(|c| format!("{c:.2}")).collect();
