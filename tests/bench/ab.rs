@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
-use support::{cpu_seconds, free_port, peak_rss_mb, source_like_producer, wait_until};
+use support::{cpu_seconds, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until};
+use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const INPUT: &str = "ab-input";
@@ -41,17 +41,8 @@ fn fill(bootstrap: &str, records: u64, bytes: usize) {
     let producer = source_like_producer(bootstrap);
     let payload: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
     for n in 0..records {
-        let mut record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(10));
-                }
-                Err((e, _)) => panic!("filling the input topic: {e}"),
-            }
-        }
+        let record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
+        send_waiting(&producer, record).expect("filling the input topic");
         if n % 1000 == 0 {
             producer.poll(Duration::ZERO);
         }
@@ -139,19 +130,8 @@ fn measure(binary: &Path, case: &str, dir: &Path, bootstrap: &str, label: &str, 
             command.arg("standalone").arg(worker).arg(sink);
         }
         _ => {
-            let file = dir.join("mirror.properties");
-            std::fs::write(
-                &file,
-                format!(
-                    "clusters = {label}, T\n{label}.bootstrap.servers = {bootstrap}\nT.bootstrap.servers = {bootstrap}\n\
-                     {label}->T.enabled = true\n{label}->T.topics = {INPUT}\ntasks.max = 1\nreplication.factor = 1\n\
-                     checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
-                     offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
-                     status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
-                     sync.topic.acls.enabled = false\nemit.checkpoints.enabled = false\n"
-                ),
-            )
-            .unwrap();
+            let settings = "tasks.max = 1\nemit.checkpoints.enabled = false";
+            let file = mirror_file(dir, label, bootstrap, bootstrap, INPUT, settings);
             command.arg("mirror").arg(file);
         }
     }

@@ -38,7 +38,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use support::{cpu_seconds, peak_rss_mb};
+use support::{cpu_seconds, mirror_file, peak_rss_mb};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -173,28 +173,6 @@ async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records
     producer.flush(Duration::from_secs(120)).unwrap();
 }
 
-/// A mirror file for flow `alias->T` copying the topics matching `topics`.
-fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: &str) -> std::path::PathBuf {
-    let path = dir.join(format!("{alias}.properties"));
-    std::fs::write(
-        &path,
-        format!(
-            "clusters = {alias}, T\n{alias}.bootstrap.servers = {source}\nT.bootstrap.servers = {target}\n\
-             {alias}->T.enabled = true\n{alias}->T.topics = {topics}\ntasks.max = 2\nreplication.factor = 1\n\
-             checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
-             offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
-             status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
-             sync.topic.acls.enabled = false\n{}\n",
-            std::env::var("MIRROR_BENCH_SETTINGS")
-                .unwrap_or_default()
-                .replace("\\n", "\n")
-                .replace("{alias}", alias)
-        ),
-    )
-    .unwrap();
-    path
-}
-
 /// Where a contender copies from and to.
 struct Clusters<'a> {
     source: &'a KafkaCluster,
@@ -238,7 +216,18 @@ async fn measure(
                     .unwrap();
                 topics += &format!("|lat-{alias}");
             }
-            let file = mirror_file(dir, alias, &source, &target, &topics);
+            let settings = std::env::var("MIRROR_BENCH_SETTINGS")
+                .unwrap_or_default()
+                .replace("\\n", "\n")
+                .replace("{alias}", alias);
+            let file = mirror_file(
+                dir,
+                alias,
+                &source,
+                &target,
+                &topics,
+                &format!("tasks.max = 2\n{settings}"),
+            );
             let command = if name == "Tributary" {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
                 command.arg("mirror").arg(&file).env("RUST_LOG", "warn");

@@ -1,10 +1,11 @@
 //! What the benchmarks share: CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, plain HTTP calls through curl, and a producer set as the worker's
-//! source producers are.
+//! condition, a free port, plain HTTP calls through curl, a producer set as the worker's
+//! source producers are, and a mirror file for one flow.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rdkafka::producer::BaseProducer;
@@ -75,4 +76,23 @@ pub fn source_like_producer(bootstrap: &str) -> BaseProducer {
         .set("linger.ms", "5")
         .create()
         .expect("a producer")
+}
+
+/// A mirror file in `dir` for flow `alias->T` copying the topics matching `topics`, every
+/// replication factor 1, with the lines of `settings` last (so they win).
+pub fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: &str, settings: &str) -> PathBuf {
+    let path = dir.join(format!("{alias}.properties"));
+    std::fs::write(
+        &path,
+        format!(
+            "clusters = {alias}, T\n{alias}.bootstrap.servers = {source}\nT.bootstrap.servers = {target}\n\
+             {alias}->T.enabled = true\n{alias}->T.topics = {topics}\nreplication.factor = 1\n\
+             checkpoints.topic.replication.factor = 1\nheartbeats.topic.replication.factor = 1\n\
+             offset-syncs.topic.replication.factor = 1\noffset.storage.replication.factor = 1\n\
+             status.storage.replication.factor = 1\nconfig.storage.replication.factor = 1\n\
+             sync.topic.acls.enabled = false\n{settings}\n"
+        ),
+    )
+    .expect("the mirror file is written");
+    path
 }
