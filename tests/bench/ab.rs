@@ -8,7 +8,12 @@
 //! - `AB_CASE=sink` (the default): a standalone worker with a `FileStreamSink` (its own group)
 //!   writes the topic to a file; measured until the file holds every record;
 //! - `AB_CASE=mirror`: `tributary mirror` with `tasks.max = 1` copies the topic to another topic
-//!   of the same broker; measured until that topic holds every record.
+//!   of the same broker; measured until that topic holds every record;
+//! - `AB_CASE=jdbc`: the records are JsonConverter envelopes of the database bench's rows (id,
+//!   name, a NUMERIC(12,2) amount, a timestamp; `AB_RECORD_BYTES` does not apply); a standalone
+//!   worker's JDBC sink writes them into a new table of a PostgreSQL server (`AB_DATABASE=mariadb`
+//!   for MariaDB) started by the harness, in insert mode with `auto.create`; measured until the
+//!   worker's metrics count every row committed.
 //!
 //! Prints the CPU seconds (user + system, from start to done), wall seconds and peak RSS of each
 //! run (after one uncounted warm-up run of the first binary), then each binary's sorted CPU
@@ -21,14 +26,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
-use support::{cpu_seconds, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until};
+use support::{cpu_seconds, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until, MetricsWatch};
 use tributary_harness::clients::send_waiting;
-use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
+use tributary_harness::{ChildProcess, ClusterOptions, Database, KafkaCluster};
 
 const INPUT: &str = "ab-input";
 
@@ -36,11 +42,36 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Writes `records` records of `bytes` ASCII bytes (valid UTF-8, for the StringConverter).
-fn fill(bootstrap: &str, records: u64, bytes: usize) {
+/// The schema of the JDBC case's records, as JsonConverter writes the JDBC source's.
+const ROW_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},{"type":"string","optional":false,"field":"name"},{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"12"},"field":"amount"},{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"updated"}],"optional":false,"name":"bench_source"}"#;
+
+/// Row `n` of the JDBC case as a JsonConverter envelope: the amount is `n` hundredths, in
+/// Connect's Decimal bytes (minimal big-endian two's complement), base64.
+fn row_envelope(n: u64) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(7);
+    let first = if bytes[first] & 0x80 != 0 { first - 1 } else { first };
+    let amount = base64::engine::general_purpose::STANDARD.encode(&bytes[first..]);
+    let updated = 1_704_067_200_000 + n * 1000;
+    format!(
+        r#"{{"schema":{ROW_SCHEMA},"payload":{{"id":{n},"name":"customer {n}","amount":"{amount}","updated":{updated}}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Writes `records` records: row envelopes for the JDBC case, else `bytes` ASCII bytes (valid
+/// UTF-8, for the StringConverter).
+fn fill(bootstrap: &str, case: &str, records: u64, bytes: usize) {
     let producer = source_like_producer(bootstrap);
-    let payload: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    let text: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
     for n in 0..records {
+        let row;
+        let payload = if case == "jdbc" {
+            row = row_envelope(n + 1);
+            &row
+        } else {
+            &text
+        };
         let record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
         send_waiting(&producer, record).expect("filling the input topic");
         if n % 1000 == 0 {
@@ -92,6 +123,11 @@ fn delete_run_topics(
         .expect("the run's topics are deleted");
 }
 
+/// The table the JDBC case's run `label` writes.
+fn table_of(label: &str) -> String {
+    format!("ab_{}", label.to_lowercase())
+}
+
 /// One measured run.
 struct Run {
     cpu: f64,
@@ -99,12 +135,26 @@ struct Run {
     peak_rss_mb: f64,
 }
 
-/// Starts `binary` on the work of `case` in `dir` and measures it until `done`.
-fn measure(binary: &Path, case: &str, dir: &Path, bootstrap: &str, label: &str, done: impl FnMut() -> bool) -> Run {
+/// Where a run works: its directory, the broker, the REST port of a worker, the database of
+/// the JDBC case.
+struct Place<'a> {
+    dir: &'a Path,
+    bootstrap: &'a str,
+    port: u16,
+    database: Option<&'a Database>,
+}
+
+/// Starts `binary` on the work of `case` at `place` and measures it until `done`.
+fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl FnMut() -> bool) -> Run {
+    let (dir, bootstrap) = (place.dir, place.bootstrap);
     let mut command = Command::new(binary);
     command.env("RUST_LOG", "warn");
     match case {
-        "sink" => {
+        "sink" | "jdbc" => {
+            let converter = match case {
+                "sink" => "org.apache.kafka.connect.storage.StringConverter",
+                _ => "org.apache.kafka.connect.json.JsonConverter",
+            };
             let worker = dir.join("worker.properties");
             std::fs::write(
                 &worker,
@@ -112,21 +162,28 @@ fn measure(binary: &Path, case: &str, dir: &Path, bootstrap: &str, label: &str, 
                     "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{}\n\
                      offset.storage.file.filename={}\n\
                      key.converter=org.apache.kafka.connect.storage.StringConverter\n\
-                     value.converter=org.apache.kafka.connect.storage.StringConverter\n",
-                    free_port(),
+                     value.converter={converter}\n",
+                    place.port,
                     dir.join("offsets").display()
                 ),
             )
             .unwrap();
-            let sink = dir.join("sink.properties");
-            std::fs::write(
-                &sink,
-                format!(
+            let connector = match place.database {
+                None => format!(
                     "name=ab-sink-{label}\nconnector.class=FileStreamSink\ntopics={INPUT}\nfile={}\n",
                     dir.join("out.txt").display()
                 ),
-            )
-            .unwrap();
+                Some(database) => format!(
+                    "name=ab-sink-{label}\nconnector.class=io.confluent.connect.jdbc.JdbcSinkConnector\n\
+                     topics={INPUT}\nconnection.url={}\nconnection.user=tributary\nconnection.password=tributary\n\
+                     table.name.format={}\nauto.create=true\nbatch.size=5000\n\
+                     consumer.override.max.poll.records=5000\n",
+                    database.jdbc_url(),
+                    table_of(label)
+                ),
+            };
+            let sink = dir.join("sink.properties");
+            std::fs::write(&sink, connector).unwrap();
             command.arg("standalone").arg(worker).arg(sink);
         }
         _ => {
@@ -154,8 +211,8 @@ fn main() {
         .collect();
     let case = std::env::var("AB_CASE").unwrap_or_else(|_| "sink".into());
     assert!(
-        case == "sink" || case == "mirror",
-        "AB_CASE is sink or mirror, not {case}"
+        ["sink", "mirror", "jdbc"].contains(&case.as_str()),
+        "AB_CASE is sink, mirror or jdbc, not {case}"
     );
     let records: u64 = env_or("AB_RECORDS", 5_000_000);
     let bytes: usize = env_or("AB_RECORD_BYTES", 100);
@@ -169,8 +226,20 @@ fn main() {
     runtime
         .block_on(cluster.create_topic(INPUT, 1, 1))
         .expect("the input topic");
-    fill(&bootstrap, records, bytes);
-    eprintln!("== {records} records of {bytes} B in {INPUT}; case {case}, {rounds} rounds");
+    let database = (case == "jdbc").then(|| {
+        match std::env::var("AB_DATABASE").as_deref() {
+            Ok("mariadb") => Database::start_mariadb(),
+            _ => Database::start_postgres(),
+        }
+        .expect("the database starts")
+    });
+    fill(&bootstrap, &case, records, bytes);
+    let what = if case == "jdbc" {
+        "row envelopes".to_string()
+    } else {
+        format!("{bytes} B")
+    };
+    eprintln!("== {records} records of {what} in {INPUT}; case {case}, {rounds} rounds");
 
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
@@ -184,17 +253,36 @@ fn main() {
         let dir = tempfile::tempdir_in("target").expect("a run directory");
         let output = dir.path().join("out.txt");
         let copy = format!("{label}.{INPUT}");
+        let port = free_port();
+        let metrics = MetricsWatch::new(&format!("http://127.0.0.1:{port}"));
         let done = || match case.as_str() {
             "sink" => std::fs::metadata(&output).map_or(0, |m| m.len()) >= records * (bytes as u64 + 1),
+            "jdbc" => metrics.sum("tributary_jdbc_sink_rows_total", &format!("ab-sink-{label}")) >= records as f64,
             _ => records_in(&consumer, &copy) >= records as i64,
         };
-        let run = measure(Path::new(binary), &case, dir.path(), &bootstrap, label, done);
+        let place = Place {
+            dir: dir.path(),
+            bootstrap: &bootstrap,
+            port,
+            database: database.as_ref(),
+        };
+        let run = measure(Path::new(binary), &case, &place, label, done);
         println!(
             "{label} {binary}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MB",
             run.cpu, run.wall, run.peak_rss_mb
         );
         if case == "mirror" {
             delete_run_topics(&runtime, &admin, &consumer);
+        }
+        if let Some(database) = &database {
+            let table = table_of(label);
+            let rows = database
+                .sql(
+                    "tributary",
+                    &format!("SELECT COUNT(*) FROM {table}; DROP TABLE {table}"),
+                )
+                .expect("the run's table is counted");
+            assert_eq!(rows.trim(), records.to_string(), "{table} holds every record once");
         }
         run
     };

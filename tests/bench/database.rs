@@ -31,7 +31,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until};
+use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, MetricsWatch};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -72,23 +72,6 @@ impl Watermarks {
             }
         }
     }
-}
-
-/// The rows the worker at `url` reports `connector` committed (`tributary_jdbc_sink_rows_total`):
-/// cheap to poll, where a `COUNT(*)` per poll would scan the growing table on the database's CPU
-/// during the step it measures.
-fn rows_committed(url: &str, connector: &str) -> u64 {
-    let output = Command::new("curl")
-        .args(["-s", &format!("{url}/metrics")])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    let label = format!("connector=\"{connector}\"");
-    output
-        .lines()
-        .filter(|line| line.starts_with("tributary_jdbc_sink_rows_total{") && line.contains(&label))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
 }
 
 /// Has the broker create its group coordinator state (`__consumer_offsets`) by committing an
@@ -220,6 +203,7 @@ fn main() {
         http("GET", &format!("{url}/"), None) == Some(200)
     });
     let pid = worker.pid().to_string();
+    let metrics = MetricsWatch::new(&url);
 
     let mut runs = Vec::new();
     for (name, database) in [("PostgreSQL", &postgres), ("MariaDB", &mariadb)] {
@@ -363,8 +347,10 @@ fn main() {
             http("POST", &format!("{url}/connectors"), Some(&sink.to_string())),
             Some(201)
         );
+        // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
+        // on the database's CPU during the step measured.
         wait_until("the sink run", Duration::from_secs(1800), || {
-            rows_committed(&url, &format!("{topic}-sink")) >= rows as u64
+            metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")) >= rows as f64
         });
         runs.push(Run {
             database: name,

@@ -1,6 +1,7 @@
 //! What the benchmarks share: CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, plain HTTP calls through curl, a producer set as the worker's
-//! source producers are, and a mirror file for one flow.
+//! condition, a free port, plain HTTP calls through curl, a worker's metrics read through one
+//! kept client, a producer set as the worker's source producers are, and a mirror file for one
+//! flow.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
@@ -56,6 +57,42 @@ pub fn http(method: &str, url: &str, body: Option<&str>) -> Option<u16> {
     }
     let output = command.output().ok()?;
     String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// Reads a worker's Prometheus metrics through one HTTP client kept between reads (a `curl`
+/// process per read, ten a second, took about a tenth of a core from the step it watched).
+pub struct MetricsWatch {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl MetricsWatch {
+    /// A watch on the worker whose REST API is at `base_url`.
+    pub fn new(base_url: &str) -> Self {
+        MetricsWatch {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the metrics client"),
+            client: reqwest::Client::new(),
+            url: format!("{base_url}/metrics"),
+        }
+    }
+
+    /// The sum of `series` over the samples labelled `connector="<connector>"`; 0 when the
+    /// metrics cannot be read.
+    pub fn sum(&self, series: &str, connector: &str) -> f64 {
+        let text = self
+            .runtime
+            .block_on(async { self.client.get(&self.url).send().await?.text().await })
+            .unwrap_or_default();
+        let (prefix, label) = (format!("{series}{{"), format!("connector=\"{connector}\""));
+        text.lines()
+            .filter(|line| line.starts_with(&prefix) && line.contains(&label))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
 }
 
 /// A free loopback port.
