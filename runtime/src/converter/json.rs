@@ -944,6 +944,38 @@ mod tests {
         assert!(error(r#"{"id":1},"extra":1"#).contains("may not contain additional fields"));
     }
 
+    /// Apache's reader takes a decimal as base64 bytes or as a JSON number, whatever
+    /// `decimal.format` says; both are read without a JSON tree.
+    #[test]
+    fn decimals_are_read_from_base64_or_numbers() {
+        let converter = converter(true);
+        let schema = r#"{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}}"#;
+        let read = |payload: &str| {
+            converter
+                .to_connect(
+                    "t",
+                    Some(format!(r#"{{"schema":{schema},"payload":{payload}}}"#).as_bytes()),
+                )
+                .map(|(_, value)| value)
+                .map_err(|e| e.to_string())
+        };
+        let value = |bytes: &[u8]| Ok(Value::bytes(bytes.to_vec()));
+        assert_eq!(read(r#""MDk=""#), value(&[0x30, 0x39]));
+        assert_eq!(read("123.45"), value(&[0x30, 0x39]));
+        assert_eq!(read("-1.28"), value(&[0x80]));
+        assert_eq!(read("5"), value(&[0x01, 0xf4]));
+        assert_eq!(
+            read("18446744073709551615"),
+            Ok(Value::bytes(decimal_from_text("18446744073709551615", 2).unwrap()))
+        );
+        assert_eq!(read("null"), Ok(Value::Null));
+        assert_eq!(
+            read("true"),
+            Err("Invalid type for Decimal, underlying representation should be numeric or bytes".into())
+        );
+        assert!(read(r#""!!""#).unwrap_err().starts_with("Invalid base64 decimal"));
+    }
+
     #[test]
     fn defaults_and_required_nulls() {
         let schema = SchemaBuilder::new(SchemaType::Int32)

@@ -1,8 +1,8 @@
 //! Reading an envelope's `payload` straight into Connect values, guided by its schema: structs,
-//! arrays, booleans, integers, strings and bytes are read without building a JSON tree first
-//! (sinks read every record through here, so this is the converter's hot path). Decimals,
-//! floats, maps and schemaless parts are read as a JSON tree and converted as before, since
-//! they need the whole node (a number's text, `"NaN"`, two map layouts).
+//! arrays, booleans, integers, strings, bytes and decimals are read without building a JSON tree
+//! first (sinks read every record through here, so this is the converter's hot path). Floats,
+//! maps and schemaless parts are read as a JSON tree and converted as before, since they need
+//! the whole node (`"NaN"`, two map layouts).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{JsonConverter, BASE64};
 use crate::converter::DataError;
-use crate::data::{Schema, SchemaType, Struct, Value};
+use crate::data::{decimal_from_text, Schema, SchemaType, Struct, Value};
 use base64::Engine as _;
 
 /// Reads `payload` (the JSON text of an envelope's payload, nothing after it but whitespace)
@@ -79,6 +79,11 @@ impl PayloadSeed<'_> {
     }
 
     fn mismatch<E: serde::de::Error>(&self, kind: &str) -> E {
+        if self.schema.decimal_scale().is_some() {
+            return self.fail(DataError::new(
+                "Invalid type for Decimal, underlying representation should be numeric or bytes",
+            ));
+        }
         self.fail(DataError::new(format!(
             "Invalid type for {}: {kind}",
             self.schema.schema_type.name().to_uppercase()
@@ -87,22 +92,35 @@ impl PayloadSeed<'_> {
 
     /// Whether values of the schema are read here rather than through a JSON tree.
     fn direct(&self) -> bool {
-        self.schema.decimal_scale().is_none()
-            && match self.schema.schema_type {
-                SchemaType::Array => self.schema.value_schema.is_some(),
-                SchemaType::Struct
-                | SchemaType::Boolean
-                | SchemaType::Int8
-                | SchemaType::Int16
-                | SchemaType::Int32
-                | SchemaType::Int64
-                | SchemaType::String
-                | SchemaType::Bytes => true,
-                _ => false,
-            }
+        match self.schema.schema_type {
+            SchemaType::Array => self.schema.value_schema.is_some(),
+            SchemaType::Struct
+            | SchemaType::Boolean
+            | SchemaType::Int8
+            | SchemaType::Int16
+            | SchemaType::Int32
+            | SchemaType::Int64
+            | SchemaType::String
+            | SchemaType::Bytes => true,
+            _ => false,
+        }
+    }
+
+    /// A decimal written as a JSON number (`decimal.format=NUMERIC`), from the number's text;
+    /// `None` when the schema is not a decimal's.
+    fn decimal_number<E: serde::de::Error>(&self, text: impl FnOnce() -> String) -> Option<Result<Value, E>> {
+        let scale = self.schema.decimal_scale()?;
+        Some(
+            decimal_from_text(&text(), scale)
+                .map(Value::bytes)
+                .map_err(|e| self.fail(e)),
+        )
     }
 
     fn integer<E: serde::de::Error>(&self, value: i64) -> Result<Value, E> {
+        if let Some(decimal) = self.decimal_number(|| value.to_string()) {
+            return decimal;
+        }
         Ok(match self.schema.schema_type {
             SchemaType::Int8 => Value::Int8(value as i8),
             SchemaType::Int16 => Value::Int16(value as i16),
@@ -150,23 +168,35 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
     }
 
     fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Value, E> {
+        if let Some(decimal) = self.decimal_number(|| value.to_string()) {
+            return decimal;
+        }
         match i64::try_from(value) {
             Ok(value) => self.integer(value),
             Err(_) => Err(self.mismatch("NUMBER")),
         }
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _value: f64) -> Result<Value, E> {
-        Err(self.mismatch("NUMBER"))
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Value, E> {
+        // The text a JSON tree's number would give, so that both paths read the same decimal.
+        match serde_json::Number::from_f64(value).and_then(|n| self.decimal_number(|| n.to_string())) {
+            Some(decimal) => decimal,
+            None => Err(self.mismatch("NUMBER")),
+        }
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Value, E> {
+        let what = if self.schema.decimal_scale().is_some() {
+            "Invalid base64 decimal"
+        } else {
+            "Invalid bytes field"
+        };
         match self.schema.schema_type {
             SchemaType::String => Ok(Value::String(value.to_string())),
             SchemaType::Bytes => BASE64
                 .decode(value)
                 .map(Value::bytes)
-                .map_err(|e| self.fail(DataError::new(format!("Invalid bytes field: {e}")))),
+                .map_err(|e| self.fail(DataError::new(format!("{what}: {e}")))),
             _ => Err(self.mismatch("STRING")),
         }
     }
@@ -194,23 +224,22 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
             return Err(self.mismatch("OBJECT"));
         }
         let fields = &self.schema.fields;
-        let mut values: Vec<Option<Value>> = vec![None; fields.len()];
+        let mut values: Vec<Value> = vec![Value::Null; fields.len()];
         while let Some(index) = entries.next_key_seed(FieldIndex(self.schema))? {
             match index {
-                Some(index) => values[index] = Some(entries.next_value_seed(self.with(&fields[index].schema))?),
+                Some(index) => values[index] = entries.next_value_seed(self.with(&fields[index].schema))?,
                 None => {
                     entries.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        let values = values
-            .into_iter()
-            .zip(fields)
-            .map(|(value, field)| match value {
-                Some(value) => Ok(value),
-                None => null_value(&field.schema).map_err(|e| self.fail(e)),
-            })
-            .collect::<Result<Vec<Value>, A::Error>>()?;
+        // A field left out reads as a null does: what `null_value` gives, which it gives again
+        // for its own null.
+        for (value, field) in values.iter_mut().zip(fields) {
+            if value.is_null() {
+                *value = null_value(&field.schema).map_err(|e| self.fail(e))?;
+            }
+        }
         Struct::from_values(self.schema.clone(), values)
             .map(Value::Struct)
             .ok_or_else(|| A::Error::custom("struct field count mismatch"))
