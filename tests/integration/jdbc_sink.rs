@@ -2,8 +2,9 @@
 //! upserts with key collisions and tombstones leave exactly the expected final table,
 //! auto-create and auto-evolve shape the table from the record schemas, a missing table is
 //! retried and then fails the task with the cause (a restart writes everything once the table
-//! exists), and after kill -9 of the worker at-least-once loses nothing while exactly-once
-//! writes no row twice.
+//! exists), after kill -9 of the worker at-least-once loses nothing while exactly-once
+//! writes no row twice, and PostgreSQL tables loaded through COPY's binary format hold what its
+//! text format gives them.
 
 use crate::common;
 
@@ -320,6 +321,114 @@ async fn auto_create_and_auto_evolve_follow_the_record_schema() {
             "no `{counted}` in\n{metrics}"
         );
     }
+}
+
+/// Every type the sink writes in COPY's binary format, loaded twice from one topic: into a
+/// table whose column types all take it, and into one whose `real` column does not (so COPY's
+/// text format carries that run). Both tables read back the same, and as the records say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_and_text_copy_load_the_same_rows() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let topic = unique_name("copy_formats").replace('-', "_");
+    let logical = |field: &str, kind: &str, name: &str, parameters: Value| json!({"field": field, "type": kind, "optional": true, "name": format!("org.apache.kafka.connect.data.{name}"), "parameters": parameters});
+    let optional = |field: &str, kind: &str| json!({"field": field, "type": kind, "optional": true});
+    let schema = json!({"type": "struct", "name": "row", "optional": false, "fields": [
+        {"field": "id", "type": "int64", "optional": false},
+        optional("small", "int16"),
+        optional("medium", "int32"),
+        optional("ratio", "double"),
+        optional("flag", "boolean"),
+        optional("note", "string"),
+        optional("code", "string"),
+        optional("letters", "string"),
+        optional("raw", "bytes"),
+        logical("amount", "bytes", "Decimal", json!({"scale": "4"})),
+        logical("day", "int32", "Date", Value::Null),
+        logical("at_time", "int32", "Time", Value::Null),
+        logical("at", "int64", "Timestamp", Value::Null),
+        logical("at_zone", "int64", "Timestamp", Value::Null),
+    ]});
+    let envelopes = Envelopes::new(&schema);
+    let rows_in = [
+        json!({"id": 1, "small": -32768, "medium": 2147483647, "ratio": 1.5, "flag": true,
+               "note": "tab\there, back\\slash, new\nline, ünïcödé", "code": "c-1", "letters": "ab",
+               "raw": "AAH+/w==", "amount": "/0Oesg==", "day": -1, "at_time": 45296789,
+               "at": 1709212455120_i64, "at_zone": -86399999}),
+        json!({"id": 2, "small": 7, "medium": -1, "ratio": -0.25, "flag": false, "note": "",
+               "code": "", "letters": "xyz", "raw": "", "amount": "BQ==", "day": 19000, "at_time": 0,
+               "at": 0, "at_zone": 946684800000_i64}),
+        json!({"id": 3}),
+    ];
+    let records = rows_in
+        .iter()
+        .map(|payload| (key(payload["id"].as_i64().unwrap()), Some(envelopes.of(payload))))
+        .collect();
+    produce(&topic, records).await;
+    // The note as JSON text: its tab and newline would split the client's rows.
+    let columns =
+        "id, small, medium, ratio, flag, to_json(note), code, letters, raw, amount, day, at_time, at, at_zone";
+    for (table, ratio_type) in [("binary", "DOUBLE PRECISION"), ("text", "REAL")] {
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "CREATE TABLE {topic}_{table} (id BIGINT, small SMALLINT, medium INT, ratio {ratio_type}, \
+                     flag BOOLEAN, note TEXT, code VARCHAR(10), letters CHAR(3), raw BYTEA, amount NUMERIC(20,4), \
+                     day DATE, at_time TIME(3), at TIMESTAMP(3), at_zone TIMESTAMPTZ(3))"
+                ),
+            )
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for table in ["binary", "text"] {
+        let config = sink_config(
+            database,
+            &topic,
+            json!({"table.name.format": format!("{topic}_{table}")}),
+        );
+        let (code, body) = api
+            .put(&format!("/connectors/{topic}_{table}/config"), Some(config))
+            .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let expected_ids: Vec<Vec<String>> = (1..=3).map(|id| vec![id.to_string()]).collect();
+    for table in ["binary", "text"] {
+        wait_for_rows(
+            database,
+            &format!("{topic}_{table}"),
+            "id",
+            &expected_ids,
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+    let binary = rows(database, &format!("{topic}_binary"), columns).unwrap();
+    let text = rows(database, &format!("{topic}_text"), columns).unwrap();
+    assert_eq!(binary, text);
+    let first: Vec<&str> = binary[0].iter().map(String::as_str).collect();
+    assert_eq!(
+        first[..12],
+        [
+            "1",
+            "-32768",
+            "2147483647",
+            "1.5",
+            "t",
+            r#""tab\there, back\\slash, new\nline, ünïcödé""#,
+            "c-1",
+            "ab ",
+            "\\x0001feff",
+            "-1234.5678",
+            "1969-12-31",
+            "12:34:56.789"
+        ]
+    );
+    assert_eq!(binary[0][12], "2024-02-29 13:14:15.12");
+    assert_eq!(binary[1][9], "0.0005");
+    assert_eq!(binary[1][10], "2022-01-08");
+    assert_eq!(binary[2][1..], vec![String::new(); 13][..], "nulls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,47 +1,83 @@
-//! PostgreSQL `COPY … FROM STDIN` for plain inserts: a run as COPY's text format (a line per
-//! row, tab-separated, `\N` for null, backslash escapes), which the server loads faster than
-//! any statement. The text is sent in pieces as it is written, so that the server parses one
-//! piece while the next is written. Values COPY's text cannot carry as they are (dates outside
-//! years 1–9999) make the run fall back to the `UNNEST` statement.
+//! PostgreSQL `COPY … FROM STDIN` for plain inserts, which the server loads faster than any
+//! statement: in the binary format ([`super::copy_binary`]) where every column's type allows,
+//! else as COPY's text format (a line per row, tab-separated, `\N` for null, backslash
+//! escapes). The data is sent in pieces as it is written, so that the server parses one piece
+//! while the next is written. Values COPY's text cannot carry as they are (dates outside years
+//! 1–9999) make a run the binary format cannot take fall back to the `UNNEST` statement.
 
+use std::collections::HashMap;
 use std::io::Write;
 
-use bigdecimal::BigDecimal;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use sqlx::{Postgres, Transaction};
 
-use super::plan::{ColumnData, Run};
+use super::copy_binary;
+use super::plan::{ColumnData, Decimal, Run};
 use crate::jdbc::connection::Dialect;
 
 /// The size of the pieces the text is sent in.
 const PIECE_BYTES: usize = 64 * 1024;
 
-/// The `COPY` statement loading `run`'s columns.
-fn statement(run: &Run<'_>) -> String {
+/// The `COPY` statement loading `run`'s columns, in the binary format or the text one.
+fn statement(run: &Run<'_>, binary: bool) -> String {
     let d = Dialect::Postgres;
     let columns: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
-    format!("COPY {} ({}) FROM STDIN", d.quote_table(&run.table), columns.join(", "))
+    let format = if binary { " (FORMAT binary)" } else { "" };
+    format!(
+        "COPY {} ({}) FROM STDIN{format}",
+        d.quote_table(&run.table),
+        columns.join(", ")
+    )
 }
 
-/// Loads `run` with `COPY` in `transaction`; `false`, with nothing done, when a value cannot be
-/// written in COPY's text format.
-pub(super) async fn load(transaction: &mut Transaction<'static, Postgres>, run: &Run<'_>) -> Result<bool, sqlx::Error> {
-    if !copyable(run) {
-        return Ok(false);
+/// Loads `run` with `COPY` in `transaction`, into a table whose columns have the types `types`
+/// (by name, when known); `false`, with nothing done, when neither format can carry its values.
+pub(super) async fn load(
+    transaction: &mut Transaction<'static, Postgres>,
+    run: &Run<'_>,
+    types: Option<&HashMap<String, String>>,
+) -> Result<bool, sqlx::Error> {
+    match types.and_then(|types| copy_binary::forms(run, types)) {
+        Some(forms) => {
+            let write = |piece: &mut Vec<u8>, row| copy_binary::write_row(piece, run, &forms, row);
+            send(transaction, run, true, write).await?;
+        }
+        None if copyable(run) => send(transaction, run, false, |piece, row| write_row(piece, run, row)).await?,
+        None => return Ok(false),
     }
-    let mut copy_in = transaction.copy_in_raw(&statement(run)).await?;
+    Ok(true)
+}
+
+/// Sends `run`'s rows, each written by `write_row`, in pieces of about [`PIECE_BYTES`].
+async fn send(
+    transaction: &mut Transaction<'static, Postgres>,
+    run: &Run<'_>,
+    binary: bool,
+    mut write_row: impl FnMut(&mut Vec<u8>, usize),
+) -> Result<(), sqlx::Error> {
+    let mut copy_in = transaction.copy_in_raw(&statement(run, binary)).await?;
     let mut piece = Vec::with_capacity(PIECE_BYTES + PIECE_BYTES / 4);
+    if binary {
+        piece.extend_from_slice(copy_binary::HEADER);
+    }
     let mut row = 0;
-    while row < run.rows() {
-        piece.clear();
+    loop {
         while row < run.rows() && piece.len() < PIECE_BYTES {
-            write_row(&mut piece, run, row);
+            write_row(&mut piece, row);
             row += 1;
         }
+        let last = row == run.rows();
+        if last && binary {
+            piece.extend_from_slice(copy_binary::TRAILER);
+        }
         copy_in.send(piece.as_slice()).await?;
+        piece.clear();
+        if last {
+            break;
+        }
     }
     copy_in.finish().await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Whether COPY's text form carries every value of `run` as it is: dates and timestamps in
@@ -169,10 +205,12 @@ fn time(out: &mut Vec<u8>, time: NaiveTime) {
 
 /// A decimal in plain notation; those whose digits do not fit 128 bits, or with a negative
 /// scale, as `BigDecimal` writes them.
-fn decimal(out: &mut Vec<u8>, value: &BigDecimal) {
-    let (digits, scale) = value.as_bigint_and_scale();
-    let (Ok(unscaled), Ok(scale)) = (i128::try_from(digits.as_ref()), usize::try_from(scale)) else {
-        return display(out, value);
+fn decimal(out: &mut Vec<u8>, value: &Decimal) {
+    let Some((unscaled, scale)) = (match value {
+        Decimal::Small(unscaled, scale) => usize::try_from(*scale).ok().map(|scale| (*unscaled, scale)),
+        Decimal::Big(_) => None,
+    }) else {
+        return display(out, value.to_big());
     };
     if unscaled < 0 {
         out.push(b'-');
@@ -217,6 +255,8 @@ fn escape(out: &mut Vec<u8>, text: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use bigdecimal::num_bigint::BigInt;
+    use bigdecimal::BigDecimal;
     use chrono::{NaiveDate, NaiveDateTime};
     use tributary_runtime::data::{Schema, SchemaType};
 
@@ -262,7 +302,7 @@ mod tests {
             "-7\ta\\tb\\\\c\\nd\t0.1\t\\\\x00ff\t2024-02-29 13:14:15.120\n\\N\t\t-Infinity\t\\N\t\\N\n"
         );
         assert_eq!(
-            statement(&run),
+            statement(&run, false),
             "COPY \"public\".\"t\" (\"c0\", \"c1\", \"c2\", \"c3\", \"c4\") FROM STDIN"
         );
     }
@@ -292,24 +332,35 @@ mod tests {
                 }
             }
         }
+        // From Connect's bytes, as the plan reads them: in 128 bits, and beyond.
+        let big = "-1234567890123456789012345678901234567890".parse::<BigInt>().unwrap();
         for (unscaled, scale) in [
-            (12345_i64, 2_i64),
-            (-5, 2),
-            (5, 0),
-            (0, 3),
-            (-1234567, 3),
-            (7, -2),
-            (i64::MAX, 30),
+            (BigInt::from(12345), 2),
+            (BigInt::from(-5), 2),
+            (BigInt::from(5), 0),
+            (BigInt::from(0), 3),
+            (BigInt::from(-1234567), 3),
+            (BigInt::from(7), -2),
+            (BigInt::from(i64::MAX), 30),
+            (BigInt::from(i128::MIN), 4),
+            (BigInt::from(i128::MAX), 0),
+            (big.clone(), 5),
         ] {
-            let value = BigDecimal::new(unscaled.into(), scale);
+            let bytes = unscaled.to_signed_bytes_be();
+            let value = Decimal::new(&bytes, scale);
+            assert_eq!(matches!(value, Decimal::Small(..)), bytes.len() <= 16, "{unscaled}");
             let mut out = Vec::new();
             decimal(&mut out, &value);
             let text = String::from_utf8(out).unwrap();
-            assert_eq!(text.parse::<BigDecimal>().unwrap(), value, "{text}");
+            assert_eq!(
+                text.parse::<BigDecimal>().unwrap(),
+                BigDecimal::new(unscaled, scale.into()),
+                "{text}"
+            );
         }
         let mut out = Vec::new();
-        decimal(&mut out, &BigDecimal::new(12345.into(), 2));
-        decimal(&mut out, &BigDecimal::new((-5).into(), 3));
+        decimal(&mut out, &Decimal::new(&[0x30, 0x39], 2));
+        decimal(&mut out, &Decimal::new(&[0xfb], 3));
         assert_eq!(out, b"123.45-0.005");
     }
 

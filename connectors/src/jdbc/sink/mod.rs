@@ -17,6 +17,7 @@
 
 mod config;
 mod copy;
+mod copy_binary;
 mod plan;
 mod sql;
 mod task;

@@ -105,7 +105,7 @@ pub(super) enum ColumnData<'r> {
     /// Binary.
     Bytes(Vec<Option<Vec<u8>>>),
     /// Decimal logical values.
-    Decimal(Vec<Option<BigDecimal>>),
+    Decimal(Vec<Option<Decimal>>),
     /// Date logical values.
     Date(Vec<Option<NaiveDate>>),
     /// Time logical values.
@@ -114,21 +114,58 @@ pub(super) enum ColumnData<'r> {
     Timestamp(Vec<Option<NaiveDateTime>>),
 }
 
-impl<'r> ColumnData<'r> {
-    /// An empty column for values of `schema`.
-    pub(super) fn for_schema(schema: &Schema) -> Result<Self, String> {
-        Ok(match (schema.name.as_deref(), schema.schema_type) {
-            (Some(logical::DECIMAL), _) => ColumnData::Decimal(Vec::new()),
-            (Some(logical::DATE), _) => ColumnData::Date(Vec::new()),
-            (Some(logical::TIME), _) => ColumnData::Time(Vec::new()),
-            (Some(logical::TIMESTAMP), _) => ColumnData::Timestamp(Vec::new()),
-            (_, SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64) => {
-                ColumnData::Int(Vec::new())
+/// A Decimal value: its unscaled integer in 128 bits where it fits (read from Connect's bytes
+/// without allocating), a `BigDecimal` where it does not.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Decimal {
+    /// The unscaled integer and the scale.
+    Small(i128, i32),
+    /// Any other.
+    Big(BigDecimal),
+}
+
+impl Decimal {
+    /// The decimal whose unscaled integer `unscaled` holds (Connect's big-endian two's
+    /// complement), at `scale`.
+    pub(super) fn new(unscaled: &[u8], scale: i32) -> Self {
+        match unscaled.first() {
+            None => Decimal::Small(0, scale),
+            Some(first) if unscaled.len() <= 16 => {
+                let mut full = [if first & 0x80 != 0 { 0xff } else { 0 }; 16];
+                full[16 - unscaled.len()..].copy_from_slice(unscaled);
+                Decimal::Small(i128::from_be_bytes(full), scale)
             }
-            (_, SchemaType::Float32 | SchemaType::Float64) => ColumnData::Float(Vec::new()),
-            (_, SchemaType::Boolean) => ColumnData::Bool(Vec::new()),
-            (_, SchemaType::String) => ColumnData::Text(Vec::new()),
-            (_, SchemaType::Bytes) => ColumnData::Bytes(Vec::new()),
+            Some(_) => Decimal::Big(BigDecimal::new(
+                bigdecimal::num_bigint::BigInt::from_signed_bytes_be(unscaled),
+                scale.into(),
+            )),
+        }
+    }
+
+    /// As a `BigDecimal`, for the statements that bind one.
+    pub(super) fn to_big(&self) -> BigDecimal {
+        match self {
+            Decimal::Small(unscaled, scale) => BigDecimal::new((*unscaled).into(), (*scale).into()),
+            Decimal::Big(value) => value.clone(),
+        }
+    }
+}
+
+impl<'r> ColumnData<'r> {
+    /// An empty column for `rows` values of `schema`.
+    pub(super) fn for_schema(schema: &Schema, rows: usize) -> Result<Self, String> {
+        Ok(match (schema.name.as_deref(), schema.schema_type) {
+            (Some(logical::DECIMAL), _) => ColumnData::Decimal(Vec::with_capacity(rows)),
+            (Some(logical::DATE), _) => ColumnData::Date(Vec::with_capacity(rows)),
+            (Some(logical::TIME), _) => ColumnData::Time(Vec::with_capacity(rows)),
+            (Some(logical::TIMESTAMP), _) => ColumnData::Timestamp(Vec::with_capacity(rows)),
+            (_, SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64) => {
+                ColumnData::Int(Vec::with_capacity(rows))
+            }
+            (_, SchemaType::Float32 | SchemaType::Float64) => ColumnData::Float(Vec::with_capacity(rows)),
+            (_, SchemaType::Boolean) => ColumnData::Bool(Vec::with_capacity(rows)),
+            (_, SchemaType::String) => ColumnData::Text(Vec::with_capacity(rows)),
+            (_, SchemaType::Bytes) => ColumnData::Bytes(Vec::with_capacity(rows)),
             (_, other) => return Err(format!("{other:?} values cannot be written to a column")),
         })
     }
@@ -163,10 +200,7 @@ impl<'r> ColumnData<'r> {
             (ColumnData::Float(v), Value::Float64(x)) => v.push(Some(*x)),
             (ColumnData::Bool(v), Value::Boolean(x)) => v.push(Some(*x)),
             (ColumnData::Bytes(v), Value::Bytes(x)) => v.push(Some(x.to_vec())),
-            (ColumnData::Decimal(v), Value::Bytes(x)) => v.push(Some(BigDecimal::new(
-                bigdecimal::num_bigint::BigInt::from_signed_bytes_be(x),
-                scale.into(),
-            ))),
+            (ColumnData::Decimal(v), Value::Bytes(x)) => v.push(Some(Decimal::new(x, scale))),
             (ColumnData::Date(v), Value::Int32(days)) => {
                 v.push(Some(NaiveDate::default() + chrono::Duration::days((*days).into())))
             }
@@ -263,11 +297,12 @@ struct Layout {
 /// from one converter share their schema objects).
 type LayoutKey<'r> = (&'r str, RunKind, usize, usize);
 
-/// One record: its layout (an index into the batch's layouts) and its column values, borrowed
-/// from the record where they can be.
-struct Row<'r> {
+/// One record: its layout (an index into the batch's layouts) and where its column values
+/// start in the batch's values (one after another, borrowed from the record where they can be).
+#[derive(Clone, Copy)]
+struct Row {
     layout: usize,
-    values: Vec<Cow<'r, Value>>,
+    first: usize,
 }
 
 fn address(schema: &Option<Arc<Schema>>) -> usize {
@@ -405,7 +440,10 @@ impl Shape {
     pub(super) fn runs<'r>(&self, records: impl IntoIterator<Item = &'r SinkRecord>) -> Result<Vec<Run<'r>>, String> {
         let mut layouts: Vec<Layout> = Vec::new();
         let mut known: HashMap<LayoutKey<'r>, usize> = HashMap::new();
-        let mut rows: Vec<Row<'r>> = Vec::new();
+        // The last record's layout: records of a batch mostly share one, found without hashing.
+        let mut last: Option<(LayoutKey<'r>, usize)> = None;
+        let mut rows: Vec<Row> = Vec::new();
+        let mut values: Vec<Cow<'r, Value>> = Vec::new();
         for record in records {
             let located = |e: String| {
                 format!(
@@ -427,34 +465,38 @@ impl Shape {
                 address(&record.record.key_schema),
                 address(&record.record.value_schema),
             );
-            let layout = match known.get(&key) {
-                Some(index) => *index,
-                None => {
+            let layout = match (last, known.get(&key)) {
+                (Some((last_key, index)), _) if last_key == key => index,
+                (_, Some(index)) => *index,
+                (_, None) => {
                     layouts.push(self.layout(record, kind).map_err(located)?);
                     known.insert(key, layouts.len() - 1);
                     layouts.len() - 1
                 }
             };
-            let values = layouts[layout]
-                .sources
-                .iter()
-                .map(|source| Self::value(record, *source))
-                .collect::<Result<_, _>>()
-                .map_err(located)?;
-            rows.push(Row { layout, values });
+            last = Some((key, layout));
+            rows.push(Row {
+                layout,
+                first: values.len(),
+            });
+            for source in &layouts[layout].sources {
+                values.push(Self::value(record, *source).map_err(located)?);
+            }
         }
         let mut runs = Vec::new();
         let mut start = 0;
         while start < rows.len() {
-            let layout = &layouts[rows[start].layout];
+            let index = rows[start].layout;
+            let layout = &layouts[index];
             let end = rows[start..]
                 .iter()
                 .position(|r| {
                     let other = &layouts[r.layout];
-                    other.table != layout.table || other.kind != layout.kind || other.columns != layout.columns
+                    r.layout != index
+                        && (other.table != layout.table || other.kind != layout.kind || other.columns != layout.columns)
                 })
                 .map_or(rows.len(), |n| start + n);
-            runs.push(self.gather(layout, &rows[start..end])?);
+            runs.push(self.gather(layout, &rows[start..end], &values)?);
             start = end;
         }
         Ok(runs)
@@ -462,7 +504,9 @@ impl Shape {
 
     /// One run from rows of one table, kind and columns; the last row per key only, where a
     /// key repeats and the mode allows it.
-    fn gather<'r>(&self, layout: &Layout, rows: &[Row<'r>]) -> Result<Run<'r>, String> {
+    fn gather<'r>(&self, layout: &Layout, rows: &[Row], values: &[Cow<'r, Value>]) -> Result<Run<'r>, String> {
+        let width = layout.columns.len();
+        let row_values = |row: &Row| &values[row.first..row.first + width];
         let key_columns: Vec<usize> = layout
             .columns
             .iter()
@@ -472,10 +516,10 @@ impl Shape {
             .collect();
         let collapse =
             !key_columns.is_empty() && (layout.kind == RunKind::Delete || self.insert_mode != InsertMode::Insert);
-        let kept: Vec<&Row<'r>> = if collapse {
+        let kept: Vec<&Row> = if collapse {
             let mut last: HashMap<String, usize> = HashMap::new();
             for (index, row) in rows.iter().enumerate() {
-                let key: Vec<&Value> = key_columns.iter().map(|&i| &*row.values[i]).collect();
+                let key: Vec<&Value> = key_columns.iter().map(|&i| &*row_values(row)[i]).collect();
                 last.insert(format!("{key:?}"), index);
             }
             let mut indexes: Vec<usize> = last.into_values().collect();
@@ -487,7 +531,7 @@ impl Shape {
         let mut data = layout
             .columns
             .iter()
-            .map(|c| ColumnData::for_schema(&c.schema).map_err(|e| format!("column {}: {e}", c.name)))
+            .map(|c| ColumnData::for_schema(&c.schema, kept.len()).map_err(|e| format!("column {}: {e}", c.name)))
             .collect::<Result<Vec<_>, _>>()?;
         let scales: Vec<i32> = layout
             .columns
@@ -495,7 +539,7 @@ impl Shape {
             .map(|c| c.schema.decimal_scale().unwrap_or(0))
             .collect();
         for row in kept {
-            for (index, (column, value)) in data.iter_mut().zip(&row.values).enumerate() {
+            for (index, (column, value)) in data.iter_mut().zip(row_values(row)).enumerate() {
                 column
                     .push(value.clone(), scales[index])
                     .map_err(|e| format!("column {}: {e}", layout.columns[index].name))?;

@@ -4,13 +4,13 @@
 //! array (`UNNEST`), so a batch of any size is a single round trip; MySQL/MariaDB gets multi-row `INSERT`s of up to `batch.size` rows
 //! (and one `UPDATE` per row in update mode, as Confluent does).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use sqlx::{MySql, Postgres, Transaction};
 use tributary_runtime::data::{logical, Schema, SchemaType};
 
 use super::copy;
-use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
+use super::plan::{ColumnData, ColumnSpec, Decimal, InsertMode, Run, RunKind};
 use crate::jdbc::connection::{Database, Dialect};
 
 /// MySQL's limit on bound parameters per statement.
@@ -92,16 +92,17 @@ pub(super) fn add_column(dialect: Dialect, table: &str, column: &ColumnSpec) -> 
     )
 }
 
-/// The columns `table` has now (empty when it does not exist).
-pub(super) async fn table_columns(database: &Database, table: &str) -> Result<HashSet<String>, sqlx::Error> {
+/// The columns `table` has now, with their types (PostgreSQL's `udt_name`, MySQL's
+/// `data_type`); empty when it does not exist.
+pub(super) async fn table_columns(database: &Database, table: &str) -> Result<HashMap<String, String>, sqlx::Error> {
     let (schema, name) = match table.split_once('.') {
         Some((schema, name)) => (Some(schema), name),
         None => (None, table),
     };
-    let names: Vec<String> = match database {
+    let columns: Vec<(String, String)> = match database {
         Database::Postgres(pool) => {
-            sqlx::query_scalar(
-                "SELECT column_name::text FROM information_schema.columns \
+            sqlx::query_as(
+                "SELECT column_name::text, udt_name::text FROM information_schema.columns \
                  WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2",
             )
             .bind(schema)
@@ -110,8 +111,8 @@ pub(super) async fn table_columns(database: &Database, table: &str) -> Result<Ha
             .await?
         }
         Database::MySql(pool) => {
-            sqlx::query_scalar(
-                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+            sqlx::query_as(
+                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR) FROM information_schema.columns \
                  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
             )
             .bind(schema)
@@ -120,7 +121,7 @@ pub(super) async fn table_columns(database: &Database, table: &str) -> Result<Ha
             .await?
         }
     };
-    Ok(names.into_iter().collect())
+    Ok(columns.into_iter().collect())
 }
 
 fn quoted_list(dialect: Dialect, columns: &[ColumnSpec], keys: bool) -> Vec<String> {
@@ -197,12 +198,14 @@ pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
 }
 
 /// PostgreSQL: runs `run` in `transaction`; plain inserts through `COPY` where they can.
+/// The table's column types, when known, let `COPY` use its binary format.
 pub(super) async fn write_postgres(
     transaction: &mut Transaction<'static, Postgres>,
     run: &Run<'_>,
     mode: InsertMode,
+    types: Option<&HashMap<String, String>>,
 ) -> Result<(), sqlx::Error> {
-    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) && copy::load(transaction, run).await? {
+    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) && copy::load(transaction, run, types).await? {
         return Ok(());
     }
     let sql = postgres_statement(run, mode);
@@ -214,7 +217,7 @@ pub(super) async fn write_postgres(
             ColumnData::Bool(v) => query.bind(v),
             ColumnData::Text(v) => query.bind(v),
             ColumnData::Bytes(v) => query.bind(v),
-            ColumnData::Decimal(v) => query.bind(v),
+            ColumnData::Decimal(v) => query.bind(v.iter().map(|x| x.as_ref().map(Decimal::to_big)).collect::<Vec<_>>()),
             ColumnData::Date(v) => query.bind(v),
             ColumnData::Time(v) => query.bind(v),
             ColumnData::Timestamp(v) => query.bind(v),
@@ -265,7 +268,7 @@ fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData<'_>, row: us
         ColumnData::Bool(v) => query.bind(v[row]),
         ColumnData::Text(v) => query.bind(v[row].as_deref()),
         ColumnData::Bytes(v) => query.bind(v[row].as_deref()),
-        ColumnData::Decimal(v) => query.bind(v[row].as_ref()),
+        ColumnData::Decimal(v) => query.bind(v[row].as_ref().map(Decimal::to_big)),
         ColumnData::Date(v) => query.bind(v[row]),
         ColumnData::Time(v) => query.bind(v[row]),
         ColumnData::Timestamp(v) => query.bind(v[row]),

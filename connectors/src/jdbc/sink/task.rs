@@ -2,7 +2,7 @@
 //! (with the exactly-once offsets when enabled); tables are created or evolved first, outside
 //! it, as DDL must be.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
@@ -48,8 +48,8 @@ pub(super) struct JdbcSinkTask {
     connector: String,
     /// The task's number, as a metric label.
     task: String,
-    /// Columns of the tables written so far, by table.
-    tables: HashMap<String, HashSet<String>>,
+    /// Columns of the tables written so far, with their types, by table.
+    tables: HashMap<String, HashMap<String, String>>,
     offsets_table_ready: bool,
     /// Failed puts in a row.
     failures: u32,
@@ -73,7 +73,7 @@ impl JdbcSinkTask {
     /// Creates `run`'s table or adds its missing columns, as the settings allow.
     async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run<'_>) -> Result<(), Failure> {
         if let Some(known) = self.tables.get(&run.table) {
-            if run.columns.iter().all(|c| known.contains(&c.name)) {
+            if run.columns.iter().all(|c| known.contains_key(&c.name)) {
                 return Ok(());
             }
         }
@@ -95,7 +95,7 @@ impl JdbcSinkTask {
             tracing::info!(connector = %self.connector, table = %run.table, "creating table: {create}");
             database.execute(&create).await?;
         } else {
-            let missing: Vec<_> = run.columns.iter().filter(|c| !known.contains(&c.name)).collect();
+            let missing: Vec<_> = run.columns.iter().filter(|c| !known.contains_key(&c.name)).collect();
             if missing.is_empty() {
                 self.tables.insert(run.table.clone(), known);
                 return Ok(());
@@ -145,7 +145,7 @@ impl JdbcSinkTask {
             *entry = (*entry).max(record.kafka_offset + 1);
         }
         let mode = settings.shape.insert_mode;
-        let (connector, task) = (&self.connector, &self.task);
+        let (connector, task, tables) = (&self.connector, &self.task, &self.tables);
         // One transaction: with exactly-once, the stored offsets read and locked first and the
         // records below them dropped (whichever task wrote them); then the runs; then the
         // offsets, never moved backwards.
@@ -202,7 +202,7 @@ impl JdbcSinkTask {
         }
         match &database {
             Database::Postgres(pool) => write_in_transaction!(pool, Dialect::Postgres, |transaction, run| {
-                sql::write_postgres(&mut transaction, run, mode)
+                sql::write_postgres(&mut transaction, run, mode, tables.get(&run.table))
             }),
             Database::MySql(pool) => write_in_transaction!(pool, Dialect::MySql, |transaction, run| {
                 sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
