@@ -15,7 +15,7 @@ use super::copy_binary;
 use super::plan::{ColumnData, Decimal, Run};
 use crate::jdbc::connection::Dialect;
 
-/// The size of the pieces the text is sent in.
+/// The size of the pieces the data is sent in.
 const PIECE_BYTES: usize = 64 * 1024;
 
 /// The `COPY` statement loading `run`'s columns, in the binary format or the text one.
