@@ -63,9 +63,9 @@ pub(super) fn forms(run: &Run<'_>, types: &HashMap<String, String>) -> Option<Ve
                     Form::Numeric
                 }
                 (ColumnData::Date(_), "date") => Form::Date,
-                (ColumnData::Time(v), "time") if v.iter().flatten().all(|t| time_micros(*t).is_some()) => Form::Time,
+                (ColumnData::Time(v), "time") if v.iter().flatten().all(|t| whole_micros(t.nanosecond())) => Form::Time,
                 (ColumnData::Timestamp(v), "timestamp" | "timestamptz")
-                    if v.iter().flatten().all(|t| timestamp_micros(*t).is_some()) =>
+                    if v.iter().flatten().all(|t| whole_micros(t.nanosecond())) =>
                 {
                     Form::Timestamp
                 }
@@ -117,12 +117,12 @@ fn write_value(out: &mut Vec<u8>, data: &ColumnData<'_>, form: Form, row: usize)
             Some(x) => field(out, &date_days(x).to_be_bytes()),
             None => null(out),
         },
-        ColumnData::Time(v) => match v[row].and_then(time_micros) {
-            Some(x) => field(out, &x.to_be_bytes()),
+        ColumnData::Time(v) => match v[row] {
+            Some(x) => field(out, &time_micros(x).to_be_bytes()),
             None => null(out),
         },
-        ColumnData::Timestamp(v) => match v[row].and_then(timestamp_micros) {
-            Some(x) => field(out, &x.to_be_bytes()),
+        ColumnData::Timestamp(v) => match v[row] {
+            Some(x) => field(out, &timestamp_micros(x).to_be_bytes()),
             None => null(out),
         },
     }
@@ -150,19 +150,21 @@ fn date_days(date: NaiveDate) -> i32 {
     (date - EPOCH).num_days() as i32
 }
 
-/// Microseconds since midnight; `None` for a time finer than a microsecond or a leap second.
-fn time_micros(time: NaiveTime) -> Option<i64> {
-    let nanos = time.nanosecond();
-    (nanos % 1000 == 0 && nanos < 1_000_000_000)
-        .then(|| i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(nanos / 1000))
+/// Whether a time's fraction of a second is whole microseconds, as the binary forms hold
+/// (a finer one, or a leap second, goes as text for the server to round).
+fn whole_micros(nanos: u32) -> bool {
+    nanos % 1000 == 0 && nanos < 1_000_000_000
 }
 
-/// Microseconds since 2000-01-01 00:00:00; `None` for a timestamp finer than a microsecond.
-fn timestamp_micros(at: NaiveDateTime) -> Option<i64> {
-    if at.nanosecond() % 1000 != 0 {
-        return None;
-    }
-    (at - EPOCH.and_time(NaiveTime::MIN)).num_microseconds()
+/// Microseconds since midnight (of a time whose fraction is whole microseconds).
+fn time_micros(time: NaiveTime) -> i64 {
+    i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000)
+}
+
+/// Microseconds since 2000-01-01 00:00:00 (of a timestamp whose fraction is whole
+/// microseconds; chrono's ±262,143 years fit).
+fn timestamp_micros(at: NaiveDateTime) -> i64 {
+    at.and_utc().timestamp_micros() - EPOCH.and_time(NaiveTime::MIN).and_utc().timestamp_micros()
 }
 
 /// A `numeric` from an unscaled integer and a scale (0 to [`MAX_SCALE`]): base-10000 digits
@@ -306,11 +308,10 @@ mod tests {
         assert_eq!(date_days(day), 1);
         assert_eq!(date_days(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap()), -1);
         let noon = NaiveTime::from_hms_milli_opt(12, 0, 0, 5).unwrap();
-        assert_eq!(time_micros(noon), Some(43_200_005_000));
-        assert_eq!(time_micros(NaiveTime::from_hms_nano_opt(0, 0, 0, 1).unwrap()), None);
-        assert_eq!(
-            timestamp_micros(day.and_time(noon)),
-            Some(86_400_000_000 + 43_200_005_000)
-        );
+        assert_eq!(time_micros(noon), 43_200_005_000);
+        assert!(!whole_micros(
+            NaiveTime::from_hms_nano_opt(0, 0, 0, 1).unwrap().nanosecond()
+        ));
+        assert_eq!(timestamp_micros(day.and_time(noon)), 86_400_000_000 + 43_200_005_000);
     }
 }
