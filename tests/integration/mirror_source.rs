@@ -22,7 +22,7 @@ type Shape = (
     Option<Vec<u8>>,
     Option<Vec<u8>>,
     Option<i64>,
-    Vec<(String, Vec<u8>)>,
+    Vec<(String, Option<Vec<u8>>)>,
 );
 
 /// The shape of each record, in partition and offset order.
@@ -34,7 +34,7 @@ fn shape(records: &[OwnedMessage]) -> Vec<Shape> {
                 .headers()
                 .map(|h| {
                     h.iter()
-                        .map(|h| (h.key.to_string(), h.value.unwrap_or_default().to_vec()))
+                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -88,6 +88,15 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
                         .insert(Header {
                             key: "n",
                             value: Some(i.to_string().as_bytes()),
+                        })
+                        // A null value and an empty one stay apart.
+                        .insert(Header {
+                            key: "none",
+                            value: None::<&[u8]>,
+                        })
+                        .insert(Header {
+                            key: "empty",
+                            value: Some(&[][..]),
                         });
                     let mut record = FutureRecord::to(topic)
                         .payload(&value)

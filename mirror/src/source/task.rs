@@ -12,10 +12,11 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use tributary_runtime::client::{ClientKind, DropOffRuntime};
+use tributary_runtime::client::{ClientKind, DropOffRuntime, FetchQueue, FetchRoute};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
@@ -95,8 +96,10 @@ pub(super) struct MirrorSourceTask {
     mirror: MirrorConfig,
     /// The source partitions the connector gave this task.
     assignment: Vec<(String, i32)>,
-    /// Opened by `start` (its group is named after the task).
-    consumer: Option<DropOffRuntime<StreamConsumer>>,
+    /// Opened by `start` (its group is named after the task); its own queue holds only errors.
+    consumer: Option<Arc<DropOffRuntime<StreamConsumer>>>,
+    /// Where the assigned partitions deliver what they fetch.
+    fetch: Option<Arc<FetchQueue>>,
     /// By source topic, then partition (looked up per record by `&str`, so without allocating,
     /// and with a fast hash); filled by `start` with where each partition resumes.
     assigned: foldhash::HashMap<String, foldhash::HashMap<i32, Assigned>>,
@@ -148,6 +151,7 @@ impl MirrorSourceTask {
             mirror,
             assignment: parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")),
             consumer: None,
+            fetch: None,
             assigned: foldhash::HashMap::default(),
             bytes_schema: Schema::optional_bytes(),
             offset_syncs: None,
@@ -155,6 +159,90 @@ impl MirrorSourceTask {
             catch_up: None,
             copies: BytesMut::new(),
         })
+    }
+
+    /// Deals with what the consumer's own queue gave: an error is logged; a message is copied.
+    fn take_event(&mut self, event: KafkaResult<BorrowedMessage<'_>>, records: &mut Vec<SourceRecord>) -> u64 {
+        match event {
+            Ok(message) => self.copy(&message, records),
+            Err(e) => {
+                tracing::warn!("consuming the source cluster: {e}");
+                0
+            }
+        }
+    }
+
+    /// Copies one fetched message into `records` as a record of its remote topic, unless it
+    /// is not this task's or has been on the target cluster already; returns 1 if it counts
+    /// toward the catch-up, else 0.
+    fn copy(&mut self, message: &impl Message, records: &mut Vec<SourceRecord>) -> u64 {
+        let Some(assigned) = self
+            .assigned
+            .get_mut(message.topic())
+            .and_then(|partitions| partitions.get_mut(&message.partition()))
+        else {
+            return 0;
+        };
+        let mut caught_up = 0;
+        if let Some(end) = assigned.catch_up_end {
+            caught_up = u64::from(message.offset() < end);
+            if message.offset() + 1 >= end {
+                assigned.catch_up_end = None;
+                if let Some(catch_up) = &mut self.catch_up {
+                    catch_up.partitions -= 1;
+                }
+            }
+        }
+        let copies = &mut self.copies;
+        let schema = Some(self.bytes_schema.clone());
+        let mut bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(copied(copies, b)));
+        // Parsed once: librdkafka parses a message's headers anew on every call.
+        let raw_headers = message.headers();
+        let mut headers: Vec<Header> = raw_headers
+            .map(|headers| {
+                headers
+                    .iter()
+                    .filter(|h| self.provenance.is_none() || h.key != provenance::HEADER)
+                    .map(|h| Header {
+                        key: h.key.to_string(),
+                        schema: schema.clone(),
+                        value: bytes(h.value),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some((source, target)) = &self.provenance {
+            let path = raw_headers
+                .and_then(|headers| headers.iter().find(|h| h.key == provenance::HEADER))
+                .and_then(|h| h.value);
+            if provenance::visited(path, target) {
+                // It has been on the target already: copying it there again would loop.
+                return caught_up;
+            }
+            headers.push(Header {
+                key: provenance::HEADER.to_string(),
+                schema: schema.clone(),
+                value: Value::bytes(provenance::extended(path, source)),
+            });
+        }
+        records.push(SourceRecord {
+            source_partition: assigned.source_partition.clone(),
+            // Set by `with_last_offsets` on the partition's last record of the batch.
+            source_offset: SourceMap::new(),
+            record: ConnectRecord {
+                topic: assigned.remote_topic.clone(),
+                partition: Some(message.partition()),
+                key_schema: schema.clone(),
+                key: bytes(message.key()),
+                value_schema: schema,
+                value: bytes(message.payload()),
+                timestamp: message.timestamp().to_millis(),
+                headers,
+                // Handed back with the acknowledgement, for the offset sync.
+                kafka_offset: Some(message.offset()),
+            },
+        });
+        caught_up
     }
 }
 
@@ -218,9 +306,14 @@ impl SourceTask for MirrorSourceTask {
                 },
             );
         }
+        let consumer = Arc::new(DropOffRuntime::new(consumer));
+        let fetch = FetchQueue::new(consumer.clone(), Arc::new(FetchRoute::default()))
+            .map_err(|e| ConnectError::caused("cannot create the task's fetch queue", e))?;
+        fetch.route(&assignment);
         consumer
             .assign(&assignment)
             .map_err(|e| ConnectError::caused("cannot assign source partitions", e))?;
+        self.fetch = Some(Arc::new(fetch));
         let (consumer, ends) = tokio::task::spawn_blocking(move || {
             let ends: Vec<_> = starts
                 .into_iter()
@@ -247,7 +340,7 @@ impl SourceTask for MirrorSourceTask {
                 partitions: ends.len(),
             });
         }
-        self.consumer = Some(DropOffRuntime::new(consumer));
+        self.consumer = Some(consumer);
         if mirror.value(&EMIT_OFFSET_SYNCS_ENABLED) {
             let mut client = mirror.client(mirror.offset_syncs_cluster(), ClientKind::Producer)?;
             client.set("acks", "all").set("linger.ms", "100");
@@ -272,101 +365,46 @@ impl SourceTask for MirrorSourceTask {
     }
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
-        let Some(consumer) = &self.consumer else {
+        let (Some(consumer), Some(fetch)) = (self.consumer.clone(), self.fetch.clone()) else {
             return Ok(Vec::new());
         };
-        let copies = &mut self.copies;
-        let schema = Some(self.bytes_schema.clone());
         let mut records = Vec::new();
-        // One stream for the whole batch: it stays registered with librdkafka's queue, so
-        // draining what is already fetched costs no wake-up per message.
-        let mut stream = consumer.stream();
-        let first = match tokio::time::timeout(POLL_TIMEOUT, stream.next()).await {
-            Err(_) | Ok(None) => return Ok(records),
-            Ok(Some(first)) => first,
-        };
-        // Room for a full batch once there is a record: growing the vector step by step copies
-        // the records over and over.
-        records.reserve(MAX_BATCH);
-        let mut next = Some(first);
         let mut caught_up = 0;
-        while let Some(message) = next.take() {
-            // Fetched first, so skipping this message does not end the batch.
-            if records.len() + 1 < MAX_BATCH {
-                next = stream.next().now_or_never().flatten();
+        // The consumer's own queue: errors, and a message only if its partition were assigned
+        // before being routed to `fetch`.
+        let mut events = consumer.stream();
+        let deadline = tokio::time::Instant::now() + POLL_TIMEOUT;
+        let fetched = loop {
+            let fetched = fetch.read(MAX_BATCH);
+            if !fetched.is_empty() {
+                break fetched;
             }
-            let message = match message {
-                Ok(message) => message,
-                // Logged and passed: returning it would drop the records read so far in this
-                // batch and the message fetched after it, which the consumer has moved past.
-                Err(e) => {
-                    tracing::warn!("consuming the source cluster: {e}");
-                    continue;
-                }
-            };
-            let Some(assigned) = self
-                .assigned
-                .get_mut(message.topic())
-                .and_then(|partitions| partitions.get_mut(&message.partition()))
-            else {
-                continue;
-            };
-            if let Some(end) = assigned.catch_up_end {
-                caught_up += u64::from(message.offset() < end);
-                if message.offset() + 1 >= end {
-                    assigned.catch_up_end = None;
-                    if let Some(catch_up) = &mut self.catch_up {
-                        catch_up.partitions -= 1;
-                    }
-                }
-            }
-            let mut bytes = |b: Option<&[u8]>| b.map_or(Value::Null, |b| Value::Bytes(copied(copies, b)));
-            // Parsed once: librdkafka parses a message's headers anew on every call.
-            let raw_headers = message.headers();
-            let mut headers: Vec<Header> = raw_headers
-                .map(|headers| {
-                    headers
-                        .iter()
-                        .filter(|h| self.provenance.is_none() || h.key != provenance::HEADER)
-                        .map(|h| Header {
-                            key: h.key.to_string(),
-                            schema: schema.clone(),
-                            value: bytes(h.value),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            if let Some((source, target)) = &self.provenance {
-                let path = raw_headers
-                    .and_then(|headers| headers.iter().find(|h| h.key == provenance::HEADER))
-                    .and_then(|h| h.value);
-                if provenance::visited(path, target) {
-                    // It has been on the target already: copying it there again would loop.
-                    continue;
-                }
-                headers.push(Header {
-                    key: provenance::HEADER.to_string(),
-                    schema: schema.clone(),
-                    value: Value::bytes(provenance::extended(path, source)),
-                });
-            }
-            records.push(SourceRecord {
-                source_partition: assigned.source_partition.clone(),
-                // Set below on the partition's last record of the batch.
-                source_offset: SourceMap::new(),
-                record: ConnectRecord {
-                    topic: assigned.remote_topic.clone(),
-                    partition: Some(message.partition()),
-                    key_schema: schema.clone(),
-                    key: bytes(message.key()),
-                    value_schema: schema.clone(),
-                    value: bytes(message.payload()),
-                    timestamp: message.timestamp().to_millis(),
-                    headers,
-                    // Handed back with the acknowledgement, for the offset sync.
-                    kafka_offset: Some(message.offset()),
+            tokio::select! {
+                () = fetch.readable() => {}
+                event = events.next() => match event {
+                    Some(event) => caught_up += self.take_event(event, &mut records),
+                    None => break fetched,
                 },
-            });
+                () = tokio::time::sleep_until(deadline) => break fetched,
+            }
+            if !records.is_empty() {
+                break fetched;
+            }
+        };
+        // Room for the whole read at once: growing the vector step by step copies the records
+        // over and over.
+        records.reserve(fetched.len());
+        for message in fetched.iter() {
+            match message {
+                Ok(message) => caught_up += self.copy(&message, &mut records),
+                // Logged and passed: the consumer has moved past it.
+                Err(e) => tracing::warn!("consuming the source cluster: {e}"),
+            }
+        }
+        drop(fetched);
+        // One event a batch: errors do not pile up while messages keep coming.
+        if let Some(Some(event)) = events.next().now_or_never() {
+            caught_up += self.take_event(event, &mut records);
         }
         with_last_offsets(&mut records);
         if let Some(catch_up) = &mut self.catch_up {
@@ -431,6 +469,7 @@ impl SourceTask for MirrorSourceTask {
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
+        self.fetch = None;
         self.consumer = None;
         if let Some(syncs) = self.offset_syncs.take() {
             let flushed = tokio::task::spawn_blocking(move || {

@@ -10,6 +10,7 @@
 //! or the table refuses is a [`ClientConfigError`] naming the key the user wrote.
 
 mod context;
+mod fetch_queue;
 pub(crate) mod jaas;
 pub(crate) mod oauth;
 mod off_runtime;
@@ -24,6 +25,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
 pub use context::ErrorCapture;
+pub use fetch_queue::{FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage};
 pub use off_runtime::DropOffRuntime;
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Headers, Message};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -18,7 +19,7 @@ use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETR
 use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
-use crate::client::{ClientKind, DropOffRuntime};
+use crate::client::{ClientKind, DropOffRuntime, FetchQueue};
 use crate::connector::{ConnectError, MakeSinkTask, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -79,7 +80,10 @@ struct Delivery {
 
 /// Reads batches: the consumer, converters, transforms and error handling.
 struct BatchReader {
+    /// Serves rebalances, errors and commit results.
     consumer: Arc<DropOffRuntime<StreamConsumer<SinkConsumerContext>>>,
+    /// What the assigned partitions fetched.
+    fetch: Arc<FetchQueue>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     header_converter: Arc<dyn Converter>,
@@ -144,6 +148,10 @@ impl SinkRunner {
             .client_config()
             .create_with_context(SinkConsumerContext::default())
             .map_err(|e| ConnectError::caused("cannot create the task's consumer", e))?;
+        let consumer = Arc::new(DropOffRuntime::new(consumer));
+        let route = consumer.context().route();
+        let fetch = FetchQueue::new(consumer.clone(), route)
+            .map_err(|e| ConnectError::caused("cannot create the task's fetch queue", e))?;
         let subscription = SinkTopics::new(config).map_err(ConnectError::Config)?.subscription();
         let names: Vec<&str> = subscription.iter().map(String::as_str).collect();
         consumer
@@ -169,7 +177,6 @@ impl SinkRunner {
             0 => None,
             t => Some(Duration::from_millis(t as u64)),
         };
-        let consumer = Arc::new(DropOffRuntime::new(consumer));
         let labels = [setup.connector.clone(), setup.task.to_string()];
         Ok(SinkRunner {
             delivery: Delivery {
@@ -182,6 +189,7 @@ impl SinkRunner {
             labels: labels.clone(),
             reader: Arc::new(tokio::sync::Mutex::new(BatchReader {
                 consumer,
+                fetch: Arc::new(fetch),
                 key_converter: converter(ConverterRole::Key)?,
                 value_converter: converter(ConverterRole::Value)?,
                 header_converter: converter(ConverterRole::Header)?,
@@ -236,7 +244,8 @@ impl SinkRunner {
             }
             if target == TargetState::Paused {
                 // Polls only to stay in the group and to take part in rebalances (the context
-                // pauses what they assign); paused partitions deliver nothing.
+                // pauses what they assign); paused partitions fetch nothing, and what they
+                // fetched before waits in the fetch queue, in order, until the task resumes.
                 tokio::select! {
                     changed = control.changed() => if changed.is_err() { return Ok(()) },
                     received = self.consumer.recv() => if let Ok(message) = received {
@@ -440,40 +449,50 @@ impl BatchReader {
     /// Reads up to `max_batch` records into `records` (empty; its room is reused), converting
     /// and transforming each; waits at most [`POLL_WAIT`] for the first.
     async fn next_batch(&mut self, records: Vec<SinkRecord>) -> Result<Batch, ConnectError> {
-        let consumer = self.consumer.clone();
-        // One stream for the whole batch: it stays registered with librdkafka's queue, so
-        // draining what is already fetched costs no wake-up per message.
-        let mut stream = consumer.stream();
+        let (consumer, fetch) = (self.consumer.clone(), self.fetch.clone());
         let mut batch = Batch {
             records,
             offsets: Vec::new(),
         };
-        let first = match tokio::time::timeout(POLL_WAIT, stream.next()).await {
-            Err(_) | Ok(None) => return Ok(batch),
-            Ok(Some(Err(e))) => {
-                tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
-                return Ok(batch);
-            }
-            Ok(Some(Ok(message))) => message,
-        };
-        let mut read = 1u64;
         let mut tally = TopicTally::default();
-        // Room for a full batch once there is a record: growing a vector of records step by
-        // step copies them over and over.
-        batch.records.reserve(self.max_batch);
-        self.accept(&first, &mut batch, &mut tally).await?;
-        while batch.records.len() < self.max_batch {
-            match stream.next().now_or_never() {
-                Some(Some(Ok(message))) => {
+        // The consumer's own queue: its stream serves rebalances (which route the partitions
+        // they assign to `fetch`), errors and commit results.
+        let mut events = consumer.stream();
+        let deadline = tokio::time::Instant::now() + POLL_WAIT;
+        let fetched = loop {
+            let fetched = fetch.read(self.max_batch);
+            if !fetched.is_empty() {
+                break fetched;
+            }
+            tokio::select! {
+                () = fetch.readable() => {}
+                event = events.next() => match event {
+                    Some(event) => self.take_event(event, &mut batch, &mut tally).await?,
+                    None => break fetched,
+                },
+                () = tokio::time::sleep_until(deadline) => break fetched,
+            }
+            if !batch.records.is_empty() {
+                break fetched;
+            }
+        };
+        let mut read = 0u64;
+        // Room for the whole read at once: growing a vector of records step by step copies them
+        // over and over.
+        batch.records.reserve(fetched.len());
+        for message in fetched.iter() {
+            match message {
+                Ok(message) => {
                     read += 1;
                     self.accept(&message, &mut batch, &mut tally).await?;
                 }
-                Some(Some(Err(e))) => {
-                    tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
-                    break;
-                }
-                Some(None) | None => break,
+                Err(e) => tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}"),
             }
+        }
+        drop(fetched);
+        // One event a batch keeps rebalances served while messages keep coming.
+        if let Some(Some(event)) = events.next().now_or_never() {
+            self.take_event(event, &mut batch, &mut tally).await?;
         }
         let metrics = Metrics::global();
         metrics.sink_records_read.with_label_values(&self.labels).inc_by(read);
@@ -481,11 +500,35 @@ impl BatchReader {
         Ok(batch)
     }
 
+    /// Deals with what the consumer's own queue gave: an error is logged; a message (fetched
+    /// before its partition was routed to the fetch queue, which routing at assignment
+    /// prevents) goes into the batch.
+    async fn take_event(
+        &mut self,
+        event: KafkaResult<BorrowedMessage<'_>>,
+        batch: &mut Batch,
+        tally: &mut TopicTally,
+    ) -> Result<(), ConnectError> {
+        match event {
+            Ok(message) => {
+                Metrics::global()
+                    .sink_records_read
+                    .with_label_values(&self.labels)
+                    .inc();
+                self.accept(&message, batch, tally).await
+            }
+            Err(e) => {
+                tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
+                Ok(())
+            }
+        }
+    }
+
     /// Counts one consumed message in `tally` and converts and transforms it into `batch`, or
     /// deals with its failure.
-    async fn accept(
+    async fn accept<M: Message>(
         &mut self,
-        message: &BorrowedMessage<'_>,
+        message: &M,
         batch: &mut Batch,
         tally: &mut TopicTally,
     ) -> Result<(), ConnectError> {
@@ -534,11 +577,11 @@ impl BatchReader {
 
     /// Fetches what the converters need to read `message` (the schemas a registry holds under
     /// the ids it carries); nothing on a cache hit.
-    async fn lookup(
+    async fn lookup<M: Message>(
         &self,
         topic: &str,
-        message: &BorrowedMessage<'_>,
-        headers: Option<&BorrowedHeaders>,
+        message: &M,
+        headers: Option<&M::Headers>,
     ) -> Result<(), (Stage, DataError)> {
         finish_lookup(self.key_converter.lookup_for_connect(topic, message.key()))
             .await
@@ -556,11 +599,11 @@ impl BatchReader {
         Ok(())
     }
 
-    fn convert(
+    fn convert<M: Message>(
         &self,
         topic: &Arc<str>,
-        message: &BorrowedMessage<'_>,
-        headers: Option<&BorrowedHeaders>,
+        message: &M,
+        headers: Option<&M::Headers>,
     ) -> Result<ConnectRecord, (Stage, DataError)> {
         let (key_schema, key) = self
             .key_converter
@@ -597,7 +640,7 @@ impl BatchReader {
         })
     }
 
-    async fn reject(&self, stage: Stage, error: &DataError, message: &BorrowedMessage<'_>) -> Result<(), ConnectError> {
+    async fn reject(&self, stage: Stage, error: &DataError, message: &impl Message) -> Result<(), ConnectError> {
         let headers: Vec<(String, Option<Vec<u8>>)> = message
             .headers()
             .map(|h| {
@@ -619,6 +662,6 @@ impl BatchReader {
 }
 
 /// A consumed message's key and value bytes.
-fn message_bytes(message: &BorrowedMessage<'_>) -> usize {
+fn message_bytes(message: &impl Message) -> usize {
     message.key().map_or(0, <[u8]>::len) + message.payload().map_or(0, <[u8]>::len)
 }

@@ -2,20 +2,23 @@
 //! the task's pause carried into rebalances.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 
-use crate::client::ErrorCapture;
+use crate::client::{ErrorCapture, FetchRoute};
 
 /// The context of a sink task's consumer. While the task is paused, the partitions a rebalance
 /// assigns are paused as soon as they are assigned (as Apache's `WorkerSinkTask` does), so
-/// that a paused task fetches nothing it could not deliver.
+/// that a paused task fetches nothing it could not deliver. The partitions a rebalance assigns
+/// deliver to the task's fetch queue, routed before librdkafka assigns them.
 #[derive(Debug, Default)]
 pub(super) struct SinkConsumerContext {
     errors: ErrorCapture,
     paused: AtomicBool,
+    route: Arc<FetchRoute>,
 }
 
 impl SinkConsumerContext {
@@ -28,6 +31,11 @@ impl SinkConsumerContext {
     pub(super) fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::Release);
     }
+
+    /// Where assigned partitions deliver their messages.
+    pub(super) fn route(&self) -> Arc<FetchRoute> {
+        self.route.clone()
+    }
 }
 
 impl ClientContext for SinkConsumerContext {
@@ -37,6 +45,12 @@ impl ClientContext for SinkConsumerContext {
 }
 
 impl ConsumerContext for SinkConsumerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            self.route.route(consumer, partitions);
+        }
+    }
+
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
             if self.paused.load(Ordering::Acquire) {
