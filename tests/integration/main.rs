@@ -17,6 +17,7 @@ mod dev_command;
 mod distributed;
 mod distributed_apache_compat;
 mod distributed_broker_failure;
+mod fetch_queue;
 mod file_pipeline;
 mod helm_chart;
 mod jdbc_sink;
