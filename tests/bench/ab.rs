@@ -7,6 +7,9 @@
 //! (default 100) is written once; then, `AB_ROUNDS` times (default 5), each binary in turn:
 //! - `AB_CASE=sink` (the default): a standalone worker with a `FileStreamSink` (its own group)
 //!   writes the topic to a file; measured until the file holds every record;
+//! - `AB_CASE=source`: the records are lines of a file instead (written once); a standalone
+//!   worker with a `FileStreamSource` writes them into a new topic; measured until that topic
+//!   holds every line;
 //! - `AB_CASE=mirror`: `tributary mirror` with `tasks.max = 1` copies the topic to another topic
 //!   of the same broker; measured until that topic holds every record;
 //! - `AB_CASE=jdbc`: the records are JsonConverter envelopes of the database bench's rows (id,
@@ -100,8 +103,9 @@ fn records_in(consumer: &BaseConsumer, topic: &str) -> i64 {
         .sum()
 }
 
-/// Deletes every topic a mirror run created (its copy, heartbeats and internal topics), so that
-/// the next run's mirror does not copy the heartbeats topics of the runs before it.
+/// Deletes every topic a mirror or source run created (a copy, heartbeats, internal topics, the
+/// source's output), so that the next run's mirror does not copy the heartbeats topics of the
+/// runs before it, and the broker does not keep every run's records.
 fn delete_run_topics(
     runtime: &tokio::runtime::Runtime,
     admin: &AdminClient<DefaultClientContext>,
@@ -137,12 +141,18 @@ struct Run {
 }
 
 /// Where a run works: its directory, the broker, the REST port of a worker, the database of
-/// the JDBC case.
+/// the JDBC case, the input file of the source case.
 struct Place<'a> {
     dir: &'a Path,
     bootstrap: &'a str,
     port: u16,
     database: Option<&'a Database>,
+    lines: &'a Path,
+}
+
+/// The topic the source case's run `label` writes.
+fn topic_of(label: &str) -> String {
+    format!("ab-source-{label}")
 }
 
 /// Starts `binary` on the work of `case` at `place` and measures it until `done`.
@@ -151,10 +161,10 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
     let mut command = Command::new(binary);
     command.env("RUST_LOG", "warn");
     match case {
-        "sink" | "jdbc" => {
+        "sink" | "jdbc" | "source" => {
             let converter = match case {
-                "sink" => "org.apache.kafka.connect.storage.StringConverter",
-                _ => "org.apache.kafka.connect.json.JsonConverter",
+                "jdbc" => "org.apache.kafka.connect.json.JsonConverter",
+                _ => "org.apache.kafka.connect.storage.StringConverter",
             };
             let worker = dir.join("worker.properties");
             std::fs::write(
@@ -170,6 +180,11 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
             )
             .unwrap();
             let connector = match place.database {
+                None if case == "source" => format!(
+                    "name=ab-source-{label}\nconnector.class=FileStreamSource\ntopic={}\nfile={}\n",
+                    topic_of(label),
+                    place.lines.display()
+                ),
                 None => format!(
                     "name=ab-sink-{label}\nconnector.class=FileStreamSink\ntopics={INPUT}\nfile={}\n",
                     dir.join("out.txt").display()
@@ -183,9 +198,9 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
                     table_of(label)
                 ),
             };
-            let sink = dir.join("sink.properties");
-            std::fs::write(&sink, connector).unwrap();
-            command.arg("standalone").arg(worker).arg(sink);
+            let file = dir.join("connector.properties");
+            std::fs::write(&file, connector).unwrap();
+            command.arg("standalone").arg(worker).arg(file);
         }
         _ => {
             let settings = "tasks.max = 1\nemit.checkpoints.enabled = false";
@@ -212,8 +227,8 @@ fn main() {
         .collect();
     let case = std::env::var("AB_CASE").unwrap_or_else(|_| "sink".into());
     assert!(
-        ["sink", "mirror", "jdbc"].contains(&case.as_str()),
-        "AB_CASE is sink, mirror or jdbc, not {case}"
+        ["sink", "source", "mirror", "jdbc"].contains(&case.as_str()),
+        "AB_CASE is sink, source, mirror or jdbc, not {case}"
     );
     let records: u64 = env_or("AB_RECORDS", 5_000_000);
     let bytes: usize = env_or("AB_RECORD_BYTES", 100);
@@ -234,13 +249,25 @@ fn main() {
         }
         .expect("the database starts")
     });
-    fill(&bootstrap, &case, records, bytes);
+    let lines = tempfile::NamedTempFile::new_in("target").expect("an input file");
+    if case == "source" {
+        let mut line: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+        line.push(b'\n');
+        let mut out = std::io::BufWriter::new(lines.as_file());
+        for _ in 0..records {
+            std::io::Write::write_all(&mut out, &line).expect("the input file is written");
+        }
+        std::io::Write::flush(&mut out).expect("the input file is written");
+    } else {
+        fill(&bootstrap, &case, records, bytes);
+    }
     let what = if case == "jdbc" {
         "row envelopes".to_string()
     } else {
         format!("{bytes} B")
     };
-    eprintln!("== {records} records of {what} in {INPUT}; case {case}, {rounds} rounds");
+    let input = if case == "source" { "a file" } else { INPUT };
+    eprintln!("== {records} records of {what} in {input}; case {case}, {rounds} rounds");
 
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
@@ -259,6 +286,7 @@ fn main() {
         let done = || match case.as_str() {
             "sink" => std::fs::metadata(&output).map_or(0, |m| m.len()) >= records * (bytes as u64 + 1),
             "jdbc" => metrics.sum("tributary_jdbc_sink_rows_total", &format!("ab-sink-{label}")) >= records as f64,
+            "source" => records_in(&consumer, &topic_of(label)) >= records as i64,
             _ => records_in(&consumer, &copy) >= records as i64,
         };
         let place = Place {
@@ -266,13 +294,19 @@ fn main() {
             bootstrap: &bootstrap,
             port,
             database: database.as_ref(),
+            lines: lines.path(),
         };
+        if case == "source" {
+            runtime
+                .block_on(cluster.create_topic(&topic_of(label), 1, 1))
+                .expect("the run's topic");
+        }
         let run = measure(Path::new(binary), &case, &place, label, done);
         println!(
             "{label} {binary}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MB",
             run.cpu, run.wall, run.peak_rss_mb
         );
-        if case == "mirror" {
+        if case == "mirror" || case == "source" {
             delete_run_topics(&runtime, &admin, &consumer);
         }
         if let Some(database) = &database {

@@ -187,7 +187,12 @@ impl FileStreamSourceTask {
             record: ConnectRecord::new(
                 self.topic.clone(),
                 Some(self.schema.clone()),
-                Value::String(String::from_utf8_lossy(line).into_owned()),
+                // Checked as UTF-8 first (whole words of ASCII at a time), as Java decodes it:
+                // malformed bytes become U+FFFD.
+                Value::String(match std::str::from_utf8(line) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(line).into_owned(),
+                }),
             ),
         }
     }
@@ -216,6 +221,11 @@ impl FileStreamSourceTask {
                 consumed += 1;
             }
             let record = self.record(&rest[..end]);
+            if records.len() == records.capacity() {
+                // Room for the rest of the batch at once: growing the vector record by record
+                // copies it over and over.
+                records.reserve(self.batch_size - records.len());
+            }
             records.push(record);
             self.start += consumed;
             self.after_cr = false;
@@ -369,6 +379,20 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(lines(&task.poll().await.unwrap()), [("partial line".into(), Some(24))]);
+    }
+
+    /// Lines are UTF-8 (as Java's reader decodes them): malformed bytes become U+FFFD, the rest
+    /// of the line is kept, and the position counts the bytes.
+    #[tokio::test]
+    async fn malformed_utf8_reads_as_replacement_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, b"caf\xc3\xa9\nbad \xff byte\n").unwrap();
+        let mut task = started(&path).await;
+        assert_eq!(
+            lines(&task.poll().await.unwrap()),
+            [("café".into(), None), ("bad \u{fffd} byte".into(), Some(17))]
+        );
     }
 
     #[tokio::test]

@@ -49,11 +49,18 @@ pub struct ConnectRecord {
 impl ConnectRecord {
     /// A record for `topic` with a value and its schema, nothing else.
     pub fn new(topic: impl Into<Arc<str>>, value_schema: Option<Arc<Schema>>, value: Value) -> Self {
+        // Field by field: `..Default::default()` would allocate a default topic name per record
+        // only to drop it.
         ConnectRecord {
             topic: topic.into(),
+            partition: None,
+            key_schema: None,
+            key: Value::Null,
             value_schema,
             value,
-            ..Default::default()
+            timestamp: None,
+            headers: Vec::new(),
+            kafka_offset: None,
         }
     }
 
