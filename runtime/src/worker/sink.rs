@@ -310,8 +310,9 @@ impl SinkRunner {
         }
     }
 
-    /// Puts back a record that arrived while the task is paused (fetched before its partition
-    /// was paused): its partition is read again from that record on, so that it is not lost.
+    /// Puts back a record the consumer's own queue gave while the task is paused (one fetched
+    /// before its partition was routed to the fetch queue, which routing at assignment
+    /// prevents): its partition is read again from that record on, so that it is not lost.
     fn rewind(&self, setup: &TaskSetup, message: &BorrowedMessage<'_>) -> Result<(), ConnectError> {
         let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
         tracing::debug!(connector = %setup.connector, task = setup.task, topic, partition, offset, "rewinding a record fetched while paused");
