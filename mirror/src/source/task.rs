@@ -16,7 +16,7 @@ use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use tributary_runtime::client::{ClientKind, DropOffRuntime, FetchQueue, FetchRoute};
+use tributary_runtime::client::{Arrival, ClientKind, DropOffRuntime, FetchQueue, FetchRoute};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
@@ -375,33 +375,29 @@ impl SourceTask for MirrorSourceTask {
         let mut events = consumer.stream();
         let deadline = tokio::time::Instant::now() + POLL_TIMEOUT;
         let fetched = loop {
-            let fetched = fetch.read(MAX_BATCH);
-            if !fetched.is_empty() {
-                break fetched;
-            }
-            tokio::select! {
-                () = fetch.readable() => {}
-                event = events.next() => match event {
-                    Some(event) => caught_up += self.take_event(event, &mut records),
-                    None => break fetched,
-                },
-                () = tokio::time::sleep_until(deadline) => break fetched,
-            }
-            if !records.is_empty() {
-                break fetched;
+            match fetch.next(MAX_BATCH, &mut events, deadline).await {
+                Arrival::Messages(fetched) => break Some(fetched),
+                Arrival::Event(event) => {
+                    caught_up += self.take_event(event, &mut records);
+                    if !records.is_empty() {
+                        break None;
+                    }
+                }
+                Arrival::Nothing => break None,
             }
         };
-        // Room for the whole read at once: growing the vector step by step copies the records
-        // over and over.
-        records.reserve(fetched.len());
-        for message in fetched.iter() {
-            match message {
-                Ok(message) => caught_up += self.copy(&message, &mut records),
-                // Logged and passed: the consumer has moved past it.
-                Err(e) => tracing::warn!("consuming the source cluster: {e}"),
+        if let Some(fetched) = fetched {
+            // Room for the whole read at once: growing the vector step by step copies the
+            // records over and over.
+            records.reserve(fetched.len());
+            for message in fetched.iter() {
+                match message {
+                    Ok(message) => caught_up += self.copy(&message, &mut records),
+                    // Logged and passed: the consumer has moved past it.
+                    Err(e) => tracing::warn!("consuming the source cluster: {e}"),
+                }
             }
         }
-        drop(fetched);
         // One event a batch: errors do not pile up while messages keep coming.
         if let Some(Some(event)) = events.next().now_or_never() {
             caught_up += self.take_event(event, &mut records);

@@ -20,12 +20,14 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
+use futures::StreamExt;
+use rdkafka::consumer::{Consumer, ConsumerContext, MessageStream, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
-use rdkafka::message::{Header, Headers, Message, Timestamp};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, Timestamp};
 use rdkafka::TopicPartitionList;
 use rdkafka_sys as rdsys;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::DropOffRuntime;
 
@@ -167,10 +169,40 @@ impl FetchQueue {
         }
     }
 
-    /// Waits until messages may have arrived since the queue was last found empty.
-    pub async fn readable(&self) {
-        self.notify.notified().await;
+    /// Takes up to `max` fetched messages, waiting until `deadline` for the first, while
+    /// `events` (the consumer's own stream) serves rebalances and commit results; returns
+    /// early with what that stream gives.
+    pub async fn next<'s, C: ConsumerContext>(
+        &self,
+        max: usize,
+        events: &mut MessageStream<'s, C>,
+        deadline: Instant,
+    ) -> Arrival<'_, 's> {
+        loop {
+            let fetched = self.read(max);
+            if !fetched.is_empty() {
+                return Arrival::Messages(fetched);
+            }
+            // librdkafka calls back when the queue turns from empty to not empty; a call since
+            // the read above left a permit, so none is missed.
+            tokio::select! {
+                () = self.notify.notified() => {}
+                event = events.next() => return event.map_or(Arrival::Nothing, Arrival::Event),
+                () = tokio::time::sleep_until(deadline) => return Arrival::Nothing,
+            }
+        }
     }
+}
+
+/// What waiting on a [`FetchQueue`] gave.
+pub enum Arrival<'q, 's> {
+    /// Fetched messages.
+    Messages(Fetched<'q>),
+    /// What the consumer's own queue gave: an error, or a message of a partition that was
+    /// assigned before being routed.
+    Event(KafkaResult<BorrowedMessage<'s>>),
+    /// Nothing before the deadline.
+    Nothing,
 }
 
 impl Drop for FetchQueue {

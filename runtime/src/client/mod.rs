@@ -25,7 +25,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
 pub use context::ErrorCapture;
-pub use fetch_queue::{FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage};
+pub use fetch_queue::{Arrival, FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage};
 pub use off_runtime::DropOffRuntime;
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};

@@ -19,7 +19,7 @@ use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETR
 use super::errors::{ErrorHandler, RawRecord, Stage};
 use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
-use crate::client::{ClientKind, DropOffRuntime, FetchQueue};
+use crate::client::{Arrival, ClientKind, DropOffRuntime, FetchQueue};
 use crate::connector::{ConnectError, MakeSinkTask, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -461,36 +461,34 @@ impl BatchReader {
         let mut events = consumer.stream();
         let deadline = tokio::time::Instant::now() + POLL_WAIT;
         let fetched = loop {
-            let fetched = fetch.read(self.max_batch);
-            if !fetched.is_empty() {
-                break fetched;
-            }
-            tokio::select! {
-                () = fetch.readable() => {}
-                event = events.next() => match event {
-                    Some(event) => self.take_event(event, &mut batch, &mut tally).await?,
-                    None => break fetched,
-                },
-                () = tokio::time::sleep_until(deadline) => break fetched,
-            }
-            if !batch.records.is_empty() {
-                break fetched;
+            match fetch.next(self.max_batch, &mut events, deadline).await {
+                Arrival::Messages(fetched) => break Some(fetched),
+                Arrival::Event(event) => {
+                    self.take_event(event, &mut batch, &mut tally).await?;
+                    if !batch.records.is_empty() {
+                        break None;
+                    }
+                }
+                Arrival::Nothing => break None,
             }
         };
         let mut read = 0u64;
-        // Room for the whole read at once: growing a vector of records step by step copies them
-        // over and over.
-        batch.records.reserve(fetched.len());
-        for message in fetched.iter() {
-            match message {
-                Ok(message) => {
-                    read += 1;
-                    self.accept(&message, &mut batch, &mut tally).await?;
+        if let Some(fetched) = fetched {
+            // Room for the whole read at once: growing a vector of records step by step copies
+            // them over and over.
+            batch.records.reserve(fetched.len());
+            for message in fetched.iter() {
+                match message {
+                    Ok(message) => {
+                        read += 1;
+                        self.accept(&message, &mut batch, &mut tally).await?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}")
+                    }
                 }
-                Err(e) => tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}"),
             }
         }
-        drop(fetched);
         // One event a batch keeps rebalances served while messages keep coming.
         if let Some(Some(event)) = events.next().now_or_never() {
             self.take_event(event, &mut batch, &mut tally).await?;
