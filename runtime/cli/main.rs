@@ -271,11 +271,12 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
 /// the fetched bytes arrive. glibc's own default starts at 128 KB and rises with the largest
 /// buffer freed, up to 32 MB, raising the trim threshold with it: a two-task mirror at full
 /// speed then peaked at 168-172 MB. Fixed at 128 KB, every fetched batch (a megabyte and more)
-/// was a fresh mapping: 8% of the JDBC sink's CPU was the kernel zeroing pages. At 4 MB the
-/// sink's batches and most of the mirror's are reused, at the same peak memory (`cargo bench
-/// --bench ab`, `--bench mirror`; BENCHMARKS.md). A threshold the user gave glibc
-/// (`MALLOC_MMAP_THRESHOLD_`, or `glibc.malloc.mmap_threshold` in `GLIBC_TUNABLES`) is left in
-/// place.
+/// was a fresh mapping: 8% of the JDBC sink's CPU was the kernel zeroing pages. At 4 MB a sink's
+/// fetched batches and every produced one are reused (a mirror's fetch, bounded at 4 MB, is
+/// just over it and still mapped): the JDBC sink took 19% less CPU, a mirror's peak a few MB
+/// more (`cargo bench --bench ab`, `--bench mirror`; BENCHMARKS.md). A threshold the user gave
+/// glibc (`MALLOC_MMAP_THRESHOLD_`, or `glibc.malloc.mmap_threshold` in `GLIBC_TUNABLES`) is
+/// left in place.
 fn reuse_large_buffers() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if !mmap_threshold_given(|name| std::env::var(name).ok()) {
