@@ -147,7 +147,21 @@ struct Place<'a> {
     bootstrap: &'a str,
     port: u16,
     database: Option<&'a Database>,
-    lines: &'a Path,
+    lines: Option<&'a Path>,
+}
+
+/// The source case's input: a file of `records` lines of `bytes` letters each.
+fn write_lines(records: u64, bytes: usize) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new_in("target").expect("an input file");
+    let mut line: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    line.push(b'\n');
+    let mut out = std::io::BufWriter::new(file.as_file());
+    for _ in 0..records {
+        std::io::Write::write_all(&mut out, &line).expect("the input file is written");
+    }
+    std::io::Write::flush(&mut out).expect("the input file is written");
+    drop(out);
+    file
 }
 
 /// The topic the source case's run `label` writes.
@@ -179,17 +193,17 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
                 ),
             )
             .unwrap();
-            let connector = match place.database {
-                None if case == "source" => format!(
+            let connector = match (place.database, place.lines) {
+                (None, Some(lines)) => format!(
                     "name=ab-source-{label}\nconnector.class=FileStreamSource\ntopic={}\nfile={}\n",
                     topic_of(label),
-                    place.lines.display()
+                    lines.display()
                 ),
-                None => format!(
+                (None, None) => format!(
                     "name=ab-sink-{label}\nconnector.class=FileStreamSink\ntopics={INPUT}\nfile={}\n",
                     dir.join("out.txt").display()
                 ),
-                Some(database) => format!(
+                (Some(database), _) => format!(
                     "name=ab-sink-{label}\nconnector.class=io.confluent.connect.jdbc.JdbcSinkConnector\n\
                      topics={INPUT}\nconnection.url={}\nconnection.user=tributary\nconnection.password=tributary\n\
                      table.name.format={}\nauto.create=true\nbatch.size=5000\n\
@@ -249,16 +263,8 @@ fn main() {
         }
         .expect("the database starts")
     });
-    let lines = tempfile::NamedTempFile::new_in("target").expect("an input file");
-    if case == "source" {
-        let mut line: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
-        line.push(b'\n');
-        let mut out = std::io::BufWriter::new(lines.as_file());
-        for _ in 0..records {
-            std::io::Write::write_all(&mut out, &line).expect("the input file is written");
-        }
-        std::io::Write::flush(&mut out).expect("the input file is written");
-    } else {
+    let lines = (case == "source").then(|| write_lines(records, bytes));
+    if lines.is_none() {
         fill(&bootstrap, &case, records, bytes);
     }
     let what = if case == "jdbc" {
@@ -294,7 +300,7 @@ fn main() {
             bootstrap: &bootstrap,
             port,
             database: database.as_ref(),
-            lines: lines.path(),
+            lines: lines.as_ref().map(|file| file.path()),
         };
         if case == "source" {
             runtime
