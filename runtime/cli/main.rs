@@ -1,5 +1,6 @@
 //! The `tributary` command line: parse arguments, build the engine, run it until Ctrl-C.
 
+mod allocator;
 mod ctl;
 mod dev;
 
@@ -266,36 +267,7 @@ async fn operator(args: OperatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sets glibc's mmap threshold to 4 MB, fixed. Below it, freed buffers go back to a heap arena
-/// and are reused; above it, each buffer is a fresh mapping the kernel zeroes page by page as
-/// the fetched bytes arrive. glibc's own default starts at 128 KB and rises with the largest
-/// buffer freed, up to 32 MB, raising the trim threshold with it: a two-task mirror at full
-/// speed then peaked at 168-172 MB. Fixed at 128 KB, every fetched batch (a megabyte and more)
-/// was a fresh mapping: 8% of the JDBC sink's CPU was the kernel zeroing pages. At 4 MB a sink's
-/// fetched batches and every produced one are reused (a mirror's fetch, bounded at 4 MB, is
-/// just over it and still mapped): the JDBC sink took 19% less CPU, a mirror's peak a few MB
-/// more (`cargo bench --bench ab`, `--bench mirror`; BENCHMARKS.md). A threshold the user gave
-/// glibc (`MALLOC_MMAP_THRESHOLD_`, or `glibc.malloc.mmap_threshold` in `GLIBC_TUNABLES`) is
-/// left in place.
-fn reuse_large_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if !mmap_threshold_given(|name| std::env::var(name).ok()) {
-        // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-        }
-    }
-}
-
-/// Whether the environment (read through `var`) gives glibc an mmap threshold of its own.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn mmap_threshold_given(var: impl Fn(&str) -> Option<String>) -> bool {
-    var("MALLOC_MMAP_THRESHOLD_").is_some()
-        || var("GLIBC_TUNABLES").is_some_and(|tunables| tunables.contains("glibc.malloc.mmap_threshold"))
-}
-
 fn main() -> ExitCode {
-    reuse_large_buffers();
     let cli = Cli::parse();
     tributary_connectors::link();
     tributary_mirror::link();
@@ -352,24 +324,4 @@ where
     // A client call abandoned at shutdown (its broker gone) must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     outcome
-}
-
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
-mod tests {
-    use super::mmap_threshold_given;
-
-    fn given(vars: &[(&str, &str)]) -> bool {
-        mmap_threshold_given(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))
-    }
-
-    #[test]
-    fn a_threshold_the_user_gave_glibc_is_left_in_place() {
-        assert!(given(&[("MALLOC_MMAP_THRESHOLD_", "131072")]));
-        assert!(given(&[(
-            "GLIBC_TUNABLES",
-            "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072"
-        )]));
-        assert!(!given(&[]));
-        assert!(!given(&[("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=131072")]));
-    }
 }

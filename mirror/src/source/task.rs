@@ -264,11 +264,15 @@ impl SourceTask for MirrorSourceTask {
         // fetch at that bound. A consumer has one fetch in flight per broker, so on a long
         // link each round trip brings one fetch: 2 MB per partition instead of 1 MB keeps a
         // 100 ms, 40 MB/s link 85-93% busy with three partitions per task (78% with 1 MB).
-        // Measured with `cargo bench --bench mirror` (BENCHMARKS.md).
+        // Small records are bounded by count too: librdkafka keeps an op of some hundred
+        // bytes per fetched message, so 4 MB of 100-byte records held about 18 MB; 10,000
+        // records are a few ms of a full-speed copy. Measured with `cargo bench --bench
+        // mirror` (BENCHMARKS.md).
         for (key, value) in [
             ("auto.offset.reset", "earliest"),
             ("fetch.queue.backoff.ms", "10"),
             ("queued.max.messages.kbytes", "4096"),
+            ("queued.min.messages", "10000"),
             ("max.partition.fetch.bytes", "2097152"),
         ] {
             if client.get(key).is_none() {
@@ -430,6 +434,13 @@ impl SourceTask for MirrorSourceTask {
             }
         }
         Ok(records)
+    }
+
+    fn producer_defaults(&self) -> &'static [(&'static str, &'static str)] {
+        // The consumer holds 4 MB fetched ahead; 8 MB queued for the target (instead of the
+        // worker's 32 MB) covers a copy at full speed: a two-task copy of 1 KiB records peaked
+        // at 112-122 MB instead of 142-175, as fast (`cargo bench --bench mirror`).
+        &[("queue.buffering.max.kbytes", "8192")]
     }
 
     fn headers_are_raw(&self) -> bool {

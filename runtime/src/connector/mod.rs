@@ -60,6 +60,13 @@ pub trait SourceTask: Send + Sync {
         Ok(())
     }
 
+    /// Producer settings (librdkafka's keys) the task's producer takes where neither the
+    /// worker's `producer.*` nor the connector's `producer.override.*` give them, before the
+    /// worker's own defaults; asked once, before `start`.
+    fn producer_defaults(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     /// Whether the task's byte-valued headers are already in their Kafka form, to be written as
     /// they are whatever the worker's `header.converter` (a mirror copying headers); asked
     /// once, after `start`.

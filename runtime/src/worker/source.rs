@@ -203,12 +203,12 @@ impl SourceRunner {
         )?;
         // The queue bound is Java's `buffer.memory` default (32 MB); librdkafka's own (1 GB, or
         // 100,000 records) lets a fast source hold hundreds of MB waiting for the broker.
-        for (key, value) in [
+        for (key, value) in task.producer_defaults().iter().copied().chain([
             ("acks", "all"),
             ("enable.idempotence", "true"),
             ("linger.ms", "5"),
             ("queue.buffering.max.kbytes", "32768"),
-        ] {
+        ]) {
             settings.set_default(key, value);
         }
         let mut client = settings.client_config();
