@@ -266,7 +266,7 @@ impl SourceTask for MirrorSourceTask {
         // 100 ms, 40 MB/s link 85-93% busy with three partitions per task (78% with 1 MB).
         // Small records are bounded by count too: librdkafka keeps an op of some hundred
         // bytes per fetched message, so 4 MB of 100-byte records held about 18 MB; 10,000
-        // records are a few ms of a full-speed copy. Measured with `cargo bench --bench
+        // of them are about 10 ms of a full-speed copy. Measured with `cargo bench --bench
         // mirror` (BENCHMARKS.md).
         for (key, value) in [
             ("auto.offset.reset", "earliest"),

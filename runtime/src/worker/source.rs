@@ -201,8 +201,9 @@ impl SourceRunner {
             ClientKind::Producer,
             &format!("connector-producer-{}-{}", setup.connector, setup.task),
         )?;
-        // The queue bound is Java's `buffer.memory` default (32 MB); librdkafka's own (1 GB, or
-        // 100,000 records) lets a fast source hold hundreds of MB waiting for the broker.
+        // The task's own defaults first (a mirror's tighter queue). The queue bound is Java's
+        // `buffer.memory` default (32 MB); librdkafka's own (1 GB, or 100,000 records) lets a
+        // fast source hold hundreds of MB waiting for the broker.
         for (key, value) in task.producer_defaults().iter().copied().chain([
             ("acks", "all"),
             ("enable.idempotence", "true"),
