@@ -144,6 +144,11 @@ impl SinkRunner {
         // which small records reach quickly, leaving the task idle.
         client.set_default("auto.offset.reset", "earliest");
         client.set_default("fetch.queue.backoff.ms", "10");
+        // librdkafka holds up to 64 MB fetched ahead by default: 16 MB took a file sink of
+        // 1 KiB records from 99-132 MB at its peak to 62-77 MB, no slower (`cargo bench
+        // --bench ab`). Small records meet librdkafka's count bound (100,000) first; 10,000
+        // instead made a file sink of 100-byte records 55% slower.
+        client.set_default("queued.max.messages.kbytes", "16384");
         let consumer: StreamConsumer<SinkConsumerContext> = client
             .client_config()
             .create_with_context(SinkConsumerContext::default())
