@@ -18,7 +18,8 @@
 //! Run with `cargo bench --bench mirror`; `MIRROR_BENCH_MB` sets the megabytes per record size
 //! (default 1000); `MIRROR_BENCH_SETTINGS` adds lines to both mirrors' files (`\n`-separated,
 //! `{alias}` standing for the flow's source alias), e.g. to compare client settings;
-//! `MIRROR_BENCH_ONLY` (e.g. `Tributary`) runs only the contenders it names.
+//! `MIRROR_BENCH_ONLY` (e.g. `Tributary`) runs only the contenders it names, and
+//! `MIRROR_BENCH_SIZES` (e.g. `1024`) only the record sizes it names.
 //!
 //! Then the long link: both mirrors copy 1 KiB records (`MIRROR_BENCH_WAN_MB`, default 300;
 //! `0` skips it, as `MIRROR_BENCH_MB=0` skips the loopback copies) from the source through a
@@ -147,10 +148,12 @@ async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
+    // The settings of the mirror's producers.
     let producer: BaseProducer = client(target)
         .set("linger.ms", "5")
         .set("acks", "all")
-        .set("enable.idempotence", "true")
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
         .create()
         .unwrap();
     let mut stream = consumer.stream();
@@ -390,7 +393,11 @@ fn local_copies(runtime: &tokio::runtime::Runtime, clusters: &Clusters<'_>, dir:
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut summary = Vec::new();
-    for size in [100, 1024] {
+    let sizes: Vec<usize> = match std::env::var("MIRROR_BENCH_SIZES") {
+        Ok(sizes) => sizes.split(',').filter_map(|size| size.trim().parse().ok()).collect(),
+        Err(_) => vec![100, 1024],
+    };
+    for size in sizes {
         let records = megabytes * 1_000_000 / size;
         let topic = format!("bench-{size}");
         runtime

@@ -21,7 +21,7 @@ use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
-use crate::client::{ClientKind, DropOffRuntime, ErrorCapture};
+use crate::client::{ClientKind, ClientSettings, DropOffRuntime, ErrorCapture};
 use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, DataError, Schema, SourceMap, SourceRecord, Value};
@@ -164,6 +164,31 @@ impl Transactions {
     }
 }
 
+/// Sets the defaults of a source task's producer under what the worker's `producer.*` and the
+/// connector's `producer.override.*` settings give: the task's own first (a mirror's tighter
+/// queue), then the worker's.
+fn set_producer_defaults(settings: &mut ClientSettings, task_defaults: &[(&str, &str)], exactly_once: bool) {
+    // The queue bound is Java's `buffer.memory` default (32 MB); librdkafka's own (1 GB, or
+    // 100,000 records) lets a fast source hold hundreds of MB waiting for the broker.
+    for (key, value) in task_defaults.iter().copied().chain([
+        ("acks", "all"),
+        ("linger.ms", "5"),
+        ("queue.buffering.max.kbytes", "32768"),
+    ]) {
+        settings.set_default(key, value);
+    }
+    if !exactly_once {
+        // Apache Connect's defaults for a source task's producer: one request in flight keeps
+        // each partition in order through retries, without idempotence. librdkafka's
+        // idempotent producer also keeps one request in flight per partition (it counts
+        // messages against its limit of five requests), and its broker thread spins while a
+        // ready batch waits for that request's response: a mirror of 1 KiB records spent 1.5x
+        // the CPU (`cargo bench --bench ab`, `AB_CASE=mirror`).
+        settings.set_default("enable.idempotence", "false");
+        settings.set_default("max.in.flight.requests.per.connection", "1");
+    }
+}
+
 struct SourceRunner {
     task: Box<dyn SourceTask>,
     started: bool,
@@ -201,25 +226,13 @@ impl SourceRunner {
             ClientKind::Producer,
             &format!("connector-producer-{}-{}", setup.connector, setup.task),
         )?;
-        // The task's own defaults first (a mirror's tighter queue). The queue bound is Java's
-        // `buffer.memory` default (32 MB); librdkafka's own (1 GB, or 100,000 records) lets a
-        // fast source hold hundreds of MB waiting for the broker.
-        for (key, value) in task.producer_defaults().iter().copied().chain([
-            ("acks", "all"),
-            ("enable.idempotence", "true"),
-            ("linger.ms", "5"),
-            ("queue.buffering.max.kbytes", "32768"),
-        ]) {
-            settings.set_default(key, value);
-        }
+        let transactions = Transactions::configure(setup)?;
+        set_producer_defaults(&mut settings, task.producer_defaults(), transactions.is_some());
         let mut client = settings.client_config();
-        let transactions = match Transactions::configure(setup)? {
-            Some((transactions, transactional_id)) => {
-                client.set("transactional.id", transactional_id);
-                Some(transactions)
-            }
-            None => None,
-        };
+        let transactions = transactions.map(|(transactions, transactional_id)| {
+            client.set("transactional.id", transactional_id);
+            transactions
+        });
         let acks = Arc::new(OnceLock::new());
         let producer: ThreadedProducer<TrackingContext> = client
             .create_with_context(TrackingContext {
@@ -702,5 +715,46 @@ impl SourceRunner {
             self.task.stop().await?;
         }
         committed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigMap;
+
+    fn settings(java: &[(&str, &str)]) -> ClientSettings {
+        let java: ConfigMap = java.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ClientSettings::translate(&java, ClientKind::Producer).expect("valid settings")
+    }
+
+    #[test]
+    fn producers_default_to_apache_connects_one_request_in_flight_without_idempotence() {
+        let mut producer = settings(&[]);
+        set_producer_defaults(&mut producer, &[], false);
+        assert_eq!(producer.get("acks"), Some("all"));
+        assert_eq!(producer.get("enable.idempotence"), Some("false"));
+        assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
+        assert_eq!(producer.get("queue.buffering.max.kbytes"), Some("32768"));
+    }
+
+    #[test]
+    fn the_users_and_the_tasks_settings_come_before_the_workers_defaults() {
+        let mut producer = settings(&[("enable.idempotence", "true"), ("linger.ms", "20")]);
+        set_producer_defaults(&mut producer, &[("queue.buffering.max.kbytes", "8192")], false);
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
+        assert_eq!(producer.get("linger.ms"), Some("20"));
+        assert_eq!(producer.get("queue.buffering.max.kbytes"), Some("8192"));
+    }
+
+    #[test]
+    fn exactly_once_producers_are_left_to_their_transactional_id() {
+        // librdkafka makes a transactional producer idempotent, and refuses one set otherwise.
+        let mut producer = settings(&[]);
+        set_producer_defaults(&mut producer, &[], true);
+        assert_eq!(producer.get("enable.idempotence"), None);
+        assert_eq!(producer.get("max.in.flight.requests.per.connection"), None);
+        assert_eq!(producer.get("acks"), Some("all"));
     }
 }
