@@ -797,3 +797,107 @@ async fn both_refuse_a_config_topic_that_is_not_compact_only() {
     assert!(log.contains(expected), "{log}");
     assert!(log.contains("cleanup.policy=compact,delete"), "{log}");
 }
+
+/// The producers a broker tracks for `topic`'s partition 0 (`kafka-transactions.sh
+/// describe-producers`): one line per idempotent or transactional producer that wrote there.
+async fn producers_of(kafka: &tributary_harness::KafkaCluster, topic: &str) -> Vec<String> {
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.tools.TransactionsCommand", "256m");
+    command.args(["--bootstrap-server", &kafka.bootstrap_servers()]).args([
+        "describe-producers",
+        "--topic",
+        topic,
+        "--partition",
+        "0",
+    ]);
+    let output = tokio::process::Command::from(command).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("ProducerId"),
+        "describe-producers: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .skip_while(|line| !line.contains("ProducerId"))
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Apache Connect 4.3.1 and Tributary, each copying a file into a topic of its own with
+/// FileStreamSource: as Apache's `Worker.baseProducerConfigs` does (no idempotence, one request
+/// in flight), Tributary's source producer is not idempotent, so the broker tracks no producer
+/// for either topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_task_producers_are_as_idempotent_as_apaches() {
+    const LINES: usize = 200;
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::workers::free_port();
+    let file = dir.path().join("apache.properties");
+    let apache_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
+    std::fs::write(&file, apache_spec.properties(port)).unwrap();
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+    command.arg(&file);
+    let _apache_process = ChildProcess::spawn(command, &dir.path().join("apache.log")).unwrap();
+    let apache = Api::new(&format!("http://127.0.0.1:{port}"));
+    let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
+    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
+
+    let mut producers = Vec::new();
+    for (label, api) in [("apache", &apache), ("tributary", &tributary.api)] {
+        let topic = unique_name(&format!("producers-{label}"));
+        kafka.create_topic(&topic, 1, 1).await.unwrap();
+        let input = dir.path().join(format!("{label}.txt"));
+        let lines: String = (0..LINES).map(|i| format!("line-{i}\n")).collect();
+        std::fs::write(&input, lines).unwrap();
+        let source = json!({
+            "name": format!("{label}-source"),
+            "config": {
+                "connector.class": "FileStreamSource",
+                "file": input.display().to_string(),
+                "topic": topic,
+                "tasks.max": "1",
+            }
+        });
+        // Refused until the worker listens, 409 until it has joined its group.
+        let client = reqwest::Client::new();
+        eventually(WAIT, &format!("{label} to create the connector"), || async {
+            let created = client
+                .post(format!("{}/connectors", api.base()))
+                .header("content-type", "application/json")
+                .body(source.to_string())
+                .send()
+                .await;
+            created.is_ok_and(|answer| answer.status() == 201).then_some(())
+        })
+        .await;
+        let copied = tributary_harness::clients::consume_until(
+            &kafka.bootstrap_servers(),
+            &topic,
+            LINES,
+            WAIT,
+            "read_committed",
+        )
+        .await
+        .unwrap();
+        assert_eq!(copied.len(), LINES, "{label}");
+        producers.push((label, producers_of(kafka, &topic).await));
+    }
+    let [(_, apache), (_, tributary)] = &producers[..] else {
+        unreachable!("two sides")
+    };
+    assert!(
+        apache.is_empty(),
+        "Apache Connect's source producer registered: {apache:?}"
+    );
+    assert_eq!(
+        apache, tributary,
+        "the producers the broker tracks for each side's topic"
+    );
+}
