@@ -723,15 +723,17 @@ mod tests {
     use super::*;
     use crate::config::ConfigMap;
 
-    fn settings(java: &[(&str, &str)]) -> ClientSettings {
+    /// A producer's settings from the user's `java` ones, after `set_producer_defaults`.
+    fn defaulted(java: &[(&str, &str)], task_defaults: &[(&str, &str)], exactly_once: bool) -> ClientSettings {
         let java: ConfigMap = java.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ClientSettings::translate(&java, ClientKind::Producer).expect("valid settings")
+        let mut settings = ClientSettings::translate(&java, ClientKind::Producer).expect("valid settings");
+        set_producer_defaults(&mut settings, task_defaults, exactly_once);
+        settings
     }
 
     #[test]
     fn producers_default_to_apache_connects_one_request_in_flight_without_idempotence() {
-        let mut producer = settings(&[]);
-        set_producer_defaults(&mut producer, &[], false);
+        let producer = defaulted(&[], &[], false);
         assert_eq!(producer.get("acks"), Some("all"));
         assert_eq!(producer.get("enable.idempotence"), Some("false"));
         assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
@@ -740,8 +742,11 @@ mod tests {
 
     #[test]
     fn the_users_and_the_tasks_settings_come_before_the_workers_defaults() {
-        let mut producer = settings(&[("enable.idempotence", "true"), ("linger.ms", "20")]);
-        set_producer_defaults(&mut producer, &[("queue.buffering.max.kbytes", "8192")], false);
+        let producer = defaulted(
+            &[("enable.idempotence", "true"), ("linger.ms", "20")],
+            &[("queue.buffering.max.kbytes", "8192")],
+            false,
+        );
         assert_eq!(producer.get("enable.idempotence"), Some("true"));
         assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
         assert_eq!(producer.get("linger.ms"), Some("20"));
@@ -751,8 +756,7 @@ mod tests {
     #[test]
     fn exactly_once_producers_are_left_to_their_transactional_id() {
         // librdkafka makes a transactional producer idempotent, and refuses one set otherwise.
-        let mut producer = settings(&[]);
-        set_producer_defaults(&mut producer, &[], true);
+        let producer = defaulted(&[], &[], true);
         assert_eq!(producer.get("enable.idempotence"), None);
         assert_eq!(producer.get("max.in.flight.requests.per.connection"), None);
         assert_eq!(producer.get("acks"), Some("all"));
