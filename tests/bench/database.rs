@@ -33,7 +33,9 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, MetricsWatch};
+use support::{
+    cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, warm_up_produce_path, MetricsWatch,
+};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -180,9 +182,7 @@ fn main() {
     let postgres = Database::start_postgres().expect("postgres starts");
     let mariadb = Database::start_mariadb().expect("mariadb starts");
     warm_up_group_coordinator(&bootstrap);
-    // The broker's JVM compiles its produce path on the first large writes: without this the
-    // first step writing to Kafka (the PostgreSQL source) paid for it.
-    kafka_ingest(&bootstrap, "bench-warm-up-produce", &[b'x'; 550], 2_000_000);
+    warm_up_produce_path(&bootstrap, 550);
     let mut watermarks = Watermarks {
         bootstrap: bootstrap.clone(),
         consumer: None,

@@ -2,6 +2,9 @@
 //! FileStream connectors on the same broker in the same run, with the raw limit (an rdkafka
 //! producer or consumer alone) measured alongside.
 //!
+//! The broker's produce path is warmed first (2 M records of 100 bytes), so that the first
+//! contender does not pay for its JVM's compiling it.
+//!
 //! Run with `cargo bench --bench file_connect`; `TRIBUTARY_BENCH_MB` sets the data size per line
 //! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
 //! from process start to REST ready.
@@ -17,7 +20,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until};
+use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, warm_up_produce_path};
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -221,6 +224,7 @@ fn main() {
     options.max_heap = "2g".into();
     let cluster = KafkaCluster::start_with(options).expect("kafka starts");
     let bootstrap = cluster.bootstrap_servers();
+    warm_up_produce_path(&bootstrap, 100);
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
     let mut runs = Vec::new();
 

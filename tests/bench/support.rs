@@ -1,7 +1,7 @@
 //! What the benchmarks share: CPU time and peak memory of a process (from /proc), waiting for a
 //! condition, a free port, plain HTTP calls through curl, a worker's metrics read through one
-//! kept client, a producer set as the worker's source producers are, and a mirror file for one
-//! flow.
+//! kept client, a producer set as the worker's source producers are, the broker's produce path
+//! warmed before a measurement, and a mirror file for one flow.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rdkafka::producer::BaseProducer;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
+use tributary_harness::clients::send_waiting;
 
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
@@ -114,6 +115,24 @@ pub fn source_like_producer(bootstrap: &str) -> BaseProducer {
         .set("linger.ms", "5")
         .create()
         .expect("a producer")
+}
+
+/// Writes 2 M records of `size` bytes to a throwaway topic with a [`source_like_producer`]:
+/// the broker's JVM compiles its produce path on the first large writes, which would otherwise
+/// count against whichever contender writes first.
+pub fn warm_up_produce_path(bootstrap: &str, size: usize) {
+    let producer = source_like_producer(bootstrap);
+    let value = vec![b'x'; size];
+    for _ in 0..2_000_000 {
+        send_waiting(
+            &producer,
+            BaseRecord::<(), [u8]>::to("bench-warm-up-produce").payload(&value),
+        )
+        .expect("enqueued");
+    }
+    producer
+        .flush(Duration::from_secs(600))
+        .expect("the warm-up records are written");
 }
 
 /// A mirror file in `dir` for flow `alias->T` copying the topics matching `topics`, every
