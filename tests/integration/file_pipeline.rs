@@ -1,4 +1,5 @@
-//! File source → Kafka → file sink on a real broker: a million lines arrive identical, and
+//! File source → Kafka → file sink on a real broker: a million lines arrive identical (each
+//! record stamped with its send time), and
 //! poison records go to the dead letter queue or fail the task, as configured.
 
 use crate::common;
@@ -7,7 +8,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use common::{eventually, start_worker};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{Headers, Message, Timestamp};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
 use tributary_harness::shared_cluster;
@@ -28,6 +29,7 @@ async fn a_million_lines_round_trip_identically() {
         }
     }
     let expected_len = std::fs::metadata(&input).unwrap().len();
+    let started_ms = now_ms();
     let topic = unique_name("million");
     cluster.create_topic(&topic, 1, 1).await.unwrap();
     let (runtime, api) = start_worker(
@@ -53,6 +55,34 @@ async fn a_million_lines_round_trip_identically() {
     let (a, b) = (std::fs::read(&input).unwrap(), std::fs::read(&output).unwrap());
     assert_eq!(a.len(), b.len(), "same size");
     assert!(a == b, "output identical to input");
+    // Lines carry no time of their own: each record is stamped with the time it was sent
+    // (CreateTime), as Apache's producer stamps it.
+    let first = consume_until(
+        &cluster.bootstrap_servers(),
+        &topic,
+        10_000,
+        Duration::from_secs(60),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let finished_ms = now_ms();
+    for message in &first {
+        let Timestamp::CreateTime(at) = message.timestamp() else {
+            panic!("{:?}", message.timestamp());
+        };
+        assert!(
+            (started_ms..=finished_ms).contains(&at),
+            "{at} not in {started_ms}..={finished_ms}"
+        );
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 async fn send_poisoned(bootstrap: &str, topic: &str) {

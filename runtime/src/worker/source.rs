@@ -536,6 +536,11 @@ impl SourceRunner {
                     .filter_map(|p| Some((&*p.topic, p.partition?, p.position?))),
             );
         }
+        // A record without a timestamp gets the batch's send time, read once: librdkafka would
+        // read the clock for each one (2-3% of a file source's CPU at 100 B, `AB_CASE=source`).
+        let sent_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64);
         for Prepared {
             topic,
             partition,
@@ -557,9 +562,7 @@ impl SourceRunner {
             if let Some(partition) = partition {
                 base = base.partition(*partition);
             }
-            if let Some(timestamp) = timestamp {
-                base = base.timestamp(*timestamp);
-            }
+            base = base.timestamp(timestamp.unwrap_or(sent_at));
             loop {
                 match self.producer.send(base) {
                     Ok(()) => break,
