@@ -16,9 +16,9 @@
 //! Before anything is measured the broker's group coordinator is warmed up (a fresh cluster
 //! creates `__consumer_offsets` on the first group, which would count against the sink), and
 //! its produce path (its JVM compiles it on the first large writes, which counted against the
-//! first source). While
-//! a step runs, the bench watches it cheaply (one client asks for the topic's watermark; the
-//! worker's rows metric says what the sink committed), and counts the table's rows once after.
+//! first source). While a step runs, the bench watches it cheaply (one client asks for the
+//! topic's watermark; the worker's rows metric says what the sink committed), and counts the
+//! table's rows once after.
 //!
 //! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
 //! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit.

@@ -561,7 +561,8 @@ fn main() {
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     if megabytes > 0 {
-        // The source's produce path is warmed by writing the topics copied.
+        // The target's, before the first contender writes to it; the source's is warmed by
+        // writing the topics copied.
         warm_up_produce_path(&target.bootstrap_servers(), 100);
         let clusters = Clusters {
             source: &source,

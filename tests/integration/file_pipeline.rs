@@ -1,6 +1,6 @@
 //! File source → Kafka → file sink on a real broker: a million lines arrive identical (each
-//! record stamped with its send time), and
-//! poison records go to the dead letter queue or fail the task, as configured.
+//! record stamped with its send time), and poison records go to the dead letter queue or fail
+//! the task, as configured.
 
 use crate::common;
 
