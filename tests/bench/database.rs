@@ -34,9 +34,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use support::{
-    cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, warm_up_produce_path, MetricsWatch,
+    cpu_seconds, free_port, http, peak_rss_mb, produce_copies, wait_until, warm_up_produce_path, MetricsWatch,
 };
-use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
 /// One measured step.
@@ -122,20 +121,6 @@ fn first_record(bootstrap: &str, topic: &str) -> Vec<u8> {
             return message.payload().unwrap_or_default().to_vec();
         }
     }
-}
-
-/// Seconds a bare rdkafka producer, set as the worker's source producer is, takes to write
-/// `payload` `count` times to `topic` and have every copy acknowledged.
-fn kafka_ingest(bootstrap: &str, topic: &str, payload: &[u8], count: usize) -> f64 {
-    let producer = source_like_producer(bootstrap);
-    let started = Instant::now();
-    for _ in 0..count {
-        send_waiting(&producer, BaseRecord::<(), [u8]>::to(topic).payload(payload)).expect("enqueued");
-    }
-    producer
-        .flush(Duration::from_secs(600))
-        .expect("every record acknowledged");
-    started.elapsed().as_secs_f64()
 }
 
 /// Runs a shell command line, panicking with its output if it fails.
@@ -301,7 +286,7 @@ fn main() {
             system: "Kafka alone (same records, bare producer)",
             rows,
             megabytes,
-            seconds: kafka_ingest(&bootstrap, &format!("{topic}-ingest"), &sample, rows),
+            seconds: produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows),
             cpu_seconds: None,
         });
 

@@ -117,22 +117,25 @@ pub fn source_like_producer(bootstrap: &str) -> BaseProducer {
         .expect("a producer")
 }
 
-/// Writes 2 M records of `size` bytes to a throwaway topic with a [`source_like_producer`]:
-/// the broker's JVM compiles its produce path on the first large writes, which would otherwise
-/// count against whichever contender writes first.
-pub fn warm_up_produce_path(bootstrap: &str, size: usize) {
+/// Seconds a [`source_like_producer`] takes to write `payload` `count` times to `topic` and
+/// have every copy acknowledged.
+pub fn produce_copies(bootstrap: &str, topic: &str, payload: &[u8], count: usize) -> f64 {
     let producer = source_like_producer(bootstrap);
-    let value = vec![b'x'; size];
-    for _ in 0..2_000_000 {
-        send_waiting(
-            &producer,
-            BaseRecord::<(), [u8]>::to("bench-warm-up-produce").payload(&value),
-        )
-        .expect("enqueued");
+    let started = Instant::now();
+    for _ in 0..count {
+        send_waiting(&producer, BaseRecord::<(), [u8]>::to(topic).payload(payload)).expect("enqueued");
     }
     producer
         .flush(Duration::from_secs(600))
-        .expect("the warm-up records are written");
+        .expect("every record acknowledged");
+    started.elapsed().as_secs_f64()
+}
+
+/// Writes 2 M records of `size` bytes to a throwaway topic: the broker's JVM compiles its
+/// produce path on the first large writes, which would otherwise count against whichever
+/// contender writes first.
+pub fn warm_up_produce_path(bootstrap: &str, size: usize) {
+    produce_copies(bootstrap, "bench-warm-up-produce", &vec![b'x'; size], 2_000_000);
 }
 
 /// A mirror file in `dir` for flow `alias->T` copying the topics matching `topics`, every

@@ -320,6 +320,25 @@ fn raw_step(id: &'static str, path: &'static str, content_type: &'static str, te
     }
 }
 
+/// An Apache Connect 4.3.1 distributed worker (from the harness's jars) with `spec`'s
+/// settings on a free port, its properties and log (`<name>.log`) in `dir`.
+fn start_apache_distributed(
+    kafka: &tributary_harness::KafkaCluster,
+    spec: &common::workers::ClusterSpec,
+    dir: &Path,
+    name: &str,
+) -> (ChildProcess, Api) {
+    let port = common::workers::free_port();
+    let file = dir.join(format!("{name}.properties"));
+    std::fs::write(&file, spec.properties(port)).unwrap();
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+    command.arg(&file);
+    let process = ChildProcess::spawn(command, &dir.join(format!("{name}.log"))).unwrap();
+    (process, Api::new(&format!("http://127.0.0.1:{port}")))
+}
+
 /// A side named `label` with its input file in `dir` and unique connector and topic names.
 fn side(label: &'static str, apis: Vec<Api>, dir: &Path) -> Side {
     let input = dir.join(format!("{label}-in.txt"));
@@ -626,16 +645,9 @@ async fn distributed_answers_match_apache_connect() {
     let mut apache_processes = Vec::new();
     let mut apache_apis = Vec::new();
     for worker in 0..3 {
-        let port = common::workers::free_port();
-        let file = dir.path().join(format!("apache-{worker}.properties"));
-        std::fs::write(&file, apache_spec.properties(port)).unwrap();
-        let mut command = kafka
-            .distribution()
-            .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
-        command.arg(&file);
-        let log = dir.path().join(format!("apache-{worker}.log"));
-        apache_processes.push(ChildProcess::spawn(command, &log).unwrap());
-        apache_apis.push(Api::new(&format!("http://127.0.0.1:{port}")));
+        let (process, api) = start_apache_distributed(kafka, &apache_spec, dir.path(), &format!("apache-{worker}"));
+        apache_processes.push(process);
+        apache_apis.push(api);
     }
     let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
     let tributary_workers: Vec<common::workers::WorkerProcess> = (0..3)
@@ -768,14 +780,8 @@ async fn both_refuse_a_config_topic_that_is_not_compact_only() {
     }
     let expected = "'cleanup.policy=compact'";
 
-    let file = dir.path().join("apache.properties");
-    std::fs::write(&file, specs[0].properties(common::workers::free_port())).unwrap();
-    let mut command = kafka
-        .distribution()
-        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
-    command.arg(&file);
+    let (_apache, _) = start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
     let apache_log = dir.path().join("apache.log");
-    let _apache = ChildProcess::spawn(command, &apache_log).unwrap();
     eventually(
         Duration::from_secs(90),
         "Apache Connect to refuse the config topic",
@@ -836,45 +842,26 @@ async fn source_task_producers_are_as_idempotent_as_apaches() {
     const LINES: usize = 200;
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = common::workers::free_port();
-    let file = dir.path().join("apache.properties");
     let apache_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
-    std::fs::write(&file, apache_spec.properties(port)).unwrap();
-    let mut command = kafka
-        .distribution()
-        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
-    command.arg(&file);
-    let _apache_process = ChildProcess::spawn(command, &dir.path().join("apache.log")).unwrap();
-    let apache = Api::new(&format!("http://127.0.0.1:{port}"));
+    let (_apache_process, apache) = start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
     let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
     let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
 
+    let sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    let source = json!({"name": "{src}", "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1"}});
+    let create = step("create", Method::POST, "/connectors", Some(source));
     let mut producers = Vec::new();
-    for (label, api) in [("apache", &apache), ("tributary", &tributary.api)] {
-        let topic = unique_name(&format!("producers-{label}"));
+    for side in &sides {
+        let topic = side.fill("{topic}");
         kafka.create_topic(&topic, 1, 1).await.unwrap();
-        let input = dir.path().join(format!("{label}.txt"));
         let lines: String = (0..LINES).map(|i| format!("line-{i}\n")).collect();
-        std::fs::write(&input, lines).unwrap();
-        let source = json!({
-            "name": format!("{label}-source"),
-            "config": {
-                "connector.class": "FileStreamSource",
-                "file": input.display().to_string(),
-                "topic": topic,
-                "tasks.max": "1",
-            }
-        });
-        // Refused until the worker listens, 409 until it has joined its group.
-        let client = reqwest::Client::new();
-        eventually(WAIT, &format!("{label} to create the connector"), || async {
-            let created = client
-                .post(format!("{}/connectors", api.base()))
-                .header("content-type", "application/json")
-                .body(source.to_string())
-                .send()
-                .await;
-            created.is_ok_and(|answer| answer.status() == 201).then_some(())
+        std::fs::write(side.fill("{in}"), lines).unwrap();
+        // Not listening yet (status 0), or 409 until the worker has joined its group.
+        eventually(WAIT, &format!("{} to create the connector", side.label), || async {
+            (side.call(&create).await.status == 201).then_some(())
         })
         .await;
         let copied = tributary_harness::clients::consume_until(
@@ -886,8 +873,8 @@ async fn source_task_producers_are_as_idempotent_as_apaches() {
         )
         .await
         .unwrap();
-        assert_eq!(copied.len(), LINES, "{label}");
-        producers.push((label, producers_of(kafka, &topic).await));
+        assert_eq!(copied.len(), LINES, "{}", side.label);
+        producers.push((side.label, producers_of(kafka, &topic).await));
     }
     let [(_, apache), (_, tributary)] = &producers[..] else {
         unreachable!("two sides")
