@@ -208,7 +208,8 @@ impl FileStreamSourceTask {
                 self.after_cr = false;
                 continue;
             }
-            let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            // Many bytes at a time: a byte-by-byte search took a tenth of the worker's CPU at 100 B.
+            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
                 break;
             };
             let is_cr = rest[end] == b'\r';
