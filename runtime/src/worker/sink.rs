@@ -99,6 +99,9 @@ struct BatchReader {
     /// Topics read so far (each reported once for `GET /connectors/{c}/topics`), with the name
     /// their records share.
     known_topics: HashMap<String, Arc<str>>,
+    /// The last record's topic name, checked before the map: records come in runs of one
+    /// topic, and hashing the name for each was 2% of a file sink's CPU at 100 B.
+    last_topic: Option<Arc<str>>,
     statuses: Arc<StatusStore>,
     task_number: u32,
 }
@@ -204,6 +207,7 @@ impl SinkRunner {
                 max_batch,
                 labels,
                 known_topics: HashMap::new(),
+                last_topic: None,
                 statuses: setup.statuses.clone(),
                 task_number: setup.task,
             })),
@@ -528,6 +532,17 @@ impl BatchReader {
         }
     }
 
+    /// The name records of `topic` share; a topic read for the first time is reported.
+    fn topic_name(&mut self, topic: &str) -> Arc<str> {
+        if let Some(name) = self.known_topics.get(topic) {
+            return name.clone();
+        }
+        self.statuses.record_topic(&self.labels[0], self.task_number, topic);
+        let name: Arc<str> = Arc::from(topic);
+        self.known_topics.insert(topic.to_string(), name.clone());
+        name
+    }
+
     /// Counts one consumed message in `tally` and converts and transforms it into `batch`, or
     /// deals with its failure.
     async fn accept<M: Message>(
@@ -539,12 +554,11 @@ impl BatchReader {
         // Asked once: librdkafka's topic name is measured and checked as UTF-8 on every call.
         let topic = message.topic();
         tally.add(topic, message_bytes(message));
-        let original_topic = match self.known_topics.get(topic) {
-            Some(name) => name.clone(),
-            None => {
-                self.statuses.record_topic(&self.labels[0], self.task_number, topic);
-                let name: Arc<str> = Arc::from(topic);
-                self.known_topics.insert(topic.to_string(), name.clone());
+        let original_topic = match &self.last_topic {
+            Some(name) if **name == *topic => name.clone(),
+            _ => {
+                let name = self.topic_name(topic);
+                self.last_topic = Some(name.clone());
                 name
             }
         };
