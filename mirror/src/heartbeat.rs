@@ -4,7 +4,7 @@
 //! `<alias>.heartbeats` topics show which clusters reach it and with what delay.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -134,9 +134,7 @@ impl SourceTask for MirrorHeartbeatTask {
         };
         tokio::time::sleep_until(next).await;
         self.next = Some(next + self.interval);
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let timestamp = tributary_runtime::clock::now_millis();
         let heartbeat = crate::records::Heartbeat {
             source: self.source.clone(),
             target: self.target.clone(),

@@ -11,12 +11,14 @@
 //! - [`herder`]: owns connector configs and target states; standalone and distributed.
 //! - [`storage`]: offsets and statuses.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`clock`]: the wall clock in milliseconds since the epoch.
 //! - [`progress`]: progress of long work (snapshots, bulk loads), logged and exported.
 //! - [`rest`]: the Kafka-Connect-compatible REST API.
 //! - [`mode`]: standalone and distributed mode assembled (stores + worker + herder + REST), and
 //!   what starting either involves.
 
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod connector;
 pub mod converter;

@@ -12,6 +12,7 @@ use rdkafka::message::{Headers, Message, Timestamp};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
 use tributary_harness::shared_cluster;
+use tributary_runtime::clock::now_millis;
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
 
@@ -29,7 +30,7 @@ async fn a_million_lines_round_trip_identically() {
         }
     }
     let expected_len = std::fs::metadata(&input).unwrap().len();
-    let started_ms = now_ms();
+    let started_ms = now_millis();
     let topic = unique_name("million");
     cluster.create_topic(&topic, 1, 1).await.unwrap();
     let (runtime, api) = start_worker(
@@ -66,7 +67,7 @@ async fn a_million_lines_round_trip_identically() {
     )
     .await
     .unwrap();
-    let finished_ms = now_ms();
+    let finished_ms = now_millis();
     for message in &first {
         let Timestamp::CreateTime(at) = message.timestamp() else {
             panic!("{:?}", message.timestamp());
@@ -76,13 +77,6 @@ async fn a_million_lines_round_trip_identically() {
             "{at} not in {started_ms}..={finished_ms}"
         );
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 async fn send_poisoned(bootstrap: &str, topic: &str) {

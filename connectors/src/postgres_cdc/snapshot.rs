@@ -21,7 +21,8 @@ use super::config::Settings;
 use super::error::CaptureError;
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{Datum, Relation, RelationColumn};
-use super::task::{now_ms, quote};
+use super::task::quote;
+use tributary_runtime::clock::now_millis;
 
 /// A snapshot being read.
 pub(super) struct Snapshot {
@@ -162,7 +163,7 @@ impl Reader {
             let source = SourceInfo {
                 name: self.settings.prefix.clone(),
                 db: self.settings.database.clone(),
-                ts_ms: now_ms(),
+                ts_ms: now_millis(),
                 snapshot: "true",
                 tx_id: None,
                 lsn: Some(self.slot_lsn as i64),
@@ -185,7 +186,7 @@ impl Reader {
                     Some(&datums),
                     &source,
                     offset.clone(),
-                    now_ms(),
+                    now_millis(),
                 )?;
                 if !self.push(record).await {
                     return Ok(());

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::time::Instant;
+use tributary_runtime::clock::now_millis;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
@@ -99,13 +100,6 @@ pub(super) struct PostgresCdcTask {
     failures: u32,
     connector: String,
     task: u32,
-}
-
-/// Milliseconds since the Unix epoch.
-pub(super) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl PostgresCdcTask {
@@ -397,7 +391,7 @@ impl PostgresCdcTask {
             after.as_deref(),
             &source,
             offset,
-            now_ms(),
+            now_millis(),
         )?;
         let tombstone = (op == Op::Delete && settings.tombstones).then(|| SourceRecord {
             source_partition: record.source_partition.clone(),

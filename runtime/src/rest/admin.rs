@@ -43,10 +43,7 @@ impl Loggers {
     }
 
     fn set(&self, logger: &str, level: &str) -> Result<(), String> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
+        let now = crate::clock::now_millis();
         let mut levels = self
             .levels
             .lock()

@@ -119,9 +119,7 @@ impl DeliveryTracker {
         let (Some(latency), Some(oldest)) = (&self.latency, batch.oldest_timestamp.take()) else {
             return;
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = crate::clock::now_millis();
         latency.observe(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
     }
 

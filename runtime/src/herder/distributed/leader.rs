@@ -9,8 +9,9 @@ use async_trait::async_trait;
 
 use super::group::Coordination;
 use super::protocol::{Assignment, AssignmentError, MemberMetadata, Work};
-use super::{assignor, internal, lock, now_millis, Inner};
+use super::{assignor, internal, lock, Inner};
 use crate::client::ClientKind;
+use crate::clock::now_millis;
 use crate::config::ConfigMap;
 use crate::error_chain::with_causes;
 use crate::herder::{common, HerderError, HerderResult};
