@@ -15,10 +15,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{eventually, Api};
+use rdkafka::message::{Message, Timestamp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::{shared_cluster, ChildProcess};
+use tributary_runtime::clock::now_millis;
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -836,7 +838,8 @@ async fn producers_of(kafka: &tributary_harness::KafkaCluster, topic: &str) -> V
 /// Apache Connect 4.3.1 and Tributary, each copying a file into a topic of its own with
 /// FileStreamSource: as Apache's `Worker.baseProducerConfigs` does (no idempotence, one request
 /// in flight), Tributary's source producer is not idempotent, so the broker tracks no producer
-/// for either topic.
+/// for either topic. Lines carry no time of their own: both stamp each record with the time it
+/// was sent (CreateTime).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_task_producers_are_as_idempotent_as_apaches() {
     const LINES: usize = 200;
@@ -859,6 +862,7 @@ async fn source_task_producers_are_as_idempotent_as_apaches() {
         kafka.create_topic(&topic, 1, 1).await.unwrap();
         let lines: String = (0..LINES).map(|i| format!("line-{i}\n")).collect();
         std::fs::write(side.fill("{in}"), lines).unwrap();
+        let written_ms = now_millis();
         // Not listening yet (status 0), or 409 until the worker has joined its group.
         eventually(WAIT, &format!("{} to create the connector", side.label), || async {
             (side.call(&create).await.status == 201).then_some(())
@@ -874,6 +878,19 @@ async fn source_task_producers_are_as_idempotent_as_apaches() {
         .await
         .unwrap();
         assert_eq!(copied.len(), LINES, "{}", side.label);
+        let read_ms = now_millis();
+        for message in &copied {
+            let stamped = match message.timestamp() {
+                Timestamp::CreateTime(at) => (written_ms..=read_ms).contains(&at),
+                _ => false,
+            };
+            assert!(
+                stamped,
+                "{}: {:?} is not a CreateTime in {written_ms}..={read_ms}",
+                side.label,
+                message.timestamp()
+            );
+        }
         producers.push((side.label, producers_of(kafka, &topic).await));
     }
     let [(_, apache), (_, tributary)] = &producers[..] else {
