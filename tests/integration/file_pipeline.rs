@@ -8,6 +8,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use common::{eventually, start_worker};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, Timestamp};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
@@ -77,6 +79,55 @@ async fn a_million_lines_round_trip_identically() {
             "{at} not in {started_ms}..={finished_ms}"
         );
     }
+}
+
+/// A producer queue of 50 records: each run of a poll's 2,000 lines is handed to librdkafka in
+/// parts, the task waiting for deliveries between them; every line arrives once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_producer_queue_holds_the_source_back_without_loss_or_duplicates() {
+    tributary_connectors::link();
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let lines: Vec<String> = (0..20_000u32).map(|i| format!("line {i:05}")).collect();
+    std::fs::write(&input, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let topic = unique_name("queue-full");
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    let (runtime, api) = start_worker(
+        &cluster.bootstrap_servers(),
+        dir.path(),
+        &[("key.converter", STRING), ("value.converter", STRING)],
+    )
+    .await;
+    let source = json!({"name": unique_name("src"), "config": {
+        "connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic,
+        "producer.override.queue.buffering.max.messages": "50"}});
+    assert_eq!(api.post("/connectors", source).await.0, 201);
+    let read = consume_until(
+        &cluster.bootstrap_servers(),
+        &topic,
+        lines.len(),
+        Duration::from_secs(120),
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    let values: Vec<&str> = read.iter().map(|m| m.payload_view::<str>().unwrap().unwrap()).collect();
+    assert_eq!(values, lines, "every line once, in order");
+    // Nothing more than the lines: the partition ends right after them once the task's
+    // producer has flushed (at shutdown).
+    runtime.shutdown().await;
+    let bootstrap = cluster.bootstrap_servers();
+    let end = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        consumer.fetch_watermarks(&topic, 0, Duration::from_secs(10)).unwrap().1
+    })
+    .await
+    .unwrap();
+    assert_eq!(end, 20_000, "records in the topic");
 }
 
 async fn send_poisoned(bootstrap: &str, topic: &str) {
