@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
-use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{java_utf8_text, ConnectRecord, Schema, SourceMap, SourceRecord, Value};
 
 use crate::config_per_task::ConfigPerTask;
 
@@ -187,12 +187,7 @@ impl FileStreamSourceTask {
             record: ConnectRecord::new(
                 self.topic.clone(),
                 Some(self.schema.clone()),
-                // Checked as UTF-8 first (whole words of ASCII at a time), as Java decodes it:
-                // malformed bytes become U+FFFD.
-                Value::String(match std::str::from_utf8(line) {
-                    Ok(text) => text.to_owned(),
-                    Err(_) => String::from_utf8_lossy(line).into_owned(),
-                }),
+                Value::String(java_utf8_text(line)),
             ),
         }
     }

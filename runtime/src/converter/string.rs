@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{Schema, Value};
+use crate::data::{java_utf8_text, Schema, Value};
 
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
@@ -53,15 +53,7 @@ impl Converter for StringConverter {
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         Ok(match bytes {
             None => (Some(Schema::optional_string()), Value::Null),
-            Some(bytes) => {
-                // Valid UTF-8 (nearly always) is checked a word at a time; only invalid bytes
-                // take the slower lossy decoding, which replaces them as Java's decoder does.
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(text) => text.to_owned(),
-                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-                };
-                (Some(Schema::optional_string()), Value::String(text))
-            }
+            Some(bytes) => (Some(Schema::optional_string()), Value::String(java_utf8_text(bytes))),
         })
     }
 }
