@@ -5,18 +5,34 @@
 use crate::common;
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, start_worker};
+use common::{eventually, start_worker, Api};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, Timestamp};
 use serde_json::json;
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, unique_name};
-use tributary_harness::shared_cluster;
+use tributary_harness::{shared_cluster, KafkaCluster};
 use tributary_runtime::clock::now_millis;
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
+
+/// A new one-partition topic named after `prefix`, and a worker whose keys and values are
+/// text (StringConverter).
+async fn topic_and_text_worker(cluster: &KafkaCluster, dir: &Path, prefix: &str) -> (String, StandaloneRuntime, Api) {
+    let topic = unique_name(prefix);
+    cluster.create_topic(&topic, 1, 1).await.unwrap();
+    let (runtime, api) = start_worker(
+        &cluster.bootstrap_servers(),
+        dir,
+        &[("key.converter", STRING), ("value.converter", STRING)],
+    )
+    .await;
+    (topic, runtime, api)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_lines_round_trip_identically() {
@@ -33,14 +49,7 @@ async fn a_million_lines_round_trip_identically() {
     }
     let expected_len = std::fs::metadata(&input).unwrap().len();
     let started_ms = now_millis();
-    let topic = unique_name("million");
-    cluster.create_topic(&topic, 1, 1).await.unwrap();
-    let (runtime, api) = start_worker(
-        &cluster.bootstrap_servers(),
-        dir.path(),
-        &[("key.converter", STRING), ("value.converter", STRING)],
-    )
-    .await;
+    let (topic, runtime, api) = topic_and_text_worker(cluster, dir.path(), "million").await;
     let source = json!({"name": unique_name("src"), "config": {
         "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
         "file": input.display().to_string(), "topic": topic}});
@@ -91,14 +100,7 @@ async fn a_full_producer_queue_holds_the_source_back_without_loss_or_duplicates(
     let input = dir.path().join("in.txt");
     let lines: Vec<String> = (0..20_000u32).map(|i| format!("line {i:05}")).collect();
     std::fs::write(&input, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
-    let topic = unique_name("queue-full");
-    cluster.create_topic(&topic, 1, 1).await.unwrap();
-    let (runtime, api) = start_worker(
-        &cluster.bootstrap_servers(),
-        dir.path(),
-        &[("key.converter", STRING), ("value.converter", STRING)],
-    )
-    .await;
+    let (topic, runtime, api) = topic_and_text_worker(cluster, dir.path(), "queue-full").await;
     let source = json!({"name": unique_name("src"), "config": {
         "connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic,
         "producer.override.queue.buffering.max.messages": "50"}});

@@ -124,6 +124,19 @@ fn run_length(prepared: &[Prepared]) -> usize {
         .count()
 }
 
+/// Back-pressure: waits (10 ms at most) for an acknowledgement to free room in the producer's
+/// queue.
+async fn wait_for_room(tracker: &DeliveryTracker) {
+    tokio::time::timeout(Duration::from_millis(10), tracker.wait_for_ack())
+        .await
+        .ok();
+}
+
+/// The task's error when the producer refuses a record.
+fn send_failed(topic: &str, e: KafkaError) -> ConnectError {
+    ConnectError::caused(format!("Failed to send record to topic {topic}"), e)
+}
+
 /// Where a transaction ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Boundary {
@@ -585,7 +598,7 @@ impl SourceRunner {
     /// waiting for deliveries while the producer's queue is full.
     async fn produce_run(&mut self, run: &[Prepared], batch: usize) -> Result<(), ConnectError> {
         let topic = &run[0].topic;
-        let failed = |e| ConnectError::caused(format!("Failed to send record to topic {topic}"), e);
+        let failed = |e| send_failed(topic, e);
         let handle = match self.topics.entry(topic.clone()) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(new) => new.insert(ProducerTopic::new(self.producer.clone(), topic).map_err(failed)?),
@@ -600,10 +613,7 @@ impl SourceRunner {
             });
             queued += handle.produce(records).map_err(failed)?;
             if queued < run.len() {
-                // Back-pressure: wait for acknowledgements to free the queue.
-                tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack())
-                    .await
-                    .ok();
+                wait_for_room(&self.tracker).await;
             }
         }
         Ok(())
@@ -638,17 +648,9 @@ impl SourceRunner {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     base = returned;
-                    // Back-pressure: wait for acknowledgements to free the queue.
-                    tokio::time::timeout(Duration::from_millis(10), self.tracker.wait_for_ack())
-                        .await
-                        .ok();
+                    wait_for_room(&self.tracker).await;
                 }
-                Err((e, _)) => {
-                    return Err(ConnectError::caused(
-                        format!("Failed to send record to topic {topic}"),
-                        e,
-                    ))
-                }
+                Err((e, _)) => return Err(send_failed(topic, e)),
             }
         }
     }
