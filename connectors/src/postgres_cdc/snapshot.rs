@@ -14,6 +14,7 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tributary_runtime::clock::now_millis;
 use tributary_runtime::data::{SourceMap, SourceRecord, Value};
 use tributary_runtime::progress::Progress;
 
@@ -22,7 +23,6 @@ use super::error::CaptureError;
 use super::events::{Op, SourceInfo, TableEvents};
 use super::pgoutput::{Datum, Relation, RelationColumn};
 use super::task::quote;
-use tributary_runtime::clock::now_millis;
 
 /// A snapshot being read.
 pub(super) struct Snapshot {

@@ -560,8 +560,8 @@ impl SourceRunner {
         }
         let metrics = Metrics::global();
         tally.report(&metrics.source_topic_records, &metrics.source_topic_bytes, &self.labels);
-        // A record without a timestamp gets the batch's send time, read once (librdkafka would
-        // read the clock for each record sent alone; a run is stamped once by librdkafka).
+        // The batch's send time, read once: the age metric's "now", and the timestamp of a
+        // record sent alone without one of its own (librdkafka stamps a run itself, once).
         let sent_at = now_millis();
         self.record_age(oldest, sent_at);
         if let Some(acks) = self.acks.get() {
