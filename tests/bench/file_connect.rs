@@ -145,6 +145,18 @@ fn raw_consume(bootstrap: &str, topic: &str, output: &Path, lines: u64, line_byt
     }
 }
 
+/// A file's lines, in any order: their count and the wrapping sum of each line's hash, so that
+/// a sink's output can be checked against the input whatever the order of its partitions.
+fn lines_digest(path: &Path) -> (u64, u64) {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("file to digest"));
+    file.split(b'\n').fold((0, 0), |(count, sum), line| {
+        let line = line.expect("line read");
+        (count + 1, sum.wrapping_add(hasher.hash_one(&line)))
+    })
+}
+
 /// A Connect worker (Tributary or Apache) under measurement.
 struct Worker {
     name: &'static str,
@@ -288,6 +300,11 @@ fn main() {
                 worker.measure("Kafka → file", sink.to_string(), line_bytes, megabytes, || {
                     std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0) >= bytes
                 }),
+            );
+            assert_eq!(
+                lines_digest(&output),
+                lines_digest(&input),
+                "{tag}'s sink wrote every input line once (count and checksum)"
             );
             drop(worker);
             std::fs::remove_file(&output).ok();
