@@ -79,7 +79,8 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
             for topic in topics.iter().chain([&skipped]) {
                 for i in from..from + count {
                     let key = format!("key-{}", i % 97);
-                    let value = format!("{topic}-value-{i}");
+                    // Over 1 KiB: the mirror's producer reads such records in place.
+                    let value = format!("{topic}-value-{i}-{}", "x".repeat(1000 + i % 100));
                     let headers = OwnedHeaders::new()
                         .insert(Header {
                             key: "trace",

@@ -14,7 +14,7 @@ mod fetch_queue;
 pub(crate) mod jaas;
 pub(crate) mod oauth;
 mod off_runtime;
-mod produce_batch;
+mod produce_in_place;
 mod security;
 mod table;
 
@@ -28,7 +28,7 @@ use rdkafka::types::RDKafkaConfRes;
 pub use context::ErrorCapture;
 pub use fetch_queue::{Arrival, FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage};
 pub use off_runtime::DropOffRuntime;
-pub use produce_batch::{ProducerTopic, RunRecord};
+pub use produce_in_place::{NativeHeaders, Placement, ProducerTopic, RunRecord};
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
 

@@ -6,10 +6,11 @@
 //! allocation per record. Offsets become committable batch by batch from the oldest, so a
 //! committed offset never passes a record still in flight. When a batch's last record is
 //! acknowledged, the time since its oldest record's timestamp is observed (for a mirror, the
-//! replication latency).
+//! replication latency), and the memory of its keys and values, which librdkafka read in place,
+//! is handed back to the sender, to free or reuse on its own thread.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use prometheus::Histogram;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
@@ -37,6 +38,9 @@ struct Batch {
     /// The timestamp of its oldest record (milliseconds since the epoch), until the latency
     /// of the whole batch has been observed.
     oldest_timestamp: Option<i64>,
+    /// The memory of the batch's keys and values, which librdkafka reads until it has reported
+    /// each record's delivery ([`DeliveryTracker::hold`]).
+    held: Option<Held>,
 }
 
 impl Batch {
@@ -50,7 +54,12 @@ struct State {
     batches: VecDeque<Batch>,
     next_id: usize,
     failure: Option<String>,
+    /// The memory of acknowledged batches, until the sender takes it back.
+    released: Vec<Held>,
 }
+
+/// Memory kept alive for a batch until its records are acknowledged.
+pub(super) type Held = Arc<dyn std::any::Any + Send + Sync>;
 
 /// Poll batches in flight and their acknowledgements.
 #[derive(Default)]
@@ -93,6 +102,7 @@ impl DeliveryTracker {
             sealed: false,
             offsets: Vec::new(),
             oldest_timestamp: None,
+            held: None,
         });
         id
     }
@@ -111,16 +121,34 @@ impl DeliveryTracker {
         }
     }
 
-    /// Observes the latency of `batch` if its last record has just been acknowledged.
-    fn observe_if_acknowledged(&self, batch: &mut Batch) {
+    /// Keeps `memory` (the keys and values of batch `id`'s records) until the batch is sealed
+    /// and every record sent for it acknowledged: librdkafka reads them in place until then.
+    /// Called before the first of them is queued; a batch never sealed (its sending failed or
+    /// was abandoned) keeps its memory as long as the tracker, which the producer's context
+    /// holds until librdkafka is gone.
+    pub fn hold(&self, id: usize, memory: Held) {
+        if let Some(batch) = find(&mut self.lock().batches, id) {
+            batch.held = Some(memory);
+        }
+    }
+
+    /// The memory of the batches acknowledged since the last call, for the sender to free or
+    /// reuse on its own thread, where it was allocated.
+    pub fn take_released(&self) -> Vec<Held> {
+        std::mem::take(&mut self.lock().released)
+    }
+
+    /// When `batch`'s last record has just been acknowledged: observes its latency and releases
+    /// its memory.
+    fn finish_if_acknowledged(&self, batch: &mut Batch, released: &mut Vec<Held>) {
         if !batch.acknowledged() {
             return;
         }
-        let (Some(latency), Some(oldest)) = (&self.latency, batch.oldest_timestamp.take()) else {
-            return;
-        };
-        let now = crate::clock::now_millis();
-        latency.observe(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
+        if let (Some(latency), Some(oldest)) = (&self.latency, batch.oldest_timestamp.take()) {
+            let now = crate::clock::now_millis();
+            latency.observe(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
+        }
+        released.extend(batch.held.take());
     }
 
     /// Marks batch `id` complete: no more records will be sent for it, and `offsets` (the last
@@ -128,10 +156,11 @@ impl DeliveryTracker {
     /// record sent for it is acknowledged.
     pub fn seal(&self, id: usize, offsets: Vec<(SourceMap, SourceMap)>) {
         let mut state = self.lock();
-        if let Some(batch) = find(&mut state.batches, id) {
+        let State { batches, released, .. } = &mut *state;
+        if let Some(batch) = find(batches, id) {
             batch.sealed = true;
             batch.offsets = offsets;
-            self.observe_if_acknowledged(batch);
+            self.finish_if_acknowledged(batch, released);
         }
         drop(state);
         self.acked.notify_waiters();
@@ -153,10 +182,11 @@ impl DeliveryTracker {
             }
             None => false,
         };
-        if let Some(batch) = find(&mut state.batches, id) {
+        let State { batches, released, .. } = &mut *state;
+        if let Some(batch) = find(batches, id) {
             batch.outstanding = batch.outstanding.saturating_sub(1);
             wake |= batch.outstanding == 0;
-            self.observe_if_acknowledged(batch);
+            self.finish_if_acknowledged(batch, released);
         }
         drop(state);
         if wake {
@@ -218,9 +248,9 @@ fn find(batches: &mut VecDeque<Batch>, id: usize) -> Option<&mut Batch> {
 /// leave the producer unable to reach Kafka.
 pub(super) struct TrackingContext {
     /// The task's tracker.
-    pub tracker: std::sync::Arc<DeliveryTracker>,
+    pub tracker: Arc<DeliveryTracker>,
     /// The task's acknowledgement log, set once the started task asked for acknowledgements.
-    pub acks: std::sync::Arc<std::sync::OnceLock<super::ack_log::AckLog>>,
+    pub acks: Arc<std::sync::OnceLock<super::ack_log::AckLog>>,
     /// Authentication and TLS failures.
     pub errors: ErrorCapture,
 }
@@ -310,6 +340,52 @@ mod tests {
             vec![(p.clone(), Some(map(serde_json::json!({"pos": 3}))))]
         );
         assert_eq!(committable.pending_batches, 0);
+    }
+
+    #[test]
+    fn a_batchs_memory_is_held_until_it_is_sealed_and_every_record_acknowledged() {
+        let tracker = DeliveryTracker::default();
+        let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
+        let watched = Arc::downgrade(&memory);
+        let batch = tracker.open_batch();
+        tracker.records_sent(batch, 2, None);
+        tracker.hold(batch, memory);
+        tracker.delivered(batch, None);
+        assert!(watched.upgrade().is_some(), "one record in flight");
+        tracker.delivered(batch, Some("timed out".into()));
+        assert!(
+            watched.upgrade().is_some(),
+            "not sealed: more records may still be sent"
+        );
+        tracker.seal(batch, Vec::new());
+        let released = tracker.take_released();
+        assert_eq!(released.len(), 1, "released once sealed and all reported");
+        drop(released);
+        assert!(watched.upgrade().is_none());
+
+        // A batch whose last report comes after its seal is released by that report.
+        let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
+        let watched = Arc::downgrade(&memory);
+        let batch = tracker.open_batch();
+        tracker.records_sent(batch, 1, None);
+        tracker.hold(batch, memory);
+        tracker.seal(batch, Vec::new());
+        assert!(watched.upgrade().is_some(), "sealed with a record in flight");
+        assert!(tracker.take_released().is_empty());
+        tracker.delivered(batch, None);
+        drop(tracker.take_released());
+        assert!(watched.upgrade().is_none());
+
+        // A batch never sealed (its sending failed) keeps its memory as long as the tracker.
+        let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
+        let watched = Arc::downgrade(&memory);
+        let batch = tracker.open_batch();
+        tracker.records_sent(batch, 1, None);
+        tracker.hold(batch, memory);
+        tracker.delivered(batch, None);
+        assert!(watched.upgrade().is_some());
+        drop(tracker);
+        assert!(watched.upgrade().is_none());
     }
 
     #[test]

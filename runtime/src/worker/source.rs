@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 use super::ack_log::AckLog;
@@ -22,7 +21,9 @@ use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
-use crate::client::{ClientKind, ClientSettings, DropOffRuntime, ErrorCapture, ProducerTopic, RunRecord};
+use crate::client::{
+    ClientKind, ClientSettings, DropOffRuntime, ErrorCapture, NativeHeaders, Placement, ProducerTopic, RunRecord,
+};
 use crate::clock::now_millis;
 use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
@@ -35,6 +36,10 @@ use crate::storage::{offset_record, ConnectorOffsetsReader};
 const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a transaction operation (init, flush, commit, abort) may take.
 const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The average key and value bytes per record from which a batch's records are left in place
+/// for librdkafka rather than copied ([`Placement`]). A/B on a file source (medians of four
+/// series): left in place, 1 KiB lines took 5-18% less CPU, 100-byte lines 9-17% more.
+const IN_PLACE_AVERAGE_BYTES: usize = 512;
 
 /// Runs a blocking producer call off the async threads.
 async fn blocking<E: std::error::Error + Send + Sync + 'static>(
@@ -96,29 +101,45 @@ struct Converted {
     key: Option<Payload>,
     value: Option<Payload>,
     /// `None` when the record has no headers.
-    headers: Option<OwnedHeaders>,
+    headers: Option<NativeHeaders>,
 }
 
-/// A record converted and ready for the producer.
+/// A record converted and ready for the producer, but for its headers (kept apart: librdkafka
+/// takes them, while it only reads the key and value, which stay with the batch until every
+/// record of it is delivered).
 struct Prepared {
     topic: Arc<str>,
     partition: Option<i32>,
     timestamp: Option<i64>,
     /// The task's position for the record, handed back in its acknowledgement.
     position: Option<i64>,
-    converted: Converted,
+    key: Option<Payload>,
+    value: Option<Payload>,
+}
+
+impl Prepared {
+    /// The record as librdkafka takes it, for batch `batch`.
+    fn to_send(&self, batch: usize) -> RunRecord<'_> {
+        RunRecord {
+            key: self.key.as_ref().map(Payload::as_slice),
+            value: self.value.as_ref().map(Payload::as_slice),
+            partition: self.partition,
+            opaque: batch,
+        }
+    }
 }
 
 /// How many records from the start of `prepared` go to librdkafka in one call: those to the
-/// first one's topic without a timestamp or headers of their own (the batch call takes
+/// first one's topic without a timestamp or `headers` of their own (the batch call takes
 /// neither); 0 when the first has either.
-fn run_length(prepared: &[Prepared]) -> usize {
+fn run_length(prepared: &[Prepared], headers: &[Option<NativeHeaders>]) -> usize {
     let Some(first) = prepared.first() else { return 0 };
     prepared
         .iter()
-        .take_while(|record| {
+        .zip(headers)
+        .take_while(|(record, headers)| {
             record.timestamp.is_none()
-                && record.converted.headers.is_none()
+                && headers.is_none()
                 && (Arc::ptr_eq(&record.topic, &first.topic) || record.topic == first.topic)
         })
         .count()
@@ -130,6 +151,20 @@ async fn wait_for_room(tracker: &DeliveryTracker) {
     tokio::time::timeout(Duration::from_millis(10), tracker.wait_for_ack())
         .await
         .ok();
+}
+
+/// librdkafka's handle of `topic` among `topics`, made for `producer` on its first use.
+fn topic_handle<'a>(
+    topics: &'a mut HashMap<Arc<str>, ProducerTopic>,
+    producer: &Arc<DropOffRuntime<ThreadedProducer<TrackingContext>>>,
+    topic: &Arc<str>,
+) -> Result<&'a ProducerTopic, ConnectError> {
+    Ok(match topics.entry(topic.clone()) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => {
+            new.insert(ProducerTopic::new(producer.clone(), topic).map_err(|e| send_failed(topic, e))?)
+        }
+    })
 }
 
 /// The task's error when the producer refuses a record.
@@ -238,9 +273,8 @@ struct SourceRunner {
     acks: Arc<OnceLock<AckLog>>,
     /// The started task's byte headers bypass the header converter.
     raw_headers: bool,
-    /// The vector of the last batch sent, emptied, for the next: a new one per batch came
-    /// from fresh pages each time.
-    prepared: Vec<Prepared>,
+    /// The emptied vector of a batch sent, for the next (see [`Self::recycled`]).
+    spare: Vec<Prepared>,
     /// librdkafka's handles of the topics written so far, for runs of records.
     topics: HashMap<Arc<str>, ProducerTopic>,
 }
@@ -291,7 +325,7 @@ impl SourceRunner {
             transactions,
             acks,
             raw_headers: false,
-            prepared: Vec::new(),
+            spare: Vec::new(),
         })
     }
 
@@ -508,8 +542,9 @@ impl SourceRunner {
         // First transform and convert the whole batch, then send it: the records are counted
         // (and their acknowledgement positions noted) once for the batch, before any delivery
         // report can arrive.
-        let mut prepared = std::mem::take(&mut self.prepared);
+        let mut prepared = self.recycled();
         prepared.reserve(records.len());
+        let mut headers = Vec::with_capacity(records.len());
         for SourceRecord {
             source_partition,
             source_offset,
@@ -539,18 +574,20 @@ impl SourceRunner {
                 partition: record.partition,
                 timestamp: record.timestamp,
                 position: record.kafka_offset,
-                converted,
+                key: converted.key,
+                value: converted.value,
             });
+            headers.push(converted.headers);
         }
         let oldest = prepared.iter().filter_map(|p| p.timestamp).min();
         self.tracker.records_sent(batch, prepared.len(), oldest);
         let mut tally = TopicTally::default();
+        let mut batch_bytes = 0;
         for record in &prepared {
-            let Converted { key, value, .. } = &record.converted;
-            tally.add(
-                &record.topic,
-                key.as_ref().map_or(0, |k| k.as_slice().len()) + value.as_ref().map_or(0, |v| v.as_slice().len()),
-            );
+            let bytes = record.key.as_ref().map_or(0, |k| k.as_slice().len())
+                + record.value.as_ref().map_or(0, |v| v.as_slice().len());
+            tally.add(&record.topic, bytes);
+            batch_bytes += bytes;
         }
         for topic in tally.topics() {
             if !self.known_topics.contains(topic) {
@@ -571,14 +608,28 @@ impl SourceRunner {
                     .filter_map(|p| Some((&*p.topic, p.partition?, p.position?))),
             );
         }
+        let placement = if batch_bytes >= IN_PLACE_AVERAGE_BYTES * prepared.len() {
+            Placement::InPlace
+        } else {
+            Placement::Copied
+        };
+        let prepared = Arc::new(prepared);
+        if placement == Placement::InPlace {
+            // librdkafka reads the keys and values where they are until it reports each
+            // record's delivery: the tracker holds them from before the first is queued until
+            // the batch is acknowledged, even when this sending fails or is abandoned half way.
+            self.tracker.hold(batch, prepared.clone());
+        }
         let mut next = 0;
         while next < prepared.len() {
-            let run = run_length(&prepared[next..]);
+            let run = run_length(&prepared[next..], &headers[next..]);
             if run > 0 {
-                self.produce_run(&prepared[next..next + run], batch).await?;
+                self.produce_run(&prepared[next..next + run], placement, batch).await?;
                 next += run;
             } else {
-                self.send_one(&mut prepared[next], batch, sent_at).await?;
+                let record = &prepared[next];
+                self.send_one(record, headers[next].take(), placement, batch, sent_at)
+                    .await?;
                 next += 1;
             }
         }
@@ -589,29 +640,45 @@ impl SourceRunner {
                 .map(|(partition, offset)| (Arc::unwrap_or_clone(partition), offset))
                 .collect(),
         );
-        prepared.clear();
-        self.prepared = prepared;
+        // A copied batch's vector is free at once.
+        if let Some(mut spare) = Arc::into_inner(prepared) {
+            spare.clear();
+            self.spare = spare;
+        }
         Ok(())
     }
 
+    /// An empty vector for the next batch: the last copied batch's, or the largest of the
+    /// in-place batches acknowledged since the last call, whose records are dropped here, on the
+    /// thread that made them (a new vector per batch came from fresh pages each time).
+    fn recycled(&mut self) -> Vec<Prepared> {
+        let mut spare = std::mem::take(&mut self.spare);
+        for held in self.tracker.take_released() {
+            let Ok(batch) = held.downcast::<Vec<Prepared>>() else {
+                continue;
+            };
+            if let Some(mut records) = Arc::into_inner(batch) {
+                records.clear();
+                if records.capacity() > spare.capacity() {
+                    spare = records;
+                }
+            }
+        }
+        spare
+    }
+
     /// Queues a run of records for one topic in one call to librdkafka (see [`run_length`]),
-    /// waiting for deliveries while the producer's queue is full.
-    async fn produce_run(&mut self, run: &[Prepared], batch: usize) -> Result<(), ConnectError> {
+    /// waiting for deliveries while the producer's queue is full. Left in place, the run's
+    /// memory must be held by the tracker for `batch` ([`DeliveryTracker::hold`]).
+    async fn produce_run(&mut self, run: &[Prepared], placement: Placement, batch: usize) -> Result<(), ConnectError> {
         let topic = &run[0].topic;
-        let failed = |e| send_failed(topic, e);
-        let handle = match self.topics.entry(topic.clone()) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(new) => new.insert(ProducerTopic::new(self.producer.clone(), topic).map_err(failed)?),
-        };
+        let handle = topic_handle(&mut self.topics, &self.producer, topic)?;
         let mut queued = 0;
         while queued < run.len() {
-            let records = run[queued..].iter().map(|record| RunRecord {
-                key: record.converted.key.as_ref().map(Payload::as_slice),
-                value: record.converted.value.as_ref().map(Payload::as_slice),
-                partition: record.partition,
-                opaque: batch,
-            });
-            queued += handle.produce(records).map_err(failed)?;
+            let records = run[queued..].iter().map(|record| record.to_send(batch));
+            // SAFETY: copied, or the keys and values of the batch's records, which the tracker
+            // holds until each one's delivery report (see `send_batch`).
+            queued += unsafe { handle.produce_run(records, placement) }.map_err(|e| send_failed(topic, e))?;
             if queued < run.len() {
                 wait_for_room(&self.tracker).await;
             }
@@ -620,37 +687,28 @@ impl SourceRunner {
     }
 
     /// Queues one record with its own timestamp or headers (the time `sent_at` when it has
-    /// none), waiting for deliveries while the producer's queue is full.
-    async fn send_one(&self, record: &mut Prepared, batch: usize, sent_at: i64) -> Result<(), ConnectError> {
-        let Prepared {
-            topic,
-            partition,
-            timestamp,
-            converted: Converted { key, value, headers },
-            ..
-        } = record;
-        let mut base = BaseRecord::with_opaque_to(topic, batch);
-        if let Some(headers) = headers.take() {
-            base = base.headers(headers);
-        }
-        if let Some(key) = &key {
-            base = base.key(key.as_slice());
-        }
-        if let Some(value) = &value {
-            base = base.payload(value.as_slice());
-        }
-        if let Some(partition) = partition {
-            base = base.partition(*partition);
-        }
-        base = base.timestamp(timestamp.unwrap_or(sent_at));
+    /// none), waiting for deliveries while the producer's queue is full. Left in place, its
+    /// memory must be held by the tracker for `batch`, as for [`Self::produce_run`].
+    async fn send_one(
+        &mut self,
+        record: &Prepared,
+        mut headers: Option<NativeHeaders>,
+        placement: Placement,
+        batch: usize,
+        sent_at: i64,
+    ) -> Result<(), ConnectError> {
+        let handle = topic_handle(&mut self.topics, &self.producer, &record.topic)?;
         loop {
-            match self.producer.send(base) {
+            let timestamp = record.timestamp.unwrap_or(sent_at);
+            // SAFETY: as in `produce_run`.
+            let sent = unsafe { handle.produce_one(record.to_send(batch), placement, timestamp, headers) };
+            match sent {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                    base = returned;
+                    headers = returned;
                     wait_for_room(&self.tracker).await;
                 }
-                Err((e, _)) => return Err(send_failed(topic, e)),
+                Err((e, _)) => return Err(send_failed(&record.topic, e)),
             }
         }
     }
@@ -698,7 +756,7 @@ impl SourceRunner {
                 headers: None,
             }));
         }
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        let mut headers = NativeHeaders::with_capacity(record.headers.len());
         for header in &mut record.headers {
             let value = std::mem::replace(&mut header.value, Value::Null);
             let converted = match value {
@@ -714,12 +772,7 @@ impl SourceRunner {
                 }
             };
             match converted {
-                Ok(bytes) => {
-                    headers = headers.insert(KafkaHeader {
-                        key: &header.key,
-                        value: bytes.as_ref().map(Payload::as_slice),
-                    })
-                }
+                Ok(bytes) => headers.add(&header.key, bytes.as_ref().map(Payload::as_slice)),
                 Err(e) => {
                     self.errors.handle(Stage::HeaderConverter, &e, None).await?;
                     return Ok(None);
