@@ -55,10 +55,10 @@ impl Placement {
     }
 }
 
-/// One record to queue: key and value bytes (read in place by librdkafka until the record's
-/// delivery report), the partition when the record names one (else the producer's partitioner
-/// chooses), and the delivery opaque its delivery report hands back (a producer context's
-/// `DeliveryOpaque = usize`).
+/// One record to queue: key and value bytes (copied, or read in place until the record's
+/// delivery report: [`Placement`]), the partition when the record names one (else the
+/// producer's partitioner chooses), and the delivery opaque its delivery report hands back (a
+/// producer context's `DeliveryOpaque = usize`).
 #[derive(Debug, Clone, Copy)]
 pub struct RunRecord<'a> {
     /// The key; `None` for a null key.
