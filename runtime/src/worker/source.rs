@@ -399,6 +399,10 @@ impl SourceRunner {
                     .with_label_values(&self.labels)
                     .observe(records.len() as f64);
                 self.send_batch(setup, records).await?;
+            } else {
+                // An idle task frees the records delivered since its last batch now, not at
+                // its next one.
+                self.spare = self.recycled();
             }
             if let Some(failure) = self.tracker.failure() {
                 return Err(ConnectError::Fatal(failure));
