@@ -342,14 +342,20 @@ mod tests {
         assert_eq!(committable.pending_batches, 0);
     }
 
-    #[test]
-    fn a_batchs_memory_is_held_until_it_is_sealed_and_every_record_acknowledged() {
-        let tracker = DeliveryTracker::default();
+    /// A batch of `records` records holding some memory, and a watch on that memory.
+    fn held_batch(tracker: &DeliveryTracker, records: usize) -> (usize, std::sync::Weak<Vec<u8>>) {
         let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
         let watched = Arc::downgrade(&memory);
         let batch = tracker.open_batch();
-        tracker.records_sent(batch, 2, None);
+        tracker.records_sent(batch, records, None);
         tracker.hold(batch, memory);
+        (batch, watched)
+    }
+
+    #[test]
+    fn a_batchs_memory_is_held_until_it_is_sealed_and_every_record_acknowledged() {
+        let tracker = DeliveryTracker::default();
+        let (batch, watched) = held_batch(&tracker, 2);
         tracker.delivered(batch, None);
         assert!(watched.upgrade().is_some(), "one record in flight");
         tracker.delivered(batch, Some("timed out".into()));
@@ -364,11 +370,7 @@ mod tests {
         assert!(watched.upgrade().is_none());
 
         // A batch whose last report comes after its seal is released by that report.
-        let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
-        let watched = Arc::downgrade(&memory);
-        let batch = tracker.open_batch();
-        tracker.records_sent(batch, 1, None);
-        tracker.hold(batch, memory);
+        let (batch, watched) = held_batch(&tracker, 1);
         tracker.seal(batch, Vec::new());
         assert!(watched.upgrade().is_some(), "sealed with a record in flight");
         assert!(tracker.take_released().is_empty());
@@ -377,11 +379,7 @@ mod tests {
         assert!(watched.upgrade().is_none());
 
         // A batch never sealed (its sending failed) keeps its memory as long as the tracker.
-        let memory: Arc<Vec<u8>> = Arc::new(vec![7; 16]);
-        let watched = Arc::downgrade(&memory);
-        let batch = tracker.open_batch();
-        tracker.records_sent(batch, 1, None);
-        tracker.hold(batch, memory);
+        let (batch, watched) = held_batch(&tracker, 1);
         tracker.delivered(batch, None);
         assert!(watched.upgrade().is_some());
         drop(tracker);
