@@ -151,16 +151,16 @@ impl ProducerTopic {
     ) -> Result<Self, KafkaError> {
         let c_name = CString::new(name).map_err(KafkaError::from)?;
         let client = producer.client().native_ptr();
+        let client = NonNull::new(client).ok_or(KafkaError::MessageProduction(RDKafkaErrorCode::InvalidArgument))?;
         // SAFETY: the client is a live producer; a null configuration takes the producer's
         // default topic settings (those given with the producer's own); the handle is
         // released in `drop`, before the producer held in `_producer` can go.
-        let topic = unsafe { rdsys::rd_kafka_topic_new(client, c_name.as_ptr(), std::ptr::null_mut()) };
+        let topic = unsafe { rdsys::rd_kafka_topic_new(client.as_ptr(), c_name.as_ptr(), std::ptr::null_mut()) };
         let topic = NonNull::new(topic).ok_or_else(|| {
             // SAFETY: reads this thread's last librdkafka error, which `rd_kafka_topic_new` set.
             let code = unsafe { rdsys::rd_kafka_last_error() };
             KafkaError::MessageProduction(code.into())
         })?;
-        let client = NonNull::new(client).ok_or(KafkaError::MessageProduction(RDKafkaErrorCode::InvalidArgument))?;
         Ok(ProducerTopic {
             topic: Handle(topic),
             client: Handle(client),
