@@ -5,13 +5,12 @@
 //! yet waits for one. Truncation (the file shrank below our position) restarts at 0; rotation
 //! (a new file at the path) finishes the old file, then reads the new one from 0.
 
-use std::io::SeekFrom;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
@@ -88,16 +87,30 @@ fn alter_offsets(config: &ConfigMap, offsets: &[(OffsetMap, Option<OffsetMap>)])
     Ok(true)
 }
 
+/// Where the lines come from.
+enum Input {
+    /// A file, read at the task's position on one of tokio's blocking threads straight into the
+    /// task's buffer (tokio's `File` reads into a buffer of its own and copies it: 3% of the
+    /// worker's CPU at 1 KiB lines).
+    File(Arc<std::fs::File>),
+    /// The standard input.
+    Stdin(tokio::io::Stdin),
+}
+
 /// Reads lines and remembers where it is.
 pub struct FileStreamSourceTask {
     path: Option<String>,
     topic: Arc<str>,
     batch_size: usize,
-    reader: Option<Box<dyn AsyncRead + Send + Sync + Unpin>>,
+    input: Option<Input>,
     inode: Option<u64>,
     /// Byte position of the first byte of `buffer` in the file.
     position: u64,
+    /// Bytes read and not yet consumed in `buffer[start..filled]`; the rest of it is room for
+    /// the next read, zeroed once when the buffer grows rather than before every read.
     buffer: Vec<u8>,
+    /// How much of `buffer` holds bytes read from the input.
+    filled: usize,
     /// Where the next line starts in `buffer`.
     start: usize,
     partition: Arc<SourceMap>,
@@ -119,10 +132,11 @@ impl FileStreamSourceTask {
             path,
             topic: config.value(&TOPIC).trim().into(),
             batch_size: config.value(&BATCH_SIZE),
-            reader: None,
+            input: None,
             inode: None,
             position: 0,
             buffer: Vec::new(),
+            filled: 0,
             start: 0,
             partition: Arc::new(partition),
             schema: Schema::string(),
@@ -132,10 +146,10 @@ impl FileStreamSourceTask {
 
     async fn open(&mut self, position: u64) -> Result<(), ConnectError> {
         let Some(path) = &self.path else {
-            self.reader = Some(Box::new(tokio::io::stdin()));
+            self.input = Some(Input::Stdin(tokio::io::stdin()));
             return Ok(());
         };
-        let mut file = match tokio::fs::File::open(path).await {
+        let file = match tokio::fs::File::open(path).await {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::warn!(file = %path, "file does not exist yet; waiting for it");
@@ -150,12 +164,11 @@ impl FileStreamSourceTask {
         } else {
             position
         };
-        file.seek(SeekFrom::Start(position)).await?;
         self.inode = Some(metadata.ino());
         self.position = position;
-        self.buffer.clear();
+        self.filled = 0;
         self.start = 0;
-        self.reader = Some(Box::new(file));
+        self.input = Some(Input::File(Arc::new(file.into_std().await)));
         Ok(())
     }
 
@@ -175,6 +188,37 @@ impl FileStreamSourceTask {
             self.open(0).await?;
         }
         Ok(())
+    }
+
+    /// Reads more of the input after `buffer[..filled]`: the number of bytes read (0 at its
+    /// end), `None` without an input.
+    async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
+        let filled = self.filled;
+        if self.buffer.len() < filled + READ_CHUNK {
+            self.buffer.resize(filled + READ_CHUNK, 0);
+        }
+        let read = match self.input.as_mut() {
+            None => return Ok(None),
+            Some(Input::Stdin(stdin)) => stdin.read(&mut self.buffer[filled..]).await?,
+            Some(Input::File(file)) => {
+                let (file, at) = (file.clone(), self.position + filled as u64);
+                let mut buffer = std::mem::take(&mut self.buffer);
+                // Until the buffer is back, nothing in it counts: if this future is dropped or
+                // the read is lost, the next read starts again at `position`.
+                self.filled = 0;
+                let (buffer, read) = tokio::task::spawn_blocking(move || {
+                    let read = file.read_at(&mut buffer[filled..], at);
+                    (buffer, read)
+                })
+                .await
+                .map_err(std::io::Error::other)?;
+                self.buffer = buffer;
+                self.filled = filled;
+                read?
+            }
+        };
+        self.filled = filled + read;
+        Ok(Some(read))
     }
 
     /// A record of `line`, without a position: [`Self::take_lines`] gives it to the last
@@ -197,7 +241,7 @@ impl FileStreamSourceTask {
     fn take_lines(&mut self, records: &mut Vec<SourceRecord>) {
         let taken_before = records.len();
         while records.len() < self.batch_size {
-            let rest = &self.buffer[self.start..];
+            let rest = &self.buffer[self.start..self.filled];
             if self.after_cr && rest.first() == Some(&b'\n') {
                 self.start += 1;
                 self.after_cr = false;
@@ -251,9 +295,9 @@ impl SourceTask for FileStreamSourceTask {
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
         let mut records = Vec::new();
-        if self.reader.is_none() {
+        if self.input.is_none() {
             self.open(0).await?;
-            if self.reader.is_none() {
+            if self.input.is_none() {
                 tokio::time::sleep(IDLE_WAIT).await;
                 return Ok(records);
             }
@@ -266,23 +310,15 @@ impl SourceTask for FileStreamSourceTask {
             // Drop consumed bytes, then read more.
             if self.start > 0 {
                 self.position += self.start as u64;
-                self.buffer.drain(..self.start);
+                self.buffer.copy_within(self.start..self.filled, 0);
+                self.filled -= self.start;
                 self.start = 0;
             }
-            let Some(reader) = self.reader.as_mut() else {
-                return Ok(records);
+            let read = match self.read_more().await {
+                Ok(Some(read)) => read,
+                Ok(None) => return Ok(records),
+                Err(e) => return Err(ConnectError::Retriable(format!("reading {:?} failed: {e}", self.path))),
             };
-            let filled = self.buffer.len();
-            self.buffer.resize(filled + READ_CHUNK, 0);
-            let read = reader.read(&mut self.buffer[filled..]).await;
-            let read = match read {
-                Ok(n) => n,
-                Err(e) => {
-                    self.buffer.truncate(filled);
-                    return Err(ConnectError::Retriable(format!("reading {:?} failed: {e}", self.path)));
-                }
-            };
-            self.buffer.truncate(filled + read);
             if read == 0 {
                 if records.is_empty() {
                     self.check_rotation().await?;
@@ -294,7 +330,7 @@ impl SourceTask for FileStreamSourceTask {
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
-        self.reader = None;
+        self.input = None;
         Ok(())
     }
 }
@@ -388,6 +424,24 @@ mod tests {
         assert_eq!(
             lines(&task.poll().await.unwrap()),
             [("café".into(), None), ("bad \u{fffd} byte".into(), Some(17))]
+        );
+    }
+
+    /// A line longer than one read grows the buffer and arrives whole, and the lines after it
+    /// keep their positions (the last line of each read's take carries one).
+    #[tokio::test]
+    async fn a_line_longer_than_a_read_arrives_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        let long: String = (0..READ_CHUNK * 2 + 10)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        std::fs::write(&path, format!("short\n{long}\nafter\n")).unwrap();
+        let mut task = started(&path).await;
+        let end = (6 + long.len() + 1 + 6) as u64;
+        assert_eq!(
+            lines(&task.poll().await.unwrap()),
+            [("short".into(), Some(6)), (long, None), ("after".into(), Some(end))]
         );
     }
 
