@@ -452,6 +452,15 @@ fn producers_partition_keys_as_java_does_by_default() {
     assert_eq!(translate(Consumer, &[]).unwrap().get("partitioner"), None);
 }
 
+#[test]
+fn metrics_push_is_off_unless_asked_for() {
+    for kind in [Producer, Consumer, Admin] {
+        assert_eq!(translate(kind, &[]).unwrap().get("enable.metrics.push"), Some("false"));
+        let asked = translate(kind, &[("enable.metrics.push", "true")]).unwrap();
+        assert_eq!(asked.get("enable.metrics.push"), Some("true"));
+    }
+}
+
 mod security_keys {
     use std::path::Path;
 
