@@ -155,9 +155,34 @@ async fn two_million_records_arrive_exactly_in_order_with_the_same_bytes() {
         let mirrored = copied.get(partition).map(Vec::as_slice).unwrap_or_default();
         assert!(
             mirrored == records.as_slice(),
-            "{partition:?}: {} records in the source, {} in the target, or different bytes or order",
-            records.len(),
-            mirrored.len()
+            "{partition:?}: {}",
+            difference(records, mirrored)
         );
     }
+}
+
+/// How a partition's copy differs from its source: the counts, whether it holds the same
+/// records, and where its order jumps (target offset, source offset of the record there).
+fn difference(source: &[u64], target: &[u64]) -> String {
+    let offsets: HashMap<u64, usize> = source.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let order: Vec<Option<usize>> = target.iter().map(|h| offsets.get(h).copied()).collect();
+    let mut jumps: Vec<(usize, Option<usize>)> = order.first().map(|&o| (0, o)).into_iter().collect();
+    jumps.extend(
+        order
+            .windows(2)
+            .enumerate()
+            .filter(|(_, pair)| pair[1] != pair[0].map(|o| o + 1))
+            .map(|(i, pair)| (i + 1, pair[1]))
+            .take(20),
+    );
+    let (mut sorted_source, mut sorted_target) = (source.to_vec(), target.to_vec());
+    sorted_source.sort_unstable();
+    sorted_target.sort_unstable();
+    format!(
+        "{} records in the source, {} in the target, the same records: {}; runs start at (target \
+         offset, source offset) {jumps:?}",
+        source.len(),
+        target.len(),
+        sorted_source == sorted_target
+    )
 }
