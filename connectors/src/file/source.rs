@@ -193,14 +193,16 @@ impl FileStreamSourceTask {
     /// Reads more of the input after `buffer[..filled]`: the number of bytes read (0 at its
     /// end), `None` without an input.
     async fn read_more(&mut self) -> std::io::Result<Option<usize>> {
+        let Some(input) = self.input.as_mut() else {
+            return Ok(None);
+        };
         let filled = self.filled;
         if self.buffer.len() < filled + READ_CHUNK {
             self.buffer.resize(filled + READ_CHUNK, 0);
         }
-        let read = match self.input.as_mut() {
-            None => return Ok(None),
-            Some(Input::Stdin(stdin)) => stdin.read(&mut self.buffer[filled..]).await?,
-            Some(Input::File(file)) => {
+        let read = match input {
+            Input::Stdin(stdin) => stdin.read(&mut self.buffer[filled..]).await?,
+            Input::File(file) => {
                 let (file, at) = (file.clone(), self.position + filled as u64);
                 let mut buffer = std::mem::take(&mut self.buffer);
                 // Until the buffer is back, nothing in it counts: if this future is dropped or
