@@ -243,14 +243,26 @@ fn set_producer_defaults(settings: &mut ClientSettings, task_defaults: &[(&str, 
         settings.set_default(key, value);
     }
     if !exactly_once {
-        // Apache Connect's defaults for a source task's producer: one request in flight keeps
-        // each partition in order through retries, without idempotence. librdkafka's
-        // idempotent producer also keeps one request in flight per partition (it counts
-        // messages against its limit of five requests), and its broker thread spins while a
-        // ready batch waits for that request's response: a mirror of 1 KiB records spent 1.5x
-        // the CPU (`cargo bench --bench ab`, `AB_CASE=mirror`).
-        settings.set_default("enable.idempotence", "false");
-        settings.set_default("max.in.flight.requests.per.connection", "1");
+        // Apache Connect's source producer (no idempotence, one request in flight) keeps each
+        // partition in order through retries; librdkafka's does not ("retrying may cause
+        // reordering unless `enable.idempotence` is set to true", its CONFIGURATION.md): a topic
+        // a mirror has just created refuses its first batches ("not leader") and the retried
+        // ones land after later ones. An idempotent producer keeps the order (its broker thread
+        // no longer spins while a request is answered: `vendor/rdkafka-sys/PATCHES.md`). As
+        // Java's producer does, settings an idempotent producer cannot have (acks other than
+        // all, more than five requests in flight) turn it off unless the user asked for it; then
+        // one request in flight keeps what order librdkafka can.
+        let in_flight = settings.get("max.in.flight.requests.per.connection");
+        let conflicting = in_flight
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .is_some_and(|n| n > 5)
+            || !matches!(settings.get("acks").map(str::trim), Some("all" | "-1"));
+        settings.set_default("enable.idempotence", if conflicting { "false" } else { "true" });
+        let idempotent = settings.get("enable.idempotence").map(str::trim) == Some("true");
+        settings.set_default(
+            "max.in.flight.requests.per.connection",
+            if idempotent { "5" } else { "1" },
+        );
     }
 }
 
@@ -853,25 +865,37 @@ mod tests {
     }
 
     #[test]
-    fn producers_default_to_apache_connects_one_request_in_flight_without_idempotence() {
+    fn producers_default_to_idempotence_which_keeps_order_through_retries() {
         let producer = defaulted(&[], &[], false);
         assert_eq!(producer.get("acks"), Some("all"));
-        assert_eq!(producer.get("enable.idempotence"), Some("false"));
-        assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("5"));
         assert_eq!(producer.get("queue.buffering.max.kbytes"), Some("32768"));
     }
 
     #[test]
     fn the_users_and_the_tasks_settings_come_before_the_workers_defaults() {
         let producer = defaulted(
-            &[("enable.idempotence", "true"), ("linger.ms", "20")],
+            &[("enable.idempotence", "false"), ("linger.ms", "20")],
             &[("queue.buffering.max.kbytes", "8192")],
             false,
         );
-        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        assert_eq!(producer.get("enable.idempotence"), Some("false"));
         assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("1"));
         assert_eq!(producer.get("linger.ms"), Some("20"));
         assert_eq!(producer.get("queue.buffering.max.kbytes"), Some("8192"));
+    }
+
+    #[test]
+    fn settings_an_idempotent_producer_cannot_have_turn_idempotence_off_unless_asked_for() {
+        for conflicting in [("acks", "1"), ("max.in.flight.requests.per.connection", "10")] {
+            let producer = defaulted(&[conflicting], &[], false);
+            assert_eq!(producer.get("enable.idempotence"), Some("false"), "{conflicting:?}");
+        }
+        let asked = defaulted(&[("acks", "1"), ("enable.idempotence", "true")], &[], false);
+        assert_eq!(asked.get("enable.idempotence"), Some("true"));
+        let acks_minus_one = defaulted(&[("acks", "-1")], &[], false);
+        assert_eq!(acks_minus_one.get("enable.idempotence"), Some("true"));
     }
 
     #[test]
