@@ -5,7 +5,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::client::ClientContext;
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
@@ -70,7 +71,23 @@ impl ErrorCapture {
     }
 }
 
+/// The level a librdkafka log line is logged at: its own, except for the retries of an
+/// idempotent producer's id, which librdkafka makes by itself (a new cluster answers
+/// "coordinator load in progress" while it creates its transaction state topic), as Java's
+/// producer does not warn of them either.
+fn log_level(level: RDKafkaLogLevel, facility: &str, message: &str) -> RDKafkaLogLevel {
+    if facility == "GETPID" && message.ends_with(": retrying") {
+        RDKafkaLogLevel::Debug
+    } else {
+        level
+    }
+}
+
 impl ClientContext for ErrorCapture {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        DefaultClientContext.log(log_level(level, facility, message), facility, message);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if self.worth_logging(&error) {
             tracing::error!("librdkafka: {error}: {reason}");
@@ -86,6 +103,21 @@ impl ConsumerContext for ErrorCapture {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idempotent_producers_own_retries_are_not_warnings() {
+        let retry =
+            "Failed to acquire idempotence PID from broker b:9092/1: Broker: Coordinator load in progress: retrying";
+        assert!(matches!(
+            log_level(RDKafkaLogLevel::Warning, "GETPID", retry),
+            RDKafkaLogLevel::Debug
+        ));
+        let other = "Failed to acquire idempotence PID: Broker: Cluster authorization failed";
+        assert!(matches!(
+            log_level(RDKafkaLogLevel::Warning, "GETPID", other),
+            RDKafkaLogLevel::Warning
+        ));
+    }
 
     #[test]
     fn a_repeating_error_is_logged_once_a_while() {

@@ -119,13 +119,20 @@ impl ClientSettings {
         })
     }
 
-    /// The librdkafka configuration, with librdkafka's own log lines routed to `tracing`.
+    /// The librdkafka configuration, with librdkafka's own log lines routed to `tracing`
+    /// (target `librdkafka`): warnings and worse, or its debug lines too when the client's
+    /// librdkafka `debug` setting names what to trace (`producer.override.debug=msg`, seen
+    /// with `RUST_LOG=info,librdkafka=debug`).
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         for (key, value) in &self.rdkafka {
             config.set(key, value);
         }
-        config.set_log_level(RDKafkaLogLevel::Warning);
+        config.set_log_level(if self.rdkafka.contains_key("debug") {
+            RDKafkaLogLevel::Debug
+        } else {
+            RDKafkaLogLevel::Warning
+        });
         config
     }
 

@@ -461,6 +461,16 @@ fn metrics_push_is_off_unless_asked_for() {
     }
 }
 
+#[test]
+fn librdkafka_debug_lines_are_let_through_only_when_its_debug_setting_asks_for_them() {
+    use rdkafka::config::RDKafkaLogLevel;
+    let quiet = translate(Producer, &[]).unwrap().client_config();
+    assert!(matches!(quiet.log_level, RDKafkaLogLevel::Warning));
+    let traced = translate(Producer, &[("debug", "msg")]).unwrap().client_config();
+    assert_eq!(traced.get("debug"), Some("msg"));
+    assert!(matches!(traced.log_level, RDKafkaLogLevel::Debug));
+}
+
 mod security_keys {
     use std::path::Path;
 

@@ -256,6 +256,10 @@ pub(super) struct TrackingContext {
 }
 
 impl ClientContext for TrackingContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        self.errors.log(level, facility, message);
+    }
+
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         self.errors.error(error, reason);
     }
