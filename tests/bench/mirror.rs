@@ -154,8 +154,8 @@ async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records
     let producer: BaseProducer = client(target)
         .set("linger.ms", "5")
         .set("acks", "all")
-        .set("enable.idempotence", "false")
-        .set("max.in.flight.requests.per.connection", "1")
+        .set("enable.idempotence", "true")
+        .set("max.in.flight.requests.per.connection", "5")
         .create()
         .unwrap();
     let mut stream = consumer.stream();

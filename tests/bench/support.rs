@@ -104,14 +104,15 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// A bare producer with the settings of the worker's source producers (acks=all, one request
-/// in flight, linger 5 ms): the raw limit the benchmarks measure connectors against.
+/// A bare producer with the settings of the worker's source producers (acks=all, idempotent
+/// with five requests in flight, linger 5 ms): the raw limit the benchmarks measure connectors
+/// against.
 pub fn source_like_producer(bootstrap: &str) -> BaseProducer {
     ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
-        .set("enable.idempotence", "false")
-        .set("max.in.flight.requests.per.connection", "1")
+        .set("enable.idempotence", "true")
+        .set("max.in.flight.requests.per.connection", "5")
         .set("linger.ms", "5")
         .create()
         .expect("a producer")
