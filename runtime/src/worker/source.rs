@@ -250,15 +250,19 @@ fn set_producer_defaults(settings: &mut ClientSettings, task_defaults: &[(&str, 
         // ones land after later ones. An idempotent producer keeps the order (its broker thread
         // no longer spins while a request is answered: `vendor/rdkafka-sys/PATCHES.md`). As
         // Java's producer does, settings an idempotent producer cannot have (acks other than
-        // all, more than five requests in flight) turn it off unless the user asked for it; then
-        // one request in flight keeps what order librdkafka can.
-        let in_flight = settings.get("max.in.flight.requests.per.connection");
-        let conflicting = in_flight
-            .and_then(|n| n.trim().parse::<u32>().ok())
-            .is_some_and(|n| n > 5)
-            || !matches!(settings.get("acks").map(str::trim), Some("all" | "-1"));
+        // all, more than five requests in flight, no retries) turn it off unless the user asked
+        // for it; then one request in flight keeps what order librdkafka can.
+        let number = |key| settings.get(key).and_then(|n| n.trim().parse::<u64>().ok());
+        let acks_all = settings
+            .get("acks")
+            .is_some_and(|acks| acks.trim().eq_ignore_ascii_case("all") || acks.trim() == "-1");
+        let conflicting = !acks_all
+            || number("max.in.flight.requests.per.connection").is_some_and(|n| n > 5)
+            || number("retries") == Some(0);
         settings.set_default("enable.idempotence", if conflicting { "false" } else { "true" });
-        let idempotent = settings.get("enable.idempotence").map(str::trim) == Some("true");
+        let idempotent = settings
+            .get("enable.idempotence")
+            .is_some_and(|on| on.trim().eq_ignore_ascii_case("true"));
         settings.set_default(
             "max.in.flight.requests.per.connection",
             if idempotent { "5" } else { "1" },
@@ -888,14 +892,23 @@ mod tests {
 
     #[test]
     fn settings_an_idempotent_producer_cannot_have_turn_idempotence_off_unless_asked_for() {
-        for conflicting in [("acks", "1"), ("max.in.flight.requests.per.connection", "10")] {
+        for conflicting in [
+            ("acks", "1"),
+            ("max.in.flight.requests.per.connection", "10"),
+            ("retries", "0"),
+        ] {
             let producer = defaulted(&[conflicting], &[], false);
             assert_eq!(producer.get("enable.idempotence"), Some("false"), "{conflicting:?}");
         }
         let asked = defaulted(&[("acks", "1"), ("enable.idempotence", "true")], &[], false);
         assert_eq!(asked.get("enable.idempotence"), Some("true"));
-        let acks_minus_one = defaulted(&[("acks", "-1")], &[], false);
-        assert_eq!(acks_minus_one.get("enable.idempotence"), Some("true"));
+        for acks in ["-1", "ALL"] {
+            let producer = defaulted(&[("acks", acks)], &[], false);
+            assert_eq!(producer.get("enable.idempotence"), Some("true"), "acks={acks}");
+            assert_eq!(producer.get("max.in.flight.requests.per.connection"), Some("5"));
+        }
+        let upper = defaulted(&[("enable.idempotence", "TRUE"), ("acks", "1")], &[], false);
+        assert_eq!(upper.get("max.in.flight.requests.per.connection"), Some("5"));
     }
 
     #[test]
