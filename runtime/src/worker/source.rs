@@ -25,6 +25,7 @@ use crate::client::{
     ClientKind, ClientSettings, DropOffRuntime, ErrorCapture, NativeHeaders, Placement, ProducerTopic, RunRecord,
 };
 use crate::clock::now_millis;
+use crate::config::KeyValue;
 use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
 use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
 use crate::data::{ConnectRecord, DataError, Schema, SourceMap, SourceRecord, Value};
@@ -252,7 +253,7 @@ fn set_producer_defaults(settings: &mut ClientSettings, task_defaults: &[(&str, 
         // Java's producer does, settings an idempotent producer cannot have (acks other than
         // all, more than five requests in flight, no retries) turn it off unless the user asked
         // for it; then one request in flight keeps what order librdkafka can.
-        let number = |key| settings.get(key).and_then(|n| n.trim().parse::<u64>().ok());
+        let number = |key| Option::<u64>::read(settings.get(key));
         let acks_all = settings
             .get("acks")
             .is_some_and(|acks| acks.trim().eq_ignore_ascii_case("all") || acks.trim() == "-1");
@@ -260,9 +261,7 @@ fn set_producer_defaults(settings: &mut ClientSettings, task_defaults: &[(&str, 
             || number("max.in.flight.requests.per.connection").is_some_and(|n| n > 5)
             || number("retries") == Some(0);
         settings.set_default("enable.idempotence", if conflicting { "false" } else { "true" });
-        let idempotent = settings
-            .get("enable.idempotence")
-            .is_some_and(|on| on.trim().eq_ignore_ascii_case("true"));
+        let idempotent = bool::read(settings.get("enable.idempotence"));
         settings.set_default(
             "max.in.flight.requests.per.connection",
             if idempotent { "5" } else { "1" },
