@@ -123,16 +123,65 @@ impl OffsetSyncWriter {
 }
 
 /// The offset syncs read so far, by source topic partition.
-#[derive(Debug, Default)]
+///
+/// Its memory stays bounded while a task reads a long offset-syncs topic at start (every sync
+/// the topic still holds, of every flow into the same target): a partition's syncs are thinned
+/// as in [`Self::compact`] each time they double, along the groups' positions last known.
+#[derive(Debug)]
 pub struct OffsetSyncStore {
-    /// upstream → downstream, per partition.
-    syncs: HashMap<(String, i32), BTreeMap<i64, i64>>,
+    syncs: HashMap<(String, i32), PartitionSyncs>,
+    /// The lowest offset any group committed, per partition, as last given: the syncs from
+    /// there up stay.
+    needed: HashMap<(String, i32), i64>,
+}
+
+/// One partition's syncs.
+#[derive(Debug)]
+struct PartitionSyncs {
+    /// upstream → downstream.
+    history: BTreeMap<i64, i64>,
+    /// How many syncs make the next thinning due.
+    thin_at: usize,
+}
+
+impl Default for PartitionSyncs {
+    fn default() -> Self {
+        PartitionSyncs {
+            history: BTreeMap::new(),
+            thin_at: 4 * HISTORY,
+        }
+    }
+}
+
+impl PartitionSyncs {
+    /// Thins the history below the sync at or before `needed` (all but the newest when
+    /// `None`), and schedules the next thinning for when what is left has doubled.
+    fn thin(&mut self, needed: Option<i64>) {
+        let keep_from = needed.and_then(|upstream| self.history.range(..=upstream).next_back().map(|(u, _)| *u));
+        thin_below(&mut self.history, keep_from);
+        if self.history.len() > MAX_SYNCS {
+            let keep_from = self.history.keys().nth(MAX_SYNCS / 2).copied();
+            thin_below(&mut self.history, keep_from);
+        }
+        self.thin_at = (2 * self.history.len()).clamp(4 * HISTORY, MAX_SYNCS);
+    }
 }
 
 impl OffsetSyncStore {
+    /// A store for groups whose lowest committed offsets per partition are `needed`.
+    pub fn new(needed: HashMap<(String, i32), i64>) -> Self {
+        OffsetSyncStore {
+            syncs: HashMap::new(),
+            needed,
+        }
+    }
+
     /// Adds a sync read from the offset-syncs topic.
     pub fn add(&mut self, sync: OffsetSync) {
-        let history = self.syncs.entry((sync.topic, sync.partition)).or_default();
+        let key = (sync.topic, sync.partition);
+        let needed = self.needed.get(&key).copied();
+        let partition = self.syncs.entry(key).or_default();
+        let history = &mut partition.history;
         // A sync below newer ones means the source task restarted from an older point: what
         // it replaces above it is no longer trustworthy.
         let newer: Vec<i64> = history.range(sync.upstream..).map(|(u, _)| *u).collect();
@@ -140,21 +189,18 @@ impl OffsetSyncStore {
             history.remove(&upstream);
         }
         history.insert(sync.upstream, sync.downstream);
-        if history.len() > MAX_SYNCS {
-            let keep_from = history.keys().nth(MAX_SYNCS / 2).copied();
-            thin_below(history, keep_from);
+        if history.len() > partition.thin_at {
+            partition.thin(needed);
         }
     }
 
     /// Forgets what no group needs: per partition, every sync from the one at or below the
     /// lowest offset a group has committed (`needed`) up to the head stays; the older ones, and
     /// those of partitions no group reads, are thinned out exponentially.
-    pub fn compact(&mut self, needed: &HashMap<(String, i32), i64>) {
-        for (key, history) in &mut self.syncs {
-            let keep_from = needed
-                .get(key)
-                .and_then(|&upstream| history.range(..=upstream).next_back().map(|(u, _)| *u));
-            thin_below(history, keep_from);
+    pub fn compact(&mut self, needed: HashMap<(String, i32), i64>) {
+        self.needed = needed;
+        for (key, partition) in &mut self.syncs {
+            partition.thin(self.needed.get(key).copied());
         }
     }
 
@@ -180,8 +226,9 @@ impl OffsetSyncStore {
 
     /// The newest sync at or before `upstream`: (upstream, downstream) offsets.
     fn sync_for(&self, topic: &str, partition: i32, upstream: i64) -> Option<(i64, i64)> {
-        let history = self.syncs.get(&(topic.to_string(), partition))?;
-        history
+        let partition = self.syncs.get(&(topic.to_string(), partition))?;
+        partition
+            .history
             .range(..=upstream)
             .next_back()
             .map(|(&synced, &downstream)| (synced, downstream))
@@ -244,7 +291,7 @@ mod tests {
 
     #[test]
     fn translation_never_passes_unreplicated_data() {
-        let mut store = OffsetSyncStore::default();
+        let mut store = OffsetSyncStore::new(HashMap::new());
         store.add(sync(10, 100));
         store.add(sync(20, 105));
         assert_eq!(store.translate("t", 0, 5), None);
@@ -268,39 +315,67 @@ mod tests {
     #[test]
     fn groups_far_behind_translate_within_offset_lag_max() {
         // Syncs every 100 records (offset.lag.max = 100), the downstream copy shifted by 7.
-        let mut store = OffsetSyncStore::default();
+        // A group committed at 11,875 long ago; another at the head.
+        let needed: HashMap<(String, i32), i64> = [(("t".to_string(), 0), 11_875)].into_iter().collect();
+        let mut store = OffsetSyncStore::new(needed.clone());
         for upstream in (0..40_000).step_by(100) {
             store.add(sync(upstream, upstream + 7));
         }
-        // A group committed at 11,875 long ago; another at the head.
-        let needed: HashMap<(String, i32), i64> = [(("t".to_string(), 0), 11_875)].into_iter().collect();
-        store.compact(&needed);
+        store.compact(needed);
         for committed in [11_875, 12_000, 25_555, 39_950] {
             let translated = store.translate("t", 0, committed).unwrap();
             assert!(translated <= committed + 7, "{committed} went past replicated data");
             assert!(committed + 7 - translated < 100, "{committed} → {translated}");
         }
         // Below every group's position the history is thinned, still never past the data.
-        let history = &store.syncs[&("t".to_string(), 0)];
+        let history = &store.syncs[&("t".to_string(), 0)].history;
         assert!(history.range(..11_800).count() <= HISTORY + 1, "{} kept", history.len());
         assert!(store.translate("t", 0, 5_050).is_some_and(|d| d <= 5_057));
     }
 
     #[test]
     fn partitions_no_group_reads_stay_small_and_every_partition_bounded() {
-        let mut store = OffsetSyncStore::default();
+        let mut store = OffsetSyncStore::new(HashMap::new());
         for offset in 0..10_000 {
             store.add(sync(offset, offset));
         }
-        store.compact(&HashMap::new());
-        let history = &store.syncs[&("t".to_string(), 0)];
+        store.compact(HashMap::new());
+        let history = &store.syncs[&("t".to_string(), 0)].history;
         assert!(history.len() <= HISTORY + 2, "{} syncs kept", history.len());
         assert_eq!(store.translate("t", 0, 9_999), Some(9_999));
         assert!(store.translate("t", 0, 5_000).is_some_and(|d| d <= 5_000));
-        let mut big = OffsetSyncStore::default();
+        let mut big = OffsetSyncStore::new(HashMap::new());
         for offset in 0..(MAX_SYNCS as i64 + 10) {
             big.add(sync(offset, offset));
         }
-        assert!(big.syncs[&("t".to_string(), 0)].len() <= MAX_SYNCS);
+        assert!(big.syncs[&("t".to_string(), 0)].history.len() <= MAX_SYNCS);
+    }
+
+    #[test]
+    fn a_long_topic_read_at_start_is_thinned_as_it_is_read() {
+        // Two partitions, 150,000 syncs each: one a group committed at 23,456 of, one no
+        // group reads.
+        let needed: HashMap<(String, i32), i64> = [(("t".to_string(), 0), 23_456)].into_iter().collect();
+        let mut store = OffsetSyncStore::new(needed);
+        let mut largest = 0;
+        for upstream in 0..150_000 {
+            for partition in [0, 1] {
+                store.add(OffsetSync {
+                    partition,
+                    ..sync(upstream, upstream + 3)
+                });
+            }
+            largest = largest.max(store.syncs[&("t".to_string(), 1)].history.len());
+        }
+        assert!(largest <= 4 * HISTORY + 1, "the unread partition held {largest} syncs");
+        // The group's partition kept every sync from its position up, which a later restart
+        // sync still cuts back.
+        let history = &store.syncs[&("t".to_string(), 0)].history;
+        assert_eq!(history.range(23_456..).count(), 150_000 - 23_456);
+        assert!(history.range(..23_456).count() <= HISTORY + 1);
+        assert_eq!(store.translate("t", 0, 23_456), Some(23_459));
+        assert_eq!(store.translate("t", 0, 149_999), Some(150_002));
+        store.add(sync(100_000, 9));
+        assert_eq!(store.translate("t", 0, 149_999), Some(10));
     }
 }

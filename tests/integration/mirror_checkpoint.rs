@@ -765,4 +765,20 @@ async fn groups_far_behind_the_head_translate_within_offset_lag_max() {
         text.lines().any(|line| line == expected).then_some(())
     })
     .await;
+
+    // A restarted checkpoint task reads the ~400 syncs back at start and thins them as it
+    // reads, along where the groups stood: the laggard's next move still translates within
+    // offset.lag.max.
+    let checkpoints = "L->B.MirrorCheckpointConnector";
+    let (code, body) = api
+        .post(
+            &format!("/connectors/{checkpoints}/restart?includeTasks=true"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(code, 202, "{body}");
+    api.wait_for_state(checkpoints, "RUNNING", Duration::from_secs(30))
+        .await;
+    tokio::task::block_in_place(|| commit_at(&a, &laggard, &topic, 12_345));
+    translated(laggard, 12_345).await;
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 use tributary_runtime::client::{ClientKind, DropOffRuntime};
 use tributary_runtime::config::ConfigMap;
@@ -141,38 +141,96 @@ struct State {
     syncs: Arc<Mutex<OffsetSyncStore>>,
     /// The latest checkpoint of each group partition.
     latest: BTreeMap<CheckpointKey, Checkpoint>,
-    /// A client per (cluster, group), to read and commit the group's offsets.
-    group_clients: HashMap<(&'static str, String), Arc<DropOffRuntime<BaseConsumer>>>,
+    group_clients: GroupClients,
     next_checkpoints: Option<Instant>,
     next_group_sync: Option<Instant>,
     bytes_schema: Arc<Schema>,
 }
 
-/// A consumer in `group` that never joins it: it only reads and commits its offsets.
-fn group_client(mut client: ClientConfig, group: &str) -> Result<Arc<DropOffRuntime<BaseConsumer>>, ConnectError> {
-    client.set("group.id", group).set("enable.auto.commit", "false");
-    client
-        .create()
-        .map(|consumer| Arc::new(DropOffRuntime::new(consumer)))
-        .map_err(|e| ConnectError::caused(format!("cannot create a client for group {group}"), e))
-}
+/// A client per (cluster, group), to read and commit the group's offsets; each a consumer in
+/// the group that never joins it.
+#[derive(Default)]
+struct GroupClients(HashMap<(&'static str, String), Arc<DropOffRuntime<BaseConsumer>>>);
 
-impl State {
+impl GroupClients {
     /// The (cached) client of `group` on `cluster` (`source` or `target`).
-    fn group_consumer(
+    fn get(
         &mut self,
+        mirror: &MirrorConfig,
         cluster: &'static str,
         group: &str,
     ) -> Result<Arc<DropOffRuntime<BaseConsumer>>, ConnectError> {
         let key = (cluster, group.to_string());
-        if let Some(consumer) = self.group_clients.get(&key) {
+        if let Some(consumer) = self.0.get(&key) {
             return Ok(consumer.clone());
         }
-        let consumer = group_client(self.mirror.client(cluster, ClientKind::Consumer)?, group)?;
-        self.group_clients.insert(key, consumer.clone());
+        let mut client = mirror.client(cluster, ClientKind::Consumer)?;
+        client.set("group.id", group).set("enable.auto.commit", "false");
+        let consumer = client
+            .create::<BaseConsumer>()
+            .map(|consumer| Arc::new(DropOffRuntime::new(consumer)))
+            .map_err(|e| ConnectError::caused(format!("cannot create a client for group {group}"), e))?;
+        self.0.insert(key, consumer.clone());
         Ok(consumer)
     }
+}
 
+/// The source's partitions of the topics `topics` accepts, internal topics left out.
+async fn accepted_partitions(
+    source: &ClusterAdmin,
+    topics: &NameFilter,
+    mirror: &MirrorConfig,
+) -> Result<Vec<(String, i32)>, ConnectError> {
+    Ok(source
+        .topic_partitions()
+        .await?
+        .into_iter()
+        .filter(|(topic, _)| topics.accepts(topic) && !mirror.policy.is_internal_topic(topic))
+        .flat_map(|(topic, count)| (0..count).map(move |p| (topic.clone(), p)))
+        .collect())
+}
+
+/// What `group` (read with `consumer`) has committed on the source for `partitions`: (topic,
+/// partition, offset, metadata).
+async fn committed(
+    consumer: Arc<DropOffRuntime<BaseConsumer>>,
+    group: &str,
+    partitions: &[(String, i32)],
+) -> Result<Vec<(String, i32, i64, String)>, ConnectError> {
+    let mut wanted = TopicPartitionList::new();
+    for (topic, partition) in partitions {
+        wanted.add_partition(topic, *partition);
+    }
+    let group = group.to_string();
+    blocking(move || {
+        consumer
+            .committed_offsets(wanted, READ_TIMEOUT)
+            .map_err(|e| format!("cannot read the offsets of group {group}: {e}"))
+            .map(|tpl| {
+                tpl.elements()
+                    .iter()
+                    .filter_map(|e| match (e.offset(), e.metadata()) {
+                        (Offset::Offset(at), metadata) => {
+                            Some((e.topic().to_string(), e.partition(), at, metadata.to_string()))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+    })
+    .await
+}
+
+/// Notes `upstream`, committed by a group, in the lowest offset any group committed per
+/// partition.
+fn note_needed(needed: &mut HashMap<(String, i32), i64>, topic: &str, partition: i32, upstream: i64) {
+    needed
+        .entry((topic.to_string(), partition))
+        .and_modify(|lowest| *lowest = (*lowest).min(upstream))
+        .or_insert(upstream);
+}
+
+impl State {
     /// The checkpoints of every group that moved forward since its last one.
     async fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, ConnectError> {
         // The syncs written since the last round.
@@ -180,48 +238,16 @@ impl State {
             .read_to_end()
             .await
             .map_err(|e| ConnectError::Retriable(with_causes(&e)))?;
-        let partitions: Vec<(String, i32)> = self
-            .source
-            .topic_partitions()
-            .await?
-            .into_iter()
-            .filter(|(topic, _)| self.topics.accepts(topic) && !self.mirror.policy.is_internal_topic(topic))
-            .flat_map(|(topic, count)| (0..count).map(move |p| (topic.clone(), p)))
-            .collect();
+        let partitions = accepted_partitions(&self.source, &self.topics, &self.mirror).await?;
         let mut checkpoints = Vec::new();
         // The lowest offset any group committed, per partition: the syncs from there up stay.
         let mut needed: HashMap<(String, i32), i64> = HashMap::new();
         for group in self.groups.clone() {
-            let consumer = self.group_consumer("source", &group)?;
-            let mut wanted = TopicPartitionList::new();
-            for (topic, partition) in &partitions {
-                wanted.add_partition(topic, *partition);
-            }
-            let committed = blocking(move || {
-                consumer
-                    .committed_offsets(wanted, READ_TIMEOUT)
-                    .map_err(|e| format!("cannot read the offsets of group {group}: {e}"))
-                    .map(|tpl| {
-                        tpl.elements()
-                            .iter()
-                            .filter_map(|e| match (e.offset(), e.metadata()) {
-                                (Offset::Offset(at), metadata) => {
-                                    Some((e.topic().to_string(), e.partition(), at, metadata.to_string()))
-                                }
-                                _ => None,
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .map(|offsets| (group, offsets))
-            })
-            .await?;
-            let (group, offsets) = committed;
+            let consumer = self.group_clients.get(&self.mirror, "source", &group)?;
+            let offsets = committed(consumer, &group, &partitions).await?;
             let mut lag = 0;
             for (topic, partition, upstream, metadata) in offsets {
-                needed
-                    .entry((topic.clone(), partition))
-                    .and_modify(|lowest| *lowest = (*lowest).min(upstream))
-                    .or_insert(upstream);
+                note_needed(&mut needed, &topic, partition, upstream);
                 let translated = {
                     let syncs = lock(&self.syncs);
                     syncs
@@ -256,7 +282,7 @@ impl State {
                 .with_label_values(&[self.connector.as_str(), group.as_str()])
                 .set(lag);
         }
-        lock(&self.syncs).compact(&needed);
+        lock(&self.syncs).compact(needed);
         Ok(checkpoints)
     }
 
@@ -278,7 +304,7 @@ impl State {
                 tracing::debug!(%group, ?state, "not syncing the offsets of a group active on the target");
                 continue;
             }
-            let consumer = self.group_consumer("target", &group)?;
+            let consumer = self.group_clients.get(&self.mirror, "target", &group)?;
             blocking(move || {
                 let mut wanted = TopicPartitionList::new();
                 for (topic, partition, _) in &offsets {
@@ -343,7 +369,18 @@ impl SourceTask for MirrorCheckpointTask {
             .settings
             .take()
             .ok_or_else(|| ConnectError::fatal("the checkpoint task was started twice"))?;
-        let syncs = Arc::new(Mutex::new(OffsetSyncStore::default()));
+        // Where the groups stand, so that the syncs they need are kept while the topic is read.
+        let source = mirror.admin("source")?;
+        let mut group_clients = GroupClients::default();
+        let partitions = accepted_partitions(&source, &topics, &mirror).await?;
+        let mut needed = HashMap::new();
+        for group in &groups {
+            let consumer = group_clients.get(&mirror, "source", group)?;
+            for (topic, partition, upstream, _) in committed(consumer, group, &partitions).await? {
+                note_needed(&mut needed, &topic, partition, upstream);
+            }
+        }
+        let syncs = Arc::new(Mutex::new(OffsetSyncStore::new(needed)));
         let store = syncs.clone();
         let syncs_log = read_topic(
             &mirror,
@@ -376,13 +413,13 @@ impl SourceTask for MirrorCheckpointTask {
             connector: context.connector.clone(),
             topics,
             groups,
-            source: mirror.admin("source")?,
+            source,
             target: mirror.admin("target")?,
             checkpoints_topic: checkpoints_topic.into(),
             syncs_log,
             syncs,
             latest,
-            group_clients: HashMap::new(),
+            group_clients,
             next_checkpoints: mirror.value(&EMIT_CHECKPOINTS_ENABLED).then_some(now),
             next_group_sync: mirror
                 .value(&SYNC_GROUP_OFFSETS_ENABLED)
