@@ -76,6 +76,19 @@ impl KafkaLog {
             .set("auto.offset.reset", "earliest")
             // librdkafka needs a group to assign partitions; it is never joined nor committed to.
             .set("group.id", format!("tributary-reader-{topic}"));
+        // librdkafka fetches up to 64 MB and 100,000 messages ahead by default, and keeps an op
+        // of some hundred bytes per message: reading a long topic of small records (a mirror's
+        // offset syncs at start) held 40-60 MB more at the peak than these bounds, no faster
+        // (`cargo bench --bench mirror`). A full queue is fetched again after 10 ms, not 1 s.
+        for (key, value) in [
+            ("queued.max.messages.kbytes", "4096"),
+            ("queued.min.messages", "10000"),
+            ("fetch.queue.backoff.ms", "10"),
+        ] {
+            if consumer.get(key).is_none() {
+                consumer.set(key, value);
+            }
+        }
         let watermarks: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
         let consumer: BaseConsumer = consumer.create().map_err(|e| other("cannot create the consumer", e))?;
         let partitions = partitions_of(&watermarks, topic)?;
