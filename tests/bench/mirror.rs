@@ -12,6 +12,12 @@
 //! keep) to its arrival in the bench's consumer of the target, p50 and p99. Both mirrors run
 //! with `tasks.max=2`.
 //!
+//! The raw pipe and Tributary take turns three times (`MIRROR_BENCH_ROUNDS`), each round
+//! copying to new remote topics, so that what else this two-core machine does at a moment (the
+//! brokers' JIT compilers, above all) falls on both; the summary gives the median and the spread
+//! of the rounds' ratios. MirrorMaker 2 runs once per record size, and latency is measured in
+//! the first round only.
+//!
 //! The target's produce path is warmed first (2 M records of 100 bytes), so that the first
 //! contender does not pay for its JVM's compiling it. Before any figure is printed, each copy
 //! is read back whole and compared with the source: per partition, the record count and an
@@ -143,7 +149,7 @@ struct Figures {
 /// The raw limit: consume the source, produce to the target, nothing else; in this process.
 async fn raw_pipe(source: &str, target: &str, topic: &str, remote: &str, records: i64) {
     let consumer: StreamConsumer = client(source)
-        .set("group.id", "bench-raw")
+        .set("group.id", format!("bench-raw-{remote}"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.queue.backoff.ms", "10")
@@ -388,12 +394,27 @@ fn verify(
     );
 }
 
-/// The raw pipe, Tributary and MirrorMaker 2 on loopback, for 100-byte and 1 KiB records.
-fn local_copies(runtime: &tokio::runtime::Runtime, clusters: &Clusters<'_>, dir: &Path, megabytes: usize) {
+/// The lowest, the median and the highest of `values` (NaN for none).
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => (f64::NAN, f64::NAN, f64::NAN),
+        n => (values[0], values[n / 2], values[n - 1]),
+    }
+}
+
+/// The raw pipe, Tributary and MirrorMaker 2 on loopback, for 100-byte and 1 KiB records;
+/// the raw pipe and Tributary `rounds` times each.
+fn local_copies(
+    runtime: &tokio::runtime::Runtime,
+    clusters: &Clusters<'_>,
+    dir: &Path,
+    (megabytes, rounds): (usize, usize),
+) {
     println!(
-        "| record size | system | start-up s | records/s | MB/s | CPU s | records per CPU s | peak RSS MB | latency p50 / p99 ms |"
+        "| record size | system | round | start-up s | records/s | MB/s | CPU s | records per CPU s | peak RSS MB | latency p50 / p99 ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut summary = Vec::new();
     let sizes: Vec<usize> = match std::env::var("MIRROR_BENCH_SIZES") {
         Ok(sizes) => sizes.split(',').filter_map(|size| size.trim().parse().ok()).collect(),
@@ -408,41 +429,78 @@ fn local_copies(runtime: &tokio::runtime::Runtime, clusters: &Clusters<'_>, dir:
         eprintln!("== producing {records} records of {size} B");
         produce(&clusters.source.bootstrap_servers(), &topic, records, size);
         let expected = runtime.block_on(contents(&clusters.source.bootstrap_servers(), &topic));
-        let mut figures = Vec::new();
-        for name in contenders(&["raw rdkafka pipe", "Tributary", "MirrorMaker 2"]) {
-            eprintln!("== {name}, {size} B");
-            let run = topic.trim_start_matches("bench-");
-            let f = runtime.block_on(measure(name, clusters, dir, (&topic, run), records as i64, true));
-            verify(runtime, clusters.target, &f, &topic, &expected);
-            let rate = f.copied as f64 / f.seconds;
-            println!(
-                "| {size} B | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} |",
-                f.name,
-                f.startup,
-                rate,
-                rate * size as f64 / 1e6,
-                f.cpu,
-                f.copied as f64 / f.cpu,
-                if f.rss > 0.0 {
-                    format!("{:.0}", f.rss)
-                } else {
-                    "(in the bench process)".into()
-                },
-                f.latency.map_or("-".to_string(), |(p50, p99)| format!("{p50} / {p99}"))
-            );
-            figures.push(f);
+        // The raw pipe and Tributary take turns, `rounds` times each, so that whatever else
+        // this machine does at one moment (the brokers' JIT, a neighbour) falls on both; each
+        // round's pair gives a ratio, and the summary reports their median and spread.
+        // MirrorMaker 2 runs once, in the first round.
+        let mut pairs = Vec::new();
+        let mut apache = None;
+        for round in 0..rounds {
+            let mut raw = None;
+            for name in contenders(&["raw rdkafka pipe", "Tributary", "MirrorMaker 2"]) {
+                if round > 0 && name == "MirrorMaker 2" {
+                    continue;
+                }
+                eprintln!("== {name}, {size} B, round {}", round + 1);
+                // A remote topic per contender and round: `R1024`, then `R1024r2`, ...
+                let run = match round {
+                    0 => size.to_string(),
+                    _ => format!("{size}r{}", round + 1),
+                };
+                let f = runtime.block_on(measure(name, clusters, dir, (&topic, &run), records as i64, round == 0));
+                verify(runtime, clusters.target, &f, &topic, &expected);
+                let rate = f.copied as f64 / f.seconds;
+                println!(
+                    "| {size} B | {} | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} |",
+                    f.name,
+                    round + 1,
+                    f.startup,
+                    rate,
+                    rate * size as f64 / 1e6,
+                    f.cpu,
+                    f.copied as f64 / f.cpu,
+                    if f.rss > 0.0 {
+                        format!("{:.0}", f.rss)
+                    } else {
+                        "(in the bench process)".into()
+                    },
+                    f.latency.map_or("-".to_string(), |(p50, p99)| format!("{p50} / {p99}"))
+                );
+                match name {
+                    "raw rdkafka pipe" => raw = Some(f),
+                    "Tributary" => {
+                        if let Some(raw) = raw.take() {
+                            pairs.push((raw, f));
+                        }
+                    }
+                    _ => apache = Some(f),
+                }
+            }
         }
-        let [raw, ours, apache] = &figures[..] else {
-            continue;
-        };
         let rate = |f: &Figures| f.copied as f64 / f.seconds;
         let per_cpu = |f: &Figures| f.copied as f64 / f.cpu;
-        summary.push(format!(
-            "{size} B: Tributary is {:.2}x MirrorMaker 2's throughput, {:.2}x its records per CPU second, {:.0}% of the raw pipe's throughput",
-            rate(ours) / rate(apache),
-            per_cpu(ours) / per_cpu(apache),
-            100.0 * rate(ours) / rate(raw)
-        ));
+        if !pairs.is_empty() {
+            let share = spread(pairs.iter().map(|(raw, ours)| 100.0 * rate(ours) / rate(raw)).collect());
+            let cpu = spread(pairs.iter().map(|(raw, ours)| per_cpu(raw) / per_cpu(ours)).collect());
+            summary.push(format!(
+                "{size} B, {} rounds: Tributary moves {:.0}% (median; {:.0}-{:.0}%) of the raw pipe's records/s, at {:.2}x (median; {:.2}-{:.2}x) its CPU per record",
+                pairs.len(),
+                share.1,
+                share.0,
+                share.2,
+                cpu.1,
+                cpu.0,
+                cpu.2
+            ));
+        }
+        if let Some(apache) = apache {
+            let ours = spread(pairs.iter().map(|(_, ours)| per_cpu(ours)).collect());
+            summary.push(format!(
+                "{size} B: Tributary's median records per CPU second are {:.2}x MirrorMaker 2's; its first round's throughput {:.2}x",
+                ours.1 / per_cpu(&apache),
+                pairs.first().map_or(f64::NAN, |(_, ours)| rate(ours) / rate(&apache))
+            ));
+        }
     }
     println!();
     for line in summary {
@@ -569,7 +627,8 @@ fn main() {
             source_servers: source.bootstrap_servers(),
             target: &target,
         };
-        local_copies(&runtime, &clusters, dir.path(), megabytes);
+        let rounds = megabytes_of("MIRROR_BENCH_ROUNDS", 3).max(1);
+        local_copies(&runtime, &clusters, dir.path(), (megabytes, rounds));
     }
     if wan_megabytes > 0 {
         wan_copies(&runtime, &source, &target, dir.path(), wan_megabytes);
