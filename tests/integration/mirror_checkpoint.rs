@@ -661,6 +661,60 @@ async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
     }
 }
 
+/// As Apache's connector (Kafka 3.5 and later), a checkpoint flow takes only the groups that
+/// have committed on a topic it copies: a group the group filter accepts whose offsets are all
+/// elsewhere gets no task until it commits on a copied topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("relevance");
+    let (copied, elsewhere) = (format!("{prefix}-copied"), format!("{prefix}-elsewhere"));
+    for topic in [&copied, &elsewhere] {
+        source.create_topic(topic, 1, 1).await.unwrap();
+    }
+    let (reader, other) = (unique_name("reader"), unique_name("other"));
+    commit_at(&a, &reader, &copied, 0);
+    commit_at(&a, &other, &elsewhere, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&b, dir.path(), &[]).await;
+    let name = "G->B.MirrorCheckpointConnector";
+    let config = merged(
+        mirror_config(&a, &b, json!({"source.cluster.alias": "G"})),
+        json!({
+            "connector.class": "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
+            "topics": copied,
+            "groups": format!("{reader},{other}"),
+            "checkpoints.topic.replication.factor": "1",
+            "refresh.groups.interval.seconds": "1",
+        }),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let assigned = |expected: String| {
+        let api = &api;
+        async move {
+            eventually(
+                Duration::from_secs(30),
+                &format!("the task to checkpoint {expected}"),
+                || async {
+                    let (code, tasks) = api.get(&format!("/connectors/{name}/tasks")).await;
+                    let groups = tasks[0]["config"]["task.assigned.groups"].as_str().map(str::to_string);
+                    (code == 200 && groups.as_deref() == Some(expected.as_str())).then_some(())
+                },
+            )
+            .await
+        }
+    };
+    assigned(reader.clone()).await;
+    // The other group reads the copied topic too now: the next look for groups takes it.
+    commit_at(&a, &other, &copied, 0);
+    let mut both = [reader, other];
+    both.sort();
+    assigned(both.join(",")).await;
+}
+
 /// Commits `offset` for `group` on `topic`'s partition 0 in the cluster at `bootstrap`.
 fn commit_at(bootstrap: &str, group: &str, topic: &str, offset: i64) {
     let consumer: BaseConsumer = client(bootstrap).set("group.id", group).create().unwrap();

@@ -1,10 +1,12 @@
 //! `MirrorCheckpointConnector`: for the consumer groups a flow selects (`groups`,
-//! `groups.exclude`), translates their committed source offsets through the offset syncs and
+//! `groups.exclude`, and as Apache only those that have committed on a topic it copies),
+//! translates their committed source offsets through the offset syncs and
 //! writes checkpoints to `<source>.checkpoints.internal` on the target, in Apache's record
 //! format; with `sync.group.offsets.enabled` it also commits the translated offsets to the
 //! target's groups while they are empty there, never moving them backwards. Groups are spread
 //! over the tasks round-robin, and looked for again every `refresh.groups.interval.seconds`.
 
+mod groups;
 mod task;
 
 use std::collections::BTreeSet;
@@ -16,6 +18,7 @@ use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
+use self::groups::selected_groups;
 use crate::admin::ClusterAdmin;
 use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
 use crate::filter::NameFilter;
@@ -106,9 +109,12 @@ fn config_def() -> ConfigDef {
 /// The connector object: finds the groups to checkpoint and splits them between tasks.
 pub struct MirrorCheckpointConnector {
     config: ConfigMap,
-    mirror: MirrorConfig,
+    /// Shared with the loop that looks for groups again.
+    mirror: Arc<MirrorConfig>,
     /// The groups the flow selects.
     filter: NameFilter,
+    /// The topics it copies: a group is checkpointed once it has committed on one of them.
+    topics: NameFilter,
     source: ClusterAdmin,
     groups: Arc<Mutex<BTreeSet<String>>>,
     refresh: Option<JoinHandle<()>>,
@@ -121,8 +127,9 @@ impl MirrorCheckpointConnector {
         Ok(MirrorCheckpointConnector {
             config: config.clone(),
             filter: NameFilter::groups(config).map_err(ConnectError::failed)?,
+            topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
             source: mirror.admin("source")?,
-            mirror,
+            mirror: Arc::new(mirror),
             groups: Arc::default(),
             refresh: None,
         })
@@ -141,21 +148,11 @@ fn validate(config: &ConfigMap) -> Vec<ValidationError> {
     errors
 }
 
-/// The source cluster's consumer groups the flow selects.
-async fn selected_groups(source: &ClusterAdmin, filter: &NameFilter) -> Result<BTreeSet<String>, ConnectError> {
-    Ok(source
-        .consumer_groups(None)
-        .await?
-        .into_keys()
-        .filter(|g| filter.accepts(g))
-        .collect())
-}
-
 #[async_trait]
 impl Connector for MirrorCheckpointConnector {
     async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
         let mirror = &self.mirror;
-        let (source, filter) = (self.source.clone(), self.filter.clone());
+        let (source, filter, topics) = (self.source.clone(), self.filter.clone(), self.topics.clone());
         mirror
             .admin("target")?
             .ensure_compacted_topic(
@@ -163,17 +160,17 @@ impl Connector for MirrorCheckpointConnector {
                 mirror.value(&CHECKPOINTS_TOPIC_REPLICATION_FACTOR) as i32,
             )
             .await?;
-        let groups = selected_groups(&source, &filter).await?;
+        let groups = selected_groups(mirror, &source, &filter, &topics).await?;
         tracing::info!(connector = %context.name, groups = groups.len(), "consumer groups to checkpoint found");
         *lock(&self.groups) = groups;
-        let known = self.groups.clone();
+        let (known, flow) = (self.groups.clone(), self.mirror.clone());
         self.refresh = mirror
             .every(&REFRESH_GROUPS_ENABLED, &REFRESH_GROUPS_INTERVAL_SECONDS)
             .map(|mut every| {
                 tokio::spawn(async move {
                     loop {
                         every.tick().await;
-                        match selected_groups(&source, &filter).await {
+                        match selected_groups(&flow, &source, &filter, &topics).await {
                             Ok(groups) if groups != *lock(&known) => {
                                 tracing::info!(connector = %context.name, groups = groups.len(), "the consumer groups to checkpoint changed");
                                 *lock(&known) = groups;

@@ -10,10 +10,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
-use tributary_runtime::client::{ClientKind, DropOffRuntime};
+use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
 use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
@@ -21,6 +21,7 @@ use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 use tributary_runtime::storage::{KafkaLog, LogRecord};
 
+use super::groups::{accepted_partitions, blocking, committed, GroupClients, READ_TIMEOUT};
 use super::{
     config_def, ASSIGNED, EMIT_CHECKPOINTS_ENABLED, EMIT_CHECKPOINTS_INTERVAL_SECONDS, SYNC_GROUP_OFFSETS_ENABLED,
     SYNC_GROUP_OFFSETS_INTERVAL_SECONDS,
@@ -32,23 +33,11 @@ use crate::lock;
 use crate::offset_sync::OffsetSyncStore;
 use crate::records::{Checkpoint, OffsetSync};
 
-/// How long reading a group's committed offsets may take.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest a poll waits, so a stop is noticed quickly.
 const POLL_WAIT: Duration = Duration::from_secs(1);
 
 /// (group, remote topic, partition).
 type CheckpointKey = (String, String, i32);
-
-/// Runs a blocking Kafka call off the async threads; its errors are retriable.
-async fn blocking<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, ConnectError> {
-    tokio::task::spawn_blocking(call)
-        .await
-        .map_err(ConnectError::failed)?
-        .map_err(ConnectError::Retriable)
-}
 
 /// Starts reading `topic` on `cluster` (`source` or `target`) from its beginning with the
 /// runtime's log reader, handing each record's key and value to `handle`, and waits until it
@@ -145,80 +134,6 @@ struct State {
     next_checkpoints: Option<Instant>,
     next_group_sync: Option<Instant>,
     bytes_schema: Arc<Schema>,
-}
-
-/// A client per (cluster, group), to read and commit the group's offsets; each a consumer in
-/// the group that never joins it.
-#[derive(Default)]
-struct GroupClients(HashMap<(&'static str, String), Arc<DropOffRuntime<BaseConsumer>>>);
-
-impl GroupClients {
-    /// The (cached) client of `group` on `cluster` (`source` or `target`).
-    fn get(
-        &mut self,
-        mirror: &MirrorConfig,
-        cluster: &'static str,
-        group: &str,
-    ) -> Result<Arc<DropOffRuntime<BaseConsumer>>, ConnectError> {
-        let key = (cluster, group.to_string());
-        if let Some(consumer) = self.0.get(&key) {
-            return Ok(consumer.clone());
-        }
-        let mut client = mirror.client(cluster, ClientKind::Consumer)?;
-        client.set("group.id", group).set("enable.auto.commit", "false");
-        let consumer = client
-            .create::<BaseConsumer>()
-            .map(|consumer| Arc::new(DropOffRuntime::new(consumer)))
-            .map_err(|e| ConnectError::caused(format!("cannot create a client for group {group}"), e))?;
-        self.0.insert(key, consumer.clone());
-        Ok(consumer)
-    }
-}
-
-/// The source's partitions of the topics `topics` accepts, internal topics left out.
-async fn accepted_partitions(
-    source: &ClusterAdmin,
-    topics: &NameFilter,
-    mirror: &MirrorConfig,
-) -> Result<Vec<(String, i32)>, ConnectError> {
-    Ok(source
-        .topic_partitions()
-        .await?
-        .into_iter()
-        .filter(|(topic, _)| topics.accepts(topic) && !mirror.policy.is_internal_topic(topic))
-        .flat_map(|(topic, count)| (0..count).map(move |p| (topic.clone(), p)))
-        .collect())
-}
-
-/// What `group` (read with `consumer`) has committed on the source for `partitions`: (topic,
-/// partition, offset, metadata).
-async fn committed(
-    consumer: Arc<DropOffRuntime<BaseConsumer>>,
-    group: &str,
-    partitions: &[(String, i32)],
-) -> Result<Vec<(String, i32, i64, String)>, ConnectError> {
-    let mut wanted = TopicPartitionList::new();
-    for (topic, partition) in partitions {
-        wanted.add_partition(topic, *partition);
-    }
-    let group = group.to_string();
-    blocking(move || {
-        consumer
-            .committed_offsets(wanted, READ_TIMEOUT)
-            .map_err(|e| format!("cannot read the offsets of group {group}: {e}"))
-            .map(|tpl| {
-                tpl.elements()
-                    .iter()
-                    .filter_map(|e| match (e.offset(), e.metadata()) {
-                        (Offset::Offset(at), metadata) => {
-                            Some((e.topic().to_string(), e.partition(), at, metadata.to_string()))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            })
-    })
-    .await
 }
 
 /// Notes `upstream`, committed by a group, in the lowest offset any group committed per
