@@ -440,7 +440,14 @@ impl SourceTask for MirrorSourceTask {
         // The consumer holds 4 MB fetched ahead; 8 MB queued for the target (instead of the
         // worker's 32 MB) covers a copy at full speed: a two-task copy of 1 KiB records peaked
         // at 112-122 MB instead of 142-175, as fast (`cargo bench --bench mirror`).
-        &[("queue.buffering.max.kbytes", "8192")]
+        // Values over 512 bytes go into produce requests by reference to the producer's own
+        // copy instead of being copied again: at 1 KiB the copy's CPU per record fell from
+        // 1.19x to 1.05x the raw pipe's (medians of 15 rounds) and its peak by about 5 MB.
+        // Shorter values are copied as before (a reference adds a buffer segment per value).
+        &[
+            ("queue.buffering.max.kbytes", "8192"),
+            ("message.copy.max.bytes", "512"),
+        ]
     }
 
     fn headers_are_raw(&self) -> bool {
