@@ -35,15 +35,13 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
-use support::{cpu_seconds, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until, MetricsWatch};
+use support::{
+    cpu_seconds, env_or, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until, MetricsWatch,
+};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, KafkaCluster};
 
 const INPUT: &str = "ab-input";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The schema of the JDBC case's records: the one the JDBC source gives the database bench's
 /// table, as JsonConverter writes it.

@@ -47,7 +47,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use support::{cpu_seconds, mirror_file, peak_rss_mb, warm_up_produce_path};
+use support::{cpu_seconds, env_or, mirror_file, peak_rss_mb, warm_up_produce_path};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -429,10 +429,7 @@ fn local_copies(
         eprintln!("== producing {records} records of {size} B");
         produce(&clusters.source.bootstrap_servers(), &topic, records, size);
         let expected = runtime.block_on(contents(&clusters.source.bootstrap_servers(), &topic));
-        // The raw pipe and Tributary take turns, `rounds` times each, so that whatever else
-        // this machine does at one moment (the brokers' JIT, a neighbour) falls on both; each
-        // round's pair gives a ratio, and the summary reports their median and spread.
-        // MirrorMaker 2 runs once, in the first round.
+        // Each round's (raw pipe, Tributary) pair gives a ratio; MirrorMaker 2 runs in round 1.
         let mut pairs = Vec::new();
         let mut apache = None;
         for round in 0..rounds {
@@ -605,12 +602,8 @@ fn wan_copies(
 }
 
 fn main() {
-    let megabytes_of =
-        |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (megabytes, wan_megabytes) = (
-        megabytes_of("MIRROR_BENCH_MB", 1000),
-        megabytes_of("MIRROR_BENCH_WAN_MB", 300),
-    );
+    let (megabytes, wan_megabytes): (usize, usize) =
+        (env_or("MIRROR_BENCH_MB", 1000), env_or("MIRROR_BENCH_WAN_MB", 300));
     let mut options = ClusterOptions::with_nodes(1);
     options.extra_listeners = vec![("WAN".into(), "PLAINTEXT".into())];
     options.advertised_hosts = vec![("WAN".into(), WAN_HOST.into())];
@@ -627,7 +620,7 @@ fn main() {
             source_servers: source.bootstrap_servers(),
             target: &target,
         };
-        let rounds = megabytes_of("MIRROR_BENCH_ROUNDS", 3).max(1);
+        let rounds = env_or("MIRROR_BENCH_ROUNDS", 3_usize).max(1);
         local_copies(&runtime, &clusters, dir.path(), (megabytes, rounds));
     }
     if wan_megabytes > 0 {

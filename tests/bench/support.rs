@@ -1,4 +1,4 @@
-//! What the benchmarks share: CPU time and peak memory of a process (from /proc), waiting for a
+//! What the benchmarks share: numbers from the environment, CPU time and peak memory of a process (from /proc), waiting for a
 //! condition, a free port, plain HTTP calls through curl, a worker's metrics read through one
 //! kept client, a producer set as the worker's source producers are, the broker's produce path
 //! warmed before a measurement, and a mirror file for one flow.
@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use tributary_harness::clients::send_waiting;
+
+/// The value of the environment variable `name`, or `default` when it is unset or does not parse.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
