@@ -663,7 +663,8 @@ async fn offsets_translate_over_transaction_markers_and_compacted_gaps() {
 
 /// As Apache's connector (Kafka 3.5 and later), a checkpoint flow takes only the groups that
 /// have committed on a topic it copies: a group the group filter accepts whose offsets are all
-/// elsewhere gets no task until it commits on a copied topic.
+/// elsewhere gets no task until it commits on a copied topic. Apache's connector, in an Apache
+/// Connect worker beside Tributary's, is given the same config and must assign the same groups.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
     let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
@@ -678,7 +679,8 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
     commit_at(&a, &other, &elsewhere, 0);
 
     let dir = tempfile::tempdir().unwrap();
-    let (_worker, api) = start_worker(&b, dir.path(), &[]).await;
+    let (_worker, tributary) = start_worker(&b, dir.path(), &[]).await;
+    let (_apache_process, apache) = start_apache_worker(target, dir.path());
     let name = "G->B.MirrorCheckpointConnector";
     let config = merged(
         mirror_config(&a, &b, json!({"source.cluster.alias": "G"})),
@@ -690,29 +692,66 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
             "refresh.groups.interval.seconds": "1",
         }),
     );
-    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
-    let assigned = |expected: String| {
-        let api = &api;
+    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
+        reqwest::get(format!("{}/", apache.base())).await.is_ok().then_some(())
+    })
+    .await;
+    for api in [&tributary, &apache] {
+        // Apache answers 404 while its REST resources start, then 409 while it joins its group.
+        let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
+            let answer = api
+                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+                .await;
+            (answer.0 != 404 && answer.0 != 409).then_some(answer)
+        })
+        .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let assigned = |expected: Vec<String>| {
+        let apis = [("Tributary", &tributary), ("Apache", &apache)];
         async move {
-            eventually(
-                Duration::from_secs(30),
-                &format!("the task to checkpoint {expected}"),
-                || async {
-                    let (code, tasks) = api.get(&format!("/connectors/{name}/tasks")).await;
-                    let groups = tasks[0]["config"]["task.assigned.groups"].as_str().map(str::to_string);
-                    (code == 200 && groups.as_deref() == Some(expected.as_str())).then_some(())
-                },
-            )
-            .await
+            for (side, api) in apis {
+                eventually(
+                    Duration::from_secs(60),
+                    &format!("{side}'s task to checkpoint {expected:?}"),
+                    || async {
+                        let (code, tasks) = api.get(&format!("/connectors/{name}/tasks")).await;
+                        let groups: Option<BTreeSet<&str>> = tasks[0]["config"]["task.assigned.groups"]
+                            .as_str()
+                            .map(|g| g.split(',').collect());
+                        let wanted: BTreeSet<&str> = expected.iter().map(|g| g.as_str()).collect();
+                        (code == 200 && groups == Some(wanted)).then_some(())
+                    },
+                )
+                .await
+            }
         }
     };
-    assigned(reader.clone()).await;
+    assigned(vec![reader.clone()]).await;
     // The other group reads the copied topic too now: the next look for groups takes it.
     commit_at(&a, &other, &copied, 0);
-    let mut both = [reader, other];
-    both.sort();
-    assigned(both.join(",")).await;
+    assigned(vec![reader, other]).await;
+}
+
+/// An Apache Connect 4.3.1 distributed worker (from the harness's jars, MirrorMaker 2's
+/// connectors included) on `cluster`, its files in `dir`.
+fn start_apache_worker(
+    cluster: &KafkaCluster,
+    dir: &std::path::Path,
+) -> (tributary_harness::ChildProcess, common::Api) {
+    let port = common::workers::free_port();
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let spec = common::workers::ClusterSpec::new(&cluster.bootstrap_servers(), 1)
+        .with("key.converter", bytes)
+        .with("value.converter", bytes);
+    let file = dir.join("apache.properties");
+    std::fs::write(&file, spec.properties(port)).unwrap();
+    let mut command = cluster
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+    command.arg(&file);
+    let process = tributary_harness::ChildProcess::spawn(command, &dir.join("apache.log")).unwrap();
+    (process, common::Api::new(&format!("http://127.0.0.1:{port}")))
 }
 
 /// Commits `offset` for `group` on `topic`'s partition 0 in the cluster at `bootstrap`.
