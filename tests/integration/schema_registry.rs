@@ -733,13 +733,16 @@ async fn a_worker_moves_rows_through_avro_as_the_table_evolves() {
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
 
     // A required column without a default cannot read the earlier records: the registry
-    // refuses it (BACKWARD) and the source task fails with the registry's message.
+    // refuses it (BACKWARD) and the source task fails with the registry's message. The
+    // transaction stays open a second, longer than the poll interval: a poll that reads the
+    // table's columns meanwhile then waits on the table's lock and reads the new column, which
+    // must still be declared required.
     database
         .sql(
             "tributary",
             &format!(
                 "ALTER TABLE {source_table} ADD COLUMN level INT NOT NULL DEFAULT 1; INSERT INTO {source_table} \
-                 (id, name, level) VALUES (31, 'row 31', 2)"
+                 (id, name, level) VALUES (31, 'row 31', 2); SELECT pg_sleep(1)"
             ),
         )
         .unwrap();

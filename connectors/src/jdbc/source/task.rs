@@ -143,19 +143,6 @@ impl JdbcSourceTask {
         let database = self.database.clone();
         let dialect = database.dialect();
         let querier = &self.queriers[index];
-        let metadata = match &querier.table {
-            Some(table) => column_metadata(&database, table)
-                .await
-                .map_err(ReadError::query(format!(
-                    "cannot read the columns of {}.{}",
-                    table.schema, table.name
-                )))?,
-            None => Default::default(),
-        };
-        if querier.table.is_some() && metadata.is_empty() {
-            let table = querier.table.as_ref().map(|t| format!("{}.{}", t.schema, t.name));
-            return Err(format!("table {} does not exist", table.unwrap_or_default()).into());
-        }
         let base = match (&querier.table, &querier.query) {
             (_, Some(query)) => query.clone(),
             (Some(table), None) => format!(
@@ -199,7 +186,7 @@ impl JdbcSourceTask {
             position,
             schema_name: querier.table.as_ref().map(|t| t.name.clone()),
             layout: None,
-            metadata,
+            metadata: Default::default(),
             numeric_mapping: settings.numeric_mapping,
             spec: spec.clone(),
         };
@@ -217,6 +204,7 @@ impl JdbcSourceTask {
         let (sender, batches) = mpsc::channel(2);
         let reader = tokio::spawn(read_rows(
             database,
+            querier.table.clone(),
             spec.sql(),
             binds,
             builder,
@@ -275,9 +263,13 @@ async fn database_now(database: &Database) -> Result<NaiveDateTime, sqlx::Error>
     }
 }
 
-/// Streams the rows of `sql` into `sender` as batches of `batch_size` records.
+/// Streams the rows of `sql` into `sender` as batches of `batch_size` records. The declared
+/// nullability, precision and scale of `table`'s columns are read once the first row is in:
+/// the query then holds its lock on the table, so its columns are the ones declared. (Read
+/// before the query, a column added in between would be taken as nullable.)
 async fn read_rows(
     database: Database,
+    mut table: Option<TableRef>,
     sql: String,
     binds: Vec<Bind>,
     mut builder: RecordBuilder,
@@ -299,6 +291,16 @@ async fn read_rows(
             let mut rows = query.fetch($pool);
             let mut batch = Vec::with_capacity(batch_size);
             while let Some(row) = rows.next().await {
+                if let Some(table) = table.take_if(|_| row.is_ok()) {
+                    match column_metadata(&database, &table).await {
+                        Ok(metadata) => builder.metadata = metadata,
+                        Err(error) => {
+                            let context = format!("cannot read the columns of {}.{}", table.schema, table.name);
+                            sender.send(Err(ReadError::Query(context, error))).await.ok();
+                            return;
+                        }
+                    }
+                }
                 let record = row
                     .map_err(ReadError::query("query failed"))
                     .and_then(|row| builder.record($row(&row)).map_err(ReadError::Failed));
