@@ -20,6 +20,11 @@
 //! topic's watermark; the worker's rows metric says what the sink committed), and counts the
 //! table's rows once after.
 //!
+//! The steps run three times per database (`DB_BENCH_ROUNDS`), each round with new topics,
+//! tables and connectors, the limit and Tributary in turn, so that what else this two-core
+//! machine does at a moment falls on both; the summary gives the median and the spread of the
+//! rounds' shares.
+//!
 //! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
 //! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit.
 
@@ -34,13 +39,15 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 use support::{
-    cpu_seconds, free_port, http, peak_rss_mb, produce_copies, wait_until, warm_up_produce_path, MetricsWatch,
+    cpu_seconds, env_or, free_port, http, peak_rss_mb, produce_copies, spread, wait_until, warm_up_produce_path,
+    MetricsWatch,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
 /// One measured step.
 struct Run {
     database: &'static str,
+    round: usize,
     step: &'static str,
     system: &'static str,
     rows: usize,
@@ -48,6 +55,15 @@ struct Run {
     seconds: f64,
     cpu_seconds: Option<f64>,
 }
+
+/// The steps and systems' names in the table.
+const SOURCE_STEP: &str = "table → out";
+const SINK_STEP: &str = "in → table";
+const RAW_DUMP: &str = "raw dump";
+const JDBC_SOURCE: &str = "Tributary JDBC source";
+const KAFKA_ALONE: &str = "Kafka alone (same records, bare producer)";
+const RAW_LOAD: &str = "raw load";
+const JDBC_SINK: &str = "Tributary JDBC sink";
 
 /// Asks for a topic's high watermark through one client kept between polls (creating one per
 /// poll took half a core from the step it measured); a client that failed (the topic did not
@@ -156,10 +172,8 @@ fn count(database: &Database, table: &str) -> usize {
 }
 
 fn main() {
-    let rows: usize = std::env::var("DB_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000_000);
+    let rows: usize = env_or("DB_BENCH_ROWS", 2_000_000);
+    let rounds: usize = env_or("DB_BENCH_ROUNDS", 3_usize).max(1);
     let mut options = ClusterOptions::with_nodes(1);
     options.max_heap = "2g".into();
     let cluster = KafkaCluster::start_with(options).expect("kafka starts");
@@ -219,154 +233,156 @@ fn main() {
         };
         database.sql("tributary", &fill).unwrap();
         let dump = dir.path().join(format!("{name}.tsv"));
+        for round in 1..=rounds {
+            // Topics, tables and connector names (and so sink groups) new in each round.
+            let topic = format!("bench-{}-r{round}", name.to_lowercase());
+            let (raw_table, sink_table) = (format!("bench_raw_r{round}"), format!("bench_sink_r{round}"));
+            let run = |step, system, seconds, cpu_seconds| Run {
+                database: name,
+                round,
+                step,
+                system,
+                rows,
+                megabytes: std::fs::metadata(&dump).map_or(0.0, |m| m.len() as f64 / 1_048_576.0),
+                seconds,
+                cpu_seconds,
+            };
+            eprintln!("== {name}, round {round}");
 
-        // Source: the raw dump, then the JDBC source into Kafka.
-        let started = Instant::now();
-        match database.kind() {
-            DatabaseKind::Postgres => shell(&format!(
-                "{} -c 'COPY bench_source TO STDOUT' > {}",
-                client(database),
-                dump.display()
-            )),
-            DatabaseKind::MariaDb => shell(&format!(
-                "{} --quick -B -N -e 'SELECT * FROM bench_source' > {}",
-                client(database),
-                dump.display()
-            )),
-        }
-        let megabytes = std::fs::metadata(&dump).unwrap().len() as f64 / 1_048_576.0;
-        runs.push(Run {
-            database: name,
-            step: "table → out",
-            system: "raw dump",
-            rows,
-            megabytes,
-            seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: None,
-        });
-        let topic = format!("bench-{}", name.to_lowercase());
-        let source = json!({
-            "name": format!("{topic}-source"),
-            "config": {
-                "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-                "connection.url": database.jdbc_url(),
-                "connection.user": "tributary",
-                "connection.password": password,
-                "mode": "bulk",
-                "table.whitelist": "bench_source",
-                "topic.prefix": format!("{topic}-"),
-                "poll.interval.ms": "86400000",
-                "batch.max.rows": "5000",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            // Source: the raw dump, then the JDBC source into Kafka.
+            let started = Instant::now();
+            match database.kind() {
+                DatabaseKind::Postgres => shell(&format!(
+                    "{} -c 'COPY bench_source TO STDOUT' > {}",
+                    client(database),
+                    dump.display()
+                )),
+                DatabaseKind::MariaDb => shell(&format!(
+                    "{} --quick -B -N -e 'SELECT * FROM bench_source' > {}",
+                    client(database),
+                    dump.display()
+                )),
             }
-        });
-        let cpu0 = cpu_seconds(&pid);
-        let started = Instant::now();
-        assert_eq!(
-            http("POST", &format!("{url}/connectors"), Some(&source.to_string())),
-            Some(201)
-        );
-        let source_topic = format!("{topic}-bench_source");
-        wait_until("the source run", Duration::from_secs(1800), || {
-            watermarks.high(&source_topic) >= rows as i64
-        });
-        runs.push(Run {
-            database: name,
-            step: "table → out",
-            system: "Tributary JDBC source",
-            rows,
-            megabytes,
-            seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: Some(cpu_seconds(&pid) - cpu0),
-        });
-        let sample = first_record(&bootstrap, &source_topic);
-        runs.push(Run {
-            database: name,
-            step: "table → out",
-            system: "Kafka alone (same records, bare producer)",
-            rows,
-            megabytes,
-            seconds: produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows),
-            cpu_seconds: None,
-        });
+            runs.push(run(SOURCE_STEP, RAW_DUMP, started.elapsed().as_secs_f64(), None));
+            let source = json!({
+                "name": format!("{topic}-source"),
+                "config": {
+                    "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+                    "connection.url": database.jdbc_url(),
+                    "connection.user": "tributary",
+                    "connection.password": password,
+                    "mode": "bulk",
+                    "table.whitelist": "bench_source",
+                    "topic.prefix": format!("{topic}-"),
+                    "poll.interval.ms": "86400000",
+                    "batch.max.rows": "5000",
+                    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                }
+            });
+            let cpu0 = cpu_seconds(&pid);
+            let started = Instant::now();
+            assert_eq!(
+                http("POST", &format!("{url}/connectors"), Some(&source.to_string())),
+                Some(201)
+            );
+            let source_topic = format!("{topic}-bench_source");
+            wait_until("the source run", Duration::from_secs(1800), || {
+                watermarks.high(&source_topic) >= rows as i64
+            });
+            runs.push(run(
+                SOURCE_STEP,
+                JDBC_SOURCE,
+                started.elapsed().as_secs_f64(),
+                Some(cpu_seconds(&pid) - cpu0),
+            ));
+            // Deleted, so that later steps run beside no idle connector of this one.
+            assert_eq!(
+                http("DELETE", &format!("{url}/connectors/{topic}-source"), None),
+                Some(204)
+            );
+            let sample = first_record(&bootstrap, &source_topic);
+            let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
+            runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None));
 
-        // Sink: the raw load of the dump, then the JDBC sink from the topic.
-        database.sql("tributary", &create("bench_raw")).unwrap();
-        let started = Instant::now();
-        match database.kind() {
-            DatabaseKind::Postgres => shell(&format!(
-                "{} -c 'COPY bench_raw FROM STDIN' < {}",
-                client(database),
-                dump.display()
-            )),
-            DatabaseKind::MariaDb => shell(&format!(
-                "{} -e \"LOAD DATA LOCAL INFILE '{}' INTO TABLE bench_raw\"",
-                client(database),
-                dump.display()
-            )),
-        }
-        assert_eq!(count(database, "bench_raw"), rows);
-        runs.push(Run {
-            database: name,
-            step: "in → table",
-            system: "raw load",
-            rows,
-            megabytes,
-            seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: None,
-        });
-        let sink = json!({
-            "name": format!("{topic}-sink"),
-            "config": {
-                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-                "connection.url": database.jdbc_url(),
-                "connection.user": "tributary",
-                "connection.password": password,
-                "topics": source_topic,
-                "table.name.format": "bench_sink",
-                "auto.create": "true",
-                "batch.size": "5000",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "consumer.override.auto.offset.reset": "earliest",
-                "consumer.override.max.poll.records": "5000",
+            // Sink: the raw load of the dump, then the JDBC sink from the topic.
+            database.sql("tributary", &create(&raw_table)).unwrap();
+            let started = Instant::now();
+            match database.kind() {
+                DatabaseKind::Postgres => shell(&format!(
+                    "{} -c 'COPY {raw_table} FROM STDIN' < {}",
+                    client(database),
+                    dump.display()
+                )),
+                DatabaseKind::MariaDb => shell(&format!(
+                    "{} -e \"LOAD DATA LOCAL INFILE '{}' INTO TABLE {raw_table}\"",
+                    client(database),
+                    dump.display()
+                )),
             }
-        });
-        let cpu0 = cpu_seconds(&pid);
-        let started = Instant::now();
-        assert_eq!(
-            http("POST", &format!("{url}/connectors"), Some(&sink.to_string())),
-            Some(201)
-        );
-        // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
-        // on the database's CPU during the step measured.
-        wait_until("the sink run", Duration::from_secs(1800), || {
-            metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")) >= rows as f64
-        });
-        runs.push(Run {
-            database: name,
-            step: "in → table",
-            system: "Tributary JDBC sink",
-            rows,
-            megabytes,
-            seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: Some(cpu_seconds(&pid) - cpu0),
-        });
-        assert_eq!(count(database, "bench_sink"), rows, "the sink wrote every row once");
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(count(database, &raw_table), rows);
+            runs.push(run(SINK_STEP, RAW_LOAD, seconds, None));
+            let sink = json!({
+                "name": format!("{topic}-sink"),
+                "config": {
+                    "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+                    "connection.url": database.jdbc_url(),
+                    "connection.user": "tributary",
+                    "connection.password": password,
+                    "topics": source_topic,
+                    "table.name.format": sink_table,
+                    "auto.create": "true",
+                    "batch.size": "5000",
+                    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                    "consumer.override.auto.offset.reset": "earliest",
+                    "consumer.override.max.poll.records": "5000",
+                }
+            });
+            let cpu0 = cpu_seconds(&pid);
+            let started = Instant::now();
+            assert_eq!(
+                http("POST", &format!("{url}/connectors"), Some(&sink.to_string())),
+                Some(201)
+            );
+            // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
+            // on the database's CPU during the step measured.
+            wait_until("the sink run", Duration::from_secs(1800), || {
+                metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")) >= rows as f64
+            });
+            runs.push(run(
+                SINK_STEP,
+                JDBC_SINK,
+                started.elapsed().as_secs_f64(),
+                Some(cpu_seconds(&pid) - cpu0),
+            ));
+            assert_eq!(count(database, &sink_table), rows, "the sink wrote every row once");
+            // Deleted like the source.
+            assert_eq!(
+                http("DELETE", &format!("{url}/connectors/{topic}-sink"), None),
+                Some(204)
+            );
+            database
+                .sql("tributary", &format!("DROP TABLE {raw_table}; DROP TABLE {sink_table}"))
+                .unwrap();
+        }
         std::fs::remove_file(&dump).ok();
     }
 
     println!(
-        "\n| database | step | system | rows | rows/s | MB/s | worker CPU s | share of raw |\n|---|---|---|---|---|---|---|---|"
+        "\n| database | round | step | system | rows | rows/s | MB/s | worker CPU s | share of raw |\n|---|---|---|---|---|---|---|---|---|"
     );
-    for run in &runs {
-        let raw = runs
-            .iter()
-            .find(|r| r.database == run.database && r.step == run.step && r.cpu_seconds.is_none())
+    let seconds_of = |database: &str, round: usize, system: &str| {
+        runs.iter()
+            .find(|r| r.database == database && r.round == round && r.system == system)
             .map(|r| r.seconds)
-            .unwrap_or(run.seconds);
+    };
+    for run in &runs {
+        let raw = if run.step == SOURCE_STEP { RAW_DUMP } else { RAW_LOAD };
+        let raw = seconds_of(run.database, run.round, raw).unwrap_or(run.seconds);
         println!(
-            "| {} | {} | {} | {} | {:.0} | {:.1} | {} | {:.0}% |",
+            "| {} | {} | {} | {} | {} | {:.0} | {:.1} | {} | {:.0}% |",
             run.database,
+            run.round,
             run.step,
             run.system,
             run.rows,
@@ -376,21 +392,24 @@ fn main() {
             100.0 * raw / run.seconds,
         );
     }
+    println!();
     for database in ["PostgreSQL", "MariaDB"] {
-        let seconds = |system: &str| {
-            runs.iter()
-                .find(|r| r.database == database && r.system == system)
-                .map(|r| r.seconds)
+        // Each round's ratio of the limit's time to Tributary's.
+        let shares = |ours: &str, limit: &str| {
+            spread(
+                (1..=rounds)
+                    .filter_map(|round| {
+                        Some(100.0 * seconds_of(database, round, limit)? / seconds_of(database, round, ours)?)
+                    })
+                    .collect(),
+            )
         };
-        if let (Some(source), Some(kafka)) = (
-            seconds("Tributary JDBC source"),
-            seconds("Kafka alone (same records, bare producer)"),
-        ) {
-            println!(
-                "{database}: the JDBC source reaches {:.0}% of Kafka alone",
-                100.0 * kafka / source
-            );
-        }
+        let (source, sink) = (shares(JDBC_SOURCE, KAFKA_ALONE), shares(JDBC_SINK, RAW_LOAD));
+        println!(
+            "{database}, {rounds} rounds: the JDBC source reaches {:.0}% (median; {:.0}-{:.0}%) of Kafka alone, \
+             the JDBC sink {:.0}% (median; {:.0}-{:.0}%) of the raw load",
+            source.1, source.0, source.2, sink.1, sink.0, sink.2
+        );
     }
     println!("\nTributary worker peak RSS: {:.0} MB", peak_rss_mb(&pid));
 }

@@ -5,6 +5,11 @@
 //! The broker's produce path is warmed first (2 M records of 100 bytes), so that the first
 //! contender does not pay for its JVM's compiling it.
 //!
+//! The raw line and Tributary take turns three times per line size (`FILE_BENCH_ROUNDS`), each
+//! round with new topics and a new Tributary worker, so that what else this two-core machine
+//! does at a moment (the broker's JIT compiler, above all) falls on both; Apache runs in the
+//! first round. The summary gives the median and the spread of the rounds' ratios.
+//!
 //! Run with `cargo bench --bench file_connect`; `TRIBUTARY_BENCH_MB` sets the data size per line
 //! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
 //! from process start to REST ready.
@@ -20,10 +25,18 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use support::{cpu_seconds, free_port, http, peak_rss_mb, source_like_producer, wait_until, warm_up_produce_path};
+use support::{
+    cpu_seconds, env_or, free_port, http, peak_rss_mb, source_like_producer, spread, wait_until, warm_up_produce_path,
+};
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
+
+/// The systems' names in the tables.
+const TRIBUTARY: &str = "Tributary";
+const APACHE: &str = "Apache Connect 4.3.1";
+const RAW: &str = "raw rdkafka";
+const DIRECTIONS: [&str; 2] = ["file → Kafka", "Kafka → file"];
 
 /// One measured run.
 struct Run {
@@ -96,7 +109,7 @@ fn raw_produce(bootstrap: &str, topic: &str, input: &Path, line_bytes: usize, me
     }
     producer.flush(Duration::from_secs(120)).unwrap();
     Run {
-        system: "raw rdkafka",
+        system: RAW,
         direction: "file → Kafka",
         line_bytes,
         megabytes,
@@ -134,7 +147,7 @@ fn raw_consume(bootstrap: &str, topic: &str, output: &Path, lines: u64, line_byt
     }
     out.flush().unwrap();
     Run {
-        system: "raw rdkafka",
+        system: RAW,
         direction: "Kafka → file",
         line_bytes,
         megabytes,
@@ -227,17 +240,34 @@ impl Worker {
     }
 }
 
+/// A fresh worker of `system` ("tributary" or "apache") for one round; its files are tagged `tag`.
+fn start_system(cluster: &KafkaCluster, dir: &Path, system: &str, tag: &str) -> Worker {
+    let port = free_port();
+    let properties = worker_properties(dir, &cluster.bootstrap_servers(), port, tag);
+    let (name, command) = if system == "tributary" {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        c.arg("standalone").arg(&properties).env("RUST_LOG", "warn");
+        (TRIBUTARY, c)
+    } else {
+        let mut c = cluster
+            .distribution()
+            .java("org.apache.kafka.connect.cli.ConnectStandalone", "2g");
+        c.arg(&properties);
+        (APACHE, c)
+    };
+    start_worker(name, command, port, &dir.join(format!("{tag}.log")))
+}
+
 fn main() {
-    let total_mb: usize = std::env::var("TRIBUTARY_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
+    let total_mb: usize = env_or("TRIBUTARY_BENCH_MB", 1024);
+    let rounds: usize = env_or("FILE_BENCH_ROUNDS", 3_usize).max(1);
     let mut options = ClusterOptions::with_nodes(1);
     options.max_heap = "2g".into();
     let cluster = KafkaCluster::start_with(options).expect("kafka starts");
     let bootstrap = cluster.bootstrap_servers();
     warm_up_produce_path(&bootstrap, 100);
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
     let mut runs = Vec::new();
 
     for line_bytes in [100usize, 1024] {
@@ -247,76 +277,69 @@ fn main() {
         let megabytes = bytes as f64 / 1_048_576.0;
         eprintln!("== {line_bytes}-byte lines: {lines} lines, {megabytes:.0} MB");
 
-        let topic = |tag: &str| format!("bench-{tag}-{line_bytes}");
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        for tag in ["raw", "tributary", "apache"] {
-            rt.block_on(cluster.create_topic(&topic(tag), 1, 1)).unwrap();
-        }
+        for round in 1..=rounds {
+            // Topics, connector names (and so sink groups) and worker files unique per round.
+            let name = |system: &str| format!("{system}-{line_bytes}-r{round}");
+            let raw_topic = format!("bench-{}", name("raw"));
+            let mut in_round = Vec::new();
+            rt.block_on(cluster.create_topic(&raw_topic, 1, 1)).unwrap();
+            eprintln!("== raw, {line_bytes} B, round {round}");
+            in_round.push(raw_produce(&bootstrap, &raw_topic, &input, line_bytes, megabytes));
+            let raw_out = dir.path().join("raw-out.txt");
+            in_round.push(raw_consume(
+                &bootstrap, &raw_topic, &raw_out, lines, line_bytes, megabytes,
+            ));
+            std::fs::remove_file(&raw_out).ok();
 
-        runs.push(raw_produce(&bootstrap, &topic("raw"), &input, line_bytes, megabytes));
-        let raw_out = dir.path().join("raw-out.txt");
-        runs.push(raw_consume(
-            &bootstrap,
-            &topic("raw"),
-            &raw_out,
-            lines,
-            line_bytes,
-            megabytes,
-        ));
-        std::fs::remove_file(&raw_out).ok();
-
-        let systems: [(&'static str, &'static str); 2] =
-            [("tributary", "Tributary"), ("apache", "Apache Connect 4.3.1")];
-        for (tag, name) in systems {
-            let port = free_port();
-            let properties = worker_properties(dir.path(), &bootstrap, port, &format!("{tag}-{line_bytes}"));
-            let command = if tag == "tributary" {
-                let mut c = Command::new(env!("CARGO_BIN_EXE_tributary"));
-                c.arg("standalone").arg(&properties).env("RUST_LOG", "warn");
-                c
+            // Apache runs in the first round only: its figures are the peer's, not the ratio
+            // that swings with the machine.
+            let systems: &[&str] = if round == 1 {
+                &["tributary", "apache"]
             } else {
-                let mut c = cluster
-                    .distribution()
-                    .java("org.apache.kafka.connect.cli.ConnectStandalone", "2g");
-                c.arg(&properties);
-                c
+                &["tributary"]
             };
-            let worker = start_worker(name, command, port, &dir.path().join(format!("{tag}-{line_bytes}.log")));
-            // Names (and so sink consumer groups) unique per system and line size.
-            let source = serde_json::json!({"name": format!("bench-source-{tag}-{line_bytes}"), "config": {
-                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
-                "file": input.display().to_string(), "topic": topic(tag)}});
-            let target = topic(tag);
-            runs.push(
-                worker.measure("file → Kafka", source.to_string(), line_bytes, megabytes, || {
-                    high_watermark(&bootstrap, &target) >= lines as i64
-                }),
-            );
-            let output = dir.path().join(format!("{tag}-out.txt"));
-            let sink = serde_json::json!({"name": format!("bench-sink-{tag}-{line_bytes}"), "config": {
-                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
-                "file": output.display().to_string(), "topics": topic("raw")}});
-            runs.push(
-                worker.measure("Kafka → file", sink.to_string(), line_bytes, megabytes, || {
-                    std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0) >= bytes
-                }),
-            );
-            assert_eq!(
-                lines_digest(&output),
-                lines_digest(&input),
-                "{tag}'s sink wrote every input line once (count and checksum)"
-            );
-            drop(worker);
-            std::fs::remove_file(&output).ok();
+            for &system in systems {
+                eprintln!("== {system}, {line_bytes} B, round {round}");
+                let worker = start_system(&cluster, dir.path(), system, &name(system));
+                let target = format!("bench-{}", name(system));
+                rt.block_on(cluster.create_topic(&target, 1, 1)).unwrap();
+                let source = serde_json::json!({"name": format!("source-{}", name(system)), "config": {
+                    "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                    "file": input.display().to_string(), "topic": target}});
+                in_round.push(
+                    worker.measure(DIRECTIONS[0], source.to_string(), line_bytes, megabytes, || {
+                        high_watermark(&bootstrap, &target) >= lines as i64
+                    }),
+                );
+                let output = dir.path().join(format!("{}-out.txt", name(system)));
+                let sink = serde_json::json!({"name": format!("sink-{}", name(system)), "config": {
+                    "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                    "file": output.display().to_string(), "topics": raw_topic}});
+                in_round.push(
+                    worker.measure(DIRECTIONS[1], sink.to_string(), line_bytes, megabytes, || {
+                        std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0) >= bytes
+                    }),
+                );
+                assert_eq!(
+                    lines_digest(&output),
+                    lines_digest(&input),
+                    "{system}'s sink wrote every input line once (count and checksum)"
+                );
+                drop(worker);
+                std::fs::remove_file(&output).ok();
+            }
+            runs.extend(in_round.into_iter().map(|run| (round, run)));
         }
         std::fs::remove_file(&input).ok();
     }
 
-    println!("\n| direction | line | system | MB/s | CPU s | MB per CPU s | peak RSS MB | start → REST ready s |");
-    println!("|---|---|---|---|---|---|---|---|");
-    for run in &runs {
+    println!(
+        "\n| direction | line | system | round | MB/s | CPU s | MB per CPU s | peak RSS MB | start → REST ready s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (round, run) in &runs {
         println!(
-            "| {} | {} B | {} | {:.1} | {:.1} | {:.1} | {} | {} |",
+            "| {} | {} B | {} | {round} | {:.1} | {:.1} | {:.1} | {} | {} |",
             run.direction,
             run.line_bytes,
             run.system,
@@ -333,24 +356,55 @@ fn main() {
                 .unwrap_or_else(|| "–".into()),
         );
     }
-    println!("\n| direction | line | Tributary / Apache MB/s | Tributary / Apache MB per CPU s | Tributary / raw MB/s | Apache RSS / Tributary RSS |");
-    println!("|---|---|---|---|---|---|");
-    for direction in ["file → Kafka", "Kafka → file"] {
+    println!(
+        "\nMedians of {rounds} rounds, lowest and highest in brackets; Tributary / raw pairs the round's two runs, \
+         Tributary / Apache takes Tributary's median against Apache's one run."
+    );
+    println!("\n| direction | line | Tributary / raw MB/s | Tributary / Apache MB per CPU s | Tributary / Apache MB/s | Tributary peak RSS MB | Apache RSS / Tributary RSS |");
+    println!("|---|---|---|---|---|---|---|");
+    for direction in DIRECTIONS {
         for line_bytes in [100usize, 1024] {
-            let find = |system: &str| {
+            let of = |system: &str| -> Vec<(usize, &Run)> {
                 runs.iter()
-                    .find(|r| r.system == system && r.direction == direction && r.line_bytes == line_bytes)
+                    .filter(|(_, r)| r.system == system && r.direction == direction && r.line_bytes == line_bytes)
+                    .map(|(round, run)| (*round, run))
+                    .collect()
             };
-            if let (Some(t), Some(a), Some(r)) = (find("Tributary"), find("Apache Connect 4.3.1"), find("raw rdkafka"))
-            {
-                println!(
-                    "| {direction} | {line_bytes} B | {:.2}x | {:.2}x | {:.0}% | {:.1}x |",
-                    t.mb_per_s() / a.mb_per_s(),
-                    t.mb_per_cpu_s() / a.mb_per_cpu_s(),
-                    100.0 * t.mb_per_s() / r.mb_per_s(),
-                    a.peak_rss_mb / t.peak_rss_mb.max(1e-9),
-                );
-            }
+            let (ours, raw) = (of(TRIBUTARY), of(RAW));
+            let Some((_, apache)) = of(APACHE).first().copied() else {
+                continue;
+            };
+            let of_raw = spread(
+                ours.iter()
+                    .filter_map(|(round, t)| {
+                        let (_, r) = raw.iter().find(|(raw_round, _)| raw_round == round)?;
+                        Some(100.0 * t.mb_per_s() / r.mb_per_s())
+                    })
+                    .collect(),
+            );
+            let per_cpu = spread(
+                ours.iter()
+                    .map(|(_, t)| t.mb_per_cpu_s() / apache.mb_per_cpu_s())
+                    .collect(),
+            );
+            let speed = spread(ours.iter().map(|(_, t)| t.mb_per_s() / apache.mb_per_s()).collect());
+            let rss = spread(ours.iter().map(|(_, t)| t.peak_rss_mb).collect());
+            println!(
+                "| {direction} | {line_bytes} B | {:.0}% ({:.0}–{:.0}%) | {:.2}x ({:.2}–{:.2}x) | {:.2}x ({:.2}–{:.2}x) | {:.0} ({:.0}–{:.0}) | {:.1}x |",
+                of_raw.1,
+                of_raw.0,
+                of_raw.2,
+                per_cpu.1,
+                per_cpu.0,
+                per_cpu.2,
+                speed.1,
+                speed.0,
+                speed.2,
+                rss.1,
+                rss.0,
+                rss.2,
+                apache.peak_rss_mb / rss.1.max(1e-9),
+            );
         }
     }
 }

@@ -47,7 +47,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use support::{cpu_seconds, env_or, mirror_file, peak_rss_mb, warm_up_produce_path};
+use support::{cpu_seconds, env_or, mirror_file, peak_rss_mb, spread, warm_up_produce_path};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -392,15 +392,6 @@ fn verify(
         "{}'s copy {copy} differs from the source (records, checksum per partition)",
         figures.name
     );
-}
-
-/// The lowest, the median and the highest of `values` (NaN for none).
-fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => (f64::NAN, f64::NAN, f64::NAN),
-        n => (values[0], values[n / 2], values[n - 1]),
-    }
 }
 
 /// The raw pipe, Tributary and MirrorMaker 2 on loopback, for 100-byte and 1 KiB records;

@@ -1,4 +1,4 @@
-//! What the benchmarks share: numbers from the environment, CPU time and peak memory of a process (from /proc), waiting for a
+//! What the benchmarks share: numbers from the environment, the spread of a measurement's rounds, CPU time and peak memory of a process (from /proc), waiting for a
 //! condition, a free port, plain HTTP calls through curl, a worker's metrics read through one
 //! kept client, a producer set as the worker's source producers are, the broker's produce path
 //! warmed before a measurement, and a mirror file for one flow.
@@ -16,6 +16,15 @@ use tributary_harness::clients::send_waiting;
 /// The value of the environment variable `name`, or `default` when it is unset or does not parse.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The lowest, the median and the highest of `values` (NaN for none).
+pub fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => (f64::NAN, f64::NAN, f64::NAN),
+        n => (values[0], values[n / 2], values[n - 1]),
+    }
 }
 
 fn ticks_per_second() -> f64 {
