@@ -37,7 +37,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{
     cpu_seconds, env_or, free_port, http, peak_rss_mb, produce_copies, spread, wait_until, warm_up_produce_path,
     MetricsWatch,
@@ -171,6 +171,23 @@ fn count(database: &Database, table: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Submits `connector` (a `{"name", "config"}` body) to the worker at `url` whose process is
+/// `pid`, waits until `done`, then deletes it, so that later steps run beside no idle connector
+/// of this one. Returns the wall seconds and the worker's CPU seconds until `done`.
+fn run_connector(url: &str, pid: &str, connector: &Value, done: impl FnMut() -> bool) -> (f64, f64) {
+    let cpu0 = cpu_seconds(pid);
+    let started = Instant::now();
+    assert_eq!(
+        http("POST", &format!("{url}/connectors"), Some(&connector.to_string())),
+        Some(201)
+    );
+    let name = connector["name"].as_str().unwrap_or_default();
+    wait_until(name, Duration::from_secs(1800), done);
+    let measured = (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu0);
+    assert_eq!(http("DELETE", &format!("{url}/connectors/{name}"), None), Some(204));
+    measured
+}
+
 fn main() {
     let rows: usize = env_or("DB_BENCH_ROWS", 2_000_000);
     let rounds: usize = env_or("DB_BENCH_ROUNDS", 3_usize).max(1);
@@ -237,16 +254,6 @@ fn main() {
             // Topics, tables and connector names (and so sink groups) new in each round.
             let topic = format!("bench-{}-r{round}", name.to_lowercase());
             let (raw_table, sink_table) = (format!("bench_raw_r{round}"), format!("bench_sink_r{round}"));
-            let run = |step, system, seconds, cpu_seconds| Run {
-                database: name,
-                round,
-                step,
-                system,
-                rows,
-                megabytes: std::fs::metadata(&dump).map_or(0.0, |m| m.len() as f64 / 1_048_576.0),
-                seconds,
-                cpu_seconds,
-            };
             eprintln!("== {name}, round {round}");
 
             // Source: the raw dump, then the JDBC source into Kafka.
@@ -263,7 +270,19 @@ fn main() {
                     dump.display()
                 )),
             }
-            runs.push(run(SOURCE_STEP, RAW_DUMP, started.elapsed().as_secs_f64(), None));
+            let seconds = started.elapsed().as_secs_f64();
+            let megabytes = std::fs::metadata(&dump).unwrap().len() as f64 / 1_048_576.0;
+            let run = |step, system, seconds, cpu_seconds| Run {
+                database: name,
+                round,
+                step,
+                system,
+                rows,
+                megabytes,
+                seconds,
+                cpu_seconds,
+            };
+            runs.push(run(SOURCE_STEP, RAW_DUMP, seconds, None));
             let source = json!({
                 "name": format!("{topic}-source"),
                 "config": {
@@ -279,27 +298,9 @@ fn main() {
                     "value.converter": "org.apache.kafka.connect.json.JsonConverter",
                 }
             });
-            let cpu0 = cpu_seconds(&pid);
-            let started = Instant::now();
-            assert_eq!(
-                http("POST", &format!("{url}/connectors"), Some(&source.to_string())),
-                Some(201)
-            );
             let source_topic = format!("{topic}-bench_source");
-            wait_until("the source run", Duration::from_secs(1800), || {
-                watermarks.high(&source_topic) >= rows as i64
-            });
-            runs.push(run(
-                SOURCE_STEP,
-                JDBC_SOURCE,
-                started.elapsed().as_secs_f64(),
-                Some(cpu_seconds(&pid) - cpu0),
-            ));
-            // Deleted, so that later steps run beside no idle connector of this one.
-            assert_eq!(
-                http("DELETE", &format!("{url}/connectors/{topic}-source"), None),
-                Some(204)
-            );
+            let (seconds, cpu) = run_connector(&url, &pid, &source, || watermarks.high(&source_topic) >= rows as i64);
+            runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu)));
             let sample = first_record(&bootstrap, &source_topic);
             let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
             runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None));
@@ -338,29 +339,13 @@ fn main() {
                     "consumer.override.max.poll.records": "5000",
                 }
             });
-            let cpu0 = cpu_seconds(&pid);
-            let started = Instant::now();
-            assert_eq!(
-                http("POST", &format!("{url}/connectors"), Some(&sink.to_string())),
-                Some(201)
-            );
             // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
             // on the database's CPU during the step measured.
-            wait_until("the sink run", Duration::from_secs(1800), || {
+            let (seconds, cpu) = run_connector(&url, &pid, &sink, || {
                 metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")) >= rows as f64
             });
-            runs.push(run(
-                SINK_STEP,
-                JDBC_SINK,
-                started.elapsed().as_secs_f64(),
-                Some(cpu_seconds(&pid) - cpu0),
-            ));
+            runs.push(run(SINK_STEP, JDBC_SINK, seconds, Some(cpu)));
             assert_eq!(count(database, &sink_table), rows, "the sink wrote every row once");
-            // Deleted like the source.
-            assert_eq!(
-                http("DELETE", &format!("{url}/connectors/{topic}-sink"), None),
-                Some(204)
-            );
             database
                 .sql("tributary", &format!("DROP TABLE {raw_table}; DROP TABLE {sink_table}"))
                 .unwrap();

@@ -19,7 +19,7 @@ use rdkafka::message::{Message, Timestamp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
-use tributary_harness::{shared_cluster, ChildProcess};
+use tributary_harness::shared_cluster;
 use tributary_runtime::clock::now_millis;
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 
@@ -320,25 +320,6 @@ fn raw_step(id: &'static str, path: &'static str, content_type: &'static str, te
         raw: Some((content_type, text)),
         ..step(id, Method::POST, path, None)
     }
-}
-
-/// An Apache Connect 4.3.1 distributed worker (from the harness's jars) with `spec`'s
-/// settings on a free port, its properties and log (`<name>.log`) in `dir`.
-fn start_apache_distributed(
-    kafka: &tributary_harness::KafkaCluster,
-    spec: &common::workers::ClusterSpec,
-    dir: &Path,
-    name: &str,
-) -> (ChildProcess, Api) {
-    let port = common::workers::free_port();
-    let file = dir.join(format!("{name}.properties"));
-    std::fs::write(&file, spec.properties(port)).unwrap();
-    let mut command = kafka
-        .distribution()
-        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
-    command.arg(&file);
-    let process = ChildProcess::spawn(command, &dir.join(format!("{name}.log"))).unwrap();
-    (process, Api::new(&format!("http://127.0.0.1:{port}")))
 }
 
 /// A side named `label` with its input file in `dir` and unique connector and topic names.
@@ -647,7 +628,8 @@ async fn distributed_answers_match_apache_connect() {
     let mut apache_processes = Vec::new();
     let mut apache_apis = Vec::new();
     for worker in 0..3 {
-        let (process, api) = start_apache_distributed(kafka, &apache_spec, dir.path(), &format!("apache-{worker}"));
+        let (process, api) =
+            common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), &format!("apache-{worker}"));
         apache_processes.push(process);
         apache_apis.push(api);
     }
@@ -782,7 +764,7 @@ async fn both_refuse_a_config_topic_that_is_not_compact_only() {
     }
     let expected = "'cleanup.policy=compact'";
 
-    let (_apache, _) = start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
+    let (_apache, _) = common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
     let apache_log = dir.path().join("apache.log");
     eventually(
         Duration::from_secs(90),
@@ -847,7 +829,8 @@ async fn source_task_producers_are_idempotent_where_apaches_keep_order_without()
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let apache_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
-    let (_apache_process, apache) = start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
+    let (_apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
     let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
     let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
 

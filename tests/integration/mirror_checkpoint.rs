@@ -680,7 +680,11 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
 
     let dir = tempfile::tempdir().unwrap();
     let (_worker, tributary) = start_worker(&b, dir.path(), &[]).await;
-    let (_apache_process, apache) = start_apache_worker(target, dir.path());
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let spec = common::workers::ClusterSpec::new(&target.bootstrap_servers(), 1)
+        .with("key.converter", bytes)
+        .with("value.converter", bytes);
+    let (_apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir.path(), "apache");
     let name = "G->B.MirrorCheckpointConnector";
     let config = merged(
         mirror_config(&a, &b, json!({"source.cluster.alias": "G"})),
@@ -731,27 +735,6 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
     // The other group reads the copied topic too now: the next look for groups takes it.
     commit_at(&a, &other, &copied, 0);
     assigned(vec![reader, other]).await;
-}
-
-/// An Apache Connect 4.3.1 distributed worker (from the harness's jars, MirrorMaker 2's
-/// connectors included) on `cluster`, its files in `dir`.
-fn start_apache_worker(
-    cluster: &KafkaCluster,
-    dir: &std::path::Path,
-) -> (tributary_harness::ChildProcess, common::Api) {
-    let port = common::workers::free_port();
-    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
-    let spec = common::workers::ClusterSpec::new(&cluster.bootstrap_servers(), 1)
-        .with("key.converter", bytes)
-        .with("value.converter", bytes);
-    let file = dir.join("apache.properties");
-    std::fs::write(&file, spec.properties(port)).unwrap();
-    let mut command = cluster
-        .distribution()
-        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
-    command.arg(&file);
-    let process = tributary_harness::ChildProcess::spawn(command, &dir.join("apache.log")).unwrap();
-    (process, common::Api::new(&format!("http://127.0.0.1:{port}")))
 }
 
 /// Commits `offset` for `group` on `topic`'s partition 0 in the cluster at `bootstrap`.

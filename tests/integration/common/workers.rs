@@ -281,3 +281,22 @@ pub fn start_apache_standalone(kafka: &KafkaCluster, dir: &Path, worker_file: &s
     let process = ChildProcess::spawn(command, &dir.join("apache.log")).unwrap();
     (process, Api::new(&format!("http://127.0.0.1:{port}")))
 }
+
+/// An Apache Connect 4.3.1 distributed worker (from the harness's jars) with `spec`'s
+/// settings on a free port, its properties and log (`<name>.log`) in `dir`.
+pub fn start_apache_distributed(
+    kafka: &KafkaCluster,
+    spec: &ClusterSpec,
+    dir: &Path,
+    name: &str,
+) -> (ChildProcess, Api) {
+    let port = free_port();
+    let file = dir.join(format!("{name}.properties"));
+    std::fs::write(&file, spec.properties(port)).unwrap();
+    let mut command = kafka
+        .distribution()
+        .java("org.apache.kafka.connect.cli.ConnectDistributed", "384m");
+    command.arg(&file);
+    let process = ChildProcess::spawn(command, &dir.join(format!("{name}.log"))).unwrap();
+    (process, Api::new(&format!("http://127.0.0.1:{port}")))
+}
