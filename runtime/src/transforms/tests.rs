@@ -464,6 +464,26 @@ fn filter_with_predicates_and_negate() {
     assert!(header.apply(record).unwrap().is_none());
 }
 
+/// A source task's runner transforms each record where it is: an empty chain leaves it as it
+/// was, a transformation replaces it, a dropped record is reported and left to the caller.
+#[test]
+fn records_are_transformed_in_place() {
+    let mut record = person();
+    assert!(chain(&[]).apply_in_place(&mut record).unwrap());
+    assert_eq!(record, person());
+    let route = chain(&[
+        ("transforms", "r"),
+        ("transforms.r.type", "RegexRouter"),
+        ("transforms.r.regex", "peo(.*)"),
+        ("transforms.r.replacement", "hu$1"),
+    ]);
+    assert!(route.apply_in_place(&mut record).unwrap());
+    assert_eq!(&*record.topic, "huple");
+    assert_eq!(record.value, person().value);
+    let drop = chain(&[("transforms", "drop"), ("transforms.drop.type", "Filter")]);
+    assert!(!drop.apply_in_place(&mut record).unwrap());
+}
+
 #[test]
 fn bad_transform_configs_name_their_key() {
     let config: ConfigMap = [

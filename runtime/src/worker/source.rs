@@ -545,51 +545,43 @@ impl SourceRunner {
         // The last offset of each source partition, moved (not cloned) out of the records; an
         // empty offset leaves the partition's position as it is.
         let mut last_offsets: Vec<(Arc<SourceMap>, SourceMap)> = Vec::new();
-        let mut note = |partition: Arc<SourceMap>, offset: SourceMap| {
+        let mut note = |partition: &Arc<SourceMap>, offset: SourceMap| {
             if offset.is_empty() {
                 return;
             }
             match last_offsets
                 .iter_mut()
                 .rev()
-                .find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition)
+                .find(|(p, _)| Arc::ptr_eq(p, partition) || p == partition)
             {
                 Some(entry) => entry.1 = offset,
-                None => last_offsets.push((partition, offset)),
+                None => last_offsets.push((partition.clone(), offset)),
             }
         };
         // First transform and convert the whole batch, then send it: the records are counted
         // (and their acknowledgement positions noted) once for the batch, before any delivery
-        // report can arrive.
+        // report can arrive. Each record is transformed and converted where it is in `records`:
+        // moving it out costs a copy of it (see `TransformChain::apply_in_place`).
         let mut prepared = self.recycled();
         prepared.reserve(records.len());
         let mut headers = Vec::with_capacity(records.len());
-        for SourceRecord {
-            source_partition,
-            source_offset,
-            record,
-        } in records
-        {
-            let record = match self.transforms.apply(record) {
-                Ok(Some(record)) => record,
-                Ok(None) => {
-                    note(source_partition, source_offset);
-                    continue;
-                }
+        let mut records = records;
+        for source in &mut records {
+            note(&source.source_partition, std::mem::take(&mut source.source_offset));
+            let record = &mut source.record;
+            match self.transforms.apply_in_place(record) {
+                Ok(true) => {}
+                Ok(false) => continue,
                 Err(e) => {
                     self.errors.handle(Stage::Transformation, &e, None).await?;
-                    note(source_partition, source_offset);
                     continue;
                 }
-            };
-            let mut record = record;
-            let Some(converted) = self.convert(&mut record).await? else {
-                note(source_partition, source_offset);
+            }
+            let Some(converted) = self.convert(record).await? else {
                 continue;
             };
-            note(source_partition, source_offset);
             prepared.push(Prepared {
-                topic: record.topic,
+                topic: record.topic.clone(),
                 partition: record.partition,
                 timestamp: record.timestamp,
                 position: record.kafka_offset,
@@ -598,6 +590,7 @@ impl SourceRunner {
             });
             headers.push(converted.headers);
         }
+        drop(records);
         let oldest = prepared.iter().filter_map(|p| p.timestamp).min();
         self.tracker.records_sent(batch, prepared.len(), oldest);
         let mut tally = TopicTally::default();

@@ -779,8 +779,8 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                 if (multiple_partitions) {
                         if (rkm->rkm_partition == RD_KAFKA_PARTITION_UA) {
                                 /* Partition the message */
-                                rkmessages[i].err = rd_kafka_msg_partitioner(
-                                    rkt, rkm, 0 /*already locked*/);
+                                rkmessages[i].err = rd_kafka_msg_partitioner0(
+                                    rkt, rkm, 0 /*already locked*/, now);
                         } else {
                                 if (rktp == NULL || rkm->rkm_partition !=
                                                         rktp->rktp_partition) {
@@ -1132,14 +1132,15 @@ int32_t rd_kafka_msg_sticky_partition(rd_kafka_topic_t *rkt,
                                       size_t keylen,
                                       int32_t partition_cnt,
                                       void *rkt_opaque,
-                                      void *msg_opaque) {
+                                      void *msg_opaque,
+                                      rd_ts_t now) {
 
         if (!rd_kafka_topic_partition_available(rkt, rkt->rkt_sticky_partition))
                 rd_interval_expedite(&rkt->rkt_sticky_intvl, 0);
 
         if (rd_interval(&rkt->rkt_sticky_intvl,
                         rkt->rkt_rk->rk_conf.sticky_partition_linger_ms * 1000,
-                        0) > 0) {
+                        now) > 0) {
                 rkt->rkt_sticky_partition = rd_kafka_msg_partitioner_random(
                     rkt, key, keylen, partition_cnt, rkt_opaque, msg_opaque);
                 rd_kafka_dbg(rkt->rkt_rk, TOPIC, "PARTITIONER",
@@ -1154,6 +1155,8 @@ int32_t rd_kafka_msg_sticky_partition(rd_kafka_topic_t *rkt,
  * @brief Assigns a message to a topic partition using a partitioner.
  *
  * @param do_lock if RD_DO_LOCK then acquire topic lock.
+ * @param now the current rd_clock() time, or 0 to read the clock: callers
+ *        that place many messages at once read it once for all of them.
  *
  * @returns RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION or .._UNKNOWN_TOPIC if
  *          partitioning failed, or 0 on success.
@@ -1161,12 +1164,16 @@ int32_t rd_kafka_msg_sticky_partition(rd_kafka_topic_t *rkt,
  * @locality any
  * @locks rd_kafka_
  */
-int rd_kafka_msg_partitioner(rd_kafka_topic_t *rkt,
-                             rd_kafka_msg_t *rkm,
-                             rd_dolock_t do_lock) {
+int rd_kafka_msg_partitioner0(rd_kafka_topic_t *rkt,
+                              rd_kafka_msg_t *rkm,
+                              rd_dolock_t do_lock,
+                              rd_ts_t now) {
         int32_t partition;
         rd_kafka_toppar_t *rktp_new;
         rd_kafka_resp_err_t err;
+
+        if (!now)
+                now = rd_clock();
 
         if (do_lock)
                 rd_kafka_topic_rdlock(rkt);
@@ -1217,7 +1224,8 @@ int rd_kafka_msg_partitioner(rd_kafka_topic_t *rkt,
                                 partition = rd_kafka_msg_sticky_partition(
                                     rkt, rkm->rkm_key, rkm->rkm_key_len,
                                     rkt->rkt_partition_cnt,
-                                    rkt->rkt_conf.opaque, rkm->rkm_opaque);
+                                    rkt->rkt_conf.opaque, rkm->rkm_opaque,
+                                    now);
                         } else {
                                 partition = rkt->rkt_conf.partitioner(
                                     rkt, rkm->rkm_key, rkm->rkm_key_len,
@@ -1264,7 +1272,7 @@ int rd_kafka_msg_partitioner(rd_kafka_topic_t *rkt,
                 rkm->rkm_partition = partition;
 
         /* Partition is available: enqueue msg on partition's queue */
-        rd_kafka_toppar_enq_msg(rktp_new, rkm, rd_clock());
+        rd_kafka_toppar_enq_msg(rktp_new, rkm, now);
         if (do_lock)
                 rd_kafka_topic_rdunlock(rkt);
 

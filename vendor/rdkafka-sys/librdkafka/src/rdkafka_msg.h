@@ -576,9 +576,12 @@ void rd_kafka_msgq_move_acked(rd_kafka_msgq_t *dest,
                               uint64_t last_msgid,
                               rd_kafka_msg_status_t status);
 
-int rd_kafka_msg_partitioner(rd_kafka_topic_t *rkt,
-                             rd_kafka_msg_t *rkm,
-                             rd_dolock_t do_lock);
+int rd_kafka_msg_partitioner0(rd_kafka_topic_t *rkt,
+                              rd_kafka_msg_t *rkm,
+                              rd_dolock_t do_lock,
+                              rd_ts_t now);
+#define rd_kafka_msg_partitioner(rkt, rkm, do_lock)                            \
+        rd_kafka_msg_partitioner0(rkt, rkm, do_lock, 0)
 
 
 rd_kafka_message_t *rd_kafka_message_get(struct rd_kafka_op_s *rko);
