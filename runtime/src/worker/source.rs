@@ -540,7 +540,7 @@ impl SourceRunner {
             .observe(age_ms as f64 / 1000.0);
     }
 
-    async fn send_batch(&mut self, setup: &TaskSetup, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
+    async fn send_batch(&mut self, setup: &TaskSetup, mut records: Vec<SourceRecord>) -> Result<(), ConnectError> {
         let batch = self.tracker.open_batch();
         // The last offset of each source partition, moved (not cloned) out of the records; an
         // empty offset leaves the partition's position as it is.
@@ -565,7 +565,6 @@ impl SourceRunner {
         let mut prepared = self.recycled();
         prepared.reserve(records.len());
         let mut headers = Vec::with_capacity(records.len());
-        let mut records = records;
         for source in &mut records {
             note(&source.source_partition, std::mem::take(&mut source.source_offset));
             let record = &mut source.record;
