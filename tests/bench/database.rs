@@ -39,7 +39,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use support::{
-    cpu_seconds, env_or, free_port, http, peak_rss_mb, produce_copies, spread, wait_until, warm_up_produce_path,
+    env_or, free_port, http, peak_rss_mb, produce_copies, spread, submit_until, wait_until, warm_up_produce_path,
     MetricsWatch,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
@@ -175,15 +175,8 @@ fn count(database: &Database, table: &str) -> usize {
 /// `pid`, waits until `done`, then deletes it, so that later steps run beside no idle connector
 /// of this one. Returns the wall seconds and the worker's CPU seconds until `done`.
 fn run_connector(url: &str, pid: &str, connector: &Value, done: impl FnMut() -> bool) -> (f64, f64) {
-    let cpu0 = cpu_seconds(pid);
-    let started = Instant::now();
-    assert_eq!(
-        http("POST", &format!("{url}/connectors"), Some(&connector.to_string())),
-        Some(201)
-    );
     let name = connector["name"].as_str().unwrap_or_default();
-    wait_until(name, Duration::from_secs(1800), done);
-    let measured = (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu0);
+    let measured = submit_until(url, pid, &connector.to_string(), name, done);
     assert_eq!(http("DELETE", &format!("{url}/connectors/{name}"), None), Some(204));
     measured
 }

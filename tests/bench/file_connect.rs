@@ -26,7 +26,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use support::{
-    cpu_seconds, env_or, free_port, http, peak_rss_mb, source_like_producer, spread, wait_until, warm_up_produce_path,
+    cpu_seconds, env_or, free_port, http, peak_rss_mb, source_like_producer, spread, submit_until, wait_until,
+    warm_up_produce_path,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -218,22 +219,15 @@ impl Worker {
         done: impl FnMut() -> bool,
     ) -> Run {
         let pid = self.process.pid().to_string();
-        let cpu0 = cpu_seconds(&pid);
-        let started = Instant::now();
-        assert_eq!(
-            http("POST", &format!("{}/connectors", self.url), Some(&connector)),
-            Some(201),
-            "{} accepted the connector",
-            self.name
-        );
-        wait_until(&format!("{} {direction}", self.name), Duration::from_secs(1800), done);
+        let what = format!("{} {direction}", self.name);
+        let (seconds, cpu_seconds) = submit_until(&self.url, &pid, &connector, &what, done);
         Run {
             system: self.name,
             direction,
             line_bytes,
             megabytes,
-            seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: cpu_seconds(&pid) - cpu0,
+            seconds,
+            cpu_seconds,
             peak_rss_mb: peak_rss_mb(&pid),
             ready_seconds: Some(self.ready_seconds),
         }

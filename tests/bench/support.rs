@@ -1,5 +1,5 @@
 //! What the benchmarks share: numbers from the environment, the spread of a measurement's rounds, CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, plain HTTP calls through curl, a worker's metrics read through one
+//! condition, a free port, plain HTTP calls through curl, a connector submitted and timed, a worker's metrics read through one
 //! kept client, a producer set as the worker's source producers are, the broker's produce path
 //! warmed before a measurement, and a mirror file for one flow.
 
@@ -61,6 +61,21 @@ pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
         assert!(Instant::now() < deadline, "benchmark step timed out: {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Submits `connector` (a JSON `{"name", "config"}` body) to the worker at `url` whose process
+/// is `pid` and waits until `done` (a step named `what`): the wall seconds and the worker's CPU
+/// seconds from the submission until then.
+pub fn submit_until(url: &str, pid: &str, connector: &str, what: &str, done: impl FnMut() -> bool) -> (f64, f64) {
+    let cpu0 = cpu_seconds(pid);
+    let started = Instant::now();
+    assert_eq!(
+        http("POST", &format!("{url}/connectors"), Some(connector)),
+        Some(201),
+        "{what}: the worker accepted the connector"
+    );
+    wait_until(what, Duration::from_secs(1800), done);
+    (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu0)
 }
 
 /// `method url` with an optional JSON body; the status code.
