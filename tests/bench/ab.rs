@@ -16,7 +16,11 @@
 //!   name, a NUMERIC(12,2) amount, a timestamp; `AB_RECORD_BYTES` does not apply); a standalone
 //!   worker's JDBC sink writes them into a new table of a PostgreSQL server (`AB_DATABASE=mariadb`
 //!   for MariaDB) started by the harness, in insert mode with `auto.create`; measured until the
-//!   worker's metrics count every row committed.
+//!   worker's metrics count every row committed;
+//! - `AB_CASE=jdbc-source`: the records are rows of a PostgreSQL table (the database bench's
+//!   columns; `AB_RECORD_BYTES` does not apply), written once; a standalone worker's JDBC
+//!   source reads the table in bulk mode into a new topic with the JsonConverter; measured
+//!   until that topic holds every row.
 //!
 //! Prints the CPU seconds (user + system, from start to done), wall seconds and peak RSS of each
 //! run (after one uncounted warm-up run of the first binary), then each binary's sorted CPU
@@ -167,15 +171,37 @@ fn topic_of(label: &str) -> String {
     format!("ab-source-{label}")
 }
 
+/// The table the JDBC source case reads.
+const SOURCE_TABLE: &str = "ab_source";
+
+/// Fills [`SOURCE_TABLE`] with `rows` rows of the database bench's columns.
+fn fill_table(database: &Database, rows: u64) {
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {SOURCE_TABLE} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount NUMERIC(12,2), \
+                 updated TIMESTAMP(3)); INSERT INTO {SOURCE_TABLE} SELECT g, 'customer ' || g, g / 100.0, \
+                 TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' FROM generate_series(1, {rows}) g"
+            ),
+        )
+        .expect("the source table is filled");
+}
+
+/// The topic the JDBC source case's run `label` writes (its topic prefix and the table).
+fn jdbc_topic_of(label: &str) -> String {
+    format!("{}-{SOURCE_TABLE}", topic_of(label))
+}
+
 /// Starts `binary` on the work of `case` at `place` and measures it until `done`.
 fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl FnMut() -> bool) -> Run {
     let (dir, bootstrap) = (place.dir, place.bootstrap);
     let mut command = Command::new(binary);
     command.env("RUST_LOG", "warn");
     match case {
-        "sink" | "jdbc" | "source" => {
+        "sink" | "jdbc" | "source" | "jdbc-source" => {
             let converter = match case {
-                "jdbc" => "org.apache.kafka.connect.json.JsonConverter",
+                "jdbc" | "jdbc-source" => "org.apache.kafka.connect.json.JsonConverter",
                 _ => "org.apache.kafka.connect.storage.StringConverter",
             };
             let worker = dir.join("worker.properties");
@@ -192,6 +218,14 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
             )
             .unwrap();
             let connector = match (place.database, place.lines) {
+                (Some(database), _) if case == "jdbc-source" => format!(
+                    "name=ab-source-{label}\nconnector.class=io.confluent.connect.jdbc.JdbcSourceConnector\n\
+                     connection.url={}\nconnection.user=tributary\nconnection.password=tributary\n\
+                     mode=bulk\ntable.whitelist={SOURCE_TABLE}\ntopic.prefix={}-\n\
+                     poll.interval.ms=86400000\nbatch.max.rows=5000\n",
+                    database.jdbc_url(),
+                    topic_of(label)
+                ),
                 (None, Some(lines)) => format!(
                     "name=ab-source-{label}\nconnector.class=FileStreamSource\ntopic={}\nfile={}\n",
                     topic_of(label),
@@ -239,8 +273,8 @@ fn main() {
         .collect();
     let case = std::env::var("AB_CASE").unwrap_or_else(|_| "sink".into());
     assert!(
-        ["sink", "source", "mirror", "jdbc"].contains(&case.as_str()),
-        "AB_CASE is sink, source, mirror or jdbc, not {case}"
+        ["sink", "source", "mirror", "jdbc", "jdbc-source"].contains(&case.as_str()),
+        "AB_CASE is sink, source, mirror, jdbc or jdbc-source, not {case}"
     );
     let records: u64 = env_or("AB_RECORDS", 5_000_000);
     let bytes: usize = env_or("AB_RECORD_BYTES", 100);
@@ -254,7 +288,7 @@ fn main() {
     runtime
         .block_on(cluster.create_topic(INPUT, 1, 1))
         .expect("the input topic");
-    let database = (case == "jdbc").then(|| {
+    let database = case.starts_with("jdbc").then(|| {
         match std::env::var("AB_DATABASE").as_deref() {
             Ok("mariadb") => Database::start_mariadb(),
             _ => Database::start_postgres(),
@@ -262,15 +296,17 @@ fn main() {
         .expect("the database starts")
     });
     let lines = (case == "source").then(|| write_lines(records, bytes));
-    if lines.is_none() {
-        fill(&bootstrap, &case, records, bytes);
+    match (&database, &lines) {
+        (Some(database), _) if case == "jdbc-source" => fill_table(database, records),
+        (_, None) => fill(&bootstrap, &case, records, bytes),
+        (_, Some(_)) => {}
     }
-    let what = if case == "jdbc" {
-        "row envelopes".to_string()
-    } else {
-        format!("{bytes} B")
+    let (what, input) = match case.as_str() {
+        "jdbc" => ("row envelopes".to_string(), INPUT),
+        "jdbc-source" => ("rows".to_string(), SOURCE_TABLE),
+        "source" => (format!("{bytes} B"), "a file"),
+        _ => (format!("{bytes} B"), INPUT),
     };
-    let input = if case == "source" { "a file" } else { INPUT };
     eprintln!("== {records} records of {what} in {input}; case {case}, {rounds} rounds");
 
     let consumer: BaseConsumer = ClientConfig::new()
@@ -291,6 +327,7 @@ fn main() {
             "sink" => std::fs::metadata(&output).map_or(0, |m| m.len()) >= records * (bytes as u64 + 1),
             "jdbc" => metrics.sum("tributary_jdbc_sink_rows_total", &format!("ab-sink-{label}")) >= records as f64,
             "source" => records_in(&consumer, &topic_of(label)) >= records as i64,
+            "jdbc-source" => records_in(&consumer, &jdbc_topic_of(label)) >= records as i64,
             _ => records_in(&consumer, &copy) >= records as i64,
         };
         let place = Place {
@@ -310,10 +347,10 @@ fn main() {
             "{label} {binary}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MB",
             run.cpu, run.wall, run.peak_rss_mb
         );
-        if case == "mirror" || case == "source" {
+        if ["mirror", "source", "jdbc-source"].contains(&case.as_str()) {
             delete_run_topics(&runtime, &admin, &consumer);
         }
-        if let Some(database) = &database {
+        if let Some(database) = database.as_ref().filter(|_| case == "jdbc") {
             let table = table_of(label);
             let rows = database
                 .sql(

@@ -278,6 +278,16 @@ async fn read_rows(
 ) {
     macro_rules! stream_rows {
         ($pool:expr, $row:path) => {{
+            // The rows are read on a connection of their own: through the pool, each row would
+            // pass through one more stream (the pool's, which yields what the connection's
+            // yields). The pool's other connection reads the columns' metadata meanwhile.
+            let mut connection = match $pool.acquire().await.map_err(ReadError::query("cannot connect")) {
+                Ok(connection) => connection,
+                Err(error) => {
+                    sender.send(Err(error)).await.ok();
+                    return;
+                }
+            };
             // Not a cached prepared statement: PostgreSQL refuses a cached plan once the table
             // gains a column ("cached plan must not change result type"), and a poll's parse is
             // nothing beside its rows.
@@ -288,7 +298,7 @@ async fn read_rows(
                     Bind::Time(value) => query.bind(value),
                 };
             }
-            let mut rows = query.fetch($pool);
+            let mut rows = query.fetch(&mut *connection);
             let mut batch = Vec::with_capacity(batch_size);
             while let Some(row) = rows.next().await {
                 if let Some(table) = table.take_if(|_| row.is_ok()) {
