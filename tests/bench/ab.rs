@@ -18,7 +18,7 @@
 //!   for MariaDB) started by the harness, in insert mode with `auto.create`; measured until the
 //!   worker's metrics count every row committed;
 //! - `AB_CASE=jdbc-source`: the records are rows of a PostgreSQL table (the database bench's
-//!   columns; `AB_RECORD_BYTES` does not apply), written once; a standalone worker's JDBC
+//!   columns; `AB_RECORD_BYTES` and `AB_DATABASE` do not apply), written once; a standalone worker's JDBC
 //!   source reads the table in bulk mode into a new topic with the JsonConverter; measured
 //!   until that topic holds every row.
 //!
@@ -289,8 +289,8 @@ fn main() {
         .block_on(cluster.create_topic(INPUT, 1, 1))
         .expect("the input topic");
     let database = case.starts_with("jdbc").then(|| {
-        match std::env::var("AB_DATABASE").as_deref() {
-            Ok("mariadb") => Database::start_mariadb(),
+        match (case.as_str(), std::env::var("AB_DATABASE").as_deref()) {
+            ("jdbc", Ok("mariadb")) => Database::start_mariadb(),
             _ => Database::start_postgres(),
         }
         .expect("the database starts")

@@ -26,7 +26,10 @@
 //! rounds' shares.
 //!
 //! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
-//! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit.
+//! worker's CPU seconds and peak RSS, and Tributary's share of the raw limit: with each
+//! connector timed from its submission, and once it was writing (from the first poll that saw
+//! rows out of it), which leaves out the time a connector takes to start (its task, its
+//! consumer joining its group).
 
 mod support;
 
@@ -54,6 +57,40 @@ struct Run {
     megabytes: f64,
     seconds: f64,
     cpu_seconds: Option<f64>,
+    /// A connector's rows per second once it had written its first ones (see [`Started`]).
+    streaming: Option<f64>,
+}
+
+/// Follows a connector's step through the polls that wait for it: when it was first seen to
+/// have written rows, how many then, and when it had written them all; which tells its
+/// streaming rate apart from the time it takes to start (the task, its consumer joining its
+/// group). Each end is known to a poll's interval, as the step's whole time is.
+#[derive(Default)]
+struct Started {
+    first: Option<(Instant, f64)>,
+    done: Option<Instant>,
+}
+
+impl Started {
+    /// Notes that `written` rows of `total` are written; whether that is all of them.
+    fn note(&mut self, written: f64, total: f64) -> bool {
+        let now = Instant::now();
+        if written > 0.0 && self.first.is_none() {
+            self.first = Some((now, written));
+        }
+        let finished = written >= total;
+        if finished {
+            self.done.get_or_insert(now);
+        }
+        finished
+    }
+
+    /// The rows per second from the first poll that saw rows to the one that saw all `total`.
+    fn streaming_rate(&self, total: f64) -> Option<f64> {
+        let (first, written) = self.first?;
+        let seconds = self.done?.duration_since(first).as_secs_f64();
+        (seconds > 0.0).then(|| (total - written) / seconds)
+    }
 }
 
 /// The steps and systems' names in the table.
@@ -265,7 +302,7 @@ fn main() {
             }
             let seconds = started.elapsed().as_secs_f64();
             let megabytes = std::fs::metadata(&dump).unwrap().len() as f64 / 1_048_576.0;
-            let run = |step, system, seconds, cpu_seconds| Run {
+            let run = |step, system, seconds, cpu_seconds, streaming| Run {
                 database: name,
                 round,
                 step,
@@ -274,8 +311,9 @@ fn main() {
                 megabytes,
                 seconds,
                 cpu_seconds,
+                streaming,
             };
-            runs.push(run(SOURCE_STEP, RAW_DUMP, seconds, None));
+            runs.push(run(SOURCE_STEP, RAW_DUMP, seconds, None, None));
             let source = json!({
                 "name": format!("{topic}-source"),
                 "config": {
@@ -292,11 +330,15 @@ fn main() {
                 }
             });
             let source_topic = format!("{topic}-bench_source");
-            let (seconds, cpu) = run_connector(&url, &pid, &source, || watermarks.high(&source_topic) >= rows as i64);
-            runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu)));
+            let mut started = Started::default();
+            let (seconds, cpu) = run_connector(&url, &pid, &source, || {
+                started.note(watermarks.high(&source_topic) as f64, rows as f64)
+            });
+            let streaming = started.streaming_rate(rows as f64);
+            runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu), streaming));
             let sample = first_record(&bootstrap, &source_topic);
             let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
-            runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None));
+            runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None, None));
 
             // Sink: the raw load of the dump, then the JDBC sink from the topic.
             database.sql("tributary", &create(&raw_table)).unwrap();
@@ -315,7 +357,7 @@ fn main() {
             }
             let seconds = started.elapsed().as_secs_f64();
             assert_eq!(count(database, &raw_table), rows);
-            runs.push(run(SINK_STEP, RAW_LOAD, seconds, None));
+            runs.push(run(SINK_STEP, RAW_LOAD, seconds, None, None));
             let sink = json!({
                 "name": format!("{topic}-sink"),
                 "config": {
@@ -334,10 +376,15 @@ fn main() {
             });
             // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
             // on the database's CPU during the step measured.
+            let mut started = Started::default();
             let (seconds, cpu) = run_connector(&url, &pid, &sink, || {
-                metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")) >= rows as f64
+                started.note(
+                    metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")),
+                    rows as f64,
+                )
             });
-            runs.push(run(SINK_STEP, JDBC_SINK, seconds, Some(cpu)));
+            let streaming = started.streaming_rate(rows as f64);
+            runs.push(run(SINK_STEP, JDBC_SINK, seconds, Some(cpu), streaming));
             assert_eq!(count(database, &sink_table), rows, "the sink wrote every row once");
             database
                 .sql("tributary", &format!("DROP TABLE {raw_table}; DROP TABLE {sink_table}"))
@@ -347,18 +394,18 @@ fn main() {
     }
 
     println!(
-        "\n| database | round | step | system | rows | rows/s | MB/s | worker CPU s | share of raw |\n|---|---|---|---|---|---|---|---|---|"
+        "\n| database | round | step | system | rows | rows/s | MB/s | worker CPU s | share of raw | rows/s once writing |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
     );
-    let seconds_of = |database: &str, round: usize, system: &str| {
+    let find = |database: &str, round: usize, system: &str| {
         runs.iter()
             .find(|r| r.database == database && r.round == round && r.system == system)
-            .map(|r| r.seconds)
     };
     for run in &runs {
         let raw = if run.step == SOURCE_STEP { RAW_DUMP } else { RAW_LOAD };
-        let raw = seconds_of(run.database, run.round, raw).unwrap_or(run.seconds);
+        let raw = find(run.database, run.round, raw).map_or(run.seconds, |r| r.seconds);
         println!(
-            "| {} | {} | {} | {} | {} | {:.0} | {:.1} | {} | {:.0}% |",
+            "| {} | {} | {} | {} | {} | {:.0} | {:.1} | {} | {:.0}% | {} |",
             run.database,
             run.round,
             run.step,
@@ -368,26 +415,36 @@ fn main() {
             run.megabytes / run.seconds,
             run.cpu_seconds.map_or("—".into(), |c| format!("{c:.1}")),
             100.0 * raw / run.seconds,
+            run.streaming.map_or("—".into(), |r| format!("{r:.0}")),
         );
     }
     println!();
     for database in ["PostgreSQL", "MariaDB"] {
-        // Each round's ratio of the limit's time to Tributary's.
-        let shares = |ours: &str, limit: &str| {
+        // Each round's share of the limit's rows per second that Tributary's step reached, from
+        // its submission (`rate` of the step as a whole) or once it was writing.
+        let shares = |ours: &str, limit: &str, rate: fn(&Run) -> Option<f64>| {
             spread(
                 (1..=rounds)
                     .filter_map(|round| {
-                        Some(100.0 * seconds_of(database, round, limit)? / seconds_of(database, round, ours)?)
+                        let limit = find(database, round, limit)?;
+                        Some(100.0 * rate(find(database, round, ours)?)? * limit.seconds / limit.rows as f64)
                     })
                     .collect(),
             )
         };
-        let (source, sink) = (shares(JDBC_SOURCE, KAFKA_ALONE), shares(JDBC_SINK, RAW_LOAD));
-        println!(
-            "{database}, {rounds} rounds: the JDBC source reaches {:.0}% (median; {:.0}-{:.0}%) of Kafka alone, \
-             the JDBC sink {:.0}% (median; {:.0}-{:.0}%) of the raw load",
-            source.1, source.0, source.2, sink.1, sink.0, sink.2
-        );
+        let whole: fn(&Run) -> Option<f64> = |run| Some(run.rows as f64 / run.seconds);
+        let streaming: fn(&Run) -> Option<f64> = |run| run.streaming;
+        for (what, rate) in [("from its submission", whole), ("once writing", streaming)] {
+            let (source, sink) = (
+                shares(JDBC_SOURCE, KAFKA_ALONE, rate),
+                shares(JDBC_SINK, RAW_LOAD, rate),
+            );
+            println!(
+                "{database}, {rounds} rounds, each connector {what}: the JDBC source reaches {:.0}% \
+                 (median; {:.0}-{:.0}%) of Kafka alone, the JDBC sink {:.0}% (median; {:.0}-{:.0}%) of the raw load",
+                source.1, source.0, source.2, sink.1, sink.0, sink.2
+            );
+        }
     }
     println!("\nTributary worker peak RSS: {:.0} MB", peak_rss_mb(&pid));
 }
