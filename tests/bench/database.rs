@@ -57,7 +57,7 @@ struct Run {
     megabytes: f64,
     seconds: f64,
     cpu_seconds: Option<f64>,
-    /// A connector's rows per second once it had written its first ones (see [`Started`]).
+    /// A connector's rows per second once it had written its first ones (see [`Writing`]).
     streaming: Option<f64>,
 }
 
@@ -66,12 +66,12 @@ struct Run {
 /// streaming rate apart from the time it takes to start (the task, its consumer joining its
 /// group). Each end is known to a poll's interval, as the step's whole time is.
 #[derive(Default)]
-struct Started {
+struct Writing {
     first: Option<(Instant, f64)>,
     done: Option<Instant>,
 }
 
-impl Started {
+impl Writing {
     /// Notes that `written` rows of `total` are written; whether that is all of them.
     fn note(&mut self, written: f64, total: f64) -> bool {
         let now = Instant::now();
@@ -330,11 +330,11 @@ fn main() {
                 }
             });
             let source_topic = format!("{topic}-bench_source");
-            let mut started = Started::default();
+            let mut writing = Writing::default();
             let (seconds, cpu) = run_connector(&url, &pid, &source, || {
-                started.note(watermarks.high(&source_topic) as f64, rows as f64)
+                writing.note(watermarks.high(&source_topic) as f64, rows as f64)
             });
-            let streaming = started.streaming_rate(rows as f64);
+            let streaming = writing.streaming_rate(rows as f64);
             runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu), streaming));
             let sample = first_record(&bootstrap, &source_topic);
             let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
@@ -376,14 +376,14 @@ fn main() {
             });
             // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
             // on the database's CPU during the step measured.
-            let mut started = Started::default();
+            let mut writing = Writing::default();
             let (seconds, cpu) = run_connector(&url, &pid, &sink, || {
-                started.note(
+                writing.note(
                     metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")),
                     rows as f64,
                 )
             });
-            let streaming = started.streaming_rate(rows as f64);
+            let streaming = writing.streaming_rate(rows as f64);
             runs.push(run(SINK_STEP, JDBC_SINK, seconds, Some(cpu), streaming));
             assert_eq!(count(database, &sink_table), rows, "the sink wrote every row once");
             database
