@@ -65,31 +65,40 @@ struct Run {
 /// have written rows, how many then, and when it had written them all; which tells its
 /// streaming rate apart from the time it takes to start (the task, its consumer joining its
 /// group). Each end is known to a poll's interval, as the step's whole time is.
-#[derive(Default)]
 struct Writing {
+    total: f64,
     first: Option<(Instant, f64)>,
     done: Option<Instant>,
 }
 
 impl Writing {
-    /// Notes that `written` rows of `total` are written; whether that is all of them.
-    fn note(&mut self, written: f64, total: f64) -> bool {
+    /// A step that writes `total` rows, nothing seen yet.
+    fn of(total: usize) -> Self {
+        Writing {
+            total: total as f64,
+            first: None,
+            done: None,
+        }
+    }
+
+    /// Notes that `written` rows are written; whether that is all of them.
+    fn note(&mut self, written: f64) -> bool {
         let now = Instant::now();
         if written > 0.0 && self.first.is_none() {
             self.first = Some((now, written));
         }
-        let finished = written >= total;
+        let finished = written >= self.total;
         if finished {
             self.done.get_or_insert(now);
         }
         finished
     }
 
-    /// The rows per second from the first poll that saw rows to the one that saw all `total`.
-    fn streaming_rate(&self, total: f64) -> Option<f64> {
+    /// The rows per second from the first poll that saw rows to the one that saw them all.
+    fn streaming_rate(&self) -> Option<f64> {
         let (first, written) = self.first?;
         let seconds = self.done?.duration_since(first).as_secs_f64();
-        (seconds > 0.0).then(|| (total - written) / seconds)
+        (seconds > 0.0).then(|| (self.total - written) / seconds)
     }
 }
 
@@ -330,11 +339,11 @@ fn main() {
                 }
             });
             let source_topic = format!("{topic}-bench_source");
-            let mut writing = Writing::default();
+            let mut writing = Writing::of(rows);
             let (seconds, cpu) = run_connector(&url, &pid, &source, || {
-                writing.note(watermarks.high(&source_topic) as f64, rows as f64)
+                writing.note(watermarks.high(&source_topic) as f64)
             });
-            let streaming = writing.streaming_rate(rows as f64);
+            let streaming = writing.streaming_rate();
             runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu), streaming));
             let sample = first_record(&bootstrap, &source_topic);
             let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
@@ -376,14 +385,11 @@ fn main() {
             });
             // What the worker says it committed: a `COUNT(*)` per poll would scan the growing table
             // on the database's CPU during the step measured.
-            let mut writing = Writing::default();
+            let mut writing = Writing::of(rows);
             let (seconds, cpu) = run_connector(&url, &pid, &sink, || {
-                writing.note(
-                    metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")),
-                    rows as f64,
-                )
+                writing.note(metrics.sum("tributary_jdbc_sink_rows_total", &format!("{topic}-sink")))
             });
-            let streaming = writing.streaming_rate(rows as f64);
+            let streaming = writing.streaming_rate();
             runs.push(run(SINK_STEP, JDBC_SINK, seconds, Some(cpu), streaming));
             assert_eq!(count(database, &sink_table), rows, "the sink wrote every row once");
             database
