@@ -1,10 +1,10 @@
 //! The JDBC sink connector against real PostgreSQL and MariaDB servers and a real Kafka broker:
 //! upserts with key collisions and tombstones leave exactly the expected final table,
-//! auto-create and auto-evolve shape the table from the record schemas, a missing table is
-//! retried and then fails the task with the cause (a restart writes everything once the table
-//! exists), after kill -9 of the worker at-least-once loses nothing while exactly-once
-//! writes no row twice, and PostgreSQL tables loaded through COPY's binary format hold what its
-//! text format gives them.
+//! auto-create and auto-evolve shape the table from the record schemas, a missing table and a
+//! write the database refuses are retried and then fail the task with the cause (a restart
+//! writes everything once the table is right), after kill -9 of the worker at-least-once loses
+//! nothing while exactly-once writes no row twice, and PostgreSQL tables loaded through COPY's
+//! binary format hold what its text format gives them.
 
 use crate::common;
 
@@ -471,6 +471,66 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
     assert!(code == 204 || code == 202, "{code} {body}");
     let expected: Vec<Vec<String>> = (0..100).map(|i| vec![i.to_string(), format!("r{i}")]).collect();
     wait_for_rows(database, &topic, "id, name", &expected, Duration::from_secs(60)).await;
+}
+
+/// A transaction the database refuses (a NOT NULL column the records do not fill) fails the
+/// task once retried, whether it shows at a later put (many batches) or only at the worker's
+/// flush (a single one); once the table accepts the rows, a restart writes every record once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_everything() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let schema = value_schema(&[]);
+    for database in databases() {
+        for records in [10, 1000] {
+            let topic = unique_name("refused").replace('-', "_");
+            let values = (0..records)
+                .map(|i| {
+                    (
+                        key(i),
+                        Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
+                    )
+                })
+                .collect();
+            produce(&topic, values).await;
+            database
+                .sql(
+                    "tributary",
+                    &format!(
+                        "CREATE TABLE {topic} (id BIGINT NOT NULL, name TEXT NOT NULL, amount DOUBLE PRECISION, \
+                         day DATE, extra VARCHAR(10) NOT NULL)"
+                    ),
+                )
+                .unwrap();
+            let config = sink_config(
+                database,
+                &topic,
+                json!({"max.retries": "2", "batch.size": "100", "consumer.override.max.poll.records": "100"}),
+            );
+            let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+            let trace = api.failed_trace(&topic, Duration::from_secs(60)).await;
+            assert!(
+                trace.contains("giving up after 3 failed attempts") && trace.contains("extra"),
+                "{:?}, {records} records: {trace}",
+                database.kind()
+            );
+            assert_eq!(rows(database, &topic, "id"), Some(Vec::new()), "nothing committed");
+            database
+                .sql(
+                    "tributary",
+                    &format!("ALTER TABLE {topic} ALTER COLUMN extra SET DEFAULT 'x'"),
+                )
+                .unwrap();
+            let (code, body) = api
+                .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
+                .await;
+            assert!(code == 204 || code == 202, "{code} {body}");
+            let expected: Vec<Vec<String>> = (0..records).map(|i| vec![i.to_string(), format!("r{i}")]).collect();
+            wait_for_rows(database, &topic, "id, name", &expected, Duration::from_secs(60)).await;
+        }
+    }
 }
 
 /// Runs a standalone worker process writing `topic` into `table` (no primary key, so a row

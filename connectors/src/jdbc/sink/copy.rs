@@ -1,9 +1,10 @@
 //! PostgreSQL `COPY … FROM STDIN` for plain inserts, which the server loads faster than any
 //! statement: in the binary format ([`super::copy_binary`]) where every column's type allows,
 //! else as COPY's text format (a line per row, tab-separated, `\N` for null, backslash
-//! escapes). The data is sent in pieces as it is written, so that the server parses one piece
-//! while the next is written. Values COPY's text cannot carry as they are (dates outside years
-//! 1–9999) make a run the binary format cannot take fall back to the `UNNEST` statement.
+//! escapes). A run's data is written whole, so that it can be sent after the records it came
+//! from are gone, and sent in pieces. Values COPY's text cannot carry as they are (dates
+//! outside years 1–9999) make a run the binary format cannot take fall back to the `UNNEST`
+//! statement.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,6 +19,53 @@ use crate::jdbc::connection::Dialect;
 /// The size of the pieces the data is sent in.
 const PIECE_BYTES: usize = 64 * 1024;
 
+/// A `COPY` statement and the data it loads.
+#[derive(Debug)]
+pub(super) struct Load {
+    statement: String,
+    data: Vec<u8>,
+}
+
+impl Load {
+    /// `run` as a `COPY` into a table whose columns have the types `types` (by name, when
+    /// known); `None` when neither format can carry its values.
+    pub(super) fn of(run: &Run<'_>, types: Option<&HashMap<String, String>>) -> Option<Load> {
+        let mut data = Vec::new();
+        let binary = match types.and_then(|types| copy_binary::forms(run, types)) {
+            Some(forms) => {
+                data.extend_from_slice(copy_binary::HEADER);
+                for row in 0..run.rows() {
+                    copy_binary::write_row(&mut data, run, &forms, row);
+                }
+                data.extend_from_slice(copy_binary::TRAILER);
+                true
+            }
+            None if copyable(run) => {
+                for row in 0..run.rows() {
+                    write_row(&mut data, run, row);
+                }
+                false
+            }
+            None => return None,
+        };
+        Some(Load {
+            statement: statement(run, binary),
+            data,
+        })
+    }
+
+    /// Sends the data in pieces of [`PIECE_BYTES`], so that the server parses one while the
+    /// next travels.
+    pub(super) async fn send(&self, transaction: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        let mut copy_in = transaction.copy_in_raw(&self.statement).await?;
+        for piece in self.data.chunks(PIECE_BYTES) {
+            copy_in.send(piece).await?;
+        }
+        copy_in.finish().await?;
+        Ok(())
+    }
+}
+
 /// The `COPY` statement loading `run`'s columns, in the binary format or the text one.
 fn statement(run: &Run<'_>, binary: bool) -> String {
     let d = Dialect::Postgres;
@@ -28,56 +76,6 @@ fn statement(run: &Run<'_>, binary: bool) -> String {
         d.quote_table(&run.table),
         columns.join(", ")
     )
-}
-
-/// Loads `run` with `COPY` in `transaction`, into a table whose columns have the types `types`
-/// (by name, when known); `false`, with nothing done, when neither format can carry its values.
-pub(super) async fn load(
-    transaction: &mut Transaction<'static, Postgres>,
-    run: &Run<'_>,
-    types: Option<&HashMap<String, String>>,
-) -> Result<bool, sqlx::Error> {
-    match types.and_then(|types| copy_binary::forms(run, types)) {
-        Some(forms) => {
-            let write = |piece: &mut Vec<u8>, row| copy_binary::write_row(piece, run, &forms, row);
-            send(transaction, run, true, write).await?;
-        }
-        None if copyable(run) => send(transaction, run, false, |piece, row| write_row(piece, run, row)).await?,
-        None => return Ok(false),
-    }
-    Ok(true)
-}
-
-/// Sends `run`'s rows, each written by `write_row`, in pieces of about [`PIECE_BYTES`].
-async fn send(
-    transaction: &mut Transaction<'static, Postgres>,
-    run: &Run<'_>,
-    binary: bool,
-    mut write_row: impl FnMut(&mut Vec<u8>, usize),
-) -> Result<(), sqlx::Error> {
-    let mut copy_in = transaction.copy_in_raw(&statement(run, binary)).await?;
-    let mut piece = Vec::with_capacity(PIECE_BYTES + PIECE_BYTES / 4);
-    if binary {
-        piece.extend_from_slice(copy_binary::HEADER);
-    }
-    let mut row = 0;
-    loop {
-        while row < run.rows() && piece.len() < PIECE_BYTES {
-            write_row(&mut piece, row);
-            row += 1;
-        }
-        let last = row == run.rows();
-        if last && binary {
-            piece.extend_from_slice(copy_binary::TRAILER);
-        }
-        copy_in.send(piece.as_slice()).await?;
-        piece.clear();
-        if last {
-            break;
-        }
-    }
-    copy_in.finish().await?;
-    Ok(())
 }
 
 /// Whether COPY's text form carries every value of `run` as it is: dates and timestamps in

@@ -6,8 +6,11 @@
 //! `pk.mode` (`none`, `kafka` coordinates, `record_key`, `record_value`) and `pk.fields`;
 //! tombstones delete by key with `delete.enabled`. `auto.create` creates a missing table and
 //! `auto.evolve` adds new optional columns. Each `put` is one transaction, written in
-//! statements of up to `batch.size` rows. A failing database is retried `max.retries` times,
-//! `retry.backoff.ms` apart, before the task fails with the cause.
+//! statements of up to `batch.size` rows, which commits while the next `put` is planned: the
+//! database and the worker work at once. A failing database is retried `max.retries` times,
+//! `retry.backoff.ms` apart, before the task fails with the cause; a transaction's failure
+//! shows at the next `put`, or at the worker's `flush` (which waits for the last one before
+//! the worker commits consumer offsets), and it is run again before anything after it.
 //!
 //! Beyond Confluent, `exactly.once.enabled=true` stores the next Kafka offset of every
 //! partition written in a table of the target database (`exactly.once.offsets.table`), in
@@ -21,6 +24,7 @@ mod copy_binary;
 mod plan;
 mod sql;
 mod task;
+mod write;
 
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 

@@ -1,20 +1,15 @@
 //! The SQL the sink runs: column types for `auto.create`/`auto.evolve` (Confluent's choices per
-//! dialect), the table's current columns, and the statements that write a run. PostgreSQL gets
-//! `COPY` for plain inserts and otherwise one statement per run with every column bound as an
-//! array (`UNNEST`), so a batch of any size is a single round trip; MySQL/MariaDB gets multi-row `INSERT`s of up to `batch.size` rows
-//! (and one `UPDATE` per row in update mode, as Confluent does).
+//! dialect), the table's current columns, and the statements that write a run ([`super::write`]
+//! binds their values). PostgreSQL's bind every column as an array (`UNNEST`), so a batch of
+//! any size is a single round trip; MySQL/MariaDB's are multi-row `INSERT`s (and `UPDATE`s of
+//! one row in update mode, as Confluent's).
 
 use std::collections::HashMap;
 
-use sqlx::{MySql, Postgres, Transaction};
 use tributary_runtime::data::{logical, Schema, SchemaType};
 
-use super::copy;
-use super::plan::{ColumnData, ColumnSpec, Decimal, InsertMode, Run, RunKind};
+use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
 use crate::jdbc::connection::{Database, Dialect};
-
-/// MySQL's limit on bound parameters per statement.
-const MYSQL_MAX_PARAMETERS: usize = 65_535;
 
 /// The column type `auto.create` and `auto.evolve` give values of `schema`.
 pub(super) fn sql_type(dialect: Dialect, schema: &Schema, key: bool) -> String {
@@ -197,37 +192,8 @@ pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
     }
 }
 
-/// PostgreSQL: runs `run` in `transaction`; plain inserts through `COPY` where they can.
-/// The table's column types, when known, let `COPY` use its binary format.
-pub(super) async fn write_postgres(
-    transaction: &mut Transaction<'static, Postgres>,
-    run: &Run<'_>,
-    mode: InsertMode,
-    types: Option<&HashMap<String, String>>,
-) -> Result<(), sqlx::Error> {
-    if (run.kind, mode) == (RunKind::Write, InsertMode::Insert) && copy::load(transaction, run, types).await? {
-        return Ok(());
-    }
-    let sql = postgres_statement(run, mode);
-    let mut query = sqlx::query(&sql);
-    for data in &run.data {
-        query = match data {
-            ColumnData::Int(v) => query.bind(v),
-            ColumnData::Float(v) => query.bind(v),
-            ColumnData::Bool(v) => query.bind(v),
-            ColumnData::Text(v) => query.bind(v),
-            ColumnData::Bytes(v) => query.bind(v),
-            ColumnData::Decimal(v) => query.bind(v.iter().map(|x| x.as_ref().map(Decimal::to_big)).collect::<Vec<_>>()),
-            ColumnData::Date(v) => query.bind(v),
-            ColumnData::Time(v) => query.bind(v),
-            ColumnData::Timestamp(v) => query.bind(v),
-        };
-    }
-    query.execute(&mut **transaction).await.map(|_| ())
-}
-
 /// MySQL: a statement for `rows` rows of `run` in `mode` (update mode: one row).
-fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
+pub(super) fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
     let d = Dialect::MySql;
     let table = d.quote_table(&run.table);
     let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
@@ -257,61 +223,6 @@ fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
             format!("UPDATE {table} SET {} WHERE {}", set.join(", "), on.join(" AND "))
         }
     }
-}
-
-type MySqlQuery<'q> = sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>;
-
-fn bind_mysql_value<'q>(query: MySqlQuery<'q>, data: &'q ColumnData<'_>, row: usize) -> MySqlQuery<'q> {
-    match data {
-        ColumnData::Int(v) => query.bind(v[row]),
-        ColumnData::Float(v) => query.bind(v[row]),
-        ColumnData::Bool(v) => query.bind(v[row]),
-        ColumnData::Text(v) => query.bind(v[row].as_deref()),
-        ColumnData::Bytes(v) => query.bind(v[row].as_deref()),
-        ColumnData::Decimal(v) => query.bind(v[row].as_ref().map(Decimal::to_big)),
-        ColumnData::Date(v) => query.bind(v[row]),
-        ColumnData::Time(v) => query.bind(v[row]),
-        ColumnData::Timestamp(v) => query.bind(v[row]),
-    }
-}
-
-/// MySQL: runs `run` in `transaction`, at most `batch_size` rows per statement.
-pub(super) async fn write_mysql(
-    transaction: &mut Transaction<'static, MySql>,
-    run: &Run<'_>,
-    mode: InsertMode,
-    batch_size: usize,
-) -> Result<(), sqlx::Error> {
-    let rows = run.rows();
-    if run.kind == RunKind::Write && mode == InsertMode::Update {
-        let sql = mysql_statement(run, mode, 1);
-        let order: Vec<usize> = (0..run.columns.len())
-            .filter(|&i| !run.columns[i].key)
-            .chain((0..run.columns.len()).filter(|&i| run.columns[i].key))
-            .collect();
-        for row in 0..rows {
-            let query = order.iter().fold(sqlx::query(&sql), |q, &column| {
-                bind_mysql_value(q, &run.data[column], row)
-            });
-            query.execute(&mut **transaction).await?;
-        }
-        return Ok(());
-    }
-    let per_statement = batch_size.min(MYSQL_MAX_PARAMETERS / run.columns.len().max(1)).max(1);
-    let mut start = 0;
-    while start < rows {
-        let end = (start + per_statement).min(rows);
-        let sql = mysql_statement(run, mode, end - start);
-        let mut query = sqlx::query(&sql);
-        for row in start..end {
-            for data in &run.data {
-                query = bind_mysql_value(query, data, row);
-            }
-        }
-        query.execute(&mut **transaction).await?;
-        start = end;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
-//! The sink task: each `put` becomes the runs of [`super::plan`], written in one transaction
-//! (with the exactly-once offsets when enabled); tables are created or evolved first, outside
-//! it, as DDL must be.
+//! The sink task: each `put` becomes the runs of [`super::plan`] and their writes
+//! ([`super::write`]), committed in one transaction on a tokio task of their own while the next
+//! put is planned; `flush` waits for them. With exactly-once, each put writes at once, the
+//! offsets in the same transaction. Tables are created or evolved first, outside it, as DDL
+//! must be.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
+use tokio::task::JoinHandle;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::data::SinkRecord;
@@ -14,6 +17,7 @@ use tributary_runtime::metrics::{IntCounterVec, Metrics};
 use super::config::{config_def, Settings};
 use super::plan::{Run, RunKind};
 use super::sql;
+use super::write::{MySqlWrites, PgWrites, Writes};
 use crate::jdbc::connection::{Database, Dialect};
 
 /// The series' name (docs/metrics.md describes it).
@@ -53,6 +57,15 @@ pub(super) struct JdbcSinkTask {
     offsets_table_ready: bool,
     /// Failed puts in a row.
     failures: u32,
+    /// The last put's writes, unless done.
+    pending: Option<Pending>,
+}
+
+/// Writes a put handed on: running on a tokio task of their own while the next put is planned
+/// (the database works meanwhile), or, after they failed, waiting to run again before any other.
+enum Pending {
+    Running(Arc<Writes>, JoinHandle<Result<(), String>>),
+    Failed(Arc<Writes>),
 }
 
 impl JdbcSinkTask {
@@ -60,6 +73,7 @@ impl JdbcSinkTask {
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let config = config_def().parse(config).map_err(ConnectError::Config)?;
         Ok(JdbcSinkTask {
+            // A connection for the writes in flight, and one for the tables' DDL.
             database: Database::from_config(&config, 2)?,
             settings: Settings::new(&config),
             connector: String::new(),
@@ -67,6 +81,7 @@ impl JdbcSinkTask {
             tables: HashMap::new(),
             offsets_table_ready: false,
             failures: 0,
+            pending: None,
         })
     }
 
@@ -125,14 +140,57 @@ impl JdbcSinkTask {
         Ok(())
     }
 
+    /// Plans `records` and starts writing them once the last put's writes are done; with
+    /// exactly-once, writes them at once instead.
     async fn write(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
         let (database, settings) = (self.database.clone(), self.settings.clone());
         // Tables first, outside the transaction: MySQL commits at any DDL.
-        let all_runs = settings.shape.runs(records).map_err(Failure::Records)?;
-        for run in &all_runs {
+        let runs = settings.shape.runs(records).map_err(Failure::Records)?;
+        for run in &runs {
             self.prepare_table(&database, &settings, run).await?;
         }
-        if let (Some(table), false) = (&settings.offsets_table, self.offsets_table_ready) {
+        if let Some(offsets_table) = settings.offsets_table.as_deref() {
+            return self.write_exactly_once(records, offsets_table).await;
+        }
+        let mode = settings.shape.insert_mode;
+        let writes =
+            Arc::new(Writes::new(&database, &runs, mode, &self.tables, settings.batch_size).map_err(Failure::Records)?);
+        self.settle().await?;
+        let (connector, task) = (self.connector.clone(), self.task.clone());
+        let running = tokio::spawn({
+            let writes = writes.clone();
+            async move { commit_and_count(&writes, &connector, &task).await }
+        });
+        self.pending = Some(Pending::Running(writes, running));
+        Ok(())
+    }
+
+    /// Waits for the last put's writes, or runs them again when they failed before; they are
+    /// kept to run again when this fails.
+    async fn settle(&mut self) -> Result<(), Failure> {
+        let (writes, outcome) = match self.pending.take() {
+            None => return Ok(()),
+            Some(Pending::Running(writes, running)) => {
+                let outcome = running.await.unwrap_or_else(|e| Err(format!("the write stopped: {e}")));
+                (writes, outcome)
+            }
+            Some(Pending::Failed(writes)) => {
+                let outcome = commit_and_count(&writes, &self.connector, &self.task).await;
+                (writes, outcome)
+            }
+        };
+        outcome.map_err(|message| {
+            self.pending = Some(Pending::Failed(writes));
+            Failure::Database(message)
+        })
+    }
+
+    /// Writes the records of `records` above the offsets the database holds in `table`, and
+    /// the offsets after them, in one transaction: the stored offsets are read and locked first and the
+    /// records below them dropped (whichever task wrote them); offsets never move backwards.
+    async fn write_exactly_once(&mut self, records: &[SinkRecord], table: &str) -> Result<(), Failure> {
+        let (database, settings) = (&self.database, &self.settings);
+        if !self.offsets_table_ready {
             database.execute(&offsets_table_ddl(database.dialect(), table)).await?;
             self.offsets_table_ready = true;
         }
@@ -144,71 +202,96 @@ impl JdbcSinkTask {
                 .or_insert(0);
             *entry = (*entry).max(record.kafka_offset + 1);
         }
-        let mode = settings.shape.insert_mode;
-        let (connector, task, tables) = (&self.connector, &self.task, &self.tables);
-        // One transaction: with exactly-once, the stored offsets read and locked first and the
-        // records below them dropped (whichever task wrote them); then the runs; then the
-        // offsets, never moved backwards.
+        let (mode, batch_size) = (settings.shape.insert_mode, settings.batch_size);
+        let (connector, tables) = (&self.connector, &self.tables);
         macro_rules! write_in_transaction {
-            ($pool:expr, $dialect:expr, |$transaction:ident, $run:ident| $write:expr) => {{
-                let mut $transaction = $pool.begin().await?;
-                let unwritten_runs;
-                let runs = match settings.offsets_table.as_deref() {
-                    None => &all_runs,
-                    Some(table) => {
-                        let select = offsets_select($dialect, table);
-                        let mut stored: HashMap<(&str, i32), i64> = HashMap::new();
-                        for partition in next.keys() {
-                            let offset: Option<i64> = sqlx::query_scalar(&select)
-                                .bind(connector)
-                                .bind(partition.0)
-                                .bind(partition.1)
-                                .fetch_optional(&mut *$transaction)
-                                .await?;
-                            stored.insert(*partition, offset.unwrap_or(0));
-                        }
-                        let unwritten = records.iter().filter(|r| {
-                            let partition = (&*r.original_topic, r.original_partition);
-                            r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
-                        });
-                        unwritten_runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
-                        &unwritten_runs
-                    }
-                };
-                for $run in runs.iter().filter(|r| r.rows() > 0) {
-                    $write
-                        .await
-                        .map_err(|e| Failure::Database(format!("writing to {}: {e}", $run.table)))?;
+            ($pool:expr, $dialect:expr, |$runs:ident| $plan:expr) => {{
+                let mut transaction = $pool.begin().await?;
+                let select = offsets_select($dialect, table);
+                let mut stored: HashMap<(&str, i32), i64> = HashMap::new();
+                for partition in next.keys() {
+                    let offset: Option<i64> = sqlx::query_scalar(&select)
+                        .bind(connector)
+                        .bind(partition.0)
+                        .bind(partition.1)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                    stored.insert(*partition, offset.unwrap_or(0));
                 }
-                if let Some(table) = settings.offsets_table.as_deref() {
-                    let upsert = offsets_upsert($dialect, table);
-                    for ((topic, partition), offset) in &next {
-                        sqlx::query(&upsert)
-                            .bind(connector)
-                            .bind(topic)
-                            .bind(partition)
-                            .bind(offset)
-                            .execute(&mut *$transaction)
-                            .await?;
-                    }
+                let unwritten = records.iter().filter(|r| {
+                    let partition = (&*r.original_topic, r.original_partition);
+                    r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
+                });
+                let $runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
+                let writes = $plan.map_err(Failure::Records)?;
+                writes
+                    .run(&mut transaction)
+                    .await
+                    .map_err(|e| Failure::Database(e.to_string()))?;
+                let upsert = offsets_upsert($dialect, table);
+                for ((topic, partition), offset) in &next {
+                    sqlx::query(&upsert)
+                        .bind(connector)
+                        .bind(topic)
+                        .bind(partition)
+                        .bind(offset)
+                        .execute(&mut *transaction)
+                        .await?;
                 }
-                $transaction.commit().await?;
-                for run in runs.iter() {
-                    ROWS_WRITTEN
-                        .with_label_values(&[connector.as_str(), task.as_str(), run.table.as_str()])
-                        .inc_by(run.rows() as u64);
-                }
+                transaction.commit().await?;
+                count_rows(connector, &self.task, writes.rows());
             }};
         }
-        match &database {
-            Database::Postgres(pool) => write_in_transaction!(pool, Dialect::Postgres, |transaction, run| {
-                sql::write_postgres(&mut transaction, run, mode, tables.get(&run.table))
-            }),
-            Database::MySql(pool) => write_in_transaction!(pool, Dialect::MySql, |transaction, run| {
-                sql::write_mysql(&mut transaction, run, mode, settings.batch_size)
-            }),
+        match database {
+            Database::Postgres(pool) => {
+                write_in_transaction!(pool, Dialect::Postgres, |runs| PgWrites::new(&runs, mode, tables))
+            }
+            Database::MySql(pool) => {
+                write_in_transaction!(pool, Dialect::MySql, |runs| MySqlWrites::new(&runs, mode, batch_size))
+            }
         }
         Ok(())
+    }
+
+    /// What a put or flush that ended with `outcome` returns: a database's failure is retried
+    /// (after `retry.backoff.ms`) until `max.retries` failures in a row.
+    async fn answer(&mut self, outcome: Result<(), Failure>) -> Result<(), ConnectError> {
+        match outcome {
+            Ok(()) => {
+                self.failures = 0;
+                Ok(())
+            }
+            Err(Failure::Records(message)) => Err(ConnectError::fatal(message)),
+            Err(Failure::Database(message)) => {
+                let settings = &self.settings;
+                // A failed statement may have left a table half-known: read it again.
+                self.tables.clear();
+                self.failures += 1;
+                if self.failures > settings.max_retries {
+                    return Err(ConnectError::fatal(format!(
+                        "giving up after {} failed attempts: {message}",
+                        self.failures
+                    )));
+                }
+                tracing::warn!(connector = %self.connector, attempt = self.failures, "write failed, retrying in {:?}: {message}", settings.retry_backoff);
+                tokio::time::sleep(settings.retry_backoff).await;
+                Err(ConnectError::Retriable(message))
+            }
+        }
+    }
+}
+
+/// Runs `writes` in a transaction of their own and counts their rows once committed.
+async fn commit_and_count(writes: &Writes, connector: &str, task: &str) -> Result<(), String> {
+    writes.commit().await.map_err(|e| e.to_string())?;
+    count_rows(connector, task, writes.rows());
+    Ok(())
+}
+
+/// Counts rows written per table.
+fn count_rows<'a>(connector: &str, task: &str, rows: impl IntoIterator<Item = (&'a str, u64)>) {
+    for (table, rows) in rows {
+        ROWS_WRITTEN.with_label_values(&[connector, task, table]).inc_by(rows);
     }
 }
 
@@ -257,32 +340,18 @@ impl SinkTask for JdbcSinkTask {
         if records.is_empty() {
             return Ok(());
         }
-        match self.write(records).await {
-            Ok(()) => {
-                self.failures = 0;
-                Ok(())
-            }
-            Err(Failure::Records(message)) => Err(ConnectError::fatal(message)),
-            Err(Failure::Database(message)) => {
-                let settings = &self.settings;
-                // A failed statement may have left a table half-known: read it again.
-                self.tables.clear();
-                self.failures += 1;
-                if self.failures > settings.max_retries {
-                    return Err(ConnectError::fatal(format!(
-                        "giving up after {} failed attempts: {message}",
-                        self.failures
-                    )));
-                }
-                tracing::warn!(connector = %self.connector, attempt = self.failures, "write failed, retrying in {:?}: {message}", settings.retry_backoff);
-                tokio::time::sleep(settings.retry_backoff).await;
-                Err(ConnectError::Retriable(message))
-            }
-        }
+        let outcome = self.write(records).await;
+        self.answer(outcome).await
     }
 
     async fn flush(&mut self) -> Result<(), ConnectError> {
-        // Every put committed its own transaction.
+        while self.pending.is_some() {
+            let outcome = self.settle().await;
+            match self.answer(outcome).await {
+                Ok(()) | Err(ConnectError::Retriable(_)) => {}
+                Err(fatal) => return Err(fatal),
+            }
+        }
         Ok(())
     }
 
@@ -292,6 +361,15 @@ impl SinkTask for JdbcSinkTask {
     }
 
     async fn stop(&mut self) -> Result<(), ConnectError> {
+        // Unless a flush came first (the worker skips it for a failed task), writes still
+        // running are abandoned: their transaction rolls back, and their records' offsets were
+        // not committed. Awaited, cancelled or done, so that they hold no connection.
+        if let Some(Pending::Running(_, running)) = self.pending.take() {
+            running.abort();
+            if let Ok(Err(message)) = running.await {
+                tracing::warn!(connector = %self.connector, "a write abandoned at stop had failed: {message}");
+            }
+        }
         self.database.close().await;
         Ok(())
     }
