@@ -107,10 +107,12 @@ pub(super) enum WriteError {
     Writing { table: String, source: sqlx::Error },
 }
 
+/// Rows `steps` write per table.
 fn rows_of<A>(steps: &[Step<A>]) -> Vec<(&str, u64)> {
     steps.iter().map(|step| (step.table.as_str(), step.rows)).collect()
 }
 
+/// A database error while running `step`, named by its table.
 fn writing<A>(step: &Step<A>) -> impl FnOnce(sqlx::Error) -> WriteError + '_ {
     move |source| WriteError::Writing {
         table: step.table.clone(),
