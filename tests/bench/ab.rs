@@ -40,7 +40,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use support::{
-    cpu_seconds, env_or, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until, MetricsWatch,
+    cpu_seconds, env_or, fill_bench_table, free_port, mirror_file, peak_rss_mb, source_like_producer, wait_until,
+    MetricsWatch,
 };
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, Database, KafkaCluster};
@@ -174,20 +175,6 @@ fn topic_of(label: &str) -> String {
 /// The table the JDBC source case reads.
 const SOURCE_TABLE: &str = "ab_source";
 
-/// Fills [`SOURCE_TABLE`] with `rows` rows of the database bench's columns.
-fn fill_table(database: &Database, rows: u64) {
-    database
-        .sql(
-            "tributary",
-            &format!(
-                "CREATE TABLE {SOURCE_TABLE} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount NUMERIC(12,2), \
-                 updated TIMESTAMP(3)); INSERT INTO {SOURCE_TABLE} SELECT g, 'customer ' || g, g / 100.0, \
-                 TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' FROM generate_series(1, {rows}) g"
-            ),
-        )
-        .expect("the source table is filled");
-}
-
 /// The topic the JDBC source case's run `label` writes (its topic prefix and the table).
 fn jdbc_topic_of(label: &str) -> String {
     format!("{}-{SOURCE_TABLE}", topic_of(label))
@@ -297,7 +284,7 @@ fn main() {
     });
     let lines = (case == "source").then(|| write_lines(records, bytes));
     match (&database, &lines) {
-        (Some(database), _) if case == "jdbc-source" => fill_table(database, records),
+        (Some(database), _) if case == "jdbc-source" => fill_bench_table(database, SOURCE_TABLE, records),
         (_, None) => fill(&bootstrap, &case, records, bytes),
         (_, Some(_)) => {}
     }

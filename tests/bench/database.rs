@@ -42,8 +42,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use support::{
-    env_or, free_port, http, peak_rss_mb, produce_copies, spread, submit_until, wait_until, warm_up_produce_path,
-    MetricsWatch,
+    bench_table, env_or, fill_bench_table, free_port, http, peak_rss_mb, produce_copies, spread, submit_until,
+    wait_until, warm_up_produce_path, MetricsWatch,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -267,27 +267,11 @@ fn main() {
 
     let mut runs = Vec::new();
     for (name, database) in [("PostgreSQL", &postgres), ("MariaDB", &mariadb)] {
-        let (password, timestamp_type) = match database.kind() {
-            DatabaseKind::Postgres => ("", "TIMESTAMP(3)"),
-            DatabaseKind::MariaDb => ("tributary", "DATETIME(3)"),
+        let password = match database.kind() {
+            DatabaseKind::Postgres => "",
+            DatabaseKind::MariaDb => "tributary",
         };
-        let create = |table: &str| {
-            format!(
-                "CREATE TABLE {table} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount NUMERIC(12,2), updated {timestamp_type})"
-            )
-        };
-        database.sql("tributary", &create("bench_source")).unwrap();
-        let fill = match database.kind() {
-            DatabaseKind::Postgres => format!(
-                "INSERT INTO bench_source SELECT g, 'customer ' || g, g / 100.0, TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' \
-                 FROM generate_series(1, {rows}) g"
-            ),
-            DatabaseKind::MariaDb => format!(
-                "INSERT INTO bench_source SELECT seq, CONCAT('customer ', seq), seq / 100, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND \
-                 FROM seq_1_to_{rows}"
-            ),
-        };
-        database.sql("tributary", &fill).unwrap();
+        fill_bench_table(database, "bench_source", rows as u64);
         let dump = dir.path().join(format!("{name}.tsv"));
         for round in 1..=rounds {
             // Topics, tables and connector names (and so sink groups) new in each round.
@@ -350,7 +334,9 @@ fn main() {
             runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None, None));
 
             // Sink: the raw load of the dump, then the JDBC sink from the topic.
-            database.sql("tributary", &create(&raw_table)).unwrap();
+            database
+                .sql("tributary", &bench_table(database.kind(), &raw_table))
+                .unwrap();
             let started = Instant::now();
             match database.kind() {
                 DatabaseKind::Postgres => shell(&format!(

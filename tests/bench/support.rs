@@ -1,7 +1,8 @@
 //! What the benchmarks share: numbers from the environment, the spread of a measurement's rounds, CPU time and peak memory of a process (from /proc), waiting for a
 //! condition, a free port, plain HTTP calls through curl, a connector submitted and timed, a worker's metrics read through one
 //! kept client, a producer set as the worker's source producers are, the broker's produce path
-//! warmed before a measurement, and a mirror file for one flow.
+//! warmed before a measurement, a mirror file for one flow, and the database benches' table of
+//! rows.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use tributary_harness::clients::send_waiting;
+use tributary_harness::{Database, DatabaseKind};
 
 /// The value of the environment variable `name`, or `default` when it is unset or does not parse.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -185,4 +187,35 @@ pub fn mirror_file(dir: &Path, alias: &str, source: &str, target: &str, topics: 
     )
     .expect("the mirror file is written");
     path
+}
+
+/// `CREATE TABLE` for the database benches' rows (an id, a name, a NUMERIC(12,2) amount, a
+/// timestamp) on a server of `kind`.
+pub fn bench_table(kind: DatabaseKind, table: &str) -> String {
+    let timestamp = match kind {
+        DatabaseKind::Postgres => "TIMESTAMP(3)",
+        DatabaseKind::MariaDb => "DATETIME(3)",
+    };
+    format!(
+        "CREATE TABLE {table} (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, amount NUMERIC(12,2), updated {timestamp})"
+    )
+}
+
+/// Creates [`bench_table`] `table` on `database` and fills it with rows 1 to `rows`: name
+/// `customer <id>`, amount `<id>` hundredths, a second apart from 2024-01-01.
+pub fn fill_bench_table(database: &Database, table: &str, rows: u64) {
+    database
+        .sql("tributary", &bench_table(database.kind(), table))
+        .expect("the bench table is created");
+    let fill = match database.kind() {
+        DatabaseKind::Postgres => format!(
+            "INSERT INTO {table} SELECT g, 'customer ' || g, g / 100.0, TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' \
+             FROM generate_series(1, {rows}) g"
+        ),
+        DatabaseKind::MariaDb => format!(
+            "INSERT INTO {table} SELECT seq, CONCAT('customer ', seq), seq / 100, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND \
+             FROM seq_1_to_{rows}"
+        ),
+    };
+    database.sql("tributary", &fill).expect("the bench table is filled");
 }

@@ -93,6 +93,19 @@ async fn produce(topic: &str, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
     .unwrap();
 }
 
+/// Records with ids `0..count`, keyed by id, each a row of [`value_schema`] named `r<id>`.
+fn numbered_records(count: i64) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let envelopes = Envelopes::new(&value_schema(&[]));
+    (0..count)
+        .map(|i| (key(i), Some(envelopes.of(&json!({"id": i, "name": format!("r{i}")})))))
+        .collect()
+}
+
+/// The `id, name` rows [`numbered_records`] leave in a table.
+fn numbered_rows(count: i64) -> Vec<Vec<String>> {
+    (0..count).map(|i| vec![i.to_string(), format!("r{i}")]).collect()
+}
+
 /// A JDBC sink config for `database` reading `topic`, with JSON (schema) converters.
 fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
     merged(
@@ -436,15 +449,7 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let topic = unique_name("missing").replace('-', "_");
-    let schema = value_schema(&[]);
-    let records = (0..100)
-        .map(|i| {
-            (
-                key(i),
-                Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
-            )
-        })
-        .collect();
+    let records = numbered_records(100);
     produce(&topic, records).await;
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
@@ -469,8 +474,14 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
         .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
         .await;
     assert!(code == 204 || code == 202, "{code} {body}");
-    let expected: Vec<Vec<String>> = (0..100).map(|i| vec![i.to_string(), format!("r{i}")]).collect();
-    wait_for_rows(database, &topic, "id, name", &expected, Duration::from_secs(60)).await;
+    wait_for_rows(
+        database,
+        &topic,
+        "id, name",
+        &numbered_rows(100),
+        Duration::from_secs(60),
+    )
+    .await;
 }
 
 /// A transaction the database refuses (a NOT NULL column the records do not fill) fails the
@@ -481,18 +492,10 @@ async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_ever
     let kafka = shared_cluster().bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let schema = value_schema(&[]);
     for database in databases() {
         for records in [10, 1000] {
             let topic = unique_name("refused").replace('-', "_");
-            let values = (0..records)
-                .map(|i| {
-                    (
-                        key(i),
-                        Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
-                    )
-                })
-                .collect();
+            let values = numbered_records(records);
             produce(&topic, values).await;
             database
                 .sql(
@@ -527,8 +530,14 @@ async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_ever
                 .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
                 .await;
             assert!(code == 204 || code == 202, "{code} {body}");
-            let expected: Vec<Vec<String>> = (0..records).map(|i| vec![i.to_string(), format!("r{i}")]).collect();
-            wait_for_rows(database, &topic, "id, name", &expected, Duration::from_secs(60)).await;
+            wait_for_rows(
+                database,
+                &topic,
+                "id, name",
+                &numbered_rows(records),
+                Duration::from_secs(60),
+            )
+            .await;
         }
     }
 }
@@ -540,15 +549,7 @@ async fn kill_mid_load(database: &Database, exactly_once: bool) -> (usize, usize
     const RECORDS: i64 = 200_000;
     let kafka = shared_cluster().bootstrap_servers();
     let topic = unique_name("crash").replace('-', "_");
-    let schema = value_schema(&[]);
-    let records = (0..RECORDS)
-        .map(|i| {
-            (
-                key(i),
-                Some(envelope(&schema, json!({"id": i, "name": format!("r{i}")}))),
-            )
-        })
-        .collect();
+    let records = numbered_records(RECORDS);
     produce(&topic, records).await;
     let dir = tempfile::tempdir().unwrap();
     let config = sink_config(
