@@ -102,6 +102,15 @@ impl Writing {
     }
 }
 
+/// A [`spread`] of shares as "83% (median; 75-92%)"; a dash where no round had a rate (steps
+/// so short that the first poll saw every row written).
+fn median_and_range((low, median, high): (f64, f64, f64)) -> String {
+    if median.is_nan() {
+        return "— (too short to tell)".into();
+    }
+    format!("{median:.0}% (median; {low:.0}-{high:.0}%)")
+}
+
 /// The steps and systems' names in the table.
 const SOURCE_STEP: &str = "table → out";
 const SINK_STEP: &str = "in → table";
@@ -432,9 +441,10 @@ fn main() {
                 shares(JDBC_SINK, RAW_LOAD, rate),
             );
             println!(
-                "{database}, {rounds} rounds, each connector {what}: the JDBC source reaches {:.0}% \
-                 (median; {:.0}-{:.0}%) of Kafka alone, the JDBC sink {:.0}% (median; {:.0}-{:.0}%) of the raw load",
-                source.1, source.0, source.2, sink.1, sink.0, sink.2
+                "{database}, {rounds} rounds, each connector {what}: the JDBC source reaches {} of Kafka \
+                 alone, the JDBC sink {} of the raw load",
+                median_and_range(source),
+                median_and_range(sink)
             );
         }
     }
