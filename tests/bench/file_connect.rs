@@ -3,7 +3,8 @@
 //! producer or consumer alone) measured alongside.
 //!
 //! The broker's produce path is warmed first (2 M records of 100 bytes), so that the first
-//! contender does not pay for its JVM's compiling it.
+//! contender does not pay for its JVM's compiling it, and each step begins with the files the
+//! steps before it wrote already on disk, so that none pays for another's writeback.
 //!
 //! The raw line and Tributary take turns three times per line size (`FILE_BENCH_ROUNDS`), each
 //! round with new topics and a new Tributary worker, so that what else this two-core machine
@@ -27,7 +28,7 @@ use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use support::{
     cpu_seconds, env_or, free_port, http, peak_rss_mb, source_like_producer, spread, submit_until, wait_until,
-    warm_up_produce_path,
+    warm_up_produce_path, write_back_dirty_pages,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -88,6 +89,7 @@ fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
 /// The raw producer: reads the file and produces each line, no framework.
 fn raw_produce(bootstrap: &str, topic: &str, input: &Path, line_bytes: usize, megabytes: f64) -> Run {
     let producer = source_like_producer(bootstrap);
+    write_back_dirty_pages();
     let cpu0 = cpu_seconds("self");
     let started = Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input).unwrap());
@@ -135,6 +137,7 @@ fn raw_consume(bootstrap: &str, topic: &str, output: &Path, lines: u64, line_byt
     assignment.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
     consumer.assign(&assignment).unwrap();
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(output).unwrap());
+    write_back_dirty_pages();
     let cpu0 = cpu_seconds("self");
     let started = Instant::now();
     let mut seen = 0u64;
@@ -220,6 +223,7 @@ impl Worker {
     ) -> Run {
         let pid = self.process.pid().to_string();
         let what = format!("{} {direction}", self.name);
+        write_back_dirty_pages();
         let (seconds, cpu_seconds) = submit_until(&self.url, &pid, &connector, &what, done);
         Run {
             system: self.name,

@@ -56,6 +56,14 @@ pub fn peak_rss_mb(pid: &str) -> f64 {
         / 1024.0
 }
 
+/// Writes every dirty page to disk and waits for it: a step's written files would otherwise be
+/// written back by the kernel about 30 s later (`vm.dirty_expire_centisecs`), on the CPU and the
+/// disk of whichever step runs then.
+pub fn write_back_dirty_pages() {
+    // SAFETY: sync has no preconditions.
+    unsafe { libc::sync() };
+}
+
 /// Waits until `done`, polling every 100 ms; panics after `timeout`.
 pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
