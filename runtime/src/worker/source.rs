@@ -27,7 +27,7 @@ use crate::client::{
 use crate::clock::now_millis;
 use crate::config::KeyValue;
 use crate::connector::{ConnectError, MakeSourceTask, SourceTask, SourceTaskContext};
-use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole};
+use crate::converter::{converter_for, Converter, ConverterRole, Lookup};
 use crate::data::{ConnectRecord, DataError, Schema, SourceMap, SourceRecord, Value};
 use crate::metrics::{Metrics, TopicTally};
 use crate::state::{State, TargetState};
@@ -725,76 +725,82 @@ impl SourceRunner {
     }
 
     /// The key, value and headers as bytes, moved out of the record; `None` when a tolerated
-    /// error skips the record.
+    /// error skips the record. What a converter must fetch first (a schema registry's id) is
+    /// awaited before; most records need nothing, and are converted without awaiting.
     async fn convert(&self, record: &mut ConnectRecord) -> Result<Option<Converted>, ConnectError> {
-        let key = std::mem::replace(&mut record.key, Value::Null);
-        let key_lookup = self
-            .key_converter
-            .lookup_for_bytes(&record.topic, record.key_schema.as_ref());
-        let key = match finish_lookup(key_lookup)
-            .await
-            .and_then(|()| serialize(&*self.key_converter, &record.topic, record.key_schema.as_ref(), key))
-        {
-            Ok(key) => key,
-            Err(e) => {
-                self.errors.handle(Stage::KeyConverter, &e, None).await?;
+        for (stage, lookup) in self.lookups(record) {
+            if let Err(e) = lookup.await {
+                self.errors.handle(stage, &e, None).await?;
                 return Ok(None);
             }
-        };
-        let value = std::mem::replace(&mut record.value, Value::Null);
-        let value_lookup = self
+        }
+        match self.serialize_record(record) {
+            Ok(converted) => Ok(Some(converted)),
+            Err((stage, e)) => {
+                self.errors.handle(stage, &e, None).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// What the converters must fetch before they can serialize `record`, by stage.
+    fn lookups(&self, record: &ConnectRecord) -> Vec<(Stage, Lookup)> {
+        let topic = &record.topic;
+        let mut lookups = Vec::new();
+        if let Some(lookup) = self.key_converter.lookup_for_bytes(topic, record.key_schema.as_ref()) {
+            lookups.push((Stage::KeyConverter, lookup));
+        }
+        if let Some(lookup) = self
             .value_converter
-            .lookup_for_bytes(&record.topic, record.value_schema.as_ref());
-        let value = match finish_lookup(value_lookup).await.and_then(|()| {
-            serialize(
-                &*self.value_converter,
-                &record.topic,
-                record.value_schema.as_ref(),
-                value,
-            )
-        }) {
-            Ok(value) => value,
-            Err(e) => {
-                self.errors.handle(Stage::ValueConverter, &e, None).await?;
-                return Ok(None);
+            .lookup_for_bytes(topic, record.value_schema.as_ref())
+        {
+            lookups.push((Stage::ValueConverter, lookup));
+        }
+        for header in &record.headers {
+            let raw = self.raw_headers && matches!(header.value, Value::Bytes(_) | Value::Null);
+            if raw {
+                continue;
             }
-        };
+            if let Some(lookup) = self.header_converter.lookup_for_bytes(topic, header.schema.as_ref()) {
+                lookups.push((Stage::HeaderConverter, lookup));
+            }
+        }
+        lookups
+    }
+
+    /// The key, value and headers as bytes, moved out of the record, once the converters'
+    /// lookups are done; the stage that failed otherwise.
+    fn serialize_record(&self, record: &mut ConnectRecord) -> Result<Converted, (Stage, DataError)> {
+        let topic = &record.topic;
+        let key = std::mem::replace(&mut record.key, Value::Null);
+        let key = serialize(&*self.key_converter, topic, record.key_schema.as_ref(), key)
+            .map_err(|e| (Stage::KeyConverter, e))?;
+        let value = std::mem::replace(&mut record.value, Value::Null);
+        let value = serialize(&*self.value_converter, topic, record.value_schema.as_ref(), value)
+            .map_err(|e| (Stage::ValueConverter, e))?;
         if record.headers.is_empty() {
             // No header list at all: librdkafka would allocate one per record.
-            return Ok(Some(Converted {
+            return Ok(Converted {
                 key,
                 value,
                 headers: None,
-            }));
+            });
         }
         let mut headers = NativeHeaders::with_capacity(record.headers.len());
         for header in &mut record.headers {
-            let value = std::mem::replace(&mut header.value, Value::Null);
-            let converted = match value {
-                Value::Bytes(bytes) if self.raw_headers => Ok(Some(Payload::Shared(bytes))),
-                Value::Null if self.raw_headers => Ok(None),
-                value => {
-                    let lookup = self
-                        .header_converter
-                        .lookup_for_bytes(&record.topic, header.schema.as_ref());
-                    finish_lookup(lookup)
-                        .await
-                        .and_then(|()| serialize(&*self.header_converter, &record.topic, header.schema.as_ref(), value))
-                }
+            let bytes = match std::mem::replace(&mut header.value, Value::Null) {
+                Value::Bytes(bytes) if self.raw_headers => Some(Payload::Shared(bytes)),
+                Value::Null if self.raw_headers => None,
+                value => serialize(&*self.header_converter, topic, header.schema.as_ref(), value)
+                    .map_err(|e| (Stage::HeaderConverter, e))?,
             };
-            match converted {
-                Ok(bytes) => headers.add(&header.key, bytes.as_ref().map(Payload::as_slice)),
-                Err(e) => {
-                    self.errors.handle(Stage::HeaderConverter, &e, None).await?;
-                    return Ok(None);
-                }
-            }
+            headers.add(&header.key, bytes.as_ref().map(Payload::as_slice));
         }
-        Ok(Some(Converted {
+        Ok(Converted {
             key,
             value,
             headers: Some(headers),
-        }))
+        })
     }
 
     /// Commits the offsets of acknowledged batches, if `force` or the flush interval passed.
