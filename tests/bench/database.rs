@@ -22,7 +22,8 @@
 //!
 //! The steps run three times per database (`DB_BENCH_ROUNDS`), each round with new topics,
 //! tables and connectors, the limit and Tributary in turn, so that what else this two-core
-//! machine does at a moment falls on both; the summary gives the median and the spread of the
+//! machine does at a moment falls on both; each step starts with the disk written back, so that
+//! none pays for another's writeback. The summary gives the median and the spread of the
 //! rounds' shares.
 //!
 //! Run with `cargo bench --bench database`. Reports rows/s, MB/s (of the dump's size), the
@@ -43,7 +44,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use support::{
     bench_table, env_or, fill_bench_table, free_port, http, peak_rss_mb, produce_copies, spread, submit_until,
-    wait_until, warm_up_produce_path, MetricsWatch,
+    wait_until, warm_up_produce_path, write_back_dirty_pages, MetricsWatch,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -231,6 +232,7 @@ fn count(database: &Database, table: &str) -> usize {
 /// of this one. Returns the wall seconds and the worker's CPU seconds until `done`.
 fn run_connector(url: &str, pid: &str, connector: &Value, done: impl FnMut() -> bool) -> (f64, f64) {
     let name = connector["name"].as_str().unwrap_or_default();
+    write_back_dirty_pages();
     let measured = submit_until(url, pid, &connector.to_string(), name, done);
     assert_eq!(http("DELETE", &format!("{url}/connectors/{name}"), None), Some(204));
     measured
@@ -289,6 +291,7 @@ fn main() {
             eprintln!("== {name}, round {round}");
 
             // Source: the raw dump, then the JDBC source into Kafka.
+            write_back_dirty_pages();
             let started = Instant::now();
             match database.kind() {
                 DatabaseKind::Postgres => shell(&format!(
@@ -339,6 +342,7 @@ fn main() {
             let streaming = writing.streaming_rate();
             runs.push(run(SOURCE_STEP, JDBC_SOURCE, seconds, Some(cpu), streaming));
             let sample = first_record(&bootstrap, &source_topic);
+            write_back_dirty_pages();
             let seconds = produce_copies(&bootstrap, &format!("{topic}-ingest"), &sample, rows);
             runs.push(run(SOURCE_STEP, KAFKA_ALONE, seconds, None, None));
 
@@ -346,6 +350,7 @@ fn main() {
             database
                 .sql("tributary", &bench_table(database.kind(), &raw_table))
                 .unwrap();
+            write_back_dirty_pages();
             let started = Instant::now();
             match database.kind() {
                 DatabaseKind::Postgres => shell(&format!(

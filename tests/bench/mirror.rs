@@ -19,7 +19,8 @@
 //! the first round only.
 //!
 //! The target's produce path is warmed first (2 M records of 100 bytes), so that the first
-//! contender does not pay for its JVM's compiling it. Before any figure is printed, each copy
+//! contender does not pay for its JVM's compiling it, and each contender starts with the disk
+//! written back, so that none pays for another's writeback. Before any figure is printed, each copy
 //! is read back whole and compared with the source: per partition, the record count and an
 //! order-independent checksum of keys and values.
 //!
@@ -47,7 +48,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use support::{cpu_seconds, env_or, mirror_file, peak_rss_mb, spread, warm_up_produce_path};
+use support::{cpu_seconds, env_or, mirror_file, peak_rss_mb, spread, warm_up_produce_path, write_back_dirty_pages};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{ChildProcess, ClusterOptions, KafkaCluster};
 
@@ -215,6 +216,7 @@ async fn measure(
     let alias = alias.as_str();
     let remote = format!("{alias}.{topic}");
     let watcher: StreamConsumer = client(&target).create().unwrap();
+    write_back_dirty_pages();
     let started = Instant::now();
     let (pid, mut process) = match name {
         "Tributary" | "MirrorMaker 2" => {
