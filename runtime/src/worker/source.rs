@@ -757,8 +757,8 @@ impl SourceRunner {
             lookups.push((Stage::ValueConverter, lookup));
         }
         for header in &record.headers {
-            let raw = self.raw_headers && matches!(header.value, Value::Bytes(_) | Value::Null);
-            if raw {
+            // Raw headers pass as they are (see `serialize_record`).
+            if self.raw_headers && matches!(header.value, Value::Bytes(_) | Value::Null) {
                 continue;
             }
             if let Some(lookup) = self.header_converter.lookup_for_bytes(topic, header.schema.as_ref()) {
