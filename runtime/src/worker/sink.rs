@@ -21,7 +21,7 @@ use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
 use crate::client::{Arrival, ClientKind, DropOffRuntime, FetchQueue};
 use crate::connector::{ConnectError, MakeSinkTask, SinkTask, SinkTaskContext};
-use crate::converter::{converter_for, finish_lookup, Converter, ConverterRole, DataError};
+use crate::converter::{converter_for, Converter, ConverterRole, DataError, Lookup};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
 use crate::metrics::{Metrics, TopicTally};
 use crate::state::{State, TargetState};
@@ -565,8 +565,10 @@ impl BatchReader {
         batch.note_offset(topic, message.partition(), message.offset() + 1);
         // Parsed once: librdkafka parses a message's headers anew on every call.
         let headers = if self.with_headers { message.headers() } else { None };
-        if let Err((stage, error)) = self.lookup(topic, message, headers).await {
-            return self.reject(stage, &error, message).await;
+        for (stage, lookup) in self.lookups(topic, message, headers) {
+            if let Err(error) = lookup.await {
+                return self.reject(stage, &error, message).await;
+            }
         }
         let record = match self.convert(&original_topic, message, headers) {
             Ok(record) => record,
@@ -593,28 +595,23 @@ impl BatchReader {
         }
     }
 
-    /// Fetches what the converters need to read `message` (the schemas a registry holds under
-    /// the ids it carries); nothing on a cache hit.
-    async fn lookup<M: Message>(
-        &self,
-        topic: &str,
-        message: &M,
-        headers: Option<&M::Headers>,
-    ) -> Result<(), (Stage, DataError)> {
-        finish_lookup(self.key_converter.lookup_for_connect(topic, message.key()))
-            .await
-            .map_err(|e| (Stage::KeyConverter, e))?;
-        finish_lookup(self.value_converter.lookup_for_connect(topic, message.payload()))
-            .await
-            .map_err(|e| (Stage::ValueConverter, e))?;
-        if let Some(raw) = headers {
-            for header in raw.iter() {
-                finish_lookup(self.header_converter.lookup_for_connect(topic, header.value))
-                    .await
-                    .map_err(|e| (Stage::HeaderConverter, e))?;
+    /// What the converters must fetch before they can read `message` (the schemas a registry
+    /// holds under the ids it carries), by stage: nothing on a cache hit, and then nothing is
+    /// awaited.
+    fn lookups<M: Message>(&self, topic: &str, message: &M, headers: Option<&M::Headers>) -> Vec<(Stage, Lookup)> {
+        let mut lookups = Vec::new();
+        if let Some(lookup) = self.key_converter.lookup_for_connect(topic, message.key()) {
+            lookups.push((Stage::KeyConverter, lookup));
+        }
+        if let Some(lookup) = self.value_converter.lookup_for_connect(topic, message.payload()) {
+            lookups.push((Stage::ValueConverter, lookup));
+        }
+        for header in headers.iter().flat_map(|raw| raw.iter()) {
+            if let Some(lookup) = self.header_converter.lookup_for_connect(topic, header.value) {
+                lookups.push((Stage::HeaderConverter, lookup));
             }
         }
-        Ok(())
+        lookups
     }
 
     fn convert<M: Message>(
