@@ -112,7 +112,7 @@ struct BatchReader {
 }
 
 /// How many records the next batch reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 struct BatchSize {
     /// Records a batch holds at most.
     max_records: usize,
