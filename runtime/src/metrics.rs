@@ -310,6 +310,13 @@ impl TopicTally {
         }
     }
 
+    /// Records and bytes counted, over every topic.
+    pub fn totals(&self) -> (u64, u64) {
+        self.topics.iter().fold((0, 0), |(records, bytes), (_, count, total)| {
+            (records + count, bytes + total)
+        })
+    }
+
     /// The topics counted, each once.
     pub fn topics(&self) -> impl Iterator<Item = &str> {
         self.topics.iter().map(|(topic, _, _)| topic.as_str())

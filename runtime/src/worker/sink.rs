@@ -135,10 +135,10 @@ impl BatchSize {
         }
     }
 
-    /// Notes that a batch read `records` records of `bytes` bytes.
-    fn observe(&mut self, records: usize, bytes: usize) {
+    /// Notes that a batch read `records` records of `bytes` key and value bytes.
+    fn observe(&mut self, (records, bytes): (u64, u64)) {
         if let (Some(max_bytes), true) = (self.max_bytes, records > 0) {
-            let average = bytes.div_ceil(records).max(1);
+            let average = usize::try_from(bytes.div_ceil(records)).unwrap_or(usize::MAX).max(1);
             self.next = (max_bytes / average).clamp(1, self.max_records);
         }
     }
@@ -519,7 +519,7 @@ impl BatchReader {
                 Arrival::Nothing => break None,
             }
         };
-        let (mut read, mut bytes) = (0, 0);
+        let mut read = 0u64;
         if let Some(fetched) = fetched {
             // Room for the whole read at once: growing a vector of records step by step copies
             // them over and over.
@@ -528,7 +528,6 @@ impl BatchReader {
                 match message {
                     Ok(message) => {
                         read += 1;
-                        bytes += message_bytes(&message);
                         self.accept(&message, &mut batch, &mut tally).await?;
                     }
                     Err(e) => {
@@ -541,12 +540,9 @@ impl BatchReader {
         if let Some(Some(event)) = events.next().now_or_never() {
             self.take_event(event, &mut batch, &mut tally).await?;
         }
-        self.size.observe(read, bytes);
+        self.size.observe(tally.totals());
         let metrics = Metrics::global();
-        metrics
-            .sink_records_read
-            .with_label_values(&self.labels)
-            .inc_by(read as u64);
+        metrics.sink_records_read.with_label_values(&self.labels).inc_by(read);
         tally.report(&metrics.sink_topic_records, &metrics.sink_topic_bytes, &self.labels);
         Ok(batch)
     }
@@ -732,17 +728,17 @@ mod tests {
     fn batches_of_long_records_hold_about_a_megabyte_unless_max_poll_records_is_set() {
         let mut size = BatchSize::new(None);
         assert_eq!(size.next, DEFAULT_MAX_BATCH);
-        size.observe(2000, 2000 * 1024);
+        size.observe((2000, 2000 * 1024));
         assert_eq!(size.next, 1024);
-        size.observe(1024, 1024 * 100);
+        size.observe((1024, 1024 * 100));
         assert_eq!(size.next, DEFAULT_MAX_BATCH, "short records: the count bounds");
-        size.observe(0, 0);
+        size.observe((0, 0));
         assert_eq!(size.next, DEFAULT_MAX_BATCH, "an empty read changes nothing");
-        size.observe(1, 8 << 20);
+        size.observe((1, 8 << 20));
         assert_eq!(size.next, 1, "at least one record");
 
         let mut explicit = BatchSize::new(Some(5000));
-        explicit.observe(5000, 5000 * 1024);
+        explicit.observe((5000, 5000 * 1024));
         assert_eq!(explicit.next, 5000);
     }
 }
