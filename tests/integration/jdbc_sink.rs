@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::workers::WorkerProcess;
-use common::{eventually, merged, start_worker};
+use common::{eventually, merged, start_worker, Api};
 use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
 use tributary_harness::clients::{reliable_base_producer, send_waiting, unique_name};
@@ -104,6 +104,23 @@ fn numbered_records(count: i64) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
 /// The `id, name` rows [`numbered_records`] leave in a table.
 fn numbered_rows(count: i64) -> Vec<Vec<String>> {
     (0..count).map(|i| vec![i.to_string(), format!("r{i}")]).collect()
+}
+
+/// Restarts task 0 of connector `topic` and waits until its table holds [`numbered_rows`]
+/// `0..count`, each once.
+async fn restart_and_wait_for_numbered_rows(api: &Api, database: &Database, topic: &str, count: i64) {
+    let (code, body) = api
+        .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
+        .await;
+    assert!(code == 204 || code == 202, "{code} {body}");
+    wait_for_rows(
+        database,
+        topic,
+        "id, name",
+        &numbered_rows(count),
+        Duration::from_secs(60),
+    )
+    .await;
 }
 
 /// A JDBC sink config for `database` reading `topic`, with JSON (schema) converters.
@@ -470,18 +487,7 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
             ),
         )
         .unwrap();
-    let (code, body) = api
-        .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
-        .await;
-    assert!(code == 204 || code == 202, "{code} {body}");
-    wait_for_rows(
-        database,
-        &topic,
-        "id, name",
-        &numbered_rows(100),
-        Duration::from_secs(60),
-    )
-    .await;
+    restart_and_wait_for_numbered_rows(&api, database, &topic, 100).await;
 }
 
 /// A transaction the database refuses (a NOT NULL column the records do not fill) fails the
@@ -526,18 +532,7 @@ async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_ever
                     &format!("ALTER TABLE {topic} ALTER COLUMN extra SET DEFAULT 'x'"),
                 )
                 .unwrap();
-            let (code, body) = api
-                .post(&format!("/connectors/{topic}/tasks/0/restart"), json!({}))
-                .await;
-            assert!(code == 204 || code == 202, "{code} {body}");
-            wait_for_rows(
-                database,
-                &topic,
-                "id, name",
-                &numbered_rows(records),
-                Duration::from_secs(60),
-            )
-            .await;
+            restart_and_wait_for_numbered_rows(&api, database, &topic, records).await;
         }
     }
 }
