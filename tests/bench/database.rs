@@ -44,7 +44,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use support::{
     bench_table, env_or, fill_bench_table, free_port, http, peak_rss_mb, produce_copies, spread, submit_until,
-    wait_until, warm_up_produce_path, write_back_dirty_pages, MetricsWatch,
+    wait_until, warm_up_produce_path, write_back_dirty_pages, MetricsWatch, Watermarks, Writing,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -58,49 +58,8 @@ struct Run {
     megabytes: f64,
     seconds: f64,
     cpu_seconds: Option<f64>,
-    /// A connector's rows per second once it had written its first ones (see [`Writing`]).
+    /// A connector's rows per second once it had written its first ones (see `Writing`).
     streaming: Option<f64>,
-}
-
-/// Follows a connector's step through the polls that wait for it: when it was first seen to
-/// have written rows, how many then, and when it had written them all; which tells its
-/// streaming rate apart from the time it takes to start (the task, its consumer joining its
-/// group). Each end is known to a poll's interval, as the step's whole time is.
-struct Writing {
-    total: f64,
-    first: Option<(Instant, f64)>,
-    done: Option<Instant>,
-}
-
-impl Writing {
-    /// A step that writes `total` rows, nothing seen yet.
-    fn of(total: usize) -> Self {
-        Writing {
-            total: total as f64,
-            first: None,
-            done: None,
-        }
-    }
-
-    /// Notes that `written` rows are written; whether that is all of them.
-    fn note(&mut self, written: f64) -> bool {
-        let now = Instant::now();
-        if written > 0.0 && self.first.is_none() {
-            self.first = Some((now, written));
-        }
-        let finished = written >= self.total;
-        if finished {
-            self.done.get_or_insert(now);
-        }
-        finished
-    }
-
-    /// The rows per second from the first poll that saw rows to the one that saw them all.
-    fn streaming_rate(&self) -> Option<f64> {
-        let (first, written) = self.first?;
-        let seconds = self.done?.duration_since(first).as_secs_f64();
-        (seconds > 0.0).then(|| (self.total - written) / seconds)
-    }
 }
 
 /// A [`spread`] of shares as "83% (median; 75-92%)"; a dash where no round had a rate (steps
@@ -120,34 +79,6 @@ const JDBC_SOURCE: &str = "Tributary JDBC source";
 const KAFKA_ALONE: &str = "Kafka alone (same records, bare producer)";
 const RAW_LOAD: &str = "raw load";
 const JDBC_SINK: &str = "Tributary JDBC sink";
-
-/// Asks for a topic's high watermark through one client kept between polls (creating one per
-/// poll took half a core from the step it measured); a client that failed (the topic did not
-/// exist yet) is replaced at the next poll.
-struct Watermarks {
-    bootstrap: String,
-    consumer: Option<BaseConsumer>,
-}
-
-impl Watermarks {
-    /// The high watermark of partition 0 of `topic`, 0 when it cannot be read.
-    fn high(&mut self, topic: &str) -> i64 {
-        let bootstrap = &self.bootstrap;
-        let consumer = self.consumer.get_or_insert_with(|| {
-            ClientConfig::new()
-                .set("bootstrap.servers", bootstrap)
-                .create()
-                .expect("a consumer")
-        });
-        match consumer.fetch_watermarks(topic, 0, Duration::from_secs(10)) {
-            Ok((_, high)) => high,
-            Err(_) => {
-                self.consumer = None;
-                0
-            }
-        }
-    }
-}
 
 /// Has the broker create its group coordinator state (`__consumer_offsets`) by committing an
 /// offset for a throwaway group.
@@ -233,7 +164,8 @@ fn count(database: &Database, table: &str) -> usize {
 fn run_connector(url: &str, pid: &str, connector: &Value, done: impl FnMut() -> bool) -> (f64, f64) {
     let name = connector["name"].as_str().unwrap_or_default();
     write_back_dirty_pages();
-    let measured = submit_until(url, pid, &connector.to_string(), name, done);
+    // A poll reads the worker's metrics (a sink's) or the topic's watermark: every 100 ms.
+    let measured = submit_until(url, pid, &connector.to_string(), name, Duration::from_millis(100), done);
     assert_eq!(http("DELETE", &format!("{url}/connectors/{name}"), None), Some(204));
     measured
 }
@@ -249,10 +181,7 @@ fn main() {
     let mariadb = Database::start_mariadb().expect("mariadb starts");
     warm_up_group_coordinator(&bootstrap);
     warm_up_produce_path(&bootstrap, 550);
-    let mut watermarks = Watermarks {
-        bootstrap: bootstrap.clone(),
-        consumer: None,
-    };
+    let mut watermarks = Watermarks::new(&bootstrap);
     let dir = tempfile::tempdir_in(std::env::var("TRIBUTARY_BENCH_DIR").unwrap_or_else(|_| "target".into())).unwrap();
 
     let port = free_port();

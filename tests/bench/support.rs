@@ -1,6 +1,6 @@
 //! What the benchmarks share: numbers from the environment, the spread of a measurement's rounds, CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, plain HTTP calls through curl, a connector submitted and timed, a worker's metrics read through one
-//! kept client, a producer set as the worker's source producers are, the broker's produce path
+//! condition, a free port, plain HTTP calls through curl, a connector submitted and timed (and its rate once writing), a
+//! topic's watermark and a worker's metrics read through one kept client, a producer set as the worker's source producers are, the broker's produce path
 //! warmed before a measurement, a mirror file for one flow, and the database benches' table of
 //! rows.
 
@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use tributary_harness::clients::send_waiting;
@@ -65,18 +66,110 @@ pub fn write_back_dirty_pages() {
 }
 
 /// Waits until `done`, polling every 100 ms; panics after `timeout`.
-pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, done: impl FnMut() -> bool) {
+    wait_polling(what, timeout, Duration::from_millis(100), done)
+}
+
+/// Waits until `done`, polling every `interval`; panics after `timeout`.
+fn wait_polling(what: &str, timeout: Duration, interval: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !done() {
         assert!(Instant::now() < deadline, "benchmark step timed out: {what}");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(interval);
+    }
+}
+
+/// Follows a connector's step through the polls that wait for it: when it was first seen to
+/// have written something (rows, records or bytes), how much then, and when it had written it
+/// all; which tells its
+/// streaming rate apart from the time it takes to start (the task, its consumer joining its
+/// group). Each end is known to a poll's interval, as the step's whole time is.
+pub struct Writing {
+    total: f64,
+    first: Option<(Instant, f64)>,
+    done: Option<Instant>,
+}
+
+impl Writing {
+    /// A step that writes `total` rows, records or bytes, nothing seen yet.
+    pub fn of(total: usize) -> Self {
+        Writing {
+            total: total as f64,
+            first: None,
+            done: None,
+        }
+    }
+
+    /// Notes that `written` of them are written; whether that is all.
+    pub fn note(&mut self, written: f64) -> bool {
+        let now = Instant::now();
+        if written > 0.0 && self.first.is_none() {
+            self.first = Some((now, written));
+        }
+        let finished = written >= self.total;
+        if finished {
+            self.done.get_or_insert(now);
+        }
+        finished
+    }
+
+    /// The rate (of what `total` counts, per second) from the first poll that saw something
+    /// written to the one that saw it all.
+    pub fn streaming_rate(&self) -> Option<f64> {
+        let (first, written) = self.first?;
+        let seconds = self.done?.duration_since(first).as_secs_f64();
+        (seconds > 0.0).then(|| (self.total - written) / seconds)
+    }
+}
+
+/// Asks for a topic's high watermark through one client kept between polls (creating one per
+/// poll took half a core from the step it measured); a client that failed (the topic did not
+/// exist yet) is replaced at the next poll.
+pub struct Watermarks {
+    bootstrap: String,
+    consumer: Option<BaseConsumer>,
+}
+
+impl Watermarks {
+    /// Watermarks of topics on the cluster at `bootstrap`; the client is made at the first poll.
+    pub fn new(bootstrap: &str) -> Self {
+        Watermarks {
+            bootstrap: bootstrap.into(),
+            consumer: None,
+        }
+    }
+
+    /// The high watermark of partition 0 of `topic`, 0 when it cannot be read.
+    pub fn high(&mut self, topic: &str) -> i64 {
+        let bootstrap = &self.bootstrap;
+        let consumer = self.consumer.get_or_insert_with(|| {
+            ClientConfig::new()
+                .set("bootstrap.servers", bootstrap)
+                .create()
+                .expect("a consumer")
+        });
+        match consumer.fetch_watermarks(topic, 0, Duration::from_secs(10)) {
+            Ok((_, high)) => high,
+            Err(_) => {
+                self.consumer = None;
+                0
+            }
+        }
     }
 }
 
 /// Submits `connector` (a JSON `{"name", "config"}` body) to the worker at `url` whose process
-/// is `pid` and waits until `done` (a step named `what`): the wall seconds and the worker's CPU
-/// seconds from the submission until then.
-pub fn submit_until(url: &str, pid: &str, connector: &str, what: &str, done: impl FnMut() -> bool) -> (f64, f64) {
+/// is `pid` and waits until `done` (a step named `what`), polled every `interval`: the wall
+/// seconds and the worker's CPU seconds from the submission until then. A step ends up to an
+/// `interval` after it was done: short steps want a short interval, where a poll costs little.
+pub fn submit_until(
+    url: &str,
+    pid: &str,
+    connector: &str,
+    what: &str,
+    interval: Duration,
+    done: impl FnMut() -> bool,
+) -> (f64, f64) {
     let cpu0 = cpu_seconds(pid);
     let started = Instant::now();
     assert_eq!(
@@ -84,7 +177,7 @@ pub fn submit_until(url: &str, pid: &str, connector: &str, what: &str, done: imp
         Some(201),
         "{what}: the worker accepted the connector"
     );
-    wait_until(what, Duration::from_secs(1800), done);
+    wait_polling(what, Duration::from_secs(1800), interval, done);
     (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu0)
 }
 
