@@ -1135,14 +1135,20 @@ int32_t rd_kafka_msg_sticky_partition(rd_kafka_topic_t *rkt,
                                       void *msg_opaque,
                                       rd_ts_t now) {
 
-        if (!rd_kafka_topic_partition_available(rkt, rkt->rkt_sticky_partition))
-                rd_interval_expedite(&rkt->rkt_sticky_intvl, 0);
-
+        /* The sticky partition's availability is checked when it is chosen,
+         * not for every message: the check takes the partition's lock and a
+         * reference to its broker, both contended by the broker thread. A
+         * sticky partition that loses its leader is replaced when its linger
+         * is over; one chosen without a leader is chosen again at the next
+         * message. */
         if (rd_interval(&rkt->rkt_sticky_intvl,
                         rkt->rkt_rk->rk_conf.sticky_partition_linger_ms * 1000,
                         now) > 0) {
                 rkt->rkt_sticky_partition = rd_kafka_msg_partitioner_random(
                     rkt, key, keylen, partition_cnt, rkt_opaque, msg_opaque);
+                if (!rd_kafka_topic_partition_available(
+                        rkt, rkt->rkt_sticky_partition))
+                        rd_interval_expedite(&rkt->rkt_sticky_intvl, 0);
                 rd_kafka_dbg(rkt->rkt_rk, TOPIC, "PARTITIONER",
                              "%s [%" PRId32 "] is the new sticky partition",
                              rkt->rkt_topic->str, rkt->rkt_sticky_partition);
