@@ -885,9 +885,13 @@ void rd_kafka_offset_reset(rd_kafka_toppar_t *rktp,
            offsets will necessarily be cached from the last FETCH request,
            and so this offset query will never occur in that case for
            BEGINNING / END logical offsets. */
+        /* No committed offset is not a failure to back off from: the query
+         * for auto.offset.reset's offset is the next step of a new group's
+         * start (it waited 100 ms). */
         if (rktp->rktp_fetch_state == RD_KAFKA_TOPPAR_FETCH_OFFSET_QUERY)
-                rd_kafka_toppar_offset_request(rktp, rktp->rktp_query_pos,
-                                               err ? 100 : 0);
+                rd_kafka_toppar_offset_request(
+                    rktp, rktp->rktp_query_pos,
+                    err && err != RD_KAFKA_RESP_ERR__NO_OFFSET ? 100 : 0);
 }
 
 
