@@ -86,6 +86,12 @@ impl ClientSettings {
         // Brokers without a telemetry plugin subscribe to nothing; `enable.metrics.push=true`
         // turns it back on.
         out.set("enable.metrics.push", "enable.metrics.push", "false");
+        // The Java clients' reconnect back-off, 50 ms growing to 1 s, instead of librdkafka's
+        // 100 ms growing to 10 s: a restarted broker is reached again within a second, and a
+        // new client connects to the first broker it learns of 25 ms after its bootstrap
+        // connection instead of 50 (librdkafka spaces those by half the back-off).
+        out.set("reconnect.backoff.ms", "reconnect.backoff.ms", "50");
+        out.set("reconnect.backoff.max.ms", "reconnect.backoff.max.ms", "1000");
         if kind == ClientKind::Producer {
             // Java's default partitioner, so that keys land where a Java producer puts them.
             out.set("partitioner", "partitioner.class", "murmur2_random");
@@ -107,6 +113,7 @@ impl ClientSettings {
             }
         }
         out.finish_compression_levels();
+        out.finish_reconnect_backoff();
         out.check_with_librdkafka();
         if !out.errors.is_empty() {
             return Err(out.errors);
@@ -219,6 +226,19 @@ impl Translation {
         for (level_codec, key, value) in std::mem::take(&mut self.compression_levels) {
             if codec.as_deref() == Some(level_codec) {
                 self.set("compression.level", &key, &value);
+            }
+        }
+    }
+
+    /// A reconnect back-off above its maximum starts at the maximum, as the Java clients take
+    /// it (librdkafka would refuse the pair).
+    fn finish_reconnect_backoff(&mut self) {
+        let millis = |key: &str| self.rdkafka.get(key).and_then(|(v, _)| v.trim().parse::<u64>().ok());
+        if let (Some(initial), Some(max)) = (millis("reconnect.backoff.ms"), millis("reconnect.backoff.max.ms")) {
+            if initial > max {
+                if let Some((value, _)) = self.rdkafka.get_mut("reconnect.backoff.ms") {
+                    *value = max.to_string();
+                }
             }
         }
     }

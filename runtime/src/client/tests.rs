@@ -462,6 +462,25 @@ fn metrics_push_is_off_unless_asked_for() {
 }
 
 #[test]
+fn reconnect_back_off_is_the_java_clients_unless_set() {
+    for kind in [Producer, Consumer, Admin] {
+        let settings = translate(kind, &[]).unwrap();
+        assert_eq!(settings.get("reconnect.backoff.ms"), Some("50"));
+        assert_eq!(settings.get("reconnect.backoff.max.ms"), Some("1000"));
+        let set = translate(
+            kind,
+            &[("reconnect.backoff.ms", "200"), ("reconnect.backoff.max.ms", "5000")],
+        )
+        .unwrap();
+        assert_eq!(set.get("reconnect.backoff.ms"), Some("200"));
+        assert_eq!(set.get("reconnect.backoff.max.ms"), Some("5000"));
+        // Java starts a back-off above its maximum at the maximum.
+        let above = translate(kind, &[("reconnect.backoff.ms", "2000")]).unwrap();
+        assert_eq!(above.get("reconnect.backoff.ms"), Some("1000"));
+    }
+}
+
+#[test]
 fn librdkafka_debug_lines_are_let_through_only_when_its_debug_setting_asks_for_them() {
     use rdkafka::config::RDKafkaLogLevel;
     let quiet = translate(Producer, &[]).unwrap().client_config();
