@@ -2349,6 +2349,8 @@ void rd_kafka_broker_connect_up(rd_kafka_broker_t *rkb) {
         rd_kafka_broker_set_state(rkb, RD_KAFKA_BROKER_STATE_UP);
         rd_kafka_broker_unlock(rkb);
 
+        rd_kafka_idemp_broker_up(rkb->rkb_rk);
+
         /* Request metadata (async):
          * try locally known topics first and if there are none try
          * getting just the broker list. */

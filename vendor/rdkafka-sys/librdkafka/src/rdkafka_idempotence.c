@@ -763,6 +763,32 @@ void rd_kafka_idemp_start(rd_kafka_t *rk, rd_bool_t immediate) {
 
 
 /**
+ * @brief A broker connection is up: an idempotent producer that waits for one
+ *        asks for its PID now rather than at its next retry, 500 ms later.
+ *        (Its PID was otherwise asked for after a metadata response only: a
+ *        broker learned from the bootstrap broker's metadata, whose topics
+ *        were already known, sent none.)
+ *
+ * @locality any
+ * @locks none
+ */
+void rd_kafka_idemp_broker_up(rd_kafka_t *rk) {
+        rd_kafka_idemp_state_t state;
+
+        if (!rd_kafka_is_idempotent(rk) || rd_kafka_is_transactional(rk) ||
+            rd_kafka_terminating(rk))
+                return;
+
+        rd_kafka_rdlock(rk);
+        state = rk->rk_eos.idemp_state;
+        rd_kafka_rdunlock(rk);
+
+        if (state == RD_KAFKA_IDEMP_STATE_WAIT_TRANSPORT)
+                rd_kafka_idemp_pid_timer_restart(rk, rd_true, "Broker up");
+}
+
+
+/**
  * @brief Initialize the idempotent producer.
  *
  * @remark Must be called from rd_kafka_new() and only once.
