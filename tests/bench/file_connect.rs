@@ -370,8 +370,9 @@ fn main() {
     println!(
         "\nMedians of {rounds} rounds, lowest and highest in brackets; Tributary / raw pairs the round's two runs \
          (Tributary timed from its connector's submission, or once it was writing: from the first poll, every \
-         10 ms, that saw records or lines out of it), Tributary / Apache takes Tributary's median against \
-         Apache's one run."
+         {} ms, that saw records or lines out of it), Tributary / Apache takes Tributary's median against \
+         Apache's one run.",
+        POLL_INTERVAL.as_millis()
     );
     println!("\n| direction | line | Tributary / raw MB/s | the same, Tributary once writing | Tributary / Apache MB per CPU s | Tributary / Apache MB/s | Tributary peak RSS MB | Apache RSS / Tributary RSS |");
     println!("|---|---|---|---|---|---|---|---|");

@@ -1,8 +1,9 @@
-//! What the benchmarks share: numbers from the environment, the spread of a measurement's rounds, CPU time and peak memory of a process (from /proc), waiting for a
-//! condition, a free port, plain HTTP calls through curl, a connector submitted and timed (and its rate once writing), a
-//! topic's watermark and a worker's metrics read through one kept client, a producer set as the worker's source producers are, the broker's produce path
-//! warmed before a measurement, a mirror file for one flow, and the database benches' table of
-//! rows.
+//! What the benchmarks share: numbers from the environment, the spread of a measurement's
+//! rounds, CPU time and peak memory of a process (from /proc), waiting for a condition, a free
+//! port, plain HTTP calls through curl, a connector submitted and timed (and its rate once
+//! writing), a topic's watermark and a worker's metrics read through one kept client, a producer
+//! set as the worker's source producers are, the broker's produce path warmed before a
+//! measurement, a mirror file for one flow, and the database benches' table of rows.
 
 // Each benchmark includes this file and uses part of it.
 #![allow(dead_code)]
@@ -81,9 +82,9 @@ fn wait_polling(what: &str, timeout: Duration, interval: Duration, mut done: imp
 
 /// Follows a connector's step through the polls that wait for it: when it was first seen to
 /// have written something (rows, records or bytes), how much then, and when it had written it
-/// all; which tells its
-/// streaming rate apart from the time it takes to start (the task, its consumer joining its
-/// group). Each end is known to a poll's interval, as the step's whole time is.
+/// all; which tells its streaming rate apart from the time it takes to start (the task, its
+/// consumer joining its group). Each end is known to a poll's interval, as the step's whole
+/// time is.
 pub struct Writing {
     total: f64,
     first: Option<(Instant, f64)>,
