@@ -89,6 +89,10 @@ pub struct ClusterConfig {
     pub restarts: Vec<RestartRequest>,
     /// The latest session key.
     pub session_key: Option<SessionKey>,
+    /// The offset after the last record that added or removed a connector or changed a
+    /// connector's task count: a worker whose assignment was made at an earlier offset knows
+    /// that the assignment does not cover the work there is now.
+    pub work_changed_at: i64,
 }
 
 impl ClusterConfig {
@@ -121,10 +125,14 @@ impl ClusterConfig {
         if let Some(name) = key.strip_prefix("connector-") {
             match value.as_ref().and_then(properties) {
                 Some(config) => {
-                    self.connectors.insert(name.to_string(), config);
+                    if self.connectors.insert(name.to_string(), config).is_none() {
+                        self.work_changed_at = self.offset;
+                    }
                 }
                 None => {
-                    self.connectors.remove(name);
+                    if self.connectors.remove(name).is_some() {
+                        self.work_changed_at = self.offset;
+                    }
                     self.targets.remove(name);
                     self.tasks.remove(name);
                     self.pending.remove(name);
@@ -150,6 +158,9 @@ impl ClusterConfig {
                 .collect();
             match configs {
                 Some(configs) => {
+                    if configs.len() != previous.len() {
+                        self.work_changed_at = self.offset;
+                    }
                     self.tasks.insert(name.to_string(), configs);
                 }
                 None => {
@@ -425,6 +436,30 @@ mod tests {
         apply(&mut config, "connector-my-src", None);
         assert!(config.connectors.is_empty() && config.tasks.is_empty() && config.targets.is_empty());
         assert_eq!(config.offset, 8);
+    }
+
+    #[test]
+    fn work_changes_are_connectors_added_or_removed_and_task_counts() {
+        let mut config = ClusterConfig::default();
+        let connector = Some(json!({"properties": {"connector.class": "FileStreamSource"}}));
+        apply(&mut config, "connector-a", connector.clone());
+        assert_eq!(config.work_changed_at, 1, "a new connector");
+        apply(&mut config, "connector-a", connector);
+        apply(&mut config, "task-a-0", Some(json!({"properties": {"file": "x"}})));
+        assert_eq!(
+            config.work_changed_at, 1,
+            "a connector's new config, a task config not committed"
+        );
+        apply(&mut config, "commit-a", Some(json!({"tasks": 1})));
+        assert_eq!(config.work_changed_at, 4, "a task count from 0 to 1");
+        apply(&mut config, "task-a-0", Some(json!({"properties": {"file": "y"}})));
+        apply(&mut config, "commit-a", Some(json!({"tasks": 1})));
+        apply(&mut config, "target-state-a", Some(json!({"state": "PAUSED"})));
+        assert_eq!(config.work_changed_at, 4, "the same task count, a target state");
+        apply(&mut config, "connector-a", None);
+        assert_eq!(config.work_changed_at, 8, "a connector removed");
+        apply(&mut config, "connector-a", None);
+        assert_eq!(config.work_changed_at, 8, "removing it again changes nothing");
     }
 
     #[test]

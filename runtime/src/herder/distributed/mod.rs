@@ -340,7 +340,8 @@ impl Inner {
         if let Err(e) = self.offsets.read_to_end().await {
             tracing::warn!("reading the offsets topic: {}", with_causes(&e));
         }
-        lock(&self.view).work_at_assignment = self.config.with(leader::all_work);
+        let (work, work_changed_at) = self.config.with(|c| (leader::all_work(c), c.work_changed_at));
+        lock(&self.view).work_at_assignment = work;
         self.local.lock().await.assigned = assignment.work.clone();
         self.reconcile().await;
         if !assignment.revoked.is_empty() {
@@ -348,6 +349,11 @@ impl Inner {
             (self.status_flush)().await.ok();
             lock(&self.view).rebalance_requested = false;
             self.request_rebalance("revoked work has stopped");
+        } else if work_changed_at > assignment.config_offset {
+            // Connectors or tasks were added or removed after the config the leader assigned
+            // from, and read here before this assignment was taken in: the comparisons of later
+            // passes start from the config as it is now and would not see that change.
+            self.request_rebalance("connectors or tasks changed after the assignment's config");
         }
     }
 }
