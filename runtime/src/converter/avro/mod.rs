@@ -2,9 +2,11 @@
 //! format, their schemas kept in a Schema Registry.
 //!
 //! The record's Connect schema is mapped to Avro as Confluent's `AvroData` maps it
-//! ([`schema`]); values are encoded and decoded by `apache-avro`, guided by the writer's Avro
-//! schema ([`value`]). Registering, caching and framing are the registry converter's.
+//! ([`schema`]); values are written straight in Avro's binary encoding ([`encode`]) and read
+//! by `apache-avro` ([`value`]), each guided by the writer's Avro schema. Registering, caching
+//! and framing are the registry converter's.
 
+mod encode;
 mod schema;
 mod value;
 
@@ -149,11 +151,7 @@ impl SchemaFormat for Avro {
     }
 
     fn encode(&self, writer: &ParsedAvro, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        let avro_value = value::to_avro(value, &writer.schema, &writer.names)?;
-        let payload =
-            apache_avro::to_avro_datum(&writer.schema, avro_value).map_err(|e| DataError::new(e.to_string()))?;
-        out.extend_from_slice(&payload);
-        Ok(())
+        encode::write(value, &writer.schema, &writer.names, out)
     }
 
     fn decode(&self, reader: &AvroReader, mut payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {

@@ -4,7 +4,8 @@ use apache_avro::Schema as Avro;
 use serde_json::json;
 
 use super::schema::{from_connect, to_connect, AvroOptions};
-use super::value;
+use super::value::{self, Names};
+use super::{encode, DataError};
 use crate::converter::registry::scrub_name;
 use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
@@ -87,13 +88,25 @@ fn customer(schema: &Arc<Schema>) -> Value {
     )
 }
 
+/// `value` written as `avro`.
+fn encoded(value: &Value, avro: &Avro, names: &Names) -> Result<Vec<u8>, DataError> {
+    let mut out = Vec::new();
+    encode::write(value, avro, names, &mut out)?;
+    Ok(out)
+}
+
 fn round_trip(schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Value) {
     let json = from_connect(schema, META).unwrap();
     let avro = Avro::parse(&json).unwrap();
     let names = value::names(&avro);
-    let encoded = apache_avro::to_avro_datum(&avro, value::to_avro(value, &avro, &names).unwrap()).unwrap();
+    let encoded = encoded(value, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
     let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
+    assert_eq!(
+        apache_avro::to_avro_datum(&avro, decoded.clone()).unwrap(),
+        encoded,
+        "the bytes apache-avro writes for the same value"
+    );
     let read = value::to_connect(decoded, &avro, &read_schema, &names).unwrap();
     (read_schema, read)
 }
@@ -212,7 +225,7 @@ fn plain_avro_from_other_producers_reads_as_connect() {
         ("weight".into(), apache_avro::types::Value::Double(2.0)),
         ("at".into(), apache_avro::types::Value::TimestampMicros(5)),
     ]);
-    let Value::Struct(read) = value::to_connect(written, &avro, &schema, &names).unwrap() else {
+    let Value::Struct(read) = value::to_connect(written.clone(), &avro, &schema, &names).unwrap() else {
         panic!("not a struct")
     };
     assert_eq!(read.get("kind"), Some(&Value::String("B".into())));
@@ -222,9 +235,74 @@ fn plain_avro_from_other_producers_reads_as_connect() {
     };
     assert_eq!(either.get("string"), Some(&Value::String("x".into())));
     assert_eq!(either.get("int"), Some(&Value::Null));
-    // And back: the union struct picks its branch.
-    let back = value::to_avro(&Value::Struct(read.clone()), &avro, &names).unwrap();
-    apache_avro::to_avro_datum(&avro, back).unwrap();
+    // And back, to the bytes `apache-avro` writes: the union struct picks its branch.
+    let back = encoded(&Value::Struct(read.clone()), &avro, &names).unwrap();
+    assert_eq!(back, apache_avro::to_avro_datum(&avro, written).unwrap());
+}
+
+#[test]
+fn avro_types_connect_has_not_are_written_as_apache_avro_writes_them() {
+    let json = json!({
+        "type": "record", "name": "Payment", "fields": [
+            {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+            {"name": "amount", "type": {"type": "fixed", "name": "Amount", "size": 4,
+                "logicalType": "decimal", "precision": 8, "scale": 2}},
+            {"name": "either", "type": ["null", "int", "string"]},
+            {"name": "kind", "type": ["null", {"type": "enum", "name": "Kind", "symbols": ["A"]}, "string"]},
+            {"name": "extra", "type": "int", "default": 5}
+        ]
+    });
+    let avro = Avro::parse(&json).unwrap();
+    let names = value::names(&avro);
+    // The Connect record has no `extra`: a newer version registered the field with a default.
+    let schema = SchemaBuilder::structure()
+        .name("Payment")
+        .field("id", Schema::string())
+        .field("amount", Schema::of(SchemaType::Bytes))
+        .field("either", Schema::optional_string())
+        .field("kind", Schema::optional_string())
+        .build();
+    let id = "6BA7B810-9DAD-11D1-80B4-00C04FD430C8";
+    let written = Value::Struct(
+        Struct::new(schema.clone())
+            .with("id", id)
+            .with("amount", Value::bytes(vec![0xff, 0x85]))
+            .with("either", "x")
+            // Not a symbol of the enum: the branch after it, nothing left of the first try.
+            .with("kind", "B"),
+    );
+    use apache_avro::types::Value as A;
+    let expected = A::Record(vec![
+        ("id".into(), A::Uuid(apache_avro::Uuid::parse_str(id).unwrap())),
+        (
+            "amount".into(),
+            A::Decimal(apache_avro::Decimal::from(vec![0xff, 0x85])),
+        ),
+        ("either".into(), A::Union(2, Box::new(A::String("x".into())))),
+        ("kind".into(), A::Union(2, Box::new(A::String("B".into())))),
+        ("extra".into(), A::Int(5)),
+    ]);
+    let bytes = encoded(&written, &avro, &names).unwrap();
+    assert_eq!(bytes, apache_avro::to_avro_datum(&avro, expected).unwrap());
+    assert_eq!(&bytes[37..41], [0xff, 0xff, 0xff, 0x85], "the decimal's sign extended");
+
+    let Avro::Record(record) = &avro else {
+        panic!("a record")
+    };
+    let amount = &record.fields[1].schema;
+    let redundant = encoded(&Value::bytes(vec![0x00, 0x00, 0x7b]), amount, &names).unwrap();
+    assert_eq!(redundant, [0x00, 0x00, 0x00, 0x7b]);
+    let too_wide = encoded(&Value::bytes(vec![0x01, 0, 0, 0, 0]), amount, &names).unwrap_err();
+    assert!(too_wide.0.contains("does not fit"), "{too_wide}");
+    let not_a_uuid = Value::Struct(
+        Struct::new(schema)
+            .with("id", "nope")
+            .with("amount", Value::bytes(vec![1])),
+    );
+    assert!(encoded(&not_a_uuid, &avro, &names)
+        .unwrap_err()
+        .0
+        .contains("not a UUID"));
 }
 
 #[test]
@@ -236,10 +314,10 @@ fn values_that_do_not_fit_are_refused_with_the_field() {
     let avro = Avro::parse(&json).unwrap();
     let names = value::names(&avro);
     let bad = Value::Struct(Struct::new(schema.clone()).with("n", "text"));
-    let error = value::to_avro(&bad, &avro, &names).unwrap_err();
+    let error = encoded(&bad, &avro, &names).unwrap_err();
     assert!(error.0.contains("field n"), "{error}");
     let missing = Value::Struct(Struct::new(schema));
-    assert!(value::to_avro(&missing, &avro, &names).unwrap_err().0.contains("null"));
+    assert!(encoded(&missing, &avro, &names).unwrap_err().0.contains("null"));
 }
 
 #[test]
@@ -267,7 +345,7 @@ fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     let avro = Avro::parse(&json).unwrap();
     let names = value::names(&avro);
     let written = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
-    let encoded = apache_avro::to_avro_datum(&avro, value::to_avro(&written, &avro, &names).unwrap()).unwrap();
+    let encoded = encoded(&written, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
     let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
     let Value::Struct(read) = value::to_connect(decoded, &avro, &read_schema, &names).unwrap() else {

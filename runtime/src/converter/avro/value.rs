@@ -1,14 +1,14 @@
-//! Connect values to Avro values (for `apache-avro` to encode) and back, each guided by the
-//! Avro schema the bytes are written with and the Connect schema it maps to.
+//! Avro values (as `apache-avro` decodes them) to Connect values, guided by the Avro schema the
+//! bytes were written with and the Connect schema it maps to; the named types and the branch
+//! matching that reading and [`super::encode`] share.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use apache_avro::schema::{Name, RecordSchema, Schema as Avro, UnionSchema};
+use apache_avro::schema::{Name, Schema as Avro};
 use apache_avro::types::Value as AvroValue;
 
 use super::schema::{NAMESPACE, UNION};
-use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
 use crate::data::{Schema, SchemaType, Struct, Value};
 
@@ -43,7 +43,7 @@ pub(super) fn names(schema: &Avro) -> Names {
     out
 }
 
-fn resolve<'a>(schema: &'a Avro, names: &'a Names) -> Result<&'a Avro, DataError> {
+pub(super) fn resolve<'a>(schema: &'a Avro, names: &'a Names) -> Result<&'a Avro, DataError> {
     match schema {
         Avro::Ref { name } => names
             .get(&name.fullname(None))
@@ -52,168 +52,8 @@ fn resolve<'a>(schema: &'a Avro, names: &'a Names) -> Result<&'a Avro, DataError
     }
 }
 
-fn mismatch(value: &Value, avro: &Avro) -> DataError {
-    DataError::new(format!(
-        "a {} value does not fit the Avro type {:?}",
-        value.kind(),
-        apache_avro::schema::SchemaKind::from(avro)
-    ))
-}
-
-/// `value` as the Avro value `avro` describes.
-pub(super) fn to_avro(value: &Value, avro: &Avro, names: &Names) -> Result<AvroValue, DataError> {
-    let avro = resolve(avro, names)?;
-    Ok(match (avro, value) {
-        (Avro::Union(union), value) => union_branch(union, value, names)?,
-        (Avro::Null, Value::Null) => AvroValue::Null,
-        (_, Value::Null) => return Err(DataError::new("a null value for a required Avro type")),
-        (Avro::Boolean, Value::Boolean(b)) => AvroValue::Boolean(*b),
-        (Avro::Int, v) => AvroValue::Int(int32(v).ok_or_else(|| mismatch(v, avro))?),
-        (Avro::Date, v) => AvroValue::Date(int32(v).ok_or_else(|| mismatch(v, avro))?),
-        (Avro::TimeMillis, v) => AvroValue::TimeMillis(int32(v).ok_or_else(|| mismatch(v, avro))?),
-        (Avro::Long, v) => AvroValue::Long(v.as_i64().ok_or_else(|| mismatch(v, avro))?),
-        (Avro::TimestampMillis, v) => AvroValue::TimestampMillis(v.as_i64().ok_or_else(|| mismatch(v, avro))?),
-        (Avro::TimestampMicros, v) => AvroValue::TimestampMicros(v.as_i64().ok_or_else(|| mismatch(v, avro))?),
-        (Avro::TimeMicros, v) => AvroValue::TimeMicros(v.as_i64().ok_or_else(|| mismatch(v, avro))?),
-        (Avro::LocalTimestampMillis, v) => {
-            AvroValue::LocalTimestampMillis(v.as_i64().ok_or_else(|| mismatch(v, avro))?)
-        }
-        (Avro::LocalTimestampMicros, v) => {
-            AvroValue::LocalTimestampMicros(v.as_i64().ok_or_else(|| mismatch(v, avro))?)
-        }
-        (Avro::Float, Value::Float32(f)) => AvroValue::Float(*f),
-        (Avro::Double, Value::Float64(f)) => AvroValue::Double(*f),
-        (Avro::Double, Value::Float32(f)) => AvroValue::Double(f64::from(*f)),
-        (Avro::String, Value::String(s)) => AvroValue::String(s.clone()),
-        (Avro::Uuid, Value::String(s)) => AvroValue::String(s.clone())
-            .resolve(avro)
-            .map_err(|e| DataError::new(format!("'{s}' is not a UUID: {e}")))?,
-        (Avro::Enum(e), Value::String(s)) => {
-            let index = e.symbols.iter().position(|symbol| symbol == s).ok_or_else(|| {
-                DataError::new(format!(
-                    "'{s}' is not a symbol of the Avro enum {}",
-                    e.name.fullname(None)
-                ))
-            })?;
-            AvroValue::Enum(index as u32, s.clone())
-        }
-        (Avro::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.to_vec()),
-        (Avro::Fixed(f), Value::Bytes(b)) if b.len() == f.size => AvroValue::Fixed(f.size, b.to_vec()),
-        (Avro::Decimal(_), Value::Bytes(b)) => AvroValue::Decimal(apache_avro::Decimal::from(b)),
-        (Avro::Array(array), Value::Map(entries)) => {
-            let entry = resolve(&array.items, names)?;
-            let Avro::Record(record) = entry else {
-                return Err(mismatch(value, avro));
-            };
-            let [key, value_field] = record.fields.as_slice() else {
-                return Err(mismatch(value, avro));
-            };
-            AvroValue::Array(
-                entries
-                    .iter()
-                    .map(|(k, v)| {
-                        Ok(AvroValue::Record(vec![
-                            ("key".to_string(), to_avro(k, &key.schema, names)?),
-                            ("value".to_string(), to_avro(v, &value_field.schema, names)?),
-                        ]))
-                    })
-                    .collect::<Result<_, DataError>>()?,
-            )
-        }
-        (Avro::Array(array), Value::Array(items)) => AvroValue::Array(
-            items
-                .iter()
-                .map(|item| to_avro(item, &array.items, names))
-                .collect::<Result<_, _>>()?,
-        ),
-        (Avro::Map(map), Value::Map(entries)) => AvroValue::Map(
-            entries
-                .iter()
-                .map(|(k, v)| match k {
-                    Value::String(k) => Ok((k.clone(), to_avro(v, &map.types, names)?)),
-                    other => Err(DataError::new(format!(
-                        "an Avro map key must be a string, not {}",
-                        other.kind()
-                    ))),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        (Avro::Record(record), Value::Struct(s)) => record_value(record, s, names)?,
-        (avro, value) => return Err(mismatch(value, avro)),
-    })
-}
-
-fn int32(value: &Value) -> Option<i32> {
-    match value {
-        Value::Int8(n) => Some(i32::from(*n)),
-        Value::Int16(n) => Some(i32::from(*n)),
-        Value::Int32(n) => Some(*n),
-        _ => None,
-    }
-}
-
-fn record_value(record: &RecordSchema, value: &Struct, names: &Names) -> Result<AvroValue, DataError> {
-    let mut fields = Vec::with_capacity(record.fields.len());
-    for field in &record.fields {
-        // By name; a name scrubbed for Avro (`scrub.invalid.names`) matches its scrubbed form.
-        let found = value.get(&field.name).or_else(|| {
-            value
-                .iter()
-                .find(|(f, _)| scrub_name(&f.name, true) == field.name)
-                .map(|(_, v)| v)
-        });
-        let converted = match found {
-            Some(v) => to_avro(v, &field.schema, names),
-            // A field the record's schema lacks (the latest registered version has more): its
-            // default.
-            None => match &field.default {
-                Some(default) => AvroValue::from(default.clone())
-                    .resolve(&field.schema)
-                    .map_err(|e| DataError::new(e.to_string())),
-                None => to_avro(&Value::Null, &field.schema, names),
-            },
-        }
-        .map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
-        fields.push((field.name.clone(), converted));
-    }
-    Ok(AvroValue::Record(fields))
-}
-
-/// The branch of `union` that `value` takes.
-fn union_branch(union: &UnionSchema, value: &Value, names: &Names) -> Result<AvroValue, DataError> {
-    let variants = union.variants();
-    if value.is_null() {
-        let index = variants
-            .iter()
-            .position(|v| matches!(v, Avro::Null))
-            .ok_or_else(|| DataError::new("a null value for an Avro union without null"))?;
-        return Ok(AvroValue::Union(index as u32, Box::new(AvroValue::Null)));
-    }
-    // Connect's stand-in for a general union: the one field set says which branch.
-    let value = match value {
-        Value::Struct(s) if s.schema().name.as_deref() == Some(UNION) => s
-            .values()
-            .iter()
-            .find(|v| !v.is_null())
-            .ok_or_else(|| DataError::new("a union struct with no field set"))?,
-        other => other,
-    };
-    let mut last_error = None;
-    for (index, variant) in variants.iter().enumerate() {
-        if matches!(variant, Avro::Null) || !fits(value, resolve(variant, names)?) {
-            continue;
-        }
-        match to_avro(value, variant, names) {
-            Ok(converted) => return Ok(AvroValue::Union(index as u32, Box::new(converted))),
-            Err(e) => last_error = Some(e),
-        }
-    }
-    Err(last_error
-        .unwrap_or_else(|| DataError::new(format!("a {} value fits no branch of the Avro union", value.kind()))))
-}
-
 /// Whether `value` is of a kind `avro` takes (a struct: a record of the same name first).
-fn fits(value: &Value, avro: &Avro) -> bool {
+pub(super) fn fits(value: &Value, avro: &Avro) -> bool {
     match (value, avro) {
         (Value::Boolean(_), Avro::Boolean) => true,
         (Value::Int8(_) | Value::Int16(_) | Value::Int32(_), Avro::Int | Avro::Date | Avro::TimeMillis) => true,
