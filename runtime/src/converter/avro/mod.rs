@@ -3,9 +3,10 @@
 //!
 //! The record's Connect schema is mapped to Avro as Confluent's `AvroData` maps it
 //! ([`schema`]); values are written straight in Avro's binary encoding ([`encode`]) and read
-//! by `apache-avro` ([`value`]), each guided by the writer's Avro schema. Registering, caching
-//! and framing are the registry converter's.
+//! straight from it ([`decode`]), guided by the writer's Avro schema. Registering, caching and
+//! framing are the registry converter's.
 
+mod decode;
 mod encode;
 mod schema;
 mod value;
@@ -156,9 +157,7 @@ impl SchemaFormat for Avro {
 
     fn decode(&self, reader: &AvroReader, mut payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
         let avro = &reader.avro;
-        let avro_value = apache_avro::from_avro_datum(&avro.schema, &mut payload, None)
-            .map_err(|e| DataError::new(e.to_string()))?;
-        let value = value::to_connect(avro_value, &avro.schema, &reader.connect, &avro.names)?;
+        let value = decode::read(&mut payload, &avro.schema, &reader.connect, &avro.names)?;
         Ok((reader.connect.clone(), value))
     }
 }

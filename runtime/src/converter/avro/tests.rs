@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::schema::{from_connect, to_connect, AvroOptions};
 use super::value::{self, Names};
-use super::{encode, DataError};
+use super::{decode, encode, DataError};
 use crate::converter::registry::scrub_name;
 use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
@@ -95,19 +95,27 @@ fn encoded(value: &Value, avro: &Avro, names: &Names) -> Result<Vec<u8>, DataErr
     Ok(out)
 }
 
+/// The Connect value of `bytes` written as `avro`; every byte read.
+fn decoded(bytes: &[u8], avro: &Avro, schema: &Arc<Schema>, names: &Names) -> Result<Value, DataError> {
+    let mut input = bytes;
+    let value = decode::read(&mut input, avro, schema, names)?;
+    assert!(input.is_empty(), "{} bytes left unread", input.len());
+    Ok(value)
+}
+
 fn round_trip(schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Value) {
     let json = from_connect(schema, META).unwrap();
     let avro = Avro::parse(&json).unwrap();
     let names = value::names(&avro);
     let encoded = encoded(value, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
-    let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
+    let by_apache_avro = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
     assert_eq!(
-        apache_avro::to_avro_datum(&avro, decoded.clone()).unwrap(),
+        apache_avro::to_avro_datum(&avro, by_apache_avro).unwrap(),
         encoded,
         "the bytes apache-avro writes for the same value"
     );
-    let read = value::to_connect(decoded, &avro, &read_schema, &names).unwrap();
+    let read = decoded(&encoded, &avro, &read_schema, &names).unwrap();
     (read_schema, read)
 }
 
@@ -225,7 +233,8 @@ fn plain_avro_from_other_producers_reads_as_connect() {
         ("weight".into(), apache_avro::types::Value::Double(2.0)),
         ("at".into(), apache_avro::types::Value::TimestampMicros(5)),
     ]);
-    let Value::Struct(read) = value::to_connect(written.clone(), &avro, &schema, &names).unwrap() else {
+    let bytes = apache_avro::to_avro_datum(&avro, written.clone()).unwrap();
+    let Value::Struct(read) = decoded(&bytes, &avro, &schema, &names).unwrap() else {
         panic!("not a struct")
     };
     assert_eq!(read.get("kind"), Some(&Value::String("B".into())));
@@ -286,6 +295,18 @@ fn avro_types_connect_has_not_are_written_as_apache_avro_writes_them() {
     assert_eq!(bytes, apache_avro::to_avro_datum(&avro, expected).unwrap());
     assert_eq!(&bytes[37..41], [0xff, 0xff, 0xff, 0x85], "the decimal's sign extended");
 
+    // Read back by a reader that knows two of the fields: the others passed over.
+    let reading = SchemaBuilder::structure()
+        .name("Payment")
+        .field("id", Schema::string())
+        .field("kind", Schema::optional_string())
+        .build();
+    let Value::Struct(read) = decoded(&bytes, &avro, &reading, &names).unwrap() else {
+        panic!("a struct")
+    };
+    assert_eq!(read.get("id"), Some(&Value::from(id.to_lowercase())));
+    assert_eq!(read.get("kind"), Some(&Value::from("B")));
+
     let Avro::Record(record) = &avro else {
         panic!("a record")
     };
@@ -303,6 +324,28 @@ fn avro_types_connect_has_not_are_written_as_apache_avro_writes_them() {
         .unwrap_err()
         .0
         .contains("not a UUID"));
+}
+
+#[test]
+fn blocks_of_any_size_are_read_and_bad_bytes_refused() {
+    let avro = Avro::parse(&json!({"type": "array", "items": "int"})).unwrap();
+    let names = value::names(&avro);
+    let schema = SchemaBuilder::array(Schema::of(SchemaType::Int32)).build();
+    // Two blocks, the first with a negative count and its size in bytes: 1, 2, then 3.
+    let bytes = [0x03, 0x04, 0x02, 0x04, 0x02, 0x06, 0x00];
+    let ints = |ns: &[i32]| Value::Array(ns.iter().map(|n| Value::Int32(*n)).collect());
+    assert_eq!(decoded(&bytes, &avro, &schema, &names).unwrap(), ints(&[1, 2, 3]));
+    let mut short: &[u8] = &bytes[..4];
+    let error = decode::read(&mut short, &avro, &schema, &names).unwrap_err();
+    assert!(error.0.contains("ends early"), "{error}");
+    let mut huge: &[u8] = &[0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02];
+    let error = decode::read(&mut huge, &avro, &schema, &names).unwrap_err();
+    assert!(error.0.contains("items in 1 bytes left"), "{error}");
+
+    let union = Avro::parse(&json!(["null", "string"])).unwrap();
+    let mut branch: &[u8] = &[0x04];
+    let error = decode::read(&mut branch, &union, &Schema::optional_string(), &names).unwrap_err();
+    assert!(error.0.contains("branch 2"), "{error}");
 }
 
 #[test]
@@ -347,8 +390,7 @@ fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     let written = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
     let encoded = encoded(&written, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
-    let decoded = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
-    let Value::Struct(read) = value::to_connect(decoded, &avro, &read_schema, &names).unwrap() else {
+    let Value::Struct(read) = decoded(&encoded, &avro, &read_schema, &names).unwrap() else {
         panic!("not a struct")
     };
     assert_eq!(read.get("order_id"), Some(&Value::Int32(7)));
