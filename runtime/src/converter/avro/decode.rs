@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use apache_avro::schema::{RecordSchema, Schema as Avro};
 
+use super::names::{resolve, Names};
 use super::schema::UNION;
-use super::value::{resolve, Names};
 use crate::converter::DataError;
 use crate::data::{Schema, SchemaType, Struct, Value};
 

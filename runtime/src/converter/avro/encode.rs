@@ -8,8 +8,8 @@
 use apache_avro::schema::{RecordSchema, Schema as Avro, UnionSchema};
 use apache_avro::types::Value as AvroValue;
 
-use super::schema::UNION;
-use super::value::{fits, resolve, Names};
+use super::names::{resolve, Names};
+use super::schema::{NAMESPACE, UNION};
 use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
 use crate::data::{Struct, Value};
@@ -101,6 +101,36 @@ pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>
         (avro, value) => return Err(mismatch(value, avro)),
     }
     Ok(())
+}
+
+/// Whether `value` is of a kind `avro` takes (a struct: a record of the same name first).
+fn fits(value: &Value, avro: &Avro) -> bool {
+    match (value, avro) {
+        (Value::Boolean(_), Avro::Boolean) => true,
+        (Value::Int8(_) | Value::Int16(_) | Value::Int32(_), Avro::Int | Avro::Date | Avro::TimeMillis) => true,
+        (
+            Value::Int64(_),
+            Avro::Long
+            | Avro::TimestampMillis
+            | Avro::TimestampMicros
+            | Avro::TimeMicros
+            | Avro::LocalTimestampMillis
+            | Avro::LocalTimestampMicros,
+        ) => true,
+        (Value::Float32(_), Avro::Float) | (Value::Float64(_), Avro::Double) => true,
+        (Value::String(_), Avro::String | Avro::Enum(_) | Avro::Uuid) => true,
+        (Value::Bytes(_), Avro::Bytes | Avro::Fixed(_) | Avro::Decimal(_)) => true,
+        (Value::Array(_), Avro::Array(_)) | (Value::Map(_), Avro::Map(_) | Avro::Array(_)) => true,
+        (Value::Struct(s), Avro::Record(record)) => match &s.schema().name {
+            Some(name) => record.name.fullname(None) == *name || record.name.name == short(name),
+            None => record.name.namespace.as_deref() == Some(NAMESPACE),
+        },
+        _ => false,
+    }
+}
+
+fn short(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
 
 fn mismatch(value: &Value, avro: &Avro) -> DataError {

@@ -8,16 +8,16 @@
 
 mod decode;
 mod encode;
+mod names;
 mod schema;
-mod value;
 
 use std::sync::Arc;
 
 use apache_avro::schema_compatibility::SchemaCompatibility;
 use apache_avro::Schema as AvroSchema;
 
+use self::names::Names;
 use self::schema::AvroOptions;
-use self::value::Names;
 use super::registry::{
     parse_settings, without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType,
 };
@@ -75,7 +75,7 @@ fn parse(json: &serde_json::Value) -> Result<ParsedAvro, DataError> {
         AvroSchema::parse(json).map_err(|e| DataError::new(format!("the Avro schema {json} is invalid: {e}")))?;
     Ok(ParsedAvro {
         json: json.clone(),
-        names: value::names(&schema),
+        names: names::of(&schema),
         schema,
     })
 }
@@ -117,7 +117,7 @@ impl SchemaFormat for Avro {
 
     fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError> {
         let json = schema::from_connect(schema, self.options)?;
-        let name = value::schema_name(&parse(&json)?.schema);
+        let name = names::schema_name(&parse(&json)?.schema);
         Ok((json.to_string(), name))
     }
 

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use apache_avro::Schema as Avro;
 use serde_json::json;
 
+use super::names::{self, Names};
 use super::schema::{from_connect, to_connect, AvroOptions};
-use super::value::{self, Names};
 use super::{decode, encode, DataError};
 use crate::converter::registry::scrub_name;
 use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
@@ -106,7 +106,7 @@ fn decoded(bytes: &[u8], avro: &Avro, schema: &Arc<Schema>, names: &Names) -> Re
 fn round_trip(schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Value) {
     let json = from_connect(schema, META).unwrap();
     let avro = Avro::parse(&json).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     let encoded = encoded(value, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
     let by_apache_avro = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
@@ -222,7 +222,7 @@ fn plain_avro_from_other_producers_reads_as_connect() {
     assert_eq!(schema.field("at").unwrap().schema.schema_type, SchemaType::Int64);
 
     let avro = Avro::parse(&json).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     let written = apache_avro::types::Value::Record(vec![
         ("kind".into(), apache_avro::types::Value::Enum(1, "B".into())),
         ("hash".into(), apache_avro::types::Value::Fixed(2, vec![1, 2])),
@@ -262,7 +262,7 @@ fn avro_types_connect_has_not_are_written_as_apache_avro_writes_them() {
         ]
     });
     let avro = Avro::parse(&json).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     // The Connect record has no `extra`: a newer version registered the field with a default.
     let schema = SchemaBuilder::structure()
         .name("Payment")
@@ -329,7 +329,7 @@ fn avro_types_connect_has_not_are_written_as_apache_avro_writes_them() {
 #[test]
 fn blocks_of_any_size_are_read_and_bad_bytes_refused() {
     let avro = Avro::parse(&json!({"type": "array", "items": "int"})).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     let schema = SchemaBuilder::array(Schema::of(SchemaType::Int32)).build();
     // Two blocks, the first with a negative count and its size in bytes: 1, 2, then 3.
     let bytes = [0x03, 0x04, 0x02, 0x04, 0x02, 0x06, 0x00];
@@ -355,7 +355,7 @@ fn values_that_do_not_fit_are_refused_with_the_field() {
         .build();
     let json = from_connect(&schema, META).unwrap();
     let avro = Avro::parse(&json).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     let bad = Value::Struct(Struct::new(schema.clone()).with("n", "text"));
     let error = encoded(&bad, &avro, &names).unwrap_err();
     assert!(error.0.contains("field n"), "{error}");
@@ -386,7 +386,7 @@ fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     assert_eq!(json["fields"][0]["name"], "order_id");
     assert_eq!(json["connect.name"], "shop-cdc.public.orders.Value");
     let avro = Avro::parse(&json).unwrap();
-    let names = value::names(&avro);
+    let names = names::of(&avro);
     let written = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
     let encoded = encoded(&written, &avro, &names).unwrap();
     let read_schema = to_connect(&json).unwrap();
