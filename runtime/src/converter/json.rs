@@ -678,7 +678,7 @@ fn json_kind(node: &serde_json::Value) -> &'static str {
 }
 
 /// Writes `text` as a JSON string, escaped as Jackson escapes it.
-fn write_string(out: &mut Vec<u8>, text: &str) {
+pub(super) fn write_string(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push(b'"');
     let bytes = text.as_bytes();
@@ -706,7 +706,8 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+/// `bytes` as a JSON string of their base64.
+pub(super) fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     let start = out.len();
     out.resize(start + base64::encoded_len(bytes.len(), true).unwrap_or(0), 0);

@@ -81,8 +81,7 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn encode(&self, writer: &Described, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        let json = value::to_json(&writer.connect, value)?;
-        serde_json::to_writer(out, &json).map_err(|e| DataError::new(e.to_string()))
+        value::write_json(&writer.connect, value, out)
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::schema::{from_connect, to_connect, ONE_OF};
-use super::value::{from_json, to_json};
-use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+use super::value::{from_json, to_json, write_json};
+use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn every_type() -> Arc<Schema> {
     SchemaBuilder::structure()
@@ -109,6 +109,34 @@ fn every_type_survives_a_round_trip() {
     for (field, expected) in written.iter() {
         assert_eq!(read.get(&field.name), Some(expected), "{}", field.name);
     }
+}
+
+#[test]
+fn documents_are_written_in_the_schemas_order_with_every_decimal_digit() {
+    let schema = SchemaBuilder::structure()
+        .field("price", SchemaBuilder::decimal(2).build())
+        .field("ratio", Schema::of(SchemaType::Float64))
+        .field("note", Schema::optional_string())
+        .field(
+            "by_id",
+            SchemaBuilder::map(Schema::of(SchemaType::Int32), Schema::string()).build(),
+        )
+        .build();
+    // More digits than a double holds: Confluent writes the BigDecimal's.
+    let price = decimal_from_text("123456789012345678901234.56", 2).unwrap();
+    let value = Value::Struct(
+        Struct::new(schema.clone())
+            .with("price", Value::bytes(price))
+            .with("ratio", Value::Float64(0.1))
+            .with("note", "a\"b\u{1}")
+            .with("by_id", Value::Map(vec![(Value::Int32(7), "seven".into())])),
+    );
+    let mut out = Vec::new();
+    write_json(&schema, &value, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"price":123456789012345678901234.56,"ratio":0.1,"note":"a\"b\u0001","by_id":[{"key":7,"value":"seven"}]}"#
+    );
 }
 
 #[test]
