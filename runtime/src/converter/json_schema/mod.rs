@@ -85,8 +85,7 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
-        let json: Json = serde_json::from_slice(payload).map_err(|e| DataError::new(format!("Invalid JSON: {e}")))?;
-        Ok((reader.connect.clone(), value::from_json(&reader.connect, &json)?))
+        Ok((reader.connect.clone(), value::read_json(&reader.connect, payload)?))
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::schema::{from_connect, to_connect, ONE_OF};
-use super::value::{from_json, to_json, write_json};
+use super::value::{read_json, to_json, write_json};
 use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn every_type() -> Arc<Schema> {
@@ -100,7 +100,9 @@ fn every_type_survives_a_round_trip() {
             field.name
         );
     }
-    let Value::Struct(read) = from_json(&read_schema, &document).unwrap() else {
+    let mut bytes = Vec::new();
+    write_json(&schema, &value, &mut bytes).unwrap();
+    let Value::Struct(read) = read_json(&read_schema, &bytes).unwrap() else {
         panic!("not a struct")
     };
     let Value::Struct(written) = value else {
@@ -133,6 +135,7 @@ fn documents_are_written_in_the_schemas_order_with_every_decimal_digit() {
     );
     let mut out = Vec::new();
     write_json(&schema, &value, &mut out).unwrap();
+    assert_eq!(read_json(&schema, &out).unwrap(), value, "read back, every digit too");
     assert_eq!(
         String::from_utf8(out).unwrap(),
         r#"{"price":123456789012345678901234.56,"ratio":0.1,"note":"a\"b\u0001","by_id":[{"key":7,"value":"seven"}]}"#
@@ -164,7 +167,7 @@ fn hand_written_schemas_read_as_connect() {
     assert_eq!(either.name.as_deref(), Some(ONE_OF));
     assert_eq!(schema.field("at").unwrap().schema.schema_type, SchemaType::Struct);
     let document = json!({"id": 1, "note": null, "kind": "B", "either": "text", "at": {"x": 1.5}});
-    let Value::Struct(read) = from_json(&schema, &document).unwrap() else {
+    let Value::Struct(read) = read_json(&schema, document.to_string().as_bytes()).unwrap() else {
         panic!("not a struct")
     };
     let Some(Value::Struct(branch)) = read.get("either") else {
@@ -182,11 +185,18 @@ fn required_nulls_and_wrong_types_are_refused() {
     let schema = SchemaBuilder::structure()
         .field("n", Schema::of(SchemaType::Int32))
         .build();
-    assert!(from_json(&schema, &json!({"n": null}))
-        .unwrap_err()
-        .0
-        .contains("required"));
-    assert!(from_json(&schema, &json!({"n": "x"})).is_err());
+    let read = |text: &str| read_json(&schema, text.as_bytes()).unwrap_err().0;
+    assert_eq!(
+        read(r#"{"n": null}"#),
+        "field n: Invalid null value for required INT32 field"
+    );
+    assert_eq!(
+        read(r#"{"other": 1}"#),
+        "field n: Invalid null value for required INT32 field"
+    );
+    assert_eq!(read(r#"{"n": "x"}"#), r#"field n: Invalid type for INT32: "x""#);
+    assert!(read(r#"{"n": 1"#).starts_with("Invalid JSON: EOF while parsing"));
+    assert!(read(r#"{"n": 1} 2"#).starts_with("Invalid JSON: trailing characters"));
     let missing = Value::Struct(Struct::new(schema.clone()));
     assert!(to_json(&schema, &missing).unwrap_err().0.contains("field n"));
 }

@@ -2,9 +2,14 @@
 //! bytes as base64 text, decimals as numbers, dates and times as numbers, maps as objects (string
 //! keys) or arrays of `{key, value}` objects, a `oneOf` struct as its one set branch.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use super::schema::ONE_OF;
@@ -131,105 +136,344 @@ fn write_float(out: &mut Vec<u8>, n: &impl serde::Serialize) -> Result<(), DataE
     serde_json::to_writer(out, n).map_err(|e| DataError::new(e.to_string()))
 }
 
-/// The Connect value of `node` for `schema`.
-pub(super) fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, DataError> {
-    if node.is_null() {
-        return match &schema.default {
-            Some(default) => Ok(default.clone()),
-            None if schema.optional => Ok(Value::Null),
-            None => Err(DataError::new(format!(
-                "Invalid null value for required {} field",
-                schema.schema_type.name().to_uppercase()
-            ))),
-        };
+/// The Connect value of the JSON document `payload` for `schema`, read in one pass: a decimal
+/// keeps every digit it was written with.
+pub(super) fn read_json(schema: &Arc<Schema>, payload: &[u8]) -> Result<Value, DataError> {
+    let failure = RefCell::new(None);
+    let mut document = serde_json::Deserializer::from_slice(payload);
+    let read = Seed {
+        schema,
+        failure: &failure,
     }
-    let mismatch = || {
-        DataError::new(format!(
-            "Invalid type for {}: {node}",
-            schema.schema_type.name().to_uppercase()
-        ))
-    };
-    if let Some(scale) = schema.decimal_scale() {
-        return match node {
-            Json::Number(n) => decimal_from_text(&n.to_string(), scale).map(Value::bytes),
-            Json::String(text) => BASE64
+    .deserialize(&mut document)
+    .and_then(|value| document.end().map(|()| value));
+    read.map_err(|e| {
+        failure
+            .take()
+            .unwrap_or_else(|| DataError::new(format!("Invalid JSON: {e}")))
+    })
+}
+
+/// The Connect value of `node` for `schema` (a schema's default).
+pub(super) fn from_json(schema: &Arc<Schema>, node: &Json) -> Result<Value, DataError> {
+    let failure = RefCell::new(None);
+    Seed {
+        schema,
+        failure: &failure,
+    }
+    .deserialize(node)
+    .map_err(|e| failure.take().unwrap_or_else(|| DataError::new(e.to_string())))
+}
+
+/// Reads a value of `schema`. A value that does not fit the schema keeps its error in
+/// `failure`, for the reader to report it without the parser's position.
+#[derive(Clone, Copy)]
+struct Seed<'a> {
+    schema: &'a Arc<Schema>,
+    failure: &'a RefCell<Option<DataError>>,
+}
+
+impl<'a> Seed<'a> {
+    fn of(self, schema: &'a Arc<Schema>) -> Seed<'a> {
+        Seed {
+            schema,
+            failure: self.failure,
+        }
+    }
+
+    fn fail<E: de::Error>(self, error: DataError) -> E {
+        let parser_error = E::custom(&error.0);
+        self.failure.replace(Some(error));
+        parser_error
+    }
+
+    fn mismatch<E: de::Error>(self, found: impl fmt::Display) -> E {
+        self.fail(DataError::new(format!(
+            "Invalid type for {}: {found}",
+            self.schema.schema_type.name().to_uppercase()
+        )))
+    }
+
+    /// The failure of field `name`'s value, named.
+    fn in_field<E: de::Error>(self, name: &str, error: E) -> E {
+        match self.failure.take() {
+            Some(inner) => self.fail(DataError::new(format!("field {name}: {}", inner.0))),
+            None => error,
+        }
+    }
+
+    /// A null for this schema: its default, or null when it is optional.
+    fn null<E: de::Error>(self) -> Result<Value, E> {
+        match &self.schema.default {
+            Some(default) => Ok(default.clone()),
+            None if self.schema.optional => Ok(Value::Null),
+            None => Err(self.fail(DataError::new(format!(
+                "Invalid null value for required {} field",
+                self.schema.schema_type.name().to_uppercase()
+            )))),
+        }
+    }
+
+    /// A decimal from its JSON text: a number, or base64 of its unscaled bytes.
+    fn decimal<E: de::Error>(self, text: &str, scale: i32) -> Result<Value, E> {
+        if text == "null" {
+            return self.null();
+        }
+        if text.starts_with('"') {
+            let encoded: String = serde_json::from_str(text).map_err(E::custom)?;
+            return BASE64
+                .decode(encoded)
+                .map(Value::bytes)
+                .map_err(|e| self.fail(DataError::new(format!("Invalid bytes for Decimal field: {e}"))));
+        }
+        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return Err(self.mismatch(text));
+        }
+        decimal_from_text(text, scale)
+            .map(Value::bytes)
+            .map_err(|e| self.fail(e))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        let schema = self.schema;
+        if let Some(scale) = schema.decimal_scale() {
+            let raw = Box::<RawValue>::deserialize(deserializer)?;
+            return self.decimal(raw.get(), scale);
+        }
+        if schema.schema_type == SchemaType::Struct && schema.name.as_deref() == Some(ONE_OF) {
+            // Which branch depends on the whole value (an object's keys): read it first.
+            let node = Json::deserialize(deserializer)?;
+            if node.is_null() {
+                return self.null();
+            }
+            let Some(field) = schema.fields.iter().find(|f| fits(&f.schema, &node)) else {
+                return Err(self.fail(DataError::new(format!(
+                    "Did not find matching oneof field for data: {node}"
+                ))));
+            };
+            let value = self.of(&field.schema).deserialize(&node).map_err(de::Error::custom)?;
+            let mut out = Struct::new(schema.clone());
+            out.put(&field.name, value);
+            return Ok(Value::Struct(out));
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} value", self.schema.schema_type.name())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.null()
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.null()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        match self.schema.schema_type {
+            SchemaType::Boolean => Ok(Value::Boolean(b)),
+            _ => Err(self.mismatch(b)),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        Ok(match self.schema.schema_type {
+            SchemaType::Int8 => Value::Int8(n as i8),
+            SchemaType::Int16 => Value::Int16(n as i16),
+            SchemaType::Int32 => Value::Int32(n as i32),
+            SchemaType::Int64 => Value::Int64(n),
+            SchemaType::Float32 => Value::Float32(n as f32),
+            SchemaType::Float64 => Value::Float64(n as f64),
+            _ => return Err(self.mismatch(n)),
+        })
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        match (i64::try_from(n), self.schema.schema_type) {
+            (Ok(n), _) => self.visit_i64(n),
+            (Err(_), SchemaType::Float32 | SchemaType::Float64) => self.visit_f64(n as f64),
+            (Err(_), _) => Err(self.mismatch(n)),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+        match self.schema.schema_type {
+            SchemaType::Float32 => Ok(Value::Float32(n as f32)),
+            SchemaType::Float64 => Ok(Value::Float64(n)),
+            _ => Err(self.mismatch(n)),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
+        match self.schema.schema_type {
+            SchemaType::String => Ok(Value::String(text.to_string())),
+            SchemaType::Bytes => BASE64
                 .decode(text)
                 .map(Value::bytes)
-                .map_err(|e| DataError::new(format!("Invalid bytes for Decimal field: {e}"))),
-            _ => Err(mismatch()),
-        };
+                .map_err(|e| self.fail(DataError::new(format!("Invalid bytes field: {e}")))),
+            _ => Err(self.mismatch(format!("{text:?}"))),
+        }
     }
-    Ok(match schema.schema_type {
-        SchemaType::Boolean => Value::Boolean(node.as_bool().ok_or_else(mismatch)?),
-        SchemaType::Int8 => Value::Int8(node.as_i64().ok_or_else(mismatch)? as i8),
-        SchemaType::Int16 => Value::Int16(node.as_i64().ok_or_else(mismatch)? as i16),
-        SchemaType::Int32 => Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32),
-        SchemaType::Int64 => Value::Int64(node.as_i64().ok_or_else(mismatch)?),
-        SchemaType::Float32 => Value::Float32(node.as_f64().ok_or_else(mismatch)? as f32),
-        SchemaType::Float64 => Value::Float64(node.as_f64().ok_or_else(mismatch)?),
-        SchemaType::String => Value::String(node.as_str().ok_or_else(mismatch)?.to_string()),
-        SchemaType::Bytes => Value::bytes(
-            BASE64
-                .decode(node.as_str().ok_or_else(mismatch)?)
-                .map_err(|e| DataError::new(format!("Invalid bytes field: {e}")))?,
-        ),
-        SchemaType::Array => {
-            let element = schema.value_schema.as_ref().ok_or_else(mismatch)?;
-            Value::Array(
-                node.as_array()
-                    .ok_or_else(mismatch)?
-                    .iter()
-                    .map(|i| from_json(element, i))
-                    .collect::<Result<_, _>>()?,
-            )
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Value, E> {
+        match self.schema.schema_type {
+            SchemaType::String => Ok(Value::String(text)),
+            _ => self.visit_str(&text),
         }
-        SchemaType::Map => {
-            let (Some(keys), Some(values)) = (&schema.key_schema, &schema.value_schema) else {
-                return Err(mismatch());
-            };
-            match node {
-                Json::Object(object) => Value::Map(
-                    object
-                        .iter()
-                        .map(|(k, v)| Ok((Value::String(k.clone()), from_json(values, v)?)))
-                        .collect::<Result<_, DataError>>()?,
-                ),
-                Json::Array(entries) => Value::Map(
-                    entries
-                        .iter()
-                        .map(|entry| {
-                            let (Some(k), Some(v)) = (entry.get("key"), entry.get("value")) else {
-                                return Err(DataError::new(format!("Found invalid map entry: {entry}")));
-                            };
-                            Ok((from_json(keys, k)?, from_json(values, v)?))
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-                _ => return Err(mismatch()),
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        match (
+            self.schema.schema_type,
+            &self.schema.key_schema,
+            &self.schema.value_schema,
+        ) {
+            (SchemaType::Array, _, Some(element)) => {
+                let mut out = Vec::new();
+                while let Some(item) = items.next_element_seed(self.of(element))? {
+                    out.push(item);
+                }
+                Ok(Value::Array(out))
+            }
+            // A map whose keys are not strings: an array of `{key, value}` objects.
+            (SchemaType::Map, Some(keys), Some(values)) => {
+                let entry = Entry {
+                    key: self.of(keys),
+                    value: self.of(values),
+                };
+                let mut out = Vec::new();
+                while let Some(pair) = items.next_element_seed(entry)? {
+                    out.push(pair);
+                }
+                Ok(Value::Map(out))
+            }
+            _ => Err(self.mismatch("an array")),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut object: A) -> Result<Value, A::Error> {
+        let schema = self.schema;
+        match (schema.schema_type, &schema.value_schema) {
+            (SchemaType::Map, Some(values)) => {
+                let mut out = Vec::new();
+                while let Some(key) = object.next_key::<String>()? {
+                    out.push((Value::String(key), object.next_value_seed(self.of(values))?));
+                }
+                Ok(Value::Map(out))
+            }
+            (SchemaType::Struct, _) => {
+                let mut read: Vec<Option<Value>> = vec![None; schema.fields.len()];
+                while let Some(index) = object.next_key_seed(FieldIndex(schema))? {
+                    match index {
+                        Some(index) => {
+                            let field = &schema.fields[index];
+                            let value = object
+                                .next_value_seed(self.of(&field.schema))
+                                .map_err(|e| self.in_field(&field.name, e))?;
+                            read[index] = Some(value);
+                        }
+                        None => {
+                            object.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let mut values = Vec::with_capacity(read.len());
+                for (field, value) in schema.fields.iter().zip(read) {
+                    let value = match value {
+                        Some(value) => value,
+                        None => self
+                            .of(&field.schema)
+                            .null()
+                            .map_err(|e| self.in_field(&field.name, e))?,
+                    };
+                    values.push(value);
+                }
+                Struct::from_values(schema.clone(), values)
+                    .map(Value::Struct)
+                    .ok_or_else(|| self.mismatch("an object"))
+            }
+            _ => Err(self.mismatch("an object")),
+        }
+    }
+}
+
+/// The index of the struct field an object's key names (`None` for a key it does not have).
+struct FieldIndex<'a>(&'a Schema);
+
+impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.field(name).map(|field| field.index))
+    }
+}
+
+/// One `{"key": …, "value": …}` entry of a map whose keys are not strings.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    key: Seed<'a>,
+    value: Seed<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Entry<'_> {
+    type Value = (Value, Value);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(Value, Value), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entry<'_> {
+    type Value = (Value, Value);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map entry")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut object: A) -> Result<(Value, Value), A::Error> {
+        let (mut key, mut value) = (None, None);
+        while let Some(name) = object.next_key::<std::borrow::Cow<'de, str>>()? {
+            match name.as_ref() {
+                "key" => key = Some(object.next_value_seed(self.key)?),
+                "value" => value = Some(object.next_value_seed(self.value)?),
+                _ => {
+                    object.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        SchemaType::Struct if schema.name.as_deref() == Some(ONE_OF) => {
-            let field = schema
-                .fields
-                .iter()
-                .find(|f| fits(&f.schema, node))
-                .ok_or_else(|| DataError::new(format!("Did not find matching oneof field for data: {node}")))?;
-            let mut out = Struct::new(schema.clone());
-            out.put(&field.name, from_json(&field.schema, node)?);
-            Value::Struct(out)
+        match (key, value) {
+            (Some(key), Some(value)) => Ok((key, value)),
+            _ => Err(self
+                .key
+                .fail(DataError::new("Found invalid map entry: it needs a key and a value"))),
         }
-        SchemaType::Struct => {
-            let object = node.as_object().ok_or_else(mismatch)?;
-            let mut out = Struct::new(schema.clone());
-            for field in &schema.fields {
-                let v = object.get(&field.name).unwrap_or(&Json::Null);
-                let converted = from_json(&field.schema, v)
-                    .map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
-                out.put(&field.name, converted);
-            }
-            Value::Struct(out)
-        }
-    })
+    }
 }
 
 /// Whether `node` is of the kind `schema` takes (which branch of a `oneOf` it is).
