@@ -2,11 +2,12 @@
 //! Confluent's wire format, described by JSON Schemas kept in a Schema Registry.
 //!
 //! The Connect schema is mapped to a JSON Schema as Confluent's `JsonSchemaData` maps it
-//! ([`schema`]); values are plain JSON ([`value`]). Registering, caching and framing are the
-//! registry converter's.
+//! ([`schema`]); values are plain JSON, written ([`write`]) and read ([`read`]) along the
+//! Connect schema. Registering, caching and framing are the registry converter's.
 
+mod read;
 mod schema;
-mod value;
+mod write;
 
 use std::sync::Arc;
 
@@ -81,11 +82,11 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn encode(&self, writer: &Described, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        value::write_json(&writer.connect, value, out)
+        write::write_json(&writer.connect, value, out)
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
-        Ok((reader.connect.clone(), value::read_json(&reader.connect, payload)?))
+        Ok((reader.connect.clone(), read::read_json(&reader.connect, payload)?))
     }
 }
 

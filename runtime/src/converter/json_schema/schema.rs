@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::value::{from_json, to_json};
+use super::read::from_json;
+use super::write::to_json;
 use crate::converter::registry::with_connect_parameters;
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType};

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::read::read_json;
 use super::schema::{from_connect, to_connect, ONE_OF};
-use super::value::{read_json, to_json, write_json};
+use super::write::{to_json, write_json};
 use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn every_type() -> Arc<Schema> {
