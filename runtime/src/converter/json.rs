@@ -8,6 +8,7 @@
 //! schemaless JSON becomes int64/float64/string/boolean/array/map values.
 
 mod payload;
+mod schemaless;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -437,7 +438,7 @@ impl JsonConverter {
     fn value_from_json(&self, schema: Option<&Arc<Schema>>, node: &serde_json::Value) -> Result<Value, DataError> {
         use serde_json::Value as J;
         let Some(schema) = schema else {
-            return Ok(schemaless_value(node));
+            return Ok(schemaless::from_node(node));
         };
         if node.is_null() {
             return payload::null_value(schema);
@@ -566,8 +567,7 @@ impl Converter for JsonConverter {
             ))
         };
         if !self.schemas_enabled {
-            let node: serde_json::Value = serde_json::from_slice(bytes).map_err(parse_error)?;
-            return Ok((None, schemaless_value(&node)));
+            return Ok((None, schemaless::read(bytes).map_err(parse_error)?));
         }
         // Records mostly repeat the last schema: compare its text, skip to the payload.
         if let Some((schema, payload)) = self.envelope_of_last_schema(bytes) {
@@ -589,7 +589,7 @@ impl Converter for JsonConverter {
         let schema = self.parse_schema(envelope.schema.get())?;
         let value = match &schema {
             Some(schema) => payload::read(self, schema, envelope.payload.get().as_bytes())?,
-            None => schemaless_value(&serde_json::from_str(envelope.payload.get()).map_err(parse_error)?),
+            None => schemaless::read(envelope.payload.get().as_bytes()).map_err(parse_error)?,
         };
         Ok((schema, value))
     }
@@ -633,26 +633,6 @@ impl SchemaCache {
         }
         self.by_text.insert(text.to_string(), schema.clone());
         self.last = Some((text.to_string(), schema));
-    }
-}
-
-fn schemaless_value(node: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match node {
-        J::Null => Value::Null,
-        J::Bool(v) => Value::Boolean(*v),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int64(i),
-            None => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => Value::String(s.clone()),
-        J::Array(items) => Value::Array(items.iter().map(schemaless_value).collect()),
-        J::Object(object) => Value::Map(
-            object
-                .iter()
-                .map(|(k, v)| (Value::String(k.clone()), schemaless_value(v)))
-                .collect(),
-        ),
     }
 }
 
