@@ -10,6 +10,8 @@
 mod payload;
 mod schemaless;
 
+pub(super) use payload::FieldIndex;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -247,7 +247,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
 }
 
 /// Reads a struct's key as the index of its field (`None` for a key the schema lacks).
-struct FieldIndex<'s>(&'s Schema);
+pub(in crate::converter) struct FieldIndex<'s>(pub(in crate::converter) &'s Schema);
 
 impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
     type Value = Option<usize>;

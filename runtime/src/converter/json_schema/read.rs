@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use super::schema::ONE_OF;
+use crate::converter::json::FieldIndex;
 use crate::converter::DataError;
 use crate::data::decimal_from_text;
 use crate::data::{Schema, SchemaType, Struct, Value};
@@ -290,29 +291,6 @@ impl<'de> Visitor<'de> for Seed<'_> {
             }
             _ => Err(self.mismatch("an object")),
         }
-    }
-}
-
-/// The index of the struct field an object's key names (`None` for a key it does not have).
-struct FieldIndex<'a>(&'a Schema);
-
-impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldIndex<'_> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.field(name).map(|field| field.index))
     }
 }
 
