@@ -10,7 +10,7 @@
 mod payload;
 mod schemaless;
 
-pub(super) use payload::FieldIndex;
+pub(super) use payload::{null_value, FieldIndex};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

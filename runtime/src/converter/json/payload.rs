@@ -41,7 +41,7 @@ pub(super) fn read(converter: &JsonConverter, schema: &Arc<Schema>, payload: &[u
 }
 
 /// The value of a JSON null for `schema`: its default, null if optional, an error otherwise.
-pub(super) fn null_value(schema: &Schema) -> Result<Value, DataError> {
+pub(in crate::converter) fn null_value(schema: &Schema) -> Result<Value, DataError> {
     if let Some(default) = &schema.default {
         return Ok(default.clone());
     }

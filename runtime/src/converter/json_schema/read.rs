@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use super::schema::ONE_OF;
-use crate::converter::json::FieldIndex;
+use crate::converter::json::{null_value, FieldIndex};
 use crate::converter::DataError;
 use crate::data::decimal_from_text;
 use crate::data::{Schema, SchemaType, Struct, Value};
@@ -85,16 +85,10 @@ impl<'a> Seed<'a> {
         }
     }
 
-    /// A null for this schema: its default, or null when it is optional.
+    /// A null for this schema: its default, or null when it is optional (as JsonConverter reads
+    /// one).
     fn null<E: de::Error>(self) -> Result<Value, E> {
-        match &self.schema.default {
-            Some(default) => Ok(default.clone()),
-            None if self.schema.optional => Ok(Value::Null),
-            None => Err(self.fail(DataError::new(format!(
-                "Invalid null value for required {} field",
-                self.schema.schema_type.name().to_uppercase()
-            )))),
-        }
+        null_value(self.schema).map_err(|e| self.fail(e))
     }
 
     /// A decimal from its JSON text: a number, or base64 of its unscaled bytes.
@@ -259,31 +253,28 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 Ok(Value::Map(out))
             }
             (SchemaType::Struct, _) => {
-                let mut read: Vec<Option<Value>> = vec![None; schema.fields.len()];
+                let mut values = vec![Value::Null; schema.fields.len()];
                 while let Some(index) = object.next_key_seed(FieldIndex(schema))? {
                     match index {
                         Some(index) => {
                             let field = &schema.fields[index];
-                            let value = object
+                            values[index] = object
                                 .next_value_seed(self.of(&field.schema))
                                 .map_err(|e| self.in_field(&field.name, e))?;
-                            read[index] = Some(value);
                         }
                         None => {
                             object.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                let mut values = Vec::with_capacity(read.len());
-                for (field, value) in schema.fields.iter().zip(read) {
-                    let value = match value {
-                        Some(value) => value,
-                        None => self
+                // A field left out reads as a null does, which a null read gives again.
+                for (value, field) in values.iter_mut().zip(&schema.fields) {
+                    if value.is_null() {
+                        *value = self
                             .of(&field.schema)
                             .null()
-                            .map_err(|e| self.in_field(&field.name, e))?,
-                    };
-                    values.push(value);
+                            .map_err(|e| self.in_field(&field.name, e))?;
+                    }
                 }
                 Struct::from_values(schema.clone(), values)
                     .map(Value::Struct)
