@@ -162,17 +162,16 @@ fn read_record(
     schema: &Arc<Schema>,
     names: &Names,
 ) -> Result<Value, DataError> {
-    let mut out = Struct::new(schema.clone());
+    let mut values = vec![Value::Null; schema.fields.len()];
     for field in &record.fields {
         match schema.field(&field.name) {
-            Some(connect) => {
-                let value = read(input, &field.schema, &connect.schema, names)?;
-                out.put(&field.name, value);
-            }
+            Some(connect) => values[connect.index] = read(input, &field.schema, &connect.schema, names)?,
             None => skip(input, &field.schema, names)?,
         }
     }
-    Ok(Value::Struct(out))
+    Struct::from_values(schema.clone(), values)
+        .map(Value::Struct)
+        .ok_or_else(|| DataError::new("struct field count mismatch"))
 }
 
 /// Passes over a value written as `avro`.
