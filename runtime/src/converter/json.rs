@@ -957,6 +957,51 @@ mod tests {
             Err("Invalid type for Decimal, underlying representation should be numeric or bytes".into())
         );
         assert!(read(r#""!!""#).unwrap_err().starts_with("Invalid base64 decimal"));
+        // Every digit, where a double keeps seventeen.
+        assert_eq!(
+            read("123456789012345678901234.56"),
+            Ok(Value::bytes(
+                decimal_from_text("12345678901234567890123456", 0).unwrap()
+            ))
+        );
+    }
+
+    /// Numbers in an envelope read as Apache's JsonConverter reads them: an integer's low bits
+    /// (Java's casts of `BigInteger.longValue`), the nearest float, an infinity beyond the
+    /// range, no negative zero (Jackson's big decimals); Jackson's `"NaN"` strings are kept.
+    #[test]
+    fn numbers_in_envelopes_read_as_apache_reads_them() {
+        let converter = converter(true);
+        let read = |schema: &str, payload: &str| {
+            let text = format!(r#"{{"schema":{{"type":"{schema}"}},"payload":{payload}}}"#);
+            converter.to_connect("t", Some(text.as_bytes())).map(|(_, value)| value)
+        };
+        assert_eq!(
+            read("int64", "12345678901234567890"),
+            Ok(Value::Int64(-6101065172474983726))
+        );
+        assert_eq!(read("int32", "2147483648"), Ok(Value::Int32(i32::MIN)));
+        assert_eq!(read("int8", "300"), Ok(Value::Int8(44)));
+        assert_eq!(read("double", "1e400"), Ok(Value::Float64(f64::INFINITY)));
+        assert_eq!(read("float", "1e39"), Ok(Value::Float32(f32::INFINITY)));
+        assert_eq!(read("float", "16777217"), Ok(Value::Float32(16777216.0)));
+        assert_eq!(
+            read("double", "1.0715660391465826E-75"),
+            Ok(Value::Float64(1.0715660391465826E-75))
+        );
+        let Ok(Value::Float64(zero)) = read("double", "-0.0") else {
+            panic!("a double")
+        };
+        assert!(zero.is_sign_positive());
+        assert_eq!(read("double", r#""-Infinity""#), Ok(Value::Float64(f64::NEG_INFINITY)));
+        assert_eq!(
+            read("double", "true").unwrap_err().to_string(),
+            "Invalid type for FLOAT64: BOOLEAN"
+        );
+        assert_eq!(
+            read("int64", "1.5").unwrap_err().to_string(),
+            "Invalid type for INT64: NUMBER"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Reading an envelope's `payload` straight into Connect values, guided by its schema: structs,
-//! arrays, booleans, integers, strings, bytes and decimals are read without building a JSON tree
-//! first (sinks read every record through here, so this is the converter's hot path). Floats,
-//! maps and schemaless parts are read as a JSON tree and converted as before, since they need
-//! the whole node (`"NaN"`, two map layouts).
+//! arrays, booleans, integers, strings and bytes are read without building a JSON tree first
+//! (sinks read every record through here, so this is the converter's hot path). Decimals and
+//! floats are read from their number's text, as Jackson's big decimals give them to Apache's
+//! JsonConverter: every digit of a decimal, the nearest float, an infinity beyond the range.
+//! Maps and schemaless parts are read as a JSON tree and converted as before, since they need
+//! the whole node (two map layouts).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -10,6 +12,7 @@ use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::{JsonConverter, BASE64};
 use crate::converter::DataError;
@@ -79,11 +82,6 @@ impl PayloadSeed<'_> {
     }
 
     fn mismatch<E: serde::de::Error>(&self, kind: &str) -> E {
-        if self.schema.decimal_scale().is_some() {
-            return self.fail(DataError::new(
-                "Invalid type for Decimal, underlying representation should be numeric or bytes",
-            ));
-        }
         self.fail(DataError::new(format!(
             "Invalid type for {}: {kind}",
             self.schema.schema_type.name().to_uppercase()
@@ -106,21 +104,48 @@ impl PayloadSeed<'_> {
         }
     }
 
-    /// A decimal written as a JSON number (`decimal.format=NUMERIC`), from the number's text;
-    /// `None` when the schema is not a decimal's.
-    fn decimal_number<E: serde::de::Error>(&self, text: impl FnOnce() -> String) -> Option<Result<Value, E>> {
-        let scale = self.schema.decimal_scale()?;
-        Some(
-            decimal_from_text(&text(), scale)
-                .map(Value::bytes)
-                .map_err(|e| self.fail(e)),
-        )
+    /// Whether values of the schema are read from their JSON text: decimals and floats.
+    fn read_as_text(&self) -> bool {
+        self.schema.decimal_scale().is_some()
+            || matches!(self.schema.schema_type, SchemaType::Float32 | SchemaType::Float64)
     }
 
-    fn integer<E: serde::de::Error>(&self, value: i64) -> Result<Value, E> {
-        if let Some(decimal) = self.decimal_number(|| value.to_string()) {
-            return decimal;
+    /// A decimal or float from its JSON `text`: a decimal's base64 string decoded, a number
+    /// from its digits (a decimal written with `decimal.format=NUMERIC`), anything else (a
+    /// float's `"NaN"`, a null, a wrong kind) as a JSON tree's node reads.
+    fn read_text(&self, text: &str) -> Result<Value, DataError> {
+        if let (Some(_), Ok(base64)) = (self.schema.decimal_scale(), serde_json::from_str::<&str>(text)) {
+            return BASE64
+                .decode(base64)
+                .map(Value::bytes)
+                .map_err(|e| DataError::new(format!("Invalid base64 decimal: {e}")));
         }
+        if !text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+            let node: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| DataError::new(format!("Invalid JSON value {text}: {e}")))?;
+            return self.converter.value_from_json(Some(self.schema), &node);
+        }
+        if let Some(scale) = self.schema.decimal_scale() {
+            return decimal_from_text(text, scale).map(Value::bytes);
+        }
+        let invalid = |_| DataError::new(format!("Invalid number {text}"));
+        // Java's BigDecimal has no negative zero.
+        Ok(match self.schema.schema_type {
+            SchemaType::Float32 => Value::Float32(
+                text.parse::<f32>()
+                    .map(|v| if v == 0.0 { 0.0 } else { v })
+                    .map_err(invalid)?,
+            ),
+            _ => Value::Float64(
+                text.parse::<f64>()
+                    .map(|v| if v == 0.0 { 0.0 } else { v })
+                    .map_err(invalid)?,
+            ),
+        })
+    }
+
+    /// An integer of the schema's width: its low bits, as Java's casts keep them.
+    fn integer<E: serde::de::Error>(&self, value: i64) -> Result<Value, E> {
         Ok(match self.schema.schema_type {
             SchemaType::Int8 => Value::Int8(value as i8),
             SchemaType::Int16 => Value::Int16(value as i16),
@@ -135,6 +160,10 @@ impl<'de> DeserializeSeed<'de> for PayloadSeed<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        if self.read_as_text() {
+            let text = <&RawValue>::deserialize(deserializer)?.get();
+            return self.read_text(text).map_err(|e| self.fail(e));
+        }
         if self.direct() {
             return deserializer.deserialize_any(self);
         }
@@ -167,36 +196,22 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
         self.integer(value)
     }
 
+    /// Beyond an int64: its low 64 bits, as `BigInteger.longValue` keeps them.
     fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Value, E> {
-        if let Some(decimal) = self.decimal_number(|| value.to_string()) {
-            return decimal;
-        }
-        match i64::try_from(value) {
-            Ok(value) => self.integer(value),
-            Err(_) => Err(self.mismatch("NUMBER")),
-        }
+        self.integer(value as i64)
     }
 
-    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Value, E> {
-        // The text a JSON tree's number would give, so that both paths read the same decimal.
-        match serde_json::Number::from_f64(value).and_then(|n| self.decimal_number(|| n.to_string())) {
-            Some(decimal) => decimal,
-            None => Err(self.mismatch("NUMBER")),
-        }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Value, E> {
+        Err(self.mismatch("NUMBER"))
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Value, E> {
-        let what = if self.schema.decimal_scale().is_some() {
-            "Invalid base64 decimal"
-        } else {
-            "Invalid bytes field"
-        };
         match self.schema.schema_type {
             SchemaType::String => Ok(Value::String(value.to_string())),
             SchemaType::Bytes => BASE64
                 .decode(value)
                 .map(Value::bytes)
-                .map_err(|e| self.fail(DataError::new(format!("{what}: {e}")))),
+                .map_err(|e| self.fail(DataError::new(format!("Invalid bytes field: {e}")))),
             _ => Err(self.mismatch("STRING")),
         }
     }
