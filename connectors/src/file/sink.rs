@@ -17,8 +17,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
-use tributary_runtime::data::{java_double, java_float};
-use tributary_runtime::data::{SinkRecord, Value};
+use tributary_runtime::data::{write_java_text, SinkRecord, Value};
 
 use crate::config_per_task::ConfigPerTask;
 
@@ -102,7 +101,11 @@ impl Lines {
     fn render(&mut self, records: &[SinkRecord]) -> &[u8] {
         self.rendered.clear();
         for record in records {
-            write_value(&mut self.rendered, &record.record.value);
+            write_java_text(
+                &mut self.rendered,
+                &record.record.value,
+                record.record.value_schema.as_deref(),
+            );
             self.rendered.push(b'\n');
         }
         &self.rendered
@@ -123,7 +126,7 @@ impl Lines {
                 self.pieces.push(Piece::InPlace(index));
                 start = self.rendered.len();
             } else {
-                write_value(&mut self.rendered, value);
+                write_java_text(&mut self.rendered, value, record.record.value_schema.as_deref());
             }
             self.rendered.push(b'\n');
         }
@@ -137,55 +140,6 @@ impl Lines {
             })
             .collect();
         tokio::task::block_in_place(|| write_all_vectored(out, &mut slices))
-    }
-}
-
-/// A value's text as Apache's sink prints it (`Object.toString()` of the Connect value).
-fn write_value(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::String(s) => out.extend_from_slice(s.as_bytes()),
-        Value::Bytes(b) => out.extend_from_slice(b),
-        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Float32(f) => out.extend_from_slice(java_float(*f).as_bytes()),
-        Value::Float64(f) => out.extend_from_slice(java_double(*f).as_bytes()),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b", ");
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Map(entries) => {
-            out.push(b'{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b", ");
-                }
-                write_value(out, k);
-                out.push(b'=');
-                write_value(out, v);
-            }
-            out.push(b'}');
-        }
-        Value::Struct(s) => {
-            out.extend_from_slice(b"Struct{");
-            let mut first = true;
-            for (field, v) in s.iter().filter(|(_, v)| !v.is_null()) {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                out.extend_from_slice(field.name.as_bytes());
-                out.push(b'=');
-                write_value(out, v);
-            }
-            out.push(b'}');
-        }
-        other => out.extend_from_slice(other.as_i64().unwrap_or_default().to_string().as_bytes()),
     }
 }
 
@@ -417,15 +371,5 @@ mod tests {
     async fn a_single_threaded_runtime_writes_every_batch_behind() {
         let (written, expected) = written_file().await;
         assert_eq!(written, expected);
-    }
-
-    #[test]
-    fn floats_print_as_java_prints_them() {
-        let mut out = Vec::new();
-        write_value(
-            &mut out,
-            &Value::Array(vec![Value::Float32(0.1), Value::Float64(0.1), Value::Float32(1e10)]),
-        );
-        assert_eq!(String::from_utf8(out).unwrap(), "[0.1, 0.1, 1.0E10]");
     }
 }

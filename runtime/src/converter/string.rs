@@ -1,4 +1,4 @@
-//! `StringConverter`: values as UTF-8 text.
+//! `StringConverter`: values as UTF-8 text (Java's `toString()` of those that are not text).
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{java_utf8_text, Schema, Value};
+use crate::data::{java_utf8_text, write_java_text, Schema, Value};
 
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
@@ -17,20 +17,18 @@ impl Converter for StringConverter {
     fn to_bytes(
         &self,
         _topic: &str,
-        _schema: Option<&Arc<Schema>>,
+        schema: Option<&Arc<Schema>>,
         value: &Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
         Ok(match value {
             Value::Null => None,
             Value::String(text) => Some(text.as_bytes().to_vec()),
-            Value::Bytes(bytes) => Some(bytes.to_vec()),
-            Value::Boolean(v) => Some(v.to_string().into_bytes()),
-            Value::Float32(v) => Some(crate::data::java_float(*v).into_bytes()),
-            Value::Float64(v) => Some(crate::data::java_double(*v).into_bytes()),
-            other => match other.as_i64() {
-                Some(number) => Some(number.to_string().into_bytes()),
-                None => Some(format!("{other:?}").into_bytes()),
-            },
+            // Java's `toString()` of the value, as Apache's converter writes it.
+            other => {
+                let mut text = Vec::new();
+                write_java_text(&mut text, other, schema.map(Arc::as_ref));
+                Some(text)
+            }
         })
     }
 
@@ -133,5 +131,24 @@ mod tests {
         assert_eq!(invalid, Value::String("a\u{fffd}b".into()));
         let (_, null) = converter.to_connect("t", None).unwrap();
         assert_eq!(null, Value::Null);
+    }
+
+    /// A struct (a JDBC source's row, say) as Apache's converter writes it: `Struct.toString()`,
+    /// its decimal as `BigDecimal` and its null fields left out.
+    #[test]
+    fn a_struct_is_written_as_javas_to_string() {
+        use crate::data::{decimal_from_text, SchemaBuilder, SchemaType, Struct};
+        let schema = SchemaBuilder::new(SchemaType::Struct)
+            .field("id", Schema::of(SchemaType::Int64))
+            .field("price", SchemaBuilder::decimal(2).build())
+            .field("note", Schema::optional_string())
+            .build();
+        let mut row = Struct::new(schema.clone());
+        row.put("id", Value::Int64(7));
+        row.put("price", Value::bytes(decimal_from_text("12.30", 2).unwrap()));
+        let text = StringConverter
+            .to_bytes("t", Some(&schema), &Value::Struct(row))
+            .unwrap();
+        assert_eq!(text.as_deref(), Some(&b"Struct{id=7,price=12.30}"[..]));
     }
 }

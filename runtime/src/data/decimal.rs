@@ -29,6 +29,23 @@ pub fn decimal_text(unscaled: &[u8], scale: i32) -> String {
     }
 }
 
+/// Java's `BigDecimal.toString()` of the unscaled two's-complement integer `unscaled` at
+/// `scale`: plain while the scale is not negative and the exponent of its first digit at least
+/// -6 (`12.30`, `0.0000012`), else in scientific notation (`1.23E+5`, `1.2E-7`).
+pub(super) fn java_decimal_text(unscaled: &[u8], scale: i32) -> String {
+    let (sign, magnitude) = BigInt::from_signed_bytes_be(unscaled).into_parts();
+    let digits = magnitude.to_string();
+    let exponent = digits.len() as i64 - 1 - i64::from(scale);
+    if scale >= 0 && exponent >= -6 {
+        return decimal_text(unscaled, scale);
+    }
+    let sign = if sign == Sign::Minus { "-" } else { "" };
+    let (first, rest) = digits.split_at(1);
+    let point = if rest.is_empty() { "" } else { "." };
+    let exponent_sign = if exponent > 0 { "+" } else { "" };
+    format!("{sign}{first}{point}{rest}E{exponent_sign}{exponent}")
+}
+
 /// The unscaled two's-complement bytes (minimal, as Java's) of decimal `text` (plain or with
 /// an exponent) at `scale`; digits beyond the scale are dropped.
 pub fn decimal_from_text(text: &str, scale: i32) -> Result<Vec<u8>, DataError> {
@@ -86,5 +103,20 @@ mod tests {
         assert_eq!(decimal_from_text("-0", 2).unwrap(), vec![0x00], "no negative zero");
         assert!(decimal_from_text("1.2.3", 2).is_err());
         assert!(decimal_from_text("", 2).is_err());
+    }
+
+    /// As `new BigDecimal(new BigInteger(unscaled), scale).toString()` gives them.
+    #[test]
+    fn java_text_as_big_decimal_prints_it() {
+        let text = |unscaled: i64, scale: i32| java_decimal_text(&BigInt::from(unscaled).to_signed_bytes_be(), scale);
+        assert_eq!(text(1230, 2), "12.30");
+        assert_eq!(text(-5, 2), "-0.05");
+        assert_eq!(text(12, 7), "0.0000012");
+        assert_eq!(text(12, 8), "1.2E-7");
+        assert_eq!(text(-1, 10), "-1E-10");
+        assert_eq!(text(123, -2), "1.23E+4");
+        assert_eq!(text(0, -3), "0E+3");
+        assert_eq!(text(0, 0), "0");
+        assert_eq!(text(42, 0), "42");
     }
 }

@@ -1,6 +1,10 @@
-//! Numbers as Java prints them, for every place whose output Apache's would be compared with:
-//! `JsonConverter` (as Jackson writes doubles), `StringConverter`, `Cast` to string, the file
-//! sink's lines; and bytes read as text the way Java's UTF-8 decoder reads them.
+//! Numbers and values as Java prints them, for every place whose output Apache's would be
+//! compared with: `JsonConverter` (as Jackson writes doubles), `StringConverter`, `Cast` to
+//! string, the file sink's lines; and bytes read as text the way Java's UTF-8 decoder reads
+//! them.
+
+use super::decimal::java_decimal_text;
+use super::{logical, Schema, Value};
 
 /// `bytes` as text, as Java's `new String(bytes, UTF_8)` reads them: each malformed sequence
 /// becomes U+FFFD. Valid UTF-8 (nearly always) is checked with SIMD instructions where the
@@ -14,25 +18,129 @@ pub fn java_utf8_text(bytes: &[u8]) -> String {
     }
 }
 
+/// Appends a Connect value's text as Java's `toString()` of it gives it (what Apache's file
+/// sink prints and its `StringConverter` writes), `schema` telling its logical types: a
+/// decimal as `BigDecimal`, a date, time or timestamp as `java.util.Date` in a JVM whose zone
+/// is UTC (`Thu Jan 01 00:00:00 UTC 1970`), lists as `[a, b]`, maps as `{k=v}`, structs as
+/// `Struct{name=value,...}` without their null fields. Bytes are written as they are, where
+/// Java would print an array's identity (`[B@1b6d3586`).
+pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>) {
+    let logical = schema.and_then(|schema| schema.name.as_deref());
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => match schema.and_then(Schema::decimal_scale) {
+            Some(scale) => out.extend_from_slice(java_decimal_text(b, scale).as_bytes()),
+            None => out.extend_from_slice(b),
+        },
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Float32(f) => out.extend_from_slice(java_float(*f).as_bytes()),
+        Value::Float64(f) => out.extend_from_slice(java_double(*f).as_bytes()),
+        Value::Array(items) => {
+            let item_schema = schema.and_then(|s| s.value_schema.as_deref());
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                write_java_text(out, item, item_schema);
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => {
+            let key_schema = schema.and_then(|s| s.key_schema.as_deref());
+            let value_schema = schema.and_then(|s| s.value_schema.as_deref());
+            out.push(b'{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                write_java_text(out, k, key_schema);
+                out.push(b'=');
+                write_java_text(out, v, value_schema);
+            }
+            out.push(b'}');
+        }
+        Value::Struct(s) => {
+            out.extend_from_slice(b"Struct{");
+            let mut first = true;
+            for (field, v) in s.iter().filter(|(_, v)| !v.is_null()) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(field.name.as_bytes());
+                out.push(b'=');
+                write_java_text(out, v, Some(&field.schema));
+            }
+            out.push(b'}');
+        }
+        Value::Int32(days) if logical == Some(logical::DATE) => write_java_date(out, i64::from(*days) * 86_400_000),
+        Value::Int32(millis) if logical == Some(logical::TIME) => write_java_date(out, i64::from(*millis)),
+        Value::Int64(millis) if logical == Some(logical::TIMESTAMP) => write_java_date(out, *millis),
+        other => out.extend_from_slice(other.as_i64().unwrap_or_default().to_string().as_bytes()),
+    }
+}
+
+/// `java.util.Date`'s `toString()` of `millis` since the epoch, in UTC (the number itself
+/// beyond chrono's range of years).
+fn write_java_date(out: &mut Vec<u8>, millis: i64) {
+    use std::io::Write as _;
+    let written = match chrono::DateTime::from_timestamp_millis(millis) {
+        Some(at) => write!(out, "{}", at.format("%a %b %d %H:%M:%S UTC %Y")),
+        None => write!(out, "{millis}"),
+    };
+    // Writing to a vector cannot fail.
+    debug_assert!(written.is_ok());
+}
+
 /// A double as Java's `Double.toString` writes it: plain between 10⁻³ and 10⁷, else
 /// `d.dddE±n`, always with a fractional digit.
 pub fn java_double(value: f64) -> String {
-    java_format(
+    java_text(
+        value.abs(),
         value.is_nan(),
         value.is_infinite(),
-        value < 0.0,
-        ryu::Buffer::new().format(value.abs()),
+        value.is_sign_negative(),
+        value.is_subnormal(),
     )
 }
 
 /// A float as Java's `Float.toString` writes it.
 pub fn java_float(value: f32) -> String {
-    java_format(
+    java_text(
+        value.abs(),
         value.is_nan(),
         value.is_infinite(),
-        value < 0.0,
-        ryu::Buffer::new().format(value.abs()),
+        value.is_sign_negative(),
+        value.is_subnormal(),
     )
+}
+
+/// Java's text of a number of magnitude `abs`, from ryu's shortest digits.
+fn java_text<F>(abs: F, nan: bool, infinite: bool, negative: bool, subnormal: bool) -> String
+where
+    F: ryu::Float + std::fmt::LowerExp + std::str::FromStr + PartialEq,
+{
+    let mut buffer = ryu::Buffer::new();
+    let shortest = buffer.format(abs);
+    if subnormal && single_digit(shortest) {
+        let two_digits = format!("{abs:.1e}");
+        if two_digits.parse::<F>().ok() == Some(abs) {
+            return java_format(nan, infinite, negative, &two_digits);
+        }
+    }
+    java_format(nan, infinite, negative, shortest)
+}
+
+/// Whether ryu's shortest form has one significant digit. Java prints at least two, the two
+/// nearest the exact value: 4.9E-324 for the smallest double, where the shortest is 5e-324.
+/// Only subnormal numbers, with few bits of precision, are far enough from their one-digit
+/// form for the two to differ from it and a zero.
+fn single_digit(shortest: &str) -> bool {
+    let mantissa = shortest.split(['e', 'E']).next().unwrap_or(shortest);
+    let significant = mantissa.trim_start_matches(['0', '.']).trim_end_matches(['0', '.']);
+    significant.bytes().filter(u8::is_ascii_digit).count() <= 1
 }
 
 /// Java's layout of a number given ryu's shortest digits of its magnitude.
@@ -94,10 +202,44 @@ mod tests {
             (1e21, "1.0E21"),
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
+            (-0.0, "-0.0"),
+            (f64::from_bits(1), "4.9E-324"),
+            (1e7, "1.0E7"),
+            (2e-300, "2.0E-300"),
         ];
         for (value, expected) in cases {
             assert_eq!(java_double(value), expected, "{value}");
         }
         assert_eq!(java_float(0.1), "0.1");
+        assert_eq!(java_float(f32::from_bits(1)), "1.4E-45");
+        assert_eq!(java_float(-0.0), "-0.0");
+    }
+
+    /// What Apache's file sink printed for the same values (the JSON differential test reads
+    /// them through both).
+    #[test]
+    fn logical_values_print_as_java_prints_them() {
+        use crate::data::{SchemaBuilder, SchemaType};
+        let text = |value: Value, schema: &Schema| {
+            let mut out = Vec::new();
+            write_java_text(&mut out, &value, Some(schema));
+            String::from_utf8(out).unwrap()
+        };
+        let timestamp = SchemaBuilder::new(SchemaType::Int64).name(logical::TIMESTAMP).build();
+        assert_eq!(
+            text(Value::Int64(1700000000123), &timestamp),
+            "Tue Nov 14 22:13:20 UTC 2023"
+        );
+        let date = SchemaBuilder::new(SchemaType::Int32).name(logical::DATE).build();
+        assert_eq!(text(Value::Int32(19000), &date), "Sat Jan 08 00:00:00 UTC 2022");
+        let time = SchemaBuilder::new(SchemaType::Int32).name(logical::TIME).build();
+        assert_eq!(text(Value::Int32(3723004), &time), "Thu Jan 01 01:02:03 UTC 1970");
+        let decimal = SchemaBuilder::decimal(2).build();
+        let list = SchemaBuilder::array(decimal.clone()).build();
+        let cents = |n: i64| Value::bytes(crate::data::decimal_from_text(&n.to_string(), 0).unwrap());
+        assert_eq!(
+            text(Value::Array(vec![cents(1230), cents(-5)]), &list),
+            "[12.30, -0.05]"
+        );
     }
 }

@@ -11,7 +11,7 @@ mod value;
 
 pub use decimal::{decimal_from_text, decimal_text};
 pub use error::DataError;
-pub use java_text::{java_double, java_float, java_utf8_text};
+pub use java_text::{java_double, java_float, java_utf8_text, write_java_text};
 pub use record::{ConnectRecord, Header, SinkRecord, SourceMap, SourceRecord, TimestampType};
 pub use schema::{logical, Field, Schema, SchemaBuilder, SchemaType};
 pub use value::{Struct, Value};
