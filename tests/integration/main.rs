@@ -22,6 +22,7 @@ mod file_pipeline;
 mod helm_chart;
 mod jdbc_sink;
 mod jdbc_source;
+mod json_differential;
 mod kafka_harness;
 mod kafka_security;
 mod kubernetes_operator;
