@@ -1,5 +1,6 @@
 //! `Cast$Key` / `Cast$Value`: casts the whole key/value (`spec=int64`) or some fields
-//! (`spec=a:int32,b:string`) to int8…int64, float32, float64, boolean or string.
+//! (`spec=a:int32,b:string`) to int8…int64, float32, float64, boolean or string, with Java's
+//! parsing and narrowing (the transform differential test compares it with Apache's).
 
 use std::collections::HashMap;
 
@@ -69,7 +70,10 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
     }))
 }
 
-/// `value` cast to `to`.
+/// `value` cast to `to`, as Apache's Cast casts it: text parsed by Java's parsers (integers
+/// strictly, in the target's range and without spaces; floats as `Double.parseDouble` reads
+/// them; `true` in any case and nothing else is true), numbers narrowed as Java's
+/// `Number.byteValue()` and the like narrow them, booleans as 1 and 0.
 pub(crate) fn cast_value(value: &Value, to: SchemaType) -> Result<Value, DataError> {
     if value.is_null() {
         return Ok(Value::Null);
@@ -81,38 +85,41 @@ pub(crate) fn cast_value(value: &Value, to: SchemaType) -> Result<Value, DataErr
             to.name()
         ))
     };
-    let number: Option<f64> = match value {
-        Value::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
-        Value::Float32(f) => Some(f64::from(*f)),
-        Value::Float64(f) => Some(*f),
-        Value::String(s) if to != SchemaType::String && to != SchemaType::Boolean => {
-            Some(s.trim().parse::<f64>().map_err(|_| fail())?)
-        }
-        other => other.as_i64().map(|i| i as f64),
-    };
-    let integer = || -> Result<i64, DataError> {
-        match value {
-            Value::String(s) => s
-                .trim()
-                .parse::<i64>()
-                .or_else(|_| s.trim().parse::<f64>().map(|f| f as i64))
-                .map_err(|_| fail()),
-            other => other.as_i64().or(number.map(|n| n as i64)).ok_or_else(fail),
-        }
+    let unparsable = || DataError::new(format!("For input string: \"{}\"", value.as_str().unwrap_or_default()));
+    if let Value::String(text) = value {
+        return Ok(match to {
+            SchemaType::Int8 => Value::Int8(text.parse().map_err(|_| unparsable())?),
+            SchemaType::Int16 => Value::Int16(text.parse().map_err(|_| unparsable())?),
+            SchemaType::Int32 => Value::Int32(text.parse().map_err(|_| unparsable())?),
+            SchemaType::Int64 => Value::Int64(text.parse().map_err(|_| unparsable())?),
+            SchemaType::Float32 => Value::Float32(java_parse_float(text).ok_or_else(unparsable)?),
+            SchemaType::Float64 => Value::Float64(java_parse_float(text).ok_or_else(unparsable)?),
+            SchemaType::Boolean => Value::Boolean(text.eq_ignore_ascii_case("true")),
+            SchemaType::String => value.clone(),
+            _ => return Err(fail()),
+        });
+    }
+    let number = match value {
+        Value::Boolean(b) => Number::Integer(i64::from(*b)),
+        Value::Float32(f) => Number::Float(f64::from(*f)),
+        Value::Float64(f) => Number::Float(*f),
+        other => Number::Integer(other.as_i64().ok_or_else(fail)?),
     };
     Ok(match to {
-        SchemaType::Int8 => Value::Int8(integer()? as i8),
-        SchemaType::Int16 => Value::Int16(integer()? as i16),
-        SchemaType::Int32 => Value::Int32(integer()? as i32),
-        SchemaType::Int64 => Value::Int64(integer()?),
-        SchemaType::Float32 => Value::Float32(number.ok_or_else(fail)? as f32),
-        SchemaType::Float64 => Value::Float64(number.ok_or_else(fail)?),
-        SchemaType::Boolean => match value {
-            Value::String(s) => Value::Boolean(s.trim().eq_ignore_ascii_case("true")),
-            _ => Value::Boolean(number.ok_or_else(fail)? != 0.0),
-        },
+        SchemaType::Int8 => Value::Int8(number.int() as i8),
+        SchemaType::Int16 => Value::Int16(number.int() as i16),
+        SchemaType::Int32 => Value::Int32(number.int()),
+        SchemaType::Int64 => Value::Int64(number.long()),
+        SchemaType::Float32 => Value::Float32(match number {
+            Number::Integer(i) => i as f32,
+            Number::Float(f) => f as f32,
+        }),
+        SchemaType::Float64 => Value::Float64(match number {
+            Number::Integer(i) => i as f64,
+            Number::Float(f) => f,
+        }),
+        SchemaType::Boolean => Value::Boolean(number.long() != 0),
         SchemaType::String => Value::String(match value {
-            Value::String(s) => s.clone(),
             Value::Boolean(b) => b.to_string(),
             Value::Float32(f) => java_float(*f),
             Value::Float64(f) => java_double(*f),
@@ -120,6 +127,50 @@ pub(crate) fn cast_value(value: &Value, to: SchemaType) -> Result<Value, DataErr
         }),
         _ => return Err(fail()),
     })
+}
+
+/// A number being cast: Java's `Long`s (and booleans) or `Double`s (and `Float`s).
+#[derive(Clone, Copy)]
+enum Number {
+    Integer(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// `intValue()`: a long's low 32 bits, a double saturated (Java's `(int)`); byte and short
+    /// narrow this further, as `byteValue()` and `shortValue()` do.
+    fn int(self) -> i32 {
+        match self {
+            Number::Integer(i) => i as i32,
+            Number::Float(f) => f as i32,
+        }
+    }
+
+    /// `longValue()`: a double saturated, NaN as 0 (Java's `(long)`, as Rust's `as`).
+    fn long(self) -> i64 {
+        match self {
+            Number::Integer(i) => i,
+            Number::Float(f) => f as i64,
+        }
+    }
+}
+
+/// Text as Java's `Double.parseDouble` / `Float.parseFloat` read it: spaces and control
+/// characters around it ignored, a sign, `NaN` and `Infinity` spelled so, a decimal number
+/// with an optional exponent and an optional `f`/`d` suffix (hexadecimal floats are not read).
+fn java_parse_float<F: std::str::FromStr>(text: &str) -> Option<F> {
+    let text = text.trim_matches(|c: char| c <= ' ');
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if unsigned == "NaN" || unsigned == "Infinity" {
+        let sign = if text.starts_with('-') { "-" } else { "" };
+        return format!("{sign}{unsigned}").parse().ok();
+    }
+    let number = text.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(text);
+    let digits = number.strip_prefix(['+', '-']).unwrap_or(number);
+    if !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    number.parse().ok()
 }
 
 fn cast_schema(schema: &Schema, to: SchemaType) -> std::sync::Arc<Schema> {

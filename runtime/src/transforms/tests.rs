@@ -206,6 +206,48 @@ fn extract_and_hoist_field_are_inverse() {
     assert_eq!(out.value, map(&[("name", Value::Int64(5))]));
 }
 
+/// Text and numbers cast as Apache's Cast casts them (Java's parsers and narrowing), where
+/// Tributary's cast once trimmed text, took "1.5" as the integer 1 and " true " as true.
+#[test]
+fn cast_parses_and_narrows_as_java_does() {
+    use super::cast::cast_value;
+    let cast = |value: Value, to: SchemaType| cast_value(&value, to).ok();
+    assert_eq!(cast("-0".into(), SchemaType::Int64), Some(Value::Int64(0)));
+    assert_eq!(cast("+7".into(), SchemaType::Int32), Some(Value::Int32(7)));
+    for refused in [" 7 ", "1.5", "12345678901234567890", "1e3", "abc"] {
+        assert_eq!(cast(refused.into(), SchemaType::Int64), None, "{refused}");
+    }
+    assert_eq!(cast("300".into(), SchemaType::Int8), None, "beyond a byte");
+    assert_eq!(cast(" 7 ".into(), SchemaType::Float64), Some(Value::Float64(7.0)));
+    assert_eq!(cast("1.5d".into(), SchemaType::Float64), Some(Value::Float64(1.5)));
+    assert_eq!(
+        cast("1e400".into(), SchemaType::Float64),
+        Some(Value::Float64(f64::INFINITY))
+    );
+    assert_eq!(
+        cast("-Infinity".into(), SchemaType::Float32),
+        Some(Value::Float32(f32::NEG_INFINITY))
+    );
+    assert_eq!(cast("inf".into(), SchemaType::Float64), None, "not Java's spelling");
+    assert_eq!(cast("TRUE".into(), SchemaType::Boolean), Some(Value::Boolean(true)));
+    assert_eq!(cast(" true".into(), SchemaType::Boolean), Some(Value::Boolean(false)));
+    assert_eq!(
+        cast(Value::Float64(0.5), SchemaType::Boolean),
+        Some(Value::Boolean(false))
+    );
+    assert_eq!(
+        cast(Value::Float64(1e10), SchemaType::Int8),
+        Some(Value::Int8(-1)),
+        "(byte)(int)1e10"
+    );
+    assert_eq!(cast(Value::Int64(300), SchemaType::Int8), Some(Value::Int8(44)));
+    assert_eq!(cast(Value::Float64(f64::NAN), SchemaType::Int64), Some(Value::Int64(0)));
+    assert_eq!(
+        cast(Value::Boolean(true), SchemaType::Float32),
+        Some(Value::Float32(1.0))
+    );
+}
+
 #[test]
 fn cast_fields_and_whole_values() {
     let c = chain(&[
