@@ -37,3 +37,4 @@ mod rest_security;
 mod schema_registry;
 mod shutdown_bounds;
 mod standalone_crash;
+mod transform_differential;
