@@ -1,8 +1,8 @@
 //! Single message transforms applied by Apache Kafka Connect 4.3.1 and by Tributary to the same
 //! lines, side by side on one broker: each runs the same FileStreamSource connectors, one per
 //! chain of transforms (fields hoisted, inserted, renamed, masked, cast, dates parsed, keys and
-//! headers made, topics renamed, records filtered), writing through JsonConverter with schemas,
-//! and the records each writes (key, value and headers, byte for byte) must be the same. A
+//! headers made, topics renamed, records filtered), writing through JsonConverter with schemas
+//! (a struct through StringConverter in one), and the records each writes (key, value and headers, byte for byte) must be the same. A
 //! line a transform refuses (text cast to a number, say) is skipped by both under
 //! `errors.tolerance=all`.
 
@@ -145,6 +145,23 @@ fn chains() -> Vec<(&'static str, &'static str, Value)> {
                 "transforms.copy.fields": "outer_inner",
                 "transforms.copy.headers": "copied",
                 "transforms.copy.operation": "copy",
+            }),
+        ),
+        (
+            "to-string",
+            "2024-02-29 12:00:00",
+            json!({
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "transforms": "hoist,copy,date",
+                "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.hoist.field": "line",
+                "transforms.copy.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+                "transforms.copy.static.field": "at",
+                "transforms.copy.static.value": "2024-02-29 12:00:00",
+                "transforms.date.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+                "transforms.date.field": "at",
+                "transforms.date.format": "yyyy-MM-dd HH:mm:ss",
+                "transforms.date.target.type": "Date",
             }),
         ),
         (
@@ -325,6 +342,7 @@ async fn transforms_write_what_apache_connect_writes() {
             written(kafka, apache_topic).await,
             written(kafka, tributary_topic).await,
         );
+        assert!(!apache_records.is_empty(), "{chain}: Apache wrote nothing");
         if apache_records.len() != tributary_records.len() {
             mismatches.push(format!(
                 "{chain}: Apache wrote {} records, Tributary {}",
