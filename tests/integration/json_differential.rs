@@ -3,7 +3,9 @@
 //! (`schemas.enable=false`) and one of schema-and-payload envelopes, and the two files they
 //! print (`toString()` of each Connect value, one per line) must be the same bytes. Numbers at
 //! the edges of a long and a double, escapes, nesting, repeated keys, tombstones and a record
-//! that is not JSON at all (skipped by both under `errors.tolerance=all`) are in the topics.
+//! that is not JSON at all (skipped by both under `errors.tolerance=all`) are in the topics. A
+//! third topic's sinks insert each record's Kafka topic, partition, offset and timestamp
+//! (InsertField on sink records) beside its value.
 //!
 //! Objects read without a schema become Java `HashMap`s, printed in hash order: their keys here
 //! are single letters in alphabetical order, which is that order too.
@@ -135,12 +137,41 @@ fn enveloped() -> Vec<Option<String>> {
 
 /// A FileStreamSink printing `topic` into `file` through JsonConverter, skipping what it cannot
 /// read.
-fn sink(topic: &str, file: &Path, schemas: bool) -> serde_json::Value {
-    json!({"name": unique_name("json-sink"), "config": {
+fn sink(topic: &str, file: &Path, schemas: bool, transforms: &serde_json::Value) -> serde_json::Value {
+    let mut connector = json!({"name": unique_name("json-sink"), "config": {
         "connector.class": "FileStreamSink", "topics": topic, "file": file.display().to_string(),
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": schemas.to_string(),
-        "errors.tolerance": "all"}})
+        "errors.tolerance": "all"}});
+    if let (Some(config), Some(transforms)) = (connector["config"].as_object_mut(), transforms.as_object()) {
+        config.extend(transforms.clone());
+    }
+    connector
+}
+
+/// Values hoisted into a struct's field `v`, and the record's Kafka topic, partition, offset and
+/// timestamp inserted beside it: what a sink record carries, printed the same by both.
+fn with_metadata() -> serde_json::Value {
+    json!({
+        "transforms": "hoist,insert",
+        "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+        "transforms.hoist.field": "v",
+        "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+        "transforms.insert.topic.field": "topic",
+        "transforms.insert.partition.field": "partition",
+        "transforms.insert.offset.field": "offset",
+        "transforms.insert.timestamp.field": "at",
+    })
+}
+
+/// Whether a printed file's last line is [`END`]'s record's (as it is, or hoisted into a
+/// struct's first field `v`).
+fn finished(text: &str) -> bool {
+    text.ends_with('\n')
+        && text
+            .lines()
+            .last()
+            .is_some_and(|line| line == "end" || line.starts_with("Struct{v=end,"))
 }
 
 /// `file`'s text once its last line is [`END`]'s, or what it holds after `wait`.
@@ -149,7 +180,7 @@ async fn printed(file: &Path, wait: Duration) -> String {
     loop {
         // Bytes print as they are, so the file need not be UTF-8.
         let text = String::from_utf8_lossy(&std::fs::read(file).unwrap_or_default()).into_owned();
-        if text.ends_with("end\n") || tokio::time::Instant::now() >= deadline {
+        if finished(&text) || tokio::time::Instant::now() >= deadline {
             return text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -200,9 +231,13 @@ async fn json_values_print_as_apache_connect_prints_them() {
     tributary_connectors::link();
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (plain_topic, enveloped_topic) = (unique_name("json-plain"), unique_name("json-enveloped"));
+    let (plain_topic, enveloped_topic, metadata_topic) = (
+        unique_name("json-plain"),
+        unique_name("json-enveloped"),
+        unique_name("json-metadata"),
+    );
     let producer = reliable_producer(&kafka.bootstrap_servers()).unwrap();
-    let topics: [(&str, Vec<Option<String>>); 2] = [
+    let topics: [(&str, Vec<Option<String>>); 3] = [
         (
             &plain_topic,
             many_doubles()
@@ -212,6 +247,17 @@ async fn json_values_print_as_apache_connect_prints_them() {
                 .collect(),
         ),
         (&enveloped_topic, enveloped()),
+        (
+            &metadata_topic,
+            [
+                r#"{"schema":{"type":"int64"},"payload":5}"#,
+                r#"{"schema":{"type":"struct","fields":[{"field":"x","type":"double"}]},"payload":{"x":0.5}}"#,
+                r#"{"schema":{"type":"string"},"payload":"end"}"#,
+            ]
+            .into_iter()
+            .map(|v| Some(v.to_string()))
+            .collect(),
+        ),
     ];
     for (topic, values) in &topics {
         kafka.create_topic(topic, 1, 1).await.unwrap();
@@ -253,13 +299,17 @@ async fn json_values_print_as_apache_connect_prints_them() {
     })
     .await;
 
-    // Both sinks of both topics at once, each side's file named after its topic.
-    let topics = [(&enveloped_topic, true), (&plain_topic, false)];
+    // Both sides' sinks of every topic at once, each side's file named after its topic.
+    let topics = [
+        (&enveloped_topic, true, json!({})),
+        (&plain_topic, false, json!({})),
+        (&metadata_topic, true, with_metadata()),
+    ];
     let file = |who: &str, topic: &str| dir.path().join(format!("{who}-{topic}.txt"));
     let mut tributary_sinks = Vec::new();
-    for (topic, schemas) in topics {
+    for (topic, schemas, transforms) in &topics {
         for (who, api) in [("apache", &apache), ("tributary", &tributary)] {
-            let connector = sink(topic, &file(who, topic), schemas);
+            let connector = sink(topic, &file(who, topic), *schemas, transforms);
             if who == "tributary" {
                 tributary_sinks.push(connector["name"].as_str().unwrap_or_default().to_string());
             }
@@ -268,15 +318,12 @@ async fn json_values_print_as_apache_connect_prints_them() {
         }
     }
     let mut mismatches = Vec::new();
-    for ((topic, _), sink_name) in topics.into_iter().zip(&tributary_sinks) {
+    for ((topic, _, _), sink_name) in topics.iter().zip(&tributary_sinks) {
         let apache_text = printed(&file("apache", topic), WAIT).await;
-        assert!(
-            apache_text.ends_with("end\n"),
-            "Apache Connect printed only {apache_text:?}"
-        );
+        assert!(finished(&apache_text), "Apache Connect printed only {apache_text:?}");
         // Tributary has had as long as Apache already; a little more for its own start.
         let tributary_text = printed(&file("tributary", topic), Duration::from_secs(30)).await;
-        if !tributary_text.ends_with("end\n") {
+        if !finished(&tributary_text) {
             let (_, status) = tributary.get(&format!("/connectors/{sink_name}/status")).await;
             mismatches.push(format!("{topic}: Tributary did not print every record: {status}"));
         }
