@@ -148,6 +148,21 @@ fn chains() -> Vec<(&'static str, &'static str, Value)> {
             }),
         ),
         (
+            "number-header",
+            "1",
+            json!({
+                "transforms": "hoist,cast,move",
+                "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.hoist.field": "n",
+                "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+                "transforms.cast.spec": "n:float64",
+                "transforms.move.type": "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+                "transforms.move.fields": "n",
+                "transforms.move.headers": "n",
+                "transforms.move.operation": "move",
+            }),
+        ),
+        (
             "to-string",
             "2024-02-29 12:00:00",
             json!({
