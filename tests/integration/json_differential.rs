@@ -15,7 +15,6 @@ use crate::common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::eventually;
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
 use tributary_harness::clients::{reliable_producer, unique_name};
@@ -275,29 +274,9 @@ async fn json_values_print_as_apache_connect_prints_them() {
         }
     }
 
-    let worker_file = format!(
-        "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
-         value.converter=org.apache.kafka.connect.storage.StringConverter\n",
-        kafka.bootstrap_servers()
-    );
-    let (_apache_process, apache) = common::workers::start_apache_standalone(kafka, dir.path(), &worker_file);
-    let (runtime, tributary) = common::start_worker(
-        &kafka.bootstrap_servers(),
-        dir.path(),
-        &[
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ],
-    )
-    .await;
-    eventually(WAIT, "Apache Connect to serve REST", || async {
-        reqwest::get(format!("{}/connectors", apache.base()))
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    })
-    .await;
+    let (_apache_process, apache, runtime, tributary) =
+        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.storage.StringConverter")
+            .await;
 
     // Both sides' sinks of every topic at once, each side's file named after its topic.
     let topics = [

@@ -8,10 +8,10 @@ use crate::common;
 use std::time::Duration;
 
 use common::{eventually, start_worker};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
-use tributary_harness::clients::{consume_until, reliable_producer, unique_name};
+use tributary_harness::clients::{consume_until, headers_of, reliable_producer, unique_name};
 use tributary_harness::shared_cluster_pair;
 
 const PER_TOPIC: usize = 3_000;
@@ -30,20 +30,12 @@ fn shape(records: &[OwnedMessage]) -> Vec<Shape> {
     let mut rows: Vec<_> = records
         .iter()
         .map(|m| {
-            let headers = m
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                        .collect()
-                })
-                .unwrap_or_default();
             (
                 m.partition(),
                 m.key().map(<[u8]>::to_vec),
                 m.payload().map(<[u8]>::to_vec),
                 m.timestamp().to_millis(),
-                headers,
+                headers_of(m),
                 m.offset(),
             )
         })

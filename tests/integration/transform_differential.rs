@@ -11,12 +11,12 @@ use crate::common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, Api};
+use common::Api;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use serde_json::{json, Map, Value};
-use tributary_harness::clients::{consume_until, unique_name};
+use tributary_harness::clients::{consume_until, headers_of, unique_name};
 use tributary_harness::{shared_cluster, KafkaCluster};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -248,15 +248,11 @@ async fn written(kafka: &KafkaCluster, topic: &str) -> Vec<Written> {
     messages
         .iter()
         .map(|m| {
-            let headers = m
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec), headers)
+            (
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+                headers_of(m),
+            )
         })
         .collect()
 }
@@ -296,29 +292,9 @@ async fn transforms_write_what_apache_connect_writes() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
 
-    let worker_file = format!(
-        "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
-         value.converter=org.apache.kafka.connect.json.JsonConverter\noffset.flush.interval.ms=500\n",
-        kafka.bootstrap_servers()
-    );
-    let (_apache_process, apache) = common::workers::start_apache_standalone(kafka, dir.path(), &worker_file);
-    let (runtime, tributary) = common::start_worker(
-        &kafka.bootstrap_servers(),
-        dir.path(),
-        &[
-            ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
-            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
-        ],
-    )
-    .await;
-    eventually(WAIT, "Apache Connect to serve REST", || async {
-        reqwest::get(format!("{}/connectors", apache.base()))
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    })
-    .await;
+    let (_apache_process, apache, runtime, tributary) =
+        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.json.JsonConverter")
+            .await;
 
     // Each side's connectors, with the topic each writes to.
     let mut runs = Vec::new();

@@ -8,7 +8,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::ToBytes;
-use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
+use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedMessage};
 use rdkafka::producer::{BaseProducer, BaseRecord, FutureProducer, FutureRecord, Producer};
 
 use crate::HarnessError;
@@ -47,6 +47,19 @@ pub fn reliable_producer(bootstrap: &str) -> Result<FutureProducer, HarnessError
 /// with [`send_waiting`] (each to the partition the test chooses).
 pub fn reliable_base_producer(bootstrap: &str) -> Result<BaseProducer, HarnessError> {
     Ok(reliable_settings(bootstrap).create()?)
+}
+
+/// A message's headers as `(key, value)` pairs, in order.
+pub fn headers_of(message: &OwnedMessage) -> Vec<(String, Option<Vec<u8>>)> {
+    message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| (header.key.to_string(), header.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Sends every `(key, value)` keeping up to `in_flight` sends outstanding, and returns the

@@ -282,6 +282,40 @@ pub fn start_apache_standalone(kafka: &KafkaCluster, dir: &Path, worker_file: &s
     (process, Api::new(&format!("http://127.0.0.1:{port}")))
 }
 
+/// Apache Connect 4.3.1 and Tributary standalone side by side on `kafka`, both with `converter`
+/// for keys and values and offsets flushed every 500 ms; returns once Apache serves REST.
+pub async fn standalone_side_by_side(
+    kafka: &KafkaCluster,
+    dir: &Path,
+    converter: &str,
+) -> (
+    ChildProcess,
+    Api,
+    tributary_runtime::mode::standalone::StandaloneRuntime,
+    Api,
+) {
+    let worker_file = format!(
+        "bootstrap.servers={}\nkey.converter={converter}\nvalue.converter={converter}\noffset.flush.interval.ms=500\n",
+        kafka.bootstrap_servers()
+    );
+    let (apache_process, apache) = start_apache_standalone(kafka, dir, &worker_file);
+    let (runtime, tributary) = super::start_worker(
+        &kafka.bootstrap_servers(),
+        dir,
+        &[("key.converter", converter), ("value.converter", converter)],
+    )
+    .await;
+    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
+        reqwest::get(format!("{}/connectors", apache.base()))
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())
+            .map(|_| ())
+    })
+    .await;
+    (apache_process, apache, runtime, tributary)
+}
+
 /// An Apache Connect 4.3.1 distributed worker (from the harness's jars) with `spec`'s
 /// settings on a free port, its properties and log (`<name>.log`) in `dir`.
 pub fn start_apache_distributed(
