@@ -21,7 +21,6 @@ use serde_json::{json, Value};
 use tributary_harness::clients::unique_name;
 use tributary_harness::shared_cluster;
 use tributary_runtime::clock::now_millis;
-use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -379,30 +378,9 @@ async fn rest_answers_match_apache_connect() {
     tributary_connectors::link();
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let worker_file = format!(
-        "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
-         value.converter=org.apache.kafka.connect.storage.StringConverter\noffset.flush.interval.ms=500\n",
-        kafka.bootstrap_servers()
-    );
-    let (_apache_process, apache_api) = common::workers::start_apache_standalone(kafka, dir.path(), &worker_file);
-    let mut worker = tributary_runtime::config::parse_properties(&worker_file).unwrap();
-    worker.extend(common::config(&[
-        ("listeners", "http://127.0.0.1:0"),
-        (
-            "offset.storage.file.filename",
-            &dir.path().join("tributary.offsets").display().to_string(),
-        ),
-    ]));
-    let runtime = StandaloneRuntime::start(worker, None).await.expect("Tributary starts");
-    let tributary_api = Api::new(&format!("http://{}", runtime.rest_address()));
-    eventually(WAIT, "Apache Connect to serve REST", || async {
-        reqwest::get(format!("{}/connectors", apache_api.base()))
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    })
-    .await;
+    let (_apache_process, apache_api, runtime, tributary_api) =
+        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.storage.StringConverter")
+            .await;
 
     let sides = [
         side("apache", vec![apache_api], dir.path()),
