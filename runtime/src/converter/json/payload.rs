@@ -120,7 +120,7 @@ impl PayloadSeed<'_> {
                 .map(Value::bytes)
                 .map_err(|e| DataError::new(format!("Invalid base64 decimal: {e}")));
         }
-        if !text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             let node: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| DataError::new(format!("Invalid JSON value {text}: {e}")))?;
             return self.converter.value_from_json(Some(self.schema), &node);

@@ -20,13 +20,14 @@ use crate::data::Value;
 /// The schemaless value of the JSON text `bytes` (nothing after it but whitespace).
 pub(super) fn read(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     match read_with(bytes, Schemaless(Numbers::AskAgain)) {
-        Err(e) if e.to_string().starts_with(READ_AGAIN) || e.to_string().starts_with(OUT_OF_RANGE) => {
+        Err(e) if [READ_AGAIN, OUT_OF_RANGE].iter().any(|m| e.to_string().starts_with(m)) => {
             read_with(bytes, Schemaless(Numbers::FromText))
         }
         read => read,
     }
 }
 
+/// One reading of the JSON text `bytes` by `seed`.
 fn read_with(bytes: &[u8], seed: Schemaless) -> Result<Value, serde_json::Error> {
     let mut document = serde_json::Deserializer::from_slice(bytes);
     let value = seed.deserialize(&mut document)?;
@@ -76,7 +77,7 @@ impl<'de> DeserializeSeed<'de> for Schemaless {
             return deserializer.deserialize_any(self);
         }
         let text = <&RawValue>::deserialize(deserializer)?.get();
-        if text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+        if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             return Ok(number(text));
         }
         serde_json::Deserializer::from_str(text)
@@ -141,6 +142,7 @@ impl<'de> Visitor<'de> for Schemaless {
         }
         Ok(Value::Float64(if n == 0.0 { 0.0 } else { n }))
     }
+
     fn visit_str<E>(self, text: &str) -> Result<Value, E> {
         Ok(Value::String(text.to_string()))
     }
