@@ -83,7 +83,8 @@ pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>
 }
 
 /// `java.util.Date`'s `toString()` of `millis` since the epoch, in UTC (the number itself
-/// beyond chrono's range of years).
+/// beyond chrono's range of years). Days before 1582-10-15 are counted in the proleptic
+/// Gregorian calendar, where Java's switches to the Julian one.
 fn write_java_date(out: &mut Vec<u8>, millis: i64) {
     use std::io::Write as _;
     let written = match chrono::DateTime::from_timestamp_millis(millis) {
