@@ -638,6 +638,14 @@ impl SchemaCache {
     }
 }
 
+/// A JSON number's text as a float, as Jackson's `BigDecimal` gives it to Apache's
+/// JsonConverter (`doubleValue()` / `floatValue()`): the nearest value, infinite beyond the
+/// range, never a negative zero.
+fn decimal_float<F: std::str::FromStr + Default + PartialEq>(text: &str) -> Option<F> {
+    let value: F = text.parse().ok()?;
+    Some(if value == F::default() { F::default() } else { value })
+}
+
 fn json_float(node: &serde_json::Value) -> Option<f64> {
     match node {
         serde_json::Value::Number(n) => n.as_f64(),

@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{JsonConverter, BASE64};
+use super::{decimal_float, JsonConverter, BASE64};
 use crate::converter::DataError;
 use crate::data::{decimal_from_text, Schema, SchemaType, Struct, Value};
 use base64::Engine as _;
@@ -128,19 +128,10 @@ impl PayloadSeed<'_> {
         if let Some(scale) = self.schema.decimal_scale() {
             return decimal_from_text(text, scale).map(Value::bytes);
         }
-        let invalid = |_| DataError::new(format!("Invalid number {text}"));
-        // Java's BigDecimal has no negative zero.
+        let invalid = || DataError::new(format!("Invalid number {text}"));
         Ok(match self.schema.schema_type {
-            SchemaType::Float32 => Value::Float32(
-                text.parse::<f32>()
-                    .map(|v| if v == 0.0 { 0.0 } else { v })
-                    .map_err(invalid)?,
-            ),
-            _ => Value::Float64(
-                text.parse::<f64>()
-                    .map(|v| if v == 0.0 { 0.0 } else { v })
-                    .map_err(invalid)?,
-            ),
+            SchemaType::Float32 => Value::Float32(decimal_float(text).ok_or_else(invalid)?),
+            _ => Value::Float64(decimal_float(text).ok_or_else(invalid)?),
         })
     }
 

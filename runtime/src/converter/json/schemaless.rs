@@ -89,8 +89,7 @@ impl<'de> DeserializeSeed<'de> for Schemaless {
 /// A JSON number's value as Jackson's tree and `BigDecimal` give it.
 fn number(text: &str) -> Value {
     if text.contains(['.', 'e', 'E']) {
-        let value = text.parse::<f64>().unwrap_or(f64::NAN);
-        return Value::Float64(if value == 0.0 { 0.0 } else { value });
+        return Value::Float64(super::decimal_float(text).unwrap_or(f64::NAN));
     }
     let (negative, digits) = match text.strip_prefix('-') {
         Some(digits) => (true, digits),
