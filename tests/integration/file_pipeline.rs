@@ -67,8 +67,8 @@ async fn a_million_lines_round_trip_identically() {
     let (a, b) = (std::fs::read(&input).unwrap(), std::fs::read(&output).unwrap());
     assert_eq!(a.len(), b.len(), "same size");
     assert!(a == b, "output identical to input");
-    // Lines carry no time of their own: each record is stamped with the time it was sent
-    // (CreateTime), as Apache's producer stamps it.
+    // Each record is stamped with the time its line was read (CreateTime), as Apache's file
+    // source stamps it.
     let first = consume_until(
         &cluster.bootstrap_servers(),
         &topic,

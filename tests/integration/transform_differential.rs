@@ -196,32 +196,29 @@ fn chains() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
-/// Differences Tributary keeps, as (chain, why): for each, the normalisation below makes
-/// Apache's record read as Tributary's.
-const ACCEPTED: &[(&str, &str)] = &[(
-    "insert",
-    "Apache's file source stamps each record with the time it read the line, so InsertField's \
-     timestamp.field holds it; Tributary's leaves the record's timestamp to the producer (the \
-     time of sending, CreateTime, which lets a run of lines go to librdkafka in one call), so the \
-     field is null",
-)];
-
-/// `value`'s text with each side's own topic name in place of `<topic>`, and (for the chain
-/// [`ACCEPTED`] names) a timestamp field `at` as null.
-fn normalised(chain: &str, value: &Option<Vec<u8>>, topic: &str) -> Option<String> {
+/// `value`'s text with each side's own topic name in place of `<topic>`, and a field `at`
+/// (InsertField's timestamp.field) that holds the record's own timestamp as `<timestamp>`:
+/// each side stamps a line with the time it read it, and both must write that time as the
+/// record's timestamp too.
+fn normalised(value: &Option<Vec<u8>>, timestamp: Option<i64>, topic: &str) -> Option<String> {
     let text = String::from_utf8_lossy(value.as_deref()?).replace(topic, "<topic>");
-    if !ACCEPTED.iter().any(|(accepted, _)| *accepted == chain) {
+    let Ok(mut json) = serde_json::from_str::<Value>(&text) else {
         return Some(text);
+    };
+    if json["payload"]["at"].as_i64().is_some_and(|at| Some(at) == timestamp) {
+        json["payload"]["at"] = json!("<timestamp>");
+        return Some(json.to_string());
     }
-    let mut json: Value = serde_json::from_str(&text).ok()?;
-    if json["payload"]["at"].is_number() {
-        json["payload"]["at"] = Value::Null;
-    }
-    Some(json.to_string())
+    Some(text)
 }
 
-/// A record as a consumer reads it: key, value and headers, as bytes.
-type Written = (Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Option<Vec<u8>>)>);
+/// A record as a consumer reads it: key, value and headers, as bytes, and its timestamp.
+type Written = (
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Vec<(String, Option<Vec<u8>>)>,
+    Option<i64>,
+);
 
 /// Every record of `topic` (its end offset read first).
 async fn written(kafka: &KafkaCluster, topic: &str) -> Vec<Written> {
@@ -252,6 +249,7 @@ async fn written(kafka: &KafkaCluster, topic: &str) -> Vec<Written> {
                 m.key().map(<[u8]>::to_vec),
                 m.payload().map(<[u8]>::to_vec),
                 headers_of(m),
+                m.timestamp().to_millis(),
             )
         })
         .collect()
@@ -342,16 +340,18 @@ async fn transforms_write_what_apache_connect_writes() {
             ));
         }
         for (i, (a, t)) in apache_records.iter().zip(&tributary_records).enumerate() {
-            let same_value = normalised(chain, &a.1, apache_topic) == normalised(chain, &t.1, tributary_topic);
+            let same_value = normalised(&a.1, a.3, apache_topic) == normalised(&t.1, t.3, tributary_topic);
             if a.0 != t.0 || !same_value || a.2 != t.2 {
                 mismatches.push(format!(
-                    "{chain} record {i}:\n  Apache    key {} value {} headers {:?}\n  Tributary key {} value {} headers {:?}",
+                    "{chain} record {i}:\n  Apache    key {} value {} headers {:?} timestamp {:?}\n  Tributary key {} value {} headers {:?} timestamp {:?}",
                     text(&a.0),
                     text(&a.1),
                     a.2.iter().map(|(k, v)| (k, text(v))).collect::<Vec<_>>(),
+                    a.3,
                     text(&t.0),
                     text(&t.1),
                     t.2.iter().map(|(k, v)| (k, text(v))).collect::<Vec<_>>(),
+                    t.3,
                 ));
             }
         }

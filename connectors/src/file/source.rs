@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
+use tributary_runtime::clock::now_millis;
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
@@ -223,25 +224,29 @@ impl FileStreamSourceTask {
         Ok(Some(read))
     }
 
-    /// A record of `line`, without a position: [`Self::take_lines`] gives it to the last
+    /// A record of `line` read at `read_at` (its timestamp, as Apache's connector stamps the
+    /// time it reads a line), without a position: [`Self::take_lines`] gives it to the last
     /// record it takes only (the worker commits the last position of a batch; a map per line
     /// was a large part of the cost of a 100-byte line).
-    fn record(&self, line: &[u8]) -> SourceRecord {
+    fn record(&self, line: &[u8], read_at: i64) -> SourceRecord {
+        let mut record = ConnectRecord::new(
+            self.topic.clone(),
+            Some(self.schema.clone()),
+            Value::String(java_utf8_text(line)),
+        );
+        record.timestamp = Some(read_at);
         SourceRecord {
             source_partition: self.partition.clone(),
             source_offset: SourceMap::new(),
-            record: ConnectRecord::new(
-                self.topic.clone(),
-                Some(self.schema.clone()),
-                Value::String(java_utf8_text(line)),
-            ),
+            record,
         }
     }
 
-    /// Complete lines already in the buffer, up to the batch size; the last line taken carries
-    /// the position after it.
+    /// Complete lines already in the buffer, up to the batch size, each stamped with the time
+    /// they are taken (read once); the last line taken carries the position after it.
     fn take_lines(&mut self, records: &mut Vec<SourceRecord>) {
         let taken_before = records.len();
+        let read_at = now_millis();
         while records.len() < self.batch_size {
             let rest = &self.buffer[self.start..self.filled];
             if self.after_cr && rest.first() == Some(&b'\n') {
@@ -262,7 +267,7 @@ impl FileStreamSourceTask {
             if is_cr && rest[end + 1] == b'\n' {
                 consumed += 1;
             }
-            let record = self.record(&rest[..end]);
+            let record = self.record(&rest[..end], read_at);
             if records.len() == records.capacity() {
                 // Room for the rest of the batch at once: growing the vector record by record
                 // copies it over and over.
@@ -395,11 +400,20 @@ mod tests {
         let path = dir.path().join("in.txt");
         std::fs::write(&path, "a\nbb\r\nc\rdd\npartial").unwrap();
         let mut task = started(&path).await;
+        let before = now_millis();
         let first = task.poll().await.unwrap();
+        let after = now_millis();
         assert_eq!(
             lines(&first),
             [("a".into(), None), ("bb".into(), None), ("c".into(), Some(8))]
         );
+        for record in &first {
+            let stamped = record.record.timestamp.expect("a line's read time");
+            assert!(
+                (before..=after).contains(&stamped),
+                "read at {stamped}, not in {before}..={after}"
+            );
+        }
         let second = task.poll().await.unwrap();
         assert_eq!(lines(&second), [("dd".into(), Some(11))]);
         assert!(

@@ -7,13 +7,14 @@
 //! holds librdkafka's handle of one topic and queues records for it, copied or where they are
 //! ([`Placement`]):
 //!
-//! - a run of records in one call (`rd_kafka_produce_batch`, [`ProducerTopic::produce_run`]):
-//!   the topic found, locked and the clock read once per run (librdkafka's partitioner still
-//!   reads it for each record it places). That call takes no headers and no timestamps: every
-//!   record of a run gets the time of the call as its timestamp (CreateTime), as a record
-//!   queued without one does. A file source at 100-byte lines took a fifth less CPU.
-//! - one record with its own timestamp or headers (`rd_kafka_produceva`,
-//!   [`ProducerTopic::produce_one`]), its headers in librdkafka's form ([`NativeHeaders`]).
+//! - a run of records in one call (`rd_kafka_produce_batch_timestamped`, a function this
+//!   project's librdkafka adds beside `rd_kafka_produce_batch` to take each record's timestamp,
+//!   [`ProducerTopic::produce_run`]): the topic found, locked and the clock read once per run.
+//!   That call takes no headers. A file source at 100-byte lines took a fifth less CPU.
+//! - one record with headers (`rd_kafka_produceva`, [`ProducerTopic::produce_one`]), its
+//!   headers in librdkafka's form ([`NativeHeaders`]).
+//!
+//! A record without a timestamp of its own gets the time of the call (CreateTime).
 //!
 //! Left in place, a record's key and value are read by librdkafka until it has reported the
 //! record's delivery (it still copies values under `message.copy.max.bytes` into the request
@@ -57,8 +58,9 @@ impl Placement {
 
 /// One record to queue: key and value bytes (copied, or read in place until the record's
 /// delivery report: [`Placement`]), the partition when the record names one (else the
-/// producer's partitioner chooses), and the delivery opaque its delivery report hands back (a
-/// producer context's `DeliveryOpaque = usize`).
+/// producer's partitioner chooses), its timestamp when it has one (else the time it is
+/// queued), and the delivery opaque its delivery report hands back (a producer context's
+/// `DeliveryOpaque = usize`).
 #[derive(Debug, Clone, Copy)]
 pub struct RunRecord<'a> {
     /// The key; `None` for a null key.
@@ -67,6 +69,8 @@ pub struct RunRecord<'a> {
     pub value: Option<&'a [u8]>,
     /// The partition, when the record names one.
     pub partition: Option<i32>,
+    /// Milliseconds since the epoch, when the record has a timestamp of its own.
+    pub timestamp: Option<i64>,
     /// Handed back in the record's delivery report.
     pub opaque: usize,
 }
@@ -75,6 +79,11 @@ pub struct RunRecord<'a> {
 fn raw_bytes(slice: Option<&[u8]>) -> (*mut c_void, usize) {
     // Without RD_KAFKA_MSG_F_FREE librdkafka never writes to nor frees them.
     slice.map_or((std::ptr::null_mut(), 0), |s| (s.as_ptr().cast_mut().cast(), s.len()))
+}
+
+/// `timestamp` as librdkafka takes it: 0 for none, which it reads as the time of the call.
+fn timestamp_or_now(timestamp: Option<i64>) -> i64 {
+    timestamp.unwrap_or(0)
 }
 
 /// A record's headers in librdkafka's form, handed over with the record
@@ -183,11 +192,11 @@ impl ProducerTopic {
         records: impl Iterator<Item = RunRecord<'a>>,
         placement: Placement,
     ) -> Result<usize, KafkaError> {
-        let mut messages: Vec<rdsys::rd_kafka_message_t> = records
+        let (mut messages, timestamps): (Vec<rdsys::rd_kafka_message_t>, Vec<i64>) = records
             .map(|record| {
                 let (payload, len) = raw_bytes(record.value);
                 let (key, key_len) = raw_bytes(record.key);
-                rdsys::rd_kafka_message_t {
+                let message = rdsys::rd_kafka_message_t {
                     err: rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
                     rkt: std::ptr::null_mut(),
                     partition: record.partition.unwrap_or(PARTITION_UNASSIGNED),
@@ -197,22 +206,25 @@ impl ProducerTopic {
                     key_len,
                     offset: 0,
                     _private: record.opaque as *mut c_void,
-                }
+                };
+                (message, timestamp_or_now(record.timestamp))
             })
-            .collect();
+            .unzip();
         let count = i32::try_from(messages.len())
             .map_err(|_| KafkaError::MessageProduction(RDKafkaErrorCode::InvalidArgument))?;
         // SAFETY: the topic handle is live (its producer is held); the array holds `count`
         // messages whose keys and values are copied in the call (F_COPY) or kept by the caller
         // until their delivery reports; F_PARTITION takes each message's partition, UA running
-        // the producer's partitioner. librdkafka writes each message's `err`.
+        // the producer's partitioner; `timestamps` holds a timestamp for each message.
+        // librdkafka writes each message's `err`.
         unsafe {
-            rdsys::rd_kafka_produce_batch(
+            rdsys::rd_kafka_produce_batch_timestamped(
                 self.topic.0.as_ptr(),
                 PARTITION_UNASSIGNED,
                 placement.flags() | rdsys::RD_KAFKA_MSG_F_PARTITION,
                 messages.as_mut_ptr(),
                 count,
+                timestamps.as_ptr(),
             );
         }
         for (queued, message) in messages.iter().enumerate() {
@@ -226,9 +238,8 @@ impl ProducerTopic {
         Ok(messages.len())
     }
 
-    /// Queues one record, placed as `placement` says, with timestamp `timestamp`
-    /// (milliseconds since the epoch) and `headers`, which librdkafka takes when it queues the
-    /// record. A record refused comes back with its headers, for the caller to hand over again
+    /// Queues one record, placed as `placement` says, with `headers`, which librdkafka takes
+    /// when it queues the record. A record refused comes back with its headers, for the caller to hand over again
     /// (a full queue) or drop.
     ///
     /// # Safety
@@ -239,7 +250,6 @@ impl ProducerTopic {
         &self,
         record: RunRecord<'_>,
         placement: Placement,
-        timestamp: i64,
         headers: Option<NativeHeaders>,
     ) -> Result<(), (KafkaError, Option<NativeHeaders>)> {
         let (payload, len) = raw_bytes(record.value);
@@ -289,7 +299,12 @@ impl ProducerTopic {
                     ptr: record.opaque as *mut c_void,
                 },
             ),
-            argument(V::RD_KAFKA_VTYPE_TIMESTAMP, U { i64_: timestamp }),
+            argument(
+                V::RD_KAFKA_VTYPE_TIMESTAMP,
+                U {
+                    i64_: timestamp_or_now(record.timestamp),
+                },
+            ),
             // A null list is no headers.
             argument(V::RD_KAFKA_VTYPE_HEADERS, U { headers: headers_list }),
         ];
@@ -366,6 +381,7 @@ mod tests {
             key: None,
             value: Some(value),
             partition: None,
+            timestamp: None,
             opaque,
         }
     }
@@ -385,29 +401,14 @@ mod tests {
         headers.add("origin", Some(b"here"));
         headers.add("empty", None);
         // SAFETY: as above.
-        unsafe {
-            topic.produce_one(
-                record(VALUES[2], 2),
-                Placement::InPlace,
-                1_700_000_000_000,
-                Some(headers),
-            )
-        }
-        .expect("queued");
+        unsafe { topic.produce_one(record(VALUES[2], 2), Placement::InPlace, Some(headers)) }.expect("queued");
         // SAFETY: copied.
-        unsafe { topic.produce_one(record(VALUES[3], 3), Placement::Copied, 1_700_000_000_000, None) }.expect("queued");
+        unsafe { topic.produce_one(record(VALUES[3], 3), Placement::Copied, None) }.expect("queued");
 
         let mut headers = NativeHeaders::with_capacity(1);
         headers.add("origin", Some(b"here"));
         // SAFETY: as above.
-        let refused = unsafe {
-            topic.produce_one(
-                record(VALUES[4], 4),
-                Placement::InPlace,
-                1_700_000_000_000,
-                Some(headers),
-            )
-        };
+        let refused = unsafe { topic.produce_one(record(VALUES[4], 4), Placement::InPlace, Some(headers)) };
         let Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), Some(returned))) = refused else {
             panic!("a full queue refuses the record and hands its headers back");
         };

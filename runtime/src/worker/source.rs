@@ -125,23 +125,22 @@ impl Prepared {
             key: self.key.as_ref().map(Payload::as_slice),
             value: self.value.as_ref().map(Payload::as_slice),
             partition: self.partition,
+            timestamp: self.timestamp,
             opaque: batch,
         }
     }
 }
 
 /// How many records from the start of `prepared` go to librdkafka in one call: those to the
-/// first one's topic without a timestamp or `headers` of their own (the batch call takes
-/// neither); 0 when the first has either.
+/// first one's topic without `headers` of their own (the batch call takes none); 0 when the
+/// first has headers.
 fn run_length(prepared: &[Prepared], headers: &[Option<NativeHeaders>]) -> usize {
     let Some(first) = prepared.first() else { return 0 };
     prepared
         .iter()
         .zip(headers)
         .take_while(|(record, headers)| {
-            record.timestamp.is_none()
-                && headers.is_none()
-                && (Arc::ptr_eq(&record.topic, &first.topic) || record.topic == first.topic)
+            headers.is_none() && (Arc::ptr_eq(&record.topic, &first.topic) || record.topic == first.topic)
         })
         .count()
 }
@@ -608,10 +607,8 @@ impl SourceRunner {
         }
         let metrics = Metrics::global();
         tally.report(&metrics.source_topic_records, &metrics.source_topic_bytes, &self.labels);
-        // The batch's send time, read once: the age metric's "now", and the timestamp of a
-        // record sent alone without one of its own (librdkafka stamps a run itself, once).
-        let sent_at = now_millis();
-        self.record_age(oldest, sent_at);
+        // The age metric's "now" (librdkafka stamps a record without a timestamp itself).
+        self.record_age(oldest, now_millis());
         if let Some(acks) = self.acks.get() {
             acks.sent(
                 prepared
@@ -639,8 +636,7 @@ impl SourceRunner {
                 next += run;
             } else {
                 let record = &prepared[next];
-                self.send_one(record, headers[next].take(), placement, batch, sent_at)
-                    .await?;
+                self.send_one(record, headers[next].take(), placement, batch).await?;
                 next += 1;
             }
         }
@@ -697,8 +693,8 @@ impl SourceRunner {
         Ok(())
     }
 
-    /// Queues one record with its own timestamp or headers (the time `sent_at` when it has
-    /// none), waiting for deliveries while the producer's queue is full. Left in place, its
+    /// Queues one record with headers of its own, waiting for deliveries while the producer's
+    /// queue is full. Left in place, its
     /// memory must be held by the tracker for `batch`, as for [`Self::produce_run`].
     async fn send_one(
         &mut self,
@@ -706,13 +702,11 @@ impl SourceRunner {
         mut headers: Option<NativeHeaders>,
         placement: Placement,
         batch: usize,
-        sent_at: i64,
     ) -> Result<(), ConnectError> {
         let handle = topic_handle(&mut self.topics, &self.producer, &record.topic)?;
         loop {
-            let timestamp = record.timestamp.unwrap_or(sent_at);
             // SAFETY: as in `produce_run`.
-            let sent = unsafe { handle.produce_one(record.to_send(batch), placement, timestamp, headers) };
+            let sent = unsafe { handle.produce_one(record.to_send(batch), placement, headers) };
             match sent {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {

@@ -1589,6 +1589,16 @@ extern "C" {
     ) -> c_int;
 }
 extern "C" {
+    pub fn rd_kafka_produce_batch_timestamped(
+        rkt: *mut rd_kafka_topic_t,
+        partition: i32,
+        msgflags: c_int,
+        rkmessages: *mut rd_kafka_message_t,
+        message_cnt: c_int,
+        timestamps: *const i64,
+    ) -> c_int;
+}
+extern "C" {
     pub fn rd_kafka_flush(rk: *mut rd_kafka_t, timeout_ms: c_int) -> rd_kafka_resp_err_t;
 }
 extern "C" {

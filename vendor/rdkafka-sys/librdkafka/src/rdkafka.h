@@ -4927,6 +4927,24 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *rkt,
                            rd_kafka_message_t *rkmessages,
                            int message_cnt);
 
+/**
+ * @brief Produce multiple messages, each with a timestamp of its own.
+ *
+ * As rd_kafka_produce_batch(), but for each message \p rkmessages[i] the
+ * timestamp \p timestamps[i] (milliseconds since the epoch; 0 is the time of
+ * the call, as for RD_KAFKA_V_TIMESTAMP()). A NULL \p timestamps gives every
+ * message the time of the call, as rd_kafka_produce_batch() does.
+ *
+ * @returns the number of messages succesfully enqueued for producing.
+ */
+RD_EXPORT
+int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *rkt,
+                                       int32_t partition,
+                                       int msgflags,
+                                       rd_kafka_message_t *rkmessages,
+                                       int message_cnt,
+                                       const int64_t *timestamps);
+
 
 
 /**

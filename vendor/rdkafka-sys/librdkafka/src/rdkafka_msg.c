@@ -719,6 +719,23 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                            int msgflags,
                            rd_kafka_message_t *rkmessages,
                            int message_cnt) {
+        return rd_kafka_produce_batch_timestamped(
+            app_rkt, partition, msgflags, rkmessages, message_cnt, NULL);
+}
+
+/**
+ * Produce a batch of messages, message i with timestamp \p timestamps[i]
+ * (0: the time of the call), or every one with the time of the call when
+ * \p timestamps is NULL.
+ * Returns the number of messages succesfully queued for producing.
+ * Each message's .err will be set accordingly.
+ */
+int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
+                                       int32_t partition,
+                                       int msgflags,
+                                       rd_kafka_message_t *rkmessages,
+                                       int message_cnt,
+                                       const int64_t *timestamps) {
         rd_kafka_msgq_t tmpq = RD_KAFKA_MSGQ_INITIALIZER(tmpq);
         int i;
         int64_t utc_now         = rd_uclock() / 1000;
@@ -763,7 +780,8 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                     msgflags, rkmessages[i].payload, rkmessages[i].len,
                     rkmessages[i].key, rkmessages[i].key_len,
                     rkmessages[i]._private, &rkmessages[i].err, NULL, NULL,
-                    utc_now, now);
+                    timestamps && timestamps[i] ? timestamps[i] : utc_now,
+                    now);
                 if (unlikely(!rkm)) {
                         if (rkmessages[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 all_err = rkmessages[i].err;
