@@ -378,9 +378,13 @@ async fn rest_answers_match_apache_connect() {
     tributary_connectors::link();
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (_apache_process, apache_api, runtime, tributary_api) =
-        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.storage.StringConverter")
-            .await;
+    let (_apache_process, apache_api, runtime, tributary_api) = common::workers::standalone_side_by_side(
+        kafka,
+        dir.path(),
+        "org.apache.kafka.connect.storage.StringConverter",
+        None,
+    )
+    .await;
 
     let sides = [
         side("apache", vec![apache_api], dir.path()),

@@ -274,9 +274,13 @@ async fn json_values_print_as_apache_connect_prints_them() {
         }
     }
 
-    let (_apache_process, apache, runtime, tributary) =
-        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.storage.StringConverter")
-            .await;
+    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
+        kafka,
+        dir.path(),
+        "org.apache.kafka.connect.storage.StringConverter",
+        None,
+    )
+    .await;
 
     // Both sides' sinks of every topic at once, each side's file named after its topic.
     let topics = [

@@ -290,9 +290,13 @@ async fn transforms_write_what_apache_connect_writes() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
 
-    let (_apache_process, apache, runtime, tributary) =
-        common::workers::standalone_side_by_side(kafka, dir.path(), "org.apache.kafka.connect.json.JsonConverter")
-            .await;
+    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
+        kafka,
+        dir.path(),
+        "org.apache.kafka.connect.json.JsonConverter",
+        None,
+    )
+    .await;
 
     // Each side's connectors, with the topic each writes to.
     let mut runs = Vec::new();

@@ -24,7 +24,9 @@
 //!
 //! - [`SchemaRegistry`] is a real Schema Registry with Confluent's API (Apicurio's, from Maven
 //!   Central); [`PythonEnv`] a cached Python environment with Confluent's own serializers
-//!   (`confluent-kafka`) to compare Tributary's converters with.
+//!   (`confluent-kafka`) to compare Tributary's converters with;
+//!   [`debezium_postgres_plugin_path`] Debezium's PostgreSQL connector (from Maven Central too),
+//!   a plugin for the Apache Connect worker run beside Tributary's change data capture.
 //!
 //! - [`Browser`] is a headless Chromium driven over WebDriver (Debian's `chromium` and
 //!   `chromium-driver`), for the web console's tests; [`fantoccini`] is its client.
@@ -36,9 +38,11 @@ mod browser;
 mod certificates;
 pub mod clients;
 mod databases;
+mod debezium;
 mod go_build;
 mod helm;
 mod kubernetes;
+mod maven_archive;
 mod oauth;
 mod python;
 mod schema_registry;
@@ -48,6 +52,7 @@ mod shared;
 pub use browser::Browser;
 pub use certificates::TlsFiles;
 pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
+pub use debezium::{debezium_postgres_plugin_path, DEBEZIUM_VERSION};
 pub use fantoccini;
 pub use helm::Helm;
 pub use kubernetes::{shared_kube_api_server, shared_kube_api_server_for_shipped_crds, KubeApiServer};

@@ -4,10 +4,8 @@
 //! `/apis/ccompat/v7`; global compatibility is BACKWARD, Confluent's default. It can also
 //! serve HTTPS with a certificate the test made.
 
-use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::python::PythonEnv;
 use crate::HarnessError;
 use tributary_local_kafka::free_ports;
-use tributary_local_kafka::{cache_dir, require_program, run_quietly, ChildProcess, FileLock};
+use tributary_local_kafka::ChildProcess;
 
 /// The Apicurio Registry version run.
 pub const APICURIO_VERSION: &str = "3.3.3";
@@ -69,7 +67,13 @@ impl SchemaRegistry {
     }
 
     fn start_once(tls: Option<ServerCertificate<'_>>) -> Result<Self, HarnessError> {
-        let app = fetch_application(&cache_dir().join(format!("apicurio-registry-{APICURIO_VERSION}")))?;
+        // The application: `quarkus-run.jar` and its libraries.
+        let app = crate::maven_archive::unpacked(
+            &format!("apicurio-registry-{APICURIO_VERSION}"),
+            &format!("io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"),
+            &format!("apicurio-registry-app-{APICURIO_VERSION}-all.tar.gz"),
+            "Apicurio Registry",
+        )?;
         let java = PythonEnv::get()?.java()?;
         let dir = tempfile::Builder::new()
             .prefix("schema-registry-")
@@ -154,40 +158,6 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
-}
-
-/// The unpacked application (`quarkus-run.jar` and its libraries), fetched with Maven once.
-fn fetch_application(home: &Path) -> Result<PathBuf, HarnessError> {
-    fs::create_dir_all(home).map_err(HarnessError::io(format!("creating {}", home.display())))?;
-    let _lock = FileLock::acquire(&home.join(".lock"))?;
-    let app = home.join("app");
-    if app.join("quarkus-run.jar").is_file() {
-        return Ok(app);
-    }
-    let staging = home.join("download");
-    let _ = fs::remove_dir_all(&staging);
-    require_program("mvn", "install Maven, e.g. `apt-get install maven`")?;
-    run_quietly(
-        Command::new("mvn")
-            .args(["-q", "-B", "dependency:copy"])
-            .arg(format!(
-                "-Dartifact=io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
-            ))
-            .arg(format!("-DoutputDirectory={}", staging.display()))
-            .current_dir(home),
-        "fetching Apicurio Registry with Maven",
-    )?;
-    let archive = staging.join(format!("apicurio-registry-app-{APICURIO_VERSION}-all.tar.gz"));
-    let unpacking = home.join("app.partial");
-    let _ = fs::remove_dir_all(&unpacking);
-    fs::create_dir_all(&unpacking).map_err(HarnessError::io("making the unpacking directory"))?;
-    run_quietly(
-        Command::new("tar").arg("xzf").arg(&archive).arg("-C").arg(&unpacking),
-        "unpacking Apicurio Registry",
-    )?;
-    fs::rename(&unpacking, &app).map_err(HarnessError::io("installing the registry"))?;
-    let _ = fs::remove_dir_all(&staging);
-    Ok(app)
 }
 
 /// The registry shared by every test of the calling test binary, started on first use.

@@ -283,21 +283,26 @@ pub fn start_apache_standalone(kafka: &KafkaCluster, dir: &Path, worker_file: &s
 }
 
 /// Apache Connect 4.3.1 and Tributary standalone side by side on `kafka`, both with `converter`
-/// for keys and values and offsets flushed every 500 ms; returns once Apache serves REST.
+/// for keys and values and offsets flushed every 500 ms, Apache's with `plugin_path` when given
+/// (a connector that is not Apache's own); returns once Apache serves REST.
 pub async fn standalone_side_by_side(
     kafka: &KafkaCluster,
     dir: &Path,
     converter: &str,
+    plugin_path: Option<&Path>,
 ) -> (
     ChildProcess,
     Api,
     tributary_runtime::mode::standalone::StandaloneRuntime,
     Api,
 ) {
-    let worker_file = format!(
+    let mut worker_file = format!(
         "bootstrap.servers={}\nkey.converter={converter}\nvalue.converter={converter}\noffset.flush.interval.ms=500\n",
         kafka.bootstrap_servers()
     );
+    if let Some(plugin_path) = plugin_path {
+        worker_file.push_str(&format!("plugin.path={}\n", plugin_path.display()));
+    }
     let (apache_process, apache) = start_apache_standalone(kafka, dir, &worker_file);
     let (runtime, tributary) = super::start_worker(
         &kafka.bootstrap_servers(),
