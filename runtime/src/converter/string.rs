@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{java_utf8_text, write_java_text, Schema, Value};
+use crate::data::{java_utf8_text, write_java_text, write_values_text, Schema, Value};
 
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
@@ -70,13 +70,27 @@ inventory::submit! {
 
 /// The default header converter (Apache's `SimpleHeaderConverter` class name): text headers
 /// read as strings, anything that is not valid UTF-8 kept as bytes, values written in their
-/// text form.
+/// text form as Apache's `Values.convertToString` writes it (a struct as `{"id":40}`), bytes
+/// passed through.
 #[derive(Debug, Default)]
 pub(super) struct SimpleHeaderConverter;
 
 impl Converter for SimpleHeaderConverter {
-    fn to_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> Result<Option<Vec<u8>>, DataError> {
-        StringConverter.to_bytes(topic, schema, value)
+    fn to_bytes(
+        &self,
+        _topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        Ok(match value {
+            Value::Null => None,
+            Value::String(text) => Some(text.as_bytes().to_vec()),
+            other => {
+                let mut text = Vec::new();
+                write_values_text(&mut text, other, schema.map(Arc::as_ref));
+                Some(text)
+            }
+        })
     }
 
     fn to_bytes_owned(
@@ -85,7 +99,10 @@ impl Converter for SimpleHeaderConverter {
         schema: Option<&Arc<Schema>>,
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        StringConverter.to_bytes_owned(topic, schema, value)
+        match value {
+            Value::String(text) => Ok(Some(text.into_bytes())),
+            other => self.to_bytes(topic, schema, &other),
+        }
     }
 
     fn passes_bytes_through(&self) -> bool {
