@@ -13,6 +13,7 @@ mod client_settings;
 mod config_files;
 mod console;
 mod ctl;
+mod debezium_differential;
 mod dev_command;
 mod distributed;
 mod distributed_apache_compat;

@@ -124,6 +124,14 @@ pub(super) const TOMBSTONES_ON_DELETE: Key<bool> = Key::new(ConfigKey::optional(
     "true",
     "Whether a delete is followed by a tombstone.",
 ));
+/// `extended.headers.enabled`.
+pub(super) const EXTENDED_HEADERS: Key<bool> = Key::new(ConfigKey::optional(
+    "extended.headers.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether each record carries Debezium's context headers (`__debezium.context.*`: the \
+     connector's logical name, the task, the connector's name and the task's run).",
+));
 /// `max.batch.size`.
 pub(super) const MAX_BATCH_SIZE: Key<usize> = Key::new(
     ConfigKey::optional("max.batch.size", ConfigType::Int, "2048", "Records per batch at most.").check(positive),
@@ -194,6 +202,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TABLE_EXCLUDE)
         .key(&SNAPSHOT_MODE)
         .key(&TOMBSTONES_ON_DELETE)
+        .key(&EXTENDED_HEADERS)
         .key(&MAX_BATCH_SIZE)
         .key(&POLL_INTERVAL)
         .key(&SSL_MODE)
@@ -235,6 +244,7 @@ pub(super) struct Settings {
     pub(super) exclude: Vec<Regex>,
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
+    pub(super) extended_headers: bool,
     pub(super) max_batch: usize,
     pub(super) poll_interval: Duration,
     pub(super) status_interval: Duration,
@@ -261,12 +271,23 @@ impl Settings {
             exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
+            extended_headers: config.value(&EXTENDED_HEADERS),
             max_batch: config.value(&MAX_BATCH_SIZE),
             poll_interval: config.value(&POLL_INTERVAL),
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
             max_retries: config.value(&MAX_RETRIES),
             retry_wait: config.value(&RETRY_WAIT),
         }
+    }
+
+    /// Where `schema.table` comes in a snapshot: tables are read in the order of the first
+    /// `table.include.list` pattern each matches, as Debezium reads them, then by name.
+    pub(super) fn snapshot_rank(&self, schema: &str, table: &str) -> usize {
+        let name = format!("{schema}.{table}");
+        self.include
+            .iter()
+            .position(|r| r.is_match(&name))
+            .unwrap_or(self.include.len())
     }
 
     /// Whether `schema.table` is captured.

@@ -1,7 +1,8 @@
-//! Debezium's change events for PostgreSQL: per table, topic `<topic.prefix>.<schema>.<table>`,
-//! key struct `<topic>.Key` (the replica identity columns), and value `<topic>.Envelope` with
-//! `before`, `after` (`<topic>.Value`), `source` (`io.debezium.connector.postgresql.Source`),
-//! `op` (`r`, `c`, `u`, `d`) and `ts_ms`. Column values follow Debezium's defaults
+//! Debezium's change events for PostgreSQL, shaped as Debezium 3.7 shapes them: per table, topic
+//! `<topic.prefix>.<schema>.<table>`, key struct `<topic>.Key` (the primary key's columns), and
+//! value `<topic>.Envelope` (version 2) with `before`, `after` (`<topic>.Value`, a field
+//! required for each `NOT NULL` column), `source` (`io.debezium.connector.postgresql.Source`),
+//! `transaction` (always null), `op` (`r`, `c`, `u`, `d`) and `ts_ms`/`ts_us`/`ts_ns`. Column values follow Debezium's defaults
 //! (`decimal.handling.mode=precise`, `time.precision.mode=adaptive`): integers, floats and
 //! booleans as such, NUMERIC as Decimal (or `io.debezium.data.VariableScaleDecimal` without a
 //! declared scale), DATE as `io.debezium.time.Date`, TIME and TIMESTAMP as
@@ -14,13 +15,14 @@ use std::sync::{Arc, OnceLock};
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use tributary_runtime::data::{
-    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
 use super::pgoutput::{Datum, Relation, RelationColumn};
 
-/// Debezium's connector version the `source` block reports.
-pub(super) const VERSION: &str = "2.7.0.Final-tributary";
+/// Debezium's connector version the `source` block reports: the version whose events these
+/// are shaped as.
+pub(super) const VERSION: &str = "3.7.0.Final-tributary";
 
 /// What a change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +55,11 @@ pub(super) struct SourceInfo {
     pub name: String,
     /// The database's name.
     pub db: String,
-    /// Commit (or snapshot) time, milliseconds since the epoch.
-    pub ts_ms: i64,
-    /// `true`, `last` or `false`.
+    /// Commit (or snapshot) time, microseconds since the epoch.
+    pub ts_us: i64,
+    /// `false` for a streamed change; for a snapshot's, `first` (its first record),
+    /// `first_in_data_collection` (a later table's first), `true`, `last_in_data_collection`
+    /// (a table's last) or `last` (its last record).
     pub snapshot: &'static str,
     /// The transaction id.
     pub tx_id: Option<i64>,
@@ -71,12 +75,16 @@ fn source_schema() -> &'static Arc<Schema> {
         let snapshot = SchemaBuilder::new(SchemaType::String)
             .name("io.debezium.data.Enum")
             .version(1)
-            .parameter("allowed", "true,last,false,incremental")
+            .parameter(
+                "allowed",
+                "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
+            )
             .default_value(Value::String("false".into()))
             .optional()
             .build();
         SchemaBuilder::structure()
             .name("io.debezium.connector.postgresql.Source")
+            .version(1)
             .field("version", Schema::string())
             .field("connector", Schema::string())
             .field("name", Schema::string())
@@ -84,11 +92,31 @@ fn source_schema() -> &'static Arc<Schema> {
             .field("snapshot", snapshot)
             .field("db", Schema::string())
             .field("sequence", Schema::optional_string())
+            .field("ts_us", Schema::optional_of(SchemaType::Int64))
+            .field("ts_ns", Schema::optional_of(SchemaType::Int64))
             .field("schema", Schema::string())
             .field("table", Schema::string())
             .field("txId", Schema::optional_of(SchemaType::Int64))
             .field("lsn", Schema::optional_of(SchemaType::Int64))
             .field("xmin", Schema::optional_of(SchemaType::Int64))
+            .field("origin", Schema::optional_string())
+            .field("origin_lsn", Schema::optional_of(SchemaType::Int64))
+            .build()
+    })
+}
+
+/// The `transaction` block's schema (`provide.transaction.metadata`, which Tributary does
+/// not write: the block is always null).
+fn transaction_schema() -> &'static Arc<Schema> {
+    static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        SchemaBuilder::structure()
+            .name("event.block")
+            .version(1)
+            .field("id", Schema::string())
+            .field("total_order", Schema::of(SchemaType::Int64))
+            .field("data_collection_order", Schema::of(SchemaType::Int64))
+            .optional()
             .build()
     })
 }
@@ -126,10 +154,10 @@ fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         114 | 3802 => named(SchemaType::String, "io.debezium.data.Json"),
         _ => SchemaBuilder::new(SchemaType::String),
     };
-    if column.key {
-        builder.build()
-    } else {
+    if column.optional {
         builder.optional().build()
+    } else {
+        builder.build()
     }
 }
 
@@ -206,10 +234,76 @@ fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value
         }
         1184 => {
             let at = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z").map_err(|e| bad(&e))?;
-            Value::String(at.to_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            Value::String(zoned_text(at.to_utc(), precision(column.type_modifier)))
         }
         _ => Value::String(text.to_string()),
     })
+}
+
+/// What Debezium puts in a required field that has no value: its type's zero (false, 0, an
+/// empty text or byte string; a decimal 0 at the field's scale).
+fn zero(schema: &Arc<Schema>) -> Value {
+    match schema.schema_type {
+        SchemaType::Boolean => Value::Boolean(false),
+        SchemaType::Int8 => Value::Int8(0),
+        SchemaType::Int16 => Value::Int16(0),
+        SchemaType::Int32 => Value::Int32(0),
+        SchemaType::Int64 => Value::Int64(0),
+        SchemaType::Float32 => Value::Float32(0.0),
+        SchemaType::Float64 => Value::Float64(0.0),
+        SchemaType::Bytes if schema.name.as_deref() == Some(logical::DECIMAL) => Value::bytes(vec![0]),
+        SchemaType::Bytes => Value::bytes(Vec::new()),
+        SchemaType::Struct => {
+            let mut decimal = Struct::new(schema.clone());
+            decimal.put("scale", Value::Int32(0));
+            decimal.put("value", Value::bytes(vec![0]));
+            Value::Struct(decimal)
+        }
+        _ => Value::String(String::new()),
+    }
+}
+
+/// `at` as Debezium's ZonedTimestamp writes it: ISO-8601 in UTC with as many fractional-second
+/// digits as the column's precision (none for 0).
+fn zoned_text(at: DateTime<chrono::Utc>, digits: i32) -> String {
+    let seconds = at.format("%Y-%m-%dT%H:%M:%S");
+    let digits = digits.clamp(0, 9) as usize;
+    if digits == 0 {
+        return format!("{seconds}Z");
+    }
+    let nanos = format!("{:09}", at.nanosecond() % 1_000_000_000);
+    format!("{seconds}.{}Z", &nanos[..digits])
+}
+
+/// The headers Debezium puts on every record of a task (`extended.headers.enabled`):
+/// `__debezium.context.connectorLogicalName` (`topic.prefix`), `.taskId`, `.connectorName`
+/// (`postgresql`) and `.runId` (a new UUID each time the task starts), as text.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ContextHeaders(Arc<[Header]>);
+
+impl ContextHeaders {
+    /// The headers of task `task` of a connector with `topic.prefix` `prefix`, or none.
+    pub(super) fn new(enabled: bool, prefix: &str, task: u32) -> Self {
+        if !enabled {
+            return ContextHeaders::default();
+        }
+        let header = |key: &str, value: String| Header {
+            key: format!("__debezium.context.{key}"),
+            schema: Some(Schema::string()),
+            value: Value::String(value),
+        };
+        ContextHeaders(Arc::from([
+            header("connectorLogicalName", prefix.to_string()),
+            header("taskId", task.to_string()),
+            header("connectorName", "postgresql".to_string()),
+            header("runId", uuid::Uuid::now_v7().to_string()),
+        ]))
+    }
+
+    /// Adds them after a record's own headers.
+    pub(super) fn append_to(&self, record: &mut ConnectRecord) {
+        record.headers.extend(self.0.iter().cloned());
+    }
 }
 
 /// The schemas and topic of one table's events.
@@ -252,12 +346,15 @@ impl TableEvents {
             .build();
         let envelope_schema = SchemaBuilder::structure()
             .name(&format!("{topic}.Envelope"))
-            .version(1)
+            .version(2)
             .field("before", value_schema.clone())
             .field("after", value_schema.clone())
             .field("source", source_schema().clone())
+            .field("transaction", transaction_schema().clone())
             .field("op", Schema::string())
             .field("ts_ms", Schema::optional_of(SchemaType::Int64))
+            .field("ts_us", Schema::optional_of(SchemaType::Int64))
+            .field("ts_ns", Schema::optional_of(SchemaType::Int64))
             .build();
         TableEvents {
             topic: topic.into(),
@@ -279,13 +376,16 @@ impl TableEvents {
         self.envelope_schema.clone()
     }
 
-    /// A row as a `<topic>.Value` struct; unchanged TOASTed columns are null.
+    /// A row as a `<topic>.Value` struct; unchanged TOASTed columns are null, and a required
+    /// field without a value (a delete's old row carries only the replica identity's columns)
+    /// holds its type's zero, as Debezium fills it.
     fn row(&self, datums: &[Datum]) -> Result<Value, String> {
         let mut values = Vec::with_capacity(self.columns.len());
         for ((column, schema), datum) in self.relation.columns.iter().zip(&self.columns).zip(datums) {
             values.push(match datum {
                 Datum::Text(text) => convert(column, schema, text)?,
-                Datum::Null | Datum::Unchanged => Value::Null,
+                Datum::Null | Datum::Unchanged if schema.optional => Value::Null,
+                Datum::Null | Datum::Unchanged => zero(schema),
             });
         }
         values.resize(self.columns.len(), Value::Null);
@@ -313,14 +413,14 @@ impl TableEvents {
             .ok_or_else(|| "key column count mismatch".to_string())
     }
 
-    /// The envelope of a change.
+    /// The envelope of a change made into an event at `now_us` (microseconds since the epoch).
     pub(super) fn envelope(
         &self,
         op: Op,
         before: Option<&[Datum]>,
         after: Option<&[Datum]>,
         source: &SourceInfo,
-        now_ms: i64,
+        now_us: i64,
     ) -> Result<Value, String> {
         let block = Struct::from_values(
             source_schema().clone(),
@@ -328,14 +428,18 @@ impl TableEvents {
                 Value::String(VERSION.into()),
                 Value::String("postgresql".into()),
                 Value::String(source.name.clone()),
-                Value::Int64(source.ts_ms),
+                Value::Int64(source.ts_us.div_euclid(1000)),
                 Value::String(source.snapshot.into()),
                 Value::String(source.db.clone()),
                 source.sequence.clone().map_or(Value::Null, Value::String),
+                Value::Int64(source.ts_us),
+                Value::Int64(source.ts_us.saturating_mul(1000)),
                 Value::String(self.relation.namespace.clone()),
                 Value::String(self.relation.name.clone()),
                 source.tx_id.map_or(Value::Null, Value::Int64),
                 source.lsn.map_or(Value::Null, Value::Int64),
+                Value::Null,
+                Value::Null,
                 Value::Null,
             ],
         )
@@ -348,8 +452,11 @@ impl TableEvents {
                 before,
                 after,
                 Value::Struct(block),
+                Value::Null,
                 Value::String(op.code().into()),
-                Value::Int64(now_ms),
+                Value::Int64(now_us.div_euclid(1000)),
+                Value::Int64(now_us),
+                Value::Int64(now_us.saturating_mul(1000)),
             ],
         )
         .map(Value::Struct)
@@ -367,7 +474,7 @@ impl TableEvents {
         after: Option<&[Datum]>,
         source: &SourceInfo,
         offset: SourceMap,
-        now_ms: i64,
+        now_us: i64,
     ) -> Result<SourceRecord, String> {
         Ok(SourceRecord {
             source_partition: partition.clone(),
@@ -377,7 +484,7 @@ impl TableEvents {
                 key_schema: self.key_schema(),
                 key: self.key(after.or(before).unwrap_or_default())?,
                 value_schema: Some(self.envelope_schema()),
-                value: self.envelope(op, before, after, source, now_ms)?,
+                value: self.envelope(op, before, after, source, now_us)?,
                 ..Default::default()
             },
         })
@@ -391,6 +498,7 @@ mod tests {
     fn column(name: &str, type_oid: u32, type_modifier: i32, key: bool) -> RelationColumn {
         RelationColumn {
             key,
+            optional: !key,
             name: name.into(),
             type_oid,
             type_modifier,
@@ -417,10 +525,16 @@ mod tests {
         assert_eq!(value(&at, "1970-01-01 00:00:01.5"), Value::Int64(1_500_000));
         let at_millis = column("at", 1114, 3, false);
         assert_eq!(value(&at_millis, "1970-01-01 00:00:01.5"), Value::Int64(1_500));
+        // In UTC, as many fractional digits as the column's precision (6 undeclared).
         let zoned = column("z", 1184, -1, false);
         assert_eq!(
             value(&zoned, "2024-02-29 13:14:15.123+02"),
-            Value::String("2024-02-29T11:14:15.123Z".into())
+            Value::String("2024-02-29T11:14:15.123000Z".into())
+        );
+        let zoned_seconds = column("z", 1184, 0, false);
+        assert_eq!(
+            value(&zoned_seconds, "2024-02-29 13:14:15+02"),
+            Value::String("2024-02-29T11:14:15Z".into())
         );
         assert_eq!(
             value(&column("b", 17, -1, false), "\\x01ff"),
@@ -452,7 +566,7 @@ mod tests {
         let source = SourceInfo {
             name: "shop".into(),
             db: "db".into(),
-            ts_ms: 1,
+            ts_us: 1_000,
             snapshot: "false",
             tx_id: Some(5),
             lsn: Some(6),

@@ -11,6 +11,7 @@
 //! moved, every `status.update.interval.ms`, only up to what the worker committed the offsets
 //! of, i.e. what Kafka acknowledged, so a crash re-reads from there (at-least-once).
 
+mod catalog;
 mod config;
 mod error;
 mod events;

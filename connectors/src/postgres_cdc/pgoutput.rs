@@ -5,8 +5,11 @@
 /// A column of a relation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct RelationColumn {
-    /// Part of the replica identity (the key).
+    /// Part of the key: the stream flags the replica identity's columns;
+    /// [`super::catalog`] makes it the primary key's.
     pub key: bool,
+    /// Allows NULL (the stream does not say; [`super::catalog`] tells).
+    pub optional: bool,
     /// The column's name.
     pub name: String,
     /// The type's OID.
@@ -146,6 +149,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                 .map(|_| {
                     Ok(RelationColumn {
                         key: reader.u8()? & 1 == 1,
+                        optional: true,
                         name: reader.string()?,
                         type_oid: reader.i32()? as u32,
                         type_modifier: reader.i32()?,

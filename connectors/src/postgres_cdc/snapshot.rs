@@ -14,14 +14,15 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tributary_runtime::clock::now_millis;
+use tributary_runtime::clock::now_micros;
 use tributary_runtime::data::{SourceMap, SourceRecord, Value};
 use tributary_runtime::progress::Progress;
 
+use super::catalog::table_columns;
 use super::config::Settings;
 use super::error::CaptureError;
-use super::events::{Op, SourceInfo, TableEvents};
-use super::pgoutput::{Datum, Relation, RelationColumn};
+use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
+use super::pgoutput::{Datum, Relation};
 use super::task::quote;
 
 /// A snapshot being read.
@@ -40,6 +41,7 @@ impl Snapshot {
         pool: PgPool,
         settings: Settings,
         task: (&str, u32),
+        context: ContextHeaders,
         partition: Arc<SourceMap>,
         slot_lsn: u64,
         exported: Option<&str>,
@@ -70,6 +72,8 @@ impl Snapshot {
                 sender: sender.clone(),
                 batch: Vec::new(),
                 progress: None,
+                rows_pushed: 0,
+                context,
             };
             if let Err(message) = reader.read(transaction, &connector, task).await {
                 sender.send(Err(message)).await.ok();
@@ -100,6 +104,10 @@ struct Reader {
     batch: Vec<SourceRecord>,
     /// Rows sent so far, once the tables are known.
     progress: Option<Progress>,
+    /// Records read so far, of every table.
+    rows_pushed: u64,
+    /// Debezium's context headers, on every record.
+    context: ContextHeaders,
 }
 
 impl Reader {
@@ -116,10 +124,12 @@ impl Reader {
         .fetch_all(&mut *transaction)
         .await
         .map_err(CaptureError::query("cannot list the published tables"))?;
-        let captured: Vec<(String, String)> = tables
+        let mut captured: Vec<(String, String)> = tables
             .into_iter()
             .filter(|(s, t)| self.settings.captures(s, t))
             .collect();
+        // Stable: by name within one pattern.
+        captured.sort_by_key(|(s, t)| self.settings.snapshot_rank(s, t));
         let estimate = estimated_rows(&mut transaction, &captured).await?;
         self.progress = Some(Progress::start(connector, task, "snapshot", "rows", estimate));
         let offset = SourceMap::from_iter([
@@ -128,19 +138,17 @@ impl Reader {
         ]);
         for (schema, table) in captured {
             let qualified = format!("{}.{}", quote(&schema), quote(&table));
-            let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
-                "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
-                 COALESCE(a.attnum = ANY(i.indkey), false) \
-                 FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
-                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            )
-            .bind(&qualified)
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
+            let columns = table_columns(&mut *transaction, &qualified)
+                .await
+                .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
+            // Each value as the stream sends it, in its type's text form (a cast to text differs
+            // for some: booleans, padded characters, addresses).
             let select: Vec<String> = columns
                 .iter()
-                .map(|(name, ..)| format!("{}::text", quote(name)))
+                .map(|column| {
+                    let name = quote(&column.name);
+                    format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
+                })
                 .collect();
             let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
             let events = TableEvents::new(
@@ -149,26 +157,19 @@ impl Reader {
                     id: 0,
                     namespace: schema,
                     name: table,
-                    columns: columns
-                        .into_iter()
-                        .map(|(name, oid, modifier, key)| RelationColumn {
-                            key,
-                            name,
-                            type_oid: oid as u32,
-                            type_modifier: modifier,
-                        })
-                        .collect(),
+                    columns,
                 },
             );
-            let source = SourceInfo {
+            let mut source = SourceInfo {
                 name: self.settings.prefix.clone(),
                 db: self.settings.database.clone(),
-                ts_ms: now_millis(),
+                ts_us: now_micros(),
                 snapshot: "true",
                 tx_id: None,
                 lsn: Some(self.slot_lsn as i64),
                 sequence: None,
             };
+            let mut rows_of_table = 0u64;
             let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
             while let Some(row) = rows.next().await {
                 let row = row.map_err(CaptureError::query(format!("cannot read {qualified}")))?;
@@ -179,17 +180,32 @@ impl Reader {
                     })
                     .collect::<Result<_, _>>()
                     .map_err(CaptureError::query(format!("cannot read {qualified}")))?;
-                let record = events.record(
+                // A table's first row is marked as Debezium marks it, the others plain `true`.
+                source.snapshot = match (rows_of_table, self.rows_pushed) {
+                    (0, 0) => "first",
+                    (0, _) => "first_in_data_collection",
+                    _ => "true",
+                };
+                let mut record = events.record(
                     &self.partition,
                     Op::Read,
                     None,
                     Some(&datums),
                     &source,
                     offset.clone(),
-                    now_millis(),
+                    now_micros(),
                 )?;
+                self.context.append_to(&mut record.record);
+                rows_of_table += 1;
                 if !self.push(record).await {
                     return Ok(());
+                }
+            }
+            // The table's last row is the record held back (the snapshot's very last one is
+            // marked `last` below); a table of one row keeps its first row's mark.
+            if rows_of_table > 1 {
+                if let Some(record) = self.batch.last_mut() {
+                    mark(record, "last_in_data_collection");
                 }
             }
         }
@@ -199,7 +215,8 @@ impl Reader {
             .map_err(CaptureError::query("cannot end the snapshot's transaction"))?;
         let mut last = std::mem::take(&mut self.batch);
         if let Some(record) = last.last_mut() {
-            mark_last(record);
+            record.source_offset.insert("last_snapshot_record".into(), true.into());
+            mark(record, "last");
         }
         let count = last.len() as u64;
         if !last.is_empty() {
@@ -216,6 +233,7 @@ impl Reader {
     /// no longer wants the snapshot.
     async fn push(&mut self, record: SourceRecord) -> bool {
         self.batch.push(record);
+        self.rows_pushed += 1;
         if self.batch.len() <= self.settings.max_batch {
             return true;
         }
@@ -249,12 +267,11 @@ async fn estimated_rows(
     Ok((unknown == 0).then(|| rows.max(0) as u64))
 }
 
-/// Marks the snapshot's last record in its offset and its `source` block, as Debezium does.
-fn mark_last(record: &mut SourceRecord) {
-    record.source_offset.insert("last_snapshot_record".into(), true.into());
+/// Sets the `snapshot` mark of a record's `source` block.
+fn mark(record: &mut SourceRecord, snapshot: &str) {
     if let Value::Struct(envelope) = &mut record.record.value {
         if let Some(Value::Struct(mut source)) = envelope.get("source").cloned() {
-            source.put("snapshot", Value::String("last".into()));
+            source.put("snapshot", Value::String(snapshot.into()));
             envelope.put("source", Value::Struct(source));
         }
     }

@@ -16,16 +16,17 @@ use async_trait::async_trait;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::time::Instant;
-use tributary_runtime::clock::now_millis;
+use tributary_runtime::clock::now_micros;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, OffsetReader, SourceTask, SourceTaskContext};
-use tributary_runtime::data::{ConnectRecord, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{ConnectRecord, Header, SourceMap, SourceRecord, Value};
 use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
+use super::catalog::{table_columns, with_catalog};
 use super::config::{config_def, Settings};
 use super::error::CaptureError;
-use super::events::{Op, SourceInfo, TableEvents};
+use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
 
@@ -67,7 +68,6 @@ struct ExportedSnapshot {
 /// The transaction being read from the stream.
 #[derive(Debug, Clone, Copy)]
 struct OpenTransaction {
-    commit_lsn: u64,
     /// Microseconds since 2000-01-01.
     timestamp: i64,
     xid: u32,
@@ -97,9 +97,14 @@ pub(super) struct PostgresCdcTask {
     /// The latest record of the open transaction, held back until it is known whether it is
     /// the transaction's last (which carries the commit's offset).
     held: Option<SourceRecord>,
+    /// Where the last commit this session streamed ends (its `end_lsn`): the first half of a
+    /// change's `source.sequence`, as Debezium writes it (null until a commit was seen).
+    last_commit_end: Option<u64>,
     failures: u32,
     connector: String,
     task: u32,
+    /// Debezium's context headers, made when the task starts.
+    context: ContextHeaders,
 }
 
 impl PostgresCdcTask {
@@ -127,9 +132,11 @@ impl PostgresCdcTask {
             tables: HashMap::new(),
             transaction: None,
             held: None,
+            last_commit_end: None,
             failures: 0,
             connector: String::new(),
             task: 0,
+            context: ContextHeaders::default(),
         })
     }
 
@@ -242,6 +249,7 @@ impl PostgresCdcTask {
         self.tables.clear();
         self.transaction = None;
         self.held = None;
+        self.last_commit_end = None;
         Ok(stream)
     }
 
@@ -274,7 +282,11 @@ impl PostgresCdcTask {
                 Ok(Ok(None)) => Err(CaptureError::from("the replication stream ended")),
                 Ok(Err(e)) => Err(CaptureError::Replication("the replication stream failed".into(), e)),
             };
-            if let Err(error) = event.and_then(|event| self.apply(event, settings, &mut records)) {
+            let applied = match event {
+                Ok(event) => self.apply(event, settings, &mut records).await,
+                Err(e) => Err(e),
+            };
+            if let Err(error) = applied {
                 // What was read is handed out all the same (`delivered` already counts it); the
                 // next poll opens a new session, or fails.
                 if records.is_empty() {
@@ -290,7 +302,7 @@ impl PostgresCdcTask {
     }
 
     /// Takes one event of the stream; completed records go to `records`.
-    fn apply(
+    async fn apply(
         &mut self,
         event: ReplicationEvent,
         settings: &Settings,
@@ -303,14 +315,14 @@ impl PostgresCdcTask {
                 commit_time_micros,
             } => {
                 self.transaction = Some(OpenTransaction {
-                    commit_lsn: final_lsn.as_u64(),
                     timestamp: commit_time_micros,
                     xid,
                     skipped: final_lsn.as_u64() <= self.delivered,
                 });
             }
-            ReplicationEvent::Commit { lsn, .. } => {
+            ReplicationEvent::Commit { lsn, end_lsn, .. } => {
                 let commit_lsn = lsn.as_u64();
+                self.last_commit_end = Some(end_lsn.as_u64());
                 if let Some(open) = self.transaction.take().filter(|t| !t.skipped) {
                     if let Some(mut last) = self.held.take() {
                         last.source_offset = SourceMap::from_iter([
@@ -330,11 +342,18 @@ impl PostgresCdcTask {
             ReplicationEvent::KeepAlive { wal_end, .. } if self.transaction.is_none() => {
                 self.delivered = self.delivered.max(wal_end.as_u64().saturating_sub(1));
             }
-            ReplicationEvent::XLogData { data, .. } => {
+            ReplicationEvent::XLogData { data, wal_start, .. } => {
                 let change = match decode(&data)? {
-                    Message::Relation(relation) => {
+                    Message::Relation(mut relation) => {
                         let captured = settings.captures(&relation.namespace, &relation.name);
                         let id = relation.id;
+                        if captured {
+                            let qualified = format!("{}.{}", quote(&relation.namespace), quote(&relation.name));
+                            let described = table_columns(&self.pool, &qualified)
+                                .await
+                                .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
+                            with_catalog(&mut relation.columns, &described);
+                        }
                         self.tables
                             .insert(id, captured.then(|| TableEvents::new(&settings.prefix, relation)));
                         None
@@ -345,7 +364,7 @@ impl PostgresCdcTask {
                     _ => None,
                 };
                 if let Some((relation, op, before, after)) = change {
-                    self.change(relation, op, before, after, settings, records)?;
+                    self.change(relation, wal_start.as_u64(), (op, before, after), settings, records)?;
                 }
             }
             _ => {}
@@ -353,14 +372,13 @@ impl PostgresCdcTask {
         Ok(())
     }
 
-    /// Turns one row change of the open transaction into its records (a delete also into a
-    /// tombstone).
+    /// Turns one row change of the open transaction, at `lsn`, into its records (a delete also
+    /// into a tombstone).
     fn change(
         &mut self,
         relation: u32,
-        op: Op,
-        before: Option<Vec<Datum>>,
-        after: Option<Vec<Datum>>,
+        lsn: u64,
+        (op, before, after): (Op, Option<Vec<Datum>>, Option<Vec<Datum>>),
         settings: &Settings,
         records: &mut Vec<SourceRecord>,
     ) -> Result<(), CaptureError> {
@@ -376,37 +394,70 @@ impl PostgresCdcTask {
         let source = SourceInfo {
             name: settings.prefix.clone(),
             db: settings.database.clone(),
-            ts_ms: (open.timestamp + POSTGRES_EPOCH_MICROS) / 1000,
+            ts_us: open.timestamp + POSTGRES_EPOCH_MICROS,
             snapshot: "false",
             tx_id: Some(i64::from(open.xid)),
-            lsn: Some(open.commit_lsn as i64),
-            sequence: Some(format!("[\"{}\",\"{}\"]", self.delivered, open.commit_lsn)),
+            lsn: Some(lsn as i64),
+            sequence: Some(match self.last_commit_end {
+                Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
+                None => format!("[null,\"{lsn}\"]"),
+            }),
         };
         // Until the commit, a record resumes from the transaction before.
         let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
-        let record = events.record(
-            &self.partition,
-            op,
-            before.as_deref(),
-            after.as_deref(),
-            &source,
-            offset,
-            now_millis(),
-        )?;
-        let tombstone = (op == Op::Delete && settings.tombstones).then(|| SourceRecord {
-            source_partition: record.source_partition.clone(),
-            source_offset: record.source_offset.clone(),
-            record: ConnectRecord {
-                topic: record.record.topic.clone(),
-                key_schema: record.record.key_schema.clone(),
-                key: record.record.key.clone(),
-                value_schema: None,
-                value: Value::Null,
-                ..Default::default()
-            },
-        });
-        for record in std::iter::once(record).chain(tombstone) {
-            records.extend(self.held.replace(record));
+        // An update that changes the key is, as Debezium writes it, the old key's delete (and
+        // tombstone) with the new key in header `__debezium.newkey`, and the new key's insert
+        // with the old key in `__debezium.oldkey`.
+        let keys = match (op, before.as_deref(), after.as_deref()) {
+            (Op::Update, Some(old), Some(new)) => Some((events.key(old)?, events.key(new)?)),
+            _ => None,
+        };
+        let changes = match keys {
+            Some((old_key, new_key)) if old_key != new_key => vec![
+                (
+                    Op::Delete,
+                    before.as_deref(),
+                    None,
+                    Some(("__debezium.newkey", new_key)),
+                ),
+                (Op::Create, None, after.as_deref(), Some(("__debezium.oldkey", old_key))),
+            ],
+            _ => vec![(op, before.as_deref(), after.as_deref(), None)],
+        };
+        for (op, before, after, moved) in changes {
+            let mut record = events.record(
+                &self.partition,
+                op,
+                before,
+                after,
+                &source,
+                offset.clone(),
+                now_micros(),
+            )?;
+            if let Some((name, key)) = moved {
+                record.record.headers.push(Header {
+                    key: name.into(),
+                    schema: events.key_schema(),
+                    value: key,
+                });
+            }
+            self.context.append_to(&mut record.record);
+            let tombstone = (op == Op::Delete && settings.tombstones).then(|| SourceRecord {
+                source_partition: record.source_partition.clone(),
+                source_offset: record.source_offset.clone(),
+                record: ConnectRecord {
+                    topic: record.record.topic.clone(),
+                    key_schema: record.record.key_schema.clone(),
+                    key: record.record.key.clone(),
+                    value_schema: None,
+                    value: Value::Null,
+                    headers: record.record.headers.clone(),
+                    ..Default::default()
+                },
+            });
+            for record in std::iter::once(record).chain(tombstone) {
+                records.extend(self.held.replace(record));
+            }
         }
         Ok(())
     }
@@ -466,6 +517,7 @@ impl PostgresCdcTask {
                     pool,
                     settings.clone(),
                     (&self.connector, self.task),
+                    self.context.clone(),
                     self.partition.clone(),
                     slot_lsn,
                     exported.as_ref().map(|e| e.snapshot.as_str()),
@@ -523,6 +575,7 @@ impl SourceTask for PostgresCdcTask {
         self.offsets = Some(context.offsets);
         self.connector = context.connector;
         self.task = context.task;
+        self.context = ContextHeaders::new(self.settings.extended_headers, &self.settings.prefix, self.task);
         Ok(())
     }
 

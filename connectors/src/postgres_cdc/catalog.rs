@@ -1,0 +1,49 @@
+//! What the replication stream does not say about a table, read from PostgreSQL's catalog: its
+//! columns' types, which columns make its primary key (Debezium keys events by the primary key,
+//! while the stream flags the replica identity's columns: every column under `REPLICA IDENTITY
+//! FULL`) and which allow NULL (Debezium's schemas make a `NOT NULL` column's field required).
+
+use sqlx::PgExecutor;
+
+use super::pgoutput::RelationColumn;
+
+/// The live columns of `table` (a qualified, quoted name), in order.
+pub(super) async fn table_columns<'e>(
+    executor: impl PgExecutor<'e>,
+    table: &str,
+) -> Result<Vec<RelationColumn>, sqlx::Error> {
+    let columns: Vec<(String, i64, i32, bool, bool)> = sqlx::query_as(
+        "SELECT a.attname::text, a.atttypid::int8, a.atttypmod, \
+         COALESCE(a.attnum = ANY(i.indkey), false), NOT a.attnotnull \
+         FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+    )
+    .bind(table)
+    .fetch_all(executor)
+    .await?;
+    Ok(columns
+        .into_iter()
+        .map(|(name, oid, modifier, key, optional)| RelationColumn {
+            key,
+            optional,
+            name,
+            type_oid: oid as u32,
+            type_modifier: modifier,
+        })
+        .collect())
+}
+
+/// `columns` as the stream described them, with the primary key and NULL-ability of the
+/// catalog's `described` columns of the same name (a column the catalog no longer has keeps
+/// what the stream said, and allows NULL).
+pub(super) fn with_catalog(columns: &mut [RelationColumn], described: &[RelationColumn]) {
+    for column in columns {
+        match described.iter().find(|d| d.name == column.name) {
+            Some(d) => {
+                column.key = d.key;
+                column.optional = d.optional;
+            }
+            None => column.optional = true,
+        }
+    }
+}

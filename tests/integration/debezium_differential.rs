@@ -1,0 +1,314 @@
+//! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
+//! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
+//! captures the same two tables (one with the default replica identity, one with `FULL`),
+//! first a snapshot of the rows already there, then inserts, updates (one of them changing a
+//! primary key), deletes and a transaction of several changes, and writes them through
+//! JsonConverter with schemas. The records each writes must be the same, key, value and
+//! headers, schema and payload, but for what no two runs share: the time an event was made,
+//! the connector's version and its `topic.prefix`, the task's run id, and where in the log and
+//! in which transaction a snapshot read its rows.
+
+use crate::common;
+
+use std::time::Duration;
+
+use rdkafka::message::Message;
+use serde_json::{json, Value};
+use tributary_harness::clients::{consume_until, headers_of, unique_name};
+use tributary_harness::{debezium_postgres_plugin_path, shared_cluster, shared_postgres, Database};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Every column type the comparison covers.
+const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOLEAN NOT NULL, ratio REAL, \
+     score DOUBLE PRECISION, amount NUMERIC(10,2), free NUMERIC, name TEXT NOT NULL, code VARCHAR(10), \
+     initials CHAR(3), day DATE, clock TIME, stamp TIMESTAMP(3), micros TIMESTAMP, zoned TIMESTAMPTZ, zoned3 TIMESTAMPTZ(3), \
+     raw BYTEA, uid UUID, doc JSON, docb JSONB";
+
+/// Row `id`'s values for [`COLUMNS`]; every third row has NULL in each column that allows it.
+fn row(id: i64) -> String {
+    if id % 3 == 0 {
+        return format!(
+            "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL)"
+        );
+    }
+    let sign = if id % 2 == 0 { -1 } else { 1 };
+    format!(
+        "({id}, {small}, {big}, {flag}, {ratio}.25, {score}e-7, {amount}.{cents:02}, {free}.{ones}, 'ünï \"{id}\" \\ line', 'c{id}', 'x{initial}', \
+         '2024-02-{day:02}', '13:{minute:02}:07.123456', '2023-11-14 22:13:20.{millis:03}', \
+         '1969-07-20 20:17:40.{micros:06}', '2024-03-10 12:00:00.5+02', '2024-03-10 12:00:{minute:02}+02', '\\x00ff{id:02x}', \
+         '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}')",
+        small = sign * 32_000 + id,
+        big = sign * 9_000_000_000_000_000_000 + id,
+        flag = id % 2 == 0,
+        ratio = sign * id,
+        score = sign * id * 1_234_567,
+        amount = sign * id * 1_000,
+        cents = id % 100,
+        free = sign * id,
+        ones = "1".repeat(id as usize % 9 + 1),
+        initial = id % 10,
+        day = id % 28 + 1,
+        minute = id % 60,
+        millis = id % 1000,
+        micros = id * 7 % 1_000_000,
+    )
+}
+
+/// The connector configuration both sides get: `prefix` names the topics, the slot and the
+/// publication.
+fn config(database: &Database, prefix: &str, tables: &[String]) -> Value {
+    let include: Vec<String> = tables.iter().map(|table| format!("public\\.{table}")).collect();
+    json!({
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+        "database.hostname": "127.0.0.1",
+        "database.port": database.port().to_string(),
+        "database.user": "tributary",
+        "database.dbname": "tributary",
+        "topic.prefix": prefix,
+        "slot.name": prefix,
+        "publication.name": prefix,
+        "publication.autocreate.mode": "filtered",
+        "table.include.list": include.join(","),
+        "plugin.name": "pgoutput",
+    })
+}
+
+/// A record as a consumer reads it: key and value as JSON (null for none), headers as text.
+type Event = (Value, Value, Vec<(String, Option<Vec<u8>>)>);
+
+/// The first `count` records of `topic`.
+async fn events(topic: &str, count: usize) -> Vec<Event> {
+    let messages = consume_until(
+        &shared_cluster().bootstrap_servers(),
+        topic,
+        count,
+        WAIT,
+        "read_uncommitted",
+    )
+    .await
+    .unwrap();
+    let json = |bytes: Option<&[u8]>| bytes.map_or(Value::Null, |b| serde_json::from_slice(b).unwrap());
+    messages
+        .iter()
+        .take(count)
+        .map(|m| (json(m.key()), json(m.payload()), headers_of(m)))
+        .collect()
+}
+
+/// `value` with `prefix` read as `<prefix>` in every text, the times an event was made at as
+/// `<time>`, the connector's version as `<version>`, and, for a snapshot's event, the log
+/// position and transaction it read at as `<snapshot>`. A streamed event keeps its source's
+/// commit time, transaction and log positions: both sides read them from the same log.
+fn normalised(value: &Value, prefix: &str) -> Value {
+    let mut value: Value = serde_json::from_str(&value.to_string().replace(prefix, "<prefix>")).unwrap();
+    let Some(payload) = value.get_mut("payload").and_then(Value::as_object_mut) else {
+        return value;
+    };
+    let snapshot = payload.get("op") == Some(&json!("r"));
+    for time in ["ts_ms", "ts_us", "ts_ns"] {
+        if let Some(field) = payload.get_mut(time) {
+            *field = json!("<time>");
+        }
+    }
+    if let Some(source) = payload.get_mut("source").and_then(Value::as_object_mut) {
+        source.insert("version".into(), json!("<version>"));
+        if snapshot {
+            for read_at in ["ts_ms", "ts_us", "ts_ns", "lsn", "txId", "xmin", "sequence"] {
+                if source.contains_key(read_at) {
+                    source.insert(read_at.into(), json!("<snapshot>"));
+                }
+            }
+        }
+    }
+    value
+}
+
+/// `headers` as text, with `prefix` read as `<prefix>` and the task's run id (a new UUID each
+/// time a task starts) as `<run>`.
+fn normalised_headers(headers: &[(String, Option<Vec<u8>>)], prefix: &str) -> Vec<(String, Option<String>)> {
+    headers
+        .iter()
+        .map(|(key, value)| {
+            let text = value.as_deref().map(|v| {
+                let text = String::from_utf8_lossy(v).replace(prefix, "<prefix>");
+                if key == "__debezium.context.runId" && text.len() == 36 {
+                    "<run>".to_string()
+                } else {
+                    text
+                }
+            });
+            (key.clone(), text)
+        })
+        .collect()
+}
+
+/// Where `debezium` and `tributary` differ, one line each, under `at` (object members by name,
+/// array items by index).
+fn differences(at: &str, debezium: &Value, tributary: &Value, out: &mut Vec<String>) {
+    match (debezium, tributary) {
+        (Value::Object(d), Value::Object(t)) => {
+            for (key, d_value) in d {
+                differences(&format!("{at}.{key}"), d_value, t.get(key).unwrap_or(&Value::Null), out);
+            }
+            for (key, t_value) in t.iter().filter(|(key, _)| !d.contains_key(*key)) {
+                out.push(format!("{at}.{key}: Debezium has none, Tributary {t_value}"));
+            }
+        }
+        (Value::Array(d), Value::Array(t)) if d.len() == t.len() => {
+            for (i, (d_item, t_item)) in d.iter().zip(t).enumerate() {
+                differences(&format!("{at}[{i}]"), d_item, t_item, out);
+            }
+        }
+        _ if debezium != tributary => out.push(format!("{at}: Debezium {debezium}, Tributary {tributary}")),
+        _ => {}
+    }
+}
+
+/// Runs `statements` as one transaction.
+fn transaction(database: &Database, statements: &str) {
+    database
+        .sql("tributary", &format!("BEGIN; {statements} COMMIT;"))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_events_are_what_debezium_writes() {
+    tributary_connectors::link();
+    let kafka = shared_cluster();
+    let database = shared_postgres();
+    let plugin_path = tokio::task::spawn_blocking(debezium_postgres_plugin_path)
+        .await
+        .unwrap()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
+        kafka,
+        dir.path(),
+        "org.apache.kafka.connect.json.JsonConverter",
+        Some(&plugin_path),
+    )
+    .await;
+
+    let base = unique_name("dbz").replace('-', "_");
+    let tables = [format!("{base}_keyed"), format!("{base}_full")];
+    for table in &tables {
+        let rows: Vec<String> = (1..=6).map(row).collect();
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
+                    rows.join(", ")
+                ),
+            )
+            .unwrap();
+    }
+    database
+        .sql(
+            "tributary",
+            &format!("ALTER TABLE {} REPLICA IDENTITY FULL;", tables[1]),
+        )
+        .unwrap();
+
+    let sides = [
+        ("Debezium", &apache, format!("{base}_a")),
+        ("Tributary", &tributary, format!("{base}_t")),
+    ];
+    for (who, api, prefix) in &sides {
+        for table in &tables {
+            kafka
+                .create_topic(&format!("{prefix}.public.{table}"), 1, 1)
+                .await
+                .unwrap();
+        }
+        let (status, body) = api
+            .post(
+                "/connectors",
+                json!({"name": prefix, "config": config(database, prefix, &tables)}),
+            )
+            .await;
+        assert_eq!(status, 201, "{who}: {body}");
+    }
+    // Both snapshots read before anything changes: a change made during one would be in one
+    // side's snapshot and in the other's stream.
+    for (who, api, prefix) in &sides {
+        for table in &tables {
+            let snapshot = events(&format!("{prefix}.public.{table}"), 6).await;
+            if snapshot.len() < 6 {
+                let (_, status) = api.get(&format!("/connectors/{prefix}/status")).await;
+                panic!("{who} read {} of {table}'s 6 rows: {status}", snapshot.len());
+            }
+        }
+    }
+
+    // Each table: 3 inserts, 2 updates, a key changed (a delete, its tombstone and an insert),
+    // 2 deletes (each with its tombstone), and a transaction of an insert, an update and a
+    // delete with its tombstone.
+    for table in &tables {
+        transaction(database, &format!("INSERT INTO {table} VALUES {};", row(10)));
+        transaction(
+            database,
+            &format!("INSERT INTO {table} VALUES {}, {};", row(11), row(12)),
+        );
+        transaction(
+            database,
+            &format!("UPDATE {table} SET name = 'renamed', amount = 0.5, free = 1e-20 WHERE id = 1;"),
+        );
+        transaction(
+            database,
+            &format!("UPDATE {table} SET score = 'NaN', ratio = '-Infinity', doc = NULL WHERE id = 2;"),
+        );
+        transaction(database, &format!("UPDATE {table} SET id = 40 WHERE id = 4;"));
+        transaction(database, &format!("DELETE FROM {table} WHERE id = 5;"));
+        transaction(database, &format!("DELETE FROM {table} WHERE id = 3;"));
+        transaction(
+            database,
+            &format!(
+                "INSERT INTO {table} VALUES {}; UPDATE {table} SET flag = NOT flag WHERE id = 6; \
+                 DELETE FROM {table} WHERE id = 10;",
+                row(13)
+            ),
+        );
+    }
+    const RECORDS: usize = 6 + 3 + 2 + 3 + 4 + 4;
+
+    let mut mismatches = Vec::new();
+    let [(_, apache, apache_prefix), (_, tributary, tributary_prefix)] = &sides;
+    for table in &tables {
+        let debezium = events(&format!("{apache_prefix}.public.{table}"), RECORDS).await;
+        let ours = events(&format!("{tributary_prefix}.public.{table}"), RECORDS).await;
+        if (debezium.len(), ours.len()) != (RECORDS, RECORDS) {
+            let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
+            let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
+            mismatches.push(format!(
+                "{table}: {RECORDS} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
+                debezium.len(),
+                ours.len()
+            ));
+        }
+        for (i, (d, t)) in debezium.iter().zip(&ours).enumerate() {
+            let (d_key, d_value) = (normalised(&d.0, apache_prefix), normalised(&d.1, apache_prefix));
+            let (t_key, t_value) = (normalised(&t.0, tributary_prefix), normalised(&t.1, tributary_prefix));
+            differences(&format!("{table} record {i} key"), &d_key, &t_key, &mut mismatches);
+            differences(
+                &format!("{table} record {i} value"),
+                &d_value,
+                &t_value,
+                &mut mismatches,
+            );
+            let (d_headers, t_headers) = (
+                normalised_headers(&d.2, apache_prefix),
+                normalised_headers(&t.2, tributary_prefix),
+            );
+            if d_headers != t_headers {
+                mismatches.push(format!(
+                    "{table} record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
+                ));
+            }
+        }
+    }
+    runtime.shutdown().await;
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
