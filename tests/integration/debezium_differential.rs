@@ -1,6 +1,7 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`),
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 26
+//! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them),
 //! first a snapshot of the rows already there, then inserts, updates (one of them changing a
 //! primary key), deletes and a transaction of several changes, and writes them through
 //! JsonConverter with schemas. The records each writes must be the same, key, value and
@@ -23,22 +24,31 @@ const WAIT: Duration = Duration::from_secs(120);
 const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOLEAN NOT NULL, ratio REAL, \
      score DOUBLE PRECISION, amount NUMERIC(10,2), free NUMERIC, name TEXT NOT NULL, code VARCHAR(10), \
      initials CHAR(3), day DATE, clock TIME, stamp TIMESTAMP(3), micros TIMESTAMP, zoned TIMESTAMPTZ, zoned3 TIMESTAMPTZ(3), \
-     raw BYTEA, uid UUID, doc JSON, docb JSONB";
+     raw BYTEA, uid UUID, doc JSON, docb JSONB, counter INT NOT NULL DEFAULT 7, span INTERVAL, addr INET, \
+     labels TEXT[], note TEXT";
 
 /// Row `id`'s values for [`COLUMNS`]; every third row has NULL in each column that allows it.
+/// Row 1's `note` is long enough to be stored out of line (TOASTed), so that an update leaving
+/// it alone does not send it again.
 fn row(id: i64) -> String {
     if id % 3 == 0 {
         return format!(
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL)"
         );
     }
+    let note = if id == 1 {
+        "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i)".to_string()
+    } else {
+        format!("'note {id}'")
+    };
     let sign = if id % 2 == 0 { -1 } else { 1 };
     format!(
         "({id}, {small}, {big}, {flag}, {ratio}.25, {score}e-7, {amount}.{cents:02}, {free}.{ones}, 'ünï \"{id}\" \\ line', 'c{id}', 'x{initial}', \
          '2024-02-{day:02}', '13:{minute:02}:07.123456', '2023-11-14 22:13:20.{millis:03}', \
          '1969-07-20 20:17:40.{micros:06}', '2024-03-10 12:00:00.5+02', '2024-03-10 12:00:{minute:02}+02', '\\x00ff{id:02x}', \
-         '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}')",
+         '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}', \
+         {id}, '{span}', '10.0.0.{id}', ARRAY['a{id}', 'b c', NULL], {note})",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -53,6 +63,11 @@ fn row(id: i64) -> String {
         minute = id % 60,
         millis = id % 1000,
         micros = id * 7 % 1_000_000,
+        span = if id % 2 == 0 {
+            format!("-{id} days -02:03:04.5")
+        } else {
+            format!("1 year {id} mons {id} days 02:03:04.5")
+        },
     )
 }
 

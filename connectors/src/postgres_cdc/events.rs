@@ -2,23 +2,26 @@
 //! `<topic.prefix>.<schema>.<table>`, key struct `<topic>.Key` (the primary key's columns), and
 //! value `<topic>.Envelope` (version 2) with `before`, `after` (`<topic>.Value`, a field
 //! required for each `NOT NULL` column), `source` (`io.debezium.connector.postgresql.Source`),
-//! `transaction` (always null), `op` (`r`, `c`, `u`, `d`) and `ts_ms`/`ts_us`/`ts_ns`. Column values follow Debezium's defaults
-//! (`decimal.handling.mode=precise`, `time.precision.mode=adaptive`): integers, floats and
-//! booleans as such, NUMERIC as Decimal (or `io.debezium.data.VariableScaleDecimal` without a
-//! declared scale), DATE as `io.debezium.time.Date`, TIME and TIMESTAMP as
-//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`,
-//! TIMESTAMPTZ as `io.debezium.time.ZonedTimestamp` text, UUID and JSON as
-//! `io.debezium.data.Uuid`/`Json` text, BYTEA as bytes, anything else as text.
+//! `transaction` (always null), `op` (`r`, `c`, `u`, `d`) and `ts_ms`/`ts_us`/`ts_ns`. Column
+//! values are mapped as [`super::columns`] says.
 
 use std::sync::{Arc, OnceLock};
 
-use bigdecimal::BigDecimal;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use tributary_runtime::data::{
-    logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::pgoutput::{Datum, Relation, RelationColumn};
+use super::columns::{column_schema, convert, zero};
+use super::pgoutput::{Datum, Relation};
+
+/// A required field's value when the row has none: the column's default, else its type's zero.
+fn missing(schema: &Arc<Schema>) -> Value {
+    schema.default.clone().unwrap_or_else(|| zero(schema))
+}
+
+/// What Debezium writes for a value the stream did not send: a TOASTed column an update left
+/// alone (`unavailable.value.placeholder`'s default).
+const UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
 
 /// Debezium's connector version the `source` block reports: the version whose events these
 /// are shaped as.
@@ -119,160 +122,6 @@ fn transaction_schema() -> &'static Arc<Schema> {
             .optional()
             .build()
     })
-}
-
-/// The Connect schema Debezium gives a column of type `oid` with modifier `modifier`.
-fn column_schema(column: &RelationColumn) -> Arc<Schema> {
-    let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
-    let builder = match column.type_oid {
-        16 => SchemaBuilder::new(SchemaType::Boolean),
-        21 => SchemaBuilder::new(SchemaType::Int16),
-        23 => SchemaBuilder::new(SchemaType::Int32),
-        20 | 26 => SchemaBuilder::new(SchemaType::Int64),
-        700 => SchemaBuilder::new(SchemaType::Float32),
-        701 => SchemaBuilder::new(SchemaType::Float64),
-        1700 => match numeric_scale(column.type_modifier) {
-            Some(scale) => SchemaBuilder::decimal(scale).parameter(
-                "connect.decimal.precision",
-                &(((column.type_modifier - 4) >> 16) & 0xFFFF).to_string(),
-            ),
-            None => SchemaBuilder::structure()
-                .name("io.debezium.data.VariableScaleDecimal")
-                .version(1)
-                .doc("Variable scaled decimal")
-                .field("scale", Schema::of(SchemaType::Int32))
-                .field("value", Schema::of(SchemaType::Bytes)),
-        },
-        17 => SchemaBuilder::new(SchemaType::Bytes),
-        1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
-        1083 if precision(column.type_modifier) <= 3 => named(SchemaType::Int32, "io.debezium.time.Time"),
-        1083 => named(SchemaType::Int64, "io.debezium.time.MicroTime"),
-        1114 if precision(column.type_modifier) <= 3 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
-        1114 => named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
-        1184 => named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
-        2950 => named(SchemaType::String, "io.debezium.data.Uuid"),
-        114 | 3802 => named(SchemaType::String, "io.debezium.data.Json"),
-        _ => SchemaBuilder::new(SchemaType::String),
-    };
-    if column.optional {
-        builder.optional().build()
-    } else {
-        builder.build()
-    }
-}
-
-fn numeric_scale(modifier: i32) -> Option<i32> {
-    (modifier >= 4).then(|| (modifier - 4) & 0xFFFF)
-}
-
-/// Fractional-second digits of a TIME/TIMESTAMP column (6 when undeclared).
-fn precision(modifier: i32) -> i32 {
-    if modifier < 0 {
-        6
-    } else {
-        modifier
-    }
-}
-
-/// A column value from its text form, for the column's schema.
-fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value, String> {
-    let bad = |e: &dyn std::fmt::Display| format!("column {} value {text:?}: {e}", column.name);
-    let parse_time = |text: &str| NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| bad(&e));
-    let parse_timestamp = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e));
-    Ok(match column.type_oid {
-        16 => Value::Boolean(text == "t"),
-        21 => Value::Int16(text.parse().map_err(|e| bad(&e))?),
-        23 => Value::Int32(text.parse().map_err(|e| bad(&e))?),
-        20 | 26 => Value::Int64(text.parse().map_err(|e| bad(&e))?),
-        700 => Value::Float32(text.parse().map_err(|e| bad(&e))?),
-        701 => Value::Float64(text.parse().map_err(|e| bad(&e))?),
-        1700 if text == "NaN" => Value::Null,
-        1700 => {
-            let decimal: BigDecimal = text.parse().map_err(|e| bad(&e))?;
-            match numeric_scale(column.type_modifier) {
-                Some(scale) => {
-                    let (unscaled, _) = decimal.with_scale(scale.into()).into_bigint_and_exponent();
-                    Value::bytes(unscaled.to_signed_bytes_be())
-                }
-                None => {
-                    let (unscaled, scale) = decimal.into_bigint_and_exponent();
-                    let mut value = Struct::new(Arc::new(schema.clone()));
-                    value.put("scale", Value::Int32(scale as i32));
-                    value.put("value", Value::bytes(unscaled.to_signed_bytes_be()));
-                    Value::Struct(value)
-                }
-            }
-        }
-        17 => {
-            let hex = text.strip_prefix("\\x").ok_or_else(|| bad(&"not hex bytea"))?;
-            let bytes = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
-                .collect::<Result<Vec<u8>, _>>()
-                .map_err(|e| bad(&e))?;
-            Value::bytes(bytes)
-        }
-        1082 => {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
-            Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
-        }
-        1083 => {
-            let time = parse_time(text)?;
-            let micros = i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000);
-            if schema.schema_type == SchemaType::Int32 {
-                Value::Int32((micros / 1000) as i32)
-            } else {
-                Value::Int64(micros)
-            }
-        }
-        1114 => {
-            let at = parse_timestamp(text)?.and_utc();
-            if schema.name.as_deref() == Some("io.debezium.time.Timestamp") {
-                Value::Int64(at.timestamp_millis())
-            } else {
-                Value::Int64(at.timestamp_micros())
-            }
-        }
-        1184 => {
-            let at = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z").map_err(|e| bad(&e))?;
-            Value::String(zoned_text(at.to_utc(), precision(column.type_modifier)))
-        }
-        _ => Value::String(text.to_string()),
-    })
-}
-
-/// What Debezium puts in a required field that has no value: its type's zero (false, 0, an
-/// empty text or byte string; a decimal 0 at the field's scale).
-fn zero(schema: &Arc<Schema>) -> Value {
-    match schema.schema_type {
-        SchemaType::Boolean => Value::Boolean(false),
-        SchemaType::Int8 => Value::Int8(0),
-        SchemaType::Int16 => Value::Int16(0),
-        SchemaType::Int32 => Value::Int32(0),
-        SchemaType::Int64 => Value::Int64(0),
-        SchemaType::Float32 => Value::Float32(0.0),
-        SchemaType::Float64 => Value::Float64(0.0),
-        SchemaType::Bytes if schema.name.as_deref() == Some(logical::DECIMAL) => Value::bytes(vec![0]),
-        SchemaType::Bytes => Value::bytes(Vec::new()),
-        SchemaType::Struct => {
-            let mut decimal = Struct::new(schema.clone());
-            decimal.put("scale", Value::Int32(0));
-            decimal.put("value", Value::bytes(vec![0]));
-            Value::Struct(decimal)
-        }
-        _ => Value::String(String::new()),
-    }
-}
-
-/// `at` as Debezium's ZonedTimestamp writes it: ISO-8601 in UTC with as many fractional-second
-/// digits as the column's precision (none for 0).
-fn zoned_text(at: DateTime<chrono::Utc>, digits: i32) -> String {
-    let seconds = at.format("%Y-%m-%dT%H:%M:%S");
-    let digits = digits.clamp(0, 9) as usize;
-    if digits == 0 {
-        return format!("{seconds}Z");
-    }
-    let nanos = format!("{:09}", at.nanosecond() % 1_000_000_000);
-    format!("{seconds}.{}Z", &nanos[..digits])
 }
 
 /// The headers Debezium puts on every record of a task (`extended.headers.enabled`):
@@ -376,16 +225,28 @@ impl TableEvents {
         self.envelope_schema.clone()
     }
 
-    /// A row as a `<topic>.Value` struct; unchanged TOASTed columns are null, and a required
-    /// field without a value (a delete's old row carries only the replica identity's columns)
-    /// holds its type's zero, as Debezium fills it.
-    fn row(&self, datums: &[Datum]) -> Result<Value, String> {
+    /// A row as a `<topic>.Value` struct. A TOASTed column an update left alone takes its
+    /// value from the `old` row when that has it (`REPLICA IDENTITY FULL`), else Debezium's
+    /// placeholder (text and bytes; other types null); a required field without a value (a
+    /// delete's old row carries only the replica identity's columns) holds the column's
+    /// default, else its type's zero, as Debezium fills it.
+    fn row(&self, datums: &[Datum], old: Option<&[Datum]>) -> Result<Value, String> {
         let mut values = Vec::with_capacity(self.columns.len());
-        for ((column, schema), datum) in self.relation.columns.iter().zip(&self.columns).zip(datums) {
+        for (i, ((column, schema), datum)) in self.relation.columns.iter().zip(&self.columns).zip(datums).enumerate() {
+            let datum = match (datum, old.and_then(|old| old.get(i))) {
+                (Datum::Unchanged, Some(old @ Datum::Text(_))) => old,
+                _ => datum,
+            };
             values.push(match datum {
                 Datum::Text(text) => convert(column, schema, text)?,
-                Datum::Null | Datum::Unchanged if schema.optional => Value::Null,
-                Datum::Null | Datum::Unchanged => zero(schema),
+                Datum::Unchanged => match schema.schema_type {
+                    SchemaType::String => Value::String(UNAVAILABLE_VALUE.into()),
+                    SchemaType::Bytes if schema.decimal_scale().is_none() => Value::bytes(UNAVAILABLE_VALUE.as_bytes()),
+                    _ if schema.optional => Value::Null,
+                    _ => missing(schema),
+                },
+                Datum::Null if schema.optional => Value::Null,
+                Datum::Null => missing(schema),
             });
         }
         values.resize(self.columns.len(), Value::Null);
@@ -444,8 +305,9 @@ impl TableEvents {
             ],
         )
         .ok_or("source block mismatch")?;
-        let before = before.map(|d| self.row(d)).transpose()?.unwrap_or(Value::Null);
-        let after = after.map(|d| self.row(d)).transpose()?.unwrap_or(Value::Null);
+        let old = before;
+        let before = before.map(|d| self.row(d, None)).transpose()?.unwrap_or(Value::Null);
+        let after = after.map(|d| self.row(d, old)).transpose()?.unwrap_or(Value::Null);
         Struct::from_values(
             self.envelope_schema.clone(),
             vec![
@@ -494,54 +356,17 @@ impl TableEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::postgres_cdc::pgoutput::RelationColumn;
 
     fn column(name: &str, type_oid: u32, type_modifier: i32, key: bool) -> RelationColumn {
         RelationColumn {
             key,
             optional: !key,
+            default: None,
             name: name.into(),
             type_oid,
             type_modifier,
         }
-    }
-
-    fn value(column: &RelationColumn, text: &str) -> Value {
-        convert(column, &column_schema(column), text).unwrap()
-    }
-
-    #[test]
-    fn values_follow_debeziums_default_mappings() {
-        // NUMERIC(10,2): modifier (10 << 16 | 2) + 4.
-        let price = column("price", 1700, (10 << 16 | 2) + 4, false);
-        assert_eq!(value(&price, "-12.5"), Value::bytes(vec![0xFB, 0x1E]));
-        assert_eq!(column_schema(&price).decimal_scale(), Some(2));
-        let any = column("any", 1700, -1, false);
-        let Value::Struct(variable) = value(&any, "1.25") else {
-            panic!()
-        };
-        assert_eq!(variable.get("scale"), Some(&Value::Int32(2)));
-        assert_eq!(variable.get("value"), Some(&Value::bytes(vec![125])));
-        let at = column("at", 1114, -1, false);
-        assert_eq!(value(&at, "1970-01-01 00:00:01.5"), Value::Int64(1_500_000));
-        let at_millis = column("at", 1114, 3, false);
-        assert_eq!(value(&at_millis, "1970-01-01 00:00:01.5"), Value::Int64(1_500));
-        // In UTC, as many fractional digits as the column's precision (6 undeclared).
-        let zoned = column("z", 1184, -1, false);
-        assert_eq!(
-            value(&zoned, "2024-02-29 13:14:15.123+02"),
-            Value::String("2024-02-29T11:14:15.123000Z".into())
-        );
-        let zoned_seconds = column("z", 1184, 0, false);
-        assert_eq!(
-            value(&zoned_seconds, "2024-02-29 13:14:15+02"),
-            Value::String("2024-02-29T11:14:15Z".into())
-        );
-        assert_eq!(
-            value(&column("b", 17, -1, false), "\\x01ff"),
-            Value::bytes(vec![1, 255])
-        );
-        assert_eq!(value(&column("d", 1082, -1, false), "1970-01-11"), Value::Int32(10));
-        assert_eq!(value(&column("f", 16, -1, false), "t"), Value::Boolean(true));
     }
 
     #[test]

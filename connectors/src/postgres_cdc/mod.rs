@@ -12,6 +12,7 @@
 //! of, i.e. what Kafka acknowledged, so a crash re-reads from there (at-least-once).
 
 mod catalog;
+mod columns;
 mod config;
 mod error;
 mod events;

@@ -10,6 +10,9 @@ pub(super) struct RelationColumn {
     pub key: bool,
     /// Allows NULL (the stream does not say; [`super::catalog`] tells).
     pub optional: bool,
+    /// The column's constant default in its type's text form, when it has one (the stream
+    /// does not say; [`super::catalog`] tells).
+    pub default: Option<String>,
     /// The column's name.
     pub name: String,
     /// The type's OID.
@@ -150,6 +153,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                     Ok(RelationColumn {
                         key: reader.u8()? & 1 == 1,
                         optional: true,
+                        default: None,
                         name: reader.string()?,
                         type_oid: reader.i32()? as u32,
                         type_modifier: reader.i32()?,

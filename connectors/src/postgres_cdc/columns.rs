@@ -1,0 +1,418 @@
+//! Debezium's mapping of PostgreSQL's column types to Connect schemas and values (its defaults,
+//! `decimal.handling.mode=precise`, `time.precision.mode=adaptive`,
+//! `interval.handling.mode=numeric`), from the text form a value has in the replication stream
+//! and in the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
+//! `io.debezium.data.VariableScaleDecimal` without a declared scale); DATE as
+//! `io.debezium.time.Date`; TIME and TIMESTAMP as `io.debezium.time.Time`/`Timestamp`
+//! (precision up to 3) or `MicroTime`/`MicroTimestamp`; TIMESTAMPTZ as
+//! `io.debezium.time.ZonedTimestamp` text; INTERVAL as `io.debezium.time.MicroDuration`; UUID
+//! and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes; one-dimensional arrays of
+//! text, integers, floats and booleans as arrays; anything else as text. A column's constant
+//! default is its field's default.
+
+use std::sync::Arc;
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+use super::pgoutput::RelationColumn;
+
+/// The Connect schema Debezium gives a column of type `oid` with modifier `modifier`.
+pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
+    let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
+    let builder = match column.type_oid {
+        16 => SchemaBuilder::new(SchemaType::Boolean),
+        21 => SchemaBuilder::new(SchemaType::Int16),
+        23 => SchemaBuilder::new(SchemaType::Int32),
+        20 | 26 => SchemaBuilder::new(SchemaType::Int64),
+        700 => SchemaBuilder::new(SchemaType::Float32),
+        701 => SchemaBuilder::new(SchemaType::Float64),
+        1700 => match numeric_scale(column.type_modifier) {
+            Some(scale) => SchemaBuilder::decimal(scale).parameter(
+                "connect.decimal.precision",
+                &(((column.type_modifier - 4) >> 16) & 0xFFFF).to_string(),
+            ),
+            None => SchemaBuilder::structure()
+                .name("io.debezium.data.VariableScaleDecimal")
+                .version(1)
+                .doc("Variable scaled decimal")
+                .field("scale", Schema::of(SchemaType::Int32))
+                .field("value", Schema::of(SchemaType::Bytes)),
+        },
+        17 => SchemaBuilder::new(SchemaType::Bytes),
+        1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
+        1083 if precision(column.type_modifier) <= 3 => named(SchemaType::Int32, "io.debezium.time.Time"),
+        1083 => named(SchemaType::Int64, "io.debezium.time.MicroTime"),
+        1114 if precision(column.type_modifier) <= 3 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
+        1114 => named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
+        1184 => named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
+        2950 => named(SchemaType::String, "io.debezium.data.Uuid"),
+        114 | 3802 => named(SchemaType::String, "io.debezium.data.Json"),
+        1186 => named(SchemaType::Int64, "io.debezium.time.MicroDuration"),
+        oid => match array_element(oid) {
+            Some(element) => SchemaBuilder::array(column_schema(&RelationColumn {
+                key: false,
+                optional: true,
+                name: column.name.clone(),
+                type_oid: element,
+                type_modifier: -1,
+                default: None,
+            })),
+            None => SchemaBuilder::new(SchemaType::String),
+        },
+    };
+    let builder = if column.optional { builder.optional() } else { builder };
+    // A default that does not read as the column's type is left out, as one that is not a
+    // constant (a sequence, `now()`) is.
+    let default = column
+        .default
+        .as_deref()
+        .and_then(|text| convert(column, &builder.clone().build(), text).ok());
+    match default {
+        Some(value) => builder.default_value(value).build(),
+        None => builder.build(),
+    }
+}
+
+/// The element type of the one-dimensional array types read as arrays.
+fn array_element(array_oid: u32) -> Option<u32> {
+    Some(match array_oid {
+        1000 => 16,
+        1005 => 21,
+        1007 => 23,
+        1016 => 20,
+        1021 => 700,
+        1022 => 701,
+        1009 => 25,
+        1014 => 1042,
+        1015 => 1043,
+        _ => return None,
+    })
+}
+
+fn numeric_scale(modifier: i32) -> Option<i32> {
+    (modifier >= 4).then(|| (modifier - 4) & 0xFFFF)
+}
+
+/// Fractional-second digits of a TIME/TIMESTAMP column (6 when undeclared).
+fn precision(modifier: i32) -> i32 {
+    if modifier < 0 {
+        6
+    } else {
+        modifier
+    }
+}
+
+/// A column value from its text form, for the column's schema.
+pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("column {} value {text:?}: {e}", column.name);
+    let parse_time = |text: &str| NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| bad(&e));
+    let parse_timestamp = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e));
+    Ok(match column.type_oid {
+        // `t` in the stream, `true` in a column's default.
+        16 => Value::Boolean(text == "t" || text == "true"),
+        21 => Value::Int16(text.parse().map_err(|e| bad(&e))?),
+        23 => Value::Int32(text.parse().map_err(|e| bad(&e))?),
+        20 | 26 => Value::Int64(text.parse().map_err(|e| bad(&e))?),
+        700 => Value::Float32(text.parse().map_err(|e| bad(&e))?),
+        701 => Value::Float64(text.parse().map_err(|e| bad(&e))?),
+        1700 if text == "NaN" => Value::Null,
+        1700 => {
+            let decimal: BigDecimal = text.parse().map_err(|e| bad(&e))?;
+            match numeric_scale(column.type_modifier) {
+                Some(scale) => {
+                    let (unscaled, _) = decimal.with_scale(scale.into()).into_bigint_and_exponent();
+                    Value::bytes(unscaled.to_signed_bytes_be())
+                }
+                None => {
+                    let (unscaled, scale) = decimal.into_bigint_and_exponent();
+                    let mut value = Struct::new(Arc::new(schema.clone()));
+                    value.put("scale", Value::Int32(scale as i32));
+                    value.put("value", Value::bytes(unscaled.to_signed_bytes_be()));
+                    Value::Struct(value)
+                }
+            }
+        }
+        17 => {
+            let hex = text.strip_prefix("\\x").ok_or_else(|| bad(&"not hex bytea"))?;
+            let bytes = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|e| bad(&e))?;
+            Value::bytes(bytes)
+        }
+        1082 => {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
+            Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
+        }
+        1083 => {
+            let time = parse_time(text)?;
+            let micros = i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000);
+            if schema.schema_type == SchemaType::Int32 {
+                Value::Int32((micros / 1000) as i32)
+            } else {
+                Value::Int64(micros)
+            }
+        }
+        1114 => {
+            let at = parse_timestamp(text)?.and_utc();
+            if schema.name.as_deref() == Some("io.debezium.time.Timestamp") {
+                Value::Int64(at.timestamp_millis())
+            } else {
+                Value::Int64(at.timestamp_micros())
+            }
+        }
+        1184 => {
+            let at = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z").map_err(|e| bad(&e))?;
+            Value::String(zoned_text(at.to_utc(), precision(column.type_modifier)))
+        }
+        1186 => Value::Int64(interval_micros(text).ok_or_else(|| bad(&"not an interval"))?),
+        oid => match (array_element(oid), &schema.value_schema) {
+            (Some(element_oid), Some(element_schema)) => {
+                let element = RelationColumn {
+                    key: false,
+                    optional: true,
+                    name: column.name.clone(),
+                    type_oid: element_oid,
+                    type_modifier: -1,
+                    default: None,
+                };
+                let items = array_items(text).ok_or_else(|| bad(&"not a one-dimensional array"))?;
+                Value::Array(
+                    items
+                        .into_iter()
+                        .map(|item| item.map_or(Ok(Value::Null), |item| convert(&element, element_schema, &item)))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            _ => Value::String(text.to_string()),
+        },
+    })
+}
+
+/// Microseconds of an interval in PostgreSQL's output (`1 year 2 mons -3 days +04:05:06.5`),
+/// as Debezium's MicroDuration counts them: a month is 365.25 / 12 days, a day 24 hours.
+fn interval_micros(text: &str) -> Option<i64> {
+    const DAY_MICROS: f64 = 86_400_000_000.0;
+    let mut micros = 0f64;
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        if word.contains(':') {
+            let (sign, clock) = match word.strip_prefix('-') {
+                Some(clock) => (-1.0, clock),
+                None => (1.0, word.strip_prefix('+').unwrap_or(word)),
+            };
+            let mut parts = clock.split(':');
+            let hours: f64 = parts.next()?.parse().ok()?;
+            let minutes: f64 = parts.next()?.parse().ok()?;
+            let seconds: f64 = parts.next().unwrap_or("0").parse().ok()?;
+            micros += sign * ((hours * 60.0 + minutes) * 60.0 + seconds) * 1_000_000.0;
+            continue;
+        }
+        let count: f64 = word.parse().ok()?;
+        let unit = words.next()?;
+        let days = match unit.trim_end_matches('s') {
+            "year" => 365.25,
+            "mon" => 365.25 / 12.0,
+            "day" => 1.0,
+            _ => return None,
+        };
+        micros += count * days * DAY_MICROS;
+    }
+    Some(micros.round() as i64)
+}
+
+/// The items of a one-dimensional array in PostgreSQL's text form (`{a,"b c",NULL}`), NULL
+/// as `None`; `None` for another form (several dimensions, explicit bounds).
+fn array_items(text: &str) -> Option<Vec<Option<String>>> {
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    let mut items = Vec::new();
+    if inner.is_empty() {
+        return Some(items);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut item = String::new();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+            items.push(Some(item));
+        } else {
+            let mut item = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '{' {
+                    return None;
+                }
+                item.push(c);
+                chars.next();
+            }
+            items.push((item != "NULL").then_some(item));
+        }
+        match chars.next() {
+            None => return Some(items),
+            Some(',') => {}
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The constant a column's default expression (`pg_get_expr` of it) stands for, in the
+/// column type's text form: `7`, `-5`, `true`, or a quoted literal with its cast
+/// (`'abc'::text`); `None` for anything else (`nextval(...)`, `now()`).
+pub(super) fn default_literal(expression: &str) -> Option<String> {
+    let mut expression = expression.trim();
+    while let Some(inner) = expression.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        expression = inner.trim();
+    }
+    if let Some(quoted) = expression.strip_prefix('\'') {
+        let mut literal = String::new();
+        let mut chars = quoted.chars().peekable();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    literal.push('\'');
+                }
+                '\'' => break,
+                c => literal.push(c),
+            }
+        }
+        let rest: String = chars.collect();
+        return (rest.is_empty() || rest.starts_with("::")).then_some(literal);
+    }
+    let literal = expression.split("::").next()?.trim();
+    let literal = literal
+        .strip_prefix('(')
+        .and_then(|l| l.strip_suffix(')'))
+        .unwrap_or(literal);
+    (literal == "true" || literal == "false" || literal.parse::<f64>().is_ok()).then(|| literal.to_string())
+}
+
+/// What Debezium puts in a required field that has no value: its type's zero (false, 0, an
+/// empty text or byte string; a decimal 0 at the field's scale).
+pub(super) fn zero(schema: &Arc<Schema>) -> Value {
+    match schema.schema_type {
+        SchemaType::Boolean => Value::Boolean(false),
+        SchemaType::Int8 => Value::Int8(0),
+        SchemaType::Int16 => Value::Int16(0),
+        SchemaType::Int32 => Value::Int32(0),
+        SchemaType::Int64 => Value::Int64(0),
+        SchemaType::Float32 => Value::Float32(0.0),
+        SchemaType::Float64 => Value::Float64(0.0),
+        SchemaType::Bytes if schema.name.as_deref() == Some(logical::DECIMAL) => Value::bytes(vec![0]),
+        SchemaType::Bytes => Value::bytes(Vec::new()),
+        SchemaType::Struct => {
+            let mut decimal = Struct::new(schema.clone());
+            decimal.put("scale", Value::Int32(0));
+            decimal.put("value", Value::bytes(vec![0]));
+            Value::Struct(decimal)
+        }
+        _ => Value::String(String::new()),
+    }
+}
+
+/// `at` as Debezium's ZonedTimestamp writes it: ISO-8601 in UTC with as many fractional-second
+/// digits as the column's precision (none for 0).
+fn zoned_text(at: DateTime<chrono::Utc>, digits: i32) -> String {
+    let seconds = at.format("%Y-%m-%dT%H:%M:%S");
+    let digits = digits.clamp(0, 9) as usize;
+    if digits == 0 {
+        return format!("{seconds}Z");
+    }
+    let nanos = format!("{:09}", at.nanosecond() % 1_000_000_000);
+    format!("{seconds}.{}Z", &nanos[..digits])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, type_oid: u32, type_modifier: i32) -> RelationColumn {
+        RelationColumn {
+            key: false,
+            optional: true,
+            name: name.into(),
+            type_oid,
+            type_modifier,
+            default: None,
+        }
+    }
+
+    fn value(column: &RelationColumn, text: &str) -> Value {
+        convert(column, &column_schema(column), text).unwrap()
+    }
+
+    #[test]
+    fn values_follow_debeziums_default_mappings() {
+        // NUMERIC(10,2): modifier (10 << 16 | 2) + 4.
+        let price = column("price", 1700, (10 << 16 | 2) + 4);
+        assert_eq!(value(&price, "-12.5"), Value::bytes(vec![0xFB, 0x1E]));
+        assert_eq!(column_schema(&price).decimal_scale(), Some(2));
+        let any = column("any", 1700, -1);
+        let Value::Struct(variable) = value(&any, "1.25") else {
+            panic!()
+        };
+        assert_eq!(variable.get("scale"), Some(&Value::Int32(2)));
+        assert_eq!(variable.get("value"), Some(&Value::bytes(vec![125])));
+        let at = column("at", 1114, -1);
+        assert_eq!(value(&at, "1970-01-01 00:00:01.5"), Value::Int64(1_500_000));
+        let at_millis = column("at", 1114, 3);
+        assert_eq!(value(&at_millis, "1970-01-01 00:00:01.5"), Value::Int64(1_500));
+        // In UTC, as many fractional digits as the column's precision (6 undeclared).
+        let zoned = column("z", 1184, -1);
+        assert_eq!(
+            value(&zoned, "2024-02-29 13:14:15.123+02"),
+            Value::String("2024-02-29T11:14:15.123000Z".into())
+        );
+        let zoned_seconds = column("z", 1184, 0);
+        assert_eq!(
+            value(&zoned_seconds, "2024-02-29 13:14:15+02"),
+            Value::String("2024-02-29T11:14:15Z".into())
+        );
+        assert_eq!(value(&column("b", 17, -1), "\\x01ff"), Value::bytes(vec![1, 255]));
+        assert_eq!(value(&column("d", 1082, -1), "1970-01-11"), Value::Int32(10));
+        assert_eq!(value(&column("f", 16, -1), "t"), Value::Boolean(true));
+    }
+
+    #[test]
+    fn intervals_arrays_and_defaults() {
+        let span = column("span", 1186, -1);
+        assert_eq!(value(&span, "1 day 02:03:04.5"), Value::Int64(93_784_500_000));
+        assert_eq!(value(&span, "-2 days -02:03:04.5"), Value::Int64(-180_184_500_000));
+        assert_eq!(value(&span, "1 year 1 mon"), Value::Int64(34_187_400_000_000));
+        assert_eq!(value(&span, "00:00:00"), Value::Int64(0));
+        let labels = column("labels", 1009, -1);
+        assert_eq!(
+            value(&labels, r#"{a1,"b c",NULL,"q\"x"}"#),
+            Value::Array(vec![
+                Value::String("a1".into()),
+                Value::String("b c".into()),
+                Value::Null,
+                Value::String("q\"x".into()),
+            ])
+        );
+        assert_eq!(
+            value(&column("n", 1007, -1), "{1,-2}"),
+            Value::Array(vec![Value::Int32(1), Value::Int32(-2)])
+        );
+        assert_eq!(value(&column("n", 1007, -1), "{}"), Value::Array(Vec::new()));
+        assert_eq!(default_literal("7"), Some("7".into()));
+        assert_eq!(default_literal("(-5)"), Some("-5".into()));
+        assert_eq!(default_literal("'it''s'::text"), Some("it's".into()));
+        assert_eq!(default_literal("nextval('t_id_seq'::regclass)"), None);
+        assert_eq!(default_literal("now()"), None);
+        let mut counter = column("counter", 23, -1);
+        counter.default = default_literal("7");
+        assert_eq!(column_schema(&counter).default, Some(Value::Int32(7)));
+    }
+}
