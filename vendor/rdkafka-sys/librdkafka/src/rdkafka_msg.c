@@ -816,7 +816,14 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
                                 }
                                 rd_kafka_toppar_enq_msg(rktp, rkm, now);
 
-                                if (rd_kafka_is_transactional(rkt->rkt_rk)) {
+                                /* A partition the topic's metadata does not
+                                 * know yet queues on the UA partition: it
+                                 * joins the transaction when the partitioner
+                                 * moves it to its partition, as for
+                                 * rd_kafka_msg_partitioner(). */
+                                if (rktp->rktp_partition !=
+                                        RD_KAFKA_PARTITION_UA &&
+                                    rd_kafka_is_transactional(rkt->rkt_rk)) {
                                         /* Add partition to transaction */
                                         rd_kafka_txn_add_partition(rktp);
                                 }
