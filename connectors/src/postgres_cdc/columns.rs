@@ -298,9 +298,14 @@ pub(super) fn default_literal(expression: &str) -> Option<String> {
     (literal == "true" || literal == "false" || literal.parse::<f64>().is_ok()).then(|| literal.to_string())
 }
 
-/// What Debezium puts in a required field that has no value: its type's zero (false, 0, an
-/// empty text or byte string; a decimal 0 at the field's scale).
-pub(super) fn zero(schema: &Arc<Schema>) -> Value {
+/// What Debezium puts in a required field that has no value: the column's default, else its
+/// type's zero.
+pub(super) fn missing(schema: &Arc<Schema>) -> Value {
+    schema.default.clone().unwrap_or_else(|| zero(schema))
+}
+
+/// A type's zero: false, 0, an empty text or byte string, a decimal 0.
+fn zero(schema: &Arc<Schema>) -> Value {
     match schema.schema_type {
         SchemaType::Boolean => Value::Boolean(false),
         SchemaType::Int8 => Value::Int8(0),

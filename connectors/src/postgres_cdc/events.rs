@@ -11,13 +11,8 @@ use tributary_runtime::data::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::columns::{column_schema, convert, zero};
+use super::columns::{column_schema, convert, missing};
 use super::pgoutput::{Datum, Relation};
-
-/// A required field's value when the row has none: the column's default, else its type's zero.
-fn missing(schema: &Arc<Schema>) -> Value {
-    schema.default.clone().unwrap_or_else(|| zero(schema))
-}
 
 /// What Debezium writes for a value the stream did not send: a TOASTed column an update left
 /// alone (`unavailable.value.placeholder`'s default).

@@ -9,6 +9,30 @@ use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
 use crate::data::{java_utf8_text, write_java_text, write_values_text, Schema, Value};
 
+/// How a value that is not text is written as text.
+type WriteText = fn(&mut Vec<u8>, &Value, Option<&Schema>);
+
+/// `value` as text: none for null, text as its bytes, anything else as `write` writes it.
+fn text_bytes(value: &Value, schema: Option<&Arc<Schema>>, write: WriteText) -> Option<Vec<u8>> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text.as_bytes().to_vec()),
+        other => {
+            let mut text = Vec::new();
+            write(&mut text, other, schema.map(Arc::as_ref));
+            Some(text)
+        }
+    }
+}
+
+/// As [`text_bytes`], taking text without a copy.
+fn owned_text_bytes(value: Value, schema: Option<&Arc<Schema>>, write: WriteText) -> Option<Vec<u8>> {
+    match value {
+        Value::String(text) => Some(text.into_bytes()),
+        other => text_bytes(&other, schema, write),
+    }
+}
+
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
 pub(super) struct StringConverter;
@@ -20,28 +44,17 @@ impl Converter for StringConverter {
         schema: Option<&Arc<Schema>>,
         value: &Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        Ok(match value {
-            Value::Null => None,
-            Value::String(text) => Some(text.as_bytes().to_vec()),
-            // Java's `toString()` of the value, as Apache's converter writes it.
-            other => {
-                let mut text = Vec::new();
-                write_java_text(&mut text, other, schema.map(Arc::as_ref));
-                Some(text)
-            }
-        })
+        // Java's `toString()` of the value, as Apache's converter writes it.
+        Ok(text_bytes(value, schema, write_java_text))
     }
 
     fn to_bytes_owned(
         &self,
-        topic: &str,
+        _topic: &str,
         schema: Option<&Arc<Schema>>,
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        match value {
-            Value::String(text) => Ok(Some(text.into_bytes())),
-            other => self.to_bytes(topic, schema, &other),
-        }
+        Ok(owned_text_bytes(value, schema, write_java_text))
     }
 
     fn passes_bytes_through(&self) -> bool {
@@ -82,27 +95,16 @@ impl Converter for SimpleHeaderConverter {
         schema: Option<&Arc<Schema>>,
         value: &Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        Ok(match value {
-            Value::Null => None,
-            Value::String(text) => Some(text.as_bytes().to_vec()),
-            other => {
-                let mut text = Vec::new();
-                write_values_text(&mut text, other, schema.map(Arc::as_ref));
-                Some(text)
-            }
-        })
+        Ok(text_bytes(value, schema, write_values_text))
     }
 
     fn to_bytes_owned(
         &self,
-        topic: &str,
+        _topic: &str,
         schema: Option<&Arc<Schema>>,
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        match value {
-            Value::String(text) => Ok(Some(text.into_bytes())),
-            other => self.to_bytes(topic, schema, &other),
-        }
+        Ok(owned_text_bytes(value, schema, write_values_text))
     }
 
     fn passes_bytes_through(&self) -> bool {
