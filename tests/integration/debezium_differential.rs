@@ -1,6 +1,6 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 26
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 34
 //! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them),
 //! first a snapshot of the rows already there, then inserts, updates (one of them changing a
 //! primary key), deletes and a transaction of several changes, and writes them through
@@ -25,7 +25,12 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      score DOUBLE PRECISION, amount NUMERIC(10,2), free NUMERIC, name TEXT NOT NULL, code VARCHAR(10), \
      initials CHAR(3), day DATE, clock TIME, stamp TIMESTAMP(3), micros TIMESTAMP, zoned TIMESTAMPTZ, zoned3 TIMESTAMPTZ(3), \
      raw BYTEA, uid UUID, doc JSON, docb JSONB, counter INT NOT NULL DEFAULT 7, span INTERVAL, addr INET, \
-     labels TEXT[], note TEXT";
+     labels TEXT[], note TEXT, bit1 BIT(1), bits BIT(10), cash MONEY, tz TIMETZ, mood dbz_mood, page XML, \
+     span_range INT4RANGE, mac MACADDR";
+
+/// The enum type of column `mood`, made once per database.
+const MOOD: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$;";
 
 /// Row `id`'s values for [`COLUMNS`]; every third row has NULL in each column that allows it.
 /// Row 1's `note` is long enough to be stored out of line (TOASTed), so that an update leaving
@@ -34,7 +39,7 @@ fn row(id: i64) -> String {
     if id % 3 == 0 {
         return format!(
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -48,7 +53,8 @@ fn row(id: i64) -> String {
          '2024-02-{day:02}', '13:{minute:02}:07.123456', '2023-11-14 22:13:20.{millis:03}', \
          '1969-07-20 20:17:40.{micros:06}', '2024-03-10 12:00:00.5+02', '2024-03-10 12:00:{minute:02}+02', '\\x00ff{id:02x}', \
          '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}', \
-         {id}, '{span}', '10.0.0.{id}', ARRAY['a{id}', 'b c', NULL], {note})",
+         {id}, '{span}', '10.0.0.{id}', ARRAY['a{id}', 'b c', NULL], {note}, B'{bit}', B'{id:010b}', {cash}.56, \
+         '13:14:{minute:02}.5+02', '{mood}', '<a n=\"{id}\">x</a>', '[{id},{id}0)', '08:00:2b:01:02:{id:02x}')",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -63,6 +69,9 @@ fn row(id: i64) -> String {
         minute = id % 60,
         millis = id % 1000,
         micros = id * 7 % 1_000_000,
+        bit = id % 2,
+        cash = sign * id * 1234,
+        mood = ["sad", "ok", "happy"][id as usize % 3],
         span = if id % 2 == 0 {
             format!("-{id} days -02:03:04.5")
         } else {
@@ -214,7 +223,7 @@ async fn change_events_are_what_debezium_writes() {
             .sql(
                 "tributary",
                 &format!(
-                    "CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
+                    "{MOOD} CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
                     rows.join(", ")
                 ),
             )

@@ -6,8 +6,11 @@
 //! `io.debezium.time.Date`; TIME and TIMESTAMP as `io.debezium.time.Time`/`Timestamp`
 //! (precision up to 3) or `MicroTime`/`MicroTimestamp`; TIMESTAMPTZ as
 //! `io.debezium.time.ZonedTimestamp` text; INTERVAL as `io.debezium.time.MicroDuration`; UUID
-//! and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes; one-dimensional arrays of
-//! text, integers, floats and booleans as arrays; anything else as text. A column's constant
+//! and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes; BIT(1) as a boolean, other
+//! bit strings as `io.debezium.data.Bits`; MONEY as Decimal of scale 2; TIMETZ as
+//! `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; an enum as
+//! `io.debezium.data.Enum` with its labels; one-dimensional arrays of text, integers, floats
+//! and booleans as arrays; anything else as text. A column's constant
 //! default is its field's default.
 
 use std::sync::Arc;
@@ -50,6 +53,20 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         2950 => named(SchemaType::String, "io.debezium.data.Uuid"),
         114 | 3802 => named(SchemaType::String, "io.debezium.data.Json"),
         1186 => named(SchemaType::Int64, "io.debezium.time.MicroDuration"),
+        1560 if column.type_modifier == 1 => SchemaBuilder::new(SchemaType::Boolean),
+        1560 | 1562 => {
+            let bits = named(SchemaType::Bytes, "io.debezium.data.Bits");
+            if column.type_modifier > 0 {
+                bits.parameter("length", &column.type_modifier.to_string())
+            } else {
+                bits
+            }
+        }
+        790 => SchemaBuilder::decimal(MONEY_SCALE),
+        1266 => named(SchemaType::String, "io.debezium.time.ZonedTime"),
+        142 => named(SchemaType::String, "io.debezium.data.Xml"),
+        _ if column.enum_labels.is_some() => named(SchemaType::String, "io.debezium.data.Enum")
+            .parameter("allowed", column.enum_labels.as_deref().unwrap_or_default()),
         oid => match array_element(oid) {
             Some(element) => SchemaBuilder::array(column_schema(&RelationColumn {
                 key: false,
@@ -58,6 +75,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
                 type_oid: element,
                 type_modifier: -1,
                 default: None,
+                enum_labels: None,
             })),
             None => SchemaBuilder::new(SchemaType::String),
         },
@@ -168,6 +186,14 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
             Value::String(zoned_text(at.to_utc(), precision(column.type_modifier)))
         }
         1186 => Value::Int64(interval_micros(text).ok_or_else(|| bad(&"not an interval"))?),
+        1560 if schema.schema_type == SchemaType::Boolean => Value::Boolean(text == "1"),
+        1560 | 1562 => Value::bytes(bits_bytes(text).ok_or_else(|| bad(&"not a bit string"))?),
+        790 => {
+            let amount: BigDecimal = money_text(text).parse().map_err(|e| bad(&e))?;
+            let (unscaled, _) = amount.with_scale(MONEY_SCALE.into()).into_bigint_and_exponent();
+            Value::bytes(unscaled.to_signed_bytes_be())
+        }
+        1266 => Value::String(zoned_time_text(text).ok_or_else(|| bad(&"not a time with a zone"))?),
         oid => match (array_element(oid), &schema.value_schema) {
             (Some(element_oid), Some(element_schema)) => {
                 let element = RelationColumn {
@@ -177,6 +203,7 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
                     type_oid: element_oid,
                     type_modifier: -1,
                     default: None,
+                    enum_labels: None,
                 };
                 let items = array_items(text).ok_or_else(|| bad(&"not a one-dimensional array"))?;
                 Value::Array(
@@ -188,6 +215,60 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
             }
             _ => Value::String(text.to_string()),
         },
+    })
+}
+
+/// MONEY's scale in Debezium's Decimal (`money.fraction.digits`' default).
+const MONEY_SCALE: i32 = 2;
+
+/// A MONEY value's text (`-$1,234.56`, `($1.00)` in some locales) as a plain number.
+fn money_text(text: &str) -> String {
+    let negative = text.contains('-') || text.starts_with('(');
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+    if negative {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
+/// A bit string (`0000000101`, its last character the lowest bit) as Debezium's Bits: the
+/// bytes little-endian, as few as hold its highest set bit (none for all zeros).
+fn bits_bytes(text: &str) -> Option<Vec<u8>> {
+    let mut bytes = vec![0u8; text.len().div_ceil(8)];
+    for (bit, c) in text.bytes().rev().enumerate() {
+        match c {
+            b'1' => bytes[bit / 8] |= 1 << (bit % 8),
+            b'0' => {}
+            _ => return None,
+        }
+    }
+    while bytes.last() == Some(&0) {
+        bytes.pop();
+    }
+    Some(bytes)
+}
+
+/// A TIMETZ value (`13:14:15.5+02`, `13:14:15-03:30`) as Debezium's ZonedTime: the time in UTC,
+/// its fraction without trailing zeros, and `Z`.
+fn zoned_time_text(text: &str) -> Option<String> {
+    let zone_at = text.rfind(['+', '-'])?;
+    let (clock, zone) = text.split_at(zone_at);
+    let time = NaiveTime::parse_from_str(clock, "%H:%M:%S%.f").ok()?;
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let mut parts = zone[1..].split(':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next().unwrap_or("0").parse().ok()?;
+    let seconds: i64 = parts.next().unwrap_or("0").parse().ok()?;
+    let offset = sign * ((hours * 60 + minutes) * 60 + seconds);
+    let (utc, _) = time.overflowing_sub_signed(chrono::Duration::seconds(offset));
+    let fraction = format!("{:09}", utc.nanosecond() % 1_000_000_000);
+    let fraction = fraction.trim_end_matches('0');
+    let seconds = utc.format("%H:%M:%S");
+    Some(if fraction.is_empty() {
+        format!("{seconds}Z")
+    } else {
+        format!("{seconds}.{fraction}Z")
     })
 }
 
@@ -350,6 +431,7 @@ mod tests {
             type_oid,
             type_modifier,
             default: None,
+            enum_labels: None,
         }
     }
 
@@ -416,6 +498,21 @@ mod tests {
         assert_eq!(default_literal("'it''s'::text"), Some("it's".into()));
         assert_eq!(default_literal("nextval('t_id_seq'::regclass)"), None);
         assert_eq!(default_literal("now()"), None);
+        assert_eq!(value(&column("bit", 1560, 1), "1"), Value::Boolean(true));
+        assert_eq!(value(&column("bits", 1560, 10), "0100000001"), Value::bytes(vec![1, 1]));
+        assert_eq!(value(&column("bits", 1560, 10), "0000000000"), Value::bytes(Vec::new()));
+        assert_eq!(
+            value(&column("cash", 790, -1), "-$2,468.56"),
+            Value::bytes(vec![0xFC, 0x3B, 0xB8])
+        );
+        assert_eq!(
+            value(&column("tz", 1266, -1), "01:14:15.50+02"),
+            Value::String("23:14:15.5Z".into())
+        );
+        assert_eq!(
+            value(&column("tz", 1266, -1), "13:14:15-03:30"),
+            Value::String("16:44:15Z".into())
+        );
         let mut counter = column("counter", 23, -1);
         counter.default = default_literal("7");
         assert_eq!(column_schema(&counter).default, Some(Value::Int32(7)));

@@ -358,6 +358,7 @@ mod tests {
             key,
             optional: !key,
             default: None,
+            enum_labels: None,
             name: name.into(),
             type_oid,
             type_modifier,

@@ -13,6 +13,9 @@ pub(super) struct RelationColumn {
     /// The column's constant default in its type's text form, when it has one (the stream
     /// does not say; [`super::catalog`] tells).
     pub default: Option<String>,
+    /// An enum type's labels in order, comma-separated (the stream does not say;
+    /// [`super::catalog`] tells).
+    pub enum_labels: Option<String>,
     /// The column's name.
     pub name: String,
     /// The type's OID.
@@ -154,6 +157,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                         key: reader.u8()? & 1 == 1,
                         optional: true,
                         default: None,
+                        enum_labels: None,
                         name: reader.string()?,
                         type_oid: reader.i32()? as u32,
                         type_modifier: reader.i32()?,
