@@ -9,7 +9,8 @@
 //! and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes; BIT(1) as a boolean, other
 //! bit strings as `io.debezium.data.Bits`; MONEY as Decimal of scale 2; TIMETZ as
 //! `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; an enum as
-//! `io.debezium.data.Enum` with its labels; one-dimensional arrays of text, integers, floats
+//! `io.debezium.data.Enum` with its labels; POINT as `io.debezium.data.geometry.Point` (its
+//! coordinates and their WKB); one-dimensional arrays of text, integers, floats
 //! and booleans as arrays; anything else as text. A column's constant
 //! default is its field's default.
 
@@ -65,6 +66,14 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         790 => SchemaBuilder::decimal(MONEY_SCALE),
         1266 => named(SchemaType::String, "io.debezium.time.ZonedTime"),
         142 => named(SchemaType::String, "io.debezium.data.Xml"),
+        600 => SchemaBuilder::structure()
+            .name("io.debezium.data.geometry.Point")
+            .version(1)
+            .doc("Geometry (POINT)")
+            .field("x", Schema::of(SchemaType::Float64))
+            .field("y", Schema::of(SchemaType::Float64))
+            .field("wkb", Schema::optional_bytes())
+            .field("srid", Schema::optional_of(SchemaType::Int32)),
         _ if column.enum_labels.is_some() => named(SchemaType::String, "io.debezium.data.Enum")
             .parameter("allowed", column.enum_labels.as_deref().unwrap_or_default()),
         oid => match array_element(oid) {
@@ -194,6 +203,19 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
             Value::bytes(unscaled.to_signed_bytes_be())
         }
         1266 => Value::String(zoned_time_text(text).ok_or_else(|| bad(&"not a time with a zone"))?),
+        600 => {
+            let (x, y) = point(text).ok_or_else(|| bad(&"not a point"))?;
+            let mut wkb = Vec::with_capacity(21);
+            wkb.push(1); // little-endian
+            wkb.extend(1u32.to_le_bytes()); // a point
+            wkb.extend(x.to_le_bytes());
+            wkb.extend(y.to_le_bytes());
+            let mut value = Struct::new(Arc::new(schema.clone()));
+            value.put("x", Value::Float64(x));
+            value.put("y", Value::Float64(y));
+            value.put("wkb", Value::bytes(wkb));
+            Value::Struct(value)
+        }
         oid => match (array_element(oid), &schema.value_schema) {
             (Some(element_oid), Some(element_schema)) => {
                 let element = RelationColumn {
@@ -216,6 +238,12 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
             _ => Value::String(text.to_string()),
         },
     })
+}
+
+/// A POINT's text, `(x,y)`, as its coordinates.
+fn point(text: &str) -> Option<(f64, f64)> {
+    let (x, y) = text.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
+    Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
 }
 
 /// MONEY's scale in Debezium's Decimal (`money.fraction.digits`' default).
@@ -513,6 +541,8 @@ mod tests {
             value(&column("tz", 1266, -1), "13:14:15-03:30"),
             Value::String("16:44:15Z".into())
         );
+        assert_eq!(point("(1.25,-2.5)"), Some((1.25, -2.5)));
+        assert_eq!(point("1.25,-2.5"), None);
         let mut counter = column("counter", 23, -1);
         counter.default = default_literal("7");
         assert_eq!(column_schema(&counter).default, Some(Value::Int32(7)));
