@@ -1,6 +1,6 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 35
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 39
 //! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them),
 //! first a snapshot of the rows already there, then inserts, updates (one of them changing a
 //! primary key), deletes and a transaction of several changes, and writes them through
@@ -26,7 +26,8 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      initials CHAR(3), day DATE, clock TIME, stamp TIMESTAMP(3), micros TIMESTAMP, zoned TIMESTAMPTZ, zoned3 TIMESTAMPTZ(3), \
      raw BYTEA, uid UUID, doc JSON, docb JSONB, counter INT NOT NULL DEFAULT 7, span INTERVAL, addr INET, \
      labels TEXT[], note TEXT, bit1 BIT(1), bits BIT(10), cash MONEY, tz TIMETZ, mood dbz_mood, page XML, \
-     span_range INT4RANGE, mac MACADDR, spot POINT";
+     span_range INT4RANGE, mac MACADDR, spot POINT, prices NUMERIC(10,2)[], days DATE[], ids UUID[], \
+     stamps TIMESTAMP[]";
 
 /// The enum type of column `mood`, made once per database.
 const MOOD: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
@@ -39,7 +40,7 @@ fn row(id: i64) -> String {
     if id % 3 == 0 {
         return format!(
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -55,7 +56,8 @@ fn row(id: i64) -> String {
          '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}', \
          {id}, '{span}', '10.0.0.{id}', ARRAY['a{id}', 'b c', NULL], {note}, B'{bit}', B'{id:010b}', {cash}.56, \
          '13:14:{minute:02}.5+02', '{mood}', '<a n=\"{id}\">x</a>', '[{id},{id}0)', '08:00:2b:01:02:{id:02x}', \
-         '({ratio}.25,-{id}.5)')",
+         '({ratio}.25,-{id}.5)', ARRAY[{amount}.{cents:02}, NULL], ARRAY['2024-02-{day:02}'::date], \
+         ARRAY['6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}'::uuid], ARRAY['2023-11-14 22:13:20.{micros:06}'::timestamp])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,

@@ -10,8 +10,8 @@
 //! bit strings as `io.debezium.data.Bits`; MONEY as Decimal of scale 2; TIMETZ as
 //! `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; an enum as
 //! `io.debezium.data.Enum` with its labels; POINT as `io.debezium.data.geometry.Point` (its
-//! coordinates and their WKB); one-dimensional arrays of text, integers, floats
-//! and booleans as arrays; anything else as text. A column's constant
+//! coordinates and their WKB); one-dimensional arrays of these (but enums, bit strings, MONEY,
+//! TIMETZ, XML and points) as arrays; anything else as text. A column's constant
 //! default is its field's default.
 
 use std::sync::Arc;
@@ -82,7 +82,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
                 optional: true,
                 name: column.name.clone(),
                 type_oid: element,
-                type_modifier: -1,
+                type_modifier: column.type_modifier,
                 default: None,
                 enum_labels: None,
             })),
@@ -102,7 +102,8 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
     }
 }
 
-/// The element type of the one-dimensional array types read as arrays.
+/// The element type of the one-dimensional array types read as arrays (an array column's
+/// type modifier is its elements').
 fn array_element(array_oid: u32) -> Option<u32> {
     Some(match array_oid {
         1000 => 16,
@@ -114,6 +115,16 @@ fn array_element(array_oid: u32) -> Option<u32> {
         1009 => 25,
         1014 => 1042,
         1015 => 1043,
+        1231 => 1700,
+        1182 => 1082,
+        1183 => 1083,
+        1115 => 1114,
+        1185 => 1184,
+        1187 => 1186,
+        2951 => 2950,
+        1001 => 17,
+        199 => 114,
+        3807 => 3802,
         _ => return None,
     })
 }
@@ -223,7 +234,7 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
                     optional: true,
                     name: column.name.clone(),
                     type_oid: element_oid,
-                    type_modifier: -1,
+                    type_modifier: column.type_modifier,
                     default: None,
                     enum_labels: None,
                 };
@@ -521,6 +532,11 @@ mod tests {
             Value::Array(vec![Value::Int32(1), Value::Int32(-2)])
         );
         assert_eq!(value(&column("n", 1007, -1), "{}"), Value::Array(Vec::new()));
+        // NUMERIC(10,2)[]: the column's modifier is its items'.
+        assert_eq!(
+            value(&column("prices", 1231, (10 << 16 | 2) + 4), "{-12.5,NULL}"),
+            Value::Array(vec![Value::bytes(vec![0xFB, 0x1E]), Value::Null])
+        );
         assert_eq!(default_literal("7"), Some("7".into()));
         assert_eq!(default_literal("(-5)"), Some("-5".into()));
         assert_eq!(default_literal("'it''s'::text"), Some("it's".into()));
