@@ -1,10 +1,10 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
 //! captures the same two tables (one with the default replica identity, one with `FULL`) of 39
-//! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them),
-//! first a snapshot of the rows already there, then inserts, updates (one of them changing a
-//! primary key), deletes and a transaction of several changes, and writes them through
-//! JsonConverter with schemas. The records each writes must be the same, key, value and
+//! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them), and a
+//! third of a single row, first a snapshot of the rows already there, then inserts, updates
+//! (one of them changing a primary key), deletes and a transaction of several changes, and
+//! writes them through JsonConverter with schemas. The records each writes must be the same, key, value and
 //! headers, schema and payload, but for what no two runs share: the time an event was made,
 //! the connector's version and its `topic.prefix`, the task's run id, and where in the log and
 //! in which transaction a snapshot read its rows.
@@ -219,9 +219,21 @@ async fn change_events_are_what_debezium_writes() {
     .await;
 
     let base = unique_name("dbz").replace('-', "_");
+    // The tables that change, and one of a single row read between them (how a snapshot marks
+    // a table's only row).
     let tables = [format!("{base}_keyed"), format!("{base}_full")];
-    for table in &tables {
-        let rows: Vec<String> = (1..=6).map(row).collect();
+    let single = format!("{base}_single");
+    // Each captured table with its rows before the changes and its records after them: 6
+    // snapshot rows, 3 inserts, 2 updates, a key changed (a delete, its tombstone and an
+    // insert), 2 deletes (each with its tombstone), and a transaction of an insert, an update
+    // and a delete with its tombstone.
+    let captured = [
+        (tables[0].clone(), 6usize, 6 + 3 + 2 + 3 + 4 + 4),
+        (single.clone(), 1, 1),
+        (tables[1].clone(), 6, 6 + 3 + 2 + 3 + 4 + 4),
+    ];
+    for (table, rows, _) in &captured {
+        let rows: Vec<String> = (1..=*rows as i64).map(row).collect();
         database
             .sql(
                 "tributary",
@@ -243,8 +255,9 @@ async fn change_events_are_what_debezium_writes() {
         ("Debezium", &apache, format!("{base}_a")),
         ("Tributary", &tributary, format!("{base}_t")),
     ];
+    let names: Vec<String> = captured.iter().map(|(table, ..)| table.clone()).collect();
     for (who, api, prefix) in &sides {
-        for table in &tables {
+        for table in &names {
             kafka
                 .create_topic(&format!("{prefix}.public.{table}"), 1, 1)
                 .await
@@ -253,7 +266,7 @@ async fn change_events_are_what_debezium_writes() {
         let (status, body) = api
             .post(
                 "/connectors",
-                json!({"name": prefix, "config": config(database, prefix, &tables)}),
+                json!({"name": prefix, "config": config(database, prefix, &names)}),
             )
             .await;
         assert_eq!(status, 201, "{who}: {body}");
@@ -261,18 +274,15 @@ async fn change_events_are_what_debezium_writes() {
     // Both snapshots read before anything changes: a change made during one would be in one
     // side's snapshot and in the other's stream.
     for (who, api, prefix) in &sides {
-        for table in &tables {
-            let snapshot = events(&format!("{prefix}.public.{table}"), 6).await;
-            if snapshot.len() < 6 {
+        for (table, rows, _) in &captured {
+            let snapshot = events(&format!("{prefix}.public.{table}"), *rows).await;
+            if snapshot.len() < *rows {
                 let (_, status) = api.get(&format!("/connectors/{prefix}/status")).await;
-                panic!("{who} read {} of {table}'s 6 rows: {status}", snapshot.len());
+                panic!("{who} read {} of {table}'s {rows} rows: {status}", snapshot.len());
             }
         }
     }
 
-    // Each table: 3 inserts, 2 updates, a key changed (a delete, its tombstone and an insert),
-    // 2 deletes (each with its tombstone), and a transaction of an insert, an update and a
-    // delete with its tombstone.
     for table in &tables {
         transaction(database, &format!("INSERT INTO {table} VALUES {};", row(10)));
         transaction(
@@ -299,18 +309,18 @@ async fn change_events_are_what_debezium_writes() {
             ),
         );
     }
-    const RECORDS: usize = 6 + 3 + 2 + 3 + 4 + 4;
 
     let mut mismatches = Vec::new();
     let [(_, apache, apache_prefix), (_, tributary, tributary_prefix)] = &sides;
-    for table in &tables {
-        let debezium = events(&format!("{apache_prefix}.public.{table}"), RECORDS).await;
-        let ours = events(&format!("{tributary_prefix}.public.{table}"), RECORDS).await;
-        if (debezium.len(), ours.len()) != (RECORDS, RECORDS) {
+    for (table, _, records) in &captured {
+        let records = *records;
+        let debezium = events(&format!("{apache_prefix}.public.{table}"), records).await;
+        let ours = events(&format!("{tributary_prefix}.public.{table}"), records).await;
+        if (debezium.len(), ours.len()) != (records, records) {
             let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
             let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
             mismatches.push(format!(
-                "{table}: {RECORDS} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
+                "{table}: {records} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
                 debezium.len(),
                 ours.len()
             ));

@@ -202,8 +202,8 @@ impl Reader {
                 }
             }
             // The table's last row is the record held back (the snapshot's very last one is
-            // marked `last` below); a table of one row keeps its first row's mark.
-            if rows_of_table > 1 {
+            // marked `last` below); as in Debezium, a table's only row is marked as its last.
+            if rows_of_table > 0 {
                 if let Some(record) = self.batch.last_mut() {
                     mark(record, "last_in_data_collection");
                 }
