@@ -47,8 +47,8 @@ pub(super) async fn table_columns<'e>(
 }
 
 /// `columns` as the stream described them, with the primary key, NULL-ability, default and
-/// enum labels of the catalog's `described` columns of the same name (a column the catalog no longer has keeps
-/// what the stream said, and allows NULL).
+/// enum labels of the catalog's `described` columns of the same name (a column the catalog no
+/// longer has keeps what the stream said, and allows NULL).
 pub(super) fn with_catalog(columns: &mut [RelationColumn], described: &[RelationColumn]) {
     for column in columns {
         match described.iter().find(|d| d.name == column.name) {

@@ -76,16 +76,8 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
             .field("srid", Schema::optional_of(SchemaType::Int32)),
         _ if column.enum_labels.is_some() => named(SchemaType::String, "io.debezium.data.Enum")
             .parameter("allowed", column.enum_labels.as_deref().unwrap_or_default()),
-        oid => match array_element(oid) {
-            Some(element) => SchemaBuilder::array(column_schema(&RelationColumn {
-                key: false,
-                optional: true,
-                name: column.name.clone(),
-                type_oid: element,
-                type_modifier: column.type_modifier,
-                default: None,
-                enum_labels: None,
-            })),
+        _ => match item_column(column) {
+            Some(item) => SchemaBuilder::array(column_schema(&item)),
             None => SchemaBuilder::new(SchemaType::String),
         },
     };
@@ -102,8 +94,21 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
     }
 }
 
-/// The element type of the one-dimensional array types read as arrays (an array column's
-/// type modifier is its elements').
+/// An array column's items as a column of their own (optional, of the element type, with the
+/// array's type modifier, which is its items'); `None` for a column not read as an array.
+fn item_column(column: &RelationColumn) -> Option<RelationColumn> {
+    Some(RelationColumn {
+        key: false,
+        optional: true,
+        name: column.name.clone(),
+        type_oid: array_element(column.type_oid)?,
+        type_modifier: column.type_modifier,
+        default: None,
+        enum_labels: None,
+    })
+}
+
+/// The element type of the one-dimensional array types read as arrays.
 fn array_element(array_oid: u32) -> Option<u32> {
     Some(match array_oid {
         1000 => 16,
@@ -143,7 +148,7 @@ fn precision(modifier: i32) -> i32 {
 }
 
 /// A column value from its text form, for the column's schema.
-pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> Result<Value, String> {
+pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str) -> Result<Value, String> {
     let bad = |e: &dyn std::fmt::Display| format!("column {} value {text:?}: {e}", column.name);
     let parse_time = |text: &str| NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| bad(&e));
     let parse_timestamp = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e));
@@ -165,7 +170,7 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
                 }
                 None => {
                     let (unscaled, scale) = decimal.into_bigint_and_exponent();
-                    let mut value = Struct::new(Arc::new(schema.clone()));
+                    let mut value = Struct::new(schema.clone());
                     value.put("scale", Value::Int32(scale as i32));
                     value.put("value", Value::bytes(unscaled.to_signed_bytes_be()));
                     Value::Struct(value)
@@ -221,28 +226,19 @@ pub(super) fn convert(column: &RelationColumn, schema: &Schema, text: &str) -> R
             wkb.extend(1u32.to_le_bytes()); // a point
             wkb.extend(x.to_le_bytes());
             wkb.extend(y.to_le_bytes());
-            let mut value = Struct::new(Arc::new(schema.clone()));
+            let mut value = Struct::new(schema.clone());
             value.put("x", Value::Float64(x));
             value.put("y", Value::Float64(y));
             value.put("wkb", Value::bytes(wkb));
             Value::Struct(value)
         }
-        oid => match (array_element(oid), &schema.value_schema) {
-            (Some(element_oid), Some(element_schema)) => {
-                let element = RelationColumn {
-                    key: false,
-                    optional: true,
-                    name: column.name.clone(),
-                    type_oid: element_oid,
-                    type_modifier: column.type_modifier,
-                    default: None,
-                    enum_labels: None,
-                };
+        _ => match (item_column(column), &schema.value_schema) {
+            (Some(item_column), Some(item_schema)) => {
                 let items = array_items(text).ok_or_else(|| bad(&"not a one-dimensional array"))?;
                 Value::Array(
                     items
                         .into_iter()
-                        .map(|item| item.map_or(Ok(Value::Null), |item| convert(&element, element_schema, &item)))
+                        .map(|item| item.map_or(Ok(Value::Null), |item| convert(&item_column, item_schema, &item)))
                         .collect::<Result<_, _>>()?,
                 )
             }

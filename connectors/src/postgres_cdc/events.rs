@@ -250,6 +250,16 @@ impl TableEvents {
             .ok_or_else(|| "column count mismatch".to_string())
     }
 
+    /// Whether rows `old` and `new` differ in a key column (compared as the stream sent them,
+    /// without converting them).
+    pub(super) fn key_changed(&self, old: &[Datum], new: &[Datum]) -> bool {
+        self.relation
+            .columns
+            .iter()
+            .zip(old.iter().zip(new))
+            .any(|(column, (old, new))| column.key && old != new)
+    }
+
     /// The key of a row (null for a table without a key).
     pub(super) fn key(&self, datums: &[Datum]) -> Result<Value, String> {
         let Some(schema) = &self.key_schema else {

@@ -408,23 +408,24 @@ impl PostgresCdcTask {
         // An update that changes the key is, as Debezium writes it, the old key's delete (and
         // tombstone) with the new key in header `__debezium.newkey`, and the new key's insert
         // with the old key in `__debezium.oldkey`.
-        let keys = match (op, before.as_deref(), after.as_deref()) {
-            (Op::Update, Some(old), Some(new)) => Some((events.key(old)?, events.key(new)?)),
-            _ => None,
-        };
-        let changes = match keys {
-            Some((old_key, new_key)) if old_key != new_key => vec![
+        let (change, key_moved) = match (op, before.as_deref(), after.as_deref()) {
+            (Op::Update, Some(old), Some(new)) if events.key_changed(old, new) => (
                 (
                     Op::Delete,
-                    before.as_deref(),
+                    Some(old),
                     None,
-                    Some(("__debezium.newkey", new_key)),
+                    Some(("__debezium.newkey", events.key(new)?)),
                 ),
-                (Op::Create, None, after.as_deref(), Some(("__debezium.oldkey", old_key))),
-            ],
-            _ => vec![(op, before.as_deref(), after.as_deref(), None)],
+                Some((
+                    Op::Create,
+                    None,
+                    Some(new),
+                    Some(("__debezium.oldkey", events.key(old)?)),
+                )),
+            ),
+            _ => ((op, before.as_deref(), after.as_deref(), None), None),
         };
-        for (op, before, after, moved) in changes {
+        for (op, before, after, moved) in std::iter::once(change).chain(key_moved) {
             let mut record = events.record(
                 &self.partition,
                 op,

@@ -239,8 +239,8 @@ impl ProducerTopic {
     }
 
     /// Queues one record, placed as `placement` says, with `headers`, which librdkafka takes
-    /// when it queues the record. A record refused comes back with its headers, for the caller to hand over again
-    /// (a full queue) or drop.
+    /// when it queues the record. A record refused comes back with its headers, for the caller
+    /// to hand over again (a full queue) or drop.
     ///
     /// # Safety
     ///

@@ -86,9 +86,15 @@ pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>
 /// beyond chrono's range of years). Days before 1582-10-15 are counted in the proleptic
 /// Gregorian calendar, where Java's switches to the Julian one.
 fn write_java_date(out: &mut Vec<u8>, millis: i64) {
+    write_utc(out, millis, "%a %b %d %H:%M:%S UTC %Y", millis);
+}
+
+/// `millis` since the epoch in UTC as chrono's `format` writes it, or `number` beyond chrono's
+/// range of years.
+pub(super) fn write_utc(out: &mut Vec<u8>, millis: i64, format: &str, number: impl std::fmt::Display) {
     let text = match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(at) => at.format("%a %b %d %H:%M:%S UTC %Y").to_string(),
-        None => millis.to_string(),
+        Some(at) => at.format(format).to_string(),
+        None => number.to_string(),
     };
     out.extend_from_slice(text.as_bytes());
 }

@@ -8,7 +8,7 @@
 use base64::Engine as _;
 
 use super::decimal::java_decimal_text;
-use super::java_text::{java_double, java_float};
+use super::java_text::{java_double, java_float, write_utc};
 use super::{logical, Schema, Value};
 
 /// Appends `value`'s text; `schema` tells its logical types. Top-level text and bytes are
@@ -96,15 +96,6 @@ fn write_quoted(out: &mut Vec<u8>, text: &str) {
         out.push(byte);
     }
     out.push(b'"');
-}
-
-/// `millis` since the epoch formatted in UTC (the number itself beyond chrono's range).
-fn write_utc(out: &mut Vec<u8>, millis: i64, format: &str, number: impl std::fmt::Display) {
-    let text = match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(at) => at.format(format).to_string(),
-        None => number.to_string(),
-    };
-    out.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]
