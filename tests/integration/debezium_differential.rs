@@ -4,8 +4,9 @@
 //! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them), and a
 //! third of a single row, first a snapshot of the rows already there, then inserts, updates
 //! (one of them changing a primary key), deletes and a transaction of several changes, and
-//! writes them through JsonConverter with schemas. The records each writes must be the same, key, value and
-//! headers, schema and payload, but for what no two runs share: the time an event was made,
+//! writes them through JsonConverter with schemas, with transaction metadata
+//! (`provide.transaction.metadata`). The records each writes, to the tables' topics and to the
+//! transaction topic, must be the same, key, value and headers, schema and payload, but for what no two runs share: the time an event was made,
 //! the connector's version and its `topic.prefix`, the task's run id, and where in the log and
 //! in which transaction a snapshot read its rows.
 
@@ -99,6 +100,7 @@ fn config(database: &Database, prefix: &str, tables: &[String]) -> Value {
         "publication.autocreate.mode": "filtered",
         "table.include.list": include.join(","),
         "plugin.name": "pgoutput",
+        "provide.transaction.metadata": "true",
     })
 }
 
@@ -257,11 +259,12 @@ async fn change_events_are_what_debezium_writes() {
     ];
     let names: Vec<String> = captured.iter().map(|(table, ..)| table.clone()).collect();
     for (who, api, prefix) in &sides {
-        for table in &names {
-            kafka
-                .create_topic(&format!("{prefix}.public.{table}"), 1, 1)
-                .await
-                .unwrap();
+        let topics = names
+            .iter()
+            .map(|table| format!("{prefix}.public.{table}"))
+            .chain([format!("{prefix}.transaction")]);
+        for topic in topics {
+            kafka.create_topic(&topic, 1, 1).await.unwrap();
         }
         let (status, body) = api
             .post(
@@ -344,6 +347,37 @@ async fn change_events_are_what_debezium_writes() {
                     "{table} record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
                 ));
             }
+        }
+    }
+    // Each streamed transaction's BEGIN and END: 8 per changing table.
+    let boundaries = 2 * 8 * tables.len();
+    let debezium = events(&format!("{apache_prefix}.transaction"), boundaries).await;
+    let ours = events(&format!("{tributary_prefix}.transaction"), boundaries).await;
+    if (debezium.len(), ours.len()) != (boundaries, boundaries) {
+        mismatches.push(format!(
+            "transaction topic: {boundaries} records expected, Debezium wrote {}, Tributary {}",
+            debezium.len(),
+            ours.len()
+        ));
+    }
+    for (i, (d, t)) in debezium.iter().zip(&ours).enumerate() {
+        let (d_key, d_value) = (normalised(&d.0, apache_prefix), normalised(&d.1, apache_prefix));
+        let (t_key, t_value) = (normalised(&t.0, tributary_prefix), normalised(&t.1, tributary_prefix));
+        differences(&format!("transaction record {i} key"), &d_key, &t_key, &mut mismatches);
+        differences(
+            &format!("transaction record {i} value"),
+            &d_value,
+            &t_value,
+            &mut mismatches,
+        );
+        let (d_headers, t_headers) = (
+            normalised_headers(&d.2, apache_prefix),
+            normalised_headers(&t.2, tributary_prefix),
+        );
+        if d_headers != t_headers {
+            mismatches.push(format!(
+                "transaction record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
+            ));
         }
     }
     runtime.shutdown().await;

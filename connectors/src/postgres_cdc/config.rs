@@ -132,6 +132,20 @@ pub(super) const EXTENDED_HEADERS: Key<bool> = Key::new(ConfigKey::optional(
     "Whether each record carries Debezium's context headers (`__debezium.context.*`: the \
      connector's logical name, the task, the connector's name and the task's run).",
 ));
+/// `provide.transaction.metadata`.
+pub(super) const TRANSACTION_METADATA: Key<bool> = Key::new(ConfigKey::optional(
+    "provide.transaction.metadata",
+    ConfigType::Boolean,
+    "false",
+    "Whether each streamed transaction's BEGIN and END go to topic <topic.prefix>.<topic.transaction> \
+     and each change event carries its place in its transaction (`transaction`).",
+));
+/// `topic.transaction`.
+pub(super) const TOPIC_TRANSACTION: Key<String> = Key::new(text(
+    "topic.transaction",
+    "transaction",
+    "The transaction metadata topic's name after <topic.prefix>.",
+));
 /// `max.batch.size`.
 pub(super) const MAX_BATCH_SIZE: Key<usize> = Key::new(
     ConfigKey::optional("max.batch.size", ConfigType::Int, "2048", "Records per batch at most.").check(positive),
@@ -203,6 +217,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SNAPSHOT_MODE)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
+        .key(&TRANSACTION_METADATA)
+        .key(&TOPIC_TRANSACTION)
         .key(&MAX_BATCH_SIZE)
         .key(&POLL_INTERVAL)
         .key(&SSL_MODE)
@@ -245,6 +261,9 @@ pub(super) struct Settings {
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
+    /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
+    /// `provide.transaction.metadata` is on.
+    pub(super) transaction_topic: Option<String>,
     pub(super) max_batch: usize,
     pub(super) poll_interval: Duration,
     pub(super) status_interval: Duration,
@@ -272,6 +291,13 @@ impl Settings {
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
+            transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
+                format!(
+                    "{}.{}",
+                    config.value(&TOPIC_PREFIX),
+                    config.value(&TOPIC_TRANSACTION).trim()
+                )
+            }),
             max_batch: config.value(&MAX_BATCH_SIZE),
             poll_interval: config.value(&POLL_INTERVAL),
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),

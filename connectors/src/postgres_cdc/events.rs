@@ -2,8 +2,9 @@
 //! `<topic.prefix>.<schema>.<table>`, key struct `<topic>.Key` (the primary key's columns), and
 //! value `<topic>.Envelope` (version 2) with `before`, `after` (`<topic>.Value`, a field
 //! required for each `NOT NULL` column), `source` (`io.debezium.connector.postgresql.Source`),
-//! `transaction` (always null), `op` (`r`, `c`, `u`, `d`) and `ts_ms`/`ts_us`/`ts_ns`. Column
-//! values are mapped as [`super::columns`] says.
+//! `transaction` (null unless `provide.transaction.metadata`: [`super::transactions`]), `op`
+//! (`r`, `c`, `u`, `d`) and `ts_ms`/`ts_us`/`ts_ns`. Column values are mapped as
+//! [`super::columns`] says.
 
 use std::sync::{Arc, OnceLock};
 
@@ -13,6 +14,7 @@ use tributary_runtime::data::{
 
 use super::columns::{column_schema, convert, missing};
 use super::pgoutput::{Datum, Relation};
+use super::transactions::TransactionOrder;
 
 /// What Debezium writes for a value the stream did not send: a TOASTed column an update left
 /// alone (`unavailable.value.placeholder`'s default).
@@ -65,6 +67,8 @@ pub(super) struct SourceInfo {
     pub lsn: Option<i64>,
     /// `["<last commit lsn>","<lsn>"]`, as Debezium writes it.
     pub sequence: Option<String>,
+    /// The event's place in its transaction, with transaction metadata.
+    pub transaction: Option<TransactionOrder>,
 }
 
 fn source_schema() -> &'static Arc<Schema> {
@@ -99,22 +103,6 @@ fn source_schema() -> &'static Arc<Schema> {
             .field("xmin", Schema::optional_of(SchemaType::Int64))
             .field("origin", Schema::optional_string())
             .field("origin_lsn", Schema::optional_of(SchemaType::Int64))
-            .build()
-    })
-}
-
-/// The `transaction` block's schema (`provide.transaction.metadata`, which Tributary does
-/// not write: the block is always null).
-fn transaction_schema() -> &'static Arc<Schema> {
-    static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        SchemaBuilder::structure()
-            .name("event.block")
-            .version(1)
-            .field("id", Schema::string())
-            .field("total_order", Schema::of(SchemaType::Int64))
-            .field("data_collection_order", Schema::of(SchemaType::Int64))
-            .optional()
             .build()
     })
 }
@@ -194,7 +182,7 @@ impl TableEvents {
             .field("before", value_schema.clone())
             .field("after", value_schema.clone())
             .field("source", source_schema().clone())
-            .field("transaction", transaction_schema().clone())
+            .field("transaction", TransactionOrder::schema().clone())
             .field("op", Schema::string())
             .field("ts_ms", Schema::optional_of(SchemaType::Int64))
             .field("ts_us", Schema::optional_of(SchemaType::Int64))
@@ -208,6 +196,11 @@ impl TableEvents {
             value_schema,
             envelope_schema,
         }
+    }
+
+    /// The table as `<schema>.<table>` (a data collection, in Debezium's words).
+    pub(super) fn data_collection(&self) -> String {
+        format!("{}.{}", self.relation.namespace, self.relation.name)
     }
 
     /// The key's schema (none for a table without a key).
@@ -319,7 +312,10 @@ impl TableEvents {
                 before,
                 after,
                 Value::Struct(block),
-                Value::Null,
+                source
+                    .transaction
+                    .as_ref()
+                    .map_or(Value::Null, TransactionOrder::to_value),
                 Value::String(op.code().into()),
                 Value::Int64(now_us.div_euclid(1000)),
                 Value::Int64(now_us),
@@ -402,6 +398,7 @@ mod tests {
             tx_id: Some(5),
             lsn: Some(6),
             sequence: None,
+            transaction: None,
         };
         let Value::Struct(envelope) = events.envelope(Op::Create, None, Some(&row), &source, 2).unwrap() else {
             panic!()

@@ -19,6 +19,7 @@ mod events;
 mod pgoutput;
 mod snapshot;
 mod task;
+mod transactions;
 
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 

@@ -168,6 +168,7 @@ impl Reader {
                 tx_id: None,
                 lsn: Some(self.slot_lsn as i64),
                 sequence: None,
+                transaction: None,
             };
             let mut rows_of_table = 0u64;
             let mut rows = sqlx::query(&sql).fetch(&mut *transaction);

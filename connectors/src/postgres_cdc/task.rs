@@ -29,6 +29,7 @@ use super::error::CaptureError;
 use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
+use super::transactions::TransactionMetadata;
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
@@ -105,12 +106,15 @@ pub(super) struct PostgresCdcTask {
     task: u32,
     /// Debezium's context headers, made when the task starts.
     context: ContextHeaders,
+    /// Transaction metadata, when `provide.transaction.metadata` asks for it.
+    metadata: Option<TransactionMetadata>,
 }
 
 impl PostgresCdcTask {
     /// A task capturing the database its config names; `start` reads where it got to.
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
+        let metadata = settings.transaction_topic.as_deref().map(TransactionMetadata::new);
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
@@ -137,6 +141,7 @@ impl PostgresCdcTask {
             connector: String::new(),
             task: 0,
             context: ContextHeaders::default(),
+            metadata,
         })
     }
 
@@ -250,6 +255,9 @@ impl PostgresCdcTask {
         self.transaction = None;
         self.held = None;
         self.last_commit_end = None;
+        if let Some(metadata) = &mut self.metadata {
+            metadata.reset();
+        }
         Ok(stream)
     }
 
@@ -325,13 +333,19 @@ impl PostgresCdcTask {
                 self.last_commit_end = Some(end_lsn.as_u64());
                 if let Some(open) = self.transaction.take().filter(|t| !t.skipped) {
                     if let Some(mut last) = self.held.take() {
+                        let commit_us = open.timestamp + POSTGRES_EPOCH_MICROS;
                         last.source_offset = SourceMap::from_iter([
                             ("lsn".to_string(), commit_lsn.into()),
                             ("lsn_commit".to_string(), commit_lsn.into()),
                             ("txId".to_string(), open.xid.into()),
-                            ("ts_usec".to_string(), (open.timestamp + POSTGRES_EPOCH_MICROS).into()),
+                            ("ts_usec".to_string(), commit_us.into()),
                         ]);
+                        let end = self.metadata.as_mut().and_then(|metadata| {
+                            let at = (&self.partition, &last.source_offset);
+                            metadata.end(open.xid, end_lsn.as_u64(), commit_us.div_euclid(1000), at)
+                        });
                         records.push(last);
+                        records.extend(end);
                         self.handed_out = commit_lsn;
                     }
                     self.delivered = commit_lsn;
@@ -391,7 +405,7 @@ impl PostgresCdcTask {
             Some(None) => return Ok(()),
             None => return Err(format!("a change for relation {relation} before its description").into()),
         };
-        let source = SourceInfo {
+        let mut source = SourceInfo {
             name: settings.prefix.clone(),
             db: settings.database.clone(),
             ts_us: open.timestamp + POSTGRES_EPOCH_MICROS,
@@ -402,6 +416,7 @@ impl PostgresCdcTask {
                 Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
                 None => format!("[null,\"{lsn}\"]"),
             }),
+            transaction: None,
         };
         // Until the commit, a record resumes from the transaction before.
         let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
@@ -425,7 +440,17 @@ impl PostgresCdcTask {
             ),
             _ => ((op, before.as_deref(), after.as_deref(), None), None),
         };
+        let data_collection = self.metadata.is_some().then(|| events.data_collection());
         for (op, before, after, moved) in std::iter::once(change).chain(key_moved) {
+            if let (Some(metadata), Some(collection)) = (&mut self.metadata, &data_collection) {
+                let commit_ms = source.ts_us.div_euclid(1000);
+                let at = (&self.partition, &offset);
+                let (order, begin) = metadata.event(open.xid, lsn, collection, commit_ms, at);
+                source.transaction = Some(order);
+                if let Some(begin) = begin {
+                    records.extend(self.held.replace(begin));
+                }
+            }
             let mut record = events.record(
                 &self.partition,
                 op,
