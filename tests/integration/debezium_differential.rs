@@ -1,14 +1,15 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 39
-//! columns (every type [`COLUMNS`] lists, a default and a TOASTed value among them), and a
-//! third of a single row, first a snapshot of the rows already there, then inserts, updates
-//! (one of them changing a primary key), deletes and a transaction of several changes, and
-//! writes them through JsonConverter with schemas, with transaction metadata
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 44
+//! columns (every type [`COLUMNS`] lists, extensions' and a domain's among them, a default and a
+//! TOASTed value), and a third of a single row, first a snapshot of the rows already there, then
+//! inserts, updates (one of them changing a primary key), deletes and a transaction of several
+//! changes, and writes them through JsonConverter with schemas, with transaction metadata
 //! (`provide.transaction.metadata`). The records each writes, to the tables' topics and to the
-//! transaction topic, must be the same, key, value and headers, schema and payload, but for what no two runs share: the time an event was made,
-//! the connector's version and its `topic.prefix`, the task's run id, and where in the log and
-//! in which transaction a snapshot read its rows.
+//! transaction topic, must be the same, key, value and headers, schema and payload, but for
+//! what no two runs share: the time an event was made, the connector's version and its
+//! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
+//! read its rows.
 
 use crate::common;
 
@@ -28,11 +29,16 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      raw BYTEA, uid UUID, doc JSON, docb JSONB, counter INT NOT NULL DEFAULT 7, span INTERVAL, addr INET, \
      labels TEXT[], note TEXT, bit1 BIT(1), bits BIT(10), cash MONEY, tz TIMETZ, mood dbz_mood, page XML, \
      span_range INT4RANGE, mac MACADDR, spot POINT, prices NUMERIC(10,2)[], days DATE[], ids UUID[], \
-     stamps TIMESTAMP[]";
+     stamps TIMESTAMP[], ci CITEXT, kv HSTORE, tree LTREE, positive dbz_positive, moods dbz_mood[]";
 
-/// The enum type of column `mood`, made once per database.
-const MOOD: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
-     EXCEPTION WHEN duplicate_object THEN NULL; END $$;";
+/// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
+/// column `mood`, the domain of `positive` and the extensions' types.
+const TYPES: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+     DO $$ BEGIN CREATE DOMAIN dbz_positive AS INT CHECK (VALUE > 0); \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+     CREATE EXTENSION IF NOT EXISTS citext; CREATE EXTENSION IF NOT EXISTS hstore; \
+     CREATE EXTENSION IF NOT EXISTS ltree;";
 
 /// Row `id`'s values for [`COLUMNS`]; every third row has NULL in each column that allows it.
 /// Row 1's `note` is long enough to be stored out of line (TOASTed), so that an update leaving
@@ -41,7 +47,8 @@ fn row(id: i64) -> String {
     if id % 3 == 0 {
         return format!(
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -58,7 +65,8 @@ fn row(id: i64) -> String {
          {id}, '{span}', '10.0.0.{id}', ARRAY['a{id}', 'b c', NULL], {note}, B'{bit}', B'{id:010b}', {cash}.56, \
          '13:14:{minute:02}.5+02', '{mood}', '<a n=\"{id}\">x</a>', '[{id},{id}0)', '08:00:2b:01:02:{id:02x}', \
          '({ratio}.25,-{id}.5)', ARRAY[{amount}.{cents:02}, NULL], ARRAY['2024-02-{day:02}'::date], \
-         ARRAY['6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}'::uuid], ARRAY['2023-11-14 22:13:20.{micros:06}'::timestamp])",
+         ARRAY['6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}'::uuid], ARRAY['2023-11-14 22:13:20.{micros:06}'::timestamp], \
+         'MiXeD {id}', '\"a\"=>\"{id}\", \"b c\"=>NULL, \"k\"=>\"v\\\"q\", \"zeta\"=>\"z\"', 'top.s{id}.leaf', {id}, ARRAY['{mood}', 'ok']::dbz_mood[])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -240,7 +248,7 @@ async fn change_events_are_what_debezium_writes() {
             .sql(
                 "tributary",
                 &format!(
-                    "{MOOD} CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
+                    "{TYPES} CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
                     rows.join(", ")
                 ),
             )

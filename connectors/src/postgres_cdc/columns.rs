@@ -76,6 +76,9 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
             .field("srid", Schema::optional_of(SchemaType::Int32)),
         _ if column.enum_labels.is_some() => named(SchemaType::String, "io.debezium.data.Enum")
             .parameter("allowed", column.enum_labels.as_deref().unwrap_or_default()),
+        // `hstore.handling.mode=json`, Debezium's default.
+        _ if column.type_name.as_deref() == Some("hstore") => named(SchemaType::String, "io.debezium.data.Json"),
+        _ if column.type_name.as_deref() == Some("ltree") => named(SchemaType::String, "io.debezium.data.Ltree"),
         _ => match item_column(column) {
             Some(item) => SchemaBuilder::array(column_schema(&item)),
             None => SchemaBuilder::new(SchemaType::String),
@@ -94,17 +97,24 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
     }
 }
 
-/// An array column's items as a column of their own (optional, of the element type, with the
-/// array's type modifier, which is its items'); `None` for a column not read as an array.
+/// An array column's items as a column of their own (of the element type, with the array's
+/// type modifier, which is its items'; optional but for an enum's, which Debezium makes
+/// required); `None` for a column not read as an array.
 fn item_column(column: &RelationColumn) -> Option<RelationColumn> {
+    let (type_oid, enum_labels) = match &column.item_enum_labels {
+        Some(labels) => (0, Some(labels.clone())),
+        None => (array_element(column.type_oid)?, None),
+    };
     Some(RelationColumn {
         key: false,
-        optional: true,
+        optional: enum_labels.is_none(),
         name: column.name.clone(),
-        type_oid: array_element(column.type_oid)?,
+        type_oid,
         type_modifier: column.type_modifier,
         default: None,
-        enum_labels: None,
+        enum_labels,
+        type_name: None,
+        item_enum_labels: None,
     })
 }
 
@@ -232,6 +242,9 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
             value.put("wkb", Value::bytes(wkb));
             Value::Struct(value)
         }
+        _ if column.type_name.as_deref() == Some("hstore") => {
+            Value::String(hstore_json(text).ok_or_else(|| bad(&"not an hstore"))?)
+        }
         _ => match (item_column(column), &schema.value_schema) {
             (Some(item_column), Some(item_schema)) => {
                 let items = array_items(text).ok_or_else(|| bad(&"not a one-dimensional array"))?;
@@ -245,6 +258,79 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
             _ => Value::String(text.to_string()),
         },
     })
+}
+
+/// An HSTORE's text (`"a"=>"1", "b"=>NULL`, every key and value quoted, `"` and `\` escaped
+/// with `\`) as Debezium's JSON text of it: an object of its pairs, compact, in the order
+/// Debezium writes them, which is the order of a Java `HashMap` the pairs were put into in
+/// PostgreSQL's order ([`java_hash_map_order`]).
+fn hstore_json(text: &str) -> Option<String> {
+    fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+        if chars.next()? != '"' {
+            return None;
+        }
+        let mut text = String::new();
+        loop {
+            match chars.next()? {
+                '\\' => text.push(chars.next()?),
+                '"' => return Some(text),
+                c => text.push(c),
+            }
+        }
+    }
+    let mut chars = text.chars().peekable();
+    let mut pairs = Vec::new();
+    loop {
+        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
+        if chars.peek().is_none() {
+            break;
+        }
+        let key = quoted(&mut chars)?;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if (chars.next()?, chars.next()?) != ('=', '>') {
+            return None;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let value = if chars.peek() == Some(&'"') {
+            Some(quoted(&mut chars)?)
+        } else {
+            let word: String = std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphabetic())).collect();
+            (word == "NULL").then_some(())?;
+            None
+        };
+        pairs.push((key, value));
+    }
+    java_hash_map_order(&mut pairs);
+    let mut json = String::from("{");
+    for (key, value) in pairs {
+        if json.len() > 1 {
+            json.push(',');
+        }
+        json.push_str(&serde_json::to_string(&key).ok()?);
+        json.push(':');
+        json.push_str(&value.map_or(Some("null".to_string()), |v| serde_json::to_string(&v).ok())?);
+    }
+    json.push('}');
+    Some(json)
+}
+
+/// Sorts `pairs` (distinct keys, in the order they were put) into the order a Java `HashMap`
+/// of default capacity iterates them: by bucket (the key's `String.hashCode`, its high half
+/// folded into its low, modulo the table's size: 16, doubled while the pairs fill more than
+/// three quarters of it), then in the order they were put. (A bucket of eight or more keys,
+/// which Java turns into a tree, is not followed.)
+fn java_hash_map_order<V>(pairs: &mut [(String, V)]) {
+    let mut capacity = 16usize;
+    while pairs.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |key: &str| {
+        let hash = key
+            .encode_utf16()
+            .fold(0i32, |hash, unit| hash.wrapping_mul(31).wrapping_add(i32::from(unit))) as u32;
+        (hash ^ (hash >> 16)) as usize & (capacity - 1)
+    };
+    pairs.sort_by_cached_key(|(key, _)| bucket(key));
 }
 
 /// A POINT's text, `(x,y)`, as its coordinates.
@@ -467,7 +553,19 @@ mod tests {
             type_modifier,
             default: None,
             enum_labels: None,
+            type_name: None,
+            item_enum_labels: None,
         }
+    }
+
+    #[test]
+    fn an_hstore_is_debeziums_json_text() {
+        assert_eq!(
+            hstore_json(r#""a"=>"1", "k"=>"v\"q\\", "b c"=>NULL, "zeta"=>"z""#).as_deref(),
+            Some(r#"{"zeta":"z","a":"1","b c":null,"k":"v\"q\\"}"#)
+        );
+        assert_eq!(hstore_json("").as_deref(), Some("{}"));
+        assert_eq!(hstore_json(r#""a"=>nothing"#), None);
     }
 
     fn value(column: &RelationColumn, text: &str) -> Value {

@@ -368,6 +368,8 @@ mod tests {
             name: name.into(),
             type_oid,
             type_modifier,
+            type_name: None,
+            item_enum_labels: None,
         }
     }
 

@@ -22,6 +22,12 @@ pub(super) struct RelationColumn {
     pub type_oid: u32,
     /// The type modifier (-1 for none).
     pub type_modifier: i32,
+    /// The type's name, for the types of extensions, whose OIDs differ from one database to
+    /// the next (the stream does not say; [`super::catalog`] tells).
+    pub type_name: Option<String>,
+    /// An enum array's item type's labels, comma-separated (the stream does not say;
+    /// [`super::catalog`] tells).
+    pub item_enum_labels: Option<String>,
 }
 
 /// A table as the stream describes it before its first change.
@@ -161,6 +167,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                         name: reader.string()?,
                         type_oid: reader.i32()? as u32,
                         type_modifier: reader.i32()?,
+                        type_name: None,
+                        item_enum_labels: None,
                     })
                 })
                 .collect::<Result<_, DecodeError>>()?;

@@ -138,9 +138,12 @@ impl Reader {
         ]);
         for (schema, table) in captured {
             let qualified = format!("{}.{}", quote(&schema), quote(&table));
-            let columns = table_columns(&mut *transaction, &qualified)
+            let columns: Vec<_> = table_columns(&mut *transaction, &qualified)
                 .await
-                .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
+                .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?
+                .into_iter()
+                .map(|described| described.column)
+                .collect();
             // Each value as the stream sends it, in its type's text form (a cast to text differs
             // for some: booleans, padded characters, addresses).
             let select: Vec<String> = columns
