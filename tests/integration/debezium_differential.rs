@@ -1,8 +1,8 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 44
-//! columns (every type [`COLUMNS`] lists, extensions' and a domain's among them, a default and a
-//! TOASTed value), and a third of a single row, first a snapshot of the rows already there, then
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 59
+//! columns (every type [`COLUMNS`] lists, geometric, extensions' and a domain's among them, a
+//! default and a TOASTed value), and a third of a single row, first a snapshot of the rows already there, then
 //! inserts, updates (one of them changing a primary key), deletes and a transaction of several
 //! changes, and writes them through JsonConverter with schemas, with transaction metadata
 //! (`provide.transaction.metadata`). The records each writes, to the tables' topics and to the
@@ -29,7 +29,9 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      raw BYTEA, uid UUID, doc JSON, docb JSONB, counter INT NOT NULL DEFAULT 7, span INTERVAL, addr INET, \
      labels TEXT[], note TEXT, bit1 BIT(1), bits BIT(10), cash MONEY, tz TIMETZ, mood dbz_mood, page XML, \
      span_range INT4RANGE, mac MACADDR, spot POINT, prices NUMERIC(10,2)[], days DATE[], ids UUID[], \
-     stamps TIMESTAMP[], ci CITEXT, kv HSTORE, tree LTREE, positive dbz_positive, moods dbz_mood[]";
+     stamps TIMESTAMP[], ci CITEXT, kv HSTORE, tree LTREE, positive dbz_positive, moods dbz_mood[], \
+     grid INT[][], seg LSEG, area BOX, ring CIRCLE, shape POLYGON, route PATH, ln LINE, period TSRANGE, \
+     dates_range DATERANGE, nums NUMRANGE, net CIDR, mac8 MACADDR8, words TSVECTOR, oid_col OID, addrs INET[]";
 
 /// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
 /// column `mood`, the domain of `positive` and the extensions' types.
@@ -48,7 +50,8 @@ fn row(id: i64) -> String {
         return format!(
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -66,7 +69,11 @@ fn row(id: i64) -> String {
          '13:14:{minute:02}.5+02', '{mood}', '<a n=\"{id}\">x</a>', '[{id},{id}0)', '08:00:2b:01:02:{id:02x}', \
          '({ratio}.25,-{id}.5)', ARRAY[{amount}.{cents:02}, NULL], ARRAY['2024-02-{day:02}'::date], \
          ARRAY['6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}'::uuid], ARRAY['2023-11-14 22:13:20.{micros:06}'::timestamp], \
-         'MiXeD {id}', '\"a\"=>\"{id}\", \"b c\"=>NULL, \"k\"=>\"v\\\"q\", \"zeta\"=>\"z\"', 'top.s{id}.leaf', {id}, ARRAY['{mood}', 'ok']::dbz_mood[])",
+         'MiXeD {id}', '\"a\"=>\"{id}\", \"b c\"=>NULL, \"k\"=>\"v\\\"q\", \"zeta\"=>\"z\"', 'top.s{id}.leaf', {id}, ARRAY['{mood}', 'ok']::dbz_mood[], \
+         '{{{{1,2}},{{3,{id}}}}}', '[(0,0),(1,{id})]', '((0,0),(1,{id}))', '<(1,1),{id}>', '((0,0),(1,1),(1,{id}))', \
+         '{path_open}(0,0),(1,{id}){path_close}', '{{1,-1,{id}}}', '[2024-01-01 10:00, 2024-01-{day:02} 10:00)', '[2024-01-01,2024-02-{day:02})', \
+         '[1.5,{id}.5]', '10.{id}.0.0/16', '08:00:2b:01:02:03:04:{id:02x}', 'a fat cat {id}', {id}, \
+         ARRAY['10.0.0.{id}'::inet])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -83,6 +90,9 @@ fn row(id: i64) -> String {
         micros = id * 7 % 1_000_000,
         bit = id % 2,
         cash = sign * id * 1234,
+        // Open paths on odd rows, closed on even.
+        path_open = if id % 2 == 0 { "(" } else { "[" },
+        path_close = if id % 2 == 0 { ")" } else { "]" },
         mood = ["sad", "ok", "happy"][id as usize % 3],
         span = if id % 2 == 0 {
             format!("-{id} days -02:03:04.5")

@@ -20,12 +20,13 @@ use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
+use super::geometry;
 use super::pgoutput::RelationColumn;
 
 /// The Connect schema Debezium gives a column of type `oid` with modifier `modifier`.
 pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
     let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
-    let builder = match column.type_oid {
+    let builder = geometry::schema(column.type_oid).unwrap_or_else(|| match column.type_oid {
         16 => SchemaBuilder::new(SchemaType::Boolean),
         21 => SchemaBuilder::new(SchemaType::Int16),
         23 => SchemaBuilder::new(SchemaType::Int32),
@@ -66,14 +67,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         790 => SchemaBuilder::decimal(MONEY_SCALE),
         1266 => named(SchemaType::String, "io.debezium.time.ZonedTime"),
         142 => named(SchemaType::String, "io.debezium.data.Xml"),
-        600 => SchemaBuilder::structure()
-            .name("io.debezium.data.geometry.Point")
-            .version(1)
-            .doc("Geometry (POINT)")
-            .field("x", Schema::of(SchemaType::Float64))
-            .field("y", Schema::of(SchemaType::Float64))
-            .field("wkb", Schema::optional_bytes())
-            .field("srid", Schema::optional_of(SchemaType::Int32)),
+        3614 => named(SchemaType::String, "io.debezium.data.Tsvector"),
         _ if column.enum_labels.is_some() => named(SchemaType::String, "io.debezium.data.Enum")
             .parameter("allowed", column.enum_labels.as_deref().unwrap_or_default()),
         // `hstore.handling.mode=json`, Debezium's default.
@@ -83,7 +77,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
             Some(item) => SchemaBuilder::array(column_schema(&item)),
             None => SchemaBuilder::new(SchemaType::String),
         },
-    };
+    });
     let builder = if column.optional { builder.optional() } else { builder };
     // A default that does not read as the column's type is left out, as one that is not a
     // constant (a sequence, `now()`) is.
@@ -140,6 +134,7 @@ fn array_element(array_oid: u32) -> Option<u32> {
         1001 => 17,
         199 => 114,
         3807 => 3802,
+        1041 => 869,
         _ => return None,
     })
 }
@@ -162,6 +157,9 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
     let bad = |e: &dyn std::fmt::Display| format!("column {} value {text:?}: {e}", column.name);
     let parse_time = |text: &str| NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| bad(&e));
     let parse_timestamp = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e));
+    if let Some(value) = geometry::value(column.type_oid, schema, text) {
+        return value.map_err(|e| bad(&e));
+    }
     Ok(match column.type_oid {
         // `t` in the stream, `true` in a column's default.
         16 => Value::Boolean(text == "t" || text == "true"),
@@ -229,25 +227,17 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
             Value::bytes(unscaled.to_signed_bytes_be())
         }
         1266 => Value::String(zoned_time_text(text).ok_or_else(|| bad(&"not a time with a zone"))?),
-        600 => {
-            let (x, y) = point(text).ok_or_else(|| bad(&"not a point"))?;
-            let mut wkb = Vec::with_capacity(21);
-            wkb.push(1); // little-endian
-            wkb.extend(1u32.to_le_bytes()); // a point
-            wkb.extend(x.to_le_bytes());
-            wkb.extend(y.to_le_bytes());
-            let mut value = Struct::new(schema.clone());
-            value.put("x", Value::Float64(x));
-            value.put("y", Value::Float64(y));
-            value.put("wkb", Value::bytes(wkb));
-            Value::Struct(value)
-        }
         _ if column.type_name.as_deref() == Some("hstore") => {
             Value::String(hstore_json(text).ok_or_else(|| bad(&"not an hstore"))?)
         }
         _ => match (item_column(column), &schema.value_schema) {
             (Some(item_column), Some(item_schema)) => {
-                let items = array_items(text).ok_or_else(|| bad(&"not a one-dimensional array"))?;
+                let Some(items) = array_items(text) else {
+                    // Debezium writes an array of several dimensions as nulls, one per item of
+                    // its first.
+                    let count = outer_items(text).ok_or_else(|| bad(&"not an array"))?;
+                    return Ok(Value::Array(vec![Value::Null; count]));
+                };
                 Value::Array(
                     items
                         .into_iter()
@@ -333,10 +323,25 @@ fn java_hash_map_order<V>(pairs: &mut [(String, V)]) {
     pairs.sort_by_cached_key(|(key, _)| bucket(key));
 }
 
-/// A POINT's text, `(x,y)`, as its coordinates.
-fn point(text: &str) -> Option<(f64, f64)> {
-    let (x, y) = text.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
-    Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+/// How many items the first dimension of an array's text (`{{1,2},{3,4}}`) has.
+fn outer_items(text: &str) -> Option<usize> {
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    if inner.is_empty() {
+        return Some(0);
+    }
+    let (mut depth, mut quoted, mut escaped, mut count) = (0i32, false, false, 1);
+    for c in inner.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '{' if !quoted => depth += 1,
+            '}' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => count += 1,
+            _ => {}
+        }
+    }
+    (depth == 0 && !quoted).then_some(count)
 }
 
 /// MONEY's scale in Debezium's Decimal (`money.fraction.digits`' default).
@@ -559,6 +564,18 @@ mod tests {
     }
 
     #[test]
+    fn an_array_of_several_dimensions_is_counted_by_its_first() {
+        assert_eq!(outer_items("{{1,2},{3,4},{5,6}}"), Some(3));
+        assert_eq!(outer_items(r#"{{"a,}","b"},{c,d}}"#), Some(2));
+        assert_eq!(outer_items("{{1,2}"), None);
+        let grid = column("grid", 1007, -1);
+        assert_eq!(
+            value(&grid, "{{1,2},{3,4}}"),
+            Value::Array(vec![Value::Null, Value::Null])
+        );
+    }
+
+    #[test]
     fn an_hstore_is_debeziums_json_text() {
         assert_eq!(
             hstore_json(r#""a"=>"1", "k"=>"v\"q\\", "b c"=>NULL, "zeta"=>"z""#).as_deref(),
@@ -651,8 +668,6 @@ mod tests {
             value(&column("tz", 1266, -1), "13:14:15-03:30"),
             Value::String("16:44:15Z".into())
         );
-        assert_eq!(point("(1.25,-2.5)"), Some((1.25, -2.5)));
-        assert_eq!(point("1.25,-2.5"), None);
         let mut counter = column("counter", 23, -1);
         counter.default = default_literal("7");
         assert_eq!(column_schema(&counter).default, Some(Value::Int32(7)));

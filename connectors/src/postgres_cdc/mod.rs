@@ -16,6 +16,7 @@ mod columns;
 mod config;
 mod error;
 mod events;
+mod geometry;
 mod pgoutput;
 mod snapshot;
 mod task;
