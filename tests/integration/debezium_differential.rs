@@ -1,8 +1,8 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 59
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 70
 //! columns (every type [`COLUMNS`] lists, geometric, extensions' and a domain's among them, a
-//! default and a TOASTed value), and a third of a single row, first a snapshot of the rows already there, then
+//! default and a TOASTed value; three of types Debezium leaves out), and a third of a single row, first a snapshot of the rows already there, then
 //! inserts, updates (one of them changing a primary key), deletes and a transaction of several
 //! changes, and writes them through JsonConverter with schemas, with transaction metadata
 //! (`provide.transaction.metadata`). The records each writes, to the tables' topics and to the
@@ -31,7 +31,9 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      span_range INT4RANGE, mac MACADDR, spot POINT, prices NUMERIC(10,2)[], days DATE[], ids UUID[], \
      stamps TIMESTAMP[], ci CITEXT, kv HSTORE, tree LTREE, positive dbz_positive, moods dbz_mood[], \
      grid INT[][], seg LSEG, area BOX, ring CIRCLE, shape POLYGON, route PATH, ln LINE, period TSRANGE, \
-     dates_range DATERANGE, nums NUMRANGE, net CIDR, mac8 MACADDR8, words TSVECTOR, oid_col OID, addrs INET[]";
+     dates_range DATERANGE, nums NUMRANGE, net CIDR, mac8 MACADDR8, words TSVECTOR, oid_col OID, addrs INET[], \
+     cashes MONEY[], bitss BIT(3)[], tzs TIMETZ[], pages XML[], spots POINT[], ranges INT4RANGE[], nets CIDR[], \
+     macs MACADDR[], oids OID[], mac8s MACADDR8[], tsvs TSVECTOR[]";
 
 /// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
 /// column `mood`, the domain of `positive` and the extensions' types.
@@ -51,7 +53,7 @@ fn row(id: i64) -> String {
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -73,7 +75,10 @@ fn row(id: i64) -> String {
          '{{{{1,2}},{{3,{id}}}}}', '[(0,0),(1,{id})]', '((0,0),(1,{id}))', '<(1,1),{id}>', '((0,0),(1,1),(1,{id}))', \
          '{path_open}(0,0),(1,{id}){path_close}', '{{1,-1,{id}}}', '[2024-01-01 10:00, 2024-01-{day:02} 10:00)', '[2024-01-01,2024-02-{day:02})', \
          '[1.5,{id}.5]', '10.{id}.0.0/16', '08:00:2b:01:02:03:04:{id:02x}', 'a fat cat {id}', {id}, \
-         ARRAY['10.0.0.{id}'::inet])",
+         ARRAY['10.0.0.{id}'::inet], ARRAY['{cash}.56'::money], ARRAY[B'101'], ARRAY['13:14:15+02'::timetz], \
+         ARRAY['<a/>'::xml], ARRAY['(1,{id})'::point], ARRAY['[1,{id}0)'::int4range], ARRAY['10.{id}.0.0/16'::cidr], \
+         ARRAY['08:00:2b:01:02:{id:02x}'::macaddr], ARRAY[{id}::oid], ARRAY['08:00:2b:01:02:03:04:{id:02x}'::macaddr8], \
+         ARRAY['a b'::tsvector])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,

@@ -12,7 +12,7 @@ use tributary_runtime::data::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::columns::{column_schema, convert, missing};
+use super::columns::{column_schema, convert, missing, omitted_by_debezium};
 use super::pgoutput::{Datum, Relation};
 use super::transactions::TransactionOrder;
 
@@ -144,7 +144,8 @@ pub(super) struct TableEvents {
     /// The topic.
     pub topic: Arc<str>,
     relation: Relation,
-    columns: Vec<Arc<Schema>>,
+    /// Each column's schema; none for a column Debezium leaves out.
+    columns: Vec<Option<Arc<Schema>>>,
     key_schema: Option<Arc<Schema>>,
     value_schema: Arc<Schema>,
     envelope_schema: Arc<Schema>,
@@ -154,22 +155,27 @@ impl TableEvents {
     /// The events of `relation` under `prefix`.
     pub(super) fn new(prefix: &str, relation: Relation) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
-        let columns: Vec<Arc<Schema>> = relation.columns.iter().map(column_schema).collect();
-        let keyed: Vec<usize> = (0..relation.columns.len())
-            .filter(|&i| relation.columns[i].key)
+        let columns: Vec<Option<Arc<Schema>>> = relation
+            .columns
+            .iter()
+            .map(|column| (!omitted_by_debezium(column)).then(|| column_schema(column)))
             .collect();
-        let key_schema = (!keyed.is_empty()).then(|| {
-            keyed
+        let kept = || {
+            relation
+                .columns
                 .iter()
-                .fold(SchemaBuilder::structure().name(&format!("{topic}.Key")), |b, &i| {
-                    b.field(&relation.columns[i].name, columns[i].clone())
+                .zip(&columns)
+                .filter_map(|(column, schema)| Some((column, schema.as_ref()?)))
+        };
+        let key_schema = kept().any(|(column, _)| column.key).then(|| {
+            kept()
+                .filter(|(column, _)| column.key)
+                .fold(SchemaBuilder::structure().name(&format!("{topic}.Key")), |b, (c, s)| {
+                    b.field(&c.name, s.clone())
                 })
                 .build()
         });
-        let value_schema = relation
-            .columns
-            .iter()
-            .zip(&columns)
+        let value_schema = kept()
             .fold(
                 SchemaBuilder::structure().name(&format!("{topic}.Value")),
                 |b, (c, s)| b.field(&c.name, s.clone()),
@@ -219,8 +225,11 @@ impl TableEvents {
     /// delete's old row carries only the replica identity's columns) holds the column's
     /// default, else its type's zero, as Debezium fills it.
     fn row(&self, datums: &[Datum], old: Option<&[Datum]>) -> Result<Value, String> {
-        let mut values = Vec::with_capacity(self.columns.len());
+        let mut values = Vec::with_capacity(self.value_schema.fields.len());
         for (i, ((column, schema), datum)) in self.relation.columns.iter().zip(&self.columns).zip(datums).enumerate() {
+            let Some(schema) = schema else {
+                continue;
+            };
             let datum = match (datum, old.and_then(|old| old.get(i))) {
                 (Datum::Unchanged, Some(old @ Datum::Text(_))) => old,
                 _ => datum,
@@ -237,7 +246,7 @@ impl TableEvents {
                 Datum::Null => missing(schema),
             });
         }
-        values.resize(self.columns.len(), Value::Null);
+        values.resize(self.value_schema.fields.len(), Value::Null);
         Struct::from_values(self.value_schema.clone(), values)
             .map(Value::Struct)
             .ok_or_else(|| "column count mismatch".to_string())
@@ -260,7 +269,7 @@ impl TableEvents {
         };
         let mut values = Vec::new();
         for ((column, column_schema), datum) in self.relation.columns.iter().zip(&self.columns).zip(datums) {
-            if column.key {
+            if let (true, Some(column_schema)) = (column.key, column_schema) {
                 values.push(match datum {
                     Datum::Text(text) => convert(column, column_schema, text)?,
                     Datum::Null | Datum::Unchanged => Value::Null,
@@ -371,6 +380,33 @@ mod tests {
             type_name: None,
             item_enum_labels: None,
         }
+    }
+
+    #[test]
+    fn a_column_debezium_does_not_know_is_left_out() {
+        let relation = Relation {
+            id: 1,
+            namespace: "public".into(),
+            name: "prices".into(),
+            // id, a MONEY[] and a text.
+            columns: vec![
+                column("id", 23, -1, true),
+                column("cashes", 791, -1, false),
+                column("note", 25, -1, false),
+            ],
+        };
+        let events = TableEvents::new("shop", relation);
+        let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["id", "note"]);
+        let row = [
+            Datum::Text("7".into()),
+            Datum::Text("{$1.00}".into()),
+            Datum::Text("hi".into()),
+        ];
+        let Value::Struct(value) = events.row(&row, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(value.get("note"), Some(&Value::String("hi".into())));
     }
 
     #[test]
