@@ -4,8 +4,9 @@
 //! columns (every type [`COLUMNS`] lists, geometric, extensions' and a domain's among them, a
 //! default and a TOASTed value; three of types Debezium leaves out), and a third of a single row, first a snapshot of the rows already there, then
 //! inserts, updates (one of them changing a primary key), deletes and a transaction of several
-//! changes, and writes them through JsonConverter with schemas, with transaction metadata
-//! (`provide.transaction.metadata`). The records each writes, to the tables' topics and to the
+//! changes, and writes them through JsonConverter with schemas, three times at once: with
+//! transaction metadata (`provide.transaction.metadata`), with decimals as text and with decimals
+//! as doubles ([`VARIANTS`]). The records each writes, to the tables' topics and to the
 //! transaction topic, must be the same, key, value and headers, schema and payload, but for
 //! what no two runs share: the time an event was made, the connector's version and its
 //! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
@@ -107,11 +108,20 @@ fn row(id: i64) -> String {
     )
 }
 
+/// The configurations compared, each run by both sides at once: a suffix of the connectors'
+/// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
+/// then decimals as text and as doubles.
+const VARIANTS: [(&str, &[(&str, &str)]); 3] = [
+    ("", &[("provide.transaction.metadata", "true")]),
+    ("_ds", &[("decimal.handling.mode", "string")]),
+    ("_dd", &[("decimal.handling.mode", "double")]),
+];
+
 /// The connector configuration both sides get: `prefix` names the topics, the slot and the
-/// publication.
-fn config(database: &Database, prefix: &str, tables: &[String]) -> Value {
+/// publication; `extra` adds to it.
+fn config(database: &Database, prefix: &str, tables: &[String], extra: &[(&str, &str)]) -> Value {
     let include: Vec<String> = tables.iter().map(|table| format!("public\\.{table}")).collect();
-    json!({
+    let mut config = json!({
         "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
         "database.hostname": "127.0.0.1",
         "database.port": database.port().to_string(),
@@ -123,8 +133,11 @@ fn config(database: &Database, prefix: &str, tables: &[String]) -> Value {
         "publication.autocreate.mode": "filtered",
         "table.include.list": include.join(","),
         "plugin.name": "pgoutput",
-        "provide.transaction.metadata": "true",
-    })
+    });
+    for (key, value) in extra {
+        config[*key] = json!(value);
+    }
+    config
 }
 
 /// A record as a consumer reads it: key and value as JSON (null for none), headers as text.
@@ -218,6 +231,31 @@ fn differences(at: &str, debezium: &Value, tributary: &Value, out: &mut Vec<Stri
     }
 }
 
+/// Compares Debezium's `debezium` records (of connector `apache_prefix`) with Tributary's `ours`
+/// (of `tributary_prefix`), one by one, adding to `mismatches` under `label`.
+fn compare(
+    label: &str,
+    (debezium, apache_prefix): (&[Event], &str),
+    (ours, tributary_prefix): (&[Event], &str),
+    mismatches: &mut Vec<String>,
+) {
+    for (i, (d, t)) in debezium.iter().zip(ours).enumerate() {
+        let (d_key, d_value) = (normalised(&d.0, apache_prefix), normalised(&d.1, apache_prefix));
+        let (t_key, t_value) = (normalised(&t.0, tributary_prefix), normalised(&t.1, tributary_prefix));
+        differences(&format!("{label} record {i} key"), &d_key, &t_key, mismatches);
+        differences(&format!("{label} record {i} value"), &d_value, &t_value, mismatches);
+        let (d_headers, t_headers) = (
+            normalised_headers(&d.2, apache_prefix),
+            normalised_headers(&t.2, tributary_prefix),
+        );
+        if d_headers != t_headers {
+            mismatches.push(format!(
+                "{label} record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
+            ));
+        }
+    }
+}
+
 /// Runs `statements` as one transaction.
 fn transaction(database: &Database, statements: &str) {
     database
@@ -276,12 +314,17 @@ async fn change_events_are_what_debezium_writes() {
         )
         .unwrap();
 
-    let sides = [
-        ("Debezium", &apache, format!("{base}_a")),
-        ("Tributary", &tributary, format!("{base}_t")),
-    ];
+    let sides: Vec<_> = VARIANTS
+        .iter()
+        .flat_map(|(suffix, extra)| {
+            [
+                ("Debezium", &apache, format!("{base}_a{suffix}"), *extra),
+                ("Tributary", &tributary, format!("{base}_t{suffix}"), *extra),
+            ]
+        })
+        .collect();
     let names: Vec<String> = captured.iter().map(|(table, ..)| table.clone()).collect();
-    for (who, api, prefix) in &sides {
+    for (who, api, prefix, extra) in &sides {
         let topics = names
             .iter()
             .map(|table| format!("{prefix}.public.{table}"))
@@ -292,14 +335,14 @@ async fn change_events_are_what_debezium_writes() {
         let (status, body) = api
             .post(
                 "/connectors",
-                json!({"name": prefix, "config": config(database, prefix, &names)}),
+                json!({"name": prefix, "config": config(database, prefix, &names, extra)}),
             )
             .await;
         assert_eq!(status, 201, "{who}: {body}");
     }
     // Both snapshots read before anything changes: a change made during one would be in one
     // side's snapshot and in the other's stream.
-    for (who, api, prefix) in &sides {
+    for (who, api, prefix, _) in &sides {
         for (table, rows, _) in &captured {
             let snapshot = events(&format!("{prefix}.public.{table}"), *rows).await;
             if snapshot.len() < *rows {
@@ -337,71 +380,50 @@ async fn change_events_are_what_debezium_writes() {
     }
 
     let mut mismatches = Vec::new();
-    let [(_, apache, apache_prefix), (_, tributary, tributary_prefix)] = &sides;
-    for (table, _, records) in &captured {
-        let records = *records;
-        let debezium = events(&format!("{apache_prefix}.public.{table}"), records).await;
-        let ours = events(&format!("{tributary_prefix}.public.{table}"), records).await;
-        if (debezium.len(), ours.len()) != (records, records) {
-            let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
-            let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
+    for pair in sides.chunks(2) {
+        let [(_, apache, apache_prefix, extra), (_, tributary, tributary_prefix, _)] = pair else {
+            unreachable!("sides come in pairs")
+        };
+        for (table, _, records) in &captured {
+            let records = *records;
+            let debezium = events(&format!("{apache_prefix}.public.{table}"), records).await;
+            let ours = events(&format!("{tributary_prefix}.public.{table}"), records).await;
+            if (debezium.len(), ours.len()) != (records, records) {
+                let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
+                let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
+                mismatches.push(format!(
+                    "{table}: {records} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
+                    debezium.len(),
+                    ours.len()
+                ));
+            }
+            compare(
+                &format!("{apache_prefix} {table}"),
+                (&debezium, apache_prefix),
+                (&ours, tributary_prefix),
+                &mut mismatches,
+            );
+        }
+        if !extra.contains(&("provide.transaction.metadata", "true")) {
+            continue;
+        }
+        // Each streamed transaction's BEGIN and END: 8 per changing table.
+        let boundaries = 2 * 8 * tables.len();
+        let debezium = events(&format!("{apache_prefix}.transaction"), boundaries).await;
+        let ours = events(&format!("{tributary_prefix}.transaction"), boundaries).await;
+        if (debezium.len(), ours.len()) != (boundaries, boundaries) {
             mismatches.push(format!(
-                "{table}: {records} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
+                "transaction topic: {boundaries} records expected, Debezium wrote {}, Tributary {}",
                 debezium.len(),
                 ours.len()
             ));
         }
-        for (i, (d, t)) in debezium.iter().zip(&ours).enumerate() {
-            let (d_key, d_value) = (normalised(&d.0, apache_prefix), normalised(&d.1, apache_prefix));
-            let (t_key, t_value) = (normalised(&t.0, tributary_prefix), normalised(&t.1, tributary_prefix));
-            differences(&format!("{table} record {i} key"), &d_key, &t_key, &mut mismatches);
-            differences(
-                &format!("{table} record {i} value"),
-                &d_value,
-                &t_value,
-                &mut mismatches,
-            );
-            let (d_headers, t_headers) = (
-                normalised_headers(&d.2, apache_prefix),
-                normalised_headers(&t.2, tributary_prefix),
-            );
-            if d_headers != t_headers {
-                mismatches.push(format!(
-                    "{table} record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
-                ));
-            }
-        }
-    }
-    // Each streamed transaction's BEGIN and END: 8 per changing table.
-    let boundaries = 2 * 8 * tables.len();
-    let debezium = events(&format!("{apache_prefix}.transaction"), boundaries).await;
-    let ours = events(&format!("{tributary_prefix}.transaction"), boundaries).await;
-    if (debezium.len(), ours.len()) != (boundaries, boundaries) {
-        mismatches.push(format!(
-            "transaction topic: {boundaries} records expected, Debezium wrote {}, Tributary {}",
-            debezium.len(),
-            ours.len()
-        ));
-    }
-    for (i, (d, t)) in debezium.iter().zip(&ours).enumerate() {
-        let (d_key, d_value) = (normalised(&d.0, apache_prefix), normalised(&d.1, apache_prefix));
-        let (t_key, t_value) = (normalised(&t.0, tributary_prefix), normalised(&t.1, tributary_prefix));
-        differences(&format!("transaction record {i} key"), &d_key, &t_key, &mut mismatches);
-        differences(
-            &format!("transaction record {i} value"),
-            &d_value,
-            &t_value,
+        compare(
+            &format!("{apache_prefix} transaction"),
+            (&debezium, apache_prefix),
+            (&ours, tributary_prefix),
             &mut mismatches,
         );
-        let (d_headers, t_headers) = (
-            normalised_headers(&d.2, apache_prefix),
-            normalised_headers(&t.2, tributary_prefix),
-        );
-        if d_headers != t_headers {
-            mismatches.push(format!(
-                "transaction record {i} headers:\n  Debezium  {d_headers:?}\n  Tributary {t_headers:?}"
-            ));
-        }
     }
     runtime.shutdown().await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));

@@ -1,8 +1,9 @@
 //! Debezium's mapping of PostgreSQL's column types to Connect schemas and values (its defaults,
-//! `decimal.handling.mode=precise`, `time.precision.mode=adaptive`,
-//! `interval.handling.mode=numeric`), from the text form a value has in the replication stream
-//! and in the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
-//! `io.debezium.data.VariableScaleDecimal` without a declared scale); DATE as
+//! `time.precision.mode=adaptive`, `interval.handling.mode=numeric`, and each
+//! `decimal.handling.mode`), from the text form a value has in the replication stream and in
+//! the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
+//! `io.debezium.data.VariableScaleDecimal` without a declared scale), or as a double or text
+//! ([`DecimalHandling`]); DATE as
 //! `io.debezium.time.Date`; TIME and TIMESTAMP as `io.debezium.time.Time`/`Timestamp`
 //! (precision up to 3) or `MicroTime`/`MicroTimestamp`; TIMESTAMPTZ as
 //! `io.debezium.time.ZonedTimestamp` text; INTERVAL as `io.debezium.time.MicroDuration`; UUID
@@ -34,8 +35,42 @@ pub(super) fn omitted_by_debezium(column: &RelationColumn) -> bool {
     matches!(column.type_oid, 791 | 143 | 1017)
 }
 
-/// The Connect schema Debezium gives a column of type `oid` with modifier `modifier`.
-pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
+/// How NUMERIC and MONEY values are written (`decimal.handling.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum DecimalHandling {
+    /// Connect's Decimal (Debezium's VariableScaleDecimal without a declared scale).
+    #[default]
+    Precise,
+    /// A double.
+    Double,
+    /// Text.
+    String,
+}
+
+impl DecimalHandling {
+    /// The mode `decimal.handling.mode`'s value names.
+    pub(super) fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "precise" => Some(DecimalHandling::Precise),
+            "double" => Some(DecimalHandling::Double),
+            "string" => Some(DecimalHandling::String),
+            _ => None,
+        }
+    }
+
+    /// The schema of a decimal column, `precise` the one the precise mode gives it.
+    fn schema(self, precise: SchemaBuilder) -> SchemaBuilder {
+        match self {
+            DecimalHandling::Precise => precise,
+            DecimalHandling::Double => SchemaBuilder::new(SchemaType::Float64),
+            DecimalHandling::String => SchemaBuilder::new(SchemaType::String),
+        }
+    }
+}
+
+/// The Connect schema Debezium gives `column` (its type and modifier), decimals as `decimals`
+/// says.
+pub(super) fn column_schema(column: &RelationColumn, decimals: DecimalHandling) -> Arc<Schema> {
     let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
     let builder = geometry::schema(column.type_oid).unwrap_or_else(|| match column.type_oid {
         16 => SchemaBuilder::new(SchemaType::Boolean),
@@ -44,7 +79,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         20 | 26 => SchemaBuilder::new(SchemaType::Int64),
         700 => SchemaBuilder::new(SchemaType::Float32),
         701 => SchemaBuilder::new(SchemaType::Float64),
-        1700 => match numeric_scale(column.type_modifier) {
+        1700 => decimals.schema(match numeric_scale(column.type_modifier) {
             Some(scale) => SchemaBuilder::decimal(scale).parameter(
                 "connect.decimal.precision",
                 &(((column.type_modifier - 4) >> 16) & 0xFFFF).to_string(),
@@ -55,7 +90,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
                 .doc("Variable scaled decimal")
                 .field("scale", Schema::of(SchemaType::Int32))
                 .field("value", Schema::of(SchemaType::Bytes)),
-        },
+        }),
         17 => SchemaBuilder::new(SchemaType::Bytes),
         1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
         1083 if precision(column.type_modifier) <= 3 => named(SchemaType::Int32, "io.debezium.time.Time"),
@@ -76,7 +111,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
                 bits
             }
         }
-        790 => SchemaBuilder::decimal(MONEY_SCALE),
+        790 => decimals.schema(SchemaBuilder::decimal(MONEY_SCALE)),
         1266 => named(SchemaType::String, "io.debezium.time.ZonedTime"),
         142 => named(SchemaType::String, "io.debezium.data.Xml"),
         TSVECTOR => named(SchemaType::String, "io.debezium.data.Tsvector"),
@@ -86,7 +121,7 @@ pub(super) fn column_schema(column: &RelationColumn) -> Arc<Schema> {
         _ if column.type_name.as_deref() == Some("hstore") => named(SchemaType::String, "io.debezium.data.Json"),
         _ if column.type_name.as_deref() == Some("ltree") => named(SchemaType::String, "io.debezium.data.Ltree"),
         _ => match item_column(column) {
-            Some(item) => SchemaBuilder::array(column_schema(&item)),
+            Some(item) => SchemaBuilder::array(column_schema(&item, decimals)),
             None => SchemaBuilder::new(SchemaType::String),
         },
     });
@@ -187,6 +222,22 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
         20 | 26 => Value::Int64(text.parse().map_err(|e| bad(&e))?),
         700 => Value::Float32(text.parse().map_err(|e| bad(&e))?),
         701 => Value::Float64(text.parse().map_err(|e| bad(&e))?),
+        1700 | 790 if schema.schema_type == SchemaType::Float64 => {
+            let number = if column.type_oid == 790 {
+                money_text(text)
+            } else {
+                text.to_string()
+            };
+            Value::Float64(number.parse().map_err(|e| bad(&e))?)
+        }
+        1700 | 790 if schema.schema_type == SchemaType::String => {
+            let number = if column.type_oid == 790 {
+                money_text(text)
+            } else {
+                text.to_string()
+            };
+            Value::String(number)
+        }
         1700 if text == "NaN" => Value::Null,
         1700 => {
             let decimal: BigDecimal = text.parse().map_err(|e| bad(&e))?;
@@ -606,7 +657,7 @@ mod tests {
     }
 
     fn value(column: &RelationColumn, text: &str) -> Value {
-        convert(column, &column_schema(column), text).unwrap()
+        convert(column, &column_schema(column, DecimalHandling::Precise), text).unwrap()
     }
 
     #[test]
@@ -614,7 +665,7 @@ mod tests {
         // NUMERIC(10,2): modifier (10 << 16 | 2) + 4.
         let price = column("price", 1700, (10 << 16 | 2) + 4);
         assert_eq!(value(&price, "-12.5"), Value::bytes(vec![0xFB, 0x1E]));
-        assert_eq!(column_schema(&price).decimal_scale(), Some(2));
+        assert_eq!(column_schema(&price, DecimalHandling::Precise).decimal_scale(), Some(2));
         let any = column("any", 1700, -1);
         let Value::Struct(variable) = value(&any, "1.25") else {
             panic!()
@@ -690,6 +741,9 @@ mod tests {
         );
         let mut counter = column("counter", 23, -1);
         counter.default = default_literal("7");
-        assert_eq!(column_schema(&counter).default, Some(Value::Int32(7)));
+        assert_eq!(
+            column_schema(&counter, DecimalHandling::Precise).default,
+            Some(Value::Int32(7))
+        );
     }
 }

@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
+use super::columns::DecimalHandling;
+
 /// The shortest interval between two status updates to the server.
 const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
 
@@ -132,6 +134,45 @@ pub(super) const EXTENDED_HEADERS: Key<bool> = Key::new(ConfigKey::optional(
     "Whether each record carries Debezium's context headers (`__debezium.context.*`: the \
      connector's logical name, the task, the connector's name and the task's run).",
 ));
+/// `decimal.handling.mode`.
+pub(super) const DECIMAL_HANDLING: Key<String> = Key::new(
+    text(
+        "decimal.handling.mode",
+        "precise",
+        "How NUMERIC and MONEY values are written: precise (Connect's Decimal), double or string.",
+    )
+    .one_of(&["precise", "double", "string"]),
+);
+/// A Debezium mode of which Tributary writes only Debezium's default, `only`: any other value
+/// is refused when the connector is validated, rather than ignored.
+const fn only_mode(name: &'static str, only: &'static [&'static str], documentation: &'static str) -> Key<String> {
+    Key::new(text(name, only[0], documentation).one_of(only))
+}
+
+/// `time.precision.mode`.
+pub(super) const TIME_PRECISION: Key<String> = only_mode(
+    "time.precision.mode",
+    &["adaptive"],
+    "How times are written: adaptive (each column's precision), the only mode implemented.",
+);
+/// `interval.handling.mode`.
+pub(super) const INTERVAL_HANDLING: Key<String> = only_mode(
+    "interval.handling.mode",
+    &["numeric"],
+    "How intervals are written: numeric (microseconds), the only mode implemented.",
+);
+/// `binary.handling.mode`.
+pub(super) const BINARY_HANDLING: Key<String> = only_mode(
+    "binary.handling.mode",
+    &["bytes"],
+    "How BYTEA values are written: bytes, the only mode implemented.",
+);
+/// `hstore.handling.mode`.
+pub(super) const HSTORE_HANDLING: Key<String> = only_mode(
+    "hstore.handling.mode",
+    &["json"],
+    "How HSTORE values are written: json (text), the only mode implemented.",
+);
 /// `provide.transaction.metadata`.
 pub(super) const TRANSACTION_METADATA: Key<bool> = Key::new(ConfigKey::optional(
     "provide.transaction.metadata",
@@ -217,6 +258,11 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SNAPSHOT_MODE)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
+        .key(&DECIMAL_HANDLING)
+        .key(&TIME_PRECISION)
+        .key(&INTERVAL_HANDLING)
+        .key(&BINARY_HANDLING)
+        .key(&HSTORE_HANDLING)
         .key(&TRANSACTION_METADATA)
         .key(&TOPIC_TRANSACTION)
         .key(&MAX_BATCH_SIZE)
@@ -261,6 +307,8 @@ pub(super) struct Settings {
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
+    /// `decimal.handling.mode`.
+    pub(super) decimals: DecimalHandling,
     /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
     /// `provide.transaction.metadata` is on.
     pub(super) transaction_topic: Option<String>,
@@ -291,6 +339,7 @@ impl Settings {
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
+            decimals: DecimalHandling::from_name(&config.value(&DECIMAL_HANDLING)).unwrap_or_default(),
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
                 format!(
                     "{}.{}",
@@ -429,5 +478,22 @@ mod tests {
         let mut bad = config.clone();
         bad.insert("table.include.list".into(), "public.(".into());
         assert_eq!(config_def().validate(&bad)[0].key, "table.include.list");
+        let mut decimals = config.clone();
+        decimals.insert("decimal.handling.mode".into(), "String".into());
+        let settings = Settings::new(&config_def().parse(&decimals).unwrap());
+        assert_eq!(settings.decimals, DecimalHandling::String);
+        // A Debezium mode Tributary does not write is refused, not ignored.
+        for (key, value) in [
+            ("decimal.handling.mode", "exact"),
+            ("time.precision.mode", "connect"),
+            ("interval.handling.mode", "string"),
+            ("binary.handling.mode", "hex"),
+            ("hstore.handling.mode", "map"),
+        ] {
+            let mut unsupported = config.clone();
+            unsupported.insert(key.into(), value.into());
+            let errors = config_def().validate(&unsupported);
+            assert!(errors.iter().any(|e| e.key == key), "{key}={value}: {errors:?}");
+        }
     }
 }

@@ -162,6 +162,7 @@ impl Reader {
                     name: table,
                     columns,
                 },
+                self.settings.decimals,
             );
             let mut source = SourceInfo {
                 name: self.settings.prefix.clone(),

@@ -368,8 +368,10 @@ impl PostgresCdcTask {
                                 .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
                             with_catalog(&mut relation.columns, &described);
                         }
-                        self.tables
-                            .insert(id, captured.then(|| TableEvents::new(&settings.prefix, relation)));
+                        self.tables.insert(
+                            id,
+                            captured.then(|| TableEvents::new(&settings.prefix, relation, settings.decimals)),
+                        );
                         None
                     }
                     Message::Insert { relation, new } => Some((relation, Op::Create, None, Some(new))),
