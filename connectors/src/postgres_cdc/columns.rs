@@ -3,17 +3,19 @@
 //! `decimal.handling.mode`), from the text form a value has in the replication stream and in
 //! the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
 //! `io.debezium.data.VariableScaleDecimal` without a declared scale), or as a double or text
-//! ([`DecimalHandling`]); DATE as
-//! `io.debezium.time.Date`; TIME and TIMESTAMP as `io.debezium.time.Time`/`Timestamp`
-//! (precision up to 3) or `MicroTime`/`MicroTimestamp`; TIMESTAMPTZ as
-//! `io.debezium.time.ZonedTimestamp` text; INTERVAL as `io.debezium.time.MicroDuration`; UUID
-//! and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes; BIT(1) as a boolean, other
-//! bit strings as `io.debezium.data.Bits`; MONEY as Decimal of scale 2; TIMETZ as
-//! `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; an enum as
-//! `io.debezium.data.Enum` with its labels; POINT as `io.debezium.data.geometry.Point` (its
-//! coordinates and their WKB); one-dimensional arrays of these (but enums, bit strings, MONEY,
-//! TIMETZ, XML and points) as arrays; anything else as text. A column's constant
-//! default is its field's default.
+//! ([`DecimalHandling`]); DATE as `io.debezium.time.Date`; TIME and TIMESTAMP as
+//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`;
+//! TIMESTAMPTZ as `io.debezium.time.ZonedTimestamp` text; INTERVAL as
+//! `io.debezium.time.MicroDuration`; UUID and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA
+//! as bytes; BIT(1) as a boolean, other bit strings as `io.debezium.data.Bits`; MONEY as Decimal
+//! of scale 2; TIMETZ as `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; TSVECTOR
+//! as `io.debezium.data.Tsvector`; an enum as `io.debezium.data.Enum` with its labels; HSTORE as
+//! `io.debezium.data.Json` text, LTREE as `io.debezium.data.Ltree`; a domain as its base type;
+//! the geometric types as [`super::geometry`] says; one-dimensional arrays of most of these as
+//! arrays (what Debezium makes of the others: an array of several dimensions as nulls, of bit
+//! strings as a null bit string; arrays of MONEY, XML and POINT left out of the events,
+//! [`omitted_by_debezium`]); anything else as text. A column's constant default is its field's
+//! default.
 
 use std::sync::Arc;
 
