@@ -74,6 +74,7 @@ pub(super) async fn table_columns<'e>(
                         type_modifier: modifier,
                         type_name: Some(type_name),
                         item_enum_labels,
+                        excluded: false,
                     },
                 }
             },

@@ -158,6 +158,7 @@ fn item_column(column: &RelationColumn) -> Option<RelationColumn> {
         enum_labels,
         type_name: None,
         item_enum_labels: None,
+        excluded: false,
     })
 }
 
@@ -633,6 +634,7 @@ mod tests {
             enum_labels: None,
             type_name: None,
             item_enum_labels: None,
+            excluded: false,
         }
     }
 

@@ -11,6 +11,7 @@ use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
 use super::columns::DecimalHandling;
+use super::pgoutput::RelationColumn;
 
 /// The shortest interval between two status updates to the server.
 const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
@@ -104,6 +105,43 @@ pub(super) const TABLE_EXCLUDE: Key<Vec<String>> = Key::new(
         "Tables not to capture (regexes over schema.table).",
     )
     .check(valid_patterns),
+);
+/// `column.include.list`.
+pub(super) const COLUMN_INCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "column.include.list",
+        ConfigType::List,
+        "",
+        "Columns in the events (regexes over schema.table.column); all when empty.",
+    )
+    .check(valid_patterns),
+);
+/// `column.exclude.list`.
+pub(super) const COLUMN_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "column.exclude.list",
+        ConfigType::List,
+        "",
+        "Columns left out of the events (regexes over schema.table.column).",
+    )
+    .check(valid_patterns),
+);
+/// `skipped.operations`.
+pub(super) const SKIPPED_OPERATIONS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "skipped.operations",
+        ConfigType::List,
+        "t",
+        "Changes not written: c (inserts), u (updates), d (deletes), t (truncates, which are \
+         never written), or none.",
+    )
+    .check(|v| {
+        split_list(v)
+            .iter()
+            .all(|op| ["c", "u", "d", "t", "none"].contains(&op.as_str()))
+            .then_some(())
+            .ok_or_else(|| "must be a list of c, u, d, t or none".into())
+    }),
 );
 /// `snapshot.mode`.
 pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
@@ -255,6 +293,9 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&PUBLICATION_AUTOCREATE)
         .key(&TABLE_INCLUDE)
         .key(&TABLE_EXCLUDE)
+        .key(&COLUMN_INCLUDE)
+        .key(&COLUMN_EXCLUDE)
+        .key(&SKIPPED_OPERATIONS)
         .key(&SNAPSHOT_MODE)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
@@ -304,6 +345,10 @@ pub(super) struct Settings {
     pub(super) autocreate: String,
     pub(super) include: Vec<Regex>,
     pub(super) exclude: Vec<Regex>,
+    pub(super) column_include: Vec<Regex>,
+    pub(super) column_exclude: Vec<Regex>,
+    /// `skipped.operations`: the `op` codes not written.
+    pub(super) skipped: Vec<String>,
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
@@ -336,6 +381,9 @@ impl Settings {
             autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
             include: patterns(&config.value(&TABLE_INCLUDE)).unwrap_or_default(),
             exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
+            column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
+            column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
+            skipped: config.value(&SKIPPED_OPERATIONS),
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
@@ -370,6 +418,22 @@ impl Settings {
         let name = format!("{schema}.{table}");
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&name)))
             && !self.exclude.iter().any(|r| r.is_match(&name))
+    }
+
+    /// Marks the columns of `schema`.`table` that `column.include.list` and
+    /// `column.exclude.list` leave out of the events.
+    pub(super) fn exclude_columns(&self, schema: &str, table: &str, columns: &mut [RelationColumn]) {
+        for column in columns {
+            let name = format!("{schema}.{table}.{}", column.name);
+            column.excluded = !(self.column_include.is_empty()
+                || self.column_include.iter().any(|r| r.is_match(&name)))
+                || self.column_exclude.iter().any(|r| r.is_match(&name));
+        }
+    }
+
+    /// Whether changes of kind `op` (`c`, `u`, `d`) are left out (`skipped.operations`).
+    pub(super) fn skips(&self, op: &str) -> bool {
+        self.skipped.iter().any(|skipped| skipped == op)
     }
 
     /// TLS for the replication connection, by `database.sslmode`.
@@ -482,6 +546,32 @@ mod tests {
         decimals.insert("decimal.handling.mode".into(), "String".into());
         let settings = Settings::new(&config_def().parse(&decimals).unwrap());
         assert_eq!(settings.decimals, DecimalHandling::String);
+        let mut columns = config.clone();
+        columns.insert("column.exclude.list".into(), r"public\.orders\.(secret|note)".into());
+        columns.insert("skipped.operations".into(), "u,d".into());
+        let settings = Settings::new(&config_def().parse(&columns).unwrap());
+        let mut described: Vec<RelationColumn> = ["id", "secret", "notes"]
+            .into_iter()
+            .map(|name| RelationColumn {
+                key: false,
+                optional: true,
+                default: None,
+                enum_labels: None,
+                name: name.into(),
+                type_oid: 25,
+                type_modifier: -1,
+                type_name: None,
+                item_enum_labels: None,
+                excluded: false,
+            })
+            .collect();
+        settings.exclude_columns("public", "orders", &mut described);
+        let excluded: Vec<bool> = described.iter().map(|c| c.excluded).collect();
+        assert_eq!(excluded, [false, true, false]);
+        assert!(settings.skips("u") && settings.skips("d") && !settings.skips("c"));
+        let mut skipping = config.clone();
+        skipping.insert("skipped.operations".into(), "u,x".into());
+        assert_eq!(config_def().validate(&skipping)[0].key, "skipped.operations");
         // A Debezium mode Tributary does not write is refused, not ignored.
         for (key, value) in [
             ("decimal.handling.mode", "exact"),

@@ -38,7 +38,8 @@ pub(super) enum Op {
 }
 
 impl Op {
-    fn code(self) -> &'static str {
+    /// The event's `op`.
+    pub(super) fn code(self) -> &'static str {
         match self {
             Op::Read => "r",
             Op::Create => "c",
@@ -158,7 +159,7 @@ impl TableEvents {
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
-            .map(|column| (!omitted_by_debezium(column)).then(|| column_schema(column, decimals)))
+            .map(|column| (!column.excluded && !omitted_by_debezium(column)).then(|| column_schema(column, decimals)))
             .collect();
         let kept = || {
             relation
@@ -379,6 +380,7 @@ mod tests {
             type_modifier,
             type_name: None,
             item_enum_labels: None,
+            excluded: false,
         }
     }
 

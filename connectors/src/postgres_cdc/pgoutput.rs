@@ -28,6 +28,8 @@ pub(super) struct RelationColumn {
     /// An enum array's item type's labels, comma-separated (the stream does not say;
     /// [`super::catalog`] tells).
     pub item_enum_labels: Option<String>,
+    /// Left out of the events (`column.include.list`, `column.exclude.list`).
+    pub excluded: bool,
 }
 
 /// A table as the stream describes it before its first change.
@@ -169,6 +171,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                         type_modifier: reader.i32()?,
                         type_name: None,
                         item_enum_labels: None,
+                        excluded: false,
                     })
                 })
                 .collect::<Result<_, DecodeError>>()?;

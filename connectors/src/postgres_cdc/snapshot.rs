@@ -138,12 +138,13 @@ impl Reader {
         ]);
         for (schema, table) in captured {
             let qualified = format!("{}.{}", quote(&schema), quote(&table));
-            let columns: Vec<_> = table_columns(&mut *transaction, &qualified)
+            let mut columns: Vec<_> = table_columns(&mut *transaction, &qualified)
                 .await
                 .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?
                 .into_iter()
                 .map(|described| described.column)
                 .collect();
+            self.settings.exclude_columns(&schema, &table, &mut columns);
             // Each value as the stream sends it, in its type's text form (a cast to text differs
             // for some: booleans, padded characters, addresses).
             let select: Vec<String> = columns

@@ -74,6 +74,9 @@ struct OpenTransaction {
     xid: u32,
     /// Delivered before (after a restart): its records are dropped.
     skipped: bool,
+    /// Whether every change seen so far was of an operation `skipped.operations` leaves out
+    /// (`None` before the first change).
+    only_skipped_operations: Option<bool>,
 }
 
 /// Captures changes.
@@ -326,11 +329,16 @@ impl PostgresCdcTask {
                     timestamp: commit_time_micros,
                     xid,
                     skipped: final_lsn.as_u64() <= self.delivered,
+                    only_skipped_operations: None,
                 });
             }
             ReplicationEvent::Commit { lsn, end_lsn, .. } => {
                 let commit_lsn = lsn.as_u64();
-                self.last_commit_end = Some(end_lsn.as_u64());
+                // A transaction whose every change `skipped.operations` left out is not the
+                // last commit a change's `source.sequence` names, as Debezium counts it.
+                if self.transaction.and_then(|t| t.only_skipped_operations) != Some(true) {
+                    self.last_commit_end = Some(end_lsn.as_u64());
+                }
                 if let Some(open) = self.transaction.take().filter(|t| !t.skipped) {
                     if let Some(mut last) = self.held.take() {
                         let commit_us = open.timestamp + POSTGRES_EPOCH_MICROS;
@@ -367,6 +375,7 @@ impl PostgresCdcTask {
                                 .await
                                 .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
                             with_catalog(&mut relation.columns, &described);
+                            settings.exclude_columns(&relation.namespace, &relation.name, &mut relation.columns);
                         }
                         self.tables.insert(
                             id,
@@ -400,6 +409,14 @@ impl PostgresCdcTask {
     ) -> Result<(), CaptureError> {
         let open = self.transaction.ok_or("a change outside a transaction")?;
         if open.skipped {
+            return Ok(());
+        }
+        // `skipped.operations` skips what the database did: an update of a key too.
+        let skip = settings.skips(op.code());
+        if let Some(open) = &mut self.transaction {
+            open.only_skipped_operations = Some(open.only_skipped_operations.unwrap_or(true) && skip);
+        }
+        if skip {
             return Ok(());
         }
         let events = match self.tables.get(&relation) {
