@@ -5,8 +5,9 @@
 //! default and a TOASTed value; three of types Debezium leaves out), and a third of a single row, first a snapshot of the rows already there, then
 //! inserts, updates (one of them changing a primary key), deletes and a transaction of several
 //! changes, and writes them through JsonConverter with schemas, four times at once: with
-//! transaction metadata (`provide.transaction.metadata`), with decimals as text, with decimals
-//! as doubles, and with two columns excluded and updates skipped ([`VARIANTS`]). The records each writes, to the tables' topics and to the
+//! transaction metadata (`provide.transaction.metadata`), with decimals as text and times in
+//! microseconds, with decimals as doubles and Connect's times, and with two columns excluded and
+//! updates skipped ([`VARIANTS`]). The records each writes, to the tables' topics and to the
 //! transaction topic, must be the same, key, value and headers, schema and payload, but for
 //! what no two runs share: the time an event was made, the connector's version and its
 //! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
@@ -110,11 +111,21 @@ fn row(id: i64) -> String {
 
 /// The configurations compared, each run by both sides at once: a suffix of the connectors'
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
-/// then decimals as text and as doubles, then two columns left out and updates skipped.
+/// then decimals as text and times in microseconds, then decimals as doubles and times as
+/// Connect's, then two columns left out and updates skipped.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
-    ("_ds", &[("decimal.handling.mode", "string")]),
-    ("_dd", &[("decimal.handling.mode", "double")]),
+    (
+        "_ds",
+        &[
+            ("decimal.handling.mode", "string"),
+            ("time.precision.mode", "adaptive_time_microseconds"),
+        ],
+    ),
+    (
+        "_dd",
+        &[("decimal.handling.mode", "double"), ("time.precision.mode", "connect")],
+    ),
     (
         "_cf",
         &[

@@ -1,10 +1,11 @@
-//! Debezium's mapping of PostgreSQL's column types to Connect schemas and values (its defaults,
-//! `time.precision.mode=adaptive`, `interval.handling.mode=numeric`, and each
-//! `decimal.handling.mode`), from the text form a value has in the replication stream and in
+//! Debezium's mapping of PostgreSQL's column types to Connect schemas and values (its default
+//! `interval.handling.mode=numeric`, and each `decimal.handling.mode` and
+//! `time.precision.mode`: [`Mapping`]), from the text form a value has in the replication stream and in
 //! the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
 //! `io.debezium.data.VariableScaleDecimal` without a declared scale), or as a double or text
 //! ([`DecimalHandling`]); DATE as `io.debezium.time.Date`; TIME and TIMESTAMP as
-//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`;
+//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`, or
+//! as Connect's Date, Time and Timestamp ([`TimePrecision`]);
 //! TIMESTAMPTZ as `io.debezium.time.ZonedTimestamp` text; INTERVAL as
 //! `io.debezium.time.MicroDuration`; UUID and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA
 //! as bytes; BIT(1) as a boolean, other bit strings as `io.debezium.data.Bits`; MONEY as Decimal
@@ -70,9 +71,44 @@ impl DecimalHandling {
     }
 }
 
-/// The Connect schema Debezium gives `column` (its type and modifier), decimals as `decimals`
-/// says.
-pub(super) fn column_schema(column: &RelationColumn, decimals: DecimalHandling) -> Arc<Schema> {
+/// How DATE, TIME and TIMESTAMP values are written (`time.precision.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum TimePrecision {
+    /// Each column's own precision: milliseconds up to 3 fractional digits (`io.debezium.time.Time`,
+    /// `Timestamp`), else microseconds (`MicroTime`, `MicroTimestamp`); dates as
+    /// `io.debezium.time.Date`.
+    #[default]
+    Adaptive,
+    /// As `Adaptive`, but TIME always in microseconds.
+    AdaptiveTimeMicroseconds,
+    /// Connect's Date, Time and Timestamp (milliseconds).
+    Connect,
+}
+
+impl TimePrecision {
+    /// The mode `time.precision.mode`'s value names.
+    pub(super) fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "adaptive" => Some(TimePrecision::Adaptive),
+            "adaptive_time_microseconds" => Some(TimePrecision::AdaptiveTimeMicroseconds),
+            "connect" => Some(TimePrecision::Connect),
+            _ => None,
+        }
+    }
+}
+
+/// The modes of Debezium's that change how columns are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Mapping {
+    /// `decimal.handling.mode`.
+    pub decimals: DecimalHandling,
+    /// `time.precision.mode`.
+    pub times: TimePrecision,
+}
+
+/// The Connect schema Debezium gives `column` (its type and modifier), as `mapping` says.
+pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Schema> {
+    let Mapping { decimals, times } = mapping;
     let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
     let builder = geometry::schema(column.type_oid).unwrap_or_else(|| match column.type_oid {
         16 => SchemaBuilder::new(SchemaType::Boolean),
@@ -94,9 +130,14 @@ pub(super) fn column_schema(column: &RelationColumn, decimals: DecimalHandling) 
                 .field("value", Schema::of(SchemaType::Bytes)),
         }),
         17 => SchemaBuilder::new(SchemaType::Bytes),
+        1082 if times == TimePrecision::Connect => SchemaBuilder::date(),
         1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
-        1083 if precision(column.type_modifier) <= 3 => named(SchemaType::Int32, "io.debezium.time.Time"),
+        1083 if times == TimePrecision::Connect => SchemaBuilder::time(),
+        1083 if times == TimePrecision::Adaptive && precision(column.type_modifier) <= 3 => {
+            named(SchemaType::Int32, "io.debezium.time.Time")
+        }
         1083 => named(SchemaType::Int64, "io.debezium.time.MicroTime"),
+        1114 if times == TimePrecision::Connect => SchemaBuilder::timestamp(),
         1114 if precision(column.type_modifier) <= 3 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
         1114 => named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
         1184 => named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
@@ -123,7 +164,7 @@ pub(super) fn column_schema(column: &RelationColumn, decimals: DecimalHandling) 
         _ if column.type_name.as_deref() == Some("hstore") => named(SchemaType::String, "io.debezium.data.Json"),
         _ if column.type_name.as_deref() == Some("ltree") => named(SchemaType::String, "io.debezium.data.Ltree"),
         _ => match item_column(column) {
-            Some(item) => SchemaBuilder::array(column_schema(&item, decimals)),
+            Some(item) => SchemaBuilder::array(column_schema(&item, mapping)),
             None => SchemaBuilder::new(SchemaType::String),
         },
     });
@@ -281,10 +322,10 @@ pub(super) fn convert(column: &RelationColumn, schema: &Arc<Schema>, text: &str)
         }
         1114 => {
             let at = parse_timestamp(text)?.and_utc();
-            if schema.name.as_deref() == Some("io.debezium.time.Timestamp") {
-                Value::Int64(at.timestamp_millis())
-            } else {
+            if schema.name.as_deref() == Some("io.debezium.time.MicroTimestamp") {
                 Value::Int64(at.timestamp_micros())
+            } else {
+                Value::Int64(at.timestamp_millis())
             }
         }
         1184 => {
@@ -661,7 +702,7 @@ mod tests {
     }
 
     fn value(column: &RelationColumn, text: &str) -> Value {
-        convert(column, &column_schema(column, DecimalHandling::Precise), text).unwrap()
+        convert(column, &column_schema(column, Mapping::default()), text).unwrap()
     }
 
     #[test]
@@ -669,7 +710,7 @@ mod tests {
         // NUMERIC(10,2): modifier (10 << 16 | 2) + 4.
         let price = column("price", 1700, (10 << 16 | 2) + 4);
         assert_eq!(value(&price, "-12.5"), Value::bytes(vec![0xFB, 0x1E]));
-        assert_eq!(column_schema(&price, DecimalHandling::Precise).decimal_scale(), Some(2));
+        assert_eq!(column_schema(&price, Mapping::default()).decimal_scale(), Some(2));
         let any = column("any", 1700, -1);
         let Value::Struct(variable) = value(&any, "1.25") else {
             panic!()
@@ -746,7 +787,7 @@ mod tests {
         let mut counter = column("counter", 23, -1);
         counter.default = default_literal("7");
         assert_eq!(
-            column_schema(&counter, DecimalHandling::Precise).default,
+            column_schema(&counter, Mapping::default()).default,
             Some(Value::Int32(7))
         );
     }

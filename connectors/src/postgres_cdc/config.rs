@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
-use super::columns::DecimalHandling;
+use super::columns::{DecimalHandling, Mapping, TimePrecision};
 use super::pgoutput::RelationColumn;
 
 /// The shortest interval between two status updates to the server.
@@ -188,10 +188,15 @@ const fn only_mode(name: &'static str, only: &'static [&'static str], documentat
 }
 
 /// `time.precision.mode`.
-pub(super) const TIME_PRECISION: Key<String> = only_mode(
-    "time.precision.mode",
-    &["adaptive"],
-    "How times are written: adaptive (each column's precision), the only mode implemented.",
+pub(super) const TIME_PRECISION: Key<String> = Key::new(
+    text(
+        "time.precision.mode",
+        "adaptive",
+        "How dates, times and timestamps are written: adaptive (each column's precision), \
+         adaptive_time_microseconds (times in microseconds) or connect (Connect's Date, Time and \
+         Timestamp, in milliseconds).",
+    )
+    .one_of(&["adaptive", "adaptive_time_microseconds", "connect"]),
 );
 /// `interval.handling.mode`.
 pub(super) const INTERVAL_HANDLING: Key<String> = only_mode(
@@ -352,8 +357,8 @@ pub(super) struct Settings {
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
-    /// `decimal.handling.mode`.
-    pub(super) decimals: DecimalHandling,
+    /// `decimal.handling.mode` and `time.precision.mode`.
+    pub(super) mapping: Mapping,
     /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
     /// `provide.transaction.metadata` is on.
     pub(super) transaction_topic: Option<String>,
@@ -387,7 +392,10 @@ impl Settings {
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
-            decimals: DecimalHandling::from_name(&config.value(&DECIMAL_HANDLING)).unwrap_or_default(),
+            mapping: Mapping {
+                decimals: DecimalHandling::from_name(&config.value(&DECIMAL_HANDLING)).unwrap_or_default(),
+                times: TimePrecision::from_name(&config.value(&TIME_PRECISION)).unwrap_or_default(),
+            },
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
                 format!(
                     "{}.{}",
@@ -545,7 +553,7 @@ mod tests {
         let mut decimals = config.clone();
         decimals.insert("decimal.handling.mode".into(), "String".into());
         let settings = Settings::new(&config_def().parse(&decimals).unwrap());
-        assert_eq!(settings.decimals, DecimalHandling::String);
+        assert_eq!(settings.mapping.decimals, DecimalHandling::String);
         let mut columns = config.clone();
         columns.insert("column.exclude.list".into(), r"public\.orders\.(secret|note)".into());
         columns.insert("skipped.operations".into(), "u,d".into());
@@ -575,7 +583,7 @@ mod tests {
         // A Debezium mode Tributary does not write is refused, not ignored.
         for (key, value) in [
             ("decimal.handling.mode", "exact"),
-            ("time.precision.mode", "connect"),
+            ("time.precision.mode", "nanos"),
             ("interval.handling.mode", "string"),
             ("binary.handling.mode", "hex"),
             ("hstore.handling.mode", "map"),

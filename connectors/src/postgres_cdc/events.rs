@@ -12,7 +12,7 @@ use tributary_runtime::data::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::columns::{column_schema, convert, missing, omitted_by_debezium, DecimalHandling};
+use super::columns::{column_schema, convert, missing, omitted_by_debezium, Mapping};
 use super::pgoutput::{Datum, Relation};
 use super::transactions::TransactionOrder;
 
@@ -153,13 +153,13 @@ pub(super) struct TableEvents {
 }
 
 impl TableEvents {
-    /// The events of `relation` under `prefix`, decimals written as `decimals` says.
-    pub(super) fn new(prefix: &str, relation: Relation, decimals: DecimalHandling) -> Self {
+    /// The events of `relation` under `prefix`, its columns written as `mapping` says.
+    pub(super) fn new(prefix: &str, relation: Relation, mapping: Mapping) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
-            .map(|column| (!column.excluded && !omitted_by_debezium(column)).then(|| column_schema(column, decimals)))
+            .map(|column| (!column.excluded && !omitted_by_debezium(column)).then(|| column_schema(column, mapping)))
             .collect();
         let kept = || {
             relation
@@ -397,7 +397,7 @@ mod tests {
                 column("note", 25, -1, false),
             ],
         };
-        let events = TableEvents::new("shop", relation, DecimalHandling::Precise);
+        let events = TableEvents::new("shop", relation, Mapping::default());
         let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
         let row = [
@@ -419,7 +419,7 @@ mod tests {
             name: "orders".into(),
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
-        let events = TableEvents::new("shop", relation, DecimalHandling::Precise);
+        let events = TableEvents::new("shop", relation, Mapping::default());
         assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),

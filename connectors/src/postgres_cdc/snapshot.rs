@@ -163,7 +163,7 @@ impl Reader {
                     name: table,
                     columns,
                 },
-                self.settings.decimals,
+                self.settings.mapping,
             );
             let mut source = SourceInfo {
                 name: self.settings.prefix.clone(),

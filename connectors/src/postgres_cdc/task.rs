@@ -379,7 +379,7 @@ impl PostgresCdcTask {
                         }
                         self.tables.insert(
                             id,
-                            captured.then(|| TableEvents::new(&settings.prefix, relation, settings.decimals)),
+                            captured.then(|| TableEvents::new(&settings.prefix, relation, settings.mapping)),
                         );
                         None
                     }
