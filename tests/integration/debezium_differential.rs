@@ -5,9 +5,9 @@
 //! default and a TOASTed value; three of types Debezium leaves out), and a third of a single row, first a snapshot of the rows already there, then
 //! inserts, updates (one of them changing a primary key), deletes and a transaction of several
 //! changes, and writes them through JsonConverter with schemas, four times at once: with
-//! transaction metadata (`provide.transaction.metadata`), with decimals as text and times in
-//! microseconds, with decimals as doubles and Connect's times, and with two columns excluded and
-//! updates skipped ([`VARIANTS`]). The records each writes, to the tables' topics and to the
+//! transaction metadata (`provide.transaction.metadata`), with each of Debezium's other modes of
+//! writing decimals, times, bytes, intervals and HSTORE (over two configurations), and with two
+//! columns excluded and updates skipped ([`VARIANTS`]). The records each writes, to the tables' topics and to the
 //! transaction topic, must be the same, key, value and headers, schema and payload, but for
 //! what no two runs share: the time an event was made, the connector's version and its
 //! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
@@ -111,8 +111,8 @@ fn row(id: i64) -> String {
 
 /// The configurations compared, each run by both sides at once: a suffix of the connectors'
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
-/// then decimals as text and times in microseconds, then decimals as doubles and times as
-/// Connect's, then two columns left out and updates skipped.
+/// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE,
+/// then two columns left out and updates skipped.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
     (
@@ -120,17 +120,25 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
         &[
             ("decimal.handling.mode", "string"),
             ("time.precision.mode", "adaptive_time_microseconds"),
+            ("binary.handling.mode", "base64"),
+            ("interval.handling.mode", "string"),
+            ("hstore.handling.mode", "map"),
         ],
     ),
     (
         "_dd",
-        &[("decimal.handling.mode", "double"), ("time.precision.mode", "connect")],
+        &[
+            ("decimal.handling.mode", "double"),
+            ("time.precision.mode", "connect"),
+            ("binary.handling.mode", "hex"),
+        ],
     ),
     (
         "_cf",
         &[
             ("column.exclude.list", r"public\..*\.(note|kv)"),
             ("skipped.operations", "u"),
+            ("binary.handling.mode", "base64-url-safe"),
         ],
     ),
 ];

@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
-use super::columns::{DecimalHandling, Mapping, TimePrecision};
+use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
 use super::pgoutput::RelationColumn;
 
 /// The shortest interval between two status updates to the server.
@@ -181,12 +181,6 @@ pub(super) const DECIMAL_HANDLING: Key<String> = Key::new(
     )
     .one_of(&["precise", "double", "string"]),
 );
-/// A Debezium mode of which Tributary writes only Debezium's default, `only`: any other value
-/// is refused when the connector is validated, rather than ignored.
-const fn only_mode(name: &'static str, only: &'static [&'static str], documentation: &'static str) -> Key<String> {
-    Key::new(text(name, only[0], documentation).one_of(only))
-}
-
 /// `time.precision.mode`.
 pub(super) const TIME_PRECISION: Key<String> = Key::new(
     text(
@@ -199,22 +193,31 @@ pub(super) const TIME_PRECISION: Key<String> = Key::new(
     .one_of(&["adaptive", "adaptive_time_microseconds", "connect"]),
 );
 /// `interval.handling.mode`.
-pub(super) const INTERVAL_HANDLING: Key<String> = only_mode(
-    "interval.handling.mode",
-    &["numeric"],
-    "How intervals are written: numeric (microseconds), the only mode implemented.",
+pub(super) const INTERVAL_HANDLING: Key<String> = Key::new(
+    text(
+        "interval.handling.mode",
+        "numeric",
+        "How intervals are written: numeric (microseconds) or string (ISO 8601).",
+    )
+    .one_of(&["numeric", "string"]),
 );
 /// `binary.handling.mode`.
-pub(super) const BINARY_HANDLING: Key<String> = only_mode(
-    "binary.handling.mode",
-    &["bytes"],
-    "How BYTEA values are written: bytes, the only mode implemented.",
+pub(super) const BINARY_HANDLING: Key<String> = Key::new(
+    text(
+        "binary.handling.mode",
+        "bytes",
+        "How BYTEA values are written: bytes, base64, base64-url-safe or hex.",
+    )
+    .one_of(&["bytes", "base64", "base64-url-safe", "hex"]),
 );
 /// `hstore.handling.mode`.
-pub(super) const HSTORE_HANDLING: Key<String> = only_mode(
-    "hstore.handling.mode",
-    &["json"],
-    "How HSTORE values are written: json (text), the only mode implemented.",
+pub(super) const HSTORE_HANDLING: Key<String> = Key::new(
+    text(
+        "hstore.handling.mode",
+        "json",
+        "How HSTORE values are written: json (text) or map.",
+    )
+    .one_of(&["json", "map"]),
 );
 /// `provide.transaction.metadata`.
 pub(super) const TRANSACTION_METADATA: Key<bool> = Key::new(ConfigKey::optional(
@@ -395,6 +398,9 @@ impl Settings {
             mapping: Mapping {
                 decimals: DecimalHandling::from_name(&config.value(&DECIMAL_HANDLING)).unwrap_or_default(),
                 times: TimePrecision::from_name(&config.value(&TIME_PRECISION)).unwrap_or_default(),
+                binary: BinaryHandling::from_name(&config.value(&BINARY_HANDLING)).unwrap_or_default(),
+                intervals_as_text: config.value(&INTERVAL_HANDLING).trim().eq_ignore_ascii_case("string"),
+                hstore_as_map: config.value(&HSTORE_HANDLING).trim().eq_ignore_ascii_case("map"),
             },
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
                 format!(
@@ -580,13 +586,13 @@ mod tests {
         let mut skipping = config.clone();
         skipping.insert("skipped.operations".into(), "u,x".into());
         assert_eq!(config_def().validate(&skipping)[0].key, "skipped.operations");
-        // A Debezium mode Tributary does not write is refused, not ignored.
+        // A mode Debezium does not have is refused, not ignored.
         for (key, value) in [
             ("decimal.handling.mode", "exact"),
             ("time.precision.mode", "nanos"),
-            ("interval.handling.mode", "string"),
-            ("binary.handling.mode", "hex"),
-            ("hstore.handling.mode", "map"),
+            ("interval.handling.mode", "words"),
+            ("binary.handling.mode", "base32"),
+            ("hstore.handling.mode", "list"),
         ] {
             let mut unsupported = config.clone();
             unsupported.insert(key.into(), value.into());

@@ -147,6 +147,7 @@ pub(super) struct TableEvents {
     relation: Relation,
     /// Each column's schema; none for a column Debezium leaves out.
     columns: Vec<Option<Arc<Schema>>>,
+    mapping: Mapping,
     key_schema: Option<Arc<Schema>>,
     value_schema: Arc<Schema>,
     envelope_schema: Arc<Schema>,
@@ -199,6 +200,7 @@ impl TableEvents {
             topic: topic.into(),
             relation,
             columns,
+            mapping,
             key_schema,
             value_schema,
             envelope_schema,
@@ -236,7 +238,7 @@ impl TableEvents {
                 _ => datum,
             };
             values.push(match datum {
-                Datum::Text(text) => convert(column, schema, text)?,
+                Datum::Text(text) => convert(column, schema, self.mapping, text)?,
                 Datum::Unchanged => match schema.schema_type {
                     SchemaType::String => Value::String(UNAVAILABLE_VALUE.into()),
                     SchemaType::Bytes if schema.decimal_scale().is_none() => Value::bytes(UNAVAILABLE_VALUE.as_bytes()),
@@ -272,7 +274,7 @@ impl TableEvents {
         for ((column, column_schema), datum) in self.relation.columns.iter().zip(&self.columns).zip(datums) {
             if let (true, Some(column_schema)) = (column.key, column_schema) {
                 values.push(match datum {
-                    Datum::Text(text) => convert(column, column_schema, text)?,
+                    Datum::Text(text) => convert(column, column_schema, self.mapping, text)?,
                     Datum::Null | Datum::Unchanged => Value::Null,
                 });
             }
