@@ -1,19 +1,19 @@
 //! Debezium's mapping of PostgreSQL's column types to Connect schemas and values (in each of its
-//! `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`,
-//! `interval.handling.mode` and `hstore.handling.mode`: [`Mapping`]; their defaults below), from the text form a value has in the replication stream and in
-//! the snapshot: integers, floats and booleans as such; NUMERIC as Decimal (or
-//! `io.debezium.data.VariableScaleDecimal` without a declared scale), or as a double or text
-//! ([`DecimalHandling`]); DATE as `io.debezium.time.Date`; TIME and TIMESTAMP as
-//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`, or
-//! as Connect's Date, Time and Timestamp ([`TimePrecision`]);
-//! TIMESTAMPTZ as `io.debezium.time.ZonedTimestamp` text; INTERVAL as
-//! `io.debezium.time.MicroDuration` (or ISO 8601 text); UUID and JSON as
-//! `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes (or base64 or hex text); BIT(1) as a boolean, other bit strings as `io.debezium.data.Bits`; MONEY as Decimal
-//! of scale 2; TIMETZ as `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; TSVECTOR
-//! as `io.debezium.data.Tsvector`; an enum as `io.debezium.data.Enum` with its labels; HSTORE as
-//! `io.debezium.data.Json` text (or a map), LTREE as `io.debezium.data.Ltree`; a domain as its base type;
-//! the geometric types as [`super::geometry`] says; one-dimensional arrays of most of these as
-//! arrays (what Debezium makes of the others: an array of several dimensions as nulls, of bit
+//! `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`, `interval.handling.mode`
+//! and `hstore.handling.mode`: [`Mapping`]; their defaults below), from the text form a value has
+//! in the replication stream and in the snapshot: integers, floats and booleans as such; NUMERIC as
+//! Decimal (or `io.debezium.data.VariableScaleDecimal` without a declared scale), or as a double or
+//! text ([`DecimalHandling`]); DATE as `io.debezium.time.Date`; TIME and TIMESTAMP as
+//! `io.debezium.time.Time`/`Timestamp` (precision up to 3) or `MicroTime`/`MicroTimestamp`, or as
+//! Connect's Date, Time and Timestamp ([`TimePrecision`]); TIMESTAMPTZ as
+//! `io.debezium.time.ZonedTimestamp` text; INTERVAL as `io.debezium.time.MicroDuration` (or ISO
+//! 8601 text); UUID and JSON as `io.debezium.data.Uuid`/`Json` text; BYTEA as bytes (or base64 or
+//! hex text); BIT(1) as a boolean, other bit strings as `io.debezium.data.Bits`; MONEY as Decimal
+//! of scale 2; TIMETZ as `io.debezium.time.ZonedTime`; XML as `io.debezium.data.Xml`; TSVECTOR as
+//! `io.debezium.data.Tsvector`; an enum as `io.debezium.data.Enum` with its labels; HSTORE as
+//! `io.debezium.data.Json` text (or a map), LTREE as `io.debezium.data.Ltree`; a domain as its base
+//! type; the geometric types as [`super::geometry`] says; one-dimensional arrays of most of these
+//! as arrays (what Debezium makes of the others: an array of several dimensions as nulls, of bit
 //! strings as a null bit string; arrays of MONEY, XML and POINT left out of the events,
 //! [`omitted_by_debezium`]); anything else as text. A column's constant default is its field's
 //! default.
@@ -74,9 +74,9 @@ impl DecimalHandling {
 /// How DATE, TIME and TIMESTAMP values are written (`time.precision.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum TimePrecision {
-    /// Each column's own precision: milliseconds up to 3 fractional digits (`io.debezium.time.Time`,
-    /// `Timestamp`), else microseconds (`MicroTime`, `MicroTimestamp`); dates as
-    /// `io.debezium.time.Date`.
+    /// Each column's own precision: milliseconds up to 3 fractional digits
+    /// (`io.debezium.time.Time`, `Timestamp`), else microseconds (`MicroTime`,
+    /// `MicroTimestamp`); dates as `io.debezium.time.Date`.
     #[default]
     Adaptive,
     /// As `Adaptive`, but TIME always in microseconds.
