@@ -68,6 +68,9 @@ pub(super) fn schema(type_oid: u32) -> Option<SchemaBuilder> {
 /// A value of geometric type `type_oid` in its text form as its `schema` holds it; `None` for
 /// another type, `Some(Err)` for text that is not of the type.
 pub(super) fn value(type_oid: u32, schema: &Arc<Schema>, text: &str) -> Option<Result<Value, String>> {
+    if !matches!(type_oid, POINT | LINE | CIRCLE | LSEG | PATH | BOX | POLYGON) {
+        return None;
+    }
     let numbers = numbers(text);
     let pairs = || numbers.as_deref().map(pairs).unwrap_or_default();
     let geometry = |wkb: Vec<u8>, extensions: &[(&str, &str)]| {
@@ -114,8 +117,7 @@ pub(super) fn value(type_oid: u32, schema: &Arc<Schema>, text: &str) -> Option<R
             ring.push(ring[0]);
             Some(geometry(polygon(&ring), &[("type", "polygon")]))
         }
-        (POINT | LINE | CIRCLE | LSEG | PATH | BOX | POLYGON, _) => None,
-        _ => return None,
+        _ => None,
     };
     Some(value.ok_or_else(|| "not a geometric value of its type".to_string()))
 }
