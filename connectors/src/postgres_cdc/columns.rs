@@ -317,21 +317,17 @@ pub(super) fn convert(
         20 | 26 => Value::Int64(text.parse().map_err(|e| bad(&e))?),
         700 => Value::Float32(text.parse().map_err(|e| bad(&e))?),
         701 => Value::Float64(text.parse().map_err(|e| bad(&e))?),
-        1700 | 790 if schema.schema_type == SchemaType::Float64 => {
+        // `decimal.handling.mode` double or string.
+        1700 | 790 if matches!(schema.schema_type, SchemaType::Float64 | SchemaType::String) => {
             let number = if column.type_oid == 790 {
                 money_text(text)
             } else {
                 text.to_string()
             };
-            Value::Float64(number.parse().map_err(|e| bad(&e))?)
-        }
-        1700 | 790 if schema.schema_type == SchemaType::String => {
-            let number = if column.type_oid == 790 {
-                money_text(text)
-            } else {
-                text.to_string()
-            };
-            Value::String(number)
+            match schema.schema_type {
+                SchemaType::Float64 => Value::Float64(number.parse().map_err(|e| bad(&e))?),
+                _ => Value::String(number),
+            }
         }
         1700 if text == "NaN" => Value::Null,
         1700 => {
@@ -447,19 +443,6 @@ pub(super) fn convert(
 /// with `\`) as its pairs, in the order Debezium writes them, which is the order of a Java
 /// `HashMap` the pairs were put into in PostgreSQL's order ([`java_hash_map_order`]).
 fn hstore_pairs(text: &str) -> Option<Vec<(String, Option<String>)>> {
-    fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
-        if chars.next()? != '"' {
-            return None;
-        }
-        let mut text = String::new();
-        loop {
-            match chars.next()? {
-                '\\' => text.push(chars.next()?),
-                '"' => return Some(text),
-                c => text.push(c),
-            }
-        }
-    }
     let mut chars = text.chars().peekable();
     let mut pairs = Vec::new();
     loop {
@@ -484,6 +467,22 @@ fn hstore_pairs(text: &str) -> Option<Vec<(String, Option<String>)>> {
     }
     java_hash_map_order(&mut pairs);
     Some(pairs)
+}
+
+/// The double-quoted text `chars` start with (`"`s and `\`s in it escaped with `\`, as arrays
+/// and HSTOREs write them), unescaped; `None` when they do not start with one or it is not closed.
+fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+    if chars.next()? != '"' {
+        return None;
+    }
+    let mut text = String::new();
+    loop {
+        match chars.next()? {
+            '\\' => text.push(chars.next()?),
+            '"' => return Some(text),
+            c => text.push(c),
+        }
+    }
 }
 
 /// An HSTORE's pairs as Debezium's JSON text of them: an object, compact.
@@ -664,16 +663,7 @@ fn array_items(text: &str) -> Option<Vec<Option<String>>> {
     let mut chars = inner.chars().peekable();
     loop {
         if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut item = String::new();
-            loop {
-                match chars.next()? {
-                    '\\' => item.push(chars.next()?),
-                    '"' => break,
-                    c => item.push(c),
-                }
-            }
-            items.push(Some(item));
+            items.push(Some(quoted(&mut chars)?));
         } else {
             let mut item = String::new();
             while let Some(&c) = chars.peek() {

@@ -330,6 +330,12 @@ fn patterns(list: &[String]) -> Result<Vec<Regex>, String> {
         .collect()
 }
 
+/// Whether `name` is selected by an include list (every name when it is empty) and not
+/// refused by an exclude list, as Debezium's `*.include.list`/`*.exclude.list` pairs select.
+fn selected(include: &[Regex], exclude: &[Regex], name: &str) -> bool {
+    (include.is_empty() || include.iter().any(|r| r.is_match(name))) && !exclude.iter().any(|r| r.is_match(name))
+}
+
 /// A [`Validator`](tributary_runtime::config::Validator) of a list of table regexes.
 fn valid_patterns(value: &str) -> Result<(), String> {
     patterns(&split_list(value)).map(|_| ())
@@ -360,7 +366,8 @@ pub(super) struct Settings {
     pub(super) snapshot: bool,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
-    /// `decimal.handling.mode` and `time.precision.mode`.
+    /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
+    /// `binary.handling.mode`, `interval.handling.mode` and `hstore.handling.mode`.
     pub(super) mapping: Mapping,
     /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
     /// `provide.transaction.metadata` is on.
@@ -429,9 +436,7 @@ impl Settings {
 
     /// Whether `schema.table` is captured.
     pub(super) fn captures(&self, schema: &str, table: &str) -> bool {
-        let name = format!("{schema}.{table}");
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&name)))
-            && !self.exclude.iter().any(|r| r.is_match(&name))
+        selected(&self.include, &self.exclude, &format!("{schema}.{table}"))
     }
 
     /// Marks the columns of `schema`.`table` that `column.include.list` and
@@ -439,9 +444,7 @@ impl Settings {
     pub(super) fn exclude_columns(&self, schema: &str, table: &str, columns: &mut [RelationColumn]) {
         for column in columns {
             let name = format!("{schema}.{table}.{}", column.name);
-            column.excluded = !(self.column_include.is_empty()
-                || self.column_include.iter().any(|r| r.is_match(&name)))
-                || self.column_exclude.iter().any(|r| r.is_match(&name));
+            column.excluded = !selected(&self.column_include, &self.column_exclude, &name);
         }
     }
 

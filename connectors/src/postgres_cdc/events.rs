@@ -148,6 +148,8 @@ pub(super) struct TableEvents {
     /// Each column's schema; none for a column Debezium leaves out.
     columns: Vec<Option<Arc<Schema>>>,
     mapping: Mapping,
+    /// `<schema>.<table>`.
+    data_collection: String,
     key_schema: Option<Arc<Schema>>,
     value_schema: Arc<Schema>,
     envelope_schema: Arc<Schema>,
@@ -196,11 +198,13 @@ impl TableEvents {
             .field("ts_us", Schema::optional_of(SchemaType::Int64))
             .field("ts_ns", Schema::optional_of(SchemaType::Int64))
             .build();
+        let data_collection = format!("{}.{}", relation.namespace, relation.name);
         TableEvents {
             topic: topic.into(),
             relation,
             columns,
             mapping,
+            data_collection,
             key_schema,
             value_schema,
             envelope_schema,
@@ -208,8 +212,8 @@ impl TableEvents {
     }
 
     /// The table as `<schema>.<table>` (a data collection, in Debezium's words).
-    pub(super) fn data_collection(&self) -> String {
-        format!("{}.{}", self.relation.namespace, self.relation.name)
+    pub(super) fn data_collection(&self) -> &str {
+        &self.data_collection
     }
 
     /// The key's schema (none for a table without a key).

@@ -459,12 +459,11 @@ impl PostgresCdcTask {
             ),
             _ => ((op, before.as_deref(), after.as_deref(), None), None),
         };
-        let data_collection = self.metadata.is_some().then(|| events.data_collection());
         for (op, before, after, moved) in std::iter::once(change).chain(key_moved) {
-            if let (Some(metadata), Some(collection)) = (&mut self.metadata, &data_collection) {
+            if let Some(metadata) = &mut self.metadata {
                 let commit_ms = source.ts_us.div_euclid(1000);
                 let at = (&self.partition, &offset);
-                let (order, begin) = metadata.event(open.xid, lsn, collection, commit_ms, at);
+                let (order, begin) = metadata.event(open.xid, lsn, events.data_collection(), commit_ms, at);
                 source.transaction = Some(order);
                 if let Some(begin) = begin {
                     records.extend(self.held.replace(begin));

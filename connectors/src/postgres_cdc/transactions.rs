@@ -141,11 +141,12 @@ impl TransactionMetadata {
         commit_ms: i64,
         (partition, offset): (&Arc<SourceMap>, &SourceMap),
     ) -> (TransactionOrder, Option<SourceRecord>) {
+        let id = format!("{xid}:{lsn}");
         let begin = if self.open.as_ref().is_some_and(|open| open.xid == xid) {
             None
         } else {
             self.open = None;
-            Some(self.boundary("BEGIN", format!("{xid}:{lsn}"), None, commit_ms, partition, offset))
+            Some(self.boundary("BEGIN", id.clone(), None, commit_ms, partition, offset))
         };
         let open = self.open.get_or_insert_with(|| Counting {
             xid,
@@ -164,7 +165,7 @@ impl TransactionMetadata {
             }
         };
         let order = TransactionOrder {
-            id: format!("{xid}:{lsn}"),
+            id,
             total_order: open.events,
             data_collection_order: in_table,
         };
