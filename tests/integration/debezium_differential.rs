@@ -7,9 +7,9 @@
 //! changes, and writes them through JsonConverter with schemas, four times at once: with
 //! transaction metadata (`provide.transaction.metadata`), with each of Debezium's other modes of
 //! writing decimals, times, bytes, intervals and HSTORE (over two configurations, one without
-//! tombstones and context headers), and with two columns excluded and updates skipped
-//! ([`VARIANTS`]). The records each writes, to the tables' topics and to the
-//! transaction topic, must be the same, key, value and headers, schema and payload, but for
+//! tombstones and context headers, one keying a table by `message.key.columns`), and with two
+//! columns excluded, updates skipped and heartbeats ([`VARIANTS`]). The records each writes, to
+//! the tables' topics, to the transaction topic and the first heartbeat, must be the same, key, value and headers, schema and payload, but for
 //! what no two runs share: the time an event was made, the connector's version and its
 //! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
 //! read its rows.
@@ -113,7 +113,8 @@ fn row(id: i64) -> String {
 /// The configurations compared, each run by both sides at once: a suffix of the connectors'
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
 /// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE
-/// (with no tombstones and no context headers), then two columns left out and updates skipped.
+/// (with no tombstones and no context headers; a table keyed by columns of its own), then two
+/// columns left out, updates skipped and heartbeats.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
     (
@@ -124,6 +125,9 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("binary.handling.mode", "base64"),
             ("interval.handling.mode", "string"),
             ("hstore.handling.mode", "map"),
+            // The FULL table keyed by two columns of its own (one of them NULL in some rows): an
+            // update of `name` changes its key, the one of `id` no longer does.
+            ("message.key.columns", r"public\..*_FULL:code,name"),
         ],
     ),
     (
@@ -142,6 +146,7 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("column.exclude.list", r"public\..*\.(note|kv)"),
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
+            ("heartbeat.interval.ms", "500"),
         ],
     ),
 ];
@@ -362,10 +367,10 @@ async fn change_events_are_what_debezium_writes() {
         .collect();
     let names: Vec<String> = captured.iter().map(|(table, ..)| table.clone()).collect();
     for (who, api, prefix, extra) in &sides {
-        let topics = names
-            .iter()
-            .map(|table| format!("{prefix}.public.{table}"))
-            .chain([format!("{prefix}.transaction")]);
+        let topics = names.iter().map(|table| format!("{prefix}.public.{table}")).chain([
+            format!("{prefix}.transaction"),
+            format!("__debezium-heartbeat.{prefix}"),
+        ]);
         for topic in topics {
             kafka.create_topic(&topic, 1, 1).await.unwrap();
         }
@@ -448,6 +453,23 @@ async fn change_events_are_what_debezium_writes() {
             }
             compare(
                 &format!("{apache_prefix} {table}"),
+                (&debezium, apache_prefix),
+                (&ours, tributary_prefix),
+                &mut mismatches,
+            );
+        }
+        if extra.iter().any(|(key, _)| *key == "heartbeat.interval.ms") {
+            let debezium = events(&format!("__debezium-heartbeat.{apache_prefix}"), 1).await;
+            let ours = events(&format!("__debezium-heartbeat.{tributary_prefix}"), 1).await;
+            if (debezium.len(), ours.len()) != (1, 1) {
+                mismatches.push(format!(
+                    "heartbeats: Debezium wrote {}, Tributary {}",
+                    debezium.len(),
+                    ours.len()
+                ));
+            }
+            compare(
+                &format!("{apache_prefix} heartbeat"),
                 (&debezium, apache_prefix),
                 (&ours, tributary_prefix),
                 &mut mismatches,

@@ -2,7 +2,7 @@
 //! and a real Kafka broker: the initial snapshot and a mixed workload of inserts, updates and
 //! deletes in 50 transactions arrive in commit order in Debezium's envelope, each delete followed
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
-//! nothing missing.
+//! nothing missing; heartbeats run their action query.
 
 use crate::common;
 
@@ -424,4 +424,40 @@ async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
     let events = records(&topic, 2).await;
     assert_eq!(events[1].1["payload"]["op"], "c");
     assert_eq!(events[1].1["payload"]["after"]["id"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_run_their_action_query_and_name_the_server() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcbeat").replace('-', "_");
+    let table = events_table(database, &name);
+    let beats = format!("{name}_beats");
+    database
+        .sql(
+            "tributary",
+            &format!("CREATE TABLE {beats} (id INT PRIMARY KEY, at TIMESTAMPTZ NOT NULL); INSERT INTO {beats} VALUES (1, now());"),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    // The action query updates a captured table, as users keep a quiet database's slot moving.
+    let config = merged(
+        cdc_config(database, &name, &format!("({table}|{beats})")),
+        json!({
+            "heartbeat.interval.ms": "300",
+            "heartbeat.action.query": format!("UPDATE {beats} SET at = now() WHERE id = 1"),
+        }),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let heartbeats = records(&format!("__debezium-heartbeat.{name}"), 3).await;
+    for (key, value) in &heartbeats {
+        assert_eq!(key["payload"]["serverName"], name.as_str(), "{key}");
+        assert!(value["payload"]["ts_ms"].as_i64() > Some(0), "{value}");
+    }
+    // The snapshot's row, then an update per heartbeat.
+    let changes = records(&format!("{name}.public.{beats}"), 4).await;
+    let ops: Vec<&Value> = changes.iter().map(|(_, value)| &value["payload"]["op"]).collect();
+    assert_eq!(ops[..4], ["r", "u", "u", "u"], "{changes:?}");
 }

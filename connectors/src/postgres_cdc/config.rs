@@ -126,6 +126,17 @@ pub(super) const COLUMN_EXCLUDE: Key<Vec<String>> = Key::new(
     )
     .check(valid_patterns),
 );
+/// `message.key.columns`.
+pub(super) const MESSAGE_KEY_COLUMNS: Key<String> = Key::new(
+    text(
+        "message.key.columns",
+        "",
+        "Keys of your choosing: entries <table regex>:<column>,<column> separated by ';'. A \
+         table's events are keyed by the columns its entries name (in the table's order), \
+         instead of its primary key's.",
+    )
+    .check(|v| message_keys(v).map(|_| ())),
+);
 /// `skipped.operations`.
 pub(super) const SKIPPED_OPERATIONS: Key<Vec<String>> = Key::new(
     ConfigKey::optional(
@@ -233,6 +244,28 @@ pub(super) const TOPIC_TRANSACTION: Key<String> = Key::new(text(
     "transaction",
     "The transaction metadata topic's name after <topic.prefix>.",
 ));
+/// `heartbeat.interval.ms`.
+pub(super) const HEARTBEAT_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "heartbeat.interval.ms",
+    ConfigType::Long,
+    "0",
+    "How often, while streaming, a heartbeat record carries the stream's position to topic \
+     <topic.heartbeat.prefix>.<topic.prefix> (its offset committed moves the slot on when the \
+     captured tables are quiet); 0 for none.",
+));
+/// `topic.heartbeat.prefix`.
+pub(super) const HEARTBEAT_TOPIC_PREFIX: Key<String> = Key::new(text(
+    "topic.heartbeat.prefix",
+    "__debezium-heartbeat",
+    "The heartbeat topic's name before .<topic.prefix>.",
+));
+/// `heartbeat.action.query`.
+pub(super) const HEARTBEAT_ACTION_QUERY: Key<String> = Key::new(text(
+    "heartbeat.action.query",
+    "",
+    "SQL run before each heartbeat (for instance an update of a captured table, so that a \
+     database whose captured tables are quiet still sends changes).",
+));
 /// `max.batch.size`.
 pub(super) const MAX_BATCH_SIZE: Key<usize> = Key::new(
     ConfigKey::optional("max.batch.size", ConfigType::Int, "2048", "Records per batch at most.").check(positive),
@@ -303,6 +336,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TABLE_EXCLUDE)
         .key(&COLUMN_INCLUDE)
         .key(&COLUMN_EXCLUDE)
+        .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
         .key(&SNAPSHOT_MODE)
         .key(&TOMBSTONES_ON_DELETE)
@@ -314,6 +348,9 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&HSTORE_HANDLING)
         .key(&TRANSACTION_METADATA)
         .key(&TOPIC_TRANSACTION)
+        .key(&HEARTBEAT_INTERVAL)
+        .key(&HEARTBEAT_TOPIC_PREFIX)
+        .key(&HEARTBEAT_ACTION_QUERY)
         .key(&MAX_BATCH_SIZE)
         .key(&POLL_INTERVAL)
         .key(&SSL_MODE)
@@ -323,11 +360,39 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&RETRY_WAIT)
 }
 
-/// The compiled regexes of a table list (`Err` with the bad pattern's message).
+/// The compiled regexes of a table or column list (`Err` with the bad pattern's message):
+/// each matches a whole name, in any case, as Debezium's lists do.
 fn patterns(list: &[String]) -> Result<Vec<Regex>, String> {
     list.iter()
-        .map(|p| Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("bad pattern {p:?}: {e}")))
+        .map(|p| Regex::new(&format!("(?i)^(?:{p})$")).map_err(|e| format!("bad pattern {p:?}: {e}")))
         .collect()
+}
+
+/// The patterns of `message.key.columns` (`<table regex>:<column>,<column>;...`), one
+/// `<table regex>.<column>` per column named, in the order named, matched against
+/// `schema.table.column` names.
+fn message_keys(value: &str) -> Result<Vec<Regex>, String> {
+    let entries: Vec<Vec<Regex>> = value
+        .split(';')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let malformed = || format!("{entry:?} is not <table regex>:<column>,<column>,...");
+            let (table, columns) = entry.split_once(':').ok_or_else(malformed)?;
+            let columns: Vec<&str> = columns.split(',').map(str::trim).collect();
+            if table.trim().is_empty() || columns.iter().any(|c| c.is_empty() || c.contains(':')) {
+                return Err(malformed());
+            }
+            let table = table.trim();
+            patterns(
+                &columns
+                    .iter()
+                    .map(|column| format!("{table}.{column}"))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(entries.into_iter().flatten().collect())
 }
 
 /// Whether `name` is selected by an include list (every name when it is empty) and not
@@ -361,6 +426,8 @@ pub(super) struct Settings {
     pub(super) exclude: Vec<Regex>,
     pub(super) column_include: Vec<Regex>,
     pub(super) column_exclude: Vec<Regex>,
+    /// `message.key.columns`: a pattern per key column named, in the order named.
+    pub(super) message_keys: Vec<Regex>,
     /// `skipped.operations`: the `op` codes not written.
     pub(super) skipped: Vec<String>,
     pub(super) snapshot: bool,
@@ -372,6 +439,11 @@ pub(super) struct Settings {
     /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
     /// `provide.transaction.metadata` is on.
     pub(super) transaction_topic: Option<String>,
+    /// `heartbeat.interval.ms` (none for 0) and the heartbeat topic,
+    /// `<topic.heartbeat.prefix>.<topic.prefix>`.
+    pub(super) heartbeat: Option<(Duration, String)>,
+    /// `heartbeat.action.query`, when set.
+    pub(super) heartbeat_action_query: Option<String>,
     pub(super) max_batch: usize,
     pub(super) poll_interval: Duration,
     pub(super) status_interval: Duration,
@@ -398,6 +470,7 @@ impl Settings {
             exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
             column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
             column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
+            message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
             snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
@@ -416,6 +489,13 @@ impl Settings {
                     config.value(&TOPIC_TRANSACTION).trim()
                 )
             }),
+            heartbeat: Some(config.value(&HEARTBEAT_INTERVAL))
+                .filter(|interval| !interval.is_zero())
+                .map(|interval| {
+                    let prefix = config.value(&HEARTBEAT_TOPIC_PREFIX);
+                    (interval, format!("{}.{}", prefix.trim(), config.value(&TOPIC_PREFIX)))
+                }),
+            heartbeat_action_query: Some(config.value(&HEARTBEAT_ACTION_QUERY)).filter(|q| !q.trim().is_empty()),
             max_batch: config.value(&MAX_BATCH_SIZE),
             poll_interval: config.value(&POLL_INTERVAL),
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
@@ -440,12 +520,30 @@ impl Settings {
     }
 
     /// Marks the columns of `schema`.`table` that `column.include.list` and
-    /// `column.exclude.list` leave out of the events.
-    pub(super) fn exclude_columns(&self, schema: &str, table: &str, columns: &mut [RelationColumn]) {
-        for column in columns {
-            let name = format!("{schema}.{table}.{}", column.name);
-            column.excluded = !selected(&self.column_include, &self.column_exclude, &name);
+    /// `column.exclude.list` leave out of the events, and returns the positions of the key's
+    /// columns in the key's order: those `message.key.columns` names, in the order it names
+    /// them (a pattern's matches in the table's order), as Debezium keys them; else the primary
+    /// key's, in the table's order.
+    pub(super) fn select_columns(&self, schema: &str, table: &str, columns: &mut [RelationColumn]) -> Vec<usize> {
+        let names: Vec<String> = columns
+            .iter()
+            .map(|column| format!("{schema}.{table}.{}", column.name))
+            .collect();
+        for (column, name) in columns.iter_mut().zip(&names) {
+            column.excluded = !selected(&self.column_include, &self.column_exclude, name);
         }
+        let mut key: Vec<usize> = Vec::new();
+        for pattern in &self.message_keys {
+            for (position, name) in names.iter().enumerate() {
+                if pattern.is_match(name) && !key.contains(&position) {
+                    key.push(position);
+                }
+            }
+        }
+        if key.is_empty() {
+            key = (0..columns.len()).filter(|&i| columns[i].key).collect();
+        }
+        key
     }
 
     /// Whether changes of kind `op` (`c`, `u`, `d`) are left out (`skipped.operations`).
@@ -582,9 +680,11 @@ mod tests {
                 excluded: false,
             })
             .collect();
-        settings.exclude_columns("public", "orders", &mut described);
+        settings.select_columns("public", "orders", &mut described);
         let excluded: Vec<bool> = described.iter().map(|c| c.excluded).collect();
         assert_eq!(excluded, [false, true, false]);
+        // Lists match names in any case, as Debezium's do.
+        assert!(settings.captures("PUBLIC", "Orders"));
         assert!(settings.skips("u") && settings.skips("d") && !settings.skips("c"));
         let mut skipping = config.clone();
         skipping.insert("skipped.operations".into(), "u,x".into());
@@ -601,6 +701,62 @@ mod tests {
             unsupported.insert(key.into(), value.into());
             let errors = config_def().validate(&unsupported);
             assert!(errors.iter().any(|e| e.key == key), "{key}={value}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn message_key_columns_choose_a_tables_key_in_its_column_order() {
+        let mut config: ConfigMap = [
+            ("database.hostname", "db"),
+            ("database.user", "replicator"),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "shop"),
+            ("message.key.columns", r" public\.ord.*:name, id ; inventory\.items:sku"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::new(&config_def().parse(&config).unwrap());
+        let columns = |keyed: &[&str]| -> Vec<RelationColumn> {
+            ["id", "note", "name"]
+                .into_iter()
+                .map(|name| RelationColumn {
+                    key: keyed.contains(&name),
+                    optional: true,
+                    default: None,
+                    enum_labels: None,
+                    name: name.into(),
+                    type_oid: 25,
+                    type_modifier: -1,
+                    type_name: None,
+                    item_enum_labels: None,
+                    excluded: false,
+                })
+                .collect()
+        };
+        // In the order named, as Debezium's keys are.
+        assert_eq!(
+            settings.select_columns("public", "Orders", &mut columns(&["note"])),
+            [2, 0]
+        );
+        // A table no entry names keeps its primary key.
+        assert_eq!(
+            settings.select_columns("public", "customers", &mut columns(&["note"])),
+            [1]
+        );
+        for bad in [
+            "public.orders",
+            "public.orders:",
+            ":id",
+            "public.orders:id,,name",
+            "a:b:c",
+        ] {
+            config.insert("message.key.columns".into(), bad.into());
+            let errors = config_def().validate(&config);
+            assert!(
+                errors.iter().any(|e| e.key == "message.key.columns"),
+                "{bad}: {errors:?}"
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Debezium's change events for PostgreSQL, shaped as Debezium 3.7 shapes them: per table, topic
-//! `<topic.prefix>.<schema>.<table>`, key struct `<topic>.Key` (the primary key's columns), and
+//! `<topic.prefix>.<schema>.<table>`, key struct `<topic>.Key` (the primary key's columns, or
+//! those `message.key.columns` names), and
 //! value `<topic>.Envelope` (version 2) with `before`, `after` (`<topic>.Value`, a field
 //! required for each `NOT NULL` column), `source` (`io.debezium.connector.postgresql.Source`),
 //! `transaction` (null unless `provide.transaction.metadata`: [`super::transactions`]), `op`
@@ -139,6 +140,24 @@ impl ContextHeaders {
     }
 }
 
+/// `datum`, or, for a TOASTed value the stream did not send because it did not change, the
+/// old row's value when the stream sent that (`REPLICA IDENTITY FULL`).
+fn sent_or_old<'a>(datum: &'a Datum, old: Option<&'a Datum>) -> &'a Datum {
+    match (datum, old) {
+        (Datum::Unchanged, Some(old @ Datum::Text(_))) => old,
+        _ => datum,
+    }
+}
+
+/// Row `new` with the values it was not sent taken from row `old` where it has them (the
+/// insert that ends a key change, which has no old row of its own).
+pub(super) fn with_old_values(new: &[Datum], old: &[Datum]) -> Vec<Datum> {
+    new.iter()
+        .enumerate()
+        .map(|(i, datum)| sent_or_old(datum, old.get(i)).clone())
+        .collect()
+}
+
 /// The schemas and topic of one table's events.
 #[derive(Debug)]
 pub(super) struct TableEvents {
@@ -147,6 +166,8 @@ pub(super) struct TableEvents {
     relation: Relation,
     /// Each column's schema; none for a column Debezium leaves out.
     columns: Vec<Option<Arc<Schema>>>,
+    /// The key's columns (positions in the relation's), in the key's order.
+    key_columns: Vec<usize>,
     mapping: Mapping,
     /// `<schema>.<table>`.
     data_collection: String,
@@ -156,8 +177,10 @@ pub(super) struct TableEvents {
 }
 
 impl TableEvents {
-    /// The events of `relation` under `prefix`, its columns written as `mapping` says.
-    pub(super) fn new(prefix: &str, relation: Relation, mapping: Mapping) -> Self {
+    /// The events of `relation` under `prefix`, keyed by the columns at positions `key` (in
+    /// that order; those left out of the events are left out of the key too), its columns
+    /// written as `mapping` says.
+    pub(super) fn new(prefix: &str, relation: Relation, key: Vec<usize>, mapping: Mapping) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
@@ -171,9 +194,14 @@ impl TableEvents {
                 .zip(&columns)
                 .filter_map(|(column, schema)| Some((column, schema.as_ref()?)))
         };
-        let key_schema = kept().any(|(column, _)| column.key).then(|| {
-            kept()
-                .filter(|(column, _)| column.key)
+        let key_columns: Vec<usize> = key
+            .into_iter()
+            .filter(|&i| columns.get(i).is_some_and(Option::is_some))
+            .collect();
+        let key_schema = (!key_columns.is_empty()).then(|| {
+            key_columns
+                .iter()
+                .filter_map(|&i| Some((&relation.columns[i], columns[i].as_ref()?)))
                 .fold(SchemaBuilder::structure().name(&format!("{topic}.Key")), |b, (c, s)| {
                     b.field(&c.name, s.clone())
                 })
@@ -203,6 +231,7 @@ impl TableEvents {
             topic: topic.into(),
             relation,
             columns,
+            key_columns,
             mapping,
             data_collection,
             key_schema,
@@ -237,10 +266,7 @@ impl TableEvents {
             let Some(schema) = schema else {
                 continue;
             };
-            let datum = match (datum, old.and_then(|old| old.get(i))) {
-                (Datum::Unchanged, Some(old @ Datum::Text(_))) => old,
-                _ => datum,
-            };
+            let datum = sent_or_old(datum, old.and_then(|old| old.get(i)));
             values.push(match datum {
                 Datum::Text(text) => convert(column, schema, self.mapping, text)?,
                 Datum::Unchanged => match schema.schema_type {
@@ -262,11 +288,7 @@ impl TableEvents {
     /// Whether rows `old` and `new` differ in a key column (compared as the stream sent them,
     /// without converting them).
     pub(super) fn key_changed(&self, old: &[Datum], new: &[Datum]) -> bool {
-        self.relation
-            .columns
-            .iter()
-            .zip(old.iter().zip(new))
-            .any(|(column, (old, new))| column.key && old != new)
+        self.key_columns.iter().any(|&i| old.get(i) != new.get(i))
     }
 
     /// The key of a row (null for a table without a key).
@@ -274,14 +296,15 @@ impl TableEvents {
         let Some(schema) = &self.key_schema else {
             return Ok(Value::Null);
         };
-        let mut values = Vec::new();
-        for ((column, column_schema), datum) in self.relation.columns.iter().zip(&self.columns).zip(datums) {
-            if let (true, Some(column_schema)) = (column.key, column_schema) {
-                values.push(match datum {
-                    Datum::Text(text) => convert(column, column_schema, self.mapping, text)?,
-                    Datum::Null | Datum::Unchanged => Value::Null,
-                });
-            }
+        let mut values = Vec::with_capacity(self.key_columns.len());
+        for &i in &self.key_columns {
+            let (Some(column), Some(Some(column_schema))) = (self.relation.columns.get(i), self.columns.get(i)) else {
+                continue;
+            };
+            values.push(match datums.get(i) {
+                Some(Datum::Text(text)) => convert(column, column_schema, self.mapping, text)?,
+                _ => Value::Null,
+            });
         }
         Struct::from_values(schema.clone(), values)
             .map(Value::Struct)
@@ -403,7 +426,7 @@ mod tests {
                 column("note", 25, -1, false),
             ],
         };
-        let events = TableEvents::new("shop", relation, Mapping::default());
+        let events = TableEvents::new("shop", relation, vec![0], Mapping::default());
         let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
         let row = [
@@ -425,7 +448,7 @@ mod tests {
             name: "orders".into(),
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
-        let events = TableEvents::new("shop", relation, Mapping::default());
+        let events = TableEvents::new("shop", relation, vec![0], Mapping::default());
         assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),

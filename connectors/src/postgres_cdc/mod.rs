@@ -6,7 +6,9 @@
 //! `slot.name`. With `snapshot.mode=initial` (the default) a first start reads every published
 //! table (`op` `r`) before streaming; then inserts, updates and deletes arrive in commit order
 //! (`c`, `u`, `d`, each delete followed by a tombstone unless `tombstones.on.delete=false`), one
-//! topic per table, `<topic.prefix>.<schema>.<table>`. Changes are streamed over a replication
+//! topic per table, `<topic.prefix>.<schema>.<table>`, keyed by the primary key or by the
+//! columns `message.key.columns` names; heartbeats ([`heartbeat`]) when
+//! `heartbeat.interval.ms` asks for them. Changes are streamed over a replication
 //! connection (the user needs the REPLICATION attribute); the slot's confirmed position is
 //! moved, every `status.update.interval.ms`, only up to what the worker committed the offsets
 //! of, i.e. what Kafka acknowledged, so a crash re-reads from there (at-least-once).
@@ -17,6 +19,7 @@ mod config;
 mod error;
 mod events;
 mod geometry;
+mod heartbeat;
 mod pgoutput;
 mod snapshot;
 mod task;

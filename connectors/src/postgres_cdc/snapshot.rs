@@ -144,7 +144,7 @@ impl Reader {
                 .into_iter()
                 .map(|described| described.column)
                 .collect();
-            self.settings.exclude_columns(&schema, &table, &mut columns);
+            let key = self.settings.select_columns(&schema, &table, &mut columns);
             // Each value as the stream sends it, in its type's text form (a cast to text differs
             // for some: booleans, padded characters, addresses).
             let select: Vec<String> = columns
@@ -163,6 +163,7 @@ impl Reader {
                     name: table,
                     columns,
                 },
+                key,
                 self.settings.mapping,
             );
             let mut source = SourceInfo {

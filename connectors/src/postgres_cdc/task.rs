@@ -26,7 +26,8 @@ use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 use super::catalog::{table_columns, with_catalog};
 use super::config::{config_def, Settings};
 use super::error::CaptureError;
-use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
+use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
+use super::heartbeat::Heartbeats;
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
 use super::transactions::TransactionMetadata;
@@ -111,6 +112,8 @@ pub(super) struct PostgresCdcTask {
     context: ContextHeaders,
     /// Transaction metadata, when `provide.transaction.metadata` asks for it.
     metadata: Option<TransactionMetadata>,
+    /// Heartbeats, when `heartbeat.interval.ms` asks for them.
+    heartbeats: Option<Heartbeats>,
 }
 
 impl PostgresCdcTask {
@@ -118,6 +121,10 @@ impl PostgresCdcTask {
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
         let metadata = settings.transaction_topic.as_deref().map(TransactionMetadata::new);
+        let heartbeats = settings
+            .heartbeat
+            .as_ref()
+            .map(|(interval, topic)| Heartbeats::new(*interval, topic, &settings.prefix));
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
@@ -145,6 +152,7 @@ impl PostgresCdcTask {
             task: 0,
             context: ContextHeaders::default(),
             metadata,
+            heartbeats,
         })
     }
 
@@ -369,18 +377,19 @@ impl PostgresCdcTask {
                     Message::Relation(mut relation) => {
                         let captured = settings.captures(&relation.namespace, &relation.name);
                         let id = relation.id;
-                        if captured {
+                        let events = if captured {
                             let qualified = format!("{}.{}", quote(&relation.namespace), quote(&relation.name));
                             let described = table_columns(&self.pool, &qualified)
                                 .await
                                 .map_err(CaptureError::query(format!("cannot read the columns of {qualified}")))?;
                             with_catalog(&mut relation.columns, &described);
-                            settings.exclude_columns(&relation.namespace, &relation.name, &mut relation.columns);
-                        }
-                        self.tables.insert(
-                            id,
-                            captured.then(|| TableEvents::new(&settings.prefix, relation, settings.mapping)),
-                        );
+                            let key =
+                                settings.select_columns(&relation.namespace, &relation.name, &mut relation.columns);
+                            Some(TableEvents::new(&settings.prefix, relation, key, settings.mapping))
+                        } else {
+                            None
+                        };
+                        self.tables.insert(id, events);
                         None
                     }
                     Message::Insert { relation, new } => Some((relation, Op::Create, None, Some(new))),
@@ -442,21 +451,27 @@ impl PostgresCdcTask {
         // An update that changes the key is, as Debezium writes it, the old key's delete (and
         // tombstone) with the new key in header `__debezium.newkey`, and the new key's insert
         // with the old key in `__debezium.oldkey`.
+        // The insert takes the TOASTed values the stream did not send from the old row, as an
+        // update's `after` does.
+        let new_with_old_values;
         let (change, key_moved) = match (op, before.as_deref(), after.as_deref()) {
-            (Op::Update, Some(old), Some(new)) if events.key_changed(old, new) => (
+            (Op::Update, Some(old), Some(new)) if events.key_changed(old, new) => {
+                new_with_old_values = with_old_values(new, old);
                 (
-                    Op::Delete,
-                    Some(old),
-                    None,
-                    Some(("__debezium.newkey", events.key(new)?)),
-                ),
-                Some((
-                    Op::Create,
-                    None,
-                    Some(new),
-                    Some(("__debezium.oldkey", events.key(old)?)),
-                )),
-            ),
+                    (
+                        Op::Delete,
+                        Some(old),
+                        None,
+                        Some(("__debezium.newkey", events.key(new)?)),
+                    ),
+                    Some((
+                        Op::Create,
+                        None,
+                        Some(new_with_old_values.as_slice()),
+                        Some(("__debezium.oldkey", events.key(old)?)),
+                    )),
+                )
+            }
             _ => ((op, before.as_deref(), after.as_deref(), None), None),
         };
         for (op, before, after, moved) in std::iter::once(change).chain(key_moved) {
@@ -532,6 +547,25 @@ impl PostgresCdcTask {
         }
     }
 
+    /// Adds a heartbeat at the stream's position to `records` when one is due (and the stream
+    /// has a position), once `heartbeat.action.query` ran. A failed query is logged, and the
+    /// heartbeat written all the same, as Debezium does.
+    async fn heartbeat(&mut self, settings: &Settings, records: &mut Vec<SourceRecord>) {
+        if self.delivered == 0 || !self.heartbeats.as_mut().is_some_and(Heartbeats::due) {
+            return;
+        }
+        if let Some(query) = &settings.heartbeat_action_query {
+            if let Err(e) = sqlx::raw_sql(query).execute(&self.pool).await {
+                tracing::warn!(connector = %self.connector, task = self.task, "heartbeat.action.query failed: {e}");
+            }
+        }
+        if let Some(heartbeats) = &self.heartbeats {
+            let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+            records.push(heartbeats.record(&self.partition, offset, now_micros().div_euclid(1000)));
+            self.handed_out = self.delivered;
+        }
+    }
+
     fn acknowledge(&self) {
         let (Some(stream), Some(offsets)) = (&self.stream, &self.offsets) else {
             return;
@@ -591,7 +625,8 @@ impl PostgresCdcTask {
                 None => self.phase = Phase::Streaming,
             }
         }
-        let records = self.read_changes(&settings).await?;
+        let mut records = self.read_changes(&settings).await?;
+        self.heartbeat(&settings, &mut records).await;
         if records.is_empty() {
             self.acknowledge();
         }
