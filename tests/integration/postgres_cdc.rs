@@ -2,7 +2,8 @@
 //! and a real Kafka broker: the initial snapshot and a mixed workload of inserts, updates and
 //! deletes in 50 transactions arrive in commit order in Debezium's envelope, each delete followed
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
-//! nothing missing; heartbeats run their action query.
+//! nothing missing; heartbeats run their action query; each `snapshot.mode` reads the tables
+//! when Debezium's does.
 
 use crate::common;
 
@@ -460,4 +461,101 @@ async fn heartbeats_run_their_action_query_and_name_the_server() {
     let changes = records(&format!("{name}.public.{beats}"), 4).await;
     let ops: Vec<&Value> = changes.iter().map(|(_, value)| &value["payload"]["op"]).collect();
     assert_eq!(ops[..4], ["r", "u", "u", "u"], "{changes:?}");
+}
+
+/// The `op` and `id` of each change event of `records`.
+fn ops_and_ids(records: &[(Value, Value)]) -> Vec<(String, i64)> {
+    records
+        .iter()
+        .map(|(_, value)| {
+            let payload = &value["payload"];
+            let row = if payload["op"] == "d" {
+                &payload["before"]
+            } else {
+                &payload["after"]
+            };
+            (
+                payload["op"].as_str().unwrap_or_default().to_string(),
+                row["id"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_modes_read_the_tables_when_debezium_does() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let base = unique_name("cdcmode").replace('-', "_");
+    let slot_exists = |slot: &str| {
+        database
+            .sql(
+                "tributary",
+                &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"),
+            )
+            .unwrap()
+            .trim()
+            == "1"
+    };
+    let reads = |ids: std::ops::Range<i64>| ids.map(|id| ("r".to_string(), id)).collect::<Vec<_>>();
+    let start = |name: &str, mode: &str| {
+        let table = events_table(database, name);
+        insert_events(database, &table, 0, 2);
+        let config = merged(cdc_config(database, name, &table), json!({"snapshot.mode": mode}));
+        let api = &api;
+        let name = name.to_string();
+        async move {
+            let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+            (table.clone(), format!("{name}.public.{table}"))
+        }
+    };
+
+    // initial_only: the rows there, then nothing: no slot, no change streamed.
+    let name = format!("{base}_only");
+    let (table, topic) = start(&name, "initial_only").await;
+    assert_eq!(ops_and_ids(&records(&topic, 2).await), reads(0..2));
+    insert_events(database, &table, 2, 3);
+    // A streamed change would arrive within a poll (100 ms); five seconds see that none does.
+    let all = consume_until(&kafka, &topic, 3, Duration::from_secs(5), "read_committed")
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2, "initial_only streamed a change");
+    assert!(!slot_exists(&name), "initial_only made a slot");
+
+    // always: the rows again at every start, changes streamed in between.
+    let name = format!("{base}_always");
+    let (table, topic) = start(&name, "always").await;
+    records(&topic, 2).await;
+    insert_events(database, &table, 2, 3);
+    assert_eq!(ops_and_ids(&records(&topic, 3).await)[2], ("c".to_string(), 2));
+    let (code, body) = api
+        .post(&format!("/connectors/{name}/restart?includeTasks=true"), json!({}))
+        .await;
+    assert!(code < 300, "{code} {body}");
+    assert_eq!(ops_and_ids(&records(&topic, 6).await)[3..], reads(0..3));
+
+    // when_needed: the rows first, and again when the slot is gone (with the changes made
+    // while it was), then streaming.
+    let name = format!("{base}_needed");
+    let (table, topic) = start(&name, "when_needed").await;
+    records(&topic, 2).await;
+    insert_events(database, &table, 2, 3);
+    records(&topic, 3).await;
+    let (code, body) = api.put(&format!("/connectors/{name}/stop"), None).await;
+    assert!(code < 300, "{code} {body}");
+    eventually(Duration::from_secs(30), "the slot to be dropped", || async {
+        database
+            .sql("tributary", &format!("SELECT pg_drop_replication_slot('{name}')"))
+            .ok()
+    })
+    .await;
+    insert_events(database, &table, 3, 4);
+    let (code, body) = api.put(&format!("/connectors/{name}/resume"), None).await;
+    assert!(code < 300, "{code} {body}");
+    assert_eq!(ops_and_ids(&records(&topic, 7).await)[3..], reads(0..4));
+    insert_events(database, &table, 4, 5);
+    assert_eq!(ops_and_ids(&records(&topic, 8).await)[7], ("c".to_string(), 4));
 }

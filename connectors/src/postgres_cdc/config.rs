@@ -159,14 +159,11 @@ pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
     text(
         "snapshot.mode",
         "initial",
-        "initial (read the tables first) or never/no_data.",
+        "When the tables are read before streaming: initial (on the first start), always (on \
+         every start), initial_only (on the first start, and nothing streamed), when_needed (on \
+         the first start, and when the slot is gone) or no_data (never; also `never`).",
     )
-    .check(|v| {
-        ["initial", "never", "no_data"]
-            .contains(&v.trim())
-            .then_some(())
-            .ok_or_else(|| "must be initial, never or no_data".into())
-    }),
+    .one_of(&["initial", "always", "initial_only", "when_needed", "no_data", "never"]),
 );
 /// `tombstones.on.delete`.
 pub(super) const TOMBSTONES_ON_DELETE: Key<bool> = Key::new(ConfigKey::optional(
@@ -406,6 +403,37 @@ fn valid_patterns(value: &str) -> Result<(), String> {
     patterns(&split_list(value)).map(|_| ())
 }
 
+/// `snapshot.mode`: when the tables are read before (or instead of) streaming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum SnapshotMode {
+    /// On the first start (until a snapshot was handed out completely).
+    #[default]
+    Initial,
+    /// On every start of the task.
+    Always,
+    /// On the first start, and nothing streamed: no slot is made.
+    InitialOnly,
+    /// On the first start, and on a start that finds the slot gone (the changes since the
+    /// committed offset are lost with it).
+    WhenNeeded,
+    /// Never (`no_data`, or `never` as Debezium 2 named it).
+    NoData,
+}
+
+impl SnapshotMode {
+    /// The mode of a `snapshot.mode` value (trimmed, in any case).
+    pub(super) fn from_name(name: &str) -> Option<Self> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "initial" => SnapshotMode::Initial,
+            "always" => SnapshotMode::Always,
+            "initial_only" => SnapshotMode::InitialOnly,
+            "when_needed" => SnapshotMode::WhenNeeded,
+            "no_data" | "never" => SnapshotMode::NoData,
+            _ => return None,
+        })
+    }
+}
+
 /// The task's settings.
 #[derive(Debug, Clone)]
 pub(super) struct Settings {
@@ -430,7 +458,8 @@ pub(super) struct Settings {
     pub(super) message_keys: Vec<Regex>,
     /// `skipped.operations`: the `op` codes not written.
     pub(super) skipped: Vec<String>,
-    pub(super) snapshot: bool,
+    /// `snapshot.mode`.
+    pub(super) snapshot: SnapshotMode,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
     /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
@@ -472,7 +501,7 @@ impl Settings {
             column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
-            snapshot: config.value(&SNAPSHOT_MODE).trim() == "initial",
+            snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
             mapping: Mapping {
@@ -638,7 +667,7 @@ mod tests {
         assert_eq!(settings.port, 5432);
         assert_eq!(settings.slot, "debezium");
         assert_eq!(settings.publication, "dbz_publication");
-        assert!(settings.snapshot && settings.tombstones);
+        assert!(settings.snapshot == SnapshotMode::Initial && settings.tombstones);
         assert_eq!(settings.max_batch, 2048);
         assert_eq!(settings.poll_interval, Duration::from_millis(500));
         assert_eq!(settings.status_interval, Duration::from_secs(10));
@@ -652,7 +681,11 @@ mod tests {
         spaced.insert("snapshot.mode".into(), "initial ".into());
         spaced.insert("tombstones.on.delete".into(), " FALSE".into());
         let settings = Settings::new(&config_def().parse(&spaced).unwrap());
-        assert!(settings.snapshot, "a trimmed 'initial' still snapshots");
+        assert_eq!(
+            settings.snapshot,
+            SnapshotMode::Initial,
+            "a trimmed 'initial' still snapshots"
+        );
         assert!(!settings.tombstones);
         let mut bad = config.clone();
         bad.insert("table.include.list".into(), "public.(".into());
@@ -689,8 +722,18 @@ mod tests {
         let mut skipping = config.clone();
         skipping.insert("skipped.operations".into(), "u,x".into());
         assert_eq!(config_def().validate(&skipping)[0].key, "skipped.operations");
+        for (name, mode) in [
+            ("always", SnapshotMode::Always),
+            (" Initial_Only", SnapshotMode::InitialOnly),
+            ("when_needed", SnapshotMode::WhenNeeded),
+            ("no_data", SnapshotMode::NoData),
+            ("never", SnapshotMode::NoData),
+        ] {
+            assert_eq!(SnapshotMode::from_name(name), Some(mode), "{name}");
+        }
         // A mode Debezium does not have is refused, not ignored.
         for (key, value) in [
+            ("snapshot.mode", "schema_only"),
             ("decimal.handling.mode", "exact"),
             ("time.precision.mode", "nanos"),
             ("interval.handling.mode", "words"),

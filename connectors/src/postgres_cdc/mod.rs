@@ -4,7 +4,8 @@
 //!
 //! The connector creates (or reuses) publication `publication.name` and replication slot
 //! `slot.name`. With `snapshot.mode=initial` (the default) a first start reads every published
-//! table (`op` `r`) before streaming; then inserts, updates and deletes arrive in commit order
+//! table (`op` `r`) before streaming (`always`, `initial_only`, `when_needed` and `no_data` as
+//! in Debezium); then inserts, updates and deletes arrive in commit order
 //! (`c`, `u`, `d`, each delete followed by a tombstone unless `tombstones.on.delete=false`), one
 //! topic per table, `<topic.prefix>.<schema>.<table>`, keyed by the primary key or by the
 //! columns `message.key.columns` names; heartbeats ([`heartbeat`]) when

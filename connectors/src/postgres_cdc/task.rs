@@ -24,7 +24,7 @@ use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::catalog::{table_columns, with_catalog};
-use super::config::{config_def, Settings};
+use super::config::{config_def, Settings, SnapshotMode};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
@@ -58,6 +58,19 @@ enum Phase {
     Snapshot(Snapshot),
     /// Streaming changes.
     Streaming,
+    /// Nothing more to do: `snapshot.mode=initial_only` handed out its snapshot.
+    Finished,
+}
+
+/// How a run of the task begins, as [`PostgresCdcTask::setup`] found the database.
+struct Start {
+    /// The slot's confirmed position (with no slot, the server's WAL position).
+    slot_lsn: u64,
+    /// The session that created the slot and the snapshot it exported, when it was created
+    /// for a snapshot.
+    exported: Option<ExportedSnapshot>,
+    /// Whether `snapshot.mode` reads the tables first.
+    snapshot: bool,
 }
 
 /// A replication session that created the slot, holding the snapshot it exported until the
@@ -161,10 +174,11 @@ impl PostgresCdcTask {
         (self.pool.clone(), self.settings.clone())
     }
 
-    /// Creates the publication and slot if missing; returns the slot's confirmed position and,
-    /// when the slot was created for a snapshot, the replication session that created it with
-    /// the name of the snapshot it exported (the database as of the slot's start).
-    async fn setup(&mut self, for_snapshot: bool) -> Result<(u64, Option<ExportedSnapshot>), CaptureError> {
+    /// Creates the publication and slot if missing (no slot with `snapshot.mode=initial_only`)
+    /// and tells how the run begins: whether `snapshot.mode` reads the tables first, and,
+    /// when the slot was created for that, the replication session that created it with the
+    /// name of the snapshot it exported (the database as of the slot's start).
+    async fn setup(&mut self) -> Result<Start, CaptureError> {
         let (pool, settings) = self.parts();
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_publication WHERE pubname = $1")
             .bind(&settings.publication)
@@ -201,24 +215,53 @@ impl PostgresCdcTask {
                 .await
                 .map_err(CaptureError::query("cannot create the publication"))?;
         }
+        let first_run = !self.snapshot_done;
+        if settings.snapshot == SnapshotMode::InitialOnly {
+            let now: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
+                .fetch_one(&pool)
+                .await
+                .map_err(CaptureError::query("cannot read the server's WAL position"))?;
+            return Ok(Start {
+                slot_lsn: parse_lsn(&now).unwrap_or(0),
+                exported: None,
+                snapshot: first_run,
+            });
+        }
         let slot: Option<Option<String>> =
             sqlx::query_scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1")
                 .bind(&settings.slot)
                 .fetch_optional(&pool)
                 .await
                 .map_err(CaptureError::query("cannot read the replication slots"))?;
+        let snapshot = match settings.snapshot {
+            SnapshotMode::Initial | SnapshotMode::InitialOnly => first_run,
+            SnapshotMode::Always => true,
+            SnapshotMode::WhenNeeded => first_run || slot.is_none(),
+            SnapshotMode::NoData => false,
+        };
         if let Some(position) = slot {
-            return Ok((position.as_deref().and_then(parse_lsn).unwrap_or(0), None));
+            return Ok(Start {
+                slot_lsn: position.as_deref().and_then(parse_lsn).unwrap_or(0),
+                exported: None,
+                snapshot,
+            });
+        }
+        if !first_run && snapshot {
+            tracing::warn!(connector = %self.connector, slot = %settings.slot, "the replication slot is gone, with the changes since the committed offset: reading the tables again (snapshot.mode=when_needed)");
         }
         tracing::info!(connector = %self.connector, slot = %settings.slot, "creating the replication slot");
-        if !for_snapshot {
+        if !snapshot {
             let created: String =
                 sqlx::query_scalar("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')")
                     .bind(&settings.slot)
                     .fetch_one(&pool)
                     .await
                     .map_err(CaptureError::query("cannot create the replication slot"))?;
-            return Ok((parse_lsn(&created).unwrap_or(0), None));
+            return Ok(Start {
+                slot_lsn: parse_lsn(&created).unwrap_or(0),
+                exported: None,
+                snapshot,
+            });
         }
         let mut session = ReplicationClient::connect_gated(settings.replication(0))
             .await
@@ -237,10 +280,17 @@ impl PostgresCdcTask {
                 .and_then(|value| value.as_ref())
                 .map(|value| String::from_utf8_lossy(value).into_owned())
         };
-        let (Some(position), Some(snapshot)) = (column(1).as_deref().and_then(parse_lsn), column(2)) else {
+        let (Some(position), Some(exported)) = (column(1).as_deref().and_then(parse_lsn), column(2)) else {
             return Err("CREATE_REPLICATION_SLOT answered without a position and snapshot".into());
         };
-        Ok((position, Some(ExportedSnapshot { session, snapshot })))
+        Ok(Start {
+            slot_lsn: position,
+            exported: Some(ExportedSnapshot {
+                session,
+                snapshot: exported,
+            }),
+            snapshot,
+        })
     }
 
     /// Waits for `stream` to stream (from what was delivered), and forgets what an earlier
@@ -585,12 +635,26 @@ impl PostgresCdcTask {
         stream.update_applied_lsn(Lsn::from_u64(target));
     }
 
+    /// What follows the snapshot (or its absence): streaming, or nothing with
+    /// `snapshot.mode=initial_only`.
+    fn after_snapshot(&self, settings: &Settings) -> Phase {
+        if settings.snapshot == SnapshotMode::InitialOnly {
+            tracing::info!(connector = %self.connector, task = self.task, "the snapshot is read; nothing is streamed (snapshot.mode=initial_only)");
+            Phase::Finished
+        } else {
+            Phase::Streaming
+        }
+    }
+
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, CaptureError> {
         let (pool, settings) = self.parts();
         if matches!(self.phase, Phase::Setup) {
-            let wants_snapshot = settings.snapshot && !self.snapshot_done;
-            let (slot_lsn, exported) = self.setup(wants_snapshot).await?;
-            self.phase = if wants_snapshot {
+            let Start {
+                slot_lsn,
+                exported,
+                snapshot,
+            } = self.setup().await?;
+            self.phase = if snapshot {
                 let snapshot = Snapshot::start(
                     pool,
                     settings.clone(),
@@ -612,7 +676,7 @@ impl PostgresCdcTask {
                 }
                 Phase::Snapshot(snapshot)
             } else {
-                Phase::Streaming
+                self.after_snapshot(&settings)
             };
         }
         if let Phase::Snapshot(snapshot) = &mut self.phase {
@@ -622,8 +686,12 @@ impl PostgresCdcTask {
                     self.phase = Phase::Setup;
                     return Err(message);
                 }
-                None => self.phase = Phase::Streaming,
+                None => self.phase = self.after_snapshot(&settings),
             }
+        }
+        if matches!(self.phase, Phase::Finished) {
+            tokio::time::sleep(settings.poll_interval).await;
+            return Ok(Vec::new());
         }
         let mut records = self.read_changes(&settings).await?;
         self.heartbeat(&settings, &mut records).await;
