@@ -3,7 +3,7 @@
 //! deletes in 50 transactions arrive in commit order in Debezium's envelope, each delete followed
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
 //! nothing missing; heartbeats run their action query; each `snapshot.mode` reads the tables
-//! when Debezium's does.
+//! when Debezium's does, and a SELECT of the user's overrides a table's.
 
 use crate::common;
 
@@ -558,4 +558,35 @@ async fn snapshot_modes_read_the_tables_when_debezium_does() {
     assert_eq!(ops_and_ids(&records(&topic, 7).await)[3..], reads(0..4));
     insert_events(database, &table, 4, 5);
     assert_eq!(ops_and_ids(&records(&topic, 8).await)[7], ("c".to_string(), 4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_reads_the_select_that_overrides_its_tables() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcselect").replace('-', "_");
+    let table = events_table(database, &name);
+    insert_events(database, &table, 0, 6);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = merged(
+        cdc_config(database, &name, &table),
+        json!({
+            "snapshot.select.statement.overrides": format!("public.{table}"),
+            format!("snapshot.select.statement.overrides.public.{table}"):
+                format!("SELECT * FROM public.{table} WHERE id % 2 = 0 ORDER BY id DESC;"),
+        }),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{table}");
+    // The even rows, in the SELECT's order; then a change, streamed.
+    records(&topic, 3).await;
+    insert_events(database, &table, 7, 8);
+    let events = ops_and_ids(&records(&topic, 4).await);
+    let expected: Vec<(String, i64)> = [("r", 4), ("r", 2), ("r", 0), ("c", 7)]
+        .into_iter()
+        .map(|(op, id)| (op.to_string(), id))
+        .collect();
+    assert_eq!(events, expected);
 }

@@ -1,6 +1,7 @@
 //! The connector's config keys (Debezium's names and defaults) and the settings its task is
 //! built from: the server and TLS, the slot and publication, the tables captured.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -165,6 +166,15 @@ pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
     )
     .one_of(&["initial", "always", "initial_only", "when_needed", "no_data", "never"]),
 );
+/// `snapshot.select.statement.overrides`.
+pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "snapshot.select.statement.overrides",
+    ConfigType::List,
+    "",
+    "Tables (schema.table) whose snapshot reads the rows of a SELECT of your own, given in key \
+     snapshot.select.statement.overrides.<schema>.<table> (for instance a WHERE that leaves \
+     out rows). It must return the table's columns.",
+));
 /// `tombstones.on.delete`.
 pub(super) const TOMBSTONES_ON_DELETE: Key<bool> = Key::new(ConfigKey::optional(
     "tombstones.on.delete",
@@ -336,6 +346,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
         .key(&SNAPSHOT_MODE)
+        .key(&SNAPSHOT_OVERRIDES)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
         .key(&DECIMAL_HANDLING)
@@ -460,6 +471,8 @@ pub(super) struct Settings {
     pub(super) skipped: Vec<String>,
     /// `snapshot.mode`.
     pub(super) snapshot: SnapshotMode,
+    /// `snapshot.select.statement.overrides`: each listed table's SELECT, by `schema.table`.
+    pub(super) snapshot_selects: HashMap<String, String>,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
     /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
@@ -502,6 +515,15 @@ impl Settings {
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
             snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
+            snapshot_selects: config
+                .value(&SNAPSHOT_OVERRIDES)
+                .into_iter()
+                .filter_map(|table| {
+                    let select = config.get(&format!("{}.{table}", SNAPSHOT_OVERRIDES.name()))?;
+                    let select = select.trim().trim_end_matches(';').trim_end();
+                    (!select.is_empty()).then(|| (table, select.to_string()))
+                })
+                .collect(),
             tombstones: config.value(&TOMBSTONES_ON_DELETE),
             extended_headers: config.value(&EXTENDED_HEADERS),
             mapping: Mapping {

@@ -154,7 +154,12 @@ impl Reader {
                     format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
                 })
                 .collect();
-            let sql = format!("SELECT {} FROM {qualified}", select.join(", "));
+            // A SELECT of the user's (`snapshot.select.statement.overrides`) is read the same way.
+            let from = match self.settings.snapshot_selects.get(&format!("{schema}.{table}")) {
+                Some(statement) => format!("({statement}) AS snapshot_select"),
+                None => qualified.clone(),
+            };
+            let sql = format!("SELECT {} FROM {from}", select.join(", "));
             let events = TableEvents::new(
                 &self.settings.prefix,
                 Relation {
