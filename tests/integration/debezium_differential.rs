@@ -1,15 +1,18 @@
 //! Debezium's PostgreSQL connector (3.7.0, run by Apache Connect 4.3.1; both from Maven
 //! Central) and Tributary's change data capture side by side on one PostgreSQL database: each
-//! captures the same two tables (one with the default replica identity, one with `FULL`) of 70
-//! columns (every type [`COLUMNS`] lists, geometric, extensions' and a domain's among them, a
-//! default and a TOASTed value; three of types Debezium leaves out), and a third of a single row, first a snapshot of the rows already there, then
-//! inserts, updates (one of them changing a primary key), deletes and a transaction of several
-//! changes, and writes them through JsonConverter with schemas, four times at once: with
-//! transaction metadata (`provide.transaction.metadata`), with each of Debezium's other modes of
-//! writing decimals, times, bytes, intervals and HSTORE (over two configurations, one without
-//! tombstones and context headers, one keying a table by `message.key.columns`), and with two
-//! columns excluded, updates skipped and heartbeats ([`VARIANTS`]). The records each writes, to
-//! the tables' topics, to the transaction topic and the first heartbeat, must be the same, key, value and headers, schema and payload, but for
+//! captures the same two tables (one with the default replica identity, one with `FULL`) of 104
+//! columns (every type [`COLUMNS`] lists, geometric, extensions', a domain's and a composite
+//! type among them, arrays of most, a default; eight of types Debezium leaves out; a long row
+//! keeps only 128 bytes in line, its other values TOASTed, so that an update leaving them alone
+//! does not send them), and a third of a single row, first a snapshot of the rows
+//! already there, then inserts, updates (one of them changing a primary key), deletes and a
+//! transaction of several changes, and writes them through JsonConverter with schemas, four
+//! times at once: with transaction metadata (`provide.transaction.metadata`), with each of
+//! Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE (over two
+//! configurations, one without tombstones and context headers, one keying a table by
+//! `message.key.columns`), and with two columns excluded, updates skipped and heartbeats
+//! ([`VARIANTS`]). The records each writes, to the tables' topics, to the transaction topic and
+//! the first heartbeat, must be the same, key, value and headers, schema and payload, but for
 //! what no two runs share: the time an event was made, the connector's version and its
 //! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
 //! read its rows.
@@ -36,13 +39,21 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      grid INT[][], seg LSEG, area BOX, ring CIRCLE, shape POLYGON, route PATH, ln LINE, period TSRANGE, \
      dates_range DATERANGE, nums NUMRANGE, net CIDR, mac8 MACADDR8, words TSVECTOR, oid_col OID, addrs INET[], \
      cashes MONEY[], bitss BIT(3)[], tzs TIMETZ[], pages XML[], spots POINT[], ranges INT4RANGE[], nets CIDR[], \
-     macs MACADDR[], oids OID[], mac8s MACADDR8[], tsvs TSVECTOR[]";
+     macs MACADDR[], oids OID[], mac8s MACADDR8[], tsvs TSVECTOR[], bools BOOLEAN[], bigs BIGINT[], \
+     smalls SMALLINT[], floats DOUBLE PRECISION[], reals REAL[], names VARCHAR(5)[], chars CHAR(2)[], \
+     blobs BYTEA[], docs JSONB[], times TIME[], zoneds TIMESTAMPTZ[], spans INTERVAL[], varbits VARBIT[], \
+     frees NUMERIC[], pair dbz_pair, lines LINE[], boxes BOX[], circles CIRCLE[], tsranges TSRANGE[], \
+     tstzranges TSTZRANGE[], numranges NUMRANGE[], dateranges DATERANGE[], int8ranges INT8RANGE[], jsons JSON[], \
+     citexts CITEXT[], int8r INT8RANGE, tstzr TSTZRANGE, chr \"char\", ints INT[], lsegs LSEG[], paths PATH[], \
+     polys POLYGON[], hstores HSTORE[], ltrees LTREE[]";
 
 /// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
 /// column `mood`, the domain of `positive` and the extensions' types.
 const TYPES: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
      EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
      DO $$ BEGIN CREATE DOMAIN dbz_positive AS INT CHECK (VALUE > 0); \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+     DO $$ BEGIN CREATE TYPE dbz_pair AS (a INT, b TEXT); \
      EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
      CREATE EXTENSION IF NOT EXISTS citext; CREATE EXTENSION IF NOT EXISTS hstore; \
      CREATE EXTENSION IF NOT EXISTS ltree;";
@@ -56,7 +67,10 @@ fn row(id: i64) -> String {
             "({id}, NULL, NULL, false, NULL, NULL, NULL, NULL, 'row {id}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, {id}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -81,7 +95,18 @@ fn row(id: i64) -> String {
          ARRAY['10.0.0.{id}'::inet], ARRAY['{cash}.56'::money], ARRAY[B'101'], ARRAY['13:14:15+02'::timetz], \
          ARRAY['<a/>'::xml], ARRAY['(1,{id})'::point], ARRAY['[1,{id}0)'::int4range], ARRAY['10.{id}.0.0/16'::cidr], \
          ARRAY['08:00:2b:01:02:{id:02x}'::macaddr], ARRAY[{id}::oid], ARRAY['08:00:2b:01:02:03:04:{id:02x}'::macaddr8], \
-         ARRAY['a b'::tsvector])",
+         ARRAY['a b'::tsvector], ARRAY[true, NULL, {flag}], ARRAY[{big}, NULL]::bigint[], ARRAY[{small}]::smallint[], \
+         ARRAY[{score}e-7, 'NaN', '-Infinity']::float8[], ARRAY[{ratio}.25]::real[], ARRAY['v{id}', 'ü']::varchar(5)[], \
+         ARRAY['a', 'bc']::char(2)[], ARRAY['\\x00ff'::bytea, NULL], ARRAY['{{\"k\": {id}}}'::jsonb, 'null'::jsonb], \
+         ARRAY['13:14:15.5'::time], ARRAY['2024-03-10 12:00:00.5+02'::timestamptz], ARRAY['{span}'::interval], \
+         ARRAY[B'101', B'1']::varbit[], ARRAY[{free}.{ones}, NULL]::numeric[], ROW({id}, 'p{id}')::dbz_pair, \
+         ARRAY['{{1,-1,{id}}}'::line], ARRAY['((0,0),(1,{id}))'::box], ARRAY['<(1,1),{id}>'::circle], \
+         ARRAY['[2024-01-01 10:00, 2024-01-{day:02} 10:00)'::tsrange], \
+         ARRAY['[2024-01-01 10:00+02, 2024-01-{day:02} 10:00+02)'::tstzrange], ARRAY['[1.5,{id}.5]'::numrange], \
+         ARRAY['[2024-01-01,2024-02-{day:02})'::daterange], ARRAY['[1,{id}0)'::int8range], ARRAY['{{\"j\": {id}}}'::json], \
+         ARRAY['MiXeD'::citext], '[{id},{id}00)', '[2024-01-01 10:00+02, 2024-01-{day:02} 10:00+02)', 'x', \
+         ARRAY[{id}, NULL, -{id}], ARRAY['[(0,0),(1,{id})]'::lseg], ARRAY['[(0,0),(1,{id})]'::path], \
+         ARRAY['((0,0),(1,1),(1,{id}))'::polygon], ARRAY['a=>{id}'::hstore], ARRAY['top.s{id}'::ltree])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -343,7 +368,8 @@ async fn change_events_are_what_debezium_writes() {
             .sql(
                 "tributary",
                 &format!(
-                    "{TYPES} CREATE TABLE {table} ({COLUMNS}); INSERT INTO {table} VALUES {};",
+                    "{TYPES} CREATE TABLE {table} ({COLUMNS}) WITH (toast_tuple_target = 128); \
+                     INSERT INTO {table} VALUES {};",
                     rows.join(", ")
                 ),
             )

@@ -3,17 +3,18 @@
 //! while the stream flags the replica identity's columns: every column under `REPLICA IDENTITY
 //! FULL`), which allow NULL (Debezium's schemas make a `NOT NULL` column's field required) and
 //! their constant defaults (a field's default in Debezium's schemas), an enum type's labels (an
-//! enum array's items' too), a domain's base type (Debezium maps a domain as its base type) and
-//! the names of extensions' types (HSTORE, LTREE).
+//! enum array's items' too), a domain's base type (Debezium maps a domain as its base type),
+//! the names of extensions' types (HSTORE, LTREE) and of an array's items, and which types are
+//! composite (Debezium leaves those out).
 
 use sqlx::PgExecutor;
 
 use super::columns::default_literal;
-use super::pgoutput::RelationColumn;
+use super::pgoutput::{ArrayItem, RelationColumn};
 
 /// A column as the catalog query reads it: name, declared type, type (a domain's base type),
 /// type modifier, in the primary key, allows NULL, default expression, enum labels, the type's
-/// name, an array's enum items' labels.
+/// name, whether it is composite, an array's item type, its name and its enum labels.
 type CatalogRow = (
     String,
     i64,
@@ -24,6 +25,9 @@ type CatalogRow = (
     Option<String>,
     Option<String>,
     String,
+    bool,
+    i64,
+    Option<String>,
     Option<String>,
 );
 
@@ -46,7 +50,8 @@ pub(super) async fn table_columns<'e>(
          CASE WHEN t.typbasetype <> 0 THEN t.typtypmod ELSE a.atttypmod END, \
          COALESCE(a.attnum = ANY(i.indkey), false), NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
          (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
-          WHERE e.enumtypid = b.oid), b.typname::text, \
+          WHERE e.enumtypid = b.oid), b.typname::text, b.typtype = 'c', b.typelem::int8, \
+         (SELECT i.typname::text FROM pg_type i WHERE i.oid = b.typelem AND b.typcategory = 'A'), \
          (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
           WHERE e.enumtypid = b.typelem) \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
@@ -61,7 +66,21 @@ pub(super) async fn table_columns<'e>(
     Ok(columns
         .into_iter()
         .map(
-            |(name, declared, oid, modifier, key, optional, default, enum_labels, type_name, item_enum_labels)| {
+            |(
+                name,
+                declared,
+                oid,
+                modifier,
+                key,
+                optional,
+                default,
+                enum_labels,
+                type_name,
+                composite,
+                item_oid,
+                item_name,
+                item_enum_labels,
+            )| {
                 CatalogColumn {
                     declared_type: declared as u32,
                     column: RelationColumn {
@@ -73,7 +92,12 @@ pub(super) async fn table_columns<'e>(
                         type_oid: oid as u32,
                         type_modifier: modifier,
                         type_name: Some(type_name),
-                        item_enum_labels,
+                        item: item_name.map(|type_name| ArrayItem {
+                            type_oid: item_oid as u32,
+                            type_name,
+                            enum_labels: item_enum_labels,
+                        }),
+                        composite,
                         excluded: false,
                     },
                 }
@@ -101,7 +125,8 @@ pub(super) fn with_catalog(columns: &mut [RelationColumn], described: &[CatalogC
                     column.type_oid = d.type_oid;
                     column.type_modifier = d.type_modifier;
                     column.type_name.clone_from(&d.type_name);
-                    column.item_enum_labels.clone_from(&d.item_enum_labels);
+                    column.item.clone_from(&d.item);
+                    column.composite = d.composite;
                 }
             }
             None => column.optional = true,

@@ -13,10 +13,12 @@
 //! `io.debezium.data.Tsvector`; an enum as `io.debezium.data.Enum` with its labels; HSTORE as
 //! `io.debezium.data.Json` text (or a map), LTREE as `io.debezium.data.Ltree`; a domain as its base
 //! type; the geometric types as [`super::geometry`] says; one-dimensional arrays of most of these
-//! as arrays (what Debezium makes of the others: an array of several dimensions as nulls, of bit
-//! strings as a null bit string; arrays of MONEY, XML and POINT left out of the events,
-//! [`omitted_by_debezium`]); anything else as text. A column's constant default is its field's
-//! default.
+//! (of CITEXT, HSTORE and LTREE too) as arrays (what Debezium makes of the others: an array of
+//! several dimensions as nulls, of bit strings as a null bit string, of geometric types as null;
+//! arrays of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types, left out of the
+//! events, [`omitted_by_debezium`]); anything else as text. A column's constant default is its
+//! field's default; a TOASTed value the stream did not send, Debezium's placeholder as it shapes
+//! it by type ([`unavailable`]).
 
 use std::sync::Arc;
 
@@ -31,11 +33,26 @@ const TSVECTOR: u32 = 3614;
 const TSVECTOR_ARRAY: u32 = 3643;
 const BIT_ARRAY: u32 = 1561;
 
+/// Arrays of the geometric types Debezium writes (as null): LINE, LSEG, PATH, BOX, POLYGON and
+/// CIRCLE.
+const GEOMETRIC_ARRAYS: [u32; 6] = [629, 1018, 1019, 1020, 1027, 719];
+
+/// The extensions' types whose arrays Debezium reads as arrays.
+const EXTENSION_ITEMS: [&str; 3] = ["citext", "hstore", "ltree"];
+
+/// What Debezium writes for a value the stream did not send: a TOASTed column an update left
+/// alone (`unavailable.value.placeholder`'s default).
+const UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
+
+/// Java's `UUID.nameUUIDFromBytes` of [`UNAVAILABLE_VALUE`]: the item Debezium writes for a UUID
+/// array it was not sent.
+const UNAVAILABLE_UUID: &str = "b68a35a7-17ad-35b3-af2a-ae46edb4545a";
+
 /// Whether Debezium leaves `column` out of its events: a type it does not know
 /// (`include.unknown.datatypes=false`, its default), as measured against Debezium 3.7: arrays
-/// of MONEY, XML and POINT.
+/// of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types.
 pub(super) fn omitted_by_debezium(column: &RelationColumn) -> bool {
-    matches!(column.type_oid, 791 | 143 | 1017)
+    matches!(column.type_oid, 791 | 143 | 1017 | 1187 | 1563) || column.composite
 }
 
 /// How NUMERIC and MONEY values are written (`decimal.handling.mode`).
@@ -228,23 +245,25 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
 
 /// An array column's items as a column of their own (of the element type, with the array's
 /// type modifier, which is its items'; optional but for an enum's or a text search vector's,
-/// which Debezium makes required); `None` for a column not read as an array.
+/// which Debezium makes required); `None` for a column not read as an array. The built-in
+/// arrays Debezium reads are known by their OIDs, an enum's or an extension's by the catalog's
+/// item type.
 fn item_column(column: &RelationColumn) -> Option<RelationColumn> {
-    let (type_oid, enum_labels) = match &column.item_enum_labels {
-        Some(labels) => (0, Some(labels.clone())),
-        None => (array_element(column.type_oid)?, None),
+    let (type_oid, type_name, enum_labels) = match (&column.item, array_element(column.type_oid)) {
+        (Some(item), _) if item.enum_labels.is_some() || EXTENSION_ITEMS.contains(&item.type_name.as_str()) => {
+            (item.type_oid, Some(item.type_name.clone()), item.enum_labels.clone())
+        }
+        (_, Some(type_oid)) => (type_oid, None, None),
+        _ => return None,
     };
     Some(RelationColumn {
-        key: false,
         optional: enum_labels.is_none() && type_oid != TSVECTOR,
         name: column.name.clone(),
         type_oid,
         type_modifier: column.type_modifier,
-        default: None,
+        type_name,
         enum_labels,
-        type_name: None,
-        item_enum_labels: None,
-        excluded: false,
+        ..RelationColumn::default()
     })
 }
 
@@ -277,6 +296,17 @@ fn array_element(array_oid: u32) -> Option<u32> {
         1028 => 26,
         1270 => 1266,
         3905 => 3904,
+        3907 => 3906,
+        3909 => 3908,
+        3911 => 3910,
+        3913 => 3912,
+        3927 => 3926,
+        629 => 628,
+        1018 => 601,
+        1019 => 602,
+        1020 => 603,
+        1027 => 604,
+        719 => 718,
         TSVECTOR_ARRAY => TSVECTOR,
         _ => return None,
     })
@@ -397,6 +427,7 @@ pub(super) fn convert(
         1560 if schema.schema_type == SchemaType::Boolean => Value::Boolean(text == "1"),
         1560 | 1562 => Value::bytes(bits_bytes(text).ok_or_else(|| bad(&"not a bit string"))?),
         BIT_ARRAY => Value::Null,
+        oid if GEOMETRIC_ARRAYS.contains(&oid) => Value::Null,
         790 => {
             let amount: BigDecimal = money_text(text).parse().map_err(|e| bad(&e))?;
             let (unscaled, _) = amount.with_scale(MONEY_SCALE.into()).into_bigint_and_exponent();
@@ -718,6 +749,41 @@ pub(super) fn default_literal(expression: &str) -> Option<String> {
     (literal == "true" || literal == "false" || literal.parse::<f64>().is_ok()).then(|| literal.to_string())
 }
 
+/// What Debezium writes for `column`'s value when the stream did not send it (a TOASTed value
+/// an update left alone): its placeholder, shaped as Debezium 3.7 shapes it by the column's
+/// type and `mapping`. An array of text, characters or JSON holds the placeholder as its only
+/// item, an array of BYTEA too while `binary.handling.mode=bytes`; an INT or BIGINT array the
+/// placeholder's bytes as numbers, a DATE array too but with `time.precision.mode=connect`; a
+/// UUID array the UUID Java names after those bytes; an HSTORE the placeholder as key and
+/// value; text and BYTEA the placeholder itself; any other type null (its type's zero in a
+/// required field).
+pub(super) fn unavailable(column: &RelationColumn, schema: &Arc<Schema>, mapping: Mapping) -> Result<Value, String> {
+    let numbers = UNAVAILABLE_VALUE.bytes();
+    match column.type_oid {
+        1009 | 1015 | 1014 | 199 | 3807 => convert(column, schema, mapping, &format!("{{\"{UNAVAILABLE_VALUE}\"}}")),
+        1001 if mapping.binary == BinaryHandling::Bytes => {
+            let hex: String = numbers.map(|byte| format!("{byte:02x}")).collect();
+            convert(column, schema, mapping, &format!("{{\"\\\\x{hex}\"}}"))
+        }
+        1007 => Ok(Value::Array(numbers.map(|byte| Value::Int32(byte.into())).collect())),
+        1182 if mapping.times != TimePrecision::Connect => {
+            Ok(Value::Array(numbers.map(|byte| Value::Int32(byte.into())).collect()))
+        }
+        1016 => Ok(Value::Array(numbers.map(|byte| Value::Int64(byte.into())).collect())),
+        2951 => convert(column, schema, mapping, &format!("{{{UNAVAILABLE_UUID}}}")),
+        _ if column.type_name.as_deref() == Some("hstore") => convert(
+            column,
+            schema,
+            mapping,
+            &format!("\"{UNAVAILABLE_VALUE}\"=>\"{UNAVAILABLE_VALUE}\""),
+        ),
+        17 if schema.schema_type == SchemaType::Bytes => Ok(Value::bytes(UNAVAILABLE_VALUE.as_bytes())),
+        _ if schema.schema_type == SchemaType::String => Ok(Value::String(UNAVAILABLE_VALUE.into())),
+        _ if schema.optional => Ok(Value::Null),
+        _ => Ok(missing(schema)),
+    }
+}
+
 /// What Debezium puts in a required field that has no value: the column's default, else its
 /// type's zero.
 pub(super) fn missing(schema: &Arc<Schema>) -> Value {
@@ -771,9 +837,7 @@ mod tests {
             type_modifier,
             default: None,
             enum_labels: None,
-            type_name: None,
-            item_enum_labels: None,
-            excluded: false,
+            ..RelationColumn::default()
         }
     }
 

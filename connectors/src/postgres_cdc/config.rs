@@ -730,9 +730,7 @@ mod tests {
                 name: name.into(),
                 type_oid: 25,
                 type_modifier: -1,
-                type_name: None,
-                item_enum_labels: None,
-                excluded: false,
+                ..RelationColumn::default()
             })
             .collect();
         settings.select_columns("public", "orders", &mut described);
@@ -793,9 +791,7 @@ mod tests {
                     name: name.into(),
                     type_oid: 25,
                     type_modifier: -1,
-                    type_name: None,
-                    item_enum_labels: None,
-                    excluded: false,
+                    ..RelationColumn::default()
                 })
                 .collect()
         };

@@ -13,13 +13,9 @@ use tributary_runtime::data::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::columns::{column_schema, convert, missing, omitted_by_debezium, Mapping};
+use super::columns::{column_schema, convert, missing, omitted_by_debezium, unavailable, Mapping};
 use super::pgoutput::{Datum, Relation};
 use super::transactions::TransactionOrder;
-
-/// What Debezium writes for a value the stream did not send: a TOASTed column an update left
-/// alone (`unavailable.value.placeholder`'s default).
-const UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
 
 /// Debezium's connector version the `source` block reports: the version whose events these
 /// are shaped as.
@@ -269,12 +265,7 @@ impl TableEvents {
             let datum = sent_or_old(datum, old.and_then(|old| old.get(i)));
             values.push(match datum {
                 Datum::Text(text) => convert(column, schema, self.mapping, text)?,
-                Datum::Unchanged => match schema.schema_type {
-                    SchemaType::String => Value::String(UNAVAILABLE_VALUE.into()),
-                    SchemaType::Bytes if schema.decimal_scale().is_none() => Value::bytes(UNAVAILABLE_VALUE.as_bytes()),
-                    _ if schema.optional => Value::Null,
-                    _ => missing(schema),
-                },
+                Datum::Unchanged => unavailable(column, schema, self.mapping)?,
                 Datum::Null if schema.optional => Value::Null,
                 Datum::Null => missing(schema),
             });
@@ -407,9 +398,7 @@ mod tests {
             name: name.into(),
             type_oid,
             type_modifier,
-            type_name: None,
-            item_enum_labels: None,
-            excluded: false,
+            ..RelationColumn::default()
         }
     }
 

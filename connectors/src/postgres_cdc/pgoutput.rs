@@ -3,7 +3,7 @@
 //! (The stream's client already turns transaction boundaries into events of their own.)
 
 /// A column of a relation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(super) struct RelationColumn {
     /// Part of the key: the stream flags the replica identity's columns;
     /// [`super::catalog`] makes it the primary key's.
@@ -25,11 +25,23 @@ pub(super) struct RelationColumn {
     /// The type's name, for the types of extensions, whose OIDs differ from one database to
     /// the next (the stream does not say; [`super::catalog`] tells).
     pub type_name: Option<String>,
-    /// An enum array's item type's labels, comma-separated (the stream does not say;
-    /// [`super::catalog`] tells).
-    pub item_enum_labels: Option<String>,
+    /// An array's item type (the stream does not say; [`super::catalog`] tells).
+    pub item: Option<ArrayItem>,
+    /// Of a composite type (the stream does not say; [`super::catalog`] tells).
+    pub composite: bool,
     /// Left out of the events (`column.include.list`, `column.exclude.list`).
     pub excluded: bool,
+}
+
+/// The item type of an array column, as the catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ArrayItem {
+    /// The item type's OID.
+    pub type_oid: u32,
+    /// Its name.
+    pub type_name: String,
+    /// An enum item type's labels in order, comma-separated.
+    pub enum_labels: Option<String>,
 }
 
 /// A table as the stream describes it before its first change.
@@ -169,9 +181,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                         name: reader.string()?,
                         type_oid: reader.i32()? as u32,
                         type_modifier: reader.i32()?,
-                        type_name: None,
-                        item_enum_labels: None,
-                        excluded: false,
+                        ..RelationColumn::default()
                     })
                 })
                 .collect::<Result<_, DecodeError>>()?;
