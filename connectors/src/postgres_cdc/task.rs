@@ -500,9 +500,8 @@ impl PostgresCdcTask {
         let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
         // An update that changes the key is, as Debezium writes it, the old key's delete (and
         // tombstone) with the new key in header `__debezium.newkey`, and the new key's insert
-        // with the old key in `__debezium.oldkey`.
-        // The insert takes the TOASTed values the stream did not send from the old row, as an
-        // update's `after` does.
+        // with the old key in `__debezium.oldkey`; the insert takes the TOASTed values the
+        // stream did not send from the old row, as an update's `after` does.
         let new_with_old_values;
         let (change, key_moved) = match (op, before.as_deref(), after.as_deref()) {
             (Op::Update, Some(old), Some(new)) if events.key_changed(old, new) => {

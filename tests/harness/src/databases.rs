@@ -60,6 +60,12 @@ impl Database {
         Ok(database)
     }
 
+    /// The path of PostgreSQL's program `name` (`pg_recvlogical`, `pg_dump`…), of the newest
+    /// version installed, the one the servers run.
+    pub fn postgres_program(name: &str) -> Result<PathBuf, HarnessError> {
+        Ok(postgres_bin_dir()?.join(name))
+    }
+
     /// Initialises and starts a MariaDB server.
     pub fn start_mariadb() -> Result<Self, HarnessError> {
         let install = find_program("mariadb-install-db")?;
