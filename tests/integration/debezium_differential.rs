@@ -177,8 +177,9 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
 ];
 
 /// The records each changing table's updates make (2 updates, one in the transaction of three,
-/// and a key change's delete, tombstone and insert), which `skipped.operations=u` leaves out.
-const UPDATES: usize = 6;
+/// a key change's delete, tombstone and insert, and one in each of the two transactions of
+/// both tables), which `skipped.operations=u` leaves out.
+const UPDATES: usize = 8;
 
 /// The tombstones among each changing table's records (after a key change's delete, two
 /// deletes and the transaction's delete), which `tombstones.on.delete=false` leaves out.
@@ -355,12 +356,12 @@ async fn change_events_are_what_debezium_writes() {
     let single = format!("{base}_single");
     // Each captured table with its rows before the changes and its records after them: 6
     // snapshot rows, 3 inserts, 2 updates, a key changed (a delete, its tombstone and an
-    // insert), 2 deletes (each with its tombstone), and a transaction of an insert, an update
-    // and a delete with its tombstone.
+    // insert), 2 deletes (each with its tombstone), a transaction of an insert, an update
+    // and a delete with its tombstone, and an update in each of two transactions of both tables.
     let captured = [
-        (tables[0].clone(), 6usize, 6 + 3 + 2 + 3 + 4 + 4),
+        (tables[0].clone(), 6usize, 6 + 3 + 2 + 3 + 4 + 4 + 2),
         (single.clone(), 1, 1),
-        (tables[1].clone(), 6, 6 + 3 + 2 + 3 + 4 + 4),
+        (tables[1].clone(), 6, 6 + 3 + 2 + 3 + 4 + 4 + 2),
     ];
     for (table, rows, _) in &captured {
         let rows: Vec<String> = (1..=*rows as i64).map(row).collect();
@@ -446,6 +447,16 @@ async fn change_events_are_what_debezium_writes() {
             ),
         );
     }
+    // Both tables in one transaction, in one order then the other: whichever order Debezium
+    // lists a transaction's tables in (`data_collections`), one of the two is not the order
+    // they were first changed in.
+    for pair in [[&tables[0], &tables[1]], [&tables[1], &tables[0]]] {
+        let updates: String = pair
+            .iter()
+            .map(|table| format!("UPDATE {table} SET flag = NOT flag WHERE id = 2;"))
+            .collect();
+        transaction(database, &updates);
+    }
 
     let mut mismatches = Vec::new();
     for pair in sides.chunks(2) {
@@ -504,8 +515,9 @@ async fn change_events_are_what_debezium_writes() {
         if !extra.contains(&("provide.transaction.metadata", "true")) {
             continue;
         }
-        // Each streamed transaction's BEGIN and END: 8 per changing table.
-        let boundaries = 2 * 8 * tables.len();
+        // Each streamed transaction's BEGIN and END: 8 per changing table, and the two
+        // transactions of both.
+        let boundaries = 2 * 8 * tables.len() + 2 * 2;
         let debezium = events(&format!("{apache_prefix}.transaction"), boundaries).await;
         let ours = events(&format!("{tributary_prefix}.transaction"), boundaries).await;
         if (debezium.len(), ours.len()) != (boundaries, boundaries) {

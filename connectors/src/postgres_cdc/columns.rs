@@ -536,7 +536,7 @@ fn hstore_json(pairs: Vec<(String, Option<String>)>) -> Option<String> {
 /// folded into its low, modulo the table's size: 16, doubled while the pairs fill more than
 /// three quarters of it), then in the order they were put. (A bucket of eight or more keys,
 /// which Java turns into a tree, is not followed.)
-fn java_hash_map_order<V>(pairs: &mut [(String, V)]) {
+pub(super) fn java_hash_map_order<V>(pairs: &mut [(String, V)]) {
     let mut capacity = 16usize;
     while pairs.len() * 4 > capacity * 3 {
         capacity *= 2;

@@ -8,12 +8,16 @@
 //! a transaction's id is `<txId>:<LSN>`, the LSN being each change's own in its event's block, the
 //! first change's in the BEGIN (written just before that change, so a transaction that captured
 //! nothing has neither record), and the commit's end in the END. Tombstones are not counted.
+//! The END lists the transaction's tables in the order of the Java `HashMap` Debezium counts
+//! them in.
 
 use std::sync::{Arc, OnceLock};
 
 use tributary_runtime::data::{
     ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
+
+use super::columns::java_hash_map_order;
 
 /// A change event's place in its transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +185,10 @@ impl TransactionMetadata {
         commit_ms: i64,
         (partition, offset): (&Arc<SourceMap>, &SourceMap),
     ) -> Option<SourceRecord> {
-        let open = self.open.take().filter(|open| open.xid == xid)?;
+        let mut open = self.open.take().filter(|open| open.xid == xid)?;
+        // Debezium counts a transaction's events per table in a Java HashMap, and lists the
+        // tables in its order.
+        java_hash_map_order(&mut open.per_table);
         let collections = open
             .per_table
             .into_iter()
