@@ -29,13 +29,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 use support::{
-    bench_table, cpu_seconds, env_or, free_port, http, peak_rss_mb, produce_copies, spread, wait_until,
-    warm_up_produce_path, write_back_dirty_pages, Watermarks, Writing,
+    bench_table, cpu_seconds, env_or, free_port, http, partition_reader, peak_rss_mb, produce_copies, spread,
+    wait_until, warm_up_produce_path, write_back_dirty_pages, Watermarks, Writing,
 };
 use tributary_harness::{debezium_postgres_plugin_path, ChildProcess, ClusterOptions, Database, KafkaCluster};
 
@@ -96,17 +95,7 @@ fn insert_rows(database: &Database, table: &str, rows: usize) {
 /// Reads `topic` back and checks it holds one change event for each id 1 to `rows`; returns
 /// one of the records (a value, as written).
 fn verify(bootstrap: &str, topic: &str, rows: usize) -> Vec<u8> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "bench-cdc-verify")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("a consumer");
-    let mut partitions = TopicPartitionList::new();
-    partitions
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("a partition");
-    consumer.assign(&partitions).expect("assigned");
+    let consumer = partition_reader(bootstrap, topic, "bench-cdc-verify");
     let (mut count, mut sum, mut sample) = (0usize, 0u128, Vec::new());
     let deadline = Instant::now() + Duration::from_secs(600);
     while count < rows && Instant::now() < deadline {

@@ -43,8 +43,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use support::{
-    bench_table, env_or, fill_bench_table, free_port, http, peak_rss_mb, produce_copies, spread, submit_until,
-    wait_until, warm_up_produce_path, write_back_dirty_pages, MetricsWatch, Watermarks, Writing,
+    bench_table, env_or, fill_bench_table, free_port, http, partition_reader, peak_rss_mb, produce_copies, spread,
+    submit_until, wait_until, warm_up_produce_path, write_back_dirty_pages, MetricsWatch, Watermarks, Writing,
 };
 use tributary_harness::{ChildProcess, ClusterOptions, Database, DatabaseKind, KafkaCluster};
 
@@ -109,16 +109,7 @@ fn warm_up_group_coordinator(bootstrap: &str) {
 
 /// The first record of partition 0 of `topic`.
 fn first_record(bootstrap: &str, topic: &str) -> Vec<u8> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "bench-sample")
-        .create()
-        .expect("a consumer");
-    let mut partitions = TopicPartitionList::new();
-    partitions
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("a partition");
-    consumer.assign(&partitions).expect("assigned");
+    let consumer = partition_reader(bootstrap, topic, "bench-sample");
     loop {
         if let Some(Ok(message)) = consumer.poll(Duration::from_secs(10)) {
             return message.payload().unwrap_or_default().to_vec();

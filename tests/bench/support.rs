@@ -1,7 +1,8 @@
 //! What the benchmarks share: numbers from the environment, the spread of a measurement's
 //! rounds, CPU time and peak memory of a process (from /proc), waiting for a condition, a free
 //! port, plain HTTP calls through curl, a connector submitted and timed (and its rate once
-//! writing), a topic's watermark and a worker's metrics read through one kept client, a producer
+//! writing), a topic's watermark and a worker's metrics read through one kept client, a topic
+//! read from its beginning, a producer
 //! set as the worker's source producers are, the broker's produce path warmed before a
 //! measurement, a mirror file for one flow, and the database benches' table of rows.
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tributary_harness::clients::send_waiting;
 use tributary_harness::{Database, DatabaseKind};
 
@@ -227,6 +228,23 @@ impl MetricsWatch {
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     }
+}
+
+/// A consumer (of group `group`, committing nothing) assigned partition 0 of `topic` from its
+/// beginning.
+pub fn partition_reader(bootstrap: &str, topic: &str, group: &str) -> BaseConsumer {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    let mut partitions = TopicPartitionList::new();
+    partitions
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .expect("a partition");
+    consumer.assign(&partitions).expect("assigned");
+    consumer
 }
 
 /// A free loopback port.

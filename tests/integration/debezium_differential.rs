@@ -537,3 +537,170 @@ async fn change_events_are_what_debezium_writes() {
     runtime.shutdown().await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// One configuration of [`unwrapped_rows_are_what_debezium_writes`]: a suffix of the
+/// connectors' names, the transformation's settings, and how many records the test's changes
+/// make.
+struct Unwrap {
+    suffix: &'static str,
+    settings: &'static [(&'static str, &'static str)],
+    records: usize,
+}
+
+/// Debezium's ExtractNewRecordState in each of its `delete.tombstone.handling.mode`s, with
+/// fields and headers added.
+const UNWRAP_VARIANTS: [Unwrap; 5] = [
+    Unwrap {
+        suffix: "_tomb",
+        settings: &[
+            ("add.fields", "op,table,lsn,txId,id"),
+            ("add.headers", "op,db,source.lsn:where"),
+        ],
+        records: 5,
+    },
+    Unwrap {
+        suffix: "_drop",
+        settings: &[
+            ("delete.tombstone.handling.mode", "drop"),
+            ("add.fields.prefix", "dbz_"),
+            ("add.fields", "op"),
+        ],
+        records: 4,
+    },
+    Unwrap {
+        suffix: "_rw",
+        settings: &[("delete.tombstone.handling.mode", "rewrite"), ("add.fields", "op")],
+        records: 5,
+    },
+    Unwrap {
+        suffix: "_rwt",
+        settings: &[
+            ("delete.tombstone.handling.mode", "rewrite-with-tombstone"),
+            ("replace.null.with.default", "false"),
+            ("add.headers.prefix", "h_"),
+            ("add.headers", "op"),
+        ],
+        records: 6,
+    },
+    Unwrap {
+        suffix: "_d2t",
+        settings: &[
+            ("delete.tombstone.handling.mode", "delete-to-tombstone"),
+            ("add.headers", "op"),
+        ],
+        records: 5,
+    },
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwrapped_rows_are_what_debezium_writes() {
+    tributary_connectors::link();
+    let kafka = shared_cluster();
+    let database = shared_postgres();
+    let plugin_path = tokio::task::spawn_blocking(debezium_postgres_plugin_path)
+        .await
+        .unwrap()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
+        kafka,
+        dir.path(),
+        "org.apache.kafka.connect.json.JsonConverter",
+        Some(&plugin_path),
+    )
+    .await;
+    let base = unique_name("unwrap").replace('-', "_");
+    // A nullable column with a default: a delete's row (only its key under the default replica
+    // identity) takes the default in the rewrite modes unless replace.null.with.default=false.
+    let table = format!("{base}_rows");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, name TEXT NOT NULL, note TEXT DEFAULT 'none', \
+                 amount NUMERIC(10,2))"
+            ),
+        )
+        .unwrap();
+    let sides: Vec<_> = UNWRAP_VARIANTS
+        .iter()
+        .flat_map(|variant| {
+            let Unwrap {
+                suffix,
+                settings,
+                records,
+            } = variant;
+            [
+                (&apache, format!("{base}_a{suffix}"), *settings, *records),
+                (&tributary, format!("{base}_t{suffix}"), *settings, *records),
+            ]
+        })
+        .collect();
+    for (api, prefix, settings, _) in &sides {
+        kafka
+            .create_topic(&format!("{prefix}.public.{table}"), 1, 1)
+            .await
+            .unwrap();
+        let mut config = config(
+            database,
+            prefix,
+            std::slice::from_ref(&table),
+            &[("snapshot.mode", "no_data")],
+        );
+        config["transforms"] = json!("unwrap");
+        config["transforms.unwrap.type"] = json!("io.debezium.transforms.ExtractNewRecordState");
+        for (key, value) in *settings {
+            config[format!("transforms.unwrap.{key}")] = json!(value);
+        }
+        let (status, body) = api.post("/connectors", json!({"name": prefix, "config": config})).await;
+        assert_eq!(status, 201, "{prefix}: {body}");
+    }
+    // Every side streaming before anything changes (no snapshot: each starts at its slot, which
+    // has a confirmed position once it is made: a slot being made waits for the transactions
+    // running then, and captures nothing committed before it is).
+    common::eventually(WAIT, "every side to stream", || async {
+        let active = database
+            .sql(
+                "tributary",
+                &format!(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '{base}%' AND active \
+                     AND confirmed_flush_lsn IS NOT NULL"
+                ),
+            )
+            .unwrap_or_default();
+        (active.trim() == sides.len().to_string()).then_some(())
+    })
+    .await;
+    for statement in [
+        format!("INSERT INTO {table} VALUES (1, 'one', 'first', 1.50)"),
+        format!("INSERT INTO {table} VALUES (2, 'two', NULL, NULL)"),
+        format!("INSERT INTO {table} (id, name) VALUES (3, 'three')"),
+        format!("UPDATE {table} SET amount = 2.25 WHERE id = 1"),
+        format!("DELETE FROM {table} WHERE id = 2"),
+    ] {
+        transaction(database, &format!("{statement};"));
+    }
+    let mut mismatches = Vec::new();
+    for pair in sides.chunks(2) {
+        let [(_, apache_prefix, _, records), (_, tributary_prefix, ..)] = pair else {
+            unreachable!("sides come in pairs")
+        };
+        let debezium = events(&format!("{apache_prefix}.public.{table}"), *records).await;
+        let ours = events(&format!("{tributary_prefix}.public.{table}"), *records).await;
+        if (debezium.len(), ours.len()) != (*records, *records) {
+            mismatches.push(format!(
+                "{apache_prefix}: {records} records expected, Debezium wrote {}, Tributary {}",
+                debezium.len(),
+                ours.len()
+            ));
+        }
+        compare(
+            apache_prefix,
+            (&debezium, apache_prefix),
+            (&ours, tributary_prefix),
+            &mut mismatches,
+        );
+    }
+    runtime.shutdown().await;
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -674,6 +674,21 @@ mod tests {
     use super::*;
     use tributary_runtime::config::ConfigMap;
 
+    /// Nullable TEXT columns named `names`, those in `keyed` in the primary key.
+    fn text_columns(names: &[&str], keyed: &[&str]) -> Vec<RelationColumn> {
+        names
+            .iter()
+            .map(|name| RelationColumn {
+                key: keyed.contains(name),
+                optional: true,
+                name: name.to_string(),
+                type_oid: 25,
+                type_modifier: -1,
+                ..RelationColumn::default()
+            })
+            .collect()
+    }
+
     #[test]
     fn defaults_come_from_the_declarations_alone() {
         let config: ConfigMap = [
@@ -720,19 +735,7 @@ mod tests {
         columns.insert("column.exclude.list".into(), r"public\.orders\.(secret|note)".into());
         columns.insert("skipped.operations".into(), "u,d".into());
         let settings = Settings::new(&config_def().parse(&columns).unwrap());
-        let mut described: Vec<RelationColumn> = ["id", "secret", "notes"]
-            .into_iter()
-            .map(|name| RelationColumn {
-                key: false,
-                optional: true,
-                default: None,
-                enum_labels: None,
-                name: name.into(),
-                type_oid: 25,
-                type_modifier: -1,
-                ..RelationColumn::default()
-            })
-            .collect();
+        let mut described = text_columns(&["id", "secret", "notes"], &[]);
         settings.select_columns("public", "orders", &mut described);
         let excluded: Vec<bool> = described.iter().map(|c| c.excluded).collect();
         assert_eq!(excluded, [false, true, false]);
@@ -780,21 +783,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let settings = Settings::new(&config_def().parse(&config).unwrap());
-        let columns = |keyed: &[&str]| -> Vec<RelationColumn> {
-            ["id", "note", "name"]
-                .into_iter()
-                .map(|name| RelationColumn {
-                    key: keyed.contains(&name),
-                    optional: true,
-                    default: None,
-                    enum_labels: None,
-                    name: name.into(),
-                    type_oid: 25,
-                    type_modifier: -1,
-                    ..RelationColumn::default()
-                })
-                .collect()
-        };
+        let columns = |keyed: &[&str]| text_columns(&["id", "note", "name"], keyed);
         // In the order named, as Debezium's keys are.
         assert_eq!(
             settings.select_columns("public", "Orders", &mut columns(&["note"])),

@@ -7,10 +7,12 @@
 //! Cast, DropHeaders, ExtractField, Filter, Flatten, HeaderFrom, HoistField, InsertField,
 //! InsertHeader, MaskField, RegexRouter, ReplaceField, SetSchemaMetadata, TimestampConverter,
 //! TimestampRouter and ValueToKey (with `$Key`/`$Value` variants where Apache has them), and the
-//! predicates TopicNameMatches, HasHeaderKey and RecordIsTombstone.
+//! predicates TopicNameMatches, HasHeaderKey and RecordIsTombstone; and Debezium's
+//! ExtractNewRecordState, which change data capture pipelines use to write rows.
 
 mod cast;
 mod extract_field;
+mod extract_new_record_state;
 mod flatten;
 mod headers;
 mod hoist_field;

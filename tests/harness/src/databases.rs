@@ -154,8 +154,8 @@ impl Database {
                 for setting in [
                     "listen_addresses=127.0.0.1",
                     "wal_level=logical",
-                    "max_replication_slots=20",
-                    "max_wal_senders=20",
+                    "max_replication_slots=40",
+                    "max_wal_senders=40",
                     "max_connections=200",
                     "fsync=off",
                     "synchronous_commit=off",
