@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
+use super::support::{optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::data::{
@@ -205,7 +205,7 @@ impl Transformation for Cast {
             }
             (Some(schema), Value::Struct(old)) => {
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = struct_builder_like(&schema);
+                    let mut builder = optional_like(schema_basics(&schema), &schema);
                     for field in &schema.fields {
                         let field_schema = match self.fields.get(&field.name) {
                             Some(&to) => cast_schema(&field.schema, to),
@@ -217,6 +217,7 @@ impl Transformation for Cast {
                 })?;
                 let mut new = Struct::new(updated.clone());
                 for (field, v) in old.iter() {
+                    let v = with_default(field, v);
                     let v = match self.fields.get(&field.name) {
                         Some(&to) => cast_value(v, to)?,
                         None => v.clone(),

@@ -1,6 +1,6 @@
 //! `ExtractField$Key` / `ExtractField$Value`: replaces the key or value with one of its fields.
 
-use super::support::{register_keyed, Side};
+use super::support::{register_keyed, with_default, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -42,10 +42,8 @@ impl Transformation for ExtractField {
                 let field = schema
                     .field(&self.field)
                     .ok_or_else(|| DataError::new(format!("Unknown field: {}", self.field)))?;
-                (
-                    Some(field.schema.clone()),
-                    s.get(&self.field).cloned().unwrap_or(Value::Null),
-                )
+                let value = s.get(&self.field).unwrap_or(&Value::Null);
+                (Some(field.schema.clone()), with_default(field, value).clone())
             }
             (_, other) => {
                 return Err(DataError::new(format!(

@@ -25,11 +25,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::support::SchemaCache;
+use super::support::{schema_basics, SchemaCache};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{ConnectRecord, Header, Schema, Struct, Value};
 
 /// Debezium's class name.
 const CLASS: &str = "io.debezium.transforms.ExtractNewRecordState";
@@ -191,7 +191,7 @@ impl FieldReference {
             None => envelope,
         };
         let field = parent.field(&self.field).or_else(|| envelope.field(&self.field))?;
-        Some(basics(&field.schema).optional().build())
+        Some(schema_basics(&field.schema).optional().build())
     }
 
     /// The field's value in `envelope`.
@@ -212,27 +212,7 @@ impl FieldReference {
     }
 }
 
-/// A builder of `schema`'s type with its name, version, doc and parameters, not its
-/// optionality, default or fields (Connect's `SchemaUtil.copySchemaBasics`).
-fn basics(schema: &Schema) -> SchemaBuilder {
-    let builder = match schema.schema_type {
-        SchemaType::Array => SchemaBuilder::array(schema.value_schema.clone().unwrap_or_else(Schema::optional_string)),
-        SchemaType::Map => SchemaBuilder::map(
-            schema.key_schema.clone().unwrap_or_else(Schema::optional_string),
-            schema.value_schema.clone().unwrap_or_else(Schema::optional_string),
-        ),
-        other => SchemaBuilder::new(other),
-    };
-    let mut builder = builder.name_opt(schema.name.clone()).version_opt(schema.version);
-    if let Some(doc) = &schema.doc {
-        builder = builder.doc(doc);
-    }
-    for (key, value) in schema.parameters.iter().flatten() {
-        builder = builder.parameter(key, value);
-    }
-    builder
-}
-
+/// The transformation, as configured.
 struct ExtractNewRecordState {
     deletes: DeleteHandling,
     route_by_field: Option<String>,
@@ -312,7 +292,7 @@ impl ExtractNewRecordState {
         deleted: bool,
     ) -> Result<(Arc<Schema>, Value), DataError> {
         let updated = self.with_deleted.get_or_build(schema, || {
-            let mut builder = basics(schema);
+            let mut builder = schema_basics(schema);
             for field in &schema.fields {
                 builder = builder.field(&field.name, field.schema.clone());
             }
@@ -338,7 +318,7 @@ impl ExtractNewRecordState {
         envelope: &Struct,
     ) -> Result<(Arc<Schema>, Value), DataError> {
         let updated = self.with_fields.get_or_build(schema, || {
-            let mut builder = basics(schema);
+            let mut builder = schema_basics(schema);
             for field in &schema.fields {
                 builder = builder.field(&field.name, field.schema.clone());
             }
@@ -479,6 +459,7 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{SchemaBuilder, SchemaType};
 
     /// An envelope of rows `{id, topic}` with `before` and `after` (null for none).
     fn change(before: Option<(i32, &str)>, after: Option<(i32, &str)>) -> ConnectRecord {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
+use super::support::{register_keyed, schema_basics, with_default, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -77,7 +77,7 @@ impl Flatten {
     fn flatten_struct(&self, prefix: &str, value: &Struct, out: &mut Struct) {
         for (field, v) in value.iter() {
             let name = self.name(prefix, &field.name);
-            match v {
+            match with_default(field, v) {
                 Value::Struct(inner) => self.flatten_struct(&name, inner, out),
                 Value::Null if field.schema.schema_type == SchemaType::Struct => {}
                 other => {
@@ -100,7 +100,7 @@ impl Transformation for Flatten {
             }
             (Some(schema), Value::Struct(value)) => {
                 let flat: Arc<Schema> = self.schemas.get_or_build(&schema, || {
-                    let builder = struct_builder_like(&schema);
+                    let builder = schema_basics(&schema);
                     Ok(self.flatten_schema("", &schema, false, builder).build())
                 })?;
                 let mut out = Struct::new(flat.clone());

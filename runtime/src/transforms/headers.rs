@@ -1,11 +1,11 @@
 //! Header transformations: `InsertHeader` (a literal header), `DropHeaders` (by name) and
 //! `HeaderFrom$Key` / `HeaderFrom$Value` (copy or move fields into headers).
 
-use super::support::{copy_struct, register, register_keyed, SchemaCache, Side};
+use super::support::{copy_struct, register, register_keyed, schema_basics, with_default, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Header, Schema, SchemaBuilder, Value};
+use crate::data::{ConnectRecord, Header, Schema, Value};
 
 /// `header` (InsertHeader).
 const HEADER: Key<String> = Key::new(ConfigKey::required(
@@ -158,14 +158,12 @@ impl Transformation for HeaderFrom {
                     record.headers.push(Header {
                         key: header.clone(),
                         schema: Some(field_schema.schema.clone()),
-                        value: old.get(field).cloned().unwrap_or(Value::Null),
+                        value: with_default(field_schema, old.get(field).unwrap_or(&Value::Null)).clone(),
                     });
                 }
                 if self.moving {
                     let remaining = self.schemas.get_or_build(&schema, || {
-                        let mut builder = SchemaBuilder::structure()
-                            .name_opt(schema.name.clone())
-                            .version_opt(schema.version);
+                        let mut builder = schema_basics(&schema);
                         for f in schema.fields.iter().filter(|f| !self.fields.contains(&f.name)) {
                             builder = builder.field(&f.name, f.schema.clone());
                         }

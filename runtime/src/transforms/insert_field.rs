@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use super::support::{
-    copy_struct, expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side,
-};
+use super::support::{copy_struct, expect_map, expect_struct_schema, register_keyed, schema_basics, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -181,7 +179,7 @@ impl Transformation for InsertField {
             Some(schema) => {
                 let schema = expect_struct_schema(&schema, "field insertion")?.clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = struct_builder_like(&schema);
+                    let mut builder = schema_basics(&schema);
                     for field in &schema.fields {
                         builder = builder.field(&field.name, field.schema.clone());
                     }

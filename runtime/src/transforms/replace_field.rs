@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::support::{expect_map, expect_struct_schema, register_keyed, struct_builder_like, SchemaCache, Side};
+use super::support::{
+    expect_map, expect_struct_schema, register_keyed, schema_basics, with_default, SchemaCache, Side,
+};
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -119,7 +121,7 @@ impl Transformation for ReplaceField {
             Some(schema) => {
                 let schema = expect_struct_schema(&schema, "field replacement")?.clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = struct_builder_like(&schema);
+                    let mut builder = schema_basics(&schema);
                     for field in schema.fields.iter().filter(|f| self.keeps(&f.name)) {
                         builder = builder.field(self.renamed(&field.name), field.schema.clone());
                     }
@@ -130,7 +132,7 @@ impl Transformation for ReplaceField {
                 };
                 let mut new = Struct::new(updated.clone());
                 for (field, v) in old.iter().filter(|(f, _)| self.keeps(&f.name)) {
-                    new.put(self.renamed(&field.name), v.clone());
+                    new.put(self.renamed(&field.name), with_default(field, v).clone());
                 }
                 self.side.set(&mut record, Some(updated), Value::Struct(new));
             }

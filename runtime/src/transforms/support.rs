@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{ConfigDef, ConfigMap, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Schema, SchemaBuilder, Struct, Value};
+use crate::data::{ConnectRecord, Field, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 /// The part of a record a `$Key` or `$Value` transformation works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,11 +85,32 @@ impl SchemaCache {
     }
 }
 
-/// A struct schema builder with `schema`'s name, version and optionality, and no fields yet.
-pub(crate) fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
-    let builder = SchemaBuilder::structure()
-        .name_opt(schema.name.clone())
-        .version_opt(schema.version);
+/// A builder of `schema`'s type (its items' and keys' schemas for an array or a map, no
+/// fields for a struct) with its name, version, doc and parameters: Connect's
+/// `SchemaUtil.copySchemaBasics`, which leaves out optionality and the default, so that
+/// InsertField, ReplaceField and Flatten make an optional struct required, as Apache's do (Cast
+/// and TimestampConverter keep it: [`optional_like`]).
+pub(crate) fn schema_basics(schema: &Schema) -> SchemaBuilder {
+    let builder = match schema.schema_type {
+        SchemaType::Array => SchemaBuilder::array(schema.value_schema.clone().unwrap_or_else(Schema::optional_string)),
+        SchemaType::Map => SchemaBuilder::map(
+            schema.key_schema.clone().unwrap_or_else(Schema::optional_string),
+            schema.value_schema.clone().unwrap_or_else(Schema::optional_string),
+        ),
+        other => SchemaBuilder::new(other),
+    };
+    let mut builder = builder.name_opt(schema.name.clone()).version_opt(schema.version);
+    if let Some(doc) = &schema.doc {
+        builder = builder.doc(doc);
+    }
+    for (key, value) in schema.parameters.iter().flatten() {
+        builder = builder.parameter(key, value);
+    }
+    builder
+}
+
+/// `builder`, optional when `schema` is.
+pub(crate) fn optional_like(builder: SchemaBuilder, schema: &Schema) -> SchemaBuilder {
     if schema.optional {
         builder.optional()
     } else {
@@ -97,11 +118,21 @@ pub(crate) fn struct_builder_like(schema: &Schema) -> SchemaBuilder {
     }
 }
 
-/// A struct of `schema` holding `old`'s values for the fields both have.
+/// `value` of `field`, or the field's default for a null: what Connect's `Struct.get` gives,
+/// which Apache's transformations copy a struct's fields with.
+pub(crate) fn with_default<'a>(field: &'a Field, value: &'a Value) -> &'a Value {
+    match (value, &field.schema.default) {
+        (Value::Null, Some(default)) => default,
+        _ => value,
+    }
+}
+
+/// A struct of `schema` holding `old`'s values for the fields both have (see
+/// [`with_default`]).
 pub(crate) fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
     let mut new = Struct::new(schema);
     for (field, value) in old.iter() {
-        new.put(&field.name, value.clone());
+        new.put(&field.name, with_default(field, value).clone());
     }
     new
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-use super::support::{register_keyed, struct_builder_like, SchemaCache, Side};
+use super::support::{optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -289,7 +289,7 @@ impl Transformation for TimestampConverter {
                     .schema
                     .clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = struct_builder_like(&schema);
+                    let mut builder = optional_like(schema_basics(&schema), &schema);
                     for f in &schema.fields {
                         let s = if &f.name == field {
                             self.target_schema(f.schema.optional)
@@ -302,6 +302,7 @@ impl Transformation for TimestampConverter {
                 })?;
                 let mut new = Struct::new(updated.clone());
                 for (f, v) in old.iter() {
+                    let v = with_default(f, v);
                     let v = if &f.name == field {
                         self.convert(Some(&field_schema), v)?
                     } else {
