@@ -1,7 +1,7 @@
 //! `MaskField$Key` / `MaskField$Value`: replaces `fields` with their type's empty value
 //! (0, false, "", …) or with `replacement`.
 
-use super::support::{expect_map, register_keyed, Side};
+use super::support::{copy_struct, expect_map, register_keyed, Side};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -99,6 +99,8 @@ impl Transformation for MaskField {
                     };
                     structure.put(name, masked);
                 }
+                // Apache copies the other fields into a new struct, a null taking its default.
+                *structure = copy_struct(structure, structure.schema().clone());
             }
             other => {
                 let map = expect_map(other, "masking fields")?;

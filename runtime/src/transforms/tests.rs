@@ -595,8 +595,8 @@ fn every_apache_transform_and_predicate_is_registered() {
 /// An optional struct `{id, note}` whose `note` is null and defaults to "none", as Apache's
 /// transformations were measured on it (4.3.1, beside this code): InsertField, ReplaceField,
 /// Flatten and HeaderFrom make the struct required, Cast, TimestampConverter and
-/// SetSchemaMetadata keep it optional; each copies a null field as its default, and ExtractField
-/// takes it.
+/// SetSchemaMetadata keep it optional; each copies a null field as its default (MaskField and
+/// ValueToKey too), and ExtractField takes it.
 #[test]
 fn an_optional_struct_stays_optional_or_not_as_in_apache_and_nulls_take_their_defaults() {
     let schema = SchemaBuilder::structure()
@@ -682,6 +682,32 @@ fn an_optional_struct_stays_optional_or_not_as_in_apache_and_nulls_take_their_de
         assert_eq!(out.value_schema.as_ref().map(|s| s.optional), Some(optional), "{kind}");
         assert_eq!(field(&out, "note"), &Value::String("none".into()), "{kind}");
     }
+    // MaskField copies the fields it does not mask as the others do; ValueToKey puts a null
+    // field's default in the key.
+    let masked = chain(&[
+        ("transforms", "m"),
+        (
+            "transforms.m.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
+        ("transforms.m.fields", "id"),
+    ])
+    .apply(record.clone())
+    .unwrap()
+    .unwrap();
+    assert_eq!(field(&masked, "note"), &Value::String("none".into()));
+    let keyed = chain(&[
+        ("transforms", "k"),
+        ("transforms.k.type", "org.apache.kafka.connect.transforms.ValueToKey"),
+        ("transforms.k.fields", "id,note"),
+    ])
+    .apply(record.clone())
+    .unwrap()
+    .unwrap();
+    let Value::Struct(key) = &keyed.key else {
+        panic!("{:?}", keyed.key)
+    };
+    assert_eq!(key.get("note"), Some(&Value::String("none".into())));
     // ExtractField takes the default of a null field too.
     let extract = chain(&[
         ("transforms", "e"),

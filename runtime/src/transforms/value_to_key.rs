@@ -1,6 +1,6 @@
 //! `ValueToKey`: replaces the key with a struct (or map) of `fields` taken from the value.
 
-use super::support::{expect_struct_schema, register, SchemaCache};
+use super::support::{expect_struct_schema, register, with_default, SchemaCache};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -58,8 +58,8 @@ impl Transformation for ValueToKey {
                     Ok(builder.build())
                 })?;
                 let mut key = Struct::new(key_schema.clone());
-                for name in &self.fields {
-                    key.put(name, value.get(name).cloned().unwrap_or(Value::Null));
+                for (field, field_value) in value.iter().filter(|(f, _)| self.fields.contains(&f.name)) {
+                    key.put(&field.name, with_default(field, field_value).clone());
                 }
                 record.key_schema = Some(key_schema);
                 record.key = Value::Struct(key);
