@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::support::{optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side};
+use super::support::{
+    optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
+};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::data::{
@@ -19,7 +21,7 @@ const SPEC: Key<Vec<String>> = Key::new(ConfigKey::required(
 ));
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&SPEC)
+    ConfigDef::new().key(&SPEC).key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 const TARGETS: [SchemaType; 8] = [
@@ -41,6 +43,8 @@ fn target(name: &str) -> Result<SchemaType, String> {
 
 struct Cast {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     whole: Option<SchemaType>,
     fields: HashMap<String, SchemaType>,
     schemas: SchemaCache,
@@ -64,6 +68,7 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
     }
     Ok(Box::new(Cast {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         whole,
         fields,
         schemas: SchemaCache::default(),
@@ -217,7 +222,7 @@ impl Transformation for Cast {
                 })?;
                 let mut new = Struct::new(updated.clone());
                 for (field, v) in old.iter() {
-                    let v = with_default(field, v);
+                    let v = with_default(field, v, self.defaults);
                     let v = match self.fields.get(&field.name) {
                         Some(&to) => cast_value(v, to)?,
                         None => v.clone(),

@@ -1,6 +1,6 @@
 //! `ExtractField$Key` / `ExtractField$Value`: replaces the key or value with one of its fields.
 
-use super::support::{register_keyed, with_default, Side};
+use super::support::{register_keyed, with_default, Side, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -14,17 +14,20 @@ const FIELD: Key<String> = Key::new(ConfigKey::required(
 ));
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&FIELD)
+    ConfigDef::new().key(&FIELD).key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct ExtractField {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     field: String,
 }
 
 fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(ExtractField {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         field: config.value(&FIELD),
     }))
 }
@@ -43,7 +46,10 @@ impl Transformation for ExtractField {
                     .field(&self.field)
                     .ok_or_else(|| DataError::new(format!("Unknown field: {}", self.field)))?;
                 let value = s.get(&self.field).unwrap_or(&Value::Null);
-                (Some(field.schema.clone()), with_default(field, value).clone())
+                (
+                    Some(field.schema.clone()),
+                    with_default(field, value, self.defaults).clone(),
+                )
             }
             (_, other) => {
                 return Err(DataError::new(format!(

@@ -25,7 +25,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::support::{schema_basics, SchemaCache};
+use super::support::{schema_basics, with_default, SchemaCache, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -88,13 +88,6 @@ const ADD_HEADERS: Key<Vec<String>> = Key::new(ConfigKey::optional(
     ConfigType::List,
     "",
     "Envelope fields added as headers, named as add.fields names them.",
-));
-/// `replace.null.with.default`.
-const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(ConfigKey::optional(
-    "replace.null.with.default",
-    ConfigType::Boolean,
-    "true",
-    "Whether a null field takes its schema's default in the rewrite modes.",
 ));
 /// `drop.fields.header.name`.
 const DROP_FIELDS_HEADER: Key<String> = Key::new(
@@ -300,11 +293,10 @@ impl ExtractNewRecordState {
         })?;
         let mut value = Struct::new(updated.clone());
         for (field, field_value) in row.iter() {
-            let field_value = match (field_value, &field.schema.default) {
-                (Value::Null, Some(default)) if self.replace_null_with_default => default.clone(),
-                _ => field_value.clone(),
-            };
-            value.put(&field.name, field_value);
+            value.put(
+                &field.name,
+                with_default(field, field_value, self.replace_null_with_default).clone(),
+            );
         }
         value.put(DELETED_FIELD, Value::String(deleted.to_string()));
         Ok((updated, Value::Struct(value)))

@@ -77,7 +77,8 @@ impl Flatten {
     fn flatten_struct(&self, prefix: &str, value: &Struct, out: &mut Struct) {
         for (field, v) in value.iter() {
             let name = self.name(prefix, &field.name);
-            match with_default(field, v) {
+            // Flatten has no replace.null.with.default: it copies with Struct.get.
+            match with_default(field, v, true) {
                 Value::Struct(inner) => self.flatten_struct(&name, inner, out),
                 Value::Null if field.schema.schema_type == SchemaType::Struct => {}
                 other => {

@@ -1,7 +1,9 @@
 //! Header transformations: `InsertHeader` (a literal header), `DropHeaders` (by name) and
 //! `HeaderFrom$Key` / `HeaderFrom$Value` (copy or move fields into headers).
 
-use super::support::{copy_struct, register, register_keyed, schema_basics, with_default, SchemaCache, Side};
+use super::support::{
+    copy_struct, register, register_keyed, schema_basics, with_default, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
+};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -102,11 +104,17 @@ const OPERATION: Key<String> = Key::new(
 );
 
 fn from_config_def() -> ConfigDef {
-    ConfigDef::new().key(&FROM_FIELDS).key(&TO_HEADERS).key(&OPERATION)
+    ConfigDef::new()
+        .key(&FROM_FIELDS)
+        .key(&TO_HEADERS)
+        .key(&OPERATION)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct HeaderFrom {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     fields: Vec<String>,
     headers: Vec<String>,
     moving: bool,
@@ -121,6 +129,7 @@ fn create_from(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformati
     }
     Ok(Box::new(HeaderFrom {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         fields,
         headers,
         moving: config.value(&OPERATION).trim().eq_ignore_ascii_case("move"),
@@ -158,7 +167,8 @@ impl Transformation for HeaderFrom {
                     record.headers.push(Header {
                         key: header.clone(),
                         schema: Some(field_schema.schema.clone()),
-                        value: with_default(field_schema, old.get(field).unwrap_or(&Value::Null)).clone(),
+                        value: with_default(field_schema, old.get(field).unwrap_or(&Value::Null), self.defaults)
+                            .clone(),
                     });
                 }
                 if self.moving {
@@ -169,7 +179,7 @@ impl Transformation for HeaderFrom {
                         }
                         Ok(builder.build())
                     })?;
-                    let new = copy_struct(&old, remaining.clone());
+                    let new = copy_struct(&old, remaining.clone(), self.defaults);
                     self.side.set(&mut record, Some(remaining), Value::Struct(new));
                     return Ok(Some(record));
                 }

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use super::support::{copy_struct, expect_map, expect_struct_schema, register_keyed, schema_basics, SchemaCache, Side};
+use super::support::{
+    copy_struct, expect_map, expect_struct_schema, register_keyed, schema_basics, SchemaCache, Side,
+    REPLACE_NULL_WITH_DEFAULT,
+};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -61,6 +64,7 @@ fn config_def() -> ConfigDef {
         .key(&TIMESTAMP_FIELD)
         .key(&STATIC_FIELD)
         .key(&STATIC_VALUE)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 #[derive(Clone)]
@@ -89,6 +93,8 @@ fn spec(config: &ParsedConfig, key: &Key<String>) -> Option<FieldSpec> {
 
 struct InsertField {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     topic: Option<FieldSpec>,
     partition: Option<FieldSpec>,
     offset: Option<FieldSpec>,
@@ -101,6 +107,7 @@ struct InsertField {
 fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, String> {
     Ok(Box::new(InsertField {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         topic: spec(config, &TOPIC_FIELD),
         partition: spec(config, &PARTITION_FIELD),
         offset: spec(config, &OFFSET_FIELD),
@@ -194,7 +201,7 @@ impl Transformation for InsertField {
                         value.kind()
                     )));
                 };
-                let mut new = copy_struct(&old, updated.clone());
+                let mut new = copy_struct(&old, updated.clone(), self.defaults);
                 for (field, _, v) in additions {
                     if v.is_null() && !field.optional {
                         return Err(DataError::new(format!(

@@ -1,7 +1,7 @@
 //! `MaskField$Key` / `MaskField$Value`: replaces `fields` with their type's empty value
 //! (0, false, "", …) or with `replacement`.
 
-use super::support::{copy_struct, expect_map, register_keyed, Side};
+use super::support::{copy_struct, expect_map, register_keyed, Side, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -22,11 +22,16 @@ const REPLACEMENT: Key<String> = Key::new(ConfigKey::optional(
 ));
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&FIELDS).key(&REPLACEMENT)
+    ConfigDef::new()
+        .key(&FIELDS)
+        .key(&REPLACEMENT)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct MaskField {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     fields: Vec<String>,
     replacement: Option<String>,
 }
@@ -38,6 +43,7 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
     }
     Ok(Box::new(MaskField {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         fields,
         replacement: Some(config.value(&REPLACEMENT)).filter(|r| !r.is_empty()),
     }))
@@ -100,7 +106,7 @@ impl Transformation for MaskField {
                     structure.put(name, masked);
                 }
                 // Apache copies the other fields into a new struct, a null taking its default.
-                *structure = copy_struct(structure, structure.schema().clone());
+                *structure = copy_struct(structure, structure.schema().clone(), self.defaults);
             }
             other => {
                 let map = expect_map(other, "masking fields")?;

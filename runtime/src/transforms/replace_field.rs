@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::support::{
     expect_map, expect_struct_schema, register_keyed, schema_basics, with_default, SchemaCache, Side,
+    REPLACE_NULL_WITH_DEFAULT,
 };
 use super::Transformation;
 use crate::config::{split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
@@ -56,11 +57,17 @@ fn valid_renames(value: &str) -> Result<(), String> {
 
 /// The keys Apache lists; the older names are read but not listed, as in Apache.
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&EXCLUDE).key(&INCLUDE).key(&RENAMES)
+    ConfigDef::new()
+        .key(&EXCLUDE)
+        .key(&INCLUDE)
+        .key(&RENAMES)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct ReplaceField {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     exclude: Vec<String>,
     include: Vec<String>,
     renames: HashMap<String, String>,
@@ -81,6 +88,7 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
         .collect();
     Ok(Box::new(ReplaceField {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         exclude: list(&EXCLUDE, &BLACKLIST),
         include: list(&INCLUDE, &WHITELIST),
         renames,
@@ -132,7 +140,7 @@ impl Transformation for ReplaceField {
                 };
                 let mut new = Struct::new(updated.clone());
                 for (field, v) in old.iter().filter(|(f, _)| self.keeps(&f.name)) {
-                    new.put(self.renamed(&field.name), with_default(field, v).clone());
+                    new.put(self.renamed(&field.name), with_default(field, v, self.defaults).clone());
                 }
                 self.side.set(&mut record, Some(updated), Value::Struct(new));
             }

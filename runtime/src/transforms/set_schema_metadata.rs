@@ -1,7 +1,7 @@
 //! `SetSchemaMetadata$Key` / `SetSchemaMetadata$Value`: sets the key or value schema's name
 //! and/or version.
 
-use super::support::{copy_struct, register_keyed, Side};
+use super::support::{copy_struct, register_keyed, Side, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -21,11 +21,16 @@ const SCHEMA_VERSION: Key<Option<i32>> = Key::new(ConfigKey::unset(
 ));
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&SCHEMA_NAME).key(&SCHEMA_VERSION)
+    ConfigDef::new()
+        .key(&SCHEMA_NAME)
+        .key(&SCHEMA_VERSION)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct SetSchemaMetadata {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     name: Option<String>,
     version: Option<i32>,
 }
@@ -36,7 +41,12 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
     if name.is_none() && version.is_none() {
         return Err("Neither schema name nor version configured".into());
     }
-    Ok(Box::new(SetSchemaMetadata { side, name, version }))
+    Ok(Box::new(SetSchemaMetadata {
+        side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
+        name,
+        version,
+    }))
 }
 
 impl Transformation for SetSchemaMetadata {
@@ -58,7 +68,7 @@ impl Transformation for SetSchemaMetadata {
         let updated = builder.build();
         let value = match value {
             Value::Struct(old) => {
-                let new = copy_struct(&old, updated.clone());
+                let new = copy_struct(&old, updated.clone(), self.defaults);
                 Value::Struct(new)
             }
             other => other,

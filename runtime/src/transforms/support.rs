@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::config::{ConfigDef, ConfigMap, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Field, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
@@ -118,21 +118,30 @@ pub(crate) fn optional_like(builder: SchemaBuilder, schema: &Schema) -> SchemaBu
     }
 }
 
-/// `value` of `field`, or the field's default for a null: what Connect's `Struct.get` gives,
-/// which Apache's transformations copy a struct's fields with.
-pub(crate) fn with_default<'a>(field: &'a Field, value: &'a Value) -> &'a Value {
+/// `replace.null.with.default` (KIP-1040), which Apache's transformations that copy a struct's
+/// fields take.
+pub(crate) const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(ConfigKey::optional(
+    "replace.null.with.default",
+    ConfigType::Boolean,
+    "true",
+    "Whether a null field is copied as its schema's default.",
+));
+
+/// `value` of `field`, or, when `defaults` (`replace.null.with.default`), the field's default
+/// for a null: what Connect's `Struct.get` gives, and `getWithoutDefault` otherwise.
+pub(crate) fn with_default<'a>(field: &'a Field, value: &'a Value, defaults: bool) -> &'a Value {
     match (value, &field.schema.default) {
-        (Value::Null, Some(default)) => default,
+        (Value::Null, Some(default)) if defaults => default,
         _ => value,
     }
 }
 
 /// A struct of `schema` holding `old`'s values for the fields both have (see
 /// [`with_default`]).
-pub(crate) fn copy_struct(old: &Struct, schema: Arc<Schema>) -> Struct {
+pub(crate) fn copy_struct(old: &Struct, schema: Arc<Schema>, defaults: bool) -> Struct {
     let mut new = Struct::new(schema);
     for (field, value) in old.iter() {
-        new.put(&field.name, with_default(field, value).clone());
+        new.put(&field.name, with_default(field, value, defaults).clone());
     }
     new
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-use super::support::{optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side};
+use super::support::{
+    optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
+};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -52,6 +54,7 @@ fn config_def() -> ConfigDef {
         .key(&TARGET_TYPE)
         .key(&FORMAT)
         .key(&UNIX_PRECISION)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 /// A `java.text.SimpleDateFormat` pattern as a chrono format string (the common letters:
@@ -119,6 +122,8 @@ enum Kind {
 
 struct TimestampConverter {
     side: Side,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     field: Option<String>,
     target: Kind,
     format: Option<String>,
@@ -143,6 +148,7 @@ fn create(config: &ParsedConfig, side: Side) -> Result<Box<dyn Transformation>, 
     }
     Ok(Box::new(TimestampConverter {
         side,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         field: Some(config.value(&FIELD)).filter(|f| !f.trim().is_empty()),
         target,
         format,
@@ -302,7 +308,7 @@ impl Transformation for TimestampConverter {
                 })?;
                 let mut new = Struct::new(updated.clone());
                 for (f, v) in old.iter() {
-                    let v = with_default(f, v);
+                    let v = with_default(f, v, self.defaults);
                     let v = if &f.name == field {
                         self.convert(Some(&field_schema), v)?
                     } else {

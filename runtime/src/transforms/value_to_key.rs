@@ -1,6 +1,6 @@
 //! `ValueToKey`: replaces the key with a struct (or map) of `fields` taken from the value.
 
-use super::support::{expect_struct_schema, register, with_default, SchemaCache};
+use super::support::{expect_struct_schema, register, with_default, SchemaCache, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -14,11 +14,13 @@ const FIELDS: Key<Vec<String>> = Key::new(ConfigKey::required(
 ));
 
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&FIELDS)
+    ConfigDef::new().key(&FIELDS).key(&REPLACE_NULL_WITH_DEFAULT)
 }
 
 struct ValueToKey {
     fields: Vec<String>,
+    /// `replace.null.with.default`: a null field copied as its default.
+    defaults: bool,
     schemas: SchemaCache,
 }
 
@@ -29,6 +31,7 @@ fn create(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     }
     Ok(Box::new(ValueToKey {
         fields,
+        defaults: config.value(&REPLACE_NULL_WITH_DEFAULT),
         schemas: SchemaCache::default(),
     }))
 }
@@ -59,7 +62,7 @@ impl Transformation for ValueToKey {
                 })?;
                 let mut key = Struct::new(key_schema.clone());
                 for (field, field_value) in value.iter().filter(|(f, _)| self.fields.contains(&f.name)) {
-                    key.put(&field.name, with_default(field, field_value).clone());
+                    key.put(&field.name, with_default(field, field_value, self.defaults).clone());
                 }
                 record.key_schema = Some(key_schema);
                 record.key = Value::Struct(key);
