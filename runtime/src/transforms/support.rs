@@ -1,5 +1,7 @@
 //! What the transformations share: which side of a record they work on, a cache of derived
-//! schemas, and registration of `$Key`/`$Value` variants under Apache's class names.
+//! schemas, a schema's basics and a struct's fields copied as Connect copies them
+//! (`copySchemaBasics`, `Struct.get` and `replace.null.with.default`), and registration of
+//! `$Key`/`$Value` variants under Apache's class names.
 
 use std::sync::{Arc, Mutex};
 
