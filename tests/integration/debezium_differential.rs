@@ -19,12 +19,16 @@
 
 use crate::common;
 
+use std::path::Path;
 use std::time::Duration;
+
+use common::Api;
 
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, headers_of, unique_name};
-use tributary_harness::{debezium_postgres_plugin_path, shared_cluster, shared_postgres, Database};
+use tributary_harness::{debezium_postgres_plugin_path, shared_cluster, shared_postgres, ChildProcess, Database};
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -324,6 +328,23 @@ fn compare(
     }
 }
 
+/// An Apache Connect worker with Debezium's plugin and Tributary's worker, side by side on the
+/// shared cluster, both writing through JsonConverter (with schemas).
+async fn beside_debezium(dir: &Path) -> (ChildProcess, Api, StandaloneRuntime, Api) {
+    tributary_connectors::link();
+    let plugin_path = tokio::task::spawn_blocking(debezium_postgres_plugin_path)
+        .await
+        .unwrap()
+        .unwrap();
+    common::workers::standalone_side_by_side(
+        shared_cluster(),
+        dir,
+        "org.apache.kafka.connect.json.JsonConverter",
+        Some(&plugin_path),
+    )
+    .await
+}
+
 /// Runs `statements` as one transaction.
 fn transaction(database: &Database, statements: &str) {
     database
@@ -333,21 +354,10 @@ fn transaction(database: &Database, statements: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_events_are_what_debezium_writes() {
-    tributary_connectors::link();
     let kafka = shared_cluster();
     let database = shared_postgres();
-    let plugin_path = tokio::task::spawn_blocking(debezium_postgres_plugin_path)
-        .await
-        .unwrap()
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
-        kafka,
-        dir.path(),
-        "org.apache.kafka.connect.json.JsonConverter",
-        Some(&plugin_path),
-    )
-    .await;
+    let (_apache_process, apache, runtime, tributary) = beside_debezium(dir.path()).await;
 
     let base = unique_name("dbz").replace('-', "_");
     // The tables that change, and one of a single row read between them (how a snapshot marks
@@ -594,21 +604,10 @@ const UNWRAP_VARIANTS: [Unwrap; 5] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unwrapped_rows_are_what_debezium_writes() {
-    tributary_connectors::link();
     let kafka = shared_cluster();
     let database = shared_postgres();
-    let plugin_path = tokio::task::spawn_blocking(debezium_postgres_plugin_path)
-        .await
-        .unwrap()
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (_apache_process, apache, runtime, tributary) = common::workers::standalone_side_by_side(
-        kafka,
-        dir.path(),
-        "org.apache.kafka.connect.json.JsonConverter",
-        Some(&plugin_path),
-    )
-    .await;
+    let (_apache_process, apache, runtime, tributary) = beside_debezium(dir.path()).await;
     let base = unique_name("unwrap").replace('-', "_");
     // A nullable column with a default: a delete's row (only its key under the default replica
     // identity) takes the default in the rewrite modes unless replace.null.with.default=false.
