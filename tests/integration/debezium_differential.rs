@@ -10,12 +10,13 @@
 //! times at once: with transaction metadata (`provide.transaction.metadata`), with each of
 //! Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE (over two
 //! configurations, one without tombstones and context headers, one keying a table by
-//! `message.key.columns`), and with two columns excluded, updates skipped and heartbeats
-//! ([`VARIANTS`]). The records each writes, to the tables' topics, to the transaction topic and
-//! the first heartbeat, must be the same, key, value and headers, schema and payload, but for
-//! what no two runs share: the time an event was made, the connector's version and its
-//! `topic.prefix`, the task's run id, and where in the log and in which transaction a snapshot
-//! read its rows.
+//! `message.key.columns`), and with two columns excluded, updates skipped, columns masked and
+//! cut, and heartbeats ([`VARIANTS`]). The records each writes, to the tables' topics, to the
+//! transaction topic and the first heartbeat, must be the same, key, value and headers, schema
+//! and payload, but for what no two runs share: the time an event was made, the connector's
+//! version and its `topic.prefix`, the task's run id, and where in the log and in which
+//! transaction a snapshot read its rows. A second test runs Debezium's ExtractNewRecordState
+//! beside Tributary's in each of its five modes ([`UNWRAP_VARIANTS`]).
 
 use crate::common;
 
@@ -143,7 +144,7 @@ fn row(id: i64) -> String {
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
 /// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE
 /// (with no tombstones and no context headers; a table keyed by columns of its own), then two
-/// columns left out, updates skipped and heartbeats.
+/// columns left out, updates skipped, columns masked and cut, and heartbeats.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
     (
@@ -176,6 +177,8 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
             ("heartbeat.interval.ms", "500"),
+            ("column.mask.with.5.chars", r"public\..*\.code"),
+            ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
         ],
     ),
 ];

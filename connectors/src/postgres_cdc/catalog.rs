@@ -98,7 +98,7 @@ pub(super) async fn table_columns<'e>(
                             enum_labels: item_enum_labels,
                         }),
                         composite,
-                        excluded: false,
+                        ..RelationColumn::default()
                     },
                 }
             },

@@ -12,7 +12,7 @@ use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
 use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
-use super::pgoutput::RelationColumn;
+use super::pgoutput::{RelationColumn, TextRewrite};
 
 /// The shortest interval between two status updates to the server.
 const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
@@ -403,6 +403,34 @@ fn message_keys(value: &str) -> Result<Vec<Regex>, String> {
     Ok(entries.into_iter().flatten().collect())
 }
 
+/// The rewrites of `column.mask.with.<n>.chars` and `column.truncate.to.<n>.chars` keys of
+/// `config`, masks first, each with its columns' patterns (`Err` with a bad pattern's message).
+pub(super) fn text_rewrites(
+    config: &tributary_runtime::config::ConfigMap,
+) -> Result<Vec<(TextRewrite, Vec<Regex>)>, String> {
+    let mut rewrites = Vec::new();
+    for (key, value) in config {
+        let rewrite = if let Some(length) = key
+            .strip_prefix("column.mask.with.")
+            .and_then(|k| k.strip_suffix(".chars"))
+        {
+            length.parse().ok().map(TextRewrite::Mask)
+        } else if let Some(length) = key
+            .strip_prefix("column.truncate.to.")
+            .and_then(|k| k.strip_suffix(".chars"))
+        {
+            length.parse().ok().map(TextRewrite::Truncate)
+        } else {
+            None
+        };
+        if let Some(rewrite) = rewrite {
+            rewrites.push((rewrite, patterns(&split_list(value))?));
+        }
+    }
+    rewrites.sort_by_key(|(rewrite, _)| matches!(rewrite, TextRewrite::Truncate(_)));
+    Ok(rewrites)
+}
+
 /// Whether `name` is selected by an include list (every name when it is empty) and not
 /// refused by an exclude list, as Debezium's `*.include.list`/`*.exclude.list` pairs select.
 fn selected(include: &[Regex], exclude: &[Regex], name: &str) -> bool {
@@ -467,6 +495,9 @@ pub(super) struct Settings {
     pub(super) column_exclude: Vec<Regex>,
     /// `message.key.columns`: a pattern per key column named, in the order named.
     pub(super) message_keys: Vec<Regex>,
+    /// `column.mask.with.<n>.chars` and `column.truncate.to.<n>.chars`: each rewrite with the
+    /// patterns of the columns it applies to.
+    pub(super) text_rewrites: Vec<(TextRewrite, Vec<Regex>)>,
     /// `skipped.operations`: the `op` codes not written.
     pub(super) skipped: Vec<String>,
     /// `snapshot.mode`.
@@ -513,6 +544,7 @@ impl Settings {
             column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
             column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
+            text_rewrites: text_rewrites(config.values()).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
             snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
             snapshot_selects: config
@@ -582,6 +614,19 @@ impl Settings {
             .collect();
         for (column, name) in columns.iter_mut().zip(&names) {
             column.excluded = !selected(&self.column_include, &self.column_exclude, name);
+            // A column declared no longer than the cut is left alone, as Debezium leaves it.
+            let declared_length = matches!(column.type_oid, 1042 | 1043 | 1014 | 1015)
+                .then(|| usize::try_from(column.type_modifier - 4).ok())
+                .flatten();
+            column.rewrite = self
+                .text_rewrites
+                .iter()
+                .filter(|(rewrite, _)| match (rewrite, declared_length) {
+                    (TextRewrite::Truncate(cut), Some(length)) => length > *cut,
+                    _ => true,
+                })
+                .find(|(_, patterns)| patterns.iter().any(|r| r.is_match(name)))
+                .map(|(rewrite, _)| *rewrite);
         }
         let mut key: Vec<usize> = Vec::new();
         for pattern in &self.message_keys {
@@ -673,6 +718,7 @@ impl Settings {
 mod tests {
     use super::*;
     use tributary_runtime::config::ConfigMap;
+    use tributary_runtime::data::Value;
 
     /// Nullable TEXT columns named `names`, those in `keyed` in the primary key.
     fn text_columns(names: &[&str], keyed: &[&str]) -> Vec<RelationColumn> {
@@ -768,6 +814,41 @@ mod tests {
             let errors = config_def().validate(&unsupported);
             assert!(errors.iter().any(|e| e.key == key), "{key}={value}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn masked_and_truncated_columns_are_the_ones_their_keys_name() {
+        let config: ConfigMap = [
+            ("database.hostname", "db"),
+            ("database.user", "replicator"),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "shop"),
+            ("column.mask.with.4.chars", r"public\.orders\.card"),
+            ("column.truncate.to.3.chars", r"public\.orders\.(note|code)"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::new(&config_def().parse(&config).unwrap());
+        let mut columns = text_columns(&["card", "note", "code", "id"], &[]);
+        // `code` is a VARCHAR(3): no longer than the cut, so left alone.
+        columns[2].type_oid = 1043;
+        columns[2].type_modifier = 3 + 4;
+        settings.select_columns("public", "orders", &mut columns);
+        let rewrites: Vec<_> = columns.iter().map(|c| c.rewrite).collect();
+        assert_eq!(
+            rewrites,
+            [Some(TextRewrite::Mask(4)), Some(TextRewrite::Truncate(3)), None, None]
+        );
+        assert_eq!(TextRewrite::Mask(4).apply(Value::Null), Value::String("****".into()));
+        assert_eq!(
+            TextRewrite::Truncate(3).apply(Value::String("abcdef".into())),
+            Value::String("abc".into())
+        );
+        assert_eq!(TextRewrite::Truncate(3).apply(Value::Null), Value::Null);
+        let mut bad = config.clone();
+        bad.insert("column.mask.with.2.chars".into(), "public.(".into());
+        assert!(text_rewrites(&bad).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tributary_runtime::data::{
 };
 
 use super::columns::{column_schema, convert, missing, omitted_by_debezium, unavailable, Mapping};
-use super::pgoutput::{Datum, Relation};
+use super::pgoutput::{Datum, Relation, RelationColumn, TextRewrite};
 use super::transactions::TransactionOrder;
 
 /// Debezium's connector version the `source` block reports: the version whose events these
@@ -181,7 +181,15 @@ impl TableEvents {
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
-            .map(|column| (!column.excluded && !omitted_by_debezium(column)).then(|| column_schema(column, mapping)))
+            .map(|column| {
+                (!column.excluded && !omitted_by_debezium(column)).then(|| {
+                    let schema = column_schema(column, mapping);
+                    match column.rewrite.map(TextRewrite::parameter) {
+                        Some((name, value)) => schema.to_builder().parameter(name, &value).build(),
+                        None => schema,
+                    }
+                })
+            })
             .collect();
         let kept = || {
             relation
@@ -264,8 +272,11 @@ impl TableEvents {
             };
             let datum = sent_or_old(datum, old.and_then(|old| old.get(i)));
             values.push(match datum {
-                Datum::Text(text) => convert(column, schema, self.mapping, text)?,
+                Datum::Text(text) => self.convert(column, schema, text)?,
                 Datum::Unchanged => unavailable(column, schema, self.mapping)?,
+                Datum::Null if matches!(column.rewrite, Some(TextRewrite::Mask(_))) => {
+                    self.rewritten(column, Value::Null)
+                }
                 Datum::Null if schema.optional => Value::Null,
                 Datum::Null => missing(schema),
             });
@@ -274,6 +285,21 @@ impl TableEvents {
         Struct::from_values(self.value_schema.clone(), values)
             .map(Value::Struct)
             .ok_or_else(|| "column count mismatch".to_string())
+    }
+
+    /// A column's value from its text, rewritten as `column.mask.with.<n>.chars` or
+    /// `column.truncate.to.<n>.chars` asks.
+    fn convert(&self, column: &RelationColumn, schema: &Arc<Schema>, text: &str) -> Result<Value, String> {
+        Ok(self.rewritten(column, convert(column, schema, self.mapping, text)?))
+    }
+
+    /// `value` of `column`, rewritten as `column.mask.with.<n>.chars` or
+    /// `column.truncate.to.<n>.chars` asks.
+    fn rewritten(&self, column: &RelationColumn, value: Value) -> Value {
+        match column.rewrite {
+            Some(rewrite) => rewrite.apply(value),
+            None => value,
+        }
     }
 
     /// Whether rows `old` and `new` differ in a key column (compared as the stream sent them,
@@ -293,7 +319,7 @@ impl TableEvents {
                 continue;
             };
             values.push(match datums.get(i) {
-                Some(Datum::Text(text)) => convert(column, column_schema, self.mapping, text)?,
+                Some(Datum::Text(text)) => self.convert(column, column_schema, text)?,
                 _ => Value::Null,
             });
         }

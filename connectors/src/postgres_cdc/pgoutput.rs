@@ -2,6 +2,8 @@
 //! replication stream: table descriptions and row changes with their columns in text form.
 //! (The stream's client already turns transaction boundaries into events of their own.)
 
+use tributary_runtime::data::Value;
+
 /// A column of a relation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(super) struct RelationColumn {
@@ -31,6 +33,38 @@ pub(super) struct RelationColumn {
     pub composite: bool,
     /// Left out of the events (`column.include.list`, `column.exclude.list`).
     pub excluded: bool,
+    /// What `column.mask.with.<n>.chars` or `column.truncate.to.<n>.chars` does to its text.
+    pub rewrite: Option<TextRewrite>,
+}
+
+/// A text column's values rewritten as Debezium's column mappers rewrite them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TextRewrite {
+    /// Replaced by this many `*` (`column.mask.with.<n>.chars`).
+    Mask(usize),
+    /// Cut to this many characters (`column.truncate.to.<n>.chars`).
+    Truncate(usize),
+}
+
+impl TextRewrite {
+    /// The parameter Debezium marks the column's schema with.
+    pub(super) fn parameter(self) -> (&'static str, String) {
+        match self {
+            TextRewrite::Mask(_) => ("masked", "true".into()),
+            TextRewrite::Truncate(length) => ("truncateLength", length.to_string()),
+        }
+    }
+
+    /// `value` rewritten: text masked (a null too, as Debezium masks it) or cut.
+    pub(super) fn apply(self, value: Value) -> Value {
+        match (self, value) {
+            (TextRewrite::Mask(length), Value::String(_) | Value::Null) => Value::String("*".repeat(length)),
+            (TextRewrite::Truncate(length), Value::String(text)) if text.chars().count() > length => {
+                Value::String(text.chars().take(length).collect())
+            }
+            (_, value) => value,
+        }
+    }
 }
 
 /// The item type of an array column, as the catalog describes it.

@@ -24,7 +24,7 @@ use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::catalog::{table_columns, with_catalog};
-use super::config::{config_def, Settings, SnapshotMode};
+use super::config::{config_def, text_rewrites, Settings, SnapshotMode};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
@@ -132,7 +132,9 @@ pub(super) struct PostgresCdcTask {
 impl PostgresCdcTask {
     /// A task capturing the database its config names; `start` reads where it got to.
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
-        let settings = Settings::new(&config_def().parse(config).map_err(ConnectError::Config)?);
+        let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
+        text_rewrites(parsed.values()).map_err(|e| ConnectError::Fatal(format!("column.mask/truncate: {e}")))?;
+        let settings = Settings::new(&parsed);
         let metadata = settings.transaction_topic.as_deref().map(TransactionMetadata::new);
         let heartbeats = settings
             .heartbeat
