@@ -152,6 +152,14 @@ impl Struct {
         }
     }
 
+    /// Takes field `name`'s value out, leaving null (null when the schema has no such field).
+    pub fn take(&mut self, name: &str) -> Value {
+        match self.schema.field(name) {
+            Some(field) => std::mem::take(&mut self.values[field.index]),
+            None => Value::Null,
+        }
+    }
+
     /// Sets field `name` and returns the struct, for building.
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.put(name, value.into());

@@ -25,7 +25,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::support::{schema_basics, with_default, SchemaCache, REPLACE_NULL_WITH_DEFAULT};
+use super::support::{schema_basics, with_default, with_fields_added, SchemaCache, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
@@ -250,10 +250,10 @@ fn create(config: &ParsedConfig) -> Result<Box<dyn Transformation>, String> {
     }))
 }
 
-/// The field `name` of envelope `envelope` with its schema: a row struct, or null.
-fn row(envelope: &Struct, name: &str) -> (Option<Arc<Schema>>, Value) {
+/// The field `name` of envelope `envelope`, taken out, with its schema: a row struct, or null.
+fn row(envelope: &mut Struct, name: &str) -> (Option<Arc<Schema>>, Value) {
     let schema = envelope.schema().field(name).map(|f| f.schema.clone());
-    (schema, envelope.get(name).cloned().unwrap_or(Value::Null))
+    (schema, envelope.take(name))
 }
 
 impl ExtractNewRecordState {
@@ -285,11 +285,7 @@ impl ExtractNewRecordState {
         deleted: bool,
     ) -> Result<(Arc<Schema>, Value), DataError> {
         let updated = self.with_deleted.get_or_build(schema, || {
-            let mut builder = schema_basics(schema);
-            for field in &schema.fields {
-                builder = builder.field(&field.name, field.schema.clone());
-            }
-            Ok(builder.field(DELETED_FIELD, Schema::optional_string()).build())
+            Ok(with_fields_added(schema, [(DELETED_FIELD, Schema::optional_string())]))
         })?;
         let mut value = Struct::new(updated.clone());
         for (field, field_value) in row.iter() {
@@ -310,16 +306,11 @@ impl ExtractNewRecordState {
         envelope: &Struct,
     ) -> Result<(Arc<Schema>, Value), DataError> {
         let updated = self.with_fields.get_or_build(schema, || {
-            let mut builder = schema_basics(schema);
-            for field in &schema.fields {
-                builder = builder.field(&field.name, field.schema.clone());
-            }
-            for reference in &self.fields {
-                if let Some(field_schema) = reference.schema(envelope.schema()) {
-                    builder = builder.field(&reference.name, field_schema);
-                }
-            }
-            Ok(builder.build())
+            let extra = self
+                .fields
+                .iter()
+                .filter_map(|reference| Some((reference.name.as_str(), reference.schema(envelope.schema())?)));
+            Ok(with_fields_added(schema, extra))
         })?;
         let mut value = Struct::new(updated.clone());
         for (field, field_value) in row.iter() {
@@ -348,12 +339,11 @@ impl ExtractNewRecordState {
 impl Transformation for ExtractNewRecordState {
     fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
         let tombstone = record.value.is_null();
-        let envelope = match (&record.value_schema, &record.value) {
-            (Some(schema), Value::Struct(envelope))
-                if schema.name.as_deref().is_some_and(|name| name.ends_with(".Envelope")) =>
-            {
-                Some(envelope.clone())
-            }
+        let is_envelope = matches!((&record.value_schema, &record.value),
+            (Some(schema), Value::Struct(_)) if schema.name.as_deref().is_some_and(|name| name.ends_with(".Envelope")));
+        // The envelope is taken out of the record: its value is replaced below.
+        let envelope = match is_envelope.then(|| std::mem::take(&mut record.value)) {
+            Some(Value::Struct(envelope)) => Some(envelope),
             _ => None,
         };
         let added = if tombstone || envelope.is_some() {
@@ -373,11 +363,11 @@ impl Transformation for ExtractNewRecordState {
             return Ok(Some(record));
         }
         record.headers.extend(added.iter().cloned());
-        let Some(envelope) = envelope else {
+        let Some(mut envelope) = envelope else {
             return Ok(Some(record));
         };
-        let (after_schema, after) = row(&envelope, "after");
-        let (before_schema, before) = row(&envelope, "before");
+        let (after_schema, after) = row(&mut envelope, "after");
+        let (before_schema, before) = row(&mut envelope, "before");
         let (schema, value, routing) = match (&after, &before) {
             // A truncate.
             (Value::Null, Value::Null) => return Ok(None),
@@ -400,7 +390,7 @@ impl Transformation for ExtractNewRecordState {
                             let (schema, value) = self.with_deleted(schema, row, true)?;
                             (Some(schema), value)
                         }
-                        _ => (before_schema.clone(), before.clone()),
+                        _ => (before_schema, before.clone()),
                     },
                 };
                 (schema, value, self.routed_topic(&before))
@@ -411,7 +401,7 @@ impl Transformation for ExtractNewRecordState {
                         let (schema, value) = self.with_deleted(schema, row, false)?;
                         (Some(schema), value)
                     }
-                    _ => (after_schema, after.clone()),
+                    _ => (after_schema, after),
                 };
                 let routing = self.routed_topic(&value);
                 (schema, value, routing)

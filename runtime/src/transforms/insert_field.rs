@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::support::{
-    copy_struct, expect_map, expect_struct_schema, register_keyed, schema_basics, SchemaCache, Side,
+    copy_struct, expect_map, expect_struct_schema, register_keyed, with_fields_added, SchemaCache, Side,
     REPLACE_NULL_WITH_DEFAULT,
 };
 use super::Transformation;
@@ -186,14 +186,8 @@ impl Transformation for InsertField {
             Some(schema) => {
                 let schema = expect_struct_schema(&schema, "field insertion")?.clone();
                 let updated = self.schemas.get_or_build(&schema, || {
-                    let mut builder = schema_basics(&schema);
-                    for field in &schema.fields {
-                        builder = builder.field(&field.name, field.schema.clone());
-                    }
-                    for (field, field_schema, _) in &additions {
-                        builder = builder.field(&field.name, field_schema.clone());
-                    }
-                    Ok(builder.build())
+                    let extra = additions.iter().map(|(f, s, _)| (f.name.as_str(), s.clone()));
+                    Ok(with_fields_added(&schema, extra))
                 })?;
                 let Value::Struct(old) = value else {
                     return Err(DataError::new(format!(

@@ -111,6 +111,21 @@ pub(crate) fn schema_basics(schema: &Schema) -> SchemaBuilder {
     builder
 }
 
+/// A struct schema with `schema`'s basics ([`schema_basics`]) and fields, then `extra`.
+pub(crate) fn with_fields_added<'a>(
+    schema: &Schema,
+    extra: impl IntoIterator<Item = (&'a str, Arc<Schema>)>,
+) -> Arc<Schema> {
+    let mut builder = schema_basics(schema);
+    for field in &schema.fields {
+        builder = builder.field(&field.name, field.schema.clone());
+    }
+    for (name, field_schema) in extra {
+        builder = builder.field(name, field_schema);
+    }
+    builder.build()
+}
+
 /// `builder`, optional when `schema` is.
 pub(crate) fn optional_like(builder: SchemaBuilder, schema: &Schema) -> SchemaBuilder {
     if schema.optional {
