@@ -4,7 +4,8 @@
 //! `AB_BINARIES=before,after cargo bench --bench ab`, where `before` and `after` are paths to two
 //! `tributary` binaries (for instance copies of `target/release/tributary` built before and after
 //! a change). One topic of `AB_RECORDS` records (default 5,000,000) of `AB_RECORD_BYTES` bytes
-//! (default 100) is written once; then, `AB_ROUNDS` times (default 5), each binary in turn:
+//! (default 100), each with `AB_HEADERS` headers (default 0; for the sink and mirror cases), is
+//! written once; then, `AB_ROUNDS` times (default 5), each binary in turn:
 //! - `AB_CASE=sink` (the default): a standalone worker with a `FileStreamSink` (its own group)
 //!   writes the topic to a file; measured until the file holds every record;
 //! - `AB_CASE=source`: the records are lines of a file instead (written once); a standalone
@@ -37,6 +38,7 @@ use base64::Engine as _;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use support::{
@@ -67,10 +69,13 @@ fn row_envelope(n: u64) -> Vec<u8> {
 }
 
 /// Writes `records` records: row envelopes for the JDBC case, else `bytes` ASCII bytes (valid
-/// UTF-8, for the StringConverter).
-fn fill(bootstrap: &str, case: &str, records: u64, bytes: usize) {
+/// UTF-8, for the StringConverter); each with `headers` headers (`header-<i>`: `value-<i>`).
+fn fill(bootstrap: &str, case: &str, records: u64, bytes: usize, headers: usize) {
     let producer = source_like_producer(bootstrap);
     let text: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    let names: Vec<(String, String)> = (0..headers)
+        .map(|i| (format!("header-{i}"), format!("value-{i}")))
+        .collect();
     for n in 0..records {
         let row;
         let payload = if case == "jdbc" {
@@ -79,7 +84,18 @@ fn fill(bootstrap: &str, case: &str, records: u64, bytes: usize) {
         } else {
             &text
         };
-        let record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
+        let mut record = BaseRecord::<(), [u8]>::to(INPUT).payload(&payload[..]);
+        if !names.is_empty() {
+            let list = names
+                .iter()
+                .fold(OwnedHeaders::new_with_capacity(headers), |list, (key, value)| {
+                    list.insert(Header {
+                        key,
+                        value: Some(value),
+                    })
+                });
+            record = record.headers(list);
+        }
         send_waiting(&producer, record).expect("filling the input topic");
         if n % 1000 == 0 {
             producer.poll(Duration::ZERO);
@@ -265,6 +281,7 @@ fn main() {
     );
     let records: u64 = env_or("AB_RECORDS", 5_000_000);
     let bytes: usize = env_or("AB_RECORD_BYTES", 100);
+    let headers: usize = env_or("AB_HEADERS", 0);
     let rounds: usize = env_or("AB_ROUNDS", 5);
 
     let mut options = ClusterOptions::with_nodes(1);
@@ -285,7 +302,7 @@ fn main() {
     let lines = (case == "source").then(|| write_lines(records, bytes));
     match (&database, &lines) {
         (Some(database), _) if case == "jdbc-source" => fill_bench_table(database, SOURCE_TABLE, records),
-        (_, None) => fill(&bootstrap, &case, records, bytes),
+        (_, None) => fill(&bootstrap, &case, records, bytes, headers),
         (_, Some(_)) => {}
     }
     let (what, input) = match case.as_str() {

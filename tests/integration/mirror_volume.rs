@@ -63,8 +63,8 @@ fn produce(bootstrap: &str, topics: &[String]) {
             if i % 10 != 0 {
                 record = record.key(&key);
             }
-            // Every seventh record has no headers: the worker hands such records to librdkafka
-            // a run at a time, each with its own timestamp.
+            // Every seventh record has no headers: runs handed to librdkafka mix records with
+            // headers and without, each with its own timestamp.
             if i % 7 != 0 {
                 record = record.headers(headers);
             }

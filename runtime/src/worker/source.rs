@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 use super::ack_log::AckLog;
@@ -132,16 +132,12 @@ impl Prepared {
 }
 
 /// How many records from the start of `prepared` go to librdkafka in one call: those to the
-/// first one's topic without `headers` of their own (the batch call takes none); 0 when the
-/// first has headers.
-fn run_length(prepared: &[Prepared], headers: &[Option<NativeHeaders>]) -> usize {
+/// first one's topic.
+fn run_length(prepared: &[Prepared]) -> usize {
     let Some(first) = prepared.first() else { return 0 };
     prepared
         .iter()
-        .zip(headers)
-        .take_while(|(record, headers)| {
-            headers.is_none() && (Arc::ptr_eq(&record.topic, &first.topic) || record.topic == first.topic)
-        })
+        .take_while(|record| Arc::ptr_eq(&record.topic, &first.topic) || record.topic == first.topic)
         .count()
 }
 
@@ -630,15 +626,11 @@ impl SourceRunner {
         }
         let mut next = 0;
         while next < prepared.len() {
-            let run = run_length(&prepared[next..], &headers[next..]);
-            if run > 0 {
-                self.produce_run(&prepared[next..next + run], placement, batch).await?;
-                next += run;
-            } else {
-                let record = &prepared[next];
-                self.send_one(record, headers[next].take(), placement, batch).await?;
-                next += 1;
-            }
+            let run = run_length(&prepared[next..]);
+            let end = next + run;
+            self.produce_run(&prepared[next..end], &mut headers[next..end], placement, batch)
+                .await?;
+            next = end;
         }
         self.tracker.seal(
             batch,
@@ -674,10 +666,17 @@ impl SourceRunner {
         spare
     }
 
-    /// Queues a run of records for one topic in one call to librdkafka (see [`run_length`]),
-    /// waiting for deliveries while the producer's queue is full. Left in place, the run's
-    /// memory must be held by the tracker for `batch` ([`DeliveryTracker::hold`]).
-    async fn produce_run(&mut self, run: &[Prepared], placement: Placement, batch: usize) -> Result<(), ConnectError> {
+    /// Queues a run of records for one topic, with their `headers`, in one call to librdkafka
+    /// (see [`run_length`]), waiting for deliveries while the producer's queue is full. Left in
+    /// place, the run's memory must be held by the tracker for `batch`
+    /// ([`DeliveryTracker::hold`]).
+    async fn produce_run(
+        &mut self,
+        run: &[Prepared],
+        headers: &mut [Option<NativeHeaders>],
+        placement: Placement,
+        batch: usize,
+    ) -> Result<(), ConnectError> {
         let topic = &run[0].topic;
         let handle = topic_handle(&mut self.topics, &self.producer, topic)?;
         let mut queued = 0;
@@ -685,37 +684,13 @@ impl SourceRunner {
             let records = run[queued..].iter().map(|record| record.to_send(batch));
             // SAFETY: copied, or the keys and values of the batch's records, which the tracker
             // holds until each one's delivery report (see `send_batch`).
-            queued += unsafe { handle.produce_run(records, placement) }.map_err(|e| send_failed(topic, e))?;
+            queued += unsafe { handle.produce_run(records, &mut headers[queued..], placement) }
+                .map_err(|e| send_failed(topic, e))?;
             if queued < run.len() {
                 wait_for_room(&self.tracker).await;
             }
         }
         Ok(())
-    }
-
-    /// Queues one record with headers of its own, waiting for deliveries while the producer's
-    /// queue is full. Left in place, its
-    /// memory must be held by the tracker for `batch`, as for [`Self::produce_run`].
-    async fn send_one(
-        &mut self,
-        record: &Prepared,
-        mut headers: Option<NativeHeaders>,
-        placement: Placement,
-        batch: usize,
-    ) -> Result<(), ConnectError> {
-        let handle = topic_handle(&mut self.topics, &self.producer, &record.topic)?;
-        loop {
-            // SAFETY: as in `produce_run`.
-            let sent = unsafe { handle.produce_one(record.to_send(batch), placement, headers) };
-            match sent {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                    headers = returned;
-                    wait_for_room(&self.tracker).await;
-                }
-                Err((e, _)) => return Err(send_failed(&record.topic, e)),
-            }
-        }
     }
 
     /// The key, value and headers as bytes, moved out of the record; `None` when a tolerated

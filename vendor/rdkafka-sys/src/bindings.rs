@@ -1596,6 +1596,7 @@ extern "C" {
         rkmessages: *mut rd_kafka_message_t,
         message_cnt: c_int,
         timestamps: *const i64,
+        headers: *mut *mut rd_kafka_headers_t,
     ) -> c_int;
 }
 extern "C" {

@@ -4928,12 +4928,17 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *rkt,
                            int message_cnt);
 
 /**
- * @brief Produce multiple messages, each with a timestamp of its own.
+ * @brief Produce multiple messages, each with a timestamp and headers of its
+ *        own.
  *
  * As rd_kafka_produce_batch(), but for each message \p rkmessages[i] the
  * timestamp \p timestamps[i] (milliseconds since the epoch; 0 is the time of
- * the call, as for RD_KAFKA_V_TIMESTAMP()). A NULL \p timestamps gives every
- * message the time of the call, as rd_kafka_produce_batch() does.
+ * the call, as for RD_KAFKA_V_TIMESTAMP()) and the headers \p headers[i]
+ * (NULL for none). A NULL \p timestamps gives every message the time of the
+ * call, as rd_kafka_produce_batch() does; a NULL \p headers no headers.
+ *
+ * A message enqueued takes its headers: \p headers[i] is set to NULL. The
+ * headers of a message not enqueued (its .err set) remain the application's.
  *
  * @returns the number of messages succesfully enqueued for producing.
  */
@@ -4943,7 +4948,8 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *rkt,
                                        int msgflags,
                                        rd_kafka_message_t *rkmessages,
                                        int message_cnt,
-                                       const int64_t *timestamps);
+                                       const int64_t *timestamps,
+                                       rd_kafka_headers_t **headers);
 
 
 

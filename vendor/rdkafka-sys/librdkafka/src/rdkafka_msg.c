@@ -720,13 +720,15 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                            rd_kafka_message_t *rkmessages,
                            int message_cnt) {
         return rd_kafka_produce_batch_timestamped(
-            app_rkt, partition, msgflags, rkmessages, message_cnt, NULL);
+            app_rkt, partition, msgflags, rkmessages, message_cnt, NULL,
+            NULL);
 }
 
 /**
  * Produce a batch of messages, message i with timestamp \p timestamps[i]
  * (0: the time of the call), or every one with the time of the call when
- * \p timestamps is NULL.
+ * \p timestamps is NULL, and with headers \p headers[i] (NULL: none), which
+ * an enqueued message takes (\p headers[i] is then set to NULL).
  * Returns the number of messages succesfully queued for producing.
  * Each message's .err will be set accordingly.
  */
@@ -735,7 +737,8 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
                                        int msgflags,
                                        rd_kafka_message_t *rkmessages,
                                        int message_cnt,
-                                       const int64_t *timestamps) {
+                                       const int64_t *timestamps,
+                                       rd_kafka_headers_t **headers) {
         rd_kafka_msgq_t tmpq = RD_KAFKA_MSGQ_INITIALIZER(tmpq);
         int i;
         int64_t utc_now         = rd_uclock() / 1000;
@@ -779,7 +782,8 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
                         : partition,
                     msgflags, rkmessages[i].payload, rkmessages[i].len,
                     rkmessages[i].key, rkmessages[i].key_len,
-                    rkmessages[i]._private, &rkmessages[i].err, NULL, NULL,
+                    rkmessages[i]._private, &rkmessages[i].err, NULL,
+                    headers ? headers[i] : NULL,
                     timestamps && timestamps[i] ? timestamps[i] : utc_now,
                     now);
                 if (unlikely(!rkm)) {
@@ -834,6 +838,9 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
                                 rd_kafka_interceptors_on_acknowledgement(
                                     rkt->rkt_rk, &rkmessages[i]);
 
+                                /* The headers of a message not enqueued
+                                 * remain the application's. */
+                                rkm->rkm_headers = NULL;
                                 rd_kafka_msg_destroy(rkt->rkt_rk, rkm);
                                 continue;
                         }
@@ -845,6 +852,8 @@ int rd_kafka_produce_batch_timestamped(rd_kafka_topic_t *app_rkt,
                 }
 
                 rkmessages[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                if (headers)
+                        headers[i] = NULL; /* The message's now. */
                 good++;
         }
 
