@@ -6,10 +6,11 @@
 //! contender does not pay for its JVM's compiling it, and each step begins with the files the
 //! steps before it wrote already on disk, so that none pays for another's writeback.
 //!
-//! The raw line and Tributary take turns three times per line size (`FILE_BENCH_ROUNDS`), each
-//! round with new topics and a new Tributary worker, so that what else this two-core machine
-//! does at a moment (the broker's JIT compiler, above all) falls on both; Apache runs in the
-//! first round. The summary gives the median and the spread of the rounds' ratios.
+//! The raw line, Tributary and Apache take turns three times per line size
+//! (`FILE_BENCH_ROUNDS`), each round with new topics and new workers, so that what else this
+//! two-core machine does at a moment (the broker's JIT compiler, above all) falls on all three.
+//! The summary gives the median and the spread of the rounds' ratios, each round's Tributary
+//! against the same round's raw line and Apache.
 //!
 //! Run with `cargo bench --bench file_connect`; `TRIBUTARY_BENCH_MB` sets the data size per line
 //! size (default 1024). Reports MB/s, CPU seconds, MB per CPU second, peak RSS and the time
@@ -299,14 +300,9 @@ fn main() {
             ));
             std::fs::remove_file(&raw_out).ok();
 
-            // Apache runs in the first round only: its figures are the peer's, not the ratio
-            // that swings with the machine.
-            let systems: &[&str] = if round == 1 {
-                &["tributary", "apache"]
-            } else {
-                &["tributary"]
-            };
-            for &system in systems {
+            // Apache in every round: one run of a JVM that compiles as it goes made the ratio
+            // swing by a fifth from run to run.
+            for system in ["tributary", "apache"] {
                 eprintln!("== {system}, {line_bytes} B, round {round}");
                 let worker = start_system(&cluster, dir.path(), system, &name(system));
                 let target = format!("bench-{}", name(system));
@@ -370,8 +366,8 @@ fn main() {
     println!(
         "\nMedians of {rounds} rounds, lowest and highest in brackets; Tributary / raw pairs the round's two runs \
          (Tributary timed from its connector's submission, or once it was writing: from the first poll, every \
-         {} ms, that saw records or lines out of it), Tributary / Apache takes Tributary's median against \
-         Apache's one run.",
+         {} ms, that saw records or lines out of it), and so do Tributary / Apache and Apache RSS / Tributary \
+         RSS.",
         POLL_INTERVAL.as_millis()
     );
     println!("\n| direction | line | Tributary / raw MB/s | the same, Tributary once writing | Tributary / Apache MB per CPU s | Tributary / Apache MB/s | Tributary peak RSS MB | Apache RSS / Tributary RSS |");
@@ -384,29 +380,23 @@ fn main() {
                     .map(|(round, run)| (*round, run))
                     .collect()
             };
-            let (ours, raw) = (of(TRIBUTARY), of(RAW));
-            let Some((_, apache)) = of(APACHE).first().copied() else {
-                continue;
-            };
-            // Each round's Tributary rate (from submission or once writing) as a share of the
-            // round's raw line.
-            let of_raw = |rate: fn(&Run) -> Option<f64>| {
+            let (ours, raw, apache) = (of(TRIBUTARY), of(RAW), of(APACHE));
+            // Each round's Tributary figure against the same round's run of `other`.
+            let paired = |other: &[(usize, &Run)], ratio: &dyn Fn(&Run, &Run) -> Option<f64>| {
                 spread(
                     ours.iter()
                         .filter_map(|(round, t)| {
-                            let (_, r) = raw.iter().find(|(raw_round, _)| raw_round == round)?;
-                            Some(100.0 * rate(t)? / r.mb_per_s())
+                            let (_, o) = other.iter().find(|(other_round, _)| other_round == round)?;
+                            ratio(t, o)
                         })
                         .collect(),
                 )
             };
-            let (whole, streaming) = (of_raw(|t| Some(t.mb_per_s())), of_raw(|t| t.streaming_mb_per_s));
-            let per_cpu = spread(
-                ours.iter()
-                    .map(|(_, t)| t.mb_per_cpu_s() / apache.mb_per_cpu_s())
-                    .collect(),
-            );
-            let speed = spread(ours.iter().map(|(_, t)| t.mb_per_s() / apache.mb_per_s()).collect());
+            let whole = paired(&raw, &|t, r| Some(100.0 * t.mb_per_s() / r.mb_per_s()));
+            let streaming = paired(&raw, &|t, r| Some(100.0 * t.streaming_mb_per_s? / r.mb_per_s()));
+            let per_cpu = paired(&apache, &|t, a| Some(t.mb_per_cpu_s() / a.mb_per_cpu_s()));
+            let speed = paired(&apache, &|t, a| Some(t.mb_per_s() / a.mb_per_s()));
+            let apache_rss = paired(&apache, &|t, a| Some(a.peak_rss_mb / t.peak_rss_mb.max(1e-9)));
             let rss = spread(ours.iter().map(|(_, t)| t.peak_rss_mb).collect());
             println!(
                 "| {direction} | {line_bytes} B | {:.0}% ({:.0}–{:.0}%) | {:.0}% ({:.0}–{:.0}%) | {:.2}x ({:.2}–{:.2}x) | {:.2}x ({:.2}–{:.2}x) | {:.0} ({:.0}–{:.0}) | {:.1}x |",
@@ -425,7 +415,7 @@ fn main() {
                 rss.1,
                 rss.0,
                 rss.2,
-                apache.peak_rss_mb / rss.1.max(1e-9),
+                apache_rss.1,
             );
         }
     }
