@@ -275,6 +275,21 @@ pub struct FetchedMessage<'a> {
     message: &'a rdsys::rd_kafka_message_t,
 }
 
+/// Which librdkafka topic handle a [`FetchedMessage`] holds. Each message holds its handle
+/// until it is freed, so the messages of one [`Fetched`] batch have equal handles exactly when
+/// they are of the same topic; across batches, a handle freed may be reused for another topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicHandle(usize);
+
+impl FetchedMessage<'_> {
+    /// The topic handle the message holds: comparing it with another message's of the same
+    /// batch tells whether they are of the same topic without reading its name (a C string
+    /// measured and checked as UTF-8 at every [`Message::topic`]).
+    pub fn topic_handle(&self) -> TopicHandle {
+        TopicHandle(self.message.rkt as usize)
+    }
+}
+
 // SAFETY: see `Fetched`.
 unsafe impl Send for FetchedMessage<'_> {}
 // SAFETY: see `Fetched`.

@@ -26,7 +26,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
 pub use context::ErrorCapture;
-pub use fetch_queue::{Arrival, FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage};
+pub use fetch_queue::{Arrival, FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage, TopicHandle};
 pub use off_runtime::DropOffRuntime;
 pub use produce_in_place::{NativeHeaders, Placement, ProducerTopic, RunRecord};
 pub(crate) use security::read_tls_settings;
