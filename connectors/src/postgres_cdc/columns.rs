@@ -28,6 +28,7 @@ use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct
 
 use super::geometry;
 use super::pgoutput::RelationColumn;
+use super::placeholder::Placeholder;
 
 const TSVECTOR: u32 = 3614;
 const TSVECTOR_ARRAY: u32 = 3643;
@@ -39,14 +40,6 @@ const GEOMETRIC_ARRAYS: [u32; 6] = [629, 1018, 1019, 1020, 1027, 719];
 
 /// The extensions' types whose arrays Debezium reads as arrays.
 const EXTENSION_ITEMS: [&str; 3] = ["citext", "hstore", "ltree"];
-
-/// What Debezium writes for a value the stream did not send: a TOASTed column an update left
-/// alone (`unavailable.value.placeholder`'s default).
-const UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
-
-/// Java's `UUID.nameUUIDFromBytes` of [`UNAVAILABLE_VALUE`]: the item Debezium writes for a UUID
-/// array it was not sent.
-const UNAVAILABLE_UUID: &str = "b68a35a7-17ad-35b3-af2a-ae46edb4545a";
 
 /// Whether Debezium leaves `column` out of its events: a type it does not know
 /// (`include.unknown.datatypes=false`, its default), as measured against Debezium 3.7: arrays
@@ -750,38 +743,67 @@ pub(super) fn default_literal(expression: &str) -> Option<String> {
 }
 
 /// What Debezium writes for `column`'s value when the stream did not send it (a TOASTed value
-/// an update left alone): its placeholder, shaped as Debezium 3.7 shapes it by the column's
-/// type and `mapping`. An array of text, characters or JSON holds the placeholder as its only
-/// item, an array of BYTEA too while `binary.handling.mode=bytes`; an INT or BIGINT array the
-/// placeholder's bytes as numbers, a DATE array too but with `time.precision.mode=connect`; a
-/// UUID array the UUID Java names after those bytes; an HSTORE the placeholder as key and
-/// value; text and BYTEA the placeholder itself; any other type null (its type's zero in a
-/// required field).
-pub(super) fn unavailable(column: &RelationColumn, schema: &Arc<Schema>, mapping: Mapping) -> Result<Value, String> {
-    let numbers = UNAVAILABLE_VALUE.bytes();
+/// an update left alone): the `placeholder`, shaped as Debezium 3.7 shapes it by the column's
+/// type and `mapping`. An array of text, characters or JSON holds the placeholder's text as its
+/// only item, an array of BYTEA its bytes while `binary.handling.mode=bytes`; an INT or BIGINT
+/// array the bytes as (signed) numbers, a DATE array too but with
+/// `time.precision.mode=connect`; a UUID array the UUID Java names after the bytes; an HSTORE
+/// the text as key and value; text the text and BYTEA the bytes; any other type null (its
+/// type's zero in a required field).
+pub(super) fn unavailable(
+    column: &RelationColumn,
+    schema: &Arc<Schema>,
+    mapping: Mapping,
+    placeholder: &Placeholder,
+) -> Result<Value, String> {
+    let quoted = literal_item(&placeholder.text);
     match column.type_oid {
-        1009 | 1015 | 1014 | 199 | 3807 => convert(column, schema, mapping, &format!("{{\"{UNAVAILABLE_VALUE}\"}}")),
+        1009 | 1015 | 1014 | 199 | 3807 => convert(column, schema, mapping, &format!("{{{quoted}}}")),
         1001 if mapping.binary == BinaryHandling::Bytes => {
-            let hex: String = numbers.map(|byte| format!("{byte:02x}")).collect();
+            let hex: String = placeholder.bytes.iter().map(|byte| format!("{byte:02x}")).collect();
             convert(column, schema, mapping, &format!("{{\"\\\\x{hex}\"}}"))
         }
-        1007 => Ok(Value::Array(numbers.map(|byte| Value::Int32(byte.into())).collect())),
-        1182 if mapping.times != TimePrecision::Connect => {
-            Ok(Value::Array(numbers.map(|byte| Value::Int32(byte.into())).collect()))
+        1007 => Ok(Value::Array(
+            placeholder
+                .signed_bytes()
+                .map(|byte| Value::Int32(byte.into()))
+                .collect(),
+        )),
+        1182 if mapping.times != TimePrecision::Connect => Ok(Value::Array(
+            placeholder
+                .signed_bytes()
+                .map(|byte| Value::Int32(byte.into()))
+                .collect(),
+        )),
+        1016 => Ok(Value::Array(
+            placeholder
+                .signed_bytes()
+                .map(|byte| Value::Int64(byte.into()))
+                .collect(),
+        )),
+        2951 => convert(column, schema, mapping, &format!("{{{}}}", placeholder.uuid)),
+        _ if column.type_name.as_deref() == Some("hstore") => {
+            convert(column, schema, mapping, &format!("{quoted}=>{quoted}"))
         }
-        1016 => Ok(Value::Array(numbers.map(|byte| Value::Int64(byte.into())).collect())),
-        2951 => convert(column, schema, mapping, &format!("{{{UNAVAILABLE_UUID}}}")),
-        _ if column.type_name.as_deref() == Some("hstore") => convert(
-            column,
-            schema,
-            mapping,
-            &format!("\"{UNAVAILABLE_VALUE}\"=>\"{UNAVAILABLE_VALUE}\""),
-        ),
-        17 if schema.schema_type == SchemaType::Bytes => Ok(Value::bytes(UNAVAILABLE_VALUE.as_bytes())),
-        _ if schema.schema_type == SchemaType::String => Ok(Value::String(UNAVAILABLE_VALUE.into())),
+        17 if schema.schema_type == SchemaType::Bytes => Ok(Value::bytes(placeholder.bytes.clone())),
+        _ if schema.schema_type == SchemaType::String => Ok(Value::String(placeholder.text.clone())),
         _ if schema.optional => Ok(Value::Null),
         _ => Ok(missing(schema)),
     }
+}
+
+/// `text` double-quoted as an array or HSTORE literal quotes an item: `"` and `\` escaped.
+fn literal_item(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// What Debezium puts in a required field that has no value: the column's default, else its

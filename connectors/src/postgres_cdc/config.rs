@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pgwire_replication::{Lsn, ReplicationConfig, SslMode, TlsConfig};
@@ -13,6 +14,7 @@ use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, Conf
 
 use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
 use super::pgoutput::{RelationColumn, TextRewrite};
+use super::placeholder::{Placeholder, DEFAULT_PLACEHOLDER};
 
 /// The shortest interval between two status updates to the server.
 const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
@@ -273,6 +275,16 @@ pub(super) const HEARTBEAT_ACTION_QUERY: Key<String> = Key::new(text(
     "SQL run before each heartbeat (for instance an update of a captured table, so that a \
      database whose captured tables are quiet still sends changes).",
 ));
+/// `unavailable.value.placeholder`.
+pub(super) const UNAVAILABLE_PLACEHOLDER: Key<String> = Key::new(
+    text(
+        "unavailable.value.placeholder",
+        DEFAULT_PLACEHOLDER,
+        "What a TOASTed value an update left alone (which the stream does not send) is written as: \
+         this text, or the bytes after hex: in hex digits (shaped by column type as Debezium shapes it).",
+    )
+    .check(|v| Placeholder::parse(v).map(|_| ())),
+);
 /// `max.batch.size`.
 pub(super) const MAX_BATCH_SIZE: Key<usize> = Key::new(
     ConfigKey::optional("max.batch.size", ConfigType::Int, "2048", "Records per batch at most.").check(positive),
@@ -359,6 +371,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&HEARTBEAT_INTERVAL)
         .key(&HEARTBEAT_TOPIC_PREFIX)
         .key(&HEARTBEAT_ACTION_QUERY)
+        .key(&UNAVAILABLE_PLACEHOLDER)
         .key(&MAX_BATCH_SIZE)
         .key(&POLL_INTERVAL)
         .key(&SSL_MODE)
@@ -509,6 +522,8 @@ pub(super) struct Settings {
     /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
     /// `binary.handling.mode`, `interval.handling.mode` and `hstore.handling.mode`.
     pub(super) mapping: Mapping,
+    /// `unavailable.value.placeholder`.
+    pub(super) placeholder: Arc<Placeholder>,
     /// The transaction metadata topic (`<topic.prefix>.<topic.transaction>`) when
     /// `provide.transaction.metadata` is on.
     pub(super) transaction_topic: Option<String>,
@@ -565,6 +580,7 @@ impl Settings {
                 intervals_as_text: config.value(&INTERVAL_HANDLING).trim().eq_ignore_ascii_case("string"),
                 hstore_as_map: config.value(&HSTORE_HANDLING).trim().eq_ignore_ascii_case("map"),
             },
+            placeholder: Arc::new(Placeholder::parse(&config.value(&UNAVAILABLE_PLACEHOLDER)).unwrap_or_default()),
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
                 format!(
                     "{}.{}",
@@ -770,9 +786,17 @@ mod tests {
             "a trimmed 'initial' still snapshots"
         );
         assert!(!settings.tombstones);
+        assert_eq!(*settings.placeholder, Placeholder::default());
         let mut bad = config.clone();
         bad.insert("table.include.list".into(), "public.(".into());
         assert_eq!(config_def().validate(&bad)[0].key, "table.include.list");
+        let mut placeholder = config.clone();
+        placeholder.insert("unavailable.value.placeholder".into(), "hex:7".into());
+        let refused = config_def().validate(&placeholder);
+        assert_eq!(refused[0].key, "unavailable.value.placeholder", "odd hex digits");
+        placeholder.insert("unavailable.value.placeholder".into(), "hex:4e2f41".into());
+        let settings = Settings::new(&config_def().parse(&placeholder).unwrap());
+        assert_eq!(settings.placeholder.text, "N/A");
         let mut decimals = config.clone();
         decimals.insert("decimal.handling.mode".into(), "String".into());
         let settings = Settings::new(&config_def().parse(&decimals).unwrap());

@@ -15,6 +15,7 @@ use tributary_runtime::data::{
 
 use super::columns::{column_schema, convert, missing, omitted_by_debezium, unavailable, Mapping};
 use super::pgoutput::{Datum, Relation, RelationColumn, TextRewrite};
+use super::placeholder::Placeholder;
 use super::transactions::TransactionOrder;
 
 /// Debezium's connector version the `source` block reports: the version whose events these
@@ -165,6 +166,8 @@ pub(super) struct TableEvents {
     /// The key's columns (positions in the relation's), in the key's order.
     key_columns: Vec<usize>,
     mapping: Mapping,
+    /// What a value the stream did not send is written as.
+    placeholder: Arc<Placeholder>,
     /// `<schema>.<table>`.
     data_collection: String,
     key_schema: Option<Arc<Schema>>,
@@ -175,8 +178,14 @@ pub(super) struct TableEvents {
 impl TableEvents {
     /// The events of `relation` under `prefix`, keyed by the columns at positions `key` (in
     /// that order; those left out of the events are left out of the key too), its columns
-    /// written as `mapping` says.
-    pub(super) fn new(prefix: &str, relation: Relation, key: Vec<usize>, mapping: Mapping) -> Self {
+    /// written as `mapping` says, a value the stream did not send as `placeholder`.
+    pub(super) fn new(
+        prefix: &str,
+        relation: Relation,
+        key: Vec<usize>,
+        mapping: Mapping,
+        placeholder: Arc<Placeholder>,
+    ) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
@@ -237,6 +246,7 @@ impl TableEvents {
             columns,
             key_columns,
             mapping,
+            placeholder,
             data_collection,
             key_schema,
             value_schema,
@@ -273,7 +283,7 @@ impl TableEvents {
             let datum = sent_or_old(datum, old.and_then(|old| old.get(i)));
             values.push(match datum {
                 Datum::Text(text) => self.convert(column, schema, text)?,
-                Datum::Unchanged => unavailable(column, schema, self.mapping)?,
+                Datum::Unchanged => unavailable(column, schema, self.mapping, &self.placeholder)?,
                 Datum::Null if matches!(column.rewrite, Some(TextRewrite::Mask(_))) => {
                     self.rewritten(column, Value::Null)
                 }
@@ -441,7 +451,7 @@ mod tests {
                 column("note", 25, -1, false),
             ],
         };
-        let events = TableEvents::new("shop", relation, vec![0], Mapping::default());
+        let events = TableEvents::new("shop", relation, vec![0], Mapping::default(), Arc::default());
         let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
         let row = [
@@ -463,7 +473,7 @@ mod tests {
             name: "orders".into(),
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
-        let events = TableEvents::new("shop", relation, vec![0], Mapping::default());
+        let events = TableEvents::new("shop", relation, vec![0], Mapping::default(), Arc::default());
         assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),

@@ -22,6 +22,7 @@ mod events;
 mod geometry;
 mod heartbeat;
 mod pgoutput;
+mod placeholder;
 mod snapshot;
 mod task;
 mod transactions;

@@ -170,6 +170,7 @@ impl Reader {
                 },
                 key,
                 self.settings.mapping,
+                self.settings.placeholder.clone(),
             );
             let mut source = SourceInfo {
                 name: self.settings.prefix.clone(),

@@ -437,7 +437,13 @@ impl PostgresCdcTask {
                             with_catalog(&mut relation.columns, &described);
                             let key =
                                 settings.select_columns(&relation.namespace, &relation.name, &mut relation.columns);
-                            Some(TableEvents::new(&settings.prefix, relation, key, settings.mapping))
+                            Some(TableEvents::new(
+                                &settings.prefix,
+                                relation,
+                                key,
+                                settings.mapping,
+                                settings.placeholder.clone(),
+                            ))
                         } else {
                             None
                         };
