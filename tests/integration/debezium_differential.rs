@@ -143,10 +143,10 @@ fn row(id: i64) -> String {
 /// The configurations compared, each run by both sides at once: a suffix of the connectors'
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
 /// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE
-/// (with no tombstones and no context headers; a table keyed by columns of its own and a
-/// placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a backslash
-/// before, bytes above 0x7f for the arrays of numbers), then two
-/// columns left out, updates skipped, columns masked and cut, and heartbeats.
+/// (with no tombstones, no context headers and columns hashed; a table keyed by columns of its
+/// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
+/// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
+/// updates skipped, columns masked (a JSON column only marked) and cut, and heartbeats.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
     (
@@ -172,6 +172,16 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("binary.handling.mode", "hex"),
             ("tombstones.on.delete", "false"),
             ("extended.headers.enabled", "false"),
+            // Hashes of a VARCHAR(10) (cut to 10), a TOASTed TEXT, a CITEXT and a "char";
+            // version 2 of a TEXT with non-ASCII text, a CHAR(3) (cut to 3) and a JSON.
+            (
+                "column.mask.hash.SHA-256.with.salt.CzQMA0cB5K",
+                r"public\..*\.(code|note|ci|chr)",
+            ),
+            (
+                "column.mask.hash.v2.MD5.with.salt.pepper",
+                r"public\..*\.(name|initials|doc)",
+            ),
         ],
     ),
     (
@@ -181,7 +191,7 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
             ("heartbeat.interval.ms", "500"),
-            ("column.mask.with.5.chars", r"public\..*\.code"),
+            ("column.mask.with.5.chars", r"public\..*\.(code|doc)"),
             ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
         ],
     ),

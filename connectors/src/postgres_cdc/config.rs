@@ -13,6 +13,7 @@ use sqlx::ConnectOptions;
 use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 
 use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
+use super::hash_mask::TextHash;
 use super::pgoutput::{RelationColumn, TextRewrite};
 use super::placeholder::{Placeholder, DEFAULT_PLACEHOLDER};
 
@@ -416,7 +417,8 @@ fn message_keys(value: &str) -> Result<Vec<Regex>, String> {
     Ok(entries.into_iter().flatten().collect())
 }
 
-/// The rewrites of `column.mask.with.<n>.chars` and `column.truncate.to.<n>.chars` keys of
+/// The rewrites of `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` and
+/// `column.mask.hash.[v2.]<algorithm>.with.salt.<salt>` keys of
 /// `config`, masks first, each with its columns' patterns (`Err` with a bad pattern's message).
 pub(super) fn text_rewrites(
     config: &tributary_runtime::config::ConfigMap,
@@ -434,13 +436,21 @@ pub(super) fn text_rewrites(
         {
             length.parse().ok().map(TextRewrite::Truncate)
         } else {
-            None
+            TextHash::from_key(key)
+                .transpose()?
+                .map(|hash| TextRewrite::Hash(Arc::new(hash), None))
         };
         if let Some(rewrite) = rewrite {
             rewrites.push((rewrite, patterns(&split_list(value))?));
         }
     }
-    rewrites.sort_by_key(|(rewrite, _)| matches!(rewrite, TextRewrite::Truncate(_)));
+    // A column takes the first rule that names it, in Debezium's order of rules: cuts, then
+    // masks, then hashes (version 1 before 2).
+    rewrites.sort_by_key(|(rewrite, _)| match rewrite {
+        TextRewrite::Truncate(_) => 0,
+        TextRewrite::Mask(_) => 1,
+        TextRewrite::Hash(hash, _) => 2 + usize::from(hash.is_v2()),
+    });
     Ok(rewrites)
 }
 
@@ -630,19 +640,24 @@ impl Settings {
             .collect();
         for (column, name) in columns.iter_mut().zip(&names) {
             column.excluded = !selected(&self.column_include, &self.column_exclude, name);
-            // A column declared no longer than the cut is left alone, as Debezium leaves it.
-            let declared_length = matches!(column.type_oid, 1042 | 1043 | 1014 | 1015)
-                .then(|| usize::try_from(column.type_modifier - 4).ok())
-                .flatten();
+            // A "char" holds one byte.
+            let declared_length = match column.type_oid {
+                18 => Some(1),
+                1042 | 1043 | 1014 | 1015 => usize::try_from(column.type_modifier - 4).ok(),
+                _ => None,
+            };
             column.rewrite = self
                 .text_rewrites
                 .iter()
-                .filter(|(rewrite, _)| match (rewrite, declared_length) {
-                    (TextRewrite::Truncate(cut), Some(length)) => length > *cut,
-                    _ => true,
-                })
                 .find(|(_, patterns)| patterns.iter().any(|r| r.is_match(name)))
-                .map(|(rewrite, _)| *rewrite);
+                .and_then(|(rewrite, _)| match rewrite {
+                    // A column declared no longer than the cut is left alone, as Debezium
+                    // leaves it (and no later rule applies).
+                    TextRewrite::Truncate(cut) if declared_length.is_some_and(|length| length <= *cut) => None,
+                    // A hash is cut to the column's declared length.
+                    TextRewrite::Hash(hash, _) => Some(TextRewrite::Hash(hash.clone(), declared_length)),
+                    rewrite => Some(rewrite.clone()),
+                });
         }
         let mut key: Vec<usize> = Vec::new();
         for pattern in &self.message_keys {
@@ -841,38 +856,75 @@ mod tests {
     }
 
     #[test]
-    fn masked_and_truncated_columns_are_the_ones_their_keys_name() {
+    fn masked_hashed_and_truncated_columns_are_the_ones_their_keys_name() {
         let config: ConfigMap = [
             ("database.hostname", "db"),
             ("database.user", "replicator"),
             ("database.dbname", "shop"),
             ("topic.prefix", "shop"),
-            ("column.mask.with.4.chars", r"public\.orders\.card"),
+            ("column.mask.with.4.chars", r"public\.orders\.(card|note)"),
             ("column.truncate.to.3.chars", r"public\.orders\.(note|code)"),
+            (
+                "column.mask.hash.v2.SHA-256.with.salt.salt",
+                r"public\.orders\.(digest|code|doc)",
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let settings = Settings::new(&config_def().parse(&config).unwrap());
-        let mut columns = text_columns(&["card", "note", "code", "id"], &[]);
-        // `code` is a VARCHAR(3): no longer than the cut, so left alone.
+        let mut columns = text_columns(&["card", "note", "code", "id", "digest", "doc"], &[]);
+        // `code` is a VARCHAR(3): no longer than the cut, so left alone, though a hash names it
+        // too (a column takes the first rule, cuts before masks before hashes).
         columns[2].type_oid = 1043;
         columns[2].type_modifier = 3 + 4;
+        // `digest` is a VARCHAR(5): its hash is cut to 5.
+        columns[4].type_oid = 1043;
+        columns[4].type_modifier = 5 + 4;
+        // `doc` is JSON: its schema is marked, its value left alone.
+        columns[5].type_oid = 114;
         settings.select_columns("public", "orders", &mut columns);
-        let rewrites: Vec<_> = columns.iter().map(|c| c.rewrite).collect();
+        let rewrites: Vec<_> = columns.iter().map(|c| c.rewrite.clone()).collect();
+        let hash = text_rewrites(&config).unwrap().pop().map(|(rewrite, _)| rewrite);
+        let Some(TextRewrite::Hash(hash, None)) = hash else {
+            panic!("the hash rule last: {hash:?}");
+        };
         assert_eq!(
             rewrites,
-            [Some(TextRewrite::Mask(4)), Some(TextRewrite::Truncate(3)), None, None]
+            [
+                Some(TextRewrite::Mask(4)),
+                Some(TextRewrite::Truncate(3)),
+                None,
+                None,
+                Some(TextRewrite::Hash(hash.clone(), Some(5))),
+                Some(TextRewrite::Hash(hash.clone(), None)),
+            ]
         );
-        assert_eq!(TextRewrite::Mask(4).apply(Value::Null), Value::String("****".into()));
         assert_eq!(
-            TextRewrite::Truncate(3).apply(Value::String("abcdef".into())),
+            TextRewrite::Mask(4).apply(25, Value::Null),
+            Value::String("****".into())
+        );
+        assert_eq!(
+            TextRewrite::Truncate(3).apply(25, Value::String("abcdef".into())),
             Value::String("abc".into())
         );
-        assert_eq!(TextRewrite::Truncate(3).apply(Value::Null), Value::Null);
+        assert_eq!(TextRewrite::Truncate(3).apply(25, Value::Null), Value::Null);
+        // sha256("saltvalue"), cut to the declared length.
+        let cut = TextRewrite::Hash(hash.clone(), Some(5));
+        assert_eq!(
+            cut.apply(1043, Value::String("value".into())),
+            Value::String("d430a".into())
+        );
+        assert_eq!(cut.apply(1043, Value::Null), Value::Null, "a null is not hashed");
+        let json = Value::String("{}".into());
+        assert_eq!(TextRewrite::Hash(hash, None).apply(114, json.clone()), json);
+        assert_eq!(TextRewrite::Mask(4).apply(114, json.clone()), json);
         let mut bad = config.clone();
         bad.insert("column.mask.with.2.chars".into(), "public.(".into());
         assert!(text_rewrites(&bad).is_err());
+        let mut unknown = config.clone();
+        unknown.insert("column.mask.hash.MD2.with.salt.s".into(), "public.orders.card".into());
+        assert!(text_rewrites(&unknown).is_err_and(|e| e.contains("MD2")));
     }
 
     #[test]

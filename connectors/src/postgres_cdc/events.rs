@@ -193,7 +193,7 @@ impl TableEvents {
             .map(|column| {
                 (!column.excluded && !omitted_by_debezium(column)).then(|| {
                     let schema = column_schema(column, mapping);
-                    match column.rewrite.map(TextRewrite::parameter) {
+                    match column.rewrite.as_ref().map(TextRewrite::parameter) {
                         Some((name, value)) => schema.to_builder().parameter(name, &value).build(),
                         None => schema,
                     }
@@ -273,7 +273,8 @@ impl TableEvents {
     /// value from the `old` row when that has it (`REPLICA IDENTITY FULL`), else Debezium's
     /// placeholder (text and bytes; other types null); a required field without a value (a
     /// delete's old row carries only the replica identity's columns) holds the column's
-    /// default, else its type's zero, as Debezium fills it.
+    /// default, else its type's zero, as Debezium fills it; each then masked, hashed or cut as
+    /// the column's rule says, as Debezium rewrites them.
     fn row(&self, datums: &[Datum], old: Option<&[Datum]>) -> Result<Value, String> {
         let mut values = Vec::with_capacity(self.value_schema.fields.len());
         for (i, ((column, schema), datum)) in self.relation.columns.iter().zip(&self.columns).zip(datums).enumerate() {
@@ -283,12 +284,16 @@ impl TableEvents {
             let datum = sent_or_old(datum, old.and_then(|old| old.get(i)));
             values.push(match datum {
                 Datum::Text(text) => self.convert(column, schema, text)?,
-                Datum::Unchanged => unavailable(column, schema, self.mapping, &self.placeholder)?,
+                // Debezium's column mappers rewrite what its converters give, a placeholder or a
+                // filled-in value too.
+                Datum::Unchanged => {
+                    self.rewritten(column, unavailable(column, schema, self.mapping, &self.placeholder)?)
+                }
                 Datum::Null if matches!(column.rewrite, Some(TextRewrite::Mask(_))) => {
                     self.rewritten(column, Value::Null)
                 }
                 Datum::Null if schema.optional => Value::Null,
-                Datum::Null => missing(schema),
+                Datum::Null => self.rewritten(column, missing(schema)),
             });
         }
         values.resize(self.value_schema.fields.len(), Value::Null);
@@ -297,17 +302,17 @@ impl TableEvents {
             .ok_or_else(|| "column count mismatch".to_string())
     }
 
-    /// A column's value from its text, rewritten as `column.mask.with.<n>.chars` or
-    /// `column.truncate.to.<n>.chars` asks.
+    /// A column's value from its text, rewritten as `column.mask.with.<n>.chars`,
+    /// `column.mask.hash.*` or `column.truncate.to.<n>.chars` asks.
     fn convert(&self, column: &RelationColumn, schema: &Arc<Schema>, text: &str) -> Result<Value, String> {
         Ok(self.rewritten(column, convert(column, schema, self.mapping, text)?))
     }
 
-    /// `value` of `column`, rewritten as `column.mask.with.<n>.chars` or
+    /// `value` of `column`, rewritten as `column.mask.with.<n>.chars`, `column.mask.hash.*` or
     /// `column.truncate.to.<n>.chars` asks.
     fn rewritten(&self, column: &RelationColumn, value: Value) -> Value {
-        match column.rewrite {
-            Some(rewrite) => rewrite.apply(value),
+        match &column.rewrite {
+            Some(rewrite) => rewrite.apply(column.type_oid, value),
             None => value,
         }
     }

@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod events;
 mod geometry;
+mod hash_mask;
 mod heartbeat;
 mod pgoutput;
 mod placeholder;

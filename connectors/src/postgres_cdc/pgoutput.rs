@@ -2,7 +2,11 @@
 //! replication stream: table descriptions and row changes with their columns in text form.
 //! (The stream's client already turns transaction boundaries into events of their own.)
 
+use std::sync::Arc;
+
 use tributary_runtime::data::Value;
+
+use super::hash_mask::TextHash;
 
 /// A column of a relation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -33,34 +37,50 @@ pub(super) struct RelationColumn {
     pub composite: bool,
     /// Left out of the events (`column.include.list`, `column.exclude.list`).
     pub excluded: bool,
-    /// What `column.mask.with.<n>.chars` or `column.truncate.to.<n>.chars` does to its text.
+    /// What `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` or
+    /// `column.mask.hash.*` does to its text.
     pub rewrite: Option<TextRewrite>,
 }
 
 /// A text column's values rewritten as Debezium's column mappers rewrite them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TextRewrite {
     /// Replaced by this many `*` (`column.mask.with.<n>.chars`).
     Mask(usize),
     /// Cut to this many characters (`column.truncate.to.<n>.chars`).
     Truncate(usize),
+    /// Replaced by a hex digest (`column.mask.hash.*`), cut to the column's declared length
+    /// when it has one.
+    Hash(Arc<TextHash>, Option<usize>),
 }
+
+/// The types whose values Debezium's masks rewrite (its `MaskStrings` rewrites the JDBC types
+/// CHAR and VARCHAR, which the driver gives TEXT, VARCHAR, CHAR, "char" and NAME); a mask
+/// only marks the schema of a column of another type.
+const MASKED_TYPES: [u32; 5] = [25, 1043, 1042, 18, 19];
 
 impl TextRewrite {
     /// The parameter Debezium marks the column's schema with.
-    pub(super) fn parameter(self) -> (&'static str, String) {
+    pub(super) fn parameter(&self) -> (&'static str, String) {
         match self {
-            TextRewrite::Mask(_) => ("masked", "true".into()),
+            TextRewrite::Mask(_) | TextRewrite::Hash(..) => ("masked", "true".into()),
             TextRewrite::Truncate(length) => ("truncateLength", length.to_string()),
         }
     }
 
-    /// `value` rewritten: text masked (a null too, as Debezium masks it) or cut.
-    pub(super) fn apply(self, value: Value) -> Value {
+    /// `value` of a column of type `type_oid` rewritten: text masked (a null too, as Debezium
+    /// masks it), hashed or cut.
+    pub(super) fn apply(&self, type_oid: u32, value: Value) -> Value {
+        let masked = MASKED_TYPES.contains(&type_oid);
         match (self, value) {
-            (TextRewrite::Mask(length), Value::String(_) | Value::Null) => Value::String("*".repeat(length)),
-            (TextRewrite::Truncate(length), Value::String(text)) if text.chars().count() > length => {
-                Value::String(text.chars().take(length).collect())
+            (TextRewrite::Mask(length), Value::String(_) | Value::Null) if masked => Value::String("*".repeat(*length)),
+            (TextRewrite::Hash(hash, cut), Value::String(text)) if masked => {
+                let mut digest = hash.mask(&text);
+                digest.truncate(cut.unwrap_or(usize::MAX));
+                Value::String(digest)
+            }
+            (TextRewrite::Truncate(length), Value::String(text)) if text.chars().count() > *length => {
+                Value::String(text.chars().take(*length).collect())
             }
             (_, value) => value,
         }

@@ -133,7 +133,7 @@ impl PostgresCdcTask {
     /// A task capturing the database its config names; `start` reads where it got to.
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        text_rewrites(parsed.values()).map_err(|e| ConnectError::Fatal(format!("column.mask/truncate: {e}")))?;
+        text_rewrites(parsed.values()).map_err(|e| ConnectError::Fatal(format!("column.mask/truncate/hash: {e}")))?;
         let settings = Settings::new(&parsed);
         let metadata = settings.transaction_topic.as_deref().map(TransactionMetadata::new);
         let heartbeats = settings
