@@ -146,7 +146,8 @@ fn row(id: i64) -> String {
 /// (with no tombstones, no context headers and columns hashed; a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
-/// updates skipped, columns masked (a JSON column only marked) and cut, and heartbeats.
+/// updates skipped, columns masked (a JSON column only marked) and cut, the composite type
+/// included (`include.unknown.datatypes`), and heartbeats.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
     ("", &[("provide.transaction.metadata", "true")]),
     (
@@ -193,6 +194,7 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("heartbeat.interval.ms", "500"),
             ("column.mask.with.5.chars", r"public\..*\.(code|doc)"),
             ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
+            ("include.unknown.datatypes", "true"),
         ],
     ),
 ];

@@ -15,8 +15,9 @@
 //! type; the geometric types as [`super::geometry`] says; one-dimensional arrays of most of these
 //! (of CITEXT, HSTORE and LTREE too) as arrays (what Debezium makes of the others: an array of
 //! several dimensions as nulls, of bit strings as a null bit string, of geometric types as null;
-//! arrays of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types, left out of the
-//! events, [`omitted_by_debezium`]); anything else as text. A column's constant default is its
+//! arrays of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types but with
+//! `include.unknown.datatypes`, left out of the events, [`omitted_by_debezium`]); anything else
+//! as text. A column's constant default is its
 //! field's default; a TOASTed value the stream did not send, Debezium's placeholder as it shapes
 //! it by type ([`unavailable`]).
 
@@ -41,11 +42,12 @@ const GEOMETRIC_ARRAYS: [u32; 6] = [629, 1018, 1019, 1020, 1027, 719];
 /// The extensions' types whose arrays Debezium reads as arrays.
 const EXTENSION_ITEMS: [&str; 3] = ["citext", "hstore", "ltree"];
 
-/// Whether Debezium leaves `column` out of its events: a type it does not know
-/// (`include.unknown.datatypes=false`, its default), as measured against Debezium 3.7: arrays
-/// of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types.
-pub(super) fn omitted_by_debezium(column: &RelationColumn) -> bool {
-    matches!(column.type_oid, 791 | 143 | 1017 | 1187 | 1563) || column.composite
+/// Whether Debezium leaves `column` out of its events, as measured against Debezium 3.7: arrays
+/// of MONEY, XML, POINT, INTERVAL and VARBIT always, composite types (which it does not know)
+/// unless `include.unknown.datatypes` (then their text's bytes, as `binary.handling.mode`
+/// writes bytes).
+pub(super) fn omitted_by_debezium(column: &RelationColumn, mapping: Mapping) -> bool {
+    matches!(column.type_oid, 791 | 143 | 1017 | 1187 | 1563) || (column.composite && !mapping.unknown_types)
 }
 
 /// How NUMERIC and MONEY values are written (`decimal.handling.mode`).
@@ -132,6 +134,26 @@ impl BinaryHandling {
             _ => None,
         }
     }
+
+    /// The schema of bytes written in this mode: bytes, or text.
+    fn schema(self) -> SchemaBuilder {
+        match self {
+            BinaryHandling::Bytes => SchemaBuilder::new(SchemaType::Bytes),
+            _ => SchemaBuilder::new(SchemaType::String),
+        }
+    }
+
+    /// `bytes` written in this mode: as they are, or as base64 (standard or URL-safe) or
+    /// lowercase hex text.
+    fn value(self, bytes: Vec<u8>) -> Value {
+        use base64::Engine as _;
+        match self {
+            BinaryHandling::Bytes => Value::bytes(bytes),
+            BinaryHandling::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            BinaryHandling::Base64UrlSafe => Value::String(base64::engine::general_purpose::URL_SAFE.encode(bytes)),
+            BinaryHandling::Hex => Value::String(bytes.iter().map(|byte| format!("{byte:02x}")).collect()),
+        }
+    }
 }
 
 /// The modes of Debezium's that change how columns are written.
@@ -148,6 +170,9 @@ pub(super) struct Mapping {
     pub intervals_as_text: bool,
     /// `hstore.handling.mode=map`: HSTORE as a map instead of JSON text.
     pub hstore_as_map: bool,
+    /// `include.unknown.datatypes`: composite types written as their text's bytes instead of
+    /// left out.
+    pub unknown_types: bool,
 }
 
 /// The Connect schema Debezium gives `column` (its type and modifier), as `mapping` says.
@@ -158,6 +183,7 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         binary,
         intervals_as_text,
         hstore_as_map,
+        unknown_types: _,
     } = mapping;
     let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
     let builder = geometry::schema(column.type_oid).unwrap_or_else(|| match column.type_oid {
@@ -179,8 +205,7 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
                 .field("scale", Schema::of(SchemaType::Int32))
                 .field("value", Schema::of(SchemaType::Bytes)),
         }),
-        17 if binary == BinaryHandling::Bytes => SchemaBuilder::new(SchemaType::Bytes),
-        17 => SchemaBuilder::new(SchemaType::String),
+        17 => binary.schema(),
         1082 if times == TimePrecision::Connect => SchemaBuilder::date(),
         1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
         1083 if times == TimePrecision::Connect => SchemaBuilder::time(),
@@ -218,6 +243,7 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         ),
         _ if column.type_name.as_deref() == Some("hstore") => named(SchemaType::String, "io.debezium.data.Json"),
         _ if column.type_name.as_deref() == Some("ltree") => named(SchemaType::String, "io.debezium.data.Ltree"),
+        _ if column.composite => binary.schema(),
         _ => match item_column(column) {
             Some(item) => SchemaBuilder::array(column_schema(&item, mapping)),
             None => SchemaBuilder::new(SchemaType::String),
@@ -370,20 +396,12 @@ pub(super) fn convert(
             }
         }
         17 => {
-            use base64::Engine as _;
             let hex = text.strip_prefix("\\x").ok_or_else(|| bad(&"not hex bytea"))?;
             let bytes = (0..hex.len() / 2)
                 .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
                 .collect::<Result<Vec<u8>, _>>()
                 .map_err(|e| bad(&e))?;
-            match schema.schema_type {
-                SchemaType::Bytes => Value::bytes(bytes),
-                _ => Value::String(match mapping.binary {
-                    BinaryHandling::Base64UrlSafe => base64::engine::general_purpose::URL_SAFE.encode(bytes),
-                    BinaryHandling::Hex => hex.to_string(),
-                    _ => base64::engine::general_purpose::STANDARD.encode(bytes),
-                }),
-            }
+            mapping.binary.value(bytes)
         }
         1082 => {
             let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
@@ -458,6 +476,7 @@ pub(super) fn convert(
                         .collect::<Result<_, _>>()?,
                 )
             }
+            _ if column.composite => mapping.binary.value(text.as_bytes().to_vec()),
             _ => Value::String(text.to_string()),
         },
     })

@@ -240,6 +240,14 @@ pub(super) const HSTORE_HANDLING: Key<String> = Key::new(
     )
     .one_of(&["json", "map"]),
 );
+/// `include.unknown.datatypes`.
+pub(super) const INCLUDE_UNKNOWN_TYPES: Key<bool> = Key::new(ConfigKey::optional(
+    "include.unknown.datatypes",
+    ConfigType::Boolean,
+    "false",
+    "Whether columns of composite types are written (as their text's bytes, as binary.handling.mode \
+     writes bytes) rather than left out.",
+));
 /// `provide.transaction.metadata`.
 pub(super) const TRANSACTION_METADATA: Key<bool> = Key::new(ConfigKey::optional(
     "provide.transaction.metadata",
@@ -367,6 +375,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&INTERVAL_HANDLING)
         .key(&BINARY_HANDLING)
         .key(&HSTORE_HANDLING)
+        .key(&INCLUDE_UNKNOWN_TYPES)
         .key(&TRANSACTION_METADATA)
         .key(&TOPIC_TRANSACTION)
         .key(&HEARTBEAT_INTERVAL)
@@ -530,7 +539,8 @@ pub(super) struct Settings {
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
     /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
-    /// `binary.handling.mode`, `interval.handling.mode` and `hstore.handling.mode`.
+    /// `binary.handling.mode`, `interval.handling.mode`, `hstore.handling.mode` and
+    /// `include.unknown.datatypes`.
     pub(super) mapping: Mapping,
     /// `unavailable.value.placeholder`.
     pub(super) placeholder: Arc<Placeholder>,
@@ -589,6 +599,7 @@ impl Settings {
                 binary: BinaryHandling::from_name(&config.value(&BINARY_HANDLING)).unwrap_or_default(),
                 intervals_as_text: config.value(&INTERVAL_HANDLING).trim().eq_ignore_ascii_case("string"),
                 hstore_as_map: config.value(&HSTORE_HANDLING).trim().eq_ignore_ascii_case("map"),
+                unknown_types: config.value(&INCLUDE_UNKNOWN_TYPES),
             },
             placeholder: Arc::new(Placeholder::parse(&config.value(&UNAVAILABLE_PLACEHOLDER)).unwrap_or_default()),
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {

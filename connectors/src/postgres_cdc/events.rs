@@ -191,7 +191,7 @@ impl TableEvents {
             .columns
             .iter()
             .map(|column| {
-                (!column.excluded && !omitted_by_debezium(column)).then(|| {
+                (!column.excluded && !omitted_by_debezium(column, mapping)).then(|| {
                     let schema = column_schema(column, mapping);
                     match column.rewrite.as_ref().map(TextRewrite::parameter) {
                         Some((name, value)) => schema.to_builder().parameter(name, &value).build(),
