@@ -141,7 +141,8 @@ fn row(id: i64) -> String {
 }
 
 /// The configurations compared, each run by both sides at once: a suffix of the connectors'
-/// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata,
+/// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata
+/// and every column's source type propagated,
 /// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE
 /// (with no tombstones, no context headers and columns hashed; a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
@@ -149,7 +150,14 @@ fn row(id: i64) -> String {
 /// updates skipped, columns masked (a JSON column only marked) and cut, the composite type
 /// included (`include.unknown.datatypes`), and heartbeats.
 const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
-    ("", &[("provide.transaction.metadata", "true")]),
+    (
+        "",
+        &[
+            ("provide.transaction.metadata", "true"),
+            // Every column's PostgreSQL type in its schema.
+            ("column.propagate.source.type", ".*"),
+        ],
+    ),
     (
         "_ds",
         &[

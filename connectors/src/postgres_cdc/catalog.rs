@@ -12,10 +12,12 @@ use sqlx::PgExecutor;
 use super::columns::default_literal;
 use super::pgoutput::{ArrayItem, RelationColumn};
 
-/// A column as the catalog query reads it: name, declared type, type (a domain's base type),
+/// A column as the catalog query reads it: name, declared type's name, declared type, type (a
+/// domain's base type),
 /// type modifier, in the primary key, allows NULL, default expression, enum labels, the type's
 /// name, whether it is composite, an array's item type, its name and its enum labels.
 type CatalogRow = (
+    String,
     String,
     i64,
     i64,
@@ -46,7 +48,7 @@ pub(super) async fn table_columns<'e>(
     table: &str,
 ) -> Result<Vec<CatalogColumn>, sqlx::Error> {
     let columns: Vec<CatalogRow> = sqlx::query_as(
-        "SELECT a.attname::text, a.atttypid::int8, b.oid::int8, \
+        "SELECT a.attname::text, t.typname::text, a.atttypid::int8, b.oid::int8, \
          CASE WHEN t.typbasetype <> 0 THEN t.typtypmod ELSE a.atttypmod END, \
          COALESCE(a.attnum = ANY(i.indkey), false), NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
          (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
@@ -68,6 +70,7 @@ pub(super) async fn table_columns<'e>(
         .map(
             |(
                 name,
+                declared_name,
                 declared,
                 oid,
                 modifier,
@@ -98,6 +101,7 @@ pub(super) async fn table_columns<'e>(
                             enum_labels: item_enum_labels,
                         }),
                         composite,
+                        declared_type_name: Some(declared_name),
                         ..RelationColumn::default()
                     },
                 }
@@ -127,6 +131,7 @@ pub(super) fn with_catalog(columns: &mut [RelationColumn], described: &[CatalogC
                     column.type_name.clone_from(&d.type_name);
                     column.item.clone_from(&d.item);
                     column.composite = d.composite;
+                    column.declared_type_name.clone_from(&d.declared_type_name);
                 }
             }
             None => column.optional = true,

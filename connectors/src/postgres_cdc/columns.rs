@@ -825,6 +825,77 @@ fn literal_item(text: &str) -> String {
     quoted
 }
 
+/// Where a table's rows are read: Debezium describes a column from the JDBC driver's metadata
+/// in a snapshot and from the stream's type modifier while streaming, which differ for a
+/// NUMERIC without precision ([`source_type_parameters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// A snapshot's SELECT.
+    Snapshot,
+    /// The replication stream.
+    Stream,
+}
+
+/// The schema parameters `column.propagate.source.type` gives `column`, as Debezium 3.7 writes
+/// them (read off its output for the differential's 98 column types): the declared type's name
+/// in capitals (a domain's own, an array's `_<item>`), the length and scale PostgreSQL's JDBC
+/// driver gives the type (a domain its base type's, an array its item's) and the column's name.
+pub(super) fn source_type_parameters(column: &RelationColumn, reading: Reading) -> Vec<(&'static str, String)> {
+    let name = column
+        .declared_type_name
+        .as_deref()
+        .or(column.type_name.as_deref())
+        .unwrap_or_default()
+        .to_uppercase();
+    let (length, scale) = match (column.type_oid, column.type_modifier, reading) {
+        // The driver's metadata sizes a NUMERIC without precision 0, with no scale.
+        (1700, -1, Reading::Snapshot) => (0, None),
+        (type_oid, modifier, _) => jdbc_size(column.item.as_ref().map_or(type_oid, |item| item.type_oid), modifier),
+    };
+    let mut parameters = vec![
+        ("__debezium.source.column.type", name),
+        ("__debezium.source.column.length", length.to_string()),
+    ];
+    if let Some(scale) = scale {
+        parameters.push(("__debezium.source.column.scale", scale.to_string()));
+    }
+    parameters.push(("__debezium.source.column.name", column.name.clone()));
+    parameters
+}
+
+/// The length and scale PostgreSQL's JDBC driver gives a value of type `type_oid` with type
+/// modifier `modifier` (-1 for none): its precision, else its display size (a time's digits,
+/// its fraction's point and digits, an era and a zone as far as they apply); 2,147,483,647 for
+/// a type it does not bound.
+fn jdbc_size(type_oid: u32, modifier: i32) -> (i64, Option<i64>) {
+    const UNBOUNDED: i64 = 2_147_483_647;
+    let declared = (modifier >= 0).then_some(i64::from(modifier));
+    // Fractional seconds: six digits unless the column declares a precision.
+    let fraction = declared.unwrap_or(6);
+    let seconds = if fraction > 0 { fraction + 1 } else { 0 };
+    match type_oid {
+        16 | 18 => (1, Some(0)),
+        20 => (19, Some(0)),
+        21 => (5, Some(0)),
+        23 | 26 => (10, Some(0)),
+        700 => (8, Some(8)),
+        701 => (17, Some(17)),
+        1700 => match declared {
+            Some(modifier) => (((modifier - 4) >> 16) & 0xffff, Some((modifier - 4) & 0xffff)),
+            None => (131_089, Some(0)),
+        },
+        1042 | 1043 => (declared.map_or(UNBOUNDED, |modifier| modifier - 4), Some(0)),
+        1560 | 1562 => (declared.unwrap_or(UNBOUNDED), Some(0)),
+        1082 => (13, Some(0)),
+        1083 => (8 + seconds, Some(fraction)),
+        1266 => (14 + seconds, Some(fraction)),
+        1114 => (22 + seconds, Some(fraction)),
+        1184 => (28 + seconds, Some(fraction)),
+        1186 => (49, Some(6)),
+        _ => (UNBOUNDED, Some(0)),
+    }
+}
+
 /// What Debezium puts in a required field that has no value: the column's default, else its
 /// type's zero.
 pub(super) fn missing(schema: &Arc<Schema>) -> Value {
@@ -880,6 +951,47 @@ mod tests {
             enum_labels: None,
             ..RelationColumn::default()
         }
+    }
+
+    #[test]
+    fn source_types_are_sized_as_the_jdbc_driver_sizes_them() {
+        let parameters = |column: &RelationColumn, reading| {
+            source_type_parameters(column, reading)
+                .into_iter()
+                .map(|(key, value)| (key.trim_start_matches("__debezium.source.column."), value))
+                .collect::<Vec<_>>()
+        };
+        let mut amount = column("amount", 1700, ((10 << 16) | 2) + 4);
+        amount.declared_type_name = Some("numeric".into());
+        assert_eq!(
+            parameters(&amount, Reading::Stream),
+            [
+                ("type", "NUMERIC".to_string()),
+                ("length", "10".into()),
+                ("scale", "2".into()),
+                ("name", "amount".into())
+            ]
+        );
+        // A NUMERIC without precision: sized by the stream's modifier, unsized in a snapshot.
+        let free = RelationColumn {
+            type_modifier: -1,
+            ..amount
+        };
+        assert_eq!(
+            parameters(&free, Reading::Stream)[1..3],
+            [("length", "131089".into()), ("scale", "0".into())]
+        );
+        assert_eq!(parameters(&free, Reading::Snapshot)[1], ("length", "0".into()));
+        assert_eq!(parameters(&free, Reading::Snapshot).len(), 3, "no scale");
+        // A domain named as declared, sized as its base type; a TIMESTAMP(3)'s display size.
+        let mut positive = column("positive", 23, -1);
+        positive.declared_type_name = Some("dbz_positive".into());
+        assert_eq!(
+            parameters(&positive, Reading::Stream)[..2],
+            [("type", "DBZ_POSITIVE".into()), ("length", "10".into())]
+        );
+        assert_eq!(jdbc_size(1114, 3), (26, Some(3)));
+        assert_eq!(jdbc_size(1184, -1), (35, Some(6)));
     }
 
     #[test]

@@ -130,6 +130,17 @@ pub(super) const COLUMN_EXCLUDE: Key<Vec<String>> = Key::new(
     )
     .check(valid_patterns),
 );
+/// `column.propagate.source.type`.
+pub(super) const PROPAGATE_SOURCE_TYPE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "column.propagate.source.type",
+        ConfigType::List,
+        "",
+        "Columns whose schemas carry their PostgreSQL type, length, scale and name as parameters \
+         __debezium.source.column.* (regexes over schema.table.column).",
+    )
+    .check(valid_patterns),
+);
 /// `message.key.columns`.
 pub(super) const MESSAGE_KEY_COLUMNS: Key<String> = Key::new(
     text(
@@ -364,6 +375,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TABLE_EXCLUDE)
         .key(&COLUMN_INCLUDE)
         .key(&COLUMN_EXCLUDE)
+        .key(&PROPAGATE_SOURCE_TYPE)
         .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
         .key(&SNAPSHOT_MODE)
@@ -525,6 +537,8 @@ pub(super) struct Settings {
     pub(super) exclude: Vec<Regex>,
     pub(super) column_include: Vec<Regex>,
     pub(super) column_exclude: Vec<Regex>,
+    /// `column.propagate.source.type`.
+    pub(super) propagate_source_type: Vec<Regex>,
     /// `message.key.columns`: a pattern per key column named, in the order named.
     pub(super) message_keys: Vec<Regex>,
     /// `column.mask.with.<n>.chars` and `column.truncate.to.<n>.chars`: each rewrite with the
@@ -578,6 +592,7 @@ impl Settings {
             exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
             column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
             column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
+            propagate_source_type: patterns(&config.value(&PROPAGATE_SOURCE_TYPE)).unwrap_or_default(),
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             text_rewrites: text_rewrites(config.values()).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
@@ -651,6 +666,7 @@ impl Settings {
             .collect();
         for (column, name) in columns.iter_mut().zip(&names) {
             column.excluded = !selected(&self.column_include, &self.column_exclude, name);
+            column.propagate_source_type = self.propagate_source_type.iter().any(|r| r.is_match(name));
             // A "char" holds one byte.
             let declared_length = match column.type_oid {
                 18 => Some(1),

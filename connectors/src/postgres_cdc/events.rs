@@ -13,7 +13,9 @@ use tributary_runtime::data::{
     ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
-use super::columns::{column_schema, convert, missing, omitted_by_debezium, unavailable, Mapping};
+use super::columns::{
+    column_schema, convert, missing, omitted_by_debezium, source_type_parameters, unavailable, Mapping, Reading,
+};
 use super::pgoutput::{Datum, Relation, RelationColumn, TextRewrite};
 use super::placeholder::Placeholder;
 use super::transactions::TransactionOrder;
@@ -178,26 +180,54 @@ pub(super) struct TableEvents {
 impl TableEvents {
     /// The events of `relation` under `prefix`, keyed by the columns at positions `key` (in
     /// that order; those left out of the events are left out of the key too), its columns
-    /// written as `mapping` says, a value the stream did not send as `placeholder`.
+    /// written as `mapping` says, a value the stream did not send as `placeholder`, its rows
+    /// read as `reading` says.
     pub(super) fn new(
         prefix: &str,
         relation: Relation,
         key: Vec<usize>,
         mapping: Mapping,
         placeholder: Arc<Placeholder>,
+        reading: Reading,
     ) -> Self {
         let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
-        let columns: Vec<Option<Arc<Schema>>> = relation
+        let with_parameters = |schema: Arc<Schema>, parameters: Vec<(&str, String)>| {
+            if parameters.is_empty() {
+                return schema;
+            }
+            parameters
+                .iter()
+                .fold(schema.to_builder(), |builder, (name, value)| {
+                    builder.parameter(name, value)
+                })
+                .build()
+        };
+        // Each kept column's schema as the key has it, marked by its rewrite; the value's also
+        // carries its source type when asked (Debezium's keys do not).
+        let key_fields: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
             .map(|column| {
                 (!column.excluded && !omitted_by_debezium(column, mapping)).then(|| {
-                    let schema = column_schema(column, mapping);
-                    match column.rewrite.as_ref().map(TextRewrite::parameter) {
-                        Some((name, value)) => schema.to_builder().parameter(name, &value).build(),
-                        None => schema,
-                    }
+                    let parameters = column
+                        .rewrite
+                        .as_ref()
+                        .map(TextRewrite::parameter)
+                        .into_iter()
+                        .collect();
+                    with_parameters(column_schema(column, mapping), parameters)
                 })
+            })
+            .collect();
+        let columns: Vec<Option<Arc<Schema>>> = relation
+            .columns
+            .iter()
+            .zip(&key_fields)
+            .map(|(column, schema)| match schema {
+                Some(schema) if column.propagate_source_type => {
+                    Some(with_parameters(schema.clone(), source_type_parameters(column, reading)))
+                }
+                schema => schema.clone(),
             })
             .collect();
         let kept = || {
@@ -214,7 +244,7 @@ impl TableEvents {
         let key_schema = (!key_columns.is_empty()).then(|| {
             key_columns
                 .iter()
-                .filter_map(|&i| Some((&relation.columns[i], columns[i].as_ref()?)))
+                .filter_map(|&i| Some((&relation.columns[i], key_fields[i].as_ref()?)))
                 .fold(SchemaBuilder::structure().name(&format!("{topic}.Key")), |b, (c, s)| {
                     b.field(&c.name, s.clone())
                 })
@@ -456,7 +486,14 @@ mod tests {
                 column("note", 25, -1, false),
             ],
         };
-        let events = TableEvents::new("shop", relation, vec![0], Mapping::default(), Arc::default());
+        let events = TableEvents::new(
+            "shop",
+            relation,
+            vec![0],
+            Mapping::default(),
+            Arc::default(),
+            Reading::Stream,
+        );
         let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
         let row = [
@@ -478,7 +515,14 @@ mod tests {
             name: "orders".into(),
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
-        let events = TableEvents::new("shop", relation, vec![0], Mapping::default(), Arc::default());
+        let events = TableEvents::new(
+            "shop",
+            relation,
+            vec![0],
+            Mapping::default(),
+            Arc::default(),
+            Reading::Stream,
+        );
         assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),

@@ -40,6 +40,11 @@ pub(super) struct RelationColumn {
     /// What `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` or
     /// `column.mask.hash.*` does to its text.
     pub rewrite: Option<TextRewrite>,
+    /// The name of the type the column was declared with (a domain's own; the stream does not
+    /// say, [`super::catalog`] tells).
+    pub declared_type_name: Option<String>,
+    /// Whether its schema carries its type, as `column.propagate.source.type` asks.
+    pub propagate_source_type: bool,
 }
 
 /// A text column's values rewritten as Debezium's column mappers rewrite them.

@@ -19,6 +19,7 @@ use tributary_runtime::data::{SourceMap, SourceRecord, Value};
 use tributary_runtime::progress::Progress;
 
 use super::catalog::table_columns;
+use super::columns::Reading;
 use super::config::Settings;
 use super::error::CaptureError;
 use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
@@ -171,6 +172,7 @@ impl Reader {
                 key,
                 self.settings.mapping,
                 self.settings.placeholder.clone(),
+                Reading::Snapshot,
             );
             let mut source = SourceInfo {
                 name: self.settings.prefix.clone(),

@@ -24,6 +24,7 @@ use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::catalog::{table_columns, with_catalog};
+use super::columns::Reading;
 use super::config::{config_def, text_rewrites, Settings, SnapshotMode};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
@@ -443,6 +444,7 @@ impl PostgresCdcTask {
                                 key,
                                 settings.mapping,
                                 settings.placeholder.clone(),
+                                Reading::Stream,
                             ))
                         } else {
                             None
