@@ -4,8 +4,9 @@
 //! FULL`), which allow NULL (Debezium's schemas make a `NOT NULL` column's field required) and
 //! their constant defaults (a field's default in Debezium's schemas), an enum type's labels (an
 //! enum array's items' too), a domain's base type (Debezium maps a domain as its base type),
-//! the names of extensions' types (HSTORE, LTREE) and of an array's items, and which types are
-//! composite (Debezium leaves those out).
+//! the names of extensions' types (HSTORE, LTREE), of an array's items and of the type a column
+//! was declared with (`column.propagate.source.type`), and which types are composite (Debezium
+//! leaves those out).
 
 use sqlx::PgExecutor;
 
