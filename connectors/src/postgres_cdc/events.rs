@@ -473,6 +473,18 @@ mod tests {
         }
     }
 
+    /// The events of `relation` as streamed, keyed by its first column, written by default.
+    fn streamed_events(relation: Relation) -> TableEvents {
+        TableEvents::new(
+            "shop",
+            relation,
+            vec![0],
+            Mapping::default(),
+            Arc::default(),
+            Reading::Stream,
+        )
+    }
+
     #[test]
     fn a_column_debezium_does_not_know_is_left_out() {
         let relation = Relation {
@@ -486,14 +498,7 @@ mod tests {
                 column("note", 25, -1, false),
             ],
         };
-        let events = TableEvents::new(
-            "shop",
-            relation,
-            vec![0],
-            Mapping::default(),
-            Arc::default(),
-            Reading::Stream,
-        );
+        let events = streamed_events(relation);
         let names: Vec<&str> = events.value_schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
         let row = [
@@ -515,14 +520,7 @@ mod tests {
             name: "orders".into(),
             columns: vec![column("id", 23, -1, true), column("note", 25, -1, false)],
         };
-        let events = TableEvents::new(
-            "shop",
-            relation,
-            vec![0],
-            Mapping::default(),
-            Arc::default(),
-            Reading::Stream,
-        );
+        let events = streamed_events(relation);
         assert_eq!(&*events.topic, "shop.public.orders");
         assert_eq!(
             events.key_schema().unwrap().name.as_deref(),
