@@ -156,6 +156,10 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("provide.transaction.metadata", "true"),
             // Every column's PostgreSQL type in its schema.
             ("column.propagate.source.type", ".*"),
+            // A column takes the first mapper naming it: a cut (BYTEA as bytes, cut) before the
+            // source type, the source type before a hash (`code` is not hashed).
+            ("column.truncate.to.2.chars", r"public\..*\.raw"),
+            ("column.mask.hash.SHA-256.with.salt.s", r"public\..*\.code"),
         ],
     ),
     (

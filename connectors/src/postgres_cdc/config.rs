@@ -666,18 +666,25 @@ impl Settings {
             .collect();
         for (column, name) in columns.iter_mut().zip(&names) {
             column.excluded = !selected(&self.column_include, &self.column_exclude, name);
-            column.propagate_source_type = self.propagate_source_type.iter().any(|r| r.is_match(name));
             // A "char" holds one byte.
             let declared_length = match column.type_oid {
                 18 => Some(1),
                 1042 | 1043 | 1014 | 1015 => usize::try_from(column.type_modifier - 4).ok(),
                 _ => None,
             };
-            column.rewrite = self
+            let names_it = |patterns: &[Regex]| patterns.iter().any(|r| r.is_match(name));
+            // Debezium gives a column the first of its column mappers that names it: a cut, a
+            // mask, the source type's parameters, a hash.
+            let first = self
                 .text_rewrites
                 .iter()
-                .find(|(_, patterns)| patterns.iter().any(|r| r.is_match(name)))
-                .and_then(|(rewrite, _)| match rewrite {
+                .find(|(_, patterns)| names_it(patterns))
+                .map(|(rewrite, _)| rewrite);
+            column.propagate_source_type = !matches!(first, Some(TextRewrite::Truncate(_) | TextRewrite::Mask(_)))
+                && names_it(&self.propagate_source_type);
+            column.rewrite = first
+                .filter(|_| !column.propagate_source_type)
+                .and_then(|rewrite| match rewrite {
                     // A column declared no longer than the cut is left alone, as Debezium
                     // leaves it (and no later rule applies).
                     TextRewrite::Truncate(cut) if declared_length.is_some_and(|length| length <= *cut) => None,
@@ -952,6 +959,40 @@ mod tests {
         let mut unknown = config.clone();
         unknown.insert("column.mask.hash.MD2.with.salt.s".into(), "public.orders.card".into());
         assert!(text_rewrites(&unknown).is_err_and(|e| e.contains("MD2")));
+    }
+
+    #[test]
+    fn a_column_takes_the_first_mapper_that_names_it() {
+        let config: ConfigMap = [
+            ("database.hostname", "db"),
+            ("database.user", "replicator"),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "shop"),
+            ("column.truncate.to.2.chars", r"public\.orders\.raw"),
+            ("column.mask.with.4.chars", r"public\.orders\.card"),
+            ("column.propagate.source.type", r"public\.orders\..*"),
+            ("column.mask.hash.SHA-256.with.salt.s", r"public\.orders\.(code|card)"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::new(&config_def().parse(&config).unwrap());
+        let mut columns = text_columns(&["raw", "card", "code", "id"], &[]);
+        settings.select_columns("public", "orders", &mut columns);
+        let mappers: Vec<_> = columns
+            .iter()
+            .map(|c| (c.rewrite.clone(), c.propagate_source_type))
+            .collect();
+        assert_eq!(
+            mappers,
+            [
+                (Some(TextRewrite::Truncate(2)), false),
+                (Some(TextRewrite::Mask(4)), false),
+                (None, true),
+                (None, true)
+            ],
+            "a cut or a mask before the source type, the source type before a hash"
+        );
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl TextRewrite {
     }
 
     /// `value` of a column of type `type_oid` rewritten: text masked (a null too, as Debezium
-    /// masks it), hashed or cut.
+    /// masks it), hashed or cut, bytes cut.
     pub(super) fn apply(&self, type_oid: u32, value: Value) -> Value {
         let masked = MASKED_TYPES.contains(&type_oid);
         match (self, value) {
@@ -86,6 +86,10 @@ impl TextRewrite {
             }
             (TextRewrite::Truncate(length), Value::String(text)) if text.chars().count() > *length => {
                 Value::String(text.chars().take(*length).collect())
+            }
+            // Debezium cuts bytes too (BYTEA with `binary.handling.mode=bytes`).
+            (TextRewrite::Truncate(length), Value::Bytes(bytes)) if bytes.len() > *length => {
+                Value::Bytes(bytes.slice(..*length))
             }
             (_, value) => value,
         }
