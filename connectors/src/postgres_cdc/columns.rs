@@ -151,7 +151,7 @@ impl BinaryHandling {
             BinaryHandling::Bytes => Value::bytes(bytes),
             BinaryHandling::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
             BinaryHandling::Base64UrlSafe => Value::String(base64::engine::general_purpose::URL_SAFE.encode(bytes)),
-            BinaryHandling::Hex => Value::String(bytes.iter().map(|byte| format!("{byte:02x}")).collect()),
+            BinaryHandling::Hex => Value::String(hex::encode(bytes)),
         }
     }
 }
@@ -396,12 +396,8 @@ pub(super) fn convert(
             }
         }
         17 => {
-            let hex = text.strip_prefix("\\x").ok_or_else(|| bad(&"not hex bytea"))?;
-            let bytes = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
-                .collect::<Result<Vec<u8>, _>>()
-                .map_err(|e| bad(&e))?;
-            mapping.binary.value(bytes)
+            let digits = text.strip_prefix("\\x").ok_or_else(|| bad(&"not hex bytea"))?;
+            mapping.binary.value(hex::decode(digits).map_err(|e| bad(&e))?)
         }
         1082 => {
             let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
@@ -775,13 +771,19 @@ pub(super) fn unavailable(
     mapping: Mapping,
     placeholder: &Placeholder,
 ) -> Result<Value, String> {
-    let quoted = literal_item(&placeholder.text);
     match column.type_oid {
-        1009 | 1015 | 1014 | 199 | 3807 => convert(column, schema, mapping, &format!("{{{quoted}}}")),
-        1001 if mapping.binary == BinaryHandling::Bytes => {
-            let hex: String = placeholder.bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-            convert(column, schema, mapping, &format!("{{\"\\\\x{hex}\"}}"))
-        }
+        1009 | 1015 | 1014 | 199 | 3807 => convert(
+            column,
+            schema,
+            mapping,
+            &format!("{{{}}}", literal_item(&placeholder.text)),
+        ),
+        1001 if mapping.binary == BinaryHandling::Bytes => convert(
+            column,
+            schema,
+            mapping,
+            &format!("{{\"\\\\x{}\"}}", hex::encode(&placeholder.bytes)),
+        ),
         1007 => Ok(Value::Array(
             placeholder
                 .signed_bytes()
@@ -802,6 +804,7 @@ pub(super) fn unavailable(
         )),
         2951 => convert(column, schema, mapping, &format!("{{{}}}", placeholder.uuid)),
         _ if column.type_name.as_deref() == Some("hstore") => {
+            let quoted = literal_item(&placeholder.text);
             convert(column, schema, mapping, &format!("{quoted}=>{quoted}"))
         }
         17 if schema.schema_type == SchemaType::Bytes => Ok(Value::bytes(placeholder.bytes.clone())),

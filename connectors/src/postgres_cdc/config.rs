@@ -440,7 +440,8 @@ fn message_keys(value: &str) -> Result<Vec<Regex>, String> {
 
 /// The rewrites of `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` and
 /// `column.mask.hash.[v2.]<algorithm>.with.salt.<salt>` keys of
-/// `config`, masks first, each with its columns' patterns (`Err` with a bad pattern's message).
+/// `config`, in Debezium's order (see below), each with its columns' patterns (`Err` with a bad
+/// pattern's message or an unknown hash algorithm).
 pub(super) fn text_rewrites(
     config: &tributary_runtime::config::ConfigMap,
 ) -> Result<Vec<(TextRewrite, Vec<Regex>)>, String> {
@@ -541,8 +542,8 @@ pub(super) struct Settings {
     pub(super) propagate_source_type: Vec<Regex>,
     /// `message.key.columns`: a pattern per key column named, in the order named.
     pub(super) message_keys: Vec<Regex>,
-    /// `column.mask.with.<n>.chars` and `column.truncate.to.<n>.chars`: each rewrite with the
-    /// patterns of the columns it applies to.
+    /// `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` and `column.mask.hash.*`:
+    /// each rewrite with the patterns of the columns it applies to.
     pub(super) text_rewrites: Vec<(TextRewrite, Vec<Regex>)>,
     /// `skipped.operations`: the `op` codes not written.
     pub(super) skipped: Vec<String>,

@@ -104,16 +104,14 @@ impl TextHash {
 
     /// `text` masked: the digest of the salt then the text's bytes, in lowercase hex.
     pub(super) fn mask(&self, text: &str) -> String {
+        let serialized;
         let value = if self.v2 {
-            text.as_bytes().to_vec()
+            text.as_bytes()
         } else {
-            java_serialized(text)
+            serialized = java_serialized(text);
+            &serialized
         };
-        self.algorithm
-            .digest([&self.salt, &value])
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(self.algorithm.digest([&self.salt, value]))
     }
 }
 

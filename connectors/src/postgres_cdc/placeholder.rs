@@ -54,16 +54,12 @@ impl Default for Placeholder {
 
 /// The bytes an even number of hex digits spell.
 fn hex_bytes(digits: &str) -> Result<Vec<u8>, String> {
-    if !digits.is_ascii() || digits.len() % 2 != 0 {
-        return Err(format!("hex:{digits} must be an even number of hex digits after hex:"));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|at| {
-            u8::from_str_radix(&digits[at..at + 2], 16)
-                .map_err(|_| format!("hex:{digits} has a character that is not a hex digit"))
-        })
-        .collect()
+    hex::decode(digits).map_err(|error| match error {
+        hex::FromHexError::InvalidHexCharacter { .. } => {
+            format!("hex:{digits} has a character that is not a hex digit")
+        }
+        _ => format!("hex:{digits} must be an even number of hex digits after hex:"),
+    })
 }
 
 #[cfg(test)]
