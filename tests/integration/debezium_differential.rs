@@ -50,7 +50,18 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      frees NUMERIC[], pair dbz_pair, lines LINE[], boxes BOX[], circles CIRCLE[], tsranges TSRANGE[], \
      tstzranges TSTZRANGE[], numranges NUMRANGE[], dateranges DATERANGE[], int8ranges INT8RANGE[], jsons JSON[], \
      citexts CITEXT[], int8r INT8RANGE, tstzr TSTZRANGE, chr \"char\", ints INT[], lsegs LSEG[], paths PATH[], \
-     polys POLYGON[], hstores HSTORE[], ltrees LTREE[]";
+     polys POLYGON[], hstores HSTORE[], ltrees LTREE[], seq SERIAL, bigseq BIGSERIAL, smallseq SMALLSERIAL, \
+     made TIMESTAMP NOT NULL DEFAULT now(), madez TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, token UUID DEFAULT gen_random_uuid(), \
+     dday DATE DEFAULT CURRENT_DATE, dtime TIME(3) DEFAULT LOCALTIME, label VARCHAR(8) DEFAULT upper('x'), \
+     dnum NUMERIC(8,3) DEFAULT random(), dfree NUMERIC DEFAULT random(), dflag BOOLEAN DEFAULT (random() > 2), \
+     dreal REAL DEFAULT pi(), dint INT DEFAULT length('abc'), djson JSONB DEFAULT jsonb_build_object('a', 1), \
+     divl INTERVAL DEFAULT make_interval(days => 1), dlist TEXT[] DEFAULT '{}', dip INET DEFAULT '1.2.3.4', \
+     dpos dbz_positive DEFAULT 5, dtext TEXT DEFAULT 'lit', dmood dbz_mood DEFAULT 'ok', dbits BIT(3) DEFAULT B'101'";
+
+/// The values of [`COLUMNS`]' last columns in every row: their defaults (expressions Debezium
+/// does not evaluate, and literals of types it reads no default for).
+const DEFAULTED: &str = ", DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, \
+     DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT";
 
 /// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
 /// column `mood`, the domain of `positive` and the extensions' types.
@@ -75,7 +86,7 @@ fn row(id: i64) -> String {
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, NULL)"
+             NULL, NULL, NULL, NULL, NULL, NULL, {id}, {id}, {id}{DEFAULTED})"
         );
     }
     let note = if id == 1 {
@@ -111,7 +122,7 @@ fn row(id: i64) -> String {
          ARRAY['[2024-01-01,2024-02-{day:02})'::daterange], ARRAY['[1,{id}0)'::int8range], ARRAY['{{\"j\": {id}}}'::json], \
          ARRAY['MiXeD'::citext], '[{id},{id}00)', '[2024-01-01 10:00+02, 2024-01-{day:02} 10:00+02)', 'x', \
          ARRAY[{id}, NULL, -{id}], ARRAY['[(0,0),(1,{id})]'::lseg], ARRAY['[(0,0),(1,{id})]'::path], \
-         ARRAY['((0,0),(1,1),(1,{id}))'::polygon], ARRAY['a=>{id}'::hstore], ARRAY['top.s{id}'::ltree])",
+         ARRAY['((0,0),(1,1),(1,{id}))'::polygon], ARRAY['a=>{id}'::hstore], ARRAY['top.s{id}'::ltree], {id}, {id}, {id}{DEFAULTED})",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,
@@ -144,7 +155,8 @@ fn row(id: i64) -> String {
 /// names, and what it sets beyond [`config`]'s. Debezium's defaults with transaction metadata
 /// and every column's source type propagated,
 /// then each of Debezium's other modes of writing decimals, times, bytes, intervals and HSTORE
-/// (with no tombstones, no context headers and columns hashed; a table keyed by columns of its
+/// (with no tombstones, no context headers, columns hashed and source types propagated by type;
+/// a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
 /// updates skipped, columns masked (a JSON column only marked) and cut, the composite type
@@ -194,6 +206,13 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             (
                 "column.mask.hash.v2.MD5.with.salt.pepper",
                 r"public\..*\.(name|initials|doc)",
+            ),
+            // Source types by the type's name: serials by theirs, not their integers'; a
+            // domain's own; a CHAR(3) named by the hash above takes the source type, which
+            // comes first.
+            (
+                "datatype.propagate.source.type",
+                r".+\.(serial|BIGSERIAL|smallserial|numeric|_int4|dbz_positive|bpchar),public\..*\.int8",
             ),
         ],
     ),

@@ -2,15 +2,16 @@
 //! columns' types, which columns make its primary key (Debezium keys events by the primary key,
 //! while the stream flags the replica identity's columns: every column under `REPLICA IDENTITY
 //! FULL`), which allow NULL (Debezium's schemas make a `NOT NULL` column's field required) and
-//! their constant defaults (a field's default in Debezium's schemas), an enum type's labels (an
+//! their defaults (a field's default in Debezium's schemas), an enum type's labels (an
 //! enum array's items' too), a domain's base type (Debezium maps a domain as its base type),
 //! the names of extensions' types (HSTORE, LTREE), of an array's items and of the type a column
-//! was declared with (`column.propagate.source.type`), and which types are composite (Debezium
+//! was declared with as the JDBC driver names it (`serial` for an INT4 drawing from a sequence;
+//! `column.propagate.source.type`, `datatype.propagate.source.type`), and which types are composite (Debezium
 //! leaves those out).
 
 use sqlx::PgExecutor;
 
-use super::columns::default_literal;
+use super::columns::{default_text, jdbc_type_name};
 use super::pgoutput::{ArrayItem, RelationColumn};
 
 /// A column as the catalog query reads it: name, declared type's name, declared type, type (a
@@ -85,12 +86,19 @@ pub(super) async fn table_columns<'e>(
                 item_name,
                 item_enum_labels,
             )| {
+                // A domain is named by its own name; only an enum's own name has Debezium read
+                // its default.
+                let declared_name = jdbc_type_name(declared_name, default.as_deref());
+                let is_enum = declared == oid && enum_labels.is_some();
+                let default = default
+                    .as_deref()
+                    .and_then(|expression| default_text(&declared_name, is_enum, modifier, expression));
                 CatalogColumn {
                     declared_type: declared as u32,
                     column: RelationColumn {
                         key,
                         optional,
-                        default: default.as_deref().and_then(default_literal),
+                        default,
                         enum_labels,
                         name,
                         type_oid: oid as u32,

@@ -17,14 +17,16 @@
 //! several dimensions as nulls, of bit strings as a null bit string, of geometric types as null;
 //! arrays of MONEY, XML, POINT, INTERVAL and VARBIT, and composite types but with
 //! `include.unknown.datatypes`, left out of the events, [`omitted_by_debezium`]); anything else
-//! as text. A column's constant default is its
-//! field's default; a TOASTed value the stream did not send, Debezium's placeholder as it shapes
+//! as text. A column's default is its field's default as Debezium reads it ([`default_text`]:
+//! a placeholder for an expression it does not evaluate, none for types it has no reader for);
+//! a TOASTed value the stream did not send, Debezium's placeholder as it shapes
 //! it by type ([`unavailable`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use regex::Regex;
 use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 use super::geometry;
@@ -250,12 +252,13 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         },
     });
     let builder = if column.optional { builder.optional() } else { builder };
-    // A default that does not read as the column's type is left out, as one that is not a
-    // constant (a sequence, `now()`) is.
+    // A default that does not read as the column's type is left out, and so is a struct (a
+    // NUMERIC without scale, read precisely), as Debezium leaves it out (KAFKA-12694).
     let default = column
         .default
         .as_deref()
-        .and_then(|text| convert(column, &builder.clone().build(), mapping, text).ok());
+        .and_then(|text| convert(column, &builder.clone().build(), mapping, text).ok())
+        .filter(|value| !matches!(value, Value::Struct(_)));
     match default {
         Some(value) => builder.default_value(value).build(),
         None => builder.build(),
@@ -725,10 +728,81 @@ fn array_items(text: &str) -> Option<Vec<Option<String>>> {
     }
 }
 
+/// The name PostgreSQL's JDBC driver gives the type a column was declared with (`typname`):
+/// an INT2, INT4 or INT8 column whose `default` draws from a sequence is a `smallserial`,
+/// `serial` or `bigserial`. Debezium names a column's type by it (its default parsers,
+/// `datatype.propagate.source.type`, the source type's parameters).
+pub(super) fn jdbc_type_name(typname: String, default: Option<&str>) -> String {
+    if !default.is_some_and(|expression| expression.contains("nextval(")) {
+        return typname;
+    }
+    match typname.as_str() {
+        "int2" => "smallserial".into(),
+        "int4" => "serial".into(),
+        "int8" => "bigserial".into(),
+        _ => typname,
+    }
+}
+
+/// A default Debezium does not evaluate: a function's call (`now()`, `nextval(...)`,
+/// `(random() > 2)`), as its PostgresDefaultValueConverter's pattern finds one at the start.
+static FUNCTION_DEFAULT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\(?[A-Za-z0-9_.]+\(.*\)").expect("a valid pattern"));
+
+/// The text of a column's default in the type's text form, as Debezium 3.7 reads a default
+/// expression (`pg_get_expr` of it): only for the types it has a parser for, named as the
+/// JDBC driver names them (`type_name`) or an enum, and there the constant the expression
+/// stands for or, for an expression it does not evaluate (a function's call,
+/// `CURRENT_TIMESTAMP` and its kin), the type's placeholder (0, an empty text, `{}`, the zero
+/// UUID, the epoch, a zero interval, a NUMERIC's zero at its scale; none for a bit string). A
+/// column of any other type (a domain, an array, BYTEA, INET, CITEXT...) has no default in
+/// Debezium's schemas.
+pub(super) fn default_text(type_name: &str, is_enum: bool, type_modifier: i32, expression: &str) -> Option<String> {
+    let placeholder = match type_name {
+        "int2" | "int4" | "int8" | "smallserial" | "serial" | "bigserial" => "0".to_string(),
+        "float4" | "float8" => "0.0".into(),
+        // BigDecimal 0.0 raised to the column's scale.
+        "numeric" => match usize::try_from((type_modifier - 4) & 0xffff) {
+            Ok(scale) if type_modifier >= 4 && scale > 1 => format!("0.{}", "0".repeat(scale)),
+            _ => "0.0".into(),
+        },
+        "bool" => "false".into(),
+        "bpchar" | "varchar" | "text" | "xml" => String::new(),
+        "json" | "jsonb" => "{}".into(),
+        "uuid" => "00000000-0000-0000-0000-000000000000".into(),
+        "date" => "1970-01-01".into(),
+        "time" => "00:00:00".into(),
+        "timestamp" => "1970-01-01 00:00:00".into(),
+        "timestamptz" => "1970-01-01 00:00:00+00".into(),
+        "interval" => "00:00:00".into(),
+        // A bit string's digits (B'101'::"bit"); not one a function makes.
+        "bit" | "varbit" if !FUNCTION_DEFAULT.is_match(expression.trim()) => {
+            return expression.split('\'').nth(1).map(str::to_string)
+        }
+        _ if is_enum => return default_literal(expression),
+        _ => return None,
+    };
+    let trimmed = expression.trim();
+    let evaluated = FUNCTION_DEFAULT.is_match(trimmed)
+        || [
+            "current_timestamp",
+            "current_time",
+            "current_date",
+            "localtime",
+            "localtimestamp",
+        ]
+        .contains(&trimmed.to_lowercase().as_str());
+    if evaluated {
+        Some(placeholder)
+    } else {
+        default_literal(trimmed)
+    }
+}
+
 /// The constant a column's default expression (`pg_get_expr` of it) stands for, in the
 /// column type's text form: `7`, `-5`, `true`, or a quoted literal with its cast
 /// (`'abc'::text`); `None` for anything else (`nextval(...)`, `now()`).
-pub(super) fn default_literal(expression: &str) -> Option<String> {
+fn default_literal(expression: &str) -> Option<String> {
     let mut expression = expression.trim();
     while let Some(inner) = expression.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
         expression = inner.trim();
@@ -1102,11 +1176,30 @@ mod tests {
             value(&column("prices", 1231, (10 << 16 | 2) + 4), "{-12.5,NULL}"),
             Value::Array(vec![Value::bytes(vec![0xFB, 0x1E]), Value::Null])
         );
-        assert_eq!(default_literal("7"), Some("7".into()));
-        assert_eq!(default_literal("(-5)"), Some("-5".into()));
-        assert_eq!(default_literal("'it''s'::text"), Some("it's".into()));
-        assert_eq!(default_literal("nextval('t_id_seq'::regclass)"), None);
-        assert_eq!(default_literal("now()"), None);
+        assert_eq!(default_text("int4", false, -1, "7"), Some("7".into()));
+        assert_eq!(default_text("int4", false, -1, "(-5)"), Some("-5".into()));
+        assert_eq!(default_text("text", false, -1, "'it''s'::text"), Some("it's".into()));
+        assert_eq!(
+            default_text("serial", false, -1, "nextval('t_id_seq'::regclass)"),
+            Some("0".into())
+        );
+        assert_eq!(
+            default_text("numeric", false, (8 << 16 | 3) + 4, "random()"),
+            Some("0.000".into())
+        );
+        assert_eq!(
+            default_text("timestamptz", false, -1, "CURRENT_TIMESTAMP"),
+            Some("1970-01-01 00:00:00+00".into())
+        );
+        assert_eq!(default_text("citext", false, -1, "'x'::citext"), None);
+        assert_eq!(default_text("bit", false, 7, "B'101'::\"bit\""), Some("101".into()));
+        assert_eq!(default_text("mood", true, -1, "'ok'::mood"), Some("ok".into()));
+        assert_eq!(default_text("mood", true, -1, "upper('ok')"), None);
+        assert_eq!(
+            jdbc_type_name("int8".into(), Some("nextval('s'::regclass)")),
+            "bigserial"
+        );
+        assert_eq!(jdbc_type_name("int8".into(), Some("7")), "int8");
         assert_eq!(value(&column("bit", 1560, 1), "1"), Value::Boolean(true));
         assert_eq!(value(&column("bits", 1560, 10), "0100000001"), Value::bytes(vec![1, 1]));
         assert_eq!(value(&column("bits", 1560, 10), "0000000000"), Value::bytes(Vec::new()));
@@ -1123,7 +1216,7 @@ mod tests {
             Value::String("16:44:15Z".into())
         );
         let mut counter = column("counter", 23, -1);
-        counter.default = default_literal("7");
+        counter.default = default_text("int4", false, -1, "7");
         assert_eq!(
             column_schema(&counter, Mapping::default()).default,
             Some(Value::Int32(7))

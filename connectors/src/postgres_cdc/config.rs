@@ -141,6 +141,18 @@ pub(super) const PROPAGATE_SOURCE_TYPE: Key<Vec<String>> = Key::new(
     )
     .check(valid_patterns),
 );
+/// `datatype.propagate.source.type`.
+pub(super) const PROPAGATE_SOURCE_DATATYPE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "datatype.propagate.source.type",
+        ConfigType::List,
+        "",
+        "Columns whose schemas carry their PostgreSQL type, length, scale and name as parameters \
+         __debezium.source.column.*, by their type (regexes over schema.table.type, the type named \
+         as the JDBC driver names it: varchar, int4, serial, _int4, a domain's or enum's own name).",
+    )
+    .check(valid_patterns),
+);
 /// `message.key.columns`.
 pub(super) const MESSAGE_KEY_COLUMNS: Key<String> = Key::new(
     text(
@@ -376,6 +388,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&COLUMN_INCLUDE)
         .key(&COLUMN_EXCLUDE)
         .key(&PROPAGATE_SOURCE_TYPE)
+        .key(&PROPAGATE_SOURCE_DATATYPE)
         .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
         .key(&SNAPSHOT_MODE)
@@ -540,6 +553,8 @@ pub(super) struct Settings {
     pub(super) column_exclude: Vec<Regex>,
     /// `column.propagate.source.type`.
     pub(super) propagate_source_type: Vec<Regex>,
+    /// `datatype.propagate.source.type`.
+    pub(super) propagate_source_datatype: Vec<Regex>,
     /// `message.key.columns`: a pattern per key column named, in the order named.
     pub(super) message_keys: Vec<Regex>,
     /// `column.mask.with.<n>.chars`, `column.truncate.to.<n>.chars` and `column.mask.hash.*`:
@@ -594,6 +609,7 @@ impl Settings {
             column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
             column_exclude: patterns(&config.value(&COLUMN_EXCLUDE)).unwrap_or_default(),
             propagate_source_type: patterns(&config.value(&PROPAGATE_SOURCE_TYPE)).unwrap_or_default(),
+            propagate_source_datatype: patterns(&config.value(&PROPAGATE_SOURCE_DATATYPE)).unwrap_or_default(),
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             text_rewrites: text_rewrites(config.values()).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
@@ -674,15 +690,19 @@ impl Settings {
                 _ => None,
             };
             let names_it = |patterns: &[Regex]| patterns.iter().any(|r| r.is_match(name));
+            let type_name = column.declared_type_name.as_deref().or(column.type_name.as_deref());
+            let typed = format!("{schema}.{table}.{}", type_name.unwrap_or_default());
             // Debezium gives a column the first of its column mappers that names it: a cut, a
-            // mask, the source type's parameters, a hash.
+            // mask, the source type's parameters (by the column's name, then by its type's), a
+            // hash.
             let first = self
                 .text_rewrites
                 .iter()
                 .find(|(_, patterns)| names_it(patterns))
                 .map(|(rewrite, _)| rewrite);
             column.propagate_source_type = !matches!(first, Some(TextRewrite::Truncate(_) | TextRewrite::Mask(_)))
-                && names_it(&self.propagate_source_type);
+                && (names_it(&self.propagate_source_type)
+                    || self.propagate_source_datatype.iter().any(|r| r.is_match(&typed)));
             column.rewrite = first
                 .filter(|_| !column.propagate_source_type)
                 .and_then(|rewrite| match rewrite {
