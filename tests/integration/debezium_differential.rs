@@ -187,6 +187,10 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("message.key.columns", r"public\..*_FULL:code,name"),
             // "€-~\"\\" and a byte no UTF-8 text has.
             ("unavailable.value.placeholder", "hex:e282ac2d7e225cff"),
+            // SHA-3: of a TOASTed TEXT (the placeholder hashed) and a TEXT's default; in
+            // version 2 of a VARCHAR(8) (cut to 8).
+            ("column.mask.hash.SHA3-512.with.salt.s3", r"public\..*\.(note|dtext)"),
+            ("column.mask.hash.v2.SHA3-224.with.salt.k", r"public\..*\.label"),
         ],
     ),
     (

@@ -7,6 +7,7 @@
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha224, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
+use sha3::{Sha3_224, Sha3_256, Sha3_384, Sha3_512};
 
 /// A hash mask: the algorithm, the salt and how the value is turned into bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,10 @@ enum Algorithm {
     Sha512,
     Sha512_224,
     Sha512_256,
+    Sha3_224,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
 }
 
 impl Algorithm {
@@ -42,6 +47,10 @@ impl Algorithm {
             "SHA-512" | "SHA512" => Algorithm::Sha512,
             "SHA-512/224" | "SHA512/224" => Algorithm::Sha512_224,
             "SHA-512/256" | "SHA512/256" => Algorithm::Sha512_256,
+            "SHA3-224" => Algorithm::Sha3_224,
+            "SHA3-256" => Algorithm::Sha3_256,
+            "SHA3-384" => Algorithm::Sha3_384,
+            "SHA3-512" => Algorithm::Sha3_512,
             _ => return None,
         })
     }
@@ -64,6 +73,10 @@ impl Algorithm {
             Algorithm::Sha512 => run::<Sha512>(parts),
             Algorithm::Sha512_224 => run::<Sha512_224>(parts),
             Algorithm::Sha512_256 => run::<Sha512_256>(parts),
+            Algorithm::Sha3_224 => run::<Sha3_224>(parts),
+            Algorithm::Sha3_256 => run::<Sha3_256>(parts),
+            Algorithm::Sha3_384 => run::<Sha3_384>(parts),
+            Algorithm::Sha3_512 => run::<Sha3_512>(parts),
         }
     }
 }
@@ -91,7 +104,7 @@ impl TextHash {
                 .ok_or_else(|| {
                     format!(
                         "{key}: hash algorithm {algorithm} is not one of MD5, SHA-1, SHA-224, SHA-256, SHA-384, \
-                         SHA-512, SHA-512/224 and SHA-512/256"
+                         SHA-512, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256, SHA3-384 and SHA3-512"
                     )
                 }),
         )
@@ -171,8 +184,10 @@ mod tests {
             (Algorithm::Md5, &b"a.b"[..], true)
         );
         assert!(TextHash::from_key("column.mask.with.3.chars").is_none());
-        let unknown = TextHash::from_key("column.mask.hash.SHA3-256.with.salt.s").expect("a hash key");
-        assert!(unknown.is_err_and(|e| e.contains("SHA3-256")));
+        let sha3 = TextHash::from_key("column.mask.hash.sha3-256.with.salt.s").expect("a hash key");
+        assert!(sha3.is_ok_and(|hash| hash.algorithm == Algorithm::Sha3_256));
+        let unknown = TextHash::from_key("column.mask.hash.Whirlpool.with.salt.s").expect("a hash key");
+        assert!(unknown.is_err_and(|e| e.contains("Whirlpool")));
     }
 
     #[test]
