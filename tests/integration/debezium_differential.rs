@@ -96,7 +96,7 @@ fn row(id: i64) -> String {
     };
     let sign = if id % 2 == 0 { -1 } else { 1 };
     format!(
-        "({id}, {small}, {big}, {flag}, {ratio}.25, {score}e-7, {amount}.{cents:02}, {free}.{ones}, 'ünï \"{id}\" \\ line', 'c{id}', 'x{initial}', \
+        "({id}, {small}, {big}, {flag}, {ratio}.25, {score}e-7, {amount}.{cents:02}, {free}.{ones}, '😀ünï \"{id}\" \\ line', 'c{id}', 'x{initial}', \
          '2024-02-{day:02}', '13:{minute:02}:07.123456', '2023-11-14 22:13:20.{millis:03}', \
          '1969-07-20 20:17:40.{micros:06}', '2024-03-10 12:00:00.5+02', '2024-03-10 12:00:{minute:02}+02', '\\x00ff{id:02x}', \
          '6f1c2d3e-4a5b-4c6d-8e9f-{id:012x}', '{{\"n\": {id}, \"list\": [1, 2.5, null]}}', '{{\"b\": [true, {id}]}}', \

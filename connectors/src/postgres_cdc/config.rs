@@ -964,6 +964,19 @@ mod tests {
             Value::String("abc".into())
         );
         assert_eq!(TextRewrite::Truncate(3).apply(25, Value::Null), Value::Null);
+        // Java counts UTF-16 units: 😀 is two; one cut in half leaves a '?'.
+        assert_eq!(
+            TextRewrite::Truncate(3).apply(25, Value::String("😀üx".into())),
+            Value::String("😀ü".into())
+        );
+        assert_eq!(
+            TextRewrite::Truncate(3).apply(25, Value::String("a😀😀".into())),
+            Value::String("a😀".into())
+        );
+        assert_eq!(
+            TextRewrite::Truncate(2).apply(25, Value::String("a😀".into())),
+            Value::String("a?".into())
+        );
         // sha256("saltvalue"), cut to the declared length.
         let cut = TextRewrite::Hash(hash.clone(), Some(5));
         assert_eq!(

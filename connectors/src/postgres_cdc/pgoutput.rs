@@ -52,7 +52,8 @@ pub(super) struct RelationColumn {
 pub(super) enum TextRewrite {
     /// Replaced by this many `*` (`column.mask.with.<n>.chars`).
     Mask(usize),
-    /// Cut to this many characters (`column.truncate.to.<n>.chars`).
+    /// Cut to this many characters, counted as Java counts them: UTF-16 units
+    /// (`column.truncate.to.<n>.chars`).
     Truncate(usize),
     /// Replaced by a hex digest (`column.mask.hash.*`), cut to the column's declared length
     /// when it has one.
@@ -84,8 +85,8 @@ impl TextRewrite {
                 digest.truncate(cut.unwrap_or(usize::MAX));
                 Value::String(digest)
             }
-            (TextRewrite::Truncate(length), Value::String(text)) if text.chars().count() > *length => {
-                Value::String(text.chars().take(*length).collect())
+            (TextRewrite::Truncate(length), Value::String(text)) if text.encode_utf16().count() > *length => {
+                Value::String(java_prefix(&text, *length))
             }
             // Debezium cuts bytes too (BYTEA with `binary.handling.mode=bytes`).
             (TextRewrite::Truncate(length), Value::Bytes(bytes)) if bytes.len() > *length => {
@@ -94,6 +95,26 @@ impl TextRewrite {
             (_, value) => value,
         }
     }
+}
+
+/// The first `units` UTF-16 code units of `text`, as Java's `String.substring` cuts it (a
+/// character outside the Basic Multilingual Plane is two units). A character cut in half
+/// leaves its first surrogate alone, which Java's UTF-8 encoders write as `?`.
+fn java_prefix(text: &str, units: usize) -> String {
+    let mut prefix = String::new();
+    let mut taken = 0;
+    for c in text.chars() {
+        let width = c.len_utf16();
+        if taken + width > units {
+            if taken < units {
+                prefix.push('?');
+            }
+            break;
+        }
+        prefix.push(c);
+        taken += width;
+    }
+    prefix
 }
 
 /// The item type of an array column, as the catalog describes it.
