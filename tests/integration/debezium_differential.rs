@@ -187,9 +187,13 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("message.key.columns", r"public\..*_FULL:code,name"),
             // "€-~\"\\" and a byte no UTF-8 text has.
             ("unavailable.value.placeholder", "hex:e282ac2d7e225cff"),
-            // SHA-3: of a TOASTed TEXT (the placeholder hashed) and a TEXT's default; in
-            // version 2 of a VARCHAR(8) (cut to 8).
-            ("column.mask.hash.SHA3-512.with.salt.s3", r"public\..*\.(note|dtext)"),
+            // SHA-3: of a TOASTed TEXT (the placeholder hashed), a TEXT's default and a key
+            // column (hashed in the value, not in the key); in version 2 of a VARCHAR(8) (cut
+            // to 8).
+            (
+                "column.mask.hash.SHA3-512.with.salt.s3",
+                r"public\..*\.(note|dtext|code)",
+            ),
             ("column.mask.hash.v2.SHA3-224.with.salt.k", r"public\..*\.label"),
         ],
     ),
@@ -227,7 +231,8 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
             ("heartbeat.interval.ms", "500"),
-            ("column.mask.with.5.chars", r"public\..*\.(code|doc)"),
+            // The key's `id` too: Debezium marks only the value's field.
+            ("column.mask.with.5.chars", r"public\..*\.(code|doc|id)"),
             ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
             ("include.unknown.datatypes", "true"),
         ],

@@ -202,32 +202,31 @@ impl TableEvents {
                 })
                 .build()
         };
-        // Each kept column's schema as the key has it, marked by its rewrite; the value's also
-        // carries its source type when asked (Debezium's keys do not).
+        // Each kept column's schema as the key has it: Debezium applies no column mapper to
+        // keys (no mark, no source type, and their values are not rewritten). The value's is
+        // marked by the column's rewrite or carries its source type, as asked.
         let key_fields: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
             .map(|column| {
-                (!column.excluded && !omitted_by_debezium(column, mapping)).then(|| {
-                    let parameters = column
-                        .rewrite
-                        .as_ref()
-                        .map(TextRewrite::parameter)
-                        .into_iter()
-                        .collect();
-                    with_parameters(column_schema(column, mapping), parameters)
-                })
+                (!column.excluded && !omitted_by_debezium(column, mapping)).then(|| column_schema(column, mapping))
             })
             .collect();
         let columns: Vec<Option<Arc<Schema>>> = relation
             .columns
             .iter()
             .zip(&key_fields)
-            .map(|(column, schema)| match schema {
-                Some(schema) if column.propagate_source_type => {
-                    Some(with_parameters(schema.clone(), source_type_parameters(column, reading)))
+            .map(|(column, schema)| {
+                let mut parameters: Vec<(&str, String)> = column
+                    .rewrite
+                    .as_ref()
+                    .map(TextRewrite::parameter)
+                    .into_iter()
+                    .collect();
+                if column.propagate_source_type {
+                    parameters.extend(source_type_parameters(column, reading));
                 }
-                schema => schema.clone(),
+                Some(with_parameters(schema.clone()?, parameters))
             })
             .collect();
         let kept = || {
@@ -359,12 +358,13 @@ impl TableEvents {
             return Ok(Value::Null);
         };
         let mut values = Vec::with_capacity(self.key_columns.len());
-        for &i in &self.key_columns {
-            let (Some(column), Some(Some(column_schema))) = (self.relation.columns.get(i), self.columns.get(i)) else {
+        // Not rewritten: Debezium's column mappers leave keys alone.
+        for (&i, field) in self.key_columns.iter().zip(&schema.fields) {
+            let Some(column) = self.relation.columns.get(i) else {
                 continue;
             };
             values.push(match datums.get(i) {
-                Some(Datum::Text(text)) => self.convert(column, column_schema, text)?,
+                Some(Datum::Text(text)) => convert(column, &field.schema, self.mapping, text)?,
                 _ => Value::Null,
             });
         }
