@@ -56,7 +56,8 @@ const COLUMNS: &str = "id INT PRIMARY KEY, small SMALLINT, big BIGINT, flag BOOL
      dnum NUMERIC(8,3) DEFAULT random(), dfree NUMERIC DEFAULT random(), dflag BOOLEAN DEFAULT (random() > 2), \
      dreal REAL DEFAULT pi(), dint INT DEFAULT length('abc'), djson JSONB DEFAULT jsonb_build_object('a', 1), \
      divl INTERVAL DEFAULT make_interval(days => 1), dlist TEXT[] DEFAULT '{}', dip INET DEFAULT '1.2.3.4', \
-     dpos dbz_positive DEFAULT 5, dtext TEXT DEFAULT 'lit', dmood dbz_mood DEFAULT 'ok', dbits BIT(3) DEFAULT B'101'";
+     dpos dbz_positive DEFAULT 5, dtext TEXT DEFAULT 'lit', dmood dbz_mood DEFAULT 'ok', dbits BIT(3) DEFAULT B'101', \
+     dints dbz_ints, dmoodd dbz_mood_d, pairs dbz_pair[]";
 
 /// The values of [`COLUMNS`]' last columns in every row: their defaults (expressions Debezium
 /// does not evaluate, and literals of types it reads no default for).
@@ -64,12 +65,17 @@ const DEFAULTED: &str = ", DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT,
      DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT";
 
 /// The types [`COLUMNS`] uses beyond the built-in ones, made once per database: the enum of
-/// column `mood`, the domain of `positive` and the extensions' types.
+/// column `mood`, the composite of `pair`, the domains of `positive`, `dints` and `dmoodd`
+/// and the extensions' types.
 const TYPES: &str = "DO $$ BEGIN CREATE TYPE dbz_mood AS ENUM ('sad', 'ok', 'happy'); \
      EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
      DO $$ BEGIN CREATE DOMAIN dbz_positive AS INT CHECK (VALUE > 0); \
      EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
      DO $$ BEGIN CREATE TYPE dbz_pair AS (a INT, b TEXT); \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+     DO $$ BEGIN CREATE DOMAIN dbz_ints AS INT[]; \
+     EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+     DO $$ BEGIN CREATE DOMAIN dbz_mood_d AS dbz_mood; \
      EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
      CREATE EXTENSION IF NOT EXISTS citext; CREATE EXTENSION IF NOT EXISTS hstore; \
      CREATE EXTENSION IF NOT EXISTS ltree;";
@@ -86,7 +92,7 @@ fn row(id: i64) -> String {
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, NULL, {id}, {id}, {id}{DEFAULTED})"
+             NULL, NULL, NULL, NULL, NULL, NULL, {id}, {id}, {id}{DEFAULTED}, NULL, NULL, NULL)"
         );
     }
     let note = if id == 1 {
@@ -122,7 +128,8 @@ fn row(id: i64) -> String {
          ARRAY['[2024-01-01,2024-02-{day:02})'::daterange], ARRAY['[1,{id}0)'::int8range], ARRAY['{{\"j\": {id}}}'::json], \
          ARRAY['MiXeD'::citext], '[{id},{id}00)', '[2024-01-01 10:00+02, 2024-01-{day:02} 10:00+02)', 'x', \
          ARRAY[{id}, NULL, -{id}], ARRAY['[(0,0),(1,{id})]'::lseg], ARRAY['[(0,0),(1,{id})]'::path], \
-         ARRAY['((0,0),(1,1),(1,{id}))'::polygon], ARRAY['a=>{id}'::hstore], ARRAY['top.s{id}'::ltree], {id}, {id}, {id}{DEFAULTED})",
+         ARRAY['((0,0),(1,1),(1,{id}))'::polygon], ARRAY['a=>{id}'::hstore], ARRAY['top.s{id}'::ltree], {id}, {id}, {id}{DEFAULTED}, \
+         ARRAY[1, {id}], '{mood}', ARRAY[ROW({id}, 'p')::dbz_pair, NULL])",
         small = sign * 32_000 + id,
         big = sign * 9_000_000_000_000_000_000 + id,
         flag = id % 2 == 0,

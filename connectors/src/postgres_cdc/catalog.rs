@@ -15,9 +15,9 @@ use super::columns::{default_text, jdbc_type_name};
 use super::pgoutput::{ArrayItem, RelationColumn};
 
 /// A column as the catalog query reads it: name, declared type's name, declared type, type (a
-/// domain's base type),
-/// type modifier, in the primary key, allows NULL, default expression, enum labels, the type's
-/// name, whether it is composite, an array's item type, its name and its enum labels.
+/// domain's base type), type modifier, in the primary key, allows NULL, default expression,
+/// enum labels, the type's name, whether it is composite, an array's item type, its name, its
+/// enum labels and whether it is composite.
 type CatalogRow = (
     String,
     String,
@@ -33,6 +33,7 @@ type CatalogRow = (
     i64,
     Option<String>,
     Option<String>,
+    bool,
 );
 
 /// A column as the catalog describes it.
@@ -57,7 +58,8 @@ pub(super) async fn table_columns<'e>(
           WHERE e.enumtypid = b.oid), b.typname::text, b.typtype = 'c', b.typelem::int8, \
          (SELECT i.typname::text FROM pg_type i WHERE i.oid = b.typelem AND b.typcategory = 'A'), \
          (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
-          WHERE e.enumtypid = b.typelem) \
+          WHERE e.enumtypid = b.typelem), \
+         COALESCE((SELECT i.typtype = 'c' FROM pg_type i WHERE i.oid = b.typelem AND b.typcategory = 'A'), false) \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          JOIN pg_type b ON b.oid = CASE WHEN t.typbasetype <> 0 THEN t.typbasetype ELSE t.oid END \
          LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
@@ -85,6 +87,7 @@ pub(super) async fn table_columns<'e>(
                 item_oid,
                 item_name,
                 item_enum_labels,
+                item_composite,
             )| {
                 // A domain is named by its own name; only an enum's own name has Debezium read
                 // its default.
@@ -108,9 +111,11 @@ pub(super) async fn table_columns<'e>(
                             type_oid: item_oid as u32,
                             type_name,
                             enum_labels: item_enum_labels,
+                            composite: item_composite,
                         }),
                         composite,
                         declared_type_name: Some(declared_name),
+                        domain: declared != oid,
                         ..RelationColumn::default()
                     },
                 }
@@ -141,6 +146,7 @@ pub(super) fn with_catalog(columns: &mut [RelationColumn], described: &[CatalogC
                     column.item.clone_from(&d.item);
                     column.composite = d.composite;
                     column.declared_type_name.clone_from(&d.declared_type_name);
+                    column.domain = d.domain;
                 }
             }
             None => column.optional = true,

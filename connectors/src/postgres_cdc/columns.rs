@@ -49,7 +49,14 @@ const EXTENSION_ITEMS: [&str; 3] = ["citext", "hstore", "ltree"];
 /// unless `include.unknown.datatypes` (then their text's bytes, as `binary.handling.mode`
 /// writes bytes).
 pub(super) fn omitted_by_debezium(column: &RelationColumn, mapping: Mapping) -> bool {
-    matches!(column.type_oid, 791 | 143 | 1017 | 1187 | 1563) || (column.composite && !mapping.unknown_types)
+    matches!(column.type_oid, 791 | 143 | 1017 | 1187 | 1563)
+        || ((column.composite || of_composites(column)) && !mapping.unknown_types)
+}
+
+/// Whether `column` is an array of a composite type, which Debezium 3.7 writes (with
+/// `include.unknown.datatypes`) as an array of text that is always null.
+fn of_composites(column: &RelationColumn) -> bool {
+    column.item.as_ref().is_some_and(|item| item.composite)
 }
 
 /// How NUMERIC and MONEY values are written (`decimal.handling.mode`).
@@ -246,6 +253,7 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         _ if column.type_name.as_deref() == Some("hstore") => named(SchemaType::String, "io.debezium.data.Json"),
         _ if column.type_name.as_deref() == Some("ltree") => named(SchemaType::String, "io.debezium.data.Ltree"),
         _ if column.composite => binary.schema(),
+        _ if of_composites(column) => SchemaBuilder::array(SchemaBuilder::new(SchemaType::String).build()),
         _ => match item_column(column) {
             Some(item) => SchemaBuilder::array(column_schema(&item, mapping)),
             None => SchemaBuilder::new(SchemaType::String),
@@ -360,6 +368,9 @@ pub(super) fn convert(
     let parse_timestamp = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e));
     if let Some(value) = geometry::value(column.type_oid, schema, text) {
         return value.map_err(|e| bad(&e));
+    }
+    if of_composites(column) {
+        return Ok(Value::Null);
     }
     Ok(match column.type_oid {
         // `t` in the stream, `true` in a column's default.
@@ -845,39 +856,42 @@ pub(super) fn unavailable(
     mapping: Mapping,
     placeholder: &Placeholder,
 ) -> Result<Value, String> {
+    // Debezium picks the placeholders of arrays and HSTORE by the declared type's name: a
+    // domain over one gets the plain one, which an array or HSTORE reads as null.
+    let typed = !column.domain;
     match column.type_oid {
-        1009 | 1015 | 1014 | 199 | 3807 => convert(
+        1009 | 1015 | 1014 | 199 | 3807 if typed => convert(
             column,
             schema,
             mapping,
             &format!("{{{}}}", literal_item(&placeholder.text)),
         ),
-        1001 if mapping.binary == BinaryHandling::Bytes => convert(
+        1001 if typed && mapping.binary == BinaryHandling::Bytes => convert(
             column,
             schema,
             mapping,
             &format!("{{\"\\\\x{}\"}}", hex::encode(&placeholder.bytes)),
         ),
-        1007 => Ok(Value::Array(
+        1007 if typed => Ok(Value::Array(
             placeholder
                 .signed_bytes()
                 .map(|byte| Value::Int32(byte.into()))
                 .collect(),
         )),
-        1182 if mapping.times != TimePrecision::Connect => Ok(Value::Array(
+        1182 if typed && mapping.times != TimePrecision::Connect => Ok(Value::Array(
             placeholder
                 .signed_bytes()
                 .map(|byte| Value::Int32(byte.into()))
                 .collect(),
         )),
-        1016 => Ok(Value::Array(
+        1016 if typed => Ok(Value::Array(
             placeholder
                 .signed_bytes()
                 .map(|byte| Value::Int64(byte.into()))
                 .collect(),
         )),
-        2951 => convert(column, schema, mapping, &format!("{{{}}}", placeholder.uuid)),
-        _ if column.type_name.as_deref() == Some("hstore") => {
+        2951 if typed => convert(column, schema, mapping, &format!("{{{}}}", placeholder.uuid)),
+        _ if typed && column.type_name.as_deref() == Some("hstore") => {
             let quoted = literal_item(&placeholder.text);
             convert(column, schema, mapping, &format!("{quoted}=>{quoted}"))
         }
@@ -911,6 +925,24 @@ pub(super) enum Reading {
     Snapshot,
     /// The replication stream.
     Stream,
+}
+
+impl Reading {
+    /// How Debezium 3.7 describes a streamed table with `columns`: as the stream does, unless
+    /// a column is declared with a domain over an enum, whose description differs between
+    /// the stream and Debezium's table at every change, so that Debezium describes the table
+    /// anew from the JDBC driver's metadata, as in a snapshot (measured with the differential:
+    /// a domain over INT or over an INT array does not).
+    pub(super) fn streamed(columns: &[RelationColumn]) -> Self {
+        if columns
+            .iter()
+            .any(|column| column.domain && column.enum_labels.is_some())
+        {
+            Reading::Snapshot
+        } else {
+            Reading::Stream
+        }
+    }
 }
 
 /// The schema parameters `column.propagate.source.type` gives `column`, as Debezium 3.7 writes

@@ -45,6 +45,8 @@ pub(super) struct RelationColumn {
     pub declared_type_name: Option<String>,
     /// Whether its schema carries its type, as `column.propagate.source.type` asks.
     pub propagate_source_type: bool,
+    /// Declared with a domain (the stream does not say; [`super::catalog`] tells).
+    pub domain: bool,
 }
 
 /// A text column's values rewritten as Debezium's column mappers rewrite them.
@@ -126,6 +128,9 @@ pub(super) struct ArrayItem {
     pub type_name: String,
     /// An enum item type's labels in order, comma-separated.
     pub enum_labels: Option<String>,
+    /// A composite item type (Debezium leaves such arrays out, or with
+    /// `include.unknown.datatypes` writes them as null arrays of text).
+    pub composite: bool,
 }
 
 /// A table as the stream describes it before its first change.

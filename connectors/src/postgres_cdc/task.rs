@@ -438,13 +438,14 @@ impl PostgresCdcTask {
                             with_catalog(&mut relation.columns, &described);
                             let key =
                                 settings.select_columns(&relation.namespace, &relation.name, &mut relation.columns);
+                            let reading = Reading::streamed(&relation.columns);
                             Some(TableEvents::new(
                                 &settings.prefix,
                                 relation,
                                 key,
                                 settings.mapping,
                                 settings.placeholder.clone(),
-                                Reading::Stream,
+                                reading,
                             ))
                         } else {
                             None
