@@ -20,6 +20,7 @@ mod distributed_apache_compat;
 mod distributed_broker_failure;
 mod fetch_queue;
 mod file_pipeline;
+mod header_differential;
 mod helm_chart;
 mod jdbc_sink;
 mod jdbc_source;

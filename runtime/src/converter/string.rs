@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{java_utf8_text, write_java_text, write_values_text, Schema, Value};
+use crate::data::{java_utf8_text, parse_values_text, write_java_text, write_values_text, Schema, Value};
 
 /// How a value that is not text is written as text.
 type WriteText = fn(&mut Vec<u8>, &Value, Option<&Schema>);
@@ -81,10 +79,11 @@ inventory::submit! {
     }
 }
 
-/// The default header converter (Apache's `SimpleHeaderConverter` class name): text headers
-/// read as strings, anything that is not valid UTF-8 kept as bytes, values written in their
-/// text form as Apache's `Values.convertToString` writes it (a struct as `{"id":40}`), bytes
-/// passed through.
+/// The default header converter (Apache's `SimpleHeaderConverter` class name): headers read
+/// as Apache's `Values.parseString` reads their text (`42` an INT8, `[1,2]` a list, a date, or
+/// else a string; [`parse_values_text`]; malformed UTF-8 as U+FFFD, as Java decodes it), values
+/// written in their text form as Apache's `Values.convertToString` writes it (a struct as
+/// `{"id":40}`), bytes passed through.
 #[derive(Debug, Default)]
 pub(super) struct SimpleHeaderConverter;
 
@@ -112,15 +111,16 @@ impl Converter for SimpleHeaderConverter {
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
-        Ok(match bytes {
+        let Some(bytes) = bytes else {
+            return Ok((None, Value::Null));
+        };
+        let text = java_utf8_text(bytes);
+        if text.is_empty() {
+            return Ok((Some(Schema::string()), Value::String(text)));
+        }
+        Ok(match parse_values_text(&text) {
+            Some((schema, value)) => (Some(schema), value),
             None => (None, Value::Null),
-            Some(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => (Some(Schema::optional_string()), Value::String(text.to_string())),
-                Err(_) => (
-                    Some(Schema::optional_bytes()),
-                    Value::bytes(Bytes::copy_from_slice(bytes)),
-                ),
-            },
         })
     }
 }
@@ -140,6 +140,7 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::SchemaType;
 
     #[test]
     fn invalid_utf8_is_replaced_and_valid_text_kept() {
@@ -152,11 +153,27 @@ mod tests {
         assert_eq!(null, Value::Null);
     }
 
+    #[test]
+    fn headers_are_read_as_apache_reads_their_text() {
+        let converter = SimpleHeaderConverter;
+        let (schema, value) = converter.to_connect("t", Some(b"42")).unwrap();
+        assert_eq!(
+            (schema.map(|s| s.schema_type), value),
+            (Some(SchemaType::Int8), Value::Int8(42))
+        );
+        let (schema, value) = converter.to_connect("t", Some(b"")).unwrap();
+        assert_eq!(schema, Some(Schema::string()));
+        assert_eq!(value, Value::String(String::new()));
+        assert_eq!(converter.to_connect("t", Some(b"null")).unwrap(), (None, Value::Null));
+        let (_, invalid) = converter.to_connect("t", Some(b"a\xffb")).unwrap();
+        assert_eq!(invalid, Value::String("a\u{fffd}b".into()));
+    }
+
     /// A struct (a JDBC source's row, say) as Apache's converter writes it: `Struct.toString()`,
     /// its decimal as `BigDecimal` and its null fields left out.
     #[test]
     fn a_struct_is_written_as_javas_to_string() {
-        use crate::data::{decimal_from_text, SchemaBuilder, SchemaType, Struct};
+        use crate::data::{decimal_from_text, SchemaBuilder, Struct};
         let schema = SchemaBuilder::new(SchemaType::Struct)
             .field("id", Schema::of(SchemaType::Int64))
             .field("price", SchemaBuilder::decimal(2).build())

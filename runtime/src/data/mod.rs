@@ -8,6 +8,7 @@ mod java_text;
 mod record;
 mod schema;
 mod value;
+mod values_parse;
 mod values_text;
 
 pub use decimal::{decimal_from_text, decimal_text};
@@ -16,4 +17,5 @@ pub use java_text::{java_double, java_float, java_utf8_text, write_java_text};
 pub use record::{ConnectRecord, Header, SinkRecord, SourceMap, SourceRecord, TimestampType};
 pub use schema::{logical, Field, Schema, SchemaBuilder, SchemaType};
 pub use value::{Struct, Value};
+pub use values_parse::parse_values_text;
 pub use values_text::write_values_text;
