@@ -1,20 +1,25 @@
-//! Headers read by Apache Kafka Connect 4.3.1's `SimpleHeaderConverter` and by Tributary's:
-//! each value in [`HEADERS`] (integers at the edges of each type, floats, decimals past a
-//! double, dates, times and timestamps, lenient ones too, lists and maps with and without a
-//! common schema, quoted text with escapes, literals, blanks and malformed UTF-8) is read by
-//! Apache's converter in a JVM (`tests/fixtures/java/HeaderValues.java`) and by Tributary's,
-//! and each result written back by its side's JsonConverter with its schema: the JSON must be
-//! the same (or both sides print nothing for a null, or refuse it), a FLOAT32 compared as the
-//! float it names ([`floats_as_floats`]).
+//! Headers read and written by Apache Kafka Connect 4.3.1's `SimpleHeaderConverter` and by
+//! Tributary's, each side in turn on the same inputs (Apache's in a JVM on the harness's jars,
+//! `tests/fixtures/java/HeaderValues.java`):
+//! - read: each value in [`HEADERS`] (integers at the edges of each type, floats, decimals past
+//!   a double, dates, times and timestamps, lenient ones too, lists and maps with and without a
+//!   common schema, quoted text with escapes, literals, blanks and malformed UTF-8) is read by
+//!   the converter and written back by its side's JsonConverter with its schema: the JSON must
+//!   be the same (or both sides read a null, or refuse it), a FLOAT32 compared as the float it
+//!   names ([`floats_as_floats`]);
+//! - write: each JsonConverter envelope in [`VALUES`] (every primitive, decimals, the logical
+//!   times at and off midnight and the epoch, bytes, lists, maps and structs holding them) is
+//!   read by its side's JsonConverter and written as a header: the bytes must be the same.
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::Value as Json;
 use tributary_harness::KafkaDistribution;
 use tributary_runtime::config::ConfigMap;
-use tributary_runtime::converter::{converter_for, ConverterRole};
+use tributary_runtime::converter::{converter_for, Converter, ConverterRole};
 use tributary_runtime::data::Value;
 
 /// The header values compared, as bytes.
@@ -158,73 +163,162 @@ fn floats_as_floats(mut printed: Json) -> Json {
     printed
 }
 
-/// What a side prints for one header: its JSON, or that it read a null or refused it.
+/// JsonConverter envelopes of the values written as headers. Apache's JsonConverter reads a
+/// map into a Java `HashMap`, in hash order: the keys of the maps here (single letters in
+/// alphabetical order) are in that order too.
+const VALUES: &[&str] = &[
+    r#"{"schema":{"type":"bytes","optional":false},"payload":"AQID"}"#,
+    r#"{"schema":{"type":"string","optional":false},"payload":"hé \"q\" \\ x"}"#,
+    r#"{"schema":{"type":"string","optional":false},"payload":""}"#,
+    r#"{"schema":{"type":"int8","optional":false},"payload":5}"#,
+    r#"{"schema":{"type":"int64","optional":false},"payload":-9223372036854775808}"#,
+    r#"{"schema":{"type":"float","optional":false},"payload":1.1}"#,
+    r#"{"schema":{"type":"double","optional":false},"payload":0.1}"#,
+    r#"{"schema":{"type":"double","optional":false},"payload":1e20}"#,
+    r#"{"schema":{"type":"double","optional":false},"payload":1e-5}"#,
+    r#"{"schema":{"type":"boolean","optional":false},"payload":true}"#,
+    r#"{"schema":{"type":"string","optional":true},"payload":null}"#,
+    r#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"payload":"BM4="}"#,
+    r#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"10"}},"payload":"AQ=="}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":19753}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":0}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":-1}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":3723004}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":0}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1706662923004}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1706659200000}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":5000}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":-1000}"#,
+    r#"{"schema":{"type":"array","items":{"type":"string","optional":true},"optional":false},"payload":["a\"b","c\\d",null,""]}"#,
+    r#"{"schema":{"type":"array","items":{"type":"bytes","optional":false},"optional":false},"payload":["AQI=",""]}"#,
+    r#"{"schema":{"type":"array","items":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"1"}},"optional":false},"payload":["AQ==","/w=="]}"#,
+    r#"{"schema":{"type":"array","items":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"optional":false},"payload":[19753,0]}"#,
+    r#"{"schema":{"type":"array","items":{"type":"float","optional":false},"optional":false},"payload":[]}"#,
+    r#"{"schema":{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"int32","optional":true},"optional":false},"payload":{"a":1,"b":null}}"#,
+    r#"{"schema":{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"string","optional":false},"optional":false},"payload":[[1,"one"],[2,"two"]]}"#,
+    r#"{"schema":{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"string","optional":false},"optional":false},"payload":{}}"#,
+    r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"struct","fields":[{"type":"boolean","optional":false,"field":"ok"},{"type":"bytes","optional":true,"field":"raw"}],"optional":true,"field":"inner"},{"type":"array","items":{"type":"int64","optional":false},"optional":false,"field":"ids"},{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"at"}],"optional":false,"name":"row"},"payload":{"id":7,"name":null,"inner":{"ok":true,"raw":"/w=="},"ids":[1,2],"at":1706662923004}}"#,
+];
+
+/// What a side gives for one header: its JSON or bytes, or that it gave no value or refused.
 #[derive(Debug, PartialEq)]
-enum Printed {
-    Json(Json),
+enum Outcome<T> {
+    Given(T),
     Null,
     Refused,
 }
 
-#[test]
-fn headers_read_as_apache_reads_them() {
+/// Apache's outcomes for `inputs` in `mode` (`read` or `write`), each line as `given` reads it.
+fn apache<T>(mode: &str, inputs: &[String], given: impl Fn(&str) -> T) -> Vec<Outcome<T>> {
     let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let dir = tempfile::tempdir().unwrap();
-    let inputs = dir.path().join("headers.txt");
-    let lines: Vec<String> = HEADERS
-        .iter()
-        .map(|header| base64::engine::general_purpose::STANDARD.encode(header))
-        .collect();
-    std::fs::write(&inputs, lines.join("\n")).unwrap();
+    let (input_file, output_file) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
+    std::fs::write(&input_file, inputs.join("\n")).unwrap();
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/HeaderValues.java");
-    let mut java = distribution.java(program.to_str().unwrap(), "256m");
-    // SimpleDateFormat reads times in the JVM's zone; Tributary reads them in UTC.
-    let outputs = dir.path().join("printed.txt");
-    let status = java
-        .arg(&inputs)
-        .arg(&outputs)
+    // SimpleDateFormat reads and writes times in the JVM's zone; Tributary in UTC.
+    let status = distribution
+        .java(program.to_str().unwrap(), "256m")
+        .args([
+            std::ffi::OsStr::new(mode),
+            input_file.as_os_str(),
+            output_file.as_os_str(),
+        ])
         .env("TZ", "UTC")
         .stdout(Stdio::null())
         .status()
         .expect("java runs");
     assert!(status.success(), "HeaderValues.java failed");
-    let apache: Vec<Printed> = std::fs::read_to_string(&outputs)
+    let outcomes: Vec<Outcome<T>> = std::fs::read_to_string(&output_file)
         .unwrap()
         .lines()
         .map(|line| match line {
-            "null" => Printed::Null,
-            "error" => Printed::Refused,
-            json => Printed::Json(floats_as_floats(serde_json::from_str(json).expect("JSON"))),
+            "null" => Outcome::Null,
+            "error" => Outcome::Refused,
+            line => Outcome::Given(given(line)),
         })
         .collect();
-    assert_eq!(apache.len(), HEADERS.len(), "one line per header");
+    assert_eq!(outcomes.len(), inputs.len(), "one line per input");
+    outcomes
+}
 
-    let headers = converter_for(ConverterRole::Header, &ConfigMap::new(), &ConfigMap::new()).unwrap();
+/// The JsonConverter with schemas both sides print and read values with.
+fn json_converter() -> Arc<dyn Converter> {
     let mut settings = ConfigMap::new();
     settings.insert(
         "value.converter".into(),
         "org.apache.kafka.connect.json.JsonConverter".into(),
     );
     settings.insert("value.converter.schemas.enable".into(), "true".into());
-    let json = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
+    converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap()
+}
+
+fn header_converter() -> Arc<dyn Converter> {
+    converter_for(ConverterRole::Header, &ConfigMap::new(), &ConfigMap::new()).unwrap()
+}
+
+#[test]
+fn headers_read_as_apache_reads_them() {
+    let inputs: Vec<String> = HEADERS
+        .iter()
+        .map(|header| base64::engine::general_purpose::STANDARD.encode(header))
+        .collect();
+    let apache = apache("read", &inputs, |line| {
+        floats_as_floats(serde_json::from_str(line).expect("JSON"))
+    });
+    let (headers, json) = (header_converter(), json_converter());
     let differences: Vec<String> = HEADERS
         .iter()
         .zip(apache)
         .filter_map(|(header, apache)| {
             let tributary = match headers.to_connect("t", Some(header)) {
-                Ok((None, Value::Null)) => Printed::Null,
+                Ok((None, Value::Null)) => Outcome::Null,
                 Ok((schema, value)) => match json.to_bytes("t", schema.as_ref(), &value) {
-                    Ok(Some(bytes)) => Printed::Json(floats_as_floats(serde_json::from_slice(&bytes).expect("JSON"))),
-                    Ok(None) => Printed::Null,
-                    Err(_) => Printed::Refused,
+                    Ok(Some(bytes)) => Outcome::Given(floats_as_floats(serde_json::from_slice(&bytes).expect("JSON"))),
+                    Ok(None) => Outcome::Null,
+                    Err(_) => Outcome::Refused,
                 },
-                Err(_) => Printed::Refused,
+                Err(_) => Outcome::Refused,
             };
             let accepted = ACCEPTED.iter().any(|(accepted, _)| accepted == header);
             (tributary != apache && !accepted).then(|| {
                 format!(
                     "{:?}: Apache {apache:?}, Tributary {tributary:?}",
                     String::from_utf8_lossy(header)
+                )
+            })
+        })
+        .collect();
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn headers_written_as_apache_writes_them() {
+    let inputs: Vec<String> = VALUES.iter().map(|value| value.to_string()).collect();
+    let apache = apache("write", &inputs, |line| {
+        base64::engine::general_purpose::STANDARD.decode(line).expect("base64")
+    });
+    let (headers, json) = (header_converter(), json_converter());
+    let differences: Vec<String> = VALUES
+        .iter()
+        .zip(apache)
+        .filter_map(|(envelope, apache)| {
+            let tributary = match json.to_connect("t", Some(envelope.as_bytes())) {
+                Ok((schema, value)) => match headers.to_bytes("t", schema.as_ref(), &value) {
+                    Ok(Some(bytes)) => Outcome::Given(bytes),
+                    Ok(None) => Outcome::Null,
+                    Err(_) => Outcome::Refused,
+                },
+                Err(_) => Outcome::Refused,
+            };
+            let text = |outcome: &Outcome<Vec<u8>>| match outcome {
+                Outcome::Given(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                other => format!("{other:?}"),
+            };
+            (tributary != apache).then(|| {
+                format!(
+                    "{envelope}: Apache {:?}, Tributary {:?}",
+                    text(&apache),
+                    text(&tributary)
                 )
             })
         })

@@ -83,7 +83,7 @@ inventory::submit! {
 /// as Apache's `Values.parseString` reads their text (`42` an INT8, `[1,2]` a list, a date, or
 /// else a string; [`parse_values_text`]; malformed UTF-8 as U+FFFD, as Java decodes it), values
 /// written in their text form as Apache's `Values.convertToString` writes it (a struct as
-/// `{"id":40}`), bytes passed through.
+/// `{"id":40}`, bytes as base64).
 #[derive(Debug, Default)]
 pub(super) struct SimpleHeaderConverter;
 
@@ -104,10 +104,6 @@ impl Converter for SimpleHeaderConverter {
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
         Ok(owned_text_bytes(value, schema, write_values_text))
-    }
-
-    fn passes_bytes_through(&self) -> bool {
-        true
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {

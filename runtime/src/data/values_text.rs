@@ -2,8 +2,10 @@
 //! `SimpleHeaderConverter`, the default header converter, puts in a header. Unlike Java's
 //! `toString()` ([`super::write_java_text`]) it writes containers as JSON-like text: structs as
 //! `{"name":value,...}` with their null fields, maps as `{"key":value}`, lists as `[a,b]`,
-//! text inside them quoted (`"` and `\` escaped) and bytes inside them as quoted base64;
-//! decimals as `BigDecimal` prints them; dates, times and timestamps in ISO-8601, UTC.
+//! text inside them quoted (`"` and `\` escaped), bytes as base64 (quoted inside them);
+//! decimals as `BigDecimal` prints them; dates, times and timestamps in ISO-8601, UTC, the
+//! pattern chosen by the instant as Apache's `dateFormatFor` chooses it (before the second day
+//! of 1970 a time, at a midnight a date, else a timestamp).
 
 use base64::Engine as _;
 
@@ -11,8 +13,8 @@ use super::decimal::java_decimal_text;
 use super::java_text::{java_double, java_float, write_utc};
 use super::{logical, Schema, Value};
 
-/// Appends `value`'s text; `schema` tells its logical types. Top-level text and bytes are
-/// written as they are (a header converter passes bytes through).
+/// Appends `value`'s text; `schema` tells its logical types. Top-level text is written as it
+/// is.
 pub fn write_values_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>) {
     write(out, value, schema, false);
 }
@@ -31,7 +33,7 @@ fn write(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>, embedded: bo
                 out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
                 out.push(b'"');
             }
-            None => out.extend_from_slice(bytes),
+            None => out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes()),
         },
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Float32(f) => out.extend_from_slice(java_float(*f).as_bytes()),
@@ -73,17 +75,26 @@ fn write(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>, embedded: bo
             }
             out.push(b'}');
         }
-        Value::Int32(days) if logical == Some(logical::DATE) => {
-            write_utc(out, i64::from(*days) * 86_400_000, "%Y-%m-%d", *days)
-        }
-        Value::Int32(millis) if logical == Some(logical::TIME) => {
-            write_utc(out, i64::from(*millis), "%H:%M:%S%.3fZ", *millis)
-        }
-        Value::Int64(millis) if logical == Some(logical::TIMESTAMP) => {
-            write_utc(out, *millis, "%Y-%m-%dT%H:%M:%S%.3fZ", *millis)
-        }
+        Value::Int32(days) if logical == Some(logical::DATE) => write_instant(out, i64::from(*days) * 86_400_000),
+        Value::Int32(millis) if logical == Some(logical::TIME) => write_instant(out, i64::from(*millis)),
+        Value::Int64(millis) if logical == Some(logical::TIMESTAMP) => write_instant(out, *millis),
         other => out.extend_from_slice(other.as_i64().unwrap_or_default().to_string().as_bytes()),
     }
+}
+
+/// The instant `millis` after the epoch, in the pattern Apache's `Values.dateFormatFor` picks
+/// by the instant, not the logical type: a time of day before 1970-01-02 (a date or timestamp
+/// then too), a date at any other midnight, else a timestamp.
+fn write_instant(out: &mut Vec<u8>, millis: i64) {
+    const DAY: i64 = 86_400_000;
+    let pattern = if millis < DAY {
+        "%H:%M:%S%.3fZ"
+    } else if millis % DAY == 0 {
+        "%Y-%m-%d"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.3fZ"
+    };
+    write_utc(out, millis, pattern, millis);
 }
 
 /// `text` in double quotes, `"` and `\` escaped with a backslash.
@@ -152,5 +163,13 @@ mod tests {
         assert_eq!(text(&Value::Int32(3_723_004), Some(&*time)), "01:02:03.004Z");
         let nested = Value::Array(vec![Value::Map(vec![(Value::String("a".into()), Value::Int32(1))])]);
         assert_eq!(text(&nested, None), r#"[{"a":1}]"#);
+        // The pattern follows the instant: a timestamp at midnight as a date, the epoch's
+        // date as a time; bytes as base64.
+        assert_eq!(
+            text(&Value::Int64(19_000 * 86_400_000), Some(&*timestamp)),
+            "2022-01-08"
+        );
+        assert_eq!(text(&Value::Int32(0), Some(&*date)), "00:00:00.000Z");
+        assert_eq!(text(&Value::bytes(vec![1, 2]), None), "AQI=");
     }
 }
