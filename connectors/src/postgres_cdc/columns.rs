@@ -794,7 +794,7 @@ pub(super) fn default_text(type_name: &str, is_enum: bool, type_modifier: i32, e
         _ => return None,
     };
     let trimmed = expression.trim();
-    let evaluated = FUNCTION_DEFAULT.is_match(trimmed)
+    let generated = FUNCTION_DEFAULT.is_match(trimmed)
         || [
             "current_timestamp",
             "current_time",
@@ -803,7 +803,7 @@ pub(super) fn default_text(type_name: &str, is_enum: bool, type_modifier: i32, e
             "localtimestamp",
         ]
         .contains(&trimmed.to_lowercase().as_str());
-    if evaluated {
+    if generated {
         Some(placeholder)
     } else {
         default_literal(trimmed)

@@ -26,12 +26,24 @@ struct NotStructured;
 
 /// `text` (not empty) as Apache's `Values.parseString` reads it: `None` for `null`.
 pub fn parse_values_text(text: &str) -> Option<(Arc<Schema>, Value)> {
+    // Most headers are plain text: one token that is no literal, time or number is the whole
+    // text, read without the tokenizer's look-aheads.
+    let trimmed = java_trim(text);
+    let plain = !text.bytes().any(|b| DELIMITERS.contains(&b))
+        && !trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-')
+        && !["null", "true", "false"].contains(&trimmed);
+    if plain {
+        return Some((Schema::string(), Value::String(text.to_string())));
+    }
     let mut reader = Reader {
         tokens: Tokens::new(text),
     };
     // Only a list or map that does not read fails, and that is read as text at the top.
     reader.parse(false).ok().flatten()
 }
+
+/// The characters that end a token (and are tokens of their own) unless escaped.
+const DELIMITERS: [u8; 7] = [b':', b',', b'{', b'}', b'[', b']', b'"'];
 
 /// Apache's `Values.Parser`: the text's tokens, with one looked at ahead.
 struct Tokens<'a> {
@@ -99,7 +111,7 @@ impl<'a> Tokens<'a> {
         while self.index < bytes.len() {
             match bytes[self.index] {
                 b'\\' => escaped = !escaped,
-                b':' | b',' | b'{' | b'}' | b'[' | b']' | b'"' if !escaped => {
+                delimiter if DELIMITERS.contains(&delimiter) && !escaped => {
                     if start < self.index {
                         return &self.original[start..self.index];
                     }
