@@ -167,8 +167,9 @@ fn row(id: i64) -> String {
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
 /// updates skipped, columns masked (a JSON column only marked) and cut, the composite type
-/// included (`include.unknown.datatypes`), and heartbeats.
-const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
+/// included (`include.unknown.datatypes`), times as ISO text, and heartbeats; then times in
+/// microseconds and in nanoseconds.
+const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
     (
         "",
         &[
@@ -242,8 +243,11 @@ const VARIANTS: [(&str, &[(&str, &str)]); 4] = [
             ("column.mask.with.5.chars", r"public\..*\.(code|doc|id)"),
             ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
             ("include.unknown.datatypes", "true"),
+            ("time.precision.mode", "isostring"),
         ],
     ),
+    ("_mi", &[("time.precision.mode", "microseconds")]),
+    ("_na", &[("time.precision.mode", "nanoseconds")]),
 ];
 
 /// The records each changing table's updates make (2 updates, one in the transaction of three,

@@ -33,6 +33,12 @@ use super::geometry;
 use super::pgoutput::RelationColumn;
 use super::placeholder::Placeholder;
 
+const ISO_DATE: &str = "io.debezium.time.IsoDate";
+const ISO_TIME: &str = "io.debezium.time.IsoTime";
+const ISO_TIMESTAMP: &str = "io.debezium.time.IsoTimestamp";
+const NANO_TIME: &str = "io.debezium.time.NanoTime";
+const NANO_TIMESTAMP: &str = "io.debezium.time.NanoTimestamp";
+const MICRO_TIMESTAMP: &str = "io.debezium.time.MicroTimestamp";
 const TSVECTOR: u32 = 3614;
 const TSVECTOR_ARRAY: u32 = 3643;
 const BIT_ARRAY: u32 = 1561;
@@ -104,6 +110,14 @@ pub(super) enum TimePrecision {
     AdaptiveTimeMicroseconds,
     /// Connect's Date, Time and Timestamp (milliseconds).
     Connect,
+    /// TIME and TIMESTAMP in microseconds (`MicroTime`, `MicroTimestamp`) whatever their
+    /// precision.
+    Microseconds,
+    /// TIME and TIMESTAMP in nanoseconds (`NanoTime`, `NanoTimestamp`).
+    Nanoseconds,
+    /// ISO-8601 text in UTC (`IsoDate` `2024-02-10Z`, `IsoTime` `13:07:07.5Z`, `IsoTimestamp`
+    /// `2024-02-10T13:07:07.00007Z`; a fraction only as long as it needs).
+    IsoString,
 }
 
 impl TimePrecision {
@@ -113,6 +127,9 @@ impl TimePrecision {
             "adaptive" => Some(TimePrecision::Adaptive),
             "adaptive_time_microseconds" => Some(TimePrecision::AdaptiveTimeMicroseconds),
             "connect" => Some(TimePrecision::Connect),
+            "microseconds" => Some(TimePrecision::Microseconds),
+            "nanoseconds" => Some(TimePrecision::Nanoseconds),
+            "isostring" => Some(TimePrecision::IsoString),
             _ => None,
         }
     }
@@ -216,15 +233,22 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         }),
         17 => binary.schema(),
         1082 if times == TimePrecision::Connect => SchemaBuilder::date(),
+        1082 if times == TimePrecision::IsoString => named(SchemaType::String, ISO_DATE),
         1082 => named(SchemaType::Int32, "io.debezium.time.Date"),
         1083 if times == TimePrecision::Connect => SchemaBuilder::time(),
         1083 if times == TimePrecision::Adaptive && precision(column.type_modifier) <= 3 => {
             named(SchemaType::Int32, "io.debezium.time.Time")
         }
+        1083 if times == TimePrecision::Nanoseconds => named(SchemaType::Int64, NANO_TIME),
+        1083 if times == TimePrecision::IsoString => named(SchemaType::String, ISO_TIME),
         1083 => named(SchemaType::Int64, "io.debezium.time.MicroTime"),
         1114 if times == TimePrecision::Connect => SchemaBuilder::timestamp(),
-        1114 if precision(column.type_modifier) <= 3 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
-        1114 => named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
+        1114 if times == TimePrecision::Nanoseconds => named(SchemaType::Int64, NANO_TIMESTAMP),
+        1114 if times == TimePrecision::IsoString => named(SchemaType::String, ISO_TIMESTAMP),
+        1114 if times == TimePrecision::Microseconds || precision(column.type_modifier) > 3 => {
+            named(SchemaType::Int64, MICRO_TIMESTAMP)
+        }
+        1114 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
         1184 => named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
         2950 => named(SchemaType::String, "io.debezium.data.Uuid"),
         114 | 3802 => named(SchemaType::String, "io.debezium.data.Json"),
@@ -415,23 +439,32 @@ pub(super) fn convert(
         }
         1082 => {
             let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| bad(&e))?;
-            Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
+            match schema.name.as_deref() {
+                Some(ISO_DATE) => Value::String(format!("{}Z", date.format("%Y-%m-%d"))),
+                _ => Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32),
+            }
         }
         1083 => {
             let time = parse_time(text)?;
-            let micros = i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000);
-            if schema.schema_type == SchemaType::Int32 {
-                Value::Int32((micros / 1000) as i32)
-            } else {
-                Value::Int64(micros)
+            let nanos = i64::from(time.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(time.nanosecond());
+            match (schema.schema_type, schema.name.as_deref()) {
+                (SchemaType::Int32, _) => Value::Int32((nanos / 1_000_000) as i32),
+                (_, Some(NANO_TIME)) => Value::Int64(nanos),
+                (_, Some(ISO_TIME)) => Value::String(format!("{}Z", iso_time(time))),
+                _ => Value::Int64(nanos / 1000),
             }
         }
         1114 => {
-            let at = parse_timestamp(text)?.and_utc();
-            if schema.name.as_deref() == Some("io.debezium.time.MicroTimestamp") {
-                Value::Int64(at.timestamp_micros())
-            } else {
-                Value::Int64(at.timestamp_millis())
+            let at = parse_timestamp(text)?;
+            match schema.name.as_deref() {
+                Some(MICRO_TIMESTAMP) => Value::Int64(at.and_utc().timestamp_micros()),
+                Some(NANO_TIMESTAMP) => {
+                    Value::Int64(at.and_utc().timestamp_nanos_opt().ok_or_else(|| bad(&"out of range"))?)
+                }
+                Some(ISO_TIMESTAMP) => {
+                    Value::String(format!("{}T{}Z", at.date().format("%Y-%m-%d"), iso_time(at.time())))
+                }
+                _ => Value::Int64(at.and_utc().timestamp_millis()),
             }
         }
         1184 => {
@@ -1035,6 +1068,16 @@ fn zero(schema: &Arc<Schema>) -> Value {
 
 /// `at` as Debezium's ZonedTimestamp writes it: ISO-8601 in UTC with as many fractional-second
 /// digits as the column's precision (none for 0).
+/// `time` as Java's `ISO_LOCAL_TIME` writes it: seconds always, a fraction only when not zero
+/// and only as long as it needs (`.5`, `.00007`).
+fn iso_time(time: NaiveTime) -> String {
+    let seconds = time.format("%H:%M:%S");
+    match time.nanosecond() % 1_000_000_000 {
+        0 => seconds.to_string(),
+        nanos => format!("{seconds}.{}", format!("{nanos:09}").trim_end_matches('0')),
+    }
+}
+
 fn zoned_text(at: DateTime<chrono::Utc>, digits: i32) -> String {
     let seconds = at.format("%Y-%m-%dT%H:%M:%S");
     let digits = digits.clamp(0, 9) as usize;

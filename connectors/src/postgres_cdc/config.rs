@@ -231,10 +231,17 @@ pub(super) const TIME_PRECISION: Key<String> = Key::new(
         "time.precision.mode",
         "adaptive",
         "How dates, times and timestamps are written: adaptive (each column's precision), \
-         adaptive_time_microseconds (times in microseconds) or connect (Connect's Date, Time and \
-         Timestamp, in milliseconds).",
+         adaptive_time_microseconds (times in microseconds), connect (Connect's Date, Time and \
+         Timestamp, in milliseconds), microseconds, nanoseconds or isostring (ISO-8601 text).",
     )
-    .one_of(&["adaptive", "adaptive_time_microseconds", "connect"]),
+    .one_of(&[
+        "adaptive",
+        "adaptive_time_microseconds",
+        "connect",
+        "microseconds",
+        "nanoseconds",
+        "isostring",
+    ]),
 );
 /// `interval.handling.mode`.
 pub(super) const INTERVAL_HANDLING: Key<String> = Key::new(
