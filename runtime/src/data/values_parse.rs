@@ -52,8 +52,6 @@ struct Tokens<'a> {
     index: usize,
     /// The token looked at ahead and not consumed.
     ahead: Option<&'a str>,
-    /// The last token [`Tokens::next`] gave.
-    previous: Option<&'a str>,
 }
 
 impl<'a> Tokens<'a> {
@@ -62,7 +60,6 @@ impl<'a> Tokens<'a> {
             original,
             index: 0,
             ahead: None,
-            previous: None,
         }
     }
 
@@ -74,7 +71,6 @@ impl<'a> Tokens<'a> {
     fn rewind_to(&mut self, position: usize) {
         self.index = position;
         self.ahead = None;
-        self.previous = None;
     }
 
     fn has_next(&self) -> bool {
@@ -82,12 +78,10 @@ impl<'a> Tokens<'a> {
     }
 
     fn next(&mut self) -> &'a str {
-        let token = match self.ahead.take() {
+        match self.ahead.take() {
             Some(token) => token,
             None => self.consume(),
-        };
-        self.previous = Some(token);
-        token
+        }
     }
 
     /// The text of the next `n` tokens, or `None` (and nothing consumed) when fewer remain.
