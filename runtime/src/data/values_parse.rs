@@ -490,58 +490,12 @@ fn exact_integer(digits: &str, scale: i64, negative: bool) -> Option<i64> {
     i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
-/// One element of the ISO-8601 patterns Apache reads: a number, or a character as it is.
-#[derive(Clone, Copy)]
-enum Part {
-    Number(Field),
-    Literal(u8),
-}
-
-#[derive(Clone, Copy)]
-enum Field {
-    Year,
-    Month,
-    Day,
-    Hour,
-    Minute,
-    Second,
-    Millisecond,
-}
-
-const DATE: [Part; 5] = [
-    Part::Number(Field::Year),
-    Part::Literal(b'-'),
-    Part::Number(Field::Month),
-    Part::Literal(b'-'),
-    Part::Number(Field::Day),
-];
-const TIME: [Part; 8] = [
-    Part::Number(Field::Hour),
-    Part::Literal(b':'),
-    Part::Number(Field::Minute),
-    Part::Literal(b':'),
-    Part::Number(Field::Second),
-    Part::Literal(b'.'),
-    Part::Number(Field::Millisecond),
-    Part::Literal(b'Z'),
-];
-
-const TIMESTAMP: [Part; 14] = [
-    Part::Number(Field::Year),
-    Part::Literal(b'-'),
-    Part::Number(Field::Month),
-    Part::Literal(b'-'),
-    Part::Number(Field::Day),
-    Part::Literal(b'T'),
-    Part::Number(Field::Hour),
-    Part::Literal(b':'),
-    Part::Number(Field::Minute),
-    Part::Literal(b':'),
-    Part::Number(Field::Second),
-    Part::Literal(b'.'),
-    Part::Number(Field::Millisecond),
-    Part::Literal(b'Z'),
-];
+/// The ISO-8601 patterns Apache reads, a letter for each number (`y` year, `M` month, `d` day,
+/// `H` hour, `m` minute, `s` second, `S` millisecond), any other character standing for
+/// itself.
+const DATE: &[u8] = b"y-M-d";
+const TIME: &[u8] = b"H:m:s.SZ";
+const TIMESTAMP: &[u8] = b"y-M-dTH:m:s.SZ";
 
 /// `token` as a date (10 characters), time (13) or timestamp (24), read as Java's lenient
 /// `SimpleDateFormat` reads `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` and `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`
@@ -549,34 +503,31 @@ const TIMESTAMP: [Part; 14] = [
 /// fields rolled over (month 13 is next January), text after the pattern ignored.
 fn parse_temporal(token: &str) -> Option<(Arc<Schema>, Value)> {
     let token = token.replace("\\:", ":");
-    let (pattern, schema): (&[Part], _) = match token.encode_utf16().count() {
-        13 => (&TIME, SchemaBuilder::time()),
-        24 => (&TIMESTAMP, SchemaBuilder::timestamp()),
-        10 => (&DATE, SchemaBuilder::date()),
+    let (pattern, schema) = match token.encode_utf16().count() {
+        13 => (TIME, SchemaBuilder::time()),
+        24 => (TIMESTAMP, SchemaBuilder::timestamp()),
+        10 => (DATE, SchemaBuilder::date()),
         _ => return None,
     };
     let bytes = token.as_bytes();
     let mut at = 0;
     let mut fields = [1970_i64, 1, 1, 0, 0, 0, 0];
     for part in pattern {
-        match *part {
-            Part::Literal(expected) => {
-                if bytes.get(at) != Some(&expected) {
-                    return None;
-                }
-                at += 1;
+        let Some(field) = b"yMdHmsS".iter().position(|letter| letter == part) else {
+            if bytes.get(at) != Some(part) {
+                return None;
             }
-            Part::Number(field) => {
-                while matches!(bytes.get(at), Some(b' ' | b'\t')) {
-                    at += 1;
-                }
-                let start = at;
-                while bytes.get(at).is_some_and(u8::is_ascii_digit) {
-                    at += 1;
-                }
-                fields[field as usize] = token.get(start..at).filter(|d| !d.is_empty())?.parse().ok()?;
-            }
+            at += 1;
+            continue;
+        };
+        while matches!(bytes.get(at), Some(b' ' | b'\t')) {
+            at += 1;
         }
+        let start = at;
+        while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        fields[field] = token.get(start..at).filter(|d| !d.is_empty())?.parse().ok()?;
     }
     let [year, month, day, hour, minute, second, millisecond] = fields;
     let months = year.checked_mul(12)? + month - 1;
