@@ -110,11 +110,7 @@ impl Converter for SimpleHeaderConverter {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
-        let text = java_utf8_text(bytes);
-        if text.is_empty() {
-            return Ok((Some(Schema::string()), Value::String(text)));
-        }
-        Ok(match parse_values_text(&text) {
+        Ok(match parse_values_text(java_utf8_text(bytes)) {
             Some((schema, value)) => (Some(schema), value),
             None => (None, Value::Null),
         })

@@ -1,10 +1,15 @@
 //! Numbers and values as Java prints them, for every place whose output Apache's would be
 //! compared with: `JsonConverter` (as Jackson writes doubles), `StringConverter`, `Cast` to
-//! string, the file sink's lines; and bytes read as text the way Java's UTF-8 decoder reads
-//! them.
+//! string, the file sink's lines; bytes read as text the way Java's UTF-8 decoder reads
+//! them, and text trimmed as Java trims it.
 
 use super::decimal::java_decimal_text;
 use super::{logical, Schema, Value};
+
+/// Java's `String.trim`: characters up to U+0020 off both ends.
+pub(crate) fn java_trim(text: &str) -> &str {
+    text.trim_matches(|c: char| c <= ' ')
+}
 
 /// `bytes` as text, as Java's `new String(bytes, UTF_8)` reads them: each malformed sequence
 /// becomes U+FFFD. Valid UTF-8 (nearly always) is checked with SIMD instructions where the

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
+use super::java_text::java_trim;
 use super::{decimal_from_text, logical, Schema, SchemaBuilder, SchemaType, Value};
 
 /// A value read with its schema; `None` for `null`.
@@ -24,19 +25,19 @@ type Parsed = Option<(Arc<Schema>, Value)>;
 #[derive(Debug)]
 struct NotStructured;
 
-/// `text` (not empty) as Apache's `Values.parseString` reads it: `None` for `null`.
-pub fn parse_values_text(text: &str) -> Option<(Arc<Schema>, Value)> {
-    // Most headers are plain text: one token that is no literal, time or number is the whole
-    // text, read without the tokenizer's look-aheads.
-    let trimmed = java_trim(text);
+/// `text` as Apache's `Values.parseString` reads it: `None` for `null`.
+pub fn parse_values_text(text: String) -> Option<(Arc<Schema>, Value)> {
+    // Most headers are plain text (an empty one too): one token that is no literal, time or
+    // number is the whole text, kept as it is without the tokenizer's look-aheads.
+    let trimmed = java_trim(&text);
     let plain = !text.bytes().any(|b| DELIMITERS.contains(&b))
         && !trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-')
         && !["null", "true", "false"].contains(&trimmed);
     if plain {
-        return Some((Schema::string(), Value::String(text.to_string())));
+        return Some((Schema::string(), Value::String(text)));
     }
     let mut reader = Reader {
-        tokens: Tokens::new(text),
+        tokens: Tokens::new(&text),
     };
     // Only a list or map that does not read fails, and that is read as text at the top.
     reader.parse(false).ok().flatten()
@@ -140,11 +141,6 @@ impl<'a> Tokens<'a> {
         self.ahead = Some(token);
         java_trim(token) == expected
     }
-}
-
-/// Java's `String.trim`: characters up to U+0020 off both ends.
-fn java_trim(text: &str) -> &str {
-    text.trim_matches(|c: char| c <= ' ')
 }
 
 fn is_blank(text: &str) -> bool {
@@ -552,7 +548,7 @@ mod tests {
     use super::*;
 
     fn parsed(text: &str) -> (SchemaType, Option<String>, Value) {
-        let (schema, value) = parse_values_text(text).expect("a value");
+        let (schema, value) = parse_values_text(text.into()).expect("a value");
         (schema.schema_type, schema.name.clone(), value)
     }
 
@@ -571,8 +567,8 @@ mod tests {
         );
         assert_eq!(parsed("12,5"), (SchemaType::Int8, None, Value::Int8(12)));
         assert_eq!(parsed("abc"), (SchemaType::String, None, Value::String("abc".into())));
-        assert!(parse_values_text("null").is_none());
-        let (schema, value) = parse_values_text("99999999999999999999").expect("a decimal");
+        assert!(parse_values_text("null".into()).is_none());
+        let (schema, value) = parse_values_text("99999999999999999999".into()).expect("a decimal");
         assert_eq!(schema.decimal_scale(), Some(0));
         assert_eq!(
             value,
@@ -602,7 +598,7 @@ mod tests {
 
     #[test]
     fn lists_and_maps_widen_to_a_common_schema_or_fall_back_to_text() {
-        let (schema, value) = parse_values_text("[1, 1000, 2.5]").expect("a list");
+        let (schema, value) = parse_values_text("[1, 1000, 2.5]".into()).expect("a list");
         assert_eq!(
             schema.value_schema.as_ref().map(|s| s.schema_type),
             Some(SchemaType::Float32)
@@ -612,7 +608,7 @@ mod tests {
             Value::Array(vec![Value::Float32(1.0), Value::Float32(1000.0), Value::Float32(2.5)])
         );
         assert_eq!(parsed("[1,null]").2, Value::String("[1,null]".into()));
-        let (schema, value) = parse_values_text(r#"{"a":1,"b":"x"}"#).expect("a map");
+        let (schema, value) = parse_values_text(r#"{"a":1,"b":"x"}"#.into()).expect("a map");
         assert_eq!(
             schema.key_schema.as_ref().map(|s| s.schema_type),
             Some(SchemaType::String)

@@ -28,12 +28,10 @@ fn write(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>, embedded: bo
         Value::String(text) => out.extend_from_slice(text.as_bytes()),
         Value::Bytes(bytes) => match schema.and_then(Schema::decimal_scale) {
             Some(scale) => out.extend_from_slice(java_decimal_text(bytes, scale).as_bytes()),
-            None if embedded => {
-                out.push(b'"');
-                out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
-                out.push(b'"');
+            None => {
+                let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+                write(out, &Value::String(text), None, embedded);
             }
-            None => out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes()),
         },
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Float32(f) => out.extend_from_slice(java_float(*f).as_bytes()),

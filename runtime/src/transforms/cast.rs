@@ -10,7 +10,7 @@ use super::support::{
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::data::{
-    java_double, java_float, ConnectRecord, DataError, Schema, SchemaBuilder, SchemaType, Struct, Value,
+    java_double, java_float, java_trim, ConnectRecord, DataError, Schema, SchemaBuilder, SchemaType, Struct, Value,
 };
 
 /// `spec`.
@@ -164,7 +164,7 @@ impl Number {
 /// characters around it ignored, a sign, `NaN` and `Infinity` spelled so, a decimal number
 /// with an optional exponent and an optional `f`/`d` suffix (hexadecimal floats are not read).
 fn java_parse_float<F: std::str::FromStr>(text: &str) -> Option<F> {
-    let text = text.trim_matches(|c: char| c <= ' ');
+    let text = java_trim(text);
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     if unsigned == "NaN" || unsigned == "Infinity" {
         let sign = if text.starts_with('-') { "-" } else { "" };
