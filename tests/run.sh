@@ -26,7 +26,8 @@ phase() {
 phase install
 packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
     postgresql mariadb-server mariadb-client openssl unzip chromium chromium-driver)
-command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+# A JDK, not only a runtime: the header test runs a Java source file, which needs the compiler.
+command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
 # The schema tests make a Python venv (Confluent's serializers, and a Java 25 runtime for the
 # Schema Registry) with pip.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || packages+=(python3 python3-venv)
