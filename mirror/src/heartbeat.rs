@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
-use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{ConnectRecord, SchemaRef, SourceMap, SourceRecord, Value};
 
 use crate::config::{common_config_def, MirrorConfig};
 use crate::policy::HEARTBEATS_TOPIC;
@@ -104,7 +104,7 @@ pub struct MirrorHeartbeatTask {
     interval: Duration,
     /// When the next heartbeat is due; `None` before `start` and after `stop`.
     next: Option<Instant>,
-    bytes_schema: Arc<Schema>,
+    bytes_schema: SchemaRef,
 }
 
 impl MirrorHeartbeatTask {
@@ -116,7 +116,7 @@ impl MirrorHeartbeatTask {
             target: mirror.target.clone(),
             interval: mirror.seconds(&EMIT_HEARTBEATS_INTERVAL_SECONDS),
             next: None,
-            bytes_schema: Schema::optional_bytes(),
+            bytes_schema: SchemaRef::optional_bytes(),
         })
     }
 }

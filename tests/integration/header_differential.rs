@@ -272,7 +272,7 @@ fn headers_read_as_apache_reads_them() {
         .filter_map(|(header, apache)| {
             let tributary = match headers.to_connect("t", Some(header)) {
                 Ok((None, Value::Null)) => Outcome::Null,
-                Ok((schema, value)) => match json.to_bytes("t", schema.as_ref(), &value) {
+                Ok((schema, value)) => match json.to_bytes("t", schema.as_deref(), &value) {
                     Ok(Some(bytes)) => Outcome::Given(floats_as_floats(serde_json::from_slice(&bytes).expect("JSON"))),
                     Ok(None) => Outcome::Null,
                     Err(_) => Outcome::Refused,
@@ -303,7 +303,7 @@ fn headers_written_as_apache_writes_them() {
         .zip(apache)
         .filter_map(|(envelope, apache)| {
             let tributary = match json.to_connect("t", Some(envelope.as_bytes())) {
-                Ok((schema, value)) => match headers.to_bytes("t", schema.as_ref(), &value) {
+                Ok((schema, value)) => match headers.to_bytes("t", schema.as_deref(), &value) {
                     Ok(Some(bytes)) => Outcome::Given(bytes),
                     Ok(None) => Outcome::Null,
                     Err(_) => Outcome::Refused,

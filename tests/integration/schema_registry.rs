@@ -239,7 +239,7 @@ async fn confluent_writes_tributary_reads(format: Format, vectors: &str) -> (Arc
         assert_eq!(connect_json(format, &schema, &value), *expected);
         schemas.push(schema);
     }
-    (schemas.swap_remove(0), topic)
+    (schemas.swap_remove(0).into_arc(), topic)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, Confi
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{
-    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    ConnectRecord, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
 const CLASS: &str = "io.tributary.connect.datagen.DatagenConnector";
@@ -116,7 +116,7 @@ pub struct DatagenTask {
     started_at: Instant,
     first_of_run: u64,
     partition: Arc<SourceMap>,
-    string_schema: Arc<Schema>,
+    string_schema: SchemaRef,
     struct_schema: Arc<Schema>,
 }
 
@@ -142,7 +142,7 @@ impl DatagenTask {
             started_at: Instant::now(),
             first_of_run: 0,
             partition: Arc::new(partition),
-            string_schema: Schema::string(),
+            string_schema: SchemaRef::string(),
             struct_schema: SchemaBuilder::structure()
                 .name("io.tributary.datagen.Order")
                 .field("id", Schema::of(SchemaType::Int64))
@@ -153,14 +153,14 @@ impl DatagenTask {
         })
     }
 
-    fn value(&self, n: u64) -> (Arc<Schema>, Value) {
+    fn value(&self, n: u64) -> (SchemaRef, Value) {
         if self.structs {
             let order = Struct::new(self.struct_schema.clone())
                 .with("id", n as i64)
                 .with("customer", format!("customer-{}", n % self.keys))
                 .with("amount", Value::Float64((n % 10_000) as f64 / 100.0))
                 .with("note", Value::Null);
-            return (self.struct_schema.clone(), Value::Struct(order));
+            return (self.struct_schema.clone().into(), Value::Struct(order));
         }
         let mut text = format!("{n:012} ");
         let filler = b"abcdefghijklmnopqrstuvwxyz";

@@ -11,6 +11,7 @@
 
 use std::io::{IoSlice, Write};
 use std::ops::Range;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -104,7 +105,7 @@ impl Lines {
             write_java_text(
                 &mut self.rendered,
                 &record.record.value,
-                record.record.value_schema.as_deref(),
+                record.record.value_schema.as_deref().map(Arc::as_ref),
             );
             self.rendered.push(b'\n');
         }
@@ -126,7 +127,11 @@ impl Lines {
                 self.pieces.push(Piece::InPlace(index));
                 start = self.rendered.len();
             } else {
-                write_java_text(&mut self.rendered, value, record.record.value_schema.as_deref());
+                write_java_text(
+                    &mut self.rendered,
+                    value,
+                    record.record.value_schema.as_deref().map(Arc::as_ref),
+                );
             }
             self.rendered.push(b'\n');
         }
@@ -277,7 +282,7 @@ mod tests {
             },
             kafka_offset: 0,
             timestamp_type: TimestampType::CreateTime,
-            original_topic: "lines".into(),
+            renamed_from: None,
             original_partition: 0,
         }
     }

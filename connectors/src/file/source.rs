@@ -15,7 +15,7 @@ use tributary_runtime::clock::now_millis;
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::{ConnectError, OffsetMap, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
-use tributary_runtime::data::{java_utf8_text, ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{java_utf8_text, ConnectRecord, SchemaRef, SourceMap, SourceRecord, Value};
 
 use crate::config_per_task::ConfigPerTask;
 
@@ -115,7 +115,7 @@ pub struct FileStreamSourceTask {
     /// Where the next line starts in `buffer`.
     start: usize,
     partition: Arc<SourceMap>,
-    schema: Arc<Schema>,
+    schema: SchemaRef,
     /// A `\r` ended the last line: a `\n` right after it belongs to that line.
     after_cr: bool,
 }
@@ -140,7 +140,7 @@ impl FileStreamSourceTask {
             filled: 0,
             start: 0,
             partition: Arc::new(partition),
-            schema: Schema::string(),
+            schema: SchemaRef::string(),
             after_cr: false,
         })
     }

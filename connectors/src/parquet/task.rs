@@ -186,7 +186,7 @@ impl SinkTask for ParquetSinkTask {
             if record.record.value.is_null() {
                 continue;
             }
-            let (topic, partition) = (record.original_topic.to_string(), record.original_partition);
+            let (topic, partition) = (record.original_topic().to_string(), record.original_partition);
             let sub_dir = match (&settings.partition_field, &record.record.value) {
                 (Some(field), Value::Struct(value)) => {
                     let text = match value.get(field) {
@@ -202,7 +202,7 @@ impl SinkTask for ParquetSinkTask {
             if record.kafka_offset <= self.taken(&key).await? {
                 continue;
             }
-            let schema = record.record.value_schema.clone().ok_or_else(|| {
+            let schema = record.record.value_schema.as_deref().cloned().ok_or_else(|| {
                 ConnectError::fatal(format!(
                     "record {topic}/{partition}@{}: the Parquet sink needs values with a schema",
                     record.kafka_offset

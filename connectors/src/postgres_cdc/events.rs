@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use tributary_runtime::data::{
-    ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    ConnectRecord, Header, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
 use super::columns::{
@@ -122,7 +122,7 @@ impl ContextHeaders {
         }
         let header = |key: &str, value: String| Header {
             key: format!("__debezium.context.{key}"),
-            schema: Some(Schema::string()),
+            schema: Some(SchemaRef::string()),
             value: Value::String(value),
         };
         ContextHeaders(Arc::from([
@@ -289,13 +289,13 @@ impl TableEvents {
     }
 
     /// The key's schema (none for a table without a key).
-    pub(super) fn key_schema(&self) -> Option<Arc<Schema>> {
-        self.key_schema.clone()
+    pub(super) fn key_schema(&self) -> Option<SchemaRef> {
+        self.key_schema.clone().map(SchemaRef::from)
     }
 
     /// The envelope's schema.
-    pub(super) fn envelope_schema(&self) -> Arc<Schema> {
-        self.envelope_schema.clone()
+    pub(super) fn envelope_schema(&self) -> SchemaRef {
+        self.envelope_schema.clone().into()
     }
 
     /// A row as a `<topic>.Value` struct. A TOASTed column an update left alone takes its

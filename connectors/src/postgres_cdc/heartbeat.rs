@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tributary_runtime::data::{
-    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    ConnectRecord, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
 /// When the next heartbeat is due, and what it is made of.
@@ -78,9 +78,9 @@ impl Heartbeats {
             record: ConnectRecord {
                 topic: self.topic.clone(),
                 partition: Some(0),
-                key_schema: Some(key_schema().clone()),
+                key_schema: Some(SchemaRef::Static(key_schema())),
                 key: self.key.clone(),
-                value_schema: Some(value_schema().clone()),
+                value_schema: Some(SchemaRef::Static(value_schema())),
                 value,
                 ..Default::default()
             },

@@ -14,7 +14,7 @@
 use std::sync::{Arc, OnceLock};
 
 use tributary_runtime::data::{
-    ConnectRecord, Schema, SchemaBuilder, SchemaType, SourceMap, SourceRecord, Struct, Value,
+    ConnectRecord, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceMap, SourceRecord, Struct, Value,
 };
 
 use super::columns::java_hash_map_order;
@@ -241,9 +241,9 @@ impl TransactionMetadata {
             source_offset: offset.clone(),
             record: ConnectRecord {
                 topic: self.topic.clone(),
-                key_schema: Some(key_schema().clone()),
+                key_schema: Some(SchemaRef::Static(key_schema())),
                 key,
-                value_schema: Some(value_schema().clone()),
+                value_schema: Some(SchemaRef::Static(value_schema())),
                 value,
                 ..Default::default()
             },

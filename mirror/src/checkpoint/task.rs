@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use tributary_runtime::client::ClientKind;
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, SourceTask, SourceTaskContext};
-use tributary_runtime::data::{ConnectRecord, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{ConnectRecord, SchemaRef, SourceMap, SourceRecord, Value};
 use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 use tributary_runtime::storage::{KafkaLog, LogRecord};
@@ -133,7 +133,7 @@ struct State {
     group_clients: GroupClients,
     next_checkpoints: Option<Instant>,
     next_group_sync: Option<Instant>,
-    bytes_schema: Arc<Schema>,
+    bytes_schema: SchemaRef,
 }
 
 /// Notes `upstream`, committed by a group, in the lowest offset any group committed per
@@ -339,7 +339,7 @@ impl SourceTask for MirrorCheckpointTask {
             next_group_sync: mirror
                 .value(&SYNC_GROUP_OFFSETS_ENABLED)
                 .then(|| now + mirror.seconds(&SYNC_GROUP_OFFSETS_INTERVAL_SECONDS)),
-            bytes_schema: Schema::optional_bytes(),
+            bytes_schema: SchemaRef::optional_bytes(),
             mirror,
         });
         Ok(())

@@ -19,7 +19,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tributary_runtime::client::{Arrival, ClientKind, DropOffRuntime, FetchQueue, FetchRoute};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{Acknowledged, ConnectError, SourceTask, SourceTaskContext};
-use tributary_runtime::data::{ConnectRecord, Header, Schema, SourceMap, SourceRecord, Value};
+use tributary_runtime::data::{ConnectRecord, Header, SchemaRef, SourceMap, SourceRecord, Value};
 use tributary_runtime::progress::Progress;
 
 use super::{config_def, ASSIGNED, EMIT_OFFSET_SYNCS_ENABLED, OFFSET_LAG_MAX, PROVENANCE_HEADER_ENABLED};
@@ -103,7 +103,7 @@ pub(super) struct MirrorSourceTask {
     /// By source topic, then partition (looked up per record by `&str`, so without allocating,
     /// and with a fast hash); filled by `start` with where each partition resumes.
     assigned: foldhash::HashMap<String, foldhash::HashMap<i32, Assigned>>,
-    bytes_schema: Arc<Schema>,
+    bytes_schema: SchemaRef,
     /// `None` when `emit.offset-syncs.enabled=false`.
     offset_syncs: Option<OffsetSyncs>,
     /// (source alias, target alias) when `provenance.header.enabled=true`.
@@ -153,7 +153,7 @@ impl MirrorSourceTask {
             consumer: None,
             fetch: None,
             assigned: foldhash::HashMap::default(),
-            bytes_schema: Schema::optional_bytes(),
+            bytes_schema: SchemaRef::optional_bytes(),
             offset_syncs: None,
             provenance,
             catch_up: None,

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{Schema, Value};
+use crate::data::{Schema, SchemaRef, Value};
 
 /// Passes bytes through; reads bytes as an optional bytes value.
 #[derive(Debug, Default)]
@@ -34,9 +34,9 @@ impl Converter for ByteArrayConverter {
         true
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         Ok((
-            Some(Schema::optional_bytes()),
+            Some(SchemaRef::optional_bytes()),
             bytes.map_or(Value::Null, |b| Value::Bytes(Bytes::copy_from_slice(b))),
         ))
     }

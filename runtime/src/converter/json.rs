@@ -22,7 +22,8 @@ use super::{Converter, ConverterRole, DataError};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
 use crate::data::{
-    decimal_from_text, decimal_text, java_double, java_float, Schema, SchemaBuilder, SchemaType, Struct, Value,
+    decimal_from_text, decimal_text, java_double, java_float, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct,
+    Value,
 };
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -559,7 +560,7 @@ impl Converter for JsonConverter {
         Ok(Some(out))
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
@@ -574,7 +575,7 @@ impl Converter for JsonConverter {
         // Records mostly repeat the last schema: compare its text, skip to the payload.
         if let Some((schema, payload)) = self.envelope_of_last_schema(bytes) {
             if let Ok(value) = payload::read(self, &schema, payload) {
-                return Ok((Some(schema), value));
+                return Ok((Some(schema.into()), value));
             }
         }
         let envelope: Envelope<'_> = match serde_json::from_slice(bytes) {
@@ -593,7 +594,7 @@ impl Converter for JsonConverter {
             Some(schema) => payload::read(self, schema, envelope.payload.get().as_bytes())?,
             None => schemaless::read(envelope.payload.get().as_bytes()).map_err(parse_error)?,
         };
-        Ok((schema, value))
+        Ok((schema.map(SchemaRef::from), value))
     }
 }
 
@@ -746,7 +747,7 @@ mod tests {
         let c = converter(true);
         let bytes = c.to_bytes("t", Some(schema), &value).unwrap();
         let (read_schema, read_value) = c.to_connect("t", bytes.as_deref()).unwrap();
-        assert_eq!(read_schema.as_deref(), Some(schema.as_ref()));
+        assert_eq!(read_schema.as_deref().map(Arc::as_ref), Some(schema.as_ref()));
         assert_eq!(read_value, value);
     }
 
@@ -911,7 +912,7 @@ mod tests {
         let Value::Struct(row) = value else {
             panic!("not a struct")
         };
-        assert_eq!(row.schema(), &parsed.unwrap());
+        assert_eq!(row.schema(), &*parsed.unwrap());
         assert_eq!(row.get("id"), Some(&Value::Int32(7)));
         assert_eq!(
             row.get("note"),

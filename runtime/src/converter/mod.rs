@@ -25,7 +25,7 @@ pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
 use crate::config::ConfigMap;
 pub use crate::data::DataError;
-use crate::data::{Schema, Value};
+use crate::data::{Schema, SchemaRef, Value};
 use crate::plugins::PluginError;
 
 /// Converts between Connect values and bytes.
@@ -51,7 +51,7 @@ pub trait Converter: Send + Sync + Debug {
     }
 
     /// Deserializes the bytes read from `topic`.
-    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError>;
+    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError>;
 
     /// What [`Converter::to_bytes`] must fetch first for a value of `schema` (a schema
     /// registry's id for it), or `None` when it has all it needs. Callers await the lookup

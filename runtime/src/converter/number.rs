@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{Schema, SchemaType, Value};
+use crate::data::{Schema, SchemaRef, SchemaType, Value};
 
 /// Which primitive a converter carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,17 @@ impl Primitive {
 #[derive(Debug)]
 pub(super) struct PrimitiveConverter {
     primitive: Primitive,
+    /// The optional schema of its type, built once and handed to every value read.
+    schema: SchemaRef,
+}
+
+impl PrimitiveConverter {
+    fn new(primitive: Primitive) -> Self {
+        PrimitiveConverter {
+            primitive,
+            schema: Schema::optional_of(primitive.schema_type()).into(),
+        }
+    }
 }
 
 impl Converter for PrimitiveConverter {
@@ -94,8 +105,8 @@ impl Converter for PrimitiveConverter {
         Ok(Some(bytes))
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
-        let schema = Some(Schema::optional_of(self.primitive.schema_type()));
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
+        let schema = Some(self.schema.clone());
         let Some(bytes) = bytes else {
             return Ok((schema, Value::Null));
         };
@@ -134,9 +145,7 @@ impl Converter for PrimitiveConverter {
 macro_rules! primitive_plugin {
     ($create:ident, $primitive:expr, $class:literal) => {
         fn $create(_settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
-            Ok(Arc::new(PrimitiveConverter {
-                primitive: $primitive,
-            }))
+            Ok(Arc::new(PrimitiveConverter::new($primitive)))
         }
 
         inventory::submit! {
@@ -185,7 +194,7 @@ mod tests {
     use super::*;
 
     fn converter(primitive: Primitive) -> PrimitiveConverter {
-        PrimitiveConverter { primitive }
+        PrimitiveConverter::new(primitive)
     }
 
     #[test]

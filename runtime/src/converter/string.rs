@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Converter, ConverterRole, DataError};
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
-use crate::data::{java_utf8_text, parse_values_text, write_java_text, write_values_text, Schema, Value};
+use crate::data::{java_utf8_text, parse_values_text, write_java_text, write_values_text, Schema, SchemaRef, Value};
 
 /// How a value that is not text is written as text.
 type WriteText = fn(&mut Vec<u8>, &Value, Option<&Schema>);
@@ -59,10 +59,10 @@ impl Converter for StringConverter {
         true
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         Ok(match bytes {
-            None => (Some(Schema::optional_string()), Value::Null),
-            Some(bytes) => (Some(Schema::optional_string()), Value::String(java_utf8_text(bytes))),
+            None => (Some(SchemaRef::optional_string()), Value::Null),
+            Some(bytes) => (Some(SchemaRef::optional_string()), Value::String(java_utf8_text(bytes))),
         })
     }
 }
@@ -106,12 +106,12 @@ impl Converter for SimpleHeaderConverter {
         Ok(owned_text_bytes(value, schema, write_values_text))
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
         Ok(match parse_values_text(java_utf8_text(bytes)) {
-            Some((schema, value)) => (Some(schema), value),
+            Some((schema, value)) => (Some(schema.into()), value),
             None => (None, Value::Null),
         })
     }
@@ -154,7 +154,7 @@ mod tests {
             (Some(SchemaType::Int8), Value::Int8(42))
         );
         let (schema, value) = converter.to_connect("t", Some(b"")).unwrap();
-        assert_eq!(schema, Some(Schema::string()));
+        assert_eq!(schema, Some(SchemaRef::string()));
         assert_eq!(value, Value::String(String::new()));
         assert_eq!(converter.to_connect("t", Some(b"null")).unwrap(), (None, Value::Null));
         let (_, invalid) = converter.to_connect("t", Some(b"a\xffb")).unwrap();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Schema, Value};
+use super::{SchemaRef, Value};
 
 /// A source partition or offset: a JSON object whose meaning the connector defines
 /// (e.g. `{"filename": "/data/in.txt"}` and `{"position": 1234}`).
@@ -15,7 +15,7 @@ pub struct Header {
     /// The header's name.
     pub key: String,
     /// Its schema, when known.
-    pub schema: Option<Arc<Schema>>,
+    pub schema: Option<SchemaRef>,
     /// Its value.
     pub value: Value,
 }
@@ -29,11 +29,11 @@ pub struct ConnectRecord {
     /// The Kafka partition, when chosen (sources usually leave it to the partitioner).
     pub partition: Option<i32>,
     /// The key's schema.
-    pub key_schema: Option<Arc<Schema>>,
+    pub key_schema: Option<SchemaRef>,
     /// The key.
     pub key: Value,
     /// The value's schema.
-    pub value_schema: Option<Arc<Schema>>,
+    pub value_schema: Option<SchemaRef>,
     /// The value.
     pub value: Value,
     /// Milliseconds since the epoch.
@@ -48,7 +48,7 @@ pub struct ConnectRecord {
 
 impl ConnectRecord {
     /// A record for `topic` with a value and its schema, nothing else.
-    pub fn new(topic: impl Into<Arc<str>>, value_schema: Option<Arc<Schema>>, value: Value) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value_schema: Option<SchemaRef>, value: Value) -> Self {
         // Field by field: `..Default::default()` would allocate a default topic name per record
         // only to drop it.
         ConnectRecord {
@@ -106,9 +106,18 @@ pub struct SinkRecord {
     pub kafka_offset: i64,
     /// The timestamp's kind.
     pub timestamp_type: TimestampType,
-    /// The topic it was read from (before any transform renamed it), shared by the records of
-    /// the topic.
-    pub original_topic: Arc<str>,
+    /// The topic it was read from, when a transform gave the record another topic; `None`
+    /// when the record's topic is still the one it was read from (see
+    /// [`SinkRecord::original_topic`]). Kept apart so that a record read and delivered under
+    /// its own topic holds one reference to the topic's name, not two.
+    pub renamed_from: Option<Arc<str>>,
     /// The partition it was read from.
     pub original_partition: i32,
+}
+
+impl SinkRecord {
+    /// The topic it was read from, before any transform renamed it.
+    pub fn original_topic(&self) -> &str {
+        self.renamed_from.as_deref().unwrap_or(&self.record.topic)
+    }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use super::Value;
+use super::{SchemaRef, Value};
 
 /// Names and helpers of Apache Kafka Connect's logical types.
 pub mod logical {
@@ -206,20 +206,17 @@ impl Schema {
 
     /// Shortcut: a required string schema.
     pub fn string() -> Arc<Schema> {
-        static STRING: OnceLock<Arc<Schema>> = OnceLock::new();
-        STRING.get_or_init(|| Schema::of(SchemaType::String)).clone()
+        Arc::clone(&SchemaRef::string())
     }
 
-    /// Shortcut: an optional string schema (what the file source gives its lines).
+    /// Shortcut: an optional string schema.
     pub fn optional_string() -> Arc<Schema> {
-        static STRING: OnceLock<Arc<Schema>> = OnceLock::new();
-        STRING.get_or_init(|| Schema::optional_of(SchemaType::String)).clone()
+        Arc::clone(&SchemaRef::optional_string())
     }
 
     /// Shortcut: an optional bytes schema.
     pub fn optional_bytes() -> Arc<Schema> {
-        static BYTES: OnceLock<Arc<Schema>> = OnceLock::new();
-        BYTES.get_or_init(|| Schema::optional_of(SchemaType::Bytes)).clone()
+        Arc::clone(&SchemaRef::optional_bytes())
     }
 }
 

@@ -29,7 +29,7 @@ use super::support::{schema_basics, with_default, with_fields_added, SchemaCache
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Header, Schema, Struct, Value};
+use crate::data::{ConnectRecord, Header, Schema, SchemaRef, Struct, Value};
 
 /// Debezium's class name.
 const CLASS: &str = "io.debezium.transforms.ExtractNewRecordState";
@@ -264,12 +264,12 @@ impl ExtractNewRecordState {
             .filter_map(|reference| match envelope {
                 None => (reference.field == "op").then(|| Header {
                     key: reference.name.clone(),
-                    schema: Some(Schema::string()),
+                    schema: Some(SchemaRef::string()),
                     value: Value::String("d".into()),
                 }),
                 Some(envelope) => Some(Header {
                     key: reference.name.clone(),
-                    schema: Some(reference.schema(envelope.schema())?),
+                    schema: Some(reference.schema(envelope.schema())?.into()),
                     value: reference.value(envelope),
                 }),
             })
@@ -423,7 +423,7 @@ impl Transformation for ExtractNewRecordState {
         if let Some(topic) = routing {
             record.topic = topic;
         }
-        record.value_schema = schema;
+        record.value_schema = schema.map(SchemaRef::from);
         record.value = value;
         Ok(Some(record))
     }
@@ -474,7 +474,7 @@ mod tests {
         envelope.put("before", row(before));
         envelope.put("after", row(after));
         envelope.put("op", Value::String(op.into()));
-        ConnectRecord::new("db.public.t", Some(envelope_schema), Value::Struct(envelope))
+        ConnectRecord::new("db.public.t", Some(envelope_schema.into()), Value::Struct(envelope))
     }
 
     fn unwrap(settings: &[(&str, &str)]) -> Box<dyn Transformation> {
@@ -499,7 +499,7 @@ mod tests {
             routed.apply(change(None, None)).unwrap().is_none(),
             "a truncate is dropped"
         );
-        let plain = ConnectRecord::new("t", Some(Schema::string()), Value::String("x".into()));
+        let plain = ConnectRecord::new("t", Some(SchemaRef::string()), Value::String("x".into()));
         assert_eq!(routed.apply(plain.clone()).unwrap(), Some(plain));
         let mut tombstone = change(None, Some((1, "orders")));
         tombstone.value = Value::Null;

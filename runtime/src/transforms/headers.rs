@@ -7,7 +7,7 @@ use super::support::{
 use super::Transformation;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Header, Schema, Value};
+use crate::data::{ConnectRecord, Header, SchemaRef, Value};
 
 /// `header` (InsertHeader).
 const HEADER: Key<String> = Key::new(ConfigKey::required(
@@ -42,7 +42,7 @@ impl Transformation for InsertHeader {
     fn apply(&self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, DataError> {
         record.headers.push(Header {
             key: self.header.clone(),
-            schema: Some(Schema::string()),
+            schema: Some(SchemaRef::string()),
             value: Value::String(self.value.clone()),
         });
         Ok(Some(record))
@@ -166,7 +166,7 @@ impl Transformation for HeaderFrom {
                         .ok_or_else(|| DataError::new(format!("Field does not exist: {field}")))?;
                     record.headers.push(Header {
                         key: header.clone(),
-                        schema: Some(field_schema.schema.clone()),
+                        schema: Some(field_schema.schema.clone().into()),
                         value: with_default(field_schema, old.get(field).unwrap_or(&Value::Null), self.defaults)
                             .clone(),
                     });

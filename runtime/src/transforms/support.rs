@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use crate::converter::DataError;
-use crate::data::{ConnectRecord, Field, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{ConnectRecord, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 
 /// The part of a record a `$Key` or `$Value` transformation works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,16 +22,22 @@ impl Side {
     /// The schema and value of this side.
     pub(crate) fn get(self, record: &ConnectRecord) -> (Option<&Arc<Schema>>, &Value) {
         match self {
-            Side::Key => (record.key_schema.as_ref(), &record.key),
-            Side::Value => (record.value_schema.as_ref(), &record.value),
+            Side::Key => (record.key_schema.as_deref(), &record.key),
+            Side::Value => (record.value_schema.as_deref(), &record.value),
         }
     }
 
     /// Takes the schema and value out of this side.
     pub(crate) fn take(self, record: &mut ConnectRecord) -> (Option<Arc<Schema>>, Value) {
         match self {
-            Side::Key => (record.key_schema.take(), std::mem::take(&mut record.key)),
-            Side::Value => (record.value_schema.take(), std::mem::take(&mut record.value)),
+            Side::Key => (
+                record.key_schema.take().map(SchemaRef::into_arc),
+                std::mem::take(&mut record.key),
+            ),
+            Side::Value => (
+                record.value_schema.take().map(SchemaRef::into_arc),
+                std::mem::take(&mut record.value),
+            ),
         }
     }
 
@@ -39,11 +45,11 @@ impl Side {
     pub(crate) fn set(self, record: &mut ConnectRecord, schema: Option<Arc<Schema>>, value: Value) {
         match self {
             Side::Key => {
-                record.key_schema = schema;
+                record.key_schema = schema.map(SchemaRef::from);
                 record.key = value;
             }
             Side::Value => {
-                record.value_schema = schema;
+                record.value_schema = schema.map(SchemaRef::from);
                 record.value = value;
             }
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::ConfigMap;
-use crate::data::{logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use crate::data::{logical, ConnectRecord, Header, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 use crate::worker::TransformChain;
 
 fn chain(pairs: &[(&str, &str)]) -> TransformChain {
@@ -38,7 +38,7 @@ fn person() -> ConnectRecord {
             "address",
             Value::Struct(Struct::new(address_schema).with("city", "Oslo")),
         );
-    let mut record = ConnectRecord::new("people", Some(schema), Value::Struct(value));
+    let mut record = ConnectRecord::new("people", Some(schema.into()), Value::Struct(value));
     record.partition = Some(3);
     record.timestamp = Some(1_700_000_000_123);
     record.kafka_offset = Some(99);
@@ -268,7 +268,7 @@ fn cast_fields_and_whole_values() {
         ("transforms.c.spec", "float64"),
     ]);
     let out = whole
-        .apply(ConnectRecord::new("t", Some(Schema::string()), Value::from("2.5")))
+        .apply(ConnectRecord::new("t", Some(SchemaRef::string()), Value::from("2.5")))
         .unwrap()
         .unwrap();
     assert_eq!(out.value, Value::Float64(2.5));
@@ -280,7 +280,7 @@ fn cast_fields_and_whole_values() {
     let out = to_string
         .apply(ConnectRecord::new(
             "t",
-            Some(Schema::of(SchemaType::Float32)),
+            Some(Schema::of(SchemaType::Float32).into()),
             Value::Float32(0.1),
         ))
         .unwrap()
@@ -334,7 +334,7 @@ fn timestamp_converter_between_representations() {
     let out = c
         .apply(ConnectRecord::new(
             "t",
-            Some(SchemaBuilder::timestamp().build()),
+            Some(SchemaBuilder::timestamp().build().into()),
             Value::Int64(1_700_000_000_123),
         ))
         .unwrap()
@@ -365,7 +365,7 @@ fn timestamp_converter_between_representations() {
         .build();
     let record = ConnectRecord::new(
         "t",
-        Some(schema.clone()),
+        Some(schema.clone().into()),
         Value::Struct(Struct::new(schema).with("ts", Value::Int64(86_400_000 * 3 + 5))),
     );
     let out = date.apply(record).unwrap().unwrap();
@@ -418,7 +418,7 @@ fn set_schema_metadata() {
         (Some("com.example.Person"), Some(3))
     );
     let Value::Struct(s) = &out.value else { panic!() };
-    assert_eq!(s.schema(), &schema, "the struct carries the new schema");
+    assert_eq!(s.schema(), &*schema, "the struct carries the new schema");
 }
 
 #[test]
@@ -613,7 +613,7 @@ fn an_optional_struct_stays_optional_or_not_as_in_apache_and_nulls_take_their_de
         .optional()
         .build();
     let value = Struct::new(schema.clone()).with("id", 1);
-    let record = ConnectRecord::new("t", Some(schema), Value::Struct(value));
+    let record = ConnectRecord::new("t", Some(schema.into()), Value::Struct(value));
     for (settings, optional) in [
         (
             &[

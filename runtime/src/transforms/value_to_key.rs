@@ -64,7 +64,7 @@ impl Transformation for ValueToKey {
                 for (field, field_value) in value.iter().filter(|(f, _)| self.fields.contains(&f.name)) {
                     key.put(&field.name, with_default(field, field_value, self.defaults).clone());
                 }
-                record.key_schema = Some(key_schema);
+                record.key_schema = Some(key_schema.into());
                 record.key = Value::Struct(key);
             }
             (_, other) => {

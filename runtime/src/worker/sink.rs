@@ -530,13 +530,9 @@ impl BatchReader {
                     Ok(message) => {
                         read += 1;
                         let handle = message.topic_handle();
-                        let topic = match &last_topic {
-                            Some((seen, name)) if *seen == handle => name.clone(),
-                            _ => {
-                                let name = self.topic_name(message.topic());
-                                last_topic = Some((handle, name.clone()));
-                                name
-                            }
+                        let topic = match &mut last_topic {
+                            Some((seen, name)) if *seen == handle => &*name,
+                            slot => &slot.insert((handle, self.topic_name(message.topic()))).1,
                         };
                         self.accept(&message, topic, &mut batch, &mut tally).await?;
                     }
@@ -573,7 +569,7 @@ impl BatchReader {
                     .with_label_values(&self.labels)
                     .inc();
                 let topic = self.topic_name(message.topic());
-                self.accept(&message, topic, batch, tally).await
+                self.accept(&message, &topic, batch, tally).await
             }
             Err(e) => {
                 tracing::warn!(connector = %self.labels[0], task = self.task_number, "consumer error: {e}");
@@ -598,11 +594,11 @@ impl BatchReader {
     async fn accept<M: Message>(
         &mut self,
         message: &M,
-        original_topic: Arc<str>,
+        original_topic: &Arc<str>,
         batch: &mut Batch,
         tally: &mut TopicTally,
     ) -> Result<(), ConnectError> {
-        let topic = &*original_topic;
+        let topic = &**original_topic;
         tally.add(topic, message_bytes(message));
         batch.note_offset(topic, message.partition(), message.offset() + 1);
         // Parsed once: librdkafka parses a message's headers anew on every call.
@@ -614,7 +610,7 @@ impl BatchReader {
         }
         // Asked once: a call into librdkafka each time.
         let timestamp = message.timestamp();
-        let record = match self.convert(&original_topic, message, timestamp, headers) {
+        let record = match self.convert(original_topic, message, timestamp, headers) {
             Ok(record) => record,
             Err((stage, error)) => return self.reject(stage, &error, message).await,
         };
@@ -625,11 +621,13 @@ impl BatchReader {
                     rdkafka::Timestamp::LogAppendTime(_) => TimestampType::LogAppendTime,
                     rdkafka::Timestamp::NotAvailable => TimestampType::NoTimestampType,
                 };
+                // The record's own topic counts as the original while no transform renamed it.
+                let renamed_from = (!Arc::ptr_eq(&record.topic, original_topic)).then(|| original_topic.clone());
                 batch.records.push(SinkRecord {
                     record,
                     kafka_offset: message.offset(),
                     timestamp_type,
-                    original_topic,
+                    renamed_from,
                     original_partition: message.partition(),
                 });
                 Ok(())

@@ -716,12 +716,12 @@ impl SourceRunner {
     fn lookups(&self, record: &ConnectRecord) -> Vec<(Stage, Lookup)> {
         let topic = &record.topic;
         let mut lookups = Vec::new();
-        if let Some(lookup) = self.key_converter.lookup_for_bytes(topic, record.key_schema.as_ref()) {
+        if let Some(lookup) = self.key_converter.lookup_for_bytes(topic, record.key_schema.as_deref()) {
             lookups.push((Stage::KeyConverter, lookup));
         }
         if let Some(lookup) = self
             .value_converter
-            .lookup_for_bytes(topic, record.value_schema.as_ref())
+            .lookup_for_bytes(topic, record.value_schema.as_deref())
         {
             lookups.push((Stage::ValueConverter, lookup));
         }
@@ -730,7 +730,7 @@ impl SourceRunner {
             if self.raw_headers && matches!(header.value, Value::Bytes(_) | Value::Null) {
                 continue;
             }
-            if let Some(lookup) = self.header_converter.lookup_for_bytes(topic, header.schema.as_ref()) {
+            if let Some(lookup) = self.header_converter.lookup_for_bytes(topic, header.schema.as_deref()) {
                 lookups.push((Stage::HeaderConverter, lookup));
             }
         }
@@ -742,10 +742,10 @@ impl SourceRunner {
     fn serialize_record(&self, record: &mut ConnectRecord) -> Result<Converted, (Stage, DataError)> {
         let topic = &record.topic;
         let key = std::mem::replace(&mut record.key, Value::Null);
-        let key = serialize(&*self.key_converter, topic, record.key_schema.as_ref(), key)
+        let key = serialize(&*self.key_converter, topic, record.key_schema.as_deref(), key)
             .map_err(|e| (Stage::KeyConverter, e))?;
         let value = std::mem::replace(&mut record.value, Value::Null);
-        let value = serialize(&*self.value_converter, topic, record.value_schema.as_ref(), value)
+        let value = serialize(&*self.value_converter, topic, record.value_schema.as_deref(), value)
             .map_err(|e| (Stage::ValueConverter, e))?;
         if record.headers.is_empty() {
             // No header list at all: librdkafka would allocate one per record.
@@ -760,7 +760,7 @@ impl SourceRunner {
             let bytes = match std::mem::replace(&mut header.value, Value::Null) {
                 Value::Bytes(bytes) if self.raw_headers => Some(Payload::Shared(bytes)),
                 Value::Null if self.raw_headers => None,
-                value => serialize(&*self.header_converter, topic, header.schema.as_ref(), value)
+                value => serialize(&*self.header_converter, topic, header.schema.as_deref(), value)
                     .map_err(|e| (Stage::HeaderConverter, e))?,
             };
             headers.add(&header.key, bytes.as_ref().map(Payload::as_slice));

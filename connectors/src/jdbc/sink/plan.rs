@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
-use tributary_runtime::data::{logical, Schema, SchemaType, SinkRecord, Value};
+use tributary_runtime::data::{logical, Schema, SchemaRef, SchemaType, SinkRecord, Value};
 
 /// `insert.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -305,8 +305,8 @@ struct Row {
     first: usize,
 }
 
-fn address(schema: &Option<Arc<Schema>>) -> usize {
-    schema.as_ref().map_or(0, |s| Arc::as_ptr(s) as usize)
+fn address(schema: &Option<SchemaRef>) -> usize {
+    schema.as_deref().map_or(0, |s| Arc::as_ptr(s) as usize)
 }
 
 impl Shape {
@@ -367,7 +367,8 @@ impl Shape {
                 let schema = record
                     .record
                     .key_schema
-                    .clone()
+                    .as_deref()
+                    .cloned()
                     .ok_or("pk.mode=record_key needs records with a key schema")?;
                 if schema.schema_type == SchemaType::Struct {
                     return Self::fields(&schema, &self.pk_fields, true, Source::KeyField);
@@ -426,7 +427,7 @@ impl Shape {
             other => Err(format!("{other:?} is not a struct")),
         };
         match source {
-            Source::Topic => Ok(Cow::Owned(Value::String(record.original_topic.to_string()))),
+            Source::Topic => Ok(Cow::Owned(Value::String(record.original_topic().to_string()))),
             Source::Partition => Ok(Cow::Owned(Value::Int32(record.original_partition))),
             Source::Offset => Ok(Cow::Owned(Value::Int64(record.kafka_offset))),
             Source::Key if record.record.key.is_null() => Err("the record has no key".into()),
@@ -448,7 +449,9 @@ impl Shape {
             let located = |e: String| {
                 format!(
                     "record {}/{}@{}: {e}",
-                    record.original_topic, record.original_partition, record.kafka_offset
+                    record.original_topic(),
+                    record.original_partition,
+                    record.kafka_offset
                 )
             };
             let kind = match &record.record.value {
@@ -581,15 +584,15 @@ mod tests {
         SinkRecord {
             record: ConnectRecord {
                 topic: "orders".into(),
-                key_schema: Some(Schema::of(SchemaType::Int64)),
+                key_schema: Some(Schema::of(SchemaType::Int64).into()),
                 key: Value::Int64(key),
-                value_schema: Some(schema),
+                value_schema: Some(schema.into()),
                 value,
                 ..Default::default()
             },
             kafka_offset: offset,
             timestamp_type: TimestampType::CreateTime,
-            original_topic: "orders".into(),
+            renamed_from: None,
             original_partition: 0,
         }
     }

@@ -198,7 +198,7 @@ impl JdbcSinkTask {
         let mut next: HashMap<(&str, i32), i64> = HashMap::new();
         for record in records {
             let entry = next
-                .entry((&record.original_topic, record.original_partition))
+                .entry((record.original_topic(), record.original_partition))
                 .or_insert(0);
             *entry = (*entry).max(record.kafka_offset + 1);
         }
@@ -219,7 +219,7 @@ impl JdbcSinkTask {
                     stored.insert(*partition, offset.unwrap_or(0));
                 }
                 let unwritten = records.iter().filter(|r| {
-                    let partition = (&*r.original_topic, r.original_partition);
+                    let partition = (r.original_topic(), r.original_partition);
                     r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
                 });
                 let $runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;

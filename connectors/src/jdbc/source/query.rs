@@ -287,7 +287,7 @@ impl RecordBuilder {
         Ok(SourceRecord {
             source_partition: self.partition.clone(),
             source_offset: position.to_offset(mode),
-            record: ConnectRecord::new(self.topic.clone(), Some(schema), Value::Struct(value)),
+            record: ConnectRecord::new(self.topic.clone(), Some(schema.into()), Value::Struct(value)),
         })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use super::{frame, unframe, ReferencedSchema, RegistrySettings, SchemaRegistry, SchemaType};
 use crate::config::ConfigMap;
 use crate::converter::{Converter, ConverterRole, DataError, Lookup};
-use crate::data::{Schema, Value};
+use crate::data::{Schema, SchemaRef, Value};
 
 /// A schema format of the registry: Avro, JSON Schema or Protobuf.
 pub trait SchemaFormat: Debug + Send + Sync + Sized + 'static {
@@ -258,7 +258,7 @@ impl<F: SchemaFormat> Converter for RegistryConverter<F> {
         Ok(Some(out))
     }
 
-    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         let Some(bytes) = bytes else {
             return Ok((None, Value::Null));
         };
@@ -272,7 +272,7 @@ impl<F: SchemaFormat> Converter for RegistryConverter<F> {
             .format
             .decode(&reader, payload)
             .map_err(|e| Shared::<F>::deserialize_error(topic, e.0))?;
-        Ok((Some(schema), value))
+        Ok((Some(schema.into()), value))
     }
 
     fn lookup_for_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>) -> Option<Lookup> {
