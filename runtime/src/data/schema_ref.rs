@@ -31,7 +31,7 @@ static OPTIONAL_BYTES: LazyLock<Arc<Schema>> = LazyLock::new(|| Schema::optional
 static STRING: LazyLock<Arc<Schema>> = LazyLock::new(|| Schema::of(SchemaType::String));
 
 impl SchemaRef {
-    /// An optional string schema (what `StringConverter` reads, and the file source's lines).
+    /// An optional string schema (what `StringConverter` reads).
     pub fn optional_string() -> SchemaRef {
         SchemaRef::Static(&OPTIONAL_STRING)
     }
@@ -41,7 +41,7 @@ impl SchemaRef {
         SchemaRef::Static(&OPTIONAL_BYTES)
     }
 
-    /// A required string schema.
+    /// A required string schema (the file source's lines).
     pub fn string() -> SchemaRef {
         SchemaRef::Static(&STRING)
     }
