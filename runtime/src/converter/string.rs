@@ -111,7 +111,7 @@ impl Converter for SimpleHeaderConverter {
             return Ok((None, Value::Null));
         };
         Ok(match parse_values_text(java_utf8_text(bytes)) {
-            Some((schema, value)) => (Some(schema.into()), value),
+            Some((schema, value)) => (Some(schema), value),
             None => (None, Value::Null),
         })
     }

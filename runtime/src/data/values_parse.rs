@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::java_text::java_trim;
-use super::{decimal_from_text, logical, Schema, SchemaBuilder, SchemaType, Value};
+use super::{decimal_from_text, logical, Schema, SchemaBuilder, SchemaRef, SchemaType, Value};
 
 /// A value read with its schema; `None` for `null`.
 type Parsed = Option<(Arc<Schema>, Value)>;
@@ -26,7 +26,7 @@ type Parsed = Option<(Arc<Schema>, Value)>;
 struct NotStructured;
 
 /// `text` as Apache's `Values.parseString` reads it: `None` for `null`.
-pub fn parse_values_text(text: String) -> Option<(Arc<Schema>, Value)> {
+pub fn parse_values_text(text: String) -> Option<(SchemaRef, Value)> {
     // Most headers are plain text (an empty one too): one token that is no literal, time or
     // number is the whole text, kept as it is without the tokenizer's look-aheads.
     let trimmed = java_trim(&text);
@@ -34,13 +34,14 @@ pub fn parse_values_text(text: String) -> Option<(Arc<Schema>, Value)> {
         && !trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-')
         && !["null", "true", "false"].contains(&trimmed);
     if plain {
-        return Some((Schema::string(), Value::String(text)));
+        return Some((SchemaRef::string(), Value::String(text)));
     }
     let mut reader = Reader {
         tokens: Tokens::new(&text),
     };
     // Only a list or map that does not read fails, and that is read as text at the top.
-    reader.parse(false).ok().flatten()
+    let (schema, value) = reader.parse(false).ok().flatten()?;
+    Some((schema.into(), value))
 }
 
 /// The characters that end a token (and are tokens of their own) unless escaped.
