@@ -2,14 +2,16 @@
 //! Tributary's, each side in turn on the same inputs (Apache's in a JVM on the harness's jars,
 //! `tests/fixtures/java/HeaderValues.java`):
 //! - read: each value in [`HEADERS`] (integers at the edges of each type, floats, decimals past
-//!   a double, dates, times and timestamps, lenient ones too, lists and maps with and without a
-//!   common schema, quoted text with escapes, literals, blanks and malformed UTF-8) is read by
+//!   a double, numbers and dates in other scripts' digits, dates, times and timestamps, lenient
+//!   ones too, times past a day, dates before 1582's calendar reform, lists and maps with and
+//!   without a common schema, quoted text with escapes, literals, blanks and malformed UTF-8) is read by
 //!   the converter and written back by its side's JsonConverter with its schema: the JSON must
 //!   be the same (or both sides read a null, or refuse it), a FLOAT32 compared as the float it
 //!   names ([`floats_as_floats`]);
 //! - write: each JsonConverter envelope in [`VALUES`] (every primitive, decimals, the logical
 //!   times at and off midnight and the epoch, bytes, lists, maps and structs holding them) is
-//!   read by its side's JsonConverter and written as a header: the bytes must be the same.
+//!   read by its side's JsonConverter and written as a header: the bytes must be the same (or
+//!   both sides refuse it, as a time past a day).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -123,6 +125,26 @@ const HEADERS: &[&[u8]] = &[
     b"-",
     b"+",
     b"[\"\\u0041\"]",
+    b"24:00:00.000Z",
+    b"25:00:00.000Z",
+    b"23:59:60.000Z",
+    b"1500-01-01",
+    b"1582-10-10",
+    b"1582-10-15",
+    b"0001-01-01",
+    b"1500-01-01T12:00:00.000Z",
+    b"[1500-01-01, 2024-01-31]",
+    "\u{664}\u{662}".as_bytes(),
+    "\u{ff11}\u{ff12}".as_bytes(),
+    "\u{664}\u{662}.\u{665}".as_bytes(),
+    "\u{662}\u{660}\u{662}\u{664}-01-31".as_bytes(),
+    "\u{96a}\u{968}e\u{967}".as_bytes(),
+    "\u{1d7d2}\u{1d7d0}".as_bytes(),
+    "0\u{1d7d0}".as_bytes(),
+    b"0000-06-15",
+    b"1582-10-04T23:00:00.000Z",
+    b"1582-10-04T25:00:00.000Z",
+    b"1583-00-00",
 ];
 
 /// Headers read alike whose printing differs, with why.
@@ -184,6 +206,10 @@ const VALUES: &[&str] = &[
     r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":0}"#,
     r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":-1}"#,
     r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":3723004}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":90000000}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":-200000}"#,
+    r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"payload":-141428}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":-15000000000000}"#,
     r#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1},"payload":0}"#,
     r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1706662923004}"#,
     r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1706659200000}"#,

@@ -22,8 +22,8 @@ use super::{Converter, ConverterRole, DataError};
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
 use crate::data::{
-    decimal_from_text, decimal_text, java_double, java_float, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct,
-    Value,
+    decimal_from_text, decimal_text, java_double, java_float, logical, Schema, SchemaBuilder, SchemaRef, SchemaType,
+    Struct, Value,
 };
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -252,6 +252,9 @@ impl JsonConverter {
                 )));
             }
         }
+        if schema.is_some_and(|schema| time_past_a_day(schema, value)) {
+            return Err(DataError::new(TIME_WRITTEN_PAST_A_DAY));
+        }
         match value {
             Value::Null => out.extend_from_slice(b"null"),
             Value::Boolean(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
@@ -469,7 +472,13 @@ impl JsonConverter {
             SchemaType::Boolean => Value::Boolean(node.as_bool().ok_or_else(mismatch)?),
             SchemaType::Int8 => Value::Int8(node.as_i64().ok_or_else(mismatch)? as i8),
             SchemaType::Int16 => Value::Int16(node.as_i64().ok_or_else(mismatch)? as i16),
-            SchemaType::Int32 => Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32),
+            SchemaType::Int32 => {
+                let value = Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32);
+                if time_past_a_day(schema, &value) {
+                    return Err(DataError::new(TIME_READ_PAST_A_DAY));
+                }
+                value
+            }
             SchemaType::Int64 => Value::Int64(node.as_i64().ok_or_else(mismatch)?),
             SchemaType::Float32 => Value::Float32(json_float(node).ok_or_else(mismatch)? as f32),
             SchemaType::Float64 => Value::Float64(json_float(node).ok_or_else(mismatch)?),
@@ -657,6 +666,20 @@ fn json_float(node: &serde_json::Value) -> Option<f64> {
     }
 }
 
+/// Apache's `Time.toLogical` refusing a time outside the day, as JsonConverter reads one.
+const TIME_READ_PAST_A_DAY: &str = "Time values must use number of milliseconds greater than 0 and less than 86400000";
+
+/// Apache's `Time.fromLogical` refusing a time outside the day, as JsonConverter writes one.
+const TIME_WRITTEN_PAST_A_DAY: &str = "Kafka Connect Time type should not have any date fields set to non-zero values.";
+
+/// Whether `value` is a `Time` outside the milliseconds of a day (0 to 86,400,000, the end
+/// included, as Apache's `Time` checks them): a header read as a time past midnight
+/// (`25:00:00.000Z`) gives one.
+fn time_past_a_day(schema: &Schema, value: &Value) -> bool {
+    matches!(value, Value::Int32(millis) if !(0..=86_400_000).contains(millis))
+        && schema.name.as_deref() == Some(logical::TIME)
+}
+
 fn json_kind(node: &serde_json::Value) -> &'static str {
     match node {
         serde_json::Value::Null => "NULL",
@@ -832,6 +855,27 @@ mod tests {
             r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1700000000000}"#
         );
         round_trip(&decimal, Value::bytes(vec![0x30, 0x39]));
+    }
+
+    /// A `Time` holds the milliseconds of one day, its end included: Apache's JsonConverter
+    /// refuses to write or read one past it (`Time.fromLogical`, `Time.toLogical`).
+    #[test]
+    fn times_stay_within_a_day() {
+        let time = SchemaBuilder::time().build();
+        let c = converter(true);
+        round_trip(&time, Value::Int32(86_400_000));
+        for millis in [86_400_001, -1] {
+            let error = c.to_bytes("t", Some(&time), &Value::Int32(millis)).unwrap_err();
+            assert!(error.to_string().contains("should not have any date fields"), "{error}");
+            let envelope = format!(
+                r#"{{"schema":{{"type":"int32","optional":false,"name":"{}"}},"payload":{millis}}}"#,
+                logical::TIME
+            );
+            let error = c.to_connect("t", Some(envelope.as_bytes())).unwrap_err();
+            assert!(error.to_string().contains("less than 86400000"), "{error}");
+        }
+        // An INT32 without the logical name is any integer.
+        round_trip(&Schema::of(SchemaType::Int32), Value::Int32(-1));
     }
 
     #[test]

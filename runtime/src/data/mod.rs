@@ -4,6 +4,7 @@
 
 mod decimal;
 mod error;
+mod java_calendar;
 mod java_text;
 mod record;
 mod schema;

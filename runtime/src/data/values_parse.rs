@@ -11,10 +11,10 @@
 //! list or map does not read; even Apache's quirks are kept (a number is read from the first
 //! token of the text: `12,5` reads as 12; a quoted string keeps its backslashes).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, NaiveDate};
-
+use super::java_calendar::lenient_epoch_millis;
 use super::java_text::java_trim;
 use super::{decimal_from_text, logical, Schema, SchemaBuilder, SchemaRef, SchemaType, Value};
 
@@ -31,7 +31,7 @@ pub fn parse_values_text(text: String) -> Option<(SchemaRef, Value)> {
     // number is the whole text, kept as it is without the tokenizer's look-aheads.
     let trimmed = java_trim(&text);
     let plain = !text.bytes().any(|b| DELIMITERS.contains(&b))
-        && !trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-')
+        && !trimmed.starts_with(|c: char| java_digit(c).is_some() || c == '+' || c == '-')
         && !["null", "true", "false"].contains(&trimmed);
     if plain {
         return Some((SchemaRef::string(), Value::String(text)));
@@ -203,12 +203,13 @@ impl Reader<'_> {
     /// A token that is not a delimiter: a time, a number, or (at the top) the whole text.
     fn parse_token(&mut self, embedded: bool, token: &str) -> Result<(Arc<Schema>, Value), NotStructured> {
         let first = token.chars().next().unwrap_or(' ');
-        if first.is_ascii_digit() {
+        let first_is_digit = java_digit(first).is_some();
+        if first_is_digit {
             if let Some(temporal) = self.parse_temporal_tokens(token) {
                 return Ok(temporal);
             }
         }
-        if first.is_ascii_digit() || first == '+' || first == '-' {
+        if first_is_digit || first == '+' || first == '-' {
             if let Some(number) = parse_number(token) {
                 return Ok(number);
             }
@@ -419,6 +420,7 @@ fn align(schema: &Schema, (from, value): Item) -> Result<Value, NotStructured> {
 /// INT8 to INT64, anything else as FLOAT32, else FLOAT64, else a `Decimal` of its own scale;
 /// `None` for what is not a Java decimal's text.
 fn parse_number(token: &str) -> Option<(Arc<Schema>, Value)> {
+    let token = &*ascii_digits(token);
     let body = token.strip_prefix(['+', '-']).unwrap_or(token);
     let (mantissa, exponent) = match body.split_once(['e', 'E']) {
         Some((mantissa, exponent)) => {
@@ -460,6 +462,39 @@ fn parse_number(token: &str) -> Option<(Arc<Schema>, Value)> {
     Some((SchemaBuilder::decimal(scale).build(), Value::bytes(unscaled)))
 }
 
+/// Where each run of ten decimal digits begins (its zero) in the Basic Multilingual Plane: the
+/// characters Java 17's `Character.isDigit(char)` takes (Unicode 13's category Nd), which
+/// `Values` checks a token's first character with, and `BigDecimal` and `SimpleDateFormat` read
+/// as the digits they are (`٤٢` is 42). A digit beyond the plane is two `char`s to Java, neither
+/// of them a digit.
+const DIGIT_ZEROS: [u32; 37] = [
+    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40,
+    0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+];
+
+/// The value of `c` as a decimal digit, as Java's `Character.digit(c, 10)` gives it for a
+/// `char` that `Character.isDigit` takes.
+fn java_digit(c: char) -> Option<u32> {
+    let code = u32::from(c);
+    let run = DIGIT_ZEROS.partition_point(|&zero| zero <= code).checked_sub(1)?;
+    let value = code - DIGIT_ZEROS[run];
+    (value < 10).then_some(value)
+}
+
+/// `text` with every decimal digit Java reads as one written as its ASCII digit.
+fn ascii_digits(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match java_digit(c) {
+            Some(value) => char::from(b'0' + value as u8),
+            None => c,
+        })
+        .collect()
+}
+
 /// The value of `digits` × 10^-`scale` when it is a whole number a `long` holds.
 fn exact_integer(digits: &str, scale: i64, negative: bool) -> Option<i64> {
     let whole = if scale <= 0 {
@@ -496,10 +531,11 @@ const TIMESTAMP: &[u8] = b"y-M-dTH:m:s.SZ";
 
 /// `token` as a date (10 characters), time (13) or timestamp (24), read as Java's lenient
 /// `SimpleDateFormat` reads `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` and `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`
-/// in UTC: each number as many digits as follow (spaces before it skipped), out-of-range
-/// fields rolled over (month 13 is next January), text after the pattern ignored.
+/// in UTC: each number as many digits as follow (spaces before it skipped; any of Java's
+/// decimal digits), out-of-range fields rolled over (month 13 is next January), text after the
+/// pattern ignored, and dates before 1582-10-15 in the Julian calendar, as Java's are.
 fn parse_temporal(token: &str) -> Option<(Arc<Schema>, Value)> {
-    let token = token.replace("\\:", ":");
+    let token = ascii_digits(&token.replace("\\:", ":")).into_owned();
     let (pattern, schema) = match token.encode_utf16().count() {
         13 => (TIME, SchemaBuilder::time()),
         24 => (TIMESTAMP, SchemaBuilder::timestamp()),
@@ -526,16 +562,7 @@ fn parse_temporal(token: &str) -> Option<(Arc<Schema>, Value)> {
         }
         fields[field] = token.get(start..at).filter(|d| !d.is_empty())?.parse().ok()?;
     }
-    let [year, month, day, hour, minute, second, millisecond] = fields;
-    let months = year.checked_mul(12)? + month - 1;
-    let first = NaiveDate::from_ymd_opt(
-        i32::try_from(months.div_euclid(12)).ok()?,
-        months.rem_euclid(12) as u32 + 1,
-        1,
-    )?;
-    let date = first.checked_add_signed(Duration::try_days(day - 1)?)?;
-    let days = i64::from(date.num_days_from_ce() - NaiveDate::from_ymd_opt(1970, 1, 1)?.num_days_from_ce());
-    let millis = days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
+    let millis = lenient_epoch_millis(fields)?;
     let value = match pattern.len() {
         5 => Value::Int32(i32::try_from(millis.div_euclid(86_400_000)).ok()?),
         8 => Value::Int32(i32::try_from(millis).ok()?),
@@ -567,6 +594,13 @@ mod tests {
             (SchemaType::String, None, Value::String("true}".into()))
         );
         assert_eq!(parsed("12,5"), (SchemaType::Int8, None, Value::Int8(12)));
+        // Any decimal digit Java's `Character.isDigit` takes reads as the digit it is.
+        assert_eq!(parsed("\u{664}\u{662}"), (SchemaType::Int8, None, Value::Int8(42)));
+        assert_eq!(
+            parsed("\u{ff11}\u{ff12}.5"),
+            (SchemaType::Float32, None, Value::Float32(12.5))
+        );
+        assert_eq!(parsed("\u{663}x").2, Value::String("\u{663}x".into()));
         assert_eq!(parsed("abc"), (SchemaType::String, None, Value::String("abc".into())));
         assert!(parse_values_text("null".into()).is_none());
         let (schema, value) = parse_values_text("99999999999999999999".into()).expect("a decimal");
@@ -584,7 +618,12 @@ mod tests {
             parsed("2024-01-31"),
             (SchemaType::Int32, date.clone(), Value::Int32(19_753))
         );
-        assert_eq!(parsed("2023-13-01"), (SchemaType::Int32, date, Value::Int32(19_723)));
+        assert_eq!(
+            parsed("2023-13-01"),
+            (SchemaType::Int32, date.clone(), Value::Int32(19_723))
+        );
+        // Julian before the Gregorian calendar began, as Java's calendar counts.
+        assert_eq!(parsed("1500-01-01"), (SchemaType::Int32, date, Value::Int32(-171_655)));
         let time = Some(super::super::logical::TIME.to_string());
         assert_eq!(
             parsed("01:02:03.004Z"),

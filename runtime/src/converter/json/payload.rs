@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{decimal_float, JsonConverter, BASE64};
+use super::{decimal_float, time_past_a_day, JsonConverter, BASE64, TIME_READ_PAST_A_DAY};
 use crate::converter::DataError;
 use crate::data::{decimal_from_text, Schema, SchemaType, Struct, Value};
 use base64::Engine as _;
@@ -140,7 +140,13 @@ impl PayloadSeed<'_> {
         Ok(match self.schema.schema_type {
             SchemaType::Int8 => Value::Int8(value as i8),
             SchemaType::Int16 => Value::Int16(value as i16),
-            SchemaType::Int32 => Value::Int32(value as i32),
+            SchemaType::Int32 => {
+                let value = Value::Int32(value as i32);
+                if time_past_a_day(self.schema, &value) {
+                    return Err(self.fail(DataError::new(TIME_READ_PAST_A_DAY)));
+                }
+                value
+            }
             SchemaType::Int64 => Value::Int64(value),
             _ => return Err(self.mismatch("NUMBER")),
         })

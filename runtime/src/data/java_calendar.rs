@@ -1,0 +1,85 @@
+//! Dates as Java's default calendar counts them (`java.util.GregorianCalendar`, which
+//! `SimpleDateFormat` and so Apache's `Values` read with): Julian before 1582-10-15, Gregorian
+//! from then on, and lenient, so that a month or day past its range rolls over.
+
+/// Milliseconds in a day.
+const DAY: i128 = 86_400_000;
+
+/// 1582-10-15, the first Gregorian day, in days since 1970-01-01.
+const CUTOVER: i128 = -141_427;
+
+/// The year of the cutover: earlier years are read as Julian whatever their other fields.
+const CUTOVER_YEAR: i128 = 1582;
+
+/// The Julian Day Number of 1970-01-01.
+const EPOCH_DAY_NUMBER: i128 = 2_440_588;
+
+/// Milliseconds since 1970-01-01T00:00Z of the date and time whose fields (year, month from 1,
+/// day of month, hour, minute, second, millisecond) a lenient `GregorianCalendar` in UTC was
+/// given: each field may be past its range, and the calendar is chosen as
+/// `GregorianCalendar.computeTime` chooses it (a year before 1582 is Julian; a later one is
+/// Gregorian unless that falls before the cutover, where the Julian reading wins, as it also
+/// does for the days the cutover skipped). `None` past an `i64`.
+pub(super) fn lenient_epoch_millis(fields: [i64; 7]) -> Option<i64> {
+    let [year, month, day, hour, minute, second, millisecond] = fields.map(i128::from);
+    let time_of_day = ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
+    let (carried_days, millis) = (time_of_day.div_euclid(DAY), time_of_day.rem_euclid(DAY));
+    let months = year * 12 + month - 1;
+    let (normal_year, normal_month) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+    let day_in = |julian| first_of_month(normal_year, normal_month, julian) + day - 1 + carried_days;
+    let gregorian = day_in(false);
+    let days = if year < CUTOVER_YEAR || gregorian < CUTOVER {
+        day_in(true)
+    } else {
+        gregorian
+    };
+    i64::try_from(days.checked_mul(DAY)? + millis).ok()
+}
+
+/// Days since 1970-01-01 of the first day of `month` (1 to 12) of astronomical `year` (0 is
+/// 1 BC) in the Julian or the proleptic Gregorian calendar.
+fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
+    // Years counted from March, 4800 BC (so that a leap day ends its year).
+    let shift = i128::from(month <= 2);
+    let years = year + 4800 - shift;
+    let march_month = month + 12 * shift - 3;
+    let leap_days = if julian {
+        years.div_euclid(4) - 32_083
+    } else {
+        years.div_euclid(4) - years.div_euclid(100) + years.div_euclid(400) - 32_045
+    };
+    let day_number = 1 + (153 * march_month + 2) / 5 + 365 * years + leap_days;
+    day_number - EPOCH_DAY_NUMBER
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lenient_epoch_millis;
+
+    fn days(year: i64, month: i64, day: i64) -> i64 {
+        lenient_epoch_millis([year, month, day, 0, 0, 0, 0]).expect("in range") / 86_400_000
+    }
+
+    /// Figures from Java 17's `SimpleDateFormat("yyyy-MM-dd")` in UTC.
+    #[test]
+    fn dates_count_as_javas_calendar_counts_them() {
+        assert_eq!(days(1970, 1, 1), 0);
+        assert_eq!(days(2024, 1, 31), 19_753);
+        assert_eq!(days(2023, 13, 1), 19_723);
+        // Gregorian from the cutover, Julian before it.
+        assert_eq!(days(1582, 10, 15), -141_427);
+        assert_eq!(days(1582, 10, 4), -141_428);
+        assert_eq!(days(1500, 1, 1), -171_655);
+        assert_eq!(days(1, 1, 1), -719_164);
+        // A day the cutover skipped is read as Julian: ten days later.
+        assert_eq!(days(1582, 10, 10), -141_422);
+    }
+
+    #[test]
+    fn time_of_day_rolls_into_the_date() {
+        let millis = lenient_epoch_millis([1970, 1, 1, 25, 0, 0, 0]);
+        assert_eq!(millis, Some(90_000_000));
+        assert_eq!(lenient_epoch_millis([1970, 1, 1, 0, 0, 0, -1]), Some(-1));
+        assert_eq!(lenient_epoch_millis([i64::MAX, 1, 1, 0, 0, 0, 0]), None);
+    }
+}
