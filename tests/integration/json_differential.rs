@@ -122,6 +122,11 @@ fn enveloped() -> Vec<Option<String>> {
             .to_string(),
         r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Date"},"payload":19000}"#.to_string(),
         r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Time"},"payload":3723004}"#.to_string(),
+        // Before 1582-10-15 Java's calendar is Julian; a year under 1000 is printed unpadded.
+        r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Date"},"payload":-200000}"#.to_string(),
+        r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Date"},"payload":-700000}"#.to_string(),
+        r#"{"schema":{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},"payload":-15000000000000}"#
+            .to_string(),
     ];
     [every_type, optional_with_default, float32, primitive, no_schema]
         .iter()

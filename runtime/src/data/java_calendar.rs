@@ -1,6 +1,7 @@
 //! Dates as Java's default calendar counts them (`java.util.GregorianCalendar`, which
-//! `SimpleDateFormat` and so Apache's `Values` read with): Julian before 1582-10-15, Gregorian
-//! from then on, and lenient, so that a month or day past its range rolls over.
+//! `SimpleDateFormat`, and so Apache's `Values`, reads with and `Date.toString` prints with):
+//! Julian before 1582-10-15, Gregorian from then on, and lenient, so that a month or day past
+//! its range rolls over.
 
 /// Milliseconds in a day.
 const DAY: i128 = 86_400_000;
@@ -36,6 +37,25 @@ pub(super) fn lenient_epoch_millis(fields: [i64; 7]) -> Option<i64> {
     i64::try_from(days.checked_mul(DAY)? + millis).ok()
 }
 
+/// The year, month (1 to 12) and day of month of the day `days` after 1970-01-01 when Java's
+/// calendar counts it in the Julian calendar (before 1582-10-15), else `None` (the proleptic
+/// Gregorian date is Java's too).
+pub(super) fn julian_date(days: i64) -> Option<(i64, u32, u32)> {
+    let days = i128::from(days);
+    if days >= CUTOVER {
+        return None;
+    }
+    // From the Julian Day Number, in years counted from March, 4800 BC (as above).
+    let shifted = days + EPOCH_DAY_NUMBER + 32_082;
+    let years = (4 * shifted + 3).div_euclid(1461);
+    let day_of_year = shifted - (1461 * years).div_euclid(4);
+    let march_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * march_month + 2) / 5 + 1;
+    let month = march_month + 3 - 12 * (march_month / 10);
+    let year = years - 4800 + march_month / 10;
+    Some((i64::try_from(year).ok()?, month as u32, day as u32))
+}
+
 /// Days since 1970-01-01 of the first day of `month` (1 to 12) of astronomical `year` (0 is
 /// 1 BC) in the Julian or the proleptic Gregorian calendar.
 fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
@@ -54,7 +74,7 @@ fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
 
 #[cfg(test)]
 mod tests {
-    use super::lenient_epoch_millis;
+    use super::{julian_date, lenient_epoch_millis};
 
     fn days(year: i64, month: i64, day: i64) -> i64 {
         lenient_epoch_millis([year, month, day, 0, 0, 0, 0]).expect("in range") / 86_400_000
@@ -73,6 +93,19 @@ mod tests {
         assert_eq!(days(1, 1, 1), -719_164);
         // A day the cutover skipped is read as Julian: ten days later.
         assert_eq!(days(1582, 10, 10), -141_422);
+    }
+
+    #[test]
+    fn julian_dates_read_back() {
+        assert_eq!(julian_date(-141_428), Some((1582, 10, 4)));
+        assert_eq!(julian_date(-141_427), None);
+        assert_eq!(julian_date(days(1500, 1, 1)), Some((1500, 1, 1)));
+        assert_eq!(julian_date(days(1500, 2, 29)), Some((1500, 2, 29)));
+        assert_eq!(julian_date(days(53, 7, 1)), Some((53, 7, 1)));
+        for day in -800_000..-141_427 {
+            let (year, month, date) = julian_date(day).expect("Julian");
+            assert_eq!(days(year, i64::from(month), i64::from(date)), day);
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! string, the file sink's lines; bytes read as text the way Java's UTF-8 decoder reads
 //! them, and text trimmed as Java trims it.
 
+use chrono::Datelike;
+
 use super::decimal::java_decimal_text;
+use super::java_calendar::julian_date;
 use super::{logical, Schema, Value};
 
 /// Java's `String.trim`: characters up to U+0020 off both ends.
@@ -88,10 +91,25 @@ pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>
 }
 
 /// `java.util.Date`'s `toString()` of `millis` since the epoch, in UTC (the number itself
-/// beyond chrono's range of years). Days before 1582-10-15 are counted in the proleptic
-/// Gregorian calendar, where Java's switches to the Julian one.
+/// beyond chrono's range of years): the year as a plain number, and the Julian calendar's date
+/// before 1582-10-15, as Java's calendar gives it.
 fn write_java_date(out: &mut Vec<u8>, millis: i64) {
-    write_utc(out, millis, "%a %b %d %H:%M:%S UTC %Y", millis);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let Some(at) = chrono::DateTime::from_timestamp_millis(millis) else {
+        out.extend_from_slice(millis.to_string().as_bytes());
+        return;
+    };
+    let (year, month, day) =
+        julian_date(millis.div_euclid(86_400_000)).unwrap_or_else(|| (i64::from(at.year()), at.month(), at.day()));
+    let month = MONTHS[(month as usize + 11) % 12];
+    let text = format!(
+        "{} {month} {day:02} {} UTC {year}",
+        at.format("%a"),
+        at.format("%H:%M:%S")
+    );
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// `millis` since the epoch in UTC as chrono's `format` writes it, or `number` beyond chrono's
@@ -242,6 +260,9 @@ mod tests {
         );
         let date = SchemaBuilder::new(SchemaType::Int32).name(logical::DATE).build();
         assert_eq!(text(Value::Int32(19000), &date), "Sat Jan 08 00:00:00 UTC 2022");
+        // Julian before 1582-10-15, the year unpadded, as Java 17 prints them.
+        assert_eq!(text(Value::Int32(-200_000), &date), "Mon May 25 00:00:00 UTC 1422");
+        assert_eq!(text(Value::Int32(-700_000), &date), "Thu Jun 21 00:00:00 UTC 53");
         let time = SchemaBuilder::new(SchemaType::Int32).name(logical::TIME).build();
         assert_eq!(text(Value::Int32(3723004), &time), "Thu Jan 01 01:02:03 UTC 1970");
         let decimal = SchemaBuilder::decimal(2).build();
