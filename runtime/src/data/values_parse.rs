@@ -535,7 +535,12 @@ const TIMESTAMP: &[u8] = b"y-M-dTH:m:s.SZ";
 /// decimal digits), out-of-range fields rolled over (month 13 is next January), text after the
 /// pattern ignored, and dates before 1582-10-15 in the Julian calendar, as Java's are.
 fn parse_temporal(token: &str) -> Option<(Arc<Schema>, Value)> {
-    let token = ascii_digits(&token.replace("\\:", ":")).into_owned();
+    let token = token.replace("\\:", ":");
+    let token = if token.is_ascii() {
+        token
+    } else {
+        ascii_digits(&token).into_owned()
+    };
     let (pattern, schema) = match token.encode_utf16().count() {
         13 => (TIME, SchemaBuilder::time()),
         24 => (TIMESTAMP, SchemaBuilder::timestamp()),
