@@ -4,10 +4,10 @@
 //! - read: each value in [`HEADERS`] (integers at the edges of each type, floats, decimals past
 //!   a double, numbers and dates in other scripts' digits, dates, times and timestamps, lenient
 //!   ones too, times past a day, dates before 1582's calendar reform, lists and maps with and
-//!   without a common schema, quoted text with escapes, literals, blanks and malformed UTF-8) is read by
-//!   the converter and written back by its side's JsonConverter with its schema: the JSON must
-//!   be the same (or both sides read a null, or refuse it), a FLOAT32 compared as the float it
-//!   names ([`floats_as_floats`]);
+//!   without a common schema, quoted text with escapes, literals, blanks and malformed UTF-8)
+//!   is read by the converter and written back by its side's JsonConverter with its schema: the
+//!   JSON must be the same (or both sides read a null, or refuse it), a FLOAT32 compared as the
+//!   float it names ([`floats_as_floats`]);
 //! - write: each JsonConverter envelope in [`VALUES`] (every primitive, decimals, the logical
 //!   times at and off midnight and the epoch, bytes, lists, maps and structs holding them) is
 //!   read by its side's JsonConverter and written as a header: the bytes must be the same (or

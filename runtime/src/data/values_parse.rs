@@ -11,7 +11,6 @@
 //! list or map does not read; even Apache's quirks are kept (a number is read from the first
 //! token of the text: `12,5` reads as 12; a quoted string keeps its backslashes).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::java_calendar::lenient_epoch_millis;
@@ -420,7 +419,8 @@ fn align(schema: &Schema, (from, value): Item) -> Result<Value, NotStructured> {
 /// INT8 to INT64, anything else as FLOAT32, else FLOAT64, else a `Decimal` of its own scale;
 /// `None` for what is not a Java decimal's text.
 fn parse_number(token: &str) -> Option<(Arc<Schema>, Value)> {
-    let token = &*ascii_digits(token);
+    let rewritten = ascii_digits(token);
+    let token = rewritten.as_deref().unwrap_or(token);
     let body = token.strip_prefix(['+', '-']).unwrap_or(token);
     let (mantissa, exponent) = match body.split_once(['e', 'E']) {
         Some((mantissa, exponent)) => {
@@ -482,17 +482,20 @@ fn java_digit(c: char) -> Option<u32> {
     (value < 10).then_some(value)
 }
 
-/// `text` with every decimal digit Java reads as one written as its ASCII digit.
-fn ascii_digits(text: &str) -> Cow<'_, str> {
+/// `text` with every decimal digit Java reads as one written as its ASCII digit; `None` when
+/// it is ASCII already.
+fn ascii_digits(text: &str) -> Option<String> {
     if text.is_ascii() {
-        return Cow::Borrowed(text);
+        return None;
     }
-    text.chars()
+    let rewritten = text
+        .chars()
         .map(|c| match java_digit(c) {
             Some(value) => char::from(b'0' + value as u8),
             None => c,
         })
-        .collect()
+        .collect();
+    Some(rewritten)
 }
 
 /// The value of `digits` × 10^-`scale` when it is a whole number a `long` holds.
@@ -536,11 +539,7 @@ const TIMESTAMP: &[u8] = b"y-M-dTH:m:s.SZ";
 /// pattern ignored, and dates before 1582-10-15 in the Julian calendar, as Java's are.
 fn parse_temporal(token: &str) -> Option<(Arc<Schema>, Value)> {
     let token = token.replace("\\:", ":");
-    let token = if token.is_ascii() {
-        token
-    } else {
-        ascii_digits(&token).into_owned()
-    };
+    let token = ascii_digits(&token).unwrap_or(token);
     let (pattern, schema) = match token.encode_utf16().count() {
         13 => (TIME, SchemaBuilder::time()),
         24 => (TIMESTAMP, SchemaBuilder::timestamp()),
