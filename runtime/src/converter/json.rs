@@ -252,8 +252,10 @@ impl JsonConverter {
                 )));
             }
         }
-        if schema.is_some_and(|schema| time_past_a_day(schema, value)) {
-            return Err(DataError::new(TIME_WRITTEN_PAST_A_DAY));
+        if let (Some(schema), Value::Int32(millis)) = (schema, value) {
+            if logical::is_time(schema) {
+                logical::time_from_logical(*millis)?;
+            }
         }
         match value {
             Value::Null => out.extend_from_slice(b"null"),
@@ -473,11 +475,12 @@ impl JsonConverter {
             SchemaType::Int8 => Value::Int8(node.as_i64().ok_or_else(mismatch)? as i8),
             SchemaType::Int16 => Value::Int16(node.as_i64().ok_or_else(mismatch)? as i16),
             SchemaType::Int32 => {
-                let value = Value::Int32(node.as_i64().ok_or_else(mismatch)? as i32);
-                if time_past_a_day(schema, &value) {
-                    return Err(DataError::new(TIME_READ_PAST_A_DAY));
-                }
-                value
+                let millis = node.as_i64().ok_or_else(mismatch)? as i32;
+                Value::Int32(if logical::is_time(schema) {
+                    logical::time_to_logical(millis)?
+                } else {
+                    millis
+                })
             }
             SchemaType::Int64 => Value::Int64(node.as_i64().ok_or_else(mismatch)?),
             SchemaType::Float32 => Value::Float32(json_float(node).ok_or_else(mismatch)? as f32),
@@ -664,20 +667,6 @@ fn json_float(node: &serde_json::Value) -> Option<f64> {
         serde_json::Value::String(s) if s == "-Infinity" => Some(f64::NEG_INFINITY),
         _ => None,
     }
-}
-
-/// Apache's `Time.toLogical` refusing a time outside the day, as JsonConverter reads one.
-const TIME_READ_PAST_A_DAY: &str = "Time values must use number of milliseconds greater than 0 and less than 86400000";
-
-/// Apache's `Time.fromLogical` refusing a time outside the day, as JsonConverter writes one.
-const TIME_WRITTEN_PAST_A_DAY: &str = "Kafka Connect Time type should not have any date fields set to non-zero values.";
-
-/// Whether `value` is a `Time` outside the milliseconds of a day (0 to 86,400,000, the end
-/// included, as Apache's `Time` checks them): a header read as a time past midnight
-/// (`25:00:00.000Z`) gives one.
-fn time_past_a_day(schema: &Schema, value: &Value) -> bool {
-    matches!(value, Value::Int32(millis) if !(0..=86_400_000).contains(millis))
-        && schema.name.as_deref() == Some(logical::TIME)
 }
 
 fn json_kind(node: &serde_json::Value) -> &'static str {

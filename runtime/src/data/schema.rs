@@ -7,6 +7,8 @@ use super::{SchemaRef, Value};
 
 /// Names and helpers of Apache Kafka Connect's logical types.
 pub mod logical {
+    use crate::data::{DataError, Schema};
+
     /// `Decimal`: BYTES holding a big-endian two's-complement unscaled integer; parameter `scale`.
     pub const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
     /// The parameter of [`DECIMAL`] giving the scale.
@@ -17,6 +19,39 @@ pub mod logical {
     pub const TIME: &str = "org.apache.kafka.connect.data.Time";
     /// `Timestamp`: INT64 milliseconds since the Unix epoch.
     pub const TIMESTAMP: &str = "org.apache.kafka.connect.data.Timestamp";
+
+    /// The milliseconds of a day: a [`TIME`] holds 0 to this, both ends included (Apache's `Time`
+    /// takes the end of the day too).
+    pub const MILLIS_PER_DAY: i32 = 86_400_000;
+
+    /// A `Time` to be written, as Apache's `Time.fromLogical` takes it (what its JsonConverter
+    /// and Confluent's Avro and JSON Schema converters call): within the day, or refused.
+    pub fn time_from_logical(millis: i32) -> Result<i32, DataError> {
+        if (0..=MILLIS_PER_DAY).contains(&millis) {
+            Ok(millis)
+        } else {
+            Err(DataError::new(
+                "Kafka Connect Time type should not have any date fields set to non-zero values.",
+            ))
+        }
+    }
+
+    /// A `Time` that was read, as Apache's `Time.toLogical` takes it: within the day, or refused.
+    pub fn time_to_logical(millis: i32) -> Result<i32, DataError> {
+        if (0..=MILLIS_PER_DAY).contains(&millis) {
+            Ok(millis)
+        } else {
+            Err(DataError::new(
+                "Time values must use number of milliseconds greater than 0 and less than 86400000",
+            ))
+        }
+    }
+
+    /// Whether `schema` is a [`TIME`], whose values the two checks above apply to (a header
+    /// read as a time past midnight, `25:00:00.000Z`, gives one past the day).
+    pub fn is_time(schema: &Schema) -> bool {
+        schema.name.as_deref() == Some(TIME)
+    }
 }
 
 /// The physical type of a schema.

@@ -12,7 +12,7 @@ use apache_avro::schema::{RecordSchema, Schema as Avro};
 use super::names::{resolve, Names};
 use super::schema::UNION;
 use crate::converter::DataError;
-use crate::data::{Schema, SchemaType, Struct, Value};
+use crate::data::{logical, Schema, SchemaType, Struct, Value};
 
 /// Reads a value written as `avro` from the front of `input`, as the Connect schema `schema`
 /// describes it.
@@ -30,6 +30,9 @@ pub(super) fn read(input: &mut &[u8], avro: &Avro, schema: &Arc<Schema>, names: 
             match schema.schema_type {
                 SchemaType::Int8 => Value::Int8(n as i8),
                 SchemaType::Int16 => Value::Int16(n as i16),
+                // A Connect `Time` (what `time-millis` reads as) is checked, as Confluent's
+                // AvroData checks it.
+                _ if logical::is_time(schema) => Value::Int32(logical::time_to_logical(n)?),
                 _ => Value::Int32(n),
             }
         }

@@ -12,7 +12,7 @@ use super::names::{resolve, Names};
 use super::schema::{NAMESPACE, UNION};
 use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
-use crate::data::{Struct, Value};
+use crate::data::{logical, Struct, Value};
 
 /// Appends `value`, as the Avro type `avro` describes, to `out`. On an error `out` may hold
 /// part of the value.
@@ -23,8 +23,12 @@ pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>
         (Avro::Null, Value::Null) => {}
         (_, Value::Null) => return Err(DataError::new("a null value for a required Avro type")),
         (Avro::Boolean, Value::Boolean(b)) => out.push(u8::from(*b)),
-        (Avro::Int | Avro::Date | Avro::TimeMillis, v) => {
-            write_long(int32(v).ok_or_else(|| mismatch(v, avro))?.into(), out)
+        (Avro::Int | Avro::Date, v) => write_long(int32(v).ok_or_else(|| mismatch(v, avro))?.into(), out),
+        // A Connect `Time` (the only schema written as `time-millis`), checked as Confluent's
+        // AvroData checks it.
+        (Avro::TimeMillis, v) => {
+            let millis = logical::time_from_logical(int32(v).ok_or_else(|| mismatch(v, avro))?)?;
+            write_long(millis.into(), out)
         }
         (
             Avro::Long

@@ -363,6 +363,24 @@ fn values_that_do_not_fit_are_refused_with_the_field() {
     assert!(encoded(&missing, &avro, &names).unwrap_err().0.contains("null"));
 }
 
+/// A `Time` holds the milliseconds of one day, its end included: Confluent's AvroData refuses
+/// to write or read one past it (Apache's `Time.fromLogical`, `Time.toLogical`).
+#[test]
+fn times_stay_within_a_day() {
+    let time = SchemaBuilder::time().build();
+    let json = from_connect(&time, META).unwrap();
+    let avro = Avro::parse(&json).unwrap();
+    let names = names::of(&avro);
+    assert_eq!(round_trip(&time, &Value::Int32(86_400_000)).1, Value::Int32(86_400_000));
+    for millis in [86_400_001, -1] {
+        let error = encoded(&Value::Int32(millis), &avro, &names).unwrap_err();
+        assert!(error.0.contains("should not have any date fields"), "{error}");
+        let as_int = encoded(&Value::Int32(millis), &Avro::Int, &names).unwrap();
+        let error = decoded(&as_int, &avro, &to_connect(&json).unwrap(), &names).unwrap_err();
+        assert!(error.0.contains("less than 86400000"), "{error}");
+    }
+}
+
 #[test]
 fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     assert_eq!(scrub_name("valid_Name1", true), "valid_Name1");

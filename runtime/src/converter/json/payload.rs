@@ -14,9 +14,9 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{decimal_float, time_past_a_day, JsonConverter, BASE64, TIME_READ_PAST_A_DAY};
+use super::{decimal_float, JsonConverter, BASE64};
 use crate::converter::DataError;
-use crate::data::{decimal_from_text, Schema, SchemaType, Struct, Value};
+use crate::data::{decimal_from_text, logical, Schema, SchemaType, Struct, Value};
 use base64::Engine as _;
 
 /// Reads `payload` (the JSON text of an envelope's payload, nothing after it but whitespace)
@@ -140,13 +140,10 @@ impl PayloadSeed<'_> {
         Ok(match self.schema.schema_type {
             SchemaType::Int8 => Value::Int8(value as i8),
             SchemaType::Int16 => Value::Int16(value as i16),
-            SchemaType::Int32 => {
-                let value = Value::Int32(value as i32);
-                if time_past_a_day(self.schema, &value) {
-                    return Err(self.fail(DataError::new(TIME_READ_PAST_A_DAY)));
-                }
-                value
+            SchemaType::Int32 if logical::is_time(self.schema) => {
+                Value::Int32(logical::time_to_logical(value as i32).map_err(|e| self.fail(e))?)
             }
+            SchemaType::Int32 => Value::Int32(value as i32),
             SchemaType::Int64 => Value::Int64(value),
             _ => return Err(self.mismatch("NUMBER")),
         })

@@ -15,7 +15,7 @@ use super::schema::ONE_OF;
 use crate::converter::json::{null_value, FieldIndex};
 use crate::converter::DataError;
 use crate::data::decimal_from_text;
-use crate::data::{Schema, SchemaType, Struct, Value};
+use crate::data::{logical, Schema, SchemaType, Struct, Value};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -171,6 +171,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(match self.schema.schema_type {
             SchemaType::Int8 => Value::Int8(n as i8),
             SchemaType::Int16 => Value::Int16(n as i16),
+            // A Connect `Time` is checked, as Confluent's JsonSchemaData checks it.
+            SchemaType::Int32 if logical::is_time(self.schema) => {
+                Value::Int32(logical::time_to_logical(n as i32).map_err(|e| self.fail(e))?)
+            }
             SchemaType::Int32 => Value::Int32(n as i32),
             SchemaType::Int64 => Value::Int64(n),
             SchemaType::Float32 => Value::Float32(n as f32),

@@ -201,3 +201,23 @@ fn required_nulls_and_wrong_types_are_refused() {
     let missing = Value::Struct(Struct::new(schema.clone()));
     assert!(to_json(&schema, &missing).unwrap_err().0.contains("field n"));
 }
+
+/// A `Time` holds the milliseconds of one day, its end included: Confluent's JsonSchemaData
+/// refuses to write or read one past it (Apache's `Time.fromLogical`, `Time.toLogical`).
+#[test]
+fn times_stay_within_a_day() {
+    let time = SchemaBuilder::time().build();
+    assert_eq!(to_json(&time, &Value::Int32(86_400_000)).unwrap(), json!(86_400_000));
+    assert_eq!(read_json(&time, b"86400000").unwrap(), Value::Int32(86_400_000));
+    for millis in [86_400_001, -1] {
+        let error = to_json(&time, &Value::Int32(millis)).unwrap_err();
+        assert!(error.0.contains("should not have any date fields"), "{error}");
+        let error = read_json(&time, millis.to_string().as_bytes()).unwrap_err();
+        assert!(error.0.contains("less than 86400000"), "{error}");
+    }
+    // An INT32 without the logical name is any integer.
+    assert_eq!(
+        to_json(&Schema::of(SchemaType::Int32), &Value::Int32(-1)).unwrap(),
+        json!(-1)
+    );
+}

@@ -9,7 +9,7 @@ use super::schema::ONE_OF;
 use crate::converter::json::{write_base64, write_string};
 use crate::converter::DataError;
 use crate::data::decimal_text;
-use crate::data::{Schema, SchemaType, Value};
+use crate::data::{logical, Schema, SchemaType, Value};
 
 /// `value` of `schema` as JSON (a schema's default, for its document).
 pub(super) fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
@@ -49,7 +49,13 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
         (SchemaType::Boolean, Value::Boolean(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         (SchemaType::Int8, Value::Int8(n)) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         (SchemaType::Int16, Value::Int16(n)) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-        (SchemaType::Int32, Value::Int32(n)) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        (SchemaType::Int32, Value::Int32(n)) => {
+            // A Connect `Time` is checked, as Confluent's JsonSchemaData checks it.
+            if logical::is_time(schema) {
+                logical::time_from_logical(*n)?;
+            }
+            out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes())
+        }
         (SchemaType::Int64, Value::Int64(n)) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         (SchemaType::Float32, Value::Float32(n)) => write_float(out, n)?,
         (SchemaType::Float64, Value::Float64(n)) => write_float(out, n)?,

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use super::schema::ProtobufOptions;
 use super::{schema, value, Protobuf};
 use crate::converter::registry::{scrub_name, ReferencedSchema, SchemaFormat};
+use crate::converter::DataError;
 use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn every_type() -> Arc<Schema> {
@@ -392,4 +393,39 @@ fn optional_for_nullables_keeps_nulls_and_enhanced_support_full_names() {
         read_schema.field("home").unwrap().schema.name.as_deref(),
         Some("com.example.Customer.Address")
     );
+}
+
+/// A `Time` holds the milliseconds of one day: Confluent's ProtobufData refuses to write one past
+/// it, and reads a `google.type.TimeOfDay` through Java's `LocalTime.of`, which refuses a field
+/// outside its range.
+#[test]
+fn times_stay_within_a_day() {
+    let format = protobuf();
+    let schema = SchemaBuilder::structure()
+        .name("Alarm")
+        .field("wakes", SchemaBuilder::time().build())
+        .build();
+    let alarm = |millis| Value::Struct(Struct::new(schema.clone()).with("wakes", Value::Int32(millis)));
+    let (text, _) = format.schema_text(&schema).unwrap();
+    let writer = format.writer(&text, &[], &schema).unwrap();
+    let error = format.encode(&writer, &alarm(86_400_001), &mut Vec::new()).unwrap_err();
+    assert!(error.0.contains("greater than 0 and less than 86400000"), "{error}");
+    let reader = format.reader(&text, &[]).unwrap();
+    // Message index 0, field 1 (`wakes`) holding a TimeOfDay of one field.
+    let time_of_day = |field: u8, value: u8| [0x00, 0x0A, 0x02, field << 3, value];
+    let read = |bytes: &[u8]| -> Result<Option<Value>, DataError> {
+        match format.decode(&reader, bytes)? {
+            (_, Value::Struct(alarm)) => Ok(alarm.get("wakes").cloned()),
+            (_, other) => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(read(&time_of_day(1, 23)).unwrap(), Some(Value::Int32(23 * 3_600_000)));
+    for (field, value, message) in [
+        (1, 24, "Invalid value for HourOfDay (valid values 0 - 23): 24"),
+        (2, 60, "Invalid value for MinuteOfHour (valid values 0 - 59): 60"),
+        (3, 60, "Invalid value for SecondOfMinute (valid values 0 - 59): 60"),
+    ] {
+        let error = read(&time_of_day(field, value)).unwrap_err();
+        assert!(error.0.contains(message), "{error}");
+    }
 }

@@ -297,7 +297,7 @@ fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<P
             }
             TIME_TYPE => {
                 let millis = integer().ok_or_else(wrong)?;
-                if !(0..=86_400_000).contains(&millis) {
+                if !(0..=i64::from(logical::MILLIS_PER_DAY)).contains(&millis) {
                     return Err(DataError::new(
                         "Time values must use number of millis greater than 0 and less than 86400000",
                     ));
@@ -557,9 +557,29 @@ fn message_to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<
             Ok(Value::Int32(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE))
         }
         Some(logical::TIME) => {
-            let millis = ((int("hours") * 60 + int("minutes")) * 60 + int("seconds")) * 1_000
-                + int("nanos") / NANOS_PER_MILLI as i32;
-            Ok(Value::Int32(millis))
+            // Confluent reads it through Java's `LocalTime.of`, which refuses a field outside
+            // its range (so never a time past the day), with Java's message.
+            let mut millis = 0;
+            for (field, java_field, most, millis_per_unit) in [
+                ("hours", "HourOfDay", 23, 3_600_000),
+                ("minutes", "MinuteOfHour", 59, 60_000),
+                ("seconds", "SecondOfMinute", 59, 1_000),
+            ] {
+                let value = int(field);
+                if !(0..=most).contains(&value) {
+                    return Err(DataError::new(format!(
+                        "Invalid value for {java_field} (valid values 0 - {most}): {value}"
+                    )));
+                }
+                millis += value * millis_per_unit;
+            }
+            let nanos = int("nanos");
+            if !(0..=999_999_999).contains(&nanos) {
+                return Err(DataError::new(format!(
+                    "Invalid value for NanoOfSecond (valid values 0 - 999999999): {nanos}"
+                )));
+            }
+            Ok(Value::Int32(millis + nanos / NANOS_PER_MILLI as i32))
         }
         Some(logical::TIMESTAMP) => {
             let seconds = message
