@@ -127,6 +127,12 @@ fn enveloped() -> Vec<Option<String>> {
         r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Date"},"payload":-700000}"#.to_string(),
         r#"{"schema":{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},"payload":-15000000000000}"#
             .to_string(),
+        // Years BC print as the year of their era (1 BC as 1); years far past chrono's range.
+        r#"{"schema":{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},"payload":-62167219200000}"#
+            .to_string(),
+        r#"{"schema":{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},"payload":-8000000000000000}"#
+            .to_string(),
+        r#"{"schema":{"type":"int32","name":"org.apache.kafka.connect.data.Date"},"payload":2147483647}"#.to_string(),
     ];
     [every_type, optional_with_default, float32, primitive, no_schema]
         .iter()

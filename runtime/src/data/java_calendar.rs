@@ -37,23 +37,27 @@ pub(super) fn lenient_epoch_millis(fields: [i64; 7]) -> Option<i64> {
     i64::try_from(days.checked_mul(DAY)? + millis).ok()
 }
 
-/// The year, month (1 to 12) and day of month of the day `days` after 1970-01-01 when Java's
-/// calendar counts it in the Julian calendar (before 1582-10-15), else `None` (the proleptic
-/// Gregorian date is Java's too).
-pub(super) fn julian_date(days: i64) -> Option<(i64, u32, u32)> {
+/// The astronomical year (0 is 1 BC), month (1 to 12) and day of month of the day `days` after
+/// 1970-01-01 as Java's calendar counts it: Julian before 1582-10-15, Gregorian from then on.
+pub(super) fn calendar_date(days: i64) -> (i64, u32, u32) {
     let days = i128::from(days);
+    // From the Julian Day Number, in years counted from March, 4800 BC (as above); the
+    // Gregorian calendar first takes away the century days it leaves out.
+    let mut shifted = days + EPOCH_DAY_NUMBER + 32_082;
+    let mut centuries = 0;
     if days >= CUTOVER {
-        return None;
+        let from_gregorian_start = days + EPOCH_DAY_NUMBER + 32_044;
+        centuries = (4 * from_gregorian_start + 3).div_euclid(146_097);
+        shifted = from_gregorian_start - (146_097 * centuries).div_euclid(4);
     }
-    // From the Julian Day Number, in years counted from March, 4800 BC (as above).
-    let shifted = days + EPOCH_DAY_NUMBER + 32_082;
     let years = (4 * shifted + 3).div_euclid(1461);
     let day_of_year = shifted - (1461 * years).div_euclid(4);
     let march_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * march_month + 2) / 5 + 1;
     let month = march_month + 3 - 12 * (march_month / 10);
-    let year = years - 4800 + march_month / 10;
-    Some((i64::try_from(year).ok()?, month as u32, day as u32))
+    let year = 100 * centuries + years - 4800 + march_month / 10;
+    // Within an i64's days the year is far within an i64.
+    (year as i64, month as u32, day as u32)
 }
 
 /// Days since 1970-01-01 of the first day of `month` (1 to 12) of astronomical `year` (0 is
@@ -74,7 +78,7 @@ fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
 
 #[cfg(test)]
 mod tests {
-    use super::{julian_date, lenient_epoch_millis};
+    use super::{calendar_date, lenient_epoch_millis};
 
     fn days(year: i64, month: i64, day: i64) -> i64 {
         lenient_epoch_millis([year, month, day, 0, 0, 0, 0]).expect("in range") / 86_400_000
@@ -96,14 +100,17 @@ mod tests {
     }
 
     #[test]
-    fn julian_dates_read_back() {
-        assert_eq!(julian_date(-141_428), Some((1582, 10, 4)));
-        assert_eq!(julian_date(-141_427), None);
-        assert_eq!(julian_date(days(1500, 1, 1)), Some((1500, 1, 1)));
-        assert_eq!(julian_date(days(1500, 2, 29)), Some((1500, 2, 29)));
-        assert_eq!(julian_date(days(53, 7, 1)), Some((53, 7, 1)));
-        for day in -800_000..-141_427 {
-            let (year, month, date) = julian_date(day).expect("Julian");
+    fn dates_read_back_as_javas_calendar_gives_them() {
+        assert_eq!(calendar_date(-141_428), (1582, 10, 4));
+        assert_eq!(calendar_date(-141_427), (1582, 10, 15));
+        assert_eq!(calendar_date(0), (1970, 1, 1));
+        assert_eq!(calendar_date(19_753), (2024, 1, 31));
+        assert_eq!(calendar_date(days(1500, 2, 29)), (1500, 2, 29));
+        assert_eq!(calendar_date(days(0, 1, 1)), (0, 1, 1));
+        // Figures from Java 17's `Date.toString` (its era's year: 251536 BC), far past chrono's.
+        assert_eq!(calendar_date(-8_000_000_000_000_000 / 86_400_000 - 1), (-251_535, 4, 6));
+        for day in (-800_000..100_000).chain([i64::from(i32::MIN), i64::from(i32::MAX)]) {
+            let (year, month, date) = calendar_date(day);
             assert_eq!(days(year, i64::from(month), i64::from(date)), day);
         }
     }

@@ -3,10 +3,8 @@
 //! string, the file sink's lines; bytes read as text the way Java's UTF-8 decoder reads
 //! them, and text trimmed as Java trims it.
 
-use chrono::Datelike;
-
 use super::decimal::java_decimal_text;
-use super::java_calendar::julian_date;
+use super::java_calendar::calendar_date;
 use super::{logical, Schema, Value};
 
 /// Java's `String.trim`: characters up to U+0020 off both ends.
@@ -90,24 +88,24 @@ pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>
     }
 }
 
-/// `java.util.Date`'s `toString()` of `millis` since the epoch, in UTC (the number itself
-/// beyond chrono's range of years): the year as a plain number, and the Julian calendar's date
-/// before 1582-10-15, as Java's calendar gives it.
+/// `java.util.Date`'s `toString()` of `millis` since the epoch, in UTC, as Java's calendar gives
+/// it: the Julian calendar's date before 1582-10-15, and the year of its era as a plain number
+/// (1 BC, year 0, as `1`).
 fn write_java_date(out: &mut Vec<u8>, millis: i64) {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let Some(at) = chrono::DateTime::from_timestamp_millis(millis) else {
-        out.extend_from_slice(millis.to_string().as_bytes());
-        return;
-    };
-    let (year, month, day) =
-        julian_date(millis.div_euclid(86_400_000)).unwrap_or_else(|| (i64::from(at.year()), at.month(), at.day()));
-    let month = MONTHS[(month as usize + 11) % 12];
+    let (days, of_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000) / 1000);
+    let (year, month, day) = calendar_date(days);
     let text = format!(
-        "{} {month} {day:02} {} UTC {year}",
-        at.format("%a"),
-        at.format("%H:%M:%S")
+        "{} {} {day:02} {:02}:{:02}:{:02} UTC {}",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[month as usize - 1],
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        if year > 0 { year } else { 1 - year },
     );
     out.extend_from_slice(text.as_bytes());
 }
@@ -263,6 +261,19 @@ mod tests {
         // Julian before 1582-10-15, the year unpadded, as Java 17 prints them.
         assert_eq!(text(Value::Int32(-200_000), &date), "Mon May 25 00:00:00 UTC 1422");
         assert_eq!(text(Value::Int32(-700_000), &date), "Thu Jun 21 00:00:00 UTC 53");
+        // The year of its era (BC years too), past chrono's range of years.
+        for (millis, java) in [
+            (-62_167_219_200_000, "Sat Jan 03 00:00:00 UTC 1"),
+            (-62_198_755_200_001, "Thu Jan 02 23:59:59 UTC 2"),
+            (-8_000_000_000_000_000, "Tue Apr 06 09:46:40 UTC 251536"),
+            (8_000_000_000_000_000, "Fri Nov 28 14:13:20 UTC 255479"),
+            (i64::MIN, "Sun Dec 02 16:47:04 UTC 292269055"),
+            (i64::MAX, "Sun Aug 17 07:12:55 UTC 292278994"),
+        ] {
+            assert_eq!(text(Value::Int64(millis), &timestamp), java);
+        }
+        assert_eq!(text(Value::Int32(i32::MIN), &date), "Tue Mar 03 00:00:00 UTC 5877521");
+        assert_eq!(text(Value::Int32(i32::MAX), &date), "Fri Jul 11 00:00:00 UTC 5881580");
         let time = SchemaBuilder::new(SchemaType::Int32).name(logical::TIME).build();
         assert_eq!(text(Value::Int32(3723004), &time), "Thu Jan 01 01:02:03 UTC 1970");
         let decimal = SchemaBuilder::decimal(2).build();
