@@ -215,6 +215,7 @@ const VALUES: &[&str] = &[
     r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1706659200000}"#,
     r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":5000}"#,
     r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":-1000}"#,
+    r#"{"schema":{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":8000000000000000}"#,
     r#"{"schema":{"type":"array","items":{"type":"string","optional":true},"optional":false},"payload":["a\"b","c\\d",null,""]}"#,
     r#"{"schema":{"type":"array","items":{"type":"bytes","optional":false},"optional":false},"payload":["AQI=",""]}"#,
     r#"{"schema":{"type":"array","items":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"1"}},"optional":false},"payload":["AQ==","/w=="]}"#,

@@ -110,16 +110,6 @@ fn write_java_date(out: &mut Vec<u8>, millis: i64) {
     out.extend_from_slice(text.as_bytes());
 }
 
-/// `millis` since the epoch in UTC as chrono's `format` writes it, or `number` beyond chrono's
-/// range of years.
-pub(super) fn write_utc(out: &mut Vec<u8>, millis: i64, format: &str, number: impl std::fmt::Display) {
-    let text = match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(at) => at.format(format).to_string(),
-        None => number.to_string(),
-    };
-    out.extend_from_slice(text.as_bytes());
-}
-
 /// A double as Java's `Double.toString` writes it: plain between 10⁻³ and 10⁷, else
 /// `d.dddE±n`, always with a fractional digit.
 pub fn java_double(value: f64) -> String {
@@ -261,7 +251,7 @@ mod tests {
         // Julian before 1582-10-15, the year unpadded, as Java 17 prints them.
         assert_eq!(text(Value::Int32(-200_000), &date), "Mon May 25 00:00:00 UTC 1422");
         assert_eq!(text(Value::Int32(-700_000), &date), "Thu Jun 21 00:00:00 UTC 53");
-        // The year of its era (BC years too), past chrono's range of years.
+        // The year of its era (BC years too), for years far from ours as well.
         for (millis, java) in [
             (-62_167_219_200_000, "Sat Jan 03 00:00:00 UTC 1"),
             (-62_198_755_200_001, "Thu Jan 02 23:59:59 UTC 2"),

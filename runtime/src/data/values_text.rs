@@ -10,7 +10,8 @@
 use base64::Engine as _;
 
 use super::decimal::java_decimal_text;
-use super::java_text::{java_double, java_float, write_utc};
+use super::java_calendar::calendar_date;
+use super::java_text::{java_double, java_float};
 use super::{logical, Schema, Value};
 
 /// Appends `value`'s text; `schema` tells its logical types. Top-level text is written as it
@@ -82,17 +83,28 @@ fn write(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>, embedded: bo
 
 /// The instant `millis` after the epoch, in the pattern Apache's `Values.dateFormatFor` picks
 /// by the instant, not the logical type: a time of day before 1970-01-02 (a date or timestamp
-/// then too), a date at any other midnight, else a timestamp.
+/// then too), a date at any other midnight, else a timestamp. `SimpleDateFormat` pads the year to
+/// four digits and no further.
 fn write_instant(out: &mut Vec<u8>, millis: i64) {
     const DAY: i64 = 86_400_000;
-    let pattern = if millis < DAY {
-        "%H:%M:%S%.3fZ"
-    } else if millis % DAY == 0 {
-        "%Y-%m-%d"
+    let (days, of_day) = (millis.div_euclid(DAY), millis.rem_euclid(DAY));
+    let time = format!(
+        "{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3_600_000,
+        of_day / 60_000 % 60,
+        of_day / 1000 % 60,
+        of_day % 1000
+    );
+    let text = if millis < DAY {
+        time
     } else {
-        "%Y-%m-%dT%H:%M:%S%.3fZ"
+        let (year, month, day) = calendar_date(days);
+        match of_day {
+            0 => format!("{year:04}-{month:02}-{day:02}"),
+            _ => format!("{year:04}-{month:02}-{day:02}T{time}"),
+        }
     };
-    write_utc(out, millis, pattern, millis);
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// `text` in double quotes, `"` and `\` escaped with a backslash.
@@ -169,5 +181,14 @@ mod tests {
         );
         assert_eq!(text(&Value::Int32(0), Some(&*date)), "00:00:00.000Z");
         assert_eq!(text(&Value::bytes(vec![1, 2]), None), "AQI=");
+        // Java 17's `SimpleDateFormat` in UTC, past chrono's range of years.
+        for (millis, java) in [
+            (-1, "23:59:59.999Z"),
+            (i64::MIN, "16:47:04.192Z"),
+            (8_000_000_000_000_000, "255479-11-28T14:13:20.000Z"),
+            (i64::MAX, "292278994-08-17T07:12:55.807Z"),
+        ] {
+            assert_eq!(text(&Value::Int64(millis), Some(&*timestamp)), java);
+        }
     }
 }
