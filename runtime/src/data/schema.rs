@@ -27,23 +27,25 @@ pub mod logical {
     /// A `Time` to be written, as Apache's `Time.fromLogical` takes it (what its JsonConverter
     /// and Confluent's Avro and JSON Schema converters call): within the day, or refused.
     pub fn time_from_logical(millis: i32) -> Result<i32, DataError> {
-        if (0..=MILLIS_PER_DAY).contains(&millis) {
-            Ok(millis)
-        } else {
-            Err(DataError::new(
-                "Kafka Connect Time type should not have any date fields set to non-zero values.",
-            ))
-        }
+        within_day(
+            millis,
+            "Kafka Connect Time type should not have any date fields set to non-zero values.",
+        )
     }
 
     /// A `Time` that was read, as Apache's `Time.toLogical` takes it: within the day, or refused.
     pub fn time_to_logical(millis: i32) -> Result<i32, DataError> {
+        within_day(
+            millis,
+            "Time values must use number of milliseconds greater than 0 and less than 86400000",
+        )
+    }
+
+    fn within_day(millis: i32, refusal: &str) -> Result<i32, DataError> {
         if (0..=MILLIS_PER_DAY).contains(&millis) {
             Ok(millis)
         } else {
-            Err(DataError::new(
-                "Time values must use number of milliseconds greater than 0 and less than 86400000",
-            ))
+            Err(DataError::new(refusal))
         }
     }
 
