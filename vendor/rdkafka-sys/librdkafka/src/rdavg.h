@@ -75,11 +75,13 @@ typedef struct rd_avg_s {
  * @brief Add value \p v to averager \p ra.
  */
 static RD_UNUSED void rd_avg_add(rd_avg_t *ra, int64_t v) {
-        mtx_lock(&ra->ra_lock);
-        if (!ra->ra_enabled) {
-                mtx_unlock(&ra->ra_lock);
+        /* ra_enabled is set by rd_avg_init alone: no lock is needed to
+         * see that statistics are off, which they are unless
+         * statistics.interval.ms is set (the producer adds one value
+         * per message). */
+        if (!ra->ra_enabled)
                 return;
-        }
+        mtx_lock(&ra->ra_lock);
         if (v > ra->ra_v.maxv)
                 ra->ra_v.maxv = v;
         if (ra->ra_v.minv == 0 || v < ra->ra_v.minv)
