@@ -43,13 +43,13 @@ pub(super) fn calendar_date(days: i64) -> (i64, u32, u32) {
     let days = i128::from(days);
     // From the Julian Day Number, in years counted from March, 4800 BC (as above); the
     // Gregorian calendar first takes away the century days it leaves out.
-    let mut shifted = days + EPOCH_DAY_NUMBER + 32_082;
-    let mut centuries = 0;
-    if days >= CUTOVER {
+    let (centuries, shifted) = if days >= CUTOVER {
         let from_gregorian_start = days + EPOCH_DAY_NUMBER + 32_044;
-        centuries = (4 * from_gregorian_start + 3).div_euclid(146_097);
-        shifted = from_gregorian_start - (146_097 * centuries).div_euclid(4);
-    }
+        let centuries = (4 * from_gregorian_start + 3).div_euclid(146_097);
+        (centuries, from_gregorian_start - (146_097 * centuries).div_euclid(4))
+    } else {
+        (0, days + EPOCH_DAY_NUMBER + 32_082)
+    };
     let years = (4 * shifted + 3).div_euclid(1461);
     let day_of_year = shifted - (1461 * years).div_euclid(4);
     let march_month = (5 * day_of_year + 2) / 153;
