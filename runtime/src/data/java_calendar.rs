@@ -37,9 +37,47 @@ pub(super) fn lenient_epoch_millis(fields: [i64; 7]) -> Option<i64> {
     i64::try_from(days.checked_mul(DAY)? + millis).ok()
 }
 
+/// The fields of an instant in UTC as Java's calendar gives them.
+pub(super) struct UtcFields {
+    /// The astronomical year (0 is 1 BC).
+    pub(super) year: i64,
+    /// 1 to 12.
+    pub(super) month: u32,
+    /// The day of the month.
+    pub(super) day: u32,
+    /// The day of the week, 0 for Sunday to 6 for Saturday.
+    pub(super) weekday: usize,
+    /// The milliseconds since midnight.
+    pub(super) time_of_day: i64,
+}
+
+impl UtcFields {
+    /// The hour, minute, second and millisecond of the time of day.
+    pub(super) fn time(&self) -> (i64, i64, i64, i64) {
+        let t = self.time_of_day;
+        (t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000)
+    }
+}
+
+/// The fields of the instant `millis` after 1970-01-01T00:00Z in UTC (the other way from
+/// [`lenient_epoch_millis`]): Julian before 1582-10-15, Gregorian from then on.
+pub(super) fn utc_fields(millis: i64) -> UtcFields {
+    let day = DAY as i64;
+    let days = millis.div_euclid(day);
+    let (year, month, day_of_month) = calendar_date(days);
+    UtcFields {
+        year,
+        month,
+        day: day_of_month,
+        // 1970-01-01 was a Thursday.
+        weekday: (days + 4).rem_euclid(7) as usize,
+        time_of_day: millis.rem_euclid(day),
+    }
+}
+
 /// The astronomical year (0 is 1 BC), month (1 to 12) and day of month of the day `days` after
 /// 1970-01-01 as Java's calendar counts it: Julian before 1582-10-15, Gregorian from then on.
-pub(super) fn calendar_date(days: i64) -> (i64, u32, u32) {
+fn calendar_date(days: i64) -> (i64, u32, u32) {
     let days = i128::from(days);
     // From the Julian Day Number, in years counted from March, 4800 BC (as above); the
     // Gregorian calendar first takes away the century days it leaves out.

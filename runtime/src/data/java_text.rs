@@ -4,7 +4,7 @@
 //! them, and text trimmed as Java trims it.
 
 use super::decimal::java_decimal_text;
-use super::java_calendar::calendar_date;
+use super::java_calendar::utc_fields;
 use super::{logical, Schema, Value};
 
 /// Java's `String.trim`: characters up to U+0020 off both ends.
@@ -92,20 +92,18 @@ pub fn write_java_text(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>
 /// it: the Julian calendar's date before 1582-10-15, and the year of its era as a plain number
 /// (1 BC, year 0, as `1`).
 fn write_java_date(out: &mut Vec<u8>, millis: i64) {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (days, of_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000) / 1000);
-    let (year, month, day) = calendar_date(days);
+    let at = utc_fields(millis);
+    let (hour, minute, second, _) = at.time();
     let text = format!(
-        "{} {} {day:02} {:02}:{:02}:{:02} UTC {}",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        MONTHS[month as usize - 1],
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
-        if year > 0 { year } else { 1 - year },
+        "{} {} {:02} {hour:02}:{minute:02}:{second:02} UTC {}",
+        WEEKDAYS[at.weekday],
+        MONTHS[at.month as usize - 1],
+        at.day,
+        if at.year > 0 { at.year } else { 1 - at.year },
     );
     out.extend_from_slice(text.as_bytes());
 }

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 
 use super::decimal::java_decimal_text;
-use super::java_calendar::calendar_date;
+use super::java_calendar::utc_fields;
 use super::java_text::{java_double, java_float};
 use super::{logical, Schema, Value};
 
@@ -86,23 +86,15 @@ fn write(out: &mut Vec<u8>, value: &Value, schema: Option<&Schema>, embedded: bo
 /// then too), a date at any other midnight, else a timestamp. `SimpleDateFormat` pads the year to
 /// four digits and no further.
 fn write_instant(out: &mut Vec<u8>, millis: i64) {
-    const DAY: i64 = 86_400_000;
-    let (days, of_day) = (millis.div_euclid(DAY), millis.rem_euclid(DAY));
-    let time = format!(
-        "{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3_600_000,
-        of_day / 60_000 % 60,
-        of_day / 1000 % 60,
-        of_day % 1000
-    );
-    let text = if millis < DAY {
-        time
+    let at = utc_fields(millis);
+    let (hour, minute, second, millisecond) = at.time();
+    let (year, month, day) = (at.year, at.month, at.day);
+    let text = if millis < 86_400_000 {
+        format!("{hour:02}:{minute:02}:{second:02}.{millisecond:03}Z")
+    } else if at.time_of_day == 0 {
+        format!("{year:04}-{month:02}-{day:02}")
     } else {
-        let (year, month, day) = calendar_date(days);
-        match of_day {
-            0 => format!("{year:04}-{month:02}-{day:02}"),
-            _ => format!("{year:04}-{month:02}-{day:02}T{time}"),
-        }
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millisecond:03}Z")
     };
     out.extend_from_slice(text.as_bytes());
 }
