@@ -20,8 +20,9 @@
 //!   worker's metrics count every row committed;
 //! - `AB_CASE=jdbc-source`: the records are rows of a PostgreSQL table (the database bench's
 //!   columns; `AB_RECORD_BYTES` and `AB_DATABASE` do not apply), written once; a standalone worker's JDBC
-//!   source reads the table in bulk mode into a new topic with the JsonConverter; measured
-//!   until that topic holds every row.
+//!   source reads the table in bulk mode (`AB_JDBC_MODE=incrementing` for incrementing mode on
+//!   its `id`) into a new topic with the JsonConverter; measured until that topic holds every
+//!   row.
 //!
 //! Prints the CPU seconds (user + system, from start to done), wall seconds and peak RSS of each
 //! run (after one uncounted warm-up run of the first binary), then each binary's sorted CPU
@@ -196,6 +197,15 @@ fn jdbc_topic_of(label: &str) -> String {
     format!("{}-{SOURCE_TABLE}", topic_of(label))
 }
 
+/// The JDBC source case's `mode` and the keys it needs: `AB_JDBC_MODE`, bulk or incrementing.
+fn jdbc_source_mode() -> &'static str {
+    match std::env::var("AB_JDBC_MODE").as_deref() {
+        Err(_) | Ok("bulk") => "mode=bulk\n",
+        Ok("incrementing") => "mode=incrementing\nincrementing.column.name=id\n",
+        Ok(other) => panic!("AB_JDBC_MODE is bulk or incrementing, not {other}"),
+    }
+}
+
 /// Starts `binary` on the work of `case` at `place` and measures it until `done`.
 fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl FnMut() -> bool) -> Run {
     let (dir, bootstrap) = (place.dir, place.bootstrap);
@@ -224,9 +234,10 @@ fn measure(binary: &Path, case: &str, place: &Place<'_>, label: &str, done: impl
                 (Some(database), _) if case == "jdbc-source" => format!(
                     "name=ab-source-{label}\nconnector.class=io.confluent.connect.jdbc.JdbcSourceConnector\n\
                      connection.url={}\nconnection.user=tributary\nconnection.password=tributary\n\
-                     mode=bulk\ntable.whitelist={SOURCE_TABLE}\ntopic.prefix={}-\n\
+                     {}table.whitelist={SOURCE_TABLE}\ntopic.prefix={}-\n\
                      poll.interval.ms=86400000\nbatch.max.rows=5000\n",
                     database.jdbc_url(),
+                    jdbc_source_mode(),
                     topic_of(label)
                 ),
                 (None, Some(lines)) => format!(

@@ -248,9 +248,9 @@ impl RecordBuilder {
         self.layout.as_ref().ok_or_else(|| "no layout".to_string())
     }
 
-    /// The record for `row`, and the position after it.
+    /// The record for `row`, with no offset of its own ([`RecordBuilder::close_batch`] gives
+    /// one to the last record of a batch); the builder's position moves past it.
     pub(super) fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
-        let mode = self.mode;
         let mut position = self.position;
         let layout = self.layout(&row)?;
         let mut values = Vec::with_capacity(layout.columns.len());
@@ -286,9 +286,18 @@ impl RecordBuilder {
         self.position = position;
         Ok(SourceRecord {
             source_partition: self.partition.clone(),
-            source_offset: position.to_offset(mode),
+            source_offset: SourceMap::new(),
             record: ConnectRecord::new(self.topic.clone(), Some(schema.into()), Value::Struct(value)),
         })
+    }
+
+    /// Gives the last record of `batch` the position after it as its offset. The worker commits
+    /// the last offset of each partition in a batch, so the records before it need none, and
+    /// each is spared a map of its own (the position's keys and values, allocated per row).
+    pub(super) fn close_batch(&self, batch: &mut [SourceRecord]) {
+        if let Some(last) = batch.last_mut() {
+            last.source_offset = self.position.to_offset(self.mode);
+        }
     }
 }
 
@@ -341,5 +350,34 @@ mod tests {
         assert_eq!(Position::from_offset(Some(&offset)), position);
         assert_eq!(Position::from_offset(None), Position::default());
         assert!(position.to_offset(Mode::Bulk).is_empty());
+    }
+
+    #[test]
+    fn only_the_last_record_of_a_batch_carries_the_position() {
+        let position = Position {
+            incrementing: 7,
+            ..Position::default()
+        };
+        let builder = RecordBuilder {
+            topic: "orders".into(),
+            partition: Arc::new(SourceMap::new()),
+            mode: Mode::Incrementing,
+            position,
+            schema_name: None,
+            layout: None,
+            metadata: Default::default(),
+            numeric_mapping: Default::default(),
+            spec: spec(Dialect::Postgres, Mode::Incrementing),
+        };
+        let record = || SourceRecord {
+            source_partition: builder.partition.clone(),
+            source_offset: SourceMap::new(),
+            record: ConnectRecord::new("orders", None, Value::Int64(1)),
+        };
+        let mut batch = vec![record(), record(), record()];
+        builder.close_batch(&mut batch);
+        assert!(batch[..2].iter().all(|r| r.source_offset.is_empty()));
+        assert_eq!(batch[2].source_offset, position.to_offset(Mode::Incrementing));
+        builder.close_batch(&mut []);
     }
 }

@@ -322,6 +322,7 @@ async fn read_rows(
                     }
                 }
                 if batch.len() >= batch_size {
+                    builder.close_batch(&mut batch);
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                     if sender.send(Ok((full, builder.position))).await.is_err() {
                         return;
@@ -329,6 +330,7 @@ async fn read_rows(
                 }
             }
             if !batch.is_empty() {
+                builder.close_batch(&mut batch);
                 sender.send(Ok((batch, builder.position))).await.ok();
             }
         }};
