@@ -82,7 +82,7 @@ pub(super) const BATCH_MAX_ROWS: Key<usize> = Key::new(
         "batch.max.rows",
         ConfigType::Int,
         "100",
-        "Rows per batch handed to the worker.",
+        "Rows per batch handed to the worker (at most 500, which keep a batch in the CPU's caches).",
     )
     .check(positive),
 );
