@@ -30,8 +30,8 @@ const IDLE_WAIT: Duration = Duration::from_millis(500);
 
 /// The most rows in a batch, whatever `batch.max.rows` allows: a batch stays in the CPU's
 /// caches from its rows' decoding to their conversion and production. Measured against batches
-/// of 5,000 rows (`cargo bench --bench ab`, `AB_CASE=jdbc-source`): 4-9% less of the worker's
-/// CPU and a quarter less peak memory; 1,000 rows did no better, 100 and 250 no better either.
+/// of 5,000 rows (`cargo bench --bench ab`, `AB_CASE=jdbc-source`): 8-9% less of the worker's
+/// CPU in two series, and a quarter less peak memory; 100, 250 and 1,000 rows did no better.
 const MAX_BATCH_ROWS: usize = 500;
 
 /// A batch of records and the position after its last row, or why the query failed.
