@@ -1,7 +1,7 @@
 //! The source task: queries its tables in turn, each at most every `poll.interval.ms`, and
-//! hands their rows to the worker `batch.max.rows` (at most [`MAX_BATCH_ROWS`]) at a time. A
-//! query streams on its own tokio task into a channel two batches deep, so rows are decoded
-//! while the previous batch is being produced and a large table is never held in memory.
+//! hands their rows to the worker `batch.max.rows` (at most [`super::config::MAX_BATCH_ROWS`])
+//! at a time. A query streams on its own tokio task into a channel two batches deep, so rows are
+//! decoded while the previous batch is being produced and a large table is never held in memory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,12 +27,6 @@ use crate::jdbc::types::DbRow;
 
 /// The longest a `poll` waits for the next query to be due (the worker commits in between).
 const IDLE_WAIT: Duration = Duration::from_millis(500);
-
-/// The most rows in a batch, whatever `batch.max.rows` allows: a batch stays in the CPU's
-/// caches from its rows' decoding to their conversion and production. Measured against batches
-/// of 5,000 rows (`cargo bench --bench ab`, `AB_CASE=jdbc-source`): 8-9% less of the worker's
-/// CPU in two series, and a quarter less peak memory; 100, 250 and 1,000 rows did no better.
-const MAX_BATCH_ROWS: usize = 500;
 
 /// A batch of records and the position after its last row, or why the query failed.
 type Batch = Result<(Vec<SourceRecord>, Position), ReadError>;
@@ -282,7 +276,6 @@ async fn read_rows(
     batch_size: usize,
     sender: mpsc::Sender<Batch>,
 ) {
-    let batch_size = batch_size.min(MAX_BATCH_ROWS);
     macro_rules! stream_rows {
         ($pool:expr, $row:path) => {{
             // The rows are read on a connection of their own: through the pool, each row would
