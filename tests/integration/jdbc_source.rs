@@ -376,13 +376,24 @@ async fn column_types_become_confluents_connect_types() {
     for database in databases() {
         let table = unique_name("types").replace('-', "_");
         let (ddl, insert) = match database.kind() {
+            // Beside the common types, what PostgreSQL's JDBC driver (42.7) reports as types
+            // Confluent's connector reads: an enum as VARCHAR, a domain as its base type, OID as
+            // BIGINT, "char" as CHAR, XML as SQLXML; JSON and JSONB (OTHER) its PostgreSQL
+            // dialect reads with `getString`, which gives the server's text (JSON as stored,
+            // JSONB in its canonical spacing).
             DatabaseKind::Postgres => (
-                "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v REAL, \
+                "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
+                 CREATE DOMAIN {t}_positive AS BIGINT CHECK (VALUE > 0); \
+                 CREATE DOMAIN {t}_label AS VARCHAR(8); \
+                 CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v REAL, \
                  double_v DOUBLE PRECISION, price NUMERIC(10,3), exact NUMERIC, flag BOOLEAN, note VARCHAR(20), \
-                 data BYTEA, day DATE, at_time TIME, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB)",
+                 data BYTEA, day DATE, at_time TIME, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB, \
+                 raw_doc JSON, mood {t}_mood, count_v {t}_positive NOT NULL, label {t}_label, letter \"char\", \
+                 object_id OID, markup XML)",
                 "INSERT INTO {t} VALUES (1, -2, 9000000000, 1.5, 2.25, -12.345, 0.1000000000000000000001, true, \
                  'hé', '\\x0102ff', '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', \
-                 '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"k\": [1]}')",
+                 '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"k\":[1]}', \
+                 '{ \"k\" :  [1] }', 'happy', 42, 'short', 'x', 4000000000, '<a>1</a>')",
             ),
             DatabaseKind::MariaDb => (
                 "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v FLOAT, \
@@ -461,7 +472,18 @@ async fn column_types_become_confluents_connect_types() {
             DatabaseKind::Postgres => {
                 check("exact", "string", None, json!("0.1000000000000000000001"));
                 check("uid", "string", None, json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
-                check("doc", "string", None, json!("{\"k\":[1]}"));
+                check("doc", "string", None, json!("{\"k\": [1]}"));
+                check("raw_doc", "string", None, json!("{ \"k\" :  [1] }"));
+                check("mood", "string", None, json!("happy"));
+                check("count_v", "int64", None, json!(42));
+                assert_eq!(
+                    fields["count_v"]["optional"], false,
+                    "a NOT NULL domain column is required"
+                );
+                check("label", "string", None, json!("short"));
+                check("letter", "string", None, json!("x"));
+                check("object_id", "int64", None, json!(4_000_000_000i64));
+                check("markup", "string", None, json!("<a>1</a>"));
             }
             DatabaseKind::MariaDb => {
                 check("tiny", "int8", None, json!(-7));

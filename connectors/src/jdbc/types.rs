@@ -1,18 +1,20 @@
 //! Database column types and their Connect schemas, as Confluent's JDBC connectors map them:
-//! integers to INT8..INT64 (unsigned MySQL ones one size up, `BIGINT UNSIGNED` to a Decimal),
-//! `REAL`/`FLOAT` to FLOAT32, `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical
-//! type with the column's scale (or by `numeric.mapping`), text, `UUID`, `JSON` and enums to
-//! STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone) to the Date, Time
-//! and Timestamp logical types (UTC). A `NUMERIC` with no declared scale (or in `query` mode)
-//! becomes its exact text, so nothing is rounded. Columns of other types are skipped with a
-//! warning, as Confluent does.
+//! integers to INT8..INT64 (unsigned MySQL ones one size up, `BIGINT UNSIGNED` to a Decimal,
+//! PostgreSQL's `OID` to INT64), `REAL`/`FLOAT` to FLOAT32, `DOUBLE` to FLOAT64,
+//! `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale (or by
+//! `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes it) and
+//! enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone) to the
+//! Date, Time and Timestamp logical types (UTC), and a PostgreSQL domain as its base type. A
+//! `NUMERIC` with no declared scale (or in `query` mode) becomes its exact text, so nothing is
+//! rounded. Columns of other types are skipped with a warning, as Confluent does.
 
 use std::sync::Arc;
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use sqlx::mysql::MySqlRow;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
 
@@ -33,7 +35,7 @@ pub enum ColumnKind {
     UInt8,
     /// 16-bit unsigned.
     UInt16,
-    /// 32-bit unsigned.
+    /// 32-bit unsigned (and PostgreSQL's OID).
     UInt32,
     /// 64-bit unsigned: a Decimal with scale 0.
     UInt64,
@@ -91,7 +93,9 @@ impl NumericMapping {
 }
 
 impl ColumnKind {
-    /// The kind for a PostgreSQL type name as sqlx reports it (`INT4`, `TIMESTAMPTZ`, …).
+    /// The kind for a PostgreSQL type name as sqlx reports it (`INT4`, `TIMESTAMPTZ`, …): the
+    /// types PostgreSQL's JDBC driver reports as types Confluent's connector maps (`OID` as
+    /// BIGINT, `"char"` as CHAR, `xml` as SQLXML), JSON and UUID as its PostgreSQL dialect does.
     pub fn postgres(type_name: &str) -> Option<Self> {
         Some(match type_name {
             "BOOL" => ColumnKind::Boolean,
@@ -104,7 +108,8 @@ impl ColumnKind {
                 precision: None,
                 scale: None,
             },
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => ColumnKind::Text,
+            "OID" => ColumnKind::UInt32,
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "\"CHAR\"" | "CITEXT" | "xml" => ColumnKind::Text,
             "UUID" => ColumnKind::Uuid,
             "JSON" | "JSONB" => ColumnKind::Json,
             "BYTEA" => ColumnKind::Bytes,
@@ -216,18 +221,29 @@ pub enum DbRow<'a> {
 }
 
 impl DbRow<'_> {
-    /// Column names and sqlx type names, in order.
-    pub fn column_types(&self) -> Vec<(String, String)> {
+    /// Each column's name, its type's name as sqlx reports it, and the kind it is read as
+    /// (none for a type with no Connect mapping), in order.
+    pub fn column_kinds(&self) -> Vec<(String, String, Option<ColumnKind>)> {
         match self {
             DbRow::Postgres(row) => row
                 .columns()
                 .iter()
-                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .map(|c| {
+                    (
+                        c.name().to_string(),
+                        c.type_info().name().to_string(),
+                        postgres_kind(c.type_info()),
+                    )
+                })
                 .collect(),
             DbRow::MySql(row) => row
                 .columns()
                 .iter()
-                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .map(|c| {
+                    let type_name = c.type_info().name().to_string();
+                    let kind = ColumnKind::mysql(&type_name);
+                    (c.name().to_string(), type_name, kind)
+                })
                 .collect(),
         }
     }
@@ -245,9 +261,11 @@ impl DbRow<'_> {
     pub fn timestamp(&self, column: &Column) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
         match (self, column.kind) {
-            (DbRow::Postgres(row), ColumnKind::TimestampTz) => {
-                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
-            }
+            (DbRow::Postgres(row), ColumnKind::TimestampTz) => Ok(row
+                .try_get_unchecked::<Option<DateTime<Utc>>, _>(i)?
+                .map(|t| t.naive_utc())),
+            (DbRow::Postgres(row), ColumnKind::Timestamp) => row.try_get_unchecked::<Option<NaiveDateTime>, _>(i),
+            // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
             (DbRow::MySql(row), ColumnKind::TimestampTz) => {
                 Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
@@ -257,41 +275,84 @@ impl DbRow<'_> {
     }
 }
 
+/// The kind of a PostgreSQL column of type `info`: a domain's is its base type's, and an enum
+/// is text (PostgreSQL's JDBC driver reports a domain as its base type and an enum as VARCHAR,
+/// which Confluent's connector reads as such).
+fn postgres_kind(info: &PgTypeInfo) -> Option<ColumnKind> {
+    match info.kind() {
+        PgTypeKind::Domain(base) => postgres_kind(base),
+        PgTypeKind::Enum(_) => Some(ColumnKind::Text),
+        _ => ColumnKind::postgres(info.name()),
+    }
+}
+
 fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
     value.map(into).unwrap_or(Value::Null)
 }
 
+/// The value of `column` of a PostgreSQL row. Its kind was chosen from its type
+/// ([`postgres_kind`]), so each read below decodes the type it was chosen for; sqlx's own
+/// check of the type is left out, since it refuses a domain for its base type and an enum for
+/// text.
 fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
     Ok(match column.kind {
-        ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
-        ColumnKind::Int16 => or_null(row.try_get::<Option<i16>, _>(i)?, Value::Int16),
-        ColumnKind::Int32 => or_null(row.try_get::<Option<i32>, _>(i)?, Value::Int32),
-        ColumnKind::Int64 => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int64),
-        ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
-        ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
+        ColumnKind::Boolean => or_null(row.try_get_unchecked::<Option<bool>, _>(i)?, Value::Boolean),
+        ColumnKind::Int16 => or_null(row.try_get_unchecked::<Option<i16>, _>(i)?, Value::Int16),
+        ColumnKind::Int32 => or_null(row.try_get_unchecked::<Option<i32>, _>(i)?, Value::Int32),
+        ColumnKind::Int64 => or_null(row.try_get_unchecked::<Option<i64>, _>(i)?, Value::Int64),
+        ColumnKind::Float32 => or_null(row.try_get_unchecked::<Option<f32>, _>(i)?, Value::Float32),
+        ColumnKind::Float64 => or_null(row.try_get_unchecked::<Option<f64>, _>(i)?, Value::Float64),
         ColumnKind::Decimal { .. } => match postgres_decimal_bytes(row, i, column)? {
             Some(value) => value,
-            None => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
+            None => decimal_value(row.try_get_unchecked::<Option<BigDecimal>, _>(i)?, &column.schema),
         },
-        ColumnKind::Text => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
-        ColumnKind::Uuid => or_null(row.try_get::<Option<sqlx::types::Uuid>, _>(i)?, |u| {
+        ColumnKind::Text => or_null(row.try_get_unchecked::<Option<String>, _>(i)?, Value::String),
+        ColumnKind::Uuid => or_null(row.try_get_unchecked::<Option<sqlx::types::Uuid>, _>(i)?, |u| {
             Value::String(u.to_string())
         }),
-        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
-            Value::String(j.to_string())
-        }),
-        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::bytes),
-        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
-        ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Json => or_null(postgres_json_text(row, i)?, Value::String),
+        ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
+        ColumnKind::Date => or_null(row.try_get_unchecked::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Time => or_null(row.try_get_unchecked::<Option<NaiveTime>, _>(i)?, time_value),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
             or_null(DbRow::Postgres(row).timestamp(column)?, timestamp_value)
         }
-        ColumnKind::Int8 | ColumnKind::UInt8 | ColumnKind::UInt16 | ColumnKind::UInt32 | ColumnKind::UInt64 => {
+        ColumnKind::UInt32 => or_null(row.try_get_unchecked::<Option<Oid>, _>(i)?, |oid| {
+            Value::Int64(oid.0.into())
+        }),
+        ColumnKind::Int8 | ColumnKind::UInt8 | ColumnKind::UInt16 | ColumnKind::UInt64 => {
             return Err(sqlx::Error::Decode(
                 format!("column {}: no such PostgreSQL type", column.name).into(),
             ))
         }
     })
+}
+
+/// A PostgreSQL JSON or JSONB value's text as PostgreSQL writes it, which is what the JDBC
+/// driver's `getString` gives Confluent's connector: JSON as it was stored (its spacing kept),
+/// JSONB in its canonical form (`{"k": [1]}`). Their binary form is that text, JSONB's after a
+/// version byte (1), which no JSON text begins with (of a domain over JSONB too, whose type
+/// the value does not name).
+fn postgres_json_text(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::postgres::PgValueFormat;
+    use sqlx::ValueRef;
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let decode = |message: String| sqlx::Error::ColumnDecode {
+        index: i.to_string(),
+        source: message.into(),
+    };
+    let binary = raw.format() == PgValueFormat::Binary;
+    let bytes = raw.as_bytes().map_err(|e| decode(e.to_string()))?;
+    let text = match bytes.split_first() {
+        Some((1, text)) if binary => text,
+        _ => bytes,
+    };
+    String::from_utf8(text.to_vec())
+        .map(Some)
+        .map_err(|e| decode(e.to_string()))
 }
 
 fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {

@@ -187,11 +187,7 @@ impl RecordBuilder {
     fn layout(&mut self, row: &DbRow<'_>) -> Result<&Layout, String> {
         if self.layout.is_none() {
             let mut columns = Vec::new();
-            for (index, (name, type_name)) in row.column_types().into_iter().enumerate() {
-                let kind = match self.spec.dialect {
-                    Dialect::Postgres => crate::jdbc::types::ColumnKind::postgres(&type_name),
-                    Dialect::MySql => crate::jdbc::types::ColumnKind::mysql(&type_name),
-                };
+            for (index, (name, type_name, kind)) in row.column_kinds().into_iter().enumerate() {
                 let Some(mut kind) = kind else {
                     tracing::warn!(column = %name, r#type = %type_name, "skipping a column of a type with no Connect mapping");
                     continue;
