@@ -370,6 +370,52 @@ async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     }
 }
 
+/// The first record the JDBC source writes of `table` through `connection.url` `url` (topics
+/// prefixed `prefix`), with schemas: its fields' schemas by name, and its payload.
+async fn typed_record(
+    api: &common::Api,
+    database: &Database,
+    table: &str,
+    url: &str,
+    prefix: &str,
+) -> (BTreeMap<String, Value>, Value) {
+    let mut config = source_config(
+        database,
+        json!({"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "topic.prefix": prefix}),
+    );
+    config["connection.url"] = json!(url);
+    config["value.converter.schemas.enable"] = json!("true");
+    let (code, body) = api
+        .put(&format!("/connectors/{prefix}{table}/config"), Some(config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let mut record = values(&format!("{prefix}{table}"), 1).await.remove(0);
+    assert_eq!(record["schema"]["name"], table);
+    let fields = record["schema"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap().to_string(), f.clone()))
+        .collect();
+    (fields, record["payload"].take())
+}
+
+/// Asserts that field `field` of a [`typed_record`] has Connect type `type` and logical name
+/// `name`, and value `value`.
+fn check_field(
+    fields: &BTreeMap<String, Value>,
+    payload: &Value,
+    field: &str,
+    r#type: &str,
+    name: Option<&str>,
+    value: Value,
+) {
+    let schema = &fields[field];
+    assert_eq!(schema["type"], r#type, "{field}: {schema}");
+    assert_eq!(schema["name"].as_str(), name, "{field}: {schema}");
+    assert_eq!(payload[field], value, "{field}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn column_types_become_confluents_connect_types() {
     let kafka = shared_cluster().bootstrap_servers();
@@ -395,40 +441,25 @@ async fn column_types_become_confluents_connect_types() {
                  '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"k\":[1]}', \
                  '{ \"k\" :  [1] }', 'happy', 42, 'short', 'x', 4000000000, '<a>1</a>')",
             ),
+            // Read through MySQL Connector/J's URL (the harness's) and then MariaDB Connector/J's,
+            // which report BOOLEAN and BIT differently (see `MySqlDriver`).
             DatabaseKind::MariaDb => (
                 "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v FLOAT, \
                  double_v DOUBLE, price DECIMAL(10,3), tiny TINYINT, flag BOOLEAN, note VARCHAR(20), \
                  data VARBINARY(8), day DATE, at_time TIME(3), at DATETIME(3), at_zone TIMESTAMP(3) NULL, \
-                 unsigned_v INT UNSIGNED)",
+                 unsigned_v INT UNSIGNED, bit1 BIT(1), bit8 BIT(8), bit16 BIT(16), made YEAR)",
                 "INSERT INTO {t} VALUES (1, -2, 9000000000, 1.5, 2.25, -12.345, -7, true, 'hé', x'0102ff', \
-                 '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 11:14:15.123', 4000000000)",
+                 '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 11:14:15.123', 4000000000, \
+                 b'1', b'10101010', 170, 2024)",
             ),
         };
         database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
         database.sql("tributary", &insert.replace("{t}", &table)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-        let mut config = source_config(
-            database,
-            json!({"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "topic.prefix": "jdbc-"}),
-        );
-        config["value.converter.schemas.enable"] = json!("true");
-        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
-        let record = values(&format!("jdbc-{table}"), 1).await.remove(0);
-        assert_eq!(record["schema"]["name"], table.as_str());
-        let fields: BTreeMap<String, Value> = record["schema"]["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| (f["field"].as_str().unwrap().to_string(), f.clone()))
-            .collect();
-        let payload = &record["payload"];
+        let (fields, payload) = typed_record(&api, database, &table, &database.jdbc_url(), "jdbc-").await;
         let check = |field: &str, r#type: &str, name: Option<&str>, value: Value| {
-            let schema = &fields[field];
-            assert_eq!(schema["type"], r#type, "{field}: {schema}");
-            assert_eq!(schema["name"].as_str(), name, "{field}: {schema}");
-            assert_eq!(payload[field], value, "{field}");
+            check_field(&fields, &payload, field, r#type, name, value)
         };
         check("id", "int32", None, json!(1));
         assert_eq!(fields["id"]["optional"], false, "a primary key is required");
@@ -446,7 +477,6 @@ async fn column_types_become_confluents_connect_types() {
             json!("z8c="),
         );
         assert_eq!(fields["price"]["parameters"]["scale"], "3");
-        check("flag", "boolean", None, json!(true));
         check("note", "string", None, json!("hé"));
         check("data", "bytes", None, json!("AQL/"));
         check("day", "int32", Some("org.apache.kafka.connect.data.Date"), json!(19782));
@@ -470,6 +500,7 @@ async fn column_types_become_confluents_connect_types() {
         );
         match database.kind() {
             DatabaseKind::Postgres => {
+                check("flag", "boolean", None, json!(true));
                 check("exact", "string", None, json!("0.1000000000000000000001"));
                 check("uid", "string", None, json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
                 check("doc", "string", None, json!("{\"k\": [1]}"));
@@ -488,6 +519,36 @@ async fn column_types_become_confluents_connect_types() {
             DatabaseKind::MariaDb => {
                 check("tiny", "int8", None, json!(-7));
                 check("unsigned_v", "int64", None, json!(4_000_000_000i64));
+                // MySQL Connector/J: TINYINT(1) and every BIT are BIT, read with getByte.
+                check("flag", "int8", None, json!(1));
+                check("bit1", "int8", None, json!(1));
+                check("bit8", "int8", None, json!(-86));
+                check("bit16", "int8", None, json!(-86));
+                let january_2024 = json!(19_723);
+                check(
+                    "made",
+                    "int32",
+                    Some("org.apache.kafka.connect.data.Date"),
+                    january_2024.clone(),
+                );
+                // MariaDB Connector/J: TINYINT(1) and BIT(1) are BOOLEAN; a longer BIT's
+                // getByte is its first byte.
+                let url = database.jdbc_url().replace("jdbc:mysql://", "jdbc:mariadb://");
+                let (fields, payload) = typed_record(&api, database, &table, &url, "jdbc-mariadb-").await;
+                let check = |field: &str, r#type: &str, name: Option<&str>, value: Value| {
+                    check_field(&fields, &payload, field, r#type, name, value)
+                };
+                check("flag", "boolean", None, json!(true));
+                check("bit1", "boolean", None, json!(true));
+                check("bit8", "int8", None, json!(-86));
+                check("bit16", "int8", None, json!(0));
+                check(
+                    "made",
+                    "int32",
+                    Some("org.apache.kafka.connect.data.Date"),
+                    january_2024,
+                );
+                check("tiny", "int8", None, json!(-7));
             }
         }
     }

@@ -14,6 +14,8 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key,
 use tributary_runtime::connector::ConnectError;
 use url::Url;
 
+use super::types::MySqlDriver;
+
 /// How long to wait for a connection from the pool (a database that is down fails this fast).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -197,6 +199,17 @@ pub fn database_name(config: &ParsedConfig) -> Result<String, ConnectError> {
     Ok(url.path().trim_start_matches('/').to_string())
 }
 
+/// The JDBC driver `connection.url` names for MySQL/MariaDB: MariaDB Connector/J for
+/// `jdbc:mariadb://` (and `mariadb://`), MySQL Connector/J otherwise.
+pub fn mysql_driver(url: &str) -> MySqlDriver {
+    let url = url.trim_start();
+    if url.starts_with("jdbc:mariadb://") || url.starts_with("mariadb://") {
+        MySqlDriver::MariaDb
+    } else {
+        MySqlDriver::ConnectorJ
+    }
+}
+
 /// The dialect and the sqlx URL for `connection.url`, JDBC-style or native. Of a JDBC URL's
 /// parameters, `user`, `password` and the TLS ones are kept (PostgreSQL's `sslmode` and
 /// `sslrootcert`; MySQL's `sslMode` or `useSSL`, MariaDB's `sslMode` and `serverSslCert`, as
@@ -344,6 +357,14 @@ mod tests {
             native_url("postgres://u@db/shop?sslmode=disable").unwrap(),
             (Dialect::Postgres, "postgres://u@db/shop?sslmode=disable".to_string())
         );
+    }
+
+    #[test]
+    fn a_mariadb_url_names_mariadbs_driver() {
+        assert_eq!(mysql_driver("jdbc:mariadb://db/shop"), MySqlDriver::MariaDb);
+        assert_eq!(mysql_driver(" mariadb://db/shop"), MySqlDriver::MariaDb);
+        assert_eq!(mysql_driver("jdbc:mysql://db/shop"), MySqlDriver::ConnectorJ);
+        assert_eq!(mysql_driver("mysql://db/shop"), MySqlDriver::ConnectorJ);
     }
 
     #[test]

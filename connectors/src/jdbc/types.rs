@@ -4,9 +4,11 @@
 //! `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale (or by
 //! `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes it) and
 //! enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone) to the
-//! Date, Time and Timestamp logical types (UTC), and a PostgreSQL domain as its base type. A
-//! `NUMERIC` with no declared scale (or in `query` mode) becomes its exact text, so nothing is
-//! rounded. Columns of other types are skipped with a warning, as Confluent does.
+//! Date, Time and Timestamp logical types (UTC), MySQL's `YEAR` to a Date, and a PostgreSQL
+//! domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver that
+//! `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared scale
+//! (or in `query` mode) becomes its exact text, so nothing is rounded. Columns of other types
+//! are skipped with a warning, as Confluent does.
 
 use std::sync::Arc;
 
@@ -66,6 +68,25 @@ pub enum ColumnKind {
     Timestamp,
     /// TIMESTAMP WITH TIME ZONE / MySQL TIMESTAMP.
     TimestampTz,
+    /// MySQL/MariaDB BIT(n) as an INT8, the byte the driver's `getByte` gives.
+    Bits(MySqlDriver),
+    /// MySQL/MariaDB YEAR as the Date of its January 1st (both drivers report a DATE).
+    Year,
+}
+
+/// The JDBC driver whose reports of MySQL/MariaDB column types Confluent's connector maps, by
+/// `connection.url`. They differ (each driver's `ResultSetMetaData` and `getByte`, asked
+/// against MariaDB 10.11) in `TINYINT(1)` (and so `BOOLEAN`) and `BIT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MySqlDriver {
+    /// MySQL Connector/J (`jdbc:mysql://`, and sqlx's `mysql://`): `TINYINT(1)` and every
+    /// `BIT(n)` are BIT, an INT8 read with `getByte`, which takes a value up to 255 as its low
+    /// byte and refuses a larger one.
+    #[default]
+    ConnectorJ,
+    /// MariaDB Connector/J (`jdbc:mariadb://`, `mariadb://`): `TINYINT(1)` and `BIT(1)` are
+    /// BOOLEAN; a longer `BIT(n)` is BIT, whose `getByte` is its first (highest) byte.
+    MariaDb,
 }
 
 /// `numeric.mapping`: how NUMERIC/DECIMAL columns are typed.
@@ -121,10 +142,16 @@ impl ColumnKind {
         })
     }
 
-    /// The kind for a MySQL/MariaDB type name as sqlx reports it (`INT UNSIGNED`, …).
-    pub fn mysql(type_name: &str) -> Option<Self> {
+    /// The kind for a MySQL/MariaDB type name as sqlx reports it (`INT UNSIGNED`, …; a
+    /// `TINYINT(1)` is `BOOLEAN`), as `driver` reports it to Confluent's connector.
+    pub fn mysql(type_name: &str, driver: MySqlDriver) -> Option<Self> {
         Some(match type_name {
-            "BOOLEAN" => ColumnKind::Boolean,
+            "BOOLEAN" => match driver {
+                MySqlDriver::ConnectorJ => ColumnKind::Int8,
+                MySqlDriver::MariaDb => ColumnKind::Boolean,
+            },
+            "BIT" => ColumnKind::Bits(driver),
+            "YEAR" => ColumnKind::Year,
             "TINYINT" => ColumnKind::Int8,
             "SMALLINT" => ColumnKind::Int16,
             "MEDIUMINT" | "INT" => ColumnKind::Int32,
@@ -150,6 +177,16 @@ impl ColumnKind {
         })
     }
 
+    /// This kind for a column whose table declares `precision` and `scale`: a Decimal's own, and
+    /// MariaDB Connector/J's BOOLEAN for a `BIT(1)`.
+    pub fn declared(self, precision: Option<i32>, scale: Option<i32>) -> Self {
+        match self {
+            ColumnKind::Decimal { .. } => ColumnKind::Decimal { precision, scale },
+            ColumnKind::Bits(MySqlDriver::MariaDb) if precision == Some(1) => ColumnKind::Boolean,
+            kind => kind,
+        }
+    }
+
     /// The Connect schema of a column of this kind.
     pub fn schema(self, optional: bool, mapping: NumericMapping) -> Arc<Schema> {
         let builder = match self {
@@ -168,7 +205,8 @@ impl ColumnKind {
             },
             ColumnKind::Text | ColumnKind::Uuid | ColumnKind::Json => SchemaBuilder::new(SchemaType::String),
             ColumnKind::Bytes => SchemaBuilder::new(SchemaType::Bytes),
-            ColumnKind::Date => SchemaBuilder::date(),
+            ColumnKind::Bits(_) => SchemaBuilder::new(SchemaType::Int8),
+            ColumnKind::Date | ColumnKind::Year => SchemaBuilder::date(),
             ColumnKind::Time => SchemaBuilder::time(),
             ColumnKind::Timestamp | ColumnKind::TimestampTz => SchemaBuilder::timestamp(),
         };
@@ -222,8 +260,9 @@ pub enum DbRow<'a> {
 
 impl DbRow<'_> {
     /// Each column's name, its type's name as sqlx reports it, and the kind it is read as
-    /// (none for a type with no Connect mapping), in order.
-    pub fn column_kinds(&self) -> Vec<(String, String, Option<ColumnKind>)> {
+    /// (none for a type with no Connect mapping; a MySQL/MariaDB type as `driver` reports it),
+    /// in order.
+    pub fn column_kinds(&self, driver: MySqlDriver) -> Vec<(String, String, Option<ColumnKind>)> {
         match self {
             DbRow::Postgres(row) => row
                 .columns()
@@ -241,7 +280,7 @@ impl DbRow<'_> {
                 .iter()
                 .map(|c| {
                     let type_name = c.type_info().name().to_string();
-                    let kind = ColumnKind::mysql(&type_name);
+                    let kind = ColumnKind::mysql(&type_name, driver);
                     (c.name().to_string(), type_name, kind)
                 })
                 .collect(),
@@ -320,7 +359,12 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::UInt32 => or_null(row.try_get_unchecked::<Option<Oid>, _>(i)?, |oid| {
             Value::Int64(oid.0.into())
         }),
-        ColumnKind::Int8 | ColumnKind::UInt8 | ColumnKind::UInt16 | ColumnKind::UInt64 => {
+        ColumnKind::Int8
+        | ColumnKind::UInt8
+        | ColumnKind::UInt16
+        | ColumnKind::UInt64
+        | ColumnKind::Bits(_)
+        | ColumnKind::Year => {
             return Err(sqlx::Error::Decode(
                 format!("column {}: no such PostgreSQL type", column.name).into(),
             ))
@@ -379,7 +423,38 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
             or_null(DbRow::MySql(row).timestamp(column)?, timestamp_value)
         }
+        ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
+            Some(bits) => Value::Int8(
+                bit_byte(bits, driver)
+                    .map_err(|e| sqlx::Error::Decode(format!("column {}: {e}", column.name).into()))?,
+            ),
+            None => Value::Null,
+        },
+        ColumnKind::Year => match row.try_get::<Option<u16>, _>(i)? {
+            Some(year) => date_value(
+                NaiveDate::from_ymd_opt(year.into(), 1, 1)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("column {}: no year {year}", column.name).into()))?,
+            ),
+            None => Value::Null,
+        },
     })
+}
+
+/// The byte `driver`'s `getByte` reads from a BIT value (its bits, most significant byte
+/// first): MySQL Connector/J's takes the value's low byte when the value is at most 255 and
+/// refuses a larger one (so Confluent's connector fails on it too), MariaDB Connector/J's takes
+/// the first byte.
+fn bit_byte(bits: &[u8], driver: MySqlDriver) -> Result<i8, String> {
+    let byte = match driver {
+        MySqlDriver::ConnectorJ => {
+            let value = bits.iter().fold(0u128, |value, &byte| value << 8 | u128::from(byte));
+            u8::try_from(value).map_err(|_| {
+                format!("BIT value {value} is out of the range of the byte MySQL Connector/J reads it as")
+            })?
+        }
+        MySqlDriver::MariaDb => bits.first().copied().unwrap_or(0),
+    };
+    Ok(byte as i8)
 }
 
 /// A PostgreSQL NUMERIC for a Decimal schema read straight from the binary wire format, without
@@ -493,6 +568,48 @@ fn timestamp_value(timestamp: NaiveDateTime) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_types_follow_the_driver_the_url_names() {
+        use MySqlDriver::{ConnectorJ, MariaDb};
+        // MySQL Connector/J reports TINYINT(1) as BIT (INT8), MariaDB Connector/J as BOOLEAN.
+        assert_eq!(ColumnKind::mysql("BOOLEAN", ConnectorJ), Some(ColumnKind::Int8));
+        assert_eq!(ColumnKind::mysql("BOOLEAN", MariaDb), Some(ColumnKind::Boolean));
+        // A BIT(1) is BOOLEAN for MariaDB's driver only; longer ones are BIT for both.
+        let bit = |driver| ColumnKind::mysql("BIT", driver).map(|kind| kind.declared(Some(1), None));
+        assert_eq!(bit(ConnectorJ), Some(ColumnKind::Bits(ConnectorJ)));
+        assert_eq!(bit(MariaDb), Some(ColumnKind::Boolean));
+        assert_eq!(
+            ColumnKind::Bits(MariaDb).declared(Some(8), None),
+            ColumnKind::Bits(MariaDb)
+        );
+        assert_eq!(ColumnKind::mysql("YEAR", ConnectorJ), Some(ColumnKind::Year));
+        assert_eq!(
+            ColumnKind::Decimal {
+                precision: None,
+                scale: None
+            }
+            .declared(Some(10), Some(2)),
+            ColumnKind::Decimal {
+                precision: Some(10),
+                scale: Some(2)
+            }
+        );
+    }
+
+    #[test]
+    fn bits_become_the_byte_each_driver_reads() {
+        use MySqlDriver::{ConnectorJ, MariaDb};
+        // As measured with each driver's getByte: b'10101010' -> -86; BIT(16) 5 -> 5 (MySQL)
+        // or 0 (MariaDB, the first byte); 170 -> -86 or 0; 300 -> refused or 1.
+        assert_eq!(bit_byte(&[0b1010_1010], ConnectorJ), Ok(-86));
+        assert_eq!(bit_byte(&[0b1010_1010], MariaDb), Ok(-86));
+        assert_eq!(bit_byte(&[0, 5], ConnectorJ), Ok(5));
+        assert_eq!(bit_byte(&[0, 5], MariaDb), Ok(0));
+        assert_eq!(bit_byte(&[0, 170], ConnectorJ), Ok(-86));
+        assert_eq!(bit_byte(&[1, 44], MariaDb), Ok(1));
+        assert!(bit_byte(&[1, 44], ConnectorJ).unwrap_err().contains("300"));
+    }
 
     #[test]
     fn numeric_mapping_fits_as_confluent_does() {

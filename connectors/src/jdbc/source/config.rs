@@ -9,8 +9,8 @@ use tributary_runtime::config::{
 };
 
 use super::query::Mode;
-use crate::jdbc::connection::{self, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF};
-use crate::jdbc::types::NumericMapping;
+use crate::jdbc::connection::{self, mysql_driver, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL};
+use crate::jdbc::types::{MySqlDriver, NumericMapping};
 
 choice_key_value!(Mode, NumericMapping);
 
@@ -196,6 +196,8 @@ pub(super) struct Settings {
     pub backoff: Duration,
     /// How NUMERIC columns are typed.
     pub numeric_mapping: NumericMapping,
+    /// Whose reports of MySQL/MariaDB column types are followed: `connection.url`'s driver.
+    pub mysql_driver: MySqlDriver,
     /// The incrementing column.
     pub incrementing_column: String,
     /// The timestamp columns.
@@ -213,6 +215,7 @@ impl Settings {
             attempts: config.value(&CONNECTION_ATTEMPTS),
             backoff: config.value(&CONNECTION_BACKOFF),
             numeric_mapping: config.value(&NUMERIC_MAPPING),
+            mysql_driver: mysql_driver(&config.value(&CONNECTION_URL)),
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
         }

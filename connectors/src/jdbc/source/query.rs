@@ -171,6 +171,8 @@ pub(super) struct RecordBuilder {
     pub metadata: std::collections::HashMap<String, super::ColumnMetadata>,
     /// `numeric.mapping`.
     pub numeric_mapping: crate::jdbc::types::NumericMapping,
+    /// Whose reports of MySQL/MariaDB column types are followed (by `connection.url`).
+    pub mysql_driver: crate::jdbc::types::MySqlDriver,
     /// Column names of the incrementing and timestamp columns.
     pub spec: QuerySpec,
 }
@@ -187,17 +189,14 @@ impl RecordBuilder {
     fn layout(&mut self, row: &DbRow<'_>) -> Result<&Layout, String> {
         if self.layout.is_none() {
             let mut columns = Vec::new();
-            for (index, (name, type_name, kind)) in row.column_kinds().into_iter().enumerate() {
+            for (index, (name, type_name, kind)) in row.column_kinds(self.mysql_driver).into_iter().enumerate() {
                 let Some(mut kind) = kind else {
                     tracing::warn!(column = %name, r#type = %type_name, "skipping a column of a type with no Connect mapping");
                     continue;
                 };
                 let declared = self.metadata.get(&name);
-                if let (crate::jdbc::types::ColumnKind::Decimal { .. }, Some(declared)) = (kind, declared) {
-                    kind = crate::jdbc::types::ColumnKind::Decimal {
-                        precision: declared.precision,
-                        scale: declared.scale,
-                    };
+                if let Some(declared) = declared {
+                    kind = kind.declared(declared.precision, declared.scale);
                 }
                 let optional = declared.is_none_or(|d| d.nullable);
                 columns.push(Column {
@@ -363,6 +362,7 @@ mod tests {
             layout: None,
             metadata: Default::default(),
             numeric_mapping: Default::default(),
+            mysql_driver: Default::default(),
             spec: spec(Dialect::Postgres, Mode::Incrementing),
         };
         let record = || SourceRecord {

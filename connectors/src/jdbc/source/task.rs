@@ -188,6 +188,7 @@ impl JdbcSourceTask {
             layout: None,
             metadata: Default::default(),
             numeric_mapping: settings.numeric_mapping,
+            mysql_driver: settings.mysql_driver,
             spec: spec.clone(),
         };
         // A whole table is read (bulk mode, or the first read of an incrementing or timestamp
