@@ -1,8 +1,9 @@
 //! The JDBC source connector against real PostgreSQL and MariaDB servers (started by the
 //! harness) and a real Kafka broker: each mode copies a million rows (each mode on one of the
-//! two databases), a restart resumes where the last run stopped, timestamp modes pick up updates, column types become the Connect types
-//! Confluent's connector gives them, and a database that goes down fails the task with the
-//! cause, after which a restart continues without loss.
+//! two databases), a restart resumes where the last run stopped, timestamp modes pick up
+//! updates, column types become the Connect types Confluent's connector gives them (as each
+//! JDBC driver reports them), and a database that goes down fails the task with the cause,
+//! after which a restart continues without loss.
 
 use crate::common;
 
@@ -447,10 +448,11 @@ async fn column_types_become_confluents_connect_types() {
                 "CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, big BIGINT NOT NULL, real_v FLOAT, \
                  double_v DOUBLE, price DECIMAL(10,3), tiny TINYINT, flag BOOLEAN, note VARCHAR(20), \
                  data VARBINARY(8), day DATE, at_time TIME(3), at DATETIME(3), at_zone TIMESTAMP(3) NULL, \
-                 unsigned_v INT UNSIGNED, bit1 BIT(1), bit8 BIT(8), bit16 BIT(16), made YEAR)",
+                 unsigned_v INT UNSIGNED, bit1 BIT(1), bit8 BIT(8), bit16 BIT(16), made YEAR, \
+                 unsigned_big BIGINT UNSIGNED)",
                 "INSERT INTO {t} VALUES (1, -2, 9000000000, 1.5, 2.25, -12.345, -7, true, 'hé', x'0102ff', \
                  '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 11:14:15.123', 4000000000, \
-                 b'1', b'10101010', 170, 2024)",
+                 b'1', b'10101010', 170, 2024, 9000000000)",
             ),
         };
         database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
@@ -519,6 +521,8 @@ async fn column_types_become_confluents_connect_types() {
             DatabaseKind::MariaDb => {
                 check("tiny", "int8", None, json!(-7));
                 check("unsigned_v", "int64", None, json!(4_000_000_000i64));
+                // Both drivers report BIGINT UNSIGNED as BIGINT (read with getLong).
+                check("unsigned_big", "int64", None, json!(9_000_000_000i64));
                 // MySQL Connector/J: TINYINT(1) and every BIT are BIT, read with getByte.
                 check("flag", "int8", None, json!(1));
                 check("bit1", "int8", None, json!(1));
@@ -549,6 +553,7 @@ async fn column_types_become_confluents_connect_types() {
                     january_2024,
                 );
                 check("tiny", "int8", None, json!(-7));
+                check("unsigned_big", "int64", None, json!(9_000_000_000i64));
             }
         }
     }

@@ -1,14 +1,14 @@
 //! Database column types and their Connect schemas, as Confluent's JDBC connectors map them:
-//! integers to INT8..INT64 (unsigned MySQL ones one size up, `BIGINT UNSIGNED` to a Decimal,
-//! PostgreSQL's `OID` to INT64), `REAL`/`FLOAT` to FLOAT32, `DOUBLE` to FLOAT64,
-//! `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale (or by
-//! `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes it) and
-//! enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone) to the
-//! Date, Time and Timestamp logical types (UTC), MySQL's `YEAR` to a Date, and a PostgreSQL
-//! domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver that
-//! `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared scale
-//! (or in `query` mode) becomes its exact text, so nothing is rounded. Columns of other types
-//! are skipped with a warning, as Confluent does.
+//! integers to INT8..INT64 (unsigned MySQL ones one size up but `BIGINT UNSIGNED`, an INT64 as
+//! the JDBC drivers report it; PostgreSQL's `OID` to INT64), `REAL`/`FLOAT` to FLOAT32,
+//! `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale
+//! (or by `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes
+//! it) and enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone)
+//! to the Date, Time and Timestamp logical types (UTC), MySQL's `YEAR` to a Date, and a
+//! PostgreSQL domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver
+//! that `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared
+//! scale (or in `query` mode) becomes its exact text, so nothing is rounded. Columns of other
+//! types are skipped with a warning, as Confluent does.
 
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ pub enum ColumnKind {
     UInt16,
     /// 32-bit unsigned (and PostgreSQL's OID).
     UInt32,
-    /// 64-bit unsigned: a Decimal with scale 0.
+    /// 64-bit unsigned: an INT64, as the JDBC drivers report it (a value beyond it is an error).
     UInt64,
     /// REAL / FLOAT.
     Float32,
@@ -194,8 +194,7 @@ impl ColumnKind {
             ColumnKind::Int8 => SchemaBuilder::new(SchemaType::Int8),
             ColumnKind::Int16 | ColumnKind::UInt8 => SchemaBuilder::new(SchemaType::Int16),
             ColumnKind::Int32 | ColumnKind::UInt16 => SchemaBuilder::new(SchemaType::Int32),
-            ColumnKind::Int64 | ColumnKind::UInt32 => SchemaBuilder::new(SchemaType::Int64),
-            ColumnKind::UInt64 => SchemaBuilder::decimal(0),
+            ColumnKind::Int64 | ColumnKind::UInt32 | ColumnKind::UInt64 => SchemaBuilder::new(SchemaType::Int64),
             ColumnKind::Float32 => SchemaBuilder::new(SchemaType::Float32),
             ColumnKind::Float64 => SchemaBuilder::new(SchemaType::Float64),
             ColumnKind::Decimal { precision, scale } => match (mapping.fit(precision, scale), scale) {
@@ -409,7 +408,20 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::UInt8 => or_null(row.try_get::<Option<u8>, _>(i)?, |v| Value::Int16(v.into())),
         ColumnKind::UInt16 => or_null(row.try_get::<Option<u16>, _>(i)?, |v| Value::Int32(v.into())),
         ColumnKind::UInt32 => or_null(row.try_get::<Option<u32>, _>(i)?, |v| Value::Int64(v.into())),
-        ColumnKind::UInt64 => decimal_value(row.try_get::<Option<u64>, _>(i)?.map(BigDecimal::from), &column.schema),
+        ColumnKind::UInt64 => match row.try_get::<Option<u64>, _>(i)? {
+            // Both drivers report BIGINT UNSIGNED as BIGINT, which Confluent's connector reads
+            // with `getLong`; it refuses a value beyond it, and so does this.
+            Some(value) => Value::Int64(i64::try_from(value).map_err(|_| {
+                sqlx::Error::Decode(
+                    format!(
+                        "column {}: BIGINT UNSIGNED value {value} is out of the range of the INT64 the JDBC driver reads it as",
+                        column.name
+                    )
+                    .into(),
+                )
+            })?),
+            None => Value::Null,
+        },
         ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
         ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
         ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
