@@ -334,6 +334,103 @@ async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
     }
 }
 
+/// The `tables` of connector `name`'s task configs, joined (every table once the connector
+/// has listed them).
+async fn tables_of(api: &common::Api, name: &str) -> String {
+    eventually(Duration::from_secs(60), &format!("{name}'s tasks"), || async {
+        let (code, tasks) = api.get(&format!("/connectors/{name}/tasks")).await;
+        let tables: Vec<&str> = tasks
+            .as_array()?
+            .iter()
+            .filter_map(|task| task["config"]["tables"].as_str())
+            .collect();
+        (code == 200 && !tables.is_empty()).then(|| tables.join(","))
+    })
+    .await
+}
+
+/// `table.types` and `schema.pattern` pick the tables as PostgreSQL's JDBC driver lists them
+/// to Confluent's connector (42.7, asked with `DatabaseMetaData.getTables`): by default
+/// ordinary tables and partitions (TABLE), not a partitioned table itself (PARTITIONED TABLE),
+/// views or materialized views; the schema pattern is a LIKE pattern. A materialized view's
+/// NUMERIC column keeps its declared scale (its columns are not in `information_schema`). On
+/// MariaDB, `table.types=VIEW` copies a view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_types_and_schema_pattern_choose_the_tables_as_the_jdbc_driver_lists_them() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres = shared_postgres();
+    let schema = unique_name("kinds").replace('-', "_");
+    let ddl = "CREATE SCHEMA {s}; \
+         CREATE TABLE {s}.plain (id INT PRIMARY KEY, amount NUMERIC(10,2) NOT NULL); \
+         INSERT INTO {s}.plain VALUES (1, 12.5); \
+         CREATE VIEW {s}.plain_view AS SELECT * FROM {s}.plain; \
+         CREATE MATERIALIZED VIEW {s}.plain_mat AS SELECT * FROM {s}.plain; \
+         CREATE TABLE {s}.parted (id INT, at DATE) PARTITION BY RANGE (at); \
+         CREATE TABLE {s}.parted_one PARTITION OF {s}.parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); \
+         INSERT INTO {s}.parted VALUES (1, '2024-06-01')";
+    postgres.sql("tributary", &ddl.replace("{s}", &schema)).unwrap();
+    // The schema's name with its last character as LIKE's any-one wildcard.
+    let pattern = format!("{}_", &schema[..schema.len() - 1]);
+    let connector = |name: &str, extra: Value| {
+        let config = source_config(
+            postgres,
+            merged(
+                json!({"mode": "bulk", "schema.pattern": pattern, "topic.prefix": format!("{name}-")}),
+                extra,
+            ),
+        );
+        let api = &api;
+        let name = name.to_string();
+        async move {
+            let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+        }
+    };
+    let tables_only = format!("{schema}-tables");
+    connector(&tables_only, json!({})).await;
+    assert_eq!(
+        tables_of(&api, &tables_only).await,
+        format!("{schema}.parted_one,{schema}.plain")
+    );
+    let views = format!("{schema}-views");
+    connector(
+        &views,
+        json!({"table.types": "VIEW, MATERIALIZED VIEW", "value.converter.schemas.enable": "true"}),
+    )
+    .await;
+    assert_eq!(
+        tables_of(&api, &views).await,
+        format!("{schema}.plain_mat,{schema}.plain_view")
+    );
+    let record = values(&format!("{views}-plain_mat"), 1).await.remove(0);
+    let amount = &record["schema"]["fields"][1];
+    assert_eq!(amount["name"], "org.apache.kafka.connect.data.Decimal", "{amount}");
+    assert_eq!(amount["parameters"]["scale"], "2", "{amount}");
+    // A materialized view's columns are nullable, whatever its query's are.
+    assert_eq!(amount["optional"], true, "{amount}");
+    assert_eq!(values(&format!("{views}-plain_view"), 1).await[0]["payload"]["id"], 1);
+    let partitioned = format!("{schema}-partitioned");
+    connector(&partitioned, json!({"table.types": "PARTITIONED TABLE"})).await;
+    assert_eq!(tables_of(&api, &partitioned).await, format!("{schema}.parted"));
+
+    let mariadb = shared_mariadb();
+    let table = unique_name("viewed").replace('-', "_");
+    let ddl = "CREATE TABLE {t} (id INT PRIMARY KEY); INSERT INTO {t} VALUES (7); \
+               CREATE VIEW {t}_view AS SELECT id FROM {t}";
+    mariadb.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
+    let name = format!("{table}-views");
+    let config = source_config(
+        mariadb,
+        json!({"mode": "bulk", "table.types": "VIEW", "table.whitelist": format!("{table}_view"), "topic.prefix": "jdbc-"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(tables_of(&api, &name).await, format!("tributary.{table}_view"));
+    assert_eq!(values(&format!("jdbc-{table}_view"), 1).await[0]["id"], 7);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     let kafka = shared_cluster().bootstrap_servers();

@@ -104,6 +104,31 @@ pub(super) const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::option
     "60000",
     "How often to look for new or dropped tables.",
 ));
+/// `table.types`.
+pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "table.types",
+    ConfigType::List,
+    "TABLE",
+    "Kinds of tables to copy, as the JDBC driver names them: TABLE and VIEW; on PostgreSQL also \
+     MATERIALIZED VIEW, FOREIGN TABLE and PARTITIONED TABLE (a partitioned table itself; its \
+     partitions are TABLEs).",
+));
+/// `schema.pattern`.
+pub(super) const SCHEMA_PATTERN: Key<String> = Key::new(ConfigKey::optional(
+    "schema.pattern",
+    ConfigType::String,
+    "",
+    "PostgreSQL: the schemas whose tables are copied, a LIKE pattern (% any characters, _ one); \
+     every schema but the system ones when empty.",
+));
+/// `catalog.pattern`.
+pub(super) const CATALOG_PATTERN: Key<String> = Key::new(ConfigKey::optional(
+    "catalog.pattern",
+    ConfigType::String,
+    "",
+    "MySQL/MariaDB: the databases whose tables are copied, a LIKE pattern; the URL's database \
+     when empty.",
+));
 /// `numeric.mapping`.
 pub(super) const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
     ConfigKey::optional(
@@ -133,6 +158,9 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&BATCH_MAX_ROWS)
         .key(&TOPIC_PREFIX)
         .key(&TABLE_POLL_INTERVAL)
+        .key(&TABLE_TYPES)
+        .key(&SCHEMA_PATTERN)
+        .key(&CATALOG_PATTERN)
         .key(&NUMERIC_MAPPING)
 }
 

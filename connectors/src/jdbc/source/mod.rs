@@ -2,7 +2,9 @@
 //! and semantics of Confluent's JDBC source connector.
 //!
 //! Tables come from `table.whitelist`/`table.blacklist` (names or `schema.table`; all tables of
-//! the database when neither is set), or one `query`. Each table goes to topic
+//! the database when neither is set) among those of the kinds `table.types` names (TABLE by
+//! default) in the schemas `schema.pattern` matches (PostgreSQL; `catalog.pattern`, the
+//! databases, on MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
 //! `<topic.prefix><table>` as a struct named after the table, with no key. `mode` picks the new
 //! rows: `bulk` (everything, every `poll.interval.ms`), `incrementing`, `timestamp` or
 //! `timestamp+incrementing`. Offsets are Confluent's, per table (`{"protocol":"1",
@@ -26,8 +28,10 @@ use tributary_runtime::config::ConfigMap;
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
-use self::config::{config_def, TABLE_BLACKLIST, TABLE_POLL_INTERVAL, TABLE_WHITELIST};
-use crate::jdbc::connection::Database;
+use self::config::{
+    config_def, CATALOG_PATTERN, SCHEMA_PATTERN, TABLE_BLACKLIST, TABLE_POLL_INTERVAL, TABLE_TYPES, TABLE_WHITELIST,
+};
+use crate::jdbc::connection::{Database, Dialect};
 
 pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
 /// The task config key listing a task's tables (`schema.table`, comma-separated).
@@ -75,24 +79,56 @@ pub struct ColumnMetadata {
     pub scale: Option<i32>,
 }
 
-/// The tables of the database (all non-system schemas in PostgreSQL, the connection's
-/// database in MySQL).
-async fn list_tables(database: &Database) -> Result<Vec<TableRef>, sqlx::Error> {
+/// The tables of the database of the kinds and in the schemas `selection` names, as the JDBC
+/// drivers list them to Confluent's connector (`DatabaseMetaData.getTables`). PostgreSQL's
+/// driver (42.7) calls an ordinary table or a partition TABLE, and a partitioned table itself
+/// PARTITIONED TABLE, so by default a partitioned table is copied once, by its partitions;
+/// schemas starting with `pg_` and `information_schema` are the system's. MySQL's `catalog`
+/// is the database: the URL's unless `catalog.pattern` says others.
+async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<TableRef>, sqlx::Error> {
+    let kinds = |kind_of: fn(&str) -> &'static [&'static str]| -> Vec<&'static str> {
+        selection
+            .types
+            .iter()
+            .flat_map(|name| kind_of(name.trim().to_ascii_uppercase().as_str()))
+            .copied()
+            .collect()
+    };
     let rows: Vec<(String, String)> = match database {
         Database::Postgres(pool) => {
+            let relkinds = kinds(|name| match name {
+                "TABLE" => &["r"],
+                "VIEW" => &["v"],
+                "MATERIALIZED VIEW" => &["m"],
+                "FOREIGN TABLE" => &["f"],
+                "PARTITIONED TABLE" => &["p"],
+                _ => &[],
+            });
             sqlx::query_as(
-                "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-                 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-                 ORDER BY 1, 2",
+                "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind::text = ANY($1) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' \
+                 AND ($2 = '' OR n.nspname LIKE $2) ORDER BY 1, 2",
             )
+            .bind(relkinds)
+            .bind(&selection.pattern)
             .fetch_all(pool)
             .await?
         }
         Database::MySql(pool) => {
+            let table_types = kinds(|name| match name {
+                "TABLE" => &["BASE TABLE", "SYSTEM VERSIONED"],
+                "VIEW" => &["VIEW"],
+                _ => &[],
+            });
             sqlx::query_as(
                 "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \
-                 WHERE table_type = 'BASE TABLE' AND table_schema = DATABASE() ORDER BY 1, 2",
+                 WHERE FIND_IN_SET(table_type, ?) AND (table_schema = DATABASE() AND ? = '' OR table_schema LIKE ?) \
+                 ORDER BY 1, 2",
             )
+            .bind(table_types.join(","))
+            .bind(&selection.pattern)
+            .bind(&selection.pattern)
             .fetch_all(pool)
             .await?
         }
@@ -103,7 +139,10 @@ async fn list_tables(database: &Database) -> Result<Vec<TableRef>, sqlx::Error> 
         .collect())
 }
 
-/// The declared nullability, precision and scale of `table`'s columns.
+/// The declared nullability, precision and scale of `table`'s columns. PostgreSQL's come from
+/// its catalog, which has materialized views too (`information_schema` does not): a NUMERIC's
+/// precision and scale from its type modifier (a domain's own when the column is of one), NOT
+/// NULL from the column or its domain.
 async fn column_metadata(
     database: &Database,
     table: &TableRef,
@@ -112,8 +151,17 @@ async fn column_metadata(
     let rows: Vec<Row> = match database {
         Database::Postgres(pool) => {
             sqlx::query_as(
-                "SELECT column_name::text, is_nullable::text, numeric_precision::int8, numeric_scale::int8 \
-                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+                "WITH col AS (SELECT a.attname::text AS name, \
+                   a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS required, \
+                   CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS base, \
+                   CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod \
+                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped) \
+                 SELECT name, CASE WHEN required THEN 'NO' ELSE 'YES' END, \
+                   CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 END::int8, \
+                   CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8 FROM col",
             )
             .bind(&table.schema)
             .bind(&table.name)
@@ -144,9 +192,12 @@ async fn column_metadata(
         .collect())
 }
 
-/// The tables `table.whitelist` and `table.blacklist` select.
+/// The tables to copy: of the kinds `table.types` names, in the schemas (PostgreSQL) or
+/// databases (MySQL) the pattern matches, those `table.whitelist` and `table.blacklist` select.
 #[derive(Debug, Clone, Default)]
 struct Selection {
+    types: Vec<String>,
+    pattern: String,
     whitelist: Vec<String>,
     blacklist: Vec<String>,
 }
@@ -185,14 +236,23 @@ impl JdbcSourceConnector {
         let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
         let tables_mode = match config::query(&parsed) {
             Some(_) => None,
-            None => Some(TablesMode {
-                database: Database::from_config(&parsed, 1)?,
-                selection: Selection {
-                    whitelist: parsed.value(&TABLE_WHITELIST),
-                    blacklist: parsed.value(&TABLE_BLACKLIST),
-                },
-                interval: parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL),
-            }),
+            None => {
+                let database = Database::from_config(&parsed, 1)?;
+                let pattern = match database.dialect() {
+                    Dialect::Postgres => parsed.value(&SCHEMA_PATTERN),
+                    Dialect::MySql => parsed.value(&CATALOG_PATTERN),
+                };
+                Some(TablesMode {
+                    database,
+                    selection: Selection {
+                        types: parsed.value(&TABLE_TYPES),
+                        pattern,
+                        whitelist: parsed.value(&TABLE_WHITELIST),
+                        blacklist: parsed.value(&TABLE_BLACKLIST),
+                    },
+                    interval: parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL),
+                })
+            }
         };
         Ok(JdbcSourceConnector {
             config: config.clone(),
@@ -209,7 +269,7 @@ impl Connector for JdbcSourceConnector {
         let Some(mode) = &self.tables_mode else {
             return Ok(());
         };
-        let tables = list_tables(&mode.database)
+        let tables = list_tables(&mode.database, &mode.selection)
             .await
             .map_err(|e| ConnectError::caused("cannot list the database's tables", e))?;
         let tables = mode.selection.of(tables);
@@ -271,7 +331,7 @@ async fn watch_tables(
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     loop {
         ticks.tick().await;
-        match list_tables(&database).await {
+        match list_tables(&database, &selection).await {
             Ok(found) => {
                 let found = selection.of(found);
                 let changed = *crate::lock(&tables) != found;
