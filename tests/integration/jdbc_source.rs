@@ -334,6 +334,67 @@ async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
     }
 }
 
+/// With no `incrementing.column.name`, incrementing mode follows each table's auto-increment
+/// column, as Confluent's does (the first column its JDBC driver reports as auto-increment):
+/// an identity or a serial column on PostgreSQL, an `AUTO_INCREMENT` one on MariaDB, none of
+/// them the table's first column. Rows added after the first read arrive, and none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incrementing_mode_without_a_column_follows_the_auto_increment_column() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres_rows = "INSERT INTO {t} (note) SELECT 'row' FROM generate_series(1, {n})";
+    let cases = [
+        (
+            shared_postgres(),
+            "CREATE TABLE {t} (note TEXT, id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
+            postgres_rows,
+        ),
+        (
+            shared_postgres(),
+            "CREATE TABLE {t} (note TEXT, id SERIAL PRIMARY KEY)",
+            postgres_rows,
+        ),
+        (
+            shared_mariadb(),
+            "CREATE TABLE {t} (note VARCHAR(10), id BIGINT AUTO_INCREMENT PRIMARY KEY)",
+            "INSERT INTO {t} (note) SELECT 'row' FROM seq_1_to_{n}",
+        ),
+    ];
+    for (database, ddl, insert) in cases {
+        let table = unique_name("auto").replace('-', "_");
+        database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
+        let insert = |n: usize| {
+            let sql = insert.replace("{t}", &table).replace("{n}", &n.to_string());
+            database.sql("tributary", &sql).unwrap();
+        };
+        insert(3);
+        let config = source_config(
+            database,
+            json!({"mode": "incrementing", "table.whitelist": table, "topic.prefix": "jdbc-"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let topic = format!("jdbc-{table}");
+        assert_eq!(ids(&topic, 3).await, [1, 2, 3]);
+        insert(2);
+        assert_eq!(ids(&topic, 5).await, [1, 2, 3, 4, 5], "{topic}: the new rows, once");
+    }
+    // A table with no auto-increment column fails the task with the reason.
+    let postgres = shared_postgres();
+    let table = unique_name("plain").replace('-', "_");
+    let ddl = format!("CREATE TABLE {table} (id BIGINT PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+    postgres.sql("tributary", &ddl).unwrap();
+    let config = source_config(
+        postgres,
+        json!({"mode": "incrementing", "table.whitelist": table, "topic.prefix": "jdbc-"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let trace = api.failed_trace(&table, Duration::from_secs(60)).await;
+    assert!(trace.contains("has no auto-increment column"), "{trace}");
+}
+
 /// The `tables` of connector `name`'s task configs, joined (every table once the connector
 /// has listed them).
 async fn tables_of(api: &common::Api, name: &str) -> String {

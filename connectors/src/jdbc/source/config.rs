@@ -53,7 +53,8 @@ pub(super) const INCREMENTING_COLUMN: Key<String> = Key::new(ConfigKey::optional
     "incrementing.column.name",
     ConfigType::String,
     "",
-    "The strictly increasing integer column (incrementing modes).",
+    "The strictly increasing integer column (incrementing modes); when empty, each table's \
+     first auto-increment column (a serial or identity column on PostgreSQL).",
 ));
 /// `timestamp.column.name`.
 pub(super) const TIMESTAMP_COLUMNS: Key<Vec<String>> = Key::new(ConfigKey::optional(
@@ -198,8 +199,13 @@ pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
     }
     let mode = config.value(&MODE);
     let mode_name = config.get(MODE.name()).unwrap_or_default();
-    if mode.uses_incrementing() && config.value(&INCREMENTING_COLUMN).trim().is_empty() {
-        error(INCREMENTING_COLUMN.name(), format!("is required in mode {mode_name}"));
+    // A table's auto-increment column stands in for an empty one (as in Confluent's); a query
+    // has none to find.
+    if mode.uses_incrementing() && query(&config).is_some() && config.value(&INCREMENTING_COLUMN).trim().is_empty() {
+        error(
+            INCREMENTING_COLUMN.name(),
+            format!("is required in mode {mode_name} with a query"),
+        );
     }
     if mode.uses_timestamp() && config.value(&TIMESTAMP_COLUMNS).is_empty() {
         error(TIMESTAMP_COLUMNS.name(), format!("is required in mode {mode_name}"));
@@ -291,5 +297,12 @@ mod tests {
         ]));
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["query", "incrementing.column.name", "timestamp.column.name"]);
+        // Tables have an auto-increment column to stand in for it; a query has not.
+        let tables = validate(&config(&[
+            ("connection.url", "jdbc:mysql://db:3306/shop"),
+            ("topic.prefix", "shop-"),
+            ("mode", "incrementing"),
+        ]));
+        assert!(tables.is_empty(), "{tables:?}");
     }
 }

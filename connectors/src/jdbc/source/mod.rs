@@ -7,7 +7,8 @@
 //! databases, on MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
 //! `<topic.prefix><table>` as a struct named after the table, with no key. `mode` picks the new
 //! rows: `bulk` (everything, every `poll.interval.ms`), `incrementing`, `timestamp` or
-//! `timestamp+incrementing`. Offsets are Confluent's, per table (`{"protocol":"1",
+//! `timestamp+incrementing` (a table's auto-increment column when `incrementing.column.name`
+//! is empty). Offsets are Confluent's, per table (`{"protocol":"1",
 //! "table":"<db>.<schema>.<table>"}` → `{"incrementing", "timestamp", "timestamp_nanos"}`), so a
 //! restart resumes after the last row Kafka acknowledged. Tables are split into contiguous
 //! groups, one per task; new and dropped tables are noticed every `table.poll.interval.ms`.
@@ -190,6 +191,40 @@ async fn column_metadata(
             (name, metadata)
         })
         .collect())
+}
+
+/// The first auto-increment column of `table`, in column order, as the JDBC drivers report
+/// `IS_AUTOINCREMENT`: on PostgreSQL a column whose default takes a sequence's `nextval` (a
+/// serial) or an identity column, on MySQL/MariaDB an `AUTO_INCREMENT` one.
+async fn auto_increment_column(database: &Database, table: &TableRef) -> Result<Option<String>, sqlx::Error> {
+    match database {
+        Database::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped \
+                 AND (a.attidentity IN ('a', 'd') OR pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%') \
+                 ORDER BY a.attnum LIMIT 1",
+            )
+            .bind(&table.schema)
+            .bind(&table.name)
+            .fetch_optional(pool)
+            .await
+        }
+        Database::MySql(pool) => {
+            sqlx::query_scalar(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = ? AND table_name = ? AND extra LIKE '%auto_increment%' \
+                 ORDER BY ordinal_position LIMIT 1",
+            )
+            .bind(&table.schema)
+            .bind(&table.name)
+            .fetch_optional(pool)
+            .await
+        }
+    }
 }
 
 /// The tables to copy: of the kinds `table.types` names, in the schemas (PostgreSQL) or

@@ -21,7 +21,7 @@ use tributary_runtime::progress::Progress;
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
-use super::{column_metadata, TableRef, TABLES};
+use super::{auto_increment_column, column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
 use crate::jdbc::types::DbRow;
 
@@ -34,6 +34,9 @@ type Batch = Result<(Vec<SourceRecord>, Position), ReadError>;
 /// One table (or the query) and where reading it has got to.
 struct Querier {
     table: Option<TableRef>,
+    /// The incrementing column: `incrementing.column.name`, or the table's auto-increment
+    /// column found on its first query when that is empty.
+    incrementing_column: Option<String>,
     /// The configured query, in query mode.
     query: Option<String>,
     topic: Arc<str>,
@@ -77,6 +80,7 @@ impl JdbcSourceTask {
             Some(query) => vec![Querier {
                 partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
                 table: None,
+                incrementing_column: None,
                 query: Some(query),
                 topic: prefix.into(),
                 position: Position::default(),
@@ -102,6 +106,7 @@ impl JdbcSourceTask {
                         topic: format!("{prefix}{}", table.name).into(),
                         partition: Arc::new(partition),
                         table: Some(table),
+                        incrementing_column: None,
                         query: None,
                         position: Position::default(),
                         next_due: now,
@@ -137,11 +142,40 @@ impl JdbcSourceTask {
         Err(ConnectError::Retriable(message))
     }
 
+    /// The auto-increment column of querier `index`'s table, which stands in for an empty
+    /// `incrementing.column.name`, as Confluent's connector takes the first column its JDBC
+    /// driver reports as auto-increment; found once per table.
+    async fn auto_increment_column(&mut self, index: usize) -> Result<String, ReadError> {
+        let querier = &mut self.queriers[index];
+        if let Some(column) = &querier.incrementing_column {
+            return Ok(column.clone());
+        }
+        let Some(table) = &querier.table else {
+            return Err(ReadError::Failed("a query needs incrementing.column.name".into()));
+        };
+        let column = auto_increment_column(&self.database, table)
+            .await
+            .map_err(ReadError::query("cannot read the table's columns"))?
+            .ok_or_else(|| {
+                ReadError::Failed(format!(
+                    "incrementing.column.name is empty and table {}.{} has no auto-increment column",
+                    table.schema, table.name
+                ))
+            })?;
+        tracing::info!(table = %format!("{}.{}", table.schema, table.name), column = %column, "incrementing by the table's auto-increment column");
+        querier.incrementing_column = Some(column.clone());
+        Ok(column)
+    }
+
     /// Starts the query of querier `index` on a reader task.
     async fn start_query(&mut self, index: usize) -> Result<Running, ReadError> {
         let settings = self.settings.clone();
         let database = self.database.clone();
         let dialect = database.dialect();
+        let incrementing_column = match settings.incrementing_column.trim() {
+            "" if settings.mode.uses_incrementing() => self.auto_increment_column(index).await?,
+            name => name.to_string(),
+        };
         let querier = &self.queriers[index];
         let base = match (&querier.table, &querier.query) {
             (_, Some(query)) => query.clone(),
@@ -155,7 +189,7 @@ impl JdbcSourceTask {
             dialect,
             mode: settings.mode,
             base,
-            incrementing_column: settings.incrementing_column.clone(),
+            incrementing_column,
             timestamp_columns: settings.timestamp_columns.clone(),
         };
         let position = querier.position;
