@@ -395,6 +395,28 @@ async fn incrementing_mode_without_a_column_follows_the_auto_increment_column() 
     assert!(trace.contains("has no auto-increment column"), "{trace}");
 }
 
+/// `query.suffix` is appended to each statement: a bulk copy limited to one row reads that row
+/// every poll instead of the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_suffix_ends_each_statement() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres = shared_postgres();
+    let table = unique_name("suffixed").replace('-', "_");
+    let ddl = format!("CREATE TABLE {table} (id INT PRIMARY KEY); INSERT INTO {table} VALUES (1), (2), (3)");
+    postgres.sql("tributary", &ddl).unwrap();
+    let config = source_config(
+        postgres,
+        json!({"mode": "bulk", "table.whitelist": table, "topic.prefix": "jdbc-", "query.suffix": "LIMIT 1"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let mut first = ids(&format!("jdbc-{table}"), 3).await;
+    first.dedup();
+    assert_eq!(first.len(), 1, "one row a poll: {first:?}");
+}
+
 /// The `tables` of connector `name`'s task configs, joined (every table once the connector
 /// has listed them).
 async fn tables_of(api: &common::Api, name: &str) -> String {

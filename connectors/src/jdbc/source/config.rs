@@ -105,6 +105,13 @@ pub(super) const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::option
     "60000",
     "How often to look for new or dropped tables.",
 ));
+/// `query.suffix`.
+pub(super) const QUERY_SUFFIX: Key<String> = Key::new(ConfigKey::optional(
+    "query.suffix",
+    ConfigType::String,
+    "",
+    "Appended to each statement (after its WHERE and ORDER BY), e.g. a row limit or a lock.",
+));
 /// `table.types`.
 pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "table.types",
@@ -151,6 +158,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TABLE_WHITELIST)
         .key(&TABLE_BLACKLIST)
         .key(&QUERY)
+        .key(&QUERY_SUFFIX)
         .key(&MODE)
         .key(&INCREMENTING_COLUMN)
         .key(&TIMESTAMP_COLUMNS)
@@ -236,6 +244,8 @@ pub(super) struct Settings {
     pub incrementing_column: String,
     /// The timestamp columns.
     pub timestamp_columns: Vec<String>,
+    /// `query.suffix`.
+    pub query_suffix: String,
 }
 
 impl Settings {
@@ -252,6 +262,7 @@ impl Settings {
             mysql_driver: mysql_driver(&config.value(&CONNECTION_URL)),
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
+            query_suffix: config.value(&QUERY_SUFFIX),
         }
     }
 }

@@ -114,6 +114,8 @@ pub(super) struct QuerySpec {
     pub incrementing_column: String,
     /// `timestamp.column.name` (the first non-null one counts).
     pub timestamp_columns: Vec<String>,
+    /// `query.suffix`, appended to the whole statement.
+    pub suffix: String,
 }
 
 impl QuerySpec {
@@ -125,10 +127,19 @@ impl QuerySpec {
         }
     }
 
-    /// The SQL for this mode. Parameters, in order: bulk none; incrementing the last id;
-    /// timestamp the last timestamp and the end timestamp; timestamp+incrementing the end
-    /// timestamp, the last timestamp, the last id and the last timestamp again.
+    /// The SQL for this mode, `query.suffix` after it as Confluent's appends it (a space
+    /// between). Parameters, in order: bulk none; incrementing the last id; timestamp the last
+    /// timestamp and the end timestamp; timestamp+incrementing the end timestamp, the last
+    /// timestamp, the last id and the last timestamp again.
     pub(super) fn sql(&self) -> String {
+        let statement = self.statement();
+        match self.suffix.trim() {
+            "" => statement,
+            suffix => format!("{statement} {suffix}"),
+        }
+    }
+
+    fn statement(&self) -> String {
         let p = |i| self.dialect.placeholder(i);
         let inc = self.dialect.quote(&self.incrementing_column);
         let ts = self.timestamp_expression();
@@ -307,6 +318,7 @@ mod tests {
             base: "SELECT * FROM \"orders\"".into(),
             incrementing_column: "id".into(),
             timestamp_columns: vec!["updated".into()],
+            suffix: String::new(),
         }
     }
 
@@ -328,6 +340,9 @@ mod tests {
         let mut two = spec(Dialect::Postgres, Mode::Timestamp);
         two.timestamp_columns.push("created".into());
         assert!(two.sql().contains("COALESCE(\"updated\", \"created\") > $1"));
+        let mut suffixed = spec(Dialect::Postgres, Mode::Incrementing);
+        suffixed.suffix = " FOR UPDATE SKIP LOCKED".into();
+        assert!(suffixed.sql().ends_with("ORDER BY \"id\" ASC FOR UPDATE SKIP LOCKED"));
     }
 
     #[test]

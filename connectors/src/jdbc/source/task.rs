@@ -191,6 +191,7 @@ impl JdbcSourceTask {
             base,
             incrementing_column,
             timestamp_columns: settings.timestamp_columns.clone(),
+            suffix: settings.query_suffix.clone(),
         };
         let position = querier.position;
         let binds = match settings.mode {
