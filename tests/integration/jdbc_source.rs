@@ -417,6 +417,37 @@ async fn the_query_suffix_ends_each_statement() {
     assert_eq!(first.len(), 1, "one row a poll: {first:?}");
 }
 
+/// `timestamp.initial` is where a timestamp mode starts on a table with no committed offset:
+/// epoch milliseconds, or -1 for the database's clock at the first query (a row stamped a few
+/// seconds ahead of it arrives, an old one does not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_initial_starts_a_table_at_that_time() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres = shared_postgres();
+    // 2022-01-01T00:00:00Z, between the two old rows.
+    for (initial, label) in [(json!(1_640_995_200_000i64), "millis"), (json!(-1), "now")] {
+        let table = unique_name(&format!("initial_{label}")).replace('-', "_");
+        let ddl = format!(
+            "CREATE TABLE {table} (id INT PRIMARY KEY, updated TIMESTAMP NOT NULL); \
+             INSERT INTO {table} VALUES (1, '2020-01-01'), (2, '2024-01-01'), \
+             (3, LOCALTIMESTAMP + INTERVAL '8 seconds')"
+        );
+        postgres.sql("tributary", &ddl).unwrap();
+        let config = source_config(
+            postgres,
+            json!({"mode": "timestamp", "timestamp.column.name": "updated", "timestamp.initial": initial,
+                   "table.whitelist": table, "topic.prefix": "jdbc-"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let first = ids(&format!("jdbc-{table}"), 1).await;
+        let expected = if label == "millis" { 2 } else { 3 };
+        assert_eq!(first, [expected], "timestamp.initial {initial}");
+    }
+}
+
 /// The `tables` of connector `name`'s task configs, joined (every table once the connector
 /// has listed them).
 async fn tables_of(api: &common::Api, name: &str) -> String {

@@ -105,6 +105,13 @@ pub(super) const TABLE_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::option
     "60000",
     "How often to look for new or dropped tables.",
 ));
+/// `timestamp.initial`.
+pub(super) const TIMESTAMP_INITIAL: Key<Option<i64>> = Key::new(ConfigKey::unset(
+    "timestamp.initial",
+    ConfigType::Long,
+    "Where timestamp modes start reading a table with no committed offset: epoch milliseconds, \
+     or -1 for the database's current time; from the beginning when unset.",
+));
 /// `query.suffix`.
 pub(super) const QUERY_SUFFIX: Key<String> = Key::new(ConfigKey::optional(
     "query.suffix",
@@ -159,6 +166,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TABLE_BLACKLIST)
         .key(&QUERY)
         .key(&QUERY_SUFFIX)
+        .key(&TIMESTAMP_INITIAL)
         .key(&MODE)
         .key(&INCREMENTING_COLUMN)
         .key(&TIMESTAMP_COLUMNS)
@@ -246,6 +254,8 @@ pub(super) struct Settings {
     pub timestamp_columns: Vec<String>,
     /// `query.suffix`.
     pub query_suffix: String,
+    /// `timestamp.initial`: epoch milliseconds, -1 for the database's clock.
+    pub timestamp_initial: Option<i64>,
 }
 
 impl Settings {
@@ -263,6 +273,7 @@ impl Settings {
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
             query_suffix: config.value(&QUERY_SUFFIX),
+            timestamp_initial: config.value(&TIMESTAMP_INITIAL),
         }
     }
 }

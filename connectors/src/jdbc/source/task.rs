@@ -37,6 +37,9 @@ struct Querier {
     /// The incrementing column: `incrementing.column.name`, or the table's auto-increment
     /// column found on its first query when that is empty.
     incrementing_column: Option<String>,
+    /// No offset was committed for it: `timestamp.initial` sets its timestamp at its first
+    /// query.
+    uncommitted: bool,
     /// The configured query, in query mode.
     query: Option<String>,
     topic: Arc<str>,
@@ -81,6 +84,7 @@ impl JdbcSourceTask {
                 partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
                 table: None,
                 incrementing_column: None,
+                uncommitted: false,
                 query: Some(query),
                 topic: prefix.into(),
                 position: Position::default(),
@@ -107,6 +111,7 @@ impl JdbcSourceTask {
                         partition: Arc::new(partition),
                         table: Some(table),
                         incrementing_column: None,
+                        uncommitted: false,
                         query: None,
                         position: Position::default(),
                         next_due: now,
@@ -176,6 +181,23 @@ impl JdbcSourceTask {
             "" if settings.mode.uses_incrementing() => self.auto_increment_column(index).await?,
             name => name.to_string(),
         };
+        if let (true, true, Some(initial)) = (
+            self.queriers[index].uncommitted,
+            settings.mode.uses_timestamp(),
+            settings.timestamp_initial,
+        ) {
+            // Confluent's: -1 is the database's current time, else epoch milliseconds.
+            let start = match initial {
+                -1 => database_now(&self.database)
+                    .await
+                    .map_err(ReadError::query("cannot read the database's clock"))?,
+                millis => chrono::DateTime::from_timestamp_millis(millis)
+                    .map(|at| at.naive_utc())
+                    .ok_or_else(|| ReadError::Failed(format!("timestamp.initial {millis} is out of range")))?,
+            };
+            self.queriers[index].position.timestamp = start;
+            self.queriers[index].uncommitted = false;
+        }
         let querier = &self.queriers[index];
         let base = match (&querier.table, &querier.query) {
             (_, Some(query)) => query.clone(),
@@ -381,7 +403,9 @@ async fn read_rows(
 impl SourceTask for JdbcSourceTask {
     async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
         for querier in &mut self.queriers {
-            querier.position = Position::from_offset(context.offsets.offset(&querier.partition).as_ref());
+            let offset = context.offsets.offset(&querier.partition);
+            querier.uncommitted = offset.is_none();
+            querier.position = Position::from_offset(offset.as_ref());
         }
         tracing::info!(connector = %context.connector, task = context.task, tables = self.queriers.len(), "JDBC source task started");
         self.connector = context.connector;
