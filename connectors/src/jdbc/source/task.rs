@@ -34,8 +34,8 @@ type Batch = Result<(Vec<SourceRecord>, Position), ReadError>;
 /// One table (or the query) and where reading it has got to.
 struct Querier {
     table: Option<TableRef>,
-    /// The incrementing column: `incrementing.column.name`, or the table's auto-increment
-    /// column found on its first query when that is empty.
+    /// The table's auto-increment column, found on its first query when
+    /// `incrementing.column.name` is empty.
     incrementing_column: Option<String>,
     /// No offset was committed for it: `timestamp.initial` sets its timestamp at its first
     /// query.
