@@ -77,6 +77,12 @@ fn source_config(database: &Database, extra: Value) -> Value {
     )
 }
 
+/// Creates connector `name` with `config` through the worker's REST API (201 expected).
+async fn create(api: &common::Api, name: &str, config: Value) {
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{name}: {body}");
+}
+
 /// The first `count` records of `topic` (waiting up to 120 s), each value parsed as `T`.
 async fn parsed<T: serde::de::DeserializeOwned>(topic: &str, count: usize) -> Vec<T> {
     let records = consume_until(
@@ -179,8 +185,7 @@ async fn copies_three_tables_and_resumes_after_a_restart(database: &Database, mo
         insert_rows(database, table, ROWS + 1, ROWS + 500);
     }
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &name, config).await;
     let total = if bulk { 2 * ROWS + 500 } else { ROWS + 500 };
     for table in &tables {
         let counts = id_counts(&ids(&format!("jdbc-{table}"), total).await);
@@ -266,8 +271,7 @@ async fn a_stop_interrupts_a_blocked_query_and_commits_what_was_delivered() {
     );
     insert_rows(database, &table, 101, 110);
     let (_worker, api) = start_worker(&kafka, dir.path(), &settings).await;
-    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &name, config).await;
     let counts = id_counts(&ids(&topic, 110).await);
     assert_eq!(counts.len(), 110, "every row once after the restart: {counts:?}");
 }
@@ -373,8 +377,7 @@ async fn incrementing_mode_without_a_column_follows_the_auto_increment_column() 
             database,
             json!({"mode": "incrementing", "table.whitelist": table, "topic.prefix": "jdbc-"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create(&api, &table, config).await;
         let topic = format!("jdbc-{table}");
         assert_eq!(ids(&topic, 3).await, [1, 2, 3]);
         insert(2);
@@ -389,8 +392,7 @@ async fn incrementing_mode_without_a_column_follows_the_auto_increment_column() 
         postgres,
         json!({"mode": "incrementing", "table.whitelist": table, "topic.prefix": "jdbc-"}),
     );
-    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &table, config).await;
     let trace = api.failed_trace(&table, Duration::from_secs(60)).await;
     assert!(trace.contains("has no auto-increment column"), "{trace}");
 }
@@ -410,8 +412,7 @@ async fn the_query_suffix_ends_each_statement() {
         postgres,
         json!({"mode": "bulk", "table.whitelist": table, "topic.prefix": "jdbc-", "query.suffix": "LIMIT 1"}),
     );
-    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &table, config).await;
     let mut first = ids(&format!("jdbc-{table}"), 3).await;
     first.dedup();
     assert_eq!(first.len(), 1, "one row a poll: {first:?}");
@@ -440,8 +441,7 @@ async fn timestamp_initial_starts_a_table_at_that_time() {
             json!({"mode": "timestamp", "timestamp.column.name": "updated", "timestamp.initial": initial,
                    "table.whitelist": table, "topic.prefix": "jdbc-"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create(&api, &table, config).await;
         let first = ids(&format!("jdbc-{table}"), 1).await;
         let expected = if label == "millis" { 2 } else { 3 };
         assert_eq!(first, [expected], "timestamp.initial {initial}");
@@ -495,12 +495,8 @@ async fn table_types_and_schema_pattern_choose_the_tables_as_the_jdbc_driver_lis
                 extra,
             ),
         );
-        let api = &api;
-        let name = name.to_string();
-        async move {
-            let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-            assert_eq!(code, 201, "{body}");
-        }
+        let (api, name) = (&api, name.to_string());
+        async move { create(api, &name, config).await }
     };
     let tables_only = format!("{schema}-tables");
     connector(&tables_only, json!({})).await;
@@ -539,8 +535,7 @@ async fn table_types_and_schema_pattern_choose_the_tables_as_the_jdbc_driver_lis
         mariadb,
         json!({"mode": "bulk", "table.types": "VIEW", "table.whitelist": format!("{table}_view"), "topic.prefix": "jdbc-"}),
     );
-    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &name, config).await;
     assert_eq!(tables_of(&api, &name).await, format!("tributary.{table}_view"));
     assert_eq!(values(&format!("jdbc-{table}_view"), 1).await[0]["id"], 7);
 }
@@ -573,8 +568,7 @@ async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
             database,
             json!({"mode": "incrementing", "incrementing.column.name": "id", "query": query, "topic.prefix": topic}),
         );
-        let (code, body) = api.put(&format!("/connectors/{prefix}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create(&api, &prefix, config).await;
         let first = values(&topic, 50).await;
         assert_eq!(first[0]["country"], "JP", "{first:?}");
         insert_rows(database, &orders, 51, 60);
@@ -597,10 +591,7 @@ async fn typed_record(
     );
     config["connection.url"] = json!(url);
     config["value.converter.schemas.enable"] = json!("true");
-    let (code, body) = api
-        .put(&format!("/connectors/{prefix}{table}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(api, &format!("{prefix}{table}"), config).await;
     let mut record = values(&format!("{prefix}{table}"), 1).await.remove(0);
     assert_eq!(record["schema"]["name"], table);
     let fields = record["schema"]["fields"]
@@ -792,8 +783,7 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
             "connection.attempts": "3",
         }),
     );
-    let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create(&api, &table, config).await;
     let topic = format!("jdbc-{table}");
     values(&topic, 1000).await;
 

@@ -324,6 +324,11 @@ fn postgres_kind(info: &PgTypeInfo) -> Option<ColumnKind> {
     }
 }
 
+/// A value of `column` that cannot be read as its kind, with the reason.
+fn column_error(column: &Column, reason: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("column {}: {reason}", column.name).into())
+}
+
 fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
     value.map(into).unwrap_or(Value::Null)
 }
@@ -363,11 +368,7 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         | ColumnKind::UInt16
         | ColumnKind::UInt64
         | ColumnKind::Bits(_)
-        | ColumnKind::Year => {
-            return Err(sqlx::Error::Decode(
-                format!("column {}: no such PostgreSQL type", column.name).into(),
-            ))
-        }
+        | ColumnKind::Year => return Err(column_error(column, "no such PostgreSQL type")),
     })
 }
 
@@ -412,12 +413,11 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
             // Both drivers report BIGINT UNSIGNED as BIGINT, which Confluent's connector reads
             // with `getLong`; it refuses a value beyond it, and so does this.
             Some(value) => Value::Int64(i64::try_from(value).map_err(|_| {
-                sqlx::Error::Decode(
+                column_error(
+                    column,
                     format!(
-                        "column {}: BIGINT UNSIGNED value {value} is out of the range of the INT64 the JDBC driver reads it as",
-                        column.name
-                    )
-                    .into(),
+                        "BIGINT UNSIGNED value {value} is out of the range of the INT64 the JDBC driver reads it as"
+                    ),
                 )
             })?),
             None => Value::Null,
@@ -436,16 +436,13 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
             or_null(DbRow::MySql(row).timestamp(column)?, timestamp_value)
         }
         ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
-            Some(bits) => Value::Int8(
-                bit_byte(bits, driver)
-                    .map_err(|e| sqlx::Error::Decode(format!("column {}: {e}", column.name).into()))?,
-            ),
+            Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
             None => Value::Null,
         },
         ColumnKind::Year => match row.try_get::<Option<u16>, _>(i)? {
             Some(year) => date_value(
                 NaiveDate::from_ymd_opt(year.into(), 1, 1)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("column {}: no year {year}", column.name).into()))?,
+                    .ok_or_else(|| column_error(column, format!("no year {year}")))?,
             ),
             None => Value::Null,
         },

@@ -150,7 +150,7 @@ impl JdbcSourceTask {
     /// The auto-increment column of querier `index`'s table, which stands in for an empty
     /// `incrementing.column.name`, as Confluent's connector takes the first column its JDBC
     /// driver reports as auto-increment; found once per table.
-    async fn auto_increment_column(&mut self, index: usize) -> Result<String, ReadError> {
+    async fn found_incrementing_column(&mut self, index: usize) -> Result<String, ReadError> {
         let querier = &mut self.queriers[index];
         if let Some(column) = &querier.incrementing_column {
             return Ok(column.clone());
@@ -178,7 +178,7 @@ impl JdbcSourceTask {
         let database = self.database.clone();
         let dialect = database.dialect();
         let incrementing_column = match settings.incrementing_column.trim() {
-            "" if settings.mode.uses_incrementing() => self.auto_increment_column(index).await?,
+            "" if settings.mode.uses_incrementing() => self.found_incrementing_column(index).await?,
             name => name.to_string(),
         };
         if let (true, true, Some(initial)) = (
