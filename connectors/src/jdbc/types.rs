@@ -4,8 +4,9 @@
 //! `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale
 //! (or by `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes
 //! it) and enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone)
-//! to the Date, Time and Timestamp logical types (UTC), MySQL's `YEAR` to a Date, and a
-//! PostgreSQL domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver
+//! to the Date, Time and Timestamp logical types (UTC; PostgreSQL's `TIMETZ` as its UTC time
+//! of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length ([`ColumnKind::BitString`])
+//! and a PostgreSQL domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver
 //! that `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared
 //! scale (or in `query` mode) becomes its exact text, so nothing is rounded. Columns of other
 //! types are skipped with a warning, as Confluent does.
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use sqlx::mysql::MySqlRow;
-use sqlx::postgres::types::Oid;
+use sqlx::postgres::types::{Oid, PgTimeTz};
 use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
@@ -64,6 +65,8 @@ pub enum ColumnKind {
     Date,
     /// TIME.
     Time,
+    /// PostgreSQL's TIME WITH TIME ZONE, as its time of day in UTC.
+    TimeTz,
     /// TIMESTAMP / DATETIME without a zone (read as UTC).
     Timestamp,
     /// TIMESTAMP WITH TIME ZONE / MySQL TIMESTAMP.
@@ -72,6 +75,11 @@ pub enum ColumnKind {
     Bits(MySqlDriver),
     /// MySQL/MariaDB YEAR as the Date of its January 1st (both drivers report a DATE).
     Year,
+    /// PostgreSQL's BIT(n), of the declared length n when known, as Confluent's PostgreSQL
+    /// dialect reads it from the JDBC driver's text of the bits (`0101`): one bit a BOOLEAN,
+    /// up to eight an INT8 that is that text read as a decimal number (`getByte`, which refuses
+    /// one beyond 127), more the text's bytes. Its length is known only for a table's column.
+    BitString(Option<i32>),
 }
 
 /// The JDBC driver whose reports of MySQL/MariaDB column types Confluent's connector maps, by
@@ -136,18 +144,26 @@ impl ColumnKind {
             "BYTEA" => ColumnKind::Bytes,
             "DATE" => ColumnKind::Date,
             "TIME" => ColumnKind::Time,
+            "TIMETZ" => ColumnKind::TimeTz,
             "TIMESTAMP" => ColumnKind::Timestamp,
             "TIMESTAMPTZ" => ColumnKind::TimestampTz,
+            "BIT" => ColumnKind::BitString(None),
             _ => return None,
         })
     }
 
     /// The kind for a MySQL/MariaDB type name as sqlx reports it (`INT UNSIGNED`, …; a
-    /// `TINYINT(1)` is `BOOLEAN`), as `driver` reports it to Confluent's connector.
+    /// `TINYINT(1)` is `BOOLEAN`, an unsigned one here `BOOLEAN UNSIGNED`), as `driver` reports
+    /// it to Confluent's connector.
     pub fn mysql(type_name: &str, driver: MySqlDriver) -> Option<Self> {
         Some(match type_name {
             "BOOLEAN" => match driver {
                 MySqlDriver::ConnectorJ => ColumnKind::Int8,
+                MySqlDriver::MariaDb => ColumnKind::Boolean,
+            },
+            // MySQL Connector/J: TINYINT UNSIGNED, an INT16.
+            "BOOLEAN UNSIGNED" => match driver {
+                MySqlDriver::ConnectorJ => ColumnKind::UInt8,
                 MySqlDriver::MariaDb => ColumnKind::Boolean,
             },
             "BIT" => ColumnKind::Bits(driver),
@@ -177,20 +193,24 @@ impl ColumnKind {
         })
     }
 
-    /// This kind for a column whose table declares `precision` and `scale`: a Decimal's own, and
-    /// MariaDB Connector/J's BOOLEAN for a `BIT(1)`.
+    /// This kind for a column whose table declares `precision` and `scale`: a Decimal's own, a
+    /// PostgreSQL BIT's length, and MariaDB Connector/J's BOOLEAN for a `BIT(1)`.
     pub fn declared(self, precision: Option<i32>, scale: Option<i32>) -> Self {
         match self {
             ColumnKind::Decimal { .. } => ColumnKind::Decimal { precision, scale },
+            ColumnKind::BitString(_) => ColumnKind::BitString(precision),
             ColumnKind::Bits(MySqlDriver::MariaDb) if precision == Some(1) => ColumnKind::Boolean,
             kind => kind,
         }
     }
 
-    /// The Connect schema of a column of this kind.
-    pub fn schema(self, optional: bool, mapping: NumericMapping) -> Arc<Schema> {
+    /// The Connect schema of a column of this kind; none for a PostgreSQL BIT of unknown length.
+    pub fn schema(self, optional: bool, mapping: NumericMapping) -> Option<Arc<Schema>> {
         let builder = match self {
-            ColumnKind::Boolean => SchemaBuilder::new(SchemaType::Boolean),
+            ColumnKind::Boolean | ColumnKind::BitString(Some(..=1)) => SchemaBuilder::new(SchemaType::Boolean),
+            ColumnKind::BitString(Some(2..=8)) => SchemaBuilder::new(SchemaType::Int8),
+            ColumnKind::BitString(Some(_)) => SchemaBuilder::new(SchemaType::Bytes),
+            ColumnKind::BitString(None) => return None,
             ColumnKind::Int8 => SchemaBuilder::new(SchemaType::Int8),
             ColumnKind::Int16 | ColumnKind::UInt8 => SchemaBuilder::new(SchemaType::Int16),
             ColumnKind::Int32 | ColumnKind::UInt16 => SchemaBuilder::new(SchemaType::Int32),
@@ -206,14 +226,14 @@ impl ColumnKind {
             ColumnKind::Bytes => SchemaBuilder::new(SchemaType::Bytes),
             ColumnKind::Bits(_) => SchemaBuilder::new(SchemaType::Int8),
             ColumnKind::Date | ColumnKind::Year => SchemaBuilder::date(),
-            ColumnKind::Time => SchemaBuilder::time(),
+            ColumnKind::Time | ColumnKind::TimeTz => SchemaBuilder::time(),
             ColumnKind::Timestamp | ColumnKind::TimestampTz => SchemaBuilder::timestamp(),
         };
-        if optional {
+        Some(if optional {
             builder.optional().build()
         } else {
             builder.build()
-        }
+        })
     }
 }
 
@@ -278,7 +298,13 @@ impl DbRow<'_> {
                 .columns()
                 .iter()
                 .map(|c| {
-                    let type_name = c.type_info().name().to_string();
+                    let info = c.type_info();
+                    // sqlx names an unsigned TINYINT(1) BOOLEAN too.
+                    let type_name = match info.name() {
+                        "BOOLEAN" if <u8 as sqlx::Type<sqlx::MySql>>::compatible(info) => "BOOLEAN UNSIGNED",
+                        name => name,
+                    }
+                    .to_string();
                     let kind = ColumnKind::mysql(&type_name, driver);
                     (c.name().to_string(), type_name, kind)
                 })
@@ -357,9 +383,18 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(row.try_get_unchecked::<Option<NaiveDate>, _>(i)?, date_value),
         ColumnKind::Time => or_null(row.try_get_unchecked::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::TimeTz => or_null(row.try_get_unchecked::<Option<PgTimeTz>, _>(i)?, |zoned| {
+            // Wrapped into the day: 01:00+02 is 23:00 UTC (where the JDBC driver's time of the
+            // day before fails Confluent's connector).
+            time_value(zoned.time - chrono::Duration::seconds(zoned.offset.local_minus_utc().into()))
+        }),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
             or_null(DbRow::Postgres(row).timestamp(column)?, timestamp_value)
         }
+        ColumnKind::BitString(length) => match postgres_bits(row, i)? {
+            Some(bits) => bit_string_value(&bits, length).map_err(|e| column_error(column, e))?,
+            None => Value::Null,
+        },
         ColumnKind::UInt32 => or_null(row.try_get_unchecked::<Option<Oid>, _>(i)?, |oid| {
             Value::Int64(oid.0.into())
         }),
@@ -369,6 +404,57 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         | ColumnKind::UInt64
         | ColumnKind::Bits(_)
         | ColumnKind::Year => return Err(column_error(column, "no such PostgreSQL type")),
+    })
+}
+
+/// A PostgreSQL BIT value as the JDBC driver's text of it, its bits in order (`0101`).
+fn postgres_bits(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::postgres::PgValueFormat;
+    use sqlx::ValueRef;
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let decode = |message: &str| sqlx::Error::ColumnDecode {
+        index: i.to_string(),
+        source: message.into(),
+    };
+    let bytes = raw.as_bytes().map_err(|e| decode(&e.to_string()))?;
+    if raw.format() == PgValueFormat::Text {
+        return String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|e| decode(&e.to_string()));
+    }
+    // Binary: the length in bits, then the bits, most significant first.
+    let (length, bits) = bytes
+        .split_at_checked(4)
+        .ok_or_else(|| decode("a BIT value too short"))?;
+    let length = u32::from_be_bytes(length.try_into().map_err(|_| decode("a BIT value too short"))?) as usize;
+    if bits.len() * 8 < length {
+        return Err(decode("a BIT value shorter than its length"));
+    }
+    Ok(Some(
+        (0..length)
+            .map(|bit| {
+                if bits[bit / 8] & (0x80 >> (bit % 8)) != 0 {
+                    '1'
+                } else {
+                    '0'
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The value of a PostgreSQL BIT(`length`) whose bits are `text` (see [`ColumnKind::BitString`]).
+fn bit_string_value(text: &str, length: Option<i32>) -> Result<Value, String> {
+    Ok(match length {
+        Some(..=1) => Value::Boolean(text == "1"),
+        Some(2..=8) => Value::Int8(
+            text.parse()
+                .map_err(|_| format!("BIT value {text} read as a decimal number is out of the range of a byte"))?,
+        ),
+        _ => Value::bytes(text.as_bytes().to_vec()),
     })
 }
 
@@ -425,7 +511,8 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
         ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
         ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
-        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get::<Option<String>, _>(i)?, Value::String),
+        // Unchecked: a text column of a binary collation is one sqlx's check calls binary.
+        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get_unchecked::<Option<String>, _>(i)?, Value::String),
         ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
             Value::String(j.to_string())
         }),
@@ -439,6 +526,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
             None => Value::Null,
         },
+        ColumnKind::TimeTz | ColumnKind::BitString(_) => return Err(column_error(column, "no such MySQL type")),
         ColumnKind::Year => match row.try_get::<Option<u16>, _>(i)? {
             Some(year) => date_value(
                 NaiveDate::from_ymd_opt(year.into(), 1, 1)
@@ -579,11 +667,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn postgres_bits_are_typed_by_their_length_as_confluents_dialect_reads_them() {
+        let schema_type = |length| {
+            ColumnKind::BitString(length)
+                .schema(true, NumericMapping::None)
+                .map(|s| s.schema_type)
+        };
+        assert_eq!(schema_type(Some(1)), Some(SchemaType::Boolean));
+        assert_eq!(schema_type(Some(8)), Some(SchemaType::Int8));
+        assert_eq!(schema_type(Some(9)), Some(SchemaType::Bytes));
+        assert_eq!(schema_type(None), None, "a query's BIT has no known length");
+        assert_eq!(bit_string_value("1", Some(1)), Ok(Value::Boolean(true)));
+        // pgjdbc's getByte reads the bits' text as a decimal number.
+        assert_eq!(bit_string_value("0101", Some(4)), Ok(Value::Int8(101)));
+        assert!(bit_string_value("1111", Some(4)).is_err(), "1111 is beyond a byte");
+        assert_eq!(bit_string_value("101", Some(12)), Ok(Value::bytes(b"101".to_vec())));
+    }
+
+    #[test]
     fn mysql_types_follow_the_driver_the_url_names() {
         use MySqlDriver::{ConnectorJ, MariaDb};
         // MySQL Connector/J reports TINYINT(1) as BIT (INT8), MariaDB Connector/J as BOOLEAN.
         assert_eq!(ColumnKind::mysql("BOOLEAN", ConnectorJ), Some(ColumnKind::Int8));
         assert_eq!(ColumnKind::mysql("BOOLEAN", MariaDb), Some(ColumnKind::Boolean));
+        // An unsigned one: TINYINT UNSIGNED (INT16) for MySQL Connector/J.
+        assert_eq!(
+            ColumnKind::mysql("BOOLEAN UNSIGNED", ConnectorJ),
+            Some(ColumnKind::UInt8)
+        );
+        assert_eq!(
+            ColumnKind::mysql("BOOLEAN UNSIGNED", MariaDb),
+            Some(ColumnKind::Boolean)
+        );
         // A BIT(1) is BOOLEAN for MariaDB's driver only; longer ones are BIT for both.
         let bit = |driver| ColumnKind::mysql("BIT", driver).map(|kind| kind.declared(Some(1), None));
         assert_eq!(bit(ConnectorJ), Some(ColumnKind::Bits(ConnectorJ)));

@@ -78,6 +78,10 @@ pub struct ColumnMetadata {
     pub precision: Option<i32>,
     /// NUMERIC scale.
     pub scale: Option<i32>,
+    /// A MySQL/MariaDB column of text (one with a character set, even a binary collation's,
+    /// and MariaDB's INET6 and UUID), which the JDBC drivers read as text where sqlx's type
+    /// name may call it binary.
+    pub text: bool,
 }
 
 /// The tables of the database of the kinds and in the schemas `selection` names, as the JDBC
@@ -142,13 +146,14 @@ async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<T
 
 /// The declared nullability, precision and scale of `table`'s columns. PostgreSQL's come from
 /// its catalog, which has materialized views too (`information_schema` does not): a NUMERIC's
-/// precision and scale from its type modifier (a domain's own when the column is of one), NOT
-/// NULL from the column or its domain.
+/// precision and scale and a BIT's length (as its precision) from its type modifier (a
+/// domain's own when the column is of one), NOT NULL from the column or its domain.
+/// MySQL's and MariaDB's from `information_schema`.
 async fn column_metadata(
     database: &Database,
     table: &TableRef,
 ) -> Result<HashMap<String, ColumnMetadata>, sqlx::Error> {
-    type Row = (String, String, Option<i64>, Option<i64>);
+    type Row = (String, String, Option<i64>, Option<i64>, bool);
     let rows: Vec<Row> = match database {
         Database::Postgres(pool) => {
             sqlx::query_as(
@@ -161,8 +166,9 @@ async fn column_metadata(
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped) \
                  SELECT name, CASE WHEN required THEN 'NO' ELSE 'YES' END, \
-                   CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 END::int8, \
-                   CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8 FROM col",
+                   CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 \
+                     WHEN base = 1560 THEN typmod END::int8, \
+                   CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false FROM col",
             )
             .bind(&table.schema)
             .bind(&table.name)
@@ -172,7 +178,9 @@ async fn column_metadata(
         Database::MySql(pool) => {
             sqlx::query_as(
                 "SELECT CAST(column_name AS CHAR), CAST(is_nullable AS CHAR), CAST(numeric_precision AS SIGNED), \
-                 CAST(numeric_scale AS SIGNED) FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                 CAST(numeric_scale AS SIGNED), \
+                 character_set_name IS NOT NULL OR data_type IN ('inet4', 'inet6', 'uuid') \
+                 FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
             )
             .bind(&table.schema)
             .bind(&table.name)
@@ -182,11 +190,12 @@ async fn column_metadata(
     };
     Ok(rows
         .into_iter()
-        .map(|(name, nullable, precision, scale)| {
+        .map(|(name, nullable, precision, scale, text)| {
             let metadata = ColumnMetadata {
                 nullable: nullable == "YES",
                 precision: precision.map(|p| p as i32),
                 scale: scale.map(|s| s as i32),
+                text,
             };
             (name, metadata)
         })

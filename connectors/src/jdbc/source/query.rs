@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Timelike};
 use tributary_runtime::data::{ConnectRecord, SchemaBuilder, SourceMap, SourceRecord, Struct, Value};
 
 use crate::jdbc::connection::Dialect;
-use crate::jdbc::types::{Column, DbRow};
+use crate::jdbc::types::{Column, ColumnKind, DbRow};
 
 /// `mode`: how new rows are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -208,10 +208,17 @@ impl RecordBuilder {
                 let declared = self.metadata.get(&name);
                 if let Some(declared) = declared {
                     kind = kind.declared(declared.precision, declared.scale);
+                    if declared.text && kind == ColumnKind::Bytes {
+                        kind = ColumnKind::Text;
+                    }
                 }
                 let optional = declared.is_none_or(|d| d.nullable);
+                let Some(schema) = kind.schema(optional, self.numeric_mapping) else {
+                    tracing::warn!(column = %name, r#type = %type_name, "skipping a column whose length is known only for a table's column");
+                    continue;
+                };
                 columns.push(Column {
-                    schema: kind.schema(optional, self.numeric_mapping),
+                    schema,
                     name,
                     index,
                     kind,
