@@ -22,6 +22,7 @@ mod fetch_queue;
 mod file_pipeline;
 mod header_differential;
 mod helm_chart;
+mod jdbc_driver_differential;
 mod jdbc_sink;
 mod jdbc_source;
 mod json_differential;

@@ -15,7 +15,8 @@
 //!   [`TlsFiles`] makes such certificates for other TLS servers (the REST API's HTTPS).
 //!
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
-//!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary.
+//!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary;
+//!   [`JdbcDriver`] fetches the JDBC drivers' jars (from Maven Central) to read them from Java.
 //!
 //! - [`KubeApiServer`] is a real kube-apiserver and etcd (built from the Go module proxy by
 //!   `tests/kubernetes/build.sh`, cached) for the operator's tests; [`shared_kube_api_server`]
@@ -41,6 +42,7 @@ mod databases;
 mod debezium;
 mod go_build;
 mod helm;
+mod jdbc_drivers;
 mod kubernetes;
 mod maven_archive;
 mod oauth;
@@ -55,6 +57,7 @@ pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use debezium::{debezium_postgres_plugin_path, DEBEZIUM_VERSION};
 pub use fantoccini;
 pub use helm::Helm;
+pub use jdbc_drivers::JdbcDriver;
 pub use kubernetes::{shared_kube_api_server, shared_kube_api_server_for_shipped_crds, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
 pub use python::PythonEnv;
