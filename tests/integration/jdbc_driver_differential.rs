@@ -1,7 +1,8 @@
 //! Tributary's JDBC source beside the real JDBC drivers Confluent's JDBC source connector reads
 //! with: PostgreSQL's (pgjdbc) on PostgreSQL, and MySQL Connector/J and MariaDB Connector/J on
 //! MariaDB (each from Maven Central). The same rows, of every column type the connector maps
-//! (a table each, with edge values, empty values and NULLs), are read twice: by
+//! (a table each, with edge values, empty values and NULLs), are read twice, as a table and
+//! through a `query` ([`Source`]): by
 //! `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from the driver's
 //! `ResultSetMetaData` and reads it with the driver's getter as Confluent's dialects do, and
 //! writes records with Apache's JsonConverter; and by Tributary's connector into Kafka, through
@@ -31,16 +32,29 @@ use tributary_harness::{
     shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
 };
 
-/// Columns whose records differ on purpose: the driver, the column and why.
-const KNOWN_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
+/// How the connector is told what to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `table.whitelist`: a struct named after the table.
+    Table,
+    /// `query`: an unnamed struct, every field optional in Tributary's (where Confluent's
+    /// connector makes a table's NOT NULL column required, and fails on the NULL an outer join
+    /// gives it); the comparison takes Confluent's fields as optional.
+    Query,
+}
+
+/// Columns whose records differ on purpose: the driver, the sources, the column and why.
+const KNOWN_DIFFERENCES: &[(JdbcDriver, &[Source], &str, &str)] = &[
     (
         JdbcDriver::Postgres,
+        &[Source::Table, Source::Query],
         "exact",
         "a NUMERIC of no declared scale: pgjdbc reports scale 0, so Confluent's Decimal of scale 0 \
          rounds 0.1000000000000000000001 to 0; Tributary writes the exact text as a string",
     ),
     (
         JdbcDriver::MariaDbConnectorJ,
+        &[Source::Table, Source::Query],
         "uid",
         "MariaDB Connector/J reports MariaDB's UUID type as OTHER, which Confluent leaves out; \
          Tributary writes it as text, as it does through MySQL Connector/J's URL",
@@ -93,7 +107,7 @@ const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT,
     INSERT INTO {t} (id, big) VALUES (3, 0)";
 
 /// The records Confluent's connector makes of `table`'s rows through `driver`, in id order.
-fn confluents_records(database: &Database, driver: JdbcDriver, table: &str) -> Vec<Value> {
+fn confluents_records(database: &Database, driver: JdbcDriver, table: &str, source: Source) -> Vec<Value> {
     let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let jar = driver.jar().expect("the JDBC driver's jar");
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
@@ -105,6 +119,7 @@ fn confluents_records(database: &Database, driver: JdbcDriver, table: &str) -> V
         .arg(driver.url(database))
         .args(["tributary", password(database), table])
         .arg(output.path())
+        .args((source == Source::Query).then_some("query"))
         // Times are read in UTC (Confluent's `db.timezone`); the JVM's own zone too.
         .env("TZ", "UTC")
         .stdin(Stdio::null())
@@ -116,8 +131,13 @@ fn confluents_records(database: &Database, driver: JdbcDriver, table: &str) -> V
         .unwrap()
         .lines()
         .map(|line| {
-            let record: Value = serde_json::from_str(line).expect("JSON");
+            let mut record: Value = serde_json::from_str(line).expect("JSON");
             assert!(record.get("error").is_none(), "{driver:?} cannot read a row: {record}");
+            if source == Source::Query {
+                for field in record["schema"]["fields"].as_array_mut().expect("fields") {
+                    field["optional"] = json!(true);
+                }
+            }
             record
         })
         .collect()
@@ -132,12 +152,18 @@ fn password(database: &Database) -> &'static str {
 
 /// The records Tributary's connector makes of `table`'s `count` rows through `driver`'s URL, in
 /// id order.
-async fn tributarys_records(database: &Database, driver: JdbcDriver, table: &str, count: usize) -> Vec<Value> {
+async fn tributarys_records(
+    database: &Database,
+    driver: JdbcDriver,
+    table: &str,
+    source: Source,
+    count: usize,
+) -> Vec<Value> {
     let kafka = shared_cluster().bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let prefix = format!("{}-", unique_name("jdbc-drivers"));
-    let config = json!({
+    let mut config = json!({
         "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
         "connection.url": driver.url(database),
         "connection.user": "tributary",
@@ -150,11 +176,15 @@ async fn tributarys_records(database: &Database, driver: JdbcDriver, table: &str
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",
     });
-    let (code, body) = api
-        .put(&format!("/connectors/{prefix}{table}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    // A query's records go to the topic the prefix names.
     let topic = format!("{prefix}{table}");
+    if source == Source::Query {
+        config["query"] = json!(format!("SELECT * FROM {table}"));
+        config["topic.prefix"] = json!(topic);
+        config.as_object_mut().unwrap().remove("table.whitelist");
+    }
+    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
     let records = consume_until(&kafka, &topic, count, Duration::from_secs(120), "read_committed")
         .await
         .unwrap();
@@ -222,18 +252,18 @@ fn differences(confluent: &Value, tributary: &Value) -> BTreeMap<String, String>
 async fn same_records_as_confluents(database: &'static Database, drivers: &[JdbcDriver], ddl: &str) {
     let table = unique_name("driver_types").replace('-', "_");
     database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
-    for &driver in drivers {
+    for (&driver, source) in drivers.iter().flat_map(|d| [(d, Source::Table), (d, Source::Query)]) {
         let confluent = {
             let table = table.clone();
-            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table))
+            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, source))
                 .await
                 .unwrap()
         };
-        let tributary = tributarys_records(database, driver, &table, confluent.len()).await;
+        let tributary = tributarys_records(database, driver, &table, source, confluent.len()).await;
         let known: BTreeSet<&str> = KNOWN_DIFFERENCES
             .iter()
-            .filter(|(d, ..)| *d == driver)
-            .map(|(_, column, _)| *column)
+            .filter(|(d, sources, ..)| *d == driver && sources.contains(&source))
+            .map(|(_, _, column, _)| *column)
             .collect();
         let mut seen = BTreeSet::new();
         for (confluent, tributary) in confluent.iter().zip(&tributary) {
@@ -241,7 +271,7 @@ async fn same_records_as_confluents(database: &'static Database, drivers: &[Jdbc
             for (field, difference) in differences(confluent, tributary) {
                 assert!(
                     known.contains(field.as_str()),
-                    "{driver:?}, row {id}, {field}: {difference}"
+                    "{driver:?}, {source:?}, row {id}, {field}: {difference}"
                 );
                 seen.insert(field);
             }
@@ -249,7 +279,7 @@ async fn same_records_as_confluents(database: &'static Database, drivers: &[Jdbc
         for column in known {
             assert!(
                 seen.contains(column),
-                "{driver:?}: {column} is listed as a known difference but no longer differs"
+                "{driver:?}, {source:?}: {column} is listed as a known difference but no longer differs"
             );
         }
     }

@@ -8,7 +8,7 @@
 //! of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length ([`ColumnKind::BitString`])
 //! and a PostgreSQL domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver
 //! that `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared
-//! scale (or in `query` mode) becomes its exact text, so nothing is rounded. Columns of other
+//! scale (a query's computed column's too) becomes its exact text, so nothing is rounded. Columns of other
 //! types are skipped with a warning, as Confluent does.
 
 use std::sync::Arc;
@@ -78,7 +78,8 @@ pub enum ColumnKind {
     /// PostgreSQL's BIT(n), of the declared length n when known, as Confluent's PostgreSQL
     /// dialect reads it from the JDBC driver's text of the bits (`0101`): one bit a BOOLEAN,
     /// up to eight an INT8 that is that text read as a decimal number (`getByte`, which refuses
-    /// one beyond 127), more the text's bytes. Its length is known only for a table's column.
+    /// one beyond 127), more the text's bytes. Its length is known for a table's column (a
+    /// query's column that is one too), not for a computed one.
     BitString(Option<i32>),
 }
 

@@ -144,32 +144,46 @@ async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<T
         .collect())
 }
 
+/// What PostgreSQL's catalog declares about the columns of `pg_attribute a` (joined with their
+/// type `t`), as a query's select list: the column's name and table (OID, column number), NOT
+/// NULL (of the column or its domain: YES or NO), a NUMERIC's precision and scale and a BIT's
+/// length (as its precision) from the type modifier (a domain's own when the column is of one),
+/// and that it is not MySQL text.
+const POSTGRES_DECLARED: &str = "a.attname::text, a.attrelid::int8, a.attnum::int8, \
+    CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'NO' ELSE 'YES' END, \
+    CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 \
+      WHEN base = 1560 THEN typmod END::int8, \
+    CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false \
+    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+    CROSS JOIN LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS base, \
+      CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod) declared";
+
+/// A row of [`POSTGRES_DECLARED`]; MySQL's leave the table out.
+type DeclaredRow = (String, i64, i64, String, Option<i64>, Option<i64>, bool);
+
+fn column_metadata_of(nullable: &str, precision: Option<i64>, scale: Option<i64>, text: bool) -> ColumnMetadata {
+    ColumnMetadata {
+        nullable: nullable == "YES",
+        precision: precision.map(|p| p as i32),
+        scale: scale.map(|s| s as i32),
+        text,
+    }
+}
+
 /// The declared nullability, precision and scale of `table`'s columns. PostgreSQL's come from
-/// its catalog, which has materialized views too (`information_schema` does not): a NUMERIC's
-/// precision and scale and a BIT's length (as its precision) from its type modifier (a
-/// domain's own when the column is of one), NOT NULL from the column or its domain.
-/// MySQL's and MariaDB's from `information_schema`.
+/// its catalog ([`POSTGRES_DECLARED`]), which has materialized views too (`information_schema`
+/// does not); MySQL's and MariaDB's from `information_schema`.
 async fn column_metadata(
     database: &Database,
     table: &TableRef,
 ) -> Result<HashMap<String, ColumnMetadata>, sqlx::Error> {
-    type Row = (String, String, Option<i64>, Option<i64>, bool);
-    let rows: Vec<Row> = match database {
+    let rows: Vec<DeclaredRow> = match database {
         Database::Postgres(pool) => {
-            sqlx::query_as(
-                "WITH col AS (SELECT a.attname::text AS name, \
-                   a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS required, \
-                   CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS base, \
-                   CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod \
-                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+            sqlx::query_as(&format!(
+                "SELECT {POSTGRES_DECLARED} JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped) \
-                 SELECT name, CASE WHEN required THEN 'NO' ELSE 'YES' END, \
-                   CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 \
-                     WHEN base = 1560 THEN typmod END::int8, \
-                   CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false FROM col",
-            )
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped"
+            ))
             .bind(&table.schema)
             .bind(&table.name)
             .fetch_all(pool)
@@ -177,8 +191,8 @@ async fn column_metadata(
         }
         Database::MySql(pool) => {
             sqlx::query_as(
-                "SELECT CAST(column_name AS CHAR), CAST(is_nullable AS CHAR), CAST(numeric_precision AS SIGNED), \
-                 CAST(numeric_scale AS SIGNED), \
+                "SELECT CAST(column_name AS CHAR), 0, 0, CAST(is_nullable AS CHAR), \
+                 CAST(numeric_precision AS SIGNED), CAST(numeric_scale AS SIGNED), \
                  character_set_name IS NOT NULL OR data_type IN ('inet4', 'inet6', 'uuid') \
                  FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
             )
@@ -190,16 +204,120 @@ async fn column_metadata(
     };
     Ok(rows
         .into_iter()
-        .map(|(name, nullable, precision, scale, text)| {
-            let metadata = ColumnMetadata {
-                nullable: nullable == "YES",
-                precision: precision.map(|p| p as i32),
-                scale: scale.map(|s| s as i32),
-                text,
-            };
-            (name, metadata)
+        .map(|(name, _, _, nullable, precision, scale, text)| {
+            (name, column_metadata_of(&nullable, precision, scale, text))
         })
         .collect())
+}
+
+/// The declared precision and scale (and a BIT's length) of the columns of the result of
+/// `query`, whose first row is `row`, as the JDBC drivers report them from the result's
+/// description; every column nullable (where Confluent's connector takes a table's NOT NULL,
+/// and fails on the NULL an outer join gives such a column). PostgreSQL's result names the
+/// table column each column is, as it is; MySQL's are read from a temporary table made like
+/// the result ([`mysql_result_metadata`]).
+async fn result_column_metadata(
+    database: &Database,
+    row: &crate::jdbc::types::DbRow<'_>,
+    query: &str,
+) -> Result<HashMap<String, ColumnMetadata>, sqlx::Error> {
+    use sqlx::{Column as _, Row as _};
+    let (pool, row) = match (database, row) {
+        (Database::Postgres(pool), crate::jdbc::types::DbRow::Postgres(row)) => (pool, row),
+        (Database::MySql(pool), _) => return Ok(mysql_result_metadata(pool, query).await),
+        _ => return Ok(HashMap::new()),
+    };
+    let sources: HashMap<(i64, i64), String> = row
+        .columns()
+        .iter()
+        .filter_map(|c| {
+            Some((
+                (i64::from(c.relation_id()?.0), i64::from(c.relation_attribute_no()?)),
+                c.name().to_string(),
+            ))
+        })
+        .collect();
+    if sources.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (tables, numbers): (Vec<i64>, Vec<i64>) = sources.keys().copied().unzip();
+    let rows: Vec<DeclaredRow> = sqlx::query_as(&format!(
+        "SELECT {POSTGRES_DECLARED} WHERE (a.attrelid, a.attnum) IN \
+         (SELECT r::oid, n::int2 FROM unnest($1::int8[], $2::int8[]) AS s(r, n))"
+    ))
+    .bind(tables)
+    .bind(numbers)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(_, table, number, _, precision, scale, text)| {
+            let name = sources.get(&(table, number))?.clone();
+            Some((name, column_metadata_of("YES", precision, scale, text)))
+        })
+        .collect())
+}
+
+/// The name of the temporary table [`mysql_result_metadata`] makes (one per connection).
+const MYSQL_RESULT_TABLE: &str = "tributary_query_columns";
+
+/// What MySQL declares about the columns of `query`'s result, which its protocol tells the JDBC
+/// drivers (a DECIMAL's scale, a BIT's length, a column's character set) but sqlx does not
+/// pass on: an empty temporary table is made like the result (`LIMIT 0`, so the query reads no
+/// rows) and its columns read with `SHOW FULL COLUMNS`. Where that cannot be done (a user
+/// without the CREATE TEMPORARY TABLES privilege, a result with two columns of one name), the
+/// columns keep what sqlx reports, with a warning.
+async fn mysql_result_metadata(pool: &sqlx::MySqlPool, query: &str) -> HashMap<String, ColumnMetadata> {
+    use sqlx::Row as _;
+    let read = async {
+        let mut connection = pool.acquire().await?;
+        let drop = format!("DROP TEMPORARY TABLE IF EXISTS {MYSQL_RESULT_TABLE}");
+        sqlx::query(&drop).execute(&mut *connection).await?;
+        let create = format!("CREATE TEMPORARY TABLE {MYSQL_RESULT_TABLE} AS SELECT * FROM ({query}) q LIMIT 0");
+        sqlx::query(&create).execute(&mut *connection).await?;
+        let columns = sqlx::query(&format!("SHOW FULL COLUMNS FROM {MYSQL_RESULT_TABLE}"))
+            .fetch_all(&mut *connection)
+            .await;
+        sqlx::query(&drop).execute(&mut *connection).await?;
+        columns?
+            .iter()
+            .map(|column| {
+                // Unchecked: SHOW's text columns are of a binary collation on some servers.
+                let name: String = column.try_get_unchecked("Field")?;
+                let declared: String = column.try_get_unchecked("Type")?;
+                let collation: Option<String> = column.try_get_unchecked("Collation")?;
+                Ok((name, mysql_declared_type(&declared, collation.is_some())))
+            })
+            .collect::<Result<HashMap<_, _>, sqlx::Error>>()
+    };
+    read.await.unwrap_or_else(|error: sqlx::Error| {
+        tracing::warn!(%error, "cannot read the declared types of the query's columns; DECIMALs become strings and text of a binary collation bytes");
+        HashMap::new()
+    })
+}
+
+/// A MySQL column of the declared type `declared` (as `SHOW COLUMNS` writes it:
+/// `decimal(10,3)`, `bit(1)`, `varchar(10)`, `inet6`), of a character set when `collated`.
+fn mysql_declared_type(declared: &str, collated: bool) -> ColumnMetadata {
+    let (name, arguments) = declared.split_once('(').unwrap_or((declared, ""));
+    let mut numbers = arguments
+        .split(')')
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(|n| n.trim().parse::<i32>().ok());
+    let (first, second) = (numbers.next().flatten(), numbers.next().flatten());
+    let (precision, scale) = match name.trim() {
+        "decimal" => (first, second.or(Some(0))),
+        "bit" => (first, None),
+        _ => (None, None),
+    };
+    ColumnMetadata {
+        nullable: true,
+        precision,
+        scale,
+        text: collated || matches!(name.trim(), "inet4" | "inet6" | "uuid"),
+    }
 }
 
 /// The first auto-increment column of `table`, in column order, as the JDBC drivers report
@@ -405,6 +523,21 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_declared_types_give_a_decimals_scale_a_bits_length_and_text() {
+        let declared = |t: &str, collated| {
+            let m = mysql_declared_type(t, collated);
+            (m.precision, m.scale, m.text)
+        };
+        assert_eq!(declared("decimal(10,3)", false), (Some(10), Some(3), false));
+        assert_eq!(declared("decimal(5,0) unsigned", false), (Some(5), Some(0), false));
+        assert_eq!(declared("bit(1)", false), (Some(1), None, false));
+        assert_eq!(declared("varchar(10)", true), (None, None, true));
+        assert_eq!(declared("varbinary(8)", false), (None, None, false));
+        assert_eq!(declared("inet6", false), (None, None, true));
+        assert_eq!(declared("int(11)", false), (None, None, false));
+    }
 
     fn tables(names: &[&str]) -> Vec<TableRef> {
         names.iter().map(|n| TableRef::parse(n).unwrap()).collect()

@@ -214,7 +214,7 @@ impl RecordBuilder {
                 }
                 let optional = declared.is_none_or(|d| d.nullable);
                 let Some(schema) = kind.schema(optional, self.numeric_mapping) else {
-                    tracing::warn!(column = %name, r#type = %type_name, "skipping a column whose length is known only for a table's column");
+                    tracing::warn!(column = %name, r#type = %type_name, "skipping a computed BIT column, whose length is unknown");
                     continue;
                 };
                 columns.push(Column {

@@ -21,7 +21,7 @@ use tributary_runtime::progress::Progress;
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
-use super::{auto_increment_column, column_metadata, TableRef, TABLES};
+use super::{auto_increment_column, column_metadata, result_column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
 use crate::jdbc::types::DbRow;
 
@@ -322,12 +322,13 @@ async fn database_now(database: &Database) -> Result<NaiveDateTime, sqlx::Error>
 }
 
 /// Streams the rows of `sql` into `sender` as batches of `batch_size` records. The declared
-/// nullability, precision and scale of `table`'s columns are read once the first row is in:
-/// the query then holds its lock on the table, so its columns are the ones declared. (Read
-/// before the query, a column added in between would be taken as nullable.)
+/// nullability, precision and scale of `table`'s columns (or of the columns of a query's
+/// result) are read once the first row is in: the query then holds its lock on the table, so
+/// its columns are the ones declared. (Read before the query, a column added in between would
+/// be taken as nullable.)
 async fn read_rows(
     database: Database,
-    mut table: Option<TableRef>,
+    table: Option<TableRef>,
     sql: String,
     binds: Vec<Bind>,
     mut builder: RecordBuilder,
@@ -358,12 +359,21 @@ async fn read_rows(
             }
             let mut rows = query.fetch(&mut *connection);
             let mut batch = Vec::with_capacity(batch_size);
+            let mut described = false;
             while let Some(row) = rows.next().await {
-                if let Some(table) = table.take_if(|_| row.is_ok()) {
-                    match column_metadata(&database, &table).await {
+                if let (false, Ok(first)) = (described, &row) {
+                    described = true;
+                    let metadata = match &table {
+                        Some(table) => column_metadata(&database, table)
+                            .await
+                            .map_err(|e| (format!("cannot read the columns of {}.{}", table.schema, table.name), e)),
+                        None => result_column_metadata(&database, &$row(first), &builder.spec.base)
+                            .await
+                            .map_err(|e| ("cannot read the columns of the query's result".to_string(), e)),
+                    };
+                    match metadata {
                         Ok(metadata) => builder.metadata = metadata,
-                        Err(error) => {
-                            let context = format!("cannot read the columns of {}.{}", table.schema, table.name);
+                        Err((context, error)) => {
                             sender.send(Err(ReadError::Query(context, error))).await.ok();
                             return;
                         }
