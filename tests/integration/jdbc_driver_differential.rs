@@ -1,8 +1,8 @@
 //! Tributary's JDBC source beside the real JDBC drivers Confluent's JDBC source connector reads
 //! with: PostgreSQL's (pgjdbc) on PostgreSQL, and MySQL Connector/J and MariaDB Connector/J on
 //! MariaDB (each from Maven Central). The same rows, of every column type the connector maps
-//! (a table each, with edge values, empty values and NULLs), are read twice, as a table and
-//! through a `query` ([`Source`]): by
+//! (a table each, with edge values, empty values and NULLs), are read as a table and through a
+//! `query` ([`Source`]), and as a table under each other `numeric.mapping`, twice each: by
 //! `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from the driver's
 //! `ResultSetMetaData` and reads it with the driver's getter as Confluent's dialects do, and
 //! writes records with Apache's JsonConverter; and by Tributary's connector into Kafka, through
@@ -66,19 +66,21 @@ const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
     CREATE DOMAIN {t}_positive AS BIGINT CHECK (VALUE > 0); \
     CREATE DOMAIN {t}_label AS VARCHAR(8); \
     CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, whole INT, big BIGINT NOT NULL, real_v REAL, \
-      double_v DOUBLE PRECISION, price NUMERIC(10,3), whole_number NUMERIC(5,0), exact NUMERIC, flag BOOLEAN, \
+      double_v DOUBLE PRECISION, price NUMERIC(10,3), whole_number NUMERIC(5,0), exact NUMERIC, tiny_n NUMERIC(2,0), \
+      small_n NUMERIC(4,0), big_n NUMERIC(18,0), huge_n NUMERIC(20,0), wide NUMERIC(30,10), flag BOOLEAN, \
       note VARCHAR(20), fixed CHAR(5), body TEXT, name_v NAME, data BYTEA, day DATE, at_time TIME, \
       at_time6 TIME(6), zoned_time TIMETZ, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB, raw_doc JSON, \
       mood {t}_mood, count_v {t}_positive NOT NULL, label {t}_label, letter \"char\", object_id OID, markup XML, one_bit BIT(1), \
       bits BIT(4), long_bits BIT(12), varying_bits VARBIT(8), ints INT[], span INTERVAL, address INET, \
       serial_v SERIAL); \
-    INSERT INTO {t} VALUES (1, -2, 7, 9000000000, 1.1, 2.25, -12.345, 12345, 0.1000000000000000000001, true, \
+    INSERT INTO {t} VALUES (1, -2, 7, 9000000000, 1.1, 2.25, -12.345, 12345, 0.1000000000000000000001, 42, \
+      -1234, 123456789012345678, 12345678901234567890, 12345678901234567890.0123456789, true, \
       'hé', 'ab', 'long text', 'nm', '\\x0102ff', '2024-02-29', '13:14:15.5', '13:14:15.123456', '13:14:15+02', \
       '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', \
       '{\"k\":[1]}', '{ \"k\" :  [1] }', 'happy', 42, 'short', 'x', 4000000000, '<a>1</a>', B'1', B'0101', \
       B'101010101010', B'101', '{1,2}', '1 day', '10.0.0.1', DEFAULT); \
     INSERT INTO {t} VALUES (2, -32768, 2147483647, -9223372036854775808, 3.4e38, 1e308, 9999999.999, -99999, \
-      -5.5, false, '', '', '', '', '\\x', '1900-01-01', '23:59:59.999999', '00:00:00', '00:00:00-05', \
+      -5.5, -99, 9999, -999999999999999999, -99999999999999999999, -0.0000000001, false, '', '', '', '', '\\x', '1900-01-01', '23:59:59.999999', '00:00:00', '00:00:00-05', \
       '1969-12-31 23:59:59.9999', '1970-01-01 00:00:00.0005+00', '00000000-0000-0000-0000-000000000000', '[]', \
       'null', 'sad', 9223372036854775807, '', ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
       '-1 hour', '::1', DEFAULT); \
@@ -107,12 +109,19 @@ const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT,
     INSERT INTO {t} (id, big) VALUES (3, 0)";
 
 /// The records Confluent's connector makes of `table`'s rows through `driver`, in id order.
-fn confluents_records(database: &Database, driver: JdbcDriver, table: &str, source: Source) -> Vec<Value> {
+fn confluents_records(
+    database: &Database,
+    driver: JdbcDriver,
+    table: &str,
+    source: Source,
+    numeric_mapping: &str,
+) -> Vec<Value> {
     let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let jar = driver.jar().expect("the JDBC driver's jar");
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
     let output = tempfile::NamedTempFile::new().unwrap();
     let status = Command::new("java")
+        .arg(format!("-Dnumeric.mapping={numeric_mapping}"))
         .arg("-cp")
         .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
         .arg(&program)
@@ -157,6 +166,7 @@ async fn tributarys_records(
     driver: JdbcDriver,
     table: &str,
     source: Source,
+    numeric_mapping: &str,
     count: usize,
 ) -> Vec<Value> {
     let kafka = shared_cluster().bootstrap_servers();
@@ -173,6 +183,7 @@ async fn tributarys_records(
         "table.whitelist": table,
         "topic.prefix": prefix,
         "poll.interval.ms": "200",
+        "numeric.mapping": numeric_mapping,
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "true",
     });
@@ -248,18 +259,30 @@ fn differences(confluent: &Value, tributary: &Value) -> BTreeMap<String, String>
     found
 }
 
-/// Reads `ddl`'s table through `drivers` on both sides and compares the records.
-async fn same_records_as_confluents(database: &'static Database, drivers: &[JdbcDriver], ddl: &str) {
+/// The `numeric.mapping`s besides `none`.
+const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eager_double"];
+
+/// Reads `ddl`'s table through `drivers` on both sides and compares the records: as a table and
+/// through a query with `numeric.mapping` none, and as a table with each of `numeric_mappings`.
+async fn same_records_as_confluents(
+    database: &'static Database,
+    drivers: &[JdbcDriver],
+    ddl: &str,
+    numeric_mappings: &[&'static str],
+) {
     let table = unique_name("driver_types").replace('-', "_");
     database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
-    for (&driver, source) in drivers.iter().flat_map(|d| [(d, Source::Table), (d, Source::Query)]) {
+    let reads = [(Source::Table, "none"), (Source::Query, "none")]
+        .into_iter()
+        .chain(numeric_mappings.iter().map(|&mapping| (Source::Table, mapping)));
+    for (driver, (source, numeric_mapping)) in drivers.iter().flat_map(|&d| reads.clone().map(move |read| (d, read))) {
         let confluent = {
             let table = table.clone();
-            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, source))
+            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, source, numeric_mapping))
                 .await
                 .unwrap()
         };
-        let tributary = tributarys_records(database, driver, &table, source, confluent.len()).await;
+        let tributary = tributarys_records(database, driver, &table, source, numeric_mapping, confluent.len()).await;
         let known: BTreeSet<&str> = KNOWN_DIFFERENCES
             .iter()
             .filter(|(d, sources, ..)| *d == driver && sources.contains(&source))
@@ -271,7 +294,7 @@ async fn same_records_as_confluents(database: &'static Database, drivers: &[Jdbc
             for (field, difference) in differences(confluent, tributary) {
                 assert!(
                     known.contains(field.as_str()),
-                    "{driver:?}, {source:?}, row {id}, {field}: {difference}"
+                    "{driver:?}, {source:?}, {numeric_mapping}, row {id}, {field}: {difference}"
                 );
                 seen.insert(field);
             }
@@ -279,7 +302,7 @@ async fn same_records_as_confluents(database: &'static Database, drivers: &[Jdbc
         for column in known {
             assert!(
                 seen.contains(column),
-                "{driver:?}, {source:?}: {column} is listed as a known difference but no longer differs"
+                "{driver:?}, {source:?}, {numeric_mapping}: {column} is listed as a known difference but no longer differs"
             );
         }
     }
@@ -287,7 +310,13 @@ async fn same_records_as_confluents(database: &'static Database, drivers: &[Jdbc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgjdbc() {
-    same_records_as_confluents(shared_postgres(), &[JdbcDriver::Postgres], POSTGRES_TABLE).await;
+    same_records_as_confluents(
+        shared_postgres(),
+        &[JdbcDriver::Postgres],
+        POSTGRES_TABLE,
+        &NUMERIC_MAPPINGS,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,6 +325,8 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
         shared_mariadb(),
         &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ],
         MARIADB_TABLE,
+        // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
+        &["best_fit"],
     )
     .await;
 }

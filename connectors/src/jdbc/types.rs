@@ -98,7 +98,10 @@ pub enum MySqlDriver {
     MariaDb,
 }
 
-/// `numeric.mapping`: how NUMERIC/DECIMAL columns are typed.
+/// `numeric.mapping`: how PostgreSQL's NUMERIC columns are typed (Confluent's applies it to
+/// the JDBC type NUMERIC, which MySQL's and MariaDB's drivers never report: their DECIMAL stays
+/// a Decimal whatever the mapping). A NUMERIC of a precision over 18 stays a Decimal, but for
+/// `best_fit_eager_double`'s doubles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NumericMapping {
     /// Always the Decimal logical type.
@@ -106,17 +109,20 @@ pub enum NumericMapping {
     None,
     /// Integers for scale 0 by precision; Decimal otherwise.
     PrecisionOnly,
-    /// Integers for scale 0 by precision, FLOAT64 for the rest.
+    /// Integers for scale 0 by precision, FLOAT64 for a positive scale.
     BestFit,
+    /// As `BestFit`, and FLOAT64 for any positive scale whatever the precision.
+    BestFitEagerDouble,
 }
 
 impl NumericMapping {
-    /// Parses `none`, `precision_only`, `best_fit` (and `best_fit_eager_double` as `best_fit`).
+    /// Parses `none`, `precision_only`, `best_fit` and `best_fit_eager_double`.
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim().to_ascii_lowercase().as_str() {
             "none" => Some(NumericMapping::None),
             "precision_only" => Some(NumericMapping::PrecisionOnly),
-            "best_fit" | "best_fit_eager_double" => Some(NumericMapping::BestFit),
+            "best_fit" => Some(NumericMapping::BestFit),
+            "best_fit_eager_double" => Some(NumericMapping::BestFitEagerDouble),
             _ => None,
         }
     }
@@ -239,21 +245,32 @@ impl ColumnKind {
 }
 
 impl NumericMapping {
-    /// The plain type a NUMERIC(precision, scale) maps to under this mapping, if any.
+    /// The plain type a NUMERIC(precision, scale) maps to under this mapping, if any: an
+    /// integer by its precision where the scale is 0 and the precision at most 18, a double
+    /// where the scale is positive (`best_fit`: and the precision at most 18).
     fn fit(self, precision: Option<i32>, scale: Option<i32>) -> Option<SchemaType> {
         let (precision, scale) = (precision?, scale?);
         if self == NumericMapping::None || precision <= 0 {
             return None;
         }
-        if scale == 0 && precision < 19 {
-            return Some(match precision {
-                ..3 => SchemaType::Int8,
-                3..5 => SchemaType::Int16,
-                5..10 => SchemaType::Int32,
-                _ => SchemaType::Int64,
-            });
+        let integer = match precision {
+            ..3 => SchemaType::Int8,
+            3..5 => SchemaType::Int16,
+            5..10 => SchemaType::Int32,
+            _ => SchemaType::Int64,
+        };
+        let fits = precision <= 18;
+        match (self, scale) {
+            (NumericMapping::PrecisionOnly, 0)
+            | (NumericMapping::BestFit | NumericMapping::BestFitEagerDouble, ..=0)
+                if fits =>
+            {
+                Some(integer)
+            }
+            (NumericMapping::BestFit, 1..) if fits => Some(SchemaType::Float64),
+            (NumericMapping::BestFitEagerDouble, 1..) => Some(SchemaType::Float64),
+            _ => None,
         }
-        (self == NumericMapping::BestFit && scale > 0).then_some(SchemaType::Float64)
     }
 }
 
@@ -745,7 +762,15 @@ mod tests {
         assert_eq!(fit(NumericMapping::BestFit, 18, 0), Some(SchemaType::Int64));
         assert_eq!(fit(NumericMapping::BestFit, 20, 0), None);
         assert_eq!(fit(NumericMapping::BestFit, 10, 2), Some(SchemaType::Float64));
+        // Beyond 18 digits best_fit keeps a Decimal; best_fit_eager_double takes a double.
+        assert_eq!(fit(NumericMapping::BestFit, 30, 10), None);
+        assert_eq!(
+            fit(NumericMapping::BestFitEagerDouble, 30, 10),
+            Some(SchemaType::Float64)
+        );
+        assert_eq!(fit(NumericMapping::BestFitEagerDouble, 20, 0), None);
         assert_eq!(fit(NumericMapping::PrecisionOnly, 10, 2), None);
+        assert_eq!(fit(NumericMapping::PrecisionOnly, 10, 0), Some(SchemaType::Int64));
     }
 
     #[test]

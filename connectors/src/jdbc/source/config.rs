@@ -150,12 +150,12 @@ pub(super) const NUMERIC_MAPPING: Key<NumericMapping> = Key::new(
         "numeric.mapping",
         ConfigType::String,
         "none",
-        "none, precision_only or best_fit: how NUMERIC columns are typed.",
+        "none, precision_only, best_fit or best_fit_eager_double: how PostgreSQL's NUMERIC columns are typed.",
     )
     .check(|v| {
         NumericMapping::parse(v)
             .map(|_| ())
-            .ok_or_else(|| "must be none, precision_only or best_fit".into())
+            .ok_or_else(|| "must be none, precision_only, best_fit or best_fit_eager_double".into())
     }),
 );
 

@@ -23,7 +23,7 @@ use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
 use super::{auto_increment_column, column_metadata, result_column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
-use crate::jdbc::types::DbRow;
+use crate::jdbc::types::{DbRow, NumericMapping};
 
 /// The longest a `poll` waits for the next query to be due (the worker commits in between).
 const IDLE_WAIT: Duration = Duration::from_millis(500);
@@ -244,7 +244,11 @@ impl JdbcSourceTask {
             schema_name: querier.table.as_ref().map(|t| t.name.clone()),
             layout: None,
             metadata: Default::default(),
-            numeric_mapping: settings.numeric_mapping,
+            // MySQL's JDBC drivers report DECIMAL, which `numeric.mapping` leaves alone.
+            numeric_mapping: match database {
+                Database::Postgres(_) => settings.numeric_mapping,
+                Database::MySql(_) => NumericMapping::None,
+            },
             mysql_driver: settings.mysql_driver,
             spec: spec.clone(),
         };
