@@ -12,10 +12,10 @@
 //! written in the Java program from its source; everything else on that side is the real thing.
 //!
 //! Left out of the tables: PostgreSQL's MONEY (the driver's `getDouble` refuses a value of 1,000
-//! or more, written `1,000.00`, so Confluent's task fails; Tributary leaves the column out) and
-//! values that fail Confluent's task (a `BIGINT UNSIGNED` beyond INT64, a MySQL Connector/J BIT
-//! over 255, a PostgreSQL `TIMETZ` whose UTC time falls on another day), which the JDBC source
-//! tests cover on Tributary's side.
+//! or more, written `1,000.00`, so Confluent's task fails; Tributary leaves the column out), a
+//! PostgreSQL `TIMETZ` whose UTC time falls on another day (Connect's Time refuses it, so
+//! Confluent's task fails; Tributary wraps it into the day), and values the drivers' getters
+//! refuse, which fail both tasks (the last test).
 
 use crate::common;
 
@@ -31,6 +31,7 @@ use tributary_harness::clients::{consume_until, unique_name};
 use tributary_harness::{
     shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
 };
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 /// How the connector is told what to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,14 +109,15 @@ const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT,
       '00000000-0000-0000-0000-000000000000', '::', '', NULL); \
     INSERT INTO {t} (id, big) VALUES (3, 0)";
 
-/// The records Confluent's connector makes of `table`'s rows through `driver`, in id order.
+/// The records Confluent's connector makes of `table`'s rows through `driver`, in id order, or
+/// why it cannot read a row (its task fails there).
 fn confluents_records(
     database: &Database,
     driver: JdbcDriver,
     table: &str,
     source: Source,
     numeric_mapping: &str,
-) -> Vec<Value> {
+) -> Vec<Result<Value, String>> {
     let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let jar = driver.jar().expect("the JDBC driver's jar");
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
@@ -141,13 +143,15 @@ fn confluents_records(
         .lines()
         .map(|line| {
             let mut record: Value = serde_json::from_str(line).expect("JSON");
-            assert!(record.get("error").is_none(), "{driver:?} cannot read a row: {record}");
+            if let Some(error) = record.get("error") {
+                return Err(error.to_string());
+            }
             if source == Source::Query {
                 for field in record["schema"]["fields"].as_array_mut().expect("fields") {
                     field["optional"] = json!(true);
                 }
             }
-            record
+            Ok(record)
         })
         .collect()
 }
@@ -170,32 +174,7 @@ async fn tributarys_records(
     count: usize,
 ) -> Vec<Value> {
     let kafka = shared_cluster().bootstrap_servers();
-    let dir = tempfile::tempdir().unwrap();
-    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let prefix = format!("{}-", unique_name("jdbc-drivers"));
-    let mut config = json!({
-        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        "connection.url": driver.url(database),
-        "connection.user": "tributary",
-        "connection.password": password(database),
-        "mode": "incrementing",
-        "incrementing.column.name": "id",
-        "table.whitelist": table,
-        "topic.prefix": prefix,
-        "poll.interval.ms": "200",
-        "numeric.mapping": numeric_mapping,
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "true",
-    });
-    // A query's records go to the topic the prefix names.
-    let topic = format!("{prefix}{table}");
-    if source == Source::Query {
-        config["query"] = json!(format!("SELECT * FROM {table}"));
-        config["topic.prefix"] = json!(topic);
-        config.as_object_mut().unwrap().remove("table.whitelist");
-    }
-    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    let (_worker, api, topic) = tributary_connector(database, driver, table, source, numeric_mapping).await;
     let records = consume_until(&kafka, &topic, count, Duration::from_secs(120), "read_committed")
         .await
         .unwrap();
@@ -209,6 +188,47 @@ async fn tributarys_records(
         .collect();
     records.sort_by_key(|record| record["payload"]["id"].as_i64());
     records
+}
+
+/// A worker running Tributary's connector on `table` through `driver`'s URL, its REST API,
+/// and the connector's name, which is its topic's.
+async fn tributary_connector(
+    database: &Database,
+    driver: JdbcDriver,
+    table: &str,
+    source: Source,
+    numeric_mapping: &str,
+) -> (StandaloneRuntime, common::Api, String) {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let prefix = format!("{}-", unique_name("jdbc-drivers"));
+    let mut config = json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+        "connection.url": driver.url(database),
+        "connection.user": "tributary",
+        "connection.password": password(database),
+        "mode": "incrementing",
+        "incrementing.column.name": "id",
+        "table.whitelist": table,
+        "topic.prefix": prefix,
+        "poll.interval.ms": "200",
+        // A row that cannot be read fails the task after the retries, soon.
+        "connection.backoff.ms": "100",
+        "numeric.mapping": numeric_mapping,
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true",
+    });
+    // A query's records go to the topic the prefix names.
+    let topic = format!("{prefix}{table}");
+    if source == Source::Query {
+        config["query"] = json!(format!("SELECT * FROM {table}"));
+        config["topic.prefix"] = json!(topic);
+        config.as_object_mut().unwrap().remove("table.whitelist");
+    }
+    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    (worker, api, topic)
 }
 
 /// How `confluent` and `tributary` differ, by field (`(record)` for the struct's own name,
@@ -281,6 +301,9 @@ async fn same_records_as_confluents(
             tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, source, numeric_mapping))
                 .await
                 .unwrap()
+                .into_iter()
+                .map(|record| record.unwrap_or_else(|error| panic!("{driver:?} cannot read a row: {error}")))
+                .collect::<Vec<_>>()
         };
         let tributary = tributarys_records(database, driver, &table, source, numeric_mapping, confluent.len()).await;
         let known: BTreeSet<&str> = KNOWN_DIFFERENCES
@@ -329,4 +352,51 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
         &["best_fit"],
     )
     .await;
+}
+
+/// Values the JDBC driver's getter refuses, so Confluent's task fails on their row: a
+/// PostgreSQL BIT(4) of `1111` (getByte reads it as the decimal 1111), a BIGINT UNSIGNED beyond
+/// INT64 (getLong, both drivers), a BIT(16) over 255 (MySQL Connector/J's getByte). Tributary's
+/// task fails too, naming the column, rather than writing a value Confluent's never would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
+    let cases: [(&'static Database, JdbcDriver, &str, &str); 4] = [
+        (shared_postgres(), JdbcDriver::Postgres, "bits BIT(4)", "B'1111'"),
+        (
+            shared_mariadb(),
+            JdbcDriver::MySqlConnectorJ,
+            "big_u BIGINT UNSIGNED",
+            "18000000000000000000",
+        ),
+        (
+            shared_mariadb(),
+            JdbcDriver::MariaDbConnectorJ,
+            "big_u BIGINT UNSIGNED",
+            "18000000000000000000",
+        ),
+        (shared_mariadb(), JdbcDriver::MySqlConnectorJ, "bit16 BIT(16)", "300"),
+    ];
+    for (database, driver, column, value) in cases {
+        let table = unique_name("refused").replace('-', "_");
+        let ddl =
+            format!("CREATE TABLE {table} (id INT PRIMARY KEY, {column}); INSERT INTO {table} VALUES (1, {value})");
+        database.sql("tributary", &ddl).unwrap();
+        let confluent = {
+            let table = table.clone();
+            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, Source::Table, "none"))
+                .await
+                .unwrap()
+        };
+        assert!(
+            matches!(confluent.as_slice(), [Err(_)]),
+            "{driver:?} reads {column} = {value}: {confluent:?}"
+        );
+        let (_worker, api, name) = tributary_connector(database, driver, &table, Source::Table, "none").await;
+        let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
+        let column_name = column.split(' ').next().unwrap_or_default();
+        assert!(
+            trace.contains(&format!("column {column_name}")),
+            "{driver:?}, {column} = {value}: Confluent's {confluent:?}, Tributary's {trace}"
+        );
+    }
 }
