@@ -2,14 +2,14 @@
 //! integers to INT8..INT64 (unsigned MySQL ones one size up but `BIGINT UNSIGNED`, an INT64 as
 //! the JDBC drivers report it; PostgreSQL's `OID` to INT64), `REAL`/`FLOAT` to FLOAT32,
 //! `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale
-//! (or by `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as the server writes
-//! it) and enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with or without zone)
-//! to the Date, Time and Timestamp logical types (UTC; PostgreSQL's `TIMETZ` as its UTC time
-//! of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length ([`ColumnKind::BitString`])
-//! and a PostgreSQL domain as its base type. MySQL's `TINYINT(1)` and `BIT` map as the JDBC driver
-//! that `connection.url` names reports them ([`MySqlDriver`]). A `NUMERIC` with no declared
-//! scale (a query's computed column's too) becomes its exact text, so nothing is rounded. Columns of other
-//! types are skipped with a warning, as Confluent does.
+//! (PostgreSQL's NUMERIC by `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as
+//! the server writes it) and enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with
+//! or without zone) to the Date, Time and Timestamp logical types (UTC; PostgreSQL's `TIMETZ`
+//! as its UTC time of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length
+//! ([`ColumnKind::BitString`]) and a PostgreSQL domain as its base type. MySQL's `TINYINT(1)`
+//! and `BIT` map as the JDBC driver that `connection.url` names reports them ([`MySqlDriver`]).
+//! A `NUMERIC` with no declared scale (a query's computed column's too) becomes its exact text,
+//! so nothing is rounded. Columns of other types are skipped with a warning, as Confluent does.
 
 use std::sync::Arc;
 
