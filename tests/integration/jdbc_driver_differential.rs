@@ -190,15 +190,15 @@ async fn tributarys_records(
     records
 }
 
-/// A worker running Tributary's connector on `table` through `driver`'s URL, its REST API,
-/// and the connector's name, which is its topic's.
+/// A worker running Tributary's connector on `table` through `driver`'s URL (with the folder of
+/// its offsets), its REST API, and the connector's name, which is its topic's.
 async fn tributary_connector(
     database: &Database,
     driver: JdbcDriver,
     table: &str,
     source: Source,
     numeric_mapping: &str,
-) -> (StandaloneRuntime, common::Api, String) {
+) -> (Worker, common::Api, String) {
     let kafka = shared_cluster().bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
@@ -228,8 +228,11 @@ async fn tributary_connector(
     }
     let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
-    (worker, api, topic)
+    ((worker, dir), api, topic)
 }
+
+/// A worker and the folder of its offsets, which lives as long as it does.
+type Worker = (StandaloneRuntime, tempfile::TempDir);
 
 /// How `confluent` and `tributary` differ, by field (`(record)` for the struct's own name,
 /// optionality and field order), each described.
