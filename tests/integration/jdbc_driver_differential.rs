@@ -95,18 +95,20 @@ const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT,
       bit1 BIT(1), bit8 BIT(8), bit16 BIT(16), note VARCHAR(20), fixed CHAR(5), body TEXT, tiny_text TINYTEXT, \
       long_text LONGTEXT, choice ENUM('a','b'), tags SET('x','y'), doc JSON, raw BINARY(4), data VARBINARY(8), \
       blob_v BLOB, long_blob LONGBLOB, day DATE, at_time TIME(3), at DATETIME(3), at6 DATETIME(6), \
-      at_zone TIMESTAMP(3) NULL, made YEAR, uid UUID, address INET6, code VARCHAR(10) COLLATE utf8mb4_bin, \
+      at_zone TIMESTAMP(3) NULL, made YEAR, uid UUID, address INET6, code VARCHAR(10) COLLATE utf8mb4_bin, spot POINT, shape GEOMETRY, \
       auto_v INT NOT NULL AUTO_INCREMENT UNIQUE); \
     INSERT INTO {t} VALUES (1, -7, 200, -2, 60000, -8000000, 16000000, 7, 4000000000, 9000000000, 9000000000, \
       1.1, 2.25, -12.345, 12345, 12345678901234567890.0123456789, true, 1, b'1', b'10101010', 170, 'hé', 'ab', \
       'long text', 't', 'lt', 'b', 'x,y', '{\"k\":[1]}', x'0102', x'0102ff', x'00ff', x'41', '2024-02-29', \
       '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123456', '2024-02-29 11:14:15.123', 2024, \
-      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '::1', 'Ab-é', NULL); \
+      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '::1', 'Ab-é', POINT(1, 2), \
+      ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))'), NULL); \
     INSERT INTO {t} VALUES (2, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, \
       -9223372036854775808, 0, -3.4e38, 1e308, 9999999.999, -99999, -0.0000000001, false, 0, b'0', b'11111111', \
       255, '', '', '', '', '', 'a', '', '{ \"k\" :  [1] }', x'', x'', x'', x'', '1900-01-01', '23:59:59.999', \
       '1969-12-31 23:59:59.999', '1970-01-01 00:00:00.000001', '1970-01-01 00:00:01', 1901, \
-      '00000000-0000-0000-0000-000000000000', '::', '', NULL); \
+      '00000000-0000-0000-0000-000000000000', '::', '', POINT(-1.5, 0), \
+      ST_GeomFromText('LINESTRING(0 0, 1 1)'), NULL); \
     INSERT INTO {t} (id, big) VALUES (3, 0)";
 
 /// The records Confluent's connector makes of `table`'s rows through `driver`, in id order, or

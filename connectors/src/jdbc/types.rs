@@ -191,7 +191,8 @@ impl ColumnKind {
             },
             "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => ColumnKind::Text,
             "JSON" => ColumnKind::Json,
-            "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => ColumnKind::Bytes,
+            // Spatial types too: both drivers report BINARY, the server's bytes (SRID and WKB).
+            "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "GEOMETRY" => ColumnKind::Bytes,
             "DATE" => ColumnKind::Date,
             "TIME" => ColumnKind::Time,
             "DATETIME" => ColumnKind::Timestamp,
@@ -534,7 +535,8 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
             Value::String(j.to_string())
         }),
-        ColumnKind::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::bytes),
+        // Unchecked: sqlx's check refuses a spatial type's bytes.
+        ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
         ColumnKind::Time => or_null(row.try_get::<Option<NaiveTime>, _>(i)?, time_value),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
