@@ -66,24 +66,25 @@ const KNOWN_DIFFERENCES: &[(JdbcDriver, &[Source], &str, &str)] = &[
 const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
     CREATE DOMAIN {t}_positive AS BIGINT CHECK (VALUE > 0); \
     CREATE DOMAIN {t}_label AS VARCHAR(8); \
+    CREATE DOMAIN {t}_amount AS NUMERIC(10,2); \
     CREATE TABLE {t} (id INT PRIMARY KEY, small SMALLINT, whole INT, big BIGINT NOT NULL, real_v REAL, \
       double_v DOUBLE PRECISION, price NUMERIC(10,3), whole_number NUMERIC(5,0), exact NUMERIC, tiny_n NUMERIC(2,0), \
       small_n NUMERIC(4,0), big_n NUMERIC(18,0), huge_n NUMERIC(20,0), wide NUMERIC(30,10), flag BOOLEAN, \
       note VARCHAR(20), fixed CHAR(5), body TEXT, name_v NAME, data BYTEA, day DATE, at_time TIME, \
       at_time6 TIME(6), zoned_time TIMETZ, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB, raw_doc JSON, \
-      mood {t}_mood, count_v {t}_positive NOT NULL, label {t}_label, letter \"char\", object_id OID, markup XML, one_bit BIT(1), \
+      mood {t}_mood, count_v {t}_positive NOT NULL, label {t}_label, amount {t}_amount, letter \"char\", object_id OID, markup XML, one_bit BIT(1), \
       bits BIT(4), long_bits BIT(12), varying_bits VARBIT(8), ints INT[], span INTERVAL, address INET, \
       serial_v SERIAL); \
     INSERT INTO {t} VALUES (1, -2, 7, 9000000000, 1.1, 2.25, -12.345, 12345, 0.1000000000000000000001, 42, \
       -1234, 123456789012345678, 12345678901234567890, 12345678901234567890.0123456789, true, \
       'hé', 'ab', 'long text', 'nm', '\\x0102ff', '2024-02-29', '13:14:15.5', '13:14:15.123456', '13:14:15+02', \
       '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', \
-      '{\"k\":[1]}', '{ \"k\" :  [1] }', 'happy', 42, 'short', 'x', 4000000000, '<a>1</a>', B'1', B'0101', \
+      '{\"k\":[1]}', '{ \"k\" :  [1] }', 'happy', 42, 'short', 12.34, 'x', 4000000000, '<a>1</a>', B'1', B'0101', \
       B'101010101010', B'101', '{1,2}', '1 day', '10.0.0.1', DEFAULT); \
     INSERT INTO {t} VALUES (2, -32768, 2147483647, -9223372036854775808, 3.4e38, 1e308, 9999999.999, -99999, \
       -5.5, -99, 9999, -999999999999999999, -99999999999999999999, -0.0000000001, false, '', '', '', '', '\\x', '1900-01-01', '23:59:59.999999', '00:00:00', '00:00:00-05', \
       '1969-12-31 23:59:59.9999', '1970-01-01 00:00:00.0005+00', '00000000-0000-0000-0000-000000000000', '[]', \
-      'null', 'sad', 9223372036854775807, '', ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
+      'null', 'sad', 9223372036854775807, '', -0.01, ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
       '-1 hour', '::1', DEFAULT); \
     INSERT INTO {t} (id, big, count_v) VALUES (3, 0, 1)";
 
