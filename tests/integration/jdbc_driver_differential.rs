@@ -367,11 +367,13 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
 
 /// Values the JDBC driver's getter refuses, so Confluent's task fails on their row: a
 /// PostgreSQL BIT(4) of `1111` (getByte reads it as the decimal 1111), a BIGINT UNSIGNED beyond
-/// INT64 (getLong, both drivers), a BIT(16) over 255 (MySQL Connector/J's getByte). Tributary's
+/// INT64 (getLong, both drivers), a BIT(16) over 255 (MySQL Connector/J's getByte), a MySQL
+/// TIME beyond a day or below zero (a duration, no time of day: MySQL Connector/J's getTime
+/// refuses it, MariaDB Connector/J's gives a time Connect's Time refuses). Tributary's
 /// task fails too, naming the column, rather than writing a value Confluent's never would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
-    let cases: [(&'static Database, JdbcDriver, &str, &str); 4] = [
+    let cases: [(&'static Database, JdbcDriver, &str, &str); 6] = [
         (shared_postgres(), JdbcDriver::Postgres, "bits BIT(4)", "B'1111'"),
         (
             shared_mariadb(),
@@ -386,6 +388,13 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
             "18000000000000000000",
         ),
         (shared_mariadb(), JdbcDriver::MySqlConnectorJ, "bit16 BIT(16)", "300"),
+        (shared_mariadb(), JdbcDriver::MySqlConnectorJ, "span TIME", "'25:00:00'"),
+        (
+            shared_mariadb(),
+            JdbcDriver::MariaDbConnectorJ,
+            "span TIME",
+            "'-01:00:00'",
+        ),
     ];
     for (database, driver, column, value) in cases {
         let table = unique_name("refused").replace('-', "_");
