@@ -90,8 +90,9 @@ const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
       'null', 'sad', 9223372036854775807, '', -0.01, ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
       '-1 hour', '::1', DEFAULT); \
     INSERT INTO {t} (id, big, count_v) VALUES (3, 0, 1); \
-    INSERT INTO {t} (id, big, count_v, real_v, double_v) VALUES (4, 0, 1, 'NaN', 'Infinity'), \
-      (5, 0, 1, '-Infinity', '-0'), (6, 0, 1, 1.4e-45, 4.9e-324)";
+    INSERT INTO {t} (id, big, count_v, real_v, double_v, at_time) VALUES \
+      (4, 0, 1, 'NaN', 'Infinity', '24:00:00'), (5, 0, 1, '-Infinity', '-0', NULL), \
+      (6, 0, 1, 1.4e-45, 4.9e-324, NULL)";
 
 /// A table of MariaDB's types: `{t}` is its name.
 const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT, tiny_u TINYINT UNSIGNED, \

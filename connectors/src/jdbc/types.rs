@@ -402,7 +402,7 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         ColumnKind::Json => or_null(postgres_json_text(row, i)?, Value::String),
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(row.try_get_unchecked::<Option<NaiveDate>, _>(i)?, date_value),
-        ColumnKind::Time => or_null(row.try_get_unchecked::<Option<NaiveTime>, _>(i)?, time_value),
+        ColumnKind::Time => or_null(postgres_time_millis(row, i)?, Value::Int32),
         ColumnKind::TimeTz => or_null(row.try_get_unchecked::<Option<PgTimeTz>, _>(i)?, |zoned| {
             // Wrapped into the day: 01:00+02 is 23:00 UTC (where the JDBC driver's time of the
             // day before fails Confluent's connector).
@@ -425,6 +425,39 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         | ColumnKind::Bits(_)
         | ColumnKind::Year => return Err(column_error(column, "no such PostgreSQL type")),
     })
+}
+
+/// A PostgreSQL TIME value as the milliseconds of the day a Connect Time holds, 24:00:00 (which
+/// PostgreSQL allows, and a time of day cannot hold) as 86,400,000, as the JDBC driver's time of
+/// the next midnight gives Confluent's connector; the microseconds cut off.
+fn postgres_time_millis(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
+    use sqlx::postgres::PgValueFormat;
+    use sqlx::ValueRef;
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let decode = |message: String| sqlx::Error::ColumnDecode {
+        index: i.to_string(),
+        source: message.into(),
+    };
+    let bytes = raw.as_bytes().map_err(|e| decode(e.to_string()))?;
+    let micros = match raw.format() {
+        // Binary: microseconds since midnight.
+        PgValueFormat::Binary => i64::from_be_bytes(
+            bytes
+                .try_into()
+                .map_err(|_| decode(format!("a TIME value of {} bytes", bytes.len())))?,
+        ),
+        PgValueFormat::Text => match std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))? {
+            "24:00:00" => 86_400_000_000,
+            text => {
+                let time = NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| decode(e.to_string()))?;
+                i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000)
+            }
+        },
+    };
+    Ok(Some((micros / 1000) as i32))
 }
 
 /// A PostgreSQL BIT value as the JDBC driver's text of it, its bits in order (`0101`).
