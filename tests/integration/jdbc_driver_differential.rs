@@ -90,9 +90,9 @@ const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
       'null', 'sad', 9223372036854775807, '', -0.01, ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
       '-1 hour', '::1', DEFAULT); \
     INSERT INTO {t} (id, big, count_v) VALUES (3, 0, 1); \
-    INSERT INTO {t} (id, big, count_v, real_v, double_v, at_time) VALUES \
-      (4, 0, 1, 'NaN', 'Infinity', '24:00:00'), (5, 0, 1, '-Infinity', '-0', NULL), \
-      (6, 0, 1, 1.4e-45, 4.9e-324, NULL)";
+    INSERT INTO {t} (id, big, count_v, real_v, double_v, at_time, at, at_zone) VALUES \
+      (4, 0, 1, 'NaN', 'Infinity', '24:00:00', 'infinity', '-infinity'), \
+      (5, 0, 1, '-Infinity', '-0', NULL, '-infinity', 'infinity'), (6, 0, 1, 1.4e-45, 4.9e-324, NULL, NULL, NULL)";
 
 /// A table of MariaDB's types: `{t}` is its name.
 const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT, tiny_u TINYINT UNSIGNED, \
@@ -367,15 +367,17 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
 }
 
 /// Values the JDBC driver's getter refuses, so Confluent's task fails on their row: a
-/// PostgreSQL BIT(4) of `1111` (getByte reads it as the decimal 1111), a BIGINT UNSIGNED beyond
+/// PostgreSQL BIT(4) of `1111` (getByte reads it as the decimal 1111), an infinite DATE (getDate
+/// gives a time that is no midnight, which Connect's Date refuses), a BIGINT UNSIGNED beyond
 /// INT64 (getLong, both drivers), a BIT(16) over 255 (MySQL Connector/J's getByte), a MySQL
 /// TIME beyond a day or below zero (a duration, no time of day: MySQL Connector/J's getTime
 /// refuses it, MariaDB Connector/J's gives a time Connect's Time refuses). Tributary's
 /// task fails too, naming the column, rather than writing a value Confluent's never would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
-    let cases: [(&'static Database, JdbcDriver, &str, &str); 6] = [
+    let cases: [(&'static Database, JdbcDriver, &str, &str); 7] = [
         (shared_postgres(), JdbcDriver::Postgres, "bits BIT(4)", "B'1111'"),
+        (shared_postgres(), JdbcDriver::Postgres, "day DATE", "'infinity'"),
         (
             shared_mariadb(),
             JdbcDriver::MySqlConnectorJ,

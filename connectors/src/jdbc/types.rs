@@ -345,10 +345,22 @@ impl DbRow<'_> {
     pub fn timestamp(&self, column: &Column) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
         match (self, column.kind) {
-            (DbRow::Postgres(row), ColumnKind::TimestampTz) => Ok(row
-                .try_get_unchecked::<Option<DateTime<Utc>>, _>(i)?
-                .map(|t| t.naive_utc())),
-            (DbRow::Postgres(row), ColumnKind::Timestamp) => row.try_get_unchecked::<Option<NaiveDateTime>, _>(i),
+            (DbRow::Postgres(row), ColumnKind::Timestamp | ColumnKind::TimestampTz) => {
+                match postgres_instant(row, i)? {
+                    Some(PgInstant::At(micros)) => micros
+                        .checked_add(PG_EPOCH_MICROS)
+                        .and_then(DateTime::from_timestamp_micros)
+                        .map(|at| Some(at.naive_utc()))
+                        .ok_or_else(|| {
+                            column_error(column, format!("a timestamp {micros} µs from 2000 is out of range"))
+                        }),
+                    Some(_) => Err(column_error(
+                        column,
+                        "an infinite timestamp is no position to read on from",
+                    )),
+                    None => Ok(None),
+                }
+            }
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
             (DbRow::MySql(row), ColumnKind::TimestampTz) => {
@@ -401,16 +413,30 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
         }),
         ColumnKind::Json => or_null(postgres_json_text(row, i)?, Value::String),
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
-        ColumnKind::Date => or_null(row.try_get_unchecked::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Date => match postgres_date_days(row, i)? {
+            Some(days) if days == i32::MAX || days == i32::MIN => {
+                // pgjdbc's getDate gives a time that is no midnight, which Connect's Date refuses.
+                return Err(column_error(
+                    column,
+                    "an infinite DATE, which a Connect Date cannot hold",
+                ));
+            }
+            Some(days) => Value::Int32(days + PG_EPOCH_DAYS),
+            None => Value::Null,
+        },
         ColumnKind::Time => or_null(postgres_time_millis(row, i)?, Value::Int32),
         ColumnKind::TimeTz => or_null(row.try_get_unchecked::<Option<PgTimeTz>, _>(i)?, |zoned| {
             // Wrapped into the day: 01:00+02 is 23:00 UTC (where the JDBC driver's time of the
             // day before fails Confluent's connector).
             time_value(zoned.time - chrono::Duration::seconds(zoned.offset.local_minus_utc().into()))
         }),
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-            or_null(DbRow::Postgres(row).timestamp(column)?, timestamp_value)
-        }
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => match postgres_instant(row, i)? {
+            Some(PgInstant::At(micros)) => Value::Int64(micros.div_euclid(1000) + PG_EPOCH_MICROS / 1000),
+            // pgjdbc's getTimestamp gives its own times for the infinities.
+            Some(PgInstant::Infinity) => Value::Int64(9_223_372_036_825_200_000),
+            Some(PgInstant::MinusInfinity) => Value::Int64(-9_223_372_036_832_400_000),
+            None => Value::Null,
+        },
         ColumnKind::BitString(length) => match postgres_bits(row, i)? {
             Some(bits) => bit_string_value(&bits, length).map_err(|e| column_error(column, e))?,
             None => Value::Null,
@@ -427,53 +453,132 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
     })
 }
 
-/// A PostgreSQL TIME value as the milliseconds of the day a Connect Time holds, 24:00:00 (which
-/// PostgreSQL allows, and a time of day cannot hold) as 86,400,000, as the JDBC driver's time of
-/// the next midnight gives Confluent's connector; the microseconds cut off.
-fn postgres_time_millis(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
+/// PostgreSQL's epoch, 2000-01-01 00:00 UTC, in microseconds and in days from the Unix epoch.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+const PG_EPOCH_DAYS: i32 = 10_957;
+
+/// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value.
+enum PgInstant {
+    /// Microseconds from PostgreSQL's epoch (UTC; a TIMESTAMP's wall time as UTC).
+    At(i64),
+    /// `infinity`.
+    Infinity,
+    /// `-infinity`.
+    MinusInfinity,
+}
+
+/// The raw bytes of a PostgreSQL value and whether they are its binary form; `None` for NULL.
+fn postgres_raw(row: &PgRow, i: usize) -> Result<Option<(&[u8], bool)>, sqlx::Error> {
     use sqlx::postgres::PgValueFormat;
     use sqlx::ValueRef;
     let raw = row.try_get_raw(i)?;
     if raw.is_null() {
         return Ok(None);
     }
-    let decode = |message: String| sqlx::Error::ColumnDecode {
+    let binary = raw.format() == PgValueFormat::Binary;
+    let bytes = raw.as_bytes().map_err(|e| postgres_decode_error(i, e.to_string()))?;
+    Ok(Some((bytes, binary)))
+}
+
+fn postgres_decode_error(i: usize, message: String) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
         index: i.to_string(),
         source: message.into(),
+    }
+}
+
+/// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value (read from its bytes: sqlx's own decoding panics
+/// on the infinities).
+fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Error> {
+    let Some((bytes, binary)) = postgres_raw(row, i)? else {
+        return Ok(None);
     };
-    let bytes = raw.as_bytes().map_err(|e| decode(e.to_string()))?;
-    let micros = match raw.format() {
-        // Binary: microseconds since midnight.
-        PgValueFormat::Binary => i64::from_be_bytes(
+    let decode = |message: String| postgres_decode_error(i, message);
+    let micros = if binary {
+        i64::from_be_bytes(
+            bytes
+                .try_into()
+                .map_err(|_| decode(format!("a timestamp of {} bytes", bytes.len())))?,
+        )
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))?;
+        match text {
+            "infinity" => i64::MAX,
+            "-infinity" => i64::MIN,
+            text => {
+                let at = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
+                    .map(|at| at.naive_utc())
+                    .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
+                    .map_err(|e| decode(format!("timestamp {text}: {e}")))?;
+                at.and_utc().timestamp_micros() - PG_EPOCH_MICROS
+            }
+        }
+    };
+    Ok(Some(match micros {
+        i64::MAX => PgInstant::Infinity,
+        i64::MIN => PgInstant::MinusInfinity,
+        micros => PgInstant::At(micros),
+    }))
+}
+
+/// A PostgreSQL DATE value as days from PostgreSQL's epoch (`i32::MAX` and `i32::MIN` the
+/// infinities).
+fn postgres_date_days(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
+    let Some((bytes, binary)) = postgres_raw(row, i)? else {
+        return Ok(None);
+    };
+    let decode = |message: String| postgres_decode_error(i, message);
+    if binary {
+        let days = bytes
+            .try_into()
+            .map_err(|_| decode(format!("a DATE of {} bytes", bytes.len())))?;
+        return Ok(Some(i32::from_be_bytes(days)));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))?;
+    Ok(Some(match text {
+        "infinity" => i32::MAX,
+        "-infinity" => i32::MIN,
+        text => {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| decode(format!("date {text}: {e}")))?;
+            date.signed_duration_since(NaiveDate::default()).num_days() as i32 - PG_EPOCH_DAYS
+        }
+    }))
+}
+
+/// A PostgreSQL TIME value as the milliseconds of the day a Connect Time holds, 24:00:00 (which
+/// PostgreSQL allows, and a time of day cannot hold) as 86,400,000, as the JDBC driver's time of
+/// the next midnight gives Confluent's connector; the microseconds cut off.
+fn postgres_time_millis(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
+    let Some((bytes, binary)) = postgres_raw(row, i)? else {
+        return Ok(None);
+    };
+    let decode = |message: String| postgres_decode_error(i, message);
+    let micros = if binary {
+        // Microseconds since midnight.
+        i64::from_be_bytes(
             bytes
                 .try_into()
                 .map_err(|_| decode(format!("a TIME value of {} bytes", bytes.len())))?,
-        ),
-        PgValueFormat::Text => match std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))? {
+        )
+    } else {
+        match std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))? {
             "24:00:00" => 86_400_000_000,
             text => {
                 let time = NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| decode(e.to_string()))?;
                 i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000)
             }
-        },
+        }
     };
     Ok(Some((micros / 1000) as i32))
 }
 
 /// A PostgreSQL BIT value as the JDBC driver's text of it, its bits in order (`0101`).
 fn postgres_bits(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Error> {
-    use sqlx::postgres::PgValueFormat;
-    use sqlx::ValueRef;
-    let raw = row.try_get_raw(i)?;
-    if raw.is_null() {
+    let Some((bytes, binary)) = postgres_raw(row, i)? else {
         return Ok(None);
-    }
-    let decode = |message: &str| sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: message.into(),
     };
-    let bytes = raw.as_bytes().map_err(|e| decode(&e.to_string()))?;
-    if raw.format() == PgValueFormat::Text {
+    let decode = |message: &str| postgres_decode_error(i, message.to_string());
+    if !binary {
         return String::from_utf8(bytes.to_vec())
             .map(Some)
             .map_err(|e| decode(&e.to_string()));
@@ -517,25 +622,16 @@ fn bit_string_value(text: &str, length: Option<i32>) -> Result<Value, String> {
 /// version byte (1), which no JSON text begins with (of a domain over JSONB too, whose type
 /// the value does not name).
 fn postgres_json_text(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Error> {
-    use sqlx::postgres::PgValueFormat;
-    use sqlx::ValueRef;
-    let raw = row.try_get_raw(i)?;
-    if raw.is_null() {
+    let Some((bytes, binary)) = postgres_raw(row, i)? else {
         return Ok(None);
-    }
-    let decode = |message: String| sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: message.into(),
     };
-    let binary = raw.format() == PgValueFormat::Binary;
-    let bytes = raw.as_bytes().map_err(|e| decode(e.to_string()))?;
     let text = match bytes.split_first() {
         Some((1, text)) if binary => text,
         _ => bytes,
     };
     String::from_utf8(text.to_vec())
         .map(Some)
-        .map_err(|e| decode(e.to_string()))
+        .map_err(|e| postgres_decode_error(i, e.to_string()))
 }
 
 fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
@@ -626,22 +722,18 @@ fn bit_byte(bits: &[u8], driver: MySqlDriver) -> Result<i8, String> {
 /// row with a NUMERIC column); `None` when the value needs that general path (text format,
 /// NaN or infinities, more fractional digits than the scale, beyond 128 bits).
 fn postgres_decimal_bytes(row: &PgRow, i: usize, column: &Column) -> Result<Option<Value>, sqlx::Error> {
-    use sqlx::postgres::PgValueFormat;
-    use sqlx::ValueRef;
     // A Decimal schema is made from the declared scale (a fitted integer or double is not).
     let (SchemaType::Bytes, ColumnKind::Decimal { scale: Some(scale), .. }) = (column.schema.schema_type, column.kind)
     else {
         return Ok(None);
     };
-    let raw = row.try_get_raw(i)?;
-    if raw.is_null() {
-        return Ok(Some(Value::Null));
+    match postgres_raw(row, i)? {
+        None => Ok(Some(Value::Null)),
+        Some((bytes, true)) => {
+            Ok(numeric_unscaled(bytes, scale).map(|unscaled| Value::bytes(signed_bytes_be(unscaled))))
+        }
+        Some((_, false)) => Ok(None),
     }
-    if raw.format() != PgValueFormat::Binary {
-        return Ok(None);
-    }
-    let Ok(bytes) = raw.as_bytes() else { return Ok(None) };
-    Ok(numeric_unscaled(bytes, scale).map(|unscaled| Value::bytes(signed_bytes_be(unscaled))))
 }
 
 /// The value of a binary NUMERIC (ndigits, weight, sign, dscale, then base-10000 digits, most
