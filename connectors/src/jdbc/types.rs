@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use bigdecimal::BigDecimal;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::MySqlRow;
 use sqlx::postgres::types::{Oid, PgTimeTz};
@@ -332,17 +332,19 @@ impl DbRow<'_> {
         }
     }
 
-    /// The value of `column` as Connect data for its schema.
-    pub fn value(&self, column: &Column) -> Result<Value, sqlx::Error> {
+    /// The value of `column` as Connect data for its schema (a MySQL/MariaDB one as `driver`
+    /// reads it).
+    pub fn value(&self, column: &Column, driver: MySqlDriver) -> Result<Value, sqlx::Error> {
         let i = column.index;
         match self {
             DbRow::Postgres(row) => postgres_value(row, i, column),
-            DbRow::MySql(row) => mysql_value(row, i, column),
+            DbRow::MySql(row) => mysql_value(row, i, column, driver),
         }
     }
 
-    /// The value of timestamp column `column`, at full precision, as UTC.
-    pub fn timestamp(&self, column: &Column) -> Result<Option<NaiveDateTime>, sqlx::Error> {
+    /// The value of timestamp column `column`, at full precision, as UTC (a MySQL/MariaDB one
+    /// as `driver` reads it).
+    pub fn timestamp(&self, column: &Column, driver: MySqlDriver) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
         match (self, column.kind) {
             (DbRow::Postgres(row), ColumnKind::Timestamp | ColumnKind::TimestampTz) => {
@@ -363,10 +365,8 @@ impl DbRow<'_> {
             }
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
-            (DbRow::MySql(row), ColumnKind::TimestampTz) => {
-                Ok(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(|t| t.naive_utc()))
-            }
-            (DbRow::MySql(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
+            // TIMESTAMP too: the session's zone is UTC.
+            (DbRow::MySql(row), _) => mysql_date_time(row, i, driver).map_err(|e| column_error(column, e)),
         }
     }
 }
@@ -634,7 +634,7 @@ fn postgres_json_text(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Err
         .map_err(|e| postgres_decode_error(i, e.to_string()))
 }
 
-fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+fn mysql_value(row: &MySqlRow, i: usize, column: &Column, driver: MySqlDriver) -> Result<Value, sqlx::Error> {
     Ok(match column.kind {
         ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int8 => or_null(row.try_get::<Option<i8>, _>(i)?, Value::Int8),
@@ -667,7 +667,10 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
         }),
         // Unchecked: sqlx's check refuses a spatial type's bytes.
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
-        ColumnKind::Date => or_null(row.try_get::<Option<NaiveDate>, _>(i)?, date_value),
+        ColumnKind::Date => or_null(
+            mysql_date_time(row, i, driver).map_err(|e| column_error(column, e))?,
+            |at| date_value(at.date()),
+        ),
         // A TIME is a duration (-838:59:59 to 838:59:59); only a time of day is a Connect Time.
         // Both JDBC drivers fail Confluent's task on the others, and so does this.
         ColumnKind::Time => match row.try_get::<Option<MySqlTime>, _>(i)? {
@@ -683,7 +686,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
             None => Value::Null,
         },
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-            or_null(DbRow::MySql(row).timestamp(column)?, timestamp_value)
+            or_null(DbRow::MySql(row).timestamp(column, driver)?, timestamp_value)
         }
         ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
@@ -698,6 +701,71 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column) -> Result<Value, sqlx:
             None => Value::Null,
         },
     })
+}
+
+/// A MySQL DATE, DATETIME or TIMESTAMP value as the JDBC driver `driver` reads it (from its
+/// bytes: sqlx refuses what follows): a partly zero date (`2024-00-10`, `2024-02-00`, which
+/// MariaDB takes by default) as Java's lenient calendar makes it (2023-12-10, 2024-01-31); a
+/// zero date (`0000-00-00`) as NULL by MariaDB Connector/J, refused by MySQL Connector/J (its
+/// default `zeroDateTimeBehavior`), so Confluent's task fails on it.
+fn mysql_date_time(row: &MySqlRow, i: usize, driver: MySqlDriver) -> Result<Option<NaiveDateTime>, String> {
+    // Not as an Option: sqlx takes a zero date for NULL.
+    let bytes = match row.try_get_unchecked::<&[u8], _>(i) {
+        Ok(bytes) => bytes,
+        Err(sqlx::Error::ColumnDecode { source, .. }) if source.is::<sqlx::error::UnexpectedNullError>() => {
+            return Ok(None)
+        }
+        Err(error) => return Err(error.to_string()),
+    };
+    // Year, month, day, hour, minute, second, microsecond.
+    let mut parts = [0u32; 7];
+    // The binary form starts with its length (0, 4, 7 or 11), the text form with a digit.
+    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+        // A length (0, 4, 7 or 11), the year (2 bytes), month, day, hour, minute, second (a
+        // byte each) and microseconds (4 bytes), little-endian; left out where zero.
+        let body = bytes.get(1..).unwrap_or_default();
+        let byte = |at: usize| u32::from(body.get(at).copied().unwrap_or(0));
+        parts = [
+            byte(0) | byte(1) << 8,
+            byte(2),
+            byte(3),
+            byte(4),
+            byte(5),
+            byte(6),
+            byte(7) | byte(8) << 8 | byte(9) << 16 | byte(10) << 24,
+        ];
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        for (part, number) in parts.iter_mut().zip(whole.split(['-', ' ', ':'])) {
+            *part = number.parse().map_err(|_| format!("date {text}"))?;
+        }
+        if !fraction.is_empty() {
+            parts[6] = format!("{fraction:0<6}")[..6]
+                .parse()
+                .map_err(|_| format!("date {text}"))?;
+        }
+    }
+    let [year, month, day, hour, minute, second, micros] = parts;
+    if year == 0 && month == 0 && day == 0 {
+        return match driver {
+            MySqlDriver::MariaDb => Ok(None),
+            MySqlDriver::ConnectorJ => Err("a zero date (0000-00-00), which MySQL Connector/J refuses".into()),
+        };
+    }
+    let invalid = || format!("no such date or time: {year}-{month}-{day} {hour}:{minute}:{second}.{micros}");
+    let first = NaiveDate::from_ymd_opt(year as i32, 1, 1).ok_or_else(invalid)?;
+    let date = match month {
+        0 => first.checked_sub_months(chrono::Months::new(1)),
+        month => first.checked_add_months(chrono::Months::new(month - 1)),
+    }
+    .and_then(|date| match day {
+        0 => date.checked_sub_days(chrono::Days::new(1)),
+        day => date.checked_add_days(chrono::Days::new(u64::from(day - 1))),
+    })
+    .ok_or_else(invalid)?;
+    let time = NaiveTime::from_hms_micro_opt(hour, minute, second, micros).ok_or_else(invalid)?;
+    Ok(Some(date.and_time(time)))
 }
 
 /// The byte `driver`'s `getByte` reads from a BIT value (its bits, most significant byte

@@ -264,11 +264,14 @@ impl RecordBuilder {
     /// The record for `row`, with no offset of its own ([`RecordBuilder::close_batch`] gives
     /// one to the last record of a batch); the builder's position moves past it.
     pub(super) fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
-        let mut position = self.position;
+        let (mut position, driver) = (self.position, self.mysql_driver);
         let layout = self.layout(&row)?;
         let mut values = Vec::with_capacity(layout.columns.len());
         for column in &layout.columns {
-            values.push(row.value(column).map_err(|e| format!("column {}: {e}", column.name))?);
+            values.push(
+                row.value(column, driver)
+                    .map_err(|e| format!("column {}: {e}", column.name))?,
+            );
         }
         if let Some(index) = layout.incrementing {
             position.incrementing = match &values[index] {
@@ -287,7 +290,7 @@ impl RecordBuilder {
         for &index in &layout.timestamps {
             let column = &layout.columns[index];
             if let Some(at) = row
-                .timestamp(column)
+                .timestamp(column, driver)
                 .map_err(|e| format!("column {}: {e}", column.name))?
             {
                 position.timestamp = at;
