@@ -119,8 +119,9 @@ const MARIADB_TABLE: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, tiny TINYINT,
     INSERT INTO {t} (id, big) VALUES (3, 0); \
     INSERT INTO {t} (id, big, day, at) VALUES (4, 0, '2024-00-10', '2024-02-00 10:00:00')";
 
-/// MySQL's zero dates, which MariaDB takes by default: MariaDB Connector/J reads them as NULL
-/// (MySQL Connector/J refuses them: the last test).
+/// MySQL's zero dates, which MariaDB takes by default: MariaDB Connector/J reads them as NULL,
+/// and so does MySQL Connector/J with `zeroDateTimeBehavior=CONVERT_TO_NULL` (without, it
+/// refuses them: the last test).
 const MARIADB_ZERO_DATES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE, at DATETIME(3), \
       at_zone TIMESTAMP(3) NULL); \
     INSERT INTO {t} VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), \
@@ -134,6 +135,7 @@ fn confluents_records(
     table: &str,
     source: Source,
     numeric_mapping: &str,
+    url_options: &str,
 ) -> Vec<Result<Value, String>> {
     let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let jar = driver.jar().expect("the JDBC driver's jar");
@@ -144,7 +146,7 @@ fn confluents_records(
         .arg("-cp")
         .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
         .arg(&program)
-        .arg(driver.url(database))
+        .arg(driver.url(database) + url_options)
         .args(["tributary", password(database), table])
         .arg(output.path())
         .args((source == Source::Query).then_some("query"))
@@ -189,9 +191,11 @@ async fn tributarys_records(
     source: Source,
     numeric_mapping: &str,
     count: usize,
+    url_options: &str,
 ) -> Vec<Value> {
     let kafka = shared_cluster().bootstrap_servers();
-    let (_worker, api, topic) = tributary_connector(database, driver, table, source, numeric_mapping).await;
+    let (_worker, api, topic) =
+        tributary_connector(database, driver, table, source, numeric_mapping, url_options).await;
     let records = consume_until(&kafka, &topic, count, Duration::from_secs(120), "read_committed")
         .await
         .unwrap();
@@ -215,6 +219,7 @@ async fn tributary_connector(
     table: &str,
     source: Source,
     numeric_mapping: &str,
+    url_options: &str,
 ) -> (Worker, common::Api, String) {
     let kafka = shared_cluster().bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
@@ -222,7 +227,7 @@ async fn tributary_connector(
     let prefix = format!("{}-", unique_name("jdbc-drivers"));
     let mut config = json!({
         "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        "connection.url": driver.url(database),
+        "connection.url": driver.url(database) + url_options,
         "connection.user": "tributary",
         "connection.password": password(database),
         "mode": "incrementing",
@@ -302,11 +307,12 @@ fn differences(confluent: &Value, tributary: &Value) -> BTreeMap<String, String>
 /// The `numeric.mapping`s besides `none`.
 const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eager_double"];
 
-/// Reads `ddl`'s table through `drivers` on both sides and compares the records: as a table and
-/// through a query with `numeric.mapping` none, and as a table with each of `numeric_mappings`.
+/// Reads `ddl`'s table through `drivers` (each with the options its URL ends with) on both sides
+/// and compares the records: as a table and through a query with `numeric.mapping` none, and as
+/// a table with each of `numeric_mappings`.
 async fn same_records_as_confluents(
     database: &'static Database,
-    drivers: &[JdbcDriver],
+    drivers: &[(JdbcDriver, &'static str)],
     ddl: &str,
     numeric_mappings: &[&'static str],
 ) {
@@ -315,17 +321,30 @@ async fn same_records_as_confluents(
     let reads = [(Source::Table, "none"), (Source::Query, "none")]
         .into_iter()
         .chain(numeric_mappings.iter().map(|&mapping| (Source::Table, mapping)));
-    for (driver, (source, numeric_mapping)) in drivers.iter().flat_map(|&d| reads.clone().map(move |read| (d, read))) {
+    for ((driver, url_options), (source, numeric_mapping)) in
+        drivers.iter().flat_map(|&d| reads.clone().map(move |read| (d, read)))
+    {
         let confluent = {
             let table = table.clone();
-            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, source, numeric_mapping))
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|record| record.unwrap_or_else(|error| panic!("{driver:?} cannot read a row: {error}")))
-                .collect::<Vec<_>>()
+            tokio::task::spawn_blocking(move || {
+                confluents_records(database, driver, &table, source, numeric_mapping, url_options)
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|record| record.unwrap_or_else(|error| panic!("{driver:?} cannot read a row: {error}")))
+            .collect::<Vec<_>>()
         };
-        let tributary = tributarys_records(database, driver, &table, source, numeric_mapping, confluent.len()).await;
+        let tributary = tributarys_records(
+            database,
+            driver,
+            &table,
+            source,
+            numeric_mapping,
+            confluent.len(),
+            url_options,
+        )
+        .await;
         // Of the known differences, those of the table's columns.
         let columns: BTreeSet<&str> = tributary
             .iter()
@@ -361,7 +380,7 @@ async fn same_records_as_confluents(
 async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgjdbc() {
     same_records_as_confluents(
         shared_postgres(),
-        &[JdbcDriver::Postgres],
+        &[(JdbcDriver::Postgres, "")],
         POSTGRES_TABLE,
         &NUMERIC_MAPPINGS,
     )
@@ -369,10 +388,13 @@ async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgj
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mariadb_zero_dates_become_the_records_confluents_connector_makes_through_mariadb_connector_j() {
+async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
     same_records_as_confluents(
         shared_mariadb(),
-        &[JdbcDriver::MariaDbConnectorJ],
+        &[
+            (JdbcDriver::MariaDbConnectorJ, ""),
+            (JdbcDriver::MySqlConnectorJ, "?zeroDateTimeBehavior=CONVERT_TO_NULL"),
+        ],
         MARIADB_ZERO_DATES,
         &[],
     )
@@ -383,7 +405,7 @@ async fn mariadb_zero_dates_become_the_records_confluents_connector_makes_throug
 async fn mariadb_rows_become_the_records_confluents_connector_makes_through_either_driver() {
     same_records_as_confluents(
         shared_mariadb(),
-        &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ],
+        &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")],
         MARIADB_TABLE,
         // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
         &["best_fit"],
@@ -438,7 +460,7 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
         database.sql("tributary", &ddl).unwrap();
         let confluent = {
             let table = table.clone();
-            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, Source::Table, "none"))
+            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, Source::Table, "none", ""))
                 .await
                 .unwrap()
         };
@@ -446,7 +468,7 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
             matches!(confluent.as_slice(), [Err(_)]),
             "{driver:?} reads {column} = {value}: {confluent:?}"
         );
-        let (_worker, api, name) = tributary_connector(database, driver, &table, Source::Table, "none").await;
+        let (_worker, api, name) = tributary_connector(database, driver, &table, Source::Table, "none", "").await;
         let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
         let column_name = column.split(' ').next().unwrap_or_default();
         assert!(

@@ -14,7 +14,7 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key,
 use tributary_runtime::connector::ConnectError;
 use url::Url;
 
-use super::types::MySqlDriver;
+use super::types::{MySqlDriver, ZeroDates};
 
 /// How long to wait for a connection from the pool (a database that is down fails this fast).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -199,6 +199,26 @@ pub fn database_name(config: &ParsedConfig) -> Result<String, ConnectError> {
     Ok(url.path().trim_start_matches('/').to_string())
 }
 
+/// What a MySQL zero date is read as under `connection.url`: NULL with MariaDB Connector/J
+/// (`jdbc:mariadb://`) or where MySQL Connector/J's URL says
+/// `zeroDateTimeBehavior=CONVERT_TO_NULL` (or `convertToNull`), else refused (its default).
+pub fn zero_dates(url: &str) -> ZeroDates {
+    if mysql_driver(url) == MySqlDriver::MariaDb {
+        return ZeroDates::Null;
+    }
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let null = query.split('&').any(|pair| {
+        pair.split_once('=').is_some_and(|(key, value)| {
+            key == "zeroDateTimeBehavior" && value.replace('_', "").eq_ignore_ascii_case("converttonull")
+        })
+    });
+    if null {
+        ZeroDates::Null
+    } else {
+        ZeroDates::Refused
+    }
+}
+
 /// The JDBC driver `connection.url` names for MySQL/MariaDB: MariaDB Connector/J for
 /// `jdbc:mariadb://` (and `mariadb://`), MySQL Connector/J otherwise.
 pub fn mysql_driver(url: &str) -> MySqlDriver {
@@ -362,6 +382,20 @@ mod tests {
     #[test]
     fn a_mariadb_url_names_mariadbs_driver() {
         assert_eq!(mysql_driver("jdbc:mariadb://db/shop"), MySqlDriver::MariaDb);
+        assert_eq!(zero_dates("jdbc:mariadb://db/shop"), ZeroDates::Null);
+        assert_eq!(zero_dates("jdbc:mysql://db/shop"), ZeroDates::Refused);
+        assert_eq!(
+            zero_dates("jdbc:mysql://db/shop?useSSL=false&zeroDateTimeBehavior=CONVERT_TO_NULL"),
+            ZeroDates::Null
+        );
+        assert_eq!(
+            zero_dates("jdbc:mysql://db/shop?zeroDateTimeBehavior=convertToNull"),
+            ZeroDates::Null
+        );
+        assert_eq!(
+            zero_dates("jdbc:mysql://db/shop?zeroDateTimeBehavior=EXCEPTION"),
+            ZeroDates::Refused
+        );
         assert_eq!(mysql_driver(" mariadb://db/shop"), MySqlDriver::MariaDb);
         assert_eq!(mysql_driver("jdbc:mysql://db/shop"), MySqlDriver::ConnectorJ);
         assert_eq!(mysql_driver("mysql://db/shop"), MySqlDriver::ConnectorJ);

@@ -99,6 +99,18 @@ pub enum MySqlDriver {
     MariaDb,
 }
 
+/// What a MySQL zero date (`0000-00-00`) is read as, by the JDBC driver `connection.url` names:
+/// MariaDB Connector/J gives NULL; MySQL Connector/J refuses it unless the URL says
+/// `zeroDateTimeBehavior=CONVERT_TO_NULL` (so Confluent's task fails on it by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ZeroDates {
+    /// A task failure.
+    #[default]
+    Refused,
+    /// NULL.
+    Null,
+}
+
 /// `numeric.mapping`: how PostgreSQL's NUMERIC columns are typed (Confluent's applies it to
 /// the JDBC type NUMERIC, which MySQL's and MariaDB's drivers never report: their DECIMAL stays
 /// a Decimal whatever the mapping). A NUMERIC of a precision over 18 stays a Decimal, but for
@@ -332,19 +344,19 @@ impl DbRow<'_> {
         }
     }
 
-    /// The value of `column` as Connect data for its schema (a MySQL/MariaDB one as `driver`
-    /// reads it).
-    pub fn value(&self, column: &Column, driver: MySqlDriver) -> Result<Value, sqlx::Error> {
+    /// The value of `column` as Connect data for its schema (a MySQL zero date as
+    /// `zero_dates` says).
+    pub fn value(&self, column: &Column, zero_dates: ZeroDates) -> Result<Value, sqlx::Error> {
         let i = column.index;
         match self {
             DbRow::Postgres(row) => postgres_value(row, i, column),
-            DbRow::MySql(row) => mysql_value(row, i, column, driver),
+            DbRow::MySql(row) => mysql_value(row, i, column, zero_dates),
         }
     }
 
-    /// The value of timestamp column `column`, at full precision, as UTC (a MySQL/MariaDB one
-    /// as `driver` reads it).
-    pub fn timestamp(&self, column: &Column, driver: MySqlDriver) -> Result<Option<NaiveDateTime>, sqlx::Error> {
+    /// The value of timestamp column `column`, at full precision, as UTC (a MySQL zero date as
+    /// `zero_dates` says).
+    pub fn timestamp(&self, column: &Column, zero_dates: ZeroDates) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
         match (self, column.kind) {
             (DbRow::Postgres(row), ColumnKind::Timestamp | ColumnKind::TimestampTz) => {
@@ -366,7 +378,7 @@ impl DbRow<'_> {
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
             // TIMESTAMP too: the session's zone is UTC.
-            (DbRow::MySql(row), _) => mysql_date_time(row, i, driver).map_err(|e| column_error(column, e)),
+            (DbRow::MySql(row), _) => mysql_date_time(row, i, zero_dates).map_err(|e| column_error(column, e)),
         }
     }
 }
@@ -634,7 +646,7 @@ fn postgres_json_text(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Err
         .map_err(|e| postgres_decode_error(i, e.to_string()))
 }
 
-fn mysql_value(row: &MySqlRow, i: usize, column: &Column, driver: MySqlDriver) -> Result<Value, sqlx::Error> {
+fn mysql_value(row: &MySqlRow, i: usize, column: &Column, zero_dates: ZeroDates) -> Result<Value, sqlx::Error> {
     Ok(match column.kind {
         ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int8 => or_null(row.try_get::<Option<i8>, _>(i)?, Value::Int8),
@@ -668,7 +680,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, driver: MySqlDriver) -
         // Unchecked: sqlx's check refuses a spatial type's bytes.
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(
-            mysql_date_time(row, i, driver).map_err(|e| column_error(column, e))?,
+            mysql_date_time(row, i, zero_dates).map_err(|e| column_error(column, e))?,
             |at| date_value(at.date()),
         ),
         // A TIME is a duration (-838:59:59 to 838:59:59); only a time of day is a Connect Time.
@@ -686,7 +698,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, driver: MySqlDriver) -
             None => Value::Null,
         },
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-            or_null(DbRow::MySql(row).timestamp(column, driver)?, timestamp_value)
+            or_null(DbRow::MySql(row).timestamp(column, zero_dates)?, timestamp_value)
         }
         ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
@@ -703,12 +715,11 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, driver: MySqlDriver) -
     })
 }
 
-/// A MySQL DATE, DATETIME or TIMESTAMP value as the JDBC driver `driver` reads it (from its
-/// bytes: sqlx refuses what follows): a partly zero date (`2024-00-10`, `2024-02-00`, which
-/// MariaDB takes by default) as Java's lenient calendar makes it (2023-12-10, 2024-01-31); a
-/// zero date (`0000-00-00`) as NULL by MariaDB Connector/J, refused by MySQL Connector/J (its
-/// default `zeroDateTimeBehavior`), so Confluent's task fails on it.
-fn mysql_date_time(row: &MySqlRow, i: usize, driver: MySqlDriver) -> Result<Option<NaiveDateTime>, String> {
+/// A MySQL DATE, DATETIME or TIMESTAMP value as the JDBC drivers read it (from its bytes: sqlx
+/// refuses what follows): a partly zero date (`2024-00-10`, `2024-02-00`, which MariaDB takes by
+/// default) as Java's lenient calendar makes it (2023-12-10, 2024-01-31); a zero date
+/// (`0000-00-00`) as `zero_dates` says.
+fn mysql_date_time(row: &MySqlRow, i: usize, zero_dates: ZeroDates) -> Result<Option<NaiveDateTime>, String> {
     // Not as an Option: sqlx takes a zero date for NULL.
     let bytes = match row.try_get_unchecked::<&[u8], _>(i) {
         Ok(bytes) => bytes,
@@ -748,9 +759,13 @@ fn mysql_date_time(row: &MySqlRow, i: usize, driver: MySqlDriver) -> Result<Opti
     }
     let [year, month, day, hour, minute, second, micros] = parts;
     if year == 0 && month == 0 && day == 0 {
-        return match driver {
-            MySqlDriver::MariaDb => Ok(None),
-            MySqlDriver::ConnectorJ => Err("a zero date (0000-00-00), which MySQL Connector/J refuses".into()),
+        return match zero_dates {
+            ZeroDates::Null => Ok(None),
+            ZeroDates::Refused => Err(
+                "a zero date (0000-00-00), which MySQL Connector/J refuses unless connection.url says \
+                 zeroDateTimeBehavior=CONVERT_TO_NULL"
+                    .into(),
+            ),
         };
     }
     let invalid = || format!("no such date or time: {year}-{month}-{day} {hour}:{minute}:{second}.{micros}");

@@ -9,8 +9,10 @@ use tributary_runtime::config::{
 };
 
 use super::query::Mode;
-use crate::jdbc::connection::{self, mysql_driver, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL};
-use crate::jdbc::types::{MySqlDriver, NumericMapping};
+use crate::jdbc::connection::{
+    self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
+};
+use crate::jdbc::types::{MySqlDriver, NumericMapping, ZeroDates};
 
 choice_key_value!(Mode, NumericMapping);
 
@@ -248,6 +250,8 @@ pub(super) struct Settings {
     pub numeric_mapping: NumericMapping,
     /// Whose reports of MySQL/MariaDB column types are followed: `connection.url`'s driver.
     pub mysql_driver: MySqlDriver,
+    /// What a MySQL zero date is read as (by `connection.url`).
+    pub zero_dates: ZeroDates,
     /// The incrementing column.
     pub incrementing_column: String,
     /// The timestamp columns.
@@ -270,6 +274,7 @@ impl Settings {
             backoff: config.value(&CONNECTION_BACKOFF),
             numeric_mapping: config.value(&NUMERIC_MAPPING),
             mysql_driver: mysql_driver(&config.value(&CONNECTION_URL)),
+            zero_dates: zero_dates(&config.value(&CONNECTION_URL)),
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
             query_suffix: config.value(&QUERY_SUFFIX),

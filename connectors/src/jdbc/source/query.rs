@@ -184,6 +184,8 @@ pub(super) struct RecordBuilder {
     pub numeric_mapping: crate::jdbc::types::NumericMapping,
     /// Whose reports of MySQL/MariaDB column types are followed (by `connection.url`).
     pub mysql_driver: crate::jdbc::types::MySqlDriver,
+    /// What a MySQL zero date is read as (by `connection.url`).
+    pub zero_dates: crate::jdbc::types::ZeroDates,
     /// Column names of the incrementing and timestamp columns.
     pub spec: QuerySpec,
 }
@@ -264,12 +266,12 @@ impl RecordBuilder {
     /// The record for `row`, with no offset of its own ([`RecordBuilder::close_batch`] gives
     /// one to the last record of a batch); the builder's position moves past it.
     pub(super) fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
-        let (mut position, driver) = (self.position, self.mysql_driver);
+        let (mut position, zero_dates) = (self.position, self.zero_dates);
         let layout = self.layout(&row)?;
         let mut values = Vec::with_capacity(layout.columns.len());
         for column in &layout.columns {
             values.push(
-                row.value(column, driver)
+                row.value(column, zero_dates)
                     .map_err(|e| format!("column {}: {e}", column.name))?,
             );
         }
@@ -290,7 +292,7 @@ impl RecordBuilder {
         for &index in &layout.timestamps {
             let column = &layout.columns[index];
             if let Some(at) = row
-                .timestamp(column, driver)
+                .timestamp(column, zero_dates)
                 .map_err(|e| format!("column {}: {e}", column.name))?
             {
                 position.timestamp = at;
@@ -388,6 +390,7 @@ mod tests {
             metadata: Default::default(),
             numeric_mapping: Default::default(),
             mysql_driver: Default::default(),
+            zero_dates: Default::default(),
             spec: spec(Dialect::Postgres, Mode::Incrementing),
         };
         let record = || SourceRecord {

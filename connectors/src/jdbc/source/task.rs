@@ -250,6 +250,7 @@ impl JdbcSourceTask {
                 Database::MySql(_) => NumericMapping::None,
             },
             mysql_driver: settings.mysql_driver,
+            zero_dates: settings.zero_dates,
             spec: spec.clone(),
         };
         // A whole table is read (bulk mode, or the first read of an incrementing or timestamp
