@@ -499,34 +499,43 @@ fn postgres_decode_error(i: usize, message: String) -> sqlx::Error {
     }
 }
 
-/// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value (read from its bytes: sqlx's own decoding panics
-/// on the infinities).
-fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Error> {
+/// A PostgreSQL value whose binary form is a big-endian number of `N` bytes (`what`: a TIME's
+/// or a timestamp's microseconds, a DATE's days), or the number `from_text` reads from its text
+/// form; `None` for NULL.
+fn postgres_number<T, const N: usize>(
+    row: &PgRow,
+    i: usize,
+    what: &str,
+    from_binary: fn([u8; N]) -> T,
+    from_text: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, sqlx::Error> {
     let Some((bytes, binary)) = postgres_raw(row, i)? else {
         return Ok(None);
     };
     let decode = |message: String| postgres_decode_error(i, message);
-    let micros = if binary {
-        i64::from_be_bytes(
-            bytes
-                .try_into()
-                .map_err(|_| decode(format!("a timestamp of {} bytes", bytes.len())))?,
-        )
-    } else {
-        let text = std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))?;
-        match text {
-            "infinity" => i64::MAX,
-            "-infinity" => i64::MIN,
-            text => {
-                let at = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
-                    .map(|at| at.naive_utc())
-                    .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
-                    .map_err(|e| decode(format!("timestamp {text}: {e}")))?;
-                at.and_utc().timestamp_micros() - PG_EPOCH_MICROS
-            }
-        }
-    };
-    Ok(Some(match micros {
+    if binary {
+        let number = bytes
+            .try_into()
+            .map_err(|_| decode(format!("{what} of {} bytes", bytes.len())))?;
+        return Ok(Some(from_binary(number)));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))?;
+    from_text(text).map(Some).map_err(decode)
+}
+
+/// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value (read from its bytes: sqlx's own decoding panics
+/// on the infinities).
+fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Error> {
+    let micros = postgres_number(row, i, "a timestamp", i64::from_be_bytes, |text| match text {
+        "infinity" => Ok(i64::MAX),
+        "-infinity" => Ok(i64::MIN),
+        text => DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
+            .map(|at| at.naive_utc())
+            .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
+            .map(|at| at.and_utc().timestamp_micros() - PG_EPOCH_MICROS)
+            .map_err(|e| format!("timestamp {text}: {e}")),
+    })?;
+    Ok(micros.map(|micros| match micros {
         i64::MAX => PgInstant::Infinity,
         i64::MIN => PgInstant::MinusInfinity,
         micros => PgInstant::At(micros),
@@ -536,52 +545,26 @@ fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Er
 /// A PostgreSQL DATE value as days from PostgreSQL's epoch (`i32::MAX` and `i32::MIN` the
 /// infinities).
 fn postgres_date_days(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
-    let Some((bytes, binary)) = postgres_raw(row, i)? else {
-        return Ok(None);
-    };
-    let decode = |message: String| postgres_decode_error(i, message);
-    if binary {
-        let days = bytes
-            .try_into()
-            .map_err(|_| decode(format!("a DATE of {} bytes", bytes.len())))?;
-        return Ok(Some(i32::from_be_bytes(days)));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))?;
-    Ok(Some(match text {
-        "infinity" => i32::MAX,
-        "-infinity" => i32::MIN,
-        text => {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| decode(format!("date {text}: {e}")))?;
-            date.signed_duration_since(NaiveDate::default()).num_days() as i32 - PG_EPOCH_DAYS
-        }
-    }))
+    postgres_number(row, i, "a DATE", i32::from_be_bytes, |text| match text {
+        "infinity" => Ok(i32::MAX),
+        "-infinity" => Ok(i32::MIN),
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(|date| date.signed_duration_since(NaiveDate::default()).num_days() as i32 - PG_EPOCH_DAYS)
+            .map_err(|e| format!("date {text}: {e}")),
+    })
 }
 
 /// A PostgreSQL TIME value as the milliseconds of the day a Connect Time holds, 24:00:00 (which
 /// PostgreSQL allows, and a time of day cannot hold) as 86,400,000, as the JDBC driver's time of
 /// the next midnight gives Confluent's connector; the microseconds cut off.
 fn postgres_time_millis(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
-    let Some((bytes, binary)) = postgres_raw(row, i)? else {
-        return Ok(None);
-    };
-    let decode = |message: String| postgres_decode_error(i, message);
-    let micros = if binary {
-        // Microseconds since midnight.
-        i64::from_be_bytes(
-            bytes
-                .try_into()
-                .map_err(|_| decode(format!("a TIME value of {} bytes", bytes.len())))?,
-        )
-    } else {
-        match std::str::from_utf8(bytes).map_err(|e| decode(e.to_string()))? {
-            "24:00:00" => 86_400_000_000,
-            text => {
-                let time = NaiveTime::parse_from_str(text, "%H:%M:%S%.f").map_err(|e| decode(e.to_string()))?;
-                i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000)
-            }
-        }
-    };
-    Ok(Some((micros / 1000) as i32))
+    let micros = postgres_number(row, i, "a TIME", i64::from_be_bytes, |text| match text {
+        "24:00:00" => Ok(86_400_000_000),
+        text => NaiveTime::parse_from_str(text, "%H:%M:%S%.f")
+            .map(|time| i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000))
+            .map_err(|e| format!("time {text}: {e}")),
+    })?;
+    Ok(micros.map(|micros| (micros / 1000) as i32))
 }
 
 /// A PostgreSQL BIT value as the JDBC driver's text of it, its bits in order (`0101`).
