@@ -214,10 +214,13 @@ impl ColumnKind {
         })
     }
 
-    /// This kind for a column whose table declares `precision` and `scale`: a Decimal's own, a
-    /// PostgreSQL BIT's length, and MariaDB Connector/J's BOOLEAN for a `BIT(1)`.
-    pub fn declared(self, precision: Option<i32>, scale: Option<i32>) -> Self {
+    /// This kind for a column whose table declares `precision` and `scale`, and whether it is
+    /// MySQL text: a Decimal's own, a PostgreSQL BIT's length, MariaDB Connector/J's BOOLEAN for
+    /// a `BIT(1)`, and text for what sqlx calls binary but has a character set (a binary
+    /// collation's text, MariaDB's INET6 and UUID).
+    pub fn declared(self, precision: Option<i32>, scale: Option<i32>, text: bool) -> Self {
         match self {
+            ColumnKind::Bytes if text => ColumnKind::Text,
             ColumnKind::Decimal { .. } => ColumnKind::Decimal { precision, scale },
             ColumnKind::BitString(_) => ColumnKind::BitString(precision),
             ColumnKind::Bits(MySqlDriver::MariaDb) if precision == Some(1) => ColumnKind::Boolean,
@@ -925,11 +928,11 @@ mod tests {
             Some(ColumnKind::Boolean)
         );
         // A BIT(1) is BOOLEAN for MariaDB's driver only; longer ones are BIT for both.
-        let bit = |driver| ColumnKind::mysql("BIT", driver).map(|kind| kind.declared(Some(1), None));
+        let bit = |driver| ColumnKind::mysql("BIT", driver).map(|kind| kind.declared(Some(1), None, false));
         assert_eq!(bit(ConnectorJ), Some(ColumnKind::Bits(ConnectorJ)));
         assert_eq!(bit(MariaDb), Some(ColumnKind::Boolean));
         assert_eq!(
-            ColumnKind::Bits(MariaDb).declared(Some(8), None),
+            ColumnKind::Bits(MariaDb).declared(Some(8), None, false),
             ColumnKind::Bits(MariaDb)
         );
         assert_eq!(ColumnKind::mysql("YEAR", ConnectorJ), Some(ColumnKind::Year));
@@ -938,7 +941,7 @@ mod tests {
                 precision: None,
                 scale: None
             }
-            .declared(Some(10), Some(2)),
+            .declared(Some(10), Some(2), false),
             ColumnKind::Decimal {
                 precision: Some(10),
                 scale: Some(2)

@@ -161,9 +161,9 @@ const POSTGRES_DECLARED: &str = "a.attname::text, a.attrelid::int8, a.attnum::in
 /// A row of [`POSTGRES_DECLARED`]; MySQL's leave the table out.
 type DeclaredRow = (String, i64, i64, String, Option<i64>, Option<i64>, bool);
 
-fn column_metadata_of(nullable: &str, precision: Option<i64>, scale: Option<i64>, text: bool) -> ColumnMetadata {
+fn column_metadata_of(nullable: bool, precision: Option<i64>, scale: Option<i64>, text: bool) -> ColumnMetadata {
     ColumnMetadata {
-        nullable: nullable == "YES",
+        nullable,
         precision: precision.map(|p| p as i32),
         scale: scale.map(|s| s as i32),
         text,
@@ -205,7 +205,7 @@ async fn column_metadata(
     Ok(rows
         .into_iter()
         .map(|(name, _, _, nullable, precision, scale, text)| {
-            (name, column_metadata_of(&nullable, precision, scale, text))
+            (name, column_metadata_of(nullable == "YES", precision, scale, text))
         })
         .collect())
 }
@@ -253,7 +253,7 @@ async fn result_column_metadata(
         .into_iter()
         .filter_map(|(_, table, number, _, precision, scale, text)| {
             let name = sources.get(&(table, number))?.clone();
-            Some((name, column_metadata_of("YES", precision, scale, text)))
+            Some((name, column_metadata_of(true, precision, scale, text)))
         })
         .collect())
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Timelike};
 use tributary_runtime::data::{ConnectRecord, SchemaBuilder, SourceMap, SourceRecord, Struct, Value};
 
 use crate::jdbc::connection::Dialect;
-use crate::jdbc::types::{Column, ColumnKind, DbRow};
+use crate::jdbc::types::{Column, DbRow};
 
 /// `mode`: how new rows are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,10 +209,7 @@ impl RecordBuilder {
                 };
                 let declared = self.metadata.get(&name);
                 if let Some(declared) = declared {
-                    kind = kind.declared(declared.precision, declared.scale);
-                    if declared.text && kind == ColumnKind::Bytes {
-                        kind = ColumnKind::Text;
-                    }
+                    kind = kind.declared(declared.precision, declared.scale, declared.text);
                 }
                 let optional = declared.is_none_or(|d| d.nullable);
                 let Some(schema) = kind.schema(optional, self.numeric_mapping) else {
