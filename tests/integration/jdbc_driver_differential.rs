@@ -127,130 +127,141 @@ const MARIADB_ZERO_DATES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE
     INSERT INTO {t} VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), \
       (2, '2024-02-29', '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123')";
 
-/// The records Confluent's connector makes of `table`'s rows through `driver`, in id order, or
-/// why it cannot read a row (its task fails there).
-fn confluents_records(
-    database: &Database,
+/// One read of a table, on both sides: through which driver (its URL ending with
+/// `url_options`), as a table or through a query, under which `numeric.mapping`.
+#[derive(Debug, Clone)]
+struct Read {
+    database: &'static Database,
     driver: JdbcDriver,
-    table: &str,
+    url_options: &'static str,
+    table: String,
     source: Source,
-    numeric_mapping: &str,
-    url_options: &str,
-) -> Vec<Result<Value, String>> {
-    let distribution = KafkaDistribution::get().expect("Kafka's jars");
-    let jar = driver.jar().expect("the JDBC driver's jar");
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
-    let output = tempfile::NamedTempFile::new().unwrap();
-    let status = Command::new("java")
-        .arg(format!("-Dnumeric.mapping={numeric_mapping}"))
-        .arg("-cp")
-        .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
-        .arg(&program)
-        .arg(driver.url(database) + url_options)
-        .args(["tributary", password(database), table])
-        .arg(output.path())
-        .args((source == Source::Query).then_some("query"))
-        // Times are read in UTC (Confluent's `db.timezone`); the JVM's own zone too.
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .expect("java runs");
-    assert!(status.success(), "JdbcSourceRecords.java failed for {driver:?}");
-    std::fs::read_to_string(output.path())
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let mut record: Value = serde_json::from_str(line).expect("JSON");
-            if let Some(error) = record.get("error") {
-                return Err(error.to_string());
-            }
-            if source == Source::Query {
-                for field in record["schema"]["fields"].as_array_mut().expect("fields") {
-                    field["optional"] = json!(true);
+    numeric_mapping: &'static str,
+}
+
+impl Read {
+    /// A read of `table` through `driver` (on its database) as a table, `numeric.mapping` none.
+    fn table(driver: JdbcDriver, table: &str) -> Self {
+        let database = match driver {
+            JdbcDriver::Postgres => shared_postgres(),
+            JdbcDriver::MySqlConnectorJ | JdbcDriver::MariaDbConnectorJ => shared_mariadb(),
+        };
+        Read {
+            database,
+            driver,
+            url_options: "",
+            table: table.to_string(),
+            source: Source::Table,
+            numeric_mapping: "none",
+        }
+    }
+
+    fn url(&self) -> String {
+        self.driver.url(self.database) + self.url_options
+    }
+
+    fn password(&self) -> &'static str {
+        match self.database.kind() {
+            DatabaseKind::Postgres => "",
+            DatabaseKind::MariaDb => "tributary",
+        }
+    }
+
+    /// The records Confluent's connector makes of the rows, in id order, or why it cannot read
+    /// a row (its task fails there).
+    fn confluents_records(&self) -> Vec<Result<Value, String>> {
+        let distribution = KafkaDistribution::get().expect("Kafka's jars");
+        let jar = self.driver.jar().expect("the JDBC driver's jar");
+        let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
+        let output = tempfile::NamedTempFile::new().unwrap();
+        let status = Command::new("java")
+            .arg(format!("-Dnumeric.mapping={}", self.numeric_mapping))
+            .arg("-cp")
+            .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
+            .arg(&program)
+            .arg(self.url())
+            .args(["tributary", self.password(), &self.table])
+            .arg(output.path())
+            .args((self.source == Source::Query).then_some("query"))
+            // Times are read in UTC (Confluent's `db.timezone`); the JVM's own zone too.
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .expect("java runs");
+        assert!(status.success(), "JdbcSourceRecords.java failed for {self:?}");
+        std::fs::read_to_string(output.path())
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let mut record: Value = serde_json::from_str(line).expect("JSON");
+                if let Some(error) = record.get("error") {
+                    return Err(error.to_string());
                 }
-            }
-            Ok(record)
-        })
-        .collect()
-}
-
-fn password(database: &Database) -> &'static str {
-    match database.kind() {
-        DatabaseKind::Postgres => "",
-        DatabaseKind::MariaDb => "tributary",
+                if self.source == Source::Query {
+                    for field in record["schema"]["fields"].as_array_mut().expect("fields") {
+                        field["optional"] = json!(true);
+                    }
+                }
+                Ok(record)
+            })
+            .collect()
     }
-}
 
-/// The records Tributary's connector makes of `table`'s `count` rows through `driver`'s URL, in
-/// id order.
-async fn tributarys_records(
-    database: &Database,
-    driver: JdbcDriver,
-    table: &str,
-    source: Source,
-    numeric_mapping: &str,
-    count: usize,
-    url_options: &str,
-) -> Vec<Value> {
-    let kafka = shared_cluster().bootstrap_servers();
-    let (_worker, api, topic) =
-        tributary_connector(database, driver, table, source, numeric_mapping, url_options).await;
-    let records = consume_until(&kafka, &topic, count, Duration::from_secs(120), "read_committed")
-        .await
-        .unwrap();
-    if records.len() != count {
-        let (_, status) = api.get(&format!("/connectors/{topic}/status")).await;
-        panic!("{topic}: {} records of {count}; {status}", records.len());
+    /// The records Tributary's connector makes of the table's `count` rows, in id order.
+    async fn tributarys_records(&self, count: usize) -> Vec<Value> {
+        let kafka = shared_cluster().bootstrap_servers();
+        let (_worker, api, topic) = self.tributary_connector().await;
+        let records = consume_until(&kafka, &topic, count, Duration::from_secs(120), "read_committed")
+            .await
+            .unwrap();
+        if records.len() != count {
+            let (_, status) = api.get(&format!("/connectors/{topic}/status")).await;
+            panic!("{topic}: {} records of {count}; {status}", records.len());
+        }
+        let mut records: Vec<Value> = records
+            .iter()
+            .map(|m| serde_json::from_slice(m.payload().unwrap_or_default()).unwrap())
+            .collect();
+        records.sort_by_key(|record| record["payload"]["id"].as_i64());
+        records
     }
-    let mut records: Vec<Value> = records
-        .iter()
-        .map(|m| serde_json::from_slice(m.payload().unwrap_or_default()).unwrap())
-        .collect();
-    records.sort_by_key(|record| record["payload"]["id"].as_i64());
-    records
-}
 
-/// A worker running Tributary's connector on `table` through `driver`'s URL (with the folder of
-/// its offsets), its REST API, and the connector's name, which is its topic's.
-async fn tributary_connector(
-    database: &Database,
-    driver: JdbcDriver,
-    table: &str,
-    source: Source,
-    numeric_mapping: &str,
-    url_options: &str,
-) -> (Worker, common::Api, String) {
-    let kafka = shared_cluster().bootstrap_servers();
-    let dir = tempfile::tempdir().unwrap();
-    let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let prefix = format!("{}-", unique_name("jdbc-drivers"));
-    let mut config = json!({
-        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        "connection.url": driver.url(database) + url_options,
-        "connection.user": "tributary",
-        "connection.password": password(database),
-        "mode": "incrementing",
-        "incrementing.column.name": "id",
-        "table.whitelist": table,
-        "topic.prefix": prefix,
-        "poll.interval.ms": "200",
-        // A row that cannot be read fails the task after the retries, soon.
-        "connection.backoff.ms": "100",
-        "numeric.mapping": numeric_mapping,
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "true",
-    });
-    // A query's records go to the topic the prefix names.
-    let topic = format!("{prefix}{table}");
-    if source == Source::Query {
-        config["query"] = json!(format!("SELECT * FROM {table}"));
-        config["topic.prefix"] = json!(topic);
-        config.as_object_mut().unwrap().remove("table.whitelist");
+    /// A worker running Tributary's connector for this read (with the folder of its offsets),
+    /// its REST API, and the connector's name, which is its topic's.
+    async fn tributary_connector(&self) -> (Worker, common::Api, String) {
+        let kafka = shared_cluster().bootstrap_servers();
+        let dir = tempfile::tempdir().unwrap();
+        let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+        let prefix = format!("{}-", unique_name("jdbc-drivers"));
+        let table = &self.table;
+        let mut config = json!({
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": self.url(),
+            "connection.user": "tributary",
+            "connection.password": self.password(),
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": table,
+            "topic.prefix": prefix,
+            "poll.interval.ms": "200",
+            // A row that cannot be read fails the task after the retries, soon.
+            "connection.backoff.ms": "100",
+            "numeric.mapping": self.numeric_mapping,
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "true",
+        });
+        // A query's records go to the topic the prefix names.
+        let topic = format!("{prefix}{table}");
+        if self.source == Source::Query {
+            config["query"] = json!(format!("SELECT * FROM {table}"));
+            config["topic.prefix"] = json!(topic);
+            config.as_object_mut().unwrap().remove("table.whitelist");
+        }
+        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        ((worker, dir), api, topic)
     }
-    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
-    ((worker, dir), api, topic)
 }
 
 /// A worker and the folder of its offsets, which lives as long as it does.
@@ -311,40 +322,44 @@ const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eag
 /// and compares the records: as a table and through a query with `numeric.mapping` none, and as
 /// a table with each of `numeric_mappings`.
 async fn same_records_as_confluents(
-    database: &'static Database,
     drivers: &[(JdbcDriver, &'static str)],
     ddl: &str,
     numeric_mappings: &[&'static str],
 ) {
     let table = unique_name("driver_types").replace('-', "_");
-    database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
-    let reads = [(Source::Table, "none"), (Source::Query, "none")]
-        .into_iter()
-        .chain(numeric_mappings.iter().map(|&mapping| (Source::Table, mapping)));
-    for ((driver, url_options), (source, numeric_mapping)) in
-        drivers.iter().flat_map(|&d| reads.clone().map(move |read| (d, read)))
-    {
-        let confluent = {
-            let table = table.clone();
-            tokio::task::spawn_blocking(move || {
-                confluents_records(database, driver, &table, source, numeric_mapping, url_options)
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|record| record.unwrap_or_else(|error| panic!("{driver:?} cannot read a row: {error}")))
-            .collect::<Vec<_>>()
+    let reads: Vec<Read> = drivers
+        .iter()
+        .flat_map(|&(driver, url_options)| {
+            let table = &table;
+            [(Source::Table, "none"), (Source::Query, "none")]
+                .into_iter()
+                .chain(numeric_mappings.iter().map(|&mapping| (Source::Table, mapping)))
+                .map(move |(source, numeric_mapping)| Read {
+                    url_options,
+                    source,
+                    numeric_mapping,
+                    ..Read::table(driver, table)
+                })
+        })
+        .collect();
+    reads[0].database.sql("tributary", &ddl.replace("{t}", &table)).unwrap();
+    for read in reads {
+        let confluent: Vec<Value> = {
+            let reading = read.clone();
+            tokio::task::spawn_blocking(move || reading.confluents_records())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|record| record.unwrap_or_else(|error| panic!("{read:?} cannot read a row: {error}")))
+                .collect()
         };
-        let tributary = tributarys_records(
-            database,
+        let tributary = read.tributarys_records(confluent.len()).await;
+        let Read {
             driver,
-            &table,
             source,
             numeric_mapping,
-            confluent.len(),
-            url_options,
-        )
-        .await;
+            ..
+        } = read;
         // Of the known differences, those of the table's columns.
         let columns: BTreeSet<&str> = tributary
             .iter()
@@ -378,19 +393,12 @@ async fn same_records_as_confluents(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgjdbc() {
-    same_records_as_confluents(
-        shared_postgres(),
-        &[(JdbcDriver::Postgres, "")],
-        POSTGRES_TABLE,
-        &NUMERIC_MAPPINGS,
-    )
-    .await;
+    same_records_as_confluents(&[(JdbcDriver::Postgres, "")], POSTGRES_TABLE, &NUMERIC_MAPPINGS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
     same_records_as_confluents(
-        shared_mariadb(),
         &[
             (JdbcDriver::MariaDbConnectorJ, ""),
             (JdbcDriver::MySqlConnectorJ, "?zeroDateTimeBehavior=CONVERT_TO_NULL"),
@@ -404,7 +412,6 @@ async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_rows_become_the_records_confluents_connector_makes_through_either_driver() {
     same_records_as_confluents(
-        shared_mariadb(),
         &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")],
         MARIADB_TABLE,
         // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
@@ -423,44 +430,26 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
 /// task fails too, naming the column, rather than writing a value Confluent's never would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
-    let cases: [(&'static Database, JdbcDriver, &str, &str); 8] = [
-        (shared_postgres(), JdbcDriver::Postgres, "bits BIT(4)", "B'1111'"),
-        (shared_postgres(), JdbcDriver::Postgres, "day DATE", "'infinity'"),
-        (
-            shared_mariadb(),
-            JdbcDriver::MySqlConnectorJ,
-            "big_u BIGINT UNSIGNED",
-            "18000000000000000000",
-        ),
-        (
-            shared_mariadb(),
-            JdbcDriver::MariaDbConnectorJ,
-            "big_u BIGINT UNSIGNED",
-            "18000000000000000000",
-        ),
-        (shared_mariadb(), JdbcDriver::MySqlConnectorJ, "bit16 BIT(16)", "300"),
-        (shared_mariadb(), JdbcDriver::MySqlConnectorJ, "span TIME", "'25:00:00'"),
-        (
-            shared_mariadb(),
-            JdbcDriver::MariaDbConnectorJ,
-            "span TIME",
-            "'-01:00:00'",
-        ),
-        (
-            shared_mariadb(),
-            JdbcDriver::MySqlConnectorJ,
-            "day DATE",
-            "'0000-00-00'",
-        ),
+    use JdbcDriver::{MariaDbConnectorJ, MySqlConnectorJ, Postgres};
+    let cases = [
+        (Postgres, "bits BIT(4)", "B'1111'"),
+        (Postgres, "day DATE", "'infinity'"),
+        (MySqlConnectorJ, "big_u BIGINT UNSIGNED", "18000000000000000000"),
+        (MariaDbConnectorJ, "big_u BIGINT UNSIGNED", "18000000000000000000"),
+        (MySqlConnectorJ, "bit16 BIT(16)", "300"),
+        (MySqlConnectorJ, "span TIME", "'25:00:00'"),
+        (MariaDbConnectorJ, "span TIME", "'-01:00:00'"),
+        (MySqlConnectorJ, "day DATE", "'0000-00-00'"),
     ];
-    for (database, driver, column, value) in cases {
+    for (driver, column, value) in cases {
         let table = unique_name("refused").replace('-', "_");
+        let read = Read::table(driver, &table);
         let ddl =
             format!("CREATE TABLE {table} (id INT PRIMARY KEY, {column}); INSERT INTO {table} VALUES (1, {value})");
-        database.sql("tributary", &ddl).unwrap();
+        read.database.sql("tributary", &ddl).unwrap();
         let confluent = {
-            let table = table.clone();
-            tokio::task::spawn_blocking(move || confluents_records(database, driver, &table, Source::Table, "none", ""))
+            let read = read.clone();
+            tokio::task::spawn_blocking(move || read.confluents_records())
                 .await
                 .unwrap()
         };
@@ -468,7 +457,7 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
             matches!(confluent.as_slice(), [Err(_)]),
             "{driver:?} reads {column} = {value}: {confluent:?}"
         );
-        let (_worker, api, name) = tributary_connector(database, driver, &table, Source::Table, "none", "").await;
+        let (_worker, api, name) = read.tributary_connector().await;
         let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
         let column_name = column.split(' ').next().unwrap_or_default();
         assert!(
