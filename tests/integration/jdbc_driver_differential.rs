@@ -3,7 +3,8 @@
 //! MariaDB (each from Maven Central). The same rows, of every column type the connector maps (a
 //! table each, with edge values, empty values and NULLs; PostgreSQL's float specials and
 //! subnormals too), are read as a table and through a `query` ([`Source`]), and as a table
-//! under each other `numeric.mapping`, twice each: by
+//! under each other `numeric.mapping`; a table of dates and times (daylight saving's repeated
+//! and skipped hours among them) under a `db.timezone` other than UTC; twice each: by
 //! `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from the driver's
 //! `ResultSetMetaData` and reads it with the driver's getter as Confluent's dialects do, and
 //! writes records with Apache's JsonConverter; and by Tributary's connector into Kafka, through
@@ -55,6 +56,21 @@ const KNOWN_DIFFERENCES: &[(JdbcDriver, &[Source], &str, &str)] = &[
         "exact",
         "a NUMERIC of no declared scale: pgjdbc reports scale 0, so Confluent's Decimal of scale 0 \
          rounds 0.1000000000000000000001 to 0; Tributary writes the exact text as a string",
+    ),
+    (
+        JdbcDriver::MySqlConnectorJ,
+        &[Source::Table, Source::Query],
+        "at_instant",
+        "a MySQL TIMESTAMP under a db.timezone other than the server's: both drivers give the \
+         session's wall time (the server's zone's, UTC here) read as a wall time of db.timezone, \
+         which moves the instant by the zones' difference; Tributary's session runs in UTC and \
+         writes the instant, which Confluent's writes when the server's zone is db.timezone",
+    ),
+    (
+        JdbcDriver::MariaDbConnectorJ,
+        &[Source::Table, Source::Query],
+        "at_instant",
+        "as through MySQL Connector/J",
     ),
     (
         JdbcDriver::MariaDbConnectorJ,
@@ -127,8 +143,23 @@ const MARIADB_ZERO_DATES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE
     INSERT INTO {t} VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), \
       (2, '2024-02-29', '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123')";
 
+/// Dates and times read under a `db.timezone` of daylight saving time: `{t}` is the table's
+/// name, `{timestamp}` and `{timestamptz}` the types of a timestamp without and with a zone
+/// (PostgreSQL's TIMESTAMP(6) and TIMESTAMPTZ, MariaDB's DATETIME(6) and TIMESTAMP(6) NULL),
+/// `{offset}` an offset's suffix of a TIMESTAMPTZ literal (MariaDB's session is in UTC). The
+/// times of day stay within the day in UTC (read in America/New_York, a later one falls on the
+/// next day, which Connect's Time refuses, so Confluent's task fails; Tributary wraps it).
+const ZONED_TIMES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE, at_time TIME(3), at {timestamp}, \
+      at_instant {timestamptz}); \
+    INSERT INTO {t} VALUES (1, '2024-02-29', '13:14:15.5', '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123{offset}'), \
+      (2, '1970-01-01', '00:00:00', '2024-11-03 01:30:00', '2024-11-03 05:30:00{offset}'), \
+      (3, '1969-12-31', '18:59:59.999', '2024-03-10 02:30:00', '2024-03-10 07:30:00{offset}'), \
+      (4, '2024-07-01', '06:00:00', '1969-12-31 20:00:00.5', '1970-01-01 00:00:01{offset}'), \
+      (5, NULL, NULL, NULL, NULL)";
+
 /// One read of a table, on both sides: through which driver (its URL ending with
-/// `url_options`), as a table or through a query, under which `numeric.mapping`.
+/// `url_options`), as a table or through a query, under which `numeric.mapping` and
+/// `db.timezone`.
 #[derive(Debug, Clone)]
 struct Read {
     database: &'static Database,
@@ -137,6 +168,7 @@ struct Read {
     table: String,
     source: Source,
     numeric_mapping: &'static str,
+    time_zone: &'static str,
 }
 
 impl Read {
@@ -153,6 +185,7 @@ impl Read {
             table: table.to_string(),
             source: Source::Table,
             numeric_mapping: "none",
+            time_zone: "UTC",
         }
     }
 
@@ -176,6 +209,7 @@ impl Read {
         let output = tempfile::NamedTempFile::new().unwrap();
         let status = Command::new("java")
             .arg(format!("-Dnumeric.mapping={}", self.numeric_mapping))
+            .arg(format!("-Ddb.timezone={}", self.time_zone))
             .arg("-cp")
             .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
             .arg(&program)
@@ -183,7 +217,7 @@ impl Read {
             .args(["tributary", self.password(), &self.table])
             .arg(output.path())
             .args((self.source == Source::Query).then_some("query"))
-            // Times are read in UTC (Confluent's `db.timezone`); the JVM's own zone too.
+            // The JVM's own zone is UTC (as the servers'); times are read in `db.timezone`.
             .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -248,6 +282,7 @@ impl Read {
             // A row that cannot be read fails the task after the retries, soon.
             "connection.backoff.ms": "100",
             "numeric.mapping": self.numeric_mapping,
+            "db.timezone": self.time_zone,
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "true",
         });
@@ -320,11 +355,12 @@ const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eag
 
 /// Reads `ddl`'s table through `drivers` (each with the options its URL ends with) on both sides
 /// and compares the records: as a table and through a query with `numeric.mapping` none, and as
-/// a table with each of `numeric_mappings`.
+/// a table with each of `numeric_mappings`; all in `time_zone`.
 async fn same_records_as_confluents(
     drivers: &[(JdbcDriver, &'static str)],
     ddl: &str,
     numeric_mappings: &[&'static str],
+    time_zone: &'static str,
 ) {
     let table = unique_name("driver_types").replace('-', "_");
     let reads: Vec<Read> = drivers
@@ -338,6 +374,7 @@ async fn same_records_as_confluents(
                     url_options,
                     source,
                     numeric_mapping,
+                    time_zone,
                     ..Read::table(driver, table)
                 })
         })
@@ -393,7 +430,29 @@ async fn same_records_as_confluents(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgjdbc() {
-    same_records_as_confluents(&[(JdbcDriver::Postgres, "")], POSTGRES_TABLE, &NUMERIC_MAPPINGS).await;
+    same_records_as_confluents(&[(JdbcDriver::Postgres, "")], POSTGRES_TABLE, &NUMERIC_MAPPINGS, "UTC").await;
+}
+
+/// The dates and times of [`ZONED_TIMES`] read in America/New_York through each driver: a
+/// timestamp without a zone and a time of day as their wall times there (the repeated hour's
+/// later instant, the skipped hour's as the offset before it reads it), a DATE as its day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_without_a_zone_are_read_in_db_timezone_as_the_jdbc_drivers_read_them() {
+    let postgres = ZONED_TIMES
+        .replace("{timestamp}", "TIMESTAMP(6)")
+        .replace("{timestamptz}", "TIMESTAMPTZ");
+    let mariadb = ZONED_TIMES
+        .replace("{timestamp}", "DATETIME(6)")
+        .replace("{timestamptz}", "TIMESTAMP(6) NULL");
+    for (drivers, ddl) in [
+        (&[(JdbcDriver::Postgres, "")][..], postgres.replace("{offset}", "+00")),
+        (
+            &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")][..],
+            mariadb.replace("{offset}", ""),
+        ),
+    ] {
+        same_records_as_confluents(drivers, &ddl, &[], "America/New_York").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,6 +464,7 @@ async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
         ],
         MARIADB_ZERO_DATES,
         &[],
+        "UTC",
     )
     .await;
 }
@@ -416,6 +476,7 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
         MARIADB_TABLE,
         // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
         &["best_fit"],
+        "UTC",
     )
     .await;
 }

@@ -338,6 +338,75 @@ async fn timestamp_modes_pick_up_updates_and_bulk_copies_the_whole_table() {
     }
 }
 
+/// Under a `db.timezone` ahead of UTC (Asia/Tokyo, nine hours; the servers run in UTC), a
+/// timestamp mode follows a column of that zone's wall times (PostgreSQL's TIMESTAMP, MariaDB's
+/// DATETIME) and one of instants (TIMESTAMPTZ, TIMESTAMP) alike: rows stamped with the current
+/// time arrive with that instant as their timestamp, and rows stamped while the worker was
+/// stopped arrive after its restart; every row once. (Read as UTC, Tokyo's wall times would
+/// lie nine hours beyond the end each query reads up to, and nothing would arrive.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_modes_follow_wall_times_of_db_timezone_across_a_restart() {
+    let kafka = shared_cluster().bootstrap_servers();
+    for database in databases() {
+        let columns = match database.kind() {
+            DatabaseKind::Postgres => [
+                ("TIMESTAMP(6)", "CURRENT_TIMESTAMP AT TIME ZONE 'Asia/Tokyo'"),
+                ("TIMESTAMPTZ", "CURRENT_TIMESTAMP"),
+            ],
+            DatabaseKind::MariaDb => [
+                ("DATETIME(6)", "UTC_TIMESTAMP(6) + INTERVAL 9 HOUR"),
+                ("TIMESTAMP(6)", "CURRENT_TIMESTAMP(6)"),
+            ],
+        };
+        for (column_type, now) in columns {
+            let table = unique_name("zoned").replace('-', "_");
+            let ddl = format!("CREATE TABLE {table} (id INT PRIMARY KEY, updated {column_type} NOT NULL)");
+            database.sql("tributary", &ddl).unwrap();
+            let insert = |from: usize, to: usize| {
+                let rows: Vec<String> = (from..=to).map(|id| format!("({id}, {now})")).collect();
+                let sql = format!("INSERT INTO {table} VALUES {}", rows.join(", "));
+                database.sql("tributary", &sql).unwrap();
+            };
+            insert(1, 50);
+            let config = source_config(
+                database,
+                json!({"mode": "timestamp+incrementing", "timestamp.column.name": "updated",
+                       "incrementing.column.name": "id", "db.timezone": "Asia/Tokyo",
+                       "table.whitelist": table, "topic.prefix": "jdbc-"}),
+            );
+            let topic = format!("jdbc-{table}");
+            let dir = tempfile::tempdir().unwrap();
+            let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+            create(&api, &table, config.clone()).await;
+            let now_millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            for value in values(&topic, 50).await {
+                let stamped = value["updated"].as_i64().unwrap();
+                // The rows were stamped within the last two minutes (nine hours off if the
+                // wall time were read as UTC).
+                assert!(
+                    (now_millis - stamped).abs() < 120_000,
+                    "{column_type}: stamped {stamped}, now {now_millis}"
+                );
+            }
+            insert(51, 60);
+            assert_eq!(id_counts(&ids(&topic, 60).await).len(), 60, "{column_type}: rows added");
+            worker.shutdown().await;
+            insert(61, 70);
+            let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+            create(&api, &table, config).await;
+            let counts = id_counts(&ids(&topic, 70).await);
+            assert_eq!(counts.len(), 70, "{column_type}: rows added while stopped");
+            assert!(
+                counts.values().all(|n| *n == 1),
+                "{column_type}: no row twice: {counts:?}"
+            );
+        }
+    }
+}
+
 /// With no `incrementing.column.name`, incrementing mode follows each table's auto-increment
 /// column, as Confluent's does (the first column its JDBC driver reports as auto-increment):
 /// an identity or a serial column on PostgreSQL, an `AUTO_INCREMENT` one on MariaDB, none of

@@ -1,9 +1,11 @@
 //! Connecting to the database a JDBC-style connector names: `connection.url` in Confluent's
 //! JDBC form (`jdbc:postgresql://…`, `jdbc:mysql://…`, `jdbc:mariadb://…`) or sqlx's own
 //! (`postgres://…`, `mysql://…`), `connection.user` and `connection.password` (usually through
-//! a config provider) over what the URL carries; the dialect follows from the URL. Sessions run
-//! in UTC, so timestamps without a zone read and compare as UTC (Confluent's `db.timezone`
-//! default).
+//! a config provider) over what the URL carries; the dialect follows from the URL. MySQL's
+//! sessions run in UTC (`+00:00`: a named zone needs the server's zone tables), so a TIMESTAMP
+//! reads as its instant's UTC wall time; PostgreSQL's in the zone the connector names
+//! (`db.timezone`, UTC by default), where a `timestamp` compares with a `timestamptz` as its
+//! wall time in that zone.
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key,
 use tributary_runtime::connector::ConnectError;
 use url::Url;
 
+use super::time_zone::DbTimeZone;
 use super::types::{MySqlDriver, ZeroDates};
 
 /// How long to wait for a connection from the pool (a database that is down fails this fast).
@@ -128,9 +131,14 @@ impl Database {
         }
     }
 
-    /// A lazy pool for the connector's `connection.*` settings: connections are made when
-    /// first needed, so a database that is down shows up as a retriable error then.
-    pub fn from_config(config: &ParsedConfig, max_connections: u32) -> Result<Self, ConnectError> {
+    /// A lazy pool for the connector's `connection.*` settings, PostgreSQL's sessions in
+    /// `time_zone`: connections are made when first needed, so a database that is down shows
+    /// up as a retriable error then.
+    pub fn from_config(
+        config: &ParsedConfig,
+        max_connections: u32,
+        time_zone: &DbTimeZone,
+    ) -> Result<Self, ConnectError> {
         let (dialect, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
         let user = Some(config.value(&CONNECTION_USER)).filter(|u| !u.is_empty());
         let password = Some(config.value(&CONNECTION_PASSWORD)).filter(|p| !p.is_empty());
@@ -139,7 +147,6 @@ impl Database {
             Dialect::Postgres => {
                 let mut options = PgConnectOptions::from_url(&url)
                     .map_err(|e| ConnectError::caused("connection.url", e))?
-                    .options([("TimeZone", "UTC")])
                     .disable_statement_logging();
                 if let Some(user) = &user {
                     options = options.username(user);
@@ -147,12 +154,24 @@ impl Database {
                 if let Some(password) = &password {
                     options = options.password(password);
                 }
-                Ok(Database::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(max_connections)
-                        .acquire_timeout(ACQUIRE_TIMEOUT)
-                        .connect_lazy_with(options),
-                ))
+                let mut pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT);
+                // sqlx starts each session in UTC (a startup parameter, over the URL's options).
+                if !time_zone.is_utc() {
+                    let zone = time_zone.name().to_string();
+                    pool = pool.after_connect(move |connection, _| {
+                        let zone = zone.clone();
+                        Box::pin(async move {
+                            sqlx::query("SELECT set_config('TimeZone', $1, false)")
+                                .bind(zone)
+                                .execute(connection)
+                                .await
+                                .map(|_| ())
+                        })
+                    });
+                }
+                Ok(Database::Postgres(pool.connect_lazy_with(options)))
             }
             Dialect::MySql => {
                 let mut options = MySqlConnectOptions::from_url(&url)

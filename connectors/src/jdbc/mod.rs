@@ -7,10 +7,12 @@
 //!   an exactly-once option.
 //! - [`connection`]: `connection.url` (JDBC or native form), credentials, dialects.
 //! - [`types`]: column types and their Connect schemas.
+//! - [`time_zone`]: `db.timezone`, the zone of times without one.
 
 pub mod connection;
 pub mod sink;
 pub mod source;
+pub mod time_zone;
 pub mod types;
 
 /// The classes this module registers.

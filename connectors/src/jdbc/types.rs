@@ -4,8 +4,9 @@
 //! `DOUBLE` to FLOAT64, `NUMERIC`/`DECIMAL` to the Decimal logical type with the column's scale
 //! (PostgreSQL's NUMERIC by `numeric.mapping`), text, `UUID`, `XML`, `JSON` (PostgreSQL's as
 //! the server writes it) and enums to STRING, binary to BYTES, `DATE`/`TIME`/`TIMESTAMP` (with
-//! or without zone) to the Date, Time and Timestamp logical types (UTC; PostgreSQL's `TIMETZ`
-//! as its UTC time of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length
+//! or without zone) to the Date, Time and Timestamp logical types (times without a zone read in
+//! `db.timezone`, [`DateTimeRules`]; a DATE as its day in UTC; PostgreSQL's `TIMETZ` as its UTC
+//! time of day), MySQL's `YEAR` to a Date, PostgreSQL's `BIT(n)` by its length
 //! ([`ColumnKind::BitString`]) and a PostgreSQL domain as its base type. MySQL's `TINYINT(1)`
 //! and `BIT` map as the JDBC driver that `connection.url` names reports them ([`MySqlDriver`]).
 //! A `NUMERIC` with no declared scale (a query's computed column's too) becomes its exact text,
@@ -21,6 +22,8 @@ use sqlx::postgres::types::{Oid, PgTimeTz};
 use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
+
+use super::time_zone::DbTimeZone;
 
 /// How a column's value is read and what Connect type it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +112,19 @@ pub enum ZeroDates {
     Refused,
     /// NULL.
     Null,
+}
+
+/// How dates and times are read beyond their types: a MySQL zero date by `connection.url`'s
+/// driver, and a time without a zone (a PostgreSQL `timestamp` or `time`, a MySQL `DATETIME`
+/// or `TIME`) as its wall time in `db.timezone`, as Confluent's connector reads them. A DATE is
+/// its day whatever the zone (Confluent's reads it in UTC); a time with a zone (PostgreSQL's
+/// `timestamptz`, MySQL's `TIMESTAMP`, which sessions read in UTC) is its instant.
+#[derive(Debug, Clone, Default)]
+pub struct DateTimeRules {
+    /// What a MySQL zero date is read as.
+    pub zero_dates: ZeroDates,
+    /// `db.timezone`.
+    pub time_zone: DbTimeZone,
 }
 
 /// `numeric.mapping`: how PostgreSQL's NUMERIC columns are typed (Confluent's applies it to
@@ -347,42 +363,46 @@ impl DbRow<'_> {
         }
     }
 
-    /// The value of `column` as Connect data for its schema (a MySQL zero date as
-    /// `zero_dates` says).
-    pub fn value(&self, column: &Column, zero_dates: ZeroDates) -> Result<Value, sqlx::Error> {
+    /// The value of `column` as Connect data for its schema, its dates and times read by
+    /// `rules`.
+    pub fn value(&self, column: &Column, rules: &DateTimeRules) -> Result<Value, sqlx::Error> {
         let i = column.index;
         match self {
-            DbRow::Postgres(row) => postgres_value(row, i, column),
-            DbRow::MySql(row) => mysql_value(row, i, column, zero_dates),
+            DbRow::Postgres(row) => postgres_value(row, i, column, &rules.time_zone),
+            DbRow::MySql(row) => mysql_value(row, i, column, rules),
         }
     }
 
-    /// The value of timestamp column `column`, at full precision, as UTC (a MySQL zero date as
-    /// `zero_dates` says).
-    pub fn timestamp(&self, column: &Column, zero_dates: ZeroDates) -> Result<Option<NaiveDateTime>, sqlx::Error> {
+    /// The value of timestamp column `column`, at full precision, as an instant in UTC, read by
+    /// `rules`.
+    pub fn timestamp(&self, column: &Column, rules: &DateTimeRules) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
-        match (self, column.kind) {
+        let micros = match (self, column.kind) {
             (DbRow::Postgres(row), ColumnKind::Timestamp | ColumnKind::TimestampTz) => {
-                match postgres_instant(row, i)? {
-                    Some(PgInstant::At(micros)) => micros
-                        .checked_add(PG_EPOCH_MICROS)
-                        .and_then(DateTime::from_timestamp_micros)
-                        .map(|at| Some(at.naive_utc()))
-                        .ok_or_else(|| {
-                            column_error(column, format!("a timestamp {micros} µs from 2000 is out of range"))
-                        }),
-                    Some(_) => Err(column_error(
-                        column,
-                        "an infinite timestamp is no position to read on from",
-                    )),
-                    None => Ok(None),
+                match postgres_instant(row, i, column, &rules.time_zone)? {
+                    Some(PgInstant::At(micros)) => micros,
+                    Some(_) => {
+                        return Err(column_error(
+                            column,
+                            "an infinite timestamp is no position to read on from",
+                        ))
+                    }
+                    None => return Ok(None),
                 }
             }
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
-            (DbRow::Postgres(row), _) => row.try_get::<Option<NaiveDateTime>, _>(i),
-            // TIMESTAMP too: the session's zone is UTC.
-            (DbRow::MySql(row), _) => mysql_date_time(row, i, zero_dates).map_err(|e| column_error(column, e)),
-        }
+            (DbRow::Postgres(row), _) => return row.try_get::<Option<NaiveDateTime>, _>(i),
+            (DbRow::MySql(row), kind) => {
+                let Some(wall) = mysql_date_time(row, i, rules.zero_dates).map_err(|e| column_error(column, e))? else {
+                    return Ok(None);
+                };
+                in_zone(wall.and_utc().timestamp_micros(), kind, &rules.time_zone)
+                    .map_err(|e| column_error(column, e))?
+            }
+        };
+        DateTime::from_timestamp_micros(micros)
+            .map(|at| Some(at.naive_utc()))
+            .ok_or_else(|| column_error(column, format!("a timestamp {micros} µs from 1970 is out of range")))
     }
 }
 
@@ -410,7 +430,7 @@ fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
 /// ([`postgres_kind`]), so each read below decodes the type it was chosen for; sqlx's own
 /// check of the type is left out, since it refuses a domain for its base type and an enum for
 /// text.
-fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx::Error> {
+fn postgres_value(row: &PgRow, i: usize, column: &Column, zone: &DbTimeZone) -> Result<Value, sqlx::Error> {
     Ok(match column.kind {
         ColumnKind::Boolean => or_null(row.try_get_unchecked::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int16 => or_null(row.try_get_unchecked::<Option<i16>, _>(i)?, Value::Int16),
@@ -439,14 +459,17 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column) -> Result<Value, sqlx:
             Some(days) => Value::Int32(days + PG_EPOCH_DAYS),
             None => Value::Null,
         },
-        ColumnKind::Time => or_null(postgres_time_millis(row, i)?, Value::Int32),
+        ColumnKind::Time => match postgres_time_micros(row, i)? {
+            Some(micros) => time_of_day_value(micros, zone).map_err(|e| column_error(column, e))?,
+            None => Value::Null,
+        },
         ColumnKind::TimeTz => or_null(row.try_get_unchecked::<Option<PgTimeTz>, _>(i)?, |zoned| {
             // Wrapped into the day: 01:00+02 is 23:00 UTC (where the JDBC driver's time of the
             // day before fails Confluent's connector).
             time_value(zoned.time - chrono::Duration::seconds(zoned.offset.local_minus_utc().into()))
         }),
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => match postgres_instant(row, i)? {
-            Some(PgInstant::At(micros)) => Value::Int64(micros.div_euclid(1000) + PG_EPOCH_MICROS / 1000),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => match postgres_instant(row, i, column, zone)? {
+            Some(PgInstant::At(micros)) => Value::Int64(micros.div_euclid(1000)),
             // pgjdbc's getTimestamp gives its own times for the infinities.
             Some(PgInstant::Infinity) => Value::Int64(9_223_372_036_825_200_000),
             Some(PgInstant::MinusInfinity) => Value::Int64(-9_223_372_036_832_400_000),
@@ -474,7 +497,7 @@ const PG_EPOCH_DAYS: i32 = 10_957;
 
 /// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value.
 enum PgInstant {
-    /// Microseconds from PostgreSQL's epoch (UTC; a TIMESTAMP's wall time as UTC).
+    /// Microseconds from the Unix epoch.
     At(i64),
     /// `infinity`.
     Infinity,
@@ -526,9 +549,14 @@ fn postgres_number<T, const N: usize>(
     from_text(text).map(Some).map_err(decode)
 }
 
-/// A PostgreSQL TIMESTAMP or TIMESTAMPTZ value (read from its bytes: sqlx's own decoding panics
-/// on the infinities).
-fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Error> {
+/// The instant of a PostgreSQL TIMESTAMP (its wall time in `zone`) or TIMESTAMPTZ value of
+/// `column` (read from its bytes: sqlx's own decoding panics on the infinities).
+fn postgres_instant(
+    row: &PgRow,
+    i: usize,
+    column: &Column,
+    zone: &DbTimeZone,
+) -> Result<Option<PgInstant>, sqlx::Error> {
     let micros = postgres_number(row, i, "a timestamp", i64::from_be_bytes, |text| match text {
         "infinity" => Ok(i64::MAX),
         "-infinity" => Ok(i64::MIN),
@@ -538,11 +566,41 @@ fn postgres_instant(row: &PgRow, i: usize) -> Result<Option<PgInstant>, sqlx::Er
             .map(|at| at.and_utc().timestamp_micros() - PG_EPOCH_MICROS)
             .map_err(|e| format!("timestamp {text}: {e}")),
     })?;
-    Ok(micros.map(|micros| match micros {
-        i64::MAX => PgInstant::Infinity,
-        i64::MIN => PgInstant::MinusInfinity,
-        micros => PgInstant::At(micros),
-    }))
+    Ok(match micros {
+        None => None,
+        Some(i64::MAX) => Some(PgInstant::Infinity),
+        Some(i64::MIN) => Some(PgInstant::MinusInfinity),
+        Some(micros) => {
+            let wall = micros
+                .checked_add(PG_EPOCH_MICROS)
+                .ok_or_else(|| column_error(column, format!("a timestamp {micros} µs from 2000 is out of range")))?;
+            Some(PgInstant::At(
+                in_zone(wall, column.kind, zone).map_err(|e| column_error(column, e))?,
+            ))
+        }
+    })
+}
+
+/// The instant of a timestamp of `kind` whose wall time (microseconds from 1970-01-01 00:00)
+/// is `wall`: of a timestamp without a zone, the wall time's in `zone`; of one with a zone
+/// (read in UTC) or a DATE, `wall` itself.
+fn in_zone(wall: i64, kind: ColumnKind, zone: &DbTimeZone) -> Result<i64, String> {
+    match kind {
+        ColumnKind::Timestamp => zone.instant_micros(wall),
+        _ => Ok(wall),
+    }
+}
+
+/// A Connect Time of the time of day `micros` (from midnight) of `zone`: the milliseconds of
+/// its time of day in UTC.
+fn time_of_day_value(micros: i64, zone: &DbTimeZone) -> Result<Value, String> {
+    zone.utc_time_of_day_micros(micros)
+        .map(|utc| Value::Int32((utc / 1000) as i32))
+}
+
+/// Microseconds from midnight of `time`.
+fn micros_of_day(time: NaiveTime) -> i64 {
+    i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000)
 }
 
 /// A PostgreSQL DATE value as days from PostgreSQL's epoch (`i32::MAX` and `i32::MIN` the
@@ -557,17 +615,15 @@ fn postgres_date_days(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error>
     })
 }
 
-/// A PostgreSQL TIME value as the milliseconds of the day a Connect Time holds, 24:00:00 (which
-/// PostgreSQL allows, and a time of day cannot hold) as 86,400,000, as the JDBC driver's time of
-/// the next midnight gives Confluent's connector; the microseconds cut off.
-fn postgres_time_millis(row: &PgRow, i: usize) -> Result<Option<i32>, sqlx::Error> {
-    let micros = postgres_number(row, i, "a TIME", i64::from_be_bytes, |text| match text {
+/// A PostgreSQL TIME value as microseconds from midnight, 24:00:00 (which PostgreSQL allows,
+/// and a time of day cannot hold) as the next midnight, as the JDBC driver reads it.
+fn postgres_time_micros(row: &PgRow, i: usize) -> Result<Option<i64>, sqlx::Error> {
+    postgres_number(row, i, "a TIME", i64::from_be_bytes, |text| match text {
         "24:00:00" => Ok(86_400_000_000),
         text => NaiveTime::parse_from_str(text, "%H:%M:%S%.f")
-            .map(|time| i64::from(time.num_seconds_from_midnight()) * 1_000_000 + i64::from(time.nanosecond() / 1000))
+            .map(micros_of_day)
             .map_err(|e| format!("time {text}: {e}")),
-    })?;
-    Ok(micros.map(|micros| (micros / 1000) as i32))
+    })
 }
 
 /// A PostgreSQL BIT value as the JDBC driver's text of it, its bits in order (`0101`).
@@ -632,7 +688,7 @@ fn postgres_json_text(row: &PgRow, i: usize) -> Result<Option<String>, sqlx::Err
         .map_err(|e| postgres_decode_error(i, e.to_string()))
 }
 
-fn mysql_value(row: &MySqlRow, i: usize, column: &Column, zero_dates: ZeroDates) -> Result<Value, sqlx::Error> {
+fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules) -> Result<Value, sqlx::Error> {
     Ok(match column.kind {
         ColumnKind::Boolean => or_null(row.try_get::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int8 => or_null(row.try_get::<Option<i8>, _>(i)?, Value::Int8),
@@ -666,14 +722,15 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, zero_dates: ZeroDates)
         // Unchecked: sqlx's check refuses a spatial type's bytes.
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(
-            mysql_date_time(row, i, zero_dates).map_err(|e| column_error(column, e))?,
+            mysql_date_time(row, i, rules.zero_dates).map_err(|e| column_error(column, e))?,
             |at| date_value(at.date()),
         ),
         // A TIME is a duration (-838:59:59 to 838:59:59); only a time of day is a Connect Time.
         // Both JDBC drivers fail Confluent's task on the others, and so does this.
         ColumnKind::Time => match row.try_get::<Option<MySqlTime>, _>(i)? {
             Some(time) if time.is_valid_time_of_day() => {
-                time_value(NaiveTime::try_from(time).map_err(|e| column_error(column, e))?)
+                let time = NaiveTime::try_from(time).map_err(|e| column_error(column, e))?;
+                time_of_day_value(micros_of_day(time), &rules.time_zone).map_err(|e| column_error(column, e))?
             }
             Some(time) => {
                 return Err(column_error(
@@ -684,7 +741,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, zero_dates: ZeroDates)
             None => Value::Null,
         },
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-            or_null(DbRow::MySql(row).timestamp(column, zero_dates)?, timestamp_value)
+            or_null(DbRow::MySql(row).timestamp(column, rules)?, timestamp_value)
         }
         ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),

@@ -74,7 +74,7 @@ impl JdbcSinkTask {
         let config = config_def().parse(config).map_err(ConnectError::Config)?;
         Ok(JdbcSinkTask {
             // A connection for the writes in flight, and one for the tables' DDL.
-            database: Database::from_config(&config, 2)?,
+            database: Database::from_config(&config, 2, &Default::default())?,
             settings: Settings::new(&config),
             connector: String::new(),
             task: String::new(),

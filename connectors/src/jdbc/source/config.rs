@@ -12,7 +12,8 @@ use super::query::Mode;
 use crate::jdbc::connection::{
     self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
 };
-use crate::jdbc::types::{MySqlDriver, NumericMapping, ZeroDates};
+use crate::jdbc::time_zone::DB_TIMEZONE;
+use crate::jdbc::types::{DateTimeRules, MySqlDriver, NumericMapping};
 
 choice_key_value!(Mode, NumericMapping);
 
@@ -181,6 +182,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SCHEMA_PATTERN)
         .key(&CATALOG_PATTERN)
         .key(&NUMERIC_MAPPING)
+        .key(&DB_TIMEZONE)
 }
 
 /// The query in query mode, `None` when tables are copied.
@@ -250,8 +252,8 @@ pub(super) struct Settings {
     pub numeric_mapping: NumericMapping,
     /// Whose reports of MySQL/MariaDB column types are followed: `connection.url`'s driver.
     pub mysql_driver: MySqlDriver,
-    /// What a MySQL zero date is read as (by `connection.url`).
-    pub zero_dates: ZeroDates,
+    /// How dates and times are read (`connection.url`'s zero dates, `db.timezone`).
+    pub date_times: DateTimeRules,
     /// The incrementing column.
     pub incrementing_column: String,
     /// The timestamp columns.
@@ -274,7 +276,10 @@ impl Settings {
             backoff: config.value(&CONNECTION_BACKOFF),
             numeric_mapping: config.value(&NUMERIC_MAPPING),
             mysql_driver: mysql_driver(&config.value(&CONNECTION_URL)),
-            zero_dates: zero_dates(&config.value(&CONNECTION_URL)),
+            date_times: DateTimeRules {
+                zero_dates: zero_dates(&config.value(&CONNECTION_URL)),
+                time_zone: config.value(&DB_TIMEZONE),
+            },
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
             query_suffix: config.value(&QUERY_SUFFIX),
@@ -312,9 +317,22 @@ mod tests {
 
     #[test]
     fn keys_are_checked_alone_and_together() {
-        let errors = config_def().validate(&config(&[("mode", "sometimes"), ("batch.max.rows", "0")]));
+        let errors = config_def().validate(&config(&[
+            ("mode", "sometimes"),
+            ("batch.max.rows", "0"),
+            ("db.timezone", "Mars/Olympus"),
+        ]));
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["connection.url", "mode", "batch.max.rows", "topic.prefix"]);
+        assert_eq!(
+            keys,
+            [
+                "connection.url",
+                "mode",
+                "batch.max.rows",
+                "topic.prefix",
+                "db.timezone"
+            ]
+        );
         let errors = validate(&config(&[
             ("connection.url", "jdbc:mysql://db:3306/shop"),
             ("topic.prefix", "shop-"),

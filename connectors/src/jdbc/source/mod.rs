@@ -82,6 +82,9 @@ pub struct ColumnMetadata {
     /// and MariaDB's INET6 and UUID), which the JDBC drivers read as text where sqlx's type
     /// name may call it binary.
     pub text: bool,
+    /// A MySQL/MariaDB DATETIME: a wall time (of `db.timezone`'s clock), where a TIMESTAMP is
+    /// an instant.
+    pub date_time: bool,
 }
 
 /// The tables of the database of the kinds and in the schemas `selection` names, as the JDBC
@@ -148,25 +151,32 @@ async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<T
 /// type `t`), as a query's select list: the column's name and table (OID, column number), NOT
 /// NULL (of the column or its domain: YES or NO), a NUMERIC's precision and scale and a BIT's
 /// length (as its precision) from the type modifier (a domain's own when the column is of one),
-/// and that it is not MySQL text.
+/// and that it is neither MySQL text nor a MySQL DATETIME.
 const POSTGRES_DECLARED: &str = "a.attname::text, a.attrelid::int8, a.attnum::int8, \
     CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'NO' ELSE 'YES' END, \
     CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 \
       WHEN base = 1560 THEN typmod END::int8, \
-    CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false \
+    CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false, false \
     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
     CROSS JOIN LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS base, \
       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod) declared";
 
 /// A row of [`POSTGRES_DECLARED`]; MySQL's leave the table out.
-type DeclaredRow = (String, i64, i64, String, Option<i64>, Option<i64>, bool);
+type DeclaredRow = (String, i64, i64, String, Option<i64>, Option<i64>, bool, bool);
 
-fn column_metadata_of(nullable: bool, precision: Option<i64>, scale: Option<i64>, text: bool) -> ColumnMetadata {
+fn column_metadata_of(
+    nullable: bool,
+    precision: Option<i64>,
+    scale: Option<i64>,
+    text: bool,
+    date_time: bool,
+) -> ColumnMetadata {
     ColumnMetadata {
         nullable,
         precision: precision.map(|p| p as i32),
         scale: scale.map(|s| s as i32),
         text,
+        date_time,
     }
 }
 
@@ -193,7 +203,7 @@ async fn column_metadata(
             sqlx::query_as(
                 "SELECT CAST(column_name AS CHAR), 0, 0, CAST(is_nullable AS CHAR), \
                  CAST(numeric_precision AS SIGNED), CAST(numeric_scale AS SIGNED), \
-                 character_set_name IS NOT NULL OR data_type IN ('inet4', 'inet6', 'uuid') \
+                 character_set_name IS NOT NULL OR data_type IN ('inet4', 'inet6', 'uuid'), data_type = 'datetime' \
                  FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
             )
             .bind(&table.schema)
@@ -204,8 +214,11 @@ async fn column_metadata(
     };
     Ok(rows
         .into_iter()
-        .map(|(name, _, _, nullable, precision, scale, text)| {
-            (name, column_metadata_of(nullable == "YES", precision, scale, text))
+        .map(|(name, _, _, nullable, precision, scale, text, date_time)| {
+            (
+                name,
+                column_metadata_of(nullable == "YES", precision, scale, text, date_time),
+            )
         })
         .collect())
 }
@@ -251,9 +264,9 @@ async fn result_column_metadata(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(_, table, number, _, precision, scale, text)| {
+        .filter_map(|(_, table, number, _, precision, scale, text, date_time)| {
             let name = sources.get(&(table, number))?.clone();
-            Some((name, column_metadata_of(true, precision, scale, text)))
+            Some((name, column_metadata_of(true, precision, scale, text, date_time)))
         })
         .collect())
 }
@@ -297,7 +310,8 @@ async fn mysql_result_metadata(pool: &sqlx::MySqlPool, query: &str) -> HashMap<S
 }
 
 /// A MySQL column of the declared type `declared` (as `SHOW COLUMNS` writes it:
-/// `decimal(10,3)`, `bit(1)`, `varchar(10)`, `inet6`), of a character set when `collated`.
+/// `decimal(10,3)`, `bit(1)`, `varchar(10)`, `inet6`, `datetime(3)`), of a character set when
+/// `collated`.
 fn mysql_declared_type(declared: &str, collated: bool) -> ColumnMetadata {
     let (name, arguments) = declared.split_once('(').unwrap_or((declared, ""));
     let mut numbers = arguments
@@ -317,6 +331,7 @@ fn mysql_declared_type(declared: &str, collated: bool) -> ColumnMetadata {
         precision,
         scale,
         text: collated || matches!(name.trim(), "inet4" | "inet6" | "uuid"),
+        date_time: name.trim() == "datetime",
     }
 }
 
@@ -399,7 +414,7 @@ impl JdbcSourceConnector {
         let tables_mode = match config::query(&parsed) {
             Some(_) => None,
             None => {
-                let database = Database::from_config(&parsed, 1)?;
+                let database = Database::from_config(&parsed, 1, &Default::default())?;
                 let pattern = match database.dialect() {
                     Dialect::Postgres => parsed.value(&SCHEMA_PATTERN),
                     Dialect::MySql => parsed.value(&CATALOG_PATTERN),
@@ -530,6 +545,8 @@ mod tests {
             let m = mysql_declared_type(t, collated);
             (m.precision, m.scale, m.text)
         };
+        assert!(mysql_declared_type("datetime(3)", false).date_time);
+        assert!(!mysql_declared_type("timestamp(3)", false).date_time);
         assert_eq!(declared("decimal(10,3)", false), (Some(10), Some(3), false));
         assert_eq!(declared("decimal(5,0) unsigned", false), (Some(5), Some(0), false));
         assert_eq!(declared("bit(1)", false), (Some(1), None, false));

@@ -184,8 +184,8 @@ pub(super) struct RecordBuilder {
     pub numeric_mapping: crate::jdbc::types::NumericMapping,
     /// Whose reports of MySQL/MariaDB column types are followed (by `connection.url`).
     pub mysql_driver: crate::jdbc::types::MySqlDriver,
-    /// What a MySQL zero date is read as (by `connection.url`).
-    pub zero_dates: crate::jdbc::types::ZeroDates,
+    /// How dates and times are read (`connection.url`'s zero dates, `db.timezone`).
+    pub date_times: crate::jdbc::types::DateTimeRules,
     /// Column names of the incrementing and timestamp columns.
     pub spec: QuerySpec,
 }
@@ -199,7 +199,8 @@ pub(super) struct Layout {
 }
 
 impl RecordBuilder {
-    fn layout(&mut self, row: &DbRow<'_>) -> Result<&Layout, String> {
+    /// Makes the layout of the result from its first row (once).
+    fn make_layout(&mut self, row: &DbRow<'_>) -> Result<(), String> {
         if self.layout.is_none() {
             let mut columns = Vec::new();
             for (index, (name, type_name, kind)) in row.column_kinds(self.mysql_driver).into_iter().enumerate() {
@@ -257,18 +258,21 @@ impl RecordBuilder {
                 timestamps,
             });
         }
-        self.layout.as_ref().ok_or_else(|| "no layout".to_string())
+        Ok(())
     }
 
     /// The record for `row`, with no offset of its own ([`RecordBuilder::close_batch`] gives
     /// one to the last record of a batch); the builder's position moves past it.
     pub(super) fn record(&mut self, row: DbRow<'_>) -> Result<SourceRecord, String> {
-        let (mut position, zero_dates) = (self.position, self.zero_dates);
-        let layout = self.layout(&row)?;
+        let mut position = self.position;
+        self.make_layout(&row)?;
+        let Some(layout) = &self.layout else {
+            return Err("no layout".into());
+        };
         let mut values = Vec::with_capacity(layout.columns.len());
         for column in &layout.columns {
             values.push(
-                row.value(column, zero_dates)
+                row.value(column, &self.date_times)
                     .map_err(|e| format!("column {}: {e}", column.name))?,
             );
         }
@@ -289,7 +293,7 @@ impl RecordBuilder {
         for &index in &layout.timestamps {
             let column = &layout.columns[index];
             if let Some(at) = row
-                .timestamp(column, zero_dates)
+                .timestamp(column, &self.date_times)
                 .map_err(|e| format!("column {}: {e}", column.name))?
             {
                 position.timestamp = at;
@@ -387,7 +391,7 @@ mod tests {
             metadata: Default::default(),
             numeric_mapping: Default::default(),
             mysql_driver: Default::default(),
-            zero_dates: Default::default(),
+            date_times: Default::default(),
             spec: spec(Dialect::Postgres, Mode::Incrementing),
         };
         let record = || SourceRecord {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -21,8 +21,9 @@ use tributary_runtime::progress::Progress;
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
-use super::{auto_increment_column, column_metadata, result_column_metadata, TableRef, TABLES};
+use super::{auto_increment_column, column_metadata, mysql_result_metadata, result_column_metadata, TableRef, TABLES};
 use crate::jdbc::connection::{Database, Dialect};
+use crate::jdbc::time_zone::DbTimeZone;
 use crate::jdbc::types::{DbRow, NumericMapping};
 
 /// The longest a `poll` waits for the next query to be due (the worker commits in between).
@@ -40,6 +41,9 @@ struct Querier {
     /// No offset was committed for it: `timestamp.initial` sets its timestamp at its first
     /// query.
     uncommitted: bool,
+    /// On MySQL, the zone whose wall times its timestamp column holds, found on its first
+    /// query in a timestamp mode (see [`JdbcSourceTask::timestamp_column_zone`]).
+    timestamp_zone: Option<DbTimeZone>,
     /// The configured query, in query mode.
     query: Option<String>,
     topic: Arc<str>,
@@ -75,7 +79,8 @@ impl JdbcSourceTask {
     /// until `start` reads the committed positions.
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
-        let database = Database::from_config(&parsed, 2)?;
+        let settings = Settings::new(&parsed);
+        let database = Database::from_config(&parsed, 2, &settings.date_times.time_zone)?;
         let prefix = parsed.value(&TOPIC_PREFIX);
         let catalog = crate::jdbc::connection::database_name(&parsed)?;
         let now = Instant::now();
@@ -85,6 +90,7 @@ impl JdbcSourceTask {
                 table: None,
                 incrementing_column: None,
                 uncommitted: false,
+                timestamp_zone: None,
                 query: Some(query),
                 topic: prefix.into(),
                 position: Position::default(),
@@ -112,6 +118,7 @@ impl JdbcSourceTask {
                         table: Some(table),
                         incrementing_column: None,
                         uncommitted: false,
+                        timestamp_zone: None,
                         query: None,
                         position: Position::default(),
                         next_due: now,
@@ -121,7 +128,7 @@ impl JdbcSourceTask {
         };
         Ok(JdbcSourceTask {
             database,
-            settings: Settings::new(&parsed),
+            settings,
             queriers,
             running: None,
             failures: 0,
@@ -172,6 +179,42 @@ impl JdbcSourceTask {
         Ok(column)
     }
 
+    /// The zone whose wall times querier `index`'s (first) timestamp column holds on MySQL,
+    /// where sessions run in UTC: a DATETIME's are `db.timezone`'s, a TIMESTAMP's (and a
+    /// DATE's) UTC. Its timestamps are bound as wall times of that zone. Found once per table
+    /// (a query's columns as [`mysql_result_metadata`] finds them; a column not found is taken
+    /// for a DATETIME).
+    async fn timestamp_column_zone(&mut self, index: usize) -> Result<DbTimeZone, ReadError> {
+        let zone = &self.settings.date_times.time_zone;
+        let (Database::MySql(pool), false) = (&self.database, zone.is_utc()) else {
+            return Ok(zone.clone());
+        };
+        let querier = &self.queriers[index];
+        if let Some(found) = &querier.timestamp_zone {
+            return Ok(found.clone());
+        }
+        let metadata = match (&querier.table, &querier.query) {
+            (_, Some(query)) => mysql_result_metadata(pool, query).await,
+            (Some(table), None) => column_metadata(&self.database, table)
+                .await
+                .map_err(ReadError::query("cannot read the table's columns"))?,
+            (None, None) => Default::default(),
+        };
+        let first = self
+            .settings
+            .timestamp_columns
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let date_time = metadata
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(first))
+            .is_none_or(|(_, column)| column.date_time);
+        let found = if date_time { zone.clone() } else { DbTimeZone::default() };
+        self.queriers[index].timestamp_zone = Some(found.clone());
+        Ok(found)
+    }
+
     /// Starts the query of querier `index` on a reader task.
     async fn start_query(&mut self, index: usize) -> Result<Running, ReadError> {
         let settings = self.settings.clone();
@@ -180,6 +223,10 @@ impl JdbcSourceTask {
         let incrementing_column = match settings.incrementing_column.trim() {
             "" if settings.mode.uses_incrementing() => self.found_incrementing_column(index).await?,
             name => name.to_string(),
+        };
+        let timestamp_zone = match settings.mode.uses_timestamp() {
+            true => self.timestamp_column_zone(index).await?,
+            false => DbTimeZone::default(),
         };
         if let (true, true, Some(initial)) = (
             self.queriers[index].uncommitted,
@@ -224,14 +271,15 @@ impl JdbcSourceTask {
                     .await
                     .map_err(ReadError::query("cannot read the database's clock"))?;
                 let end = now - chrono::Duration::from_std(settings.timestamp_delay).unwrap_or_default();
+                let time = |instant| time_bind(&database, &timestamp_zone, instant);
                 if settings.mode == Mode::Timestamp {
-                    vec![Bind::Time(position.timestamp), Bind::Time(end)]
+                    vec![time(position.timestamp)?, time(end)?]
                 } else {
                     vec![
-                        Bind::Time(end),
-                        Bind::Time(position.timestamp),
+                        time(end)?,
+                        time(position.timestamp)?,
                         Bind::Int(position.incrementing),
-                        Bind::Time(position.timestamp),
+                        time(position.timestamp)?,
                     ]
                 }
             }
@@ -250,7 +298,7 @@ impl JdbcSourceTask {
                 Database::MySql(_) => NumericMapping::None,
             },
             mysql_driver: settings.mysql_driver,
-            zero_dates: settings.zero_dates,
+            date_times: settings.date_times.clone(),
             spec: spec.clone(),
         };
         // A whole table is read (bulk mode, or the first read of an incrementing or timestamp
@@ -315,13 +363,40 @@ async fn estimated_rows(database: &Database, table: &TableRef) -> Option<u64> {
 #[derive(Debug, Clone, Copy)]
 enum Bind {
     Int(i64),
-    Time(NaiveDateTime),
+    /// A `timestamptz`: PostgreSQL compares a `timestamp` column with it as the column's wall
+    /// time in the session's zone (`db.timezone`).
+    Instant(DateTime<Utc>),
+    /// A wall time, which MySQL compares with a DATETIME's, and with a TIMESTAMP's in the
+    /// session's zone (UTC).
+    Wall(NaiveDateTime),
+}
+
+/// The bound parameter of `instant` (UTC) for a timestamp column of `database`, on MySQL as
+/// its wall time in `zone`, the column's.
+fn time_bind(database: &Database, zone: &DbTimeZone, instant: NaiveDateTime) -> Result<Bind, ReadError> {
+    if let Database::Postgres(_) = database {
+        return Ok(Bind::Instant(instant.and_utc()));
+    }
+    let wall = zone
+        .wall_micros(instant.and_utc().timestamp_micros())
+        .map_err(ReadError::Failed)?;
+    DateTime::from_timestamp_micros(wall)
+        .map(|wall| Bind::Wall(wall.naive_utc()))
+        .ok_or_else(|| {
+            ReadError::Failed(format!(
+                "the wall time in {} of {instant} UTC is out of range",
+                zone.name()
+            ))
+        })
 }
 
 /// The database's current time, UTC.
 async fn database_now(database: &Database) -> Result<NaiveDateTime, sqlx::Error> {
     match database {
-        Database::Postgres(pool) => sqlx::query_scalar("SELECT LOCALTIMESTAMP").fetch_one(pool).await,
+        Database::Postgres(pool) => sqlx::query_scalar("SELECT CURRENT_TIMESTAMP")
+            .fetch_one(pool)
+            .await
+            .map(|now: DateTime<Utc>| now.naive_utc()),
         Database::MySql(pool) => sqlx::query_scalar("SELECT UTC_TIMESTAMP(6)").fetch_one(pool).await,
     }
 }
@@ -359,7 +434,8 @@ async fn read_rows(
             for bind in &binds {
                 query = match *bind {
                     Bind::Int(value) => query.bind(value),
-                    Bind::Time(value) => query.bind(value),
+                    Bind::Instant(value) => query.bind(value),
+                    Bind::Wall(value) => query.bind(value),
                 };
             }
             let mut rows = query.fetch(&mut *connection);

@@ -1,0 +1,174 @@
+//! `db.timezone`: the zone of the clock a database's times without a zone were written by (a
+//! PostgreSQL `timestamp` or `time`, a MySQL `DATETIME` or `TIME`), as Confluent's JDBC source
+//! reads them: such a time is the instant its wall time is in that zone. An ambiguous wall time
+//! (the hour a clock turned back repeats) is the later of its two instants, and one that never
+//! happened (skipped when a clock turned forward) is read with the offset before the change, so
+//! it falls after it: as the JDBC drivers' `Calendar` reads them, and as PostgreSQL converts a
+//! `timestamp` to a `timestamptz`.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use tributary_runtime::config::{ConfigKey, ConfigType, Key};
+
+tributary_runtime::choice_key_value!(DbTimeZone);
+
+/// `db.timezone`.
+pub const DB_TIMEZONE: Key<DbTimeZone> = Key::new(
+    ConfigKey::optional(
+        "db.timezone",
+        ConfigType::String,
+        "UTC",
+        "The time zone of the database's times without a zone (an IANA name, such as Europe/Paris).",
+    )
+    .check(|name| {
+        DbTimeZone::parse(name)
+            .map(|_| ())
+            .ok_or_else(|| "must be a time zone's IANA name, such as UTC or America/New_York".into())
+    }),
+);
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// A `db.timezone`.
+#[derive(Debug, Clone)]
+pub struct DbTimeZone {
+    name: String,
+    zone: TimeZone,
+    /// The zone is UTC, where a wall time is its instant.
+    utc: bool,
+}
+
+impl Default for DbTimeZone {
+    fn default() -> Self {
+        DbTimeZone {
+            name: "UTC".into(),
+            zone: TimeZone::UTC,
+            utc: true,
+        }
+    }
+}
+
+impl DbTimeZone {
+    /// The zone named `name` (an IANA name), if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        let zone = TimeZone::get(name).ok()?;
+        // The database's primary name of UTC and its links (Etc/UTC, GMT, Zulu...).
+        let utc = zone == TimeZone::UTC || zone.primary_iana_name() == Some("UTC");
+        Some(DbTimeZone {
+            name: name.to_string(),
+            zone,
+            utc,
+        })
+    }
+
+    /// The zone's name, as it was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the zone is UTC.
+    pub fn is_utc(&self) -> bool {
+        self.utc
+    }
+
+    /// The instant (microseconds from the Unix epoch) of the wall time of this zone that is
+    /// `wall` microseconds from 1970-01-01 00:00.
+    pub fn instant_micros(&self, wall: i64) -> Result<i64, String> {
+        if self.utc {
+            return Ok(wall);
+        }
+        let civil = TimeZone::UTC.to_datetime(timestamp(wall)?);
+        self.zone
+            .to_ambiguous_timestamp(civil)
+            .later()
+            .map(|instant| instant.as_microsecond())
+            .map_err(|e| format!("the wall time {civil} in {}: {e}", self.name))
+    }
+
+    /// The wall time of this zone (microseconds from 1970-01-01 00:00) at `instant`
+    /// (microseconds from the Unix epoch).
+    pub fn wall_micros(&self, instant: i64) -> Result<i64, String> {
+        if self.utc {
+            return Ok(instant);
+        }
+        let civil = self.zone.to_datetime(timestamp(instant)?);
+        TimeZone::UTC
+            .to_timestamp(civil)
+            .map(|wall| wall.as_microsecond())
+            .map_err(|e| format!("the wall time {civil}: {e}"))
+    }
+
+    /// The time of day in UTC (microseconds from midnight) of the time of day `time` of this
+    /// zone on 1970-01-01, as the JDBC drivers read a time with the zone's calendar, wrapped
+    /// into the day where it falls on another (Connect's Time cannot hold it, so Confluent's
+    /// task fails there). In UTC, a time is itself: PostgreSQL's 24:00:00 stays the next
+    /// midnight, as the drivers read it.
+    pub fn utc_time_of_day_micros(&self, time: i64) -> Result<i64, String> {
+        if self.utc {
+            return Ok(time);
+        }
+        Ok(self.instant_micros(time)?.rem_euclid(DAY_MICROS))
+    }
+}
+
+impl PartialEq for DbTimeZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.zone == other.zone
+    }
+}
+
+fn timestamp(micros: i64) -> Result<Timestamp, String> {
+    Timestamp::from_microsecond(micros).map_err(|e| format!("{micros} µs from 1970: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Microseconds from 1970-01-01 00:00 of an ISO date and time.
+    fn micros(text: &str) -> i64 {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
+    }
+
+    #[test]
+    fn wall_times_are_read_as_the_jdbc_drivers_calendar_reads_them() {
+        let new_york = DbTimeZone::parse("America/New_York").unwrap();
+        assert!(!new_york.is_utc());
+        let instant = |wall| new_york.instant_micros(micros(wall)).unwrap();
+        assert_eq!(instant("2024-02-29 13:14:15"), micros("2024-02-29 18:14:15"));
+        // The repeated hour: the later instant (standard time), as java.util.Calendar.
+        assert_eq!(instant("2024-11-03 01:30:00"), micros("2024-11-03 06:30:00"));
+        // The skipped hour: the offset before it, so 02:30 is 03:30 daylight time.
+        assert_eq!(instant("2024-03-10 02:30:00"), micros("2024-03-10 07:30:00"));
+        for wall in ["2024-02-29 13:14:15", "2024-11-03 01:30:00", "1969-12-31 23:00:00"] {
+            assert_eq!(new_york.wall_micros(instant(wall)).unwrap(), micros(wall), "{wall}");
+        }
+    }
+
+    #[test]
+    fn times_of_day_move_to_utc_on_1970_01_01_and_wrap_into_the_day() {
+        let hour = 3_600_000_000;
+        let new_york = DbTimeZone::parse("America/New_York").unwrap();
+        assert_eq!(new_york.utc_time_of_day_micros(13 * hour).unwrap(), 18 * hour);
+        assert_eq!(new_york.utc_time_of_day_micros(20 * hour).unwrap(), hour);
+        // London kept summer time through the winter of 1970.
+        let london = DbTimeZone::parse("Europe/London").unwrap();
+        assert_eq!(london.utc_time_of_day_micros(0).unwrap(), 23 * hour);
+        let utc = DbTimeZone::default();
+        assert_eq!(utc.utc_time_of_day_micros(24 * hour).unwrap(), 24 * hour);
+    }
+
+    #[test]
+    fn zones_are_iana_names_and_utc_is_known_by_any_of_its_names() {
+        for name in ["UTC", "Etc/UTC", " UTC ", "GMT", "Zulu"] {
+            assert!(DbTimeZone::parse(name).unwrap().is_utc(), "{name}");
+        }
+        assert!(DbTimeZone::parse("Mars/Olympus").is_none());
+        assert_eq!(DbTimeZone::parse("Asia/Tokyo").unwrap().name(), "Asia/Tokyo");
+    }
+}
