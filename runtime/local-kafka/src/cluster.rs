@@ -13,11 +13,13 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tempfile::TempDir;
 
-use crate::distribution::{tail, ChildProcess, KafkaDistribution};
+use crate::distribution::{errors_and_tail, tail, ChildProcess, KafkaDistribution};
 use crate::LocalKafkaError;
 
 /// How long a node may take to format, start or rejoin before the start is given up.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(90);
+/// Starts of a cluster tried before a node's exit during start-up is given up on.
+const START_ATTEMPTS: u32 = 3;
 
 /// How a cluster is laid out.
 #[derive(Debug, Clone)]
@@ -89,8 +91,24 @@ impl KafkaCluster {
         Self::start_with(ClusterOptions::with_nodes(nodes))
     }
 
-    /// Starts a cluster laid out as `options` says and waits until every broker is ready.
+    /// Starts a cluster laid out as `options` says and waits until every broker is ready. A
+    /// node that exits during start-up (a free port [`free_ports`] picked may be taken by
+    /// another process before the node binds it) is tried again, with new ports, up to
+    /// [`START_ATTEMPTS`] times in all; each failure's log excerpt goes to standard error.
     pub fn start_with(options: ClusterOptions) -> Result<Self, LocalKafkaError> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(options.clone()) {
+                Err(error @ LocalKafkaError::Node { exited: true, .. }) if attempt < START_ATTEMPTS => {
+                    eprintln!("kafka cluster start-up, attempt {attempt} of {START_ATTEMPTS}: {error}");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn start_once(options: ClusterOptions) -> Result<Self, LocalKafkaError> {
         if options.nodes == 0 {
             return Err(LocalKafkaError::Usage("a cluster needs at least one node".into()));
         }
@@ -337,6 +355,7 @@ impl KafkaCluster {
                         fs::write(&log, &text).ok();
                         Err(LocalKafkaError::Node {
                             message: format!("formatting storage of node {} failed ({})", node.id, output.status),
+                            exited: false,
                             log,
                             log_tail: tail(&text, 30),
                         })
@@ -379,6 +398,7 @@ impl KafkaCluster {
                 if let Some(status) = exited {
                     return Err(node_error(
                         node,
+                        true,
                         format!("kafka node {} exited during start-up ({status})", node.id),
                     ));
                 }
@@ -390,6 +410,7 @@ impl KafkaCluster {
                 if Instant::now() > deadline {
                     return Err(node_error(
                         node,
+                        false,
                         format!("kafka node {} was not ready within {NODE_READY_TIMEOUT:?}", node.id),
                     ));
                 }
@@ -424,11 +445,12 @@ impl Drop for KafkaCluster {
     }
 }
 
-fn node_error(node: &Node, message: String) -> LocalKafkaError {
+fn node_error(node: &Node, exited: bool, message: String) -> LocalKafkaError {
     LocalKafkaError::Node {
         message,
+        exited,
         log: node.log.clone(),
-        log_tail: tail(&fs::read_to_string(&node.log).unwrap_or_default(), 40),
+        log_tail: errors_and_tail(&fs::read_to_string(&node.log).unwrap_or_default(), 40),
     }
 }
 

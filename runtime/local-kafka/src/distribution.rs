@@ -237,6 +237,21 @@ pub fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The first ERROR of a Kafka log `text` and the lines after it (its exception and stack), then
+/// the last `lines` lines: a node that fails to start logs the cause first and then a shutdown
+/// whose lines alone would fill the tail.
+pub(crate) fn errors_and_tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let last = all.len().saturating_sub(lines);
+    match all.iter().position(|line| line.contains(" ERROR ")) {
+        Some(first) if first < last => {
+            let cause = &all[first..(first + 15).min(last)];
+            format!("{}\n...\n{}", cause.join("\n"), all[last..].join("\n"))
+        }
+        _ => all[last..].join("\n"),
+    }
+}
+
 /// An exclusive `flock` held until dropped.
 pub struct FileLock(fs::File);
 
@@ -268,5 +283,24 @@ impl Drop for FileLock {
         unsafe {
             libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_nodes_log_shows_its_first_error_before_the_shutdown() {
+        let mut log = vec!["[t] INFO starting".to_string()];
+        log.push("[t] ERROR Exiting Kafka due to fatal exception during startup.".into());
+        log.push("java.net.BindException: Address already in use".into());
+        log.extend((0..100).map(|i| format!("[t] INFO shutting down {i}")));
+        let excerpt = errors_and_tail(&log.join("\n"), 10);
+        assert!(excerpt.starts_with("[t] ERROR Exiting Kafka"), "{excerpt}");
+        assert!(excerpt.contains("BindException"));
+        assert!(excerpt.ends_with("shutting down 99"));
+        assert!(!excerpt.contains("shutting down 20\n"));
+        assert_eq!(errors_and_tail("a\nb\nc", 2), "b\nc");
     }
 }

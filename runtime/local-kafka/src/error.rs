@@ -32,14 +32,17 @@ pub enum LocalKafkaError {
         #[source]
         source: std::io::Error,
     },
-    /// A Kafka node exited or did not become ready in time.
-    #[error("{message}\n--- last lines of {} ---\n{log_tail}", log.display())]
+    /// A server (a Kafka node; the test harness's databases and registry too) exited, failed a
+    /// step of its set-up, or did not become ready in time.
+    #[error("{message}\n--- lines of {} ---\n{log_tail}", log.display())]
     Node {
         /// What went wrong.
         message: String,
-        /// The node's log file.
+        /// Its process exited during start-up.
+        exited: bool,
+        /// Its log file.
         log: PathBuf,
-        /// The last lines of that log.
+        /// The first error of that log and its last lines.
         log_tail: String,
     },
     /// A request to the cluster failed.

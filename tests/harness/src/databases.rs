@@ -131,6 +131,7 @@ impl Database {
         }
         Err(HarnessError::Node {
             message: format!("{what} failed ({})", output.status),
+            exited: false,
             log: self.log.clone(),
             log_tail: tail(
                 &format!(
@@ -196,6 +197,7 @@ impl Database {
             if exited.is_some() || Instant::now() > deadline {
                 return Err(HarnessError::Node {
                     message: format!("the {:?} server did not start ({exited:?})", self.kind),
+                    exited: exited.is_some(),
                     log: self.log.clone(),
                     log_tail: tail(&fs::read_to_string(&self.log).unwrap_or_default(), 40),
                 });

@@ -140,6 +140,7 @@ impl SchemaRegistry {
                         Some(status) => format!("the Schema Registry exited ({status})"),
                         None => format!("the Schema Registry did not answer within {timeout:?}"),
                     },
+                    exited: exited.is_some(),
                     log: process.log().to_path_buf(),
                     log_tail: process.log_tail(30),
                 });
