@@ -113,12 +113,6 @@ impl DbTimeZone {
     }
 }
 
-impl PartialEq for DbTimeZone {
-    fn eq(&self, other: &Self) -> bool {
-        self.zone == other.zone
-    }
-}
-
 fn timestamp(micros: i64) -> Result<Timestamp, String> {
     Timestamp::from_microsecond(micros).map_err(|e| format!("{micros} µs from 1970: {e}"))
 }
