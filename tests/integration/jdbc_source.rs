@@ -15,6 +15,7 @@ use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
 use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
+use tributary_runtime::clock::now_millis;
 
 /// Rows per table in the volume tests: three tables, 1,000,000 rows in all.
 const ROWS: usize = 333_334;
@@ -378,17 +379,14 @@ async fn timestamp_modes_follow_wall_times_of_db_timezone_across_a_restart() {
             let dir = tempfile::tempdir().unwrap();
             let (worker, api) = start_worker(&kafka, dir.path(), &[]).await;
             create(&api, &table, config.clone()).await;
-            let now_millis = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis() as i64;
+            let now = now_millis();
             for value in values(&topic, 50).await {
                 let stamped = value["updated"].as_i64().unwrap();
                 // The rows were stamped within the last two minutes (nine hours off if the
                 // wall time were read as UTC).
                 assert!(
-                    (now_millis - stamped).abs() < 120_000,
-                    "{column_type}: stamped {stamped}, now {now_millis}"
+                    (now - stamped).abs() < 120_000,
+                    "{column_type}: stamped {stamped}, now {now}"
                 );
             }
             insert(51, 60);

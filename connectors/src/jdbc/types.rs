@@ -71,7 +71,7 @@ pub enum ColumnKind {
     Time,
     /// PostgreSQL's TIME WITH TIME ZONE, as its time of day in UTC.
     TimeTz,
-    /// TIMESTAMP / DATETIME without a zone (read as UTC).
+    /// TIMESTAMP / DATETIME without a zone (a wall time of `db.timezone`).
     Timestamp,
     /// TIMESTAMP WITH TIME ZONE / MySQL TIMESTAMP.
     TimestampTz,

@@ -224,9 +224,10 @@ impl JdbcSourceTask {
             "" if settings.mode.uses_incrementing() => self.found_incrementing_column(index).await?,
             name => name.to_string(),
         };
-        let timestamp_zone = match settings.mode.uses_timestamp() {
-            true => self.timestamp_column_zone(index).await?,
-            false => DbTimeZone::default(),
+        let timestamp_zone = if settings.mode.uses_timestamp() {
+            self.timestamp_column_zone(index).await?
+        } else {
+            DbTimeZone::default()
         };
         if let (true, true, Some(initial)) = (
             self.queriers[index].uncommitted,
