@@ -3,12 +3,16 @@
 //! auto-create and auto-evolve shape the table from the record schemas, a missing table and a
 //! write the database refuses are retried and then fail the task with the cause (a restart
 //! writes everything once the table is right), after kill -9 of the worker at-least-once loses
-//! nothing while exactly-once writes no row twice, and PostgreSQL tables loaded through COPY's
-//! binary format hold what its text format gives them.
+//! nothing while exactly-once writes no row twice, PostgreSQL tables loaded through COPY's
+//! binary format hold what its text format gives them, and dates and times under a
+//! `db.timezone` are the rows the real JDBC drivers write when bound as Confluent's sink binds
+//! them.
 
 use crate::common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::workers::WorkerProcess;
@@ -16,7 +20,9 @@ use common::{eventually, merged, start_worker, Api};
 use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
 use tributary_harness::clients::{reliable_base_producer, send_waiting, unique_name};
-use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
+use tributary_harness::{
+    shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
+};
 
 /// Records in the upsert test on PostgreSQL (MariaDB takes a fifth: its statements are
 /// row-by-row text).
@@ -130,7 +136,7 @@ fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
             "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
             "connection.url": database.jdbc_url(),
             "connection.user": "tributary",
-            "connection.password": if database.kind() == DatabaseKind::MariaDb { "tributary" } else { "" },
+            "connection.password": password(database),
             "topics": topic,
             "key.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
@@ -139,6 +145,14 @@ fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
         }),
         extra,
     )
+}
+
+/// The password of the test user of `database`.
+fn password(database: &Database) -> &'static str {
+    match database.kind() {
+        DatabaseKind::Postgres => "",
+        DatabaseKind::MariaDb => "tributary",
+    }
 }
 
 /// `SELECT <columns> FROM <table>` as rows of text fields, ordered by the first column (None
@@ -600,4 +614,181 @@ async fn after_kill_9_at_least_once_loses_nothing_and_exactly_once_writes_no_row
         let (rows, ids) = kill_mid_load(database, true).await;
         assert_eq!((rows, ids), (200_000, 200_000), "{:?} exactly-once", database.kind());
     }
+}
+
+/// Columns where Tributary's rows differ on purpose from those a driver writes with Confluent's
+/// calendars: the driver, the column and why.
+const ZONED_WRITE_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
+    (
+        JdbcDriver::MySqlConnectorJ,
+        "at_time",
+        "MySQL Connector/J takes a MariaDB server (whose version reads 5.5.5-…) for one without \
+         fractions of a second and drops them; Tributary keeps them",
+    ),
+    (JdbcDriver::MySqlConnectorJ, "at", "as at_time"),
+    (
+        JdbcDriver::MySqlConnectorJ,
+        "at_instant",
+        "a MySQL TIMESTAMP: both drivers send the wall time of db.timezone, which the server reads \
+         in the session's zone (the server's, UTC here), moving the instant by the zones' \
+         difference; Tributary's session runs in UTC and writes the instant",
+    ),
+    (
+        JdbcDriver::MariaDbConnectorJ,
+        "at_instant",
+        "as through MySQL Connector/J",
+    ),
+];
+
+/// Dates and times written under `db.timezone` America/New_York, with `date.timezone` its
+/// default (DB_TIMEZONE) and UTC, beside the rows the real JDBC drivers write when the same
+/// records are bound as Confluent's sink binds them (`tests/fixtures/java/JdbcSinkBinds.java`):
+/// pgjdbc on PostgreSQL (TIMESTAMP and TIMESTAMPTZ columns), MySQL Connector/J and MariaDB
+/// Connector/J on MariaDB (DATETIME and TIMESTAMP). A timestamp without a zone is its wall time
+/// (both instants of the hour the clock turns back are 01:30), a time of day the zone's on
+/// 1970-01-01 (UTC midnight is 19:00), a DATE the day its UTC midnight falls on in the zone
+/// (the day before) or, with `date.timezone=UTC`, the date itself. Tributary writes by COPY
+/// and multi-row INSERT (insert mode) and by its upsert statements (upsert mode).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_them() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let topic = unique_name("zoned_writes").replace('-', "_");
+    let logical = |field: &str, kind: &str, name: &str| json!({"field": field, "type": kind, "optional": true, "name": format!("org.apache.kafka.connect.data.{name}")});
+    let schema = json!({"type": "struct", "name": "row", "optional": false, "fields": [
+        {"field": "id", "type": "int32", "optional": false},
+        logical("day", "int32", "Date"),
+        logical("at_time", "int32", "Time"),
+        logical("at", "int64", "Timestamp"),
+        logical("at_instant", "int64", "Timestamp"),
+    ]});
+    let payloads = [
+        json!({"id": 1, "day": 19782, "at_time": 65655500, "at": 1709230455123_i64, "at_instant": 1709230455123_i64}),
+        json!({"id": 2, "day": 0, "at_time": 0, "at": 1730611800000_i64, "at_instant": 1730611800000_i64}),
+        json!({"id": 3, "day": -1, "at_time": 86399999, "at": 1730615400000_i64, "at_instant": 1710055800000_i64}),
+        json!({"id": 4, "day": 19905, "at_time": 3600000, "at": -14399500, "at_instant": 946684800000_i64}),
+        json!({"id": 5}),
+    ];
+    let envelopes = Envelopes::new(&schema);
+    let records: Vec<Vec<u8>> = payloads.iter().map(|payload| envelopes.of(payload)).collect();
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), records.join(&b'\n')).unwrap();
+    produce(
+        &topic,
+        records
+            .iter()
+            .zip(1..)
+            .map(|(record, id)| (key(id), Some(record.clone())))
+            .collect(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let columns = "id, day, at_time, at, at_instant";
+    for (database, drivers, timestamp, timestamptz) in [
+        (
+            shared_postgres(),
+            &[JdbcDriver::Postgres][..],
+            "TIMESTAMP(3)",
+            "TIMESTAMPTZ(3)",
+        ),
+        (
+            shared_mariadb(),
+            &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ][..],
+            "DATETIME(3)",
+            "TIMESTAMP(3) NULL",
+        ),
+    ] {
+        let create = |table: &str| {
+            let ddl = format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, day DATE, at_time TIME(3), at {timestamp}, \
+                 at_instant {timestamptz})"
+            );
+            database.sql("tributary", &ddl).unwrap();
+        };
+        for (date_zone, mode) in [("DB_TIMEZONE", "insert"), ("UTC", "upsert")] {
+            let table = format!("{topic}_{:?}_{mode}", database.kind()).to_lowercase();
+            create(&table);
+            let config = sink_config(
+                database,
+                &topic,
+                json!({"table.name.format": table, "db.timezone": "America/New_York", "date.timezone": date_zone,
+                       "insert.mode": mode, "pk.mode": "record_value", "pk.fields": "id"}),
+            );
+            let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+            let ids: Vec<Vec<String>> = (1..=5).map(|id| vec![id.to_string()]).collect();
+            wait_for_rows(database, &table, "id", &ids, Duration::from_secs(60)).await;
+            let tributary = rows(database, &table, columns).unwrap();
+            let (day, time) = (&tributary[0][1], &tributary[0][2]);
+            match date_zone {
+                "DB_TIMEZONE" => assert_eq!(day, "2024-02-28", "the day 2024-02-29's UTC midnight falls on"),
+                _ => assert_eq!(day, "2024-02-29", "the date itself"),
+            }
+            assert!(time.starts_with("13:14:15.5"), "{time}");
+            for &driver in drivers {
+                let written = format!("{table}_{driver:?}").to_lowercase();
+                create(&written);
+                confluents_writes(database, driver, &written, date_zone, input.path()).await;
+                let confluent = rows(database, &written, columns).unwrap();
+                let known: Vec<&str> = ZONED_WRITE_DIFFERENCES
+                    .iter()
+                    .filter(|(d, _, _)| *d == driver)
+                    .map(|(_, column, _)| *column)
+                    .collect();
+                let mut seen = BTreeSet::new();
+                let names: Vec<&str> = columns.split(", ").collect();
+                for (their_row, our_row) in confluent.iter().zip(&tributary) {
+                    for ((name, theirs), ours) in names.iter().zip(their_row).zip(our_row) {
+                        if theirs != ours {
+                            assert!(
+                                known.contains(name),
+                                "{driver:?}, {date_zone}, row {}, {name}: Confluent's {theirs}, Tributary's {ours}",
+                                our_row[0]
+                            );
+                            seen.insert(*name);
+                        }
+                    }
+                }
+                assert_eq!(confluent.len(), tributary.len());
+                for column in known {
+                    assert!(seen.contains(column), "{driver:?}: {column} no longer differs");
+                }
+            }
+        }
+    }
+}
+
+/// Writes the records of `input` (JsonConverter's, one a line) into `table` through `driver`
+/// as Confluent's sink binds them under `db.timezone` America/New_York and `date_zone`.
+async fn confluents_writes(database: &Database, driver: JdbcDriver, table: &str, date_zone: &str, input: &Path) {
+    let url = driver.url(database);
+    let arguments = [
+        url.as_str(),
+        "tributary",
+        password(database),
+        table,
+        "America/New_York",
+        date_zone,
+    ];
+    let arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
+    let input = input.to_path_buf();
+    let status = tokio::task::spawn_blocking(move || {
+        let distribution = KafkaDistribution::get().expect("Kafka's jars");
+        let jar = driver.jar().expect("the JDBC driver's jar");
+        let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSinkBinds.java");
+        Command::new("java")
+            .arg("-cp")
+            .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
+            .arg(&program)
+            .args(&arguments)
+            .arg(&input)
+            // The JVM's own zone is UTC, as the servers'.
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .status()
+            .expect("java runs")
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "JdbcSinkBinds.java failed through {driver:?}");
 }

@@ -9,7 +9,9 @@ use tributary_runtime::config::{
 };
 
 use super::plan::{InsertMode, PkMode, Shape};
+use super::zone::{WriteZones, DATE_TIMEZONE};
 use crate::jdbc::connection;
+use crate::jdbc::time_zone::DB_TIMEZONE;
 
 choice_key_value!(InsertMode, PkMode);
 
@@ -125,6 +127,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&RETRY_BACKOFF)
         .key(&EXACTLY_ONCE_ENABLED)
         .key(&EXACTLY_ONCE_OFFSETS_TABLE)
+        .key(&DB_TIMEZONE)
+        .key(&DATE_TIMEZONE)
 }
 
 /// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
@@ -171,6 +175,8 @@ pub(super) struct Settings {
     pub retry_backoff: Duration,
     /// The offsets table, when exactly-once is on.
     pub offsets_table: Option<String>,
+    /// The zones dates and times are written in.
+    pub zones: WriteZones,
 }
 
 impl Settings {
@@ -193,6 +199,10 @@ impl Settings {
             offsets_table: config
                 .value(&EXACTLY_ONCE_ENABLED)
                 .then(|| config.value(&EXACTLY_ONCE_OFFSETS_TABLE)),
+            zones: WriteZones {
+                time_zone: config.value(&DB_TIMEZONE),
+                date_time_zone: config.value(&DATE_TIMEZONE),
+            },
         }
     }
 }

@@ -25,6 +25,7 @@ mod plan;
 mod sql;
 mod task;
 mod write;
+mod zone;
 
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 

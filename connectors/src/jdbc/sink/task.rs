@@ -145,13 +145,17 @@ impl JdbcSinkTask {
     async fn write(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
         let (database, settings) = (self.database.clone(), self.settings.clone());
         // Tables first, outside the transaction: MySQL commits at any DDL.
-        let runs = settings.shape.runs(records).map_err(Failure::Records)?;
+        let mut runs = settings.shape.runs(records).map_err(Failure::Records)?;
         for run in &runs {
             self.prepare_table(&database, &settings, run).await?;
         }
         if let Some(offsets_table) = settings.offsets_table.as_deref() {
             return self.write_exactly_once(records, offsets_table).await;
         }
+        settings
+            .zones
+            .localize(&mut runs, &self.tables, database.dialect())
+            .map_err(Failure::Records)?;
         let mode = settings.shape.insert_mode;
         let writes =
             Arc::new(Writes::new(&database, &runs, mode, &self.tables, settings.batch_size).map_err(Failure::Records)?);
@@ -222,7 +226,11 @@ impl JdbcSinkTask {
                     let partition = (r.original_topic(), r.original_partition);
                     r.kafka_offset >= stored.get(&partition).copied().unwrap_or(0)
                 });
-                let $runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
+                let mut $runs = settings.shape.runs(unwritten).map_err(Failure::Records)?;
+                settings
+                    .zones
+                    .localize(&mut $runs, tables, $dialect)
+                    .map_err(Failure::Records)?;
                 let writes = $plan.map_err(Failure::Records)?;
                 writes
                     .run(&mut transaction)

@@ -1,0 +1,272 @@
+//! The zones the sink writes dates and times in, as Confluent's sink binds a Connect Timestamp,
+//! Time and Date with the calendar of a zone: `db.timezone` for timestamps and times of day,
+//! `date.timezone` (that zone by default, or UTC) for dates. A timestamp goes to a column
+//! without a zone (PostgreSQL's `timestamp`, MySQL's `DATETIME`) as its wall time in the zone,
+//! a time of day as the zone's wall time at that time of 1970-01-01 UTC, and a date as the day
+//! its UTC midnight falls on in the zone (the day before, west of UTC: Confluent keeps that
+//! default for pipelines written with it, and recommends `date.timezone=UTC`, which writes the
+//! date itself). A column with a zone (PostgreSQL's `timestamptz` and `timetz`, MySQL's
+//! `TIMESTAMP`) takes the instant, as the writes' UTC sessions read it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use tributary_runtime::choice_key_value;
+use tributary_runtime::config::{ConfigKey, ConfigType, Key};
+
+use super::plan::{ColumnData, Run};
+use crate::jdbc::connection::Dialect;
+use crate::jdbc::time_zone::DbTimeZone;
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// `date.timezone`: the zone a Date is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum DateTimeZone {
+    /// `db.timezone`'s.
+    #[default]
+    DbTimeZone,
+    /// UTC: the date itself.
+    Utc,
+}
+
+impl DateTimeZone {
+    /// Parses Confluent's names (`DB_TIMEZONE`, `UTC`), in either case.
+    pub(super) fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_uppercase().as_str() {
+            "DB_TIMEZONE" => Some(DateTimeZone::DbTimeZone),
+            "UTC" => Some(DateTimeZone::Utc),
+            _ => None,
+        }
+    }
+}
+
+choice_key_value!(DateTimeZone);
+
+/// `date.timezone`.
+pub(super) const DATE_TIMEZONE: Key<DateTimeZone> = Key::new(
+    ConfigKey::optional(
+        "date.timezone",
+        ConfigType::String,
+        "DB_TIMEZONE",
+        "The zone a Date is written in: DB_TIMEZONE (db.timezone's, the day its UTC midnight falls on there) or UTC (the date itself).",
+    )
+    .check(|value| {
+        DateTimeZone::parse(value)
+            .map(|_| ())
+            .ok_or_else(|| "must be one of DB_TIMEZONE, UTC".into())
+    }),
+);
+
+/// The zones of a sink's dates and times.
+#[derive(Debug, Clone, Default)]
+pub(super) struct WriteZones {
+    /// `db.timezone`.
+    pub time_zone: DbTimeZone,
+    /// `date.timezone`.
+    pub date_time_zone: DateTimeZone,
+}
+
+impl WriteZones {
+    /// Turns the dates and times of `runs` (UTC, as planned) into what their columns take: the
+    /// wall times and days of the zones for columns without a zone. `tables` holds each table's
+    /// column types (PostgreSQL's `udt_name`, MySQL's `data_type`); a column of unknown type is
+    /// taken for one without a zone.
+    pub(super) fn localize(
+        &self,
+        runs: &mut [Run<'_>],
+        tables: &HashMap<String, HashMap<String, String>>,
+        dialect: Dialect,
+    ) -> Result<(), String> {
+        if self.time_zone.is_utc() {
+            return Ok(());
+        }
+        let dates_in_zone = self.date_time_zone == DateTimeZone::DbTimeZone;
+        let zone = &self.time_zone;
+        for run in runs {
+            let types = tables.get(&run.table);
+            for (column, data) in run.columns.iter().zip(&mut run.data) {
+                let column_type = types.and_then(|types| types.get(&column.name));
+                let zoned = column_type.is_some_and(|name| holds_instants(dialect, name));
+                let converted = match data {
+                    ColumnData::Timestamp(values) if !zoned => convert(values, |at| wall_time(zone, at)),
+                    ColumnData::Time(values) if !zoned => convert(values, |time| time_of_day(zone, time)),
+                    ColumnData::Date(values) if dates_in_zone => convert(values, |day| zone_day(zone, day)),
+                    _ => Ok(()),
+                };
+                converted.map_err(|e| format!("column {} of {} in {}: {e}", column.name, run.table, zone.name()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a column of type `name` holds instants, which the writes' UTC sessions take as they
+/// are.
+fn holds_instants(dialect: Dialect, name: &str) -> bool {
+    match dialect {
+        Dialect::Postgres => name.eq_ignore_ascii_case("timestamptz") || name.eq_ignore_ascii_case("timetz"),
+        Dialect::MySql => name.eq_ignore_ascii_case("timestamp"),
+    }
+}
+
+/// Replaces each value of `values` with what `change` makes of it.
+fn convert<T: Copy>(values: &mut [Option<T>], change: impl Fn(T) -> Result<T, String>) -> Result<(), String> {
+    for value in values.iter_mut().flatten() {
+        *value = change(*value)?;
+    }
+    Ok(())
+}
+
+/// The wall time in `zone` of the UTC time `at`.
+fn wall_time(zone: &DbTimeZone, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
+    // Connect's times are whole milliseconds: microseconds lose nothing.
+    let wall = zone.wall_micros(at.and_utc().timestamp_micros())?;
+    DateTime::from_timestamp_micros(wall)
+        .map(|wall| wall.naive_utc())
+        .ok_or_else(|| format!("{at} is out of range in the zone"))
+}
+
+/// The time of day in `zone` at the UTC time of day `time` of 1970-01-01.
+fn time_of_day(zone: &DbTimeZone, time: NaiveTime) -> Result<NaiveTime, String> {
+    let at = NaiveDate::default().and_time(time);
+    Ok(wall_time(zone, at)?.time())
+}
+
+/// The day in `zone` at the UTC midnight that starts `day`.
+fn zone_day(zone: &DbTimeZone, day: NaiveDate) -> Result<NaiveDate, String> {
+    let midnight = day.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
+    let wall = zone.wall_micros(midnight)?;
+    DateTime::from_timestamp_micros(wall.div_euclid(DAY_MICROS) * DAY_MICROS)
+        .map(|wall| wall.date_naive())
+        .ok_or_else(|| format!("{day} is out of range in the zone"))
+}
+
+#[cfg(test)]
+mod tests {
+    use tributary_runtime::data::{Schema, SchemaType};
+
+    use super::*;
+    use crate::jdbc::sink::plan::{ColumnSpec, RunKind};
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+    }
+
+    fn run(data: Vec<ColumnData<'static>>) -> Run<'static> {
+        Run {
+            table: "t".into(),
+            kind: RunKind::Write,
+            columns: (0..data.len())
+                .map(|i| ColumnSpec {
+                    name: format!("c{i}"),
+                    schema: Schema::of(SchemaType::Int64),
+                    key: false,
+                })
+                .collect(),
+            data,
+        }
+    }
+
+    fn zones(time_zone: &str, date_time_zone: DateTimeZone) -> WriteZones {
+        WriteZones {
+            time_zone: DbTimeZone::parse(time_zone).unwrap(),
+            date_time_zone,
+        }
+    }
+
+    /// The values America/New_York gives, as the JDBC drivers write them with Confluent's
+    /// calendars (measured with pgjdbc, MySQL Connector/J and MariaDB Connector/J).
+    #[test]
+    fn columns_without_a_zone_take_wall_times_and_days_of_the_zone() {
+        let timestamps = || {
+            ColumnData::Timestamp(vec![
+                Some(at("2024-02-29 18:14:15.123")),
+                Some(at("2024-11-03 05:30:00")),
+                Some(at("2024-11-03 06:30:00")),
+                None,
+            ])
+        };
+        let times = ColumnData::Time(vec![
+            NaiveTime::from_hms_milli_opt(18, 14, 15, 500),
+            NaiveTime::from_hms_opt(0, 0, 0),
+        ]);
+        let days = ColumnData::Date(vec![
+            NaiveDate::from_ymd_opt(2024, 2, 29),
+            NaiveDate::from_ymd_opt(1970, 1, 1),
+        ]);
+        for dialect in [Dialect::Postgres, Dialect::MySql] {
+            let mut runs = [run(vec![timestamps(), timestamps(), times.clone(), days.clone()])];
+            let (wall_type, instant_type) = match dialect {
+                Dialect::Postgres => ("timestamp", "timestamptz"),
+                Dialect::MySql => ("datetime", "TIMESTAMP"),
+            };
+            let types: HashMap<String, String> = [("c0", wall_type), ("c1", instant_type)]
+                .into_iter()
+                .map(|(name, kind)| (name.to_string(), kind.to_string()))
+                .collect();
+            let tables = [("t".to_string(), types)].into_iter().collect();
+            let new_york = zones("America/New_York", DateTimeZone::DbTimeZone);
+            new_york.localize(&mut runs, &tables, dialect).unwrap();
+            let data = &runs[0].data;
+            // Both instants of the repeated hour are its wall time.
+            let walls = ColumnData::Timestamp(vec![
+                Some(at("2024-02-29 13:14:15.123")),
+                Some(at("2024-11-03 01:30:00")),
+                Some(at("2024-11-03 01:30:00")),
+                None,
+            ]);
+            assert_eq!(data[0], walls, "{dialect:?}");
+            assert_eq!(data[1], timestamps(), "{dialect:?}: instants stay");
+            assert_eq!(
+                data[2],
+                ColumnData::Time(vec![
+                    NaiveTime::from_hms_milli_opt(13, 14, 15, 500),
+                    NaiveTime::from_hms_opt(19, 0, 0)
+                ])
+            );
+            assert_eq!(
+                data[3],
+                ColumnData::Date(vec![
+                    NaiveDate::from_ymd_opt(2024, 2, 28),
+                    NaiveDate::from_ymd_opt(1969, 12, 31)
+                ])
+            );
+        }
+    }
+
+    #[test]
+    fn dates_stay_with_date_timezone_utc_and_nothing_moves_in_utc() {
+        let day = ColumnData::Date(vec![NaiveDate::from_ymd_opt(2024, 2, 29)]);
+        let time = ColumnData::Time(vec![NaiveTime::from_hms_opt(1, 0, 0)]);
+        let tables = HashMap::new();
+        let mut runs = [run(vec![day.clone(), time.clone()])];
+        zones("America/New_York", DateTimeZone::Utc)
+            .localize(&mut runs, &tables, Dialect::MySql)
+            .unwrap();
+        assert_eq!(runs[0].data[0], day);
+        assert_eq!(
+            runs[0].data[1],
+            ColumnData::Time(vec![NaiveTime::from_hms_opt(20, 0, 0)])
+        );
+        // East of UTC a date's midnight is on the same day.
+        let mut runs = [run(vec![day.clone(), time.clone()])];
+        zones("Asia/Tokyo", DateTimeZone::DbTimeZone)
+            .localize(&mut runs, &tables, Dialect::Postgres)
+            .unwrap();
+        assert_eq!(runs[0].data[0], day);
+        let mut runs = [run(vec![day.clone(), time.clone()])];
+        WriteZones::default()
+            .localize(&mut runs, &tables, Dialect::Postgres)
+            .unwrap();
+        assert_eq!(runs[0].data, [day, time]);
+    }
+
+    #[test]
+    fn date_timezone_takes_confluents_names_in_either_case() {
+        assert_eq!(DateTimeZone::parse("db_timezone"), Some(DateTimeZone::DbTimeZone));
+        assert_eq!(DateTimeZone::parse("UTC"), Some(DateTimeZone::Utc));
+        assert_eq!(DateTimeZone::parse("Europe/Paris"), None);
+    }
+}
