@@ -256,10 +256,8 @@ mod tests {
     use bigdecimal::num_bigint::BigInt;
     use bigdecimal::BigDecimal;
     use chrono::{NaiveDate, NaiveDateTime};
-    use tributary_runtime::data::{Schema, SchemaType};
 
     use super::*;
-    use crate::jdbc::sink::plan::{ColumnSpec, RunKind};
 
     /// Every row of `run` in COPY's text format.
     fn text(run: &Run<'_>) -> String {
@@ -270,25 +268,10 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    fn run(data: Vec<ColumnData<'static>>) -> Run<'static> {
-        Run {
-            table: "public.t".into(),
-            kind: RunKind::Write,
-            columns: (0..data.len())
-                .map(|i| ColumnSpec {
-                    name: format!("c{i}"),
-                    schema: Schema::of(SchemaType::String),
-                    key: false,
-                })
-                .collect(),
-            data,
-        }
-    }
-
     #[test]
     fn rows_are_written_in_copy_text_format() {
         let at = NaiveDate::from_ymd_opt(2024, 2, 29).and_then(|d| d.and_hms_milli_opt(13, 14, 15, 120));
-        let run = run(vec![
+        let run = Run::of_columns(vec![
             ColumnData::Int(vec![Some(-7), None]),
             ColumnData::Text(vec![Some("a\tb\\c\nd".into()), Some("".into())]),
             ColumnData::Float(vec![Some(0.1), Some(f64::NEG_INFINITY)]),
@@ -301,7 +284,7 @@ mod tests {
         );
         assert_eq!(
             statement(&run, false),
-            "COPY \"public\".\"t\" (\"c0\", \"c1\", \"c2\", \"c3\", \"c4\") FROM STDIN"
+            "COPY \"t\" (\"c0\", \"c1\", \"c2\", \"c3\", \"c4\") FROM STDIN"
         );
     }
 
@@ -324,7 +307,7 @@ mod tests {
                     continue;
                 };
                 let at = at.naive_utc();
-                let run = run(vec![ColumnData::Timestamp(vec![Some(at)])]);
+                let run = Run::of_columns(vec![ColumnData::Timestamp(vec![Some(at)])]);
                 if copyable(&run) {
                     assert_eq!(text(&run), at.format("%Y-%m-%d %H:%M:%S%.f\n").to_string());
                 }
@@ -365,7 +348,7 @@ mod tests {
     #[test]
     fn dates_copy_cannot_carry_fall_back() {
         let ancient = NaiveDate::from_ymd_opt(-44, 3, 15).map(|d| NaiveDateTime::new(d, Default::default()));
-        assert!(!copyable(&run(vec![ColumnData::Timestamp(vec![ancient])])));
-        assert!(copyable(&run(vec![ColumnData::Timestamp(vec![None])])));
+        assert!(!copyable(&Run::of_columns(vec![ColumnData::Timestamp(vec![ancient])])));
+        assert!(copyable(&Run::of_columns(vec![ColumnData::Timestamp(vec![None])])));
     }
 }

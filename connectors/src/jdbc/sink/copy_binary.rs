@@ -207,10 +207,8 @@ fn numeric(out: &mut Vec<u8>, unscaled: i128, scale: usize) {
 
 #[cfg(test)]
 mod tests {
-    use tributary_runtime::data::{Schema, SchemaType};
 
     use super::*;
-    use crate::jdbc::sink::plan::{ColumnSpec, RunKind};
 
     /// `numeric`'s fields after the length: digit count, weight, sign, scale, digits.
     fn numeric_fields(unscaled: i128, scale: usize) -> Vec<i32> {
@@ -250,24 +248,13 @@ mod tests {
 
     /// A run of `data` into columns c0, c1, … of the types `types`, and those types by name.
     fn run_of(data: Vec<ColumnData<'static>>, types: &[&str]) -> (Run<'static>, HashMap<String, String>) {
-        let columns: Vec<ColumnSpec> = (0..data.len())
-            .map(|i| ColumnSpec {
-                name: format!("c{i}"),
-                schema: Schema::of(SchemaType::String),
-                key: false,
-            })
-            .collect();
-        let types = columns
+        let run = Run::of_columns(data);
+        let types = run
+            .columns
             .iter()
             .zip(types)
             .map(|(c, t)| (c.name.clone(), t.to_string()))
             .collect();
-        let run = Run {
-            table: "t".into(),
-            kind: RunKind::Write,
-            columns,
-            data,
-        };
         (run, types)
     }
 

@@ -266,6 +266,26 @@ impl Run<'_> {
     }
 }
 
+#[cfg(test)]
+impl<'r> Run<'r> {
+    /// A run of writes of `data` to table `t`, into columns c0, c1, … (of string schemas, which
+    /// the writes do not read).
+    pub(super) fn of_columns(data: Vec<ColumnData<'r>>) -> Self {
+        Run {
+            table: "t".into(),
+            kind: RunKind::Write,
+            columns: (0..data.len())
+                .map(|i| ColumnSpec {
+                    name: format!("c{i}"),
+                    schema: Schema::string(),
+                    key: false,
+                })
+                .collect(),
+            data,
+        }
+    }
+}
+
 /// Where a column's value comes from in a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {

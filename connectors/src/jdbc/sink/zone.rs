@@ -145,28 +145,11 @@ fn zone_day(zone: &DbTimeZone, day: NaiveDate) -> Result<NaiveDate, String> {
 
 #[cfg(test)]
 mod tests {
-    use tributary_runtime::data::{Schema, SchemaType};
 
     use super::*;
-    use crate::jdbc::sink::plan::{ColumnSpec, RunKind};
 
     fn at(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
-    }
-
-    fn run(data: Vec<ColumnData<'static>>) -> Run<'static> {
-        Run {
-            table: "t".into(),
-            kind: RunKind::Write,
-            columns: (0..data.len())
-                .map(|i| ColumnSpec {
-                    name: format!("c{i}"),
-                    schema: Schema::of(SchemaType::Int64),
-                    key: false,
-                })
-                .collect(),
-            data,
-        }
     }
 
     fn zones(time_zone: &str, date_time_zone: DateTimeZone) -> WriteZones {
@@ -197,7 +180,12 @@ mod tests {
             NaiveDate::from_ymd_opt(1970, 1, 1),
         ]);
         for dialect in [Dialect::Postgres, Dialect::MySql] {
-            let mut runs = [run(vec![timestamps(), timestamps(), times.clone(), days.clone()])];
+            let mut runs = [Run::of_columns(vec![
+                timestamps(),
+                timestamps(),
+                times.clone(),
+                days.clone(),
+            ])];
             let (wall_type, instant_type) = match dialect {
                 Dialect::Postgres => ("timestamp", "timestamptz"),
                 Dialect::MySql => ("datetime", "TIMESTAMP"),
@@ -241,7 +229,7 @@ mod tests {
         let day = ColumnData::Date(vec![NaiveDate::from_ymd_opt(2024, 2, 29)]);
         let time = ColumnData::Time(vec![NaiveTime::from_hms_opt(1, 0, 0)]);
         let tables = HashMap::new();
-        let mut runs = [run(vec![day.clone(), time.clone()])];
+        let mut runs = [Run::of_columns(vec![day.clone(), time.clone()])];
         zones("America/New_York", DateTimeZone::Utc)
             .localize(&mut runs, &tables, Dialect::MySql)
             .unwrap();
@@ -251,12 +239,12 @@ mod tests {
             ColumnData::Time(vec![NaiveTime::from_hms_opt(20, 0, 0)])
         );
         // East of UTC a date's midnight is on the same day.
-        let mut runs = [run(vec![day.clone(), time.clone()])];
+        let mut runs = [Run::of_columns(vec![day.clone(), time.clone()])];
         zones("Asia/Tokyo", DateTimeZone::DbTimeZone)
             .localize(&mut runs, &tables, Dialect::Postgres)
             .unwrap();
         assert_eq!(runs[0].data[0], day);
-        let mut runs = [run(vec![day.clone(), time.clone()])];
+        let mut runs = [Run::of_columns(vec![day.clone(), time.clone()])];
         WriteZones::default()
             .localize(&mut runs, &tables, Dialect::Postgres)
             .unwrap();
