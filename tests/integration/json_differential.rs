@@ -1,11 +1,12 @@
 //! JsonConverter read by Apache Kafka Connect 4.3.1 and by Tributary, side by side on one
 //! broker: each runs a FileStreamSink over the same topics, one of plain JSON
-//! (`schemas.enable=false`) and one of schema-and-payload envelopes, and the two files they
-//! print (`toString()` of each Connect value, one per line) must be the same bytes. Numbers at
-//! the edges of a long and a double, escapes, nesting, repeated keys, tombstones and a record
-//! that is not JSON at all (skipped by both under `errors.tolerance=all`) are in the topics. A
-//! third topic's sinks insert each record's Kafka topic, partition, offset and timestamp
-//! (InsertField on sink records) beside its value.
+//! (`schemas.enable=false`) and one of schema-and-payload envelopes (read twice: nulls and
+//! left-out fields as their defaults, and with `replace.null.with.default=false` as nulls), and
+//! the two files they print (`toString()` of each Connect value, one per line) must be the same
+//! bytes. Numbers at the edges of a long and a double, escapes, nesting, repeated keys,
+//! tombstones and a record that is not JSON at all (skipped by both under
+//! `errors.tolerance=all`) are in the topics. A third topic's sinks insert each record's Kafka
+//! topic, partition, offset and timestamp (InsertField on sink records) beside its value.
 //!
 //! Objects read without a schema become Java `HashMap`s, printed in hash order: their keys here
 //! are single letters in alphabetical order, which is that order too.
@@ -92,7 +93,8 @@ fn enveloped() -> Vec<Option<String>> {
             {"field": "list", "type": "array", "items": int("int32")},
             {"field": "map", "type": "map", "keys": int("string"), "values": int("int64")},
             {"field": "by_number", "type": "map", "keys": int("int32"), "values": int("string")},
-            {"field": "inner", "type": "struct", "fields": [{"field": "x", "type": "double"}]}
+            {"field": "inner", "type": "struct", "fields": [{"field": "x", "type": "double"}]},
+            {"field": "left_out", "type": "string", "optional": true, "default": "none given"}
         ]},
         "payload": {
             "i8": -128, "i16": 32767, "i32": -2147483648, "i64": 9223372036854775807i64,
@@ -293,17 +295,23 @@ async fn json_values_print_as_apache_connect_prints_them() {
     )
     .await;
 
-    // Both sides' sinks of every topic at once, each side's file named after its topic.
+    // Both sides' sinks of every topic at once (the envelopes twice: nulls read as their
+    // defaults, and as nulls), each side's file named after its sink's place here.
     let topics = [
         (&enveloped_topic, true, json!({})),
+        (
+            &enveloped_topic,
+            true,
+            json!({"value.converter.replace.null.with.default": "false"}),
+        ),
         (&plain_topic, false, json!({})),
         (&metadata_topic, true, with_metadata()),
     ];
-    let file = |who: &str, topic: &str| dir.path().join(format!("{who}-{topic}.txt"));
+    let file = |who: &str, index: usize| dir.path().join(format!("{who}-{index}.txt"));
     let mut tributary_sinks = Vec::new();
-    for (topic, schemas, transforms) in &topics {
+    for (index, (topic, schemas, transforms)) in topics.iter().enumerate() {
         for (who, api) in [("apache", &apache), ("tributary", &tributary)] {
-            let connector = sink(topic, &file(who, topic), *schemas, transforms);
+            let connector = sink(topic, &file(who, index), *schemas, transforms);
             if who == "tributary" {
                 tributary_sinks.push(connector["name"].as_str().unwrap_or_default().to_string());
             }
@@ -312,11 +320,11 @@ async fn json_values_print_as_apache_connect_prints_them() {
         }
     }
     let mut mismatches = Vec::new();
-    for ((topic, _, _), sink_name) in topics.iter().zip(&tributary_sinks) {
-        let apache_text = printed(&file("apache", topic), WAIT).await;
+    for (index, ((topic, _, _), sink_name)) in topics.iter().zip(&tributary_sinks).enumerate() {
+        let apache_text = printed(&file("apache", index), WAIT).await;
         assert!(finished(&apache_text), "Apache Connect printed only {apache_text:?}");
         // Tributary has had as long as Apache already; a little more for its own start.
-        let tributary_text = printed(&file("tributary", topic), Duration::from_secs(30)).await;
+        let tributary_text = printed(&file("tributary", index), Duration::from_secs(30)).await;
         if !finished(&tributary_text) {
             let (_, status) = tributary.get(&format!("/connectors/{sink_name}/status")).await;
             mismatches.push(format!("{topic}: Tributary did not print every record: {status}"));

@@ -449,7 +449,7 @@ impl JsonConverter {
             return Ok(schemaless::from_node(node));
         };
         if node.is_null() {
-            return payload::null_value(schema);
+            return payload::null_value(schema, self.replace_null_with_default);
         }
         if let Some(scale) = schema.decimal_scale() {
             return match node {
@@ -1057,6 +1057,26 @@ mod tests {
         );
         let required = Schema::of(SchemaType::Int32);
         assert!(converter(true).to_bytes("t", Some(&required), &Value::Null).is_err());
+        // Read too: a null (or a field left out) is the default unless replace.null.with.default
+        // is false, as Apache's reads it.
+        let envelope =
+            br#"{"schema":{"type":"struct","fields":[{"field":"n","type":"int32","optional":true,"default":5},
+            {"field":"m","type":"int32","optional":true,"default":6}]},"payload":{"n":null}}"#;
+        let mut settings = ConfigMap::new();
+        settings.insert("replace.null.with.default".into(), "false".into());
+        for (converter, expected) in [
+            (converter(true), [Value::Int32(5), Value::Int32(6)]),
+            (
+                JsonConverter::from_settings(&settings).unwrap(),
+                [Value::Null, Value::Null],
+            ),
+        ] {
+            let (_, value) = converter.to_connect("t", Some(envelope)).unwrap();
+            let Value::Struct(row) = value else {
+                panic!("not a struct")
+            };
+            assert_eq!(row.values(), expected);
+        }
     }
 
     #[test]

@@ -43,9 +43,10 @@ pub(super) fn read(converter: &JsonConverter, schema: &Arc<Schema>, payload: &[u
     }
 }
 
-/// The value of a JSON null for `schema`: its default, null if optional, an error otherwise.
-pub(in crate::converter) fn null_value(schema: &Schema) -> Result<Value, DataError> {
-    if let Some(default) = &schema.default {
+/// The value of a JSON null for `schema`: its default (when `replace_null_with_default`, as
+/// Apache's `replace.null.with.default`), null if optional, an error otherwise.
+pub(in crate::converter) fn null_value(schema: &Schema, replace_null_with_default: bool) -> Result<Value, DataError> {
+    if let Some(default) = schema.default.as_ref().filter(|_| replace_null_with_default) {
         return Ok(default.clone());
     }
     if schema.optional {
@@ -176,7 +177,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
-        null_value(self.schema).map_err(|e| self.fail(e))
+        null_value(self.schema, self.converter.replace_null_with_default).map_err(|e| self.fail(e))
     }
 
     fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Value, E> {
@@ -246,7 +247,8 @@ impl<'de> Visitor<'de> for PayloadSeed<'_> {
         // for its own null.
         for (value, field) in values.iter_mut().zip(fields) {
             if value.is_null() {
-                *value = null_value(&field.schema).map_err(|e| self.fail(e))?;
+                *value =
+                    null_value(&field.schema, self.converter.replace_null_with_default).map_err(|e| self.fail(e))?;
             }
         }
         Struct::from_values(self.schema.clone(), values)

@@ -86,9 +86,9 @@ impl<'a> Seed<'a> {
     }
 
     /// A null for this schema: its default, or null when it is optional (as JsonConverter reads
-    /// one).
+    /// one by default).
     fn null<E: de::Error>(self) -> Result<Value, E> {
-        null_value(self.schema).map_err(|e| self.fail(e))
+        null_value(self.schema, true).map_err(|e| self.fail(e))
     }
 
     /// A decimal from its JSON text: a number, or base64 of its unscaled bytes.
