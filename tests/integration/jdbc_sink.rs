@@ -181,9 +181,9 @@ async fn wait_for_rows(database: &Database, table: &str, columns: &str, expected
         }
         if tokio::time::Instant::now() > deadline {
             let found = found.unwrap_or_default();
-            let first_difference = found.iter().zip(expected).position(|(a, b)| a != b);
+            let first_difference = found.iter().zip(expected).find(|(a, b)| a != b);
             panic!(
-                "{table}: {} rows, expected {}; first difference at {first_difference:?}",
+                "{table}: {} rows, expected {}; first difference (found, expected): {first_difference:?}",
                 found.len(),
                 expected.len()
             );
@@ -613,6 +613,71 @@ async fn after_kill_9_at_least_once_loses_nothing_and_exactly_once_writes_no_row
         assert!(rows >= ids, "{:?} at-least-once: {rows} rows", database.kind());
         let (rows, ids) = kill_mid_load(database, true).await;
         assert_eq!((rows, ids), (200_000, 200_000), "{:?} exactly-once", database.kind());
+    }
+}
+
+/// Values with a String schema (StringConverter's) fill one column,
+/// `string.output.value.column.name`, as in Confluent's sink: upserted by their string key and
+/// deleted by its tombstone, in a table `auto.create` makes. A null field with a default (kept
+/// null by a JsonConverter with `replace.null.with.default=false`) is written as the default, or
+/// as NULL where the sink's `replace.null.with.default` is false.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn string_values_fill_one_column_and_null_fields_take_their_defaults() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let string_converter = "org.apache.kafka.connect.storage.StringConverter";
+    for database in databases() {
+        let strings = unique_name("strings").replace('-', "_");
+        let record = |key: &str, value: Option<&str>| (key.as_bytes().to_vec(), value.map(|v| v.as_bytes().to_vec()));
+        let records = vec![
+            record("k1", Some("first")),
+            record("k2", Some("second")),
+            record("k1", Some("ünïcödé")),
+            record("k2", None),
+            record("k3", Some("")),
+        ];
+        produce(&strings, records).await;
+        let config = sink_config(
+            database,
+            &strings,
+            json!({"key.converter": string_converter, "value.converter": string_converter, "insert.mode": "upsert",
+                   "pk.mode": "record_key", "pk.fields": "k", "delete.enabled": "true", "auto.create": "true",
+                   "string.output.value.column.name": "body"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{strings}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let expected = [["k1", "ünïcödé"], ["k3", ""]].map(|row| row.map(str::to_string).to_vec());
+        wait_for_rows(database, &strings, "k, body", &expected, Duration::from_secs(60)).await;
+
+        let defaults = unique_name("defaults").replace('-', "_");
+        let schema =
+            value_schema(&[json!({"field": "note", "type": "string", "optional": true, "default": "none given"})]);
+        produce(
+            &defaults,
+            vec![(
+                key(1),
+                Some(envelope(&schema, json!({"id": 1, "name": "a", "note": null}))),
+            )],
+        )
+        .await;
+        let null = match database.kind() {
+            DatabaseKind::Postgres => "",
+            DatabaseKind::MariaDb => "NULL",
+        };
+        for (replace, note) in [("true", "none given"), ("false", null)] {
+            let table = format!("{defaults}_{replace}");
+            let config = sink_config(
+                database,
+                &defaults,
+                json!({"value.converter.replace.null.with.default": "false", "replace.null.with.default": replace,
+                       "auto.create": "true", "table.name.format": table}),
+            );
+            let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+            let expected = [vec!["1".to_string(), note.to_string()]];
+            wait_for_rows(database, &table, "id, note", &expected, Duration::from_secs(60)).await;
+        }
     }
 }
 

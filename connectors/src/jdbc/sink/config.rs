@@ -65,6 +65,20 @@ pub(super) const DELETE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
     "false",
     "Whether a tombstone deletes the row of its key (needs pk.mode=record_key).",
 ));
+/// `replace.null.with.default`.
+pub(super) const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(ConfigKey::optional(
+    "replace.null.with.default",
+    ConfigType::Boolean,
+    "true",
+    "Whether a null value field is written as its schema's default, where it has one.",
+));
+/// `string.output.value.column.name`.
+pub(super) const STRING_OUTPUT_VALUE_COLUMN_NAME: Key<String> = Key::new(ConfigKey::optional(
+    "string.output.value.column.name",
+    ConfigType::String,
+    "record_value",
+    "The column a value with a String schema (e.g. StringConverter's) is written to.",
+));
 /// `auto.create`.
 pub(super) const AUTO_CREATE: Key<bool> = Key::new(ConfigKey::optional(
     "auto.create",
@@ -120,6 +134,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&FIELDS_WHITELIST)
         .key(&TABLE_NAME_FORMAT)
         .key(&DELETE_ENABLED)
+        .key(&REPLACE_NULL_WITH_DEFAULT)
+        .key(&STRING_OUTPUT_VALUE_COLUMN_NAME)
         .key(&AUTO_CREATE)
         .key(&AUTO_EVOLVE)
         .key(&BATCH_SIZE)
@@ -190,6 +206,8 @@ impl Settings {
                 fields_whitelist: config.value(&FIELDS_WHITELIST),
                 delete_enabled: config.value(&DELETE_ENABLED),
                 table_format: config.value(&TABLE_NAME_FORMAT),
+                replace_null_with_default: config.value(&REPLACE_NULL_WITH_DEFAULT),
+                string_value_column: config.value(&STRING_OUTPUT_VALUE_COLUMN_NAME),
             },
             auto_create: config.value(&AUTO_CREATE),
             auto_evolve: config.value(&AUTO_EVOLVE),

@@ -78,6 +78,12 @@ pub(super) struct Shape {
     pub delete_enabled: bool,
     /// `table.name.format`.
     pub table_format: String,
+    /// `replace.null.with.default`: a null value field takes its schema's default (a key field
+    /// always does).
+    pub replace_null_with_default: bool,
+    /// `string.output.value.column.name`: the column a string value (a String schema, as
+    /// StringConverter's) is written to.
+    pub string_value_column: String,
 }
 
 /// A column written, with the Connect schema its values have.
@@ -286,6 +292,10 @@ impl<'r> Run<'r> {
     }
 }
 
+/// Why a record's value cannot be written.
+const NOT_WRITABLE: &str = "the JDBC sink writes struct values with a schema (e.g. JsonConverter with \
+     schemas.enable=true), or strings with a String schema (StringConverter's) into one column";
+
 /// Where a column's value comes from in a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -297,10 +307,12 @@ enum Source {
     Offset,
     /// The whole (primitive) key.
     Key,
-    /// A field of the key struct.
+    /// A field of the key struct (a null takes the field's default).
     KeyField(usize),
-    /// A field of the value struct.
-    ValueField(usize),
+    /// A field of the value struct, and whether a null takes the field's default.
+    ValueField(usize, bool),
+    /// The whole (string) value.
+    Value,
 }
 
 /// The row shape shared by the records of one topic, kind and pair of schemas: the table, the
@@ -335,7 +347,7 @@ impl Shape {
         schema: &Schema,
         names: &[String],
         key: bool,
-        source: fn(usize) -> Source,
+        source: impl Fn(usize) -> Source,
     ) -> Result<Vec<(ColumnSpec, Source)>, String> {
         let columns: Vec<(ColumnSpec, Source)> = schema
             .fields
@@ -400,7 +412,7 @@ impl Shape {
             }
             PkMode::RecordValue => match &record.record.value_schema {
                 Some(schema) if schema.schema_type == SchemaType::Struct => {
-                    Self::fields(schema, &self.pk_fields, true, Source::ValueField)
+                    Self::fields(schema, &self.pk_fields, true, |index| Source::ValueField(index, true))
                 }
                 _ => Err("pk.mode=record_value needs a struct value".into()),
             },
@@ -410,21 +422,37 @@ impl Shape {
     /// The layout of records like `record` doing `kind`.
     fn layout(&self, record: &SinkRecord, kind: RunKind) -> Result<Layout, String> {
         let mut columns = self.key_columns(record)?;
-        if kind == RunKind::Write {
-            let schema = record
-                .record
-                .value_schema
-                .as_ref()
-                .filter(|s| s.schema_type == SchemaType::Struct)
-                .ok_or(
-                    "the JDBC sink writes struct values with a schema (e.g. JsonConverter with schemas.enable=true)",
-                )?;
-            for (spec, source) in Self::fields(schema, &[], false, Source::ValueField)? {
-                let wanted = self.fields_whitelist.is_empty() || self.fields_whitelist.contains(&spec.name);
-                if wanted && !columns.iter().any(|(c, _)| c.name == spec.name) {
-                    columns.push((spec, source));
+        match (kind, record.record.value_schema.as_deref()) {
+            (RunKind::Delete, _) => {}
+            (RunKind::Write, Some(schema)) if schema.schema_type == SchemaType::Struct => {
+                let defaults = self.replace_null_with_default;
+                for (spec, source) in Self::fields(schema, &[], false, |index| Source::ValueField(index, defaults))? {
+                    let wanted = self.fields_whitelist.is_empty() || self.fields_whitelist.contains(&spec.name);
+                    if wanted && !columns.iter().any(|(c, _)| c.name == spec.name) {
+                        columns.push((spec, source));
+                    }
                 }
             }
+            (RunKind::Write, Some(schema)) if schema.schema_type == SchemaType::String => {
+                let name = &self.string_value_column;
+                if !self.fields_whitelist.is_empty() {
+                    return Err(
+                        "fields.whitelist does not apply to string values: remove it, or write struct values".into(),
+                    );
+                }
+                if columns.iter().any(|(c, _)| &c.name == name) {
+                    return Err(format!(
+                        "string.output.value.column.name {name:?} is also a primary key column"
+                    ));
+                }
+                let spec = ColumnSpec {
+                    name: name.clone(),
+                    schema: Schema::optional_string(),
+                    key: false,
+                };
+                columns.push((spec, Source::Value));
+            }
+            (RunKind::Write, _) => return Err(NOT_WRITABLE.into()),
         }
         let (columns, sources) = columns.into_iter().unzip();
         Ok(Layout {
@@ -437,12 +465,15 @@ impl Shape {
 
     /// The value `source` names in `record`.
     fn value<'r>(record: &'r SinkRecord, source: Source) -> Result<Cow<'r, Value>, String> {
-        let field = |value: &'r Value, index: usize| match value {
-            Value::Struct(s) => s
-                .values()
-                .get(index)
-                .map(Cow::Borrowed)
-                .ok_or("missing field".to_string()),
+        let field = |value: &'r Value, index: usize, default: bool| match value {
+            Value::Struct(s) => {
+                let value = s.values().get(index).ok_or("missing field".to_string())?;
+                let default = match value {
+                    Value::Null if default => s.schema().fields.get(index).and_then(|f| f.schema.default.as_ref()),
+                    _ => None,
+                };
+                Ok(Cow::Borrowed(default.unwrap_or(value)))
+            }
             Value::Null => Err("the record has no key".to_string()),
             other => Err(format!("{other:?} is not a struct")),
         };
@@ -452,8 +483,9 @@ impl Shape {
             Source::Offset => Ok(Cow::Owned(Value::Int64(record.kafka_offset))),
             Source::Key if record.record.key.is_null() => Err("the record has no key".into()),
             Source::Key => Ok(Cow::Borrowed(&record.record.key)),
-            Source::KeyField(index) => field(&record.record.key, index),
-            Source::ValueField(index) => field(&record.record.value, index),
+            Source::KeyField(index) => field(&record.record.key, index, true),
+            Source::ValueField(index, default) => field(&record.record.value, index, default),
+            Source::Value => Ok(Cow::Borrowed(&record.record.value)),
         }
     }
 
@@ -474,13 +506,14 @@ impl Shape {
                     record.kafka_offset
                 )
             };
-            let kind = match &record.record.value {
-                Value::Null if self.delete_enabled => RunKind::Delete,
-                Value::Null => continue,
-                Value::Struct(_) => RunKind::Write,
-                other => return Err(located(format!(
-                    "the JDBC sink writes struct values with a schema (e.g. JsonConverter with schemas.enable=true), not {other:?}"
-                ))),
+            let schema_type = record.record.value_schema.as_deref().map(|schema| schema.schema_type);
+            let kind = match (&record.record.value, schema_type) {
+                (Value::Null, _) if self.delete_enabled => RunKind::Delete,
+                (Value::Null, _) => continue,
+                (Value::Struct(_), Some(SchemaType::Struct)) | (Value::String(_), Some(SchemaType::String)) => {
+                    RunKind::Write
+                }
+                (other, _) => return Err(located(format!("{NOT_WRITABLE}, not {other:?}"))),
             };
             let key = (
                 &*record.record.topic,
@@ -590,6 +623,8 @@ mod tests {
             fields_whitelist: Vec::new(),
             delete_enabled: true,
             table_format: "kafka_${topic}".into(),
+            replace_null_with_default: true,
+            string_value_column: "record_value".into(),
         }
     }
 
@@ -670,5 +705,59 @@ mod tests {
             error.contains("orders/0@0") && error.contains("schemas.enable=true"),
             "{error}"
         );
+    }
+
+    /// A record of topic orders whose value is the string `value` (StringConverter's schema).
+    fn string_record(offset: i64, value: &str) -> SinkRecord {
+        let mut record = record(offset, 1, None);
+        record.record.value_schema = Some(Schema::optional_string().into());
+        record.record.value = Value::String(value.into());
+        record
+    }
+
+    #[test]
+    fn a_string_value_is_written_to_its_own_column() {
+        let mut shape = shape(InsertMode::Insert, PkMode::Kafka, &[]);
+        shape.string_value_column = "body".into();
+        let records = [string_record(3, "hello")];
+        let runs = shape.runs(&records).unwrap();
+        let names: Vec<&str> = runs[0].columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[3..], ["body"]);
+        assert_eq!(runs[0].data[3], ColumnData::Text(vec![Some("hello".into())]));
+        // Options for a struct's fields, or a key of the value, do not apply to it.
+        shape.fields_whitelist = vec!["id".into()];
+        let error = shape.runs(&records).unwrap_err();
+        assert!(error.contains("fields.whitelist"), "{error}");
+        let shape = self::shape(InsertMode::Insert, PkMode::RecordValue, &[]);
+        assert!(shape.runs(&records).is_err());
+        let mut shape = self::shape(InsertMode::Insert, PkMode::Kafka, &[]);
+        shape.string_value_column = "__connect_offset".into();
+        let error = shape.runs(&records).unwrap_err();
+        assert!(error.contains("primary key"), "{error}");
+    }
+
+    #[test]
+    fn a_null_field_takes_its_default_unless_replace_null_with_default_is_false() {
+        let with_default = |value: &str| {
+            SchemaBuilder::new(SchemaType::String)
+                .optional()
+                .default_value(Value::String(value.into()))
+                .build()
+        };
+        let schema = SchemaBuilder::structure()
+            .field("id", with_default("key default"))
+            .field("name", with_default("unnamed"))
+            .build();
+        let mut record = record(0, 1, None);
+        record.record.value_schema = Some(schema.clone().into());
+        record.record.value = Value::Struct(Struct::new(schema));
+        for (replace, name) in [(true, Some("unnamed".into())), (false, None)] {
+            let mut shape = shape(InsertMode::Upsert, PkMode::RecordValue, &["id"]);
+            shape.replace_null_with_default = replace;
+            let runs = shape.runs(std::slice::from_ref(&record)).unwrap();
+            // A key field always takes its default, as Confluent's binds it.
+            assert_eq!(runs[0].data[0], ColumnData::Text(vec![Some("key default".into())]));
+            assert_eq!(runs[0].data[1], ColumnData::Text(vec![name]), "{replace}");
+        }
     }
 }
