@@ -4,7 +4,8 @@
 //! table each, with edge values, empty values and NULLs; PostgreSQL's float specials and
 //! subnormals too), are read as a table and through a `query` ([`Source`]), and as a table
 //! under each other `numeric.mapping`; a table of dates and times (daylight saving's repeated
-//! and skipped hours among them) under a `db.timezone` other than UTC; twice each: by
+//! and skipped hours among them) under a `db.timezone` other than UTC, also under each other
+//! `timestamp.granularity`; twice each: by
 //! `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from the driver's
 //! `ResultSetMetaData` and reads it with the driver's getter as Confluent's dialects do, and
 //! writes records with Apache's JsonConverter; and by Tributary's connector into Kafka, through
@@ -81,6 +82,16 @@ const KNOWN_DIFFERENCES: &[(JdbcDriver, &[Source], &str, &str)] = &[
     ),
 ];
 
+/// Columns whose records differ on purpose under some `timestamp.granularity`s: the
+/// granularities, the column and why.
+const GRANULARITY_DIFFERENCES: &[(&[&str], &str, &str)] = &[(
+    &["micros_long", "micros_string", "nanos_long", "nanos_string"],
+    "at",
+    "a time before 1970 with a fraction of a second: Confluent's divides its milliseconds by 1000 \
+     towards zero before adding the fraction back, so 1969-12-31T23:59:59.5Z becomes +0.5 s; \
+     Tributary writes -0.5 s",
+)];
+
 /// A table of PostgreSQL's types: `{t}` is its name.
 const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
     CREATE DOMAIN {t}_positive AS BIGINT CHECK (VALUE > 0); \
@@ -155,7 +166,7 @@ const ZONED_TIMES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE, at_ti
       (2, '1970-01-01', '00:00:00', '2024-11-03 01:30:00', '2024-11-03 05:30:00{offset}'), \
       (3, '1969-12-31', '18:59:59.999', '2024-03-10 02:30:00', '2024-03-10 07:30:00{offset}'), \
       (4, '2024-07-01', '06:00:00', '1969-12-31 20:00:00.5', '1970-01-01 00:00:01{offset}'), \
-      (5, NULL, NULL, NULL, NULL)";
+      (5, NULL, NULL, NULL, NULL), (6, NULL, NULL, '1969-12-31 18:59:59.5', NULL)";
 
 /// One read of a table, on both sides: through which driver (its URL ending with
 /// `url_options`), as a table or through a query, under which `numeric.mapping` and
@@ -169,6 +180,7 @@ struct Read {
     source: Source,
     numeric_mapping: &'static str,
     time_zone: &'static str,
+    timestamp_granularity: &'static str,
 }
 
 impl Read {
@@ -186,6 +198,7 @@ impl Read {
             source: Source::Table,
             numeric_mapping: "none",
             time_zone: "UTC",
+            timestamp_granularity: "connect_logical",
         }
     }
 
@@ -210,6 +223,7 @@ impl Read {
         let status = Command::new("java")
             .arg(format!("-Dnumeric.mapping={}", self.numeric_mapping))
             .arg(format!("-Ddb.timezone={}", self.time_zone))
+            .arg(format!("-Dtimestamp.granularity={}", self.timestamp_granularity))
             .arg("-cp")
             .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
             .arg(&program)
@@ -283,6 +297,7 @@ impl Read {
             "connection.backoff.ms": "100",
             "numeric.mapping": self.numeric_mapping,
             "db.timezone": self.time_zone,
+            "timestamp.granularity": self.timestamp_granularity,
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "true",
         });
@@ -350,16 +365,28 @@ fn differences(confluent: &Value, tributary: &Value) -> BTreeMap<String, String>
     found
 }
 
+/// The `timestamp.granularity`s besides `connect_logical`.
+const TIMESTAMP_GRANULARITIES: [&str; 6] = [
+    "micros_long",
+    "micros_string",
+    "micros_iso_datetime_string",
+    "nanos_long",
+    "nanos_string",
+    "nanos_iso_datetime_string",
+];
+
 /// The `numeric.mapping`s besides `none`.
 const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eager_double"];
 
 /// Reads `ddl`'s table through `drivers` (each with the options its URL ends with) on both sides
-/// and compares the records: as a table and through a query with `numeric.mapping` none, and as
-/// a table with each of `numeric_mappings`; all in `time_zone`.
+/// and compares the records: as a table and through a query with `numeric.mapping` none, as a
+/// table with each of `numeric_mappings`, and as a table with each of `granularities` (each
+/// `timestamp.granularity`, `connect_logical` for the others); all in `time_zone`.
 async fn same_records_as_confluents(
     drivers: &[(JdbcDriver, &'static str)],
     ddl: &str,
     numeric_mappings: &[&'static str],
+    granularities: &[&'static str],
     time_zone: &'static str,
 ) {
     let table = unique_name("driver_types").replace('-', "_");
@@ -367,14 +394,25 @@ async fn same_records_as_confluents(
         .iter()
         .flat_map(|&(driver, url_options)| {
             let table = &table;
-            [(Source::Table, "none"), (Source::Query, "none")]
+            let logical = "connect_logical";
+            [(Source::Table, "none", logical), (Source::Query, "none", logical)]
                 .into_iter()
-                .chain(numeric_mappings.iter().map(|&mapping| (Source::Table, mapping)))
-                .map(move |(source, numeric_mapping)| Read {
+                .chain(
+                    numeric_mappings
+                        .iter()
+                        .map(move |&mapping| (Source::Table, mapping, logical)),
+                )
+                .chain(
+                    granularities
+                        .iter()
+                        .map(|&granularity| (Source::Table, "none", granularity)),
+                )
+                .map(move |(source, numeric_mapping, timestamp_granularity)| Read {
                     url_options,
                     source,
                     numeric_mapping,
                     time_zone,
+                    timestamp_granularity,
                     ..Read::table(driver, table)
                 })
         })
@@ -395,6 +433,7 @@ async fn same_records_as_confluents(
             driver,
             source,
             numeric_mapping,
+            timestamp_granularity,
             ..
         } = read;
         // Of the known differences, those of the table's columns.
@@ -405,8 +444,15 @@ async fn same_records_as_confluents(
             .collect();
         let known: BTreeSet<&str> = KNOWN_DIFFERENCES
             .iter()
-            .filter(|(d, sources, column, _)| *d == driver && sources.contains(&source) && columns.contains(column))
+            .filter(|(d, sources, _, _)| *d == driver && sources.contains(&source))
             .map(|(_, _, column, _)| *column)
+            .chain(
+                GRANULARITY_DIFFERENCES
+                    .iter()
+                    .filter(|(granularities, _, _)| granularities.contains(&timestamp_granularity))
+                    .map(|(_, column, _)| *column),
+            )
+            .filter(|column| columns.contains(column))
             .collect();
         let mut seen = BTreeSet::new();
         for (confluent, tributary) in confluent.iter().zip(&tributary) {
@@ -414,7 +460,7 @@ async fn same_records_as_confluents(
             for (field, difference) in differences(confluent, tributary) {
                 assert!(
                     known.contains(field.as_str()),
-                    "{driver:?}, {source:?}, {numeric_mapping}, row {id}, {field}: {difference}"
+                    "{driver:?}, {source:?}, {numeric_mapping}, {timestamp_granularity}, row {id}, {field}: {difference}"
                 );
                 seen.insert(field);
             }
@@ -422,7 +468,7 @@ async fn same_records_as_confluents(
         for column in known {
             assert!(
                 seen.contains(column),
-                "{driver:?}, {source:?}, {numeric_mapping}: {column} is listed as a known difference but no longer differs"
+                "{driver:?}, {source:?}, {numeric_mapping}, {timestamp_granularity}: {column} is listed as a known difference but no longer differs"
             );
         }
     }
@@ -430,12 +476,21 @@ async fn same_records_as_confluents(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgjdbc() {
-    same_records_as_confluents(&[(JdbcDriver::Postgres, "")], POSTGRES_TABLE, &NUMERIC_MAPPINGS, "UTC").await;
+    same_records_as_confluents(
+        &[(JdbcDriver::Postgres, "")],
+        POSTGRES_TABLE,
+        &NUMERIC_MAPPINGS,
+        &[],
+        "UTC",
+    )
+    .await;
 }
 
 /// The dates and times of [`ZONED_TIMES`] read in America/New_York through each driver: a
 /// timestamp without a zone and a time of day as their wall times there (the repeated hour's
-/// later instant, the skipped hour's as the offset before it reads it), a DATE as its day.
+/// later instant, the skipped hour's as the offset before it reads it), a DATE as its day; and
+/// the timestamps at each `timestamp.granularity` (through pgjdbc; three of them through the
+/// MySQL drivers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn times_without_a_zone_are_read_in_db_timezone_as_the_jdbc_drivers_read_them() {
     let postgres = ZONED_TIMES
@@ -444,14 +499,19 @@ async fn times_without_a_zone_are_read_in_db_timezone_as_the_jdbc_drivers_read_t
     let mariadb = ZONED_TIMES
         .replace("{timestamp}", "DATETIME(6)")
         .replace("{timestamptz}", "TIMESTAMP(6) NULL");
-    for (drivers, ddl) in [
-        (&[(JdbcDriver::Postgres, "")][..], postgres.replace("{offset}", "+00")),
+    for (drivers, ddl, granularities) in [
+        (
+            &[(JdbcDriver::Postgres, "")][..],
+            postgres.replace("{offset}", "+00"),
+            &TIMESTAMP_GRANULARITIES[..],
+        ),
         (
             &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")][..],
             mariadb.replace("{offset}", ""),
+            &["nanos_long", "micros_string", "micros_iso_datetime_string"][..],
         ),
     ] {
-        same_records_as_confluents(drivers, &ddl, &[], "America/New_York").await;
+        same_records_as_confluents(drivers, &ddl, &[], granularities, "America/New_York").await;
     }
 }
 
@@ -463,6 +523,7 @@ async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
             (JdbcDriver::MySqlConnectorJ, "?zeroDateTimeBehavior=CONVERT_TO_NULL"),
         ],
         MARIADB_ZERO_DATES,
+        &[],
         &[],
         "UTC",
     )
@@ -476,6 +537,7 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
         MARIADB_TABLE,
         // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
         &["best_fit"],
+        &[],
         "UTC",
     )
     .await;

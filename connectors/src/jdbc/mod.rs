@@ -8,8 +8,10 @@
 //! - [`connection`]: `connection.url` (JDBC or native form), credentials, dialects.
 //! - [`types`]: column types and their Connect schemas.
 //! - [`time_zone`]: `db.timezone`, the zone of times without one.
+//! - [`granularity`]: `timestamp.granularity`, how the source writes timestamps.
 
 pub mod connection;
+pub mod granularity;
 pub mod sink;
 pub mod source;
 pub mod time_zone;

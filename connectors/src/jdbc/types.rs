@@ -23,6 +23,7 @@ use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
 
+use super::granularity::{Infinity, TimestampGranularity};
 use super::time_zone::DbTimeZone;
 
 /// How a column's value is read and what Connect type it becomes.
@@ -118,13 +119,16 @@ pub enum ZeroDates {
 /// driver, and a time without a zone (a PostgreSQL `timestamp` or `time`, a MySQL `DATETIME`
 /// or `TIME`) as its wall time in `db.timezone`, as Confluent's connector reads them. A DATE is
 /// its day whatever the zone (Confluent's reads it in UTC); a time with a zone (PostgreSQL's
-/// `timestamptz`, MySQL's `TIMESTAMP`, which sessions read in UTC) is its instant.
+/// `timestamptz`, MySQL's `TIMESTAMP`, which sessions read in UTC) is its instant. Timestamps
+/// are written as `timestamp.granularity` says.
 #[derive(Debug, Clone, Default)]
 pub struct DateTimeRules {
     /// What a MySQL zero date is read as.
     pub zero_dates: ZeroDates,
     /// `db.timezone`.
     pub time_zone: DbTimeZone,
+    /// `timestamp.granularity`.
+    pub timestamp_granularity: TimestampGranularity,
 }
 
 /// `numeric.mapping`: how PostgreSQL's NUMERIC columns are typed (Confluent's applies it to
@@ -244,8 +248,14 @@ impl ColumnKind {
         }
     }
 
-    /// The Connect schema of a column of this kind; none for a PostgreSQL BIT of unknown length.
-    pub fn schema(self, optional: bool, mapping: NumericMapping) -> Option<Arc<Schema>> {
+    /// The Connect schema of a column of this kind (a timestamp's by `granularity`); none for a
+    /// PostgreSQL BIT of unknown length.
+    pub fn schema(
+        self,
+        optional: bool,
+        mapping: NumericMapping,
+        granularity: TimestampGranularity,
+    ) -> Option<Arc<Schema>> {
         let builder = match self {
             ColumnKind::Boolean | ColumnKind::BitString(Some(..=1)) => SchemaBuilder::new(SchemaType::Boolean),
             ColumnKind::BitString(Some(2..=8)) => SchemaBuilder::new(SchemaType::Int8),
@@ -267,7 +277,7 @@ impl ColumnKind {
             ColumnKind::Bits(_) => SchemaBuilder::new(SchemaType::Int8),
             ColumnKind::Date | ColumnKind::Year => SchemaBuilder::date(),
             ColumnKind::Time | ColumnKind::TimeTz => SchemaBuilder::time(),
-            ColumnKind::Timestamp | ColumnKind::TimestampTz => SchemaBuilder::timestamp(),
+            ColumnKind::Timestamp | ColumnKind::TimestampTz => granularity.schema(),
         };
         Some(if optional {
             builder.optional().build()
@@ -368,7 +378,7 @@ impl DbRow<'_> {
     pub fn value(&self, column: &Column, rules: &DateTimeRules) -> Result<Value, sqlx::Error> {
         let i = column.index;
         match self {
-            DbRow::Postgres(row) => postgres_value(row, i, column, &rules.time_zone),
+            DbRow::Postgres(row) => postgres_value(row, i, column, rules),
             DbRow::MySql(row) => mysql_value(row, i, column, rules),
         }
     }
@@ -430,7 +440,8 @@ fn or_null<T>(value: Option<T>, into: impl FnOnce(T) -> Value) -> Value {
 /// ([`postgres_kind`]), so each read below decodes the type it was chosen for; sqlx's own
 /// check of the type is left out, since it refuses a domain for its base type and an enum for
 /// text.
-fn postgres_value(row: &PgRow, i: usize, column: &Column, zone: &DbTimeZone) -> Result<Value, sqlx::Error> {
+fn postgres_value(row: &PgRow, i: usize, column: &Column, rules: &DateTimeRules) -> Result<Value, sqlx::Error> {
+    let (zone, granularity) = (&rules.time_zone, rules.timestamp_granularity);
     Ok(match column.kind {
         ColumnKind::Boolean => or_null(row.try_get_unchecked::<Option<bool>, _>(i)?, Value::Boolean),
         ColumnKind::Int16 => or_null(row.try_get_unchecked::<Option<i16>, _>(i)?, Value::Int16),
@@ -469,12 +480,12 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column, zone: &DbTimeZone) -> 
             time_value(zoned.time - chrono::Duration::seconds(zoned.offset.local_minus_utc().into()))
         }),
         ColumnKind::Timestamp | ColumnKind::TimestampTz => match postgres_instant(row, i, column, zone)? {
-            Some(PgInstant::At(micros)) => Value::Int64(micros.div_euclid(1000)),
+            Some(PgInstant::At(micros)) => granularity.value(micros, zone),
             // pgjdbc's getTimestamp gives its own times for the infinities.
-            Some(PgInstant::Infinity) => Value::Int64(9_223_372_036_825_200_000),
-            Some(PgInstant::MinusInfinity) => Value::Int64(-9_223_372_036_832_400_000),
-            None => Value::Null,
-        },
+            Some(PgInstant::Infinite(infinity)) => granularity.infinity(infinity),
+            None => Ok(Value::Null),
+        }
+        .map_err(|e| column_error(column, e))?,
         ColumnKind::BitString(length) => match postgres_bits(row, i)? {
             Some(bits) => bit_string_value(&bits, length).map_err(|e| column_error(column, e))?,
             None => Value::Null,
@@ -499,10 +510,8 @@ const PG_EPOCH_DAYS: i32 = 10_957;
 enum PgInstant {
     /// Microseconds from the Unix epoch.
     At(i64),
-    /// `infinity`.
-    Infinity,
-    /// `-infinity`.
-    MinusInfinity,
+    /// `infinity` or `-infinity`.
+    Infinite(Infinity),
 }
 
 /// The raw bytes of a PostgreSQL value and whether they are its binary form; `None` for NULL.
@@ -568,8 +577,8 @@ fn postgres_instant(
     })?;
     Ok(match micros {
         None => None,
-        Some(i64::MAX) => Some(PgInstant::Infinity),
-        Some(i64::MIN) => Some(PgInstant::MinusInfinity),
+        Some(i64::MAX) => Some(PgInstant::Infinite(Infinity::Positive)),
+        Some(i64::MIN) => Some(PgInstant::Infinite(Infinity::Negative)),
         Some(micros) => {
             let wall = micros
                 .checked_add(PG_EPOCH_MICROS)
@@ -740,9 +749,13 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
             }
             None => Value::Null,
         },
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
-            or_null(DbRow::MySql(row).timestamp(column, rules)?, timestamp_value)
-        }
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => match DbRow::MySql(row).timestamp(column, rules)? {
+            Some(at) => rules
+                .timestamp_granularity
+                .value(at.and_utc().timestamp_micros(), &rules.time_zone)
+                .map_err(|e| column_error(column, e))?,
+            None => Value::Null,
+        },
         ColumnKind::Bits(driver) => match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
             None => Value::Null,
@@ -943,10 +956,6 @@ fn time_value(time: NaiveTime) -> Value {
     Value::Int32((time.num_seconds_from_midnight() * 1000 + time.nanosecond() / 1_000_000) as i32)
 }
 
-fn timestamp_value(timestamp: NaiveDateTime) -> Value {
-    Value::Int64(timestamp.and_utc().timestamp_millis())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -955,7 +964,7 @@ mod tests {
     fn postgres_bits_are_typed_by_their_length_as_confluents_dialect_reads_them() {
         let schema_type = |length| {
             ColumnKind::BitString(length)
-                .schema(true, NumericMapping::None)
+                .schema(true, NumericMapping::None, TimestampGranularity::default())
                 .map(|s| s.schema_type)
         };
         assert_eq!(schema_type(Some(1)), Some(SchemaType::Boolean));

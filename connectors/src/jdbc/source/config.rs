@@ -12,6 +12,7 @@ use super::query::Mode;
 use crate::jdbc::connection::{
     self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
 };
+use crate::jdbc::granularity::TIMESTAMP_GRANULARITY;
 use crate::jdbc::time_zone::DB_TIMEZONE;
 use crate::jdbc::types::{DateTimeRules, MySqlDriver, NumericMapping};
 
@@ -183,6 +184,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&CATALOG_PATTERN)
         .key(&NUMERIC_MAPPING)
         .key(&DB_TIMEZONE)
+        .key(&TIMESTAMP_GRANULARITY)
 }
 
 /// The query in query mode, `None` when tables are copied.
@@ -279,6 +281,7 @@ impl Settings {
             date_times: DateTimeRules {
                 zero_dates: zero_dates(&config.value(&CONNECTION_URL)),
                 time_zone: config.value(&DB_TIMEZONE),
+                timestamp_granularity: config.value(&TIMESTAMP_GRANULARITY),
             },
             incrementing_column: config.value(&INCREMENTING_COLUMN),
             timestamp_columns: config.value(&TIMESTAMP_COLUMNS),

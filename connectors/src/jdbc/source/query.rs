@@ -213,7 +213,8 @@ impl RecordBuilder {
                     kind = kind.declared(declared.precision, declared.scale, declared.text);
                 }
                 let optional = declared.is_none_or(|d| d.nullable);
-                let Some(schema) = kind.schema(optional, self.numeric_mapping) else {
+                let Some(schema) = kind.schema(optional, self.numeric_mapping, self.date_times.timestamp_granularity)
+                else {
                     tracing::warn!(column = %name, r#type = %type_name, "skipping a computed BIT column, whose length is unknown");
                     continue;
                 };
