@@ -691,6 +691,8 @@ const ZONED_WRITE_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
          fractions of a second and drops them; Tributary keeps them",
     ),
     (JdbcDriver::MySqlConnectorJ, "at", "as at_time"),
+    (JdbcDriver::MySqlConnectorJ, "at_micros", "as at_time"),
+    (JdbcDriver::MySqlConnectorJ, "at_text", "as at_time"),
     (
         JdbcDriver::MySqlConnectorJ,
         "at_instant",
@@ -712,8 +714,10 @@ const ZONED_WRITE_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
 /// Connector/J on MariaDB (DATETIME and TIMESTAMP). A timestamp without a zone is its wall time
 /// (both instants of the hour the clock turns back are 01:30), a time of day the zone's on
 /// 1970-01-01 (UTC midnight is 19:00), a DATE the day its UTC midnight falls on in the zone
-/// (the day before) or, with `date.timezone=UTC`, the date itself. Tributary writes by COPY
-/// and multi-row INSERT (insert mode) and by its upsert statements (upsert mode).
+/// (the day before) or, with `date.timezone=UTC`, the date itself; the microseconds from 1970
+/// of the fields of `timestamp.fields.list` (an INT64 and a string) the wall times of their
+/// instants. Tributary writes by COPY and multi-row INSERT (insert mode) and by its upsert
+/// statements (upsert mode).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_them() {
     let kafka = shared_cluster().bootstrap_servers();
@@ -725,10 +729,14 @@ async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_th
         logical("at_time", "int32", "Time"),
         logical("at", "int64", "Timestamp"),
         logical("at_instant", "int64", "Timestamp"),
+        {"field": "at_micros", "type": "int64", "optional": true},
+        {"field": "at_text", "type": "string", "optional": true},
     ]});
     let payloads = [
-        json!({"id": 1, "day": 19782, "at_time": 65655500, "at": 1709230455123_i64, "at_instant": 1709230455123_i64}),
-        json!({"id": 2, "day": 0, "at_time": 0, "at": 1730611800000_i64, "at_instant": 1730611800000_i64}),
+        json!({"id": 1, "day": 19782, "at_time": 65655500, "at": 1709230455123_i64, "at_instant": 1709230455123_i64,
+               "at_micros": 1709230455123456_i64, "at_text": "1709230455123456"}),
+        json!({"id": 2, "day": 0, "at_time": 0, "at": 1730611800000_i64, "at_instant": 1730611800000_i64,
+               "at_micros": -500000, "at_text": "1730611800000001"}),
         json!({"id": 3, "day": -1, "at_time": 86399999, "at": 1730615400000_i64, "at_instant": 1710055800000_i64}),
         json!({"id": 4, "day": 19905, "at_time": 3600000, "at": -14399500, "at_instant": 946684800000_i64}),
         json!({"id": 5}),
@@ -748,25 +756,27 @@ async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_th
     .await;
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let columns = "id, day, at_time, at, at_instant";
-    for (database, drivers, timestamp, timestamptz) in [
+    let columns = "id, day, at_time, at, at_instant, at_micros, at_text";
+    for (database, drivers, timestamp, timestamptz, micros) in [
         (
             shared_postgres(),
             &[JdbcDriver::Postgres][..],
             "TIMESTAMP(3)",
             "TIMESTAMPTZ(3)",
+            "TIMESTAMP(6)",
         ),
         (
             shared_mariadb(),
             &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ][..],
             "DATETIME(3)",
             "TIMESTAMP(3) NULL",
+            "DATETIME(6)",
         ),
     ] {
         let create = |table: &str| {
             let ddl = format!(
                 "CREATE TABLE {table} (id INT PRIMARY KEY, day DATE, at_time TIME(3), at {timestamp}, \
-                 at_instant {timestamptz})"
+                 at_instant {timestamptz}, at_micros {micros}, at_text {micros})"
             );
             database.sql("tributary", &ddl).unwrap();
         };
@@ -777,7 +787,8 @@ async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_th
                 database,
                 &topic,
                 json!({"table.name.format": table, "db.timezone": "America/New_York", "date.timezone": date_zone,
-                       "insert.mode": mode, "pk.mode": "record_value", "pk.fields": "id"}),
+                       "insert.mode": mode, "pk.mode": "record_value", "pk.fields": "id",
+                       "timestamp.fields.list": "at_micros,at_text"}),
             );
             let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
             assert_eq!(code, 201, "{body}");
@@ -824,7 +835,8 @@ async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_th
 }
 
 /// Writes the records of `input` (JsonConverter's, one a line) into `table` through `driver`
-/// as Confluent's sink binds them under `db.timezone` America/New_York and `date_zone`.
+/// as Confluent's sink binds them under `db.timezone` America/New_York and `date_zone`, with
+/// `timestamp.fields.list` at_micros and at_text (microseconds).
 async fn confluents_writes(database: &Database, driver: JdbcDriver, table: &str, date_zone: &str, input: &Path) {
     let url = driver.url(database);
     let arguments = [
@@ -837,6 +849,7 @@ async fn confluents_writes(database: &Database, driver: JdbcDriver, table: &str,
     ];
     let arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
     let input = input.to_path_buf();
+    let timestamp_fields = ["at_micros,at_text", "MICROSECONDS"];
     let status = tokio::task::spawn_blocking(move || {
         let distribution = KafkaDistribution::get().expect("Kafka's jars");
         let jar = driver.jar().expect("the JDBC driver's jar");
@@ -847,6 +860,7 @@ async fn confluents_writes(database: &Database, driver: JdbcDriver, table: &str,
             .arg(&program)
             .args(&arguments)
             .arg(&input)
+            .args(timestamp_fields)
             // The JVM's own zone is UTC, as the servers'.
             .env("TZ", "UTC")
             .stdin(Stdio::null())

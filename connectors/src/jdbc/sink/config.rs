@@ -8,12 +8,12 @@ use tributary_runtime::config::{
     positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
 };
 
-use super::plan::{InsertMode, PkMode, Shape};
+use super::plan::{InsertMode, PkMode, Shape, TimestampPrecision};
 use super::zone::{WriteZones, DATE_TIMEZONE};
 use crate::jdbc::connection;
 use crate::jdbc::time_zone::DB_TIMEZONE;
 
-choice_key_value!(InsertMode, PkMode);
+choice_key_value!(InsertMode, PkMode, TimestampPrecision);
 
 /// `insert.mode`.
 pub(super) const INSERT_MODE: Key<InsertMode> = Key::new(
@@ -79,6 +79,27 @@ pub(super) const STRING_OUTPUT_VALUE_COLUMN_NAME: Key<String> = Key::new(ConfigK
     "record_value",
     "The column a value with a String schema (e.g. StringConverter's) is written to.",
 ));
+/// `timestamp.fields.list`.
+pub(super) const TIMESTAMP_FIELDS_LIST: Key<Vec<String>> = Key::new(ConfigKey::optional(
+    "timestamp.fields.list",
+    ConfigType::List,
+    "",
+    "Value fields (INT64 or strings of digits) whose numbers are timestamps, counted from 1970 in timestamp.precision.mode's unit.",
+));
+/// `timestamp.precision.mode`.
+pub(super) const TIMESTAMP_PRECISION_MODE: Key<TimestampPrecision> = Key::new(
+    ConfigKey::optional(
+        "timestamp.precision.mode",
+        ConfigType::String,
+        "MICROSECONDS",
+        "What the numbers of timestamp.fields.list count from 1970: MICROSECONDS or NANOSECONDS.",
+    )
+    .check(|v| {
+        TimestampPrecision::parse(v)
+            .map(|_| ())
+            .ok_or_else(|| "must be one of MICROSECONDS, NANOSECONDS".into())
+    }),
+);
 /// `auto.create`.
 pub(super) const AUTO_CREATE: Key<bool> = Key::new(ConfigKey::optional(
     "auto.create",
@@ -136,6 +157,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&DELETE_ENABLED)
         .key(&REPLACE_NULL_WITH_DEFAULT)
         .key(&STRING_OUTPUT_VALUE_COLUMN_NAME)
+        .key(&TIMESTAMP_FIELDS_LIST)
+        .key(&TIMESTAMP_PRECISION_MODE)
         .key(&AUTO_CREATE)
         .key(&AUTO_EVOLVE)
         .key(&BATCH_SIZE)
@@ -208,6 +231,8 @@ impl Settings {
                 table_format: config.value(&TABLE_NAME_FORMAT),
                 replace_null_with_default: config.value(&REPLACE_NULL_WITH_DEFAULT),
                 string_value_column: config.value(&STRING_OUTPUT_VALUE_COLUMN_NAME),
+                timestamp_fields: config.value(&TIMESTAMP_FIELDS_LIST),
+                timestamp_precision: config.value(&TIMESTAMP_PRECISION_MODE),
             },
             auto_create: config.value(&AUTO_CREATE),
             auto_evolve: config.value(&AUTO_EVOLVE),

@@ -84,6 +84,42 @@ pub(super) struct Shape {
     /// `string.output.value.column.name`: the column a string value (a String schema, as
     /// StringConverter's) is written to.
     pub string_value_column: String,
+    /// `timestamp.fields.list`: fields whose numbers (INT64 or text) are timestamps.
+    pub timestamp_fields: Vec<String>,
+    /// `timestamp.precision.mode`: what those numbers count from 1970.
+    pub timestamp_precision: TimestampPrecision,
+}
+
+/// `timestamp.precision.mode`: the unit of the numbers of `timestamp.fields.list`'s fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum TimestampPrecision {
+    /// Microseconds from 1970.
+    #[default]
+    Microseconds,
+    /// Nanoseconds from 1970.
+    Nanoseconds,
+}
+
+impl TimestampPrecision {
+    /// Parses Confluent's names, in either case.
+    pub(super) fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "microseconds" => Some(TimestampPrecision::Microseconds),
+            "nanoseconds" => Some(TimestampPrecision::Nanoseconds),
+            _ => None,
+        }
+    }
+
+    /// The instant `count` of these units from 1970, if it is one.
+    fn instant(self, count: i128) -> Option<NaiveDateTime> {
+        let per_second: i128 = match self {
+            TimestampPrecision::Microseconds => 1_000_000,
+            TimestampPrecision::Nanoseconds => 1_000_000_000,
+        };
+        let seconds = i64::try_from(count.div_euclid(per_second)).ok()?;
+        let nanos = u32::try_from(count.rem_euclid(per_second) * (1_000_000_000 / per_second)).ok()?;
+        DateTime::from_timestamp(seconds, nanos).map(|at| at.naive_utc())
+    }
 }
 
 /// A column written, with the Connect schema its values have.
@@ -95,6 +131,21 @@ pub(super) struct ColumnSpec {
     pub schema: Arc<Schema>,
     /// Whether it is part of the primary key.
     pub key: bool,
+    /// For a field of `timestamp.fields.list` (an INT64 or text): the unit its number counts
+    /// from 1970 in; it is written as a timestamp.
+    pub since_1970: Option<TimestampPrecision>,
+}
+
+impl ColumnSpec {
+    /// A column of `schema`'s values.
+    pub(super) fn new(name: impl Into<String>, schema: Arc<Schema>, key: bool) -> Self {
+        ColumnSpec {
+            name: name.into(),
+            schema,
+            key,
+            since_1970: None,
+        }
+    }
 }
 
 /// The values of one column over a run of rows; text borrowed from the records where it can be.
@@ -158,8 +209,12 @@ impl Decimal {
 }
 
 impl<'r> ColumnData<'r> {
-    /// An empty column for `rows` values of `schema`.
-    pub(super) fn for_schema(schema: &Schema, rows: usize) -> Result<Self, String> {
+    /// An empty column for `rows` values of `column`.
+    pub(super) fn for_column(column: &ColumnSpec, rows: usize) -> Result<Self, String> {
+        if column.since_1970.is_some() {
+            return Ok(ColumnData::Timestamp(Vec::with_capacity(rows)));
+        }
+        let schema = &column.schema;
         Ok(match (schema.name.as_deref(), schema.schema_type) {
             (Some(logical::DECIMAL), _) => ColumnData::Decimal(Vec::with_capacity(rows)),
             (Some(logical::DATE), _) => ColumnData::Date(Vec::with_capacity(rows)),
@@ -176,8 +231,14 @@ impl<'r> ColumnData<'r> {
         })
     }
 
-    /// Appends `value` (of the column's schema, `scale` for decimals).
-    fn push(&mut self, value: Cow<'r, Value>, scale: i32) -> Result<(), String> {
+    /// Appends `value` (of the column's schema, `scale` for decimals; a timestamp counted from
+    /// 1970 in `since_1970`'s unit, where it is a field of `timestamp.fields.list`).
+    fn push(
+        &mut self,
+        value: Cow<'r, Value>,
+        scale: i32,
+        since_1970: Option<TimestampPrecision>,
+    ) -> Result<(), String> {
         if let ColumnData::Text(v) = self {
             let text = match value {
                 Cow::Borrowed(Value::String(x)) => Some(Cow::Borrowed(x.as_str())),
@@ -217,11 +278,21 @@ impl<'r> ColumnData<'r> {
                 )
                 .ok_or_else(mismatch)?,
             )),
-            (ColumnData::Timestamp(v), Value::Int64(millis)) => v.push(Some(
-                DateTime::from_timestamp_millis(*millis)
+            (ColumnData::Timestamp(v), Value::Int64(count)) => v.push(Some(match since_1970 {
+                Some(unit) => unit.instant((*count).into()).ok_or_else(mismatch)?,
+                None => DateTime::from_timestamp_millis(*count)
                     .ok_or_else(mismatch)?
                     .naive_utc(),
-            )),
+            })),
+            (ColumnData::Timestamp(v), Value::String(text)) if since_1970.is_some() => {
+                let count: i128 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{text:?} is no number of {since_1970:?} from 1970"))?;
+                v.push(Some(
+                    since_1970.and_then(|unit| unit.instant(count)).ok_or_else(mismatch)?,
+                ))
+            }
             _ => return Err(mismatch()),
         }
         Ok(())
@@ -281,11 +352,7 @@ impl<'r> Run<'r> {
             table: "t".into(),
             kind: RunKind::Write,
             columns: (0..data.len())
-                .map(|i| ColumnSpec {
-                    name: format!("c{i}"),
-                    schema: Schema::string(),
-                    key: false,
-                })
+                .map(|i| ColumnSpec::new(format!("c{i}"), Schema::string(), false))
                 .collect(),
             data,
         }
@@ -353,14 +420,7 @@ impl Shape {
             .fields
             .iter()
             .filter(|f| names.is_empty() || names.contains(&f.name))
-            .map(|f| {
-                let spec = ColumnSpec {
-                    name: f.name.clone(),
-                    schema: f.schema.clone(),
-                    key,
-                };
-                (spec, source(f.index))
-            })
+            .map(|f| (ColumnSpec::new(f.name.clone(), f.schema.clone(), key), source(f.index)))
             .collect();
         if let Some(missing) = names.iter().find(|n| !columns.iter().any(|(c, _)| &c.name == *n)) {
             return Err(format!("field {missing:?} is not in the record"));
@@ -370,14 +430,7 @@ impl Shape {
 
     /// The key columns of records like `record`.
     fn key_columns(&self, record: &SinkRecord) -> Result<Vec<(ColumnSpec, Source)>, String> {
-        let column = |name: &str, schema: Arc<Schema>, source| {
-            let spec = ColumnSpec {
-                name: name.to_string(),
-                schema,
-                key: true,
-            };
-            (spec, source)
-        };
+        let column = |name: &str, schema: Arc<Schema>, source| (ColumnSpec::new(name, schema, true), source);
         match self.pk_mode {
             PkMode::None => Ok(Vec::new()),
             PkMode::Kafka => {
@@ -435,9 +488,11 @@ impl Shape {
             }
             (RunKind::Write, Some(schema)) if schema.schema_type == SchemaType::String => {
                 let name = &self.string_value_column;
-                if !self.fields_whitelist.is_empty() {
+                if !self.fields_whitelist.is_empty() || !self.timestamp_fields.is_empty() {
                     return Err(
-                        "fields.whitelist does not apply to string values: remove it, or write struct values".into(),
+                        "fields.whitelist and timestamp.fields.list do not apply to string values: \
+                                remove them, or write struct values"
+                            .into(),
                     );
                 }
                 if columns.iter().any(|(c, _)| &c.name == name) {
@@ -445,14 +500,18 @@ impl Shape {
                         "string.output.value.column.name {name:?} is also a primary key column"
                     ));
                 }
-                let spec = ColumnSpec {
-                    name: name.clone(),
-                    schema: Schema::optional_string(),
-                    key: false,
-                };
-                columns.push((spec, Source::Value));
+                columns.push((
+                    ColumnSpec::new(name.clone(), Schema::optional_string(), false),
+                    Source::Value,
+                ));
             }
             (RunKind::Write, _) => return Err(NOT_WRITABLE.into()),
+        }
+        for (column, _) in &mut columns {
+            let number = matches!(column.schema.schema_type, SchemaType::Int64 | SchemaType::String);
+            if number && column.schema.name.is_none() && self.timestamp_fields.contains(&column.name) {
+                column.since_1970 = Some(self.timestamp_precision);
+            }
         }
         let (columns, sources) = columns.into_iter().unzip();
         Ok(Layout {
@@ -587,7 +646,7 @@ impl Shape {
         let mut data = layout
             .columns
             .iter()
-            .map(|c| ColumnData::for_schema(&c.schema, kept.len()).map_err(|e| format!("column {}: {e}", c.name)))
+            .map(|c| ColumnData::for_column(c, kept.len()).map_err(|e| format!("column {}: {e}", c.name)))
             .collect::<Result<Vec<_>, _>>()?;
         let scales: Vec<i32> = layout
             .columns
@@ -597,7 +656,7 @@ impl Shape {
         for row in kept {
             for (index, (column, value)) in data.iter_mut().zip(row_values(row)).enumerate() {
                 column
-                    .push(value.clone(), scales[index])
+                    .push(value.clone(), scales[index], layout.columns[index].since_1970)
                     .map_err(|e| format!("column {}: {e}", layout.columns[index].name))?;
             }
         }
@@ -625,6 +684,8 @@ mod tests {
             table_format: "kafka_${topic}".into(),
             replace_null_with_default: true,
             string_value_column: "record_value".into(),
+            timestamp_fields: Vec::new(),
+            timestamp_precision: TimestampPrecision::Microseconds,
         }
     }
 
@@ -734,6 +795,66 @@ mod tests {
         shape.string_value_column = "__connect_offset".into();
         let error = shape.runs(&records).unwrap_err();
         assert!(error.contains("primary key"), "{error}");
+    }
+
+    #[test]
+    fn fields_of_timestamp_fields_list_are_timestamps_counted_from_1970() {
+        let schema = SchemaBuilder::structure()
+            .field("id", Schema::of(SchemaType::Int64))
+            .field("at", Schema::of(SchemaType::Int64))
+            .field("at_text", Schema::optional_string())
+            .field("count", Schema::of(SchemaType::Int64))
+            .build();
+        let at = |text: &str| Some(NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap());
+        for (precision, text, at_expected, text_expected) in [
+            (
+                TimestampPrecision::Microseconds,
+                "1709230455123456",
+                "1969-12-31 23:59:58.5",
+                "2024-02-29 18:14:15.123456",
+            ),
+            (
+                TimestampPrecision::Nanoseconds,
+                "1709230455123456789",
+                "1969-12-31 23:59:59.9985",
+                "2024-02-29 18:14:15.123456789",
+            ),
+        ] {
+            let value = Struct::new(schema.clone())
+                .with("id", 1_i64)
+                .with("at", -1_500_000_i64)
+                .with("at_text", text)
+                .with("count", 7_i64);
+            let mut record = record(0, 1, None);
+            record.record.value_schema = Some(schema.clone().into());
+            record.record.value = Value::Struct(value);
+            let mut shape = shape(InsertMode::Insert, PkMode::None, &[]);
+            shape.timestamp_fields = vec!["at".into(), "at_text".into(), "not_a_field".into()];
+            shape.timestamp_precision = precision;
+            let runs = shape.runs(std::slice::from_ref(&record)).unwrap();
+            let since: Vec<_> = runs[0].columns.iter().map(|c| c.since_1970).collect();
+            assert_eq!(since, [None, Some(precision), Some(precision), None]);
+            assert_eq!(
+                runs[0].data[1],
+                ColumnData::Timestamp(vec![at(at_expected)]),
+                "{precision:?}"
+            );
+            assert_eq!(
+                runs[0].data[2],
+                ColumnData::Timestamp(vec![at(text_expected)]),
+                "{precision:?}"
+            );
+            assert_eq!(runs[0].data[3], ColumnData::Int(vec![Some(7)]));
+            record.record.value = Value::Struct(
+                Struct::new(schema.clone())
+                    .with("id", 1_i64)
+                    .with("at", 0_i64)
+                    .with("at_text", "soon")
+                    .with("count", 7_i64),
+            );
+            let error = shape.runs(std::slice::from_ref(&record)).unwrap_err();
+            assert!(error.contains("\"soon\""), "{error}");
+        }
     }
 
     #[test]

@@ -6,15 +6,23 @@
 
 use std::collections::HashMap;
 
-use tributary_runtime::data::{logical, Schema, SchemaType};
+use tributary_runtime::data::{logical, SchemaType};
 
 use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
 use crate::jdbc::connection::{Database, Dialect};
 
-/// The column type `auto.create` and `auto.evolve` give values of `schema`.
-pub(super) fn sql_type(dialect: Dialect, schema: &Schema, key: bool) -> String {
+/// The column type `auto.create` and `auto.evolve` give `column`.
+pub(super) fn sql_type(dialect: Dialect, column: &ColumnSpec) -> String {
+    let (schema, key) = (&column.schema, column.key);
     let scale = schema.decimal_scale().unwrap_or(0);
     let name = schema.name.as_deref();
+    if column.since_1970.is_some() {
+        // A field of timestamp.fields.list, as Confluent's dialects type it.
+        return match dialect {
+            Dialect::Postgres => "TIMESTAMP".into(),
+            Dialect::MySql => "DATETIME(6)".into(),
+        };
+    }
     match dialect {
         Dialect::Postgres => match (name, schema.schema_type) {
             (Some(logical::DECIMAL), _) => "DECIMAL".into(),
@@ -57,11 +65,7 @@ fn column_definition(dialect: Dialect, column: &ColumnSpec) -> String {
     } else {
         " NULL"
     };
-    format!(
-        "{} {}{null}",
-        dialect.quote(&column.name),
-        sql_type(dialect, &column.schema, column.key)
-    )
+    format!("{} {}{null}", dialect.quote(&column.name), sql_type(dialect, column))
 }
 
 /// `CREATE TABLE` for `columns`, with their key columns as the primary key.
@@ -229,14 +233,13 @@ pub(super) fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> S
 mod tests {
     use std::sync::Arc;
 
+    use tributary_runtime::data::Schema;
+
     use super::*;
+    use crate::jdbc::sink::plan::TimestampPrecision;
 
     fn run(kind: RunKind) -> Run<'static> {
-        let column = |name: &str, schema: Arc<Schema>, key: bool| ColumnSpec {
-            name: name.into(),
-            schema,
-            key,
-        };
+        let column = |name: &str, schema: Arc<Schema>, key: bool| ColumnSpec::new(name, schema, key);
         Run {
             table: "public.orders".into(),
             kind,
@@ -292,5 +295,10 @@ mod tests {
             create_table(Dialect::Postgres, "orders", &columns),
             "CREATE TABLE \"orders\" (\"id\" BIGINT NOT NULL, \"name\" TEXT NULL, PRIMARY KEY(\"id\"))"
         );
+        // A field of timestamp.fields.list.
+        let mut at = ColumnSpec::new("at", Schema::of(SchemaType::Int64), false);
+        at.since_1970 = Some(TimestampPrecision::Microseconds);
+        assert_eq!(sql_type(Dialect::Postgres, &at), "TIMESTAMP");
+        assert_eq!(sql_type(Dialect::MySql, &at), "DATETIME(6)");
     }
 }
