@@ -284,14 +284,15 @@ impl<'r> ColumnData<'r> {
                     .ok_or_else(mismatch)?
                     .naive_utc(),
             })),
-            (ColumnData::Timestamp(v), Value::String(text)) if since_1970.is_some() => {
+            (ColumnData::Timestamp(v), Value::String(text)) => {
+                let Some(unit) = since_1970 else {
+                    return Err(mismatch());
+                };
                 let count: i128 = text
                     .trim()
                     .parse()
-                    .map_err(|_| format!("{text:?} is no number of {since_1970:?} from 1970"))?;
-                v.push(Some(
-                    since_1970.and_then(|unit| unit.instant(count)).ok_or_else(mismatch)?,
-                ))
+                    .map_err(|_| format!("{text:?} is no number of {unit:?} from 1970"))?;
+                v.push(Some(unit.instant(count).ok_or_else(mismatch)?))
             }
             _ => return Err(mismatch()),
         }
