@@ -607,6 +607,88 @@ async fn table_types_and_schema_pattern_choose_the_tables_as_the_jdbc_driver_lis
     assert_eq!(values(&format!("jdbc-{table}_view"), 1).await[0]["id"], 7);
 }
 
+/// Confluent's newer keys: `table.include.list` and `table.exclude.list` choose tables by
+/// regular expressions of their qualified names (`schema.table`; `database.table` on MariaDB),
+/// and `timestamp.columns.mapping` and `incrementing.column.mapping` give each table its own
+/// columns; rows added later arrive by them. A copied table no mapping matches fails the task
+/// with Confluent's message, and mixing the newer keys with `table.whitelist` is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_lists_and_column_mappings_choose_tables_and_their_columns() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for database in databases() {
+        let prefix = unique_name("mapped").replace('-', "_");
+        // MariaDB's qualified names start with the database's; PostgreSQL's with the schema's.
+        let qualifier = dialect(database, "public", "tributary");
+        let ddl = "CREATE TABLE {p}_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NULL, note VARCHAR(10)); \
+             CREATE TABLE {p}_lines (line_id INT PRIMARY KEY, changed_at TIMESTAMP(3) NULL); \
+             CREATE TABLE {p}_archive_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NULL); \
+             INSERT INTO {p}_orders VALUES (1, '2024-01-01 00:00:00', 'a'), (2, '2024-01-02 00:00:00', 'b'); \
+             INSERT INTO {p}_lines VALUES (10, '2024-01-01 00:00:00'); \
+             INSERT INTO {p}_archive_orders VALUES (1, '2024-01-01 00:00:00')";
+        database.sql("tributary", &ddl.replace("{p}", &prefix)).unwrap();
+        let table = |name: &str| format!("{qualifier}\\.{prefix}_{name}");
+        let config = source_config(
+            database,
+            json!({
+                "mode": "timestamp+incrementing",
+                "topic.prefix": "jdbc-",
+                "table.include.list": format!("{qualifier}\\.{prefix}_.*"),
+                "table.exclude.list": table("archive_.*"),
+                "timestamp.columns.mapping": format!("{}:[updated_at],{}:[changed_at]", table("orders"), table("lines")),
+                "incrementing.column.mapping": format!("{}:id,{}:line_id", table("orders"), table("lines")),
+            }),
+        );
+        create(&api, &prefix, config.clone()).await;
+        assert_eq!(
+            tables_of(&api, &prefix).await,
+            format!("{qualifier}.{prefix}_lines,{qualifier}.{prefix}_orders")
+        );
+        let orders = format!("jdbc-{prefix}_orders");
+        let lines = format!("jdbc-{prefix}_lines");
+        assert_eq!(ids(&orders, 2).await, [1, 2]);
+        assert_eq!(values(&lines, 1).await[0]["line_id"], 10);
+        database
+            .sql(
+                "tributary",
+                &format!("INSERT INTO {prefix}_lines VALUES (11, '2024-01-03 00:00:00')"),
+            )
+            .unwrap();
+        let later: Vec<Value> = values(&lines, 2).await;
+        assert_eq!(later[1]["line_id"], 11);
+
+        // A table the include list copies but no timestamp mapping names.
+        let unmapped = format!("{prefix}-unmapped");
+        let mut partial = config.clone();
+        partial["topic.prefix"] = json!("unmapped-");
+        partial["table.exclude.list"] = json!("");
+        partial["incrementing.column.mapping"] = json!(format!("{qualifier}\\.{prefix}_.*:id"));
+        create(&api, &unmapped, partial).await;
+        let trace = api.failed_trace(&unmapped, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains(&format!(
+                "Included table '{qualifier}.{prefix}_archive_orders' does not match any of the provided regexes"
+            )),
+            "{trace}"
+        );
+
+        let mut mixed = config;
+        mixed["table.whitelist"] = json!(format!("{prefix}_orders"));
+        let (code, body) = api
+            .put(&format!("/connectors/{prefix}-mixed/config"), Some(mixed))
+            .await;
+        assert_eq!(code, 400, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("cannot be combined"),
+            "{body}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     let kafka = shared_cluster().bootstrap_servers();

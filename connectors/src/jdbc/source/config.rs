@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{
-    positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
+    positive, split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
 };
 
+use super::mappings::{IncrementingMapping, OffsetColumns, TableRegexes, TimestampMapping};
 use super::query::Mode;
 use crate::jdbc::connection::{
     self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
@@ -32,12 +33,62 @@ pub(super) const TABLE_BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optiona
     "",
     "Tables not to copy.",
 ));
+/// `table.include.list`.
+pub(super) const TABLE_INCLUDE_LIST: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "table.include.list",
+        ConfigType::List,
+        "",
+        "Regular expressions matching the whole qualified names (schema.table; database.table on \
+         MySQL) of the tables to copy; not with table.whitelist or table.blacklist.",
+    )
+    .check(|v| TableRegexes::parse(&split_list(v)).map(|_| ())),
+);
+/// `table.exclude.list`.
+pub(super) const TABLE_EXCLUDE_LIST: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "table.exclude.list",
+        ConfigType::List,
+        "",
+        "Regular expressions of the qualified names of tables table.include.list matches not to copy.",
+    )
+    .check(|v| TableRegexes::parse(&split_list(v)).map(|_| ())),
+);
+/// `timestamp.columns.mapping`.
+pub(super) const TIMESTAMP_COLUMNS_MAPPING: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "timestamp.columns.mapping",
+        ConfigType::List,
+        "",
+        "Each table's timestamp columns, by regular expressions of qualified names: \
+         regex1:[col1|col2],regex2:[col3] (with table.include.list).",
+    )
+    .check(|v| TimestampMapping::parse(&split_list(v)).map(|_| ())),
+);
+/// `incrementing.column.mapping`.
+pub(super) const INCREMENTING_COLUMN_MAPPING: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "incrementing.column.mapping",
+        ConfigType::List,
+        "",
+        "Each table's incrementing column, by regular expressions of qualified names: \
+         regex1:col1,regex2:col2 (with table.include.list).",
+    )
+    .check(|v| IncrementingMapping::parse(&split_list(v)).map(|_| ())),
+);
 /// `query`.
 pub(super) const QUERY: Key<String> = Key::new(ConfigKey::optional(
     "query",
     ConfigType::String,
     "",
     "A query to run instead of copying tables; its rows go to topic.prefix.",
+));
+/// `query.masked`.
+pub(super) const QUERY_MASKED: Key<String> = Key::new(ConfigKey::optional(
+    "query.masked",
+    ConfigType::Password,
+    "",
+    "query, as a password: hidden wherever configs are shown.",
 ));
 /// `mode`.
 pub(super) const MODE: Key<Mode> = Key::new(
@@ -168,7 +219,12 @@ pub(super) fn config_def() -> ConfigDef {
     connection::config_def()
         .key(&TABLE_WHITELIST)
         .key(&TABLE_BLACKLIST)
+        .key(&TABLE_INCLUDE_LIST)
+        .key(&TABLE_EXCLUDE_LIST)
+        .key(&TIMESTAMP_COLUMNS_MAPPING)
+        .key(&INCREMENTING_COLUMN_MAPPING)
         .key(&QUERY)
+        .key(&QUERY_MASKED)
         .key(&QUERY_SUFFIX)
         .key(&TIMESTAMP_INITIAL)
         .key(&MODE)
@@ -187,9 +243,11 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TIMESTAMP_GRANULARITY)
 }
 
-/// The query in query mode, `None` when tables are copied.
+/// The query in query mode (`query`, or `query.masked`), `None` when tables are copied.
 pub(super) fn query(config: &ParsedConfig) -> Option<String> {
-    Some(config.value(&QUERY)).filter(|q| !q.trim().is_empty())
+    [config.value(&QUERY), config.value(&QUERY_MASKED)]
+        .into_iter()
+        .find(|q| !q.trim().is_empty())
 }
 
 /// The rules across keys: `query` or tables, and the columns the mode needs. (A config with a
@@ -207,10 +265,61 @@ pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
         })
     };
     let (whitelist, blacklist) = (config.value(&TABLE_WHITELIST), config.value(&TABLE_BLACKLIST));
-    if query(&config).is_some() && (!whitelist.is_empty() || !blacklist.is_empty()) {
+    let (include, exclude) = (config.value(&TABLE_INCLUDE_LIST), config.value(&TABLE_EXCLUDE_LIST));
+    let (timestamp_mapping, incrementing_mapping) = (
+        config.value(&TIMESTAMP_COLUMNS_MAPPING),
+        config.value(&INCREMENTING_COLUMN_MAPPING),
+    );
+    if !config.value(&QUERY).trim().is_empty() && !config.value(&QUERY_MASKED).trim().is_empty() {
+        for key in [QUERY.name(), QUERY_MASKED.name()] {
+            error(key, "query and query.masked cannot both be set".into());
+        }
+    }
+    let tables_named = [&whitelist, &blacklist, &include, &exclude]
+        .iter()
+        .any(|l| !l.is_empty());
+    if query(&config).is_some() && tables_named {
         error(
             QUERY.name(),
-            "query cannot be combined with table.whitelist or table.blacklist".into(),
+            "query cannot be combined with table.whitelist, table.blacklist, table.include.list or \
+             table.exclude.list"
+                .into(),
+        );
+    }
+    // Confluent's two ways of naming tables and columns do not mix.
+    let legacy = [
+        (TABLE_WHITELIST.name(), !whitelist.is_empty()),
+        (TABLE_BLACKLIST.name(), !blacklist.is_empty()),
+        (
+            INCREMENTING_COLUMN.name(),
+            !config.value(&INCREMENTING_COLUMN).trim().is_empty(),
+        ),
+        (TIMESTAMP_COLUMNS.name(), !config.value(&TIMESTAMP_COLUMNS).is_empty()),
+    ];
+    let new = [
+        (TABLE_INCLUDE_LIST.name(), !include.is_empty()),
+        (TABLE_EXCLUDE_LIST.name(), !exclude.is_empty()),
+        (TIMESTAMP_COLUMNS_MAPPING.name(), !timestamp_mapping.is_empty()),
+        (INCREMENTING_COLUMN_MAPPING.name(), !incrementing_mapping.is_empty()),
+    ];
+    let using_new = new.iter().any(|(_, set)| *set);
+    if query(&config).is_none() && using_new && legacy.iter().any(|(_, set)| *set) {
+        for (key, _) in legacy.iter().chain(&new).filter(|(_, set)| *set) {
+            error(
+                key,
+                "table.whitelist, table.blacklist, timestamp.column.name and incrementing.column.name \
+                 cannot be combined with table.include.list, table.exclude.list, \
+                 timestamp.columns.mapping and incrementing.column.mapping: use one set or the other"
+                    .into(),
+            );
+        }
+        // The rules below are each set's own.
+        return errors;
+    }
+    if !exclude.is_empty() && include.is_empty() {
+        error(
+            TABLE_EXCLUDE_LIST.name(),
+            "table.exclude.list needs table.include.list: it only applies to the tables that match it".into(),
         );
     }
     if !whitelist.is_empty() && !blacklist.is_empty() {
@@ -229,10 +338,46 @@ pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
             format!("is required in mode {mode_name} with a query"),
         );
     }
-    if mode.uses_timestamp() && config.value(&TIMESTAMP_COLUMNS).is_empty() {
+    if query(&config).is_none() && using_new {
+        // As Confluent's: the mappings name the mode's columns, and only those.
+        for (uses, set, key) in [
+            (
+                mode.uses_timestamp(),
+                !timestamp_mapping.is_empty(),
+                TIMESTAMP_COLUMNS_MAPPING.name(),
+            ),
+            (
+                mode.uses_incrementing(),
+                !incrementing_mapping.is_empty(),
+                INCREMENTING_COLUMN_MAPPING.name(),
+            ),
+        ] {
+            match (uses, set) {
+                (true, false) => error(MODE.name(), format!("mode {mode_name} needs {key}")),
+                (false, true) => error(MODE.name(), format!("mode {mode_name} takes no {key}")),
+                _ => {}
+            }
+        }
+    } else if mode.uses_timestamp() && config.value(&TIMESTAMP_COLUMNS).is_empty() {
         error(TIMESTAMP_COLUMNS.name(), format!("is required in mode {mode_name}"));
     }
     errors
+}
+
+/// Where each table's offset columns come from: the mappings with `table.include.list` (as in
+/// Confluent's), else the column names.
+fn offset_columns(config: &ParsedConfig) -> OffsetColumns {
+    if config.value(&TABLE_INCLUDE_LIST).is_empty() {
+        return OffsetColumns::Named {
+            incrementing: config.value(&INCREMENTING_COLUMN),
+            timestamps: config.value(&TIMESTAMP_COLUMNS),
+        };
+    }
+    // The keys' checks parsed them already.
+    OffsetColumns::Mapped {
+        incrementing: IncrementingMapping::parse(&config.value(&INCREMENTING_COLUMN_MAPPING)).unwrap_or_default(),
+        timestamps: TimestampMapping::parse(&config.value(&TIMESTAMP_COLUMNS_MAPPING)).unwrap_or_default(),
+    }
 }
 
 /// A task's settings, from its validated config.
@@ -256,10 +401,8 @@ pub(super) struct Settings {
     pub mysql_driver: MySqlDriver,
     /// How dates and times are read (`connection.url`'s zero dates, `db.timezone`).
     pub date_times: DateTimeRules,
-    /// The incrementing column.
-    pub incrementing_column: String,
-    /// The timestamp columns.
-    pub timestamp_columns: Vec<String>,
+    /// Each table's incrementing and timestamp columns.
+    pub offset_columns: OffsetColumns,
     /// `query.suffix`.
     pub query_suffix: String,
     /// `timestamp.initial`: epoch milliseconds, -1 for the database's clock.
@@ -283,8 +426,7 @@ impl Settings {
                 time_zone: config.value(&DB_TIMEZONE),
                 timestamp_granularity: config.value(&TIMESTAMP_GRANULARITY),
             },
-            incrementing_column: config.value(&INCREMENTING_COLUMN),
-            timestamp_columns: config.value(&TIMESTAMP_COLUMNS),
+            offset_columns: offset_columns(config),
             query_suffix: config.value(&QUERY_SUFFIX),
             timestamp_initial: config.value(&TIMESTAMP_INITIAL),
         }
@@ -352,5 +494,72 @@ mod tests {
             ("mode", "incrementing"),
         ]));
         assert!(tables.is_empty(), "{tables:?}");
+    }
+
+    /// Confluent's rules for its newer keys: include and exclude lists and column mappings
+    /// instead of whitelists and column names, not beside them; the mode's mappings and no
+    /// others; a query or a masked one, not both.
+    #[test]
+    fn include_lists_and_mappings_follow_confluents_rules() {
+        let base = [
+            ("connection.url", "jdbc:postgresql://db/shop"),
+            ("topic.prefix", "shop-"),
+            ("mode", "timestamp+incrementing"),
+        ];
+        let keys = |pairs: &[(&str, &str)]| -> Vec<String> {
+            let mut all = config(&base);
+            all.extend(config(pairs));
+            assert!(config_def().validate(&all).is_empty(), "{pairs:?}");
+            validate(&all).into_iter().map(|e| e.key).collect()
+        };
+        let mapped = [
+            ("table.include.list", "public\\.orders.*"),
+            ("timestamp.columns.mapping", "public\\..*:[updated|created]"),
+            ("incrementing.column.mapping", ".*:id"),
+        ];
+        assert!(keys(&mapped).is_empty());
+        let mut mixed = mapped.to_vec();
+        mixed.push(("table.whitelist", "orders"));
+        assert_eq!(
+            keys(&mixed),
+            [
+                "table.whitelist",
+                "table.include.list",
+                "timestamp.columns.mapping",
+                "incrementing.column.mapping"
+            ]
+        );
+        assert_eq!(
+            keys(&[("table.include.list", "x"), ("incrementing.column.mapping", ".*:id")]),
+            ["mode"]
+        );
+        assert_eq!(
+            keys(&[
+                ("table.exclude.list", "x"),
+                ("timestamp.column.name", "t"),
+                ("incrementing.column.name", "id")
+            ])
+            .len(),
+            3
+        );
+        let exclude_alone = keys(&[
+            ("table.exclude.list", "x"),
+            ("timestamp.columns.mapping", "x:[t]"),
+            ("incrementing.column.mapping", "x:id"),
+        ]);
+        assert_eq!(exclude_alone, ["table.exclude.list"]);
+        let both_queries = keys(&[
+            ("query", "SELECT 1"),
+            ("query.masked", "SELECT 2"),
+            ("incrementing.column.name", "id"),
+            ("timestamp.column.name", "t"),
+        ]);
+        assert_eq!(both_queries, ["query", "query.masked"]);
+        let bad = config_def().validate(&config(&[("timestamp.columns.mapping", "x:t")]));
+        assert!(
+            bad.iter()
+                .any(|e| e.key == "timestamp.columns.mapping" && e.message.contains("square brackets")),
+            "{bad:?}"
+        );
     }
 }

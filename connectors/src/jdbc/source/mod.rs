@@ -2,9 +2,10 @@
 //! and semantics of Confluent's JDBC source connector.
 //!
 //! Tables come from `table.whitelist`/`table.blacklist` (names or `schema.table`; all tables of
-//! the database when neither is set) among those of the kinds `table.types` names (TABLE by
-//! default) in the schemas `schema.pattern` matches (PostgreSQL; `catalog.pattern`, the
-//! databases, on MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
+//! the database when neither is set), or `table.include.list`/`table.exclude.list` (regular
+//! expressions, the `mappings` module), among those of the kinds `table.types` names (TABLE by default)
+//! in the schemas `schema.pattern` matches (PostgreSQL; `catalog.pattern`, the databases, on
+//! MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
 //! `<topic.prefix><table>` as a struct named after the table, with no key. `mode` picks the new
 //! rows: `bulk` (everything, every `poll.interval.ms`), `incrementing`, `timestamp` or
 //! `timestamp+incrementing` (a table's auto-increment column when `incrementing.column.name`
@@ -17,6 +18,7 @@
 
 mod config;
 mod error;
+mod mappings;
 mod query;
 mod task;
 
@@ -30,8 +32,10 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::config::{
-    config_def, CATALOG_PATTERN, SCHEMA_PATTERN, TABLE_BLACKLIST, TABLE_POLL_INTERVAL, TABLE_TYPES, TABLE_WHITELIST,
+    config_def, CATALOG_PATTERN, SCHEMA_PATTERN, TABLE_BLACKLIST, TABLE_EXCLUDE_LIST, TABLE_INCLUDE_LIST,
+    TABLE_POLL_INTERVAL, TABLE_TYPES, TABLE_WHITELIST,
 };
+use self::mappings::TableRegexes;
 use crate::jdbc::connection::{Database, Dialect};
 
 pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
@@ -370,18 +374,28 @@ async fn auto_increment_column(database: &Database, table: &TableRef) -> Result<
 }
 
 /// The tables to copy: of the kinds `table.types` names, in the schemas (PostgreSQL) or
-/// databases (MySQL) the pattern matches, those `table.whitelist` and `table.blacklist` select.
+/// databases (MySQL) the pattern matches, those `table.include.list` and `table.exclude.list`
+/// (regular expressions of qualified names), or else `table.whitelist` and `table.blacklist`,
+/// select.
 #[derive(Debug, Clone, Default)]
 struct Selection {
     types: Vec<String>,
     pattern: String,
     whitelist: Vec<String>,
     blacklist: Vec<String>,
+    include: TableRegexes,
+    exclude: TableRegexes,
 }
 
 impl Selection {
-    /// The selected tables of those of the database (all when neither list is set).
+    /// The selected tables of those of the database (all when no list is set).
     fn of(&self, tables: Vec<TableRef>) -> Vec<TableRef> {
+        if !self.include.is_empty() {
+            return tables
+                .into_iter()
+                .filter(|t| self.include.matches(&t.qualified()) && !self.exclude.matches(&t.qualified()))
+                .collect();
+        }
         tables
             .into_iter()
             .filter(|t| self.whitelist.is_empty() || self.whitelist.iter().any(|w| t.matches(w)))
@@ -426,6 +440,9 @@ impl JdbcSourceConnector {
                         pattern,
                         whitelist: parsed.value(&TABLE_WHITELIST),
                         blacklist: parsed.value(&TABLE_BLACKLIST),
+                        // The keys' checks parsed them already.
+                        include: TableRegexes::parse(&parsed.value(&TABLE_INCLUDE_LIST)).unwrap_or_default(),
+                        exclude: TableRegexes::parse(&parsed.value(&TABLE_EXCLUDE_LIST)).unwrap_or_default(),
                     },
                     interval: parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL),
                 })
@@ -575,6 +592,19 @@ mod tests {
         };
         assert_eq!(blacklist.of(all.clone()), tables(&["public.a", "sales.c"]));
         assert_eq!(Selection::default().of(all.clone()), all);
+        // Regular expressions of whole qualified names.
+        let regexes = |items: &[&str]| TableRegexes::parse(&list(items)).unwrap();
+        let included = Selection {
+            include: regexes(&["public\\..*", "sales\\.c"]),
+            exclude: regexes(&[".*\\.b"]),
+            ..Selection::default()
+        };
+        assert_eq!(included.of(all.clone()), tables(&["public.a", "sales.c"]));
+        let partial = Selection {
+            include: regexes(&["a", "public"]),
+            ..Selection::default()
+        };
+        assert_eq!(partial.of(all), tables(&[]));
     }
 
     #[tokio::test]

@@ -35,9 +35,11 @@ type Batch = Result<(Vec<SourceRecord>, Position), ReadError>;
 /// One table (or the query) and where reading it has got to.
 struct Querier {
     table: Option<TableRef>,
-    /// The table's auto-increment column, found on its first query when
-    /// `incrementing.column.name` is empty.
+    /// The incrementing column: the configured one, or else the table's auto-increment column,
+    /// found on its first query.
     incrementing_column: Option<String>,
+    /// The timestamp columns.
+    timestamp_columns: Vec<String>,
     /// No offset was committed for it: `timestamp.initial` sets its timestamp at its first
     /// query.
     uncommitted: bool,
@@ -84,18 +86,28 @@ impl JdbcSourceTask {
         let prefix = parsed.value(&TOPIC_PREFIX);
         let catalog = crate::jdbc::connection::database_name(&parsed)?;
         let now = Instant::now();
+        let columns_of = |table: Option<&TableRef>| {
+            settings
+                .offset_columns
+                .of(table.map(TableRef::qualified).as_deref(), settings.mode)
+                .map_err(ConnectError::fatal)
+        };
         let queriers = match query(&parsed) {
-            Some(query) => vec![Querier {
-                partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
-                table: None,
-                incrementing_column: None,
-                uncommitted: false,
-                timestamp_zone: None,
-                query: Some(query),
-                topic: prefix.into(),
-                position: Position::default(),
-                next_due: now,
-            }],
+            Some(query) => {
+                let columns = columns_of(None)?;
+                vec![Querier {
+                    partition: Arc::new(SourceMap::from_iter([("query".to_string(), "query".into())])),
+                    table: None,
+                    incrementing_column: columns.incrementing,
+                    timestamp_columns: columns.timestamps,
+                    uncommitted: false,
+                    timestamp_zone: None,
+                    query: Some(query),
+                    topic: prefix.into(),
+                    position: Position::default(),
+                    next_due: now,
+                }]
+            }
             None => config
                 .get(TABLES)
                 .map(String::as_str)
@@ -103,6 +115,7 @@ impl JdbcSourceTask {
                 .split(',')
                 .filter_map(TableRef::parse)
                 .map(|table| {
+                    let columns = columns_of(Some(&table))?;
                     // Confluent's partition names the table with its catalog and schema.
                     let name = match database.dialect() {
                         Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
@@ -112,19 +125,20 @@ impl JdbcSourceTask {
                         ("protocol".to_string(), "1".into()),
                         ("table".to_string(), name.into()),
                     ]);
-                    Querier {
+                    Ok(Querier {
                         topic: format!("{prefix}{}", table.name).into(),
                         partition: Arc::new(partition),
                         table: Some(table),
-                        incrementing_column: None,
+                        incrementing_column: columns.incrementing,
+                        timestamp_columns: columns.timestamps,
                         uncommitted: false,
                         timestamp_zone: None,
                         query: None,
                         position: Position::default(),
                         next_due: now,
-                    }
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ConnectError>>()?,
         };
         Ok(JdbcSourceTask {
             database,
@@ -154,9 +168,9 @@ impl JdbcSourceTask {
         Err(ConnectError::Retriable(message))
     }
 
-    /// The auto-increment column of querier `index`'s table, which stands in for an empty
-    /// `incrementing.column.name`, as Confluent's connector takes the first column its JDBC
-    /// driver reports as auto-increment; found once per table.
+    /// The incrementing column of querier `index`: the configured one, or else its table's
+    /// auto-increment column, as Confluent's connector takes the first column its JDBC driver
+    /// reports as auto-increment; found once per table.
     async fn found_incrementing_column(&mut self, index: usize) -> Result<String, ReadError> {
         let querier = &mut self.queriers[index];
         if let Some(column) = &querier.incrementing_column {
@@ -200,8 +214,7 @@ impl JdbcSourceTask {
                 .map_err(ReadError::query("cannot read the table's columns"))?,
             (None, None) => Default::default(),
         };
-        let first = self
-            .settings
+        let first = querier
             .timestamp_columns
             .first()
             .map(String::as_str)
@@ -220,9 +233,9 @@ impl JdbcSourceTask {
         let settings = self.settings.clone();
         let database = self.database.clone();
         let dialect = database.dialect();
-        let incrementing_column = match settings.incrementing_column.trim() {
-            "" if settings.mode.uses_incrementing() => self.found_incrementing_column(index).await?,
-            name => name.to_string(),
+        let incrementing_column = match settings.mode.uses_incrementing() {
+            true => self.found_incrementing_column(index).await?,
+            false => String::new(),
         };
         let timestamp_zone = if settings.mode.uses_timestamp() {
             self.timestamp_column_zone(index).await?
@@ -260,7 +273,7 @@ impl JdbcSourceTask {
             mode: settings.mode,
             base,
             incrementing_column,
-            timestamp_columns: settings.timestamp_columns.clone(),
+            timestamp_columns: querier.timestamp_columns.clone(),
             suffix: settings.query_suffix.clone(),
         };
         let position = querier.position;
