@@ -3,9 +3,9 @@
 //!
 //! Tables come from `table.whitelist`/`table.blacklist` (names or `schema.table`; all tables of
 //! the database when neither is set), or `table.include.list`/`table.exclude.list` (regular
-//! expressions, the `mappings` module), among those of the kinds `table.types` names (TABLE by default)
-//! in the schemas `schema.pattern` matches (PostgreSQL; `catalog.pattern`, the databases, on
-//! MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
+//! expressions, the `mappings` module), among those of the kinds `table.types` names (TABLE by
+//! default) in the schemas `schema.pattern` matches (PostgreSQL; `catalog.pattern`, the
+//! databases, on MySQL), as the JDBC drivers list them; or one `query`. Each table goes to topic
 //! `<topic.prefix><table>` as a struct named after the table, with no key. `mode` picks the new
 //! rows: `bulk` (everything, every `poll.interval.ms`), `incrementing`, `timestamp` or
 //! `timestamp+incrementing` (a table's auto-increment column when `incrementing.column.name`
