@@ -689,6 +689,50 @@ async fn include_lists_and_column_mappings_choose_tables_and_their_columns() {
     }
 }
 
+/// `transaction.isolation.mode` sets each session's isolation level as the JDBC drivers'
+/// `setTransactionIsolation` sets it for Confluent's connector, so the queries run at it (each
+/// database's default is another); SQL Server's snapshot mode is refused, as Confluent refuses
+/// it for any other database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_isolation_mode_sets_the_level_the_queries_run_at() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for (database, mode, level_query, expected) in [
+        (
+            shared_postgres(),
+            "REPEATABLE_READ",
+            "current_setting('transaction_isolation')",
+            "repeatable read",
+        ),
+        (
+            shared_mariadb(),
+            "serializable",
+            "@@SESSION.tx_isolation",
+            "SERIALIZABLE",
+        ),
+    ] {
+        let topic = unique_name("isolation");
+        let config = source_config(
+            database,
+            json!({"mode": "bulk", "query": format!("SELECT 1 AS id, {level_query} AS level"),
+                   "topic.prefix": topic, "transaction.isolation.mode": mode}),
+        );
+        create(&api, &topic, config.clone()).await;
+        assert_eq!(values(&topic, 1).await[0]["level"], expected);
+        let mut snapshot = config;
+        snapshot["transaction.isolation.mode"] = json!("SQL_SERVER_SNAPSHOT");
+        let (code, body) = api
+            .put(&format!("/connectors/{topic}-snapshot/config"), Some(snapshot))
+            .await;
+        assert_eq!(code, 400, "{body}");
+        assert!(
+            body["message"].as_str().unwrap_or_default().contains("Sql Server"),
+            "{body}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     let kafka = shared_cluster().bootstrap_servers();

@@ -5,7 +5,7 @@
 //! sessions run in UTC (`+00:00`: a named zone needs the server's zone tables), so a TIMESTAMP
 //! reads as its instant's UTC wall time; PostgreSQL's in the zone the connector names
 //! (`db.timezone`, UTC by default), where a `timestamp` compares with a `timestamptz` as its
-//! wall time in that zone.
+//! wall time in that zone. Each session is set up as [`Session`] says.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key,
 use tributary_runtime::connector::ConnectError;
 use url::Url;
 
-use super::time_zone::DbTimeZone;
+use super::session::Session;
 use super::types::{MySqlDriver, ZeroDates};
 
 /// How long to wait for a connection from the pool (a database that is down fails this fast).
@@ -131,14 +131,10 @@ impl Database {
         }
     }
 
-    /// A lazy pool for the connector's `connection.*` settings, PostgreSQL's sessions in
-    /// `time_zone`: connections are made when first needed, so a database that is down shows
-    /// up as a retriable error then.
-    pub fn from_config(
-        config: &ParsedConfig,
-        max_connections: u32,
-        time_zone: &DbTimeZone,
-    ) -> Result<Self, ConnectError> {
+    /// A lazy pool for the connector's `connection.*` settings, its sessions set up as
+    /// `session` says: connections are made when first needed, so a database that is down
+    /// shows up as a retriable error then.
+    pub fn from_config(config: &ParsedConfig, max_connections: u32, session: &Session) -> Result<Self, ConnectError> {
         let (dialect, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
         let user = Some(config.value(&CONNECTION_USER)).filter(|u| !u.is_empty());
         let password = Some(config.value(&CONNECTION_PASSWORD)).filter(|p| !p.is_empty());
@@ -158,16 +154,22 @@ impl Database {
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT);
                 // sqlx starts each session in UTC (a startup parameter, over the URL's options).
-                if !time_zone.is_utc() {
-                    let zone = time_zone.name().to_string();
+                let zone = Some(session.time_zone.name().to_string()).filter(|_| !session.time_zone.is_utc());
+                let isolation = session.isolation.statement(Dialect::Postgres);
+                if zone.is_some() || isolation.is_some() {
                     pool = pool.after_connect(move |connection, _| {
-                        let zone = zone.clone();
+                        let (zone, isolation) = (zone.clone(), isolation.clone());
                         Box::pin(async move {
-                            sqlx::query("SELECT set_config('TimeZone', $1, false)")
-                                .bind(zone)
-                                .execute(connection)
-                                .await
-                                .map(|_| ())
+                            if let Some(zone) = zone {
+                                sqlx::query("SELECT set_config('TimeZone', $1, false)")
+                                    .bind(zone)
+                                    .execute(&mut *connection)
+                                    .await?;
+                            }
+                            if let Some(isolation) = isolation {
+                                connection.execute(isolation.as_str()).await?;
+                            }
+                            Ok(())
                         })
                     });
                 }
@@ -184,12 +186,16 @@ impl Database {
                 if let Some(password) = &password {
                     options = options.password(password);
                 }
-                Ok(Database::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(max_connections)
-                        .acquire_timeout(ACQUIRE_TIMEOUT)
-                        .connect_lazy_with(options),
-                ))
+                let mut pool = MySqlPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT);
+                if let Some(isolation) = session.isolation.statement(Dialect::MySql) {
+                    pool = pool.after_connect(move |connection, _| {
+                        let isolation = isolation.clone();
+                        Box::pin(async move { connection.execute(isolation.as_str()).await.map(|_| ()) })
+                    });
+                }
+                Ok(Database::MySql(pool.connect_lazy_with(options)))
             }
         }
     }

@@ -9,9 +9,11 @@
 //! - [`types`]: column types and their Connect schemas.
 //! - [`time_zone`]: `db.timezone`, the zone of times without one.
 //! - [`granularity`]: `timestamp.granularity`, how the source writes timestamps.
+//! - [`session`]: how each connection's session is set up.
 
 pub mod connection;
 pub mod granularity;
+pub mod session;
 pub mod sink;
 pub mod source;
 pub mod time_zone;

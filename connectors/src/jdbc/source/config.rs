@@ -14,6 +14,7 @@ use crate::jdbc::connection::{
     self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
 };
 use crate::jdbc::granularity::TIMESTAMP_GRANULARITY;
+use crate::jdbc::session::{IsolationMode, Session, TRANSACTION_ISOLATION_MODE};
 use crate::jdbc::time_zone::DB_TIMEZONE;
 use crate::jdbc::types::{DateTimeRules, MySqlDriver, NumericMapping};
 
@@ -241,6 +242,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&NUMERIC_MAPPING)
         .key(&DB_TIMEZONE)
         .key(&TIMESTAMP_GRANULARITY)
+        .key(&TRANSACTION_ISOLATION_MODE)
 }
 
 /// The query in query mode (`query`, or `query.masked`), `None` when tables are copied.
@@ -407,6 +409,8 @@ pub(super) struct Settings {
     pub query_suffix: String,
     /// `timestamp.initial`: epoch milliseconds, -1 for the database's clock.
     pub timestamp_initial: Option<i64>,
+    /// `transaction.isolation.mode`.
+    pub isolation: IsolationMode,
 }
 
 impl Settings {
@@ -429,6 +433,15 @@ impl Settings {
             offset_columns: offset_columns(config),
             query_suffix: config.value(&QUERY_SUFFIX),
             timestamp_initial: config.value(&TIMESTAMP_INITIAL),
+            isolation: config.value(&TRANSACTION_ISOLATION_MODE),
+        }
+    }
+
+    /// How the task's sessions are set up.
+    pub(super) fn session(&self) -> Session {
+        Session {
+            time_zone: self.date_times.time_zone.clone(),
+            isolation: self.isolation,
         }
     }
 }

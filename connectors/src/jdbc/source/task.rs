@@ -82,7 +82,7 @@ impl JdbcSourceTask {
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let parsed = config_def().parse(config).map_err(ConnectError::Config)?;
         let settings = Settings::new(&parsed);
-        let database = Database::from_config(&parsed, 2, &settings.date_times.time_zone)?;
+        let database = Database::from_config(&parsed, 2, &settings.session())?;
         let prefix = parsed.value(&TOPIC_PREFIX);
         let catalog = crate::jdbc::connection::database_name(&parsed)?;
         let now = Instant::now();
