@@ -820,6 +820,9 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
     assert!(counts.values().all(|n| *n == 1), "no row twice");
 }
 
+/// A PostgreSQL server that requires TLS is read over TLS verified against its CA, named in the
+/// URL (Confluent's form) or by `connection.*` driver properties; without TLS the task fails
+/// saying why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_requires_tls_is_read_over_verified_tls() {
     let kafka = shared_cluster().bootstrap_servers();
@@ -857,6 +860,18 @@ async fn a_server_that_requires_tls_is_read_over_verified_tls() {
         .await;
     assert_eq!(code, 201, "{body}");
     assert_eq!(id_counts(&ids(&format!("{verified}-{table}"), 100).await).len(), 100);
+
+    // The same as driver properties, `connection.*` keys, as Confluent's connectors take them.
+    let properties = format!("{table}_properties");
+    let mut by_properties = config(&properties, "");
+    by_properties["connection.url"] = json!(database.jdbc_url());
+    by_properties["connection.sslmode"] = json!("verify-full");
+    by_properties["connection.sslrootcert"] = json!(ca.display().to_string());
+    let (code, body) = api
+        .put(&format!("/connectors/{properties}/config"), Some(by_properties))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(id_counts(&ids(&format!("{properties}-{table}"), 100).await).len(), 100);
 
     // Without TLS the server refuses the connection (the connector lists the tables first),
     // and the connector says why.

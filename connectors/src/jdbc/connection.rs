@@ -5,7 +5,9 @@
 //! sessions run in UTC (`+00:00`: a named zone needs the server's zone tables), so a TIMESTAMP
 //! reads as its instant's UTC wall time; PostgreSQL's in the zone the connector names
 //! (`db.timezone`, UTC by default), where a `timestamp` compares with a `timestamptz` as its
-//! wall time in that zone. Each session is set up as [`Session`] says.
+//! wall time in that zone. Each session is set up as [`Session`] says. Other `connection.*`
+//! keys are JDBC driver properties, as in Confluent's connectors (`connection.sslmode=require`
+//! is `?sslmode=require`): read as parameters of a JDBC URL ([`jdbc_url`]).
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
 use tributary_runtime::config::{positive, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
 use tributary_runtime::connector::ConnectError;
-use url::Url;
+use url::{form_urlencoded, Url};
 
 use super::session::Session;
 use super::types::{MySqlDriver, ZeroDates};
@@ -62,6 +64,47 @@ pub const CONNECTION_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
     "10000",
     "Wait between attempts.",
 ));
+
+/// `connection.url` with the driver properties of `config` (its `connection.*` keys that are
+/// not the connector's own, as Confluent's connectors hand them to the JDBC driver) as URL
+/// parameters, where it is a JDBC URL; a parameter the URL has already keeps its value.
+pub fn jdbc_url(config: &ParsedConfig) -> String {
+    let mut url = config.value(&CONNECTION_URL);
+    if !url.trim_start().starts_with("jdbc:") {
+        return url;
+    }
+    let own = [
+        CONNECTION_URL.name(),
+        CONNECTION_USER.name(),
+        CONNECTION_PASSWORD.name(),
+        CONNECTION_ATTEMPTS.name(),
+        CONNECTION_BACKOFF.name(),
+    ];
+    let present: Vec<String> = url
+        .split_once('?')
+        .map(|(_, query)| {
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut properties: Vec<(&str, &str)> = config
+        .values()
+        .iter()
+        .filter(|(key, _)| !own.contains(&key.as_str()))
+        .filter_map(|(key, value)| Some((key.strip_prefix("connection.")?, value.as_str())))
+        .filter(|(name, _)| !present.iter().any(|p| p == name))
+        .collect();
+    properties.sort_unstable();
+    for (name, value) in properties {
+        let pair = form_urlencoded::Serializer::new(String::new())
+            .append_pair(name, value)
+            .finish();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&pair);
+    }
+    url
+}
 
 /// The connection settings every JDBC-style connector shares.
 pub fn config_def() -> ConfigDef {
@@ -135,7 +178,7 @@ impl Database {
     /// `session` says: connections are made when first needed, so a database that is down
     /// shows up as a retriable error then.
     pub fn from_config(config: &ParsedConfig, max_connections: u32, session: &Session) -> Result<Self, ConnectError> {
-        let (dialect, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
+        let (dialect, url) = native_url(&jdbc_url(config)).map_err(ConnectError::fatal)?;
         let user = Some(config.value(&CONNECTION_USER)).filter(|u| !u.is_empty());
         let password = Some(config.value(&CONNECTION_PASSWORD)).filter(|p| !p.is_empty());
         let url = Url::parse(&url).map_err(|e| ConnectError::caused("connection.url", e))?;
@@ -219,7 +262,7 @@ impl Database {
 
 /// The name of the database `connection.url` names (the path of the URL).
 pub fn database_name(config: &ParsedConfig) -> Result<String, ConnectError> {
-    let (_, url) = native_url(&config.value(&CONNECTION_URL)).map_err(ConnectError::fatal)?;
+    let (_, url) = native_url(&jdbc_url(config)).map_err(ConnectError::fatal)?;
     let url = Url::parse(&url).map_err(|e| ConnectError::caused("connection.url", e))?;
     Ok(url.path().trim_start_matches('/').to_string())
 }
@@ -369,6 +412,34 @@ fn native_parameter(dialect: Dialect, key: &str, value: &str) -> Option<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_connection_keys_are_driver_properties_as_url_parameters() {
+        let config = |pairs: &[(&str, &str)]| {
+            let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            config_def().parse(&map).unwrap()
+        };
+        let url = jdbc_url(&config(&[
+            ("connection.url", "jdbc:postgresql://db/shop?sslmode=disable"),
+            ("connection.user", "app"),
+            ("connection.attempts", "5"),
+            ("connection.sslmode", "require"),
+            ("connection.sslrootcert", "/etc/ca dir/ca.pem"),
+        ]));
+        assert_eq!(
+            url,
+            "jdbc:postgresql://db/shop?sslmode=disable&sslrootcert=%2Fetc%2Fca+dir%2Fca.pem"
+        );
+        assert_eq!(
+            native_url(&url).unwrap().1,
+            "postgres://db/shop?sslmode=disable&sslrootcert=%2Fetc%2Fca+dir%2Fca.pem"
+        );
+        let native = config(&[
+            ("connection.url", "postgres://db/shop"),
+            ("connection.sslmode", "require"),
+        ]);
+        assert_eq!(jdbc_url(&native), "postgres://db/shop");
+    }
 
     #[test]
     fn jdbc_urls_become_native_ones() {

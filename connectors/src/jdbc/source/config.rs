@@ -10,9 +10,7 @@ use tributary_runtime::config::{
 
 use super::mappings::{IncrementingMapping, OffsetColumns, TableRegexes, TimestampMapping};
 use super::query::Mode;
-use crate::jdbc::connection::{
-    self, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF, CONNECTION_URL,
-};
+use crate::jdbc::connection::{self, jdbc_url, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF};
 use crate::jdbc::granularity::TIMESTAMP_GRANULARITY;
 use crate::jdbc::session::{IsolationMode, Session, TRANSACTION_ISOLATION_MODE};
 use crate::jdbc::time_zone::DB_TIMEZONE;
@@ -424,9 +422,9 @@ impl Settings {
             attempts: config.value(&CONNECTION_ATTEMPTS),
             backoff: config.value(&CONNECTION_BACKOFF),
             numeric_mapping: config.value(&NUMERIC_MAPPING),
-            mysql_driver: mysql_driver(&config.value(&CONNECTION_URL)),
+            mysql_driver: mysql_driver(&jdbc_url(config)),
             date_times: DateTimeRules {
-                zero_dates: zero_dates(&config.value(&CONNECTION_URL)),
+                zero_dates: zero_dates(&jdbc_url(config)),
                 time_zone: config.value(&DB_TIMEZONE),
                 timestamp_granularity: config.value(&TIMESTAMP_GRANULARITY),
             },
