@@ -250,10 +250,10 @@ const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
     ("_na", &[("time.precision.mode", "nanoseconds")]),
 ];
 
-/// The records each changing table's updates make (2 updates, one in the transaction of three,
+/// The records each changing table's updates make (3 updates, one in the transaction of three,
 /// a key change's delete, tombstone and insert, and one in each of the two transactions of
 /// both tables), which `skipped.operations=u` leaves out.
-const UPDATES: usize = 8;
+const UPDATES: usize = 9;
 
 /// The tombstones among each changing table's records (after a key change's delete, two
 /// deletes and the transaction's delete), which `tombstones.on.delete=false` leaves out.
@@ -435,13 +435,13 @@ async fn change_events_are_what_debezium_writes() {
     let tables = [format!("{base}_keyed"), format!("{base}_full")];
     let single = format!("{base}_single");
     // Each captured table with its rows before the changes and its records after them: 6
-    // snapshot rows, 3 inserts, 2 updates, a key changed (a delete, its tombstone and an
+    // snapshot rows, 3 inserts, 3 updates (one of infinite dates and times), a key changed (a delete, its tombstone and an
     // insert), 2 deletes (each with its tombstone), a transaction of an insert, an update
     // and a delete with its tombstone, and an update in each of two transactions of both tables.
     let captured = [
-        (tables[0].clone(), 6usize, 6 + 3 + 2 + 3 + 4 + 4 + 2),
+        (tables[0].clone(), 6usize, 6 + 3 + 3 + 3 + 4 + 4 + 2),
         (single.clone(), 1, 1),
-        (tables[1].clone(), 6, 6 + 3 + 2 + 3 + 4 + 4 + 2),
+        (tables[1].clone(), 6, 6 + 3 + 3 + 3 + 4 + 4 + 2),
     ];
     for (table, rows, _) in &captured {
         let rows: Vec<String> = (1..=*rows as i64).map(row).collect();
@@ -514,6 +514,15 @@ async fn change_events_are_what_debezium_writes() {
         transaction(
             database,
             &format!("UPDATE {table} SET score = 'NaN', ratio = '-Infinity', doc = NULL WHERE id = 2;"),
+        );
+        // PostgreSQL's infinite dates and times, alone and in arrays.
+        transaction(
+            database,
+            &format!(
+                "UPDATE {table} SET day = 'infinity', stamp = '-infinity', micros = 'infinity', \
+                 zoned = 'infinity', zoned3 = '-infinity', days = ARRAY['-infinity'::date, '2024-01-01'], \
+                 stamps = ARRAY['infinity'::timestamp], zoneds = ARRAY['-infinity'::timestamptz] WHERE id = 6;"
+            ),
         );
         transaction(database, &format!("UPDATE {table} SET id = 40 WHERE id = 4;"));
         transaction(database, &format!("DELETE FROM {table} WHERE id = 5;"));

@@ -396,6 +396,9 @@ pub(super) fn convert(
     if of_composites(column) {
         return Ok(Value::Null);
     }
+    if let Some(value) = infinite(column, schema, text, false) {
+        return Ok(value);
+    }
     Ok(match column.type_oid {
         // `t` in the stream, `true` in a column's default.
         16 => Value::Boolean(text == "t" || text == "true"),
@@ -511,10 +514,12 @@ pub(super) fn convert(
                 Value::Array(
                     items
                         .into_iter()
-                        .map(|item| {
-                            item.map_or(Ok(Value::Null), |item| {
-                                convert(&item_column, item_schema, mapping, &item)
-                            })
+                        .map(|item| match item {
+                            None => Ok(Value::Null),
+                            Some(item) => match infinite(&item_column, item_schema, &item, true) {
+                                Some(value) => Ok(value),
+                                None => convert(&item_column, item_schema, mapping, &item),
+                            },
                         })
                         .collect::<Result<_, _>>()?,
                 )
@@ -522,6 +527,55 @@ pub(super) fn convert(
             _ if column.composite => mapping.binary.value(text.as_bytes().to_vec()),
             _ => Value::String(text.to_string()),
         },
+    })
+}
+
+/// A DATE's, TIMESTAMP's or TIMESTAMPTZ's `infinity` or `-infinity` (`text`), as Debezium 3.7
+/// writes them (seen in its records, by mode): a timestamp as the milliseconds pgjdbc gives
+/// for them where milliseconds are written, the longest and shortest INT64 in microseconds and
+/// nanoseconds, years 292278994 and -292275055 in ISO text; a TIMESTAMPTZ as `infinity` and
+/// `-infinity` (in an array, `-infinity` as the year 292269055 pgjdbc's time reads as, without
+/// its era); a DATE as days Debezium's converters overflow to, one pair streamed, another in
+/// an array (and in Debezium's snapshot, where Tributary writes the streamed pair).
+fn infinite(column: &RelationColumn, schema: &Schema, text: &str, in_array: bool) -> Option<Value> {
+    let positive = match text {
+        "infinity" => true,
+        "-infinity" => false,
+        _ => return None,
+    };
+    let name = schema.name.as_deref();
+    Some(match column.type_oid {
+        1082 => {
+            let (days, iso) = match (in_array, positive) {
+                (false, true) => (2_146_033_979, "+5877611-06-21Z"),
+                (false, false) => (-2_147_472_691, "-5877611-06-22Z"),
+                (true, true) => (-622_191_234, "+292278994-08-16Z"),
+                (true, false) => (-625_821_272, "+292269055-12-02Z"),
+            };
+            match name {
+                Some(ISO_DATE) => Value::String(iso.into()),
+                _ => Value::Int32(days),
+            }
+        }
+        1114 => match (name, positive) {
+            (Some(MICRO_TIMESTAMP | NANO_TIMESTAMP), true) => Value::Int64(i64::MAX),
+            (Some(MICRO_TIMESTAMP | NANO_TIMESTAMP), false) => Value::Int64(i64::MIN),
+            (Some(ISO_TIMESTAMP), true) => Value::String("+292278994-08-16T23:00:00Z".into()),
+            (Some(ISO_TIMESTAMP), false) => Value::String("-292275055-05-16T23:00:00Z".into()),
+            (_, true) => Value::Int64(9_223_372_036_825_200_000),
+            (_, false) => Value::Int64(-9_223_372_036_832_400_000),
+        },
+        1184 if in_array && !positive => {
+            let digits = precision(column.type_modifier).clamp(0, 9) as usize;
+            let fraction = if digits == 0 {
+                String::new()
+            } else {
+                format!(".{}", "0".repeat(digits))
+            };
+            Value::String(format!("+292269055-12-02T23:00:00{fraction}Z"))
+        }
+        1184 => Value::String(text.into()),
+        _ => return None,
     })
 }
 
@@ -1190,6 +1244,34 @@ mod tests {
             text,
         )
         .unwrap()
+    }
+
+    /// Infinities, as Debezium 3.7's records have them (the differential test compares every
+    /// mode); before, they failed the task.
+    #[test]
+    fn infinite_dates_and_times_are_debeziums_values() {
+        assert_eq!(value(&column("day", 1082, -1), "infinity"), Value::Int32(2_146_033_979));
+        assert_eq!(value(&column("at", 1114, -1), "-infinity"), Value::Int64(i64::MIN));
+        assert_eq!(
+            value(&column("at", 1114, 3), "infinity"),
+            Value::Int64(9_223_372_036_825_200_000)
+        );
+        assert_eq!(
+            value(&column("zoned", 1184, -1), "-infinity"),
+            Value::String("-infinity".into())
+        );
+        assert_eq!(
+            value(&column("days", 1182, -1), "{infinity,-infinity,NULL}"),
+            Value::Array(vec![
+                Value::Int32(-622_191_234),
+                Value::Int32(-625_821_272),
+                Value::Null
+            ])
+        );
+        assert_eq!(
+            value(&column("zoneds", 1185, 3), "{-infinity}"),
+            Value::Array(vec![Value::String("+292269055-12-02T23:00:00.000Z".into())])
+        );
     }
 
     #[test]
