@@ -96,14 +96,11 @@ impl TimestampGranularity {
             TimestampGranularity::NanosLong => Value::Int64(micros.saturating_mul(1000)),
             TimestampGranularity::NanosString => Value::String((i128::from(micros) * 1000).to_string()),
             TimestampGranularity::MicrosIsoDatetimeString | TimestampGranularity::NanosIsoDatetimeString => {
-                let wall = zone.wall_micros(micros)?;
-                let wall = chrono::DateTime::from_timestamp_micros(wall)
-                    .ok_or_else(|| format!("a timestamp {micros} µs from 1970 is out of range"))?;
                 let format = match self {
                     TimestampGranularity::MicrosIsoDatetimeString => "%Y-%m-%dT%H:%M:%S%.6f",
                     _ => "%Y-%m-%dT%H:%M:%S%.9f",
                 };
-                Value::String(wall.naive_utc().format(format).to_string())
+                Value::String(zone.wall_time(micros)?.format(format).to_string())
             }
         })
     }

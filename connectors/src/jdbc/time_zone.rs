@@ -6,6 +6,7 @@
 //! it falls after it: as the JDBC drivers' `Calendar` reads them, and as PostgreSQL converts a
 //! `timestamp` to a `timestamptz`.
 
+use chrono::{DateTime, NaiveDateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
@@ -98,6 +99,19 @@ impl DbTimeZone {
             .to_timestamp(civil)
             .map(|wall| wall.as_microsecond())
             .map_err(|e| format!("the wall time {civil}: {e}"))
+    }
+
+    /// The wall time of this zone at `instant` (microseconds from the Unix epoch).
+    pub fn wall_time(&self, instant: i64) -> Result<NaiveDateTime, String> {
+        let wall = self.wall_micros(instant)?;
+        DateTime::from_timestamp_micros(wall)
+            .map(|wall| wall.naive_utc())
+            .ok_or_else(|| {
+                format!(
+                    "the wall time in {} of {instant} µs from 1970 is out of range",
+                    self.name
+                )
+            })
     }
 
     /// The time of day in UTC (microseconds from midnight) of the time of day `time` of this

@@ -10,16 +10,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 
 use super::plan::{ColumnData, Run};
 use crate::jdbc::connection::Dialect;
 use crate::jdbc::time_zone::DbTimeZone;
-
-/// Microseconds in a day.
-const DAY_MICROS: i64 = 86_400_000_000;
 
 /// `date.timezone`: the zone a Date is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -122,10 +119,7 @@ fn convert<T: Copy>(values: &mut [Option<T>], change: impl Fn(T) -> Result<T, St
 /// The wall time in `zone` of the UTC time `at`.
 fn wall_time(zone: &DbTimeZone, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
     // Connect's times are whole milliseconds: microseconds lose nothing.
-    let wall = zone.wall_micros(at.and_utc().timestamp_micros())?;
-    DateTime::from_timestamp_micros(wall)
-        .map(|wall| wall.naive_utc())
-        .ok_or_else(|| format!("{at} is out of range in the zone"))
+    zone.wall_time(at.and_utc().timestamp_micros())
 }
 
 /// The time of day in `zone` at the UTC time of day `time` of 1970-01-01.
@@ -136,11 +130,7 @@ fn time_of_day(zone: &DbTimeZone, time: NaiveTime) -> Result<NaiveTime, String> 
 
 /// The day in `zone` at the UTC midnight that starts `day`.
 fn zone_day(zone: &DbTimeZone, day: NaiveDate) -> Result<NaiveDate, String> {
-    let midnight = day.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
-    let wall = zone.wall_micros(midnight)?;
-    DateTime::from_timestamp_micros(wall.div_euclid(DAY_MICROS) * DAY_MICROS)
-        .map(|wall| wall.date_naive())
-        .ok_or_else(|| format!("{day} is out of range in the zone"))
+    Ok(wall_time(zone, day.and_time(NaiveTime::MIN))?.date())
 }
 
 #[cfg(test)]

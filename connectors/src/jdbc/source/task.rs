@@ -391,17 +391,9 @@ fn time_bind(database: &Database, zone: &DbTimeZone, instant: NaiveDateTime) -> 
     if let Database::Postgres(_) = database {
         return Ok(Bind::Instant(instant.and_utc()));
     }
-    let wall = zone
-        .wall_micros(instant.and_utc().timestamp_micros())
-        .map_err(ReadError::Failed)?;
-    DateTime::from_timestamp_micros(wall)
-        .map(|wall| Bind::Wall(wall.naive_utc()))
-        .ok_or_else(|| {
-            ReadError::Failed(format!(
-                "the wall time in {} of {instant} UTC is out of range",
-                zone.name()
-            ))
-        })
+    zone.wall_time(instant.and_utc().timestamp_micros())
+        .map(Bind::Wall)
+        .map_err(ReadError::Failed)
 }
 
 /// The database's current time, UTC.
