@@ -402,13 +402,10 @@ impl DbRow<'_> {
             }
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => return row.try_get::<Option<NaiveDateTime>, _>(i),
-            (DbRow::MySql(row), kind) => {
-                let Some(wall) = mysql_date_time(row, i, rules.zero_dates).map_err(|e| column_error(column, e))? else {
-                    return Ok(None);
-                };
-                in_zone(wall.and_utc().timestamp_micros(), kind, &rules.time_zone)
-                    .map_err(|e| column_error(column, e))?
-            }
+            (DbRow::MySql(row), _) => match mysql_instant(row, column, rules)? {
+                Some(micros) => micros,
+                None => return Ok(None),
+            },
         };
         DateTime::from_timestamp_micros(micros)
             .map(|at| Some(at.naive_utc()))
@@ -590,6 +587,17 @@ fn postgres_instant(
     })
 }
 
+/// The instant (microseconds from the Unix epoch) of a MySQL DATETIME (its wall time in
+/// `db.timezone`), TIMESTAMP (read in UTC) or DATE `column`, a zero date as `rules` say.
+fn mysql_instant(row: &MySqlRow, column: &Column, rules: &DateTimeRules) -> Result<Option<i64>, sqlx::Error> {
+    let Some(wall) = mysql_date_time(row, column.index, rules.zero_dates).map_err(|e| column_error(column, e))? else {
+        return Ok(None);
+    };
+    in_zone(wall.and_utc().timestamp_micros(), column.kind, &rules.time_zone)
+        .map(Some)
+        .map_err(|e| column_error(column, e))
+}
+
 /// The instant of a timestamp of `kind` whose wall time (microseconds from 1970-01-01 00:00)
 /// is `wall`: of a timestamp without a zone, the wall time's in `zone`; of one with a zone
 /// (read in UTC) or a DATE, `wall` itself.
@@ -749,10 +757,10 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
             }
             None => Value::Null,
         },
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => match DbRow::MySql(row).timestamp(column, rules)? {
-            Some(at) => rules
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => match mysql_instant(row, column, rules)? {
+            Some(micros) => rules
                 .timestamp_granularity
-                .value(at.and_utc().timestamp_micros(), &rules.time_zone)
+                .value(micros, &rules.time_zone)
                 .map_err(|e| column_error(column, e))?,
             None => Value::Null,
         },
