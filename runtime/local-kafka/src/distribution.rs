@@ -246,9 +246,9 @@ pub(crate) fn errors_and_tail(text: &str, lines: usize) -> String {
     match all.iter().position(|line| line.contains(" ERROR ")) {
         Some(first) if first < last => {
             let cause = &all[first..(first + 15).min(last)];
-            format!("{}\n...\n{}", cause.join("\n"), all[last..].join("\n"))
+            format!("{}\n...\n{}", cause.join("\n"), tail(text, lines))
         }
-        _ => all[last..].join("\n"),
+        _ => tail(text, lines),
     }
 }
 
