@@ -393,7 +393,10 @@ impl Selection {
         if !self.include.is_empty() {
             return tables
                 .into_iter()
-                .filter(|t| self.include.matches(&t.qualified()) && !self.exclude.matches(&t.qualified()))
+                .filter(|t| {
+                    let name = t.qualified();
+                    self.include.matches(&name) && !self.exclude.matches(&name)
+                })
                 .collect();
         }
         tables
