@@ -33,7 +33,7 @@ pub(super) const TABLE_BLACKLIST: Key<Vec<String>> = Key::new(ConfigKey::optiona
     "Tables not to copy.",
 ));
 /// `table.include.list`.
-pub(super) const TABLE_INCLUDE_LIST: Key<Vec<String>> = Key::new(
+pub(super) const TABLE_INCLUDE_LIST: Key<TableRegexes> = Key::new(
     ConfigKey::optional(
         "table.include.list",
         ConfigType::List,
@@ -44,7 +44,7 @@ pub(super) const TABLE_INCLUDE_LIST: Key<Vec<String>> = Key::new(
     .check(|v| TableRegexes::parse(&split_list(v)).map(|_| ())),
 );
 /// `table.exclude.list`.
-pub(super) const TABLE_EXCLUDE_LIST: Key<Vec<String>> = Key::new(
+pub(super) const TABLE_EXCLUDE_LIST: Key<TableRegexes> = Key::new(
     ConfigKey::optional(
         "table.exclude.list",
         ConfigType::List,
@@ -54,7 +54,7 @@ pub(super) const TABLE_EXCLUDE_LIST: Key<Vec<String>> = Key::new(
     .check(|v| TableRegexes::parse(&split_list(v)).map(|_| ())),
 );
 /// `timestamp.columns.mapping`.
-pub(super) const TIMESTAMP_COLUMNS_MAPPING: Key<Vec<String>> = Key::new(
+pub(super) const TIMESTAMP_COLUMNS_MAPPING: Key<TimestampMapping> = Key::new(
     ConfigKey::optional(
         "timestamp.columns.mapping",
         ConfigType::List,
@@ -65,7 +65,7 @@ pub(super) const TIMESTAMP_COLUMNS_MAPPING: Key<Vec<String>> = Key::new(
     .check(|v| TimestampMapping::parse(&split_list(v)).map(|_| ())),
 );
 /// `incrementing.column.mapping`.
-pub(super) const INCREMENTING_COLUMN_MAPPING: Key<Vec<String>> = Key::new(
+pub(super) const INCREMENTING_COLUMN_MAPPING: Key<IncrementingMapping> = Key::new(
     ConfigKey::optional(
         "incrementing.column.mapping",
         ConfigType::List,
@@ -275,9 +275,7 @@ pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
             error(key, "query and query.masked cannot both be set".into());
         }
     }
-    let tables_named = [&whitelist, &blacklist, &include, &exclude]
-        .iter()
-        .any(|l| !l.is_empty());
+    let tables_named = !whitelist.is_empty() || !blacklist.is_empty() || !include.is_empty() || !exclude.is_empty();
     if query(&config).is_some() && tables_named {
         error(
             QUERY.name(),
@@ -373,10 +371,9 @@ fn offset_columns(config: &ParsedConfig) -> OffsetColumns {
             timestamps: config.value(&TIMESTAMP_COLUMNS),
         };
     }
-    // The keys' checks parsed them already.
     OffsetColumns::Mapped {
-        incrementing: IncrementingMapping::parse(&config.value(&INCREMENTING_COLUMN_MAPPING)).unwrap_or_default(),
-        timestamps: TimestampMapping::parse(&config.value(&TIMESTAMP_COLUMNS_MAPPING)).unwrap_or_default(),
+        incrementing: config.value(&INCREMENTING_COLUMN_MAPPING),
+        timestamps: config.value(&TIMESTAMP_COLUMNS_MAPPING),
     }
 }
 

@@ -6,6 +6,7 @@
 //! must match exactly one mapping of the mode's columns.
 
 use regex::Regex;
+use tributary_runtime::config::{split_list, KeyValue};
 
 use super::query::Mode;
 
@@ -32,6 +33,20 @@ impl TableRegexes {
         self.0.iter().any(|regex| regex.is_match(name))
     }
 }
+
+/// Implements reading each of these types through its key: a list, whose check parsed it
+/// already.
+macro_rules! parsed_list_value {
+    ($($kind:ty),*) => {$(
+        impl KeyValue for $kind {
+            fn read(raw: Option<&str>) -> Self {
+                <$kind>::parse(&split_list(raw.unwrap_or_default())).unwrap_or_default()
+            }
+        }
+    )*};
+}
+
+parsed_list_value!(TableRegexes, TimestampMapping, IncrementingMapping);
 
 /// `text` as an expression matching whole names, as Java's `Pattern.matches`.
 fn whole(text: &str) -> Result<Regex, String> {

@@ -443,9 +443,8 @@ impl JdbcSourceConnector {
                         pattern,
                         whitelist: parsed.value(&TABLE_WHITELIST),
                         blacklist: parsed.value(&TABLE_BLACKLIST),
-                        // The keys' checks parsed them already.
-                        include: TableRegexes::parse(&parsed.value(&TABLE_INCLUDE_LIST)).unwrap_or_default(),
-                        exclude: TableRegexes::parse(&parsed.value(&TABLE_EXCLUDE_LIST)).unwrap_or_default(),
+                        include: parsed.value(&TABLE_INCLUDE_LIST),
+                        exclude: parsed.value(&TABLE_EXCLUDE_LIST),
                     },
                     interval: parsed.value(&TABLE_POLL_INTERVAL).max(MIN_TABLE_POLL_INTERVAL),
                 })
