@@ -5,14 +5,15 @@
 //! subnormals too), are read as a table and through a `query` ([`Source`]), and as a table
 //! under each other `numeric.mapping`; a table of dates and times (daylight saving's repeated
 //! and skipped hours among them) under a `db.timezone` other than UTC, also under each other
-//! `timestamp.granularity`; twice each: by
-//! `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from the driver's
-//! `ResultSetMetaData` and reads it with the driver's getter as Confluent's dialects do, and
-//! writes records with Apache's JsonConverter; and by Tributary's connector into Kafka, through
-//! its JsonConverter. Each record, its schema and its values, must be the same, but for the
-//! differences [`KNOWN_DIFFERENCES`] names and explains (each must still be seen, so the list
-//! stays true). Confluent's connector itself is not on Maven Central: its typing rules are
-//! written in the Java program from its source; everything else on that side is the real thing.
+//! `timestamp.granularity`; a table of dates before 1582 under each `date.calendar.system`;
+//! twice each: by `tests/fixtures/java/JdbcSourceRecords.java`, which types each column from
+//! the driver's `ResultSetMetaData` and reads it with the driver's getter as Confluent's
+//! dialects do, and writes records with Apache's JsonConverter; and by Tributary's connector
+//! into Kafka, through its JsonConverter. Each record, its schema and its values, must be the
+//! same, but for the differences [`KNOWN_DIFFERENCES`] and [`SETTING_DIFFERENCES`] name and
+//! explain (each must still be seen, so the lists stay true). Confluent's connector itself is
+//! not on Maven Central: its typing rules are written in the Java program from its source;
+//! everything else on that side is the real thing.
 //!
 //! Left out of the tables: PostgreSQL's MONEY (the driver's `getDouble` refuses a value of 1,000
 //! or more, written `1,000.00`, so Confluent's task fails; Tributary leaves the column out), a
@@ -82,15 +83,57 @@ const KNOWN_DIFFERENCES: &[(JdbcDriver, &[Source], &str, &str)] = &[
     ),
 ];
 
-/// Columns whose records differ on purpose under some `timestamp.granularity`s: the
-/// granularities, the column and why.
-const GRANULARITY_DIFFERENCES: &[(&[&str], &str, &str)] = &[(
-    &["micros_long", "micros_string", "nanos_long", "nanos_string"],
-    "at",
-    "a time before 1970 with a fraction of a second: Confluent's divides its milliseconds by 1000 \
-     towards zero before adding the fraction back, so 1969-12-31T23:59:59.5Z becomes +0.5 s; \
-     Tributary writes -0.5 s",
-)];
+/// Settings that show a difference: each key with the values that show it.
+type ShownBy = &'static [(&'static str, &'static [&'static str])];
+
+/// Columns whose records differ on purpose under some settings: the settings, the column and
+/// why.
+const SETTING_DIFFERENCES: &[(ShownBy, &str, &str)] = &[
+    (
+        &[(
+            "timestamp.granularity",
+            &["micros_long", "micros_string", "nanos_long", "nanos_string"],
+        )],
+        "at",
+        "a time before 1970 with a fraction of a second: Confluent's divides its milliseconds by \
+         1000 towards zero before adding the fraction back, so 1969-12-31T23:59:59.5Z becomes \
+         +0.5 s; Tributary writes -0.5 s",
+    ),
+    (
+        &[("date.calendar.system", &["PROLEPTIC_GREGORIAN"])],
+        "gap_day",
+        "a day the Gregorian calendar's start skipped (1582-10-05 to 14, which PostgreSQL and \
+         MariaDB have): the driver's Java date is ten days later, which Confluent's conversion \
+         to the proleptic calendar keeps; Tributary writes the day itself",
+    ),
+    (
+        &[
+            ("date.calendar.system", &["PROLEPTIC_GREGORIAN"]),
+            ("timestamp.granularity", &["micros_iso_datetime_string"]),
+        ],
+        "at",
+        "a timestamp with a fraction of a millisecond: Confluent's conversion to the proleptic \
+         calendar keeps whole milliseconds (of every timestamp, whatever its year); Tributary \
+         writes the microseconds",
+    ),
+    (
+        &[("date.calendar.system", &["PROLEPTIC_GREGORIAN"])],
+        "at_instant",
+        "a TIMESTAMPTZ before 1900 under a db.timezone whose offset then (a local mean time) is \
+         not its standard offset: Confluent's conversion to the proleptic calendar takes the \
+         driver's time to its wall time with Java's TimeZone (the standard offset) and back with \
+         java.time (the local mean time), which moves the instant by their difference (3 min \
+         58 s in New York); Tributary writes the instant",
+    ),
+];
+
+/// Each setting a read may change, with its default (`db.timezone` is each test's).
+const SETTINGS: [(&str, &str); 4] = [
+    ("db.timezone", "UTC"),
+    ("numeric.mapping", "none"),
+    ("timestamp.granularity", "connect_logical"),
+    ("date.calendar.system", "LEGACY"),
+];
 
 /// A table of PostgreSQL's types: `{t}` is its name.
 const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
@@ -169,8 +212,8 @@ const ZONED_TIMES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE, at_ti
       (5, NULL, NULL, NULL, NULL), (6, NULL, NULL, '1969-12-31 18:59:59.5', NULL)";
 
 /// One read of a table, on both sides: through which driver (its URL ending with
-/// `url_options`), as a table or through a query, under which `numeric.mapping` and
-/// `db.timezone`.
+/// `url_options`), as a table or through a query, under which of the [`SETTINGS`] (those not
+/// given at their defaults).
 #[derive(Debug, Clone)]
 struct Read {
     database: &'static Database,
@@ -178,13 +221,12 @@ struct Read {
     url_options: &'static str,
     table: String,
     source: Source,
-    numeric_mapping: &'static str,
-    time_zone: &'static str,
-    timestamp_granularity: &'static str,
+    settings: Vec<(&'static str, &'static str)>,
 }
 
 impl Read {
-    /// A read of `table` through `driver` (on its database) as a table, `numeric.mapping` none.
+    /// A read of `table` through `driver` (on its database) as a table, every setting at its
+    /// default.
     fn table(driver: JdbcDriver, table: &str) -> Self {
         let database = match driver {
             JdbcDriver::Postgres => shared_postgres(),
@@ -196,10 +238,24 @@ impl Read {
             url_options: "",
             table: table.to_string(),
             source: Source::Table,
-            numeric_mapping: "none",
-            time_zone: "UTC",
-            timestamp_granularity: "connect_logical",
+            settings: Vec::new(),
         }
+    }
+
+    /// The value of each of the [`SETTINGS`].
+    fn settings(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        SETTINGS
+            .into_iter()
+            .map(|(key, default)| (key, self.setting(key).unwrap_or(default)))
+    }
+
+    /// The value of setting `key`, if it is given.
+    fn setting(&self, key: &str) -> Option<&'static str> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| *value)
     }
 
     fn url(&self) -> String {
@@ -221,9 +277,7 @@ impl Read {
         let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
         let output = tempfile::NamedTempFile::new().unwrap();
         let status = Command::new("java")
-            .arg(format!("-Dnumeric.mapping={}", self.numeric_mapping))
-            .arg(format!("-Ddb.timezone={}", self.time_zone))
-            .arg(format!("-Dtimestamp.granularity={}", self.timestamp_granularity))
+            .args(self.settings().map(|(key, value)| format!("-D{key}={value}")))
             .arg("-cp")
             .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
             .arg(&program)
@@ -295,12 +349,12 @@ impl Read {
             "poll.interval.ms": "200",
             // A row that cannot be read fails the task after the retries, soon.
             "connection.backoff.ms": "100",
-            "numeric.mapping": self.numeric_mapping,
-            "db.timezone": self.time_zone,
-            "timestamp.granularity": self.timestamp_granularity,
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "true",
         });
+        for (key, value) in self.settings() {
+            config[key] = json!(value);
+        }
         // A query's records go to the topic the prefix names.
         let topic = format!("{prefix}{table}");
         if self.source == Source::Query {
@@ -378,41 +432,33 @@ const TIMESTAMP_GRANULARITIES: [&str; 6] = [
 /// The `numeric.mapping`s besides `none`.
 const NUMERIC_MAPPINGS: [&str; 3] = ["precision_only", "best_fit", "best_fit_eager_double"];
 
+/// The settings of reads that each change one setting `key` to one of `values`.
+fn each(key: &'static str, values: &[&'static str]) -> Vec<Vec<(&'static str, &'static str)>> {
+    values.iter().map(|&value| vec![(key, value)]).collect()
+}
+
 /// Reads `ddl`'s table through `drivers` (each with the options its URL ends with) on both sides
-/// and compares the records: as a table and through a query with `numeric.mapping` none, as a
-/// table with each of `numeric_mappings`, and as a table with each of `granularities` (each
-/// `timestamp.granularity`, `connect_logical` for the others); all in `time_zone`.
+/// and compares the records: as a table and through a query with every setting at its default,
+/// and as a table with each of `variations` (settings given, the others at their defaults); all
+/// in `db.timezone` `time_zone`.
 async fn same_records_as_confluents(
     drivers: &[(JdbcDriver, &'static str)],
     ddl: &str,
-    numeric_mappings: &[&'static str],
-    granularities: &[&'static str],
     time_zone: &'static str,
+    variations: Vec<Vec<(&'static str, &'static str)>>,
 ) {
     let table = unique_name("driver_types").replace('-', "_");
     let reads: Vec<Read> = drivers
         .iter()
         .flat_map(|&(driver, url_options)| {
             let table = &table;
-            let logical = "connect_logical";
-            [(Source::Table, "none", logical), (Source::Query, "none", logical)]
+            [(Source::Table, vec![]), (Source::Query, vec![])]
                 .into_iter()
-                .chain(
-                    numeric_mappings
-                        .iter()
-                        .map(move |&mapping| (Source::Table, mapping, logical)),
-                )
-                .chain(
-                    granularities
-                        .iter()
-                        .map(|&granularity| (Source::Table, "none", granularity)),
-                )
-                .map(move |(source, numeric_mapping, timestamp_granularity)| Read {
+                .chain(variations.iter().map(|settings| (Source::Table, settings.clone())))
+                .map(move |(source, settings)| Read {
                     url_options,
                     source,
-                    numeric_mapping,
-                    time_zone,
-                    timestamp_granularity,
+                    settings: [("db.timezone", time_zone)].into_iter().chain(settings).collect(),
                     ..Read::table(driver, table)
                 })
         })
@@ -429,13 +475,8 @@ async fn same_records_as_confluents(
                 .collect()
         };
         let tributary = read.tributarys_records(confluent.len()).await;
-        let Read {
-            driver,
-            source,
-            numeric_mapping,
-            timestamp_granularity,
-            ..
-        } = read;
+        let (driver, source) = (read.driver, read.source);
+        let settings: Vec<_> = read.settings().collect();
         // Of the known differences, those of the table's columns.
         let columns: BTreeSet<&str> = tributary
             .iter()
@@ -447,9 +488,13 @@ async fn same_records_as_confluents(
             .filter(|(d, sources, _, _)| *d == driver && sources.contains(&source))
             .map(|(_, _, column, _)| *column)
             .chain(
-                GRANULARITY_DIFFERENCES
+                SETTING_DIFFERENCES
                     .iter()
-                    .filter(|(granularities, _, _)| granularities.contains(&timestamp_granularity))
+                    .filter(|(shown_by, _, _)| {
+                        shown_by
+                            .iter()
+                            .all(|(key, values)| settings.iter().any(|(k, v)| k == key && values.contains(v)))
+                    })
                     .map(|(_, column, _)| *column),
             )
             .filter(|column| columns.contains(column))
@@ -460,7 +505,7 @@ async fn same_records_as_confluents(
             for (field, difference) in differences(confluent, tributary) {
                 assert!(
                     known.contains(field.as_str()),
-                    "{driver:?}, {source:?}, {numeric_mapping}, {timestamp_granularity}, row {id}, {field}: {difference}"
+                    "{driver:?}, {source:?}, {settings:?}, row {id}, {field}: {difference}"
                 );
                 seen.insert(field);
             }
@@ -468,7 +513,7 @@ async fn same_records_as_confluents(
         for column in known {
             assert!(
                 seen.contains(column),
-                "{driver:?}, {source:?}, {numeric_mapping}, {timestamp_granularity}: {column} is listed as a known difference but no longer differs"
+                "{driver:?}, {source:?}, {settings:?}: {column} is listed as a known difference but no longer differs"
             );
         }
     }
@@ -479,9 +524,8 @@ async fn postgres_rows_become_the_records_confluents_connector_makes_through_pgj
     same_records_as_confluents(
         &[(JdbcDriver::Postgres, "")],
         POSTGRES_TABLE,
-        &NUMERIC_MAPPINGS,
-        &[],
         "UTC",
+        each("numeric.mapping", &NUMERIC_MAPPINGS),
     )
     .await;
 }
@@ -511,7 +555,57 @@ async fn times_without_a_zone_are_read_in_db_timezone_as_the_jdbc_drivers_read_t
             &["nanos_long", "micros_string", "micros_iso_datetime_string"][..],
         ),
     ] {
-        same_records_as_confluents(drivers, &ddl, &[], granularities, "America/New_York").await;
+        let granularities = each("timestamp.granularity", granularities);
+        same_records_as_confluents(drivers, &ddl, "America/New_York", granularities).await;
+    }
+}
+
+/// Dates and times before the Gregorian calendar began (1582-10-15): `{t}` is the table's name,
+/// `{timestamp}` and `{timestamptz}` the types of a timestamp without and with a zone, `{offset}`
+/// a TIMESTAMPTZ literal's offset; `gap_day` holds a day the cutover skipped (which the
+/// databases' calendars have).
+const OLD_DATES: &str = "CREATE TABLE {t} (id INT PRIMARY KEY, day DATE, at {timestamp}, at_instant {timestamptz}, \
+      gap_day DATE); \
+    INSERT INTO {t} VALUES (1, '1000-01-01', '1000-01-01 12:34:56.123456', '1000-01-01 12:34:56.123456{offset}', \
+      '1582-10-10'), \
+      (2, '1582-10-04', '1582-10-04 23:59:59.999', '1582-10-04 23:59:59.999{offset}', NULL), \
+      (3, '1582-10-15', '1582-10-15 00:00:00', '1582-10-15 00:00:00{offset}', NULL), \
+      (4, '1500-03-01', '1500-02-28 23:00:00', '1500-03-01 12:00:00{offset}', NULL), \
+      (5, '0001-01-01', '0001-01-01 00:00:00', '0001-01-01 00:00:00{offset}', NULL), \
+      (6, '2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123456{offset}', NULL)";
+
+/// The dates and times of [`OLD_DATES`] read under each `date.calendar.system` through each
+/// driver in America/New_York (at a local mean time of 4:56:02 before 1883): Julian dates before
+/// the cutover under `LEGACY` (the database's 1000-01-01 is Julian 1000-01-01, five days after
+/// Gregorian 1000-01-01), the dates themselves under `PROLEPTIC_GREGORIAN`; and the wall times
+/// in ISO text that `micros_iso_datetime_string` makes of them (through pgjdbc: a date before
+/// year 1 too, 44 BC).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_before_1582_are_read_in_date_calendar_system_as_the_jdbc_drivers_read_them() {
+    let postgres = OLD_DATES
+        .replace("{timestamp}", "TIMESTAMP(6)")
+        .replace("{timestamptz}", "TIMESTAMPTZ")
+        .replace("{offset}", "+00")
+        + "; INSERT INTO {t} VALUES (7, '0044-03-15 BC', '0044-03-15 12:00:00 BC', '0044-03-15 12:00:00+00 BC', NULL)";
+    // MariaDB's TIMESTAMP starts in 1970.
+    let mariadb = OLD_DATES
+        .replace("{timestamp}", "DATETIME(6)")
+        .replace("{timestamptz}", "DATETIME(6)")
+        .replace("{offset}", "")
+        + "; ALTER TABLE {t} DROP COLUMN at_instant";
+    let (calendar, iso) = (
+        ("date.calendar.system", "PROLEPTIC_GREGORIAN"),
+        ("timestamp.granularity", "micros_iso_datetime_string"),
+    );
+    for (drivers, ddl) in [
+        (&[(JdbcDriver::Postgres, "")][..], postgres),
+        (
+            &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")][..],
+            mariadb,
+        ),
+    ] {
+        let variations = vec![vec![calendar], vec![iso], vec![calendar, iso]];
+        same_records_as_confluents(drivers, &ddl, "America/New_York", variations).await;
     }
 }
 
@@ -523,9 +617,8 @@ async fn mariadb_zero_dates_become_nulls_as_the_jdbc_drivers_read_them() {
             (JdbcDriver::MySqlConnectorJ, "?zeroDateTimeBehavior=CONVERT_TO_NULL"),
         ],
         MARIADB_ZERO_DATES,
-        &[],
-        &[],
         "UTC",
+        Vec::new(),
     )
     .await;
 }
@@ -535,10 +628,9 @@ async fn mariadb_rows_become_the_records_confluents_connector_makes_through_eith
     same_records_as_confluents(
         &[(JdbcDriver::MySqlConnectorJ, ""), (JdbcDriver::MariaDbConnectorJ, "")],
         MARIADB_TABLE,
-        // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
-        &["best_fit"],
-        &[],
         "UTC",
+        // The drivers report DECIMAL, which the mapping leaves alone: one shows it.
+        each("numeric.mapping", &["best_fit"]),
     )
     .await;
 }

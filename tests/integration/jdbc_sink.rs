@@ -681,20 +681,31 @@ async fn string_values_fill_one_column_and_null_fields_take_their_defaults() {
     }
 }
 
-/// Columns where Tributary's rows differ on purpose from those a driver writes with Confluent's
-/// calendars: the driver, the column and why.
-const ZONED_WRITE_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
+/// A column where Tributary's rows differ on purpose from those a driver writes with
+/// Confluent's calendars: the driver, the settings it shows under (each of them given), the
+/// column and why.
+type WriteDifference = (
+    JdbcDriver,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static str,
+);
+
+/// The differences of [`dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_them`].
+const ZONED_WRITE_DIFFERENCES: &[WriteDifference] = &[
     (
         JdbcDriver::MySqlConnectorJ,
+        &[],
         "at_time",
         "MySQL Connector/J takes a MariaDB server (whose version reads 5.5.5-…) for one without \
          fractions of a second and drops them; Tributary keeps them",
     ),
-    (JdbcDriver::MySqlConnectorJ, "at", "as at_time"),
-    (JdbcDriver::MySqlConnectorJ, "at_micros", "as at_time"),
-    (JdbcDriver::MySqlConnectorJ, "at_text", "as at_time"),
+    (JdbcDriver::MySqlConnectorJ, &[], "at", "as at_time"),
+    (JdbcDriver::MySqlConnectorJ, &[], "at_micros", "as at_time"),
+    (JdbcDriver::MySqlConnectorJ, &[], "at_text", "as at_time"),
     (
         JdbcDriver::MySqlConnectorJ,
+        &[],
         "at_instant",
         "a MySQL TIMESTAMP: both drivers send the wall time of db.timezone, which the server reads \
          in the session's zone (the server's, UTC here), moving the instant by the zones' \
@@ -702,27 +713,141 @@ const ZONED_WRITE_DIFFERENCES: &[(JdbcDriver, &str, &str)] = &[
     ),
     (
         JdbcDriver::MariaDbConnectorJ,
+        &[],
         "at_instant",
         "as through MySQL Connector/J",
     ),
 ];
 
-/// Dates and times written under `db.timezone` America/New_York, with `date.timezone` its
-/// default (DB_TIMEZONE) and UTC, beside the rows the real JDBC drivers write when the same
-/// records are bound as Confluent's sink binds them (`tests/fixtures/java/JdbcSinkBinds.java`):
-/// pgjdbc on PostgreSQL (TIMESTAMP and TIMESTAMPTZ columns), MySQL Connector/J and MariaDB
-/// Connector/J on MariaDB (DATETIME and TIMESTAMP). A timestamp without a zone is its wall time
-/// (both instants of the hour the clock turns back are 01:30), a time of day the zone's on
-/// 1970-01-01 (UTC midnight is 19:00), a DATE the day its UTC midnight falls on in the zone
-/// (the day before) or, with `date.timezone=UTC`, the date itself; the microseconds from 1970
-/// of the fields of `timestamp.fields.list` (an INT64 and a string) the wall times of their
-/// instants. Tributary writes by COPY and multi-row INSERT (insert mode) and by its upsert
-/// statements (upsert mode).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_them() {
+/// A record field's schema of Connect's logical type `name`.
+fn logical(field: &str, kind: &str, name: &str) -> Value {
+    json!({"field": field, "type": kind, "optional": true, "name": format!("org.apache.kafka.connect.data.{name}")})
+}
+
+/// Writes `payloads` (the values of records of `schema`, keyed by their `id`) into a new table
+/// of `columns` (each a name with its PostgreSQL and its MariaDB type; `id` first) on both
+/// databases, once with each of `variations` of the sink's settings (beyond `db.timezone`
+/// America/New_York, `pk.mode=record_value` and `pk.fields=id`): by Tributary, and by each driver
+/// (pgjdbc on PostgreSQL, MySQL Connector/J and MariaDB Connector/J on MariaDB) with the records
+/// bound as Confluent's sink binds them under those settings
+/// (`tests/fixtures/java/JdbcSinkBinds.java`). The rows must be the same but for `differences`
+/// (each must still be seen). Returns Tributary's rows, by database and variation.
+async fn same_rows_as_confluents_writes(
+    schema: &Value,
+    payloads: &[Value],
+    columns: &[(&str, &str, &str)],
+    variations: &[&[(&'static str, &'static str)]],
+    differences: &[WriteDifference],
+) -> Vec<(DatabaseKind, Vec<Vec<Vec<String>>>)> {
     let kafka = shared_cluster().bootstrap_servers();
     let topic = unique_name("zoned_writes").replace('-', "_");
-    let logical = |field: &str, kind: &str, name: &str| json!({"field": field, "type": kind, "optional": true, "name": format!("org.apache.kafka.connect.data.{name}")});
+    let envelopes = Envelopes::new(schema);
+    let records: Vec<Vec<u8>> = payloads.iter().map(|payload| envelopes.of(payload)).collect();
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), records.join(&b'\n')).unwrap();
+    let keyed = payloads.iter().zip(&records).map(|(payload, record)| {
+        let id = payload["id"].as_i64().expect("an id");
+        (key(id), Some(record.clone()))
+    });
+    produce(&topic, keyed.collect()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let names: Vec<&str> = columns.iter().map(|(name, _, _)| *name).collect();
+    let ids: Vec<Vec<String>> = payloads.iter().map(|payload| vec![payload["id"].to_string()]).collect();
+    let mut written = Vec::new();
+    for (database, drivers) in [
+        (shared_postgres(), &[JdbcDriver::Postgres][..]),
+        (
+            shared_mariadb(),
+            &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ][..],
+        ),
+    ] {
+        let create = |table: &str| {
+            let definitions: Vec<String> = columns
+                .iter()
+                .map(|(name, postgres, mariadb)| match database.kind() {
+                    DatabaseKind::Postgres => format!("{name} {postgres}"),
+                    DatabaseKind::MariaDb => format!("{name} {mariadb}"),
+                })
+                .collect();
+            let ddl = format!("CREATE TABLE {table} ({}, PRIMARY KEY (id))", definitions.join(", "));
+            database.sql("tributary", &ddl).unwrap();
+        };
+        let mut tables = Vec::new();
+        for (variation, &settings) in variations.iter().enumerate() {
+            let table = format!("{topic}_{:?}_{variation}", database.kind()).to_lowercase();
+            create(&table);
+            let settings: Vec<(&str, &str)> = [
+                ("db.timezone", "America/New_York"),
+                ("pk.mode", "record_value"),
+                ("pk.fields", "id"),
+            ]
+            .into_iter()
+            .chain(settings.iter().copied())
+            .collect();
+            let mut extra = json!({"table.name.format": table});
+            for (key, value) in &settings {
+                extra[key] = json!(value);
+            }
+            let (code, body) = api
+                .put(
+                    &format!("/connectors/{table}/config"),
+                    Some(sink_config(database, &topic, extra)),
+                )
+                .await;
+            assert_eq!(code, 201, "{body}");
+            wait_for_rows(database, &table, "id", &ids, Duration::from_secs(60)).await;
+            let tributary = rows(database, &table, &names.join(", ")).unwrap();
+            for &driver in drivers {
+                let theirs = format!("{table}_{driver:?}").to_lowercase();
+                create(&theirs);
+                confluents_writes(database, driver, &theirs, &settings, input.path()).await;
+                let confluent = rows(database, &theirs, &names.join(", ")).unwrap();
+                let known: Vec<&str> = differences
+                    .iter()
+                    .filter(|(d, shown_by, _, _)| *d == driver && shown_by.iter().all(|s| settings.contains(s)))
+                    .map(|(_, _, column, _)| *column)
+                    .collect();
+                let mut seen = BTreeSet::new();
+                for (their_row, our_row) in confluent.iter().zip(&tributary) {
+                    for ((name, theirs), ours) in names.iter().zip(their_row).zip(our_row) {
+                        if theirs != ours {
+                            assert!(
+                                known.contains(name),
+                                "{driver:?}, {settings:?}, row {}, {name}: Confluent's {theirs}, Tributary's {ours}",
+                                our_row[0]
+                            );
+                            seen.insert(*name);
+                        }
+                    }
+                }
+                assert_eq!(confluent.len(), tributary.len());
+                for column in known {
+                    assert!(
+                        seen.contains(column),
+                        "{driver:?}, {settings:?}: {column} no longer differs"
+                    );
+                }
+            }
+            tables.push(tributary);
+        }
+        written.push((database.kind(), tables));
+    }
+    written
+}
+
+/// Dates and times written under `db.timezone` America/New_York, with `date.timezone` its
+/// default (DB_TIMEZONE) and UTC, beside the rows the real JDBC drivers write
+/// ([`same_rows_as_confluents_writes`]): TIMESTAMP and TIMESTAMPTZ columns on PostgreSQL,
+/// DATETIME and TIMESTAMP on MariaDB. A timestamp without a zone is its wall time (both
+/// instants of the hour the clock turns back are 01:30), a time of day the zone's on 1970-01-01
+/// (UTC midnight is 19:00), a DATE the day its UTC midnight falls on in the zone (the day
+/// before) or, with `date.timezone=UTC`, the date itself; the microseconds from 1970 of the
+/// fields of `timestamp.fields.list` (an INT64 and a string) the wall times of their instants.
+/// Tributary writes by COPY and multi-row INSERT (insert mode) and by its upsert statements
+/// (upsert mode).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_them() {
     let schema = json!({"type": "struct", "name": "row", "optional": false, "fields": [
         {"field": "id", "type": "int32", "optional": false},
         logical("day", "int32", "Date"),
@@ -741,126 +866,161 @@ async fn dates_and_times_are_written_in_db_timezone_as_the_jdbc_drivers_write_th
         json!({"id": 4, "day": 19905, "at_time": 3600000, "at": -14399500, "at_instant": 946684800000_i64}),
         json!({"id": 5}),
     ];
-    let envelopes = Envelopes::new(&schema);
-    let records: Vec<Vec<u8>> = payloads.iter().map(|payload| envelopes.of(payload)).collect();
-    let input = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(input.path(), records.join(&b'\n')).unwrap();
-    produce(
-        &topic,
-        records
-            .iter()
-            .zip(1..)
-            .map(|(record, id)| (key(id), Some(record.clone())))
-            .collect(),
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let columns = "id, day, at_time, at, at_instant, at_micros, at_text";
-    for (database, drivers, timestamp, timestamptz, micros) in [
-        (
-            shared_postgres(),
-            &[JdbcDriver::Postgres][..],
-            "TIMESTAMP(3)",
-            "TIMESTAMPTZ(3)",
-            "TIMESTAMP(6)",
-        ),
-        (
-            shared_mariadb(),
-            &[JdbcDriver::MySqlConnectorJ, JdbcDriver::MariaDbConnectorJ][..],
-            "DATETIME(3)",
-            "TIMESTAMP(3) NULL",
-            "DATETIME(6)",
-        ),
-    ] {
-        let create = |table: &str| {
-            let ddl = format!(
-                "CREATE TABLE {table} (id INT PRIMARY KEY, day DATE, at_time TIME(3), at {timestamp}, \
-                 at_instant {timestamptz}, at_micros {micros}, at_text {micros})"
-            );
-            database.sql("tributary", &ddl).unwrap();
-        };
-        for (date_zone, mode) in [("DB_TIMEZONE", "insert"), ("UTC", "upsert")] {
-            let table = format!("{topic}_{:?}_{mode}", database.kind()).to_lowercase();
-            create(&table);
-            let config = sink_config(
-                database,
-                &topic,
-                json!({"table.name.format": table, "db.timezone": "America/New_York", "date.timezone": date_zone,
-                       "insert.mode": mode, "pk.mode": "record_value", "pk.fields": "id",
-                       "timestamp.fields.list": "at_micros,at_text"}),
-            );
-            let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-            assert_eq!(code, 201, "{body}");
-            let ids: Vec<Vec<String>> = (1..=5).map(|id| vec![id.to_string()]).collect();
-            wait_for_rows(database, &table, "id", &ids, Duration::from_secs(60)).await;
-            let tributary = rows(database, &table, columns).unwrap();
+    let columns = [
+        ("id", "INT", "INT"),
+        ("day", "DATE", "DATE"),
+        ("at_time", "TIME(3)", "TIME(3)"),
+        ("at", "TIMESTAMP(3)", "DATETIME(3)"),
+        ("at_instant", "TIMESTAMPTZ(3)", "TIMESTAMP(3) NULL"),
+        ("at_micros", "TIMESTAMP(6)", "DATETIME(6)"),
+        ("at_text", "TIMESTAMP(6)", "DATETIME(6)"),
+    ];
+    let micros = ("timestamp.fields.list", "at_micros,at_text");
+    let variations: [&[(&str, &str)]; 2] = [
+        &[("date.timezone", "DB_TIMEZONE"), ("insert.mode", "insert"), micros],
+        &[("date.timezone", "UTC"), ("insert.mode", "upsert"), micros],
+    ];
+    let written =
+        same_rows_as_confluents_writes(&schema, &payloads, &columns, &variations, ZONED_WRITE_DIFFERENCES).await;
+    for (database, tables) in written {
+        for (tributary, expected_day) in tables.iter().zip(["2024-02-28", "2024-02-29"]) {
             let (day, time) = (&tributary[0][1], &tributary[0][2]);
-            match date_zone {
-                "DB_TIMEZONE" => assert_eq!(day, "2024-02-28", "the day 2024-02-29's UTC midnight falls on"),
-                _ => assert_eq!(day, "2024-02-29", "the date itself"),
-            }
-            assert!(time.starts_with("13:14:15.5"), "{time}");
-            for &driver in drivers {
-                let written = format!("{table}_{driver:?}").to_lowercase();
-                create(&written);
-                confluents_writes(database, driver, &written, date_zone, input.path()).await;
-                let confluent = rows(database, &written, columns).unwrap();
-                let known: Vec<&str> = ZONED_WRITE_DIFFERENCES
-                    .iter()
-                    .filter(|(d, _, _)| *d == driver)
-                    .map(|(_, column, _)| *column)
-                    .collect();
-                let mut seen = BTreeSet::new();
-                let names: Vec<&str> = columns.split(", ").collect();
-                for (their_row, our_row) in confluent.iter().zip(&tributary) {
-                    for ((name, theirs), ours) in names.iter().zip(their_row).zip(our_row) {
-                        if theirs != ours {
-                            assert!(
-                                known.contains(name),
-                                "{driver:?}, {date_zone}, row {}, {name}: Confluent's {theirs}, Tributary's {ours}",
-                                our_row[0]
-                            );
-                            seen.insert(*name);
-                        }
-                    }
-                }
-                assert_eq!(confluent.len(), tributary.len());
-                for column in known {
-                    assert!(seen.contains(column), "{driver:?}: {column} no longer differs");
-                }
-            }
+            assert_eq!(
+                day, expected_day,
+                "{database:?}: 2024-02-29's UTC midnight in the zone, then the date itself"
+            );
+            assert!(time.starts_with("13:14:15.5"), "{database:?}: {time}");
         }
     }
 }
 
-/// Writes the records of `input` (JsonConverter's, one a line) into `table` through `driver`
-/// as Confluent's sink binds them under `db.timezone` America/New_York and `date_zone`, with
-/// `timestamp.fields.list` at_micros and at_text (microseconds).
-async fn confluents_writes(database: &Database, driver: JdbcDriver, table: &str, date_zone: &str, input: &Path) {
-    let url = driver.url(database);
-    let arguments = [
-        url.as_str(),
-        "tributary",
-        password(database),
-        table,
-        "America/New_York",
-        date_zone,
+/// The differences of [`dates_before_1582_are_written_in_date_calendar_system_as_the_jdbc_drivers_write_them`].
+const OLD_DATE_WRITE_DIFFERENCES: &[WriteDifference] = &[
+    (
+        JdbcDriver::Postgres,
+        &[("date.calendar.system", "PROLEPTIC_GREGORIAN")],
+        "at_instant",
+        "a TIMESTAMPTZ before 1900 under a db.timezone whose offset then (a local mean time) is \
+         not its standard offset: Confluent's conversion from the proleptic calendar takes the \
+         instant to its wall time with java.time (the local mean time) and the driver sends that \
+         wall time with Java's TimeZone's offset (the standard one), which moves the instant by \
+         their difference (3 min 58 s in New York); Tributary writes the instant",
+    ),
+    (
+        JdbcDriver::Postgres,
+        &[("date.calendar.system", "PROLEPTIC_GREGORIAN")],
+        "at_text",
+        "a string of timestamp.fields.list: Confluent's sink converts an INT64 field from the \
+         proleptic calendar but binds a string field's time as it is (as under LEGACY); Tributary \
+         writes both in the proleptic calendar",
+    ),
+    (
+        JdbcDriver::MySqlConnectorJ,
+        &[("date.calendar.system", "PROLEPTIC_GREGORIAN")],
+        "at_text",
+        "as on PostgreSQL",
+    ),
+    (
+        JdbcDriver::MariaDbConnectorJ,
+        &[("date.calendar.system", "PROLEPTIC_GREGORIAN")],
+        "at_text",
+        "as on PostgreSQL",
+    ),
+];
+
+/// Dates and times before the Gregorian calendar began (1582-10-15) and before 1900, written
+/// under each `date.calendar.system` in America/New_York beside the rows the real JDBC drivers
+/// write ([`same_rows_as_confluents_writes`]): under `LEGACY`, Confluent's default, a day before
+/// the cutover is written with its Julian fields (Gregorian 1000-01-06 as 1000-01-01), and a
+/// time before 1900 with the zone's standard offset (Java's TimeZone's); under
+/// `PROLEPTIC_GREGORIAN` the dates as they are, with the zone's local mean time before 1883.
+/// MariaDB's TIMESTAMP starts in 1970: a DATETIME stands in for it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_before_1582_are_written_in_date_calendar_system_as_the_jdbc_drivers_write_them() {
+    let schema = json!({"type": "struct", "name": "row", "optional": false, "fields": [
+        {"field": "id", "type": "int32", "optional": false},
+        logical("day", "int32", "Date"),
+        logical("at", "int64", "Timestamp"),
+        logical("at_instant", "int64", "Timestamp"),
+        {"field": "at_micros", "type": "int64", "optional": true},
+        {"field": "at_text", "type": "string", "optional": true},
+    ]});
+    // Gregorian 1000-01-06T12:00Z, 1582-10-05T02:00Z (the 4th in New York), 1850-06-01T12:00Z
+    // and 2024-02-29T12:00Z, and their days (whose UTC midnights are the days before there). Not
+    // the ten days before 1582-10-15: Java's calendar has none of them, so Confluent's
+    // conversion under PROLEPTIC_GREGORIAN refuses them (its task fails; Tributary writes them).
+    let times: [i64; 4] = [
+        -30_609_748_800_000,
+        -12_220_149_600_000,
+        -3_773_736_000_000,
+        1_709_208_000_000,
     ];
-    let arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
-    let input = input.to_path_buf();
-    let timestamp_fields = ["at_micros,at_text", "MICROSECONDS"];
+    let days = [-354_280, -141_437, -43_678, 19_782];
+    let payloads: Vec<Value> = times
+        .iter()
+        .zip(days)
+        .zip(1..)
+        .map(|((&at, day), id)| {
+            json!({"id": id, "day": day, "at": at, "at_instant": at, "at_micros": at * 1000,
+                   "at_text": (at * 1000).to_string()})
+        })
+        .collect();
+    let columns = [
+        ("id", "INT", "INT"),
+        ("day", "DATE", "DATE"),
+        ("at", "TIMESTAMP(3)", "DATETIME(3)"),
+        ("at_instant", "TIMESTAMPTZ(3)", "DATETIME(3)"),
+        ("at_micros", "TIMESTAMP(6)", "DATETIME(6)"),
+        ("at_text", "TIMESTAMP(6)", "DATETIME(6)"),
+    ];
+    let micros = ("timestamp.fields.list", "at_micros,at_text");
+    let variations: [&[(&str, &str)]; 2] = [
+        &[("date.calendar.system", "LEGACY"), ("insert.mode", "insert"), micros],
+        &[
+            ("date.calendar.system", "PROLEPTIC_GREGORIAN"),
+            ("insert.mode", "upsert"),
+            micros,
+        ],
+    ];
+    let written =
+        same_rows_as_confluents_writes(&schema, &payloads, &columns, &variations, OLD_DATE_WRITE_DIFFERENCES).await;
+    for (database, tables) in written {
+        let days: Vec<[&str; 2]> = tables
+            .iter()
+            .map(|rows| [rows[0][1].as_str(), rows[1][1].as_str()])
+            .collect();
+        assert_eq!(
+            days,
+            [["0999-12-31", "1582-09-24"], ["1000-01-05", "1582-10-04"]],
+            "{database:?}: the days before in New York, Julian under LEGACY"
+        );
+    }
+}
+
+/// Writes the JsonConverter records of `input`, one a line, into `table` through `driver` as
+/// Confluent's sink binds them under `settings` (`tests/fixtures/java/JdbcSinkBinds.java`).
+async fn confluents_writes(
+    database: &Database,
+    driver: JdbcDriver,
+    table: &str,
+    settings: &[(&str, &str)],
+    input: &Path,
+) {
+    let url = driver.url(database);
+    let arguments = [url.as_str(), "tributary", password(database), table];
+    let mut arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
+    arguments.push(input.display().to_string());
+    let properties: Vec<String> = settings.iter().map(|(key, value)| format!("-D{key}={value}")).collect();
     let status = tokio::task::spawn_blocking(move || {
         let distribution = KafkaDistribution::get().expect("Kafka's jars");
         let jar = driver.jar().expect("the JDBC driver's jar");
         let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSinkBinds.java");
         Command::new("java")
+            .args(&properties)
             .arg("-cp")
             .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
             .arg(&program)
             .args(&arguments)
-            .arg(&input)
-            .args(timestamp_fields)
             // The JVM's own zone is UTC, as the servers'.
             .env("TZ", "UTC")
             .stdin(Stdio::null())

@@ -6,9 +6,11 @@
 //! wrong (it truncates the milliseconds towards zero before adding the fraction back), this
 //! writes the true number.
 
+use chrono::Datelike;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 use tributary_runtime::data::{SchemaBuilder, SchemaType, Value};
 
+use super::calendar::DateCalendarSystem;
 use super::time_zone::DbTimeZone;
 
 tributary_runtime::choice_key_value!(TimestampGranularity);
@@ -97,10 +99,17 @@ impl TimestampGranularity {
             TimestampGranularity::NanosString => Value::String((i128::from(micros) * 1000).to_string()),
             TimestampGranularity::MicrosIsoDatetimeString | TimestampGranularity::NanosIsoDatetimeString => {
                 let format = match self {
-                    TimestampGranularity::MicrosIsoDatetimeString => "%Y-%m-%dT%H:%M:%S%.6f",
-                    _ => "%Y-%m-%dT%H:%M:%S%.9f",
+                    TimestampGranularity::MicrosIsoDatetimeString => "-%m-%dT%H:%M:%S%.6f",
+                    _ => "-%m-%dT%H:%M:%S%.9f",
                 };
-                Value::String(zone.wall_time(micros)?.format(format).to_string())
+                // Through java.time, whatever the calendar system (a zone's whole history).
+                let wall = zone.wall_time(micros, DateCalendarSystem::ProlepticGregorian)?;
+                // Java's `yyyy`: the year of the era, so 1 BC (year 0) is 0001.
+                let year = match wall.year() {
+                    year if year <= 0 => format!("{:04}", 1 - year),
+                    _ => wall.format("%Y").to_string(),
+                };
+                Value::String(year + &wall.format(format).to_string())
             }
         })
     }
@@ -161,6 +170,21 @@ mod tests {
             Value::String("9223372036825200000000000".into())
         );
         assert!(MicrosIsoDatetimeString.infinity(Infinity::Positive).is_err());
+        // Java's `yyyy`: the year of the era, without the era; `+` beyond four digits.
+        let utc = DbTimeZone::default();
+        let iso = |micros| MicrosIsoDatetimeString.value(micros, &utc).unwrap();
+        assert_eq!(
+            iso(-62_167_219_200_000_000),
+            Value::String("0001-01-01T00:00:00.000000".into())
+        );
+        assert_eq!(
+            iso(-63_529_000_000_000_000),
+            Value::String("0045-11-05T15:33:20.000000".into())
+        );
+        assert_eq!(
+            iso(253_402_300_800_000_000),
+            Value::String("+10000-01-01T00:00:00.000000".into())
+        );
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! - [`types`]: column types and their Connect schemas.
 //! - [`time_zone`]: `db.timezone`, the zone of times without one.
 //! - [`granularity`]: `timestamp.granularity`, how the source writes timestamps.
+//! - [`calendar`]: `date.calendar.system`, the calendar of dates before 1582.
 //! - [`session`]: how each connection's session is set up.
 
+pub mod calendar;
 pub mod connection;
 pub mod granularity;
 pub mod session;

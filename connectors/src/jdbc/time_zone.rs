@@ -4,12 +4,18 @@
 //! (the hour a clock turned back repeats) is the later of its two instants, and one that never
 //! happened (skipped when a clock turned forward) is read with the offset before the change, so
 //! it falls after it: as the JDBC drivers' `Calendar` reads them, and as PostgreSQL converts a
-//! `timestamp` to a `timestamptz`.
+//! `timestamp` to a `timestamptz`. Before 1900, a zone's offset depends on the calendar system
+//! ([`DateCalendarSystem`]) Confluent's connectors convert with: under `LEGACY` it is the zone's
+//! current standard offset, as Java's `TimeZone` (which the drivers' calendars read) takes it;
+//! under `PROLEPTIC_GREGORIAN` the time zone database's offset (a local mean time in the 19th
+//! century), as `java.time`, which the connectors convert that calendar's times with, takes it.
 
 use chrono::{DateTime, NaiveDateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
+
+use super::calendar::DateCalendarSystem;
 
 tributary_runtime::choice_key_value!(DbTimeZone);
 
@@ -31,6 +37,10 @@ pub const DB_TIMEZONE: Key<DbTimeZone> = Key::new(
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// 1900-01-01T00:00Z, in microseconds from 1970: Java's `TimeZone` reads none of a zone's
+/// history before it (where `java.time` reads all of it).
+const JAVA_ZONES_START: i64 = -2_208_988_800_000_000;
+
 /// A `db.timezone`.
 #[derive(Debug, Clone)]
 pub struct DbTimeZone {
@@ -38,6 +48,8 @@ pub struct DbTimeZone {
     zone: TimeZone,
     /// The zone is UTC, where a wall time is its instant.
     utc: bool,
+    /// Its offset before 1900 under `LEGACY` (Java's `TimeZone`'s raw offset), in microseconds.
+    offset_before_1900: i64,
 }
 
 impl Default for DbTimeZone {
@@ -46,6 +58,7 @@ impl Default for DbTimeZone {
             name: "UTC".into(),
             zone: TimeZone::UTC,
             utc: true,
+            offset_before_1900: 0,
         }
     }
 }
@@ -57,10 +70,12 @@ impl DbTimeZone {
         let zone = TimeZone::get(name).ok()?;
         // The database's primary name of UTC and its links (Etc/UTC, GMT, Zulu...).
         let utc = zone == TimeZone::UTC || zone.primary_iana_name() == Some("UTC");
+        let offset_before_1900 = i64::from(standard_offset(&zone)) * 1_000_000;
         Some(DbTimeZone {
             name: name.to_string(),
             zone,
             utc,
+            offset_before_1900,
         })
     }
 
@@ -75,10 +90,15 @@ impl DbTimeZone {
     }
 
     /// The instant (microseconds from the Unix epoch) of the wall time of this zone that is
-    /// `wall` microseconds from 1970-01-01 00:00.
-    pub fn instant_micros(&self, wall: i64) -> Result<i64, String> {
+    /// `wall` microseconds from 1970-01-01 00:00, under `calendar`.
+    pub fn instant_micros(&self, wall: i64, calendar: DateCalendarSystem) -> Result<i64, String> {
         if self.utc {
             return Ok(wall);
+        }
+        // As Java's calendar finds the offset: at the wall time read in standard time.
+        let standard = wall.saturating_sub(self.offset_before_1900);
+        if calendar == DateCalendarSystem::Legacy && standard < JAVA_ZONES_START {
+            return Ok(standard);
         }
         let civil = TimeZone::UTC.to_datetime(timestamp(wall)?);
         self.zone
@@ -89,10 +109,13 @@ impl DbTimeZone {
     }
 
     /// The wall time of this zone (microseconds from 1970-01-01 00:00) at `instant`
-    /// (microseconds from the Unix epoch).
-    pub fn wall_micros(&self, instant: i64) -> Result<i64, String> {
+    /// (microseconds from the Unix epoch), under `calendar`.
+    pub fn wall_micros(&self, instant: i64, calendar: DateCalendarSystem) -> Result<i64, String> {
         if self.utc {
             return Ok(instant);
+        }
+        if calendar == DateCalendarSystem::Legacy && instant < JAVA_ZONES_START {
+            return Ok(instant.saturating_add(self.offset_before_1900));
         }
         let civil = self.zone.to_datetime(timestamp(instant)?);
         TimeZone::UTC
@@ -101,9 +124,10 @@ impl DbTimeZone {
             .map_err(|e| format!("the wall time {civil}: {e}"))
     }
 
-    /// The wall time of this zone at `instant` (microseconds from the Unix epoch).
-    pub fn wall_time(&self, instant: i64) -> Result<NaiveDateTime, String> {
-        let wall = self.wall_micros(instant)?;
+    /// The wall time of this zone at `instant` (microseconds from the Unix epoch), under
+    /// `calendar`.
+    pub fn wall_time(&self, instant: i64, calendar: DateCalendarSystem) -> Result<NaiveDateTime, String> {
+        let wall = self.wall_micros(instant, calendar)?;
         DateTime::from_timestamp_micros(wall)
             .map(|wall| wall.naive_utc())
             .ok_or_else(|| {
@@ -123,8 +147,24 @@ impl DbTimeZone {
         if self.utc {
             return Ok(time);
         }
-        Ok(self.instant_micros(time)?.rem_euclid(DAY_MICROS))
+        // 1970: the calendars agree.
+        Ok(self
+            .instant_micros(time, DateCalendarSystem::Legacy)?
+            .rem_euclid(DAY_MICROS))
     }
+}
+
+/// The standard offset of `zone` now, in seconds, as Java's `TimeZone` has it (its raw offset):
+/// the smallest of the last year's offsets (the time zone database marks some as daylight time
+/// that Java's data, which keeps daylight time ahead of standard time, does not).
+fn standard_offset(zone: &TimeZone) -> i32 {
+    let now = Timestamp::now();
+    let year_ago = Timestamp::from_second(now.as_second() - 366 * 86_400).unwrap_or(now);
+    zone.following(year_ago)
+        .take_while(|transition| transition.timestamp() <= now)
+        .map(|transition| transition.offset())
+        .fold(zone.to_offset(year_ago), std::cmp::min)
+        .seconds()
 }
 
 fn timestamp(micros: i64) -> Result<Timestamp, String> {
@@ -147,15 +187,56 @@ mod tests {
     fn wall_times_are_read_as_the_jdbc_drivers_calendar_reads_them() {
         let new_york = DbTimeZone::parse("America/New_York").unwrap();
         assert!(!new_york.is_utc());
-        let instant = |wall| new_york.instant_micros(micros(wall)).unwrap();
+        let instant = |wall| {
+            new_york
+                .instant_micros(micros(wall), DateCalendarSystem::Legacy)
+                .unwrap()
+        };
         assert_eq!(instant("2024-02-29 13:14:15"), micros("2024-02-29 18:14:15"));
         // The repeated hour: the later instant (standard time), as java.util.Calendar.
         assert_eq!(instant("2024-11-03 01:30:00"), micros("2024-11-03 06:30:00"));
         // The skipped hour: the offset before it, so 02:30 is 03:30 daylight time.
         assert_eq!(instant("2024-03-10 02:30:00"), micros("2024-03-10 07:30:00"));
         for wall in ["2024-02-29 13:14:15", "2024-11-03 01:30:00", "1969-12-31 23:00:00"] {
-            assert_eq!(new_york.wall_micros(instant(wall)).unwrap(), micros(wall), "{wall}");
+            assert_eq!(
+                new_york.wall_micros(instant(wall), DateCalendarSystem::Legacy).unwrap(),
+                micros(wall),
+                "{wall}"
+            );
         }
+    }
+
+    /// Figures from Java 17: `TimeZone.getOffset` and `Calendar` (`LEGACY`) take a zone's
+    /// current standard offset before 1900 where the time zone database has local mean times,
+    /// which `java.time` (`PROLEPTIC_GREGORIAN`) takes.
+    #[test]
+    fn times_before_1900_take_the_offsets_of_the_calendar_systems_java_classes() {
+        use DateCalendarSystem::{Legacy, ProlepticGregorian};
+        let seconds = |s: i64| s * 1_000_000;
+        for (zone, raw, local_mean_time) in [
+            ("America/New_York", -18_000, -17_762),
+            ("Europe/Paris", 3_600, 561),
+            ("Asia/Kolkata", 19_800, 21_208),
+            ("Europe/Dublin", 0, -1_521),
+            ("Africa/Casablanca", 0, -1_820),
+            ("Australia/Lord_Howe", 37_800, 38_180),
+        ] {
+            let zone = DbTimeZone::parse(zone).unwrap();
+            let wall = micros("1800-07-01 12:00:00");
+            for (calendar, offset) in [(Legacy, raw), (ProlepticGregorian, local_mean_time)] {
+                let instant = wall - seconds(offset);
+                assert_eq!(zone.instant_micros(wall, calendar).unwrap(), instant, "{}", zone.name());
+                assert_eq!(zone.wall_micros(instant, calendar).unwrap(), wall, "{}", zone.name());
+            }
+        }
+        // From 1900 on, the database's offsets: Paris Mean Time, 0:09:21 ahead.
+        let paris = DbTimeZone::parse("Europe/Paris").unwrap();
+        let midnight = micros("1900-01-01 00:00:00");
+        assert_eq!(paris.wall_micros(midnight, Legacy).unwrap(), midnight + seconds(561));
+        assert_eq!(
+            paris.wall_micros(midnight - 1, Legacy).unwrap(),
+            midnight - 1 + seconds(3_600)
+        );
     }
 
     #[test]

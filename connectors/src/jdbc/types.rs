@@ -23,6 +23,7 @@ use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
 
+use super::calendar::DateCalendarSystem;
 use super::granularity::{Infinity, TimestampGranularity};
 use super::time_zone::DbTimeZone;
 
@@ -120,7 +121,8 @@ pub enum ZeroDates {
 /// or `TIME`) as its wall time in `db.timezone`, as Confluent's connector reads them. A DATE is
 /// its day whatever the zone (Confluent's reads it in UTC); a time with a zone (PostgreSQL's
 /// `timestamptz`, MySQL's `TIMESTAMP`, which sessions read in UTC) is its instant. Timestamps
-/// are written as `timestamp.granularity` says.
+/// are written as `timestamp.granularity` says. Dates before 1582-10-15 (of DATE and timestamp
+/// columns) are read in `date.calendar.system`'s calendar.
 #[derive(Debug, Clone, Default)]
 pub struct DateTimeRules {
     /// What a MySQL zero date is read as.
@@ -129,6 +131,8 @@ pub struct DateTimeRules {
     pub time_zone: DbTimeZone,
     /// `timestamp.granularity`.
     pub timestamp_granularity: TimestampGranularity,
+    /// `date.calendar.system`.
+    pub calendar: DateCalendarSystem,
 }
 
 /// `numeric.mapping`: how PostgreSQL's NUMERIC columns are typed (Confluent's applies it to
@@ -384,12 +388,14 @@ impl DbRow<'_> {
     }
 
     /// The value of timestamp column `column`, at full precision, as an instant in UTC, read by
-    /// `rules`.
+    /// `rules` but for `date.calendar.system`: an offset is the database's own time, which its
+    /// queries compare the column with.
     pub fn timestamp(&self, column: &Column, rules: &DateTimeRules) -> Result<Option<NaiveDateTime>, sqlx::Error> {
         let i = column.index;
+        let calendar = DateCalendarSystem::ProlepticGregorian;
         let micros = match (self, column.kind) {
             (DbRow::Postgres(row), ColumnKind::Timestamp | ColumnKind::TimestampTz) => {
-                match postgres_instant(row, i, column, &rules.time_zone)? {
+                match postgres_instant(row, i, column, &rules.time_zone, calendar)? {
                     Some(PgInstant::At(micros)) => micros,
                     Some(_) => {
                         return Err(column_error(
@@ -402,7 +408,7 @@ impl DbRow<'_> {
             }
             // Another type named by `timestamp.column.name` (a DATE): sqlx's check refuses it.
             (DbRow::Postgres(row), _) => return row.try_get::<Option<NaiveDateTime>, _>(i),
-            (DbRow::MySql(row), _) => match mysql_instant(row, column, rules)? {
+            (DbRow::MySql(row), _) => match mysql_instant(row, column, rules, calendar)? {
                 Some(micros) => micros,
                 None => return Ok(None),
             },
@@ -464,7 +470,7 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column, rules: &DateTimeRules)
                     "an infinite DATE, which a Connect Date cannot hold",
                 ));
             }
-            Some(days) => Value::Int32(days + PG_EPOCH_DAYS),
+            Some(days) => days_value(i64::from(days) + i64::from(PG_EPOCH_DAYS), rules.calendar),
             None => Value::Null,
         },
         ColumnKind::Time => match postgres_time_micros(row, i)? {
@@ -476,13 +482,15 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column, rules: &DateTimeRules)
             // day before fails Confluent's connector).
             time_value(zoned.time - chrono::Duration::seconds(zoned.offset.local_minus_utc().into()))
         }),
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => match postgres_instant(row, i, column, zone)? {
-            Some(PgInstant::At(micros)) => granularity.value(micros, zone),
-            // pgjdbc's getTimestamp gives its own times for the infinities.
-            Some(PgInstant::Infinite(infinity)) => granularity.infinity(infinity),
-            None => Ok(Value::Null),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            match postgres_instant(row, i, column, zone, rules.calendar)? {
+                Some(PgInstant::At(micros)) => granularity.value(micros, zone),
+                // pgjdbc's getTimestamp gives its own times for the infinities.
+                Some(PgInstant::Infinite(infinity)) => granularity.infinity(infinity),
+                None => Ok(Value::Null),
+            }
+            .map_err(|e| column_error(column, e))?
         }
-        .map_err(|e| column_error(column, e))?,
         ColumnKind::BitString(length) => match postgres_bits(row, i)? {
             Some(bits) => bit_string_value(&bits, length).map_err(|e| column_error(column, e))?,
             None => Value::Null,
@@ -556,12 +564,14 @@ fn postgres_number<T, const N: usize>(
 }
 
 /// The instant of a PostgreSQL TIMESTAMP (its wall time in `zone`) or TIMESTAMPTZ value of
-/// `column` (read from its bytes: sqlx's own decoding panics on the infinities).
+/// `column` (read from its bytes: sqlx's own decoding panics on the infinities), its date read
+/// in `calendar`.
 fn postgres_instant(
     row: &PgRow,
     i: usize,
     column: &Column,
     zone: &DbTimeZone,
+    calendar: DateCalendarSystem,
 ) -> Result<Option<PgInstant>, sqlx::Error> {
     let micros = postgres_number(row, i, "a timestamp", i64::from_be_bytes, |text| match text {
         "infinity" => Ok(i64::MAX),
@@ -581,29 +591,36 @@ fn postgres_instant(
                 .checked_add(PG_EPOCH_MICROS)
                 .ok_or_else(|| column_error(column, format!("a timestamp {micros} µs from 2000 is out of range")))?;
             Some(PgInstant::At(
-                in_zone(wall, column.kind, zone).map_err(|e| column_error(column, e))?,
+                in_zone(calendar.read_wall(wall), column.kind, zone, calendar).map_err(|e| column_error(column, e))?,
             ))
         }
     })
 }
 
 /// The instant (microseconds from the Unix epoch) of a MySQL DATETIME (its wall time in
-/// `db.timezone`), TIMESTAMP (read in UTC) or DATE `column`, a zero date as `rules` say.
-fn mysql_instant(row: &MySqlRow, column: &Column, rules: &DateTimeRules) -> Result<Option<i64>, sqlx::Error> {
+/// `db.timezone`), TIMESTAMP (read in UTC) or DATE `column`, a zero date as `rules` say, its
+/// date read in `calendar`.
+fn mysql_instant(
+    row: &MySqlRow,
+    column: &Column,
+    rules: &DateTimeRules,
+    calendar: DateCalendarSystem,
+) -> Result<Option<i64>, sqlx::Error> {
     let Some(wall) = mysql_date_time(row, column.index, rules.zero_dates).map_err(|e| column_error(column, e))? else {
         return Ok(None);
     };
-    in_zone(wall.and_utc().timestamp_micros(), column.kind, &rules.time_zone)
+    let wall = calendar.read_wall(wall.and_utc().timestamp_micros());
+    in_zone(wall, column.kind, &rules.time_zone, calendar)
         .map(Some)
         .map_err(|e| column_error(column, e))
 }
 
 /// The instant of a timestamp of `kind` whose wall time (microseconds from 1970-01-01 00:00)
-/// is `wall`: of a timestamp without a zone, the wall time's in `zone`; of one with a zone
-/// (read in UTC) or a DATE, `wall` itself.
-fn in_zone(wall: i64, kind: ColumnKind, zone: &DbTimeZone) -> Result<i64, String> {
+/// is `wall`: of a timestamp without a zone, the wall time's in `zone` (under `calendar`); of
+/// one with a zone (read in UTC) or a DATE, `wall` itself.
+fn in_zone(wall: i64, kind: ColumnKind, zone: &DbTimeZone, calendar: DateCalendarSystem) -> Result<i64, String> {
     match kind {
-        ColumnKind::Timestamp => zone.instant_micros(wall),
+        ColumnKind::Timestamp => zone.instant_micros(wall, calendar),
         _ => Ok(wall),
     }
 }
@@ -740,7 +757,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(
             mysql_date_time(row, i, rules.zero_dates).map_err(|e| column_error(column, e))?,
-            |at| date_value(at.date()),
+            |at| date_value(at.date(), rules.calendar),
         ),
         // A TIME is a duration (-838:59:59 to 838:59:59); only a time of day is a Connect Time.
         // Both JDBC drivers fail Confluent's task on the others, and so does this.
@@ -757,7 +774,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
             }
             None => Value::Null,
         },
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => match mysql_instant(row, column, rules)? {
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => match mysql_instant(row, column, rules, rules.calendar)? {
             Some(micros) => rules
                 .timestamp_granularity
                 .value(micros, &rules.time_zone)
@@ -773,6 +790,7 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
             Some(year) => date_value(
                 NaiveDate::from_ymd_opt(year.into(), 1, 1)
                     .ok_or_else(|| column_error(column, format!("no year {year}")))?,
+                rules.calendar,
             ),
             None => Value::Null,
         },
@@ -956,8 +974,16 @@ fn decimal_value(value: Option<BigDecimal>, schema: &Schema) -> Value {
     }
 }
 
-fn date_value(date: NaiveDate) -> Value {
-    Value::Int32(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
+/// A Connect Date of the date `date` read from the database, in `calendar`.
+fn date_value(date: NaiveDate, calendar: DateCalendarSystem) -> Value {
+    days_value(date.signed_duration_since(NaiveDate::default()).num_days(), calendar)
+}
+
+/// A Connect Date of the date read from the database whose fields are those of proleptic
+/// Gregorian day `days` after 1970-01-01, in `calendar`.
+fn days_value(days: i64, calendar: DateCalendarSystem) -> Value {
+    // The databases' dates are within an i32's days, the calendars' difference small.
+    Value::Int32(calendar.read_day(days) as i32)
 }
 
 fn time_value(time: NaiveTime) -> Value {
@@ -1122,7 +1148,10 @@ mod tests {
     #[test]
     fn dates_and_times_are_connect_logical_values() {
         assert_eq!(
-            date_value(NaiveDate::from_ymd_opt(1970, 1, 11).unwrap()),
+            date_value(
+                NaiveDate::from_ymd_opt(1970, 1, 11).unwrap(),
+                DateCalendarSystem::Legacy
+            ),
             Value::Int32(10)
         );
         assert_eq!(

@@ -75,13 +75,47 @@ pub(super) fn utc_fields(millis: i64) -> UtcFields {
     }
 }
 
+/// The day after 1970-01-01 that Java's calendar reads the date of proleptic Gregorian day
+/// `days` as, when given its fields (as a JDBC driver's `getDate` reads a database's date): a
+/// Julian date before 1582-10-15, so ten days or fewer later for the centuries before it (and
+/// the days the cutover skipped ten days later); the same day from then on.
+pub fn hybrid_day_of_gregorian_fields(days: i64) -> i64 {
+    if i128::from(days) >= CUTOVER {
+        return days;
+    }
+    let (year, month, day) = date_fields(days, false);
+    (first_of_month(year.into(), month.into(), true) + i128::from(day) - 1) as i64
+}
+
+/// The proleptic Gregorian day after 1970-01-01 whose date has the fields Java's calendar
+/// gives day `days` (as a JDBC driver's `setDate` writes a day): the other way from
+/// [`hybrid_day_of_gregorian_fields`]. `None` for a Julian leap day the Gregorian calendar does
+/// not have (February 29 of 1500, 1400, 1300, 1100…), which a database refuses.
+pub fn gregorian_day_of_hybrid_fields(days: i64) -> Option<i64> {
+    if i128::from(days) >= CUTOVER {
+        return Some(days);
+    }
+    let (year, month, day) = date_fields(days, true);
+    let gregorian_leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (month, day) == (2, 29) && !gregorian_leap {
+        return None;
+    }
+    Some((first_of_month(year.into(), month.into(), false) + i128::from(day) - 1) as i64)
+}
+
 /// The astronomical year (0 is 1 BC), month (1 to 12) and day of month of the day `days` after
 /// 1970-01-01 as Java's calendar counts it: Julian before 1582-10-15, Gregorian from then on.
 fn calendar_date(days: i64) -> (i64, u32, u32) {
+    date_fields(days, i128::from(days) < CUTOVER)
+}
+
+/// The astronomical year, month and day of month of the day `days` after 1970-01-01 in the
+/// Julian or the proleptic Gregorian calendar.
+fn date_fields(days: i64, julian: bool) -> (i64, u32, u32) {
     let days = i128::from(days);
     // From the Julian Day Number, in years counted from March, 4800 BC (as above); the
     // Gregorian calendar first takes away the century days it leaves out.
-    let (centuries, shifted) = if days >= CUTOVER {
+    let (centuries, shifted) = if !julian {
         let from_gregorian_start = days + EPOCH_DAY_NUMBER + 32_044;
         let centuries = (4 * from_gregorian_start + 3).div_euclid(146_097);
         (centuries, from_gregorian_start - (146_097 * centuries).div_euclid(4))
@@ -116,7 +150,7 @@ fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
 
 #[cfg(test)]
 mod tests {
-    use super::{calendar_date, lenient_epoch_millis};
+    use super::{calendar_date, gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_fields, lenient_epoch_millis};
 
     fn days(year: i64, month: i64, day: i64) -> i64 {
         lenient_epoch_millis([year, month, day, 0, 0, 0, 0]).expect("in range") / 86_400_000
@@ -151,6 +185,50 @@ mod tests {
             let (year, month, date) = calendar_date(day);
             assert_eq!(days(year, i64::from(month), i64::from(date)), day);
         }
+    }
+
+    /// Figures from Java 17: `new GregorianCalendar(year, month - 1, day)` in UTC, against
+    /// `LocalDate.of(year, month, day).toEpochDay()`.
+    #[test]
+    fn dates_before_the_cutover_move_between_the_calendars_as_javas_do() {
+        let gregorian = |year, month, day| {
+            chrono::NaiveDate::from_ymd_opt(year, month, day)
+                .map(|date| (date - chrono::NaiveDate::default()).num_days())
+                .expect("a date")
+        };
+        for (year, month, day, hybrid) in [
+            (2024, 2, 29, 19_782),
+            (1582, 10, 15, -141_427),
+            (1582, 10, 4, -141_428),
+            (1582, 10, 10, -141_422),
+            (1500, 3, 1, -171_595),
+            (1500, 2, 28, -171_597),
+            (1000, 1, 1, -354_280),
+            (1, 1, 1, -719_164),
+            (-43, 3, 15, -735_162),
+        ] {
+            let days = gregorian(year, month, day);
+            assert_eq!(hybrid_day_of_gregorian_fields(days), hybrid, "{year}-{month}-{day}");
+            if days != gregorian(1582, 10, 10) {
+                assert_eq!(
+                    gregorian_day_of_hybrid_fields(hybrid),
+                    Some(days),
+                    "{year}-{month}-{day}"
+                );
+            }
+        }
+        // Julian 1500-02-29, the day before 1500-03-01.
+        assert_eq!(gregorian_day_of_hybrid_fields(-171_596), None);
+        // Every other day is written with its own fields and read back.
+        let written: Vec<i64> = (-800_000..-100_000)
+            .filter_map(|days| Some((days, gregorian_day_of_hybrid_fields(days)?)))
+            .map(|(days, gregorian)| {
+                assert_eq!(hybrid_day_of_gregorian_fields(gregorian), days);
+                days
+            })
+            .collect();
+        // 221 BC to 1582: a Julian leap day a century but each fourth (-200, -100, 100…1500).
+        assert_eq!(700_000 - written.len(), 14);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tributary_runtime::config::{
 
 use super::plan::{InsertMode, PkMode, Shape, TimestampPrecision};
 use super::zone::{WriteZones, DATE_TIMEZONE};
+use crate::jdbc::calendar::DATE_CALENDAR_SYSTEM;
 use crate::jdbc::connection;
 use crate::jdbc::time_zone::DB_TIMEZONE;
 
@@ -168,6 +169,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&EXACTLY_ONCE_OFFSETS_TABLE)
         .key(&DB_TIMEZONE)
         .key(&DATE_TIMEZONE)
+        .key(&DATE_CALENDAR_SYSTEM)
 }
 
 /// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
@@ -214,7 +216,7 @@ pub(super) struct Settings {
     pub retry_backoff: Duration,
     /// The offsets table, when exactly-once is on.
     pub offsets_table: Option<String>,
-    /// The zones dates and times are written in.
+    /// The zones and the calendar dates and times are written in.
     pub zones: WriteZones,
 }
 
@@ -245,6 +247,7 @@ impl Settings {
             zones: WriteZones {
                 time_zone: config.value(&DB_TIMEZONE),
                 date_time_zone: config.value(&DATE_TIMEZONE),
+                calendar: config.value(&DATE_CALENDAR_SYSTEM),
             },
         }
     }

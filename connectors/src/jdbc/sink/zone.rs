@@ -6,7 +6,10 @@
 //! its UTC midnight falls on in the zone (the day before, west of UTC: Confluent keeps that
 //! default for pipelines written with it, and recommends `date.timezone=UTC`, which writes the
 //! date itself). A column with a zone (PostgreSQL's `timestamptz` and `timetz`, MySQL's
-//! `TIMESTAMP`) takes the instant, as the writes' UTC sessions read it.
+//! `TIMESTAMP`) takes the instant, as the writes' UTC sessions read it. Dates before 1582-10-15
+//! are written in `date.calendar.system`'s calendar: under `LEGACY`, Confluent's default, with
+//! the fields Java's Julian calendar gives them, as the drivers write `java.sql` dates (an
+//! instant before it is moved as its wall time's date is).
 
 use std::collections::HashMap;
 
@@ -15,6 +18,7 @@ use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 
 use super::plan::{ColumnData, Run};
+use crate::jdbc::calendar::{DateCalendarSystem, CUTOVER};
 use crate::jdbc::connection::Dialect;
 use crate::jdbc::time_zone::DbTimeZone;
 
@@ -56,46 +60,90 @@ pub(super) const DATE_TIMEZONE: Key<DateTimeZone> = Key::new(
     }),
 );
 
-/// The zones of a sink's dates and times.
+/// The zones and the calendar of a sink's dates and times.
 #[derive(Debug, Clone, Default)]
 pub(super) struct WriteZones {
     /// `db.timezone`.
     pub time_zone: DbTimeZone,
     /// `date.timezone`.
     pub date_time_zone: DateTimeZone,
+    /// `date.calendar.system`.
+    pub calendar: DateCalendarSystem,
 }
 
 impl WriteZones {
-    /// Turns the dates and times of `runs` (UTC, as planned) into what their columns take: the
-    /// wall times and days of the zones for columns without a zone. `tables` holds each table's
-    /// column types (PostgreSQL's `udt_name`, MySQL's `data_type`); a column of unknown type is
-    /// taken for one without a zone.
+    /// Turns the dates and times of `runs` (UTC and proleptic Gregorian, as planned) into what
+    /// their columns take: the wall times and days of the zones for columns without a zone, in
+    /// the calendar. `tables` holds each table's column types (PostgreSQL's `udt_name`, MySQL's
+    /// `data_type`); a column of unknown type is taken for one without a zone.
     pub(super) fn localize(
         &self,
         runs: &mut [Run<'_>],
         tables: &HashMap<String, HashMap<String, String>>,
         dialect: Dialect,
     ) -> Result<(), String> {
-        if self.time_zone.is_utc() {
+        let calendar = self.calendar;
+        if self.time_zone.is_utc() && calendar == DateCalendarSystem::ProlepticGregorian {
             return Ok(());
         }
         let dates_in_zone = self.date_time_zone == DateTimeZone::DbTimeZone;
-        let zone = &self.time_zone;
         for run in runs {
             let types = tables.get(&run.table);
             for (column, data) in run.columns.iter().zip(&mut run.data) {
                 let column_type = types.and_then(|types| types.get(&column.name));
                 let zoned = column_type.is_some_and(|name| holds_instants(dialect, name));
                 let converted = match data {
-                    ColumnData::Timestamp(values) if !zoned => convert(values, |at| wall_time(zone, at)),
-                    ColumnData::Time(values) if !zoned => convert(values, |time| time_of_day(zone, time)),
-                    ColumnData::Date(values) if dates_in_zone => convert(values, |day| zone_day(zone, day)),
+                    ColumnData::Timestamp(values) if zoned => convert(values, |at| self.instant(at)),
+                    ColumnData::Timestamp(values) => convert(values, |at| calendar.written_wall(self.wall_time(at)?)),
+                    ColumnData::Time(values) if !zoned => convert(values, |time| self.time_of_day(time)),
+                    ColumnData::Date(values) => convert(values, |day| {
+                        calendar.written_date(if dates_in_zone { self.zone_day(day)? } else { day })
+                    }),
                     _ => Ok(()),
                 };
-                converted.map_err(|e| format!("column {} of {} in {}: {e}", column.name, run.table, zone.name()))?;
+                converted.map_err(|e| {
+                    format!(
+                        "column {} of {} in {}: {e}",
+                        column.name,
+                        run.table,
+                        self.time_zone.name()
+                    )
+                })?;
             }
         }
         Ok(())
+    }
+
+    /// The wall time in the zone of the UTC time `at` (as the calendar system's Java classes
+    /// take the zone before 1900).
+    fn wall_time(&self, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
+        if self.time_zone.is_utc() {
+            return Ok(at);
+        }
+        // Connect's times are whole milliseconds: microseconds lose nothing.
+        self.time_zone.wall_time(at.and_utc().timestamp_micros(), self.calendar)
+    }
+
+    /// The instant a column with a zone is given for the UTC time `at`: itself, but before the
+    /// cutover, where the drivers write its wall time in the zone with its offset, and the
+    /// calendar may write that wall time's date with other fields.
+    fn instant(&self, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
+        // A day's margin: a wall time is within a day of its UTC time.
+        if self.calendar == DateCalendarSystem::ProlepticGregorian || at.date() > CUTOVER + chrono::Days::new(1) {
+            return Ok(at);
+        }
+        let wall = self.wall_time(at)?;
+        Ok(at + (self.calendar.written_wall(wall)? - wall))
+    }
+
+    /// The time of day in the zone at the UTC time of day `time` of 1970-01-01.
+    fn time_of_day(&self, time: NaiveTime) -> Result<NaiveTime, String> {
+        Ok(self.wall_time(NaiveDate::default().and_time(time))?.time())
+    }
+
+    /// The day in the zone at the UTC midnight that starts `day`.
+    fn zone_day(&self, day: NaiveDate) -> Result<NaiveDate, String> {
+        Ok(self.wall_time(day.and_time(NaiveTime::MIN))?.date())
     }
 }
 
@@ -116,23 +164,6 @@ fn convert<T: Copy>(values: &mut [Option<T>], change: impl Fn(T) -> Result<T, St
     Ok(())
 }
 
-/// The wall time in `zone` of the UTC time `at`.
-fn wall_time(zone: &DbTimeZone, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
-    // Connect's times are whole milliseconds: microseconds lose nothing.
-    zone.wall_time(at.and_utc().timestamp_micros())
-}
-
-/// The time of day in `zone` at the UTC time of day `time` of 1970-01-01.
-fn time_of_day(zone: &DbTimeZone, time: NaiveTime) -> Result<NaiveTime, String> {
-    let at = NaiveDate::default().and_time(time);
-    Ok(wall_time(zone, at)?.time())
-}
-
-/// The day in `zone` at the UTC midnight that starts `day`.
-fn zone_day(zone: &DbTimeZone, day: NaiveDate) -> Result<NaiveDate, String> {
-    Ok(wall_time(zone, day.and_time(NaiveTime::MIN))?.date())
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -146,6 +177,7 @@ mod tests {
         WriteZones {
             time_zone: DbTimeZone::parse(time_zone).unwrap(),
             date_time_zone,
+            calendar: DateCalendarSystem::ProlepticGregorian,
         }
     }
 
@@ -239,6 +271,58 @@ mod tests {
             .localize(&mut runs, &tables, Dialect::Postgres)
             .unwrap();
         assert_eq!(runs[0].data, [day, time]);
+    }
+
+    /// Dates before 1582-10-15 under LEGACY: written with their Julian fields, in UTC and in a
+    /// zone, an instant moved as its wall time's date is; a Julian leap day the Gregorian
+    /// calendar lacks is refused.
+    #[test]
+    fn legacy_dates_before_the_cutover_are_written_with_their_julian_fields() {
+        let types: HashMap<String, String> = [("c1".to_string(), "timestamptz".to_string())].into();
+        let tables = [("t".to_string(), types)].into();
+        let julian = |text: &str| at(&text.replace("1000-01-06", "1000-01-01"));
+        for time_zone in ["UTC", "America/New_York"] {
+            let legacy = WriteZones {
+                date_time_zone: DateTimeZone::Utc,
+                calendar: DateCalendarSystem::Legacy,
+                ..zones(time_zone, DateTimeZone::Utc)
+            };
+            let walls = ColumnData::Timestamp(vec![Some(at("1000-01-06 12:00:00")), Some(at("2024-02-29 12:00:00"))]);
+            let days = ColumnData::Date(vec![
+                NaiveDate::from_ymd_opt(1000, 1, 6),
+                NaiveDate::from_ymd_opt(1582, 10, 15),
+            ]);
+            let mut runs = [Run::of_columns(vec![walls.clone(), walls, days])];
+            legacy.localize(&mut runs, &tables, Dialect::Postgres).unwrap();
+            let wall = legacy.wall_time(at("1000-01-06 12:00:00")).unwrap();
+            assert_eq!(wall.date(), NaiveDate::from_ymd_opt(1000, 1, 6).unwrap(), "{time_zone}");
+            let data = &runs[0].data;
+            assert_eq!(
+                data[0],
+                ColumnData::Timestamp(vec![
+                    Some(julian(&wall.to_string())),
+                    Some(legacy.wall_time(at("2024-02-29 12:00:00")).unwrap())
+                ]),
+                "{time_zone}"
+            );
+            assert_eq!(
+                data[1],
+                ColumnData::Timestamp(vec![Some(at("1000-01-01 12:00:00")), Some(at("2024-02-29 12:00:00"))]),
+                "{time_zone}"
+            );
+            assert_eq!(
+                data[2],
+                ColumnData::Date(vec![
+                    NaiveDate::from_ymd_opt(1000, 1, 1),
+                    NaiveDate::from_ymd_opt(1582, 10, 15)
+                ])
+            );
+        }
+        let leap_day = ColumnData::Date(vec![NaiveDate::from_ymd_opt(1500, 3, 10)]);
+        let error = WriteZones::default()
+            .localize(&mut [Run::of_columns(vec![leap_day])], &tables, Dialect::MySql)
+            .unwrap_err();
+        assert!(error.contains("February 29"), "{error}");
     }
 
     #[test]

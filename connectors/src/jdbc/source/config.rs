@@ -10,6 +10,7 @@ use tributary_runtime::config::{
 
 use super::mappings::{IncrementingMapping, OffsetColumns, TableRegexes, TimestampMapping};
 use super::query::Mode;
+use crate::jdbc::calendar::DATE_CALENDAR_SYSTEM;
 use crate::jdbc::connection::{self, jdbc_url, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF};
 use crate::jdbc::granularity::TIMESTAMP_GRANULARITY;
 use crate::jdbc::session::{IsolationMode, Session, TRANSACTION_ISOLATION_MODE};
@@ -240,6 +241,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&NUMERIC_MAPPING)
         .key(&DB_TIMEZONE)
         .key(&TIMESTAMP_GRANULARITY)
+        .key(&DATE_CALENDAR_SYSTEM)
         .key(&TRANSACTION_ISOLATION_MODE)
 }
 
@@ -396,7 +398,8 @@ pub(super) struct Settings {
     pub numeric_mapping: NumericMapping,
     /// Whose reports of MySQL/MariaDB column types are followed: `connection.url`'s driver.
     pub mysql_driver: MySqlDriver,
-    /// How dates and times are read (`connection.url`'s zero dates, `db.timezone`).
+    /// How dates and times are read (`connection.url`'s zero dates, `db.timezone`,
+    /// `timestamp.granularity`, `date.calendar.system`).
     pub date_times: DateTimeRules,
     /// Each table's incrementing and timestamp columns.
     pub offset_columns: OffsetColumns,
@@ -424,6 +427,7 @@ impl Settings {
                 zero_dates: zero_dates(&jdbc_url(config)),
                 time_zone: config.value(&DB_TIMEZONE),
                 timestamp_granularity: config.value(&TIMESTAMP_GRANULARITY),
+                calendar: config.value(&DATE_CALENDAR_SYSTEM),
             },
             offset_columns: offset_columns(config),
             query_suffix: config.value(&QUERY_SUFFIX),

@@ -22,6 +22,7 @@ use super::config::{config_def, query, Settings, TOPIC_PREFIX};
 use super::error::ReadError;
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
 use super::{auto_increment_column, column_metadata, mysql_result_metadata, result_column_metadata, TableRef, TABLES};
+use crate::jdbc::calendar::DateCalendarSystem;
 use crate::jdbc::connection::{Database, Dialect};
 use crate::jdbc::time_zone::DbTimeZone;
 use crate::jdbc::types::{DbRow, NumericMapping};
@@ -391,9 +392,13 @@ fn time_bind(database: &Database, zone: &DbTimeZone, instant: NaiveDateTime) -> 
     if let Database::Postgres(_) = database {
         return Ok(Bind::Instant(instant.and_utc()));
     }
-    zone.wall_time(instant.and_utc().timestamp_micros())
-        .map(Bind::Wall)
-        .map_err(ReadError::Failed)
+    // As the offsets are read (`DbRow::timestamp`).
+    zone.wall_time(
+        instant.and_utc().timestamp_micros(),
+        DateCalendarSystem::ProlepticGregorian,
+    )
+    .map(Bind::Wall)
+    .map_err(ReadError::Failed)
 }
 
 /// The database's current time, UTC.
