@@ -3,12 +3,14 @@
 //!
 //! The record's Connect schema is mapped to Avro as Confluent's `AvroData` maps it
 //! ([`schema`]); values are written straight in Avro's binary encoding ([`encode`]) and read
-//! straight from it ([`decode`]), guided by the writer's Avro schema. Registering, caching and
-//! framing are the registry converter's.
+//! straight from it ([`decode`]), guided by the writer's Avro schema, made whole with the types
+//! of the registered schemas it refers to ([`references`]). Registering, caching and framing
+//! are the registry converter's.
 
 mod decode;
 mod encode;
 mod names;
+mod references;
 mod schema;
 
 use std::sync::Arc;
@@ -18,9 +20,7 @@ use apache_avro::Schema as AvroSchema;
 
 use self::names::Names;
 use self::schema::AvroOptions;
-use super::registry::{
-    parse_settings, without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType,
-};
+use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
@@ -92,9 +92,11 @@ fn without_logical_types(json: &mut serde_json::Value) {
     }
 }
 
-fn parse_text(text: &str) -> Result<(serde_json::Value, ParsedAvro), DataError> {
+/// A registered schema's text parsed, the named types of its `references` written in.
+fn parse_text(text: &str, references: &[ReferencedSchema]) -> Result<(serde_json::Value, ParsedAvro), DataError> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| DataError::new(format!("the Avro schema is not JSON: {e}")))?;
+    let json = references::inline(&json, references)?;
     let parsed = parse(&json)?;
     Ok((json, parsed))
 }
@@ -127,8 +129,7 @@ impl SchemaFormat for Avro {
         references: &[ReferencedSchema],
         _connect: &Arc<Schema>,
     ) -> Result<ParsedAvro, DataError> {
-        without_references(Self::NAME, references)?;
-        Ok(parse_text(text)?.1)
+        Ok(parse_text(text, references)?.1)
     }
 
     fn can_read(&self, derived: &ParsedAvro, latest: &ParsedAvro) -> Result<(), String> {
@@ -143,8 +144,7 @@ impl SchemaFormat for Avro {
     }
 
     fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<AvroReader, DataError> {
-        without_references(Self::NAME, references)?;
-        let (json, avro) = parse_text(text)?;
+        let (json, avro) = parse_text(text, references)?;
         Ok(AvroReader {
             connect: schema::to_connect(&json)?,
             avro,
