@@ -336,6 +336,24 @@ async fn records_written_by_confluents_json_schema_serializer_read_as_connect_va
     assert_eq!(field("attributes").schema_type, SchemaType::Map);
 }
 
+/// A JSON Schema whose `$ref`s point into other registered schemas (its references: an address,
+/// which refers to a country in turn, and a definition inside the address's document): the
+/// records Confluent's serializer writes read as the Connect values they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schemas_with_references_read_as_confluents_serializer_writes_them() {
+    let (schema, _) = confluent_writes_tributary_reads(Format::JsonSchema, "json_schema_references_vectors.json").await;
+    let field = |name: &str| schema.field(name).unwrap().schema.clone();
+    assert_eq!(schema.name.as_deref(), Some("com.example.Shipment"));
+    assert_eq!(field("to").name.as_deref(), Some("com.example.Address"));
+    assert!(field("from").optional);
+    let country = field("to").field("country").unwrap().schema.clone();
+    assert_eq!(country.name.as_deref(), Some("com.example.Country"));
+    assert_eq!(
+        field("where").field("lat").unwrap().schema.schema_type,
+        SchemaType::Float64
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_written_by_confluents_protobuf_serializer_read_as_connect_values() {
     let (schema, topic) = confluent_writes_tributary_reads(Format::Protobuf, "protobuf_vectors.json").await;

@@ -2,10 +2,12 @@
 //! Confluent's wire format, described by JSON Schemas kept in a Schema Registry.
 //!
 //! The Connect schema is mapped to a JSON Schema as Confluent's `JsonSchemaData` maps it
-//! ([`schema`]); values are plain JSON, written ([`write`]) and read ([`read`]) along the
+//! ([`schema`]), following references into the registered schemas it refers to
+//! ([`references`]); values are plain JSON, written ([`write`]) and read ([`read`]) along the
 //! Connect schema. Registering, caching and framing are the registry converter's.
 
 mod read;
+mod references;
 mod schema;
 mod write;
 
@@ -13,7 +15,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::registry::{without_references, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
+use self::references::Documents;
+use super::registry::{ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
 use crate::config::ConfigMap;
 use crate::converter::ConverterPlugin;
@@ -54,10 +57,9 @@ impl SchemaFormat for JsonSchema {
     fn writer(
         &self,
         text: &str,
-        references: &[ReferencedSchema],
+        _references: &[ReferencedSchema],
         connect: &Arc<Schema>,
     ) -> Result<Described, DataError> {
-        without_references(Self::NAME, references)?;
         // The values are written from the record's own Connect schema; the text only needs to
         // be a JSON Schema (the registry's latest may differ, and is checked by the registry).
         let _: Json =
@@ -73,11 +75,10 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<Described, DataError> {
-        without_references(Self::NAME, references)?;
         let json: Json =
             serde_json::from_str(text).map_err(|e| DataError::new(format!("the JSON Schema is not JSON: {e}")))?;
         Ok(Described {
-            connect: schema::to_connect(&json)?,
+            connect: schema::to_connect(&json, &Documents::new(references)?)?,
         })
     }
 

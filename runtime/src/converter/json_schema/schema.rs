@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value as Json};
 
 use super::read::from_json;
+use super::references::Documents;
 use super::write::to_json;
 use crate::converter::registry::with_connect_parameters;
 use crate::converter::DataError;
@@ -171,13 +172,21 @@ fn element(schema: &Schema) -> Result<&Schema, DataError> {
         .ok_or_else(|| DataError::new(format!("a {} schema has no value schema", schema.schema_type.name())))
 }
 
-/// The Connect schema for a JSON Schema, reading back the `connect.*` properties; local
-/// references (`#/definitions/…`, `#/$defs/…`) are followed.
-pub(super) fn to_connect(root: &Json) -> Result<Arc<Schema>, DataError> {
-    to_connect_at(root, root, false, 0)
+/// The Connect schema for a JSON Schema, reading back the `connect.*` properties; references
+/// (`#/definitions/…`, `#/$defs/…`, and into the registered schemas of `documents`) are
+/// followed.
+pub(super) fn to_connect(root: &Json, documents: &Documents) -> Result<Arc<Schema>, DataError> {
+    to_connect_at(documents, root, root, false, 0)
 }
 
-fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -> Result<Arc<Schema>, DataError> {
+/// The Connect schema of `node`, a schema within document `root`.
+fn to_connect_at(
+    documents: &Documents,
+    root: &Json,
+    node: &Json,
+    force_optional: bool,
+    depth: usize,
+) -> Result<Arc<Schema>, DataError> {
     if depth > 64 {
         return Err(DataError::new(
             "the JSON Schema nests too deep (a recursive reference?)",
@@ -193,8 +202,8 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
         other => return Err(DataError::new(format!("not a JSON Schema: {other}"))),
     };
     if let Some(reference) = object.get("$ref").and_then(Json::as_str) {
-        let target = resolve(root, reference)?;
-        return to_connect_at(root, target, force_optional, depth + 1);
+        let (document, target) = documents.resolve(root, reference)?;
+        return to_connect_at(documents, document, target, force_optional, depth + 1);
     }
     let text = |key: &str| object.get(key).and_then(Json::as_str);
     let mut builder = if let Some(branches) = object
@@ -206,13 +215,13 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
         let others: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
         let nullable = others.len() < branches.len();
         if let ([only], true) = (others.as_slice(), nullable) {
-            return to_connect_at(root, only, true, depth + 1);
+            return to_connect_at(documents, root, only, true, depth + 1);
         }
         let mut builder = SchemaBuilder::structure().name(ONE_OF);
         for (index, branch) in others.into_iter().enumerate() {
             builder = builder.field(
                 &format!("{ONE_OF}.field.{index}"),
-                to_connect_at(root, branch, true, depth + 1)?,
+                to_connect_at(documents, root, branch, true, depth + 1)?,
             );
         }
         if nullable {
@@ -272,18 +281,21 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
                             entry
                                 .get(name)
                                 .ok_or_else(|| DataError::new(format!("a map entry without {name}")))
-                                .and_then(|s| to_connect_at(root, s, false, depth + 1))
+                                .and_then(|s| to_connect_at(documents, root, s, false, depth + 1))
                         };
                         SchemaBuilder::map(part("key")?, part("value")?)
                     }
-                    _ => SchemaBuilder::array(to_connect_at(root, items, false, depth + 1)?),
+                    _ => SchemaBuilder::array(to_connect_at(documents, root, items, false, depth + 1)?),
                 }
             }
             "object" if text("connect.type") == Some("map") => {
                 let values = object
                     .get("additionalProperties")
                     .ok_or_else(|| DataError::new("a map schema without additionalProperties"))?;
-                SchemaBuilder::map(Schema::string(), to_connect_at(root, values, false, depth + 1)?)
+                SchemaBuilder::map(
+                    Schema::string(),
+                    to_connect_at(documents, root, values, false, depth + 1)?,
+                )
             }
             "object" => {
                 let mut fields: Vec<(usize, &String, &Json)> = Vec::new();
@@ -303,7 +315,7 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
                 fields.sort_by_key(|(index, _, _)| *index);
                 let mut builder = SchemaBuilder::structure();
                 for (_, name, property) in fields {
-                    builder = builder.field(name, to_connect_at(root, property, false, depth + 1)?);
+                    builder = builder.field(name, to_connect_at(documents, root, property, false, depth + 1)?);
                 }
                 builder
             }
@@ -337,16 +349,4 @@ fn to_connect_at(root: &Json, node: &Json, force_optional: bool, depth: usize) -
         builder = builder.optional();
     }
     Ok(builder.build())
-}
-
-/// The schema a local `$ref` points to.
-fn resolve<'a>(root: &'a Json, reference: &str) -> Result<&'a Json, DataError> {
-    let pointer = reference
-        .strip_prefix('#')
-        .ok_or_else(|| DataError::new(format!("the reference {reference} is not local to the schema")))?;
-    if pointer.is_empty() {
-        return Ok(root);
-    }
-    root.pointer(pointer)
-        .ok_or_else(|| DataError::new(format!("the reference {reference} points to nothing")))
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::read::read_json;
+use super::references::Documents;
 use super::schema::{from_connect, to_connect, ONE_OF};
 use super::write::{to_json, write_json};
 use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
@@ -91,7 +92,7 @@ fn every_type_survives_a_round_trip() {
     assert_eq!(document["price"], json!(123.45));
     assert_eq!(document["photo"], "AP8=");
     assert_eq!(document["by_id"], json!([{"key": 7, "value": "seven"}]));
-    let read_schema = to_connect(&from_connect(&schema).unwrap()).unwrap();
+    let read_schema = to_connect(&from_connect(&schema).unwrap(), &Documents::default()).unwrap();
     for field in &schema.fields {
         let read = &read_schema.field(&field.name).unwrap().schema;
         assert_eq!(
@@ -159,7 +160,7 @@ fn hand_written_schemas_read_as_connect() {
             "at": {"$ref": "#/definitions/Point"}
         }
     });
-    let schema = to_connect(&json).unwrap();
+    let schema = to_connect(&json, &Documents::default()).unwrap();
     assert_eq!(schema.name.as_deref(), Some("Event"));
     assert_eq!(schema.field("id").unwrap().schema.schema_type, SchemaType::Int64);
     assert!(schema.field("note").unwrap().schema.optional);

@@ -62,18 +62,6 @@ pub(crate) fn scrub_name(name: &str, underscore_starts: bool) -> Cow<'_, str> {
     Cow::Owned(encoded.chars().map(|c| if valid_char(c) { c } else { '_' }).collect())
 }
 
-/// Refuses `references` for a format that does not resolve them yet.
-pub(crate) fn without_references(format: &str, references: &[ReferencedSchema]) -> Result<(), DataError> {
-    if references.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
-    Err(DataError::new(format!(
-        "the {format} schema refers to other registered schemas ({}), which this converter does not resolve",
-        names.join(", ")
-    )))
-}
-
 /// The first byte of every record in Confluent's wire format.
 const MAGIC_BYTE: u8 = 0;
 
