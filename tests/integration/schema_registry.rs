@@ -259,6 +259,36 @@ async fn records_written_by_confluents_avro_serializer_read_as_connect_values() 
     assert_eq!(field("priority").default, Some(Value::Int32(5)));
 }
 
+/// Reads `messages` of `topic` with Tributary's Avro converter and writes each again to topic
+/// `to` with `writer`, returning the bytes written.
+async fn write_again(
+    messages: &[rdkafka::message::OwnedMessage],
+    topic: &str,
+    to: &str,
+    writer: Arc<dyn Converter>,
+) -> Vec<Vec<u8>> {
+    let reader = value_converter(Format::Avro);
+    let mut payloads = Vec::new();
+    for message in messages {
+        finish_lookup(reader.lookup_for_connect(topic, message.payload()))
+            .await
+            .unwrap();
+        let (schema, value) = reader.to_connect(topic, message.payload()).unwrap();
+        let schema = schema.expect("a schema");
+        finish_lookup(writer.lookup_for_bytes(to, Some(&schema)))
+            .await
+            .expect("the schema to write with");
+        payloads.push((Vec::new(), writer.to_bytes(to, Some(&schema), &value).unwrap().unwrap()));
+    }
+    let written = payloads.iter().map(|(_, bytes)| bytes.clone()).collect();
+    let producer = reliable_producer(&shared_cluster().bootstrap_servers()).unwrap();
+    for delivery in produce_all(&producer, to, payloads, 16).await {
+        delivery.expect("delivered");
+    }
+    flush(&producer).await.unwrap();
+    written
+}
+
 /// A schema naming types of other registered schemas (the registry's references: a record
 /// holding an enum the schema also names on its own, and a fixed): records Confluent's
 /// serializer writes with it read as the Connect values they are, and Tributary writes records
@@ -275,7 +305,6 @@ async fn avro_schemas_with_references_read_and_write_as_confluents_serializers_d
     assert_eq!(field("kind").schema_type, SchemaType::String);
 
     // The records read, written again by Tributary with the subject's latest version.
-    let reader = value_converter(Format::Avro);
     let messages = consume_until(&kafka.bootstrap_servers(), &topic, 2, DEADLINE, "read_committed")
         .await
         .unwrap();
@@ -285,41 +314,67 @@ async fn avro_schemas_with_references_read_and_write_as_confluents_serializers_d
         ("value.converter.schema.registry.url", &registry),
         ("value.converter.auto.register.schemas", "false"),
         ("value.converter.use.latest.version", "true"),
-        // The schema Tributary derives from the Connect values has strings and bytes where the
-        // registered one has an enum and a fixed, which the strict check refuses (as
-        // Confluent's does without enhanced.avro.schema.support).
-        ("value.converter.latest.compatibility.strict", "false"),
+        // The schema derived from the Connect values has the registered one's enum only with
+        // it (a string without, which the strict check refuses, as Confluent's does).
+        ("value.converter.enhanced.avro.schema.support", "true"),
     ]);
     let writer = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
-    let mut payloads = Vec::new();
-    for message in &messages {
-        finish_lookup(reader.lookup_for_connect(&topic, message.payload()))
-            .await
-            .unwrap();
-        let (read_schema, value) = reader.to_connect(&topic, message.payload()).unwrap();
-        let read_schema = read_schema.expect("a schema");
-        finish_lookup(writer.lookup_for_bytes(&topic, Some(&read_schema)))
-            .await
-            .expect("the latest version, with its references");
-        let bytes = writer.to_bytes(&topic, Some(&read_schema), &value).unwrap().unwrap();
-        assert_eq!(
-            bytes,
-            message.payload().unwrap(),
-            "written as Confluent's serializer wrote it"
-        );
-        payloads.push((Vec::new(), bytes));
-    }
-    let producer = reliable_producer(&kafka.bootstrap_servers()).unwrap();
-    for delivery in produce_all(&producer, &topic, payloads, 16).await {
-        delivery.expect("delivered");
-    }
-    flush(&producer).await.unwrap();
+    let written = write_again(&messages, &topic, &topic, writer).await;
+    let originals: Vec<&[u8]> = messages.iter().map(|m| m.payload().unwrap()).collect();
+    assert_eq!(written, originals, "written as Confluent's serializer wrote them");
     let bootstrap = kafka.bootstrap_servers();
     let read = confluent(&["consume", "avro", &bootstrap, &registry, &topic, "4"]).await;
     let vectors: Json =
         serde_json::from_str(&std::fs::read_to_string(fixture("avro_references_vectors.json")).unwrap()).unwrap();
     let records = vectors["records"].as_array().unwrap();
     assert_eq!(read, [records.clone(), records.clone()].concat());
+}
+
+/// Records Confluent's serializer wrote (an enum, a fixed, a general union, records among
+/// them), read and written again by Tributary's converter: with
+/// `enhanced.avro.schema.support=true` the schema registered for them is the one they were
+/// written with (the same parsing canonical form: enum, fixed and union as they were), and
+/// without it the enum is registered as a string; Confluent's deserializer reads both as the
+/// records first written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_read_is_written_back_with_its_own_schema_under_enhanced_avro_schema_support() {
+    let kafka = shared_cluster();
+    let bootstrap = kafka.bootstrap_servers();
+    let registry = shared_schema_registry().url();
+    let (_, topic) = confluent_writes_tributary_reads(Format::Avro, "avro_vectors.json").await;
+    let vectors: Json = serde_json::from_str(&std::fs::read_to_string(fixture("avro_vectors.json")).unwrap()).unwrap();
+    let records = vectors["records"].as_array().unwrap();
+    let messages = consume_until(&bootstrap, &topic, records.len(), DEADLINE, "read_committed")
+        .await
+        .unwrap();
+    let canonical = |json: &Json| apache_avro::Schema::parse(json).unwrap().canonical_form();
+    let written_first = canonical(&latest_schema(&topic).await);
+    for enhanced in ["true", "false"] {
+        let again = format!("{topic}-again-{enhanced}");
+        let settings = config(&[
+            ("value.converter", Format::Avro.class()),
+            ("value.converter.schema.registry.url", &registry),
+            ("value.converter.enhanced.avro.schema.support", enhanced),
+        ]);
+        let writer = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
+        write_again(&messages, &topic, &again, writer).await;
+        let count = records.len().to_string();
+        let read = confluent(&["consume", "avro", &bootstrap, &registry, &again, &count]).await;
+        assert_eq!(read, *records, "enhanced.avro.schema.support={enhanced}");
+        let registered = latest_schema(&again).await;
+        let status = &registered["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "status")
+            .unwrap()["type"];
+        if enhanced == "true" {
+            assert_eq!(canonical(&registered), written_first);
+        } else {
+            assert_ne!(canonical(&registered), written_first);
+            assert_eq!(status["type"], "string", "{registered}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ pub use java_calendar::{gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_
 pub(crate) use java_text::java_trim;
 pub use java_text::{java_double, java_float, java_utf8_text, write_java_text};
 pub use record::{ConnectRecord, Header, SinkRecord, SourceMap, SourceRecord, TimestampType};
-pub use schema::{logical, Field, Schema, SchemaBuilder, SchemaType};
+pub use schema::{logical, Field, Parameters, Schema, SchemaBuilder, SchemaType};
 pub use schema_ref::SchemaRef;
 pub use value::{Struct, Value};
 pub use values_parse::parse_values_text;

@@ -1,6 +1,5 @@
 //! Connect schemas: the same types, flags and logical types as `org.apache.kafka.connect.data`.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{SchemaRef, Value};
@@ -140,6 +139,10 @@ pub struct Field {
     pub schema: Arc<Schema>,
 }
 
+/// A schema's parameters: insertion-ordered, compared without regard to order (as Java's
+/// `LinkedHashMap`).
+pub type Parameters = indexmap::IndexMap<String, String>;
+
 /// A Connect schema. Build one with [`SchemaBuilder`] or the shortcuts on this type.
 #[derive(Debug, Clone)]
 pub struct Schema {
@@ -155,8 +158,10 @@ pub struct Schema {
     pub version: Option<i32>,
     /// Documentation.
     pub doc: Option<String>,
-    /// Parameters (e.g. a decimal's scale).
-    pub parameters: Option<BTreeMap<String, String>>,
+    /// Parameters (e.g. a decimal's scale), in the order they were added (as Connect's
+    /// `SchemaBuilder` keeps them: JSON envelopes write them so, and an Avro enum's symbols
+    /// are its parameters in order).
+    pub parameters: Option<Parameters>,
     /// Fields of a struct.
     pub fields: Vec<Field>,
     /// Key schema of a map.
@@ -209,7 +214,13 @@ impl Schema {
             schema.optional.hash(hasher);
             schema.name.hash(hasher);
             schema.version.hash(hasher);
-            schema.parameters.hash(hasher);
+            // In any order, as equal parameters compare.
+            let parameters = schema.parameters.iter().flatten().fold(0u64, |sum, entry| {
+                let mut one = std::collections::hash_map::DefaultHasher::new();
+                entry.hash(&mut one);
+                sum.wrapping_add(one.finish())
+            });
+            parameters.hash(hasher);
             schema.fields.len().hash(hasher);
             for field in &schema.fields {
                 field.name.hash(hasher);
@@ -372,7 +383,7 @@ impl SchemaBuilder {
     pub fn parameter(mut self, key: &str, value: &str) -> Self {
         self.schema
             .parameters
-            .get_or_insert_with(BTreeMap::new)
+            .get_or_insert_with(Parameters::new)
             .insert(key.to_string(), value.to_string());
         self
     }

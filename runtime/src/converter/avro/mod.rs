@@ -33,6 +33,13 @@ const CONNECT_META_DATA: Key<bool> = Key::new(ConfigKey::optional(
     "true",
     "Write the Connect name, version, doc, parameters and default as connect.* properties.",
 ));
+/// `enhanced.avro.schema.support`.
+const ENHANCED_AVRO_SCHEMA_SUPPORT: Key<bool> = Key::new(ConfigKey::optional(
+    "enhanced.avro.schema.support",
+    ConfigType::Boolean,
+    "false",
+    "Write an enum's string as the Avro enum it was read from, and name a union's members by their full names.",
+));
 /// `scrub.invalid.names`.
 const SCRUB_INVALID_NAMES: Key<bool> = Key::new(ConfigKey::optional(
     "scrub.invalid.names",
@@ -43,7 +50,10 @@ const SCRUB_INVALID_NAMES: Key<bool> = Key::new(ConfigKey::optional(
 
 /// The Avro converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&CONNECT_META_DATA).key(&SCRUB_INVALID_NAMES)
+    ConfigDef::new()
+        .key(&CONNECT_META_DATA)
+        .key(&SCRUB_INVALID_NAMES)
+        .key(&ENHANCED_AVRO_SCHEMA_SUPPORT)
 }
 
 /// Confluent's Avro converter.
@@ -113,6 +123,7 @@ impl SchemaFormat for Avro {
             options: AvroOptions {
                 connect_meta_data: parsed.value(&CONNECT_META_DATA),
                 scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
+                enhanced_schema_support: parsed.value(&ENHANCED_AVRO_SCHEMA_SUPPORT),
             },
         })
     }
@@ -146,7 +157,7 @@ impl SchemaFormat for Avro {
     fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<AvroReader, DataError> {
         let (json, avro) = parse_text(text, references)?;
         Ok(AvroReader {
-            connect: schema::to_connect(&json)?,
+            connect: schema::to_connect(&json, self.options)?,
             avro,
         })
     }

@@ -2,7 +2,10 @@
 //! `int16` as `int` with a `connect.type`, optional schemas as unions with `null`, maps with
 //! other than string keys as arrays of `MapEntry` records, Connect's logical types as Avro's
 //! (`decimal`, `date`, `time-millis`, `timestamp-millis`), and the Connect name, version, doc,
-//! parameters and default kept in `connect.*` properties.
+//! parameters and default kept in `connect.*` properties. Avro's enums read as named strings
+//! whose parameters hold the enum's name and symbols, and its fixed types as named bytes with
+//! their size; a named bytes schema with a size is written as a fixed again, and an enum's
+//! string as an enum with `enhanced.avro.schema.support` (as a plain string without).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::converter::registry::{scrub_name, with_connect_parameters};
 use crate::converter::DataError;
-use crate::data::{logical, Schema, SchemaBuilder, SchemaType, Value};
+use crate::data::{logical, Parameters, Schema, SchemaBuilder, SchemaType, Value};
 
 /// The namespace of the names Confluent's converters make up.
 pub(super) const NAMESPACE: &str = "io.confluent.connect.avro";
@@ -24,6 +27,12 @@ const MAP_ENTRY: &str = "MapEntry";
 pub(super) const UNION: &str = "io.confluent.connect.avro.Union";
 /// Connect's parameters naming an enum and its symbols.
 const ENUM: &str = "io.confluent.connect.avro.Enum";
+/// The Connect parameter of an enum's doc, its short name after the prefix.
+const ENUM_DOC: &str = "io.confluent.connect.avro.enum.doc.";
+/// The Connect parameter of an enum's default symbol, its short name after the prefix.
+const ENUM_DEFAULT: &str = "io.confluent.connect.avro.enum.default.";
+/// Avro's primitive types.
+const PRIMITIVES: [&str; 8] = ["int", "long", "float", "double", "boolean", "string", "bytes", "null"];
 /// The precision of a decimal when its Connect schema gives none.
 const DEFAULT_PRECISION: u32 = 64;
 /// The Connect parameter holding a decimal's precision.
@@ -31,14 +40,19 @@ const PRECISION_PARAMETER: &str = "connect.decimal.precision";
 /// The Connect parameter holding a fixed's size.
 const FIXED_SIZE_PARAMETER: &str = "connect.fixed.size";
 
-/// How the Connect → Avro mapping is done: `connect.meta.data`, `scrub.invalid.names`.
+/// How the mapping is done: `connect.meta.data`, `scrub.invalid.names`,
+/// `enhanced.avro.schema.support`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AvroOptions {
-    /// Whether to write the `connect.*` properties (true by default, as Confluent's).
+    /// Whether to write the `connect.*` properties, and to read an enum's doc and default into
+    /// parameters (true by default, as Confluent's).
     pub connect_meta_data: bool,
     /// Whether names Avro does not allow (a topic prefix with `-` in a record name) are made
     /// valid, as Confluent's `scrub.invalid.names` makes them; false by default.
     pub scrub_invalid_names: bool,
+    /// Whether an enum's string is written as the Avro enum it was read from, and a general
+    /// union's members are named by their full names (false by default, as Confluent's).
+    pub enhanced_schema_support: bool,
 }
 
 /// The Avro schema (as JSON) for a Connect schema.
@@ -53,13 +67,25 @@ pub(super) fn from_connect(schema: &Schema, options: AvroOptions) -> Result<Json
 
 struct ToAvro {
     options: AvroOptions,
-    /// Records already written, by full name: later uses refer to them by name.
+    /// Named types (records, fixed types, enums) already written, by full name: later uses
+    /// refer to them by name.
     defined: HashMap<String, Schema>,
     unnamed: usize,
 }
 
 impl ToAvro {
     fn schema(&mut self, schema: &Schema, ignore_optional: bool) -> Result<Json, DataError> {
+        // Connect's stand-in for a general union: the union of its fields' schemas (null first
+        // when it is optional), with no properties of its own.
+        if schema.schema_type == SchemaType::Struct && schema.name.as_deref() == Some(UNION) {
+            let null = schema.optional.then(|| json!("null"));
+            let members: Vec<Json> = schema
+                .fields
+                .iter()
+                .map(|field| self.schema(&field.schema, true))
+                .collect::<Result<_, _>>()?;
+            return Ok(Json::Array(null.into_iter().chain(members).collect()));
+        }
         if schema.optional && !ignore_optional {
             let base = self.schema(schema, true)?;
             // A default other than null must be the union's first branch.
@@ -84,8 +110,31 @@ impl ToAvro {
             SchemaType::Float32 => json!({"type": "float"}),
             SchemaType::Float64 => json!({"type": "double"}),
             SchemaType::Boolean => json!({"type": "boolean"}),
-            SchemaType::String => json!({"type": "string"}),
-            SchemaType::Bytes => json!({"type": "bytes"}),
+            SchemaType::String => match schema.parameters.as_ref().filter(|p| p.contains_key(ENUM)) {
+                Some(parameters) if self.options.enhanced_schema_support => {
+                    match self.enum_definition(schema, parameters)? {
+                        Named::Defined(definition) => definition,
+                        Named::Reference(name) => return Ok(name),
+                    }
+                }
+                _ => json!({"type": "string"}),
+            },
+            SchemaType::Bytes => match (&schema.name, parameter(schema, FIXED_SIZE_PARAMETER)) {
+                (Some(name), Some(size)) => {
+                    let size: u64 = size
+                        .parse()
+                        .map_err(|_| DataError::new(format!("the fixed size {size} of {name} is no number")))?;
+                    let full_name = self.avro_name(name);
+                    match self.define(&full_name, schema)? {
+                        Named::Reference(name) => return Ok(name),
+                        Named::Defined(()) => {
+                            let (namespace, name) = split_name(&full_name);
+                            json!({"type": "fixed", "name": name, "namespace": namespace, "size": size})
+                        }
+                    }
+                }
+                _ => json!({"type": "bytes"}),
+            },
             SchemaType::Array => {
                 let items = self.schema(element(schema, "array")?, false)?;
                 json!({"type": "array", "items": items})
@@ -127,19 +176,9 @@ impl ToAvro {
                     }
                 };
                 let full_name = self.avro_name(&full_name);
-                if let Some(earlier) = self.defined.get(&full_name) {
-                    // The same record, perhaps optional where it was required: a reference.
-                    if earlier.fields == schema.fields
-                        && earlier.version == schema.version
-                        && earlier.parameters == schema.parameters
-                    {
-                        return Ok(json!(full_name));
-                    }
-                    return Err(DataError::new(format!(
-                        "two different struct schemas are named {full_name}; Avro needs one schema per name"
-                    )));
+                if let Named::Reference(name) = self.define(&full_name, schema)? {
+                    return Ok(name);
                 }
-                self.defined.insert(full_name.clone(), schema.clone());
                 let (namespace, name) = split_name(&full_name);
                 let mut fields = Vec::with_capacity(schema.fields.len());
                 for field in &schema.fields {
@@ -205,6 +244,55 @@ impl ToAvro {
         Ok(base)
     }
 
+    /// Defines the named type `full_name` for `schema`, or refers to it by name where it was
+    /// defined before (the same schema, perhaps optional where it was required).
+    fn define(&mut self, full_name: &str, schema: &Schema) -> Result<Named<()>, DataError> {
+        if let Some(earlier) = self.defined.get(full_name) {
+            if earlier.fields == schema.fields
+                && earlier.version == schema.version
+                && earlier.parameters == schema.parameters
+            {
+                return Ok(Named::Reference(json!(full_name)));
+            }
+            return Err(DataError::new(format!(
+                "two different schemas are named {full_name}; Avro needs one schema per name"
+            )));
+        }
+        self.defined.insert(full_name.to_string(), schema.clone());
+        Ok(Named::Defined(()))
+    }
+
+    /// The Avro enum of a string schema with an enum's `parameters`: named by them, its symbols
+    /// theirs in order, its doc and default those kept for the schema's short name (a schema of
+    /// no name takes the next made-up one, as Confluent's does).
+    fn enum_definition(&mut self, schema: &Schema, parameters: &Parameters) -> Result<Named<Json>, DataError> {
+        let short_name = match &schema.name {
+            Some(name) => split_name(name).1,
+            None => {
+                self.unnamed += 1;
+                match self.unnamed {
+                    1 => DEFAULT_NAME.to_string(),
+                    n => format!("{DEFAULT_NAME}{n}"),
+                }
+            }
+        };
+        let full_name = &parameters[ENUM];
+        if let Named::Reference(name) = self.define(full_name, schema)? {
+            return Ok(Named::Reference(name));
+        }
+        let prefix = format!("{ENUM}.");
+        let symbols: Vec<&str> = parameters.keys().filter_map(|key| key.strip_prefix(&prefix)).collect();
+        let (namespace, name) = split_name(full_name);
+        let mut definition = json!({"type": "enum", "name": name, "namespace": namespace, "symbols": symbols});
+        if let Some(doc) = parameters.get(&format!("{ENUM_DOC}{short_name}")) {
+            definition["doc"] = json!(doc);
+        }
+        if let Some(default) = parameters.get(&format!("{ENUM_DEFAULT}{short_name}")) {
+            definition["default"] = json!(default);
+        }
+        Ok(Named::Defined(definition))
+    }
+
     /// A (full) name as the Avro schema carries it: each part scrubbed when asked.
     fn avro_name(&self, full: &str) -> String {
         if !self.options.scrub_invalid_names {
@@ -225,6 +313,17 @@ impl ToAvro {
         }
         Ok(field)
     }
+}
+
+/// A named Avro type met while writing a schema: its definition, or (met again) its name.
+enum Named<T> {
+    Defined(T),
+    Reference(Json),
+}
+
+/// The parameter `key` of `schema`.
+fn parameter<'a>(schema: &'a Schema, key: &str) -> Option<&'a str> {
+    schema.parameters.as_ref()?.get(key).map(String::as_str)
 }
 
 fn element<'a>(schema: &'a Schema, kind: &str) -> Result<&'a Schema, DataError> {
@@ -286,12 +385,17 @@ fn default_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
 }
 
 /// The Connect schema for an Avro schema (as JSON), reading back the `connect.*` properties.
-pub(super) fn to_connect(avro: &Json) -> Result<Arc<Schema>, DataError> {
-    ToConnect::default().schema(avro, None)
+pub(super) fn to_connect(avro: &Json, options: AvroOptions) -> Result<Arc<Schema>, DataError> {
+    ToConnect {
+        options,
+        named: HashMap::new(),
+        open: Vec::new(),
+    }
+    .schema(avro, None)
 }
 
-#[derive(Default)]
 struct ToConnect {
+    options: AvroOptions,
     /// Named types seen so far, by full name.
     named: HashMap<String, Arc<Schema>>,
     /// Records being read (a reference to one is a recursive schema).
@@ -350,21 +454,43 @@ impl ToConnect {
                 if kind == "fixed" {
                     let size = prop("size").and_then(Json::as_u64).unwrap_or(0);
                     builder = builder.parameter(FIXED_SIZE_PARAMETER, &size.to_string());
-                    self.named
-                        .insert(full_name(object, namespace)?, builder.clone().build());
+                    let name = full_name(object, namespace)?;
+                    // Named by its full name, but for a decimal.
+                    if logical_type != Some("decimal") && !is_default_name(&name) {
+                        builder = builder.name(&name);
+                    }
+                    builder = connect_properties(builder, object)?;
+                    let schema = builder.build();
+                    self.named.insert(name, schema.clone());
+                    return Ok(schema);
                 }
                 builder
             }
             "enum" => {
                 let name = full_name(object, namespace)?;
-                let mut builder = SchemaBuilder::new(SchemaType::String).parameter(ENUM, &name);
+                let mut builder = SchemaBuilder::new(SchemaType::String);
+                if !is_default_name(&name) {
+                    builder = builder.name(&name);
+                }
+                let short_name = split_name(&name).1;
+                if self.options.connect_meta_data {
+                    if let Some(doc) = prop("doc").and_then(Json::as_str) {
+                        builder = builder.parameter(&format!("{ENUM_DOC}{short_name}"), doc);
+                    }
+                    if let Some(default) = prop("default").and_then(Json::as_str) {
+                        builder = builder.parameter(&format!("{ENUM_DEFAULT}{short_name}"), default);
+                    }
+                }
+                builder = builder.parameter(ENUM, &name);
                 for symbol in prop("symbols").and_then(Json::as_array).into_iter().flatten() {
                     if let Some(symbol) = symbol.as_str() {
                         builder = builder.parameter(&format!("{ENUM}.{symbol}"), symbol);
                     }
                 }
-                self.named.insert(name, builder.clone().build());
-                builder
+                builder = connect_properties(builder, object)?;
+                let schema = builder.build();
+                self.named.insert(name, schema.clone());
+                return Ok(schema);
             }
             "array" => {
                 let items = prop("items").ok_or_else(|| DataError::new("an Avro array without items"))?;
@@ -386,10 +512,7 @@ impl ToConnect {
     }
 
     fn named_or_primitive(&mut self, name: &str, namespace: Option<&str>) -> Result<Arc<Schema>, DataError> {
-        if matches!(
-            name,
-            "int" | "long" | "float" | "double" | "boolean" | "string" | "bytes" | "null"
-        ) {
+        if PRIMITIVES.contains(&name) {
             return self.schema(&json!({ "type": name }), namespace);
         }
         let full = match namespace {
@@ -415,16 +538,23 @@ impl ToConnect {
         if let ([only], true) = (others.as_slice(), nullable) {
             return Ok(self.schema(only, namespace)?.to_builder().optional().build());
         }
-        // A general union: a struct with one optional field per branch, named after it.
+        // A general union: a struct with one optional field per branch, named after it (a
+        // named type by its name, its full name with enhanced.avro.schema.support).
         let mut builder = SchemaBuilder::structure().name(UNION);
         for branch in others {
             let schema = self.schema(branch, namespace)?;
+            let named = |full: String| match self.options.enhanced_schema_support {
+                true => full,
+                false => split_name(&full).1,
+            };
             let field_name = match branch {
-                Json::String(name) => name.rsplit('.').next().unwrap_or(name).to_string(),
-                Json::Object(o) => match o.get("name").and_then(Json::as_str) {
-                    Some(name) => name.rsplit('.').next().unwrap_or(name).to_string(),
-                    None => o.get("type").and_then(Json::as_str).unwrap_or("unknown").to_string(),
-                },
+                Json::String(name) if PRIMITIVES.contains(&name.as_str()) => name.clone(),
+                Json::String(name) => named(match namespace {
+                    Some(ns) if !name.contains('.') && !ns.is_empty() => format!("{ns}.{name}"),
+                    _ => name.clone(),
+                }),
+                Json::Object(o) if o.contains_key("name") => named(full_name(o, namespace)?),
+                Json::Object(o) => o.get("type").and_then(Json::as_str).unwrap_or("unknown").to_string(),
                 _ => "unknown".to_string(),
             };
             builder = builder.field(&field_name, schema.to_builder().optional().build());

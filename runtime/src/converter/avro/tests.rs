@@ -12,6 +12,7 @@ use crate::data::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 const META: AvroOptions = AvroOptions {
     connect_meta_data: true,
     scrub_invalid_names: false,
+    enhanced_schema_support: false,
 };
 
 fn every_type() -> Arc<Schema> {
@@ -108,7 +109,7 @@ fn round_trip(schema: &Arc<Schema>, value: &Value) -> (Arc<Schema>, Value) {
     let avro = Avro::parse(&json).unwrap();
     let names = names::of(&avro);
     let encoded = encoded(value, &avro, &names).unwrap();
-    let read_schema = to_connect(&json).unwrap();
+    let read_schema = to_connect(&json, META).unwrap();
     let by_apache_avro = apache_avro::from_avro_datum(&avro, &mut encoded.as_slice(), None).unwrap();
     assert_eq!(
         apache_avro::to_avro_datum(&avro, by_apache_avro).unwrap(),
@@ -177,7 +178,7 @@ fn unnamed_structs_get_confluents_default_names() {
     assert_eq!(json["name"], "ConnectDefault");
     assert_eq!(json["namespace"], "io.confluent.connect.avro");
     assert_eq!(json["fields"][0]["type"]["name"], "ConnectDefault2");
-    let read = to_connect(&json).unwrap();
+    let read = to_connect(&json, META).unwrap();
     assert_eq!(read.name, None);
     assert_eq!(read.fields[0].schema.name, None);
 }
@@ -196,7 +197,7 @@ fn plain_avro_from_other_producers_reads_as_connect() {
             {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}}
         ]
     });
-    let schema = to_connect(&json).unwrap();
+    let schema = to_connect(&json, META).unwrap();
     let kind = &schema.field("kind").unwrap().schema;
     assert_eq!(kind.schema_type, SchemaType::String);
     assert_eq!(
@@ -247,6 +248,84 @@ fn plain_avro_from_other_producers_reads_as_connect() {
     // And back, to the bytes `apache-avro` writes: the union struct picks its branch.
     let back = encoded(&Value::Struct(read.clone()), &avro, &names).unwrap();
     assert_eq!(back, apache_avro::to_avro_datum(&avro, written).unwrap());
+}
+
+/// Enums and fixed types read as named strings and bytes, as Confluent's `AvroData` reads them
+/// (the enum's doc and default in parameters, its symbols in order); written back, a fixed is a
+/// fixed again, an enum an enum with `enhanced.avro.schema.support` (a string without), so the
+/// schema written is the one read (its parsing canonical form); a general union's members are
+/// named by their full names with it.
+#[test]
+fn enums_and_fixed_types_are_named_and_written_back_as_read() {
+    let json = json!({
+        "type": "record", "name": "Event", "namespace": "com.example",
+        "fields": [
+            {"name": "kind", "type": {"type": "enum", "name": "Kind", "doc": "what", "default": "Z",
+                                      "symbols": ["Z", "A", "M"]}},
+            {"name": "again", "type": ["null", "Kind"], "default": null},
+            {"name": "hash", "type": {"type": "fixed", "name": "Hash", "namespace": "com.other", "size": 2}},
+            {"name": "price", "type": {"type": "fixed", "name": "Price", "size": 4, "logicalType": "decimal",
+                                       "precision": 8, "scale": 2}},
+            {"name": "either", "type": ["null", "com.other.Hash", "string"], "default": null}
+        ]
+    });
+    let schema = to_connect(&json, META).unwrap();
+    let field = |name: &str| schema.field(name).unwrap().schema.clone();
+    assert_eq!(field("kind").name.as_deref(), Some("com.example.Kind"));
+    let kind = field("kind");
+    let parameters: Vec<(&str, &str)> = kind
+        .parameters
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        parameters,
+        [
+            ("io.confluent.connect.avro.enum.doc.Kind", "what"),
+            ("io.confluent.connect.avro.enum.default.Kind", "Z"),
+            ("io.confluent.connect.avro.Enum", "com.example.Kind"),
+            ("io.confluent.connect.avro.Enum.Z", "Z"),
+            ("io.confluent.connect.avro.Enum.A", "A"),
+            ("io.confluent.connect.avro.Enum.M", "M"),
+        ]
+    );
+    assert_eq!(field("again").name.as_deref(), Some("com.example.Kind"));
+    assert_eq!(field("hash").name.as_deref(), Some("com.other.Hash"));
+    assert_eq!(field("price").name.as_deref(), Some(crate::data::logical::DECIMAL));
+    let union_fields = |schema: &Arc<Schema>| -> Vec<String> {
+        schema
+            .field("either")
+            .unwrap()
+            .schema
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
+    };
+    assert_eq!(union_fields(&schema), ["Hash", "string"]);
+
+    let canonical = |json: &serde_json::Value| Avro::parse(json).unwrap().canonical_form();
+    let enhanced = AvroOptions {
+        enhanced_schema_support: true,
+        ..META
+    };
+    let written = from_connect(&to_connect(&json, enhanced).unwrap(), enhanced).unwrap();
+    // But for the decimal's fixed, named after Connect's Decimal as Confluent's names it.
+    let mut expected = json.clone();
+    expected["fields"][3]["type"]["name"] = json!("org.apache.kafka.connect.data.Decimal");
+    assert_eq!(canonical(&written), canonical(&expected));
+    assert_eq!(written["fields"][0]["type"]["doc"], "what");
+    assert_eq!(written["fields"][0]["type"]["default"], "Z");
+    assert_eq!(
+        union_fields(&to_connect(&json, enhanced).unwrap()),
+        ["com.other.Hash", "string"]
+    );
+    // Without it, the enum is a string that keeps the enum in its parameters.
+    let plain = from_connect(&schema, META).unwrap();
+    assert_eq!(plain["fields"][0]["type"]["type"], "string");
+    assert_eq!(plain["fields"][2]["type"]["type"], "fixed");
+    assert_eq!(to_connect(&plain, META).unwrap().field("kind"), schema.field("kind"));
 }
 
 #[test]
@@ -376,7 +455,7 @@ fn times_stay_within_a_day() {
         let error = encoded(&Value::Int32(millis), &avro, &names).unwrap_err();
         assert!(error.0.contains("should not have any date fields"), "{error}");
         let as_int = encoded(&Value::Int32(millis), &Avro::Int, &names).unwrap();
-        let error = decoded(&as_int, &avro, &to_connect(&json).unwrap(), &names).unwrap_err();
+        let error = decoded(&as_int, &avro, &to_connect(&json, META).unwrap(), &names).unwrap_err();
         assert!(error.0.contains("less than 86400000"), "{error}");
     }
 }
@@ -407,7 +486,7 @@ fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     let names = names::of(&avro);
     let written = Value::Struct(Struct::new(schema.clone()).with("order-id", Value::Int32(7)));
     let encoded = encoded(&written, &avro, &names).unwrap();
-    let read_schema = to_connect(&json).unwrap();
+    let read_schema = to_connect(&json, META).unwrap();
     let Value::Struct(read) = decoded(&encoded, &avro, &read_schema, &names).unwrap() else {
         panic!("not a struct")
     };
