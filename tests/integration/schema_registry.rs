@@ -377,6 +377,111 @@ async fn avro_read_is_written_back_with_its_own_schema_under_enhanced_avro_schem
     }
 }
 
+/// A value of no schema as Confluent's `AvroData` writes it: the
+/// `io.confluent.connect.avro.Anything` record with the value in its kind's field, the others
+/// null (an array's and a map's items Anything records too), as JSON in the tests' encoding.
+fn anything_json(value: &Value) -> Json {
+    let mut record = json!({"boolean": null, "bytes": null, "double": null, "float": null, "int": null,
+                            "long": null, "string": null, "array": null, "map": null});
+    let (field, held) = match value {
+        Value::Null => return record,
+        Value::Boolean(b) => ("boolean", json!(b)),
+        Value::Bytes(bytes) => ("bytes", json!(base64::engine::general_purpose::STANDARD.encode(bytes))),
+        Value::Float64(n) => ("double", json!(n)),
+        Value::Int32(n) => ("int", json!(n)),
+        Value::Int64(n) => ("long", json!(n)),
+        Value::String(text) => ("string", json!(text)),
+        Value::Array(items) => ("array", Json::Array(items.iter().map(anything_json).collect())),
+        Value::Map(entries) => (
+            "map",
+            entries
+                .iter()
+                .map(|(key, value)| json!({"key": anything_json(key), "value": anything_json(value)}))
+                .collect(),
+        ),
+        other => panic!("not a value of this test: {other:?}"),
+    };
+    record[field] = held;
+    record
+}
+
+/// Values of no schema (what a schemaless source or transform hands the converter) travel as
+/// Confluent's `AvroData` writes them, in its catch-all `io.confluent.connect.avro.Anything`
+/// record: Confluent's deserializer reads the records Tributary writes as those records, and
+/// the records Confluent's serializer writes with that schema read as the values, of no schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_without_a_schema_travel_in_confluents_anything_record() {
+    let kafka = shared_cluster();
+    let bootstrap = kafka.bootstrap_servers();
+    let registry = shared_schema_registry().url();
+    let values = [
+        Value::String("text".into()),
+        Value::Int64(-5),
+        Value::Boolean(true),
+        Value::Float64(2.5),
+        Value::bytes(vec![1, 2, 255]),
+        Value::Array(vec![Value::Int32(1), Value::Null, Value::String("x".into())]),
+        Value::Map(vec![
+            (Value::String("k".into()), Value::Array(Vec::new())),
+            (Value::Int64(1), Value::Map(Vec::new())),
+        ]),
+    ];
+    let expected: Vec<Json> = values.iter().map(anything_json).collect();
+
+    // Tributary writes, Confluent reads.
+    let topic = unique_name("avro-anything");
+    let converter = value_converter(Format::Avro);
+    let mut payloads = Vec::new();
+    for value in &values {
+        finish_lookup(converter.lookup_for_bytes(&topic, None))
+            .await
+            .expect("the catch-all schema registers");
+        payloads.push((Vec::new(), converter.to_bytes(&topic, None, value).unwrap().unwrap()));
+    }
+    let producer = reliable_producer(&bootstrap).unwrap();
+    for delivery in produce_all(&producer, &topic, payloads, 16).await {
+        delivery.expect("delivered");
+    }
+    flush(&producer).await.unwrap();
+    let count = values.len().to_string();
+    let read = confluent(&["consume", "avro", &bootstrap, &registry, &topic, &count]).await;
+    assert_eq!(read, expected);
+    let registered = latest_schema(&topic).await;
+    assert_eq!(
+        (&registered["name"], &registered["namespace"]),
+        (&json!("Anything"), &json!("io.confluent.connect.avro"))
+    );
+
+    // Confluent writes records of that schema, Tributary reads the values.
+    let vectors = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        vectors.path(),
+        json!({"schema": registered, "records": expected}).to_string(),
+    )
+    .unwrap();
+    let again = unique_name("avro-anything-confluent");
+    confluent(&[
+        "produce",
+        "avro",
+        &bootstrap,
+        &registry,
+        &again,
+        vectors.path().to_str().unwrap(),
+    ])
+    .await;
+    let messages = consume_until(&bootstrap, &again, values.len(), DEADLINE, "read_committed")
+        .await
+        .unwrap();
+    for (message, value) in messages.iter().zip(&values) {
+        finish_lookup(converter.lookup_for_connect(&again, message.payload()))
+            .await
+            .unwrap();
+        let (schema, read) = converter.to_connect(&again, message.payload()).unwrap();
+        assert!(schema.is_none(), "no schema");
+        assert_eq!(read, *value);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_written_by_confluents_json_schema_serializer_read_as_connect_values() {
     let (schema, _) = confluent_writes_tributary_reads(Format::JsonSchema, "json_schema_vectors.json").await;

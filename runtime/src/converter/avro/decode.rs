@@ -238,7 +238,10 @@ fn skip(input: &mut &[u8], avro: &Avro, names: &Names) -> Result<(), DataError> 
 }
 
 /// Reads an array's or a map's blocks, calling `item` for each item.
-fn read_blocks(input: &mut &[u8], mut item: impl FnMut(&mut &[u8]) -> Result<(), DataError>) -> Result<(), DataError> {
+pub(super) fn read_blocks(
+    input: &mut &[u8],
+    mut item: impl FnMut(&mut &[u8]) -> Result<(), DataError>,
+) -> Result<(), DataError> {
     loop {
         let count = match read_long(input)? {
             0 => return Ok(()),
@@ -271,14 +274,14 @@ fn take<'a>(input: &mut &'a [u8], len: usize) -> Result<&'a [u8], DataError> {
     Ok(taken)
 }
 
-fn array<const N: usize>(input: &mut &[u8]) -> Result<[u8; N], DataError> {
+pub(super) fn array<const N: usize>(input: &mut &[u8]) -> Result<[u8; N], DataError> {
     let mut out = [0; N];
     out.copy_from_slice(take(input, N)?);
     Ok(out)
 }
 
 /// A `long`: seven bits a byte, least significant first, then zigzag.
-fn read_long(input: &mut &[u8]) -> Result<i64, DataError> {
+pub(super) fn read_long(input: &mut &[u8]) -> Result<i64, DataError> {
     let mut zigzag: u64 = 0;
     for shift in (0..64).step_by(7) {
         let [byte] = array(input)?;
@@ -290,19 +293,19 @@ fn read_long(input: &mut &[u8]) -> Result<i64, DataError> {
     Err(DataError::new("an Avro long of more than ten bytes"))
 }
 
-fn read_int(input: &mut &[u8]) -> Result<i32, DataError> {
+pub(super) fn read_int(input: &mut &[u8]) -> Result<i32, DataError> {
     let n = read_long(input)?;
     i32::try_from(n).map_err(|_| DataError::new(format!("{n} is out of range for an Avro int")))
 }
 
 /// `bytes` or a `string`'s bytes: the length, then the bytes.
-fn read_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], DataError> {
+pub(super) fn read_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], DataError> {
     let len = read_long(input)?;
     let len = usize::try_from(len).map_err(|_| DataError::new(format!("{len} is not a length")))?;
     take(input, len)
 }
 
-fn read_str<'a>(input: &mut &'a [u8]) -> Result<&'a str, DataError> {
+pub(super) fn read_str<'a>(input: &mut &'a [u8]) -> Result<&'a str, DataError> {
     std::str::from_utf8(read_bytes(input)?)
         .map_err(|e| DataError::new(format!("an Avro string that is not UTF-8: {e}")))
 }

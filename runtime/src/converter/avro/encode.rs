@@ -221,7 +221,7 @@ fn write_union(union: &UnionSchema, value: &Value, names: &Names, out: &mut Vec<
 }
 
 /// An `int` or a `long`: zigzag, then seven bits a byte, least significant first.
-fn write_long(n: i64, out: &mut Vec<u8>) {
+pub(super) fn write_long(n: i64, out: &mut Vec<u8>) {
     let mut zigzag = ((n << 1) ^ (n >> 63)) as u64;
     while zigzag >= 0x80 {
         out.push((zigzag as u8) | 0x80);
@@ -231,14 +231,14 @@ fn write_long(n: i64, out: &mut Vec<u8>) {
 }
 
 /// `bytes` or a `string`: the length, then the bytes.
-fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+pub(super) fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     write_long(bytes.len() as i64, out);
     out.extend_from_slice(bytes);
 }
 
 /// The count of an array's or a map's only block (none for an empty one; the caller ends the
 /// blocks with a 0).
-fn write_block_count(count: usize, out: &mut Vec<u8>) {
+pub(super) fn write_block_count(count: usize, out: &mut Vec<u8>) {
     if count > 0 {
         write_long(count as i64, out);
     }

@@ -4,9 +4,11 @@
 //! The record's Connect schema is mapped to Avro as Confluent's `AvroData` maps it
 //! ([`schema`]); values are written straight in Avro's binary encoding ([`encode`]) and read
 //! straight from it ([`decode`]), guided by the writer's Avro schema, made whole with the types
-//! of the registered schemas it refers to ([`references`]). Registering, caching and framing
+//! of the registered schemas it refers to ([`references`]); a value of no schema is written
+//! and read in Confluent's catch-all record ([`anything`]). Registering, caching and framing
 //! are the registry converter's.
 
+mod anything;
 mod decode;
 mod encode;
 mod names;
@@ -24,7 +26,7 @@ use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, Schem
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
-use crate::data::{Schema, Value};
+use crate::data::{Schema, SchemaBuilder, Value};
 
 /// `connect.meta.data`.
 const CONNECT_META_DATA: Key<bool> = Key::new(ConfigKey::optional(
@@ -63,6 +65,9 @@ pub(super) type AvroConverter = RegistryConverter<Avro>;
 #[derive(Debug)]
 pub(super) struct Avro {
     options: AvroOptions,
+    /// The Connect schema standing for values of no schema: an empty struct named after
+    /// Confluent's catch-all record.
+    schemaless: Arc<Schema>,
 }
 
 /// An Avro schema with its named types.
@@ -71,21 +76,26 @@ pub(super) struct ParsedAvro {
     json: serde_json::Value,
     schema: AvroSchema,
     names: Names,
+    /// Whether it is Confluent's catch-all record of values with no schema.
+    anything: bool,
 }
 
-/// An Avro schema for reading, with the Connect schema it maps to.
+/// An Avro schema for reading, with the Connect schema it maps to (none for the catch-all
+/// record of values with no schema).
 #[derive(Debug)]
 pub(super) struct AvroReader {
     avro: ParsedAvro,
-    connect: Arc<Schema>,
+    connect: Option<Arc<Schema>>,
 }
 
 fn parse(json: &serde_json::Value) -> Result<ParsedAvro, DataError> {
     let schema =
         AvroSchema::parse(json).map_err(|e| DataError::new(format!("the Avro schema {json} is invalid: {e}")))?;
+    let names = names::of(&schema);
     Ok(ParsedAvro {
         json: json.clone(),
-        names: names::of(&schema),
+        anything: names::schema_name(&schema) == anything::ANYTHING,
+        names,
         schema,
     })
 }
@@ -125,10 +135,14 @@ impl SchemaFormat for Avro {
                 scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
                 enhanced_schema_support: parsed.value(&ENHANCED_AVRO_SCHEMA_SUPPORT),
             },
+            schemaless: SchemaBuilder::structure().name(anything::ANYTHING).build(),
         })
     }
 
     fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError> {
+        if *schema == *self.schemaless {
+            return Ok((anything::ANYTHING_SCHEMA.to_string(), anything::ANYTHING.to_string()));
+        }
         let json = schema::from_connect(schema, self.options)?;
         let name = names::schema_name(&parse(&json)?.schema);
         Ok((json.to_string(), name))
@@ -156,20 +170,31 @@ impl SchemaFormat for Avro {
 
     fn reader(&self, text: &str, references: &[ReferencedSchema]) -> Result<AvroReader, DataError> {
         let (json, avro) = parse_text(text, references)?;
-        Ok(AvroReader {
-            connect: schema::to_connect(&json, self.options)?,
-            avro,
-        })
+        let connect = match avro.anything {
+            true => None,
+            false => Some(schema::to_connect(&json, self.options)?),
+        };
+        Ok(AvroReader { connect, avro })
     }
 
     fn encode(&self, writer: &ParsedAvro, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        encode::write(value, &writer.schema, &writer.names, out)
+        match writer.anything {
+            true => anything::write(value, out),
+            false => encode::write(value, &writer.schema, &writer.names, out),
+        }
     }
 
-    fn decode(&self, reader: &AvroReader, mut payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
+    fn decode(&self, reader: &AvroReader, mut payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         let avro = &reader.avro;
-        let value = decode::read(&mut payload, &avro.schema, &reader.connect, &avro.names)?;
-        Ok((reader.connect.clone(), value))
+        let Some(connect) = &reader.connect else {
+            return Ok((None, anything::read(&mut payload)?));
+        };
+        let value = decode::read(&mut payload, &avro.schema, connect, &avro.names)?;
+        Ok((Some(connect.clone()), value))
+    }
+
+    fn schemaless(&self) -> Option<&Arc<Schema>> {
+        Some(&self.schemaless)
     }
 }
 

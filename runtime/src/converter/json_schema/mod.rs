@@ -86,8 +86,8 @@ impl SchemaFormat for JsonSchema {
         write::write_json(&writer.connect, value, out)
     }
 
-    fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
-        Ok((reader.connect.clone(), read::read_json(&reader.connect, payload)?))
+    fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {
+        Ok((Some(reader.connect.clone()), read::read_json(&reader.connect, payload)?))
     }
 }
 

@@ -154,7 +154,7 @@ impl SchemaFormat for Protobuf {
         message.encode(out).map_err(|e| DataError::new(e.to_string()))
     }
 
-    fn decode(&self, reader: &ProtobufReader, mut payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError> {
+    fn decode(&self, reader: &ProtobufReader, mut payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {
         let indexes = value::read_indexes(&mut payload)?;
         let (descriptor, connect) = reader
             .messages
@@ -163,7 +163,7 @@ impl SchemaFormat for Protobuf {
         let connect = connect.as_ref().map_err(|e| DataError::new(e.clone()))?;
         let message = DynamicMessage::decode(descriptor.clone(), payload)
             .map_err(|e| DataError::new(format!("the Protobuf message is invalid: {e}")))?;
-        Ok((connect.clone(), value::to_record_value(&message, connect)?))
+        Ok((Some(connect.clone()), value::to_record_value(&message, connect)?))
     }
 }
 

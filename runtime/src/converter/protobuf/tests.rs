@@ -117,7 +117,7 @@ fn round_trip(format: &Protobuf, schema: &Arc<Schema>, value: &Value) -> (Arc<Sc
     let mut bytes = Vec::new();
     format.encode(&writer, value, &mut bytes).unwrap();
     match format.decode(&format.reader(&text, &[]).unwrap(), &bytes).unwrap() {
-        (schema, Value::Struct(read)) => (schema, read),
+        (Some(schema), Value::Struct(read)) => (schema, read),
         other => panic!("{other:?}"),
     }
 }
@@ -170,6 +170,7 @@ fn values_round_trip_through_the_wire_format() {
     assert_eq!(bytes[0], 0, "the first message's index is a single zero byte");
     let reader = format.reader(&text, &[]).unwrap();
     let (read_schema, value) = format.decode(&reader, &bytes).unwrap();
+    let read_schema = read_schema.expect("a schema");
     let Value::Struct(read) = value else {
         panic!("{value:?}")
     };
@@ -326,6 +327,7 @@ fn a_primitive_record_is_written_as_googles_wrapper() {
         // The message index of the wrapper in wrappers.proto, as Confluent's.
         assert_eq!(bytes[..2], [2, index * 2], "{name}");
         let (read_schema, read) = format.decode(&format.reader(&text, &[]).unwrap(), &bytes).unwrap();
+        let read_schema = read_schema.expect("a schema");
         let widened = match value {
             Value::Int16(n) => Value::Int32(i32::from(n)),
             other => other,

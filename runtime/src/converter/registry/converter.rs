@@ -47,8 +47,15 @@ pub trait SchemaFormat: Debug + Send + Sync + Sized + 'static {
     /// Appends `value` as the payload after the schema id.
     fn encode(&self, writer: &Self::Writer, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError>;
 
-    /// Reads a payload (what follows the schema id).
-    fn decode(&self, reader: &Self::Reader, payload: &[u8]) -> Result<(Arc<Schema>, Value), DataError>;
+    /// Reads a payload (what follows the schema id): the value, and its schema unless it was
+    /// written without one.
+    fn decode(&self, reader: &Self::Reader, payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError>;
+
+    /// The Connect schema standing for values of no schema, where the format writes them
+    /// (Avro's); `None` where it refuses them.
+    fn schemaless(&self) -> Option<&Arc<Schema>> {
+        None
+    }
 }
 
 /// A converter of records framed with a registry's schema ids.
@@ -240,7 +247,7 @@ impl<F: SchemaFormat> Converter for RegistryConverter<F> {
         if value.is_null() {
             return Ok(None);
         }
-        let schema = schema.ok_or_else(|| {
+        let schema = schema.or_else(|| self.shared.format.schemaless()).ok_or_else(|| {
             Shared::<F>::serialize_error(
                 topic,
                 "the record has no schema (this converter writes only values with one)",
@@ -272,11 +279,11 @@ impl<F: SchemaFormat> Converter for RegistryConverter<F> {
             .format
             .decode(&reader, payload)
             .map_err(|e| Shared::<F>::deserialize_error(topic, e.0))?;
-        Ok((Some(schema.into()), value))
+        Ok((schema.map(Into::into), value))
     }
 
     fn lookup_for_bytes(&self, topic: &str, schema: Option<&Arc<Schema>>) -> Option<Lookup> {
-        let schema = schema?;
+        let schema = schema.or_else(|| self.shared.format.schemaless())?;
         if self.shared.written(topic, schema).is_some() {
             return None;
         }
