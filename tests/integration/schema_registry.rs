@@ -546,6 +546,51 @@ async fn records_written_by_confluents_protobuf_serializer_read_as_connect_value
     assert!(field("id").optional && field("note").optional);
     let tag = |name: &str| field(name).parameters.clone().unwrap()["io.confluent.connect.protobuf.Tag"].clone();
     assert_eq!(tag("delta"), "22");
+
+    // With int.for.enums, the enum reads as its number, the rest as before.
+    let url = shared_schema_registry().url();
+    let settings = config(&[
+        ("value.converter", Format::Protobuf.class()),
+        ("value.converter.schema.registry.url", &url),
+        ("value.converter.int.for.enums", "true"),
+    ]);
+    let numbers = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
+    let symbols = value_converter(Format::Protobuf);
+    let messages = consume_until(
+        &shared_cluster().bootstrap_servers(),
+        &topic,
+        3,
+        DEADLINE,
+        "read_committed",
+    )
+    .await
+    .unwrap();
+    for message in &messages {
+        for converter in [&numbers, &symbols] {
+            finish_lookup(converter.lookup_for_connect(&topic, message.payload()))
+                .await
+                .unwrap();
+        }
+        let (Some(schema), Value::Struct(by_number)) = numbers.to_connect(&topic, message.payload()).unwrap() else {
+            panic!("a struct with a schema")
+        };
+        let (_, Value::Struct(by_symbol)) = symbols.to_connect(&topic, message.payload()).unwrap() else {
+            panic!("a struct")
+        };
+        let status = &schema.field("status").unwrap().schema;
+        assert_eq!(status.schema_type, SchemaType::Int32);
+        assert_eq!(status.name.as_deref(), Some("Status"));
+        let parameters = status.parameters.as_ref().unwrap();
+        let Some(Value::String(symbol)) = by_symbol.get("status") else {
+            panic!("a symbol")
+        };
+        let number: i32 = parameters[&format!("io.confluent.connect.protobuf.Enum.{symbol}")]
+            .parse()
+            .unwrap();
+        assert_eq!(by_number.get("status"), Some(&Value::Int32(number)));
+        assert_eq!(by_number.get("price"), by_symbol.get("price"));
+        assert_eq!(by_number.get("lines"), by_symbol.get("lines"));
+    }
 }
 
 /// A Connect schema with every type and logical type, as a Connect source makes it.

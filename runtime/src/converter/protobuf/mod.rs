@@ -49,12 +49,21 @@ const ENHANCED_SCHEMA_SUPPORT: Key<bool> = Key::new(ConfigKey::optional(
     "Read Connect names of messages and enums with their package.",
 ));
 
+/// `int.for.enums`.
+const INT_FOR_ENUMS: Key<bool> = Key::new(ConfigKey::optional(
+    "int.for.enums",
+    ConfigType::Boolean,
+    "false",
+    "Read an enum as its number (an INT32), not its symbol.",
+));
+
 /// The Protobuf converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&SCRUB_INVALID_NAMES)
         .key(&OPTIONAL_FOR_NULLABLES)
         .key(&ENHANCED_SCHEMA_SUPPORT)
+        .key(&INT_FOR_ENUMS)
 }
 
 /// Confluent's Protobuf converter.
@@ -97,6 +106,7 @@ impl SchemaFormat for Protobuf {
                 scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
                 optional_for_nullables: parsed.value(&OPTIONAL_FOR_NULLABLES),
                 enhanced_schema_support: parsed.value(&ENHANCED_SCHEMA_SUPPORT),
+                int_for_enums: parsed.value(&INT_FOR_ENUMS),
             },
         })
     }

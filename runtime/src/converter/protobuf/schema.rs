@@ -54,6 +54,9 @@ pub(super) struct ProtobufOptions {
     pub optional_for_nullables: bool,
     /// `enhanced.protobuf.schema.support`: Connect names read with the package.
     pub enhanced_schema_support: bool,
+    /// `int.for.enums`: an enum read as its number (an INT32 with the enum's parameters), not
+    /// its symbol.
+    pub int_for_enums: bool,
 }
 
 /// The `.proto` text of a Connect struct schema, and its message's full name.
@@ -555,7 +558,11 @@ impl ToConnect {
             Kind::String => (SchemaBuilder::new(SchemaType::String), None),
             Kind::Bytes => (SchemaBuilder::new(SchemaType::Bytes), None),
             Kind::Enum(enumeration) => {
-                let mut builder = SchemaBuilder::new(SchemaType::String)
+                let schema_type = match self.options.int_for_enums {
+                    true => SchemaType::Int32,
+                    false => SchemaType::String,
+                };
+                let mut builder = SchemaBuilder::new(schema_type)
                     .name(self.name(enumeration.name(), enumeration.full_name()))
                     .parameter(ENUM, enumeration.name());
                 for value in enumeration.values() {

@@ -431,3 +431,39 @@ fn times_stay_within_a_day() {
         assert!(error.0.contains(message), "{error}");
     }
 }
+
+/// With `int.for.enums` an enum reads as its number, an INT32 with the enum's name and
+/// parameters, as Confluent's ProtobufData reads it; written from that INT32, it is the enum
+/// again.
+#[test]
+fn int_for_enums_reads_an_enum_as_its_number() {
+    let format = Protobuf {
+        options: ProtobufOptions {
+            int_for_enums: true,
+            ..ProtobufOptions::default()
+        },
+    };
+    let schema = every_type();
+    let (text, _) = format.schema_text(&schema).unwrap();
+    let mut value = customer(&schema);
+    if let Value::Struct(customer) = &mut value {
+        customer.put("kind", Value::String("COMPANY".into()));
+    }
+    let writer = format.writer(&text, &[], &schema).unwrap();
+    let mut bytes = Vec::new();
+    format.encode(&writer, &value, &mut bytes).unwrap();
+    let (read_schema, read) = format.decode(&format.reader(&text, &[]).unwrap(), &bytes).unwrap();
+    let read_schema = read_schema.expect("a schema");
+    let kind = &read_schema.field("kind").unwrap().schema;
+    assert_eq!(kind.schema_type, SchemaType::Int32);
+    assert_eq!(kind.name.as_deref(), Some("Kind"));
+    let Value::Struct(read) = read else { panic!("a struct") };
+    assert_eq!(read.get("kind"), Some(&Value::Int32(1)));
+    // Written again from the number, with the schema read: the same bytes.
+    let (again, _) = format.schema_text(&read_schema).unwrap();
+    assert!(again.contains("enum Kind {"), "{again}");
+    let mut rewritten = Vec::new();
+    let writer = format.writer(&again, &[], &read_schema).unwrap();
+    format.encode(&writer, &Value::Struct(read), &mut rewritten).unwrap();
+    assert_eq!(rewritten, bytes);
+}
