@@ -75,6 +75,8 @@ pub struct StatusStore {
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
     publisher: Mutex<Option<Publisher>>,
     generation: AtomicI32,
+    /// The worker and generation of the last record applied for each status key.
+    written_by: Mutex<BTreeMap<String, (String, i32)>>,
 }
 
 impl StatusStore {
@@ -251,8 +253,26 @@ impl StatusStore {
         }
     }
 
+    /// Whether `status` is a worker's UNASSIGNED for work another worker has since reported on
+    /// from a later generation: the leaving worker's record reached the topic after the new
+    /// owner's (two producers), and would otherwise hide the work's new state. Apache's workers
+    /// write such a release only when no later generation's status is known (`putSafe`); this
+    /// drops it when it arrives late. Any other record is applied, and remembered.
+    fn is_stale_release(&self, key: &str, status: &StatusValue) -> bool {
+        let Ok(mut written_by) = self.written_by.lock() else {
+            return false;
+        };
+        if let Some((worker, generation)) = written_by.get(key) {
+            if status.state == State::Unassigned && *worker != status.worker_id && *generation > status.generation {
+                return true;
+            }
+        }
+        written_by.insert(key.to_string(), (status.worker_id.clone(), status.generation));
+        false
+    }
+
     /// Applies a record read from the status topic (any worker's, this one's included).
-    /// Unreadable records are ignored.
+    /// Unreadable records are ignored, and so are late releases ([`Self::is_stale_release`]).
     pub fn apply_record(&self, key: &str, value: Option<&[u8]>) {
         if let Some((topic, connector)) = key
             .strip_prefix("status-topic-")
@@ -280,6 +300,18 @@ impl StatusStore {
                 return;
             }
         };
+        match &status {
+            Some(status) if self.is_stale_release(key, status) => {
+                tracing::debug!(key, "ignoring a release of work another worker took over since");
+                return;
+            }
+            Some(_) => {}
+            None => {
+                if let Ok(mut written_by) = self.written_by.lock() {
+                    written_by.remove(key);
+                }
+            }
+        }
         if let Some(connector) = key.strip_prefix("status-connector-") {
             match status {
                 Some(s) => self.set_connector(connector, s.state, s.trace, &s.worker_id),
@@ -372,5 +404,37 @@ mod tests {
         let tombstone = rx.try_recv().unwrap();
         remote.apply_record(&tombstone.key, None);
         assert!(remote.topics("my-conn").is_empty());
+    }
+
+    /// A leaving worker's UNASSIGNED that reaches the topic after the new owner's RUNNING (of a
+    /// later generation) does not hide the work's new state; a worker's own release does.
+    #[test]
+    fn a_late_release_of_work_taken_over_is_ignored() {
+        let record = |state: &str, worker: &str, generation: i32| {
+            serde_json::to_vec(&serde_json::json!({"state": state, "trace": null, "worker_id": worker,
+                                                   "generation": generation}))
+            .unwrap()
+        };
+        let store = StatusStore::default();
+        let key = "status-connector-c";
+        let task = "status-task-c-0";
+        store.apply_record(key, Some(&record("RUNNING", "w1", 5)));
+        store.apply_record(task, Some(&record("RUNNING", "w1", 5)));
+        // w0 took both over in generation 6; w1's releases of generation 5 arrive after.
+        store.apply_record(key, Some(&record("RUNNING", "w0", 6)));
+        store.apply_record(task, Some(&record("RUNNING", "w0", 6)));
+        store.apply_record(key, Some(&record("UNASSIGNED", "w1", 5)));
+        store.apply_record(task, Some(&record("UNASSIGNED", "w1", 5)));
+        let status = store.get("c").unwrap();
+        assert_eq!((status.state, status.worker_id.as_str()), (State::Running, "w0"));
+        assert_eq!(
+            (status.tasks[&0].state, status.tasks[&0].worker_id.as_str()),
+            (State::Running, "w0")
+        );
+        // The owner's own release, and any state of another worker, apply.
+        store.apply_record(task, Some(&record("UNASSIGNED", "w0", 6)));
+        assert_eq!(store.get("c").unwrap().tasks[&0].state, State::Unassigned);
+        store.apply_record(task, Some(&record("FAILED", "w1", 5)));
+        assert_eq!(store.get("c").unwrap().tasks[&0].state, State::Failed);
     }
 }
