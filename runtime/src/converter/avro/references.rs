@@ -9,11 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
+use super::schema::PRIMITIVES;
 use super::DataError;
 use crate::converter::registry::ReferencedSchema;
-
-/// Avro's primitive type names, which name no defined type.
-const PRIMITIVES: [&str; 8] = ["null", "boolean", "int", "long", "float", "double", "bytes", "string"];
 
 /// `schema` with the named types of `references` written in where it first names them (and
 /// where those name others); `schema` itself when there are none.

@@ -32,7 +32,7 @@ const ENUM_DOC: &str = "io.confluent.connect.avro.enum.doc.";
 /// The Connect parameter of an enum's default symbol, its short name after the prefix.
 const ENUM_DEFAULT: &str = "io.confluent.connect.avro.enum.default.";
 /// Avro's primitive types.
-const PRIMITIVES: [&str; 8] = ["int", "long", "float", "double", "boolean", "string", "bytes", "null"];
+pub(super) const PRIMITIVES: [&str; 8] = ["int", "long", "float", "double", "boolean", "string", "bytes", "null"];
 /// The precision of a decimal when its Connect schema gives none.
 const DEFAULT_PRECISION: u32 = 64;
 /// The Connect parameter holding a decimal's precision.
