@@ -621,9 +621,9 @@ async fn include_lists_and_column_mappings_choose_tables_and_their_columns() {
         let prefix = unique_name("mapped").replace('-', "_");
         // MariaDB's qualified names start with the database's; PostgreSQL's with the schema's.
         let qualifier = dialect(database, "public", "tributary");
-        let ddl = "CREATE TABLE {p}_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NULL, note VARCHAR(10)); \
-             CREATE TABLE {p}_lines (line_id INT PRIMARY KEY, changed_at TIMESTAMP(3) NULL); \
-             CREATE TABLE {p}_archive_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NULL); \
+        let ddl = "CREATE TABLE {p}_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NOT NULL, note VARCHAR(10)); \
+             CREATE TABLE {p}_lines (line_id INT PRIMARY KEY, changed_at TIMESTAMP(3) NOT NULL); \
+             CREATE TABLE {p}_archive_orders (id INT PRIMARY KEY, updated_at TIMESTAMP(3) NOT NULL); \
              INSERT INTO {p}_orders VALUES (1, '2024-01-01 00:00:00', 'a'), (2, '2024-01-02 00:00:00', 'b'); \
              INSERT INTO {p}_lines VALUES (10, '2024-01-01 00:00:00'); \
              INSERT INTO {p}_archive_orders VALUES (1, '2024-01-01 00:00:00')";
@@ -686,6 +686,70 @@ async fn include_lists_and_column_mappings_choose_tables_and_their_columns() {
                 .contains("cannot be combined"),
             "{body}"
         );
+    }
+}
+
+/// Before its first query a task checks, with Confluent's messages, that the offset columns
+/// the config names exist and, under `validate.non.null` (on by default), that the incrementing
+/// column and at least one timestamp column are NOT NULL: a table failing either fails the task
+/// at once. One NOT NULL timestamp column among nullable ones passes, and
+/// `validate.non.null=false` reads the nullable columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_columns_must_exist_and_be_not_null_unless_validate_non_null_is_off() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for database in databases() {
+        let table = unique_name("nullable").replace('-', "_");
+        let ddl = format!(
+            "CREATE TABLE {table} (id INT NULL, created TIMESTAMP(3) NOT NULL, updated TIMESTAMP(3) NULL); \
+             INSERT INTO {table} VALUES (1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+        );
+        database.sql("tributary", &ddl).unwrap();
+        let quoted = dialect(database, "\"tributary\".\"public\".\"{t}\"", "`tributary`.`{t}`").replace("{t}", &table);
+        let connector = |case: &str, extra: Value| {
+            let config = merged(
+                source_config(
+                    database,
+                    json!({"table.whitelist": table, "topic.prefix": format!("{case}-")}),
+                ),
+                extra,
+            );
+            (format!("{case}-{table}"), config)
+        };
+        let refused = [
+            (
+                json!({"mode": "incrementing", "incrementing.column.name": "id"}),
+                format!("Cannot make incremental queries using incrementing column id on {quoted} because this column is nullable."),
+            ),
+            (
+                json!({"mode": "timestamp", "timestamp.column.name": "updated"}),
+                format!("Cannot make incremental queries using timestamp columns updated on {quoted} because all of these columns are nullable."),
+            ),
+            (
+                json!({"mode": "incrementing", "incrementing.column.name": "nope", "validate.non.null": "false"}),
+                format!("Incrementing column: nope does not exist in table '{quoted}'"),
+            ),
+            (
+                json!({"mode": "timestamp+incrementing", "timestamp.column.name": "gone,updated", "incrementing.column.name": "id"}),
+                format!("Timestamp columns: gone do not exist in table '{quoted}'"),
+            ),
+        ];
+        for (index, (extra, message)) in refused.into_iter().enumerate() {
+            let (name, config) = connector(&format!("refused{index}"), extra);
+            create(&api, &name, config).await;
+            let trace = api.failed_trace(&name, Duration::from_secs(60)).await;
+            assert!(trace.contains(&message), "{name}: {trace}");
+        }
+        let read = [
+            json!({"mode": "timestamp", "timestamp.column.name": "updated,created"}),
+            json!({"mode": "incrementing", "incrementing.column.name": "id", "validate.non.null": "false"}),
+        ];
+        for (index, extra) in read.into_iter().enumerate() {
+            let (name, config) = connector(&format!("read{index}"), extra);
+            create(&api, &name, config).await;
+            assert_eq!(ids(&format!("read{index}-{table}"), 1).await, [1], "{name}");
+        }
     }
 }
 

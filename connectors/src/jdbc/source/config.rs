@@ -174,6 +174,14 @@ pub(super) const QUERY_SUFFIX: Key<String> = Key::new(ConfigKey::optional(
     "",
     "Appended to each statement (after its WHERE and ORDER BY), e.g. a row limit or a lock.",
 ));
+/// `validate.non.null`.
+pub(super) const VALIDATE_NON_NULL: Key<bool> = Key::new(ConfigKey::optional(
+    "validate.non.null",
+    ConfigType::Boolean,
+    "true",
+    "Whether a task refuses to start on a table whose incrementing column, or each of whose \
+     timestamp columns, may be NULL (as Confluent's does; a query's columns are not checked).",
+));
 /// `table.types`.
 pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "table.types",
@@ -226,6 +234,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&QUERY)
         .key(&QUERY_MASKED)
         .key(&QUERY_SUFFIX)
+        .key(&VALIDATE_NON_NULL)
         .key(&TIMESTAMP_INITIAL)
         .key(&MODE)
         .key(&INCREMENTING_COLUMN)
@@ -409,6 +418,8 @@ pub(super) struct Settings {
     pub timestamp_initial: Option<i64>,
     /// `transaction.isolation.mode`.
     pub isolation: IsolationMode,
+    /// `validate.non.null`.
+    pub validate_non_null: bool,
 }
 
 impl Settings {
@@ -433,6 +444,7 @@ impl Settings {
             query_suffix: config.value(&QUERY_SUFFIX),
             timestamp_initial: config.value(&TIMESTAMP_INITIAL),
             isolation: config.value(&TRANSACTION_ISOLATION_MODE),
+            validate_non_null: config.value(&VALIDATE_NON_NULL),
         }
     }
 
@@ -468,6 +480,7 @@ mod tests {
         assert_eq!(settings.attempts, 3);
         assert_eq!(settings.backoff, Duration::from_secs(10));
         assert_eq!(settings.numeric_mapping, NumericMapping::None);
+        assert!(settings.validate_non_null);
         assert_eq!(parsed.value(&TABLE_POLL_INTERVAL), Duration::from_secs(60));
         assert_eq!(query(&parsed), None);
     }

@@ -1,5 +1,6 @@
 //! Why a read of a table failed: what was being done, and the database's error (kept as the
-//! source, so the task's status trace shows the driver's own reason).
+//! source, so the task's status trace shows the driver's own reason), or why a table cannot be
+//! read as configured.
 
 /// A failed read; the task retries it, then fails with it as the cause.
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +11,10 @@ pub(super) enum ReadError {
     /// A reason of the reader's own (a missing table, a row it cannot turn into a record).
     #[error("{0}")]
     Failed(String),
+    /// A table the config cannot read (an offset column missing or nullable): the task fails
+    /// at once, as a retry cannot succeed.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl ReadError {

@@ -49,6 +49,9 @@ struct Querier {
     timestamp_zone: Option<DbTimeZone>,
     /// The configured query, in query mode.
     query: Option<String>,
+    /// The table as Confluent's task names it in its errors (quoted, with PostgreSQL's
+    /// catalog); empty in query mode.
+    quoted_name: String,
     topic: Arc<str>,
     partition: Arc<SourceMap>,
     position: Position,
@@ -70,6 +73,8 @@ pub(super) struct JdbcSourceTask {
     settings: Settings,
     queriers: Vec<Querier>,
     running: Option<Running>,
+    /// The tables' offset columns were checked ([`JdbcSourceTask::check_offset_columns`]).
+    offset_columns_checked: bool,
     /// Failed attempts in a row.
     failures: u32,
     /// The connector and task number, from `start`, for logs.
@@ -104,6 +109,7 @@ impl JdbcSourceTask {
                     uncommitted: false,
                     timestamp_zone: None,
                     query: Some(query),
+                    quoted_name: String::new(),
                     topic: prefix.into(),
                     position: Position::default(),
                     next_due: now,
@@ -122,6 +128,7 @@ impl JdbcSourceTask {
                         Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
                         Dialect::MySql => format!("{}.{}", table.schema, table.name),
                     };
+                    let quoted_name = database.dialect().quote_table(&name);
                     let partition = SourceMap::from_iter([
                         ("protocol".to_string(), "1".into()),
                         ("table".to_string(), name.into()),
@@ -135,6 +142,7 @@ impl JdbcSourceTask {
                         uncommitted: false,
                         timestamp_zone: None,
                         query: None,
+                        quoted_name,
                         position: Position::default(),
                         next_due: now,
                     })
@@ -146,6 +154,7 @@ impl JdbcSourceTask {
             settings,
             queriers,
             running: None,
+            offset_columns_checked: false,
             failures: 0,
             connector: String::new(),
             task: 0,
@@ -155,6 +164,9 @@ impl JdbcSourceTask {
     /// A failed query or connection: retriable until `connection.attempts` failures in a row,
     /// then fatal with the cause.
     async fn failed(&mut self, error: ReadError) -> Result<Vec<SourceRecord>, ConnectError> {
+        if let ReadError::Refused(message) = error {
+            return Err(ConnectError::fatal(message));
+        }
         let settings = &self.settings;
         self.failures += 1;
         if self.failures >= settings.attempts {
@@ -167,6 +179,77 @@ impl JdbcSourceTask {
         tracing::warn!(connector = %self.connector, attempt = self.failures, "database query failed, retrying in {:?}: {message}", settings.backoff);
         tokio::time::sleep(settings.backoff).await;
         Err(ConnectError::Retriable(message))
+    }
+
+    /// Confluent's checks before the first query, with its messages: the incrementing and
+    /// timestamp columns the config names exist in each table, and, under `validate.non.null`,
+    /// the incrementing column is NOT NULL and so is one of the timestamp columns (a NULL would
+    /// hide its row from every query). A query's columns are not checked; nor is an
+    /// auto-increment column found by [`Self::found_incrementing_column`]. (Confluent checks
+    /// that the columns exist in its first table only; a missing column of another table
+    /// fails its query.)
+    async fn check_offset_columns(&self) -> Result<(), ReadError> {
+        let mode = self.settings.mode;
+        if mode == Mode::Bulk {
+            return Ok(());
+        }
+        for querier in &self.queriers {
+            let Some(table) = &querier.table else { continue };
+            let columns = column_metadata(&self.database, table)
+                .await
+                .map_err(ReadError::query("cannot read the table's columns"))?;
+            let find = |name: &str| {
+                columns
+                    .iter()
+                    .find(|(c, _)| c.eq_ignore_ascii_case(name))
+                    .map(|(_, m)| m)
+            };
+            let table = &querier.quoted_name;
+            let incrementing = querier
+                .incrementing_column
+                .as_deref()
+                .filter(|_| mode.uses_incrementing());
+            let incrementing = incrementing.map(|name| (name, find(name)));
+            if let Some((name, None)) = incrementing {
+                return Err(ReadError::Refused(format!(
+                    "Incrementing column: {name} does not exist in table '{table}'"
+                )));
+            }
+            let timestamps = match mode.uses_timestamp() {
+                true => querier.timestamp_columns.as_slice(),
+                false => &[],
+            };
+            let missing: Vec<&str> = timestamps
+                .iter()
+                .filter(|name| find(name).is_none())
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(ReadError::Refused(format!(
+                    "Timestamp columns: {} do not exist in table '{table}'",
+                    missing.join(", ")
+                )));
+            }
+            if !self.settings.validate_non_null {
+                continue;
+            }
+            if let Some((name, Some(column))) = incrementing {
+                if column.nullable {
+                    return Err(ReadError::Refused(format!(
+                        "Cannot make incremental queries using incrementing column {name} on {table} \
+                         because this column is nullable."
+                    )));
+                }
+            }
+            if !timestamps.is_empty() && timestamps.iter().all(|name| find(name).is_some_and(|c| c.nullable)) {
+                return Err(ReadError::Refused(format!(
+                    "Cannot make incremental queries using timestamp columns {} on {table} because \
+                     all of these columns are nullable.",
+                    timestamps.join(",")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The incrementing column of querier `index`: the configured one, or else its table's
@@ -557,6 +640,12 @@ impl SourceTask for JdbcSourceTask {
             if due > now {
                 tokio::time::sleep((due - now).min(IDLE_WAIT)).await;
                 return Ok(Vec::new());
+            }
+            if !self.offset_columns_checked {
+                if let Err(error) = self.check_offset_columns().await {
+                    return self.failed(error).await;
+                }
+                self.offset_columns_checked = true;
             }
             match self.start_query(index).await {
                 Ok(running) => self.running = Some(running),
