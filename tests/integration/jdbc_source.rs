@@ -833,6 +833,57 @@ async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     }
 }
 
+/// A statement the database refuses is handled as Confluent's task handles the JDBC driver's
+/// exception. PostgreSQL's (pgjdbc raises them all as plain `SQLException`s): the query runs
+/// again at each poll, by default without end, so rows arrive once the missing table exists,
+/// and `query.retry.attempts` refusals in a row fail the task with the cause. MariaDB's missing
+/// table (SQLSTATE 42S02, a non-transient exception of both MySQL drivers) fails the task at
+/// once, however many connection attempts are allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_queries_run_again_at_each_poll_or_fail_the_task_as_confluents_do() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres = shared_postgres();
+    let table = unique_name("later").replace('-', "_");
+    let query = format!("SELECT * FROM {table}");
+    let connector = |database, name: &str, extra: Value| {
+        let config = json!({"mode": "bulk", "query": query, "topic.prefix": name});
+        (name.to_string(), source_config(database, merged(config, extra)))
+    };
+    let (retrying, config) = connector(postgres, &format!("{table}-retrying"), json!({}));
+    create(&api, &retrying, config).await;
+    let (limited, config) = connector(
+        postgres,
+        &format!("{table}-limited"),
+        json!({"query.retry.attempts": "3"}),
+    );
+    create(&api, &limited, config).await;
+    let trace = api.failed_trace(&limited, Duration::from_secs(60)).await;
+    assert!(trace.contains("Failed to query table after retries"), "{trace}");
+    assert!(
+        trace.contains(&format!("relation \"{table}\" does not exist")),
+        "{trace}"
+    );
+    let (_, status) = api.get(&format!("/connectors/{retrying}/status")).await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    let ddl = format!("CREATE TABLE {table} (id INT PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+    postgres.sql("tributary", &ddl).unwrap();
+    assert_eq!(ids(&retrying, 1).await, [1]);
+
+    let (missing, config) = connector(
+        shared_mariadb(),
+        &format!("{table}-missing"),
+        json!({"connection.attempts": "10", "connection.backoff.ms": "10000"}),
+    );
+    create(&api, &missing, config).await;
+    let trace = api.failed_trace(&missing, Duration::from_secs(30)).await;
+    assert!(
+        trace.contains(&format!("Table 'tributary.{table}' doesn't exist")),
+        "{trace}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_continues() {
     let kafka = shared_cluster().bootstrap_servers();

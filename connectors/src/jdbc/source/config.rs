@@ -182,6 +182,15 @@ pub(super) const VALIDATE_NON_NULL: Key<bool> = Key::new(ConfigKey::optional(
     "Whether a task refuses to start on a table whose incrementing column, or each of whose \
      timestamp columns, may be NULL (as Confluent's does; a query's columns are not checked).",
 ));
+/// `query.retry.attempts`.
+pub(super) const QUERY_RETRY_ATTEMPTS: Key<i32> = Key::new(ConfigKey::optional(
+    "query.retry.attempts",
+    ConfigType::Int,
+    "-1",
+    "Queries of a table the database refuses in a row (with an error its JDBC driver calls \
+     transient) before the task fails; each is run again at the table's next poll. Never fails \
+     when -1 or 0.",
+));
 /// `table.types`.
 pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(ConfigKey::optional(
     "table.types",
@@ -235,6 +244,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&QUERY_MASKED)
         .key(&QUERY_SUFFIX)
         .key(&VALIDATE_NON_NULL)
+        .key(&QUERY_RETRY_ATTEMPTS)
         .key(&TIMESTAMP_INITIAL)
         .key(&MODE)
         .key(&INCREMENTING_COLUMN)
@@ -420,6 +430,8 @@ pub(super) struct Settings {
     pub isolation: IsolationMode,
     /// `validate.non.null`.
     pub validate_non_null: bool,
+    /// `query.retry.attempts`, `None` when queries are retried without end.
+    pub query_retry_attempts: Option<u32>,
 }
 
 impl Settings {
@@ -445,6 +457,9 @@ impl Settings {
             timestamp_initial: config.value(&TIMESTAMP_INITIAL),
             isolation: config.value(&TRANSACTION_ISOLATION_MODE),
             validate_non_null: config.value(&VALIDATE_NON_NULL),
+            query_retry_attempts: u32::try_from(config.value(&QUERY_RETRY_ATTEMPTS))
+                .ok()
+                .filter(|n| *n > 0),
         }
     }
 
@@ -481,6 +496,7 @@ mod tests {
         assert_eq!(settings.backoff, Duration::from_secs(10));
         assert_eq!(settings.numeric_mapping, NumericMapping::None);
         assert!(settings.validate_non_null);
+        assert_eq!(settings.query_retry_attempts, None);
         assert_eq!(parsed.value(&TABLE_POLL_INTERVAL), Duration::from_secs(60));
         assert_eq!(query(&parsed), None);
     }

@@ -19,7 +19,7 @@ use tributary_runtime::error_chain::with_causes;
 use tributary_runtime::progress::Progress;
 
 use super::config::{config_def, query, Settings, TOPIC_PREFIX};
-use super::error::ReadError;
+use super::error::{Failure, ReadError};
 use super::query::{Mode, Position, QuerySpec, RecordBuilder};
 use super::{auto_increment_column, column_metadata, mysql_result_metadata, result_column_metadata, TableRef, TABLES};
 use crate::jdbc::calendar::DateCalendarSystem;
@@ -56,6 +56,8 @@ struct Querier {
     partition: Arc<SourceMap>,
     position: Position,
     next_due: Instant,
+    /// Its queries refused in a row ([`Failure::Query`]).
+    query_failures: u32,
 }
 
 /// The query whose rows are being handed out.
@@ -113,6 +115,7 @@ impl JdbcSourceTask {
                     topic: prefix.into(),
                     position: Position::default(),
                     next_due: now,
+                    query_failures: 0,
                 }]
             }
             None => config
@@ -145,6 +148,7 @@ impl JdbcSourceTask {
                         quoted_name,
                         position: Position::default(),
                         next_due: now,
+                        query_failures: 0,
                     })
                 })
                 .collect::<Result<_, ConnectError>>()?,
@@ -161,24 +165,48 @@ impl JdbcSourceTask {
         })
     }
 
-    /// A failed query or connection: retriable until `connection.attempts` failures in a row,
-    /// then fatal with the cause.
-    async fn failed(&mut self, error: ReadError) -> Result<Vec<SourceRecord>, ConnectError> {
-        if let ReadError::Refused(message) = error {
-            return Err(ConnectError::fatal(message));
-        }
+    /// A failed read of querier `index` (`None`: the checks before the first query), handled
+    /// as its [`Failure`] says: a lost connection is retried after `connection.backoff.ms`
+    /// until `connection.attempts` in a row have failed; a statement the database refused as
+    /// transient is run again at the querier's next poll until `query.retry.attempts` in a
+    /// row have failed (never, by default, as Confluent's); anything else fails the task.
+    async fn failed(&mut self, index: Option<usize>, error: ReadError) -> Result<Vec<SourceRecord>, ConnectError> {
         let settings = &self.settings;
-        self.failures += 1;
-        if self.failures >= settings.attempts {
-            return Err(ConnectError::caused(
-                format!("giving up after {} failed attempts", self.failures),
-                error,
-            ));
+        let failure = error.failure(self.database.dialect(), settings.mysql_driver);
+        let querier = index.map(|index| &mut self.queriers[index]);
+        match (failure, querier) {
+            (Failure::Fatal, _) | (Failure::Query, None) => Err(match error {
+                ReadError::Failed(message) => ConnectError::fatal(message),
+                error => ConnectError::failed(error),
+            }),
+            (Failure::Query, Some(querier)) => {
+                querier.query_failures += 1;
+                let failures = querier.query_failures;
+                if settings
+                    .query_retry_attempts
+                    .is_some_and(|attempts| failures >= attempts)
+                {
+                    return Err(ConnectError::caused("Failed to query table after retries", error));
+                }
+                querier.next_due = Instant::now() + settings.poll_interval;
+                let message = with_causes(&error);
+                tracing::warn!(connector = %self.connector, task = self.task, attempt = failures, "database query failed, running it again at the next poll: {message}");
+                Ok(Vec::new())
+            }
+            (Failure::Connection, _) => {
+                self.failures += 1;
+                if self.failures >= settings.attempts {
+                    return Err(ConnectError::caused(
+                        format!("giving up after {} failed attempts", self.failures),
+                        error,
+                    ));
+                }
+                let message = with_causes(&error);
+                tracing::warn!(connector = %self.connector, task = self.task, attempt = self.failures, "database connection failed, retrying in {:?}: {message}", settings.backoff);
+                tokio::time::sleep(settings.backoff).await;
+                Err(ConnectError::Retriable(message))
+            }
         }
-        let message = with_causes(&error);
-        tracing::warn!(connector = %self.connector, attempt = self.failures, "database query failed, retrying in {:?}: {message}", settings.backoff);
-        tokio::time::sleep(settings.backoff).await;
-        Err(ConnectError::Retriable(message))
     }
 
     /// Confluent's checks before the first query, with its messages: the incrementing and
@@ -211,7 +239,7 @@ impl JdbcSourceTask {
                 .filter(|_| mode.uses_incrementing());
             let incrementing = incrementing.map(|name| (name, find(name)));
             if let Some((name, None)) = incrementing {
-                return Err(ReadError::Refused(format!(
+                return Err(ReadError::Failed(format!(
                     "Incrementing column: {name} does not exist in table '{table}'"
                 )));
             }
@@ -225,7 +253,7 @@ impl JdbcSourceTask {
                 .map(String::as_str)
                 .collect();
             if !missing.is_empty() {
-                return Err(ReadError::Refused(format!(
+                return Err(ReadError::Failed(format!(
                     "Timestamp columns: {} do not exist in table '{table}'",
                     missing.join(", ")
                 )));
@@ -235,14 +263,14 @@ impl JdbcSourceTask {
             }
             if let Some((name, Some(column))) = incrementing {
                 if column.nullable {
-                    return Err(ReadError::Refused(format!(
+                    return Err(ReadError::Failed(format!(
                         "Cannot make incremental queries using incrementing column {name} on {table} \
                          because this column is nullable."
                     )));
                 }
             }
             if !timestamps.is_empty() && timestamps.iter().all(|name| find(name).is_some_and(|c| c.nullable)) {
-                return Err(ReadError::Refused(format!(
+                return Err(ReadError::Failed(format!(
                     "Cannot make incremental queries using timestamp columns {} on {table} because \
                      all of these columns are nullable.",
                     timestamps.join(",")
@@ -613,11 +641,12 @@ impl SourceTask for JdbcSourceTask {
                     }
                     Some(Err(error)) => {
                         self.running = None;
-                        return self.failed(error).await;
+                        return self.failed(Some(index), error).await;
                     }
                     None => {
                         let interval = self.settings.poll_interval;
                         self.queriers[index].next_due = Instant::now() + interval;
+                        self.queriers[index].query_failures = 0;
                         if let Some(progress) = self.running.take().and_then(|r| r.progress) {
                             progress.finish();
                         }
@@ -643,13 +672,13 @@ impl SourceTask for JdbcSourceTask {
             }
             if !self.offset_columns_checked {
                 if let Err(error) = self.check_offset_columns().await {
-                    return self.failed(error).await;
+                    return self.failed(None, error).await;
                 }
                 self.offset_columns_checked = true;
             }
             match self.start_query(index).await {
                 Ok(running) => self.running = Some(running),
-                Err(error) => return self.failed(error).await,
+                Err(error) => return self.failed(Some(index), error).await,
             }
         }
     }
