@@ -78,11 +78,18 @@ impl Format {
 }
 
 fn value_converter(format: Format) -> Arc<dyn Converter> {
+    value_converter_with(format, &[])
+}
+
+/// A value converter of `format` with `settings` (keys without the `value.converter.` prefix).
+fn value_converter_with(format: Format, settings: &[(&str, &str)]) -> Arc<dyn Converter> {
     let url = shared_schema_registry().url();
-    let settings = config(&[
-        ("value.converter", format.class()),
-        ("value.converter.schema.registry.url", &url),
-    ]);
+    let mut settings: ConfigMap = settings
+        .iter()
+        .map(|(key, value)| (format!("value.converter.{key}"), value.to_string()))
+        .collect();
+    settings.insert("value.converter".into(), format.class().into());
+    settings.insert("value.converter.schema.registry.url".into(), url);
     converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the converter")
 }
 
@@ -201,6 +208,15 @@ async fn registry_get(path: &str) -> Json {
 /// converter; each must read as the vector it was written from. Returns the Connect schema read
 /// and the topic.
 async fn confluent_writes_tributary_reads(format: Format, vectors: &str) -> (Arc<Schema>, String) {
+    confluent_writes_tributary_reads_with(value_converter(format), format, vectors).await
+}
+
+/// [`confluent_writes_tributary_reads`] with Tributary's `converter`.
+async fn confluent_writes_tributary_reads_with(
+    converter: Arc<dyn Converter>,
+    format: Format,
+    vectors: &str,
+) -> (Arc<Schema>, String) {
     let kafka = shared_cluster();
     let registry = shared_schema_registry().url();
     let topic = unique_name(&format!("confluent-{}", format.script_name()));
@@ -228,7 +244,6 @@ async fn confluent_writes_tributary_reads(format: Format, vectors: &str) -> (Arc
     .await
     .unwrap();
     assert_eq!(messages.len(), records.len());
-    let converter = value_converter(format);
     let mut schemas = Vec::new();
     for (message, expected) in messages.iter().zip(records) {
         finish_lookup(converter.lookup_for_connect(&topic, message.payload()))
@@ -259,15 +274,14 @@ async fn records_written_by_confluents_avro_serializer_read_as_connect_values() 
     assert_eq!(field("priority").default, Some(Value::Int32(5)));
 }
 
-/// Reads `messages` of `topic` with Tributary's Avro converter and writes each again to topic
-/// `to` with `writer`, returning the bytes written.
+/// Reads `messages` of `topic` with Tributary's `reader` and writes each again to topic `to`
+/// with `writer`, returning the bytes written.
 async fn write_again(
     messages: &[rdkafka::message::OwnedMessage],
     topic: &str,
     to: &str,
-    writer: Arc<dyn Converter>,
+    (reader, writer): (Arc<dyn Converter>, Arc<dyn Converter>),
 ) -> Vec<Vec<u8>> {
-    let reader = value_converter(Format::Avro);
     let mut payloads = Vec::new();
     for message in messages {
         finish_lookup(reader.lookup_for_connect(topic, message.payload()))
@@ -319,7 +333,7 @@ async fn avro_schemas_with_references_read_and_write_as_confluents_serializers_d
         ("value.converter.enhanced.avro.schema.support", "true"),
     ]);
     let writer = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
-    let written = write_again(&messages, &topic, &topic, writer).await;
+    let written = write_again(&messages, &topic, &topic, (value_converter(Format::Avro), writer)).await;
     let originals: Vec<&[u8]> = messages.iter().map(|m| m.payload().unwrap()).collect();
     assert_eq!(written, originals, "written as Confluent's serializer wrote them");
     let bootstrap = kafka.bootstrap_servers();
@@ -357,7 +371,7 @@ async fn avro_read_is_written_back_with_its_own_schema_under_enhanced_avro_schem
             ("value.converter.enhanced.avro.schema.support", enhanced),
         ]);
         let writer = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).unwrap();
-        write_again(&messages, &topic, &again, writer).await;
+        write_again(&messages, &topic, &again, (value_converter(Format::Avro), writer)).await;
         let count = records.len().to_string();
         let read = confluent(&["consume", "avro", &bootstrap, &registry, &again, &count]).await;
         assert_eq!(read, *records, "enhanced.avro.schema.support={enhanced}");
@@ -591,6 +605,89 @@ async fn records_written_by_confluents_protobuf_serializer_read_as_connect_value
         assert_eq!(by_number.get("price"), by_symbol.get("price"));
         assert_eq!(by_number.get("lines"), by_symbol.get("lines"));
     }
+}
+
+/// With `wrapper.for.nullables`, fields of Google's wrapper messages (scalars, a repeated one, a
+/// oneof member) that Confluent's serializer wrote read as optional primitives, null when unset
+/// and zero when set to zero (without it, as structs of their `value`); written again with the
+/// schema read, they are wrappers in the registered schema and the same message bytes, which
+/// Confluent's deserializer reads as the records first written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrapper_for_nullables_reads_and_writes_googles_wrappers_as_nullable_primitives() {
+    let bootstrap = shared_cluster().bootstrap_servers();
+    let registry = shared_schema_registry().url();
+    let wrapping = || value_converter_with(Format::Protobuf, &[("wrapper.for.nullables", "true")]);
+    let vectors = "protobuf_wrapper_vectors.json";
+    let (schema, topic) = confluent_writes_tributary_reads_with(wrapping(), Format::Protobuf, vectors).await;
+    let field = |name: &str| schema.field(name).unwrap().schema.clone();
+    assert_eq!(
+        (field("nickname").schema_type, field("nickname").optional),
+        (SchemaType::String, true)
+    );
+    assert_eq!(field("visits").schema_type, SchemaType::Int64);
+    assert!(!field("id").optional, "a scalar is required");
+    let phone = field("contact_0").field("phone").unwrap().schema.clone();
+    assert_eq!(
+        phone.parameters.as_ref().unwrap()["io.confluent.connect.protobuf.Wrapper"],
+        "true"
+    );
+
+    let records = fixture_records(vectors);
+    let messages = consume_until(&bootstrap, &topic, records.len(), DEADLINE, "read_committed")
+        .await
+        .unwrap();
+    let plain = value_converter(Format::Protobuf);
+    finish_lookup(plain.lookup_for_connect(&topic, messages[0].payload()))
+        .await
+        .unwrap();
+    let (_, Value::Struct(first)) = plain.to_connect(&topic, messages[0].payload()).unwrap() else {
+        panic!("a struct")
+    };
+    let Some(Value::Struct(nickname)) = first.get("nickname") else {
+        panic!("without the option, a wrapper is a struct: {first:?}")
+    };
+    assert_eq!(nickname.get("value"), Some(&Value::String("ada".into())));
+
+    let again = format!("{topic}-again");
+    let written = write_again(&messages, &topic, &again, (wrapping(), wrapping())).await;
+    let registered = registry_get(&format!("/subjects/{again}-value/versions/latest")).await;
+    let text = registered["schema"].as_str().unwrap();
+    for line in [
+        "import \"google/protobuf/wrappers.proto\";",
+        "int64 id = 1;",
+        "google.protobuf.StringValue nickname = 2;",
+        "google.protobuf.Int64Value visits = 5;",
+        "repeated google.protobuf.StringValue aliases = 8;",
+        "google.protobuf.Int64Value phone = 10;",
+        "string email = 9;",
+    ] {
+        assert!(text.contains(line), "{line} is not in the registered schema:\n{text}");
+    }
+    // The same message after the schema id and the message index (visits, a UInt64Value read
+    // as an INT64 as Confluent reads it, is written as an Int64Value: the same varint here).
+    for (message, bytes) in messages.iter().zip(&written) {
+        assert_eq!(&bytes[5..], &message.payload().unwrap()[5..]);
+    }
+    let compiled = protobuf_file_descriptor(text).expect("the schema compiles");
+    let descriptor = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        descriptor.path(),
+        base64::engine::general_purpose::STANDARD.encode(compiled),
+    )
+    .unwrap();
+    let count = records.len().to_string();
+    let path = descriptor.path().to_str().unwrap();
+    let read = confluent(&[
+        "consume", "protobuf", &bootstrap, &registry, &again, &count, path, "Profile",
+    ])
+    .await;
+    assert_eq!(read, records);
+}
+
+/// The `records` of a vectors fixture.
+fn fixture_records(vectors: &str) -> Vec<Json> {
+    let vectors: Json = serde_json::from_str(&std::fs::read_to_string(fixture(vectors)).unwrap()).unwrap();
+    vectors["records"].as_array().unwrap().clone()
 }
 
 /// A Connect schema with every type and logical type, as a Connect source makes it.

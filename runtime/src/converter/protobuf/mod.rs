@@ -57,6 +57,15 @@ const INT_FOR_ENUMS: Key<bool> = Key::new(ConfigKey::optional(
     "Read an enum as its number (an INT32), not its symbol.",
 ));
 
+/// `wrapper.for.nullables`.
+const WRAPPER_FOR_NULLABLES: Key<bool> = Key::new(ConfigKey::optional(
+    "wrapper.for.nullables",
+    ConfigType::Boolean,
+    "false",
+    "Write optional primitive Connect fields as Google's wrapper messages, and read wrapper \
+     fields as optional primitives, so that nulls read back as nulls.",
+));
+
 /// The Protobuf converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
     ConfigDef::new()
@@ -64,6 +73,7 @@ fn config_def() -> ConfigDef {
         .key(&OPTIONAL_FOR_NULLABLES)
         .key(&ENHANCED_SCHEMA_SUPPORT)
         .key(&INT_FOR_ENUMS)
+        .key(&WRAPPER_FOR_NULLABLES)
 }
 
 /// Confluent's Protobuf converter.
@@ -107,6 +117,7 @@ impl SchemaFormat for Protobuf {
                 optional_for_nullables: parsed.value(&OPTIONAL_FOR_NULLABLES),
                 enhanced_schema_support: parsed.value(&ENHANCED_SCHEMA_SUPPORT),
                 int_for_enums: parsed.value(&INT_FOR_ENUMS),
+                wrapper_for_nullables: parsed.value(&WRAPPER_FOR_NULLABLES),
             },
         })
     }

@@ -24,6 +24,11 @@ pub(super) const TAG: &str = "io.confluent.connect.protobuf.Tag";
 const PROTOBUF_TYPE: &str = "io.confluent.connect.protobuf.Type";
 /// The Connect parameter naming an enum (and, suffixed with `.SYMBOL`, each symbol's number).
 const ENUM: &str = "io.confluent.connect.protobuf.Enum";
+/// The Connect parameter marking a `oneof` member read from a wrapper message under
+/// `wrapper.for.nullables`, so that it is written as that wrapper again.
+const WRAPPER: &str = "io.confluent.connect.protobuf.Wrapper";
+/// The file of Google's wrapper messages.
+const WRAPPERS_FILE: &str = "google/protobuf/wrappers.proto";
 /// The name prefix of the struct standing for a `oneof`.
 const UNION_PREFIX: &str = "io.confluent.connect.protobuf.Union.";
 /// The name of a struct or map that has none (`ConnectDefault1`, `ConnectDefault2`…).
@@ -57,6 +62,11 @@ pub(super) struct ProtobufOptions {
     /// `int.for.enums`: an enum read as its number (an INT32 with the enum's parameters), not
     /// its symbol.
     pub int_for_enums: bool,
+    /// `wrapper.for.nullables`: an optional primitive Connect field (an array's optional
+    /// items too) is a field of Google's wrapper message for its type, so that a null reads
+    /// back as null; read back, a wrapper field is its optional primitive, and a scalar field
+    /// is required.
+    pub wrapper_for_nullables: bool,
 }
 
 /// The `.proto` text of a Connect struct schema, and its message's full name.
@@ -83,9 +93,20 @@ pub(super) fn wrapper_for(schema_type: SchemaType) -> Option<&'static str> {
     })
 }
 
+/// The wrapper message a nullable field of `schema` is written as under
+/// `wrapper.for.nullables`: [`wrapper_for`] its type, an unsigned INT64's unsigned wrapper.
+fn nullable_wrapper(schema: &Schema) -> Option<&'static str> {
+    match (schema.schema_type, parameter(schema, PROTOBUF_TYPE)) {
+        (SchemaType::Int64, Some("uint32" | "fixed32")) => Some("google.protobuf.UInt32Value"),
+        (SchemaType::Int64, Some("uint64" | "fixed64")) => Some("google.protobuf.UInt64Value"),
+        (schema_type, _) => wrapper_for(schema_type),
+    }
+}
+
 /// The Connect type a record written as a wrapper message reads as
-/// (`wrapper.for.raw.primitives`, on by default).
-fn unwrapped(message: &MessageDescriptor) -> Option<SchemaType> {
+/// (`wrapper.for.raw.primitives`, on by default), and a wrapper field under
+/// `wrapper.for.nullables`.
+pub(super) fn unwrapped(message: &MessageDescriptor) -> Option<SchemaType> {
     Some(match message.full_name() {
         "google.protobuf.DoubleValue" => SchemaType::Float64,
         "google.protobuf.FloatValue" => SchemaType::Float32,
@@ -208,8 +229,15 @@ impl ToProto {
                 for member in &field_schema.fields {
                     let member_name = self.scrub(&member.name);
                     let tag = tag_of(&member.schema)?;
-                    let line =
-                        self.field_line(&mut nested, &mut defined, "", &member.schema, &member_name, tag, depth)?;
+                    let line = self.field_line(
+                        &mut nested,
+                        &mut defined,
+                        ("", true),
+                        &member.schema,
+                        &member_name,
+                        tag,
+                        depth,
+                    )?;
                     writeln!(fields, "{pad}    {line}").ok();
                 }
                 writeln!(fields, "{pad}  }}").ok();
@@ -234,7 +262,7 @@ impl ToProto {
                 _ if self.options.optional_for_nullables && field_schema.optional => ("optional ", &**field_schema),
                 _ => ("", &**field_schema),
             };
-            let line = self.field_line(&mut nested, &mut defined, label, element, &name, tag, depth)?;
+            let line = self.field_line(&mut nested, &mut defined, (label, false), element, &name, tag, depth)?;
             writeln!(fields, "{pad}  {line}").ok();
         }
         writeln!(out, "{pad}message {name} {{").ok();
@@ -244,19 +272,20 @@ impl ToProto {
         Ok(())
     }
 
-    /// `label type name = tag [(confluent.field_meta) = …];` for a field of `schema`.
+    /// `label type name = tag [(confluent.field_meta) = …];` for a field of `schema` (a
+    /// `oneof` member's when `member`).
     #[allow(clippy::too_many_arguments)]
     fn field_line(
         &mut self,
         nested: &mut String,
         defined: &mut HashSet<String>,
-        label: &str,
+        (label, member): (&str, bool),
         schema: &Schema,
         name: &str,
         tag: u32,
         depth: usize,
     ) -> Result<String, DataError> {
-        let (type_name, meta) = self.field_type(nested, defined, schema, name, depth)?;
+        let (type_name, meta) = self.field_type(nested, defined, schema, (name, member), depth)?;
         let mut line = format!("{label}{type_name} {name} = {tag}");
         if !meta.is_empty() {
             self.imports.insert("confluent/meta.proto");
@@ -275,13 +304,14 @@ impl ToProto {
         Ok(line)
     }
 
-    /// The type of a field of `schema` (an array's items), defining what it needs in `nested`.
+    /// The type of a field of `schema` (an array's items; a `oneof` member's when `member`),
+    /// defining what it needs in `nested`.
     fn field_type(
         &mut self,
         nested: &mut String,
         defined: &mut HashSet<String>,
         schema: &Schema,
-        field_name: &str,
+        (field_name, member): (&str, bool),
         depth: usize,
     ) -> Result<FieldType, DataError> {
         let mut meta = BTreeMap::new();
@@ -304,16 +334,22 @@ impl ToProto {
         if let Some(logical) = logical {
             return Ok((logical.to_string(), meta));
         }
+        match schema.schema_type {
+            SchemaType::Int8 => meta.insert(CONNECT_TYPE, "int8".to_string()),
+            SchemaType::Int16 => meta.insert(CONNECT_TYPE, "int16".to_string()),
+            _ => None,
+        };
+        // A plain oneof member is nullable by its oneof: wrapped only if it was read from a wrapper.
+        let wrapped = self.options.wrapper_for_nullables
+            && schema.optional
+            && parameter(schema, ENUM).is_none()
+            && (!member || parameter(schema, WRAPPER) == Some("true"));
+        if let Some(wrapper) = nullable_wrapper(schema).filter(|_| wrapped) {
+            self.imports.insert(WRAPPERS_FILE);
+            return Ok((wrapper.to_string(), meta));
+        }
         let type_name = match schema.schema_type {
-            SchemaType::Int8 | SchemaType::Int16 => {
-                let connect_type = if schema.schema_type == SchemaType::Int8 {
-                    "int8"
-                } else {
-                    "int16"
-                };
-                meta.insert(CONNECT_TYPE, connect_type.to_string());
-                "int32".to_string()
-            }
+            SchemaType::Int8 | SchemaType::Int16 => "int32".to_string(),
             SchemaType::Int32 | SchemaType::String if parameter(schema, ENUM).is_some() => {
                 self.enumeration(nested, defined, schema, depth)?
             }
@@ -594,7 +630,10 @@ impl ToConnect {
                             .name(&to_map_name(self.name(message.name(), message.full_name())));
                         return Ok(builder.optional().parameter(TAG, &field.number().to_string()).build());
                     }
-                    _ => self.message(&message)?,
+                    _ => match unwrapped(&message).filter(|_| self.options.wrapper_for_nullables) {
+                        Some(primitive) => SchemaBuilder::new(primitive),
+                        None => self.message(&message)?,
+                    },
                 };
                 (builder, None)
             }
@@ -605,14 +644,23 @@ impl ToConnect {
         if field.is_list() {
             builder = SchemaBuilder::array(builder.optional().build());
         }
-        // Optional, but for a scalar without `optional` under `optional.for.nullables`.
+        // Optional, but for a scalar without `optional` under `optional.for.nullables`, and
+        // any scalar under `wrapper.for.nullables` alone.
+        let scalar_optional = match self.options.optional_for_nullables {
+            true => field.field_descriptor_proto().proto3_optional(),
+            false => !self.options.wrapper_for_nullables,
+        };
         let optional = oneof_member
-            || !self.options.optional_for_nullables
+            || scalar_optional
             || field.is_list()
-            || matches!(field.kind(), Kind::Message(_) | Kind::Enum(_))
-            || field.field_descriptor_proto().proto3_optional();
+            || matches!(field.kind(), Kind::Message(_) | Kind::Enum(_));
         if optional {
             builder = builder.optional();
+        }
+        if let (true, true, Kind::Message(message)) = (oneof_member, self.options.wrapper_for_nullables, field.kind()) {
+            if unwrapped(&message).is_some() {
+                builder = builder.parameter(WRAPPER, "true");
+            }
         }
         Ok(builder.parameter(TAG, &field.number().to_string()).build())
     }

@@ -467,3 +467,71 @@ fn int_for_enums_reads_an_enum_as_its_number() {
     format.encode(&writer, &Value::Struct(read), &mut rewritten).unwrap();
     assert_eq!(rewritten, bytes);
 }
+
+/// With `wrapper.for.nullables` an optional primitive field (an array's optional items and a
+/// map's optional keys and values too) is written as Google's wrapper message for its type, as
+/// Confluent's ProtobufData writes it, so a null reads back as null and a zero as zero; a
+/// required field and a plain oneof member stay scalars; read back, a scalar is required.
+#[test]
+fn wrapper_for_nullables_writes_optional_primitives_as_googles_wrappers() {
+    let format = Protobuf {
+        options: ProtobufOptions {
+            wrapper_for_nullables: true,
+            ..ProtobufOptions::default()
+        },
+    };
+    let schema = every_type();
+    let (text, _) = format.schema_text(&schema).unwrap();
+    for line in [
+        "import \"google/protobuf/wrappers.proto\";",
+        "google.protobuf.Int32Value tiny = 1 [(confluent.field_meta) = { params: [{ key: \"connect.type\", value: \"int8\" }] }];",
+        "int32 id = 3;",
+        "int64 big = 4;",
+        "google.protobuf.FloatValue ratio = 5;",
+        "google.protobuf.StringValue name = 8;",
+        "google.protobuf.BytesValue photo = 9;",
+        "repeated google.protobuf.StringValue tags = 14;",
+        "google.protobuf.StringValue key = 1;",
+        "google.protobuf.Int64Value value = 2;",
+        "google.protobuf.Int32Value zip = 2;",
+        "string email = 18;",
+        "Kind kind = 17;",
+    ] {
+        assert!(text.contains(line), "{line} is not in:\n{text}");
+    }
+    let (read_schema, read) = round_trip(&format, &schema, &customer(&schema));
+    let Value::Struct(written) = customer(&schema) else {
+        panic!("a struct")
+    };
+    for field in ["id", "big", "name", "photo", "tags", "counts", "kind"] {
+        assert_eq!(read.get(field), written.get(field), "{field}");
+    }
+    let Some(Value::Struct(home)) = read.get("home") else {
+        panic!("a struct")
+    };
+    assert_eq!(home.get("zip"), Some(&Value::Int32(1000)));
+    // A wrapper reads as its own type: an Int32Value as an INT32, its connect.type left aside
+    // (Confluent's toUnwrappedSchema).
+    assert_eq!(read.get("tiny"), Some(&Value::Int32(-7)));
+    let (_, sparse_read) = round_trip(&format, &schema, &sparse(&schema));
+    assert_eq!(sparse_read.get("name"), Some(&Value::Null), "a null stays null");
+    assert_eq!(sparse_read.get("id"), Some(&Value::Int32(0)));
+    let field = |name: &str| read_schema.field(name).unwrap().schema.clone();
+    assert_eq!(
+        (field("name").schema_type, field("name").optional),
+        (SchemaType::String, true)
+    );
+    assert_eq!(field("tiny").schema_type, SchemaType::Int32);
+    assert!(!field("id").optional, "a scalar is required");
+    // Written again with the schema read: the same fields, the int8 without its meta.
+    let again = format.schema_text(&read_schema).unwrap().0;
+    for line in [
+        "  google.protobuf.Int32Value tiny = 1;\n",
+        "int32 id = 3;",
+        "google.protobuf.StringValue name = 8;",
+        "repeated google.protobuf.StringValue tags = 14;",
+        "string email = 18;",
+    ] {
+        assert!(again.contains(line), "{line} is not in:\n{again}");
+    }
+}

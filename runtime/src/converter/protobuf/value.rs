@@ -323,7 +323,8 @@ fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<P
                 );
                 timestamp
             }
-            _ => to_message(&message, value)?,
+            // A struct, or a primitive in its wrapper (`wrapper.for.nullables`).
+            _ => to_record_message(&message, schema, value)?,
         }),
     })
 }
@@ -590,7 +591,8 @@ fn message_to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<
                 seconds * MILLIS_PER_SECOND + i64::from(int("nanos")) / NANOS_PER_MILLI,
             ))
         }
-        _ => to_connect(message, schema),
+        // A struct, or a wrapper read as its primitive (`wrapper.for.nullables`).
+        _ => to_record_value(message, schema),
     }
 }
 
