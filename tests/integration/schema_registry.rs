@@ -684,6 +684,44 @@ async fn wrapper_for_nullables_reads_and_writes_googles_wrappers_as_nullable_pri
     assert_eq!(read, records);
 }
 
+/// `flatten.unions` reads a oneof's members as fields of the message (first, each null unless
+/// it is the one set) and `generate.struct.for.nulls` reads an unset message or `optional` field
+/// as its default (a struct of defaults) rather than null, as Confluent's ProtobufData reads
+/// them: the records confluent-kafka's serializer wrote read as those vectors so changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flatten_unions_and_generate_struct_for_nulls_read_protobuf_as_confluents_protobuf_data() {
+    let bootstrap = shared_cluster().bootstrap_servers();
+    let (_, topic) = confluent_writes_tributary_reads(Format::Protobuf, "protobuf_vectors.json").await;
+    let records = fixture_records("protobuf_vectors.json");
+    let messages = consume_until(&bootstrap, &topic, records.len(), DEADLINE, "read_committed")
+        .await
+        .unwrap();
+    let converter = value_converter_with(
+        Format::Protobuf,
+        &[("flatten.unions", "true"), ("generate.struct.for.nulls", "true")],
+    );
+    for (message, record) in messages.iter().zip(&records) {
+        finish_lookup(converter.lookup_for_connect(&topic, message.payload()))
+            .await
+            .unwrap();
+        let (schema, value) = converter.to_connect(&topic, message.payload()).unwrap();
+        let schema = schema.expect("a schema");
+        let names: Vec<&str> = schema.fields.iter().take(2).map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["email", "phone"], "the oneof's members first");
+        let mut expected = record.as_object().unwrap().clone();
+        let contact = expected.remove("contact_0").unwrap_or_default();
+        for member in ["email", "phone"] {
+            expected.insert(member.into(), contact.get(member).cloned().unwrap_or_default());
+        }
+        for (field, default) in [("billing", json!({"street": "", "zip": 0})), ("note", json!(""))] {
+            if expected[field].is_null() {
+                expected.insert(field.into(), default);
+            }
+        }
+        assert_eq!(connect_json(Format::Protobuf, &schema, &value), Json::Object(expected));
+    }
+}
+
 /// The `records` of a vectors fixture.
 fn fixture_records(vectors: &str) -> Vec<Json> {
     let vectors: Json = serde_json::from_str(&std::fs::read_to_string(fixture(vectors)).unwrap()).unwrap();

@@ -66,6 +66,36 @@ const WRAPPER_FOR_NULLABLES: Key<bool> = Key::new(ConfigKey::optional(
      fields as optional primitives, so that nulls read back as nulls.",
 ));
 
+/// `generate.struct.for.nulls`.
+const GENERATE_STRUCT_FOR_NULLS: Key<bool> = Key::new(ConfigKey::optional(
+    "generate.struct.for.nulls",
+    ConfigType::Boolean,
+    "false",
+    "Read an unset message (or optional) field as its default, a struct of defaults, not null.",
+));
+/// `flatten.unions`.
+const FLATTEN_UNIONS: Key<bool> = Key::new(ConfigKey::optional(
+    "flatten.unions",
+    ConfigType::Boolean,
+    "false",
+    "Read a oneof's members as fields of the message, not as a union struct.",
+));
+
+/// `generate.index.for.unions`.
+const GENERATE_INDEX_FOR_UNIONS: Key<bool> = Key::new(ConfigKey::optional(
+    "generate.index.for.unions",
+    ConfigType::Boolean,
+    "true",
+    "Name the field standing for a oneof <oneof>_<index>; <oneof> when false.",
+));
+/// `optional.for.proto2`.
+const OPTIONAL_FOR_PROTO2: Key<bool> = Key::new(ConfigKey::optional(
+    "optional.for.proto2",
+    ConfigType::Boolean,
+    "true",
+    "Read an unset proto2 optional scalar as null, not its default.",
+));
+
 /// The Protobuf converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
     ConfigDef::new()
@@ -74,6 +104,10 @@ fn config_def() -> ConfigDef {
         .key(&ENHANCED_SCHEMA_SUPPORT)
         .key(&INT_FOR_ENUMS)
         .key(&WRAPPER_FOR_NULLABLES)
+        .key(&GENERATE_STRUCT_FOR_NULLS)
+        .key(&FLATTEN_UNIONS)
+        .key(&GENERATE_INDEX_FOR_UNIONS)
+        .key(&OPTIONAL_FOR_PROTO2)
 }
 
 /// Confluent's Protobuf converter.
@@ -118,6 +152,10 @@ impl SchemaFormat for Protobuf {
                 enhanced_schema_support: parsed.value(&ENHANCED_SCHEMA_SUPPORT),
                 int_for_enums: parsed.value(&INT_FOR_ENUMS),
                 wrapper_for_nullables: parsed.value(&WRAPPER_FOR_NULLABLES),
+                generate_struct_for_nulls: parsed.value(&GENERATE_STRUCT_FOR_NULLS),
+                flatten_unions: parsed.value(&FLATTEN_UNIONS),
+                generate_index_for_unions: parsed.value(&GENERATE_INDEX_FOR_UNIONS),
+                optional_for_proto2: parsed.value(&OPTIONAL_FOR_PROTO2),
             },
         })
     }
@@ -184,7 +222,10 @@ impl SchemaFormat for Protobuf {
         let connect = connect.as_ref().map_err(|e| DataError::new(e.clone()))?;
         let message = DynamicMessage::decode(descriptor.clone(), payload)
             .map_err(|e| DataError::new(format!("the Protobuf message is invalid: {e}")))?;
-        Ok((Some(connect.clone()), value::to_record_value(&message, connect)?))
+        Ok((
+            Some(connect.clone()),
+            value::to_record_value(&message, connect, self.options)?,
+        ))
     }
 }
 

@@ -49,8 +49,9 @@ pub(super) const TIME_TYPE: &str = "google.type.TimeOfDay";
 /// `google.protobuf.Timestamp`.
 pub(super) const TIMESTAMP_TYPE: &str = "google.protobuf.Timestamp";
 
-/// How Connect schemas map to Protobuf (Confluent's `ProtobufData` settings of the same names).
-#[derive(Debug, Clone, Copy, Default)]
+/// How Connect schemas map to Protobuf (Confluent's `ProtobufData` settings of the same names;
+/// the default is Confluent's).
+#[derive(Debug, Clone, Copy)]
 pub(super) struct ProtobufOptions {
     /// `scrub.invalid.names`: names Protobuf does not allow made valid.
     pub scrub_invalid_names: bool,
@@ -67,6 +68,34 @@ pub(super) struct ProtobufOptions {
     /// back as null; read back, a wrapper field is its optional primitive, and a scalar field
     /// is required.
     pub wrapper_for_nullables: bool,
+    /// `generate.struct.for.nulls`: an unset message or `optional` field reads as its default
+    /// (a message as a struct of its defaults), not null.
+    pub generate_struct_for_nulls: bool,
+    /// `flatten.unions`: a `oneof`'s members read as optional fields of the message (first,
+    /// as the union struct would be), set only for the member that is.
+    pub flatten_unions: bool,
+    /// `generate.index.for.unions` (on by default): the field standing for a `oneof` is named
+    /// `<oneof>_<index>`, else `<oneof>`.
+    pub generate_index_for_unions: bool,
+    /// `optional.for.proto2` (on by default): an unset proto2 `optional` scalar reads as null,
+    /// else as its default.
+    pub optional_for_proto2: bool,
+}
+
+impl Default for ProtobufOptions {
+    fn default() -> Self {
+        ProtobufOptions {
+            scrub_invalid_names: false,
+            optional_for_nullables: false,
+            enhanced_schema_support: false,
+            int_for_enums: false,
+            wrapper_for_nullables: false,
+            generate_struct_for_nulls: false,
+            flatten_unions: false,
+            generate_index_for_unions: true,
+            optional_for_proto2: true,
+        }
+    }
 }
 
 /// The `.proto` text of a Connect struct schema, and its message's full name.
@@ -487,14 +516,27 @@ pub(super) fn is_map_entry(message: &MessageDescriptor) -> bool {
             && message.get_field(2).is_some_and(|f| f.name() == "value"))
 }
 
-/// The name of the Connect field standing for a `oneof`: its name and its index.
-pub(super) fn union_field_name(oneof: &OneofDescriptor) -> String {
+/// The name of the Connect field standing for a `oneof`: its name and its index (its name
+/// alone without `generate.index.for.unions`).
+pub(super) fn union_field_name(oneof: &OneofDescriptor, options: ProtobufOptions) -> String {
+    if !options.generate_index_for_unions {
+        return oneof.name().to_string();
+    }
     let index = oneof
         .parent_message()
         .oneofs()
         .position(|o| o.name() == oneof.name())
         .unwrap_or_default();
     format!("{}_{index}", oneof.name())
+}
+
+/// Whether `field` is declared `optional` (proto3's `optional`, or a proto2 `optional` outside
+/// a `oneof`), as Confluent's ProtobufData tells it.
+pub(super) fn has_optional_keyword(field: &FieldDescriptor) -> bool {
+    field.field_descriptor_proto().proto3_optional()
+        || (field.parent_file().syntax() == prost_reflect::Syntax::Proto2
+            && field.cardinality() == prost_reflect::Cardinality::Optional
+            && field.containing_oneof().is_none())
 }
 
 /// The Connect schema of records written as `message`: a primitive's for Google's wrappers.
@@ -526,12 +568,18 @@ impl ToConnect {
         let mut builder = SchemaBuilder::structure().name(self.name(message.name(), &full_name));
         self.open.push(full_name);
         for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
+            if self.options.flatten_unions {
+                for member in oneof.fields() {
+                    builder = builder.field(member.name(), self.field(&member, true)?);
+                }
+                continue;
+            }
             let union_name = format!("{UNION_PREFIX}{}", self.name(oneof.name(), oneof.full_name()));
             let mut union = SchemaBuilder::structure().name(&union_name);
             for member in oneof.fields() {
                 union = union.field(member.name(), self.field(&member, true)?);
             }
-            builder = builder.field(&union_field_name(&oneof), union.optional().build());
+            builder = builder.field(&union_field_name(&oneof, self.options), union.optional().build());
         }
         for field in message.fields() {
             if field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
@@ -647,7 +695,7 @@ impl ToConnect {
         // Optional, but for a scalar without `optional` under `optional.for.nullables`, and
         // any scalar under `wrapper.for.nullables` alone.
         let scalar_optional = match self.options.optional_for_nullables {
-            true => field.field_descriptor_proto().proto3_optional(),
+            true => has_optional_keyword(field),
             false => !self.options.wrapper_for_nullables,
         };
         let optional = oneof_member

@@ -535,3 +535,35 @@ fn wrapper_for_nullables_writes_optional_primitives_as_googles_wrappers() {
         assert!(again.contains(line), "{line} is not in:\n{again}");
     }
 }
+
+/// A proto2 `optional` scalar that is unset reads as null (`optional.for.proto2`, on by
+/// default; its default when off) and a `oneof`'s field is `<oneof>_<index>` (`<oneof>` without
+/// `generate.index.for.unions`), as Confluent's ProtobufData reads them.
+#[test]
+fn proto2_optionals_read_as_null_and_union_fields_are_named_by_index() {
+    let text = "syntax = \"proto2\";\nmessage Reading {\n  required int32 id = 1;\n  optional int32 level = 2;\n  \
+                optional string note = 3;\n  oneof source {\n    string sensor = 4;\n    int32 manual = 5;\n  }\n}\n";
+    // Message index 0, then field 1 (`id`) = 7.
+    let bytes = [0x00, 0x08, 0x07];
+    let read = |options: ProtobufOptions| {
+        let format = Protobuf { options };
+        match format.decode(&format.reader(text, &[]).unwrap(), &bytes).unwrap() {
+            (Some(schema), Value::Struct(read)) => (schema, read),
+            other => panic!("{other:?}"),
+        }
+    };
+    let (schema, nulls) = read(ProtobufOptions::default());
+    assert_eq!(nulls.get("id"), Some(&Value::Int32(7)));
+    assert_eq!(nulls.get("level"), Some(&Value::Null));
+    assert_eq!(nulls.get("note"), Some(&Value::Null));
+    assert_eq!(nulls.get("source_0"), Some(&Value::Null));
+    assert!(schema.field("level").unwrap().schema.optional);
+    let (schema, defaults) = read(ProtobufOptions {
+        optional_for_proto2: false,
+        generate_index_for_unions: false,
+        ..ProtobufOptions::default()
+    });
+    assert_eq!(defaults.get("level"), Some(&Value::Int32(0)));
+    assert_eq!(defaults.get("note"), Some(&Value::String(String::new())));
+    assert!(schema.field("source").is_some() && schema.field("source_0").is_none());
+}

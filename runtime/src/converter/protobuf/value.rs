@@ -11,7 +11,10 @@ use prost_reflect::{
     DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value as ProtoValue,
 };
 
-use super::schema::{is_map_entry, is_union, union_field_name, DATE_TYPE, DECIMAL_TYPE, TIMESTAMP_TYPE, TIME_TYPE};
+use super::schema::{
+    has_optional_keyword, is_map_entry, is_union, union_field_name, ProtobufOptions, DATE_TYPE, DECIMAL_TYPE,
+    TIMESTAMP_TYPE, TIME_TYPE,
+};
 use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaType, Struct, Value};
@@ -92,15 +95,19 @@ pub(super) fn to_record_message(
 }
 
 /// The record `message` as Connect's: a struct, or a primitive from a wrapper's `value`.
-pub(super) fn to_record_value(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, DataError> {
+pub(super) fn to_record_value(
+    message: &DynamicMessage,
+    schema: &Arc<Schema>,
+    options: ProtobufOptions,
+) -> Result<Value, DataError> {
     if schema.schema_type == SchemaType::Struct {
-        return to_connect(message, schema);
+        return to_connect(message, schema, options);
     }
     let field = message
         .descriptor()
         .get_field_by_name("value")
         .ok_or_else(|| DataError::new("a wrapper message without a value"))?;
-    scalar_to_connect(&message.get_field(&field), &field, schema)
+    scalar_to_connect(&message.get_field(&field), &field, schema, options)
 }
 
 /// The struct `value` as a message of `descriptor`.
@@ -361,12 +368,12 @@ fn decimal_message(
 }
 
 /// The Connect struct of `message`, whose Connect schema is `schema`.
-fn to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, DataError> {
+fn to_connect(message: &DynamicMessage, schema: &Arc<Schema>, options: ProtobufOptions) -> Result<Value, DataError> {
     let descriptor = message.descriptor();
     let mut values = Vec::with_capacity(schema.fields.len());
     for field in &schema.fields {
         let value = if is_union(&field.schema) {
-            union_to_connect(message, &descriptor, field)?
+            union_to_connect(message, &descriptor, field, options)?
         } else {
             let proto_field = descriptor.get_field_by_name(&field.name).ok_or_else(|| {
                 DataError::new(format!(
@@ -375,7 +382,7 @@ fn to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, D
                     field.name
                 ))
             })?;
-            field_to_connect(message, &proto_field, &field.schema)?
+            field_to_connect(message, &proto_field, &field.schema, options)?
         };
         values.push(value);
     }
@@ -388,10 +395,11 @@ fn union_to_connect(
     message: &DynamicMessage,
     descriptor: &MessageDescriptor,
     field: &crate::data::Field,
+    options: ProtobufOptions,
 ) -> Result<Value, DataError> {
     let oneof = descriptor
         .oneofs()
-        .find(|o| union_field_name(o) == field.name)
+        .find(|o| union_field_name(o, options) == field.name)
         .ok_or_else(|| {
             DataError::new(format!(
                 "the message {} has no oneof {}",
@@ -410,27 +418,38 @@ fn union_to_connect(
         .ok_or_else(|| DataError::new(format!("the oneof {} has no member {}", field.name, member.name())))?;
     union.put(
         member.name(),
-        to_connect_value(&message.get_field(&member), &member, &member_schema)?,
+        to_connect_value(&message.get_field(&member), &member, &member_schema, options)?,
     );
     Ok(Value::Struct(union))
 }
 
 /// A field as Confluent's converter reads it: a scalar or repeated field always (its default
-/// when unset), a message or `optional` field only when set.
+/// when unset), a message or `optional` field (proto2's under `optional.for.proto2`) only when
+/// set (always, its default, under `generate.struct.for.nulls`), a `oneof` member
+/// (`flatten.unions`) only when set.
 fn field_to_connect(
     message: &DynamicMessage,
     field: &FieldDescriptor,
     schema: &Arc<Schema>,
+    options: ProtobufOptions,
 ) -> Result<Value, DataError> {
-    let always = (field.is_list() || field.is_map() || !matches!(field.kind(), Kind::Message(_)))
-        && !field.field_descriptor_proto().proto3_optional();
+    let member = field.containing_oneof().is_some_and(|oneof| !oneof.is_synthetic());
+    let optional = field.field_descriptor_proto().proto3_optional()
+        || (options.optional_for_proto2 && has_optional_keyword(field));
+    let scalar = (field.is_list() || field.is_map() || !matches!(field.kind(), Kind::Message(_))) && !optional;
+    let always = !member && (scalar || options.generate_struct_for_nulls);
     if !always && !message.has_field(field) {
         return Ok(Value::Null);
     }
-    to_connect_value(&message.get_field(field), field, schema)
+    to_connect_value(&message.get_field(field), field, schema, options)
 }
 
-fn to_connect_value(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<Schema>) -> Result<Value, DataError> {
+fn to_connect_value(
+    value: &ProtoValue,
+    field: &FieldDescriptor,
+    schema: &Arc<Schema>,
+    options: ProtobufOptions,
+) -> Result<Value, DataError> {
     let wrong = || {
         DataError::new(format!(
             "the Protobuf value {value:?} does not fit the Connect {} schema",
@@ -447,8 +466,8 @@ fn to_connect_value(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<Sc
                 };
                 let (key_field, value_field) = entry_fields(&entry.descriptor())?;
                 entries.push((
-                    field_to_connect(entry, &key_field, key_schema)?,
-                    field_to_connect(entry, &value_field, value_schema)?,
+                    field_to_connect(entry, &key_field, key_schema, options)?,
+                    field_to_connect(entry, &value_field, value_schema, options)?,
                 ));
             }
             Ok(Value::Map(entries))
@@ -457,7 +476,7 @@ fn to_connect_value(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<Sc
             let items_schema = schema.value_schema.as_ref().ok_or_else(wrong)?;
             let elements = items
                 .iter()
-                .map(|item| scalar_to_connect(item, field, items_schema))
+                .map(|item| scalar_to_connect(item, field, items_schema, options))
                 .collect::<Result<_, _>>()?;
             Ok(Value::Array(elements))
         }
@@ -478,13 +497,13 @@ fn to_connect_value(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<Sc
                     MapKey::String(s) => ProtoValue::String(s.clone()),
                 };
                 entries.push((
-                    scalar_to_connect(&key, &entry.map_entry_key_field(), key_schema)?,
-                    scalar_to_connect(entry_value, &value_field, value_schema)?,
+                    scalar_to_connect(&key, &entry.map_entry_key_field(), key_schema, options)?,
+                    scalar_to_connect(entry_value, &value_field, value_schema, options)?,
                 ));
             }
             Ok(Value::Map(entries))
         }
-        other => scalar_to_connect(other, field, schema),
+        other => scalar_to_connect(other, field, schema, options),
     }
 }
 
@@ -497,7 +516,12 @@ fn map_schemas(schema: &Schema) -> Result<(&Arc<Schema>, &Arc<Schema>), DataErro
 }
 
 /// One value (an element of a repeated field) of `field`'s type as Connect's.
-fn scalar_to_connect(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<Schema>) -> Result<Value, DataError> {
+fn scalar_to_connect(
+    value: &ProtoValue,
+    field: &FieldDescriptor,
+    schema: &Arc<Schema>,
+    options: ProtobufOptions,
+) -> Result<Value, DataError> {
     let wrong = || {
         DataError::new(format!(
             "the Protobuf value {value:?} does not fit the Connect {} schema",
@@ -530,13 +554,17 @@ fn scalar_to_connect(value: &ProtoValue, field: &FieldDescriptor, schema: &Arc<S
             )
         }
         (ProtoValue::EnumNumber(n), SchemaType::Int32) => Value::Int32(*n),
-        (ProtoValue::Message(message), _) => message_to_connect(message, schema)?,
+        (ProtoValue::Message(message), _) => message_to_connect(message, schema, options)?,
         _ => return Err(wrong()),
     })
 }
 
 /// A message field's value: a logical type's, or a struct.
-fn message_to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<Value, DataError> {
+fn message_to_connect(
+    message: &DynamicMessage,
+    schema: &Arc<Schema>,
+    options: ProtobufOptions,
+) -> Result<Value, DataError> {
     let int = |name: &str| message.get_field_by_name(name).and_then(|v| v.as_i32()).unwrap_or(0);
     match schema.name.as_deref() {
         Some(logical::DECIMAL) => {
@@ -592,7 +620,7 @@ fn message_to_connect(message: &DynamicMessage, schema: &Arc<Schema>) -> Result<
             ))
         }
         // A struct, or a wrapper read as its primitive (`wrapper.for.nullables`).
-        _ => to_record_value(message, schema),
+        _ => to_record_value(message, schema, options),
     }
 }
 
