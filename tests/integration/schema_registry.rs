@@ -8,6 +8,7 @@
 
 use crate::common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,8 @@ use rdkafka::message::{Headers, Message};
 use serde_json::{json, Value as Json};
 use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
 use tributary_harness::{
-    shared_cluster, shared_postgres, shared_schema_registry, PythonEnv, SchemaRegistry, ServerCertificate, TlsFiles,
+    shared_cluster, shared_postgres, shared_schema_registry, KafkaDistribution, PythonEnv, SchemaRegistry,
+    ServerCertificate, TlsFiles,
 };
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::converter::{converter_for, finish_lookup, protobuf_file_descriptor, Converter, ConverterRole};
@@ -720,6 +722,127 @@ async fn flatten_unions_and_generate_struct_for_nulls_read_protobuf_as_confluent
         }
         assert_eq!(connect_json(Format::Protobuf, &schema, &value), Json::Object(expected));
     }
+}
+
+/// Java's answers to `ProtobufDates.java`'s `lines` (`write DAYS`, `read Y M D`), a line each.
+fn protobuf_dates_in_java(lines: &[String]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (inputs, outputs) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
+    std::fs::write(&inputs, lines.join("\n")).unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/ProtobufDates.java");
+    let status = KafkaDistribution::get()
+        .expect("Kafka's Java")
+        .java(program.to_str().unwrap(), "128m")
+        .args([inputs.as_os_str(), outputs.as_os_str()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("java runs");
+    assert!(status.success(), "ProtobufDates.java failed");
+    std::fs::read_to_string(&outputs)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The varint fields of a Protobuf message (`bytes`), by field number.
+fn varint_fields(mut bytes: &[u8]) -> BTreeMap<u64, u64> {
+    fn varint(bytes: &mut &[u8]) -> u64 {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (byte, rest) = bytes.split_first().expect("a complete varint");
+            *bytes = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        value
+    }
+    let mut fields = BTreeMap::new();
+    while !bytes.is_empty() {
+        let key = varint(&mut bytes);
+        assert_eq!(key & 7, 0, "a varint field");
+        fields.insert(key >> 3, varint(&mut bytes));
+    }
+    fields
+}
+
+/// A Connect Date is a `google.type.Date` of the fields Confluent's converter gives and takes
+/// through `java.util.Calendar`: Julian dates before 1582-10-15, a BC year as the year of its
+/// era, and a date a strict calendar refuses (a day the cutover skipped, year 0, month 13)
+/// refused; both ways, Tributary's converter agrees with Java's calendar run beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_dates_are_the_dates_of_javas_calendar() {
+    let converter = value_converter(Format::Protobuf);
+    let topic = unique_name("protobuf-dates");
+    let schema = SchemaBuilder::structure()
+        .name("Dated")
+        .field("day", SchemaBuilder::date().build())
+        .build();
+    let days = [
+        19_000, 0, -141_427, -141_428, -141_438, -171_596, -354_285, -719_162, -719_164, -719_528, -719_893,
+    ];
+    let mut header = Vec::new();
+    let mut written = Vec::new();
+    for day in days {
+        let value = Value::Struct(Struct::new(schema.clone()).with("day", Value::Int32(day)));
+        finish_lookup(converter.lookup_for_bytes(&topic, Some(&schema)))
+            .await
+            .unwrap();
+        let bytes = converter.to_bytes(&topic, Some(&schema), &value).unwrap().unwrap();
+        // The schema id and message index 0, then field 1, the Date.
+        header = bytes[..6].to_vec();
+        assert_eq!(bytes[6], 0x0a, "{bytes:?}");
+        let date = varint_fields(&bytes[8..]);
+        let field = |number| date.get(&number).copied().unwrap_or_default();
+        written.push(format!("{} {} {}", field(1), field(2), field(3)));
+    }
+    let writes: Vec<String> = days.iter().map(|day| format!("write {day}")).collect();
+    assert_eq!(written, protobuf_dates_in_java(&writes));
+
+    let dates = [
+        (1000, 1, 1),
+        (1582, 10, 15),
+        (1582, 10, 5),
+        (1500, 2, 29),
+        (1, 1, 1),
+        (0, 1, 1),
+        (2023, 2, 29),
+        (2024, 13, 1),
+    ];
+    let mut read = Vec::new();
+    for (year, month, day) in dates {
+        let mut date = Vec::new();
+        for (number, value) in [(1u8, year), (2, month), (3, day)] {
+            date.extend([number << 3]);
+            let mut value: u64 = value;
+            loop {
+                let byte = (value & 0x7f) as u8;
+                value >>= 7;
+                date.push(if value == 0 { byte } else { byte | 0x80 });
+                if value == 0 {
+                    break;
+                }
+            }
+        }
+        let mut payload = header.clone();
+        payload.extend([0x0a, date.len() as u8]);
+        payload.extend(date);
+        finish_lookup(converter.lookup_for_connect(&topic, Some(&payload)))
+            .await
+            .unwrap();
+        read.push(match converter.to_connect(&topic, Some(&payload)) {
+            Ok((_, Value::Struct(dated))) => match dated.get("day") {
+                Some(Value::Int32(days)) => days.to_string(),
+                other => panic!("{other:?}"),
+            },
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => "error".to_string(),
+        });
+    }
+    let reads: Vec<String> = dates.iter().map(|(y, m, d)| format!("read {y} {m} {d}")).collect();
+    assert_eq!(read, protobuf_dates_in_java(&reads));
 }
 
 /// The `records` of a vectors fixture.

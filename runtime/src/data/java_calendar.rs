@@ -103,6 +103,25 @@ pub fn gregorian_day_of_hybrid_fields(days: i64) -> Option<i64> {
     Some((first_of_month(year.into(), month.into(), false) + i128::from(day) - 1) as i64)
 }
 
+/// The year, month (1 to 12) and day of month a `java.util.Calendar` in UTC gives for the day
+/// `days` after 1970-01-01 (Julian before 1582-10-15): the year is of its era, 1 BC being 1.
+pub fn java_calendar_fields(days: i64) -> (i64, u32, u32) {
+    let (year, month, day) = calendar_date(days);
+    (if year <= 0 { 1 - year } else { year }, month, day)
+}
+
+/// The day after 1970-01-01 whose date a strict (non-lenient) `java.util.Calendar` in UTC is
+/// given as a year of the Christian era, a month (1 to 12) and a day of month: `None` where it
+/// refuses them (a year before 1, a month or day the calendar does not have, such as the days
+/// the 1582 cutover skipped; Julian dates before it, so 1500-02-29 is one).
+pub fn java_strict_calendar_day(year: i64, month: i64, day: i64) -> Option<i64> {
+    if year < 1 || !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    let days = lenient_epoch_millis([year, month, day, 0, 0, 0, 0])?.div_euclid(DAY as i64);
+    (calendar_date(days) == (year, month as u32, day as u32)).then_some(days)
+}
+
 /// The astronomical year (0 is 1 BC), month (1 to 12) and day of month of the day `days` after
 /// 1970-01-01 as Java's calendar counts it: Julian before 1582-10-15, Gregorian from then on.
 fn calendar_date(days: i64) -> (i64, u32, u32) {
@@ -150,7 +169,10 @@ fn first_of_month(year: i128, month: i128, julian: bool) -> i128 {
 
 #[cfg(test)]
 mod tests {
-    use super::{calendar_date, gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_fields, lenient_epoch_millis};
+    use super::{
+        calendar_date, gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_fields, java_calendar_fields,
+        java_strict_calendar_day, lenient_epoch_millis,
+    };
 
     fn days(year: i64, month: i64, day: i64) -> i64 {
         lenient_epoch_millis([year, month, day, 0, 0, 0, 0]).expect("in range") / 86_400_000
@@ -184,6 +206,40 @@ mod tests {
         for day in (-800_000..100_000).chain([i64::from(i32::MIN), i64::from(i32::MAX)]) {
             let (year, month, date) = calendar_date(day);
             assert_eq!(days(year, i64::from(month), i64::from(date)), day);
+        }
+    }
+
+    /// Figures from Java 17's `Calendar.getInstance(UTC)`: `setTime` and `get(YEAR)`… for the
+    /// fields, `setLenient(false)`, `set(YEAR, …)`… and `getTime` for the days.
+    #[test]
+    fn strict_calendars_give_and_take_dates_as_javas_do() {
+        for (days, fields) in [
+            (19_000, (2022, 1, 8)),
+            (-141_427, (1582, 10, 15)),
+            (-141_428, (1582, 10, 4)),
+            (-354_285, (999, 12, 27)),
+            (-719_162, (1, 1, 3)),
+            (-719_528, (1, 1, 3)),
+            (-719_893, (2, 1, 3)),
+        ] {
+            assert_eq!(java_calendar_fields(days), fields, "{days}");
+        }
+        for (fields, days) in [
+            ((1000, 1, 1), Some(-354_280)),
+            ((1582, 10, 15), Some(-141_427)),
+            ((1500, 2, 29), Some(-171_596)),
+            ((1, 1, 1), Some(-719_164)),
+            ((1582, 10, 5), None),
+            ((0, 1, 1), None),
+            ((2023, 2, 29), None),
+            ((2024, 13, 1), None),
+            ((-5, 1, 1), None),
+        ] {
+            assert_eq!(
+                java_strict_calendar_day(fields.0, fields.1, fields.2),
+                days,
+                "{fields:?}"
+            );
         }
     }
 

@@ -15,7 +15,9 @@ mod values_text;
 
 pub use decimal::{decimal_from_text, decimal_text};
 pub use error::DataError;
-pub use java_calendar::{gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_fields};
+pub use java_calendar::{
+    gregorian_day_of_hybrid_fields, hybrid_day_of_gregorian_fields, java_calendar_fields, java_strict_calendar_day,
+};
 pub(crate) use java_text::java_trim;
 pub use java_text::{java_double, java_float, java_utf8_text, write_java_text};
 pub use record::{ConnectRecord, Header, SinkRecord, SourceMap, SourceRecord, TimestampType};

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
 use num_bigint::BigInt;
 use prost_reflect::{
     DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value as ProtoValue,
@@ -17,10 +16,8 @@ use super::schema::{
 };
 use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
-use crate::data::{logical, Schema, SchemaType, Struct, Value};
+use crate::data::{java_calendar_fields, java_strict_calendar_day, logical, Schema, SchemaType, Struct, Value};
 
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
-const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 const MILLIS_PER_SECOND: i64 = 1_000;
 const NANOS_PER_MILLI: i64 = 1_000_000;
 
@@ -286,20 +283,14 @@ fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<P
         },
         Kind::Message(message) => ProtoValue::Message(match message.full_name() {
             DECIMAL_TYPE => decimal_message(&message, schema, value)?,
+            // As Confluent's converter writes it, through `java.util.Calendar`: the Julian
+            // date before 1582-10-15, a BC year as the year of its era.
             DATE_TYPE => {
-                let days = integer().ok_or_else(wrong)?;
-                let date = i32::try_from(days)
-                    .ok()
-                    .and_then(|d| d.checked_add(UNIX_EPOCH_DAYS_FROM_CE))
-                    .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .ok_or_else(|| DataError::new(format!("{days} days from the epoch is not a date")))?;
+                let (year, month, day) = java_calendar_fields(integer().ok_or_else(wrong)?);
+                let year = i32::try_from(year).map_err(|_| DataError::new(format!("the year {year} is too far")))?;
                 message_of(
                     &message,
-                    &[
-                        ("year", date.year()),
-                        ("month", date.month() as i32),
-                        ("day", date.day() as i32),
-                    ],
+                    &[("year", year), ("month", month as i32), ("day", day as i32)],
                 )
             }
             TIME_TYPE => {
@@ -576,14 +567,14 @@ fn message_to_connect(
             let target = schema.decimal_scale().unwrap_or(0);
             Ok(Value::bytes(rescale(&unscaled, scale, target)?))
         }
+        // As Confluent's converter reads it, through a strict `java.util.Calendar`: a Julian
+        // date before 1582-10-15, refused outside the Christian era.
         Some(logical::DATE) => {
             let (year, month, day) = (int("year"), int("month"), int("day"));
-            let date = u32::try_from(month)
-                .ok()
-                .zip(u32::try_from(day).ok())
-                .and_then(|(month, day)| NaiveDate::from_ymd_opt(year, month, day))
-                .ok_or_else(|| DataError::new(format!("{year}-{month}-{day} is not a date")))?;
-            Ok(Value::Int32(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE))
+            java_strict_calendar_day(year.into(), month.into(), day.into())
+                .and_then(|days| i32::try_from(days).ok())
+                .map(Value::Int32)
+                .ok_or_else(|| DataError::new(format!("{year}-{month}-{day} is not a date")))
         }
         Some(logical::TIME) => {
             // Confluent reads it through Java's `LocalTime.of`, which refuses a field outside
