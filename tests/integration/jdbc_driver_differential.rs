@@ -15,13 +15,13 @@
 //! not on Maven Central: its typing rules are written in the Java program from its source;
 //! everything else on that side is the real thing.
 //!
-//! Left out of the tables: PostgreSQL's MONEY (the driver's `getDouble` refuses a value of 1,000
-//! or more, written `1,000.00`, so Confluent's task fails; Tributary leaves the column out), a
+//! Left out of the tables: PostgreSQL's MONEY of 1,000 or more (the driver's `getDouble` refuses
+//! its text, `$1,000.00`, so Confluent's task fails; Tributary reads it: a test of its own), a
 //! PostgreSQL `TIMETZ` whose UTC time falls on another day (Connect's Time refuses it, so
 //! Confluent's task fails; Tributary wraps it into the day), floats that Java 17's
 //! `Float.toString` writes with more digits than the shortest that reads back (1.17549435E-38,
 //! where Java 19 and later, and Tributary, write 1.1754944E-38), and values the drivers' getters
-//! refuse, which fail both tasks (the last test).
+//! refuse, which fail both tasks (a test of their own).
 
 use crate::common;
 
@@ -147,18 +147,18 @@ const POSTGRES_TABLE: &str = "CREATE TYPE {t}_mood AS ENUM ('sad', 'happy'); \
       at_time6 TIME(6), zoned_time TIMETZ, at TIMESTAMP, at_zone TIMESTAMPTZ, uid UUID, doc JSONB, raw_doc JSON, \
       mood {t}_mood, count_v {t}_positive NOT NULL, label {t}_label, amount {t}_amount, letter \"char\", object_id OID, markup XML, one_bit BIT(1), \
       bits BIT(4), long_bits BIT(12), varying_bits VARBIT(8), ints INT[], span INTERVAL, address INET, \
-      serial_v SERIAL); \
+      cash MONEY, serial_v SERIAL); \
     INSERT INTO {t} VALUES (1, -2, 7, 9000000000, 1.1, 2.25, -12.345, 12345, 0.1000000000000000000001, 42, \
       -1234, 123456789012345678, 12345678901234567890, 12345678901234567890.0123456789, true, \
       'hé', 'ab', 'long text', 'nm', '\\x0102ff', '2024-02-29', '13:14:15.5', '13:14:15.123456', '13:14:15+02', \
       '2024-02-29 13:14:15.123', '2024-02-29 13:14:15.123+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', \
       '{\"k\":[1]}', '{ \"k\" :  [1] }', 'happy', 42, 'short', 12.34, 'x', 4000000000, '<a>1</a>', B'1', B'0101', \
-      B'101010101010', B'101', '{1,2}', '1 day', '10.0.0.1', DEFAULT); \
+      B'101010101010', B'101', '{1,2}', '1 day', '10.0.0.1', 999.99, DEFAULT); \
     INSERT INTO {t} VALUES (2, -32768, 2147483647, -9223372036854775808, 3.4e38, 1e308, 9999999.999, -99999, \
       -5.5, -99, 9999, -999999999999999999, -99999999999999999999, -0.0000000001, false, '', '', '', '', '\\x', '1900-01-01', '23:59:59.999999', '00:00:00', '00:00:00-05', \
       '1969-12-31 23:59:59.9999', '1970-01-01 00:00:00.0005+00', '00000000-0000-0000-0000-000000000000', '[]', \
       'null', 'sad', 9223372036854775807, '', -0.01, ' ', 0, '<b/>', B'0', B'0000', B'000000000001', B'', '{}', \
-      '-1 hour', '::1', DEFAULT); \
+      '-1 hour', '::1', -0.01, DEFAULT); \
     INSERT INTO {t} (id, big, count_v) VALUES (3, 0, 1); \
     INSERT INTO {t} (id, big, count_v, real_v, double_v, at_time, at, at_zone) VALUES \
       (4, 0, 1, 'NaN', 'Infinity', '24:00:00', 'infinity', '-infinity'), \
@@ -680,4 +680,28 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
             "{driver:?}, {column} = {value}: Confluent's {confluent:?}, Tributary's {trace}"
         );
     }
+}
+
+/// PostgreSQL's MONEY is a DOUBLE to pgjdbc, whose `getDouble` refuses the text of an amount of
+/// 1,000 or more (`$1,234.56`, with the C locale's group separator), so Confluent's task fails
+/// on it; Tributary's reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_money_of_a_thousand_or_more_fails_confluents_task_and_reads_in_tributarys() {
+    let table = unique_name("money").replace('-', "_");
+    let read = Read::table(JdbcDriver::Postgres, &table);
+    let ddl =
+        format!("CREATE TABLE {table} (id INT PRIMARY KEY, cash MONEY); INSERT INTO {table} VALUES (1, -1234.56)");
+    read.database.sql("tributary", &ddl).unwrap();
+    let confluent = {
+        let read = read.clone();
+        tokio::task::spawn_blocking(move || read.confluents_records())
+            .await
+            .unwrap()
+    };
+    assert!(
+        matches!(confluent.as_slice(), [Err(error)] if error.contains("Bad value for type double")),
+        "{confluent:?}"
+    );
+    let tributary = read.tributarys_records(1).await;
+    assert_eq!(tributary[0]["payload"]["cash"], json!(-1234.56), "{tributary:?}");
 }

@@ -18,7 +18,7 @@ use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::MySqlRow;
-use sqlx::postgres::types::{Oid, PgTimeTz};
+use sqlx::postgres::types::{Oid, PgMoney, PgTimeTz};
 use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::{Column as _, Row, TypeInfo};
 use tributary_runtime::data::{Schema, SchemaBuilder, SchemaType, Value};
@@ -52,6 +52,9 @@ pub enum ColumnKind {
     Float32,
     /// DOUBLE PRECISION / DOUBLE.
     Float64,
+    /// PostgreSQL's MONEY, a DOUBLE as pgjdbc reports it, of its fraction digits (the
+    /// session's `lc_monetary`'s, 2 when unknown).
+    Money(Option<i32>),
     /// NUMERIC / DECIMAL with its declared precision and scale, when known.
     Decimal {
         /// Declared precision.
@@ -177,6 +180,7 @@ impl ColumnKind {
             "INT8" => ColumnKind::Int64,
             "FLOAT4" => ColumnKind::Float32,
             "FLOAT8" => ColumnKind::Float64,
+            "MONEY" => ColumnKind::Money(None),
             "NUMERIC" => ColumnKind::Decimal {
                 precision: None,
                 scale: None,
@@ -247,6 +251,7 @@ impl ColumnKind {
             ColumnKind::Bytes if text => ColumnKind::Text,
             ColumnKind::Decimal { .. } => ColumnKind::Decimal { precision, scale },
             ColumnKind::BitString(_) => ColumnKind::BitString(precision),
+            ColumnKind::Money(_) => ColumnKind::Money(scale),
             ColumnKind::Bits(MySqlDriver::MariaDb) if precision == Some(1) => ColumnKind::Boolean,
             kind => kind,
         }
@@ -270,7 +275,7 @@ impl ColumnKind {
             ColumnKind::Int32 | ColumnKind::UInt16 => SchemaBuilder::new(SchemaType::Int32),
             ColumnKind::Int64 | ColumnKind::UInt32 | ColumnKind::UInt64 => SchemaBuilder::new(SchemaType::Int64),
             ColumnKind::Float32 => SchemaBuilder::new(SchemaType::Float32),
-            ColumnKind::Float64 => SchemaBuilder::new(SchemaType::Float64),
+            ColumnKind::Float64 | ColumnKind::Money(_) => SchemaBuilder::new(SchemaType::Float64),
             ColumnKind::Decimal { precision, scale } => match (mapping.fit(precision, scale), scale) {
                 (Some(fitted), _) => SchemaBuilder::new(fitted),
                 (None, Some(scale)) => SchemaBuilder::decimal(scale),
@@ -452,6 +457,12 @@ fn postgres_value(row: &PgRow, i: usize, column: &Column, rules: &DateTimeRules)
         ColumnKind::Int64 => or_null(row.try_get_unchecked::<Option<i64>, _>(i)?, Value::Int64),
         ColumnKind::Float32 => or_null(row.try_get_unchecked::<Option<f32>, _>(i)?, Value::Float32),
         ColumnKind::Float64 => or_null(row.try_get_unchecked::<Option<f64>, _>(i)?, Value::Float64),
+        // Its smallest units; pgjdbc's getDouble parses the text (`$1.50`), the same double, but
+        // fails on one with a group separator (`$1,234.50`, 1,000 or more in the C locale),
+        // which Confluent's task then fails on.
+        ColumnKind::Money(scale) => or_null(row.try_get_unchecked::<Option<PgMoney>, _>(i)?, |money| {
+            Value::Float64(money.0 as f64 / 10f64.powi(scale.unwrap_or(2)))
+        }),
         ColumnKind::Decimal { .. } => match postgres_decimal_bytes(row, i, column)? {
             Some(value) => value,
             None => decimal_value(row.try_get_unchecked::<Option<BigDecimal>, _>(i)?, &column.schema),
@@ -785,7 +796,9 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
             Some(bits) => Value::Int8(bit_byte(bits, driver).map_err(|e| column_error(column, e))?),
             None => Value::Null,
         },
-        ColumnKind::TimeTz | ColumnKind::BitString(_) => return Err(column_error(column, "no such MySQL type")),
+        ColumnKind::TimeTz | ColumnKind::BitString(_) | ColumnKind::Money(_) => {
+            return Err(column_error(column, "no such MySQL type"))
+        }
         ColumnKind::Year => match row.try_get::<Option<u16>, _>(i)? {
             Some(year) => date_value(
                 NaiveDate::from_ymd_opt(year.into(), 1, 1)

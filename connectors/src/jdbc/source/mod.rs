@@ -155,12 +155,14 @@ async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<T
 /// type `t`), as a query's select list: the column's name and table (OID, column number), NOT
 /// NULL (of the column or its domain: YES or NO), a NUMERIC's precision and scale and a BIT's
 /// length (as its precision) from the type modifier (a domain's own when the column is of one),
-/// and that it is neither MySQL text nor a MySQL DATETIME.
+/// a MONEY's fraction digits (the session's `lc_monetary`'s) as its scale, and that it is
+/// neither MySQL text nor a MySQL DATETIME.
 const POSTGRES_DECLARED: &str = "a.attname::text, a.attrelid::int8, a.attnum::int8, \
     CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'NO' ELSE 'YES' END, \
     CASE WHEN base = 1700 AND typmod >= 4 THEN ((typmod - 4) >> 16) & 65535 \
       WHEN base = 1560 THEN typmod END::int8, \
-    CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 END::int8, false, false \
+    CASE WHEN base = 1700 AND typmod >= 4 THEN (typmod - 4) & 65535 \
+      WHEN base = 790 THEN scale(0::money::numeric) END::int8, false, false \
     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
     CROSS JOIN LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS base, \
       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod) declared";
