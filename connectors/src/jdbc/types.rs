@@ -759,11 +759,12 @@ fn mysql_value(row: &MySqlRow, i: usize, column: &Column, rules: &DateTimeRules)
         ColumnKind::Float32 => or_null(row.try_get::<Option<f32>, _>(i)?, Value::Float32),
         ColumnKind::Float64 => or_null(row.try_get::<Option<f64>, _>(i)?, Value::Float64),
         ColumnKind::Decimal { .. } => decimal_value(row.try_get::<Option<BigDecimal>, _>(i)?, &column.schema),
-        // Unchecked: a text column of a binary collation is one sqlx's check calls binary.
-        ColumnKind::Text | ColumnKind::Uuid => or_null(row.try_get_unchecked::<Option<String>, _>(i)?, Value::String),
-        ColumnKind::Json => or_null(row.try_get::<Option<sqlx::types::JsonValue>, _>(i)?, |j| {
-            Value::String(j.to_string())
-        }),
+        // Unchecked: a text column of a binary collation is one sqlx's check calls binary. MySQL
+        // sends a JSON value as its text (its own spacing and key order), which the JDBC
+        // drivers' getString gives.
+        ColumnKind::Text | ColumnKind::Uuid | ColumnKind::Json => {
+            or_null(row.try_get_unchecked::<Option<String>, _>(i)?, Value::String)
+        }
         // Unchecked: sqlx's check refuses a spatial type's bytes.
         ColumnKind::Bytes => or_null(row.try_get_unchecked::<Option<Vec<u8>>, _>(i)?, Value::bytes),
         ColumnKind::Date => or_null(
