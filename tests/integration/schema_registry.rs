@@ -96,7 +96,7 @@ fn value_converter_with(format: Format, settings: &[(&str, &str)]) -> Arc<dyn Co
 }
 
 /// A Connect value in the tests' JSON encoding (the one `confluent_serde.py` prints): bytes as
-/// base64, decimals as text (Avro, Protobuf) or numbers (JSON Schema), logical dates and times
+/// base64, decimals as text (Avro, Protobuf) or base64 (JSON Schema), logical dates and times
 /// as numbers, a general union as its branch.
 fn connect_json(format: Format, schema: &Schema, value: &Value) -> Json {
     let b64 = |b: &[u8]| json!(base64::engine::general_purpose::STANDARD.encode(b));
@@ -118,7 +118,8 @@ fn connect_json(format: Format, schema: &Schema, value: &Value) -> Json {
             };
             match format {
                 Format::Avro | Format::Protobuf => json!(text),
-                Format::JsonSchema => serde_json::from_str(&text).expect("a number"),
+                // Confluent's default decimal.format: base64 of the unscaled bytes.
+                Format::JsonSchema => b64(b),
             }
         }
         Value::Bytes(b) => b64(b),
@@ -1045,6 +1046,12 @@ async fn records_written_by_tributary_read_by_confluents_json_schema_deserialize
     assert_eq!(schema["title"], "com.example.Everything");
     assert_eq!(schema["properties"]["int8"]["connect.type"], "int8");
     assert_eq!(schema["properties"]["optional"]["oneOf"][0]["type"], "null");
+    // A decimal is a string of base64 (Confluent's default decimal.format, BASE64).
+    assert_eq!(
+        schema["properties"]["decimal"],
+        json!({"type": "string", "title": "org.apache.kafka.connect.data.Decimal", "connect.type": "bytes", "connect.version": 1,
+               "connect.parameters": {"scale": "3"}, "connect.index": 10})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

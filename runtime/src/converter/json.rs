@@ -28,9 +28,10 @@ use crate::data::{
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// How decimals are written.
+/// How decimals are written (`decimal.format`, of Apache's JsonConverter and Confluent's
+/// JsonSchemaConverter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum DecimalFormat {
+pub(super) enum DecimalFormat {
     /// Base64 of the unscaled two's-complement bytes (Apache's default).
     #[default]
     Base64,
@@ -59,7 +60,7 @@ const SCHEMAS_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
     "Include schemas within each of the serialized values and keys.",
 ));
 /// `decimal.format`.
-const DECIMAL_FORMAT: Key<DecimalFormat> = Key::new(
+pub(super) const DECIMAL_FORMAT: Key<DecimalFormat> = Key::new(
     ConfigKey::optional(
         "decimal.format",
         ConfigType::String,

@@ -16,18 +16,29 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use self::references::Documents;
-use super::registry::{ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
+use super::json::{self, DecimalFormat};
+use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigMap};
 use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
 
 /// Confluent's JSON Schema converter.
 pub(super) type JsonSchemaConverter = RegistryConverter<JsonSchema>;
 
+/// The JSON Schema converter's own keys (besides the registry's): `decimal.format`, as
+/// Confluent's JsonSchemaData reads it (BASE64 by default, as Apache's JsonConverter).
+fn config_def() -> ConfigDef {
+    ConfigDef::new().key(&json::DECIMAL_FORMAT)
+}
+
 /// The JSON Schema format of the registry converter.
 #[derive(Debug)]
-pub(super) struct JsonSchema;
+pub(super) struct JsonSchema {
+    /// How decimals are written: base64 of their unscaled bytes in a string (Confluent's
+    /// default), or JSON numbers.
+    decimals: DecimalFormat,
+}
 
 /// A registered JSON Schema, as the Connect schema its documents are read and written with.
 #[derive(Debug)]
@@ -41,12 +52,15 @@ impl SchemaFormat for JsonSchema {
     const SCHEMA_TYPE: SchemaType = SchemaType::Json;
     const NAME: &'static str = "JSON";
 
-    fn new(_settings: &ConfigMap) -> Result<Self, String> {
-        Ok(JsonSchema)
+    fn new(settings: &ConfigMap) -> Result<Self, String> {
+        let parsed = parse_settings(&config_def(), settings)?;
+        Ok(JsonSchema {
+            decimals: parsed.value(&json::DECIMAL_FORMAT),
+        })
     }
 
     fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError> {
-        let json = schema::from_connect(schema)?;
+        let json = schema::from_connect(schema, self.decimals)?;
         let name = schema
             .name
             .clone()
@@ -83,7 +97,7 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn encode(&self, writer: &Described, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        write::write_json(&writer.connect, value, out)
+        write::write_json(&writer.connect, value, self.decimals, out)
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {

@@ -1,6 +1,6 @@
 //! Connect schemas to JSON Schemas and back, as Confluent's `JsonSchemaData` maps them:
 //! integers and numbers tagged with their Connect type (`connect.type`), bytes as base64
-//! strings, decimals as numbers, structs as objects whose properties carry their position
+//! strings, decimals as such strings (numbers under `decimal.format=NUMERIC`), structs as objects whose properties carry their position
 //! (`connect.index`), optional schemas as `oneOf` with `null`, maps as objects (string keys) or
 //! arrays of `{key, value}` objects, and the name, version, doc and parameters as `title`,
 //! `connect.version`, `description` and `connect.parameters`.
@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value as Json};
 use super::read::from_json;
 use super::references::Documents;
 use super::write::to_json;
+use crate::converter::json::DecimalFormat;
 use crate::converter::registry::with_connect_parameters;
 use crate::converter::DataError;
 use crate::data::{logical, Schema, SchemaBuilder, SchemaType};
@@ -23,9 +24,9 @@ pub(super) const ONE_OF: &str = "io.confluent.connect.json.OneOf";
 /// Connect's parameter naming an enum.
 const ENUM: &str = "io.confluent.connect.json.Enum";
 
-/// The JSON Schema for a Connect schema.
-pub(super) fn from_connect(schema: &Schema) -> Result<Json, DataError> {
-    let mut out = from_connect_at(schema, None, false)?;
+/// The JSON Schema for a Connect schema, its decimals written as `decimals` says.
+pub(super) fn from_connect(schema: &Schema, decimals: DecimalFormat) -> Result<Json, DataError> {
+    let mut out = from_connect_at(schema, None, false, decimals)?;
     if let Some(object) = out.as_object_mut() {
         let mut with_draft = Map::new();
         with_draft.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
@@ -35,7 +36,12 @@ pub(super) fn from_connect(schema: &Schema) -> Result<Json, DataError> {
     Ok(out)
 }
 
-fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool) -> Result<Json, DataError> {
+fn from_connect_at(
+    schema: &Schema,
+    index: Option<usize>,
+    ignore_optional: bool,
+    decimals: DecimalFormat,
+) -> Result<Json, DataError> {
     let mut node = Map::new();
     let connect_type = |node: &mut Map<String, Json>, name: &str| {
         node.insert("connect.type".into(), json!(name));
@@ -67,17 +73,20 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
             }
         },
         SchemaType::Bytes => {
-            let kind = if schema.name.as_deref() == Some(logical::DECIMAL) {
-                "number"
-            } else {
-                "string"
+            // A decimal's text is base64 of its bytes unless decimal.format=NUMERIC.
+            let kind = match (schema.name.as_deref(), decimals) {
+                (Some(logical::DECIMAL), DecimalFormat::Numeric) => "number",
+                _ => "string",
             };
             node.insert("type".into(), json!(kind));
             connect_type(&mut node, "bytes");
         }
         SchemaType::Array => {
             node.insert("type".into(), json!("array"));
-            node.insert("items".into(), from_connect_at(element(schema)?, None, false)?);
+            node.insert(
+                "items".into(),
+                from_connect_at(element(schema)?, None, false, decimals)?,
+            );
         }
         SchemaType::Map => {
             let keys = schema
@@ -87,7 +96,10 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
             let values = element(schema)?;
             if keys.schema_type == SchemaType::String && !keys.optional {
                 node.insert("type".into(), json!("object"));
-                node.insert("additionalProperties".into(), from_connect_at(values, None, false)?);
+                node.insert(
+                    "additionalProperties".into(),
+                    from_connect_at(values, None, false, decimals)?,
+                );
             } else {
                 node.insert("type".into(), json!("array"));
                 node.insert(
@@ -95,8 +107,8 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
                     json!({
                         "type": "object",
                         "properties": {
-                            "key": from_connect_at(keys, Some(0), false)?,
-                            "value": from_connect_at(values, Some(1), false)?,
+                            "key": from_connect_at(keys, Some(0), false, decimals)?,
+                            "value": from_connect_at(values, Some(1), false, decimals)?,
                         }
                     }),
                 );
@@ -109,7 +121,7 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
                 branches.push(json!({"type": "null"}));
             }
             for field in &schema.fields {
-                branches.push(from_connect_at(&field.schema, Some(field.index), true)?);
+                branches.push(from_connect_at(&field.schema, Some(field.index), true, decimals)?);
             }
             node.insert("oneOf".into(), Json::Array(branches));
             if let Some(index) = index {
@@ -123,7 +135,7 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
             for field in &schema.fields {
                 properties.insert(
                     field.name.clone(),
-                    from_connect_at(&field.schema, Some(field.index), false)?,
+                    from_connect_at(&field.schema, Some(field.index), false, decimals)?,
                 );
             }
             node.insert("properties".into(), Json::Object(properties));
@@ -149,7 +161,7 @@ fn from_connect_at(schema: &Schema, index: Option<usize>, ignore_optional: bool)
         }
     }
     if let Some(default) = schema.default.as_ref().filter(|d| !d.is_null()) {
-        node.insert("default".into(), to_json(schema, default)?);
+        node.insert("default".into(), to_json(schema, default, decimals)?);
     }
     if schema.optional && !ignore_optional {
         let mut optional = Map::new();

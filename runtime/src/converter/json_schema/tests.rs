@@ -6,6 +6,7 @@ use super::read::read_json;
 use super::references::Documents;
 use super::schema::{from_connect, to_connect, ONE_OF};
 use super::write::{to_json, write_json};
+use crate::converter::json::DecimalFormat;
 use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 fn every_type() -> Arc<Schema> {
@@ -56,7 +57,7 @@ fn row(schema: &Arc<Schema>) -> Value {
 
 #[test]
 fn schemas_as_confluent_writes_them() {
-    let json = from_connect(&every_type()).unwrap();
+    let json = from_connect(&every_type(), DecimalFormat::Base64).unwrap();
     assert_eq!(json["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(json["type"], "object");
     assert_eq!(json["title"], "com.example.Row");
@@ -74,8 +75,11 @@ fn schemas_as_confluent_writes_them() {
         property("photo"),
         json!({"type": "string", "connect.type": "bytes", "connect.index": 4})
     );
+    // A decimal is a string (base64 of its unscaled bytes) unless decimal.format=NUMERIC.
     let price = property("price");
-    assert_eq!(price["type"], "number");
+    assert_eq!(price["type"], "string");
+    let numeric = from_connect(&every_type(), DecimalFormat::Numeric).unwrap();
+    assert_eq!(numeric["properties"]["price"]["type"], "number");
     assert_eq!(price["connect.type"], "bytes");
     assert_eq!(price["title"], "org.apache.kafka.connect.data.Decimal");
     assert_eq!(price["connect.parameters"], json!({"scale": "2"}));
@@ -88,11 +92,19 @@ fn schemas_as_confluent_writes_them() {
 fn every_type_survives_a_round_trip() {
     let schema = every_type();
     let value = row(&schema);
-    let document = to_json(&schema, &value).unwrap();
-    assert_eq!(document["price"], json!(123.45));
+    let document = to_json(&schema, &value, DecimalFormat::Base64).unwrap();
+    assert_eq!(document["price"], "MDk=");
+    assert_eq!(
+        to_json(&schema, &value, DecimalFormat::Numeric).unwrap()["price"],
+        json!(123.45)
+    );
     assert_eq!(document["photo"], "AP8=");
     assert_eq!(document["by_id"], json!([{"key": 7, "value": "seven"}]));
-    let read_schema = to_connect(&from_connect(&schema).unwrap(), &Documents::default()).unwrap();
+    let read_schema = to_connect(
+        &from_connect(&schema, DecimalFormat::Base64).unwrap(),
+        &Documents::default(),
+    )
+    .unwrap();
     for field in &schema.fields {
         let read = &read_schema.field(&field.name).unwrap().schema;
         assert_eq!(
@@ -103,7 +115,7 @@ fn every_type_survives_a_round_trip() {
         );
     }
     let mut bytes = Vec::new();
-    write_json(&schema, &value, &mut bytes).unwrap();
+    write_json(&schema, &value, DecimalFormat::Base64, &mut bytes).unwrap();
     let Value::Struct(read) = read_json(&read_schema, &bytes).unwrap() else {
         panic!("not a struct")
     };
@@ -136,7 +148,7 @@ fn documents_are_written_in_the_schemas_order_with_every_decimal_digit() {
             .with("by_id", Value::Map(vec![(Value::Int32(7), "seven".into())])),
     );
     let mut out = Vec::new();
-    write_json(&schema, &value, &mut out).unwrap();
+    write_json(&schema, &value, DecimalFormat::Numeric, &mut out).unwrap();
     assert_eq!(read_json(&schema, &out).unwrap(), value, "read back, every digit too");
     assert_eq!(
         String::from_utf8(out).unwrap(),
@@ -179,7 +191,10 @@ fn hand_written_schemas_read_as_connect() {
         branch.get(&format!("{ONE_OF}.field.1")),
         Some(&Value::String("text".into()))
     );
-    assert_eq!(to_json(&schema, &Value::Struct(read.clone())).unwrap(), document);
+    assert_eq!(
+        to_json(&schema, &Value::Struct(read.clone()), DecimalFormat::Base64).unwrap(),
+        document
+    );
 }
 
 #[test]
@@ -200,7 +215,10 @@ fn required_nulls_and_wrong_types_are_refused() {
     assert!(read(r#"{"n": 1"#).starts_with("Invalid JSON: EOF while parsing"));
     assert!(read(r#"{"n": 1} 2"#).starts_with("Invalid JSON: trailing characters"));
     let missing = Value::Struct(Struct::new(schema.clone()));
-    assert!(to_json(&schema, &missing).unwrap_err().0.contains("field n"));
+    assert!(to_json(&schema, &missing, DecimalFormat::Base64)
+        .unwrap_err()
+        .0
+        .contains("field n"));
 }
 
 /// A `Time` holds the milliseconds of one day, its end included: Confluent's JsonSchemaData
@@ -208,17 +226,20 @@ fn required_nulls_and_wrong_types_are_refused() {
 #[test]
 fn times_stay_within_a_day() {
     let time = SchemaBuilder::time().build();
-    assert_eq!(to_json(&time, &Value::Int32(86_400_000)).unwrap(), json!(86_400_000));
+    assert_eq!(
+        to_json(&time, &Value::Int32(86_400_000), DecimalFormat::Base64).unwrap(),
+        json!(86_400_000)
+    );
     assert_eq!(read_json(&time, b"86400000").unwrap(), Value::Int32(86_400_000));
     for millis in [86_400_001, -1] {
-        let error = to_json(&time, &Value::Int32(millis)).unwrap_err();
+        let error = to_json(&time, &Value::Int32(millis), DecimalFormat::Base64).unwrap_err();
         assert!(error.0.contains("should not have any date fields"), "{error}");
         let error = read_json(&time, millis.to_string().as_bytes()).unwrap_err();
         assert!(error.0.contains("less than 86400000"), "{error}");
     }
     // An INT32 without the logical name is any integer.
     assert_eq!(
-        to_json(&Schema::of(SchemaType::Int32), &Value::Int32(-1)).unwrap(),
+        to_json(&Schema::of(SchemaType::Int32), &Value::Int32(-1), DecimalFormat::Base64).unwrap(),
         json!(-1)
     );
 }

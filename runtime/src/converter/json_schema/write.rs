@@ -1,29 +1,35 @@
 //! Connect values written as the JSON documents Confluent's JSON Schema converter writes:
-//! bytes as base64 text, decimals as numbers with every digit, dates and times as numbers, maps
+//! bytes as base64 text, decimals as base64 of their unscaled bytes (as numbers with every digit
+//! under `decimal.format=NUMERIC`), dates and times as numbers, maps
 //! as objects (string keys) or arrays of `{key, value}` objects, a `oneOf` struct as its one set
 //! branch.
 
 use serde_json::Value as Json;
 
 use super::schema::ONE_OF;
-use crate::converter::json::{write_base64, write_string};
+use crate::converter::json::{write_base64, write_string, DecimalFormat};
 use crate::converter::DataError;
 use crate::data::decimal_text;
 use crate::data::{logical, Schema, SchemaType, Value};
 
 /// `value` of `schema` as JSON (a schema's default, for its document).
-pub(super) fn to_json(schema: &Schema, value: &Value) -> Result<Json, DataError> {
+pub(super) fn to_json(schema: &Schema, value: &Value, decimals: DecimalFormat) -> Result<Json, DataError> {
     let mut out = Vec::new();
-    write_json(schema, value, &mut out)?;
+    write_json(schema, value, decimals, &mut out)?;
     serde_json::from_slice(&out).map_err(|e| DataError::new(e.to_string()))
 }
 
-/// Appends `value` of `schema` to `out` as JSON, the fields of a struct in the schema's order.
-/// On an error `out` may hold part of the value.
-pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
+/// Appends `value` of `schema` to `out` as JSON, the fields of a struct in the schema's order,
+/// decimals as `decimals` says. On an error `out` may hold part of the value.
+pub(super) fn write_json(
+    schema: &Schema,
+    value: &Value,
+    decimals: DecimalFormat,
+    out: &mut Vec<u8>,
+) -> Result<(), DataError> {
     if value.is_null() {
         return match &schema.default {
-            Some(default) if !default.is_null() => write_json(schema, default, out),
+            Some(default) if !default.is_null() => write_json(schema, default, decimals, out),
             _ if schema.optional => {
                 out.extend_from_slice(b"null");
                 Ok(())
@@ -33,8 +39,9 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
             )),
         };
     }
-    if let (Some(scale), Value::Bytes(unscaled)) = (schema.decimal_scale(), value) {
-        // The number as written, every digit kept (Confluent writes a BigDecimal's).
+    if let (Some(scale), Value::Bytes(unscaled), DecimalFormat::Numeric) = (schema.decimal_scale(), value, decimals) {
+        // The number as written, every digit kept (Confluent writes a BigDecimal's); by
+        // default, as other bytes, base64 of the unscaled bytes.
         out.extend_from_slice(decimal_text(unscaled, scale).as_bytes());
         return Ok(());
     }
@@ -68,7 +75,7 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json(element, item, out)?;
+                write_json(element, item, decimals, out)?;
             }
             out.push(b']');
         }
@@ -85,7 +92,7 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
                     }
                     write_string(out, k);
                     out.push(b':');
-                    write_json(values, v, out)?;
+                    write_json(values, v, decimals, out)?;
                 }
                 out.push(b'}');
             } else {
@@ -95,9 +102,9 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
                         out.push(b',');
                     }
                     out.extend_from_slice(b"{\"key\":");
-                    write_json(keys, k, out)?;
+                    write_json(keys, k, decimals, out)?;
                     out.extend_from_slice(b",\"value\":");
-                    write_json(values, v, out)?;
+                    write_json(values, v, decimals, out)?;
                     out.push(b'}');
                 }
                 out.push(b']');
@@ -105,7 +112,7 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
         }
         (SchemaType::Struct, Value::Struct(s)) if schema.name.as_deref() == Some(ONE_OF) => {
             match s.iter().find(|(_, v)| !v.is_null()) {
-                Some((field, v)) => write_json(&field.schema, v, out)?,
+                Some((field, v)) => write_json(&field.schema, v, decimals, out)?,
                 None => out.extend_from_slice(b"null"),
             }
         }
@@ -118,7 +125,7 @@ pub(super) fn write_json(schema: &Schema, value: &Value, out: &mut Vec<u8>) -> R
                 write_string(out, &field.name);
                 out.push(b':');
                 let v = s.get(&field.name).unwrap_or(&Value::Null);
-                write_json(&field.schema, v, out)
+                write_json(&field.schema, v, decimals, out)
                     .map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
             }
             out.push(b'}');
