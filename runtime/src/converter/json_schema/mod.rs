@@ -16,28 +16,54 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use self::references::Documents;
-use super::json::{self, DecimalFormat};
+use self::schema::JsonSchemaOptions;
+use super::json;
 use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
 use super::DataError;
-use crate::config::{ConfigDef, ConfigMap};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
 use crate::data::{Schema, Value};
 
 /// Confluent's JSON Schema converter.
 pub(super) type JsonSchemaConverter = RegistryConverter<JsonSchema>;
 
-/// The JSON Schema converter's own keys (besides the registry's): `decimal.format`, as
-/// Confluent's JsonSchemaData reads it (BASE64 by default, as Apache's JsonConverter).
+/// `object.additional.properties`.
+const OBJECT_ADDITIONAL_PROPERTIES: Key<bool> = Key::new(ConfigKey::optional(
+    "object.additional.properties",
+    ConfigType::Boolean,
+    "true",
+    "Whether a struct's object schema allows other properties; false writes \"additionalProperties\": false.",
+));
+/// `use.optional.for.nonrequired`.
+const USE_OPTIONAL_FOR_NON_REQUIRED: Key<bool> = Key::new(ConfigKey::optional(
+    "use.optional.for.nonrequired",
+    ConfigType::Boolean,
+    "false",
+    "Read a property its object does not list as required as optional.",
+));
+/// `flatten.singleton.unions`.
+const FLATTEN_SINGLETON_UNIONS: Key<bool> = Key::new(ConfigKey::optional(
+    "flatten.singleton.unions",
+    ConfigType::Boolean,
+    "true",
+    "Read a oneOf or anyOf of one schema as that schema.",
+));
+
+/// The JSON Schema converter's own keys (besides the registry's), as Confluent's
+/// JsonSchemaData reads them: `decimal.format` (BASE64 by default, as Apache's JsonConverter's)
+/// and the mapping's options.
 fn config_def() -> ConfigDef {
-    ConfigDef::new().key(&json::DECIMAL_FORMAT)
+    ConfigDef::new()
+        .key(&json::DECIMAL_FORMAT)
+        .key(&OBJECT_ADDITIONAL_PROPERTIES)
+        .key(&USE_OPTIONAL_FOR_NON_REQUIRED)
+        .key(&FLATTEN_SINGLETON_UNIONS)
 }
 
 /// The JSON Schema format of the registry converter.
 #[derive(Debug)]
 pub(super) struct JsonSchema {
-    /// How decimals are written: base64 of their unscaled bytes in a string (Confluent's
-    /// default), or JSON numbers.
-    decimals: DecimalFormat,
+    options: JsonSchemaOptions,
 }
 
 /// A registered JSON Schema, as the Connect schema its documents are read and written with.
@@ -55,12 +81,17 @@ impl SchemaFormat for JsonSchema {
     fn new(settings: &ConfigMap) -> Result<Self, String> {
         let parsed = parse_settings(&config_def(), settings)?;
         Ok(JsonSchema {
-            decimals: parsed.value(&json::DECIMAL_FORMAT),
+            options: JsonSchemaOptions {
+                decimals: parsed.value(&json::DECIMAL_FORMAT),
+                additional_properties: parsed.value(&OBJECT_ADDITIONAL_PROPERTIES),
+                optional_for_nonrequired: parsed.value(&USE_OPTIONAL_FOR_NON_REQUIRED),
+                flatten_singleton_unions: parsed.value(&FLATTEN_SINGLETON_UNIONS),
+            },
         })
     }
 
     fn schema_text(&self, schema: &Schema) -> Result<(String, String), DataError> {
-        let json = schema::from_connect(schema, self.decimals)?;
+        let json = schema::from_connect(schema, &self.options)?;
         let name = schema
             .name
             .clone()
@@ -92,12 +123,12 @@ impl SchemaFormat for JsonSchema {
         let json: Json =
             serde_json::from_str(text).map_err(|e| DataError::new(format!("the JSON Schema is not JSON: {e}")))?;
         Ok(Described {
-            connect: schema::to_connect(&json, &Documents::new(references)?)?,
+            connect: schema::to_connect(&json, &Documents::new(references)?, &self.options)?,
         })
     }
 
     fn encode(&self, writer: &Described, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        write::write_json(&writer.connect, value, self.decimals, out)
+        write::write_json(&writer.connect, value, self.options.decimals, out)
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {

@@ -24,9 +24,37 @@ pub(super) const ONE_OF: &str = "io.confluent.connect.json.OneOf";
 /// Connect's parameter naming an enum.
 const ENUM: &str = "io.confluent.connect.json.Enum";
 
-/// The JSON Schema for a Connect schema, its decimals written as `decimals` says.
-pub(super) fn from_connect(schema: &Schema, decimals: DecimalFormat) -> Result<Json, DataError> {
-    let mut out = from_connect_at(schema, None, false, decimals)?;
+/// How Connect schemas and JSON Schemas map (Confluent's `JsonSchemaData` settings of the same
+/// names; the default is Confluent's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct JsonSchemaOptions {
+    /// `decimal.format`: a decimal as a base64 string of its unscaled bytes, or a number.
+    pub decimals: DecimalFormat,
+    /// `object.additional.properties` (true by default): when false, a struct's object says
+    /// `"additionalProperties": false`.
+    pub additional_properties: bool,
+    /// `use.optional.for.nonrequired`: a property its object does not list as `required` reads
+    /// as optional.
+    pub optional_for_nonrequired: bool,
+    /// `flatten.singleton.unions` (true by default): a `oneOf` or `anyOf` of one schema reads
+    /// as that schema, not as a union struct of one field.
+    pub flatten_singleton_unions: bool,
+}
+
+impl Default for JsonSchemaOptions {
+    fn default() -> Self {
+        JsonSchemaOptions {
+            decimals: DecimalFormat::Base64,
+            additional_properties: true,
+            optional_for_nonrequired: false,
+            flatten_singleton_unions: true,
+        }
+    }
+}
+
+/// The JSON Schema for a Connect schema.
+pub(super) fn from_connect(schema: &Schema, options: &JsonSchemaOptions) -> Result<Json, DataError> {
+    let mut out = from_connect_at(schema, None, false, options)?;
     if let Some(object) = out.as_object_mut() {
         let mut with_draft = Map::new();
         with_draft.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
@@ -40,7 +68,7 @@ fn from_connect_at(
     schema: &Schema,
     index: Option<usize>,
     ignore_optional: bool,
-    decimals: DecimalFormat,
+    options: &JsonSchemaOptions,
 ) -> Result<Json, DataError> {
     let mut node = Map::new();
     let connect_type = |node: &mut Map<String, Json>, name: &str| {
@@ -74,7 +102,7 @@ fn from_connect_at(
         },
         SchemaType::Bytes => {
             // A decimal's text is base64 of its bytes unless decimal.format=NUMERIC.
-            let kind = match (schema.name.as_deref(), decimals) {
+            let kind = match (schema.name.as_deref(), options.decimals) {
                 (Some(logical::DECIMAL), DecimalFormat::Numeric) => "number",
                 _ => "string",
             };
@@ -83,10 +111,7 @@ fn from_connect_at(
         }
         SchemaType::Array => {
             node.insert("type".into(), json!("array"));
-            node.insert(
-                "items".into(),
-                from_connect_at(element(schema)?, None, false, decimals)?,
-            );
+            node.insert("items".into(), from_connect_at(element(schema)?, None, false, options)?);
         }
         SchemaType::Map => {
             let keys = schema
@@ -98,7 +123,7 @@ fn from_connect_at(
                 node.insert("type".into(), json!("object"));
                 node.insert(
                     "additionalProperties".into(),
-                    from_connect_at(values, None, false, decimals)?,
+                    from_connect_at(values, None, false, options)?,
                 );
             } else {
                 node.insert("type".into(), json!("array"));
@@ -107,8 +132,8 @@ fn from_connect_at(
                     json!({
                         "type": "object",
                         "properties": {
-                            "key": from_connect_at(keys, Some(0), false, decimals)?,
-                            "value": from_connect_at(values, Some(1), false, decimals)?,
+                            "key": from_connect_at(keys, Some(0), false, options)?,
+                            "value": from_connect_at(values, Some(1), false, options)?,
                         }
                     }),
                 );
@@ -121,7 +146,7 @@ fn from_connect_at(
                 branches.push(json!({"type": "null"}));
             }
             for field in &schema.fields {
-                branches.push(from_connect_at(&field.schema, Some(field.index), true, decimals)?);
+                branches.push(from_connect_at(&field.schema, Some(field.index), true, options)?);
             }
             node.insert("oneOf".into(), Json::Array(branches));
             if let Some(index) = index {
@@ -135,10 +160,13 @@ fn from_connect_at(
             for field in &schema.fields {
                 properties.insert(
                     field.name.clone(),
-                    from_connect_at(&field.schema, Some(field.index), false, decimals)?,
+                    from_connect_at(&field.schema, Some(field.index), false, options)?,
                 );
             }
             node.insert("properties".into(), Json::Object(properties));
+            if !options.additional_properties {
+                node.insert("additionalProperties".into(), json!(false));
+            }
         }
     }
     if let Some(name) = &schema.name {
@@ -161,7 +189,7 @@ fn from_connect_at(
         }
     }
     if let Some(default) = schema.default.as_ref().filter(|d| !d.is_null()) {
-        node.insert("default".into(), to_json(schema, default, decimals)?);
+        node.insert("default".into(), to_json(schema, default, options.decimals)?);
     }
     if schema.optional && !ignore_optional {
         let mut optional = Map::new();
@@ -187,13 +215,17 @@ fn element(schema: &Schema) -> Result<&Schema, DataError> {
 /// The Connect schema for a JSON Schema, reading back the `connect.*` properties; references
 /// (`#/definitions/…`, `#/$defs/…`, and into the registered schemas of `documents`) are
 /// followed.
-pub(super) fn to_connect(root: &Json, documents: &Documents) -> Result<Arc<Schema>, DataError> {
-    to_connect_at(documents, root, root, false, 0)
+pub(super) fn to_connect(
+    root: &Json,
+    documents: &Documents,
+    options: &JsonSchemaOptions,
+) -> Result<Arc<Schema>, DataError> {
+    to_connect_at((documents, options), root, root, false, 0)
 }
 
 /// The Connect schema of `node`, a schema within document `root`.
 fn to_connect_at(
-    documents: &Documents,
+    (documents, options): (&Documents, &JsonSchemaOptions),
     root: &Json,
     node: &Json,
     force_optional: bool,
@@ -215,7 +247,7 @@ fn to_connect_at(
     };
     if let Some(reference) = object.get("$ref").and_then(Json::as_str) {
         let (document, target) = documents.resolve(root, reference)?;
-        return to_connect_at(documents, document, target, force_optional, depth + 1);
+        return to_connect_at((documents, options), document, target, force_optional, depth + 1);
     }
     let text = |key: &str| object.get(key).and_then(Json::as_str);
     let mut builder = if let Some(branches) = object
@@ -223,17 +255,21 @@ fn to_connect_at(
         .or_else(|| object.get("anyOf"))
         .and_then(Json::as_array)
     {
+        if let ([only], true) = (branches.as_slice(), options.flatten_singleton_unions) {
+            // Confluent's flattening reads the one schema as it is, not forced optional.
+            return to_connect_at((documents, options), root, only, false, depth + 1);
+        }
         let is_null = |b: &Json| b.get("type").is_some_and(|t| t == "null");
         let others: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
         let nullable = others.len() < branches.len();
         if let ([only], true) = (others.as_slice(), nullable) {
-            return to_connect_at(documents, root, only, true, depth + 1);
+            return to_connect_at((documents, options), root, only, true, depth + 1);
         }
         let mut builder = SchemaBuilder::structure().name(ONE_OF);
         for (index, branch) in others.into_iter().enumerate() {
             builder = builder.field(
                 &format!("{ONE_OF}.field.{index}"),
-                to_connect_at(documents, root, branch, true, depth + 1)?,
+                to_connect_at((documents, options), root, branch, true, depth + 1)?,
             );
         }
         if nullable {
@@ -293,11 +329,11 @@ fn to_connect_at(
                             entry
                                 .get(name)
                                 .ok_or_else(|| DataError::new(format!("a map entry without {name}")))
-                                .and_then(|s| to_connect_at(documents, root, s, false, depth + 1))
+                                .and_then(|s| to_connect_at((documents, options), root, s, false, depth + 1))
                         };
                         SchemaBuilder::map(part("key")?, part("value")?)
                     }
-                    _ => SchemaBuilder::array(to_connect_at(documents, root, items, false, depth + 1)?),
+                    _ => SchemaBuilder::array(to_connect_at((documents, options), root, items, false, depth + 1)?),
                 }
             }
             "object" if text("connect.type") == Some("map") => {
@@ -306,7 +342,7 @@ fn to_connect_at(
                     .ok_or_else(|| DataError::new("a map schema without additionalProperties"))?;
                 SchemaBuilder::map(
                     Schema::string(),
-                    to_connect_at(documents, root, values, false, depth + 1)?,
+                    to_connect_at((documents, options), root, values, false, depth + 1)?,
                 )
             }
             "object" => {
@@ -325,9 +361,20 @@ fn to_connect_at(
                     fields.push((index, name, property));
                 }
                 fields.sort_by_key(|(index, _, _)| *index);
+                let required: Vec<&str> = object
+                    .get("required")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::as_str)
+                    .collect();
                 let mut builder = SchemaBuilder::structure();
                 for (_, name, property) in fields {
-                    builder = builder.field(name, to_connect_at(documents, root, property, false, depth + 1)?);
+                    let optional = options.optional_for_nonrequired && !required.contains(&name.as_str());
+                    builder = builder.field(
+                        name,
+                        to_connect_at((documents, options), root, property, optional, depth + 1)?,
+                    );
                 }
                 builder
             }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::read::read_json;
 use super::references::Documents;
-use super::schema::{from_connect, to_connect, ONE_OF};
+use super::schema::{from_connect, to_connect, JsonSchemaOptions, ONE_OF};
 use super::write::{to_json, write_json};
 use crate::converter::json::DecimalFormat;
 use crate::data::{decimal_from_text, Schema, SchemaBuilder, SchemaType, Struct, Value};
@@ -38,6 +38,14 @@ fn every_type() -> Arc<Schema> {
         .build()
 }
 
+/// Confluent's defaults but `decimal.format=NUMERIC`.
+fn numeric() -> JsonSchemaOptions {
+    JsonSchemaOptions {
+        decimals: DecimalFormat::Numeric,
+        ..JsonSchemaOptions::default()
+    }
+}
+
 fn row(schema: &Arc<Schema>) -> Value {
     Value::Struct(
         Struct::new(schema.clone())
@@ -57,7 +65,7 @@ fn row(schema: &Arc<Schema>) -> Value {
 
 #[test]
 fn schemas_as_confluent_writes_them() {
-    let json = from_connect(&every_type(), DecimalFormat::Base64).unwrap();
+    let json = from_connect(&every_type(), &JsonSchemaOptions::default()).unwrap();
     assert_eq!(json["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(json["type"], "object");
     assert_eq!(json["title"], "com.example.Row");
@@ -78,7 +86,7 @@ fn schemas_as_confluent_writes_them() {
     // A decimal is a string (base64 of its unscaled bytes) unless decimal.format=NUMERIC.
     let price = property("price");
     assert_eq!(price["type"], "string");
-    let numeric = from_connect(&every_type(), DecimalFormat::Numeric).unwrap();
+    let numeric = from_connect(&every_type(), &numeric()).unwrap();
     assert_eq!(numeric["properties"]["price"]["type"], "number");
     assert_eq!(price["connect.type"], "bytes");
     assert_eq!(price["title"], "org.apache.kafka.connect.data.Decimal");
@@ -100,9 +108,11 @@ fn every_type_survives_a_round_trip() {
     );
     assert_eq!(document["photo"], "AP8=");
     assert_eq!(document["by_id"], json!([{"key": 7, "value": "seven"}]));
+    let options = JsonSchemaOptions::default();
     let read_schema = to_connect(
-        &from_connect(&schema, DecimalFormat::Base64).unwrap(),
+        &from_connect(&schema, &options).unwrap(),
         &Documents::default(),
+        &options,
     )
     .unwrap();
     for field in &schema.fields {
@@ -172,7 +182,7 @@ fn hand_written_schemas_read_as_connect() {
             "at": {"$ref": "#/definitions/Point"}
         }
     });
-    let schema = to_connect(&json, &Documents::default()).unwrap();
+    let schema = to_connect(&json, &Documents::default(), &JsonSchemaOptions::default()).unwrap();
     assert_eq!(schema.name.as_deref(), Some("Event"));
     assert_eq!(schema.field("id").unwrap().schema.schema_type, SchemaType::Int64);
     assert!(schema.field("note").unwrap().schema.optional);
@@ -242,4 +252,45 @@ fn times_stay_within_a_day() {
         to_json(&Schema::of(SchemaType::Int32), &Value::Int32(-1), DecimalFormat::Base64).unwrap(),
         json!(-1)
     );
+}
+
+/// Confluent's JsonSchemaData options: `object.additional.properties=false` closes a struct's
+/// object (a map's stays its values' schema), `use.optional.for.nonrequired` reads a property
+/// not listed as `required` as optional, and `flatten.singleton.unions` (on by default) reads a
+/// `oneOf` of one schema as that schema.
+#[test]
+fn mapping_options_as_confluents_json_schema_data_reads_them() {
+    let closed = JsonSchemaOptions {
+        additional_properties: false,
+        ..JsonSchemaOptions::default()
+    };
+    let json = from_connect(&every_type(), &closed).unwrap();
+    assert_eq!(json["additionalProperties"], false);
+    assert_eq!(
+        json["properties"]["by_name"]["additionalProperties"]["connect.type"],
+        "int32"
+    );
+    assert!(from_connect(&every_type(), &JsonSchemaOptions::default()).unwrap()["additionalProperties"].is_null());
+
+    let document = json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "note": {"type": "string"},
+            "single": {"oneOf": [{"type": "string"}]}
+        },
+        "required": ["id"]
+    });
+    let read = |options: JsonSchemaOptions| to_connect(&document, &Documents::default(), &options).unwrap();
+    let schema = read(JsonSchemaOptions::default());
+    let field = |schema: &Arc<Schema>, name: &str| schema.field(name).unwrap().schema.clone();
+    assert!(!field(&schema, "note").optional && !field(&schema, "id").optional);
+    assert_eq!(field(&schema, "single").schema_type, SchemaType::String);
+    let schema = read(JsonSchemaOptions {
+        optional_for_nonrequired: true,
+        flatten_singleton_unions: false,
+        ..JsonSchemaOptions::default()
+    });
+    assert!(field(&schema, "note").optional && !field(&schema, "id").optional);
+    assert_eq!(field(&schema, "single").name.as_deref(), Some(ONE_OF));
 }
