@@ -846,6 +846,60 @@ async fn protobuf_dates_are_the_dates_of_javas_calendar() {
     assert_eq!(read, protobuf_dates_in_java(&reads));
 }
 
+/// A struct's null field with a Connect default is written as that default, as Confluent's
+/// converters read fields through Connect's `Struct.get`, and as null with
+/// `ignore.default.for.nullables=true`: Confluent's deserializers read the Avro and JSON Schema
+/// records so (Protobuf's, whose unset string proto3 reads as "", are read back by Tributary).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_field_is_written_as_its_default_unless_ignore_default_for_nullables() {
+    let bootstrap = shared_cluster().bootstrap_servers();
+    let registry = shared_schema_registry().url();
+    let schema = SchemaBuilder::structure()
+        .name("com.example.Defaulted")
+        .field("id", Schema::of(SchemaType::Int32))
+        .field(
+            "note",
+            SchemaBuilder::new(SchemaType::String)
+                .optional()
+                .default_value(Value::String("n/a".into()))
+                .build(),
+        )
+        .build();
+    let value = Value::Struct(Struct::new(schema.clone()).with("id", Value::Int32(1)));
+    for format in [Format::Avro, Format::JsonSchema, Format::Protobuf] {
+        for (ignore, expected) in [("false", json!("n/a")), ("true", Json::Null)] {
+            let converter = value_converter_with(format, &[("ignore.default.for.nullables", ignore)]);
+            let topic = unique_name(&format!("defaulted-{}-{ignore}", format.script_name()));
+            finish_lookup(converter.lookup_for_bytes(&topic, Some(&schema)))
+                .await
+                .unwrap();
+            let bytes = converter.to_bytes(&topic, Some(&schema), &value).unwrap().unwrap();
+            let note = if format == Format::Protobuf {
+                finish_lookup(converter.lookup_for_connect(&topic, Some(&bytes)))
+                    .await
+                    .unwrap();
+                let (_, Value::Struct(read)) = converter.to_connect(&topic, Some(&bytes)).unwrap() else {
+                    panic!("a struct")
+                };
+                connect_json(format, &Schema::string(), read.get("note").unwrap_or(&Value::Null))
+            } else {
+                let producer = reliable_producer(&bootstrap).unwrap();
+                for delivery in produce_all(&producer, &topic, vec![(Vec::new(), bytes)], 1).await {
+                    delivery.expect("delivered");
+                }
+                flush(&producer).await.unwrap();
+                let read = confluent(&["consume", format.script_name(), &bootstrap, &registry, &topic, "1"]).await;
+                read[0]["note"].clone()
+            };
+            let expected = match (format, ignore) {
+                (Format::Protobuf, "true") => json!(""),
+                _ => expected,
+            };
+            assert_eq!(note, expected, "{format:?}, ignore.default.for.nullables={ignore}");
+        }
+    }
+}
+
 /// The `records` of a vectors fixture.
 fn fixture_records(vectors: &str) -> Vec<Json> {
     let vectors: Json = serde_json::from_str(&std::fs::read_to_string(fixture(vectors)).unwrap()).unwrap();

@@ -14,12 +14,23 @@ use crate::converter::registry::scrub_name;
 use crate::converter::DataError;
 use crate::data::{logical, Struct, Value};
 
+/// What values are written with besides their Avro type.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Writing<'a> {
+    /// The named types of the writer's schema.
+    pub names: &'a Names,
+    /// `ignore.default.for.nullables`: a struct's null field is written as null, where by
+    /// default (as Connect's `Struct.get`, which Confluent's AvroData reads fields with) it is
+    /// written as its Connect default.
+    pub ignore_default_for_nullables: bool,
+}
+
 /// Appends `value`, as the Avro type `avro` describes, to `out`. On an error `out` may hold
 /// part of the value.
-pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>) -> Result<(), DataError> {
-    let avro = resolve(avro, names)?;
+pub(super) fn write(value: &Value, avro: &Avro, to: Writing<'_>, out: &mut Vec<u8>) -> Result<(), DataError> {
+    let avro = resolve(avro, to.names)?;
     match (avro, value) {
-        (Avro::Union(union), value) => write_union(union, value, names, out)?,
+        (Avro::Union(union), value) => write_union(union, value, to, out)?,
         (Avro::Null, Value::Null) => {}
         (_, Value::Null) => return Err(DataError::new("a null value for a required Avro type")),
         (Avro::Boolean, Value::Boolean(b)) => out.push(u8::from(*b)),
@@ -60,14 +71,14 @@ pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>
         }
         (Avro::Bytes, Value::Bytes(b)) => write_bytes(b, out),
         (Avro::Fixed(f), Value::Bytes(b)) if b.len() == f.size => out.extend_from_slice(b),
-        (Avro::Decimal(decimal), Value::Bytes(b)) => match resolve(&decimal.inner, names)? {
+        (Avro::Decimal(decimal), Value::Bytes(b)) => match resolve(&decimal.inner, to.names)? {
             Avro::Fixed(f) => write_sign_extended(b, f.size, out)?,
             _ => write_bytes(b, out),
         },
         (Avro::Array(array), Value::Map(entries)) => {
             // A map whose keys are not strings: an array of key/value records, as Confluent
             // writes it.
-            let Avro::Record(entry) = resolve(&array.items, names)? else {
+            let Avro::Record(entry) = resolve(&array.items, to.names)? else {
                 return Err(mismatch(value, avro));
             };
             let [key, value_field] = entry.fields.as_slice() else {
@@ -75,15 +86,15 @@ pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>
             };
             write_block_count(entries.len(), out);
             for (k, v) in entries {
-                write(k, &key.schema, names, out)?;
-                write(v, &value_field.schema, names, out)?;
+                write(k, &key.schema, to, out)?;
+                write(v, &value_field.schema, to, out)?;
             }
             out.push(0);
         }
         (Avro::Array(array), Value::Array(items)) => {
             write_block_count(items.len(), out);
             for item in items {
-                write(item, &array.items, names, out)?;
+                write(item, &array.items, to, out)?;
             }
             out.push(0);
         }
@@ -97,11 +108,11 @@ pub(super) fn write(value: &Value, avro: &Avro, names: &Names, out: &mut Vec<u8>
                     )));
                 };
                 write_bytes(k.as_bytes(), out);
-                write(v, &map.types, names, out)?;
+                write(v, &map.types, to, out)?;
             }
             out.push(0);
         }
-        (Avro::Record(record), Value::Struct(s)) => write_record(record, s, names, out)?,
+        (Avro::Record(record), Value::Struct(s)) => write_record(record, s, to, out)?,
         (avro, value) => return Err(mismatch(value, avro)),
     }
     Ok(())
@@ -154,7 +165,7 @@ fn int32(value: &Value) -> Option<i32> {
     }
 }
 
-fn write_record(record: &RecordSchema, value: &Struct, names: &Names, out: &mut Vec<u8>) -> Result<(), DataError> {
+fn write_record(record: &RecordSchema, value: &Struct, to: Writing<'_>, out: &mut Vec<u8>) -> Result<(), DataError> {
     for field in &record.fields {
         // By name; a name scrubbed for Avro (`scrub.invalid.names`) matches its scrubbed form.
         let found = value.get(&field.name).or_else(|| {
@@ -164,7 +175,17 @@ fn write_record(record: &RecordSchema, value: &Struct, names: &Names, out: &mut 
                 .map(|(_, v)| v)
         });
         let written = match found {
-            Some(v) => write(v, &field.schema, names, out),
+            // A null field with a Connect default is its default, as Connect's `Struct.get`.
+            Some(Value::Null) if !to.ignore_default_for_nullables => {
+                let default = value
+                    .schema()
+                    .fields
+                    .iter()
+                    .find(|f| f.name == field.name || scrub_name(&f.name, true) == field.name)
+                    .and_then(|f| f.schema.default.as_ref());
+                write(default.unwrap_or(&Value::Null), &field.schema, to, out)
+            }
+            Some(v) => write(v, &field.schema, to, out),
             // A field the record's schema lacks (the latest registered version has more): its
             // default.
             None => match &field.default {
@@ -173,7 +194,7 @@ fn write_record(record: &RecordSchema, value: &Struct, names: &Names, out: &mut 
                     .and_then(|default| apache_avro::to_avro_datum(&field.schema, default))
                     .map(|bytes| out.extend_from_slice(&bytes))
                     .map_err(|e| DataError::new(e.to_string())),
-                None => write(&Value::Null, &field.schema, names, out),
+                None => write(&Value::Null, &field.schema, to, out),
             },
         };
         written.map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
@@ -182,7 +203,7 @@ fn write_record(record: &RecordSchema, value: &Struct, names: &Names, out: &mut 
 }
 
 /// Writes the branch of `union` that `value` takes: its index, then the value.
-fn write_union(union: &UnionSchema, value: &Value, names: &Names, out: &mut Vec<u8>) -> Result<(), DataError> {
+fn write_union(union: &UnionSchema, value: &Value, to: Writing<'_>, out: &mut Vec<u8>) -> Result<(), DataError> {
     let variants = union.variants();
     if value.is_null() {
         let index = variants
@@ -204,11 +225,11 @@ fn write_union(union: &UnionSchema, value: &Value, names: &Names, out: &mut Vec<
     let start = out.len();
     let mut last_error = None;
     for (index, variant) in variants.iter().enumerate() {
-        if matches!(variant, Avro::Null) || !fits(value, resolve(variant, names)?) {
+        if matches!(variant, Avro::Null) || !fits(value, resolve(variant, to.names)?) {
             continue;
         }
         write_long(index as i64, out);
-        match write(value, variant, names, out) {
+        match write(value, variant, to, out) {
             Ok(()) => return Ok(()),
             Err(e) => {
                 out.truncate(start);

@@ -22,7 +22,9 @@ use apache_avro::Schema as AvroSchema;
 
 use self::names::Names;
 use self::schema::AvroOptions;
-use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{
+    parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType, IGNORE_DEFAULT_FOR_NULLABLES,
+};
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
@@ -56,6 +58,7 @@ fn config_def() -> ConfigDef {
         .key(&CONNECT_META_DATA)
         .key(&SCRUB_INVALID_NAMES)
         .key(&ENHANCED_AVRO_SCHEMA_SUPPORT)
+        .key(&IGNORE_DEFAULT_FOR_NULLABLES)
 }
 
 /// Confluent's Avro converter.
@@ -134,6 +137,7 @@ impl SchemaFormat for Avro {
                 connect_meta_data: parsed.value(&CONNECT_META_DATA),
                 scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
                 enhanced_schema_support: parsed.value(&ENHANCED_AVRO_SCHEMA_SUPPORT),
+                ignore_default_for_nullables: parsed.value(&IGNORE_DEFAULT_FOR_NULLABLES),
             },
             schemaless: SchemaBuilder::structure().name(anything::ANYTHING).build(),
         })
@@ -180,7 +184,13 @@ impl SchemaFormat for Avro {
     fn encode(&self, writer: &ParsedAvro, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
         match writer.anything {
             true => anything::write(value, out),
-            false => encode::write(value, &writer.schema, &writer.names, out),
+            false => {
+                let to = encode::Writing {
+                    names: &writer.names,
+                    ignore_default_for_nullables: self.options.ignore_default_for_nullables,
+                };
+                encode::write(value, &writer.schema, to, out)
+            }
         }
     }
 

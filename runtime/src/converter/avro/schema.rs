@@ -53,6 +53,9 @@ pub(super) struct AvroOptions {
     /// Whether an enum's string is written as the Avro enum it was read from, and a general
     /// union's members are named by their full names (false by default, as Confluent's).
     pub enhanced_schema_support: bool,
+    /// `ignore.default.for.nullables`: a struct's null field is written as null, not as its
+    /// Connect default (false by default, as Confluent's).
+    pub ignore_default_for_nullables: bool,
 }
 
 /// The Avro schema (as JSON) for a Connect schema.

@@ -13,6 +13,7 @@ const META: AvroOptions = AvroOptions {
     connect_meta_data: true,
     scrub_invalid_names: false,
     enhanced_schema_support: false,
+    ignore_default_for_nullables: false,
 };
 
 fn every_type() -> Arc<Schema> {
@@ -92,7 +93,11 @@ fn customer(schema: &Arc<Schema>) -> Value {
 /// `value` written as `avro`.
 fn encoded(value: &Value, avro: &Avro, names: &Names) -> Result<Vec<u8>, DataError> {
     let mut out = Vec::new();
-    encode::write(value, avro, names, &mut out)?;
+    let to = encode::Writing {
+        names,
+        ignore_default_for_nullables: false,
+    };
+    encode::write(value, avro, to, &mut out)?;
     Ok(out)
 }
 

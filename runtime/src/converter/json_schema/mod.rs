@@ -18,7 +18,9 @@ use serde_json::Value as Json;
 use self::references::Documents;
 use self::schema::JsonSchemaOptions;
 use super::json;
-use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{
+    parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType, IGNORE_DEFAULT_FOR_NULLABLES,
+};
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
@@ -58,6 +60,7 @@ fn config_def() -> ConfigDef {
         .key(&OBJECT_ADDITIONAL_PROPERTIES)
         .key(&USE_OPTIONAL_FOR_NON_REQUIRED)
         .key(&FLATTEN_SINGLETON_UNIONS)
+        .key(&IGNORE_DEFAULT_FOR_NULLABLES)
 }
 
 /// The JSON Schema format of the registry converter.
@@ -86,6 +89,7 @@ impl SchemaFormat for JsonSchema {
                 additional_properties: parsed.value(&OBJECT_ADDITIONAL_PROPERTIES),
                 optional_for_nonrequired: parsed.value(&USE_OPTIONAL_FOR_NON_REQUIRED),
                 flatten_singleton_unions: parsed.value(&FLATTEN_SINGLETON_UNIONS),
+                ignore_default_for_nullables: parsed.value(&IGNORE_DEFAULT_FOR_NULLABLES),
             },
         })
     }
@@ -128,7 +132,7 @@ impl SchemaFormat for JsonSchema {
     }
 
     fn encode(&self, writer: &Described, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        write::write_json(&writer.connect, value, self.options.decimals, out)
+        write::write_json(&writer.connect, value, &self.options, out)
     }
 
     fn decode(&self, reader: &Described, payload: &[u8]) -> Result<(Option<Arc<Schema>>, Value), DataError> {

@@ -39,6 +39,8 @@ pub(super) struct JsonSchemaOptions {
     /// `flatten.singleton.unions` (true by default): a `oneOf` or `anyOf` of one schema reads
     /// as that schema, not as a union struct of one field.
     pub flatten_singleton_unions: bool,
+    /// `ignore.default.for.nullables`: a null is written as null, not as its schema's default.
+    pub ignore_default_for_nullables: bool,
 }
 
 impl Default for JsonSchemaOptions {
@@ -48,6 +50,7 @@ impl Default for JsonSchemaOptions {
             additional_properties: true,
             optional_for_nonrequired: false,
             flatten_singleton_unions: true,
+            ignore_default_for_nullables: false,
         }
     }
 }
@@ -189,7 +192,7 @@ fn from_connect_at(
         }
     }
     if let Some(default) = schema.default.as_ref().filter(|d| !d.is_null()) {
-        node.insert("default".into(), to_json(schema, default, options.decimals)?);
+        node.insert("default".into(), to_json(schema, default, options)?);
     }
     if schema.optional && !ignore_optional {
         let mut optional = Map::new();

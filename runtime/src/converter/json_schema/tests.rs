@@ -100,12 +100,9 @@ fn schemas_as_confluent_writes_them() {
 fn every_type_survives_a_round_trip() {
     let schema = every_type();
     let value = row(&schema);
-    let document = to_json(&schema, &value, DecimalFormat::Base64).unwrap();
+    let document = to_json(&schema, &value, &JsonSchemaOptions::default()).unwrap();
     assert_eq!(document["price"], "MDk=");
-    assert_eq!(
-        to_json(&schema, &value, DecimalFormat::Numeric).unwrap()["price"],
-        json!(123.45)
-    );
+    assert_eq!(to_json(&schema, &value, &numeric()).unwrap()["price"], json!(123.45));
     assert_eq!(document["photo"], "AP8=");
     assert_eq!(document["by_id"], json!([{"key": 7, "value": "seven"}]));
     let options = JsonSchemaOptions::default();
@@ -125,7 +122,7 @@ fn every_type_survives_a_round_trip() {
         );
     }
     let mut bytes = Vec::new();
-    write_json(&schema, &value, DecimalFormat::Base64, &mut bytes).unwrap();
+    write_json(&schema, &value, &JsonSchemaOptions::default(), &mut bytes).unwrap();
     let Value::Struct(read) = read_json(&read_schema, &bytes).unwrap() else {
         panic!("not a struct")
     };
@@ -158,7 +155,7 @@ fn documents_are_written_in_the_schemas_order_with_every_decimal_digit() {
             .with("by_id", Value::Map(vec![(Value::Int32(7), "seven".into())])),
     );
     let mut out = Vec::new();
-    write_json(&schema, &value, DecimalFormat::Numeric, &mut out).unwrap();
+    write_json(&schema, &value, &numeric(), &mut out).unwrap();
     assert_eq!(read_json(&schema, &out).unwrap(), value, "read back, every digit too");
     assert_eq!(
         String::from_utf8(out).unwrap(),
@@ -202,7 +199,7 @@ fn hand_written_schemas_read_as_connect() {
         Some(&Value::String("text".into()))
     );
     assert_eq!(
-        to_json(&schema, &Value::Struct(read.clone()), DecimalFormat::Base64).unwrap(),
+        to_json(&schema, &Value::Struct(read.clone()), &JsonSchemaOptions::default()).unwrap(),
         document
     );
 }
@@ -225,7 +222,7 @@ fn required_nulls_and_wrong_types_are_refused() {
     assert!(read(r#"{"n": 1"#).starts_with("Invalid JSON: EOF while parsing"));
     assert!(read(r#"{"n": 1} 2"#).starts_with("Invalid JSON: trailing characters"));
     let missing = Value::Struct(Struct::new(schema.clone()));
-    assert!(to_json(&schema, &missing, DecimalFormat::Base64)
+    assert!(to_json(&schema, &missing, &JsonSchemaOptions::default())
         .unwrap_err()
         .0
         .contains("field n"));
@@ -237,19 +234,24 @@ fn required_nulls_and_wrong_types_are_refused() {
 fn times_stay_within_a_day() {
     let time = SchemaBuilder::time().build();
     assert_eq!(
-        to_json(&time, &Value::Int32(86_400_000), DecimalFormat::Base64).unwrap(),
+        to_json(&time, &Value::Int32(86_400_000), &JsonSchemaOptions::default()).unwrap(),
         json!(86_400_000)
     );
     assert_eq!(read_json(&time, b"86400000").unwrap(), Value::Int32(86_400_000));
     for millis in [86_400_001, -1] {
-        let error = to_json(&time, &Value::Int32(millis), DecimalFormat::Base64).unwrap_err();
+        let error = to_json(&time, &Value::Int32(millis), &JsonSchemaOptions::default()).unwrap_err();
         assert!(error.0.contains("should not have any date fields"), "{error}");
         let error = read_json(&time, millis.to_string().as_bytes()).unwrap_err();
         assert!(error.0.contains("less than 86400000"), "{error}");
     }
     // An INT32 without the logical name is any integer.
     assert_eq!(
-        to_json(&Schema::of(SchemaType::Int32), &Value::Int32(-1), DecimalFormat::Base64).unwrap(),
+        to_json(
+            &Schema::of(SchemaType::Int32),
+            &Value::Int32(-1),
+            &JsonSchemaOptions::default()
+        )
+        .unwrap(),
         json!(-1)
     );
 }

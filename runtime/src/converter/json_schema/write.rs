@@ -6,30 +6,32 @@
 
 use serde_json::Value as Json;
 
-use super::schema::ONE_OF;
+use super::schema::{JsonSchemaOptions, ONE_OF};
 use crate::converter::json::{write_base64, write_string, DecimalFormat};
 use crate::converter::DataError;
 use crate::data::decimal_text;
 use crate::data::{logical, Schema, SchemaType, Value};
 
 /// `value` of `schema` as JSON (a schema's default, for its document).
-pub(super) fn to_json(schema: &Schema, value: &Value, decimals: DecimalFormat) -> Result<Json, DataError> {
+pub(super) fn to_json(schema: &Schema, value: &Value, options: &JsonSchemaOptions) -> Result<Json, DataError> {
     let mut out = Vec::new();
-    write_json(schema, value, decimals, &mut out)?;
+    write_json(schema, value, options, &mut out)?;
     serde_json::from_slice(&out).map_err(|e| DataError::new(e.to_string()))
 }
 
 /// Appends `value` of `schema` to `out` as JSON, the fields of a struct in the schema's order,
-/// decimals as `decimals` says. On an error `out` may hold part of the value.
+/// decimals and nulls as `options` say. On an error `out` may hold part of the value.
 pub(super) fn write_json(
     schema: &Schema,
     value: &Value,
-    decimals: DecimalFormat,
+    options: &JsonSchemaOptions,
     out: &mut Vec<u8>,
 ) -> Result<(), DataError> {
     if value.is_null() {
         return match &schema.default {
-            Some(default) if !default.is_null() => write_json(schema, default, decimals, out),
+            Some(default) if !default.is_null() && !options.ignore_default_for_nullables => {
+                write_json(schema, default, options, out)
+            }
             _ if schema.optional => {
                 out.extend_from_slice(b"null");
                 Ok(())
@@ -39,7 +41,9 @@ pub(super) fn write_json(
             )),
         };
     }
-    if let (Some(scale), Value::Bytes(unscaled), DecimalFormat::Numeric) = (schema.decimal_scale(), value, decimals) {
+    if let (Some(scale), Value::Bytes(unscaled), DecimalFormat::Numeric) =
+        (schema.decimal_scale(), value, options.decimals)
+    {
         // The number as written, every digit kept (Confluent writes a BigDecimal's); by
         // default, as other bytes, base64 of the unscaled bytes.
         out.extend_from_slice(decimal_text(unscaled, scale).as_bytes());
@@ -75,7 +79,7 @@ pub(super) fn write_json(
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json(element, item, decimals, out)?;
+                write_json(element, item, options, out)?;
             }
             out.push(b']');
         }
@@ -92,7 +96,7 @@ pub(super) fn write_json(
                     }
                     write_string(out, k);
                     out.push(b':');
-                    write_json(values, v, decimals, out)?;
+                    write_json(values, v, options, out)?;
                 }
                 out.push(b'}');
             } else {
@@ -102,9 +106,9 @@ pub(super) fn write_json(
                         out.push(b',');
                     }
                     out.extend_from_slice(b"{\"key\":");
-                    write_json(keys, k, decimals, out)?;
+                    write_json(keys, k, options, out)?;
                     out.extend_from_slice(b",\"value\":");
-                    write_json(values, v, decimals, out)?;
+                    write_json(values, v, options, out)?;
                     out.push(b'}');
                 }
                 out.push(b']');
@@ -112,7 +116,7 @@ pub(super) fn write_json(
         }
         (SchemaType::Struct, Value::Struct(s)) if schema.name.as_deref() == Some(ONE_OF) => {
             match s.iter().find(|(_, v)| !v.is_null()) {
-                Some((field, v)) => write_json(&field.schema, v, decimals, out)?,
+                Some((field, v)) => write_json(&field.schema, v, options, out)?,
                 None => out.extend_from_slice(b"null"),
             }
         }
@@ -125,7 +129,7 @@ pub(super) fn write_json(
                 write_string(out, &field.name);
                 out.push(b':');
                 let v = s.get(&field.name).unwrap_or(&Value::Null);
-                write_json(&field.schema, v, decimals, out)
+                write_json(&field.schema, v, options, out)
                     .map_err(|e| DataError::new(format!("field {}: {}", field.name, e.0)))?;
             }
             out.push(b'}');

@@ -21,7 +21,9 @@ use prost_reflect::{DynamicMessage, MessageDescriptor};
 
 use self::schema::ProtobufOptions;
 
-use super::registry::{parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType};
+use super::registry::{
+    parse_settings, ReferencedSchema, RegistryConverter, SchemaFormat, SchemaType, IGNORE_DEFAULT_FOR_NULLABLES,
+};
 use super::DataError;
 use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::converter::ConverterPlugin;
@@ -108,6 +110,7 @@ fn config_def() -> ConfigDef {
         .key(&FLATTEN_UNIONS)
         .key(&GENERATE_INDEX_FOR_UNIONS)
         .key(&OPTIONAL_FOR_PROTO2)
+        .key(&IGNORE_DEFAULT_FOR_NULLABLES)
 }
 
 /// Confluent's Protobuf converter.
@@ -156,6 +159,7 @@ impl SchemaFormat for Protobuf {
                 flatten_unions: parsed.value(&FLATTEN_UNIONS),
                 generate_index_for_unions: parsed.value(&GENERATE_INDEX_FOR_UNIONS),
                 optional_for_proto2: parsed.value(&OPTIONAL_FOR_PROTO2),
+                ignore_default_for_nullables: parsed.value(&IGNORE_DEFAULT_FOR_NULLABLES),
             },
         })
     }
@@ -208,7 +212,7 @@ impl SchemaFormat for Protobuf {
     }
 
     fn encode(&self, writer: &ProtobufWriter, value: &Value, out: &mut Vec<u8>) -> Result<(), DataError> {
-        let message = value::to_record_message(&writer.message, &writer.connect, value)?;
+        let message = value::to_record_message(&writer.message, &writer.connect, value, self.options)?;
         value::write_indexes(&writer.indexes, out);
         message.encode(out).map_err(|e| DataError::new(e.to_string()))
     }

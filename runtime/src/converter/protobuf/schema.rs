@@ -80,6 +80,9 @@ pub(super) struct ProtobufOptions {
     /// `optional.for.proto2` (on by default): an unset proto2 `optional` scalar reads as null,
     /// else as its default.
     pub optional_for_proto2: bool,
+    /// `ignore.default.for.nullables`: a struct's null field is written as null (unset), not
+    /// as its Connect default.
+    pub ignore_default_for_nullables: bool,
 }
 
 impl Default for ProtobufOptions {
@@ -94,6 +97,7 @@ impl Default for ProtobufOptions {
             flatten_unions: false,
             generate_index_for_unions: true,
             optional_for_proto2: true,
+            ignore_default_for_nullables: false,
         }
     }
 }

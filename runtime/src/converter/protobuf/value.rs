@@ -75,9 +75,10 @@ pub(super) fn to_record_message(
     descriptor: &MessageDescriptor,
     schema: &Schema,
     value: &Value,
+    options: ProtobufOptions,
 ) -> Result<DynamicMessage, DataError> {
     if matches!(value, Value::Struct(_)) {
-        return to_message(descriptor, value);
+        return to_message(descriptor, value, options);
     }
     let field = descriptor.get_field_by_name("value").ok_or_else(|| {
         DataError::new(format!(
@@ -87,7 +88,7 @@ pub(super) fn to_record_message(
         ))
     })?;
     let mut message = DynamicMessage::new(descriptor.clone());
-    message.set_field(&field, to_proto(&field, schema, value)?);
+    message.set_field(&field, to_proto(&field, schema, value, options)?);
     Ok(message)
 }
 
@@ -108,7 +109,11 @@ pub(super) fn to_record_value(
 }
 
 /// The struct `value` as a message of `descriptor`.
-fn to_message(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMessage, DataError> {
+fn to_message(
+    descriptor: &MessageDescriptor,
+    value: &Value,
+    options: ProtobufOptions,
+) -> Result<DynamicMessage, DataError> {
     let Value::Struct(value) = value else {
         return Err(DataError::new(format!(
             "a {} value where a Protobuf message is expected",
@@ -117,6 +122,11 @@ fn to_message(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMe
     };
     let mut message = DynamicMessage::new(descriptor.clone());
     for (field, field_value) in value.iter() {
+        // A null field with a Connect default is its default, as Connect's `Struct.get`.
+        let field_value = match (field_value, &field.schema.default) {
+            (Value::Null, Some(default)) if !options.ignore_default_for_nullables => default,
+            _ => field_value,
+        };
         if field_value.is_null() {
             continue;
         }
@@ -139,7 +149,7 @@ fn to_message(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMe
                     descriptor.full_name()
                 ))
             })?;
-        if let Some(proto_value) = field_to_proto(&proto_field, schema, field_value)? {
+        if let Some(proto_value) = field_to_proto(&proto_field, schema, field_value, options)? {
             message.set_field(&proto_field, proto_value);
         }
     }
@@ -147,7 +157,12 @@ fn to_message(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMe
 }
 
 /// A field's value; `None` for an empty repeated field (left unset, as Confluent's converter does).
-fn field_to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<Option<ProtoValue>, DataError> {
+fn field_to_proto(
+    field: &FieldDescriptor,
+    schema: &Schema,
+    value: &Value,
+    options: ProtobufOptions,
+) -> Result<Option<ProtoValue>, DataError> {
     if field.is_map() {
         let Value::Map(entries) = value else {
             return Err(mismatch(value, field));
@@ -160,8 +175,8 @@ fn field_to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Re
         let (key_schema, value_schema) = map_schemas(schema)?;
         let mut map = HashMap::with_capacity(entries.len());
         for (key, entry_value) in entries {
-            let key = map_key(to_proto(&key_field, key_schema, key)?)?;
-            if let Some(entry_value) = nullable_to_proto(&value_field, value_schema, entry_value)? {
+            let key = map_key(to_proto(&key_field, key_schema, key, options)?)?;
+            if let Some(entry_value) = nullable_to_proto(&value_field, value_schema, entry_value, options)? {
                 map.insert(key, entry_value);
             }
         }
@@ -176,10 +191,10 @@ fn field_to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Re
                 let mut items = Vec::with_capacity(entries.len());
                 for (key, entry_value) in entries {
                     let mut message = DynamicMessage::new(entry.clone());
-                    if let Some(key) = nullable_to_proto(&key_field, key_schema, key)? {
+                    if let Some(key) = nullable_to_proto(&key_field, key_schema, key, options)? {
                         message.set_field(&key_field, key);
                     }
-                    if let Some(entry_value) = nullable_to_proto(&value_field, value_schema, entry_value)? {
+                    if let Some(entry_value) = nullable_to_proto(&value_field, value_schema, entry_value, options)? {
                         message.set_field(&value_field, entry_value);
                     }
                     items.push(ProtoValue::Message(message));
@@ -193,14 +208,14 @@ fn field_to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Re
                     .ok_or_else(|| DataError::new("an array schema without items"))?;
                 elements
                     .iter()
-                    .map(|element| to_proto(field, items_schema, element))
+                    .map(|element| to_proto(field, items_schema, element, options))
                     .collect::<Result<_, _>>()?
             }
             _ => return Err(mismatch(value, field)),
         };
         return Ok((!items.is_empty()).then_some(ProtoValue::List(items)));
     }
-    to_proto(field, schema, value).map(Some)
+    to_proto(field, schema, value, options).map(Some)
 }
 
 fn entry_fields(entry: &MessageDescriptor) -> Result<(FieldDescriptor, FieldDescriptor), DataError> {
@@ -213,11 +228,16 @@ fn entry_fields(entry: &MessageDescriptor) -> Result<(FieldDescriptor, FieldDesc
     }
 }
 
-fn nullable_to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<Option<ProtoValue>, DataError> {
+fn nullable_to_proto(
+    field: &FieldDescriptor,
+    schema: &Schema,
+    value: &Value,
+    options: ProtobufOptions,
+) -> Result<Option<ProtoValue>, DataError> {
     if value.is_null() {
         return Ok(None);
     }
-    to_proto(field, schema, value).map(Some)
+    to_proto(field, schema, value, options).map(Some)
 }
 
 fn map_key(value: ProtoValue) -> Result<MapKey, DataError> {
@@ -233,7 +253,12 @@ fn map_key(value: ProtoValue) -> Result<MapKey, DataError> {
 }
 
 /// One value (an element of a repeated field) of `field`'s type.
-fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<ProtoValue, DataError> {
+fn to_proto(
+    field: &FieldDescriptor,
+    schema: &Schema,
+    value: &Value,
+    options: ProtobufOptions,
+) -> Result<ProtoValue, DataError> {
     let wrong = || mismatch(value, field);
     let integer = || match value {
         Value::Int8(n) => Some(i64::from(*n)),
@@ -322,7 +347,7 @@ fn to_proto(field: &FieldDescriptor, schema: &Schema, value: &Value) -> Result<P
                 timestamp
             }
             // A struct, or a primitive in its wrapper (`wrapper.for.nullables`).
-            _ => to_record_message(&message, schema, value)?,
+            _ => to_record_message(&message, schema, value, options)?,
         }),
     })
 }

@@ -21,7 +21,18 @@ pub use subject::SubjectNameStrategy;
 use std::borrow::Cow;
 
 use super::DataError;
+use crate::config::{ConfigKey, ConfigType, Key};
 use crate::data::SchemaBuilder;
+
+/// `ignore.default.for.nullables`, a key of each of Confluent's three converters: a struct's
+/// null field is written as null, where by default it is written as its Connect default (as
+/// Connect's `Struct.get`, which Confluent's converters read fields with, gives it).
+pub(crate) const IGNORE_DEFAULT_FOR_NULLABLES: Key<bool> = Key::new(ConfigKey::optional(
+    "ignore.default.for.nullables",
+    ConfigType::Boolean,
+    "false",
+    "Write a null field as null, not as its schema's default.",
+));
 
 /// `builder` with the parameters a registered schema keeps in its `connect.parameters`
 /// property (Avro and JSON Schema alike; a value that is not text is kept as its JSON).
