@@ -52,6 +52,21 @@ const SCRUB_INVALID_NAMES: Key<bool> = Key::new(ConfigKey::optional(
     "Make names Avro does not allow valid, as Confluent's AvroData does.",
 ));
 
+/// `allow.optional.map.keys`.
+const ALLOW_OPTIONAL_MAP_KEYS: Key<bool> = Key::new(ConfigKey::optional(
+    "allow.optional.map.keys",
+    ConfigType::Boolean,
+    "false",
+    "Write a map whose keys are optional strings as an Avro map, not an array of key/value records.",
+));
+/// `flatten.singleton.unions`.
+const FLATTEN_SINGLETON_UNIONS: Key<bool> = Key::new(ConfigKey::optional(
+    "flatten.singleton.unions",
+    ConfigType::Boolean,
+    "true",
+    "Read a union of one type as that type.",
+));
+
 /// The Avro converter's own keys (besides the registry's).
 fn config_def() -> ConfigDef {
     ConfigDef::new()
@@ -59,6 +74,8 @@ fn config_def() -> ConfigDef {
         .key(&SCRUB_INVALID_NAMES)
         .key(&ENHANCED_AVRO_SCHEMA_SUPPORT)
         .key(&IGNORE_DEFAULT_FOR_NULLABLES)
+        .key(&ALLOW_OPTIONAL_MAP_KEYS)
+        .key(&FLATTEN_SINGLETON_UNIONS)
 }
 
 /// Confluent's Avro converter.
@@ -138,6 +155,8 @@ impl SchemaFormat for Avro {
                 scrub_invalid_names: parsed.value(&SCRUB_INVALID_NAMES),
                 enhanced_schema_support: parsed.value(&ENHANCED_AVRO_SCHEMA_SUPPORT),
                 ignore_default_for_nullables: parsed.value(&IGNORE_DEFAULT_FOR_NULLABLES),
+                allow_optional_map_keys: parsed.value(&ALLOW_OPTIONAL_MAP_KEYS),
+                flatten_singleton_unions: parsed.value(&FLATTEN_SINGLETON_UNIONS),
             },
             schemaless: SchemaBuilder::structure().name(anything::ANYTHING).build(),
         })

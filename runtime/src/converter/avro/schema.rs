@@ -56,6 +56,12 @@ pub(super) struct AvroOptions {
     /// `ignore.default.for.nullables`: a struct's null field is written as null, not as its
     /// Connect default (false by default, as Confluent's).
     pub ignore_default_for_nullables: bool,
+    /// `allow.optional.map.keys`: a map whose keys are optional strings is an Avro map, not an
+    /// array of key/value records (false by default, as Confluent's).
+    pub allow_optional_map_keys: bool,
+    /// `flatten.singleton.unions`: a union of one type reads as that type, not as a union
+    /// struct of one field (true by default, as Confluent's).
+    pub flatten_singleton_unions: bool,
 }
 
 /// The Avro schema (as JSON) for a Connect schema.
@@ -148,7 +154,7 @@ impl ToAvro {
                     .as_deref()
                     .ok_or_else(|| DataError::new("a map schema has no key schema"))?;
                 let values = element(schema, "map")?;
-                if keys.schema_type == SchemaType::String && !keys.optional {
+                if keys.schema_type == SchemaType::String && (!keys.optional || self.options.allow_optional_map_keys) {
                     json!({"type": "map", "values": self.schema(values, false)?})
                 } else {
                     let (namespace, name) = match &schema.name {
@@ -535,6 +541,9 @@ impl ToConnect {
     }
 
     fn union(&mut self, branches: &[Json], namespace: Option<&str>) -> Result<Arc<Schema>, DataError> {
+        if let ([only], true) = (branches, self.options.flatten_singleton_unions) {
+            return self.schema(only, namespace);
+        }
         let is_null = |b: &Json| b == "null" || b.get("type").is_some_and(|t| t == "null");
         let others: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
         let nullable = others.len() < branches.len();

@@ -14,6 +14,8 @@ const META: AvroOptions = AvroOptions {
     scrub_invalid_names: false,
     enhanced_schema_support: false,
     ignore_default_for_nullables: false,
+    allow_optional_map_keys: false,
+    flatten_singleton_unions: true,
 };
 
 fn every_type() -> Arc<Schema> {
@@ -497,4 +499,27 @@ fn invalid_names_are_scrubbed_as_confluent_scrubs_them_when_asked() {
     };
     assert_eq!(read.get("order_id"), Some(&Value::Int32(7)));
     assert_eq!(read_schema.name.as_deref(), Some("shop-cdc.public.orders.Value"));
+}
+
+/// `flatten.singleton.unions` (on by default) reads a union of one type as that type, and
+/// `allow.optional.map.keys` writes a map of optional string keys as an Avro map, as Confluent's
+/// AvroData does; each against its other setting.
+#[test]
+fn singleton_unions_and_optional_map_keys_as_confluents_avro_data_maps_them() {
+    let record = json!({"type": "record", "name": "R", "fields": [{"name": "f", "type": ["string"]}]});
+    let field = |options: AvroOptions| to_connect(&record, options).unwrap().field("f").unwrap().schema.clone();
+    assert_eq!(field(META).schema_type, SchemaType::String);
+    let unflattened = field(AvroOptions {
+        flatten_singleton_unions: false,
+        ..META
+    });
+    assert_eq!(unflattened.name.as_deref(), Some("io.confluent.connect.avro.Union"));
+
+    let map = SchemaBuilder::map(Schema::optional_string(), Schema::of(SchemaType::Int32)).build();
+    assert_eq!(from_connect(&map, META).unwrap()["type"], "array");
+    let allowed = AvroOptions {
+        allow_optional_map_keys: true,
+        ..META
+    };
+    assert_eq!(from_connect(&map, allowed).unwrap()["type"], "map");
 }
