@@ -657,17 +657,7 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
         (MySqlConnectorJ, "day DATE", "'0000-00-00'"),
     ];
     for (driver, column, value) in cases {
-        let table = unique_name("refused").replace('-', "_");
-        let read = Read::table(driver, &table);
-        let ddl =
-            format!("CREATE TABLE {table} (id INT PRIMARY KEY, {column}); INSERT INTO {table} VALUES (1, {value})");
-        read.database.sql("tributary", &ddl).unwrap();
-        let confluent = {
-            let read = read.clone();
-            tokio::task::spawn_blocking(move || read.confluents_records())
-                .await
-                .unwrap()
-        };
+        let (read, confluent) = one_row_table(driver, "refused", column, value).await;
         assert!(
             matches!(confluent.as_slice(), [Err(_)]),
             "{driver:?} reads {column} = {value}: {confluent:?}"
@@ -682,15 +672,17 @@ async fn values_confluents_connector_refuses_fail_tributarys_task_too() {
     }
 }
 
-/// PostgreSQL's MONEY is a DOUBLE to pgjdbc, whose `getDouble` refuses the text of an amount of
-/// 1,000 or more (`$1,234.56`, with the C locale's group separator), so Confluent's task fails
-/// on it; Tributary's reads it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_money_of_a_thousand_or_more_fails_confluents_task_and_reads_in_tributarys() {
-    let table = unique_name("money").replace('-', "_");
-    let read = Read::table(JdbcDriver::Postgres, &table);
-    let ddl =
-        format!("CREATE TABLE {table} (id INT PRIMARY KEY, cash MONEY); INSERT INTO {table} VALUES (1, -1234.56)");
+/// A new table of `column` (and an `id`) holding one row of `value` through `driver`, and the
+/// records Confluent's connector makes of it.
+async fn one_row_table(
+    driver: JdbcDriver,
+    prefix: &str,
+    column: &str,
+    value: &str,
+) -> (Read, Vec<Result<Value, String>>) {
+    let table = unique_name(prefix).replace('-', "_");
+    let read = Read::table(driver, &table);
+    let ddl = format!("CREATE TABLE {table} (id INT PRIMARY KEY, {column}); INSERT INTO {table} VALUES (1, {value})");
     read.database.sql("tributary", &ddl).unwrap();
     let confluent = {
         let read = read.clone();
@@ -698,6 +690,15 @@ async fn a_money_of_a_thousand_or_more_fails_confluents_task_and_reads_in_tribut
             .await
             .unwrap()
     };
+    (read, confluent)
+}
+
+/// PostgreSQL's MONEY is a DOUBLE to pgjdbc, whose `getDouble` refuses the text of an amount of
+/// 1,000 or more (`$1,234.56`, with the C locale's group separator), so Confluent's task fails
+/// on it; Tributary's reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_money_of_a_thousand_or_more_fails_confluents_task_and_reads_in_tributarys() {
+    let (read, confluent) = one_row_table(JdbcDriver::Postgres, "money", "cash MONEY", "-1234.56").await;
     assert!(
         matches!(confluent.as_slice(), [Err(error)] if error.contains("Bad value for type double")),
         "{confluent:?}"
