@@ -833,6 +833,34 @@ async fn query_mode_reads_new_rows_of_a_join_into_one_topic() {
     }
 }
 
+/// `quote.sql.identifiers` (`always` by default) quotes the names the source's statements
+/// write, so an incrementing column named `order` (an SQL keyword) is read; `never` writes the
+/// name as it is, as Confluent's does, and PostgreSQL refuses the statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_sql_identifiers_never_writes_names_unquoted() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let postgres = shared_postgres();
+    let table = unique_name("keyword").replace('-', "_");
+    let ddl = format!("CREATE TABLE {table} (\"order\" INT PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+    postgres.sql("tributary", &ddl).unwrap();
+    let config = |quoting: &str, prefix: &str| {
+        source_config(
+            postgres,
+            json!({"mode": "incrementing", "incrementing.column.name": "order", "table.whitelist": table,
+                   "topic.prefix": prefix, "quote.sql.identifiers": quoting, "query.retry.attempts": "1"}),
+        )
+    };
+    let always = format!("{table}-always");
+    create(&api, &always, config("always", "always-")).await;
+    assert_eq!(values(&format!("always-{table}"), 1).await[0]["order"], 1);
+    let never = format!("{table}-never");
+    create(&api, &never, config("never", "never-")).await;
+    let trace = api.failed_trace(&never, Duration::from_secs(60)).await;
+    assert!(trace.contains("syntax error at or near \"order\""), "{trace}");
+}
+
 /// A statement the database refuses is handled as Confluent's task handles the JDBC driver's
 /// exception. PostgreSQL's (pgjdbc raises them all as plain `SQLException`s): the query runs
 /// again at each poll, by default without end, so rows arrive once the missing table exists,

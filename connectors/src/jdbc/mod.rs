@@ -11,10 +11,12 @@
 //! - [`granularity`]: `timestamp.granularity`, how the source writes timestamps.
 //! - [`calendar`]: `date.calendar.system`, the calendar of dates before 1582.
 //! - [`session`]: how each connection's session is set up.
+//! - [`identifiers`]: `quote.sql.identifiers`, whether the source's statements quote names.
 
 pub mod calendar;
 pub mod connection;
 pub mod granularity;
+pub mod identifiers;
 pub mod session;
 pub mod sink;
 pub mod source;

@@ -13,6 +13,7 @@ use super::query::Mode;
 use crate::jdbc::calendar::DATE_CALENDAR_SYSTEM;
 use crate::jdbc::connection::{self, jdbc_url, mysql_driver, zero_dates, CONNECTION_ATTEMPTS, CONNECTION_BACKOFF};
 use crate::jdbc::granularity::TIMESTAMP_GRANULARITY;
+use crate::jdbc::identifiers::{QuoteIdentifiers, QUOTE_SQL_IDENTIFIERS};
 use crate::jdbc::session::{IsolationMode, Session, TRANSACTION_ISOLATION_MODE};
 use crate::jdbc::time_zone::DB_TIMEZONE;
 use crate::jdbc::types::{DateTimeRules, MySqlDriver, NumericMapping};
@@ -245,6 +246,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&QUERY_MASKED)
         .key(&QUERY_SUFFIX)
         .key(&VALIDATE_NON_NULL)
+        .key(&QUOTE_SQL_IDENTIFIERS)
         .key(&QUERY_RETRY_ATTEMPTS)
         .key(&TIMESTAMP_INITIAL)
         .key(&MODE)
@@ -433,6 +435,8 @@ pub(super) struct Settings {
     pub validate_non_null: bool,
     /// `query.retry.attempts`, `None` when queries are retried without end.
     pub query_retry_attempts: Option<u32>,
+    /// `quote.sql.identifiers`.
+    pub quoting: QuoteIdentifiers,
 }
 
 impl Settings {
@@ -461,6 +465,7 @@ impl Settings {
             query_retry_attempts: u32::try_from(config.value(&QUERY_RETRY_ATTEMPTS))
                 .ok()
                 .filter(|n| *n > 0),
+            quoting: config.value(&QUOTE_SQL_IDENTIFIERS),
         }
     }
 

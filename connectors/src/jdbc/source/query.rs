@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Timelike};
 use tributary_runtime::data::{ConnectRecord, SchemaBuilder, SourceMap, SourceRecord, Struct, Value};
 
 use crate::jdbc::connection::Dialect;
+use crate::jdbc::identifiers::QuoteIdentifiers;
 use crate::jdbc::types::{Column, DbRow};
 
 /// `mode`: how new rows are found.
@@ -116,11 +117,17 @@ pub(super) struct QuerySpec {
     pub timestamp_columns: Vec<String>,
     /// `query.suffix`, appended to the whole statement.
     pub suffix: String,
+    /// `quote.sql.identifiers`: whether the columns' names are quoted.
+    pub quoting: QuoteIdentifiers,
 }
 
 impl QuerySpec {
     fn timestamp_expression(&self) -> String {
-        let quoted: Vec<String> = self.timestamp_columns.iter().map(|c| self.dialect.quote(c)).collect();
+        let quoted: Vec<String> = self
+            .timestamp_columns
+            .iter()
+            .map(|c| self.quoting.name(self.dialect, c))
+            .collect();
         match quoted.as_slice() {
             [one] => one.clone(),
             many => format!("COALESCE({})", many.join(", ")),
@@ -141,7 +148,7 @@ impl QuerySpec {
 
     fn statement(&self) -> String {
         let p = |i| self.dialect.placeholder(i);
-        let inc = self.dialect.quote(&self.incrementing_column);
+        let inc = self.quoting.name(self.dialect, &self.incrementing_column);
         let ts = self.timestamp_expression();
         match self.mode {
             Mode::Bulk => self.base.clone(),
@@ -333,6 +340,7 @@ mod tests {
             incrementing_column: "id".into(),
             timestamp_columns: vec!["updated".into()],
             suffix: String::new(),
+            quoting: QuoteIdentifiers::Always,
         }
     }
 
@@ -357,6 +365,14 @@ mod tests {
         let mut suffixed = spec(Dialect::Postgres, Mode::Incrementing);
         suffixed.suffix = " FOR UPDATE SKIP LOCKED".into();
         assert!(suffixed.sql().ends_with("ORDER BY \"id\" ASC FOR UPDATE SKIP LOCKED"));
+        // quote.sql.identifiers=never: the names as they are.
+        let mut unquoted = spec(Dialect::Postgres, Mode::TimestampIncrementing);
+        unquoted.quoting = QuoteIdentifiers::Never;
+        assert!(
+            unquoted.sql().ends_with("OR updated > $4) ORDER BY updated, id ASC"),
+            "{}",
+            unquoted.sql()
+        );
     }
 
     #[test]

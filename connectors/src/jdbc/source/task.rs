@@ -131,7 +131,7 @@ impl JdbcSourceTask {
                         Dialect::Postgres => format!("{catalog}.{}.{}", table.schema, table.name),
                         Dialect::MySql => format!("{}.{}", table.schema, table.name),
                     };
-                    let quoted_name = database.dialect().quote_table(&name);
+                    let quoted_name = settings.quoting.table(database.dialect(), &name);
                     let partition = SourceMap::from_iter([
                         ("protocol".to_string(), "1".into()),
                         ("table".to_string(), name.into()),
@@ -376,7 +376,9 @@ impl JdbcSourceTask {
             (_, Some(query)) => query.clone(),
             (Some(table), None) => format!(
                 "SELECT * FROM {}",
-                dialect.quote_table(&format!("{}.{}", table.schema, table.name))
+                settings
+                    .quoting
+                    .table(dialect, &format!("{}.{}", table.schema, table.name))
             ),
             (None, None) => return Err(ReadError::Failed("nothing to query".into())),
         };
@@ -387,6 +389,7 @@ impl JdbcSourceTask {
             incrementing_column,
             timestamp_columns: querier.timestamp_columns.clone(),
             suffix: settings.query_suffix.clone(),
+            quoting: settings.quoting,
         };
         let position = querier.position;
         let binds = match settings.mode {
