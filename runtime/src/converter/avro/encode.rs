@@ -10,7 +10,7 @@ use apache_avro::types::Value as AvroValue;
 
 use super::names::{resolve, Names};
 use super::schema::{NAMESPACE, UNION};
-use crate::converter::registry::scrub_name;
+use crate::converter::registry::{field_value, scrub_name};
 use crate::converter::DataError;
 use crate::data::{logical, Struct, Value};
 
@@ -168,24 +168,15 @@ fn int32(value: &Value) -> Option<i32> {
 fn write_record(record: &RecordSchema, value: &Struct, to: Writing<'_>, out: &mut Vec<u8>) -> Result<(), DataError> {
     for field in &record.fields {
         // By name; a name scrubbed for Avro (`scrub.invalid.names`) matches its scrubbed form.
-        let found = value.get(&field.name).or_else(|| {
-            value
-                .iter()
-                .find(|(f, _)| scrub_name(&f.name, true) == field.name)
-                .map(|(_, v)| v)
-        });
-        let written = match found {
-            // A null field with a Connect default is its default, as Connect's `Struct.get`.
-            Some(Value::Null) if !to.ignore_default_for_nullables => {
-                let default = value
-                    .schema()
-                    .fields
-                    .iter()
-                    .find(|f| f.name == field.name || scrub_name(&f.name, true) == field.name)
-                    .and_then(|f| f.schema.default.as_ref());
-                write(default.unwrap_or(&Value::Null), &field.schema, to, out)
+        let schema = value.schema();
+        let connect = schema
+            .field(&field.name)
+            .or_else(|| schema.fields.iter().find(|f| scrub_name(&f.name, true) == field.name));
+        let written = match connect {
+            Some(connect) => {
+                let v = field_value(connect, &value.values()[connect.index], to.ignore_default_for_nullables);
+                write(v, &field.schema, to, out)
             }
-            Some(v) => write(v, &field.schema, to, out),
             // A field the record's schema lacks (the latest registered version has more): its
             // default.
             None => match &field.default {

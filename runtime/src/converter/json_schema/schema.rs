@@ -1,9 +1,10 @@
 //! Connect schemas to JSON Schemas and back, as Confluent's `JsonSchemaData` maps them:
 //! integers and numbers tagged with their Connect type (`connect.type`), bytes as base64
-//! strings, decimals as such strings (numbers under `decimal.format=NUMERIC`), structs as objects whose properties carry their position
-//! (`connect.index`), optional schemas as `oneOf` with `null`, maps as objects (string keys) or
-//! arrays of `{key, value}` objects, and the name, version, doc and parameters as `title`,
-//! `connect.version`, `description` and `connect.parameters`.
+//! strings, decimals as such strings (numbers under `decimal.format=NUMERIC`), structs as
+//! objects whose properties carry their position (`connect.index`), optional schemas as `oneOf`
+//! with `null`, maps as objects (string keys) or arrays of `{key, value}` objects, and the name,
+//! version, doc and parameters as `title`, `connect.version`, `description` and
+//! `connect.parameters`.
 
 use std::sync::Arc;
 

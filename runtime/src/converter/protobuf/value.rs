@@ -14,7 +14,7 @@ use super::schema::{
     has_optional_keyword, is_map_entry, is_union, union_field_name, ProtobufOptions, DATE_TYPE, DECIMAL_TYPE,
     TIMESTAMP_TYPE, TIME_TYPE,
 };
-use crate::converter::registry::scrub_name;
+use crate::converter::registry::{field_value, scrub_name};
 use crate::converter::DataError;
 use crate::data::{java_calendar_fields, java_strict_calendar_day, logical, Schema, SchemaType, Struct, Value};
 
@@ -121,12 +121,8 @@ fn to_message(
         )));
     };
     let mut message = DynamicMessage::new(descriptor.clone());
-    for (field, field_value) in value.iter() {
-        // A null field with a Connect default is its default, as Connect's `Struct.get`.
-        let field_value = match (field_value, &field.schema.default) {
-            (Value::Null, Some(default)) if !options.ignore_default_for_nullables => default,
-            _ => field_value,
-        };
+    for (field, held) in value.iter() {
+        let field_value = field_value(field, held, options.ignore_default_for_nullables);
         if field_value.is_null() {
             continue;
         }
@@ -450,8 +446,10 @@ fn field_to_connect(
     options: ProtobufOptions,
 ) -> Result<Value, DataError> {
     let member = field.containing_oneof().is_some_and(|oneof| !oneof.is_synthetic());
-    let optional = field.field_descriptor_proto().proto3_optional()
-        || (options.optional_for_proto2 && has_optional_keyword(field));
+    let optional = match options.optional_for_proto2 {
+        true => has_optional_keyword(field),
+        false => field.field_descriptor_proto().proto3_optional(),
+    };
     let scalar = (field.is_list() || field.is_map() || !matches!(field.kind(), Kind::Message(_))) && !optional;
     let always = !member && (scalar || options.generate_struct_for_nulls);
     if !always && !message.has_field(field) {

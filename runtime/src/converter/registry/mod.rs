@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use super::DataError;
 use crate::config::{ConfigKey, ConfigType, Key};
-use crate::data::SchemaBuilder;
+use crate::data::{Field, SchemaBuilder, Value};
 
 /// `ignore.default.for.nullables`, a key of each of Confluent's three converters: a struct's
 /// null field is written as null, where by default it is written as its Connect default (as
@@ -33,6 +33,15 @@ pub(crate) const IGNORE_DEFAULT_FOR_NULLABLES: Key<bool> = Key::new(ConfigKey::o
     "false",
     "Write a null field as null, not as its schema's default.",
 ));
+
+/// The value a converter writes for a struct's `field` holding `value`: a null is the field's
+/// default, as Connect's `Struct.get` gives it, unless `ignore.default.for.nullables`.
+pub(crate) fn field_value<'a>(field: &'a Field, value: &'a Value, ignore_default_for_nullables: bool) -> &'a Value {
+    match (value, &field.schema.default) {
+        (Value::Null, Some(default)) if !ignore_default_for_nullables => default,
+        _ => value,
+    }
+}
 
 /// `builder` with the parameters a registered schema keeps in its `connect.parameters`
 /// property (Avro and JSON Schema alike; a value that is not text is kept as its JSON).
