@@ -1,6 +1,7 @@
 //! The JDBC sink connector against real PostgreSQL and MariaDB servers and a real Kafka broker:
 //! upserts with key collisions and tombstones leave exactly the expected final table,
-//! auto-create and auto-evolve shape the table from the record schemas, a missing table and a
+//! auto-create and auto-evolve shape the table from the record schemas (their defaults the
+//! columns' defaults, so that a required field with one can be added), a missing table and a
 //! write the database refuses are retried and then fail the task with the cause (a restart
 //! writes everything once the table is right), after kill -9 of the worker at-least-once loses
 //! nothing while exactly-once writes no row twice, PostgreSQL tables loaded through COPY's
@@ -363,6 +364,108 @@ async fn auto_create_and_auto_evolve_follow_the_record_schema() {
         assert!(
             metrics.lines().any(|line| line == counted),
             "no `{counted}` in\n{metrics}"
+        );
+    }
+}
+
+/// Schema defaults become column defaults, as Confluent's dialects write them: auto.create
+/// gives each column with a default its `DEFAULT`, and auto.evolve adds a required field with a
+/// default (the rows already there take the default), where one without stays refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_defaults_become_column_defaults_and_let_required_fields_be_added() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for database in databases() {
+        let topic = unique_name("defaults").replace('-', "_");
+        let with_defaults = [
+            json!({"field": "note", "type": "string", "optional": true, "default": "it's \\ here"}),
+            json!({"field": "level", "type": "int32", "optional": false, "default": 3}),
+            json!({"field": "flag", "type": "boolean", "optional": true, "default": true}),
+            // 12.34: the unscaled 1234 in base64, as JsonConverter writes a decimal.
+            json!({"field": "price", "type": "bytes", "optional": true, "default": "BNI=",
+                   "name": "org.apache.kafka.connect.data.Decimal", "parameters": {"scale": "2"}}),
+        ];
+        let first = value_schema(&with_defaults);
+        let tier = |default: Option<i64>| {
+            let mut field = json!({"field": "tier", "type": "int32", "optional": false});
+            if let Some(default) = default {
+                field["default"] = json!(default);
+            }
+            let mut fields = with_defaults.to_vec();
+            fields.push(field);
+            value_schema(&fields)
+        };
+        let record = |id: i64, schema: &Value, extra: Value| {
+            (
+                key(id),
+                Some(envelope(
+                    schema,
+                    merged(json!({"id": id, "name": format!("r{id}")}), extra),
+                )),
+            )
+        };
+        produce(
+            &topic,
+            vec![
+                record(1, &first, json!({})),
+                record(2, &tier(Some(7)), json!({"tier": 9, "level": 4})),
+            ],
+        )
+        .await;
+        let config = sink_config(
+            database,
+            &topic,
+            json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        // Row 1 was written before tier was added: it holds tier's default.
+        let expected = [["1", "r1", "3", "7"], ["2", "r2", "4", "9"]].map(|row| row.map(str::to_string).to_vec());
+        wait_for_rows(
+            database,
+            &topic,
+            "id, name, level, tier",
+            &expected,
+            Duration::from_secs(60),
+        )
+        .await;
+        // A row the sink did not write takes every default.
+        database
+            .sql("tributary", &format!("INSERT INTO {topic} (id, name) VALUES (3, 'r3')"))
+            .unwrap();
+        let (note, flag) = match database.kind() {
+            DatabaseKind::Postgres => ("it's \\ here", "t"),
+            DatabaseKind::MariaDb => ("it's \\\\ here", "1"),
+        };
+        let defaults = rows(
+            database,
+            &format!("{topic} WHERE id = 3"),
+            "note, level, flag, price, tier",
+        );
+        assert_eq!(
+            defaults,
+            Some(vec![[note, "3", flag, "12.34", "7"].map(str::to_string).to_vec()])
+        );
+
+        // A required field without a default cannot be added.
+        let refused = unique_name("required").replace('-', "_");
+        produce(
+            &refused,
+            vec![record(1, &first, json!({})), record(2, &tier(None), json!({"tier": 9}))],
+        )
+        .await;
+        let config = sink_config(
+            database,
+            &refused,
+            json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{refused}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let trace = api.failed_trace(&refused, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains("to add missing field tier, as the field is not optional and does not have a default value"),
+            "{trace}"
         );
     }
 }

@@ -233,7 +233,7 @@ impl<'r> ColumnData<'r> {
 
     /// Appends `value` (of the column's schema, `scale` for decimals; a timestamp counted from
     /// 1970 in `since_1970`'s unit, where it is a field of `timestamp.fields.list`).
-    fn push(
+    pub(super) fn push(
         &mut self,
         value: Cow<'r, Value>,
         scale: i32,

@@ -4,11 +4,13 @@
 //! any size is a single round trip; MySQL/MariaDB's are multi-row `INSERT`s (and `UPDATE`s of
 //! one row in update mode, as Confluent's).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use tributary_runtime::data::{logical, SchemaType};
+use tributary_runtime::data::{decimal_text, logical, SchemaType, Value};
 
 use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
+use super::zone::WriteZones;
 use crate::jdbc::connection::{Database, Dialect};
 
 /// The column type `auto.create` and `auto.evolve` give `column`.
@@ -58,19 +60,104 @@ pub(super) fn sql_type(dialect: Dialect, column: &ColumnSpec) -> String {
     }
 }
 
-/// One column's definition for CREATE TABLE / ALTER TABLE.
-fn column_definition(dialect: Dialect, column: &ColumnSpec) -> String {
-    let null = if column.key || !column.schema.optional {
-        " NOT NULL"
-    } else {
-        " NULL"
+/// One column's definition for CREATE TABLE / ALTER TABLE, as Confluent's dialects write it:
+/// with its schema's default as `DEFAULT` (and then no word on nulls), else `NULL` or
+/// `NOT NULL`.
+fn column_definition(dialect: Dialect, column: &ColumnSpec, zones: &WriteZones) -> Result<String, String> {
+    let definition = format!("{} {}", dialect.quote(&column.name), sql_type(dialect, column));
+    Ok(match default_literal(dialect, column, zones)? {
+        Some(literal) => format!("{definition} DEFAULT {literal}"),
+        None if column.key || !column.schema.optional => format!("{definition} NOT NULL"),
+        None => format!("{definition} NULL"),
+    })
+}
+
+/// The literal of `column`'s schema default, as Confluent's dialects write one: numbers and
+/// decimals as they are, booleans as PostgreSQL's `TRUE`/`FALSE` and MySQL's `1`/`0`, text,
+/// dates and times quoted (those in the zones their values are written in), bytes in hex.
+/// Where Confluent's statement would fail, one that works: quotes in text doubled, PostgreSQL's
+/// bytes as `bytea` (Confluent's `x'…'` is a bit string there), its floats' NaN and infinities
+/// quoted. A field of `timestamp.fields.list` gets none (its number is no timestamp literal).
+fn default_literal(dialect: Dialect, column: &ColumnSpec, zones: &WriteZones) -> Result<Option<String>, String> {
+    let schema = &column.schema;
+    let Some(default) = schema.default.as_ref().filter(|value| !value.is_null()) else {
+        return Ok(None);
     };
-    format!("{} {}{null}", dialect.quote(&column.name), sql_type(dialect, column))
+    if column.since_1970.is_some() {
+        return Ok(None);
+    }
+    let literal = match (schema.name.as_deref(), default) {
+        (Some(logical::DECIMAL), Value::Bytes(unscaled)) => decimal_text(unscaled, schema.decimal_scale().unwrap_or(0)),
+        (Some(logical::DATE | logical::TIME | logical::TIMESTAMP), _) => {
+            let mut data = ColumnData::for_column(column, 1)?;
+            data.push(Cow::Borrowed(default), 0, None)?;
+            match zones.default_text(&data)? {
+                Some(text) => format!("'{text}'"),
+                None => return Ok(None),
+            }
+        }
+        (_, Value::Int8(x)) => x.to_string(),
+        (_, Value::Int16(x)) => x.to_string(),
+        (_, Value::Int32(x)) => x.to_string(),
+        (_, Value::Int64(x)) => x.to_string(),
+        (_, Value::Float32(x)) => float_literal(dialect, f64::from(*x), x.to_string())?,
+        (_, Value::Float64(x)) => float_literal(dialect, *x, x.to_string())?,
+        (_, Value::Boolean(x)) => match (dialect, x) {
+            (Dialect::Postgres, true) => "TRUE".into(),
+            (Dialect::Postgres, false) => "FALSE".into(),
+            (Dialect::MySql, true) => "1".into(),
+            (Dialect::MySql, false) => "0".into(),
+        },
+        (_, Value::String(text)) => string_literal(dialect, text),
+        (_, Value::Bytes(bytes)) => {
+            let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            match dialect {
+                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
+                Dialect::MySql => format!("x'{hex}'"),
+            }
+        }
+        (_, other) => {
+            return Err(format!(
+                "column {}: its default {other:?} has no SQL literal",
+                column.name
+            ))
+        }
+    };
+    Ok(Some(literal))
+}
+
+/// A float default: `text` where finite; PostgreSQL's quoted NaN and infinities (MySQL has none).
+fn float_literal(dialect: Dialect, value: f64, text: String) -> Result<String, String> {
+    match dialect {
+        _ if value.is_finite() => Ok(text),
+        Dialect::Postgres if value.is_nan() => Ok("'NaN'".into()),
+        Dialect::Postgres if value > 0.0 => Ok("'Infinity'".into()),
+        Dialect::Postgres => Ok("'-Infinity'".into()),
+        Dialect::MySql => Err(format!("a default of {value} has no MySQL literal")),
+    }
+}
+
+/// `text` as a quoted SQL string: quotes doubled, and MySQL's backslashes (its escape
+/// character) too.
+fn string_literal(dialect: Dialect, text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    match dialect {
+        Dialect::Postgres => format!("'{quoted}'"),
+        Dialect::MySql => format!("'{}'", quoted.replace('\\', "\\\\")),
+    }
 }
 
 /// `CREATE TABLE` for `columns`, with their key columns as the primary key.
-pub(super) fn create_table(dialect: Dialect, table: &str, columns: &[ColumnSpec]) -> String {
-    let mut parts: Vec<String> = columns.iter().map(|c| column_definition(dialect, c)).collect();
+pub(super) fn create_table(
+    dialect: Dialect,
+    table: &str,
+    columns: &[ColumnSpec],
+    zones: &WriteZones,
+) -> Result<String, String> {
+    let mut parts = columns
+        .iter()
+        .map(|c| column_definition(dialect, c, zones))
+        .collect::<Result<Vec<_>, _>>()?;
     let keys: Vec<String> = columns
         .iter()
         .filter(|c| c.key)
@@ -79,16 +166,25 @@ pub(super) fn create_table(dialect: Dialect, table: &str, columns: &[ColumnSpec]
     if !keys.is_empty() {
         parts.push(format!("PRIMARY KEY({})", keys.join(", ")));
     }
-    format!("CREATE TABLE {} ({})", dialect.quote_table(table), parts.join(", "))
+    Ok(format!(
+        "CREATE TABLE {} ({})",
+        dialect.quote_table(table),
+        parts.join(", ")
+    ))
 }
 
 /// `ALTER TABLE … ADD` for one new column.
-pub(super) fn add_column(dialect: Dialect, table: &str, column: &ColumnSpec) -> String {
-    format!(
+pub(super) fn add_column(
+    dialect: Dialect,
+    table: &str,
+    column: &ColumnSpec,
+    zones: &WriteZones,
+) -> Result<String, String> {
+    Ok(format!(
         "ALTER TABLE {} ADD {}",
         dialect.quote_table(table),
-        column_definition(dialect, column)
-    )
+        column_definition(dialect, column, zones)?
+    ))
 }
 
 /// The columns `table` has now, with their types (PostgreSQL's `udt_name`, MySQL's
@@ -287,12 +383,13 @@ mod tests {
     #[test]
     fn created_tables_follow_confluents_types_and_keys() {
         let columns = run(RunKind::Write).columns;
+        let zones = WriteZones::default();
         assert_eq!(
-            create_table(Dialect::MySql, "orders", &columns),
+            create_table(Dialect::MySql, "orders", &columns, &zones).unwrap(),
             "CREATE TABLE `orders` (`id` BIGINT NOT NULL, `name` TEXT NULL, PRIMARY KEY(`id`))"
         );
         assert_eq!(
-            create_table(Dialect::Postgres, "orders", &columns),
+            create_table(Dialect::Postgres, "orders", &columns, &zones).unwrap(),
             "CREATE TABLE \"orders\" (\"id\" BIGINT NOT NULL, \"name\" TEXT NULL, PRIMARY KEY(\"id\"))"
         );
         // A field of timestamp.fields.list.
@@ -300,5 +397,94 @@ mod tests {
         at.since_1970 = Some(TimestampPrecision::Microseconds);
         assert_eq!(sql_type(Dialect::Postgres, &at), "TIMESTAMP");
         assert_eq!(sql_type(Dialect::MySql, &at), "DATETIME(6)");
+    }
+
+    /// Schema defaults as Confluent's dialects write them (GenericDatabaseDialect's
+    /// formatColumnValue, PostgreSqlDatabaseDialect's booleans), in the zones of the values.
+    #[test]
+    fn schema_defaults_are_column_defaults() {
+        use tributary_runtime::data::SchemaBuilder;
+
+        use crate::jdbc::time_zone::DbTimeZone;
+
+        let column =
+            |builder: SchemaBuilder, value: Value| ColumnSpec::new("c", builder.default_value(value).build(), false);
+        let new_york = WriteZones {
+            time_zone: DbTimeZone::parse("America/New_York").unwrap(),
+            ..WriteZones::default()
+        };
+        let cases = [
+            (column(SchemaBuilder::new(SchemaType::Int32), Value::Int32(3)), "3", "3"),
+            (
+                column(SchemaBuilder::new(SchemaType::Float32), Value::Float32(0.1)),
+                "0.1",
+                "0.1",
+            ),
+            (
+                column(SchemaBuilder::new(SchemaType::Float64), Value::Float64(f64::NAN)),
+                "'NaN'",
+                "",
+            ),
+            (
+                column(SchemaBuilder::new(SchemaType::Boolean), Value::Boolean(true)),
+                "TRUE",
+                "1",
+            ),
+            (
+                column(
+                    SchemaBuilder::new(SchemaType::String).optional(),
+                    Value::String("it's a\\b".into()),
+                ),
+                "'it''s a\\b'",
+                "'it''s a\\\\b'",
+            ),
+            (
+                column(SchemaBuilder::new(SchemaType::Bytes), Value::bytes(vec![1, 0xab])),
+                "'\\x01ab'::bytea",
+                "x'01ab'",
+            ),
+            (
+                column(SchemaBuilder::decimal(2), Value::bytes(vec![0xfb, 0x2e])),
+                "-12.34",
+                "-12.34",
+            ),
+            // 2024-03-01 UTC midnight is still February 29th in New York, as Confluent's default
+            // date.timezone writes it.
+            (
+                column(SchemaBuilder::date(), Value::Int32(19783)),
+                "'2024-02-29'",
+                "'2024-02-29'",
+            ),
+            (
+                column(SchemaBuilder::time(), Value::Int32(36_000_500)),
+                "'05:00:00.500'",
+                "'05:00:00.500'",
+            ),
+            (
+                column(SchemaBuilder::timestamp(), Value::Int64(1_709_294_400_000)),
+                "'2024-03-01 07:00:00.000'",
+                "'2024-03-01 07:00:00.000'",
+            ),
+        ];
+        for (column, postgres, mysql) in cases {
+            let definition = |dialect| column_definition(dialect, &column, &new_york);
+            assert_eq!(
+                definition(Dialect::Postgres).unwrap(),
+                format!("\"c\" {} DEFAULT {postgres}", sql_type(Dialect::Postgres, &column))
+            );
+            match mysql {
+                "" => assert!(definition(Dialect::MySql).is_err()),
+                mysql => assert_eq!(
+                    definition(Dialect::MySql).unwrap(),
+                    format!("`c` {} DEFAULT {mysql}", sql_type(Dialect::MySql, &column))
+                ),
+            }
+        }
+        // A default of null is none.
+        let none = column(SchemaBuilder::new(SchemaType::String).optional(), Value::Null);
+        assert_eq!(
+            column_definition(Dialect::Postgres, &none, &new_york).unwrap(),
+            "\"c\" TEXT NULL"
+        );
     }
 }

@@ -106,7 +106,8 @@ impl JdbcSinkTask {
                 // Nothing to delete from a table that does not exist.
                 return Ok(());
             }
-            let create = sql::create_table(dialect, &run.table, &run.columns);
+            let create =
+                sql::create_table(dialect, &run.table, &run.columns, &settings.zones).map_err(Failure::Records)?;
             tracing::info!(connector = %self.connector, table = %run.table, "creating table: {create}");
             database.execute(&create).await?;
         } else {
@@ -124,13 +125,15 @@ impl JdbcSinkTask {
                 )));
             }
             for column in missing {
-                if column.key || !column.schema.optional {
+                // As Confluent's: a required field needs a default for the rows already there.
+                if (column.key || !column.schema.optional) && column.schema.default.is_none() {
                     return Err(Failure::Records(format!(
-                        "cannot add required column {} to table {}: only optional fields can be added",
-                        column.name, run.table
+                        "Cannot ALTER TABLE {} to add missing field {}, as the field is not optional and does not \
+                         have a default value",
+                        run.table, column.name
                     )));
                 }
-                let alter = sql::add_column(dialect, &run.table, column);
+                let alter = sql::add_column(dialect, &run.table, column, &settings.zones).map_err(Failure::Records)?;
                 tracing::info!(connector = %self.connector, table = %run.table, "evolving table: {alter}");
                 database.execute(&alter).await?;
             }

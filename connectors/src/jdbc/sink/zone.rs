@@ -114,6 +114,34 @@ impl WriteZones {
         Ok(())
     }
 
+    /// The text a Date, Time or Timestamp (the first value of `data`) has in a `DEFAULT`
+    /// clause, as Confluent's dialects format one with `java.time` (so in the proleptic
+    /// calendar) in the zones its values are written in: `yyyy-MM-dd`, `HH:mm:ss.SSS`,
+    /// `yyyy-MM-dd HH:mm:ss.SSS`. `None` for other data.
+    pub(super) fn default_text(&self, data: &ColumnData<'_>) -> Result<Option<String>, String> {
+        let zones = WriteZones {
+            calendar: DateCalendarSystem::ProlepticGregorian,
+            ..self.clone()
+        };
+        let text = match data {
+            ColumnData::Date(days) => match days.first().copied().flatten() {
+                Some(day) if self.date_time_zone == DateTimeZone::DbTimeZone => zones.zone_day(day)?.to_string(),
+                Some(day) => day.to_string(),
+                None => return Ok(None),
+            },
+            ColumnData::Time(times) => match times.first().copied().flatten() {
+                Some(time) => zones.time_of_day(time)?.format("%H:%M:%S%.3f").to_string(),
+                None => return Ok(None),
+            },
+            ColumnData::Timestamp(ats) => match ats.first().copied().flatten() {
+                Some(at) => zones.wall_time(at)?.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        Ok(Some(text))
+    }
+
     /// The wall time in the zone of the UTC time `at` (as the calendar system's Java classes
     /// take the zone before 1900).
     fn wall_time(&self, at: NaiveDateTime) -> Result<NaiveDateTime, String> {
