@@ -1,7 +1,8 @@
 //! The JDBC sink connector against real PostgreSQL and MariaDB servers and a real Kafka broker:
 //! upserts with key collisions and tombstones leave exactly the expected final table,
 //! auto-create and auto-evolve shape the table from the record schemas (their defaults the
-//! columns' defaults, so that a required field with one can be added), a missing table and a
+//! columns' defaults, so that a required field with one can be added), names are left to the
+//! database under `quote.sql.identifiers=never`, a missing table and a
 //! write the database refuses are retried and then fail the task with the cause (a restart
 //! writes everything once the table is right), after kill -9 of the worker at-least-once loses
 //! nothing while exactly-once writes no row twice, PostgreSQL tables loaded through COPY's
@@ -467,6 +468,63 @@ async fn schema_defaults_become_column_defaults_and_let_required_fields_be_added
             trace.contains("to add missing field tier, as the field is not optional and does not have a default value"),
             "{trace}"
         );
+    }
+}
+
+/// `quote.sql.identifiers=never`: the statements write table and column names as they are, so
+/// the database folds them as unquoted names (PostgreSQL to lower case, where Tributary then
+/// finds the table, as Confluent's takes the table's name in lower case there), and a field
+/// finds its column whatever the case of either, as Confluent's sink finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_sql_identifiers_never_leaves_names_to_the_database() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    for database in databases() {
+        let topic = unique_name("Unquoted").replace('-', "_");
+        let schema = |fields: &[(&str, &str, bool)]| {
+            let fields: Vec<Value> = fields
+                .iter()
+                .map(|(name, kind, optional)| json!({"field": name, "type": kind, "optional": optional}))
+                .collect();
+            json!({"type": "struct", "optional": false, "fields": fields})
+        };
+        let first = schema(&[("Id", "int64", false), ("Name", "string", false)]);
+        let second = schema(&[
+            ("Id", "int64", false),
+            ("Name", "string", false),
+            ("Email", "string", true),
+        ]);
+        let other_case = schema(&[("id", "int64", false), ("NAME", "string", false)]);
+        produce(
+            &topic,
+            vec![
+                (key(1), Some(envelope(&first, json!({"Id": 1, "Name": "one"})))),
+                (
+                    key(2),
+                    Some(envelope(&second, json!({"Id": 2, "Name": "two", "Email": "e"}))),
+                ),
+                (key(3), Some(envelope(&other_case, json!({"id": 3, "NAME": "three"})))),
+            ],
+        )
+        .await;
+        let config = sink_config(
+            database,
+            &topic,
+            json!({"quote.sql.identifiers": "never", "auto.create": "true", "auto.evolve": "true"}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        // PostgreSQL folded the unquoted names to lower case; MariaDB keeps a table's name as
+        // written (its column names know no case).
+        let (table, null) = match database.kind() {
+            DatabaseKind::Postgres => (topic.to_lowercase(), ""),
+            DatabaseKind::MariaDb => (topic.clone(), "NULL"),
+        };
+        let expected =
+            [["1", "one", null], ["2", "two", "e"], ["3", "three", null]].map(|row| row.map(str::to_string).to_vec());
+        wait_for_rows(database, &table, "id, name, email", &expected, Duration::from_secs(60)).await;
+        api.wait_for_state(&topic, "RUNNING", Duration::from_secs(5)).await;
     }
 }
 

@@ -1,6 +1,6 @@
-//! `quote.sql.identifiers`: whether the statements Confluent's JDBC source builds quote table
-//! and column names (`always`, its default) or write them as they are (`never`, so that the
-//! database folds them as it folds unquoted names: PostgreSQL to lower case).
+//! `quote.sql.identifiers`: whether the statements Confluent's JDBC source and sink build quote
+//! table and column names (`always`, its default) or write them as they are (`never`, so that
+//! the database folds them as it folds unquoted names: PostgreSQL to lower case).
 
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 
@@ -50,6 +50,13 @@ impl QuoteIdentifiers {
             QuoteIdentifiers::Always => dialect.quote(name),
             QuoteIdentifiers::Never => name.to_string(),
         }
+    }
+
+    /// Whether the sink takes its tables' names in lower case in `dialect`: PostgreSQL's under
+    /// `never`, as Confluent's dialect parses a table's name (the server folds the unquoted
+    /// names of the statements so, and the catalog holds them so).
+    pub fn lower_cases_tables(self, dialect: Dialect) -> bool {
+        self == QuoteIdentifiers::Never && dialect == Dialect::Postgres
     }
 
     /// A possibly qualified table name (`schema.table`) as an identifier of `dialect`.

@@ -11,7 +11,7 @@
 //! - [`granularity`]: `timestamp.granularity`, how the source writes timestamps.
 //! - [`calendar`]: `date.calendar.system`, the calendar of dates before 1582.
 //! - [`session`]: how each connection's session is set up.
-//! - [`identifiers`]: `quote.sql.identifiers`, whether the source's statements quote names.
+//! - [`identifiers`]: `quote.sql.identifiers`, whether the statements quote names.
 
 pub mod calendar;
 pub mod connection;

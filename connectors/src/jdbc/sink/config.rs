@@ -11,7 +11,8 @@ use tributary_runtime::config::{
 use super::plan::{InsertMode, PkMode, Shape, TimestampPrecision};
 use super::zone::{WriteZones, DATE_TIMEZONE};
 use crate::jdbc::calendar::DATE_CALENDAR_SYSTEM;
-use crate::jdbc::connection;
+use crate::jdbc::connection::{self, Dialect};
+use crate::jdbc::identifiers::QUOTE_SQL_IDENTIFIERS;
 use crate::jdbc::time_zone::DB_TIMEZONE;
 
 choice_key_value!(InsertMode, PkMode, TimestampPrecision);
@@ -170,6 +171,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&DB_TIMEZONE)
         .key(&DATE_TIMEZONE)
         .key(&DATE_CALENDAR_SYSTEM)
+        .key(&QUOTE_SQL_IDENTIFIERS)
 }
 
 /// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
@@ -221,8 +223,9 @@ pub(super) struct Settings {
 }
 
 impl Settings {
-    /// The settings of `config`.
-    pub(super) fn new(config: &ParsedConfig) -> Self {
+    /// The settings of `config`, for a database of `dialect`.
+    pub(super) fn new(config: &ParsedConfig, dialect: Dialect) -> Self {
+        let quoting = config.value(&QUOTE_SQL_IDENTIFIERS);
         Settings {
             shape: Shape {
                 insert_mode: config.value(&INSERT_MODE),
@@ -235,6 +238,8 @@ impl Settings {
                 string_value_column: config.value(&STRING_OUTPUT_VALUE_COLUMN_NAME),
                 timestamp_fields: config.value(&TIMESTAMP_FIELDS_LIST),
                 timestamp_precision: config.value(&TIMESTAMP_PRECISION_MODE),
+                quoting,
+                lower_case_tables: quoting.lower_cases_tables(dialect),
             },
             auto_create: config.value(&AUTO_CREATE),
             auto_evolve: config.value(&AUTO_EVOLVE),
@@ -266,7 +271,7 @@ mod tests {
         let parsed = config_def()
             .parse(&config(&[("connection.url", "jdbc:postgresql://db:5432/shop")]))
             .unwrap();
-        let settings = Settings::new(&parsed);
+        let settings = Settings::new(&parsed, Dialect::Postgres);
         assert_eq!(settings.shape.insert_mode, InsertMode::Insert);
         assert_eq!(settings.shape.pk_mode, PkMode::None);
         assert_eq!(settings.shape.table_format, "${topic}");
@@ -281,7 +286,7 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(
-            Settings::new(&exactly_once).offsets_table.as_deref(),
+            Settings::new(&exactly_once, Dialect::Postgres).offsets_table.as_deref(),
             Some("__tributary_sink_offsets")
         );
     }

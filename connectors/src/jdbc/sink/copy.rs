@@ -69,13 +69,9 @@ impl Load {
 /// The `COPY` statement loading `run`'s columns, in the binary format or the text one.
 fn statement(run: &Run<'_>, binary: bool) -> String {
     let d = Dialect::Postgres;
-    let columns: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
+    let columns: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
     let format = if binary { " (FORMAT binary)" } else { "" };
-    format!(
-        "COPY {} ({}) FROM STDIN{format}",
-        d.quote_table(&run.table),
-        columns.join(", ")
-    )
+    format!("COPY {} ({}) FROM STDIN{format}", run.table_name(d), columns.join(", "))
 }
 
 /// Whether COPY's text form carries every value of `run` as it is: dates and timestamps in

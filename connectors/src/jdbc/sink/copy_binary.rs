@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 use super::plan::{ColumnData, Decimal, Run};
+use super::sql::column_type;
 
 /// The start of the data: signature, flags (none), header extension length (none).
 pub(super) const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -47,7 +48,7 @@ pub(super) fn forms(run: &Run<'_>, types: &HashMap<String, String>) -> Option<Ve
         .iter()
         .zip(&run.data)
         .map(|(column, data)| {
-            Some(match (data, types.get(&column.name)?.as_str()) {
+            Some(match (data, column_type(types, &column.name)?.as_str()) {
                 (ColumnData::Int(_), "int8") => Form::Int8,
                 (ColumnData::Int(v), "int4") if ints_fit(v, i32::MIN.into(), i32::MAX.into()) => Form::Int4,
                 (ColumnData::Int(v), "int2") if ints_fit(v, i16::MIN.into(), i16::MAX.into()) => Form::Int2,

@@ -12,6 +12,9 @@ use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use tributary_runtime::data::{logical, Schema, SchemaRef, SchemaType, SinkRecord, Value};
 
+use crate::jdbc::connection::Dialect;
+use crate::jdbc::identifiers::QuoteIdentifiers;
+
 /// `insert.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum InsertMode {
@@ -88,6 +91,11 @@ pub(super) struct Shape {
     pub timestamp_fields: Vec<String>,
     /// `timestamp.precision.mode`: what those numbers count from 1970.
     pub timestamp_precision: TimestampPrecision,
+    /// `quote.sql.identifiers`: how the statements write names.
+    pub quoting: QuoteIdentifiers,
+    /// Whether table names are taken in lower case (their last part, as Confluent's; see
+    /// [`QuoteIdentifiers::lower_cases_tables`]).
+    pub lower_case_tables: bool,
 }
 
 /// `timestamp.precision.mode`: the unit of the numbers of `timestamp.fields.list`'s fields.
@@ -335,12 +343,24 @@ pub(super) struct Run<'r> {
     pub columns: Vec<ColumnSpec>,
     /// Their values, one entry per column.
     pub data: Vec<ColumnData<'r>>,
+    /// How the statements write its names.
+    pub quoting: QuoteIdentifiers,
 }
 
 impl Run<'_> {
     /// Rows in the run.
     pub(super) fn rows(&self) -> usize {
         self.data.first().map_or(0, ColumnData::len)
+    }
+
+    /// The table's name as its statements in `dialect` write it.
+    pub(super) fn table_name(&self, dialect: Dialect) -> String {
+        self.quoting.table(dialect, &self.table)
+    }
+
+    /// Column `name` as its statements in `dialect` write it.
+    pub(super) fn column_name(&self, dialect: Dialect, name: &str) -> String {
+        self.quoting.name(dialect, name)
     }
 }
 
@@ -356,6 +376,7 @@ impl<'r> Run<'r> {
                 .map(|i| ColumnSpec::new(format!("c{i}"), Schema::string(), false))
                 .collect(),
             data,
+            quoting: QuoteIdentifiers::Always,
         }
     }
 }
@@ -410,6 +431,18 @@ fn address(schema: &Option<SchemaRef>) -> usize {
 }
 
 impl Shape {
+    /// The table the records of `topic` are written to.
+    fn table(&self, topic: &str) -> String {
+        let table = self.table_format.replace("${topic}", topic);
+        if !self.lower_case_tables {
+            return table;
+        }
+        match table.rsplit_once('.') {
+            Some((schema, name)) => format!("{schema}.{}", name.to_lowercase()),
+            None => table.to_lowercase(),
+        }
+    }
+
     /// The fields of struct schema `schema` named by `names` (all when empty), as columns.
     fn fields(
         schema: &Schema,
@@ -516,7 +549,7 @@ impl Shape {
         }
         let (columns, sources) = columns.into_iter().unzip();
         Ok(Layout {
-            table: self.table_format.replace("${topic}", &record.record.topic),
+            table: self.table(&record.record.topic),
             kind,
             columns,
             sources,
@@ -666,6 +699,7 @@ impl Shape {
             kind: layout.kind,
             columns: layout.columns.clone(),
             data,
+            quoting: self.quoting,
         })
     }
 }
@@ -687,6 +721,8 @@ mod tests {
             string_value_column: "record_value".into(),
             timestamp_fields: Vec::new(),
             timestamp_precision: TimestampPrecision::Microseconds,
+            quoting: QuoteIdentifiers::Always,
+            lower_case_tables: false,
         }
     }
 

@@ -63,8 +63,17 @@ pub(super) fn sql_type(dialect: Dialect, column: &ColumnSpec) -> String {
 /// One column's definition for CREATE TABLE / ALTER TABLE, as Confluent's dialects write it:
 /// with its schema's default as `DEFAULT` (and then no word on nulls), else `NULL` or
 /// `NOT NULL`.
-fn column_definition(dialect: Dialect, column: &ColumnSpec, zones: &WriteZones) -> Result<String, String> {
-    let definition = format!("{} {}", dialect.quote(&column.name), sql_type(dialect, column));
+fn column_definition(
+    dialect: Dialect,
+    run: &Run<'_>,
+    column: &ColumnSpec,
+    zones: &WriteZones,
+) -> Result<String, String> {
+    let definition = format!(
+        "{} {}",
+        run.column_name(dialect, &column.name),
+        sql_type(dialect, column)
+    );
     Ok(match default_literal(dialect, column, zones)? {
         Some(literal) => format!("{definition} DEFAULT {literal}"),
         None if column.key || !column.schema.optional => format!("{definition} NOT NULL"),
@@ -147,43 +156,35 @@ fn string_literal(dialect: Dialect, text: &str) -> String {
     }
 }
 
-/// `CREATE TABLE` for `columns`, with their key columns as the primary key.
-pub(super) fn create_table(
-    dialect: Dialect,
-    table: &str,
-    columns: &[ColumnSpec],
-    zones: &WriteZones,
-) -> Result<String, String> {
-    let mut parts = columns
+/// `CREATE TABLE` for `run`'s columns, with its key columns as the primary key.
+pub(super) fn create_table(dialect: Dialect, run: &Run<'_>, zones: &WriteZones) -> Result<String, String> {
+    let mut parts = run
+        .columns
         .iter()
-        .map(|c| column_definition(dialect, c, zones))
+        .map(|c| column_definition(dialect, run, c, zones))
         .collect::<Result<Vec<_>, _>>()?;
-    let keys: Vec<String> = columns
-        .iter()
-        .filter(|c| c.key)
-        .map(|c| dialect.quote(&c.name))
-        .collect();
+    let keys = name_list(dialect, run, true);
     if !keys.is_empty() {
         parts.push(format!("PRIMARY KEY({})", keys.join(", ")));
     }
     Ok(format!(
         "CREATE TABLE {} ({})",
-        dialect.quote_table(table),
+        run.table_name(dialect),
         parts.join(", ")
     ))
 }
 
-/// `ALTER TABLE … ADD` for one new column.
+/// `ALTER TABLE … ADD` of `run`'s table for one new column.
 pub(super) fn add_column(
     dialect: Dialect,
-    table: &str,
+    run: &Run<'_>,
     column: &ColumnSpec,
     zones: &WriteZones,
 ) -> Result<String, String> {
     Ok(format!(
         "ALTER TABLE {} ADD {}",
-        dialect.quote_table(table),
-        column_definition(dialect, column, zones)?
+        run.table_name(dialect),
+        column_definition(dialect, run, column, zones)?
     ))
 }
 
@@ -219,11 +220,26 @@ pub(super) async fn table_columns(database: &Database, table: &str) -> Result<Ha
     Ok(columns.into_iter().collect())
 }
 
-fn quoted_list(dialect: Dialect, columns: &[ColumnSpec], keys: bool) -> Vec<String> {
-    columns
+/// The type of the column of field `name` among a table's `columns` (their types by name): the
+/// column of that name, else one whose name differs only in case, as Confluent's sink finds a
+/// field's column (so that under `quote.sql.identifiers=never` a field `Name` is the column
+/// PostgreSQL folded to `name`).
+pub(super) fn column_type<'t>(columns: &'t HashMap<String, String>, name: &str) -> Option<&'t String> {
+    columns.get(name).or_else(|| {
+        let name = name.to_lowercase();
+        columns
+            .iter()
+            .find(|(column, _)| column.to_lowercase() == name)
+            .map(|(_, column_type)| column_type)
+    })
+}
+
+/// The names of `run`'s key columns (`keys`) or other columns, as its statements write them.
+fn name_list(dialect: Dialect, run: &Run<'_>, keys: bool) -> Vec<String> {
+    run.columns
         .iter()
         .filter(|c| c.key == keys)
-        .map(|c| dialect.quote(&c.name))
+        .map(|c| run.column_name(dialect, &c.name))
         .collect()
 }
 
@@ -245,10 +261,10 @@ fn array_type(data: &ColumnData<'_>) -> &'static str {
 /// PostgreSQL: the statement writing `run` in `mode`, its columns bound as arrays `$1..$n`.
 pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
     let d = Dialect::Postgres;
-    let table = d.quote_table(&run.table);
-    let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
-    let keys = quoted_list(d, &run.columns, true);
-    let values = quoted_list(d, &run.columns, false);
+    let table = run.table_name(d);
+    let all: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
+    let keys = name_list(d, run, true);
+    let values = name_list(d, run, false);
     let unnest = format!(
         "UNNEST({})",
         run.data
@@ -295,10 +311,10 @@ pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
 /// MySQL: a statement for `rows` rows of `run` in `mode` (update mode: one row).
 pub(super) fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
     let d = Dialect::MySql;
-    let table = d.quote_table(&run.table);
-    let all: Vec<String> = run.columns.iter().map(|c| d.quote(&c.name)).collect();
-    let keys = quoted_list(d, &run.columns, true);
-    let values = quoted_list(d, &run.columns, false);
+    let table = run.table_name(d);
+    let all: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
+    let keys = name_list(d, run, true);
+    let values = name_list(d, run, false);
     let tuple = format!("({})", vec!["?"; run.columns.len()].join(", "));
     let tuples = vec![tuple; rows].join(", ");
     match (run.kind, mode) {
@@ -332,6 +348,7 @@ mod tests {
     use tributary_runtime::data::Schema;
 
     use super::*;
+    use crate::jdbc::identifiers::QuoteIdentifiers;
     use crate::jdbc::sink::plan::TimestampPrecision;
 
     fn run(kind: RunKind) -> Run<'static> {
@@ -344,6 +361,7 @@ mod tests {
                 column("name", Schema::optional_string(), false),
             ],
             data: vec![ColumnData::Int(vec![Some(1)]), ColumnData::Text(vec![None])],
+            quoting: QuoteIdentifiers::Always,
         }
     }
 
@@ -380,16 +398,40 @@ mod tests {
         );
     }
 
+    /// Under `quote.sql.identifiers=never`, names as they are, as Confluent's statements write them.
+    #[test]
+    fn unquoted_names_are_written_as_they_are() {
+        let mut orders = run(RunKind::Write);
+        orders.quoting = QuoteIdentifiers::Never;
+        assert_eq!(
+            postgres_statement(&orders, InsertMode::Upsert),
+            "INSERT INTO public.orders (id, name) SELECT * FROM UNNEST($1::int8[], $2::text[]) \
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name"
+        );
+        assert_eq!(
+            mysql_statement(&orders, InsertMode::Update, 1),
+            "UPDATE public.orders SET name = ? WHERE id = ?"
+        );
+        assert_eq!(
+            create_table(Dialect::Postgres, &orders, &WriteZones::default()).unwrap(),
+            "CREATE TABLE public.orders (id BIGINT NOT NULL, name TEXT NULL, PRIMARY KEY(id))"
+        );
+        let types: HashMap<String, String> = [("name".to_string(), "text".to_string())].into();
+        assert_eq!(column_type(&types, "Name").map(String::as_str), Some("text"));
+        assert_eq!(column_type(&types, "other"), None);
+    }
+
     #[test]
     fn created_tables_follow_confluents_types_and_keys() {
-        let columns = run(RunKind::Write).columns;
+        let mut orders = run(RunKind::Write);
+        orders.table = "orders".into();
         let zones = WriteZones::default();
         assert_eq!(
-            create_table(Dialect::MySql, "orders", &columns, &zones).unwrap(),
+            create_table(Dialect::MySql, &orders, &zones).unwrap(),
             "CREATE TABLE `orders` (`id` BIGINT NOT NULL, `name` TEXT NULL, PRIMARY KEY(`id`))"
         );
         assert_eq!(
-            create_table(Dialect::Postgres, "orders", &columns, &zones).unwrap(),
+            create_table(Dialect::Postgres, &orders, &zones).unwrap(),
             "CREATE TABLE \"orders\" (\"id\" BIGINT NOT NULL, \"name\" TEXT NULL, PRIMARY KEY(\"id\"))"
         );
         // A field of timestamp.fields.list.
@@ -467,7 +509,7 @@ mod tests {
             ),
         ];
         for (column, postgres, mysql) in cases {
-            let definition = |dialect| column_definition(dialect, &column, &new_york);
+            let definition = |dialect| column_definition(dialect, &run(RunKind::Write), &column, &new_york);
             assert_eq!(
                 definition(Dialect::Postgres).unwrap(),
                 format!("\"c\" {} DEFAULT {postgres}", sql_type(Dialect::Postgres, &column))
@@ -483,7 +525,7 @@ mod tests {
         // A default of null is none.
         let none = column(SchemaBuilder::new(SchemaType::String).optional(), Value::Null);
         assert_eq!(
-            column_definition(Dialect::Postgres, &none, &new_york).unwrap(),
+            column_definition(Dialect::Postgres, &run(RunKind::Write), &none, &new_york).unwrap(),
             "\"c\" TEXT NULL"
         );
     }

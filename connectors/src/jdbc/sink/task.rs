@@ -72,10 +72,11 @@ impl JdbcSinkTask {
     /// A task writing to the database its config names, as its settings say.
     pub(super) fn new(config: &ConfigMap) -> Result<Self, ConnectError> {
         let config = config_def().parse(config).map_err(ConnectError::Config)?;
+        // A connection for the writes in flight, and one for the tables' DDL.
+        let database = Database::from_config(&config, 2, &Default::default())?;
         Ok(JdbcSinkTask {
-            // A connection for the writes in flight, and one for the tables' DDL.
-            database: Database::from_config(&config, 2, &Default::default())?,
-            settings: Settings::new(&config),
+            settings: Settings::new(&config, database.dialect()),
+            database,
             connector: String::new(),
             task: String::new(),
             tables: HashMap::new(),
@@ -88,7 +89,7 @@ impl JdbcSinkTask {
     /// Creates `run`'s table or adds its missing columns, as the settings allow.
     async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run<'_>) -> Result<(), Failure> {
         if let Some(known) = self.tables.get(&run.table) {
-            if run.columns.iter().all(|c| known.contains_key(&c.name)) {
+            if run.columns.iter().all(|c| sql::column_type(known, &c.name).is_some()) {
                 return Ok(());
             }
         }
@@ -106,12 +107,15 @@ impl JdbcSinkTask {
                 // Nothing to delete from a table that does not exist.
                 return Ok(());
             }
-            let create =
-                sql::create_table(dialect, &run.table, &run.columns, &settings.zones).map_err(Failure::Records)?;
+            let create = sql::create_table(dialect, run, &settings.zones).map_err(Failure::Records)?;
             tracing::info!(connector = %self.connector, table = %run.table, "creating table: {create}");
             database.execute(&create).await?;
         } else {
-            let missing: Vec<_> = run.columns.iter().filter(|c| !known.contains_key(&c.name)).collect();
+            let missing: Vec<_> = run
+                .columns
+                .iter()
+                .filter(|c| sql::column_type(&known, &c.name).is_none())
+                .collect();
             if missing.is_empty() {
                 self.tables.insert(run.table.clone(), known);
                 return Ok(());
@@ -133,7 +137,7 @@ impl JdbcSinkTask {
                         run.table, column.name
                     )));
                 }
-                let alter = sql::add_column(dialect, &run.table, column, &settings.zones).map_err(Failure::Records)?;
+                let alter = sql::add_column(dialect, run, column, &settings.zones).map_err(Failure::Records)?;
                 tracing::info!(connector = %self.connector, table = %run.table, "evolving table: {alter}");
                 database.execute(&alter).await?;
             }

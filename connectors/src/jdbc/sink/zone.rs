@@ -18,6 +18,7 @@ use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 
 use super::plan::{ColumnData, Run};
+use super::sql::column_type;
 use crate::jdbc::calendar::{DateCalendarSystem, CUTOVER};
 use crate::jdbc::connection::Dialect;
 use crate::jdbc::time_zone::DbTimeZone;
@@ -90,7 +91,7 @@ impl WriteZones {
         for run in runs {
             let types = tables.get(&run.table);
             for (column, data) in run.columns.iter().zip(&mut run.data) {
-                let column_type = types.and_then(|types| types.get(&column.name));
+                let column_type = types.and_then(|types| column_type(types, &column.name));
                 let zoned = column_type.is_some_and(|name| holds_instants(dialect, name));
                 let converted = match data {
                     ColumnData::Timestamp(values) if zoned => convert(values, |at| self.instant(at)),
