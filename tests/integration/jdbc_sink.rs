@@ -2,7 +2,8 @@
 //! upserts with key collisions and tombstones leave exactly the expected final table,
 //! auto-create and auto-evolve shape the table from the record schemas (their defaults the
 //! columns' defaults, so that a required field with one can be added), names are left to the
-//! database under `quote.sql.identifiers=never`, a missing table and a
+//! database under `quote.sql.identifiers=never`, `table.types` names the kinds of tables
+//! written to (views, partitioned tables), a missing table and a
 //! write the database refuses are retried and then fail the task with the cause (a restart
 //! writes everything once the table is right), after kill -9 of the worker at-least-once loses
 //! nothing while exactly-once writes no row twice, PostgreSQL tables loaded through COPY's
@@ -526,6 +527,125 @@ async fn quote_sql_identifiers_never_leaves_names_to_the_database() {
         wait_for_rows(database, &table, "id, name, email", &expected, Duration::from_secs(60)).await;
         api.wait_for_state(&topic, "RUNNING", Duration::from_secs(5)).await;
     }
+}
+
+/// `table.types`, as Confluent's sink reads it: a view (or PostgreSQL partitioned table) is
+/// missing to the sink unless `table.types` names its kind, so without auto.create the task
+/// fails; named, the view is written to (PostgreSQL's COPY does not load a view: its rows go
+/// through INSERT), the partitioned table loaded, and a field the view lacks fails the task as
+/// a view is not altered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_types_name_the_kinds_of_tables_written_to() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let schema = |extra: &[&str]| {
+        let mut fields = vec![
+            json!({"field": "id", "type": "int64", "optional": false}),
+            json!({"field": "name", "type": "string", "optional": false}),
+        ];
+        fields.extend(
+            extra
+                .iter()
+                .map(|name| json!({"field": name, "type": "string", "optional": true})),
+        );
+        json!({"type": "struct", "optional": false, "fields": fields})
+    };
+    let expected = [["1", "one"], ["2", "two"]].map(|row| row.map(str::to_string).to_vec());
+    for database in databases() {
+        let view = unique_name("view").replace('-', "_");
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "CREATE TABLE {view}_base (id BIGINT PRIMARY KEY, name VARCHAR(20)); \
+                     CREATE VIEW {view} AS SELECT id, name FROM {view}_base"
+                ),
+            )
+            .unwrap();
+        produce(
+            &view,
+            vec![
+                (key(1), Some(envelope(&schema(&[]), json!({"id": 1, "name": "one"})))),
+                (key(2), Some(envelope(&schema(&[]), json!({"id": 2, "name": "two"})))),
+            ],
+        )
+        .await;
+        let connector = |name: &str, extra: Value| {
+            let config = sink_config(database, &view, extra);
+            let api = &api;
+            let name = format!("{view}_{name}");
+            async move {
+                let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+                assert_eq!(code, 201, "{body}");
+                name
+            }
+        };
+        let default = connector("default", json!({"max.retries": "1"})).await;
+        let trace = api.failed_trace(&default, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains("(a VIEW of that name exists, which table.types leaves out)"),
+            "{trace}"
+        );
+        let views = connector("views", json!({"table.types": "view", "auto.evolve": "true"})).await;
+        wait_for_rows(
+            database,
+            &format!("{view}_base"),
+            "id, name",
+            &expected,
+            Duration::from_secs(60),
+        )
+        .await;
+        api.wait_for_state(&views, "RUNNING", Duration::from_secs(5)).await;
+        produce(
+            &view,
+            vec![(
+                key(3),
+                Some(envelope(
+                    &schema(&["email"]),
+                    json!({"id": 3, "name": "three", "email": "e"}),
+                )),
+            )],
+        )
+        .await;
+        let trace = api.failed_trace(&views, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains(&format!(
+                "VIEW {view} is missing fields (email) and ALTER VIEW is unsupported"
+            )),
+            "{trace}"
+        );
+    }
+    // PostgreSQL's partitioned table: loaded once table.types names it.
+    let database = shared_postgres();
+    let partitioned = unique_name("partitioned").replace('-', "_");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {partitioned} (id BIGINT, name TEXT) PARTITION BY RANGE (id); \
+                 CREATE TABLE {partitioned}_low PARTITION OF {partitioned} FOR VALUES FROM (0) TO (100)"
+            ),
+        )
+        .unwrap();
+    produce(
+        &partitioned,
+        vec![
+            (key(1), Some(envelope(&schema(&[]), json!({"id": 1, "name": "one"})))),
+            (key(2), Some(envelope(&schema(&[]), json!({"id": 2, "name": "two"})))),
+        ],
+    )
+    .await;
+    let config = sink_config(
+        database,
+        &partitioned,
+        json!({"table.types": "TABLE, PARTITIONED TABLE"}),
+    );
+    let (code, body) = api
+        .put(&format!("/connectors/{partitioned}/config"), Some(config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    wait_for_rows(database, &partitioned, "id, name", &expected, Duration::from_secs(60)).await;
 }
 
 /// Every type the sink writes in COPY's binary format, loaded twice from one topic: into a

@@ -12,6 +12,7 @@
 //! - [`calendar`]: `date.calendar.system`, the calendar of dates before 1582.
 //! - [`session`]: how each connection's session is set up.
 //! - [`identifiers`]: `quote.sql.identifiers`, whether the statements quote names.
+//! - [`table_types`]: `table.types`, the kinds of tables read or written.
 
 pub mod calendar;
 pub mod connection;
@@ -20,6 +21,7 @@ pub mod identifiers;
 pub mod session;
 pub mod sink;
 pub mod source;
+pub mod table_types;
 pub mod time_zone;
 pub mod types;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{
-    positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
+    positive, split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig, ValidationError,
 };
 
 use super::plan::{InsertMode, PkMode, Shape, TimestampPrecision};
@@ -133,6 +133,25 @@ pub(super) const RETRY_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
     "3000",
     "Wait between retries.",
 ));
+/// `table.types`: the kinds of tables (by their JDBC names) written to.
+pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "table.types",
+        ConfigType::List,
+        "TABLE",
+        "The kinds of tables written to: TABLE, PARTITIONED TABLE, VIEW. A table of another kind is missing to \
+         the sink (written to as a TABLE under auto.create).",
+    )
+    .check(|value| {
+        split_list(value)
+            .iter()
+            .all(|kind| SINK_TABLE_TYPES.contains(&kind.trim().to_ascii_uppercase().as_str()))
+            .then_some(())
+            .ok_or_else(|| format!("must be a list of {}", SINK_TABLE_TYPES.join(", ")))
+    }),
+);
+/// The kinds `table.types` takes, as Confluent's sink's.
+const SINK_TABLE_TYPES: [&str; 3] = ["TABLE", "PARTITIONED TABLE", "VIEW"];
 /// `exactly.once.enabled`.
 pub(super) const EXACTLY_ONCE_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
     "exactly.once.enabled",
@@ -172,6 +191,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&DATE_TIMEZONE)
         .key(&DATE_CALENDAR_SYSTEM)
         .key(&QUOTE_SQL_IDENTIFIERS)
+        .key(&TABLE_TYPES)
 }
 
 /// The rules across keys: a key for deletes, upserts and updates. (A config with a bad key
@@ -210,6 +230,8 @@ pub(super) struct Settings {
     pub auto_create: bool,
     /// Whether missing columns are added.
     pub auto_evolve: bool,
+    /// `table.types`, upper case.
+    pub table_types: Vec<String>,
     /// Rows per statement.
     pub batch_size: usize,
     /// Failed puts in a row before the task fails.
@@ -243,6 +265,11 @@ impl Settings {
             },
             auto_create: config.value(&AUTO_CREATE),
             auto_evolve: config.value(&AUTO_EVOLVE),
+            table_types: config
+                .value(&TABLE_TYPES)
+                .iter()
+                .map(|kind| kind.trim().to_ascii_uppercase())
+                .collect(),
             batch_size: config.value(&BATCH_SIZE),
             max_retries: config.value(&MAX_RETRIES),
             retry_backoff: config.value(&RETRY_BACKOFF),
@@ -296,9 +323,20 @@ mod tests {
         let errors = config_def().validate(&config(&[
             ("connection.url", "jdbc:oracle:thin:@x"),
             ("batch.size", "0"),
+            ("table.types", "table, MATERIALIZED VIEW"),
         ]));
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["connection.url", "batch.size"]);
+        assert_eq!(keys, ["connection.url", "batch.size", "table.types"]);
+        let kinds = config_def()
+            .parse(&config(&[
+                ("connection.url", "jdbc:postgresql://db/shop"),
+                ("table.types", " view,Partitioned Table"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            Settings::new(&kinds, Dialect::Postgres).table_types,
+            ["VIEW", "PARTITIONED TABLE"]
+        );
         let errors = validate(&config(&[
             ("connection.url", "jdbc:postgresql://db/shop"),
             ("insert.mode", "upsert"),

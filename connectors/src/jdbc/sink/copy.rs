@@ -6,7 +6,6 @@
 //! outside years 1–9999) make a run the binary format cannot take fall back to the `UNNEST`
 //! statement.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
@@ -14,6 +13,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::copy_binary;
 use super::plan::{ColumnData, Decimal, Run};
+use super::table::Table;
 use crate::jdbc::connection::Dialect;
 
 /// The size of the pieces the data is sent in.
@@ -27,11 +27,11 @@ pub(super) struct Load {
 }
 
 impl Load {
-    /// `run` as a `COPY` into a table whose columns have the types `types` (by name, when
-    /// known); `None` when neither format can carry its values.
-    pub(super) fn of(run: &Run<'_>, types: Option<&HashMap<String, String>>) -> Option<Load> {
+    /// `run` as a `COPY` into `table` (when known); `None` when neither format can carry its
+    /// values.
+    pub(super) fn of(run: &Run<'_>, table: Option<&Table>) -> Option<Load> {
         let mut data = Vec::new();
-        let binary = match types.and_then(|types| copy_binary::forms(run, types)) {
+        let binary = match table.and_then(|table| copy_binary::forms(run, table)) {
             Some(forms) => {
                 data.extend_from_slice(copy_binary::HEADER);
                 for row in 0..run.rows() {

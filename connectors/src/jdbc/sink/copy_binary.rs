@@ -5,12 +5,10 @@
 //! benchmark's rows, numbers and timestamps above all). Any other run keeps the text format,
 //! whose conversions the server does itself.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 use super::plan::{ColumnData, Decimal, Run};
-use super::sql::column_type;
+use super::table::Table;
 
 /// The start of the data: signature, flags (none), header extension length (none).
 pub(super) const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -36,19 +34,18 @@ pub(super) enum Form {
     Timestamp,
 }
 
-/// The form of each of `run`'s columns in a table whose columns have the types `types` (by
-/// name, PostgreSQL's `udt_name`); `None` when one has none: a type not written here, or a value
+/// The form of each of `run`'s columns in `table`; `None` when one has none: a type not written here, or a value
 /// the type's binary form cannot take as the text form would (an integer out of the column's
 /// range, a time finer than a microsecond), which the text format then gives the server to
 /// judge.
-pub(super) fn forms(run: &Run<'_>, types: &HashMap<String, String>) -> Option<Vec<Form>> {
+pub(super) fn forms(run: &Run<'_>, table: &Table) -> Option<Vec<Form>> {
     let ints_fit =
         |values: &[Option<i64>], min: i64, max: i64| values.iter().flatten().all(|v| (min..=max).contains(v));
     run.columns
         .iter()
         .zip(&run.data)
         .map(|(column, data)| {
-            Some(match (data, column_type(types, &column.name)?.as_str()) {
+            Some(match (data, table.column_type(&column.name)?) {
                 (ColumnData::Int(_), "int8") => Form::Int8,
                 (ColumnData::Int(v), "int4") if ints_fit(v, i32::MIN.into(), i32::MAX.into()) => Form::Int4,
                 (ColumnData::Int(v), "int2") if ints_fit(v, i16::MIN.into(), i16::MAX.into()) => Form::Int2,
@@ -247,16 +244,11 @@ mod tests {
         assert_eq!(&largest[..4], [10, -7, 0x4000, 64]);
     }
 
-    /// A run of `data` into columns c0, c1, … of the types `types`, and those types by name.
-    fn run_of(data: Vec<ColumnData<'static>>, types: &[&str]) -> (Run<'static>, HashMap<String, String>) {
+    /// A run of `data` into columns c0, c1, … of a table whose columns have the types `types`.
+    fn run_of(data: Vec<ColumnData<'static>>, types: &[&str]) -> (Run<'static>, Table) {
         let run = Run::of_columns(data);
-        let types = run
-            .columns
-            .iter()
-            .zip(types)
-            .map(|(c, t)| (c.name.clone(), t.to_string()))
-            .collect();
-        (run, types)
+        let table = Table::of_columns(run.columns.iter().map(|c| c.name.as_str()).zip(types.iter().copied()));
+        (run, table)
     }
 
     #[test]
@@ -284,7 +276,7 @@ mod tests {
         let (run, types) = run_of(vec![ColumnData::Int(vec![Some(40_000)])], &["int2"]);
         assert_eq!(forms(&run, &types), None);
         let (run, _) = run_of(vec![ColumnData::Int(vec![Some(1)])], &[]);
-        assert_eq!(forms(&run, &HashMap::new()), None);
+        assert_eq!(forms(&run, &Table::default()), None);
         let big = Decimal::new(&[0x7f; 17], 2);
         let (run, types) = run_of(vec![ColumnData::Decimal(vec![Some(big)])], &["numeric"]);
         assert_eq!(forms(&run, &types), None);

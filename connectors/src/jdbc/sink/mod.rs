@@ -23,6 +23,7 @@ mod copy;
 mod copy_binary;
 mod plan;
 mod sql;
+mod table;
 mod task;
 mod write;
 mod zone;

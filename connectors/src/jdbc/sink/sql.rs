@@ -5,13 +5,12 @@
 //! one row in update mode, as Confluent's).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use tributary_runtime::data::{decimal_text, logical, SchemaType, Value};
 
 use super::plan::{ColumnData, ColumnSpec, InsertMode, Run, RunKind};
 use super::zone::WriteZones;
-use crate::jdbc::connection::{Database, Dialect};
+use crate::jdbc::connection::Dialect;
 
 /// The column type `auto.create` and `auto.evolve` give `column`.
 pub(super) fn sql_type(dialect: Dialect, column: &ColumnSpec) -> String {
@@ -186,52 +185,6 @@ pub(super) fn add_column(
         run.table_name(dialect),
         column_definition(dialect, run, column, zones)?
     ))
-}
-
-/// The columns `table` has now, with their types (PostgreSQL's `udt_name`, MySQL's
-/// `data_type`); empty when it does not exist.
-pub(super) async fn table_columns(database: &Database, table: &str) -> Result<HashMap<String, String>, sqlx::Error> {
-    let (schema, name) = match table.split_once('.') {
-        Some((schema, name)) => (Some(schema), name),
-        None => (None, table),
-    };
-    let columns: Vec<(String, String)> = match database {
-        Database::Postgres(pool) => {
-            sqlx::query_as(
-                "SELECT column_name::text, udt_name::text FROM information_schema.columns \
-                 WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2",
-            )
-            .bind(schema)
-            .bind(name)
-            .fetch_all(pool)
-            .await?
-        }
-        Database::MySql(pool) => {
-            sqlx::query_as(
-                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR) FROM information_schema.columns \
-                 WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
-            )
-            .bind(schema)
-            .bind(name)
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    Ok(columns.into_iter().collect())
-}
-
-/// The type of the column of field `name` among a table's `columns` (their types by name): the
-/// column of that name, else one whose name differs only in case, as Confluent's sink finds a
-/// field's column (so that under `quote.sql.identifiers=never` a field `Name` is the column
-/// PostgreSQL folded to `name`).
-pub(super) fn column_type<'t>(columns: &'t HashMap<String, String>, name: &str) -> Option<&'t String> {
-    columns.get(name).or_else(|| {
-        let name = name.to_lowercase();
-        columns
-            .iter()
-            .find(|(column, _)| column.to_lowercase() == name)
-            .map(|(_, column_type)| column_type)
-    })
 }
 
 /// The names of `run`'s key columns (`keys`) or other columns, as its statements write them.
@@ -416,9 +369,6 @@ mod tests {
             create_table(Dialect::Postgres, &orders, &WriteZones::default()).unwrap(),
             "CREATE TABLE public.orders (id BIGINT NOT NULL, name TEXT NULL, PRIMARY KEY(id))"
         );
-        let types: HashMap<String, String> = [("name".to_string(), "text".to_string())].into();
-        assert_eq!(column_type(&types, "Name").map(String::as_str), Some("text"));
-        assert_eq!(column_type(&types, "other"), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use tributary_runtime::metrics::{IntCounterVec, Metrics};
 use super::config::{config_def, Settings};
 use super::plan::{Run, RunKind};
 use super::sql;
+use super::table::Table;
 use super::write::{MySqlWrites, PgWrites, Writes};
 use crate::jdbc::connection::{Database, Dialect};
 
@@ -52,8 +53,8 @@ pub(super) struct JdbcSinkTask {
     connector: String,
     /// The task's number, as a metric label.
     task: String,
-    /// Columns of the tables written so far, with their types, by table.
-    tables: HashMap<String, HashMap<String, String>>,
+    /// The tables written so far, by name.
+    tables: HashMap<String, Table>,
     offsets_table_ready: bool,
     /// Failed puts in a row.
     failures: u32,
@@ -86,23 +87,30 @@ impl JdbcSinkTask {
         })
     }
 
-    /// Creates `run`'s table or adds its missing columns, as the settings allow.
+    /// Creates `run`'s table or adds its missing columns, as the settings allow. As to
+    /// Confluent's, a table of a kind `table.types` leaves out is missing: without auto.create
+    /// the task fails; with it, the table is written to as a TABLE (Confluent's writes to it
+    /// once its CREATE TABLE failed). Only a TABLE is altered.
     async fn prepare_table(&mut self, database: &Database, settings: &Settings, run: &Run<'_>) -> Result<(), Failure> {
         if let Some(known) = self.tables.get(&run.table) {
-            if run.columns.iter().all(|c| sql::column_type(known, &c.name).is_some()) {
+            if run.columns.iter().all(|c| known.column_type(&c.name).is_some()) {
                 return Ok(());
             }
         }
         // Read afresh: another task may have added the columns this one misses.
-        let known = sql::table_columns(database, &run.table).await?;
+        let found = Table::describe(database, &run.table).await?;
+        let listed = found.as_ref().is_some_and(|t| settings.table_types.contains(&t.kind));
+        if !listed && !settings.auto_create {
+            let why = found.as_ref().map_or(String::new(), |t| {
+                format!(" (a {} of that name exists, which table.types leaves out)", t.kind)
+            });
+            return Err(Failure::Database(format!(
+                "table {} does not exist and auto.create is false{why}",
+                run.table
+            )));
+        }
         let dialect = database.dialect();
-        if known.is_empty() {
-            if !settings.auto_create {
-                return Err(Failure::Database(format!(
-                    "table {} does not exist and auto.create is false",
-                    run.table
-                )));
-            }
+        let Some(known) = found else {
             if run.kind == RunKind::Delete {
                 // Nothing to delete from a table that does not exist.
                 return Ok(());
@@ -110,40 +118,60 @@ impl JdbcSinkTask {
             let create = sql::create_table(dialect, run, &settings.zones).map_err(Failure::Records)?;
             tracing::info!(connector = %self.connector, table = %run.table, "creating table: {create}");
             database.execute(&create).await?;
+            return self.describe_again(database, run).await;
+        };
+        let kind = if listed {
+            known.kind.as_str()
         } else {
-            let missing: Vec<_> = run
-                .columns
-                .iter()
-                .filter(|c| sql::column_type(&known, &c.name).is_none())
-                .collect();
-            if missing.is_empty() {
-                self.tables.insert(run.table.clone(), known);
-                return Ok(());
-            }
-            if !settings.auto_evolve {
-                let names: Vec<&str> = missing.iter().map(|c| c.name.as_str()).collect();
-                return Err(Failure::Database(format!(
-                    "table {} has no column {} and auto.evolve is false",
-                    run.table,
-                    names.join(", ")
-                )));
-            }
-            for column in missing {
-                // As Confluent's: a required field needs a default for the rows already there.
-                if (column.key || !column.schema.optional) && column.schema.default.is_none() {
-                    return Err(Failure::Records(format!(
-                        "Cannot ALTER TABLE {} to add missing field {}, as the field is not optional and does not \
-                         have a default value",
-                        run.table, column.name
-                    )));
-                }
-                let alter = sql::add_column(dialect, run, column, &settings.zones).map_err(Failure::Records)?;
-                tracing::info!(connector = %self.connector, table = %run.table, "evolving table: {alter}");
-                database.execute(&alter).await?;
-            }
+            tracing::warn!(connector = %self.connector, table = %run.table, "a {} that table.types leaves out: written to as a TABLE", known.kind);
+            "TABLE"
+        };
+        let missing: Vec<_> = run
+            .columns
+            .iter()
+            .filter(|c| known.column_type(&c.name).is_none())
+            .collect();
+        if missing.is_empty() {
+            self.tables.insert(run.table.clone(), known);
+            return Ok(());
         }
-        let columns = sql::table_columns(database, &run.table).await?;
-        self.tables.insert(run.table.clone(), columns);
+        let names = missing.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        if kind != "TABLE" {
+            return Err(Failure::Records(format!(
+                "{kind} {} is missing fields ({names}) and ALTER {kind} is unsupported",
+                run.table
+            )));
+        }
+        // As Confluent's: a required field needs a default for the rows already there.
+        if let Some(column) = missing
+            .iter()
+            .find(|c| (c.key || !c.schema.optional) && c.schema.default.is_none())
+        {
+            return Err(Failure::Records(format!(
+                "Cannot ALTER TABLE {} to add missing field {}, as the field is not optional and does not have a \
+                 default value",
+                run.table, column.name
+            )));
+        }
+        if !settings.auto_evolve {
+            return Err(Failure::Database(format!(
+                "table {} has no column {names} and auto.evolve is false",
+                run.table
+            )));
+        }
+        for column in missing {
+            let alter = sql::add_column(dialect, run, column, &settings.zones).map_err(Failure::Records)?;
+            tracing::info!(connector = %self.connector, table = %run.table, "evolving table: {alter}");
+            database.execute(&alter).await?;
+        }
+        self.describe_again(database, run).await
+    }
+
+    /// Reads `run`'s table's description again, after DDL changed it.
+    async fn describe_again(&mut self, database: &Database, run: &Run<'_>) -> Result<(), Failure> {
+        if let Some(table) = Table::describe(database, &run.table).await? {
+            self.tables.insert(run.table.clone(), table);
+        }
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use sqlx::{Arguments, MySql, Postgres, Transaction};
 use super::copy::Load;
 use super::plan::{ColumnData, Decimal, InsertMode, Run, RunKind};
 use super::sql;
+use super::table::Table;
 use crate::jdbc::connection::Database;
 
 /// MySQL's limit on bound parameters per statement.
@@ -57,13 +58,13 @@ pub(super) enum Writes {
 }
 
 impl Writes {
-    /// `runs` (those with rows) written in `mode` to `database`, whose tables have the columns
-    /// `tables` (by table, their types by name), at most `batch_size` rows per MySQL statement.
+    /// `runs` (those with rows) written in `mode` to `database`, whose `tables` are described
+    /// (by name), at most `batch_size` rows per MySQL statement.
     pub(super) fn new(
         database: &Database,
         runs: &[Run<'_>],
         mode: InsertMode,
-        tables: &HashMap<String, HashMap<String, String>>,
+        tables: &HashMap<String, Table>,
         batch_size: usize,
     ) -> Result<Writes, String> {
         Ok(match database {
@@ -121,16 +122,14 @@ fn writing<A>(step: &Step<A>) -> impl FnOnce(sqlx::Error) -> WriteError + '_ {
 }
 
 impl PgWrites {
-    /// `runs` written in `mode`; the column types of `tables` let `COPY` use its binary format.
-    pub(super) fn new(
-        runs: &[Run<'_>],
-        mode: InsertMode,
-        tables: &HashMap<String, HashMap<String, String>>,
-    ) -> Result<Self, String> {
+    /// `runs` written in `mode`: plain inserts by `COPY` where the table takes it (in its binary
+    /// format where the column types of `tables` let it).
+    pub(super) fn new(runs: &[Run<'_>], mode: InsertMode, tables: &HashMap<String, Table>) -> Result<Self, String> {
         let mut steps = Vec::new();
         for run in runs.iter().filter(|run| run.rows() > 0) {
-            let copy = (run.kind, mode) == (RunKind::Write, InsertMode::Insert);
-            let action = match copy.then(|| Load::of(run, tables.get(&run.table))).flatten() {
+            let table = tables.get(&run.table);
+            let copy = (run.kind, mode) == (RunKind::Write, InsertMode::Insert) && table.is_none_or(Table::takes_copy);
+            let action = match copy.then(|| Load::of(run, table)).flatten() {
                 Some(copy) => PgAction::Copy(copy),
                 None => PgAction::Statement(postgres_statement(run, mode)?),
             };

@@ -18,7 +18,7 @@ use tributary_runtime::choice_key_value;
 use tributary_runtime::config::{ConfigKey, ConfigType, Key};
 
 use super::plan::{ColumnData, Run};
-use super::sql::column_type;
+use super::table::Table;
 use crate::jdbc::calendar::{DateCalendarSystem, CUTOVER};
 use crate::jdbc::connection::Dialect;
 use crate::jdbc::time_zone::DbTimeZone;
@@ -75,12 +75,12 @@ pub(super) struct WriteZones {
 impl WriteZones {
     /// Turns the dates and times of `runs` (UTC and proleptic Gregorian, as planned) into what
     /// their columns take: the wall times and days of the zones for columns without a zone, in
-    /// the calendar. `tables` holds each table's column types (PostgreSQL's `udt_name`, MySQL's
-    /// `data_type`); a column of unknown type is taken for one without a zone.
+    /// the calendar. `tables` describes the tables (by name); a column of unknown type is taken
+    /// for one without a zone.
     pub(super) fn localize(
         &self,
         runs: &mut [Run<'_>],
-        tables: &HashMap<String, HashMap<String, String>>,
+        tables: &HashMap<String, Table>,
         dialect: Dialect,
     ) -> Result<(), String> {
         let calendar = self.calendar;
@@ -89,9 +89,9 @@ impl WriteZones {
         }
         let dates_in_zone = self.date_time_zone == DateTimeZone::DbTimeZone;
         for run in runs {
-            let types = tables.get(&run.table);
+            let table = tables.get(&run.table);
             for (column, data) in run.columns.iter().zip(&mut run.data) {
-                let column_type = types.and_then(|types| column_type(types, &column.name));
+                let column_type = table.and_then(|table| table.column_type(&column.name));
                 let zoned = column_type.is_some_and(|name| holds_instants(dialect, name));
                 let converted = match data {
                     ColumnData::Timestamp(values) if zoned => convert(values, |at| self.instant(at)),
@@ -241,11 +241,11 @@ mod tests {
                 Dialect::Postgres => ("timestamp", "timestamptz"),
                 Dialect::MySql => ("datetime", "TIMESTAMP"),
             };
-            let types: HashMap<String, String> = [("c0", wall_type), ("c1", instant_type)]
-                .into_iter()
-                .map(|(name, kind)| (name.to_string(), kind.to_string()))
-                .collect();
-            let tables = [("t".to_string(), types)].into_iter().collect();
+            let tables = [(
+                "t".to_string(),
+                Table::of_columns([("c0", wall_type), ("c1", instant_type)]),
+            )]
+            .into();
             let new_york = zones("America/New_York", DateTimeZone::DbTimeZone);
             new_york.localize(&mut runs, &tables, dialect).unwrap();
             let data = &runs[0].data;
@@ -307,8 +307,7 @@ mod tests {
     /// calendar lacks is refused.
     #[test]
     fn legacy_dates_before_the_cutover_are_written_with_their_julian_fields() {
-        let types: HashMap<String, String> = [("c1".to_string(), "timestamptz".to_string())].into();
-        let tables = [("t".to_string(), types)].into();
+        let tables = [("t".to_string(), Table::of_columns([("c1", "timestamptz")]))].into();
         let julian = |text: &str| at(&text.replace("1000-01-06", "1000-01-01"));
         for time_zone in ["UTC", "America/New_York"] {
             let legacy = WriteZones {

@@ -37,6 +37,7 @@ use self::config::{
 };
 use self::mappings::TableRegexes;
 use crate::jdbc::connection::{Database, Dialect};
+use crate::jdbc::table_types;
 
 pub(crate) const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
 /// The task config key listing a task's tables (`schema.table`, comma-separated).
@@ -92,30 +93,21 @@ pub struct ColumnMetadata {
 }
 
 /// The tables of the database of the kinds and in the schemas `selection` names, as the JDBC
-/// drivers list them to Confluent's connector (`DatabaseMetaData.getTables`). PostgreSQL's
-/// driver (42.7) calls an ordinary table or a partition TABLE, and a partitioned table itself
-/// PARTITIONED TABLE, so by default a partitioned table is copied once, by its partitions;
-/// schemas starting with `pg_` and `information_schema` are the system's. MySQL's `catalog`
-/// is the database: the URL's unless `catalog.pattern` says others.
+/// drivers list them to Confluent's connector (`DatabaseMetaData.getTables`; see
+/// [`table_types`]): by default a PostgreSQL partitioned table is copied once, by its
+/// partitions; schemas starting with `pg_` and `information_schema` are the system's. MySQL's
+/// `catalog` is the database: the URL's unless `catalog.pattern` says others.
 async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<TableRef>, sqlx::Error> {
-    let kinds = |kind_of: fn(&str) -> &'static [&'static str]| -> Vec<&'static str> {
+    let kinds = |dialect| -> Vec<&'static str> {
         selection
             .types
             .iter()
-            .flat_map(|name| kind_of(name.trim().to_ascii_uppercase().as_str()))
-            .copied()
+            .flat_map(|name| table_types::catalog_kinds(dialect, name))
             .collect()
     };
     let rows: Vec<(String, String)> = match database {
         Database::Postgres(pool) => {
-            let relkinds = kinds(|name| match name {
-                "TABLE" => &["r"],
-                "VIEW" => &["v"],
-                "MATERIALIZED VIEW" => &["m"],
-                "FOREIGN TABLE" => &["f"],
-                "PARTITIONED TABLE" => &["p"],
-                _ => &[],
-            });
+            let relkinds = kinds(Dialect::Postgres);
             sqlx::query_as(
                 "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -128,11 +120,7 @@ async fn list_tables(database: &Database, selection: &Selection) -> Result<Vec<T
             .await?
         }
         Database::MySql(pool) => {
-            let table_types = kinds(|name| match name {
-                "TABLE" => &["BASE TABLE", "SYSTEM VERSIONED"],
-                "VIEW" => &["VIEW"],
-                _ => &[],
-            });
+            let table_types = kinds(Dialect::MySql);
             sqlx::query_as(
                 "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \
                  WHERE FIND_IN_SET(table_type, ?) AND (table_schema = DATABASE() AND ? = '' OR table_schema LIKE ?) \
