@@ -5,7 +5,9 @@
 //! (`${topic}` by default): `insert.mode` insert, upsert or update; the primary key from
 //! `pk.mode` (`none`, `kafka` coordinates, `record_key`, `record_value`) and `pk.fields`;
 //! tombstones delete by key with `delete.enabled`. `auto.create` creates a missing table and
-//! `auto.evolve` adds new optional columns. Each `put` is one transaction, written in
+//! `auto.evolve` adds columns for new fields (optional, or with a default), the fields'
+//! defaults the columns' defaults; `table.types` names the kinds of tables written to and
+//! `quote.sql.identifiers` whether names are quoted. Each `put` is one transaction, written in
 //! statements of up to `batch.size` rows, which commits while the next `put` is planned: the
 //! database and the worker work at once. A failing database is retried `max.retries` times,
 //! `retry.backoff.ms` apart, before the task fails with the cause; a transaction's failure
