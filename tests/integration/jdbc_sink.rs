@@ -581,7 +581,7 @@ async fn table_types_name_the_kinds_of_tables_written_to() {
                 name
             }
         };
-        let default = connector("default", json!({"max.retries": "1"})).await;
+        let default = connector("default", json!({})).await;
         let trace = api.failed_trace(&default, Duration::from_secs(60)).await;
         assert!(
             trace.contains("(a VIEW of that name exists, which table.types leaves out)"),
@@ -765,12 +765,14 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
     produce(&topic, records).await;
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let config = sink_config(database, &topic, json!({"max.retries": "2"}));
+    let config = sink_config(database, &topic, json!({}));
     let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
+    // max.retries=10 retries, retry.backoff.ms=200 apart (the wait the task asks the worker
+    // for, as Confluent's asks Apache's): about 2 s, well inside the 60 s deadline.
     let trace = api.failed_trace(&topic, Duration::from_secs(60)).await;
     assert!(
-        trace.contains("giving up after 3 failed attempts")
+        trace.contains("giving up after 11 failed attempts")
             && trace.contains("does not exist and auto.create is false"),
         "{trace}"
     );

@@ -349,11 +349,7 @@ mod tests {
         let path = dir.path().join("out.txt");
         let config = ConfigMap::from([("file".to_string(), path.display().to_string())]);
         let mut task = FileStreamSinkTask::new(&config).unwrap();
-        let context = SinkTaskContext {
-            connector: "file-sink".into(),
-            task: 0,
-        };
-        task.start(context).await.unwrap();
+        task.start(SinkTaskContext::new("file-sink", 0)).await.unwrap();
         let large = (BATCH_WRITTEN_IN_PLACE / (4 * WRITTEN_IN_PLACE)) + 1;
         let batches = [mixed_batch(1), mixed_batch(large), vec![], mixed_batch(2)];
         let mut expected = Vec::new();

@@ -1,6 +1,7 @@
 //! What the worker gives connectors and tasks.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -69,4 +70,48 @@ pub struct SinkTaskContext {
     pub connector: String,
     /// The task's number.
     pub task: u32,
+    /// The wait [`SinkTaskContext::timeout`] asked for, until the worker takes it.
+    retry_wait: Arc<Mutex<Option<Duration>>>,
+}
+
+impl SinkTaskContext {
+    /// The context of task `task` of `connector`.
+    pub fn new(connector: impl Into<String>, task: u32) -> Self {
+        SinkTaskContext {
+            connector: connector.into(),
+            task,
+            retry_wait: Arc::default(),
+        }
+    }
+
+    /// Asks the worker to hand the batch whose `put` returns [`ConnectError::Retriable`] to
+    /// `put` again after `wait`, as Apache's `SinkTaskContext.timeout(ms)` does (Confluent's
+    /// JDBC sink asks for `retry.backoff.ms`). Without it the worker waits 0.1 s, twice that
+    /// the next time, and so on up to `errors.retry.delay.max.ms`.
+    ///
+    /// [`ConnectError::Retriable`]: super::ConnectError::Retriable
+    pub fn timeout(&self, wait: Duration) {
+        *self.retry_wait.lock().unwrap_or_else(PoisonError::into_inner) = Some(wait);
+    }
+
+    /// The wait [`SinkTaskContext::timeout`] asked for since it was last taken.
+    pub fn take_timeout(&self) -> Option<Duration> {
+        self.retry_wait.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worker's copy sees the wait the task's copy asks for, once.
+    #[test]
+    fn a_sink_tasks_timeout_is_taken_once_by_the_worker() {
+        let worker = SinkTaskContext::new("sink", 0);
+        let task = worker.clone();
+        assert_eq!(worker.take_timeout(), None);
+        task.timeout(Duration::from_millis(250));
+        assert_eq!(worker.take_timeout(), Some(Duration::from_millis(250)));
+        assert_eq!(worker.take_timeout(), None);
+    }
 }

@@ -79,6 +79,8 @@ struct SinkRunner {
 /// The task and how its `put` is retried.
 struct Delivery {
     task: Box<dyn SinkTask>,
+    /// The task's context, where it asks for the wait before a retry.
+    context: SinkTaskContext,
     retry_timeout: Option<Duration>,
     retry_delay_max: Duration,
 }
@@ -224,6 +226,7 @@ impl SinkRunner {
         Ok(SinkRunner {
             delivery: Delivery {
                 task,
+                context: SinkTaskContext::new(setup.connector.clone(), setup.task),
                 retry_timeout,
                 retry_delay_max: parsed.value(&ERRORS_RETRY_DELAY_MAX).max(Duration::from_millis(1)),
             },
@@ -251,11 +254,7 @@ impl SinkRunner {
     }
 
     async fn run(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
-        let context = SinkTaskContext {
-            connector: setup.connector.clone(),
-            task: setup.task,
-        };
-        self.delivery.task.start(context).await?;
+        self.delivery.task.start(self.delivery.context.clone()).await?;
         self.started = true;
         let mut control = setup.control.clone();
         let mut reported = None;
@@ -454,8 +453,9 @@ impl SinkRunner {
 }
 
 impl Delivery {
-    /// `put`, retrying a [`ConnectError::Retriable`] with growing back-off until
-    /// `errors.retry.timeout` (forever when it is 0 or -1, as Apache retries `put`).
+    /// `put`, retrying a [`ConnectError::Retriable`] after the wait the task asked for (its
+    /// context's `timeout`), else with growing back-off, until `errors.retry.timeout` (forever
+    /// when it is 0 or -1, as Apache retries `put`).
     async fn put_with_retries(&mut self, setup: &TaskSetup, batch: &[SinkRecord]) -> Result<(), ConnectError> {
         let started = Instant::now();
         let mut delay = Duration::from_millis(100);
@@ -473,15 +473,19 @@ impl Delivery {
                             started.elapsed()
                         )));
                     }
-                    tracing::warn!(connector = %setup.connector, task = setup.task, "put failed, retrying in {delay:?}: {message}");
+                    let asked = self.context.take_timeout();
+                    let wait = asked.unwrap_or(delay);
+                    tracing::warn!(connector = %setup.connector, task = setup.task, "put failed, retrying in {wait:?}: {message}");
                     let mut control = setup.control.clone();
                     tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
+                        _ = tokio::time::sleep(wait) => {}
                         _ = control.wait_for(|s| *s == TargetState::Stopped) => {
                             return Err(ConnectError::Fatal(format!("stopped while retrying put: {message}")));
                         }
                     }
-                    delay = (delay * 2).min(self.retry_delay_max);
+                    if asked.is_none() {
+                        delay = (delay * 2).min(self.retry_delay_max);
+                    }
                 }
                 Err(e) => return Err(e),
             }

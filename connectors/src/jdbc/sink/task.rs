@@ -53,6 +53,8 @@ pub(super) struct JdbcSinkTask {
     connector: String,
     /// The task's number, as a metric label.
     task: String,
+    /// Its context, from `start`, where it asks for the wait before a put is retried.
+    context: Option<SinkTaskContext>,
     /// The tables written so far, by name.
     tables: HashMap<String, Table>,
     offsets_table_ready: bool,
@@ -80,6 +82,7 @@ impl JdbcSinkTask {
             database,
             connector: String::new(),
             task: String::new(),
+            context: None,
             tables: HashMap::new(),
             offsets_table_ready: false,
             failures: 0,
@@ -297,8 +300,9 @@ impl JdbcSinkTask {
     }
 
     /// What a put or flush that ended with `outcome` returns: a database's failure is retried
-    /// (after `retry.backoff.ms`) until `max.retries` failures in a row.
-    async fn answer(&mut self, outcome: Result<(), Failure>) -> Result<(), ConnectError> {
+    /// (`retry.backoff.ms` later, the wait the worker is asked for, as Confluent's task asks
+    /// Apache's) until `max.retries` failures in a row.
+    fn answer(&mut self, outcome: Result<(), Failure>) -> Result<(), ConnectError> {
         match outcome {
             Ok(()) => {
                 self.failures = 0;
@@ -317,7 +321,9 @@ impl JdbcSinkTask {
                     )));
                 }
                 tracing::warn!(connector = %self.connector, attempt = self.failures, "write failed, retrying in {:?}: {message}", settings.retry_backoff);
-                tokio::time::sleep(settings.retry_backoff).await;
+                if let Some(context) = &self.context {
+                    context.timeout(settings.retry_backoff);
+                }
                 Err(ConnectError::Retriable(message))
             }
         }
@@ -374,8 +380,9 @@ fn offsets_select(dialect: Dialect, table: &str) -> String {
 #[async_trait]
 impl SinkTask for JdbcSinkTask {
     async fn start(&mut self, context: SinkTaskContext) -> Result<(), ConnectError> {
-        self.connector = context.connector;
+        self.connector = context.connector.clone();
         self.task = context.task.to_string();
+        self.context = Some(context);
         Ok(())
     }
 
@@ -384,14 +391,16 @@ impl SinkTask for JdbcSinkTask {
             return Ok(());
         }
         let outcome = self.write(records).await;
-        self.answer(outcome).await
+        self.answer(outcome)
     }
 
     async fn flush(&mut self) -> Result<(), ConnectError> {
         while self.pending.is_some() {
             let outcome = self.settle().await;
-            match self.answer(outcome).await {
-                Ok(()) | Err(ConnectError::Retriable(_)) => {}
+            match self.answer(outcome) {
+                Ok(()) => {}
+                // The worker waits for no flush: this waits itself.
+                Err(ConnectError::Retriable(_)) => tokio::time::sleep(self.settings.retry_backoff).await,
                 Err(fatal) => return Err(fatal),
             }
         }
