@@ -150,6 +150,12 @@ fn sink_config(database: &Database, topic: &str, extra: Value) -> Value {
     )
 }
 
+/// Creates connector `name` with `config`.
+async fn create_connector(api: &Api, name: &str, config: Value) {
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+}
+
 /// The password of the test user of `database`.
 fn password(database: &Database) -> &'static str {
     match database.kind() {
@@ -235,8 +241,7 @@ async fn upserts_with_key_collisions_and_tombstones_leave_the_expected_table() {
                 "table.name.format": "sink_${topic}",
             }),
         );
-        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &topic, config).await;
         let expected: Vec<Vec<String>> = expected
             .into_iter()
             .map(|(id, name)| vec![id.to_string(), name])
@@ -299,8 +304,7 @@ async fn update_mode_changes_existing_rows_only_and_kafka_keys_record_coordinate
             &topic,
             json!({"pk.mode": "kafka", "auto.create": "true", "table.name.format": kafka_table}),
         );
-        let (code, body) = api.put(&format!("/connectors/{topic}-log/config"), Some(log)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &format!("{topic}-log"), log).await;
         let columns = "__connect_offset, __connect_topic, __connect_partition, id, name";
         let expected: Vec<Vec<String>> = [(0, "1", "first"), (1, "3", "third"), (2, "1", "again")]
             .iter()
@@ -347,8 +351,7 @@ async fn auto_create_and_auto_evolve_follow_the_record_schema() {
             &topic,
             json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &topic, config).await;
         // As each database's client prints them.
         let (null, one) = match database.kind() {
             DatabaseKind::Postgres => ("", "one\\two"),
@@ -420,8 +423,7 @@ async fn schema_defaults_become_column_defaults_and_let_required_fields_be_added
             &topic,
             json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &topic, config).await;
         // Row 1 was written before tier was added: it holds tier's default.
         let expected = [["1", "r1", "3", "7"], ["2", "r2", "4", "9"]].map(|row| row.map(str::to_string).to_vec());
         wait_for_rows(
@@ -462,8 +464,7 @@ async fn schema_defaults_become_column_defaults_and_let_required_fields_be_added
             &refused,
             json!({"pk.mode": "record_value", "pk.fields": "id", "auto.create": "true", "auto.evolve": "true"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{refused}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &refused, config).await;
         let trace = api.failed_trace(&refused, Duration::from_secs(60)).await;
         assert!(
             trace.contains("to add missing field tier, as the field is not optional and does not have a default value"),
@@ -514,8 +515,7 @@ async fn quote_sql_identifiers_never_leaves_names_to_the_database() {
             &topic,
             json!({"quote.sql.identifiers": "never", "auto.create": "true", "auto.evolve": "true"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &topic, config).await;
         // PostgreSQL folded the unquoted names to lower case; MariaDB keeps a table's name as
         // written (its column names know no case).
         let (table, null) = match database.kind() {
@@ -571,23 +571,16 @@ async fn table_types_name_the_kinds_of_tables_written_to() {
             ],
         )
         .await;
-        let connector = |name: &str, extra: Value| {
-            let config = sink_config(database, &view, extra);
-            let api = &api;
-            let name = format!("{view}_{name}");
-            async move {
-                let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
-                assert_eq!(code, 201, "{body}");
-                name
-            }
-        };
-        let default = connector("default", json!({})).await;
+        let default = format!("{view}_default");
+        create_connector(&api, &default, sink_config(database, &view, json!({}))).await;
         let trace = api.failed_trace(&default, Duration::from_secs(60)).await;
         assert!(
             trace.contains("(a VIEW of that name exists, which table.types leaves out)"),
             "{trace}"
         );
-        let views = connector("views", json!({"table.types": "view", "auto.evolve": "true"})).await;
+        let views = format!("{view}_views");
+        let config = sink_config(database, &view, json!({"table.types": "view", "auto.evolve": "true"}));
+        create_connector(&api, &views, config).await;
         wait_for_rows(
             database,
             &format!("{view}_base"),
@@ -641,10 +634,7 @@ async fn table_types_name_the_kinds_of_tables_written_to() {
         &partitioned,
         json!({"table.types": "TABLE, PARTITIONED TABLE"}),
     );
-    let (code, body) = api
-        .put(&format!("/connectors/{partitioned}/config"), Some(config))
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create_connector(&api, &partitioned, config).await;
     wait_for_rows(database, &partitioned, "id, name", &expected, Duration::from_secs(60)).await;
 }
 
@@ -766,8 +756,7 @@ async fn a_missing_table_fails_the_task_with_the_cause_and_a_restart_writes_ever
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let config = sink_config(database, &topic, json!({}));
-    let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-    assert_eq!(code, 201, "{body}");
+    create_connector(&api, &topic, config).await;
     // max.retries=10 retries, retry.backoff.ms=200 apart (the wait the task asks the worker
     // for, as Confluent's asks Apache's): about 2 s, well inside the 60 s deadline.
     let trace = api.failed_trace(&topic, Duration::from_secs(60)).await;
@@ -814,8 +803,7 @@ async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_ever
                 &topic,
                 json!({"max.retries": "2", "batch.size": "100", "consumer.override.max.poll.records": "100"}),
             );
-            let (code, body) = api.put(&format!("/connectors/{topic}/config"), Some(config)).await;
-            assert_eq!(code, 201, "{body}");
+            create_connector(&api, &topic, config).await;
             let trace = api.failed_trace(&topic, Duration::from_secs(60)).await;
             assert!(
                 trace.contains("giving up after 3 failed attempts") && trace.contains("extra"),
@@ -928,8 +916,7 @@ async fn string_values_fill_one_column_and_null_fields_take_their_defaults() {
                    "pk.mode": "record_key", "pk.fields": "k", "delete.enabled": "true", "auto.create": "true",
                    "string.output.value.column.name": "body"}),
         );
-        let (code, body) = api.put(&format!("/connectors/{strings}/config"), Some(config)).await;
-        assert_eq!(code, 201, "{body}");
+        create_connector(&api, &strings, config).await;
         let expected = [["k1", "ünïcödé"], ["k3", ""]].map(|row| row.map(str::to_string).to_vec());
         wait_for_rows(database, &strings, "k, body", &expected, Duration::from_secs(60)).await;
 
@@ -956,8 +943,7 @@ async fn string_values_fill_one_column_and_null_fields_take_their_defaults() {
                 json!({"value.converter.replace.null.with.default": "false", "replace.null.with.default": replace,
                        "auto.create": "true", "table.name.format": table}),
             );
-            let (code, body) = api.put(&format!("/connectors/{table}/config"), Some(config)).await;
-            assert_eq!(code, 201, "{body}");
+            create_connector(&api, &table, config).await;
             let expected = [vec!["1".to_string(), note.to_string()]];
             wait_for_rows(database, &table, "id, note", &expected, Duration::from_secs(60)).await;
         }
