@@ -145,7 +145,7 @@ pub(super) const TABLE_TYPES: Key<Vec<String>> = Key::new(
     .check(|value| {
         split_list(value)
             .iter()
-            .all(|kind| SINK_TABLE_TYPES.contains(&kind.trim().to_ascii_uppercase().as_str()))
+            .all(|kind| SINK_TABLE_TYPES.contains(&kind.to_ascii_uppercase().as_str()))
             .then_some(())
             .ok_or_else(|| format!("must be a list of {}", SINK_TABLE_TYPES.join(", ")))
     }),
@@ -268,7 +268,7 @@ impl Settings {
             table_types: config
                 .value(&TABLE_TYPES)
                 .iter()
-                .map(|kind| kind.trim().to_ascii_uppercase())
+                .map(|kind| kind.to_ascii_uppercase())
                 .collect(),
             batch_size: config.value(&BATCH_SIZE),
             max_retries: config.value(&MAX_RETRIES),

@@ -69,7 +69,7 @@ impl Load {
 /// The `COPY` statement loading `run`'s columns, in the binary format or the text one.
 fn statement(run: &Run<'_>, binary: bool) -> String {
     let d = Dialect::Postgres;
-    let columns: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
+    let columns = run.column_names(d);
     let format = if binary { " (FORMAT binary)" } else { "" };
     format!("COPY {} ({}) FROM STDIN{format}", run.table_name(d), columns.join(", "))
 }

@@ -362,6 +362,14 @@ impl Run<'_> {
     pub(super) fn column_name(&self, dialect: Dialect, name: &str) -> String {
         self.quoting.name(dialect, name)
     }
+
+    /// Its columns' names as its statements in `dialect` write them.
+    pub(super) fn column_names(&self, dialect: Dialect) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|c| self.column_name(dialect, &c.name))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ fn default_literal(dialect: Dialect, column: &ColumnSpec, zones: &WriteZones) ->
         (Some(logical::DATE | logical::TIME | logical::TIMESTAMP), _) => {
             let mut data = ColumnData::for_column(column, 1)?;
             data.push(Cow::Borrowed(default), 0, None)?;
-            match zones.default_text(&data)? {
+            match zones.default_text(data)? {
                 Some(text) => format!("'{text}'"),
                 None => return Ok(None),
             }
@@ -118,7 +118,7 @@ fn default_literal(dialect: Dialect, column: &ColumnSpec, zones: &WriteZones) ->
         },
         (_, Value::String(text)) => string_literal(dialect, text),
         (_, Value::Bytes(bytes)) => {
-            let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            let hex = hex::encode(bytes);
             match dialect {
                 Dialect::Postgres => format!("'\\x{hex}'::bytea"),
                 Dialect::MySql => format!("x'{hex}'"),
@@ -215,7 +215,7 @@ fn array_type(data: &ColumnData<'_>) -> &'static str {
 pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
     let d = Dialect::Postgres;
     let table = run.table_name(d);
-    let all: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
+    let all = run.column_names(d);
     let keys = name_list(d, run, true);
     let values = name_list(d, run, false);
     let unnest = format!(
@@ -265,7 +265,7 @@ pub(super) fn postgres_statement(run: &Run<'_>, mode: InsertMode) -> String {
 pub(super) fn mysql_statement(run: &Run<'_>, mode: InsertMode, rows: usize) -> String {
     let d = Dialect::MySql;
     let table = run.table_name(d);
-    let all: Vec<String> = run.columns.iter().map(|c| run.column_name(d, &c.name)).collect();
+    let all = run.column_names(d);
     let keys = name_list(d, run, true);
     let values = name_list(d, run, false);
     let tuple = format!("({})", vec!["?"; run.columns.len()].join(", "));

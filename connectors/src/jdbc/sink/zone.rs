@@ -83,26 +83,15 @@ impl WriteZones {
         tables: &HashMap<String, Table>,
         dialect: Dialect,
     ) -> Result<(), String> {
-        let calendar = self.calendar;
-        if self.time_zone.is_utc() && calendar == DateCalendarSystem::ProlepticGregorian {
+        if self.time_zone.is_utc() && self.calendar == DateCalendarSystem::ProlepticGregorian {
             return Ok(());
         }
-        let dates_in_zone = self.date_time_zone == DateTimeZone::DbTimeZone;
         for run in runs {
             let table = tables.get(&run.table);
             for (column, data) in run.columns.iter().zip(&mut run.data) {
                 let column_type = table.and_then(|table| table.column_type(&column.name));
                 let zoned = column_type.is_some_and(|name| holds_instants(dialect, name));
-                let converted = match data {
-                    ColumnData::Timestamp(values) if zoned => convert(values, |at| self.instant(at)),
-                    ColumnData::Timestamp(values) => convert(values, |at| calendar.written_wall(self.wall_time(at)?)),
-                    ColumnData::Time(values) if !zoned => convert(values, |time| self.time_of_day(time)),
-                    ColumnData::Date(values) => convert(values, |day| {
-                        calendar.written_date(if dates_in_zone { self.zone_day(day)? } else { day })
-                    }),
-                    _ => Ok(()),
-                };
-                converted.map_err(|e| {
+                self.localize_column(data, zoned).map_err(|e| {
                     format!(
                         "column {} of {} in {}: {e}",
                         column.name,
@@ -115,32 +104,47 @@ impl WriteZones {
         Ok(())
     }
 
+    /// Turns the dates and times of one column's `data` into what the column takes: a column
+    /// with a zone (`zoned`) the instants, one without the wall times and days of the zones, in
+    /// the calendar.
+    fn localize_column(&self, data: &mut ColumnData<'_>, zoned: bool) -> Result<(), String> {
+        let calendar = self.calendar;
+        let dates_in_zone = self.date_time_zone == DateTimeZone::DbTimeZone;
+        match data {
+            ColumnData::Timestamp(values) if zoned => convert(values, |at| self.instant(at)),
+            ColumnData::Timestamp(values) => convert(values, |at| calendar.written_wall(self.wall_time(at)?)),
+            ColumnData::Time(values) if !zoned => convert(values, |time| self.time_of_day(time)),
+            ColumnData::Date(values) => convert(values, |day| {
+                calendar.written_date(if dates_in_zone { self.zone_day(day)? } else { day })
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The text a Date, Time or Timestamp (the first value of `data`) has in a `DEFAULT`
     /// clause, as Confluent's dialects format one with `java.time` (so in the proleptic
-    /// calendar) in the zones its values are written in: `yyyy-MM-dd`, `HH:mm:ss.SSS`,
-    /// `yyyy-MM-dd HH:mm:ss.SSS`. `None` for other data.
-    pub(super) fn default_text(&self, data: &ColumnData<'_>) -> Result<Option<String>, String> {
+    /// calendar) in the zones its values are written in, for a column without a zone:
+    /// `yyyy-MM-dd`, `HH:mm:ss.SSS`, `yyyy-MM-dd HH:mm:ss.SSS`. `None` for other data.
+    pub(super) fn default_text(&self, mut data: ColumnData<'_>) -> Result<Option<String>, String> {
         let zones = WriteZones {
             calendar: DateCalendarSystem::ProlepticGregorian,
             ..self.clone()
         };
-        let text = match data {
-            ColumnData::Date(days) => match days.first().copied().flatten() {
-                Some(day) if self.date_time_zone == DateTimeZone::DbTimeZone => zones.zone_day(day)?.to_string(),
-                Some(day) => day.to_string(),
-                None => return Ok(None),
-            },
-            ColumnData::Time(times) => match times.first().copied().flatten() {
-                Some(time) => zones.time_of_day(time)?.format("%H:%M:%S%.3f").to_string(),
-                None => return Ok(None),
-            },
-            ColumnData::Timestamp(ats) => match ats.first().copied().flatten() {
-                Some(at) => zones.wall_time(at)?.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        Ok(Some(text))
+        zones.localize_column(&mut data, false)?;
+        Ok(match data {
+            ColumnData::Date(days) => days.first().copied().flatten().map(|day| day.to_string()),
+            ColumnData::Time(times) => times
+                .first()
+                .copied()
+                .flatten()
+                .map(|time| time.format("%H:%M:%S%.3f").to_string()),
+            ColumnData::Timestamp(ats) => ats
+                .first()
+                .copied()
+                .flatten()
+                .map(|at| at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()),
+            _ => None,
+        })
     }
 
     /// The wall time in the zone of the UTC time `at` (as the calendar system's Java classes
