@@ -5,7 +5,8 @@
 //! database under `quote.sql.identifiers=never`, `table.types` names the kinds of tables
 //! written to (views, partitioned tables), a missing table and a
 //! write the database refuses are retried and then fail the task with the cause (a restart
-//! writes everything once the table is right), after kill -9 of the worker at-least-once loses
+//! writes everything once the table is right) or, with a dead letter queue, send the refused
+//! records there one by one, after kill -9 of the worker at-least-once loses
 //! nothing while exactly-once writes no row twice, PostgreSQL tables loaded through COPY's
 //! binary format hold what its text format gives them, and dates and times under a
 //! `db.timezone` are the rows the real JDBC drivers write when bound as Confluent's sink binds
@@ -20,9 +21,10 @@ use std::time::Duration;
 
 use common::workers::WorkerProcess;
 use common::{eventually, merged, start_worker, Api};
+use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
-use tributary_harness::clients::{reliable_base_producer, send_waiting, unique_name};
+use tributary_harness::clients::{consume_until, reliable_base_producer, send_waiting, unique_name};
 use tributary_harness::{
     shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
 };
@@ -820,6 +822,114 @@ async fn a_refused_write_fails_the_task_with_the_cause_and_a_restart_writes_ever
             restart_and_wait_for_numbered_rows(&api, database, &topic, records).await;
         }
     }
+}
+
+/// With a dead letter queue, the records a table refuses go there one by one, as with
+/// Confluent's sink on Apache's errant record reporter: a batch the database refuses (a CHECK
+/// constraint) after `max.retries` retries, and at once a record with a required field the
+/// table lacks and cannot be given (no default). The others are written, the task keeps
+/// running, and the dead letter queue holds the refused records as read, at stage TASK_PUT.
+/// The worker creates the dead letter queue topic with its replication factor; with
+/// `errors.tolerance=none` a report fails the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_a_table_refuses_go_to_the_dead_letter_queue_one_by_one() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let with_email = value_schema(&[json!({"field": "email", "type": "string", "optional": false})]);
+    for database in databases() {
+        let topic = unique_name("errant").replace('-', "_");
+        let create_table = |table: &str| {
+            let ddl = format!(
+                "CREATE TABLE {table} (id BIGINT NOT NULL, name VARCHAR(10) NOT NULL, amount DOUBLE PRECISION, \
+                 day DATE, CONSTRAINT refused_ids CHECK (id <> 3 AND id <> 7))"
+            );
+            database.sql("tributary", &ddl).unwrap();
+        };
+        create_table(&topic);
+        let mut records = numbered_records(12);
+        records[10].1 = Some(envelope(&with_email, json!({"id": 10, "name": "r10", "email": "e"})));
+        produce(&topic, records.clone()).await;
+        let dlq = format!("{topic}_dlq");
+        let tolerant = |replication_factor: &str| {
+            sink_config(
+                database,
+                &topic,
+                json!({
+                    "max.retries": "1",
+                    "auto.evolve": "true",
+                    "errors.tolerance": "all",
+                    "errors.deadletterqueue.topic.name": dlq,
+                    "errors.deadletterqueue.topic.replication.factor": replication_factor,
+                    "errors.deadletterqueue.context.headers.enable": "true",
+                }),
+            )
+        };
+        // One broker cannot hold two replicas: the worker creates the topic, and fails.
+        let unreplicable = format!("{topic}_unreplicable");
+        create_connector(&api, &unreplicable, tolerant("2")).await;
+        let trace = api.failed_trace(&unreplicable, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains(&format!("Could not initialize dead letter queue with topic={dlq}")),
+            "{trace}"
+        );
+        assert_eq!(api.delete(&format!("/connectors/{unreplicable}")).await.0, 204);
+
+        create_connector(&api, &topic, tolerant("1")).await;
+        let written: Vec<Vec<String>> = numbered_rows(12)
+            .into_iter()
+            .filter(|row| !["3", "7", "10"].contains(&row[0].as_str()))
+            .collect();
+        wait_for_rows(database, &topic, "id, name", &written, Duration::from_secs(60)).await;
+        let dead = consume_until(&kafka, &dlq, 3, Duration::from_secs(60), "read_committed")
+            .await
+            .unwrap();
+        let offsets: Vec<i64> = dead
+            .iter()
+            .map(|m| header(m, "__connect.errors.offset").parse().unwrap())
+            .collect();
+        assert_eq!(offsets, [3, 7, 10], "{:?}", database.kind());
+        for message in &dead {
+            let offset = header(message, "__connect.errors.offset").parse::<usize>().unwrap();
+            let (key, value) = &records[offset];
+            assert_eq!(message.key(), Some(&key[..]), "the key as read");
+            assert_eq!(message.payload(), value.as_deref(), "the value as read");
+            assert_eq!(header(message, "__connect.errors.topic"), topic);
+            assert_eq!(header(message, "__connect.errors.stage"), "TASK_PUT");
+            assert_eq!(header(message, "__connect.errors.connector.name"), topic);
+            let why = header(message, "__connect.errors.exception.message");
+            let expected = if offset == 10 {
+                "missing field email"
+            } else {
+                "refused_ids"
+            };
+            assert!(why.contains(expected), "offset {offset}: {why}");
+        }
+        api.wait_for_state(&topic, "RUNNING", Duration::from_secs(5)).await;
+
+        // errors.log.enable gives the task a reporter, and errors.tolerance=none fails it at
+        // the first report (the records before it written).
+        let strict = format!("{topic}_strict");
+        create_table(&strict);
+        let config = sink_config(
+            database,
+            &topic,
+            json!({"table.name.format": strict, "max.retries": "0", "errors.log.enable": "true"}),
+        );
+        create_connector(&api, &strict, config).await;
+        let trace = api.failed_trace(&strict, Duration::from_secs(60)).await;
+        assert!(
+            trace.contains("Tolerance exceeded in error handler: TASK_PUT stage failed"),
+            "{trace}"
+        );
+    }
+}
+
+/// The text of `message`'s header `key`.
+fn header(message: &OwnedMessage, key: &str) -> String {
+    let headers = message.headers().expect("context headers");
+    let value = headers.iter().find(|h| h.key == key).and_then(|h| h.value);
+    String::from_utf8_lossy(value.unwrap_or_else(|| panic!("no header {key}"))).into_owned()
 }
 
 /// Runs a standalone worker process writing `topic` into `table` (no primary key, so a row

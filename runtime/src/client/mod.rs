@@ -17,6 +17,7 @@ mod off_runtime;
 mod produce_in_place;
 mod security;
 mod table;
+mod topics;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -31,6 +32,7 @@ pub use off_runtime::DropOffRuntime;
 pub use produce_in_place::{NativeHeaders, Placement, ProducerTopic, RunRecord};
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
+pub use topics::{create_if_missing, Creation, NewTopicSpec};
 
 use crate::config::ConfigMap;
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::ErrantRecordReporter;
 use crate::data::SourceMap;
 
 /// A Kafka topic partition.
@@ -72,6 +73,7 @@ pub struct SinkTaskContext {
     pub task: u32,
     /// The wait [`SinkTaskContext::timeout`] asked for, until the worker takes it.
     retry_wait: Arc<Mutex<Option<Duration>>>,
+    errant_record_reporter: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 impl SinkTaskContext {
@@ -81,7 +83,21 @@ impl SinkTaskContext {
             connector: connector.into(),
             task,
             retry_wait: Arc::default(),
+            errant_record_reporter: None,
         }
+    }
+
+    /// This context, giving the task `reporter` for the records it cannot write.
+    pub fn with_errant_record_reporter(mut self, reporter: Arc<dyn ErrantRecordReporter>) -> Self {
+        self.errant_record_reporter = Some(reporter);
+        self
+    }
+
+    /// Where the task reports records it cannot write, as Apache's
+    /// `SinkTaskContext.errantRecordReporter()`: `None` unless the connector sets a dead letter
+    /// queue (`errors.deadletterqueue.topic.name`) or `errors.log.enable`.
+    pub fn errant_record_reporter(&self) -> Option<&Arc<dyn ErrantRecordReporter>> {
+        self.errant_record_reporter.as_ref()
     }
 
     /// Asks the worker to hand the batch whose `put` returns [`ConnectError::Retriable`] to

@@ -9,6 +9,7 @@
 
 mod acknowledged;
 mod context;
+mod errant;
 mod error;
 mod plugin;
 
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 
 pub use acknowledged::Acknowledged;
 pub use context::{ConnectorContext, OffsetReader, SinkTaskContext, SourceTaskContext, TopicPartition};
+pub use errant::ErrantRecordReporter;
 pub use error::{format_validation, ConnectError};
 pub use plugin::{
     connector_plugins, find_connector, AlterOffsets, ConnectorPlugin, MakeSinkTask, MakeSourceTask, TaskFactory,

@@ -152,6 +152,16 @@ pub(super) const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
     )
     .in_group(ERROR_HANDLING_GROUP),
 );
+/// `errors.deadletterqueue.topic.replication.factor`.
+pub(super) const DEAD_LETTER_QUEUE_REPLICATION_FACTOR: Key<i32> = Key::new(
+    ConfigKey::optional(
+        "errors.deadletterqueue.topic.replication.factor",
+        ConfigType::Int,
+        "3",
+        "Replication factor of the dead letter queue topic when it is created.",
+    )
+    .in_group(ERROR_HANDLING_GROUP),
+);
 /// `offset.flush.interval.ms`.
 pub(super) const OFFSET_FLUSH_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "offset.flush.interval.ms",
@@ -297,17 +307,11 @@ pub fn source_config_def() -> ConfigDef {
 
 /// Keys sink connectors add.
 pub fn sink_config_def() -> ConfigDef {
-    let errors = |key: ConfigKey| key.in_group(ERROR_HANDLING_GROUP);
     connector_config_def()
         .key(&TOPICS)
         .key(&TOPICS_REGEX)
         .key(&DEAD_LETTER_QUEUE_TOPIC)
-        .define(errors(ConfigKey::optional(
-            "errors.deadletterqueue.topic.replication.factor",
-            ConfigType::Int,
-            "3",
-            "Replication factor of the dead letter queue topic when it is created.",
-        )))
+        .key(&DEAD_LETTER_QUEUE_REPLICATION_FACTOR)
         .key(&DEAD_LETTER_QUEUE_CONTEXT_HEADERS)
 }
 

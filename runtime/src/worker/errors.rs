@@ -1,10 +1,12 @@
-//! What happens to a record that fails conversion or transformation: Apache's
-//! `errors.tolerance`, `errors.log.enable`, `errors.log.include.messages` and (sinks)
-//! `errors.deadletterqueue.*`, with the same `__connect.errors.*` context headers.
+//! What happens to a record that fails conversion or transformation, or that a sink task
+//! reports it cannot write: Apache's `errors.tolerance`, `errors.log.enable`,
+//! `errors.log.include.messages` and (sinks) `errors.deadletterqueue.*`, with the same
+//! `__connect.errors.*` context headers.
 
+use std::fmt::Display;
 use std::time::Duration;
 
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::config::{
@@ -14,7 +16,6 @@ use super::config::{
 use crate::client::DropOffRuntime;
 use crate::config::ParsedConfig;
 use crate::connector::ConnectError;
-use crate::converter::DataError;
 use crate::metrics::Metrics;
 
 /// Where in the pipeline a record failed (Apache's `Stage` names).
@@ -28,6 +29,8 @@ pub enum Stage {
     HeaderConverter,
     /// A transformation.
     Transformation,
+    /// A sink task's `put`, which reported the record (see [`crate::connector::ErrantRecordReporter`]).
+    TaskPut,
 }
 
 impl Stage {
@@ -37,6 +40,21 @@ impl Stage {
             Stage::ValueConverter => "VALUE_CONVERTER",
             Stage::HeaderConverter => "HEADER_CONVERTER",
             Stage::Transformation => "TRANSFORMATION",
+            Stage::TaskPut => "TASK_PUT",
+        }
+    }
+
+    /// The Java classes Apache's context headers name: the one that failed and its error's.
+    fn classes(self) -> (&'static str, &'static str) {
+        match self {
+            Stage::TaskPut => (
+                "org.apache.kafka.connect.sink.SinkTask",
+                "org.apache.kafka.connect.errors.ConnectException",
+            ),
+            _ => (
+                "io.tributary.connect.runtime",
+                "org.apache.kafka.connect.errors.DataException",
+            ),
         }
     }
 }
@@ -50,12 +68,26 @@ pub struct RawRecord<'a> {
     pub partition: i32,
     /// Offset read at.
     pub offset: i64,
+    /// Its timestamp, if it has one (the dead letter queue's record keeps it, as Apache's).
+    pub timestamp: Option<i64>,
     /// Key bytes.
     pub key: Option<&'a [u8]>,
     /// Value bytes.
     pub value: Option<&'a [u8]>,
     /// Headers.
     pub headers: &'a [(String, Option<Vec<u8>>)],
+}
+
+/// The headers of `message`, owned, for a [`RawRecord`].
+pub(super) fn message_headers(message: &impl Message) -> Vec<(String, Option<Vec<u8>>)> {
+    message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 struct DeadLetterQueue {
@@ -103,7 +135,7 @@ impl ErrorHandler {
     pub async fn handle(
         &self,
         stage: Stage,
-        error: &DataError,
+        error: &(dyn Display + Sync),
         raw: Option<RawRecord<'_>>,
     ) -> Result<(), ConnectError> {
         if self.log || !self.tolerate_all {
@@ -123,24 +155,43 @@ impl ErrorHandler {
         let metrics = Metrics::global();
         let labels = [self.connector.as_str(), self.task_label.as_str(), stage.name()];
         metrics.records_failed.with_label_values(&labels).inc();
-        if !self.tolerate_all {
-            return Err(ConnectError::Fatal(format!(
+        let exceeded = || {
+            ConnectError::Fatal(format!(
                 "Tolerance exceeded in error handler: {} stage failed: {error}",
                 stage.name()
-            )));
+            ))
+        };
+        // As Apache's: a record a task reports is written to the dead letter queue even when
+        // the task then fails; one a converter or transform refused is not.
+        if !self.tolerate_all && stage != Stage::TaskPut {
+            return Err(exceeded());
         }
-        metrics.records_skipped.with_label_values(&labels).inc();
         if let (Some(dlq), Some(raw)) = (&self.dlq, raw) {
             self.send_to_dlq(dlq, stage, error, raw).await?;
         }
+        if !self.tolerate_all {
+            return Err(exceeded());
+        }
+        metrics.records_skipped.with_label_values(&labels).inc();
         Ok(())
+    }
+
+    /// Whether a sink task gets an errant record reporter: with a dead letter queue or
+    /// `errors.log.enable`, as Apache's `SinkConnectorConfig.enableErrantRecordReporter`.
+    pub fn reports_errant_records(&self) -> bool {
+        self.dlq.is_some() || self.log
+    }
+
+    /// Whether a failed record's bytes are used: by the dead letter queue, or logged.
+    pub fn wants_record_bytes(&self) -> bool {
+        self.dlq.is_some() || (self.log && self.log_messages)
     }
 
     async fn send_to_dlq(
         &self,
         dlq: &DeadLetterQueue,
         stage: Stage,
-        error: &DataError,
+        error: &(dyn Display + Sync),
         raw: RawRecord<'_>,
     ) -> Result<(), ConnectError> {
         let mut headers = OwnedHeaders::new();
@@ -155,6 +206,7 @@ impl ErrorHandler {
             let offset = raw.offset.to_string();
             let task = self.task.to_string();
             let message = error.to_string();
+            let (class, exception_class) = stage.classes();
             let context = [
                 ("__connect.errors.topic", raw.topic),
                 ("__connect.errors.partition", partition.as_str()),
@@ -162,11 +214,8 @@ impl ErrorHandler {
                 ("__connect.errors.connector.name", self.connector.as_str()),
                 ("__connect.errors.task.id", task.as_str()),
                 ("__connect.errors.stage", stage.name()),
-                ("__connect.errors.class.name", "io.tributary.connect.runtime"),
-                (
-                    "__connect.errors.exception.class.name",
-                    "org.apache.kafka.connect.errors.DataException",
-                ),
+                ("__connect.errors.class.name", class),
+                ("__connect.errors.exception.class.name", exception_class),
                 ("__connect.errors.exception.message", message.as_str()),
                 ("__connect.errors.exception.stacktrace", message.as_str()),
             ];
@@ -178,6 +227,9 @@ impl ErrorHandler {
             }
         }
         let mut record = FutureRecord::to(&dlq.topic).headers(headers);
+        if let Some(timestamp) = raw.timestamp {
+            record = record.timestamp(timestamp);
+        }
         if let Some(key) = raw.key {
             record = record.key(key);
         }

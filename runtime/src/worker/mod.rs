@@ -7,6 +7,7 @@
 mod ack_log;
 mod config;
 mod delivery;
+mod errant;
 mod errors;
 mod exactly_once;
 pub mod listeners;

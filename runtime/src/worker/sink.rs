@@ -13,13 +13,18 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::FutureProducer;
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::config::{DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETRY_TIMEOUT};
-use super::errors::{ErrorHandler, RawRecord, Stage};
+use super::config::{
+    DEAD_LETTER_QUEUE_REPLICATION_FACTOR, DEAD_LETTER_QUEUE_TOPIC, ERRORS_RETRY_DELAY_MAX, ERRORS_RETRY_TIMEOUT,
+};
+use super::errant::WorkerErrantRecordReporter;
+use super::errors::{message_headers, ErrorHandler, RawRecord, Stage};
 use super::sink_context::SinkConsumerContext;
 use super::{sink_config_def, SinkTopics, TaskSetup, TransformChain};
-use crate::client::{Arrival, ClientKind, DropOffRuntime, FetchQueue, TopicHandle};
+use crate::client::{
+    create_if_missing, Arrival, ClientKind, Creation, DropOffRuntime, FetchQueue, NewTopicSpec, TopicHandle,
+};
 use crate::connector::{ConnectError, MakeSinkTask, SinkTask, SinkTaskContext};
 use crate::converter::{converter_for, Converter, ConverterRole, DataError, Lookup};
 use crate::data::{ConnectRecord, Header, SinkRecord, TimestampType};
@@ -74,6 +79,10 @@ struct SinkRunner {
     /// Next offset to commit per partition, for records put since the last commit.
     pending: BTreeMap<(String, i32), i64>,
     last_commit: Instant,
+    /// The dead letter queue topic, created at start when missing (as Apache's, with one
+    /// partition and `errors.deadletterqueue.topic.replication.factor`), with the settings of
+    /// the admin client that creates it.
+    dead_letter_queue: Option<(ClientConfig, NewTopicSpec)>,
 }
 
 /// The task and how its `put` is retried.
@@ -81,6 +90,8 @@ struct Delivery {
     task: Box<dyn SinkTask>,
     /// The task's context, where it asks for the wait before a retry.
     context: SinkTaskContext,
+    /// The errant record reporter the context gives the task, if any.
+    reporter: Option<Arc<WorkerErrantRecordReporter>>,
     retry_timeout: Option<Duration>,
     retry_delay_max: Duration,
 }
@@ -99,7 +110,7 @@ struct BatchReader {
     /// cost of a small record).
     with_headers: bool,
     transforms: TransformChain,
-    errors: ErrorHandler,
+    errors: Arc<ErrorHandler>,
     size: BatchSize,
     /// Metric labels: the connector and the task number.
     labels: [String; 2],
@@ -202,9 +213,18 @@ impl SinkRunner {
         consumer
             .subscribe(&names)
             .map_err(|e| ConnectError::caused(format!("cannot subscribe to {names:?}"), e))?;
-        let dlq_producer = if parsed.value(&DEAD_LETTER_QUEUE_TOPIC).trim().is_empty() {
-            None
+        let dlq_topic = parsed.value(&DEAD_LETTER_QUEUE_TOPIC).trim().to_string();
+        let (dead_letter_queue, dlq_producer) = if dlq_topic.is_empty() {
+            (None, None)
         } else {
+            let admin_id = format!("connector-dlq-adminclient-{}-{}", setup.connector, setup.task);
+            let admin = setup.client_settings(ClientKind::Admin, &admin_id)?.client_config();
+            let topic = NewTopicSpec {
+                name: dlq_topic,
+                partitions: 1,
+                replication_factor: parsed.value(&DEAD_LETTER_QUEUE_REPLICATION_FACTOR),
+                configs: Vec::new(),
+            };
             let producer: FutureProducer = setup
                 .client_settings(
                     ClientKind::Producer,
@@ -213,7 +233,7 @@ impl SinkRunner {
                 .client_config()
                 .create()
                 .map_err(|e| ConnectError::caused("cannot create the dead letter queue producer", e))?;
-            Some(producer)
+            (Some((admin, topic)), Some(producer))
         };
         let transforms = TransformChain::from_config(config).map_err(ConnectError::Config)?;
         let with_headers = task.reads_headers() || !transforms.is_empty();
@@ -223,10 +243,24 @@ impl SinkRunner {
             t => Some(Duration::from_millis(t as u64)),
         };
         let labels = [setup.connector.clone(), setup.task.to_string()];
+        let errors = Arc::new(ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer));
+        let mut context = SinkTaskContext::new(setup.connector.clone(), setup.task);
+        let reporter = if errors.reports_errant_records() {
+            let reader_id = format!("connector-dlq-reader-{}-{}", setup.connector, setup.task);
+            let mut reader = setup.client_settings(ClientKind::Consumer, &reader_id)?;
+            reader.set("group.id", super::sink_consumer_group(&setup.connector));
+            let reader = reader.client_config();
+            let reporter = Arc::new(WorkerErrantRecordReporter::new(errors.clone(), reader));
+            context = context.with_errant_record_reporter(reporter.clone());
+            Some(reporter)
+        } else {
+            None
+        };
         Ok(SinkRunner {
             delivery: Delivery {
                 task,
-                context: SinkTaskContext::new(setup.connector.clone(), setup.task),
+                context,
+                reporter,
                 retry_timeout,
                 retry_delay_max: parsed.value(&ERRORS_RETRY_DELAY_MAX).max(Duration::from_millis(1)),
             },
@@ -241,7 +275,7 @@ impl SinkRunner {
                 header_converter: converter(ConverterRole::Header)?,
                 with_headers,
                 transforms,
-                errors: ErrorHandler::new(&setup.connector, setup.task, &parsed, dlq_producer),
+                errors,
                 size,
                 labels,
                 known_topics: HashMap::new(),
@@ -250,10 +284,25 @@ impl SinkRunner {
             })),
             pending: BTreeMap::new(),
             last_commit: Instant::now(),
+            dead_letter_queue,
         })
     }
 
     async fn run(&mut self, setup: &TaskSetup) -> Result<(), ConnectError> {
+        if let Some((admin, topic)) = self.dead_letter_queue.take() {
+            match create_if_missing(&admin, &topic).await {
+                Ok(Creation::Created) => {
+                    tracing::info!(connector = %setup.connector, task = setup.task, topic = %topic.name, "created the dead letter queue topic");
+                }
+                Ok(Creation::Existed) => {}
+                Err(e) => {
+                    return Err(ConnectError::fatal(format!(
+                        "Could not initialize dead letter queue with topic={}: {e}",
+                        topic.name
+                    )))
+                }
+            }
+        }
         self.delivery.task.start(self.delivery.context.clone()).await?;
         self.started = true;
         let mut control = setup.control.clone();
@@ -461,7 +510,13 @@ impl Delivery {
         let mut delay = Duration::from_millis(100);
         loop {
             match self.task.put(batch).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    // A report that failed the task fails it, whatever the task made of it.
+                    return match self.reporter.as_ref().and_then(|r| r.take_failure()) {
+                        Some(failure) => Err(ConnectError::Fatal(failure)),
+                        None => Ok(()),
+                    };
+                }
                 Err(ConnectError::Retriable(message)) => {
                     Metrics::global()
                         .task_retries
@@ -718,18 +773,12 @@ impl BatchReader {
     }
 
     async fn reject(&self, stage: Stage, error: &DataError, message: &impl Message) -> Result<(), ConnectError> {
-        let headers: Vec<(String, Option<Vec<u8>>)> = message
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = message_headers(message);
         let raw = RawRecord {
             topic: message.topic(),
             partition: message.partition(),
             offset: message.offset(),
+            timestamp: message.timestamp().to_millis(),
             key: message.key(),
             value: message.payload(),
             headers: &headers,

@@ -12,7 +12,11 @@
 //! database and the worker work at once. A failing database is retried `max.retries` times,
 //! `retry.backoff.ms` apart, before the task fails with the cause; a transaction's failure
 //! shows at the next `put`, or at the worker's `flush` (which waits for the last one before
-//! the worker commits consumer offsets), and it is run again before anything after it.
+//! the worker commits consumer offsets), and it is run again before anything after it. With
+//! a dead letter queue or `errors.log.enable` (the worker's errant record reporter), as with
+//! Confluent's: each `put` waits for its transaction, and the records of a `put` that a table
+//! refuses, or that still fails after the retries, are written one by one and those failing
+//! reported (to the dead letter queue under `errors.tolerance=all`; else the task fails).
 //!
 //! Beyond Confluent, `exactly.once.enabled=true` stores the next Kafka offset of every
 //! partition written in a table of the target database (`exactly.once.offsets.table`), in

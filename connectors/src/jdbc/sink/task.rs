@@ -2,7 +2,8 @@
 //! ([`super::write`]), committed in one transaction on a tokio task of their own while the next
 //! put is planned; `flush` waits for them. With exactly-once, each put writes at once, the
 //! offsets in the same transaction. Tables are created or evolved first, outside it, as DDL
-//! must be.
+//! must be. With an errant record reporter, each put waits for its writes, and the records of
+//! a put that fails are written one by one, those still failing reported.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -10,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tributary_runtime::config::ConfigMap;
-use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
+use tributary_runtime::connector::{ConnectError, ErrantRecordReporter, SinkTask, SinkTaskContext};
 use tributary_runtime::data::SinkRecord;
 use tributary_runtime::metrics::{IntCounterVec, Metrics};
 
@@ -207,6 +208,38 @@ impl JdbcSinkTask {
         Ok(())
     }
 
+    /// Writes `records` and waits until they are committed, so that a failure is theirs: with
+    /// an errant record reporter. After a failure nothing is kept to run again: the worker
+    /// hands the batch again.
+    async fn write_and_wait(&mut self, records: &[SinkRecord]) -> Result<(), Failure> {
+        self.write(records).await?;
+        let settled = self.settle().await;
+        if settled.is_err() {
+            self.pending = None;
+        }
+        settled
+    }
+
+    /// Writes each of `records` on its own, reporting to `reporter` those that fail (which
+    /// fails the task when errors.tolerance is none).
+    async fn write_one_by_one(
+        &mut self,
+        records: &[SinkRecord],
+        reporter: &dyn ErrantRecordReporter,
+    ) -> Result<(), ConnectError> {
+        self.failures = 0;
+        for record in records {
+            if let Err(Failure::Records(why) | Failure::Database(why)) =
+                self.write_and_wait(std::slice::from_ref(record)).await
+            {
+                // A failed statement may have left a table half-known: read it again.
+                self.tables.clear();
+                reporter.report(record, &why).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Waits for the last put's writes, or runs them again when they failed before; they are
     /// kept to run again when this fails.
     async fn settle(&mut self) -> Result<(), Failure> {
@@ -390,8 +423,23 @@ impl SinkTask for JdbcSinkTask {
         if records.is_empty() {
             return Ok(());
         }
-        let outcome = self.write(records).await;
-        self.answer(outcome)
+        let Some(reporter) = self.context.as_ref().and_then(|c| c.errant_record_reporter()).cloned() else {
+            let outcome = self.write(records).await;
+            return self.answer(outcome);
+        };
+        // As Confluent's: records a table refuses at once, and a batch the database still
+        // fails after max.retries retries, are written one by one and those failing reported.
+        match self.write_and_wait(records).await {
+            Err(Failure::Records(why)) => {
+                tracing::warn!(connector = %self.connector, "writing {} records one by one, after: {why}", records.len());
+                self.write_one_by_one(records, reporter.as_ref()).await
+            }
+            Err(Failure::Database(why)) if self.failures >= self.settings.max_retries => {
+                tracing::warn!(connector = %self.connector, "writing {} records one by one after {} failed attempts: {why}", records.len(), self.failures + 1);
+                self.write_one_by_one(records, reporter.as_ref()).await
+            }
+            outcome => self.answer(outcome),
+        }
     }
 
     async fn flush(&mut self) -> Result<(), ConnectError> {
