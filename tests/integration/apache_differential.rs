@@ -874,3 +874,113 @@ async fn source_task_producers_are_idempotent_where_apaches_keep_order_without()
         "Tributary's idempotent source producer, as the broker tracks it: {tributary:?}"
     );
 }
+
+/// A topic as a source's topic creation made it: its partition count, `retention.ms` and
+/// `retention.bytes`.
+async fn topic_shape(bootstrap: &str, topic: &str) -> (usize, String, String) {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::ClientConfig;
+
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", bootstrap);
+    let (metadata_client, name) = (client.clone(), topic.to_string());
+    let partitions = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = metadata_client.create().unwrap();
+        let metadata = consumer.fetch_metadata(Some(&name), Duration::from_secs(30)).unwrap();
+        metadata.topics()[0].partitions().len()
+    })
+    .await
+    .unwrap();
+    let admin: AdminClient<DefaultClientContext> = client.create().unwrap();
+    let described = admin
+        .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+        .await
+        .unwrap();
+    let resource = described.into_iter().next().unwrap().unwrap();
+    let value = |key: &str| resource.get(key).and_then(|e| e.value.clone()).unwrap_or_default();
+    (partitions, value("retention.ms"), value("retention.bytes"))
+}
+
+/// KIP-158 side by side: Apache Connect 4.3.1 and Tributary each run two FileStreamSources
+/// with the same `topic.creation.*` settings, one writing a topic the default group takes and
+/// one a topic a listed group takes. Each worker creates its topics before their first record
+/// (the brokers would otherwise create them with one partition), and the topics come out the
+/// same: the group's partitions and topic configs (a listed group takes the default group's
+/// partitions and replication factor where it sets none, but none of its topic configs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_create_source_topics_as_their_topic_creation_groups_say() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
+    let (_apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
+    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
+    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
+    let sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    let mut shapes = Vec::new();
+    for side in &sides {
+        let mut side_shapes = Vec::new();
+        for suffix in ["", ".state"] {
+            let topic = side.fill(&format!("{{topic}}{suffix}"));
+            let source = json!({"name": side.fill(&format!("{{src}}{suffix}")), "config": {
+                "connector.class": "FileStreamSource", "file": side.fill("{in}"), "topic": topic, "tasks.max": "1",
+                "topic.creation.groups": "state",
+                "topic.creation.default.replication.factor": "1",
+                "topic.creation.default.partitions": "3",
+                "topic.creation.default.retention.ms": "3600000",
+                "topic.creation.state.include": ".*\\.state",
+                "topic.creation.state.partitions": "2",
+                "topic.creation.state.retention.bytes": "1048576"}});
+            let create = step("create", Method::POST, "/connectors", Some(source));
+            // Not listening yet (status 0), or 409 until the worker has joined its group.
+            eventually(WAIT, &format!("{} to create the connector", side.label), || async {
+                (side.call(&create).await.status == 201).then_some(())
+            })
+            .await;
+            let copied = tributary_harness::clients::consume_until(&bootstrap, &topic, 3, WAIT, "read_committed")
+                .await
+                .unwrap();
+            assert_eq!(copied.len(), 3, "{}: the lines in {topic}", side.label);
+            side_shapes.push(topic_shape(&bootstrap, &topic).await);
+        }
+        shapes.push(side_shapes);
+    }
+    let expected = vec![
+        (3, "3600000".to_string(), "-1".to_string()),
+        // Its own topic configs only: retention.ms is the broker's default.
+        (2, "604800000".to_string(), "1048576".to_string()),
+    ];
+    assert_eq!(shapes[0], expected, "Apache's topics");
+    assert_eq!(shapes[1], expected, "Tributary's topics");
+
+    // Without the default group's replication factor, a difference kept: Apache accepts the
+    // connector and fails it at start, Tributary refuses the config; both with this message.
+    let missing =
+        "Missing required configuration \"topic.creation.default.replication.factor\" which has no default value.";
+    let broken = json!({"name": "{src}-broken", "config": {
+        "connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
+        "topic.creation.default.partitions": "3"}});
+    let create = step("create", Method::POST, "/connectors", Some(broken));
+    let apache = &sides[0];
+    assert_eq!(apache.call(&create).await.status, 201);
+    let apache_status = step("status", Method::GET, "/connectors/{src}-broken/status", None);
+    eventually(WAIT, "Apache to fail the connector", || async {
+        let body = apache.call(&apache_status).await.body;
+        let trace = body["connector"]["trace"].as_str().unwrap_or_default().to_string();
+        (body["connector"]["state"] == "FAILED" && trace.contains(missing)).then_some(())
+    })
+    .await;
+    let refused = sides[1].call(&create).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body["message"].as_str().unwrap_or_default().contains(missing),
+        "{}",
+        refused.body
+    );
+}

@@ -162,6 +162,13 @@ pub(super) const DEAD_LETTER_QUEUE_REPLICATION_FACTOR: Key<i32> = Key::new(
     )
     .in_group(ERROR_HANDLING_GROUP),
 );
+/// `topic.creation.enable` (worker).
+const TOPIC_CREATION_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
+    "topic.creation.enable",
+    ConfigType::Boolean,
+    "true",
+    "Whether source connectors may create their topics with topic.creation.* settings.",
+));
 /// `offset.flush.interval.ms`.
 pub(super) const OFFSET_FLUSH_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "offset.flush.interval.ms",
@@ -327,12 +334,7 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&REST_ADVERTISED_PORT)
         .key(&UI_ENABLED)
         .key(&UI_READ_ONLY)
-        .define(ConfigKey::optional(
-            "topic.creation.enable",
-            ConfigType::Boolean,
-            "true",
-            "Whether source connectors may create their topics with topic.creation.* settings.",
-        ))
+        .key(&TOPIC_CREATION_ENABLE)
         .key(&EXACTLY_ONCE_SOURCE_SUPPORT)
 }
 
@@ -349,6 +351,8 @@ pub struct WorkerConfig {
     startup_timeout: Duration,
     /// Whether `exactly.once.source.support` is `enabled`.
     exactly_once_source: bool,
+    /// `topic.creation.enable`.
+    topic_creation: bool,
 }
 
 impl WorkerConfig {
@@ -364,6 +368,7 @@ impl WorkerConfig {
                 .value(&EXACTLY_ONCE_SOURCE_SUPPORT)
                 .trim()
                 .eq_ignore_ascii_case("enabled"),
+            topic_creation: parsed.value(&TOPIC_CREATION_ENABLE),
             raw,
         }
     }
@@ -375,6 +380,12 @@ impl WorkerConfig {
     /// `bootstrap.servers` (Apache's default `localhost:9092`).
     pub fn bootstrap_servers(&self) -> &str {
         self.get("bootstrap.servers").unwrap_or("localhost:9092")
+    }
+
+    /// Whether source connectors' `topic.creation.*` settings create their topics
+    /// (`topic.creation.enable`, on by default).
+    pub fn topic_creation(&self) -> bool {
+        self.topic_creation
     }
 
     /// `offset.flush.interval.ms` (60 s).

@@ -15,6 +15,7 @@ mod sink;
 mod sink_context;
 mod sink_topics;
 mod source;
+mod topic_creation;
 mod transform_chain;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 pub use exactly_once::ExactlyOnceSource;
 pub use sink_topics::{sink_consumer_group, SinkTopics};
+use topic_creation::TopicCreation;
 pub use transform_chain::{TransformChain, PREDICATES, TRANSFORMS};
 
 use crate::client::{ClientKind, ClientSettings};
@@ -267,8 +269,12 @@ impl Worker {
             });
         }
         if let Some(plugin) = plugin {
-            if matches!(plugin.tasks, TaskFactory::Sink(_)) {
-                errors.extend(SinkTopics::new(&resolved).err().unwrap_or_default());
+            match plugin.tasks {
+                TaskFactory::Sink(_) => errors.extend(SinkTopics::new(&resolved).err().unwrap_or_default()),
+                TaskFactory::Source(_) if self.config.topic_creation() => {
+                    errors.extend(TopicCreation::from_config(&resolved).err().unwrap_or_default());
+                }
+                TaskFactory::Source(_) => {}
             }
             if let Some(validate) = plugin.validate {
                 errors.extend(validate(&resolved));

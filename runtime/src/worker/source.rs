@@ -15,14 +15,17 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::ClientConfig;
 
 use super::ack_log::AckLog;
 use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
+use super::topic_creation::TopicCreation;
 use super::{connector_config_def, source_config_def, TaskSetup, TransformChain};
 use crate::client::{
-    ClientKind, ClientSettings, DropOffRuntime, ErrorCapture, NativeHeaders, Placement, ProducerTopic, RunRecord,
+    create_if_missing, ClientKind, ClientSettings, Creation, DropOffRuntime, ErrorCapture, NativeHeaders, Placement,
+    ProducerTopic, RunRecord,
 };
 use crate::clock::now_millis;
 use crate::config::KeyValue;
@@ -287,6 +290,9 @@ struct SourceRunner {
     spare: Vec<Prepared>,
     /// librdkafka's handles of the topics written so far, for runs of records.
     topics: HashMap<Arc<str>, ProducerTopic>,
+    /// How the topics are created that the task writes to and that do not exist (KIP-158),
+    /// with the settings of the admin client that creates them.
+    topic_creation: Option<(TopicCreation, ClientConfig)>,
 }
 
 impl SourceRunner {
@@ -317,6 +323,17 @@ impl SourceRunner {
                 errors: ErrorCapture::default(),
             })
             .map_err(|e| ConnectError::caused("cannot create the task's producer", e))?;
+        let topic_creation = match TopicCreation::from_config(config) {
+            Ok(Some(creation)) if setup.worker.topic_creation() => {
+                let admin_id = format!("connector-adminclient-{}-{}", setup.connector, setup.task);
+                Some((
+                    creation,
+                    setup.client_settings(ClientKind::Admin, &admin_id)?.client_config(),
+                ))
+            }
+            Ok(_) => None,
+            Err(errors) => return Err(ConnectError::Config(errors)),
+        };
         Ok(SourceRunner {
             task,
             started: false,
@@ -336,6 +353,7 @@ impl SourceRunner {
             acks,
             raw_headers: false,
             spare: Vec::new(),
+            topic_creation,
         })
     }
 
@@ -678,6 +696,9 @@ impl SourceRunner {
         batch: usize,
     ) -> Result<(), ConnectError> {
         let topic = &run[0].topic;
+        if !self.topics.contains_key(topic) {
+            self.create_topic(topic).await?;
+        }
         let handle = topic_handle(&mut self.topics, &self.producer, topic)?;
         let mut queued = 0;
         while queued < run.len() {
@@ -691,6 +712,27 @@ impl SourceRunner {
             }
         }
         Ok(())
+    }
+
+    /// Creates `topic`, new to the task, as its `topic.creation.*` settings say, unless it
+    /// exists; before the producer first asks for it, which could have the brokers create it
+    /// with their defaults. As Apache's, a topic that cannot be created fails the task.
+    async fn create_topic(&self, topic: &str) -> Result<(), ConnectError> {
+        let Some((creation, admin)) = &self.topic_creation else {
+            return Ok(());
+        };
+        let new = creation.new_topic(topic);
+        match create_if_missing(admin, &new).await {
+            Ok(Creation::Created) => {
+                tracing::info!(connector = %self.labels[0], task = %self.labels[1], topic, partitions = new.partitions, replication_factor = new.replication_factor, "created topic");
+                Ok(())
+            }
+            Ok(Creation::Existed) => Ok(()),
+            Err(e) => Err(ConnectError::fatal(format!(
+                "Task failed to create new topic {topic}: {e}. Ensure that the task is authorized to create topics \
+                 or that the topic exists and restart the task"
+            ))),
+        }
     }
 
     /// The key, value and headers as bytes, moved out of the record; `None` when a tolerated
