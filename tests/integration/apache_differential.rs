@@ -984,3 +984,75 @@ async fn both_create_source_topics_as_their_topic_creation_groups_say() {
         refused.body
     );
 }
+
+/// Both workers under `connector.client.config.override.policy=Principal`: validating a
+/// FileStreamSource config that overrides its producer's `acks` and `sasl.mechanism` and a
+/// consumer setting gives the same errors on both (acks refused with Apache's message, the
+/// principal's setting allowed, the consumer a source does not use not checked), and both
+/// refuse to create the connector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_refuse_the_client_overrides_their_policy_forbids() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = ("connector.client.config.override.policy", "Principal");
+    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1).with(policy.0, policy.1);
+    let (_apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
+    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1).with(policy.0, policy.1);
+    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
+    let sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    let config = json!({
+        "connector.class": "FileStreamSource", "name": "{src}", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
+        "producer.override.acks": "1",
+        "producer.override.sasl.mechanism": "PLAIN",
+        "consumer.override.max.poll.records": "5"});
+    let validate = step(
+        "validate",
+        Method::PUT,
+        "/connector-plugins/FileStreamSource/config/validate",
+        Some(config.clone()),
+    );
+    let create = step("create", Method::PUT, "/connectors/{src}/config", Some(config));
+    let mut found = Vec::new();
+    for side in &sides {
+        let answer = eventually(WAIT, &format!("{} to validate", side.label), || async {
+            let answer = side.call(&validate).await;
+            (answer.status == 200).then_some(answer)
+        })
+        .await;
+        let overrides: BTreeMap<String, Vec<String>> = answer.body["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["value"])
+            .filter(|v| v["name"].as_str().unwrap_or_default().contains(".override."))
+            .filter_map(|v| {
+                let errors: Vec<String> = v["errors"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect();
+                (!errors.is_empty()).then(|| (v["name"].as_str().unwrap_or_default().to_string(), errors))
+            })
+            .collect();
+        found.push((answer.body["error_count"].clone(), overrides));
+        let refused = eventually(WAIT, &format!("{} to answer the create", side.label), || async {
+            let answer = side.call(&create).await;
+            (answer.status != 0 && answer.status != 409).then_some(answer)
+        })
+        .await;
+        assert_eq!(refused.status, 400, "{}: {}", side.label, refused.body);
+    }
+    let expected = BTreeMap::from([(
+        "producer.override.acks".to_string(),
+        vec![
+            "The 'Principal' policy does not allow 'acks' to be overridden in the connector configuration.".to_string(),
+        ],
+    )]);
+    assert_eq!(found[0], (json!(1), expected.clone()), "Apache's errors");
+    assert_eq!(found[1], (json!(1), expected), "Tributary's errors");
+}

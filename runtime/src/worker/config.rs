@@ -12,6 +12,7 @@ use crate::converter::{converter_for, ConverterRole};
 use super::listeners::{
     ListenerLayout, Scheme, REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_PORT, UI_ENABLED, UI_READ_ONLY,
 };
+use super::override_policy::OverridePolicy;
 use super::transform_chain::{PREDICATES, TRANSFORMS};
 
 /// `name`.
@@ -161,6 +162,17 @@ pub(super) const DEAD_LETTER_QUEUE_REPLICATION_FACTOR: Key<i32> = Key::new(
         "Replication factor of the dead letter queue topic when it is created.",
     )
     .in_group(ERROR_HANDLING_GROUP),
+);
+/// `connector.client.config.override.policy` (worker).
+const OVERRIDE_POLICY: Key<String> = Key::new(
+    ConfigKey::optional(
+        "connector.client.config.override.policy",
+        ConfigType::String,
+        "All",
+        "Which client settings connectors may override (producer.override.* and the like): All, None or \
+         Principal (only sasl.jaas.config, sasl.mechanism and security.protocol).",
+    )
+    .check(OverridePolicy::validate),
 );
 /// `topic.creation.enable` (worker).
 const TOPIC_CREATION_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
@@ -335,6 +347,7 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&UI_ENABLED)
         .key(&UI_READ_ONLY)
         .key(&TOPIC_CREATION_ENABLE)
+        .key(&OVERRIDE_POLICY)
         .key(&EXACTLY_ONCE_SOURCE_SUPPORT)
 }
 
@@ -353,6 +366,8 @@ pub struct WorkerConfig {
     exactly_once_source: bool,
     /// `topic.creation.enable`.
     topic_creation: bool,
+    /// `connector.client.config.override.policy`.
+    override_policy: OverridePolicy,
 }
 
 impl WorkerConfig {
@@ -369,6 +384,7 @@ impl WorkerConfig {
                 .trim()
                 .eq_ignore_ascii_case("enabled"),
             topic_creation: parsed.value(&TOPIC_CREATION_ENABLE),
+            override_policy: OverridePolicy::parse(&parsed.value(&OVERRIDE_POLICY)).unwrap_or_default(),
             raw,
         }
     }
@@ -386,6 +402,11 @@ impl WorkerConfig {
     /// (`topic.creation.enable`, on by default).
     pub fn topic_creation(&self) -> bool {
         self.topic_creation
+    }
+
+    /// Which client settings connectors may override (`connector.client.config.override.policy`).
+    pub fn override_policy(&self) -> OverridePolicy {
+        self.override_policy
     }
 
     /// `offset.flush.interval.ms` (60 s).

@@ -11,6 +11,7 @@ mod errant;
 mod errors;
 mod exactly_once;
 pub mod listeners;
+mod override_policy;
 mod sink;
 mod sink_context;
 mod sink_topics;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use config::DEAD_LETTER_QUEUE_TOPIC;
 pub use config::{
     connector_config_def, sink_config_def, source_config_def, worker_config_def, WorkerConfig, CONNECTOR_CLASS, NAME,
     TASKS_MAX, TOPICS, TOPICS_REGEX,
@@ -31,6 +33,7 @@ pub use config::{
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 pub use exactly_once::ExactlyOnceSource;
+pub use override_policy::OverridePolicy;
 pub use sink_topics::{sink_consumer_group, SinkTopics};
 use topic_creation::TopicCreation;
 pub use transform_chain::{TransformChain, PREDICATES, TRANSFORMS};
@@ -118,8 +121,16 @@ impl TaskSetup {
 
     /// The Kafka client settings of this task's client of `kind`: the worker's `<kind>.*`
     /// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
-    /// settings it cannot honour fail the task with their keys.
+    /// overrides the worker's policy refuses and settings it cannot honour fail the task.
     pub(crate) fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
+        let refused = self.worker.override_policy().refusals(&self.connector_config, kind);
+        if !refused.is_empty() {
+            let reasons: Vec<&str> = refused.iter().map(|e| e.message.as_str()).collect();
+            return Err(ConnectError::fatal(format!(
+                "Client Config Overrides not allowed: {}",
+                reasons.join(" ")
+            )));
+        }
         let java = with_overrides(self.worker.java_client_settings(kind), &self.connector_config, kind);
         let mut settings = ClientSettings::translate(&java, kind).map_err(|errors| {
             ConnectError::fatal(format!(
@@ -161,6 +172,27 @@ fn override_errors(worker: &WorkerConfig, connector_config: &ConfigMap) -> Vec<V
         }
     }
     errors
+}
+
+/// The Kafka clients the tasks of a connector `config` use, as Apache's herder counts them
+/// (`connectorUsesProducer` and the like): a source's producer, and its admin client with
+/// `topic.creation.*`; a sink's consumer, and with a dead letter queue its producer and admin
+/// client.
+fn clients_used(tasks: &TaskFactory, config: &ConfigMap) -> Vec<ClientKind> {
+    match tasks {
+        TaskFactory::Source(_) if TopicCreation::asked_for(config) => {
+            vec![ClientKind::Producer, ClientKind::Admin]
+        }
+        TaskFactory::Source(_) => vec![ClientKind::Producer],
+        TaskFactory::Sink(_)
+            if config
+                .get(DEAD_LETTER_QUEUE_TOPIC.name())
+                .is_some_and(|t| !t.trim().is_empty()) =>
+        {
+            vec![ClientKind::Consumer, ClientKind::Producer, ClientKind::Admin]
+        }
+        TaskFactory::Sink(_) => vec![ClientKind::Consumer],
+    }
 }
 
 impl Worker {
@@ -281,6 +313,12 @@ impl Worker {
             }
         }
         errors.extend(override_errors(&self.config, &resolved));
+        if let Some(plugin) = plugin {
+            let policy = self.config.override_policy();
+            for kind in clients_used(&plugin.tasks, &resolved) {
+                errors.extend(policy.refusals(&resolved, kind));
+            }
+        }
         if let Err(chain_errors) = TransformChain::from_config(&resolved) {
             errors.extend(chain_errors);
         }

@@ -45,10 +45,15 @@ struct CreationGroup {
 }
 
 impl TopicCreation {
+    /// Whether `config` asks for topic creation: it has a `topic.creation.` key.
+    pub(crate) fn asked_for(config: &ConfigMap) -> bool {
+        config.keys().any(|k| k.starts_with(PREFIX))
+    }
+
     /// The topic creation `config` asks for: `None` when it has no `topic.creation.` key.
     /// Errors carry Apache's messages, each under its key.
     pub(crate) fn from_config(config: &ConfigMap) -> Result<Option<Self>, Vec<ValidationError>> {
-        if !config.keys().any(|k| k.starts_with(PREFIX)) {
+        if !TopicCreation::asked_for(config) {
             return Ok(None);
         }
         let mut errors = Vec::new();
