@@ -785,3 +785,49 @@ async fn a_sink_topics_regex_matches_whole_topic_names() {
     assert_eq!(topics, [topic.as_str()], "{offsets}");
     runtime.shutdown().await;
 }
+
+/// `topic.tracking.enable=false` turns the topic endpoints off, and
+/// `topic.tracking.allow.reset=false` the reset alone, with Apache's 403 answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_tracking_can_be_turned_off_or_its_reset_refused() {
+    tributary_connectors::link();
+    let cluster = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.txt");
+    std::fs::write(&file, "one\n").unwrap();
+    for (setting, get_refused, reset_refused) in [
+        (
+            "topic.tracking.enable",
+            Some("Topic tracking is disabled."),
+            "Topic tracking is disabled.",
+        ),
+        ("topic.tracking.allow.reset", None, "Topic tracking reset is disabled."),
+    ] {
+        let worker_dir = dir.path().join(setting);
+        std::fs::create_dir(&worker_dir).unwrap();
+        let (runtime, api) = start_worker(&cluster.bootstrap_servers(), &worker_dir, &[(setting, "false")]).await;
+        let (name, topic) = (unique_name("tracked"), unique_name("tracked-topic"));
+        assert_eq!(api.post("/connectors", file_source(&name, &file, &topic)).await.0, 201);
+        api.wait_for_state(&name, "RUNNING", WAIT).await;
+        let path = format!("/connectors/{name}/topics");
+        match get_refused {
+            Some(message) => {
+                let (code, body) = api.get(&path).await;
+                assert_eq!((code, body), (403, json!({"error_code": 403, "message": message})));
+            }
+            None => {
+                eventually(WAIT, "the topic tracked", || async {
+                    let (_, body) = api.get(&path).await;
+                    (body[&name]["topics"] == json!([topic.clone()])).then_some(())
+                })
+                .await;
+            }
+        }
+        let (code, body) = api.put(&format!("{path}/reset"), None).await;
+        assert_eq!(
+            (code, body),
+            (403, json!({"error_code": 403, "message": reset_refused}))
+        );
+        runtime.shutdown().await;
+    }
+}

@@ -118,9 +118,11 @@ impl DistributedRuntime {
             let herder = herder.clone();
             tokio::spawn(async move { herder.run(shutdown_rx).await })
         };
+        let topic_tracking = herder.worker().config().topic_tracking();
         let state = AppState {
             herder: Arc::new(herder.clone()),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),
+            topic_tracking,
         };
         let server = rest.serve(state);
         tracing::info!(%address, "REST API listening");

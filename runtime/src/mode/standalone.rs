@@ -52,9 +52,11 @@ impl StandaloneRuntime {
             });
         }
         startup::check_kafka(herder.worker().config()).await?;
+        let topic_tracking = herder.worker().config().topic_tracking();
         let state = AppState {
             herder: herder.clone(),
             loggers: Arc::new(Loggers::new("INFO", apply_log)),
+            topic_tracking,
         };
         let server = rest.serve(state);
         tracing::info!(%address, "REST API listening");

@@ -278,6 +278,9 @@ pub(super) async fn restart_task(
 
 /// `GET /connectors/{c}/topics`.
 pub(super) async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<Response> {
+    if !state.topic_tracking.enabled {
+        return Err(RestError::new(StatusCode::FORBIDDEN, "Topic tracking is disabled."));
+    }
     let topics = state.herder.topics(&name).await?;
     let mut body = BTreeMap::new();
     body.insert(name, serde_json::json!({ "topics": topics }));
@@ -286,6 +289,15 @@ pub(super) async fn topics(State(state): State<AppState>, Path(name): Path<Strin
 
 /// `PUT /connectors/{c}/topics/reset`: 202.
 pub(super) async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> RestResult<StatusCode> {
+    if !state.topic_tracking.enabled {
+        return Err(RestError::new(StatusCode::FORBIDDEN, "Topic tracking is disabled."));
+    }
+    if !state.topic_tracking.allow_reset {
+        return Err(RestError::new(
+            StatusCode::FORBIDDEN,
+            "Topic tracking reset is disabled.",
+        ));
+    }
     state.herder.reset_topics(&name).await?;
     Ok(StatusCode::ACCEPTED)
 }

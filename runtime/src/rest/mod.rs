@@ -25,6 +25,7 @@ pub use error::RestError;
 pub use server::{bind, BoundListener, BoundRest, RestServer, RestSettings};
 
 use crate::herder::Herder;
+use crate::worker::TopicTracking;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -33,6 +34,8 @@ pub struct AppState {
     pub herder: Arc<dyn Herder>,
     /// Logger levels.
     pub loggers: Arc<Loggers>,
+    /// Whether the topic endpoints answer (`topic.tracking.*`).
+    pub topic_tracking: TopicTracking,
 }
 
 /// Which endpoints a listener serves.

@@ -174,6 +174,20 @@ const OVERRIDE_POLICY: Key<String> = Key::new(
     )
     .check(OverridePolicy::validate),
 );
+/// `topic.tracking.enable` (worker).
+const TOPIC_TRACKING_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
+    "topic.tracking.enable",
+    ConfigType::Boolean,
+    "true",
+    "Whether the topics each connector uses are tracked (GET /connectors/{name}/topics).",
+));
+/// `topic.tracking.allow.reset` (worker).
+const TOPIC_TRACKING_ALLOW_RESET: Key<bool> = Key::new(ConfigKey::optional(
+    "topic.tracking.allow.reset",
+    ConfigType::Boolean,
+    "true",
+    "Whether users may reset a connector's tracked topics (PUT /connectors/{name}/topics/reset).",
+));
 /// `topic.creation.enable` (worker).
 const TOPIC_CREATION_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
     "topic.creation.enable",
@@ -348,6 +362,8 @@ pub fn worker_config_def() -> ConfigDef {
         .key(&UI_READ_ONLY)
         .key(&TOPIC_CREATION_ENABLE)
         .key(&OVERRIDE_POLICY)
+        .key(&TOPIC_TRACKING_ENABLE)
+        .key(&TOPIC_TRACKING_ALLOW_RESET)
         .key(&EXACTLY_ONCE_SOURCE_SUPPORT)
 }
 
@@ -368,6 +384,19 @@ pub struct WorkerConfig {
     topic_creation: bool,
     /// `connector.client.config.override.policy`.
     override_policy: OverridePolicy,
+    /// `topic.tracking.*`.
+    topic_tracking: TopicTracking,
+}
+
+/// Whether the topics connectors use are tracked, as Apache's `topic.tracking.enable` and
+/// `topic.tracking.allow.reset` say: when not, tasks record none and the REST API's topic
+/// endpoints answer 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicTracking {
+    /// `topic.tracking.enable`.
+    pub enabled: bool,
+    /// `topic.tracking.allow.reset`.
+    pub allow_reset: bool,
 }
 
 impl WorkerConfig {
@@ -385,6 +414,10 @@ impl WorkerConfig {
                 .eq_ignore_ascii_case("enabled"),
             topic_creation: parsed.value(&TOPIC_CREATION_ENABLE),
             override_policy: OverridePolicy::parse(&parsed.value(&OVERRIDE_POLICY)).unwrap_or_default(),
+            topic_tracking: TopicTracking {
+                enabled: parsed.value(&TOPIC_TRACKING_ENABLE),
+                allow_reset: parsed.value(&TOPIC_TRACKING_ALLOW_RESET),
+            },
             raw,
         }
     }
@@ -407,6 +440,11 @@ impl WorkerConfig {
     /// Which client settings connectors may override (`connector.client.config.override.policy`).
     pub fn override_policy(&self) -> OverridePolicy {
         self.override_policy
+    }
+
+    /// Whether the topics connectors use are tracked (`topic.tracking.*`).
+    pub fn topic_tracking(&self) -> TopicTracking {
+        self.topic_tracking
     }
 
     /// `offset.flush.interval.ms` (60 s).

@@ -27,8 +27,8 @@ use tokio::task::JoinHandle;
 
 use config::DEAD_LETTER_QUEUE_TOPIC;
 pub use config::{
-    connector_config_def, sink_config_def, source_config_def, worker_config_def, WorkerConfig, CONNECTOR_CLASS, NAME,
-    TASKS_MAX, TOPICS, TOPICS_REGEX,
+    connector_config_def, sink_config_def, source_config_def, worker_config_def, TopicTracking, WorkerConfig,
+    CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
 };
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};

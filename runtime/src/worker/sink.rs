@@ -114,9 +114,11 @@ struct BatchReader {
     size: BatchSize,
     /// Metric labels: the connector and the task number.
     labels: [String; 2],
-    /// Topics read so far (each reported once for `GET /connectors/{c}/topics`), with the name
-    /// their records share.
+    /// Topics read so far (each reported once for `GET /connectors/{c}/topics`, when topics
+    /// are tracked), with the name their records share.
     known_topics: HashMap<String, Arc<str>>,
+    /// Whether topics are tracked (`topic.tracking.enable`).
+    track_topics: bool,
     statuses: Arc<StatusStore>,
     task_number: u32,
 }
@@ -279,6 +281,7 @@ impl SinkRunner {
                 size,
                 labels,
                 known_topics: HashMap::new(),
+                track_topics: setup.worker.topic_tracking().enabled,
                 statuses: setup.statuses.clone(),
                 task_number: setup.task,
             })),
@@ -642,7 +645,9 @@ impl BatchReader {
         if let Some(name) = self.known_topics.get(topic) {
             return name.clone();
         }
-        self.statuses.record_topic(&self.labels[0], self.task_number, topic);
+        if self.track_topics {
+            self.statuses.record_topic(&self.labels[0], self.task_number, topic);
+        }
         let name: Arc<str> = Arc::from(topic);
         self.known_topics.insert(topic.to_string(), name.clone());
         name

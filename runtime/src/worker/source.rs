@@ -613,10 +613,12 @@ impl SourceRunner {
             tally.add(&record.topic, bytes);
             batch_bytes += bytes;
         }
-        for topic in tally.topics() {
-            if !self.known_topics.contains(topic) {
-                setup.statuses.record_topic(&setup.connector, setup.task, topic);
-                self.known_topics.insert(topic.to_string());
+        if setup.worker.topic_tracking().enabled {
+            for topic in tally.topics() {
+                if !self.known_topics.contains(topic) {
+                    setup.statuses.record_topic(&setup.connector, setup.task, topic);
+                    self.known_topics.insert(topic.to_string());
+                }
             }
         }
         let metrics = Metrics::global();
