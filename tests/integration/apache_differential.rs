@@ -1056,3 +1056,67 @@ async fn both_refuse_the_client_overrides_their_policy_forbids() {
     assert_eq!(found[0], (json!(1), expected.clone()), "Apache's errors");
     assert_eq!(found[1], (json!(1), expected), "Tributary's errors");
 }
+
+/// KIP-779 side by side: a FileStreamSource whose file holds a line larger than its
+/// producer's `max.request.size`, on Apache Connect 4.3.1 and on Tributary. Under
+/// `errors.tolerance=all` both skip that line, copy the others and keep running; under the
+/// default `none` both fail the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_skip_a_record_too_large_to_send_only_when_errors_are_tolerated() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
+    let (_apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
+    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
+    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
+    let sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    for side in &sides {
+        std::fs::write(side.fill("{in}"), format!("first\n{}\nlast\n", "x".repeat(5000))).unwrap();
+        for tolerance in ["all", "none"] {
+            let (name, topic) = (
+                side.fill(&format!("{{src}}-{tolerance}")),
+                side.fill(&format!("{{topic}}-{tolerance}")),
+            );
+            kafka.create_topic(&topic, 1, 1).await.unwrap();
+            let source = json!({"name": name, "config": {
+                "connector.class": "FileStreamSource", "file": side.fill("{in}"), "topic": topic, "tasks.max": "1",
+                "producer.override.max.request.size": "1000",
+                "errors.tolerance": tolerance}});
+            let create = step("create", Method::POST, "/connectors", Some(source));
+            eventually(WAIT, &format!("{} to create the connector", side.label), || async {
+                (side.call(&create).await.status == 201).then_some(())
+            })
+            .await;
+            let status_path = match tolerance {
+                "all" => "/connectors/{src}-all/status",
+                _ => "/connectors/{src}-none/status",
+            };
+            let status = step("status", Method::GET, status_path, None);
+            if tolerance == "all" {
+                let copied = tributary_harness::clients::consume_until(&bootstrap, &topic, 2, WAIT, "read_committed")
+                    .await
+                    .unwrap();
+                let lines: Vec<_> = copied.iter().map(|m| m.payload().map(<[u8]>::to_vec)).collect();
+                assert_eq!(
+                    lines,
+                    [Some(b"first".to_vec()), Some(b"last".to_vec())],
+                    "{}: the lines that fit",
+                    side.label
+                );
+                let body = side.call(&status).await.body;
+                assert_eq!(body["tasks"][0]["state"], "RUNNING", "{}: {body}", side.label);
+            } else {
+                eventually(WAIT, &format!("{} to fail the task", side.label), || async {
+                    let body = side.call(&status).await.body;
+                    (body["tasks"][0]["state"] == "FAILED").then_some(())
+                })
+                .await;
+            }
+        }
+    }
+}

@@ -29,7 +29,7 @@ use rdkafka::types::RDKafkaConfRes;
 pub use context::ErrorCapture;
 pub use fetch_queue::{Arrival, FetchQueue, FetchRoute, Fetched, FetchedHeaders, FetchedMessage, TopicHandle};
 pub use off_runtime::DropOffRuntime;
-pub use produce_in_place::{NativeHeaders, Placement, ProducerTopic, RunRecord};
+pub use produce_in_place::{NativeHeaders, Placement, ProducerTopic, RunQueued, RunRecord};
 pub(crate) use security::read_tls_settings;
 pub use security::{KafkaSecurity, SaslSettings, SecurityProtocol, TlsSettings};
 pub use topics::{create_if_missing, Creation, NewTopicSpec};

@@ -180,11 +180,13 @@ impl ProducerTopic {
     }
 
     /// Queues `records` in their order, placed as `placement` says, record `i` with `headers[i]`
-    /// (one entry per record). Returns how many were queued from the start: all of them, or
+    /// (one entry per record). Returns how many were handled from the start: all of them, or
     /// those before the first that did not fit in the producer's queue (the rest are not
     /// queued; the caller waits for deliveries and hands them over again, their headers still
-    /// in `headers`). Any other refusal is an error. The headers of a record queued are
-    /// librdkafka's: its entry is `None` after the call.
+    /// in `headers`); and those among them librdkafka refused (a record larger than
+    /// `message.max.bytes`…), which are not queued and get no delivery report, while the
+    /// records after them are queued. The headers of a record queued are librdkafka's: its
+    /// entry is `None` after the call.
     ///
     /// # Safety
     ///
@@ -196,7 +198,7 @@ impl ProducerTopic {
         records: impl Iterator<Item = RunRecord<'a>>,
         headers: &mut [Option<NativeHeaders>],
         placement: Placement,
-    ) -> Result<usize, KafkaError> {
+    ) -> Result<RunQueued, KafkaError> {
         let (mut messages, timestamps): (Vec<rdsys::rd_kafka_message_t>, Vec<i64>) = records
             .map(|record| {
                 let (payload, len) = raw_bytes(record.value);
@@ -238,16 +240,34 @@ impl ProducerTopic {
                 headers.as_mut_ptr().cast::<*mut rdsys::rd_kafka_headers_t>(),
             );
         }
-        for (queued, message) in messages.iter().enumerate() {
+        let mut refused = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
             match message.err {
                 rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => {}
                 // Once one record finds the queue full, librdkafka refuses every later one.
-                rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__QUEUE_FULL => return Ok(queued),
-                code => return Err(KafkaError::MessageProduction(code.into())),
+                rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__QUEUE_FULL => {
+                    return Ok(RunQueued {
+                        handled: index,
+                        refused,
+                    })
+                }
+                code => refused.push((index, KafkaError::MessageProduction(code.into()))),
             }
         }
-        Ok(messages.len())
+        Ok(RunQueued {
+            handled: messages.len(),
+            refused,
+        })
     }
+}
+
+/// What [`ProducerTopic::produce_run`] did with a run of records.
+#[derive(Debug)]
+pub struct RunQueued {
+    /// How many records from the start were handled: queued, or refused.
+    pub handled: usize,
+    /// The records among them librdkafka refused, by their index in the run, with why.
+    pub refused: Vec<(usize, KafkaError)>,
 }
 
 impl Drop for ProducerTopic {
@@ -318,6 +338,40 @@ mod tests {
     }
 
     #[test]
+    fn a_record_too_large_is_refused_alone_and_gets_no_report() {
+        static LARGE: [u8; 2000] = [b'x'; 2000];
+        let producer: Arc<DropOffRuntime<ThreadedProducer<Reports>>> = Arc::new(DropOffRuntime::new(
+            ClientConfig::new()
+                .set("bootstrap.servers", "127.0.0.1:1")
+                .set("message.max.bytes", "1000")
+                .create_with_context(Reports::default())
+                .expect("a producer"),
+        ));
+        let topic = ProducerTopic::new(producer.clone(), "too-large").expect("a topic handle");
+        let values: [&'static [u8]; 3] = [b"small", &LARGE, b"after"];
+        let run = values.iter().enumerate().map(|(n, value)| record(value, n));
+        // SAFETY: the values are static.
+        let queued = unsafe { topic.produce_run(run, &mut [None, None, None], Placement::InPlace) }.expect("queued");
+        assert_eq!(queued.handled, 3);
+        let refused: Vec<(usize, String)> = queued.refused.iter().map(|(i, e)| (*i, e.to_string())).collect();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0, 1, "{refused:?}");
+        assert!(refused[0].1.contains("MessageSizeTooLarge"), "{refused:?}");
+        let context = producer.context().clone();
+        drop(topic);
+        drop(producer);
+        let mut opaques: Vec<usize> = context
+            .0
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .map(|(o, _)| *o)
+            .collect();
+        opaques.sort();
+        assert_eq!(opaques, [0, 2], "the refused record is not reported");
+    }
+
+    #[test]
     fn records_are_read_in_place_or_copied_and_a_full_queue_hands_the_rest_back() {
         static VALUES: [&[u8]; 5] = [b"first", b"second", b"third", b"fourth", b"fifth"];
         let producer = producer(4);
@@ -325,17 +379,15 @@ mod tests {
         let run = VALUES[..3].iter().enumerate().map(|(n, value)| record(value, n));
         let mut run_headers = [None, Some(headers()), None];
         // SAFETY: the values are static.
-        assert_eq!(
-            unsafe { topic.produce_run(run, &mut run_headers, Placement::InPlace) }.expect("queued"),
-            3
-        );
+        let queued = unsafe { topic.produce_run(run, &mut run_headers, Placement::InPlace) }.expect("queued");
+        assert_eq!((queued.handled, queued.refused.len()), (3, 0));
         assert!(run_headers.iter().all(Option::is_none), "librdkafka took the headers");
 
         let run = VALUES[3..].iter().enumerate().map(|(n, value)| record(value, n + 3));
         let mut run_headers = [Some(headers()), Some(headers())];
         // SAFETY: copied.
         let queued = unsafe { topic.produce_run(run, &mut run_headers, Placement::Copied) }.expect("no error");
-        assert_eq!(queued, 1, "the queue holds four records");
+        assert_eq!(queued.handled, 1, "the queue holds four records");
         assert!(
             run_headers[0].is_none() && run_headers[1].is_some(),
             "the headers of a record not queued are handed back"

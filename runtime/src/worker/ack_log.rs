@@ -62,6 +62,18 @@ impl AckLog {
         }
     }
 
+    /// Drops the record at `position` to `topic`/`partition`, which was refused before it was
+    /// queued (records sent before it may still be in flight).
+    pub(crate) fn skipped(&self, topic: &str, partition: i32, position: i64) {
+        let mut topics = self.lock();
+        let Some(log) = topics.get_mut(topic).and_then(|p| p.get_mut(&partition)) else {
+            return;
+        };
+        if let Some(at) = log.in_flight.iter().rposition(|p| *p == position) {
+            log.in_flight.remove(at);
+        }
+    }
+
     /// Takes the acknowledgements gathered since the last call.
     pub(crate) fn take(&self) -> Vec<Acknowledged> {
         let mut topics = self.lock();
@@ -98,5 +110,15 @@ mod tests {
         log.delivered("t", 0, Some(101));
         assert_eq!(log.take()[0].offsets, vec![(11, 101)]);
         assert!(log.take().is_empty());
+    }
+
+    #[test]
+    fn a_skipped_record_leaves_the_others_paired() {
+        let log = AckLog::default();
+        log.sent([("t", 0, 10), ("t", 0, 11), ("t", 0, 12)]);
+        log.skipped("t", 0, 11);
+        log.delivered("t", 0, Some(100));
+        log.delivered("t", 0, Some(101));
+        assert_eq!(log.take()[0].offsets, vec![(10, 100), (12, 101)]);
     }
 }

@@ -194,6 +194,20 @@ impl DeliveryTracker {
         }
     }
 
+    /// Notes that a record of batch `id` was refused before it was queued and then skipped
+    /// (`errors.tolerance=all`): it will get no delivery report, and its batch no longer waits
+    /// for one.
+    pub fn skipped(&self, id: usize) {
+        let mut state = self.lock();
+        let State { batches, released, .. } = &mut *state;
+        if let Some(batch) = find(batches, id) {
+            batch.outstanding = batch.outstanding.saturating_sub(1);
+            self.finish_if_acknowledged(batch, released);
+        }
+        drop(state);
+        self.acked.notify_waiters();
+    }
+
     /// The first delivery failure, if any.
     pub fn failure(&self) -> Option<String> {
         self.lock().failure.clone()

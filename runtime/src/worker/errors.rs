@@ -31,6 +31,8 @@ pub enum Stage {
     Transformation,
     /// A sink task's `put`, which reported the record (see [`crate::connector::ErrantRecordReporter`]).
     TaskPut,
+    /// A source task's producer, which refused the record.
+    KafkaProduce,
 }
 
 impl Stage {
@@ -41,6 +43,7 @@ impl Stage {
             Stage::HeaderConverter => "HEADER_CONVERTER",
             Stage::Transformation => "TRANSFORMATION",
             Stage::TaskPut => "TASK_PUT",
+            Stage::KafkaProduce => "KAFKA_PRODUCE",
         }
     }
 

@@ -687,7 +687,9 @@ impl SourceRunner {
     }
 
     /// Queues a run of records for one topic, with their `headers`, in one call to librdkafka
-    /// (see [`run_length`]), waiting for deliveries while the producer's queue is full. Left in
+    /// (see [`run_length`]), waiting for deliveries while the producer's queue is full; a
+    /// record the producer refuses (larger than `max.request.size`) is skipped under
+    /// `errors.tolerance=all`, as Apache's, and fails the task otherwise. Left in
     /// place, the run's memory must be held by the tracker for `batch`
     /// ([`DeliveryTracker::hold`]).
     async fn produce_run(
@@ -702,14 +704,31 @@ impl SourceRunner {
             self.create_topic(topic).await?;
         }
         let handle = topic_handle(&mut self.topics, &self.producer, topic)?;
-        let mut queued = 0;
-        while queued < run.len() {
-            let records = run[queued..].iter().map(|record| record.to_send(batch));
+        let mut handled = 0;
+        while handled < run.len() {
+            let records = run[handled..].iter().map(|record| record.to_send(batch));
             // SAFETY: copied, or the keys and values of the batch's records, which the tracker
             // holds until each one's delivery report (see `send_batch`).
-            queued += unsafe { handle.produce_run(records, &mut headers[queued..], placement) }
+            let queued = unsafe { handle.produce_run(records, &mut headers[handled..], placement) }
                 .map_err(|e| send_failed(topic, e))?;
-            if queued < run.len() {
+            for (index, error) in queued.refused {
+                let refused = &run[handled + index];
+                // As Apache's (KIP-779): skipped under errors.tolerance=all, unless in a
+                // transaction; else the task fails.
+                let error = send_failed(topic, error);
+                if self.transactions.is_some() {
+                    return Err(error);
+                }
+                self.errors.handle(Stage::KafkaProduce, &error, None).await?;
+                self.tracker.skipped(batch);
+                if let (Some(acks), Some(partition), Some(position)) =
+                    (self.acks.get(), refused.partition, refused.position)
+                {
+                    acks.skipped(topic, partition, position);
+                }
+            }
+            handled += queued.handled;
+            if handled < run.len() {
                 wait_for_room(&self.tracker).await;
             }
         }
