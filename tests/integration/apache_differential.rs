@@ -1120,3 +1120,107 @@ async fn both_skip_a_record_too_large_to_send_only_when_errors_are_tolerated() {
         }
     }
 }
+
+/// The REST API's cross-origin access (`access.control.allow.origin`,
+/// `access.control.allow.methods`) and header rules (`response.http.headers.config`), on
+/// Apache Connect 4.3.1 and Tributary with the same worker settings: the same headers on
+/// answers to allowed origins (named, or matching a regular expression), on a preflight
+/// request, and none of the cross-origin ones
+/// for another origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_answer_cross_origin_requests_and_add_the_header_rules() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = [
+        (
+            "access.control.allow.origin",
+            "http://ui[.]example[.]com,https://[a-z]+[.]example[.]org",
+        ),
+        ("access.control.allow.methods", "GET,POST,PUT,DELETE"),
+        (
+            "response.http.headers.config",
+            "set X-Frame-Options: DENY,\"add Cache-Control: no-cache, no-store\"",
+        ),
+    ];
+    let spec = |_| {
+        settings
+            .iter()
+            .fold(common::workers::ClusterSpec::new(&bootstrap, 1), |spec, (k, v)| {
+                spec.with(k, v)
+            })
+    };
+    let (_apache_process, apache) = common::workers::start_apache_distributed(kafka, &spec(0), dir.path(), "apache");
+    let tributary = common::workers::WorkerProcess::start(&spec(1), dir.path(), "tributary");
+    let client = reqwest::Client::new();
+    let watched = [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+        "x-frame-options",
+        "cache-control",
+    ];
+    let mut seen = Vec::new();
+    for api in [&apache, &tributary.api] {
+        let ask = |method: Method, origin: &'static str, preflight: bool| {
+            let mut request = client
+                .request(method, format!("{}/connectors", api.base()))
+                .header("Origin", origin);
+            if preflight {
+                request = request.header("Access-Control-Request-Method", "PUT");
+            }
+            async move {
+                let response = request.send().await.ok()?;
+                let status = response.status().as_u16();
+                let headers: BTreeMap<&str, String> = watched
+                    .iter()
+                    .filter_map(|name| {
+                        let values: Vec<&str> = response
+                            .headers()
+                            .get_all(*name)
+                            .iter()
+                            .filter_map(|v| v.to_str().ok())
+                            .collect();
+                        (!values.is_empty()).then(|| (*name, values.join(", ")))
+                    })
+                    .collect();
+                Some((status, headers))
+            }
+        };
+        // Not listening yet (none), or 409 until the worker has joined its group.
+        let allowed = eventually(WAIT, "an answer", || async {
+            ask(Method::GET, "http://ui.example.com", false)
+                .await
+                .filter(|(status, _)| *status == 200)
+        })
+        .await;
+        let pattern = ask(Method::GET, "https://api.example.org", false).await.unwrap();
+        let other = ask(Method::GET, "http://other.example.com", false).await.unwrap();
+        let preflight = ask(Method::OPTIONS, "http://ui.example.com", true).await.unwrap();
+        seen.push([allowed, pattern, other, preflight]);
+    }
+    // The methods of a preflight answer as a set (Apache's come in a hash set's order), the
+    // header names in lower case (Tributary's HTTP library writes them so; they are
+    // case-insensitive).
+    for answers in &mut seen {
+        let preflight = &mut answers[3].1;
+        if let Some(methods) = preflight.get_mut("access-control-allow-methods") {
+            let mut listed: Vec<&str> = methods.split(',').map(str::trim).collect();
+            listed.sort_unstable();
+            *methods = listed.join(",");
+        }
+        if let Some(headers) = preflight.get_mut("access-control-allow-headers") {
+            *headers = headers.to_lowercase();
+        }
+    }
+    let [allowed, pattern, other, preflight] = &seen[1];
+    assert_eq!(allowed.1["access-control-allow-origin"], "http://ui.example.com");
+    assert_eq!(allowed.1["x-frame-options"], "DENY");
+    assert_eq!(allowed.1["cache-control"], "no-cache, no-store");
+    assert_eq!(pattern.1["access-control-allow-origin"], "https://api.example.org");
+    assert!(!other.1.contains_key("access-control-allow-origin"), "{other:?}");
+    assert_eq!(preflight.1["access-control-allow-methods"], "DELETE,GET,POST,PUT");
+    assert_eq!(seen[0], seen[1], "Apache's answers, then Tributary's");
+}

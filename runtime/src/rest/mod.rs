@@ -10,6 +10,7 @@ mod error;
 mod forward;
 mod media_type;
 mod plugins;
+mod response_rules;
 mod server;
 pub mod signature;
 pub(crate) mod tls;
@@ -53,8 +54,9 @@ fn not_found() -> RestError {
     RestError::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
 }
 
-/// The API's routes for `endpoints`, layered as `settings` say: authentication first, then
-/// JSON bodies required, then forwarding to the worker that must answer.
+/// The API's routes for `endpoints`, layered as `settings` say: cross-origin access and
+/// header rules first, then authentication, then JSON bodies required, then forwarding to the
+/// worker that must answer.
 pub fn router(state: AppState, endpoints: Endpoints, settings: &RestSettings) -> Router {
     let mut routes = Router::new();
     if endpoints != Endpoints::Admin {
@@ -86,7 +88,7 @@ pub fn router(state: AppState, endpoints: Endpoints, settings: &RestSettings) ->
         )),
         None => routes,
     };
-    routes.with_state(state)
+    settings.response_rules.apply(routes).with_state(state)
 }
 
 fn public_routes(routes: Router<AppState>) -> Router<AppState> {

@@ -17,6 +17,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use super::auth::BasicAuth;
+use super::response_rules::ResponseRules;
 use super::{router, tls, AppState, Endpoints};
 use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
 use crate::mode::startup::StartError;
@@ -61,6 +62,8 @@ pub struct RestSettings {
     pub(super) client: reqwest::Client,
     /// The web console, unless `ui.enabled=false`.
     pub(super) console: Option<super::console::Console>,
+    /// Cross-origin access and header rules.
+    pub(super) response_rules: ResponseRules,
 }
 
 impl RestSettings {
@@ -99,6 +102,7 @@ impl RestSettings {
             None
         };
         let auth = kept(BasicAuth::from_worker(raw), &mut errors).flatten();
+        let response_rules = kept(ResponseRules::from_worker(raw), &mut errors);
         let own = rest_config_def()
             .parse(raw)
             .map_err(|invalid| invalid.into_iter().map(|e| e.message).collect());
@@ -106,8 +110,8 @@ impl RestSettings {
         let client = public_material
             .as_ref()
             .and_then(|material| kept(tls::client(material, &public_prefix, FORWARD_TIMEOUT), &mut errors));
-        match (layout, client) {
-            (Some(layout), Some(client)) if errors.is_empty() => Ok(RestSettings {
+        match (layout, client, response_rules) {
+            (Some(layout), Some(client), Some(response_rules)) if errors.is_empty() => Ok(RestSettings {
                 console: UI_ENABLED.read(raw).then(|| super::console::Console {
                     read_only: UI_READ_ONLY.read(raw),
                     scheme: layout.advertised_scheme,
@@ -119,6 +123,7 @@ impl RestSettings {
                 auth,
                 read_timeout,
                 client,
+                response_rules,
             }),
             _ => Err(errors),
         }
