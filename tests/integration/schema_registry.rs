@@ -1746,3 +1746,62 @@ async fn use_latest_version_writes_with_the_registered_schema() {
         .unwrap_err();
     assert!(error.0.contains("field int8"), "{error}");
 }
+
+/// A TCP proxy in front of the registry at `target` (`host:port`) that answers the first
+/// `failures` connections with 503 and then forwards; its address.
+async fn flaky_proxy(target: String, failures: usize) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut accepted = 0;
+        while let Ok((mut client, _)) = listener.accept().await {
+            accepted += 1;
+            if accepted <= failures {
+                let mut request = [0u8; 4096];
+                let _ = client.read(&mut request).await;
+                let answer = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                let _ = client.write_all(answer.as_bytes()).await;
+                continue;
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    address
+}
+
+/// A registry answering 503 twice is asked again, as Confluent's client asks
+/// (`max.retries`, 3 by default, waits from `retries.wait.ms`), and the schema registers; with
+/// fewer retries than failures the converter gives up with the registry's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_answering_503_is_retried_as_confluents_client_retries() {
+    let url = reqwest::Url::parse(&shared_schema_registry().url()).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let schema = every_connect_type();
+    for (retries, registers) in [("3", true), ("1", false)] {
+        let proxy = flaky_proxy(target.clone(), 2).await;
+        let mut through_proxy = url.clone();
+        through_proxy.set_port(Some(proxy.port())).unwrap();
+        let settings = config(&[
+            ("value.converter", Format::Avro.class()),
+            ("value.converter.schema.registry.url", through_proxy.as_str()),
+            ("value.converter.max.retries", retries),
+            ("value.converter.retries.wait.ms", "20"),
+        ]);
+        let converter = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the converter");
+        let topic = unique_name("flaky-registry");
+        let registered = finish_lookup(converter.lookup_for_bytes(&topic, Some(&schema))).await;
+        match registers {
+            true => registered.expect("registered on the third attempt"),
+            false => {
+                let error = registered.expect_err("two failures, one retry");
+                assert!(error.0.contains("503"), "{error}");
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::settings::RetryPolicy;
 use super::RegistrySettings;
 use crate::error_chain::with_causes;
 
@@ -102,6 +103,7 @@ pub struct SchemaRegistry {
     urls: Vec<String>,
     basic_auth: Option<(String, String)>,
     normalize: bool,
+    retries: RetryPolicy,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +136,7 @@ impl SchemaRegistry {
             urls: settings.urls.clone(),
             basic_auth: settings.basic_auth.clone(),
             normalize: settings.normalize,
+            retries: settings.retries,
         })
     }
 
@@ -214,6 +217,9 @@ impl SchemaRegistry {
         Ok(found)
     }
 
+    /// Sends a request to each URL in turn until one answers; a URL that fails in a way a
+    /// later request may not (a network failure, a 408, 429, 500, 502, 503 or 504 status) is
+    /// asked again as the retry policy says before the next is tried, as by Confluent's client.
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         method: Method,
@@ -236,36 +242,13 @@ impl SchemaRegistry {
             if self.normalize && method == Method::POST {
                 url.query_pairs_mut().append_pair("normalize", "true");
             }
-            let mut request = self
-                .http
-                .request(method.clone(), url)
-                .header(reqwest::header::ACCEPT, MEDIA_TYPE);
-            if let Some((user, password)) = &self.basic_auth {
-                request = request.basic_auth(user, Some(password));
-            }
-            if let Some(body) = &body {
-                request = request
-                    .header(reqwest::header::CONTENT_TYPE, MEDIA_TYPE)
-                    .body(body.to_string());
-            }
-            let response = match request.send().await {
-                Ok(response) => response,
-                Err(e) if e.is_connect() || e.is_timeout() => {
-                    last_failure = format!("{base}: {}", with_causes(&e));
+            let (status, text) = match self.send_with_retries(&method, &url, body.as_ref()).await {
+                Ok(answer) => answer,
+                Err(failure) => {
+                    last_failure = format!("{base}: {failure}");
                     continue;
                 }
-                Err(e) => {
-                    return Err(RegistryError::Unreachable {
-                        action: action.to_string(),
-                        cause: format!("{base}: {}", with_causes(&e)),
-                    })
-                }
             };
-            let status = response.status();
-            let text = response.text().await.map_err(|e| RegistryError::Unreachable {
-                action: action.to_string(),
-                cause: format!("{base}: {}", with_causes(&e)),
-            })?;
             if status.is_success() {
                 return serde_json::from_str(&text).map_err(|e| RegistryError::Invalid {
                     action: action.to_string(),
@@ -276,10 +259,6 @@ impl SchemaRegistry {
                 Ok(error) => (error.error_code, error.message),
                 Err(_) => (i64::from(status.as_u16()), text),
             };
-            if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
-                last_failure = format!("{base}: {message}");
-                continue;
-            }
             return Err(RegistryError::Refused {
                 action: action.to_string(),
                 url: base.clone(),
@@ -292,6 +271,65 @@ impl SchemaRegistry {
             cause: last_failure,
         })
     }
+
+    /// The answer of `url`, asked again as the retry policy says while it fails in a way a
+    /// later request may not; the last failure when it still does.
+    async fn send_with_retries(
+        &self,
+        method: &Method,
+        url: &reqwest::Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, String), String> {
+        let mut attempt = 0;
+        loop {
+            let failure = match self.send(method.clone(), url.clone(), body).await {
+                Ok((status, text)) if !retried(status) => return Ok((status, text)),
+                Ok((status, text)) => format!("{status} {text}"),
+                Err(e) => with_causes(&e),
+            };
+            if attempt >= self.retries.max_retries {
+                return Err(failure);
+            }
+            let bound = u64::try_from(self.retries.wait_bound(attempt).as_millis()).unwrap_or(u64::MAX);
+            let wait = std::time::Duration::from_millis(rand::random_range(1..=bound.max(1)));
+            tracing::debug!(
+                attempt = attempt + 1,
+                "retrying a Schema Registry request in {wait:?} after: {failure}"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One request: the answer's status and text.
+    async fn send(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, String), reqwest::Error> {
+        let mut request = self
+            .http
+            .request(method, url)
+            .header(reqwest::header::ACCEPT, MEDIA_TYPE);
+        if let Some((user, password)) = &self.basic_auth {
+            request = request.basic_auth(user, Some(password));
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, MEDIA_TYPE)
+                .body(body.to_string());
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        Ok((status, response.text().await?))
+    }
+}
+
+/// Whether an answer of `status` is worth asking for again (Confluent's
+/// `RestService.isRestClientExceptionRetriable`).
+fn retried(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 fn body(kind: SchemaType, schema: &str) -> serde_json::Value {

@@ -37,6 +37,29 @@ pub struct RegistrySettings {
     pub cache_size: usize,
     /// How long one request may take.
     pub timeout: Duration,
+    /// How failed requests are retried.
+    pub retries: RetryPolicy,
+}
+
+/// How a request the registry may answer later is retried, as Confluent's client's
+/// `RetryExecutor`: a network failure, or status 408, 429, 500, 502, 503 or 504, is retried
+/// `max.retries` times on the same URL, each wait random up to `retries.wait.ms` doubled per
+/// retry and capped at `retries.max.wait.ms` ("full jitter"); then the next URL is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// `max.retries`.
+    pub max_retries: u32,
+    /// `retries.wait.ms`.
+    pub initial_wait: Duration,
+    /// `retries.max.wait.ms`.
+    pub max_wait: Duration,
+}
+
+impl RetryPolicy {
+    /// The longest wait before retry `attempt` (0 for the first retry).
+    pub fn wait_bound(&self, attempt: u32) -> Duration {
+        (self.initial_wait * 2u32.saturating_pow(attempt.min(30))).min(self.max_wait)
+    }
 }
 
 /// `schema.registry.url`.
@@ -115,6 +138,27 @@ const VALUE_STRATEGY: Key<String> = Key::new(
     )
     .check(strategy),
 );
+/// `max.retries`.
+const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
+    "max.retries",
+    ConfigType::Int,
+    "3",
+    "How many times a request the registry may answer later is retried on one URL.",
+));
+/// `retries.wait.ms`.
+const RETRIES_WAIT: Key<Duration> = Key::new(ConfigKey::optional(
+    "retries.wait.ms",
+    ConfigType::Int,
+    "1000",
+    "The longest wait before the first retry, doubled for each next one, in ms.",
+));
+/// `retries.max.wait.ms`.
+const RETRIES_MAX_WAIT: Key<Duration> = Key::new(ConfigKey::optional(
+    "retries.max.wait.ms",
+    ConfigType::Int,
+    "20000",
+    "The longest wait before any retry, in ms.",
+));
 /// `schemas.cache.config`.
 const CACHE_SIZE: Key<usize> = Key::new(
     ConfigKey::optional(
@@ -144,6 +188,9 @@ fn config_def() -> ConfigDef {
         .key(&KEY_STRATEGY)
         .key(&VALUE_STRATEGY)
         .key(&CACHE_SIZE)
+        .key(&MAX_RETRIES)
+        .key(&RETRIES_WAIT)
+        .key(&RETRIES_MAX_WAIT)
 }
 
 /// Validates `settings` against `def`: every problem, one per line, after its key.
@@ -208,6 +255,11 @@ impl RegistrySettings {
             is_key,
             cache_size: parsed.value(&CACHE_SIZE),
             timeout: Duration::from_secs(30),
+            retries: RetryPolicy {
+                max_retries: parsed.value(&MAX_RETRIES),
+                initial_wait: parsed.value(&RETRIES_WAIT),
+                max_wait: parsed.value(&RETRIES_MAX_WAIT),
+            },
         })
     }
 }
@@ -264,6 +316,14 @@ mod tests {
         assert!(!parsed.is_key);
         assert_eq!(parsed.cache_size, 1000);
         assert!(parsed.basic_auth.is_none());
+        let retries = parsed.retries;
+        assert_eq!(retries.max_retries, 3);
+        let bounds: Vec<u128> = (0..6).map(|n| retries.wait_bound(n).as_millis()).collect();
+        assert_eq!(
+            bounds,
+            [1000, 2000, 4000, 8000, 16000, 20000],
+            "doubled, capped at 20 s"
+        );
     }
 
     #[test]
