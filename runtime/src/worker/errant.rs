@@ -98,9 +98,9 @@ impl ErrantRecordReporter for WorkerErrantRecordReporter {
 }
 
 /// A consumer outside the task's group membership (its partitions assigned, not subscribed)
-/// that reads single records by offset. Reports come in
-/// offset order within a partition, so it reads on from where it is when it can, and seeks
-/// only when the record wanted is elsewhere.
+/// that reads single records by offset. Reports come in offset order within a partition, so
+/// it reads on from where it is when it can, and seeks only when the record wanted is
+/// elsewhere.
 struct OriginalReader {
     config: ClientConfig,
     consumer: Option<DropOffRuntime<BaseConsumer>>,
@@ -130,11 +130,13 @@ impl OriginalReader {
                 "cannot read record {position} back for the dead letter queue: {why}"
             ))
         };
-        if self.consumer.is_none() {
-            let consumer: BaseConsumer = self.config.create().map_err(|e| failed(e.to_string()))?;
-            self.consumer = Some(DropOffRuntime::new(consumer));
-        }
-        let consumer = self.consumer.as_ref().ok_or_else(|| failed("no consumer".into()))?;
+        let consumer = match &mut self.consumer {
+            Some(consumer) => consumer,
+            missing => {
+                let consumer: BaseConsumer = self.config.create().map_err(|e| failed(e.to_string()))?;
+                missing.insert(DropOffRuntime::new(consumer))
+            }
+        };
         let reads_on = matches!(&self.next, Some((t, p, next)) if t == topic && *p == partition && *next <= offset);
         if !reads_on {
             self.next = None;
