@@ -338,6 +338,36 @@ fn side(label: &'static str, apis: Vec<Api>, dir: &Path) -> Side {
     Side { label, apis, names }
 }
 
+/// An Apache Connect 4.3.1 worker and a Tributary worker, each a distributed cluster of its own
+/// on the shared broker with the worker `settings`, as two sides (Apache's first); the
+/// processes run until this is dropped (moving `sides` out leaves them running).
+struct SideBySide {
+    sides: [Side; 2],
+    _apache: tributary_harness::ChildProcess,
+    _tributary: common::workers::WorkerProcess,
+}
+
+impl SideBySide {
+    fn start(kafka: &tributary_harness::KafkaCluster, dir: &Path, settings: &[(&str, &str)]) -> Self {
+        let spec = || {
+            settings.iter().fold(
+                common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1),
+                |spec, (key, value)| spec.with(key, value),
+            )
+        };
+        let (apache_process, apache) = common::workers::start_apache_distributed(kafka, &spec(), dir, "apache");
+        let tributary = common::workers::WorkerProcess::start(&spec(), dir, "tributary");
+        SideBySide {
+            sides: [
+                side("apache", vec![apache], dir),
+                side("tributary", vec![tributary.api.clone()], dir),
+            ],
+            _apache: apache_process,
+            _tributary: tributary,
+        }
+    }
+}
+
 /// Runs `steps` against both sides; the differences found, one line each.
 async fn compare(sides: &[Side; 2], steps: Vec<Step>) -> Vec<String> {
     let mut found = Vec::new();
@@ -810,16 +840,8 @@ async fn source_task_producers_are_idempotent_where_apaches_keep_order_without()
     const LINES: usize = 200;
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let apache_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
-    let (_apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
-    let tributary_spec = common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1);
-    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
-
-    let sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
+    let workers = SideBySide::start(kafka, dir.path(), &[]);
+    let sides = workers.sides;
     let source = json!({"name": "{src}", "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1"}});
     let create = step("create", Method::POST, "/connectors", Some(source));
     let mut producers = Vec::new();
@@ -914,15 +936,8 @@ async fn both_create_source_topics_as_their_topic_creation_groups_say() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
-    let (_apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
-    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
-    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
-    let sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
+    let workers = SideBySide::start(kafka, dir.path(), &[]);
+    let sides = workers.sides;
     let mut shapes = Vec::new();
     for side in &sides {
         let mut side_shapes = Vec::new();
@@ -993,18 +1008,13 @@ async fn both_create_source_topics_as_their_topic_creation_groups_say() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_refuse_the_client_overrides_their_policy_forbids() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
-    let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let policy = ("connector.client.config.override.policy", "Principal");
-    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1).with(policy.0, policy.1);
-    let (_apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
-    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1).with(policy.0, policy.1);
-    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
-    let sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
+    let workers = SideBySide::start(
+        kafka,
+        dir.path(),
+        &[("connector.client.config.override.policy", "Principal")],
+    );
+    let sides = workers.sides;
     let config = json!({
         "connector.class": "FileStreamSource", "name": "{src}", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
         "producer.override.acks": "1",
@@ -1066,15 +1076,8 @@ async fn both_skip_a_record_too_large_to_send_only_when_errors_are_tolerated() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let apache_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
-    let (_apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &apache_spec, dir.path(), "apache");
-    let tributary_spec = common::workers::ClusterSpec::new(&bootstrap, 1);
-    let tributary = common::workers::WorkerProcess::start(&tributary_spec, dir.path(), "tributary");
-    let sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
+    let workers = SideBySide::start(kafka, dir.path(), &[]);
+    let sides = workers.sides;
     for side in &sides {
         std::fs::write(side.fill("{in}"), format!("first\n{}\nlast\n", "x".repeat(5000))).unwrap();
         for tolerance in ["all", "none"] {
@@ -1130,7 +1133,6 @@ async fn both_skip_a_record_too_large_to_send_only_when_errors_are_tolerated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_answer_cross_origin_requests_and_add_the_header_rules() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
-    let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let settings = [
         (
@@ -1143,15 +1145,7 @@ async fn both_answer_cross_origin_requests_and_add_the_header_rules() {
             "set X-Frame-Options: DENY,\"add Cache-Control: no-cache, no-store\"",
         ),
     ];
-    let spec = |_| {
-        settings
-            .iter()
-            .fold(common::workers::ClusterSpec::new(&bootstrap, 1), |spec, (k, v)| {
-                spec.with(k, v)
-            })
-    };
-    let (_apache_process, apache) = common::workers::start_apache_distributed(kafka, &spec(0), dir.path(), "apache");
-    let tributary = common::workers::WorkerProcess::start(&spec(1), dir.path(), "tributary");
+    let workers = SideBySide::start(kafka, dir.path(), &settings);
     let client = reqwest::Client::new();
     let watched = [
         "access-control-allow-origin",
@@ -1163,7 +1157,7 @@ async fn both_answer_cross_origin_requests_and_add_the_header_rules() {
         "cache-control",
     ];
     let mut seen = Vec::new();
-    for api in [&apache, &tributary.api] {
+    for api in workers.sides.iter().map(|side| &side.apis[0]) {
         let ask = |method: Method, origin: &'static str, preflight: bool| {
             let mut request = client
                 .request(method, format!("{}/connectors", api.base()))
