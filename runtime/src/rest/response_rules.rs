@@ -1,10 +1,11 @@
 //! What the worker config adds to the REST API's answers, as Apache's worker does:
 //! cross-origin access (`access.control.allow.origin`, `access.control.allow.methods`, as
 //! Jetty 12's `CrossOriginHandler` in Kafka 4.x answers with Apache's settings, observed side
-//! by side in `tests/integration/apache_differential.rs`) and header rules (`response.http.headers.config`,
-//! Jetty's `HeaderFilter`: comma-separated `[action] [header name]:[header value]`, a rule in
-//! double quotes when it holds a comma; actions `set`, `add`, `setDate`, `addDate`, the last
-//! two a date that many milliseconds from now).
+//! by side in `tests/integration/apache_differential.rs`) and header rules
+//! (`response.http.headers.config`, Jetty's `HeaderFilter`: comma-separated
+//! `[action] [header name]:[header value]`, a rule in double quotes when it holds a comma;
+//! actions `set`, `add`, `setDate`, `addDate`, the last two a date that many milliseconds from
+//! now).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +34,7 @@ const ALLOWED_HEADER: HeaderName = axum::http::header::CONTENT_TYPE;
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// The cross-origin policy and header rules of a worker.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct ResponseRules {
     cors: Option<CorsLayer>,
     headers: Arc<Vec<HeaderRule>>,
@@ -47,6 +48,7 @@ struct HeaderRule {
     value: String,
 }
 
+/// What a rule does with its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     Set,
