@@ -1805,3 +1805,33 @@ async fn a_registry_answering_503_is_retried_as_confluents_client_retries() {
         }
     }
 }
+
+/// A registry that takes the connection and never answers is given up after
+/// `http.read.timeout.ms` (60 s by default, as Confluent's client), not waited for without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_never_answers_is_given_up_after_the_read_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            connections.push(connection);
+        }
+    });
+    let settings = config(&[
+        ("value.converter", Format::Avro.class()),
+        ("value.converter.schema.registry.url", &format!("http://{address}")),
+        ("value.converter.http.read.timeout.ms", "500"),
+        ("value.converter.max.retries", "0"),
+    ]);
+    let converter = converter_for(ConverterRole::Value, &settings, &ConfigMap::new()).expect("the converter");
+    let started = std::time::Instant::now();
+    let lookup = finish_lookup(converter.lookup_for_bytes("silent-registry", Some(&every_connect_type())));
+    let error = tokio::time::timeout(Duration::from_secs(20), lookup)
+        .await
+        .expect("given up within 20 s")
+        .expect_err("no answer");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(error.0.contains("no Schema Registry answered"), "{error}");
+    held.abort();
+}

@@ -107,9 +107,12 @@ impl RestSettings {
             .parse(raw)
             .map_err(|invalid| invalid.into_iter().map(|e| e.message).collect());
         let read_timeout = kept(own, &mut errors).map_or(Duration::ZERO, |own| own.value(&READ_TIMEOUT));
-        let client = public_material
-            .as_ref()
-            .and_then(|material| kept(tls::client(material, &public_prefix, FORWARD_TIMEOUT), &mut errors));
+        let client = public_material.as_ref().and_then(|material| {
+            kept(
+                tls::client(material, &public_prefix, tls::HttpTimeouts::Total(FORWARD_TIMEOUT)),
+                &mut errors,
+            )
+        });
         match (layout, client, response_rules) {
             (Some(layout), Some(client), Some(response_rules)) if errors.is_empty() => Ok(RestSettings {
                 console: UI_ENABLED.read(raw).then(|| super::console::Console {

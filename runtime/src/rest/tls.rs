@@ -152,6 +152,21 @@ fn protocol_range(list: &str) -> Result<(SslVersion, SslVersion), String> {
     Ok((min.1, max.1))
 }
 
+/// How long a client's requests may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HttpTimeouts {
+    /// Each request as a whole.
+    Total(std::time::Duration),
+    /// Connecting, and each wait for more of the answer (as Java's `HttpURLConnection` bounds
+    /// them), with no bound on the whole.
+    ConnectAndRead {
+        /// Connecting.
+        connect: std::time::Duration,
+        /// Each read.
+        read: std::time::Duration,
+    },
+}
+
 /// The HTTP client that reaches other workers' REST APIs (forwarded requests, task configs
 /// sent to the leader): it trusts the listeners' trust store, presents their certificate when
 /// the peers ask for one, and checks host names unless
@@ -159,9 +174,14 @@ fn protocol_range(list: &str) -> Result<(SslVersion, SslVersion), String> {
 pub(crate) fn client(
     settings: &TlsSettings,
     prefix: &str,
-    timeout: std::time::Duration,
+    timeouts: HttpTimeouts,
 ) -> Result<reqwest::Client, Vec<String>> {
-    let mut builder = reqwest::Client::builder().timeout(timeout);
+    let mut builder = match timeouts {
+        HttpTimeouts::Total(total) => reqwest::Client::builder().timeout(total),
+        HttpTimeouts::ConnectAndRead { connect, read } => {
+            reqwest::Client::builder().connect_timeout(connect).read_timeout(read)
+        }
+    };
     if let Some(ca) = &settings.ca_pem {
         let roots = reqwest::Certificate::from_pem_bundle(ca.as_bytes())
             .map_err(|e| vec![format!("{prefix}ssl.truststore.location: {e}")])?;

@@ -129,7 +129,11 @@ struct ErrorAnswer {
 impl SchemaRegistry {
     /// A client for the registry `settings` describe.
     pub fn new(settings: &RegistrySettings) -> Result<Self, String> {
-        let http = crate::rest::tls::client(&settings.tls, "schema.registry.", settings.timeout)
+        let timeouts = crate::rest::tls::HttpTimeouts::ConnectAndRead {
+            connect: settings.connect_timeout,
+            read: settings.read_timeout,
+        };
+        let http = crate::rest::tls::client(&settings.tls, "schema.registry.", timeouts)
             .map_err(|errors| errors.join("\n"))?;
         Ok(SchemaRegistry {
             http,

@@ -35,8 +35,10 @@ pub struct RegistrySettings {
     pub is_key: bool,
     /// `schemas.cache.config`: how many schemas each cache holds.
     pub cache_size: usize,
-    /// How long one request may take.
-    pub timeout: Duration,
+    /// `http.connect.timeout.ms`: how long connecting may take.
+    pub connect_timeout: Duration,
+    /// `http.read.timeout.ms`: how long each wait for the registry's answer may take.
+    pub read_timeout: Duration,
     /// How failed requests are retried.
     pub retries: RetryPolicy,
 }
@@ -138,6 +140,26 @@ const VALUE_STRATEGY: Key<String> = Key::new(
     )
     .check(strategy),
 );
+/// `http.connect.timeout.ms`.
+const CONNECT_TIMEOUT: Key<Duration> = Key::new(
+    ConfigKey::optional(
+        "http.connect.timeout.ms",
+        ConfigType::Int,
+        "60000",
+        "How long connecting to the registry may take, in ms.",
+    )
+    .check(positive),
+);
+/// `http.read.timeout.ms`.
+const READ_TIMEOUT: Key<Duration> = Key::new(
+    ConfigKey::optional(
+        "http.read.timeout.ms",
+        ConfigType::Int,
+        "60000",
+        "How long each wait for the registry's answer may take, in ms.",
+    )
+    .check(positive),
+);
 /// `max.retries`.
 const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
     "max.retries",
@@ -188,6 +210,8 @@ fn config_def() -> ConfigDef {
         .key(&KEY_STRATEGY)
         .key(&VALUE_STRATEGY)
         .key(&CACHE_SIZE)
+        .key(&CONNECT_TIMEOUT)
+        .key(&READ_TIMEOUT)
         .key(&MAX_RETRIES)
         .key(&RETRIES_WAIT)
         .key(&RETRIES_MAX_WAIT)
@@ -254,7 +278,8 @@ impl RegistrySettings {
             subject_strategy,
             is_key,
             cache_size: parsed.value(&CACHE_SIZE),
-            timeout: Duration::from_secs(30),
+            connect_timeout: parsed.value(&CONNECT_TIMEOUT),
+            read_timeout: parsed.value(&READ_TIMEOUT),
             retries: RetryPolicy {
                 max_retries: parsed.value(&MAX_RETRIES),
                 initial_wait: parsed.value(&RETRIES_WAIT),
