@@ -184,11 +184,7 @@ fn clients_used(tasks: &TaskFactory, config: &ConfigMap) -> Vec<ClientKind> {
             vec![ClientKind::Producer, ClientKind::Admin]
         }
         TaskFactory::Source(_) => vec![ClientKind::Producer],
-        TaskFactory::Sink(_)
-            if config
-                .get(DEAD_LETTER_QUEUE_TOPIC.name())
-                .is_some_and(|t| !t.trim().is_empty()) =>
-        {
+        TaskFactory::Sink(_) if !DEAD_LETTER_QUEUE_TOPIC.read(config).trim().is_empty() => {
             vec![ClientKind::Consumer, ClientKind::Producer, ClientKind::Admin]
         }
         TaskFactory::Sink(_) => vec![ClientKind::Consumer],
