@@ -1067,6 +1067,85 @@ async fn both_refuse_the_client_overrides_their_policy_forbids() {
     assert_eq!(found[1], (json!(1), expected), "Tributary's errors");
 }
 
+/// A connector created under the default policy (`All`) with a producer override of `acks`,
+/// then its workers restarted under `connector.client.config.override.policy=Principal`: the
+/// stored config is not validated again, so the checks when clients are set up (Apache's "just
+/// in case") fail the task on both with the policy's reason, and the source connector too
+/// (Apache's sets up its offset store's producer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_fail_a_stored_task_whose_overrides_a_tightened_policy_forbids() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [(); 2].map(|_| common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1));
+    let (mut apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
+    let mut tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
+    let mut sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    let create = step(
+        "create",
+        Method::PUT,
+        "/connectors/{src}/config",
+        Some(json!({
+            "connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
+            "producer.override.acks": "1"})),
+    );
+    let status = step("status", Method::GET, "/connectors/{src}/status", None);
+    async fn task_state(side: &Side, status: &Step, wanted: &str) -> Value {
+        let what = format!("{}'s task to be {wanted}", side.label);
+        eventually(WAIT, &what, || async {
+            let answer = side.call(status).await;
+            (answer.body["tasks"][0]["state"] == wanted).then_some(answer.body)
+        })
+        .await
+    }
+    let list = step("list", Method::GET, "/connectors", None);
+    for side in &sides {
+        eventually(WAIT, &format!("{} to serve", side.label), || async {
+            (side.call(&list).await.status == 200).then_some(())
+        })
+        .await;
+        let created = eventually(WAIT, &format!("{} to take the connector", side.label), || async {
+            let answer = side.call(&create).await;
+            (answer.status != 409).then_some(answer)
+        })
+        .await;
+        assert_eq!(created.status, 201, "{}: {}", side.label, created.body);
+        task_state(side, &status, "RUNNING").await;
+    }
+    apache_process.terminate(Duration::from_secs(60));
+    tributary.stop();
+
+    let tightened = specs.map(|spec| spec.with("connector.client.config.override.policy", "Principal"));
+    let (_apache_process, apache) =
+        common::workers::start_apache_distributed(kafka, &tightened[0], dir.path(), "apache-principal");
+    let tributary = common::workers::WorkerProcess::start(&tightened[1], dir.path(), "tributary-principal");
+    sides[0].apis = vec![apache];
+    sides[1].apis = vec![tributary.api.clone()];
+    for side in &sides {
+        let status = task_state(side, &status, "FAILED").await;
+        let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+        for reason in [
+            "Client Config Overrides not allowed",
+            "The 'Principal' policy does not allow 'acks' to be overridden in the connector configuration.",
+        ] {
+            assert!(
+                trace.contains(reason),
+                "{}'s trace lacks {reason:?}: {trace}",
+                side.label
+            );
+        }
+        let connector_trace = status["connector"]["trace"].as_str().unwrap_or_default();
+        assert!(
+            status["connector"]["state"] == "FAILED" && connector_trace.contains("Client Config Overrides not allowed"),
+            "{}: {status}",
+            side.label
+        );
+    }
+}
+
 /// KIP-779 side by side: a FileStreamSource whose file holds a line larger than its
 /// producer's `max.request.size`, on Apache Connect 4.3.1 and on Tributary. Under
 /// `errors.tolerance=all` both skip that line, copy the others and keep running; under the

@@ -123,14 +123,7 @@ impl TaskSetup {
     /// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
     /// overrides the worker's policy refuses and settings it cannot honour fail the task.
     pub(crate) fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
-        let refused = self.worker.override_policy().refusals(&self.connector_config, kind);
-        if !refused.is_empty() {
-            let reasons: Vec<&str> = refused.iter().map(|e| e.message.as_str()).collect();
-            return Err(ConnectError::fatal(format!(
-                "Client Config Overrides not allowed: {}",
-                reasons.join(" ")
-            )));
-        }
+        self.worker.override_policy().check(&self.connector_config, kind)?;
         let java = with_overrides(self.worker.java_client_settings(kind), &self.connector_config, kind);
         let mut settings = ClientSettings::translate(&java, kind).map_err(|errors| {
             ConnectError::fatal(format!(
@@ -335,11 +328,27 @@ impl Worker {
         (plugin, def, errors)
     }
 
+    /// The Kafka clients Apache's worker sets up for a source connector object (its offset
+    /// store's): a producer, and with exactly-once support a consumer and an admin client.
+    fn source_connector_clients(&self) -> &'static [ClientKind] {
+        if self.exactly_once.is_some() {
+            &[ClientKind::Producer, ClientKind::Consumer, ClientKind::Admin]
+        } else {
+            &[ClientKind::Producer]
+        }
+    }
+
     /// Creates and starts connector `name`'s connector object.
     pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<Box<dyn Connector>, ConnectError> {
         let resolved = self.providers.resolve(config).map_err(ConnectError::failed)?;
         let class = resolved.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(ConnectError::failed)?;
+        if let TaskFactory::Source(_) = plugin.tasks {
+            // Apache's source connector sets up its offset store's clients, checked then.
+            for &kind in self.source_connector_clients() {
+                self.config.override_policy().check(&resolved, kind)?;
+            }
+        }
         let mut connector = (plugin.create)(&resolved)?;
         let context = ConnectorContext::new(
             name.to_string(),

@@ -3,10 +3,12 @@
 //! Apache's policies: `All` (the default) any, `None` none, `Principal` only the client's
 //! identity (`sasl.jaas.config`, `sasl.mechanism`, `security.protocol`). A refused override is
 //! a validation error under its key, and fails a task whose stored config has one (a config
-//! accepted before the worker's policy changed), as Apache's.
+//! accepted before the worker's policy changed), and a source connector object, whose offset
+//! store's clients Apache's worker sets up, as Apache's.
 
 use crate::client::ClientKind;
 use crate::config::{ConfigMap, ValidationError};
+use crate::connector::ConnectError;
 
 /// Apache's name of the policy classes' interface, the suffix of their simple names.
 const CLASS_SUFFIX: &str = "ConnectorClientConfigOverridePolicy";
@@ -85,6 +87,20 @@ impl OverridePolicy {
                 })
             })
             .collect()
+    }
+
+    /// Apache's check when a client of `kind` is set up (the stored config was validated, but
+    /// the worker's policy may have changed since): an error naming the refused overrides.
+    pub fn check(self, config: &ConfigMap, kind: ClientKind) -> Result<(), ConnectError> {
+        let refused = self.refusals(config, kind);
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let reasons: Vec<&str> = refused.iter().map(|e| e.message.as_str()).collect();
+        Err(ConnectError::fatal(format!(
+            "Client Config Overrides not allowed: {}",
+            reasons.join(" ")
+        )))
     }
 }
 
