@@ -925,6 +925,161 @@ async fn topic_shape(bootstrap: &str, topic: &str) -> (usize, String, String) {
     (partitions, value("retention.ms"), value("retention.bytes"))
 }
 
+/// The offset records of `topic` (an offsets topic of one test cluster, so one connector's),
+/// read until one has `wanted` as its value: each as (key, value) JSON with `side`'s names
+/// as placeholders, and its partition.
+async fn offset_records(bootstrap: &str, topic: &str, side: &Side, wanted: &Value) -> Vec<(Value, Value, i32)> {
+    eventually(WAIT, &format!("{topic} to hold the offset {wanted}"), || async {
+        let messages =
+            tributary_harness::clients::consume_until(bootstrap, topic, 1000, Duration::from_secs(2), "read_committed")
+                .await
+                .ok()?;
+        let json = |bytes: Option<&[u8]>| {
+            bytes
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(Value::Null)
+        };
+        let records: Vec<(Value, Value, i32)> = messages
+            .iter()
+            .map(|m| {
+                let key = side.unfill(&json(m.key()).to_string());
+                (
+                    serde_json::from_str(&key).unwrap_or(Value::Null),
+                    json(m.payload()),
+                    m.partition(),
+                )
+            })
+            .collect();
+        records.iter().any(|(_, value, _)| value == wanted).then_some(records)
+    })
+    .await
+}
+
+/// KIP-618's `offsets.storage.topic` side by side: Apache Connect 4.3.1 and Tributary, each a
+/// distributed cluster of its own, run a FileStreamSource that names an offsets topic of its
+/// own. Both create it compacted with the worker's `offset.storage.partitions`, write the
+/// offsets there and to the worker's offsets topic too, and read it first: an offset written
+/// into the connector's topic while it is stopped makes both copy the file again from there,
+/// though the worker's topic says the file was copied whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_keep_a_source_connectors_offsets_in_the_topic_it_names() {
+    let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
+    let bootstrap = kafka.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [(); 2].map(|_| common::workers::ClusterSpec::new(&bootstrap, 1));
+    let (_apache_process, apache) = common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
+    let tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
+    let sides = [
+        side("apache", vec![apache], dir.path()),
+        side("tributary", vec![tributary.api.clone()], dir.path()),
+    ];
+    let list = step("list", Method::GET, "/connectors", None);
+    let create = step(
+        "create",
+        Method::PUT,
+        "/connectors/{src}/config",
+        Some(json!({
+            "connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
+            "offsets.storage.topic": "{topic}-offsets"})),
+    );
+    let offsets = step("offsets", Method::GET, "/connectors/{src}/offsets", None);
+    let stop = step("stop", Method::PUT, "/connectors/{src}/stop", None);
+    let resume = step("resume", Method::PUT, "/connectors/{src}/resume", None);
+    let status = step("status", Method::GET, "/connectors/{src}/status", None);
+    // Answers name the input file `{in}`, as every name of a side.
+    let position = |answer: &Value| {
+        let offsets = answer["offsets"].as_array().cloned().unwrap_or_default();
+        let ours = offsets.iter().find(|o| o["partition"]["filename"] == "{in}");
+        ours.map(|o| o["offset"]["position"].clone()).unwrap_or(Value::Null)
+    };
+    let position_14 = json!({"position": 14});
+    let position_4 = json!({"position": 4});
+    let producer = tributary_harness::clients::reliable_producer(&bootstrap).unwrap();
+
+    let mut found = Vec::new();
+    for (side, spec) in sides.iter().zip(&specs) {
+        let label = side.label;
+        eventually(WAIT, &format!("{label} to serve"), || async {
+            (side.call(&list).await.status == 200).then_some(())
+        })
+        .await;
+        let created = eventually(WAIT, &format!("{label} to take the connector"), || async {
+            let answer = side.call(&create).await;
+            (answer.status != 409).then_some(answer)
+        })
+        .await;
+        assert_eq!(created.status, 201, "{label}: {}", created.body);
+        eventually(WAIT, &format!("{label}'s offsets to reach 14"), || async {
+            (position(&side.call(&offsets).await.body) == 14).then_some(())
+        })
+        .await;
+        let own_topic = side.fill("{topic}-offsets");
+        let own = offset_records(&bootstrap, &own_topic, side, &position_14).await;
+        let workers = offset_records(&bootstrap, &format!("{}-offsets", spec.group), side, &position_14).await;
+        let (partitions, _, _) = topic_shape(&bootstrap, &own_topic).await;
+        let cleanup = topic_config(&bootstrap, &own_topic, "cleanup.policy").await;
+
+        let stopped = side.call(&stop).await;
+        assert_eq!(stopped.status, 204, "{label}: {}", stopped.body);
+        eventually(WAIT, &format!("{label}'s connector to stop"), || async {
+            (side.call(&status).await.body["connector"]["state"] == "STOPPED").then_some(())
+        })
+        .await;
+        // Into the partition of the connector's record, so that it comes after it.
+        let (key, value) = (side.fill(&own[0].0.to_string()), position_4.to_string());
+        let record = rdkafka::producer::FutureRecord::to(&own_topic)
+            .key(&key)
+            .payload(&value)
+            .partition(own[0].2);
+        producer.send(record, Duration::from_secs(30)).await.unwrap();
+        eventually(
+            WAIT,
+            &format!("{label} to read the offset written to its topic"),
+            || async { (position(&side.call(&offsets).await.body) == 4).then_some(()) },
+        )
+        .await;
+        assert_eq!(side.call(&resume).await.status, 202, "{label}");
+        let copied =
+            tributary_harness::clients::consume_until(&bootstrap, &side.fill("{topic}"), 5, WAIT, "read_uncommitted")
+                .await
+                .unwrap();
+        let lines: Vec<String> = copied
+            .iter()
+            .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+            .collect();
+        let without_partition = |(key, value, _): &(Value, Value, i32)| (key.clone(), value.clone());
+        found.push((
+            without_partition(&own[0]),
+            without_partition(&workers[0]),
+            partitions,
+            cleanup,
+            lines,
+        ));
+    }
+    assert_eq!(found[0], found[1], "Apache's, then Tributary's");
+    assert_eq!(found[0].2, 5, "the worker's offset.storage.partitions");
+    assert_eq!(found[0].3, "compact");
+    assert_eq!(found[0].4, ["one", "two", "three", "two", "three"]);
+}
+
+/// One config of `topic`.
+async fn topic_config(bootstrap: &str, topic: &str, key: &str) -> String {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::ClientConfig;
+
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let described = admin
+        .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+        .await
+        .unwrap();
+    let resource = described.into_iter().next().unwrap().unwrap();
+    resource.get(key).and_then(|e| e.value.clone()).unwrap_or_default()
+}
+
 /// KIP-158 side by side: Apache Connect 4.3.1 and Tributary each run two FileStreamSources
 /// with the same `topic.creation.*` settings, one writing a topic the default group takes and
 /// one a topic a listed group takes. Each worker creates its topics before their first record

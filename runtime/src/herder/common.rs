@@ -2,6 +2,7 @@
 //! against a plugin, the Kafka cluster id, and reading or changing offsets (a sink's in its
 //! consumer group, a source's in the offset store).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions};
@@ -220,15 +221,19 @@ fn sink_offset_entry(topic: &str, partition: i32, offset: Option<i64>) -> Offset
     }
 }
 
+/// The offsets of source connector `name` (its own offsets topic's over the worker's).
+async fn source_offsets(worker: &Worker, name: &str, config: &ConfigMap) -> HerderResult<Arc<dyn OffsetStore>> {
+    worker
+        .source_offsets(name, config)
+        .await
+        .map_err(|e| HerderError::Internal(with_causes(&e)))
+}
+
 /// `GET /connectors/{c}/offsets`.
-pub(super) async fn read_offsets(
-    worker: &Worker,
-    name: &str,
-    config: &ConfigMap,
-    source_offsets: &dyn OffsetStore,
-) -> HerderResult<Vec<OffsetEntry>> {
+pub(super) async fn read_offsets(worker: &Worker, name: &str, config: &ConfigMap) -> HerderResult<Vec<OffsetEntry>> {
     if connector_type(config) != "sink" {
-        return Ok(source_offsets
+        return Ok(source_offsets(worker, name, config)
+            .await?
             .all(name)
             .into_iter()
             .map(|(partition, offset)| OffsetEntry {
@@ -286,7 +291,6 @@ pub(super) async fn alter_offsets(
     worker: &Worker,
     name: &str,
     config: &ConfigMap,
-    source_offsets: &dyn OffsetStore,
     offsets: Vec<OffsetEntry>,
 ) -> HerderResult<String> {
     if offsets.is_empty() {
@@ -333,7 +337,8 @@ pub(super) async fn alter_offsets(
         .await?;
     } else {
         let changes = offsets.into_iter().map(|e| (e.partition, e.offset)).collect();
-        source_offsets
+        source_offsets(worker, name, config)
+            .await?
             .commit(name, changes)
             .await
             .map_err(|e| HerderError::Internal(with_causes(&e)))?;
@@ -377,17 +382,13 @@ async fn delete_sink_group(worker: &Worker, name: &str) -> HerderResult<()> {
 }
 
 /// `DELETE /connectors/{c}/offsets`, for a connector already known to be STOPPED.
-pub(super) async fn reset_offsets(
-    worker: &Worker,
-    name: &str,
-    config: &ConfigMap,
-    source_offsets: &dyn OffsetStore,
-) -> HerderResult<String> {
+pub(super) async fn reset_offsets(worker: &Worker, name: &str, config: &ConfigMap) -> HerderResult<String> {
     if connector_type(config) == "sink" {
         let vouched = connector_accepts(config, &[])?;
         delete_sink_group(worker, name).await?;
         Ok(modified(vouched, true))
     } else {
+        let source_offsets = source_offsets(worker, name, config).await?;
         let changes: Vec<(OffsetMap, Option<OffsetMap>)> =
             source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect();
         let vouched = connector_accepts(config, &changes)?;

@@ -421,17 +421,17 @@ impl Herder for StandaloneHerder {
                 .ok_or_else(|| HerderError::unknown_connector(name))?;
             entry.config.clone()
         };
-        common::read_offsets(&self.worker, name, &config, self.worker.offsets().as_ref()).await
+        common::read_offsets(&self.worker, name, &config).await
     }
 
     async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
         let config = self.stopped_connector(name).await?;
-        common::alter_offsets(&self.worker, name, &config, self.worker.offsets().as_ref(), offsets).await
+        common::alter_offsets(&self.worker, name, &config, offsets).await
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
         let config = self.stopped_connector(name).await?;
-        common::reset_offsets(&self.worker, name, &config, self.worker.offsets().as_ref()).await
+        common::reset_offsets(&self.worker, name, &config).await
     }
 
     async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {

@@ -17,7 +17,8 @@ use crate::herder::{DistributedHerder, DistributedSettings};
 use crate::mode::startup::{self, StartError};
 use crate::rest::{AppState, ApplyLogFilter, BoundListener, Loggers, RestServer};
 use crate::storage::{
-    ensure_internal_topics, ConfigLog, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord, StatusStore,
+    ensure_internal_topics, ConfigLog, ConnectorOffsetTopics, KafkaLog, KafkaOffsetStore, LogRecord, StatusRecord,
+    StatusStore,
 };
 use crate::worker::{ExactlyOnceSource, Worker, WorkerConfig};
 
@@ -104,8 +105,9 @@ impl DistributedRuntime {
         });
 
         let url = config.rest_advertised_url();
-        let mut worker =
-            Worker::new(config, offsets.clone(), statuses).map_err(|e| StartError::Config(e.to_string()))?;
+        let mut worker = Worker::new(config, offsets.clone(), statuses)
+            .map_err(|e| StartError::Config(e.to_string()))?
+            .with_connector_offset_topics(ConnectorOffsetTopics::new(settings.offset_topic.clone()));
         if worker.config().exactly_once_source() {
             worker = worker.with_exactly_once_source(ExactlyOnceSource {
                 group: settings.group_id.clone(),

@@ -4,6 +4,7 @@
 //! formats.
 
 mod config_log;
+mod connector_offsets;
 mod internal_topics;
 mod kafka_log;
 mod kafka_offsets;
@@ -11,6 +12,7 @@ mod offsets;
 mod status;
 
 pub use config_log::{ClusterConfig, ConfigLog, RestartRequest, SessionKey};
+pub use connector_offsets::{ConnectorOffsetTopics, LayeredOffsetStore, OffsetTopicClients};
 pub use internal_topics::{ensure_internal_topics, InternalTopic};
 pub use kafka_log::{KafkaLog, LogRecord, RecordHandler};
 pub use kafka_offsets::{offset_record, KafkaOffsetStore};

@@ -130,6 +130,15 @@ pub(super) const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new
     )
     .in_group(EXACTLY_ONCE_GROUP),
 );
+/// A source connector's `offsets.storage.topic` (KIP-618).
+pub(super) const CONNECTOR_OFFSETS_TOPIC: Key<String> = Key::new(
+    ConfigKey::unset(
+        "offsets.storage.topic",
+        ConfigType::String,
+        "A topic of the connector's own for its offsets (distributed mode), created when missing; the worker's when unset.",
+    )
+    .in_group("Offsets"),
+);
 /// `topics`.
 pub const TOPICS: Key<Vec<String>> =
     Key::new(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.").in_group("Common"));
@@ -328,14 +337,7 @@ pub fn source_config_def() -> ConfigDef {
         ))
         .key(&TRANSACTION_BOUNDARY)
         .key(&TRANSACTION_BOUNDARY_INTERVAL)
-        .define(
-            ConfigKey::unset(
-                "offsets.storage.topic",
-                ConfigType::String,
-                "A topic of the connector's own for its offsets (exactly-once); the worker's when unset.",
-            )
-            .in_group("Offsets"),
-        )
+        .key(&CONNECTOR_OFFSETS_TOPIC)
 }
 
 /// Keys sink connectors add.

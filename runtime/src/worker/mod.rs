@@ -25,11 +25,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use config::DEAD_LETTER_QUEUE_TOPIC;
 pub use config::{
     connector_config_def, sink_config_def, source_config_def, worker_config_def, TopicTracking, WorkerConfig,
     CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
 };
+use config::{CONNECTOR_OFFSETS_TOPIC, DEAD_LETTER_QUEUE_TOPIC};
 pub use delivery::DeliveryTracker;
 pub use errors::{ErrorHandler, RawRecord, Stage};
 pub use exactly_once::ExactlyOnceSource;
@@ -43,7 +43,7 @@ use crate::config::{ConfigDef, ConfigMap, ConfigProviders, ValidationError};
 use crate::connector::{find_connector, ConnectError, Connector, ConnectorContext, ConnectorPlugin, TaskFactory};
 use crate::metrics::Metrics;
 use crate::state::{State, TargetState};
-use crate::storage::{OffsetStore, StatusStore};
+use crate::storage::{ConnectorOffsetTopics, LayeredOffsetStore, OffsetStore, OffsetTopicClients, StatusStore};
 
 /// A running task, as its herder holds it.
 pub struct TaskHandle {
@@ -79,6 +79,8 @@ pub struct Worker {
     /// Set when source tasks run exactly once (a distributed worker with
     /// `exactly.once.source.support=enabled`).
     exactly_once: Option<ExactlyOnceSource>,
+    /// Source connectors' own offsets topics (distributed mode).
+    connector_offset_topics: Option<Arc<ConnectorOffsetTopics>>,
     /// Connector names whose connectors asked for new task configs.
     reconfigurations: mpsc::UnboundedSender<String>,
     reconfiguration_requests: std::sync::Mutex<Option<mpsc::UnboundedReceiver<String>>>,
@@ -97,6 +99,7 @@ pub(crate) struct TaskSetup {
     pub statuses: Arc<StatusStore>,
     pub worker_id: String,
     pub exactly_once: Option<ExactlyOnceSource>,
+    pub connector_offset_topics: Option<Arc<ConnectorOffsetTopics>>,
     pub control: watch::Receiver<TargetState>,
 }
 
@@ -123,19 +126,82 @@ impl TaskSetup {
     /// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
     /// overrides the worker's policy refuses and settings it cannot honour fail the task.
     pub(crate) fn client_settings(&self, kind: ClientKind, client_id: &str) -> Result<ClientSettings, ConnectError> {
-        self.worker.override_policy().check(&self.connector_config, kind)?;
-        let java = with_overrides(self.worker.java_client_settings(kind), &self.connector_config, kind);
-        let mut settings = ClientSettings::translate(&java, kind).map_err(|errors| {
-            ConnectError::fatal(format!(
-                "the task's {} settings are invalid: {}",
-                kind.prefix(),
-                crate::client::describe(&errors)
-            ))
-        })?;
-        settings.warn_unused(&format!("{} {}", self.connector, kind.prefix()));
+        let mut settings = connector_client_settings(&self.worker, &self.connector, &self.connector_config, kind)?;
         settings.set("client.id", client_id);
         Ok(settings)
     }
+
+    /// The offsets of a source task's connector: the worker's, under those of the
+    /// connector's own offsets topic when it names one.
+    pub(crate) async fn source_offsets(&self) -> Result<Arc<dyn OffsetStore>, ConnectError> {
+        source_offsets(
+            &self.worker,
+            self.offsets.clone(),
+            self.connector_offset_topics.as_deref(),
+            &self.connector,
+            &self.connector_config,
+        )
+        .await
+    }
+}
+
+/// The settings of a client of `kind` for connector `name`'s work: the worker's `<kind>.*`
+/// settings, then the connector's `<kind>.override.*` settings, translated for librdkafka;
+/// overrides the worker's policy refuses and settings librdkafka cannot honour are errors.
+fn connector_client_settings(
+    worker: &WorkerConfig,
+    name: &str,
+    connector_config: &ConfigMap,
+    kind: ClientKind,
+) -> Result<ClientSettings, ConnectError> {
+    worker.override_policy().check(connector_config, kind)?;
+    let java = with_overrides(worker.java_client_settings(kind), connector_config, kind);
+    let settings = ClientSettings::translate(&java, kind).map_err(|errors| {
+        ConnectError::fatal(format!(
+            "the task's {} settings are invalid: {}",
+            kind.prefix(),
+            crate::client::describe(&errors)
+        ))
+    })?;
+    settings.warn_unused(&format!("{name} {}", kind.prefix()));
+    Ok(settings)
+}
+
+/// The offset store of source connector `name`: `worker_offsets`, under a store of the
+/// connector's `offsets.storage.topic` when `topics` (distributed mode) and the config name
+/// one other than the worker's own topic on the worker's cluster (Apache's
+/// `offsetStoreForRegularSourceConnector`).
+async fn source_offsets(
+    worker: &WorkerConfig,
+    worker_offsets: Arc<dyn OffsetStore>,
+    topics: Option<&ConnectorOffsetTopics>,
+    name: &str,
+    connector_config: &ConfigMap,
+) -> Result<Arc<dyn OffsetStore>, ConnectError> {
+    let topic = CONNECTOR_OFFSETS_TOPIC.read(connector_config);
+    let topic = topic.trim();
+    let Some(topics) = topics.filter(|_| !topic.is_empty()) else {
+        return Ok(worker_offsets);
+    };
+    let client =
+        |kind| connector_client_settings(worker, name, connector_config, kind).map(|settings| settings.client_config());
+    let clients = OffsetTopicClients {
+        consumer: client(ClientKind::Consumer)?,
+        producer: client(ClientKind::Producer)?,
+        admin: client(ClientKind::Admin)?,
+    };
+    let worker_cluster = worker
+        .java_client_settings(ClientKind::Producer)
+        .get("bootstrap.servers")
+        .cloned();
+    if topics.is_workers(topic) && clients.producer.get("bootstrap.servers") == worker_cluster.as_deref() {
+        return Ok(worker_offsets);
+    }
+    let own = topics
+        .store(topic, clients)
+        .await
+        .map_err(|e| ConnectError::caused(format!("cannot read the connector's offsets topic {topic}"), e))?;
+    Ok(Arc::new(LayeredOffsetStore::new(own, worker_offsets)))
 }
 
 /// `java` with a connector's `<kind>.override.*` settings on top.
@@ -201,9 +267,31 @@ impl Worker {
             statuses,
             worker_id,
             exactly_once: None,
+            connector_offset_topics: None,
             reconfigurations,
             reconfiguration_requests: std::sync::Mutex::new(Some(requests)),
         })
+    }
+
+    /// Lets source connectors keep their offsets in a topic of their own
+    /// (`offsets.storage.topic`), as a distributed worker does.
+    pub fn with_connector_offset_topics(mut self, topics: ConnectorOffsetTopics) -> Self {
+        self.connector_offset_topics = Some(Arc::new(topics));
+        self
+    }
+
+    /// The offsets of source connector `name` with `config` (its own offsets topic's over the
+    /// worker's, when it names one).
+    pub async fn source_offsets(&self, name: &str, config: &ConfigMap) -> Result<Arc<dyn OffsetStore>, ConnectError> {
+        let resolved = self.providers.resolve(config).map_err(ConnectError::failed)?;
+        source_offsets(
+            &self.config,
+            self.offsets.clone(),
+            self.connector_offset_topics.as_deref(),
+            name,
+            &resolved,
+        )
+        .await
     }
 
     /// Runs source tasks exactly once, as `identity` (a distributed worker whose config enables
@@ -343,16 +431,20 @@ impl Worker {
         let resolved = self.providers.resolve(config).map_err(ConnectError::failed)?;
         let class = resolved.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
         let plugin = find_connector(&class).map_err(ConnectError::failed)?;
-        if let TaskFactory::Source(_) = plugin.tasks {
+        let offsets = if let TaskFactory::Source(_) = plugin.tasks {
             // Apache's source connector sets up its offset store's clients, checked then.
             for &kind in self.source_connector_clients() {
                 self.config.override_policy().check(&resolved, kind)?;
             }
-        }
+            let topics = self.connector_offset_topics.as_deref();
+            source_offsets(&self.config, self.offsets.clone(), topics, name, &resolved).await?
+        } else {
+            self.offsets.clone()
+        };
         let mut connector = (plugin.create)(&resolved)?;
         let context = ConnectorContext::new(
             name.to_string(),
-            Arc::new(crate::storage::ConnectorOffsetsReader::new(self.offsets.clone(), name)),
+            Arc::new(crate::storage::ConnectorOffsetsReader::new(offsets, name)),
             self.reconfigurations.clone(),
         );
         connector.start(context).await?;
@@ -389,6 +481,7 @@ impl Worker {
             statuses: self.statuses.clone(),
             worker_id: self.worker_id.clone(),
             exactly_once: self.exactly_once.clone(),
+            connector_offset_topics: self.connector_offset_topics.clone(),
             control: control_rx,
         };
         let join = match resolved {

@@ -18,7 +18,7 @@ use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::ClientConfig;
 
 use super::ack_log::AckLog;
-use super::config::{TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
+use super::config::{CONNECTOR_OFFSETS_TOPIC, TRANSACTION_BOUNDARY, TRANSACTION_BOUNDARY_INTERVAL};
 use super::delivery::{DeliveryTracker, TrackingContext, UNTRACKED};
 use super::errors::{ErrorHandler, Stage};
 use super::topic_creation::TopicCreation;
@@ -56,7 +56,11 @@ async fn blocking<E: std::error::Error + Send + Sync + 'static>(
 }
 
 /// Runs a source task until it is stopped or fails; reports its states.
-pub(crate) async fn run(setup: TaskSetup, make: MakeSourceTask) {
+pub(crate) async fn run(mut setup: TaskSetup, make: MakeSourceTask) {
+    match setup.source_offsets().await {
+        Ok(offsets) => setup.offsets = offsets,
+        Err(e) => return setup.report(State::Failed, Some(e.trace())),
+    }
     let built = make(&setup.task_config).and_then(|task| SourceRunner::build(&setup, task));
     let mut runner = match built {
         Ok(runner) => runner,
@@ -217,9 +221,15 @@ impl Transactions {
             }
         };
         let transactional_id = identity.transactional_id(&setup.connector, setup.task);
+        // The connector's own offsets topic when it names one, written in the transaction.
+        let own_offsets_topic = config.value(&CONNECTOR_OFFSETS_TOPIC).trim().to_string();
         Ok(Some((
             Transactions {
-                offsets_topic: identity.offsets_topic.clone(),
+                offsets_topic: if own_offsets_topic.is_empty() {
+                    identity.offsets_topic.clone()
+                } else {
+                    own_offsets_topic
+                },
                 boundary,
                 open_since: None,
             },

@@ -287,14 +287,14 @@ impl Herder for DistributedHerder {
         let inner = &self.inner;
         let config = inner.connector_config(name)?;
         inner.offsets.read_to_end().await.map_err(internal)?;
-        common::read_offsets(&inner.worker, name, &config, inner.offsets.as_ref()).await
+        common::read_offsets(&inner.worker, name, &config).await
     }
 
     async fn alter_offsets(&self, name: &str, offsets: Vec<OffsetEntry>) -> HerderResult<String> {
         let inner = &self.inner;
         inner.require_leader()?;
         let config = inner.stopped_connector(name).await?;
-        common::alter_offsets(&inner.worker, name, &config, inner.offsets.as_ref(), offsets).await
+        common::alter_offsets(&inner.worker, name, &config, offsets).await
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
@@ -302,7 +302,7 @@ impl Herder for DistributedHerder {
         inner.require_leader()?;
         let config = inner.stopped_connector(name).await?;
         inner.offsets.read_to_end().await.map_err(internal)?;
-        common::reset_offsets(&inner.worker, name, &config, inner.offsets.as_ref()).await
+        common::reset_offsets(&inner.worker, name, &config).await
     }
 
     async fn topics(&self, name: &str) -> HerderResult<Vec<String>> {
