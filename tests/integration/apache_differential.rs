@@ -963,10 +963,27 @@ async fn offset_records(bootstrap: &str, topic: &str, side: &Side, wanted: &Valu
 /// though the worker's topic says the file was copied whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_keep_a_source_connectors_offsets_in_the_topic_it_names() {
+    keep_offsets_in_the_connectors_topic(&[]).await;
+}
+
+/// The same with `exactly.once.source.support=enabled`: the offsets are written to the
+/// connector's topic in each transaction, and to the worker's topic after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_keep_an_exactly_once_source_connectors_offsets_in_the_topic_it_names() {
+    keep_offsets_in_the_connectors_topic(&[("exactly.once.source.support", "enabled")]).await;
+}
+
+/// The steps of the two tests above, with the workers' `settings`.
+async fn keep_offsets_in_the_connectors_topic(settings: &[(&str, &str)]) {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let specs = [(); 2].map(|_| common::workers::ClusterSpec::new(&bootstrap, 1));
+    let specs = [(); 2].map(|_| {
+        settings.iter().fold(
+            common::workers::ClusterSpec::new(&bootstrap, 1),
+            |spec, (key, value)| spec.with(key, value),
+        )
+    });
     let (_apache_process, apache) = common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
     let tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
     let sides = [

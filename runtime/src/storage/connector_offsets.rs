@@ -119,13 +119,19 @@ impl OffsetStore for LayeredOffsetStore {
             return self.connector.commit(connector, offsets).await;
         }
         self.connector.commit(connector, offsets.clone()).await?;
+        self.written_in_transaction(connector, offsets).await;
+        Ok(())
+    }
+
+    /// The worker's topic gets the offsets a transaction wrote to the connector's, as Apache's
+    /// exactly-once tasks write them (its failure only logged).
+    async fn written_in_transaction(&self, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) {
         if let Err(e) = self.worker.commit(connector, offsets).await {
             tracing::warn!(
                 connector,
                 "could not write offsets to the worker's offsets topic too: {e}"
             );
         }
-        Ok(())
     }
 }
 

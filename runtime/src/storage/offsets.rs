@@ -79,6 +79,10 @@ pub trait OffsetStore: Send + Sync {
 
     /// Durably records `offsets` (a `None` offset deletes the partition's offset).
     async fn commit(&self, connector: &str, offsets: Vec<(SourceMap, Option<SourceMap>)>) -> Result<(), StoreError>;
+
+    /// Told that an exactly-once transaction wrote `offsets` to this store's topic: a store
+    /// layered over another writes them there too. Nothing to do for the others.
+    async fn written_in_transaction(&self, _connector: &str, _offsets: Vec<(SourceMap, Option<SourceMap>)>) {}
 }
 
 /// A connector's view of a store, handed to its connector and tasks.

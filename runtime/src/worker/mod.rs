@@ -330,11 +330,6 @@ impl Worker {
         &self.statuses
     }
 
-    /// The offset store.
-    pub fn offsets(&self) -> &Arc<dyn OffsetStore> {
-        &self.offsets
-    }
-
     /// Every problem with a connector config: framework keys, the plugin's keys, transforms,
     /// converters, and the connector's own cross-key checks. Provider references are resolved
     /// first, so a missing secret is reported too.

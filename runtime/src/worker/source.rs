@@ -501,8 +501,9 @@ impl SourceRunner {
         if let Some(failure) = self.tracker.failure() {
             return Err(ConnectError::Fatal(failure));
         }
-        for (partition, offset) in self.tracker.take_committable().offsets {
-            let (key, value) = offset_record(&setup.connector, &partition, offset.as_ref());
+        let offsets = self.tracker.take_committable().offsets;
+        for (partition, offset) in &offsets {
+            let (key, value) = offset_record(&setup.connector, partition, offset.as_ref());
             let mut record: BaseRecord<'_, [u8], [u8], usize> =
                 BaseRecord::with_opaque_to(&offsets_topic, UNTRACKED).key(&key);
             if let Some(value) = &value {
@@ -530,6 +531,7 @@ impl SourceRunner {
             }
             return Err(e);
         }
+        setup.offsets.written_in_transaction(&setup.connector, offsets).await;
         self.committed(started);
         self.report_acknowledged().await?;
         self.task.commit().await
