@@ -71,6 +71,24 @@ pub(super) const SCHEDULED_REBALANCE_DELAY: Key<Duration> = Key::new(int(
     "0",
     "How long the work of a worker that vanished waits for it to come back (Apache's 300 s makes failover take minutes).",
 ));
+/// `connect.protocol`: Apache's group subprotocol (`eager`, `compatible`, `sessioned`).
+/// Tributary's workers speak their own, always incremental and sessioned; the value is only
+/// checked, as Apache checks it.
+const CONNECT_PROTOCOL: Key<String> = Key::new(
+    ConfigKey::optional(
+        "connect.protocol",
+        ConfigType::String,
+        "sessioned",
+        "Apache's rebalancing protocol; Tributary's workers always rebalance incrementally with sessioned requests.",
+    )
+    .check(|value| {
+        ["eager", "compatible", "sessioned"]
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(value))
+            .then_some(())
+            .ok_or_else(|| "Invalid Connect protocol compatibility".to_string())
+    }),
+);
 /// `inter.worker.signature.algorithm`.
 pub(super) const SIGNATURE_ALGORITHM: Key<String> = Key::new(
     ConfigKey::optional(
@@ -140,6 +158,7 @@ pub(super) fn distributed_config_def() -> ConfigDef {
         .key(&HEARTBEAT_INTERVAL)
         .key(&REBALANCE_TIMEOUT)
         .key(&SCHEDULED_REBALANCE_DELAY)
+        .key(&CONNECT_PROTOCOL)
         .key(&SIGNATURE_ALGORITHM)
         .key(&VERIFICATION_ALGORITHMS)
         .key(&KEY_ALGORITHM)
@@ -194,6 +213,12 @@ impl DistributedSettings {
         let def = distributed_config_def();
         let mut problems: Vec<String> = def.validate(&config.raw).into_iter().map(|e| e.message).collect();
         let parsed = def.with_defaults(&config.raw);
+        let protocol = parsed.value(&CONNECT_PROTOCOL);
+        if !protocol.eq_ignore_ascii_case("sessioned") {
+            tracing::warn!(
+                "connect.protocol={protocol} has no effect: Tributary's workers always rebalance incrementally, with signed requests"
+            );
+        }
         let topic = |setting: &'static str, key: &Key<String>, partitions: i32, replication: &Key<i32>| InternalTopic {
             setting,
             name: parsed.value(key).trim().to_string(),
@@ -311,5 +336,24 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("inter.worker.key.ttl.ms"), "{problems:?}");
         assert!(problems[1].contains("must be present in inter.worker.verification.algorithms"));
+    }
+
+    #[test]
+    fn the_connect_protocol_is_one_of_apaches() {
+        let with = |protocol: &str| {
+            DistributedSettings::from_worker(&worker(&[
+                ("group.id", "g"),
+                ("config.storage.topic", "c"),
+                ("offset.storage.topic", "o"),
+                ("status.storage.topic", "s"),
+                ("connect.protocol", protocol),
+            ]))
+        };
+        assert!(with("EAGER").is_ok());
+        assert!(with("compatible").is_ok());
+        assert_eq!(
+            with("cooperative").unwrap_err(),
+            ["Invalid value cooperative for configuration connect.protocol: Invalid Connect protocol compatibility"]
+        );
     }
 }
