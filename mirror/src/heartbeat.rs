@@ -1,7 +1,8 @@
 //! `MirrorHeartbeatConnector`: one task writing a heartbeat (source alias, target alias, time)
 //! to the target's `heartbeats` topic every `emit.heartbeats.interval.seconds`. The source
-//! connector of the next hop mirrors `heartbeats` whatever its topic filter, so each cluster's
-//! `<alias>.heartbeats` topics show which clusters reach it and with what delay.
+//! connector of the next hop mirrors `heartbeats` whatever its topic filter (unless its
+//! `heartbeats.replication.enabled` is off), so each cluster's `<alias>.heartbeats` topics show
+//! which clusters reach it and with what delay.
 
 use std::sync::Arc;
 use std::time::Duration;

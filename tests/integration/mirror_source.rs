@@ -260,3 +260,62 @@ async fn mirrors_selected_topics_byte_for_byte_and_resumes_after_a_restart() {
         );
     }
 }
+
+/// A heartbeats topic of the source cluster (`<alias>.heartbeats`, written by the heartbeat
+/// connector of a cluster further away) is mirrored though the topic filter does not select it,
+/// as Apache's, unless `heartbeats.replication.enabled=false`: then only the selected topic is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_topics_are_mirrored_past_the_filter_unless_heartbeats_replication_is_off() {
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
+    let far = unique_name("far");
+    let (heartbeats, selected) = (format!("{far}.heartbeats"), format!("{far}-selected"));
+    let producer = reliable_producer(&source.bootstrap_servers()).unwrap();
+    for topic in [&heartbeats, &selected] {
+        source.create_topic(topic, 1, 1).await.unwrap();
+        producer
+            .send(FutureRecord::to(topic).key("k").payload("v"), Duration::from_secs(30))
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&target.bootstrap_servers(), dir.path(), &[]).await;
+    // A source alias per connector, so that their remote topics differ.
+    for (alias, replication) in [(unique_name("on"), None), (unique_name("off"), Some("false"))] {
+        let mut config = json!({
+            "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+            "source.cluster.alias": alias,
+            "target.cluster.alias": "B",
+            "source.cluster.bootstrap.servers": source.bootstrap_servers(),
+            "target.cluster.bootstrap.servers": target.bootstrap_servers(),
+            "topics": selected,
+            "replication.factor": "1",
+            "offset-syncs.topic.replication.factor": "1",
+            "emit.offset-syncs.enabled": "false",
+        });
+        if let Some(enabled) = replication {
+            config["heartbeats.replication.enabled"] = json!(enabled);
+        }
+        let name = format!("{alias}->B.MirrorSourceConnector");
+        let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        let read = |topic: String, wait: Duration| {
+            let bootstrap = target.bootstrap_servers();
+            async move {
+                consume_until(&bootstrap, &topic, 1, wait, "read_committed")
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(read(format!("{alias}.{selected}"), Duration::from_secs(60)).await, 1);
+        // Both topics are found in the same listing: once the selected one is copied, a copy
+        // of the heartbeats topic would follow within seconds.
+        let wait = if replication.is_none() {
+            Duration::from_secs(60)
+        } else {
+            Duration::from_secs(5)
+        };
+        let copied = read(format!("{alias}.{heartbeats}"), wait).await;
+        assert_eq!(copied, usize::from(replication.is_none()), "{name}");
+    }
+}

@@ -98,6 +98,13 @@ pub(crate) const OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(Conf
 ));
 /// `provenance.header.enabled`.
 pub(crate) const PROVENANCE_HEADER_ENABLED: Key<bool> = Key::new(ConfigKey::optional("provenance.header.enabled", ConfigType::Boolean, "false", "Tributary only: mark mirrored records with the clusters they came through, and never copy a record to a cluster it has been on (safe active/active with the identity policy)."));
+/// `heartbeats.replication.enabled`.
+pub(crate) const HEARTBEATS_REPLICATION_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
+    "heartbeats.replication.enabled",
+    ConfigType::Boolean,
+    "true",
+    "Whether heartbeats topics are mirrored whatever the topic filter says; when false, only if it selects them.",
+));
 /// `offset.lag.max`.
 pub(crate) const OFFSET_LAG_MAX: Key<i64> = Key::new(ConfigKey::optional(
     "offset.lag.max",
@@ -120,6 +127,7 @@ fn config_def() -> ConfigDef {
         .key(&OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR)
         .key(&PROVENANCE_HEADER_ENABLED)
         .key(&OFFSET_LAG_MAX)
+        .key(&HEARTBEATS_REPLICATION_ENABLED)
 }
 
 /// Finds the topics to mirror and keeps their remote copies in shape.
@@ -143,11 +151,13 @@ impl TopicSync {
         })
     }
 
-    /// Whether source topic `topic` is mirrored: selected by the filter (heartbeats always),
-    /// not internal, and not a copy of a topic of the target.
+    /// Whether source topic `topic` is mirrored: selected by the filter (heartbeats topics
+    /// always, unless `heartbeats.replication.enabled` is off), not internal, and not a copy of
+    /// a topic of the target.
     fn mirrors(&self, topic: &str) -> bool {
         let policy = &self.mirror.policy;
-        (self.topics.accepts(topic) || policy.is_heartbeats_topic(topic))
+        let heartbeats = self.mirror.value(&HEARTBEATS_REPLICATION_ENABLED) && policy.is_heartbeats_topic(topic);
+        (self.topics.accepts(topic) || heartbeats)
             && !policy.is_internal_topic(topic)
             && !policy.is_cycle(&self.mirror.target, topic)
     }
