@@ -100,10 +100,21 @@ pub(crate) const TOPICS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional
     "Topics not to mirror (regexes).",
 ));
 
-/// Adds `topics` and `topics.exclude` (what the source connector mirrors; what the checkpoint
-/// connector translates).
+/// `topic.filter.class`: MirrorMaker 2's default filter only.
+pub(crate) const TOPIC_FILTER_CLASS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "topic.filter.class",
+        ConfigType::Class,
+        "org.apache.kafka.connect.mirror.DefaultTopicFilter",
+        "Which topics to mirror: topics and topics.exclude.",
+    )
+    .check(|class| crate::filter::default_filter_class(class, "DefaultTopicFilter")),
+);
+
+/// Adds `topics`, `topics.exclude` and `topic.filter.class` (what the source connector
+/// mirrors; what the checkpoint connector translates).
 pub fn with_topic_filter(def: ConfigDef) -> ConfigDef {
-    def.key(&TOPICS).key(&TOPICS_EXCLUDE)
+    def.key(&TOPICS).key(&TOPICS_EXCLUDE).key(&TOPIC_FILTER_CLASS)
 }
 
 /// Client settings for `cluster` (`source` or `target`) and client `kind` as the user wrote

@@ -1,6 +1,7 @@
 //! Which topics and consumer groups a flow mirrors: `topics` / `topics.exclude` and `groups` /
 //! `groups.exclude`, comma-separated regular expressions that must match the whole name, with
-//! MirrorMaker 2's defaults.
+//! MirrorMaker 2's defaults. These are MirrorMaker 2's default filters; its `*.filter.class`
+//! keys name no other (there are no JVM plugins here).
 
 use regex::Regex;
 use tributary_runtime::config::{split_list, ConfigMap, ValidationError};
@@ -16,6 +17,17 @@ pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*"
 
 /// MirrorMaker 2's default `config.properties.exclude`: topic configs never copied.
 pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
+
+/// The check of a `*.filter.class` key: `default`, MirrorMaker 2's class (by its full or
+/// simple name), or Apache's message for a class it cannot load.
+pub(crate) fn default_filter_class(value: &str, default: &str) -> Result<(), String> {
+    let class = value.trim();
+    if class.is_empty() || class.rsplit('.').next() == Some(default) {
+        Ok(())
+    } else {
+        Err(format!("Class {class} could not be found."))
+    }
+}
 
 /// A bad pattern, named by the setting it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,6 +137,42 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)]) -> ConfigMap {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn filter_classes_are_mirrormaker_s_defaults_or_refused_as_apache_refuses_a_missing_class() {
+        use crate::checkpoint::GROUP_FILTER_CLASS;
+        use crate::config::TOPIC_FILTER_CLASS;
+        use crate::source::CONFIG_PROPERTY_FILTER_CLASS;
+        use tributary_runtime::config::ConfigDef;
+
+        let def = ConfigDef::new()
+            .key(&TOPIC_FILTER_CLASS)
+            .key(&GROUP_FILTER_CLASS)
+            .key(&CONFIG_PROPERTY_FILTER_CLASS);
+        let defaults = config(&[
+            (
+                "topic.filter.class",
+                "org.apache.kafka.connect.mirror.DefaultTopicFilter",
+            ),
+            ("group.filter.class", "DefaultGroupFilter"),
+        ]);
+        assert_eq!(def.validate(&defaults), vec![]);
+        let custom = config(&[
+            ("topic.filter.class", "com.acme.TopicFilter"),
+            (
+                "config.property.filter.class",
+                "org.apache.kafka.connect.mirror.DefaultTopicFilter",
+            ),
+        ]);
+        let messages: Vec<String> = def.validate(&custom).into_iter().map(|e| e.message).collect();
+        assert_eq!(
+            messages,
+            [
+                "Invalid value com.acme.TopicFilter for configuration topic.filter.class: Class com.acme.TopicFilter could not be found.",
+                "Invalid value org.apache.kafka.connect.mirror.DefaultTopicFilter for configuration config.property.filter.class: Class org.apache.kafka.connect.mirror.DefaultTopicFilter could not be found.",
+            ]
+        );
     }
 
     #[test]

@@ -43,6 +43,16 @@ pub(crate) const GROUPS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional
     crate::filter::DEFAULT_GROUPS_EXCLUDE,
     "Consumer groups not to checkpoint (regexes).",
 ));
+/// `group.filter.class`: MirrorMaker 2's default filter only.
+pub(crate) const GROUP_FILTER_CLASS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "group.filter.class",
+        ConfigType::Class,
+        "org.apache.kafka.connect.mirror.DefaultGroupFilter",
+        "Which consumer groups to checkpoint: groups and groups.exclude.",
+    )
+    .check(|class| crate::filter::default_filter_class(class, "DefaultGroupFilter")),
+);
 /// `emit.checkpoints.enabled`.
 pub(crate) const EMIT_CHECKPOINTS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
     "emit.checkpoints.enabled",
@@ -97,6 +107,7 @@ fn config_def() -> ConfigDef {
     with_topic_filter(common_config_def())
         .key(&GROUPS)
         .key(&GROUPS_EXCLUDE)
+        .key(&GROUP_FILTER_CLASS)
         .key(&EMIT_CHECKPOINTS_ENABLED)
         .key(&EMIT_CHECKPOINTS_INTERVAL_SECONDS)
         .key(&SYNC_GROUP_OFFSETS_ENABLED)

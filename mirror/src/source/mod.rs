@@ -38,6 +38,16 @@ pub(crate) const CONFIG_PROPERTIES_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKe
     crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
     "Topic configs not to copy (regexes).",
 ));
+/// `config.property.filter.class`: MirrorMaker 2's default filter only.
+pub(crate) const CONFIG_PROPERTY_FILTER_CLASS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "config.property.filter.class",
+        ConfigType::Class,
+        "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter",
+        "Which topic configs to copy: config.properties.exclude.",
+    )
+    .check(|class| crate::filter::default_filter_class(class, "DefaultConfigPropertyFilter")),
+);
 /// `replication.factor`.
 pub(crate) const REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
     "replication.factor",
@@ -116,6 +126,7 @@ pub(crate) const OFFSET_LAG_MAX: Key<i64> = Key::new(ConfigKey::optional(
 fn config_def() -> ConfigDef {
     with_topic_filter(common_config_def())
         .key(&CONFIG_PROPERTIES_EXCLUDE)
+        .key(&CONFIG_PROPERTY_FILTER_CLASS)
         .key(&REPLICATION_FACTOR)
         .key(&REFRESH_TOPICS_ENABLED)
         .key(&REFRESH_TOPICS_INTERVAL_SECONDS)
