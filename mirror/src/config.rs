@@ -83,6 +83,7 @@ pub fn common_config_def() -> ConfigDef {
         .key(&REPLICATION_POLICY_SEPARATOR)
         .key(&INTERNAL_TOPIC_SEPARATOR_ENABLED)
         .key(&OFFSET_SYNCS_TOPIC_LOCATION)
+        .key(&FORWARDING_ADMIN_CLASS)
 }
 
 /// `topics`.
@@ -100,6 +101,28 @@ pub(crate) const TOPICS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional
     "Topics not to mirror (regexes).",
 ));
 
+/// The check of a key naming a class MirrorMaker 2 lets users replace (`*.filter.class`,
+/// `forwarding.admin.class`): only `default`, its own class (by full or simple name), as there
+/// are no JVM plugins here; another is refused with Apache's message for a class it cannot load.
+pub(crate) fn only_default_class(value: &str, default: &str) -> Result<(), String> {
+    let class = value.trim();
+    if class.is_empty() || class.rsplit('.').next() == Some(default) {
+        Ok(())
+    } else {
+        Err(format!("Class {class} could not be found."))
+    }
+}
+
+/// `forwarding.admin.class`: Apache's forwarding admin client only.
+pub(crate) const FORWARDING_ADMIN_CLASS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "forwarding.admin.class",
+        ConfigType::Class,
+        "org.apache.kafka.clients.admin.ForwardingAdmin",
+        "The admin client the connectors manage topics, configs and ACLs with.",
+    )
+    .check(|class| only_default_class(class, "ForwardingAdmin")),
+);
 /// `topic.filter.class`: MirrorMaker 2's default filter only.
 pub(crate) const TOPIC_FILTER_CLASS: Key<String> = Key::new(
     ConfigKey::optional(
@@ -108,7 +131,7 @@ pub(crate) const TOPIC_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultTopicFilter",
         "Which topics to mirror: topics and topics.exclude.",
     )
-    .check(|class| crate::filter::default_filter_class(class, "DefaultTopicFilter")),
+    .check(|class| crate::config::only_default_class(class, "DefaultTopicFilter")),
 );
 
 /// Adds `topics`, `topics.exclude` and `topic.filter.class` (what the source connector

@@ -1,7 +1,7 @@
 //! Which topics and consumer groups a flow mirrors: `topics` / `topics.exclude` and `groups` /
 //! `groups.exclude`, comma-separated regular expressions that must match the whole name, with
 //! MirrorMaker 2's defaults. These are MirrorMaker 2's default filters; its `*.filter.class`
-//! keys name no other (there are no JVM plugins here).
+//! keys name no other ([`crate::config::only_default_class`]).
 
 use regex::Regex;
 use tributary_runtime::config::{split_list, ConfigMap, ValidationError};
@@ -17,17 +17,6 @@ pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*"
 
 /// MirrorMaker 2's default `config.properties.exclude`: topic configs never copied.
 pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
-
-/// The check of a `*.filter.class` key: `default`, MirrorMaker 2's class (by its full or
-/// simple name), or Apache's message for a class it cannot load.
-pub(crate) fn default_filter_class(value: &str, default: &str) -> Result<(), String> {
-    let class = value.trim();
-    if class.is_empty() || class.rsplit('.').next() == Some(default) {
-        Ok(())
-    } else {
-        Err(format!("Class {class} could not be found."))
-    }
-}
 
 /// A bad pattern, named by the setting it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,13 +129,14 @@ mod tests {
     }
 
     #[test]
-    fn filter_classes_are_mirrormaker_s_defaults_or_refused_as_apache_refuses_a_missing_class() {
+    fn replaceable_classes_are_mirrormaker_s_own_or_refused_as_apache_refuses_a_missing_class() {
         use crate::checkpoint::GROUP_FILTER_CLASS;
-        use crate::config::TOPIC_FILTER_CLASS;
+        use crate::config::{FORWARDING_ADMIN_CLASS, TOPIC_FILTER_CLASS};
         use crate::source::CONFIG_PROPERTY_FILTER_CLASS;
         use tributary_runtime::config::ConfigDef;
 
         let def = ConfigDef::new()
+            .key(&FORWARDING_ADMIN_CLASS)
             .key(&TOPIC_FILTER_CLASS)
             .key(&GROUP_FILTER_CLASS)
             .key(&CONFIG_PROPERTY_FILTER_CLASS);
@@ -156,6 +146,10 @@ mod tests {
                 "org.apache.kafka.connect.mirror.DefaultTopicFilter",
             ),
             ("group.filter.class", "DefaultGroupFilter"),
+            (
+                "forwarding.admin.class",
+                "org.apache.kafka.clients.admin.ForwardingAdmin",
+            ),
         ]);
         assert_eq!(def.validate(&defaults), vec![]);
         let custom = config(&[

@@ -51,7 +51,7 @@ pub(crate) const GROUP_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultGroupFilter",
         "Which consumer groups to checkpoint: groups and groups.exclude.",
     )
-    .check(|class| crate::filter::default_filter_class(class, "DefaultGroupFilter")),
+    .check(|class| crate::config::only_default_class(class, "DefaultGroupFilter")),
 );
 /// `emit.checkpoints.enabled`.
 pub(crate) const EMIT_CHECKPOINTS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(

@@ -46,7 +46,7 @@ pub(crate) const CONFIG_PROPERTY_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter",
         "Which topic configs to copy: config.properties.exclude.",
     )
-    .check(|class| crate::filter::default_filter_class(class, "DefaultConfigPropertyFilter")),
+    .check(|class| crate::config::only_default_class(class, "DefaultConfigPropertyFilter")),
 );
 /// `replication.factor`.
 pub(crate) const REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
