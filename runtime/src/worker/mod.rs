@@ -158,7 +158,7 @@ fn connector_client_settings(
     let java = with_overrides(worker.java_client_settings(kind), connector_config, kind);
     let settings = ClientSettings::translate(&java, kind).map_err(|errors| {
         ConnectError::fatal(format!(
-            "the task's {} settings are invalid: {}",
+            "the {} settings of connector {name} are invalid: {}",
             kind.prefix(),
             crate::client::describe(&errors)
         ))
