@@ -338,34 +338,92 @@ fn side(label: &'static str, apis: Vec<Api>, dir: &Path) -> Side {
     Side { label, apis, names }
 }
 
+/// The two sides of a comparison, Apache's first, with their names and input files in `dir`.
+fn two_sides(apache: Api, tributary: Api, dir: &Path) -> [Side; 2] {
+    [
+        side("apache", vec![apache], dir),
+        side("tributary", vec![tributary], dir),
+    ]
+}
+
+/// The step creating connector `{src}`, a FileStreamSource of `{in}` into `{topic}` with one
+/// task, with the `extra` settings.
+fn create_file_source(extra: Value) -> Step {
+    let config = json!({"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1"});
+    step(
+        "create",
+        Method::PUT,
+        "/connectors/{src}/config",
+        Some(common::merged(config, extra)),
+    )
+}
+
+/// Creates a connector on `side` with `create` once its REST API serves (Apache's answers 404
+/// while it starts) and its cluster has a leader.
+async fn create_once_serving(side: &Side, create: &Step) {
+    let list = step("list", Method::GET, "/connectors", None);
+    eventually(WAIT, &format!("{} to serve", side.label), || async {
+        (side.call(&list).await.status == 200).then_some(())
+    })
+    .await;
+    let created = eventually(WAIT, &format!("{} to take the connector", side.label), || async {
+        let answer = side.call(create).await;
+        (answer.status != 409).then_some(answer)
+    })
+    .await;
+    assert_eq!(created.status, 201, "{}: {}", side.label, created.body);
+}
+
 /// An Apache Connect 4.3.1 worker and a Tributary worker, each a distributed cluster of its own
-/// on the shared broker with the worker `settings`, as two sides (Apache's first); the
-/// processes run until this is dropped (moving `sides` out leaves them running).
+/// on the shared broker, as two sides (Apache's first); the processes run until this is
+/// dropped or stopped (moving `sides` out leaves them running).
 struct SideBySide {
     sides: [Side; 2],
-    _apache: tributary_harness::ChildProcess,
-    _tributary: common::workers::WorkerProcess,
+    apache: tributary_harness::ChildProcess,
+    tributary: common::workers::WorkerProcess,
 }
 
 impl SideBySide {
+    /// The two workers with the worker `settings`.
     fn start(kafka: &tributary_harness::KafkaCluster, dir: &Path, settings: &[(&str, &str)]) -> Self {
-        let spec = || {
-            settings.iter().fold(
-                common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1),
-                |spec, (key, value)| spec.with(key, value),
-            )
-        };
-        let (apache_process, apache) = common::workers::start_apache_distributed(kafka, &spec(), dir, "apache");
-        let tributary = common::workers::WorkerProcess::start(&spec(), dir, "tributary");
+        Self::start_with(kafka, dir, &cluster_specs(kafka, settings), "")
+    }
+
+    /// The two workers of `specs` (Apache's first), their files in `dir` named with `suffix`.
+    fn start_with(
+        kafka: &tributary_harness::KafkaCluster,
+        dir: &Path,
+        specs: &[common::workers::ClusterSpec; 2],
+        suffix: &str,
+    ) -> Self {
+        let (apache_process, apache) =
+            common::workers::start_apache_distributed(kafka, &specs[0], dir, &format!("apache{suffix}"));
+        let tributary = common::workers::WorkerProcess::start(&specs[1], dir, &format!("tributary{suffix}"));
         SideBySide {
-            sides: [
-                side("apache", vec![apache], dir),
-                side("tributary", vec![tributary.api.clone()], dir),
-            ],
-            _apache: apache_process,
-            _tributary: tributary,
+            sides: two_sides(apache, tributary.api.clone(), dir),
+            apache: apache_process,
+            tributary,
         }
     }
+
+    /// Stops both workers cleanly (they leave their groups).
+    fn stop(&mut self) {
+        self.apache.terminate(Duration::from_secs(60));
+        self.tributary.stop();
+    }
+}
+
+/// The specs of two clusters of their own on `kafka`, with the worker `settings`.
+fn cluster_specs(
+    kafka: &tributary_harness::KafkaCluster,
+    settings: &[(&str, &str)],
+) -> [common::workers::ClusterSpec; 2] {
+    [(); 2].map(|_| {
+        settings.iter().fold(
+            common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1),
+            |spec, (key, value)| spec.with(key, value),
+        )
+    })
 }
 
 /// Runs `steps` against both sides; the differences found, one line each.
@@ -416,10 +474,7 @@ async fn rest_answers_match_apache_connect() {
     )
     .await;
 
-    let sides = [
-        side("apache", vec![apache_api], dir.path()),
-        side("tributary", vec![tributary_api], dir.path()),
-    ];
+    let sides = two_sides(apache_api, tributary_api, dir.path());
 
     let source =
         json!({"name": "{src}", "config": {"connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}"}});
@@ -978,27 +1033,10 @@ async fn keep_offsets_in_the_connectors_topic(settings: &[(&str, &str)]) {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let bootstrap = kafka.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
-    let specs = [(); 2].map(|_| {
-        settings.iter().fold(
-            common::workers::ClusterSpec::new(&bootstrap, 1),
-            |spec, (key, value)| spec.with(key, value),
-        )
-    });
-    let (_apache_process, apache) = common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
-    let tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
-    let sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
-    let list = step("list", Method::GET, "/connectors", None);
-    let create = step(
-        "create",
-        Method::PUT,
-        "/connectors/{src}/config",
-        Some(json!({
-            "connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
-            "offsets.storage.topic": "{topic}-offsets"})),
-    );
+    let specs = cluster_specs(kafka, settings);
+    let workers = SideBySide::start_with(kafka, dir.path(), &specs, "");
+    let sides = &workers.sides;
+    let create = create_file_source(json!({"offsets.storage.topic": "{topic}-offsets"}));
     let offsets = step("offsets", Method::GET, "/connectors/{src}/offsets", None);
     let stop = step("stop", Method::PUT, "/connectors/{src}/stop", None);
     let resume = step("resume", Method::PUT, "/connectors/{src}/resume", None);
@@ -1016,16 +1054,7 @@ async fn keep_offsets_in_the_connectors_topic(settings: &[(&str, &str)]) {
     let mut found = Vec::new();
     for (side, spec) in sides.iter().zip(&specs) {
         let label = side.label;
-        eventually(WAIT, &format!("{label} to serve"), || async {
-            (side.call(&list).await.status == 200).then_some(())
-        })
-        .await;
-        let created = eventually(WAIT, &format!("{label} to take the connector"), || async {
-            let answer = side.call(&create).await;
-            (answer.status != 409).then_some(answer)
-        })
-        .await;
-        assert_eq!(created.status, 201, "{label}: {}", created.body);
+        create_once_serving(side, &create).await;
         eventually(WAIT, &format!("{label}'s offsets to reach 14"), || async {
             (position(&side.call(&offsets).await.body) == 14).then_some(())
         })
@@ -1248,22 +1277,9 @@ async fn both_refuse_the_client_overrides_their_policy_forbids() {
 async fn both_fail_a_stored_task_whose_overrides_a_tightened_policy_forbids() {
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let specs = [(); 2].map(|_| common::workers::ClusterSpec::new(&kafka.bootstrap_servers(), 1));
-    let (mut apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &specs[0], dir.path(), "apache");
-    let mut tributary = common::workers::WorkerProcess::start(&specs[1], dir.path(), "tributary");
-    let mut sides = [
-        side("apache", vec![apache], dir.path()),
-        side("tributary", vec![tributary.api.clone()], dir.path()),
-    ];
-    let create = step(
-        "create",
-        Method::PUT,
-        "/connectors/{src}/config",
-        Some(json!({
-            "connector.class": "FileStreamSource", "file": "{in}", "topic": "{topic}", "tasks.max": "1",
-            "producer.override.acks": "1"})),
-    );
+    let specs = cluster_specs(kafka, &[]);
+    let mut workers = SideBySide::start_with(kafka, dir.path(), &specs, "");
+    let create = create_file_source(json!({"producer.override.acks": "1"}));
     let status = step("status", Method::GET, "/connectors/{src}/status", None);
     async fn task_state(side: &Side, status: &Step, wanted: &str) -> Value {
         let what = format!("{}'s task to be {wanted}", side.label);
@@ -1273,30 +1289,19 @@ async fn both_fail_a_stored_task_whose_overrides_a_tightened_policy_forbids() {
         })
         .await
     }
-    let list = step("list", Method::GET, "/connectors", None);
-    for side in &sides {
-        eventually(WAIT, &format!("{} to serve", side.label), || async {
-            (side.call(&list).await.status == 200).then_some(())
-        })
-        .await;
-        let created = eventually(WAIT, &format!("{} to take the connector", side.label), || async {
-            let answer = side.call(&create).await;
-            (answer.status != 409).then_some(answer)
-        })
-        .await;
-        assert_eq!(created.status, 201, "{}: {}", side.label, created.body);
+    for side in &workers.sides {
+        create_once_serving(side, &create).await;
         task_state(side, &status, "RUNNING").await;
     }
-    apache_process.terminate(Duration::from_secs(60));
-    tributary.stop();
+    workers.stop();
 
     let tightened = specs.map(|spec| spec.with("connector.client.config.override.policy", "Principal"));
-    let (_apache_process, apache) =
-        common::workers::start_apache_distributed(kafka, &tightened[0], dir.path(), "apache-principal");
-    let tributary = common::workers::WorkerProcess::start(&tightened[1], dir.path(), "tributary-principal");
-    sides[0].apis = vec![apache];
-    sides[1].apis = vec![tributary.api.clone()];
-    for side in &sides {
+    let restarted = SideBySide::start_with(kafka, dir.path(), &tightened, "-principal");
+    // The connector's names are the first sides'; the workers' APIs the restarted ones'.
+    for (side, restarted) in workers.sides.iter_mut().zip(&restarted.sides) {
+        side.apis = restarted.apis.clone();
+    }
+    for side in &workers.sides {
         let status = task_state(side, &status, "FAILED").await;
         let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
         for reason in [
