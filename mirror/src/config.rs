@@ -131,7 +131,7 @@ pub(crate) const TOPIC_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultTopicFilter",
         "Which topics to mirror: topics and topics.exclude.",
     )
-    .check(|class| crate::config::only_default_class(class, "DefaultTopicFilter")),
+    .check(|class| only_default_class(class, "DefaultTopicFilter")),
 );
 
 /// Adds `topics`, `topics.exclude` and `topic.filter.class` (what the source connector

@@ -955,29 +955,43 @@ async fn source_task_producers_are_idempotent_where_apaches_keep_order_without()
 /// A topic as a source's topic creation made it: its partition count, `retention.ms` and
 /// `retention.bytes`.
 async fn topic_shape(bootstrap: &str, topic: &str) -> (usize, String, String) {
-    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
-    use rdkafka::client::DefaultClientContext;
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::ClientConfig;
 
-    let mut client = ClientConfig::new();
-    client.set("bootstrap.servers", bootstrap);
-    let (metadata_client, name) = (client.clone(), topic.to_string());
+    let (bootstrap_servers, name) = (bootstrap.to_string(), topic.to_string());
     let partitions = tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = metadata_client.create().unwrap();
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap_servers)
+            .create()
+            .unwrap();
         let metadata = consumer.fetch_metadata(Some(&name), Duration::from_secs(30)).unwrap();
         metadata.topics()[0].partitions().len()
     })
     .await
     .unwrap();
-    let admin: AdminClient<DefaultClientContext> = client.create().unwrap();
+    (
+        partitions,
+        topic_config(bootstrap, topic, "retention.ms").await,
+        topic_config(bootstrap, topic, "retention.bytes").await,
+    )
+}
+
+/// One config of `topic`.
+async fn topic_config(bootstrap: &str, topic: &str, key: &str) -> String {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::ClientConfig;
+
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
     let described = admin
         .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
         .await
         .unwrap();
     let resource = described.into_iter().next().unwrap().unwrap();
-    let value = |key: &str| resource.get(key).and_then(|e| e.value.clone()).unwrap_or_default();
-    (partitions, value("retention.ms"), value("retention.bytes"))
+    resource.get(key).and_then(|e| e.value.clone()).unwrap_or_default()
 }
 
 /// The offset records of `topic` (an offsets topic of one test cluster, so one connector's),
@@ -1106,24 +1120,6 @@ async fn keep_offsets_in_the_connectors_topic(settings: &[(&str, &str)]) {
     assert_eq!(found[0].2, 5, "the worker's offset.storage.partitions");
     assert_eq!(found[0].3, "compact");
     assert_eq!(found[0].4, ["one", "two", "three", "two", "three"]);
-}
-
-/// One config of `topic`.
-async fn topic_config(bootstrap: &str, topic: &str, key: &str) -> String {
-    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
-    use rdkafka::client::DefaultClientContext;
-    use rdkafka::ClientConfig;
-
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    let described = admin
-        .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
-        .await
-        .unwrap();
-    let resource = described.into_iter().next().unwrap().unwrap();
-    resource.get(key).and_then(|e| e.value.clone()).unwrap_or_default()
 }
 
 /// KIP-158 side by side: Apache Connect 4.3.1 and Tributary each run two FileStreamSources

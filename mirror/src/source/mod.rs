@@ -145,6 +145,8 @@ fn config_def() -> ConfigDef {
 struct TopicSync {
     mirror: MirrorConfig,
     topics: NameFilter,
+    /// `heartbeats.replication.enabled`: heartbeats topics mirrored past the filter.
+    heartbeats_past_filter: bool,
     config_properties: NameFilter,
     source: ClusterAdmin,
     target: ClusterAdmin,
@@ -155,6 +157,7 @@ impl TopicSync {
         let mirror = MirrorConfig::parse(&config_def(), config)?;
         Ok(TopicSync {
             topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
+            heartbeats_past_filter: mirror.value(&HEARTBEATS_REPLICATION_ENABLED),
             config_properties: NameFilter::config_properties(config).map_err(ConnectError::failed)?,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,
@@ -167,7 +170,7 @@ impl TopicSync {
     /// a topic of the target.
     fn mirrors(&self, topic: &str) -> bool {
         let policy = &self.mirror.policy;
-        let heartbeats = self.mirror.value(&HEARTBEATS_REPLICATION_ENABLED) && policy.is_heartbeats_topic(topic);
+        let heartbeats = self.heartbeats_past_filter && policy.is_heartbeats_topic(topic);
         (self.topics.accepts(topic) || heartbeats)
             && !policy.is_internal_topic(topic)
             && !policy.is_cycle(&self.mirror.target, topic)
