@@ -3,9 +3,8 @@
 //! API, so the calls go to librdkafka's `DescribeAcls`/`CreateAcls` directly: they use the
 //! cluster's own client settings (TLS, SASL), which a raw protocol connection would not.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::c_char;
 use std::ptr;
-use std::time::Duration;
 
 use rdkafka_sys as sys;
 /// An ACL operation (librdkafka's names: `RD_KAFKA_ACL_OPERATION_READ`, …).
@@ -16,9 +15,7 @@ use rdkafka_sys::{rd_kafka_ResourcePatternType_t as PatternType, rd_kafka_Resour
 use tributary_runtime::connector::ConnectError;
 
 use crate::admin::ClusterAdmin;
-
-/// How long one ACL request may take.
-const ACL_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::native::{c_string, text, Owned};
 
 /// One ACL entry on a topic named literally.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,74 +66,19 @@ pub enum AclError {
     Failed(#[from] ConnectError),
 }
 
-/// Frees a librdkafka object when dropped.
-struct Owned<T>(*mut T, unsafe extern "C" fn(*mut T));
-
-impl<T> Drop for Owned<T> {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            // SAFETY: the pointer came from librdkafka's matching constructor and is freed once.
-            unsafe { (self.1)(self.0) }
-        }
-    }
-}
-
-/// Reads a C string librdkafka owns (empty for null).
-///
-/// # Safety
-/// `text` is null or a valid NUL-terminated string that outlives the call.
-unsafe fn text(text: *const c_char) -> String {
-    if text.is_null() {
-        String::new()
-    } else {
-        CStr::from_ptr(text).to_string_lossy().into_owned()
-    }
-}
-
-/// A C string for librdkafka; names with a NUL byte cannot exist in Kafka.
-fn c_string(value: &str) -> Result<CString, ConnectError> {
-    CString::new(value).map_err(|_| ConnectError::fatal(format!("{value:?} contains a NUL byte")))
-}
-
 impl ClusterAdmin {
-    /// Runs one admin request (`send` given the client, the options and a reply queue) and
-    /// waits for its result event.
-    fn admin_request(
+    /// Runs one ACL request and waits for its result event.
+    fn acl_request(
         &self,
         what: &str,
         operation: sys::rd_kafka_admin_op_t,
         send: impl FnOnce(*mut sys::rd_kafka_t, *const sys::rd_kafka_AdminOptions_t, *mut sys::rd_kafka_queue_t),
     ) -> Result<Owned<sys::rd_kafka_event_t>, AclError> {
-        let client = self.native_client();
-        let mut message = [0 as c_char; 512];
-        // SAFETY: `client` stays valid while `self` holds the admin client; every object made
-        // here is freed by its `Owned` guard after the last use.
-        unsafe {
-            let options = Owned(
-                sys::rd_kafka_AdminOptions_new(client, operation),
-                sys::rd_kafka_AdminOptions_destroy,
-            );
-            sys::rd_kafka_AdminOptions_set_request_timeout(
-                options.0,
-                ACL_TIMEOUT.as_millis() as i32,
-                message.as_mut_ptr(),
-                message.len(),
-            );
-            let queue = Owned(sys::rd_kafka_queue_new(client), sys::rd_kafka_queue_destroy);
-            send(client, options.0, queue.0);
-            let wait = (ACL_TIMEOUT + Duration::from_secs(5)).as_millis() as i32;
-            let event = Owned(sys::rd_kafka_queue_poll(queue.0, wait), sys::rd_kafka_event_destroy);
-            if event.0.is_null() {
-                return Err(self.failed(what, "no answer in time").into());
-            }
-            match sys::rd_kafka_event_error(event.0) {
-                sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(event),
-                sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_SECURITY_DISABLED => Err(AclError::SecurityDisabled),
-                _ => Err(self
-                    .failed(what, text(sys::rd_kafka_event_error_string(event.0)))
-                    .into()),
-            }
-        }
+        self.native_request(operation, send)
+            .map_err(|failure| match failure.code {
+                sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_SECURITY_DISABLED => AclError::SecurityDisabled,
+                _ => self.failed(what, failure.message).into(),
+            })
     }
 
     /// The ACL entries on literally named topics.
@@ -172,7 +114,7 @@ impl ClusterAdmin {
             let why = unsafe { text(message.as_ptr()) };
             return Err(ConnectError::fatal(format!("cannot build an ACL filter: {why}")).into());
         }
-        let event = self.admin_request(
+        let event = self.acl_request(
             "describe topic ACLs",
             sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBEACLS,
             // SAFETY: all pointers are live for the call.
@@ -242,7 +184,7 @@ impl ClusterAdmin {
             bindings.push(binding);
         }
         let mut pointers: Vec<*mut sys::rd_kafka_AclBinding_t> = bindings.iter().map(|b| b.0).collect();
-        let event = self.admin_request(
+        let event = self.acl_request(
             "create topic ACLs",
             sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEACLS,
             // SAFETY: the bindings are copied by `CreateAcls`; all pointers are live for the call.

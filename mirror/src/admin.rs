@@ -3,24 +3,38 @@
 //! compacted internal topics (offset syncs, checkpoints). Errors are retriable: a cluster that
 //! is down now may be back at the next attempt.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{
-    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+    AdminClient, AdminOptions, ConfigEntry, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::metadata::Metadata;
 use rdkafka::ClientConfig;
+use rdkafka_sys as sys;
+use rdkafka_sys::rd_kafka_AlterConfigOpType_t as AlterOp;
 use tributary_runtime::connector::ConnectError;
+
+use crate::native::{c_string, text, Owned};
 
 /// How long one admin or metadata request may take (Apache's `admin.timeout.ms` default).
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Topic configs by name.
 pub type TopicConfigs = BTreeMap<String, String>;
+
+/// Changes to one topic's configs: values to set, and settings to remove (the topic then
+/// takes its cluster's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigChanges {
+    /// The configs to set, by name.
+    pub set: TopicConfigs,
+    /// The configs to remove from the topic.
+    pub delete: BTreeSet<String>,
+}
 
 /// The admin client of one cluster, with its alias for messages.
 #[derive(Clone)]
@@ -156,8 +170,12 @@ impl ClusterAdmin {
         Ok(())
     }
 
-    /// The configs set explicitly on each topic (not broker or built-in defaults).
-    pub async fn topic_configs(&self, topics: &[String]) -> Result<BTreeMap<String, TopicConfigs>, ConnectError> {
+    /// Each topic's configs as the cluster describes them (every config, with where its value
+    /// comes from); a topic deleted meanwhile is left out.
+    pub async fn describe_topic_configs(
+        &self,
+        topics: &[String],
+    ) -> Result<BTreeMap<String, Vec<ConfigEntry>>, ConnectError> {
         if topics.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -167,46 +185,112 @@ impl ClusterAdmin {
             .describe_configs(&specifiers, &Self::options())
             .await
             .map_err(|e| self.failed("describe topic configs", e))?;
-        let mut configs = BTreeMap::new();
-        for (topic, result) in topics.iter().zip(results) {
-            // A topic deleted meanwhile has no configs to copy.
-            let Ok(resource) = result else { continue };
-            configs.insert(
-                topic.clone(),
-                resource
-                    .entries
+        Ok(topics
+            .iter()
+            .zip(results)
+            .filter_map(|(topic, result)| Some((topic.clone(), result.ok()?.entries)))
+            .collect())
+    }
+
+    /// The configs set on each topic itself (not broker or built-in defaults).
+    pub async fn topic_configs(&self, topics: &[String]) -> Result<BTreeMap<String, TopicConfigs>, ConnectError> {
+        Ok(self
+            .describe_topic_configs(topics)
+            .await?
+            .into_iter()
+            .map(|(topic, entries)| {
+                let own = entries
                     .into_iter()
                     .filter(|e| matches!(e.source, ConfigSource::DynamicTopic) && !e.is_sensitive)
                     .filter_map(|e| Some((e.name, e.value?)))
-                    .collect(),
-            );
-        }
-        Ok(configs)
+                    .collect();
+                (topic, own)
+            })
+            .collect())
     }
 
-    /// Sets each topic's configs to exactly `configs` (those not named return to their defaults).
-    pub async fn set_topic_configs(&self, configs: &BTreeMap<String, TopicConfigs>) -> Result<(), ConnectError> {
-        if configs.is_empty() {
+    /// Applies `changes` to each topic's configs with Kafka's IncrementalAlterConfigs, as
+    /// MirrorMaker 2 does: the configs not named are left as they are.
+    pub async fn alter_topic_configs(&self, changes: BTreeMap<String, ConfigChanges>) -> Result<(), ConnectError> {
+        if changes.is_empty() {
             return Ok(());
         }
-        let alters: Vec<AlterConfig<'_>> = configs
-            .iter()
-            .map(|(topic, entries)| {
-                entries
-                    .iter()
-                    .fold(AlterConfig::new(ResourceSpecifier::Topic(topic)), |alter, (k, v)| {
-                        alter.set(k, v)
-                    })
-            })
-            .collect();
-        for result in self
-            .admin
-            .alter_configs(&alters, &Self::options())
+        let admin = self.clone();
+        tokio::task::spawn_blocking(move || admin.incremental_alter_configs(&changes))
             .await
-            .map_err(|e| self.failed("alter topic configs", e))?
-        {
-            if let Err((resource, code)) = result {
-                return Err(self.failed(&format!("alter the configs of {resource:?}"), code));
+            .map_err(ConnectError::failed)?
+    }
+
+    fn incremental_alter_configs(&self, changes: &BTreeMap<String, ConfigChanges>) -> Result<(), ConnectError> {
+        const WHAT: &str = "alter topic configs";
+        let mut resources = Vec::with_capacity(changes.len());
+        for (topic, change) in changes {
+            let name = c_string(topic)?;
+            // SAFETY: the name is copied; the resource is freed by its guard.
+            let resource = unsafe {
+                Owned(
+                    sys::rd_kafka_ConfigResource_new(
+                        sys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+                        name.as_ptr(),
+                    ),
+                    sys::rd_kafka_ConfigResource_destroy,
+                )
+            };
+            let set = change
+                .set
+                .iter()
+                .map(|(key, value)| (key, Some(value), AlterOp::RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET));
+            let delete = change
+                .delete
+                .iter()
+                .map(|key| (key, None, AlterOp::RD_KAFKA_ALTER_CONFIG_OP_TYPE_DELETE));
+            for (key, value, op) in set.chain(delete) {
+                let key = c_string(key)?;
+                let value = value.map(|v| c_string(v)).transpose()?;
+                let value_ptr = value.as_ref().map_or(std::ptr::null(), |v| v.as_ptr());
+                // SAFETY: the resource is live and the strings are copied; the error, if any, is
+                // ours to free.
+                let error = unsafe {
+                    Owned(
+                        sys::rd_kafka_ConfigResource_add_incremental_config(resource.0, key.as_ptr(), op, value_ptr),
+                        sys::rd_kafka_error_destroy,
+                    )
+                };
+                if !error.0.is_null() {
+                    // SAFETY: the error is live; its string lives as long as it.
+                    let why = unsafe { text(sys::rd_kafka_error_string(error.0)) };
+                    return Err(self.failed(&format!("alter the configs of {topic}"), why));
+                }
+            }
+            resources.push(resource);
+        }
+        let mut pointers: Vec<*mut sys::rd_kafka_ConfigResource_t> = resources.iter().map(|r| r.0).collect();
+        let event = self
+            .native_request(
+                sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS,
+                // SAFETY: the resources are copied by the call; all pointers are live for it.
+                |client, options, queue| unsafe {
+                    sys::rd_kafka_IncrementalAlterConfigs(client, pointers.as_mut_ptr(), pointers.len(), options, queue)
+                },
+            )
+            .map_err(|failure| self.failed(WHAT, failure.message))?;
+        // SAFETY: the event is an IncrementalAlterConfigs result; its resources live as long as
+        // the event.
+        unsafe {
+            let result = sys::rd_kafka_event_IncrementalAlterConfigs_result(event.0);
+            if result.is_null() {
+                return Err(self.failed(WHAT, "unexpected reply"));
+            }
+            let mut count = 0;
+            let results = sys::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut count);
+            for i in 0..count {
+                let resource = *results.add(i);
+                if sys::rd_kafka_ConfigResource_error(resource) != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
+                {
+                    let topic = text(sys::rd_kafka_ConfigResource_name(resource));
+                    let why = text(sys::rd_kafka_ConfigResource_error_string(resource));
+                    return Err(self.failed(&format!("alter the configs of {topic}"), why));
+                }
             }
         }
         Ok(())

@@ -15,8 +15,9 @@ pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
 /// MirrorMaker 2's default `groups.exclude`.
 pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
 
-/// MirrorMaker 2's default `config.properties.exclude`: topic configs never copied.
-pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
+/// MirrorMaker 2's default `config.properties.exclude` (4.3.1's, its dots unescaped as
+/// there): topic configs never copied.
+pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = "follower.replication.throttled.replicas, leader.replication.throttled.replicas, message.timestamp.difference.max.ms, log.message.timestamp.before.max.ms, log.message.timestamp.after.max.ms, message.timestamp.type, unclean.leader.election.enable, min.insync.replicas";
 
 /// A bad pattern, named by the setting it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

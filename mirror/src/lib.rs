@@ -1,9 +1,9 @@
 //! MirrorMaker 2 equivalent, with its names, defaults, record formats and semantics: the three
 //! connectors ([`source`], [`checkpoint`], [`heartbeat`]) over the shared settings
 //! ([`config`]), replication policies ([`policy`]), topic and group filters ([`filter`]),
-//! admin calls ([`admin`], [`acls`]), internal records ([`records`]) and offset translation
-//! ([`offset_sync`]); and dedicated mode ([`dedicated`]) over the mirror file's flows
-//! ([`flows`]).
+//! admin calls ([`admin`], [`acls`]; librdkafka's own where rust-rdkafka has none), internal
+//! records ([`records`]) and offset translation ([`offset_sync`]); and dedicated mode
+//! ([`dedicated`]) over the mirror file's flows ([`flows`]).
 
 pub mod acls;
 pub mod admin;
@@ -13,6 +13,7 @@ pub mod dedicated;
 pub mod filter;
 pub mod flows;
 pub mod heartbeat;
+mod native;
 pub mod offset_sync;
 pub mod policy;
 pub mod provenance;

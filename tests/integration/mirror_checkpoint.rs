@@ -3,8 +3,10 @@
 //! the target without a gap (its offsets translated through the offset syncs, checkpointed,
 //! and committed to the target's group), heartbeats arrive, and a new topic, a partition
 //! increase, a topic config change and topic ACLs in the source reach the target within the
-//! refresh interval (the remote topic keeping a setting of its own; ACLs filtered as
-//! MirrorMaker 2 filters them). Offsets also translate over the gaps transaction markers,
+//! refresh interval (the remote topic keeping a setting of its own the config property filter
+//! excludes; ACLs filtered as MirrorMaker 2 filters them). Beside Apache's connectors in an
+//! Apache Connect worker: the groups a checkpoint connector takes, and how a source connector
+//! copies topic configs, skips heartbeats topics and refuses unknown filter classes. Offsets also translate over the gaps transaction markers,
 //! aborted transactions and compaction leave. Both clusters (shared by the tests) run Kafka's
 //! StandardAuthorizer; ACLs are written and read with Kafka's own `kafka-acls` tool.
 
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use common::{eventually, merged, start_worker};
 use rdkafka::admin::{
-    AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
@@ -332,11 +334,12 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
         .await
         .iter()
         .all(Result::is_ok));
-    // A setting of the remote topic's own, which config sync must keep.
+    // A setting of the remote topic's own that the config property filter excludes, which
+    // config sync keeps.
     let target_admin: AdminClient<DefaultClientContext> = client(&b).create().unwrap();
     target_admin
         .alter_configs(
-            &[AlterConfig::new(ResourceSpecifier::Topic(&remote)).set("max.message.bytes", "1048000")],
+            &[AlterConfig::new(ResourceSpecifier::Topic(&remote)).set("min.insync.replicas", "1")],
             &AdminOptions::new(),
         )
         .await
@@ -438,8 +441,11 @@ async fn groups_fail_over_without_a_gap_and_source_changes_reach_the_target() {
     })
     .await;
     assert_eq!(
-        topic_config(&b, &remote, "max.message.bytes").await.as_deref(),
-        Some("1048000"),
+        own_topic_configs(&b, &remote)
+            .await
+            .and_then(|own| own.get("min.insync.replicas").cloned())
+            .as_deref(),
+        Some("1"),
         "the remote topic's own setting is kept"
     );
     // Literal ACLs of mirrored topics only; ALLOW WRITE dropped, ALLOW ALL made READ.
@@ -735,6 +741,224 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
     // The other group reads the copied topic too now: the next look for groups takes it.
     commit_at(&a, &other, &copied, 0);
     assigned(vec![reader, other]).await;
+}
+
+/// MirrorMaker 2's source connector in an Apache Connect worker beside Tributary's, each
+/// copying the same source topics under an alias of its own: both refuse the same unknown
+/// filter and admin classes at validation; both create the remote topic with the source's
+/// settings; when a setting is removed on the source and another added, both remove and add
+/// them on the remote topic, and remove a setting made only on the remote topic unless the
+/// config property filter excludes it (Apache's incremental config sync); and with
+/// `heartbeats.replication.enabled=false` neither copies a heartbeats topic the topic filter
+/// leaves out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
+    let (source, target) = tokio::task::spawn_blocking(shared_cluster_pair).await.unwrap();
+    let (a, b) = (source.bootstrap_servers(), target.bootstrap_servers());
+    let prefix = unique_name("configsync");
+    let (topic, heartbeats) = (format!("{prefix}-events"), format!("{prefix}.heartbeats"));
+    let source_admin: AdminClient<DefaultClientContext> = client(&a).create().unwrap();
+    let new_topics = [
+        NewTopic::new(&topic, 1, TopicReplication::Fixed(1)).set("retention.ms", "123456789"),
+        NewTopic::new(&heartbeats, 1, TopicReplication::Fixed(1)),
+    ];
+    for result in source_admin
+        .create_topics(&new_topics, &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    let producer = reliable_producer(&a).unwrap();
+    for name in [&topic, &heartbeats] {
+        let record = [(b"k".to_vec(), b"v".to_vec())];
+        assert!(produce_all(&producer, name, record, 1).await.iter().all(Result::is_ok));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let (_worker, tributary) =
+        start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
+    let spec = common::workers::ClusterSpec::new(&b, 1)
+        .with("key.converter", bytes)
+        .with("value.converter", bytes);
+    let (_apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir.path(), "apache");
+    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
+        let answer = reqwest::get(format!("{}/connector-plugins", apache.base()))
+            .await
+            .ok()?;
+        answer.status().is_success().then_some(())
+    })
+    .await;
+    let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
+
+    // Classes neither can load, named for the keys MirrorMaker 2 lets users replace.
+    let mut refusals = Vec::new();
+    for (_, api, alias) in sides {
+        let mut found = BTreeMap::new();
+        for (class, keys) in [
+            (
+                "MirrorSourceConnector",
+                &[
+                    "topic.filter.class",
+                    "config.property.filter.class",
+                    "forwarding.admin.class",
+                ][..],
+            ),
+            ("MirrorCheckpointConnector", &["group.filter.class"][..]),
+        ] {
+            let mut config = mirror_config(&a, &b, json!({"source.cluster.alias": alias}));
+            config["connector.class"] = json!(format!("org.apache.kafka.connect.mirror.{class}"));
+            config["name"] = json!(format!("{alias}-{class}"));
+            for key in keys {
+                config[*key] = json!("com.example.Missing");
+            }
+            let (code, answer) = api
+                .put(&format!("/connector-plugins/{class}/config/validate"), Some(config))
+                .await;
+            assert_eq!(code, 200, "{answer}");
+            for entry in answer["configs"].as_array().unwrap() {
+                let errors = &entry["value"]["errors"];
+                if errors.as_array().is_some_and(|e| !e.is_empty()) {
+                    found.insert(format!("{class} {}", entry["value"]["name"]), errors.clone());
+                }
+            }
+        }
+        refusals.push(found);
+    }
+    assert_eq!(refusals[0].len(), 4, "Apache's refusals: {:?}", refusals[0]);
+    assert_eq!(refusals[0], refusals[1], "Apache's refusals, then Tributary's");
+
+    for (_, api, alias) in sides {
+        let name = format!("{alias}->B.MirrorSourceConnector");
+        let config = merged(
+            mirror_config(&a, &b, json!({"source.cluster.alias": alias})),
+            json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+                "topics": format!("{prefix}-.*"),
+                "heartbeats.replication.enabled": "false",
+                "replication.factor": "1",
+                "offset-syncs.topic.replication.factor": "1",
+                "sync.topic.acls.enabled": "false",
+                "refresh.topics.interval.seconds": "1",
+                "sync.topic.configs.interval.seconds": "1",
+            }),
+        );
+        // Apache answers 404 while its REST resources start, then 409 while it joins its group.
+        let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
+            let answer = api
+                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+                .await;
+            (answer.0 != 404 && answer.0 != 409).then_some(answer)
+        })
+        .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    // The remote topics' own settings on both sides, once `ready` holds for both.
+    let remote_settings = |ready: fn(&TopicConfigs) -> bool, what: &'static str| {
+        let (b, topic) = (b.clone(), topic.clone());
+        async move {
+            let mut settings = Vec::new();
+            for (side, _, alias) in sides {
+                let remote = format!("{alias}.{topic}");
+                let own = eventually(Duration::from_secs(60), &format!("{side}: {remote} {what}"), || async {
+                    own_topic_configs(&b, &remote).await.filter(ready)
+                })
+                .await;
+                settings.push(own);
+            }
+            settings
+        }
+    };
+    let created = remote_settings(|own| own.contains_key("retention.ms"), "created").await;
+    assert_eq!(
+        created[0], created[1],
+        "the remote topics as created, Apache's then Tributary's"
+    );
+    assert_eq!(created[0].get("retention.ms").map(String::as_str), Some("123456789"));
+    for (_, _, alias) in sides {
+        let copied = consume_until(
+            &b,
+            &format!("{alias}.{topic}"),
+            1,
+            Duration::from_secs(60),
+            "read_committed",
+        )
+        .await
+        .unwrap();
+        assert_eq!(copied.len(), 1);
+    }
+
+    // Settings made only on the remote topics: one the filter copies, one it excludes.
+    let target_admin: AdminClient<DefaultClientContext> = client(&b).create().unwrap();
+    let remote_only: Vec<String> = sides.iter().map(|(_, _, alias)| format!("{alias}.{topic}")).collect();
+    let own: Vec<AlterConfig<'_>> = remote_only
+        .iter()
+        .map(|remote| {
+            AlterConfig::new(ResourceSpecifier::Topic(remote))
+                .set("retention.ms", "123456789")
+                .set("max.message.bytes", "1048000")
+                .set("min.insync.replicas", "1")
+        })
+        .collect();
+    for result in target_admin.alter_configs(&own, &AdminOptions::new()).await.unwrap() {
+        result.unwrap();
+    }
+    // The source's retention.ms removed (a whole-config change), segment.ms set.
+    let changed = AlterConfig::new(ResourceSpecifier::Topic(&topic)).set("segment.ms", "3600000");
+    for result in source_admin
+        .alter_configs(&[changed], &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    let synced = remote_settings(|own| own.contains_key("segment.ms"), "synced").await;
+    assert_eq!(
+        synced[0], synced[1],
+        "the remote topics after the sync, Apache's then Tributary's"
+    );
+    let expected = TopicConfigs::from([
+        ("min.insync.replicas".to_string(), "1".to_string()),
+        ("segment.ms".to_string(), "3600000".to_string()),
+    ]);
+    assert_eq!(synced[0], expected);
+
+    // Both found the heartbeats topic in the listing that found the other, and left it.
+    let consumer: BaseConsumer = client(&b).create().unwrap();
+    let metadata = tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .unwrap();
+    let copies: Vec<&str> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name())
+        .filter(|name| name.ends_with(&heartbeats))
+        .collect();
+    assert!(copies.is_empty(), "heartbeats topics copied: {copies:?}");
+}
+
+/// Topic configs by name.
+type TopicConfigs = BTreeMap<String, String>;
+
+/// The settings made on `topic` itself in the cluster at `bootstrap` (None while it does not
+/// exist).
+async fn own_topic_configs(bootstrap: &str, topic: &str) -> Option<TopicConfigs> {
+    let admin: AdminClient<DefaultClientContext> = client(bootstrap).create().unwrap();
+    let described = admin
+        .describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+        .await
+        .ok()?;
+    let resource = described.into_iter().next()?.ok()?;
+    Some(
+        resource
+            .entries
+            .into_iter()
+            .filter(|e| matches!(e.source, ConfigSource::DynamicTopic))
+            .filter_map(|e| Some((e.name, e.value?)))
+            .collect(),
+    )
 }
 
 /// Commits `offset` for `group` on `topic`'s partition 0 in the cluster at `bootstrap`.

@@ -3,13 +3,15 @@
 //! numbers preserved, topics renamed by the replication policy, remote topics created with the
 //! source's partition count and topic configs. Every `refresh.topics.interval.seconds` it looks
 //! again: new topics are created remotely, grown partitions grown, and the tasks reconfigured;
-//! every `sync.topic.configs.interval.seconds` topic configs are copied again, and every
+//! every `sync.topic.configs.interval.seconds` topic configs are copied again (see
+//! [`topic_configs`]), and every
 //! `sync.topic.acls.interval.seconds` the source's literal topic ACLs (see [`crate::acls`]). Source
 //! partitions are spread over the tasks round-robin; each task resumes after the last offset
 //! committed for its partitions (`{"cluster","topic","partition"}` → `{"offset"}`, Apache's
 //! format) and emits offset syncs for the checkpoint connector.
 
 mod task;
+mod topic_configs;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +23,11 @@ use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use crate::acls::{AclError, TopicAcl};
-use crate::admin::{ClusterAdmin, TopicConfigs};
+use crate::admin::{ClusterAdmin, ConfigChanges, TopicConfigs};
 use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
 use crate::filter::NameFilter;
 use crate::lock;
+use topic_configs::ConfigPropertyFilter;
 
 /// Apache's class name.
 pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
@@ -147,7 +150,7 @@ struct TopicSync {
     topics: NameFilter,
     /// `heartbeats.replication.enabled`: heartbeats topics mirrored past the filter.
     heartbeats_past_filter: bool,
-    config_properties: NameFilter,
+    config_properties: ConfigPropertyFilter,
     source: ClusterAdmin,
     target: ClusterAdmin,
 }
@@ -158,7 +161,7 @@ impl TopicSync {
         Ok(TopicSync {
             topics: NameFilter::topics(config).map_err(ConnectError::failed)?,
             heartbeats_past_filter: mirror.value(&HEARTBEATS_REPLICATION_ENABLED),
-            config_properties: NameFilter::config_properties(config).map_err(ConnectError::failed)?,
+            config_properties: ConfigPropertyFilter::new(config).map_err(ConnectError::failed)?,
             source: mirror.admin("source")?,
             target: mirror.admin("target")?,
             mirror,
@@ -191,23 +194,18 @@ impl TopicSync {
         self.mirror.policy.format_remote_topic(&self.mirror.source, topic)
     }
 
-    /// The source topics' configs to copy, by remote topic.
-    async fn remote_configs(&self, topics: &[String]) -> Result<BTreeMap<String, TopicConfigs>, ConnectError> {
+    /// What each remote topic's configs get from its source topic's (none when topic configs
+    /// are not copied), by remote topic.
+    async fn remote_changes(&self, topics: &[String]) -> Result<BTreeMap<String, ConfigChanges>, ConnectError> {
         if !self.mirror.value(&SYNC_TOPIC_CONFIGS_ENABLED) {
             return Ok(BTreeMap::new());
         }
         Ok(self
             .source
-            .topic_configs(topics)
+            .describe_topic_configs(topics)
             .await?
             .into_iter()
-            .map(|(topic, configs)| {
-                let kept = configs
-                    .into_iter()
-                    .filter(|(key, _)| self.config_properties.accepts(key))
-                    .collect();
-                (self.remote(&topic), kept)
-            })
+            .map(|(topic, entries)| (self.remote(&topic), self.config_properties.remote_changes(entries)))
             .collect())
     }
 
@@ -220,12 +218,12 @@ impl TopicSync {
             .filter(|t| !existing.contains_key(&self.remote(t)))
             .cloned()
             .collect();
-        let mut configs = self.remote_configs(&missing).await?;
+        let mut changes = self.remote_changes(&missing).await?;
         let create: Vec<(String, i32, TopicConfigs)> = missing
             .iter()
             .map(|t| {
                 let remote = self.remote(t);
-                let topic_configs = configs.remove(&remote).unwrap_or_default();
+                let topic_configs = changes.remove(&remote).unwrap_or_default().set;
                 (remote, topics[t], topic_configs)
             })
             .collect();
@@ -244,27 +242,25 @@ impl TopicSync {
         self.target.add_partitions(&grow).await
     }
 
-    /// Copies the configs set on the source topics to their remote topics, keeping what is set
-    /// only on a remote topic (Apache's `use.defaults.from=target`); remote topics already in
-    /// line are left alone.
+    /// Brings the remote topics' configs in line with their source topics'
+    /// ([`ConfigPropertyFilter::remote_changes`]) with incremental changes; remote topics
+    /// already in line are left alone.
     async fn sync_configs(&self, topics: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
         let names: Vec<String> = topics.keys().cloned().collect();
-        let wanted = self.remote_configs(&names).await?;
+        let wanted = self.remote_changes(&names).await?;
         let remote: Vec<String> = wanted.keys().cloned().collect();
         let current = self.target.topic_configs(&remote).await?;
-        let changed: BTreeMap<String, TopicConfigs> = wanted
+        let outstanding: BTreeMap<String, ConfigChanges> = wanted
             .into_iter()
-            .filter_map(|(topic, configs)| {
-                let have = current.get(&topic).cloned().unwrap_or_default();
-                let mut merged = have.clone();
-                merged.extend(configs);
-                (merged != have).then_some((topic, merged))
+            .filter_map(|(topic, changes)| {
+                let left = topic_configs::outstanding(changes, current.get(&topic)?)?;
+                Some((topic, left))
             })
             .collect();
-        for topic in changed.keys() {
+        for topic in outstanding.keys() {
             tracing::info!(topic = %topic, "copying topic configs to the remote topic");
         }
-        self.target.set_topic_configs(&changed).await
+        self.target.alter_topic_configs(outstanding).await
     }
 
     /// Copies the source's ACLs on mirrored topics to their remote topics, as MirrorMaker 2
