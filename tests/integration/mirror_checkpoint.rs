@@ -829,38 +829,22 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     assert_eq!(refusals[0].len(), 4, "Apache's refusals: {:?}", refusals[0]);
     assert_eq!(refusals[0], refusals[1], "Apache's refusals, then Tributary's");
 
+    let copied = json!({
+        "topics": format!("{prefix}-.*"),
+        "heartbeats.replication.enabled": "false",
+        "sync.topic.configs.interval.seconds": "1",
+    });
     for (_, api, alias) in sides {
-        let name = format!("{alias}->B.MirrorSourceConnector");
-        let config = merged(
-            mirror_config(&a, &b, json!({"source.cluster.alias": alias})),
-            json!({
-                "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
-                "topics": format!("{prefix}-.*"),
-                "heartbeats.replication.enabled": "false",
-                "replication.factor": "1",
-                "offset-syncs.topic.replication.factor": "1",
-                "sync.topic.acls.enabled": "false",
-                "refresh.topics.interval.seconds": "1",
-                "sync.topic.configs.interval.seconds": "1",
-            }),
-        );
-        // Apache answers 404 while its REST resources start, then 409 while it joins its group.
-        let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
-            let answer = api
-                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-                .await;
-            (answer.0 != 404 && answer.0 != 409).then_some(answer)
-        })
-        .await;
-        assert_eq!(code, 201, "{body}");
+        start_source_connector(api, &a, &b, alias, copied.clone()).await;
     }
-    // The remote topics' own settings on both sides, once `ready` holds for both.
-    let remote_settings = |ready: fn(&TopicConfigs) -> bool, what: &'static str| {
+    // The remote topics' own settings on both sides (of the connectors of the sides' aliases
+    // followed by `suffix`), once `ready` holds for both.
+    let remote_settings = |suffix: &'static str, ready: fn(&TopicConfigs) -> bool, what: &'static str| {
         let (b, topic) = (b.clone(), topic.clone());
         async move {
             let mut settings = Vec::new();
             for (side, _, alias) in sides {
-                let remote = format!("{alias}.{topic}");
+                let remote = format!("{alias}{suffix}.{topic}");
                 let own = eventually(Duration::from_secs(60), &format!("{side}: {remote} {what}"), || async {
                     own_topic_configs(&b, &remote).await.filter(ready)
                 })
@@ -870,7 +854,7 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
             settings
         }
     };
-    let created = remote_settings(|own| own.contains_key("retention.ms"), "created").await;
+    let created = remote_settings("", |own| own.contains_key("retention.ms"), "created").await;
     assert_eq!(
         created[0], created[1],
         "the remote topics as created, Apache's then Tributary's"
@@ -913,7 +897,7 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     {
         result.unwrap();
     }
-    let synced = remote_settings(|own| own.contains_key("segment.ms"), "synced").await;
+    let synced = remote_settings("", |own| own.contains_key("segment.ms"), "synced").await;
     assert_eq!(
         synced[0], synced[1],
         "the remote topics after the sync, Apache's then Tributary's"
@@ -924,19 +908,71 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     ]);
     assert_eq!(synced[0], expected);
 
-    // Both found the heartbeats topic in the listing that found the other, and left it.
-    let consumer: BaseConsumer = client(&b).create().unwrap();
-    let metadata = tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, Duration::from_secs(10)))
-        .await
-        .unwrap()
-        .unwrap();
-    let copies: Vec<&str> = metadata
-        .topics()
+    // With config sync off, remote topics are still created with the source's settings.
+    let not_synced = json!({"topics": topic, "sync.topic.configs.enabled": "false"});
+    for (_, api, alias) in sides {
+        start_source_connector(api, &a, &b, &format!("{alias}N"), not_synced.clone()).await;
+    }
+    let created = remote_settings("N", |own| !own.is_empty(), "created").await;
+    assert_eq!(
+        created[0], created[1],
+        "remote topics created without config sync, Apache's then Tributary's"
+    );
+    assert_eq!(created[0].get("segment.ms").map(String::as_str), Some("3600000"));
+
+    // The first connectors found the heartbeats topic in the listing that found the other,
+    // and left it; the second ones copy it, as `heartbeats.replication.enabled` is left at its
+    // default.
+    let expected: BTreeSet<String> = sides
         .iter()
-        .map(|t| t.name())
-        .filter(|name| name.ends_with(&heartbeats))
+        .map(|(_, _, alias)| format!("{alias}N.{heartbeats}"))
         .collect();
-    assert!(copies.is_empty(), "heartbeats topics copied: {copies:?}");
+    let mut copies = BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while copies != expected && tokio::time::Instant::now() < deadline {
+        let consumer: BaseConsumer = client(&b).create().unwrap();
+        let metadata = tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .unwrap();
+        copies = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|name| name.ends_with(&heartbeats))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(copies, expected, "heartbeats topics copied");
+}
+
+/// Creates `<alias>->B.MirrorSourceConnector` from the source to the target cluster through
+/// `api` (`extra` over the clusters, `alias` and one replica for what it creates), once the
+/// worker takes it.
+async fn start_source_connector(api: &common::Api, a: &str, b: &str, alias: &str, extra: serde_json::Value) {
+    let name = format!("{alias}->B.MirrorSourceConnector");
+    let config = merged(
+        merged(
+            mirror_config(a, b, json!({"source.cluster.alias": alias})),
+            json!({
+                "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+                "replication.factor": "1",
+                "offset-syncs.topic.replication.factor": "1",
+                "sync.topic.acls.enabled": "false",
+                "refresh.topics.interval.seconds": "1",
+            }),
+        ),
+        extra,
+    );
+    // Apache answers 404 while its REST resources start, then 409 while it joins its group.
+    let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
+        let answer = api
+            .put(&format!("/connectors/{name}/config"), Some(config.clone()))
+            .await;
+        (answer.0 != 404 && answer.0 != 409).then_some(answer)
+    })
+    .await;
+    assert_eq!(code, 201, "{body}");
 }
 
 /// Topic configs by name.

@@ -194,12 +194,8 @@ impl TopicSync {
         self.mirror.policy.format_remote_topic(&self.mirror.source, topic)
     }
 
-    /// What each remote topic's configs get from its source topic's (none when topic configs
-    /// are not copied), by remote topic.
+    /// What each remote topic's configs get from its source topic's, by remote topic.
     async fn remote_changes(&self, topics: &[String]) -> Result<BTreeMap<String, ConfigChanges>, ConnectError> {
-        if !self.mirror.value(&SYNC_TOPIC_CONFIGS_ENABLED) {
-            return Ok(BTreeMap::new());
-        }
         Ok(self
             .source
             .describe_topic_configs(topics)
@@ -209,7 +205,8 @@ impl TopicSync {
             .collect())
     }
 
-    /// Creates missing remote topics (with the source's configs) and grows those with fewer
+    /// Creates missing remote topics (with the source's configs, also when
+    /// `sync.topic.configs.enabled` is off, as Apache's connector) and grows those with fewer
     /// partitions than their source.
     async fn prepare_remote_topics(&self, topics: &BTreeMap<String, i32>) -> Result<(), ConnectError> {
         let existing = self.target.topic_partitions().await?;
