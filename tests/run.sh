@@ -26,7 +26,7 @@ phase() {
 phase install
 packages=(build-essential cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev maven curl
     postgresql mariadb-server mariadb-client openssl unzip chromium chromium-driver)
-# A JDK, not only a runtime: the header test runs a Java source file, which needs the compiler.
+# A JDK, not only a runtime: the tests compile the Java programs of tests/fixtures/java.
 command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
 # The schema tests make a Python venv (Confluent's serializers, and a Java 25 runtime for the
 # Schema Registry) with pip.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::Value as Json;
-use tributary_harness::KafkaDistribution;
+use tributary_harness::{JavaProgram, NO_PROPERTIES};
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::converter::{converter_for, Converter, ConverterRole};
 use tributary_runtime::data::Value;
@@ -237,14 +237,15 @@ enum Outcome<T> {
 
 /// Apache's outcomes for `inputs` in `mode` (`read` or `write`), each line as `given` reads it.
 fn apache<T>(mode: &str, inputs: &[String], given: impl Fn(&str) -> T) -> Vec<Outcome<T>> {
-    let distribution = KafkaDistribution::get().expect("Kafka's jars");
     let dir = tempfile::tempdir().unwrap();
     let (input_file, output_file) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
     std::fs::write(&input_file, inputs.join("\n")).unwrap();
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/HeaderValues.java");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/HeaderValues.java");
     // SimpleDateFormat reads and writes times in the JVM's zone; Tributary in UTC.
-    let status = distribution
-        .java(program.to_str().unwrap(), "256m")
+    let status = JavaProgram::compiled(&source)
+        .expect("HeaderValues.java compiles")
+        .command(&[], NO_PROPERTIES)
+        .expect("Kafka's jars")
         .args([
             std::ffi::OsStr::new(mode),
             input_file.as_os_str(),

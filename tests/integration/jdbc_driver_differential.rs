@@ -27,7 +27,7 @@ use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::start_worker;
@@ -35,7 +35,7 @@ use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
 use tributary_harness::{
-    shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
+    shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JavaProgram, JdbcDriver,
 };
 use tributary_runtime::mode::standalone::StandaloneRuntime;
 
@@ -272,22 +272,19 @@ impl Read {
     /// The records Confluent's connector makes of the rows, in id order, or why it cannot read
     /// a row (its task fails there).
     fn confluents_records(&self) -> Vec<Result<Value, String>> {
-        let distribution = KafkaDistribution::get().expect("Kafka's jars");
         let jar = self.driver.jar().expect("the JDBC driver's jar");
-        let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
+        let program = JavaProgram::compiled(&source).expect("JdbcSourceRecords.java compiles");
         let output = tempfile::NamedTempFile::new().unwrap();
-        let status = Command::new("java")
-            .args(self.settings().map(|(key, value)| format!("-D{key}={value}")))
-            .arg("-cp")
-            .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
-            .arg(&program)
+        let status = program
+            .command(&[&jar], self.settings())
+            .expect("Kafka's jars")
             .arg(self.url())
             .args(["tributary", self.password(), &self.table])
             .arg(output.path())
             .args((self.source == Source::Query).then_some("query"))
             // The JVM's own zone is UTC (as the servers'); times are read in `db.timezone`.
             .env("TZ", "UTC")
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .status()
             .expect("java runs");

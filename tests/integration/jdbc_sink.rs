@@ -16,7 +16,6 @@ use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::workers::WorkerProcess;
@@ -26,7 +25,7 @@ use rdkafka::producer::{BaseRecord, Producer};
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, reliable_base_producer, send_waiting, unique_name};
 use tributary_harness::{
-    shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JdbcDriver, KafkaDistribution,
+    shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, JavaProgram, JdbcDriver,
 };
 
 /// Records in the upsert test on PostgreSQL (MariaDB takes a fifth: its statements are
@@ -1389,20 +1388,17 @@ async fn confluents_writes(
     let arguments = [url.as_str(), "tributary", password(database), table];
     let mut arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
     arguments.push(input.display().to_string());
-    let properties: Vec<String> = settings.iter().map(|(key, value)| format!("-D{key}={value}")).collect();
+    let properties: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let status = tokio::task::spawn_blocking(move || {
-        let distribution = KafkaDistribution::get().expect("Kafka's jars");
         let jar = driver.jar().expect("the JDBC driver's jar");
-        let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSinkBinds.java");
-        Command::new("java")
-            .args(&properties)
-            .arg("-cp")
-            .arg(format!("{}/*:{}", distribution.libs().display(), jar.display()))
-            .arg(&program)
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSinkBinds.java");
+        let program = JavaProgram::compiled(&source).expect("JdbcSinkBinds.java compiles");
+        program
+            .command(&[&jar], properties)
+            .expect("Kafka's jars")
             .args(&arguments)
             // The JVM's own zone is UTC, as the servers'.
             .env("TZ", "UTC")
-            .stdin(Stdio::null())
             .status()
             .expect("java runs")
     })

@@ -19,8 +19,8 @@ use rdkafka::message::{Headers, Message};
 use serde_json::{json, Value as Json};
 use tributary_harness::clients::{consume_until, flush, produce_all, reliable_producer, unique_name};
 use tributary_harness::{
-    shared_cluster, shared_postgres, shared_schema_registry, KafkaDistribution, PythonEnv, SchemaRegistry,
-    ServerCertificate, TlsFiles,
+    shared_cluster, shared_postgres, shared_schema_registry, JavaProgram, PythonEnv, SchemaRegistry, ServerCertificate,
+    TlsFiles, NO_PROPERTIES,
 };
 use tributary_runtime::config::ConfigMap;
 use tributary_runtime::converter::{converter_for, finish_lookup, protobuf_file_descriptor, Converter, ConverterRole};
@@ -730,10 +730,11 @@ fn protobuf_dates_in_java(lines: &[String]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let (inputs, outputs) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
     std::fs::write(&inputs, lines.join("\n")).unwrap();
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/ProtobufDates.java");
-    let status = KafkaDistribution::get()
-        .expect("Kafka's Java")
-        .java(program.to_str().unwrap(), "128m")
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/ProtobufDates.java");
+    let status = JavaProgram::compiled(&source)
+        .expect("ProtobufDates.java compiles")
+        .command(&[], NO_PROPERTIES)
+        .expect("Kafka's jars")
         .args([inputs.as_os_str(), outputs.as_os_str()])
         .stdout(std::process::Stdio::null())
         .status()

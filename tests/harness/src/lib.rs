@@ -16,7 +16,8 @@
 //!
 //! - [`Database`] starts real PostgreSQL and MariaDB servers from the machine's Debian
 //!   packages; [`shared_postgres`] and [`shared_mariadb`] share one of each per test binary;
-//!   [`JdbcDriver`] fetches the JDBC drivers' jars (from Maven Central) to read them from Java.
+//!   [`JdbcDriver`] fetches the JDBC drivers' jars (from Maven Central) to read them from Java,
+//!   in the fixtures' Java programs a [`JavaProgram`] compiles once.
 //!
 //! - [`KubeApiServer`] is a real kube-apiserver and etcd (built from the Go module proxy by
 //!   `tests/kubernetes/build.sh`, cached) for the operator's tests; [`shared_kube_api_server`]
@@ -42,6 +43,7 @@ mod databases;
 mod debezium;
 mod go_build;
 mod helm;
+mod java_program;
 mod jdbc_drivers;
 mod kubernetes;
 mod maven_archive;
@@ -57,6 +59,7 @@ pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
 pub use debezium::{debezium_postgres_plugin_path, DEBEZIUM_VERSION};
 pub use fantoccini;
 pub use helm::Helm;
+pub use java_program::{JavaProgram, NO_PROPERTIES};
 pub use jdbc_drivers::JdbcDriver;
 pub use kubernetes::{shared_kube_api_server, shared_kube_api_server_for_shipped_crds, KubeApiServer};
 pub use oauth::{OAuthClient, OAuthServer};
