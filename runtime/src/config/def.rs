@@ -16,6 +16,8 @@ pub enum ConfigType {
     Boolean,
     /// Any text.
     String,
+    /// A 16-bit integer (replication factors).
+    Short,
     /// A 32-bit integer.
     Int,
     /// A 64-bit integer.
@@ -161,6 +163,7 @@ impl ConfigKey {
             ConfigType::Boolean => {
                 value.trim().eq_ignore_ascii_case("true") || value.trim().eq_ignore_ascii_case("false")
             }
+            ConfigType::Short => value.trim().parse::<i16>().is_ok(),
             ConfigType::Int => value.trim().parse::<i32>().is_ok(),
             ConfigType::Long => value.trim().parse::<i64>().is_ok(),
             ConfigType::Double => value.trim().parse::<f64>().is_ok(),
@@ -173,6 +176,7 @@ impl ConfigKey {
                     "Invalid value {shown} for configuration {}: Expected value to be either true or false",
                     self.name
                 ),
+                ConfigType::Short => bad_type("number of type SHORT"),
                 ConfigType::Int => bad_type("number of type INT"),
                 ConfigType::Long => bad_type("number of type LONG"),
                 _ => bad_type("number of type DOUBLE"),
@@ -329,6 +333,15 @@ pub fn not_blank(value: &str) -> Result<(), String> {
         Err("must not be empty".to_string())
     } else {
         Ok(())
+    }
+}
+
+/// A value of `config_type` as Apache's REST answers show it (`ConfigDef.convertToString` of the
+/// parsed value): a list's items trimmed and joined with bare commas, anything else as it is.
+pub fn shown_value(config_type: ConfigType, value: &str) -> String {
+    match config_type {
+        ConfigType::List => value.trim().split(',').map(str::trim).collect::<Vec<_>>().join(","),
+        _ => value.to_string(),
     }
 }
 

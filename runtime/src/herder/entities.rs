@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigDef, ConfigMap, ConfigType, ValidationError};
+use crate::config::{shown_value, ConfigDef, ConfigMap, ConfigType, ValidationError};
 use crate::state::State;
 use crate::storage::ConnectorStatus;
 
@@ -190,7 +190,7 @@ pub fn key_infos(def: &ConfigDef) -> Vec<ConfigKeyInfo> {
             name: key.name.to_string(),
             config_type: key.config_type,
             required: key.required,
-            default_value: key.default.map(str::to_string),
+            default_value: key.default.map(|default| shown_value(key.config_type, default)),
             importance: key.importance,
             documentation: key.documentation.to_string(),
             group: key.group.map(str::to_string),
@@ -248,8 +248,9 @@ impl ConfigInfos {
             .map(|(info, key)| {
                 let value = config
                     .get(key.name)
-                    .cloned()
-                    .or_else(|| key.default.map(str::to_string));
+                    .map(String::as_str)
+                    .or(key.default)
+                    .map(|value| shown_value(key.config_type, value));
                 ConfigInfo {
                     value: ConfigValueInfo {
                         name: info.name.clone(),

@@ -137,7 +137,7 @@ pub(super) const CONNECTOR_OFFSETS_TOPIC: Key<String> = Key::new(
         ConfigType::String,
         "A topic of the connector's own for its offsets (distributed mode), created when missing; the worker's when unset.",
     )
-    .in_group("Offsets"),
+    .in_group("offsets.topic"),
 );
 /// `topics`.
 pub const TOPICS: Key<Vec<String>> =
