@@ -42,7 +42,7 @@ pub(crate) const TARGET_CLUSTER_BOOTSTRAP_SERVERS: Key<Vec<String>> = Key::new(C
 /// `replication.policy.class`.
 pub(crate) const REPLICATION_POLICY_CLASS: Key<String> = Key::new(ConfigKey::optional(
     "replication.policy.class",
-    ConfigType::String,
+    ConfigType::Class,
     "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
     "How remote topics are named.",
 ));

@@ -10,8 +10,9 @@ use crate::checkpoint::{GROUPS, GROUPS_EXCLUDE};
 use crate::config::{TOPICS, TOPICS_EXCLUDE};
 use crate::source::CONFIG_PROPERTIES_EXCLUDE;
 
-/// MirrorMaker 2's default `topics.exclude`.
-pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
+/// MirrorMaker 2's default `topics.exclude` (internal topics are never mirrored whatever the
+/// filter says: [`crate::policy::ReplicationPolicy::is_internal_topic`]).
+pub const DEFAULT_TOPICS_EXCLUDE: &str = r"mm2.*\.internal, .*\.replica, __.*";
 /// MirrorMaker 2's default `groups.exclude`.
 pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
 
@@ -174,14 +175,11 @@ mod tests {
     fn defaults_mirror_everything_but_internal_topics_and_groups() {
         let topics = NameFilter::topics(&config(&[])).unwrap();
         assert!(topics.accepts("orders"));
-        for excluded in [
-            "__consumer_offsets",
-            "mm2-offset-syncs.A.internal",
-            "x-internal",
-            "orders.replica",
-        ] {
+        for excluded in ["__consumer_offsets", "mm2-offset-syncs.A.internal", "orders.replica"] {
             assert!(!topics.accepts(excluded), "{excluded}");
         }
+        // Left to the replication policy's internal topics, as MirrorMaker 2 4.x's default.
+        assert!(topics.accepts("x-internal"));
         let groups = NameFilter::groups(&config(&[])).unwrap();
         assert!(groups.accepts("billing"));
         assert!(!groups.accepts("connect-my-sink"));

@@ -37,7 +37,7 @@ pub(crate) const EMIT_HEARTBEATS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey
 /// `heartbeats.topic.replication.factor`.
 pub(crate) const HEARTBEATS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
     "heartbeats.topic.replication.factor",
-    ConfigType::Int,
+    ConfigType::Short,
     "3",
     "Replication factor of the heartbeats topic.",
 ));

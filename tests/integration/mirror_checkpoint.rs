@@ -25,7 +25,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use serde_json::json;
+use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, send_waiting, unique_name};
 use tributary_harness::{shared_cluster_pair, KafkaCluster};
 use tributary_mirror::records::{Checkpoint, Heartbeat};
@@ -744,7 +744,8 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
 }
 
 /// MirrorMaker 2's source connector in an Apache Connect worker beside Tributary's, each
-/// copying the same source topics under an alias of its own: both refuse the same unknown
+/// copying the same source topics under an alias of its own: the three connectors define their
+/// keys alike (but for the known keys only one defines); both refuse the same unknown
 /// filter and admin classes at validation; both create the remote topic with the source's
 /// settings; when a setting is removed on the source and another added, both remove and add
 /// them on the remote topic, and remove a setting made only on the remote topic unless the
@@ -791,6 +792,131 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     })
     .await;
     let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
+
+    // The connectors' keys: the same type, default, requirement and group for the keys both
+    // define; the keys only one defines are the known ones.
+    for class in [
+        "MirrorSourceConnector",
+        "MirrorCheckpointConnector",
+        "MirrorHeartbeatConnector",
+    ] {
+        let mut definitions = Vec::new();
+        for (side, api, _) in sides {
+            let (code, keys) = api.get(&format!("/connector-plugins/{class}/config")).await;
+            assert_eq!(code, 200, "{side}: {keys}");
+            let shapes: BTreeMap<String, Value> = keys
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|key| {
+                    let shape = json!([key["type"], key["default_value"], key["required"], key["group"]]);
+                    (key["name"].as_str().unwrap().to_string(), shape)
+                })
+                .collect();
+            definitions.push(shapes);
+        }
+        let (apache_keys, tributary_keys) = (&definitions[0], &definitions[1]);
+        for (key, shape) in apache_keys {
+            match tributary_keys.get(key) {
+                Some(ours) => assert_eq!(ours, shape, "{class} {key}: Tributary's definition, then Apache's"),
+                None => assert!(
+                    APACHE_ONLY_KEYS.contains(&key.as_str()) || key.starts_with("ssl.") || key.starts_with("sasl."),
+                    "{class} {key}: Apache's key {shape} is not Tributary's"
+                ),
+            }
+        }
+        let tributary_only: BTreeSet<&str> = tributary_keys
+            .keys()
+            .filter(|key| !apache_keys.contains_key(*key))
+            .map(String::as_str)
+            .collect();
+        let known: BTreeSet<&str> = TRIBUTARY_ONLY_KEYS
+            .iter()
+            .filter(|(of, _)| of.is_empty() || *of == class)
+            .map(|(_, key)| *key)
+            .collect();
+        assert_eq!(tributary_only, known, "{class}: the keys only Tributary defines");
+    }
+    let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
+
+    // The connectors' keys: the same type, default, requirement and group for the keys both
+    // define; the keys only one defines are the known ones.
+    for class in [
+        "MirrorSourceConnector",
+        "MirrorCheckpointConnector",
+        "MirrorHeartbeatConnector",
+    ] {
+        let mut definitions = Vec::new();
+        for (side, api, _) in sides {
+            let (code, keys) = api.get(&format!("/connector-plugins/{class}/config")).await;
+            assert_eq!(code, 200, "{side}: {keys}");
+            let shapes: BTreeMap<String, Value> = keys
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|key| {
+                    let shape = json!([key["type"], key["default_value"], key["required"], key["group"]]);
+                    (key["name"].as_str().unwrap().to_string(), shape)
+                })
+                .collect();
+            definitions.push(shapes);
+        }
+        let (apache_keys, tributary_keys) = (&definitions[0], &definitions[1]);
+        for (key, shape) in apache_keys {
+            match tributary_keys.get(key) {
+                Some(ours) => assert_eq!(ours, shape, "{class} {key}: Tributary's definition, then Apache's"),
+                None => assert!(
+                    APACHE_ONLY_KEYS.contains(&key.as_str()) || key.starts_with("ssl.") || key.starts_with("sasl."),
+                    "{class} {key}: Apache's key {shape} is not Tributary's"
+                ),
+            }
+        }
+        let tributary_only: BTreeSet<&str> = tributary_keys
+            .keys()
+            .filter(|key| !apache_keys.contains_key(*key))
+            .map(String::as_str)
+            .collect();
+        let known: BTreeSet<&str> = TRIBUTARY_ONLY_KEYS
+            .iter()
+            .filter(|(of, _)| of.is_empty() || *of == class)
+            .map(|(_, key)| *key)
+            .collect();
+        assert_eq!(tributary_only, known, "{class}: the keys only Tributary defines");
+    }
+    for class in [
+        "MirrorSourceConnector",
+        "MirrorCheckpointConnector",
+        "MirrorHeartbeatConnector",
+    ] {
+        let mut answers = Vec::new();
+        for api in [&apache, &tributary] {
+            let (_, answer) = api.get(&format!("/connector-plugins/{class}/config")).await;
+            let defs: BTreeMap<String, String> = answer
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["name"].as_str().unwrap().to_string(),
+                        format!(
+                            "{} | {} | {} | {}",
+                            d["type"], d["default_value"], d["required"], d["group"]
+                        ),
+                    )
+                })
+                .collect();
+            answers.push(defs);
+        }
+        for key in answers[0].keys().chain(answers[1].keys()).collect::<BTreeSet<_>>() {
+            if answers[0].get(key) != answers[1].get(key) {
+                eprintln!(
+                    "PROBE {class} {key}: apache {:?} tributary {:?}",
+                    answers[0].get(key),
+                    answers[1].get(key)
+                );
+            }
+        }
+    }
 
     // Classes neither can load, named for the keys MirrorMaker 2 lets users replace.
     let mut refusals = Vec::new();
@@ -945,6 +1071,34 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     }
     assert_eq!(copies, expected, "heartbeats topics copied");
 }
+
+/// Keys MirrorMaker 2's connectors define that Tributary's do not (besides the `ssl.*` and
+/// `sasl.*` client keys): the top-level client keys, which neither uses for its clients (those
+/// take `source.cluster.*`, `target.cluster.*` and the clients' prefixes), and settings of
+/// Apache's own machinery.
+const APACHE_ONLY_KEYS: [&str; 7] = [
+    "security.protocol",
+    "metric.reporters",
+    "metric.names.formats",
+    "config.providers",
+    "admin.timeout.ms",
+    "consumer.poll.timeout.ms",
+    "enabled",
+];
+
+/// Keys Tributary's connectors define that MirrorMaker 2's do not, by connector (all when
+/// empty): its provenance header; the clusters' bootstrap servers, which it requires at
+/// validation (Apache's connectors fail at start without them); the topic filter, which
+/// Apache's checkpoint connector reads without listing it; and `offset-syncs.topic.location`,
+/// which Tributary's heartbeat connector lists with the keys all three share.
+const TRIBUTARY_ONLY_KEYS: [(&str, &str); 6] = [
+    ("MirrorSourceConnector", "provenance.header.enabled"),
+    ("", "source.cluster.bootstrap.servers"),
+    ("", "target.cluster.bootstrap.servers"),
+    ("MirrorCheckpointConnector", "topics"),
+    ("MirrorCheckpointConnector", "topics.exclude"),
+    ("MirrorHeartbeatConnector", "offset-syncs.topic.location"),
+];
 
 /// Creates `<alias>->B.MirrorSourceConnector` from the source to the target cluster through
 /// `api` (`extra` over the clusters, `alias` and one replica for what it creates), once the

@@ -98,7 +98,7 @@ pub(crate) const REFRESH_GROUPS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey:
 /// `checkpoints.topic.replication.factor`.
 pub(crate) const CHECKPOINTS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
     "checkpoints.topic.replication.factor",
-    ConfigType::Int,
+    ConfigType::Short,
     "3",
     "Replication factor of the checkpoints topic.",
 ));

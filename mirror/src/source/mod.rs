@@ -105,7 +105,7 @@ pub(crate) const EMIT_OFFSET_SYNCS_ENABLED: Key<bool> = Key::new(ConfigKey::opti
 /// `offset-syncs.topic.replication.factor`.
 pub(crate) const OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
     "offset-syncs.topic.replication.factor",
-    ConfigType::Int,
+    ConfigType::Short,
     "3",
     "Replication factor of the offset-syncs topic.",
 ));
