@@ -1120,6 +1120,31 @@ async fn keep_offsets_in_the_connectors_topic(settings: &[(&str, &str)]) {
     assert_eq!(found[0].2, 5, "the worker's offset.storage.partitions");
     assert_eq!(found[0].3, "compact");
     assert_eq!(found[0].4, ["one", "two", "three", "two", "three"]);
+
+    // An empty topic name is refused at validation, with the same message.
+    let config = json!({"connector.class": "FileStreamSource", "name": "{src}", "file": "{in}", "topic": "{topic}",
+        "offsets.storage.topic": ""});
+    let validate = step(
+        "validate an empty offsets topic",
+        Method::PUT,
+        "/connector-plugins/FileStreamSource/config/validate",
+        Some(config),
+    );
+    let mut refusals = Vec::new();
+    for side in sides {
+        let answer = side.call(&validate).await;
+        assert_eq!(answer.status, 200, "{}: {}", side.label, answer.body);
+        let configs = answer.body["configs"].as_array().cloned().unwrap_or_default();
+        let topic = configs.iter().find(|c| c["value"]["name"] == "offsets.storage.topic");
+        refusals.push(topic.map(|c| c["value"]["errors"].clone()));
+    }
+    assert_eq!(refusals[0], refusals[1], "Apache's, then Tributary's");
+    assert_eq!(
+        refusals[0],
+        Some(json!([
+            "Invalid value  for configuration offsets.storage.topic: String must be non-empty"
+        ]))
+    );
 }
 
 /// KIP-158 side by side: Apache Connect 4.3.1 and Tributary each run two FileStreamSources

@@ -137,6 +137,14 @@ pub(super) const CONNECTOR_OFFSETS_TOPIC: Key<String> = Key::new(
         ConfigType::String,
         "A topic of the connector's own for its offsets (distributed mode), created when missing; the worker's when unset.",
     )
+    .check(|topic| {
+        if topic.is_empty() {
+            // Apache's `ConfigDef.NonEmptyString`.
+            Err("String must be non-empty".to_string())
+        } else {
+            Ok(())
+        }
+    })
     .in_group("offsets.topic"),
 );
 /// `topics`.
