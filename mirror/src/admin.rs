@@ -20,8 +20,9 @@ use tributary_runtime::connector::ConnectError;
 
 use crate::native::{c_string, text, Owned};
 
-/// How long one admin or metadata request may take (Apache's `admin.timeout.ms` default).
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one admin or metadata request may take unless `admin.timeout.ms` says otherwise
+/// (Apache's default).
+pub const DEFAULT_ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Topic configs by name.
 pub type TopicConfigs = BTreeMap<String, String>;
@@ -41,22 +42,30 @@ pub struct ConfigChanges {
 pub struct ClusterAdmin {
     alias: String,
     admin: Arc<AdminClient<DefaultClientContext>>,
+    timeout: Duration,
 }
 
 impl ClusterAdmin {
-    /// An admin client for cluster `alias` with `client` settings.
-    pub fn new(alias: &str, client: &ClientConfig) -> Result<Self, ConnectError> {
+    /// An admin client for cluster `alias` with `client` settings, each request given
+    /// `timeout`.
+    pub fn new(alias: &str, client: &ClientConfig, timeout: Duration) -> Result<Self, ConnectError> {
         let admin = client
             .create()
             .map_err(|e| ConnectError::caused(format!("cannot create an admin client for cluster {alias}"), e))?;
         Ok(ClusterAdmin {
             alias: alias.to_string(),
             admin: Arc::new(admin),
+            timeout,
         })
     }
 
-    fn options() -> AdminOptions {
-        AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT))
+    fn options(&self) -> AdminOptions {
+        AdminOptions::new().request_timeout(Some(self.timeout))
+    }
+
+    /// How long one request may take.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub(crate) fn failed(&self, what: &str, e: impl std::fmt::Display) -> ConnectError {
@@ -85,7 +94,7 @@ impl ClusterAdmin {
 
     /// Every topic of the cluster and its partition count.
     pub async fn topic_partitions(&self) -> Result<BTreeMap<String, i32>, ConnectError> {
-        let metadata = self.metadata(ADMIN_TIMEOUT).await?;
+        let metadata = self.metadata(self.timeout).await?;
         Ok(metadata
             .topics()
             .iter()
@@ -99,8 +108,9 @@ impl ClusterAdmin {
     pub async fn consumer_groups(&self, only: Option<&str>) -> Result<BTreeMap<String, String>, ConnectError> {
         let admin = self.admin.clone();
         let only = only.map(str::to_string);
+        let timeout = self.timeout;
         tokio::task::spawn_blocking(move || {
-            let groups = admin.inner().fetch_group_list(only.as_deref(), ADMIN_TIMEOUT)?;
+            let groups = admin.inner().fetch_group_list(only.as_deref(), timeout)?;
             Ok(groups
                 .groups()
                 .iter()
@@ -134,7 +144,7 @@ impl ClusterAdmin {
             .collect();
         let results = self
             .admin
-            .create_topics(&new_topics, &Self::options())
+            .create_topics(&new_topics, &self.options())
             .await
             .map_err(|e| self.failed("create topics", e))?;
         let mut created = Vec::new();
@@ -159,7 +169,7 @@ impl ClusterAdmin {
             .collect();
         for result in self
             .admin
-            .create_partitions(&grow, &Self::options())
+            .create_partitions(&grow, &self.options())
             .await
             .map_err(|e| self.failed("add partitions", e))?
         {
@@ -182,7 +192,7 @@ impl ClusterAdmin {
         let specifiers: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
         let results = self
             .admin
-            .describe_configs(&specifiers, &Self::options())
+            .describe_configs(&specifiers, &self.options())
             .await
             .map_err(|e| self.failed("describe topic configs", e))?;
         Ok(topics

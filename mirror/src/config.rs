@@ -1,6 +1,7 @@
 //! Settings every mirror connector shares, with MirrorMaker 2's names and defaults: the two
 //! clusters (`source.cluster.alias`, `source.cluster.bootstrap.servers`, client overrides), the
-//! replication policy, and where the offset syncs live.
+//! replication policy, where the offset syncs live, and how long an admin request may take
+//! (`admin.timeout.ms`).
 
 use std::time::Duration;
 
@@ -84,7 +85,16 @@ pub fn common_config_def() -> ConfigDef {
         .key(&INTERNAL_TOPIC_SEPARATOR_ENABLED)
         .key(&OFFSET_SYNCS_TOPIC_LOCATION)
         .key(&FORWARDING_ADMIN_CLASS)
+        .key(&ADMIN_TIMEOUT_MS)
 }
+
+/// `admin.timeout.ms`.
+pub(crate) const ADMIN_TIMEOUT_MS: Key<i64> = Key::new(ConfigKey::optional(
+    "admin.timeout.ms",
+    ConfigType::Long,
+    "60000",
+    "How long one admin request (listing topics, creating them, copying configs and ACLs) may take.",
+));
 
 /// `topics`.
 pub(crate) const TOPICS: Key<Vec<String>> = Key::new(ConfigKey::optional(
@@ -264,7 +274,9 @@ impl MirrorConfig {
         } else {
             &self.target
         };
-        ClusterAdmin::new(alias, &self.client(cluster, ClientKind::Admin)?)
+        // At least a millisecond: librdkafka takes no timeout as none at all.
+        let timeout = Duration::from_millis(self.value(&ADMIN_TIMEOUT_MS).max(1) as u64);
+        ClusterAdmin::new(alias, &self.client(cluster, ClientKind::Admin)?, timeout)
     }
 
     /// `source` or `target`: where the offset syncs live.
@@ -322,4 +334,32 @@ pub fn round_robin(config: &ConfigMap, key: &str, items: &[String], max_tasks: u
             task_config
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::DEFAULT_ADMIN_TIMEOUT;
+
+    fn mirror_config(extra: &[(&str, &str)]) -> MirrorConfig {
+        let clusters = [
+            ("source.cluster.alias", "A"),
+            ("source.cluster.bootstrap.servers", "127.0.0.1:1"),
+            ("target.cluster.bootstrap.servers", "127.0.0.1:1"),
+        ];
+        let config: ConfigMap = clusters
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        MirrorConfig::parse(&common_config_def(), &config).unwrap()
+    }
+
+    #[test]
+    fn admin_requests_take_admin_timeout_ms() {
+        let default = mirror_config(&[]).admin("source").unwrap();
+        assert_eq!(default.timeout(), DEFAULT_ADMIN_TIMEOUT);
+        let set = mirror_config(&[("admin.timeout.ms", "1500")]).admin("target").unwrap();
+        assert_eq!(set.timeout(), Duration::from_millis(1500));
+    }
 }

@@ -22,7 +22,7 @@ use tributary_runtime::mode::startup::StartError;
 use tributary_runtime::rest::ApplyLogFilter;
 use tributary_runtime::worker::{CONNECTOR_CLASS, NAME};
 
-use crate::admin::ClusterAdmin;
+use crate::admin::{ClusterAdmin, DEFAULT_ADMIN_TIMEOUT};
 use crate::config::{client_problems, cluster_client};
 use crate::flows::{flows, Flow, FlowErrors};
 use crate::{checkpoint, heartbeat, source};
@@ -199,7 +199,7 @@ async fn check_clusters(file: &ConfigMap, flows: &[Flow]) -> Result<(), Dedicate
     }
     let checks = clusters.into_iter().map(|(alias, client)| async move {
         let bootstrap = client.get("bootstrap.servers").unwrap_or_default().to_string();
-        let answered = match ClusterAdmin::new(&alias, &client) {
+        let answered = match ClusterAdmin::new(&alias, &client, DEFAULT_ADMIN_TIMEOUT) {
             Ok(admin) => admin.check_reachable(timeout).await,
             Err(e) => Err(e),
         };

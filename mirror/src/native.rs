@@ -12,9 +12,6 @@ use tributary_runtime::connector::ConnectError;
 
 use crate::admin::ClusterAdmin;
 
-/// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Frees a librdkafka object when dropped.
 pub(crate) struct Owned<T>(pub(crate) *mut T, pub(crate) unsafe extern "C" fn(*mut T));
 
@@ -61,6 +58,7 @@ impl ClusterAdmin {
         send: impl FnOnce(*mut sys::rd_kafka_t, *const sys::rd_kafka_AdminOptions_t, *mut sys::rd_kafka_queue_t),
     ) -> Result<Owned<sys::rd_kafka_event_t>, RequestFailure> {
         let client = self.native_client();
+        let timeout = self.timeout();
         let mut message = [0 as c_char; 512];
         // SAFETY: `client` stays valid while `self` holds the admin client; every object made
         // here is freed by its `Owned` guard after the last use.
@@ -71,13 +69,13 @@ impl ClusterAdmin {
             );
             sys::rd_kafka_AdminOptions_set_request_timeout(
                 options.0,
-                REQUEST_TIMEOUT.as_millis() as i32,
+                timeout.as_millis().min(i32::MAX as u128) as i32,
                 message.as_mut_ptr(),
                 message.len(),
             );
             let queue = Owned(sys::rd_kafka_queue_new(client), sys::rd_kafka_queue_destroy);
             send(client, options.0, queue.0);
-            let wait = (REQUEST_TIMEOUT + Duration::from_secs(5)).as_millis() as i32;
+            let wait = (timeout + Duration::from_secs(5)).as_millis().min(i32::MAX as u128) as i32;
             let event = Owned(sys::rd_kafka_queue_poll(queue.0, wait), sys::rd_kafka_event_destroy);
             if event.0.is_null() {
                 return Err(RequestFailure {
