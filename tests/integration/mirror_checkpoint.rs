@@ -702,20 +702,9 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
             "refresh.groups.interval.seconds": "1",
         }),
     );
-    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
-        reqwest::get(format!("{}/", apache.base())).await.is_ok().then_some(())
-    })
-    .await;
+    wait_serving(&apache).await;
     for api in [&tributary, &apache] {
-        // Apache answers 404 while its REST resources start, then 409 while it joins its group.
-        let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
-            let answer = api
-                .put(&format!("/connectors/{name}/config"), Some(config.clone()))
-                .await;
-            (answer.0 != 404 && answer.0 != 409).then_some(answer)
-        })
-        .await;
-        assert_eq!(code, 201, "{body}");
+        create_when_taken(api, name, &config).await;
     }
     let assigned = |expected: Vec<String>| {
         let apis = [("Tributary", &tributary), ("Apache", &apache)];
@@ -785,13 +774,7 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
         .with("key.converter", bytes)
         .with("value.converter", bytes);
     let (_apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir.path(), "apache");
-    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
-        let answer = reqwest::get(format!("{}/connector-plugins", apache.base()))
-            .await
-            .ok()?;
-        answer.status().is_success().then_some(())
-    })
-    .await;
+    wait_serving(&apache).await;
     let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
 
     // The connectors' keys: the same type, default, requirement and group for the keys both
@@ -837,86 +820,6 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
             .map(|(_, key)| *key)
             .collect();
         assert_eq!(tributary_only, known, "{class}: the keys only Tributary defines");
-    }
-    let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
-
-    // The connectors' keys: the same type, default, requirement and group for the keys both
-    // define; the keys only one defines are the known ones.
-    for class in [
-        "MirrorSourceConnector",
-        "MirrorCheckpointConnector",
-        "MirrorHeartbeatConnector",
-    ] {
-        let mut definitions = Vec::new();
-        for (side, api, _) in sides {
-            let (code, keys) = api.get(&format!("/connector-plugins/{class}/config")).await;
-            assert_eq!(code, 200, "{side}: {keys}");
-            let shapes: BTreeMap<String, Value> = keys
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|key| {
-                    let shape = json!([key["type"], key["default_value"], key["required"], key["group"]]);
-                    (key["name"].as_str().unwrap().to_string(), shape)
-                })
-                .collect();
-            definitions.push(shapes);
-        }
-        let (apache_keys, tributary_keys) = (&definitions[0], &definitions[1]);
-        for (key, shape) in apache_keys {
-            match tributary_keys.get(key) {
-                Some(ours) => assert_eq!(ours, shape, "{class} {key}: Tributary's definition, then Apache's"),
-                None => assert!(
-                    APACHE_ONLY_KEYS.contains(&key.as_str()) || key.starts_with("ssl.") || key.starts_with("sasl."),
-                    "{class} {key}: Apache's key {shape} is not Tributary's"
-                ),
-            }
-        }
-        let tributary_only: BTreeSet<&str> = tributary_keys
-            .keys()
-            .filter(|key| !apache_keys.contains_key(*key))
-            .map(String::as_str)
-            .collect();
-        let known: BTreeSet<&str> = TRIBUTARY_ONLY_KEYS
-            .iter()
-            .filter(|(of, _)| of.is_empty() || *of == class)
-            .map(|(_, key)| *key)
-            .collect();
-        assert_eq!(tributary_only, known, "{class}: the keys only Tributary defines");
-    }
-    for class in [
-        "MirrorSourceConnector",
-        "MirrorCheckpointConnector",
-        "MirrorHeartbeatConnector",
-    ] {
-        let mut answers = Vec::new();
-        for api in [&apache, &tributary] {
-            let (_, answer) = api.get(&format!("/connector-plugins/{class}/config")).await;
-            let defs: BTreeMap<String, String> = answer
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| {
-                    (
-                        d["name"].as_str().unwrap().to_string(),
-                        format!(
-                            "{} | {} | {} | {}",
-                            d["type"], d["default_value"], d["required"], d["group"]
-                        ),
-                    )
-                })
-                .collect();
-            answers.push(defs);
-        }
-        for key in answers[0].keys().chain(answers[1].keys()).collect::<BTreeSet<_>>() {
-            if answers[0].get(key) != answers[1].get(key) {
-                eprintln!(
-                    "PROBE {class} {key}: apache {:?} tributary {:?}",
-                    answers[0].get(key),
-                    answers[1].get(key)
-                );
-            }
-        }
     }
 
     // Classes neither can load, named for the keys MirrorMaker 2 lets users replace.
@@ -1114,7 +1017,23 @@ async fn start_source_connector(api: &common::Api, a: &str, b: &str, alias: &str
         ),
         extra,
     );
-    // Apache answers 404 while its REST resources start, then 409 while it joins its group.
+    create_when_taken(api, &name, &config).await;
+}
+
+/// Waits until the Apache Connect worker behind `apache` serves its REST API.
+async fn wait_serving(apache: &common::Api) {
+    eventually(Duration::from_secs(90), "Apache Connect to serve REST", || async {
+        let answer = reqwest::get(format!("{}/connector-plugins", apache.base()))
+            .await
+            .ok()?;
+        answer.status().is_success().then_some(())
+    })
+    .await;
+}
+
+/// Creates connector `name` with `config` through `api` once the worker takes it (Apache
+/// answers 404 while its REST resources start, then 409 while it joins its group).
+async fn create_when_taken(api: &common::Api, name: &str, config: &serde_json::Value) {
     let (code, body) = eventually(Duration::from_secs(60), "the worker to take the connector", || async {
         let answer = api
             .put(&format!("/connectors/{name}/config"), Some(config.clone()))
