@@ -10,13 +10,20 @@
 //! filter excludes it.
 
 use rdkafka::admin::{ConfigEntry, ConfigSource};
-use tributary_runtime::config::ConfigMap;
+use tributary_runtime::config::{ConfigKey, ConfigMap, ConfigType, Key};
 
 use crate::admin::{ConfigChanges, TopicConfigs};
 use crate::filter::{BadPattern, NameFilter};
 
-/// `use.defaults.from`: whose defaults a config at its default on the source takes.
-const USE_DEFAULTS_FROM: &str = "use.defaults.from";
+/// `use.defaults.from`: whose defaults a config at its default on the source takes (`source`,
+/// else the target's). A key of MirrorMaker 2's config property filter, which its connectors do
+/// not list among their own; so neither do Tributary's.
+const USE_DEFAULTS_FROM: Key<String> = Key::new(ConfigKey::optional(
+    "use.defaults.from",
+    ConfigType::String,
+    "target",
+    "Whose defaults a topic config at its default on the source takes: source or target.",
+));
 
 /// The topic configs a flow copies.
 #[derive(Debug, Clone)]
@@ -32,7 +39,7 @@ impl ConfigPropertyFilter {
     pub(crate) fn new(config: &ConfigMap) -> Result<Self, BadPattern> {
         Ok(ConfigPropertyFilter {
             properties: NameFilter::config_properties(config)?,
-            defaults_from_source: config.get(USE_DEFAULTS_FROM).map(String::as_str) == Some("source"),
+            defaults_from_source: USE_DEFAULTS_FROM.read(config) == "source",
         })
     }
 
