@@ -13,7 +13,6 @@
 //!   read by its side's JsonConverter and written as a header: the bytes must be the same (or
 //!   both sides refuse it, as a time past a day).
 
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 
@@ -240,9 +239,8 @@ fn apache<T>(mode: &str, inputs: &[String], given: impl Fn(&str) -> T) -> Vec<Ou
     let dir = tempfile::tempdir().unwrap();
     let (input_file, output_file) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
     std::fs::write(&input_file, inputs.join("\n")).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/HeaderValues.java");
     // SimpleDateFormat reads and writes times in the JVM's zone; Tributary in UTC.
-    let status = JavaProgram::compiled(&source)
+    let status = JavaProgram::fixture("HeaderValues")
         .expect("HeaderValues.java compiles")
         .command(&[], NO_PROPERTIES)
         .expect("Kafka's jars")

@@ -26,7 +26,6 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -273,8 +272,7 @@ impl Read {
     /// a row (its task fails there).
     fn confluents_records(&self) -> Vec<Result<Value, String>> {
         let jar = self.driver.jar().expect("the JDBC driver's jar");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSourceRecords.java");
-        let program = JavaProgram::compiled(&source).expect("JdbcSourceRecords.java compiles");
+        let program = JavaProgram::fixture("JdbcSourceRecords").expect("JdbcSourceRecords.java compiles");
         let output = tempfile::NamedTempFile::new().unwrap();
         let status = program
             .command(&[&jar], self.settings())

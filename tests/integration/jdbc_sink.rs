@@ -1391,8 +1391,7 @@ async fn confluents_writes(
     let properties: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let status = tokio::task::spawn_blocking(move || {
         let jar = driver.jar().expect("the JDBC driver's jar");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/JdbcSinkBinds.java");
-        let program = JavaProgram::compiled(&source).expect("JdbcSinkBinds.java compiles");
+        let program = JavaProgram::fixture("JdbcSinkBinds").expect("JdbcSinkBinds.java compiles");
         program
             .command(&[&jar], properties)
             .expect("Kafka's jars")

@@ -730,8 +730,7 @@ fn protobuf_dates_in_java(lines: &[String]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let (inputs, outputs) = (dir.path().join("inputs.txt"), dir.path().join("outputs.txt"));
     std::fs::write(&inputs, lines.join("\n")).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java/ProtobufDates.java");
-    let status = JavaProgram::compiled(&source)
+    let status = JavaProgram::fixture("ProtobufDates")
         .expect("ProtobufDates.java compiles")
         .command(&[], NO_PROPERTIES)
         .expect("Kafka's jars")

@@ -22,9 +22,14 @@ pub struct JavaProgram {
 }
 
 impl JavaProgram {
-    /// `source` (a file whose public class is named as the file) compiled against Kafka's
-    /// jars, or the classes compiled from the same text before.
-    pub fn compiled(source: &Path) -> Result<Self, HarnessError> {
+    /// The fixture program `tests/fixtures/java/<name>.java` (its public class `name`) compiled
+    /// against Kafka's jars, or the classes compiled from the same text before.
+    pub fn fixture(name: &str) -> Result<Self, HarnessError> {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/java");
+        Self::compiled(&fixtures.join(format!("{name}.java")))
+    }
+
+    fn compiled(source: &Path) -> Result<Self, HarnessError> {
         let text = std::fs::read(source).map_err(|e| HarnessError::Io {
             context: format!("reading {}", source.display()),
             source: e,
