@@ -27,8 +27,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, produce_all, reliable_producer, send_waiting, unique_name};
-use tributary_harness::{shared_cluster_pair, KafkaCluster};
+use tributary_harness::{shared_cluster_pair, ChildProcess, KafkaCluster};
 use tributary_mirror::records::{Checkpoint, Heartbeat};
+use tributary_runtime::mode::standalone::StandaloneRuntime;
 
 const RECORDS: usize = 2_000;
 /// Where the source group committed, in each partition.
@@ -685,12 +686,7 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
     commit_at(&a, &other, &elsewhere, 0);
 
     let dir = tempfile::tempdir().unwrap();
-    let (_worker, tributary) = start_worker(&b, dir.path(), &[]).await;
-    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
-    let spec = common::workers::ClusterSpec::new(&target.bootstrap_servers(), 1)
-        .with("key.converter", bytes)
-        .with("value.converter", bytes);
-    let (_apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir.path(), "apache");
+    let (_workers, tributary, apache) = start_both_workers(target, dir.path()).await;
     let name = "G->B.MirrorCheckpointConnector";
     let config = merged(
         mirror_config(&a, &b, json!({"source.cluster.alias": "G"})),
@@ -702,7 +698,6 @@ async fn only_groups_with_offsets_on_copied_topics_are_checkpointed() {
             "refresh.groups.interval.seconds": "1",
         }),
     );
-    wait_serving(&apache).await;
     for api in [&tributary, &apache] {
         create_when_taken(api, name, &config).await;
     }
@@ -767,14 +762,7 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
-    let (_worker, tributary) =
-        start_worker(&b, dir.path(), &[("key.converter", bytes), ("value.converter", bytes)]).await;
-    let spec = common::workers::ClusterSpec::new(&b, 1)
-        .with("key.converter", bytes)
-        .with("value.converter", bytes);
-    let (_apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir.path(), "apache");
-    wait_serving(&apache).await;
+    let (_workers, tributary, apache) = start_both_workers(target, dir.path()).await;
     let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
 
     // The connectors' keys: the same type, default, requirement and group for the keys both
@@ -1018,6 +1006,25 @@ async fn start_source_connector(api: &common::Api, a: &str, b: &str, alias: &str
         extra,
     );
     create_when_taken(api, &name, &config).await;
+}
+
+/// A Tributary worker and an Apache Connect 4.3.1 worker on `target`, both with byte array
+/// converters, their files in `dir`; returns once Apache serves REST. The processes (first)
+/// live as long as it is kept.
+async fn start_both_workers(
+    target: &KafkaCluster,
+    dir: &std::path::Path,
+) -> ((StandaloneRuntime, ChildProcess), common::Api, common::Api) {
+    let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    let converters = [("key.converter", bytes), ("value.converter", bytes)];
+    let (worker, tributary) = start_worker(&target.bootstrap_servers(), dir, &converters).await;
+    let spec = converters.iter().fold(
+        common::workers::ClusterSpec::new(&target.bootstrap_servers(), 1),
+        |spec, (key, value)| spec.with(key, value),
+    );
+    let (apache_process, apache) = common::workers::start_apache_distributed(target, &spec, dir, "apache");
+    wait_serving(&apache).await;
+    ((worker, apache_process), tributary, apache)
 }
 
 /// Waits until the Apache Connect worker behind `apache` serves its REST API.
