@@ -1,7 +1,7 @@
 //! Single message transforms applied by Apache Kafka Connect 4.3.1 and by Tributary to the same
 //! lines, side by side on one broker: each runs the same FileStreamSource connectors, one per
 //! chain of transforms (fields hoisted, inserted, renamed, masked, cast, dates parsed, keys and
-//! headers made, topics renamed, records filtered), writing through JsonConverter with schemas
+//! headers made, a nested field extracted, topics renamed, records filtered), writing through JsonConverter with schemas
 //! (a struct through StringConverter in one), and the records each writes (key, value and headers, byte for byte) must be the same. A
 //! line a transform refuses (text cast to a number, say) is skipped by both under
 //! `errors.tolerance=all`.
@@ -145,6 +145,20 @@ fn chains() -> Vec<(&'static str, &'static str, Value)> {
                 "transforms.copy.fields": "outer_inner",
                 "transforms.copy.headers": "copied",
                 "transforms.copy.operation": "copy",
+            }),
+        ),
+        (
+            "nested-extract",
+            "end",
+            json!({
+                "transforms": "inner,outer,extract",
+                "transforms.inner.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.inner.field": "in.ner",
+                "transforms.outer.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.outer.field": "outer",
+                "transforms.extract.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+                "transforms.extract.field": "outer.`in.ner`",
+                "transforms.extract.field.syntax.version": "v2",
             }),
         ),
         (

@@ -13,6 +13,7 @@
 mod cast;
 mod extract_field;
 mod extract_new_record_state;
+mod field_path;
 mod flatten;
 mod headers;
 mod hoist_field;
