@@ -6,7 +6,9 @@
 //! bytes. Numbers at the edges of a long and a double, escapes, nesting, repeated keys,
 //! tombstones and a record that is not JSON at all (skipped by both under
 //! `errors.tolerance=all`) are in the topics. A third topic's sinks insert each record's Kafka
-//! topic, partition, offset and timestamp (InsertField on sink records) beside its value.
+//! topic, partition, offset and timestamp (InsertField on sink records) beside its value. A
+//! fourth topic holds bare payloads that both read along one schema given as
+//! `schema.content`.
 //!
 //! Objects read without a schema become Java `HashMap`s, printed in hash order: their keys here
 //! are single letters in alphabetical order, which is that order too.
@@ -147,6 +149,23 @@ fn enveloped() -> Vec<Option<String>> {
         .collect()
 }
 
+/// The schema `schema.content` gives the bare payloads of [`FIXED`].
+const FIXED_SCHEMA: &str = r#"{"type":"struct","name":"fixed","fields":[
+    {"field":"v","type":"string"},
+    {"field":"n","type":"int32","optional":true,"default":7},
+    {"field":"t","type":"int64","name":"org.apache.kafka.connect.data.Timestamp","optional":true}]}"#;
+
+/// Bare payloads of [`FIXED_SCHEMA`]: one whole, one with its defaults, an envelope (no `v`
+/// there), one not JSON, a tombstone.
+const FIXED: &[Option<&str>] = &[
+    Some(r#"{"v":"a","n":1,"t":1700000000123}"#),
+    Some(r#"{"v":"b"}"#),
+    Some(r#"{"schema":{"type":"string"},"payload":"enveloped"}"#),
+    Some(r#"{"v":"#),
+    None,
+    Some(r#"{"v":"end","n":2}"#),
+];
+
 /// A FileStreamSink printing `topic` into `file` through JsonConverter, skipping what it cannot
 /// read.
 fn sink(topic: &str, file: &Path, schemas: bool, transforms: &serde_json::Value) -> serde_json::Value {
@@ -243,13 +262,14 @@ async fn json_values_print_as_apache_connect_prints_them() {
     tributary_connectors::link();
     let kafka = tokio::task::spawn_blocking(shared_cluster).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (plain_topic, enveloped_topic, metadata_topic) = (
+    let (plain_topic, enveloped_topic, metadata_topic, fixed_topic) = (
         unique_name("json-plain"),
         unique_name("json-enveloped"),
         unique_name("json-metadata"),
+        unique_name("json-fixed"),
     );
     let producer = reliable_producer(&kafka.bootstrap_servers()).unwrap();
-    let topics: [(&str, Vec<Option<String>>); 3] = [
+    let topics: [(&str, Vec<Option<String>>); 4] = [
         (
             &plain_topic,
             many_doubles()
@@ -270,6 +290,7 @@ async fn json_values_print_as_apache_connect_prints_them() {
             .map(|v| Some(v.to_string()))
             .collect(),
         ),
+        (&fixed_topic, FIXED.iter().map(|v| v.map(str::to_string)).collect()),
     ];
     for (topic, values) in &topics {
         kafka.create_topic(topic, 1, 1).await.unwrap();
@@ -306,6 +327,11 @@ async fn json_values_print_as_apache_connect_prints_them() {
         ),
         (&plain_topic, false, json!({})),
         (&metadata_topic, true, with_metadata()),
+        (
+            &fixed_topic,
+            true,
+            json!({"value.converter.schema.content": FIXED_SCHEMA}),
+        ),
     ];
     let file = |who: &str, index: usize| dir.path().join(format!("{who}-{index}.txt"));
     let mut tributary_sinks = Vec::new();

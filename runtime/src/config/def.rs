@@ -44,6 +44,31 @@ pub enum Importance {
     Low,
 }
 
+/// How wide a UI shows a key's field, as in Apache Kafka.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Width {
+    /// No preference.
+    None,
+    /// A short field.
+    Short,
+    /// A medium field.
+    Medium,
+    /// A long field.
+    Long,
+}
+
+/// How a UI shows a key: Apache's `orderInGroup`, `width` and `displayName`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// Its place in its group.
+    pub order: i32,
+    /// How wide its field is.
+    pub width: Width,
+    /// Its label.
+    pub name: &'static str,
+}
+
 /// A check on a value beyond its type; returns the reason it is wrong.
 pub type Validator = fn(&str) -> Result<(), String>;
 
@@ -68,6 +93,9 @@ pub struct ConfigKey {
     pub validator: Option<Validator>,
     /// The group it is shown in (`Common`, `Transforms`…); the plugin's own keys have none.
     pub group: Option<&'static str>,
+    /// How a UI shows it; without it, numbered in its group in declaration order (from 1),
+    /// with no width and its name as label.
+    pub display: Option<Display>,
 }
 
 impl ConfigKey {
@@ -83,6 +111,7 @@ impl ConfigKey {
             allowed: &[],
             validator: None,
             group: None,
+            display: None,
         }
     }
 
@@ -118,6 +147,7 @@ impl ConfigKey {
             allowed: &[],
             validator: None,
             group: None,
+            display: None,
         }
     }
 
@@ -130,6 +160,12 @@ impl ConfigKey {
     /// Adds a check.
     pub const fn check(mut self, validator: Validator) -> Self {
         self.validator = Some(validator);
+        self
+    }
+
+    /// Shows the key at `order` in its group, `width` wide, labelled `name`.
+    pub const fn shown(mut self, order: i32, width: Width, name: &'static str) -> Self {
+        self.display = Some(Display { order, width, name });
         self
     }
 

@@ -10,8 +10,8 @@ mod providers;
 
 pub use connector_file::{connector_from_value, read_connector_file, ConnectorFileError};
 pub use def::{
-    not_blank, positive, shown_value, split_list, ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig,
-    ValidationError, Validator,
+    not_blank, positive, shown_value, split_list, ConfigDef, ConfigKey, ConfigType, Display, Importance, ParsedConfig,
+    ValidationError, Validator, Width,
 };
 pub use key::{Key, KeyValue};
 pub use properties::{parse_properties, read_properties_file, PropertiesError};

@@ -51,5 +51,6 @@ inventory::submit! {
         class: "org.apache.kafka.connect.converters.ByteArrayConverter",
         aliases: &[],
         create,
+        config_def: super::plugin::converter_type_only,
     }
 }

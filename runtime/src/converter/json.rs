@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 
 use super::{Converter, ConverterRole, DataError};
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, Width};
 use crate::converter::ConverterPlugin;
 use crate::data::{
     decimal_from_text, decimal_text, java_double, java_float, logical, Schema, SchemaBuilder, SchemaRef, SchemaType,
@@ -52,13 +52,47 @@ impl DecimalFormat {
 
 crate::choice_key_value!(DecimalFormat);
 
+/// The group of the keys about schemas.
+const SCHEMAS_GROUP: &str = "Schemas";
+/// The group of the keys about how values are written.
+const SERIALIZATION_GROUP: &str = "Serialization";
+
 /// `schemas.enable`.
-const SCHEMAS_ENABLE: Key<bool> = Key::new(ConfigKey::optional(
-    "schemas.enable",
-    ConfigType::Boolean,
-    "true",
-    "Include schemas within each of the serialized values and keys.",
-));
+const SCHEMAS_ENABLE: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "schemas.enable",
+        ConfigType::Boolean,
+        "true",
+        "Include schemas within each of the serialized values and keys.",
+    )
+    .importance(Importance::High)
+    .in_group(SCHEMAS_GROUP)
+    .shown(0, Width::Medium, "Enable Schemas"),
+);
+/// `schemas.cache.size`.
+const SCHEMAS_CACHE_SIZE: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "schemas.cache.size",
+        ConfigType::Int,
+        "1000",
+        "The maximum number of schemas kept parsed.",
+    )
+    .importance(Importance::High)
+    .in_group(SCHEMAS_GROUP)
+    .shown(1, Width::Medium, "Schema Cache Size"),
+);
+/// `schema.content`.
+const SCHEMA_CONTENT: Key<Option<String>> = Key::new(
+    ConfigKey::unset(
+        "schema.content",
+        ConfigType::String,
+        "A schema in JsonConverter's JSON layout that every message read has: with schemas.enable, \
+         each message is then the bare payload instead of an envelope. Writing is unchanged.",
+    )
+    .importance(Importance::High)
+    .in_group(SCHEMAS_GROUP)
+    .shown(2, Width::Medium, "Schema Content"),
+);
 /// `decimal.format`.
 pub(super) const DECIMAL_FORMAT: Key<DecimalFormat> = Key::new(
     ConfigKey::optional(
@@ -67,30 +101,32 @@ pub(super) const DECIMAL_FORMAT: Key<DecimalFormat> = Key::new(
         "BASE64",
         "How decimals are written: BASE64 (the unscaled bytes) or NUMERIC (a JSON number).",
     )
-    .one_of(&["BASE64", "NUMERIC"]),
+    .one_of(&["BASE64", "NUMERIC"])
+    .importance(Importance::Low)
+    .in_group(SERIALIZATION_GROUP)
+    .shown(0, Width::Medium, "Decimal Format"),
 );
 /// `replace.null.with.default`.
-const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(ConfigKey::optional(
-    "replace.null.with.default",
-    ConfigType::Boolean,
-    "true",
-    "Whether a null field with a default is written as its default.",
-));
-/// `schemas.cache.size`.
-const SCHEMAS_CACHE_SIZE: Key<usize> = Key::new(ConfigKey::optional(
-    "schemas.cache.size",
-    ConfigType::Int,
-    "1000",
-    "The maximum number of schemas kept parsed.",
-));
+const REPLACE_NULL_WITH_DEFAULT: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "replace.null.with.default",
+        ConfigType::Boolean,
+        "true",
+        "Whether a null field with a default is written as its default.",
+    )
+    .importance(Importance::Low)
+    .in_group(SERIALIZATION_GROUP)
+    .shown(1, Width::Medium, "Replace null with default"),
+);
 
 /// The converter's keys.
 fn config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&SCHEMAS_ENABLE)
+        .key(&SCHEMAS_CACHE_SIZE)
+        .key(&SCHEMA_CONTENT)
         .key(&DECIMAL_FORMAT)
         .key(&REPLACE_NULL_WITH_DEFAULT)
-        .key(&SCHEMAS_CACHE_SIZE)
 }
 
 /// Apache Kafka's `JsonConverter`.
@@ -102,25 +138,36 @@ pub struct JsonConverter {
     /// Parsed schemas by their JSON text, bounded by `schemas.cache.size`.
     schema_cache: Mutex<SchemaCache>,
     schema_cache_size: usize,
+    /// `schema.content`: the schema of every message read, which is then a bare payload.
+    fixed_schema: Option<Arc<Schema>>,
     /// The size of the last record written, to size the next one's buffer.
     last_size: AtomicUsize,
 }
 
 impl JsonConverter {
-    /// A converter with Apache's settings (`schemas.enable`, `decimal.format`,
-    /// `replace.null.with.default`, `schemas.cache.size`).
+    /// A converter with Apache's settings (`schemas.enable`, `schemas.cache.size`,
+    /// `schema.content`, `decimal.format`, `replace.null.with.default`).
     pub fn from_settings(settings: &ConfigMap) -> Result<Self, String> {
         let parsed = config_def()
             .parse(settings)
             .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
-        Ok(JsonConverter {
+        let mut converter = JsonConverter {
             schemas_enabled: parsed.value(&SCHEMAS_ENABLE),
             decimal_format: parsed.value(&DECIMAL_FORMAT),
             replace_null_with_default: parsed.value(&REPLACE_NULL_WITH_DEFAULT),
             schema_cache_size: parsed.value(&SCHEMAS_CACHE_SIZE),
             schema_cache: Mutex::new(SchemaCache::default()),
+            fixed_schema: None,
             last_size: AtomicUsize::new(0),
-        })
+        };
+        if let Some(content) = parsed.value(&SCHEMA_CONTENT).filter(|c| !c.is_empty()) {
+            let node: serde_json::Value = serde_json::from_str(&content)
+                .map_err(|e| format!("Failed to parse schema in converter config due to serialization error: {e}"))?;
+            if !node.is_null() {
+                converter.fixed_schema = Some(converter.schema_from_json(&node).map_err(|e| e.to_string())?);
+            }
+        }
+        Ok(converter)
     }
 
     /// The JSON form of `schema`, as Apache writes it in envelopes; computed once per schema and
@@ -585,6 +632,9 @@ impl Converter for JsonConverter {
         if !self.schemas_enabled {
             return Ok((None, schemaless::read(bytes).map_err(parse_error)?));
         }
+        if let Some(schema) = &self.fixed_schema {
+            return Ok((Some(schema.clone().into()), payload::read(self, schema, bytes)?));
+        }
         // Records mostly repeat the last schema: compare its text, skip to the payload.
         if let Some((schema, payload)) = self.envelope_of_last_schema(bytes) {
             if let Ok(value) = payload::read(self, &schema, payload) {
@@ -738,6 +788,7 @@ inventory::submit! {
         class: "org.apache.kafka.connect.json.JsonConverter",
         aliases: &[],
         create,
+        config_def: || super::plugin::with_converter_type(config_def()),
     }
 }
 
@@ -749,6 +800,28 @@ mod tests {
         let mut settings = ConfigMap::new();
         settings.insert("schemas.enable".into(), schemas.to_string());
         JsonConverter::from_settings(&settings).unwrap()
+    }
+
+    #[test]
+    fn schema_content_reads_bare_payloads_along_one_schema() {
+        let settings: ConfigMap = [(
+            "schema.content".to_string(),
+            r#"{"type":"struct","fields":[{"field":"n","type":"int32","optional":true,"default":7}]}"#.to_string(),
+        )]
+        .into();
+        let converter = JsonConverter::from_settings(&settings).unwrap();
+        let (schema, value) = converter.to_connect("t", Some(br#"{}"#)).unwrap();
+        let schema = schema.unwrap();
+        assert_eq!(schema.field("n").map(|f| f.schema.schema_type), Some(SchemaType::Int32));
+        let Value::Struct(read) = value else {
+            panic!("{value:?}")
+        };
+        assert_eq!(read.get("n"), Some(&Value::Int32(7)));
+
+        let broken: ConfigMap = [("schema.content".to_string(), "{".to_string())].into();
+        assert!(JsonConverter::from_settings(&broken)
+            .unwrap_err()
+            .starts_with("Failed to parse schema in converter config due to serialization error"));
     }
 
     fn write(schema: &Arc<Schema>, value: Value) -> String {

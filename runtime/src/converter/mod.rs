@@ -8,6 +8,7 @@
 
 mod avro;
 mod bytes;
+mod charset;
 mod json;
 mod json_schema;
 mod number;

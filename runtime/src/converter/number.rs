@@ -153,6 +153,7 @@ macro_rules! primitive_plugin {
                 class: $class,
                 aliases: &[],
                 create: $create,
+                config_def: super::plugin::converter_type_only,
             }
         }
     };

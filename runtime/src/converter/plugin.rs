@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
 use crate::plugins::{find, named, PluginError};
 
 use super::{Converter, ConverterRole};
@@ -19,6 +19,25 @@ pub struct ConverterPlugin {
     pub aliases: &'static [&'static str],
     /// Makes it from its prefix-stripped settings.
     pub create: ConverterFactory,
+    /// Its keys, as `GET /connector-plugins/{class}/config` lists them.
+    pub config_def: fn() -> ConfigDef,
+}
+
+/// `converter.type`, which Apache's worker sets on every converter it makes (`key`, `value` or
+/// `header`), and which Apache's converters list first among their keys.
+const CONVERTER_TYPE: ConfigKey =
+    ConfigKey::required("converter.type", ConfigType::String, "How this converter will be used.")
+        .one_of(&["key", "value", "header"])
+        .importance(Importance::Low);
+
+/// `own` after `converter.type`: the keys of one of Apache's converters.
+pub(crate) fn with_converter_type(own: ConfigDef) -> ConfigDef {
+    ConfigDef::new().define(CONVERTER_TYPE).merge(&own)
+}
+
+/// The keys of a converter with none of its own but `converter.type`.
+pub(crate) fn converter_type_only() -> ConfigDef {
+    with_converter_type(ConfigDef::new())
 }
 
 inventory::collect!(ConverterPlugin);

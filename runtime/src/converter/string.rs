@@ -1,9 +1,12 @@
-//! `StringConverter`: values as UTF-8 text (Java's `toString()` of those that are not text).
+//! `StringConverter`: values as text (Java's `toString()` of those that are not text), in
+//! UTF-8 or the character set `converter.encoding` names.
 
 use std::sync::Arc;
 
+use super::charset::Charset;
+use super::plugin::with_converter_type;
 use super::{Converter, ConverterRole, DataError};
-use crate::config::ConfigMap;
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, Width};
 use crate::converter::ConverterPlugin;
 use crate::data::{java_utf8_text, parse_values_text, write_java_text, write_values_text, Schema, SchemaRef, Value};
 
@@ -31,9 +34,40 @@ fn owned_text_bytes(value: Value, schema: Option<&Arc<Schema>>, write: WriteText
     }
 }
 
+/// `converter.encoding`.
+const ENCODING: Key<String> = Key::new(
+    ConfigKey::optional(
+        "converter.encoding",
+        ConfigType::String,
+        "UTF-8",
+        "The Java name of the character set text is written and read in: UTF-8, US-ASCII, \
+         ISO-8859-1, UTF-16, UTF-16BE or UTF-16LE (or one of their Java aliases).",
+    )
+    .importance(Importance::High)
+    .shown(-1, Width::Medium, "Encoding"),
+);
+
+/// The keys of Apache's `StringConverter`.
+fn string_config_def() -> ConfigDef {
+    with_converter_type(ConfigDef::new().key(&ENCODING))
+}
+
 /// Writes a value's text form; reads bytes as an optional string.
 #[derive(Debug, Default)]
-pub(super) struct StringConverter;
+pub(super) struct StringConverter {
+    /// `converter.encoding`.
+    charset: Charset,
+}
+
+impl StringConverter {
+    /// Text written as UTF-8, in this converter's character set.
+    fn encoded(&self, utf8: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match self.charset {
+            Charset::Utf8 => utf8,
+            charset => utf8.map(|text| charset.encode(&java_utf8_text(&text))),
+        }
+    }
+}
 
 impl Converter for StringConverter {
     fn to_bytes(
@@ -43,7 +77,7 @@ impl Converter for StringConverter {
         value: &Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
         // Java's `toString()` of the value, as Apache's converter writes it.
-        Ok(text_bytes(value, schema, write_java_text))
+        Ok(self.encoded(text_bytes(value, schema, write_java_text)))
     }
 
     fn to_bytes_owned(
@@ -52,23 +86,31 @@ impl Converter for StringConverter {
         schema: Option<&Arc<Schema>>,
         value: Value,
     ) -> Result<Option<Vec<u8>>, DataError> {
-        Ok(owned_text_bytes(value, schema, write_java_text))
+        Ok(self.encoded(owned_text_bytes(value, schema, write_java_text)))
     }
 
     fn passes_bytes_through(&self) -> bool {
-        true
+        self.charset == Charset::Utf8
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), DataError> {
         Ok(match bytes {
             None => (Some(SchemaRef::optional_string()), Value::Null),
-            Some(bytes) => (Some(SchemaRef::optional_string()), Value::String(java_utf8_text(bytes))),
+            Some(bytes) => (
+                Some(SchemaRef::optional_string()),
+                Value::String(self.charset.decode(bytes)),
+            ),
         })
     }
 }
 
-fn create(_settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
-    Ok(Arc::new(StringConverter))
+fn create(settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
+    let parsed = ConfigDef::new()
+        .key(&ENCODING)
+        .parse(settings)
+        .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
+    let charset = Charset::for_name(&parsed.value(&ENCODING))?;
+    Ok(Arc::new(StringConverter { charset }))
 }
 
 inventory::submit! {
@@ -76,6 +118,7 @@ inventory::submit! {
         class: "org.apache.kafka.connect.storage.StringConverter",
         aliases: &[],
         create,
+        config_def: string_config_def,
     }
 }
 
@@ -126,6 +169,7 @@ inventory::submit! {
         class: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
         aliases: &[],
         create: create_header,
+        config_def: ConfigDef::new,
     }
 }
 
@@ -136,13 +180,29 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_replaced_and_valid_text_kept() {
-        let converter = StringConverter;
+        let converter = StringConverter::default();
         let (_, valid) = converter.to_connect("t", Some("héllo".as_bytes())).unwrap();
         assert_eq!(valid, Value::String("héllo".into()));
         let (_, invalid) = converter.to_connect("t", Some(b"a\xffb")).unwrap();
         assert_eq!(invalid, Value::String("a\u{fffd}b".into()));
         let (_, null) = converter.to_connect("t", None).unwrap();
         assert_eq!(null, Value::Null);
+    }
+
+    #[test]
+    fn text_is_written_and_read_in_the_named_character_set() {
+        let settings: ConfigMap = [("converter.encoding".to_string(), "latin1".to_string())].into();
+        let converter = create(&settings, ConverterRole::Value).unwrap();
+        let written = converter.to_bytes("t", None, &Value::String("café €".into())).unwrap();
+        assert_eq!(written.as_deref(), Some(&b"caf\xe9 ?"[..]));
+        assert!(!converter.passes_bytes_through());
+        let (_, read) = converter.to_connect("t", Some(b"caf\xe9")).unwrap();
+        assert_eq!(read, Value::String("café".into()));
+
+        let unknown: ConfigMap = [("converter.encoding".to_string(), "EBCDIC-XYZ".to_string())].into();
+        assert!(create(&unknown, ConverterRole::Value)
+            .unwrap_err()
+            .starts_with("Unsupported character set EBCDIC-XYZ"));
     }
 
     #[test]
@@ -174,7 +234,7 @@ mod tests {
         let mut row = Struct::new(schema.clone());
         row.put("id", Value::Int64(7));
         row.put("price", Value::bytes(decimal_from_text("12.30", 2).unwrap()));
-        let text = StringConverter
+        let text = StringConverter::default()
             .to_bytes("t", Some(&schema), &Value::Struct(row))
             .unwrap();
         assert_eq!(text.as_deref(), Some(&b"Struct{id=7,price=12.30}"[..]));

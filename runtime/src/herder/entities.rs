@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{shown_value, ConfigDef, ConfigMap, ConfigType, ValidationError};
+use crate::config::{shown_value, ConfigDef, ConfigMap, ConfigType, ValidationError, Width};
 use crate::state::State;
 use crate::storage::ConnectorStatus;
 
@@ -160,7 +160,7 @@ pub struct ConfigKeyInfo {
     /// Order in the group.
     pub order_in_group: i32,
     /// Display width.
-    pub width: String,
+    pub width: Width,
     /// Display name.
     pub display_name: String,
     /// Keys depending on it.
@@ -194,9 +194,9 @@ pub fn key_infos(def: &ConfigDef) -> Vec<ConfigKeyInfo> {
             importance: key.importance,
             documentation: key.documentation.to_string(),
             group: key.group.map(str::to_string),
-            order_in_group: order[i],
-            width: "NONE".into(),
-            display_name: key.name.to_string(),
+            order_in_group: key.display.map_or(order[i], |d| d.order),
+            width: key.display.map_or(Width::None, |d| d.width),
+            display_name: key.display.map_or(key.name, |d| d.name).to_string(),
             dependents: Vec::new(),
         })
         .collect()

@@ -37,8 +37,8 @@ pub(super) async fn config(Path(plugin): Path<String>) -> RestResult<Response> {
         (transform.config_def)()
     } else if let Ok(predicate) = find_predicate(&plugin) {
         (predicate.config_def)()
-    } else if find_converter(&plugin).is_ok() {
-        crate::config::ConfigDef::new()
+    } else if let Ok(converter) = find_converter(&plugin) {
+        (converter.config_def)()
     } else {
         return Err(RestError::new(
             axum::http::StatusCode::NOT_FOUND,

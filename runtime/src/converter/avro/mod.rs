@@ -232,7 +232,13 @@ inventory::submit! {
         class: "io.confluent.connect.avro.AvroConverter",
         aliases: &[],
         create: AvroConverter::create,
+        config_def: plugin_config_def,
     }
+}
+
+/// The registry's keys, then the format's own.
+fn plugin_config_def() -> ConfigDef {
+    super::registry::registry_config_def().merge(&config_def())
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ mod subject;
 
 pub use client::{ReferencedSchema, RegisteredSchema, RegistryError, SchemaReference, SchemaRegistry, SchemaType};
 pub use converter::{RegistryConverter, SchemaFormat};
-pub(crate) use settings::parse_settings;
 pub use settings::RegistrySettings;
+pub(crate) use settings::{config_def as registry_config_def, parse_settings};
 pub use subject::SubjectNameStrategy;
 
 use std::borrow::Cow;

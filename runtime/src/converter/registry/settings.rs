@@ -197,7 +197,7 @@ fn strategy(value: &str) -> Result<(), String> {
 }
 
 /// Confluent's serializer keys, declared once with their types and defaults.
-fn config_def() -> ConfigDef {
+pub(crate) fn config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&URLS)
         .key(&CREDENTIALS_SOURCE)
