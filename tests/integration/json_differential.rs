@@ -8,7 +8,8 @@
 //! `errors.tolerance=all`) are in the topics. A third topic's sinks insert each record's Kafka
 //! topic, partition, offset and timestamp (InsertField on sink records) beside its value. A
 //! fourth topic holds bare payloads that both read along one schema given as
-//! `schema.content`.
+//! `schema.content`; two more hold text in ISO-8859-1 and UTF-16, read by StringConverter
+//! with `converter.encoding`.
 //!
 //! Objects read without a schema become Java `HashMap`s, printed in hash order: their keys here
 //! are single letters in alphabetical order, which is that order too.
@@ -166,16 +167,16 @@ const FIXED: &[Option<&str>] = &[
     Some(r#"{"v":"end","n":2}"#),
 ];
 
-/// A FileStreamSink printing `topic` into `file` through JsonConverter, skipping what it cannot
-/// read.
-fn sink(topic: &str, file: &Path, schemas: bool, transforms: &serde_json::Value) -> serde_json::Value {
+/// A FileStreamSink printing `topic` into `file` through JsonConverter (or what `extra` sets),
+/// skipping what it cannot read.
+fn sink(topic: &str, file: &Path, schemas: bool, extra: &serde_json::Value) -> serde_json::Value {
     let mut connector = json!({"name": unique_name("json-sink"), "config": {
         "connector.class": "FileStreamSink", "topics": topic, "file": file.display().to_string(),
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": schemas.to_string(),
         "errors.tolerance": "all"}});
-    if let (Some(config), Some(transforms)) = (connector["config"].as_object_mut(), transforms.as_object()) {
-        config.extend(transforms.clone());
+    if let (Some(config), Some(extra)) = (connector["config"].as_object_mut(), extra.as_object()) {
+        config.extend(extra.clone());
     }
     connector
 }
@@ -292,6 +293,38 @@ async fn json_values_print_as_apache_connect_prints_them() {
         ),
         (&fixed_topic, FIXED.iter().map(|v| v.map(str::to_string)).collect()),
     ];
+    // Text in other character sets, read by StringConverter's converter.encoding.
+    let (latin1_topic, utf16_topic) = (unique_name("text-latin1"), unique_name("text-utf16"));
+    let texts: [(&str, &[&[u8]]); 2] = [
+        (&latin1_topic, &[b"caf\xe9", b"\x80\xff\x00", b"end"]),
+        (
+            &utf16_topic,
+            &[
+                b"\xfe\xff\x00a\x00\xe9",
+                b"\xff\xfeb\x00",
+                b"\x00c\xd8\x00",
+                b"\x00d\x00",
+                b"\xfe\xff\x00e\x00n\x00d",
+            ],
+        ),
+    ];
+    for (topic, values) in texts {
+        kafka.create_topic(topic, 1, 1).await.unwrap();
+        for value in values {
+            producer
+                .send(
+                    FutureRecord::<(), [u8]>::to(topic).payload(*value),
+                    Duration::from_secs(30),
+                )
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    }
+    let text_in = |encoding: &str| {
+        json!({"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+               "value.converter.converter.encoding": encoding})
+    };
     for (topic, values) in &topics {
         kafka.create_topic(topic, 1, 1).await.unwrap();
         for value in values {
@@ -332,12 +365,14 @@ async fn json_values_print_as_apache_connect_prints_them() {
             true,
             json!({"value.converter.schema.content": FIXED_SCHEMA}),
         ),
+        (&latin1_topic, false, text_in("latin1")),
+        (&utf16_topic, false, text_in("UTF-16")),
     ];
     let file = |who: &str, index: usize| dir.path().join(format!("{who}-{index}.txt"));
     let mut tributary_sinks = Vec::new();
-    for (index, (topic, schemas, transforms)) in topics.iter().enumerate() {
+    for (index, (topic, schemas, extra)) in topics.iter().enumerate() {
         for (who, api) in [("apache", &apache), ("tributary", &tributary)] {
-            let connector = sink(topic, &file(who, index), *schemas, transforms);
+            let connector = sink(topic, &file(who, index), *schemas, extra);
             if who == "tributary" {
                 tributary_sinks.push(connector["name"].as_str().unwrap_or_default().to_string());
             }
