@@ -3,7 +3,8 @@
 //! plugin listings, config definitions and validation, offsets of a source and a sink), and
 //! their answers compared: status codes, content types, and the JSON shapes (every path of
 //! every answer with the types found there). Values are not compared, except through their
-//! types: worker ids, versions, traces and names legitimately differ.
+//! types: worker ids, versions, traces and names legitimately differ; but the key definitions
+//! of every plugin both have are compared value by value (all but their documentation).
 //!
 //! Every difference Tributary keeps on purpose is in [`ACCEPTED`] with its reason; any other
 //! difference fails the test with the whole list.
@@ -674,6 +675,7 @@ async fn rest_answers_match_apache_connect() {
         ])
         .await,
     );
+    report.extend(plugin_definition_differences(&sides).await);
     runtime.shutdown().await;
     assert!(
         report.is_empty(),
@@ -681,6 +683,76 @@ async fn rest_answers_match_apache_connect() {
         report.len(),
         report.join("\n")
     );
+}
+
+/// The parts of a key's definition compared: all but its documentation, which is Tributary's
+/// own words.
+const DEFINITION_FIELDS: [&str; 9] = [
+    "type",
+    "required",
+    "default_value",
+    "importance",
+    "group",
+    "order_in_group",
+    "width",
+    "display_name",
+    "dependents",
+];
+
+/// The key definitions of every plugin Apache lists (connectors with the framework's keys,
+/// converters, transformations, predicates), compared key by key between the two sides'
+/// `GET /connector-plugins/{plugin}/config`; the differences, one line each. MirrorMaker 2's
+/// connectors are compared beside real clusters in `mirror_checkpoint`; a connector's
+/// `connector.plugin.version` defaults to its version, which differs by nature.
+async fn plugin_definition_differences(sides: &[Side; 2]) -> Vec<String> {
+    let (_, plugins) = sides[0].api().get("/connector-plugins?connectorsOnly=false").await;
+    let classes: BTreeSet<&str> = plugins
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|plugin| plugin["class"].as_str())
+        .filter(|class| !class.starts_with("org.apache.kafka.connect.mirror."))
+        .collect();
+    let mut found = Vec::new();
+    for class in classes {
+        let path = format!("/connector-plugins/{class}/config");
+        let mut answers = Vec::new();
+        for side in sides {
+            let (status, keys) = side.api().get(&path).await;
+            let by_name: BTreeMap<String, Value> = keys
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|key| (key["name"].as_str().unwrap_or_default().to_string(), key.clone()))
+                .collect();
+            answers.push((status, by_name));
+        }
+        let [(apache_status, apache), (tributary_status, tributary)] = [answers.remove(0), answers.remove(0)];
+        if apache_status != tributary_status {
+            found.push(format!(
+                "{class}: status Apache {apache_status} / Tributary {tributary_status}"
+            ));
+        }
+        for name in apache.keys().chain(tributary.keys()).collect::<BTreeSet<_>>() {
+            match (apache.get(name), tributary.get(name)) {
+                (Some(a), Some(t)) => {
+                    for field in DEFINITION_FIELDS {
+                        let version = (name.as_str(), field) == ("connector.plugin.version", "default_value");
+                        if a[field] != t[field] && !version {
+                            found.push(format!(
+                                "{class} {name} {field}: Apache {} / Tributary {}",
+                                a[field], t[field]
+                            ));
+                        }
+                    }
+                }
+                (Some(_), None) => found.push(format!("{class} {name}: only Apache defines it")),
+                (None, Some(_)) => found.push(format!("{class} {name}: only Tributary defines it")),
+                (None, None) => {}
+            }
+        }
+    }
+    found
 }
 
 /// Three Apache Connect 4.3.1 workers and three Tributary workers, each a distributed cluster

@@ -150,7 +150,7 @@ async fn plugins_listing_config_and_validation() {
     let topic = key("topic");
     assert_eq!(
         (topic["type"].as_str(), topic["required"].as_bool(), &topic["group"]),
-        (Some("LIST"), Some(true), &Value::Null)
+        (Some("STRING"), Some(true), &Value::Null)
     );
     let file = key("file");
     assert_eq!(

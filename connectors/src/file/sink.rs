@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use tributary_runtime::connector::{ConnectError, SinkTask, SinkTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{write_java_text, SinkRecord, Value};
@@ -25,11 +25,14 @@ use crate::config_per_task::ConfigPerTask;
 pub(super) const CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
 /// `file`.
-const FILE: Key<Option<String>> = Key::new(ConfigKey::unset(
-    "file",
-    ConfigType::String,
-    "Destination filename. If not specified, the standard output will be used.",
-));
+const FILE: Key<Option<String>> = Key::new(
+    ConfigKey::unset(
+        "file",
+        ConfigType::String,
+        "Destination filename. If not specified, the standard output will be used.",
+    )
+    .importance(Importance::High),
+);
 
 fn config_def() -> ConfigDef {
     ConfigDef::new().key(&FILE)

@@ -3,16 +3,19 @@
 
 use super::support::{register_keyed, SchemaCache, Side};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, SchemaBuilder, Struct, Value};
 
 /// `field`.
-const FIELD: Key<String> = Key::new(ConfigKey::required(
-    "field",
-    ConfigType::String,
-    "Field name for the single field that will be created.",
-));
+const FIELD: Key<String> = Key::new(
+    ConfigKey::required(
+        "field",
+        ConfigType::String,
+        "Field name for the single field that will be created.",
+    )
+    .importance(Importance::Medium),
+);
 
 fn config_def() -> ConfigDef {
     ConfigDef::new().key(&FIELD)

@@ -14,45 +14,39 @@ use crate::converter::DataError;
 use crate::data::{ConnectRecord, Schema, SchemaBuilder, SchemaType, Value};
 
 /// `topic.field`.
-const TOPIC_FIELD: Key<String> = Key::new(ConfigKey::optional(
+const TOPIC_FIELD: Key<String> = Key::new(ConfigKey::unset(
     "topic.field",
     ConfigType::String,
-    "",
     "Field name for Kafka topic.",
 ));
 /// `partition.field`.
-const PARTITION_FIELD: Key<String> = Key::new(ConfigKey::optional(
+const PARTITION_FIELD: Key<String> = Key::new(ConfigKey::unset(
     "partition.field",
     ConfigType::String,
-    "",
     "Field name for Kafka partition.",
 ));
 /// `offset.field`.
-const OFFSET_FIELD: Key<String> = Key::new(ConfigKey::optional(
+const OFFSET_FIELD: Key<String> = Key::new(ConfigKey::unset(
     "offset.field",
     ConfigType::String,
-    "",
     "Field name for Kafka offset (sink records).",
 ));
 /// `timestamp.field`.
-const TIMESTAMP_FIELD: Key<String> = Key::new(ConfigKey::optional(
+const TIMESTAMP_FIELD: Key<String> = Key::new(ConfigKey::unset(
     "timestamp.field",
     ConfigType::String,
-    "",
     "Field name for record timestamp.",
 ));
 /// `static.field`.
-const STATIC_FIELD: Key<String> = Key::new(ConfigKey::optional(
+const STATIC_FIELD: Key<String> = Key::new(ConfigKey::unset(
     "static.field",
     ConfigType::String,
-    "",
     "Field name for static data field.",
 ));
 /// `static.value`.
-const STATIC_VALUE: Key<String> = Key::new(ConfigKey::optional(
+const STATIC_VALUE: Key<String> = Key::new(ConfigKey::unset(
     "static.value",
     ConfigType::String,
-    "",
     "Static field value.",
 ));
 

@@ -3,7 +3,7 @@
 
 use super::support::{copy_struct, expect_map, register_keyed, Side, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 
@@ -14,12 +14,9 @@ const FIELDS: Key<Vec<String>> = Key::new(ConfigKey::required(
     "Names of fields to mask.",
 ));
 /// `replacement`.
-const REPLACEMENT: Key<String> = Key::new(ConfigKey::optional(
-    "replacement",
-    ConfigType::String,
-    "",
-    "Custom value replacement.",
-));
+const REPLACEMENT: Key<String> = Key::new(
+    ConfigKey::unset("replacement", ConfigType::String, "Custom value replacement.").importance(Importance::Low),
+);
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()

@@ -6,7 +6,7 @@ use regex::Regex;
 use super::support::parsed;
 use super::Predicate;
 use super::PredicatePlugin;
-use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use crate::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use crate::data::ConnectRecord;
 
 struct TopicNameMatches(Regex);
@@ -24,7 +24,8 @@ const PATTERN: Key<String> = Key::new(
         ConfigType::String,
         "A Java regular expression for matching against the name of a record's topic.",
     )
-    .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())),
+    .check(|v| Regex::new(v).map(|_| ()).map_err(|e| e.to_string()))
+    .importance(Importance::Medium),
 );
 
 fn topic_def() -> ConfigDef {
@@ -47,7 +48,8 @@ impl Predicate for HasHeaderKey {
 }
 
 /// `name` (HasHeaderKey).
-const NAME: Key<String> = Key::new(ConfigKey::required("name", ConfigType::String, "The header name."));
+const NAME: Key<String> =
+    Key::new(ConfigKey::required("name", ConfigType::String, "The header name.").importance(Importance::Medium));
 
 fn header_def() -> ConfigDef {
     ConfigDef::new().key(&NAME)

@@ -6,7 +6,7 @@ use regex::Regex;
 
 use super::support::register;
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::ConnectRecord;
 
@@ -82,19 +82,25 @@ impl Transformation for RegexRouter {
 register!("RegexRouter", regex_config_def, create_regex);
 
 /// `topic.format` (TimestampRouter).
-const TOPIC_FORMAT: Key<String> = Key::new(ConfigKey::optional(
-    "topic.format",
-    ConfigType::String,
-    "${topic}-${timestamp}",
-    "Format string which can contain ${topic} and ${timestamp} as placeholders.",
-));
+const TOPIC_FORMAT: Key<String> = Key::new(
+    ConfigKey::optional(
+        "topic.format",
+        ConfigType::String,
+        "${topic}-${timestamp}",
+        "Format string which can contain ${topic} and ${timestamp} as placeholders.",
+    )
+    .importance(Importance::High),
+);
 /// `timestamp.format` (TimestampRouter).
-const TIMESTAMP_FORMAT: Key<String> = Key::new(ConfigKey::optional(
-    "timestamp.format",
-    ConfigType::String,
-    "yyyyMMdd",
-    "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.",
-));
+const TIMESTAMP_FORMAT: Key<String> = Key::new(
+    ConfigKey::optional(
+        "timestamp.format",
+        ConfigType::String,
+        "yyyyMMdd",
+        "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.",
+    )
+    .importance(Importance::High),
+);
 
 fn timestamp_config_def() -> ConfigDef {
     ConfigDef::new().key(&TOPIC_FORMAT).key(&TIMESTAMP_FORMAT)

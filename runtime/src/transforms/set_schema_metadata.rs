@@ -3,22 +3,17 @@
 
 use super::support::{copy_struct, register_keyed, Side, REPLACE_NULL_WITH_DEFAULT};
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 
 /// `schema.name`.
-const SCHEMA_NAME: Key<Option<String>> = Key::new(ConfigKey::unset(
-    "schema.name",
-    ConfigType::String,
-    "Schema name to set.",
-));
+const SCHEMA_NAME: Key<Option<String>> =
+    Key::new(ConfigKey::unset("schema.name", ConfigType::String, "Schema name to set.").importance(Importance::High));
 /// `schema.version`.
-const SCHEMA_VERSION: Key<Option<i32>> = Key::new(ConfigKey::unset(
-    "schema.version",
-    ConfigType::Int,
-    "Schema version to set.",
-));
+const SCHEMA_VERSION: Key<Option<i32>> = Key::new(
+    ConfigKey::unset("schema.version", ConfigType::Int, "Schema version to set.").importance(Importance::High),
+);
 
 fn config_def() -> ConfigDef {
     ConfigDef::new()

@@ -10,17 +10,20 @@ use super::support::{
     optional_like, register_keyed, schema_basics, with_default, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 use super::Transformation;
-use crate::config::{ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Key, ParsedConfig};
 use crate::converter::DataError;
 use crate::data::{logical, ConnectRecord, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 /// `field`.
-const FIELD: Key<String> = Key::new(ConfigKey::optional(
-    "field",
-    ConfigType::String,
-    "",
-    "The field containing the timestamp, or empty if the entire value is a timestamp.",
-));
+const FIELD: Key<String> = Key::new(
+    ConfigKey::optional(
+        "field",
+        ConfigType::String,
+        "",
+        "The field containing the timestamp, or empty if the entire value is a timestamp.",
+    )
+    .importance(Importance::High),
+);
 /// `target.type`.
 const TARGET_TYPE: Key<String> = Key::new(
     ConfigKey::required(
@@ -45,7 +48,8 @@ const UNIX_PRECISION: Key<String> = Key::new(
         "milliseconds",
         "The desired Unix precision for the timestamp.",
     )
-    .one_of(&["nanoseconds", "microseconds", "milliseconds", "seconds"]),
+    .one_of(&["nanoseconds", "microseconds", "milliseconds", "seconds"])
+    .importance(Importance::Low),
 );
 
 fn config_def() -> ConfigDef {

@@ -6,8 +6,9 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::client::{ClientConfigError, ClientKind, ClientSettings, ErrorCapture, KafkaSecurity};
-use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
+use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, Width};
 use crate::converter::{converter_for, ConverterRole};
+use crate::plugins::PLUGIN_VERSION;
 
 use super::listeners::{
     ListenerLayout, Scheme, REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_PORT, UI_ENABLED, UI_READ_ONLY,
@@ -22,7 +23,8 @@ pub const NAME: Key<String> = Key::new(
         ConfigType::String,
         "Globally unique name to use for this connector.",
     )
-    .in_group("Common"),
+    .in_group("Common")
+    .shown(1, Width::Medium, "Connector name"),
 );
 /// `connector.class`.
 pub const CONNECTOR_CLASS: Key<String> = Key::new(
@@ -31,7 +33,8 @@ pub const CONNECTOR_CLASS: Key<String> = Key::new(
         ConfigType::String,
         "Name or alias of the class for this connector.",
     )
-    .in_group("Common"),
+    .in_group("Common")
+    .shown(2, Width::Long, "Connector class"),
 );
 /// `errors.retry.timeout`: how long a failed `put` is retried (0 never, -1 forever).
 pub(super) const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
@@ -41,7 +44,8 @@ pub(super) const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
         "0",
         "How long a failed operation is retried, in ms; 0 never, -1 forever.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(1, Width::Medium, "Retry Timeout for Errors"),
 );
 /// `errors.retry.delay.max.ms`.
 pub(super) const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
@@ -51,7 +55,8 @@ pub(super) const ERRORS_RETRY_DELAY_MAX: Key<Duration> = Key::new(
         "60000",
         "Longest wait between retries, in ms.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(2, Width::Medium, "Maximum Delay Between Retries for Errors"),
 );
 /// `errors.tolerance`.
 pub(super) const ERRORS_TOLERANCE: Key<String> = Key::new(
@@ -62,7 +67,8 @@ pub(super) const ERRORS_TOLERANCE: Key<String> = Key::new(
         "'none' fails the task on a bad record; 'all' skips bad records.",
     )
     .one_of(&["none", "all"])
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(3, Width::Short, "Error Tolerance"),
 );
 /// `errors.log.enable`.
 pub(super) const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
@@ -72,7 +78,8 @@ pub(super) const ERRORS_LOG_ENABLE: Key<bool> = Key::new(
         "false",
         "Log each failed operation and bad record.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(4, Width::Short, "Log Errors"),
 );
 /// `errors.log.include.messages`.
 pub(super) const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
@@ -82,7 +89,8 @@ pub(super) const ERRORS_LOG_INCLUDE_MESSAGES: Key<bool> = Key::new(
         "false",
         "Include the record in the error log.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(5, Width::Short, "Log Error Details"),
 );
 /// `errors.deadletterqueue.context.headers.enable`.
 pub(super) const DEAD_LETTER_QUEUE_CONTEXT_HEADERS: Key<bool> = Key::new(
@@ -92,7 +100,8 @@ pub(super) const DEAD_LETTER_QUEUE_CONTEXT_HEADERS: Key<bool> = Key::new(
         "false",
         "Add headers describing the failure to dead-lettered records.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(8, Width::Medium, "Enable Error Context Headers"),
 );
 
 /// The group of the error-handling keys.
@@ -108,7 +117,8 @@ pub const TASKS_MAX: Key<usize> = Key::new(
     )
     .check(positive)
     .importance(Importance::High)
-    .in_group("Common"),
+    .in_group("Common")
+    .shown(4, Width::Short, "Tasks max"),
 );
 /// `transaction.boundary`.
 pub(super) const TRANSACTION_BOUNDARY: Key<String> = Key::new(
@@ -119,7 +129,8 @@ pub(super) const TRANSACTION_BOUNDARY: Key<String> = Key::new(
         "Where exactly-once transactions end: every 'poll', every 'interval', or where the 'connector' says.",
     )
     .one_of(&["poll", "interval", "connector"])
-    .in_group(EXACTLY_ONCE_GROUP),
+    .in_group(EXACTLY_ONCE_GROUP)
+    .shown(3, Width::Short, "Transaction Boundary"),
 );
 /// `transaction.boundary.interval.ms`.
 pub(super) const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new(
@@ -128,7 +139,9 @@ pub(super) const TRANSACTION_BOUNDARY_INTERVAL: Key<Option<Duration>> = Key::new
         ConfigType::Long,
         "With transaction.boundary=interval, how often transactions commit; offset.flush.interval.ms when unset.",
     )
-    .in_group(EXACTLY_ONCE_GROUP),
+    .importance(Importance::Low)
+    .in_group(EXACTLY_ONCE_GROUP)
+    .shown(4, Width::Short, "Transaction boundary interval"),
 );
 /// A source connector's `offsets.storage.topic` (KIP-618).
 pub(super) const CONNECTOR_OFFSETS_TOPIC: Key<String> = Key::new(
@@ -145,11 +158,17 @@ pub(super) const CONNECTOR_OFFSETS_TOPIC: Key<String> = Key::new(
             Ok(())
         }
     })
-    .in_group("offsets.topic"),
+    .importance(Importance::Low)
+    .in_group("offsets.topic")
+    .shown(1, Width::Long, "Offsets topic"),
 );
 /// `topics`.
-pub const TOPICS: Key<Vec<String>> =
-    Key::new(ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.").in_group("Common"));
+pub const TOPICS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional("topics", ConfigType::List, "", "Topics to consume.")
+        .importance(Importance::High)
+        .in_group("Common")
+        .shown(4, Width::Long, "Topics"),
+);
 /// `topics.regex`.
 pub const TOPICS_REGEX: Key<String> = Key::new(
     ConfigKey::optional(
@@ -158,7 +177,9 @@ pub const TOPICS_REGEX: Key<String> = Key::new(
         "",
         "Regular expression of topics to consume.",
     )
-    .in_group("Common"),
+    .importance(Importance::High)
+    .in_group("Common")
+    .shown(4, Width::Long, "Topics regex"),
 );
 /// `errors.deadletterqueue.topic.name`.
 pub(super) const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
@@ -168,17 +189,19 @@ pub(super) const DEAD_LETTER_QUEUE_TOPIC: Key<String> = Key::new(
         "",
         "Topic for records that failed (with errors.tolerance=all).",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(6, Width::Medium, "Dead Letter Queue Topic Name"),
 );
 /// `errors.deadletterqueue.topic.replication.factor`.
 pub(super) const DEAD_LETTER_QUEUE_REPLICATION_FACTOR: Key<i32> = Key::new(
     ConfigKey::optional(
         "errors.deadletterqueue.topic.replication.factor",
-        ConfigType::Int,
+        ConfigType::Short,
         "3",
         "Replication factor of the dead letter queue topic when it is created.",
     )
-    .in_group(ERROR_HANDLING_GROUP),
+    .in_group(ERROR_HANDLING_GROUP)
+    .shown(7, Width::Medium, "Dead Letter Queue Topic Replication Factor"),
 );
 /// `connector.client.config.override.policy` (worker).
 const OVERRIDE_POLICY: Key<String> = Key::new(
@@ -257,60 +280,109 @@ const EXACTLY_ONCE_GROUP: &str = "Exactly Once Support";
 
 /// Keys every connector takes, in Apache's groups and order (`ConnectorConfig`).
 pub fn connector_config_def() -> ConfigDef {
-    let common = |key: ConfigKey| key.in_group("Common");
+    // The framework's keys that nothing reads through a `Key`, shown in `Common` at Apache's
+    // places, with Apache's importance.
+    let common = |key: ConfigKey, order: i32, width: Width, label: &'static str| {
+        key.in_group("Common").shown(order, width, label)
+    };
+    let low = |key: ConfigKey| key.importance(Importance::Low);
     ConfigDef::new()
         .key(&NAME)
         .key(&CONNECTOR_CLASS)
-        .define(common(ConfigKey::unset(
-            "connector.plugin.version",
-            ConfigType::String,
-            "Version of the connector; every built-in plugin has Tributary's version.",
-        )))
-        .key(&TASKS_MAX)
-        .define(common(ConfigKey::optional(
-            "tasks.max.enforce",
-            ConfigType::Boolean,
-            "true",
-            "Whether more task configs than tasks.max fail the connector (always, here).",
-        )))
-        .define(common(ConfigKey::unset(
-            "key.converter",
-            ConfigType::Class,
-            "Converter class for keys; the worker's when unset.",
-        )))
-        .define(common(ConfigKey::unset(
-            "key.converter.plugin.version",
-            ConfigType::String,
-            "Version of the key converter.",
-        )))
-        .define(common(ConfigKey::unset(
-            "value.converter",
-            ConfigType::Class,
-            "Converter class for values; the worker's when unset.",
-        )))
-        .define(common(ConfigKey::unset(
-            "value.converter.plugin.version",
-            ConfigType::String,
-            "Version of the value converter.",
-        )))
-        .define(common(ConfigKey::unset(
-            "header.converter",
-            ConfigType::Class,
-            "Converter class for headers; the worker's when unset.",
-        )))
-        .define(common(ConfigKey::unset(
-            "header.converter.plugin.version",
-            ConfigType::String,
-            "Version of the header converter.",
-        )))
         .define(common(
             ConfigKey::optional(
+                "connector.plugin.version",
+                ConfigType::String,
+                PLUGIN_VERSION,
+                "Version of the connector; every built-in plugin has Tributary's version.",
+            ),
+            3,
+            Width::Medium,
+            "Connector version",
+        ))
+        .key(&TASKS_MAX)
+        .define(common(
+            low(ConfigKey::optional(
+                "tasks.max.enforce",
+                ConfigType::Boolean,
+                "true",
+                "Whether more task configs than tasks.max fail the connector (always, here).",
+            )),
+            5,
+            Width::Short,
+            "Enforce tasks max",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "key.converter",
+                ConfigType::Class,
+                "Converter class for keys; the worker's when unset.",
+            )),
+            6,
+            Width::Short,
+            "Key converter class",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "key.converter.plugin.version",
+                ConfigType::String,
+                "Version of the key converter.",
+            )),
+            7,
+            Width::Short,
+            "Key converter version",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "value.converter",
+                ConfigType::Class,
+                "Converter class for values; the worker's when unset.",
+            )),
+            8,
+            Width::Short,
+            "Value converter class",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "value.converter.plugin.version",
+                ConfigType::String,
+                "Version of the value converter.",
+            )),
+            9,
+            Width::Short,
+            "Value converter version",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "header.converter",
+                ConfigType::Class,
+                "Converter class for headers; the worker's when unset.",
+            )),
+            10,
+            Width::Short,
+            "Header converter class",
+        ))
+        .define(common(
+            low(ConfigKey::unset(
+                "header.converter.plugin.version",
+                ConfigType::String,
+                "Version of the header converter.",
+            )),
+            11,
+            Width::Short,
+            "Header converter version",
+        ))
+        .define(common(
+            low(ConfigKey::optional(
                 "config.action.reload",
                 ConfigType::String,
                 "restart",
                 "What to do when a config provider says a value changed: 'restart' or 'none'.",
             )
-            .one_of(&["none", "restart"]),
+            .one_of(&["none", "restart"])),
+            14,
+            Width::Medium,
+            "Reload Action",
         ))
         .key(&TRANSFORMS)
         .key(&PREDICATES)
@@ -332,7 +404,9 @@ pub fn source_config_def() -> ConfigDef {
                 "",
                 "Groups of topic.creation.<group>.* settings for the topics the connector creates.",
             )
-            .in_group("Topic Creation"),
+            .importance(Importance::Low)
+            .in_group("Topic Creation")
+            .shown(1, Width::Long, "Topic Creation Groups"),
         )
         .define(exactly_once(
             ConfigKey::optional(
@@ -341,7 +415,8 @@ pub fn source_config_def() -> ConfigDef {
                 "requested",
                 "Whether the connector must run exactly-once ('required') or may ('requested').",
             )
-            .one_of(&["requested", "required"]),
+            .one_of(&["requested", "required"])
+            .shown(2, Width::Short, "Exactly once support"),
         ))
         .key(&TRANSACTION_BOUNDARY)
         .key(&TRANSACTION_BOUNDARY_INTERVAL)

@@ -1,7 +1,7 @@
 //! The ordered list of a connector's transformations, with their predicates, built from its
 //! `transforms` and `predicates` settings and the transformation and predicate plugins they name.
 
-use crate::config::{split_list, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
+use crate::config::{split_list, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError, Width};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 use crate::transforms::{find_predicate, find_transform, Predicate, Transformation};
@@ -14,7 +14,9 @@ pub const TRANSFORMS: Key<Vec<String>> = Key::new(
         "",
         "Aliases for the transformations to apply, in order.",
     )
-    .in_group("Transforms"),
+    .importance(Importance::Low)
+    .in_group("Transforms")
+    .shown(12, Width::Long, "Transforms"),
 );
 /// `predicates`: the aliases of the predicates transformations name.
 pub const PREDICATES: Key<Vec<String>> = Key::new(
@@ -24,7 +26,9 @@ pub const PREDICATES: Key<Vec<String>> = Key::new(
         "",
         "Aliases for the predicates used by transformations.",
     )
-    .in_group("Predicates"),
+    .importance(Importance::Low)
+    .in_group("Predicates")
+    .shown(13, Width::Long, "Predicates"),
 );
 
 struct Step {
