@@ -1,14 +1,15 @@
 //! Settings every mirror connector shares, with MirrorMaker 2's names and defaults: the two
 //! clusters (`source.cluster.alias`, `source.cluster.bootstrap.servers`, client overrides), the
-//! replication policy, where the offset syncs live, and how long an admin request may take
-//! (`admin.timeout.ms`).
+//! replication policy, where the offset syncs live, how long an admin request may take
+//! (`admin.timeout.ms`), whether the flow runs (`enabled`), and the keys Apache's connectors
+//! define that Tributary accepts without effect (`metric.reporters`, `config.providers`).
 
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use tributary_runtime::client::{ClientKind, ClientSettings};
 use tributary_runtime::config::{
-    ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, KeyValue, ParsedConfig, ValidationError,
+    ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, KeyValue, ParsedConfig, ValidationError,
 };
 use tributary_runtime::connector::ConnectError;
 
@@ -22,12 +23,15 @@ pub(crate) const SOURCE_CLUSTER_ALIAS: Key<String> = Key::new(ConfigKey::require
     "Alias of the source cluster.",
 ));
 /// `target.cluster.alias`.
-pub(crate) const TARGET_CLUSTER_ALIAS: Key<String> = Key::new(ConfigKey::optional(
-    "target.cluster.alias",
-    ConfigType::String,
-    "target",
-    "Alias of the target cluster.",
-));
+pub(crate) const TARGET_CLUSTER_ALIAS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "target.cluster.alias",
+        ConfigType::String,
+        "target",
+        "Alias of the target cluster.",
+    )
+    .importance(Importance::High),
+);
 /// `source.cluster.bootstrap.servers`.
 pub(crate) const SOURCE_CLUSTER_BOOTSTRAP_SERVERS: Key<Vec<String>> = Key::new(ConfigKey::required(
     "source.cluster.bootstrap.servers",
@@ -41,27 +45,36 @@ pub(crate) const TARGET_CLUSTER_BOOTSTRAP_SERVERS: Key<Vec<String>> = Key::new(C
     "Brokers of the target cluster.",
 ));
 /// `replication.policy.class`.
-pub(crate) const REPLICATION_POLICY_CLASS: Key<String> = Key::new(ConfigKey::optional(
-    "replication.policy.class",
-    ConfigType::Class,
-    "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
-    "How remote topics are named.",
-));
+pub(crate) const REPLICATION_POLICY_CLASS: Key<String> = Key::new(
+    ConfigKey::optional(
+        "replication.policy.class",
+        ConfigType::Class,
+        "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
+        "How remote topics are named.",
+    )
+    .importance(Importance::Low),
+);
 /// `replication.policy.separator`.
-pub(crate) const REPLICATION_POLICY_SEPARATOR: Key<String> = Key::new(ConfigKey::optional(
-    "replication.policy.separator",
-    ConfigType::String,
-    ".",
-    "Separator of the default replication policy.",
-));
+pub(crate) const REPLICATION_POLICY_SEPARATOR: Key<String> = Key::new(
+    ConfigKey::optional(
+        "replication.policy.separator",
+        ConfigType::String,
+        ".",
+        "Separator of the default replication policy.",
+    )
+    .importance(Importance::Low),
+);
 
 /// `replication.policy.internal.topic.separator.enabled`.
-pub(crate) const INTERNAL_TOPIC_SEPARATOR_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "replication.policy.internal.topic.separator.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether internal topic names use replication.policy.separator too.",
-));
+pub(crate) const INTERNAL_TOPIC_SEPARATOR_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "replication.policy.internal.topic.separator.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether internal topic names use replication.policy.separator too.",
+    )
+    .importance(Importance::Low),
+);
 /// `offset-syncs.topic.location`.
 pub(crate) const OFFSET_SYNCS_TOPIC_LOCATION: Key<String> = Key::new(
     ConfigKey::optional(
@@ -70,6 +83,7 @@ pub(crate) const OFFSET_SYNCS_TOPIC_LOCATION: Key<String> = Key::new(
         "source",
         "The cluster holding the offset-syncs topic.",
     )
+    .importance(Importance::Low)
     .one_of(&["source", "target"]),
 );
 
@@ -86,30 +100,100 @@ pub fn common_config_def() -> ConfigDef {
         .key(&OFFSET_SYNCS_TOPIC_LOCATION)
         .key(&FORWARDING_ADMIN_CLASS)
         .key(&ADMIN_TIMEOUT_MS)
+        .key(&ENABLED)
+        .key(&METRIC_REPORTERS)
+        .key(&CONFIG_PROVIDERS)
 }
 
+/// The keys the source and checkpoint connectors add to [`common_config_def`]: how long a
+/// poll waits, and Apache's metric names (without effect).
+pub fn polling_config_def() -> ConfigDef {
+    common_config_def()
+        .key(&CONSUMER_POLL_TIMEOUT_MS)
+        .key(&METRIC_NAMES_FORMATS)
+}
+
+/// `enabled`.
+pub(crate) const ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether the flow is replicated: when false the source and checkpoint connectors start \
+         nothing and run no task (the heartbeat connector, as Apache's, beats all the same).",
+    )
+    .importance(Importance::Low),
+);
+/// `consumer.poll.timeout.ms`.
+pub(crate) const CONSUMER_POLL_TIMEOUT_MS: Key<Duration> = Key::new(
+    ConfigKey::optional(
+        "consumer.poll.timeout.ms",
+        ConfigType::Long,
+        "1000",
+        "How long a task's poll waits for something to return, in ms.",
+    )
+    .importance(Importance::Low),
+);
+/// `metric.reporters`, accepted without effect.
+const METRIC_REPORTERS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "metric.reporters",
+        ConfigType::List,
+        "org.apache.kafka.common.metrics.JmxReporter",
+        "Apache's metrics reporter classes; without effect here (Tributary's metrics are served \
+         at /metrics).",
+    )
+    .importance(Importance::Low),
+);
+/// `metric.names.formats`, accepted without effect.
+const METRIC_NAMES_FORMATS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "metric.names.formats",
+        ConfigType::List,
+        "legacy",
+        "Which of Apache's metric names its connectors register (legacy, new); without effect \
+         here (Tributary's metrics are served at /metrics).",
+    )
+    .importance(Importance::Low),
+);
+/// `config.providers`, accepted without effect: a connector's values are resolved by the
+/// worker's config providers.
+const CONFIG_PROVIDERS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "config.providers",
+        ConfigType::List,
+        "",
+        "Config providers of MirrorMaker 2's own mode; without effect on a connector, whose \
+         values the worker's config providers resolve.",
+    )
+    .importance(Importance::Low),
+);
+
 /// `admin.timeout.ms`.
-pub(crate) const ADMIN_TIMEOUT_MS: Key<i64> = Key::new(ConfigKey::optional(
-    "admin.timeout.ms",
-    ConfigType::Long,
-    "60000",
-    "How long one admin request (listing topics, creating them, copying configs and ACLs) may take.",
-));
+pub(crate) const ADMIN_TIMEOUT_MS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "admin.timeout.ms",
+        ConfigType::Long,
+        "60000",
+        "How long one admin request (listing topics, creating them, copying configs and ACLs) may take.",
+    )
+    .importance(Importance::Low),
+);
 
 /// `topics`.
-pub(crate) const TOPICS: Key<Vec<String>> = Key::new(ConfigKey::optional(
-    "topics",
-    ConfigType::List,
-    ".*",
-    "Topics to mirror (regexes).",
-));
+pub(crate) const TOPICS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional("topics", ConfigType::List, ".*", "Topics to mirror (regexes).").importance(Importance::High),
+);
 /// `topics.exclude`.
-pub(crate) const TOPICS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
-    "topics.exclude",
-    ConfigType::List,
-    crate::filter::DEFAULT_TOPICS_EXCLUDE,
-    "Topics not to mirror (regexes).",
-));
+pub(crate) const TOPICS_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "topics.exclude",
+        ConfigType::List,
+        crate::filter::DEFAULT_TOPICS_EXCLUDE,
+        "Topics not to mirror (regexes).",
+    )
+    .importance(Importance::High),
+);
 
 /// The check of a key naming a class MirrorMaker 2 lets users replace (`*.filter.class`,
 /// `forwarding.admin.class`): only `default`, its own class (by full or simple name), as there
@@ -131,6 +215,7 @@ pub(crate) const FORWARDING_ADMIN_CLASS: Key<String> = Key::new(
         "org.apache.kafka.clients.admin.ForwardingAdmin",
         "The admin client the connectors manage topics, configs and ACLs with.",
     )
+    .importance(Importance::Low)
     .check(|class| only_default_class(class, "ForwardingAdmin")),
 );
 /// `topic.filter.class`: MirrorMaker 2's default filter only.
@@ -141,6 +226,7 @@ pub(crate) const TOPIC_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultTopicFilter",
         "Which topics to mirror: topics and topics.exclude.",
     )
+    .importance(Importance::Low)
     .check(|class| only_default_class(class, "DefaultTopicFilter")),
 );
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext, SourceTask, SourceTaskContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 use tributary_runtime::data::{ConnectRecord, SchemaRef, SourceMap, SourceRecord, Value};
@@ -21,26 +21,35 @@ use crate::policy::HEARTBEATS_TOPIC;
 pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector";
 
 /// `emit.heartbeats.enabled`.
-pub(crate) const EMIT_HEARTBEATS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "emit.heartbeats.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to write heartbeats.",
-));
+pub(crate) const EMIT_HEARTBEATS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "emit.heartbeats.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to write heartbeats.",
+    )
+    .importance(Importance::Low),
+);
 /// `emit.heartbeats.interval.seconds`.
-pub(crate) const EMIT_HEARTBEATS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "emit.heartbeats.interval.seconds",
-    ConfigType::Long,
-    "1",
-    "How often to write a heartbeat.",
-));
+pub(crate) const EMIT_HEARTBEATS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "emit.heartbeats.interval.seconds",
+        ConfigType::Long,
+        "1",
+        "How often to write a heartbeat.",
+    )
+    .importance(Importance::Low),
+);
 /// `heartbeats.topic.replication.factor`.
-pub(crate) const HEARTBEATS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
-    "heartbeats.topic.replication.factor",
-    ConfigType::Short,
-    "3",
-    "Replication factor of the heartbeats topic.",
-));
+pub(crate) const HEARTBEATS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "heartbeats.topic.replication.factor",
+        ConfigType::Short,
+        "3",
+        "Replication factor of the heartbeats topic.",
+    )
+    .importance(Importance::Low),
+);
 
 fn config_def() -> ConfigDef {
     common_config_def()

@@ -765,8 +765,9 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
     let (_workers, tributary, apache) = start_both_workers(target, dir.path()).await;
     let sides = [("Apache", &apache, "AP"), ("Tributary", &tributary, "TR")];
 
-    // The connectors' keys: the same type, default, requirement and group for the keys both
-    // define; the keys only one defines are the known ones.
+    // The connectors' keys: the same type, default, requirement, importance, group and display
+    // for the keys both define (but the default of connector.plugin.version, the plugin's
+    // version); the keys only one defines are the known ones.
     for class in [
         "MirrorSourceConnector",
         "MirrorCheckpointConnector",
@@ -781,8 +782,22 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
                 .unwrap()
                 .iter()
                 .map(|key| {
-                    let shape = json!([key["type"], key["default_value"], key["required"], key["group"]]);
-                    (key["name"].as_str().unwrap().to_string(), shape)
+                    let name = key["name"].as_str().unwrap().to_string();
+                    let default = match name.as_str() {
+                        "connector.plugin.version" => Value::Null,
+                        _ => key["default_value"].clone(),
+                    };
+                    let shape = json!([
+                        key["type"],
+                        default,
+                        key["required"],
+                        key["importance"],
+                        key["group"],
+                        key["order_in_group"],
+                        key["width"],
+                        key["display_name"]
+                    ]);
+                    (name, shape)
                 })
                 .collect();
             definitions.push(shapes);
@@ -852,8 +867,12 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
         "heartbeats.replication.enabled": "false",
         "sync.topic.configs.interval.seconds": "1",
     });
+    // And a pair that is not enabled: running, without tasks, copying nothing.
+    let disabled = json!({"topics": format!("{prefix}-.*"), "enabled": "false",
+        "heartbeats.replication.enabled": "false"});
     for (_, api, alias) in sides {
         start_source_connector(api, &a, &b, alias, copied.clone()).await;
+        start_source_connector(api, &a, &b, &format!("{alias}X"), disabled.clone()).await;
     }
     // The remote topics' own settings on both sides (of the connectors of the sides' aliases
     // followed by `suffix`), once `ready` holds for both.
@@ -958,20 +977,26 @@ async fn source_connectors_copy_topic_configs_and_skip_heartbeats_as_apache() {
         .filter(|name| ours.iter().any(|o| o == name))
         .collect();
     assert!(copies.is_empty(), "heartbeats topics copied: {copies:?}");
+
+    // The connectors not enabled run without tasks on both sides and created no remote topic
+    // (they were made before the other connectors copied and synced their topics).
+    for (side, api, alias) in sides {
+        let name = format!("{alias}X->B.MirrorSourceConnector");
+        let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+        assert_eq!(status["connector"]["state"], "RUNNING", "{side}: {status}");
+        assert_eq!(status["tasks"], json!([]), "{side}: {status}");
+        let remote = format!("{alias}X.{topic}");
+        assert!(
+            metadata.topics().iter().all(|t| t.name() != remote),
+            "{side} created {remote}"
+        );
+    }
 }
 
 /// Keys MirrorMaker 2's connectors define that Tributary's do not (besides the `ssl.*` and
 /// `sasl.*` client keys): the top-level client keys, which neither uses for its clients (those
-/// take `source.cluster.*`, `target.cluster.*` and the clients' prefixes), and settings of
-/// Apache's own machinery.
-const APACHE_ONLY_KEYS: [&str; 6] = [
-    "security.protocol",
-    "metric.reporters",
-    "metric.names.formats",
-    "config.providers",
-    "consumer.poll.timeout.ms",
-    "enabled",
-];
+/// take `source.cluster.*`, `target.cluster.*` and the clients' prefixes).
+const APACHE_ONLY_KEYS: [&str; 1] = ["security.protocol"];
 
 /// Keys Tributary's connectors define that MirrorMaker 2's do not, by connector (all when
 /// empty): its provenance header; the clusters' bootstrap servers, which it requires at

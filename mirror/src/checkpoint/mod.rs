@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use self::groups::selected_groups;
 use crate::admin::ClusterAdmin;
-use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
+use crate::config::{polling_config_def, round_robin, with_topic_filter, MirrorConfig, ENABLED};
 use crate::filter::NameFilter;
 use crate::lock;
 
@@ -30,19 +30,25 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorCheckpointConnect
 const ASSIGNED: &str = "task.assigned.groups";
 
 /// `groups`.
-pub(crate) const GROUPS: Key<Vec<String>> = Key::new(ConfigKey::optional(
-    "groups",
-    ConfigType::List,
-    ".*",
-    "Consumer groups to checkpoint (regexes).",
-));
+pub(crate) const GROUPS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "groups",
+        ConfigType::List,
+        ".*",
+        "Consumer groups to checkpoint (regexes).",
+    )
+    .importance(Importance::High),
+);
 /// `groups.exclude`.
-pub(crate) const GROUPS_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
-    "groups.exclude",
-    ConfigType::List,
-    crate::filter::DEFAULT_GROUPS_EXCLUDE,
-    "Consumer groups not to checkpoint (regexes).",
-));
+pub(crate) const GROUPS_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "groups.exclude",
+        ConfigType::List,
+        crate::filter::DEFAULT_GROUPS_EXCLUDE,
+        "Consumer groups not to checkpoint (regexes).",
+    )
+    .importance(Importance::High),
+);
 /// `group.filter.class`: MirrorMaker 2's default filter only.
 pub(crate) const GROUP_FILTER_CLASS: Key<String> = Key::new(
     ConfigKey::optional(
@@ -51,60 +57,82 @@ pub(crate) const GROUP_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultGroupFilter",
         "Which consumer groups to checkpoint: groups and groups.exclude.",
     )
+    .importance(Importance::Low)
     .check(|class| crate::config::only_default_class(class, "DefaultGroupFilter")),
 );
 /// `emit.checkpoints.enabled`.
-pub(crate) const EMIT_CHECKPOINTS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "emit.checkpoints.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to write checkpoints.",
-));
+pub(crate) const EMIT_CHECKPOINTS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "emit.checkpoints.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to write checkpoints.",
+    )
+    .importance(Importance::Low),
+);
 /// `emit.checkpoints.interval.seconds`.
-pub(crate) const EMIT_CHECKPOINTS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "emit.checkpoints.interval.seconds",
-    ConfigType::Long,
-    "60",
-    "How often to write checkpoints.",
-));
+pub(crate) const EMIT_CHECKPOINTS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "emit.checkpoints.interval.seconds",
+        ConfigType::Long,
+        "60",
+        "How often to write checkpoints.",
+    )
+    .importance(Importance::Low),
+);
 /// `sync.group.offsets.enabled`.
-pub(crate) const SYNC_GROUP_OFFSETS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "sync.group.offsets.enabled",
-    ConfigType::Boolean,
-    "false",
-    "Whether to commit translated offsets to the target's consumer groups.",
-));
+pub(crate) const SYNC_GROUP_OFFSETS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "sync.group.offsets.enabled",
+        ConfigType::Boolean,
+        "false",
+        "Whether to commit translated offsets to the target's consumer groups.",
+    )
+    .importance(Importance::Low),
+);
 /// `sync.group.offsets.interval.seconds`.
-pub(crate) const SYNC_GROUP_OFFSETS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "sync.group.offsets.interval.seconds",
-    ConfigType::Long,
-    "60",
-    "How often to commit translated offsets to the target's consumer groups.",
-));
+pub(crate) const SYNC_GROUP_OFFSETS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "sync.group.offsets.interval.seconds",
+        ConfigType::Long,
+        "60",
+        "How often to commit translated offsets to the target's consumer groups.",
+    )
+    .importance(Importance::Low),
+);
 /// `refresh.groups.enabled`.
-pub(crate) const REFRESH_GROUPS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "refresh.groups.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to look for new consumer groups periodically.",
-));
+pub(crate) const REFRESH_GROUPS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "refresh.groups.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to look for new consumer groups periodically.",
+    )
+    .importance(Importance::Low),
+);
 /// `refresh.groups.interval.seconds`.
-pub(crate) const REFRESH_GROUPS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "refresh.groups.interval.seconds",
-    ConfigType::Long,
-    "600",
-    "How often to look for new consumer groups.",
-));
+pub(crate) const REFRESH_GROUPS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "refresh.groups.interval.seconds",
+        ConfigType::Long,
+        "600",
+        "How often to look for new consumer groups.",
+    )
+    .importance(Importance::Low),
+);
 /// `checkpoints.topic.replication.factor`.
-pub(crate) const CHECKPOINTS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
-    "checkpoints.topic.replication.factor",
-    ConfigType::Short,
-    "3",
-    "Replication factor of the checkpoints topic.",
-));
+pub(crate) const CHECKPOINTS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "checkpoints.topic.replication.factor",
+        ConfigType::Short,
+        "3",
+        "Replication factor of the checkpoints topic.",
+    )
+    .importance(Importance::Low),
+);
 
 fn config_def() -> ConfigDef {
-    with_topic_filter(common_config_def())
+    with_topic_filter(polling_config_def())
         .key(&GROUPS)
         .key(&GROUPS_EXCLUDE)
         .key(&GROUP_FILTER_CLASS)
@@ -163,6 +191,10 @@ fn validate(config: &ConfigMap) -> Vec<ValidationError> {
 impl Connector for MirrorCheckpointConnector {
     async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
         let mirror = &self.mirror;
+        if !mirror.value(&ENABLED) {
+            tracing::info!(connector = %context.name, "enabled=false: no group is checkpointed");
+            return Ok(());
+        }
         let (source, filter, topics) = (self.source.clone(), self.filter.clone(), self.topics.clone());
         mirror
             .admin("target")?

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{CommitMode, Consumer};
@@ -27,14 +26,11 @@ use super::{
     SYNC_GROUP_OFFSETS_INTERVAL_SECONDS,
 };
 use crate::admin::ClusterAdmin;
-use crate::config::MirrorConfig;
+use crate::config::{MirrorConfig, CONSUMER_POLL_TIMEOUT_MS};
 use crate::filter::NameFilter;
 use crate::lock;
 use crate::offset_sync::OffsetSyncStore;
 use crate::records::{Checkpoint, OffsetSync};
-
-/// The longest a poll waits, so a stop is noticed quickly.
-const POLL_WAIT: Duration = Duration::from_secs(1);
 
 /// (group, remote topic, partition).
 type CheckpointKey = (String, String, i32);
@@ -361,12 +357,14 @@ impl SourceTask for MirrorCheckpointTask {
             state.next_group_sync = Some(due + state.mirror.seconds(&SYNC_GROUP_OFFSETS_INTERVAL_SECONDS));
         }
         if records.is_empty() {
+            // `consumer.poll.timeout.ms`: the longest a poll waits, so a stop is noticed.
+            let longest = now + state.mirror.value(&CONSUMER_POLL_TIMEOUT_MS);
             let next = [state.next_checkpoints, state.next_group_sync]
                 .into_iter()
                 .flatten()
                 .min()
-                .unwrap_or(now + POLL_WAIT);
-            tokio::time::sleep_until(next.min(now + POLL_WAIT)).await;
+                .unwrap_or(longest);
+            tokio::time::sleep_until(next.min(longest)).await;
         }
         Ok(records)
     }

@@ -18,13 +18,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ValidationError};
+use tributary_runtime::config::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError};
 use tributary_runtime::connector::{ConnectError, Connector, ConnectorContext};
 use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use crate::acls::{AclError, TopicAcl};
 use crate::admin::{ClusterAdmin, ConfigChanges, TopicConfigs};
-use crate::config::{common_config_def, round_robin, with_topic_filter, MirrorConfig};
+use crate::config::{polling_config_def, round_robin, with_topic_filter, MirrorConfig, ENABLED};
 use crate::filter::NameFilter;
 use crate::lock;
 use topic_configs::ConfigPropertyFilter;
@@ -35,12 +35,15 @@ pub const CLASS: &str = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
 const ASSIGNED: &str = "task.assigned.partitions";
 
 /// `config.properties.exclude`.
-pub(crate) const CONFIG_PROPERTIES_EXCLUDE: Key<Vec<String>> = Key::new(ConfigKey::optional(
-    "config.properties.exclude",
-    ConfigType::List,
-    crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
-    "Topic configs not to copy (regexes).",
-));
+pub(crate) const CONFIG_PROPERTIES_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "config.properties.exclude",
+        ConfigType::List,
+        crate::filter::DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
+        "Topic configs not to copy (regexes).",
+    )
+    .importance(Importance::High),
+);
 /// `config.property.filter.class`: MirrorMaker 2's default filter only.
 pub(crate) const CONFIG_PROPERTY_FILTER_CLASS: Key<String> = Key::new(
     ConfigKey::optional(
@@ -49,85 +52,116 @@ pub(crate) const CONFIG_PROPERTY_FILTER_CLASS: Key<String> = Key::new(
         "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter",
         "Which topic configs to copy: config.properties.exclude.",
     )
+    .importance(Importance::Low)
     .check(|class| crate::config::only_default_class(class, "DefaultConfigPropertyFilter")),
 );
 /// `replication.factor`.
-pub(crate) const REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
-    "replication.factor",
-    ConfigType::Int,
-    "2",
-    "Replication factor of created remote topics.",
-));
+pub(crate) const REPLICATION_FACTOR: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "replication.factor",
+        ConfigType::Int,
+        "2",
+        "Replication factor of created remote topics.",
+    )
+    .importance(Importance::Low),
+);
 /// `refresh.topics.enabled`.
-pub(crate) const REFRESH_TOPICS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "refresh.topics.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to look for new topics and partitions periodically.",
-));
+pub(crate) const REFRESH_TOPICS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "refresh.topics.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to look for new topics and partitions periodically.",
+    )
+    .importance(Importance::Low),
+);
 /// `refresh.topics.interval.seconds`.
-pub(crate) const REFRESH_TOPICS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "refresh.topics.interval.seconds",
-    ConfigType::Long,
-    "600",
-    "How often to look for new topics and partitions.",
-));
+pub(crate) const REFRESH_TOPICS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "refresh.topics.interval.seconds",
+        ConfigType::Long,
+        "600",
+        "How often to look for new topics and partitions.",
+    )
+    .importance(Importance::Low),
+);
 /// `sync.topic.configs.enabled`.
-pub(crate) const SYNC_TOPIC_CONFIGS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "sync.topic.configs.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to copy topic configs to remote topics.",
-));
+pub(crate) const SYNC_TOPIC_CONFIGS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "sync.topic.configs.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to copy topic configs to remote topics.",
+    )
+    .importance(Importance::Low),
+);
 /// `sync.topic.configs.interval.seconds`.
-pub(crate) const SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "sync.topic.configs.interval.seconds",
-    ConfigType::Long,
-    "600",
-    "How often to copy topic configs.",
-));
+pub(crate) const SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "sync.topic.configs.interval.seconds",
+        ConfigType::Long,
+        "600",
+        "How often to copy topic configs.",
+    )
+    .importance(Importance::Low),
+);
 /// `sync.topic.acls.enabled`.
-pub(crate) const SYNC_TOPIC_ACLS_ENABLED: Key<bool> = Key::new(ConfigKey::optional("sync.topic.acls.enabled", ConfigType::Boolean, "true", "Whether to copy the source's literal topic ACLs to remote topics (never ALLOW WRITE; ALLOW ALL becomes ALLOW READ)."));
+pub(crate) const SYNC_TOPIC_ACLS_ENABLED: Key<bool> = Key::new(ConfigKey::optional("sync.topic.acls.enabled", ConfigType::Boolean, "true", "Whether to copy the source's literal topic ACLs to remote topics (never ALLOW WRITE; ALLOW ALL becomes ALLOW READ).").importance(Importance::Low));
 /// `sync.topic.acls.interval.seconds`.
-pub(crate) const SYNC_TOPIC_ACLS_INTERVAL_SECONDS: Key<i64> = Key::new(ConfigKey::optional(
-    "sync.topic.acls.interval.seconds",
-    ConfigType::Long,
-    "600",
-    "How often to copy topic ACLs.",
-));
+pub(crate) const SYNC_TOPIC_ACLS_INTERVAL_SECONDS: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "sync.topic.acls.interval.seconds",
+        ConfigType::Long,
+        "600",
+        "How often to copy topic ACLs.",
+    )
+    .importance(Importance::Low),
+);
 /// `emit.offset-syncs.enabled`.
-pub(crate) const EMIT_OFFSET_SYNCS_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "emit.offset-syncs.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether to emit offset syncs (needed to translate consumer offsets).",
-));
+pub(crate) const EMIT_OFFSET_SYNCS_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "emit.offset-syncs.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether to emit offset syncs (needed to translate consumer offsets).",
+    )
+    .importance(Importance::Low),
+);
 /// `offset-syncs.topic.replication.factor`.
-pub(crate) const OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(ConfigKey::optional(
-    "offset-syncs.topic.replication.factor",
-    ConfigType::Short,
-    "3",
-    "Replication factor of the offset-syncs topic.",
-));
+pub(crate) const OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "offset-syncs.topic.replication.factor",
+        ConfigType::Short,
+        "3",
+        "Replication factor of the offset-syncs topic.",
+    )
+    .importance(Importance::Low),
+);
 /// `provenance.header.enabled`.
 pub(crate) const PROVENANCE_HEADER_ENABLED: Key<bool> = Key::new(ConfigKey::optional("provenance.header.enabled", ConfigType::Boolean, "false", "Tributary only: mark mirrored records with the clusters they came through, and never copy a record to a cluster it has been on (safe active/active with the identity policy)."));
 /// `heartbeats.replication.enabled`.
-pub(crate) const HEARTBEATS_REPLICATION_ENABLED: Key<bool> = Key::new(ConfigKey::optional(
-    "heartbeats.replication.enabled",
-    ConfigType::Boolean,
-    "true",
-    "Whether heartbeats topics are mirrored whatever the topic filter says; when false, only if it selects them.",
-));
+pub(crate) const HEARTBEATS_REPLICATION_ENABLED: Key<bool> = Key::new(
+    ConfigKey::optional(
+        "heartbeats.replication.enabled",
+        ConfigType::Boolean,
+        "true",
+        "Whether heartbeats topics are mirrored whatever the topic filter says; when false, only if it selects them.",
+    )
+    .importance(Importance::Low),
+);
 /// `offset.lag.max`.
-pub(crate) const OFFSET_LAG_MAX: Key<i64> = Key::new(ConfigKey::optional(
-    "offset.lag.max",
-    ConfigType::Long,
-    "100",
-    "How far behind an offset sync may fall before one is sent at once.",
-));
+pub(crate) const OFFSET_LAG_MAX: Key<i64> = Key::new(
+    ConfigKey::optional(
+        "offset.lag.max",
+        ConfigType::Long,
+        "100",
+        "How far behind an offset sync may fall before one is sent at once.",
+    )
+    .importance(Importance::Low),
+);
 
 fn config_def() -> ConfigDef {
-    with_topic_filter(common_config_def())
+    with_topic_filter(polling_config_def())
         .key(&CONFIG_PROPERTIES_EXCLUDE)
         .key(&CONFIG_PROPERTY_FILTER_CLASS)
         .key(&REPLICATION_FACTOR)
@@ -342,6 +376,10 @@ fn validate(config: &ConfigMap) -> Vec<ValidationError> {
 impl Connector for MirrorSourceConnector {
     async fn start(&mut self, context: ConnectorContext) -> Result<(), ConnectError> {
         let sync = &self.sync;
+        if !sync.mirror.value(&ENABLED) {
+            tracing::info!(connector = %context.name, "enabled=false: nothing is replicated");
+            return Ok(());
+        }
         sync.prepare_offset_syncs_topic().await?;
         let topics = sync.source_topics().await?;
         tracing::info!(connector = %context.name, topics = topics.len(), "topics to mirror found");

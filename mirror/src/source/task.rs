@@ -23,15 +23,13 @@ use tributary_runtime::data::{ConnectRecord, Header, SchemaRef, SourceMap, Sourc
 use tributary_runtime::progress::Progress;
 
 use super::{config_def, ASSIGNED, EMIT_OFFSET_SYNCS_ENABLED, OFFSET_LAG_MAX, PROVENANCE_HEADER_ENABLED};
-use crate::config::MirrorConfig;
+use crate::config::{MirrorConfig, CONSUMER_POLL_TIMEOUT_MS};
 use crate::offset_sync::OffsetSyncWriter;
 use crate::provenance;
 use crate::records::OffsetSync;
 
 /// Records handed over per poll at most.
 const MAX_BATCH: usize = 2_000;
-/// How long a poll waits for the first record (`consumer.poll.timeout.ms`).
-const POLL_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the start waits for a partition's offsets, to measure the first copy.
 const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
 /// The size of the blocks fetched bytes are copied into (a larger value gets a block of its
@@ -94,6 +92,8 @@ impl OffsetSyncs {
 /// Mirrors a set of source partitions.
 pub(super) struct MirrorSourceTask {
     mirror: MirrorConfig,
+    /// `consumer.poll.timeout.ms`: how long a poll waits for the first record.
+    poll_timeout: Duration,
     /// The source partitions the connector gave this task.
     assignment: Vec<(String, i32)>,
     /// Opened by `start` (its group is named after the task); its own queue holds only errors.
@@ -148,6 +148,7 @@ impl MirrorSourceTask {
             .value(&PROVENANCE_HEADER_ENABLED)
             .then(|| (mirror.source.clone(), mirror.target.clone()));
         Ok(MirrorSourceTask {
+            poll_timeout: mirror.value(&CONSUMER_POLL_TIMEOUT_MS),
             mirror,
             assignment: parse_assignment(config.get(ASSIGNED).map(String::as_str).unwrap_or("")),
             consumer: None,
@@ -377,7 +378,7 @@ impl SourceTask for MirrorSourceTask {
         // The consumer's own queue: errors, and a message only if its partition were assigned
         // before being routed to `fetch`.
         let mut events = consumer.stream();
-        let deadline = tokio::time::Instant::now() + POLL_TIMEOUT;
+        let deadline = tokio::time::Instant::now() + self.poll_timeout;
         let fetched = loop {
             match fetch.next(MAX_BATCH, &mut events, deadline).await {
                 Arrival::Messages(fetched) => break Some(fetched),
