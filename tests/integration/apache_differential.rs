@@ -675,6 +675,7 @@ async fn rest_answers_match_apache_connect() {
         ])
         .await,
     );
+    report.extend(validation_differences(&sides).await);
     report.extend(plugin_definition_differences(&sides).await);
     runtime.shutdown().await;
     assert!(
@@ -750,6 +751,83 @@ async fn plugin_definition_differences(sides: &[Side; 2]) -> Vec<String> {
                 (None, Some(_)) => found.push(format!("{class} {name}: only Tributary defines it")),
                 (None, None) => {}
             }
+        }
+    }
+    found
+}
+
+/// A connector config with transformations, a predicate and converters of its own, one
+/// transformation missing a key and a converter setting out of its values, validated by both
+/// sides: the same keys listed (the embedded `transforms.<alias>.*`, `predicates.<alias>.*` and
+/// `value.converter.*` too) with the same definitions and values (but versions, which differ by
+/// nature), the same groups, and problems on the same keys; the differences, one line each.
+async fn validation_differences(sides: &[Side; 2]) -> Vec<String> {
+    let config = json!({"connector.class": "FileStreamSource", "name": "v", "topic": "t",
+        "transforms": "hoist,extract",
+        "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+        "transforms.hoist.field": "f",
+        "transforms.extract.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+        "transforms.extract.predicate": "tomb",
+        "predicates": "tomb",
+        "predicates.tomb.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.decimal.format": "BAD",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter"});
+    let validate = step(
+        "validate embedded",
+        Method::PUT,
+        "/connector-plugins/FileStreamSource/config/validate",
+        Some(config),
+    );
+    let mut answers = Vec::new();
+    for side in sides {
+        let answer = side.call(&validate).await;
+        let groups: BTreeSet<String> = answer.body["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect();
+        let configs: BTreeMap<String, Value> = answer.body["configs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (c["value"]["name"].as_str().unwrap_or_default().to_string(), c.clone()))
+            .collect();
+        answers.push((groups, configs));
+    }
+    let [(apache_groups, apache), (tributary_groups, tributary)] = [answers.remove(0), answers.remove(0)];
+    let mut found = Vec::new();
+    if apache_groups != tributary_groups {
+        found.push(format!(
+            "groups: Apache {apache_groups:?} / Tributary {tributary_groups:?}"
+        ));
+    }
+    for name in apache.keys().chain(tributary.keys()).collect::<BTreeSet<_>>() {
+        let (Some(a), Some(t)) = (apache.get(name), tributary.get(name)) else {
+            found.push(format!("{name}: listed by one side only"));
+            continue;
+        };
+        let version = name.ends_with("plugin.version");
+        for field in DEFINITION_FIELDS {
+            let (a, t) = (&a["definition"][field], &t["definition"][field]);
+            if a != t && !(version && field == "default_value") {
+                found.push(format!("{name} {field}: Apache {a} / Tributary {t}"));
+            }
+        }
+        let (a, t) = (&a["value"], &t["value"]);
+        if a["value"] != t["value"] && !version {
+            found.push(format!(
+                "{name} value: Apache {} / Tributary {}",
+                a["value"], t["value"]
+            ));
+        }
+        let count = |v: &Value| v["errors"].as_array().map_or(0, Vec::len);
+        if count(a) != count(t) {
+            found.push(format!(
+                "{name} errors: Apache {} / Tributary {}",
+                a["errors"], t["errors"]
+            ));
         }
     }
     found

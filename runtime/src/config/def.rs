@@ -175,13 +175,12 @@ impl ConfigKey {
         self
     }
 
-    /// The errors of `value` for this key.
-    fn errors(&self, value: Option<&str>) -> Vec<String> {
+    /// The errors of `value` for this key, which the messages call `name`.
+    fn errors(&self, name: &str, value: Option<&str>) -> Vec<String> {
         let Some(value) = value else {
             return if self.required {
                 vec![format!(
-                    "Missing required configuration \"{}\" which has no default value.",
-                    self.name
+                    "Missing required configuration \"{name}\" which has no default value."
                 )]
             } else {
                 Vec::new()
@@ -194,7 +193,7 @@ impl ConfigKey {
         } else {
             value
         };
-        let bad_type = |kind: &str| format!("Invalid value {shown} for configuration {}: Not a {kind}", self.name);
+        let bad_type = |kind: &str| format!("Invalid value {shown} for configuration {name}: Not a {kind}");
         let type_ok = match self.config_type {
             ConfigType::Boolean => {
                 value.trim().eq_ignore_ascii_case("true") || value.trim().eq_ignore_ascii_case("false")
@@ -208,10 +207,9 @@ impl ConfigKey {
         if !type_ok {
             // Apache's messages (`ConfigDef.parseType`).
             errors.push(match self.config_type {
-                ConfigType::Boolean => format!(
-                    "Invalid value {shown} for configuration {}: Expected value to be either true or false",
-                    self.name
-                ),
+                ConfigType::Boolean => {
+                    format!("Invalid value {shown} for configuration {name}: Expected value to be either true or false")
+                }
                 ConfigType::Short => bad_type("number of type SHORT"),
                 ConfigType::Int => bad_type("number of type INT"),
                 ConfigType::Long => bad_type("number of type LONG"),
@@ -221,17 +219,13 @@ impl ConfigKey {
         }
         if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
             errors.push(format!(
-                "Invalid value {shown} for configuration {}: String must be one of: {}",
-                self.name,
+                "Invalid value {shown} for configuration {name}: String must be one of: {}",
                 self.allowed.join(", ")
             ));
         }
         if let Some(validator) = self.validator {
             if let Err(reason) = validator(value) {
-                errors.push(format!(
-                    "Invalid value {shown} for configuration {}: {reason}",
-                    self.name
-                ));
+                errors.push(format!("Invalid value {shown} for configuration {name}: {reason}"));
             }
         }
         errors
@@ -292,15 +286,24 @@ impl ConfigDef {
 
     /// Each declared key's problems with `config`, in declaration order.
     pub fn validate(&self, config: &ConfigMap) -> Vec<ValidationError> {
+        self.validate_under(config, "")
+    }
+
+    /// Each declared key's problems with the value `config` has under the key's name after
+    /// `prefix` (a transformation's keys under `transforms.<alias>.`), named so: Apache's
+    /// validation of a plugin's keys embedded in a connector's.
+    pub fn validate_under(&self, config: &ConfigMap, prefix: &str) -> Vec<ValidationError> {
         self.keys
             .iter()
             .flat_map(|key| {
-                key.errors(config.get(key.name).map(String::as_str))
+                let name = format!("{prefix}{}", key.name);
+                key.errors(&name, config.get(&name).map(String::as_str))
                     .into_iter()
-                    .map(|message| ValidationError {
-                        key: key.name.to_string(),
+                    .map(move |message| ValidationError {
+                        key: name.clone(),
                         message,
                     })
+                    .collect::<Vec<_>>()
             })
             .collect()
     }
@@ -405,6 +408,29 @@ mod tests {
                 "lines a poll",
             ))
             .define(ConfigKey::optional("mode", ConfigType::String, "bulk", "mode").one_of(&["bulk", "incrementing"]))
+    }
+
+    #[test]
+    fn keys_under_a_prefix_are_named_with_it() {
+        let config: ConfigMap = [("transforms.t.batch.size", "lots"), ("batch.size", "1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let errors = def().validate_under(&config, "transforms.t.");
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.key.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "transforms.t.topic",
+                    "Missing required configuration \"transforms.t.topic\" which has no default value."
+                ),
+                (
+                    "transforms.t.batch.size",
+                    "Invalid value lots for configuration transforms.t.batch.size: Not a number of type INT"
+                ),
+            ]
+        );
     }
 
     #[test]

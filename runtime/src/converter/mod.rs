@@ -21,10 +21,10 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use json::JsonConverter;
-pub use plugin::{converter_plugins, find_converter, ConverterFactory, ConverterPlugin};
+pub use plugin::{converter_plugins, find_converter, ConverterFactory, ConverterPlugin, CONVERTER_TYPE};
 pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
-use crate::config::ConfigMap;
+use crate::config::{ConfigMap, ValidationError};
 pub use crate::data::DataError;
 use crate::data::{Schema, SchemaRef, Value};
 use crate::plugins::PluginError;
@@ -102,6 +102,15 @@ impl ConverterRole {
         }
     }
 
+    /// Its name as `converter.type` gives it.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ConverterRole::Key => "key",
+            ConverterRole::Value => "value",
+            ConverterRole::Header => "header",
+        }
+    }
+
     pub(crate) fn default_class(self) -> &'static str {
         match self {
             ConverterRole::Header => "org.apache.kafka.connect.storage.SimpleHeaderConverter",
@@ -120,14 +129,40 @@ pub fn converter_for(
     let key = role.config_key();
     let source = if connector.contains_key(key) { connector } else { worker };
     let class = source.get(key).map(String::as_str).unwrap_or(role.default_class());
-    let prefix = format!("{key}.");
-    let settings: ConfigMap = source
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), v.clone())))
-        .collect();
     let plugin = find_converter(class)?;
-    (plugin.create)(&settings, role).map_err(|message| PluginError::Config {
+    (plugin.create)(&role_settings(role, source), role).map_err(|message| PluginError::Config {
         class: class.to_string(),
         message,
     })
+}
+
+/// The settings `source` gives the converter of `role` (`value.converter.` stripped).
+fn role_settings(role: ConverterRole, source: &ConfigMap) -> ConfigMap {
+    let prefix = format!("{}.", role.config_key());
+    source
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), v.clone())))
+        .collect()
+}
+
+/// The problems of the settings `connector` gives converter `plugin` as its `role`'s, each on
+/// the key the connector names (`value.converter.decimal.format`) with the converter's own
+/// message, as Apache's validation reports them (`converter.type` being the role's).
+pub fn converter_setting_errors(
+    plugin: &ConverterPlugin,
+    role: ConverterRole,
+    connector: &ConfigMap,
+) -> Vec<ValidationError> {
+    let mut settings = role_settings(role, connector);
+    settings
+        .entry(CONVERTER_TYPE.to_string())
+        .or_insert_with(|| role.type_name().to_string());
+    (plugin.config_def)()
+        .validate(&settings)
+        .into_iter()
+        .map(|error| ValidationError {
+            key: format!("{}.{}", role.config_key(), error.key),
+            message: error.message,
+        })
+        .collect()
 }

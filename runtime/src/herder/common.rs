@@ -148,7 +148,10 @@ pub(super) fn validate_for_plugin(worker: &Worker, plugin: &str, mut config: Con
     }
     let (_, def, errors) = worker.validate(&config);
     let class = config.get(CONNECTOR_CLASS.name()).cloned().unwrap_or_default();
-    Ok(ConfigInfos::build(&class, &def, &config, &errors))
+    let embedded = super::embedded::embedded_keys(&config);
+    let mut infos = ConfigInfos::build(&class, &def, &embedded, &config, &errors);
+    super::embedded::show_plugins_in_effect(&mut infos, &worker.config().raw);
+    Ok(infos)
 }
 
 /// The Kafka cluster id, asked once.

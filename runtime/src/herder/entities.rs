@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{shown_value, ConfigDef, ConfigMap, ConfigType, ValidationError, Width};
+
+use super::embedded::EmbeddedKey;
 use crate::state::State;
 use crate::storage::ConnectorStatus;
 
@@ -240,8 +242,22 @@ pub struct ConfigInfos {
 }
 
 impl ConfigInfos {
-    /// The validation result of `config` against `def`, with `errors` placed on their keys.
-    pub fn build(class: &str, def: &ConfigDef, config: &ConfigMap, errors: &[ValidationError]) -> Self {
+    /// The validation result of `config` against `def` and the keys it `embedded` (its
+    /// transformations', predicates' and converters'), with `errors` placed on their keys.
+    pub fn build(
+        class: &str,
+        def: &ConfigDef,
+        embedded: &[EmbeddedKey],
+        config: &ConfigMap,
+        errors: &[ValidationError],
+    ) -> Self {
+        let errors_of = |name: &str| -> Vec<String> {
+            errors
+                .iter()
+                .filter(|e| e.key == name)
+                .map(|e| e.message.clone())
+                .collect()
+        };
         let mut configs: Vec<ConfigInfo> = key_infos(def)
             .into_iter()
             .zip(def.keys())
@@ -260,18 +276,34 @@ impl ConfigInfos {
                             value
                         },
                         recommended_values: key.allowed.iter().map(|v| v.to_string()).collect(),
-                        errors: errors
-                            .iter()
-                            .filter(|e| e.key == key.name)
-                            .map(|e| e.message.clone())
-                            .collect(),
+                        errors: errors_of(key.name),
                         visible: true,
                     },
                     definition: Some(info),
                 }
             })
             .collect();
-        for error in errors.iter().filter(|e| def.keys().iter().all(|k| k.name != e.key)) {
+        for key in embedded {
+            let hidden = key.info.config_type == ConfigType::Password;
+            configs.push(ConfigInfo {
+                value: ConfigValueInfo {
+                    name: key.info.name.clone(),
+                    value: key
+                        .value
+                        .as_ref()
+                        .map(|v| if hidden { "[hidden]".into() } else { v.clone() }),
+                    recommended_values: key.recommended.clone(),
+                    errors: errors_of(&key.info.name),
+                    visible: true,
+                },
+                definition: Some(key.info.clone()),
+            });
+        }
+        let unplaced: Vec<&ValidationError> = errors
+            .iter()
+            .filter(|e| configs.iter().all(|c| c.value.name != e.key))
+            .collect();
+        for error in unplaced {
             match configs.iter_mut().find(|c| c.value.name == error.key) {
                 Some(existing) => existing.value.errors.push(error.message.clone()),
                 None => configs.push(ConfigInfo {
@@ -286,10 +318,17 @@ impl ConfigInfos {
                 }),
             }
         }
+        // Every group a definition names, in the order they first appear.
+        let mut groups: Vec<String> = Vec::new();
+        for group in configs.iter().filter_map(|c| c.definition.as_ref()?.group.as_ref()) {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
         ConfigInfos {
             name: class.to_string(),
             error_count: configs.iter().map(|c| c.value.errors.len()).sum(),
-            groups: vec!["Common".into(), "Config".into()],
+            groups,
             configs,
         }
     }

@@ -4,12 +4,14 @@
 
 mod common;
 mod distributed;
+mod embedded;
 mod entities;
 mod standalone;
 
 use async_trait::async_trait;
 
 pub use distributed::{DistributedHerder, DistributedSettings};
+pub use embedded::EmbeddedKey;
 pub use entities::{
     key_infos, ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorStateInfo, OffsetEntry, StateInfo, TaskId, TaskInfo,
     TaskStateInfo,

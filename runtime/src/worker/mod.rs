@@ -36,6 +36,7 @@ pub use exactly_once::ExactlyOnceSource;
 pub use override_policy::OverridePolicy;
 pub use sink_topics::{sink_consumer_group, SinkTopics};
 use topic_creation::TopicCreation;
+pub(crate) use transform_chain::transform_config_def;
 pub use transform_chain::{TransformChain, PREDICATES, TRANSFORMS};
 
 use crate::client::{ClientKind, ClientSettings};
@@ -399,13 +400,21 @@ impl Worker {
             crate::converter::ConverterRole::Value,
             crate::converter::ConverterRole::Header,
         ] {
-            if resolved.get(role.config_key()).is_some_and(|c| !c.trim().is_empty()) {
-                if let Err(e) = crate::converter::converter_for(role, &resolved, &self.config.raw) {
-                    errors.push(ValidationError {
-                        key: role.config_key().into(),
-                        message: format!("Invalid value for configuration {}: {e}", role.config_key()),
-                    });
-                }
+            let Some(class) = resolved.get(role.config_key()).filter(|c| !c.trim().is_empty()) else {
+                continue;
+            };
+            // The converter's own settings' problems are theirs, as in Apache's answer; a
+            // converter that cannot be made otherwise is its class key's.
+            let settings_errors = crate::converter::find_converter(class)
+                .map(|plugin| crate::converter::converter_setting_errors(plugin, role, &resolved))
+                .unwrap_or_default();
+            if !settings_errors.is_empty() {
+                errors.extend(settings_errors);
+            } else if let Err(e) = crate::converter::converter_for(role, &resolved, &self.config.raw) {
+                errors.push(ValidationError {
+                    key: role.config_key().into(),
+                    message: format!("Invalid value for configuration {}: {e}", role.config_key()),
+                });
             }
         }
         (plugin, def, errors)

@@ -1,10 +1,10 @@
 //! The ordered list of a connector's transformations, with their predicates, built from its
 //! `transforms` and `predicates` settings and the transformation and predicate plugins they name.
 
-use crate::config::{split_list, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError, Width};
+use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError, Width};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
-use crate::transforms::{find_predicate, find_transform, Predicate, Transformation};
+use crate::transforms::{find_predicate, find_transform, Predicate, TransformPlugin, Transformation};
 
 /// `transforms`: the aliases of a connector's transformations, in order.
 pub const TRANSFORMS: Key<Vec<String>> = Key::new(
@@ -30,6 +30,26 @@ pub const PREDICATES: Key<Vec<String>> = Key::new(
     .in_group("Predicates")
     .shown(13, Width::Long, "Predicates"),
 );
+/// `transforms.<alias>.predicate`: the alias of the predicate that decides whether the
+/// transformation applies.
+pub(crate) const TRANSFORM_PREDICATE: Key<Option<String>> = Key::new(ConfigKey::unset(
+    "predicate",
+    ConfigType::String,
+    "The alias of a predicate that decides whether this transformation applies.",
+));
+/// `transforms.<alias>.negate`: whether the predicate's answer is reversed.
+pub(crate) const TRANSFORM_NEGATE: Key<bool> = Key::new(ConfigKey::optional(
+    "negate",
+    ConfigType::Boolean,
+    "false",
+    "Whether the predicate's answer is reversed.",
+));
+
+/// A transformation's keys as a connector embeds them: its own, and whether a predicate
+/// decides if it applies.
+pub(crate) fn transform_config_def(plugin: &TransformPlugin) -> ConfigDef {
+    (plugin.config_def)().key(&TRANSFORM_PREDICATE).key(&TRANSFORM_NEGATE)
+}
 
 struct Step {
     alias: String,
@@ -77,11 +97,19 @@ impl TransformChain {
                 ));
                 continue;
             };
-            let made = find_predicate(class)
-                .map_err(|e| e.to_string())
-                .and_then(|plugin| (plugin.create)(&settings(config, &format!("predicates.{alias}."))));
+            let prefix = format!("predicates.{alias}.");
+            let made = find_predicate(class).map_err(|e| e.to_string()).and_then(|plugin| {
+                // Its own keys' problems are theirs, named as the connector names them.
+                let problems = (plugin.config_def)().validate_under(config, &prefix);
+                if !problems.is_empty() {
+                    errors.extend(problems);
+                    return Ok(None);
+                }
+                (plugin.create)(&settings(config, &prefix)).map(Some)
+            });
             match made {
-                Ok(predicate) => {
+                Ok(None) => {}
+                Ok(Some(predicate)) => {
                     predicates.insert(alias, std::sync::Arc::<dyn Predicate>::from(predicate));
                 }
                 Err(message) => errors.push(error(
@@ -102,13 +130,10 @@ impl TransformChain {
                 continue;
             };
             let own = settings(config, &prefix);
-            let predicate = match own.get("predicate").filter(|p| !p.trim().is_empty()) {
+            let predicate = match TRANSFORM_PREDICATE.read(&own).filter(|p| !p.trim().is_empty()) {
                 None => None,
                 Some(name) => match predicates.get(name.trim()) {
-                    Some(p) => Some((
-                        p.clone(),
-                        own.get("negate").is_some_and(|n| n.trim().eq_ignore_ascii_case("true")),
-                    )),
+                    Some(p) => Some((p.clone(), TRANSFORM_NEGATE.read(&own))),
                     None => {
                         errors.push(error(
                             format!("{prefix}predicate"),
@@ -119,14 +144,17 @@ impl TransformChain {
                 },
             };
             let made = find_transform(class).map_err(|e| e.to_string()).and_then(|plugin| {
-                let problems = (plugin.config_def)().validate(&own);
-                if let Some(first) = problems.first() {
-                    return Err(first.message.clone());
+                // Its own keys' problems are theirs, named as the connector names them.
+                let problems = transform_config_def(plugin).validate_under(config, &prefix);
+                if !problems.is_empty() {
+                    errors.extend(problems);
+                    return Ok(None);
                 }
-                (plugin.create)(&own)
+                (plugin.create)(&own).map(Some)
             });
             match made {
-                Ok(transform) => steps.push(Step {
+                Ok(None) => {}
+                Ok(Some(transform)) => steps.push(Step {
                     alias,
                     transform,
                     predicate,
