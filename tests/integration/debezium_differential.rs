@@ -687,6 +687,7 @@ async fn unwrapped_rows_are_what_debezium_writes() {
     let database = shared_postgres();
     let dir = tempfile::tempdir().unwrap();
     let (_apache_process, apache, runtime, tributary) = beside_debezium(dir.path()).await;
+    assert_eq!(definition_differences(&apache, &tributary).await, Vec::<String>::new());
     let base = unique_name("unwrap").replace('-', "_");
     // A nullable column with a default: a delete's row (only its key under the default replica
     // identity) takes the default in the rewrite modes unless replace.null.with.default=false.
@@ -781,4 +782,76 @@ async fn unwrapped_rows_are_what_debezium_writes() {
     }
     runtime.shutdown().await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Where Tributary's definitions of Debezium's connector and transformation keys differ from
+/// Debezium's on purpose: (class, key, what).
+const KNOWN_DEFINITION_DIFFERENCES: &[(&str, &str, &str)] = &[
+    // Debezium checks these in its connector's validation, which reports them missing as
+    // Tributary's does; its key definitions call them optional.
+    (POSTGRES, "database.hostname", "required"),
+    (POSTGRES, "database.user", "required"),
+    (POSTGRES, "database.dbname", "required"),
+    (POSTGRES, "topic.prefix", "required"),
+    // Tributary decodes pgoutput only.
+    (POSTGRES, "plugin.name", "default_value"),
+    // A task whose database stays down fails after five attempts in a row, where Debezium's
+    // retries forever by default (-1, which Tributary takes too).
+    (POSTGRES, "errors.max.retries", "default_value"),
+    // The plugins' versions.
+    (POSTGRES, "connector.plugin.version", "default_value"),
+    // Debezium's keys its connector reads without listing them.
+    (POSTGRES, "topic.heartbeat.prefix", "defined"),
+    (POSTGRES, "topic.transaction", "defined"),
+    // Apache's key for the defaults of null fields, which the transformation takes too.
+    (UNWRAP, "replace.null.with.default", "defined"),
+];
+
+const POSTGRES: &str = "io.debezium.connector.postgresql.PostgresConnector";
+const UNWRAP: &str = "io.debezium.transforms.ExtractNewRecordState";
+
+/// The type, requirement and default of every key both Debezium (in Apache Connect) and
+/// Tributary define for Debezium's PostgreSQL connector and ExtractNewRecordState, and the keys
+/// only Tributary defines, compared; Debezium's many keys Tributary does not take are not (the
+/// README names those it takes). The differences beyond [`KNOWN_DEFINITION_DIFFERENCES`], one
+/// line each.
+async fn definition_differences(apache: &Api, tributary: &Api) -> Vec<String> {
+    let mut found = Vec::new();
+    for class in [POSTGRES, UNWRAP] {
+        let mut sides = Vec::new();
+        for api in [apache, tributary] {
+            let path = format!("/connector-plugins/{class}/config");
+            // Apache's worker answers 404 while it loads its plugins.
+            let keys = common::eventually(WAIT, &format!("{path} from {}", api.base()), || async {
+                let (code, keys) = api.get(&path).await;
+                (code == 200).then_some(keys)
+            })
+            .await;
+            let by_name: std::collections::BTreeMap<String, Value> = keys
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|key| (key["name"].as_str().unwrap_or_default().to_string(), key.clone()))
+                .collect();
+            sides.push(by_name);
+        }
+        let known = |key: &str, what: &str| KNOWN_DEFINITION_DIFFERENCES.contains(&(class, key, what));
+        for (name, ours) in &sides[1] {
+            let Some(theirs) = sides[0].get(name) else {
+                if !known(name, "defined") {
+                    found.push(format!("{class} {name}: only Tributary defines it"));
+                }
+                continue;
+            };
+            for field in ["type", "required", "default_value"] {
+                if theirs[field] != ours[field] && !known(name, field) {
+                    found.push(format!(
+                        "{class} {name} {field}: Debezium {} / Tributary {}",
+                        theirs[field], ours[field]
+                    ));
+                }
+            }
+        }
+    }
+    found
 }

@@ -45,10 +45,9 @@ pub(super) const USER: Key<String> = Key::new(ConfigKey::required(
     "A user with the REPLICATION attribute.",
 ));
 /// `database.password`.
-pub(super) const PASSWORD: Key<String> = Key::new(ConfigKey::optional(
+pub(super) const PASSWORD: Key<String> = Key::new(ConfigKey::unset(
     "database.password",
     ConfigType::Password,
-    "",
     "Its password.",
 ));
 /// `database.dbname`.
@@ -92,50 +91,45 @@ pub(super) const PUBLICATION_AUTOCREATE: Key<String> = Key::new(
 );
 /// `table.include.list`.
 pub(super) const TABLE_INCLUDE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "table.include.list",
         ConfigType::List,
-        "",
         "Tables to capture (regexes over schema.table); all when empty.",
     )
     .check(valid_patterns),
 );
 /// `table.exclude.list`.
 pub(super) const TABLE_EXCLUDE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "table.exclude.list",
         ConfigType::List,
-        "",
         "Tables not to capture (regexes over schema.table).",
     )
     .check(valid_patterns),
 );
 /// `column.include.list`.
 pub(super) const COLUMN_INCLUDE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "column.include.list",
         ConfigType::List,
-        "",
         "Columns in the events (regexes over schema.table.column); all when empty.",
     )
     .check(valid_patterns),
 );
 /// `column.exclude.list`.
 pub(super) const COLUMN_EXCLUDE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "column.exclude.list",
         ConfigType::List,
-        "",
         "Columns left out of the events (regexes over schema.table.column).",
     )
     .check(valid_patterns),
 );
 /// `column.propagate.source.type`.
 pub(super) const PROPAGATE_SOURCE_TYPE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "column.propagate.source.type",
         ConfigType::List,
-        "",
         "Columns whose schemas carry their PostgreSQL type, length, scale and name as parameters \
          __debezium.source.column.* (regexes over schema.table.column).",
     )
@@ -143,10 +137,9 @@ pub(super) const PROPAGATE_SOURCE_TYPE: Key<Vec<String>> = Key::new(
 );
 /// `datatype.propagate.source.type`.
 pub(super) const PROPAGATE_SOURCE_DATATYPE: Key<Vec<String>> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "datatype.propagate.source.type",
         ConfigType::List,
-        "",
         "Columns whose schemas carry their PostgreSQL type, length, scale and name as parameters \
          __debezium.source.column.*, by their type (regexes over schema.table.type, the type named \
          as the JDBC driver names it: varchar, int4, serial, _int4, a domain's or enum's own name).",
@@ -155,9 +148,9 @@ pub(super) const PROPAGATE_SOURCE_DATATYPE: Key<Vec<String>> = Key::new(
 );
 /// `message.key.columns`.
 pub(super) const MESSAGE_KEY_COLUMNS: Key<String> = Key::new(
-    text(
+    ConfigKey::unset(
         "message.key.columns",
-        "",
+        ConfigType::String,
         "Keys of your choosing: entries <table regex>:<column>,<column> separated by ';'. A \
          table's events are keyed by the columns its entries name (in the table's order), \
          instead of its primary key's.",
@@ -193,10 +186,9 @@ pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
     .one_of(&["initial", "always", "initial_only", "when_needed", "no_data", "never"]),
 );
 /// `snapshot.select.statement.overrides`.
-pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::optional(
+pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::unset(
     "snapshot.select.statement.overrides",
-    ConfigType::List,
-    "",
+    ConfigType::String,
     "Tables (schema.table) whose snapshot reads the rows of a SELECT of your own, given in key \
      snapshot.select.statement.overrides.<schema>.<table> (for instance a WHERE that leaves \
      out rows). It must return the table's columns.",
@@ -295,7 +287,7 @@ pub(super) const TOPIC_TRANSACTION: Key<String> = Key::new(text(
 /// `heartbeat.interval.ms`.
 pub(super) const HEARTBEAT_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "heartbeat.interval.ms",
-    ConfigType::Long,
+    ConfigType::Int,
     "0",
     "How often, while streaming, a heartbeat record carries the stream's position to topic \
      <topic.heartbeat.prefix>.<topic.prefix> (its offset committed moves the slot on when the \
@@ -308,9 +300,9 @@ pub(super) const HEARTBEAT_TOPIC_PREFIX: Key<String> = Key::new(text(
     "The heartbeat topic's name before .<topic.prefix>.",
 ));
 /// `heartbeat.action.query`.
-pub(super) const HEARTBEAT_ACTION_QUERY: Key<String> = Key::new(text(
+pub(super) const HEARTBEAT_ACTION_QUERY: Key<String> = Key::new(ConfigKey::unset(
     "heartbeat.action.query",
-    "",
+    ConfigType::String,
     "SQL run before each heartbeat (for instance an update of a captured table, so that a \
      database whose captured tables are quiet still sends changes).",
 ));
@@ -350,24 +342,25 @@ pub(super) const SSL_MODE: Key<String> = Key::new(
     }),
 );
 /// `database.sslrootcert`.
-pub(super) const SSL_ROOT_CERT: Key<String> = Key::new(text(
+pub(super) const SSL_ROOT_CERT: Key<String> = Key::new(ConfigKey::unset(
     "database.sslrootcert",
-    "",
+    ConfigType::String,
     "A PEM file of the CA certificates to trust (verify-ca, verify-full); the public roots when empty.",
 ));
 /// `status.update.interval.ms`.
 pub(super) const STATUS_UPDATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "status.update.interval.ms",
-    ConfigType::Long,
+    ConfigType::Int,
     "10000",
     "How often the server is told the position it may confirm for the slot.",
 ));
 /// `errors.max.retries`.
-pub(super) const MAX_RETRIES: Key<u32> = Key::new(ConfigKey::optional(
+pub(super) const MAX_RETRIES: Key<i64> = Key::new(ConfigKey::optional(
     "errors.max.retries",
     ConfigType::Int,
     "5",
-    "Failed attempts in a row (database down) before the task fails.",
+    "Failed attempts in a row (database down) before the task fails; -1 for no limit (Debezium's \
+     default), 0 to fail at the first.",
 ));
 /// `retriable.restart.connector.wait.ms`.
 pub(super) const RETRY_WAIT: Key<Duration> = Key::new(ConfigKey::optional(
@@ -592,7 +585,8 @@ pub(super) struct Settings {
     pub(super) max_batch: usize,
     pub(super) poll_interval: Duration,
     pub(super) status_interval: Duration,
-    pub(super) max_retries: u32,
+    /// `errors.max.retries`; `None` for no limit (a negative value).
+    pub(super) max_retries: Option<u32>,
     pub(super) retry_wait: Duration,
 }
 
@@ -658,7 +652,7 @@ impl Settings {
             max_batch: config.value(&MAX_BATCH_SIZE),
             poll_interval: config.value(&POLL_INTERVAL),
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
-            max_retries: config.value(&MAX_RETRIES),
+            max_retries: u32::try_from(config.value(&MAX_RETRIES)).ok(),
             retry_wait: config.value(&RETRY_WAIT),
         }
     }
@@ -849,7 +843,14 @@ mod tests {
         assert_eq!(settings.status_interval, Duration::from_secs(10));
         assert_eq!(
             (settings.max_retries, settings.retry_wait),
-            (5, Duration::from_secs(10))
+            (Some(5), Duration::from_secs(10))
+        );
+        // Debezium's -1: no limit (it read as 0 retries before).
+        let mut unlimited = config.clone();
+        unlimited.insert("errors.max.retries".into(), "-1".into());
+        assert_eq!(
+            Settings::new(&config_def().parse(&unlimited).unwrap()).max_retries,
+            None
         );
         assert!(settings.captures("public", "orders"));
         // Modes are read as they are validated: trimmed, booleans in any case.

@@ -745,7 +745,7 @@ impl SourceTask for PostgresCdcTask {
             Err(error) => {
                 let settings = &self.settings;
                 self.failures += 1;
-                if self.failures > settings.max_retries {
+                if settings.max_retries.is_some_and(|max| self.failures > max) {
                     return Err(ConnectError::caused(
                         format!("giving up after {} failed attempts", self.failures),
                         error,

@@ -24,7 +24,7 @@ pub struct EmbeddedKey {
     pub recommended: Vec<String>,
 }
 
-/// What a plugin kind is called in its keys' labels and groups.
+/// A kind of plugin a connector lists by alias.
 struct Kind {
     /// `transforms` or `predicates`: the list key, and the prefix of its aliases' keys.
     list: &'static str,
@@ -32,38 +32,39 @@ struct Kind {
     group: &'static str,
     /// `Transformation` or `Predicate`: the start of the `type` and `plugin.version` labels.
     label: &'static str,
+    /// Every class of the kind, sorted: what `type` offers.
+    classes: Vec<&'static str>,
+    /// The keys a plugin of the class embeds, if there is one.
+    keys_of: fn(&str) -> Option<ConfigDef>,
 }
 
 /// The keys `config` embeds: its transformations', its predicates', its converters'.
 pub(super) fn embedded_keys(config: &ConfigMap) -> Vec<EmbeddedKey> {
+    let kinds = [
+        Kind {
+            list: TRANSFORMS.name(),
+            group: "Transforms",
+            label: "Transformation",
+            classes: transform_plugins().map(|p| p.class).collect(),
+            keys_of: |class| find_transform(class).ok().map(transform_config_def),
+        },
+        Kind {
+            list: PREDICATES.name(),
+            group: "Predicates",
+            label: "Predicate",
+            classes: predicate_plugins().map(|p| p.class).collect(),
+            keys_of: |class| find_predicate(class).ok().map(|plugin| (plugin.config_def)()),
+        },
+    ];
     let mut keys = Vec::new();
-    let transforms = Kind {
-        list: TRANSFORMS.name(),
-        group: "Transforms",
-        label: "Transformation",
-    };
-    let mut classes: Vec<String> = transform_plugins().map(|p| p.class.to_string()).collect();
-    classes.sort();
-    for alias in split_list(config.get(TRANSFORMS.name()).map(String::as_str).unwrap_or("")) {
-        let def = config
-            .get(&format!("transforms.{alias}.type"))
-            .and_then(|class| find_transform(class).ok())
-            .map(transform_config_def);
-        keys.extend(alias_keys(config, &transforms, &alias, &classes, def));
-    }
-    let predicates = Kind {
-        list: PREDICATES.name(),
-        group: "Predicates",
-        label: "Predicate",
-    };
-    let mut classes: Vec<String> = predicate_plugins().map(|p| p.class.to_string()).collect();
-    classes.sort();
-    for alias in split_list(config.get(PREDICATES.name()).map(String::as_str).unwrap_or("")) {
-        let def = config
-            .get(&format!("predicates.{alias}.type"))
-            .and_then(|class| find_predicate(class).ok())
-            .map(|plugin| (plugin.config_def)());
-        keys.extend(alias_keys(config, &predicates, &alias, &classes, def));
+    for mut kind in kinds {
+        kind.classes.sort_unstable();
+        for alias in split_list(config.get(kind.list).map(String::as_str).unwrap_or("")) {
+            let def = config
+                .get(&format!("{}.{alias}.type", kind.list))
+                .and_then(|class| (kind.keys_of)(class));
+            keys.extend(alias_keys(config, &kind, &alias, def));
+        }
     }
     for role in [ConverterRole::Key, ConverterRole::Value, ConverterRole::Header] {
         let Some(plugin) = config
@@ -92,15 +93,9 @@ pub(super) fn embedded_keys(config: &ConfigMap) -> Vec<EmbeddedKey> {
     keys
 }
 
-/// The keys of one alias of `kind`: its `type` (offering `classes`), its `plugin.version`,
-/// then the keys of `def` (its plugin's, when its type names one) by name.
-fn alias_keys(
-    config: &ConfigMap,
-    kind: &Kind,
-    alias: &str,
-    classes: &[String],
-    def: Option<ConfigDef>,
-) -> Vec<EmbeddedKey> {
+/// The keys of one alias of `kind`: its `type`, its `plugin.version`, then the keys of `def`
+/// (its plugin's, when its type names one) by name.
+fn alias_keys(config: &ConfigMap, kind: &Kind, alias: &str, def: Option<ConfigDef>) -> Vec<EmbeddedKey> {
     let prefix = format!("{}.{alias}.", kind.list);
     let group = format!("{}: {alias}", kind.group);
     let head = |name: &str, config_type, required, default: Option<&str>, label: &str, order| ConfigKeyInfo {
@@ -126,7 +121,7 @@ fn alias_keys(
         EmbeddedKey {
             info: head("type", ConfigType::Class, true, None, "type", 0),
             value: value("type", None),
-            recommended: classes.to_vec(),
+            recommended: kind.classes.iter().map(|class| class.to_string()).collect(),
         },
         EmbeddedKey {
             info: head(

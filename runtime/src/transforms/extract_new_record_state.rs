@@ -91,10 +91,9 @@ const ADD_HEADERS: Key<Vec<String>> = Key::new(ConfigKey::optional(
 ));
 /// `drop.fields.header.name`.
 const DROP_FIELDS_HEADER: Key<String> = Key::new(
-    ConfigKey::optional(
+    ConfigKey::unset(
         "drop.fields.header.name",
         ConfigType::String,
-        "",
         "Not supported: must be empty.",
     )
     .check(|v| {
