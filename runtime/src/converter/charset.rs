@@ -86,8 +86,9 @@ const NAMES: &[(Charset, &[&str])] = &[
 ];
 
 impl Charset {
-    /// The set Java knows as `name` (or by one of its aliases), in any case.
+    /// The set Java knows as `name` (or by one of its aliases), in any case, around spaces.
     pub(super) fn for_name(name: &str) -> Result<Self, String> {
+        let name = name.trim();
         NAMES
             .iter()
             .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
@@ -164,7 +165,7 @@ mod tests {
     /// What Java 17's `String.getBytes` and `new String(bytes, charset)` give for the same.
     #[test]
     fn text_is_encoded_and_decoded_as_java_does() {
-        assert_eq!(Charset::for_name("latin1"), Ok(Charset::Latin1));
+        assert_eq!(Charset::for_name(" latin1 "), Ok(Charset::Latin1));
         assert_eq!(Charset::for_name("utf8"), Ok(Charset::Utf8));
         assert_eq!(Charset::for_name("unicodebig"), Ok(Charset::Utf16));
         assert!(Charset::for_name("nope")
