@@ -10,7 +10,9 @@ use pgwire_replication::{Lsn, ReplicationConfig, SslMode, TlsConfig};
 use regex::Regex;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
-use tributary_runtime::config::{positive, split_list, ConfigDef, ConfigKey, ConfigType, Key, ParsedConfig};
+use tributary_runtime::config::{
+    positive, split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ParsedConfig, ValidationError,
+};
 
 use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
 use super::hash_mask::TextHash;
@@ -95,6 +97,25 @@ pub(super) const TABLE_INCLUDE: Key<Vec<String>> = Key::new(
         "table.include.list",
         ConfigType::List,
         "Tables to capture (regexes over schema.table); all when empty.",
+    )
+    .check(valid_patterns),
+);
+/// `schema.include.list`.
+pub(super) const SCHEMA_INCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "schema.include.list",
+        ConfigType::List,
+        "Schemas whose tables are captured (regexes over schema names); all when empty.",
+    )
+    .check(valid_patterns)
+    .importance(Importance::High),
+);
+/// `schema.exclude.list`.
+pub(super) const SCHEMA_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "schema.exclude.list",
+        ConfigType::List,
+        "Schemas whose tables are not captured (regexes over schema names).",
     )
     .check(valid_patterns),
 );
@@ -383,6 +404,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SLOT_NAME)
         .key(&PUBLICATION_NAME)
         .key(&PUBLICATION_AUTOCREATE)
+        .key(&SCHEMA_INCLUDE)
+        .key(&SCHEMA_EXCLUDE)
         .key(&TABLE_INCLUDE)
         .key(&TABLE_EXCLUDE)
         .key(&COLUMN_INCLUDE)
@@ -495,6 +518,24 @@ fn selected(include: &[Regex], exclude: &[Regex], name: &str) -> bool {
     (include.is_empty() || include.iter().any(|r| r.is_match(name))) && !exclude.iter().any(|r| r.is_match(name))
 }
 
+/// Debezium's checks across keys: an include list and its exclude list are not both given (the
+/// exclude list refused, with Debezium's message).
+pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
+    let given = |key: &Key<Vec<String>>| config.get(key.name()).is_some_and(|v| !v.trim().is_empty());
+    [
+        (&SCHEMA_INCLUDE, &SCHEMA_EXCLUDE),
+        (&TABLE_INCLUDE, &TABLE_EXCLUDE),
+        (&COLUMN_INCLUDE, &COLUMN_EXCLUDE),
+    ]
+    .into_iter()
+    .filter(|(include, exclude)| given(include) && given(exclude))
+    .map(|(include, exclude)| ValidationError {
+        key: exclude.name().to_string(),
+        message: format!("\"{}\" is already specified", include.name()),
+    })
+    .collect()
+}
+
 /// A [`Validator`](tributary_runtime::config::Validator) of a list of table regexes.
 fn valid_patterns(value: &str) -> Result<(), String> {
     patterns(&split_list(value)).map(|_| ())
@@ -547,6 +588,9 @@ pub(super) struct Settings {
     pub(super) slot: String,
     pub(super) publication: String,
     pub(super) autocreate: String,
+    /// `schema.include.list` and `schema.exclude.list`.
+    pub(super) schema_include: Vec<Regex>,
+    pub(super) schema_exclude: Vec<Regex>,
     pub(super) include: Vec<Regex>,
     pub(super) exclude: Vec<Regex>,
     pub(super) column_include: Vec<Regex>,
@@ -605,6 +649,8 @@ impl Settings {
             slot: config.value(&SLOT_NAME),
             publication: config.value(&PUBLICATION_NAME),
             autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
+            schema_include: patterns(&config.value(&SCHEMA_INCLUDE)).unwrap_or_default(),
+            schema_exclude: patterns(&config.value(&SCHEMA_EXCLUDE)).unwrap_or_default(),
             include: patterns(&config.value(&TABLE_INCLUDE)).unwrap_or_default(),
             exclude: patterns(&config.value(&TABLE_EXCLUDE)).unwrap_or_default(),
             column_include: patterns(&config.value(&COLUMN_INCLUDE)).unwrap_or_default(),
@@ -667,9 +713,11 @@ impl Settings {
             .unwrap_or(self.include.len())
     }
 
-    /// Whether `schema.table` is captured.
+    /// Whether `schema.table` is captured: its schema selected by the schema lists and its
+    /// name by the table lists, as Debezium's filters select tables.
     pub(super) fn captures(&self, schema: &str, table: &str) -> bool {
-        selected(&self.include, &self.exclude, &format!("{schema}.{table}"))
+        selected(&self.schema_include, &self.schema_exclude, schema)
+            && selected(&self.include, &self.exclude, &format!("{schema}.{table}"))
     }
 
     /// Marks the columns of `schema`.`table` that `column.include.list` and
@@ -868,6 +916,21 @@ mod tests {
         let mut bad = config.clone();
         bad.insert("table.include.list".into(), "public.(".into());
         assert_eq!(config_def().validate(&bad)[0].key, "table.include.list");
+        // Schemas, then tables, as Debezium's filters select them.
+        let mut schemas = config.clone();
+        schemas.insert("schema.include.list".into(), "sales, inv.*".into());
+        let settings = Settings::new(&config_def().parse(&schemas).unwrap());
+        assert!(settings.captures("SALES", "orders") && settings.captures("inventory", "items"));
+        assert!(!settings.captures("public", "orders") && !settings.captures("salesx", "orders"));
+        schemas.insert("schema.exclude.list".into(), "sales".into());
+        let refused = validate(&schemas);
+        assert_eq!(
+            refused,
+            [ValidationError {
+                key: "schema.exclude.list".into(),
+                message: "\"schema.include.list\" is already specified".into(),
+            }]
+        );
         let mut placeholder = config.clone();
         placeholder.insert("unavailable.value.placeholder".into(), "hex:7".into());
         let refused = config_def().validate(&placeholder);

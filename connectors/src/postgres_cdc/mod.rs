@@ -32,7 +32,7 @@ use tributary_runtime::connector::{ConnectorPlugin, TaskFactory};
 
 use crate::config_per_task::ConfigPerTask;
 
-use self::config::config_def;
+use self::config::{config_def, validate};
 
 pub(crate) const CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
 
@@ -44,7 +44,7 @@ inventory::submit! {
         class: CLASS,
         aliases: &["io.tributary.connect.postgres.PostgresConnector"],
         config_def,
-        validate: None,
+        validate: Some(validate),
         alter_offsets: None,
         // One task: a replication slot has one reader.
         create: |config| Ok(Box::new(ConfigPerTask::single(config))),
