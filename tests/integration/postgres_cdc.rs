@@ -3,8 +3,8 @@
 //! deletes in 50 transactions arrive in commit order in Debezium's envelope, each delete followed
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
 //! nothing missing; heartbeats run their action query; each `snapshot.mode` reads the tables
-//! when Debezium's does, a SELECT of the user's overrides a table's, and the schema lists
-//! select the schemas captured.
+//! when Debezium's does, a SELECT of the user's overrides a table's, the schema lists select
+//! the schemas captured, and partitions publish through their root when asked.
 
 use crate::common;
 
@@ -655,4 +655,43 @@ async fn schema_lists_select_the_schemas_captured() {
         metadata.topics().iter().all(|t| t.name() != left_topic),
         "{left_topic} was written"
     );
+}
+
+/// Debezium's `publish.via.partition.root`: a publication the connector creates sends the
+/// changes of a partitioned table's partitions as the partitioned table's, to its topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_publish_through_their_root_when_asked() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcroot").replace('-', "_");
+    let parent = format!("{name}_parted");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {parent} (id INT PRIMARY KEY, note TEXT) PARTITION BY RANGE (id); \
+                 CREATE TABLE {parent}_low PARTITION OF {parent} FOR VALUES FROM (0) TO (100); \
+                 CREATE TABLE {parent}_high PARTITION OF {parent} FOR VALUES FROM (100) TO (200);"
+            ),
+        )
+        .unwrap();
+    insert_events(database, &parent, 1, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = merged(
+        cdc_config(database, &name, &parent),
+        json!({"publish.via.partition.root": "true"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{parent}");
+    records(&topic, 1).await;
+    insert_events(database, &parent, 5, 6);
+    insert_events(database, &parent, 150, 151);
+    let events = ops_and_ids(&records(&topic, 3).await);
+    let expected: Vec<(String, i64)> = [("r", 1), ("c", 5), ("c", 150)]
+        .into_iter()
+        .map(|(op, id)| (op.to_string(), id))
+        .collect();
+    assert_eq!(events, expected);
 }

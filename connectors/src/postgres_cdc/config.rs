@@ -100,6 +100,14 @@ pub(super) const TABLE_INCLUDE: Key<Vec<String>> = Key::new(
     )
     .check(valid_patterns),
 );
+/// `publish.via.partition.root`.
+pub(super) const PUBLISH_VIA_PARTITION_ROOT: Key<bool> = Key::new(ConfigKey::optional(
+    "publish.via.partition.root",
+    ConfigType::Boolean,
+    "false",
+    "Whether a publication the connector creates sends the changes of a partitioned table's \
+     partitions as the partitioned table's (publish_via_partition_root), so they go to its topic.",
+));
 /// `schema.include.list`.
 pub(super) const SCHEMA_INCLUDE: Key<Vec<String>> = Key::new(
     ConfigKey::unset(
@@ -404,6 +412,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SLOT_NAME)
         .key(&PUBLICATION_NAME)
         .key(&PUBLICATION_AUTOCREATE)
+        .key(&PUBLISH_VIA_PARTITION_ROOT)
         .key(&SCHEMA_INCLUDE)
         .key(&SCHEMA_EXCLUDE)
         .key(&TABLE_INCLUDE)
@@ -588,6 +597,8 @@ pub(super) struct Settings {
     pub(super) slot: String,
     pub(super) publication: String,
     pub(super) autocreate: String,
+    /// `publish.via.partition.root`.
+    pub(super) via_partition_root: bool,
     /// `schema.include.list` and `schema.exclude.list`.
     pub(super) schema_include: Vec<Regex>,
     pub(super) schema_exclude: Vec<Regex>,
@@ -649,6 +660,7 @@ impl Settings {
             slot: config.value(&SLOT_NAME),
             publication: config.value(&PUBLICATION_NAME),
             autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
+            via_partition_root: config.value(&PUBLISH_VIA_PARTITION_ROOT),
             schema_include: patterns(&config.value(&SCHEMA_INCLUDE)).unwrap_or_default(),
             schema_exclude: patterns(&config.value(&SCHEMA_EXCLUDE)).unwrap_or_default(),
             include: patterns(&config.value(&TABLE_INCLUDE)).unwrap_or_default(),

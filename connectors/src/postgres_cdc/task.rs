@@ -190,7 +190,7 @@ impl PostgresCdcTask {
             .map_err(CaptureError::query("cannot read the publications"))?;
         if exists.is_none() {
             let quoted = quote(&settings.publication);
-            let create = match settings.autocreate.as_str() {
+            let mut create = match settings.autocreate.as_str() {
                 "all_tables" => format!("CREATE PUBLICATION {quoted} FOR ALL TABLES"),
                 "filtered" => {
                     let tables: Vec<(String, String)> = sqlx::query_as(
@@ -212,6 +212,9 @@ impl PostgresCdcTask {
                 }
                 _ => return Err(format!("publication {} does not exist", settings.publication).into()),
             };
+            if settings.via_partition_root {
+                create.push_str(" WITH (publish_via_partition_root = true)");
+            }
             tracing::info!(connector = %self.connector, "creating the publication: {create}");
             sqlx::query(&create)
                 .execute(&pool)
