@@ -323,6 +323,13 @@ impl ConfigDef {
         ParsedConfig { values }
     }
 
+    /// [`ConfigDef::parse`] with its problems told in one message, joined by `; ` (for a
+    /// plugin made from its settings).
+    pub fn parse_or_explain(&self, config: &ConfigMap) -> Result<ParsedConfig, String> {
+        self.parse(config)
+            .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+    }
+
     /// Validates `config` and returns it with defaults filled in, ready for typed reads.
     pub fn parse(&self, config: &ConfigMap) -> Result<ParsedConfig, Vec<ValidationError>> {
         let errors = self.validate(config);

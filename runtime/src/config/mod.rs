@@ -20,3 +20,12 @@ pub use providers::{restore_references, ConfigProviders, ProviderError};
 /// A connector's or worker's configuration: string keys to string values, as Kafka Connect
 /// stores and serves them.
 pub type ConfigMap = std::collections::BTreeMap<String, String>;
+
+/// The settings of `config` under `prefix` (`transforms.<alias>.`, `value.converter.`), the
+/// prefix removed: Apache's `originalsWithPrefix`.
+pub fn settings_under(config: &ConfigMap, prefix: &str) -> ConfigMap {
+    config
+        .iter()
+        .filter_map(|(key, value)| key.strip_prefix(prefix).map(|rest| (rest.to_string(), value.clone())))
+        .collect()
+}

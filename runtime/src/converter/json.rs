@@ -148,9 +148,7 @@ impl JsonConverter {
     /// A converter with Apache's settings (`schemas.enable`, `schemas.cache.size`,
     /// `schema.content`, `decimal.format`, `replace.null.with.default`).
     pub fn from_settings(settings: &ConfigMap) -> Result<Self, String> {
-        let parsed = config_def()
-            .parse(settings)
-            .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
+        let parsed = config_def().parse_or_explain(settings)?;
         let mut converter = JsonConverter {
             schemas_enabled: parsed.value(&SCHEMAS_ENABLE),
             decimal_format: parsed.value(&DECIMAL_FORMAT),

@@ -21,10 +21,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use json::JsonConverter;
-pub use plugin::{converter_plugins, find_converter, ConverterFactory, ConverterPlugin, CONVERTER_TYPE};
+use plugin::CONVERTER_TYPE;
+pub use plugin::{converter_plugins, find_converter, ConverterFactory, ConverterPlugin};
 pub use protobuf::encoded_file_descriptor as protobuf_file_descriptor;
 
-use crate::config::{ConfigMap, ValidationError};
+use crate::config::{settings_under, ConfigMap, ValidationError};
 pub use crate::data::DataError;
 use crate::data::{Schema, SchemaRef, Value};
 use crate::plugins::PluginError;
@@ -136,29 +137,26 @@ pub fn converter_for(
     })
 }
 
-/// The settings `source` gives the converter of `role` (`value.converter.` stripped).
-fn role_settings(role: ConverterRole, source: &ConfigMap) -> ConfigMap {
-    let prefix = format!("{}.", role.config_key());
-    source
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), v.clone())))
-        .collect()
+/// The settings `source` gives the converter of `role` (`value.converter.` stripped), with
+/// `converter.type` the role's unless given, as Apache's worker configures a converter.
+pub fn role_settings(role: ConverterRole, source: &ConfigMap) -> ConfigMap {
+    let mut settings = settings_under(source, &format!("{}.", role.config_key()));
+    settings
+        .entry(CONVERTER_TYPE.name.to_string())
+        .or_insert_with(|| role.type_name().to_string());
+    settings
 }
 
 /// The problems of the settings `connector` gives converter `plugin` as its `role`'s, each on
 /// the key the connector names (`value.converter.decimal.format`) with the converter's own
-/// message, as Apache's validation reports them (`converter.type` being the role's).
+/// message, as Apache's validation reports them.
 pub fn converter_setting_errors(
     plugin: &ConverterPlugin,
     role: ConverterRole,
     connector: &ConfigMap,
 ) -> Vec<ValidationError> {
-    let mut settings = role_settings(role, connector);
-    settings
-        .entry(CONVERTER_TYPE.to_string())
-        .or_insert_with(|| role.type_name().to_string());
     (plugin.config_def)()
-        .validate(&settings)
+        .validate(&role_settings(role, connector))
         .into_iter()
         .map(|error| ValidationError {
             key: format!("{}.{}", role.config_key(), error.key),

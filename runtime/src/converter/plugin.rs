@@ -23,24 +23,29 @@ pub struct ConverterPlugin {
     pub config_def: fn() -> ConfigDef,
 }
 
-/// `converter.type`'s name.
-pub const CONVERTER_TYPE: &str = "converter.type";
-
 /// `converter.type`, which Apache's worker sets on every converter it makes (`key`, `value` or
 /// `header`), and which Apache's converters list first among their keys.
-const CONVERTER_TYPE_KEY: ConfigKey =
-    ConfigKey::required(CONVERTER_TYPE, ConfigType::String, "How this converter will be used.")
+pub(super) const CONVERTER_TYPE: ConfigKey =
+    ConfigKey::required("converter.type", ConfigType::String, "How this converter will be used.")
         .one_of(&["key", "value", "header"])
         .importance(Importance::Low);
 
 /// `own` after `converter.type`: the keys of one of Apache's converters.
 pub(crate) fn with_converter_type(own: ConfigDef) -> ConfigDef {
-    ConfigDef::new().define(CONVERTER_TYPE_KEY).merge(&own)
+    ConfigDef::new().define(CONVERTER_TYPE).merge(&own)
 }
 
 /// The keys of a converter with none of its own but `converter.type`.
 pub(crate) fn converter_type_only() -> ConfigDef {
     with_converter_type(ConfigDef::new())
+}
+
+impl ConverterPlugin {
+    /// Whether it serves as `role`'s converter, as Apache lists its plugins: every converter
+    /// is a header converter too, and `SimpleHeaderConverter` only a header converter.
+    pub fn serves(&self, role: ConverterRole) -> bool {
+        role == ConverterRole::Header || !self.class.ends_with("HeaderConverter")
+    }
 }
 
 inventory::collect!(ConverterPlugin);

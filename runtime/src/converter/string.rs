@@ -105,10 +105,7 @@ impl Converter for StringConverter {
 }
 
 fn create(settings: &ConfigMap, _role: ConverterRole) -> Result<Arc<dyn Converter>, String> {
-    let parsed = ConfigDef::new()
-        .key(&ENCODING)
-        .parse(settings)
-        .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
+    let parsed = ConfigDef::new().key(&ENCODING).parse_or_explain(settings)?;
     let charset = Charset::for_name(&parsed.value(&ENCODING))?;
     Ok(Arc::new(StringConverter { charset }))
 }

@@ -6,10 +6,10 @@
 //! effect (the worker's converters, the plugins' version) as the answer's defaults.
 
 use crate::config::{split_list, ConfigDef, ConfigMap, ConfigType, Importance, Width};
-use crate::converter::{converter_plugins, find_converter, ConverterRole, CONVERTER_TYPE};
+use crate::converter::{converter_plugins, find_converter, role_settings, ConverterRole};
 use crate::plugins::PLUGIN_VERSION;
 use crate::transforms::{find_predicate, find_transform, predicate_plugins, transform_plugins};
-use crate::worker::{transform_config_def, PREDICATES, TRANSFORMS};
+use crate::worker::{transform_config_def, CONNECTOR_PLUGIN_VERSION, PREDICATES, TRANSFORMS};
 
 use super::entities::{key_infos, ConfigInfos, ConfigKeyInfo};
 
@@ -73,19 +73,14 @@ pub(super) fn embedded_keys(config: &ConfigMap) -> Vec<EmbeddedKey> {
         else {
             continue;
         };
-        let prefix = format!("{}.", role.config_key());
+        let settings = role_settings(role, config);
         for info in key_infos(&(plugin.config_def)()) {
-            let value = match config.get(&format!("{prefix}{}", info.name)) {
-                Some(value) => Some(value.clone()),
-                None if info.name == CONVERTER_TYPE => Some(role.type_name().to_string()),
-                None => info.default_value.clone(),
-            };
             keys.push(EmbeddedKey {
+                value: settings.get(&info.name).cloned().or(info.default_value.clone()),
                 info: ConfigKeyInfo {
-                    name: format!("{prefix}{}", info.name),
+                    name: format!("{}.{}", role.config_key(), info.name),
                     ..info
                 },
-                value,
                 recommended: Vec::new(),
             });
         }
@@ -158,8 +153,8 @@ fn alias_keys(config: &ConfigMap, kind: &Kind, alias: &str, def: Option<ConfigDe
 /// their kind, and each plugin version key (the connector's, its converters') offers the
 /// plugins' version, the converters' defaulting to it.
 pub(super) fn show_plugins_in_effect(infos: &mut ConfigInfos, worker: &ConfigMap) {
-    let mut converters: Vec<&str> = converter_plugins().map(|p| p.class).collect();
-    converters.sort_unstable();
+    let mut converters: Vec<_> = converter_plugins().collect();
+    converters.sort_unstable_by_key(|p| p.class);
     for config in &mut infos.configs {
         let name = config.value.name.as_str();
         let role = [ConverterRole::Key, ConverterRole::Value, ConverterRole::Header]
@@ -170,12 +165,10 @@ pub(super) fn show_plugins_in_effect(infos: &mut ConfigInfos, worker: &ConfigMap
             });
         let default = match role {
             Some(role) if name == role.config_key() => {
-                // As Apache's listing: every converter is a header converter, and
-                // SimpleHeaderConverter only a header converter.
                 config.value.recommended_values = converters
                     .iter()
-                    .filter(|class| role == ConverterRole::Header || !class.ends_with("HeaderConverter"))
-                    .map(|class| class.to_string())
+                    .filter(|p| p.serves(role))
+                    .map(|p| p.class.to_string())
                     .collect();
                 worker.get(name).map(String::as_str).unwrap_or(role.default_class())
             }
@@ -183,7 +176,7 @@ pub(super) fn show_plugins_in_effect(infos: &mut ConfigInfos, worker: &ConfigMap
                 config.value.recommended_values = vec![PLUGIN_VERSION.to_string()];
                 PLUGIN_VERSION
             }
-            None if name == "connector.plugin.version" => {
+            None if name == CONNECTOR_PLUGIN_VERSION.name() => {
                 config.value.recommended_values = vec![PLUGIN_VERSION.to_string()];
                 continue;
             }

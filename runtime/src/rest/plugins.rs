@@ -9,7 +9,7 @@ use super::body::{config_map, parse_json};
 use super::error::{RestError, RestResult};
 use super::AppState;
 use crate::connector::{connector_plugins, find_connector};
-use crate::converter::{converter_plugins, find_converter};
+use crate::converter::{converter_plugins, find_converter, ConverterRole};
 use crate::herder::ConfigKeyInfo;
 use crate::plugins::PLUGIN_VERSION;
 use crate::transforms::{find_predicate, find_transform, predicate_plugins, transform_plugins};
@@ -88,9 +88,7 @@ fn list_plugins(connectors_only: bool) -> Vec<PluginInfo> {
     }
     let mut others: Vec<PluginInfo> = Vec::new();
     for p in converter_plugins() {
-        // As Apache's: every converter is a header converter too, and SimpleHeaderConverter
-        // only a header converter.
-        if !p.class.ends_with("HeaderConverter") {
+        if p.serves(ConverterRole::Value) {
             others.push(info(p.class, "converter"));
         }
         others.push(info(p.class, "header_converter"));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode, SslVersion};
 
 use crate::client::{read_tls_settings, TlsSettings};
-use crate::config::ConfigMap;
+use crate::config::{settings_under, ConfigMap};
 
 /// Keys of the JVM's TLS machinery that have no counterpart here and change nothing.
 const JVM_ONLY: [&str; 6] = [
@@ -24,11 +24,8 @@ const JVM_ONLY: [&str; 6] = [
 /// The `ssl.*` keys for listeners configured under `prefix` (`listeners.https.`), with the
 /// prefix removed, and the prefix the user wrote them under (for messages).
 pub(crate) fn ssl_keys(raw: &ConfigMap, prefix: &str) -> (ConfigMap, String) {
-    let prefixed: ConfigMap = raw
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
-        .filter(|(k, _)| k.starts_with("ssl."))
-        .collect();
+    let mut prefixed = settings_under(raw, prefix);
+    prefixed.retain(|k, _| k.starts_with("ssl."));
     if !prefixed.is_empty() {
         return (prefixed, prefix.to_string());
     }

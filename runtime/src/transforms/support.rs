@@ -196,9 +196,7 @@ pub(crate) fn expect_struct_schema<'a>(schema: &'a Arc<Schema>, purpose: &str) -
 /// A transformation's settings parsed through its `ConfigDef` (defaults applied, each bad key
 /// one message).
 pub(crate) fn parsed(config_def: fn() -> ConfigDef, settings: &ConfigMap) -> Result<ParsedConfig, String> {
-    config_def()
-        .parse(settings)
-        .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+    config_def().parse_or_explain(settings)
 }
 
 /// Registers `X$Key` and `X$Value` under Apache's class names, built by

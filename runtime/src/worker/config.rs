@@ -36,6 +36,17 @@ pub const CONNECTOR_CLASS: Key<String> = Key::new(
     .in_group("Common")
     .shown(2, Width::Long, "Connector class"),
 );
+/// `connector.plugin.version`: the plugin's version, which every built-in plugin has.
+pub const CONNECTOR_PLUGIN_VERSION: Key<String> = Key::new(
+    ConfigKey::optional(
+        "connector.plugin.version",
+        ConfigType::String,
+        PLUGIN_VERSION,
+        "Version of the connector; every built-in plugin has Tributary's version.",
+    )
+    .in_group("Common")
+    .shown(3, Width::Medium, "Connector version"),
+);
 /// `errors.retry.timeout`: how long a failed `put` is retried (0 never, -1 forever).
 pub(super) const ERRORS_RETRY_TIMEOUT: Key<i64> = Key::new(
     ConfigKey::optional(
@@ -289,17 +300,7 @@ pub fn connector_config_def() -> ConfigDef {
     ConfigDef::new()
         .key(&NAME)
         .key(&CONNECTOR_CLASS)
-        .define(common(
-            ConfigKey::optional(
-                "connector.plugin.version",
-                ConfigType::String,
-                PLUGIN_VERSION,
-                "Version of the connector; every built-in plugin has Tributary's version.",
-            ),
-            3,
-            Width::Medium,
-            "Connector version",
-        ))
+        .key(&CONNECTOR_PLUGIN_VERSION)
         .key(&TASKS_MAX)
         .define(common(
             low(ConfigKey::optional(

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{
     connector_config_def, sink_config_def, source_config_def, worker_config_def, TopicTracking, WorkerConfig,
-    CONNECTOR_CLASS, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
+    CONNECTOR_CLASS, CONNECTOR_PLUGIN_VERSION, NAME, TASKS_MAX, TOPICS, TOPICS_REGEX,
 };
 use config::{CONNECTOR_OFFSETS_TOPIC, DEAD_LETTER_QUEUE_TOPIC};
 pub use delivery::DeliveryTracker;

@@ -1,7 +1,9 @@
 //! The ordered list of a connector's transformations, with their predicates, built from its
 //! `transforms` and `predicates` settings and the transformation and predicate plugins they name.
 
-use crate::config::{split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError, Width};
+use crate::config::{
+    settings_under, split_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance, Key, ValidationError, Width,
+};
 use crate::converter::DataError;
 use crate::data::{ConnectRecord, Value};
 use crate::transforms::{find_predicate, find_transform, Predicate, TransformPlugin, Transformation};
@@ -69,13 +71,6 @@ impl std::fmt::Debug for TransformChain {
     }
 }
 
-fn settings(config: &ConfigMap, prefix: &str) -> ConfigMap {
-    config
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
-        .collect()
-}
-
 impl TransformChain {
     /// Whether the chain has no transformation.
     pub fn is_empty(&self) -> bool {
@@ -105,7 +100,7 @@ impl TransformChain {
                     errors.extend(problems);
                     return Ok(None);
                 }
-                (plugin.create)(&settings(config, &prefix)).map(Some)
+                (plugin.create)(&settings_under(config, &prefix)).map(Some)
             });
             match made {
                 Ok(None) => {}
@@ -129,7 +124,7 @@ impl TransformChain {
                 ));
                 continue;
             };
-            let own = settings(config, &prefix);
+            let own = settings_under(config, &prefix);
             let predicate = match TRANSFORM_PREDICATE.read(&own).filter(|p| !p.trim().is_empty()) {
                 None => None,
                 Some(name) => match predicates.get(name.trim()) {

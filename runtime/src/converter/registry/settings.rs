@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::subject::SubjectNameStrategy;
 use crate::client::{read_tls_settings, TlsSettings};
-use crate::config::{positive, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
+use crate::config::{positive, settings_under, ConfigDef, ConfigKey, ConfigMap, ConfigType, Key, ParsedConfig};
 use crate::converter::ConverterRole;
 
 /// The prefix of the TLS keys for the registry (`schema.registry.ssl.truststore.location`…).
@@ -253,11 +253,8 @@ impl RegistrySettings {
         let is_key = role == ConverterRole::Key;
         let strategy = parsed.value(if is_key { &KEY_STRATEGY } else { &VALUE_STRATEGY });
         let subject_strategy = SubjectNameStrategy::from_class(&strategy).unwrap_or(SubjectNameStrategy::TopicName);
-        let tls_keys: ConfigMap = settings
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(TLS_PREFIX).map(|k| (k.to_string(), v.clone())))
-            .filter(|(k, _)| k.starts_with("ssl."))
-            .collect();
+        let mut tls_keys = settings_under(settings, TLS_PREFIX);
+        tls_keys.retain(|k, _| k.starts_with("ssl."));
         let (tls, tls_errors) = read_tls_settings(&tls_keys);
         errors.extend(
             tls_errors
