@@ -700,6 +700,21 @@ const DEFINITION_FIELDS: [&str; 9] = [
     "dependents",
 ];
 
+/// The fields of `apache`'s key definition that `tributary`'s does not share, one line each
+/// naming `what`; a plugin `version` key's default (the plugin's version) is not compared.
+fn definition_differences(what: &str, apache: &Value, tributary: &Value, version: bool) -> Vec<String> {
+    DEFINITION_FIELDS
+        .iter()
+        .filter(|field| apache[**field] != tributary[**field] && !(version && **field == "default_value"))
+        .map(|field| {
+            format!(
+                "{what} {field}: Apache {} / Tributary {}",
+                apache[*field], tributary[*field]
+            )
+        })
+        .collect()
+}
+
 /// The key definitions of every plugin Apache lists (connectors with the framework's keys,
 /// converters, transformations, predicates), compared key by key between the two sides'
 /// `GET /connector-plugins/{plugin}/config`; the differences, one line each. MirrorMaker 2's
@@ -737,15 +752,8 @@ async fn plugin_definition_differences(sides: &[Side; 2]) -> Vec<String> {
         for name in apache.keys().chain(tributary.keys()).collect::<BTreeSet<_>>() {
             match (apache.get(name), tributary.get(name)) {
                 (Some(a), Some(t)) => {
-                    for field in DEFINITION_FIELDS {
-                        let version = (name.as_str(), field) == ("connector.plugin.version", "default_value");
-                        if a[field] != t[field] && !version {
-                            found.push(format!(
-                                "{class} {name} {field}: Apache {} / Tributary {}",
-                                a[field], t[field]
-                            ));
-                        }
-                    }
+                    let version = name == "connector.plugin.version";
+                    found.extend(definition_differences(&format!("{class} {name}"), a, t, version));
                 }
                 (Some(_), None) => found.push(format!("{class} {name}: only Apache defines it")),
                 (None, Some(_)) => found.push(format!("{class} {name}: only Tributary defines it")),
@@ -809,12 +817,12 @@ async fn validation_differences(sides: &[Side; 2]) -> Vec<String> {
             continue;
         };
         let version = name.ends_with("plugin.version");
-        for field in DEFINITION_FIELDS {
-            let (a, t) = (&a["definition"][field], &t["definition"][field]);
-            if a != t && !(version && field == "default_value") {
-                found.push(format!("{name} {field}: Apache {a} / Tributary {t}"));
-            }
-        }
+        found.extend(definition_differences(
+            name,
+            &a["definition"],
+            &t["definition"],
+            version,
+        ));
         let (a, t) = (&a["value"], &t["value"]);
         if a["value"] != t["value"] && !version {
             found.push(format!(
