@@ -14,7 +14,7 @@ use common::{eventually, merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
-use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind};
+use tributary_harness::{shared_cluster, shared_mariadb, shared_postgres, Database, DatabaseKind, CERTIFIED_USER};
 use tributary_runtime::clock::now_millis;
 
 /// Rows per table in the volume tests: three tables, 1,000,000 rows in all.
@@ -964,15 +964,17 @@ async fn a_database_that_goes_down_fails_the_task_with_the_cause_and_a_restart_c
 }
 
 /// A PostgreSQL server that requires TLS is read over TLS verified against its CA, named in the
-/// URL (Confluent's form) or by `connection.*` driver properties; without TLS the task fails
-/// saying why.
+/// URL (Confluent's form) or by `connection.*` driver properties; a user the server
+/// authenticates by client certificate is read with pgjdbc's `sslcert` and `sslkey`; without
+/// TLS, or without the certificate, the task fails saying why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_requires_tls_is_read_over_verified_tls() {
     let kafka = shared_cluster().bootstrap_servers();
-    let (database, ca) = tokio::task::spawn_blocking(Database::start_postgres_requiring_tls)
+    let (database, tls) = tokio::task::spawn_blocking(Database::start_postgres_requiring_client_certificates)
         .await
         .unwrap()
         .unwrap();
+    let ca = &tls.ca;
     let table = unique_name("tls").replace('-', "_");
     create_table(&database, &table);
     insert_rows(&database, &table, 1, 100);
@@ -1028,4 +1030,24 @@ async fn a_server_that_requires_tls_is_read_over_verified_tls() {
     assert_eq!(code, 201, "{body}");
     let trace = api.failed_trace(&plain, Duration::from_secs(60)).await;
     assert!(trace.contains("no encryption"), "{trace}");
+
+    // The user the server authenticates by certificate, with it (in the URL) and without it.
+    let certified = format!("{table}_certified");
+    let parameters = format!(
+        "sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
+        ca.display(),
+        tls.cert.display(),
+        tls.key.display()
+    );
+    let mut with_certificate = config(&certified, &parameters);
+    with_certificate["connection.user"] = json!(CERTIFIED_USER);
+    create(&api, &certified, with_certificate).await;
+    assert_eq!(id_counts(&ids(&format!("{certified}-{table}"), 100).await).len(), 100);
+    let uncertified = format!("{table}_uncertified");
+    let mut without_certificate = config(&uncertified, "sslmode=verify-full");
+    without_certificate["connection.user"] = json!(CERTIFIED_USER);
+    without_certificate["connection.sslrootcert"] = json!(ca.display().to_string());
+    create(&api, &uncertified, without_certificate).await;
+    let trace = api.failed_trace(&uncertified, Duration::from_secs(60)).await;
+    assert!(trace.contains("certificate"), "{trace}");
 }

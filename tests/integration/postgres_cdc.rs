@@ -16,7 +16,7 @@ use common::{eventually, merged, start_worker};
 use rdkafka::message::Message;
 use serde_json::{json, Value};
 use tributary_harness::clients::{consume_until, unique_name};
-use tributary_harness::{shared_cluster, shared_postgres, Database};
+use tributary_harness::{shared_cluster, shared_postgres, Database, CERTIFIED_USER};
 
 /// A CDC connector config for `table` of `database`, its own slot and publication.
 fn cdc_config(database: &Database, name: &str, table: &str) -> Value {
@@ -392,10 +392,14 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
     assert_eq!(ops.len(), 3000, "each row once ({snapshot} from the snapshot)");
 }
 
+/// A server that requires TLS is captured over TLS verified against its CA; a user the server
+/// authenticates by client certificate is captured with `database.sslcert` and
+/// `database.sslkey` (over both connections, SQL and replication), and without them the task
+/// fails saying why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
     let kafka = shared_cluster().bootstrap_servers();
-    let (database, ca) = tokio::task::spawn_blocking(Database::start_postgres_requiring_tls)
+    let (database, tls) = tokio::task::spawn_blocking(Database::start_postgres_requiring_client_certificates)
         .await
         .unwrap()
         .unwrap();
@@ -411,21 +415,49 @@ async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
-    let config = merged(
-        cdc_config(&database, &name, &table),
-        json!({"database.sslmode": "verify-full", "database.sslrootcert": ca.display().to_string()}),
-    );
+    let verified = json!({"database.sslmode": "verify-full", "database.sslrootcert": tls.ca.display().to_string()});
+    let config = merged(cdc_config(&database, &name, &table), verified.clone());
     let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
     assert_eq!(code, 201, "{body}");
+    let certified = format!("{name}_cert");
+    let with_certificate = merged(
+        merged(cdc_config(&database, &certified, &table), verified.clone()),
+        json!({
+            "database.user": CERTIFIED_USER,
+            "database.sslcert": tls.cert.display().to_string(),
+            "database.sslkey": tls.key.display().to_string(),
+        }),
+    );
+    let (code, body) = api
+        .put(&format!("/connectors/{certified}/config"), Some(with_certificate))
+        .await;
+    assert_eq!(code, 201, "{body}");
     let topic = format!("{name}.public.{table}");
+    let certified_topic = format!("{certified}.public.{table}");
     records(&topic, 1).await;
+    records(&certified_topic, 1).await;
     // A change arrives over the replication connection, which is TLS too.
     database
         .sql("tributary", &format!("INSERT INTO {table} VALUES (2, 'change')"))
         .unwrap();
-    let events = records(&topic, 2).await;
-    assert_eq!(events[1].1["payload"]["op"], "c");
-    assert_eq!(events[1].1["payload"]["after"]["id"], 2);
+    for topic in [&topic, &certified_topic] {
+        let events = records(topic, 2).await;
+        assert_eq!(events[1].1["payload"]["op"], "c", "{topic}");
+        assert_eq!(events[1].1["payload"]["after"]["id"], 2, "{topic}");
+    }
+
+    // The certified user without its certificate: the server refuses it, and the task says so.
+    let refused = format!("{name}_nocert");
+    let without_certificate = merged(
+        merged(cdc_config(&database, &refused, &table), verified),
+        json!({"database.user": CERTIFIED_USER, "errors.max.retries": "0"}),
+    );
+    let (code, body) = api
+        .put(&format!("/connectors/{refused}/config"), Some(without_certificate))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let trace = api.failed_trace(&refused, Duration::from_secs(60)).await;
+    assert!(trace.contains("certificate"), "{trace}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -559,6 +591,149 @@ async fn snapshot_modes_read_the_tables_when_debezium_does() {
     assert_eq!(ops_and_ids(&records(&topic, 7).await)[3..], reads(0..4));
     insert_events(database, &table, 4, 5);
     assert_eq!(ops_and_ids(&records(&topic, 8).await)[7], ("c".to_string(), 4));
+}
+
+/// `slot.drop.on.stop`: a connector that asks has its slot dropped when its task stops (the
+/// connector stopped, then deleted after a resume made a new one); another's slot stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_is_dropped_when_its_task_stops_if_asked() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcdrop").replace('-', "_");
+    let table = events_table(database, &name);
+    insert_events(database, &table, 0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let (dropping, keeping) = (format!("{name}_drop"), format!("{name}_keep"));
+    let slots = || {
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "SELECT slot_name FROM pg_replication_slots WHERE slot_name IN ('{dropping}', '{keeping}') ORDER BY 1"
+                ),
+            )
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    for (connector, drop) in [(&dropping, "true"), (&keeping, "false")] {
+        let config = merged(
+            cdc_config(database, connector, &table),
+            json!({"slot.drop.on.stop": drop}),
+        );
+        let (code, body) = api.put(&format!("/connectors/{connector}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        records(&format!("{connector}.public.{table}"), 1).await;
+    }
+    assert_eq!(slots(), [dropping.clone(), keeping.clone()]);
+
+    let (code, body) = api.put(&format!("/connectors/{dropping}/stop"), None).await;
+    assert!(code < 300, "{code} {body}");
+    eventually(Duration::from_secs(30), "the slot to be dropped", || async {
+        (slots() == [keeping.clone()]).then_some(())
+    })
+    .await;
+    // Resumed, it makes a new slot and streams from there.
+    let (code, body) = api.put(&format!("/connectors/{dropping}/resume"), None).await;
+    assert!(code < 300, "{code} {body}");
+    eventually(Duration::from_secs(30), "a new slot", || async {
+        (slots().len() == 2).then_some(())
+    })
+    .await;
+    insert_events(database, &table, 1, 2);
+    assert_eq!(
+        ops_and_ids(&records(&format!("{dropping}.public.{table}"), 2).await)[1],
+        ("c".to_string(), 1)
+    );
+    for connector in [&dropping, &keeping] {
+        let (code, body) = api.delete(&format!("/connectors/{connector}")).await;
+        assert!(code < 300, "{code} {body}");
+    }
+    eventually(Duration::from_secs(30), "the slot to be dropped again", || async {
+        (slots() == [keeping.clone()]).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(30), "the kept slot to be released", || async {
+        database
+            .sql("tributary", &format!("SELECT pg_drop_replication_slot('{keeping}')"))
+            .ok()
+    })
+    .await;
+}
+
+/// `skip.messages.without.change`: on a table with REPLICA IDENTITY FULL, an update that
+/// changed only a column left out (`column.exclude.list`), or nothing, is not written; one
+/// that changed a written column is; without the option every update is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_without_a_change_written_are_skipped_if_asked() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcsame").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT, secret TEXT); \
+                 ALTER TABLE {table} REPLICA IDENTITY FULL; INSERT INTO {table} VALUES (1, 'a', 'x');"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let (skipping, writing) = (format!("{name}_skip"), format!("{name}_all"));
+    for (connector, skip) in [(&skipping, "true"), (&writing, "false")] {
+        let config = merged(
+            cdc_config(database, connector, &table),
+            json!({
+                "skip.messages.without.change": skip,
+                "column.exclude.list": format!("public\\.{table}\\.secret"),
+            }),
+        );
+        let (code, body) = api.put(&format!("/connectors/{connector}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        records(&format!("{connector}.public.{table}"), 1).await;
+    }
+    for update in ["secret = 'y'", "note = note", "note = 'b'"] {
+        database
+            .sql("tributary", &format!("UPDATE {table} SET {update} WHERE id = 1"))
+            .unwrap();
+    }
+    // Both see the last update; the one that skips sees it next to the snapshot's row (changes
+    // arrive in commit order, so the two before it were left out).
+    let all = records(&format!("{writing}.public.{table}"), 4).await;
+    assert_eq!(all[3].1["payload"]["after"]["note"], "b");
+    let skipped = records(&format!("{skipping}.public.{table}"), 2).await;
+    assert_eq!(skipped[1].1["payload"]["after"]["note"], "b", "{skipped:?}");
+}
+
+/// `database.initial.statements` run on each SQL connection as it is made: a session setting
+/// they make (`;;` a semicolon within it) is what the snapshot's SELECT reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_statements_run_on_each_sql_connection() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcinit").replace('-', "_");
+    let table = events_table(database, &name);
+    insert_events(database, &table, 0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let mut config = merged(
+        cdc_config(database, &name, &table),
+        json!({
+            "database.initial.statements": "SET lock_timeout = '5s'; SET tributary.tag = 'a;;b';",
+            "snapshot.select.statement.overrides": format!("public.{table}"),
+        }),
+    );
+    config[format!("snapshot.select.statement.overrides.public.{table}")] = json!(format!(
+        "SELECT id, current_setting('tributary.tag') || current_setting('lock_timeout') AS note FROM public.{table}"
+    ));
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let events = records(&format!("{name}.public.{table}"), 1).await;
+    assert_eq!(events[0].1["payload"]["after"]["note"], "a;b5s", "{:?}", events[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -299,9 +299,11 @@ pub fn mysql_driver(url: &str) -> MySqlDriver {
 }
 
 /// The dialect and the sqlx URL for `connection.url`, JDBC-style or native. Of a JDBC URL's
-/// parameters, `user`, `password` and the TLS ones are kept (PostgreSQL's `sslmode` and
-/// `sslrootcert`; MySQL's `sslMode` or `useSSL`, MariaDB's `sslMode` and `serverSslCert`, as
-/// sqlx's `ssl-mode` and `ssl-ca`); other driver-specific ones are dropped.
+/// parameters, `user`, `password` and the TLS ones are kept (PostgreSQL's `sslmode`,
+/// `sslrootcert`, and the client certificate's `sslcert` and `sslkey`; MySQL's `sslMode` or
+/// `useSSL`, MariaDB's `sslMode` and `serverSslCert`, as sqlx's `ssl-mode` and `ssl-ca`);
+/// other driver-specific ones are dropped. PostgreSQL's `sslpassword` (of an encrypted key,
+/// which Tributary does not read) is refused.
 pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     let url = url.trim();
     let shown = without_password(url);
@@ -325,6 +327,12 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     };
     let mut parsed = Url::parse(&format!("{scheme}://{rest}")).map_err(|e| format!("connection.url {shown:?}: {e}"))?;
     if url.starts_with("jdbc:") {
+        if dialect == Dialect::Postgres && parsed.query_pairs().any(|(key, _)| key == "sslpassword") {
+            return Err(format!(
+                "connection.url {shown:?}: sslpassword (an encrypted client key) is not supported: give \
+                 sslkey the key unencrypted (openssl pkey -in <key> -out <unencrypted key>)"
+            ));
+        }
         let kept: Vec<(String, String)> = parsed
             .query_pairs()
             .filter_map(|(key, value)| native_parameter(dialect, &key, &value))
@@ -347,8 +355,8 @@ pub fn native_url(url: &str) -> Result<(Dialect, String), String> {
     Ok((dialect, parsed.to_string()))
 }
 
-/// `url` with its password (`user:password@` or a `password=` parameter) replaced by
-/// `[hidden]`, for messages that reach logs, statuses and validation answers.
+/// `url` with its password (`user:password@`, or a parameter whose name ends in `password`)
+/// replaced by `[hidden]`, for messages that reach logs, statuses and validation answers.
 pub fn without_password(url: &str) -> String {
     const HIDDEN: &str = "[hidden]";
     let mut out = url.to_string();
@@ -362,7 +370,9 @@ pub fn without_password(url: &str) -> String {
     }
     let mut search = 0;
     while let Some(found) = out[search..].to_ascii_lowercase().find("password=").map(|i| search + i) {
-        let preceded = found == 0 || matches!(out.as_bytes()[found - 1], b'?' | b'&' | b';');
+        // A parameter whose name ends in `password` (`password`, `sslpassword`,
+        // `trustStorePassword`...).
+        let preceded = out[..found].contains(['?', ';']);
         let value_start = found + "password=".len();
         let value_end = out[value_start..]
             .find(['&', ';'])
@@ -382,7 +392,7 @@ fn native_parameter(dialect: Dialect, key: &str, value: &str) -> Option<(String,
     let kept = |key: &str, value: &str| Some((key.to_string(), value.to_string()));
     match (dialect, key) {
         (_, "user" | "password") => kept(key, value),
-        (Dialect::Postgres, "sslmode" | "sslrootcert") => kept(key, value),
+        (Dialect::Postgres, "sslmode" | "sslrootcert" | "sslcert" | "sslkey") => kept(key, value),
         // MySQL Connector/J (DISABLED … VERIFY_IDENTITY) and MariaDB Connector/J (disable,
         // trust, verify-ca, verify-full).
         (Dialect::MySql, "sslMode") => {
@@ -476,6 +486,23 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_client_certificate_is_kept_and_an_encrypted_key_refused() {
+        assert_eq!(
+            native_url("jdbc:postgresql://db/shop?sslmode=require&sslcert=/c.crt&sslkey=/c.key").unwrap(),
+            (
+                Dialect::Postgres,
+                "postgres://db/shop?sslmode=require&sslcert=%2Fc.crt&sslkey=%2Fc.key".to_string()
+            )
+        );
+        let refused = native_url("jdbc:postgresql://db/shop?sslkey=/c.pk8&sslpassword=secret").unwrap_err();
+        assert!(
+            refused.contains("sslpassword (an encrypted client key) is not supported"),
+            "{refused}"
+        );
+        assert!(!refused.contains("secret"), "{refused}");
+    }
+
+    #[test]
     fn a_mariadb_url_names_mariadbs_driver() {
         assert_eq!(mysql_driver("jdbc:mariadb://db/shop"), MySqlDriver::MariaDb);
         assert_eq!(zero_dates("jdbc:mariadb://db/shop"), ZeroDates::Null);
@@ -511,6 +538,10 @@ mod tests {
         assert_eq!(
             without_password("mysql://db/x;password=p;x=1"),
             "mysql://db/x;password=[hidden];x=1"
+        );
+        assert_eq!(
+            without_password("jdbc:postgresql://db/x?sslkey=/k&sslpassword=p4ss&sslmode=require"),
+            "jdbc:postgresql://db/x?sslkey=/k&sslpassword=[hidden]&sslmode=require"
         );
         let error_with_secret = native_url("jdbc:sqlserver://db;password=p4ss").unwrap_err();
         assert!(!error_with_secret.contains("p4ss"), "{error_with_secret}");

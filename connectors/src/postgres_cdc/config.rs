@@ -74,6 +74,15 @@ pub(super) const PLUGIN_NAME: Key<String> = Key::new(
 );
 /// `slot.name`.
 pub(super) const SLOT_NAME: Key<String> = Key::new(text("slot.name", "debezium", "The replication slot."));
+/// `slot.drop.on.stop`.
+pub(super) const SLOT_DROP_ON_STOP: Key<bool> = Key::new(ConfigKey::optional(
+    "slot.drop.on.stop",
+    ConfigType::Boolean,
+    "false",
+    "Whether the replication slot is dropped when the task stops in order (the connector deleted, \
+     stopped or moved); a new slot then begins where the server is, so what changed in between is \
+     not captured. For tests and short-lived set-ups.",
+));
 /// `publication.name`.
 pub(super) const PUBLICATION_NAME: Key<String> =
     Key::new(text("publication.name", "dbz_publication", "The publication."));
@@ -203,6 +212,14 @@ pub(super) const SKIPPED_OPERATIONS: Key<Vec<String>> = Key::new(
             .ok_or_else(|| "must be a list of c, u, d, t or none".into())
     }),
 );
+/// `skip.messages.without.change`.
+pub(super) const SKIP_UNCHANGED: Key<bool> = Key::new(ConfigKey::optional(
+    "skip.messages.without.change",
+    ConfigType::Boolean,
+    "false",
+    "Whether an update that changed none of the columns written (column.include.list, \
+     column.exclude.list) is left out; it needs the old row, i.e. the table's REPLICA IDENTITY FULL.",
+));
 /// `snapshot.mode`.
 pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
     text(
@@ -376,6 +393,33 @@ pub(super) const SSL_ROOT_CERT: Key<String> = Key::new(ConfigKey::unset(
     ConfigType::String,
     "A PEM file of the CA certificates to trust (verify-ca, verify-full); the public roots when empty.",
 ));
+/// `database.sslcert`.
+pub(super) const SSL_CERT: Key<String> = Key::new(ConfigKey::unset(
+    "database.sslcert",
+    ConfigType::String,
+    "A PEM file of the client's certificate (and its chain), for a server that authenticates \
+     clients by certificate; with database.sslkey.",
+));
+/// `database.sslkey`.
+pub(super) const SSL_KEY: Key<String> = Key::new(ConfigKey::unset(
+    "database.sslkey",
+    ConfigType::String,
+    "A PEM file of the private key of database.sslcert (PKCS #8, PKCS #1 or SEC1, not encrypted).",
+));
+/// `database.sslpassword`: Debezium's password of an encrypted key, which Tributary does not
+/// read (refused at validation).
+pub(super) const SSL_PASSWORD: Key<String> = Key::new(ConfigKey::unset(
+    "database.sslpassword",
+    ConfigType::Password,
+    "The password of an encrypted database.sslkey; not supported: give the key unencrypted.",
+));
+/// `database.initial.statements`.
+pub(super) const INITIAL_STATEMENTS: Key<String> = Key::new(ConfigKey::unset(
+    "database.initial.statements",
+    ConfigType::String,
+    "SQL statements, separated by semicolons (`;;` for a semicolon within one), run on each SQL \
+     connection when it is made (not the replication connection): for session settings.",
+));
 /// `status.update.interval.ms`.
 pub(super) const STATUS_UPDATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "status.update.interval.ms",
@@ -410,6 +454,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&TOPIC_PREFIX)
         .key(&PLUGIN_NAME)
         .key(&SLOT_NAME)
+        .key(&SLOT_DROP_ON_STOP)
         .key(&PUBLICATION_NAME)
         .key(&PUBLICATION_AUTOCREATE)
         .key(&PUBLISH_VIA_PARTITION_ROOT)
@@ -423,6 +468,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&PROPAGATE_SOURCE_DATATYPE)
         .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
+        .key(&SKIP_UNCHANGED)
         .key(&SNAPSHOT_MODE)
         .key(&SNAPSHOT_OVERRIDES)
         .key(&TOMBSTONES_ON_DELETE)
@@ -443,6 +489,10 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&POLL_INTERVAL)
         .key(&SSL_MODE)
         .key(&SSL_ROOT_CERT)
+        .key(&SSL_CERT)
+        .key(&SSL_KEY)
+        .key(&SSL_PASSWORD)
+        .key(&INITIAL_STATEMENTS)
         .key(&STATUS_UPDATE_INTERVAL)
         .key(&MAX_RETRIES)
         .key(&RETRY_WAIT)
@@ -530,19 +580,60 @@ fn selected(include: &[Regex], exclude: &[Regex], name: &str) -> bool {
 /// Debezium's checks across keys: an include list and its exclude list are not both given (the
 /// exclude list refused, with Debezium's message).
 pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
-    let given = |key: &Key<Vec<String>>| config.get(key.name()).is_some_and(|v| !v.trim().is_empty());
-    [
+    let given = |name: &str| config.get(name).is_some_and(|v| !v.trim().is_empty());
+    let mut errors: Vec<ValidationError> = [
         (&SCHEMA_INCLUDE, &SCHEMA_EXCLUDE),
         (&TABLE_INCLUDE, &TABLE_EXCLUDE),
         (&COLUMN_INCLUDE, &COLUMN_EXCLUDE),
     ]
     .into_iter()
-    .filter(|(include, exclude)| given(include) && given(exclude))
+    .filter(|(include, exclude)| given(include.name()) && given(exclude.name()))
     .map(|(include, exclude)| ValidationError {
         key: exclude.name().to_string(),
         message: format!("\"{}\" is already specified", include.name()),
     })
-    .collect()
+    .collect();
+    for (present, missing) in [(&SSL_CERT, &SSL_KEY), (&SSL_KEY, &SSL_CERT)] {
+        if given(present.name()) && !given(missing.name()) {
+            errors.push(ValidationError {
+                key: missing.name().to_string(),
+                message: format!("is needed with {}", present.name()),
+            });
+        }
+    }
+    if given(SSL_PASSWORD.name()) {
+        errors.push(ValidationError {
+            key: SSL_PASSWORD.name().to_string(),
+            message: "encrypted client keys are not supported: give database.sslkey the key unencrypted \
+                      (openssl pkey -in <key> -out <unencrypted key>) and leave this key unset"
+                .to_string(),
+        });
+    }
+    errors
+}
+
+/// The statements of `database.initial.statements`: split at each `;`, where `;;` is a
+/// semicolon within a statement, trimmed, empty ones left out (as Debezium's JDBC connection
+/// reads them).
+fn statements(value: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != ';' {
+            current.push(c);
+        } else if chars.next_if_eq(&';').is_some() {
+            current.push(';');
+        } else {
+            statements.push(std::mem::take(&mut current));
+        }
+    }
+    statements.push(current);
+    statements
+        .into_iter()
+        .map(|statement| statement.trim().to_string())
+        .filter(|statement| !statement.is_empty())
+        .collect()
 }
 
 /// A [`Validator`](tributary_runtime::config::Validator) of a list of table regexes.
@@ -592,9 +683,14 @@ pub(super) struct Settings {
     pub(super) ssl_mode: String,
     /// `database.sslrootcert`: the CA certificates (PEM) verify-ca and verify-full trust.
     pub(super) ssl_root_cert: Option<String>,
+    /// `database.sslcert` and `database.sslkey`: the client's certificate and key (PEM), when
+    /// both are given.
+    pub(super) client_certificate: Option<(PathBuf, PathBuf)>,
     pub(super) prefix: String,
     pub(super) database: String,
     pub(super) slot: String,
+    /// `slot.drop.on.stop`.
+    pub(super) drop_slot_on_stop: bool,
     pub(super) publication: String,
     pub(super) autocreate: String,
     /// `publish.via.partition.root`.
@@ -617,6 +713,8 @@ pub(super) struct Settings {
     pub(super) text_rewrites: Vec<(TextRewrite, Vec<Regex>)>,
     /// `skipped.operations`: the `op` codes not written.
     pub(super) skipped: Vec<String>,
+    /// `skip.messages.without.change`.
+    pub(super) skip_unchanged: bool,
     /// `snapshot.mode`.
     pub(super) snapshot: SnapshotMode,
     /// `snapshot.select.statement.overrides`: each listed table's SELECT, by `schema.table`.
@@ -637,6 +735,8 @@ pub(super) struct Settings {
     pub(super) heartbeat: Option<(Duration, String)>,
     /// `heartbeat.action.query`, when set.
     pub(super) heartbeat_action_query: Option<String>,
+    /// `database.initial.statements`, one by one.
+    pub(super) initial_statements: Arc<[String]>,
     pub(super) max_batch: usize,
     pub(super) poll_interval: Duration,
     pub(super) status_interval: Duration,
@@ -655,9 +755,13 @@ impl Settings {
             password: config.value(&PASSWORD),
             ssl_mode: config.value(&SSL_MODE).trim().to_string(),
             ssl_root_cert: Some(config.value(&SSL_ROOT_CERT)).filter(|p| !p.trim().is_empty()),
+            client_certificate: Some((config.value(&SSL_CERT), config.value(&SSL_KEY)))
+                .filter(|(cert, key)| !cert.trim().is_empty() && !key.trim().is_empty())
+                .map(|(cert, key)| (PathBuf::from(cert.trim()), PathBuf::from(key.trim()))),
             prefix: config.value(&TOPIC_PREFIX),
             database: config.value(&DBNAME),
             slot: config.value(&SLOT_NAME),
+            drop_slot_on_stop: config.value(&SLOT_DROP_ON_STOP),
             publication: config.value(&PUBLICATION_NAME),
             autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
             via_partition_root: config.value(&PUBLISH_VIA_PARTITION_ROOT),
@@ -672,6 +776,7 @@ impl Settings {
             message_keys: message_keys(&config.value(&MESSAGE_KEY_COLUMNS)).unwrap_or_default(),
             text_rewrites: text_rewrites(config.values()).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
+            skip_unchanged: config.value(&SKIP_UNCHANGED),
             snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
             snapshot_selects: config
                 .value(&SNAPSHOT_OVERRIDES)
@@ -707,6 +812,7 @@ impl Settings {
                     (interval, format!("{}.{}", prefix.trim(), config.value(&TOPIC_PREFIX)))
                 }),
             heartbeat_action_query: Some(config.value(&HEARTBEAT_ACTION_QUERY)).filter(|q| !q.trim().is_empty()),
+            initial_statements: statements(&config.value(&INITIAL_STATEMENTS)).into(),
             max_batch: config.value(&MAX_BATCH_SIZE),
             poll_interval: config.value(&POLL_INTERVAL),
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
@@ -794,10 +900,11 @@ impl Settings {
         self.skipped.iter().any(|skipped| skipped == op)
     }
 
-    /// TLS for the replication connection, by `database.sslmode`.
+    /// TLS for the replication connection, by `database.sslmode`, with the client's
+    /// certificate when one is given.
     pub(super) fn tls(&self) -> TlsConfig {
         let ca = self.ssl_root_cert.as_ref().map(PathBuf::from);
-        match self.ssl_mode.as_str() {
+        let mut tls = match self.ssl_mode.as_str() {
             "disable" => TlsConfig::disabled(),
             "require" => TlsConfig {
                 ca_pem_path: ca,
@@ -814,10 +921,16 @@ impl Settings {
                 ca_pem_path: ca,
                 ..TlsConfig::default()
             },
+        };
+        if let Some((cert, key)) = &self.client_certificate {
+            tls.client_cert_pem_path = Some(cert.clone());
+            tls.client_key_pem_path = Some(key.clone());
         }
+        tls
     }
 
-    /// The SQL connections' settings: the server, the user, TLS by `database.sslmode`, UTC.
+    /// The SQL connections' settings: the server, the user, TLS by `database.sslmode` (with
+    /// the client's certificate when one is given), UTC.
     pub(super) fn connect_options(&self) -> PgConnectOptions {
         let mut options = PgConnectOptions::new()
             .host(&self.host)
@@ -836,6 +949,9 @@ impl Settings {
             .disable_statement_logging();
         if let Some(ca) = &self.ssl_root_cert {
             options = options.ssl_root_cert(ca);
+        }
+        if let Some((cert, key)) = &self.client_certificate {
+            options = options.ssl_client_cert(cert).ssl_client_key(key);
         }
         options
     }
@@ -943,6 +1059,35 @@ mod tests {
                 message: "\"schema.include.list\" is already specified".into(),
             }]
         );
+        assert_eq!(
+            statements(" SET a = 1;SET b = 'x;;y' ;; ;"),
+            ["SET a = 1", "SET b = 'x;y' ;"]
+        );
+        assert!(statements("").is_empty());
+        // A client certificate: both files or neither; no encrypted key.
+        let mut certificate = config.clone();
+        certificate.insert("database.sslcert".into(), " /tls/client.crt".into());
+        let refused = validate(&certificate);
+        assert_eq!(
+            refused,
+            [ValidationError {
+                key: "database.sslkey".into(),
+                message: "is needed with database.sslcert".into(),
+            }]
+        );
+        certificate.insert("database.sslkey".into(), "/tls/client.key".into());
+        assert_eq!(validate(&certificate), []);
+        let settings = Settings::new(&config_def().parse(&certificate).unwrap());
+        let tls = settings.tls();
+        assert_eq!(tls.client_cert_pem_path, Some(PathBuf::from("/tls/client.crt")));
+        assert_eq!(tls.client_key_pem_path, Some(PathBuf::from("/tls/client.key")));
+        certificate.insert("database.sslpassword".into(), "secret".into());
+        let refused = validate(&certificate);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].key, "database.sslpassword");
+        assert!(refused[0]
+            .message
+            .starts_with("encrypted client keys are not supported"));
         let mut placeholder = config.clone();
         placeholder.insert("unavailable.value.placeholder".into(), "hex:7".into());
         let refused = config_def().validate(&placeholder);

@@ -352,6 +352,12 @@ impl TableEvents {
         self.key_columns.iter().any(|&i| old.get(i) != new.get(i))
     }
 
+    /// Whether an update from row `old` to row `new` left every column written as it was
+    /// (`skip.messages.without.change`), comparing the values the events would carry.
+    pub(super) fn unchanged(&self, old: &[Datum], new: &[Datum]) -> Result<bool, String> {
+        Ok(self.row(old, None)? == self.row(new, Some(old))?)
+    }
+
     /// The key of a row (null for a table without a key).
     pub(super) fn key(&self, datums: &[Datum]) -> Result<Value, String> {
         let Some(schema) = &self.key_schema else {

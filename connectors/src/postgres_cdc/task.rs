@@ -15,6 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Executor;
 use tokio::time::Instant;
 use tributary_runtime::clock::now_micros;
 use tributary_runtime::config::ConfigMap;
@@ -38,6 +39,10 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// How long the replication connection may take to start streaming.
 const STREAM_START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a stopping task tries to drop its slot (`slot.drop.on.stop`), and how often.
+const SLOT_DROP_TIMEOUT: Duration = Duration::from_secs(10);
+const SLOT_DROP_RETRY: Duration = Duration::from_millis(100);
 
 /// The series' name (docs/metrics.md describes it).
 const SLOT_LAG_SERIES: &str = "tributary_cdc_slot_lag_bytes";
@@ -141,9 +146,20 @@ impl PostgresCdcTask {
             .heartbeat
             .as_ref()
             .map(|(interval, topic)| Heartbeats::new(*interval, topic, &settings.prefix));
+        let initial_statements = Arc::clone(&settings.initial_statements);
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
+            // `database.initial.statements`, on each connection as it is made.
+            .after_connect(move |connection, _| {
+                let statements = Arc::clone(&initial_statements);
+                Box::pin(async move {
+                    for statement in statements.iter() {
+                        connection.execute(statement.as_str()).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_lazy_with(settings.connect_options());
         let partition = Arc::new(SourceMap::from_iter([(
             "server".to_string(),
@@ -497,6 +513,11 @@ impl PostgresCdcTask {
             Some(None) => return Ok(()),
             None => return Err(format!("a change for relation {relation} before its description").into()),
         };
+        if let (Op::Update, true, Some(old), Some(new)) = (op, settings.skip_unchanged, &before, &after) {
+            if events.unchanged(old, new)? {
+                return Ok(());
+            }
+        }
         let mut source = SourceInfo {
             name: settings.prefix.clone(),
             db: settings.database.clone(),
@@ -587,6 +608,34 @@ impl PostgresCdcTask {
     /// Tells the slot what need not be sent again: up to the committed offset, or, once every
     /// record handed out is committed, up to what was delivered (transactions after the last
     /// record captured nothing).
+    /// `slot.drop.on.stop`: drops the slot once the server has let it go (its sender ends a
+    /// moment after the replication connection closed), trying for [`SLOT_DROP_TIMEOUT`]. A
+    /// failure is logged and the task stops all the same, as Debezium's does.
+    async fn drop_slot(&self) {
+        let (pool, slot) = (&self.pool, &self.settings.slot);
+        let deadline = Instant::now() + SLOT_DROP_TIMEOUT;
+        loop {
+            let dropped = sqlx::query(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+            )
+            .bind(slot)
+            .execute(pool)
+            .await;
+            match dropped {
+                Ok(_) => {
+                    tracing::info!(connector = %self.connector, %slot, "dropped the replication slot (slot.drop.on.stop)");
+                    return;
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    tracing::warn!(connector = %self.connector, %slot, "cannot drop the replication slot: {e}");
+                    return;
+                }
+                // Still in use by the sender of the connection just closed.
+                Err(_) => tokio::time::sleep(SLOT_DROP_RETRY).await,
+            }
+        }
+    }
+
     /// Sets [`SLOT_LAG_BYTES`] from the server's view of the slot (a failure to ask only
     /// leaves the gauge as it was: the capture itself reports a database that is gone).
     async fn measure_slot_lag(&self) {
@@ -774,6 +823,9 @@ impl SourceTask for PostgresCdcTask {
             if let Err(e) = stream.shutdown().await {
                 tracing::debug!(connector = %self.connector, "replication connection closed: {e}");
             }
+        }
+        if self.settings.drop_slot_on_stop {
+            self.drop_slot().await;
         }
         self.pool.close().await;
         Ok(())

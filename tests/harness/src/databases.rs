@@ -250,21 +250,51 @@ impl Database {
     /// returns it and the path of the CA certificate a verifying client trusts.
     pub fn start_postgres_requiring_tls() -> Result<(Self, PathBuf), HarnessError> {
         let database = Database::start_postgres()?;
-        let ca = database.require_tls()?;
+        let ca = database.require_tls("")?;
         Ok((database, ca))
     }
 
+    /// Initialises and starts a PostgreSQL server that accepts TCP connections only over TLS,
+    /// and user [`CERTIFIED_USER`] (a superuser with the REPLICATION attribute) only with a
+    /// client certificate the server's CA signed for that name (`cert` authentication); other
+    /// users as [`Database::start_postgres_requiring_tls`]. Returns it and the files.
+    pub fn start_postgres_requiring_client_certificates() -> Result<(Self, ClientCertificate), HarnessError> {
+        let database = Database::start_postgres()?;
+        database.sql(
+            "postgres",
+            &format!("CREATE ROLE {CERTIFIED_USER} LOGIN SUPERUSER REPLICATION"),
+        )?;
+        let cert_lines = format!(
+            "hostssl all {CERTIFIED_USER} 127.0.0.1/32 cert\nhostssl replication {CERTIFIED_USER} 127.0.0.1/32 cert\n"
+        );
+        let ca = database.require_tls(&cert_lines)?;
+        let data = database.dir.join("data");
+        crate::certificates::signed_certificate(&data, "client", CERTIFIED_USER, &|| database.command("openssl"))?;
+        Ok((
+            database,
+            ClientCertificate {
+                ca,
+                cert: data.join("client.crt"),
+                key: data.join("client.key"),
+            },
+        ))
+    }
+
     /// PostgreSQL: from now on accepts TCP connections only over TLS, with a certificate for
-    /// 127.0.0.1 signed by a CA made for the purpose (by `openssl`); returns the CA
-    /// certificate's path, which a verifying client trusts.
-    fn require_tls(&self) -> Result<PathBuf, HarnessError> {
+    /// 127.0.0.1 signed by a CA made for the purpose (by `openssl`), and trusts clients it
+    /// signed; `first_rules` come first in `pg_hba.conf`, before every user is trusted over
+    /// TLS. Returns the CA certificate's path, which a verifying client trusts.
+    fn require_tls(&self, first_rules: &str) -> Result<PathBuf, HarnessError> {
         let data = self.dir.join("data");
         crate::certificates::signed_certificate(&data, "server", "127.0.0.1", &|| self.command("openssl"))?;
         fs::write(
             data.join("pg_hba.conf"),
-            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n",
+            format!(
+                "local all all trust\n{first_rules}hostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n"
+            ),
         )
         .map_err(HarnessError::io("writing pg_hba.conf"))?;
+        self.sql("postgres", "ALTER SYSTEM SET ssl_ca_file = 'ca.crt'")?;
         self.sql("postgres", "ALTER SYSTEM SET ssl = on")?;
         self.sql("postgres", "SELECT pg_reload_conf()")?;
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -322,6 +352,22 @@ impl Drop for Database {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The user a server from [`Database::start_postgres_requiring_client_certificates`]
+/// authenticates by client certificate.
+pub const CERTIFIED_USER: &str = "certified";
+
+/// The files of a client certificate (PEM), from
+/// [`Database::start_postgres_requiring_client_certificates`].
+#[derive(Debug, Clone)]
+pub struct ClientCertificate {
+    /// The CA certificate, which signed the server's certificate and the client's.
+    pub ca: PathBuf,
+    /// The client's certificate, for [`CERTIFIED_USER`].
+    pub cert: PathBuf,
+    /// Its private key (PKCS #8, not encrypted).
+    pub key: PathBuf,
 }
 
 /// The PostgreSQL server shared by every test of the calling test binary (tests use unique

@@ -55,7 +55,7 @@ mod shared;
 
 pub use browser::Browser;
 pub use certificates::TlsFiles;
-pub use databases::{shared_mariadb, shared_postgres, Database, DatabaseKind};
+pub use databases::{shared_mariadb, shared_postgres, ClientCertificate, Database, DatabaseKind, CERTIFIED_USER};
 pub use debezium::{debezium_postgres_plugin_path, DEBEZIUM_VERSION};
 pub use fantoccini;
 pub use helm::Helm;
