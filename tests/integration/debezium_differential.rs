@@ -166,7 +166,7 @@ fn row(id: i64) -> String {
 /// a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
-/// updates skipped, columns masked (a JSON column only marked) and cut, the composite type
+/// updates skipped, a message prefix left out, columns masked (a JSON column only marked) and cut, the composite type
 /// included (`include.unknown.datatypes`), times as ISO text, and heartbeats; then times in
 /// microseconds and in nanoseconds.
 const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
@@ -236,6 +236,7 @@ const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
         "_cf",
         &[
             ("column.exclude.list", r"public\..*\.(note|kv)"),
+            ("message.prefix.exclude.list", "AUD.*"),
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
             ("heartbeat.interval.ms", "500"),
@@ -477,6 +478,7 @@ async fn change_events_are_what_debezium_writes() {
         let topics = names.iter().map(|table| format!("{prefix}.public.{table}")).chain([
             format!("{prefix}.transaction"),
             format!("__debezium-heartbeat.{prefix}"),
+            format!("{prefix}.message"),
         ]);
         for topic in topics {
             kafka.create_topic(&topic, 1, 1).await.unwrap();
@@ -546,6 +548,17 @@ async fn change_events_are_what_debezium_writes() {
             .collect();
         transaction(database, &updates);
     }
+    // Logical decoding messages, last (a transaction of only a message): one in a transaction,
+    // one on its own (bytes no text holds), one of a prefix `_cf` leaves out.
+    transaction(
+        database,
+        "SELECT pg_logical_emit_message(true, 'outbox', 'in a transaction');",
+    );
+    transaction(
+        database,
+        "SELECT pg_logical_emit_message(false, 'outbox', '\\x00ff7e'::bytea);",
+    );
+    transaction(database, "SELECT pg_logical_emit_message(false, 'audit', 'left out');");
 
     let mut mismatches = Vec::new();
     for pair in sides.chunks(2) {
@@ -601,12 +614,32 @@ async fn change_events_are_what_debezium_writes() {
                 &mut mismatches,
             );
         }
+        let messages = if extra.iter().any(|(key, _)| *key == "message.prefix.exclude.list") {
+            2
+        } else {
+            3
+        };
+        let debezium = events(&format!("{apache_prefix}.message"), messages).await;
+        let ours = events(&format!("{tributary_prefix}.message"), messages).await;
+        if (debezium.len(), ours.len()) != (messages, messages) {
+            mismatches.push(format!(
+                "messages: {messages} expected, Debezium wrote {}, Tributary {}",
+                debezium.len(),
+                ours.len()
+            ));
+        }
+        compare(
+            &format!("{apache_prefix} message"),
+            (&debezium, apache_prefix),
+            (&ours, tributary_prefix),
+            &mut mismatches,
+        );
         if !extra.contains(&("provide.transaction.metadata", "true")) {
             continue;
         }
-        // Each streamed transaction's BEGIN and END: 8 per changing table, and the two
-        // transactions of both.
-        let boundaries = 2 * 8 * tables.len() + 2 * 2;
+        // Each streamed transaction's BEGIN and END: 8 per changing table, the two
+        // transactions of both, and the one of a message.
+        let boundaries = 2 * 8 * tables.len() + 2 * 2 + 2;
         let debezium = events(&format!("{apache_prefix}.transaction"), boundaries).await;
         let ours = events(&format!("{tributary_prefix}.transaction"), boundaries).await;
         if (debezium.len(), ours.len()) != (boundaries, boundaries) {

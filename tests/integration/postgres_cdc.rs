@@ -663,9 +663,10 @@ async fn a_slot_is_dropped_when_its_task_stops_if_asked() {
     .await;
 }
 
-/// `skip.messages.without.change`: on a table with REPLICA IDENTITY FULL, an update that
-/// changed only a column left out (`column.exclude.list`), or nothing, is not written; one
-/// that changed a written column is; without the option every update is.
+/// `skip.messages.without.change`: on a table with REPLICA IDENTITY FULL (which
+/// `replica.identity.autoset.values` gives it), an update that changed only a column left out
+/// (`column.exclude.list`), or nothing, is not written; one that changed a written column is;
+/// without the option every update is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_without_a_change_written_are_skipped_if_asked() {
     let kafka = shared_cluster().bootstrap_servers();
@@ -677,7 +678,7 @@ async fn updates_without_a_change_written_are_skipped_if_asked() {
             "tributary",
             &format!(
                 "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT, secret TEXT); \
-                 ALTER TABLE {table} REPLICA IDENTITY FULL; INSERT INTO {table} VALUES (1, 'a', 'x');"
+                 INSERT INTO {table} VALUES (1, 'a', 'x');"
             ),
         )
         .unwrap();
@@ -690,12 +691,20 @@ async fn updates_without_a_change_written_are_skipped_if_asked() {
             json!({
                 "skip.messages.without.change": skip,
                 "column.exclude.list": format!("public\\.{table}\\.secret"),
+                "replica.identity.autoset.values": format!("public\\.{name}_e.*:FULL,public\\..*:DEFAULT"),
             }),
         );
         let (code, body) = api.put(&format!("/connectors/{connector}/config"), Some(config)).await;
         assert_eq!(code, 201, "{body}");
         records(&format!("{connector}.public.{table}"), 1).await;
     }
+    let identity = database
+        .sql(
+            "tributary",
+            &format!("SELECT relreplident FROM pg_class WHERE relname = '{table}'"),
+        )
+        .unwrap();
+    assert_eq!(identity.trim(), "f");
     for update in ["secret = 'y'", "note = note", "note = 'b'"] {
         database
             .sql("tributary", &format!("UPDATE {table} SET {update} WHERE id = 1"))
@@ -707,6 +716,33 @@ async fn updates_without_a_change_written_are_skipped_if_asked() {
     assert_eq!(all[3].1["payload"]["after"]["note"], "b");
     let skipped = records(&format!("{skipping}.public.{table}"), 2).await;
     assert_eq!(skipped[1].1["payload"]["after"]["note"], "b", "{skipped:?}");
+}
+
+/// `snapshot.include.collection.list`: the snapshot reads only the captured tables it names;
+/// the other captured table's changes are streamed all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_reads_only_the_tables_its_list_names() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcsnapsome").replace('-', "_");
+    let (read, streamed) = (format!("{name}_read"), format!("{name}_streamed"));
+    for table in [&read, &streamed] {
+        events_table(database, table);
+        insert_events(database, &format!("{table}_events"), 0, 2);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = merged(
+        cdc_config(database, &name, &format!("{name}_.*_events")),
+        json!({"snapshot.include.collection.list": format!("PUBLIC\\.{read}_events")}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let snapshot = records(&format!("{name}.public.{read}_events"), 2).await;
+    assert_eq!(ops_and_ids(&snapshot), [("r".to_string(), 0), ("r".to_string(), 1)]);
+    insert_events(database, &format!("{streamed}_events"), 2, 3);
+    let changes = records(&format!("{name}.public.{streamed}_events"), 1).await;
+    assert_eq!(ops_and_ids(&changes[..1]), [("c".to_string(), 2)]);
 }
 
 /// `database.initial.statements` run on each SQL connection as it is made: a session setting

@@ -162,7 +162,7 @@ impl BinaryHandling {
     }
 
     /// The schema of bytes written in this mode: bytes, or text.
-    fn schema(self) -> SchemaBuilder {
+    pub(super) fn schema(self) -> SchemaBuilder {
         match self {
             BinaryHandling::Bytes => SchemaBuilder::new(SchemaType::Bytes),
             _ => SchemaBuilder::new(SchemaType::String),
@@ -171,7 +171,7 @@ impl BinaryHandling {
 
     /// `bytes` written in this mode: as they are, or as base64 (standard or URL-safe) or
     /// lowercase hex text.
-    fn value(self, bytes: Vec<u8>) -> Value {
+    pub(super) fn value(self, bytes: Vec<u8>) -> Value {
         use base64::Engine as _;
         match self {
             BinaryHandling::Bytes => Value::bytes(bytes),

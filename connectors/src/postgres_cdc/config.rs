@@ -220,6 +220,46 @@ pub(super) const SKIP_UNCHANGED: Key<bool> = Key::new(ConfigKey::optional(
     "Whether an update that changed none of the columns written (column.include.list, \
      column.exclude.list) is left out; it needs the old row, i.e. the table's REPLICA IDENTITY FULL.",
 ));
+/// `replica.identity.autoset.values`.
+pub(super) const REPLICA_IDENTITY_AUTOSET: Key<String> = Key::new(
+    ConfigKey::unset(
+        "replica.identity.autoset.values",
+        ConfigType::String,
+        "Comma-separated `<table regex>:<identity>` entries (regexes over `schema.table`; DEFAULT, \
+         FULL, NOTHING or INDEX <index>): the REPLICA IDENTITY the connector gives each captured \
+         table an entry matches, when the table's is another, before streaming.",
+    )
+    .check(|v| replica_identities(v).map(|_| ())),
+);
+/// `message.prefix.include.list`.
+pub(super) const MESSAGE_PREFIX_INCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "message.prefix.include.list",
+        ConfigType::List,
+        "Regexes over the prefixes of logical decoding messages (pg_logical_emit_message) written to \
+         <topic.prefix>.message; every prefix when empty.",
+    )
+    .check(valid_patterns),
+);
+/// `message.prefix.exclude.list`.
+pub(super) const MESSAGE_PREFIX_EXCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "message.prefix.exclude.list",
+        ConfigType::List,
+        "Regexes over the prefixes of logical decoding messages not written.",
+    )
+    .check(valid_patterns),
+);
+/// `snapshot.include.collection.list`.
+pub(super) const SNAPSHOT_INCLUDE: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "snapshot.include.collection.list",
+        ConfigType::List,
+        "Regexes over `schema.table`: the captured tables a snapshot reads (every captured table \
+         when empty); the others' changes are streamed all the same.",
+    )
+    .check(valid_patterns),
+);
 /// `snapshot.mode`.
 pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
     text(
@@ -469,7 +509,11 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&MESSAGE_KEY_COLUMNS)
         .key(&SKIPPED_OPERATIONS)
         .key(&SKIP_UNCHANGED)
+        .key(&MESSAGE_PREFIX_INCLUDE)
+        .key(&MESSAGE_PREFIX_EXCLUDE)
         .key(&SNAPSHOT_MODE)
+        .key(&SNAPSHOT_INCLUDE)
+        .key(&REPLICA_IDENTITY_AUTOSET)
         .key(&SNAPSHOT_OVERRIDES)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
@@ -585,6 +629,7 @@ pub(super) fn validate(config: &ConfigMap) -> Vec<ValidationError> {
         (&SCHEMA_INCLUDE, &SCHEMA_EXCLUDE),
         (&TABLE_INCLUDE, &TABLE_EXCLUDE),
         (&COLUMN_INCLUDE, &COLUMN_EXCLUDE),
+        (&MESSAGE_PREFIX_INCLUDE, &MESSAGE_PREFIX_EXCLUDE),
     ]
     .into_iter()
     .filter(|(include, exclude)| given(include.name()) && given(exclude.name()))
@@ -633,6 +678,69 @@ fn statements(value: &str) -> Vec<String> {
         .into_iter()
         .map(|statement| statement.trim().to_string())
         .filter(|statement| !statement.is_empty())
+        .collect()
+}
+
+/// A `replica.identity.autoset.values` entry.
+#[derive(Debug, Clone)]
+pub(super) struct ReplicaIdentity {
+    /// The tables it applies to, by `schema.table`.
+    pub(super) tables: Regex,
+    /// `relreplident` in `pg_class`: `d`, `f`, `n` or `i`.
+    pub(super) kind: char,
+    /// The index of kind `i`.
+    pub(super) index: Option<String>,
+}
+
+impl ReplicaIdentity {
+    /// The clause of `ALTER TABLE` that sets it.
+    pub(super) fn clause(&self) -> String {
+        match (self.kind, &self.index) {
+            ('f', _) => "REPLICA IDENTITY FULL".into(),
+            ('n', _) => "REPLICA IDENTITY NOTHING".into(),
+            ('i', Some(index)) => format!("REPLICA IDENTITY USING INDEX \"{}\"", index.replace('"', "\"\"")),
+            _ => "REPLICA IDENTITY DEFAULT".into(),
+        }
+    }
+}
+
+/// The entries of `replica.identity.autoset.values` (`<table regex>:<identity>`,
+/// comma-separated; the identity in any case, an index named by a word), as Debezium's
+/// `ReplicaIdentityMapper` reads them.
+fn replica_identities(value: &str) -> Result<Vec<ReplicaIdentity>, String> {
+    value
+        .split(',')
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| {
+            let malformed = || {
+                format!(
+                    "{:?} is not <table regex>:<replica identity> (DEFAULT, FULL, NOTHING or INDEX <index>)",
+                    entry.trim()
+                )
+            };
+            let (tables, identity) = entry.trim().split_once(':').ok_or_else(malformed)?;
+            if tables.is_empty() || tables.contains(char::is_whitespace) {
+                return Err(malformed());
+            }
+            let upper = identity.to_ascii_uppercase();
+            let (kind, index) = match upper.as_str() {
+                "DEFAULT" => ('d', None),
+                "FULL" => ('f', None),
+                "NOTHING" => ('n', None),
+                _ => match upper.strip_prefix("INDEX ") {
+                    Some(_) => {
+                        let index = &identity["INDEX ".len()..];
+                        if index.is_empty() || !index.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                            return Err(malformed());
+                        }
+                        ('i', Some(index.to_string()))
+                    }
+                    None => return Err(malformed()),
+                },
+            };
+            let tables = patterns(&[tables.to_string()])?.remove(0);
+            Ok(ReplicaIdentity { tables, kind, index })
+        })
         .collect()
 }
 
@@ -715,10 +823,17 @@ pub(super) struct Settings {
     pub(super) skipped: Vec<String>,
     /// `skip.messages.without.change`.
     pub(super) skip_unchanged: bool,
+    /// `message.prefix.include.list` and `message.prefix.exclude.list`.
+    pub(super) message_prefix_include: Vec<Regex>,
+    pub(super) message_prefix_exclude: Vec<Regex>,
     /// `snapshot.mode`.
     pub(super) snapshot: SnapshotMode,
     /// `snapshot.select.statement.overrides`: each listed table's SELECT, by `schema.table`.
     pub(super) snapshot_selects: HashMap<String, String>,
+    /// `replica.identity.autoset.values`, in the order given.
+    pub(super) replica_identities: Vec<ReplicaIdentity>,
+    /// `snapshot.include.collection.list` (every captured table when empty).
+    pub(super) snapshot_include: Vec<Regex>,
     pub(super) tombstones: bool,
     pub(super) extended_headers: bool,
     /// How columns are written: `decimal.handling.mode`, `time.precision.mode`,
@@ -777,7 +892,11 @@ impl Settings {
             text_rewrites: text_rewrites(config.values()).unwrap_or_default(),
             skipped: config.value(&SKIPPED_OPERATIONS),
             skip_unchanged: config.value(&SKIP_UNCHANGED),
+            message_prefix_include: patterns(&config.value(&MESSAGE_PREFIX_INCLUDE)).unwrap_or_default(),
+            message_prefix_exclude: patterns(&config.value(&MESSAGE_PREFIX_EXCLUDE)).unwrap_or_default(),
             snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
+            replica_identities: replica_identities(&config.value(&REPLICA_IDENTITY_AUTOSET)).unwrap_or_default(),
+            snapshot_include: patterns(&config.value(&SNAPSHOT_INCLUDE)).unwrap_or_default(),
             snapshot_selects: config
                 .value(&SNAPSHOT_OVERRIDES)
                 .into_iter()
@@ -829,6 +948,12 @@ impl Settings {
             .iter()
             .position(|r| r.is_match(&name))
             .unwrap_or(self.include.len())
+    }
+
+    /// Whether a snapshot reads captured table `schema.table` (`snapshot.include.collection.list`).
+    pub(super) fn snapshots(&self, schema: &str, table: &str) -> bool {
+        let name = format!("{schema}.{table}");
+        self.snapshot_include.is_empty() || self.snapshot_include.iter().any(|r| r.is_match(&name))
     }
 
     /// Whether `schema.table` is captured: its schema selected by the schema lists and its
@@ -1064,6 +1189,20 @@ mod tests {
             ["SET a = 1", "SET b = 'x;y' ;"]
         );
         assert!(statements("").is_empty());
+        let identities = replica_identities(" public\\.a.*:full, inv.items:INDEX items_pk ,x:Default").unwrap();
+        let clauses: Vec<String> = identities.iter().map(ReplicaIdentity::clause).collect();
+        assert_eq!(
+            clauses,
+            [
+                "REPLICA IDENTITY FULL",
+                "REPLICA IDENTITY USING INDEX \"items_pk\"",
+                "REPLICA IDENTITY DEFAULT"
+            ]
+        );
+        assert!(identities[0].tables.is_match("PUBLIC.accounts") && !identities[0].tables.is_match("public.b"));
+        for bad in ["public.a", "public.a:PARTIAL", "public.a:INDEX", "public a:FULL"] {
+            assert!(replica_identities(bad).is_err(), "{bad}");
+        }
         // A client certificate: both files or neither; no encrypted key.
         let mut certificate = config.clone();
         certificate.insert("database.sslcert".into(), " /tls/client.crt".into());

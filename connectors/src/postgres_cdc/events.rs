@@ -72,7 +72,38 @@ pub(super) struct SourceInfo {
     pub transaction: Option<TransactionOrder>,
 }
 
-fn source_schema() -> &'static Arc<Schema> {
+impl SourceInfo {
+    /// The `source` block of an event of table `schema`.`table` (empty names for an event of
+    /// no table).
+    pub(super) fn block(&self, schema: &str, table: &str) -> Result<Value, String> {
+        Struct::from_values(
+            source_schema().clone(),
+            vec![
+                Value::String(VERSION.into()),
+                Value::String("postgresql".into()),
+                Value::String(self.name.clone()),
+                Value::Int64(self.ts_us.div_euclid(1000)),
+                Value::String(self.snapshot.into()),
+                Value::String(self.db.clone()),
+                self.sequence.clone().map_or(Value::Null, Value::String),
+                Value::Int64(self.ts_us),
+                Value::Int64(self.ts_us.saturating_mul(1000)),
+                Value::String(schema.into()),
+                Value::String(table.into()),
+                self.tx_id.map_or(Value::Null, Value::Int64),
+                self.lsn.map_or(Value::Null, Value::Int64),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ],
+        )
+        .map(Value::Struct)
+        .ok_or_else(|| "source block mismatch".to_string())
+    }
+}
+
+/// The schema of the `source` block.
+pub(super) fn source_schema() -> &'static Arc<Schema> {
     static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let snapshot = SchemaBuilder::new(SchemaType::String)
@@ -388,28 +419,7 @@ impl TableEvents {
         source: &SourceInfo,
         now_us: i64,
     ) -> Result<Value, String> {
-        let block = Struct::from_values(
-            source_schema().clone(),
-            vec![
-                Value::String(VERSION.into()),
-                Value::String("postgresql".into()),
-                Value::String(source.name.clone()),
-                Value::Int64(source.ts_us.div_euclid(1000)),
-                Value::String(source.snapshot.into()),
-                Value::String(source.db.clone()),
-                source.sequence.clone().map_or(Value::Null, Value::String),
-                Value::Int64(source.ts_us),
-                Value::Int64(source.ts_us.saturating_mul(1000)),
-                Value::String(self.relation.namespace.clone()),
-                Value::String(self.relation.name.clone()),
-                source.tx_id.map_or(Value::Null, Value::Int64),
-                source.lsn.map_or(Value::Null, Value::Int64),
-                Value::Null,
-                Value::Null,
-                Value::Null,
-            ],
-        )
-        .ok_or("source block mismatch")?;
+        let block = source.block(&self.relation.namespace, &self.relation.name)?;
         let old = before;
         let before = before.map(|d| self.row(d, None)).transpose()?.unwrap_or(Value::Null);
         let after = after.map(|d| self.row(d, old)).transpose()?.unwrap_or(Value::Null);
@@ -418,7 +428,7 @@ impl TableEvents {
             vec![
                 before,
                 after,
-                Value::Struct(block),
+                block,
                 source
                     .transaction
                     .as_ref()

@@ -127,7 +127,7 @@ impl Reader {
         .map_err(CaptureError::query("cannot list the published tables"))?;
         let mut captured: Vec<(String, String)> = tables
             .into_iter()
-            .filter(|(s, t)| self.settings.captures(s, t))
+            .filter(|(s, t)| self.settings.captures(s, t) && self.settings.snapshots(s, t))
             .collect();
         // Stable: by name within one pattern.
         captured.sort_by_key(|(s, t)| self.settings.snapshot_rank(s, t));

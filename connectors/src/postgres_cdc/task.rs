@@ -30,6 +30,7 @@ use super::config::{config_def, text_rewrites, Settings, SnapshotMode};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
+use super::messages::{LogicalMessages, DATA_COLLECTION};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
 use super::transactions::TransactionMetadata;
@@ -124,6 +125,9 @@ pub(super) struct PostgresCdcTask {
     /// Where the last commit this session streamed ends (its `end_lsn`): the first half of a
     /// change's `source.sequence`, as Debezium writes it (null until a commit was seen).
     last_commit_end: Option<u64>,
+    /// The commit time (microseconds since 2000-01-01) of the last transaction this session
+    /// streamed, which Debezium's source block keeps for a message outside a transaction.
+    last_commit_time: Option<i64>,
     failures: u32,
     connector: String,
     task: u32,
@@ -133,6 +137,8 @@ pub(super) struct PostgresCdcTask {
     metadata: Option<TransactionMetadata>,
     /// Heartbeats, when `heartbeat.interval.ms` asks for them.
     heartbeats: Option<Heartbeats>,
+    /// Logical decoding messages' records.
+    messages: LogicalMessages,
 }
 
 impl PostgresCdcTask {
@@ -161,6 +167,12 @@ impl PostgresCdcTask {
                 })
             })
             .connect_lazy_with(settings.connect_options());
+        let messages = LogicalMessages::new(
+            &settings.prefix,
+            settings.mapping.binary,
+            settings.message_prefix_include.clone(),
+            settings.message_prefix_exclude.clone(),
+        );
         let partition = Arc::new(SourceMap::from_iter([(
             "server".to_string(),
             settings.prefix.clone().into(),
@@ -179,12 +191,14 @@ impl PostgresCdcTask {
             transaction: None,
             held: None,
             last_commit_end: None,
+            last_commit_time: None,
             failures: 0,
             connector: String::new(),
             task: 0,
             context: ContextHeaders::default(),
             metadata,
             heartbeats,
+            messages,
         })
     }
 
@@ -209,16 +223,9 @@ impl PostgresCdcTask {
             let mut create = match settings.autocreate.as_str() {
                 "all_tables" => format!("CREATE PUBLICATION {quoted} FOR ALL TABLES"),
                 "filtered" => {
-                    let tables: Vec<(String, String)> = sqlx::query_as(
-                        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-                         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-                    )
-                    .fetch_all(&pool)
-                    .await
-                    .map_err(CaptureError::query("cannot list the tables"))?;
-                    let names: Vec<String> = tables
+                    let names: Vec<String> = captured_tables(&pool, &settings)
+                        .await?
                         .iter()
-                        .filter(|(s, t)| settings.captures(s, t))
                         .map(|(s, t)| format!("{}.{}", quote(s), quote(t)))
                         .collect();
                     if names.is_empty() {
@@ -236,6 +243,9 @@ impl PostgresCdcTask {
                 .execute(&pool)
                 .await
                 .map_err(CaptureError::query("cannot create the publication"))?;
+        }
+        if !settings.replica_identities.is_empty() {
+            self.set_replica_identities(&pool, &settings).await?;
         }
         let first_run = !self.snapshot_done;
         if settings.snapshot == SnapshotMode::InitialOnly {
@@ -405,6 +415,7 @@ impl PostgresCdcTask {
                 xid,
                 commit_time_micros,
             } => {
+                self.last_commit_time = Some(commit_time_micros);
                 self.transaction = Some(OpenTransaction {
                     timestamp: commit_time_micros,
                     xid,
@@ -439,6 +450,9 @@ impl PostgresCdcTask {
                     self.delivered = commit_lsn;
                 }
             }
+            ReplicationEvent::Message {
+                lsn, prefix, content, ..
+            } => self.message(lsn.as_u64(), (&prefix, &content), settings, records)?,
             // Between transactions, every commit before the server's position was sent; one
             // whose commit record starts right there was not (yet).
             ReplicationEvent::KeepAlive { wal_end, .. } if self.transaction.is_none() => {
@@ -483,6 +497,76 @@ impl PostgresCdcTask {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Turns a logical decoding message at `lsn` into its record, when its prefix is written:
+    /// a transactional one as a change of the open transaction, another on its own (as
+    /// Debezium writes it: the last transaction's commit time, itself as the last commit its
+    /// `sequence` names, no context headers), its offset its position.
+    fn message(
+        &mut self,
+        lsn: u64,
+        (prefix, content): (&str, &[u8]),
+        settings: &Settings,
+        records: &mut Vec<SourceRecord>,
+    ) -> Result<(), CaptureError> {
+        let open = self.transaction;
+        if open.is_some_and(|t| t.skipped) || (open.is_none() && lsn <= self.delivered) {
+            return Ok(());
+        }
+        if !self.messages.writes(prefix) {
+            return Ok(());
+        }
+        match &mut self.transaction {
+            Some(open) => open.only_skipped_operations = Some(false),
+            None => self.last_commit_end = Some(lsn),
+        }
+        let mut source = SourceInfo {
+            name: settings.prefix.clone(),
+            db: settings.database.clone(),
+            ts_us: open
+                .map(|t| t.timestamp)
+                .or(self.last_commit_time)
+                .map_or_else(now_micros, |time| time + POSTGRES_EPOCH_MICROS),
+            snapshot: "false",
+            tx_id: open.map(|t| i64::from(t.xid)),
+            lsn: Some(lsn as i64),
+            sequence: Some(match self.last_commit_end {
+                Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
+                None => format!("[null,\"{lsn}\"]"),
+            }),
+            transaction: None,
+        };
+        let Some(open) = open else {
+            let offset = SourceMap::from_iter([("lsn".to_string(), lsn.into())]);
+            let record = self.messages.record(
+                (prefix, content),
+                &source,
+                (&self.partition, offset),
+                now_micros().div_euclid(1000),
+            )?;
+            records.push(record);
+            self.delivered = lsn;
+            self.handed_out = lsn;
+            return Ok(());
+        };
+        let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+        if let Some(metadata) = &mut self.metadata {
+            let at = (&self.partition, &offset);
+            let (order, begin) = metadata.event(open.xid, lsn, DATA_COLLECTION, source.ts_us.div_euclid(1000), at);
+            source.transaction = Some(order);
+            if let Some(begin) = begin {
+                records.extend(self.held.replace(begin));
+            }
+        }
+        let record = self.messages.record(
+            (prefix, content),
+            &source,
+            (&self.partition, offset),
+            now_micros().div_euclid(1000),
+        )?;
+        records.extend(self.held.replace(record));
         Ok(())
     }
 
@@ -608,6 +692,51 @@ impl PostgresCdcTask {
     /// Tells the slot what need not be sent again: up to the committed offset, or, once every
     /// record handed out is committed, up to what was delivered (transactions after the last
     /// record captured nothing).
+    /// `replica.identity.autoset.values`: gives each captured table the first entry matching
+    /// it names the REPLICA IDENTITY of that entry, where it has another. A table whose
+    /// identity cannot be set is logged and left as it is, as Debezium's connector does.
+    async fn set_replica_identities(&self, pool: &PgPool, settings: &Settings) -> Result<(), CaptureError> {
+        for (schema, table) in captured_tables(pool, settings).await? {
+            let name = format!("{schema}.{table}");
+            let Some(wanted) = settings.replica_identities.iter().find(|r| r.tables.is_match(&name)) else {
+                continue;
+            };
+            let quoted = format!("{}.{}", quote(&schema), quote(&table));
+            let current: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT c.relreplident::text, (SELECT i.indexrelid::regclass::text FROM pg_index i \
+                 WHERE i.indrelid = c.oid AND i.indisreplident) FROM pg_class c WHERE c.oid = $1::regclass",
+            )
+            .bind(&quoted)
+            .fetch_optional(pool)
+            .await
+            .map_err(CaptureError::query("cannot read a table's replica identity"))?;
+            // The index as `regclass` names it: qualified and quoted where it must be.
+            let unqualified = |index: &str| {
+                index
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_string()
+            };
+            let same = current.is_some_and(|(kind, index)| {
+                kind.starts_with(wanted.kind)
+                    && index.as_deref().map(unqualified) == wanted.index.as_deref().map(unqualified)
+            });
+            if same {
+                continue;
+            }
+            let alter = format!("ALTER TABLE {quoted} {}", wanted.clause());
+            match sqlx::query(&alter).execute(pool).await {
+                Ok(_) => tracing::info!(connector = %self.connector, "{alter}"),
+                Err(e) => {
+                    tracing::error!(connector = %self.connector, "cannot set the replica identity of {name}: {e}")
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `slot.drop.on.stop`: drops the slot once the server has let it go (its sender ends a
     /// moment after the replication connection closed), trying for [`SLOT_DROP_TIMEOUT`]. A
     /// failure is logged and the task stops all the same, as Debezium's does.
@@ -767,6 +896,18 @@ impl PostgresCdcTask {
 /// `name` quoted as a PostgreSQL identifier.
 pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The tables of the database the connector captures (`schema`, `table`).
+async fn captured_tables(pool: &PgPool, settings: &Settings) -> Result<Vec<(String, String)>, CaptureError> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(CaptureError::query("cannot list the tables"))?;
+    Ok(tables.into_iter().filter(|(s, t)| settings.captures(s, t)).collect())
 }
 
 #[async_trait]
