@@ -166,7 +166,7 @@ fn row(id: i64) -> String {
 /// a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
-/// updates skipped, a message prefix left out, columns masked (a JSON column only marked) and cut, the composite type
+/// updates skipped, a message prefix left out, topics joined by `-`, columns masked (a JSON column only marked) and cut, the composite type
 /// included (`include.unknown.datatypes`), times as ISO text, and heartbeats; then times in
 /// microseconds and in nanoseconds.
 const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
@@ -237,6 +237,8 @@ const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
         &[
             ("column.exclude.list", r"public\..*\.(note|kv)"),
             ("message.prefix.exclude.list", "AUD.*"),
+            // Table and heartbeat topics joined by `-`.
+            ("topic.delimiter", "-"),
             ("skipped.operations", "u"),
             ("binary.handling.mode", "base64-url-safe"),
             ("heartbeat.interval.ms", "500"),
@@ -259,6 +261,21 @@ const UPDATES: usize = 9;
 /// The tombstones among each changing table's records (after a key change's delete, two
 /// deletes and the transaction's delete), which `tombstones.on.delete=false` leaves out.
 const TOMBSTONES: usize = 4;
+
+/// `topic.delimiter` of a configuration's `extra` settings (`.`, Debezium's default, when not
+/// set).
+fn delimiter<'a>(extra: &[(&str, &'a str)]) -> &'a str {
+    extra
+        .iter()
+        .find(|(key, _)| *key == "topic.delimiter")
+        .map_or(".", |(_, value)| value)
+}
+
+/// The topic of `table` (in schema `public`) for connectors of `prefix` with `extra` settings.
+fn table_topic(prefix: &str, extra: &[(&str, &str)], table: &str) -> String {
+    let d = delimiter(extra);
+    format!("{prefix}{d}public{d}{table}")
+}
 
 /// The connector configuration both sides get: `prefix` names the topics, the slot and the
 /// publication; `extra` adds to it.
@@ -475,9 +492,10 @@ async fn change_events_are_what_debezium_writes() {
         .collect();
     let names: Vec<String> = captured.iter().map(|(table, ..)| table.clone()).collect();
     for (who, api, prefix, extra) in &sides {
-        let topics = names.iter().map(|table| format!("{prefix}.public.{table}")).chain([
-            format!("{prefix}.transaction"),
-            format!("__debezium-heartbeat.{prefix}"),
+        let d = delimiter(extra);
+        let topics = names.iter().map(|table| table_topic(prefix, extra, table)).chain([
+            format!("{prefix}{d}transaction"),
+            format!("__debezium-heartbeat{d}{prefix}"),
             format!("{prefix}.message"),
         ]);
         for topic in topics {
@@ -493,9 +511,9 @@ async fn change_events_are_what_debezium_writes() {
     }
     // Both snapshots read before anything changes: a change made during one would be in one
     // side's snapshot and in the other's stream.
-    for (who, api, prefix, _) in &sides {
+    for (who, api, prefix, extra) in &sides {
         for (table, rows, _) in &captured {
-            let snapshot = events(&format!("{prefix}.public.{table}"), *rows).await;
+            let snapshot = events(&table_topic(prefix, extra, table), *rows).await;
             if snapshot.len() < *rows {
                 let (_, status) = api.get(&format!("/connectors/{prefix}/status")).await;
                 panic!("{who} read {} of {table}'s {rows} rows: {status}", snapshot.len());
@@ -579,8 +597,8 @@ async fn change_events_are_what_debezium_writes() {
                 } else {
                     0
                 };
-            let debezium = events(&format!("{apache_prefix}.public.{table}"), records).await;
-            let ours = events(&format!("{tributary_prefix}.public.{table}"), records).await;
+            let debezium = events(&table_topic(apache_prefix, extra, table), records).await;
+            let ours = events(&table_topic(tributary_prefix, extra, table), records).await;
             if (debezium.len(), ours.len()) != (records, records) {
                 let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
                 let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
@@ -598,8 +616,9 @@ async fn change_events_are_what_debezium_writes() {
             );
         }
         if extra.iter().any(|(key, _)| *key == "heartbeat.interval.ms") {
-            let debezium = events(&format!("__debezium-heartbeat.{apache_prefix}"), 1).await;
-            let ours = events(&format!("__debezium-heartbeat.{tributary_prefix}"), 1).await;
+            let d = delimiter(extra);
+            let debezium = events(&format!("__debezium-heartbeat{d}{apache_prefix}"), 1).await;
+            let ours = events(&format!("__debezium-heartbeat{d}{tributary_prefix}"), 1).await;
             if (debezium.len(), ours.len()) != (1, 1) {
                 mismatches.push(format!(
                     "heartbeats: Debezium wrote {}, Tributary {}",

@@ -745,6 +745,36 @@ async fn a_snapshot_reads_only_the_tables_its_list_names() {
     assert_eq!(ops_and_ids(&changes[..1]), [("c".to_string(), 2)]);
 }
 
+/// A table whose name a topic cannot hold (a space) goes to the topic Debezium's naming
+/// strategy makes of it (the space as `_`), keyed and snapshotted as any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_name_no_topic_can_hold_is_made_valid() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcname").replace('-', "_");
+    let table = format!("{name} Events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE \"{table}\" (id INT PRIMARY KEY, note TEXT); INSERT INTO \"{table}\" VALUES (0, 'a');"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let config = cdc_config(database, &name, &format!("{name} Events"));
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    let topic = format!("{name}.public.{name}_Events");
+    let snapshot = records(&topic, 1).await;
+    assert_eq!(ops_and_ids(&snapshot), [("r".to_string(), 0)]);
+    database
+        .sql("tributary", &format!("INSERT INTO \"{table}\" VALUES (1, 'b')"))
+        .unwrap();
+    assert_eq!(ops_and_ids(&records(&topic, 2).await)[1], ("c".to_string(), 1));
+}
+
 /// `database.initial.statements` run on each SQL connection as it is made: a session setting
 /// they make (`;;` a semicolon within it) is what the snapshot's SELECT reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -770,6 +800,62 @@ async fn initial_statements_run_on_each_sql_connection() {
     assert_eq!(code, 201, "{body}");
     let events = records(&format!("{name}.public.{table}"), 1).await;
     assert_eq!(events[0].1["payload"]["after"]["note"], "a;b5s", "{:?}", events[0]);
+}
+
+/// `snapshot.mode=configuration_based`: its keys say whether a start reads the tables and
+/// whether changes are streamed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_based_snapshots_do_what_their_keys_say() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let base = unique_name("cdcconf").replace('-', "_");
+    let slot_exists = |slot: &str| {
+        database
+            .sql(
+                "tributary",
+                &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"),
+            )
+            .unwrap()
+            .trim()
+            == "1"
+    };
+    let start = |name: String, data: &str, stream: &str| {
+        let table = events_table(database, &name);
+        insert_events(database, &table, 0, 2);
+        let config = merged(
+            cdc_config(database, &name, &table),
+            json!({
+                "snapshot.mode": "configuration_based",
+                "snapshot.mode.configuration.based.snapshot.data": data,
+                "snapshot.mode.configuration.based.start.stream": stream,
+            }),
+        );
+        let api = &api;
+        async move {
+            let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+            assert_eq!(code, 201, "{body}");
+            (name.clone(), table.clone(), format!("{name}.public.{table}"))
+        }
+    };
+
+    // The tables, and nothing streamed: no slot.
+    let (name, _, topic) = start(format!("{base}_data"), "true", "false").await;
+    assert_eq!(
+        ops_and_ids(&records(&topic, 2).await),
+        [("r".to_string(), 0), ("r".to_string(), 1)]
+    );
+    assert!(!slot_exists(&name), "a slot without streaming");
+
+    // Streaming without the tables: the change first.
+    let (name, table, topic) = start(format!("{base}_stream"), "false", "true").await;
+    eventually(Duration::from_secs(30), "the slot", || async {
+        slot_exists(&name).then_some(())
+    })
+    .await;
+    insert_events(database, &table, 2, 3);
+    assert_eq!(ops_and_ids(&records(&topic, 1).await[..1]), [("c".to_string(), 2)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,15 @@ use super::hash_mask::TextHash;
 use super::pgoutput::{RelationColumn, TextRewrite};
 use super::placeholder::{Placeholder, DEFAULT_PLACEHOLDER};
 
+/// The longest topic name Kafka takes.
+const MAX_TOPIC_LENGTH: usize = 249;
+
+/// Whether a topic's name may hold `c`, as Kafka's (and Debezium's naming strategy's) rule
+/// says: an ASCII letter or digit, `.`, `_` or `-`.
+fn topic_character(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
 /// The shortest interval between two status updates to the server.
 const MIN_STATUS_INTERVAL: Duration = Duration::from_millis(1);
 
@@ -267,10 +276,56 @@ pub(super) const SNAPSHOT_MODE: Key<String> = Key::new(
         "initial",
         "When the tables are read before streaming: initial (on the first start), always (on \
          every start), initial_only (on the first start, and nothing streamed), when_needed (on \
-         the first start, and when the slot is gone) or no_data (never; also `never`).",
+         the first start, and when the slot is gone), no_data (never; also `never`) or \
+         configuration_based (as the snapshot.mode.configuration.based.* keys say).",
     )
-    .one_of(&["initial", "always", "initial_only", "when_needed", "no_data", "never"]),
+    .one_of(&[
+        "initial",
+        "always",
+        "initial_only",
+        "when_needed",
+        "no_data",
+        "never",
+        "configuration_based",
+    ]),
 );
+/// `snapshot.mode.configuration.based.snapshot.data`.
+pub(super) const CONFIGURED_SNAPSHOT_DATA: Key<bool> = Key::new(ConfigKey::optional(
+    "snapshot.mode.configuration.based.snapshot.data",
+    ConfigType::Boolean,
+    "false",
+    "With snapshot.mode=configuration_based: whether every start reads the tables.",
+));
+/// `snapshot.mode.configuration.based.start.stream`.
+pub(super) const CONFIGURED_START_STREAM: Key<bool> = Key::new(ConfigKey::optional(
+    "snapshot.mode.configuration.based.start.stream",
+    ConfigType::Boolean,
+    "false",
+    "With snapshot.mode=configuration_based: whether changes are streamed (no slot is made when not).",
+));
+/// `snapshot.mode.configuration.based.snapshot.on.data.error`.
+pub(super) const CONFIGURED_SNAPSHOT_ON_DATA_ERROR: Key<bool> = Key::new(ConfigKey::optional(
+    "snapshot.mode.configuration.based.snapshot.on.data.error",
+    ConfigType::Boolean,
+    "false",
+    "With snapshot.mode=configuration_based: whether a start that finds the slot gone (after the \
+     first) reads the tables.",
+));
+/// `snapshot.mode.configuration.based.snapshot.schema`: Debezium's, without effect (Tributary
+/// keeps no schema history).
+pub(super) const CONFIGURED_SNAPSHOT_SCHEMA: Key<bool> = Key::new(ConfigKey::optional(
+    "snapshot.mode.configuration.based.snapshot.schema",
+    ConfigType::Boolean,
+    "false",
+    "Debezium's; no effect here: the connector keeps no schema history.",
+));
+/// `snapshot.mode.configuration.based.snapshot.on.schema.error`: Debezium's, without effect.
+pub(super) const CONFIGURED_SNAPSHOT_ON_SCHEMA_ERROR: Key<bool> = Key::new(ConfigKey::optional(
+    "snapshot.mode.configuration.based.snapshot.on.schema.error",
+    ConfigType::Boolean,
+    "false",
+    "Debezium's; no effect here: the connector keeps no schema history.",
+));
 /// `snapshot.select.statement.overrides`.
 pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::unset(
     "snapshot.select.statement.overrides",
@@ -370,6 +425,24 @@ pub(super) const TOPIC_TRANSACTION: Key<String> = Key::new(text(
     "transaction",
     "The transaction metadata topic's name after <topic.prefix>.",
 ));
+/// `topic.delimiter`.
+pub(super) const TOPIC_DELIMITER: Key<String> = Key::new(
+    text(
+        "topic.delimiter",
+        ".",
+        "What joins the parts of a topic's name: <topic.prefix>, schema and table; \
+         <topic.prefix> and topic.transaction; topic.heartbeat.prefix and <topic.prefix>.",
+    )
+    .check(|v| {
+        (!v.is_empty() && v.chars().all(topic_character))
+            .then_some(())
+            .ok_or_else(|| {
+                format!(
+                    "{v:?} has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"
+                )
+            })
+    }),
+);
 /// `heartbeat.interval.ms`.
 pub(super) const HEARTBEAT_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
     "heartbeat.interval.ms",
@@ -512,6 +585,11 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&MESSAGE_PREFIX_INCLUDE)
         .key(&MESSAGE_PREFIX_EXCLUDE)
         .key(&SNAPSHOT_MODE)
+        .key(&CONFIGURED_SNAPSHOT_DATA)
+        .key(&CONFIGURED_SNAPSHOT_SCHEMA)
+        .key(&CONFIGURED_START_STREAM)
+        .key(&CONFIGURED_SNAPSHOT_ON_SCHEMA_ERROR)
+        .key(&CONFIGURED_SNAPSHOT_ON_DATA_ERROR)
         .key(&SNAPSHOT_INCLUDE)
         .key(&REPLICA_IDENTITY_AUTOSET)
         .key(&SNAPSHOT_OVERRIDES)
@@ -525,6 +603,7 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&INCLUDE_UNKNOWN_TYPES)
         .key(&TRANSACTION_METADATA)
         .key(&TOPIC_TRANSACTION)
+        .key(&TOPIC_DELIMITER)
         .key(&HEARTBEAT_INTERVAL)
         .key(&HEARTBEAT_TOPIC_PREFIX)
         .key(&HEARTBEAT_ACTION_QUERY)
@@ -764,6 +843,14 @@ pub(super) enum SnapshotMode {
     WhenNeeded,
     /// Never (`no_data`, or `never` as Debezium 2 named it).
     NoData,
+    /// As its keys say (`configuration_based`): on every start (`data`), and on a start
+    /// after the first that finds the slot gone (`on_data_error`); nothing streamed, and no
+    /// slot made, unless `stream`.
+    ConfigurationBased {
+        data: bool,
+        stream: bool,
+        on_data_error: bool,
+    },
 }
 
 impl SnapshotMode {
@@ -777,6 +864,43 @@ impl SnapshotMode {
             "no_data" | "never" => SnapshotMode::NoData,
             _ => return None,
         })
+    }
+
+    /// The mode `config` gives: `snapshot.mode`, and, for `configuration_based`, its keys.
+    fn of(config: &ParsedConfig) -> Self {
+        let name = config.value(&SNAPSHOT_MODE);
+        if name.trim().eq_ignore_ascii_case("configuration_based") {
+            return SnapshotMode::ConfigurationBased {
+                data: config.value(&CONFIGURED_SNAPSHOT_DATA),
+                stream: config.value(&CONFIGURED_START_STREAM),
+                on_data_error: config.value(&CONFIGURED_SNAPSHOT_ON_DATA_ERROR),
+            };
+        }
+        SnapshotMode::from_name(&name).unwrap_or_default()
+    }
+
+    /// Whether changes are streamed after the snapshot (or its absence).
+    pub(super) fn streams(self) -> bool {
+        match self {
+            SnapshotMode::InitialOnly => false,
+            SnapshotMode::ConfigurationBased { stream, .. } => stream,
+            _ => true,
+        }
+    }
+
+    /// Whether a start reads the tables: `first_run` until a snapshot was handed out
+    /// completely (or something was streamed), `slot_missing` when the task's slot is not
+    /// there.
+    pub(super) fn reads_tables(self, first_run: bool, slot_missing: bool) -> bool {
+        match self {
+            SnapshotMode::Initial | SnapshotMode::InitialOnly => first_run,
+            SnapshotMode::Always => true,
+            SnapshotMode::WhenNeeded => first_run || slot_missing,
+            SnapshotMode::NoData => false,
+            SnapshotMode::ConfigurationBased {
+                data, on_data_error, ..
+            } => data || (on_data_error && !first_run && slot_missing),
+        }
     }
 }
 
@@ -848,6 +972,8 @@ pub(super) struct Settings {
     /// `heartbeat.interval.ms` (none for 0) and the heartbeat topic,
     /// `<topic.heartbeat.prefix>.<topic.prefix>`.
     pub(super) heartbeat: Option<(Duration, String)>,
+    /// `topic.delimiter`.
+    pub(super) delimiter: String,
     /// `heartbeat.action.query`, when set.
     pub(super) heartbeat_action_query: Option<String>,
     /// `database.initial.statements`, one by one.
@@ -894,7 +1020,7 @@ impl Settings {
             skip_unchanged: config.value(&SKIP_UNCHANGED),
             message_prefix_include: patterns(&config.value(&MESSAGE_PREFIX_INCLUDE)).unwrap_or_default(),
             message_prefix_exclude: patterns(&config.value(&MESSAGE_PREFIX_EXCLUDE)).unwrap_or_default(),
-            snapshot: SnapshotMode::from_name(&config.value(&SNAPSHOT_MODE)).unwrap_or_default(),
+            snapshot: SnapshotMode::of(config),
             replica_identities: replica_identities(&config.value(&REPLICA_IDENTITY_AUTOSET)).unwrap_or_default(),
             snapshot_include: patterns(&config.value(&SNAPSHOT_INCLUDE)).unwrap_or_default(),
             snapshot_selects: config
@@ -918,18 +1044,21 @@ impl Settings {
             },
             placeholder: Arc::new(Placeholder::parse(&config.value(&UNAVAILABLE_PLACEHOLDER)).unwrap_or_default()),
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
-                format!(
-                    "{}.{}",
+                [
                     config.value(&TOPIC_PREFIX),
-                    config.value(&TOPIC_TRANSACTION).trim()
-                )
+                    config.value(&TOPIC_TRANSACTION).trim().to_string(),
+                ]
+                .join(&config.value(&TOPIC_DELIMITER))
             }),
             heartbeat: Some(config.value(&HEARTBEAT_INTERVAL))
                 .filter(|interval| !interval.is_zero())
                 .map(|interval| {
                     let prefix = config.value(&HEARTBEAT_TOPIC_PREFIX);
-                    (interval, format!("{}.{}", prefix.trim(), config.value(&TOPIC_PREFIX)))
+                    let topic =
+                        [prefix.trim().to_string(), config.value(&TOPIC_PREFIX)].join(&config.value(&TOPIC_DELIMITER));
+                    (interval, topic)
                 }),
+            delimiter: config.value(&TOPIC_DELIMITER),
             heartbeat_action_query: Some(config.value(&HEARTBEAT_ACTION_QUERY)).filter(|q| !q.trim().is_empty()),
             initial_statements: statements(&config.value(&INITIAL_STATEMENTS)).into(),
             max_batch: config.value(&MAX_BATCH_SIZE),
@@ -948,6 +1077,27 @@ impl Settings {
             .iter()
             .position(|r| r.is_match(&name))
             .unwrap_or(self.include.len())
+    }
+
+    /// The topic of table `schema`.`table`: `<topic.prefix>`, the schema and the table joined
+    /// by `topic.delimiter`, made a valid topic name as Debezium's naming strategy makes it
+    /// (another character than a letter, digit, `.`, `_` or `-` as `_`, cut to 249
+    /// characters).
+    pub(super) fn table_topic(&self, schema: &str, table: &str) -> String {
+        let joined = [self.prefix.as_str(), schema, table]
+            .into_iter()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(&self.delimiter);
+        let mut topic: String = joined
+            .chars()
+            .map(|c| if topic_character(c) { c } else { '_' })
+            .take(MAX_TOPIC_LENGTH)
+            .collect();
+        if topic == "." || topic == ".." {
+            topic = topic.replace('.', "_");
+        }
+        topic
     }
 
     /// Whether a snapshot reads captured table `schema.table` (`snapshot.include.collection.list`).
@@ -1203,6 +1353,21 @@ mod tests {
         for bad in ["public.a", "public.a:PARTIAL", "public.a:INDEX", "public a:FULL"] {
             assert!(replica_identities(bad).is_err(), "{bad}");
         }
+        // Topics: joined by topic.delimiter, made valid as Debezium's naming strategy makes them.
+        let mut delimited = config.clone();
+        delimited.insert("topic.delimiter".into(), "_".into());
+        delimited.insert("provide.transaction.metadata".into(), "true".into());
+        delimited.insert("heartbeat.interval.ms".into(), "100".into());
+        let settings = Settings::new(&config_def().parse(&delimited).unwrap());
+        assert_eq!(settings.table_topic("public", "Order Items"), "shop_public_Order_Items");
+        assert_eq!(settings.table_topic("", "é"), "shop__");
+        assert_eq!(settings.transaction_topic.as_deref(), Some("shop_transaction"));
+        assert_eq!(
+            settings.heartbeat.map(|(_, topic)| topic).as_deref(),
+            Some("__debezium-heartbeat_shop")
+        );
+        delimited.insert("topic.delimiter".into(), "/".into());
+        assert_eq!(config_def().validate(&delimited)[0].key, "topic.delimiter");
         // A client certificate: both files or neither; no encrypted key.
         let mut certificate = config.clone();
         certificate.insert("database.sslcert".into(), " /tls/client.crt".into());
@@ -1261,6 +1426,28 @@ mod tests {
         ] {
             assert_eq!(SnapshotMode::from_name(name), Some(mode), "{name}");
         }
+        let mut configured = config.clone();
+        configured.insert("snapshot.mode".into(), "Configuration_Based".into());
+        configured.insert(
+            "snapshot.mode.configuration.based.snapshot.on.data.error".into(),
+            "true".into(),
+        );
+        let mode = Settings::new(&config_def().parse(&configured).unwrap()).snapshot;
+        assert_eq!(
+            mode,
+            SnapshotMode::ConfigurationBased {
+                data: false,
+                stream: false,
+                on_data_error: true
+            }
+        );
+        assert!(!mode.streams());
+        // (first run, slot missing): only a later start that finds the slot gone.
+        let reads: Vec<bool> = [(true, true), (false, false), (false, true)]
+            .into_iter()
+            .map(|(first, missing)| mode.reads_tables(first, missing))
+            .collect();
+        assert_eq!(reads, [false, false, true]);
         // A mode Debezium does not have is refused, not ignored.
         for (key, value) in [
             ("snapshot.mode", "schema_only"),

@@ -209,19 +209,18 @@ pub(super) struct TableEvents {
 }
 
 impl TableEvents {
-    /// The events of `relation` under `prefix`, keyed by the columns at positions `key` (in
+    /// The events of `relation` to `topic`, keyed by the columns at positions `key` (in
     /// that order; those left out of the events are left out of the key too), its columns
     /// written as `mapping` says, a value the stream did not send as `placeholder`, its rows
     /// read as `reading` says.
     pub(super) fn new(
-        prefix: &str,
+        topic: String,
         relation: Relation,
         key: Vec<usize>,
         mapping: Mapping,
         placeholder: Arc<Placeholder>,
         reading: Reading,
     ) -> Self {
-        let topic = format!("{prefix}.{}.{}", relation.namespace, relation.name);
         let with_parameters = |schema: Arc<Schema>, parameters: Vec<(&str, String)>| {
             if parameters.is_empty() {
                 return schema;
@@ -492,7 +491,7 @@ mod tests {
     /// The events of `relation` as streamed, keyed by its first column, written by default.
     fn streamed_events(relation: Relation) -> TableEvents {
         TableEvents::new(
-            "shop",
+            format!("shop.{}.{}", relation.namespace, relation.name),
             relation,
             vec![0],
             Mapping::default(),

@@ -162,7 +162,7 @@ impl Reader {
             };
             let sql = format!("SELECT {} FROM {from}", select.join(", "));
             let events = TableEvents::new(
-                &self.settings.prefix,
+                self.settings.table_topic(&schema, &table),
                 Relation {
                     id: 0,
                     namespace: schema,

@@ -26,7 +26,7 @@ use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::catalog::{table_columns, with_catalog};
 use super::columns::Reading;
-use super::config::{config_def, text_rewrites, Settings, SnapshotMode};
+use super::config::{config_def, text_rewrites, Settings};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
@@ -248,7 +248,7 @@ impl PostgresCdcTask {
             self.set_replica_identities(&pool, &settings).await?;
         }
         let first_run = !self.snapshot_done;
-        if settings.snapshot == SnapshotMode::InitialOnly {
+        if !settings.snapshot.streams() {
             let now: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
                 .fetch_one(&pool)
                 .await
@@ -256,7 +256,7 @@ impl PostgresCdcTask {
             return Ok(Start {
                 slot_lsn: parse_lsn(&now).unwrap_or(0),
                 exported: None,
-                snapshot: first_run,
+                snapshot: settings.snapshot.reads_tables(first_run, false),
             });
         }
         let slot: Option<Option<String>> =
@@ -265,12 +265,7 @@ impl PostgresCdcTask {
                 .fetch_optional(&pool)
                 .await
                 .map_err(CaptureError::query("cannot read the replication slots"))?;
-        let snapshot = match settings.snapshot {
-            SnapshotMode::Initial | SnapshotMode::InitialOnly => first_run,
-            SnapshotMode::Always => true,
-            SnapshotMode::WhenNeeded => first_run || slot.is_none(),
-            SnapshotMode::NoData => false,
-        };
+        let snapshot = settings.snapshot.reads_tables(first_run, slot.is_none());
         if let Some(position) = slot {
             return Ok(Start {
                 slot_lsn: position.as_deref().and_then(parse_lsn).unwrap_or(0),
@@ -279,7 +274,7 @@ impl PostgresCdcTask {
             });
         }
         if !first_run && snapshot {
-            tracing::warn!(connector = %self.connector, slot = %settings.slot, "the replication slot is gone, with the changes since the committed offset: reading the tables again (snapshot.mode=when_needed)");
+            tracing::warn!(connector = %self.connector, slot = %settings.slot, "the replication slot is gone, with the changes since the committed offset: reading the tables again (snapshot.mode)");
         }
         tracing::info!(connector = %self.connector, slot = %settings.slot, "creating the replication slot");
         if !snapshot {
@@ -473,7 +468,7 @@ impl PostgresCdcTask {
                                 settings.select_columns(&relation.namespace, &relation.name, &mut relation.columns);
                             let reading = Reading::streamed(&relation.columns);
                             Some(TableEvents::new(
-                                &settings.prefix,
+                                settings.table_topic(&relation.namespace, &relation.name),
                                 relation,
                                 key,
                                 settings.mapping,
@@ -829,11 +824,11 @@ impl PostgresCdcTask {
     /// What follows the snapshot (or its absence): streaming, or nothing with
     /// `snapshot.mode=initial_only`.
     fn after_snapshot(&self, settings: &Settings) -> Phase {
-        if settings.snapshot == SnapshotMode::InitialOnly {
-            tracing::info!(connector = %self.connector, task = self.task, "the snapshot is read; nothing is streamed (snapshot.mode=initial_only)");
-            Phase::Finished
-        } else {
+        if settings.snapshot.streams() {
             Phase::Streaming
+        } else {
+            tracing::info!(connector = %self.connector, task = self.task, "the snapshot is read; nothing is streamed (snapshot.mode)");
+            Phase::Finished
         }
     }
 
