@@ -855,6 +855,7 @@ const KNOWN_DEFINITION_DIFFERENCES: &[(&str, &str, &str)] = &[
     // Debezium's keys its connector reads without listing them.
     (POSTGRES, "topic.heartbeat.prefix", "defined"),
     (POSTGRES, "topic.transaction", "defined"),
+    (POSTGRES, "topic.delimiter", "defined"),
     // Apache's key for the defaults of null fields, which the transformation takes too.
     (UNWRAP, "replace.null.with.default", "defined"),
 ];

@@ -61,6 +61,18 @@ fn insert_events(database: &Database, table: &str, from: i64, to: i64) {
     database.sql("tributary", &script).unwrap();
 }
 
+/// Whether `database` has replication slot `slot`.
+fn slot_exists(database: &Database, slot: &str) -> bool {
+    database
+        .sql(
+            "tributary",
+            &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"),
+        )
+        .unwrap()
+        .trim()
+        == "1"
+}
+
 /// The records of `topic` as (key, value) JSON, waiting for `count` of them.
 async fn records(topic: &str, count: usize) -> Vec<(Value, Value)> {
     let messages = consume_until(
@@ -522,16 +534,7 @@ async fn snapshot_modes_read_the_tables_when_debezium_does() {
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let base = unique_name("cdcmode").replace('-', "_");
-    let slot_exists = |slot: &str| {
-        database
-            .sql(
-                "tributary",
-                &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"),
-            )
-            .unwrap()
-            .trim()
-            == "1"
-    };
+    let slot_exists = |slot: &str| slot_exists(database, slot);
     let reads = |ids: std::ops::Range<i64>| ids.map(|id| ("r".to_string(), id)).collect::<Vec<_>>();
     let start = |name: &str, mode: &str| {
         let table = events_table(database, name);
@@ -811,16 +814,7 @@ async fn configuration_based_snapshots_do_what_their_keys_say() {
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let base = unique_name("cdcconf").replace('-', "_");
-    let slot_exists = |slot: &str| {
-        database
-            .sql(
-                "tributary",
-                &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"),
-            )
-            .unwrap()
-            .trim()
-            == "1"
-    };
+    let slot_exists = |slot: &str| slot_exists(database, slot);
     let start = |name: String, data: &str, stream: &str| {
         let table = events_table(database, &name);
         insert_events(database, &table, 0, 2);

@@ -765,20 +765,51 @@ fn statements(value: &str) -> Vec<String> {
 pub(super) struct ReplicaIdentity {
     /// The tables it applies to, by `schema.table`.
     pub(super) tables: Regex,
-    /// `relreplident` in `pg_class`: `d`, `f`, `n` or `i`.
-    pub(super) kind: char,
-    /// The index of kind `i`.
-    pub(super) index: Option<String>,
+    /// The identity it gives them.
+    pub(super) identity: Identity,
 }
 
-impl ReplicaIdentity {
+/// A table's REPLICA IDENTITY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Identity {
+    /// The primary key's columns.
+    Default,
+    /// Every column.
+    Full,
+    /// None.
+    Nothing,
+    /// `USING INDEX <index>`: the index's columns.
+    Index(String),
+}
+
+impl Identity {
     /// The clause of `ALTER TABLE` that sets it.
     pub(super) fn clause(&self) -> String {
-        match (self.kind, &self.index) {
-            ('f', _) => "REPLICA IDENTITY FULL".into(),
-            ('n', _) => "REPLICA IDENTITY NOTHING".into(),
-            ('i', Some(index)) => format!("REPLICA IDENTITY USING INDEX \"{}\"", index.replace('"', "\"\"")),
-            _ => "REPLICA IDENTITY DEFAULT".into(),
+        match self {
+            Identity::Default => "REPLICA IDENTITY DEFAULT".into(),
+            Identity::Full => "REPLICA IDENTITY FULL".into(),
+            Identity::Nothing => "REPLICA IDENTITY NOTHING".into(),
+            Identity::Index(index) => format!("REPLICA IDENTITY USING INDEX \"{}\"", index.replace('"', "\"\"")),
+        }
+    }
+
+    /// Whether a table whose `pg_class.relreplident` is `code` (`d`, `f`, `n` or `i`), with
+    /// replica identity index `index` (as `regclass` names it: qualified and quoted where it
+    /// must be), has this identity.
+    pub(super) fn is(&self, code: &str, index: Option<&str>) -> bool {
+        let unqualified = |index: &str| {
+            index
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string()
+        };
+        match self {
+            Identity::Default => code == "d",
+            Identity::Full => code == "f",
+            Identity::Nothing => code == "n",
+            Identity::Index(wanted) => code == "i" && index.map(unqualified).as_deref() == Some(wanted.as_str()),
         }
     }
 }
@@ -801,24 +832,21 @@ fn replica_identities(value: &str) -> Result<Vec<ReplicaIdentity>, String> {
             if tables.is_empty() || tables.contains(char::is_whitespace) {
                 return Err(malformed());
             }
-            let upper = identity.to_ascii_uppercase();
-            let (kind, index) = match upper.as_str() {
-                "DEFAULT" => ('d', None),
-                "FULL" => ('f', None),
-                "NOTHING" => ('n', None),
-                _ => match upper.strip_prefix("INDEX ") {
-                    Some(_) => {
-                        let index = &identity["INDEX ".len()..];
-                        if index.is_empty() || !index.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                            return Err(malformed());
-                        }
-                        ('i', Some(index.to_string()))
+            let identity = match identity.to_ascii_uppercase().as_str() {
+                "DEFAULT" => Identity::Default,
+                "FULL" => Identity::Full,
+                "NOTHING" => Identity::Nothing,
+                upper if upper.starts_with("INDEX ") => {
+                    let index = &identity["INDEX ".len()..];
+                    if index.is_empty() || !index.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        return Err(malformed());
                     }
-                    None => return Err(malformed()),
-                },
+                    Identity::Index(index.to_string())
+                }
+                _ => return Err(malformed()),
             };
             let tables = patterns(&[tables.to_string()])?.remove(0);
-            Ok(ReplicaIdentity { tables, kind, index })
+            Ok(ReplicaIdentity { tables, identity })
         })
         .collect()
 }
@@ -1340,7 +1368,7 @@ mod tests {
         );
         assert!(statements("").is_empty());
         let identities = replica_identities(" public\\.a.*:full, inv.items:INDEX items_pk ,x:Default").unwrap();
-        let clauses: Vec<String> = identities.iter().map(ReplicaIdentity::clause).collect();
+        let clauses: Vec<String> = identities.iter().map(|entry| entry.identity.clause()).collect();
         assert_eq!(
             clauses,
             [
@@ -1350,6 +1378,10 @@ mod tests {
             ]
         );
         assert!(identities[0].tables.is_match("PUBLIC.accounts") && !identities[0].tables.is_match("public.b"));
+        assert!(identities[0].identity.is("f", None) && !identities[0].identity.is("d", None));
+        assert!(
+            identities[1].identity.is("i", Some("inv.\"items_pk\"")) && !identities[1].identity.is("i", Some("other"))
+        );
         for bad in ["public.a", "public.a:PARTIAL", "public.a:INDEX", "public a:FULL"] {
             assert!(replica_identities(bad).is_err(), "{bad}");
         }

@@ -527,27 +527,13 @@ impl PostgresCdcTask {
             snapshot: "false",
             tx_id: open.map(|t| i64::from(t.xid)),
             lsn: Some(lsn as i64),
-            sequence: Some(match self.last_commit_end {
-                Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
-                None => format!("[null,\"{lsn}\"]"),
-            }),
+            sequence: Some(self.sequence(lsn)),
             transaction: None,
         };
-        let Some(open) = open else {
-            let offset = SourceMap::from_iter([("lsn".to_string(), lsn.into())]);
-            let record = self.messages.record(
-                (prefix, content),
-                &source,
-                (&self.partition, offset),
-                now_micros().div_euclid(1000),
-            )?;
-            records.push(record);
-            self.delivered = lsn;
-            self.handed_out = lsn;
-            return Ok(());
-        };
-        let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
-        if let Some(metadata) = &mut self.metadata {
+        // Until the commit, a record resumes from the transaction before.
+        let resume_at = if open.is_some() { self.delivered } else { lsn };
+        let offset = SourceMap::from_iter([("lsn".to_string(), resume_at.into())]);
+        if let (Some(open), Some(metadata)) = (open, &mut self.metadata) {
             let at = (&self.partition, &offset);
             let (order, begin) = metadata.event(open.xid, lsn, DATA_COLLECTION, source.ts_us.div_euclid(1000), at);
             source.transaction = Some(order);
@@ -561,8 +547,23 @@ impl PostgresCdcTask {
             (&self.partition, offset),
             now_micros().div_euclid(1000),
         )?;
-        records.extend(self.held.replace(record));
+        if open.is_some() {
+            records.extend(self.held.replace(record));
+        } else {
+            records.push(record);
+            self.delivered = lsn;
+            self.handed_out = lsn;
+        }
         Ok(())
+    }
+
+    /// A change's `source.sequence` at `lsn`: `["<where the last commit ends>","<lsn>"]`, as
+    /// Debezium writes it (null before the first commit this session streamed).
+    fn sequence(&self, lsn: u64) -> String {
+        match self.last_commit_end {
+            Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
+            None => format!("[null,\"{lsn}\"]"),
+        }
     }
 
     /// Turns one row change of the open transaction, at `lsn`, into its records (a delete also
@@ -604,10 +605,7 @@ impl PostgresCdcTask {
             snapshot: "false",
             tx_id: Some(i64::from(open.xid)),
             lsn: Some(lsn as i64),
-            sequence: Some(match self.last_commit_end {
-                Some(commit_end) => format!("[\"{commit_end}\",\"{lsn}\"]"),
-                None => format!("[null,\"{lsn}\"]"),
-            }),
+            sequence: Some(self.sequence(lsn)),
             transaction: None,
         };
         // Until the commit, a record resumes from the transaction before.
@@ -684,9 +682,6 @@ impl PostgresCdcTask {
         Ok(())
     }
 
-    /// Tells the slot what need not be sent again: up to the committed offset, or, once every
-    /// record handed out is committed, up to what was delivered (transactions after the last
-    /// record captured nothing).
     /// `replica.identity.autoset.values`: gives each captured table the first entry matching
     /// it names the REPLICA IDENTITY of that entry, where it has another. A table whose
     /// identity cannot be set is logged and left as it is, as Debezium's connector does.
@@ -705,23 +700,10 @@ impl PostgresCdcTask {
             .fetch_optional(pool)
             .await
             .map_err(CaptureError::query("cannot read a table's replica identity"))?;
-            // The index as `regclass` names it: qualified and quoted where it must be.
-            let unqualified = |index: &str| {
-                index
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or_default()
-                    .trim_matches('"')
-                    .to_string()
-            };
-            let same = current.is_some_and(|(kind, index)| {
-                kind.starts_with(wanted.kind)
-                    && index.as_deref().map(unqualified) == wanted.index.as_deref().map(unqualified)
-            });
-            if same {
+            if current.is_some_and(|(code, index)| wanted.identity.is(&code, index.as_deref())) {
                 continue;
             }
-            let alter = format!("ALTER TABLE {quoted} {}", wanted.clause());
+            let alter = format!("ALTER TABLE {quoted} {}", wanted.identity.clause());
             match sqlx::query(&alter).execute(pool).await {
                 Ok(_) => tracing::info!(connector = %self.connector, "{alter}"),
                 Err(e) => {
@@ -802,6 +784,9 @@ impl PostgresCdcTask {
         }
     }
 
+    /// Tells the slot what need not be sent again: up to the committed offset, or, once every
+    /// record handed out is committed, up to what was delivered (transactions after the last
+    /// record captured nothing).
     fn acknowledge(&self) {
         let (Some(stream), Some(offsets)) = (&self.stream, &self.offsets) else {
             return;

@@ -246,18 +246,11 @@ impl Database {
         }
     }
 
-    /// Initialises and starts a PostgreSQL server that accepts TCP connections only over TLS;
-    /// returns it and the path of the CA certificate a verifying client trusts.
-    pub fn start_postgres_requiring_tls() -> Result<(Self, PathBuf), HarnessError> {
-        let database = Database::start_postgres()?;
-        let ca = database.require_tls("")?;
-        Ok((database, ca))
-    }
-
     /// Initialises and starts a PostgreSQL server that accepts TCP connections only over TLS,
     /// and user [`CERTIFIED_USER`] (a superuser with the REPLICATION attribute) only with a
     /// client certificate the server's CA signed for that name (`cert` authentication); other
-    /// users as [`Database::start_postgres_requiring_tls`]. Returns it and the files.
+    /// users without a password (over TLS). Returns it and the files (the CA certificate,
+    /// which a verifying client trusts, among them).
     pub fn start_postgres_requiring_client_certificates() -> Result<(Self, ClientCertificate), HarnessError> {
         let database = Database::start_postgres()?;
         database.sql(
