@@ -404,7 +404,8 @@ async fn rows_committed_while_the_connector_starts_arrive_exactly_once() {
     assert_eq!(ops.len(), 3000, "each row once ({snapshot} from the snapshot)");
 }
 
-/// A server that requires TLS is captured over TLS verified against its CA; a user the server
+/// A server that requires TLS is captured over TLS verified against its CA, and with
+/// `database.sslmode=allow` (taken as `prefer`); a user the server
 /// authenticates by client certificate is captured with `database.sslcert` and
 /// `database.sslkey` (over both connections, SQL and replication), and without them the task
 /// fails saying why.
@@ -444,15 +445,25 @@ async fn a_server_that_requires_tls_is_captured_over_verified_tls() {
         .put(&format!("/connectors/{certified}/config"), Some(with_certificate))
         .await;
     assert_eq!(code, 201, "{body}");
+    // `allow`, taken as `prefer`: over TLS, which this server requires.
+    let allowing = format!("{name}_allow");
+    let allow = merged(
+        cdc_config(&database, &allowing, &table),
+        json!({"database.sslmode": "allow"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{allowing}/config"), Some(allow)).await;
+    assert_eq!(code, 201, "{body}");
     let topic = format!("{name}.public.{table}");
     let certified_topic = format!("{certified}.public.{table}");
-    records(&topic, 1).await;
-    records(&certified_topic, 1).await;
+    let allowing_topic = format!("{allowing}.public.{table}");
+    for topic in [&topic, &certified_topic, &allowing_topic] {
+        records(topic, 1).await;
+    }
     // A change arrives over the replication connection, which is TLS too.
     database
         .sql("tributary", &format!("INSERT INTO {table} VALUES (2, 'change')"))
         .unwrap();
-    for topic in [&topic, &certified_topic] {
+    for topic in [&topic, &certified_topic, &allowing_topic] {
         let events = records(topic, 2).await;
         assert_eq!(events[1].1["payload"]["op"], "c", "{topic}");
         assert_eq!(events[1].1["payload"]["after"]["id"], 2, "{topic}");
@@ -776,6 +787,52 @@ async fn a_table_name_no_topic_can_hold_is_made_valid() {
         .sql("tributary", &format!("INSERT INTO \"{table}\" VALUES (1, 'b')"))
         .unwrap();
     assert_eq!(ops_and_ids(&records(&topic, 2).await)[1], ("c".to_string(), 1));
+}
+
+/// `lsn.flush.mode=manual`: the connector never confirms positions to its slot (another
+/// process moves it), where by default the slot moves on once the worker committed the offsets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manually_flushed_slot_is_left_where_it_is() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcflush").replace('-', "_");
+    let table = events_table(database, &name);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    let (manual, automatic) = (format!("{name}_manual"), format!("{name}_auto"));
+    let confirmed = |slot: &str| {
+        database
+            .sql(
+                "tributary",
+                &format!("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '{slot}'"),
+            )
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    let mut created = Vec::new();
+    for (connector, mode) in [(&manual, "manual"), (&automatic, "connector")] {
+        let config = merged(cdc_config(database, connector, &table), json!({"lsn.flush.mode": mode}));
+        let (code, body) = api.put(&format!("/connectors/{connector}/config"), Some(config)).await;
+        assert_eq!(code, 201, "{body}");
+        created.push(eventually(Duration::from_secs(30), "the slot", || async { confirmed(connector) }).await);
+    }
+    insert_events(database, &table, 0, 3);
+    for connector in [&manual, &automatic] {
+        records(&format!("{connector}.public.{table}"), 3).await;
+    }
+    eventually(Duration::from_secs(30), "the default slot to move on", || async {
+        (confirmed(&automatic)? > created[1]).then_some(())
+    })
+    .await;
+    // Both tasks commit their offsets on the same schedule (every 500 ms): two more seconds see
+    // the manual slot stay.
+    let watch_until = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < watch_until {
+        assert_eq!(confirmed(&manual), Some(created[0]), "the manual slot moved");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// `database.initial.statements` run on each SQL connection as it is made: a session setting

@@ -491,13 +491,14 @@ pub(super) const SSL_MODE: Key<String> = Key::new(
     text(
         "database.sslmode",
         "prefer",
-        "TLS to the server: disable, prefer, require, verify-ca or verify-full.",
+        "TLS to the server: disable, allow (taken as prefer), prefer (TLS when the server offers \
+         it), require, verify-ca or verify-full.",
     )
     .check(|v| {
-        ["disable", "prefer", "require", "verify-ca", "verify-full"]
+        ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
             .contains(&v.trim())
             .then_some(())
-            .ok_or_else(|| "must be disable, prefer, require, verify-ca or verify-full".into())
+            .ok_or_else(|| "must be disable, allow, prefer, require, verify-ca or verify-full".into())
     }),
 );
 /// `database.sslrootcert`.
@@ -532,6 +533,29 @@ pub(super) const INITIAL_STATEMENTS: Key<String> = Key::new(ConfigKey::unset(
     ConfigType::String,
     "SQL statements, separated by semicolons (`;;` for a semicolon within one), run on each SQL \
      connection when it is made (not the replication connection): for session settings.",
+));
+/// `lsn.flush.mode`.
+pub(super) const LSN_FLUSH_MODE: Key<String> = Key::new(
+    ConfigKey::unset(
+        "lsn.flush.mode",
+        ConfigType::String,
+        "Who confirms positions to the slot: connector (up to what the worker committed), manual \
+         (never: another process moves the slot) or connector_and_driver (as connector: the slot is \
+         never confirmed beyond the committed offsets). When unset, flush.lsn.source decides.",
+    )
+    .check(|v| {
+        (v.trim().is_empty() || FlushMode::from_name(v).is_some())
+            .then_some(())
+            .ok_or_else(|| "must be connector, manual or connector_and_driver".into())
+    }),
+);
+/// `flush.lsn.source`: Debezium's older form of `lsn.flush.mode` (false: manual).
+pub(super) const FLUSH_LSN_SOURCE: Key<bool> = Key::new(ConfigKey::optional(
+    "flush.lsn.source",
+    ConfigType::Boolean,
+    "true",
+    "Whether the connector confirms positions to the slot (false: another process does), when \
+     lsn.flush.mode is unset.",
 ));
 /// `status.update.interval.ms`.
 pub(super) const STATUS_UPDATE_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
@@ -616,6 +640,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SSL_KEY)
         .key(&SSL_PASSWORD)
         .key(&INITIAL_STATEMENTS)
+        .key(&LSN_FLUSH_MODE)
+        .key(&FLUSH_LSN_SOURCE)
         .key(&STATUS_UPDATE_INTERVAL)
         .key(&MAX_RETRIES)
         .key(&RETRY_WAIT)
@@ -856,6 +882,36 @@ fn valid_patterns(value: &str) -> Result<(), String> {
     patterns(&split_list(value)).map(|_| ())
 }
 
+/// `lsn.flush.mode`: who confirms positions to the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FlushMode {
+    /// The connector, up to what the worker committed (`connector`, and
+    /// `connector_and_driver`, whose driver's flushes past that Tributary does not make).
+    Connector,
+    /// Another process (`manual`).
+    Manual,
+}
+
+impl FlushMode {
+    /// The mode of an `lsn.flush.mode` value (trimmed, in any case).
+    fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "connector" | "connector_and_driver" => Some(FlushMode::Connector),
+            "manual" => Some(FlushMode::Manual),
+            _ => None,
+        }
+    }
+
+    /// The mode `config` gives: `lsn.flush.mode`, else `flush.lsn.source`.
+    fn of(config: &ParsedConfig) -> Self {
+        FlushMode::from_name(&config.value(&LSN_FLUSH_MODE)).unwrap_or(if config.value(&FLUSH_LSN_SOURCE) {
+            FlushMode::Connector
+        } else {
+            FlushMode::Manual
+        })
+    }
+}
+
 /// `snapshot.mode`: when the tables are read before (or instead of) streaming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum SnapshotMode {
@@ -951,6 +1007,8 @@ pub(super) struct Settings {
     pub(super) slot: String,
     /// `slot.drop.on.stop`.
     pub(super) drop_slot_on_stop: bool,
+    /// `lsn.flush.mode` (or `flush.lsn.source`).
+    pub(super) flush_mode: FlushMode,
     pub(super) publication: String,
     pub(super) autocreate: String,
     /// `publish.via.partition.root`.
@@ -1031,6 +1089,7 @@ impl Settings {
             database: config.value(&DBNAME),
             slot: config.value(&SLOT_NAME),
             drop_slot_on_stop: config.value(&SLOT_DROP_ON_STOP),
+            flush_mode: FlushMode::of(config),
             publication: config.value(&PUBLICATION_NAME),
             autocreate: config.value(&PUBLICATION_AUTOCREATE).trim().to_string(),
             via_partition_root: config.value(&PUBLISH_VIA_PARTITION_ROOT),
@@ -1207,7 +1266,7 @@ impl Settings {
     /// certificate when one is given.
     pub(super) fn tls(&self) -> TlsConfig {
         let ca = self.ssl_root_cert.as_ref().map(PathBuf::from);
-        let mut tls = match self.ssl_mode.as_str() {
+        let tls = match self.ssl_mode.as_str() {
             "disable" => TlsConfig::disabled(),
             "require" => TlsConfig {
                 ca_pem_path: ca,
@@ -1225,6 +1284,11 @@ impl Settings {
                 ..TlsConfig::default()
             },
         };
+        self.with_client_certificate(tls)
+    }
+
+    /// `tls` with the client's certificate, when one is given.
+    fn with_client_certificate(&self, mut tls: TlsConfig) -> TlsConfig {
         if let Some((cert, key)) = &self.client_certificate {
             tls.client_cert_pem_path = Some(cert.clone());
             tls.client_key_pem_path = Some(key.clone());
@@ -1385,6 +1449,24 @@ mod tests {
         for bad in ["public.a", "public.a:PARTIAL", "public.a:INDEX", "public a:FULL"] {
             assert!(replica_identities(bad).is_err(), "{bad}");
         }
+        // Who confirms positions to the slot.
+        let mut flushing = config.clone();
+        assert_eq!(
+            Settings::new(&config_def().parse(&flushing).unwrap()).flush_mode,
+            FlushMode::Connector
+        );
+        flushing.insert("flush.lsn.source".into(), "false".into());
+        assert_eq!(
+            Settings::new(&config_def().parse(&flushing).unwrap()).flush_mode,
+            FlushMode::Manual
+        );
+        flushing.insert("lsn.flush.mode".into(), " Connector_And_Driver".into());
+        assert_eq!(
+            Settings::new(&config_def().parse(&flushing).unwrap()).flush_mode,
+            FlushMode::Connector
+        );
+        flushing.insert("lsn.flush.mode".into(), "driver".into());
+        assert_eq!(config_def().validate(&flushing)[0].key, "lsn.flush.mode");
         // Topics: joined by topic.delimiter, made valid as Debezium's naming strategy makes them.
         let mut delimited = config.clone();
         delimited.insert("topic.delimiter".into(), "_".into());
@@ -1417,6 +1499,10 @@ mod tests {
         let tls = settings.tls();
         assert_eq!(tls.client_cert_pem_path, Some(PathBuf::from("/tls/client.crt")));
         assert_eq!(tls.client_key_pem_path, Some(PathBuf::from("/tls/client.key")));
+        certificate.insert("database.sslmode".into(), "allow".into());
+        let settings = Settings::new(&config_def().parse(&certificate).unwrap());
+        assert_eq!(settings.tls().mode, SslMode::Prefer);
+        assert!(matches!(settings.connect_options().get_ssl_mode(), PgSslMode::Prefer));
         certificate.insert("database.sslpassword".into(), "secret".into());
         let refused = validate(&certificate);
         assert_eq!(refused.len(), 1);

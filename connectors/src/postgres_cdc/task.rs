@@ -26,7 +26,7 @@ use tributary_runtime::metrics::{IntGaugeVec, Metrics};
 
 use super::catalog::{table_columns, with_catalog};
 use super::columns::Reading;
-use super::config::{config_def, text_rewrites, Settings};
+use super::config::{config_def, text_rewrites, FlushMode, Settings};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
@@ -786,11 +786,15 @@ impl PostgresCdcTask {
 
     /// Tells the slot what need not be sent again: up to the committed offset, or, once every
     /// record handed out is committed, up to what was delivered (transactions after the last
-    /// record captured nothing).
+    /// record captured nothing). Nothing with `lsn.flush.mode=manual`, where another process
+    /// moves the slot.
     fn acknowledge(&self) {
         let (Some(stream), Some(offsets)) = (&self.stream, &self.offsets) else {
             return;
         };
+        if self.settings.flush_mode == FlushMode::Manual {
+            return;
+        }
         let Some(offset) = offsets.offset(&self.partition) else {
             return;
         };
