@@ -835,6 +835,60 @@ async fn a_manually_flushed_slot_is_left_where_it_is() {
     }
 }
 
+/// `snapshot.delay.ms` holds the snapshot back, and `streaming.delay.ms` the changes after it
+/// (or after a start without one): neither arrives before its delay (4 s and 6 s, asserted
+/// with half a second and a second of margin from the moments the delays began at the latest;
+/// without them the snapshot came after 1.3 s and the change after 2.2 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_and_streaming_wait_their_delays() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcdelay").replace('-', "_");
+    let table = events_table(database, &name);
+    insert_events(database, &table, 0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+
+    let snapshotting = format!("{name}_snap");
+    let config = merged(
+        cdc_config(database, &snapshotting, &table),
+        json!({"snapshot.delay.ms": "4000"}),
+    );
+    let asked = std::time::Instant::now();
+    let (code, body) = api
+        .put(&format!("/connectors/{snapshotting}/config"), Some(config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    records(&format!("{snapshotting}.public.{table}"), 1).await;
+    assert!(
+        asked.elapsed() >= Duration::from_millis(3500),
+        "the snapshot came after {:?}",
+        asked.elapsed()
+    );
+
+    // No snapshot: the slot is made, then streaming waits.
+    let streaming = format!("{name}_stream");
+    let config = merged(
+        cdc_config(database, &streaming, &table),
+        json!({"snapshot.mode": "no_data", "streaming.delay.ms": "6000"}),
+    );
+    let (code, body) = api.put(&format!("/connectors/{streaming}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    eventually(Duration::from_secs(30), "the slot", || async {
+        slot_exists(database, &streaming).then_some(())
+    })
+    .await;
+    let slot_made = std::time::Instant::now();
+    insert_events(database, &table, 1, 2);
+    let change = records(&format!("{streaming}.public.{table}"), 1).await;
+    assert_eq!(ops_and_ids(&change), [("c".to_string(), 1)]);
+    assert!(
+        slot_made.elapsed() >= Duration::from_secs(5),
+        "the change came after {:?}",
+        slot_made.elapsed()
+    );
+}
+
 /// `database.initial.statements` run on each SQL connection as it is made: a session setting
 /// they make (`;;` a semicolon within it) is what the snapshot's SELECT reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

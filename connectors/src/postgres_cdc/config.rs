@@ -326,6 +326,21 @@ pub(super) const CONFIGURED_SNAPSHOT_ON_SCHEMA_ERROR: Key<bool> = Key::new(Confi
     "false",
     "Debezium's; no effect here: the connector keeps no schema history.",
 ));
+/// `snapshot.delay.ms`.
+pub(super) const SNAPSHOT_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
+    "snapshot.delay.ms",
+    ConfigType::Long,
+    "0",
+    "How long a start that reads the tables waits before it does (for instance while a cluster \
+     of workers settles).",
+));
+/// `streaming.delay.ms`.
+pub(super) const STREAMING_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
+    "streaming.delay.ms",
+    ConfigType::Long,
+    "0",
+    "How long the task waits after the snapshot (or its absence) before it reads changes.",
+));
 /// `snapshot.select.statement.overrides`.
 pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::unset(
     "snapshot.select.statement.overrides",
@@ -609,6 +624,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&MESSAGE_PREFIX_INCLUDE)
         .key(&MESSAGE_PREFIX_EXCLUDE)
         .key(&SNAPSHOT_MODE)
+        .key(&SNAPSHOT_DELAY)
+        .key(&STREAMING_DELAY)
         .key(&CONFIGURED_SNAPSHOT_DATA)
         .key(&CONFIGURED_SNAPSHOT_SCHEMA)
         .key(&CONFIGURED_START_STREAM)
@@ -1070,6 +1087,9 @@ pub(super) struct Settings {
     /// `errors.max.retries`; `None` for no limit (a negative value).
     pub(super) max_retries: Option<u32>,
     pub(super) retry_wait: Duration,
+    /// `snapshot.delay.ms` and `streaming.delay.ms`.
+    pub(super) snapshot_delay: Duration,
+    pub(super) streaming_delay: Duration,
 }
 
 impl Settings {
@@ -1153,6 +1173,8 @@ impl Settings {
             status_interval: config.value(&STATUS_UPDATE_INTERVAL).max(MIN_STATUS_INTERVAL),
             max_retries: u32::try_from(config.value(&MAX_RETRIES)).ok(),
             retry_wait: config.value(&RETRY_WAIT),
+            snapshot_delay: config.value(&SNAPSHOT_DELAY),
+            streaming_delay: config.value(&STREAMING_DELAY),
         }
     }
 

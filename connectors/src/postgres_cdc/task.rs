@@ -61,6 +61,8 @@ static SLOT_LAG_BYTES: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 enum Phase {
     /// Publication and slot not checked yet.
     Setup,
+    /// Waiting until the instant given (`snapshot.delay.ms`) before reading the tables.
+    Delayed(Start, Instant),
     /// Handing out the snapshot.
     Snapshot(Snapshot),
     /// Streaming changes.
@@ -139,6 +141,8 @@ pub(super) struct PostgresCdcTask {
     heartbeats: Option<Heartbeats>,
     /// Logical decoding messages' records.
     messages: LogicalMessages,
+    /// When changes may be read (`streaming.delay.ms` after the snapshot or its absence).
+    streaming_from: Option<Instant>,
 }
 
 impl PostgresCdcTask {
@@ -199,6 +203,7 @@ impl PostgresCdcTask {
             metadata,
             heartbeats,
             messages,
+            streaming_from: None,
         })
     }
 
@@ -810,10 +815,11 @@ impl PostgresCdcTask {
         stream.update_applied_lsn(Lsn::from_u64(target));
     }
 
-    /// What follows the snapshot (or its absence): streaming, or nothing with
-    /// `snapshot.mode=initial_only`.
-    fn after_snapshot(&self, settings: &Settings) -> Phase {
+    /// What follows the snapshot (or its absence): streaming (after `streaming.delay.ms`), or
+    /// nothing with `snapshot.mode=initial_only`.
+    fn after_snapshot(&mut self, settings: &Settings) -> Phase {
         if settings.snapshot.streams() {
+            self.streaming_from = Some(Instant::now() + settings.streaming_delay);
             Phase::Streaming
         } else {
             tracing::info!(connector = %self.connector, task = self.task, "the snapshot is read; nothing is streamed (snapshot.mode)");
@@ -821,38 +827,57 @@ impl PostgresCdcTask {
         }
     }
 
+    /// Begins a run as `start` says: the snapshot, or what follows its absence.
+    async fn begin(&mut self, start: Start, pool: PgPool, settings: &Settings) -> Result<Phase, CaptureError> {
+        let Start {
+            slot_lsn,
+            exported,
+            snapshot,
+        } = start;
+        if !snapshot {
+            return Ok(self.after_snapshot(settings));
+        }
+        let snapshot = Snapshot::start(
+            pool,
+            settings.clone(),
+            (&self.connector, self.task),
+            self.context.clone(),
+            self.partition.clone(),
+            slot_lsn,
+            exported.as_ref().map(|e| e.snapshot.as_str()),
+        )
+        .await?;
+        // The snapshot is imported: the session that exported it may stream now, the
+        // changes after the snapshot waiting until the snapshot is handed out.
+        if let Some(ExportedSnapshot { mut session, .. }) = exported {
+            session
+                .start()
+                .await
+                .map_err(CaptureError::replication("cannot start streaming"))?;
+            self.stream = Some(self.streaming(session, &settings.slot).await?);
+        }
+        Ok(Phase::Snapshot(snapshot))
+    }
+
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, CaptureError> {
         let (pool, settings) = self.parts();
         if matches!(self.phase, Phase::Setup) {
-            let Start {
-                slot_lsn,
-                exported,
-                snapshot,
-            } = self.setup().await?;
-            self.phase = if snapshot {
-                let snapshot = Snapshot::start(
-                    pool,
-                    settings.clone(),
-                    (&self.connector, self.task),
-                    self.context.clone(),
-                    self.partition.clone(),
-                    slot_lsn,
-                    exported.as_ref().map(|e| e.snapshot.as_str()),
-                )
-                .await?;
-                // The snapshot is imported: the session that exported it may stream now, the
-                // changes after the snapshot waiting until the snapshot is handed out.
-                if let Some(ExportedSnapshot { mut session, .. }) = exported {
-                    session
-                        .start()
-                        .await
-                        .map_err(CaptureError::replication("cannot start streaming"))?;
-                    self.stream = Some(self.streaming(session, &settings.slot).await?);
-                }
-                Phase::Snapshot(snapshot)
+            let start = self.setup().await?;
+            self.phase = if start.snapshot && !settings.snapshot_delay.is_zero() {
+                tracing::info!(connector = %self.connector, "reading the tables in {:?} (snapshot.delay.ms)", settings.snapshot_delay);
+                Phase::Delayed(start, Instant::now() + settings.snapshot_delay)
             } else {
-                self.after_snapshot(&settings)
+                self.begin(start, pool.clone(), &settings).await?
             };
+        }
+        if let Phase::Delayed(_, until) = &self.phase {
+            if let Some(wait) = until.checked_duration_since(Instant::now()) {
+                tokio::time::sleep(wait.min(settings.poll_interval)).await;
+                return Ok(Vec::new());
+            }
+            if let Phase::Delayed(start, _) = std::mem::replace(&mut self.phase, Phase::Setup) {
+                self.phase = self.begin(start, pool, &settings).await?;
+            }
         }
         if let Phase::Snapshot(snapshot) = &mut self.phase {
             match snapshot.next().await {
@@ -866,6 +891,13 @@ impl PostgresCdcTask {
         }
         if matches!(self.phase, Phase::Finished) {
             tokio::time::sleep(settings.poll_interval).await;
+            return Ok(Vec::new());
+        }
+        if let Some(wait) = self
+            .streaming_from
+            .and_then(|at| at.checked_duration_since(Instant::now()))
+        {
+            tokio::time::sleep(wait.min(settings.poll_interval)).await;
             return Ok(Vec::new());
         }
         let mut records = self.read_changes(&settings).await?;
