@@ -155,7 +155,9 @@ impl Database {
                 for setting in [
                     "listen_addresses=127.0.0.1",
                     "wal_level=logical",
-                    "max_replication_slots=40",
+                    // The tests of one binary share a server and leave their slots: room for
+                    // all of them (the change data capture and Debezium tests make about 50).
+                    "max_replication_slots=200",
                     "max_wal_senders=40",
                     "max_connections=200",
                     "fsync=off",
