@@ -61,8 +61,9 @@ static SLOT_LAG_BYTES: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 enum Phase {
     /// Publication and slot not checked yet.
     Setup,
-    /// Waiting until the instant given (`snapshot.delay.ms`) before reading the tables.
-    Delayed(Start, Instant),
+    /// Waiting until the instant given (`snapshot.delay.ms`) before a setup that reads the
+    /// tables (no slot made yet, so no exported snapshot held open meanwhile).
+    Delayed(Instant),
     /// Handing out the snapshot.
     Snapshot(Snapshot),
     /// Streaming changes.
@@ -143,6 +144,8 @@ pub(super) struct PostgresCdcTask {
     messages: LogicalMessages,
     /// When changes may be read (`streaming.delay.ms` after the snapshot or its absence).
     streaming_from: Option<Instant>,
+    /// Whether this run already waited (or had no reason to) for `snapshot.delay.ms`.
+    snapshot_delay_served: bool,
 }
 
 impl PostgresCdcTask {
@@ -204,6 +207,7 @@ impl PostgresCdcTask {
             heartbeats,
             messages,
             streaming_from: None,
+            snapshot_delay_served: false,
         })
     }
 
@@ -827,6 +831,19 @@ impl PostgresCdcTask {
         }
     }
 
+    /// Whether this start reads the tables, as [`Self::setup`] will find (by `snapshot.mode`,
+    /// the committed offsets and whether the slot is there), for `snapshot.delay.ms`.
+    async fn snapshot_due(&self, pool: &PgPool, settings: &Settings) -> Result<bool, CaptureError> {
+        let slot_missing = settings.snapshot.streams()
+            && sqlx::query_scalar::<_, i32>("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1")
+                .bind(&settings.slot)
+                .fetch_optional(pool)
+                .await
+                .map_err(CaptureError::query("cannot read the replication slots"))?
+                .is_none();
+        Ok(settings.snapshot.reads_tables(!self.snapshot_done, slot_missing))
+    }
+
     /// Begins a run as `start` says: the snapshot, or what follows its absence.
     async fn begin(&mut self, start: Start, pool: PgPool, settings: &Settings) -> Result<Phase, CaptureError> {
         let Start {
@@ -861,23 +878,24 @@ impl PostgresCdcTask {
 
     async fn poll_once(&mut self) -> Result<Vec<SourceRecord>, CaptureError> {
         let (pool, settings) = self.parts();
-        if matches!(self.phase, Phase::Setup) {
-            let start = self.setup().await?;
-            self.phase = if start.snapshot && !settings.snapshot_delay.is_zero() {
+        if matches!(self.phase, Phase::Setup) && !self.snapshot_delay_served && !settings.snapshot_delay.is_zero() {
+            let due = self.snapshot_due(&pool, &settings).await?;
+            self.snapshot_delay_served = true;
+            if due {
                 tracing::info!(connector = %self.connector, "reading the tables in {:?} (snapshot.delay.ms)", settings.snapshot_delay);
-                Phase::Delayed(start, Instant::now() + settings.snapshot_delay)
-            } else {
-                self.begin(start, pool.clone(), &settings).await?
-            };
+                self.phase = Phase::Delayed(Instant::now() + settings.snapshot_delay);
+            }
         }
-        if let Phase::Delayed(_, until) = &self.phase {
+        if let Phase::Delayed(until) = self.phase {
             if let Some(wait) = until.checked_duration_since(Instant::now()) {
                 tokio::time::sleep(wait.min(settings.poll_interval)).await;
                 return Ok(Vec::new());
             }
-            if let Phase::Delayed(start, _) = std::mem::replace(&mut self.phase, Phase::Setup) {
-                self.phase = self.begin(start, pool, &settings).await?;
-            }
+            self.phase = Phase::Setup;
+        }
+        if matches!(self.phase, Phase::Setup) {
+            let start = self.setup().await?;
+            self.phase = self.begin(start, pool, &settings).await?;
         }
         if let Phase::Snapshot(snapshot) = &mut self.phase {
             match snapshot.next().await {
