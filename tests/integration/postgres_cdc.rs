@@ -73,6 +73,19 @@ fn slot_exists(database: &Database, slot: &str) -> bool {
         == "1"
 }
 
+/// The position slot `slot` of `database` confirmed (`None` without the slot or a position).
+fn confirmed_lsn(database: &Database, slot: &str) -> Option<u64> {
+    database
+        .sql(
+            "tributary",
+            &format!("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '{slot}'"),
+        )
+        .unwrap()
+        .trim()
+        .parse::<u64>()
+        .ok()
+}
+
 /// The records of `topic` as (key, value) JSON, waiting for `count` of them.
 async fn records(topic: &str, count: usize) -> Vec<(Value, Value)> {
     let messages = consume_until(
@@ -237,17 +250,7 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
     insert(300, 500);
     let topic = format!("{name}.public.{table}");
     records(&topic, 250).await;
-    let confirmed = || {
-        database
-            .sql(
-                "tributary",
-                &format!("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '{name}'"),
-            )
-            .unwrap()
-            .trim()
-            .parse::<i64>()
-            .unwrap_or(0)
-    };
+    let confirmed = || confirmed_lsn(database, &name).unwrap_or(0);
     let before_kill = eventually(Duration::from_secs(30), "the slot to be advanced", || async {
         let lsn = confirmed();
         (lsn > 0).then_some(lsn)
@@ -270,7 +273,7 @@ async fn after_kill_9_a_restart_resumes_from_the_confirmed_lsn_with_nothing_miss
     // Writes to a table that is not captured: the slot moves past them too, so they are not
     // decoded again at every poll.
     let other = format!("{name}_other");
-    let before: i64 = database
+    let before: u64 = database
         .sql("tributary", "SELECT pg_current_wal_lsn() - '0/0'")
         .unwrap()
         .trim()
@@ -800,17 +803,7 @@ async fn a_manually_flushed_slot_is_left_where_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     let (manual, automatic) = (format!("{name}_manual"), format!("{name}_auto"));
-    let confirmed = |slot: &str| {
-        database
-            .sql(
-                "tributary",
-                &format!("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '{slot}'"),
-            )
-            .unwrap()
-            .trim()
-            .parse::<u64>()
-            .ok()
-    };
+    let confirmed = |slot: &str| confirmed_lsn(database, slot);
     let mut created = Vec::new();
     for (connector, mode) in [(&manual, "manual"), (&automatic, "connector")] {
         let config = merged(cdc_config(database, connector, &table), json!({"lsn.flush.mode": mode}));
