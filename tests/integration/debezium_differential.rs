@@ -416,6 +416,34 @@ fn compare(
     }
 }
 
+/// Compares the first `records` records of `table` each side wrote (its worker, connector and
+/// topic), adding to `mismatches`; a side short of them is named with both connectors' status.
+async fn compare_tables(
+    table: &str,
+    records: usize,
+    (apache, apache_prefix, apache_topic): (&Api, &str, &str),
+    (tributary, tributary_prefix, tributary_topic): (&Api, &str, &str),
+    mismatches: &mut Vec<String>,
+) {
+    let debezium = events(apache_topic, records).await;
+    let ours = events(tributary_topic, records).await;
+    if (debezium.len(), ours.len()) != (records, records) {
+        let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
+        let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
+        mismatches.push(format!(
+            "{table}: {records} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
+            debezium.len(),
+            ours.len()
+        ));
+    }
+    compare(
+        &format!("{apache_prefix} {table}"),
+        (&debezium, apache_prefix),
+        (&ours, tributary_prefix),
+        mismatches,
+    );
+}
+
 /// An Apache Connect worker with Debezium's plugin and Tributary's worker, side by side on the
 /// shared cluster, both writing through JsonConverter (with schemas).
 async fn beside_debezium(dir: &Path) -> (ChildProcess, Api, StandaloneRuntime, Api) {
@@ -438,6 +466,26 @@ fn transaction(database: &Database, statements: &str) {
     database
         .sql("tributary", &format!("BEGIN; {statements} COMMIT;"))
         .unwrap();
+}
+
+/// Waits until the `sides` connectors whose slots' names begin with `base` stream (without a
+/// snapshot, each starts at its slot, which has a confirmed position once it is made: a slot
+/// being made waits for the transactions running then, and captures nothing committed before
+/// it is).
+async fn every_side_streams(database: &Database, base: &str, sides: usize) {
+    common::eventually(WAIT, "every side to stream", || async {
+        let active = database
+            .sql(
+                "tributary",
+                &format!(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '{base}%' AND active \
+                     AND confirmed_flush_lsn IS NOT NULL"
+                ),
+            )
+            .unwrap_or_default();
+        (active.trim() == sides.to_string()).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -597,23 +645,18 @@ async fn change_events_are_what_debezium_writes() {
                 } else {
                     0
                 };
-            let debezium = events(&table_topic(apache_prefix, extra, table), records).await;
-            let ours = events(&table_topic(tributary_prefix, extra, table), records).await;
-            if (debezium.len(), ours.len()) != (records, records) {
-                let (_, d_status) = apache.get(&format!("/connectors/{apache_prefix}/status")).await;
-                let (_, t_status) = tributary.get(&format!("/connectors/{tributary_prefix}/status")).await;
-                mismatches.push(format!(
-                    "{table}: {records} records expected, Debezium wrote {} ({d_status}), Tributary {} ({t_status})",
-                    debezium.len(),
-                    ours.len()
-                ));
-            }
-            compare(
-                &format!("{apache_prefix} {table}"),
-                (&debezium, apache_prefix),
-                (&ours, tributary_prefix),
+            compare_tables(
+                table,
+                records,
+                (apache, apache_prefix, &table_topic(apache_prefix, extra, table)),
+                (
+                    tributary,
+                    tributary_prefix,
+                    &table_topic(tributary_prefix, extra, table),
+                ),
                 &mut mismatches,
-            );
+            )
+            .await;
         }
         if extra.iter().any(|(key, _)| *key == "heartbeat.interval.ms") {
             let d = delimiter(extra);
@@ -786,22 +829,7 @@ async fn unwrapped_rows_are_what_debezium_writes() {
         let (status, body) = api.post("/connectors", json!({"name": prefix, "config": config})).await;
         assert_eq!(status, 201, "{prefix}: {body}");
     }
-    // Every side streaming before anything changes (no snapshot: each starts at its slot, which
-    // has a confirmed position once it is made: a slot being made waits for the transactions
-    // running then, and captures nothing committed before it is).
-    common::eventually(WAIT, "every side to stream", || async {
-        let active = database
-            .sql(
-                "tributary",
-                &format!(
-                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '{base}%' AND active \
-                     AND confirmed_flush_lsn IS NOT NULL"
-                ),
-            )
-            .unwrap_or_default();
-        (active.trim() == sides.len().to_string()).then_some(())
-    })
-    .await;
+    every_side_streams(database, &base, sides.len()).await;
     for statement in [
         format!("INSERT INTO {table} VALUES (1, 'one', 'first', 1.50)"),
         format!("INSERT INTO {table} VALUES (2, 'two', NULL, NULL)"),
@@ -831,6 +859,149 @@ async fn unwrapped_rows_are_what_debezium_writes() {
             (&ours, tributary_prefix),
             &mut mismatches,
         );
+    }
+    runtime.shutdown().await;
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// The types of the signaling table's rows in the order written to its topic (the window
+/// rows' ids and times differ by run).
+fn signal_types(records: &[Event]) -> Vec<String> {
+    records
+        .iter()
+        .map(|(_, value, _)| {
+            let payload = &value["payload"];
+            format!(
+                "{} {}",
+                payload["op"].as_str().unwrap_or("?"),
+                payload["after"]["type"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_snapshots_are_what_debezium_writes() {
+    let kafka = shared_cluster();
+    let database = shared_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let (_apache_process, apache, runtime, tributary) = beside_debezium(dir.path()).await;
+    let base = unique_name("incr").replace('-', "_");
+    // A table of one key column, one of two (a text among them, read in chunks by both), and
+    // one signaling table per side (each side writes its windows into its own).
+    let (single, pair) = (format!("{base}_single"), format!("{base}_pair"));
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {single} (id INT PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(10,2)); \
+                 INSERT INTO {single} SELECT i, 'row ' || i, i * 1.25 FROM generate_series(1, 5) i; \
+                 CREATE TABLE {pair} (a INT, b TEXT, v INT, PRIMARY KEY (a, b)); \
+                 INSERT INTO {pair} VALUES (1, 'x', 1), (1, 'y''s', 2), (2, 'x', 3), (3, 'a', 4), (3, 'b', 0);"
+            ),
+        )
+        .unwrap();
+    let sides = [
+        ("Debezium", &apache, format!("{base}_a")),
+        ("Tributary", &tributary, format!("{base}_t")),
+    ];
+    for (who, api, prefix) in &sides {
+        let signals = format!("{prefix}_signal");
+        database
+            .sql(
+                "tributary",
+                &format!(
+                    "CREATE TABLE {signals} (id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, \
+                     data VARCHAR(2048) NULL);"
+                ),
+            )
+            .unwrap();
+        for table in [&single, &pair, &signals] {
+            kafka
+                .create_topic(&format!("{prefix}.public.{table}"), 1, 1)
+                .await
+                .unwrap();
+        }
+        let tables = [single.clone(), pair.clone(), signals.clone()];
+        let config = config(
+            database,
+            prefix,
+            &tables,
+            &[
+                ("snapshot.mode", "no_data"),
+                ("signal.data.collection", &format!("public.{signals}")),
+                ("incremental.snapshot.chunk.size", "2"),
+            ],
+        );
+        let (status, body) = api.post("/connectors", json!({"name": prefix, "config": config})).await;
+        assert_eq!(status, 201, "{who}: {body}");
+    }
+    // Both streaming: an insert arrives on each side.
+    every_side_streams(database, &base, sides.len()).await;
+    transaction(database, &format!("INSERT INTO {single} VALUES (6, 'row 6', 7.5);"));
+    for (who, _, prefix) in &sides {
+        let inserted = events(&format!("{prefix}.public.{single}"), 1).await;
+        assert_eq!(inserted.len(), 1, "{who} streams no change");
+    }
+    // The snapshot of both tables, the pair's rows with v > 0 only.
+    for (_, _, prefix) in &sides {
+        let data = json!({
+            "data-collections": [format!("public.{single}"), format!("public\\.{base}_p.*")],
+            "type": "incremental",
+            "additional-conditions": [{"data-collection": format!("public.{pair}"), "filter": "v > 0"}],
+        });
+        transaction(
+            database,
+            &format!(
+                "INSERT INTO {prefix}_signal VALUES ('ad-hoc-1', 'execute-snapshot', '{}');",
+                data.to_string().replace('\'', "''")
+            ),
+        );
+    }
+    let mut mismatches = Vec::new();
+    let [(_, apache, apache_prefix), (_, tributary, tributary_prefix)] = &sides;
+    // The insert and the six rows; the pair's four rows the condition keeps.
+    for (table, records) in [(&single, 7), (&pair, 4)] {
+        compare_tables(
+            table,
+            records,
+            (apache, apache_prefix, &format!("{apache_prefix}.public.{table}")),
+            (
+                tributary,
+                tributary_prefix,
+                &format!("{tributary_prefix}.public.{table}"),
+            ),
+            &mut mismatches,
+        )
+        .await;
+    }
+    // Both sides wrote the same windows, in the same order, once the snapshot ended.
+    let signal_topic = |prefix: &str| format!("{prefix}.public.{prefix}_signal");
+    let all = |prefix: String| async move {
+        consume_until(
+            &shared_cluster().bootstrap_servers(),
+            &signal_topic(&prefix),
+            1000,
+            Duration::from_secs(5),
+            "read_uncommitted",
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let json = |bytes: Option<&[u8]>| bytes.map_or(Value::Null, |b| serde_json::from_slice(b).unwrap());
+            (json(m.key()), json(m.payload()), Vec::new())
+        })
+        .collect::<Vec<Event>>()
+    };
+    let (debezium, ours) = (
+        signal_types(&all(apache_prefix.clone()).await),
+        signal_types(&all(tributary_prefix.clone()).await),
+    );
+    if debezium != ours {
+        mismatches.push(format!(
+            "signaling table's records:\n  Debezium  {debezium:?}\n  Tributary {ours:?}"
+        ));
     }
     runtime.shutdown().await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));

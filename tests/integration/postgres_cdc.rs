@@ -1090,3 +1090,206 @@ async fn partitions_publish_through_their_root_when_asked() {
         .collect();
     assert_eq!(events, expected);
 }
+
+/// A connector of `name` capturing every table whose name begins with `name`, with signaling
+/// table `<name>_signal` (made here), reading incremental snapshots `chunk` rows at a time, and
+/// streaming once this returns (no initial snapshot).
+async fn signaling_connector(api: &common::Api, database: &Database, name: &str, chunk: &str, extra: Value) {
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {name}_signal (id VARCHAR(64) PRIMARY KEY, type VARCHAR(32) NOT NULL, \
+                 data VARCHAR(2048) NULL)"
+            ),
+        )
+        .unwrap();
+    let config = merged(
+        merged(
+            cdc_config(database, name, ""),
+            json!({
+                "table.include.list": format!("public\\.{name}_.*"),
+                "snapshot.mode": "no_data",
+                "signal.data.collection": format!("public.{name}_signal"),
+                "incremental.snapshot.chunk.size": chunk,
+                "max.batch.size": "500",
+            }),
+        ),
+        extra,
+    );
+    let (code, body) = api.put(&format!("/connectors/{name}/config"), Some(config)).await;
+    assert_eq!(code, 201, "{body}");
+    eventually(Duration::from_secs(60), "the connector to stream", || async {
+        let active = database
+            .sql(
+                "tributary",
+                &format!(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{name}' AND active \
+                     AND confirmed_flush_lsn IS NOT NULL"
+                ),
+            )
+            .unwrap_or_default();
+        (active.trim() == "1").then_some(())
+    })
+    .await;
+}
+
+/// Asks connector `name`'s signaling table for an incremental snapshot of `table`.
+fn execute_snapshot(database: &Database, name: &str, table: &str) {
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "INSERT INTO {name}_signal VALUES ('snap-{table}', 'execute-snapshot', \
+                 '{{\"data-collections\": [\"public.{table}\"], \"type\": \"incremental\"}}')"
+            ),
+        )
+        .unwrap();
+}
+
+/// An incremental snapshot's window: a change committed after a chunk was read, before the
+/// window closed (a trigger makes it in the transaction that closes the first window), is
+/// written and the chunk's older row of its key is not, so each row's last event is the
+/// row as the table has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_inside_an_incremental_snapshot_window_overtakes_the_row_read() {
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcincr").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
+                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, 6) i;"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    signaling_connector(&api, database, &name, "2", json!({})).await;
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE FUNCTION {name}_overtake() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.type = 'snapshot-window-close' THEN \
+                 UPDATE {table} SET note = 'changed' WHERE id = 1 AND note = 'n1'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER {name}_overtake BEFORE INSERT ON {name}_signal \
+                 FOR EACH ROW EXECUTE FUNCTION {name}_overtake();"
+            ),
+        )
+        .unwrap();
+    execute_snapshot(database, &name, &table);
+    // The update of row 1, then rows 2 to 6 read by the snapshot.
+    let events = records(&format!("{name}.public.{table}"), 6).await;
+    let mut last = std::collections::BTreeMap::new();
+    for (key, value) in &events {
+        let payload = &value["payload"];
+        if payload["op"] == "r" {
+            assert_eq!(payload["source"]["snapshot"], "incremental", "{payload}");
+        }
+        last.insert(key["payload"]["id"].as_i64().unwrap(), payload["after"]["note"].clone());
+    }
+    let expected: std::collections::BTreeMap<i64, Value> = (1..=6)
+        .map(|id| {
+            (
+                id,
+                json!(if id == 1 {
+                    "changed".to_string()
+                } else {
+                    format!("n{id}")
+                }),
+            )
+        })
+        .collect();
+    let written: Vec<_> = events
+        .iter()
+        .map(|(_, value)| (value["payload"]["op"].clone(), value["payload"]["after"].clone()))
+        .collect();
+    assert_eq!(last, expected, "{written:?}");
+}
+
+/// An incremental snapshot whose task restarts part way goes on after the last row written
+/// (the task's second run writes the rest, not the whole table again), with `insert_delete`
+/// windows, which leave no rows of their own in the signaling table (but the opening row of a
+/// window the restart cut short).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_snapshot_goes_on_where_it_was_after_a_restart() {
+    const ROWS: usize = 2000;
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcincrrs").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
+                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, {ROWS}) i;"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    signaling_connector(
+        &api,
+        database,
+        &name,
+        "1",
+        json!({"incremental.snapshot.watermarking.strategy": "insert_delete"}),
+    )
+    .await;
+    execute_snapshot(database, &name, &table);
+    let topic = format!("{name}.public.{table}");
+    consume_until(&kafka, &topic, 100, Duration::from_secs(60), "read_committed")
+        .await
+        .unwrap();
+    let (code, body) = api
+        .post(&format!("/connectors/{name}/tasks/0/restart"), json!({}))
+        .await;
+    assert!(code < 300, "{code} {body}");
+    let ids = ids_within(&topic, ROWS, Duration::from_secs(120)).await;
+    assert_eq!(ids.len(), ROWS, "every row read");
+    let messages = consume_until(&kafka, &topic, 2 * ROWS, Duration::from_secs(3), "read_committed")
+        .await
+        .unwrap();
+    // Each run's rows: the task's run id is in each record's context header.
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for message in &messages {
+        let run = tributary_harness::clients::headers_of(message)
+            .into_iter()
+            .find(|(key, _)| key == "__debezium.context.runId")
+            .and_then(|(_, value)| value)
+            .map(|value| String::from_utf8_lossy(&value).into_owned())
+            .unwrap_or_default();
+        match runs.last_mut() {
+            Some((last, count)) if *last == run => *count += 1,
+            _ => runs.push((run, 1)),
+        }
+    }
+    assert_eq!(
+        runs.len(),
+        2,
+        "the restart came in the middle of the snapshot: {runs:?}"
+    );
+    assert!(
+        messages.len() < ROWS + runs[0].1,
+        "the second run went on from where the first was, not from the start: {runs:?}"
+    );
+    // Each window's opening row was deleted to close it, but for the window the restart cut
+    // short; no closing rows were written.
+    let left = database
+        .sql(
+            "tributary",
+            &format!("SELECT type, count(*) FROM {name}_signal GROUP BY type ORDER BY type"),
+        )
+        .unwrap();
+    let left: Vec<&str> = left.lines().map(str::trim).collect();
+    assert!(
+        left == ["execute-snapshot\t1"] || left == ["execute-snapshot\t1", "snapshot-window-open\t1"],
+        "{left:?}"
+    );
+}

@@ -341,6 +341,97 @@ pub(super) const STREAMING_DELAY: Key<Duration> = Key::new(ConfigKey::optional(
     "0",
     "How long the task waits after the snapshot (or its absence) before it reads changes.",
 ));
+/// `signal.data.collection`.
+pub(super) const SIGNAL_DATA_COLLECTION: Key<Vec<String>> = Key::new(
+    ConfigKey::unset(
+        "signal.data.collection",
+        ConfigType::List,
+        "The signaling table, `<schema>.<table>` (columns id, type and data, all text; captured \
+         and published like the tables): a row inserted with type execute-snapshot starts an \
+         incremental snapshot of the tables its data names, read in chunks while changes \
+         stream. Signaling is off when unset.",
+    )
+    .check(|v| match split_list(v).as_slice() {
+        [] => Ok(()),
+        [table] if signal_table(table).is_some() => Ok(()),
+        [_] => Err("must name a table as <schema>.<table>".into()),
+        _ => Err("one signaling table: the connector captures one database".into()),
+    }),
+);
+/// `signal.enabled.channels`.
+pub(super) const SIGNAL_CHANNELS: Key<Vec<String>> = Key::new(
+    ConfigKey::optional(
+        "signal.enabled.channels",
+        ConfigType::List,
+        "source",
+        "Where signals are read from: source (the signaling table) is the only channel here.",
+    )
+    .check(|v| {
+        split_list(v)
+            .iter()
+            .all(|channel| channel == "source")
+            .then_some(())
+            .ok_or_else(|| "only the source channel (the signaling table) is supported".into())
+    }),
+);
+/// `signal.poll.interval.ms`: Debezium's, without effect.
+pub(super) const SIGNAL_POLL_INTERVAL: Key<Duration> = Key::new(ConfigKey::optional(
+    "signal.poll.interval.ms",
+    ConfigType::Long,
+    "5000",
+    "Debezium's poll interval of its other channels; no effect here (the signaling table's rows \
+     arrive with the changes).",
+));
+/// `signal.emit.failure.max.retries`.
+pub(super) const SIGNAL_EMIT_RETRIES: Key<i64> = Key::new(ConfigKey::optional(
+    "signal.emit.failure.max.retries",
+    ConfigType::Int,
+    "0",
+    "How many times writing a snapshot window's mark into the signaling table is tried again \
+     after it failed.",
+));
+/// `signal.emit.failure.backoff.ms`.
+pub(super) const SIGNAL_EMIT_BACKOFF: Key<Duration> = Key::new(ConfigKey::optional(
+    "signal.emit.failure.backoff.ms",
+    ConfigType::Long,
+    "10000",
+    "The wait before writing a window's mark again.",
+));
+/// `incremental.snapshot.chunk.size`.
+pub(super) const INCREMENTAL_CHUNK_SIZE: Key<usize> = Key::new(
+    ConfigKey::optional(
+        "incremental.snapshot.chunk.size",
+        ConfigType::Int,
+        "1024",
+        "Rows an incremental snapshot reads at a time (its memory and its window).",
+    )
+    .check(positive),
+);
+/// `incremental.snapshot.watermarking.strategy`.
+pub(super) const INCREMENTAL_WATERMARKING: Key<String> = Key::new(
+    ConfigKey::optional(
+        "incremental.snapshot.watermarking.strategy",
+        ConfigType::String,
+        "INSERT_INSERT",
+        "How a chunk's window is marked in the signaling table: insert_insert (a row opens it, \
+         another closes it) or insert_delete (the opening row is deleted to close it, so the \
+         table does not grow).",
+    )
+    .check(|v| {
+        ["insert_insert", "insert_delete"]
+            .contains(&v.trim().to_ascii_lowercase().as_str())
+            .then_some(())
+            .ok_or_else(|| "must be insert_insert or insert_delete".into())
+    }),
+);
+/// `incremental.snapshot.allow.schema.changes`: Debezium's, without effect.
+pub(super) const INCREMENTAL_SCHEMA_CHANGES: Key<bool> = Key::new(ConfigKey::optional(
+    "incremental.snapshot.allow.schema.changes",
+    ConfigType::Boolean,
+    "false",
+    "Debezium's (for its MySQL connector); no effect here: each chunk is read with the table's \
+     columns of the moment.",
+));
 /// `snapshot.select.statement.overrides`.
 pub(super) const SNAPSHOT_OVERRIDES: Key<Vec<String>> = Key::new(ConfigKey::unset(
     "snapshot.select.statement.overrides",
@@ -634,6 +725,14 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&SNAPSHOT_INCLUDE)
         .key(&REPLICA_IDENTITY_AUTOSET)
         .key(&SNAPSHOT_OVERRIDES)
+        .key(&SIGNAL_DATA_COLLECTION)
+        .key(&SIGNAL_CHANNELS)
+        .key(&SIGNAL_POLL_INTERVAL)
+        .key(&SIGNAL_EMIT_RETRIES)
+        .key(&SIGNAL_EMIT_BACKOFF)
+        .key(&INCREMENTAL_CHUNK_SIZE)
+        .key(&INCREMENTAL_WATERMARKING)
+        .key(&INCREMENTAL_SCHEMA_CHANGES)
         .key(&TOMBSTONES_ON_DELETE)
         .key(&EXTENDED_HEADERS)
         .key(&DECIMAL_HANDLING)
@@ -1090,6 +1189,32 @@ pub(super) struct Settings {
     /// `snapshot.delay.ms` and `streaming.delay.ms`.
     pub(super) snapshot_delay: Duration,
     pub(super) streaming_delay: Duration,
+    /// Incremental snapshots, when `signal.data.collection` names a signaling table.
+    pub(super) signaling: Option<Signaling>,
+}
+
+/// Incremental snapshots' settings.
+#[derive(Debug, Clone)]
+pub(super) struct Signaling {
+    /// The signaling table: schema and name.
+    pub(super) table: (String, String),
+    /// `incremental.snapshot.chunk.size`.
+    pub(super) chunk_size: usize,
+    /// `incremental.snapshot.watermarking.strategy=insert_delete`: a window closes by deleting
+    /// the row that opened it.
+    pub(super) close_by_delete: bool,
+    /// `signal.emit.failure.max.retries`.
+    pub(super) emit_retries: u32,
+    /// `signal.emit.failure.backoff.ms`.
+    pub(super) emit_backoff: Duration,
+}
+
+/// `schema` and `table` of a signaling table named `<schema>.<table>`.
+fn signal_table(name: &str) -> Option<(String, String)> {
+    match name.split('.').collect::<Vec<_>>().as_slice() {
+        [schema, table] if !schema.is_empty() && !table.is_empty() => Some((schema.to_string(), table.to_string())),
+        _ => None,
+    }
 }
 
 impl Settings {
@@ -1175,6 +1300,19 @@ impl Settings {
             retry_wait: config.value(&RETRY_WAIT),
             snapshot_delay: config.value(&SNAPSHOT_DELAY),
             streaming_delay: config.value(&STREAMING_DELAY),
+            signaling: config
+                .value(&SIGNAL_DATA_COLLECTION)
+                .first()
+                .and_then(|name| signal_table(name))
+                .map(|table| Signaling {
+                    table,
+                    chunk_size: config.value(&INCREMENTAL_CHUNK_SIZE),
+                    close_by_delete: config
+                        .value(&INCREMENTAL_WATERMARKING)
+                        .eq_ignore_ascii_case("insert_delete"),
+                    emit_retries: u32::try_from(config.value(&SIGNAL_EMIT_RETRIES)).unwrap_or(0),
+                    emit_backoff: config.value(&SIGNAL_EMIT_BACKOFF),
+                }),
         }
     }
 
@@ -1504,6 +1642,27 @@ mod tests {
         );
         delimited.insert("topic.delimiter".into(), "/".into());
         assert_eq!(config_def().validate(&delimited)[0].key, "topic.delimiter");
+        // Signaling: one table, <schema>.<table>; chunks and windows as asked.
+        let mut signaling = config.clone();
+        signaling.insert("signal.data.collection".into(), "public.signals".into());
+        signaling.insert(
+            "incremental.snapshot.watermarking.strategy".into(),
+            "INSERT_DELETE".into(),
+        );
+        let settings = Settings::new(&config_def().parse(&signaling).unwrap());
+        let signals = settings.signaling.expect("signaling");
+        assert_eq!(signals.table, ("public".to_string(), "signals".to_string()));
+        assert_eq!((signals.chunk_size, signals.close_by_delete), (1024, true));
+        for (key, value) in [
+            ("signal.data.collection", "signals"),
+            ("signal.data.collection", "public.a,public.b"),
+            ("signal.enabled.channels", "source,kafka"),
+            ("incremental.snapshot.chunk.size", "0"),
+        ] {
+            let mut wrong = signaling.clone();
+            wrong.insert(key.into(), value.into());
+            assert_eq!(config_def().validate(&wrong)[0].key, key, "{value}");
+        }
         // A client certificate: both files or neither; no encrypted key.
         let mut certificate = config.clone();
         certificate.insert("database.sslcert".into(), " /tls/client.crt".into());

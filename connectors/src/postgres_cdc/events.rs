@@ -388,6 +388,19 @@ impl TableEvents {
         Ok(self.row(old, None)? == self.row(new, Some(old))?)
     }
 
+    /// The table's description.
+    pub(super) fn relation(&self) -> &Relation {
+        &self.relation
+    }
+
+    /// The values of a row's key columns, as the stream sent them (without converting them).
+    pub(super) fn key_datums(&self, datums: &[Datum]) -> Vec<Datum> {
+        self.key_columns
+            .iter()
+            .map(|&i| datums.get(i).cloned().unwrap_or(Datum::Null))
+            .collect()
+    }
+
     /// The key of a row (null for a table without a key).
     pub(super) fn key(&self, datums: &[Datum]) -> Result<Value, String> {
         let Some(schema) = &self.key_schema else {

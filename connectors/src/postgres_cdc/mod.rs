@@ -10,7 +10,8 @@
 //! topic per table, `<topic.prefix>.<schema>.<table>`, keyed by the primary key or by the
 //! columns `message.key.columns` names; heartbeats ([`heartbeat`]) when
 //! `heartbeat.interval.ms` asks for them; logical decoding messages ([`messages`]) to
-//! `<topic.prefix>.message`. Changes are streamed over a replication
+//! `<topic.prefix>.message`; incremental snapshots ([`incremental`]) that a signaling table's
+//! rows ask for. Changes are streamed over a replication
 //! connection (the user needs the REPLICATION attribute); the slot's confirmed position is
 //! moved, every `status.update.interval.ms`, only up to what the worker committed the offsets
 //! of, i.e. what Kafka acknowledged, so a crash re-reads from there (at-least-once).
@@ -23,6 +24,7 @@ mod events;
 mod geometry;
 mod hash_mask;
 mod heartbeat;
+mod incremental;
 mod messages;
 mod pgoutput;
 mod placeholder;

@@ -147,7 +147,7 @@ pub(super) struct Relation {
 }
 
 /// One column value of a changed row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Datum {
     /// NULL.
     Null,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -23,7 +23,7 @@ use super::columns::Reading;
 use super::config::Settings;
 use super::error::CaptureError;
 use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
-use super::pgoutput::{Datum, Relation};
+use super::pgoutput::{Datum, Relation, RelationColumn};
 use super::task::quote;
 
 /// A snapshot being read.
@@ -146,21 +146,12 @@ impl Reader {
                 .map(|described| described.column)
                 .collect();
             let key = self.settings.select_columns(&schema, &table, &mut columns);
-            // Each value as the stream sends it, in its type's text form (a cast to text differs
-            // for some: booleans, padded characters, addresses).
-            let select: Vec<String> = columns
-                .iter()
-                .map(|column| {
-                    let name = quote(&column.name);
-                    format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
-                })
-                .collect();
             // A SELECT of the user's (`snapshot.select.statement.overrides`) is read the same way.
             let from = match self.settings.snapshot_selects.get(&format!("{schema}.{table}")) {
                 Some(statement) => format!("({statement}) AS snapshot_select"),
                 None => qualified.clone(),
             };
-            let sql = format!("SELECT {} FROM {from}", select.join(", "));
+            let sql = format!("SELECT {} FROM {from}", text_select(&columns));
             let events = TableEvents::new(
                 self.settings.table_topic(&schema, &table),
                 Relation {
@@ -188,13 +179,7 @@ impl Reader {
             let mut rows = sqlx::query(&sql).fetch(&mut *transaction);
             while let Some(row) = rows.next().await {
                 let row = row.map_err(CaptureError::query(format!("cannot read {qualified}")))?;
-                let datums: Vec<Datum> = (0..row.len())
-                    .map(|i| {
-                        row.try_get::<Option<String>, _>(i)
-                            .map(|v| v.map_or(Datum::Null, Datum::Text))
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(CaptureError::query(format!("cannot read {qualified}")))?;
+                let datums = text_row(&row).map_err(CaptureError::query(format!("cannot read {qualified}")))?;
                 // A table's first row is marked as Debezium marks it, the others plain `true`.
                 source.snapshot = match (rows_of_table, self.rows_pushed) {
                     (0, 0) => "first",
@@ -280,6 +265,29 @@ async fn estimated_rows(
     .await
     .map_err(CaptureError::query("cannot estimate the tables' rows"))?;
     Ok((unknown == 0).then(|| rows.max(0) as u64))
+}
+
+/// The select list reading `columns` as the stream sends their values: each in its type's text
+/// form (a cast to text differs for some: booleans, padded characters, addresses).
+pub(super) fn text_select<'a>(columns: impl IntoIterator<Item = &'a RelationColumn>) -> String {
+    columns
+        .into_iter()
+        .map(|column| {
+            let name = quote(&column.name);
+            format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The values of a row read through [`text_select`].
+pub(super) fn text_row(row: &PgRow) -> Result<Vec<Datum>, sqlx::Error> {
+    (0..row.len())
+        .map(|i| {
+            row.try_get::<Option<String>, _>(i)
+                .map(|v| v.map_or(Datum::Null, Datum::Text))
+        })
+        .collect()
 }
 
 /// Sets the `snapshot` mark of a record's `source` block.

@@ -30,6 +30,7 @@ use super::config::{config_def, text_rewrites, FlushMode, Settings};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
+use super::incremental::{IncrementalSnapshot, Signal, OFFSET_KEY};
 use super::messages::{LogicalMessages, DATA_COLLECTION};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
 use super::snapshot::Snapshot;
@@ -146,6 +147,9 @@ pub(super) struct PostgresCdcTask {
     streaming_from: Option<Instant>,
     /// Whether this run already waited (or had no reason to) for `snapshot.delay.ms`.
     snapshot_delay_served: bool,
+    /// Incremental snapshots, when `signal.data.collection` names a signaling table (made
+    /// when the task starts, from the committed offsets).
+    incremental: Option<IncrementalSnapshot>,
 }
 
 impl PostgresCdcTask {
@@ -208,6 +212,7 @@ impl PostgresCdcTask {
             messages,
             streaming_from: None,
             snapshot_delay_served: false,
+            incremental: None,
         })
     }
 
@@ -437,12 +442,16 @@ impl PostgresCdcTask {
                 if let Some(open) = self.transaction.take().filter(|t| !t.skipped) {
                     if let Some(mut last) = self.held.take() {
                         let commit_us = open.timestamp + POSTGRES_EPOCH_MICROS;
+                        let incremental = last.source_offset.remove(OFFSET_KEY);
                         last.source_offset = SourceMap::from_iter([
                             ("lsn".to_string(), commit_lsn.into()),
                             ("lsn_commit".to_string(), commit_lsn.into()),
                             ("txId".to_string(), open.xid.into()),
                             ("ts_usec".to_string(), commit_us.into()),
                         ]);
+                        if let Some(incremental) = incremental {
+                            last.source_offset.insert(OFFSET_KEY.into(), incremental);
+                        }
                         let end = self.metadata.as_mut().and_then(|metadata| {
                             let at = (&self.partition, &last.source_offset);
                             metadata.end(open.xid, end_lsn.as_u64(), commit_us.div_euclid(1000), at)
@@ -496,7 +505,12 @@ impl PostgresCdcTask {
                     _ => None,
                 };
                 if let Some((relation, op, before, after)) = change {
-                    self.change(relation, wal_start.as_u64(), (op, before, after), settings, records)?;
+                    let lsn = wal_start.as_u64();
+                    let signal = self.signal_of(relation, op, before.as_deref(), after.as_deref());
+                    if let Some(signal) = signal {
+                        self.signal(signal, lsn, settings, records).await?;
+                    }
+                    self.change(relation, lsn, (op, before, after), settings, records)?;
                 }
             }
             _ => {}
@@ -541,7 +555,7 @@ impl PostgresCdcTask {
         };
         // Until the commit, a record resumes from the transaction before.
         let resume_at = if open.is_some() { self.delivered } else { lsn };
-        let offset = SourceMap::from_iter([("lsn".to_string(), resume_at.into())]);
+        let offset = self.stream_offset(resume_at);
         if let (Some(open), Some(metadata)) = (open, &mut self.metadata) {
             let at = (&self.partition, &offset);
             let (order, begin) = metadata.event(open.xid, lsn, DATA_COLLECTION, source.ts_us.div_euclid(1000), at);
@@ -564,6 +578,16 @@ impl PostgresCdcTask {
             self.handed_out = lsn;
         }
         Ok(())
+    }
+
+    /// A streamed record's offset: resuming at `lsn`, with an incremental snapshot's progress
+    /// while one runs.
+    fn stream_offset(&self, lsn: u64) -> SourceMap {
+        let mut offset = SourceMap::from_iter([("lsn".to_string(), lsn.into())]);
+        if let Some(progress) = self.incremental.as_ref().and_then(IncrementalSnapshot::stored) {
+            offset.insert(OFFSET_KEY.into(), progress.clone());
+        }
+        offset
     }
 
     /// A change's `source.sequence` at `lsn`: `["<where the last commit ends>","<lsn>"]`, as
@@ -618,7 +642,7 @@ impl PostgresCdcTask {
             transaction: None,
         };
         // Until the commit, a record resumes from the transaction before.
-        let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+        let offset = self.stream_offset(self.delivered);
         // An update that changes the key is, as Debezium writes it, the old key's delete (and
         // tombstone) with the new key in header `__debezium.newkey`, and the new key's insert
         // with the old key in `__debezium.oldkey`; the insert takes the TOASTed values the
@@ -644,6 +668,13 @@ impl PostgresCdcTask {
             }
             _ => ((op, before.as_deref(), after.as_deref(), None), None),
         };
+        // A change streamed inside an incremental snapshot's window overtakes the row the
+        // window holds of its key.
+        if let Some(incremental) = &mut self.incremental {
+            for row in [before.as_deref(), after.as_deref()].into_iter().flatten() {
+                incremental.deduplicate(events.data_collection(), &events.key_datums(row));
+            }
+        }
         for (op, before, after, moved) in std::iter::once(change).chain(key_moved) {
             if let Some(metadata) = &mut self.metadata {
                 let commit_ms = source.ts_us.div_euclid(1000);
@@ -689,6 +720,80 @@ impl PostgresCdcTask {
             }
         }
         Ok(())
+    }
+
+    /// The signal a change of the open transaction makes: an insert into the signaling table
+    /// (with `insert_delete` watermarks, a delete too), when the table is captured and the
+    /// transaction was not delivered before.
+    fn signal_of(&self, relation: u32, op: Op, before: Option<&[Datum]>, after: Option<&[Datum]>) -> Option<Signal> {
+        let incremental = self.incremental.as_ref()?;
+        if self.transaction.is_none_or(|t| t.skipped) {
+            return None;
+        }
+        let Some(Some(events)) = self.tables.get(&relation) else {
+            return None;
+        };
+        let table = events.relation();
+        if !incremental.signals_in(&table.namespace, &table.name) {
+            return None;
+        }
+        match (op, before, after) {
+            (Op::Create, _, Some(row)) => Signal::inserted(row),
+            (Op::Delete, Some(row), _) if incremental.closes_by_delete() => Signal::deleted(row),
+            _ => None,
+        }
+    }
+
+    /// Takes a signal streamed at `lsn` (before its own change is written, as Debezium takes
+    /// it): the rows of a window it closes become `r` events of the open transaction, marked
+    /// `incremental`, each with the snapshot's progress after it in its offset.
+    async fn signal(
+        &mut self,
+        signal: Signal,
+        lsn: u64,
+        settings: &Settings,
+        records: &mut Vec<SourceRecord>,
+    ) -> Result<(), CaptureError> {
+        let Some(mut incremental) = self.incremental.take() else {
+            return Ok(());
+        };
+        let source = SourceInfo {
+            name: settings.prefix.clone(),
+            db: settings.database.clone(),
+            ts_us: now_micros(),
+            snapshot: "incremental",
+            tx_id: self.transaction.map(|t| i64::from(t.xid)),
+            lsn: Some(lsn as i64),
+            sequence: Some(self.sequence(lsn)),
+            transaction: None,
+        };
+        let base = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+        let (partition, context, held) = (&self.partition, &self.context, &mut self.held);
+        let mut emit = |events: &TableEvents, row: &[Datum], progress: serde_json::Value| {
+            let mut offset = base.clone();
+            offset.insert(OFFSET_KEY.into(), progress);
+            let mut record = events.record(partition, Op::Read, None, Some(row), &source, offset, now_micros())?;
+            context.append_to(&mut record.record);
+            records.extend(held.replace(record));
+            Ok(())
+        };
+        let result = incremental.signal(signal, &self.pool, settings, &mut emit).await;
+        self.incremental = Some(incremental);
+        result
+    }
+
+    /// Reads the chunk an incremental snapshot with none under way needs (after a restart, or
+    /// a chunk that failed).
+    async fn resume_incremental(&mut self, settings: &Settings) -> Result<(), CaptureError> {
+        if !self.incremental.as_ref().is_some_and(IncrementalSnapshot::idle) {
+            return Ok(());
+        }
+        let Some(mut incremental) = self.incremental.take() else {
+            return Ok(());
+        };
+        let result = incremental.read_chunk(&self.pool, settings).await;
+        self.incremental = Some(incremental);
+        result
     }
 
     /// `replica.identity.autoset.values`: gives each captured table the first entry matching
@@ -787,7 +892,7 @@ impl PostgresCdcTask {
             }
         }
         if let Some(heartbeats) = &self.heartbeats {
-            let offset = SourceMap::from_iter([("lsn".to_string(), self.delivered.into())]);
+            let offset = self.stream_offset(self.delivered);
             records.push(heartbeats.record(&self.partition, offset, now_micros().div_euclid(1000)));
             self.handed_out = self.delivered;
         }
@@ -918,6 +1023,7 @@ impl PostgresCdcTask {
             tokio::time::sleep(wait.min(settings.poll_interval)).await;
             return Ok(Vec::new());
         }
+        self.resume_incremental(&settings).await?;
         let mut records = self.read_changes(&settings).await?;
         self.heartbeat(&settings, &mut records).await;
         if records.is_empty() {
@@ -933,7 +1039,7 @@ pub(super) fn quote(name: &str) -> String {
 }
 
 /// The tables of the database the connector captures (`schema`, `table`).
-async fn captured_tables(pool: &PgPool, settings: &Settings) -> Result<Vec<(String, String)>, CaptureError> {
+pub(super) async fn captured_tables(pool: &PgPool, settings: &Settings) -> Result<Vec<(String, String)>, CaptureError> {
     let tables: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_schema::text, table_name::text FROM information_schema.tables \
          WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
@@ -947,7 +1053,8 @@ async fn captured_tables(pool: &PgPool, settings: &Settings) -> Result<Vec<(Stri
 #[async_trait]
 impl SourceTask for PostgresCdcTask {
     async fn start(&mut self, context: SourceTaskContext) -> Result<(), ConnectError> {
-        if let Some(offset) = context.offsets.offset(&self.partition) {
+        let committed = context.offsets.offset(&self.partition);
+        if let Some(offset) = &committed {
             let in_snapshot = offset.get("snapshot").and_then(serde_json::Value::as_bool) == Some(true);
             let last = offset.get("last_snapshot_record").and_then(serde_json::Value::as_bool) == Some(true);
             self.snapshot_done = !in_snapshot || last;
@@ -955,6 +1062,13 @@ impl SourceTask for PostgresCdcTask {
                 self.delivered = offset.get("lsn").and_then(serde_json::Value::as_u64).unwrap_or(0);
                 self.handed_out = self.delivered;
             }
+        }
+        if let Some(signaling) = &self.settings.signaling {
+            let (schema, table) = &signaling.table;
+            if !self.settings.captures(schema, table) {
+                tracing::warn!(connector = %context.connector, "the signaling table {schema}.{table} is not captured (table.include.list): its signals are not seen");
+            }
+            self.incremental = Some(IncrementalSnapshot::new(signaling.clone(), committed.as_ref()));
         }
         self.offsets = Some(context.offsets);
         self.connector = context.connector;
