@@ -16,7 +16,8 @@
 //! and payload, but for what no two runs share: the time an event was made, the connector's
 //! version and its `topic.prefix`, the task's run id, and where in the log and in which
 //! transaction a snapshot read its rows. A second test runs Debezium's ExtractNewRecordState
-//! beside Tributary's in each of its five modes ([`UNWRAP_VARIANTS`]).
+//! beside Tributary's in each of its five modes ([`UNWRAP_VARIANTS`]); a third sends both
+//! connectors the same signals (incremental and blocking snapshots).
 
 use crate::common;
 
@@ -166,9 +167,10 @@ fn row(id: i64) -> String {
 /// a table keyed by columns of its
 /// own and a placeholder for unsent values given in hex: not UTF-8 at its end, a quote and a
 /// backslash before, bytes above 0x7f for the arrays of numbers), then two columns left out,
-/// updates skipped, a message prefix left out, topics joined by `-`, columns masked (a JSON column only marked) and cut, the composite type
+/// updates skipped, a message prefix left out, topics joined by `-` (and schema names made
+/// valid Avro names), columns masked (a JSON column only marked) and cut, the composite type
 /// included (`include.unknown.datatypes`), times as ISO text, and heartbeats; then times in
-/// microseconds and in nanoseconds.
+/// microseconds (with field names as `avro_unicode` writes them) and in nanoseconds.
 const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
     (
         "",
@@ -247,9 +249,18 @@ const VARIANTS: [(&str, &[(&str, &str)]); 6] = [
             ("column.truncate.to.3.chars", r"public\..*\.(name|initials|labels)"),
             ("include.unknown.datatypes", "true"),
             ("time.precision.mode", "isostring"),
+            // The topics' `-` written `_` in the schema names.
+            ("schema.name.adjustment.mode", "avro"),
         ],
     ),
-    ("_mi", &[("time.precision.mode", "microseconds")]),
+    (
+        "_mi",
+        &[
+            ("time.precision.mode", "microseconds"),
+            // Columns' underscores written `_u005f`.
+            ("field.name.adjustment.mode", "avro_unicode"),
+        ],
+    ),
     ("_na", &[("time.precision.mode", "nanoseconds")]),
 ];
 
@@ -880,6 +891,10 @@ fn signal_types(records: &[Event]) -> Vec<String> {
         .collect()
 }
 
+/// Signals beside Debezium: an incremental snapshot of two tables in chunks of two (one table
+/// keyed by two columns, a text with a quote among them; one read under an additional
+/// condition), then a blocking snapshot of one table under a SELECT and a change streamed after
+/// it: the same events, and the same rows in each side's signaling table.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_snapshots_are_what_debezium_writes() {
     let kafka = shared_cluster();
@@ -958,10 +973,48 @@ async fn incremental_snapshots_are_what_debezium_writes() {
             ),
         );
     }
+    // The six rows and the insert before them; the pair's four rows the condition keeps.
+    for (_, _, prefix) in &sides {
+        events(&format!("{prefix}.public.{single}"), 7).await;
+        events(&format!("{prefix}.public.{pair}"), 4).await;
+    }
+    // Every window of both written (the signal and six windows: three of the first table's
+    // rows, one ending it and reading the pair's first, one more, one finding none left).
+    for (who, _, prefix) in &sides {
+        common::eventually(WAIT, &format!("{who}'s last window"), || async {
+            let rows = database
+                .sql("tributary", &format!("SELECT count(*) FROM {prefix}_signal"))
+                .unwrap_or_default();
+            (rows.trim() == "13").then_some(())
+        })
+        .await;
+    }
+    // Then a blocking snapshot of the first table's rows a SELECT keeps, asked of both in one
+    // transaction (the last commit both read before the change streamed after it), and that
+    // change.
+    let mut blocking = String::new();
+    for (_, _, prefix) in &sides {
+        let data = json!({
+            "data-collections": [format!("public.{single}")],
+            "type": "blocking",
+            "additional-conditions": [{
+                "data-collection": format!("public.{single}"),
+                "filter": format!("SELECT * FROM public.{single} WHERE id > 3"),
+            }],
+        });
+        blocking.push_str(&format!(
+            "INSERT INTO {prefix}_signal VALUES ('ad-hoc-2', 'execute-snapshot', '{}');",
+            data.to_string().replace('\'', "''")
+        ));
+    }
+    transaction(database, &blocking);
+    for (_, _, prefix) in &sides {
+        events(&format!("{prefix}.public.{single}"), 7 + 3).await;
+    }
+    transaction(database, &format!("INSERT INTO {single} VALUES (7, 'row 7', 8.75);"));
     let mut mismatches = Vec::new();
     let [(_, apache, apache_prefix), (_, tributary, tributary_prefix)] = &sides;
-    // The insert and the six rows; the pair's four rows the condition keeps.
-    for (table, records) in [(&single, 7), (&pair, 4)] {
+    for (table, records) in [(&single, 7 + 3 + 1), (&pair, 4)] {
         compare_tables(
             table,
             records,

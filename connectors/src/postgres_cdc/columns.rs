@@ -30,6 +30,7 @@ use regex::Regex;
 use tributary_runtime::data::{logical, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 use super::geometry;
+use super::naming::NameAdjustment;
 use super::pgoutput::RelationColumn;
 use super::placeholder::Placeholder;
 
@@ -199,6 +200,10 @@ pub(super) struct Mapping {
     /// `include.unknown.datatypes`: composite types written as their text's bytes instead of
     /// left out.
     pub unknown_types: bool,
+    /// `schema.name.adjustment.mode`: of the key's, value's and envelope's schema names.
+    pub schema_names: NameAdjustment,
+    /// `field.name.adjustment.mode`: of the columns' field names.
+    pub field_names: NameAdjustment,
 }
 
 /// The Connect schema Debezium gives `column` (its type and modifier), as `mapping` says.
@@ -210,6 +215,8 @@ pub(super) fn column_schema(column: &RelationColumn, mapping: Mapping) -> Arc<Sc
         intervals_as_text,
         hstore_as_map,
         unknown_types: _,
+        schema_names: _,
+        field_names: _,
     } = mapping;
     let named = |schema_type, name: &str| SchemaBuilder::new(schema_type).name(name).version(1);
     let builder = geometry::schema(column.type_oid).unwrap_or_else(|| match column.type_oid {

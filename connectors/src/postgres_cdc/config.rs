@@ -16,6 +16,7 @@ use tributary_runtime::config::{
 
 use super::columns::{BinaryHandling, DecimalHandling, Mapping, TimePrecision};
 use super::hash_mask::TextHash;
+use super::naming::NameAdjustment;
 use super::pgoutput::{RelationColumn, TextRewrite};
 use super::placeholder::{Placeholder, DEFAULT_PLACEHOLDER};
 
@@ -517,6 +518,28 @@ pub(super) const INCLUDE_UNKNOWN_TYPES: Key<bool> = Key::new(ConfigKey::optional
     "Whether columns of composite types are written (as their text's bytes, as binary.handling.mode \
      writes bytes) rather than left out.",
 ));
+/// `schema.name.adjustment.mode`.
+pub(super) const SCHEMA_NAME_ADJUSTMENT: Key<String> = Key::new(
+    ConfigKey::optional(
+        "schema.name.adjustment.mode",
+        ConfigType::String,
+        "none",
+        "How schema names are made valid for converters that need it: none, avro (a character \
+         Avro does not take written _) or avro_unicode (it and underscores written _u<hex>).",
+    )
+    .check(name_adjustment),
+);
+/// `field.name.adjustment.mode`.
+pub(super) const FIELD_NAME_ADJUSTMENT: Key<String> = Key::new(
+    ConfigKey::optional(
+        "field.name.adjustment.mode",
+        ConfigType::String,
+        "none",
+        "How field names (columns) are made valid for converters that need it: none, avro or \
+         avro_unicode, as schema.name.adjustment.mode.",
+    )
+    .check(name_adjustment),
+);
 /// `provide.transaction.metadata`.
 pub(super) const TRANSACTION_METADATA: Key<bool> = Key::new(ConfigKey::optional(
     "provide.transaction.metadata",
@@ -741,6 +764,8 @@ pub(super) fn config_def() -> ConfigDef {
         .key(&BINARY_HANDLING)
         .key(&HSTORE_HANDLING)
         .key(&INCLUDE_UNKNOWN_TYPES)
+        .key(&SCHEMA_NAME_ADJUSTMENT)
+        .key(&FIELD_NAME_ADJUSTMENT)
         .key(&TRANSACTION_METADATA)
         .key(&TOPIC_TRANSACTION)
         .key(&TOPIC_DELIMITER)
@@ -1209,6 +1234,13 @@ pub(super) struct Signaling {
     pub(super) emit_backoff: Duration,
 }
 
+/// Checks a name adjustment mode.
+fn name_adjustment(value: &str) -> Result<(), String> {
+    NameAdjustment::parse(value)
+        .map(|_| ())
+        .ok_or_else(|| "must be none, avro or avro_unicode".to_string())
+}
+
 /// `schema` and `table` of a signaling table named `<schema>.<table>`.
 fn signal_table(name: &str) -> Option<(String, String)> {
     match name.split('.').collect::<Vec<_>>().as_slice() {
@@ -1273,6 +1305,8 @@ impl Settings {
                 intervals_as_text: config.value(&INTERVAL_HANDLING).trim().eq_ignore_ascii_case("string"),
                 hstore_as_map: config.value(&HSTORE_HANDLING).trim().eq_ignore_ascii_case("map"),
                 unknown_types: config.value(&INCLUDE_UNKNOWN_TYPES),
+                schema_names: NameAdjustment::parse(&config.value(&SCHEMA_NAME_ADJUSTMENT)).unwrap_or_default(),
+                field_names: NameAdjustment::parse(&config.value(&FIELD_NAME_ADJUSTMENT)).unwrap_or_default(),
             },
             placeholder: Arc::new(Placeholder::parse(&config.value(&UNAVAILABLE_PLACEHOLDER)).unwrap_or_default()),
             transaction_topic: config.value(&TRANSACTION_METADATA).then(|| {
@@ -1351,6 +1385,20 @@ impl Settings {
     pub(super) fn snapshots(&self, schema: &str, table: &str) -> bool {
         let name = format!("{schema}.{table}");
         self.snapshot_include.is_empty() || self.snapshot_include.iter().any(|r| r.is_match(&name))
+    }
+
+    /// These settings for a blocking snapshot a signal asked for: reading the captured tables
+    /// `collections` names (regexes over `schema.table`, as `table.include.list` takes them),
+    /// each table `selects` names (`schema.table`) with that SELECT.
+    pub(super) fn for_blocking_snapshot(
+        &self,
+        collections: &[String],
+        selects: &[(String, String)],
+    ) -> Result<Settings, String> {
+        let mut settings = self.clone();
+        settings.snapshot_include = patterns(collections)?;
+        settings.snapshot_selects = selects.iter().cloned().collect();
+        Ok(settings)
     }
 
     /// Whether `schema.table` is captured: its schema selected by the schema lists and its

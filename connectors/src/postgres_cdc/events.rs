@@ -270,24 +270,27 @@ impl TableEvents {
             .into_iter()
             .filter(|&i| columns.get(i).is_some_and(Option::is_some))
             .collect();
+        // Debezium's adjustments of names (`schema.name.adjustment.mode`,
+        // `field.name.adjustment.mode`).
+        let schema_name = |suffix: &str| mapping.schema_names.schema_name(&format!("{topic}.{suffix}"));
+        let field_name = |column: &RelationColumn| mapping.field_names.field_name(&column.name);
         let key_schema = (!key_columns.is_empty()).then(|| {
             key_columns
                 .iter()
                 .filter_map(|&i| Some((&relation.columns[i], key_fields[i].as_ref()?)))
-                .fold(SchemaBuilder::structure().name(&format!("{topic}.Key")), |b, (c, s)| {
-                    b.field(&c.name, s.clone())
+                .fold(SchemaBuilder::structure().name(&schema_name("Key")), |b, (c, s)| {
+                    b.field(&field_name(c), s.clone())
                 })
                 .build()
         });
         let value_schema = kept()
-            .fold(
-                SchemaBuilder::structure().name(&format!("{topic}.Value")),
-                |b, (c, s)| b.field(&c.name, s.clone()),
-            )
+            .fold(SchemaBuilder::structure().name(&schema_name("Value")), |b, (c, s)| {
+                b.field(&field_name(c), s.clone())
+            })
             .optional()
             .build();
         let envelope_schema = SchemaBuilder::structure()
-            .name(&format!("{topic}.Envelope"))
+            .name(&schema_name("Envelope"))
             .version(2)
             .field("before", value_schema.clone())
             .field("after", value_schema.clone())

@@ -12,8 +12,9 @@
 //! Where the snapshot got to (the tables left, the key of the last row written, the table's
 //! largest key) is in every record's offset while it runs (`incremental_snapshot`), so a
 //! restarted task goes on after the last row written. `stop-snapshot`, `pause-snapshot`,
-//! `resume-snapshot` and `log` signals are taken as Debezium takes them; a `blocking` snapshot
-//! is not taken (logged).
+//! `resume-snapshot` and `log` signals are taken as Debezium takes them; a `blocking`
+//! `execute-snapshot` is handed to the task, which stops streaming to read the tables as its
+//! initial snapshot reads them.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -72,6 +73,16 @@ impl Signal {
             data: opening.data,
         })
     }
+}
+
+/// A blocking snapshot an `execute-snapshot` signal asked for: the captured tables
+/// `collections` names (regexes over `<schema>.<table>`), read as an initial snapshot reads
+/// them while streaming waits, each table `selects` names (`<schema>.<table>`, from the
+/// signal's `additional-conditions`) with that SELECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BlockingRequest {
+    pub collections: Vec<String>,
+    pub selects: Vec<(String, String)>,
 }
 
 /// A table to read, as a signal asked for it.
@@ -335,14 +346,15 @@ impl IncrementalSnapshot {
         }
     }
 
-    /// Takes a signal the stream brought; the rows a window closing leaves go to `emit`.
+    /// Takes a signal the stream brought; the rows a window closing leaves go to `emit`. A
+    /// blocking snapshot asked for is returned, for the task to take.
     pub(super) async fn signal(
         &mut self,
         signal: Signal,
         pool: &PgPool,
         settings: &Settings,
         emit: &mut Emit<'_>,
-    ) -> Result<(), CaptureError> {
+    ) -> Result<Option<BlockingRequest>, CaptureError> {
         if [OPEN_WINDOW, CLOSE_WINDOW].contains(&signal.kind.as_str()) {
             tracing::debug!(id = %signal.id, kind = %signal.kind, "window signal");
         } else {
@@ -362,7 +374,7 @@ impl IncrementalSnapshot {
                     self.read_chunk(pool, settings).await?;
                 }
             }
-            "execute-snapshot" => self.execute(&signal, pool, settings).await?,
+            "execute-snapshot" => return self.execute(&signal, pool, settings).await,
             "stop-snapshot" => match data(&signal) {
                 Some(data) if blocking(&data) => {
                     tracing::warn!(
@@ -404,7 +416,7 @@ impl IncrementalSnapshot {
             }
             other => tracing::warn!("signal {} of unknown type {other} ignored", signal.id),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Whether a window signal is of the chunk awaited (one of before a restart is not).
@@ -416,41 +428,43 @@ impl IncrementalSnapshot {
         expected
     }
 
-    /// `execute-snapshot`: adds the tables its data names (regexes over `<schema>.<table>`
-    /// matched against the captured tables; a name matching none kept as it is) and, when no
-    /// snapshot ran, reads the first chunk.
-    async fn execute(&mut self, signal: &Signal, pool: &PgPool, settings: &Settings) -> Result<(), CaptureError> {
+    /// `execute-snapshot`: a blocking one is returned; an incremental one adds the tables its
+    /// data names (regexes over `<schema>.<table>` matched against the captured tables; a
+    /// name matching none kept as it is) and, when no snapshot ran, reads the first chunk.
+    async fn execute(
+        &mut self,
+        signal: &Signal,
+        pool: &PgPool,
+        settings: &Settings,
+    ) -> Result<Option<BlockingRequest>, CaptureError> {
         let Some(data) = data(signal) else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(asked) = collections(&data).filter(|asked| !asked.is_empty()) else {
             tracing::warn!(
                 "execute-snapshot signal {} names no data-collections; ignored",
                 signal.id
             );
-            return Ok(());
+            return Ok(None);
         };
         if blocking(&data) {
-            tracing::warn!(
-                "execute-snapshot signal {}: blocking snapshots are not supported; ask for an incremental one",
-                signal.id
-            );
-            return Ok(());
+            // The filter is a whole SELECT, as `snapshot.select.statement.overrides` takes it.
+            let selects = additional_conditions(&data);
+            tracing::info!("blocking snapshot of {asked:?} requested (signal {})", signal.id);
+            return Ok(Some(BlockingRequest {
+                collections: asked,
+                selects,
+            }));
         }
-        let conditions: Vec<(Regex, String)> = data
-            .get("additional-conditions")
-            .and_then(Json::as_array)
+        let conditions: Vec<(Regex, String)> = additional_conditions(&data)
             .into_iter()
-            .flatten()
-            .filter_map(|condition| {
-                let pattern = condition.get("data-collection")?.as_str()?;
-                let filter = condition.get("filter")?.as_str()?;
+            .filter_map(|(pattern, filter)| {
                 let regex = RegexBuilder::new(&format!("^(?:{pattern})$"))
                     .case_insensitive(true)
                     .build()
                     .map_err(|e| tracing::warn!("additional condition for {pattern} ignored: {e}"))
                     .ok()?;
-                Some((regex, filter.to_string()))
+                Some((regex, filter))
             })
             .collect();
         let surrogate_key = data
@@ -493,7 +507,7 @@ impl IncrementalSnapshot {
         if !was_running {
             self.read_chunk(pool, settings).await?;
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Writes the window's rows, each with the progress after it.
@@ -846,6 +860,20 @@ fn collections(data: &Json) -> Option<Vec<String>> {
             .collect(),
         Some(_) => None,
     }
+}
+
+/// A signal's `additional-conditions`: (`data-collection`, `filter`) pairs.
+fn additional_conditions(data: &Json) -> Vec<(String, String)> {
+    data.get("additional-conditions")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|condition| {
+            let collection = condition.get("data-collection")?.as_str()?;
+            let filter = condition.get("filter")?.as_str()?;
+            Some((collection.to_string(), filter.to_string()))
+        })
+        .collect()
 }
 
 /// Whether a signal's data asks for a blocking snapshot (`type`, incremental by default).

@@ -26,6 +26,7 @@ mod hash_mask;
 mod heartbeat;
 mod incremental;
 mod messages;
+mod naming;
 mod pgoutput;
 mod placeholder;
 mod snapshot;

@@ -6,6 +6,8 @@
 //! few batches of memory. The reader holds one record back until it knows whether another
 //! follows, so the very last record can be marked (`last_snapshot_record`, `snapshot: last`).
 //! Its progress (rows read of the tables' estimated rows) is logged and exported as it goes.
+//! A blocking snapshot (a signal's, [`SnapshotKind::Blocking`]) is read the same way, as of
+//! when it starts, while streaming waits.
 
 use std::sync::Arc;
 
@@ -26,6 +28,18 @@ use super::events::{ContextHeaders, Op, SourceInfo, TableEvents};
 use super::pgoutput::{Datum, Relation, RelationColumn};
 use super::task::quote;
 
+/// Which snapshot is read.
+pub(super) enum SnapshotKind<'a> {
+    /// The initial snapshot, at the slot's position `lsn`, as of the snapshot `exported` the
+    /// slot's creation exported when it made one (so the snapshot and the stream neither
+    /// overlap nor leave a gap), else as of now: its records' offsets say they are of it, the
+    /// last one marked.
+    Initial { lsn: u64, exported: Option<&'a str> },
+    /// A blocking snapshot a signal asked for, as of now, while streaming waits at `lsn`: its
+    /// records' offsets (`snapshot` `BLOCKING`, as Debezium's) resume streaming there.
+    Blocking { lsn: u64 },
+}
+
 /// A snapshot being read.
 pub(super) struct Snapshot {
     batches: mpsc::Receiver<Result<Vec<SourceRecord>, CaptureError>>,
@@ -33,20 +47,21 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Starts reading the captured tables, as of `exported` (a snapshot the slot's creation
-    /// exported, so the snapshot and the stream neither overlap nor leave a gap) or else as of
-    /// now; `slot_lsn` is the slot's position, which the records carry as their offset;
-    /// `task` (connector and task number) labels the progress. Returns once the transaction
-    /// has its snapshot.
+    /// Starts reading the captured tables `settings` snapshots, as `kind` says; `task`
+    /// (connector and task number) labels the progress. Returns once the transaction has its
+    /// snapshot.
     pub(super) async fn start(
         pool: PgPool,
         settings: Settings,
         task: (&str, u32),
         context: ContextHeaders,
         partition: Arc<SourceMap>,
-        slot_lsn: u64,
-        exported: Option<&str>,
+        kind: SnapshotKind<'_>,
     ) -> Result<Self, CaptureError> {
+        let (lsn, exported, initial) = match kind {
+            SnapshotKind::Initial { lsn, exported } => (lsn, exported, true),
+            SnapshotKind::Blocking { lsn } => (lsn, None, false),
+        };
         let mut transaction = pool
             .begin()
             .await
@@ -69,7 +84,8 @@ impl Snapshot {
             let mut reader = Reader {
                 settings,
                 partition,
-                slot_lsn,
+                lsn,
+                initial,
                 sender: sender.clone(),
                 batch: Vec::new(),
                 progress: None,
@@ -99,7 +115,10 @@ impl Drop for Snapshot {
 struct Reader {
     settings: Settings,
     partition: Arc<SourceMap>,
-    slot_lsn: u64,
+    /// The position the records carry: the slot's, or where streaming waits.
+    lsn: u64,
+    /// Whether this is the initial snapshot.
+    initial: bool,
     sender: mpsc::Sender<Result<Vec<SourceRecord>, CaptureError>>,
     /// Records not sent yet: at most `max.batch.size` plus the one held back.
     batch: Vec<SourceRecord>,
@@ -133,10 +152,8 @@ impl Reader {
         captured.sort_by_key(|(s, t)| self.settings.snapshot_rank(s, t));
         let estimate = estimated_rows(&mut transaction, &captured).await?;
         self.progress = Some(Progress::start(connector, task, "snapshot", "rows", estimate));
-        let offset = SourceMap::from_iter([
-            ("snapshot".to_string(), true.into()),
-            ("lsn".to_string(), self.slot_lsn.into()),
-        ]);
+        let marker = if self.initial { true.into() } else { "BLOCKING".into() };
+        let offset = SourceMap::from_iter([("snapshot".to_string(), marker), ("lsn".to_string(), self.lsn.into())]);
         for (schema, table) in captured {
             let qualified = format!("{}.{}", quote(&schema), quote(&table));
             let mut columns: Vec<_> = table_columns(&mut *transaction, &qualified)
@@ -171,7 +188,7 @@ impl Reader {
                 ts_us: now_micros(),
                 snapshot: "true",
                 tx_id: None,
-                lsn: Some(self.slot_lsn as i64),
+                lsn: Some(self.lsn as i64),
                 sequence: None,
                 transaction: None,
             };
@@ -215,7 +232,9 @@ impl Reader {
             .map_err(CaptureError::query("cannot end the snapshot's transaction"))?;
         let mut last = std::mem::take(&mut self.batch);
         if let Some(record) = last.last_mut() {
-            record.source_offset.insert("last_snapshot_record".into(), true.into());
+            if self.initial {
+                record.source_offset.insert("last_snapshot_record".into(), true.into());
+            }
             mark(record, "last");
         }
         let count = last.len() as u64;

@@ -30,10 +30,10 @@ use super::config::{config_def, text_rewrites, FlushMode, Settings};
 use super::error::CaptureError;
 use super::events::{with_old_values, ContextHeaders, Op, SourceInfo, TableEvents};
 use super::heartbeat::Heartbeats;
-use super::incremental::{IncrementalSnapshot, Signal, OFFSET_KEY};
+use super::incremental::{BlockingRequest, IncrementalSnapshot, Signal, OFFSET_KEY};
 use super::messages::{LogicalMessages, DATA_COLLECTION};
 use super::pgoutput::{decode, parse_lsn, Datum, Message};
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, SnapshotKind};
 use super::transactions::TransactionMetadata;
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
@@ -150,6 +150,8 @@ pub(super) struct PostgresCdcTask {
     /// Incremental snapshots, when `signal.data.collection` names a signaling table (made
     /// when the task starts, from the committed offsets).
     incremental: Option<IncrementalSnapshot>,
+    /// A blocking snapshot a signal asked for, taken once the signal's transaction is read.
+    blocking: Option<BlockingRequest>,
 }
 
 impl PostgresCdcTask {
@@ -213,6 +215,7 @@ impl PostgresCdcTask {
             streaming_from: None,
             snapshot_delay_served: false,
             incremental: None,
+            blocking: None,
         })
     }
 
@@ -405,6 +408,10 @@ impl PostgresCdcTask {
                 let error = with_causes(&error);
                 tracing::warn!(connector = %self.connector, "{error}; handing out the {} records read before", records.len());
                 return Ok(records);
+            }
+            // A blocking snapshot begins once its signal's transaction was read.
+            if self.blocking.is_some() && self.transaction.is_none() {
+                break;
             }
         }
         self.stream = Some(stream);
@@ -779,7 +786,42 @@ impl PostgresCdcTask {
         };
         let result = incremental.signal(signal, &self.pool, settings, &mut emit).await;
         self.incremental = Some(incremental);
-        result
+        if let Some(request) = result? {
+            self.blocking = Some(request);
+        }
+        Ok(())
+    }
+
+    /// Starts the blocking snapshot a signal asked for, once its transaction was read:
+    /// streaming waits, and goes on from there after it, as Debezium's does.
+    async fn begin_blocking_snapshot(&mut self, settings: &Settings) -> Result<(), CaptureError> {
+        if self.transaction.is_some() {
+            return Ok(());
+        }
+        let Some(request) = self.blocking.take() else {
+            return Ok(());
+        };
+        let blocking = match settings.for_blocking_snapshot(&request.collections, &request.selects) {
+            Ok(blocking) => blocking,
+            Err(e) => {
+                tracing::warn!(connector = %self.connector, "blocking snapshot not taken: {e}");
+                return Ok(());
+            }
+        };
+        // The replication session stays open, unread, and goes on after the snapshot (a
+        // server that gives up on it meanwhile makes the next read open another).
+        tracing::info!(connector = %self.connector, "blocking snapshot of {:?}: streaming waits until it is read", request.collections);
+        let snapshot = Snapshot::start(
+            self.pool.clone(),
+            blocking,
+            (&self.connector, self.task),
+            self.context.clone(),
+            self.partition.clone(),
+            SnapshotKind::Blocking { lsn: self.delivered },
+        )
+        .await?;
+        self.phase = Phase::Snapshot(snapshot);
+        Ok(())
     }
 
     /// Reads the chunk an incremental snapshot with none under way needs (after a restart, or
@@ -965,8 +1007,10 @@ impl PostgresCdcTask {
             (&self.connector, self.task),
             self.context.clone(),
             self.partition.clone(),
-            slot_lsn,
-            exported.as_ref().map(|e| e.snapshot.as_str()),
+            SnapshotKind::Initial {
+                lsn: slot_lsn,
+                exported: exported.as_ref().map(|e| e.snapshot.as_str()),
+            },
         )
         .await?;
         // The snapshot is imported: the session that exported it may stream now, the
@@ -1025,6 +1069,7 @@ impl PostgresCdcTask {
         }
         self.resume_incremental(&settings).await?;
         let mut records = self.read_changes(&settings).await?;
+        self.begin_blocking_snapshot(&settings).await?;
         self.heartbeat(&settings, &mut records).await;
         if records.is_empty() {
             self.acknowledge();
