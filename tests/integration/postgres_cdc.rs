@@ -4,7 +4,9 @@
 //! by a tombstone; after kill -9 of the worker a restart resumes from the confirmed LSN with
 //! nothing missing; heartbeats run their action query; each `snapshot.mode` reads the tables
 //! when Debezium's does, a SELECT of the user's overrides a table's, the schema lists select
-//! the schemas captured, and partitions publish through their root when asked.
+//! the schemas captured, and partitions publish through their root when asked; incremental
+//! snapshots hold back a row a change overtook, go on where they were after a restart, and
+//! pause, resume and stop on signals.
 
 use crate::common;
 
@@ -1291,5 +1293,113 @@ async fn an_incremental_snapshot_goes_on_where_it_was_after_a_restart() {
     assert!(
         left == ["execute-snapshot\t1"] || left == ["execute-snapshot\t1", "snapshot-window-open\t1"],
         "{left:?}"
+    );
+}
+
+/// The (op, id) of every record of `topic`, once it holds the insert of row `id`.
+async fn ops_through(topic: &str, id: i64) -> Vec<(String, i64)> {
+    eventually(
+        Duration::from_secs(60),
+        &format!("the insert of row {id}"),
+        || async move {
+            let all = consume_until(
+                &shared_cluster().bootstrap_servers(),
+                topic,
+                1_000_000,
+                Duration::from_secs(2),
+                "read_committed",
+            )
+            .await
+            .ok()?;
+            let json =
+                |bytes: Option<&[u8]>| bytes.map_or(Value::Null, |b| serde_json::from_slice(b).unwrap_or(Value::Null));
+            let records: Vec<(Value, Value)> = all.iter().map(|m| (json(m.key()), json(m.payload()))).collect();
+            let ops = ops_and_ids(&records);
+            ops.contains(&("c".to_string(), id)).then_some(ops)
+        },
+    )
+    .await
+}
+
+/// Whether the snapshot of `table` wrote nothing between two inserts made once a first one
+/// (all three of ids from `marker`) was streamed, i.e. after everything before it: a signal
+/// (`pause-snapshot`, `stop-snapshot`) took effect. Returns the rows read so far.
+async fn reads_nothing_more(database: &Database, table: &str, topic: &str, marker: i64) -> BTreeSet<i64> {
+    let insert = |id: i64| {
+        database
+            .sql("tributary", &format!("INSERT INTO {table} VALUES ({id}, 'marker')"))
+            .unwrap();
+    };
+    insert(marker);
+    ops_through(topic, marker).await;
+    insert(marker + 1);
+    insert(marker + 2);
+    let ops = ops_through(topic, marker + 2).await;
+    let after = |id: i64| ops.iter().position(|op| *op == ("c".to_string(), id)).unwrap_or(0);
+    let between = &ops[after(marker + 1)..after(marker + 2)];
+    assert!(
+        between.iter().all(|(op, _)| op != "r"),
+        "rows read between inserts {} and {}: {between:?}",
+        marker + 1,
+        marker + 2
+    );
+    ops.iter().filter(|(op, _)| op == "r").map(|(_, id)| *id).collect()
+}
+
+/// `pause-snapshot` holds an incremental snapshot, `resume-snapshot` goes on with it and
+/// `stop-snapshot` ends it before the table is read, each checked by the rows read (none
+/// between two changes streamed after the signal took effect; more after the resume).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_snapshot_pauses_resumes_and_stops_on_signals() {
+    const ROWS: usize = 2000;
+    let kafka = shared_cluster().bootstrap_servers();
+    let database = shared_postgres();
+    let name = unique_name("cdcincrps").replace('-', "_");
+    let table = format!("{name}_events");
+    database
+        .sql(
+            "tributary",
+            &format!(
+                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
+                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, {ROWS}) i;"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
+    signaling_connector(&api, database, &name, "1", json!({})).await;
+    let signal = |kind: &str| {
+        database
+            .sql(
+                "tributary",
+                &format!("INSERT INTO {name}_signal VALUES ('{kind}', '{kind}', '{{\"type\": \"incremental\"}}')"),
+            )
+            .unwrap();
+    };
+    execute_snapshot(database, &name, &table);
+    let topic = format!("{name}.public.{table}");
+    consume_until(&kafka, &topic, 50, Duration::from_secs(60), "read_committed")
+        .await
+        .unwrap();
+    signal("pause-snapshot");
+    let paused = reads_nothing_more(database, &table, &topic, 10_000).await;
+    assert!(
+        paused.len() < ROWS,
+        "the snapshot ended before the pause: {}",
+        paused.len()
+    );
+    signal("resume-snapshot");
+    eventually(Duration::from_secs(60), "rows read after the resume", || async {
+        let ops = ops_through(&topic, 10_002).await;
+        let read = ops.iter().filter(|(op, _)| op == "r").count();
+        (read >= paused.len() + 50).then_some(())
+    })
+    .await;
+    signal("stop-snapshot");
+    let stopped = reads_nothing_more(database, &table, &topic, 20_000).await;
+    assert!(
+        stopped.len() < ROWS,
+        "the snapshot ended before the stop: {}",
+        stopped.len()
     );
 }
