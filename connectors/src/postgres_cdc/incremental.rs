@@ -665,7 +665,17 @@ impl IncrementalSnapshot {
         for row in &rows {
             let row = text_row(row).map_err(CaptureError::query(format!("cannot read {}", collection.id)))?;
             last = Some(table.chunk_key(&row));
-            self.window.push(table.events.key_datums(&row), row);
+            // Rows are held by their event key; a table keyed by none (read by a surrogate key)
+            // by the chunk's key, so its rows stay apart (no streamed change overtakes them).
+            let mut key = table.events.key_datums(&row);
+            if key.is_empty() {
+                key = table
+                    .chunk_columns
+                    .iter()
+                    .map(|c| row.get(c.position).cloned().unwrap_or(Datum::Null))
+                    .collect();
+            }
+            self.window.push(key, row);
         }
         let Some(last) = last else {
             return Ok(false);

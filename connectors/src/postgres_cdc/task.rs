@@ -6,7 +6,10 @@
 //! `{"snapshot": true, "lsn": <slot start>}` (the last one also `"last_snapshot_record": true`);
 //! change records carry the commit LSN of the last transaction delivered completely, and the
 //! last record of a transaction its own commit LSN, so a crash in the middle of a transaction
-//! reads the whole transaction again rather than skipping its rest.
+//! reads the whole transaction again rather than skipping its rest. A blocking snapshot's
+//! records carry `{"snapshot": "BLOCKING", "lsn": <where streaming waits>}`; while an
+//! incremental snapshot runs, every record also carries its progress (`incremental_snapshot`,
+//! [`super::incremental`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
