@@ -55,6 +55,19 @@ fn events_table(database: &Database, name: &str) -> String {
     table
 }
 
+/// Creates `<name>_events` (see [`events_table`]) holding rows 1 to `rows` (note `n<id>`), and
+/// returns its name.
+fn events_table_of_rows(database: &Database, name: &str, rows: usize) -> String {
+    let table = events_table(database, name);
+    database
+        .sql(
+            "tributary",
+            &format!("INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, {rows}) i"),
+        )
+        .unwrap();
+    table
+}
+
 /// Inserts rows `from..to` into an events table, one transaction each.
 fn insert_events(database: &Database, table: &str, from: i64, to: i64) {
     let script: String = (from..to)
@@ -1158,16 +1171,7 @@ async fn a_change_inside_an_incremental_snapshot_window_overtakes_the_row_read()
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let name = unique_name("cdcincr").replace('-', "_");
-    let table = format!("{name}_events");
-    database
-        .sql(
-            "tributary",
-            &format!(
-                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
-                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, 6) i;"
-            ),
-        )
-        .unwrap();
+    let table = events_table_of_rows(database, &name, 6);
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     signaling_connector(&api, database, &name, "2", json!({})).await;
@@ -1224,16 +1228,7 @@ async fn an_incremental_snapshot_goes_on_where_it_was_after_a_restart() {
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let name = unique_name("cdcincrrs").replace('-', "_");
-    let table = format!("{name}_events");
-    database
-        .sql(
-            "tributary",
-            &format!(
-                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
-                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, {ROWS}) i;"
-            ),
-        )
-        .unwrap();
+    let table = events_table_of_rows(database, &name, ROWS);
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     signaling_connector(
@@ -1355,16 +1350,7 @@ async fn an_incremental_snapshot_pauses_resumes_and_stops_on_signals() {
     let kafka = shared_cluster().bootstrap_servers();
     let database = shared_postgres();
     let name = unique_name("cdcincrps").replace('-', "_");
-    let table = format!("{name}_events");
-    database
-        .sql(
-            "tributary",
-            &format!(
-                "CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT); \
-                 INSERT INTO {table} SELECT i, 'n' || i FROM generate_series(1, {ROWS}) i;"
-            ),
-        )
-        .unwrap();
+    let table = events_table_of_rows(database, &name, ROWS);
     let dir = tempfile::tempdir().unwrap();
     let (_worker, api) = start_worker(&kafka, dir.path(), &[]).await;
     signaling_connector(&api, database, &name, "1", json!({})).await;
